@@ -1,0 +1,126 @@
+/**
+ * The contracts between the session engine and the host. `session` depends on these
+ * interfaces only; real implementations live beside this file, scripted fakes in tests.
+ */
+
+export interface ShellOptions {
+  /** Target user; undefined = the current user. */
+  user?: string;
+  cwd?: string;
+  /** Extra environment for every step (front-matter env and vars). */
+  env?: Record<string, string>;
+  cols?: number;
+  rows?: number;
+  /** Append-only raw transcript (plumbing stripped, redacted); created 0600. */
+  transcriptPath?: string;
+  /** Applied to output before it reaches the transcript (secret redaction). */
+  redact?: (text: string) => string;
+  /** Scrollback lines kept by the headless terminal. Default 1000. */
+  scrollback?: number;
+}
+
+export interface RunRequest {
+  script: string;
+  timeoutMs?: number;
+  /** Per-step overrides. */
+  cwd?: string;
+  user?: string;
+  /** Run in a fresh shell, leaving the session shell untouched. */
+  isolated?: boolean;
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  /** null when the step has no status (shell killed from outside). */
+  exitCode: number | null;
+  signal?: string;
+  durationMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  /** The shell ended during the step; the next step gets a fresh one. */
+  shellExited: boolean;
+  /** Human-readable reason when the step did not finish normally. */
+  reason?: string;
+}
+
+/** What the operator sees of the terminal: the headless emulator's viewport and scrollback. */
+export interface ScreenSnapshot {
+  /** Scrollback then viewport, trailing blank lines trimmed. */
+  lines: string[];
+  cols: number;
+  rows: number;
+}
+
+export type ShellEvent =
+  | { type: 'output'; data: string }
+  | { type: 'shell-reset'; reason: string };
+
+export interface Shell {
+  readonly user: string;
+  run(req: RunRequest): Promise<RunResult>;
+  /** Forward operator keys to the running step. */
+  write(data: string): void;
+  /** Ctrl-C to the running step only. */
+  interrupt(): void;
+  resize(cols: number, rows: number): void;
+  /** Output with plumbing stripped, as it arrives. Returns an unsubscribe function. */
+  onEvent(listener: (event: ShellEvent) => void): () => void;
+  screen(): ScreenSnapshot;
+  /** Clear the emulator screen before a new step (transcript is untouched). */
+  clearScreen(): void;
+  close(): Promise<void>;
+}
+
+export type ProbeSpec =
+  | {
+      kind: 'http';
+      url: string;
+      /** Inclusive ranges; default 200-299. */
+      expect?: Array<{ min: number; max: number }>;
+      contains?: string;
+      timeoutMs: number;
+    }
+  | { kind: 'tcp'; host: string; port: number; timeoutMs: number }
+  | {
+      kind: 'run';
+      command: string;
+      user?: string;
+      cwd?: string;
+      env?: Record<string, string>;
+      contains?: string;
+      timeoutMs: number;
+    };
+
+export interface ProbeResult {
+  ok: boolean;
+  latencyMs: number;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  /** Exit code of a `run` probe. */
+  exitCode?: number;
+  /** Why it failed: refused, DNS, timeout, TLS, bad status (with first bytes of body) ... */
+  error?: string;
+  /** Body head or command output, kept for the operator. */
+  output?: string;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  /** Cap on a single delay. Default 30s. */
+  maxMs?: number;
+}
+
+export interface AttemptReport {
+  attempt: number;
+  of: number;
+  result: ProbeResult;
+  /** Delay before the next attempt; undefined after the last or a pass. */
+  nextDelayMs?: number;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

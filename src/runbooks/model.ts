@@ -1,0 +1,210 @@
+/**
+ * The runbook model: what a markdown runbook means to stepgate.
+ *
+ * Everything here is plain data (JSON-serialisable) so `plan --json` can print it and the
+ * session journal can hash it. Every node keeps the 1-based line and column of its source.
+ */
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** Stable codes; tests and docs/runbook-format.md refer to them by name. */
+export type DiagnosticCode =
+  | 'unknown-attribute'
+  | 'bad-attribute'
+  | 'bad-duration'
+  | 'bad-expect'
+  | 'check-no-target'
+  | 'bad-check'
+  | 'bad-yaml'
+  | 'bad-front-matter'
+  | 'duplicate-step-name'
+  | 'unresolved-target'
+  | 'unresolved-link'
+  | 'sudo-in-step'
+  | 'curl-retry-loop'
+  | 'no-description'
+  | 'unknown-variable'
+  | 'unclosed-fence'
+  | 'unknown-language'
+  | 'binary-file'
+  | 'empty-file'
+  | 'file-too-large'
+  | 'read-error';
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  column: number;
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+}
+
+/** A reference to another runbook or a section: `checklists.md#pre-deploy`, `#rollback`. */
+export interface LinkTarget {
+  /** As written in the source. */
+  raw: string;
+  /** Path relative to the runbook's own directory; undefined when the link is same-file. */
+  file?: string;
+  /** Slug of a heading, without `#`. */
+  anchor?: string;
+  position: Position;
+}
+
+export interface CrossRef {
+  target: LinkTarget;
+  /** Link text, or the code span's text for `` `RUNBOOK.md` ``. */
+  text: string;
+  via: 'link' | 'code';
+}
+
+export interface VarSpec {
+  name: string;
+  prompt: string;
+  default?: string;
+  secret: boolean;
+  position: Position;
+}
+
+export interface FrontMatter {
+  title?: string;
+  description?: string;
+  /** Run-as user for every step; overridden by a step's `user=` or `--as`. */
+  user?: string;
+  cwd?: string;
+  env: Record<string, string>;
+  vars: VarSpec[];
+  /** Default recovery path for every gate in this runbook. */
+  recovery?: LinkTarget;
+  before: LinkTarget[];
+  after: LinkTarget[];
+  /** Walking this runbook to the end (as a recovery path) ends the session as rolled back. */
+  rollback: boolean;
+}
+
+export interface Section {
+  /** GitHub-style slug, unique within the file (`pre-deploy`, `health-checks-1`). */
+  anchor: string;
+  title: string;
+  /** Heading depth: 1 for `#`, 2 for `##`, ... */
+  depth: number;
+  /** Anchor of the enclosing section, if any. */
+  parent?: string;
+  position: Position;
+  crossRefs: CrossRef[];
+  /** From an invisible `<!-- stepgate: recover=recovery.md#x -->` comment in the section. */
+  recover?: LinkTarget;
+}
+
+/** Fence attributes, resolved and validated. Durations are milliseconds. */
+export interface StepAttributes {
+  name?: string;
+  timeoutMs?: number;
+  cwd?: string;
+  user?: string;
+  /** Total attempts (the guide's "retries up to 5 times" = 5). */
+  retries?: number;
+  backoffMs?: number;
+  recover?: LinkTarget;
+  confirm: boolean;
+  interactive: boolean;
+  optional: boolean;
+  isolated: boolean;
+  /** When this step passes, the session ends as rolled back. */
+  rollback: boolean;
+}
+
+/** An inclusive range of HTTP status codes. */
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export type CheckKind = 'http' | 'tcp' | 'run';
+
+export interface CheckSpec {
+  kind: CheckKind;
+  /** URL, host:port or command, before `${VAR}` expansion. */
+  target: string;
+  name?: string;
+  /** HTTP only; default 200-299. */
+  expect: StatusRange[];
+  contains?: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Total attempts. */
+  attempts: number;
+  /** First backoff delay; doubles each attempt, with jitter. */
+  backoffMs: number;
+  position: Position;
+}
+
+interface StepBase {
+  /** Unique within the runbook: the `name` attribute, else derived from section and order. */
+  id: string;
+  /** Order in the file, from 0. */
+  index: number;
+  /** Anchor of the enclosing section ('' before the first heading). */
+  section: string;
+  /** The prose right before the step (for manual items: the item text). */
+  description: string;
+  position: Position;
+  crossRefs: CrossRef[];
+}
+
+export interface CommandStep extends StepBase {
+  kind: 'command';
+  lang: string;
+  script: string;
+  attrs: StepAttributes;
+}
+
+export interface CheckStep extends StepBase {
+  kind: 'check';
+  checks: CheckSpec[];
+  attrs: StepAttributes;
+}
+
+export interface ManualStep extends StepBase {
+  kind: 'manual';
+  text: string;
+  /** `- [x]` in the source. */
+  done: boolean;
+  /** Nesting depth among task items, from 0. */
+  depth: number;
+  /** Id of the enclosing task item, for nested items. */
+  parent?: string;
+}
+
+export type Step = CommandStep | CheckStep | ManualStep;
+export type StepKind = Step['kind'];
+
+/** A fenced block that is shown, not run (yaml, json, text, unknown languages). */
+export interface Snippet {
+  lang: string;
+  code: string;
+  section: string;
+  position: Position;
+}
+
+export interface Runbook {
+  /** Path as given to the parser. */
+  file: string;
+  title: string;
+  description?: string;
+  frontMatter: FrontMatter;
+  sections: Section[];
+  steps: Step[];
+  snippets: Snippet[];
+  crossRefs: CrossRef[];
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_CHECK_ATTEMPTS = 5;
+export const DEFAULT_CHECK_BACKOFF_MS = 2000;
+export const DEFAULT_CHECK_TIMEOUT_MS = 5000;

@@ -1,0 +1,33 @@
+/** `stepgate lint PATH... [--json]`: compiler-style diagnostics; exit 0 without errors, 2 with. */
+import { parseArgs } from 'node:util';
+import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/index.js';
+import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
+import { usageError } from './usage.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  } catch (error) {
+    return usageError((error as Error).message, 'stepgate lint PATH... [--json]');
+  }
+  const paths = parsed.positionals.length > 0 ? parsed.positionals : ['runbooks'];
+  const { files, missing } = collectMarkdownFiles(paths);
+  const load = createRunbookCache();
+  const diagnostics: Diagnostic[] = missing.map((path) => ({
+    file: path, line: 1, column: 1, severity: 'error', code: 'read-error', message: `${path}: no such file or directory`,
+  }));
+  for (const file of files) {
+    diagnostics.push(...lintRunbook(readRunbookFileSync(file).runbook, { load, env: process.env }));
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  if (parsed.values.json) {
+    process.stdout.write(`${JSON.stringify({ files: files.length, errors, warnings, diagnostics }, null, 2)}\n`);
+  } else {
+    for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+    const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+    process.stdout.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+  }
+  return errors > 0 ? 2 : 0;
+}

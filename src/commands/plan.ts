@@ -1,0 +1,109 @@
+/** `stepgate plan FILE [--json]`: what would run, in order, without running anything. */
+import { parseArgs } from 'node:util';
+import {
+  formatDiagnostic,
+  formatDuration,
+  lintRunbook,
+  planRunbook,
+  type Plan,
+  type PlannedStep,
+} from '../runbooks/index.js';
+import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate plan FILE [--json]';
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
+  const { runbook } = readRunbookFileSync(file);
+  const load = createRunbookCache();
+  const diagnostics = lintRunbook(runbook, { load, env: process.env });
+  const plan = planRunbook(runbook, load);
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (parsed.values.json) {
+    process.stdout.write(`${JSON.stringify({ plan, diagnostics }, null, 2)}\n`);
+  } else {
+    process.stdout.write(renderPlan(plan));
+    if (diagnostics.length > 0) {
+      process.stdout.write('\nDiagnostics:\n');
+      for (const d of diagnostics) process.stdout.write(`  ${formatDiagnostic(d)}\n`);
+    }
+  }
+  return errors > 0 ? 2 : 0;
+}
+
+/** Plain text, 80 columns, no colour: plans get pasted into tickets and change requests. */
+export function renderPlan(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`${plan.title}  (${plan.file})`);
+  if (plan.description) out.push(plan.description);
+  out.push(`run as: ${plan.user ?? '(current user)'}   cwd: ${plan.cwd ?? '(current directory)'}`);
+  if (plan.vars.length > 0)
+    out.push(`vars: ${plan.vars.map((v) => `${v.name}${v.secret ? ' (secret)' : v.default !== undefined ? `=${v.default}` : ''}`).join(', ')}`);
+  let n = 0;
+  for (const part of plan.parts) {
+    out.push('');
+    const where = part.role === 'main' ? '' : `  ${part.file}${part.anchor ? `#${part.anchor}` : ''}`;
+    out.push(`${part.role.toUpperCase()}: ${part.title}${where}`);
+    if (part.error) out.push(`  ! ${part.error}`);
+    if (!part.error && part.sections.length === 0) out.push('  (no steps)');
+    for (const section of part.sections) {
+      out.push(`  ${'#'.repeat(Math.max(1, section.depth))} ${section.title}`);
+      for (const step of section.steps) out.push(...renderStep(++n, step));
+    }
+  }
+  if (plan.recoveryOnly.length > 0) out.push('', `Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`);
+  if (plan.crossRefs.length > 0) {
+    out.push('', 'Cross-references:');
+    for (const ref of plan.crossRefs) out.push(`  ${ref.text === ref.target ? ref.target : `${ref.text} -> ${ref.target}`}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function renderStep(n: number, step: PlannedStep): string[] {
+  const lines: string[] = [];
+  const pad = '     ';
+  if (step.kind === 'manual') {
+    lines.push(`  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] ${step.text}`);
+    return lines;
+  }
+  const a = step.attrs;
+  const flags = [
+    step.user ? `as ${step.user}` : '',
+    step.cwd ? `in ${step.cwd}` : '',
+    a.timeoutMs !== undefined ? `timeout ${formatDuration(a.timeoutMs)}` : '',
+    step.kind === 'command' && a.retries !== undefined ? `${a.retries} attempts${a.backoffMs !== undefined ? `, backoff ${formatDuration(a.backoffMs)}` : ''}` : '',
+    a.optional ? 'optional' : '',
+    a.confirm ? 'confirm' : '',
+    a.interactive ? 'interactive' : '',
+    a.isolated ? 'isolated' : '',
+    a.rollback ? 'rollback' : '',
+  ].filter(Boolean);
+  lines.push(`  ${String(n).padStart(2)}. ${step.kind} ${step.id}${flags.length ? `  (${flags.join(', ')})` : ''}`);
+  if (step.description) lines.push(`${pad}${oneLine(step.description)}`);
+  if (step.kind === 'command') {
+    for (const line of step.script.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
+  } else {
+    for (const c of step.checks) {
+      const expect = c.kind === 'http' && !(c.expect.length === 1 && c.expect[0]?.min === 200 && c.expect[0]?.max === 299)
+        ? ` expect ${c.expect.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(',')}` : '';
+      const contains = c.contains !== undefined ? ` contains "${c.contains}"` : '';
+      lines.push(`${pad}${c.name ? `${c.name}: ` : ''}${c.kind} ${c.target}${expect}${contains}`);
+      lines.push(`${pad}  ${c.attempts} attempts, backoff from ${formatDuration(c.backoffMs)}, timeout ${formatDuration(c.timeoutMs)} each`);
+    }
+  }
+  if (step.recovery.length > 0) lines.push(`${pad}recover: ${step.recovery.join(' | ')}`);
+  return lines;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 72 ? `${flat.slice(0, 71)}…` : flat;
+}

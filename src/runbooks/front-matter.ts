@@ -1,0 +1,143 @@
+/**
+ * YAML front matter: title, description, user, cwd, env, vars, recovery, before, after, rollback.
+ */
+import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
+import type { DiagnosticSink } from './diagnostics.js';
+import { parseLinkTarget } from './links.js';
+import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
+
+const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback'];
+
+export function emptyFrontMatter(): FrontMatter {
+  return { env: {}, vars: [], before: [], after: [], rollback: false };
+}
+
+/** `startLine` is the line of the opening `---`. */
+export function parseFrontMatter(yamlText: string, startLine: number, sink: DiagnosticSink): FrontMatter {
+  const fm = emptyFrontMatter();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false });
+  const posOf = (offset: number | undefined): Position => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: startLine + p.line, column: p.col };
+  };
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors)
+      sink.error('bad-yaml', posOf(e.pos[0]), `front matter: ${e.message.split('\n')[0] ?? ''}`);
+    return fm;
+  }
+  if (doc.contents === null) return fm;
+  if (!isMap(doc.contents)) {
+    sink.error('bad-front-matter', posOf(0), 'front matter must be a mapping of keys such as title:, user:');
+    return fm;
+  }
+  const keyAt = (key: string): Position => {
+    const pair = isMap(doc.contents) ? doc.contents.items.find((p) => String((p.key as YamlNode | null)?.toString()) === key) : undefined;
+    return posOf((pair?.key as YamlNode | undefined)?.range?.[0]);
+  };
+  const raw = doc.toJSON() as Record<string, unknown>;
+  const text = (key: string): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    sink.error('bad-front-matter', keyAt(key), `${key}: want a single value`);
+    return undefined;
+  };
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN.includes(key))
+      sink.warn('unknown-attribute', keyAt(key), `front matter key "${key}" is not used by stepgate (known: ${KNOWN.join(', ')})`);
+  }
+  const title = text('title');
+  if (title !== undefined) fm.title = title;
+  const description = text('description');
+  if (description !== undefined) fm.description = description;
+  const user = text('user');
+  if (user !== undefined) fm.user = user;
+  const cwd = text('cwd');
+  if (cwd !== undefined) fm.cwd = cwd;
+  if (raw.rollback !== undefined) {
+    if (typeof raw.rollback !== 'boolean') sink.error('bad-front-matter', keyAt('rollback'), 'rollback: want true or false');
+    else fm.rollback = raw.rollback;
+  }
+  fm.env = readEnv(raw.env, keyAt('env'), sink);
+  fm.vars = readVars(raw.vars, keyAt('vars'), sink);
+  const recovery = text('recovery');
+  if (recovery !== undefined) {
+    const target = parseLinkTarget(recovery, keyAt('recovery'));
+    if (target) fm.recovery = target;
+    else sink.error('bad-front-matter', keyAt('recovery'), `recovery: ${recovery}: want a link such as recovery.md or recovery.md#rollback`);
+  }
+  fm.before = readTargets(raw.before, 'before', keyAt('before'), sink);
+  fm.after = readTargets(raw.after, 'after', keyAt('after'), sink);
+  return fm;
+}
+
+function readEnv(value: unknown, at: Position, sink: DiagnosticSink): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    sink.error('bad-front-matter', at, 'env: want a mapping NAME: value');
+    return {};
+  }
+  const env: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      sink.error('bad-front-matter', at, `env: "${name}" is not a valid variable name`);
+      continue;
+    }
+    if (v !== null && typeof v === 'object') {
+      sink.error('bad-front-matter', at, `env: ${name}: want a plain value`);
+      continue;
+    }
+    env[name] = v === null ? '' : String(v);
+  }
+  return env;
+}
+
+function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret}');
+    return [];
+  }
+  const vars: VarSpec[] = [];
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      sink.error('bad-front-matter', at, `vars: "${name}" is not a valid variable name`);
+      continue;
+    }
+    if (v === null || typeof v === 'string') {
+      vars.push({ name, prompt: v ?? name, secret: false, position: at });
+      continue;
+    }
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      sink.error('bad-front-matter', at, `vars: ${name}: want a prompt string or {prompt, default, secret}`);
+      continue;
+    }
+    const spec = v as Record<string, unknown>;
+    for (const key of Object.keys(spec)) {
+      if (!['prompt', 'default', 'secret'].includes(key))
+        sink.error('unknown-attribute', at, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret)`);
+    }
+    const entry: VarSpec = {
+      name,
+      prompt: spec.prompt === undefined ? name : String(spec.prompt),
+      secret: spec.secret === true,
+      position: at,
+    };
+    if (spec.default !== undefined && spec.default !== null) entry.default = String(spec.default);
+    vars.push(entry);
+  }
+  return vars;
+}
+
+function readTargets(value: unknown, key: string, at: Position, sink: DiagnosticSink): LinkTarget[] {
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : [value];
+  const out: LinkTarget[] = [];
+  for (const item of items) {
+    const target = typeof item === 'string' ? parseLinkTarget(item, at) : undefined;
+    if (target) out.push(target);
+    else sink.error('bad-front-matter', at, `${key}: ${JSON.stringify(item)}: want a link such as checklists.md#pre-deploy`);
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * Checks that need more than one block at a time: targets that must resolve, advice on shell
+ * habits stepgate replaces, variables nobody defines. Pure: other files come through `load`.
+ */
+import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
+import { resolveTarget } from './links.js';
+import type { Diagnostic, LinkTarget, Runbook, Step } from './model.js';
+import { findSection } from './sections.js';
+import { referencedNames } from './vars.js';
+
+export interface LintContext {
+  /** The parsed runbook at a resolved path, or undefined when there is no such file. */
+  load(file: string): Runbook | undefined;
+  /** The process environment, for `${NAME}` in checks. */
+  env: Record<string, string | undefined>;
+}
+
+type Resolution = { ok: true } | { ok: false; why: string };
+
+export function checkTarget(from: Runbook, target: LinkTarget, ctx: LintContext): Resolution {
+  const resolved = resolveTarget(from.file, target);
+  const runbook = target.file === undefined ? from : ctx.load(resolved.file);
+  if (!runbook) return { ok: false, why: `file ${resolved.file} not found` };
+  if (resolved.anchor !== undefined && !findSection(runbook, resolved.anchor)) {
+    const known = runbook.sections.map((s) => `#${s.anchor}`).slice(0, 8).join(', ');
+    return { ok: false, why: `no heading #${resolved.anchor} in ${resolved.file}${known ? ` (headings: ${known})` : ''}` };
+  }
+  return { ok: true };
+}
+
+/** `sudo -i`, `sudo su`, `su -`: stepgate already runs the step as the right user. */
+const USER_SWITCH = /(^|[\s;&|(])(sudo\s+(-\S+\s+)*(-i|--login|su)\b|su\s+(-|-l|--login)(\s|$))/m;
+const LOOP = /(^|[\s;&|(])(for|while|until)\s/m;
+
+export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
+  const sink = new DiagnosticSink(runbook.file);
+  const fm = runbook.frontMatter;
+  const mustResolve = (target: LinkTarget | undefined, what: string): void => {
+    if (!target) return;
+    const r = checkTarget(runbook, target, ctx);
+    if (!r.ok) sink.error('unresolved-target', target.position, `${what} ${target.raw}: ${r.why}`);
+  };
+  mustResolve(fm.recovery, 'recovery:');
+  for (const t of fm.before) mustResolve(t, 'before:');
+  for (const t of fm.after) mustResolve(t, 'after:');
+  for (const section of runbook.sections) mustResolve(section.recover, 'recover=');
+  for (const step of runbook.steps) if (step.kind !== 'manual') mustResolve(step.attrs.recover, 'recover=');
+
+  for (const ref of runbook.crossRefs) {
+    const r = checkTarget(runbook, ref.target, ctx);
+    if (!r.ok) sink.warn('unresolved-link', ref.target.position, `cross-reference ${ref.target.raw}: ${r.why}`);
+  }
+
+  const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
+  for (const step of runbook.steps) lintStep(step, sink, (name) => known.has(name) || ctx.env[name] !== undefined);
+  return [...runbook.diagnostics, ...sink.items].sort(compareDiagnostics);
+}
+
+function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) => boolean): void {
+  if (step.kind === 'manual') return;
+  if (step.description.trim() === '')
+    sink.warn('no-description', step.position, `${step.kind === 'check' ? 'check' : 'step'} ${step.id} has no description: write a sentence before the block saying what it does and why`);
+  if (step.kind === 'command') {
+    if (USER_SWITCH.test(step.script))
+      sink.warn('sudo-in-step', step.position, 'this step switches user itself (sudo -i / su -); stepgate already runs steps as the runbook\'s user: set user: in front matter or user= on the step instead');
+    if (LOOP.test(step.script) && /\bcurl\b/.test(step.script) && /\bsleep\b/.test(step.script))
+      sink.warn('curl-retry-loop', step.position, 'a curl retry loop reads better as a check block (```check with http: URL), which retries with backoff and gates progress');
+    return;
+  }
+  for (const check of step.checks) {
+    for (const field of [check.target, check.contains ?? '']) {
+      for (const name of referencedNames(field)) {
+        if (!isDefined(name))
+          sink.warn('unknown-variable', check.position, `\${${name}} is not a var, an env entry in front matter, or set in this environment`);
+      }
+    }
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Markdown -> Runbook. Uses micromark (CommonMark + GFM + front matter) for the syntax; this
+ * module only walks the tree in document order and gives it runbook meaning.
+ * It never throws: anything wrong with the input becomes a diagnostic.
+ */
+import GithubSlugger from 'github-slugger';
+import type { Code, Definition, Heading, Html, ListItem, Nodes, Paragraph, Root } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { toString } from 'mdast-util-to-string';
+import { frontmatter } from 'micromark-extension-frontmatter';
+import { gfm } from 'micromark-extension-gfm';
+import { emptyAttributes, hasAttributes, parseAttributes } from './attributes.js';
+import { parseChecks } from './checks.js';
+import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
+import { emptyFrontMatter, parseFrontMatter } from './front-matter.js';
+import { isMarkdownFileName, parseLinkTarget } from './links.js';
+import type {
+  CrossRef,
+  FrontMatter,
+  ManualStep,
+  Position,
+  Runbook,
+  Section,
+  Snippet,
+  Step,
+  StepAttributes,
+} from './model.js';
+
+/** Inputs past this size are refused with a diagnostic rather than parsed. */
+export const MAX_RUNBOOK_CHARS = 4 * 1024 * 1024;
+
+export const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell', 'zsh', 'console', 'shell-session', 'shellsession']);
+export const CHECK_LANGUAGES = new Set(['check', 'health']);
+
+function basename(file: string): string {
+  const name = file.split('/').pop() ?? file;
+  return name.replace(/\.md$/i, '');
+}
+
+function emptyRunbook(file: string, frontMatter: FrontMatter = emptyFrontMatter()): Runbook {
+  return {
+    file,
+    title: frontMatter.title ?? basename(file),
+    frontMatter,
+    sections: [],
+    steps: [],
+    snippets: [],
+    crossRefs: [],
+    diagnostics: [],
+  };
+}
+
+export function parseRunbook(text: string, file: string): Runbook {
+  const sink = new DiagnosticSink(file);
+  let runbook: Runbook;
+  if (text.includes('\u0000')) {
+    runbook = emptyRunbook(file);
+    sink.error('binary-file', { line: 1, column: 1 }, 'this is a binary file, not a markdown runbook');
+  } else if (text.length > MAX_RUNBOOK_CHARS) {
+    runbook = emptyRunbook(file);
+    sink.error('file-too-large', { line: 1, column: 1 }, `runbook is ${text.length} characters; the limit is ${MAX_RUNBOOK_CHARS}: split it into linked runbooks`);
+  } else if (text.trim() === '') {
+    runbook = emptyRunbook(file);
+    sink.warn('empty-file', { line: 1, column: 1 }, 'runbook is empty');
+  } else {
+    try {
+      runbook = new Walker(text, file, sink).walk();
+    } catch (error) {
+      // A parser bug must not take down the operator's session: report it where it can be seen.
+      runbook = emptyRunbook(file);
+      sink.error('read-error', { line: 1, column: 1 }, `internal parser error: ${(error as Error).message}`);
+    }
+  }
+  runbook.diagnostics = sink.items.sort(compareDiagnostics);
+  return runbook;
+}
+
+function startOf(node: { position?: { start: { line: number; column: number } } | undefined }): Position {
+  return { line: node.position?.start.line ?? 1, column: node.position?.start.column ?? 1 };
+}
+
+class Walker {
+  private readonly lines: string[];
+  private readonly slugger = new GithubSlugger();
+  private readonly definitions = new Map<string, string>();
+  private readonly runbook: Runbook;
+  private section: Section | undefined;
+  private prose: { text: string; refs: CrossRef[] } | undefined;
+  private readonly stepsPerSection = new Map<string, number>();
+  private readonly ids = new Set<string>();
+  private readonly names = new Map<string, Position>();
+  private firstH1: string | undefined;
+  private leadParagraph: string | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly sink: DiagnosticSink,
+  ) {
+    this.lines = text.split(/\r?\n/);
+    this.runbook = emptyRunbook(file);
+  }
+
+  walk(): Runbook {
+    const tree: Root = fromMarkdown(this.text, {
+      extensions: [gfm(), frontmatter(['yaml'])],
+      mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml'])],
+    });
+    for (const node of tree.children) {
+      if (node.type === 'definition') this.definitions.set((node as Definition).identifier.toLowerCase(), (node as Definition).url);
+    }
+    for (const node of tree.children) this.visit(node, undefined, 0);
+    const fm = this.runbook.frontMatter;
+    this.runbook.title = fm.title ?? this.firstH1 ?? basename(this.file);
+    const description = fm.description ?? this.leadParagraph;
+    if (description !== undefined) this.runbook.description = description;
+    return this.runbook;
+  }
+
+  private visit(node: Nodes, taskParent: ManualStep | undefined, taskDepth: number): void {
+    switch (node.type) {
+      case 'yaml':
+        if (node.position?.start.line === 1) this.runbook.frontMatter = parseFrontMatter(node.value, 1, this.sink);
+        return;
+      case 'heading':
+        this.heading(node);
+        return;
+      case 'paragraph':
+        this.paragraph(node);
+        return;
+      case 'code':
+        this.code(node);
+        return;
+      case 'html':
+        this.html(node);
+        return;
+      case 'list':
+        for (const item of node.children) this.listItem(item, taskParent, taskDepth);
+        return;
+      case 'blockquote':
+        for (const child of node.children) this.visit(child, taskParent, taskDepth);
+        return;
+      case 'table':
+        this.refsIn(node);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private heading(node: Heading): void {
+    const title = toString(node).trim();
+    let parent: Section | undefined = this.section;
+    while (parent && parent.depth >= node.depth) {
+      const up: string | undefined = parent.parent;
+      parent = up === undefined ? undefined : this.runbook.sections.find((s) => s.anchor === up);
+    }
+    const section: Section = {
+      anchor: this.slugger.slug(title),
+      title,
+      depth: node.depth,
+      position: startOf(node),
+      crossRefs: [],
+    };
+    if (parent) section.parent = parent.anchor;
+    this.runbook.sections.push(section);
+    this.section = section;
+    this.prose = undefined;
+    if (node.depth === 1 && this.firstH1 === undefined) this.firstH1 = title;
+    this.refsIn(node);
+  }
+
+  private paragraph(node: Paragraph): void {
+    const text = toString(node).trim();
+    this.prose = { text, refs: this.refsIn(node) };
+    const beforeAnySection = this.runbook.sections.every((s) => s.depth === 1);
+    if (this.leadParagraph === undefined && beforeAnySection && this.runbook.steps.length === 0 && text !== '')
+      this.leadParagraph = text;
+  }
+
+  /** Links and `.md` code spans under `node`, recorded on the section and the runbook. */
+  private refsIn(node: Nodes): CrossRef[] {
+    const refs: CrossRef[] = [];
+    const visit = (n: Nodes): void => {
+      if (n.type === 'link' || n.type === 'linkReference') {
+        const url = n.type === 'link' ? n.url : this.definitions.get(n.identifier.toLowerCase());
+        const target = url === undefined ? undefined : parseLinkTarget(url, startOf(n));
+        if (target) refs.push({ target, text: toString(n).trim(), via: 'link' });
+        return;
+      }
+      if (n.type === 'inlineCode' && isMarkdownFileName(n.value)) {
+        const target = parseLinkTarget(n.value, startOf(n));
+        if (target) refs.push({ target, text: n.value, via: 'code' });
+        return;
+      }
+      if ('children' in n) for (const child of n.children) visit(child as Nodes);
+    };
+    visit(node);
+    this.section?.crossRefs.push(...refs);
+    this.runbook.crossRefs.push(...refs);
+    return refs;
+  }
+
+  private html(node: Html): void {
+    const match = /^<!--\s*stepgate:\s*([\s\S]*?)-->\s*$/.exec(node.value.trim());
+    if (!match) return;
+    const at = startOf(node);
+    const directive = (match[1] ?? '').trim();
+    const recover = /^recover\s*=\s*(\S+)$/.exec(directive);
+    if (!recover) {
+      this.sink.error('unknown-attribute', at, `unknown stepgate directive "${directive}" (known: recover=TARGET)`);
+      return;
+    }
+    const target = parseLinkTarget(recover[1] ?? '', at);
+    if (!target) this.sink.error('bad-attribute', at, `recover=${recover[1] ?? ''}: want a link such as recovery.md#rollback`);
+    else if (!this.section) this.sink.error('bad-attribute', at, 'a recover= directive belongs under a heading; use front matter "recovery:" for the whole runbook');
+    else this.section.recover = target;
+  }
+
+  private listItem(item: ListItem, taskParent: ManualStep | undefined, taskDepth: number): void {
+    if (item.checked === null || item.checked === undefined) {
+      for (const child of item.children) this.visit(child, taskParent, taskDepth);
+      return;
+    }
+    const first = item.children[0];
+    const text = first && first.type === 'paragraph' ? toString(first).trim() : '';
+    const refs = first ? this.refsIn(first) : [];
+    const step: ManualStep = {
+      kind: 'manual',
+      id: this.stepId(undefined),
+      index: this.runbook.steps.length,
+      section: this.section?.anchor ?? '',
+      description: text,
+      position: startOf(item),
+      crossRefs: refs,
+      text,
+      done: item.checked,
+      depth: taskDepth,
+    };
+    if (taskParent) step.parent = taskParent.id;
+    this.runbook.steps.push(step);
+    this.prose = first && first.type === 'paragraph' ? { text, refs: [] } : undefined;
+    for (const child of item.children.slice(first && first.type === 'paragraph' ? 1 : 0))
+      this.visit(child, step, taskDepth + 1);
+  }
+
+  private code(node: Code): void {
+    const at = startOf(node);
+    const fenceLine = this.lines[at.line - 1] ?? '';
+    const fence = /^\s*(?:>\s*)*(`{3,}|~{3,})/.exec(fenceLine);
+    if (!fence) return; // indented code: shown, never run
+    const lang = (node.lang ?? '').toLowerCase();
+    const meta = node.meta ?? '';
+    const runnable = SHELL_LANGUAGES.has(lang) || CHECK_LANGUAGES.has(lang);
+    if (!this.closed(node, fence[1] ?? '```')) {
+      this.sink.error(
+        runnable ? 'unclosed-fence' : 'unclosed-fence',
+        at,
+        `code fence opened here is never closed, so the rest of the file is inside it: add a closing ${fence[1] ?? '```'}`,
+      );
+      if (runnable) return;
+    }
+    const metaColumn = Math.max(fenceLine.indexOf(meta, fence.index + (fence[1]?.length ?? 0)), 0) + 1;
+    const metaAt = (offset: number): Position => ({ line: at.line, column: metaColumn + offset });
+    if (!runnable) {
+      if (hasAttributes(meta) || lang.startsWith('{'))
+        this.sink.warn(
+          'unknown-language',
+          at,
+          `fence attributes on a ${lang.startsWith('{') || lang === '' ? 'fence without a language' : `"${lang}" block`} have no effect: only bash, sh, shell, zsh, console and check blocks run`,
+        );
+      this.runbook.snippets.push({ lang, code: node.value, section: this.section?.anchor ?? '', position: at } satisfies Snippet);
+      return;
+    }
+    const attrs: StepAttributes = meta === '' ? emptyAttributes() : parseAttributes(meta, this.sink, metaAt);
+    const description = this.prose?.text ?? '';
+    const refs = this.prose?.refs ?? [];
+    this.prose = undefined;
+    const base = {
+      id: this.stepId(attrs.name, attrs.name === undefined ? undefined : metaAt(Math.max(0, meta.indexOf(attrs.name)))),
+      index: this.runbook.steps.length,
+      section: this.section?.anchor ?? '',
+      description,
+      position: at,
+      crossRefs: refs,
+      attrs,
+    };
+    let step: Step;
+    if (CHECK_LANGUAGES.has(lang)) {
+      const defaults: { attempts?: number; backoffMs?: number; timeoutMs?: number } = {};
+      if (attrs.retries !== undefined) defaults.attempts = attrs.retries;
+      if (attrs.backoffMs !== undefined) defaults.backoffMs = attrs.backoffMs;
+      if (attrs.timeoutMs !== undefined) defaults.timeoutMs = attrs.timeoutMs;
+      const checks = parseChecks(node.value, at.line + 1, at.column, this.sink, defaults);
+      step = { ...base, kind: 'check', checks };
+    } else {
+      step = { ...base, kind: 'command', lang, script: lang === 'console' || lang.startsWith('shell') && lang !== 'shell' ? consoleCommands(node.value) : node.value };
+    }
+    this.runbook.steps.push(step);
+  }
+
+  private closed(node: Code, fence: string): boolean {
+    const end = node.position?.end.line ?? 0;
+    const start = node.position?.start.line ?? 0;
+    if (end <= start) return false;
+    const last = (this.lines[end - 1] ?? '').replace(/^\s*(?:>\s*)*/, '');
+    const char = fence[0] ?? '`';
+    const run = /^(`+|~+)\s*$/.exec(last);
+    return run !== null && run[1]?.[0] === char && (run[1]?.length ?? 0) >= fence.length;
+  }
+
+  /** Names must be unique in a file; derived ids are made unique quietly. */
+  private stepId(name: string | undefined, nameAt?: Position): string {
+    if (name !== undefined) {
+      const first = this.names.get(name);
+      if (first) this.sink.error('duplicate-step-name', nameAt ?? { line: 1, column: 1 }, `step name "${name}" is already used at line ${first.line}`);
+      else this.names.set(name, nameAt ?? { line: 1, column: 1 });
+      if (!this.ids.has(name)) {
+        this.ids.add(name);
+        return name;
+      }
+    }
+    const sectionKey = this.section?.anchor || 'step';
+    let n = this.stepsPerSection.get(sectionKey) ?? 0;
+    let id: string;
+    do {
+      n += 1;
+      id = `${sectionKey}-${n}`;
+    } while (this.ids.has(id));
+    this.stepsPerSection.set(sectionKey, n);
+    this.ids.add(id);
+    return id;
+  }
+}
+
+/** The commands of a `console` transcript: `$ ` lines, with `\` continuations. */
+export function consoleCommands(body: string): string {
+  const out: string[] = [];
+  let continuing = false;
+  for (const line of body.split('\n')) {
+    if (continuing) {
+      out.push(line);
+      continuing = line.endsWith('\\');
+      continue;
+    }
+    const match = /^\s*\$ ?(.*)$/.exec(line);
+    if (match) {
+      out.push(match[1] ?? '');
+      continuing = (match[1] ?? '').endsWith('\\');
+    }
+  }
+  return out.join('\n');
+}

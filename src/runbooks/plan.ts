@@ -1,0 +1,106 @@
+/**
+ * What would run, in order, without running anything: before checklists, the runbook's main
+ * flow, after checklists; each step with its effective user, cwd and recovery paths.
+ */
+import { describeTarget, resolveTarget } from './links.js';
+import type { CrossRef, LinkTarget, Runbook, Section, Step } from './model.js';
+import { findSection, mainFlowSteps, recoveryOnlyAnchors, recoveryPaths, stepsInSection } from './sections.js';
+
+export type PlannedStep = Step & {
+  /** Effective run-as user (`undefined` = whoever runs stepgate) and directory. */
+  user?: string;
+  cwd?: string;
+  /** Resolved recovery paths, most specific first, as `file#anchor`. */
+  recovery: string[];
+};
+
+export interface PlannedSection {
+  anchor: string;
+  title: string;
+  depth: number;
+  steps: PlannedStep[];
+}
+
+export interface PlanPart {
+  role: 'before' | 'main' | 'after';
+  file: string;
+  anchor?: string;
+  title: string;
+  sections: PlannedSection[];
+  /** Set when the part's file or anchor could not be found. */
+  error?: string;
+}
+
+export interface Plan {
+  file: string;
+  title: string;
+  description?: string;
+  user?: string;
+  cwd?: string;
+  vars: Runbook['frontMatter']['vars'];
+  env: Record<string, string>;
+  parts: PlanPart[];
+  /** Same-file sections that run only as recovery paths. */
+  recoveryOnly: string[];
+  crossRefs: Array<{ text: string; target: string; via: CrossRef['via'] }>;
+}
+
+export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | undefined): Plan {
+  const fm = runbook.frontMatter;
+  const part = (role: PlanPart['role'], target: LinkTarget): PlanPart => {
+    const resolved = resolveTarget(runbook.file, target);
+    const other = target.file === undefined ? runbook : load(resolved.file);
+    const base: PlanPart = { role, file: resolved.file, title: target.raw, sections: [] };
+    if (resolved.anchor !== undefined) base.anchor = resolved.anchor;
+    if (!other) return { ...base, error: `file ${resolved.file} not found` };
+    if (resolved.anchor !== undefined && !findSection(other, resolved.anchor))
+      return { ...base, error: `no heading #${resolved.anchor} in ${resolved.file}` };
+    const steps = resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor);
+    const title = resolved.anchor === undefined ? other.title : (findSection(other, resolved.anchor)?.title ?? other.title);
+    return { ...base, title, sections: groupBySection(other, steps) };
+  };
+  const plan: Plan = {
+    file: runbook.file,
+    title: runbook.title,
+    vars: fm.vars,
+    env: fm.env,
+    parts: [
+      ...fm.before.map((t) => part('before', t)),
+      { role: 'main', file: runbook.file, title: runbook.title, sections: groupBySection(runbook, mainFlowSteps(runbook)) },
+      ...fm.after.map((t) => part('after', t)),
+    ],
+    recoveryOnly: [...recoveryOnlyAnchors(runbook)],
+    crossRefs: runbook.crossRefs.map((r) => ({ text: r.text, target: describeTarget(resolveTarget(runbook.file, r.target)), via: r.via })),
+  };
+  if (runbook.description !== undefined) plan.description = runbook.description;
+  if (fm.user !== undefined) plan.user = fm.user;
+  if (fm.cwd !== undefined) plan.cwd = fm.cwd;
+  return plan;
+}
+
+function groupBySection(runbook: Runbook, steps: Step[]): PlannedSection[] {
+  const out: PlannedSection[] = [];
+  for (const step of steps) {
+    let group = out[out.length - 1];
+    if (!group || group.anchor !== step.section) {
+      const section: Section | undefined = findSection(runbook, step.section);
+      group = { anchor: step.section, title: section?.title ?? '(top)', depth: section?.depth ?? 0, steps: [] };
+      out.push(group);
+    }
+    group.steps.push(planStep(runbook, step));
+  }
+  return out;
+}
+
+function planStep(runbook: Runbook, step: Step): PlannedStep {
+  const fm = runbook.frontMatter;
+  const planned: PlannedStep = {
+    ...step,
+    recovery: recoveryPaths(runbook, step).map((t) => describeTarget(resolveTarget(runbook.file, t))),
+  };
+  const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? fm.user;
+  const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
+  if (user !== undefined) planned.user = user;
+  if (cwd !== undefined) planned.cwd = cwd;
+  return planned;
+}

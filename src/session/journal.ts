@@ -1,0 +1,214 @@
+/**
+ * The audit journal: one JSON line per session event in
+ * `$STEPGATE_STATE_DIR/sessions/<id>.jsonl`, fsync'd before the engine moves on, plus a raw
+ * (redacted) transcript per step run in `sessions/<id>/`. Directories 0700, files 0600.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { chmod, mkdir, open, readFile, readdir, stat, truncate } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionEvent } from './types.js';
+
+/** Receives a step's output as it arrives. */
+export interface TranscriptSink {
+  /** Where it is written, for the journal; undefined for in-memory sinks. */
+  readonly path?: string;
+  write(text: string): void;
+  close(): Promise<void>;
+}
+
+/** Where session events go. The engine awaits `append` before acting on an event. */
+export interface Journal {
+  readonly id: string;
+  /** Durable when the promise resolves (written and fsync'd for the file journal). */
+  append(event: SessionEvent): Promise<void>;
+  /** A transcript for one run of one step; `name` is file-name safe. */
+  openTranscript(name: string): Promise<TranscriptSink>;
+  close(): Promise<void>;
+}
+
+/**
+ * `$STEPGATE_STATE_DIR`, else `$XDG_STATE_HOME/stepgate`, else `~/.local/state/stepgate`.
+ */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['STEPGATE_STATE_DIR']) return env['STEPGATE_STATE_DIR'];
+  const xdg = env['XDG_STATE_HOME'];
+  return join(xdg ? xdg : join(env['HOME'] || homedir(), '.local', 'state'), 'stepgate');
+}
+
+export function sessionsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'sessions');
+}
+
+export function journalPath(dir: string, id: string): string {
+  return join(dir, `${id}.jsonl`);
+}
+
+/** Sortable and unguessable enough to not collide: `20250101-120000-a1b2c3`. */
+export function newSessionId(now: number): string {
+  const iso = new Date(now).toISOString();
+  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
+
+export function isSessionId(text: string): boolean {
+  return SESSION_ID.test(text);
+}
+
+/** mkdir -p with 0700 on every directory this creates, and on the leaf even if it existed. */
+async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+class FileTranscript implements TranscriptSink {
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  write(text: string): void {
+    if (this.fd === undefined || text === '') return;
+    writeSync(this.fd, text);
+  }
+
+  async close(): Promise<void> {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+}
+
+/** The on-disk journal. Appends are serialised: a second event never overtakes the first. */
+export class FileJournal implements Journal {
+  private handle: FileHandle | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly id: string,
+    readonly dir: string,
+    readonly path: string,
+  ) {}
+
+  /** Opens (creating if needed) the journal of session `id` under `dir` for appending. */
+  static async open(dir: string, id: string): Promise<FileJournal> {
+    if (!isSessionId(id)) throw new Error(`not a session id: ${id}`);
+    await privateDir(dir);
+    const journal = new FileJournal(id, dir, journalPath(dir, id));
+    journal.handle = await open(journal.path, 'a', 0o600);
+    await chmod(journal.path, 0o600);
+    return journal;
+  }
+
+  append(event: SessionEvent): Promise<void> {
+    const line = `${JSON.stringify(event)}\n`;
+    const next = this.chain.then(async () => {
+      if (!this.handle) throw new Error(`journal ${this.path} is closed`);
+      await this.handle.write(line);
+      await this.handle.sync();
+    });
+    // A failed append must not wedge later ones; the caller still sees the failure.
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async openTranscript(name: string): Promise<TranscriptSink> {
+    const dir = join(this.dir, this.id);
+    await privateDir(dir);
+    return new FileTranscript(join(dir, `${name.replace(/[^\w.-]+/g, '_')}.log`));
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
+
+/** A last line cut short by a crash mid-write. */
+export interface TornLine {
+  /** 1-based line number. */
+  line: number;
+  bytes: number;
+}
+
+export interface JournalRead {
+  events: SessionEvent[];
+  torn?: TornLine;
+  /** Lines that are not JSON events, other than a torn last line (never expected). */
+  bad: Array<{ line: number; error: string }>;
+}
+
+function isEvent(value: unknown): value is SessionEvent {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** Parses a journal's text. A last line without its newline that does not parse is torn. */
+export function parseJournal(text: string): JournalRead {
+  const lines = text.split('\n');
+  const endsClean = text.endsWith('\n') || text === '';
+  if (endsClean) lines.pop();
+  const out: JournalRead = { events: [], bad: [] };
+  lines.forEach((line, i) => {
+    const last = i === lines.length - 1;
+    if (line.trim() === '') return;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (!isEvent(value)) throw new Error('not an event object');
+      out.events.push(value);
+    } catch (err) {
+      if (last && !endsClean) out.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
+      else out.bad.push({ line: i + 1, error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  return out;
+}
+
+export async function readJournal(path: string): Promise<JournalRead> {
+  return parseJournal(await readFile(path, 'utf8'));
+}
+
+/** Cuts a torn last line off so appends start on a fresh line. Returns what was cut. */
+export async function dropTornTail(path: string): Promise<TornLine | undefined> {
+  const text = await readFile(path, 'utf8');
+  const read = parseJournal(text);
+  if (!read.torn) {
+    if (text !== '' && !text.endsWith('\n')) {
+      // A complete event that lost only its newline: keep it, add the newline.
+      const handle = await open(path, 'a');
+      await handle.write('\n');
+      await handle.sync();
+      await handle.close();
+    }
+    return undefined;
+  }
+  const keep = Buffer.byteLength(text) - read.torn.bytes;
+  await truncate(path, keep);
+  return read.torn;
+}
+
+/** Session ids under `dir`, oldest first (ids sort by start time). */
+export async function listSessionIds(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const ids: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.jsonl')) continue;
+    const id = name.slice(0, -'.jsonl'.length);
+    if (isSessionId(id) && (await stat(join(dir, name))).isFile()) ids.push(id);
+  }
+  return ids.sort();
+}

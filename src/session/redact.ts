@@ -1,0 +1,92 @@
+/**
+ * Secrets never reach disk: values of secret vars, and of environment variables whose names
+ * look like secrets, are replaced before anything is journaled or written to a transcript.
+ */
+
+/** Names like these hold secrets (`GITHUB_TOKEN`, `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`). */
+export const SECRET_NAME = /TOKEN|SECRET|PASS(WORD|WD)?|KEY|CREDENTIAL|PRIVATE|AUTH/i;
+
+/** What a redacted value is replaced with. */
+export const REDACTED = '[REDACTED]';
+
+/** Values shorter than this are not redacted: replacing every "1" or "on" would garble output. */
+export const MIN_SECRET_LENGTH = 4;
+
+export function looksSecret(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+export type Redactor = (text: string) => string;
+
+/**
+ * A redactor for a growing set of secret values. Longest first, so a secret that contains
+ * another is replaced whole.
+ */
+export class SecretSet {
+  private values = new Set<string>();
+  private sorted: string[] = [];
+
+  add(value: string | undefined): void {
+    if (value === undefined || value.length < MIN_SECRET_LENGTH || this.values.has(value)) return;
+    this.values.add(value);
+    this.sorted = [...this.values].sort((a, b) => b.length - a.length);
+  }
+
+  /** Adds the values of every variable whose name looks secret. */
+  addEnv(env: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(env)) if (looksSecret(name)) this.add(value);
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  readonly redact: Redactor = (text: string): string => {
+    let out = text;
+    for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
+  };
+}
+
+/** Redacts every string inside a JSON-like value (keys included), returning a copy. */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v, redact);
+    return out as T;
+  }
+  return value;
+}
+
+/**
+ * Redacts a stream chunk by chunk. A secret can straddle two chunks, so text after the last
+ * newline is held back (up to `maxHold` chars) until the line completes or `flush` is called.
+ */
+export class LineRedactor {
+  private held = '';
+
+  constructor(
+    private readonly redact: Redactor,
+    private readonly maxHold = 4096,
+  ) {}
+
+  push(chunk: string): string {
+    const text = this.held + chunk;
+    const cut = text.lastIndexOf('\n');
+    if (cut === -1 && text.length < this.maxHold) {
+      this.held = text;
+      return '';
+    }
+    const upto = cut === -1 ? text.length : cut + 1;
+    this.held = text.slice(upto);
+    return this.redact(text.slice(0, upto));
+  }
+
+  flush(): string {
+    const text = this.held;
+    this.held = '';
+    return this.redact(text);
+  }
+}

@@ -1,0 +1,405 @@
+/**
+ * The session engine as a pure state machine: `reduce(state, event)` folds one journal event
+ * and returns the new state plus the effects the driver must perform. Nothing here touches a
+ * clock, a shell or a file, so the live session and a journal replay go through the same code.
+ */
+import type {
+  Choice,
+  Command,
+  Decision,
+  FlowItem,
+  Frame,
+  FrameInit,
+  Reduction,
+  SessionEvent,
+  SessionState,
+  Status,
+  StepState,
+} from './types.js';
+import { MAX_RECOVERY_DEPTH } from './types.js';
+
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}
+
+/** The state before `session-started`. */
+export function initialState(id = ''): SessionState {
+  return { id, status: { kind: 'new' }, frames: [], vars: [], answers: {}, runbooks: [], seq: 0 };
+}
+
+/** Fold a whole journal (in order). Commands are dropped: replay performs no effects. */
+export function replay(events: readonly SessionEvent[], id = ''): SessionState {
+  let state = initialState(id);
+  for (const event of events) state = reduce(state, event).state;
+  return state;
+}
+
+export function topFrame(state: SessionState): Frame | undefined {
+  return state.frames[state.frames.length - 1];
+}
+
+/** The step under the cursor of the top frame. */
+export function currentItem(state: SessionState): { frame: Frame; item: FlowItem; step: StepState; depth: number; index: number } | undefined {
+  const frame = topFrame(state);
+  if (!frame) return undefined;
+  const item = frame.init.items[frame.cursor];
+  const step = frame.steps[frame.cursor];
+  if (!item || !step) return undefined;
+  return { frame, item, step, depth: state.frames.length - 1, index: frame.cursor };
+}
+
+function initialStepState(item: FlowItem): StepState {
+  if (item.step.kind === 'manual' && item.step.done) {
+    return { status: 'passed', reason: 'checked in the runbook', attempts: 0 };
+  }
+  return { status: 'pending', attempts: 0 };
+}
+
+function makeFrame(init: FrameInit): Frame {
+  const frame: Frame = { init, steps: init.items.map(initialStepState), cursor: 0 };
+  frame.cursor = nextOpen(frame);
+  return frame;
+}
+
+function isDone(step: StepState): boolean {
+  return step.status === 'passed' || step.status === 'skipped' || step.status === 'overridden';
+}
+
+/** First step not yet done; `items.length` when the frame is complete. */
+function nextOpen(frame: Frame): number {
+  const index = frame.steps.findIndex((s) => !isDone(s));
+  return index === -1 ? frame.steps.length : index;
+}
+
+function isOptional(item: FlowItem): boolean {
+  return item.step.kind !== 'manual' && item.step.attrs.optional;
+}
+
+/** What a gate offers, in the order the UI lists them. */
+export function gateChoices(state: SessionState): Choice[] {
+  const cur = currentItem(state);
+  if (!cur) return [];
+  const choices: Choice[] = [{ kind: 'retry' }];
+  const atLimit = state.frames.length - 1 >= MAX_RECOVERY_DEPTH;
+  cur.item.recoveries.forEach((path, index) => {
+    const choice: Choice = { kind: 'recover', index, path };
+    if (atLimit) choice.disabled = `recovery depth limit (${MAX_RECOVERY_DEPTH}) reached`;
+    choices.push(choice);
+  });
+  choices.push({ kind: 'skip', reasonRequired: !isOptional(cur.item) });
+  choices.push({ kind: 'override' });
+  choices.push({ kind: 'abort' });
+  return choices;
+}
+
+/**
+ * Derives the status from the data, so that every path (live, replay, resume) agrees:
+ * unanswered vars first, then whatever the cursor step is doing.
+ */
+function settle(state: SessionState): Status {
+  if (state.status.kind === 'ended') return state.status;
+  const missing = state.vars.find((v) => !(v.name in state.answers));
+  if (missing) return { kind: 'vars', spec: missing };
+  const cur = currentItem(state);
+  if (!cur) return state.status;
+  switch (cur.step.status) {
+    case 'running':
+      return { kind: 'running' };
+    case 'failed':
+      return { kind: 'blocked', choices: gateChoices(state) };
+    case 'pending':
+      return cur.frame.confirming ? { kind: 'confirm' } : { kind: 'ready' };
+    case 'passed':
+    case 'skipped':
+    case 'overridden':
+      // advance() never leaves the cursor on a finished step.
+      return { kind: 'ready' };
+    default:
+      return assertNever(cur.step.status, 'step status');
+  }
+}
+
+function end(state: SessionState, outcome: 'completed' | 'rolled-back' | 'aborted', at: number, reason?: string): Command[] {
+  state.status = reason === undefined ? { kind: 'ended', outcome } : { kind: 'ended', outcome, reason };
+  state.endedAt = at;
+  return [{ type: 'ended', outcome }];
+}
+
+/**
+ * Moves past a finished cursor step. A finished recovery frame pops and re-runs the step it
+ * was entered from; a finished rollback frame or main frame ends the session.
+ */
+function advance(state: SessionState, at: number): Command[] {
+  for (;;) {
+    const frame = topFrame(state);
+    if (!frame) return [];
+    frame.confirming = false;
+    frame.cursor = nextOpen(frame);
+    if (frame.cursor < frame.steps.length) return [];
+    if (frame.init.rollback) {
+      return end(state, 'rolled-back', at, `recovery ${frame.init.title} completed`);
+    }
+    if (state.frames.length === 1) return end(state, 'completed', at);
+    state.frames.pop();
+    const parent = topFrame(state);
+    const blocked = parent?.steps[parent.cursor];
+    if (!parent || !blocked) return [];
+    if (blocked.status === 'failed') {
+      blocked.status = 'pending';
+      return [{ type: 'start-step', depth: state.frames.length - 1, index: parent.cursor, confirmed: false }];
+    }
+    // The parent step was settled some other way meanwhile: keep unwinding.
+  }
+}
+
+function refuse(state: SessionState, notice: string): Reduction {
+  state.notice = notice;
+  return { state, commands: [] };
+}
+
+/** Is the event about the cursor step of the top frame? Stale events are ignored, not fatal. */
+function targetsCursor(state: SessionState, depth: number, index: number): boolean {
+  const frame = topFrame(state);
+  return state.frames.length - 1 === depth && frame !== undefined && frame.cursor === index;
+}
+
+/** Why a decision cannot be taken now, or undefined when it can. */
+export function refusal(state: SessionState, decision: Decision): string | undefined {
+  const status = state.status.kind;
+  const cur = currentItem(state);
+  if (status === 'ended') return 'the session has ended';
+  if (!cur) return 'there is no step to decide on';
+  switch (decision.kind) {
+    case 'retry':
+      return status === 'blocked' ? undefined : 'retry is offered only at a gate';
+    case 'recover':
+      if (status !== 'blocked') return 'a recovery path is offered only at a gate';
+      if (state.frames.length - 1 >= MAX_RECOVERY_DEPTH) {
+        return `recovery depth limit reached: ${MAX_RECOVERY_DEPTH} recovery procedures are already stacked; finish, skip or abort one first`;
+      }
+      return undefined;
+    case 'skip':
+      if (status !== 'blocked' && status !== 'ready' && status !== 'confirm') return 'nothing to skip now';
+      if (!isOptional(cur.item) && decision.reason.trim() === '') return 'skipping a required step needs a reason';
+      return undefined;
+    case 'override':
+      if (status !== 'blocked') return 'override is offered only at a gate';
+      return decision.reason.trim() === '' ? 'an override needs a reason' : undefined;
+    case 'abort':
+      return status === 'running' ? 'abort is not possible while a step runs; interrupt it first' : undefined;
+    case 'confirm':
+      if (status === 'confirm') return undefined;
+      if (status === 'ready' && cur.item.step.kind === 'manual') return undefined;
+      return 'nothing to confirm';
+    case 'decline':
+      return status === 'confirm' ? undefined : 'nothing to decline';
+    default:
+      return assertNever(decision, 'decision');
+  }
+}
+
+function applyDecision(state: SessionState, event: Extract<SessionEvent, { type: 'decision' }>): Reduction {
+  const { decision } = event;
+  if (!targetsCursor(state, event.depth, event.index)) return refuse(state, 'decision for a step that is not current was ignored');
+  const why = refusal(state, decision);
+  if (why !== undefined) return refuse(state, why);
+  const cur = currentItem(state);
+  if (!cur) return { state, commands: [] };
+  const { frame, step } = cur;
+  let commands: Command[] = [];
+  switch (decision.kind) {
+    case 'retry':
+      step.status = 'pending';
+      commands = [{ type: 'start-step', depth: event.depth, index: event.index, confirmed: true }];
+      break;
+    case 'recover':
+      state.frames.push(makeFrame(decision.frame));
+      // An empty recovery section completes at once and returns to the blocked step.
+      commands = advance(state, event.at);
+      break;
+    case 'skip':
+      step.status = 'skipped';
+      step.reason = decision.reason.trim() === '' ? 'optional step' : decision.reason;
+      commands = advance(state, event.at);
+      break;
+    case 'override':
+      step.status = 'overridden';
+      step.reason = decision.reason;
+      commands = advance(state, event.at);
+      break;
+    case 'abort':
+      commands = end(state, 'aborted', event.at, decision.reason);
+      break;
+    case 'confirm':
+      if (cur.item.step.kind === 'manual') {
+        step.status = 'passed';
+        step.finishedAt = event.at;
+        commands = advance(state, event.at);
+      } else {
+        frame.confirming = false;
+        commands = [{ type: 'start-step', depth: event.depth, index: event.index, confirmed: true }];
+      }
+      break;
+    case 'decline':
+      frame.confirming = false;
+      break;
+    default:
+      assertNever(decision, 'decision');
+  }
+  return { state, commands };
+}
+
+function applyFinished(state: SessionState, event: Extract<SessionEvent, { type: 'step-finished' }>): Reduction {
+  const cur = currentItem(state);
+  if (!cur || !targetsCursor(state, event.depth, event.index) || cur.step.status !== 'running') {
+    return refuse(state, 'a result for a step that was not running was ignored');
+  }
+  const { step, item } = cur;
+  step.status = event.ok ? 'passed' : 'failed';
+  step.exitCode = event.exitCode;
+  step.durationMs = event.durationMs;
+  step.finishedAt = event.at;
+  step.timedOut = event.timedOut;
+  step.interrupted = event.interrupted;
+  if (event.signal !== undefined) step.signal = event.signal;
+  if (event.reason !== undefined) step.reason = event.reason;
+  else delete step.reason;
+  if (!event.ok) return { state, commands: [] };
+  if (item.step.kind !== 'manual' && item.step.attrs.rollback) {
+    return { state, commands: end(state, 'rolled-back', event.at, `rollback step ${item.step.id} passed`) };
+  }
+  return { state, commands: advance(state, event.at) };
+}
+
+/** Folds one event. Never throws on a well-formed event; odd ones leave a notice. */
+export function reduce(previous: SessionState, event: SessionEvent): Reduction {
+  const state = structuredClone(previous);
+  state.seq += 1;
+  delete state.notice;
+  const result = fold(state, event);
+  result.state.status = settle(result.state);
+  return result;
+}
+
+function fold(state: SessionState, event: SessionEvent): Reduction {
+  switch (event.type) {
+    case 'session-started': {
+      state.id = event.id;
+      state.frames = [makeFrame(event.frame)];
+      state.vars = event.vars;
+      state.answers = {};
+      state.runbooks = event.runbooks;
+      state.who = event.who;
+      state.startedAt = event.at;
+      state.status = { kind: 'ready' };
+      if (state.frames[0]?.cursor === event.frame.items.length && event.vars.length === 0) {
+        return { state, commands: end(state, 'completed', event.at) };
+      }
+      return { state, commands: [] };
+    }
+    case 'var-answered': {
+      const answer: SessionState['answers'][string] = { secret: event.secret, source: event.source };
+      if (!event.secret && event.value !== undefined) answer.value = event.value;
+      state.answers[event.name] = answer;
+      const frame = state.frames[0];
+      if (frame && frame.cursor >= frame.steps.length && state.vars.every((v) => v.name in state.answers)) {
+        return { state, commands: end(state, 'completed', event.at) };
+      }
+      return { state, commands: [] };
+    }
+    case 'confirm-requested': {
+      const cur = currentItem(state);
+      if (!cur || !targetsCursor(state, event.depth, event.index) || cur.step.status !== 'pending') {
+        return refuse(state, 'confirmation for a step that is not current was ignored');
+      }
+      cur.frame.confirming = true;
+      return { state, commands: [] };
+    }
+    case 'step-started': {
+      const cur = currentItem(state);
+      if (!cur || !targetsCursor(state, event.depth, event.index)) {
+        return refuse(state, 'start of a step that is not current was ignored');
+      }
+      if (cur.step.status !== 'pending' && cur.step.status !== 'failed') {
+        return refuse(state, `step ${cur.item.step.id} is ${cur.step.status}`);
+      }
+      cur.frame.confirming = false;
+      const step: StepState = { status: 'running', attempts: event.attempt, startedAt: event.at };
+      if (cur.item.step.kind === 'check') step.checks = [];
+      cur.frame.steps[cur.index] = step;
+      return {
+        state,
+        commands: [{ type: 'execute', depth: event.depth, index: event.index, attempt: event.attempt, item: cur.item }],
+      };
+    }
+    case 'check-attempt': {
+      const cur = currentItem(state);
+      if (!cur || !targetsCursor(state, event.depth, event.index) || cur.step.status !== 'running') {
+        return refuse(state, 'a check attempt for a step that is not running was ignored');
+      }
+      const checks = (cur.step.checks ??= []);
+      const progress: NonNullable<StepState['checks']>[number] = {
+        target: event.target,
+        attempt: event.attempt,
+        of: event.of,
+        ok: event.ok,
+        latencyMs: event.latencyMs,
+      };
+      if (event.name !== undefined) progress.name = event.name;
+      if (event.status !== undefined) progress.status = event.status;
+      if (event.error !== undefined) progress.error = event.error;
+      if (event.nextDelayMs !== undefined) {
+        progress.nextDelayMs = event.nextDelayMs;
+        progress.nextAt = event.at + event.nextDelayMs;
+      }
+      checks[event.check] = progress;
+      return { state, commands: [] };
+    }
+    case 'step-finished':
+      return applyFinished(state, event);
+    case 'decision':
+      return applyDecision(state, event);
+    case 'session-resumed': {
+      // Secret values were never journaled: ask for them again.
+      for (const [name, answer] of Object.entries(state.answers)) {
+        if (answer.secret) delete state.answers[name];
+      }
+      const cur = currentItem(state);
+      if (cur) cur.frame.confirming = false;
+      if (cur && cur.step.status === 'running') {
+        cur.step.status = 'failed';
+        cur.step.interrupted = true;
+        cur.step.exitCode = null;
+        cur.step.reason = 'stepgate stopped while this step ran (killed, hung up or crashed); its outcome is unknown';
+      }
+      return { state, commands: [] };
+    }
+    case 'plan-replaced': {
+      const old = state.frames[event.depth];
+      if (!old) return refuse(state, `no frame at depth ${event.depth} to replace`);
+      state.frames[event.depth] = carryOver(old, event.frame, new Set(event.diff.edited));
+      state.runbooks = event.runbooks;
+      return { state, commands: [] };
+    }
+    default:
+      return assertNever(event, 'event');
+  }
+}
+
+/**
+ * A runbook edited between crash and resume: steps that are unchanged keep their state,
+ * edited and new ones start pending, removed ones go.
+ */
+function carryOver(old: Frame, init: FrameInit, edited: Set<string>): Frame {
+  const byKey = new Map(old.init.items.map((item, i) => [item.key, old.steps[i]] as const));
+  const frame: Frame = {
+    init,
+    steps: init.items.map((item) => {
+      const prior = byKey.get(item.key);
+      return prior && !edited.has(item.key) ? prior : initialStepState(item);
+    }),
+    cursor: 0,
+  };
+  frame.cursor = nextOpen(frame);
+  return frame;
+}

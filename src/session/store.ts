@@ -1,0 +1,715 @@
+/**
+ * The live session: a zustand vanilla store around the pure reducer. Operator intents become
+ * events; each event is journaled (fsync'd) first, then folded, then the commands the reducer
+ * returns are performed (running a step in the shell, probing checks) and their results come
+ * back as more events. The UI reads the store and calls `actions`; it never touches exec.
+ */
+import { resolve as resolvePath } from 'node:path';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  ProbeResult,
+  ProbeSpec,
+  RunResult,
+  ScreenSnapshot,
+  Shell,
+  ShellOptions,
+  Clock,
+} from '../exec/types.js';
+import type { CheckSpec, Runbook, Step } from '../runbooks/model.js';
+import { expandVars } from '../runbooks/vars.js';
+import type { Journal, TornLine } from './journal.js';
+import { collectRunbooks, collectVars, diffPlans, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
+import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
+import { LineRedactor, SecretSet, looksSecret, redactDeep } from './redact.js';
+import type {
+  Command,
+  Decision,
+  FlowItem,
+  PlanDiff,
+  RunbookDigest,
+  SessionEvent,
+  SessionState,
+  VarSource,
+  Who,
+} from './types.js';
+
+/** Opens the session's persistent shell (exec's `openShell`). */
+export type ShellFactory = (options: ShellOptions) => Promise<Shell>;
+
+/** One probe attempt (exec's probes); retries and backoff are the session's, on its clock. */
+export type ProbeRunner = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+
+/** Host facts for the journal; injectable so tests are deterministic. */
+export interface HostFacts {
+  who(): Who;
+  host: string;
+  pid: number;
+  cwd: string;
+  version: string;
+}
+
+export interface SessionDeps {
+  openShell: ShellFactory;
+  probe: ProbeRunner;
+  clock: Clock;
+  journal: Journal;
+  loadRunbook(file: string): Promise<LoadedRunbook>;
+  host: HostFacts;
+  /** Process environment: `${NAME}` in checks and secret-looking values to redact. Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Jitter source for check backoff, [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
+  screenIntervalMs?: number;
+  /** Terminal size for the shell. Default 80x24. */
+  cols?: number;
+  rows?: number;
+}
+
+export interface StartOptions {
+  file: string;
+  /** `--as USER`: run-as user for steps that do not name their own. */
+  as?: string;
+  yes?: boolean;
+}
+
+/** What `resume` found and did, for the operator. */
+export interface ResumeReport {
+  torn?: TornLine;
+  /** The step that was running when stepgate stopped, if any. */
+  interrupted?: { key: string; title: string };
+  /** Runbooks whose content changed since the session started, with step-level changes. */
+  changed: Array<{ file: string; diff: PlanDiff }>;
+}
+
+export interface SessionActions {
+  /** Starts a new session on a runbook (loads linked runbooks, journals `session-started`). */
+  start(options: StartOptions): Promise<void>;
+  /** Rebuilds a session from its journal and continues it. */
+  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string }): Promise<ResumeReport>;
+  /** Answers the var being asked for; '' takes the default. */
+  answerVar(value: string, source?: VarSource): Promise<void>;
+  /** Starts the cursor step (a `confirm` step asks first). */
+  runStep(): Promise<void>;
+  /**
+   * Runs steps in order until something needs the operator: a gate, a var, a manual item or
+   * confirmation (unless `yes`), or the end.
+   */
+  runToNextBlock(options?: { yes?: boolean }): Promise<void>;
+  /** Confirms a manual item or accepts a `confirm` step. */
+  confirm(): Promise<void>;
+  decline(): Promise<void>;
+  retry(): Promise<void>;
+  /** Takes recovery path `index` of the gate's list. */
+  chooseRecovery(index: number): Promise<void>;
+  skip(reason: string): Promise<void>;
+  override(reason: string): Promise<void>;
+  abort(reason?: string): Promise<void>;
+  /** Ctrl-C to the running step (or stops its checks). */
+  interrupt(): void;
+  /** Keys to the running step. */
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Resolves when no step is running and no event is being processed. */
+  idle(): Promise<void>;
+  /** Listens to a step's (redacted) output as it arrives: plain mode prints it. */
+  onOutput(listener: (text: string) => void): () => void;
+  /** Listens to every event after it is journaled and folded. */
+  onEvent(listener: (event: SessionEvent, state: SessionState) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface SessionStoreState {
+  session: SessionState;
+  /** The shell's screen, refreshed at most every `screenIntervalMs`. */
+  screen: ScreenSnapshot | null;
+  /** Why the last intent or effect failed (load error, refused decision ...). */
+  error?: string;
+  resume?: ResumeReport;
+  actions: SessionActions;
+}
+
+export type SessionStore = StoreApi<SessionStoreState>;
+
+/** A step `retries`/`backoff` on a check step overrides each check's own when set. */
+function checkPolicy(step: Step, check: CheckSpec): { attempts: number; baseMs: number } {
+  const attrs = step.kind === 'manual' ? undefined : step.attrs;
+  return { attempts: Math.max(1, attrs?.retries ?? check.attempts), baseMs: attrs?.backoffMs ?? check.backoffMs };
+}
+
+/** Exponential backoff from `baseMs`, capped at 30 s, with +-20% jitter. */
+export function backoffDelay(attempt: number, baseMs: number, random: () => number, maxMs = 30_000): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+function hostPort(target: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
+  if (!m) return undefined;
+  return { host: m[1] ?? '', port: Number(m[2]) };
+}
+
+export function createSessionStore(deps: SessionDeps): SessionStore {
+  const env = deps.env ?? process.env;
+  const random = deps.random ?? Math.random;
+  const screenInterval = deps.screenIntervalMs ?? 50;
+  const secrets = new SecretSet();
+  secrets.addEnv(env);
+  /** Var values, secret ones included; never in the store's state. */
+  const varValues = new Map<string, string>();
+  let books = new Map<string, Runbook>();
+  let options: StartOptions = { file: '' };
+  let shell: Shell | undefined;
+  let shellOff: (() => void) | undefined;
+  let running: { abort: AbortController; done: Promise<void> } | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  let screenTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastScreenAt = 0;
+  const outputListeners = new Set<(text: string) => void>();
+  const eventListeners = new Set<(event: SessionEvent, state: SessionState) => void>();
+  let currentSink: { write(text: string): void } | undefined;
+  let lineRedactor: LineRedactor | undefined;
+
+  const store = createStore<SessionStoreState>()(() => ({
+    session: initialState(),
+    screen: null,
+    actions: undefined as unknown as SessionActions,
+  }));
+  const state = (): SessionState => store.getState().session;
+  const fail = (message: string): void => store.setState({ error: message });
+
+  function learnSecrets(book: Runbook): void {
+    secrets.addEnv(book.frontMatter.env);
+  }
+
+  /** Journal, fold, perform. Events are processed strictly one after another. */
+  function dispatch(event: SessionEvent): Promise<void> {
+    const next = queue.then(async () => {
+      await deps.journal.append(redactDeep(event, secrets.redact));
+      const { state: folded, commands } = reduce(state(), event);
+      store.setState({ session: folded, error: folded.notice });
+      for (const listener of eventListeners) listener(event, folded);
+      for (const command of commands) perform(command);
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  function perform(command: Command): void {
+    switch (command.type) {
+      case 'start-step':
+        // Not awaited inside the queue: starting journals another event.
+        void Promise.resolve().then(() => startStep(command.confirmed)).catch((e: unknown) => fail(String(e)));
+        return;
+      case 'execute':
+        launch(command);
+        return;
+      case 'ended':
+        void closeShell();
+        return;
+      default: {
+        const never: never = command;
+        throw new Error(`unknown command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  function who(): Who {
+    return deps.host.who();
+  }
+
+  async function decide(decision: Decision): Promise<void> {
+    await queue;
+    const s = state();
+    const why = refusal(s, decision);
+    const cur = currentItem(s);
+    if (why !== undefined || !cur) {
+      fail(why ?? 'there is no step to decide on');
+      return;
+    }
+    await dispatch({ type: 'decision', at: deps.clock.now(), depth: cur.depth, index: cur.index, key: cur.item.key, who: who(), decision });
+  }
+
+  async function startStep(confirmed: boolean): Promise<void> {
+    await queue;
+    const s = state();
+    const cur = currentItem(s);
+    if (!cur || (s.status.kind !== 'ready' && s.status.kind !== 'blocked')) {
+      fail(s.status.kind === 'vars' ? `answer ${s.status.spec.name} first` : `cannot start a step while ${s.status.kind}`);
+      return;
+    }
+    const { item, depth, index } = cur;
+    if (item.step.kind === 'manual') {
+      fail(`${item.step.id} is a manual item: confirm it when done`);
+      return;
+    }
+    if (item.step.attrs.confirm && !confirmed) {
+      await dispatch({ type: 'confirm-requested', at: deps.clock.now(), depth, index, key: item.key });
+      return;
+    }
+    await dispatch({ type: 'step-started', at: deps.clock.now(), depth, index, key: item.key, attempt: cur.step.attempts + 1 });
+  }
+
+  /** The step as it is in the loaded runbook now (journaled copies may be redacted). */
+  function liveStep(item: FlowItem): Step {
+    return books.get(item.file)?.steps.find((s) => s.id === item.step.id) ?? item.step;
+  }
+
+  function frontMatterOf(item: FlowItem): Runbook['frontMatter'] | undefined {
+    return books.get(item.file)?.frontMatter;
+  }
+
+  function stepEnv(item: FlowItem): Record<string, string> {
+    return { ...(frontMatterOf(item)?.env ?? {}), ...Object.fromEntries(varValues) };
+  }
+
+  function userFor(item: FlowItem, step: Step): string | undefined {
+    const own = step.kind === 'manual' ? undefined : step.attrs.user;
+    return own ?? options.as ?? frontMatterOf(item)?.user ?? books.get(options.file)?.frontMatter.user;
+  }
+
+  function launch(command: Extract<Command, { type: 'execute' }>): void {
+    const abort = new AbortController();
+    const done = execute(command, abort.signal).catch((error: unknown) => {
+      fail(error instanceof Error ? error.message : String(error));
+    });
+    running = { abort, done };
+    void done.finally(() => {
+      if (running?.done === done) running = undefined;
+    });
+  }
+
+  async function ensureShell(): Promise<Shell> {
+    if (shell) return shell;
+    const main = books.get(options.file);
+    const opened = await deps.openShell({
+      user: options.as ?? main?.frontMatter.user,
+      cwd: main?.frontMatter.cwd,
+      env: { ...(main?.frontMatter.env ?? {}), ...Object.fromEntries(varValues) },
+      cols: deps.cols ?? 80,
+      rows: deps.rows ?? 24,
+      redact: secrets.redact,
+    });
+    shell = opened;
+    shellOff = opened.onEvent((event) => {
+      if (event.type !== 'output') return;
+      const clean = lineRedactor ? lineRedactor.push(event.data) : secrets.redact(event.data);
+      if (clean !== '') emitOutput(clean);
+      scheduleScreen();
+    });
+    return opened;
+  }
+
+  function emitOutput(text: string): void {
+    currentSink?.write(text);
+    for (const listener of outputListeners) listener(text);
+  }
+
+  function scheduleScreen(): void {
+    if (screenTimer !== undefined || !shell) return;
+    const wait = Math.max(0, lastScreenAt + screenInterval - Date.now());
+    screenTimer = setTimeout(() => {
+      screenTimer = undefined;
+      lastScreenAt = Date.now();
+      if (shell) store.setState({ screen: shell.screen() });
+    }, wait);
+  }
+
+  async function closeShell(): Promise<void> {
+    const s = shell;
+    shell = undefined;
+    shellOff?.();
+    shellOff = undefined;
+    if (screenTimer !== undefined) clearTimeout(screenTimer);
+    screenTimer = undefined;
+    await s?.close();
+  }
+
+  async function execute(command: Extract<Command, { type: 'execute' }>, signal: AbortSignal): Promise<void> {
+    const { item, depth, index, attempt } = command;
+    const step = liveStep(item);
+    const base = { depth, index, key: item.key };
+    const started = deps.clock.now();
+    const sink = await deps.journal.openTranscript(`${String(state().seq).padStart(5, '0')}-${step.id}-${attempt}`);
+    const finish = async (fields: Omit<Extract<SessionEvent, { type: 'step-finished' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>): Promise<void> => {
+      await sink.close();
+      const event: SessionEvent = { type: 'step-finished', at: deps.clock.now(), ...base, ...fields };
+      if (sink.path !== undefined) event.transcript = sink.path;
+      await dispatch(event);
+    };
+    if (step.kind === 'command') {
+      let result: RunResult;
+      currentSink = sink;
+      lineRedactor = new LineRedactor(secrets.redact);
+      try {
+        const sh = await ensureShell();
+        sh.clearScreen();
+        result = await sh.run({
+          script: step.script,
+          timeoutMs: step.attrs.timeoutMs,
+          cwd: step.attrs.cwd ?? frontMatterOf(item)?.cwd,
+          user: userFor(item, step),
+          isolated: step.attrs.isolated,
+          env: stepEnv(item),
+          signal,
+        });
+      } catch (error) {
+        result = {
+          exitCode: null,
+          durationMs: deps.clock.now() - started,
+          timedOut: false,
+          interrupted: signal.aborted,
+          shellExited: false,
+          reason: error instanceof Error ? error.message : String(error),
+        };
+      } finally {
+        const rest = lineRedactor.flush();
+        if (rest !== '') emitOutput(rest);
+        currentSink = undefined;
+        lineRedactor = undefined;
+      }
+      if (shell) store.setState({ screen: shell.screen() });
+      if (result.shellExited) await closeShell();
+      const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
+      const fields: Parameters<typeof finish>[0] = {
+        ok,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        timedOut: result.timedOut,
+        interrupted: result.interrupted,
+      };
+      if (result.signal !== undefined) fields.signal = result.signal;
+      if (result.shellExited) fields.shellExited = true;
+      const reason = result.reason ?? (result.timedOut ? `timed out after ${step.attrs.timeoutMs ?? '?'} ms` : undefined);
+      if (reason !== undefined) fields.reason = reason;
+      await finish(fields);
+      return;
+    }
+    if (step.kind === 'check') {
+      const outcome = await runChecks(item, step, base, signal, sink);
+      await finish({
+        ok: outcome.ok,
+        exitCode: outcome.ok ? 0 : 1,
+        durationMs: deps.clock.now() - started,
+        timedOut: false,
+        interrupted: outcome.interrupted,
+        ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      });
+      return;
+    }
+    await finish({ ok: false, exitCode: null, durationMs: 0, timedOut: false, interrupted: false, reason: 'a manual item is confirmed, not run' });
+  }
+
+  function lookup(item: FlowItem): (name: string) => string | undefined {
+    return (name) => varValues.get(name) ?? frontMatterOf(item)?.env[name] ?? env[name];
+  }
+
+  function probeSpec(item: FlowItem, step: Step, check: CheckSpec, target: string): ProbeSpec | string {
+    const contains = check.contains === undefined ? undefined : expandVars(check.contains, lookup(item)).text;
+    switch (check.kind) {
+      case 'http': {
+        const spec: ProbeSpec = { kind: 'http', url: target, expect: check.expect, timeoutMs: check.timeoutMs };
+        if (contains !== undefined) spec.contains = contains;
+        return spec;
+      }
+      case 'tcp': {
+        const hp = hostPort(target);
+        if (!hp) return `tcp check target ${target} is not host:port`;
+        return { kind: 'tcp', host: hp.host, port: hp.port, timeoutMs: check.timeoutMs };
+      }
+      case 'run': {
+        const spec: ProbeSpec = { kind: 'run', command: target, env: stepEnv(item), timeoutMs: check.timeoutMs };
+        const user = userFor(item, step);
+        if (user !== undefined) spec.user = user;
+        const cwd = (step.kind === 'manual' ? undefined : step.attrs.cwd) ?? frontMatterOf(item)?.cwd;
+        if (cwd !== undefined) spec.cwd = cwd;
+        if (contains !== undefined) spec.contains = contains;
+        return spec;
+      }
+      default: {
+        const never: never = check.kind;
+        return `unknown check kind ${String(never)}`;
+      }
+    }
+  }
+
+  async function runChecks(
+    item: FlowItem,
+    step: Extract<Step, { kind: 'check' }>,
+    base: { depth: number; index: number; key: string },
+    signal: AbortSignal,
+    sink: { write(text: string): void },
+  ): Promise<{ ok: boolean; interrupted: boolean; reason?: string }> {
+    for (const [i, check] of step.checks.entries()) {
+      const expanded = expandVars(check.target, lookup(item));
+      const target = expanded.text;
+      const spec = probeSpec(item, step, check, target);
+      if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
+      const { attempts, baseMs } = checkPolicy(step, check);
+      let last: ProbeResult | undefined;
+      for (let attempt = 1; attempt <= attempts; attempt += 1) {
+        if (signal.aborted) return { ok: false, interrupted: true, reason: 'interrupted by the operator' };
+        last = await deps.probe(spec, signal);
+        const more = !last.ok && attempt < attempts;
+        const nextDelayMs = more ? backoffDelay(attempt, baseMs, random) : undefined;
+        const event: Extract<SessionEvent, { type: 'check-attempt' }> = {
+          type: 'check-attempt',
+          at: deps.clock.now(),
+          ...base,
+          check: i,
+          target,
+          attempt,
+          of: attempts,
+          ok: last.ok,
+          latencyMs: last.latencyMs,
+        };
+        if (check.name !== undefined) event.name = check.name;
+        if (last.status !== undefined) event.status = last.status;
+        if (last.exitCode !== undefined) event.exitCode = last.exitCode;
+        if (last.error !== undefined) event.error = last.error;
+        if (nextDelayMs !== undefined) event.nextDelayMs = nextDelayMs;
+        sink.write(secrets.redact(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`));
+        await dispatch(event);
+        if (last.ok) break;
+        if (nextDelayMs !== undefined) {
+          try {
+            await deps.clock.sleep(nextDelayMs, signal);
+          } catch {
+            return { ok: false, interrupted: true, reason: 'interrupted by the operator' };
+          }
+        }
+      }
+      if (!last?.ok) {
+        const what = check.name ?? `${check.kind} ${target}`;
+        return { ok: false, interrupted: false, reason: `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last?.error ?? 'no result'}` };
+      }
+    }
+    return { ok: true, interrupted: false };
+  }
+
+  function digests(found: Map<string, string>): RunbookDigest[] {
+    return [...found.entries()].map(([path, sha256]) => ({ path, sha256 }));
+  }
+
+  const actions: SessionActions = {
+    async start(opts) {
+      options = { ...opts, file: resolvePath(deps.host.cwd, opts.file) };
+      const collected = await collectRunbooks(options.file, deps.loadRunbook);
+      books = collected.books;
+      for (const book of books.values()) learnSecrets(book);
+      const frame = planMain(books.get(options.file) as Runbook, books);
+      const vars = collectVars(books, options.file);
+      const startOptions: { as?: string; yes?: boolean } = {};
+      if (opts.as !== undefined) startOptions.as = opts.as;
+      if (opts.yes !== undefined) startOptions.yes = opts.yes;
+      await dispatch({
+        type: 'session-started',
+        at: deps.clock.now(),
+        v: 1,
+        id: deps.journal.id,
+        version: deps.host.version,
+        who: who(),
+        host: deps.host.host,
+        pid: deps.host.pid,
+        cwd: deps.host.cwd,
+        runbooks: digests(collected.digests),
+        frame,
+        vars,
+        options: startOptions,
+      });
+    },
+
+    async resume(events, resumeOptions = {}) {
+      const first = events[0];
+      if (!first || first.type !== 'session-started') throw new Error('the journal does not begin with session-started');
+      const rebuilt = replay(events, first.id);
+      store.setState({ session: rebuilt });
+      options = { file: first.frame.source.file };
+      const as = resumeOptions.as ?? first.options.as;
+      if (as !== undefined) options.as = as;
+      const running0 = currentItem(rebuilt);
+      const report: ResumeReport = { changed: [] };
+      if (resumeOptions.torn) report.torn = resumeOptions.torn;
+      if (running0 && running0.step.status === 'running') {
+        report.interrupted = { key: running0.item.key, title: running0.item.step.id };
+      }
+      const collected = await collectRunbooks(options.file, deps.loadRunbook);
+      books = collected.books;
+      for (const book of books.values()) learnSecrets(book);
+      const resumed: SessionEvent = { type: 'session-resumed', at: deps.clock.now(), who: who(), pid: deps.host.pid, host: deps.host.host };
+      if (resumeOptions.torn) resumed.tornLine = resumeOptions.torn;
+      await dispatch(resumed);
+      const before = new Map(state().runbooks.map((r) => [r.path, r.sha256]));
+      const changedFiles = [...collected.digests.entries()].filter(([path, sha]) => before.has(path) && before.get(path) !== sha).map(([p]) => p);
+      if (changedFiles.length > 0) {
+        const now = digests(collected.digests);
+        for (const [depth, frame] of state().frames.entries()) {
+          let fresh;
+          try {
+            fresh = replanFrame(frame.init, books, depth === 0);
+          } catch (error) {
+            fail(`cannot re-plan ${frame.init.title}: ${error instanceof Error ? error.message : String(error)}`);
+            continue;
+          }
+          const diff = diffPlans(frame.init, fresh);
+          if (diff.added.length + diff.removed.length + diff.edited.length === 0) continue;
+          report.changed.push({ file: frame.init.source.file, diff });
+          await dispatch({ type: 'plan-replaced', at: deps.clock.now(), depth, frame: fresh, diff, runbooks: now });
+        }
+        for (const file of changedFiles) {
+          if (!report.changed.some((c) => c.file === file)) report.changed.push({ file, diff: { added: [], removed: [], edited: [] } });
+        }
+      }
+      store.setState({ resume: report });
+      return report;
+    },
+
+    async answerVar(value, source = 'prompt') {
+      await queue;
+      const s = state();
+      if (s.status.kind !== 'vars') {
+        fail('no variable is being asked for');
+        return;
+      }
+      const spec = s.status.spec;
+      const chosen = value === '' && spec.default !== undefined ? spec.default : value;
+      const secret = spec.secret || looksSecret(spec.name);
+      varValues.set(spec.name, chosen);
+      if (secret) secrets.add(chosen);
+      const event: SessionEvent = {
+        type: 'var-answered',
+        at: deps.clock.now(),
+        name: spec.name,
+        secret,
+        source: value === '' && spec.default !== undefined && source === 'prompt' ? 'default' : source,
+      };
+      if (!secret) event.value = chosen;
+      await dispatch(event);
+    },
+
+    runStep: () => startStep(false),
+
+    async runToNextBlock(opts = {}) {
+      for (;;) {
+        await actions.idle();
+        const s = state();
+        const cur = currentItem(s);
+        const before = s.seq;
+        switch (s.status.kind) {
+          case 'ready':
+            if (!cur) return;
+            if (cur.item.step.kind === 'manual') {
+              if (!opts.yes) return;
+              await actions.confirm();
+            } else {
+              await startStep(false);
+            }
+            break;
+          case 'confirm':
+            if (!opts.yes) return;
+            await actions.confirm();
+            break;
+          case 'running':
+            break;
+          case 'new':
+          case 'vars':
+          case 'blocked':
+          case 'ended':
+            return;
+          default: {
+            const never: never = s.status;
+            throw new Error(`unknown status ${JSON.stringify(never)}`);
+          }
+        }
+        await actions.idle();
+        // Nothing moved (an intent was refused): stop rather than spin.
+        if (state().seq === before && !running) return;
+      }
+    },
+
+    confirm: () => decide({ kind: 'confirm' }),
+    decline: () => decide({ kind: 'decline' }),
+    retry: () => decide({ kind: 'retry' }),
+
+    async chooseRecovery(index) {
+      await queue;
+      const cur = currentItem(state());
+      const path = cur?.item.recoveries[index];
+      if (!path) {
+        fail(`there is no recovery path ${index + 1} here`);
+        return;
+      }
+      if (!books.has(path.file)) {
+        try {
+          const loaded = await deps.loadRunbook(path.file);
+          books.set(path.file, loaded.runbook);
+          learnSecrets(loaded.runbook);
+        } catch (error) {
+          fail(`cannot load ${path.label}: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+      }
+      let frame;
+      try {
+        frame = planRecovery(path, books);
+      } catch (error) {
+        fail(error instanceof Error ? error.message : String(error));
+        return;
+      }
+      await decide({ kind: 'recover', path, frame });
+    },
+
+    skip: (reason) => decide({ kind: 'skip', reason }),
+    override: (reason) => decide({ kind: 'override', reason }),
+    abort: (reason) => decide(reason === undefined ? { kind: 'abort' } : { kind: 'abort', reason }),
+
+    interrupt() {
+      if (!running) return;
+      shell?.interrupt();
+      running.abort.abort();
+    },
+
+    write(data) {
+      shell?.write(data);
+    },
+
+    resize(cols, rows) {
+      shell?.resize(cols, rows);
+    },
+
+    async idle() {
+      for (;;) {
+        const q = queue;
+        await q;
+        const r = running;
+        if (r) await r.done;
+        // A start-step command may have queued more work meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (queue === q && running === undefined) return;
+      }
+    },
+
+    onOutput(listener) {
+      outputListeners.add(listener);
+      return () => outputListeners.delete(listener);
+    },
+
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+
+    async close() {
+      running?.abort.abort();
+      await running?.done;
+      await queue;
+      await closeShell();
+      await deps.journal.close();
+    },
+  };
+  store.setState({ actions });
+  return store;
+}
+
+/** For `sessions`/`log`: the state a journal describes, with nothing performed. */
+export { replay };

@@ -1,0 +1,248 @@
+/**
+ * The session engine's data: what the reducer holds, the events it folds (each one is also a
+ * journal line) and the commands it hands back to the driver. Plain JSON throughout, so a
+ * journal replayed through `reduce` rebuilds the same state.
+ */
+import type { Step, VarSpec } from '../runbooks/model.js';
+
+/** Recovery frames that may be stacked above the main runbook before a choice is refused. */
+export const MAX_RECOVERY_DEPTH = 3;
+
+/** Journal format version, written in `session-started`. */
+export const JOURNAL_VERSION = 1;
+
+/** Where a recovery path came from, in the order they are offered. */
+export type RecoveryOrigin = 'step' | 'section' | 'front-matter' | 'link';
+
+/** A place the operator can go from a gate: a section (`anchor`) or a whole runbook file. */
+export interface RecoveryPath {
+  /** What the operator sees: `recovery.md#restart-services`. */
+  label: string;
+  origin: RecoveryOrigin;
+  /** Resolved path (relative to the working directory when the runbook path was relative). */
+  file: string;
+  anchor?: string;
+}
+
+/** Which part of the walk a step belongs to. */
+export type Phase = 'before' | 'main' | 'after' | 'recovery';
+
+/** One step as the session walks it: the parsed step plus what the engine needs around it. */
+export interface FlowItem {
+  /** `file#stepId`, unique within its frame. */
+  key: string;
+  /** The runbook the step comes from (before/after checklists live in other files). */
+  file: string;
+  phase: Phase;
+  step: Step;
+  /** sha256 of what the step does (script, checks, text, attributes): spots edits on resume. */
+  hash: string;
+  /** Offered at this step's gate, de-duplicated, in declaration order. */
+  recoveries: RecoveryPath[];
+}
+
+/** What a frame walks: the main flow, or a recovery section/runbook pushed on top of it. */
+export interface FrameInit {
+  /** `file` alone = the whole runbook (for the main frame: before + steps + after). */
+  source: { file: string; anchor?: string };
+  title: string;
+  items: FlowItem[];
+  /** Completing this frame ends the session as rolled back (front matter `rollback: true`). */
+  rollback: boolean;
+}
+
+export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'overridden';
+
+/** Progress of one check of a check step, for the UI's countdown. */
+export interface CheckProgress {
+  target: string;
+  name?: string;
+  attempt: number;
+  of: number;
+  ok?: boolean;
+  latencyMs?: number;
+  status?: number;
+  error?: string;
+  /** Delay before the next attempt, and when it fires (clock ms). */
+  nextDelayMs?: number;
+  nextAt?: number;
+}
+
+export interface StepState {
+  status: StepStatus;
+  /** Why it was skipped/overridden, or why it failed when the shell could not say. */
+  reason?: string;
+  /** Runs started so far (retries included). */
+  attempts: number;
+  exitCode?: number | null;
+  signal?: string;
+  timedOut?: boolean;
+  /** The run was cut short: Ctrl-C, or stepgate itself died while it ran (seen on resume). */
+  interrupted?: boolean;
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+  checks?: CheckProgress[];
+}
+
+export interface Frame {
+  init: FrameInit;
+  steps: StepState[];
+  /** Index of the step the operator is on. */
+  cursor: number;
+  /** The cursor step is a `confirm` step and the question is on screen. */
+  confirming?: boolean;
+}
+
+/** Who made a decision: the OS user behind sudo, and the SSM session when there is one. */
+export interface Who {
+  user: string;
+  ssmSessionId?: string;
+}
+
+export type Choice =
+  | { kind: 'retry' }
+  | { kind: 'recover'; index: number; path: RecoveryPath; disabled?: string }
+  | { kind: 'skip'; reasonRequired: boolean }
+  | { kind: 'override' }
+  | { kind: 'abort' };
+
+export type Outcome = 'completed' | 'rolled-back' | 'aborted';
+
+/** The status union the reducer switches on. */
+export type Status =
+  | { kind: 'new' }
+  /** Front-matter vars are asked for, one at a time. */
+  | { kind: 'vars'; spec: VarSpec }
+  /** The cursor step waits for the operator (a manual item waits for confirmation). */
+  | { kind: 'ready' }
+  /** A `confirm` step asked before running. */
+  | { kind: 'confirm' }
+  | { kind: 'running' }
+  /** A gate: nothing past the cursor runs until one of `choices` is taken. */
+  | { kind: 'blocked'; choices: Choice[] }
+  | { kind: 'ended'; outcome: Outcome; reason?: string };
+
+export interface SessionState {
+  id: string;
+  status: Status;
+  /** frames[0] is the main runbook; recovery frames are pushed on top. */
+  frames: Frame[];
+  vars: VarSpec[];
+  /** Answered vars; secret values are never held here (nor journaled). */
+  answers: Record<string, { secret: boolean; value?: string; source: VarSource }>;
+  startedAt?: number;
+  endedAt?: number;
+  runbooks: RunbookDigest[];
+  who?: Who;
+  /** A refusal or warning the operator should read (depth limit, missing reason ...). */
+  notice?: string;
+  /** Journal events folded so far. */
+  seq: number;
+}
+
+export interface RunbookDigest {
+  path: string;
+  sha256: string;
+}
+
+export type VarSource = 'prompt' | 'flag' | 'env' | 'default' | 'resume';
+
+export type Decision =
+  | { kind: 'retry' }
+  | { kind: 'recover'; path: RecoveryPath; frame: FrameInit }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'override'; reason: string }
+  | { kind: 'abort'; reason?: string }
+  /** A manual item confirmed, or a `confirm` step accepted. */
+  | { kind: 'confirm' }
+  /** A `confirm` step declined: back to ready. */
+  | { kind: 'decline' };
+
+/** Step edits found when a runbook changed between crash and resume. */
+export interface PlanDiff {
+  added: string[];
+  removed: string[];
+  edited: string[];
+}
+
+/** Every event is one journal line; `at` is clock ms. */
+export type SessionEvent =
+  | {
+      type: 'session-started';
+      at: number;
+      v: number;
+      id: string;
+      version: string;
+      who: Who;
+      host: string;
+      pid: number;
+      cwd: string;
+      runbooks: RunbookDigest[];
+      frame: FrameInit;
+      vars: VarSpec[];
+      options: { as?: string; yes?: boolean };
+    }
+  | { type: 'var-answered'; at: number; name: string; secret: boolean; value?: string; source: VarSource }
+  | { type: 'step-started'; at: number; depth: number; index: number; key: string; attempt: number }
+  | {
+      type: 'check-attempt';
+      at: number;
+      depth: number;
+      index: number;
+      key: string;
+      check: number;
+      target: string;
+      name?: string;
+      attempt: number;
+      of: number;
+      ok: boolean;
+      latencyMs: number;
+      status?: number;
+      exitCode?: number;
+      error?: string;
+      nextDelayMs?: number;
+    }
+  | {
+      type: 'step-finished';
+      at: number;
+      depth: number;
+      index: number;
+      key: string;
+      ok: boolean;
+      exitCode: number | null;
+      signal?: string;
+      durationMs: number;
+      timedOut: boolean;
+      interrupted: boolean;
+      shellExited?: boolean;
+      reason?: string;
+      transcript?: string;
+    }
+  | { type: 'confirm-requested'; at: number; depth: number; index: number; key: string }
+  | { type: 'decision'; at: number; depth: number; index: number; key: string; who: Who; decision: Decision }
+  | {
+      type: 'session-resumed';
+      at: number;
+      who: Who;
+      pid: number;
+      host: string;
+      /** A torn last journal line was dropped before appending. */
+      tornLine?: { line: number; bytes: number };
+    }
+  | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] };
+
+export type SessionEventType = SessionEvent['type'];
+
+/** Effects the reducer asks for; the driver performs them and feeds events back. */
+export type Command =
+  /** Begin the cursor step of the top frame (after a recovery returns, or a retry). */
+  | { type: 'start-step'; depth: number; index: number; confirmed: boolean }
+  /** Run the step now: a command in the shell, or its checks. */
+  | { type: 'execute'; depth: number; index: number; attempt: number; item: FlowItem }
+  | { type: 'ended'; outcome: Outcome };
+
+export interface Reduction {
+  state: SessionState;
+  commands: Command[];
+}

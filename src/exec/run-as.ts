@@ -1,0 +1,173 @@
+/**
+ * Running something as the target user, by the rules of the reference guide: when stepgate
+ * already is that user, directly; as root, through `runuser`; otherwise through passwordless
+ * sudo, checked up front so the operator gets a clear error before anything runs.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** How a command reaches the target user. */
+export type RunAsMode = 'self' | 'runuser' | 'sudo';
+
+/** A resolved target user and how to become it. */
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+  /** Login shell from the passwd entry. */
+  shell: string;
+  mode: RunAsMode;
+  /** The user stepgate runs as. */
+  invoker: string;
+}
+
+/** Raised before anything runs when the target user cannot be reached. */
+export class RunAsError extends Error {
+  constructor(
+    readonly user: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunAsError';
+  }
+}
+
+/** Standard PATH for a shell started through runuser (sudo applies its own secure_path). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+interface PasswdEntry {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+function parsePasswdLine(line: string): PasswdEntry | undefined {
+  const parts = line.split(':');
+  if (parts.length < 7) return undefined;
+  const [user = '', , uid = '', gid = '', , home = '', shell = ''] = parts;
+  return { user, uid: Number(uid), gid: Number(gid), home, shell };
+}
+
+/** The passwd entry for a user name, through NSS (`getent`) with /etc/passwd as fallback. */
+export async function lookupUser(name: string): Promise<PasswdEntry | undefined> {
+  try {
+    const { stdout } = await execFileAsync('getent', ['passwd', '--', name]);
+    return parsePasswdLine(stdout.trim());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  const text = await readFile('/etc/passwd', 'utf8');
+  for (const line of text.split('\n')) {
+    const entry = parsePasswdLine(line);
+    if (entry?.user === name) return entry;
+  }
+  return undefined;
+}
+
+function currentUserName(): string {
+  return os.userInfo().username;
+}
+
+/**
+ * Resolve `user` (undefined = the current user) and check that stepgate can become it.
+ * Throws RunAsError naming the user and the fix when it cannot.
+ */
+export async function resolveRunAs(user?: string): Promise<RunAs> {
+  const invoker = currentUserName();
+  const target = user ?? invoker;
+  if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(target)) {
+    throw new RunAsError(target, `cannot run as "${target}": not a valid user name`);
+  }
+  const entry = await lookupUser(target);
+  if (!entry) {
+    throw new RunAsError(
+      target,
+      `cannot run as "${target}": no such user on this host (getent passwd ${target} found nothing). ` +
+        `Check the runbook's user / --as, or create the user.`,
+    );
+  }
+  const base = { user: entry.user, uid: entry.uid, gid: entry.gid, home: entry.home, shell: entry.shell, invoker };
+  if (entry.uid === process.getuid?.()) return { ...base, mode: 'self' };
+  if (process.getuid?.() === 0) return { ...base, mode: 'runuser' };
+  await checkSudo(target, invoker);
+  return { ...base, mode: 'sudo' };
+}
+
+async function checkSudo(target: string, invoker: string): Promise<void> {
+  const fix = `add a sudoers rule, for example in /etc/sudoers.d/stepgate (edit with visudo -f): ${invoker} ALL=(${target}) NOPASSWD: ALL`;
+  try {
+    await execFileAsync('sudo', ['-n', '-u', target, 'true'], { timeout: 15_000 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') {
+      throw new RunAsError(
+        target,
+        `cannot run as "${target}" from ${invoker}: sudo is not installed. Install sudo and ${fix}, or start stepgate as ${target} or as root.`,
+      );
+    }
+    const said = (e.stderr ?? '').trim().split('\n')[0] ?? '';
+    throw new RunAsError(
+      target,
+      `cannot run as "${target}": ${invoker} may not use sudo without a password ` +
+        `(sudo -n -u ${target} true failed${said ? `: ${said}` : ''}). To allow it, ${fix}`,
+    );
+  }
+}
+
+/** Login shells that refuse interactive use; sudo -i through them would fail. */
+function hasUsableLoginShell(runAs: RunAs): boolean {
+  return runAs.shell !== '' && !/(nologin|false)$/.test(runAs.shell);
+}
+
+/** A program and its arguments. */
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+/**
+ * Wrap argv so it runs as the target user. `login` asks for a login environment (sudo -i),
+ * used by the session shell; probes run without it.
+ */
+export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean } = {}): Command {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('asUser: empty command');
+  switch (runAs.mode) {
+    case 'self':
+      return { file, args };
+    case 'runuser':
+      return { file: 'runuser', args: ['-u', runAs.user, '--', ...argv] };
+    case 'sudo':
+      if (opts.login && hasUsableLoginShell(runAs)) {
+        return { file: 'sudo', args: ['-n', '-u', runAs.user, '-i', '--', ...argv] };
+      }
+      return { file: 'sudo', args: ['-n', '-u', runAs.user, '-H', '--', ...argv] };
+  }
+}
+
+/** Whether the wrapped command already gave the shell a login environment (sudo -i did). */
+export function loginDoneByWrapper(runAs: RunAs): boolean {
+  return runAs.mode === 'sudo' && hasUsableLoginShell(runAs);
+}
+
+/** Environment for a process started as the target user through runuser (no login of its own). */
+export function targetUserEnv(runAs: RunAs, base: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['TERM', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TZ', 'NO_COLOR', 'COLORTERM']) {
+    const value = base[key];
+    if (value !== undefined) env[key] = value;
+  }
+  env.PATH = DEFAULT_PATH;
+  env.HOME = runAs.home;
+  env.USER = runAs.user;
+  env.LOGNAME = runAs.user;
+  env.SHELL = runAs.shell || '/bin/bash';
+  return env;
+}

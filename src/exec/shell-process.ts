@@ -1,0 +1,378 @@
+/**
+ * One bash in one pty, as the target user. Commands go in through a private FIFO (never
+ * echoed); the step's stdin, stdout and stderr are the pty. Each step ends with a marker
+ * carrying its status; the marker is cut out of the output before anyone sees it.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmod, chown, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pty from 'node-pty';
+import type { IPty } from 'node-pty';
+import { bootScript, rcScript, stepCommand, stepFile } from './bootstrap.js';
+import { MarkerScanner } from './marker.js';
+import type { Marker } from './marker.js';
+import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep } from './processes.js';
+import { asUser, loginDoneByWrapper, targetUserEnv } from './run-as.js';
+import type { RunAs } from './run-as.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface ShellProcessOptions {
+  runAs: RunAs;
+  cwd?: string;
+  env?: Record<string, string>;
+  cols: number;
+  rows: number;
+  /** State directory of an earlier shell of the same user whose cwd and exports to restore. */
+  restoreFrom?: string;
+  /** Visible output (markers removed), in order. */
+  onText: (text: string) => void;
+  /** The shell ended (after its output was drained). */
+  onExit?: (info: ShellExit) => void;
+}
+
+export interface ShellExit {
+  /** Status from the shell's own exit (`exit N`, `set -e`), when it reported one. */
+  status: number | null;
+  /** Raw pty exit. */
+  code: number;
+  signal?: number;
+  /** Set when the shell did not end by itself. */
+  reason?: string;
+}
+
+/** How a step ended, as seen from the shell. */
+export type StepEnd = { kind: 'done'; status: number } | { kind: 'exited'; exit: ShellExit };
+
+/** Raised when the shell cannot be started (the text it printed is part of the message). */
+export class ShellStartError extends Error {
+  override name = 'ShellStartError';
+}
+
+const PRE_READY_LIMIT = 8192;
+const READY_TIMEOUT_MS = 30_000;
+
+export class ShellProcess {
+  readonly runAs: RunAs;
+  /** Directory where a successor can restore this shell's cwd and exports (owned by the user). */
+  stateDir = '';
+  bashPid = 0;
+  exited: ShellExit | undefined;
+
+  private readonly opts: ShellProcessOptions;
+  private readonly nonce = randomBytes(16).toString('hex');
+  private readonly scanner = new MarkerScanner(this.nonce);
+  private readonly dir: string;
+  private fifoFd = -1;
+  private term: IPty | undefined;
+  private ready = false;
+  private preReady = '';
+  private exitMarkerStatus: number | null = null;
+  private waitingStep: { id: number; resolve: (end: StepEnd) => void } | undefined;
+  private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private exitWaiters: Array<() => void> = [];
+  private nextFile = 0;
+  private unregisterExitKill: (() => void) | undefined;
+  private bashSession = 0;
+  private closing = false;
+  private cwdFailed = false;
+
+  private constructor(opts: ShellProcessOptions) {
+    this.opts = opts;
+    this.runAs = opts.runAs;
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-'));
+  }
+
+  /** Start the shell and wait until it is ready for its first step. */
+  static async start(opts: ShellProcessOptions): Promise<ShellProcess> {
+    const shell = new ShellProcess(opts);
+    try {
+      await shell.boot();
+    } catch (err) {
+      await shell.close(0);
+      throw err;
+    }
+    return shell;
+  }
+
+  private async boot(): Promise<void> {
+    const { runAs } = this.opts;
+    const shared = runAs.mode === 'sudo';
+    const rcPath = path.join(this.dir, 'rc');
+    const bootPath = path.join(this.dir, 'boot');
+    const fifoPath = path.join(this.dir, 'cmd');
+    const rc = rcScript({
+      nonce: this.nonce,
+      login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
+      env: this.opts.env,
+      cwd: this.opts.cwd,
+      restoreFrom: this.opts.restoreFrom,
+    });
+    // Through sudo the target user cannot be given ownership: the directory is then
+    // traversable but not listable, and the names inside are unguessable.
+    const fileMode = shared ? 0o644 : 0o600;
+    await writeFile(rcPath, rc, { mode: fileMode });
+    await writeFile(bootPath, bootScript(rcPath, fifoPath), { mode: fileMode });
+    await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
+    if (runAs.mode === 'runuser') {
+      for (const p of [this.dir, rcPath, bootPath, fifoPath]) await chown(p, runAs.uid, runAs.gid);
+    }
+    if (shared) await chmod(this.dir, 0o711);
+    // O_RDWR keeps the FIFO open on both ends, so neither side ever blocks on open.
+    this.fifoFd = openSync(fifoPath, constants.O_RDWR);
+
+    const command = asUser(runAs, ['/bin/bash', bootPath], { login: true });
+    const env =
+      runAs.mode === 'runuser'
+        ? targetUserEnv(runAs, process.env)
+        : (Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>);
+    env.TERM = 'xterm-256color';
+    const term = pty.spawn(command.file, command.args, {
+      name: 'xterm-256color',
+      cols: this.opts.cols,
+      rows: this.opts.rows,
+      cwd: runAs.mode === 'self' ? process.cwd() : '/',
+      env,
+    });
+    this.term = term;
+    this.unregisterExitKill = killOnExit(() => this.killSync());
+    term.onData((data) => this.handleData(data));
+    term.onExit(({ exitCode, signal }) => this.handleExit(exitCode, signal));
+
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ShellStartError(`the shell as ${runAs.user} did not become ready within ${READY_TIMEOUT_MS / 1000}s`));
+      }, READY_TIMEOUT_MS);
+      this.readyWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  private handleData(data: string): void {
+    for (const item of this.scanner.feed(data)) {
+      if (item.type === 'text') {
+        if (this.ready) this.opts.onText(item.text);
+        else if (this.preReady.length < PRE_READY_LIMIT) this.preReady += item.text;
+      } else {
+        this.handleMarker(item.marker);
+      }
+    }
+  }
+
+  private handleMarker(marker: Marker): void {
+    const [a = '', b = '', c = ''] = marker.fields;
+    switch (marker.kind) {
+      case 'r':
+        this.bashPid = Number(a);
+        this.stateDir = b;
+        this.bashSession = readProcStat(this.bashPid)?.session ?? 0;
+        this.cwdFailed = c === '1';
+        break;
+      case 'd': {
+        const id = Number(a);
+        const status = Number(b);
+        if (!this.ready && id === 0) {
+          this.ready = true;
+          if (this.cwdFailed) {
+            const said = this.preReady.trim().split('\n').pop() ?? '';
+            this.readyWaiter?.reject(
+              new ShellStartError(`cannot start the shell as ${this.runAs.user} in ${this.opts.cwd ?? '?'}: ${said}`),
+            );
+            this.readyWaiter = undefined;
+            return;
+          }
+          this.readyWaiter?.resolve();
+          this.readyWaiter = undefined;
+        } else if (this.waitingStep && this.waitingStep.id === id) {
+          const waiting = this.waitingStep;
+          this.waitingStep = undefined;
+          waiting.resolve({ kind: 'done', status });
+        }
+        break;
+      }
+      case 'x':
+        this.exitMarkerStatus = Number(b);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private handleExit(code: number, signal?: number): void {
+    // node-pty waits for the pty to drain before reporting the exit; flush what the scanner held.
+    const rest = this.scanner.flush();
+    if (rest && this.ready) this.opts.onText(rest);
+    const exit: ShellExit = { status: this.exitMarkerStatus, code, ...(signal ? { signal } : {}) };
+    if (exit.status === null) {
+      // No exit report from the shell: it was killed, or a step replaced our EXIT trap.
+      const sig = signal || (code > 128 && code < 128 + 65 ? code - 128 : 0);
+      if (sig) {
+        const name = Object.entries(os.constants.signals).find(([, n]) => n === sig)?.[0] ?? `signal ${sig}`;
+        exit.reason = `the shell was killed from outside (${name})`;
+      } else {
+        exit.status = code;
+      }
+    }
+    this.exited = exit;
+    this.unregisterExitKill?.();
+    if (this.readyWaiter) {
+      const said = this.preReady.replace(/\s+$/, '');
+      this.readyWaiter.reject(
+        new ShellStartError(
+          `the shell as ${this.runAs.user} ended before it was ready (status ${code}${signal ? `, signal ${signal}` : ''})` +
+            (said ? `: ${said}` : ''),
+        ),
+      );
+      this.readyWaiter = undefined;
+    }
+    if (this.waitingStep) {
+      const waiting = this.waitingStep;
+      this.waitingStep = undefined;
+      waiting.resolve({ kind: 'exited', exit });
+    }
+    this.opts.onExit?.(exit);
+    for (const fn of this.exitWaiters.splice(0)) fn();
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  /** Run one step; resolves when its marker arrives or the shell ends. */
+  async run(id: number, script: string, opts: { cwd?: string; env?: Record<string, string> }): Promise<StepEnd> {
+    if (this.exited) return { kind: 'exited', exit: this.exited };
+    if (this.waitingStep) throw new Error('a step is already running in this shell');
+    const file = path.join(this.dir, `step-${++this.nextFile}`);
+    writeFileSync(file, stepFile(script), { mode: this.runAs.mode === 'sudo' ? 0o644 : 0o600 });
+    if (this.runAs.mode === 'runuser') chownSync(file, this.runAs.uid, this.runAs.gid);
+    const line = stepCommand(id, file, opts);
+    const end = new Promise<StepEnd>((resolve) => {
+      this.waitingStep = { id, resolve };
+    });
+    writeSync(this.fifoFd, line);
+    try {
+      return await end;
+    } finally {
+      rm(file, { force: true }).catch(() => undefined);
+    }
+  }
+
+  write(data: string): void {
+    if (this.alive) this.term?.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.alive) this.term?.resize(cols, rows);
+  }
+
+  pause(): void {
+    this.term?.pause();
+  }
+
+  resume(): void {
+    this.term?.resume();
+  }
+
+  /** The process group holding the terminal, when it is not the shell itself. */
+  foregroundGroup(): number | undefined {
+    if (!this.bashPid) return undefined;
+    const stat = readProcStat(this.bashPid);
+    if (!stat || stat.tpgid <= 0 || stat.tpgid === stat.pgrp) return undefined;
+    return stat.tpgid;
+  }
+
+  async signalForeground(signal: NodeJS.Signals): Promise<void> {
+    const group = this.foregroundGroup();
+    if (group) await signalAll([-group], signal, this.runAs);
+  }
+
+  async signalShell(signal: NodeJS.Signals): Promise<void> {
+    if (this.bashPid && this.alive) await signalAll([this.bashPid], signal, this.runAs);
+  }
+
+  private sessions(): number[] {
+    return [this.term?.pid ?? 0, this.bashSession];
+  }
+
+  private killSync(): void {
+    signalAllSync(processesInSessions(this.sessions()), 'SIGKILL', this.runAs);
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // Exiting anyway.
+    }
+  }
+
+  waitExit(timeoutMs: number): Promise<boolean> {
+    if (this.exited || !this.term) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * End the shell and everything started in its sessions: SIGHUP and SIGTERM first, SIGKILL
+   * for whatever is left after `graceMs`.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.term) {
+      let pids = processesInSessions(this.sessions());
+      await signalAll(pids, 'SIGHUP', this.runAs);
+      await signalAll(pids, 'SIGTERM', this.runAs);
+      const deadline = Date.now() + graceMs;
+      while (pids.length > 0 && Date.now() < deadline) {
+        await sleep(25);
+        pids = processesInSessions(this.sessions());
+      }
+      if (pids.length > 0) await signalAll(pids, 'SIGKILL', this.runAs);
+      if (!(await this.waitExit(2000))) {
+        try {
+          this.term.kill('SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        await this.waitExit(1000);
+      }
+    }
+    this.unregisterExitKill?.();
+    if (this.fifoFd >= 0) closeSync(this.fifoFd);
+    this.fifoFd = -1;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Remove this shell's state directory (owned by the target user). */
+  async removeState(): Promise<void> {
+    if (!this.stateDir.startsWith('/')) return;
+    await removeUserDir(this.stateDir, this.runAs);
+  }
+}
+
+/** Remove a directory owned by the target user, through sudo when we may not. */
+export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    if (runAs.mode === 'sudo') {
+      await execFileAsync('sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
+    }
+  }
+}
+

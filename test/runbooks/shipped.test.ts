@@ -1,0 +1,191 @@
+/**
+ * The shipped runbooks are the product's promise to the omneuro team: they must lint clean
+ * (no errors, no warnings) and say what the operations guide says, no more (no phantom
+ * endpoints) and no less (5 attempts with backoff, every check wired to a recovery path).
+ */
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from '../../src/commands/load.js';
+import {
+  formatDiagnostic,
+  lintRunbook,
+  resolveTarget,
+  type CheckStep,
+  type Runbook,
+  type Step,
+} from '../../src/runbooks/index.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const runbooksDir = relative(process.cwd(), join(root, 'runbooks')) || 'runbooks';
+
+function load(file: string): Runbook {
+  return readRunbookFileSync(join(runbooksDir, file)).runbook;
+}
+
+function checkSteps(runbook: Runbook): CheckStep[] {
+  return runbook.steps.filter((s): s is CheckStep => s.kind === 'check');
+}
+
+/** The recovery target a gate at this step offers first: the step's, else its section's. */
+function recoverOf(runbook: Runbook, step: Step): string | undefined {
+  if (step.kind === 'manual') return undefined;
+  const target = step.attrs.recover ?? runbook.sections.find((s) => s.anchor === step.section)?.recover;
+  return target === undefined ? undefined : target.raw;
+}
+
+const OMNEURO = ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md', 'ssm.md'];
+const HEALTH_URLS = [
+  'http://localhost:8092/healthz',
+  'http://localhost:8092/api/tech/health',
+  'http://localhost:8081/healthz',
+];
+
+describe('shipped runbooks', () => {
+  it('lint with no errors and no warnings, with no help from the environment', () => {
+    const { files, missing } = collectMarkdownFiles([runbooksDir]);
+    expect(missing).toEqual([]);
+    const names = files.map((f) => relative(runbooksDir, f)).sort();
+    expect(names).toEqual(
+      [...OMNEURO, 'demo/deploy.md', 'demo/checklists.md', 'demo/recovery.md'].sort(),
+    );
+    const cache = createRunbookCache();
+    // An empty environment: `${DEMO_PORT}` must be declared by the runbooks themselves.
+    const diagnostics = files.flatMap((file) => lintRunbook(readRunbookFileSync(file).runbook, { load: cache, env: {} }));
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+  });
+
+  it('every recovery target, before and after resolves to a section that has steps', () => {
+    const cache = createRunbookCache();
+    for (const file of [...OMNEURO, 'demo/deploy.md', 'demo/checklists.md', 'demo/recovery.md']) {
+      const runbook = load(file);
+      const targets = [
+        ...runbook.frontMatter.before,
+        ...runbook.frontMatter.after,
+        ...(runbook.frontMatter.recovery ? [runbook.frontMatter.recovery] : []),
+        ...runbook.sections.flatMap((s) => (s.recover ? [s.recover] : [])),
+        ...runbook.steps.flatMap((s) => (s.kind !== 'manual' && s.attrs.recover ? [s.attrs.recover] : [])),
+      ];
+      for (const target of targets) {
+        const resolved = resolveTarget(runbook.file, target);
+        const other = cache(resolved.file);
+        expect(other, `${file}: ${target.raw}`).toBeDefined();
+        const steps = other?.steps.filter((s) => {
+          if (resolved.anchor === undefined) return true;
+          let anchor: string | undefined = s.section;
+          while (anchor !== undefined && anchor !== resolved.anchor)
+            anchor = other.sections.find((sec) => sec.anchor === anchor)?.parent;
+          return anchor === resolved.anchor;
+        });
+        expect(steps?.length ?? 0, `${file}: ${target.raw} has no steps`).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('the omneuro redeploy', () => {
+  const deploy = load('deploy.md');
+
+  it('runs as ubuntu in ~/omneuro, between the pre- and post-deploy checklists', () => {
+    expect(deploy.frontMatter.user).toBe('ubuntu');
+    expect(deploy.frontMatter.cwd).toBe('~/omneuro');
+    expect(deploy.frontMatter.before.map((t) => t.raw)).toEqual(['checklists.md#pre-deploy']);
+    expect(deploy.frontMatter.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
+    for (const file of ['checklists.md', 'recovery.md', 'observability.md']) {
+      expect(load(file).frontMatter.user, file).toBe('ubuntu');
+      expect(load(file).frontMatter.cwd, file).toBe('~/omneuro');
+    }
+  });
+
+  it('pulls, makes the scripts executable right after, stops, starts, then checks health', () => {
+    const commands = deploy.steps.filter((s) => s.kind === 'command');
+    const order = deploy.steps.map((s) => s.id);
+    const at = (id: string): number => order.indexOf(id);
+    const script = (id: string): string => {
+      const step = commands.find((s) => s.id === id);
+      return step?.kind === 'command' ? step.script : '';
+    };
+    expect(script('pull')).toMatch(/\bgit pull\b/);
+    expect(at('chmod')).toBe(at('pull') + 1);
+    expect(script('chmod')).toMatch(/\bchmod \+x scripts\/\*\.sh/);
+    expect(script('stop')).toMatch(/\bpm2 stop\b/);
+    expect(script('start')).toMatch(/\bpm2 start\b/);
+    expect(at('pull')).toBeLessThan(at('stop'));
+    expect(at('stop')).toBeLessThan(at('start'));
+    for (const check of checkSteps(deploy)) expect(at(check.id)).toBeGreaterThan(at('start'));
+  });
+
+  it('checks exactly the three health routes, each with 5 attempts and backoff', () => {
+    const targets = checkSteps(deploy).flatMap((s) => s.checks.map((c) => c.target));
+    expect([...targets].sort()).toEqual([...HEALTH_URLS].sort());
+    for (const check of checkSteps(deploy).flatMap((s) => s.checks)) {
+      expect(check.kind).toBe('http');
+      expect(check.attempts).toBe(5);
+      expect(check.backoffMs).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  it('tests no phantom endpoints anywhere in the omneuro runbooks', () => {
+    for (const file of OMNEURO) {
+      for (const check of checkSteps(load(file)).flatMap((s) => s.checks)) {
+        expect(HEALTH_URLS, `${file}:${check.position.line}`).toContain(check.target);
+        expect(check.attempts, `${file}:${check.position.line}`).toBe(5);
+      }
+    }
+  });
+
+  it('wires every check and every deploy step to a recovery section', () => {
+    for (const file of OMNEURO) {
+      const runbook = load(file);
+      for (const step of checkSteps(runbook)) {
+        expect(step.attrs.recover?.raw, `${file}: check ${step.id}`).toBeDefined();
+      }
+    }
+    for (const step of deploy.steps) {
+      expect(recoverOf(deploy, step), `deploy.md: ${step.id}`).toMatch(/^recovery\.md#/);
+    }
+  });
+
+  it('never switches user or loops curl inside a step (stepgate does both)', () => {
+    for (const file of OMNEURO) {
+      for (const step of load(file).steps) {
+        if (step.kind !== 'command') continue;
+        expect(step.script, `${file}: ${step.id}`).not.toMatch(/sudo\s+(-\S+\s+)*-i\b|\bsu\s+-/);
+        expect(step.script, `${file}: ${step.id}`).not.toMatch(/\bcurl\b/);
+      }
+    }
+  });
+
+  it('offers a roll back that ends the session as rolled back', () => {
+    const recovery = load('recovery.md');
+    const rollback = recovery.steps.filter((s) => s.section === 'roll-back-to-the-previous-commit');
+    const last = rollback.at(-1);
+    expect(last?.kind).toBe('check');
+    expect(last?.kind === 'check' && last.attrs.rollback).toBe(true);
+    for (const anchor of [
+      'health-check-failing-after-deploy',
+      'git-pull-failed',
+      'scripts-not-executable',
+      'service-will-not-start',
+      'roll-back-to-the-previous-commit',
+    ]) {
+      expect(recovery.steps.some((s) => s.section === anchor), anchor).toBe(true);
+    }
+  });
+});
+
+describe('the demo', () => {
+  it('runs as the current user and gates on two health checks on an overridable port', () => {
+    const deploy = load('demo/deploy.md');
+    expect(deploy.frontMatter.user).toBeUndefined();
+    expect(deploy.frontMatter.vars.find((v) => v.name === 'DEMO_PORT')?.default).toBe('18080');
+    const checks = checkSteps(deploy);
+    expect(checks).toHaveLength(2);
+    for (const step of checks) {
+      expect(step.attrs.recover?.raw).toBe('recovery.md#roll-back-to-the-previous-release');
+      for (const check of step.checks) {
+        expect(check.target).toMatch(/^http:\/\/127\.0\.0\.1:\$\{DEMO_PORT\}\//);
+        expect(check.attempts).toBe(5);
+      }
+    }
+  });
+});

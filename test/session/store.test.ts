@@ -1,0 +1,241 @@
+/**
+ * The live engine: the zustand store driving a scripted shell, probes and clock, journaling
+ * to memory. Every event the store folds must be the one it journaled.
+ */
+import { describe, expect, it } from 'vitest';
+import { replay } from '../../src/session/reducer.js';
+import { fail, pass } from '../fakes/fake-probe.js';
+import { fakeSession } from '../fakes/session.js';
+
+const DEPLOY = `---
+title: Deploy
+recovery: "#restart-it"
+vars:
+  REGION: { prompt: Region, default: us-east-2 }
+  DEPLOY_TOKEN: { prompt: Token, secret: true }
+env:
+  APP_DIR: /srv/app
+---
+# Deploy
+
+## Pull
+
+Pull the code.
+
+\`\`\`bash {name=pull}
+git pull
+\`\`\`
+
+## Health
+
+\`\`\`check {name=health}
+http: http://127.0.0.1:8092/healthz?region=\${REGION}
+retries: 3
+backoff: 1s
+\`\`\`
+
+## Restart it
+
+\`\`\`bash {name=restart}
+pm2 restart all
+\`\`\`
+`;
+
+const FILE = '/rb/deploy.md';
+
+async function begin(files: Record<string, string> = { [FILE]: DEPLOY }) {
+  const t = fakeSession(files, { env: { GITHUB_TOKEN: 'ghp_processsecret' } });
+  await t.actions.start({ file: 'deploy.md' });
+  return t;
+}
+
+describe('session store', () => {
+  it('runs a runbook to the end: vars, command, check; the journal replays to the same state', async () => {
+    const t = await begin();
+    expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'REGION' } });
+    await t.actions.answerVar('');
+    await t.actions.answerVar('s3cr3t-token-value');
+    t.shell.reply({ output: ['Already up to date.\n'], exitCode: 0 });
+    await t.actions.runToNextBlock();
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    expect(t.state().frames[0]?.steps.map((s) => s.status)).toEqual(['passed', 'passed']);
+    // Vars reach the step as environment, never in the script text.
+    expect(t.shell.requests[0]).toMatchObject({ script: 'git pull', env: { REGION: 'us-east-2', DEPLOY_TOKEN: 's3cr3t-token-value', APP_DIR: '/srv/app' } });
+    // ${REGION} in a check is expanded by stepgate.
+    expect(t.probes.calls[0]).toMatchObject({ kind: 'http', url: 'http://127.0.0.1:8092/healthz?region=us-east-2' });
+    const types = t.journal.events.map((e) => e.type);
+    expect(types).toEqual(['session-started', 'var-answered', 'var-answered', 'step-started', 'step-finished', 'step-started', 'check-attempt', 'step-finished']);
+    expect(t.journal.events[0]).toMatchObject({ who: { user: 'alice', ssmSessionId: 'alice-0123456789abcdef0' }, version: '0.0.0-test', host: 'test-host' });
+    expect(t.journal.events[1]).toMatchObject({ name: 'REGION', value: 'us-east-2', source: 'default' });
+    expect(replay(t.journal.events)).toEqual(t.state());
+    expect([...t.journal.transcripts.values()].join('')).toContain('Already up to date.');
+  });
+
+  it('blocks on a check whose attempts are exhausted, journaling each attempt and backing off', async () => {
+    const t = await begin();
+    await t.actions.answerVar('eu-west-1');
+    await t.actions.answerVar('tok-tok-tok');
+    t.probes.script('http://127.0.0.1:8092/healthz?region=eu-west-1', fail('connection refused'));
+    await t.actions.runToNextBlock();
+    const s = t.state();
+    expect(s.status.kind).toBe('blocked');
+    const attempts = t.journal.events.filter((e) => e.type === 'check-attempt');
+    expect(attempts.map((a) => (a.type === 'check-attempt' ? [a.attempt, a.of, a.ok, a.error, a.nextDelayMs] : []))).toEqual([
+      [1, 3, false, 'connection refused', 1000],
+      [2, 3, false, 'connection refused', 2000],
+      [3, 3, false, 'connection refused', undefined],
+    ]);
+    expect(t.clock.sleeps).toEqual([1000, 2000]);
+    expect(s.frames[0]?.steps[1]).toMatchObject({ status: 'failed', reason: 'http http://127.0.0.1:8092/healthz?region=eu-west-1 failed after 3 attempts: connection refused' });
+    expect(s.frames[0]?.steps[1]?.checks?.[0]).toMatchObject({ attempt: 3, of: 3, ok: false });
+    // Nothing past the gate runs.
+    await t.actions.runToNextBlock();
+    expect(t.probes.calls).toHaveLength(3);
+  });
+
+  it('walks a recovery section then re-runs the blocked step, which passes', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('tok-tok-tok');
+    t.probes.script('http://127.0.0.1:8092/healthz?region=us-east-2', fail('503'), fail('503'), fail('503'), pass());
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('blocked');
+    await t.actions.chooseRecovery(0);
+    expect(t.state().frames).toHaveLength(2);
+    expect(t.state().frames[1]?.init.title).toBe('Restart it');
+    await t.actions.runToNextBlock();
+    expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', 'pm2 restart all']);
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    const decision = t.journal.events.find((e) => e.type === 'decision');
+    expect(decision).toMatchObject({ who: { user: 'alice' }, decision: { kind: 'recover', path: { label: '/rb/deploy.md#restart-it', origin: 'front-matter' } } });
+    expect(t.state().frames[0]?.steps[1]).toMatchObject({ status: 'passed', attempts: 2 });
+  });
+
+  it('records skip with its reason and refuses a skip without one', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('tok-tok-tok');
+    t.shell.reply({ exitCode: 1, output: 'fatal: not a git repository\n' });
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('blocked');
+    await t.actions.skip('');
+    expect(t.store.getState().error).toBe('skipping a required step needs a reason');
+    await t.actions.skip('pulled by hand');
+    expect(t.journal.events.at(-1)).toMatchObject({ type: 'decision', key: '/rb/deploy.md#pull', decision: { kind: 'skip', reason: 'pulled by hand' }, who: { user: 'alice' } });
+    expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'skipped', reason: 'pulled by hand' });
+  });
+
+  it('never lets a secret reach the journal or a transcript', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('hunter2-very-secret');
+    t.shell.reply({ output: ['token is hunter2-very-', 'secret and ghp_processsecret\n'] });
+    t.probes.unknown = fail('401 for hunter2-very-secret');
+    await t.actions.runToNextBlock();
+    const disk = t.journal.dump();
+    expect(disk).not.toContain('hunter2-very-secret');
+    expect(disk).not.toContain('ghp_processsecret');
+    expect(disk).toContain('token is [REDACTED] and [REDACTED]');
+    expect(t.journal.events[2]).toEqual(expect.not.objectContaining({ value: expect.anything() }));
+    // The shell redacts its own transcript with the same function.
+    expect(t.shell.opened[0]?.redact?.('x hunter2-very-secret y')).toBe('x [REDACTED] y');
+  });
+
+  it('interrupting a running step fails it as interrupted and blocks', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('tok-tok-tok');
+    t.shell.reply({ hold: true, output: 'pulling...\n' });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.state().status.kind).toBe('running');
+    expect(t.store.getState().screen?.lines).toEqual(['pulling...']);
+    t.actions.write('y\r');
+    expect(t.shell.input).toEqual(['y\r']);
+    t.actions.interrupt();
+    await t.actions.idle();
+    expect(t.state().status.kind).toBe('blocked');
+    expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', interrupted: true, exitCode: 130 });
+  });
+
+  it('resumes after a crash mid-step: interrupted step, re-asked secret, runbook changes reported', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('tok-tok-tok');
+    t.shell.reply({ hold: true });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    const journal = t.journal.events;
+    expect(journal.at(-1)?.type).toBe('step-started');
+
+    // The process dies here; a new one resumes from the journal, with the runbook edited.
+    const edited = DEPLOY.replace('git pull', 'git pull --ff-only').replace('## Restart it', '## Notes\n\n- [ ] tell the channel\n\n## Restart it');
+    const u = fakeSession({ [FILE]: edited });
+    const report = await u.actions.resume(journal);
+    expect(report.interrupted).toEqual({ key: '/rb/deploy.md#pull', title: 'pull' });
+    expect(report.changed).toEqual([{ file: FILE, diff: { added: ['/rb/deploy.md#notes-1'], removed: [], edited: ['/rb/deploy.md#pull'] } }]);
+    expect(u.state().status).toMatchObject({ kind: 'vars', spec: { name: 'DEPLOY_TOKEN' } });
+    await u.actions.answerVar('tok-tok-tok');
+    // The edited step starts over as pending; the run picks it up from the new text.
+    expect(u.state().frames[0]?.steps[0]?.status).toBe('pending');
+    await u.actions.runToNextBlock({ yes: true });
+    expect(u.shell.requests.map((r) => r.script)).toEqual(['git pull --ff-only']);
+    expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    expect(u.journal.events.map((e) => e.type).slice(0, 3)).toEqual(['session-resumed', 'plan-replaced', 'var-answered']);
+    // Old journal + new journal replay to the live state.
+    expect(replay([...journal, ...u.journal.events])).toEqual(u.state());
+  });
+
+  it('on resume without changes, an interrupted step blocks until retried or skipped', async () => {
+    const t = await begin();
+    await t.actions.answerVar('');
+    await t.actions.answerVar('tok-tok-tok');
+    t.shell.reply({ hold: true });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    const u = fakeSession({ [FILE]: DEPLOY });
+    const report = await u.actions.resume(t.journal.events);
+    expect(report.changed).toEqual([]);
+    await u.actions.answerVar('tok-tok-tok');
+    expect(u.state().status.kind).toBe('blocked');
+    expect(u.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', interrupted: true });
+    await u.actions.retry();
+    await u.actions.idle();
+    expect(u.shell.requests.map((r) => r.script)).toEqual(['git pull']);
+  });
+
+  it('asks before a confirm step and needs confirmation for manual items', async () => {
+    const t = await begin({
+      [FILE]: '# R\n\n```bash {name=drop confirm}\ndropdb x\n```\n\n- [ ] check the graphs\n',
+    });
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('confirm');
+    expect(t.shell.requests).toHaveLength(0);
+    await t.actions.decline();
+    expect(t.state().status.kind).toBe('ready');
+    await t.actions.runStep();
+    await t.actions.confirm();
+    await t.actions.idle();
+    expect(t.shell.requests.map((r) => r.script)).toEqual(['dropdb x']);
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('ready');
+    await t.actions.runToNextBlock({ yes: true });
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+  });
+
+  it('runs steps as --as, except steps that name their own user', async () => {
+    const t = fakeSession({ [FILE]: '---\nuser: ubuntu\n---\n# R\n\n```bash {name=a}\nid\n```\n\n```bash {name=b user=postgres}\nid\n```\n' });
+    await t.actions.start({ file: FILE, as: 'deploy' });
+    await t.actions.runToNextBlock();
+    expect(t.shell.opened[0]?.user).toBe('deploy');
+    expect(t.shell.requests.map((r) => r.user)).toEqual(['deploy', 'postgres']);
+  });
+
+  it('a failing shell (sudo refused) fails the step with the reason instead of crashing', async () => {
+    const t = await begin({ [FILE]: '# R\n\n```bash {name=a}\nid\n```\n' });
+    t.shell.reply({ throws: 'sudo: a password is required' });
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('blocked');
+    expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', exitCode: null, reason: 'sudo: a password is required' });
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * `npm run package` must give an operator something that runs on a production host that has
+ * Node.js and nothing else: the tarball is unpacked into an empty directory outside the
+ * repository (no node_modules anywhere above it), with a PATH that holds no compiler, no npm
+ * and no node-gyp, and then lints, plans and runs a small runbook in a real pty with a real
+ * HTTP health check.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Programs that could build a native addon or install one: kept off the host's PATH. */
+const BUILD_TOOL = /^(cc|c\+\+|cpp|gcc|g\+\+|clang|clang\+\+|ld|ld\.\w+|as|make|gmake|cmake|ninja|npm|npx|node-gyp|yarn|pnpm|corepack|python[\d.]*)$|^(gcc|g\+\+|cpp|clang|c\+\+)-[\d.]+$|-linux-gnu-/;
+
+let work: string;
+let host: string;
+let bin: string;
+let server: Server;
+let port: number;
+
+/** A PATH of symlinks to the system's programs minus every build tool, plus node itself. */
+function hostPath(): string {
+  mkdirSync(bin);
+  const seen = new Set<string>();
+  for (const dir of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (seen.has(name) || BUILD_TOOL.test(name)) continue;
+      seen.add(name);
+      if (name === 'node') continue;
+      symlinkSync(join(dir, name), join(bin, name));
+    }
+  }
+  symlinkSync(process.execPath, join(bin, 'node'));
+  return bin;
+}
+
+function hostEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['HOME', 'USER', 'LOGNAME', 'LANG', 'TERM']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return {
+    ...env,
+    PATH: bin,
+    STEPGATE_STATE_DIR: join(work, 'state'),
+    TMPDIR: join(work, 'tmp'),
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+function stepgate(args: string[], extra: Record<string, string> = {}) {
+  return execa(join(host, 'stepgate'), args, {
+    cwd: host,
+    env: hostEnv(extra),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+  });
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'stepgate-package-'));
+  mkdirSync(join(work, 'tmp'));
+  bin = join(work, 'bin');
+  hostPath();
+  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', join(work, 'out')], {
+    cwd: root,
+    stdio: 'pipe',
+  });
+  const tarballs = readdirSync(join(work, 'out')).filter((f) => f.endsWith('.tar.gz'));
+  expect(tarballs).toEqual([`stepgate-${version}-${process.platform}-${process.arch}.tar.gz`]);
+  const unpack = join(work, 'host');
+  mkdirSync(unpack);
+  execFileSync('tar', ['-xzf', join(work, 'out', tarballs[0] ?? ''), '-C', unpack, '--no-same-owner']);
+  host = join(unpack, `stepgate-${version}-${process.platform}-${process.arch}`);
+  server = createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
+    res.end(req.url === '/healthz' ? 'ok from the test server\n' : 'no\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+}, 120_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packaged tarball', () => {
+  it('unpacks into a directory with no node_modules above it and no build tools on PATH', async () => {
+    for (let dir = dirname(host); dir !== dirname(dir); dir = dirname(dir)) {
+      expect(existsSync(join(dir, 'node_modules')), dir).toBe(false);
+    }
+    expect(readdirSync(join(host, 'node_modules'))).toEqual(['node-pty']);
+    const probe = await execa('sh', ['-c', 'for t in cc gcc make npm node-gyp; do command -v "$t"; done; command -v node'], {
+      env: { PATH: bin },
+      extendEnv: false,
+      reject: false,
+    });
+    expect(probe.stdout.trim().split('\n')).toEqual([join(bin, 'node')]);
+    const info = JSON.parse(readFileSync(join(host, 'BUILD-INFO.json'), 'utf8')) as Record<string, unknown>;
+    expect(info).toMatchObject({ version, platform: process.platform, arch: process.arch });
+  });
+
+  it('reports its version through the launcher', async () => {
+    const result = await stepgate(['--version']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe(version);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('lints the shipped runbooks clean', async () => {
+    const result = await stepgate(['lint', 'runbooks']);
+    expect(result.stdout).toMatch(/8 files checked: 0 errors, 0 warnings/);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('plans the omneuro redeploy', async () => {
+    const result = await stepgate(['plan', 'runbooks/deploy.md']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('http://localhost:8092/api/tech/health');
+    expect(result.stdout).toMatch(/run as: ubuntu/);
+  });
+
+  it('runs a runbook in a real pty and gates on a real health check', async () => {
+    writeFileSync(
+      join(host, 'smoke.md'),
+      [
+        '---',
+        'title: Smoke test of the bundle',
+        'vars:',
+        '  SMOKE_PORT:',
+        '    prompt: Port of the test server',
+        '---',
+        '# Smoke',
+        '',
+        'Export a value in one step; the shell keeps it for the next.',
+        '',
+        '```bash {name=export}',
+        'export SMOKE_GREETING="hello from the bundle"',
+        'test -t 0 && echo "stdin is a terminal"',
+        '```',
+        '',
+        'Print it, with the user the step runs as.',
+        '',
+        '```bash {name=print}',
+        'echo "$SMOKE_GREETING as $(id -un)"',
+        '```',
+        '',
+        'The test server answers.',
+        '',
+        '```check {name=server}',
+        'http: http://127.0.0.1:${SMOKE_PORT}/healthz',
+        'contains: ok from the test server',
+        'retries: 2',
+        'backoff: 100ms',
+        '```',
+        '',
+      ].join('\n'),
+    );
+    const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    const result = await stepgate(['run', 'smoke.md', '--yes'], { SMOKE_PORT: String(port) });
+    const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect(result.stdout, why).toContain('stdin is a terminal');
+    expect(result.stdout, why).toContain(`hello from the bundle as ${user}`);
+    expect(result.exitCode, why).toBe(0);
+    const sessions = readdirSync(join(work, 'state', 'sessions')).filter((f) => f.endsWith('.jsonl'));
+    expect(sessions).toHaveLength(1);
+  });
+});

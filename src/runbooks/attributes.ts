@@ -93,7 +93,10 @@ function readRaw(meta: string, sink: DiagnosticSink, at: (offset: number) => Pos
       return [];
     }
   }
-  return tokenizeKeyValues(text.slice(1, -1), sink, (offset) => at(open + 1 + offset));
+  return tokenizeKeyValues(text.slice(1, -1), sink, (offset) => at(open + 1 + offset)).map((a) => ({
+    ...a,
+    offset: open + 1 + a.offset,
+  }));
 }
 
 function isRawValue(value: unknown): value is RawValue {

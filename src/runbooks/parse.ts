@@ -279,7 +279,7 @@ class Walker {
     const refs = this.prose?.refs ?? [];
     this.prose = undefined;
     const base = {
-      id: this.stepId(attrs.name, attrs.name === undefined ? undefined : metaAt(Math.max(0, meta.indexOf(attrs.name)))),
+      id: this.stepId(attrs.name, attrs.name === undefined ? undefined : metaAt(Math.max(0, meta.search(/\bname\b/)))),
       index: this.runbook.steps.length,
       section: this.section?.anchor ?? '',
       description,

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { lintRunbook, parseRunbook, type Runbook } from '../../src/runbooks/index.js';
+
+/** A set of runbook files in memory: the lint context's `load` boundary. */
+function workspace(files: Record<string, string>, env: Record<string, string> = {}) {
+  const parsed = new Map<string, Runbook>(Object.entries(files).map(([f, t]) => [f, parseRunbook(t, f)]));
+  return (file: string) =>
+    lintRunbook(parsed.get(file)!, { load: (f) => parsed.get(f), env }).map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+}
+
+const recovery = '# Recovery\n\n## Rollback\n\nRoll back.\n\n```bash\ngit checkout HEAD~1\n```\n';
+
+describe('lint', () => {
+  it('passes a runbook whose targets all resolve', () => {
+    const lint = workspace({
+      'rb/deploy.md': '---\nbefore: checklists.md#pre-deploy\nafter: checklists.md#post\nrecovery: recovery.md\n---\n## Pull\n\n<!-- stepgate: recover=recovery.md#rollback -->\n\nPull.\n\n```bash {recover=#pull}\ngit pull\n```\n\nSee [recovery](recovery.md#rollback).\n',
+      'rb/checklists.md': '## Pre-deploy\n\n- [ ] a\n\n## Post\n\n- [ ] b\n',
+      'rb/recovery.md': recovery,
+    });
+    expect(lint('rb/deploy.md')).toEqual([]);
+  });
+
+  it('errors on recover=, before, after, recovery and section targets that do not resolve', () => {
+    const lint = workspace({
+      'deploy.md': '---\nbefore: checklists.md#nope\nafter: missing.md\nrecovery: recovery.md#gone\n---\n## Pull\n\n<!-- stepgate: recover=#nowhere -->\n\nPull.\n\n```bash {recover=recovery.md#typo}\ngit pull\n```\n',
+      'checklists.md': '## Pre-deploy\n',
+      'recovery.md': recovery,
+    });
+    expect(lint('deploy.md')).toEqual([
+      'deploy.md:2:1 error unresolved-target',
+      'deploy.md:3:1 error unresolved-target',
+      'deploy.md:4:1 error unresolved-target',
+      'deploy.md:8:1 error unresolved-target',
+      'deploy.md:12:10 error unresolved-target',
+    ]);
+  });
+
+  it('warns on cross-references that do not resolve', () => {
+    const lint = workspace({ 'a.md': '## A\n\nSee [b](b.md), [c](#c) and `OPS.md`.\n' });
+    expect(lint('a.md')).toEqual(['a.md:3:5 warning unresolved-link', 'a.md:3:16 warning unresolved-link', 'a.md:3:28 warning unresolved-link']);
+  });
+
+  it('warns on user switching, curl retry loops and steps without description', () => {
+    const lint = workspace({
+      'a.md': [
+        'Become ubuntu.', '', '```bash', 'sudo -i -u ubuntu', '```', '',
+        'Root shell.', '', '```sh', 'su - root', '```', '',
+        'Retry.', '', '```bash', 'for i in 1 2 3; do curl -fsS http://x && break; sleep 2; done', '```', '',
+        '```bash', 'echo undocumented', '```', '',
+        'Fine.', '', '```bash', 'sudo systemctl restart app', '```', '',
+      ].join('\n'),
+    });
+    expect(lint('a.md')).toEqual([
+      'a.md:3:1 warning sudo-in-step',
+      'a.md:9:1 warning sudo-in-step',
+      'a.md:15:1 warning curl-retry-loop',
+      'a.md:19:1 warning no-description',
+    ]);
+  });
+
+  it('warns on ${NAME} in checks that nothing defines', () => {
+    const text = '---\nenv: {PORT: "80"}\nvars: {HOST: Host}\n---\nCheck.\n\n```check\nhttp: http://${HOST}:${PORT}/${PATH_PART}\ncontains: ${FROM_ENV}\n```\n';
+    expect(workspace({ 'a.md': text })('a.md')).toEqual(['a.md:8:1 warning unknown-variable', 'a.md:8:1 warning unknown-variable']);
+    expect(workspace({ 'a.md': text }, { PATH_PART: 'x' })('a.md')).toEqual(['a.md:8:1 warning unknown-variable']);
+    expect(workspace({ 'a.md': text }, { PATH_PART: 'x', FROM_ENV: 'y' })('a.md')).toEqual([]);
+  });
+
+  it('keeps the parser errors in its output', () => {
+    expect(workspace({ 'a.md': 'Do.\n\n```bash {bogus}\ntrue\n```\n' })('a.md')).toEqual(['a.md:3:10 error unknown-attribute']);
+  });
+});

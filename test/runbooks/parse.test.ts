@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbooks/index.js';
+import type { CheckStep, CommandStep, ManualStep } from '../../src/runbooks/index.js';
+
+const md = (strings: TemplateStringsArray, ...values: unknown[]): string =>
+  String.raw({ raw: strings }, ...values).replace(/^\n/, '');
+
+describe('steps', () => {
+  it('turns shell fences into command steps with the prose before them as description', () => {
+    const rb = parseRunbook(
+      md`
+# Deploy
+
+## Pull
+
+Fetch the latest code.
+
+\`\`\`bash
+git pull
+\`\`\`
+
+\`\`\`sh
+echo second
+\`\`\`
+
+\`\`\`yaml
+not: run
+\`\`\`
+`,
+      'deploy.md',
+    );
+    expect(rb.diagnostics).toEqual([]);
+    expect(rb.title).toBe('Deploy');
+    const [pull, second] = rb.steps as CommandStep[];
+    expect(pull).toMatchObject({ kind: 'command', lang: 'bash', script: 'git pull', section: 'pull', description: 'Fetch the latest code.', position: { line: 7, column: 1 } });
+    expect(second).toMatchObject({ kind: 'command', lang: 'sh', description: '', id: 'pull-2' });
+    expect(rb.steps).toHaveLength(2);
+    expect(rb.snippets).toEqual([expect.objectContaining({ lang: 'yaml', code: 'not: run', section: 'pull' })]);
+  });
+
+  it('accepts every shell language and runs only the $ lines of console blocks', () => {
+    const langs = ['bash', 'sh', 'shell', 'zsh'];
+    const text = langs.map((l) => `\`\`\`${l}\necho ${l}\n\`\`\`\n`).join('\n') +
+      '\n```console\n$ kubectl get pods \\\n    -n kube-system\nNAME   READY\n$ echo done\ndone\n```\n';
+    const rb = parseRunbook(text, 'x.md');
+    expect(rb.steps.map((s) => (s as CommandStep).lang)).toEqual([...langs, 'console']);
+    expect((rb.steps[4] as CommandStep).script).toBe('kubectl get pods \\\n    -n kube-system\necho done');
+  });
+
+  it('reads check blocks (and the health alias) with defaults from the guide', () => {
+    const rb = parseRunbook(
+      md`
+## Health
+
+Both routes must answer.
+
+\`\`\`check
+- http: http://localhost:8092/healthz
+  name: gateway
+- http: http://localhost:8092/api/tech/health
+  expect: [200, 3xx, 401-403]
+  contains: ok
+  timeout: 2s
+  retries: 3
+  backoff: 500ms
+\`\`\`
+
+\`\`\`health {name=db}
+tcp: localhost:5432
+\`\`\`
+
+\`\`\`check
+run: systemctl is-active nginx
+\`\`\`
+`,
+      'h.md',
+    );
+    expect(rb.diagnostics).toEqual([]);
+    const [a, b, c] = rb.steps as CheckStep[];
+    expect(a?.checks[0]).toMatchObject({ kind: 'http', name: 'gateway', attempts: 5, backoffMs: 2000, timeoutMs: 5000, expect: [{ min: 200, max: 299 }], position: { line: 6, column: 3 } });
+    expect(a?.checks[1]).toMatchObject({ expect: [{ min: 200, max: 200 }, { min: 300, max: 399 }, { min: 401, max: 403 }], contains: 'ok', timeoutMs: 2000, attempts: 3, backoffMs: 500 });
+    expect(b).toMatchObject({ kind: 'check', id: 'db', checks: [{ kind: 'tcp', target: 'localhost:5432' }] });
+    expect(c?.checks[0]).toMatchObject({ kind: 'run', target: 'systemctl is-active nginx' });
+  });
+
+  it('uses fence retries/backoff/timeout as defaults for the checks in the block', () => {
+    const rb = parseRunbook('```check {retries=2 backoff=1s timeout=3s}\nhttp: http://a/\n```\n', 'c.md');
+    expect((rb.steps[0] as CheckStep).checks[0]).toMatchObject({ attempts: 2, backoffMs: 1000, timeoutMs: 3000 });
+  });
+
+  it('makes GFM task items manual steps, keeping nesting and done state', () => {
+    const rb = parseRunbook(
+      md`
+## Pre-deploy
+
+- [ ] Announce in #deploys
+  - [x] Ticket approved
+  - [ ] Window confirmed
+- [X] Backups verified
+- plain item, not a step
+`,
+      'c.md',
+    );
+    const steps = rb.steps as ManualStep[];
+    expect(steps.map((s) => [s.text, s.done, s.depth, s.parent])).toEqual([
+      ['Announce in #deploys', false, 0, undefined],
+      ['Ticket approved', true, 1, steps[0]?.id],
+      ['Window confirmed', false, 1, steps[0]?.id],
+      ['Backups verified', true, 0, undefined],
+    ]);
+    expect(steps[1]?.position).toEqual({ line: 4, column: 3 });
+  });
+});
+
+describe('fence attributes', () => {
+  const attrsOf = (info: string) => {
+    const rb = parseRunbook(`Do it.\n\n\`\`\`bash ${info}\ntrue\n\`\`\`\n`, 'a.md');
+    return { step: rb.steps[0] as CommandStep, diagnostics: rb.diagnostics };
+  };
+
+  it('reads the key=value form', () => {
+    const { step, diagnostics } = attrsOf('{name=pull timeout=2m cwd=/srv user=ubuntu retries=3 backoff=500ms recover=recovery.md#git optional confirm=false interactive=true isolated rollback}');
+    expect(diagnostics).toEqual([]);
+    expect(step.id).toBe('pull');
+    expect(step.attrs).toEqual({
+      name: 'pull', timeoutMs: 120_000, cwd: '/srv', user: 'ubuntu', retries: 3, backoffMs: 500,
+      recover: { raw: 'recovery.md#git', file: 'recovery.md', anchor: 'git', position: { line: 3, column: 76 } },
+      optional: true, confirm: false, interactive: true, isolated: true, rollback: true,
+    });
+  });
+
+  it('reads the JSON form', () => {
+    const { step, diagnostics } = attrsOf('{"name":"pull","timeout":"90s","optional":true,"retries":2}');
+    expect(diagnostics).toEqual([]);
+    expect(step.attrs).toMatchObject({ name: 'pull', timeoutMs: 90_000, optional: true, retries: 2 });
+  });
+
+  it('accepts quoted values and bare seconds', () => {
+    const { step } = attrsOf('{name="restart" cwd="/opt/my app" timeout=30}');
+    expect(step.attrs).toMatchObject({ name: 'restart', cwd: '/opt/my app', timeoutMs: 30_000 });
+  });
+
+  it('points each attribute error at the attribute', () => {
+    const { diagnostics } = attrsOf('{name=x colour=red timeout=soon}');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['unknown-attribute', 3, 17],
+      ['bad-duration', 3, 28],
+    ]);
+  });
+});
+
+describe('structure', () => {
+  it('gives sections GitHub anchors, parents and positions', () => {
+    const rb = parseRunbook('# Ops Guide\n\n## 1. Pull & chmod\n\n### Health\n\n## Health\n', 'g.md');
+    expect(rb.sections.map((s) => [s.anchor, s.depth, s.parent, s.position.line])).toEqual([
+      ['ops-guide', 1, undefined, 1],
+      ['1-pull--chmod', 2, 'ops-guide', 3],
+      ['health', 3, '1-pull--chmod', 5],
+      ['health-1', 2, 'ops-guide', 7],
+    ]);
+  });
+
+  it('collects links and .md code spans as cross-references on section and step', () => {
+    const rb = parseRunbook(
+      md`
+## Restart
+
+If it fails see [recovery](recovery.md#restart-failed) or \`RUNBOOK.md\`; docs at [site](https://example.com/x.md).
+
+\`\`\`bash
+systemctl restart app
+\`\`\`
+
+See [below](#notes) and [ref][r].
+
+[r]: ./OPS.md
+`,
+      'd.md',
+    );
+    const step = rb.steps[0]!;
+    expect(step.crossRefs.map((r) => [r.target.file, r.target.anchor, r.via])).toEqual([
+      ['recovery.md', 'restart-failed', 'link'],
+      ['RUNBOOK.md', undefined, 'code'],
+    ]);
+    expect(rb.sections[0]?.crossRefs.map((r) => r.target.raw)).toEqual(['recovery.md#restart-failed', 'RUNBOOK.md', '#notes', './OPS.md']);
+    expect(rb.crossRefs[0]?.target.position).toEqual({ line: 3, column: 17 });
+  });
+
+  it('reads front matter', () => {
+    const rb = parseRunbook(
+      md`
+---
+title: Redeploy
+description: The canonical redeploy
+user: ubuntu
+cwd: ~/omneuro
+env: {NODE_ENV: production, PORT: 8092}
+vars:
+  RELEASE: {prompt: Release tag, default: main}
+  API_TOKEN: {prompt: Token, secret: true}
+  NOTE: Free text
+recovery: recovery.md
+before: checklists.md#pre-deploy
+after: [checklists.md#post-deploy]
+rollback: false
+---
+# Ignored title
+`,
+      'r.md',
+    );
+    expect(rb.diagnostics).toEqual([]);
+    expect(rb.title).toBe('Redeploy');
+    expect(rb.description).toBe('The canonical redeploy');
+    const fm = rb.frontMatter;
+    expect(fm).toMatchObject({ user: 'ubuntu', cwd: '~/omneuro', env: { NODE_ENV: 'production', PORT: '8092' }, rollback: false });
+    expect(fm.vars.map((v) => [v.name, v.prompt, v.default, v.secret])).toEqual([
+      ['RELEASE', 'Release tag', 'main', false],
+      ['API_TOKEN', 'Token', undefined, true],
+      ['NOTE', 'Free text', undefined, false],
+    ]);
+    expect(fm.recovery?.file).toBe('recovery.md');
+    expect(fm.before.map((t) => [t.file, t.anchor])).toEqual([['checklists.md', 'pre-deploy']]);
+    expect(fm.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
+  });
+
+  it('reads a section recover directive from an HTML comment', () => {
+    const rb = parseRunbook('## Restart\n\n<!-- stepgate: recover=recovery.md#port-in-use -->\n', 'x.md');
+    expect(rb.sections[0]?.recover).toMatchObject({ file: 'recovery.md', anchor: 'port-in-use', position: { line: 3, column: 1 } });
+  });
+});
+
+describe('bad input becomes diagnostics', () => {
+  const codes = (text: string) => parseRunbook(text, 'bad.md').diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column}`);
+
+  it('reports bad YAML in a check with the line inside the block', () => {
+    expect(codes('Check.\n\n```check\nhttp: [unclosed\n```\n')).toEqual(['error bad-yaml 4:16']);
+  });
+  it('reports a check with no target, an unknown field, a bad expect and a bad timeout', () => {
+    expect(codes('```check\nname: x\n```\n')).toEqual(['error check-no-target 2:1']);
+    expect(codes('```check\nhttp: http://a/\nmethod: POST\n```\n')).toEqual(['error unknown-attribute 3:1']);
+    expect(codes('```check\nhttp: http://a/\nexpect: 2xy\n```\n')).toEqual(['error bad-expect 3:1']);
+    expect(codes('```check\nhttp: http://a/\ntimeout: -1s\n```\n')).toEqual(['error bad-duration 3:1']);
+    expect(codes('```check\ntcp: nohost\n```\n')).toEqual(['error bad-check 2:1']);
+  });
+  it('reports duplicate step names', () => {
+    expect(codes('```bash {name=a}\ntrue\n```\n\n```sh {name=a}\ntrue\n```\n')).toEqual(['error duplicate-step-name 5:8']);
+  });
+  it('reports an unclosed fence instead of running the rest of the file', () => {
+    const rb = parseRunbook('# T\n\n```bash\necho hi\n\n## Later\n', 'u.md');
+    expect(rb.diagnostics.map((d) => [d.code, d.line])).toEqual([['unclosed-fence', 3]]);
+    expect(rb.steps).toEqual([]);
+  });
+  it('reports bad front matter YAML and wrong types', () => {
+    expect(codes('---\ntitle: [x\n---\n# A\n')).toEqual(['error bad-yaml 2:10']);
+    expect(codes('---\nvars: 3\nbefore: 4\nlevel: 2\n---\n')).toEqual([
+      'error bad-front-matter 2:1',
+      'error bad-front-matter 3:1',
+      'warning unknown-attribute 4:1',
+    ]);
+  });
+  it('warns about attributes on a fence that never runs', () => {
+    expect(codes('```yaml {name=x}\na: 1\n```\n')).toEqual(['warning unknown-language 1:1']);
+  });
+  it('handles binary, empty and huge input without throwing', () => {
+    expect(codes('abc\u0000def')).toEqual(['error binary-file 1:1']);
+    expect(codes('')).toEqual(['warning empty-file 1:1']);
+    expect(codes('x'.repeat(5 * 1024 * 1024))).toEqual(['error file-too-large 1:1']);
+  });
+});

@@ -17,6 +17,11 @@ export interface ShellOptions {
   redact?: (text: string) => string;
   /** Scrollback lines kept by the headless terminal. Default 1000. */
   scrollback?: number;
+  /**
+   * After a timeout's Ctrl-C, how long to wait before SIGTERM, then SIGKILL, to the step's
+   * process group (and finally the shell). Default 2000 ms.
+   */
+  killGraceMs?: number;
 }
 
 export interface RunRequest {

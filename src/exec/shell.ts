@@ -1,0 +1,286 @@
+/**
+ * `openShell`: the session's terminal. One long-lived shell as the target user carries state
+ * from step to step like a human's terminal; isolated steps and steps for another user get a
+ * shell of their own. All output goes through one headless screen and one transcript.
+ */
+import os from 'node:os';
+import { resolveRunAs } from './run-as.js';
+import type { RunAs } from './run-as.js';
+import { TerminalScreen } from './screen.js';
+import { ShellProcess } from './shell-process.js';
+import type { ShellExit, StepEnd } from './shell-process.js';
+import { TranscriptWriter } from './transcript.js';
+import type { RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions } from './types.js';
+
+const DEFAULT_COLS = 80;
+const DEFAULT_ROWS = 24;
+const DEFAULT_SCROLLBACK = 1000;
+const DEFAULT_KILL_GRACE_MS = 2000;
+
+/** Start the session shell as `opts.user` (default: the current user). */
+export async function openShell(opts: ShellOptions = {}): Promise<Shell> {
+  const runAs = await resolveRunAs(opts.user);
+  const shell = new SessionShell(runAs, opts);
+  try {
+    await shell.start();
+  } catch (err) {
+    await shell.close();
+    throw err;
+  }
+  return shell;
+}
+
+function signalName(status: number): string | undefined {
+  if (status <= 128 || status > 128 + 64) return undefined;
+  return Object.entries(os.constants.signals).find(([, n]) => n === status - 128)?.[0];
+}
+
+function describeExit(exit: ShellExit): string {
+  return exit.reason ?? `the shell exited with status ${exit.status ?? exit.code}`;
+}
+
+class SessionShell implements Shell {
+  readonly user: string;
+  private readonly runAs: RunAs;
+  private readonly opts: ShellOptions;
+  private readonly screenView: TerminalScreen;
+  private readonly transcript: TranscriptWriter | undefined;
+  private readonly listeners = new Set<(event: ShellEvent) => void>();
+  private readonly cols: number;
+  private readonly rows: number;
+  private size: { cols: number; rows: number };
+  private main: ShellProcess | undefined;
+  /** Every shell started in this session; all are ended, with their children, by close(). */
+  private readonly started: ShellProcess[] = [];
+  private active: ShellProcess | undefined;
+  private activeStep: { interrupted: boolean } | undefined;
+  private resetReason: string | undefined;
+  private stepId = 0;
+  private busy = false;
+  private closed = false;
+  private readonly paused = new Set<ShellProcess>();
+
+  constructor(runAs: RunAs, opts: ShellOptions) {
+    this.runAs = runAs;
+    this.user = runAs.user;
+    this.opts = opts;
+    this.cols = opts.cols ?? DEFAULT_COLS;
+    this.rows = opts.rows ?? DEFAULT_ROWS;
+    this.size = { cols: this.cols, rows: this.rows };
+    this.screenView = new TerminalScreen({ cols: this.cols, rows: this.rows, scrollback: opts.scrollback ?? DEFAULT_SCROLLBACK });
+    this.transcript = opts.transcriptPath ? TranscriptWriter.open(opts.transcriptPath, opts.redact) : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env });
+  }
+
+  private async spawn(
+    runAs: RunAs,
+    where: { cwd?: string; env?: Record<string, string>; restoreFrom?: string },
+  ): Promise<ShellProcess> {
+    const proc: ShellProcess = await ShellProcess.start({
+      runAs,
+      cols: this.size.cols,
+      rows: this.size.rows,
+      ...where,
+      onText: (text) => this.output(proc, text),
+      onExit: (exit) => {
+        if (proc === this.main && !this.closed && !this.resetReason) this.resetReason = describeExit(exit);
+      },
+    });
+    this.started.push(proc);
+    return proc;
+  }
+
+  private output(proc: ShellProcess, text: string): void {
+    const screenOk = this.screenView.write(text);
+    const transcriptOk = this.transcript ? this.transcript.write(text) : true;
+    for (const listener of this.listeners) listener({ type: 'output', data: text });
+    if ((!screenOk || !transcriptOk) && !this.paused.has(proc)) {
+      // Backpressure: stop reading the pty until emulator and file catch up.
+      this.paused.add(proc);
+      proc.pause();
+      void Promise.all([this.screenView.drained(), this.transcript?.drained()]).then(() => {
+        this.paused.delete(proc);
+        proc.resume();
+      });
+    }
+  }
+
+  private emit(event: ShellEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** The session shell, replaced by a fresh one (cwd and exports restored) when it has died. */
+  private async mainShell(): Promise<ShellProcess> {
+    const current = this.main;
+    if (current && current.alive) return current;
+    const reason = this.resetReason ?? 'the shell had ended';
+    const restoreFrom = current?.stateDir || undefined;
+    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, restoreFrom });
+    this.resetReason = undefined;
+    this.emit({
+      type: 'shell-reset',
+      reason: `${reason}; started a fresh shell as ${this.user} with the last known directory and exported variables (functions, aliases and unexported variables are gone)`,
+    });
+    return this.main;
+  }
+
+  async run(req: RunRequest): Promise<RunResult> {
+    if (this.closed) throw new Error('the shell session is closed');
+    if (typeof req.script !== 'string') throw new TypeError('run: script must be a string');
+    if (req.timeoutMs !== undefined && !(req.timeoutMs > 0)) throw new RangeError(`run: timeoutMs must be > 0, got ${req.timeoutMs}`);
+    if (this.busy) throw new Error('run: a step is already running in this session');
+    this.busy = true;
+    const startedAt = performance.now();
+    try {
+      if (req.signal?.aborted) {
+        return { exitCode: null, durationMs: 0, timedOut: false, interrupted: true, shellExited: false, reason: 'cancelled before it started' };
+      }
+      const otherUser = req.user !== undefined && req.user !== this.user;
+      if (otherUser || req.isolated) {
+        const runAs = otherUser ? await resolveRunAs(req.user) : this.runAs;
+        const restoreFrom = otherUser ? undefined : this.main?.stateDir || undefined;
+        const proc = await this.spawn(runAs, { cwd: this.opts.cwd, env: this.opts.env, restoreFrom });
+        try {
+          return await this.execute(proc, req, startedAt);
+        } finally {
+          await proc.close(0);
+          await proc.removeState();
+        }
+      }
+      return await this.execute(await this.mainShell(), req, startedAt);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async execute(proc: ShellProcess, req: RunRequest, startedAt: number): Promise<RunResult> {
+    const id = ++this.stepId;
+    const step = { interrupted: false };
+    let timedOut = false;
+    this.active = proc;
+    this.activeStep = step;
+    const grace = this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    const timers: NodeJS.Timeout[] = [];
+    let escalating = false;
+
+    // Ctrl-C first, as an operator would; then the step's process group is terminated, then
+    // killed; as a last resort the shell itself (the next step then gets a fresh one).
+    const escalate = (): void => {
+      if (escalating) return;
+      escalating = true;
+      proc.write('\u0003');
+      const rounds: Array<() => Promise<void>> = [
+        async () => {
+          await proc.signalForeground('SIGTERM');
+          await proc.signalShell('SIGINT');
+        },
+        async () => {
+          await proc.signalForeground('SIGKILL');
+          await proc.signalShell('SIGINT');
+        },
+        async () => {
+          await proc.signalShell('SIGKILL');
+        },
+      ];
+      rounds.forEach((round, i) => {
+        timers.push(setTimeout(() => void round().catch(() => undefined), grace * (i + 1)));
+      });
+    };
+    if (req.timeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          escalate();
+        }, req.timeoutMs),
+      );
+    }
+    const onAbort = (): void => {
+      step.interrupted = true;
+      escalate();
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let end: StepEnd;
+    try {
+      end = await proc.run(id, req.script, { cwd: req.cwd, env: req.env });
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      req.signal?.removeEventListener('abort', onAbort);
+      this.active = undefined;
+      this.activeStep = undefined;
+    }
+    await this.screenView.settled();
+    this.transcript?.flush();
+    const durationMs = performance.now() - startedAt;
+    const base = { durationMs, timedOut, interrupted: step.interrupted };
+    const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;
+    if (end.kind === 'done') {
+      const signal = signalName(end.status);
+      return {
+        ...base,
+        exitCode: end.status,
+        ...(signal ? { signal } : {}),
+        shellExited: false,
+        ...(timeoutNote ? { reason: timeoutNote } : {}),
+      };
+    }
+    const exitReason = describeExit(end.exit);
+    const signal = end.exit.status !== null ? signalName(end.exit.status) : undefined;
+    return {
+      ...base,
+      exitCode: end.exit.status,
+      ...(signal ? { signal } : {}),
+      shellExited: true,
+      reason: [timeoutNote, `${exitReason} during the step`].filter(Boolean).join('; '),
+    };
+  }
+
+  write(data: string): void {
+    if (this.active) this.active.write(data);
+  }
+
+  interrupt(): void {
+    if (!this.active || !this.activeStep) return;
+    this.activeStep.interrupted = true;
+    this.active.write('\u0003');
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!(cols > 0 && rows > 0)) throw new RangeError(`resize: bad size ${cols}x${rows}`);
+    this.size = { cols, rows };
+    this.screenView.resize(cols, rows);
+    for (const proc of this.started) proc.resize(cols, rows);
+  }
+
+  onEvent(listener: (event: ShellEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  screen(): ScreenSnapshot {
+    return this.screenView.snapshot();
+  }
+
+  clearScreen(): void {
+    this.screenView.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const proc of this.started) {
+      await proc.close();
+      await proc.removeState();
+    }
+    this.listeners.clear();
+    this.screenView.dispose();
+    await this.transcript?.close();
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

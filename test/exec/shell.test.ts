@@ -1,0 +1,290 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openShell } from '../../src/exec/shell.js';
+import type { Shell, ShellEvent, ShellOptions } from '../../src/exec/types.js';
+import { processAlive, waitFor, waitForScreen } from './helpers.js';
+
+let dir: string;
+let shell: Shell | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-shell-test-'));
+});
+
+afterEach(async () => {
+  await shell?.close();
+  shell = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(opts: ShellOptions = {}): Promise<Shell> {
+  shell = await openShell({ cwd: dir, transcriptPath: path.join(dir, 'transcript.log'), ...opts });
+  return shell;
+}
+
+function transcript(): string {
+  return readFileSync(path.join(dir, 'transcript.log'), 'utf8');
+}
+
+describe('openShell: exit status', () => {
+  it('reports 0, 1, 127 and 130 from the marker', async () => {
+    const sh = await open();
+    expect((await sh.run({ script: 'true' })).exitCode).toBe(0);
+    expect((await sh.run({ script: 'false' })).exitCode).toBe(1);
+    const missing = await sh.run({ script: 'no-such-command-xyz' });
+    expect(missing.exitCode).toBe(127);
+    const killed = await sh.run({ script: "sh -c 'kill -INT $$'" });
+    expect(killed.exitCode).toBe(130);
+    expect(killed.signal).toBe('SIGINT');
+    expect(killed.shellExited).toBe(false);
+  });
+
+  it('keeps markers and plumbing off the screen and out of the transcript', async () => {
+    const sh = await open();
+    await sh.run({ script: 'echo visible-output' });
+    await sh.run({ script: 'set -x; echo traced' });
+    await sh.run({ script: 'echo after-trace' });
+    const screen = sh.screen().lines.join('\n');
+    expect(screen).toContain('visible-output');
+    expect(screen).toContain('+ echo after-trace');
+    for (const text of [screen, transcript()]) {
+      expect(text).not.toContain('__sg_');
+      expect(text).not.toContain('6973;');
+      expect(text).not.toContain('/dev/tty');
+    }
+  });
+});
+
+describe('openShell: state carries across steps', () => {
+  it('keeps cwd, exports, shell variables, aliases and functions', async () => {
+    const sh = await open();
+    await sh.run({
+      script: [
+        'mkdir -p sub && cd sub',
+        'export EXPORTED=exp-value',
+        'plain=plain-value',
+        "alias greet='echo hello-from-alias'",
+        'shout() { echo "fn:$1"; }',
+      ].join('\n'),
+    });
+    const res = await sh.run({ script: 'echo "pwd=$PWD"; echo "$EXPORTED $plain"; greet; shout x; bash -c \'echo child=$EXPORTED\'' });
+    expect(res.exitCode).toBe(0);
+    const lines = sh.screen().lines;
+    expect(lines).toContain(`pwd=${dir}/sub`);
+    expect(lines).toContain('exp-value plain-value');
+    expect(lines).toContain('hello-from-alias');
+    expect(lines).toContain('fn:x');
+    expect(lines).toContain('child=exp-value');
+  });
+
+  it('runs multi-line scripts, heredocs, and output without a trailing newline', async () => {
+    const sh = await open();
+    const res = await sh.run({
+      script: ['name=world', 'cat <<EOF', 'hello $name', '  indented', 'EOF', "cat <<'RAW'", '$not_expanded', 'RAW', 'printf no-newline'].join('\n'),
+    });
+    expect(res.exitCode).toBe(0);
+    const lines = sh.screen().lines;
+    expect(lines).toContain('hello world');
+    expect(lines).toContain('  indented');
+    expect(lines).toContain('$not_expanded');
+    expect(lines.at(-1)).toBe('no-newline');
+    expect(transcript()).toMatch(/no-newline$/);
+  });
+
+  it('keeps a background job started in one step running in the next', async () => {
+    const sh = await open();
+    await sh.run({ script: 'sleep 300 & echo "bg=$!"' });
+    const pid = Number(/bg=(\d+)/.exec(sh.screen().lines.join('\n'))?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    const res = await sh.run({ script: `kill -0 ${pid} && jobs` });
+    expect(res.exitCode).toBe(0);
+    expect(sh.screen().lines.join('\n')).toMatch(/sleep 300/);
+  });
+
+  it('applies per-step cwd and env without changing the session', async () => {
+    const sh = await open({ env: { SESSION_VAR: 'from-session' } });
+    const res = await sh.run({ script: 'echo "in=$PWD $STEP_VAR $SESSION_VAR"', cwd: '/usr', env: { STEP_VAR: 'from-step' } });
+    expect(res.exitCode).toBe(0);
+    await sh.run({ script: 'echo "after=$PWD [${STEP_VAR-unset}]"' });
+    const lines = sh.screen().lines;
+    expect(lines).toContain('in=/usr from-step from-session');
+    expect(lines).toContain(`after=${dir} [unset]`);
+  });
+
+  it('runs an isolated step in a fresh shell that starts from the session cwd and exports', async () => {
+    const sh = await open();
+    await sh.run({ script: 'cd /usr; export KEEP=kept; hidden=1; myfn() { :; }' });
+    const res = await sh.run({ script: 'echo "iso=$PWD $KEEP [${hidden-none}]"; type myfn >/dev/null 2>&1 || echo no-fn; cd /', isolated: true });
+    expect(res.exitCode).toBe(0);
+    await sh.run({ script: 'echo "main=$PWD $hidden"; type myfn >/dev/null && echo has-fn' });
+    const lines = sh.screen().lines;
+    expect(lines).toContain('iso=/usr kept [none]');
+    expect(lines).toContain('no-fn');
+    expect(lines).toContain('main=/usr 1');
+    expect(lines).toContain('has-fn');
+  });
+});
+
+describe('openShell: steps that end the shell', () => {
+  it('finishes `exit N` with N, then restores cwd and exports in a fresh shell and says so', async () => {
+    const sh = await open();
+    const events: ShellEvent[] = [];
+    sh.onEvent((e) => events.push(e));
+    await sh.run({ script: 'cd /usr/share; export SURVIVES=yes; doomed=1' });
+    const res = await sh.run({ script: 'echo bye; exit 3' });
+    expect(res).toMatchObject({ exitCode: 3, shellExited: true });
+    expect(res.reason).toMatch(/status 3/);
+    const next = await sh.run({ script: 'echo "now=$PWD $SURVIVES [${doomed-gone}]"' });
+    expect(next.exitCode).toBe(0);
+    expect(sh.screen().lines).toContain('now=/usr/share yes [gone]');
+    const reset = events.find((e) => e.type === 'shell-reset');
+    expect(reset?.type === 'shell-reset' && reset.reason).toMatch(/status 3.*fresh shell/);
+  });
+
+  it('treats `exit 0` as a pass', async () => {
+    const sh = await open();
+    expect(await sh.run({ script: 'exit 0' })).toMatchObject({ exitCode: 0, shellExited: true });
+    expect((await sh.run({ script: 'true' })).exitCode).toBe(0);
+  });
+
+  it('ends the step with the failing status under set -e', async () => {
+    const sh = await open();
+    const res = await sh.run({ script: 'set -e\necho one\nfalse\necho never' });
+    expect(res).toMatchObject({ exitCode: 1, shellExited: true });
+    expect(sh.screen().lines).toContain('one');
+    expect(sh.screen().lines).not.toContain('never');
+    expect((await sh.run({ script: 'false; echo still-here' })).exitCode).toBe(0);
+  });
+
+  it('fails the step with a clear reason when the shell is killed with SIGKILL', async () => {
+    const sh = await open();
+    const events: ShellEvent[] = [];
+    sh.onEvent((e) => events.push(e));
+    await sh.run({ script: 'echo "shellpid=$$"' });
+    const pid = Number(/shellpid=(\d+)/.exec(sh.screen().lines.join('\n'))?.[1]);
+    const running = sh.run({ script: 'echo waiting-to-die; sleep 300' });
+    await waitForScreen(sh, 'waiting-to-die');
+    process.kill(pid, 'SIGKILL');
+    const res = await running;
+    expect(res.exitCode).toBeNull();
+    expect(res.shellExited).toBe(true);
+    expect(res.reason).toMatch(/killed from outside \(SIGKILL\)/);
+    expect((await sh.run({ script: 'echo alive-again' })).exitCode).toBe(0);
+    expect(events.some((e) => e.type === 'shell-reset' && /SIGKILL/.test(e.reason))).toBe(true);
+  });
+});
+
+describe('openShell: interaction', () => {
+  it('forwards typed input to a running step', async () => {
+    const sh = await open();
+    const running = sh.run({ script: 'read -r -p "Proceed? [y/n] " answer; echo "answer=$answer"' });
+    await waitForScreen(sh, 'Proceed? [y/n]');
+    sh.write('y\r');
+    expect((await running).exitCode).toBe(0);
+    expect(sh.screen().lines).toContain('answer=y');
+    expect(sh.screen().lines.some((l) => l.startsWith('Proceed? [y/n] y'))).toBe(true);
+  });
+
+  it('Ctrl-C interrupts the step only, and the shell keeps its state', async () => {
+    const sh = await open();
+    await sh.run({ script: 'export KEPT=1' });
+    const running = sh.run({ script: 'echo started; sleep 300; echo not-reached' });
+    await waitForScreen(sh, 'started');
+    sh.interrupt();
+    const res = await running;
+    expect(res).toMatchObject({ exitCode: 130, interrupted: true, timedOut: false, shellExited: false });
+    expect(sh.screen().lines).not.toContain('not-reached');
+    expect((await sh.run({ script: 'test "$KEPT" = 1' })).exitCode).toBe(0);
+  });
+
+  it('times out: Ctrl-C first', async () => {
+    const sh = await open();
+    const res = await sh.run({ script: 'sleep 300; echo not-reached', timeoutMs: 300 });
+    expect(res).toMatchObject({ exitCode: 130, timedOut: true, shellExited: false });
+    expect(res.reason).toMatch(/timed out after 300ms/);
+    expect((await sh.run({ script: 'true' })).exitCode).toBe(0);
+  });
+
+  it('times out a step that ignores Ctrl-C with SIGTERM/SIGKILL to its process group', async () => {
+    const sh = await open({ killGraceMs: 200 });
+    const res = await sh.run({ script: "sh -c 'trap \"\" INT TERM; echo stubborn; sleep 300'", timeoutMs: 300 });
+    expect(res.timedOut).toBe(true);
+    expect(res.exitCode).not.toBe(0);
+    expect((await sh.run({ script: 'echo fine' })).exitCode).toBe(0);
+  });
+
+  it('cancels through the AbortSignal', async () => {
+    const sh = await open();
+    const ac = new AbortController();
+    const running = sh.run({ script: 'echo go; sleep 300', signal: ac.signal });
+    await waitForScreen(sh, 'go');
+    ac.abort();
+    expect(await running).toMatchObject({ exitCode: 130, interrupted: true });
+  });
+
+  it('resizes the pty and the screen', async () => {
+    const sh = await open({ cols: 80, rows: 24 });
+    sh.resize(100, 30);
+    await sh.run({ script: 'stty size' });
+    expect(sh.screen().lines).toContain('30 100');
+    expect(sh.screen()).toMatchObject({ cols: 100, rows: 30 });
+  });
+});
+
+describe('openShell: output', () => {
+  it('renders a \\r progress bar as one line', async () => {
+    const sh = await open();
+    await sh.run({ script: 'for i in 1 2 3 4 5; do printf "\\rprogress %3d%%" $((i*20)); sleep 0.01; done; echo; echo done' });
+    const lines = sh.screen().lines;
+    expect(lines.filter((l) => l.includes('progress'))).toEqual(['progress 100%']);
+    expect(lines).toContain('done');
+  });
+
+  it('clearScreen empties the screen but not the transcript', async () => {
+    const sh = await open();
+    await sh.run({ script: 'echo before-clear' });
+    sh.clearScreen();
+    await sh.run({ script: 'echo after-clear' });
+    expect(sh.screen().lines).toEqual(['after-clear']);
+    expect(transcript()).toContain('before-clear');
+  });
+
+  it('writes a 0600 transcript with secrets redacted', async () => {
+    const sh = await open({ redact: (t) => t.replaceAll('hunter2', '***') });
+    await sh.run({ script: 'echo "password is hunter2"' });
+    await sh.close();
+    shell = undefined;
+    expect(statSync(path.join(dir, 'transcript.log')).mode & 0o777).toBe(0o600);
+    expect(transcript()).toContain('password is ***');
+    expect(transcript()).not.toContain('hunter2');
+  });
+
+  it('survives a step printing 2,000,000 lines with a bounded screen', async () => {
+    const sh = await open({ scrollback: 500 });
+    const res = await sh.run({ script: 'seq 2000000' });
+    expect(res.exitCode).toBe(0);
+    const { lines } = sh.screen();
+    expect(lines.length).toBeLessThanOrEqual(500 + 24);
+    expect(lines.at(-1)).toBe('2000000');
+    await sh.close();
+    shell = undefined;
+    const text = transcript();
+    expect(text.split('\r\n').length - 1).toBe(2_000_000);
+  }, 120_000);
+});
+
+describe('openShell: close', () => {
+  it('leaves no processes behind, background jobs included', async () => {
+    const sh = await open();
+    await sh.run({ script: 'sleep 300 & echo "bg=$!"; echo "sh=$$"; (sleep 301 &) ; echo' });
+    const text = sh.screen().lines.join('\n');
+    const bg = Number(/bg=(\d+)/.exec(text)?.[1]);
+    const sh1 = Number(/sh=(\d+)/.exec(text)?.[1]);
+    expect(processAlive(bg)).toBe(true);
+    await sh.close();
+    shell = undefined;
+    await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh1));
+  });
+});

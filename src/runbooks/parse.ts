@@ -311,8 +311,14 @@ class Walker {
     return run !== null && run[1]?.[0] === char && (run[1]?.length ?? 0) >= fence.length;
   }
 
-  /** Names must be unique in a file; derived ids are made unique quietly. */
+  /**
+   * Names must be unique in a file. Unnamed steps are `<section>-<n>`, n counting every step in
+   * the section, so an id says where the step is; a clash with a name gets a suffix.
+   */
   private stepId(name: string | undefined, nameAt?: Position): string {
+    const sectionKey = this.section?.anchor || 'step';
+    const n = (this.stepsPerSection.get(sectionKey) ?? 0) + 1;
+    this.stepsPerSection.set(sectionKey, n);
     if (name !== undefined) {
       const first = this.names.get(name);
       if (first) this.sink.error('duplicate-step-name', nameAt ?? { line: 1, column: 1 }, `step name "${name}" is already used at line ${first.line}`);
@@ -322,14 +328,8 @@ class Walker {
         return name;
       }
     }
-    const sectionKey = this.section?.anchor || 'step';
-    let n = this.stepsPerSection.get(sectionKey) ?? 0;
-    let id: string;
-    do {
-      n += 1;
-      id = `${sectionKey}-${n}`;
-    } while (this.ids.has(id));
-    this.stepsPerSection.set(sectionKey, n);
+    let id = `${sectionKey}-${n}`;
+    for (let suffix = 2; this.ids.has(id); suffix++) id = `${sectionKey}-${n}-${suffix}`;
     this.ids.add(id);
     return id;
   }

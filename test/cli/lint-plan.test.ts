@@ -1,0 +1,121 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, GUIDE, ROOT } from '../helpers/paths.js';
+
+/** Runs the built CLI (npm test builds before vitest runs). */
+function stepgate(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stepgate-cli-'));
+  mkdirSync(join(dir, 'nested'));
+  writeFileSync(join(dir, 'good.md'), '---\nbefore: nested/list.md#pre\n---\n# Good\n\n## Pull\n\nPull the code.\n\n```bash {name=pull timeout=2m}\ngit pull\n```\n\nCheck it.\n\n```check\nhttp: http://localhost:8092/healthz\n```\n');
+  writeFileSync(join(dir, 'nested', 'list.md'), '# List\n\n## Pre\n\n- [ ] Announce the deploy\n');
+  writeFileSync(join(dir, 'bad.md'), '# Bad\n\nRun.\n\n```bash {name=x colour=red}\ntrue\n```\n\nAgain.\n\n```bash {name=x timeout=soon}\ntrue\n```\n');
+});
+
+describe('stepgate lint', () => {
+  it('prints compiler-style lines and a summary, exits 2 on errors', () => {
+    const r = stepgate(['lint', join(dir, 'bad.md')]);
+    expect(r.code).toBe(2);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toEqual([
+      `${join(dir, 'bad.md')}:5:17: error unknown-attribute: unknown attribute "colour" (known: name, timeout, cwd, user, retries, backoff, recover, confirm, interactive, optional, isolated, rollback)`,
+      `${join(dir, 'bad.md')}:11:10: error duplicate-step-name: step name "x" is already used at line 5`,
+      `${join(dir, 'bad.md')}:11:17: error bad-duration: timeout=soon is not a duration (use 500ms, 2s, 3m, 1h or seconds)`,
+      '1 file checked: 3 errors, 0 warnings',
+    ]);
+  });
+
+  it('walks directories recursively and exits 0 when there are only clean files', () => {
+    const clean = mkdtempSync(join(tmpdir(), 'stepgate-clean-'));
+    writeFileSync(join(clean, 'a.md'), readFileSync(join(dir, 'good.md'), 'utf8').replace('nested/list.md#pre', 'b.md#pre'));
+    writeFileSync(join(clean, 'b.md'), '## Pre\n\n- [ ] ok\n');
+    const r = stepgate(['lint', clean]);
+    expect(r.stdout).toBe('2 files checked: 0 errors, 0 warnings\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('prints JSON with --json', () => {
+    const r = stepgate(['lint', '--json', dir]);
+    const out = JSON.parse(r.stdout) as { files: number; errors: number; diagnostics: Array<{ code: string; line: number; column: number; file: string }> };
+    expect(out.files).toBe(3);
+    expect(out.errors).toBe(3);
+    expect(out.diagnostics.map((d) => d.code)).toEqual(['unknown-attribute', 'duplicate-step-name', 'bad-duration']);
+    expect(r.code).toBe(2);
+  });
+
+  it('reports a missing path as an error', () => {
+    const r = stepgate(['lint', join(dir, 'nope.md')]);
+    expect(r.stdout).toContain('nope.md:1:1: error read-error');
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('stepgate plan', () => {
+  it('shows before checklists, sections, steps with kind and retry policy', () => {
+    const r = stepgate(['plan', join(dir, 'good.md')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`BEFORE: Pre  ${join(dir, 'nested/list.md')}#pre`);
+    expect(r.stdout).toMatch(/1\. \[ \] Announce the deploy/);
+    expect(r.stdout).toMatch(/2\. command pull {2}\(timeout 2m\)\n\s+Pull the code\.\n\s+\$ git pull/);
+    expect(r.stdout).toMatch(/3\. check pull-2\n\s+Check it\.\n\s+http http:\/\/localhost:8092\/healthz\n\s+5 attempts, backoff from 2s, timeout 5s each/);
+  });
+
+  it('prints the resolved model as JSON, every step with its kind', () => {
+    const r = stepgate(['plan', '--json', join(dir, 'good.md')]);
+    const { plan } = JSON.parse(r.stdout) as { plan: { parts: Array<{ role: string; sections: Array<{ steps: Array<{ kind: string; id: string }> }> }> } };
+    const steps = plan.parts.flatMap((p) => p.sections.flatMap((s) => s.steps.map((st) => `${p.role}:${st.kind}:${st.id}`)));
+    expect(steps).toEqual(['before:manual:pre-1', 'main:command:pull', 'main:check:pull-2']);
+  });
+
+  it('plans the reference guide: its shell steps, curl loop warning and cross-references', () => {
+    const r = stepgate(['plan', GUIDE]);
+    expect(r.code).toBe(0);
+    expect((r.stdout.match(/^\s+\d+\. command /gm) ?? []).length).toBe(5);
+    expect(r.stdout).toContain('warning curl-retry-loop');
+    for (const ref of ['OPS.md', 'CHECKLISTS.md', 'RUNBOOK.md', 'OBSERVABILITY.md']) expect(r.stdout).toContain(`  ${ref} -> `);
+  });
+
+  it('exits 2 with a usage line when the file is missing or extra', () => {
+    expect(stepgate(['plan']).code).toBe(2);
+    const r = stepgate(['plan', 'a.md', 'b.md']);
+    expect(r.stderr).toContain('usage: stepgate plan FILE [--json]');
+    expect(r.code).toBe(2);
+  });
+
+  it('exits 2 on an invalid runbook', () => {
+    expect(stepgate(['plan', join(dir, 'bad.md')]).code).toBe(2);
+  });
+});
+
+describe('start-up', () => {
+  it('lint and plan never load Ink or React', () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
+    writeFileSync(trace, '');
+    for (const args of [['plan', GUIDE], ['lint', GUIDE]]) {
+      execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, ...args], {
+        env: { ...process.env, TRACE_IMPORTS_FILE: trace },
+      });
+    }
+    const specifiers = readFileSync(trace, 'utf8').split('\n');
+    expect(specifiers).toContain('mdast-util-from-markdown');
+    expect(specifiers.filter((s) => /^(ink|react|ink-.*|@xterm\/.*|node-pty)$/.test(s))).toEqual([]);
+  });
+
+  it('prints --help and --version', () => {
+    expect(stepgate(['--help']).stdout).toContain('stepgate lint PATH...');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(stepgate(['--version']).stdout.trim()).toBe(pkg.version);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, stat, truncate } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -211,4 +211,42 @@ export async function listSessionIds(dir: string): Promise<string[]> {
     if (isSessionId(id) && (await stat(join(dir, name))).isFile()) ids.push(id);
   }
   return ids.sort();
+}
+
+export class SessionBusyError extends Error {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process at a time per session: `<id>.lock` holds the owner's pid. A lock left by a dead
+ * process (SIGKILL, crash) is taken over. Returns the release function.
+ */
+export async function lockSession(dir: string, id: string): Promise<() => Promise<void>> {
+  await privateDir(dir);
+  const path = join(dir, `${id}.lock`);
+  for (let tries = 0; tries < 2; tries += 1) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      await handle.write(`${process.pid}\n`);
+      await handle.close();
+      return async () => {
+        await rm(path, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new SessionBusyError(`session ${id} is in use by process ${owner}`);
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new SessionBusyError(`could not lock session ${id}`);
 }

@@ -1,0 +1,36 @@
+/** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { auditTrail } from '../session/history.js';
+import { journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate log ID [--json]';
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [id, extra] = parsed.positionals;
+  if (id === undefined) return usageError('which session? (see stepgate sessions)', USAGE);
+  if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
+  if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);
+  const path = journalPath(sessionsDir(), id);
+  if (!existsSync(path)) {
+    process.stderr.write(`stepgate: no session ${id} in ${sessionsDir()}\n`);
+    return 2;
+  }
+  const read = await readJournal(path);
+  if (parsed.values.json) {
+    for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+  } else {
+    process.stdout.write(`session ${id} (${path})\n`);
+    for (const line of auditTrail(read.events)) process.stdout.write(`${line}\n`);
+  }
+  for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
+  if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  return 0;
+}

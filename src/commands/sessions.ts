@@ -1,0 +1,36 @@
+/** `stepgate sessions [--json]`: every journaled session, oldest first, with its state and who ran it. */
+import { parseArgs } from 'node:util';
+import { sessionsDir } from '../session/journal.js';
+import { listSessions } from '../session/history.js';
+import { displayPath } from '../session/plain.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate sessions [--json]';
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const dir = sessionsDir();
+  const sessions = await listSessions(dir);
+  if (parsed.values.json) {
+    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    return 0;
+  }
+  if (sessions.length === 0) {
+    process.stdout.write(`no sessions in ${dir}\n`);
+    return 0;
+  }
+  const rows = [['id', 'runbook', 'started', 'state', 'who']];
+  for (const s of sessions) {
+    const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 19).replace('T', ' ');
+    const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}`;
+    rows.push([s.id, displayPath(s.runbook, process.cwd()), started, state, s.who]);
+  }
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  return 0;
+}

@@ -1,0 +1,137 @@
+/**
+ * Reading sessions back: which ones exist, what state each is in, and the audit trail of one
+ * in words. Used by `sessions`, `log` and `resume`.
+ */
+import { journalPath, listSessionIds, readJournal, type JournalRead } from './journal.js';
+import { currentItem, initialState, reduce, replay } from './reducer.js';
+import type { SessionEvent, SessionState } from './types.js';
+
+export interface SessionSummary {
+  id: string;
+  path: string;
+  runbook: string;
+  startedAt?: number;
+  /** completed, rolled-back, aborted, blocked, interrupted, in progress, unreadable. */
+  state: string;
+  /** The step it stopped at, if unfinished. */
+  at?: string;
+  who: string;
+  finished: boolean;
+  torn: boolean;
+}
+
+export function describeState(state: SessionState): { state: string; at?: string; finished: boolean } {
+  const cur = currentItem(state);
+  const at = cur?.item.step.id;
+  switch (state.status.kind) {
+    case 'ended':
+      return { state: state.status.outcome, finished: true };
+    case 'blocked':
+      return cur?.step.interrupted ? { state: 'interrupted', at, finished: false } : { state: 'blocked', at, finished: false };
+    case 'running':
+      // Only a crashed session's journal ends mid-step.
+      return { state: 'interrupted', at, finished: false };
+    default:
+      return at === undefined ? { state: 'in progress', finished: false } : { state: 'in progress', at, finished: false };
+  }
+}
+
+export async function summarize(dir: string, id: string): Promise<SessionSummary> {
+  const path = journalPath(dir, id);
+  let read: JournalRead;
+  try {
+    read = await readJournal(path);
+  } catch (error) {
+    return { id, path, runbook: '?', state: `unreadable: ${(error as Error).message}`, who: '?', finished: false, torn: false };
+  }
+  const first = read.events[0];
+  if (!first || first.type !== 'session-started') {
+    return { id, path, runbook: '?', state: 'unreadable: no session-started event', who: '?', finished: false, torn: read.torn !== undefined };
+  }
+  const state = replay(read.events, id);
+  const d = describeState(state);
+  const summary: SessionSummary = {
+    id,
+    path,
+    runbook: first.frame.source.file,
+    startedAt: first.at,
+    state: d.state,
+    who: first.who.ssmSessionId ? `${first.who.user} (ssm ${first.who.ssmSessionId})` : first.who.user,
+    finished: d.finished,
+    torn: read.torn !== undefined,
+  };
+  if (d.at !== undefined) summary.at = d.at;
+  return summary;
+}
+
+export async function listSessions(dir: string): Promise<SessionSummary[]> {
+  const ids = await listSessionIds(dir);
+  return Promise.all(ids.map((id) => summarize(dir, id)));
+}
+
+/** The newest session that has not ended, for `resume` without an id. */
+export async function newestUnfinished(dir: string): Promise<SessionSummary | undefined> {
+  const all = await listSessions(dir);
+  return all.filter((s) => !s.finished && !s.state.startsWith('unreadable')).at(-1);
+}
+
+function time(at: number): string {
+  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** One event as a line of the audit trail. */
+export function describeEvent(event: SessionEvent, state: SessionState): string {
+  const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
+  const step = item?.step.id ?? ('key' in event ? event.key : '');
+  const head = `${time(event.at)}  `;
+  switch (event.type) {
+    case 'session-started':
+      return `${head}session ${event.id} started by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host}, stepgate ${event.version}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
+    case 'var-answered':
+      return `${head}var ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} [${event.source}]`;
+    case 'step-started':
+      return `${head}step ${step} started (attempt ${event.attempt})`;
+    case 'check-attempt':
+      return `${head}  check ${event.name ?? event.target} ${event.attempt}/${event.of}: ${event.ok ? 'ok' : `failed: ${event.error ?? ''}`}${event.status !== undefined ? ` status ${event.status}` : ''} (${event.latencyMs}ms)`;
+    case 'step-finished':
+      return `${head}step ${step} ${event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : 'failed'} exit ${event.exitCode ?? '-'} in ${event.durationMs}ms${event.reason ? `: ${event.reason}` : ''}${event.transcript ? `\n${' '.repeat(head.length)}transcript ${event.transcript}` : ''}`;
+    case 'confirm-requested':
+      return `${head}step ${step} asked for confirmation`;
+    case 'decision': {
+      const d = event.decision;
+      const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+      switch (d.kind) {
+        case 'recover':
+          return `${head}DECISION recover ${step} via ${d.path.label} ${by}`;
+        case 'skip':
+          return `${head}DECISION skip ${step} ${by}: ${d.reason || '(optional)'}`;
+        case 'override':
+          return `${head}DECISION override ${step} ${by}: ${d.reason}`;
+        case 'abort':
+          return `${head}DECISION abort at ${step} ${by}${d.reason ? `: ${d.reason}` : ''}`;
+        case 'retry':
+        case 'confirm':
+        case 'decline':
+          return `${head}DECISION ${d.kind} ${step} ${by}`;
+      }
+      return head;
+    }
+    case 'session-resumed':
+      return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}`;
+    case 'plan-replaced':
+      return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
+  }
+}
+
+/** The audit trail of a session, one line (or a few) per event. */
+export function auditTrail(events: SessionEvent[]): string[] {
+  const lines: string[] = [];
+  let state = initialState();
+  for (const event of events) {
+    // Indices in an event refer to the frames as they were before it (a pop may follow).
+    const before = event.type === 'session-started' ? reduce(state, event).state : state;
+    lines.push(describeEvent(event, before));
+    state = reduce(state, event).state;
+  }
+  return lines;
+}

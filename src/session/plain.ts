@@ -1,0 +1,262 @@
+/**
+ * Plain (headless) mode: the session walked in order with line-oriented output, for CI,
+ * scripts and terminals without the TUI. Step headers, the step's own output, one line per
+ * check attempt, the decisions taken, and a summary table at the end.
+ */
+import { relative } from 'node:path';
+import type { VarSpec } from '../runbooks/model.js';
+import { currentItem, gateChoices } from './reducer.js';
+import type { SessionStore } from './store.js';
+import type { FlowItem, SessionEvent, SessionState, StepState } from './types.js';
+
+/** Exit codes shared by `run` and `resume`. */
+export const EXIT = { completed: 0, blocked: 1, usage: 2, interrupted: 130 } as const;
+
+export interface PlainOptions {
+  /** Count manual items and `confirm` steps as confirmed. */
+  yes: boolean;
+  /** At the first gate, walk the first recovery path once, then retry. */
+  recover: boolean;
+  /** Vars given on the command line (`--var NAME=VALUE`). */
+  vars: Record<string, string>;
+  /** Process environment (`STEPGATE_VAR_NAME` supplies var NAME). */
+  env: Record<string, string | undefined>;
+  /** Asks the operator for a var when stdin is a terminal; undefined otherwise. */
+  ask?: (spec: VarSpec) => Promise<string>;
+  out: NodeJS.WritableStream;
+  /** For paths in messages. */
+  cwd: string;
+  /** Set by the caller when SIGINT/SIGTERM/SIGHUP arrived. */
+  interrupted: () => boolean;
+}
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+function stepKind(item: FlowItem): string {
+  return item.step.kind === 'command' ? item.step.lang : item.step.kind;
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') || rel === '' ? file : rel;
+}
+
+/** Prints the events of a session as they happen. Returns the unsubscribe. */
+export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd: string): () => void {
+  const actions = store.getState().actions;
+  let atLineStart = true;
+  const write = (text: string): void => {
+    if (text === '') return;
+    out.write(text);
+    atLineStart = text.endsWith('\n');
+  };
+  const line = (text: string): void => {
+    if (!atLineStart) write('\n');
+    write(`${text}\n`);
+  };
+  const offOutput = actions.onOutput((text) => write(text.replace(/\r\n/g, '\n')));
+  const offEvent = actions.onEvent((event: SessionEvent, state: SessionState) => {
+    const frame = state.frames[Math.min('depth' in event ? event.depth : 0, state.frames.length - 1)];
+    const item = 'index' in event ? frame?.init.items[event.index] : undefined;
+    switch (event.type) {
+      case 'session-started':
+        line(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)}) · session ${event.id} ==`);
+        break;
+      case 'step-started': {
+        if (!item || !frame) break;
+        const where = state.frames.length > 1 ? `recovery ${frame.init.title} · ` : `${item.phase} · `;
+        const retry = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+        line(`-- [${event.index + 1}/${frame.init.items.length}] ${where}${item.step.id} (${stepKind(item)})${retry} --`);
+        if (item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${item.step.description.trim().split('\n')[0]}`);
+        break;
+      }
+      case 'check-attempt': {
+        const result = event.ok
+          ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${fmtMs(event.latencyMs)}`
+          : `failed: ${event.error ?? 'no detail'}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
+        line(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`);
+        break;
+      }
+      case 'step-finished': {
+        const how = event.ok
+          ? 'passed'
+          : event.interrupted
+            ? 'interrupted'
+            : event.timedOut
+              ? 'timed out'
+              : `failed${event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
+        line(`   => ${how} in ${fmtMs(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`);
+        break;
+      }
+      case 'decision': {
+        const d = event.decision;
+        const label = item ? item.step.id : event.key;
+        switch (d.kind) {
+          case 'confirm':
+            line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${event.who.user})` : `   confirmed by ${event.who.user}`);
+            break;
+          case 'recover':
+            line(`== recovery for ${label}: ${d.path.label} (${d.frame.items.length} steps) ==`);
+            break;
+          case 'skip':
+            line(`-- ${label} skipped by ${event.who.user}: ${d.reason || 'optional step'}`);
+            break;
+          case 'override':
+            line(`-- ${label} overridden by ${event.who.user}: ${d.reason}`);
+            break;
+          case 'retry':
+            line(`-- retrying ${label}`);
+            break;
+          case 'abort':
+            line(`-- aborted by ${event.who.user}${d.reason ? `: ${d.reason}` : ''}`);
+            break;
+          case 'decline':
+            line(`-- ${label} declined`);
+            break;
+        }
+        break;
+      }
+      case 'session-resumed':
+        line(`== resumed by ${event.who.user} (pid ${event.pid}) ==`);
+        break;
+      case 'var-answered':
+      case 'confirm-requested':
+      case 'plan-replaced':
+        break;
+    }
+  });
+  return () => {
+    offOutput();
+    offEvent();
+  };
+}
+
+function statusCell(step: StepState): string {
+  if (step.interrupted && step.status === 'failed') return 'interrupted';
+  return step.status;
+}
+
+/** The final table: every step of the main flow (and any recovery frame still open). */
+export function summaryTable(state: SessionState): string {
+  const rows: string[][] = [['#', 'step', 'phase', 'status', 'tries', 'time', 'note']];
+  state.frames.forEach((frame, depth) => {
+    frame.init.items.forEach((item, i) => {
+      const s = frame.steps[i];
+      if (!s) return;
+      rows.push([
+        depth === 0 ? String(i + 1) : `r${depth}.${i + 1}`,
+        item.step.id,
+        depth === 0 ? item.phase : 'recovery',
+        statusCell(s),
+        String(s.attempts),
+        fmtMs(s.durationMs),
+        (s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '',
+      ]);
+    });
+  });
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** What blocks the session, and the ways out, for the operator or the CI log. */
+export function describeBlock(state: SessionState, cwd: string): string {
+  const cur = currentItem(state);
+  if (!cur) return 'blocked';
+  const lines = [`BLOCKED at step ${cur.item.step.id} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`];
+  const recoveries = gateChoices(state).filter((c) => c.kind === 'recover');
+  if (recoveries.length === 0) lines.push('no recovery path is declared for this step');
+  else {
+    lines.push('recovery paths:');
+    for (const c of recoveries) {
+      if (c.kind !== 'recover') continue;
+      lines.push(`  ${c.index + 1}. ${displayPath(c.path.file, cwd)}${c.path.anchor ? `#${c.path.anchor}` : ''} (${c.path.origin})${c.disabled ? ` - ${c.disabled}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Answers the var being asked: --var, then STEPGATE_VAR_NAME, then the default, then a prompt. */
+async function answerVars(store: SessionStore, opts: PlainOptions): Promise<string | undefined> {
+  const actions = store.getState().actions;
+  for (;;) {
+    const status = store.getState().session.status;
+    if (status.kind !== 'vars') return undefined;
+    const spec = status.spec;
+    const flag = opts.vars[spec.name];
+    const fromEnv = opts.env[`STEPGATE_VAR_${spec.name}`];
+    if (flag !== undefined) await actions.answerVar(flag, 'flag');
+    else if (fromEnv !== undefined) await actions.answerVar(fromEnv, 'env');
+    else if (spec.default !== undefined) await actions.answerVar('', 'prompt');
+    else if (opts.ask) await actions.answerVar(await opts.ask(spec), 'prompt');
+    else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
+  }
+}
+
+/**
+ * Walks the session until it ends or blocks. Returns the exit code; prints the summary.
+ * `stopAtInterrupted`: on resume, an interrupted step stops the run unless re-run is asked.
+ */
+export async function runPlain(store: SessionStore, opts: PlainOptions, stopAtInterrupted = false): Promise<number> {
+  const actions = store.getState().actions;
+  const out = opts.out;
+  const state = (): SessionState => store.getState().session;
+  let recovered = false;
+  const finish = (code: number, message?: string): number => {
+    if (message) out.write(`${message}\n`);
+    out.write(`\n${summaryTable(state())}\n`);
+    return code;
+  };
+  for (;;) {
+    const missing = await answerVars(store, opts);
+    if (missing) return finish(EXIT.usage, `stepgate: ${missing}`);
+    if (stopAtInterrupted) {
+      stopAtInterrupted = false;
+      const cur = currentItem(state());
+      if (state().status.kind === 'blocked' && cur?.step.interrupted) {
+        return finish(EXIT.blocked, `${describeBlock(state(), opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${state().id} --yes --rerun-interrupted`);
+      }
+    }
+    await actions.runToNextBlock({ yes: opts.yes });
+    if (opts.interrupted()) return finish(EXIT.interrupted, 'stepgate: interrupted; continue with: stepgate resume ' + state().id);
+    const s = state();
+    switch (s.status.kind) {
+      case 'ended': {
+        const { outcome, reason } = s.status;
+        if (outcome === 'completed') return finish(EXIT.completed, `== completed ==`);
+        return finish(EXIT.blocked, `== ${outcome}${reason ? `: ${reason}` : ''} ==`);
+      }
+      case 'blocked': {
+        const first = gateChoices(s).find((c) => c.kind === 'recover' && c.disabled === undefined);
+        if (opts.recover && !recovered && first?.kind === 'recover') {
+          recovered = true;
+          await actions.chooseRecovery(first.index);
+          const error = store.getState().error;
+          if (state().status.kind === 'blocked' && error) return finish(EXIT.blocked, `stepgate: ${error}`);
+          continue;
+        }
+        const hint = opts.recover ? '' : '\nrerun with --recover to walk the first recovery path, or continue with: stepgate resume ' + s.id;
+        return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}${hint}`);
+      }
+      case 'ready':
+      case 'confirm': {
+        const cur = currentItem(s);
+        const what = cur?.item.step.kind === 'manual' ? `manual item "${cur.item.step.text}"` : `step ${cur?.item.step.id} asks for confirmation`;
+        return finish(EXIT.blocked, `STOPPED: ${what}; rerun with --yes to confirm it, or continue with: stepgate resume ${s.id}`);
+      }
+      case 'vars':
+        continue;
+      case 'running':
+      case 'new':
+        return finish(EXIT.blocked, `stepgate: unexpected state ${s.status.kind}${store.getState().error ? `: ${store.getState().error}` : ''}`);
+      default: {
+        const never: never = s.status;
+        throw new Error(`unknown status ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -176,7 +176,7 @@ describe('the packaged tarball', () => {
       ].join('\n'),
     );
     const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
-    const result = await stepgate(['run', 'smoke.md', '--yes'], { SMOKE_PORT: String(port) });
+    const result = await stepgate(['run', 'smoke.md', '--yes'], { STEPGATE_VAR_SMOKE_PORT: String(port) });
     const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
     expect(result.stdout, why).toContain('stdin is a terminal');
     expect(result.stdout, why).toContain(`hello from the bundle as ${user}`);

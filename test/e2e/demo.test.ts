@@ -43,7 +43,9 @@ async function runDemo(args: string[], extraEnv: Record<string, string> = {}): P
   const port = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
-    DEMO_PORT: String(port),
+    // Plain mode answers a runbook var from STEPGATE_VAR_<NAME> (see src/session/plain.ts).
+    STEPGATE_VAR_DEMO_PORT: String(port),
+    DEMO_PORT: undefined,
     DEMO_UNHEALTHY: undefined,
     TMPDIR: tmp,
     STEPGATE_STATE_DIR: join(work, 'state'),
@@ -138,7 +140,7 @@ describe('the demo, in plain mode', () => {
     const run = await runDemo(['--recover'], { DEMO_UNHEALTHY: '1' });
     // Rolled back is not a completed deploy: non-zero, so a pipeline notices.
     expect(run.exitCode, explain(run)).toBe(1);
-    expect(`${run.stdout}\n${run.stderr}`).toMatch(/rolled back/i);
+    expect(`${run.stdout}\n${run.stderr}`).toMatch(/rolled.back/i);
     const health = await get(run.port, '/healthz');
     expect(health !== 'refused' && health.status, explain(run)).toBe(200);
     expect(health !== 'refused' && JSON.parse(health.body)).toMatchObject({ status: 'ok', version: '1.0.0' });

@@ -13,6 +13,10 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   lint: () => import('./commands/lint.js'),
   plan: () => import('./commands/plan.js'),
+  run: () => import('./commands/run.js'),
+  resume: () => import('./commands/resume.js'),
+  sessions: () => import('./commands/sessions.js'),
+  log: () => import('./commands/log.js'),
 };
 
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists

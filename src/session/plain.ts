@@ -199,9 +199,10 @@ async function answerVars(store: SessionStore, opts: PlainOptions): Promise<stri
 
 /**
  * Walks the session until it ends or blocks. Returns the exit code; prints the summary.
- * `stopAtInterrupted`: on resume, an interrupted step stops the run unless re-run is asked.
+ * `interruptedStep` (resume): a step that was running when stepgate died either stops the
+ * run (`stop`, the default of `resume`) or runs again (`rerun`).
  */
-export async function runPlain(store: SessionStore, opts: PlainOptions, stopAtInterrupted = false): Promise<number> {
+export async function runPlain(store: SessionStore, opts: PlainOptions, interruptedStep: 'stop' | 'rerun' | 'gate' = 'gate'): Promise<number> {
   const actions = store.getState().actions;
   const out = opts.out;
   const state = (): SessionState => store.getState().session;
@@ -214,11 +215,16 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, stopAtIn
   for (;;) {
     const missing = await answerVars(store, opts);
     if (missing) return finish(EXIT.usage, `stepgate: ${missing}`);
-    if (stopAtInterrupted) {
-      stopAtInterrupted = false;
+    if (interruptedStep !== 'gate') {
+      const policy = interruptedStep;
+      interruptedStep = 'gate';
       const cur = currentItem(state());
       if (state().status.kind === 'blocked' && cur?.step.interrupted) {
-        return finish(EXIT.blocked, `${describeBlock(state(), opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${state().id} --yes --rerun-interrupted`);
+        if (policy === 'stop') {
+          return finish(EXIT.blocked, `${describeBlock(state(), opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${state().id} --yes --rerun-interrupted`);
+        }
+        out.write(`re-running interrupted step ${cur.item.step.id}\n`);
+        await actions.retry();
       }
     }
     await actions.runToNextBlock({ yes: opts.yes });

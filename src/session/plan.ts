@@ -83,7 +83,10 @@ function itemsOf(runbook: Runbook, steps: Step[], phase: Phase, used: Set<string
     let key = `${runbook.file}#${step.id}`;
     for (let n = 2; used.has(key); n += 1) key = `${runbook.file}#${step.id}~${n}`;
     used.add(key);
-    return { key, file: runbook.file, phase, step, hash: stepHash(step), recoveries: recoveriesOf(runbook, step) };
+    const item: FlowItem = { key, file: runbook.file, phase, step, hash: stepHash(step), recoveries: recoveriesOf(runbook, step) };
+    const title = runbook.sections.find((s) => s.anchor === step.section)?.title;
+    if (title !== undefined) item.sectionTitle = title;
+    return item;
   });
 }
 

@@ -35,6 +35,8 @@ export interface FlowItem {
   file: string;
   phase: Phase;
   step: Step;
+  /** Title of the step's section heading, for the checklist's groups (absent before the first heading). */
+  sectionTitle?: string;
   /** sha256 of what the step does (script, checks, text, attributes): spots edits on resume. */
   hash: string;
   /** Offered at this step's gate, de-duplicated, in declaration order. */

@@ -1,0 +1,136 @@
+/**
+ * `stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]...`:
+ * rebuilds a session from its journal after a crash, a SIGKILL or a dropped SSM session and
+ * continues it in plain mode. Without ID: the newest session that has not ended.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { newestUnfinished } from '../session/history.js';
+import {
+  FileJournal,
+  SessionBusyError,
+  dropTornTail,
+  isSessionId,
+  journalPath,
+  lockSession,
+  readJournal,
+  sessionsDir,
+} from '../session/journal.js';
+import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
+import { createSessionStore, type ResumeReport } from '../session/store.js';
+import { hostDeps, parseVarFlags, terminalAsk, trapSignals } from './run.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]...';
+
+function printReport(report: ResumeReport, path: string, cwd: string): void {
+  const out = process.stdout;
+  if (report.torn) {
+    out.write(`note: ${path}:${report.torn.line} was a torn last line (${report.torn.bytes} bytes, cut off by a crash mid-write); it was dropped and the session rebuilt from the events before it\n`);
+  }
+  for (const change of report.changed) {
+    const { added, removed, edited } = change.diff;
+    out.write(`warning: ${displayPath(change.file, cwd)} changed since the session started\n`);
+    for (const key of added) out.write(`  + added   ${key}\n`);
+    for (const key of removed) out.write(`  - removed ${key}\n`);
+    for (const key of edited) out.write(`  ~ edited  ${key} (will run again)\n`);
+    if (added.length + removed.length + edited.length === 0) out.write('  (no step changed: prose or a linked file only)\n');
+  }
+  if (report.interrupted) {
+    out.write(`interrupted: step ${report.interrupted.title} was running when stepgate stopped; its outcome is unknown: re-run it or skip it with a reason\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        yes: { type: 'boolean', short: 'y' },
+        'rerun-interrupted': { type: 'boolean' },
+        recover: { type: 'boolean' },
+        as: { type: 'string' },
+        var: { type: 'string', multiple: true },
+      },
+    });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [given, extra] = parsed.positionals;
+  if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
+  const vars = parseVarFlags(parsed.values.var);
+  if (typeof vars === 'string') return usageError(vars, USAGE);
+  const dir = sessionsDir();
+  let id = given;
+  if (id === undefined) {
+    const newest = await newestUnfinished(dir);
+    if (!newest) {
+      process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
+      return EXIT.usage;
+    }
+    id = newest.id;
+  }
+  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
+  const path = journalPath(dir, id);
+  if (!existsSync(path)) {
+    process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
+    return EXIT.usage;
+  }
+
+  let unlock;
+  try {
+    unlock = await lockSession(dir, id);
+  } catch (error) {
+    if (error instanceof SessionBusyError) {
+      process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
+      return EXIT.blocked;
+    }
+    throw error;
+  }
+  try {
+    const torn = await dropTornTail(path);
+    const read = await readJournal(path);
+    for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
+    const first = read.events[0];
+    if (!first || first.type !== 'session-started') {
+      process.stderr.write(`stepgate: ${path} does not start with a session-started event; cannot resume\n`);
+      return EXIT.usage;
+    }
+    const journal = await FileJournal.open(dir, id);
+    const store = createSessionStore(await hostDeps(journal));
+    const stopPrinting = printEvents(store, process.stdout, process.cwd());
+    const signals = trapSignals(store);
+    try {
+      const options: { torn?: typeof torn; as?: string } = {};
+      if (torn) options.torn = torn;
+      if (parsed.values.as !== undefined) options.as = parsed.values.as;
+      const report = await store.getState().actions.resume(read.events, options);
+      printReport(report, path, process.cwd());
+      const status = store.getState().session.status;
+      if (status.kind === 'ended') {
+        process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);
+        return status.outcome === 'completed' ? EXIT.completed : EXIT.blocked;
+      }
+      const ask = terminalAsk();
+      const plain = {
+        yes: parsed.values.yes === true,
+        recover: parsed.values.recover === true,
+        vars,
+        env: process.env,
+        ...(ask ? { ask } : {}),
+        out: process.stdout,
+        cwd: process.cwd(),
+        interrupted: signals.interrupted,
+      };
+      return await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop');
+    } finally {
+      signals.off();
+      stopPrinting();
+      await store.getState().actions.close();
+    }
+  } finally {
+    await unlock();
+  }
+}

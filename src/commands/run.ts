@@ -1,0 +1,189 @@
+/**
+ * `stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]...`: plain mode.
+ * Walks the runbook in order with line-oriented output and stops at the first gate.
+ * Exit codes: 0 completed, 1 blocked/aborted/rolled back, 2 usage or invalid runbook, 130 interrupted.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { openShell } from '../exec/shell.js';
+import type { Clock } from '../exec/types.js';
+import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import type { VarSpec } from '../runbooks/model.js';
+import { currentWho, hostName, stepgateVersion } from '../session/host.js';
+import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/journal.js';
+import { PlanError } from '../session/plan.js';
+import { EXIT, printEvents, runPlain } from '../session/plain.js';
+import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore } from '../session/store.js';
+import { createRunbookCache, loadRunbookFile } from './load.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]...';
+
+/** The real clock. */
+export const wallClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new Error('aborted'));
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** exec's single-attempt probe; the session does retries and backoff on its own clock. */
+async function execProbe(): Promise<ProbeRunner> {
+  // TODO(issue 3): a static import once exec's probes land; the contract is ProbeRunner.
+  const specifier = '../exec/probes.js';
+  const mod = (await import(specifier).catch(() => ({}))) as { probe?: ProbeRunner };
+  if (typeof mod.probe !== 'function') {
+    return async () => ({ ok: false, latencyMs: 0, error: 'health probes are not available in this build (src/exec/probes)' });
+  }
+  return mod.probe;
+}
+
+/** Everything a session needs from the host, shared with `resume`. */
+export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
+  return {
+    openShell,
+    probe: await execProbe(),
+    clock: wallClock,
+    journal,
+    loadRunbook: loadRunbookFile,
+    host: { who: () => currentWho(), host: hostName(), pid: process.pid, cwd: process.cwd(), version: stepgateVersion() },
+    env: process.env,
+    cols: process.stdout.columns ?? 80,
+    rows: process.stdout.rows ?? 24,
+  };
+}
+
+/** Asks for a var on the terminal; secret answers are not echoed. Undefined without a TTY. */
+export function terminalAsk(): ((spec: VarSpec) => Promise<string>) | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return (spec) =>
+    new Promise((resolve) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      const question = `${spec.prompt}${spec.default !== undefined ? ` [${spec.default}]` : ''}: `;
+      if (spec.secret) {
+        // Echo nothing of what is typed: readline writes through this function.
+        const writer = rl as unknown as { _writeToOutput: (s: string) => void };
+        writer._writeToOutput = (s: string) => {
+          if (s.startsWith(question)) process.stderr.write(question);
+          else if (s.includes('\n') || s.includes('\r')) process.stderr.write('\n');
+        };
+      }
+      rl.question(question, (answer) => {
+        rl.close();
+        resolve(answer);
+      });
+    });
+}
+
+/**
+ * Interrupts the running step on SIGINT/SIGTERM/SIGHUP so its end is journaled, then lets
+ * the run return 130. Returns a getter for "was interrupted" and the uninstaller.
+ */
+export function trapSignals(store: SessionStore): { interrupted: () => boolean; off: () => void } {
+  let hit = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (hit) {
+      process.stderr.write(`stepgate: ${signal} again, leaving now; the journal is intact\n`);
+      process.exit(EXIT.interrupted);
+    }
+    hit = true;
+    process.stderr.write(`\nstepgate: ${signal}: interrupting the running step\n`);
+    store.getState().actions.interrupt();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, handler);
+  return { interrupted: () => hit, off: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
+/** `--var NAME=VALUE` flags to a map, or an error message. */
+export function parseVarFlags(values: string[] | undefined): Record<string, string> | string {
+  const vars: Record<string, string> = {};
+  for (const pair of values ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return `--var wants NAME=VALUE, got ${JSON.stringify(pair)}`;
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return vars;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        as: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
+        recover: { type: 'boolean' },
+        var: { type: 'string', multiple: true },
+      },
+    });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [file, extra] = parsed.positionals;
+  if (file === undefined) return usageError('which runbook? give a .md file', USAGE);
+  if (extra !== undefined) return usageError(`one runbook at a time (got ${extra} too)`, USAGE);
+  if (parsed.values.as === '') return usageError('--as wants a user name', USAGE);
+  const vars = parseVarFlags(parsed.values.var);
+  if (typeof vars === 'string') return usageError(vars, USAGE);
+
+  // An invalid runbook never starts a session.
+  const loaded = await loadRunbookFile(file);
+  const diagnostics = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env });
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    process.stderr.write(`stepgate: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix them (stepgate lint ${file}) before running\n`);
+    return EXIT.usage;
+  }
+
+  const dir = sessionsDir();
+  const id = newSessionId(Date.now());
+  const unlock = await lockSession(dir, id);
+  const journal = await FileJournal.open(dir, id);
+  const store = createSessionStore(await hostDeps(journal));
+  const stopPrinting = printEvents(store, process.stdout, process.cwd());
+  const signals = trapSignals(store);
+  try {
+    const options: { file: string; as?: string; yes?: boolean } = { file, yes: parsed.values.yes === true };
+    if (parsed.values.as !== undefined) options.as = parsed.values.as;
+    try {
+      await store.getState().actions.start(options);
+    } catch (error) {
+      if (error instanceof PlanError) {
+        process.stderr.write(`stepgate: ${error.message}\n`);
+        return EXIT.usage;
+      }
+      throw error;
+    }
+    process.stderr.write(`stepgate: journal ${journal.path}\n`);
+    const ask = terminalAsk();
+    return await runPlain(store, {
+      yes: parsed.values.yes === true,
+      recover: parsed.values.recover === true,
+      vars,
+      env: process.env,
+      ...(ask ? { ask } : {}),
+      out: process.stdout,
+      cwd: process.cwd(),
+      interrupted: signals.interrupted,
+    });
+  } finally {
+    signals.off();
+    stopPrinting();
+    await store.getState().actions.close();
+    await unlock();
+  }
+}

@@ -6,9 +6,20 @@
  * HTTP health check.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -25,6 +36,8 @@ let host: string;
 let bin: string;
 let server: Server;
 let port: number;
+/** A throwaway unprivileged user, when the tests run as root. */
+let demoUser: string | undefined;
 
 /** A PATH of symlinks to the system's programs minus every build tool, plus node itself. */
 function hostPath(): string {
@@ -100,6 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  if (demoUser) execFileSync('userdel', [demoUser], { stdio: 'ignore' });
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -183,5 +197,50 @@ describe('the packaged tarball', () => {
     expect(result.exitCode, why).toBe(0);
     const sessions = readdirSync(join(work, 'state', 'sessions')).filter((f) => f.endsWith('.jsonl'));
     expect(sessions).toHaveLength(1);
+  });
+
+  it('runs the whole demo from the bundle as an unprivileged user', async () => {
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const demoPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const home = join(work, 'demo-home');
+    const tmp = join(work, 'demo-tmp');
+    mkdirSync(home);
+    mkdirSync(tmp);
+    chmodSync(tmp, 0o1777);
+    let argv = [join(host, 'stepgate')];
+    if (process.getuid?.() === 0) {
+      demoUser = `sgpkg${process.pid}`;
+      execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', demoUser]);
+      const uid = Number(execFileSync('id', ['-u', demoUser], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', demoUser], { encoding: 'utf8' }).trim());
+      chownSync(home, uid, gid);
+      // mkdtemp made the work directory 0700: let the user reach the bundle (read-only).
+      chmodSync(work, 0o755);
+      argv = ['runuser', '-u', demoUser, '--', ...argv];
+    }
+    const user = demoUser ?? execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    const [file, ...args] = argv;
+    const result = await execa(file ?? '', [...args, 'run', 'runbooks/demo/deploy.md', '--yes'], {
+      cwd: host,
+      env: hostEnv({
+        HOME: home,
+        USER: user,
+        LOGNAME: user,
+        TMPDIR: tmp,
+        STEPGATE_STATE_DIR: join(home, 'state'),
+        STEPGATE_VAR_DEMO_PORT: String(demoPort),
+      }),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 90_000,
+    });
+    const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect(result.stdout, why).toContain(`demo host: ${tmp}/stepgate-demo-${user}-${demoPort}`);
+    expect(result.stdout, why).toMatch(/started 1\.1\.0 as pid \d+/);
+    expect(result.exitCode, why).toBe(0);
+    expect(existsSync(join(tmp, `stepgate-demo-${user}-${demoPort}`))).toBe(false);
   });
 });

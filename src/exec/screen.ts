@@ -2,6 +2,11 @@
  * The operator's view of the terminal: a headless xterm that interprets everything a step
  * prints (`\r` progress bars, colours, cursor moves, clears) and keeps a bounded scrollback,
  * so memory does not grow with output.
+ *
+ * Output is queued and handed to xterm in batches. When a step floods the terminal faster
+ * than xterm can interpret it, plain-text chunks that are certain to scroll out of the
+ * scrollback before anything is shown are dropped unparsed (they still reach the transcript):
+ * see `droppable`.
  */
 import xterm from '@xterm/headless';
 import type { ScreenSnapshot } from './types.js';
@@ -13,47 +18,155 @@ export interface TerminalScreenOptions {
   scrollback: number;
 }
 
-/** Bytes waiting to be parsed above which the producer should pause. */
-const HIGH_WATER = 1 << 20;
-const LOW_WATER = 1 << 17;
+/** Queued bytes above which the producer should pause, and below which it may resume. */
+const HIGH_WATER = 4 << 20;
+const LOW_WATER = 1 << 20;
+/** Largest single write handed to xterm. */
+const MAX_BATCH = 256 * 1024;
+/** How long plain output may wait for more before it is parsed. */
+const HOLD_MS = 8;
+/** Anything that can change terminal state beyond cursor and cells: ESC, SO/SI, C1 controls. */
+const STATEFUL = /[\u001b\u000e\u000f\u0080-\u009f]/;
+
+interface Chunk {
+  text: string;
+  /** Line feeds in text. */
+  lf: number;
+  /** Only printable text and cursor-only controls (\r, \n, \t, \b). */
+  plain: boolean;
+}
+
+function countLf(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
 
 export class TerminalScreen {
   private readonly term: xterm.Terminal;
-  private pending = 0;
+  private readonly scrollback: number;
+  private queue: Chunk[] = [];
+  private queuedBytes = 0;
+  private queuedLf = 0;
+  private inflight = 0;
+  /** A scroll region (DECSTBM) is in effect: line feeds may not scroll into the scrollback. */
+  private scrollRegion = false;
   private drainWaiters: Array<() => void> = [];
+  private settleWaiters: Array<() => void> = [];
+  /** Chunks skipped by the flood fast path (for tests and benchmarks). */
+  droppedChunks = 0;
+  private disposed = false;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: TerminalScreenOptions) {
+    this.scrollback = opts.scrollback;
     this.term = new xterm.Terminal({
       cols: opts.cols,
       rows: opts.rows,
       scrollback: opts.scrollback,
       allowProposedApi: true,
     });
+    // Observe (not replace: return false) the sequences that make dropping unsafe.
+    this.term.parser.registerCsiHandler({ final: 'r' }, (params) => {
+      const [top = 0, bottom = 0] = params.map((p) => (Array.isArray(p) ? (p[0] ?? 0) : p));
+      this.scrollRegion = !(top <= 1 && (bottom === 0 || bottom >= this.term.rows));
+      return false;
+    });
+    this.term.parser.registerEscHandler({ final: 'c' }, () => {
+      this.scrollRegion = false;
+      return false;
+    });
   }
 
   /** Queue output for the emulator; false when the producer should pause until `drained()`. */
   write(text: string): boolean {
-    this.pending += text.length;
-    this.term.write(text, () => {
-      this.pending -= text.length;
-      if (this.pending <= LOW_WATER) this.releaseDrainWaiters();
+    if (this.disposed || text.length === 0) return true;
+    const chunk = { text, lf: countLf(text), plain: !STATEFUL.test(text) };
+    this.queue.push(chunk);
+    this.queuedBytes += text.length;
+    this.queuedLf += chunk.lf;
+    this.pump(false);
+    return this.queuedBytes + this.inflight < HIGH_WATER;
+  }
+
+  /**
+   * A plain chunk can be skipped when enough line feeds are queued behind it to push every
+   * row it could touch out of viewport and scrollback (at most `rows` of them only move the
+   * cursor down), and nothing confines scrolling: no scroll region, normal buffer.
+   */
+  private droppable(chunk: Chunk, lfBehind: number): boolean {
+    return (
+      chunk.plain &&
+      !this.scrollRegion &&
+      this.term.buffer.active.type === 'normal' &&
+      lfBehind > this.scrollback + 2 * this.term.rows
+    );
+  }
+
+  /**
+   * Hand queued output to xterm. Plain output is held for up to HOLD_MS so that, in a flood,
+   * chunks behind which enough lines arrive can be dropped instead of parsed; `force` (timer,
+   * settle) writes whatever is queued.
+   */
+  private pump(force: boolean): void {
+    if (this.inflight > 0 || this.disposed) return;
+    // xterm's state is current here (nothing in flight), so drop decisions are sound.
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as Chunk;
+      if (!this.droppable(head, this.queuedLf - head.lf)) break;
+      this.queue.shift();
+      this.queuedBytes -= head.text.length;
+      this.queuedLf -= head.lf;
+      this.droppedChunks++;
+    }
+    if (this.queue.length === 0) {
+      this.afterProgress();
+      return;
+    }
+    const hold = !force && this.queuedBytes < MAX_BATCH && this.queue.every((c) => c.plain);
+    if (hold) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = undefined;
+        this.pump(true);
+      }, HOLD_MS);
+      return;
+    }
+    if (this.holdTimer) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+    }
+    let batch = '';
+    while (this.queue.length > 0 && batch.length < MAX_BATCH) {
+      const chunk = this.queue.shift() as Chunk;
+      batch += chunk.text;
+      this.queuedBytes -= chunk.text.length;
+      this.queuedLf -= chunk.lf;
+    }
+    this.inflight = batch.length;
+    this.term.write(batch, () => {
+      this.inflight = 0;
+      this.afterProgress();
+      this.pump(this.settleWaiters.length > 0);
     });
-    return this.pending < HIGH_WATER;
+  }
+
+  private afterProgress(): void {
+    if (this.queuedBytes + this.inflight <= LOW_WATER) for (const fn of this.drainWaiters.splice(0)) fn();
+    if (this.queue.length === 0 && this.inflight === 0) for (const fn of this.settleWaiters.splice(0)) fn();
   }
 
   /** Resolves once the backlog is small again. */
   drained(): Promise<void> {
-    if (this.pending <= LOW_WATER) return Promise.resolve();
+    if (this.disposed || this.queuedBytes + this.inflight <= LOW_WATER) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Resolves once everything written so far has been interpreted. */
   settled(): Promise<void> {
-    return new Promise((resolve) => this.term.write('', resolve));
-  }
-
-  private releaseDrainWaiters(): void {
-    for (const fn of this.drainWaiters.splice(0)) fn();
+    if (this.disposed || (this.queue.length === 0 && this.inflight === 0)) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    this.pump(true);
+    return done;
   }
 
   /** Erase viewport and scrollback, cursor home (ordered after pending output). */
@@ -74,7 +187,10 @@ export class TerminalScreen {
   }
 
   dispose(): void {
-    this.releaseDrainWaiters();
+    this.disposed = true;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    for (const fn of [...this.drainWaiters.splice(0), ...this.settleWaiters.splice(0)]) fn();
+    this.queue = [];
     this.term.dispose();
   }
 }

@@ -1,0 +1,80 @@
+import xterm from '@xterm/headless';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TerminalScreen } from '../../src/exec/screen.js';
+
+const COLS = 40;
+const ROWS = 6;
+const SCROLLBACK = 20;
+
+/** What a plain xterm shows after interpreting all of `text`: the reference. */
+async function reference(text: string): Promise<string[]> {
+  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK, allowProposedApi: true });
+  await new Promise<void>((resolve) => term.write(text, resolve));
+  const buffer = term.buffer.active;
+  const lines: string[] = [];
+  for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  term.dispose();
+  return lines;
+}
+
+async function throughScreen(chunks: string[]): Promise<{ lines: string[]; dropped: number }> {
+  const screen = new TerminalScreen({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK });
+  for (const chunk of chunks) screen.write(chunk);
+  await screen.settled();
+  const { lines } = screen.snapshot();
+  const dropped = screen.droppedChunks;
+  screen.dispose();
+  return { lines, dropped };
+}
+
+const piece = fc.oneof(
+  fc.integer({ min: 0, max: 9999 }).map((n) => `line ${n}\r\n`),
+  fc.integer({ min: 0, max: 100 }).map((n) => `\rprogress ${n}%`),
+  fc.constant('\u001b[31mred\u001b[0m\r\n'),
+  fc.constant('\u001b[2;4r'), // scroll region
+  fc.constant('\u001b[r'), // region reset
+  fc.constant('\u001b[?1049h'), // alternate screen
+  fc.constant('\u001b[?1049l'),
+  fc.constant('\u001b[A\u001b[2K'),
+  fc.constant('x'.repeat(95)),
+  fc.constant('\t\bword'),
+);
+
+describe('TerminalScreen', () => {
+  it('shows exactly what xterm would, however a flood is chunked and thinned', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 50 }), async (pieces, per) => {
+        const text = pieces.join('');
+        const chunks: string[] = [];
+        for (let i = 0; i < pieces.length; i += per) chunks.push(pieces.slice(i, i + per).join(''));
+        const { lines } = await throughScreen(chunks);
+        expect(lines).toEqual(await reference(text));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('skips plain chunks that would scroll away unseen', async () => {
+    const chunks = Array.from({ length: 200 }, (_, i) => `${i}\r\n`.repeat(5));
+    const { lines, dropped } = await throughScreen(chunks);
+    expect(dropped).toBeGreaterThan(100);
+    expect(lines).toEqual(await reference(chunks.join('')));
+  });
+
+  it('renders \\r progress updates as one line', async () => {
+    const { lines } = await throughScreen(['working', '\rprogress 10%', '\rprogress 55%', '\rprogress 100%\r\n', 'done\r\n']);
+    expect(lines).toEqual(['progress 100%', 'done']);
+  });
+
+  it('clear() empties viewport and scrollback', async () => {
+    const screen = new TerminalScreen({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK });
+    screen.write('a\r\nb\r\n'.repeat(30));
+    screen.clear();
+    screen.write('fresh');
+    await screen.settled();
+    expect(screen.snapshot().lines).toEqual(['fresh']);
+    screen.dispose();
+  });
+});

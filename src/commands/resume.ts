@@ -18,10 +18,10 @@ import {
 } from '../session/journal.js';
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseVarFlags, terminalAsk, trapSignals } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, trapSignals } from './run.js';
 import { usageError } from './usage.js';
 
-const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]...';
+const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
 function printReport(report: ResumeReport, path: string, cwd: string): void {
   const out = process.stdout;
@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         recover: { type: 'boolean' },
         as: { type: 'string' },
         var: { type: 'string', multiple: true },
+        skip: { type: 'string', multiple: true },
       },
     });
   } catch (error) {
@@ -62,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
+  const skips = parseSkipFlags(parsed.values.skip);
+  if (typeof skips === 'string') return usageError(skips, USAGE);
   const dir = sessionsDir();
   let id = given;
   if (id === undefined) {
@@ -118,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
         yes: parsed.values.yes === true,
         recover: parsed.values.recover === true,
         vars,
+        skips,
         env: process.env,
         ...(ask ? { ask } : {}),
         out: process.stdout,

@@ -17,7 +17,7 @@ import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionSto
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { usageError } from './usage.js';
 
-const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]...';
+const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
 /** The real clock. */
 export const wallClock: Clock = {
@@ -116,6 +116,17 @@ export function parseVarFlags(values: string[] | undefined): Record<string, stri
   return vars;
 }
 
+/** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
+export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
+  const skips: Record<string, string> = {};
+  for (const pair of values ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || pair.slice(eq + 1).trim() === '') return `--skip wants STEP=REASON (the reason is journaled), got ${JSON.stringify(pair)}`;
+    skips[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return skips;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -127,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
         yes: { type: 'boolean', short: 'y' },
         recover: { type: 'boolean' },
         var: { type: 'string', multiple: true },
+        skip: { type: 'string', multiple: true },
       },
     });
   } catch (error) {
@@ -138,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
   if (parsed.values.as === '') return usageError('--as wants a user name', USAGE);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
+  const skips = parseSkipFlags(parsed.values.skip);
+  if (typeof skips === 'string') return usageError(skips, USAGE);
 
   // An invalid runbook never starts a session.
   const loaded = await loadRunbookFile(file);

@@ -26,13 +26,15 @@ export interface PlainOptions {
   out: NodeJS.WritableStream;
   /** For paths in messages. */
   cwd: string;
+  /** `--skip STEP=REASON`: skip these steps (by id or key) when reached or blocked. */
+  skips?: Record<string, string>;
   /** Set by the caller when SIGINT/SIGTERM/SIGHUP arrived. */
   interrupted: () => boolean;
 }
 
 function fmtMs(ms: number | undefined): string {
   if (ms === undefined) return '';
-  if (ms < 1000) return `${ms}ms`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
@@ -207,6 +209,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   const out = opts.out;
   const state = (): SessionState => store.getState().session;
   let recovered = false;
+  const skips = new Map(Object.entries(opts.skips ?? {}));
   const finish = (code: number, message?: string): number => {
     if (message) out.write(`${message}\n`);
     out.write(`\n${summaryTable(state())}\n`);
@@ -215,54 +218,72 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   for (;;) {
     const missing = await answerVars(store, opts);
     if (missing) return finish(EXIT.usage, `stepgate: ${missing}`);
-    if (interruptedStep !== 'gate') {
-      const policy = interruptedStep;
-      interruptedStep = 'gate';
-      const cur = currentItem(state());
-      if (state().status.kind === 'blocked' && cur?.step.interrupted) {
-        if (policy === 'stop') {
-          return finish(EXIT.blocked, `${describeBlock(state(), opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${state().id} --yes --rerun-interrupted`);
-        }
-        out.write(`re-running interrupted step ${cur.item.step.id}\n`);
-        await actions.retry();
-      }
-    }
-    await actions.runToNextBlock({ yes: opts.yes });
-    if (opts.interrupted()) return finish(EXIT.interrupted, 'stepgate: interrupted; continue with: stepgate resume ' + state().id);
+    await actions.idle();
+    if (opts.interrupted()) return finish(EXIT.interrupted, `stepgate: interrupted; continue with: stepgate resume ${state().id}`);
     const s = state();
+    const cur = currentItem(s);
+    const before = s.seq;
+    const skipReason = cur ? (skips.get(cur.item.step.id) ?? skips.get(cur.item.key)) : undefined;
     switch (s.status.kind) {
       case 'ended': {
         const { outcome, reason } = s.status;
-        if (outcome === 'completed') return finish(EXIT.completed, `== completed ==`);
+        if (outcome === 'completed') return finish(EXIT.completed, '== completed ==');
         return finish(EXIT.blocked, `== ${outcome}${reason ? `: ${reason}` : ''} ==`);
       }
-      case 'blocked': {
-        const first = gateChoices(s).find((c) => c.kind === 'recover' && c.disabled === undefined);
-        if (opts.recover && !recovered && first?.kind === 'recover') {
-          recovered = true;
-          await actions.chooseRecovery(first.index);
-          const error = store.getState().error;
-          if (state().status.kind === 'blocked' && error) return finish(EXIT.blocked, `stepgate: ${error}`);
-          continue;
-        }
-        const hint = opts.recover ? '' : '\nrerun with --recover to walk the first recovery path, or continue with: stepgate resume ' + s.id;
-        return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}${hint}`);
-      }
       case 'ready':
-      case 'confirm': {
-        const cur = currentItem(s);
-        const what = cur?.item.step.kind === 'manual' ? `manual item "${cur.item.step.text}"` : `step ${cur?.item.step.id} asks for confirmation`;
-        return finish(EXIT.blocked, `STOPPED: ${what}; rerun with --yes to confirm it, or continue with: stepgate resume ${s.id}`);
-      }
+      case 'confirm':
+      case 'blocked':
+        if (cur && skipReason !== undefined) {
+          skips.delete(cur.item.step.id);
+          skips.delete(cur.item.key);
+          await actions.skip(skipReason);
+          break;
+        }
+        if (s.status.kind === 'blocked') {
+          if (interruptedStep !== 'gate' && cur?.step.interrupted) {
+            if (interruptedStep === 'stop') {
+              return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${cur.item.step.id}=REASON`);
+            }
+            interruptedStep = 'gate';
+            out.write(`re-running interrupted step ${cur.item.step.id}\n`);
+            await actions.retry();
+            break;
+          }
+          const first = gateChoices(s).find((c) => c.kind === 'recover' && c.disabled === undefined);
+          if (opts.recover && !recovered && first?.kind === 'recover') {
+            recovered = true;
+            await actions.chooseRecovery(first.index);
+            break;
+          }
+          const hint = opts.recover || !first ? `\ncontinue with: stepgate resume ${s.id}` : `\nrerun with --recover to walk the first recovery path, or continue with: stepgate resume ${s.id}`;
+          return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}${hint}`);
+        }
+        interruptedStep = 'gate';
+        if (cur?.item.step.kind === 'manual' || s.status.kind === 'confirm') {
+          if (!opts.yes) {
+            const what = cur?.item.step.kind === 'manual' ? `manual item "${cur.item.step.text}"` : `step ${cur?.item.step.id} asks for confirmation`;
+            return finish(EXIT.blocked, `STOPPED: ${what}; rerun with --yes to confirm it, or continue with: stepgate resume ${s.id}`);
+          }
+          await actions.confirm();
+          break;
+        }
+        await actions.runStep();
+        break;
       case 'vars':
-        continue;
       case 'running':
+        break;
       case 'new':
-        return finish(EXIT.blocked, `stepgate: unexpected state ${s.status.kind}${store.getState().error ? `: ${store.getState().error}` : ''}`);
+        return finish(EXIT.blocked, 'stepgate: the session did not start');
       default: {
         const never: never = s.status;
         throw new Error(`unknown status ${JSON.stringify(never)}`);
       }
+    }
+    await actions.idle();
+    const error = store.getState().error;
+    // An intent that was refused moves nothing: say why rather than spin.
+    if (state().seq === before && state().status.kind !== 'vars') {
+      return finish(EXIT.blocked, `stepgate: ${error ?? 'no progress'}`);
     }
   }
 }

@@ -1,0 +1,212 @@
+/**
+ * `stepgate run` end to end: the built CLI, the real shell in a pty, a real HTTP server on
+ * 127.0.0.1, journals in a temp state dir.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HealthServer, Workspace } from './plain-harness.js';
+
+let ws: Workspace;
+let server: HealthServer;
+let healthy: string;
+
+function runbook(extraSteps = ''): string {
+  return `---
+title: Deploy test service
+recovery: "#restart-the-service"
+vars:
+  PORT: { prompt: Port of the service }
+  GREETING: { prompt: Greeting, default: hello }
+env:
+  HEALTH_FILE: ${healthy}
+---
+# Deploy test service
+
+## Deploy
+
+Announce the deploy with the greeting var.
+
+\`\`\`bash {name=announce}
+printf 'greeting=%s\\n' "$GREETING"
+\`\`\`
+${extraSteps}
+## Health
+
+The service must answer on /healthz.
+
+\`\`\`check {name=health}
+http: http://127.0.0.1:\${PORT}/healthz
+retries: 2
+backoff: 50ms
+timeout: 2s
+\`\`\`
+
+## Restart the service
+
+Bring the service back.
+
+\`\`\`bash {name=restart}
+touch "$HEALTH_FILE"
+\`\`\`
+`;
+}
+
+beforeEach(async () => {
+  ws = new Workspace();
+  healthy = join(ws.dir, 'healthy');
+  server = await new HealthServer(healthy).start();
+});
+
+afterEach(async () => {
+  await server.stop();
+  ws.remove();
+});
+
+describe('stepgate run (plain mode)', () => {
+  it('runs a runbook to the end: exit 0, output, summary table, journal with 0600/0700 modes', async () => {
+    ws.write('healthy', '');
+    ws.write('deploy.md', runbook());
+    const r = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('-- [1/2] main · announce (bash) --');
+    expect(r.stdout).toContain('greeting=hello');
+    expect(r.stdout).toMatch(/check health attempt 1\/2: ok \(200\)/);
+    expect(r.stdout).toContain('== completed ==');
+    expect(r.stdout).toMatch(/1\s+announce\s+main\s+passed\s+1/);
+    expect(r.stdout).not.toContain('restart');
+    expect(server.requests).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session journaled');
+    const types = ws.events(id).map((e) => e.type);
+    expect(types).toEqual(['session-started', 'var-answered', 'var-answered', 'step-started', 'step-finished', 'step-started', 'check-attempt', 'step-finished']);
+    const started = ws.events(id)[0];
+    expect(started).toMatchObject({ type: 'session-started', version: expect.any(String), runbooks: [{ path: join(ws.dir, 'deploy.md'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
+    for (const f of ws.stateFiles()) expect([f.path, f.mode]).toEqual([f.path, f.dir ? 0o700 : 0o600]);
+    const sessions = await ws.run(['sessions']);
+    expect(sessions.stdout).toMatch(new RegExp(`${id}\\s+deploy.md\\s+\\S+ \\S+\\s+completed`));
+  });
+
+  it('blocks at a failing check: exit 1, names the step and the recovery paths, journals each attempt', async () => {
+    ws.write('deploy.md', runbook());
+    const r = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/check health attempt 1\/2: failed: .*503.*; next attempt in/);
+    expect(r.stdout).toContain('BLOCKED at step health (deploy.md:');
+    expect(r.stdout).toContain('1. deploy.md#restart-the-service (front-matter)');
+    expect(r.stdout).toMatch(/2\s+health\s+main\s+failed\s+1/);
+    expect(server.requests).toBe(2);
+    const [id] = ws.sessionIds();
+    const attempts = ws.events(id ?? '').filter((e) => e.type === 'check-attempt');
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]).toMatchObject({ ok: false, status: 503, target: `http://127.0.0.1:${server.port}/healthz`, attempt: 1, of: 2 });
+  });
+
+  it('--recover walks the recovery section, returns, and the re-run check passes', async () => {
+    ws.write('deploy.md', runbook());
+    const r = await ws.run(['run', 'deploy.md', '--recover', '--var', `PORT=${server.port}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('== recovery for health: ');
+    expect(r.stdout).toContain('restart (bash)');
+    expect(r.stdout).toMatch(/-- \[2\/2\] main · health \(check\) \(attempt 2\) --/);
+    expect(r.stdout).toContain('== completed ==');
+    expect(existsSync(healthy)).toBe(true);
+    const [id] = ws.sessionIds();
+    expect(ws.events(id ?? '').find((e) => e.type === 'decision')).toMatchObject({ decision: { kind: 'recover', path: { anchor: 'restart-the-service' } } });
+  });
+
+  it('records a skip with its reason (journal and log)', async () => {
+    ws.write('healthy', '');
+    ws.write('deploy.md', runbook('\nThis one fails.\n\n```bash {name=flaky}\nexit 3\n```\n'));
+    const blocked = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('failed (exit 3)');
+    const noReason = await ws.run(['run', 'deploy.md', '--skip', 'flaky=', '--var', `PORT=${server.port}`]);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('--skip wants STEP=REASON');
+    const r = await ws.run(['run', 'deploy.md', '--skip', 'flaky=known broken, ticket OPS-12', '--var', `PORT=${server.port}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('flaky skipped by');
+    expect(r.stdout).toMatch(/flaky\s+main\s+skipped\s+0\s+known broken, ticket OPS-12/);
+    const id = ws.sessionIds().at(-1) ?? '';
+    const skip = ws.events(id).find((e) => e.type === 'decision');
+    expect(skip).toMatchObject({ decision: { kind: 'skip', reason: 'known broken, ticket OPS-12' }, who: { user: expect.any(String) } });
+    const log = await ws.run(['log', id]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toMatch(/DECISION skip flaky by \S+.*: known broken, ticket OPS-12/);
+    const json = await ws.run(['log', id, '--json']);
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).type)).toContain('decision');
+  });
+
+  it('gives vars to steps as environment, never as shell text', async () => {
+    ws.write('healthy', '');
+    const evil = `$(touch ${join(ws.dir, 'pwned')}); echo injected`;
+    ws.write('deploy.md', runbook());
+    const r = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`, '--var', `GREETING=${evil}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`greeting=${evil}`);
+    expect(existsSync(join(ws.dir, 'pwned'))).toBe(false);
+    // STEPGATE_VAR_NAME is the non-argv way to pass a var.
+    const r2 = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`], { STEPGATE_VAR_GREETING: 'from-env' });
+    expect(r2.stdout).toContain('greeting=from-env');
+  });
+
+  it('never writes a secret to the state dir (secret var, secret-looking env, in output and errors)', async () => {
+    ws.write('healthy', '');
+    ws.write(
+      'secret.md',
+      `---
+title: Secrets
+vars:
+  API_TOKEN: { prompt: Token, secret: true }
+---
+# Secrets
+
+Print them, as a careless step would.
+
+\`\`\`bash {name=leak}
+echo "var=$API_TOKEN env=$DEPLOY_PASSWORD"; echo "$API_TOKEN" >&2
+\`\`\`
+
+\`\`\`bash {name=fail}
+echo "still $API_TOKEN"; exit 1
+\`\`\`
+`,
+    );
+    const r = await ws.run(['run', 'secret.md', '--var', 'API_TOKEN=tok-4f9a1c77-secret'], { DEPLOY_PASSWORD: 'pw-93jd0-hunter2' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('var=[REDACTED] env=[REDACTED]');
+    const files = ws.stateFiles().filter((f) => !f.dir);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      expect(f.text, f.path).not.toContain('tok-4f9a1c77-secret');
+      expect(f.text, f.path).not.toContain('pw-93jd0-hunter2');
+    }
+    expect(files.some((f) => f.text.includes('var=[REDACTED] env=[REDACTED]'))).toBe(true);
+  });
+
+  it('exits 2 on usage errors and invalid runbooks, before any session starts', async () => {
+    const none = await ws.run(['run']);
+    expect(none.code).toBe(2);
+    ws.write('bad.md', '# Bad\n\n```bash {name=a timeout=soon}\ntrue\n```\n');
+    const bad = await ws.run(['run', 'bad.md']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.md:3:\d+/);
+    expect(ws.sessionIds()).toEqual([]);
+    ws.write('vars.md', '---\nvars:\n  REGION: { prompt: Region }\n---\n# V\n\n```bash\necho "$REGION"\n```\n');
+    const missing = await ws.run(['run', 'vars.md']);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toContain('var REGION (Region) needs a value: pass --var REGION=VALUE');
+  });
+
+  it('stops at a manual item without --yes and confirms it with --yes', async () => {
+    ws.write('manual.md', '# M\n\n- [ ] tell the channel\n');
+    const stop = await ws.run(['run', 'manual.md']);
+    expect(stop.code).toBe(1);
+    expect(stop.stdout).toContain('STOPPED: manual item "tell the channel"; rerun with --yes');
+    const yes = await ws.run(['run', 'manual.md', '--yes']);
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/\[x\] tell the channel \(confirmed by \S+\)/);
+  });
+});

@@ -21,7 +21,7 @@ import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, trapSignals } from './run.js';
 import { usageError } from './usage.js';
 
-const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
+const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
 function printReport(report: ResumeReport, path: string, cwd: string): void {
   const out = process.stdout;
@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         yes: { type: 'boolean', short: 'y' },
         'rerun-interrupted': { type: 'boolean' },
+        retry: { type: 'boolean' },
         recover: { type: 'boolean' },
         as: { type: 'string' },
         var: { type: 'string', multiple: true },
@@ -120,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       const plain = {
         yes: parsed.values.yes === true,
         recover: parsed.values.recover === true,
+        retryBlocked: parsed.values.retry === true,
         vars,
         skips,
         env: process.env,

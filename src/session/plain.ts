@@ -26,6 +26,8 @@ export interface PlainOptions {
   out: NodeJS.WritableStream;
   /** For paths in messages. */
   cwd: string;
+  /** `resume --retry`: a step blocked when the run starts is retried once. */
+  retryBlocked?: boolean;
   /** `--skip STEP=REASON`: skip these steps (by id or key) when reached or blocked. */
   skips?: Record<string, string>;
   /** Set by the caller when SIGINT/SIGTERM/SIGHUP arrived. */
@@ -210,6 +212,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   const state = (): SessionState => store.getState().session;
   let recovered = false;
   const skips = new Map(Object.entries(opts.skips ?? {}));
+  const startSeq = state().seq;
   const finish = (code: number, message?: string): number => {
     if (message) out.write(`${message}\n`);
     out.write(`\n${summaryTable(state())}\n`);
@@ -240,6 +243,11 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
           break;
         }
         if (s.status.kind === 'blocked') {
+          if (opts.retryBlocked && before === startSeq && cur && !cur.step.interrupted) {
+            out.write(`retrying blocked step ${cur.item.step.id}\n`);
+            await actions.retry();
+            break;
+          }
           if (interruptedStep !== 'gate' && cur?.step.interrupted) {
             if (interruptedStep === 'stop') {
               return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${cur.item.step.id}=REASON`);

@@ -1,0 +1,167 @@
+/**
+ * Crash and resume end to end: SIGKILL of the CLI mid-step, a torn last journal line, a
+ * runbook edited between crash and resume, and `sessions`/`log` on the result.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HealthServer, Workspace, collect, waitForOutput } from './plain-harness.js';
+
+let ws: Workspace;
+
+beforeEach(() => {
+  ws = new Workspace();
+});
+
+afterEach(() => {
+  ws.remove();
+});
+
+/** A step that hangs the first time (until killed) and passes once its flag file exists. */
+function crashy(flag: string): string {
+  return `---
+title: Crashy
+---
+# Crashy
+
+## Prepare
+
+Say we are starting.
+
+\`\`\`bash {name=prepare}
+echo preparing
+\`\`\`
+
+## Migrate
+
+Runs long the first time; stepgate is killed while it runs.
+
+\`\`\`bash {name=migrate}
+if [ -f "${flag}" ]; then echo "migrated"; else touch "${flag}"; echo "migration started"; sleep 15; fi
+\`\`\`
+
+## Finish
+
+\`\`\`bash {name=finish}
+echo finished
+\`\`\`
+`;
+}
+
+async function crashMidStep(): Promise<string> {
+  ws.write('crashy.md', crashy(join(ws.dir, 'flag')));
+  const child = ws.spawn(['run', 'crashy.md']);
+  const done = collect(child);
+  await waitForOutput(child, 'migration started');
+  child.kill('SIGKILL');
+  const r = await done;
+  expect(r.signal).toBe('SIGKILL');
+  const [id] = ws.sessionIds();
+  if (!id) throw new Error('no session');
+  expect(ws.events(id).at(-1)).toMatchObject({ type: 'step-started', key: expect.stringMatching(/#migrate$/) });
+  return id;
+}
+
+describe('stepgate resume', () => {
+  it('after SIGKILL mid-step shows the step as interrupted, stops, then re-runs it and finishes', async () => {
+    const id = await crashMidStep();
+    const list = await ws.run(['sessions']);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+crashy.md\\s+.*interrupted at migrate`));
+
+    const stop = await ws.run(['resume', '--yes']);
+    expect(stop.code).toBe(1);
+    expect(stop.stdout).toContain('interrupted: step migrate was running when stepgate stopped');
+    expect(stop.stdout).toContain('BLOCKED at step migrate');
+    expect(stop.stdout).toContain(`stepgate resume ${id} --yes --rerun-interrupted`);
+    expect(stop.stdout).toMatch(/2\s+migrate\s+main\s+interrupted\s+1/);
+
+    const go = await ws.run(['resume', id, '--yes', '--rerun-interrupted']);
+    expect(go.code).toBe(0);
+    expect(go.stdout).toContain('migrated');
+    expect(go.stdout).toContain('finished');
+    expect(go.stdout).toContain('== completed ==');
+    expect(go.stdout).toMatch(/1\s+prepare\s+main\s+passed\s+1/);
+    expect(go.stdout).toMatch(/2\s+migrate\s+main\s+passed\s+2/);
+    const types = ws.events(id).map((e) => e.type);
+    expect(types.filter((t) => t === 'session-resumed')).toHaveLength(2);
+    const log = await ws.run(['log', id]);
+    expect(log.stdout).toMatch(/resumed by \S+ .* pid \d+/);
+    expect(log.stdout).toMatch(/DECISION retry migrate by/);
+    const done = await ws.run(['sessions']);
+    expect(done.stdout).toMatch(new RegExp(`${id}\\s+crashy.md\\s+.*completed`));
+  });
+
+  it('tolerates and reports a torn last journal line, then continues', async () => {
+    const id = await crashMidStep();
+    // A crash mid-write: half an event, no newline.
+    const fragment = '{"type":"check-attempt","torn":tru';
+    appendFileSync(ws.journalPath(id), fragment);
+    const logged = await ws.run(['log', id]);
+    expect(logged.code).toBe(0);
+    expect(logged.stderr).toMatch(/torn last line/);
+    const r = await ws.run(['resume', id, '--yes', '--skip', 'migrate=ran it by hand']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/note: .*jsonl:\d+ was a torn last line \(\d+ bytes/);
+    expect(r.stdout).toContain('migrate skipped by');
+    // The torn fragment is gone and every line parses.
+    const text = readFileSync(ws.journalPath(id), 'utf8');
+    expect(text).not.toContain('"torn"');
+    for (const line of text.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(ws.events(id).find((e) => e.type === 'session-resumed')).toMatchObject({ tornLine: { bytes: Buffer.byteLength(fragment) } });
+  });
+
+  it('says what changed when the runbook was edited between crash and resume', async () => {
+    const id = await crashMidStep();
+    const path = join(ws.dir, 'crashy.md');
+    const edited = readFileSync(path, 'utf8')
+      .replace('echo finished', 'echo finished again')
+      .replace('## Finish', '## Notify\n\nTell them.\n\n```bash {name=notify}\necho notified\n```\n\n## Finish');
+    ws.write('crashy.md', edited);
+    const r = await ws.run(['resume', '--yes', '--rerun-interrupted']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning: crashy.md changed since the session started');
+    expect(r.stdout).toMatch(/\+ added\s+\S+#notify/);
+    expect(r.stdout).toMatch(/~ edited\s+\S+#finish \(will run again\)/);
+    expect(r.stdout).toContain('notified');
+    expect(r.stdout).toContain('finished again');
+    expect(ws.events(id).find((e) => e.type === 'plan-replaced')).toMatchObject({ diff: { added: [expect.stringMatching(/#notify$/)], edited: [expect.stringMatching(/#finish$/)], removed: [] } });
+  });
+
+  it('refuses to resume a session another live process holds', async () => {
+    ws.write('slow.md', '# S\n\n```bash {name=wait}\necho waiting; sleep 15\n```\n');
+    const child = ws.spawn(['run', 'slow.md']);
+    const done = collect(child);
+    await waitForOutput(child, 'waiting');
+    const [id] = ws.sessionIds();
+    const r = await ws.run(['resume', id ?? '', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is in use by process \d+/);
+    child.kill('SIGINT');
+    const end = await done;
+    expect(end.code).toBe(130);
+    expect(ws.events(id ?? '').at(-1)).toMatchObject({ type: 'step-finished', interrupted: true });
+  });
+
+  it('resume --retry re-runs a blocked health check against the real server once it is healthy', async () => {
+    const healthy = join(ws.dir, 'healthy');
+    const server = await new HealthServer(healthy).start();
+    try {
+      ws.write('h.md', `# H\n\n## Check\n\n\`\`\`check {name=up}\nhttp: http://127.0.0.1:${server.port}/healthz\nretries: 1\n\`\`\`\n`);
+      const blocked = await ws.run(['run', 'h.md']);
+      expect(blocked.code).toBe(1);
+      ws.write('healthy', '');
+      const [id] = ws.sessionIds();
+      const still = await ws.run(['resume', id ?? '', '--yes']);
+      // Blocked, not interrupted: without a decision it stays blocked.
+      expect(still.code).toBe(1);
+      expect(still.stdout).toContain('BLOCKED at step up');
+      const r = await ws.run(['resume', id ?? '', '--yes', '--retry']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('retrying blocked step up');
+      expect(r.stdout).toMatch(/check \S+ attempt 1\/1: ok \(200\)/);
+      expect(existsSync(healthy)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});

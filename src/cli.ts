@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   resume: () => import('./commands/resume.js'),
   sessions: () => import('./commands/sessions.js'),
   log: () => import('./commands/log.js'),
+  tui: () => import('./commands/tui.js'),
 };
 
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists

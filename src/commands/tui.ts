@@ -1,0 +1,241 @@
+/**
+ * `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...`: the terminal UI. A directory
+ * (default ./runbooks) opens the picker, a file opens its runbook. Without a terminal on
+ * stdin and stdout the TUI is not started: a one-line note, then plain mode (`run`).
+ *
+ * This command wires the real host (exec's shell and probes, the file journal) into the
+ * session store; the components under src/ui see only the store.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createElement } from 'react';
+import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import { osUser, hostName } from '../session/host.js';
+import { listSessions } from '../session/history.js';
+import {
+  FileJournal,
+  SessionBusyError,
+  dropTornTail,
+  journalPath,
+  lockSession,
+  newSessionId,
+  readJournal,
+  sessionsDir,
+} from '../session/journal.js';
+import { createSessionStore, type SessionStore } from '../session/store.js';
+import { colorEnabled } from '../ui/theme.js';
+import type { SessionHandle, UiServices } from '../ui/context.js';
+import type { PickerEntry } from '../ui/picker-model.js';
+import { runbookLayout } from '../ui/layout.js';
+import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
+import { hostDeps, parseVarFlags, wallClock } from './run.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...';
+
+/** Switch to the alternate screen (the operator's scrollback is left as it was). */
+const ALT_ON = '\u001B[?1049h\u001B[H';
+const ALT_OFF = '\u001B[?1049l';
+
+interface Opened extends SessionHandle {
+  release(): Promise<void>;
+}
+
+/** Answers vars given on the command line or as STEPGATE_VAR_NAME; the rest are asked in the TUI. */
+async function answerGivenVars(store: SessionStore, vars: Record<string, string>): Promise<void> {
+  for (;;) {
+    const status = store.getState().session.status;
+    if (status.kind !== 'vars') return;
+    const flag = vars[status.spec.name];
+    const fromEnv = process.env[`STEPGATE_VAR_${status.spec.name}`];
+    if (flag !== undefined) await store.getState().actions.answerVar(flag, 'flag');
+    else if (fromEnv !== undefined) await store.getState().actions.answerVar(fromEnv, 'env');
+    else return;
+  }
+}
+
+/** The session's shell is as wide as the output pane and as tall as its body. */
+function paneSize(): { cols: number; rows: number } {
+  const layout = runbookLayout(process.stdout.columns || 80, process.stdout.rows || 24, false);
+  return { cols: layout.cols, rows: Math.max(4, layout.detail - 1) };
+}
+
+async function startSession(file: string, as: string | undefined, vars: Record<string, string>): Promise<Opened> {
+  const loaded = await loadRunbookFile(file);
+  const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env }).filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    throw new Error(`${file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
+  }
+  const dir = sessionsDir();
+  const id = newSessionId(Date.now());
+  const unlock = await lockSession(dir, id);
+  const journal = await FileJournal.open(dir, id);
+  const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+  try {
+    await store.getState().actions.start(as === undefined ? { file } : { file, as });
+    await answerGivenVars(store, vars);
+  } catch (error) {
+    await store.getState().actions.close();
+    await unlock();
+    throw error;
+  }
+  return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release: unlock };
+}
+
+async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>): Promise<Opened> {
+  const dir = sessionsDir();
+  const path = journalPath(dir, id);
+  const unlock = await lockSession(dir, id);
+  try {
+    const torn = await dropTornTail(path);
+    const read = await readJournal(path);
+    const first = read.events[0];
+    if (!first || first.type !== 'session-started') throw new Error(`${path} does not start with session-started`);
+    const journal = await FileJournal.open(dir, id);
+    const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+    const options: { torn?: typeof torn; as?: string } = {};
+    if (torn) options.torn = torn;
+    if (as !== undefined) options.as = as;
+    await store.getState().actions.resume(read.events, options);
+    await answerGivenVars(store, vars);
+    const runAs = as ?? first.options.as ?? osUser();
+    return { store, runAs, host: hostName(), release: unlock };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+async function listEntries(dir: string): Promise<PickerEntry[]> {
+  const entries: PickerEntry[] = [];
+  const titles = new Map<string, string>();
+  const cache = createRunbookCache();
+  for (const file of collectMarkdownFiles([dir]).files) {
+    try {
+      const { runbook } = await loadRunbookFile(file);
+      const errors = lintRunbook(runbook, { load: cache, env: process.env }).filter((d) => d.severity === 'error').length;
+      const entry: PickerEntry = {
+        kind: 'runbook',
+        file: resolve(file),
+        title: runbook.title || basename(file),
+        steps: runbook.steps.length,
+        checks: runbook.steps.filter((s) => s.kind === 'check').length,
+        errors,
+      };
+      if (runbook.description !== undefined) entry.description = runbook.description;
+      titles.set(resolve(file), entry.title);
+      entries.push(entry);
+    } catch {
+      // An unreadable file is not a runbook; lint reports it.
+    }
+  }
+  const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter((s) => !s.finished && !s.state.startsWith('unreadable'));
+  const resumable: PickerEntry[] = sessions.reverse().map((s) => {
+    const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state: s.state };
+    if (s.at !== undefined) entry.at = s.at;
+    if (s.startedAt !== undefined) entry.startedAt = s.startedAt;
+    return entry;
+  });
+  return [...resumable, ...entries];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('stepgate: stdin/stdout is not a terminal; running in plain mode (stepgate run)\n');
+    const run = await import('./run.js');
+    return run.main(argv);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { as: { type: 'string' }, var: { type: 'string', multiple: true } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [target = 'runbooks', extra] = parsed.positionals;
+  if (extra !== undefined) return usageError(`one runbook or directory at a time (got ${extra} too)`, USAGE);
+  const vars = parseVarFlags(parsed.values.var);
+  if (typeof vars === 'string') return usageError(vars, USAGE);
+  if (!existsSync(target)) return usageError(`${target}: no such file or directory`, USAGE);
+  const as = parsed.values.as;
+  const isDir = statSync(target).isDirectory();
+
+  let opened: Opened | undefined;
+  if (!isDir) {
+    try {
+      opened = await startSession(target, as, vars);
+    } catch (error) {
+      process.stderr.write(`stepgate: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+  }
+  const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
+  const services: UiServices = {
+    now: () => wallClock.now(),
+    color: colorEnabled(),
+    loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
+  };
+  const dir = resolve(target);
+  const picker = isDir
+    ? {
+        dir,
+        entries: await listEntries(dir),
+        open: async (entry: PickerEntry): Promise<SessionHandle> => {
+          const next = entry.kind === 'session' ? await resumeSession(entry.id, as, vars) : await startSession(entry.file, as, vars);
+          releases.push(next.release);
+          return next;
+        },
+        refresh: () => listEntries(dir),
+      }
+    : undefined;
+
+  const { render } = await import('ink');
+  const { App } = await import('../ui/app.js');
+  let exitCode = 1;
+  let lastStore: SessionStore | undefined = opened?.store;
+  process.stdout.write(ALT_ON);
+  const app = render(
+    createElement(App, {
+      services,
+      ...(opened ? { session: opened } : {}),
+      ...(picker
+        ? {
+            picker: {
+              ...picker,
+              open: async (entry: PickerEntry) => {
+                const handle = await picker.open(entry);
+                lastStore = handle.store;
+                return handle;
+              },
+            },
+          }
+        : {}),
+      onExit: (code: number) => {
+        exitCode = code;
+        app.unmount();
+      },
+    }),
+    { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
+  );
+  // A hang-up (SSM session dropped) or kill: close the session so the running step's end is
+  // journaled, and leave it resumable.
+  const onSignal = (): void => {
+    void (lastStore?.getState().actions.close() ?? Promise.resolve()).finally(() => app.unmount());
+  };
+  for (const s of ['SIGHUP', 'SIGTERM'] as const) process.on(s, onSignal);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    for (const s of ['SIGHUP', 'SIGTERM'] as const) process.off(s, onSignal);
+    process.stdout.write(ALT_OFF);
+    await lastStore?.getState().actions.close().catch(() => undefined);
+    for (const release of releases) await release().catch(() => undefined);
+  }
+  const session = lastStore?.getState().session;
+  if (session && session.id) {
+    const status = session.status;
+    const how = status.kind === 'ended' ? status.outcome : `left ${status.kind}; continue with: stepgate resume ${session.id}`;
+    process.stderr.write(`stepgate: session ${session.id} ${how}\n`);
+  }
+  return exitCode;
+}

@@ -1,0 +1,35 @@
+/** A typed answer (a reason, a variable): what is asked, then the field. */
+import { Box, Text } from 'ink';
+import { wrapText } from '../lines.js';
+import { TextInput } from '../widgets/text-input.js';
+import { Rule } from './pane.js';
+
+export interface AskTextProps {
+  title: string;
+  text: string;
+  label: string;
+  mask?: boolean;
+  onSubmit: (value: string) => void;
+  onCancel: () => void;
+  height: number;
+  width: number;
+  isActive: boolean;
+}
+
+export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive }: AskTextProps) {
+  const lines = wrapText(text, width).slice(0, Math.max(0, height - 3));
+  return (
+    <Box flexDirection="column" height={height}>
+      <Rule text={title} width={width} />
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate">
+          {line}
+        </Text>
+      ))}
+      <TextInput label={label} mask={mask} width={width} onSubmit={onSubmit} onCancel={onCancel} isActive={isActive} />
+      <Text wrap="truncate" dimColor>
+        enter submits · esc cancels
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,48 @@
+/** Runbook title, run-as user@host, elapsed time and recovery depth; the breadcrumb in recovery. */
+import { Box, Text } from 'ink';
+import { useShallow } from 'zustand/react/shallow';
+import { useSession } from '../context.js';
+import { useNow } from '../hooks/use-now.js';
+import { fit } from '../layout.js';
+import { formatElapsed } from '../marks.js';
+
+export interface HeaderProps {
+  width: number;
+  runAs: string;
+  host: string;
+  /** Show the recovery breadcrumb on a second line. */
+  crumb: boolean;
+}
+
+export function Header({ width, runAs, host, crumb }: HeaderProps) {
+  const { title, startedAt, endedAt, depth, frameTitle, from } = useSession(
+    useShallow((s) => {
+      const frames = s.session.frames;
+      const parent = frames[frames.length - 2];
+      return {
+        title: frames[0]?.init.title ?? '',
+        startedAt: s.session.startedAt,
+        endedAt: s.session.endedAt,
+        depth: Math.max(0, frames.length - 1),
+        frameTitle: frames[frames.length - 1]?.init.title ?? '',
+        from: parent?.init.items[parent.cursor]?.step.id ?? '',
+      };
+    }),
+  );
+  const now = useNow(1000, endedAt === undefined);
+  const elapsed = startedAt === undefined ? '--:--' : formatElapsed((endedAt ?? now) - startedAt);
+  const right = ` ${runAs}@${host} · ${elapsed} · depth ${depth}`;
+  const shortRight = ` ${elapsed} d${depth}`;
+  const side = width - right.length >= 24 ? right : shortRight;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate" bold>
+        {fit(`stepgate · ${title}`, width - side.length, true)}
+        {side}
+      </Text>
+      {crumb && depth > 0 ? (
+        <Text wrap="truncate">{fit(`recovery ${depth}: ${frameTitle} (blocked at ${from})`, width)}</Text>
+      ) : null}
+    </Box>
+  );
+}

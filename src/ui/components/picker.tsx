@@ -1,0 +1,113 @@
+/**
+ * `stepgate DIR`: the runbooks of a directory (title, description, steps and checks) and the
+ * unfinished sessions that can be resumed. `/` filters, enter opens.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Box, Text, useInput, useStdin } from 'ink';
+import { commandFor, keyName } from '../keymap.js';
+import { fit } from '../layout.js';
+import { shortPath, type Line } from '../lines.js';
+import { filterEntries, type PickerEntry } from '../picker-model.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { usePickerState } from '../widgets/use-picker-state.js';
+import { TextInput } from '../widgets/text-input.js';
+import { helpLines } from './help-overlay.js';
+import { Pane, Rule } from './pane.js';
+import { StatusBar } from './status-bar.js';
+
+export interface PickerProps {
+  dir: string;
+  entries: readonly PickerEntry[];
+  onOpen: (entry: PickerEntry) => void;
+  onQuit: () => void;
+  /** Shown in the status bar (an error opening an entry, ...). */
+  message?: string;
+}
+
+function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[] {
+  const tone = selected ? ('selected' as const) : undefined;
+  const lead = selected ? '>' : ' ';
+  if (entry.kind === 'session') {
+    const head = `${lead} resume ${entry.title} · ${entry.state}${entry.at ? ` at ${entry.at}` : ''}`;
+    return [
+      { text: head, ...(tone ? { tone } : {}) },
+      { text: `    session ${entry.id} · ${shortPath(entry.file)}`, tone: 'dim' },
+    ];
+  }
+  const counts = `${entry.steps} step${entry.steps === 1 ? '' : 's'}, ${entry.checks} check${entry.checks === 1 ? '' : 's'}${entry.errors > 0 ? `, ${entry.errors} lint error${entry.errors === 1 ? '' : 's'}` : ''}`;
+  return [
+    { text: `${lead} ${entry.title}`, ...(tone ? { tone } : {}) },
+    { text: `    ${fit(`${shortPath(entry.file)} · ${counts}${entry.description ? ` · ${entry.description}` : ''}`, width - 4)}`, tone: 'dim' },
+  ];
+}
+
+export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
+  const { cols, rows } = useTerminalSize();
+  const { isRawModeSupported } = useStdin();
+  const [state, dispatch] = usePickerState();
+  const [help, setHelp] = useState(false);
+  const [ready, setReady] = useState(false);
+  const shown = useMemo(() => filterEntries(entries, state.filter), [entries, state.filter]);
+  const width = Math.max(20, cols);
+  const height = Math.max(4, rows - 1);
+  useInput(
+    (input, key) => {
+      const command = commandFor('picker', keyName(input, key));
+      switch (command) {
+        case 'up':
+        case 'down':
+          return dispatch({ type: 'move', delta: command === 'up' ? -1 : 1, count: shown.length });
+        case 'pick': {
+          const entry = shown[state.index];
+          if (entry) onOpen(entry);
+          return;
+        }
+        case 'filter':
+          return dispatch({ type: 'start-filter' });
+        case 'help':
+          return setHelp((h) => !h);
+        case 'back':
+          if (help) return setHelp(false);
+          if (state.filter !== '') return dispatch({ type: 'end-filter', keep: false });
+          return;
+        case 'quit':
+        case 'interrupt':
+          return onQuit();
+        default:
+          return;
+      }
+    },
+    { isActive: isRawModeSupported && !state.filtering },
+  );
+  useEffect(() => setReady(true), []);
+  const onFilter = useCallback((filter: string) => dispatch({ type: 'set-filter', filter }), [dispatch]);
+  const lines = shown.flatMap((e, i) => entryLines(e, i === state.index, width));
+  if (shown.length === 0) lines.push({ text: entries.length === 0 ? `no runbooks (*.md) in ${dir}` : 'nothing matches the filter (esc clears it)', tone: 'dim' });
+  const listHeight = height - 3;
+  const top = Math.max(0, state.index * 2 + 2 - listHeight);
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      <Text wrap="truncate" bold>
+        {fit(`stepgate · runbooks in ${shortPath(dir) || dir}`, width)}
+      </Text>
+      {state.filtering ? (
+        <TextInput
+          label="filter /"
+          width={width}
+          onChange={onFilter}
+          onSubmit={() => dispatch({ type: 'end-filter', keep: true })}
+          onCancel={() => dispatch({ type: 'end-filter', keep: false })}
+          isActive={isRawModeSupported}
+        />
+      ) : (
+        <Rule text={state.filter ? `filter: ${state.filter}` : `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`} width={width} />
+      )}
+      {help ? (
+        <Pane lines={helpLines()} height={listHeight} width={width} top={0} />
+      ) : (
+        <Pane lines={lines} height={listHeight} width={width} top={top} />
+      )}
+      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
+    </Box>
+  );
+}

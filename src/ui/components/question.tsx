@@ -1,0 +1,38 @@
+/** A yes/no question: y or enter says yes, n or esc says no. */
+import { Box, Text, useInput } from 'ink';
+import { wrapText } from '../lines.js';
+import { Rule } from './pane.js';
+
+export interface QuestionProps {
+  title: string;
+  text: string;
+  onYes: () => void;
+  onNo: () => void;
+  height: number;
+  width: number;
+  isActive: boolean;
+}
+
+export function Question({ title, text, onYes, onNo, height, width, isActive }: QuestionProps) {
+  useInput(
+    (input, key) => {
+      if (input === 'y' || input === 'Y' || key.return) onYes();
+      else if (input === 'n' || input === 'N' || key.escape) onNo();
+    },
+    { isActive },
+  );
+  const lines = wrapText(text, width).slice(0, Math.max(0, height - 2));
+  return (
+    <Box flexDirection="column" height={height}>
+      <Rule text={title} width={width} />
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate">
+          {line}
+        </Text>
+      ))}
+      <Text wrap="truncate" bold>
+        [y] yes   [n] no
+      </Text>
+    </Box>
+  );
+}

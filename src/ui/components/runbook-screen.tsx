@@ -1,0 +1,352 @@
+/**
+ * The runbook view: header, checklist, the detail pane (or the gate, a prompt, help), and the
+ * status bar, sized so the frame never reaches the terminal's height.
+ */
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { Box, useStdin } from 'ink';
+import { useShallow } from 'zustand/react/shallow';
+import { useServices, useSession, useSessionStore } from '../context.js';
+import { useAttach } from '../hooks/use-attach.js';
+import { useCheckLog } from '../hooks/use-check-log.js';
+import { useRunbookKeys } from '../hooks/use-runbook-keys.js';
+import { useScreen } from '../hooks/use-screen.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { runbookLayout } from '../layout.js';
+import { initialViewState, viewReducer, type ViewState } from '../view-state.js';
+import type { SessionState } from '../../session/types.js';
+import { AskText } from './ask-text.js';
+import { Checklist } from './checklist.js';
+import { GatePanel } from './gate-panel.js';
+import { Header } from './header.js';
+import { HelpOverlay } from './help-overlay.js';
+import { Pane, Rule } from './pane.js';
+import { Question } from './question.js';
+import { StatusBar } from './status-bar.js';
+import { StepDetail } from './step-detail.js';
+
+export interface RunbookScreenProps {
+  runAs: string;
+  host: string;
+  /** Called once the session is closed; `code` is the exit code. */
+  onQuit: (code: number) => void;
+  /** Back to the picker (the session is closed first and stays resumable). */
+  onBack?: () => void;
+}
+
+function exitCode(session: SessionState): number {
+  return session.status.kind === 'ended' && session.status.outcome === 'completed' ? 0 : 1;
+}
+
+function stateText(session: SessionState, attached: boolean): string {
+  const frame = session.frames[session.frames.length - 1];
+  const item = frame?.init.items[frame.cursor];
+  const where = frame ? `${Math.min(frame.cursor + 1, frame.init.items.length)}/${frame.init.items.length}` : '';
+  const status = session.status;
+  switch (status.kind) {
+    case 'new':
+      return 'STARTING';
+    case 'vars':
+      return `VARS: ${status.spec.name}`;
+    case 'ready':
+      return item?.step.kind === 'manual' ? `MANUAL ${where}` : `READY ${where} ${item?.step.id ?? ''}`;
+    case 'confirm':
+      return `CONFIRM ${item?.step.id ?? ''}`;
+    case 'running':
+      return attached ? `ATTACHED to ${item?.step.id ?? ''}: ctrl-] detaches` : `RUNNING ${item?.step.id ?? ''}`;
+    case 'blocked':
+      return `BLOCKED at ${item?.step.id ?? ''}`;
+    case 'ended':
+      return `ENDED: ${status.outcome}`;
+  }
+}
+
+function hintsFor(session: SessionState, view: ViewState, compact: boolean): string {
+  if (compact) return view.attached ? 'ctrl-] detach' : '? help';
+  if (view.overlay) return 'esc close · ? help';
+  switch (session.status.kind) {
+    case 'ready':
+      return 'enter run · a all · s skip · o open · ? help · q quit';
+    case 'running':
+      return view.attached ? 'keys go to the step' : 'i attach · ctrl-c interrupt · ? help';
+    case 'blocked':
+      return view.focus === 'gate' ? '↑↓ enter · r retry · c recover · s skip · esc list' : 'enter gate · r c s · ? help';
+    case 'ended':
+      return '↑↓ review · q quit';
+    default:
+      return '? help · q quit';
+  }
+}
+
+export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProps) {
+  const store = useSessionStore();
+  const services = useServices();
+  const { isRawModeSupported } = useStdin();
+  const { cols, rows } = useTerminalSize();
+  const [view, dispatch] = useReducer(viewReducer, initialViewState);
+  const [ready, setReady] = useState(false);
+  const session = useSession((s) => s.session);
+  const { error, screen: storeScreen } = useSession(useShallow((s) => ({ error: s.error, screen: s.screen })));
+  const screen = useScreen();
+  const checkLog = useCheckLog();
+  const depth = session.frames.length - 1;
+  const frame = session.frames[depth];
+  const cursor = frame?.cursor ?? 0;
+  const status = session.status;
+  const layout = runbookLayout(cols, rows, depth > 0);
+  const actions = store.getState().actions;
+
+  // The selection follows the engine: after a step passes, the next pending step is selected.
+  useEffect(() => {
+    dispatch({ type: 'follow', depth, cursor, blocked: status.kind === 'blocked' });
+  }, [depth, cursor, status.kind]);
+
+  // Which step's run the shell screen shows (the screen is cleared when a command step starts).
+  const [outputKey, setOutputKey] = useState<string | undefined>();
+  const current = frame?.init.items[cursor];
+  useEffect(() => {
+    if (status.kind === 'running' && current?.step.kind === 'command') setOutputKey(`${depth}:${current.key}`);
+  }, [status.kind, depth, current]);
+
+  // An `interactive` step attaches by itself; a step that ends detaches.
+  useEffect(() => {
+    if (status.kind === 'running' && current?.step.kind === 'command' && current.step.attrs.interactive) dispatch({ type: 'attach' });
+    if (status.kind !== 'running') dispatch({ type: 'detach' });
+  }, [status.kind, current]);
+
+  // The step's terminal is as wide as the pane and as tall as its body.
+  useEffect(() => {
+    actions.resize(Math.max(20, layout.cols), Math.max(4, layout.detail - 1));
+  }, [actions, layout.cols, layout.detail]);
+
+  const closing = useRef(false);
+  const quit = useCallback(() => {
+    if (closing.current) return;
+    closing.current = true;
+    dispatch({ type: 'notice', text: 'closing the session...' });
+    const code = exitCode(store.getState().session);
+    void store
+      .getState()
+      .actions.close()
+      .finally(() => onQuit(code));
+  }, [store, onQuit]);
+  const back = useCallback(() => {
+    if (!onBack || closing.current) return;
+    closing.current = true;
+    void store
+      .getState()
+      .actions.close()
+      .finally(() => onBack());
+  }, [store, onBack]);
+
+  const write = useCallback((data: string) => store.getState().actions.write(data), [store]);
+  const detach = useCallback(() => dispatch({ type: 'detach' }), []);
+  useAttach(view.attached && status.kind === 'running', write, detach);
+
+  const overlay = view.overlay;
+  const prompting =
+    status.kind === 'vars' || status.kind === 'confirm' || overlay?.kind === 'reason' || overlay?.kind === 'confirm-quit';
+  const keysActive = isRawModeSupported && !view.attached && !prompting;
+  useRunbookKeys({
+    store,
+    services,
+    view,
+    dispatch,
+    page: layout.detail - 1,
+    width: layout.cols,
+    quit,
+    ...(onBack ? { back } : {}),
+    isActive: keysActive,
+  });
+  // Keys typed before useInput subscribed would be lost: the hints appear once it has.
+  useEffect(() => setReady(true), []);
+
+  const items = frame?.init.items ?? [];
+  const selectedItem = items[view.selected] ?? current;
+  const selectedStep = frame?.steps[view.selected] ?? frame?.steps[cursor];
+  const width = layout.cols;
+  const paneHeight = layout.detail;
+  const selectedIndex = items[view.selected] ? view.selected : cursor;
+
+  let pane: React.ReactNode = null;
+  if (status.kind === 'vars') {
+    const spec = status.spec;
+    pane = (
+      <AskText
+        key={`var-${spec.name}`}
+        title={`variable ${spec.name}${spec.secret ? ' (secret, not shown)' : ''}`}
+        text={spec.prompt}
+        label={`${spec.name}${spec.default !== undefined ? ` [${spec.default}]` : ''}:`}
+        mask={spec.secret}
+        onSubmit={(value) => void actions.answerVar(value)}
+        onCancel={() => dispatch({ type: 'open', overlay: { kind: 'confirm-quit' } })}
+        height={paneHeight}
+        width={width}
+        isActive={isRawModeSupported && overlay?.kind !== 'confirm-quit'}
+      />
+    );
+  }
+  if (overlay?.kind === 'confirm-quit') {
+    pane = (
+      <Question
+        title="quit?"
+        text={
+          status.kind === 'running'
+            ? `${current?.step.id ?? 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).`
+            : `Quit now? The session stays resumable (stepgate resume ${session.id}).`
+        }
+        onYes={quit}
+        onNo={() => dispatch({ type: 'close' })}
+        height={paneHeight}
+        width={width}
+        isActive={isRawModeSupported}
+      />
+    );
+  } else if (overlay?.kind === 'reason') {
+    const target = items[overlay.index];
+    const purpose = overlay.purpose;
+    const what =
+      purpose === 'skip'
+        ? `Skip ${target?.step.id}? ${overlay.optional ? 'It is optional: a reason is welcome, not required.' : 'It is required: type why it is safe to skip it.'} The reason is journaled.`
+        : purpose === 'override'
+          ? `Count ${target?.step.id} as passed although it failed? Type why. The reason is journaled.`
+          : purpose === 'abort'
+            ? 'Abort the session? It ends as aborted (exit 1). A reason is optional.'
+            : `Run ${target?.step.id} out of order? The steps before it (${items
+                .slice(cursor, overlay.index)
+                .map((i) => i.step.id)
+                .join(', ')}) are skipped with this reason, which is journaled.`;
+    pane = (
+      <AskText
+        key={`reason-${purpose}-${overlay.index}`}
+        title={purpose === 'out-of-order' ? 'run out of order' : purpose}
+        text={what}
+        label="reason:"
+        onSubmit={(value) => {
+          const reason = value.trim();
+          if (reason === '' && !overlay.optional) {
+            dispatch({ type: 'notice', text: 'a reason is required (esc cancels)' });
+            return;
+          }
+          dispatch({ type: 'close' });
+          if (purpose === 'skip') void actions.skip(reason);
+          else if (purpose === 'override') void actions.override(reason);
+          else if (purpose === 'abort') void actions.abort(reason === '' ? undefined : reason);
+          else void runOutOfOrder(store, overlay.index, reason);
+        }}
+        onCancel={() => dispatch({ type: 'close' })}
+        height={paneHeight}
+        width={width}
+        isActive={isRawModeSupported}
+      />
+    );
+  } else if (overlay?.kind === 'help') {
+    pane = <HelpOverlay height={paneHeight + layout.list} width={width} scroll={overlay.scroll} />;
+  } else if (overlay?.kind === 'refs') {
+    pane = (
+      <Box flexDirection="column" height={paneHeight}>
+        <Rule text="open which runbook? (enter opens, esc closes)" width={width} />
+        <Pane
+          lines={overlay.refs.map((r, i) => ({ text: `${i === overlay.index ? '>' : ' '} ${r.label}`, ...(i === overlay.index ? { tone: 'selected' as const } : {}) }))}
+          height={paneHeight - 1}
+          width={width}
+          top={Math.max(0, overlay.index - paneHeight + 2)}
+        />
+      </Box>
+    );
+  } else if (overlay?.kind === 'viewer') {
+    pane = (
+      <Box flexDirection="column" height={paneHeight + layout.list}>
+        <Rule text={overlay.title} width={width} />
+        <Pane lines={overlay.lines.map((text) => ({ text }))} height={paneHeight + layout.list - 1} width={width} top={overlay.scroll} />
+      </Box>
+    );
+  } else if (status.kind === 'confirm' && current) {
+    pane = (
+      <Question
+        title={`confirm ${current.step.id}`}
+        text={`${current.step.id} asks for confirmation before it runs. Run it now?`}
+        onYes={() => void actions.confirm()}
+        onNo={() => void actions.decline()}
+        height={paneHeight}
+        width={width}
+        isActive={isRawModeSupported}
+      />
+    );
+  } else if (pane === null && status.kind === 'blocked' && current && frame && view.selected === cursor) {
+    pane = (
+      <GatePanel
+        item={current}
+        step={frame.steps[cursor] ?? { status: 'failed', attempts: 0 }}
+        choices={status.choices}
+        index={view.gateIndex}
+        focused={view.focus === 'gate'}
+        screen={outputKey === `${depth}:${current.key}` ? storeScreen : null}
+        attempts={checkLog.get(current.key)}
+        height={paneHeight}
+        width={width}
+      />
+    );
+  } else if (pane === null && status.kind === 'ended' && view.selected >= items.length) {
+    pane = (
+      <Box flexDirection="column" height={paneHeight}>
+        <Rule text={`session ${status.outcome}`} width={width} />
+        <Pane
+          lines={[
+            { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
+            { text: `Journal: session ${session.id} (stepgate log ${session.id}).` },
+            { text: 'q quits.' },
+          ]}
+          height={paneHeight - 1}
+          width={width}
+          top={0}
+        />
+      </Box>
+    );
+  } else if (pane === null && selectedItem && selectedStep) {
+    const key = `${depth}:${selectedItem.key}`;
+    pane = (
+      <StepDetail
+        item={selectedItem}
+        step={selectedStep}
+        screen={outputKey === key ? (status.kind === 'running' ? screen : storeScreen) : null}
+        attempts={checkLog.get(selectedItem.key)}
+        height={paneHeight}
+        width={width}
+        scroll={view.detailScroll}
+      />
+    );
+  }
+  const fullHeightOverlay = overlay?.kind === 'help' || overlay?.kind === 'viewer';
+  const notice = view.notice ?? error ?? session.notice;
+  return (
+    <Box flexDirection="column" width={width} height={layout.height}>
+      <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
+      {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} notes={!layout.compact} />}
+      {pane ?? <Box height={paneHeight} />}
+      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact) : ''} width={width} />
+    </Box>
+  );
+}
+
+/**
+ * Running a later step first: the steps between are skipped with the operator's reason (each
+ * skip is journaled), then the chosen step runs. Stops if a skip is refused.
+ */
+async function runOutOfOrder(store: ReturnType<typeof useSessionStore>, target: number, reason: string): Promise<void> {
+  const actions = store.getState().actions;
+  const start = store.getState().session.frames.length;
+  for (;;) {
+    const s = store.getState().session;
+    const frame = s.frames[s.frames.length - 1];
+    if (!frame || s.frames.length !== start || s.status.kind !== 'ready') return;
+    if (frame.cursor >= target) break;
+    const before = frame.cursor;
+    const targetId = frame.init.items[target]?.step.id ?? '?';
+    await actions.skip(`out of order: ran ${targetId} first: ${reason}`);
+    const after = store.getState().session.frames[start - 1]?.cursor;
+    if (after === before) return;
+  }
+  const item = store.getState().session.frames[start - 1];
+  if (item?.init.items[target]?.step.kind === 'manual') await actions.confirm();
+  else await actions.runStep();
+}

@@ -1,0 +1,55 @@
+/**
+ * The selected step: its description and code, or, once it ran, its live/finished output from
+ * the headless terminal screen (anchored to the bottom, like a terminal; PgUp scrolls back).
+ * A check step shows each attempt and the countdown to the next one.
+ */
+import { useMemo } from 'react';
+import { Box } from 'ink';
+import type { ScreenSnapshot } from '../../exec/types.js';
+import type { FlowItem, StepState } from '../../session/types.js';
+import { useNow } from '../hooks/use-now.js';
+import type { CheckAttempt } from '../hooks/use-check-log.js';
+import { attemptLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
+import { statusMark, statusNote } from '../marks.js';
+import { Pane, Rule } from './pane.js';
+
+export interface StepDetailProps {
+  item: FlowItem;
+  step: StepState;
+  /** The shell screen when it shows this step's run; null otherwise. */
+  screen: ScreenSnapshot | null;
+  attempts: readonly CheckAttempt[] | undefined;
+  height: number;
+  width: number;
+  scroll: number;
+}
+
+export function StepDetail({ item, step, screen, attempts, height, width, scroll }: StepDetailProps) {
+  const now = useNow(250, step.status === 'running' && item.step.kind === 'check');
+  const showOutput = screen !== null && item.step.kind === 'command' && step.status !== 'pending';
+  const lines = useMemo((): Line[] => {
+    if (showOutput) {
+      const out = outputLines(screen);
+      if (step.status === 'failed') out.push({ text: failureLine(item, step), tone: 'error' });
+      return out;
+    }
+    const body = describeStep(item, width);
+    if (item.step.kind === 'check' && attempts && attempts.length > 0) {
+      body.push({ text: '' });
+      attempts.forEach((a, i) => body.push(attemptLine(a, now, i === attempts.length - 1 && step.status === 'running')));
+    }
+    if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
+    if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });
+    return body;
+  }, [showOutput, screen, item, step, width, attempts, now]);
+  const bodyHeight = Math.max(1, height - 1);
+  // Output follows the bottom; text starts at the top.
+  const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;
+  const title = `${statusMark(step.status)} ${item.step.id} · ${stepKindLabel(item)} · ${shortPath(item.file)}:${item.step.position.line}${statusNote(step) ? ` · ${statusNote(step)}` : ''}${showOutput ? ' · output' : ''}`;
+  return (
+    <Box flexDirection="column" height={height}>
+      <Rule text={title} width={width} />
+      <Pane lines={lines} height={bodyHeight} width={width} top={top} />
+    </Box>
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * Keys as data: every key the TUI answers to, in which mode, and what it means. Components
+ * never test raw input; they ask `commandFor(mode, keyName(input, key))` and dispatch. The help
+ * overlay and docs/keys.md are generated from / checked against `BINDINGS`.
+ */
+
+/** What the operator can ask for. */
+export type UiCommand =
+  | 'up'
+  | 'down'
+  | 'page-up'
+  | 'page-down'
+  | 'run'
+  | 'toggle'
+  | 'run-all'
+  | 'retry'
+  | 'skip'
+  | 'recover'
+  | 'override'
+  | 'abort'
+  | 'attach'
+  | 'interrupt'
+  | 'open-ref'
+  | 'back'
+  | 'quit'
+  | 'help'
+  | 'filter'
+  | 'pick';
+
+/**
+ * Where the keyboard is: the checklist, the gate's menu (a blocked step), the picker, or an
+ * overlay that only scrolls and closes (help, a cross-referenced runbook, a list of choices).
+ */
+export type KeyMode = 'checklist' | 'gate' | 'picker' | 'overlay';
+
+/** The subset of Ink's `Key` that the keymap reads. */
+export interface KeyFlags {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  ctrl?: boolean;
+  tab?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+}
+
+/**
+ * A stable name for a key press: `up`, `enter`, `ctrl-c`, `space`, or the printable
+ * character itself. Undefined for keys the TUI never binds.
+ */
+export function keyName(input: string, key: KeyFlags): string | undefined {
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.pageUp) return 'pageup';
+  if (key.pageDown) return 'pagedown';
+  if (key.return) return 'enter';
+  if (key.escape) return 'esc';
+  if (key.tab) return 'tab';
+  if (key.backspace || key.delete) return 'backspace';
+  if (key.ctrl) return input === '' ? undefined : `ctrl-${input.toLowerCase()}`;
+  if (input === ' ') return 'space';
+  if (input.length === 1) return input;
+  return undefined;
+}
+
+export interface Binding {
+  /** Key names as `keyName` returns them; the first is the one shown in hints. */
+  keys: string[];
+  command: UiCommand;
+  modes: KeyMode[];
+  /** For the help overlay and docs/keys.md. */
+  help: string;
+}
+
+/** Every binding. Order is the help overlay's order. */
+export const BINDINGS: readonly Binding[] = [
+  { keys: ['up', 'k'], command: 'up', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move up (in the checklist, the gate menu, the picker)' },
+  { keys: ['down', 'j'], command: 'down', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move down' },
+  { keys: ['pageup'], command: 'page-up', modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane up' },
+  { keys: ['pagedown'], command: 'page-down', modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane down' },
+  { keys: ['enter'], command: 'run', modes: ['checklist'], help: 'run the selected step, or confirm a manual item' },
+  { keys: ['enter'], command: 'pick', modes: ['gate', 'picker', 'overlay'], help: 'take the highlighted choice / open the highlighted runbook' },
+  { keys: ['space'], command: 'toggle', modes: ['checklist'], help: 'tick a manual item (- [ ] ...) as done' },
+  { keys: ['a'], command: 'run-all', modes: ['checklist'], help: 'run all remaining steps up to the next gate, manual item or confirmation' },
+  { keys: ['r'], command: 'retry', modes: ['checklist', 'gate'], help: 'retry the blocked step' },
+  { keys: ['s'], command: 'skip', modes: ['checklist', 'gate'], help: 'skip the current step (asks a reason; free for optional steps)' },
+  { keys: ['c'], command: 'recover', modes: ['checklist', 'gate'], help: 'choose a recovery path at a gate' },
+  { keys: ['i'], command: 'attach', modes: ['checklist', 'gate'], help: 'attach: keys go to the running step until it ends or ctrl-]' },
+  { keys: ['ctrl-c'], command: 'interrupt', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'interrupt the running step (twice within 2s: quit)' },
+  { keys: ['o'], command: 'open-ref', modes: ['checklist', 'gate'], help: 'open a runbook the selected step or its section links to' },
+  { keys: ['/'], command: 'filter', modes: ['picker'], help: 'filter the runbook list (picker)' },
+  { keys: ['esc'], command: 'back', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' },
+  { keys: ['q'], command: 'quit', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable)' },
+  { keys: ['?'], command: 'help', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'this help' },
+];
+
+/** Keys that belong to modes other than the binding table (attached, text prompts). */
+export const MODAL_KEYS: ReadonlyArray<{ keys: string; help: string }> = [
+  { keys: 'ctrl-]', help: 'detach from the running step (while attached)' },
+  { keys: 'y / n', help: 'answer a yes/no question (enter = yes, esc = no)' },
+  { keys: 'enter / esc', help: 'submit / cancel a typed answer (a reason, a variable)' },
+  { keys: '1-9', help: 'take that numbered choice at a gate' },
+];
+
+const TABLE = new Map<string, UiCommand>();
+for (const binding of BINDINGS) {
+  for (const mode of binding.modes) {
+    for (const key of binding.keys) {
+      const id = `${mode}:${key}`;
+      if (!TABLE.has(id)) TABLE.set(id, binding.command);
+    }
+  }
+}
+
+/** The command a key means in a mode, if any. */
+export function commandFor(mode: KeyMode, name: string | undefined): UiCommand | undefined {
+  if (name === undefined) return undefined;
+  return TABLE.get(`${mode}:${name}`);
+}
+
+/** ctrl-] as a terminal sends it (group separator): detaches from a running step. */
+export const DETACH = '\u001D';
+
+/** A digit 1-9 as a 0-based menu index. */
+export function digitIndex(name: string | undefined): number | undefined {
+  if (name === undefined || !/^[1-9]$/.test(name)) return undefined;
+  return Number(name) - 1;
+}

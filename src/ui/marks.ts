@@ -1,0 +1,73 @@
+/**
+ * Step states as text that does not depend on colour: an 80x24 SSM terminal without colour
+ * must still tell running from failed at a glance.
+ */
+import type { StepState, StepStatus } from '../session/types.js';
+
+const MARKS: Record<StepStatus, string> = {
+  pending: '[ ]',
+  running: '[>]',
+  passed: '[x]',
+  failed: '[!]',
+  skipped: '[-]',
+  overridden: '[~]',
+};
+
+export function statusMark(status: StepStatus): string {
+  return MARKS[status];
+}
+
+/** Colour used on top of the mark when colour is on; never the only signal. */
+export function statusColor(status: StepStatus): string | undefined {
+  switch (status) {
+    case 'running':
+      return 'cyan';
+    case 'passed':
+      return 'green';
+    case 'failed':
+      return 'red';
+    case 'skipped':
+    case 'overridden':
+      return 'yellow';
+    case 'pending':
+      return undefined;
+  }
+}
+
+/** Short words for the right side of a checklist row. */
+export function statusNote(step: StepState): string {
+  switch (step.status) {
+    case 'pending':
+      return '';
+    case 'running':
+      return step.attempts > 1 ? `running, try ${step.attempts}` : 'running';
+    case 'passed':
+      return step.durationMs !== undefined ? `ok ${formatDuration(step.durationMs)}` : 'ok';
+    case 'failed':
+      if (step.interrupted) return 'interrupted';
+      if (step.timedOut) return 'timed out';
+      return step.exitCode !== undefined && step.exitCode !== null ? `exit ${step.exitCode}` : 'failed';
+    case 'skipped':
+      return 'skipped';
+    case 'overridden':
+      return 'overridden';
+  }
+}
+
+/** 850ms, 2.4s, 3m05s, 1h02m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Elapsed time for the header: 00:42, 12:05, 1:02:09. */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const hh = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return hh > 0 ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}

@@ -1,0 +1,127 @@
+/**
+ * The runbook view's own state (what is selected, what is open), apart from the session's.
+ * A reducer with named actions so the key paths are unit-tested without rendering.
+ */
+
+/** A runbook the selected step links to, resolved, for `o`. */
+export interface RefChoice {
+  label: string;
+  file: string;
+  anchor?: string;
+}
+
+export type ReasonPurpose = 'skip' | 'override' | 'out-of-order' | 'abort';
+
+export type Overlay =
+  | { kind: 'help'; scroll: number }
+  /** A typed reason; `index` is the step it is about (for out-of-order: the step to run). */
+  | { kind: 'reason'; purpose: ReasonPurpose; index: number; optional: boolean }
+  | { kind: 'confirm-quit' }
+  | { kind: 'refs'; refs: RefChoice[]; index: number }
+  | { kind: 'viewer'; title: string; lines: string[]; scroll: number };
+
+export interface ViewState {
+  /** Frame depth the selection belongs to (selection resets when a frame opens or closes). */
+  depth: number;
+  /** Selected step of the top frame. */
+  selected: number;
+  /** Lines the detail pane is scrolled away from its anchor (top for text, bottom for output). */
+  detailScroll: number;
+  /** At a gate: the menu has the keys ('gate') or the checklist has them ('list'). */
+  focus: 'list' | 'gate';
+  gateIndex: number;
+  overlay?: Overlay;
+  /** Keys go to the running step. */
+  attached: boolean;
+  /** A one-line message for the status bar, until the next key. */
+  notice?: string;
+  /** When ctrl-c was last pressed (services clock), for "twice within 2s asks to quit". */
+  lastInterruptAt?: number;
+}
+
+export type ViewAction =
+  /** The engine's cursor moved (a step passed, a frame opened or closed, a gate appeared). */
+  | { type: 'follow'; depth: number; cursor: number; blocked: boolean }
+  | { type: 'move'; delta: number; count: number }
+  | { type: 'scroll'; delta: number }
+  | { type: 'focus'; focus: 'list' | 'gate' }
+  | { type: 'gate-move'; delta: number; count: number }
+  | { type: 'gate-set'; index: number }
+  | { type: 'open'; overlay: Overlay }
+  | { type: 'close' }
+  | { type: 'overlay-move'; delta: number; count: number }
+  | { type: 'attach' }
+  | { type: 'detach' }
+  | { type: 'notice'; text: string | undefined }
+  | { type: 'interrupt-pressed'; at: number };
+
+/** Two ctrl-c within this many ms ask to quit. */
+export const DOUBLE_INTERRUPT_MS = 2000;
+
+export const initialViewState: ViewState = { depth: 0, selected: 0, detailScroll: 0, focus: 'gate', gateIndex: 0, attached: false };
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(Math.max(n, min), Math.max(min, max));
+}
+
+export function viewReducer(state: ViewState, action: ViewAction): ViewState {
+  switch (action.type) {
+    case 'follow': {
+      const moved = action.depth !== state.depth || action.cursor !== state.selected;
+      return {
+        ...state,
+        depth: action.depth,
+        selected: action.cursor,
+        detailScroll: moved ? 0 : state.detailScroll,
+        focus: action.blocked ? 'gate' : state.focus,
+        gateIndex: action.blocked && (moved || state.focus !== 'gate') ? 0 : state.gateIndex,
+      };
+    }
+    case 'move': {
+      const selected = clamp(state.selected + action.delta, 0, action.count - 1);
+      const { notice: _n, ...rest } = state;
+      return { ...rest, selected, detailScroll: selected === state.selected ? state.detailScroll : 0 };
+    }
+    case 'scroll':
+      return { ...state, detailScroll: Math.max(0, state.detailScroll + action.delta) };
+    case 'focus':
+      return { ...state, focus: action.focus };
+    case 'gate-move':
+      return { ...state, gateIndex: clamp(state.gateIndex + action.delta, 0, action.count - 1) };
+    case 'gate-set':
+      return { ...state, gateIndex: Math.max(0, action.index), focus: 'gate' };
+    case 'open':
+      return { ...state, overlay: action.overlay };
+    case 'close': {
+      const { overlay: _o, ...rest } = state;
+      return rest;
+    }
+    case 'overlay-move': {
+      const overlay = state.overlay;
+      if (!overlay) return state;
+      if (overlay.kind === 'refs') return { ...state, overlay: { ...overlay, index: clamp(overlay.index + action.delta, 0, action.count - 1) } };
+      if (overlay.kind === 'help' || overlay.kind === 'viewer') {
+        return { ...state, overlay: { ...overlay, scroll: clamp(overlay.scroll + action.delta, 0, action.count) } };
+      }
+      return state;
+    }
+    case 'attach':
+      return { ...state, attached: true };
+    case 'detach':
+      return { ...state, attached: false };
+    case 'notice': {
+      if (action.text === undefined) {
+        const { notice: _n, ...rest } = state;
+        return rest;
+      }
+      return { ...state, notice: action.text };
+    }
+    case 'interrupt-pressed':
+      return { ...state, lastInterruptAt: action.at };
+  }
+}
+
+/** Is this ctrl-c the second within the window? */
+export function isDoubleInterrupt(state: ViewState, at: number): boolean {
+  return state.lastInterruptAt !== undefined && at - state.lastInterruptAt <= DOUBLE_INTERRUPT_MS;
+}

@@ -1,0 +1,31 @@
+/** The picker's state: the filter text, whether it is being typed, and the highlighted row. */
+import { useReducer } from 'react';
+
+export interface PickerState {
+  filter: string;
+  filtering: boolean;
+  index: number;
+}
+
+export type PickerAction =
+  | { type: 'move'; delta: number; count: number }
+  | { type: 'start-filter' }
+  | { type: 'set-filter'; filter: string }
+  | { type: 'end-filter'; keep: boolean };
+
+export function pickerReducer(state: PickerState, action: PickerAction): PickerState {
+  switch (action.type) {
+    case 'move':
+      return { ...state, index: Math.min(Math.max(0, state.index + action.delta), Math.max(0, action.count - 1)) };
+    case 'start-filter':
+      return { ...state, filtering: true, filter: '' };
+    case 'set-filter':
+      return { ...state, filter: action.filter, index: 0 };
+    case 'end-filter':
+      return { ...state, filtering: false, filter: action.keep ? state.filter : '', index: action.keep ? state.index : 0 };
+  }
+}
+
+export function usePickerState(): [PickerState, (action: PickerAction) => void] {
+  return useReducer(pickerReducer, { filter: '', filtering: false, index: 0 });
+}

@@ -1,0 +1,42 @@
+/** A one-line text field's state: the value and a cursor, changed by named actions. */
+import { useReducer } from 'react';
+
+export interface TextInputState {
+  value: string;
+  cursor: number;
+}
+
+export type TextInputAction =
+  | { type: 'insert'; text: string }
+  | { type: 'backspace' }
+  | { type: 'left' }
+  | { type: 'right' }
+  | { type: 'clear' };
+
+/** Longest answer accepted (a reason, a variable). */
+export const MAX_INPUT = 500;
+
+export function textInputReducer(state: TextInputState, action: TextInputAction): TextInputState {
+  switch (action.type) {
+    case 'insert': {
+      // Pasted text arrives in one piece; line breaks would end a one-line answer early.
+      const text = action.text.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001F\u007F]/g, '');
+      if (text === '') return state;
+      const value = (state.value.slice(0, state.cursor) + text + state.value.slice(state.cursor)).slice(0, MAX_INPUT);
+      return { value, cursor: Math.min(value.length, state.cursor + text.length) };
+    }
+    case 'backspace':
+      if (state.cursor === 0) return state;
+      return { value: state.value.slice(0, state.cursor - 1) + state.value.slice(state.cursor), cursor: state.cursor - 1 };
+    case 'left':
+      return { ...state, cursor: Math.max(0, state.cursor - 1) };
+    case 'right':
+      return { ...state, cursor: Math.min(state.value.length, state.cursor + 1) };
+    case 'clear':
+      return { value: '', cursor: 0 };
+  }
+}
+
+export function useTextInputState(initial = ''): [TextInputState, (action: TextInputAction) => void] {
+  return useReducer(textInputReducer, { value: initial, cursor: initial.length });
+}

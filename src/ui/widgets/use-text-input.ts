@@ -1,0 +1,27 @@
+/** Key bindings of a text field: typing edits, enter submits, esc (or ctrl-c) cancels. */
+import { useInput } from 'ink';
+import type { TextInputAction, TextInputState } from './use-text-input-state.js';
+
+export interface TextInputKeys {
+  state: TextInputState;
+  dispatch: (action: TextInputAction) => void;
+  onSubmit: (value: string) => void;
+  onCancel: () => void;
+  /** Default true. Off when raw mode is not supported. */
+  isActive?: boolean;
+}
+
+export function useTextInput({ state, dispatch, onSubmit, onCancel, isActive = true }: TextInputKeys): void {
+  useInput(
+    (input, key) => {
+      if (key.return) onSubmit(state.value);
+      else if (key.escape || (key.ctrl && input === 'c')) onCancel();
+      else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
+      else if (key.leftArrow) dispatch({ type: 'left' });
+      else if (key.rightArrow) dispatch({ type: 'right' });
+      else if (key.ctrl && input === 'u') dispatch({ type: 'clear' });
+      else if (!key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.tab && input !== '') dispatch({ type: 'insert', text: input });
+    },
+    { isActive },
+  );
+}

@@ -1,4 +1,4 @@
-/** `stepgate sessions [--json]`: every journaled session, oldest first, with its state and who ran it. */
+/** `stepgate sessions [--json]`: every journaled session, newest first, with its state and who ran it. */
 import { parseArgs } from 'node:util';
 import { sessionsDir } from '../session/journal.js';
 import { listSessions } from '../session/history.js';
@@ -15,7 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     return usageError((error as Error).message, USAGE);
   }
   const dir = sessionsDir();
-  const sessions = await listSessions(dir);
+  // Newest first: the session to resume is at the top.
+  const sessions = (await listSessions(dir)).reverse();
   if (parsed.values.json) {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
     return 0;

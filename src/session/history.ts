@@ -109,12 +109,19 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
           return `${head}DECISION override ${step} ${by}: ${d.reason}`;
         case 'abort':
           return `${head}DECISION abort at ${step} ${by}${d.reason ? `: ${d.reason}` : ''}`;
+        case 'jump': {
+          const target = state.frames[event.depth]?.init.items[d.index]?.step.id ?? `#${d.index + 1}`;
+          return `${head}DECISION run ${target} out of order ${by}: ${d.reason}`;
+        }
         case 'retry':
         case 'confirm':
         case 'decline':
           return `${head}DECISION ${d.kind} ${step} ${by}`;
+        default: {
+          const never: never = d;
+          return `${head}DECISION ${JSON.stringify(never)}`;
+        }
       }
-      return head;
     }
     case 'session-resumed':
       return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}`;

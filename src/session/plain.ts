@@ -122,6 +122,9 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
           case 'decline':
             line(`-- ${label} declined`);
             break;
+          case 'jump':
+            line(`-- step ${d.index + 1} run out of order by ${event.who.user}: ${d.reason}`);
+            break;
         }
         break;
       }

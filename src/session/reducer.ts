@@ -193,6 +193,15 @@ export function refusal(state: SessionState, decision: Decision): string | undef
       return 'nothing to confirm';
     case 'decline':
       return status === 'confirm' ? undefined : 'nothing to decline';
+    case 'jump': {
+      if (status === 'blocked') return `nothing past a gate can run: decide on ${cur.item.step.id} first`;
+      if (status !== 'ready' && status !== 'confirm') return 'a step can be run out of order only when none is running';
+      const target = cur.frame.init.items[decision.index];
+      if (!target) return `there is no step ${decision.index + 1}`;
+      if (target.step.kind === 'manual') return `${target.step.id} is a manual item: confirm it when the cursor reaches it`;
+      if (decision.index === cur.index) return `${target.step.id} is already the next step: just run it`;
+      return decision.reason.trim() === '' ? 'running a step out of order needs a reason' : undefined;
+    }
     default:
       return assertNever(decision, 'decision');
   }
@@ -243,6 +252,14 @@ function applyDecision(state: SessionState, event: Extract<SessionEvent, { type:
     case 'decline':
       frame.confirming = false;
       break;
+    case 'jump': {
+      frame.confirming = false;
+      const target = frame.steps[decision.index];
+      if (target) target.status = 'pending';
+      frame.cursor = decision.index;
+      commands = [{ type: 'start-step', depth: event.depth, index: decision.index, confirmed: false }];
+      break;
+    }
     default:
       assertNever(decision, 'decision');
   }

@@ -91,6 +91,8 @@ export interface SessionActions {
   answerVar(value: string, source?: VarSource): Promise<void>;
   /** Starts the cursor step (a `confirm` step asks first). */
   runStep(): Promise<void>;
+  /** Runs step `index` of the top frame out of order (or again); the reason is journaled. */
+  runStepAt(index: number, reason: string): Promise<void>;
   /**
    * Runs steps in order until something needs the operator: a gate, a var, a manual item or
    * confirmation (unless `yes`), or the end.
@@ -588,6 +590,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     },
 
     runStep: () => startStep(false),
+    runStepAt: (index, reason) => decide({ kind: 'jump', index, reason }),
 
     async runToNextBlock(opts = {}) {
       for (;;) {

@@ -159,7 +159,12 @@ export type Decision =
   /** A manual item confirmed, or a `confirm` step accepted. */
   | { kind: 'confirm' }
   /** A `confirm` step declined: back to ready. */
-  | { kind: 'decline' };
+  | { kind: 'decline' }
+  /**
+   * Run step `index` of the top frame out of order (or again), with a reason. The cursor
+   * returns to the first open step afterwards. Never offered past a gate.
+   */
+  | { kind: 'jump'; index: number; reason: string };
 
 /** Step edits found when a runbook changed between crash and resume. */
 export interface PlanDiff {

@@ -113,7 +113,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  if (demoUser) execFileSync('userdel', [demoUser], { stdio: 'ignore' });
+  if (demoUser) {
+    // userdel refuses while a process of the user runs; the service got SIGTERM a moment ago.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        execFileSync('userdel', [demoUser], { stdio: 'ignore' });
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -221,6 +231,7 @@ describe('the packaged tarball', () => {
       argv = ['runuser', '-u', demoUser, '--', ...argv];
     }
     const user = demoUser ?? execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    const demoHost = join(tmp, `stepgate-demo-${user}-${demoPort}`);
     const [file, ...args] = argv;
     const result = await execa(file ?? '', [...args, 'run', 'runbooks/demo/deploy.md', '--yes'], {
       cwd: host,
@@ -237,10 +248,17 @@ describe('the packaged tarball', () => {
       stdin: 'ignore',
       timeout: 90_000,
     });
+    // A run that stopped half-way leaves the demo service running (its own session, by design):
+    // stop it, or the throwaway user could not be removed.
+    try {
+      process.kill(Number(readFileSync(join(demoHost, 'service.pid'), 'utf8').trim()), 'SIGTERM');
+    } catch {
+      // The clean-up checklist stopped it.
+    }
     const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.stdout, why).toContain(`demo host: ${tmp}/stepgate-demo-${user}-${demoPort}`);
+    expect(result.stdout, why).toContain(`demo host: ${demoHost}`);
     expect(result.stdout, why).toMatch(/started 1\.1\.0 as pid \d+/);
     expect(result.exitCode, why).toBe(0);
-    expect(existsSync(join(tmp, `stepgate-demo-${user}-${demoPort}`))).toBe(false);
+    expect(existsSync(demoHost)).toBe(false);
   });
 });

@@ -32,12 +32,12 @@ export const SSM_ENV_NAMES = ['AWS_SSM_SESSION_ID', 'SSM_SESSION_ID'] as const;
  * e.g. `export AWS_SSM_SESSION_ID=...`), then the process tree: the agent starts each session
  * as `ssm-session-worker <session-id> ...`, so an ancestor with that name gives the id.
  */
-export function ssmSessionId(env: NodeJS.ProcessEnv = process.env, procRoot = '/proc'): string | undefined {
+export function ssmSessionId(env: NodeJS.ProcessEnv = process.env, procRoot = '/proc', startPid = process.ppid): string | undefined {
   for (const name of SSM_ENV_NAMES) {
     const value = env[name];
     if (value) return value;
   }
-  let pid = process.ppid;
+  let pid = startPid;
   for (let hops = 0; pid > 1 && hops < 32; hops += 1) {
     try {
       const argv = readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0');

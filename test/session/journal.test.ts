@@ -1,0 +1,148 @@
+/**
+ * The file journal, redaction and host facts, against the real file system.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { osUser, ssmSessionId } from '../../src/session/host.js';
+import {
+  FileJournal,
+  SessionBusyError,
+  dropTornTail,
+  listSessionIds,
+  lockSession,
+  newSessionId,
+  parseJournal,
+  readJournal,
+  stateDir,
+} from '../../src/session/journal.js';
+import { LineRedactor, SecretSet, redactDeep } from '../../src/session/redact.js';
+import type { SessionEvent } from '../../src/session/types.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stepgate-journal-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const resumed = (n: number): SessionEvent => ({ type: 'session-resumed', at: n, who: { user: 'u' }, pid: n, host: 'h' });
+
+describe('FileJournal', () => {
+  it('appends one JSON line per event, in order, with 0700 dirs and 0600 files', async () => {
+    const sessions = join(dir, 'state', 'sessions');
+    const id = newSessionId(Date.UTC(2025, 0, 2, 3, 4, 5));
+    expect(id).toMatch(/^20250102-030405-[0-9a-f]{6}$/);
+    const journal = await FileJournal.open(sessions, id);
+    await Promise.all([1, 2, 3].map((n) => journal.append(resumed(n))));
+    const t = await journal.openTranscript('00001-pull/x-1');
+    t.write('hello\n');
+    await t.close();
+    await journal.close();
+    expect((await readJournal(journal.path)).events.map((e) => e.at)).toEqual([1, 2, 3]);
+    expect(statSync(sessions).mode & 0o777).toBe(0o700);
+    expect(statSync(journal.path).mode & 0o777).toBe(0o600);
+    expect(t.path).toBe(join(sessions, id, '00001-pull_x-1.log'));
+    expect(statSync(join(sessions, id)).mode & 0o777).toBe(0o700);
+    expect(statSync(t.path ?? '').mode & 0o777).toBe(0o600);
+    expect(readFileSync(t.path ?? '', 'utf8')).toBe('hello\n');
+    expect(await listSessionIds(sessions)).toEqual([id]);
+    await expect(journal.append(resumed(4))).rejects.toThrow(/closed/);
+  });
+
+  it('tightens an existing state dir to 0700', async () => {
+    const sessions = join(dir, 'loose');
+    mkdirSync(sessions, { mode: 0o755 });
+    const j = await FileJournal.open(sessions, newSessionId(0));
+    await j.close();
+    expect(statSync(sessions).mode & 0o777).toBe(0o700);
+  });
+
+  it('reports a torn last line and cuts it off before appending', async () => {
+    const j = await FileJournal.open(dir, newSessionId(0));
+    await j.append(resumed(1));
+    await j.close();
+    appendFileSync(j.path, '{"type":"step-sta');
+    const read = await readJournal(j.path);
+    expect(read.events).toHaveLength(1);
+    expect(read.torn).toEqual({ line: 2, bytes: 17 });
+    expect(await dropTornTail(j.path)).toEqual({ line: 2, bytes: 17 });
+    expect(readFileSync(j.path, 'utf8').endsWith('}\n')).toBe(true);
+    expect(await dropTornTail(j.path)).toBeUndefined();
+  });
+
+  it('keeps a complete last event that only lost its newline', async () => {
+    const path = join(dir, 'x.jsonl');
+    writeFileSync(path, `${JSON.stringify(resumed(1))}\n${JSON.stringify(resumed(2))}`);
+    expect(await dropTornTail(path)).toBeUndefined();
+    expect((await readJournal(path)).events).toHaveLength(2);
+    expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('reports (not fails on) a bad line in the middle', () => {
+    const read = parseJournal(`${JSON.stringify(resumed(1))}\nnot json\n${JSON.stringify(resumed(2))}\n`);
+    expect(read.events).toHaveLength(2);
+    expect(read.bad).toEqual([{ line: 2, error: expect.any(String) }]);
+    expect(read.torn).toBeUndefined();
+  });
+
+  it('locks a session to one live process and takes over a dead one', async () => {
+    const id = newSessionId(0);
+    const release = await lockSession(dir, id);
+    writeFileSync(join(dir, `${id}.lock`), '1\n'); // pid 1 is alive: someone else holds it
+    await expect(lockSession(dir, id)).rejects.toBeInstanceOf(SessionBusyError);
+    writeFileSync(join(dir, `${id}.lock`), '999999999\n'); // no such process
+    const again = await lockSession(dir, id);
+    await again();
+    await release();
+  });
+
+  it('finds the state dir from STEPGATE_STATE_DIR, XDG_STATE_HOME, then HOME', () => {
+    expect(stateDir({ STEPGATE_STATE_DIR: '/s', XDG_STATE_HOME: '/x', HOME: '/h' })).toBe('/s');
+    expect(stateDir({ XDG_STATE_HOME: '/x', HOME: '/h' })).toBe('/x/stepgate');
+    expect(stateDir({ HOME: '/h' })).toBe('/h/.local/state/stepgate');
+  });
+});
+
+describe('redaction', () => {
+  it('redacts secret values, longest first, and secret-looking env names only', () => {
+    const set = new SecretSet();
+    set.addEnv({ GITHUB_TOKEN: 'ghp_abc123', DB_PASSWORD: 'pw-pw-pw', HOME: '/root', API_KEY: 'ab' });
+    set.add('ghp_abc123-long');
+    expect(set.redact('t=ghp_abc123-long p=pw-pw-pw home=/root k=ab')).toBe('t=[REDACTED] p=[REDACTED] home=/root k=ab');
+    expect(redactDeep({ a: ['pw-pw-pw', 3], 'pw-pw-pw': true }, set.redact)).toEqual({ a: ['[REDACTED]', 3], '[REDACTED]': true });
+  });
+
+  it('catches a secret split across output chunks', () => {
+    const set = new SecretSet();
+    set.add('hunter2-secret');
+    const lines = new LineRedactor(set.redact);
+    const out = [lines.push('pass: hun'), lines.push('ter2-sec'), lines.push('ret\nnext '), lines.push('line'), lines.flush()].join('');
+    expect(out).toBe('pass: [REDACTED]\nnext line');
+  });
+});
+
+describe('host facts', () => {
+  it('prefers SUDO_USER, then USER', () => {
+    expect(osUser({ SUDO_USER: 'ssm-user', USER: 'root' })).toBe('ssm-user');
+    expect(osUser({ USER: 'alice' })).toBe('alice');
+  });
+
+  it('finds the SSM session id in the env, else from an ssm-session-worker ancestor', () => {
+    expect(ssmSessionId({ AWS_SSM_SESSION_ID: 'bob-0a1' }, '/nonexistent', 1)).toBe('bob-0a1');
+    // A fake /proc: 300 (bash) <- 200 (sh) <- 100 (ssm-session-worker alice-07ab i-0123).
+    const proc = join(dir, 'proc');
+    const fake = (pid: number, argv: string[], ppid: number): void => {
+      mkdirSync(join(proc, String(pid)), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
+      writeFileSync(join(proc, String(pid), 'stat'), `${pid} (${argv[0]}) S ${ppid} 1 1 0 -1`);
+    };
+    fake(300, ['bash'], 200);
+    fake(200, ['sh', '-c', 'x (y)'], 100);
+    fake(100, ['/usr/bin/ssm-session-worker', 'alice-07ab', 'i-0123'], 1);
+    expect(ssmSessionId({}, proc, 300)).toBe('alice-07ab');
+    expect(ssmSessionId({}, proc, 200)).toBe('alice-07ab');
+    fake(400, ['bash'], 1);
+    expect(ssmSessionId({}, proc, 400)).toBeUndefined();
+  });
+});

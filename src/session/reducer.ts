@@ -290,12 +290,31 @@ function applyFinished(state: SessionState, event: Extract<SessionEvent, { type:
 
 /** Folds one event. Never throws on a well-formed event; odd ones leave a notice. */
 export function reduce(previous: SessionState, event: SessionEvent): Reduction {
-  const state = structuredClone(previous);
+  const state = copyState(previous);
   state.seq += 1;
   delete state.notice;
   const result = fold(state, event);
   result.state.status = settle(result.state);
   return result;
+}
+
+/**
+ * A copy the reducer may mutate. Frame plans (`init`, the parsed steps) are never mutated, so
+ * they are shared: copying them on every event made a 300-step replay quadratic.
+ */
+function copyState(s: SessionState): SessionState {
+  const copy: SessionState = {
+    ...s,
+    status: structuredClone(s.status),
+    frames: s.frames.map((f) => ({
+      ...f,
+      steps: f.steps.map((step) => (step.checks ? { ...step, checks: step.checks.map((c) => ({ ...c })) } : { ...step })),
+    })),
+    answers: Object.fromEntries(Object.entries(s.answers).map(([k, v]) => [k, { ...v }])),
+    runbooks: [...s.runbooks],
+  };
+  if (s.who) copy.who = { ...s.who };
+  return copy;
 }
 
 function fold(state: SessionState, event: SessionEvent): Reduction {

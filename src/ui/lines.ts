@@ -2,7 +2,7 @@
  * Pane content as plain lines with a tone. Panes build their lines purely, then show a window
  * of them, so every pane is bounded by its height and scrolls the same way.
  */
-import { relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { ScreenSnapshot } from '../exec/types.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import { formatDuration } from './marks.js';
@@ -19,7 +19,10 @@ export interface Line {
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(8, width);
   const out: string[] = [];
-  for (const paragraph of text.split('\n')) {
+  // Markdown prose: one newline is a soft break, a blank line ends a paragraph.
+  const paragraphs = text.split(/\n[ \t]*\n/).map((p) => p.replace(/\s*\n\s*/g, ' '));
+  paragraphs.forEach((paragraph, n) => {
+    if (n > 0) out.push('');
     let line = '';
     for (const word of paragraph.split(/\s+/).filter(Boolean)) {
       let rest = word;
@@ -39,7 +42,7 @@ export function wrapText(text: string, width: number): string[] {
       }
     }
     out.push(line);
-  }
+  });
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
   return out;
 }
@@ -93,15 +96,18 @@ export function outputLines(screen: ScreenSnapshot | null): Line[] {
 }
 
 /** One check attempt as the gate and the detail pane show it. */
-export function attemptLine(a: CheckAttempt, now: number, last: boolean): Line {
+export function attemptLine(a: CheckAttempt): Line {
   const what = a.name ?? a.target;
   const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${a.status !== undefined ? `status ${a.status}: ` : ''}${a.error ?? 'failed'}`;
-  let text = `  ${a.attempt}/${a.of} ${what}: ${result} (${formatDuration(a.latencyMs)})`;
-  if (last && !a.ok && a.nextDelayMs !== undefined) {
-    const left = a.at + a.nextDelayMs - now;
-    text += left > 0 ? ` · next attempt in ${(left / 1000).toFixed(1)}s` : ' · next attempt now';
-  }
-  return { text, tone: a.ok ? 'ok' : 'error' };
+  return { text: `  ${a.attempt}/${a.of} ${result} (${formatDuration(a.latencyMs)}) ${what}`, tone: a.ok ? 'ok' : 'error' };
+}
+
+/** The countdown to a retrying check's next attempt, or undefined when none is due. */
+export function countdownLine(a: CheckAttempt | undefined, now: number): Line | undefined {
+  if (!a || a.ok || a.nextDelayMs === undefined) return undefined;
+  const left = a.at + a.nextDelayMs - now;
+  const when = left > 0 ? `in ${(left / 1000).toFixed(1)}s` : 'now';
+  return { text: `  next attempt (${a.attempt + 1}/${a.of}) ${when}`, tone: 'warn' };
 }
 
 /** Why a step failed, in one line. */
@@ -115,12 +121,16 @@ export function failureLine(item: FlowItem, step: StepState): string {
 }
 
 /** A gate choice as a menu line (without its number). */
-export function choiceLabel(choice: Choice): string {
+export function choiceLabel(choice: Choice, fromFile?: string): string {
   switch (choice.kind) {
     case 'retry':
       return 'retry the step';
-    case 'recover':
-      return `recover: ${choice.path.label} (${choice.path.origin})${choice.disabled ? ` - ${choice.disabled}` : ''}`;
+    case 'recover': {
+      // Relative to the blocked step's runbook, as the runbook itself links it.
+      const file = fromFile === undefined ? shortPath(choice.path.file) : relative(dirname(fromFile), choice.path.file) || basename(choice.path.file);
+      const where = `${file}${choice.path.anchor !== undefined ? `#${choice.path.anchor}` : ''}`;
+      return `recover: ${where}${choice.disabled ? ` - ${choice.disabled}` : ''}`;
+    }
     case 'skip':
       return choice.reasonRequired ? 'skip, with a reason' : 'skip (optional step)';
     case 'override':

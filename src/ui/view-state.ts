@@ -1,3 +1,5 @@
+import type { SessionState } from '../session/types.js';
+
 /**
  * The runbook view's own state (what is selected, what is open), apart from the session's.
  * A reducer with named actions so the key paths are unit-tested without rendering.
@@ -21,6 +23,8 @@ export type Overlay =
   | { kind: 'viewer'; title: string; lines: string[]; scroll: number };
 
 export interface ViewState {
+  /** The engine position last followed (`depth:cursor:blocked`); see `syncView`. */
+  engine?: string;
   /** Frame depth the selection belongs to (selection resets when a frame opens or closes). */
   depth: number;
   /** Selected step of the top frame. */
@@ -70,6 +74,7 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       const moved = action.depth !== state.depth || action.cursor !== state.selected;
       return {
         ...state,
+        engine: engineKey(action.depth, action.cursor, action.blocked),
         depth: action.depth,
         selected: action.cursor,
         detailScroll: moved ? 0 : state.detailScroll,
@@ -124,4 +129,25 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
 /** Is this ctrl-c the second within the window? */
 export function isDoubleInterrupt(state: ViewState, at: number): boolean {
   return state.lastInterruptAt !== undefined && at - state.lastInterruptAt <= DOUBLE_INTERRUPT_MS;
+}
+
+function engineKey(depth: number, cursor: number, blocked: boolean): string {
+  return `${depth}:${cursor}:${blocked ? 'b' : ''}`;
+}
+
+/** Where the engine is, as `follow` wants it. */
+export function enginePosition(session: SessionState): { depth: number; cursor: number; blocked: boolean } {
+  const depth = Math.max(0, session.frames.length - 1);
+  return { depth, cursor: session.frames[depth]?.cursor ?? 0, blocked: session.status.kind === 'blocked' };
+}
+
+/**
+ * The view with the engine's latest move applied: after a step passes, the next pending step
+ * is selected at once, in the same frame that shows it passed (a key pressed right then acts
+ * on what the operator sees).
+ */
+export function syncView(view: ViewState, session: SessionState): ViewState {
+  const at = enginePosition(session);
+  if (view.engine === engineKey(at.depth, at.cursor, at.blocked)) return view;
+  return viewReducer(view, { type: 'follow', ...at });
 }

@@ -1,4 +1,5 @@
 /** A typed answer (a reason, a variable): what is asked, then the field. */
+import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import { wrapText } from '../lines.js';
 import { TextInput } from '../widgets/text-input.js';
@@ -17,6 +18,9 @@ export interface AskTextProps {
 }
 
 export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive }: AskTextProps) {
+  // Shown once the field listens: a key typed before that would be lost.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
   const lines = wrapText(text, width).slice(0, Math.max(0, height - 3));
   return (
     <Box flexDirection="column" height={height}>
@@ -28,7 +32,7 @@ export function AskText({ title, text, label, mask = false, onSubmit, onCancel, 
       ))}
       <TextInput label={label} mask={mask} width={width} onSubmit={onSubmit} onCancel={onCancel} isActive={isActive} />
       <Text wrap="truncate" dimColor>
-        enter submits · esc cancels
+        {ready ? 'enter submits · esc cancels' : ' '}
       </Text>
     </Box>
   );

@@ -70,7 +70,7 @@ export function Checklist({ height, width, selected, notes }: ChecklistProps) {
             key={item.key}
             label={stepLabel(item)}
             status={step.status}
-            note={notes ? statusNote(step) : ''}
+            note={notes ? (item.step.kind === 'check' && step.status === 'failed' && !step.interrupted ? 'failed' : statusNote(step)) : ''}
             selected={row.index === selected}
             current={row.index === cursor}
             width={width}

@@ -29,15 +29,15 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   const color = useColor();
   const menu = choices.map((choice, i) => {
     const key = choiceKey(choice);
-    return `${i === index && focused ? '>' : ' '} ${i + 1}. ${choiceLabel(choice)}${key ? ` [${key}]` : ''}`;
+    return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file)}`;
   });
   // The menu always shows; what failed gets the rows that are left.
   const room = Math.max(0, height - 2 - menu.length - 1);
   const what: Line[] = [];
   if (item.step.kind === 'check') {
-    for (const a of (attempts ?? []).slice(-room)) what.push(attemptLine(a, 0, false));
+    for (const a of (attempts ?? []).slice(-room)) what.push(attemptLine(a));
   } else if (screen && item.step.kind === 'command') {
-    for (const text of screen.lines.slice(-room)) what.push({ text: `  ${text}` });
+    for (const text of screen.lines.slice(-room)) what.push({ text });
   }
   const menuHeight = Math.min(menu.length, Math.max(1, height - 2));
   const menuTop = Math.max(0, Math.min(index - menuHeight + 1, menu.length - menuHeight));

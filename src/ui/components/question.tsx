@@ -1,4 +1,5 @@
 /** A yes/no question: y or enter says yes, n or esc says no. */
+import { useEffect, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { wrapText } from '../lines.js';
 import { Rule } from './pane.js';
@@ -14,6 +15,9 @@ export interface QuestionProps {
 }
 
 export function Question({ title, text, onYes, onNo, height, width, isActive }: QuestionProps) {
+  // Shown once the field listens: a key typed before that would be lost.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
   useInput(
     (input, key) => {
       if (input === 'y' || input === 'Y' || key.return) onYes();
@@ -31,7 +35,7 @@ export function Question({ title, text, onYes, onNo, height, width, isActive }: 
         </Text>
       ))}
       <Text wrap="truncate" bold>
-        [y] yes   [n] no
+        {ready ? '[y] yes   [n] no' : ' '}
       </Text>
     </Box>
   );

@@ -2,7 +2,7 @@
  * The runbook view: header, checklist, the detail pane (or the gate, a prompt, help), and the
  * status bar, sized so the frame never reaches the terminal's height.
  */
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, useStdin } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useServices, useSession, useSessionStore } from '../context.js';
@@ -12,7 +12,7 @@ import { useRunbookKeys } from '../hooks/use-runbook-keys.js';
 import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { runbookLayout } from '../layout.js';
-import { initialViewState, viewReducer, type ViewState } from '../view-state.js';
+import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from '../view-state.js';
 import type { SessionState } from '../../session/types.js';
 import { AskText } from './ask-text.js';
 import { Checklist } from './checklist.js';
@@ -65,7 +65,7 @@ function hintsFor(session: SessionState, view: ViewState, compact: boolean): str
   if (view.overlay) return 'esc close · ? help';
   switch (session.status.kind) {
     case 'ready':
-      return 'enter run · a all · s skip · o open · ? help · q quit';
+      return 'enter run · a all · s skip · ? help · q quit';
     case 'running':
       return view.attached ? 'keys go to the step' : 'i attach · ctrl-c interrupt · ? help';
     case 'blocked':
@@ -82,9 +82,19 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const services = useServices();
   const { isRawModeSupported } = useStdin();
   const { cols, rows } = useTerminalSize();
-  const [view, dispatch] = useReducer(viewReducer, initialViewState);
   const [ready, setReady] = useState(false);
   const session = useSession((s) => s.session);
+  const [viewState, setViewState] = useState(initialViewState);
+  const viewRef = useRef(viewState);
+  const dispatch = useCallback(
+    (action: ViewAction) => {
+      viewRef.current = viewReducer(syncView(viewRef.current, store.getState().session), action);
+      setViewState(viewRef.current);
+    },
+    [store],
+  );
+  // The selection follows the engine in the very frame the engine moves.
+  const view = syncView(viewState, session);
   const { error, screen: storeScreen } = useSession(useShallow((s) => ({ error: s.error, screen: s.screen })));
   const screen = useScreen();
   const checkLog = useCheckLog();
@@ -94,11 +104,6 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const status = session.status;
   const layout = runbookLayout(cols, rows, depth > 0);
   const actions = store.getState().actions;
-
-  // The selection follows the engine: after a step passes, the next pending step is selected.
-  useEffect(() => {
-    dispatch({ type: 'follow', depth, cursor, blocked: status.kind === 'blocked' });
-  }, [depth, cursor, status.kind]);
 
   // Which step's run the shell screen shows (the screen is cleared when a command step starts).
   const [outputKey, setOutputKey] = useState<string | undefined>();
@@ -111,7 +116,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   useEffect(() => {
     if (status.kind === 'running' && current?.step.kind === 'command' && current.step.attrs.interactive) dispatch({ type: 'attach' });
     if (status.kind !== 'running') dispatch({ type: 'detach' });
-  }, [status.kind, current]);
+  }, [status.kind, current, dispatch]);
 
   // The step's terminal is as wide as the pane and as tall as its body.
   useEffect(() => {
@@ -128,7 +133,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       .getState()
       .actions.close()
       .finally(() => onQuit(code));
-  }, [store, onQuit]);
+  }, [store, onQuit, dispatch]);
   const back = useCallback(() => {
     if (!onBack || closing.current) return;
     closing.current = true;
@@ -139,23 +144,24 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   }, [store, onBack]);
 
   const write = useCallback((data: string) => store.getState().actions.write(data), [store]);
-  const detach = useCallback(() => dispatch({ type: 'detach' }), []);
-  useAttach(view.attached && status.kind === 'running', write, detach);
+  const detach = useCallback(() => dispatch({ type: 'detach' }), [dispatch]);
+  const attached = useCallback(
+    () => syncView(viewRef.current, store.getState().session).attached && store.getState().session.status.kind === 'running',
+    [store],
+  );
+  useAttach(attached, write, detach);
 
   const overlay = view.overlay;
-  const prompting =
-    status.kind === 'vars' || status.kind === 'confirm' || overlay?.kind === 'reason' || overlay?.kind === 'confirm-quit';
-  const keysActive = isRawModeSupported && !view.attached && !prompting;
   useRunbookKeys({
     store,
     services,
-    view,
+    viewRef,
     dispatch,
     page: layout.detail - 1,
     width: layout.cols,
     quit,
     ...(onBack ? { back } : {}),
-    isActive: keysActive,
+    isActive: isRawModeSupported,
   });
   // Keys typed before useInput subscribed would be lost: the hints appear once it has.
   useEffect(() => setReady(true), []);
@@ -211,10 +217,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
           ? `Count ${target?.step.id} as passed although it failed? Type why. The reason is journaled.`
           : purpose === 'abort'
             ? 'Abort the session? It ends as aborted (exit 1). A reason is optional.'
-            : `Run ${target?.step.id} out of order? The steps before it (${items
-                .slice(cursor, overlay.index)
-                .map((i) => i.step.id)
-                .join(', ')}) are skipped with this reason, which is journaled.`;
+            : `Run ${target?.step.id} out of order${overlay.index < cursor ? ' (again)' : ''}? Steps run in order; type why this one runs now. The reason is journaled, and the checklist returns to ${current?.step.id ?? 'the next step'} afterwards.`;
     pane = (
       <AskText
         key={`reason-${purpose}-${overlay.index}`}
@@ -231,7 +234,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
           if (purpose === 'skip') void actions.skip(reason);
           else if (purpose === 'override') void actions.override(reason);
           else if (purpose === 'abort') void actions.abort(reason === '' ? undefined : reason);
-          else void runOutOfOrder(store, overlay.index, reason);
+          else void actions.runStepAt(overlay.index, reason);
         }}
         onCancel={() => dispatch({ type: 'close' })}
         height={paneHeight}
@@ -326,27 +329,4 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact) : ''} width={width} />
     </Box>
   );
-}
-
-/**
- * Running a later step first: the steps between are skipped with the operator's reason (each
- * skip is journaled), then the chosen step runs. Stops if a skip is refused.
- */
-async function runOutOfOrder(store: ReturnType<typeof useSessionStore>, target: number, reason: string): Promise<void> {
-  const actions = store.getState().actions;
-  const start = store.getState().session.frames.length;
-  for (;;) {
-    const s = store.getState().session;
-    const frame = s.frames[s.frames.length - 1];
-    if (!frame || s.frames.length !== start || s.status.kind !== 'ready') return;
-    if (frame.cursor >= target) break;
-    const before = frame.cursor;
-    const targetId = frame.init.items[target]?.step.id ?? '?';
-    await actions.skip(`out of order: ran ${targetId} first: ${reason}`);
-    const after = store.getState().session.frames[start - 1]?.cursor;
-    if (after === before) return;
-  }
-  const item = store.getState().session.frames[start - 1];
-  if (item?.init.items[target]?.step.kind === 'manual') await actions.confirm();
-  else await actions.runStep();
 }

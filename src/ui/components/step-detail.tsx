@@ -9,7 +9,7 @@ import type { ScreenSnapshot } from '../../exec/types.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-check-log.js';
-import { attemptLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
+import { attemptLine, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
 import { statusMark, statusNote } from '../marks.js';
 import { Pane, Rule } from './pane.js';
 
@@ -36,7 +36,9 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     const body = describeStep(item, width);
     if (item.step.kind === 'check' && attempts && attempts.length > 0) {
       body.push({ text: '' });
-      attempts.forEach((a, i) => body.push(attemptLine(a, now, i === attempts.length - 1 && step.status === 'running')));
+      for (const a of attempts) body.push(attemptLine(a));
+      const countdown = step.status === 'running' ? countdownLine(attempts[attempts.length - 1], now) : undefined;
+      if (countdown) body.push(countdown);
     }
     if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
     if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });

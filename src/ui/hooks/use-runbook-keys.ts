@@ -3,7 +3,7 @@
  * intent on the session store (or a change of view state). The only place that decides what
  * a key does in this view; the components only render.
  */
-import { useCallback } from 'react';
+import { useCallback, useRef } from 'react';
 import { useInput } from 'ink';
 import type { SessionStore } from '../../session/store.js';
 import type { Choice, SessionState } from '../../session/types.js';
@@ -11,12 +11,13 @@ import type { UiServices } from '../context.js';
 import { commandFor, digitIndex, keyName, type KeyMode, type UiCommand } from '../keymap.js';
 import { helpLines } from '../components/help-overlay.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
-import { isDoubleInterrupt, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from '../view-state.js';
+import { isDoubleInterrupt, syncView, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from '../view-state.js';
 
 export interface RunbookKeysOptions {
   store: SessionStore;
   services: UiServices;
-  view: ViewState;
+  /** The latest view state (keys can arrive between renders). */
+  viewRef: { readonly current: ViewState };
   dispatch: (action: ViewAction) => void;
   /** Rows of the detail pane (a page for PgUp/PgDn). */
   page: number;
@@ -38,8 +39,35 @@ export function keyMode(view: ViewState, session: SessionState): KeyMode {
   return 'checklist';
 }
 
-export function useRunbookKeys(o: RunbookKeysOptions): void {
-  const { store, services, view, dispatch, page, width, quit, back, isActive } = o;
+/** Prompts and attach take the keys themselves; the view's keys wait. */
+export function keysHeld(view: ViewState, session: SessionState): boolean {
+  const kind = session.status.kind;
+  return view.attached || kind === 'vars' || kind === 'confirm' || view.overlay?.kind === 'reason' || view.overlay?.kind === 'confirm-quit';
+}
+
+export function useRunbookKeys(options: RunbookKeysOptions): void {
+  // One subscription for the view's lifetime; the handler reads the latest options.
+  const latest = useRef(options);
+  latest.current = options;
+  const { store, services, dispatch, isActive } = options;
+  const width = options.width;
+
+  // `a` walks steps until something needs the operator; any other intent stops the walk, so
+  // a gate choice made while it winds down is never followed by steps nobody asked for.
+  const walk = useRef(0);
+  const runAll = useCallback(async () => {
+    const gen = ++walk.current;
+    const actions = store.getState().actions;
+    for (;;) {
+      const s = store.getState().session;
+      const frame = topFrame(s);
+      const item = frame?.init.items[frame.cursor];
+      if (walk.current !== gen || s.status.kind !== 'ready' || !item || item.step.kind === 'manual') return;
+      await actions.runStep();
+      await actions.idle();
+      if (store.getState().session.seq === s.seq) return;
+    }
+  }, [store]);
 
   const notice = useCallback((text: string) => dispatch({ type: 'notice', text }), [dispatch]);
   const askReason = useCallback(
@@ -87,6 +115,8 @@ export function useRunbookKeys(o: RunbookKeysOptions): void {
   const handle = useCallback(
     (command: UiCommand | undefined, name: string | undefined) => {
       const { session, actions } = store.getState();
+      const { page, quit, back } = latest.current;
+      const view = syncView(latest.current.viewRef.current, session);
       const frame = topFrame(session);
       const count = frame?.init.items.length ?? 0;
       const status = session.status;
@@ -98,9 +128,14 @@ export function useRunbookKeys(o: RunbookKeysOptions): void {
 
       if (mode === 'gate') {
         const digit = digitIndex(name);
-        if (digit !== undefined && digit < choices.length) return take(choices[digit], cursor);
+        if (digit !== undefined && digit < choices.length) {
+          walk.current += 1;
+          return take(choices[digit], cursor);
+        }
       }
       if (command !== 'interrupt' && view.notice !== undefined) dispatch({ type: 'notice', text: undefined });
+      const navigation = command === undefined || command === 'up' || command === 'down' || command === 'page-up' || command === 'page-down' || command === 'help';
+      if (!navigation) walk.current += 1;
       switch (command) {
         case undefined:
           return;
@@ -136,8 +171,10 @@ export function useRunbookKeys(o: RunbookKeysOptions): void {
             case 'ended':
               return notice(`the session has ended (${status.outcome}): q quits`);
             case 'ready':
-              if (selected < cursor) return notice(`${item.step.id} is done; steps run in order`);
-              if (selected > cursor) return askReason('out-of-order', selected, false);
+              if (selected !== cursor) {
+                if (item.step.kind === 'manual') return notice('manual items are ticked in order');
+                return askReason('out-of-order', selected, false);
+              }
               if (item.step.kind === 'manual') return void actions.confirm();
               return void actions.runStep();
             default:
@@ -152,7 +189,7 @@ export function useRunbookKeys(o: RunbookKeysOptions): void {
           return void actions.confirm();
         case 'run-all':
           if (status.kind !== 'ready') return notice(status.kind === 'blocked' ? 'blocked: resolve the gate first' : `cannot run all while ${status.kind}`);
-          return void actions.runToNextBlock();
+          return void runAll();
         case 'retry':
           if (status.kind !== 'blocked') return notice('retry is offered at a gate');
           return void actions.retry();
@@ -228,15 +265,18 @@ export function useRunbookKeys(o: RunbookKeysOptions): void {
           return;
       }
     },
-    [store, services, view, dispatch, page, take, notice, askReason, openRef, quit, back],
+    [store, services, dispatch, take, notice, askReason, openRef, runAll],
   );
 
-  useInput(
-    (input, key) => {
+  const onInput = useCallback(
+    (input: string, key: Parameters<typeof keyName>[1]) => {
+      const session = store.getState().session;
+      const view = syncView(latest.current.viewRef.current, session);
+      if (keysHeld(view, session)) return;
       const name = keyName(input, key);
-      const mode = keyMode(view, store.getState().session);
-      handle(commandFor(mode, name), name);
+      handle(commandFor(keyMode(view, session), name), name);
     },
-    { isActive },
+    [store, handle],
   );
+  useInput(onInput, { isActive });
 }

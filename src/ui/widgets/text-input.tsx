@@ -19,11 +19,11 @@ export interface TextInputProps {
 }
 
 export function TextInput({ label, mask = false, width, onSubmit, onCancel, onChange, isActive = true }: TextInputProps) {
-  const [state, dispatch] = useTextInputState();
+  const [state, dispatch, get] = useTextInputState();
   useEffect(() => {
     onChange?.(state.value);
   }, [state.value, onChange]);
-  useTextInput({ state, dispatch, onSubmit, onCancel, isActive });
+  useTextInput({ get, dispatch, onSubmit, onCancel, isActive });
   const shown = mask ? '*'.repeat(state.value.length) : state.value;
   const room = Math.max(4, width - label.length - 2);
   // Keep the end of a long answer (where the cursor usually is) in view.

@@ -1,5 +1,5 @@
 /** A one-line text field's state: the value and a cursor, changed by named actions. */
-import { useReducer } from 'react';
+import { useCallback, useRef, useState } from 'react';
 
 export interface TextInputState {
   value: string;
@@ -37,6 +37,17 @@ export function textInputReducer(state: TextInputState, action: TextInputAction)
   }
 }
 
-export function useTextInputState(initial = ''): [TextInputState, (action: TextInputAction) => void] {
-  return useReducer(textInputReducer, { value: initial, cursor: initial.length });
+/**
+ * The state, a dispatch, and a getter for the latest state: keys typed faster than React
+ * re-renders (a paste, a test) must see each other's edits, so enter submits all of them.
+ */
+export function useTextInputState(initial = ''): [TextInputState, (action: TextInputAction) => void, () => TextInputState] {
+  const [state, setState] = useState<TextInputState>({ value: initial, cursor: initial.length });
+  const latest = useRef(state);
+  const dispatch = useCallback((action: TextInputAction) => {
+    latest.current = textInputReducer(latest.current, action);
+    setState(latest.current);
+  }, []);
+  const get = useCallback(() => latest.current, []);
+  return [state, dispatch, get];
 }

@@ -3,7 +3,8 @@ import { useInput } from 'ink';
 import type { TextInputAction, TextInputState } from './use-text-input-state.js';
 
 export interface TextInputKeys {
-  state: TextInputState;
+  /** The latest state (not the rendered one: keys can arrive between renders). */
+  get: () => TextInputState;
   dispatch: (action: TextInputAction) => void;
   onSubmit: (value: string) => void;
   onCancel: () => void;
@@ -11,11 +12,15 @@ export interface TextInputKeys {
   isActive?: boolean;
 }
 
-export function useTextInput({ state, dispatch, onSubmit, onCancel, isActive = true }: TextInputKeys): void {
+export function useTextInput({ get, dispatch, onSubmit, onCancel, isActive = true }: TextInputKeys): void {
   useInput(
     (input, key) => {
-      if (key.return) onSubmit(state.value);
-      else if (key.escape || (key.ctrl && input === 'c')) onCancel();
+      if (key.return) onSubmit(get().value);
+      else if (input.length > 1 && /[\r\n]/.test(input)) {
+        // Typed ahead or pasted with its enter in one chunk: take the text, then submit.
+        dispatch({ type: 'insert', text: input.split(/[\r\n]/)[0] ?? '' });
+        onSubmit(get().value);
+      } else if (key.escape || (key.ctrl && input === 'c')) onCancel();
       else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
       else if (key.leftArrow) dispatch({ type: 'left' });
       else if (key.rightArrow) dispatch({ type: 'right' });

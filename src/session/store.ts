@@ -442,6 +442,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     signal: AbortSignal,
     sink: { write(text: string): void },
   ): Promise<{ ok: boolean; interrupted: boolean; reason?: string }> {
+    // A check block whose checks were all invalid must not pass the gate by having none.
+    if (step.checks.length === 0) return { ok: false, interrupted: false, reason: 'this check step has no valid check to run (see stepgate lint)' };
     for (const [i, check] of step.checks.entries()) {
       const expanded = expandVars(check.target, lookup(item));
       const target = expanded.text;

@@ -239,3 +239,39 @@ describe('session store', () => {
     expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', exitCode: null, reason: 'sudo: a password is required' });
   });
 });
+
+describe('check specs handed to the probes', () => {
+  it('builds tcp and run probes with expansion, user, cwd and env; a check step left without checks fails', async () => {
+    const t = fakeSession({
+      [FILE]: `---
+user: ubuntu
+cwd: /srv
+env:
+  HOST: db.internal
+---
+# C
+
+\`\`\`check {name=db}
+- tcp: \${HOST}:5432
+- tcp: "[::1]:6379"
+- run: pg_isready -h \${HOST}
+  contains: accepting
+\`\`\`
+
+\`\`\`check {name=bad}
+tcp: no-port-here
+\`\`\`
+`,
+    });
+    await t.actions.start({ file: FILE });
+    await t.actions.runToNextBlock();
+    expect(t.probes.calls).toEqual([
+      { kind: 'tcp', host: 'db.internal', port: 5432, timeoutMs: 5000 },
+      { kind: 'tcp', host: '::1', port: 6379, timeoutMs: 5000 },
+      expect.objectContaining({ kind: 'run', command: 'pg_isready -h db.internal', user: 'ubuntu', cwd: '/srv', contains: 'accepting', env: { HOST: 'db.internal' } }),
+    ]);
+    expect(t.state().status.kind).toBe('blocked');
+    // The parser drops the invalid check (a lint error); the empty step must not pass.
+    expect(t.state().frames[0]?.steps[1]?.reason).toBe('this check step has no valid check to run (see stepgate lint)');
+  });
+});

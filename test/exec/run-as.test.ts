@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunAsError, resolveRunAs } from '../../src/exec/run-as.js';
+import { openShell } from '../../src/exec/shell.js';
+import { addSudoers, createUser, hasCommand, isRoot, processAlive, removeSudoers, removeUser, waitFor } from './helpers.js';
+
+const root = isRoot();
+const sudo = hasCommand('sudo');
+if (!root) console.warn('run-as tests skipped: they create throwaway users and need root');
+else if (!sudo) console.warn('sudo tests skipped: sudo is not installed (`.ci/run` installs it with apt-get)');
+
+const distDir = path.resolve('dist');
+
+describe.skipIf(!root)('run as another user (root: runuser)', () => {
+  let user = '';
+  beforeAll(() => {
+    user = createUser('sgsvc');
+  });
+  afterAll(() => {
+    if (user) removeUser(user);
+  });
+
+  it('runs steps as the target user in a login environment', async () => {
+    const shell = await openShell({ user });
+    try {
+      expect(shell.user).toBe(user);
+      const res = await shell.run({ script: 'id -un; echo "home=$HOME pwd=$PWD"' });
+      expect(res.exitCode).toBe(0);
+      expect(shell.screen().lines).toContain(user);
+      expect(shell.screen().lines).toContain(`home=/home/${user} pwd=/home/${user}`);
+      // The replacement shell after `exit` is the same user again.
+      await shell.run({ script: 'cd /tmp && exit 4' });
+      await shell.run({ script: 'echo "again=$(id -un) $PWD"' });
+      expect(shell.screen().lines).toContain(`again=${user} /tmp`);
+    } finally {
+      await shell.close();
+    }
+  });
+
+  it('runs a step with a user override as that user', async () => {
+    const shell = await openShell();
+    try {
+      await shell.run({ script: 'id -un', user });
+      await shell.run({ script: 'echo "main=$(id -un)"' });
+      expect(shell.screen().lines).toContain(user);
+      expect(shell.screen().lines).toContain(`main=${os.userInfo().username}`);
+    } finally {
+      await shell.close();
+    }
+  });
+
+  it('refuses a user that does not exist, naming it', async () => {
+    await expect(openShell({ user: 'no-such-user-sg' })).rejects.toThrow(/"no-such-user-sg": no such user/);
+    await expect(resolveRunAs('no-such-user-sg')).rejects.toBeInstanceOf(RunAsError);
+  });
+});
+
+describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service user through sudo', () => {
+  let login = '';
+  let service = '';
+  let scratch = '';
+  let script = '';
+
+  beforeAll(() => {
+    if (!existsSync(path.join(distDir, 'exec', 'shell.js'))) {
+      throw new Error('dist/exec/shell.js is missing: run `npm run build` first (npm test does)');
+    }
+    login = createUser('sgssm');
+    service = createUser('sgsvc');
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'stepgate-ssm-'));
+    chmodSync(scratch, 0o755);
+    script = path.join(scratch, 'shell-as.mjs');
+    copyFileSync(path.resolve('test/exec/fixtures/shell-as.mjs'), script);
+    chmodSync(script, 0o644);
+  });
+  afterAll(() => {
+    if (login) removeUser(login);
+    if (service) removeUser(service);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  function runAsLogin(): { ok: boolean; [key: string]: unknown } {
+    const out = execFileSync('runuser', ['-u', login, '--', process.execPath, script, distDir, service], {
+      cwd: scratch,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `/home/${login}`, LANG: 'C.UTF-8' },
+      timeout: 60_000,
+    });
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+  }
+
+  it('with a NOPASSWD sudoers entry, steps run as the service user', async () => {
+    const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: ALL`);
+    try {
+      const result = runAsLogin();
+      expect(result).toMatchObject({ ok: true, user: service });
+      const lines = result.lines as string[];
+      expect(lines).toContain(service);
+      expect(lines).toContain(`home=/home/${service}`);
+      expect(result.who).toMatchObject({ exitCode: 0 });
+      // The timeout reached the step although it runs as another user.
+      expect(result.slow).toMatchObject({ timedOut: true, exitCode: 130 });
+      // close() ended the background job started as the service user.
+      const bg = Number(/bg=(\d+)/.exec(lines.join('\n'))?.[1]);
+      expect(bg).toBeGreaterThan(0);
+      await waitFor('background job to end', () => !processAlive(bg));
+    } finally {
+      removeSudoers(entry);
+    }
+  });
+
+  it('without the sudoers entry, stops before anything runs with the fix in the message', () => {
+    const result = runAsLogin();
+    expect(result.ok).toBe(false);
+    expect(result.name).toBe('RunAsError');
+    expect(result.message).toContain(`"${service}"`);
+    expect(result.message).toContain(`${login} ALL=(${service}) NOPASSWD: ALL`);
+    expect(result.message).toContain('/etc/sudoers.d/');
+  });
+});

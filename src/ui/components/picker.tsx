@@ -47,6 +47,8 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const [state, dispatch] = usePickerState();
   const [help, setHelp] = useState(false);
   const [ready, setReady] = useState(false);
+  const [filterReady, setFilterReady] = useState(false);
+  const onFilterReady = useCallback(() => setFilterReady(true), []);
   const shown = useMemo(() => filterEntries(entries, state.filter), [entries, state.filter]);
   const width = Math.max(20, cols);
   const height = Math.max(4, rows - 1);
@@ -95,8 +97,15 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
           label="filter /"
           width={width}
           onChange={onFilter}
-          onSubmit={() => dispatch({ type: 'end-filter', keep: true })}
-          onCancel={() => dispatch({ type: 'end-filter', keep: false })}
+          onSubmit={() => {
+            setFilterReady(false);
+            dispatch({ type: 'end-filter', keep: true });
+          }}
+          onCancel={() => {
+            setFilterReady(false);
+            dispatch({ type: 'end-filter', keep: false });
+          }}
+          onReady={onFilterReady}
           isActive={isRawModeSupported}
         />
       ) : (
@@ -107,7 +116,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
       ) : (
         <Pane lines={lines} height={listHeight} width={width} top={top} />
       )}
-      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
+      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
     </Box>
   );
 }

@@ -16,14 +16,17 @@ export interface TextInputProps {
   onChange?: (value: string) => void;
   /** Default true. */
   isActive?: boolean;
+  /** Called once the field listens to keys (keys typed before that would be lost). */
+  onReady?: () => void;
 }
 
-export function TextInput({ label, mask = false, width, onSubmit, onCancel, onChange, isActive = true }: TextInputProps) {
+export function TextInput({ label, mask = false, width, onSubmit, onCancel, onChange, isActive = true, onReady }: TextInputProps) {
   const [state, dispatch, get] = useTextInputState();
   useEffect(() => {
     onChange?.(state.value);
   }, [state.value, onChange]);
   useTextInput({ get, dispatch, onSubmit, onCancel, isActive });
+  useEffect(() => onReady?.(), [onReady]);
   const shown = mask ? '*'.repeat(state.value.length) : state.value;
   const room = Math.max(4, width - label.length - 2);
   // Keep the end of a long answer (where the cursor usually is) in view.

@@ -1,0 +1,91 @@
+/** The picker: lists runbooks and resumable sessions, filters with `/`, opens with enter, esc comes back. */
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/ui/app.js';
+import type { SessionHandle } from '../../src/ui/context.js';
+import type { PickerEntry } from '../../src/ui/picker-model.js';
+import { fakeSession } from '../fakes/session.js';
+import { arrowDown, drive, enter, escape } from './helpers.js';
+import { DEPLOY_FILE, FILES } from './runbooks.js';
+
+afterEach(() => cleanup());
+
+const ENTRIES: PickerEntry[] = [
+  { kind: 'session', id: '20250101-120000-abcdef', file: DEPLOY_FILE, title: 'Deploy the app', state: 'blocked', at: 'healthz' },
+  { kind: 'runbook', file: DEPLOY_FILE, title: 'Deploy the app', description: 'The app redeploy.', steps: 3, checks: 1, errors: 0 },
+  { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0 },
+];
+
+function setup() {
+  const opened: PickerEntry[] = [];
+  let refreshed = 0;
+  const t = fakeSession(FILES);
+  const ink = render(
+    <App
+      services={{ now: () => t.clock.now(), color: false }}
+      picker={{
+        dir: '/rb',
+        entries: ENTRIES,
+        open: async (entry): Promise<SessionHandle> => {
+          opened.push(entry);
+          if (entry.file !== DEPLOY_FILE) throw new Error('no such runbook');
+          await t.actions.start({ file: entry.file });
+          return { store: t.store, runAs: 'ubuntu', host: 'test-host' };
+        },
+        refresh: async () => {
+          refreshed += 1;
+          return ENTRIES.slice(1);
+        },
+      }}
+      onExit={(code) => exits.push(code)}
+    />,
+  );
+  const exits: number[] = [];
+  const d = drive(ink, exits);
+  d.resize(80, 24);
+  return { ...d, opened, refreshed: () => refreshed, t };
+}
+
+describe('picker', () => {
+  it('lists resumable sessions and runbooks with step and check counts', async () => {
+    const r = setup();
+    const f = await r.waitForFrame('enter open');
+    expect(f).toContain('stepgate · runbooks in /rb');
+    expect(f).toContain('> resume Deploy the app · blocked at healthz');
+    expect(f).toContain('session 20250101-120000-abcdef');
+    expect(f).toContain('  Deploy the app');
+    expect(f).toContain('3 steps, 1 check · The app redeploy.');
+    expect(f).toContain('  Recovery');
+    expect(f).toContain('1 step, 0 checks');
+    expect(f.split('\n').length).toBeLessThanOrEqual(23);
+  });
+
+  it('filters with / and opens the match with enter; esc returns to a refreshed list', async () => {
+    const r = setup();
+    await r.waitForFrame('enter open');
+    r.press('/');
+    await r.waitForFrame('enter keeps');
+    r.type('recov');
+    await r.waitForFrame('> Recovery');
+    expect(r.frame()).not.toContain('Deploy the app');
+    r.press(enter);
+    await r.waitForFrame('filter: recov');
+    r.press(enter);
+    await r.waitForFrame('cannot open Recovery: no such runbook');
+    expect(r.opened.map((e) => e.title)).toEqual(['Recovery']);
+    r.press(escape);
+    await r.waitForFrame('3 entries');
+    r.press(arrowDown);
+    await r.waitForFrame('> Deploy the app');
+    r.press(enter);
+    await r.waitForFrame('stepgate · Deploy the app');
+    await r.waitForFrame('enter run');
+    expect(r.frame()).toContain('>[ ] pull');
+    r.press(escape);
+    await r.waitForFrame('enter open');
+    expect(r.refreshed()).toBe(1);
+    expect(r.frame()).not.toContain('resume Deploy');
+    r.press('q');
+    expect(r.exits).toEqual([0]);
+  });
+});

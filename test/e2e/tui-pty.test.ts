@@ -1,0 +1,195 @@
+/**
+ * The TUI end to end: the built CLI in a real pseudo-terminal (node-pty) at 80x24 with
+ * NO_COLOR, a real pty shell for the steps, and a real HTTP health check against a server in
+ * this test that answers 503 until the recovery step heals it. The pty's output goes through
+ * a headless terminal, so the assertions read the screen the operator would see; then the
+ * journal on disk is checked.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const COLS = 80;
+const ROWS = 24;
+
+function runbook(port: number, flag: string): string {
+  return `---
+title: E2E deploy
+---
+# E2E deploy
+
+## Build
+
+Print what was built.
+
+\`\`\`bash {name=build}
+echo "built release 7"
+\`\`\`
+
+## Health
+
+The app must answer on /healthz.
+
+\`\`\`check {name=healthz recover=#bring-it-back}
+name: app healthz
+http: http://127.0.0.1:${port}/healthz
+retries: 2
+backoff: 200ms
+timeout: 2s
+\`\`\`
+
+## Bring it back
+
+Heal the app; stepgate then runs the blocked check again.
+
+\`\`\`bash {name=heal}
+touch '${flag}' && echo "healed the app"
+\`\`\`
+`;
+}
+
+interface Tui {
+  screen(): string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  press(keys: string): void;
+  exited: Promise<number>;
+}
+
+function startTui(file: string, cwd: string, stateDir: string): Tui {
+  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
+  const child = pty.spawn(process.execPath, [cli, file], {
+    name: 'xterm-256color',
+    cols: COLS,
+    rows: ROWS,
+    cwd,
+    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
+  });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  const screen = (): string => {
+    const buffer = term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < ROWS; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  };
+  return {
+    screen,
+    async waitFor(text, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const s = screen();
+        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+        if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    press: (keys) => child.write(keys),
+    exited,
+  };
+}
+
+let server: Server | undefined;
+const dirs: string[] = [];
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`build first (npm run build): ${cli} is missing`);
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stepgate FILE in a real terminal', () => {
+  it('runs a step, blocks at a failing health check, walks the recovery path, passes, quits; screen and journal agree', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const flag = join(dir, 'healthy');
+    const requests: number[] = [];
+    server = createServer((req, res) => {
+      const ok = existsSync(flag);
+      requests.push(ok ? 200 : 503);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok' : 'starting');
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const file = join(dir, 'deploy.md');
+    writeFileSync(file, runbook(address.port, flag));
+    const stateDir = join(dir, 'state');
+
+    const tui = startTui(file, dir, stateDir);
+    await tui.waitFor('enter run');
+    let s = tui.screen();
+    expect(s).toContain('stepgate · E2E deploy');
+    expect(s).toContain('>[ ] build: Print what was built.');
+    expect(s).toContain(' [ ] check healthz: The app must answer on /healthz.');
+    // The recovery-only section is not part of the walk.
+    expect(s).not.toContain('heal:');
+
+    tui.press('\r');
+    await tui.waitFor('[x] build');
+    await tui.waitFor('>[ ] check healthz');
+    tui.press('k');
+    s = await tui.waitFor('built release 7');
+    expect(s).toContain('build · bash · deploy.md:10 · ok');
+
+    tui.press('j');
+    await tui.waitFor('>[ ] check healthz');
+    tui.press('\r');
+    s = await tui.waitFor('BLOCKED at healthz (attempt 1)');
+    expect(s).toContain('[!] app healthz failed after 2 attempts');
+    expect(s).toMatch(/1\/2 status 503/);
+    expect(s).toMatch(/2\/2 status 503/);
+    expect(s).toContain('2. [c] recover: deploy.md#bring-it-back');
+    expect(s).toMatch(/>\[!\] check healthz/);
+
+    tui.press('c');
+    s = await tui.waitFor('depth 1');
+    expect(s).toContain('recovery 1: Bring it back (blocked at healthz)');
+    expect(s).toContain('>[ ] heal: Heal the app');
+    tui.press('\r');
+    s = await tui.waitFor('ENDED: completed');
+    expect(s).toContain('depth 0');
+    expect(s).toContain('[x] build');
+    expect(s).toContain('[x] check healthz');
+    expect(s).toContain('session completed');
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(COLS);
+
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+
+    const sessions = join(stateDir, 'sessions');
+    const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
+    expect(journals).toHaveLength(1);
+    const events = readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+    const finished = events.filter((e) => e.type === 'step-finished').map((e) => [String(e.key).split('#')[1], e.ok]);
+    expect(finished).toEqual([
+      ['build', true],
+      ['healthz', false],
+      ['heal', true],
+      ['healthz', true],
+    ]);
+    const attempts = events.filter((e) => e.type === 'check-attempt').map((e) => [e.attempt, e.ok, e.status]);
+    expect(attempts).toEqual([
+      [1, false, 503],
+      [2, false, 503],
+      [1, true, 200],
+    ]);
+    const decision = events.find((e) => e.type === 'decision') as { decision: { kind: string; path: { label: string } } } | undefined;
+    expect(decision?.decision.kind).toBe('recover');
+    expect(decision?.decision.path.label).toContain('#bring-it-back');
+    expect(requests).toEqual([503, 503, 200]);
+  });
+});

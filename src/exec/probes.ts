@@ -1,0 +1,226 @@
+/**
+ * Health probes, run outside the pty: HTTP through fetch, TCP through a socket, and `run`
+ * commands through execa as the target user (same run-as rules as the shell, never
+ * interactive). Each returns a ProbeResult whose `error` says plainly what went wrong.
+ */
+import net from 'node:net';
+import { execa } from 'execa';
+import { shQuote } from './bootstrap.js';
+import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
+import type { RunAs } from './run-as.js';
+import type { ProbeResult, ProbeSpec } from './types.js';
+
+/** How much of a body or command output is kept for the operator. */
+const KEPT_OUTPUT = 4096;
+/** How much of a failing response's body the error quotes. */
+const ERROR_BODY_BYTES = 200;
+/** Largest body read when looking for `contains`. */
+const MAX_BODY = 1 << 20;
+
+export interface ProbeOptions {
+  signal?: AbortSignal;
+}
+
+export async function runProbe(spec: ProbeSpec, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  if (!(spec.timeoutMs > 0)) throw new RangeError(`probe: timeoutMs must be > 0, got ${spec.timeoutMs}`);
+  switch (spec.kind) {
+    case 'http':
+      return httpProbe(spec, opts.signal);
+    case 'tcp':
+      return tcpProbe(spec, opts.signal);
+    case 'run':
+      return runCommandProbe(spec, opts.signal);
+  }
+}
+
+function since(start: number): number {
+  return Math.round(performance.now() - start);
+}
+
+function errorCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return '';
+}
+
+function innermostMessage(err: unknown): string {
+  let e: unknown = err;
+  let message = err instanceof Error ? err.message : String(err);
+  for (let depth = 0; depth < 4 && e instanceof Error; depth++) {
+    message = e.message;
+    e = e.cause;
+  }
+  return message;
+}
+
+/** Network failures in the words an operator would use. */
+export function describeNetworkError(err: unknown, target: string): string {
+  const code = errorCode(err);
+  if (code === 'ECONNREFUSED') return `connection refused by ${target}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return `DNS lookup failed for ${target} (${code})`;
+  if (code === 'ECONNRESET') return `connection reset by ${target}`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${target} is unreachable (${code})`;
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `TLS error talking to ${target}: ${innermostMessage(err)} (${code})`;
+  return `${innermostMessage(err)}${code ? ` (${code})` : ''}`;
+}
+
+function statusExpected(status: number, expect: Array<{ min: number; max: number }> | undefined): boolean {
+  const ranges = expect && expect.length > 0 ? expect : [{ min: 200, max: 299 }];
+  return ranges.some((r) => status >= r.min && status <= r.max);
+}
+
+function describeExpect(expect: Array<{ min: number; max: number }> | undefined): string {
+  const ranges = expect && expect.length > 0 ? expect : [{ min: 200, max: 299 }];
+  return ranges.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
+}
+
+/** Read up to `limit` bytes of a body as text. */
+async function readBody(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+    if (bytes >= limit) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return text + decoder.decode();
+}
+
+async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: AbortSignal): Promise<ProbeResult> {
+  const start = performance.now();
+  let url: URL;
+  try {
+    url = new URL(spec.url);
+  } catch {
+    return { ok: false, latencyMs: 0, error: `invalid URL "${spec.url}"` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, latencyMs: 0, error: `unsupported URL scheme ${url.protocol} in "${spec.url}" (http or https)` };
+  }
+  const timeout = AbortSignal.timeout(spec.timeoutMs);
+  const signal = outer ? AbortSignal.any([timeout, outer]) : timeout;
+  const target = url.host;
+  try {
+    const res = await fetch(url, { signal, redirect: 'follow', headers: { 'user-agent': 'stepgate-health-check' } });
+    const needWholeBody = spec.contains !== undefined;
+    const body = await readBody(res, needWholeBody ? MAX_BODY : KEPT_OUTPUT);
+    const latencyMs = since(start);
+    const output = body.slice(0, KEPT_OUTPUT);
+    if (!statusExpected(res.status, spec.expect)) {
+      const head = body.slice(0, ERROR_BODY_BYTES).replace(/\s+/g, ' ').trim();
+      return {
+        ok: false,
+        latencyMs,
+        status: res.status,
+        output,
+        error: `bad status ${res.status} (expected ${describeExpect(spec.expect)})${head ? `: ${head}` : ''}`,
+      };
+    }
+    if (spec.contains !== undefined && !body.includes(spec.contains)) {
+      return { ok: false, latencyMs, status: res.status, output, error: `response does not contain "${spec.contains}"` };
+    }
+    return { ok: true, latencyMs, status: res.status, output };
+  } catch (err) {
+    const latencyMs = since(start);
+    if (outer?.aborted) return { ok: false, latencyMs, error: 'cancelled' };
+    if (timeout.aborted) return { ok: false, latencyMs, error: `timeout after ${spec.timeoutMs}ms waiting for ${target}` };
+    return { ok: false, latencyMs, error: describeNetworkError(err, target) };
+  }
+}
+
+function tcpProbe(spec: Extract<ProbeSpec, { kind: 'tcp' }>, outer?: AbortSignal): Promise<ProbeResult> {
+  const start = performance.now();
+  const target = `${spec.host}:${spec.port}`;
+  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
+    return Promise.resolve({ ok: false, latencyMs: 0, error: `invalid port in ${target}` });
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: spec.host, port: spec.port });
+    let settled = false;
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(result);
+    };
+    const onAbort = (): void => finish({ ok: false, latencyMs: since(start), error: 'cancelled' });
+    const timer = setTimeout(
+      () => finish({ ok: false, latencyMs: since(start), error: `timeout after ${spec.timeoutMs}ms connecting to ${target}` }),
+      spec.timeoutMs,
+    );
+    outer?.addEventListener('abort', onAbort, { once: true });
+    if (outer?.aborted) onAbort();
+    socket.once('connect', () => finish({ ok: true, latencyMs: since(start) }));
+    socket.once('error', (err) => finish({ ok: false, latencyMs: since(start), error: describeNetworkError(err, target) }));
+  });
+}
+
+/** Resolved users are remembered: the sudo check need not run before every attempt. */
+const runAsCache = new Map<string, Promise<RunAs>>();
+
+function runAsFor(user: string | undefined): Promise<RunAs> {
+  const key = user ?? '';
+  let cached = runAsCache.get(key);
+  if (!cached) {
+    cached = resolveRunAs(user);
+    runAsCache.set(key, cached);
+    cached.catch(() => runAsCache.delete(key));
+  }
+  return cached;
+}
+
+async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?: AbortSignal): Promise<ProbeResult> {
+  const start = performance.now();
+  let runAs: RunAs;
+  try {
+    runAs = await runAsFor(spec.user);
+  } catch (err) {
+    return { ok: false, latencyMs: since(start), error: (err as Error).message };
+  }
+  const script = spec.cwd ? `builtin cd -- ${shQuote(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
+  const envArgs = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const name of Object.keys(spec.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { ok: false, latencyMs: 0, error: `invalid environment variable name "${name}"` };
+  }
+  const argv = envArgs.length > 0 ? ['env', ...envArgs, '/bin/bash', '-c', script] : ['/bin/bash', '-c', script];
+  const command = asUser(runAs, argv);
+  const result = await execa(command.file, command.args, {
+    all: true,
+    reject: false,
+    stdin: 'ignore',
+    timeout: spec.timeoutMs,
+    ...(outer ? { cancelSignal: outer } : {}),
+    forceKillAfterDelay: 2000,
+    maxBuffer: MAX_BODY,
+    ...(runAs.mode === 'runuser' ? { env: targetUserEnv(runAs, process.env), extendEnv: false } : {}),
+  });
+  const latencyMs = since(start);
+  const all = typeof result.all === 'string' ? result.all : '';
+  const output = all.length > KEPT_OUTPUT ? all.slice(-KEPT_OUTPUT) : all;
+  const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
+  const withCode = exitCode !== undefined ? { exitCode } : {};
+  if (result.isCanceled) return { ok: false, latencyMs, output, ...withCode, error: 'cancelled' };
+  if (result.timedOut) return { ok: false, latencyMs, output, ...withCode, error: `timeout after ${spec.timeoutMs}ms running \`${spec.command}\`` };
+  if (result.failed && exitCode === undefined) {
+    return { ok: false, latencyMs, output, error: result.signal ? `killed by ${result.signal}` : innermostMessage(result.cause ?? result.message) };
+  }
+  if (exitCode !== 0) return { ok: false, latencyMs, output, ...withCode, error: `exit status ${exitCode}` };
+  if (spec.contains !== undefined && !all.includes(spec.contains)) {
+    return { ok: false, latencyMs, output, ...withCode, error: `output does not contain "${spec.contains}"` };
+  }
+  return { ok: true, latencyMs, output, ...withCode };
+}

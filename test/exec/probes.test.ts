@@ -1,0 +1,259 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/exec/clock.js';
+import { runProbe } from '../../src/exec/probes.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, runWithRetry } from '../../src/exec/retry.js';
+import type { AttemptReport, Clock } from '../../src/exec/types.js';
+import { createUser, isRoot, removeUser } from './helpers.js';
+
+let server: http.Server;
+let base = '';
+let flakyHits = 0;
+const pendingSlow = new Set<http.ServerResponse>();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    switch (req.url) {
+      case '/ok':
+        res.end('status: healthy\n');
+        return;
+      case '/fail':
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('database down: connection pool exhausted after 30s; retry later '.repeat(10));
+        return;
+      case '/slow':
+        pendingSlow.add(res);
+        setTimeout(() => res.end('late'), 5000).unref();
+        return;
+      case '/flaky':
+        flakyHits++;
+        if (flakyHits < 3) {
+          res.writeHead(503);
+          res.end('warming up');
+        } else {
+          res.end('ready');
+        }
+        return;
+      default:
+        res.writeHead(404);
+        res.end('no such page');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const res of pendingSlow) res.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** A port nothing listens on: bind one, then close it. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+describe('http probe', () => {
+  it('passes on 2xx and keeps the body', async () => {
+    const res = await runProbe({ kind: 'http', url: `${base}/ok`, timeoutMs: 2000 });
+    expect(res).toMatchObject({ ok: true, status: 200, output: 'status: healthy\n' });
+    expect(res.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fails on a bad status, quoting the start of the body', async () => {
+    const res = await runProbe({ kind: 'http', url: `${base}/fail`, timeoutMs: 2000 });
+    expect(res.ok).toBe(false);
+    expect(res.status).toBe(500);
+    expect(res.error).toMatch(/^bad status 500 \(expected 200-299\): database down: connection pool exhausted/);
+    expect(res.error!.length).toBeLessThan(300);
+  });
+
+  it('honours expected status ranges and contains', async () => {
+    expect((await runProbe({ kind: 'http', url: `${base}/fail`, expect: [{ min: 500, max: 599 }], timeoutMs: 2000 })).ok).toBe(true);
+    expect((await runProbe({ kind: 'http', url: `${base}/ok`, contains: 'healthy', timeoutMs: 2000 })).ok).toBe(true);
+    const missing = await runProbe({ kind: 'http', url: `${base}/ok`, contains: 'degraded', timeoutMs: 2000 });
+    expect(missing).toMatchObject({ ok: false, status: 200, error: 'response does not contain "degraded"' });
+  });
+
+  it('reports a refused connection', async () => {
+    const res = await runProbe({ kind: 'http', url: `http://127.0.0.1:${await closedPort()}/`, timeoutMs: 2000 });
+    expect(res.ok).toBe(false);
+    expect(res.error).toMatch(/^connection refused by 127\.0\.0\.1:\d+$/);
+  });
+
+  it('reports a timeout against a slow server', async () => {
+    const res = await runProbe({ kind: 'http', url: `${base}/slow`, timeoutMs: 200 });
+    expect(res).toMatchObject({ ok: false });
+    expect(res.error).toMatch(/^timeout after 200ms/);
+  });
+
+  it('reports DNS failures', async () => {
+    const res = await runProbe({ kind: 'http', url: 'http://no-such-host.invalid/', timeoutMs: 5000 });
+    expect(res.error).toMatch(/^DNS lookup failed for no-such-host\.invalid/);
+  });
+
+  it('reports TLS failures', async () => {
+    const res = await runProbe({ kind: 'http', url: base.replace('http:', 'https:') + '/ok', timeoutMs: 2000 });
+    expect(res.ok).toBe(false);
+    expect(res.error).toMatch(/^TLS error talking to 127\.0\.0\.1/);
+  });
+
+  it('refuses a malformed URL clearly', async () => {
+    expect((await runProbe({ kind: 'http', url: 'not a url', timeoutMs: 100 })).error).toBe('invalid URL "not a url"');
+  });
+});
+
+describe('tcp probe', () => {
+  it('connects to a listening port and reports a closed one as refused', async () => {
+    const port = Number(new URL(base).port);
+    expect((await runProbe({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 2000 })).ok).toBe(true);
+    const closed = await runProbe({ kind: 'tcp', host: '127.0.0.1', port: await closedPort(), timeoutMs: 2000 });
+    expect(closed.error).toMatch(/^connection refused by 127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe('run probe', () => {
+  it('passes on exit 0 and keeps the output', async () => {
+    const res = await runProbe({ kind: 'run', command: 'echo "up $GREETING"; pwd', env: { GREETING: 'there' }, cwd: '/usr', timeoutMs: 5000 });
+    expect(res).toMatchObject({ ok: true, exitCode: 0, output: 'up there\n/usr' });
+  });
+
+  it('fails with the exit status, or on missing text', async () => {
+    expect(await runProbe({ kind: 'run', command: 'echo nope; exit 3', timeoutMs: 5000 })).toMatchObject({
+      ok: false,
+      exitCode: 3,
+      error: 'exit status 3',
+      output: 'nope',
+    });
+    const res = await runProbe({ kind: 'run', command: 'echo active', contains: 'inactive', timeoutMs: 5000 });
+    expect(res).toMatchObject({ ok: false, error: 'output does not contain "inactive"' });
+  });
+
+  it('times out', async () => {
+    const res = await runProbe({ kind: 'run', command: 'sleep 30', timeoutMs: 200 });
+    expect(res.ok).toBe(false);
+    expect(res.error).toBe('timeout after 200ms running `sleep 30`');
+  });
+
+  it('never waits for input', async () => {
+    const res = await runProbe({ kind: 'run', command: 'read -r line; echo "got=[$line]"', timeoutMs: 5000 });
+    expect(res.output).toBe('got=[]');
+  });
+
+  it.skipIf(!isRoot())('runs as the target user', async () => {
+    const user = createUser('sgprb');
+    try {
+      const res = await runProbe({ kind: 'run', command: 'id -un', user, timeoutMs: 5000 });
+      expect(res).toMatchObject({ ok: true, output: user });
+      const missing = await runProbe({ kind: 'run', command: 'true', user: 'no-such-user-sg', timeoutMs: 5000 });
+      expect(missing.error).toMatch(/"no-such-user-sg": no such user/);
+    } finally {
+      removeUser(user);
+    }
+  });
+});
+
+/** A clock that records sleeps and advances instantly; `hang` makes sleeps wait for abort. */
+function fakeClock(opts: { hang?: boolean } = {}): Clock & { sleeps: number[]; log: string[] } {
+  let now = 0;
+  const sleeps: number[] = [];
+  const log: string[] = [];
+  return {
+    sleeps,
+    log,
+    now: () => now,
+    sleep(ms, signal) {
+      sleeps.push(ms);
+      log.push(`sleep ${ms}`);
+      now += ms;
+      if (!opts.hang) return Promise.resolve();
+      return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    },
+  };
+}
+
+describe('retry', () => {
+  it('computes full-jitter exponential backoff, capped', () => {
+    const policy = { attempts: 8, baseMs: 2000, maxMs: 30_000 };
+    const top = [1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, () => 1));
+    expect(top).toEqual([2000, 4000, 8000, 16000, 30000, 30000]);
+    expect([1, 2, 3].map((a) => backoffDelay(a, policy, () => 0.5))).toEqual([1000, 2000, 4000]);
+    expect(backoffDelay(3, policy, () => 0)).toBe(0);
+    expect(backoffDelay(2, { attempts: 3, baseMs: 100 }, () => 0.999)).toBe(199);
+    expect(() => backoffDelay(0, policy)).toThrow(/attempt must be >= 1/);
+    expect(DEFAULT_RETRY_POLICY).toEqual({ attempts: 5, baseMs: 2000, maxMs: 30_000 });
+  });
+
+  it('retries a real server until it is healthy on the 3rd attempt, reporting each attempt as it happens', async () => {
+    flakyHits = 0;
+    const clock = fakeClock();
+    const reports: AttemptReport[] = [];
+    const outcome = await runWithRetry(
+      { kind: 'http', url: `${base}/flaky`, timeoutMs: 2000 },
+      { attempts: 5, baseMs: 2000 },
+      {
+        clock,
+        random: () => 0.5,
+        onAttempt: (r) => {
+          reports.push(r);
+          clock.log.push(`attempt ${r.attempt}`);
+        },
+      },
+    );
+    expect(outcome.ok).toBe(true);
+    expect(outcome.attempts).toHaveLength(3);
+    expect(clock.log).toEqual(['attempt 1', 'sleep 1000', 'attempt 2', 'sleep 2000', 'attempt 3']);
+    expect(reports.map((r) => [r.attempt, r.of, r.result.status, r.nextDelayMs])).toEqual([
+      [1, 5, 503, 1000],
+      [2, 5, 503, 2000],
+      [3, 5, 200, undefined],
+    ]);
+    expect(reports[0]?.result.error).toMatch(/^bad status 503/);
+  });
+
+  it('gives up after the last attempt with its error', async () => {
+    const clock = fakeClock();
+    const outcome = await runWithRetry({ kind: 'http', url: `${base}/fail`, timeoutMs: 2000 }, { attempts: 3, baseMs: 10 }, { clock, random: () => 1 });
+    expect(outcome).toMatchObject({ ok: false, cancelled: false });
+    expect(outcome.attempts).toHaveLength(3);
+    expect(clock.sleeps).toEqual([10, 20]);
+    expect(outcome.last.error).toMatch(/bad status 500/);
+    expect(outcome.attempts.at(-1)?.nextDelayMs).toBeUndefined();
+  });
+
+  it('is cancelled while waiting', async () => {
+    const clock = fakeClock({ hang: true });
+    const ac = new AbortController();
+    const pending = runWithRetry({ kind: 'http', url: `${base}/fail`, timeoutMs: 2000 }, { attempts: 5, baseMs: 1000 }, {
+      clock,
+      signal: ac.signal,
+      onAttempt: () => setTimeout(() => ac.abort(), 10),
+    });
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ ok: false, cancelled: true });
+    expect(outcome.attempts).toHaveLength(1);
+  });
+
+  it('cancels an attempt in progress', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const outcome = await runWithRetry({ kind: 'http', url: `${base}/slow`, timeoutMs: 10_000 }, { attempts: 5, baseMs: 1000 }, { signal: ac.signal });
+    expect(outcome).toMatchObject({ ok: false, cancelled: true });
+    expect(outcome.last.error).toBe('cancelled');
+  });
+
+  it('systemClock sleeps and can be aborted', async () => {
+    await expect(systemClock.sleep(5)).resolves.toBeUndefined();
+    const ac = new AbortController();
+    const sleeping = systemClock.sleep(60_000, ac.signal);
+    ac.abort();
+    await expect(sleeping).rejects.toThrow();
+  });
+});

@@ -32,7 +32,6 @@ export interface BootstrapOptions {
   nonce: string;
   /** Source /etc/profile and the user's profile (a login), else only ~/.bashrc. */
   login: boolean;
-  env?: Record<string, string>;
   cwd?: string;
   /** State directory of a previous shell of this user: its exports and cwd are restored. */
   restoreFrom?: string;
@@ -43,12 +42,6 @@ export function rcScript(opts: BootstrapOptions): string {
   // One %s per field: printf would reuse the format for surplus arguments.
   const marker = (kind: string, fields: string[]): string =>
     `builtin printf '\\033]${MARKER_OSC};${opts.nonce};${kind};${fields.map(() => '%s').join(';')}\\007' ${fields.join(' ')}`;
-  const exportsLines = Object.entries(opts.env ?? {})
-    .map(([name, value]) => {
-      checkEnvName(name);
-      return `export ${name}=${shQuote(value)}`;
-    })
-    .join('\n');
   const startupFiles = opts.login
     ? `if [ -r /etc/profile ]; then . /etc/profile; fi
   if [ -r ~/.bash_profile ]; then . ~/.bash_profile
@@ -71,8 +64,25 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed=
-${exportsLines}
+__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo=
+# The command FIFO's path and the session environment arrive on the terminal, typed by
+# stepgate with echo off: secrets never touch a file or a command line.
+stty -echo </dev/tty 2>/dev/null
+${marker('c', [])} >/dev/tty 2>/dev/null
+while IFS= read -r __sg_l </dev/tty; do
+  case $__sg_l in
+    .) break ;;
+    'f '*) __sg_fifo=\${__sg_l#f } ;;
+    [ea]' '*)
+      __sg_k=\${__sg_l:0:1} __sg_l=\${__sg_l:2}
+      __sg_n=\${__sg_l%% *}
+      builtin printf -v __sg_v '%b' "\${__sg_l#* }"
+      if [ "$__sg_k" = a ]; then __sg_v=\${!__sg_n-}$__sg_v; fi
+      builtin export "$__sg_n=$__sg_v" ;;
+  esac
+done
+stty echo </dev/tty 2>/dev/null
+unset __sg_l __sg_k __sg_n __sg_v
 ${place}
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) || __sg_state=
 
@@ -104,13 +114,36 @@ __sg_exit() {
   ${marker('x', ['"$__sg_id"', '"$__sg_s"'])} >/dev/tty 2>/dev/null || :
 }
 trap '{ __sg_exit; } 2>/dev/null' EXIT
+# From here on bash reads its commands from the FIFO; steps get the terminal as stdin.
+if [ -p "$__sg_fifo" ]; then exec 0<"$__sg_fifo"; else exit 99; fi
 ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >/dev/tty 2>/dev/null || ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >&2
 `;
 }
 
-/** The program the pty starts: bash reading commands from the FIFO. */
-export function bootScript(rcPath: string, fifoPath: string): string {
-  return `exec /bin/bash --noediting --rcfile ${shQuote(rcPath)} -i <${shQuote(fifoPath)}\n`;
+/** Longest env value piece per line: a canonical-mode terminal line holds at most 4095 bytes. */
+const ENV_PIECE_BYTES = 900;
+
+/** `\xHH` for every byte: survives the terminal's line discipline, decoded by printf %b. */
+function hexEscape(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+/** The lines typed to the shell's setup loop: FIFO path, session environment, end. */
+export function configLines(fifoPath: string, env: Record<string, string> | undefined): string {
+  if (/[\n\r]/.test(fifoPath)) throw new Error(`unusable FIFO path ${JSON.stringify(fifoPath)}`);
+  const lines = [`f ${fifoPath}`];
+  for (const [name, value] of Object.entries(env ?? {})) {
+    checkEnvName(name);
+    const bytes = Buffer.from(value, 'utf8');
+    if (bytes.length === 0) lines.push(`e ${name} `);
+    for (let at = 0; at < bytes.length; at += ENV_PIECE_BYTES) {
+      lines.push(`${at === 0 ? 'e' : 'a'} ${name} ${hexEscape(bytes.subarray(at, at + ENV_PIECE_BYTES))}`);
+    }
+  }
+  lines.push('.');
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 /** Text of a step file: restore xtrace/verbose, then the script as written. */

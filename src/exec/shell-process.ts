@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { bootScript, rcScript, stepCommand, stepFile } from './bootstrap.js';
+import { configLines, rcScript, stepCommand, stepFile } from './bootstrap.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
 import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep } from './processes.js';
@@ -30,9 +30,9 @@ export interface ShellProcessOptions {
   /** State directory of an earlier shell of the same user whose cwd and exports to restore. */
   restoreFrom?: string;
   /** Visible output (markers removed), in order. */
-  onText: (text: string) => void;
+  onText: (text: string, shell: ShellProcess) => void;
   /** The shell ended (after its output was drained). */
-  onExit?: (info: ShellExit) => void;
+  onExit?: (info: ShellExit, shell: ShellProcess) => void;
 }
 
 export interface ShellExit {
@@ -56,6 +56,10 @@ export class ShellStartError extends Error {
 const PRE_READY_LIMIT = 8192;
 const READY_TIMEOUT_MS = 30_000;
 
+function randomName(): string {
+  return randomBytes(12).toString('hex');
+}
+
 export class ShellProcess {
   readonly runAs: RunAs;
   /** Directory where a successor can restore this shell's cwd and exports (owned by the user). */
@@ -68,6 +72,7 @@ export class ShellProcess {
   private readonly scanner = new MarkerScanner(this.nonce);
   private readonly dir: string;
   private fifoFd = -1;
+  private fifoPath = '';
   private term: IPty | undefined;
   private ready = false;
   private preReady = '';
@@ -75,7 +80,6 @@ export class ShellProcess {
   private waitingStep: { id: number; resolve: (end: StepEnd) => void } | undefined;
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private exitWaiters: Array<() => void> = [];
-  private nextFile = 0;
   private unregisterExitKill: (() => void) | undefined;
   private bashSession = 0;
   private closing = false;
@@ -102,30 +106,28 @@ export class ShellProcess {
   private async boot(): Promise<void> {
     const { runAs } = this.opts;
     const shared = runAs.mode === 'sudo';
-    const rcPath = path.join(this.dir, 'rc');
-    const bootPath = path.join(this.dir, 'boot');
-    const fifoPath = path.join(this.dir, 'cmd');
+    // Names are random: through sudo the directory is traversable by others (not listable).
+    const rcPath = path.join(this.dir, `rc-${randomName()}`);
+    this.fifoPath = path.join(this.dir, `cmd-${randomName()}`);
     const rc = rcScript({
       nonce: this.nonce,
       login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
-      env: this.opts.env,
       cwd: this.opts.cwd,
       restoreFrom: this.opts.restoreFrom,
     });
-    // Through sudo the target user cannot be given ownership: the directory is then
-    // traversable but not listable, and the names inside are unguessable.
-    const fileMode = shared ? 0o644 : 0o600;
-    await writeFile(rcPath, rc, { mode: fileMode });
-    await writeFile(bootPath, bootScript(rcPath, fifoPath), { mode: fileMode });
-    await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
+    // Through sudo the target user cannot be given ownership: files it must read are then
+    // world-readable inside a directory nobody can list. They hold no secrets: the session
+    // environment is typed to the shell over the terminal (see configLines).
+    await writeFile(rcPath, rc, { mode: shared ? 0o644 : 0o600 });
+    await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', this.fifoPath]);
     if (runAs.mode === 'runuser') {
-      for (const p of [this.dir, rcPath, bootPath, fifoPath]) await chown(p, runAs.uid, runAs.gid);
+      for (const p of [this.dir, rcPath, this.fifoPath]) await chown(p, runAs.uid, runAs.gid);
     }
     if (shared) await chmod(this.dir, 0o711);
     // O_RDWR keeps the FIFO open on both ends, so neither side ever blocks on open.
-    this.fifoFd = openSync(fifoPath, constants.O_RDWR);
+    this.fifoFd = openSync(this.fifoPath, constants.O_RDWR);
 
-    const command = asUser(runAs, ['/bin/bash', bootPath], { login: true });
+    const command = asUser(runAs, ['/bin/bash', '--noediting', '--rcfile', rcPath, '-i'], { login: true });
     const env =
       runAs.mode === 'runuser'
         ? targetUserEnv(runAs, process.env)
@@ -163,7 +165,8 @@ export class ShellProcess {
   private handleData(data: string): void {
     for (const item of this.scanner.feed(data)) {
       if (item.type === 'text') {
-        if (this.ready) this.opts.onText(item.text);
+        // Once closing, whatever the dying processes print is not the operator's business.
+        if (this.ready && !this.closing) this.opts.onText(item.text, this);
         else if (this.preReady.length < PRE_READY_LIMIT) this.preReady += item.text;
       } else {
         this.handleMarker(item.marker);
@@ -174,6 +177,10 @@ export class ShellProcess {
   private handleMarker(marker: Marker): void {
     const [a = '', b = '', c = ''] = marker.fields;
     switch (marker.kind) {
+      case 'c':
+        // The shell waits, echo off, for its FIFO path and environment.
+        this.term?.write(configLines(this.fifoPath, this.opts.env));
+        break;
       case 'r':
         this.bashPid = Number(a);
         this.stateDir = b;
@@ -213,7 +220,7 @@ export class ShellProcess {
   private handleExit(code: number, signal?: number): void {
     // node-pty waits for the pty to drain before reporting the exit; flush what the scanner held.
     const rest = this.scanner.flush();
-    if (rest && this.ready) this.opts.onText(rest);
+    if (rest && this.ready && !this.closing) this.opts.onText(rest, this);
     const exit: ShellExit = { status: this.exitMarkerStatus, code, ...(signal ? { signal } : {}) };
     if (exit.status === null) {
       // No exit report from the shell: it was killed, or a step replaced our EXIT trap.
@@ -242,7 +249,7 @@ export class ShellProcess {
       this.waitingStep = undefined;
       waiting.resolve({ kind: 'exited', exit });
     }
-    this.opts.onExit?.(exit);
+    this.opts.onExit?.(exit, this);
     for (const fn of this.exitWaiters.splice(0)) fn();
   }
 
@@ -254,7 +261,7 @@ export class ShellProcess {
   async run(id: number, script: string, opts: { cwd?: string; env?: Record<string, string> }): Promise<StepEnd> {
     if (this.exited) return { kind: 'exited', exit: this.exited };
     if (this.waitingStep) throw new Error('a step is already running in this shell');
-    const file = path.join(this.dir, `step-${++this.nextFile}`);
+    const file = path.join(this.dir, `step-${randomName()}`);
     writeFileSync(file, stepFile(script), { mode: this.runAs.mode === 'sudo' ? 0o644 : 0o600 });
     if (this.runAs.mode === 'runuser') chownSync(file, this.runAs.uid, this.runAs.gid);
     const line = stepCommand(id, file, opts);

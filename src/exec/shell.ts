@@ -79,14 +79,14 @@ class SessionShell implements Shell {
     runAs: RunAs,
     where: { cwd?: string; env?: Record<string, string>; restoreFrom?: string },
   ): Promise<ShellProcess> {
-    const proc: ShellProcess = await ShellProcess.start({
+    const proc = await ShellProcess.start({
       runAs,
       cols: this.size.cols,
       rows: this.size.rows,
       ...where,
-      onText: (text) => this.output(proc, text),
-      onExit: (exit) => {
-        if (proc === this.main && !this.closed && !this.resetReason) this.resetReason = describeExit(exit);
+      onText: (text, from) => this.output(from, text),
+      onExit: (exit, from) => {
+        if (from === this.main && !this.closed && !this.resetReason) this.resetReason = describeExit(exit);
       },
     });
     this.started.push(proc);
@@ -148,6 +148,7 @@ class SessionShell implements Shell {
         } finally {
           await proc.close(0);
           await proc.removeState();
+          this.started.splice(this.started.indexOf(proc), 1);
         }
       }
       return await this.execute(await this.mainShell(), req, startedAt);
@@ -213,7 +214,7 @@ class SessionShell implements Shell {
       this.activeStep = undefined;
     }
     await this.screenView.settled();
-    this.transcript?.flush();
+    await this.transcript?.flush();
     const durationMs = performance.now() - startedAt;
     const base = { durationMs, timedOut, interrupted: step.interrupted };
     const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;

@@ -13,6 +13,8 @@ export class TranscriptWriter {
   private readonly stream: WriteStream;
   private held = '';
   private failed: Error | undefined;
+  /** Settles when the latest write reached the file. */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -40,13 +42,22 @@ export class TranscriptWriter {
     const upTo = cut === -1 ? this.held.length : cut + 1;
     const ready = this.held.slice(0, upTo);
     this.held = this.held.slice(upTo);
-    return this.stream.write(this.redact(ready));
+    return this.append(this.redact(ready));
   }
 
-  /** Write out a held partial line (end of a step). */
-  flush(): void {
-    if (this.held && !this.failed) this.stream.write(this.redact(this.held));
+  private append(text: string): boolean {
+    let ok = true;
+    this.lastWrite = new Promise((resolve) => {
+      ok = this.stream.write(text, () => resolve());
+    });
+    return ok;
+  }
+
+  /** Write out a held partial line (end of a step); resolves when all output is in the file. */
+  async flush(): Promise<void> {
+    if (this.held && !this.failed) this.append(this.redact(this.held));
     this.held = '';
+    await this.lastWrite;
   }
 
   get needsDrain(): boolean {
@@ -59,7 +70,7 @@ export class TranscriptWriter {
   }
 
   async close(): Promise<void> {
-    this.flush();
+    await this.flush();
     await new Promise<void>((resolve) => this.stream.end(resolve));
     if (this.failed) throw new Error(`writing the transcript ${this.path} failed: ${this.failed.message}`);
   }

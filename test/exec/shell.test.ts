@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +125,42 @@ describe('openShell: state carries across steps', () => {
     expect(lines).toContain('no-fn');
     expect(lines).toContain('main=/usr 1');
     expect(lines).toContain('has-fn');
+  });
+});
+
+describe('openShell: session environment', () => {
+  it('delivers values intact, however odd, without writing them where others could read', async () => {
+    const secret = `tok-${randomBytes(8).toString('hex')}`;
+    const weird = `it's "q" $HOME \`x\` \\ \n line2 ✓ \u0003\u0004 ${secret}`;
+    const long = `${'x'.repeat(5000)}END`;
+    const sh = await open({ env: { WEIRD: weird, LONG: long, EMPTY: '' } });
+    await sh.run({ script: 'printf %s "$WEIRD" | sha256sum; echo "long=${#LONG} ${LONG: -3}"; declare -p EMPTY' });
+    const lines = sh.screen().lines;
+    expect(lines[0]).toBe(`${createHash('sha256').update(weird).digest('hex')}  -`);
+    expect(lines).toContain('long=5003 END');
+    expect(lines).toContain('declare -x EMPTY=""');
+    const tmp = os.tmpdir();
+    for (const name of readdirSync(tmp).filter((n) => n.startsWith('stepgate-') && !n.startsWith('stepgate-state.'))) {
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(path.join(tmp, name));
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        const file = path.join(tmp, name, entry);
+        try {
+          if (!statSync(file).isFile()) continue;
+          expect(readFileSync(file, 'utf8')).not.toContain(secret);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+  });
+
+  it('refuses a working directory that does not exist, naming it', async () => {
+    await expect(openShell({ cwd: '/no/such/dir-sg' })).rejects.toThrow(/\/no\/such\/dir-sg/);
   });
 });
 

@@ -23,7 +23,8 @@ export class TranscriptWriter {
     // Create with 0600, and tighten a file that already existed with looser bits.
     closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
-    this.stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    // A roomy buffer: every time it fills, the pty is paused until the disk catches up.
+    this.stream = createWriteStream(path, { flags: 'a', mode: 0o600, highWaterMark: 1 << 20 });
     this.stream.on('error', (err) => {
       this.failed = err;
     });

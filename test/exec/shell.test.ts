@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellEvent, ShellOptions } from '../../src/exec/types.js';
@@ -323,5 +325,31 @@ describe('openShell: close', () => {
     await sh.close();
     shell = undefined;
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh1));
+  });
+
+  /** Start the fixture in a child node; resolves with the pids it reports and the child. */
+  async function fixture(mode: 'exit' | 'hang'): Promise<{ bg: number; sh: number; child: ReturnType<typeof spawn> }> {
+    const dist = path.resolve('dist');
+    if (!existsSync(path.join(dist, 'exec', 'shell.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    const child = spawn(process.execPath, [path.resolve('test/exec/fixtures/exit-without-close.mjs'), dist, mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => (out += d));
+    const pids = await waitFor('fixture to report pids', () => (out.includes('}') ? JSON.parse(out) : undefined), 20_000);
+    return { ...pids, child };
+  }
+
+  it('ends the shell and its jobs when stepgate exits without close()', async () => {
+    const { bg, sh, child } = await fixture('exit');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
+  });
+
+  it('ends the shell and its jobs when stepgate is killed with SIGKILL', async () => {
+    const { bg, sh, child } = await fixture('hang');
+    expect(processAlive(bg)).toBe(true);
+    child.kill('SIGKILL');
+    await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
   });
 });

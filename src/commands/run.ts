@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { openShell } from '../exec/shell.js';
+import { backoffDelay, openShell, runProbe, systemClock } from '../exec/index.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import type { VarSpec } from '../runbooks/model.js';
@@ -19,40 +19,18 @@ import { usageError } from './usage.js';
 
 const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
-/** The real clock. */
-export const wallClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new Error('aborted'));
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(new Error('aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+/** The real clock (exec's). */
+export const wallClock: Clock = systemClock;
 
-/** exec's single-attempt probe; the session does retries and backoff on its own clock. */
-async function execProbe(): Promise<ProbeRunner> {
-  // TODO(issue 3): a static import once exec's probes land; the contract is ProbeRunner.
-  const specifier = '../exec/probes.js';
-  const mod = (await import(specifier).catch(() => ({}))) as { probe?: ProbeRunner };
-  if (typeof mod.probe !== 'function') {
-    return async () => ({ ok: false, latencyMs: 0, error: 'health probes are not available in this build (src/exec/probes)' });
-  }
-  return mod.probe;
-}
+/** exec's single-attempt probe; the session retries on its clock so each attempt is journaled first. */
+const execProbe: ProbeRunner = (spec, signal) => runProbe(spec, signal ? { signal } : {});
 
 /** Everything a session needs from the host, shared with `resume`. */
 export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
   return {
     openShell,
-    probe: await execProbe(),
+    probe: execProbe,
+    backoff: (attempt, policy, random) => backoffDelay(attempt, policy, random),
     clock: wallClock,
     journal,
     loadRunbook: loadRunbookFile,
@@ -188,6 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       yes: parsed.values.yes === true,
       recover: parsed.values.recover === true,
       vars,
+      skips,
       env: process.env,
       ...(ask ? { ask } : {}),
       out: process.stdout,

@@ -59,6 +59,12 @@ export interface SessionDeps {
   env?: Record<string, string | undefined>;
   /** Jitter source for check backoff, [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Wait after failed attempt `attempt` (1-based). Default: exponential from `baseMs`, capped
+   * at 30 s, +-20% jitter. The commands pass exec's `backoffDelay` (full jitter) so checks
+   * and exec's own retries follow one policy.
+   */
+  backoff?: (attempt: number, policy: { attempts: number; baseMs: number; maxMs?: number }, random: () => number) => number;
   /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
   screenIntervalMs?: number;
   /** Terminal size for the shell. Default 80x24. */
@@ -154,6 +160,7 @@ function hostPort(target: string): { host: string; port: number } | undefined {
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
   const random = deps.random ?? Math.random;
+  const backoff = deps.backoff ?? ((attempt: number, policy: { baseMs: number; maxMs?: number }, rnd: () => number) => backoffDelay(attempt, policy.baseMs, rnd, policy.maxMs));
   const screenInterval = deps.screenIntervalMs ?? 50;
   const secrets = new SecretSet();
   secrets.addEnv(env);
@@ -455,7 +462,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         if (signal.aborted) return { ok: false, interrupted: true, reason: 'interrupted by the operator' };
         last = await deps.probe(spec, signal);
         const more = !last.ok && attempt < attempts;
-        const nextDelayMs = more ? backoffDelay(attempt, baseMs, random) : undefined;
+        const nextDelayMs = more ? backoff(attempt, { attempts, baseMs }, random) : undefined;
         const event: Extract<SessionEvent, { type: 'check-attempt' }> = {
           type: 'check-attempt',
           at: deps.clock.now(),

@@ -72,7 +72,7 @@ describe('stepgate run (plain mode)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('-- [1/2] main · announce (bash) --');
     expect(r.stdout).toContain('greeting=hello');
-    expect(r.stdout).toMatch(/check health attempt 1\/2: ok \(200\)/);
+    expect(r.stdout).toMatch(/check http:\/\/127\.0\.0\.1:\d+\/healthz attempt 1\/2: ok \(200\) in \d+ms/);
     expect(r.stdout).toContain('== completed ==');
     expect(r.stdout).toMatch(/1\s+announce\s+main\s+passed\s+1/);
     expect(r.stdout).not.toContain('restart');
@@ -92,7 +92,7 @@ describe('stepgate run (plain mode)', () => {
     ws.write('deploy.md', runbook());
     const r = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/check health attempt 1\/2: failed: .*503.*; next attempt in/);
+    expect(r.stdout).toMatch(/check http:\/\/127\.0\.0\.1:\d+\/healthz attempt 1\/2: failed: .*503.*; next attempt in \d+ms/);
     expect(r.stdout).toContain('BLOCKED at step health (deploy.md:');
     expect(r.stdout).toContain('1. deploy.md#restart-the-service (front-matter)');
     expect(r.stdout).toMatch(/2\s+health\s+main\s+failed\s+1/);
@@ -118,7 +118,7 @@ describe('stepgate run (plain mode)', () => {
 
   it('records a skip with its reason (journal and log)', async () => {
     ws.write('healthy', '');
-    ws.write('deploy.md', runbook('\nThis one fails.\n\n```bash {name=flaky}\nexit 3\n```\n'));
+    ws.write('deploy.md', runbook('\nThis one fails.\n\n```bash {name=flaky}\n(exit 3)\n```\n'));
     const blocked = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toContain('failed (exit 3)');

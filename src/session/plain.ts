@@ -45,6 +45,14 @@ function stepKind(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
 }
 
+/** The description's first sentence on one line, at most `max` characters. */
+export function firstSentence(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const end = flat.search(/[.!?](\s|$)/);
+  const sentence = end === -1 ? flat : flat.slice(0, end + 1);
+  return sentence.length <= max ? sentence : `${sentence.slice(0, max - 3).trimEnd()}...`;
+}
+
 export function displayPath(file: string, cwd: string): string {
   const rel = relative(cwd, file);
   return rel.startsWith('..') || rel === '' ? file : rel;
@@ -76,7 +84,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         const where = state.frames.length > 1 ? `recovery ${frame.init.title} · ` : `${item.phase} · `;
         const retry = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
         line(`-- [${event.index + 1}/${frame.init.items.length}] ${where}${item.step.id} (${stepKind(item)})${retry} --`);
-        if (item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${item.step.description.trim().split('\n')[0]}`);
+        if (item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${firstSentence(item.step.description)}`);
         break;
       }
       case 'check-attempt': {
@@ -105,7 +113,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
             line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${event.who.user})` : `   confirmed by ${event.who.user}`);
             break;
           case 'recover':
-            line(`== recovery for ${label}: ${d.path.label} (${d.frame.items.length} steps) ==`);
+            line(`== recovery for ${label}: ${displayPath(d.path.file, cwd)}${d.path.anchor ? `#${d.path.anchor}` : ''} (${d.frame.items.length} steps) ==`);
             break;
           case 'skip':
             line(`-- ${label} skipped by ${event.who.user}: ${d.reason || 'optional step'}`);

@@ -169,6 +169,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   let books = new Map<string, Runbook>();
   let options: StartOptions = { file: '' };
   let shell: Shell | undefined;
+  /** The terminal size the UI last asked for; a shell opened later starts at it. */
+  let size = { cols: deps.cols ?? 80, rows: deps.rows ?? 24 };
   let shellOff: (() => void) | undefined;
   let running: { abort: AbortController; done: Promise<void> } | undefined;
   let queue: Promise<void> = Promise.resolve();
@@ -295,8 +297,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       user: options.as ?? main?.frontMatter.user,
       cwd: main?.frontMatter.cwd,
       env: { ...(main?.frontMatter.env ?? {}), ...Object.fromEntries(varValues) },
-      cols: deps.cols ?? 80,
-      rows: deps.rows ?? 24,
+      cols: size.cols,
+      rows: size.rows,
       redact: secrets.redact,
     });
     shell = opened;
@@ -686,6 +688,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     },
 
     resize(cols, rows) {
+      size = { cols, rows };
       shell?.resize(cols, rows);
     },
 

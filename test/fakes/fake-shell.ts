@@ -53,6 +53,7 @@ export class FakeShell implements Shell {
   readonly factory = async (options: ShellOptions): Promise<Shell> => {
     this.opened.push(options);
     if (options.user !== undefined) this.user = options.user;
+    if (options.cols !== undefined && options.rows !== undefined) this.size = { cols: options.cols, rows: options.rows };
     return this;
   };
 

@@ -275,3 +275,16 @@ tcp: no-port-here
     expect(t.state().frames[0]?.steps[1]?.reason).toBe('this check step has no valid check to run (see stepgate lint)');
   });
 });
+
+describe('terminal size', () => {
+  it('opens the shell at the size asked for before it existed, and resizes it after', async () => {
+    const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\ntrue\n```\n\n```bash {name=b}\ntrue\n```\n' });
+    t.actions.resize(60, 10);
+    await t.actions.start({ file: FILE });
+    await t.actions.runStep();
+    await t.actions.idle();
+    expect(t.shell.opened[0]).toMatchObject({ cols: 60, rows: 10 });
+    t.actions.resize(100, 30);
+    expect(t.shell.size).toEqual({ cols: 100, rows: 30 });
+  });
+});

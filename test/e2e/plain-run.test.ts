@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createUser, hasCommand, isRoot, removeUser } from '../exec/helpers.js';
 import { HealthServer, Workspace } from './plain-harness.js';
 
 let ws: Workspace;
@@ -208,5 +209,21 @@ echo "still $API_TOKEN"; exit 1
     const yes = await ws.run(['run', 'manual.md', '--yes']);
     expect(yes.code).toBe(0);
     expect(yes.stdout).toMatch(/\[x\] tell the channel \(confirmed by \S+\)/);
+  });
+
+  const canSwitchUser = isRoot() && hasCommand('useradd') && hasCommand('runuser');
+  if (!canSwitchUser) console.log('skipping the --as test: needs root, useradd and runuser');
+  it.runIf(canSwitchUser)('--as USER runs steps and run: checks as that user, overriding the front matter', async () => {
+    const user = createUser('sgas');
+    try {
+      ws.write('as.md', `---\nuser: nobody\n---\n# As\n\nWho runs this?\n\n\`\`\`bash {name=who}\necho "I am $(id -un) home=$HOME"\n\`\`\`\n\n\`\`\`check {name=who-check}\nrun: id -un\ncontains: ${user}\nretries: 1\n\`\`\`\n`);
+      const r = await ws.run(['run', 'as.md', '--as', user]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`I am ${user} home=/home/${user}`);
+      const [id] = ws.sessionIds();
+      expect(ws.events(id ?? '')[0]).toMatchObject({ type: 'session-started', options: { as: user } });
+    } finally {
+      removeUser(user);
+    }
   });
 });

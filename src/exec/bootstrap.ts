@@ -114,6 +114,14 @@ __sg_exit() {
   ${marker('x', ['"$__sg_id"', '"$__sg_s"'])} >/dev/tty 2>/dev/null || :
 }
 trap '{ __sg_exit; } 2>/dev/null' EXIT
+# A hang-up ends the session (stepgate closed or died): pass it on to the jobs as bash would,
+# and remove the saved state, which may hold exported secrets.
+__sg_hup() {
+  local __sg_j
+  for __sg_j in $(jobs -p); do builtin kill -HUP -- -"$__sg_j"; done
+  if [ -n "$__sg_state" ]; then rm -rf -- "$__sg_state"; __sg_state=; fi
+}
+trap '{ __sg_hup; } 2>/dev/null; exit 129' HUP
 # From here on bash reads its commands from the FIFO; steps get the terminal as stdin.
 if [ -p "$__sg_fifo" ]; then exec 0<"$__sg_fifo"; else exit 99; fi
 ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >/dev/tty 2>/dev/null || ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >&2

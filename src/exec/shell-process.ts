@@ -98,6 +98,7 @@ export class ShellProcess {
       await shell.boot();
     } catch (err) {
       await shell.close(0);
+      await shell.removeState();
       throw err;
     }
     return shell;
@@ -315,10 +316,14 @@ export class ShellProcess {
 
   private killSync(): void {
     signalAllSync(processesInSessions(this.sessions()), 'SIGKILL', this.runAs);
-    try {
-      rmSync(this.dir, { recursive: true, force: true });
-    } catch {
-      // Exiting anyway.
+    // The state directory may hold exported secrets; through sudo it is not ours to remove.
+    for (const dir of [this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']) {
+      if (!dir) continue;
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Exiting anyway.
+      }
     }
   }
 

@@ -328,21 +328,25 @@ describe('openShell: close', () => {
   });
 
   /** Start the fixture in a child node; resolves with the pids it reports and the child. */
-  async function fixture(mode: 'exit' | 'hang'): Promise<{ bg: number; sh: number; child: ReturnType<typeof spawn> }> {
+  async function fixture(
+    mode: 'exit' | 'hang',
+  ): Promise<{ bg: number; sh: number; child: ReturnType<typeof spawn>; exited: Promise<unknown> }> {
     const dist = path.resolve('dist');
     if (!existsSync(path.join(dist, 'exec', 'shell.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     const child = spawn(process.execPath, [path.resolve('test/exec/fixtures/exit-without-close.mjs'), dist, mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Listen before anything else: in 'exit' mode the child may be gone by the time pids arrive.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     const pids = await waitFor('fixture to report pids', () => (out.includes('}') ? JSON.parse(out) : undefined), 20_000);
-    return { ...pids, child };
+    return { ...pids, child, exited };
   }
 
   it('ends the shell and its jobs when stepgate exits without close()', async () => {
-    const { bg, sh, child } = await fixture('exit');
-    await new Promise((resolve) => child.once('exit', resolve));
+    const { bg, sh, exited } = await fixture('exit');
+    await exited;
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
   });
 

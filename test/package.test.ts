@@ -23,6 +23,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { spawn as spawnPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -260,5 +261,32 @@ describe('the packaged tarball', () => {
     expect(result.stdout, why).toMatch(/started 1\.1\.0 as pid \d+/);
     expect(result.exitCode, why).toBe(0);
     expect(existsSync(demoHost)).toBe(false);
+  });
+
+  it('opens the TUI picker in a real terminal (Ink and React bundled) and quits on q', async () => {
+    const term = spawnPty(join(host, 'stepgate'), ['runbooks'], {
+      cols: 80,
+      rows: 24,
+      cwd: host,
+      // The child decides between TUI and plain mode itself; CI=true would make Ink static.
+      env: hostEnv({ CI: 'false', TERM: 'xterm-256color' }),
+    });
+    let screen = '';
+    term.onData((data) => {
+      screen += data;
+    });
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      // Poll for the picker's frame instead of sleeping a guessed time.
+      for (let waited = 0; !screen.includes('PICK a runbook') && waited < 20_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(screen).toContain('PICK a runbook');
+      expect(screen).toContain('Redeploy omneuro');
+      term.write('q');
+      expect(await exited).toBe(0);
+    } finally {
+      term.kill();
+    }
   });
 });

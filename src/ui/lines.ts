@@ -90,9 +90,11 @@ export function describeStep(item: FlowItem, width: number): Line[] {
 }
 
 /** The output pane: the headless terminal's lines (scrollback then viewport). */
-export function outputLines(screen: ScreenSnapshot | null): Line[] {
+export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Line[] {
   if (!screen || screen.lines.length === 0) return [{ text: '(no output yet)', tone: 'dim' }];
-  return screen.lines.map((text) => ({ text }));
+  // Only the lines the pane can show: a flood re-renders a screenful, not the scrollback.
+  const from = Number.isFinite(tail) ? Math.max(0, screen.lines.length - tail) : 0;
+  return screen.lines.slice(from).map((text) => ({ text }));
 }
 
 /** One check attempt as the gate and the detail pane show it. */

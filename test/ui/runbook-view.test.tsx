@@ -275,10 +275,10 @@ describe('runbook view', () => {
     for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(50);
     expect(f).toContain('[x] pull');
     expect(f).toContain('READY 2/3');
-    expect(r.t.shell.size.cols).toBe(50);
+    await waitFor(() => r.t.shell.size.cols === 50);
     r.resize(80, 24);
     await r.waitForFrame('enter run');
-    expect(r.t.shell.size).toEqual({ cols: 80, rows: 12 });
+    await waitFor(() => r.t.shell.size.cols === 80 && r.t.shell.size.rows === 12);
   });
 });
 

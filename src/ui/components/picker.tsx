@@ -2,7 +2,7 @@
  * `stepgate DIR`: the runbooks of a directory (title, description, steps and checks) and the
  * unfinished sessions that can be resumed. `/` filters, enter opens.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdin } from 'ink';
 import { commandFor, keyName } from '../keymap.js';
 import { fit } from '../layout.js';
@@ -44,24 +44,33 @@ function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[
 export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const { cols, rows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
-  const [state, dispatch] = usePickerState();
+  const [state, dispatch, get] = usePickerState();
   const [help, setHelp] = useState(false);
   const [ready, setReady] = useState(false);
   const [filterReady, setFilterReady] = useState(false);
   const onFilterReady = useCallback(() => setFilterReady(true), []);
   const shown = useMemo(() => filterEntries(entries, state.filter), [entries, state.filter]);
+  const all = entries;
   const width = Math.max(20, cols);
   const height = Math.max(4, rows - 1);
-  useInput(
-    (input, key) => {
+  // One subscription for the picker's lifetime: it reads the latest state, and stays quiet
+  // while the filter field has the keys.
+  const latest = useRef({ shown: all, help, onOpen, onQuit });
+  latest.current = { shown: all, help, onOpen, onQuit };
+  const onInput = useCallback(
+    (input: string, key: Parameters<typeof keyName>[1]) => {
+      const now = get();
+      if (now.filtering) return;
+      const { shown: list, help: helping, onOpen: open, onQuit: quit } = latest.current;
+      const visible = filterEntries(list, now.filter);
       const command = commandFor('picker', keyName(input, key));
       switch (command) {
         case 'up':
         case 'down':
-          return dispatch({ type: 'move', delta: command === 'up' ? -1 : 1, count: shown.length });
+          return dispatch({ type: 'move', delta: command === 'up' ? -1 : 1, count: visible.length });
         case 'pick': {
-          const entry = shown[state.index];
-          if (entry) onOpen(entry);
+          const entry = visible[now.index];
+          if (entry) open(entry);
           return;
         }
         case 'filter':
@@ -69,18 +78,19 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
         case 'help':
           return setHelp((h) => !h);
         case 'back':
-          if (help) return setHelp(false);
-          if (state.filter !== '') return dispatch({ type: 'end-filter', keep: false });
+          if (helping) return setHelp(false);
+          if (now.filter !== '') return dispatch({ type: 'end-filter', keep: false });
           return;
         case 'quit':
         case 'interrupt':
-          return onQuit();
+          return quit();
         default:
           return;
       }
     },
-    { isActive: isRawModeSupported && !state.filtering },
+    [get, dispatch],
   );
+  useInput(onInput, { isActive: isRawModeSupported });
   useEffect(() => setReady(true), []);
   const onFilter = useCallback((filter: string) => dispatch({ type: 'set-filter', filter }), [dispatch]);
   const lines = shown.flatMap((e, i) => entryLines(e, i === state.index, width));

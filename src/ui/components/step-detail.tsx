@@ -29,7 +29,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
   const showOutput = screen !== null && item.step.kind === 'command' && step.status !== 'pending';
   const lines = useMemo((): Line[] => {
     if (showOutput) {
-      const out = outputLines(screen);
+      const out = outputLines(screen, height + scroll);
       if (step.status === 'failed') out.push({ text: failureLine(item, step), tone: 'error' });
       return out;
     }
@@ -43,7 +43,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
     if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });
     return body;
-  }, [showOutput, screen, item, step, width, attempts, now]);
+  }, [showOutput, screen, item, step, width, attempts, now, height, scroll]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;

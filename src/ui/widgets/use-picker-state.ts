@@ -1,5 +1,5 @@
 /** The picker's state: the filter text, whether it is being typed, and the highlighted row. */
-import { useReducer } from 'react';
+import { useCallback, useRef, useState } from 'react';
 
 export interface PickerState {
   filter: string;
@@ -26,6 +26,14 @@ export function pickerReducer(state: PickerState, action: PickerAction): PickerS
   }
 }
 
-export function usePickerState(): [PickerState, (action: PickerAction) => void] {
-  return useReducer(pickerReducer, { filter: '', filtering: false, index: 0 });
+/** The state, a dispatch, and a getter for the latest state (keys can arrive between renders). */
+export function usePickerState(): [PickerState, (action: PickerAction) => void, () => PickerState] {
+  const [state, setState] = useState<PickerState>({ filter: '', filtering: false, index: 0 });
+  const latest = useRef(state);
+  const dispatch = useCallback((action: PickerAction) => {
+    latest.current = pickerReducer(latest.current, action);
+    setState(latest.current);
+  }, []);
+  const get = useCallback(() => latest.current, []);
+  return [state, dispatch, get];
 }

@@ -1,0 +1,132 @@
+// TUI costs, measured in this run on this machine (shared and noisy: medians of several runs).
+// - start to first full frame: `stepgate FILE` in a real pty at 80x24 until the whole runbook
+//   view (with its key hints) is on the screen, against a bare Ink "hello" render in the same
+//   kind of pty, same run;
+// - key-to-frame latency while a step floods output: j/k move the selection while the running
+//   step prints millions of lines; time from the key to the frame that shows the move; and
+//   stepgate's resident memory after the flood.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'stepgate-ui-bench-'));
+const COLS = 80;
+const ROWS = 24;
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const p95 = (v) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(v.length * 0.95))];
+const ms = (n) => `${n.toFixed(1)} ms`;
+
+function spawn(args, env = {}) {
+  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
+  const child = pty.spawn(process.execPath, args, {
+    name: 'xterm-256color',
+    cols: COLS,
+    rows: ROWS,
+    cwd: dir,
+    env: { ...process.env, CI: 'false', NO_COLOR: '1', STEPGATE_STATE_DIR: join(dir, 'state'), ...env },
+  });
+  let pending = Promise.resolve();
+  child.onData((data) => {
+    pending = new Promise((r) => term.write(data, r));
+  });
+  const exited = new Promise((r) => child.onExit(r));
+  const screen = () => {
+    const b = term.buffer.active;
+    const lines = [];
+    for (let i = 0; i < ROWS; i++) lines.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  };
+  /** Resolves with the time (performance.now) the screen first satisfied `ok`. */
+  const until = async (ok, timeoutMs = 30_000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      await pending;
+      const s = screen();
+      if (ok(s)) return performance.now();
+      if (Date.now() > end) throw new Error(`timed out; screen:\n${s}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  return { child, screen, until, exited };
+}
+
+const HELLO = `import { createElement } from 'react'; import { render, Text } from 'ink';
+const app = render(createElement(Text, null, 'hello from ink'));
+setTimeout(() => app.unmount(), 300);`;
+writeFileSync(join(dir, 'hello.mjs'), HELLO);
+
+function runbook(steps) {
+  const parts = ['---', 'title: UI bench', '---', '# UI bench', '', '## Flood', '', 'Prints a lot.', '', '```bash {name=flood timeout=5m}', "yes 'flood line 0123456789 abcdefghijklmnopqrstuvwxyz' | head -n 3000000", '```', ''];
+  for (let i = 0; i < steps; i++) parts.push(`## Section ${i}`, '', `Step ${i} does a small thing.`, '', `\`\`\`bash {name=s${i}}`, `echo ${i}`, '```', '');
+  return parts.join('\n');
+}
+const file = join(dir, 'bench.md');
+writeFileSync(file, runbook(40));
+
+// Ink resolves from the project, so the hello script runs from there.
+const helloPath = join(root, 'bench', '.hello-ink.mjs');
+writeFileSync(helloPath, HELLO);
+
+const startRuns = 5;
+const hello = [];
+const first = [];
+try {
+  for (let i = 0; i < startRuns; i++) {
+    let t0 = performance.now();
+    const h = spawn([helloPath]);
+    hello.push((await h.until((s) => s.includes('hello from ink'))) - t0);
+    await h.exited;
+
+    t0 = performance.now();
+    const t = spawn([cli, file]);
+    first.push((await t.until((s) => s.includes('enter run') && s.includes('UI bench'))) - t0);
+    t.child.write('q');
+    await t.exited;
+  }
+} finally {
+  rmSync(helloPath, { force: true });
+}
+
+// Key-to-frame latency while the flood step runs.
+const t = spawn([cli, file]);
+await t.until((s) => s.includes('enter run'));
+t.child.write('\r');
+await t.until((s) => s.includes('RUNNING flood') && s.includes('flood line'));
+const latencies = [];
+let floodEnded = false;
+for (let i = 0; i < 40; i++) {
+  const down = i % 2 === 0;
+  const t0 = performance.now();
+  t.child.write(down ? 'j' : 'k');
+  const target = down ? />\[ \] s0: Step 0/ : />\[>\] flood/;
+  const at = await t.until((s) => target.test(s));
+  latencies.push(at - t0);
+  if (!t.screen().includes('RUNNING flood')) {
+    floodEnded = true;
+    break;
+  }
+}
+const rss = (() => {
+  try {
+    const status = readFileSync(`/proc/${t.child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return NaN;
+  }
+})();
+await t.until((s) => s.includes('[x] flood'), 300_000);
+const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${t.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+t.child.write('q');
+await t.exited;
+rmSync(dir, { recursive: true, force: true });
+
+console.log('## UI (bench/ui.bench.mjs)');
+console.log('');
+console.log(`start to first full frame, 80x24 pty, median of ${startRuns}: stepgate FILE ${ms(median(first))} (min ${ms(Math.min(...first))}); bare Ink "hello" ${ms(median(hello))} (min ${ms(Math.min(...hello))}); stepgate costs ${ms(median(first) - median(hello))} more`);
+console.log(`key-to-frame (j/k) while a step prints 3,000,000 lines: median ${ms(median(latencies))}, p95 ${ms(p95(latencies))}, max ${ms(Math.max(...latencies))} over ${latencies.length} keys${floodEnded ? ' (the flood ended during the measurement)' : ''}`);
+console.log(`stepgate resident memory: ${rss.toFixed(0)} MB during the flood, ${rssAfter.toFixed(0)} MB after it (3,000,000 lines, ~160 MB of output)`);

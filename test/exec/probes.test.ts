@@ -95,7 +95,8 @@ describe('http probe', () => {
   });
 
   it('reports DNS failures', async () => {
-    const res = await runProbe({ kind: 'http', url: 'http://no-such-host.invalid/', timeoutMs: 5000 });
+    // Generous: a resolver that is slow to say no must not turn this into a timeout.
+    const res = await runProbe({ kind: 'http', url: 'http://no-such-host.invalid/', timeoutMs: 20_000 });
     expect(res.error).toMatch(/^DNS lookup failed for no-such-host\.invalid/);
   });
 

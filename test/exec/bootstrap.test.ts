@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { configLines, envAssignments, shQuote, stepCommand, stepFile } from '../../src/exec/bootstrap.js';
+import { asUser, loginDoneByWrapper } from '../../src/exec/run-as.js';
+import type { RunAs } from '../../src/exec/run-as.js';
+
+const base: Omit<RunAs, 'mode'> = { user: 'ubuntu', uid: 1000, gid: 1000, home: '/home/ubuntu', shell: '/bin/bash', invoker: 'ssm-user' };
+
+describe('asUser', () => {
+  it('runs directly, through runuser, or through sudo -n (-i for a login)', () => {
+    expect(asUser({ ...base, mode: 'self' }, ['id', '-un'])).toEqual({ file: 'id', args: ['-un'] });
+    expect(asUser({ ...base, mode: 'runuser' }, ['id'])).toEqual({ file: 'runuser', args: ['-u', 'ubuntu', '--', 'id'] });
+    expect(asUser({ ...base, mode: 'sudo' }, ['id'], { login: true })).toEqual({ file: 'sudo', args: ['-n', '-u', 'ubuntu', '-i', '--', 'id'] });
+    expect(asUser({ ...base, mode: 'sudo' }, ['id'])).toEqual({ file: 'sudo', args: ['-n', '-u', 'ubuntu', '-H', '--', 'id'] });
+  });
+
+  it('does not log in through a nologin shell', () => {
+    const service: RunAs = { ...base, shell: '/usr/sbin/nologin', mode: 'sudo' };
+    expect(asUser(service, ['id'], { login: true }).args).toEqual(['-n', '-u', 'ubuntu', '-H', '--', 'id']);
+    expect(loginDoneByWrapper(service)).toBe(false);
+  });
+});
+
+describe('bootstrap text', () => {
+  it('quotes anything for bash', () => {
+    const nasty = `a'b"c $HOME \`x\` \\ \n`;
+    expect(execFileSync('bash', ['-c', `printf %s ${shQuote(nasty)}`], { encoding: 'utf8' })).toBe(nasty);
+  });
+
+  it('builds the FIFO command line with cwd and env, and rejects bad names', () => {
+    expect(stepCommand(3, '/tmp/d/step-x', { cwd: '/srv/app', env: { A: "it's" } })).toBe(
+      `__sg_id=3; __sg_ret=$PWD; builtin cd -- '/srv/app' && A='it'\\''s' . '/tmp/d/step-x' </dev/tty\n`,
+    );
+    expect(() => envAssignments({ 'BAD-NAME': 'x' })).toThrow(/invalid environment variable name "BAD-NAME"/);
+  });
+
+  it('keeps config lines short enough for a canonical-mode terminal, free of control characters', () => {
+    const text = configLines('/tmp/d/cmd-x', { BIG: 'é'.repeat(3000), CTRL: '\u0003\u0004\u0015' });
+    const lines = text.split('\n').slice(0, -1);
+    expect(lines[0]).toBe('f /tmp/d/cmd-x');
+    expect(lines.at(-1)).toBe('.');
+    expect(lines.filter((l) => l.startsWith('a BIG '))).toHaveLength(6);
+    for (const line of lines) {
+      expect(line.length).toBeLessThan(4095);
+      expect(line).toMatch(/^[ -~]*$/);
+    }
+  });
+
+  it('prefixes the step with the xtrace restore on its first line, keeping line numbers', () => {
+    expect(stepFile('echo $LINENO\necho two')).toBe('__sg_pre;echo $LINENO\necho two\n');
+  });
+});

@@ -63,13 +63,23 @@ export function terminalAsk(): ((spec: VarSpec) => Promise<string>) | undefined 
     });
 }
 
+/** How long a step gets to end after Ctrl-C before stepgate leaves anyway on SIGHUP/SIGTERM. */
+const SIGNAL_GRACE_MS = 5000;
+
 /**
  * Interrupts the running step on SIGINT/SIGTERM/SIGHUP so its end is journaled, then lets
- * the run return 130. Returns a getter for "was interrupted" and the uninstaller.
+ * the run return 130. A hang-up (a dropped SSM session) or SIGTERM does not wait forever for a
+ * step that ignores Ctrl-C: after a grace period stepgate leaves, the journal intact, and
+ * `resume` shows the step as interrupted. Returns a getter for "was interrupted" and the uninstaller.
  */
 export function trapSignals(store: SessionStore): { interrupted: () => boolean; off: () => void } {
   let hit = false;
   const handler = (signal: NodeJS.Signals): void => {
+    if (signal === 'SIGHUP') {
+      // The terminal is gone: writing to it would fail with EIO and must not crash the run.
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+    }
     if (hit) {
       process.stderr.write(`stepgate: ${signal} again, leaving now; the journal is intact\n`);
       process.exit(EXIT.interrupted);
@@ -77,6 +87,12 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
     hit = true;
     process.stderr.write(`\nstepgate: ${signal}: interrupting the running step\n`);
     store.getState().actions.interrupt();
+    if (signal !== 'SIGINT') {
+      setTimeout(() => {
+        process.stderr.write(`stepgate: the step did not end within ${SIGNAL_GRACE_MS / 1000}s of ${signal}; leaving, the journal is intact\n`);
+        process.exit(EXIT.interrupted);
+      }, SIGNAL_GRACE_MS).unref();
+    }
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);

@@ -164,4 +164,19 @@ describe('stepgate resume', () => {
       await server.stop();
     }
   });
+
+  it('a hang-up (dropped SSM session) interrupts the step, journals it, exits 130; resume re-runs it', async () => {
+    ws.write('hup.md', crashy(join(ws.dir, 'flag')));
+    const child = ws.spawn(['run', 'hup.md']);
+    const done = collect(child);
+    await waitForOutput(child, 'migration started');
+    child.kill('SIGHUP');
+    const r = await done;
+    expect(r.code).toBe(130);
+    const [id] = ws.sessionIds();
+    expect(ws.events(id ?? '').at(-1)).toMatchObject({ type: 'step-finished', key: expect.stringMatching(/#migrate$/), interrupted: true, ok: false });
+    const go = await ws.run(['resume', '--yes', '--rerun-interrupted']);
+    expect(go.code).toBe(0);
+    expect(go.stdout).toContain('migrated');
+  });
 });

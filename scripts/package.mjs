@@ -129,8 +129,15 @@ if ! command -v "$node" >/dev/null 2>&1; then
   echo "stepgate: cannot find node on PATH; install Node.js 20 or newer, or set STEPGATE_NODE" >&2
   exit 2
 fi
-if ! "$node" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
-  echo "stepgate: needs Node.js 20 or newer; $node is $("$node" --version 2>/dev/null || echo unknown)" >&2
+# \`node --version\` answers in milliseconds; \`node -e\` would boot a whole runtime first.
+version=$("$node" --version 2>/dev/null) || version=unknown
+major=\${version#v}
+major=\${major%%.*}
+case $major in
+  '' | *[!0-9]*) major=0 ;;
+esac
+if [ "$major" -lt 20 ]; then
+  echo "stepgate: needs Node.js 20 or newer; $node is $version" >&2
   exit 2
 fi
 exec "$node" "$root/dist/cli.js" "$@"

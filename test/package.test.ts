@@ -151,6 +151,14 @@ describe('the packaged tarball', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('refuses a Node.js older than 20 with a clear message, before loading anything', async () => {
+    const oldNode = join(work, 'old-node');
+    writeFileSync(oldNode, '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
+    const result = await stepgate(['--version'], { STEPGATE_NODE: oldNode });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`stepgate: needs Node.js 20 or newer; ${oldNode} is v18.19.0`);
+  });
+
   it('lints the shipped runbooks clean', async () => {
     const result = await stepgate(['lint', 'runbooks']);
     expect(result.stdout).toMatch(/8 files checked: 0 errors, 0 warnings/);

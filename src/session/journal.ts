@@ -104,6 +104,13 @@ export class FileJournal implements Journal {
     const journal = new FileJournal(id, dir, journalPath(dir, id));
     journal.handle = await open(journal.path, 'a', 0o600);
     await chmod(journal.path, 0o600);
+    // The new file's directory entry must survive a crash too, not only its contents.
+    const parent = await open(dir, 'r');
+    try {
+      await parent.sync();
+    } finally {
+      await parent.close();
+    }
     return journal;
   }
 

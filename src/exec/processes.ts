@@ -104,6 +104,11 @@ export function killOnExit(kill: () => void): () => void {
   return () => exitKills.delete(kill);
 }
 
+/** Block the thread (exit handlers cannot await). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -15,7 +15,7 @@ import type { IPty } from 'node-pty';
 import { configLines, rcScript, stepCommand, stepFile } from './bootstrap.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
-import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep } from './processes.js';
+import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
 import { asUser, loginDoneByWrapper, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 
@@ -315,6 +315,12 @@ export class ShellProcess {
   }
 
   private killSync(): void {
+    // A moment of SIGHUP first: the shell's trap hangs up its jobs and removes its saved
+    // state (which through sudo we could not remove ourselves).
+    if (this.bashPid && this.alive) {
+      signalAllSync([this.bashPid], 'SIGHUP', this.runAs);
+      sleepSync(150);
+    }
     signalAllSync(processesInSessions(this.sessions()), 'SIGKILL', this.runAs);
     // The state directory may hold exported secrets; through sudo it is not ours to remove.
     for (const dir of [this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']) {

@@ -195,7 +195,7 @@ export function describeBlock(state: SessionState, cwd: string): string {
   return lines.join('\n');
 }
 
-/** Answers the var being asked: --var, then STEPGATE_VAR_NAME, then the default, then a prompt. */
+/** Answers the var being asked: --var, then STEPGATE_VAR_NAME, then a prompt on a terminal (default shown), else the default. */
 async function answerVars(store: SessionStore, opts: PlainOptions): Promise<string | undefined> {
   const actions = store.getState().actions;
   for (;;) {
@@ -206,8 +206,8 @@ async function answerVars(store: SessionStore, opts: PlainOptions): Promise<stri
     const fromEnv = opts.env[`STEPGATE_VAR_${spec.name}`];
     if (flag !== undefined) await actions.answerVar(flag, 'flag');
     else if (fromEnv !== undefined) await actions.answerVar(fromEnv, 'env');
-    else if (spec.default !== undefined) await actions.answerVar('', 'prompt');
     else if (opts.ask) await actions.answerVar(await opts.ask(spec), 'prompt');
+    else if (spec.default !== undefined) await actions.answerVar('', 'prompt');
     else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
   }
 }

@@ -100,7 +100,9 @@ export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Lin
 /** One check attempt as the gate and the detail pane show it. */
 export function attemptLine(a: CheckAttempt): Line {
   const what = a.name ?? a.target;
-  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${a.status !== undefined ? `status ${a.status}: ` : ''}${a.error ?? 'failed'}`;
+  const error = a.error ?? 'failed';
+  const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
+  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}`;
   return { text: `  ${a.attempt}/${a.of} ${result} (${formatDuration(a.latencyMs)}) ${what}`, tone: a.ok ? 'ok' : 'error' };
 }
 

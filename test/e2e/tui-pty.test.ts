@@ -147,8 +147,8 @@ describe('stepgate FILE in a real terminal', () => {
     tui.press('\r');
     s = await tui.waitFor('BLOCKED at healthz (attempt 1)');
     expect(s).toContain('[!] app healthz failed after 2 attempts');
-    expect(s).toMatch(/1\/2 status 503/);
-    expect(s).toMatch(/2\/2 status 503/);
+    expect(s).toMatch(/1\/2 .*503/);
+    expect(s).toMatch(/2\/2 .*503/);
     expect(s).toContain('2. [c] recover: deploy.md#bring-it-back');
     expect(s).toMatch(/>\[!\] check healthz/);
 

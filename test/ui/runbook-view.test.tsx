@@ -93,7 +93,7 @@ describe('runbook view', () => {
     expect(f).toContain('[!] http http://127.0.0.1:8081/healthz failed after 3 attempts: status 503');
     expect(f).toContain('1/3 connection refused');
     expect(f).toContain('2/3 connection refused');
-    expect(f).toContain('3/3 status 503: status 503');
+    expect(f).toContain('3/3 status 503 (3ms)');
     expect(f).toContain('> 1. [r] retry the step');
     expect(f).toContain('2. [c] recover: recovery.md#restart-the-app');
     expect(f).toContain('3. [s] skip, with a reason');

@@ -289,15 +289,16 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
         width={width}
       />
     );
-  } else if (pane === null && status.kind === 'ended' && view.selected >= items.length) {
+  } else if (pane === null && status.kind === 'ended' && (view.selected >= items.length || view.selected === cursor)) {
     pane = (
       <Box flexDirection="column" height={paneHeight}>
         <Rule text={`session ${status.outcome}`} width={width} />
         <Pane
           lines={[
             { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
-            { text: `Journal: session ${session.id} (stepgate log ${session.id}).` },
-            { text: 'q quits.' },
+            { text: `Audit trail: stepgate log ${session.id}` },
+            { text: '' },
+            { text: '↑↓ select a step to review it; q quits.', tone: 'dim' },
           ]}
           height={paneHeight - 1}
           width={width}

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { chmod, chown, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,31 @@ export class ShellStartError extends Error {
 const PRE_READY_LIMIT = 8192;
 const READY_TIMEOUT_MS = 30_000;
 
+/** Session directories are named after the stepgate process that owns them. */
+const DIR_PREFIX = 'stepgate-sh-';
+
+/**
+ * Remove session directories left by a stepgate that was killed outright (no exit hook ran):
+ * those whose owner pid is gone. Directories of other users fail to remove and stay.
+ */
+function sweepStaleDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^stepgate-sh-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      // Not ours to remove.
+    }
+  }
+}
+
 function randomName(): string {
   return randomBytes(12).toString('hex');
 }
@@ -88,7 +113,8 @@ export class ShellProcess {
   private constructor(opts: ShellProcessOptions) {
     this.opts = opts;
     this.runAs = opts.runAs;
-    this.dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-'));
+    sweepStaleDirs();
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   }
 
   /** Start the shell and wait until it is ready for its first step. */

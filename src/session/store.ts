@@ -274,6 +274,17 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     return { ...(frontMatterOf(item)?.env ?? {}), ...Object.fromEntries(varValues) };
   }
 
+  /**
+   * A step's own `cwd=`, or the front-matter cwd of a linked runbook (a checklist in another
+   * file). Steps of the main runbook get none: the shell starts in its cwd and a `cd` in one
+   * step holds in the next, as in a terminal.
+   */
+  function stepCwd(item: FlowItem, step: Step): string | undefined {
+    const own = step.kind === 'manual' ? undefined : step.attrs.cwd;
+    if (own !== undefined) return own;
+    return item.file === options.file ? undefined : frontMatterOf(item)?.cwd;
+  }
+
   function userFor(item: FlowItem, step: Step): string | undefined {
     const own = step.kind === 'manual' ? undefined : step.attrs.user;
     return own ?? options.as ?? frontMatterOf(item)?.user ?? books.get(options.file)?.frontMatter.user;
@@ -358,7 +369,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         result = await sh.run({
           script: step.script,
           timeoutMs: step.attrs.timeoutMs,
-          cwd: step.attrs.cwd ?? frontMatterOf(item)?.cwd,
+          cwd: stepCwd(item, step),
           user: userFor(item, step),
           isolated: step.attrs.isolated,
           env: stepEnv(item),

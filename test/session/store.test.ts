@@ -288,3 +288,20 @@ describe('terminal size', () => {
     expect(t.shell.size).toEqual({ cols: 100, rows: 30 });
   });
 });
+
+describe('working directory', () => {
+  it('starts the shell in the front-matter cwd and lets a cd hold; linked checklists and cwd= steps get their own', async () => {
+    const t = fakeSession({
+      [FILE]: '---\ncwd: /srv/app\nbefore: checks.md#pre\n---\n# R\n\n```bash {name=a}\ncd /tmp\n```\n\n```bash {name=b cwd=/var/log}\nls\n```\n',
+      '/rb/checks.md': '---\ncwd: /opt\n---\n# C\n\n## Pre\n\n```bash {name=pre}\ndf -h\n```\n',
+    });
+    await t.actions.start({ file: FILE });
+    await t.actions.runToNextBlock();
+    expect(t.shell.opened[0]?.cwd).toBe('/srv/app');
+    expect(t.shell.requests.map((r) => [r.script, r.cwd])).toEqual([
+      ['df -h', '/opt'],
+      ['cd /tmp', undefined],
+      ['ls', '/var/log'],
+    ]);
+  });
+});

@@ -166,6 +166,7 @@ class SessionShell implements Shell {
     const grace = this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const timers: NodeJS.Timeout[] = [];
     let escalating = false;
+    let shellKilled = false;
 
     // Ctrl-C first, as an operator would; then the step's process group is terminated, then
     // killed; as a last resort the shell itself (the next step then gets a fresh one).
@@ -183,6 +184,7 @@ class SessionShell implements Shell {
           await proc.signalShell('SIGINT');
         },
         async () => {
+          shellKilled = true;
           await proc.signalShell('SIGKILL');
         },
       ];
@@ -228,14 +230,16 @@ class SessionShell implements Shell {
         ...(timeoutNote ? { reason: timeoutNote } : {}),
       };
     }
-    const exitReason = describeExit(end.exit);
+    const exitReason = shellKilled
+      ? 'the step kept running through Ctrl-C, SIGTERM and SIGKILL of its processes, so its shell was killed'
+      : describeExit(end.exit);
     const signal = end.exit.status !== null ? signalName(end.exit.status) : undefined;
     return {
       ...base,
       exitCode: end.exit.status,
       ...(signal ? { signal } : {}),
       shellExited: true,
-      reason: [timeoutNote, `${exitReason} during the step`].filter(Boolean).join('; '),
+      reason: [timeoutNote, shellKilled ? exitReason : `${exitReason} during the step`].filter(Boolean).join('; '),
     };
   }
 

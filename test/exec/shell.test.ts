@@ -254,6 +254,17 @@ describe('openShell: interaction', () => {
     expect((await sh.run({ script: 'echo fine' })).exitCode).toBe(0);
   });
 
+  it('kills the shell as a last resort when the step itself ignores everything', async () => {
+    const sh = await open({ killGraceMs: 100 });
+    await sh.run({ script: 'cd /usr; export KEPT=yes' });
+    const res = await sh.run({ script: "trap '' INT; while :; do :; done", timeoutMs: 200 });
+    expect(res).toMatchObject({ timedOut: true, shellExited: true, exitCode: null });
+    expect(res.reason).toMatch(/^timed out after 200ms; .*its shell was killed$/);
+    await sh.run({ script: 'echo "$PWD $KEPT"' });
+    // The terminal echoed the Ctrl-C as ^C, as any terminal would.
+    expect(sh.screen().lines.at(-1)).toMatch(/\/usr yes$/);
+  });
+
   it('cancels through the AbortSignal', async () => {
     const sh = await open();
     const ac = new AbortController();

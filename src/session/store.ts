@@ -327,13 +327,19 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     for (const listener of outputListeners) listener(text);
   }
 
-  function scheduleScreen(): void {
+  /**
+   * At most one snapshot per interval, plus one trailing snapshot after the output stops: the
+   * headless terminal parses writes asynchronously, so a snapshot taken right after the last
+   * chunk (a `read -p` prompt with no newline) can miss it, and no later output would fix that.
+   */
+  function scheduleScreen(trailing = false): void {
     if (screenTimer !== undefined || !shell) return;
-    const wait = Math.max(0, lastScreenAt + screenInterval - Date.now());
+    const wait = Math.max(trailing ? Math.max(16, screenInterval) : 0, lastScreenAt + screenInterval - Date.now());
     screenTimer = setTimeout(() => {
       screenTimer = undefined;
       lastScreenAt = Date.now();
       if (shell) store.setState({ screen: shell.screen() });
+      if (!trailing) scheduleScreen(true);
     }, wait);
   }
 

@@ -56,7 +56,8 @@ export function keyName(input: string, key: KeyFlags): string | undefined {
   if (key.downArrow) return 'down';
   if (key.pageUp) return 'pageup';
   if (key.pageDown) return 'pagedown';
-  if (key.return) return 'enter';
+  // A line feed is enter typed before the terminal was in raw mode (cooked mode maps CR to LF).
+  if (key.return || input === '\n' || input === '\r') return 'enter';
   if (key.escape) return 'esc';
   if (key.tab) return 'tab';
   if (key.backspace || key.delete) return 'backspace';

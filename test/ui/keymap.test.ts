@@ -9,6 +9,7 @@ describe('keyName', () => {
     expect(keyName('', { downArrow: true })).toBe('down');
     expect(keyName('', { pageUp: true })).toBe('pageup');
     expect(keyName('', { return: true })).toBe('enter');
+    expect(keyName('\n', {})).toBe('enter');
     expect(keyName('', { escape: true })).toBe('esc');
     expect(keyName(' ', {})).toBe('space');
     expect(keyName('c', { ctrl: true })).toBe('ctrl-c');

@@ -20,7 +20,7 @@ export function Question({ title, text, onYes, onNo, height, width, isActive }: 
   useEffect(() => setReady(true), []);
   useInput(
     (input, key) => {
-      if (input === 'y' || input === 'Y' || key.return) onYes();
+      if (input === 'y' || input === 'Y' || key.return || input === '\n') onYes();
       else if (input === 'n' || input === 'N' || key.escape) onNo();
     },
     { isActive },

@@ -15,7 +15,7 @@ export interface TextInputKeys {
 export function useTextInput({ get, dispatch, onSubmit, onCancel, isActive = true }: TextInputKeys): void {
   useInput(
     (input, key) => {
-      if (key.return) onSubmit(get().value);
+      if (key.return || input === '\n') onSubmit(get().value);
       else if (input.length > 1 && /[\r\n]/.test(input)) {
         // Typed ahead or pasted with its enter in one chunk: take the text, then submit.
         dispatch({ type: 'insert', text: input.split(/[\r\n]/)[0] ?? '' });

@@ -356,7 +356,8 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       if (!cur || !targetsCursor(state, event.depth, event.index)) {
         return refuse(state, 'start of a step that is not current was ignored');
       }
-      if (cur.step.status !== 'pending' && cur.step.status !== 'failed') {
+      // A failed step runs again only through a journaled decision (retry) that makes it pending.
+      if (cur.step.status !== 'pending') {
         return refuse(state, `step ${cur.item.step.id} is ${cur.step.status}`);
       }
       cur.frame.confirming = false;

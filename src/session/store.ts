@@ -245,8 +245,14 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     await queue;
     const s = state();
     const cur = currentItem(s);
-    if (!cur || (s.status.kind !== 'ready' && s.status.kind !== 'blocked')) {
-      fail(s.status.kind === 'vars' ? `answer ${s.status.spec.name} first` : `cannot start a step while ${s.status.kind}`);
+    if (!cur || s.status.kind !== 'ready') {
+      const why =
+        s.status.kind === 'vars'
+          ? `answer ${s.status.spec.name} first`
+          : s.status.kind === 'blocked'
+            ? `${cur?.item.step.id ?? 'the step'} is blocked: retry, recover, skip, override or abort`
+            : `cannot start a step while ${s.status.kind}`;
+      fail(why);
       return;
     }
     const { item, depth, index } = cur;

@@ -305,3 +305,19 @@ describe('working directory', () => {
     ]);
   });
 });
+
+describe('the gate holds', () => {
+  it('a blocked step cannot be started again without a journaled decision', async () => {
+    const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\nfalse\n```\n' });
+    t.shell.fallback = () => ({ exitCode: 1 });
+    await t.actions.start({ file: FILE });
+    await t.actions.runToNextBlock();
+    await t.actions.runStep();
+    expect(t.store.getState().error).toBe('a is blocked: retry, recover, skip, override or abort');
+    expect(t.shell.requests).toHaveLength(1);
+    await t.actions.retry();
+    await t.actions.idle();
+    expect(t.shell.requests).toHaveLength(2);
+    expect(t.journal.events.filter((e) => e.type === 'decision')).toHaveLength(1);
+  });
+});

@@ -24,7 +24,7 @@ const LOW_WATER = 1 << 20;
 /** Largest single write handed to xterm. */
 const MAX_BATCH = 256 * 1024;
 /** How long plain output may wait for more before it is parsed. */
-const HOLD_MS = 8;
+const HOLD_MS = 25;
 /** Anything that can change terminal state beyond cursor and cells: ESC, SO/SI, C1 controls. */
 const STATEFUL = /[\u001b\u000e\u000f\u0080-\u009f]/;
 

@@ -234,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
   const session = lastStore?.getState().session;
   if (session && session.id) {
     const status = session.status;
-    const how = status.kind === 'ended' ? status.outcome : `left ${status.kind}; continue with: stepgate resume ${session.id}`;
+    const how = status.kind === 'ended' ? status.outcome : `is unfinished (${status.kind}); continue with: stepgate resume ${session.id}`;
     process.stderr.write(`stepgate: session ${session.id} ${how}\n`);
   }
   return exitCode;

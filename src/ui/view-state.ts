@@ -98,7 +98,8 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case 'open':
       return { ...state, overlay: action.overlay };
     case 'close': {
-      const { overlay: _o, ...rest } = state;
+      // A notice about the closed prompt ("a reason is required") goes with it.
+      const { overlay: _o, notice: _n, ...rest } = state;
       return rest;
     }
     case 'overlay-move': {

@@ -13,8 +13,6 @@ export class TranscriptWriter {
   private readonly stream: WriteStream;
   private held = '';
   private failed: Error | undefined;
-  /** Settles when the latest write reached the file. */
-  private lastWrite: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -43,22 +41,16 @@ export class TranscriptWriter {
     const upTo = cut === -1 ? this.held.length : cut + 1;
     const ready = this.held.slice(0, upTo);
     this.held = this.held.slice(upTo);
-    return this.append(this.redact(ready));
-  }
-
-  private append(text: string): boolean {
-    let ok = true;
-    this.lastWrite = new Promise((resolve) => {
-      ok = this.stream.write(text, () => resolve());
-    });
-    return ok;
+    return this.stream.write(this.redact(ready));
   }
 
   /** Write out a held partial line (end of a step); resolves when all output is in the file. */
   async flush(): Promise<void> {
-    if (this.held && !this.failed) this.append(this.redact(this.held));
+    const rest = this.held;
     this.held = '';
-    await this.lastWrite;
+    if (this.failed || this.stream.destroyed) return;
+    // Writes complete in order: when this one's callback runs, everything before is on disk.
+    await new Promise<void>((resolve) => this.stream.write(rest ? this.redact(rest) : '', () => resolve()));
   }
 
   get needsDrain(): boolean {

@@ -17,6 +17,7 @@ import {
   sessionsDir,
 } from '../session/journal.js';
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
+import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, trapSignals } from './run.js';
 import { usageError } from './usage.js';
@@ -110,7 +111,14 @@ export async function main(argv: string[]): Promise<number> {
       const options: { torn?: typeof torn; as?: string } = {};
       if (torn) options.torn = torn;
       if (parsed.values.as !== undefined) options.as = parsed.values.as;
-      const report = await store.getState().actions.resume(read.events, options);
+      let report: ResumeReport;
+      try {
+        report = await store.getState().actions.resume(read.events, options);
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        process.stderr.write(`stepgate: cannot resume ${id}: ${error.message}\n`);
+        return EXIT.usage;
+      }
       printReport(report, path, process.cwd());
       const status = store.getState().session.status;
       if (status.kind === 'ended') {

@@ -179,4 +179,14 @@ describe('stepgate resume', () => {
     expect(go.code).toBe(0);
     expect(go.stdout).toContain('migrated');
   });
+
+  it('says plainly when the runbook of a session is gone', async () => {
+    const id = await crashMidStep();
+    const { rmSync } = await import('node:fs');
+    rmSync(join(ws.dir, 'crashy.md'));
+    const r = await ws.run(['resume', id, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`cannot resume ${id}: .*crashy\\.md`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });

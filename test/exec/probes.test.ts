@@ -8,6 +8,8 @@ import { backoffDelay, DEFAULT_RETRY_POLICY, runWithRetry } from '../../src/exec
 import type { AttemptReport, Clock } from '../../src/exec/types.js';
 import { createUser, isRoot, removeUser } from './helpers.js';
 
+if (!isRoot()) console.warn('run-probe-as-another-user test skipped: it creates a throwaway user and needs root');
+
 let server: http.Server;
 let base = '';
 let flakyHits = 0;

@@ -99,6 +99,9 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       return `${head}step ${step} asked for confirmation`;
     case 'decision': {
       const d = event.decision;
+      if (d.kind === 'confirm' && item?.step.kind === 'manual') {
+        return `${head}DECISION confirm [x] ${item.step.text} by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+      }
       const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       switch (d.kind) {
         case 'recover':

@@ -408,7 +408,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const fields: Parameters<typeof finish>[0] = {
         ok,
         exitCode: result.exitCode,
-        durationMs: result.durationMs,
+        durationMs: Math.round(result.durationMs),
         timedOut: result.timedOut,
         interrupted: result.interrupted,
       };

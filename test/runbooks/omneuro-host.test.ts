@@ -230,8 +230,8 @@ function makeHost(next: 'healthy' | 'broken'): { host: Host; before: string; aft
   return { host: { user, home, checkout, origin, runbooks, state }, before, after };
 }
 
-async function deploy(host: Host, extra: string[] = []) {
-  return execa(process.execPath, [cli, 'run', join(host.runbooks, 'deploy.md'), '--yes', '--as', host.user, ...extra], {
+async function deploy(host: Host, extra: string[] = [], runbook = 'deploy.md') {
+  return execa(process.execPath, [cli, 'run', join(host.runbooks, runbook), '--yes', '--as', host.user, ...extra], {
     cwd: host.runbooks,
     env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1' },
     reject: false,
@@ -296,7 +296,7 @@ afterEach(async () => {
 });
 
 describe('the omneuro redeploy on a stand-in host', () => {
-  it('pulls, builds, restarts and passes the health checks and both checklists', async () => {
+  it('pulls, builds, restarts, passes the health checks and both checklists; observability runs clean', async () => {
     const { host, before, after } = makeHost('healthy');
     hosts.push(host);
     const result = await deploy(host);
@@ -310,6 +310,10 @@ describe('the omneuro redeploy on a stand-in host', () => {
     for (const url of ['http://localhost:8092/healthz', 'http://localhost:8092/api/tech/health', 'http://localhost:8081/healthz']) {
       expect(await status(url), url).toBe(200);
     }
+    // What to look at afterwards: every step of observability.md works on the deployed host.
+    const look = await deploy(host, [], 'observability.md');
+    expect(look.exitCode, `stdout:\n${look.stdout}\nstderr:\n${look.stderr}`).toBe(0);
+    expect(look.stdout).toMatch(/tech-gateway: \d+/);
   }, 300_000);
 
   it('blocks on a broken health route and walks the failing-health recovery with --recover', async () => {

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,7 @@ touch '${flag}' && echo "healed the app"
 }
 
 interface Tui {
+  resize(cols: number, rows: number): void;
   screen(): string;
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
   press(keys: string): void;
@@ -63,6 +65,7 @@ interface Tui {
 
 function startTui(file: string, cwd: string, stateDir: string): Tui {
   const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
+  let rows = ROWS;
   const child = pty.spawn(process.execPath, [cli, file], {
     name: 'xterm-256color',
     cols: COLS,
@@ -75,10 +78,15 @@ function startTui(file: string, cwd: string, stateDir: string): Tui {
   const screen = (): string => {
     const buffer = term.buffer.active;
     const lines: string[] = [];
-    for (let i = 0; i < ROWS; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+    for (let i = 0; i < rows; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
     return lines.join('\n');
   };
   return {
+    resize(c, r) {
+      rows = r;
+      term.resize(c, r);
+      child.resize(c, r);
+    },
     screen,
     async waitFor(text, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
@@ -191,5 +199,46 @@ describe('stepgate FILE in a real terminal', () => {
     expect(decision?.decision.kind).toBe('recover');
     expect(decision?.decision.path.label).toContain('#bring-it-back');
     expect(requests).toEqual([503, 503, 200]);
+  });
+});
+
+describe('stepgate FILE, more', () => {
+  it('follows a resize: the compact layout fits, and the step\'s pty gets the output pane\'s size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'size.md');
+    writeFileSync(file, '# Sizes\n\n## Size\n\nShow the terminal size the step sees.\n\n```bash {name=size}\necho "size $(stty size)"\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.resize(50, 14);
+    const compact = await tui.waitFor(/READY 1\/1 size +\? help/);
+    for (const line of compact.split('\n')) expect(line.length).toBeLessThanOrEqual(50);
+    tui.resize(60, 20);
+    await tui.waitFor(/READY 1\/1 size +enter run/);
+    tui.press('\r');
+    // 60x20: 19 rows for the frame, 11 for the detail pane, 10 of them for the output.
+    await tui.waitFor('ENDED: completed');
+    tui.press('k');
+    await tui.waitFor('size 10 60');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+  });
+
+  it('without a terminal, `stepgate tui FILE` says so in one line and runs in plain mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'plain.md');
+    writeFileSync(file, '# Plain\n\n## Say\n\nSay hello.\n\n```bash {name=hello}\necho "hello from plain mode"\n```\n');
+    const result = await execa(process.execPath, [cli, 'tui', file], {
+      cwd: dir,
+      env: { ...process.env, CI: 'false', NO_COLOR: '1', STEPGATE_STATE_DIR: join(dir, 'state') },
+      stdin: 'ignore',
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr.split('\n').filter((l) => l.includes('plain mode'))).toEqual(['stepgate: stdin/stdout is not a terminal; running in plain mode (stepgate run)']);
+    expect(result.stdout).toContain('hello from plain mode');
+    expect(result.stdout).not.toContain('\u001B[?1049h');
   });
 });

@@ -89,7 +89,7 @@ __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) |
 # Keeps cwd and exports where a replacement shell can restore them.
 __sg_save() {
   if [ -n "$__sg_state" ]; then
-    { builtin export -p; builtin printf 'builtin cd -- %q\\n' "$PWD"; } >"$__sg_state/state" 2>/dev/null || :
+    { builtin export -p; builtin printf 'builtin cd -- %q\\n' "$PWD"; } >|"$__sg_state/state" 2>/dev/null || :
   fi
 }
 # Runs before every prompt, i.e. right after each step: report its status. xtrace and
@@ -117,9 +117,9 @@ trap '{ __sg_exit; } 2>/dev/null' EXIT
 # A hang-up ends the session (stepgate closed or died): pass it on to the jobs as bash would,
 # and remove the saved state, which may hold exported secrets.
 __sg_hup() {
-  local __sg_j
-  for __sg_j in $(jobs -p); do builtin kill -HUP -- -"$__sg_j"; done
-  if [ -n "$__sg_state" ]; then rm -rf -- "$__sg_state"; __sg_state=; fi
+  local __sg_j IFS=$' \\t\\n'
+  for __sg_j in $(builtin jobs -p); do builtin kill -HUP -- -"$__sg_j"; done
+  if [ -n "$__sg_state" ]; then command rm -rf -- "$__sg_state"; __sg_state=; fi
 }
 trap '{ __sg_hup; } 2>/dev/null; exit 129' HUP
 # From here on bash reads its commands from the FIFO; steps get the terminal as stdin.

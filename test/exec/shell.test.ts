@@ -182,6 +182,15 @@ describe('openShell: steps that end the shell', () => {
     expect(reset?.type === 'shell-reset' && reset.reason).toMatch(/status 3.*fresh shell/);
   });
 
+  it('keeps reporting and restoring after steps set nounset, noclobber and an odd IFS', async () => {
+    const sh = await open();
+    expect((await sh.run({ script: 'set -uC; IFS=,; cd /usr; export A=1' })).exitCode).toBe(0);
+    expect((await sh.run({ script: 'cd /tmp; false' })).exitCode).toBe(1);
+    expect((await sh.run({ script: 'exit 5' })).exitCode).toBe(5);
+    await sh.run({ script: 'echo "at=$PWD A=$A"' });
+    expect(sh.screen().lines).toContain('at=/tmp A=1');
+  });
+
   it('treats `exit 0` as a pass', async () => {
     const sh = await open();
     expect(await sh.run({ script: 'exit 0' })).toMatchObject({ exitCode: 0, shellExited: true });

@@ -120,6 +120,9 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
       }
       printReport(report, path, process.cwd());
+      if (process.stdin.isTTY && process.stdout.isTTY && parsed.values.yes !== true) {
+        process.stderr.write('stepgate: continuing in plain mode; `stepgate` (the TUI picker) lists this session too\n');
+      }
       const status = store.getState().session.status;
       if (status.kind === 'ended') {
         process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);

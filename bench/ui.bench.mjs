@@ -92,11 +92,21 @@ try {
   rmSync(helloPath, { force: true });
 }
 
-// Key-to-frame latency while the flood step runs.
+// Key-to-frame latency while the flood step runs, and the TUI's memory meanwhile.
+const rssOf = (pid) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return NaN;
+  }
+};
 const t = spawn([cli, file]);
 await t.until((s) => s.includes('enter run'));
+const floodStart = performance.now();
 t.child.write('\r');
 await t.until((s) => s.includes('RUNNING flood') && s.includes('flood line'));
+const rss = [];
+const sampler = setInterval(() => rss.push(rssOf(t.child.pid)), 250);
 const latencies = [];
 let floodEnded = false;
 for (let i = 0; i < 40; i++) {
@@ -111,22 +121,22 @@ for (let i = 0; i < 40; i++) {
     break;
   }
 }
-const rss = (() => {
-  try {
-    const status = readFileSync(`/proc/${t.child.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return NaN;
-  }
-})();
 await t.until((s) => s.includes('[x] flood'), 300_000);
-const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${t.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const tuiFloodMs = performance.now() - floodStart;
+clearInterval(sampler);
 t.child.write('q');
 await t.exited;
+
+// The same flood in plain mode (no TUI), for the UI's share of the cost.
+const { execa } = await import('execa');
+const plainStart = performance.now();
+await execa(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: join(dir, 'state') }, stdin: 'ignore', stdout: 'ignore', reject: false });
+const plainMs = performance.now() - plainStart;
 rmSync(dir, { recursive: true, force: true });
 
 console.log('## UI (bench/ui.bench.mjs)');
 console.log('');
 console.log(`start to first full frame, 80x24 pty, median of ${startRuns}: stepgate FILE ${ms(median(first))} (min ${ms(Math.min(...first))}); bare Ink "hello" ${ms(median(hello))} (min ${ms(Math.min(...hello))}); stepgate costs ${ms(median(first) - median(hello))} more`);
 console.log(`key-to-frame (j/k) while a step prints 3,000,000 lines: median ${ms(median(latencies))}, p95 ${ms(p95(latencies))}, max ${ms(Math.max(...latencies))} over ${latencies.length} keys${floodEnded ? ' (the flood ended during the measurement)' : ''}`);
-console.log(`stepgate resident memory: ${rss.toFixed(0)} MB during the flood, ${rssAfter.toFixed(0)} MB after it (3,000,000 lines, ~160 MB of output)`);
+console.log(`the 3,000,000-line step (~160 MB) in the TUI: ${ms(tuiFloodMs)} (keys pressed throughout) vs the whole plain \`stepgate run\` of the same runbook: ${ms(plainMs)}`);
+console.log(`TUI resident memory during the flood (every 250 ms): median ${median(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB`);

@@ -9,7 +9,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createElement } from 'react';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { osUser, hostName } from '../session/host.js';
 import { listSessions } from '../session/history.js';
@@ -189,8 +188,15 @@ export async function main(argv: string[]): Promise<number> {
       }
     : undefined;
 
+  // React's development build checks every render; an operator's terminal wants the lean one.
+  // React picks its build when first loaded; the variable is put back at once so the steps'
+  // shell never sees it (NODE_ENV=production would change what `npm install` in a step does).
+  const nodeEnv = process.env['NODE_ENV'];
+  if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
+  const { createElement } = await import('react');
   const { render } = await import('ink');
   const { App } = await import('../ui/app.js');
+  if (nodeEnv === undefined) delete process.env['NODE_ENV'];
   let exitCode = 1;
   let lastStore: SessionStore | undefined = opened?.store;
   process.stdout.write(ALT_ON);

@@ -66,12 +66,14 @@ interface Tui {
 function startTui(file: string, cwd: string, stateDir: string): Tui {
   const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
   let rows = ROWS;
+  // As an operator's shell would have it: no NODE_ENV (vitest sets one).
+  const { NODE_ENV: _nodeEnv, ...env } = process.env;
   const child = pty.spawn(process.execPath, [cli, file], {
     name: 'xterm-256color',
     cols: COLS,
     rows: ROWS,
     cwd,
-    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
+    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
   });
   child.onData((data) => term.write(data));
   const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
@@ -207,7 +209,7 @@ describe('stepgate FILE, more', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
     dirs.push(dir);
     const file = join(dir, 'size.md');
-    writeFileSync(file, '# Sizes\n\n## Size\n\nShow the terminal size the step sees.\n\n```bash {name=size}\necho "size $(stty size)"\n```\n');
+    writeFileSync(file, '# Sizes\n\n## Size\n\nShow the terminal size the step sees.\n\n```bash {name=size}\necho "size $(stty size) NODE_ENV=${NODE_ENV:-unset}"\n```\n');
     const tui = startTui(file, dir, join(dir, 'state'));
     await tui.waitFor('enter run');
     tui.resize(50, 14);
@@ -219,7 +221,8 @@ describe('stepgate FILE, more', () => {
     // 60x20: 19 rows for the frame, 11 for the detail pane, 10 of them for the output.
     await tui.waitFor('ENDED: completed');
     tui.press('k');
-    await tui.waitFor('size 10 60');
+    // The TUI loads React's production build but leaves NODE_ENV alone for the steps.
+    await tui.waitFor('size 10 60 NODE_ENV=unset');
     tui.press('q');
     expect(await tui.exited).toBe(0);
   });

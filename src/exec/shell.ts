@@ -46,8 +46,6 @@ class SessionShell implements Shell {
   private readonly screenView: TerminalScreen;
   private readonly transcript: TranscriptWriter | undefined;
   private readonly listeners = new Set<(event: ShellEvent) => void>();
-  private readonly cols: number;
-  private readonly rows: number;
   private size: { cols: number; rows: number };
   private main: ShellProcess | undefined;
   /** Every shell started in this session; all are ended, with their children, by close(). */
@@ -64,10 +62,11 @@ class SessionShell implements Shell {
     this.runAs = runAs;
     this.user = runAs.user;
     this.opts = opts;
-    this.cols = opts.cols ?? DEFAULT_COLS;
-    this.rows = opts.rows ?? DEFAULT_ROWS;
-    this.size = { cols: this.cols, rows: this.rows };
-    this.screenView = new TerminalScreen({ cols: this.cols, rows: this.rows, scrollback: opts.scrollback ?? DEFAULT_SCROLLBACK });
+    const cols = opts.cols ?? DEFAULT_COLS;
+    const rows = opts.rows ?? DEFAULT_ROWS;
+    if (!(cols > 0 && rows > 0)) throw new RangeError(`openShell: bad terminal size ${cols}x${rows}`);
+    this.size = { cols, rows };
+    this.screenView = new TerminalScreen({ cols, rows, scrollback: opts.scrollback ?? DEFAULT_SCROLLBACK });
     this.transcript = opts.transcriptPath ? TranscriptWriter.open(opts.transcriptPath, opts.redact) : undefined;
   }
 

@@ -6,9 +6,11 @@
 export interface ShellOptions {
   /** Target user; undefined = the current user. */
   user?: string;
+  /** Starting directory. Default: stepgate's cwd for the same user, the user's home otherwise. */
   cwd?: string;
   /** Extra environment for every step (front-matter env and vars). */
   env?: Record<string, string>;
+  /** Terminal size. Default 80x24. */
   cols?: number;
   rows?: number;
   /** Append-only raw transcript (plumbing stripped, redacted); created 0600. */
@@ -26,6 +28,7 @@ export interface ShellOptions {
 
 export interface RunRequest {
   script: string;
+  /** Default: no timeout. */
   timeoutMs?: number;
   /** Per-step overrides. */
   cwd?: string;

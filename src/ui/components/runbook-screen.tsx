@@ -4,7 +4,6 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, useStdin } from 'ink';
-import { useShallow } from 'zustand/react/shallow';
 import { useServices, useSession, useSessionStore } from '../context.js';
 import { useAttach } from '../hooks/use-attach.js';
 import { useCheckLog } from '../hooks/use-check-log.js';
@@ -95,7 +94,9 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   );
   // The selection follows the engine in the very frame the engine moves.
   const view = syncView(viewState, session);
-  const { error, screen: storeScreen } = useSession(useShallow((s) => ({ error: s.error, screen: s.screen })));
+  // The screen only through the throttled hook: subscribing to the store's screen here too
+  // would re-render the whole view on every snapshot.
+  const error = useSession((s) => s.error);
   const screen = useScreen();
   const checkLog = useCheckLog();
   const depth = session.frames.length - 1;
@@ -283,7 +284,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
         choices={status.choices}
         index={view.gateIndex}
         focused={view.focus === 'gate'}
-        screen={outputKey === `${depth}:${current.key}` ? storeScreen : null}
+        screen={outputKey === `${depth}:${current.key}` ? screen : null}
         attempts={checkLog.get(current.key)}
         height={paneHeight}
         width={width}
@@ -312,7 +313,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       <StepDetail
         item={selectedItem}
         step={selectedStep}
-        screen={outputKey === key ? (status.kind === 'running' ? screen : storeScreen) : null}
+        screen={outputKey === key ? screen : null}
         attempts={checkLog.get(selectedItem.key)}
         height={paneHeight}
         width={width}

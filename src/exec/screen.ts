@@ -57,6 +57,7 @@ export class TerminalScreen {
   droppedChunks = 0;
   private disposed = false;
   private holdTimer: NodeJS.Timeout | undefined;
+  private cached: ScreenSnapshot | undefined;
 
   constructor(opts: TerminalScreenOptions) {
     this.scrollback = opts.scrollback;
@@ -145,6 +146,7 @@ export class TerminalScreen {
     this.inflight = batch.length;
     this.term.write(batch, () => {
       this.inflight = 0;
+      this.cached = undefined;
       this.afterProgress();
       this.pump(this.settleWaiters.length > 0);
     });
@@ -176,14 +178,18 @@ export class TerminalScreen {
 
   resize(cols: number, rows: number): void {
     this.term.resize(cols, rows);
+    this.cached = undefined;
   }
 
+  /** Scrollback then viewport; rebuilt only after the terminal changed (the UI polls it). */
   snapshot(): ScreenSnapshot {
+    if (this.cached) return this.cached;
     const buffer = this.term.buffer.active;
     const lines: string[] = [];
     for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    return { lines, cols: this.term.cols, rows: this.term.rows };
+    this.cached = { lines, cols: this.term.cols, rows: this.term.rows };
+    return this.cached;
   }
 
   dispose(): void {

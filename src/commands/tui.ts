@@ -139,6 +139,22 @@ async function listEntries(dir: string): Promise<PickerEntry[]> {
   return [...resumable, ...entries];
 }
 
+/**
+ * React's development build checks every render; an operator's terminal wants the lean one.
+ * React picks its build when first loaded; the variable is put back right after, so the steps'
+ * shell never sees it (NODE_ENV=production would change what `npm install` in a step does).
+ */
+async function loadUi() {
+  const nodeEnv = process.env['NODE_ENV'];
+  if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
+  try {
+    const [{ createElement }, { render }, { App }] = await Promise.all([import('react'), import('ink'), import('../ui/app.js')]);
+    return { createElement, render, App };
+  } finally {
+    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('stepgate: stdin/stdout is not a terminal; running in plain mode (stepgate run)\n');
@@ -158,6 +174,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!existsSync(target)) return usageError(`${target}: no such file or directory`, USAGE);
   const as = parsed.values.as;
   const isDir = statSync(target).isDirectory();
+  // Ink and React load while the runbook is read and the session starts.
+  const ui = loadUi();
+  ui.catch(() => undefined);
 
   let opened: Opened | undefined;
   if (!isDir) {
@@ -188,15 +207,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     : undefined;
 
-  // React's development build checks every render; an operator's terminal wants the lean one.
-  // React picks its build when first loaded; the variable is put back at once so the steps'
-  // shell never sees it (NODE_ENV=production would change what `npm install` in a step does).
-  const nodeEnv = process.env['NODE_ENV'];
-  if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
-  const { createElement } = await import('react');
-  const { render } = await import('ink');
-  const { App } = await import('../ui/app.js');
-  if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+  const { createElement, render, App } = await ui;
   let exitCode = 1;
   let lastStore: SessionStore | undefined = opened?.store;
   process.stdout.write(ALT_ON);

@@ -19,7 +19,7 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, trapSignals } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, terminalInput, trapSignals } from './run.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
@@ -140,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
         out: process.stdout,
         cwd: process.cwd(),
         interrupted: signals.interrupted,
+        ...terminalInput(signals.interrupt),
       };
       return await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop');
     } finally {

@@ -72,7 +72,7 @@ const SIGNAL_GRACE_MS = 5000;
  * step that ignores Ctrl-C: after a grace period stepgate leaves, the journal intact, and
  * `resume` shows the step as interrupted. Returns a getter for "was interrupted" and the uninstaller.
  */
-export function trapSignals(store: SessionStore): { interrupted: () => boolean; off: () => void } {
+export function trapSignals(store: SessionStore): { interrupted: () => boolean; interrupt: () => void; off: () => void } {
   let hit = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (signal === 'SIGHUP') {
@@ -96,7 +96,12 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
-  return { interrupted: () => hit, off: () => signals.forEach((s) => process.off(s, handler)) };
+  return { interrupted: () => hit, interrupt: () => handler('SIGINT'), off: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
+/** Keys typed on a terminal reach the running step; Ctrl-C interrupts it as SIGINT would. */
+export function terminalInput(onCtrlC: () => void): { input?: NodeJS.ReadStream; onCtrlC?: () => void } {
+  return process.stdin.isTTY ? { input: process.stdin, onCtrlC } : {};
 }
 
 /** `--var NAME=VALUE` flags to a map, or an error message. */
@@ -188,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
       out: process.stdout,
       cwd: process.cwd(),
       interrupted: signals.interrupted,
+      ...terminalInput(signals.interrupt),
     });
   } finally {
     signals.off();

@@ -32,6 +32,34 @@ export interface PlainOptions {
   skips?: Record<string, string>;
   /** Set by the caller when SIGINT/SIGTERM/SIGHUP arrived. */
   interrupted: () => boolean;
+  /**
+   * A terminal to forward to running steps (a sudo prompt, y/n), in raw mode so the step's
+   * pty does the echoing (none for passwords). Ctrl-C typed there calls `onCtrlC`.
+   */
+  input?: NodeJS.ReadStream;
+  onCtrlC?: () => void;
+}
+
+/** Forwards a terminal's keys to the running step until the returned function is called. */
+function forwardInput(store: SessionStore, input: NodeJS.ReadStream, onCtrlC: (() => void) | undefined): () => void {
+  const actions = store.getState().actions;
+  const raw = typeof input.setRawMode === 'function';
+  const onData = (data: Buffer | string): void => {
+    const text = data.toString();
+    if (text.includes('\u0003') && onCtrlC) {
+      onCtrlC();
+      return;
+    }
+    if (store.getState().session.status.kind === 'running') actions.write(text);
+  };
+  if (raw) input.setRawMode(true);
+  input.on('data', onData);
+  input.resume();
+  return () => {
+    input.off('data', onData);
+    input.pause();
+    if (raw) input.setRawMode(false);
+  };
 }
 
 function fmtMs(ms: number | undefined): string {
@@ -224,12 +252,19 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   let recovered = false;
   const skips = new Map(Object.entries(opts.skips ?? {}));
   const startSeq = state().seq;
+  const keys: { stop?: () => void } = {};
+  const detach = (): void => {
+    keys.stop?.();
+    delete keys.stop;
+  };
   const finish = (code: number, message?: string): number => {
+    detach();
     if (message) out.write(`${message}\n`);
     out.write(`\n${summaryTable(state())}\n`);
     return code;
   };
   for (;;) {
+    detach();
     const missing = await answerVars(store, opts);
     if (missing) return finish(EXIT.usage, `stepgate: ${missing}`);
     await actions.idle();
@@ -238,6 +273,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
     const cur = currentItem(s);
     const before = s.seq;
     const skipReason = cur ? (skips.get(cur.item.step.id) ?? skips.get(cur.item.key)) : undefined;
+    if (opts.input) keys.stop = forwardInput(store, opts.input, opts.onCtrlC);
     switch (s.status.kind) {
       case 'ended': {
         const { outcome, reason } = s.status;

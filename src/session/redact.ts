@@ -41,6 +41,20 @@ export class SecretSet {
     return this.values.size;
   }
 
+  /** Length of the longest end of `text` that is the beginning (not all) of a secret. */
+  partialSuffix(text: string): number {
+    let best = 0;
+    for (const secret of this.sorted) {
+      for (let k = Math.min(secret.length - 1, text.length); k > best; k -= 1) {
+        if (text.endsWith(secret.slice(0, k))) {
+          best = k;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
   readonly redact: Redactor = (text: string): string => {
     let out = text;
     for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
@@ -61,32 +75,25 @@ export function redactDeep<T>(value: T, redact: Redactor): T {
 }
 
 /**
- * Redacts a stream chunk by chunk. A secret can straddle two chunks, so text after the last
- * newline is held back (up to `maxHold` chars) until the line completes or `flush` is called.
+ * Redacts a stream chunk by chunk. A secret can straddle two chunks, so the end of a chunk that
+ * could be the start of a secret is held back until the next chunk (or `flush`) decides; all
+ * other text passes at once, so a prompt without a newline ("proceed? ") shows immediately.
  */
-export class LineRedactor {
+export class StreamRedactor {
   private held = '';
 
-  constructor(
-    private readonly redact: Redactor,
-    private readonly maxHold = 4096,
-  ) {}
+  constructor(private readonly secrets: SecretSet) {}
 
   push(chunk: string): string {
-    const text = this.held + chunk;
-    const cut = text.lastIndexOf('\n');
-    if (cut === -1 && text.length < this.maxHold) {
-      this.held = text;
-      return '';
-    }
-    const upto = cut === -1 ? text.length : cut + 1;
-    this.held = text.slice(upto);
-    return this.redact(text.slice(0, upto));
+    const text = this.secrets.redact(this.held + chunk);
+    const keep = this.secrets.partialSuffix(text);
+    this.held = keep === 0 ? '' : text.slice(-keep);
+    return keep === 0 ? text : text.slice(0, -keep);
   }
 
   flush(): string {
     const text = this.held;
     this.held = '';
-    return this.redact(text);
+    return this.secrets.redact(text);
   }
 }

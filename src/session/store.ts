@@ -20,7 +20,7 @@ import { expandVars } from '../runbooks/vars.js';
 import type { Journal, TornLine } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
-import { LineRedactor, SecretSet, looksSecret, redactDeep } from './redact.js';
+import { SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
 import type {
   Command,
   Decision,
@@ -179,7 +179,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   const outputListeners = new Set<(text: string) => void>();
   const eventListeners = new Set<(event: SessionEvent, state: SessionState) => void>();
   let currentSink: { write(text: string): void } | undefined;
-  let lineRedactor: LineRedactor | undefined;
+  let lineRedactor: StreamRedactor | undefined;
 
   const store = createStore<SessionStoreState>()(() => ({
     session: initialState(),
@@ -374,7 +374,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     if (step.kind === 'command') {
       let result: RunResult;
       currentSink = sink;
-      lineRedactor = new LineRedactor(secrets.redact);
+      lineRedactor = new StreamRedactor(secrets);
       try {
         const sh = await ensureShell();
         sh.clearScreen();

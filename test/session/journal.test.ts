@@ -17,7 +17,7 @@ import {
   readJournal,
   stateDir,
 } from '../../src/session/journal.js';
-import { LineRedactor, SecretSet, redactDeep } from '../../src/session/redact.js';
+import { SecretSet, StreamRedactor, redactDeep } from '../../src/session/redact.js';
 import type { SessionEvent } from '../../src/session/types.js';
 
 let dir: string;
@@ -113,12 +113,17 @@ describe('redaction', () => {
     expect(redactDeep({ a: ['pw-pw-pw', 3], 'pw-pw-pw': true }, set.redact)).toEqual({ a: ['[REDACTED]', 3], '[REDACTED]': true });
   });
 
-  it('catches a secret split across output chunks', () => {
+  it('catches a secret split across output chunks, holding back only what could start one', () => {
     const set = new SecretSet();
     set.add('hunter2-secret');
-    const lines = new LineRedactor(set.redact);
-    const out = [lines.push('pass: hun'), lines.push('ter2-sec'), lines.push('ret\nnext '), lines.push('line'), lines.flush()].join('');
-    expect(out).toBe('pass: [REDACTED]\nnext line');
+    const stream = new StreamRedactor(set);
+    expect(stream.push('proceed? ')).toBe('proceed? ');
+    expect(stream.push('pass: hun')).toBe('pass: ');
+    expect(stream.push('ter2-sec')).toBe('');
+    expect(stream.push('ret\nnext hunt')).toBe('[REDACTED]\nnext ');
+    expect(stream.push('er2 ok')).toBe('hunter2 ok');
+    expect(stream.push(' h')).toBe(' ');
+    expect(stream.flush()).toBe('h');
   });
 });
 

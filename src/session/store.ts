@@ -574,6 +574,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       for (const book of books.values()) learnSecrets(book);
       const resumed: SessionEvent = { type: 'session-resumed', at: deps.clock.now(), who: who(), pid: deps.host.pid, host: deps.host.host };
       if (resumeOptions.torn) resumed.tornLine = resumeOptions.torn;
+      if (resumeOptions.as !== undefined && resumeOptions.as !== first.options.as) resumed.as = resumeOptions.as;
       await dispatch(resumed);
       const before = new Map(state().runbooks.map((r) => [r.path, r.sha256]));
       const changedFiles = [...collected.digests.entries()].filter(([path, sha]) => before.has(path) && before.get(path) !== sha).map(([p]) => p);

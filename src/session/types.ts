@@ -236,6 +236,8 @@ export type SessionEvent =
       host: string;
       /** A torn last journal line was dropped before appending. */
       tornLine?: { line: number; bytes: number };
+      /** `--as USER` given to resume, when it differs from the session's. */
+      as?: string;
     }
   | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] };
 

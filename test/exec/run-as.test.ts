@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,7 @@ describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service 
     script = path.join(scratch, 'shell-as.mjs');
     copyFileSync(path.resolve('test/exec/fixtures/shell-as.mjs'), script);
     chmodSync(script, 0o644);
+    writeFileSync(path.join(scratch, 'who.md'), '# Who\n\n```bash\necho "step ran as $(id -un)"\n```\n', { mode: 0o644 });
   });
   afterAll(() => {
     if (login) removeUser(login);
@@ -91,6 +93,32 @@ describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service 
     });
     return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
   }
+
+  /** The built CLI, in plain mode, as the login user: `stepgate run who.md --as SERVICE --yes`. */
+  function cliAsLogin(): { status: number | null; out: string } {
+    const res = spawnSync('runuser', ['-u', login, '--', process.execPath, path.resolve('dist/cli.js'), 'run', 'who.md', '--as', service, '--yes'], {
+      cwd: scratch,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `/home/${login}`, LANG: 'C.UTF-8', CI: 'true' },
+      timeout: 60_000,
+    });
+    return { status: res.status, out: `${res.stdout}${res.stderr}` };
+  }
+
+  it('stepgate run --as: the step runs as the service user with the entry, and stops clearly without it', () => {
+    const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: ALL`);
+    try {
+      const ok = cliAsLogin();
+      expect(ok.out).toContain(`step ran as ${service}`);
+      expect(ok.status).toBe(0);
+    } finally {
+      removeSudoers(entry);
+    }
+    const refused = cliAsLogin();
+    expect(refused.status).toBe(1);
+    expect(refused.out).not.toContain('step ran as');
+    expect(refused.out).toContain(`${login} ALL=(${service}) NOPASSWD: ALL`);
+  });
 
   it('with a NOPASSWD sudoers entry, steps run as the service user', async () => {
     const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: ALL`);

@@ -32,7 +32,7 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
     return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file)}`;
   });
   // The menu always shows; what failed gets the rows that are left.
-  const room = Math.max(0, height - 2 - menu.length - 1);
+  const room = Math.max(0, height - 2 - menu.length);
   const what: Line[] = [];
   if (item.step.kind === 'check') {
     for (const a of (attempts ?? []).slice(-room)) what.push(attemptLine(a));

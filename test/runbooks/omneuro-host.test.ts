@@ -11,7 +11,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import xterm from '@xterm/headless';
 import { execa } from 'execa';
+import pty from 'node-pty';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -240,6 +242,47 @@ async function deploy(host: Host, extra: string[] = [], runbook = 'deploy.md') {
   });
 }
 
+/** The TUI in a real pty at 80x24, rendered by a headless terminal so tests read the screen. */
+function openTui(host: Host, file: string) {
+  const term = new xterm.Terminal({ cols: 80, rows: 24, allowProposedApi: true });
+  const child = pty.spawn(process.execPath, [cli, join(host.runbooks, file), '--as', host.user], {
+    name: 'xterm-256color',
+    cols: 80,
+    rows: 24,
+    cwd: host.runbooks,
+    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: host.state } as Record<string, string>,
+  });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  const screen = (): string[] => {
+    const buffer = term.buffer.active;
+    return Array.from({ length: 24 }, (_, i) => buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+  };
+  return { screen, press: (keys: string) => child.write(keys), exited, kill: () => child.kill() };
+}
+
+/** The key-hint bar: the last line with text (the layout does not always fill the terminal). */
+function statusBar(rows: string[]): string {
+  return [...rows].reverse().find((row) => row.trim() !== '') ?? '';
+}
+
+/** The screen once it has not changed (header clock aside) for 800 ms. */
+async function settled(screen: () => string[]): Promise<string[]> {
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const rows = screen();
+    const body = rows.slice(1).join('\n');
+    if (body !== last) {
+      last = body;
+      since = Date.now();
+    } else if (Date.now() - since >= 800) {
+      return rows;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function status(url: string): Promise<number | 'refused'> {
   try {
     return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status;
@@ -330,5 +373,70 @@ describe('the omneuro redeploy on a stand-in host', () => {
     expect(result.stdout, why).toContain('recovery.md#roll-back-to-the-previous-commit');
     expect(await status('http://localhost:8092/api/tech/health')).toBe(500);
     expect(await status('http://localhost:8081/healthz')).toBe(200);
+  }, 300_000);
+
+  it('in the TUI, rolls back to the previous commit from the health gate', async () => {
+    const { host, before, after } = makeHost('broken');
+    hosts.push(host);
+    const tui = openTui(host, 'deploy.md');
+    const seen: string[] = [];
+    try {
+      // Walk it as an operator would: tick manual items, run the rest, and at the first gate
+      // pick "roll back" by its number in the menu.
+      let choseRollback = false;
+      const deadline = Date.now() + 240_000;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`the TUI got stuck:\n${tui.screen().join('\n')}`);
+        // Act only on a settled screen: between two steps of "run all" the bar shows READY for
+        // a moment, and a key pressed then would land on the next running step.
+        const rows = await settled(tui.screen);
+        const bar = statusBar(rows);
+        if (bar.startsWith('ENDED')) break;
+        let key: string | undefined;
+        if (bar.startsWith('MANUAL')) key = ' ';
+        else if (bar.startsWith('READY')) key = 'a';
+        else if (bar.startsWith('BLOCKED') && !choseRollback) {
+          const line = rows.find((row) => row.includes('recover: recovery.md#roll-back-to-the-previous-commit'));
+          const number = line && /(\d)\. /.exec(line)?.[1];
+          if (number) {
+            seen.push(rows.join('\n'));
+            key = number;
+            choseRollback = true;
+          }
+        } else if (bar.startsWith('BLOCKED')) {
+          throw new Error(`blocked again during the roll back:\n${rows.join('\n')}`);
+        }
+        if (key === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        tui.press(key);
+        // Wait for the key to take effect before reading the bar again.
+        const pressedAt = Date.now();
+        while (statusBar(tui.screen()) === bar && Date.now() - pressedAt < 10_000) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      const end = tui.screen().join('\n');
+      expect(choseRollback, end).toBe(true);
+      expect(seen[0]).toMatch(/BLOCKED at tech-gateway-health/);
+      expect(end).toMatch(/rolled-back/);
+      expect(end).toMatch(/depth 1/);
+      tui.press('q');
+      await tui.exited;
+    } finally {
+      tui.kill();
+    }
+    // The checkout is back on the commit recorded before the pull, rebuilt and serving.
+    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(before);
+    expect(before).not.toBe(after);
+    expect(await status('http://localhost:8092/api/tech/health')).toBe(200);
+    const journal = readdirSync(join(host.state, 'sessions')).find((f) => f.endsWith('.jsonl')) ?? '';
+    const decisions = readFileSync(join(host.state, 'sessions', journal), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; decision?: { kind: string; path?: { label: string } } })
+      .filter((e) => e.type === 'decision' && e.decision?.kind === 'recover');
+    expect(decisions.map((e) => e.decision?.path?.label)).toEqual([expect.stringMatching(/roll-back-to-the-previous-commit$/)]);
   }, 300_000);
 });

@@ -15,8 +15,8 @@ import type {
   ShellOptions,
   Clock,
 } from '../exec/types.js';
-import type { CheckSpec, Runbook, Step } from '../runbooks/model.js';
-import { expandVars } from '../runbooks/vars.js';
+import type { Runbook, Step } from '../runbooks/model.js';
+import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TornLine } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
@@ -139,28 +139,11 @@ export interface SessionStoreState {
 
 export type SessionStore = StoreApi<SessionStoreState>;
 
-/** A step `retries`/`backoff` on a check step overrides each check's own when set. */
-function checkPolicy(step: Step, check: CheckSpec): { attempts: number; baseMs: number } {
-  const attrs = step.kind === 'manual' ? undefined : step.attrs;
-  return { attempts: Math.max(1, attrs?.retries ?? check.attempts), baseMs: attrs?.backoffMs ?? check.backoffMs };
-}
-
-/** Exponential backoff from `baseMs`, capped at 30 s, with +-20% jitter. */
-export function backoffDelay(attempt: number, baseMs: number, random: () => number, maxMs = 30_000): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(raw * (0.8 + 0.4 * random()));
-}
-
-function hostPort(target: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
-  if (!m) return undefined;
-  return { host: m[1] ?? '', port: Number(m[2]) };
-}
-
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
   const random = deps.random ?? Math.random;
   const backoff = deps.backoff ?? ((attempt: number, policy: { baseMs: number; maxMs?: number }, rnd: () => number) => backoffDelay(attempt, policy.baseMs, rnd, policy.maxMs));
+
   const screenInterval = deps.screenIntervalMs ?? 50;
   const secrets = new SecretSet();
   secrets.addEnv(env);
@@ -438,89 +421,27 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     return (name) => varValues.get(name) ?? frontMatterOf(item)?.env[name] ?? env[name];
   }
 
-  function probeSpec(item: FlowItem, step: Step, check: CheckSpec, target: string): ProbeSpec | string {
-    const contains = check.contains === undefined ? undefined : expandVars(check.contains, lookup(item)).text;
-    switch (check.kind) {
-      case 'http': {
-        const spec: ProbeSpec = { kind: 'http', url: target, expect: check.expect, timeoutMs: check.timeoutMs };
-        if (contains !== undefined) spec.contains = contains;
-        return spec;
-      }
-      case 'tcp': {
-        const hp = hostPort(target);
-        if (!hp) return `tcp check target ${target} is not host:port`;
-        return { kind: 'tcp', host: hp.host, port: hp.port, timeoutMs: check.timeoutMs };
-      }
-      case 'run': {
-        const spec: ProbeSpec = { kind: 'run', command: target, env: stepEnv(item), timeoutMs: check.timeoutMs };
-        const user = userFor(item, step);
-        if (user !== undefined) spec.user = user;
-        const cwd = (step.kind === 'manual' ? undefined : step.attrs.cwd) ?? frontMatterOf(item)?.cwd;
-        if (cwd !== undefined) spec.cwd = cwd;
-        if (contains !== undefined) spec.contains = contains;
-        return spec;
-      }
-      default: {
-        const never: never = check.kind;
-        return `unknown check kind ${String(never)}`;
-      }
-    }
-  }
-
-  async function runChecks(
+  function runChecks(
     item: FlowItem,
     step: Extract<Step, { kind: 'check' }>,
     base: { depth: number; index: number; key: string },
     signal: AbortSignal,
     sink: { write(text: string): void },
-  ): Promise<{ ok: boolean; interrupted: boolean; reason?: string }> {
-    // A check block whose checks were all invalid must not pass the gate by having none.
-    if (step.checks.length === 0) return { ok: false, interrupted: false, reason: 'this check step has no valid check to run (see stepgate lint)' };
-    for (const [i, check] of step.checks.entries()) {
-      const expanded = expandVars(check.target, lookup(item));
-      const target = expanded.text;
-      const spec = probeSpec(item, step, check, target);
-      if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
-      const { attempts, baseMs } = checkPolicy(step, check);
-      let last: ProbeResult | undefined;
-      for (let attempt = 1; attempt <= attempts; attempt += 1) {
-        if (signal.aborted) return { ok: false, interrupted: true, reason: 'interrupted by the operator' };
-        last = await deps.probe(spec, signal);
-        const more = !last.ok && attempt < attempts;
-        const nextDelayMs = more ? backoff(attempt, { attempts, baseMs }, random) : undefined;
-        const event: Extract<SessionEvent, { type: 'check-attempt' }> = {
-          type: 'check-attempt',
-          at: deps.clock.now(),
-          ...base,
-          check: i,
-          target,
-          attempt,
-          of: attempts,
-          ok: last.ok,
-          latencyMs: last.latencyMs,
-        };
-        if (check.name !== undefined) event.name = check.name;
-        if (last.status !== undefined) event.status = last.status;
-        if (last.exitCode !== undefined) event.exitCode = last.exitCode;
-        if (last.error !== undefined) event.error = last.error;
-        if (nextDelayMs !== undefined) event.nextDelayMs = nextDelayMs;
-        sink.write(secrets.redact(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`));
-        await dispatch(event);
-        if (last.ok) break;
-        if (nextDelayMs !== undefined) {
-          try {
-            await deps.clock.sleep(nextDelayMs, signal);
-          } catch {
-            return { ok: false, interrupted: true, reason: 'interrupted by the operator' };
-          }
-        }
-      }
-      if (!last?.ok) {
-        const what = check.name ?? `${check.kind} ${target}`;
-        return { ok: false, interrupted: false, reason: `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last?.error ?? 'no result'}` };
-      }
-    }
-    return { ok: true, interrupted: false };
+  ): Promise<ChecksOutcome> {
+    const ownCwd = step.attrs.cwd ?? frontMatterOf(item)?.cwd;
+    const user = userFor(item, step);
+    return runCheckStep(step, {
+      probe: deps.probe,
+      clock: deps.clock,
+      backoff: (attempt, policy) => backoff(attempt, policy, random),
+      lookup: lookup(item),
+      env: stepEnv(item),
+      ...(user !== undefined ? { user } : {}),
+      ...(ownCwd !== undefined ? { cwd: ownCwd } : {}),
+      signal,
+      transcript: (text) => sink.write(secrets.redact(text)),
+      report: (attempt) => dispatch({ type: 'check-attempt', at: deps.clock.now(), ...base, ...attempt }),
+    });
   }
 
   function digests(found: Map<string, string>): RunbookDigest[] {

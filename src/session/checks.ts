@@ -1,0 +1,133 @@
+/**
+ * Running a check step: each check's `${NAME}`s expanded by stepgate, turned into a probe
+ * spec, tried up to its attempts with backoff on the session's clock. Every attempt is
+ * reported (and journaled by the caller) before the wait for the next one begins.
+ */
+import type { Clock, ProbeResult, ProbeSpec } from '../exec/types.js';
+import type { CheckSpec, CheckStep } from '../runbooks/model.js';
+import { expandVars } from '../runbooks/vars.js';
+
+/** Exponential backoff from `baseMs`, capped (default 30 s), with +-20% jitter. */
+export function backoffDelay(attempt: number, baseMs: number, random: () => number, maxMs = 30_000): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+/** `host:port` or `[v6]:port`. */
+export function hostPort(target: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
+  if (!m) return undefined;
+  return { host: m[1] ?? '', port: Number(m[2]) };
+}
+
+/** A step's `retries`/`backoff` override each of its checks' own when set. */
+export function checkPolicy(step: CheckStep, check: CheckSpec): { attempts: number; baseMs: number } {
+  return { attempts: Math.max(1, step.attrs.retries ?? check.attempts), baseMs: step.attrs.backoffMs ?? check.backoffMs };
+}
+
+/** One attempt as the journal's `check-attempt` has it (without type, time and step). */
+export interface AttemptFields {
+  check: number;
+  target: string;
+  name?: string;
+  attempt: number;
+  of: number;
+  ok: boolean;
+  latencyMs: number;
+  status?: number;
+  exitCode?: number;
+  error?: string;
+  nextDelayMs?: number;
+}
+
+export interface CheckContext {
+  probe: (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+  clock: Clock;
+  backoff: (attempt: number, policy: { attempts: number; baseMs: number }) => number;
+  /** `${NAME}` values: vars, front-matter env, process env. */
+  lookup: (name: string) => string | undefined;
+  /** For `run:` checks: environment, user and cwd of the step. */
+  env: Record<string, string>;
+  user?: string;
+  cwd?: string;
+  signal: AbortSignal;
+  /** A line for the step's transcript. */
+  transcript: (text: string) => void;
+  /** Awaited before waiting for the next attempt. */
+  report: (attempt: AttemptFields) => Promise<void>;
+}
+
+export interface ChecksOutcome {
+  ok: boolean;
+  interrupted: boolean;
+  reason?: string;
+}
+
+/** The probe for one check, or why there cannot be one. */
+export function probeSpec(check: CheckSpec, target: string, ctx: Pick<CheckContext, 'lookup' | 'env' | 'user' | 'cwd'>): ProbeSpec | string {
+  const contains = check.contains === undefined ? undefined : expandVars(check.contains, ctx.lookup).text;
+  switch (check.kind) {
+    case 'http': {
+      const spec: ProbeSpec = { kind: 'http', url: target, expect: check.expect, timeoutMs: check.timeoutMs };
+      if (contains !== undefined) spec.contains = contains;
+      return spec;
+    }
+    case 'tcp': {
+      const hp = hostPort(target);
+      if (!hp) return `tcp check target ${target} is not host:port`;
+      return { kind: 'tcp', host: hp.host, port: hp.port, timeoutMs: check.timeoutMs };
+    }
+    case 'run': {
+      const spec: ProbeSpec = { kind: 'run', command: target, env: ctx.env, timeoutMs: check.timeoutMs };
+      if (ctx.user !== undefined) spec.user = ctx.user;
+      if (ctx.cwd !== undefined) spec.cwd = ctx.cwd;
+      if (contains !== undefined) spec.contains = contains;
+      return spec;
+    }
+    default: {
+      const never: never = check.kind;
+      return `unknown check kind ${String(never)}`;
+    }
+  }
+}
+
+const INTERRUPTED: ChecksOutcome = { ok: false, interrupted: true, reason: 'interrupted by the operator' };
+
+/** Runs the checks of a step in order; the first one still failing after its attempts fails the step. */
+export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<ChecksOutcome> {
+  // A check block whose checks were all invalid must not pass the gate by having none.
+  if (step.checks.length === 0) return { ok: false, interrupted: false, reason: 'this check step has no valid check to run (see stepgate lint)' };
+  for (const [i, check] of step.checks.entries()) {
+    const target = expandVars(check.target, ctx.lookup).text;
+    const spec = probeSpec(check, target, ctx);
+    if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
+    const { attempts, baseMs } = checkPolicy(step, check);
+    let last: ProbeResult | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      if (ctx.signal.aborted) return INTERRUPTED;
+      last = await ctx.probe(spec, ctx.signal);
+      const nextDelayMs = !last.ok && attempt < attempts ? ctx.backoff(attempt, { attempts, baseMs }) : undefined;
+      const fields: AttemptFields = { check: i, target, attempt, of: attempts, ok: last.ok, latencyMs: last.latencyMs };
+      if (check.name !== undefined) fields.name = check.name;
+      if (last.status !== undefined) fields.status = last.status;
+      if (last.exitCode !== undefined) fields.exitCode = last.exitCode;
+      if (last.error !== undefined) fields.error = last.error;
+      if (nextDelayMs !== undefined) fields.nextDelayMs = nextDelayMs;
+      ctx.transcript(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);
+      await ctx.report(fields);
+      if (last.ok) break;
+      if (nextDelayMs !== undefined) {
+        try {
+          await ctx.clock.sleep(nextDelayMs, ctx.signal);
+        } catch {
+          return INTERRUPTED;
+        }
+      }
+    }
+    if (!last?.ok) {
+      const what = check.name ?? `${check.kind} ${target}`;
+      return { ok: false, interrupted: false, reason: `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last?.error ?? 'no result'}` };
+    }
+  }
+  return { ok: true, interrupted: false };
+}

@@ -8,6 +8,9 @@ import { useStore } from 'zustand';
 import type { Runbook } from '../runbooks/model.js';
 import type { SessionStore, SessionStoreState } from '../session/store.js';
 
+/** The shell's screen as the store holds it (the UI never imports exec, even for types). */
+export type ScreenSnapshot = NonNullable<SessionStoreState['screen']>;
+
 /** The outside world as the UI sees it. */
 export interface UiServices {
   /** The session's clock (countdowns, elapsed time). Default Date.now. */

@@ -3,7 +3,7 @@
  * of them, so every pane is bounded by its height and scrolls the same way.
  */
 import { basename, dirname, relative } from 'node:path';
-import type { ScreenSnapshot } from '../exec/types.js';
+import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import { formatDuration } from './marks.js';
 import type { CheckAttempt } from './hooks/use-check-log.js';

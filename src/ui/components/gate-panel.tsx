@@ -3,7 +3,7 @@
  * attempt with its status or error), then the ways out as a numbered menu.
  */
 import { Box, Text } from 'ink';
-import type { ScreenSnapshot } from '../../exec/types.js';
+import type { ScreenSnapshot } from '../context.js';
 import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-check-log.js';

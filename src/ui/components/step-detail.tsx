@@ -5,7 +5,7 @@
  */
 import { useMemo } from 'react';
 import { Box } from 'ink';
-import type { ScreenSnapshot } from '../../exec/types.js';
+import type { ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-check-log.js';

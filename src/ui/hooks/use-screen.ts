@@ -4,7 +4,7 @@
  * amount of work per frame, and the keyboard stays responsive.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { ScreenSnapshot } from '../../exec/types.js';
+import type { ScreenSnapshot } from '../context.js';
 import { useSessionStore } from '../context.js';
 
 /** Minimum ms between two screen renders (about 30 frames a second). */

@@ -182,6 +182,10 @@ export async function main(argv: string[]): Promise<number> {
       throw error;
     }
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
+    const declared = new Set(store.getState().session.vars.map((v) => v.name));
+    for (const name of Object.keys(vars)) {
+      if (!declared.has(name)) process.stderr.write(`stepgate: warning: --var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored\n`);
+    }
     const ask = terminalAsk();
     return await runPlain(store, {
       yes: parsed.values.yes === true,

@@ -236,7 +236,12 @@ export async function main(argv: string[]): Promise<number> {
   );
   // A hang-up (SSM session dropped) or kill: close the session so the running step's end is
   // journaled, and leave it resumable.
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signal === 'SIGHUP') {
+      // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+    }
     void (lastStore?.getState().actions.close() ?? Promise.resolve()).finally(() => app.unmount());
   };
   for (const s of ['SIGHUP', 'SIGTERM'] as const) process.on(s, onSignal);

@@ -148,7 +148,11 @@ async function loadUi() {
   const nodeEnv = process.env['NODE_ENV'];
   if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
   try {
-    const [{ createElement }, { render }, { App }] = await Promise.all([import('react'), import('ink'), import('../ui/app.js')]);
+    const [react, { render }, { App }] = await Promise.all([import('react'), import('ink'), import('../ui/app.js')]);
+    // React is CommonJS: a bundler may hand its exports over as `default` only.
+    const lib = react as unknown as { createElement?: typeof react.createElement; default?: { createElement?: typeof react.createElement } };
+    const createElement = typeof lib.createElement === 'function' ? lib.createElement : lib.default?.createElement;
+    if (createElement === undefined) throw new Error('React has no createElement (a broken bundle?)');
     return { createElement, render, App };
   } finally {
     if (nodeEnv === undefined) delete process.env['NODE_ENV'];

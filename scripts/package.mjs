@@ -65,7 +65,11 @@ const result = await build({
   banner: {
     js: "import { createRequire as __stepgateCreateRequire } from 'node:module';\nconst require = __stepgateCreateRequire(import.meta.url);",
   },
+  // React's production build, fixed at bundle time. src/commands/tui.ts sets NODE_ENV around
+  // loading React for the unbundled CLI; in the bundle that toggle folds into dead code, which
+  // esbuild reports as an assignment to a defined constant.
   define: { 'process.env.NODE_ENV': '"production"' },
+  logOverride: { 'assign-to-define': 'silent' },
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',

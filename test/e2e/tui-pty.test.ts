@@ -5,7 +5,7 @@
  * a headless terminal, so the assertions read the screen the operator would see; then the
  * journal on disk is checked.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,11 +64,15 @@ interface Tui {
 }
 
 function startTui(file: string, cwd: string, stateDir: string): Tui {
+  return startTuiArgs([file], cwd, stateDir);
+}
+
+function startTuiArgs(args: string[], cwd: string, stateDir: string): Tui {
   const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
   let rows = ROWS;
   // As an operator's shell would have it: no NODE_ENV (vitest sets one).
   const { NODE_ENV: _nodeEnv, ...env } = process.env;
-  const child = pty.spawn(process.execPath, [cli, file], {
+  const child = pty.spawn(process.execPath, [cli, ...args], {
     name: 'xterm-256color',
     cols: COLS,
     rows: ROWS,
@@ -243,5 +247,50 @@ describe('stepgate FILE, more', () => {
     expect(result.stderr.split('\n').filter((l) => l.includes('plain mode'))).toEqual(['stepgate: stdin/stdout is not a terminal; running in plain mode (stepgate run)']);
     expect(result.stdout).toContain('hello from plain mode');
     expect(result.stdout).not.toContain('\u001B[?1049h');
+  });
+});
+
+describe('stepgate DIR in a real terminal', () => {
+  it('lists an unfinished session in the picker and resumes it where it stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const books = join(dir, 'books');
+    mkdirSync(books);
+    writeFileSync(
+      join(books, 'two.md'),
+      '---\ntitle: Two steps\ndescription: First one, then the other.\n---\n# Two steps\n\n## Steps\n\nThe first.\n\n```bash {name=first}\necho one\n```\n\nThe second.\n\n```bash {name=second}\necho two\n```\n',
+    );
+    const stateDir = join(dir, 'state');
+    let tui = startTuiArgs([books], dir, stateDir);
+    let s = await tui.waitFor('enter open');
+    expect(s).toContain('> Two steps');
+    expect(s).toContain('two.md · 2 steps, 0 checks · First one, then the other.');
+    tui.press('\r');
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('[x] first');
+    tui.press('q');
+    expect(await tui.exited).toBe(1);
+
+    tui = startTuiArgs([books], dir, stateDir);
+    s = await tui.waitFor('enter open');
+    expect(s).toMatch(/> resume Two steps · in progress at second/);
+    tui.press('\r');
+    s = await tui.waitFor('READY 2/2 second');
+    expect(s).toContain('[x] first');
+    tui.press('\r');
+    await tui.waitFor('ENDED: completed');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+
+    const sessions = join(stateDir, 'sessions');
+    const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
+    expect(journals).toHaveLength(1);
+    const types = readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { type: string }).type);
+    expect(types.filter((t) => t === 'session-resumed')).toHaveLength(1);
+    expect(types.filter((t) => t === 'step-finished')).toHaveLength(2);
   });
 });

@@ -189,4 +189,5 @@ const bundleBytes = Object.values(result.metafile.outputs).reduce((sum, output) 
 const tarBytes = statSync(tarball).size;
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 step(`bundle ${mb(bundleBytes)} in ${Object.keys(result.metafile.outputs).length} files; tarball ${mb(tarBytes)}`);
-process.stdout.write(`${relative(process.cwd(), tarball) || tarball}\n`);
+const shown = relative(process.cwd(), tarball);
+process.stdout.write(`${shown.startsWith('..') ? tarball : shown}\n`);

@@ -116,7 +116,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   // An `interactive` step attaches by itself; a step that ends detaches.
   useEffect(() => {
     if (status.kind === 'running' && current?.step.kind === 'command' && current.step.attrs.interactive) dispatch({ type: 'attach' });
-    if (status.kind !== 'running') dispatch({ type: 'detach' });
+    if (status.kind !== 'running' && viewRef.current.attached) dispatch({ type: 'detach' });
   }, [status.kind, current, dispatch]);
 
   // The step's terminal is as wide as the pane and as tall as its body.

@@ -35,7 +35,12 @@ export interface BootstrapOptions {
   cwd?: string;
   /** State directory of a previous shell of this user: its exports and cwd are restored. */
   restoreFrom?: string;
+  /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
+  sessionEnvNames?: string[];
 }
+
+/** Every shell variable name, by first character, without forking. */
+const ALL_NAMES = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_'].map((c) => `\${!${c}*}`).join(' ');
 
 /** The rcfile of the session shell. */
 export function rcScript(opts: BootstrapOptions): string {
@@ -49,10 +54,13 @@ export function rcScript(opts: BootstrapOptions): string {
   elif [ -r ~/.profile ]; then . ~/.profile; fi
   builtin cd ~ 2>/dev/null`
     : `if [ -r ~/.bashrc ]; then . ~/.bashrc; fi`;
+  // Upper-cased, space-delimited patterns for the `case` in __sg_save; names are validated by
+  // envAssignments' rules, so they cannot carry shell syntax.
+  const keepOut = (opts.sessionEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)).map((n) => `*" ${n.toUpperCase()} "*`).join('|') || '" "';
   const place = opts.restoreFrom
     ? `if [ -r ${shQuote(`${opts.restoreFrom}/state`)} ]; then . ${shQuote(`${opts.restoreFrom}/state`)}; fi 2>/dev/null`
     : opts.cwd
-      ? `builtin cd -- ${shQuote(opts.cwd)} || __sg_cwd_failed=1`
+      ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1`
       : ':';
   return `# stepgate session shell setup (generated, removed when the session ends)
 {
@@ -89,7 +97,20 @@ __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) |
 # Keeps cwd and exports where a replacement shell can restore them.
 __sg_save() {
   if [ -n "$__sg_state" ]; then
-    { builtin export -p; builtin printf 'builtin cd -- %q\\n' "$PWD"; } >|"$__sg_state/state" 2>/dev/null || :
+    {
+      # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it), so
+      # secret-looking names and the session's own environment stay out of it: a replacement
+      # shell gets the session environment from stepgate again, typed over the terminal.
+      # Names are listed with \${!X*} expansions rather than compgen, which would fork a subshell.
+      # An empty array (BASH_REMATCH) is 'unbound' to a step's set -u: options stay local here.
+      local - __sg_n IFS=$' \\t\\n'
+      set +u
+      for __sg_n in ${ALL_NAMES}; do
+        [[ \${!__sg_n@a} == *x* ]] || continue
+        case " \${__sg_n^^} " in *TOKEN*|*SECRET*|*PASSW*|*KEY*|*CREDENTIAL*|${keepOut}) ;; *) builtin declare -p -- "$__sg_n" ;; esac
+      done
+      builtin printf 'builtin cd -- %q\\n' "$PWD"
+    } >|"$__sg_state/state" 2>/dev/null || :
   fi
 }
 # Runs before every prompt, i.e. right after each step: report its status. xtrace and
@@ -154,6 +175,16 @@ export function configLines(fifoPath: string, env: Record<string, string> | unde
   return lines.map((l) => `${l}\n`).join('');
 }
 
+/**
+ * A directory as shell text: quoted, except that a leading `~` or `~/` becomes the shell's own
+ * `$HOME`, so `cwd: ~/omneuro` means the run-as user's home, as it would in their terminal.
+ */
+export function shellPath(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${shQuote(path.slice(2))}`;
+  return shQuote(path);
+}
+
 /** Text of a step file: restore xtrace/verbose, then the script as written. */
 export function stepFile(script: string): string {
   return `__sg_pre;${script}${script.endsWith('\n') ? '' : '\n'}`;
@@ -161,6 +192,6 @@ export function stepFile(script: string): string {
 
 /** The command line sent on the FIFO to run one step file. */
 export function stepCommand(id: number, file: string, opts: { cwd?: string; env?: Record<string, string> }): string {
-  const cd = opts.cwd ? `__sg_ret=$PWD; builtin cd -- ${shQuote(opts.cwd)} && ` : '';
+  const cd = opts.cwd ? `__sg_ret=$PWD; builtin cd -- ${shellPath(opts.cwd)} && ` : '';
   return `__sg_id=${id}; ${cd}${envAssignments(opts.env)}. ${shQuote(file)} </dev/tty\n`;
 }

@@ -141,6 +141,7 @@ export class ShellProcess {
       login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
       cwd: this.opts.cwd,
       restoreFrom: this.opts.restoreFrom,
+      sessionEnvNames: Object.keys(this.opts.env ?? {}),
     });
     // Through sudo the target user cannot be given ownership: files it must read are then
     // world-readable inside a directory nobody can list. They hold no secrets: the session

@@ -182,6 +182,38 @@ describe('openShell: steps that end the shell', () => {
     expect(reset?.type === 'shell-reset' && reset.reason).toMatch(/status 3.*fresh shell/);
   });
 
+  it('never saves secret-looking or session env values to the restore file, yet restores them', async () => {
+    const sh = await open({ env: { GIVEN_BY_STEPGATE: 'session-value-qq7' } });
+    await sh.run({ script: 'export API_TOKEN=tok-zz9 PLAIN=keep-me DB_PASSWORD=pw-xx1; GIVEN_BY_STEPGATE=changed-qq8' });
+    const saved = readdirSync(os.tmpdir())
+      .filter((n) => n.startsWith('stepgate-state.'))
+      .map((n) => path.join(os.tmpdir(), n, 'state'))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f, 'utf8'));
+    expect(saved.some((text) => text.includes('keep-me'))).toBe(true);
+    for (const text of saved) {
+      expect(text).not.toMatch(/tok-zz9|pw-xx1|session-value-qq7|changed-qq8/);
+    }
+    await sh.run({ script: 'exit 4' });
+    await sh.run({ script: 'echo "plain=$PLAIN given=$GIVEN_BY_STEPGATE token=${API_TOKEN-unset}"' });
+    // The session env comes back from stepgate; a secret a step exported is not kept on disk.
+    expect(sh.screen().lines).toContain('plain=keep-me given=session-value-qq7 token=unset');
+  });
+
+  it('reads a leading ~ in cwd as the run-as user\'s home', async () => {
+    const home = mkdtempSync(path.join(dir, 'home-'));
+    const sh = await open({ cwd: '~/sub dir', env: { HOME: home } }).catch((e: unknown) => e);
+    // the home has no "sub dir" yet: a clear error naming the path, not a literal "~" directory
+    expect(String(sh)).toMatch(/sub dir/);
+    const sh2 = await openShell({ cwd: '~', env: { HOME: home } });
+    shell = sh2;
+    await sh2.run({ script: 'pwd' });
+    expect(sh2.screen().lines).toContain(home);
+    await sh2.run({ script: 'mkdir -p "x y"' });
+    expect((await sh2.run({ script: 'pwd', cwd: '~/x y' })).exitCode).toBe(0);
+    expect(sh2.screen().lines).toContain(path.join(home, 'x y'));
+  });
+
   it('keeps reporting and restoring after steps set nounset, noclobber and an odd IFS', async () => {
     const sh = await open();
     expect((await sh.run({ script: 'set -uC; IFS=,; cd /usr; export A=1' })).exitCode).toBe(0);

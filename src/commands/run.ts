@@ -15,6 +15,7 @@ import { PlanError } from '../session/plan.js';
 import { EXIT, printEvents, runPlain } from '../session/plain.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
+import { runAsRefusal } from './preflight.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...';
@@ -159,6 +160,14 @@ export async function main(argv: string[]): Promise<number> {
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     process.stderr.write(`stepgate: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix them (stepgate lint ${file}) before running\n`);
+    return EXIT.usage;
+  }
+
+  // The SSM case: ssm-user without a sudoers rule for the service user is told the fix now,
+  // before a session or a journal exists.
+  const refusal = await runAsRefusal(parsed.values.as ?? loaded.runbook.frontMatter.user);
+  if (refusal !== undefined) {
+    process.stderr.write(`stepgate: ${refusal}\n`);
     return EXIT.usage;
   }
 

@@ -5,6 +5,6 @@ export type { ProbeOptions } from './probes.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, runWithRetry } from './retry.js';
 export type { RetryOptions, RetryOutcome } from './retry.js';
 export { systemClock } from './clock.js';
-export { RunAsError } from './run-as.js';
+export { RunAsError, resolveRunAs } from './run-as.js';
 export { ShellStartError } from './shell-process.js';
 export type * from './types.js';

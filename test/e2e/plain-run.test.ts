@@ -199,6 +199,9 @@ echo "still $API_TOKEN"; exit 1
     const missing = await ws.run(['run', 'vars.md']);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain('var REGION (Region) needs a value: pass --var REGION=VALUE');
+    const nobody = await ws.run(['run', 'vars.md', '--var', 'REGION=x', '--as', 'no-such-user-sg']);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain('cannot run as "no-such-user-sg": no such user on this host');
   });
 
   it('stops at a manual item without --yes and confirms it with --yes', async () => {

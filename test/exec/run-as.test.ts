@@ -115,8 +115,10 @@ describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service 
       removeSudoers(entry);
     }
     const refused = cliAsLogin();
-    expect(refused.status).toBe(1);
+    // Refused before a session starts: exit 2, the fix named, nothing run, no journal written.
+    expect(refused.status).toBe(2);
     expect(refused.out).not.toContain('step ran as');
+    expect(refused.out).not.toContain('session ');
     expect(refused.out).toContain(`${login} ALL=(${service}) NOPASSWD: ALL`);
   });
 

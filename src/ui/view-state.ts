@@ -143,12 +143,23 @@ export function enginePosition(session: SessionState): { depth: number; cursor: 
 }
 
 /**
+ * What makes the selection follow the engine: the cursor moving, a gate opening, or a step of
+ * the top frame settling (a step run out of order returns the cursor to where it was, so the
+ * cursor alone would not show that anything happened).
+ */
+function engineStamp(session: SessionState): string {
+  const at = enginePosition(session);
+  const settled = session.frames[at.depth]?.steps.filter((s) => s.status !== 'pending' && s.status !== 'running').length ?? 0;
+  return `${engineKey(at.depth, at.cursor, at.blocked)}:${settled}`;
+}
+
+/**
  * The view with the engine's latest move applied: after a step passes, the next pending step
  * is selected at once, in the same frame that shows it passed (a key pressed right then acts
  * on what the operator sees).
  */
 export function syncView(view: ViewState, session: SessionState): ViewState {
-  const at = enginePosition(session);
-  if (view.engine === engineKey(at.depth, at.cursor, at.blocked)) return view;
-  return viewReducer(view, { type: 'follow', ...at });
+  const stamp = engineStamp(session);
+  if (view.engine === stamp) return view;
+  return { ...viewReducer(view, { type: 'follow', ...enginePosition(session) }), engine: stamp };
 }

@@ -14,7 +14,6 @@ import { osUser, hostName } from '../session/host.js';
 import { listSessions } from '../session/history.js';
 import {
   FileJournal,
-  SessionBusyError,
   dropTornTail,
   journalPath,
   lockSession,

@@ -127,7 +127,7 @@ describe('stepgate FILE in a real terminal', () => {
     dirs.push(dir);
     const flag = join(dir, 'healthy');
     const requests: number[] = [];
-    server = createServer((req, res) => {
+    server = createServer((_req, res) => {
       const ok = existsSync(flag);
       requests.push(ok ? 200 : 503);
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });

@@ -303,7 +303,13 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     });
     shell = opened;
     shellOff = opened.onEvent((event) => {
-      if (event.type !== 'output') return;
+      if (event.type === 'shell-reset') {
+        // The operator must know that cd/export/functions from earlier steps may be gone.
+        const line = `[stepgate] ${event.reason}`;
+        emitOutput(`${line}\r\n`);
+        store.setState({ error: line });
+        return;
+      }
       const clean = lineRedactor ? lineRedactor.push(event.data) : secrets.redact(event.data);
       if (clean !== '') emitOutput(clean);
       scheduleScreen();
@@ -386,7 +392,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         lineRedactor = undefined;
       }
       if (shell) store.setState({ screen: shell.screen() });
-      if (result.shellExited) await closeShell();
+      // A shell that ended is replaced by exec on the next run, with cwd and exports restored
+      // (and a shell-reset event): closing it here would lose that state.
       const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
       const fields: Parameters<typeof finish>[0] = {
         ok,

@@ -204,6 +204,14 @@ echo "still $API_TOKEN"; exit 1
     expect(nobody.stderr).toContain('cannot run as "no-such-user-sg": no such user on this host');
   });
 
+  it('tells the operator when a step ended the shell and a fresh one took over', async () => {
+    ws.write('reset.md', '# R\n\nSet state.\n\n```bash\nexport KEPT=yes; f() { :; }\n```\n\nLeave.\n\n```bash\nexit 0\n```\n\nLook.\n\n```bash\necho "kept=$KEPT"\n```\n');
+    const r = await ws.run(['run', 'reset.md']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[stepgate\] .*started a fresh shell .*functions, aliases and unexported variables are gone/);
+    expect(r.stdout).toContain('kept=yes');
+  });
+
   it('stops at a manual item without --yes and confirms it with --yes', async () => {
     ws.write('manual.md', '# M\n\n- [ ] tell the channel\n');
     const stop = await ws.run(['run', 'manual.md']);

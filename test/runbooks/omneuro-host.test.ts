@@ -334,10 +334,14 @@ afterEach(async () => {
   for (const host of hosts.splice(0)) stopServices(host);
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const user of users.splice(0)) {
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      // Reported by the next useradd if it matters.
+    // userdel refuses while a process of the user still runs (a service that is being killed).
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        execFileSync('userdel', [user], { stdio: 'ignore' });
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   }
   rmSync(work, { recursive: true, force: true });

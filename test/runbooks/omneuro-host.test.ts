@@ -2,9 +2,9 @@
  * The shipped omneuro runbooks, walked for real on a stand-in omneuro host: a throwaway user
  * plays `ubuntu`, with a git checkout that pulls from a bare origin, two Node services built
  * with npm and answering on the real ports (8081, 8092), and a small stand-in for PM2 (the one
- * fake: the process manager). The runbooks are used verbatim except for one line each, the
- * `cwd:` (`/home/ubuntu/omneuro` becomes the throwaway user's checkout); the user comes from
- * `--as`, as an operator would override it.
+ * fake: the process manager). The runbooks are used verbatim: their `cwd: ~/omneuro` is the
+ * throwaway user's checkout, since `~` is the run-as user's home; the user comes from `--as`,
+ * as an operator would override it.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -216,8 +216,7 @@ function makeHost(next: 'healthy' | 'broken'): { host: Host; before: string; aft
   const runbooks = join(work, `${user}-runbooks`);
   mkdirSync(runbooks);
   for (const file of ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md', 'ssm.md']) {
-    const text = readFileSync(join(root, 'runbooks', file), 'utf8');
-    writeFileSync(join(runbooks, file), text.replace(/^cwd: \/home\/ubuntu\/omneuro$/m, `cwd: ${checkout}`));
+    writeFileSync(join(runbooks, file), readFileSync(join(root, 'runbooks', file), 'utf8'));
   }
   // The host runs commit A, as a production host would before a redeploy.
   execFileSync(

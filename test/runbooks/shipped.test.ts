@@ -87,12 +87,12 @@ describe('the omneuro redeploy', () => {
 
   it('runs as ubuntu in ~/omneuro, between the pre- and post-deploy checklists', () => {
     expect(deploy.frontMatter.user).toBe('ubuntu');
-    expect(deploy.frontMatter.cwd).toBe('/home/ubuntu/omneuro');
+    expect(deploy.frontMatter.cwd).toBe('~/omneuro');
     expect(deploy.frontMatter.before.map((t) => t.raw)).toEqual(['checklists.md#pre-deploy']);
     expect(deploy.frontMatter.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
     for (const file of ['checklists.md', 'recovery.md', 'observability.md']) {
       expect(load(file).frontMatter.user, file).toBe('ubuntu');
-      expect(load(file).frontMatter.cwd, file).toBe('/home/ubuntu/omneuro');
+      expect(load(file).frontMatter.cwd, file).toBe('~/omneuro');
     }
   });
 

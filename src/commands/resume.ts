@@ -20,9 +20,7 @@ import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, terminalInput, trapSignals } from './run.js';
-import { resolve as resolvePath } from 'node:path';
-import { readRunbookFileSync } from './load.js';
-import { runAsRefusal } from './preflight.js';
+import { runAsRefusal, runbookUser } from './preflight.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
@@ -160,9 +158,4 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await unlock();
   }
-}
-
-/** The run-as user the session's main runbook names, read afresh (undefined = the invoking user). */
-function runbookUser(started: { cwd: string; frame: { source: { file: string } } }): string | undefined {
-  return readRunbookFileSync(resolvePath(started.cwd, started.frame.source.file)).runbook.frontMatter.user;
 }

@@ -28,6 +28,7 @@ import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, parseVarFlags, wallClock } from './run.js';
+import { runAsRefusal, runbookUser } from './preflight.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...';
@@ -65,6 +66,8 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   if (errors.length > 0) {
     throw new Error(`${file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
   }
+  const refusal = await runAsRefusal(as ?? loaded.runbook.frontMatter.user);
+  if (refusal !== undefined) throw new Error(refusal);
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
   const unlock = await lockSession(dir, id);
@@ -90,6 +93,9 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const read = await readJournal(path);
     const first = read.events[0];
     if (!first || first.type !== 'session-started') throw new Error(`${path} does not start with session-started`);
+    const runAs = as ?? first.options.as ?? runbookUser(first);
+    const refusal = await runAsRefusal(runAs);
+    if (refusal !== undefined) throw new Error(refusal);
     const journal = await FileJournal.open(dir, id);
     const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
     const options: { torn?: typeof torn; as?: string } = {};
@@ -97,8 +103,7 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     if (as !== undefined) options.as = as;
     await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
-    const runAs = as ?? first.options.as ?? osUser();
-    return { store, runAs, host: hostName(), release: unlock };
+    return { store, runAs: runAs ?? osUser(), host: hostName(), release: unlock };
   } catch (error) {
     await unlock();
     throw error;

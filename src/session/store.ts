@@ -556,9 +556,13 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     runStepAt: (index, reason) => decide({ kind: 'jump', index, reason }),
 
     async runToNextBlock(opts = {}) {
+      const depth = state().frames.length;
       for (;;) {
         await actions.idle();
         const s = state();
+        // A recovery path chosen (or finished) meanwhile is a different checklist: the
+        // operator starts that walk, this one does not wander into it.
+        if (s.frames.length !== depth) return;
         const cur = currentItem(s);
         const before = s.seq;
         switch (s.status.kind) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseRunbook, lintRunbook, planRunbook } = await import(join(root, 'dist/runbooks/index.js'));
+const { fromMarkdown } = await import('mdast-util-from-markdown');
 
 /** A realistic runbook: sections of prose, lists, commands with attributes, checks, task items. */
 function bigRunbook(targetLines) {
@@ -48,9 +49,11 @@ const parseMs = time(() => parseRunbook(text, 'big.md'), 5);
 const runbook = parseRunbook(text, 'big.md');
 const lintMs = time(() => lintRunbook(runbook, { load: () => undefined, env: {} }), 5);
 const planMs = time(() => planRunbook(runbook, () => undefined), 5);
+const bareMs = time(() => fromMarkdown(text), 5);
 console.log(`parse: ${lines} lines, ${(text.length / 1024).toFixed(0)} KiB, ${runbook.steps.length} steps`);
 console.log(`parse:   parse ${parseMs.toFixed(0)} ms, lint ${lintMs.toFixed(0)} ms, plan ${planMs.toFixed(0)} ms (median of 5)`);
 console.log(`parse:   parse+lint ${(parseMs + lintMs).toFixed(0)} ms (goal: well under 1000 ms)`);
+console.log(`parse:   baseline: bare CommonMark parse (mdast-util-from-markdown, no extensions) ${bareMs.toFixed(0)} ms; stepgate parse+lint = ${((parseMs + lintMs) / bareMs).toFixed(2)}x`);
 
 const dir = mkdtempSync(join(tmpdir(), 'stepgate-bench-'));
 const guide = join(dir, 'deploy.md');

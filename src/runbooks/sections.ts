@@ -44,15 +44,19 @@ export function declaredRecoveryTargets(runbook: Runbook): LinkTarget[] {
 }
 
 /**
- * Anchors of same-file sections that are recovery targets: they run only as a recovery path,
- * never as part of the main flow.
+ * Anchors of same-file sections that run only as a recovery path, never in the main flow:
+ * declared recovery targets (recover=, section directives, front matter `recovery`) and
+ * sections that a recovery-looking link in the same file points at (the same links that
+ * `recoveryPaths` offers at a gate), with their subsections.
  */
 export function recoveryOnlyAnchors(runbook: Runbook): Set<string> {
   const anchors = new Set<string>();
-  for (const target of declaredRecoveryTargets(runbook)) {
+  const add = (target: LinkTarget): void => {
     if (target.file === undefined && target.anchor !== undefined && findSection(runbook, target.anchor))
       for (const a of sectionTree(runbook, target.anchor)) anchors.add(a);
-  }
+  };
+  for (const target of declaredRecoveryTargets(runbook)) add(target);
+  for (const ref of runbook.crossRefs) if (looksLikeRecovery(ref)) add(ref.target);
   return anchors;
 }
 

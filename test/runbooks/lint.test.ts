@@ -69,3 +69,15 @@ describe('lint', () => {
     expect(workspace({ 'a.md': 'Do.\n\n```bash {bogus}\ntrue\n```\n' })('a.md')).toEqual(['a.md:3:10 error unknown-attribute']);
   });
 });
+
+describe('the main flow', () => {
+  it('leaves out sections that only recovery paths lead to, the same way plan and the session do', async () => {
+    const { mainFlowSteps, recoveryOnlyAnchors } = await import('../../src/runbooks/index.js');
+    const rb = parseRunbook(
+      '# D\n\n## Deploy\n\nIf it fails, [roll back](#roll-back).\n\n```bash {name=go}\ntrue\n```\n\n## Roll back\n\nUndo.\n\n```bash {name=undo}\ntrue\n```\n\n### Verify\n\n```bash {name=verify}\ntrue\n```\n\n## Notes\n\nSee [notes](#deploy).\n\n```bash {name=after}\ntrue\n```\n',
+      'd.md',
+    );
+    expect([...recoveryOnlyAnchors(rb)]).toEqual(['roll-back', 'verify']);
+    expect(mainFlowSteps(rb).map((s) => s.id)).toEqual(['go', 'after']);
+  });
+});

@@ -488,6 +488,10 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       if (!first || first.type !== 'session-started') throw new Error('the journal does not begin with session-started');
       const rebuilt = replay(events, first.id);
       store.setState({ session: rebuilt });
+      // Answers given before the crash: non-secret ones carry their value in the journal.
+      for (const [name, answer] of Object.entries(rebuilt.answers)) {
+        if (!answer.secret && answer.value !== undefined) varValues.set(name, answer.value);
+      }
       options = { file: first.frame.source.file };
       const as = resumeOptions.as ?? first.options.as;
       if (as !== undefined) options.as = as;

@@ -186,6 +186,24 @@ describe('session store', () => {
     expect(replay([...journal, ...u.journal.events])).toEqual(u.state());
   });
 
+  it('on resume, non-secret var values reach the shell and the steps again', async () => {
+    const t = await begin();
+    await t.actions.answerVar('eu-west-1');
+    await t.actions.answerVar('tok-tok-tok');
+    t.shell.reply({ hold: true });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    const u = fakeSession({ [FILE]: DEPLOY });
+    await u.actions.resume(t.journal.events);
+    await u.actions.answerVar('tok-tok-tok');
+    await u.actions.retry();
+    await u.actions.runToNextBlock();
+    expect(u.shell.opened[0]?.env).toMatchObject({ REGION: 'eu-west-1', DEPLOY_TOKEN: 'tok-tok-tok' });
+    expect(u.shell.requests[0]?.env).toMatchObject({ REGION: 'eu-west-1', DEPLOY_TOKEN: 'tok-tok-tok' });
+    // The check's \${REGION} is expanded from the answer given before the crash.
+    expect(u.probes.calls[0]).toMatchObject({ url: 'http://127.0.0.1:8092/healthz?region=eu-west-1' });
+  });
+
   it('on resume without changes, an interrupted step blocks until retried or skipped', async () => {
     const t = await begin();
     await t.actions.answerVar('');

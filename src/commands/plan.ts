@@ -79,7 +79,6 @@ function renderStep(n: number, step: PlannedStep): string[] {
     step.user ? `as ${step.user}` : '',
     step.cwd ? `in ${step.cwd}` : '',
     a.timeoutMs !== undefined ? `timeout ${formatDuration(a.timeoutMs)}` : '',
-    step.kind === 'command' && a.retries !== undefined ? `${a.retries} attempts${a.backoffMs !== undefined ? `, backoff ${formatDuration(a.backoffMs)}` : ''}` : '',
     a.optional ? 'optional' : '',
     a.confirm ? 'confirm' : '',
     a.interactive ? 'interactive' : '',

@@ -4,6 +4,7 @@
 import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseLinkTarget } from './links.js';
+import { SECRET_NAME } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback'];
@@ -106,7 +107,7 @@ function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[]
       continue;
     }
     if (v === null || typeof v === 'string') {
-      vars.push({ name, prompt: v ?? name, secret: false, position: at });
+      vars.push({ name, prompt: v ?? name, secret: SECRET_NAME.test(name), position: at });
       continue;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
@@ -121,7 +122,9 @@ function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[]
     const entry: VarSpec = {
       name,
       prompt: spec.prompt === undefined ? name : String(spec.prompt),
-      secret: spec.secret === true,
+      // A name that looks secret is secret, whatever the runbook says: masking and redaction
+      // must not depend on an author remembering `secret: true`.
+      secret: spec.secret === true || SECRET_NAME.test(name),
       position: at,
     };
     if (spec.default !== undefined && spec.default !== null) entry.default = String(spec.default);

@@ -61,6 +61,8 @@ function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) =>
   if (step.description.trim() === '')
     sink.warn('no-description', step.position, `${step.kind === 'check' ? 'check' : 'step'} ${step.id} has no description: write a sentence before the block saying what it does and why`);
   if (step.kind === 'command') {
+    if (step.attrs.retries !== undefined || step.attrs.backoffMs !== undefined)
+      sink.warn('ignored-attribute', step.position, 'retries= and backoff= apply to check blocks only: a command step runs once and blocks on failure (retry it from the gate, or move the condition into a check block)');
     if (USER_SWITCH.test(step.script))
       sink.warn('sudo-in-step', step.position, 'this step switches user itself (sudo -i / su -); stepgate already runs steps as the runbook\'s user: set user: in front matter or user= on the step instead');
     if (LOOP.test(step.script) && /\bcurl\b/.test(step.script) && /\bsleep\b/.test(step.script))

@@ -15,6 +15,7 @@ export type Severity = 'error' | 'warning';
 /** Stable codes; tests and docs/runbook-format.md refer to them by name. */
 export type DiagnosticCode =
   | 'unknown-attribute'
+  | 'ignored-attribute'
   | 'bad-attribute'
   | 'bad-duration'
   | 'bad-expect'
@@ -107,7 +108,7 @@ export interface StepAttributes {
   timeoutMs?: number;
   cwd?: string;
   user?: string;
-  /** Total attempts (the guide's "retries up to 5 times" = 5). */
+  /** Total attempts (the guide's "retries up to 5 times" = 5). Checks only, for now. */
   retries?: number;
   backoffMs?: number;
   recover?: LinkTarget;

@@ -26,3 +26,10 @@ export function expandVars(text: string, lookup: (name: string) => string | unde
   });
   return { text: out, unknown };
 }
+
+/**
+ * Names whose values are treated as secrets wherever they appear (vars, env): masked when
+ * typed, redacted in journal, transcripts and output. Kept equal to the session's redaction
+ * rule by test/runbooks/parse.test.ts.
+ */
+export const SECRET_NAME = /TOKEN|SECRET|PASS(WORD|WD)?|KEY|CREDENTIAL|PRIVATE|AUTH/i;

@@ -65,6 +65,12 @@ describe('lint', () => {
     expect(workspace({ 'a.md': text }, { PATH_PART: 'x', FROM_ENV: 'y' })('a.md')).toEqual([]);
   });
 
+  it('warns that retries and backoff do nothing on a command step', () => {
+    expect(workspace({ 'a.md': 'Pull.\n\n```bash {retries=3 backoff=1s}\ngit pull\n```\n\nUp.\n\n```check {retries=3}\ntcp: localhost:22\n```\n' })('a.md')).toEqual([
+      'a.md:3:1 warning ignored-attribute',
+    ]);
+  });
+
   it('keeps the parser errors in its output', () => {
     expect(workspace({ 'a.md': 'Do.\n\n```bash {bogus}\ntrue\n```\n' })('a.md')).toEqual(['a.md:3:10 error unknown-attribute']);
   });

@@ -223,6 +223,14 @@ rollback: false
     expect(fm.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
   });
 
+  it('treats vars with secret-looking names as secret, as the session redacts them', async () => {
+    const rb = parseRunbook('---\nvars:\n  DB_PASS: Password\n  GITHUB_AUTH: {prompt: Auth}\n  REGION: Region\n  API_KEY: {prompt: Key, secret: false}\n---\n', 'v.md');
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.secret])).toEqual([['DB_PASS', true], ['GITHUB_AUTH', true], ['REGION', false], ['API_KEY', true]]);
+    const { SECRET_NAME } = await import('../../src/session/redact.js');
+    const { SECRET_NAME: parserRule } = await import('../../src/runbooks/vars.js');
+    expect(parserRule.source).toBe(SECRET_NAME.source);
+  });
+
   it('reads a section recover directive from an HTML comment', () => {
     const rb = parseRunbook('## Restart\n\n<!-- stepgate: recover=recovery.md#port-in-use -->\n', 'x.md');
     expect(rb.sections[0]?.recover).toMatchObject({ file: 'recovery.md', anchor: 'port-in-use', position: { line: 3, column: 1 } });

@@ -170,16 +170,21 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     actions: undefined as unknown as SessionActions,
   }));
   const state = (): SessionState => store.getState().session;
-  const fail = (message: string): void => store.setState({ error: message });
+  const fail = (message: string): void => store.setState({ error: secrets.redact(message) });
 
   function learnSecrets(book: Runbook): void {
     secrets.addEnv(book.frontMatter.env);
   }
 
-  /** Journal, fold, perform. Events are processed strictly one after another. */
-  function dispatch(event: SessionEvent): Promise<void> {
+  /**
+   * Journal, fold, perform. Events are processed strictly one after another. The redacted
+   * event is the one journaled, folded and shown: neither the state nor a listener (plain
+   * mode's stdout, the TUI) ever holds a secret, and a replayed journal equals the live state.
+   */
+  function dispatch(raw: SessionEvent): Promise<void> {
     const next = queue.then(async () => {
-      await deps.journal.append(redactDeep(event, secrets.redact));
+      const event = redactDeep(raw, secrets.redact);
+      await deps.journal.append(event);
       const { state: folded, commands } = reduce(state(), event);
       store.setState({ session: folded, error: folded.notice });
       for (const listener of eventListeners) listener(event, folded);
@@ -305,7 +310,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     shellOff = opened.onEvent((event) => {
       if (event.type === 'shell-reset') {
         // The operator must know that cd/export/functions from earlier steps may be gone.
-        const line = `[stepgate] ${event.reason}`;
+        const line = `[stepgate] ${secrets.redact(event.reason)}`;
         emitOutput(`${line}\r\n`);
         store.setState({ error: line });
         return;

@@ -187,6 +187,40 @@ echo "still $API_TOKEN"; exit 1
     expect(files.some((f) => f.text.includes('var=[REDACTED] env=[REDACTED]'))).toBe(true);
   });
 
+  it('never prints a secret used in a failing check target (stdout, stderr, state dir)', async () => {
+    // No healthy file: the endpoint answers 503, so the check fails with its target in every message.
+    const secret = 'tok-77b1e0-check-secret';
+    ws.write(
+      'check-secret.md',
+      `---
+title: Check with a token
+vars:
+  API_TOKEN: { prompt: Token, secret: true }
+---
+# Check with a token
+
+## Probe
+
+\`\`\`check {name=probe}
+http: http://127.0.0.1:${server.port}/healthz?token=\${API_TOKEN}
+retries: 2
+backoff: 10ms
+timeout: 2s
+\`\`\`
+`,
+    );
+    const r = await ws.run(['run', 'check-secret.md'], { STEPGATE_VAR_API_TOKEN: secret });
+    expect(r.code).toBe(1);
+    expect(server.requests).toBe(2);
+    expect(r.stdout).toContain('BLOCKED at step probe');
+    expect(r.stdout).toContain('token=[REDACTED]');
+    expect(r.stdout).not.toContain(secret);
+    expect(r.stderr).not.toContain(secret);
+    const files = ws.stateFiles().filter((f) => !f.dir);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) expect(f.text, f.path).not.toContain(secret);
+  });
+
   it('exits 2 on usage errors and invalid runbooks, before any session starts', async () => {
     const none = await ws.run(['run']);
     expect(none.code).toBe(2);

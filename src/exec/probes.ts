@@ -183,6 +183,15 @@ function runAsFor(user: string | undefined): Promise<RunAs> {
   return cached;
 }
 
+/**
+ * What `bash -s` reads under sudo: the exports, then the command run by a fresh bash whose
+ * stdin is /dev/null, so a command that reads input neither waits nor eats the script.
+ */
+function stdinScript(env: Record<string, string>, script: string): string {
+  const exports = Object.entries(env).map(([name, value]) => `export ${name}=${shQuote(value)}\n`);
+  return `${exports.join('')}exec /bin/bash -c ${shQuote(script)} </dev/null\n`;
+}
+
 async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?: AbortSignal): Promise<ProbeResult> {
   const start = performance.now();
   let runAs: RunAs;
@@ -192,21 +201,28 @@ async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?
     return { ok: false, latencyMs: since(start), error: (err as Error).message };
   }
   const script = spec.cwd ? `builtin cd -- ${shQuote(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
-  const envArgs = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const name of Object.keys(spec.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { ok: false, latencyMs: 0, error: `invalid environment variable name "${name}"` };
   }
-  const argv = envArgs.length > 0 ? ['env', ...envArgs, '/bin/bash', '-c', script] : ['/bin/bash', '-c', script];
-  const command = asUser(runAs, argv);
+  // Env values (secrets among them) never go on a command line: argv is world-readable in
+  // /proc and sudo logs it. Same user and runuser keep the environment we hand them; sudo
+  // resets it, so there the values travel on stdin, in a script `bash -s` reads.
+  const env = spec.env ?? {};
+  const viaStdin = runAs.mode === 'sudo';
+  const command = asUser(runAs, viaStdin ? ['/bin/bash', '-s'] : ['/bin/bash', '-c', script]);
   const result = await execa(command.file, command.args, {
     all: true,
     reject: false,
-    stdin: 'ignore',
+    ...(viaStdin ? { input: stdinScript(env, script) } : { stdin: 'ignore' as const }),
     timeout: spec.timeoutMs,
     ...(outer ? { cancelSignal: outer } : {}),
     forceKillAfterDelay: 2000,
     maxBuffer: MAX_BODY,
-    ...(runAs.mode === 'runuser' ? { env: targetUserEnv(runAs, process.env), extendEnv: false } : {}),
+    ...(runAs.mode === 'runuser'
+      ? { env: { ...targetUserEnv(runAs, process.env), ...env }, extendEnv: false }
+      : runAs.mode === 'self'
+        ? { env }
+        : {}),
   });
   const latencyMs = since(start);
   const all = typeof result.all === 'string' ? result.all : '';

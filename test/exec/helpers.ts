@@ -1,7 +1,7 @@
 /** Helpers for the execution tests: polling waits, throwaway users, sudoers entries. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Shell } from '../../src/exec/types.js';
 
@@ -79,4 +79,32 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every process's argv, read from /proc, joined with spaces (processes that end mid-read are skipped). */
+export function allCommandLines(): string[] {
+  const lines: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      // gone already
+    }
+  }
+  return lines;
+}
+
+/** Scan all command lines for `needles` until `pending` settles; returns its result and what was seen. */
+export async function scanWhile<T>(pending: Promise<T>, needles: string[]): Promise<{ result: T; found: Set<string> }> {
+  const found = new Set<string>();
+  let done = false;
+  const settled = pending.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    for (const line of allCommandLines()) for (const n of needles) if (line.includes(n)) found.add(n);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { result: await settled, found };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -6,7 +7,7 @@ import { systemClock } from '../../src/exec/clock.js';
 import { runProbe } from '../../src/exec/probes.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, runWithRetry } from '../../src/exec/retry.js';
 import type { AttemptReport, Clock } from '../../src/exec/types.js';
-import { createUser, isRoot, removeUser } from './helpers.js';
+import { createUser, isRoot, removeUser, scanWhile } from './helpers.js';
 
 if (!isRoot()) console.warn('run-probe-as-another-user test skipped: it creates a throwaway user and needs root');
 
@@ -148,6 +149,35 @@ describe('run probe', () => {
   it('never waits for input', async () => {
     const res = await runProbe({ kind: 'run', command: 'read -r line; echo "got=[$line]"', timeoutMs: 5000 });
     expect(res.output).toBe('got=[]');
+  });
+
+  it('keeps env values off every command line while the command sees them', async () => {
+    const secret = `sekret-${randomBytes(8).toString('hex')}`;
+    const marker = `sg-marker-${randomBytes(4).toString('hex')}`;
+    const seen = await scanWhile(
+      runProbe({ kind: 'run', command: `sleep 0.5 # ${marker}\necho "got=$SOME_TOKEN"`, env: { SOME_TOKEN: secret }, timeoutMs: 10_000 }),
+      [marker, secret],
+    );
+    expect(seen.result).toMatchObject({ ok: true, output: `got=${secret}` });
+    expect(seen.found.has(marker)).toBe(true);
+    expect(seen.found.has(secret)).toBe(false);
+  });
+
+  it.skipIf(!isRoot())('keeps env values off command lines when running as another user (runuser)', async () => {
+    const user = createUser('sgenv');
+    try {
+      const secret = `sekret-${randomBytes(8).toString('hex')}`;
+      const marker = `sg-marker-${randomBytes(4).toString('hex')}`;
+      const seen = await scanWhile(
+        runProbe({ kind: 'run', command: `sleep 0.5 # ${marker}\necho "got=$SOME_TOKEN as $(id -un)"`, env: { SOME_TOKEN: secret }, user, timeoutMs: 10_000 }),
+        [marker, secret],
+      );
+      expect(seen.result).toMatchObject({ ok: true, output: `got=${secret} as ${user}` });
+      expect(seen.found.has(marker)).toBe(true);
+      expect(seen.found.has(secret)).toBe(false);
+    } finally {
+      removeUser(user);
+    }
   });
 
   it.skipIf(!isRoot())('runs as the target user', async () => {

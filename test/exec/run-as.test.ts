@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -6,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunAsError, resolveRunAs } from '../../src/exec/run-as.js';
 import { openShell } from '../../src/exec/shell.js';
-import { addSudoers, createUser, hasCommand, isRoot, processAlive, removeSudoers, removeUser, waitFor } from './helpers.js';
+import { addSudoers, createUser, hasCommand, isRoot, processAlive, removeSudoers, removeUser, scanWhile, waitFor } from './helpers.js';
 
 const root = isRoot();
 const sudo = hasCommand('sudo');
@@ -137,6 +139,32 @@ describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service 
       const bg = Number(/bg=(\d+)/.exec(lines.join('\n'))?.[1]);
       expect(bg).toBeGreaterThan(0);
       await waitFor('background job to end', () => !processAlive(bg));
+    } finally {
+      removeSudoers(entry);
+    }
+  });
+
+  it('a run: probe through sudo gets its env on stdin, never on a command line', async () => {
+    const fixture = path.join(scratch, 'probe-as.mjs');
+    copyFileSync(path.resolve('test/exec/fixtures/probe-as.mjs'), fixture);
+    chmodSync(fixture, 0o644);
+    const secret = `sekret-${randomBytes(8).toString('hex')}`;
+    const marker = `sg-marker-${randomBytes(4).toString('hex')}`;
+    const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: ALL`);
+    try {
+      const run = promisify(execFile)('runuser', ['-u', login, '--', process.execPath, fixture, distDir, service, marker], {
+        cwd: scratch,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `/home/${login}`, LANG: 'C.UTF-8', SG_SECRET: secret },
+        timeout: 60_000,
+      });
+      const { result, found } = await scanWhile(run, [marker, secret]);
+      const out = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(out.seen).toMatchObject({ ok: true, output: `got=${secret} as ${service}` });
+      expect(out.quoted).toMatchObject({ ok: true, output: "it's $HOME `x`\nline two" });
+      expect(out.reads).toMatchObject({ ok: true, output: 'got=[]' });
+      expect(found.has(marker)).toBe(true);
+      expect(found.has(secret)).toBe(false);
     } finally {
       removeSudoers(entry);
     }

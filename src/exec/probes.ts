@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { execa } from 'execa';
-import { shQuote } from './bootstrap.js';
+import { shellPath, shQuote } from './bootstrap.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 import type { ProbeResult, ProbeSpec } from './types.js';
@@ -200,7 +200,7 @@ async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?
   } catch (err) {
     return { ok: false, latencyMs: since(start), error: (err as Error).message };
   }
-  const script = spec.cwd ? `builtin cd -- ${shQuote(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
+  const script = spec.cwd ? `builtin cd -- ${shellPath(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
   for (const name of Object.keys(spec.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { ok: false, latencyMs: 0, error: `invalid environment variable name "${name}"` };
   }

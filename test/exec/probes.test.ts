@@ -129,6 +129,15 @@ describe('run probe', () => {
     expect(res).toMatchObject({ ok: true, exitCode: 0, output: 'up there\n/usr' });
   });
 
+  it('expands ~ in cwd to the home of the user the command runs as', async () => {
+    const home = (await runProbe({ kind: 'run', command: 'printf %s "$HOME"', timeoutMs: 5000 })).output;
+    expect(home).toMatch(/^\//);
+    expect(await runProbe({ kind: 'run', command: 'pwd', cwd: '~', timeoutMs: 5000 })).toMatchObject({ ok: true, output: home });
+    const sub = await runProbe({ kind: 'run', command: 'pwd', cwd: '~/no such dir', timeoutMs: 5000 });
+    expect(sub).toMatchObject({ ok: false, exitCode: 1 });
+    expect(sub.output).toContain(`${home}/no such dir`);
+  });
+
   it('fails with the exit status, or on missing text', async () => {
     expect(await runProbe({ kind: 'run', command: 'echo nope; exit 3', timeoutMs: 5000 })).toMatchObject({
       ok: false,
@@ -185,6 +194,7 @@ describe('run probe', () => {
     try {
       const res = await runProbe({ kind: 'run', command: 'id -un', user, timeoutMs: 5000 });
       expect(res).toMatchObject({ ok: true, output: user });
+      expect(await runProbe({ kind: 'run', command: 'pwd', cwd: '~', user, timeoutMs: 5000 })).toMatchObject({ ok: true, output: `/home/${user}` });
       const missing = await runProbe({ kind: 'run', command: 'true', user: 'no-such-user-sg', timeoutMs: 5000 });
       expect(missing.error).toMatch(/"no-such-user-sg": no such user/);
     } finally {

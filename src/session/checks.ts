@@ -1,5 +1,6 @@
 /**
- * Running a check step: each check's `${NAME}`s expanded by stepgate, turned into a probe
+ * Running a check step: each check's `${NAME}`s expanded by stepgate (http, tcp, `contains`;
+ * a `run:` command gets them from its environment instead), turned into a probe
  * spec, tried up to its attempts with backoff on the session's clock. Every attempt is
  * reported (and journaled by the caller) before the wait for the next one begins.
  */
@@ -98,7 +99,9 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
   // A check block whose checks were all invalid must not pass the gate by having none.
   if (step.checks.length === 0) return { ok: false, interrupted: false, reason: 'this check step has no valid check to run (see stepgate lint)' };
   for (const [i, check] of step.checks.entries()) {
-    const target = expandVars(check.target, ctx.lookup).text;
+    // A `run:` command is shell text: splicing a value into it would let the value run as
+    // code. Its vars are in its environment, so bash expands `${NAME}` itself, as data.
+    const target = check.kind === 'run' ? check.target : expandVars(check.target, ctx.lookup).text;
     const spec = probeSpec(check, target, ctx);
     if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
     const { attempts, baseMs } = checkPolicy(step, check);

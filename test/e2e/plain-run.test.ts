@@ -153,6 +153,30 @@ describe('stepgate run (plain mode)', () => {
     expect(r2.stdout).toContain('greeting=from-env');
   });
 
+  it('a run: check gets vars from its environment, never spliced into its shell text', async () => {
+    const pwned = join(ws.dir, `pwned-${process.pid}`);
+    const evil = `x$(touch ${pwned})";touch ${pwned};"`;
+    ws.write(
+      'run-check.md',
+      `---
+title: Run check
+vars:
+  LABEL: { prompt: Label }
+---
+# Run check
+
+\`\`\`check {name=label-set}
+run: test -n "\${LABEL}" && printf 'label<%s>\\n' "\${LABEL}"
+contains: label<x$(touch
+\`\`\`
+`,
+    );
+    const r = await ws.run(['run', 'run-check.md', '--var', `LABEL=${evil}`]);
+    expect(r.stdout + r.stderr, r.stdout).toContain('== completed ==');
+    expect(r.code).toBe(0);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
   it('never writes a secret to the state dir (secret var, secret-looking env, in output and errors)', async () => {
     ws.write('healthy', '');
     ws.write(

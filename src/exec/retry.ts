@@ -1,6 +1,6 @@
 /**
- * Health-check retries: a fixed number of attempts with exponential backoff and full jitter
- * (a uniformly random delay up to the exponential ceiling), each attempt reported as it
+ * Health-check retries: a fixed number of attempts with exponential backoff and +-20% jitter
+ * (the delay doubles from the policy's base, capped), each attempt reported as it
  * happens so the UI can count down and the journal can record it.
  */
 import { systemClock } from './clock.js';
@@ -9,6 +9,9 @@ import type { AttemptReport, Clock, ProbeResult, ProbeSpec, RetryPolicy } from '
 
 /** The reference guide's policy: 5 attempts, backoff from 2 s, no single wait above 30 s. */
 export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = { attempts: 5, baseMs: 2000, maxMs: 30_000 };
+
+/** How far a wait may stray from its exponential value, either way (0.2 = +-20%). */
+export const BACKOFF_JITTER = 0.2;
 
 export function checkPolicy(policy: RetryPolicy): void {
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1) {
@@ -21,15 +24,17 @@ export function checkPolicy(policy: RetryPolicy): void {
 }
 
 /**
- * The wait after failed attempt number `attempt` (1-based): uniform in
- * [0, min(maxMs, baseMs * 2^(attempt-1))], rounded down to whole ms. Pure given `random`.
+ * The wait after failed attempt number `attempt` (1-based): `baseMs * 2^(attempt-1)` times a
+ * jitter factor uniform in [0.8, 1.2], never above `maxMs` (default 30 s), rounded to whole ms.
+ * The jitter is bounded, not "full": a runbook's `backoff: 2s` promises that a slow service
+ * gets about 2 + 4 + 8 + 16 s, not a random fraction of it. Pure given `random`.
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`backoffDelay: attempt must be >= 1, got ${attempt}`);
   const cap = policy.maxMs ?? DEFAULT_RETRY_POLICY.maxMs;
-  const ceiling = Math.min(cap, policy.baseMs * 2 ** (attempt - 1));
   const r = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(r * ceiling);
+  const jittered = policy.baseMs * 2 ** (attempt - 1) * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * r);
+  return Math.round(Math.min(cap, jittered));
 }
 
 export interface RetryOptions {

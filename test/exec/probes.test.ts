@@ -223,15 +223,24 @@ function fakeClock(opts: { hang?: boolean } = {}): Clock & { sleeps: number[]; l
 }
 
 describe('retry', () => {
-  it('computes full-jitter exponential backoff, capped', () => {
+  it('computes exponential backoff with +-20% jitter, capped', () => {
     const policy = { attempts: 8, baseMs: 2000, maxMs: 30_000 };
-    const top = [1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, () => 1));
-    expect(top).toEqual([2000, 4000, 8000, 16000, 30000, 30000]);
-    expect([1, 2, 3].map((a) => backoffDelay(a, policy, () => 0.5))).toEqual([1000, 2000, 4000]);
-    expect(backoffDelay(3, policy, () => 0)).toBe(0);
-    expect(backoffDelay(2, { attempts: 3, baseMs: 100 }, () => 0.999)).toBe(199);
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, () => 0.5))).toEqual([2000, 4000, 8000, 16000, 30000, 30000]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, policy, () => 0))).toEqual([1600, 3200, 6400, 12800, 25600]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, policy, () => 1))).toEqual([2400, 4800, 9600, 19200, 30000]);
+    expect(backoffDelay(2, { attempts: 3, baseMs: 100 }, () => 0.75)).toBe(220);
+    expect(backoffDelay(1, { attempts: 3, baseMs: 0 }, () => 1)).toBe(0);
     expect(() => backoffDelay(0, policy)).toThrow(/attempt must be >= 1/);
     expect(DEFAULT_RETRY_POLICY).toEqual({ attempts: 5, baseMs: 2000, maxMs: 30_000 });
+  });
+
+  it('"5 attempts, backoff from 2s" waits at least 0.8 x (2 + 4 + 8 + 16) s in all, whatever the jitter', () => {
+    const policy = { attempts: 5, baseMs: 2000 };
+    for (const r of [0, 0.001, 0.25, 0.5, 0.999, 1]) {
+      const waits = [1, 2, 3, 4].map((a) => backoffDelay(a, policy, () => r));
+      expect(waits.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(24_000);
+      waits.forEach((w, i) => expect(w).toBeGreaterThanOrEqual(0.8 * 2000 * 2 ** i));
+    }
   });
 
   it('retries a real server until it is healthy on the 3rd attempt, reporting each attempt as it happens', async () => {
@@ -252,10 +261,10 @@ describe('retry', () => {
     );
     expect(outcome.ok).toBe(true);
     expect(outcome.attempts).toHaveLength(3);
-    expect(clock.log).toEqual(['attempt 1', 'sleep 1000', 'attempt 2', 'sleep 2000', 'attempt 3']);
+    expect(clock.log).toEqual(['attempt 1', 'sleep 2000', 'attempt 2', 'sleep 4000', 'attempt 3']);
     expect(reports.map((r) => [r.attempt, r.of, r.result.status, r.nextDelayMs])).toEqual([
-      [1, 5, 503, 1000],
-      [2, 5, 503, 2000],
+      [1, 5, 503, 2000],
+      [2, 5, 503, 4000],
       [3, 5, 200, undefined],
     ]);
     expect(reports[0]?.result.error).toMatch(/^bad status 503/);
@@ -266,7 +275,7 @@ describe('retry', () => {
     const outcome = await runWithRetry({ kind: 'http', url: `${base}/fail`, timeoutMs: 2000 }, { attempts: 3, baseMs: 10 }, { clock, random: () => 1 });
     expect(outcome).toMatchObject({ ok: false, cancelled: false });
     expect(outcome.attempts).toHaveLength(3);
-    expect(clock.sleeps).toEqual([10, 20]);
+    expect(clock.sleeps).toEqual([12, 24]);
     expect(outcome.last.error).toMatch(/bad status 500/);
     expect(outcome.attempts.at(-1)?.nextDelayMs).toBeUndefined();
   });

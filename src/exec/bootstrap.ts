@@ -12,6 +12,13 @@ export function shQuote(text: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Words that make an environment name secret-looking (matched anywhere in the upper-cased
+ * name); such exports stay out of the on-disk restore file. Kept equal to the session's
+ * SECRET_NAME in src/session/redact.ts (exec may not import session; a test compares them).
+ */
+export const SECRET_NAME_WORDS: readonly string[] = ['TOKEN', 'SECRET', 'PASS', 'KEY', 'CREDENTIAL', 'PRIVATE', 'AUTH'];
+
 /** Throws on an environment name bash could not assign. */
 export function checkEnvName(name: string): void {
   if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name "${name}"`);
@@ -57,6 +64,7 @@ export function rcScript(opts: BootstrapOptions): string {
   // Upper-cased, space-delimited patterns for the `case` in __sg_save; names are validated by
   // envAssignments' rules, so they cannot carry shell syntax.
   const keepOut = (opts.sessionEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)).map((n) => `*" ${n.toUpperCase()} "*`).join('|') || '" "';
+  const secretPatterns = SECRET_NAME_WORDS.map((w) => `*${w}*`).join('|');
   const place = opts.restoreFrom
     ? `if [ -r ${shQuote(`${opts.restoreFrom}/state`)} ]; then . ${shQuote(`${opts.restoreFrom}/state`)}; fi 2>/dev/null`
     : opts.cwd
@@ -107,7 +115,7 @@ __sg_save() {
       set +u
       for __sg_n in ${ALL_NAMES}; do
         [[ \${!__sg_n@a} == *x* ]] || continue
-        case " \${__sg_n^^} " in *TOKEN*|*SECRET*|*PASSW*|*KEY*|*CREDENTIAL*|${keepOut}) ;; *) builtin declare -p -- "$__sg_n" ;; esac
+        case " \${__sg_n^^} " in ${secretPatterns}|${keepOut}) ;; *) builtin declare -p -- "$__sg_n" ;; esac
       done
       builtin printf 'builtin cd -- %q\\n' "$PWD"
     } >|"$__sg_state/state" 2>/dev/null || :

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { configLines, envAssignments, shQuote, stepCommand, stepFile } from '../../src/exec/bootstrap.js';
+import { configLines, envAssignments, SECRET_NAME_WORDS, shQuote, stepCommand, stepFile } from '../../src/exec/bootstrap.js';
+import { looksSecret, SECRET_NAME } from '../../src/session/redact.js';
 import { asUser, loginDoneByWrapper } from '../../src/exec/run-as.js';
 import type { RunAs } from '../../src/exec/run-as.js';
 
@@ -48,5 +49,18 @@ describe('bootstrap text', () => {
 
   it('prefixes the step with the xtrace restore on its first line, keeping line numbers', () => {
     expect(stepFile('echo $LINENO\necho two')).toBe('__sg_pre;echo $LINENO\necho two\n');
+  });
+});
+
+describe('secret-looking names', () => {
+  it('the restore file leaves out the same words the session redacts (src/session/redact.ts SECRET_NAME)', () => {
+    // Each top-level alternative of the session's pattern, optional suffixes dropped, is the
+    // shortest name it matches; exec's word list must be exactly those words.
+    const sessionWords = SECRET_NAME.source.replace(/\([^()]*\)[?*]?/g, '').split('|').map((w) => w.toUpperCase());
+    expect(sessionWords.every((w) => /^[A-Z]+$/.test(w))).toBe(true);
+    expect([...SECRET_NAME_WORDS].sort()).toEqual([...new Set(sessionWords)].sort());
+    const execLooksSecret = (name: string): boolean => SECRET_NAME_WORDS.some((w) => name.toUpperCase().includes(w));
+    const names = ['GITHUB_TOKEN', 'DB_PASSWORD', 'SMTP_PASS', 'PASSWD', 'AWS_SECRET_ACCESS_KEY', 'gh_auth', 'SSH_PRIVATE', 'CREDENTIALS', 'PLAIN', 'HOME', 'PATH', 'LANG', 'keyring', 'oauth'];
+    for (const name of names) expect([name, execLooksSecret(name)]).toEqual([name, looksSecret(name)]);
   });
 });

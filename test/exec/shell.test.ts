@@ -184,7 +184,9 @@ describe('openShell: steps that end the shell', () => {
 
   it('never saves secret-looking or session env values to the restore file, yet restores them', async () => {
     const sh = await open({ env: { GIVEN_BY_STEPGATE: 'session-value-qq7' } });
-    await sh.run({ script: 'export API_TOKEN=tok-zz9 PLAIN=keep-me DB_PASSWORD=pw-xx1; GIVEN_BY_STEPGATE=changed-qq8' });
+    await sh.run({
+      script: 'export API_TOKEN=tok-zz9 PLAIN=keep-me DB_PASSWORD=pw-xx1 SMTP_PASS=pass-aa1 gh_auth=auth-bb2 SSH_PRIVATE=priv-cc3; GIVEN_BY_STEPGATE=changed-qq8',
+    });
     const saved = readdirSync(os.tmpdir())
       .filter((n) => n.startsWith('stepgate-state.'))
       .map((n) => path.join(os.tmpdir(), n, 'state'))
@@ -192,7 +194,7 @@ describe('openShell: steps that end the shell', () => {
       .map((f) => readFileSync(f, 'utf8'));
     expect(saved.some((text) => text.includes('keep-me'))).toBe(true);
     for (const text of saved) {
-      expect(text).not.toMatch(/tok-zz9|pw-xx1|session-value-qq7|changed-qq8/);
+      expect(text).not.toMatch(/tok-zz9|pw-xx1|pass-aa1|auth-bb2|priv-cc3|session-value-qq7|changed-qq8/);
     }
     await sh.run({ script: 'exit 4' });
     await sh.run({ script: 'echo "plain=$PLAIN given=$GIVEN_BY_STEPGATE token=${API_TOKEN-unset}"' });

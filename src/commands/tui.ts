@@ -242,9 +242,11 @@ export async function main(argv: string[]): Promise<number> {
     }),
     { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );
-  // A hang-up (SSM session dropped) or kill: close the session so the running step's end is
-  // journaled, and leave it resumable.
+  // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
+  // in raw mode): close the session so the running step's end is journaled, leave it
+  // resumable, and exit 130 like plain mode.
   const onSignal = (signal: NodeJS.Signals): void => {
+    exitCode = 130;
     if (signal === 'SIGHUP') {
       // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
       process.stdout.on('error', () => undefined);
@@ -252,11 +254,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     void (lastStore?.getState().actions.close() ?? Promise.resolve()).finally(() => app.unmount());
   };
-  for (const s of ['SIGHUP', 'SIGTERM'] as const) process.on(s, onSignal);
+  for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(s, onSignal);
   try {
     await app.waitUntilExit();
   } finally {
-    for (const s of ['SIGHUP', 'SIGTERM'] as const) process.off(s, onSignal);
+    for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
     process.stdout.write(ALT_OFF);
     await lastStore?.getState().actions.close().catch(() => undefined);
     for (const release of releases) await release().catch(() => undefined);

@@ -60,6 +60,7 @@ interface Tui {
   screen(): string;
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
   press(keys: string): void;
+  kill(signal: string): void;
   exited: Promise<number>;
 }
 
@@ -104,6 +105,7 @@ function startTuiArgs(args: string[], cwd: string, stateDir: string): Tui {
       }
     },
     press: (keys) => child.write(keys),
+    kill: (signal) => child.kill(signal),
     exited,
   };
 }
@@ -229,6 +231,29 @@ describe('stepgate FILE, more', () => {
     await tui.waitFor('size 10 60 NODE_ENV=unset');
     tui.press('q');
     expect(await tui.exited).toBe(0);
+  });
+
+  it('a hang-up while a step runs (a dropped SSM session) exits 130 and leaves the step resumable as interrupted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'hup.md');
+    writeFileSync(file, '# Hang-up\n\n## Wait\n\nWait for a long time.\n\n```bash {name=wait}\necho waiting; sleep 60\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('waiting');
+    tui.kill('SIGHUP');
+    expect(await tui.exited).toBe(130);
+    const sessions = join(dir, 'state', 'sessions');
+    const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl')) ?? '';
+    const events = readFileSync(join(sessions, journal), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; interrupted?: boolean });
+    // The step never passes on its own: either its interrupted end is journaled, or the journal
+    // stops at step-started, which resume reads as interrupted. Either way it is resumable.
+    expect(events.map((e) => e.type).slice(0, 2)).toEqual(['session-started', 'step-started']);
+    expect(events.filter((e) => e.type === 'step-finished').every((e) => e.interrupted === true)).toBe(true);
+    const resumed = await execa(process.execPath, [cli, 'resume', '--yes'], { cwd: dir, reject: false, env: { STEPGATE_STATE_DIR: join(dir, 'state'), CI: 'true' } });
+    expect(resumed.stdout + resumed.stderr).toMatch(/interrupted/);
+    expect(resumed.exitCode).toBe(1);
   });
 
   it('without a terminal, `stepgate tui FILE` says so in one line and runs in plain mode', async () => {

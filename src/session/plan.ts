@@ -15,6 +15,7 @@ import {
   sectionTree,
   stepsInSection,
 } from '../runbooks/sections.js';
+import { REDACTED, looksSecret } from './redact.js';
 import type { FlowItem, FrameInit, Phase, PlanDiff, RecoveryPath, RecoveryOrigin } from './types.js';
 
 /** Loaded runbooks by resolved path. */
@@ -156,12 +157,28 @@ export function diffPlans(before: FrameInit, after: FrameInit): PlanDiff {
   };
 }
 
-/** Every var any loaded runbook declares, first declaration wins. */
+/**
+ * Every var any loaded runbook declares, first declaration wins. A var whose name looks secret
+ * (`DB_PASSWORD`, `API_TOKEN`) is secret whatever its declaration says, so the prompt, the
+ * journal and resume all treat it alike.
+ */
 export function collectVars(books: RunbookSet, mainFile: string): VarSpec[] {
   const out = new Map<string, VarSpec>();
   const ordered = [books.get(mainFile), ...[...books.entries()].filter(([f]) => f !== mainFile).map(([, b]) => b)];
-  for (const book of ordered) for (const v of book?.frontMatter.vars ?? []) if (!out.has(v.name)) out.set(v.name, v);
+  for (const book of ordered) {
+    for (const v of book?.frontMatter.vars ?? []) {
+      if (!out.has(v.name)) out.set(v.name, v.secret || !looksSecret(v.name) ? v : { ...v, secret: true });
+    }
+  }
   return [...out.values()];
+}
+
+/**
+ * The var specs as journaled: a secret var's default is a secret too, so its value is replaced
+ * by `[REDACTED]` (the spec still says there is a default; the store keeps the value in memory).
+ */
+export function journaledVars(vars: readonly VarSpec[]): VarSpec[] {
+  return vars.map((v) => (v.secret && v.default !== undefined ? { ...v, default: REDACTED } : v));
 }
 
 /** Files a runbook points at that may matter to a session (checklists, recovery, links). */

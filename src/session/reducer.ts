@@ -17,6 +17,7 @@ import type {
   StepState,
 } from './types.js';
 import { MAX_RECOVERY_DEPTH } from './types.js';
+import { looksSecret } from './redact.js';
 
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
@@ -322,7 +323,8 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
     case 'session-started': {
       state.id = event.id;
       state.frames = [makeFrame(event.frame)];
-      state.vars = event.vars;
+      // Journals written before names decided secrecy: a secret-looking name is secret.
+      state.vars = event.vars.map((v) => (v.secret || !looksSecret(v.name) ? v : { ...v, secret: true }));
       state.answers = {};
       state.runbooks = event.runbooks;
       state.who = event.who;

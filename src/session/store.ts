@@ -15,12 +15,12 @@ import type {
   ShellOptions,
   Clock,
 } from '../exec/types.js';
-import type { Runbook, Step } from '../runbooks/model.js';
+import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
 import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TornLine } from './journal.js';
-import { collectRunbooks, collectVars, diffPlans, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
+import { collectRunbooks, collectVars, diffPlans, journaledVars, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
-import { SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
+import { REDACTED, SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
 import type {
   Command,
   Decision,
@@ -149,6 +149,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   secrets.addEnv(env);
   /** Var values, secret ones included; never in the store's state. */
   const varValues = new Map<string, string>();
+  /** Declared defaults, secret ones included (the journal and the state hold `[REDACTED]` for those). */
+  let varDefaults = new Map<string, string>();
   let books = new Map<string, Runbook>();
   let options: StartOptions = { file: '' };
   let shell: Shell | undefined;
@@ -174,6 +176,16 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
 
   function learnSecrets(book: Runbook): void {
     secrets.addEnv(book.frontMatter.env);
+  }
+
+  /** Remembers the declared defaults; a secret var's default is redacted like its value. */
+  function learnVars(vars: readonly VarSpec[]): void {
+    varDefaults = new Map();
+    for (const v of vars) {
+      if (v.default === undefined) continue;
+      varDefaults.set(v.name, v.default);
+      if (v.secret) secrets.add(v.default);
+    }
   }
 
   /**
@@ -468,6 +480,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       for (const book of books.values()) learnSecrets(book);
       const frame = planMain(books.get(options.file) as Runbook, books);
       const vars = collectVars(books, options.file);
+      learnVars(vars);
       const startOptions: { as?: string; yes?: boolean } = {};
       if (opts.as !== undefined) startOptions.as = opts.as;
       if (opts.yes !== undefined) startOptions.yes = opts.yes;
@@ -483,7 +496,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         cwd: deps.host.cwd,
         runbooks: digests(collected.digests),
         frame,
-        vars,
+        vars: journaledVars(vars),
         options: startOptions,
       });
     },
@@ -509,6 +522,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const collected = await collectRunbooks(options.file, deps.loadRunbook);
       books = collected.books;
       for (const book of books.values()) learnSecrets(book);
+      learnVars(collectVars(books, options.file));
       const resumed: SessionEvent = { type: 'session-resumed', at: deps.clock.now(), who: who(), pid: deps.host.pid, host: deps.host.host };
       if (resumeOptions.torn) resumed.tornLine = resumeOptions.torn;
       if (resumeOptions.as !== undefined && resumeOptions.as !== first.options.as) resumed.as = resumeOptions.as;
@@ -546,7 +560,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         return;
       }
       const spec = s.status.spec;
-      const chosen = value === '' && spec.default !== undefined ? spec.default : value;
+      // The state's spec of a secret var says `[REDACTED]`; the real default is in memory.
+      const fallback = varDefaults.get(spec.name) ?? (spec.default === REDACTED ? undefined : spec.default);
+      const chosen = value === '' && fallback !== undefined ? fallback : value;
       const secret = spec.secret || looksSecret(spec.name);
       varValues.set(spec.name, chosen);
       if (secret) secrets.add(chosen);
@@ -555,7 +571,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         at: deps.clock.now(),
         name: spec.name,
         secret,
-        source: value === '' && spec.default !== undefined && source === 'prompt' ? 'default' : source,
+        source: value === '' && fallback !== undefined && source === 'prompt' ? 'default' : source,
       };
       if (!secret) event.value = chosen;
       await dispatch(event);

@@ -141,6 +141,60 @@ describe('session store', () => {
     expect(t.shell.opened[0]?.redact?.('x hunter2-very-secret y')).toBe('x [REDACTED] y');
   });
 
+  it('keeps secret defaults and secret-looking vars out of the journal, before and after resume', async () => {
+    const file = '/rb/defaults.md';
+    const text = `---
+title: Defaults
+vars:
+  API_KEY: { prompt: Key, secret: true, default: key-default-5678 }
+  DB_PASSWORD: { prompt: Password, default: pw-default-1234 }
+  REGION: { prompt: Region, default: us-east-2 }
+---
+# Defaults
+
+\`\`\`bash {name=show}
+echo "$API_KEY $DB_PASSWORD"
+\`\`\`
+
+\`\`\`bash {name=second}
+true
+\`\`\`
+`;
+    const t = fakeSession({ [file]: text });
+    await t.actions.start({ file });
+    // The name decides too, whatever the declaration (or the parser) says.
+    expect(t.state().vars.map((v) => [v.name, v.secret])).toEqual([['API_KEY', true], ['DB_PASSWORD', true], ['REGION', false]]);
+    for (let i = 0; i < 3; i += 1) await t.actions.answerVar('');
+    t.shell.reply({ output: 'key-default-5678 pw-default-1234\n', hold: true });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.shell.opened[0]?.env).toMatchObject({ API_KEY: 'key-default-5678', DB_PASSWORD: 'pw-default-1234', REGION: 'us-east-2' });
+    expect(t.journal.events.filter((e) => e.type === 'var-answered').map((e) => e.type === 'var-answered' && [e.name, e.secret, e.value])).toEqual([
+      ['API_KEY', true, undefined],
+      ['DB_PASSWORD', true, undefined],
+      ['REGION', false, 'us-east-2'],
+    ]);
+    const leaks = (dump: string, state: unknown): void => {
+      for (const secret of ['key-default-5678', 'pw-default-1234']) {
+        expect(dump).not.toContain(secret);
+        expect(JSON.stringify(state)).not.toContain(secret);
+      }
+    };
+    leaks(t.journal.dump(), t.state());
+    expect(t.journal.dump()).toContain('[REDACTED] [REDACTED]');
+
+    const u = fakeSession({ [file]: text });
+    await u.actions.resume(t.journal.events);
+    expect(u.state().status).toMatchObject({ kind: 'vars', spec: { name: 'API_KEY', secret: true } });
+    await u.actions.answerVar('');
+    await u.actions.answerVar('');
+    await u.actions.retry();
+    await u.actions.runToNextBlock();
+    expect(u.shell.requests[0]?.env).toMatchObject({ API_KEY: 'key-default-5678', DB_PASSWORD: 'pw-default-1234', REGION: 'us-east-2' });
+    expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    leaks(u.journal.dump(), u.state());
+  });
+
   it('interrupting a running step fails it as interrupted and blocks', async () => {
     const t = await begin();
     await t.actions.answerVar('');

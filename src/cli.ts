@@ -3,6 +3,7 @@
  * stepgate's entry point: picks the subcommand, owns the exit code. Each command is loaded on
  * demand so `lint` and `plan` never load Ink or React (start-up stays fast).
  */
+import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
 
 interface Command {
@@ -23,23 +24,30 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists
 
 usage:
-  stepgate [FILE|DIR]              open the TUI (a picker for a directory; default ./runbooks)
-  stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]
-                                   plain, line-oriented run; stops at the first blocked gate
-  stepgate lint PATH... [--json]   check runbooks; exit 2 on errors
-  stepgate plan FILE [--json]      show what would run, in order, without running it
-  stepgate resume [ID] [--yes]     continue a session after a crash or a dropped SSM session
-  stepgate sessions                list sessions
-  stepgate log ID [--json]         print a session's audit trail
+  stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...
+        the TUI (a picker for a directory; default ./runbooks); plain mode without a terminal
+  stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...
+        plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items
+        and confirm= steps; --recover walks the first recovery path once, then retries)
+  stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER]
+                  [--var NAME=VALUE]... [--skip STEP=REASON]...
+        continue a session after a crash or a dropped SSM session (default: the newest
+        unfinished one)
+  stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
+  stepgate plan FILE [--json]      what would run, in order, without running it
+  stepgate sessions [--json]       list sessions: id, runbook, started, state, who
+  stepgate log ID [--json]         a session's audit trail
 
 options:
   -h, --help       this help
   -v, --version    print the version
 
-exit codes: 0 completed, 1 blocked or aborted, 2 usage error or invalid runbook, 130 interrupted
+vars can also come from the environment as STEPGATE_VAR_<NAME>.
+exit codes: 0 completed, 1 blocked, aborted or rolled back, 2 usage error, invalid runbook or
+  a run-as user stepgate cannot become, 130 interrupted
 environment: NO_COLOR disables colour; STEPGATE_STATE_DIR moves journals
   (default \${XDG_STATE_HOME:-~/.local/state}/stepgate)
-docs: docs/operator-guide.md, docs/runbook-format.md
+docs: docs/operator-guide.md, docs/runbook-format.md, docs/keys.md
 `;
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -52,9 +60,14 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   if (first !== undefined && COMMANDS[first]) return (await COMMANDS[first]()).main(rest);
-  if (first !== undefined && first.startsWith('-') && !['--yes', '--as'].includes(first)) {
-    process.stderr.write(`stepgate: unknown option ${first}\n${HELP}`);
+  // A word that is neither a command nor a path is a mistyped command, not a missing runbook.
+  if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
+    process.stderr.write(`stepgate: unknown command "${first}" (commands: ${Object.keys(COMMANDS).filter((c) => c !== 'tui').join(', ')}; or give a runbook FILE or DIR)\n`);
     return 2;
   }
   // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron).
@@ -68,6 +81,14 @@ async function dispatch(argv: string[]): Promise<number> {
   if (mode === 'run' && interactive === false && process.stdout.isTTY !== true && COMMANDS.tui)
     process.stderr.write('stepgate: no terminal on stdin/stdout, running in plain mode\n');
   return (await command()).main(argv);
+}
+
+// `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }
 
 dispatch(process.argv.slice(2)).then(

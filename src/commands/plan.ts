@@ -23,6 +23,11 @@ export async function main(argv: string[]): Promise<number> {
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
   const { runbook } = readRunbookFileSync(file);
+  const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large');
+  if (unreadable) {
+    process.stderr.write(`${formatDiagnostic(unreadable)}\n`);
+    return 2;
+  }
   const load = createRunbookCache();
   const diagnostics = lintRunbook(runbook, { load, env: process.env });
   const plan = planRunbook(runbook, load);

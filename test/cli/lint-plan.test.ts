@@ -113,6 +113,18 @@ describe('start-up', () => {
     expect(specifiers.filter((s) => /^(ink|react|ink-.*|@xterm\/.*|node-pty)$/.test(s))).toEqual([]);
   });
 
+  it('says a mistyped command is unknown, answers --help after any command, and leaves quietly on a closed pipe', () => {
+    const typo = stepgate(['frobnicate']);
+    expect(typo.stderr).toContain('unknown command "frobnicate"');
+    expect(typo.code).toBe(2);
+    expect(stepgate(['resume', '--help']).stdout).toContain('stepgate resume [ID]');
+    const missing = stepgate(['plan', join(dir, 'nope.md')]);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain('nope.md:1:1: error read-error');
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint "${GUIDE}" "${GUIDE}" "${GUIDE}" | head -c 10`], { encoding: 'utf8' });
+    expect(piped.stderr).not.toContain('EPIPE');
+  });
+
   it('prints --help and --version', () => {
     expect(stepgate(['--help']).stdout).toContain('stepgate lint PATH...');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };

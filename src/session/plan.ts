@@ -15,6 +15,7 @@ import {
   sectionTree,
   stepsInSection,
 } from '../runbooks/sections.js';
+import { matchPlans } from './match.js';
 import { REDACTED, looksSecret } from './redact.js';
 import type { FlowItem, FrameInit, Phase, PlanDiff, RecoveryPath, RecoveryOrigin } from './types.js';
 
@@ -146,14 +147,16 @@ export function replanFrame(init: FrameInit, books: RunbookSet, isMain: boolean)
   return planRecovery(path, books);
 }
 
-/** Steps added, removed and edited between two plans of one frame (by step key). */
+/**
+ * Steps added, removed and edited between two plans of one frame: matched by content first,
+ * then by key (see `matchPlans`). Keys are the new plan's, except for removed steps.
+ */
 export function diffPlans(before: FrameInit, after: FrameInit): PlanDiff {
-  const old = new Map(before.items.map((i) => [i.key, i.hash]));
-  const now = new Map(after.items.map((i) => [i.key, i.hash]));
+  const match = matchPlans(before, after);
   return {
-    added: after.items.filter((i) => !old.has(i.key)).map((i) => i.key),
-    removed: before.items.filter((i) => !now.has(i.key)).map((i) => i.key),
-    edited: after.items.filter((i) => old.has(i.key) && old.get(i.key) !== i.hash).map((i) => i.key),
+    added: after.items.filter((_, i) => match.from[i] === undefined).map((i) => i.key),
+    removed: match.removed.map((i) => before.items[i]?.key ?? ''),
+    edited: after.items.filter((_, i) => match.edited[i]).map((i) => i.key),
   };
 }
 

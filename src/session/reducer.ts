@@ -17,6 +17,7 @@ import type {
   StepState,
 } from './types.js';
 import { MAX_RECOVERY_DEPTH } from './types.js';
+import { matchPlans } from './match.js';
 import { looksSecret } from './redact.js';
 
 export function assertNever(value: never, what = 'value'): never {
@@ -416,7 +417,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
     case 'plan-replaced': {
       const old = state.frames[event.depth];
       if (!old) return refuse(state, `no frame at depth ${event.depth} to replace`);
-      state.frames[event.depth] = carryOver(old, event.frame, new Set(event.diff.edited));
+      state.frames[event.depth] = carryOver(old, event.frame);
       state.runbooks = event.runbooks;
       return { state, commands: [] };
     }
@@ -426,16 +427,22 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
 }
 
 /**
- * A runbook edited between crash and resume: steps that are unchanged keep their state,
- * edited and new ones start pending, removed ones go.
+ * A runbook edited between crash and resume. Steps are matched by content first (`matchPlans`),
+ * so an unchanged step keeps its state wherever it moved. An edited step that was done runs
+ * again with its new text; an edited step that failed (or was interrupted) stays failed, so its
+ * gate, and resume's guard for interrupted steps, still hold. Added steps start pending,
+ * removed ones go. The match is recomputed here from the two plans, never taken from the event.
  */
-function carryOver(old: Frame, init: FrameInit, edited: Set<string>): Frame {
-  const byKey = new Map(old.init.items.map((item, i) => [item.key, old.steps[i]] as const));
+function carryOver(old: Frame, init: FrameInit): Frame {
+  const match = matchPlans(old.init, init);
   const frame: Frame = {
     init,
-    steps: init.items.map((item) => {
-      const prior = byKey.get(item.key);
-      return prior && !edited.has(item.key) ? prior : initialStepState(item);
+    steps: init.items.map((item, i) => {
+      const j = match.from[i];
+      const prior = j === undefined ? undefined : old.steps[j];
+      if (!prior) return initialStepState(item);
+      if (!match.edited[i] || prior.status === 'failed' || prior.status === 'running') return prior;
+      return initialStepState(item);
     }),
     cursor: 0,
   };

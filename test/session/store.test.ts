@@ -3,7 +3,7 @@
  * to memory. Every event the store folds must be the one it journaled.
  */
 import { describe, expect, it } from 'vitest';
-import { replay } from '../../src/session/reducer.js';
+import { currentItem, replay } from '../../src/session/reducer.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
 
@@ -230,8 +230,11 @@ true
     expect(report.changed).toEqual([{ file: FILE, diff: { added: ['/rb/deploy.md#notes-1'], removed: [], edited: ['/rb/deploy.md#pull'] } }]);
     expect(u.state().status).toMatchObject({ kind: 'vars', spec: { name: 'DEPLOY_TOKEN' } });
     await u.actions.answerVar('tok-tok-tok');
-    // The edited step starts over as pending; the run picks it up from the new text.
-    expect(u.state().frames[0]?.steps[0]?.status).toBe('pending');
+    // Edited or not, a step that was interrupted stays interrupted: only a retry runs it again,
+    // and then from the new text.
+    expect(u.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', interrupted: true });
+    expect(u.state().status.kind).toBe('blocked');
+    await u.actions.retry();
     await u.actions.runToNextBlock({ yes: true });
     expect(u.shell.requests.map((r) => r.script)).toEqual(['git pull --ff-only']);
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
@@ -256,6 +259,34 @@ true
     expect(u.shell.requests[0]?.env).toMatchObject({ REGION: 'eu-west-1', DEPLOY_TOKEN: 'tok-tok-tok' });
     // The check's \${REGION} is expanded from the answer given before the crash.
     expect(u.probes.calls[0]).toMatchObject({ url: 'http://127.0.0.1:8092/healthz?region=eu-west-1' });
+  });
+
+  it('on resume after a step was inserted above unnamed steps, steps that passed stay passed and a failed one stays failed', async () => {
+    const file = '/rb/unnamed.md';
+    const block = (script: string): string => `\`\`\`bash\n${script}\n\`\`\`\n\n`;
+    const before = `# Unnamed\n\n## Work\n\n${block('echo one')}${block('echo two')}${block('echo three')}`;
+    const t = fakeSession({ [file]: before });
+    await t.actions.start({ file });
+    t.shell.reply({ exitCode: 0 }, { exitCode: 0 }, { exitCode: 1 });
+    await t.actions.runToNextBlock();
+    expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'passed', 'failed']);
+    const keys = t.state().frames[0]?.init.items.map((i) => i.key) ?? [];
+
+    const after = before.replace('## Work\n\n', `## Work\n\n${block('echo zero')}`);
+    const u = fakeSession({ [file]: after });
+    const report = await u.actions.resume(t.journal.events);
+    const fresh = u.state().frames[0]?.init.items ?? [];
+    // The unnamed steps' positional ids moved; their content did not.
+    expect(fresh.map((i) => i.key)).toEqual([...keys, `${file}#work-4`]);
+    expect(report.changed).toEqual([{ file, diff: { added: [fresh[0]?.key], removed: [], edited: [] } }]);
+    expect(u.state().frames[0]?.steps.map((x) => x.status)).toEqual(['pending', 'passed', 'passed', 'failed']);
+    await u.actions.runToNextBlock();
+    // Only the new step ran; the failed one is still a gate, not run again by itself.
+    expect(u.shell.requests.map((r) => r.script)).toEqual(['echo zero']);
+    expect(u.state().status.kind).toBe('blocked');
+    const blocked = currentItem(u.state())?.item.step;
+    expect(blocked?.kind === 'command' ? blocked.script : blocked?.kind).toBe('echo three');
+    expect(replay([...t.journal.events, ...u.journal.events])).toEqual(u.state());
   });
 
   it('on resume without changes, an interrupted step blocks until retried or skipped', async () => {

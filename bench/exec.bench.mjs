@@ -3,7 +3,7 @@
 // `script` (a raw pty), with peak RSS. Baselines are measured in the same run: the machine is
 // shared and noisy, so compare ratios and medians, not absolute numbers.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +21,18 @@ function median(values) {
 /** Child mode: one 2M-line step in a fresh session; prints {ms, rssMb}. */
 async function linesChild() {
   const dir = mkdtempSync(join(tmpdir(), 'stepgate-bench-'));
-  const shell = await openShell({ cwd: dir, transcriptPath: join(dir, 'transcript.log') });
+  const shell = await openShell({ cwd: dir });
+  // As in a session: every output event is also written to the step's transcript file.
+  const transcript = createWriteStream(join(dir, 'transcript.log'), { mode: 0o600 });
+  shell.onEvent((e) => {
+    if (e.type === 'output') transcript.write(e.data);
+  });
   const started = performance.now();
   const res = await shell.run({ script: `seq ${LINES}` });
   const ms = performance.now() - started;
   const last = shell.screen().lines.at(-1);
   await shell.close();
+  await new Promise((done) => transcript.end(done));
   rmSync(dir, { recursive: true, force: true });
   if (res.exitCode !== 0 || last !== String(LINES)) throw new Error(`bad run: ${JSON.stringify(res)} last=${last}`);
   console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024 }));

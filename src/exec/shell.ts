@@ -1,7 +1,8 @@
 /**
  * `openShell`: the session's terminal. One long-lived shell as the target user carries state
  * from step to step like a human's terminal; isolated steps and steps for another user get a
- * shell of their own. All output goes through one headless screen and one transcript.
+ * shell of their own. All output goes through one headless screen and to the `output`
+ * listeners (the session writes its per-step transcripts from those).
  */
 import os from 'node:os';
 import { resolveRunAs } from './run-as.js';
@@ -9,7 +10,6 @@ import type { RunAs } from './run-as.js';
 import { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
 import type { ShellExit, StepEnd } from './shell-process.js';
-import { TranscriptWriter } from './transcript.js';
 import type { RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions } from './types.js';
 
 const DEFAULT_COLS = 80;
@@ -44,7 +44,6 @@ class SessionShell implements Shell {
   private readonly runAs: RunAs;
   private readonly opts: ShellOptions;
   private readonly screenView: TerminalScreen;
-  private readonly transcript: TranscriptWriter | undefined;
   private readonly listeners = new Set<(event: ShellEvent) => void>();
   private size: { cols: number; rows: number };
   private main: ShellProcess | undefined;
@@ -67,7 +66,6 @@ class SessionShell implements Shell {
     if (!(cols > 0 && rows > 0)) throw new RangeError(`openShell: bad terminal size ${cols}x${rows}`);
     this.size = { cols, rows };
     this.screenView = new TerminalScreen({ cols, rows, scrollback: opts.scrollback ?? DEFAULT_SCROLLBACK });
-    this.transcript = opts.transcriptPath ? TranscriptWriter.open(opts.transcriptPath, opts.redact) : undefined;
   }
 
   async start(): Promise<void> {
@@ -94,13 +92,12 @@ class SessionShell implements Shell {
 
   private output(proc: ShellProcess, text: string): void {
     const screenOk = this.screenView.write(text);
-    const transcriptOk = this.transcript ? this.transcript.write(text) : true;
     for (const listener of this.listeners) listener({ type: 'output', data: text });
-    if ((!screenOk || !transcriptOk) && !this.paused.has(proc)) {
-      // Backpressure: stop reading the pty until emulator and file catch up.
+    if (!screenOk && !this.paused.has(proc)) {
+      // Backpressure: stop reading the pty until the emulator catches up.
       this.paused.add(proc);
       proc.pause();
-      void Promise.all([this.screenView.drained(), this.transcript?.drained()]).then(() => {
+      void this.screenView.drained().then(() => {
         this.paused.delete(proc);
         proc.resume();
       });
@@ -215,7 +212,6 @@ class SessionShell implements Shell {
       this.activeStep = undefined;
     }
     await this.screenView.settled();
-    await this.transcript?.flush();
     const durationMs = performance.now() - startedAt;
     const base = { durationMs, timedOut, interrupted: step.interrupted };
     const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;
@@ -281,7 +277,6 @@ class SessionShell implements Shell {
     }
     this.listeners.clear();
     this.screenView.dispose();
-    await this.transcript?.close();
   }
 }
 

@@ -13,9 +13,11 @@ export interface ShellOptions {
   /** Terminal size. Default 80x24. */
   cols?: number;
   rows?: number;
-  /** Append-only raw transcript (plumbing stripped, redacted); created 0600. */
-  transcriptPath?: string;
-  /** Applied to output before it reaches the transcript (secret redaction). */
+  /**
+   * @deprecated Ignored. The shell no longer writes a transcript of its own (the session
+   * writes per-step transcripts from `output` events and redacts them itself); kept only so
+   * existing callers compile.
+   */
   redact?: (text: string) => string;
   /** Scrollback lines kept by the headless terminal. Default 1000. */
   scrollback?: number;

@@ -17,7 +17,7 @@ import type {
 } from '../exec/types.js';
 import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
 import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
-import type { Journal, TornLine } from './journal.js';
+import type { Journal, TornLine, TranscriptSink } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, journaledVars, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
 import { REDACTED, SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
@@ -139,6 +139,9 @@ export interface SessionStoreState {
 
 export type SessionStore = StoreApi<SessionStoreState>;
 
+/** Where output goes when no transcript could be opened. */
+const NO_TRANSCRIPT: TranscriptSink = { write: () => undefined, close: async () => undefined };
+
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
   const random = deps.random ?? Math.random;
@@ -165,6 +168,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   const eventListeners = new Set<(event: SessionEvent, state: SessionState) => void>();
   let currentSink: { write(text: string): void } | undefined;
   let lineRedactor: StreamRedactor | undefined;
+  let transcriptWarned = false;
 
   const store = createStore<SessionStoreState>()(() => ({
     session: initialState(),
@@ -365,80 +369,145 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     await s?.close();
   }
 
+  type FinishFields = Omit<Extract<SessionEvent, { type: 'step-finished' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
+
+  /**
+   * Runs one step and always ends with `step-finished`: whatever throws on the way (the
+   * transcript, the shell, a probe) fails the step with the reason instead of leaving the
+   * session in `running` for good.
+   */
   async function execute(command: Extract<Command, { type: 'execute' }>, signal: AbortSignal): Promise<void> {
     const { item, depth, index, attempt } = command;
-    const step = liveStep(item);
     const base = { depth, index, key: item.key };
     const started = deps.clock.now();
-    const sink = await deps.journal.openTranscript(`${String(state().seq).padStart(5, '0')}-${step.id}-${attempt}`);
-    const finish = async (fields: Omit<Extract<SessionEvent, { type: 'step-finished' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>): Promise<void> => {
+    let sink: TranscriptSink = NO_TRANSCRIPT;
+    let finishing = false;
+    const finish = async (fields: FinishFields): Promise<void> => {
+      finishing = true;
       await sink.close();
       const event: SessionEvent = { type: 'step-finished', at: deps.clock.now(), ...base, ...fields };
       if (sink.path !== undefined) event.transcript = sink.path;
       await dispatch(event);
     };
-    if (step.kind === 'command') {
-      let result: RunResult;
-      currentSink = sink;
-      lineRedactor = new StreamRedactor(secrets);
-      try {
-        const sh = await ensureShell();
-        sh.clearScreen();
-        result = await sh.run({
-          script: step.script,
-          timeoutMs: step.attrs.timeoutMs,
-          cwd: stepCwd(item, step),
-          user: userFor(item, step),
-          isolated: step.attrs.isolated,
-          env: stepEnv(item),
-          signal,
-        });
-      } catch (error) {
-        result = {
-          exitCode: null,
+    try {
+      const step = liveStep(item);
+      sink = await openTranscript(`${String(state().seq).padStart(5, '0')}-${step.id}-${attempt}`);
+      if (step.kind === 'command') {
+        let result: RunResult;
+        currentSink = sink;
+        lineRedactor = new StreamRedactor(secrets);
+        try {
+          const sh = await ensureShell();
+          sh.clearScreen();
+          result = await sh.run({
+            script: step.script,
+            timeoutMs: step.attrs.timeoutMs,
+            cwd: stepCwd(item, step),
+            user: userFor(item, step),
+            isolated: step.attrs.isolated,
+            env: stepEnv(item),
+            signal,
+          });
+        } catch (error) {
+          result = {
+            exitCode: null,
+            durationMs: deps.clock.now() - started,
+            timedOut: false,
+            interrupted: signal.aborted,
+            shellExited: false,
+            reason: error instanceof Error ? error.message : String(error),
+          };
+        } finally {
+          const rest = lineRedactor.flush();
+          if (rest !== '') emitOutput(rest);
+          currentSink = undefined;
+          lineRedactor = undefined;
+        }
+        if (shell) store.setState({ screen: shell.screen() });
+        // A shell that ended is replaced by exec on the next run, with cwd and exports restored
+        // (and a shell-reset event): closing it here would lose that state.
+        const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
+        const fields: FinishFields = {
+          ok,
+          exitCode: result.exitCode,
+          durationMs: Math.round(result.durationMs),
+          timedOut: result.timedOut,
+          interrupted: result.interrupted,
+        };
+        if (result.signal !== undefined) fields.signal = result.signal;
+        if (result.shellExited) fields.shellExited = true;
+        const reason = result.reason ?? (result.timedOut ? `timed out after ${step.attrs.timeoutMs ?? '?'} ms` : undefined);
+        if (reason !== undefined) fields.reason = reason;
+        await finish(fields);
+        return;
+      }
+      if (step.kind === 'check') {
+        const outcome = await runChecks(item, step, base, signal, sink);
+        await finish({
+          ok: outcome.ok,
+          exitCode: outcome.ok ? 0 : 1,
           durationMs: deps.clock.now() - started,
           timedOut: false,
-          interrupted: signal.aborted,
-          shellExited: false,
-          reason: error instanceof Error ? error.message : String(error),
-        };
-      } finally {
-        const rest = lineRedactor.flush();
-        if (rest !== '') emitOutput(rest);
-        currentSink = undefined;
-        lineRedactor = undefined;
+          interrupted: outcome.interrupted,
+          ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+        });
+        return;
       }
-      if (shell) store.setState({ screen: shell.screen() });
-      // A shell that ended is replaced by exec on the next run, with cwd and exports restored
-      // (and a shell-reset event): closing it here would lose that state.
-      const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
-      const fields: Parameters<typeof finish>[0] = {
-        ok,
-        exitCode: result.exitCode,
-        durationMs: Math.round(result.durationMs),
-        timedOut: result.timedOut,
-        interrupted: result.interrupted,
-      };
-      if (result.signal !== undefined) fields.signal = result.signal;
-      if (result.shellExited) fields.shellExited = true;
-      const reason = result.reason ?? (result.timedOut ? `timed out after ${step.attrs.timeoutMs ?? '?'} ms` : undefined);
-      if (reason !== undefined) fields.reason = reason;
-      await finish(fields);
-      return;
-    }
-    if (step.kind === 'check') {
-      const outcome = await runChecks(item, step, base, signal, sink);
+      await finish({ ok: false, exitCode: null, durationMs: 0, timedOut: false, interrupted: false, reason: 'a manual item is confirmed, not run' });
+    } catch (error) {
+      // The journal itself failed while finishing: nothing more can be recorded.
+      if (finishing) throw error;
+      currentSink = undefined;
+      lineRedactor = undefined;
       await finish({
-        ok: outcome.ok,
-        exitCode: outcome.ok ? 0 : 1,
+        ok: false,
+        exitCode: null,
         durationMs: deps.clock.now() - started,
         timedOut: false,
-        interrupted: outcome.interrupted,
-        ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+        interrupted: signal.aborted,
+        reason: `stepgate could not run this step: ${error instanceof Error ? error.message : String(error)}`,
       });
-      return;
     }
-    await finish({ ok: false, exitCode: null, durationMs: 0, timedOut: false, interrupted: false, reason: 'a manual item is confirmed, not run' });
+  }
+
+  /** Transcript trouble (disk full, a closed file) is reported once and never stops a step. */
+  function transcriptTrouble(path: string | undefined, error: unknown): void {
+    if (transcriptWarned) return;
+    transcriptWarned = true;
+    const line = `[stepgate] warning: the step transcript${path !== undefined ? ` ${path}` : ''} cannot be written (${error instanceof Error ? error.message : String(error)}); steps go on without it`;
+    for (const listener of outputListeners) listener(`${secrets.redact(line)}\r\n`);
+    fail(line);
+  }
+
+  /** A transcript whose failures are warnings: its write runs inside the pty's data callback. */
+  async function openTranscript(name: string): Promise<TranscriptSink> {
+    let sink: TranscriptSink;
+    try {
+      sink = await deps.journal.openTranscript(name);
+    } catch (error) {
+      transcriptTrouble(undefined, error);
+      return NO_TRANSCRIPT;
+    }
+    let broken = false;
+    const safe: TranscriptSink = {
+      write(text) {
+        if (broken) return;
+        try {
+          sink.write(text);
+        } catch (error) {
+          broken = true;
+          transcriptTrouble(sink.path, error);
+        }
+      },
+      async close() {
+        try {
+          await sink.close();
+        } catch (error) {
+          transcriptTrouble(sink.path, error);
+        }
+      },
+    };
+    return sink.path === undefined ? safe : { ...safe, path: sink.path };
   }
 
   function lookup(item: FlowItem): (name: string) => string | undefined {

@@ -343,6 +343,43 @@ true
   });
 });
 
+describe('failures around a step never leave it running', () => {
+  const RB = '# R\n\n```bash {name=one}\necho one\n```\n\n```check {name=probe}\nhttp: http://127.0.0.1:1/\n```\n';
+
+  it('a probe that throws fails the check step with the reason, and the gate holds', async () => {
+    const t = fakeSession({ [FILE]: RB }, { probe: async () => Promise.reject(new Error('probe exploded')) });
+    await t.actions.start({ file: FILE });
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('blocked');
+    expect(t.state().frames[0]?.steps[1]).toMatchObject({ status: 'failed', reason: 'stepgate could not run this step: probe exploded' });
+    expect(t.journal.events.at(-1)).toMatchObject({ type: 'step-finished', ok: false, key: `${FILE}#probe` });
+  });
+
+  it('a transcript that cannot be written or opened is a warning, not a stuck step', async () => {
+    const t = fakeSession({ [FILE]: RB });
+    const original = t.journal.openTranscript.bind(t.journal);
+    let opened = 0;
+    t.journal.openTranscript = async (name) => {
+      opened += 1;
+      // First step: writing fails (ENOSPC inside the pty's data callback); second: opening fails.
+      if (opened === 2) throw new Error('EMFILE: too many open files');
+      const sink = await original(name);
+      return { write: () => { throw new Error('ENOSPC: no space left on device'); }, close: sink.close };
+    };
+    const seen: string[] = [];
+    t.actions.onOutput((text) => seen.push(text));
+    t.shell.reply({ output: 'one\n' });
+    await t.actions.start({ file: FILE });
+    await t.actions.runToNextBlock();
+    expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'passed']);
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    expect(seen.join('')).toContain('one');
+    // Warned once, though both steps had trouble.
+    expect(seen.filter((x) => x.includes('cannot be written'))).toHaveLength(1);
+    expect(seen.join('')).toContain('ENOSPC: no space left on device');
+  });
+});
+
 describe('check specs handed to the probes', () => {
   it('builds tcp and run probes with expansion, user, cwd and env; a check step left without checks fails', async () => {
     const t = fakeSession({

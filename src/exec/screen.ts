@@ -5,7 +5,8 @@
  *
  * Output is queued and handed to xterm in batches. When a step floods the terminal faster
  * than xterm can interpret it, plain-text chunks that are certain to scroll out of the
- * scrollback before anything is shown are dropped unparsed (they still reach the transcript):
+ * scrollback before anything is shown are dropped unparsed (they still reach the `output`
+ * listeners):
  * see `droppable`.
  */
 import xterm from '@xterm/headless';
@@ -48,6 +49,8 @@ export class TerminalScreen {
   private queue: Chunk[] = [];
   private queuedBytes = 0;
   private queuedLf = 0;
+  /** Queued chunks that are not plain; while there are none, plain output may be held. */
+  private queuedStateful = 0;
   private inflight = 0;
   /** A scroll region (DECSTBM) is in effect: line feeds may not scroll into the scrollback. */
   private scrollRegion = false;
@@ -86,6 +89,7 @@ export class TerminalScreen {
     this.queue.push(chunk);
     this.queuedBytes += text.length;
     this.queuedLf += chunk.lf;
+    if (!chunk.plain) this.queuedStateful++;
     this.pump(false);
     return this.queuedBytes + this.inflight < HIGH_WATER;
   }
@@ -124,7 +128,7 @@ export class TerminalScreen {
       this.afterProgress();
       return;
     }
-    const hold = !force && this.queuedBytes < MAX_BATCH && this.queue.every((c) => c.plain);
+    const hold = !force && this.queuedBytes < MAX_BATCH && this.queuedStateful === 0;
     if (hold) {
       this.holdTimer ??= setTimeout(() => {
         this.holdTimer = undefined;
@@ -142,6 +146,7 @@ export class TerminalScreen {
       batch += chunk.text;
       this.queuedBytes -= chunk.text.length;
       this.queuedLf -= chunk.lf;
+      if (!chunk.plain) this.queuedStateful--;
     }
     this.inflight = batch.length;
     this.term.write(batch, () => {
@@ -197,6 +202,7 @@ export class TerminalScreen {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     for (const fn of [...this.drainWaiters.splice(0), ...this.settleWaiters.splice(0)]) fn();
     this.queue = [];
+    this.queuedStateful = 0;
     this.term.dispose();
   }
 }

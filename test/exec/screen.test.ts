@@ -1,6 +1,6 @@
 import xterm from '@xterm/headless';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TerminalScreen } from '../../src/exec/screen.js';
 
 const COLS = 40;
@@ -61,6 +61,32 @@ describe('TerminalScreen', () => {
     const { lines, dropped } = await throughScreen(chunks);
     expect(dropped).toBeGreaterThan(100);
     expect(lines).toEqual(await reference(chunks.join('')));
+  });
+
+  it('queues held output in linear work: no rescan of the queue per write', async () => {
+    // Array.prototype.every is the rescan the queue must not do; count the elements any
+    // call visits while many one-byte plain chunks are held (nothing is parsed meanwhile).
+    let visited = 0;
+    const realEvery = Array.prototype.every;
+    const spy = vi.spyOn(Array.prototype, 'every').mockImplementation(function (this: unknown[], ...args: Parameters<typeof realEvery>) {
+      visited += this.length;
+      return realEvery.apply(this, args);
+    });
+    const screen = new TerminalScreen({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK });
+    const n = 5000;
+    try {
+      for (let i = 0; i < n; i++) screen.write(i % 100 === 99 ? '\r\n' : 'x');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(visited).toBeLessThan(n);
+    // A stateful chunk still ends the hold; the screen is what xterm shows for the same text.
+    screen.write('\u001b[1mB\u001b[0m');
+    await screen.settled();
+    let text = '';
+    for (let i = 0; i < n; i++) text += i % 100 === 99 ? '\r\n' : 'x';
+    expect(screen.snapshot().lines).toEqual(await reference(`${text}\u001b[1mB\u001b[0m`));
+    screen.dispose();
   });
 
   it('renders \\r progress updates as one line', async () => {

@@ -329,6 +329,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       state.answers = {};
       state.runbooks = event.runbooks;
       state.who = event.who;
+      if (event.options.as !== undefined) state.as = event.options.as;
       state.startedAt = event.at;
       state.status = { kind: 'ready' };
       if (state.frames[0]?.cursor === event.frame.items.length && event.vars.length === 0) {
@@ -400,6 +401,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
     case 'decision':
       return applyDecision(state, event);
     case 'session-resumed': {
+      if (event.as !== undefined) state.as = event.as;
       // Secret values were never journaled: ask for them again.
       for (const [name, answer] of Object.entries(state.answers)) {
         if (answer.secret) delete state.answers[name];

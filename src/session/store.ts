@@ -580,7 +580,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         if (!answer.secret && answer.value !== undefined) varValues.set(name, answer.value);
       }
       options = { file: first.frame.source.file };
-      const as = resumeOptions.as ?? first.options.as;
+      // The latest --as: the start's, or the one a previous resume gave.
+      const as = resumeOptions.as ?? rebuilt.as;
       if (as !== undefined) options.as = as;
       const running0 = currentItem(rebuilt);
       const report: ResumeReport = { changed: [] };
@@ -594,7 +595,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       learnVars(collectVars(books, options.file));
       const resumed: SessionEvent = { type: 'session-resumed', at: deps.clock.now(), who: who(), pid: deps.host.pid, host: deps.host.host };
       if (resumeOptions.torn) resumed.tornLine = resumeOptions.torn;
-      if (resumeOptions.as !== undefined && resumeOptions.as !== first.options.as) resumed.as = resumeOptions.as;
+      if (resumeOptions.as !== undefined && resumeOptions.as !== rebuilt.as) resumed.as = resumeOptions.as;
       await dispatch(resumed);
       const before = new Map(state().runbooks.map((r) => [r.path, r.sha256]));
       const changedFiles = [...collected.digests.entries()].filter(([path, sha]) => before.has(path) && before.get(path) !== sha).map(([p]) => p);

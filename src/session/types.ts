@@ -137,6 +137,8 @@ export interface SessionState {
   endedAt?: number;
   runbooks: RunbookDigest[];
   who?: Who;
+  /** Run-as user for steps that name none: `--as` of the start, replaced by each resume's `--as`. */
+  as?: string;
   /** A refusal or warning the operator should read (depth limit, missing reason ...). */
   notice?: string;
   /** Journal events folded so far. */

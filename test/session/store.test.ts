@@ -326,6 +326,29 @@ true
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
   });
 
+  it('a second resume keeps the --as of the first resume', async () => {
+    const rb = '---\nuser: ubuntu\n---\n# R\n\n```bash {name=a}\nid\n```\n';
+    const t = fakeSession({ [FILE]: rb });
+    await t.actions.start({ file: FILE, as: 'deploy' });
+    t.shell.reply({ hold: true });
+    await t.actions.runStep();
+    await new Promise((r) => setTimeout(r, 10));
+    // Crash; the first resume switches to ops and crashes again mid-step.
+    const u = fakeSession({ [FILE]: rb });
+    await u.actions.resume(t.journal.events, { as: 'ops' });
+    u.shell.reply({ hold: true });
+    await u.actions.retry();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(u.shell.requests.map((r) => r.user)).toEqual(['ops']);
+    const v = fakeSession({ [FILE]: rb });
+    await v.actions.resume([...t.journal.events, ...u.journal.events]);
+    await v.actions.retry();
+    await v.actions.idle();
+    expect(v.shell.requests.map((r) => r.user)).toEqual(['ops']);
+    expect(v.state().as).toBe('ops');
+    expect(v.journal.events[0]).toEqual(expect.not.objectContaining({ as: expect.anything() }));
+  });
+
   it('runs steps as --as, except steps that name their own user', async () => {
     const t = fakeSession({ [FILE]: '---\nuser: ubuntu\n---\n# R\n\n```bash {name=a}\nid\n```\n\n```bash {name=b user=postgres}\nid\n```\n' });
     await t.actions.start({ file: FILE, as: 'deploy' });

@@ -214,7 +214,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     switch (command.type) {
       case 'start-step':
         // Not awaited inside the queue: starting journals another event.
-        void Promise.resolve().then(() => startStep(command.confirmed)).catch((e: unknown) => fail(String(e)));
+        void Promise.resolve()
+          .then(() => startStep(command.confirmed, { depth: command.depth, index: command.index }))
+          .catch((e: unknown) => fail(String(e)));
         return;
       case 'execute':
         launch(command);
@@ -245,10 +247,17 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     await dispatch({ type: 'decision', at: deps.clock.now(), depth: cur.depth, index: cur.index, key: cur.item.key, who: who(), decision });
   }
 
-  async function startStep(confirmed: boolean): Promise<void> {
+  /**
+   * Starts the cursor step. `target` is set for a start the reducer asked for (retry, a
+   * confirmed step, a recovery that returned): events queued meanwhile may have moved the
+   * cursor, and that start (maybe already confirmed) belongs to the step it named, not to
+   * whatever is current now, so it is dropped.
+   */
+  async function startStep(confirmed: boolean, target?: { depth: number; index: number }): Promise<void> {
     await queue;
     const s = state();
     const cur = currentItem(s);
+    if (target !== undefined && (cur?.depth !== target.depth || cur.index !== target.index)) return;
     if (!cur || s.status.kind !== 'ready') {
       const why =
         s.status.kind === 'vars'

@@ -403,6 +403,24 @@ describe('failures around a step never leave it running', () => {
   });
 });
 
+describe('starts the reducer asks for', () => {
+  it('a retry overtaken by a skip does not start the next step, nor skip its confirmation', async () => {
+    const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\nfalse\n```\n\n```bash {name=b confirm}\nrm -rf /srv/old\n```\n' });
+    await t.actions.start({ file: FILE });
+    t.shell.reply({ exitCode: 1 });
+    await t.actions.runToNextBlock();
+    expect(t.state().status.kind).toBe('blocked');
+    // Both intents are taken before the retry's start runs: the skip moves the cursor to b.
+    await Promise.all([t.actions.retry(), t.actions.skip('not needed')]);
+    await t.actions.idle();
+    expect(t.shell.requests.map((r) => r.script)).toEqual(['false']);
+    expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['skipped', 'pending']);
+    expect(t.state().status.kind).toBe('ready');
+    await t.actions.runStep();
+    expect(t.state().status.kind).toBe('confirm');
+  });
+});
+
 describe('check specs handed to the probes', () => {
   it('builds tcp and run probes with expansion, user, cwd and env; a check step left without checks fails', async () => {
     const t = fakeSession({

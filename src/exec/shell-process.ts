@@ -59,11 +59,17 @@ const READY_TIMEOUT_MS = 30_000;
 /** Session directories are named after the stepgate process that owns them. */
 const DIR_PREFIX = 'stepgate-sh-';
 
+/** Set once the sweep has run: leftovers predate this process, so one look at start-up is enough. */
+let swept = false;
+
 /**
  * Remove session directories left by a stepgate that was killed outright (no exit hook ran):
- * those whose owner pid is gone. Directories of other users fail to remove and stay.
+ * those whose owner pid is gone. Directories of other users fail to remove and stay. Runs
+ * once per process (reading all of the temp directory on every shell start would be waste).
  */
 function sweepStaleDirs(): void {
+  if (swept) return;
+  swept = true;
   let names: string[];
   try {
     names = readdirSync(os.tmpdir());

@@ -408,4 +408,26 @@ describe('openShell: close', () => {
     child.kill('SIGKILL');
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
   });
+
+  it('sweeps directories left by a dead stepgate once per process, not on every shell start', async () => {
+    const dist = path.resolve('dist');
+    if (!existsSync(path.join(dist, 'exec', 'shell.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    // A pid that belonged to a process that has ended (and been reaped).
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const deadPid = gone.pid ?? 0;
+    expect(processAlive(deadPid)).toBe(false);
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.resolve('test/exec/fixtures/sweep-once.mjs'), dist, String(deadPid)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.once('error', reject);
+      child.once('exit', () => resolve(text));
+    });
+    rmSync(path.join(os.tmpdir(), `stepgate-sh-${deadPid}-second`), { recursive: true, force: true });
+    // The first shell's start removed the stale directory; the second start did not look again.
+    expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ first: false, second: true });
+  });
 });

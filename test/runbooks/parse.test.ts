@@ -266,6 +266,16 @@ describe('bad input becomes diagnostics', () => {
       'warning unknown-attribute 4:1',
     ]);
   });
+  it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {
+    expect(parseRunbook('---\nbefor: a.md\nrecovry: b.md\nUser: x\nweight: 20\ntags: [a]\n---\n', 'f.md').diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([
+      'error 2 front matter key "befor" is not known: did you mean "before"?',
+      'error 3 front matter key "recovry" is not known: did you mean "recovery"?',
+      'error 4 front matter key "User" is not known: did you mean "user"?',
+      'warning 5 front matter key "weight" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback)',
+      'warning 6 front matter key "tags" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback)',
+    ]);
+  });
+
   it('warns about attributes on a fence that never runs', () => {
     expect(codes('```yaml {name=x}\na: 1\n```\n')).toEqual(['warning unknown-language 1:1']);
   });

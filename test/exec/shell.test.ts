@@ -409,6 +409,18 @@ describe('openShell: close', () => {
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
   });
 
+  it('ends background jobs of an isolated step when the step ends (docs/architecture.md, Known limits)', async () => {
+    const sh = await open();
+    await sh.run({ script: 'sleep 300 & echo "iso-bg=$!"', isolated: true });
+    await sh.run({ script: 'sleep 301 & echo "main-bg=$!"' });
+    const text = sh.screen().lines.join('\n');
+    const isoBg = Number(/iso-bg=(\d+)/.exec(text)?.[1]);
+    const mainBg = Number(/main-bg=(\d+)/.exec(text)?.[1]);
+    expect(isoBg).toBeGreaterThan(0);
+    await waitFor('the isolated step\'s job to end', () => !processAlive(isoBg));
+    expect(processAlive(mainBg)).toBe(true);
+  });
+
   it('sweeps directories left by a dead stepgate once per process, not on every shell start', async () => {
     const dist = path.resolve('dist');
     if (!existsSync(path.join(dist, 'exec', 'shell.js'))) throw new Error('dist/ is missing: run `npm run build` first');

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseRunbook } from '../../src/runbooks/parse.js';
+import { matchPlans } from '../../src/session/match.js';
 import { diffPlans, planMain, planRecovery } from '../../src/session/plan.js';
 import { currentItem, gateChoices, initialState, reduce, replay } from '../../src/session/reducer.js';
 import type { Decision, FrameInit, SessionEvent, SessionState } from '../../src/session/types.js';
@@ -276,6 +277,51 @@ describe('reduce', () => {
     expect(s.frames[0]?.init.items).toHaveLength(4);
     expect(s.frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'pending', 'pending', 'passed']);
     expect(cursor(s).index).toBe(1);
+  });
+
+  it('plan-replaced: a moved step keeps its state, an edited failed step stays failed, an edited passed one runs again', () => {
+    let s = readyAtPull();
+    s = reduce(s, startStep(s)).state;
+    s = reduce(s, finish(s, true)).state;
+    s = reduce(s, startStep(s)).state;
+    s = reduce(s, finish(s, false)).state;
+    expect(s.frames[0]?.steps.map((x) => x.status).slice(0, 2)).toEqual(['passed', 'failed']);
+    // lint (failed) is edited; restart moves above pull, into its own section.
+    const edited = parseRunbook(
+      DEPLOY.replace('npm run lint', 'npm run lint:all')
+        .replace('```bash {name=restart confirm}\npm2 restart all\n```\n', '')
+        .replace('## Pull\n', '## Restart\n\n```bash {name=restart confirm}\npm2 restart all\n```\n\n## Pull\n'),
+      book.file,
+    );
+    const fresh = planMain(edited, new Map([[edited.file, edited]]));
+    expect(fresh.items.map((i) => i.step.id).slice(0, 3)).toEqual(['restart', 'pull', 'lint']);
+    const diff = diffPlans(main, fresh);
+    expect(diff).toEqual({ added: [], removed: [], edited: ['/rb/deploy.md#lint'] });
+    s = reduce(s, { type: 'plan-replaced', at: at(), depth: 0, frame: fresh, diff, runbooks: [] }).state;
+    expect(s.frames[0]?.steps.map((x) => x.status).slice(0, 3)).toEqual(['pending', 'passed', 'failed']);
+    expect(s.frames[0]?.steps[2]?.attempts).toBe(1);
+    // The first open step is restart (never run); lint's gate is still there after it.
+    expect(cursor(s).key).toBe('/rb/deploy.md#restart');
+
+    // An edited step that had passed runs again with its new text.
+    const again = parseRunbook(DEPLOY.replace('git pull', 'git pull --ff-only'), book.file);
+    let t = readyAtPull();
+    t = reduce(t, startStep(t)).state;
+    t = reduce(t, finish(t, true)).state;
+    const plan2 = planMain(again, new Map([[again.file, again]]));
+    t = reduce(t, { type: 'plan-replaced', at: at(), depth: 0, frame: plan2, diff: diffPlans(main, plan2), runbooks: [] }).state;
+    expect(t.frames[0]?.steps[0]?.status).toBe('pending');
+    expect(cursor(t).key).toBe('/rb/deploy.md#pull');
+  });
+
+  it('matches identical unnamed steps by their order among equals', () => {
+    const text = '# T\n\n## W\n\n```bash\necho same\n```\n\n```bash\necho same\n```\n';
+    const one = parseRunbook(text, '/rb/t.md');
+    const before = planMain(one, new Map([[one.file, one]]));
+    const two = parseRunbook(text.replace('## W\n\n', '## W\n\n```bash\necho other\n```\n\n'), '/rb/t.md');
+    const after = planMain(two, new Map([[two.file, two]]));
+    const m = matchPlans(before, after);
+    expect(m).toEqual({ from: [undefined, 0, 1], edited: [false, false, false], removed: [] });
   });
 
   it('replay of the same events gives the same state', () => {

@@ -91,6 +91,37 @@ describe('stepgate resume', () => {
     expect(done.stdout).toMatch(new RegExp(`${id}\\s+crashy.md\\s+.*completed`));
   });
 
+  it('after a crash, the var values given to run reach the steps of resume', async () => {
+    const flag = join(ws.dir, 'flag');
+    ws.write(
+      'vars.md',
+      `---
+title: Vars
+vars:
+  TARGET: { prompt: Target host }
+---
+# Vars
+
+\`\`\`bash {name=wait}
+if [ -f "${flag}" ]; then echo "second run"; else touch "${flag}"; echo "waiting"; sleep 15; fi
+\`\`\`
+
+\`\`\`bash {name=use}
+printf 'target=<%s>\\n' "$TARGET"
+\`\`\`
+`,
+    );
+    const child = ws.spawn(['run', 'vars.md', '--var', 'TARGET=db-7.internal']);
+    const done = collect(child);
+    await waitForOutput(child, 'waiting');
+    child.kill('SIGKILL');
+    await done;
+    const r = await ws.run(['resume', '--yes', '--rerun-interrupted']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('second run');
+    expect(r.stdout).toContain('target=<db-7.internal>');
+  });
+
   it('tolerates and reports a torn last journal line, then continues', async () => {
     const id = await crashMidStep();
     // A crash mid-write: half an event, no newline.

@@ -31,15 +31,21 @@ const STATEFUL = /[\u001b\u000e\u000f\u0080-\u009f]/;
 
 interface Chunk {
   text: string;
-  /** Line feeds in text. */
+  /**
+   * Line feeds in text that come right after a carriage return (`\r\n`, what a pty with
+   * onlcr sends). Only these count towards dropping: each one also resets the cursor column,
+   * which a bare `\n` keeps, so text before it cannot decide where later text starts.
+   */
   lf: number;
   /** Only printable text and cursor-only controls (\r, \n, \t, \b). */
   plain: boolean;
 }
 
-function countLf(text: string): number {
+function countCrLf(text: string, afterCr: boolean): number {
   let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    if (i > 0 ? text.charCodeAt(i - 1) === 13 : afterCr) n++;
+  }
   return n;
 }
 
@@ -49,6 +55,8 @@ export class TerminalScreen {
   private queue: Chunk[] = [];
   private queuedBytes = 0;
   private queuedLf = 0;
+  /** The last character written was a carriage return (a `\r\n` may span two chunks). */
+  private endedWithCr = false;
   /** Queued chunks that are not plain; while there are none, plain output may be held. */
   private queuedStateful = 0;
   private inflight = 0;
@@ -85,7 +93,8 @@ export class TerminalScreen {
   /** Queue output for the emulator; false when the producer should pause until `drained()`. */
   write(text: string): boolean {
     if (this.disposed || text.length === 0) return true;
-    const chunk = { text, lf: countLf(text), plain: !STATEFUL.test(text) };
+    const chunk = { text, lf: countCrLf(text, this.endedWithCr), plain: !STATEFUL.test(text) };
+    this.endedWithCr = text.charCodeAt(text.length - 1) === 13;
     this.queue.push(chunk);
     this.queuedBytes += text.length;
     this.queuedLf += chunk.lf;
@@ -95,9 +104,11 @@ export class TerminalScreen {
   }
 
   /**
-   * A plain chunk can be skipped when enough line feeds are queued behind it to push every
+   * A plain chunk can be skipped when enough `\r\n`s are queued behind it to push every
    * row it could touch out of viewport and scrollback (at most `rows` of them only move the
-   * cursor down), and nothing confines scrolling: no scroll region, normal buffer.
+   * cursor down; one may lose its `\r` to the drop itself), and nothing confines scrolling:
+   * no scroll region, normal buffer. The first intact `\r\n` after it resets the column, so
+   * nothing of the chunk outlives those rows.
    */
   private droppable(chunk: Chunk, lfBehind: number): boolean {
     return (

@@ -40,6 +40,10 @@ const piece = fc.oneof(
   fc.constant('\u001b[A\u001b[2K'),
   fc.constant('x'.repeat(95)),
   fc.constant('\t\bword'),
+  // Bare line feeds (onlcr off) keep the column; a lone \r and \n may meet across chunks.
+  fc.constant('bare\n'),
+  fc.constant('\r'),
+  fc.constant('\n'),
 );
 
 describe('TerminalScreen', () => {
@@ -87,6 +91,15 @@ describe('TerminalScreen', () => {
     for (let i = 0; i < n; i++) text += i % 100 === 99 ? '\r\n' : 'x';
     expect(screen.snapshot().lines).toEqual(await reference(`${text}\u001b[1mB\u001b[0m`));
     screen.dispose();
+  });
+
+  it('keeps the cursor column that bare line feeds carry (a terminal with onlcr off)', async () => {
+    // Without \r, a line feed keeps the column, so text that scrolls away still decides where
+    // the visible text starts: it may not be dropped.
+    const chunks = ['abcde', ...Array.from({ length: SCROLLBACK + 4 * ROWS }, () => '\n'), 'Z', '\r\n', 'end'];
+    const { lines } = await throughScreen(chunks);
+    expect(lines).toEqual(await reference(chunks.join('')));
+    expect(lines).toContain('     Z');
   });
 
   it('renders \\r progress updates as one line', async () => {

@@ -619,8 +619,11 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
             continue;
           }
           const diff = diffPlans(frame.init, fresh);
-          if (diff.added.length + diff.removed.length + diff.edited.length === 0) continue;
-          report.changed.push({ file: frame.init.source.file, diff });
+          // Steps that only moved change no diff, but an unnamed step's id is positional: the
+          // plan must still follow the file, or an id would name another step's script.
+          const same = frame.init.items.length === fresh.items.length && frame.init.items.every((it, i) => it.key === fresh.items[i]?.key && it.hash === fresh.items[i]?.hash);
+          if (same) continue;
+          if (diff.added.length + diff.removed.length + diff.edited.length > 0) report.changed.push({ file: frame.init.source.file, diff });
           await dispatch({ type: 'plan-replaced', at: deps.clock.now(), depth, frame: fresh, diff, runbooks: now });
         }
         for (const file of changedFiles) {

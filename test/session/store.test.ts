@@ -43,6 +43,15 @@ pm2 restart all
 
 const FILE = '/rb/deploy.md';
 
+/** Polls (one macrotask at a time) until `ready()` holds; fails after 2000 turns. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 2000; turn += 1) {
+    if (ready()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error('condition not reached');
+}
+
 async function begin(files: Record<string, string> = { [FILE]: DEPLOY }) {
   const t = fakeSession(files, { env: { GITHUB_TOKEN: 'ghp_processsecret' } });
   await t.actions.start({ file: 'deploy.md' });
@@ -201,7 +210,8 @@ true
     await t.actions.answerVar('tok-tok-tok');
     t.shell.reply({ hold: true, output: 'pulling...\n' });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The screen snapshot is taken on a timer: wait for it rather than for a fixed time.
+    await until(() => t.store.getState().screen !== null);
     expect(t.state().status.kind).toBe('running');
     expect(t.store.getState().screen?.lines).toEqual(['pulling...']);
     t.actions.write('y\r');
@@ -287,6 +297,24 @@ true
     const blocked = currentItem(u.state())?.item.step;
     expect(blocked?.kind === 'command' ? blocked.script : blocked?.kind).toBe('echo three');
     expect(replay([...t.journal.events, ...u.journal.events])).toEqual(u.state());
+  });
+
+  it('on resume after two unnamed steps swapped places, each keeps its state and runs its own script', async () => {
+    const file = '/rb/swap.md';
+    const block = (script: string): string => `\`\`\`bash\n${script}\n\`\`\`\n\n`;
+    const t = fakeSession({ [file]: `# Swap\n\n## Work\n\n${block('echo A')}${block('echo B')}` });
+    await t.actions.start({ file });
+    t.shell.reply({ exitCode: 0 }, { exitCode: 1 });
+    await t.actions.runToNextBlock();
+    expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'failed']);
+    const u = fakeSession({ [file]: `# Swap\n\n## Work\n\n${block('echo B')}${block('echo A')}` });
+    await u.actions.resume(t.journal.events);
+    expect(u.journal.events.map((e) => e.type)).toEqual(['session-resumed', 'plan-replaced']);
+    expect(u.state().frames[0]?.steps.map((x) => x.status)).toEqual(['failed', 'passed']);
+    await u.actions.retry();
+    await u.actions.runToNextBlock();
+    expect(u.shell.requests.map((r) => r.script)).toEqual(['echo B']);
+    expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
   });
 
   it('on resume without changes, an interrupted step blocks until retried or skipped', async () => {

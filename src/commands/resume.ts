@@ -127,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
       }
       printReport(report, path, process.cwd());
+      process.stdout.write(`${FRESH_SHELL_NOTICE}\n`);
       if (process.stdin.isTTY && process.stdout.isTTY && parsed.values.yes !== true) {
         process.stderr.write('stepgate: continuing in plain mode; `stepgate` (the TUI picker) lists this session too\n');
       }
@@ -159,3 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     await unlock();
   }
 }
+
+/** Said on every resume: the shell of the earlier process is gone with it. */
+export const FRESH_SHELL_NOTICE =
+  '[stepgate] resumed in a fresh shell: directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again';

@@ -29,6 +29,7 @@ import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, parseVarFlags, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
+import { FRESH_SHELL_NOTICE } from './resume.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...';
@@ -103,6 +104,11 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     if (as !== undefined) options.as = as;
     await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
+    // Shown on the status line for a few seconds, then the line says where the session is again.
+    store.setState({ error: FRESH_SHELL_NOTICE });
+    setTimeout(() => {
+      if (store.getState().error === FRESH_SHELL_NOTICE) store.setState({ error: undefined });
+    }, 6000).unref();
     return { store, runAs: runAs ?? osUser(), host: hostName(), release: unlock };
   } catch (error) {
     await unlock();

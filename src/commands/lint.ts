@@ -1,16 +1,11 @@
 /** `stepgate lint PATH... [--json]`: compiler-style diagnostics; exit 0 without errors, 2 with. */
-import { parseArgs } from 'node:util';
 import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/index.js';
 import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
-import { usageError } from './usage.js';
+import { positionalsAndJson } from './usage.js';
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, 'stepgate lint PATH... [--json]');
-  }
+  const parsed = positionalsAndJson(argv, 'stepgate lint PATH... [--json]');
+  if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : ['runbooks'];
   const { files, missing } = collectMarkdownFiles(paths);
   const load = createRunbookCache();
@@ -22,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
-  if (parsed.values.json) {
+  if (parsed.json) {
     process.stdout.write(`${JSON.stringify({ files: files.length, errors, warnings, diagnostics }, null, 2)}\n`);
   } else {
     for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);

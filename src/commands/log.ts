@@ -1,19 +1,14 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { auditTrail } from '../session/history.js';
 import { journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
-import { usageError } from './usage.js';
+import { positionalsAndJson, usageError } from './usage.js';
 
 const USAGE = 'stepgate log ID [--json]';
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = positionalsAndJson(argv, USAGE);
+  if (typeof parsed === 'number') return parsed;
   const [id, extra] = parsed.positionals;
   if (id === undefined) return usageError('which session? (see stepgate sessions)', USAGE);
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
@@ -24,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const read = await readJournal(path);
-  if (parsed.values.json) {
+  if (parsed.json) {
     for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
   } else {
     process.stdout.write(`session ${id} (${path})\n`);

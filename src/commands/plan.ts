@@ -1,5 +1,4 @@
 /** `stepgate plan FILE [--json]`: what would run, in order, without running anything. */
-import { parseArgs } from 'node:util';
 import {
   formatDiagnostic,
   formatDuration,
@@ -9,17 +8,13 @@ import {
   type PlannedStep,
 } from '../runbooks/index.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
-import { usageError } from './usage.js';
+import { positionalsAndJson, usageError } from './usage.js';
 
 const USAGE = 'stepgate plan FILE [--json]';
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = positionalsAndJson(argv, USAGE);
+  if (typeof parsed === 'number') return parsed;
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
   const { runbook } = readRunbookFileSync(file);
@@ -32,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   const diagnostics = lintRunbook(runbook, { load, env: process.env });
   const plan = planRunbook(runbook, load);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  if (parsed.values.json) {
+  if (parsed.json) {
     process.stdout.write(`${JSON.stringify({ plan, diagnostics }, null, 2)}\n`);
   } else {
     process.stdout.write(renderPlan(plan));

@@ -21,6 +21,7 @@ import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, terminalInput, trapSignals } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
+import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
@@ -104,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stepgate: ${path} does not start with a session-started event; cannot resume\n`);
       return EXIT.usage;
     }
-    const startedAs = parsed.values.as ?? first.options.as ?? runbookUser(first);
+    const startedAs = parsed.values.as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(startedAs);
     if (refusal !== undefined) {
       process.stderr.write(`stepgate: ${refusal}\n`);

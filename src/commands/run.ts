@@ -48,7 +48,9 @@ export function terminalAsk(): ((spec: VarSpec) => Promise<string>) | undefined 
   return (spec) =>
     new Promise((resolve) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-      const question = `${spec.prompt}${spec.default !== undefined ? ` [${spec.default}]` : ''}: `;
+      // A secret's default is never shown: enter takes it, but it does not go on the screen.
+      const shown = spec.default !== undefined && !spec.secret ? ` [${spec.default}]` : spec.default !== undefined ? ' [enter keeps the default]' : '';
+      const question = `${spec.prompt}${shown}: `;
       if (spec.secret) {
         // Echo nothing of what is typed: readline writes through this function.
         const writer = rl as unknown as { _writeToOutput: (s: string) => void };

@@ -30,6 +30,7 @@ import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './loa
 import { hostDeps, parseVarFlags, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { FRESH_SHELL_NOTICE } from './resume.js';
+import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...';
@@ -94,7 +95,7 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const read = await readJournal(path);
     const first = read.events[0];
     if (!first || first.type !== 'session-started') throw new Error(`${path} does not start with session-started`);
-    const runAs = as ?? first.options.as ?? runbookUser(first);
+    const runAs = as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(runAs);
     if (refusal !== undefined) throw new Error(refusal);
     const journal = await FileJournal.open(dir, id);

@@ -61,8 +61,8 @@ export interface SessionDeps {
   random?: () => number;
   /**
    * Wait after failed attempt `attempt` (1-based). Default: exponential from `baseMs`, capped
-   * at 30 s, +-20% jitter. The commands pass exec's `backoffDelay` (full jitter) so checks
-   * and exec's own retries follow one policy.
+   * at 30 s, +-20% jitter. The commands pass exec's `backoffDelay` (the same bounded jitter,
+   * capped after it), so every check waits at least 80% of its documented delay.
    */
   backoff?: (attempt: number, policy: { attempts: number; baseMs: number; maxMs?: number }, random: () => number) => number;
   /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */

@@ -182,7 +182,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
         key={`var-${spec.name}`}
         title={`variable ${spec.name}${spec.secret ? ' (secret, not shown)' : ''}`}
         text={spec.prompt}
-        label={`${spec.name}${spec.default !== undefined ? ` [${spec.default}]` : ''}:`}
+        label={`${spec.name}${spec.default !== undefined ? (spec.secret ? ' [enter keeps the default]' : ` [${spec.default}]`) : ''}:`}
         mask={spec.secret}
         onSubmit={(value) => void actions.answerVar(value)}
         onCancel={() => dispatch({ type: 'open', overlay: { kind: 'confirm-quit' } })}

@@ -21,9 +21,12 @@ export function hostPort(target: string): { host: string; port: number } | undef
   return { host: m[1] ?? '', port: Number(m[2]) };
 }
 
-/** A step's `retries`/`backoff` override each of its checks' own when set. */
-export function checkPolicy(step: CheckStep, check: CheckSpec): { attempts: number; baseMs: number } {
-  return { attempts: Math.max(1, step.attrs.retries ?? check.attempts), baseMs: step.attrs.backoffMs ?? check.backoffMs };
+/**
+ * A check's retry policy. The parser already applied the fence's `retries`/`backoff` as
+ * defaults under each check's own fields, so this agrees with `plan` and the format doc.
+ */
+export function checkPolicy(_step: CheckStep, check: CheckSpec): { attempts: number; baseMs: number } {
+  return { attempts: Math.max(1, check.attempts), baseMs: check.backoffMs };
 }
 
 /** One attempt as the journal's `check-attempt` has it (without type, time and step). */

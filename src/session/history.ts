@@ -100,7 +100,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'decision': {
       const d = event.decision;
       if (d.kind === 'confirm' && item?.step.kind === 'manual') {
-        return `${head}DECISION confirm [x] ${item.step.text} by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+        return `${head}DECISION confirm [x] ${item.step.text} by ${d.auto ? '--yes, run by ' : ''}${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       }
       const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       switch (d.kind) {
@@ -116,8 +116,9 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
           const target = state.frames[event.depth]?.init.items[d.index]?.step.id ?? `#${d.index + 1}`;
           return `${head}DECISION run ${target} out of order ${by}: ${d.reason}`;
         }
-        case 'retry':
         case 'confirm':
+          return `${head}DECISION confirm ${step} ${d.auto ? `by --yes, run ${by}` : by}`;
+        case 'retry':
         case 'decline':
           return `${head}DECISION ${d.kind} ${step} ${by}`;
         default: {

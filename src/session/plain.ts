@@ -138,7 +138,10 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         const label = item ? item.step.id : event.key;
         switch (d.kind) {
           case 'confirm':
-            line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${event.who.user})` : `   confirmed by ${event.who.user}`);
+            {
+              const by = d.auto ? `--yes, run by ${event.who.user}` : event.who.user;
+              line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${by})` : `   confirmed by ${by}`);
+            }
             break;
           case 'recover':
             line(`== recovery for ${label}: ${displayPath(d.path.file, cwd)}${d.path.anchor ? `#${d.path.anchor}` : ''} (${d.frame.items.length} steps) ==`);
@@ -319,7 +322,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
             const what = cur?.item.step.kind === 'manual' ? `manual item "${cur.item.step.text}"` : `step ${cur?.item.step.id} asks for confirmation`;
             return finish(EXIT.blocked, `STOPPED: ${what}; rerun with --yes to confirm it, or continue with: stepgate resume ${s.id}`);
           }
-          await actions.confirm();
+          await actions.confirm({ auto: true });
           break;
         }
         await actions.runStep();

@@ -105,7 +105,8 @@ export interface SessionActions {
    */
   runToNextBlock(options?: { yes?: boolean }): Promise<void>;
   /** Confirms a manual item or accepts a `confirm` step. */
-  confirm(): Promise<void>;
+  /** `auto`: confirmed by `--yes` rather than by the operator; journaled as such. */
+  confirm(options?: { auto?: boolean }): Promise<void>;
   decline(): Promise<void>;
   retry(): Promise<void>;
   /** Takes recovery path `index` of the gate's list. */
@@ -704,7 +705,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       }
     },
 
-    confirm: () => decide({ kind: 'confirm' }),
+    confirm: (opts = {}) => decide(opts.auto ? { kind: 'confirm', auto: true } : { kind: 'confirm' }),
     decline: () => decide({ kind: 'decline' }),
     retry: () => decide({ kind: 'retry' }),
 

@@ -158,8 +158,11 @@ export type Decision =
   | { kind: 'skip'; reason: string }
   | { kind: 'override'; reason: string }
   | { kind: 'abort'; reason?: string }
-  /** A manual item confirmed, or a `confirm` step accepted. */
-  | { kind: 'confirm' }
+  /**
+   * A manual item confirmed, or a `confirm` step accepted. `auto`: by `--yes`, not by a
+   * person looking at it (the audit trail must tell the two apart).
+   */
+  | { kind: 'confirm'; auto?: true }
   /** A `confirm` step declined: back to ready. */
   | { kind: 'decline' }
   /**

@@ -277,7 +277,11 @@ timeout: 2s
     expect(stop.stdout).toContain('STOPPED: manual item "tell the channel"; rerun with --yes');
     const yes = await ws.run(['run', 'manual.md', '--yes']);
     expect(yes.code).toBe(0);
-    expect(yes.stdout).toMatch(/\[x\] tell the channel \(confirmed by \S+\)/);
+    // --yes is not a person: the output and the audit trail say which it was.
+    expect(yes.stdout).toMatch(/\[x\] tell the channel \(confirmed by --yes, run by \S+\)/);
+    const [, second] = ws.sessionIds();
+    const log = await ws.run(['log', second ?? '']);
+    expect(log.stdout).toMatch(/DECISION confirm \[x\] tell the channel by --yes, run by \S+/);
   });
 
   const canSwitchUser = isRoot() && hasCommand('useradd') && hasCommand('runuser');

@@ -72,8 +72,12 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
   switch (action.type) {
     case 'follow': {
       const moved = action.depth !== state.depth || action.cursor !== state.selected;
+      // A notice belongs to the frame it was given in ("choose a recovery path"): a frame that
+      // opens or closes makes it stale.
+      const { notice, ...rest } = state;
       return {
-        ...state,
+        ...rest,
+        ...(notice !== undefined && action.depth === state.depth ? { notice } : {}),
         engine: engineKey(action.depth, action.cursor, action.blocked),
         depth: action.depth,
         selected: action.cursor,

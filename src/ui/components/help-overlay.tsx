@@ -7,6 +7,7 @@ import { Pane, Rule } from './pane.js';
 const NAMES: Record<string, string> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', space: 'space', enter: 'enter', esc: 'esc' };
 
 export function helpLines(): Line[] {
+  const pad = Math.max(...BINDINGS.map((b) => b.keys.map((k) => NAMES[k] ?? k).join(' ').length), ...MODAL_KEYS.map((m) => m.keys.length));
   const seen = new Set<string>();
   const lines: Line[] = [];
   for (const b of BINDINGS) {
@@ -14,9 +15,9 @@ export function helpLines(): Line[] {
     const id = `${keys}|${b.help}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    lines.push({ text: `${keys.padEnd(10)} ${b.help}` });
+    lines.push({ text: `${keys.padEnd(pad)} ${b.help}` });
   }
-  for (const m of MODAL_KEYS) lines.push({ text: `${m.keys.padEnd(10)} ${m.help}` });
+  for (const m of MODAL_KEYS) lines.push({ text: `${m.keys.padEnd(pad)} ${m.help}` });
   lines.push({ text: '' });
   lines.push({ text: 'marks: [ ] pending  [>] running  [x] passed  [!] failed  [-] skipped  [~] overridden', tone: 'dim' });
   return lines;

@@ -12,7 +12,7 @@ import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { runbookLayout } from '../layout.js';
 import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from '../view-state.js';
-import type { SessionState } from '../../session/types.js';
+import type { Choice, SessionState } from '../../session/types.js';
 import { AskText } from './ask-text.js';
 import { Checklist } from './checklist.js';
 import { GatePanel } from './gate-panel.js';
@@ -59,20 +59,30 @@ function stateText(session: SessionState, attached: boolean): string {
   }
 }
 
-function hintsFor(session: SessionState, view: ViewState, compact: boolean): string {
-  if (compact) return view.attached ? 'ctrl-] detach' : '? help';
-  if (view.overlay) return 'esc close · ? help';
-  switch (session.status.kind) {
+/** The gate's letter keys, for the choices this gate offers (a recovery key only with a path). */
+function gateHints(choices: readonly Choice[]): string[] {
+  const has = (kind: Choice['kind']) => choices.some((c) => c.kind === kind && !(c.kind === 'recover' && c.disabled !== undefined));
+  return [has('retry') ? 'r retry' : '', has('recover') ? 'c recover' : '', has('skip') ? 's skip' : ''].filter(Boolean);
+}
+
+/** Key hints, most important first (the status bar drops from the end to fit). */
+function hintsFor(session: SessionState, view: ViewState, compact: boolean): string[] {
+  if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
+  if (view.overlay) return ['esc close', '? help'];
+  const status = session.status;
+  switch (status.kind) {
     case 'ready':
-      return 'enter run · a all · s skip · ? help · q quit';
+      return ['enter run', 'a all', 's skip', '? help', 'q quit'];
     case 'running':
-      return view.attached ? 'keys go to the step' : 'i attach · ctrl-c interrupt · ? help';
-    case 'blocked':
-      return view.focus === 'gate' ? '↑↓ enter · r retry · c recover · s skip · esc list' : 'enter gate · r c s · ? help';
+      return view.attached ? ['keys go to the step'] : ['i attach', 'ctrl-c interrupt', '? help'];
+    case 'blocked': {
+      const letters = gateHints(status.choices);
+      return view.focus === 'gate' ? ['↑↓ enter', ...letters, '? help', 'esc list'] : ['enter gate', ...letters, '? help'];
+    }
     case 'ended':
-      return '↑↓ review · q quit';
+      return ['↑↓ review', 'q quit'];
     default:
-      return '? help · q quit';
+      return ['? help', 'q quit'];
   }
 }
 
@@ -153,12 +163,16 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   useAttach(attached, write, detach);
 
   const overlay = view.overlay;
+  // Help and the viewer take the checklist's rows too; their title rule takes one.
+  const overlayHeight = layout.detail + layout.list;
+  const overlayRows = overlayHeight - 1;
   useRunbookKeys({
     store,
     services,
     viewRef,
     dispatch,
     page: layout.detail - 1,
+    overlayRows,
     width: layout.cols,
     quit,
     ...(onBack ? { back } : {}),
@@ -244,7 +258,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       />
     );
   } else if (overlay?.kind === 'help') {
-    pane = <HelpOverlay height={paneHeight + layout.list} width={width} scroll={overlay.scroll} />;
+    pane = <HelpOverlay height={overlayHeight} width={width} scroll={overlay.scroll} />;
   } else if (overlay?.kind === 'refs') {
     pane = (
       <Box flexDirection="column" height={paneHeight}>
@@ -259,16 +273,17 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     );
   } else if (overlay?.kind === 'viewer') {
     pane = (
-      <Box flexDirection="column" height={paneHeight + layout.list}>
+      <Box flexDirection="column" height={overlayHeight}>
         <Rule text={overlay.title} width={width} />
-        <Pane lines={overlay.lines.map((text) => ({ text }))} height={paneHeight + layout.list - 1} width={width} top={overlay.scroll} />
+        <Pane lines={overlay.lines.map((text) => ({ text }))} height={overlayRows} width={width} top={overlay.scroll} />
       </Box>
     );
   } else if (status.kind === 'confirm' && current) {
     pane = (
       <Question
         title={`confirm ${current.step.id}`}
-        text={`${current.step.id} asks for confirmation before it runs. Run it now?`}
+        text={`${current.step.id} asks for confirmation before it runs. Run it now?${current.step.kind === 'command' && current.step.attrs.user !== undefined ? ` (as ${current.step.attrs.user})` : ''}`}
+        code={current.step.kind === 'command' ? current.step.script.replace(/\n$/, '').split('\n') : []}
         onYes={() => void actions.confirm()}
         onNo={() => void actions.decline()}
         height={paneHeight}
@@ -309,8 +324,14 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     );
   } else if (pane === null && selectedItem && selectedStep) {
     const key = `${depth}:${selectedItem.key}`;
+    const previous = items[selectedIndex - 1];
+    const before =
+      selectedItem.step.kind === 'manual' && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
+        ? { id: previous.step.id, screen }
+        : undefined;
     pane = (
       <StepDetail
+        {...(before ? { before } : {})}
         item={selectedItem}
         step={selectedStep}
         screen={outputKey === key ? screen : null}
@@ -328,7 +349,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
       {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} notes={!layout.compact} />}
       {pane ?? <Box height={paneHeight} />}
-      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact) : ''} width={width} />
+      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact) : []} width={width} />
     </Box>
   );
 }

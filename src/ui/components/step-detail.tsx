@@ -22,9 +22,17 @@ export interface StepDetailProps {
   height: number;
   width: number;
   scroll: number;
+  /**
+   * For a manual item: the step just before it and the screen showing its run, so the output
+   * the item asks the operator to check stays in view under the item's text.
+   */
+  before?: { id: string; screen: ScreenSnapshot };
 }
 
-export function StepDetail({ item, step, screen, attempts, height, width, scroll }: StepDetailProps) {
+export function StepDetail({ item, step, screen, attempts, height, width, scroll, before }: StepDetailProps) {
+  // Two values, not the object: a new object each render would redo the lines each render.
+  const beforeId = before?.id;
+  const beforeScreen = before?.screen;
   const now = useNow(250, step.status === 'running' && item.step.kind === 'check');
   const showOutput = screen !== null && item.step.kind === 'command' && step.status !== 'pending';
   const lines = useMemo((): Line[] => {
@@ -42,8 +50,19 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     }
     if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
     if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });
+    if (beforeId !== undefined && beforeScreen && item.step.kind === 'manual') {
+      // The end of the previous step's output, in the rows the item's text leaves.
+      const out = beforeScreen.lines.slice();
+      while (out.length > 0 && (out[out.length - 1] ?? '').trim() === '') out.pop();
+      const room = Math.max(0, height - 1 - body.length - 2);
+      if (out.length > 0 && room > 0) {
+        body.push({ text: '' });
+        body.push({ text: `output of ${beforeId}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
+        for (const text of out.slice(-room)) body.push({ text });
+      }
+    }
     return body;
-  }, [showOutput, screen, item, step, width, attempts, now, height, scroll]);
+  }, [showOutput, screen, item, step, width, attempts, now, height, scroll, beforeId, beforeScreen]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;

@@ -21,6 +21,8 @@ export interface RunbookKeysOptions {
   dispatch: (action: ViewAction) => void;
   /** Rows of the detail pane (a page for PgUp/PgDn). */
   page: number;
+  /** Rows a full-height overlay (help, the runbook viewer) shows: it scrolls no further than its last line. */
+  overlayRows: number;
   width: number;
   quit: () => void;
   /** Back to the picker, when the view was opened from one. */
@@ -126,6 +128,8 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
       const mode = keyMode(view, session);
       const choices = status.kind === 'blocked' ? status.choices : [];
 
+      // Any key but ctrl-c (whose notice counts the second press) retires the last notice.
+      if (command !== 'interrupt' && view.notice !== undefined) dispatch({ type: 'notice', text: undefined });
       if (mode === 'gate') {
         const digit = digitIndex(name);
         if (digit !== undefined && digit < choices.length) {
@@ -133,7 +137,6 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           return take(choices[digit], cursor);
         }
       }
-      if (command !== 'interrupt' && view.notice !== undefined) dispatch({ type: 'notice', text: undefined });
       const navigation = command === undefined || command === 'up' || command === 'down' || command === 'page-up' || command === 'page-down' || command === 'help';
       if (!navigation) walk.current += 1;
       switch (command) {
@@ -145,8 +148,9 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           if (mode === 'gate') return dispatch({ type: 'gate-move', delta, count: choices.length });
           if (mode === 'overlay') {
             const overlay = view.overlay;
-            const total = overlay?.kind === 'refs' ? overlay.refs.length : overlay?.kind === 'viewer' ? overlay.lines.length : helpLines().length;
-            return dispatch({ type: 'overlay-move', delta, count: total });
+            if (overlay?.kind === 'refs') return dispatch({ type: 'overlay-move', delta, count: overlay.refs.length });
+            const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines().length;
+            return dispatch({ type: 'overlay-move', delta, count: Math.max(0, total - latest.current.overlayRows) });
           }
           return dispatch({ type: 'move', delta, count });
         }
@@ -156,7 +160,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           if (mode === 'overlay') {
             const overlay = view.overlay;
             const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines().length;
-            return dispatch({ type: 'overlay-move', delta: -delta, count: total });
+            return dispatch({ type: 'overlay-move', delta: -delta, count: Math.max(0, total - latest.current.overlayRows) });
           }
           return dispatch({ type: 'scroll', delta });
         }

@@ -89,3 +89,25 @@ describe('picker', () => {
     expect(r.exits).toEqual([0]);
   });
 });
+
+describe('picker help at 80x24', () => {
+  it('scrolls to its last line with j, no further, and esc returns to the list where it was', async () => {
+    const r = setup();
+    await r.waitForFrame('enter open');
+    r.press('?');
+    await r.waitForFrame('↑↓ scroll · esc close');
+    expect(r.frame()).not.toContain('1-9');
+    for (let i = 0; i < 40; i++) r.press('j');
+    await r.waitForFrame('marks: [ ] pending');
+    let f = r.frame();
+    expect(f).toContain('1-9         take that numbered choice at a gate');
+    expect(f.split('\n').length).toBeLessThanOrEqual(23);
+    // At the bottom, not past it: one k shows the line above at once.
+    r.press('k');
+    await r.waitForNoFrame('marks: [ ] pending');
+    r.press(escape);
+    f = await r.waitForFrame('enter open');
+    // j scrolled the help, not the list behind it.
+    expect(f).toContain('> resume Deploy the app');
+  });
+});

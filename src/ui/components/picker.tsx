@@ -55,18 +55,23 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const height = Math.max(4, rows - 1);
   // One subscription for the picker's lifetime: it reads the latest state, and stays quiet
   // while the filter field has the keys.
-  const latest = useRef({ shown: all, help, onOpen, onQuit });
-  latest.current = { shown: all, help, onOpen, onQuit };
+  const [helpScroll, setHelpScroll] = useState(0);
+  const listHeight = height - 3;
+  // The help scrolls no further than its last line in the rows it has.
+  const helpMax = Math.max(0, helpLines().length - listHeight);
+  const latest = useRef({ shown: all, help, onOpen, onQuit, helpMax });
+  latest.current = { shown: all, help, onOpen, onQuit, helpMax };
   const onInput = useCallback(
     (input: string, key: Parameters<typeof keyName>[1]) => {
       const now = get();
       if (now.filtering) return;
-      const { shown: list, help: helping, onOpen: open, onQuit: quit } = latest.current;
+      const { shown: list, help: helping, onOpen: open, onQuit: quit, helpMax: max } = latest.current;
       const visible = filterEntries(list, now.filter);
       const command = commandFor('picker', keyName(input, key));
       switch (command) {
         case 'up':
         case 'down':
+          if (helping) return setHelpScroll((top) => Math.min(max, Math.max(0, top + (command === 'up' ? -1 : 1))));
           return dispatch({ type: 'move', delta: command === 'up' ? -1 : 1, count: visible.length });
         case 'pick': {
           const entry = visible[now.index];
@@ -76,6 +81,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
         case 'filter':
           return dispatch({ type: 'start-filter' });
         case 'help':
+          setHelpScroll(0);
           return setHelp((h) => !h);
         case 'back':
           if (helping) return setHelp(false);
@@ -95,7 +101,6 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const onFilter = useCallback((filter: string) => dispatch({ type: 'set-filter', filter }), [dispatch]);
   const lines = shown.flatMap((e, i) => entryLines(e, i === state.index, width));
   if (shown.length === 0) lines.push({ text: entries.length === 0 ? `no runbooks (*.md) in ${dir}` : 'nothing matches the filter (esc clears it)', tone: 'dim' });
-  const listHeight = height - 3;
   const top = Math.max(0, state.index * 2 + 2 - listHeight);
   return (
     <Box flexDirection="column" height={height} width={width}>
@@ -122,11 +127,11 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
         <Rule text={state.filter ? `filter: ${state.filter}` : `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`} width={width} />
       )}
       {help ? (
-        <Pane lines={helpLines()} height={listHeight} width={width} top={0} />
+        <Pane lines={helpLines()} height={listHeight} width={width} top={helpScroll} />
       ) : (
         <Pane lines={lines} height={listHeight} width={width} top={top} />
       )}
-      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
+      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : help ? '↑↓ scroll · esc close' : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
     </Box>
   );
 }

@@ -313,7 +313,15 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
             await actions.chooseRecovery(first.index);
             break;
           }
-          const hint = opts.recover || !first ? `\ncontinue with: stepgate resume ${s.id}` : `\nrerun with --recover to walk the first recovery path, or continue with: stepgate resume ${s.id}`;
+          // Each way out spelled as a command for this session: "rerun" would read as starting
+          // the runbook again, and a bare resume would only stop here again.
+          const ways = [
+            `  retry it:             stepgate resume ${s.id} --retry`,
+            ...(first?.kind === 'recover' ? [`  walk recovery path 1: stepgate resume ${s.id} --recover`] : []),
+            `  skip it with reason:  stepgate resume ${s.id} --skip ${cur?.item.step.id ?? 'STEP'}=REASON`,
+            `  or decide in the TUI: stepgate (the picker lists this session)`,
+          ];
+          const hint = `\nwhat next:\n${ways.join('\n')}`;
           return finish(EXIT.blocked, `${describeBlock(s, opts.cwd)}${hint}`);
         }
         interruptedStep = 'gate';

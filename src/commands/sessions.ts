@@ -25,11 +25,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`no sessions in ${dir}\n`);
     return 0;
   }
-  const rows = [['id', 'runbook', 'started', 'state', 'who']];
+  // The runbook path goes last: it is the one cell that may be long, and a long last cell
+  // wraps without breaking the columns before it in an 80-column SSM terminal.
+  const rows = [['id', 'started (UTC)', 'who', 'state', 'runbook']];
   for (const s of sessions) {
-    const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 19).replace('T', ' ');
+    const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 16).replace('T', ' ');
     const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}`;
-    rows.push([s.id, displayPath(s.runbook, process.cwd()), started, state, s.who]);
+    rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())]);
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);

@@ -66,7 +66,7 @@ describe('stepgate resume', () => {
   it('after SIGKILL mid-step shows the step as interrupted, stops, then re-runs it and finishes', async () => {
     const id = await crashMidStep();
     const list = await ws.run(['sessions']);
-    expect(list.stdout).toMatch(new RegExp(`${id}\\s+crashy.md\\s+.*interrupted at migrate`));
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+.*interrupted at migrate\\s+crashy.md`));
 
     const stop = await ws.run(['resume', '--yes']);
     expect(stop.code).toBe(1);
@@ -88,7 +88,7 @@ describe('stepgate resume', () => {
     expect(log.stdout).toMatch(/resumed by \S+ .* pid \d+/);
     expect(log.stdout).toMatch(/DECISION retry migrate by/);
     const done = await ws.run(['sessions']);
-    expect(done.stdout).toMatch(new RegExp(`${id}\\s+crashy.md\\s+.*completed`));
+    expect(done.stdout).toMatch(new RegExp(`${id}\\s+.*completed\\s+crashy.md`));
   });
 
   it('after a crash, the var values given to run reach the steps of resume', async () => {

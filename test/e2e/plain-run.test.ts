@@ -86,7 +86,7 @@ describe('stepgate run (plain mode)', () => {
     expect(started).toMatchObject({ type: 'session-started', version: expect.any(String), runbooks: [{ path: join(ws.dir, 'deploy.md'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
     for (const f of ws.stateFiles()) expect([f.path, f.mode]).toEqual([f.path, f.dir ? 0o700 : 0o600]);
     const sessions = await ws.run(['sessions']);
-    expect(sessions.stdout).toMatch(new RegExp(`${id}\\s+deploy.md\\s+\\S+ \\S+\\s+completed`));
+    expect(sessions.stdout).toMatch(new RegExp(`${id}\\s+\\S+ \\S+\\s+\\S+\\s+completed\\s+deploy.md`));
   });
 
   it('blocks at a failing check: exit 1, names the step and the recovery paths, journals each attempt', async () => {

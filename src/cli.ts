@@ -35,7 +35,7 @@ usage:
         unfinished one)
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
-  stepgate sessions [--json]       list sessions: id, runbook, started, state, who
+  stepgate sessions [--json]       list sessions: id, started, who, state, runbook
   stepgate log ID [--json]         a session's audit trail
 
 options:

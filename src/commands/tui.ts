@@ -262,10 +262,20 @@ export async function main(argv: string[]): Promise<number> {
     void (lastStore?.getState().actions.close() ?? Promise.resolve()).finally(() => app.unmount());
   };
   for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(s, onSignal);
+  // Keys fire intents without awaiting them. If one fails (the journal's disk is full), say so
+  // on the status line instead of letting Node kill the process with the terminal still in
+  // raw mode on the alternate screen.
+  const onRejection = (reason: unknown): void => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (lastStore) lastStore.setState({ error: `stepgate error: ${message}` });
+    else process.stderr.write(`stepgate: ${message}\n`);
+  };
+  process.on('unhandledRejection', onRejection);
   try {
     await app.waitUntilExit();
   } finally {
     for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
+    process.off('unhandledRejection', onRejection);
     process.stdout.write(ALT_OFF);
     await lastStore?.getState().actions.close().catch(() => undefined);
     for (const release of releases) await release().catch(() => undefined);

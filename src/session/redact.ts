@@ -41,12 +41,22 @@ export class SecretSet {
     return this.values.size;
   }
 
-  /** Length of the longest end of `text` that is the beginning (not all) of a secret. */
+  /**
+   * Length of the longest end of `text` that is the beginning (not all) of a secret. Runs on
+   * every output chunk of a step, so it compares characters in place instead of slicing.
+   */
   partialSuffix(text: string): number {
     let best = 0;
     for (const secret of this.sorted) {
-      for (let k = Math.min(secret.length - 1, text.length); k > best; k -= 1) {
-        if (text.endsWith(secret.slice(0, k))) {
+      const first = secret.charCodeAt(0);
+      // Earliest start first: the first match is this secret's longest partial suffix.
+      for (let start = Math.max(0, text.length - (secret.length - 1)); start < text.length; start += 1) {
+        const k = text.length - start;
+        if (k <= best) break;
+        if (text.charCodeAt(start) !== first) continue;
+        let i = 1;
+        while (i < k && text.charCodeAt(start + i) === secret.charCodeAt(i)) i += 1;
+        if (i === k) {
           best = k;
           break;
         }

@@ -104,7 +104,7 @@ describe('picker help at 80x24', () => {
     expect(f.split('\n').length).toBeLessThanOrEqual(23);
     // At the bottom, not past it: one k shows the line above at once.
     r.press('k');
-    await r.waitForNoFrame('marks: [ ] pending');
+    await r.waitForNoFrame('[~] overridden');
     r.press(escape);
     f = await r.waitForFrame('enter open');
     // j scrolled the help, not the list behind it.

@@ -86,15 +86,20 @@ describe('help overlay at 80x24', () => {
     r.press('?');
     await r.waitForFrame('keys (esc or ? closes');
     expect(r.frame()).not.toContain('marks:');
+    expect(r.frame()).toMatch(/^a +run all remaining steps up to the next gate, manual item or$/m);
+    expect(r.frame()).toMatch(/^ +confirmation$/m);
     for (let i = 0; i < 40; i++) r.press('j');
     await r.waitForFrame('marks: [ ] pending');
     let f = r.frame();
     expect(f).toContain('1-9         take that numbered choice at a gate');
     expect(f).toContain('enter / esc submit / cancel a typed answer');
+    // Long help wraps under itself and the marks take two lines: nothing is cut.
+    expect(f).toMatch(/^marks: \[ \] pending  \[>\] running  \[x\] passed  \[!\] failed  \[-\] skipped\n {7}\[~\] overridden$/m);
+    expect(f).not.toContain('…');
     expectFits(f);
     // Scrolled exactly to the bottom, not past it: the first k shows the line above.
     r.press('k');
-    await r.waitForNoFrame('marks: [ ] pending');
+    await r.waitForNoFrame('[~] overridden');
     f = r.frame();
     expect(f).toContain('1-9         take that numbered choice');
     r.press(escape);

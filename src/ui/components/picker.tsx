@@ -58,7 +58,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const [helpScroll, setHelpScroll] = useState(0);
   const listHeight = height - 3;
   // The help scrolls no further than its last line in the rows it has.
-  const helpMax = Math.max(0, helpLines().length - listHeight);
+  const helpMax = Math.max(0, helpLines(width).length - listHeight);
   const latest = useRef({ shown: all, help, onOpen, onQuit, helpMax });
   latest.current = { shown: all, help, onOpen, onQuit, helpMax };
   const onInput = useCallback(
@@ -127,7 +127,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
         <Rule text={state.filter ? `filter: ${state.filter}` : `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`} width={width} />
       )}
       {help ? (
-        <Pane lines={helpLines()} height={listHeight} width={width} top={helpScroll} />
+        <Pane lines={helpLines(width)} height={listHeight} width={width} top={helpScroll} />
       ) : (
         <Pane lines={lines} height={listHeight} width={width} top={top} />
       )}

@@ -149,7 +149,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           if (mode === 'overlay') {
             const overlay = view.overlay;
             if (overlay?.kind === 'refs') return dispatch({ type: 'overlay-move', delta, count: overlay.refs.length });
-            const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines().length;
+            const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines(latest.current.width).length;
             return dispatch({ type: 'overlay-move', delta, count: Math.max(0, total - latest.current.overlayRows) });
           }
           return dispatch({ type: 'move', delta, count });
@@ -159,7 +159,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           const delta = (command === 'page-up' ? 1 : -1) * Math.max(1, page - 1);
           if (mode === 'overlay') {
             const overlay = view.overlay;
-            const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines().length;
+            const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines(latest.current.width).length;
             return dispatch({ type: 'overlay-move', delta: -delta, count: Math.max(0, total - latest.current.overlayRows) });
           }
           return dispatch({ type: 'scroll', delta });

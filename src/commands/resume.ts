@@ -78,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     id = newest.id;
+    // Several sessions may be unfinished: say which one this is before anything runs.
+    process.stderr.write(`stepgate: resuming session ${id} (${newest.runbook}, ${newest.state}, started by ${newest.who})\n`);
   }
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
   const path = journalPath(dir, id);

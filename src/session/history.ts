@@ -2,7 +2,7 @@
  * Reading sessions back: which ones exist, what state each is in, and the audit trail of one
  * in words. Used by `sessions`, `log` and `resume`.
  */
-import { journalPath, listSessionIds, readJournal, type JournalRead } from './journal.js';
+import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwner } from './journal.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { SessionEvent, SessionState } from './types.js';
 
@@ -69,10 +69,15 @@ export async function listSessions(dir: string): Promise<SessionSummary[]> {
   return Promise.all(ids.map((id) => summarize(dir, id)));
 }
 
-/** The newest session that has not ended, for `resume` without an id. */
+/**
+ * The newest session that has not ended and that no live stepgate holds, for `resume`
+ * without an id (a session still running in another terminal is not the one to pick up).
+ */
 export async function newestUnfinished(dir: string): Promise<SessionSummary | undefined> {
   const all = await listSessions(dir);
-  return all.filter((s) => !s.finished && !s.state.startsWith('unreadable')).at(-1);
+  const open = all.filter((s) => !s.finished && !s.state.startsWith('unreadable')).reverse();
+  for (const session of open) if ((await sessionOwner(dir, session.id)) === undefined) return session;
+  return undefined;
 }
 
 function time(at: number): string {

@@ -235,6 +235,12 @@ function alive(pid: number): boolean {
  * One process at a time per session: `<id>.lock` holds the owner's pid. A lock left by a dead
  * process (SIGKILL, crash) is taken over. Returns the release function.
  */
+/** The pid of a live process holding the session's lock, if any. */
+export async function sessionOwner(dir: string, id: string): Promise<number | undefined> {
+  const owner = Number((await readFile(join(dir, `${id}.lock`), 'utf8').catch(() => '')).trim());
+  return Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner) ? owner : undefined;
+}
+
 export async function lockSession(dir: string, id: string): Promise<() => Promise<void>> {
   await privateDir(dir);
   const path = join(dir, `${id}.lock`);

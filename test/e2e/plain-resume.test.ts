@@ -2,7 +2,7 @@
  * Crash and resume end to end: SIGKILL of the CLI mid-step, a torn last journal line, a
  * runbook edited between crash and resume, and `sessions`/`log` on the result.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthServer, Workspace, collect, waitForOutput } from './plain-harness.js';
@@ -89,6 +89,18 @@ describe('stepgate resume', () => {
     expect(log.stdout).toMatch(/DECISION retry migrate by/);
     const done = await ws.run(['sessions']);
     expect(done.stdout).toMatch(new RegExp(`${id}\\s+.*completed\\s+crashy.md`));
+  });
+
+  it('resume without an id names the session it picks, and passes over one a live stepgate holds', async () => {
+    ws.write('gate.md', '# Gate\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
+    expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // session ids carry the second
+    expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
+    const [older, newer] = ws.sessionIds();
+    writeFileSync(join(ws.sessionsDir(), `${newer}.lock`), '1\n'); // pid 1 is alive: in use elsewhere
+    const r = await ws.run(['resume', '--yes']);
+    expect(r.stderr).toContain(`resuming session ${older} (`);
+    expect(r.code).toBe(1);
   });
 
   it('after a crash, the var values given to run reach the steps of resume', async () => {

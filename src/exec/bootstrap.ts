@@ -46,8 +46,6 @@ export interface BootstrapOptions {
   sessionEnvNames?: string[];
 }
 
-/** Every shell variable name, by first character, without forking. */
-const ALL_NAMES = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_'].map((c) => `\${!${c}*}`).join(' ');
 
 /** The rcfile of the session shell. */
 export function rcScript(opts: BootstrapOptions): string {
@@ -109,14 +107,17 @@ __sg_save() {
       # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it), so
       # secret-looking names and the session's own environment stay out of it: a replacement
       # shell gets the session environment from stepgate again, typed over the terminal.
-      # Names are listed with \${!X*} expansions rather than compgen, which would fork a subshell.
+      # Exported names come from compgen written straight to a file and read back with mapfile:
+      # both builtins, so no subshell is forked on this per-step path.
       # An empty array (BASH_REMATCH) is 'unbound' to a step's set -u: options stay local here.
-      local - __sg_n IFS=$' \\t\\n'
+      local - __sg_n __sg_names __sg_keep=() IFS=$' \\t\\n'
       set +u
-      for __sg_n in ${ALL_NAMES}; do
-        [[ \${!__sg_n@a} == *x* ]] || continue
-        case " \${__sg_n^^} " in ${secretPatterns}|${keepOut}) ;; *) builtin declare -p -- "$__sg_n" ;; esac
+      builtin compgen -e >|"$__sg_state/names" 2>/dev/null || :
+      builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
+      for __sg_n in "\${__sg_names[@]}"; do
+        case " \${__sg_n^^} " in ${secretPatterns}|${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
       done
+      if ((\${#__sg_keep[@]})); then builtin declare -p -- "\${__sg_keep[@]}"; fi
       builtin printf 'builtin cd -- %q\\n' "$PWD"
     } >|"$__sg_state/state" 2>/dev/null || :
   fi

@@ -19,7 +19,7 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, terminalAsk, terminalInput, trapSignals } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, plainOptions, trapSignals } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
@@ -139,20 +139,10 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);
         return status.outcome === 'completed' ? EXIT.completed : EXIT.blocked;
       }
-      const ask = terminalAsk();
-      const plain = {
-        yes: parsed.values.yes === true,
-        recover: parsed.values.recover === true,
-        retryBlocked: parsed.values.retry === true,
-        vars,
-        skips,
-        env: process.env,
-        ...(ask ? { ask } : {}),
-        out: process.stdout,
-        cwd: process.cwd(),
-        interrupted: signals.interrupted,
-        ...terminalInput(signals.interrupt),
-      };
+      const plain = plainOptions(
+        { yes: parsed.values.yes === true, recover: parsed.values.recover === true, retryBlocked: parsed.values.retry === true, vars, skips },
+        signals,
+      );
       return await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop');
     } finally {
       signals.off();

@@ -12,7 +12,7 @@ import type { VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/journal.js';
 import { PlanError } from '../session/plan.js';
-import { EXIT, printEvents, runPlain } from '../session/plain.js';
+import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { runAsRefusal } from './preflight.js';
@@ -100,6 +100,23 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
   return { interrupted: () => hit, interrupt: () => handler('SIGINT'), off: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
+/** Plain mode on this process's terminal: the flags given, plus stdin/stdout, env, signals. */
+export function plainOptions(
+  flags: Pick<PlainOptions, 'yes' | 'recover' | 'vars' | 'skips'> & { retryBlocked?: boolean },
+  signals: { interrupted: () => boolean; interrupt: () => void },
+): PlainOptions {
+  const ask = terminalAsk();
+  return {
+    ...flags,
+    env: process.env,
+    ...(ask ? { ask } : {}),
+    out: process.stdout,
+    cwd: process.cwd(),
+    interrupted: signals.interrupted,
+    ...terminalInput(signals.interrupt),
+  };
 }
 
 /** Keys typed on a terminal reach the running step; Ctrl-C interrupts it as SIGINT would. */
@@ -197,19 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const name of Object.keys(vars)) {
       if (!declared.has(name)) process.stderr.write(`stepgate: warning: --var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored\n`);
     }
-    const ask = terminalAsk();
-    return await runPlain(store, {
-      yes: parsed.values.yes === true,
-      recover: parsed.values.recover === true,
-      vars,
-      skips,
-      env: process.env,
-      ...(ask ? { ask } : {}),
-      out: process.stdout,
-      cwd: process.cwd(),
-      interrupted: signals.interrupted,
-      ...terminalInput(signals.interrupt),
-    });
+    return await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals));
   } finally {
     signals.off();
     stopPrinting();

@@ -6,6 +6,7 @@
  */
 import type { Clock, ProbeResult, ProbeSpec } from '../exec/types.js';
 import type { CheckSpec, CheckStep } from '../runbooks/model.js';
+import type { SessionEvent } from './types.js';
 import { expandVars } from '../runbooks/vars.js';
 
 /** Exponential backoff from `baseMs`, capped (default 30 s), with +-20% jitter. */
@@ -30,19 +31,7 @@ export function checkPolicy(_step: CheckStep, check: CheckSpec): { attempts: num
 }
 
 /** One attempt as the journal's `check-attempt` has it (without type, time and step). */
-export interface AttemptFields {
-  check: number;
-  target: string;
-  name?: string;
-  attempt: number;
-  of: number;
-  ok: boolean;
-  latencyMs: number;
-  status?: number;
-  exitCode?: number;
-  error?: string;
-  nextDelayMs?: number;
-}
+export type AttemptFields = Omit<Extract<SessionEvent, { type: 'check-attempt' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
 
 export interface CheckContext {
   probe: (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;

@@ -275,12 +275,14 @@ timeout: 2s
     const stop = await ws.run(['run', 'manual.md']);
     expect(stop.code).toBe(1);
     expect(stop.stdout).toContain('STOPPED: manual item "tell the channel"; rerun with --yes');
+    const [stopped] = ws.sessionIds();
     const yes = await ws.run(['run', 'manual.md', '--yes']);
     expect(yes.code).toBe(0);
     // --yes is not a person: the output and the audit trail say which it was.
     expect(yes.stdout).toMatch(/\[x\] tell the channel \(confirmed by --yes, run by \S+\)/);
-    const [, second] = ws.sessionIds();
-    const log = await ws.run(['log', second ?? '']);
+    // Ids carry the second they started in: two runs in one second sort by their random part.
+    const second = ws.sessionIds().find((id) => id !== stopped) ?? '';
+    const log = await ws.run(['log', second]);
     expect(log.stdout).toMatch(/DECISION confirm \[x\] tell the channel by --yes, run by \S+/);
   });
 

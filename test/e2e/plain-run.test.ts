@@ -123,6 +123,7 @@ describe('stepgate run (plain mode)', () => {
     const blocked = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toContain('failed (exit 3)');
+    const [blockedId] = ws.sessionIds();
     const noReason = await ws.run(['run', 'deploy.md', '--skip', 'flaky=', '--var', `PORT=${server.port}`]);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--skip wants STEP=REASON');
@@ -130,7 +131,8 @@ describe('stepgate run (plain mode)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('flaky skipped by');
     expect(r.stdout).toMatch(/flaky\s+main\s+skipped\s+0\s+known broken, ticket OPS-12/);
-    const id = ws.sessionIds().at(-1) ?? '';
+    // Not "the last id": two runs in one second sort by their random part.
+    const id = ws.sessionIds().find((s) => s !== blockedId) ?? '';
     const skip = ws.events(id).find((e) => e.type === 'decision');
     expect(skip).toMatchObject({ decision: { kind: 'skip', reason: 'known broken, ticket OPS-12' }, who: { user: expect.any(String) } });
     const log = await ws.run(['log', id]);

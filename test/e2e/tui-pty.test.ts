@@ -241,7 +241,8 @@ describe('stepgate FILE, more', () => {
     const tui = startTui(file, dir, join(dir, 'state'));
     await tui.waitFor('enter run');
     tui.press('\r');
-    await tui.waitFor('waiting');
+    // The code pane shows `echo waiting` before the step runs: wait for the running mark.
+    await tui.waitFor('[>] wait');
     tui.kill('SIGHUP');
     expect(await tui.exited).toBe(130);
     const sessions = join(dir, 'state', 'sessions');

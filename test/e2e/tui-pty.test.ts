@@ -155,7 +155,8 @@ describe('stepgate FILE in a real terminal', () => {
     await tui.waitFor('[x] build');
     await tui.waitFor('>[ ] check healthz');
     tui.press('k');
-    s = await tui.waitFor('built release 7');
+    // The step's output line itself, not the `echo "built release 7"` of its code.
+    s = await tui.waitFor(/^built release 7\s*$/m);
     expect(s).toContain('build · bash · deploy.md:10 · ok');
 
     tui.press('j');

@@ -19,7 +19,7 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, plainOptions, trapSignals } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, trapSignals } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
@@ -50,15 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        yes: { type: 'boolean', short: 'y' },
-        'rerun-interrupted': { type: 'boolean' },
-        retry: { type: 'boolean' },
-        recover: { type: 'boolean' },
-        as: { type: 'string' },
-        var: { type: 'string', multiple: true },
-        skip: { type: 'string', multiple: true },
-      },
+      options: { ...PLAIN_FLAGS, 'rerun-interrupted': { type: 'boolean' }, retry: { type: 'boolean' } },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);

@@ -18,6 +18,15 @@ import { createRunbookCache, loadRunbookFile } from './load.js';
 import { runAsRefusal } from './preflight.js';
 import { usageError } from './usage.js';
 
+/** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
+export const PLAIN_FLAGS = {
+  as: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  recover: { type: 'boolean' },
+  var: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+} as const;
+
 const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
 /** The real clock (exec's). */
@@ -152,13 +161,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        as: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' },
-        recover: { type: 'boolean' },
-        var: { type: 'string', multiple: true },
-        skip: { type: 'string', multiple: true },
-      },
+      options: PLAIN_FLAGS,
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);

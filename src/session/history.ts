@@ -149,5 +149,9 @@ export function auditTrail(events: SessionEvent[]): string[] {
     lines.push(describeEvent(event, before));
     state = reduce(state, event).state;
   }
+  // How it ended is derived from the events, not an event itself: say it, so the trail ends
+  // with the outcome an auditor is looking for.
+  const outcome = describeState(state);
+  if (events.length > 0) lines.push(outcome.finished ? `session ended: ${outcome.state}` : `session unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`);
   return lines;
 }

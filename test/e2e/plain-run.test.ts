@@ -286,6 +286,7 @@ timeout: 2s
     const second = ws.sessionIds().find((id) => id !== stopped) ?? '';
     const log = await ws.run(['log', second]);
     expect(log.stdout).toMatch(/DECISION confirm \[x\] tell the channel by --yes, run by \S+/);
+    expect(log.stdout.trim().split('\n').at(-1)).toBe('session ended: completed');
   });
 
   const canSwitchUser = isRoot() && hasCommand('useradd') && hasCommand('runuser');

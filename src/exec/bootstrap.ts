@@ -42,6 +42,12 @@ export interface BootstrapOptions {
   cwd?: string;
   /** State directory of a previous shell of this user: its exports and cwd are restored. */
   restoreFrom?: string;
+  /**
+   * The shell takes a snapshot typed over the terminal (see `configLines`' `restore`): its
+   * declarations, then its directory, falling back to `cwd` when that directory is gone.
+   * Ignored when `restoreFrom` is set. Default false.
+   */
+  restoreTyped?: boolean;
   /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
   sessionEnvNames?: string[];
 }
@@ -63,11 +69,14 @@ export function rcScript(opts: BootstrapOptions): string {
   // envAssignments' rules, so they cannot carry shell syntax.
   const keepOut = (opts.sessionEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)).map((n) => `*" ${n.toUpperCase()} "*`).join('|') || '" "';
   const secretPatterns = SECRET_NAME_WORDS.map((w) => `*${w}*`).join('|');
+  const toCwd = opts.cwd ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1` : ':';
   const place = opts.restoreFrom
     ? `if [ -r ${shQuote(`${opts.restoreFrom}/state`)} ]; then . ${shQuote(`${opts.restoreFrom}/state`)}; fi 2>/dev/null`
-    : opts.cwd
-      ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1`
-      : ':';
+    : opts.restoreTyped
+      ? // Top level, not a function: the declarations must make globals.
+        `if [ -n "$__sg_r" ]; then { builtin eval "$__sg_r"; } 2>/dev/null; fi
+if [ -n "$__sg_w" ] && builtin cd -- "$__sg_w" 2>/dev/null; then :; else ${toCwd}; fi`
+      : toCwd;
   return `# stepgate session shell setup (generated, removed when the session ends)
 {
   ${startupFiles}
@@ -78,7 +87,7 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo=
+__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w=
 # The command FIFO's path and the session environment arrive on the terminal, typed by
 # stepgate with echo off: secrets never touch a file or a command line.
 stty -echo </dev/tty 2>/dev/null
@@ -93,11 +102,14 @@ while IFS= read -r __sg_l </dev/tty; do
       builtin printf -v __sg_v '%b' "\${__sg_l#* }"
       if [ "$__sg_k" = a ]; then __sg_v=\${!__sg_n-}$__sg_v; fi
       builtin export "$__sg_n=$__sg_v" ;;
+    's '*) builtin printf -v __sg_v '%b' "\${__sg_l#s }"; __sg_r+=$__sg_v ;;
+    'w '*) builtin printf -v __sg_v '%b' "\${__sg_l#w }"; __sg_w+=$__sg_v ;;
   esac
 done
 stty echo </dev/tty 2>/dev/null
 unset __sg_l __sg_k __sg_n __sg_v
 ${place}
+unset __sg_r __sg_w
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) || __sg_state=
 
 # Keeps cwd and exports where a replacement shell can restore them.
@@ -120,6 +132,8 @@ __sg_save() {
       if ((\${#__sg_keep[@]})); then builtin declare -p -- "\${__sg_keep[@]}"; fi
       builtin printf 'builtin cd -- %q\\n' "$PWD"
     } >|"$__sg_state/state" 2>/dev/null || :
+    # The directory as it is, NUL-terminated, for stepgate to keep across a resume.
+    builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :
   fi
 }
 # Runs before every prompt, i.e. right after each step: report its status. xtrace and
@@ -168,8 +182,26 @@ function hexEscape(bytes: Buffer): string {
   return out;
 }
 
-/** The lines typed to the shell's setup loop: FIFO path, session environment, end. */
-export function configLines(fifoPath: string, env: Record<string, string> | undefined): string {
+/** `prefix HEX` lines of at most ENV_PIECE_BYTES bytes each; the shell appends them in order. */
+function hexPieces(prefix: string, text: string): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += ENV_PIECE_BYTES) lines.push(`${prefix} ${hexEscape(bytes.subarray(at, at + ENV_PIECE_BYTES))}`);
+  return lines;
+}
+
+/** Typed to a new shell with `restoreTyped`: declarations it evaluates, then the directory it enters. */
+export interface TypedRestore {
+  script: string;
+  cwd?: string;
+}
+
+/**
+ * The lines typed to the shell's setup loop: FIFO path, session environment, the snapshot to
+ * restore (if any), end. A snapshot goes this way rather than through a file because through
+ * sudo the target user could only read a file that everybody can.
+ */
+export function configLines(fifoPath: string, env: Record<string, string> | undefined, restore?: TypedRestore): string {
   if (/[\n\r]/.test(fifoPath)) throw new Error(`unusable FIFO path ${JSON.stringify(fifoPath)}`);
   const lines = [`f ${fifoPath}`];
   for (const [name, value] of Object.entries(env ?? {})) {
@@ -180,8 +212,64 @@ export function configLines(fifoPath: string, env: Record<string, string> | unde
       lines.push(`${at === 0 ? 'e' : 'a'} ${name} ${hexEscape(bytes.subarray(at, at + ENV_PIECE_BYTES))}`);
     }
   }
+  if (restore) {
+    lines.push(...hexPieces('s', restore.script));
+    if (restore.cwd !== undefined) lines.push(...hexPieces('w', restore.cwd));
+  }
   lines.push('.');
   return lines.map((l) => `${l}\n`).join('');
+}
+
+/** One exported variable as the state file holds it. */
+export interface SavedExport {
+  name: string;
+  /** The `declare -x NAME=...` text (`declare -p` output) that recreates it. */
+  declaration: string;
+}
+
+/**
+ * A line that starts a declaration: `declare -x NAME="...`, `=$'...`, `=(...` or a bare name.
+ * bash 5.2 writes $'...' for values with control characters, so a value never spans lines;
+ * older bash writes a newline raw inside "...", but escapes the value's own double quotes, so
+ * a later line of it cannot start like this (short of a bare `declare -x NAME` line).
+ */
+const DECLARATION_START = /^declare -[A-Za-z-]+ ([A-Za-z_][A-Za-z0-9_]*)(?:=["'$(]|$)/;
+
+/** The exports in a state file written by `__sg_save`, in order; its closing `builtin cd` line is left out. */
+export function parseSavedExports(text: string): SavedExport[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines[lines.length - 1]?.startsWith('builtin cd -- ')) lines.pop();
+  const out: SavedExport[] = [];
+  for (const line of lines) {
+    const start = DECLARATION_START.exec(line);
+    const last = out[out.length - 1];
+    if (start) out.push({ name: start[1] ?? '', declaration: line });
+    else if (last) last.declaration += `\n${line}`;
+  }
+  return out;
+}
+
+function looksSecretName(name: string): boolean {
+  const upper = name.toUpperCase();
+  return SECRET_NAME_WORDS.some((word) => upper.includes(word));
+}
+
+/**
+ * The saved exports a new shell takes over. Each must be a declaration of the name it claims;
+ * secret-looking names, `skip` (the session environment, which stepgate types afresh) and PWD
+ * (the `cd` that follows sets it) are dropped.
+ */
+export function restorableExports(exports: readonly SavedExport[], skip: readonly string[] = []): SavedExport[] {
+  const skipped = new Set(['PWD', ...skip]);
+  return exports.filter(
+    (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name,
+  );
+}
+
+/** The text a new shell evaluates to recreate `exports` (see `restorableExports`). */
+export function restoreScript(exports: readonly SavedExport[]): string {
+  return exports.map((e) => `${e.declaration}\n`).join('');
 }
 
 /**

@@ -6,13 +6,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { chmod, chown, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { configLines, rcScript, stepCommand, stepFile } from './bootstrap.js';
+import { configLines, parseSavedExports, rcScript, stepCommand, stepFile } from './bootstrap.js';
+import type { SavedExport, TypedRestore } from './bootstrap.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
 import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
@@ -29,6 +30,8 @@ export interface ShellProcessOptions {
   rows: number;
   /** State directory of an earlier shell of the same user whose cwd and exports to restore. */
   restoreFrom?: string;
+  /** A snapshot (possibly of a shell of a dead stepgate) typed to the new shell and restored. */
+  restore?: TypedRestore;
   /** Visible output (markers removed), in order. */
   onText: (text: string, shell: ShellProcess) => void;
   /** The shell ended (after its output was drained). */
@@ -147,6 +150,7 @@ export class ShellProcess {
       login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
       cwd: this.opts.cwd,
       restoreFrom: this.opts.restoreFrom,
+      restoreTyped: this.opts.restore !== undefined,
       sessionEnvNames: Object.keys(this.opts.env ?? {}),
     });
     // Through sudo the target user cannot be given ownership: files it must read are then
@@ -213,7 +217,7 @@ export class ShellProcess {
     switch (marker.kind) {
       case 'c':
         // The shell waits, echo off, for its FIFO path and environment.
-        this.term?.write(configLines(this.fifoPath, this.opts.env));
+        this.term?.write(configLines(this.fifoPath, this.opts.env, this.opts.restore));
         break;
       case 'r':
         this.bashPid = Number(a);
@@ -407,6 +411,34 @@ export class ShellProcess {
     if (this.fifoFd >= 0) closeSync(this.fifoFd);
     this.fifoFd = -1;
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * The cwd and exports this shell saved after its last step (also after it ended, until
+   * `removeState`). Through sudo the files are the target user's, so they are read as that user.
+   */
+  async readSaved(): Promise<{ cwd?: string; exports: SavedExport[] } | undefined> {
+    if (!this.stateDir.startsWith('/')) return undefined;
+    const cwdFile = path.join(this.stateDir, 'cwd');
+    const stateFile = path.join(this.stateDir, 'state');
+    let both: string;
+    try {
+      if (this.runAs.mode === 'sudo') {
+        const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', cwdFile, stateFile], {
+          encoding: 'utf8',
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        both = stdout;
+      } else {
+        both = (await readFile(cwdFile, 'utf8')) + (await readFile(stateFile, 'utf8'));
+      }
+    } catch {
+      return undefined;
+    }
+    // The cwd file ends with a NUL: a directory name cannot contain one.
+    const cut = both.indexOf('\0');
+    if (cut < 0) return undefined;
+    return { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)) };
   }
 
   /** Remove this shell's state directory (owned by the target user). */

@@ -10,7 +10,9 @@ import type { RunAs } from './run-as.js';
 import { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
 import type { ShellExit, StepEnd } from './shell-process.js';
-import type { RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions } from './types.js';
+import { restorableExports, restoreScript } from './bootstrap.js';
+import type { TypedRestore } from './bootstrap.js';
+import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
 
 const DEFAULT_COLS = 80;
 const DEFAULT_ROWS = 24;
@@ -69,12 +71,27 @@ class SessionShell implements Shell {
   }
 
   async start(): Promise<void> {
-    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env });
+    const restore = this.opts.restore?.user === this.user ? this.typedRestore(this.opts.restore) : undefined;
+    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore } : {}) });
+  }
+
+  /** The snapshot as typed to a new shell; the session's own env names are never taken from it. */
+  private typedRestore(snapshot: ShellSnapshot): TypedRestore {
+    const exports = restorableExports(snapshot.exports, Object.keys(this.opts.env ?? {}));
+    return snapshot.cwd === undefined ? { script: restoreScript(exports) } : { script: restoreScript(exports), cwd: snapshot.cwd };
+  }
+
+  async snapshot(): Promise<ShellSnapshot | undefined> {
+    const saved = await this.main?.readSaved();
+    if (!saved) return undefined;
+    const snap: ShellSnapshot = { user: this.user, exports: restorableExports(saved.exports, Object.keys(this.opts.env ?? {})) };
+    if (saved.cwd !== undefined) snap.cwd = saved.cwd;
+    return snap;
   }
 
   private async spawn(
     runAs: RunAs,
-    where: { cwd?: string; env?: Record<string, string>; restoreFrom?: string },
+    where: { cwd?: string; env?: Record<string, string>; restoreFrom?: string; restore?: TypedRestore },
   ): Promise<ShellProcess> {
     const proc = await ShellProcess.start({
       runAs,
@@ -114,11 +131,20 @@ class SessionShell implements Shell {
     if (current && current.alive) return current;
     const reason = this.resetReason ?? 'the shell had ended';
     const restoreFrom = current?.stateDir || undefined;
+    const saved = await current?.readSaved();
     this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, restoreFrom });
     this.resetReason = undefined;
+    const restored: RestoredShell | undefined = saved && {
+      ...(saved.cwd !== undefined ? { cwd: saved.cwd } : {}),
+      exported: restorableExports(saved.exports, Object.keys(this.opts.env ?? {})).length,
+    };
+    const what = restored
+      ? `in ${restored.cwd ?? 'its default directory'} with ${restored.exported} exported variable${restored.exported === 1 ? '' : 's'} restored`
+      : 'without the earlier directory and exported variables (the ended shell left none to restore)';
     this.emit({
       type: 'shell-reset',
-      reason: `${reason}; started a fresh shell as ${this.user} with the last known directory and exported variables (functions, aliases and unexported variables are gone)`,
+      reason: `${reason}; started a fresh shell as ${this.user} ${what} (functions, aliases and unexported variables are gone)`,
+      ...(restored ? { restored } : {}),
     });
     return this.main;
   }

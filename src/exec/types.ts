@@ -26,6 +26,34 @@ export interface ShellOptions {
    * process group (and finally the shell). Default 2000 ms.
    */
   killGraceMs?: number;
+  /**
+   * Start from this snapshot of an earlier shell (`Shell.snapshot()`, possibly of a stepgate
+   * process that died): its exported variables, then its directory (`cwd` when that directory
+   * is gone). Ignored when the snapshot's user is not this shell's user. Default: none.
+   */
+  restore?: ShellSnapshot;
+}
+
+/**
+ * What a new shell can take over from an earlier one: the working directory and the exported
+ * variables, without secret-looking names and without the session's own environment (which
+ * stepgate gives every shell afresh). Plain JSON: the session keeps it on disk for a resume.
+ */
+export interface ShellSnapshot {
+  /** The user the shell ran as; the snapshot is restored only into a shell of that user. */
+  user: string;
+  /** The working directory; absent when the shell had not saved one. */
+  cwd?: string;
+  /** Each exported variable: its name and the bash declaration (`declare -x N="v"`) that recreates it. */
+  exports: Array<{ name: string; declaration: string }>;
+}
+
+/** What a replacement shell started from, for the operator and the journal. */
+export interface RestoredShell {
+  /** The directory it was started in (absent when it kept the default). */
+  cwd?: string;
+  /** Exported variables it took over. */
+  exported: number;
 }
 
 export interface RunRequest {
@@ -64,7 +92,12 @@ export interface ScreenSnapshot {
 
 export type ShellEvent =
   | { type: 'output'; data: string }
-  | { type: 'shell-reset'; reason: string };
+  | {
+      type: 'shell-reset';
+      reason: string;
+      /** What the new shell took over from the one that ended; absent when nothing was restored. */
+      restored?: RestoredShell;
+    };
 
 export interface Shell {
   readonly user: string;
@@ -79,6 +112,12 @@ export interface Shell {
   screen(): ScreenSnapshot;
   /** Clear the emulator screen before a new step (transcript is untouched). */
   clearScreen(): void;
+  /**
+   * The session shell's directory and exports as it saved them after its last step, to restore
+   * in a later process (`ShellOptions.restore`). Undefined when there is nothing to read.
+   * Optional so that scripted shells need not have it.
+   */
+  snapshot?(): Promise<ShellSnapshot | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,123 @@
+/**
+ * A shell's snapshot (cwd + exports) read back after its steps, and a new shell started from
+ * one: what a resumed session gets from the shell of a stepgate that died. Real ptys.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSavedExports, restorableExports } from '../../src/exec/bootstrap.js';
+import { openShell } from '../../src/exec/shell.js';
+import type { Shell, ShellEvent, ShellSnapshot } from '../../src/exec/types.js';
+
+let dir: string;
+const shells: Shell[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-snapshot-test-'));
+});
+
+afterEach(async () => {
+  for (const sh of shells.splice(0)) await sh.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(opts: Parameters<typeof openShell>[0] = {}): Promise<Shell> {
+  const sh = await openShell({ cwd: dir, ...opts });
+  shells.push(sh);
+  return sh;
+}
+
+function lastLine(sh: Shell): string {
+  return sh.screen().lines.at(-1) ?? '';
+}
+
+describe('Shell.snapshot', () => {
+  it('holds the cwd as it is and the exports a new shell may take, never secret-looking names or the session env', async () => {
+    const odd = path.join(dir, "a b'c $x");
+    mkdirSync(odd);
+    const sh = await open({ env: { GIVEN: 'from-stepgate' } });
+    const res = await sh.run({
+      script: `cd ${JSON.stringify(odd).replace(/\$/g, '\\$')} && export RELEASE=abc SECRET_TOKEN=zzz DB_PASSWORD=pw1 MULTI=$'one\\ntwo "q"' GIVEN=changed; unexported=1`,
+    });
+    expect(res.exitCode).toBe(0);
+    const snap = await sh.snapshot?.();
+    expect(snap?.cwd).toBe(odd);
+    expect(snap?.user).toBe(sh.user);
+    const names = snap?.exports.map((e) => e.name) ?? [];
+    expect(names).toContain('RELEASE');
+    expect(names).toContain('MULTI');
+    expect(names).toContain('PATH');
+    for (const gone of ['SECRET_TOKEN', 'DB_PASSWORD', 'GIVEN', 'PWD', 'unexported']) expect(names).not.toContain(gone);
+    expect(JSON.stringify(snap)).not.toMatch(/zzz|pw1|changed/);
+  });
+
+  it('is still readable after a step ended the shell with exit N', async () => {
+    const sh = await open();
+    await sh.run({ script: 'cd /usr/share && export AFTER_EXIT=1; exit 3' });
+    const snap = await sh.snapshot?.();
+    expect(snap?.cwd).toBe('/usr/share');
+    expect(snap?.exports.some((e) => e.name === 'AFTER_EXIT')).toBe(true);
+  });
+});
+
+describe('openShell({ restore })', () => {
+  it('starts a new shell in the saved directory with the saved exports, values exactly as they were', async () => {
+    const target = path.join(dir, 'x');
+    mkdirSync(target);
+    const first = await open();
+    await first.run({ script: `cd ${target} && export RELEASE=abc SECRET_TOKEN=zzz MULTI=$'one\\ntwo "q" $HOME \\\\'` });
+    const snap = (await first.snapshot?.()) as ShellSnapshot;
+    await first.close();
+
+    const second = await open({ restore: snap });
+    await second.run({ script: 'printf "%s|%s|%s|%q\\n" "$PWD" "$RELEASE" "${SECRET_TOKEN:-unset}" "$MULTI"' });
+    expect(lastLine(second)).toBe(`${target}|abc|unset|$'one\\ntwo "q" $HOME \\\\'`);
+  });
+
+  it('keeps the session env stepgate gives over a saved value, and falls back to cwd when the saved directory is gone', async () => {
+    const snap: ShellSnapshot = {
+      user: os.userInfo().username,
+      cwd: path.join(dir, 'removed-since'),
+      exports: [
+        { name: 'GIVEN', declaration: 'declare -x GIVEN="stale"' },
+        { name: 'KEPT', declaration: 'declare -x KEPT="yes"' },
+        // A declaration that does not match its name is not evaluated.
+        { name: 'SNEAKY', declaration: 'declare -x OTHER="x"; touch /tmp/sg-never' },
+      ],
+    };
+    const sh = await open({ restore: snap, env: { GIVEN: 'fresh' } });
+    await sh.run({ script: 'echo "$PWD $GIVEN ${KEPT-} ${OTHER-none}"' });
+    expect(lastLine(sh)).toBe(`${dir} fresh yes none`);
+  });
+
+  it('ignores a snapshot of another user', async () => {
+    const snap: ShellSnapshot = { user: 'somebody-else-sg', cwd: '/usr', exports: [{ name: 'FOREIGN', declaration: 'declare -x FOREIGN="1"' }] };
+    const sh = await open({ restore: snap });
+    await sh.run({ script: 'echo "$PWD ${FOREIGN-unset}"' });
+    expect(lastLine(sh)).toBe(`${dir} unset`);
+  });
+
+  it('reports what a replacement shell restored when a step ends the shell', async () => {
+    const sh = await open();
+    const events: ShellEvent[] = [];
+    sh.onEvent((e) => events.push(e));
+    await sh.run({ script: 'cd /usr/share && export ONE=1; exit 2' });
+    await sh.run({ script: 'true' });
+    const reset = events.find((e) => e.type === 'shell-reset');
+    expect(reset?.type === 'shell-reset' && reset.restored?.cwd).toBe('/usr/share');
+    const count = reset?.type === 'shell-reset' ? (reset.restored?.exported ?? 0) : 0;
+    expect(count).toBeGreaterThan(1);
+    expect(reset?.type === 'shell-reset' && reset.reason).toContain(`in /usr/share with ${count} exported variables restored`);
+  });
+});
+
+describe('parseSavedExports', () => {
+  it('splits declare -p output into one entry per variable and leaves the cd line out', () => {
+    const text = 'declare -x A="1"\ndeclare -ax ARR=([0]="x" [1]="y")\ndeclare -x OLD="line one\nline two \\"declare -x FAKE=1\\""\ndeclare -x E=$\'a\\nb\'\nbuiltin cd -- /tmp\n';
+    const entries = parseSavedExports(text);
+    expect(entries.map((e) => e.name)).toEqual(['A', 'ARR', 'OLD', 'E']);
+    expect(entries[2]?.declaration).toBe('declare -x OLD="line one\nline two \\"declare -x FAKE=1\\""');
+    expect(restorableExports(entries, ['A']).map((e) => e.name)).toEqual(['ARR', 'OLD', 'E']);
+  });
+});

@@ -3,6 +3,7 @@
  * Walks the runbook in order with line-oriented output and stops at the first gate.
  * Exit codes: 0 completed, 1 blocked/aborted/rolled back, 2 usage or invalid runbook, 130 interrupted.
  */
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { backoffDelay, openShell, runProbe, systemClock } from '../exec/index.js';
@@ -12,6 +13,7 @@ import type { VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/journal.js';
 import { PlanError } from '../session/plan.js';
+import { findTranscript } from '../session/transcripts.js';
 import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
@@ -48,6 +50,7 @@ export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
     env: process.env,
     cols: process.stdout.columns ?? 80,
     rows: process.stdout.rows ?? 24,
+    findTranscript: (stepId, attempt) => findTranscript(join(journal.dir, journal.id), stepId, attempt),
   };
 }
 

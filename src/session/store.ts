@@ -21,6 +21,7 @@ import type { Journal, TornLine, TranscriptSink } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, journaledVars, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
 import { REDACTED, SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
+import { runLogOf, withTranscript, type RunLog } from './run-log.js';
 import type {
   Command,
   Decision,
@@ -70,6 +71,11 @@ export interface SessionDeps {
   /** Terminal size for the shell. Default 80x24. */
   cols?: number;
   rows?: number;
+  /**
+   * Where the transcript of run `attempt` of step `stepId` is, for a run a crash cut short
+   * (no `step-finished` names it). Without it, `resume` cannot point to that output.
+   */
+  findTranscript?: (stepId: string, attempt: number) => Promise<string | undefined>;
 }
 
 export interface StartOptions {
@@ -82,10 +88,15 @@ export interface StartOptions {
 /** What `resume` found and did, for the operator. */
 export interface ResumeReport {
   torn?: TornLine;
-  /** The step that was running when stepgate stopped, if any. */
-  interrupted?: { key: string; title: string };
+  /**
+   * The step that was running when stepgate stopped, if any, and the transcript of that run
+   * (what it printed until then) when it is found.
+   */
+  interrupted?: { key: string; title: string; transcript?: string };
   /** Runbooks whose content changed since the session started, with step-level changes. */
   changed: Array<{ file: string; diff: PlanDiff }>;
+  /** Each step's latest run as journaled (check attempts, transcript), for the TUI's gate. */
+  runs?: RunLog;
 }
 
 export interface SessionActions {
@@ -596,9 +607,16 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const running0 = currentItem(rebuilt);
       const report: ResumeReport = { changed: [] };
       if (resumeOptions.torn) report.torn = resumeOptions.torn;
+      let runs = runLogOf(events);
       if (running0 && running0.step.status === 'running') {
         report.interrupted = { key: running0.item.key, title: running0.item.step.id };
+        const transcript = await deps.findTranscript?.(running0.item.step.id, running0.step.attempts).catch(() => undefined);
+        if (transcript !== undefined) {
+          report.interrupted.transcript = transcript;
+          runs = withTranscript(runs, running0.item.key, transcript);
+        }
       }
+      report.runs = runs;
       const collected = await collectRunbooks(options.file, deps.loadRunbook);
       books = collected.books;
       for (const book of books.values()) learnSecrets(book);

@@ -6,7 +6,7 @@ import { basename, dirname, relative } from 'node:path';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import { formatDuration } from './marks.js';
-import type { CheckAttempt } from './hooks/use-check-log.js';
+import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
 

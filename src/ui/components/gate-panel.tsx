@@ -6,7 +6,7 @@ import { Box, Text } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
 import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
-import type { CheckAttempt } from '../hooks/use-check-log.js';
+import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { fit } from '../layout.js';
 import { attemptLine, choiceKey, choiceLabel, failureLine, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';

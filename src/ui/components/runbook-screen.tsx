@@ -6,7 +6,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, useStdin } from 'ink';
 import { useServices, useSession, useSessionStore } from '../context.js';
 import { useAttach } from '../hooks/use-attach.js';
-import { useCheckLog } from '../hooks/use-check-log.js';
+import { useCheckLog } from '../hooks/use-run-log.js';
 import { useRunbookKeys } from '../hooks/use-runbook-keys.js';
 import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';

@@ -8,7 +8,7 @@ import { Box } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
-import type { CheckAttempt } from '../hooks/use-check-log.js';
+import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { attemptLine, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
 import { statusMark, statusNote } from '../marks.js';
 import { Pane, Rule } from './pane.js';

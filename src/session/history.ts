@@ -4,7 +4,7 @@
  */
 import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwner } from './journal.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
-import type { SessionEvent, SessionState } from './types.js';
+import type { SessionEvent, SessionState, ShellRestored } from './types.js';
 
 export interface SessionSummary {
   id: string;
@@ -84,6 +84,12 @@ function time(at: number): string {
   return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+/** `cwd /srv/app and 3 exported variables`, for the operator and the audit trail. */
+export function restoredText(restored: ShellRestored): string {
+  const vars = `${restored.exported} exported variable${restored.exported === 1 ? '' : 's'}`;
+  return restored.cwd === undefined ? vars : `cwd ${restored.cwd} and ${vars}`;
+}
+
 /** One event as a line of the audit trail. */
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
@@ -134,6 +140,8 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     }
     case 'session-resumed':
       return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}`;
+    case 'shell-reset':
+      return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
     case 'plan-replaced':
       return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
   }

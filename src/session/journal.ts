@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { ShellSnapshot } from '../exec/types.js';
+import { parseSnapshot } from './shell-state.js';
 import type { SessionEvent } from './types.js';
 
 /** Receives a step's output as it arrives. */
@@ -27,6 +29,16 @@ export interface Journal {
   /** A transcript for one run of one step; `name` is file-name safe. */
   openTranscript(name: string): Promise<TranscriptSink>;
   close(): Promise<void>;
+  /**
+   * Keeps the session shell's last known state for a resume, replacing the one kept before.
+   * It must outlive the stepgate process (SIGKILL, a dropped SSM session). Optional: without
+   * it a resumed session starts from a fresh shell.
+   */
+  saveShell?(snapshot: ShellSnapshot): Promise<void>;
+  /** The state `saveShell` kept, if any (undefined for sessions from before it existed). */
+  loadShell?(): Promise<ShellSnapshot | undefined>;
+  /** Forgets the kept state: the session has ended. */
+  removeShell?(): Promise<void>;
 }
 
 /**
@@ -44,6 +56,11 @@ export function sessionsDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function journalPath(dir: string, id: string): string {
   return join(dir, `${id}.jsonl`);
+}
+
+/** The session shell's last known cwd and exports, kept for a resume (see `Journal.saveShell`). */
+export function shellStatePath(dir: string, id: string): string {
+  return join(dir, `${id}.shell.json`);
 }
 
 /** Sortable and unguessable enough to not collide: `20250101-120000-a1b2c3`. */
@@ -130,6 +147,41 @@ export class FileJournal implements Journal {
     const dir = join(this.dir, this.id);
     await privateDir(dir);
     return new FileTranscript(join(dir, `${name.replace(/[^\w.-]+/g, '_')}.log`));
+  }
+
+  /**
+   * Written by stepgate itself (never by the shell's user, who may be another account), 0600,
+   * through a temporary file and a rename, so a crash mid-write leaves the previous state.
+   */
+  async saveShell(snapshot: ShellSnapshot): Promise<void> {
+    const path = shellStatePath(this.dir, this.id);
+    const temp = `${path}.tmp`;
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.chmod(0o600);
+      await handle.write(`${JSON.stringify(snapshot)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  }
+
+  async loadShell(): Promise<ShellSnapshot | undefined> {
+    let text: string;
+    try {
+      text = await readFile(shellStatePath(this.dir, this.id), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return parseSnapshot(text);
+  }
+
+  async removeShell(): Promise<void> {
+    const path = shellStatePath(this.dir, this.id);
+    await rm(`${path}.tmp`, { force: true });
+    await rm(path, { force: true });
   }
 
   async close(): Promise<void> {

@@ -173,6 +173,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
       case 'var-answered':
       case 'confirm-requested':
       case 'plan-replaced':
+      // Said as it happens: by the shell's own line mid-session, by resume's notice on resume.
+      case 'shell-reset':
         break;
     }
   });

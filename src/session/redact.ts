@@ -65,6 +65,11 @@ export class SecretSet {
     return best;
   }
 
+  /** True when `text` holds a secret as it is, or in one of the `forms` a secret may take there (quoted, escaped). */
+  occursIn(text: string, forms: (secret: string) => string[] = () => []): boolean {
+    return this.sorted.some((secret) => text.includes(secret) || forms(secret).some((form) => text.includes(form)));
+  }
+
   readonly redact: Redactor = (text: string): string => {
     let out = text;
     for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);

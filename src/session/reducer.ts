@@ -423,6 +423,9 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       state.runbooks = event.runbooks;
       return { state, commands: [] };
     }
+    case 'shell-reset':
+      // Only the shell changed: the walk, its steps and the decisions stay as they were.
+      return { state, commands: [] };
     default:
       return assertNever(event, 'event');
   }

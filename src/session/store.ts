@@ -13,14 +13,17 @@ import type {
   ScreenSnapshot,
   Shell,
   ShellOptions,
+  ShellSnapshot,
   Clock,
 } from '../exec/types.js';
+import { userInfo } from 'node:os';
 import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
 import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TornLine, TranscriptSink } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, journaledVars, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
 import { REDACTED, SecretSet, StreamRedactor, looksSecret, redactDeep } from './redact.js';
+import { restoredFrom, withoutSecrets } from './shell-state.js';
 import { runLogOf, withTranscript, type RunLog } from './run-log.js';
 import type {
   Command,
@@ -30,6 +33,7 @@ import type {
   RunbookDigest,
   SessionEvent,
   SessionState,
+  ShellRestored,
   VarSource,
   Who,
 } from './types.js';
@@ -95,6 +99,14 @@ export interface ResumeReport {
   interrupted?: { key: string; title: string; transcript?: string };
   /** Runbooks whose content changed since the session started, with step-level changes. */
   changed: Array<{ file: string; diff: PlanDiff }>;
+  /**
+   * What the new shell takes over from the one the earlier process had (its cwd and exported
+   * variables, kept on disk after every step); absent when nothing was kept (a session from
+   * before this was kept, or one that had run no step).
+   */
+  shell?: ShellRestored;
+  /** Why a kept shell state is not used (steps now run as another user). */
+  shellNotRestored?: string;
   /** Each step's latest run as journaled (check attempts, transcript), for the TUI's gate. */
   runs?: RunLog;
 }
@@ -181,6 +193,15 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   let currentSink: { write(text: string): void } | undefined;
   let lineRedactor: StreamRedactor | undefined;
   let transcriptWarned = false;
+  /** A resumed session's kept shell state, for the first shell this process opens. */
+  let restoreShell: ShellSnapshot | undefined;
+  /** Journaled when that first shell opens: the earlier process's shell was replaced. */
+  let resumedReset: Extract<SessionEvent, { type: 'shell-reset' }> | undefined;
+  /** The shell state last kept on disk (JSON), so an unchanged one is not written again. */
+  let keptShell = '';
+  let shellStateWarned = false;
+  /** The kept shell state being removed because the session ended; close() waits for it. */
+  let forgettingShell: Promise<void> = Promise.resolve();
 
   const store = createStore<SessionStoreState>()(() => ({
     session: initialState(),
@@ -235,6 +256,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         return;
       case 'ended':
         void closeShell();
+        forgettingShell = forgetShellState();
         return;
       default: {
         const never: never = command;
@@ -342,14 +364,24 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       cols: size.cols,
       rows: size.rows,
       redact: secrets.redact,
+      ...(restoreShell ? { restore: restoreShell } : {}),
     });
+    restoreShell = undefined;
     shell = opened;
+    if (resumedReset) {
+      const reset = { ...resumedReset, at: deps.clock.now() };
+      resumedReset = undefined;
+      await dispatch(reset);
+    }
     shellOff = opened.onEvent((event) => {
       if (event.type === 'shell-reset') {
         // The operator must know that cd/export/functions from earlier steps may be gone.
         const line = `[stepgate] ${secrets.redact(event.reason)}`;
         emitOutput(`${line}\r\n`);
         store.setState({ error: line });
+        const reset: SessionEvent = { type: 'shell-reset', at: deps.clock.now(), cause: 'shell-ended', reason: event.reason };
+        if (event.restored) reset.restored = event.restored;
+        void dispatch(reset).catch((error: unknown) => fail(`cannot journal the shell reset: ${String(error)}`));
         return;
       }
       const clean = lineRedactor ? lineRedactor.push(event.data) : secrets.redact(event.data);
@@ -388,6 +420,67 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     if (screenTimer !== undefined) clearTimeout(screenTimer);
     screenTimer = undefined;
     await s?.close();
+  }
+
+  /**
+   * Keeps the shell's cwd and exports on disk for a resume after a crash. Trouble here is a
+   * warning (once): it costs a resume its shell state, never a step.
+   */
+  async function keepShellState(): Promise<void> {
+    if (!shell?.snapshot || !deps.journal.saveShell) return;
+    try {
+      const snapshot = await shell.snapshot();
+      if (!snapshot) return;
+      const kept = withoutSecrets(snapshot, secrets);
+      const text = JSON.stringify(kept);
+      if (text === keptShell) return;
+      await deps.journal.saveShell(kept);
+      keptShell = text;
+    } catch (error) {
+      if (shellStateWarned) return;
+      shellStateWarned = true;
+      const line = `[stepgate] warning: the shell's state cannot be kept for a resume (${error instanceof Error ? error.message : String(error)}); a resume would start from a fresh shell`;
+      emitOutput(`${secrets.redact(line)}\r\n`);
+    }
+  }
+
+  /** The session ended: nothing will resume it, so its kept shell state goes. */
+  async function forgetShellState(): Promise<void> {
+    keptShell = '';
+    await deps.journal.removeShell?.().catch((error: unknown) => fail(`cannot remove the kept shell state: ${String(error)}`));
+  }
+
+  /**
+   * On resume the earlier process's shell is gone: the next one starts from the state kept
+   * after its last step, when steps still run as the user that state belongs to. Journaled as
+   * a `shell-reset` when that shell opens (a resumed session that runs nothing replaces none).
+   */
+  async function takeOverShell(report: ResumeReport): Promise<void> {
+    if (state().status.kind === 'ended') {
+      await forgetShellState();
+      return;
+    }
+    const kept = await deps.journal.loadShell?.().catch(() => undefined);
+    let user: string | undefined = options.as ?? books.get(options.file)?.frontMatter.user;
+    if (user === undefined) {
+      try {
+        user = userInfo().username;
+      } catch {
+        user = undefined;
+      }
+    }
+    const ended = 'stepgate was resumed: the shell of the earlier process ended with it';
+    if (kept && kept.user === user) {
+      restoreShell = kept;
+      keptShell = JSON.stringify(kept);
+      report.shell = restoredFrom(kept);
+      resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${ended}; a new shell starts from the state kept after the last step`, restored: report.shell };
+    } else if (kept) {
+      report.shellNotRestored = `the kept shell state is ${kept.user}'s and steps now run as ${user ?? 'another user'}`;
+      resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${ended}; ${report.shellNotRestored}, so nothing was restored` };
+    } else {
+      resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${ended}; no shell state was kept, so nothing was restored` };
+    }
   }
 
   type FinishFields = Omit<Extract<SessionEvent, { type: 'step-finished' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
@@ -445,6 +538,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
           lineRedactor = undefined;
         }
         if (shell) store.setState({ screen: shell.screen() });
+        // Before step-finished: the state kept on disk is never older than what the journal says ran.
+        await keepShellState();
         // A shell that ended is replaced by exec on the next run, with cwd and exports restored
         // (and a shell-reset event): closing it here would lose that state.
         const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
@@ -649,6 +744,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
           if (!report.changed.some((c) => c.file === file)) report.changed.push({ file, diff: { added: [], removed: [], edited: [] } });
         }
       }
+      await takeOverShell(report);
       store.setState({ resume: report });
       return report;
     },
@@ -801,6 +897,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       await running?.done;
       await queue;
       await closeShell();
+      await forgettingShell;
       await deps.journal.close();
     },
   };

@@ -244,7 +244,27 @@ export type SessionEvent =
       /** `--as USER` given to resume, when it differs from the session's. */
       as?: string;
     }
-  | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] };
+  | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] }
+  | {
+      /** The session shell was replaced: what was in it (functions, unexported variables) is gone. */
+      type: 'shell-reset';
+      at: number;
+      /** `shell-ended`: a step ran `exit N` or the shell was killed; `resumed`: a new stepgate process took the session over. */
+      cause: ShellResetCause;
+      reason: string;
+      /** What the new shell starts from; absent when nothing was restored. */
+      restored?: ShellRestored;
+    };
+
+export type ShellResetCause = 'shell-ended' | 'resumed';
+
+/** What a new session shell took over from the one before it. */
+export interface ShellRestored {
+  /** Its starting directory; absent when it kept the default one. */
+  cwd?: string;
+  /** Exported variables it took over (secret-looking names are never kept). */
+  exported: number;
+}
 
 export type SessionEventType = SessionEvent['type'];
 

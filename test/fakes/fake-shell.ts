@@ -11,7 +11,7 @@
  *   shell.reply({ output: 'boom\n', exitCode: 1 });
  *   const store = createSessionStore({ ...deps, openShell: shell.factory });
  */
-import type { RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions } from '../../src/exec/types.js';
+import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from '../../src/exec/types.js';
 
 export interface FakeReply {
   /** Written as output events, in order, before the run resolves. */
@@ -41,6 +41,8 @@ export class FakeShell implements Shell {
   closed = 0;
   cleared = 0;
   size = { cols: 80, rows: 24 };
+  /** What `snapshot()` answers (the shell's cwd and exports after its last step). Default: nothing. */
+  saved: ShellSnapshot | undefined;
   /** Answers runs once the script is used up. Default: exit 0, no output. */
   fallback: (req: RunRequest) => FakeReply = () => ({ exitCode: 0 });
 
@@ -83,6 +85,15 @@ export class FakeShell implements Shell {
   release(extraOutput?: string): void {
     if (extraOutput !== undefined) this.emit(extraOutput);
     this.finish(false);
+  }
+
+  async snapshot(): Promise<ShellSnapshot | undefined> {
+    return this.saved === undefined ? undefined : structuredClone(this.saved);
+  }
+
+  /** Reports a replaced shell, as exec does when a step ended the last one. */
+  reset(reason: string, restored?: RestoredShell): void {
+    for (const listener of this.listeners) listener(restored ? { type: 'shell-reset', reason, restored } : { type: 'shell-reset', reason });
   }
 
   /** Emits output as if the running step printed it. */

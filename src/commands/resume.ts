@@ -122,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
       }
       printReport(report, path, process.cwd());
-      process.stdout.write(`${FRESH_SHELL_NOTICE}\n`);
+      process.stdout.write(`${resumedShellNotice(report)}\n`);
       if (process.stdin.isTTY && process.stdout.isTTY && parsed.values.yes !== true) {
         process.stderr.write('stepgate: continuing in plain mode; `stepgate` (the TUI picker) lists this session too\n');
       }
@@ -146,6 +146,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Said on every resume: the shell of the earlier process is gone with it. */
+/** Said on resume when no shell state was kept (a session from before it was, or none ran). */
 export const FRESH_SHELL_NOTICE =
   '[stepgate] resumed in a fresh shell: directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again';
+
+/** Said on every resume: the shell of the earlier process is gone with it; what the new one got back. */
+export function resumedShellNotice(report: ResumeReport | undefined): string {
+  if (report?.shell) {
+    const { cwd, exported } = report.shell;
+    const vars = `${exported} exported variable${exported === 1 ? '' : 's'}`;
+    return `[stepgate] resumed in a new shell: restored ${cwd === undefined ? vars : `cwd ${cwd} and ${vars}`}; functions, aliases and unexported variables are gone`;
+  }
+  if (report?.shellNotRestored) {
+    return `[stepgate] resumed in a fresh shell: ${report.shellNotRestored}, so directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again`;
+  }
+  return FRESH_SHELL_NOTICE;
+}

@@ -29,7 +29,7 @@ import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, parseVarFlags, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
-import { FRESH_SHELL_NOTICE } from './resume.js';
+import { resumedShellNotice } from './resume.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 
@@ -103,12 +103,13 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const options: { torn?: typeof torn; as?: string } = {};
     if (torn) options.torn = torn;
     if (as !== undefined) options.as = as;
-    await store.getState().actions.resume(read.events, options);
+    const report = await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
     // Shown on the status line for a few seconds, then the line says where the session is again.
-    store.setState({ error: FRESH_SHELL_NOTICE });
+    const notice = resumedShellNotice(report);
+    store.setState({ error: notice });
     setTimeout(() => {
-      if (store.getState().error === FRESH_SHELL_NOTICE) store.setState({ error: undefined });
+      if (store.getState().error === notice) store.setState({ error: undefined });
     }, 6000).unref();
     return { store, runAs: runAs ?? osUser(), host: hostName(), release: unlock };
   } catch (error) {

@@ -19,6 +19,11 @@ export interface UiServices {
   loadRunbook?(file: string): Promise<Runbook>;
   /** Colour on (false under NO_COLOR or TERM=dumb). */
   color: boolean;
+  /**
+   * Reads a step's transcript (its whole output, check bodies included) for `t` and for the
+   * gate of a step a crash cut short; without it `t` says it cannot.
+   */
+  readTranscript?(path: string): Promise<string>;
 }
 
 /** A live session as the runbook view needs it. */

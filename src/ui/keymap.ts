@@ -21,6 +21,7 @@ export type UiCommand =
   | 'attach'
   | 'interrupt'
   | 'open-ref'
+  | 'transcript'
   | 'back'
   | 'quit'
   | 'help'
@@ -91,6 +92,7 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['c'], command: 'recover', modes: ['checklist', 'gate'], help: 'choose a recovery path at a gate' },
   { keys: ['i'], command: 'attach', modes: ['checklist', 'gate'], help: 'attach: keys go to the running step until it ends or ctrl-]' },
   { keys: ['ctrl-c'], command: 'interrupt', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'interrupt the running step (twice within 2s: quit)' },
+  { keys: ['t'], command: 'transcript', modes: ['checklist', 'gate'], help: "show the selected step's transcript: its whole output, each check attempt with the response body" },
   { keys: ['o'], command: 'open-ref', modes: ['checklist', 'gate'], help: 'open a runbook the selected step or its section links to' },
   { keys: ['/'], command: 'filter', modes: ['picker'], help: 'filter the runbook list (picker)' },
   { keys: ['esc'], command: 'back', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' },

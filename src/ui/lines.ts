@@ -5,6 +5,7 @@
 import { basename, dirname, relative } from 'node:path';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
+import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from './marks.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
@@ -53,6 +54,12 @@ export function shortPath(file: string, cwd = process.cwd()): string {
   return rel === '' || rel.startsWith('..') ? file : rel;
 }
 
+/** A state file's path for the screen: under the home directory as `~/...`. */
+export function displayFile(file: string, home = process.env['HOME']): string {
+  if (home && home !== '/' && file.startsWith(`${home}/`)) return `~${file.slice(home.length)}`;
+  return file;
+}
+
 export function stepKindLabel(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
 }
@@ -97,13 +104,99 @@ export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Lin
   return screen.lines.slice(from).map((text) => ({ text }));
 }
 
-/** One check attempt as the gate and the detail pane show it. */
-export function attemptLine(a: CheckAttempt): Line {
-  const what = a.name ?? a.target;
+/**
+ * One check attempt as text: `n/of result (latency)`. The result is the probe's error, which
+ * for a bad HTTP status quotes the head of the response body. `named` prefixes the check's
+ * name (or target) for a step with several checks.
+ */
+export function attemptText(a: CheckAttempt, named = false): string {
   const error = a.error ?? 'failed';
   const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
   const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}`;
-  return { text: `  ${a.attempt}/${a.of} ${result} (${formatDuration(a.latencyMs)}) ${what}`, tone: a.ok ? 'ok' : 'error' };
+  return `  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`;
+}
+
+/** Cuts `text` into rows of `width`; rows after the first are indented by `indent`. */
+export function hardWrap(text: string, width: number, indent: number): string[] {
+  const w = Math.max(8, width);
+  const rows = [text.slice(0, w)];
+  const step = Math.max(4, w - indent);
+  for (let at = w; at < text.length; at += step) rows.push(`${' '.repeat(w - step)}${text.slice(at, at + step)}`);
+  return rows;
+}
+
+/**
+ * Check attempts in at most `room` rows of `width`: the newest attempts that fit, one row each,
+ * and the rows left over spent on the newest ones' whole text (an error quoting a response body
+ * wraps instead of being cut). Without a `room` every attempt is shown whole.
+ */
+export function attemptLines(attempts: readonly CheckAttempt[], width: number, room = Infinity): Line[] {
+  if (room <= 0 || attempts.length === 0) return [];
+  const named = new Set(attempts.map((a) => a.check)).size > 1;
+  const shown = attempts.slice(-Math.min(attempts.length, room));
+  let spare = room - shown.length;
+  const blocks: Line[][] = [];
+  for (let i = shown.length - 1; i >= 0; i -= 1) {
+    const a = shown[i] as CheckAttempt;
+    const tone: Tone = a.ok ? 'ok' : 'error';
+    const rows = hardWrap(attemptText(a, named), width, 6);
+    const take = Math.min(rows.length, 1 + spare);
+    spare -= take - 1;
+    const kept = rows.slice(0, take);
+    // A cut block ends with the ellipsis that `fit` would have put on a single row.
+    if (take < rows.length) kept[take - 1] = `${(kept[take - 1] ?? '').slice(0, Math.max(0, width - 1))}…`;
+    blocks.unshift(kept.map((text) => ({ text, tone })));
+  }
+  return blocks.flat();
+}
+
+/**
+ * A transcript for the viewer: every line whole, long ones (a JSON body on one line) wrapped
+ * at `width`. Carriage-return redraws (progress bars) keep their last state, and terminal
+ * escapes are dropped: the viewer shows text, not a terminal.
+ */
+export function transcriptLines(text: string, width: number): string[] {
+  const out: string[] = [];
+  const plain = text.replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g, '');
+  const lines = plain.replace(/\r\n/g, '\n').split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (const raw of lines) {
+    const line = (raw.split('\r').filter((part) => part !== '').pop() ?? '').replace(/\t/g, '  ');
+    if (line === '') out.push('');
+    else out.push(...hardWrap(line, width, 0));
+  }
+  return out.length > 0 ? out : ['(the transcript is empty)'];
+}
+
+/**
+ * What `resume` found, as plain mode prints it: a torn last journal line, runbooks changed
+ * since the session started (step by step), the step a crash cut short, the fresh shell.
+ */
+export function resumeReportLines(report: ResumeReport, id: string, width: number): string[] {
+  const out: string[] = [];
+  const say = (text: string): void => {
+    out.push(...wrapText(text, width));
+  };
+  if (report.torn) {
+    say(`The journal of session ${id} ended in a torn line (line ${report.torn.line}, ${report.torn.bytes} bytes, cut off by a crash mid-write). It was dropped; the session is rebuilt from the events before it.`);
+    out.push('');
+  }
+  for (const change of report.changed) {
+    say(`${shortPath(change.file)} changed since the session started:`);
+    const { added, removed, edited } = change.diff;
+    for (const key of added) out.push(...hardWrap(`  + added   ${key}`, width, 12));
+    for (const key of removed) out.push(...hardWrap(`  - removed ${key}`, width, 12));
+    for (const key of edited) out.push(...hardWrap(`  ~ edited  ${key} (will run again)`, width, 12));
+    if (added.length + removed.length + edited.length === 0) out.push('  (no step changed: prose or a linked file only)');
+    out.push('');
+  }
+  if (report.interrupted) {
+    say(`${report.interrupted.title} was running when stepgate stopped; its outcome is unknown: re-run it or skip it with a reason.`);
+    if (report.interrupted.transcript !== undefined) say(`What it printed until then: ${displayFile(report.interrupted.transcript)} (t shows it).`);
+    out.push('');
+  }
+  say(`The audit trail: stepgate log ${id}`);
+  return out;
 }
 
 /** The countdown to a retrying check's next attempt, or undefined when none is due. */

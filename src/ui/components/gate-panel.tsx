@@ -1,6 +1,8 @@
 /**
  * A blocked step: what failed (the exit status and the end of its output, or each check
- * attempt with its status or error), then the ways out as a numbered menu.
+ * attempt with its status or error), then the ways out as a numbered menu. A step whose run
+ * was cut short points to its transcript; after a crash (a fresh shell, no screen) the end of
+ * that transcript stands in for the screen.
  */
 import { Box, Text } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
@@ -8,7 +10,7 @@ import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { fit } from '../layout.js';
-import { attemptLine, choiceKey, choiceLabel, failureLine, type Line } from '../lines.js';
+import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
 export interface GatePanelProps {
@@ -21,11 +23,22 @@ export interface GatePanelProps {
   focused: boolean;
   screen: ScreenSnapshot | null;
   attempts: readonly CheckAttempt[] | undefined;
+  /** The transcript of the step's latest run, when known. */
+  transcript?: string | undefined;
+  /** That transcript's text, once read (only asked for when the screen cannot show the run). */
+  transcriptText?: string | undefined;
   height: number;
   width: number;
 }
 
-export function GatePanel({ item, step, choices, index, focused, screen, attempts, height, width }: GatePanelProps) {
+/** The last `count` non-blank-ended lines of a transcript. */
+function tail(text: string, count: number): string[] {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
+  return count <= 0 ? [] : lines.slice(-count);
+}
+
+export function GatePanel({ item, step, choices, index, focused, screen, attempts, transcript, transcriptText, height, width }: GatePanelProps) {
   const color = useColor();
   const menu = choices.map((choice, i) => {
     const key = choiceKey(choice);
@@ -34,10 +47,21 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   // The menu always shows; what failed gets the rows that are left.
   const room = Math.max(0, height - 2 - menu.length);
   const what: Line[] = [];
+  // A run cut short (Ctrl-C, or a crash seen on resume): its outcome is unknown, and the
+  // transcript is where to read what it did before the operator re-runs or skips it.
+  if (step.interrupted && transcript !== undefined && room > 0) {
+    // The whole path, wrapped: a path cut short points nowhere.
+    for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room)) what.push({ text, tone: 'warn' });
+  }
+  const left = room - what.length;
   if (item.step.kind === 'check') {
-    for (const a of (attempts ?? []).slice(-room)) what.push(attemptLine(a));
+    what.push(...attemptLines(attempts ?? [], width, left));
   } else if (screen && item.step.kind === 'command') {
-    for (const text of screen.lines.slice(-room)) what.push({ text });
+    for (const text of screen.lines.slice(-left)) what.push({ text });
+  } else if (transcriptText !== undefined) {
+    const lines = tail(transcriptText, left);
+    if (lines.length === 0 && left > 0) what.push({ text: '(it printed nothing)', tone: 'dim' });
+    for (const text of lines) what.push({ text });
   }
   const menuHeight = Math.min(menu.length, Math.max(1, height - 2));
   const menuTop = Math.max(0, Math.min(index - menuHeight + 1, menu.length - menuHeight));

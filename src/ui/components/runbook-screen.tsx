@@ -6,11 +6,13 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, useStdin } from 'ink';
 import { useServices, useSession, useSessionStore } from '../context.js';
 import { useAttach } from '../hooks/use-attach.js';
-import { useCheckLog } from '../hooks/use-run-log.js';
+import { useRunLog } from '../hooks/use-run-log.js';
+import { useTranscript } from '../hooks/use-transcript.js';
 import { useRunbookKeys } from '../hooks/use-runbook-keys.js';
 import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { runbookLayout } from '../layout.js';
+import { resumeReportLines } from '../lines.js';
 import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from '../view-state.js';
 import type { Choice, SessionState } from '../../session/types.js';
 import { AskText } from './ask-text.js';
@@ -22,6 +24,9 @@ import { Pane, Rule } from './pane.js';
 import { Question } from './question.js';
 import { StatusBar } from './status-bar.js';
 import { StepDetail } from './step-detail.js';
+
+/** The title of what resume found, shown first when a resumed session opens. */
+const RESUME_TITLE = 'resumed: read this first (esc closes)';
 
 export interface RunbookScreenProps {
   runAs: string;
@@ -66,7 +71,7 @@ function gateHints(choices: readonly Choice[]): string[] {
 }
 
 /** Key hints, most important first (the status bar drops from the end to fit). */
-function hintsFor(session: SessionState, view: ViewState, compact: boolean): string[] {
+function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
   if (view.overlay) return ['esc close', '? help'];
   const status = session.status;
@@ -76,7 +81,7 @@ function hintsFor(session: SessionState, view: ViewState, compact: boolean): str
     case 'running':
       return view.attached ? ['keys go to the step'] : ['i attach', 'ctrl-c interrupt', '? help'];
     case 'blocked': {
-      const letters = gateHints(status.choices);
+      const letters = [...gateHints(status.choices), ...(transcript ? ['t output'] : [])];
       return view.focus === 'gate' ? ['↑↓ enter', ...letters, '? help', 'esc list'] : ['enter gate', ...letters, '? help'];
     }
     case 'ended':
@@ -108,7 +113,8 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   // would re-render the whole view on every snapshot.
   const error = useSession((s) => s.error);
   const screen = useScreen();
-  const checkLog = useCheckLog();
+  const runLog = useRunLog();
+  const checkLog = runLog.attempts;
   const depth = session.frames.length - 1;
   const frame = session.frames[depth];
   const cursor = frame?.cursor ?? 0;
@@ -168,6 +174,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const overlayRows = overlayHeight - 1;
   useRunbookKeys({
     store,
+    transcripts: runLog.transcripts,
     services,
     viewRef,
     dispatch,
@@ -180,6 +187,20 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   });
   // Keys typed before useInput subscribed would be lost: the hints appear once it has.
   useEffect(() => setReady(true), []);
+  // A resume that found a torn journal line or changed runbooks says so before anything else;
+  // an interrupted step alone is said by its gate.
+  const reported = useRef(false);
+  useEffect(() => {
+    const report = store.getState().resume;
+    if (!report || (report.torn === undefined && report.changed.length === 0)) return;
+    const open = viewRef.current.overlay;
+    const showing = open?.kind === 'viewer' && open.title === RESUME_TITLE;
+    // Once when the view opens; again, re-wrapped, when the terminal is resized under it.
+    if (reported.current && !showing) return;
+    reported.current = true;
+    const lines = resumeReportLines(report, store.getState().session.id, layout.cols);
+    dispatch({ type: 'open', overlay: { kind: 'viewer', title: RESUME_TITLE, lines, scroll: showing ? Math.min(open.scroll, lines.length) : 0 } });
+  }, [store, dispatch, layout.cols]);
 
   const items = frame?.init.items ?? [];
   const selectedItem = items[view.selected] ?? current;
@@ -187,6 +208,13 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const width = layout.cols;
   const paneHeight = layout.detail;
   const selectedIndex = items[view.selected] ? view.selected : cursor;
+
+  // The gate of a command step whose run is no longer on the shell's screen (resumed after a
+  // crash): the end of its transcript stands in for the screen.
+  const gateStep = status.kind === 'blocked' ? frame?.steps[cursor] : undefined;
+  const gateScreen = current && outputKey === `${depth}:${current.key}` ? screen : null;
+  const gateTranscript = status.kind === 'blocked' && current ? runLog.transcripts.get(current.key) : undefined;
+  const gateTranscriptText = useTranscript(gateStep?.interrupted && gateScreen === null && current?.step.kind === 'command' ? gateTranscript : undefined);
 
   let pane: React.ReactNode = null;
   if (status.kind === 'vars') {
@@ -299,8 +327,10 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
         choices={status.choices}
         index={view.gateIndex}
         focused={view.focus === 'gate'}
-        screen={outputKey === `${depth}:${current.key}` ? screen : null}
+        screen={gateScreen}
         attempts={checkLog.get(current.key)}
+        transcript={gateTranscript}
+        transcriptText={gateTranscriptText}
         height={paneHeight}
         width={width}
       />
@@ -349,7 +379,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
       {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} notes={!layout.compact} />}
       {pane ?? <Box height={paneHeight} />}
-      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact) : []} width={width} />
+      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined) : []} width={width} />
     </Box>
   );
 }

@@ -9,7 +9,7 @@ import type { ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
-import { attemptLine, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
+import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
 import { statusMark, statusNote } from '../marks.js';
 import { Pane, Rule } from './pane.js';
 
@@ -44,7 +44,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     const body = describeStep(item, width);
     if (item.step.kind === 'check' && attempts && attempts.length > 0) {
       body.push({ text: '' });
-      for (const a of attempts) body.push(attemptLine(a));
+      body.push(...attemptLines(attempts, width));
       const countdown = step.status === 'running' ? countdownLine(attempts[attempts.length - 1], now) : undefined;
       if (countdown) body.push(countdown);
     }

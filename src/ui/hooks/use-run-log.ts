@@ -1,38 +1,18 @@
 /**
- * Every attempt of the current run of each check step, for the gate panel ("what failed":
- * each attempt with its status or error). The store keeps only the latest attempt per check;
- * this listens to the journaled events. Bounded: one run's attempts per step, 50 at most.
+ * Each step's latest run for the gate and the detail pane: every attempt of its checks ("what
+ * failed": each attempt with its status or error) and its transcript. The store keeps only
+ * the latest attempt per check; this starts from what `resume` read in the journal and folds
+ * the events journaled since, so a gate rebuilt after a crash shows the same attempts.
  */
 import { useEffect, useState } from 'react';
-import type { SessionEvent } from '../../session/types.js';
+import { EMPTY_RUN_LOG, foldRunLog, type CheckAttemptEvent, type RunLog } from '../../session/run-log.js';
 import { useSessionStore } from '../context.js';
 
-export type CheckAttempt = Extract<SessionEvent, { type: 'check-attempt' }>;
+export type CheckAttempt = CheckAttemptEvent;
 
-const MAX_ATTEMPTS = 50;
-
-export function useCheckLog(): ReadonlyMap<string, CheckAttempt[]> {
+export function useRunLog(): RunLog {
   const store = useSessionStore();
-  const [log, setLog] = useState<ReadonlyMap<string, CheckAttempt[]>>(() => new Map());
-  useEffect(
-    () =>
-      store.getState().actions.onEvent((event) => {
-        if (event.type === 'step-started') {
-          setLog((prev) => {
-            if (!prev.has(event.key)) return prev;
-            const next = new Map(prev);
-            next.delete(event.key);
-            return next;
-          });
-        } else if (event.type === 'check-attempt') {
-          setLog((prev) => {
-            const next = new Map(prev);
-            next.set(event.key, [...(prev.get(event.key) ?? []), event].slice(-MAX_ATTEMPTS));
-            return next;
-          });
-        }
-      }),
-    [store],
-  );
+  const [log, setLog] = useState<RunLog>(() => store.getState().resume?.runs ?? EMPTY_RUN_LOG);
+  useEffect(() => store.getState().actions.onEvent((event) => setLog((prev) => foldRunLog(prev, event))), [store]);
   return log;
 }

@@ -11,10 +11,13 @@ import type { UiServices } from '../context.js';
 import { commandFor, digitIndex, keyName, type KeyMode, type UiCommand } from '../keymap.js';
 import { helpLines } from '../components/help-overlay.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
+import { displayFile, transcriptLines } from '../lines.js';
 import { isDoubleInterrupt, syncView, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from '../view-state.js';
 
 export interface RunbookKeysOptions {
   store: SessionStore;
+  /** Each step's latest transcript (step key to path), for `t`. */
+  transcripts: ReadonlyMap<string, string>;
   services: UiServices;
   /** The latest view state (keys can arrive between renders). */
   viewRef: { readonly current: ViewState };
@@ -89,6 +92,20 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
       }
     },
     [services, width, dispatch, notice],
+  );
+
+  const showTranscript = useCallback(
+    async (stepId: string, path: string) => {
+      if (!services.readTranscript) return notice(`the transcript is ${path}`);
+      try {
+        const text = await services.readTranscript(path);
+        const lines = transcriptLines(text, latest.current.width);
+        dispatch({ type: 'open', overlay: { kind: 'viewer', title: `transcript of ${stepId} (esc closes): ${displayFile(path)}`, lines, scroll: 0 } });
+      } catch (error) {
+        notice(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    [services, dispatch, notice],
   );
 
   const take = useCallback(
@@ -232,6 +249,15 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           }
           return notice('nothing is running; ctrl-c again within 2s asks to quit');
         }
+        case 'transcript': {
+          if (!item) return;
+          const path = latest.current.transcripts.get(item.key);
+          if (path === undefined) {
+            const state = frame?.steps[selected]?.status;
+            return notice(state === 'running' ? `${item.step.id} is running: its output is on screen, its transcript is written when it ends` : `${item.step.id} has no transcript: it has not run${state === 'pending' ? ' yet' : ' in this session'}`);
+          }
+          return void showTranscript(item.step.id, path);
+        }
         case 'open-ref': {
           if (!item) return;
           const load = services.loadRunbook;
@@ -269,7 +295,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           return;
       }
     },
-    [store, services, dispatch, take, notice, askReason, openRef, runAll],
+    [store, services, dispatch, take, notice, askReason, openRef, runAll, showTranscript],
   );
 
   const onInput = useCallback(

@@ -1,0 +1,174 @@
+/**
+ * A session rebuilt from its journal, in the TUI: the gate shows the check attempts the journal
+ * recorded (status, error, the response body's head), a step a crash cut short points to its
+ * transcript and shows its end, `t` shows a transcript whole, and what resume found (a torn
+ * line, a changed runbook) is said before anything else. The first session runs on the fakes
+ * until its "crash"; a second store over fresh fakes resumes from the first one's journal.
+ */
+import { render, cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/ui/app.js';
+import type { TranscriptSink } from '../../src/session/journal.js';
+import type { UiServices } from '../../src/ui/context.js';
+import { fail, pass } from '../fakes/fake-probe.js';
+import { MemoryJournal } from '../fakes/memory-journal.js';
+import { fakeSession, type FakeSession } from '../fakes/session.js';
+import { drive, escape, type Driver } from './helpers.js';
+import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
+
+afterEach(() => cleanup());
+
+// Under the home directory, which the TUI shows as `~`.
+const STATE = `${process.env['HOME'] ?? '/root'}/.local/state/stepgate/sessions/20250101-120000-abcdef`;
+
+/** The memory journal, with transcript paths as the file journal gives them. */
+class PathJournal extends MemoryJournal {
+  override async openTranscript(name: string): Promise<TranscriptSink> {
+    const sink = await super.openTranscript(name);
+    return { ...sink, path: `${STATE}/${name}.log` };
+  }
+
+  /** A transcript's text by the path a `step-finished` names. */
+  read(path: string): string {
+    const name = path.slice(STATE.length + 1, -'.log'.length);
+    const text = this.transcripts.get(name);
+    if (text === undefined) throw new Error(`no transcript ${path}`);
+    return text;
+  }
+}
+
+/** A session over the fakes; `disk` holds the transcripts a resume finds (the crashed run's). */
+function session(journal: PathJournal, disk: PathJournal = journal): FakeSession {
+  return fakeSession(FILES, {
+    journal,
+    findTranscript: async (stepId, attempt) => [...disk.transcripts.keys()].filter((n) => n.endsWith(`-${stepId}-${attempt}`)).map((n) => `${STATE}/${n}.log`).pop(),
+  });
+}
+
+/** The TUI over `t`'s store at 80x24 without colour, transcripts read from `journal`. */
+async function show(t: FakeSession, journal: PathJournal, services: Partial<UiServices> = {}): Promise<Driver> {
+  const exits: number[] = [];
+  const ink = render(
+    <App
+      services={{ now: () => t.clock.now(), color: false, readTranscript: async (path) => journal.read(path), ...services }}
+      session={{ store: t.store, runAs: 'ubuntu', host: 'test-host' }}
+      onExit={(code) => exits.push(code)}
+    />,
+  );
+  const d = drive(ink, exits);
+  d.resize(80, 24);
+  // The first frame is drawn at the testing library's 100 columns: wait for the resized one,
+  // with the key hints (the keys are listened to).
+  while (!d.frame().split('\n').every((line) => line.length <= 80) || !/\? help/.test(d.frame())) await new Promise((resolve) => setTimeout(resolve, 5));
+  return d;
+}
+
+/** A 503 whose body says why, as exec's probe quotes it in the error (the body's first bytes). */
+const BODY = '{"status":"degraded","checks":{"db":"connection refused by 10.0.3.7:5432","queue":"ok","cache":"ok"},"release":"2025.01.02-7","hint":"see /var/log/app/db.log"}';
+const bad = fail(`bad status 503 (expected 200-399): ${BODY}`, { status: 503, output: `${BODY}\n` });
+
+describe('a session resumed in the TUI', () => {
+  it('shows the gate with the attempts recorded in the journal, the last one whole, and retry passes it', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.probes.script(HEALTH_URL, fail('connection refused'), fail('connection refused'), bad);
+    await before.actions.start({ file: DEPLOY_FILE });
+    await before.actions.runToNextBlock();
+    expect(before.state().status.kind).toBe('blocked');
+    // The crash: the process is gone; its journal stays.
+    const events = journal.events;
+
+    const written = new PathJournal();
+    const after = session(written);
+    after.probes.script(HEALTH_URL, pass());
+    await after.actions.resume(events);
+    const r = await show(after, journal);
+    const f = await r.waitForFrame('BLOCKED at healthz (attempt 1)');
+    expect(f).toContain('1/3 connection refused (3ms)');
+    expect(f).toContain('2/3 connection refused (3ms)');
+    expect(f).toContain('3/3 bad status 503 (expected 200-399): {"status":"degraded"');
+    // The body is wrapped, not cut: its end is on the screen.
+    expect(f.replace(/\n\s*/g, '')).toContain('"hint":"see /var/log/app/db.log"} (3ms)');
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(f).toContain('t output');
+
+    r.press('r');
+    await r.waitForFrame('[x] check healthz');
+    expect(written.events.filter((e) => e.type === 'decision').map((e) => (e.type === 'decision' ? e.decision.kind : ''))).toEqual(['retry']);
+  });
+
+  it('t shows the whole transcript of the blocked check: each attempt with the response body', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.probes.script(HEALTH_URL, bad);
+    await before.actions.start({ file: DEPLOY_FILE });
+    await before.actions.runToNextBlock();
+    const after = session(new PathJournal());
+    await after.actions.resume(journal.events);
+    const r = await show(after, journal);
+    await r.waitForFrame('BLOCKED at healthz');
+    r.press('t');
+    const f = await r.waitForFrame('transcript of healthz (esc closes)');
+    expect(f).toContain('attempt 3/3: bad status 503');
+    // The body as the probe kept it, on lines of its own, wrapped at the width.
+    expect(f.replace(/\n/g, '')).toContain(BODY);
+    r.press(escape);
+    await r.waitForFrame('1. [r] retry the step');
+  });
+
+  it('the gate of a step a crash cut short points to its transcript and shows how it ended', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.shell.reply({ output: ['Fetching origin\n', 'remote: Counting objects: 100% (12/12)\n', 'Updating 1a2b3c..4d5e6f\n'], hold: true });
+    await before.actions.start({ file: DEPLOY_FILE });
+    void before.actions.runStep();
+    while (before.state().status.kind !== 'running' || !(journal.transcripts.get('00002-pull-1') ?? '').includes('Updating')) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // SIGKILL here: no step-finished ever reaches the journal.
+    const events = journal.events;
+    expect(events.map((e) => e.type)).toEqual(['session-started', 'step-started']);
+
+    const after = session(new PathJournal(), journal);
+    after.shell.reply({ output: 'Already up to date.\n', exitCode: 0 });
+    const report = await after.actions.resume(events);
+    expect(report.interrupted).toEqual({ key: `${DEPLOY_FILE}#pull`, title: 'pull', transcript: `${STATE}/00002-pull-1.log` });
+    const r = await show(after, journal);
+    let f = await r.waitForFrame('BLOCKED at pull');
+    expect(f).toContain('[!] stepgate stopped while this step ran');
+    expect(f.replace(/\n\s*/g, '')).toContain(`its output until then (t shows it): ~/.local/state/stepgate/sessions/20250101-120000-abcdef/00002-pull-1.log`);
+    f = await r.waitForFrame('Updating 1a2b3c..4d5e6f');
+    expect(f).toContain('remote: Counting objects');
+
+    r.press('t');
+    f = await r.waitForFrame('transcript of pull (esc closes)');
+    expect(f).toContain('Fetching origin');
+    r.press(escape);
+    await r.waitForFrame('1. [r] retry the step');
+    r.press('r');
+    await r.waitForFrame('[x] pull');
+  });
+
+  it('says first what resume found: a torn last line and a runbook changed since the crash', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.probes.script(HEALTH_URL, fail('connection refused'));
+    await before.actions.start({ file: DEPLOY_FILE });
+    await before.actions.runToNextBlock();
+    const after = session(new PathJournal());
+    after.runbooks.files.set(DEPLOY_FILE, DEPLOY.replace('git pull\n', 'git pull --ff-only\n'));
+    await after.actions.resume(journal.events, { torn: { line: 9, bytes: 37 } });
+    const r = await show(after, journal);
+    await r.waitForFrame('resumed: read this first (esc closes)');
+    // Wrapped at the pane's width: the words may sit on two rows, but none is cut.
+    let f = await r.waitForFrame(/torn line\s+\(line\s+9,\s+37\s+bytes,\s+cut\s+off\s+by\s+a\s+crash\s+mid-write\)/);
+    expect(f).not.toContain('…');
+    expect(f).toContain('deploy.md changed since the session started:');
+    expect(f).toContain(`~ edited  ${DEPLOY_FILE}#pull (will run again)`);
+    r.press(escape);
+    // The edited step runs again first, as the report said.
+    f = await r.waitForNoFrame('read this first');
+    expect(f).toContain('READY 1/3 pull');
+    expect(f).toContain('git pull --ff-only');
+  });
+});

@@ -108,13 +108,12 @@ while IFS= read -r __sg_l </dev/tty; do
 done
 stty echo </dev/tty 2>/dev/null
 unset __sg_l __sg_k __sg_n __sg_v
-${place}
-unset __sg_r __sg_w
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) || __sg_state=
 
 # Keeps cwd and exports where a replacement shell can restore them.
 __sg_save() {
   if [ -n "$__sg_state" ]; then
+    local __sg_to=\${1:-state}
     {
       # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it), so
       # secret-looking names and the session's own environment stay out of it: a replacement
@@ -131,11 +130,16 @@ __sg_save() {
       done
       if ((\${#__sg_keep[@]})); then builtin declare -p -- "\${__sg_keep[@]}"; fi
       builtin printf 'builtin cd -- %q\\n' "$PWD"
-    } >|"$__sg_state/state" 2>/dev/null || :
+    } >|"$__sg_state/$__sg_to" 2>/dev/null || :
     # The directory as it is, NUL-terminated, for stepgate to keep across a resume.
-    builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :
+    if [ "$__sg_to" = state ]; then builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :; fi
   fi
 }
+# The exports as this shell got them, before anything is restored: what steps change is
+# told apart from what the environment gave (which a later stepgate gives afresh).
+__sg_save base
+${place}
+unset __sg_r __sg_w
 # Runs before every prompt, i.e. right after each step: report its status. xtrace and
 # verbose are switched off here (silently, stderr is /dev/null) and back on by __sg_pre.
 __sg_done() {
@@ -265,6 +269,16 @@ export function restorableExports(exports: readonly SavedExport[], skip: readonl
   return exports.filter(
     (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name,
   );
+}
+
+/**
+ * The exports that differ from `base` (what the shell had before any step ran or anything was
+ * restored): what steps set. The rest came from stepgate's environment, which a later stepgate
+ * gives afresh (a new SSM session's variables, not the dropped one's).
+ */
+export function changedExports(exports: readonly SavedExport[], base: readonly SavedExport[]): SavedExport[] {
+  const before = new Map(base.map((e) => [e.name, e.declaration]));
+  return exports.filter((e) => before.get(e.name) !== e.declaration);
 }
 
 /** The text a new shell evaluates to recreate `exports` (see `restorableExports`). */

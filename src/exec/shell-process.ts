@@ -118,6 +118,7 @@ export class ShellProcess {
   private bashSession = 0;
   private closing = false;
   private cwdFailed = false;
+  private baseline: SavedExport[] | undefined;
 
   private constructor(opts: ShellProcessOptions) {
     this.opts = opts;
@@ -417,28 +418,28 @@ export class ShellProcess {
    * The cwd and exports this shell saved after its last step (also after it ended, until
    * `removeState`). Through sudo the files are the target user's, so they are read as that user.
    */
-  async readSaved(): Promise<{ cwd?: string; exports: SavedExport[] } | undefined> {
+  async readSaved(): Promise<{ cwd?: string; exports: SavedExport[]; base: SavedExport[] } | undefined> {
     if (!this.stateDir.startsWith('/')) return undefined;
-    const cwdFile = path.join(this.stateDir, 'cwd');
-    const stateFile = path.join(this.stateDir, 'state');
     let both: string;
     try {
-      if (this.runAs.mode === 'sudo') {
-        const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', cwdFile, stateFile], {
-          encoding: 'utf8',
-          maxBuffer: 16 * 1024 * 1024,
-        });
-        both = stdout;
-      } else {
-        both = (await readFile(cwdFile, 'utf8')) + (await readFile(stateFile, 'utf8'));
-      }
+      // The exports the shell started with never change: read once.
+      this.baseline ??= parseSavedExports(await this.readOwnFiles(['base']));
+      both = await this.readOwnFiles(['cwd', 'state']);
     } catch {
       return undefined;
     }
     // The cwd file ends with a NUL: a directory name cannot contain one.
     const cut = both.indexOf('\0');
     if (cut < 0) return undefined;
-    return { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)) };
+    return { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)), base: this.baseline };
+  }
+
+  /** Files of the state directory, concatenated; through sudo they are the target user's to read. */
+  private async readOwnFiles(names: string[]): Promise<string> {
+    const files = names.map((name) => path.join(this.stateDir, name));
+    if (this.runAs.mode !== 'sudo') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
+    const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
   }
 
   /** Remove this shell's state directory (owned by the target user). */

@@ -10,8 +10,8 @@ import type { RunAs } from './run-as.js';
 import { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
 import type { ShellExit, StepEnd } from './shell-process.js';
-import { restorableExports, restoreScript } from './bootstrap.js';
-import type { TypedRestore } from './bootstrap.js';
+import { changedExports, restorableExports, restoreScript } from './bootstrap.js';
+import type { SavedExport, TypedRestore } from './bootstrap.js';
 import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
 
 const DEFAULT_COLS = 80;
@@ -75,6 +75,11 @@ class SessionShell implements Shell {
     this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore } : {}) });
   }
 
+  /** The exports steps set (not those the environment gave), without secret-looking or session names. */
+  private stepExports(saved: { exports: SavedExport[]; base: SavedExport[] }): SavedExport[] {
+    return restorableExports(changedExports(saved.exports, saved.base), Object.keys(this.opts.env ?? {}));
+  }
+
   /** The snapshot as typed to a new shell; the session's own env names are never taken from it. */
   private typedRestore(snapshot: ShellSnapshot): TypedRestore {
     const exports = restorableExports(snapshot.exports, Object.keys(this.opts.env ?? {}));
@@ -84,7 +89,7 @@ class SessionShell implements Shell {
   async snapshot(): Promise<ShellSnapshot | undefined> {
     const saved = await this.main?.readSaved();
     if (!saved) return undefined;
-    const snap: ShellSnapshot = { user: this.user, exports: restorableExports(saved.exports, Object.keys(this.opts.env ?? {})) };
+    const snap: ShellSnapshot = { user: this.user, exports: this.stepExports(saved) };
     if (saved.cwd !== undefined) snap.cwd = saved.cwd;
     return snap;
   }
@@ -136,7 +141,7 @@ class SessionShell implements Shell {
     this.resetReason = undefined;
     const restored: RestoredShell | undefined = saved && {
       ...(saved.cwd !== undefined ? { cwd: saved.cwd } : {}),
-      exported: restorableExports(saved.exports, Object.keys(this.opts.env ?? {})).length,
+      exported: this.stepExports(saved).length,
     };
     const what = restored
       ? `in ${restored.cwd ?? 'its default directory'} with ${restored.exported} exported variable${restored.exported === 1 ? '' : 's'} restored`

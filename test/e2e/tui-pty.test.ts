@@ -303,8 +303,9 @@ describe('stepgate DIR in a real terminal', () => {
     s = await tui.waitFor('enter open');
     expect(s).toMatch(/> resume Two steps · in progress at second/);
     tui.press('\r');
-    // The operator is told the shell is new, then the status line says where the session is.
-    await tui.waitFor('[stepgate] resumed in a fresh shell');
+    // The operator is told the shell is new and what it got back, then the status line says
+    // where the session is.
+    await tui.waitFor('[stepgate] resumed in a new shell: restored cwd');
     s = await tui.waitFor('READY 2/2 second');
     expect(s).toContain('[x] first');
     tui.press('\r');

@@ -150,11 +150,16 @@ export async function main(argv: string[]): Promise<number> {
 export const FRESH_SHELL_NOTICE =
   '[stepgate] resumed in a fresh shell: directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again';
 
-/** Said on every resume: the shell of the earlier process is gone with it; what the new one got back. */
-export function resumedShellNotice(report: ResumeReport | undefined): string {
+/**
+ * Said on every resume: the shell of the earlier process is gone with it; what the new one got
+ * back. `brief`: for the TUI's status line at 80 columns, what was restored comes first and the
+ * rest is left to the log.
+ */
+export function resumedShellNotice(report: ResumeReport | undefined, options: { brief?: boolean } = {}): string {
   if (report?.shell) {
     const { cwd, exported } = report.shell;
     const vars = `${exported} exported variable${exported === 1 ? '' : 's'}`;
+    if (options.brief) return `[stepgate] new shell: ${cwd === undefined ? '' : `cwd ${cwd}, `}${vars} restored`;
     return `[stepgate] resumed in a new shell: restored ${cwd === undefined ? vars : `cwd ${cwd} and ${vars}`}; functions, aliases and unexported variables are gone`;
   }
   if (report?.shellNotRestored) {

@@ -106,7 +106,7 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const report = await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
     // Shown on the status line for a few seconds, then the line says where the session is again.
-    const notice = resumedShellNotice(report);
+    const notice = resumedShellNotice(report, { brief: true });
     store.setState({ error: notice });
     setTimeout(() => {
       if (store.getState().error === notice) store.setState({ error: undefined });

@@ -305,7 +305,7 @@ describe('stepgate DIR in a real terminal', () => {
     tui.press('\r');
     // The operator is told the shell is new and what it got back, then the status line says
     // where the session is.
-    await tui.waitFor('[stepgate] resumed in a new shell: restored cwd');
+    await tui.waitFor('[stepgate] new shell: cwd ');
     s = await tui.waitFor('READY 2/2 second');
     expect(s).toContain('[x] first');
     tui.press('\r');

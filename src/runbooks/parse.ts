@@ -5,19 +5,13 @@
  */
 import GithubSlugger from 'github-slugger';
 import type { Code, Definition, Heading, Html, ListItem, Nodes, Paragraph, Root } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
-import { gfmTableFromMarkdown } from 'mdast-util-gfm-table';
-import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { toString } from 'mdast-util-to-string';
-import { frontmatter } from 'micromark-extension-frontmatter';
-import { gfmTable } from 'micromark-extension-gfm-table';
-import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import { emptyAttributes, hasAttributes, parseAttributes } from './attributes.js';
 import { parseChecks } from './checks.js';
 import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
 import { emptyFrontMatter, parseFrontMatter } from './front-matter.js';
 import { isMarkdownFileName, parseLinkTarget } from './links.js';
+import { parseMarkdown } from './markdown.js';
 import type {
   CrossRef,
   FrontMatter,
@@ -106,13 +100,7 @@ class Walker {
   }
 
   walk(): Runbook {
-    // Of GFM, runbooks need task items (manual steps) and tables (so a table is not read as a
-    // step's description). Autolink literals, footnotes and strikethrough mean nothing to a
-    // runbook and cost a third of the parse time on large files.
-    const tree: Root = fromMarkdown(this.text, {
-      extensions: [gfmTaskListItem(), gfmTable(), frontmatter(['yaml'])],
-      mdastExtensions: [gfmTaskListItemFromMarkdown(), gfmTableFromMarkdown(), frontmatterFromMarkdown(['yaml'])],
-    });
+    const tree: Root = parseMarkdown(this.text);
     for (const node of tree.children) {
       if (node.type === 'definition') this.definitions.set((node as Definition).identifier.toLowerCase(), (node as Definition).url);
     }

@@ -1,0 +1,208 @@
+/**
+ * Markdown to mdast, in pieces when the file is large.
+ *
+ * micromark closes every list item (and block quote) by copying the whole document's event list
+ * (micromark's document tokenizer applies an edit map to all events so far), so one parse of a
+ * runbook with many task lists grows with the square of its length: 10,000 dense lines took
+ * 0.8 to 1.1 s, 20,000 took 2 s. CommonMark's block structure is decided in one forward pass,
+ * and a top-level block never reopens once the next one has started, so a piece of the file
+ * that ends anywhere still yields every top-level node before its last one exactly as the whole
+ * file would; the last one (which the cut may have truncated) starts the next piece. Parsing
+ * pieces of a few hundred lines keeps each edit-map copy short and the whole parse linear.
+ *
+ * What a piece cannot see, and how it is made up for:
+ * - front matter is only front matter at the very top: only the first piece parses it, and the
+ *   first piece grows until the front matter is closed (or the file ends);
+ * - link reference definitions apply to the whole file: pieces that lack some definition are
+ *   parsed again with the missing definitions appended after their last node, and the
+ *   appended nodes dropped;
+ * - a byte-order mark is only one at the start: a file with U+FEFF anywhere else is parsed whole;
+ * - definitions inside a list or quote count too, so pieces are searched all the way down.
+ * test/runbooks/markdown.test.ts checks that the pieces give the same tree as a whole parse on
+ * the corpus, the shipped runbooks and generated files, cut every few lines.
+ */
+import type { Nodes, Root, RootContent } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
+import { gfmTableFromMarkdown } from 'mdast-util-gfm-table';
+import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
+import { frontmatter } from 'micromark-extension-frontmatter';
+import { gfmTable } from 'micromark-extension-gfm-table';
+import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
+
+// Of GFM, runbooks need task items (manual steps) and tables (so a table is not read as a step's
+// description). Autolink literals, footnotes and strikethrough mean nothing to a runbook and
+// cost a third of the parse time on large files.
+const WITH_FRONT_MATTER = {
+  extensions: [gfmTaskListItem(), gfmTable(), frontmatter(['yaml'])],
+  mdastExtensions: [gfmTaskListItemFromMarkdown(), gfmTableFromMarkdown(), frontmatterFromMarkdown(['yaml'])],
+};
+const WITHOUT_FRONT_MATTER = {
+  extensions: [gfmTaskListItem(), gfmTable()],
+  mdastExtensions: [gfmTaskListItemFromMarkdown(), gfmTableFromMarkdown()],
+};
+
+/** Lines per piece: small enough that the quadratic part stays small, large enough to amortise each parse's setup. */
+export const PIECE_LINES = 250;
+
+const BYTE_ORDER_MARK = 0xfeff;
+
+/** Offsets where each line starts, counting `\r\n`, `\r` and `\n` as line endings (as micromark does). */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10) starts.push(i + 1);
+    else if (code === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+interface Piece {
+  /** Index of the piece's first line in the file (0-based). */
+  line: number;
+  /** Offset of the piece's first character in the file. */
+  offset: number;
+  text: string;
+  nodes: RootContent[];
+}
+
+/**
+ * Parse markdown into mdast (CommonMark, GFM task items and tables, YAML front matter).
+ * The tree, positions included, is the one a single parse of the whole text gives.
+ * @param pieceLines lines per piece (default {@link PIECE_LINES}); tests pass small values to
+ *   cut files often.
+ */
+export function parseMarkdown(text: string, pieceLines = PIECE_LINES): Root {
+  const starts = lineStarts(text);
+  if (starts.length <= pieceLines || text.indexOf(String.fromCharCode(BYTE_ORDER_MARK), 1) !== -1) {
+    return fromMarkdown(text, WITH_FRONT_MATTER);
+  }
+  const pieces = cutIntoPieces(text, starts, Math.max(1, pieceLines));
+  if (!resolveReferencesAcrossPieces(pieces)) return fromMarkdown(text, WITH_FRONT_MATTER);
+  // micromark counts offsets after the byte-order mark it drops.
+  const bom = text.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
+  const children: RootContent[] = [];
+  for (const piece of pieces) {
+    for (const node of piece.nodes) {
+      if (piece.line > 0) shiftPositions(node, piece.line, piece.offset - bom);
+      children.push(node);
+    }
+  }
+  // Like a whole parse, the root spans the whole text, not just its first and last node.
+  const lastStart = starts[starts.length - 1]!;
+  return {
+    type: 'root',
+    children,
+    position: {
+      start: { line: 1, column: 1, offset: 0 },
+      end: { line: starts.length, column: text.length - lastStart + 1, offset: text.length - bom },
+    },
+  };
+}
+
+/**
+ * Line (in the piece) of the last top-level ATX heading that has a node before it.
+ * Only an ATX heading starts a piece: a line that starts any other block can be read
+ * differently when it follows an unfinished block (micromark reads `2. x` after indented code
+ * as a paragraph, but as a list at the top of a file), while `# Title` is a heading wherever it
+ * stands and leaves nothing open behind it. A setext heading spans two lines; skip those.
+ */
+function lastHeadingLine(nodes: RootContent[]): number | undefined {
+  for (let i = nodes.length - 1; i > 0; i--) {
+    const position = nodes[i]!.position;
+    if (nodes[i]!.type === 'heading' && position && position.start.line === position.end.line) return position.start.line;
+  }
+  return undefined;
+}
+
+function cutIntoPieces(text: string, starts: number[], pieceLines: number): Piece[] {
+  const pieces: Piece[] = [];
+  let line = 0;
+  let size = pieceLines;
+  while (line < starts.length) {
+    const endLine = Math.min(starts.length, line + size);
+    const offset = starts[line]!;
+    const last = endLine >= starts.length;
+    const pieceText = text.slice(offset, last ? text.length : starts[endLine]);
+    const nodes = fromMarkdown(pieceText, line === 0 ? WITH_FRONT_MATTER : WITHOUT_FRONT_MATTER).children;
+    if (last) {
+      pieces.push({ line, offset, text: pieceText, nodes });
+      break;
+    }
+    // The next piece starts at the last heading: one node (or none) before it means the cut
+    // fell too early, so try a longer piece. So does a thematic break on the first line: it may
+    // be front matter whose closing `---` lies past the cut.
+    const next = lastHeadingLine(nodes);
+    const maybeFrontMatter = line === 0 && nodes[0]?.type === 'thematicBreak' && nodes[0].position?.start.line === 1;
+    if (next === undefined || maybeFrontMatter) {
+      size *= 2;
+      continue;
+    }
+    const nextLine = line + next - 1;
+    pieces.push({ line, offset, text: text.slice(offset, starts[nextLine]), nodes: nodes.filter((node) => node.position!.start.line < next) });
+    line = nextLine;
+    size = pieceLines;
+  }
+  return pieces;
+}
+
+/**
+ * A reference such as `[docs]` is a link only if `[docs]: url` is defined somewhere in the file.
+ * Pieces that lack a definition another piece has are parsed again with it appended.
+ * @returns false when that changed a node's extent (never seen; the caller then parses whole).
+ */
+function resolveReferencesAcrossPieces(pieces: Piece[]): boolean {
+  const labels = new Map<string, string>();
+  const own = pieces.map((piece) => {
+    const mine = new Set<string>();
+    const collect = (node: Nodes): void => {
+      if (node.type === 'definition') {
+        mine.add(node.identifier);
+        if (!labels.has(node.identifier)) labels.set(node.identifier, node.label ?? node.identifier);
+      } else if ('children' in node) {
+        for (const child of node.children) collect(child);
+      }
+    };
+    for (const node of piece.nodes) collect(node);
+    return mine;
+  });
+  if (labels.size === 0) return true;
+  return pieces.every((piece, i) => {
+    const missing = [...labels].filter(([identifier]) => !own[i]!.has(identifier));
+    if (missing.length === 0) return true;
+    // A blank line ends whatever block the piece's last node left open (in the whole file the
+    // next piece's first node closed it), so the appended lines are definitions of their own.
+    const appended = missing.map(([, label]) => `[${label}]: #`).join('\n');
+    const again = fromMarkdown(`${piece.text}\n\n${appended}\n`, piece.line === 0 ? WITH_FRONT_MATTER : WITHOUT_FRONT_MATTER).children;
+    const nodes: RootContent[] = [];
+    for (const [j, before] of piece.nodes.entries()) {
+      const after = again[j];
+      if (after && samePlace(after, before)) nodes.push(after);
+      // Only the file's last node can run on into the appended lines: a fence or HTML block
+      // left open to the end, where there is nothing for a definition to change.
+      else if (i === pieces.length - 1 && j === piece.nodes.length - 1 && (before.type === 'code' || before.type === 'html')) nodes.push(before);
+      else return false;
+    }
+    piece.nodes = nodes;
+    return true;
+  });
+}
+
+function samePlace(a: RootContent, b: RootContent): boolean {
+  return a.position?.start.offset === b.position?.start.offset && a.position?.end.offset === b.position?.end.offset;
+}
+
+function shiftPositions(node: RootContent, lines: number, offset: number): void {
+  const position = node.position;
+  if (position) {
+    position.start.line += lines;
+    position.end.line += lines;
+    if (position.start.offset !== undefined) position.start.offset += offset;
+    if (position.end.offset !== undefined) position.end.offset += offset;
+  }
+  if ('children' in node) for (const child of node.children) shiftPositions(child as RootContent, lines, offset);
+}

@@ -57,6 +57,11 @@ describe('Shell.snapshot', () => {
     const snap = await sh.snapshot?.();
     expect(snap?.cwd).toBe('/usr/share');
     expect(snap?.exports.some((e) => e.name === 'AFTER_EXIT')).toBe(true);
+    // The replacement shell restored it, and its own snapshot still counts it as set by a step.
+    await sh.run({ script: 'cd /usr' });
+    const next = await sh.snapshot?.();
+    expect(next?.cwd).toBe('/usr');
+    expect(next?.exports.some((e) => e.name === 'AFTER_EXIT')).toBe(true);
   });
 });
 

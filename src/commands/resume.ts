@@ -1,7 +1,10 @@
 /**
- * `stepgate resume [ID] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]...`:
+ * `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--as USER] [--var NAME=VALUE]...`:
  * rebuilds a session from its journal after a crash, a SIGKILL or a dropped SSM session and
- * continues it in plain mode. Without ID: the newest session that has not ended.
+ * continues it: in the TUI on a terminal (as `stepgate FILE` decides), in plain mode without
+ * one, under CI, with `--plain`, or with a flag that only a plain walk obeys (`--yes`,
+ * `--rerun-interrupted`, `--retry`, `--recover`, `--skip`). Without ID: the newest session
+ * that has not ended.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,8 +26,17 @@ import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, tra
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
+import { plainModeReason } from './interactive.js';
 
-const USAGE = 'stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
+/** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
+const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
+
+function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>): string | undefined {
+  const given = PLAIN_ONLY.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  return given === undefined ? undefined : `--${given} given`;
+}
+
+const USAGE = 'stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
 
 function printReport(report: ResumeReport, path: string, cwd: string): void {
   const out = process.stdout;
@@ -41,6 +53,7 @@ function printReport(report: ResumeReport, path: string, cwd: string): void {
   }
   if (report.interrupted) {
     out.write(`interrupted: step ${report.interrupted.title} was running when stepgate stopped; its outcome is unknown: re-run it or skip it with a reason\n`);
+    if (report.interrupted.transcript !== undefined) out.write(`  what it printed until then: ${report.interrupted.transcript}\n`);
   }
 }
 
@@ -50,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...PLAIN_FLAGS, 'rerun-interrupted': { type: 'boolean' }, retry: { type: 'boolean' } },
+      options: { ...PLAIN_FLAGS, 'rerun-interrupted': { type: 'boolean' }, retry: { type: 'boolean' }, plain: { type: 'boolean' } },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
@@ -79,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
     return EXIT.usage;
   }
+  // The operator whose SSM session dropped gets back the TUI they were in.
+  const plainWhy = plainModeReason() ?? plainFlag(parsed.values);
+  if (plainWhy === undefined) return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars);
+  if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
 
   let unlock;
   try {
@@ -123,9 +140,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       printReport(report, path, process.cwd());
       process.stdout.write(`${resumedShellNotice(report)}\n`);
-      if (process.stdin.isTTY && process.stdout.isTTY && parsed.values.yes !== true) {
-        process.stderr.write('stepgate: continuing in plain mode; `stepgate` (the TUI picker) lists this session too\n');
-      }
       const status = store.getState().session.status;
       if (status.kind === 'ended') {
         process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);

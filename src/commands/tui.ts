@@ -1,7 +1,8 @@
 /**
  * `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...`: the terminal UI. A directory
  * (default ./runbooks) opens the picker, a file opens its runbook. Without a terminal on
- * stdin and stdout the TUI is not started: a one-line note, then plain mode (`run`).
+ * stdin and stdout (or under CI) the TUI is not started: a one-line note, then plain mode
+ * (`run`). `stepgate resume` on a terminal opens its session here too (`resumeInTui`).
  *
  * This command wires the real host (exec's shell and probes, the file journal) into the
  * session store; the components under src/ui see only the store.
@@ -14,6 +15,7 @@ import { osUser, hostName } from '../session/host.js';
 import { listSessions } from '../session/history.js';
 import {
   FileJournal,
+  SessionBusyError,
   dropTornTail,
   journalPath,
   lockSession,
@@ -21,7 +23,9 @@ import {
   readJournal,
   sessionsDir,
 } from '../session/journal.js';
+import { PlanError } from '../session/plan.js';
 import { createSessionStore, type SessionStore } from '../session/store.js';
+import { readTranscript } from '../session/transcripts.js';
 import { colorEnabled } from '../ui/theme.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
@@ -30,6 +34,7 @@ import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './loa
 import { hostDeps, parseVarFlags, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { resumedShellNotice } from './resume.js';
+import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 
@@ -172,8 +177,9 @@ async function loadUi() {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    process.stderr.write('stepgate: stdin/stdout is not a terminal; running in plain mode (stepgate run)\n');
+  const plainWhy = plainModeReason();
+  if (plainWhy !== undefined) {
+    process.stderr.write(`stepgate: ${plainWhy}; running in plain mode (stepgate run)\n`);
     const run = await import('./run.js');
     return run.main(argv);
   }
@@ -203,26 +209,64 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
-  const services: UiServices = {
-    now: () => wallClock.now(),
-    color: colorEnabled(),
-    loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
-  };
   const dir = resolve(target);
   const picker = isDir
     ? {
         dir,
         entries: await listEntries(dir),
-        open: async (entry: PickerEntry): Promise<SessionHandle> => {
-          const next = entry.kind === 'session' ? await resumeSession(entry.id, as, vars) : await startSession(entry.file, as, vars);
-          releases.push(next.release);
-          return next;
-        },
+        open: (entry: PickerEntry): Promise<Opened> => (entry.kind === 'session' ? resumeSession(entry.id, as, vars) : startSession(entry.file, as, vars)),
         refresh: () => listEntries(dir),
       }
     : undefined;
+  return showTui(ui, opened, picker);
+}
 
+/**
+ * `stepgate resume [ID]` on a terminal: the session rebuilt from its journal, in the TUI, at
+ * the step (or gate) where it stopped. Exit codes as `resume` in plain mode: 2 for a journal
+ * that cannot be resumed or a refused run-as user, 1 when another live stepgate holds it.
+ */
+export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>): Promise<number> {
+  const ui = loadUi();
+  ui.catch(() => undefined);
+  let opened: Opened;
+  try {
+    opened = await resumeSession(id, as, vars);
+  } catch (error) {
+    if (error instanceof SessionBusyError) {
+      process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
+      return 1;
+    }
+    const why = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`stepgate: ${error instanceof PlanError ? `cannot resume ${id}: ${why}` : why}\n`);
+    return 2;
+  }
+  const status = opened.store.getState().session.status;
+  if (status.kind === 'ended') {
+    await opened.store.getState().actions.close();
+    await opened.release();
+    process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);
+    return status.outcome === 'completed' ? 0 : 1;
+  }
+  return showTui(ui, opened, undefined);
+}
+
+interface PickerOpener {
+  dir: string;
+  entries: PickerEntry[];
+  open(entry: PickerEntry): Promise<Opened>;
+  refresh(): Promise<PickerEntry[]>;
+}
+
+/** Renders the TUI on the alternate screen until the operator quits (or a signal); the exit code. */
+async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined): Promise<number> {
+  const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
+  const services: UiServices = {
+    now: () => wallClock.now(),
+    color: colorEnabled(),
+    loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
+    readTranscript: (path) => readTranscript(path),
+  };
   const { createElement, render, App } = await ui;
   let exitCode = 1;
   let lastStore: SessionStore | undefined = opened?.store;
@@ -237,6 +281,7 @@ export async function main(argv: string[]): Promise<number> {
               ...picker,
               open: async (entry: PickerEntry) => {
                 const handle = await picker.open(entry);
+                releases.push(handle.release);
                 lastStore = handle.store;
                 return handle;
               },

@@ -10,7 +10,7 @@ import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { fit } from '../layout.js';
-import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, type Line } from '../lines.js';
+import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
 export interface GatePanelProps {
@@ -47,11 +47,15 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   // The menu always shows; what failed gets the rows that are left.
   const room = Math.max(0, height - 2 - menu.length);
   const what: Line[] = [];
+  const failure = wrapText(`[!] ${failureLine(item, step)}`, width);
+  // "Its outcome is unknown" is the point of an interrupted step's line: it is not cut.
+  const wrapFailure = step.interrupted === true && failure.length > 1 && room > 0;
+  if (wrapFailure) what.push({ text: fit(`    ${failure.slice(1).join(' ')}`, width), tone: 'error' });
   // A run cut short (Ctrl-C, or a crash seen on resume): its outcome is unknown, and the
   // transcript is where to read what it did before the operator re-runs or skips it.
-  if (step.interrupted && transcript !== undefined && room > 0) {
+  if (step.interrupted && transcript !== undefined && room > what.length) {
     // The whole path, wrapped: a path cut short points nowhere.
-    for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room)) what.push({ text, tone: 'warn' });
+    for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room - what.length)) what.push({ text, tone: 'warn' });
   }
   const left = room - what.length;
   if (item.step.kind === 'check') {
@@ -69,7 +73,7 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
     <Box flexDirection="column" height={height}>
       <Rule text={`BLOCKED at ${item.step.id} (attempt ${step.attempts})`} width={width} />
       <Text wrap="truncate" color={color('red')}>
-        {fit(`[!] ${failureLine(item, step)}`, width)}
+        {wrapFailure ? failure[0] : fit(`[!] ${failureLine(item, step)}`, width)}
       </Text>
       <Pane lines={what} height={Math.max(0, height - 2 - menuHeight)} width={width} top={0} />
       <Box flexDirection="column" height={menuHeight}>

@@ -1,0 +1,204 @@
+/**
+ * `stepgate resume` on a terminal opens the TUI where the session stopped: the built CLI in a
+ * real pseudo-terminal at 80x24 with NO_COLOR, killed with SIGKILL at a blocked gate (or in
+ * the middle of a step), then `stepgate resume` in a new pty shows the same gate, with the
+ * check attempts or the transcript the journal points to, and takes keys to go on.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const COLS = 80;
+const ROWS = 24;
+
+interface Tui {
+  screen(): string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  press(keys: string): void;
+  kill(signal: string): void;
+  exited: Promise<number>;
+}
+
+/** The CLI in a pty, its output read through a headless terminal (the operator's screen). */
+function startCli(args: string[], cwd: string, stateDir: string): Tui {
+  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
+  const { NODE_ENV: _nodeEnv, ...env } = process.env;
+  const child = pty.spawn(process.execPath, [cli, ...args], {
+    name: 'xterm-256color',
+    cols: COLS,
+    rows: ROWS,
+    cwd,
+    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
+  });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  const screen = (): string => {
+    const buffer = term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < ROWS; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  };
+  return {
+    screen,
+    async waitFor(text, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const s = screen();
+        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+        if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    press: (keys) => child.write(keys),
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
+}
+
+function journalEvents(stateDir: string): Array<Record<string, unknown> & { type: string }> {
+  const sessions = join(stateDir, 'sessions');
+  const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
+  expect(journals).toHaveLength(1);
+  return readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+}
+
+/** What an unhealthy app answers: the body says why, and its end is what the operator needs. */
+const BODY = JSON.stringify({ status: 'degraded', db: 'connection refused by 10.0.3.7:5432', hint: 'see /var/log/app/db.log' });
+
+let server: Server | undefined;
+const dirs: string[] = [];
+const strays: string[] = [];
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`build first (npm run build): ${cli} is missing`);
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+  // A step's background sleep that the SIGKILL left behind, by the pid it wrote.
+  for (const file of strays.splice(0)) {
+    if (!existsSync(file)) continue;
+    try {
+      process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stepgate resume in a real terminal', () => {
+  it('after a SIGKILL at a blocked health check, opens the TUI at that gate with the attempts from the journal; retry passes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const flag = join(dir, 'healthy');
+    const answered: number[] = [];
+    server = createServer((_req, res) => {
+      const ok = existsSync(flag);
+      answered.push(ok ? 200 : 503);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(ok ? '{"status":"ok"}' : BODY);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const file = join(dir, 'deploy.md');
+    writeFileSync(
+      file,
+      `# Resume e2e\n\n## Build\n\n\`\`\`bash {name=build}\necho "built release 7"\n\`\`\`\n\n## Health\n\n\`\`\`check {name=healthz}\nname: app healthz\nhttp: http://127.0.0.1:${address.port}/healthz\nretries: 2\nbackoff: 200ms\ntimeout: 2s\n\`\`\`\n`,
+    );
+    const stateDir = join(dir, 'state');
+
+    const first = startCli([file], dir, stateDir);
+    await first.waitFor('enter run');
+    first.press('a');
+    await first.waitFor('BLOCKED at healthz (attempt 1)');
+    // The SSM session drops and takes stepgate with it, without a chance to write anything.
+    first.kill('SIGKILL');
+    await first.exited;
+
+    const tui = startCli(['resume'], dir, stateDir);
+    let s = await tui.waitFor('BLOCKED at healthz (attempt 1)');
+    s = await tui.waitFor('1. [r] retry the step');
+    expect(s).toContain('[x] build');
+    expect(s).toMatch(/>\[!\] check healthz/);
+    expect(s).toContain('[!] app healthz failed after 2 attempts: bad status 503');
+    expect(s).toMatch(/1\/2 bad status 503 \(expected 200-299\): \{"status":"degraded"/);
+    expect(s).toMatch(/2\/2 bad status 503/);
+    // The newest attempt's body is wrapped, not cut: its end is on the screen.
+    expect(s.replace(/\n\s*/g, '')).toContain('"hint":"see /var/log/app/db.log"}');
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(COLS);
+
+    tui.press('t');
+    s = await tui.waitFor('transcript of healthz (esc closes)');
+    expect(s).toContain('attempt 2/2: bad status 503');
+    tui.press('\u001B');
+    await tui.waitFor('1. [r] retry the step');
+
+    writeFileSync(flag, '');
+    tui.press('r');
+    s = await tui.waitFor('ENDED: completed');
+    expect(s).toContain('[x] check healthz');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+
+    const events = journalEvents(stateDir);
+    expect(events.filter((e) => e.type === 'session-resumed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'decision').map((e) => (e['decision'] as { kind: string }).kind)).toEqual(['retry']);
+    expect(events.filter((e) => e.type === 'check-attempt').map((e) => [e['attempt'], e['ok'], e['status']])).toEqual([
+      [1, false, 503],
+      [2, false, 503],
+      [1, true, 200],
+    ]);
+    expect(answered).toEqual([503, 503, 200]);
+  });
+
+  it('after a SIGKILL mid-step, the gate names the step\'s transcript and shows its end; skip with a reason goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const pidFile = join(dir, 'sleep.pid');
+    strays.push(pidFile);
+    const file = join(dir, 'migrate.md');
+    writeFileSync(
+      file,
+      `# Migrate\n\n## Migrate\n\n\`\`\`bash {name=migrate}\necho "migrating 1/3"; echo "migrating 2/3"\nsleep 60 & echo $! > '${pidFile}'; wait\n\`\`\`\n\n## Tell\n\n\`\`\`bash {name=tell}\necho "told the team"\n\`\`\`\n`,
+    );
+    const stateDir = join(dir, 'state');
+    const first = startCli([file], dir, stateDir);
+    await first.waitFor('enter run');
+    first.press('\r');
+    await first.waitFor(/^migrating 2\/3\s*$/m);
+    first.kill('SIGKILL');
+    await first.exited;
+
+    const tui = startCli(['resume'], dir, stateDir);
+    let s = await tui.waitFor('BLOCKED at migrate (attempt 1)');
+    s = await tui.waitFor(/^migrating 2\/3\s*$/m);
+    expect(s.replace(/\n\s*/g, ' ')).toContain('[!] stepgate stopped while this step ran (killed, hung up or crashed); its outcome is unknown');
+    const transcript = readdirSync(join(stateDir, 'sessions')).find((f) => !f.endsWith('.jsonl') && !f.endsWith('.lock'));
+    expect(s.replace(/\n\s*/g, '')).toMatch(new RegExp(`its output until then \\(t shows it\\): ${join(stateDir, 'sessions', transcript ?? '?').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\d+-migrate-1\\.log`));
+
+    tui.press('s');
+    await tui.waitFor('reason:');
+    tui.press('ran the rest by hand');
+    tui.press('\r');
+    await tui.waitFor('[-] migrate');
+    s = await tui.waitFor('READY 2/2 tell');
+    tui.press('\r');
+    await tui.waitFor('ENDED: completed');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+    const skip = journalEvents(stateDir).find((e) => e.type === 'decision');
+    expect(skip?.['decision']).toMatchObject({ kind: 'skip', reason: 'ran the rest by hand' });
+  });
+});

@@ -438,7 +438,12 @@ export class ShellProcess {
   private async readOwnFiles(names: string[]): Promise<string> {
     const files = names.map((name) => path.join(this.stateDir, name));
     if (this.runAs.mode !== 'sudo') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
-    const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', ...files], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+      // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
+      timeout: 10_000,
+    });
     return stdout;
   }
 

@@ -4,6 +4,7 @@
  * returns are performed (running a step in the shell, probing checks) and their results come
  * back as more events. The UI reads the store and calls `actions`; it never touches exec.
  */
+import { userInfo } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
@@ -16,7 +17,6 @@ import type {
   ShellSnapshot,
   Clock,
 } from '../exec/types.js';
-import { userInfo } from 'node:os';
 import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
 import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TornLine, TranscriptSink } from './journal.js';
@@ -703,11 +703,13 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const report: ResumeReport = { changed: [] };
       if (resumeOptions.torn) report.torn = resumeOptions.torn;
       let runs = runLogOf(events);
-      if (running0 && running0.step.status === 'running') {
-        report.interrupted = { key: running0.item.key, title: running0.item.step.id };
+      if (running0 && running0.step.status === 'running') report.interrupted = { key: running0.item.key, title: running0.item.step.id };
+      // A crash cut this run short (now, or before an earlier resume): no step-finished names
+      // its transcript, so it is found by name.
+      if (running0 && (running0.step.status === 'running' || running0.step.interrupted) && !runs.transcripts.has(running0.item.key)) {
         const transcript = await deps.findTranscript?.(running0.item.step.id, running0.step.attempts).catch(() => undefined);
         if (transcript !== undefined) {
-          report.interrupted.transcript = transcript;
+          if (report.interrupted) report.interrupted.transcript = transcript;
           runs = withTranscript(runs, running0.item.key, transcript);
         }
       }

@@ -149,6 +149,28 @@ describe('a session resumed in the TUI', () => {
     await r.waitForFrame('[x] pull');
   });
 
+  it('a second resume (the operator quit at that gate) still finds the interrupted run\'s transcript', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.shell.reply({ output: 'Fetching origin\n', hold: true });
+    await before.actions.start({ file: DEPLOY_FILE });
+    void before.actions.runStep();
+    while (!(journal.transcripts.get('00002-pull-1') ?? '').includes('Fetching')) await new Promise((resolve) => setTimeout(resolve, 5));
+    const crashed = journal.events;
+    const written = new PathJournal();
+    const first = session(written, journal);
+    await first.actions.resume(crashed);
+    await first.actions.close();
+    // The journal now says the step was interrupted, by `session-resumed`; still no step-finished.
+    const events = [...crashed, ...written.events];
+    const again = session(new PathJournal(), journal);
+    const report = await again.actions.resume(events);
+    expect(report.interrupted).toBeUndefined();
+    const r = await show(again, journal);
+    const f = await r.waitForFrame('Fetching origin');
+    expect(f.replace(/\n\s*/g, '')).toContain('its output until then (t shows it): ~/.local/state/stepgate/sessions/20250101-120000-abcdef/00002-pull-1.log');
+  });
+
   it('says first what resume found: a torn last line and a runbook changed since the crash', async () => {
     const journal = new PathJournal();
     const before = session(journal);

@@ -30,6 +30,17 @@ export function checkPolicy(_step: CheckStep, check: CheckSpec): { attempts: num
   return { attempts: Math.max(1, check.attempts), baseMs: check.backoffMs };
 }
 
+/** How much of a failed attempt's body or output `check-attempt` carries. */
+export const OUTPUT_EXCERPT = 200;
+
+/** The head of a failed attempt's output for the journal, unless its error already quotes it. */
+export function outputExcerpt(result: ProbeResult): string | undefined {
+  if (result.ok || result.output === undefined) return undefined;
+  const head = result.output.slice(0, OUTPUT_EXCERPT * 4).replace(/\s+/g, ' ').trim().slice(0, OUTPUT_EXCERPT);
+  if (head === '' || (result.error ?? '').includes(head.slice(0, 40))) return undefined;
+  return head;
+}
+
 /** One attempt as the journal's `check-attempt` has it (without type, time and step). */
 export type AttemptFields = Omit<Extract<SessionEvent, { type: 'check-attempt' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
 
@@ -107,6 +118,8 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
       if (last.status !== undefined) fields.status = last.status;
       if (last.exitCode !== undefined) fields.exitCode = last.exitCode;
       if (last.error !== undefined) fields.error = last.error;
+      const excerpt = outputExcerpt(last);
+      if (excerpt !== undefined) fields.output = excerpt;
       if (nextDelayMs !== undefined) fields.nextDelayMs = nextDelayMs;
       ctx.transcript(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);
       await ctx.report(fields);

@@ -213,6 +213,12 @@ export type SessionEvent =
       status?: number;
       exitCode?: number;
       error?: string;
+      /**
+       * A failed attempt's response body or `run:` output, its head (whitespace collapsed,
+       * at most `OUTPUT_EXCERPT` characters), when the error does not quote it already. The
+       * whole of it (as the probe kept it) is in the step's transcript.
+       */
+      output?: string;
       nextDelayMs?: number;
     }
   | {

@@ -112,7 +112,7 @@ export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Lin
 export function attemptText(a: CheckAttempt, named = false): string {
   const error = a.error ?? 'failed';
   const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
-  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}`;
+  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}${a.output !== undefined ? `: ${a.output}` : ''}`;
   return `  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`;
 }
 

@@ -97,6 +97,19 @@ describe('a session resumed in the TUI', () => {
     expect(written.events.filter((e) => e.type === 'decision').map((e) => (e.type === 'decision' ? e.decision.kind : ''))).toEqual(['retry']);
   });
 
+  it('a failure whose error does not quote the body (contains, run:) shows the body\'s head from the journal', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.probes.script(HEALTH_URL, fail('response does not contain "ok"', { status: 200, output: '{\n  "status": "starting",\n  "migrations": "3 pending"\n}\n' }));
+    await before.actions.start({ file: DEPLOY_FILE });
+    await before.actions.runToNextBlock();
+    const after = session(new PathJournal());
+    await after.actions.resume(journal.events);
+    const r = await show(after, journal);
+    const f = await r.waitForFrame('BLOCKED at healthz');
+    expect(f.replace(/\n\s*/g, '')).toContain('3/3 status 200: response does not contain "ok": { "status": "starting", "migrations": "3 pending" } (3ms)');
+  });
+
   it('t shows the whole transcript of the blocked check: each attempt with the response body', async () => {
     const journal = new PathJournal();
     const before = session(journal);

@@ -1,0 +1,35 @@
+/**
+ * A failed check attempt carries the head of the body (or `run:` output) into the journal
+ * when its error does not quote it already, so a gate rebuilt from the journal can show it.
+ */
+import { describe, expect, it } from 'vitest';
+import { OUTPUT_EXCERPT, outputExcerpt } from '../../src/session/checks.js';
+import { fail, pass } from '../fakes/fake-probe.js';
+import { fakeSession } from '../fakes/session.js';
+
+describe('outputExcerpt', () => {
+  it('keeps the head of what a failed attempt received, whitespace collapsed and bounded', () => {
+    expect(outputExcerpt(fail('response does not contain "ready"', { status: 200, output: '{\n  "status": "starting"\n}\n' }))).toBe('{ "status": "starting" }');
+    expect(outputExcerpt(fail('exit status 3', { exitCode: 3, output: 'replica lag 42s\n' }))).toBe('replica lag 42s');
+    expect(outputExcerpt(fail('exit status 1', { output: 'x'.repeat(5000) }))).toHaveLength(OUTPUT_EXCERPT);
+  });
+
+  it('leaves it out when the error quotes it already, when there is none, and for a pass', () => {
+    const body = '{"status":"degraded","db":"down"}';
+    expect(outputExcerpt(fail(`bad status 503 (expected 200-299): ${body}`, { status: 503, output: body }))).toBeUndefined();
+    expect(outputExcerpt(fail('connection refused'))).toBeUndefined();
+    expect(outputExcerpt(fail('exit status 1', { output: '  \n' }))).toBeUndefined();
+    expect(outputExcerpt(pass({ output: 'ok' }))).toBeUndefined();
+  });
+
+  it('is journaled with the attempt', async () => {
+    const t = fakeSession({
+      '/rb/ready.md': '# Ready\n\n## Ready\n\n```check {name=ready}\nhttp: http://127.0.0.1:8081/ready\ncontains: ready\nretries: 1\n```\n',
+    });
+    t.probes.script('http://127.0.0.1:8081/ready', fail('response does not contain "ready"', { status: 200, output: '{"status":"starting"}' }));
+    await t.actions.start({ file: '/rb/ready.md' });
+    await t.actions.runToNextBlock();
+    const attempt = t.journal.events.find((e) => e.type === 'check-attempt');
+    expect(attempt).toMatchObject({ ok: false, error: 'response does not contain "ready"', output: '{"status":"starting"}' });
+  });
+});

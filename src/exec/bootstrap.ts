@@ -87,7 +87,7 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w=
+__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_ver=0 __sg_seen=
 # The command FIFO's path and the session environment arrive on the terminal, typed by
 # stepgate with echo off: secrets never touch a file or a command line.
 stty -echo </dev/tty 2>/dev/null
@@ -132,7 +132,15 @@ __sg_save() {
       builtin printf 'builtin cd -- %q\\n' "$PWD"
     } >|"$__sg_state/$__sg_to" 2>/dev/null || :
     # The directory as it is, NUL-terminated, for stepgate to keep across a resume.
-    if [ "$__sg_to" = state ]; then builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :; fi
+    if [ "$__sg_to" = state ]; then
+      builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :
+      # A version that moves only when the saved text changed, reported with each status:
+      # stepgate reads the files (through sudo, a process start) only when it moved.
+      local __sg_now=()
+      builtin mapfile -t __sg_now <"$__sg_state/state" 2>/dev/null || :
+      IFS=$'\\n'
+      if [ "\${__sg_now[*]}" != "$__sg_seen" ]; then __sg_seen="\${__sg_now[*]}"; __sg_ver=$((__sg_ver + 1)); fi
+    fi
   fi
 }
 # The exports as this shell got them, before anything is restored: what steps change is
@@ -149,7 +157,7 @@ __sg_done() {
   case $__sg_f in *v*) __sg_flags+=v; set +v ;; esac
   if [ -n "$__sg_ret" ]; then builtin cd -- "$__sg_ret" || :; __sg_ret=; fi
   __sg_save
-  ${marker('d', ['"$__sg_id"', '"$__sg_s"'])} >/dev/tty 2>/dev/null || ${marker('d', ['"$__sg_id"', '"$__sg_s"'])} >&2
+  ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty 2>/dev/null || ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >&2
   return 0
 }
 __sg_pre() {
@@ -159,7 +167,7 @@ __sg_pre() {
 __sg_exit() {
   local __sg_s=$?
   __sg_save
-  ${marker('x', ['"$__sg_id"', '"$__sg_s"'])} >/dev/tty 2>/dev/null || :
+  ${marker('x', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty 2>/dev/null || :
 }
 trap '{ __sg_exit; } 2>/dev/null' EXIT
 # A hang-up ends the session (stepgate closed or died): pass it on to the jobs as bash would,

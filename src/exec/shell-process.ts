@@ -119,6 +119,9 @@ export class ShellProcess {
   private closing = false;
   private cwdFailed = false;
   private baseline: SavedExport[] | undefined;
+  /** Moves when the shell's saved state changed (reported with each status marker). */
+  private savedVersion = 0;
+  private lastRead: { version: number; saved: { cwd?: string; exports: SavedExport[]; base: SavedExport[] } } | undefined;
 
   private constructor(opts: ShellProcessOptions) {
     this.opts = opts;
@@ -229,6 +232,7 @@ export class ShellProcess {
       case 'd': {
         const id = Number(a);
         const status = Number(b);
+        this.savedVersion = Number(c) || this.savedVersion;
         if (!this.ready && id === 0) {
           this.ready = true;
           if (this.cwdFailed) {
@@ -250,6 +254,7 @@ export class ShellProcess {
       }
       case 'x':
         this.exitMarkerStatus = Number(b);
+        this.savedVersion = Number(c) || this.savedVersion;
         break;
       default:
         break;
@@ -420,6 +425,9 @@ export class ShellProcess {
    */
   async readSaved(): Promise<{ cwd?: string; exports: SavedExport[]; base: SavedExport[] } | undefined> {
     if (!this.stateDir.startsWith('/')) return undefined;
+    // Unchanged since the last read (most steps change neither cwd nor exports): no file read, no sudo.
+    const version = this.savedVersion;
+    if (this.lastRead && this.lastRead.version === version) return this.lastRead.saved;
     let both: string;
     try {
       // The exports the shell started with never change: read once.
@@ -431,7 +439,9 @@ export class ShellProcess {
     // The cwd file ends with a NUL: a directory name cannot contain one.
     const cut = both.indexOf('\0');
     if (cut < 0) return undefined;
-    return { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)), base: this.baseline };
+    const saved = { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)), base: this.baseline };
+    if (version > 0) this.lastRead = { version, saved };
+    return saved;
   }
 
   /** Files of the state directory, concatenated; through sudo they are the target user's to read. */

@@ -51,6 +51,19 @@ describe('Shell.snapshot', () => {
     expect(JSON.stringify(snap)).not.toMatch(/zzz|pw1|changed/);
   });
 
+  it('follows every change, also one that keeps the names and changes only a value', async () => {
+    const sh = await open();
+    const value = async (): Promise<string | undefined> => (await sh.snapshot?.())?.exports.find((e) => e.name === 'STAGE')?.declaration;
+    await sh.run({ script: 'export STAGE=one' });
+    expect(await value()).toBe('declare -x STAGE="one"');
+    await sh.run({ script: 'true' });
+    expect(await value()).toBe('declare -x STAGE="one"');
+    await sh.run({ script: 'STAGE=two' });
+    expect(await value()).toBe('declare -x STAGE="two"');
+    await sh.run({ script: 'export -n STAGE' });
+    expect(await value()).toBeUndefined();
+  });
+
   it('is still readable after a step ended the shell with exit N', async () => {
     const sh = await open();
     await sh.run({ script: 'cd /usr/share && export AFTER_EXIT=1; exit 3' });

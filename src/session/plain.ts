@@ -118,7 +118,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
       case 'check-attempt': {
         const result = event.ok
           ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${fmtMs(event.latencyMs)}`
-          : `failed: ${event.error ?? 'no detail'}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
+          : `failed: ${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
         line(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`);
         break;
       }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_EXCERPT, outputExcerpt } from '../../src/session/checks.js';
+import { auditTrail } from '../../src/session/history.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
 
@@ -31,5 +32,7 @@ describe('outputExcerpt', () => {
     await t.actions.runToNextBlock();
     const attempt = t.journal.events.find((e) => e.type === 'check-attempt');
     expect(attempt).toMatchObject({ ok: false, error: 'response does not contain "ready"', output: '{"status":"starting"}' });
+    // The audit trail says it too.
+    expect(auditTrail(t.journal.events).join('\n')).toContain('check http://127.0.0.1:8081/ready 1/1: failed: response does not contain "ready": {"status":"starting"} status 200');
   });
 });

@@ -95,7 +95,8 @@ class Walker {
     private readonly file: string,
     private readonly sink: DiagnosticSink,
   ) {
-    this.lines = text.split(/\r?\n/);
+    // Line endings as micromark counts them, so node positions index this array.
+    this.lines = text.split(/\r\n|\r|\n/);
     this.runbook = emptyRunbook(file);
   }
 

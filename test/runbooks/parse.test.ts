@@ -110,6 +110,15 @@ run: systemctl is-active nginx
     ]);
     expect(steps[1]?.position).toEqual({ line: 4, column: 3 });
   });
+  it('reads the same steps, at the same lines, whatever the line endings (LF, CRLF, old-Mac CR)', () => {
+    const lf = '# T\n\nIntro.\n\n```bash {name=a timeout=5s}\necho hi\n```\n\n```check\nhttp: http://localhost:1/h\n```\n\n- [ ] look at it\n';
+    const shape = (text: string) =>
+      parseRunbook(text, 'eol.md').steps.map((s) => [s.kind, s.position.line, s.position.column, s.kind === 'command' ? s.script : '']);
+    const expected = shape(lf);
+    expect(expected.map(([kind]) => kind)).toEqual(['command', 'check', 'manual']);
+    expect(shape(lf.replace(/\n/g, '\r\n'))).toEqual(expected);
+    expect(shape(lf.replace(/\n/g, '\r'))).toEqual(expected);
+  });
 });
 
 describe('fence attributes', () => {

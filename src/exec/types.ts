@@ -35,9 +35,11 @@ export interface ShellOptions {
 }
 
 /**
- * What a new shell can take over from an earlier one: the working directory and the exported
- * variables, without secret-looking names and without the session's own environment (which
- * stepgate gives every shell afresh). Plain JSON: the session keeps it on disk for a resume.
+ * What a new shell can take over from an earlier one: the working directory and the variables
+ * steps exported (those whose value differs from what the shell started with: the rest came
+ * from stepgate's environment, which a later process gives afresh), without secret-looking names
+ * and without the session's own environment (vars and front-matter env, given to every shell).
+ * Plain JSON: the session keeps it on disk for a resume.
  */
 export interface ShellSnapshot {
   /** The user the shell ran as; the snapshot is restored only into a shell of that user. */

@@ -10,7 +10,7 @@ import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { fit } from '../layout.js';
-import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, wrapText, type Line } from '../lines.js';
+import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
 export interface GatePanelProps {
@@ -31,9 +31,9 @@ export interface GatePanelProps {
   width: number;
 }
 
-/** The last `count` non-blank-ended lines of a transcript. */
-function tail(text: string, count: number): string[] {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+/** The last `count` lines of a transcript as text (escapes dropped, long lines wrapped). */
+function tail(text: string, count: number, width: number): string[] {
+  const lines = transcriptLines(text, width);
   while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
   return count <= 0 ? [] : lines.slice(-count);
 }
@@ -61,11 +61,9 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   if (item.step.kind === 'check') {
     what.push(...attemptLines(attempts ?? [], width, left));
   } else if (screen && item.step.kind === 'command') {
-    for (const text of screen.lines.slice(-left)) what.push({ text });
+    for (const text of left > 0 ? screen.lines.slice(-left) : []) what.push({ text });
   } else if (transcriptText !== undefined) {
-    const lines = tail(transcriptText, left);
-    if (lines.length === 0 && left > 0) what.push({ text: '(it printed nothing)', tone: 'dim' });
-    for (const text of lines) what.push({ text });
+    for (const text of tail(transcriptText, left, width)) what.push({ text });
   }
   const menuHeight = Math.min(menu.length, Math.max(1, height - 2));
   const menuTop = Math.max(0, Math.min(index - menuHeight + 1, menu.length - menuHeight));

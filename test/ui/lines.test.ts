@@ -1,0 +1,66 @@
+/**
+ * How check attempts and transcripts become rows: the newest attempts get the spare rows for
+ * their whole text, and a transcript reads as text (no escapes, the last state of a redrawn
+ * line, long lines wrapped).
+ */
+import { describe, expect, it } from 'vitest';
+import { attemptLines, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import type { CheckAttempt } from '../../src/ui/hooks/use-run-log.js';
+
+const attempt = (n: number, error: string, check = 0): CheckAttempt => ({
+  type: 'check-attempt',
+  at: n,
+  depth: 0,
+  index: 0,
+  key: 'k',
+  check,
+  target: `http://127.0.0.1/${check}`,
+  attempt: n,
+  of: 3,
+  ok: false,
+  latencyMs: 2,
+  error,
+});
+
+describe('attemptLines', () => {
+  const long = `bad status 503 (expected 200-299): ${'x'.repeat(150)}END`;
+
+  it('gives every attempt a row, and the spare rows to the newest one whole', () => {
+    const rows = attemptLines([attempt(1, 'refused'), attempt(2, 'refused'), attempt(3, long)], 60, 6).map((l) => l.text);
+    expect(rows[0]).toBe('  1/3 refused (2ms)');
+    expect(rows[1]).toBe('  2/3 refused (2ms)');
+    expect(rows.slice(2).join('')).toContain('END (2ms)');
+    expect(rows.every((r) => r.length <= 60)).toBe(true);
+  });
+
+  it('cuts with an ellipsis when the rows run out, and drops the oldest attempts first', () => {
+    const rows = attemptLines([attempt(1, long), attempt(2, long), attempt(3, long)], 60, 3).map((l) => l.text);
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => r.slice(0, 5))).toEqual(['  1/3', '  2/3', '  3/3']);
+    for (const r of rows) expect(r.endsWith('…')).toBe(true);
+    expect(attemptLines([attempt(1, long), attempt(2, long)], 60, 1).map((l) => l.text.slice(0, 5))).toEqual(['  2/3']);
+    expect(attemptLines([attempt(1, long)], 60, 0)).toEqual([]);
+  });
+
+  it('names the check when the step has several', () => {
+    const rows = attemptLines([attempt(1, 'refused', 0), attempt(1, 'refused', 1)], 80).map((l) => l.text);
+    expect(rows).toEqual(['  1/3 http://127.0.0.1/0: refused (2ms)', '  1/3 http://127.0.0.1/1: refused (2ms)']);
+  });
+});
+
+describe('transcriptLines', () => {
+  it('drops terminal escapes, keeps the last state of a redrawn line, and wraps long lines', () => {
+    const text = '\u001B[32mgreen\u001B[0m done\r\nprogress 10%\rprogress 100%\n' + 'y'.repeat(25) + '\n\n';
+    expect(transcriptLines(text, 10)).toEqual(['green done', 'progress 1', '00%', 'yyyyyyyyyy', 'yyyyyyyyyy', 'yyyyy', '']);
+  });
+
+  it('says so when there is nothing', () => {
+    expect(transcriptLines('', 80)).toEqual(['(the transcript is empty)']);
+  });
+});
+
+describe('hardWrap', () => {
+  it('indents rows after the first', () => {
+    expect(hardWrap('abcdefghijklmnop', 10, 4)).toEqual(['abcdefghij', '    klmnop']);
+  });
+});

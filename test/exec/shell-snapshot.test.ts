@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSavedExports, restorableExports } from '../../src/exec/bootstrap.js';
+import { changedExports, configLines, parseSavedExports, restorableExports } from '../../src/exec/bootstrap.js';
 import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellEvent, ShellSnapshot } from '../../src/exec/types.js';
 
@@ -144,6 +144,31 @@ describe('openShell({ restore })', () => {
     // ONE, and OLDPWD (cd set it).
     expect(reset?.type === 'shell-reset' && reset.restored?.exported).toBe(2);
     expect(reset?.type === 'shell-reset' && reset.reason).toContain('in /usr/share with 2 exported variables restored');
+  });
+});
+
+describe('the typed snapshot', () => {
+  it('goes to the shell as short printable lines after the environment: declarations, then the directory', () => {
+    const text = configLines('/tmp/d/cmd-x', { A: '1' }, { script: `declare -x BIG="${'é'.repeat(3000)}"\n`, cwd: '/srv/a\nb' });
+    const lines = text.split('\n').slice(0, -1);
+    expect(lines.map((l) => l.slice(0, 2))).toEqual(['f ', 'e ', 's ', 's ', 's ', 's ', 's ', 's ', 's ', 'w ', '.']);
+    for (const line of lines) {
+      expect(line.length).toBeLessThan(4095);
+      expect(line).toMatch(/^[ -~]*$/);
+    }
+  });
+
+  it('keeps what steps changed, not what the shell started with', () => {
+    const base = [
+      { name: 'PATH', declaration: 'declare -x PATH="/usr/bin"' },
+      { name: 'HOME', declaration: 'declare -x HOME="/root"' },
+    ];
+    const now = [
+      { name: 'PATH', declaration: 'declare -x PATH="/usr/bin:/opt/x"' },
+      { name: 'HOME', declaration: 'declare -x HOME="/root"' },
+      { name: 'RELEASE', declaration: 'declare -x RELEASE="abc"' },
+    ];
+    expect(changedExports(now, base).map((e) => e.name)).toEqual(['PATH', 'RELEASE']);
   });
 });
 

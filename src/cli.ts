@@ -29,10 +29,11 @@ usage:
   stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...
         plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items
         and confirm= steps; --recover walks the first recovery path once, then retries)
-  stepgate resume [ID] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER]
-                  [--var NAME=VALUE]... [--skip STEP=REASON]...
+  stepgate resume [ID] [--as USER] [--var NAME=VALUE]... [--plain] [--yes]
+                  [--rerun-interrupted] [--retry] [--recover] [--skip STEP=REASON]...
         continue a session after a crash or a dropped SSM session (default: the newest
-        unfinished one)
+        unfinished one) in the TUI on a terminal; --plain, or any flag after it, continues
+        in plain mode
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
   stepgate sessions [--json]       list sessions: id, started, who, state, runbook

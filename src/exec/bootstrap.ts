@@ -75,7 +75,7 @@ export function rcScript(opts: BootstrapOptions): string {
     : opts.restoreTyped
       ? // Top level, not a function: the declarations must make globals.
         `if [ -n "$__sg_r" ]; then { builtin eval "$__sg_r"; } 2>/dev/null; fi
-if [ -n "$__sg_w" ] && builtin cd -- "$__sg_w" 2>/dev/null; then :; else ${toCwd}; fi`
+if [ -z "$__sg_w" ]; then ${toCwd}; elif ! builtin cd -- "$__sg_w" 2>/dev/null; then __sg_w_failed=1; ${toCwd}; fi`
       : toCwd;
   return `# stepgate session shell setup (generated, removed when the session ends)
 {
@@ -87,7 +87,7 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_ver=0 __sg_seen=
+__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_seen=
 # The command FIFO's path and the session environment arrive on the terminal, typed by
 # stepgate with echo off: secrets never touch a file or a command line.
 stty -echo </dev/tty 2>/dev/null
@@ -180,7 +180,7 @@ __sg_hup() {
 trap '{ __sg_hup; } 2>/dev/null; exit 129' HUP
 # From here on bash reads its commands from the FIFO; steps get the terminal as stdin.
 if [ -p "$__sg_fifo" ]; then exec 0<"$__sg_fifo"; else exit 99; fi
-${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >/dev/tty 2>/dev/null || ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"'])} >&2
+${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"', '"${__sg_w_failed:-0}"'])} >/dev/tty 2>/dev/null || ${marker('r', ['"$$"', '"$__sg_state"', '"${__sg_cwd_failed:-0}"', '"${__sg_w_failed:-0}"'])} >&2
 `;
 }
 

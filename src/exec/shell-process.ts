@@ -100,6 +100,8 @@ export class ShellProcess {
   stateDir = '';
   bashPid = 0;
   exited: ShellExit | undefined;
+  /** The directory of a typed `restore` could not be entered (gone since); the shell went to `cwd`. */
+  restoredCwdFailed = false;
 
   private readonly opts: ShellProcessOptions;
   private readonly nonce = randomBytes(16).toString('hex');
@@ -217,7 +219,7 @@ export class ShellProcess {
   }
 
   private handleMarker(marker: Marker): void {
-    const [a = '', b = '', c = ''] = marker.fields;
+    const [a = '', b = '', c = '', d = ''] = marker.fields;
     switch (marker.kind) {
       case 'c':
         // The shell waits, echo off, for its FIFO path and environment.
@@ -228,6 +230,7 @@ export class ShellProcess {
         this.stateDir = b;
         this.bashSession = readProcStat(this.bashPid)?.session ?? 0;
         this.cwdFailed = c === '1';
+        this.restoredCwdFailed = d === '1';
         break;
       case 'd': {
         const id = Number(a);

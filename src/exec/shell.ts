@@ -43,6 +43,7 @@ function describeExit(exit: ShellExit): string {
 
 class SessionShell implements Shell {
   readonly user: string;
+  restored: RestoredShell | undefined;
   private readonly runAs: RunAs;
   private readonly opts: ShellOptions;
   private readonly screenView: TerminalScreen;
@@ -72,7 +73,11 @@ class SessionShell implements Shell {
 
   async start(): Promise<void> {
     const restore = this.opts.restore?.user === this.user ? this.typedRestore(this.opts.restore) : undefined;
-    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore } : {}) });
+    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore: restore.typed } : {}) });
+    if (restore) {
+      const entered = restore.typed.cwd !== undefined && !this.main.restoredCwdFailed;
+      this.restored = entered ? { cwd: restore.typed.cwd as string, exported: restore.count } : { exported: restore.count };
+    }
   }
 
   /** The exports steps set (not those the environment gave), without secret-looking or session names. */
@@ -81,9 +86,10 @@ class SessionShell implements Shell {
   }
 
   /** The snapshot as typed to a new shell; the session's own env names are never taken from it. */
-  private typedRestore(snapshot: ShellSnapshot): TypedRestore {
+  private typedRestore(snapshot: ShellSnapshot): { typed: TypedRestore; count: number } {
     const exports = restorableExports(snapshot.exports, Object.keys(this.opts.env ?? {}));
-    return snapshot.cwd === undefined ? { script: restoreScript(exports) } : { script: restoreScript(exports), cwd: snapshot.cwd };
+    const script = restoreScript(exports);
+    return { typed: snapshot.cwd === undefined ? { script } : { script, cwd: snapshot.cwd }, count: exports.length };
   }
 
   async snapshot(): Promise<ShellSnapshot | undefined> {

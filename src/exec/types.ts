@@ -103,6 +103,11 @@ export type ShellEvent =
 
 export interface Shell {
   readonly user: string;
+  /**
+   * What this shell took over from `ShellOptions.restore`; absent when it was given none (or
+   * one of another user). `cwd` is absent when the saved directory could not be entered.
+   */
+  readonly restored?: RestoredShell;
   run(req: RunRequest): Promise<RunResult>;
   /** Forward operator keys to the running step. */
   write(data: string): void;

@@ -371,6 +371,16 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     if (resumedReset) {
       const reset = { ...resumedReset, at: deps.clock.now() };
       resumedReset = undefined;
+      // What the shell really took over: the kept directory may be gone since the crash.
+      if (reset.restored && opened.restored) {
+        const wanted = reset.restored.cwd;
+        reset.restored = opened.restored;
+        if (wanted !== undefined && opened.restored.cwd === undefined) {
+          const note = `the kept directory ${wanted} cannot be entered any more, so the shell starts in its default directory`;
+          reset.reason += `; ${note}`;
+          emitOutput(`[stepgate] ${secrets.redact(note)}\r\n`);
+        }
+      }
       await dispatch(reset);
     }
     shellOff = opened.onEvent((event) => {

@@ -111,6 +111,22 @@ describe('the shell state across stepgate resume', () => {
     expect(log.stdout).toContain('shell replaced (resume): nothing restored');
   });
 
+  it('when the kept directory is gone by the resume, the exports still come back and the operator is told', async () => {
+    const target = join(ws.dir, 'x');
+    ws.write('release.md', release(target, join(ws.dir, 'flag'), 'fail'));
+    expect((await ws.run(['run', 'release.md'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    rmSync(target, { recursive: true });
+    const r = await ws.run(['resume', id, '--retry']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`[stepgate] the kept directory ${target} cannot be entered any more, so the shell starts in its default directory`);
+    expect(r.stdout).toContain(`pwd=${ws.dir} release=abc token=unset`);
+    const reset = ws.events(id).find((e) => e.type === 'shell-reset');
+    expect(reset).toMatchObject({ cause: 'resumed', restored: { exported: expect.any(Number) } });
+    expect(reset?.type === 'shell-reset' && reset.restored?.cwd).toBeUndefined();
+  });
+
   it('a step that ends the shell is journaled as a shell reset and shown by stepgate log', async () => {
     ws.write('leave.md', '# Leave\n\nSet up.\n\n```bash {name=setup}\ncd /usr/share && export KEPT=yes\n```\n\nLeave.\n\n```bash {name=leave}\nexit 0\n```\n\nLook.\n\n```bash {name=look}\necho "at=$PWD kept=$KEPT"\n```\n');
     const r = await ws.run(['run', 'leave.md']);

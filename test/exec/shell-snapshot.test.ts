@@ -90,6 +90,7 @@ describe('openShell({ restore })', () => {
     const second = await open({ restore: snap });
     await second.run({ script: 'printf "%s|%s|%s|%q\\n" "$PWD" "$RELEASE" "${SECRET_TOKEN:-unset}" "$MULTI"' });
     expect(lastLine(second)).toBe(`${target}|abc|unset|$'one\\ntwo "q" $HOME \\\\'`);
+    expect(second.restored).toEqual({ cwd: target, exported: snap.exports.length });
   });
 
   it('keeps the session env stepgate gives over a saved value, and falls back to cwd when the saved directory is gone', async () => {
@@ -106,6 +107,8 @@ describe('openShell({ restore })', () => {
     const sh = await open({ restore: snap, env: { GIVEN: 'fresh' } });
     await sh.run({ script: 'echo "$PWD $GIVEN ${KEPT-} ${OTHER-none}"' });
     expect(lastLine(sh)).toBe(`${dir} fresh yes none`);
+    // KEPT only; and no cwd: the kept directory was not entered.
+    expect(sh.restored).toEqual({ exported: 1 });
   });
 
   it('takes what the environment gives from the new process (a new SSM session), and keeps restored exports in its own snapshot', async () => {
@@ -131,6 +134,7 @@ describe('openShell({ restore })', () => {
     const sh = await open({ restore: snap });
     await sh.run({ script: 'echo "$PWD ${FOREIGN-unset}"' });
     expect(lastLine(sh)).toBe(`${dir} unset`);
+    expect(sh.restored).toBeUndefined();
   });
 
   it('reports what a replacement shell restored when a step ends the shell', async () => {

@@ -41,6 +41,8 @@ export class FakeShell implements Shell {
   closed = 0;
   cleared = 0;
   size = { cols: 80, rows: 24 };
+  /** What the shell says it took over from `ShellOptions.restore`. Default: nothing said. */
+  restored: RestoredShell | undefined;
   /** What `snapshot()` answers (the shell's cwd and exports after its last step). Default: nothing. */
   saved: ShellSnapshot | undefined;
   /** Answers runs once the script is used up. Default: exit 0, no output. */

@@ -109,6 +109,22 @@ describe('the kept shell state', () => {
     expect(replay([...t.journal.events, ...u.journal.events])).toEqual(u.state());
   });
 
+  it('journals what the shell really took over when the kept directory is gone, and says so', async () => {
+    const t = await crashedAtShip(snapshot());
+    const u = fakeSession({ [FILE]: RELEASE });
+    u.journal.shell = t.journal.shell;
+    const said: string[] = [];
+    u.actions.onOutput((text) => said.push(text));
+    await u.actions.resume(t.journal.events);
+    await u.actions.answerVar('x');
+    u.shell.restored = { exported: 1 };
+    await u.actions.retry();
+    await u.actions.runToNextBlock();
+    const reset = u.journal.events.find((e) => e.type === 'shell-reset');
+    expect(reset).toMatchObject({ restored: { exported: 1 }, reason: expect.stringContaining('the kept directory /tmp/x cannot be entered any more') });
+    expect(said.join('')).toContain('[stepgate] the kept directory /tmp/x cannot be entered any more, so the shell starts in its default directory');
+  });
+
   it('is not restored when steps now run as another user, and the operator is told why', async () => {
     const t = await crashedAtShip({ ...snapshot(), user: 'somebody-else-sg' });
     const u = fakeSession({ [FILE]: RELEASE });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseRunbook, lintRunbook, planRunbook } = await import(join(root, 'dist/runbooks/index.js'));
 const { fromMarkdown } = await import('mdast-util-from-markdown');
+const { parseMarkdown } = await import(join(root, 'dist/runbooks/markdown.js'));
 
 /** A realistic runbook: sections of prose, lists, commands with attributes, checks, task items. */
 function bigRunbook(targetLines) {
@@ -53,7 +54,18 @@ const bareMs = time(() => fromMarkdown(text), 5);
 console.log(`parse: ${lines} lines, ${(text.length / 1024).toFixed(0)} KiB, ${runbook.steps.length} steps`);
 console.log(`parse:   parse ${parseMs.toFixed(0)} ms, lint ${lintMs.toFixed(0)} ms, plan ${planMs.toFixed(0)} ms (median of 5)`);
 console.log(`parse:   parse+lint ${(parseMs + lintMs).toFixed(0)} ms (goal: well under 1000 ms)`);
-console.log(`parse:   baseline: bare CommonMark parse (mdast-util-from-markdown, no extensions) ${bareMs.toFixed(0)} ms; stepgate parse+lint = ${((parseMs + lintMs) / bareMs).toFixed(2)}x`);
+console.log(`parse:   baseline: bare CommonMark parse of the whole text in one go (mdast-util-from-markdown, no extensions) ${bareMs.toFixed(0)} ms; stepgate parse+lint = ${((parseMs + lintMs) / bareMs).toFixed(2)}x`);
+
+// The same markdown parse in pieces (what stepgate does) against in one go, as the file grows:
+// one go grows with the square of the length (micromark copies its event list at every list
+// item's end), pieces grow linearly.
+for (const size of [2_500, 5_000, 10_000, 20_000]) {
+  const t = bigRunbook(size);
+  parseMarkdown(t);
+  const pieces = time(() => parseMarkdown(t), 3);
+  const once = time(() => parseMarkdown(t, Number.POSITIVE_INFINITY), 3);
+  console.log(`scale:   ${String(size).padStart(6)} lines: in pieces ${pieces.toFixed(0)} ms, in one go ${once.toFixed(0)} ms (${(pieces / once).toFixed(2)}x) (median of 3)`);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'stepgate-bench-'));
 const guide = join(dir, 'deploy.md');
@@ -66,4 +78,11 @@ run([join(root, 'dist/cli.js'), 'plan', guide])();
 const nodeMs = time(run(['-e', '0']), 11);
 const planCliMs = time(run([join(root, 'dist/cli.js'), 'plan', guide]), 11);
 const lintCliMs = time(run([join(root, 'dist/cli.js'), 'lint', guide]), 11);
+const big = join(dir, 'big.md');
+writeFileSync(big, text);
+const lintBigMs = time(() => {
+  // lint exits 0 here: the generated runbook is clean
+  run([join(root, 'dist/cli.js'), 'lint', big])();
+}, 5);
 console.log(`startup: node -e 0 ${nodeMs.toFixed(0)} ms; stepgate plan ${planCliMs.toFixed(0)} ms (${(planCliMs / nodeMs).toFixed(2)}x); stepgate lint ${lintCliMs.toFixed(0)} ms (${(lintCliMs / nodeMs).toFixed(2)}x) (median of 11)`);
+console.log(`cli:     stepgate lint on the ${lines}-line runbook, whole process, cold: ${lintBigMs.toFixed(0)} ms = node -e 0 + ${(lintBigMs - nodeMs).toFixed(0)} ms (median of 5)`);

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { newestUnfinished } from '../session/history.js';
+import { unfinishedSessions } from '../session/history.js';
 import {
   FileJournal,
   SessionBusyError,
@@ -77,9 +77,15 @@ export async function main(argv: string[]): Promise<number> {
   const dir = sessionsDir();
   let id = given;
   if (id === undefined) {
-    const newest = await newestUnfinished(dir);
+    const { free: newest, held } = await unfinishedSessions(dir);
     if (!newest) {
-      process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
+      const busy = held[0];
+      if (busy) {
+        process.stderr.write(
+          `stepgate: session ${busy.session.id} (${busy.session.runbook}, ${busy.session.state}) is still held by process ${busy.pid}` +
+            ` (a stepgate that has not exited yet: after a hang-up it stops within 5 s); try again in a moment, or stop that process first\n`,
+        );
+      } else process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
       return EXIT.usage;
     }
     id = newest.id;

@@ -73,11 +73,21 @@ export async function listSessions(dir: string): Promise<SessionSummary[]> {
  * The newest session that has not ended and that no live stepgate holds, for `resume`
  * without an id (a session still running in another terminal is not the one to pick up).
  */
-export async function newestUnfinished(dir: string): Promise<SessionSummary | undefined> {
+/**
+ * The newest unfinished session no live process holds, and the ones that are held (newest
+ * first) with the holder's pid: after a dropped SSM session the old stepgate may take a few
+ * seconds to exit, and the operator should hear that rather than "no unfinished session".
+ */
+export async function unfinishedSessions(dir: string): Promise<{ free?: SessionSummary; held: { session: SessionSummary; pid: number }[] }> {
   const all = await listSessions(dir);
   const open = all.filter((s) => !s.finished && !s.state.startsWith('unreadable')).reverse();
-  for (const session of open) if ((await sessionOwner(dir, session.id)) === undefined) return session;
-  return undefined;
+  const held: { session: SessionSummary; pid: number }[] = [];
+  for (const session of open) {
+    const pid = await sessionOwner(dir, session.id);
+    if (pid === undefined) return { free: session, held };
+    held.push({ session, pid });
+  }
+  return { held };
 }
 
 function time(at: number): string {

@@ -7,6 +7,6 @@ export type { SessionStore, SessionStoreState, SessionActions, SessionDeps, Star
 export { reduce, replay, currentItem, gateChoices, refusal, topFrame, initialState } from './reducer.js';
 export * from './types.js';
 export { describeBlock, summaryTable, displayPath } from './plain.js';
-export { describeState, auditTrail, listSessions, newestUnfinished } from './history.js';
+export { describeState, auditTrail, listSessions, unfinishedSessions } from './history.js';
 export type { SessionSummary } from './history.js';
 export { sessionsDir, stateDir } from './journal.js';

@@ -4,7 +4,7 @@
  * (redacted) transcript per step run in `sessions/<id>/`. Directories 0700, files 0600.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -277,9 +277,23 @@ export class SessionBusyError extends Error {}
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !zombie(pid);
+}
+
+/**
+ * A process killed with its parent (an SSM agent's shell, a tmux server) stays a zombie until
+ * init reaps it; signal 0 still reaches it, but it holds nothing. Linux only: elsewhere, alive.
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) S ...`: comm may hold spaces and parentheses, the state follows the last `)`.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -103,6 +103,17 @@ describe('stepgate resume', () => {
     expect(r.code).toBe(1);
   });
 
+  it('resume without an id, when the only unfinished session is still held, names the holder instead of "no session"', async () => {
+    ws.write('gate.md', '# Gate\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
+    expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    writeFileSync(join(ws.sessionsDir(), `${id}.lock`), '1\n'); // pid 1 is alive: a stepgate still exiting
+    const r = await ws.run(['resume', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`session ${id} \\(\\S*gate\\.md, blocked\\) is still held by process 1 `));
+    expect(r.stderr).not.toContain('no unfinished session');
+  });
+
   it('after a crash, the var values given to run reach the steps of resume', async () => {
     const flag = join(ws.dir, 'flag');
     ws.write(

@@ -4,7 +4,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { osUser, ssmSessionId } from '../../src/session/host.js';
 import {
   FileJournal,
@@ -15,6 +17,7 @@ import {
   newSessionId,
   parseJournal,
   readJournal,
+  sessionOwner,
   stateDir,
 } from '../../src/session/journal.js';
 import { SecretSet, StreamRedactor, redactDeep } from '../../src/session/redact.js';
@@ -95,6 +98,23 @@ describe('FileJournal', () => {
     const again = await lockSession(dir, id);
     await again();
     await release();
+  });
+
+  it('takes over a lock whose holder is a zombie (killed with its parent, not yet reaped)', async () => {
+    // sh starts a short sleep in the background, then becomes a long sleep that never waits for it.
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await once(parent.stdout, 'data'))[0].toString().trim());
+      await vi.waitFor(() => expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /), { timeout: 5000 });
+      process.kill(pid, 0); // signal 0 still reaches a zombie: this is the case that fooled the lock
+      const id = newSessionId(0);
+      writeFileSync(join(dir, `${id}.lock`), `${pid}\n`);
+      expect(await sessionOwner(dir, id)).toBeUndefined();
+      const release = await lockSession(dir, id);
+      await release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('finds the state dir from STEPGATE_STATE_DIR, XDG_STATE_HOME, then HOME', () => {

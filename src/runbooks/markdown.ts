@@ -177,19 +177,39 @@ function resolveReferencesAcrossPieces(pieces: Piece[]): boolean {
     // A blank line ends whatever block the piece's last node left open (in the whole file the
     // next piece's first node closed it), so the appended lines are definitions of their own.
     const appended = missing.map(([, label]) => `[${label}]: #`).join('\n');
-    const again = fromMarkdown(`${piece.text}\n\n${appended}\n`, piece.line === 0 ? WITH_FRONT_MATTER : WITHOUT_FRONT_MATTER).children;
+    const parseWithDefinitions = (body: string): RootContent[] =>
+      fromMarkdown(`${body}\n\n${appended}\n`, piece.line === 0 ? WITH_FRONT_MATTER : WITHOUT_FRONT_MATTER).children;
+    let again = parseWithDefinitions(piece.text);
+    let kept = piece.nodes;
+    const last = piece.nodes[piece.nodes.length - 1];
+    const lastAgain = again[piece.nodes.length - 1];
+    // Only the file's last node can run on into the appended lines: a fence or HTML block left
+    // open to the end, where there is nothing for a definition to change. It swallowed the
+    // definitions too, so the nodes before it are parsed again with the definitions put where it
+    // starts (it was started, so they had ended), and it is kept as it was.
+    if (i === pieces.length - 1 && last && (last.type === 'code' || last.type === 'html') && !(lastAgain && samePlace(lastAgain, last))) {
+      again = parseWithDefinitions(piece.text.slice(0, lineStartBefore(piece, last)));
+      kept = piece.nodes.slice(0, -1);
+    }
     const nodes: RootContent[] = [];
-    for (const [j, before] of piece.nodes.entries()) {
+    for (const [j, before] of kept.entries()) {
       const after = again[j];
       if (after && samePlace(after, before)) nodes.push(after);
-      // Only the file's last node can run on into the appended lines: a fence or HTML block
-      // left open to the end, where there is nothing for a definition to change.
-      else if (i === pieces.length - 1 && j === piece.nodes.length - 1 && (before.type === 'code' || before.type === 'html')) nodes.push(before);
       else return false;
     }
+    if (kept !== piece.nodes && last) nodes.push(last);
     piece.nodes = nodes;
     return true;
   });
+}
+
+/** Offset in `piece.text` of the start of the line on which `node` (a node of that piece) starts. */
+function lineStartBefore(piece: Piece, node: RootContent): number {
+  // micromark counts offsets after a byte-order mark it drops (only the first piece can have one).
+  const bom = piece.line === 0 && piece.text.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
+  let at = (node.position?.start.offset ?? 0) + bom;
+  while (at > bom && piece.text[at - 1] !== '\n' && piece.text[at - 1] !== '\r') at--;
+  return at;
 }
 
 function samePlace(a: RootContent, b: RootContent): boolean {

@@ -47,6 +47,21 @@ describe('parsing a large file in pieces gives the tree of one whole parse', () 
   }, 60_000);
 });
 
+describe('a reference resolved by a definition in another piece', () => {
+  // The definitions a piece lacks are parsed after its text; a fence or comment left open at the
+  // end of the file swallowed them, and the reference above it stayed plain text.
+  it.each([
+    ['an unclosed fence', '```sh\nunclosed\n'],
+    ['an unclosed comment', '<!-- open comment\n'],
+    ['an unclosed fence after a byte-order mark', '```\nopen'],
+  ])('still resolves above %s that ends the file', (name, end) => {
+    const text = `${name.includes('byte-order') ? '\uFEFF' : ''}[ref]: https://example.com\n\n# Two\n\nsee [text][ref]\n\n${end}`;
+    const reference = whole(text);
+    expect(JSON.stringify(reference)).toContain('"type":"linkReference"');
+    for (const lines of [1, 2, 3, 5]) expect(parseMarkdown(text, lines)).toEqual(reference);
+  });
+});
+
 // Blocks chosen for what can go wrong when a file is cut between them: constructs that look
 // ahead (front matter, setext underlines, table delimiter rows, definitions with titles on the
 // next line), containers that continue lazily, fences and HTML blocks that swallow what follows.

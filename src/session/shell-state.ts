@@ -10,17 +10,87 @@ import type { ShellRestored } from './types.js';
 
 /**
  * How a value appears in a `declare -x N="..."` line: bash escapes `\`, `"`, `$` and `` ` ``
- * there. (A value with control characters is written $'...' and is matched raw only.)
+ * there. (A value bash writes as $'...' is matched once decoded: see `declaredValues`.)
  */
 function declaredForms(secret: string): string[] {
   return [secret.replace(/[\\"$`]/g, (c) => `\\${c}`)];
 }
 
+const ANSI_C_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
+
+/** The bytes of `$'...'` text (without its quotes) as bash reads it. */
+function ansiCBytes(body: string): number[] {
+  const bytes: number[] = [];
+  const text = (t: string): void => {
+    bytes.push(...Buffer.from(t, 'utf8'));
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] ?? '';
+    if (c !== '\\' || i + 1 >= body.length) {
+      text(c);
+      continue;
+    }
+    const e = body[++i] ?? '';
+    const octal = /^[0-7]{1,3}/.exec(body.slice(i));
+    const hex = /^x([0-9A-Fa-f]{1,2})/.exec(body.slice(i));
+    const unicode = /^(?:u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8}))/.exec(body.slice(i));
+    if (ANSI_C_ESCAPES[e] !== undefined) bytes.push(ANSI_C_ESCAPES[e]);
+    else if (octal) {
+      bytes.push(parseInt(octal[0], 8) & 0xff);
+      i += octal[0].length - 1;
+    } else if (hex) {
+      bytes.push(parseInt(hex[1] ?? '0', 16));
+      i += hex[0].length - 1;
+    } else if (unicode) {
+      const point = parseInt(unicode[1] ?? unicode[2] ?? '0', 16);
+      text(point <= 0x10ffff ? String.fromCodePoint(point) : '');
+      i += unicode[0].length - 1;
+    } else if (e === 'c' && i + 1 < body.length) bytes.push((body.charCodeAt(++i) & 0x1f) >>> 0);
+    else if (e === '\\' || e === "'" || e === '"' || e === '?') text(e);
+    else text(`\\${e}`);
+  }
+  return bytes;
+}
+
+/**
+ * The values quoted in a `declare -p` line, decoded as bash reads them: `"..."` (where `\`
+ * escapes `\`, `"`, `$` and `` ` ``) and `$'...'` (ANSI-C escapes, octal bytes included, which
+ * bash writes for control characters and, in the C locale, for every non-ASCII byte).
+ */
+export function declaredValues(declaration: string): string[] {
+  const values: string[] = [];
+  let i = declaration.indexOf('=');
+  if (i < 0) return values;
+  while (i < declaration.length) {
+    if (declaration.startsWith("$'", i)) {
+      let j = i + 2;
+      while (j < declaration.length && declaration[j] !== "'") j += declaration[j] === '\\' ? 2 : 1;
+      values.push(Buffer.from(ansiCBytes(declaration.slice(i + 2, j))).toString('utf8'));
+      i = j + 1;
+    } else if (declaration[i] === '"') {
+      let value = '';
+      let j = i + 1;
+      for (; j < declaration.length && declaration[j] !== '"'; j++) {
+        const next = declaration[j + 1] ?? '';
+        if (declaration[j] === '\\' && '\\"$`\n'.includes(next) && next !== '') {
+          if (next !== '\n') value += next;
+          j++;
+        } else value += declaration[j];
+      }
+      values.push(value);
+      i = j + 1;
+    } else i++;
+  }
+  return values;
+}
+
 /** The snapshot without the variables (and the directory) that hold a known secret. */
 export function withoutSecrets(snapshot: ShellSnapshot, secrets: SecretSet): ShellSnapshot {
+  const holdsSecret = (e: ShellSnapshot['exports'][number]): boolean =>
+    secrets.occursIn(e.name) || secrets.occursIn(e.declaration, declaredForms) || declaredValues(e.declaration).some((value) => secrets.occursIn(value));
   const kept: ShellSnapshot = {
     user: snapshot.user,
-    exports: snapshot.exports.filter((e) => !secrets.occursIn(e.declaration, declaredForms) && !secrets.occursIn(e.name)),
+    exports: snapshot.exports.filter((e) => !holdsSecret(e)),
   };
   if (snapshot.cwd !== undefined && !secrets.occursIn(snapshot.cwd)) kept.cwd = snapshot.cwd;
   return kept;

@@ -3,11 +3,14 @@
  * secret), handed to the first shell of a resumed process, forgotten when the session ends,
  * and every replacement of the shell journaled as `shell-reset`.
  */
+import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ShellSnapshot } from '../../src/exec/types.js';
 import { auditTrail } from '../../src/session/history.js';
 import { replay } from '../../src/session/reducer.js';
+import { SecretSet } from '../../src/session/redact.js';
+import { declaredValues, withoutSecrets } from '../../src/session/shell-state.js';
 import type { SessionEvent } from '../../src/session/types.js';
 import { fakeSession } from '../fakes/session.js';
 
@@ -197,5 +200,42 @@ describe('shell-reset in the journal', () => {
     expect(withReset.status).toEqual(plain.status);
     expect(withReset.frames).toEqual(plain.frames);
     expect(auditTrail([started, { type: 'shell-reset', at: 2, cause: 'resumed', reason: 'r' }]).join('\n')).toContain('shell replaced (resume): nothing restored');
+  });
+});
+
+describe('withoutSecrets on what bash really writes', () => {
+  /** `declare -p` of `vars`, exported by a real bash in `locale`, as the session shell's snapshot. */
+  function declared(vars: Record<string, string>, locale: string): ShellSnapshot {
+    const names = Object.keys(vars);
+    const out = execFileSync('bash', ['--norc', '--noprofile', '-c', 'declare -p -- "$@"', 'bash', ...names], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: locale, ...vars },
+      encoding: 'utf8',
+    });
+    const exports = out.trimEnd().split('\n').map((declaration, i) => ({ name: names[i] ?? '', declaration }));
+    return { user: me, cwd: '/tmp', exports };
+  }
+
+  // bash writes $'...' for a value with a control character (and, in the C locale, any
+  // non-ASCII byte): a secret holding a newline, a quote, a backslash or an accent is then
+  // escaped in the line and never appears in it as it is.
+  it.each([
+    ['a multi-line key', '-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----', 'C.UTF-8'],
+    ["a quote and a backslash, next to a newline", "it's\\x-9f8e", 'C.UTF-8'],
+    ['an accent in the C locale', 'pässwort-9f8e', 'C'],
+    ['a tab', 'tab\tsecret-9f8e', 'C.UTF-8'],
+  ])('drops an innocent name holding a secret with %s', (_what, secret, locale) => {
+    const secrets = new SecretSet();
+    secrets.add(secret);
+    const snap = declared({ CERT: secret, NOTE: `before ${secret}\nafter`, PLAIN: 'nothing to hide' }, locale);
+    const kept = withoutSecrets(snap, secrets);
+    expect(kept.exports.map((e) => e.name)).toEqual(['PLAIN']);
+  });
+
+  it('reads back the value bash declared, in either quoting and locale', () => {
+    const values = ['plain', 'q"u`o$t\\e', "it's", 'two\nlines', 'tab\t\u0001\u007f', 'pässwort €', '\\x41\\101'];
+    for (const locale of ['C', 'C.UTF-8']) {
+      const vars = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
+      expect(declared(vars, locale).exports.map((e) => declaredValues(e.declaration))).toEqual(values.map((v) => [v]));
+    }
   });
 });

@@ -102,15 +102,23 @@ class Walker {
 
   walk(): Runbook {
     const tree: Root = parseMarkdown(this.text);
-    for (const node of tree.children) {
-      if (node.type === 'definition') this.definitions.set((node as Definition).identifier.toLowerCase(), (node as Definition).url);
-    }
+    this.collectDefinitions(tree);
     for (const node of tree.children) this.visit(node, undefined, 0);
     const fm = this.runbook.frontMatter;
     this.runbook.title = fm.title ?? this.firstH1 ?? basename(this.file);
     const description = fm.description ?? this.leadParagraph;
     if (description !== undefined) this.runbook.description = description;
     return this.runbook;
+  }
+
+  /** `[label]: url` counts wherever it stands (in a list, in a quote); the first one of a label wins, as in CommonMark. */
+  private collectDefinitions(node: Nodes): void {
+    if (node.type === 'definition') {
+      const key = (node as Definition).identifier.toLowerCase();
+      if (!this.definitions.has(key)) this.definitions.set(key, (node as Definition).url);
+    } else if ('children' in node) {
+      for (const child of node.children) this.collectDefinitions(child);
+    }
   }
 
   private visit(node: Nodes, taskParent: ManualStep | undefined, taskDepth: number): void {

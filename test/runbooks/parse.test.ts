@@ -195,6 +195,23 @@ See [below](#notes) and [ref][r].
     expect(rb.crossRefs[0]?.target.position).toEqual({ line: 3, column: 17 });
   });
 
+  it('resolves a reference link against a definition inside a list or quote, first definition winning', () => {
+    const rb = parseRunbook(
+      md`
+## Restart
+
+See [the guide][ops] and [checks][chk].
+
+- [ops]: ./OPS.md
+- [ops]: ./LATER.md
+
+> [chk]: CHECKLISTS.md#pre-deploy
+`,
+      'd.md',
+    );
+    expect(rb.sections[0]?.crossRefs.map((r) => r.target.raw)).toEqual(['./OPS.md', 'CHECKLISTS.md#pre-deploy']);
+  });
+
   it('reads front matter', () => {
     const rb = parseRunbook(
       md`

@@ -242,10 +242,65 @@ export interface SavedExport {
 /**
  * A line that starts a declaration: `declare -x NAME="...`, `=$'...`, `=(...` or a bare name.
  * bash 5.2 writes $'...' for values with control characters, so a value never spans lines;
- * older bash writes a newline raw inside "...", but escapes the value's own double quotes, so
- * a later line of it cannot start like this (short of a bare `declare -x NAME` line).
+ * older bash (5.1: Ubuntu 22.04, RHEL 9) writes a newline raw inside "...", escaping only
+ * `\`, `"`, `$` and `` ` `` there, so a later line of a value can look like this (a directory
+ * named `a<newline>declare -x X='1'; cmd #`): a line starts a declaration only once the one
+ * before it is whole (see `declarationShape`).
  */
 const DECLARATION_START = /^declare -[A-Za-z-]+ ([A-Za-z_][A-Za-z0-9_]*)(?:=["'$(]|$)/;
+
+/** After its closing quote, the end of the `"..."` or `$'...'` string at `at`; -1 if none starts there, `open` if it does not close. */
+function quotedEnd(text: string, at: number): number | 'open' {
+  let i: number;
+  let close: string;
+  if (text[at] === '"') [i, close] = [at + 1, '"'];
+  else if (text.startsWith("$'", at)) [i, close] = [at + 2, "'"];
+  else return -1;
+  while (i < text.length) {
+    if (text[i] === '\\') i += 2;
+    else if (text[i] === close) return i + 1;
+    else i++;
+  }
+  return 'open';
+}
+
+/**
+ * Whether `text` is one whole `declare -p` declaration, as bash writes it: a bare name, a quoted
+ * value, or an array of `[key]=value` elements (keys bare or quoted); `open` when a quote is
+ * still open at its end (the value goes on on the next line); `bad` when it is anything else,
+ * e.g. a declaration with a command after it, which a new shell must never be given.
+ */
+function declarationShape(text: string): 'whole' | 'open' | 'bad' {
+  const head = /^declare -[A-Za-z-]+ [A-Za-z_][A-Za-z0-9_]*/.exec(text);
+  if (!head) return 'bad';
+  let i = head[0].length;
+  if (i === text.length) return 'whole';
+  if (text[i] !== '=') return 'bad';
+  i++;
+  if (text[i] !== '(') {
+    const end = quotedEnd(text, i);
+    return end === 'open' ? 'open' : end === text.length ? 'whole' : 'bad';
+  }
+  i++;
+  for (;;) {
+    while (text[i] === ' ') i++;
+    if (text[i] === ')') return i + 1 === text.length ? 'whole' : 'bad';
+    if (text[i] !== '[') return i >= text.length ? 'open' : 'bad';
+    i++;
+    const key = quotedEnd(text, i);
+    if (key === 'open') return 'open';
+    if (key === -1) {
+      const close = text.indexOf(']', i);
+      if (close < 0 || !/^[^\s"'$`;&|<>()\\]*$/.test(text.slice(i, close))) return 'bad';
+      i = close;
+    } else i = key;
+    if (!text.startsWith(']=', i)) return 'bad';
+    const value = quotedEnd(text, i + 2);
+    if (value === 'open') return 'open';
+    if (value === -1) return 'bad';
+    i = value;
+  }
+}
 
 /** The exports in a state file written by `__sg_save`, in order; its closing `builtin cd` line is left out. */
 export function parseSavedExports(text: string): SavedExport[] {
@@ -254,8 +309,8 @@ export function parseSavedExports(text: string): SavedExport[] {
   if (lines[lines.length - 1]?.startsWith('builtin cd -- ')) lines.pop();
   const out: SavedExport[] = [];
   for (const line of lines) {
-    const start = DECLARATION_START.exec(line);
     const last = out[out.length - 1];
+    const start = last && declarationShape(last.declaration) === 'open' ? null : DECLARATION_START.exec(line);
     if (start) out.push({ name: start[1] ?? '', declaration: line });
     else if (last) last.declaration += `\n${line}`;
   }
@@ -268,14 +323,15 @@ function looksSecretName(name: string): boolean {
 }
 
 /**
- * The saved exports a new shell takes over. Each must be a declaration of the name it claims;
+ * The saved exports a new shell takes over (it evaluates them). Each must be one whole
+ * declaration, as bash writes it, of the name it claims;
  * secret-looking names, `skip` (the session environment, which stepgate types afresh) and PWD
  * (the `cd` that follows sets it) are dropped.
  */
 export function restorableExports(exports: readonly SavedExport[], skip: readonly string[] = []): SavedExport[] {
   const skipped = new Set(['PWD', ...skip]);
   return exports.filter(
-    (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name,
+    (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name && declarationShape(e.declaration) === 'whole',
   );
 }
 

@@ -2,11 +2,12 @@
  * A shell's snapshot (cwd + exports) read back after its steps, and a new shell started from
  * one: what a resumed session gets from the shell of a stepgate that died. Real ptys.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { changedExports, configLines, parseSavedExports, restorableExports } from '../../src/exec/bootstrap.js';
+import { changedExports, configLines, parseSavedExports, restorableExports, restoreScript } from '../../src/exec/bootstrap.js';
 import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellEvent, ShellSnapshot } from '../../src/exec/types.js';
 
@@ -183,5 +184,40 @@ describe('parseSavedExports', () => {
     expect(entries.map((e) => e.name)).toEqual(['A', 'ARR', 'OLD', 'E']);
     expect(entries[2]?.declaration).toBe('declare -x OLD="line one\nline two \\"declare -x FAKE=1\\""');
     expect(restorableExports(entries, ['A']).map((e) => e.name)).toEqual(['ARR', 'OLD', 'E']);
+  });
+
+  // bash 5.1 and older (Ubuntu 22.04, RHEL 9) write a newline inside "..." as it is, and escape
+  // only \\ " $ ` there: a value's next line may look like a declaration of its own.
+  const pwned = path.join(os.tmpdir(), `stepgate-pwned-${process.pid}`);
+  const crafted = `/srv/a\ndeclare -x FOO='x'; touch ${pwned} #`;
+  const oldBash = (value: string): string => `declare -x PWD="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"\n`;
+
+  it('keeps a value that spans lines whole: a line of it that looks like a declaration is not one', () => {
+    const state = `declare -x KEEP="1"\n${oldBash(crafted)}builtin cd -- /srv\n`;
+    const entries = parseSavedExports(state);
+    expect(entries.map((e) => e.name)).toEqual(['KEEP', 'PWD']);
+    expect(entries[1]?.declaration).toBe(oldBash(crafted).trimEnd());
+  });
+
+  it('never gives a new shell text that runs a command, whatever a value held', () => {
+    rmSync(pwned, { force: true });
+    const base = parseSavedExports(`declare -x PWD="/srv"\n`);
+    const state = parseSavedExports(`${oldBash(crafted)}declare -x NOTE="x" ; touch ${pwned}\ndeclare -x B=$'ok'\n`);
+    const script = restoreScript(restorableExports(changedExports(state, base)));
+    execFileSync('bash', ['--norc', '--noprofile', '-c', 'eval "$1" 2>/dev/null; :', 'bash', script]);
+    expect(existsSync(pwned)).toBe(false);
+    expect(script).toBe("declare -x B=$'ok'\n");
+  });
+
+  it("takes every declaration bash writes: quoted values, arrays with quoted keys, bare names", () => {
+    const script = [
+      'export A=\'x"y$z`w\\v\' B=$\'l1\\nl2\\\'q\' E',
+      "declare -ax ARR=(1 'two words' $'n\\nl')",
+      "declare -Ax M=([k]=v ['a b']=c ['x]y']=$'q\\n' [\\$d]=1)",
+      'declare -rx R=ro; declare -ix I=5',
+      'declare -p A B E ARR M R I',
+    ].join('\n');
+    const entries = parseSavedExports(execFileSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8' }));
+    expect(restorableExports(entries).map((e) => e.name)).toEqual(['A', 'B', 'E', 'ARR', 'M', 'R', 'I']);
   });
 });

@@ -22,7 +22,7 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, trapSignals } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
@@ -145,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
       }
       printReport(report, path, process.cwd());
+      for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       process.stdout.write(`${resumedShellNotice(report)}\n`);
       const status = store.getState().session.status;
       if (status.kind === 'ended') {

@@ -147,6 +147,14 @@ export function parseVarFlags(values: string[] | undefined): Record<string, stri
   return vars;
 }
 
+/** One warning per `--var` the session's runbooks do not declare (a typo would otherwise be silently ignored). */
+export function undeclaredVarWarnings(store: SessionStore, vars: Record<string, string>): string[] {
+  const declared = new Set(store.getState().session.vars.map((v) => v.name));
+  return Object.keys(vars)
+    .filter((name) => !declared.has(name))
+    .map((name) => `--var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored`);
+}
+
 /** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
 export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
   const skips: Record<string, string> = {};
@@ -216,10 +224,7 @@ export async function main(argv: string[]): Promise<number> {
       throw error;
     }
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
-    const declared = new Set(store.getState().session.vars.map((v) => v.name));
-    for (const name of Object.keys(vars)) {
-      if (!declared.has(name)) process.stderr.write(`stepgate: warning: --var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored\n`);
-    }
+    for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
     return await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals));
   } finally {
     signals.off();

@@ -31,7 +31,7 @@ import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
-import { hostDeps, parseVarFlags, wallClock } from './run.js';
+import { hostDeps, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
@@ -48,8 +48,13 @@ interface Opened extends SessionHandle {
   release(): Promise<void>;
 }
 
-/** Answers vars given on the command line or as STEPGATE_VAR_NAME; the rest are asked in the TUI. */
+/**
+ * Answers vars given on the command line or as STEPGATE_VAR_NAME; the rest are asked in the TUI.
+ * A `--var` the runbook does not declare is said on the status line (stderr would be drawn over).
+ */
 async function answerGivenVars(store: SessionStore, vars: Record<string, string>): Promise<void> {
+  const [warning] = undeclaredVarWarnings(store, vars);
+  if (warning !== undefined) store.setState({ error: warning });
   for (;;) {
     const status = store.getState().session.status;
     if (status.kind !== 'vars') return;

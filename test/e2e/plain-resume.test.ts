@@ -114,6 +114,16 @@ describe('stepgate resume', () => {
     expect(r.stderr).not.toContain('no unfinished session');
   });
 
+  it('run and resume warn about a --var the runbook does not declare, naming the ones it does', async () => {
+    ws.write('v.md', '---\ntitle: V\nvars:\n  RELEASE: { prompt: Release }\n---\n# V\n\n```bash {name=fails}\nfalse\n```\n');
+    const run = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2', '--var', 'RELESE=1.2']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('warning: --var RELESE is not a var of this runbook (declared: RELEASE); ignored');
+    expect(run.stderr).not.toContain('--var RELEASE is not');
+    const resumed = await ws.run(['resume', '--yes', '--var', 'RELAESE=1.3']);
+    expect(resumed.stderr).toContain('warning: --var RELAESE is not a var of this runbook (declared: RELEASE); ignored');
+  });
+
   it('after a crash, the var values given to run reach the steps of resume', async () => {
     const flag = join(ws.dir, 'flag');
     ws.write(

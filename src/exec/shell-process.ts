@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -120,6 +120,7 @@ export class ShellProcess {
   private bashSession = 0;
   private closing = false;
   private cwdFailed = false;
+  private configSent = false;
   private baseline: SavedExport[] | undefined;
   /** Moves when the shell's saved state changed (reported with each status marker). */
   private savedVersion = 0;
@@ -224,8 +225,13 @@ export class ShellProcess {
       case 'c':
         // The shell waits, echo off, for its FIFO path and environment.
         this.term?.write(configLines(this.fifoPath, this.opts.env, this.opts.restore));
+        this.configSent = true;
         break;
       case 'r':
+        // Said once, after the setup lines and before the first status. Any other is forged
+        // (the nonce is in the shell's own functions, which a step can print): through runuser
+        // this directory is read and removed by root.
+        if (!this.configSent || this.ready || this.stateDir !== '') break;
         this.bashPid = Number(a);
         this.stateDir = b;
         this.bashSession = readProcStat(this.bashPid)?.session ?? 0;
@@ -450,7 +456,8 @@ export class ShellProcess {
   /** Files of the state directory, concatenated; through sudo they are the target user's to read. */
   private async readOwnFiles(names: string[]): Promise<string> {
     const files = names.map((name) => path.join(this.stateDir, name));
-    if (this.runAs.mode !== 'sudo') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
+    if (this.runAs.mode === 'self') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
+    if (this.runAs.mode === 'runuser') return (await Promise.all(files.map((f) => readUserFile(f, this.runAs.uid)))).join('');
     const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', ...files], {
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
@@ -467,8 +474,28 @@ export class ShellProcess {
   }
 }
 
+/**
+ * A file in a directory the target user owns, read by root: only a regular file of that user,
+ * never through a symlink, so a step cannot have root read a file the user could not.
+ */
+async function readUserFile(file: string, uid: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.uid !== uid) throw new Error(`${file} is not a file of uid ${uid}`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Remove a directory owned by the target user, through sudo when we may not. */
 export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
+  // As root (runuser), only a directory of that user itself: never through a link, never root's.
+  if (runAs.mode === 'runuser') {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory() || st.uid !== runAs.uid) return;
+  }
   try {
     await rm(dir, { recursive: true, force: true });
   } catch {

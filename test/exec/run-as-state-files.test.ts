@@ -1,0 +1,74 @@
+/**
+ * The shell's saved state lives in a directory the step user owns. Through runuser stepgate is
+ * root and reads those files itself: a step of that user must not get it to read a file the
+ * user could not (a symlink planted in place of a state file). Real users, real ptys.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MARKER_OSC } from '../../src/exec/marker.js';
+import { openShell } from '../../src/exec/shell.js';
+import type { Shell } from '../../src/exec/types.js';
+import { createUser, isRoot, removeUser } from './helpers.js';
+
+const root = isRoot();
+if (!root) console.warn('run-as state file tests skipped: they create a throwaway user and need root');
+
+let service = '';
+let rootOnly = '';
+let scratch = '';
+let shell: Shell | undefined;
+
+beforeAll(() => {
+  if (!root) return;
+  service = createUser('sgstf');
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'stepgate-statefiles-'));
+  rootOnly = path.join(scratch, 'root-only');
+  writeFileSync(rootOnly, 'ROOT-ONLY-CONTENT\n', { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await shell?.close();
+  if (service) removeUser(service);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe.skipIf(!root)('the saved state read through runuser', () => {
+  it('is not read through a symlink the step user planted', async () => {
+    shell = await openShell({ user: service, cwd: '/tmp' });
+    // The user replaces its own state files: cwd by a link to root's file, state by one that
+    // holds the NUL the reader cuts at and that the shell (not root) cannot write over.
+    const plant = [
+      `ln -sfn ${rootOnly} "$__sg_state/cwd"`,
+      `rm -f "$__sg_state/state"`,
+      `printf 'x\\0' >"$__sg_state/state"`,
+      `chmod 444 "$__sg_state/state"`,
+    ].join(' && ');
+    const result = await shell.run({ script: plant });
+    expect(result.exitCode).toBe(0);
+    const snap = await shell.snapshot?.();
+    expect(JSON.stringify(snap ?? {})).not.toContain('ROOT-ONLY-CONTENT');
+  });
+
+  it('keeps the state directory the shell reported at its start: a step cannot point root at another one', async () => {
+    const precious = path.join(scratch, 'precious');
+    mkdirSync(precious, { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(precious, 'keep'), 'root data\n', { mode: 0o600 });
+    const forger = await openShell({ user: service, cwd: '/tmp' });
+    try {
+      // The marker's nonce is in the shell's own functions, which a step of that user can print.
+      const forge = [
+        `n=$(declare -f __sg_done | grep -o '${MARKER_OSC};[0-9a-f]*;' | head -n 1)`,
+        `printf '\\033]%sr;%s;%s;0;0\\007' "$n" "$$" ${precious} >/dev/tty`,
+      ].join('; ');
+      const result = await forger.run({ script: forge });
+      expect(result.exitCode).toBe(0);
+      await forger.snapshot?.();
+    } finally {
+      await forger.close();
+    }
+    // close() removes the shell's state directory as root.
+    expect(existsSync(path.join(precious, 'keep'))).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 // Parse + lint a 10,000-line runbook, and the start-up cost of `stepgate plan` against a bare
 // `node -e 0`, both measured in this run (the machine is shared and noisy: ratios, medians).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,3 +86,18 @@ const lintBigMs = time(() => {
 }, 5);
 console.log(`startup: node -e 0 ${nodeMs.toFixed(0)} ms; stepgate plan ${planCliMs.toFixed(0)} ms (${(planCliMs / nodeMs).toFixed(2)}x); stepgate lint ${lintCliMs.toFixed(0)} ms (${(lintCliMs / nodeMs).toFixed(2)}x) (median of 11)`);
 console.log(`cli:     stepgate lint on the ${lines}-line runbook, whole process, cold: ${lintBigMs.toFixed(0)} ms = node -e 0 + ${(lintBigMs - nodeMs).toFixed(0)} ms (median of 5)`);
+
+// The tarball operators install (`npm run package`): one esbuild bundle instead of ~150 ESM
+// files to resolve and compile, so start-up is mostly node's own.
+spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), '--out', join(dir, 'pkg'), '--keep-stage'], { stdio: 'ignore' });
+const stage = readdirSync(join(dir, 'pkg')).find((name) => !name.endsWith('.tar.gz'));
+if (stage) {
+  const bundled = join(dir, 'pkg', stage, 'dist', 'cli.js');
+  run([bundled, 'plan', guide])();
+  const nodeAgain = time(run(['-e', '0']), 11);
+  const planBundleMs = time(run([bundled, 'plan', guide]), 11);
+  const lintBundleMs = time(run([bundled, 'lint', guide]), 11);
+  const lintBigBundleMs = time(run([bundled, 'lint', big]), 5);
+  console.log(`package: node -e 0 ${nodeAgain.toFixed(0)} ms; bundled plan ${planBundleMs.toFixed(0)} ms (${(planBundleMs / nodeAgain).toFixed(2)}x); bundled lint ${lintBundleMs.toFixed(0)} ms (${(lintBundleMs / nodeAgain).toFixed(2)}x) (median of 11); bundled lint of the ${lines}-line runbook ${lintBigBundleMs.toFixed(0)} ms (median of 5)`);
+} else console.log('package: npm run package failed; no bundled figures');
+rmSync(dir, { recursive: true, force: true });

@@ -33,10 +33,14 @@ export function checkPolicy(_step: CheckStep, check: CheckSpec): { attempts: num
 /** How much of a failed attempt's body or output `check-attempt` carries. */
 export const OUTPUT_EXCERPT = 200;
 
-/** The head of a failed attempt's output for the journal, unless its error already quotes it. */
-export function outputExcerpt(result: ProbeResult): string | undefined {
+/**
+ * The head of a failed attempt's output for the journal, unless its error already quotes it.
+ * `redact` runs on the whole output first: cut or with its spaces collapsed, a secret would no
+ * longer be found by the journal's redaction, and its head (or all of it) would reach disk.
+ */
+export function outputExcerpt(result: ProbeResult, redact: (text: string) => string = (text) => text): string | undefined {
   if (result.ok || result.output === undefined) return undefined;
-  const head = result.output.slice(0, OUTPUT_EXCERPT * 4).replace(/\s+/g, ' ').trim().slice(0, OUTPUT_EXCERPT);
+  const head = redact(result.output).slice(0, OUTPUT_EXCERPT * 4).replace(/\s+/g, ' ').trim().slice(0, OUTPUT_EXCERPT);
   if (head === '' || (result.error ?? '').includes(head.slice(0, 40))) return undefined;
   return head;
 }
@@ -59,6 +63,8 @@ export interface CheckContext {
   transcript: (text: string) => void;
   /** Awaited before waiting for the next attempt. */
   report: (attempt: AttemptFields) => Promise<void>;
+  /** Replaces the session's secrets in a failed attempt's output before its head is kept. Default: none. */
+  redact?: (text: string) => string;
 }
 
 export interface ChecksOutcome {
@@ -118,7 +124,7 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
       if (last.status !== undefined) fields.status = last.status;
       if (last.exitCode !== undefined) fields.exitCode = last.exitCode;
       if (last.error !== undefined) fields.error = last.error;
-      const excerpt = outputExcerpt(last);
+      const excerpt = outputExcerpt(last, ctx.redact);
       if (excerpt !== undefined) fields.output = excerpt;
       if (nextDelayMs !== undefined) fields.nextDelayMs = nextDelayMs;
       ctx.transcript(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);

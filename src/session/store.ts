@@ -659,6 +659,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       ...(ownCwd !== undefined ? { cwd: ownCwd } : {}),
       signal,
       transcript: (text) => sink.write(secrets.redact(text)),
+      redact: secrets.redact,
       report: (attempt) => dispatch({ type: 'check-attempt', at: deps.clock.now(), ...base, ...attempt }),
     });
   }

@@ -35,4 +35,26 @@ describe('outputExcerpt', () => {
     // The audit trail says it too.
     expect(auditTrail(t.journal.events).join('\n')).toContain('check http://127.0.0.1:8081/ready 1/1: failed: response does not contain "ready": {"status":"starting"} status 200');
   });
+
+  it('never journals a piece of a secret: the body is redacted before its head is cut and its spaces collapsed', async () => {
+    const secret = 'tok-5c1d9e77a0b24f3e8d6c';
+    const spaced = 'two  spaced\nsecret words';
+    const t = fakeSession({
+      '/rb/ready.md':
+        '---\ntitle: Ready\nvars:\n  API_TOKEN: { prompt: Token, secret: true }\n  PHRASE: { prompt: Phrase, secret: true }\n---\n# Ready\n\n## Ready\n\n```check {name=ready}\nhttp: http://127.0.0.1:8081/ready\ncontains: ready\nretries: 1\n```\n',
+    });
+    // The secret straddles the excerpt's end; the phrase is whole but holds a newline and two spaces.
+    const output = `${spaced} ${'x'.repeat(OUTPUT_EXCERPT - spaced.length - 11)}${secret} tail`;
+    t.probes.script('http://127.0.0.1:8081/ready', fail('response does not contain "ready"', { status: 200, output }));
+    await t.actions.start({ file: '/rb/ready.md' });
+    await t.actions.answerVar(secret);
+    await t.actions.answerVar(spaced);
+    await t.actions.runToNextBlock();
+    const attempt = t.journal.events.find((e) => e.type === 'check-attempt');
+    expect(attempt).toMatchObject({ ok: false });
+    const dump = t.journal.dump();
+    expect(dump).not.toContain(secret.slice(0, 8));
+    expect(dump).not.toContain('two spaced');
+    expect(dump).not.toContain('secret words');
+  });
 });

@@ -156,13 +156,16 @@ function cutIntoPieces(text: string, starts: number[], pieceLines: number): Piec
  * @returns false when that changed a node's extent (never seen; the caller then parses whole).
  */
 function resolveReferencesAcrossPieces(pieces: Piece[]): boolean {
-  const labels = new Map<string, string>();
+  // Identifiers, not labels: mdast decodes a label (`[a\]b]` is `a]b`, `[&amp;]` is `&`), which
+  // written back would define another one; the identifier is the source, normalized, and reads
+  // back as itself.
+  const labels = new Set<string>();
   const own = pieces.map((piece) => {
     const mine = new Set<string>();
     const collect = (node: Nodes): void => {
       if (node.type === 'definition') {
         mine.add(node.identifier);
-        if (!labels.has(node.identifier)) labels.set(node.identifier, node.label ?? node.identifier);
+        labels.add(node.identifier);
       } else if ('children' in node) {
         for (const child of node.children) collect(child);
       }
@@ -172,11 +175,11 @@ function resolveReferencesAcrossPieces(pieces: Piece[]): boolean {
   });
   if (labels.size === 0) return true;
   return pieces.every((piece, i) => {
-    const missing = [...labels].filter(([identifier]) => !own[i]!.has(identifier));
+    const missing = [...labels].filter((identifier) => !own[i]!.has(identifier));
     if (missing.length === 0) return true;
     // A blank line ends whatever block the piece's last node left open (in the whole file the
     // next piece's first node closed it), so the appended lines are definitions of their own.
-    const appended = missing.map(([, label]) => `[${label}]: #`).join('\n');
+    const appended = missing.map((identifier) => `[${identifier}]: #`).join('\n');
     const parseWithDefinitions = (body: string): RootContent[] =>
       fromMarkdown(`${body}\n\n${appended}\n`, piece.line === 0 ? WITH_FRONT_MATTER : WITHOUT_FRONT_MATTER).children;
     let again = parseWithDefinitions(piece.text);

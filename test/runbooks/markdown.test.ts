@@ -60,6 +60,18 @@ describe('a reference resolved by a definition in another piece', () => {
     expect(JSON.stringify(reference)).toContain('"type":"linkReference"');
     for (const lines of [1, 2, 3, 5]) expect(parseMarkdown(text, lines)).toEqual(reference);
   });
+
+  // mdast gives a label decoded (`a]b`, `&`): written back as it is, it defines another label.
+  it.each([
+    ['an escaped bracket', '[a\\]b]'],
+    ['a character reference', '[&amp;]'],
+    ['an escaped backslash', '[x\\\\]'],
+  ])('resolves a label with %s', (_name, label) => {
+    const text = `${label}: /e\n# H\n${label}\n`;
+    const reference = whole(text);
+    expect(JSON.stringify(reference)).toContain('"type":"linkReference"');
+    for (const lines of [1, 2]) expect(parseMarkdown(text, lines)).toEqual(reference);
+  });
 });
 
 // Blocks chosen for what can go wrong when a file is cut between them: constructs that look

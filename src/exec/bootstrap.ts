@@ -19,6 +19,13 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export const SECRET_NAME_WORDS: readonly string[] = ['TOKEN', 'SECRET', 'PASS', 'KEY', 'CREDENTIAL', 'PRIVATE', 'AUTH'];
 
+/**
+ * Variables this setup sets for itself: a step may export them (`export PS1`), but a new shell
+ * never takes them back, or a kept `PROMPT_COMMAND` would stop it reporting: a resume that
+ * never starts. Names starting `__sg_` are stepgate's too.
+ */
+export const SHELL_PLUMBING: readonly string[] = ['PROMPT_COMMAND', 'PS0', 'PS1', 'PS2'];
+
 /** Throws on an environment name bash could not assign. */
 export function checkEnvName(name: string): void {
   if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name "${name}"`);
@@ -67,7 +74,11 @@ export function rcScript(opts: BootstrapOptions): string {
     : `if [ -r ~/.bashrc ]; then . ~/.bashrc; fi`;
   // Upper-cased, space-delimited patterns for the `case` in __sg_save; names are validated by
   // envAssignments' rules, so they cannot carry shell syntax.
-  const keepOut = (opts.sessionEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)).map((n) => `*" ${n.toUpperCase()} "*`).join('|') || '" "';
+  const keepOut = [...(opts.sessionEnvNames ?? []), ...SHELL_PLUMBING]
+    .filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+    .map((n) => `*" ${n.toUpperCase()} "*`)
+    .concat(['*" __SG_"*'])
+    .join('|');
   const secretPatterns = SECRET_NAME_WORDS.map((w) => `*${w}*`).join('|');
   const toCwd = opts.cwd ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1` : ':';
   const place = opts.restoreFrom
@@ -87,7 +98,7 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_seen=
+__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_seen=
 # The command FIFO's path and the session environment arrive on the terminal, typed by
 # stepgate with echo off: secrets never touch a file or a command line.
 stty -echo </dev/tty 2>/dev/null
@@ -152,6 +163,8 @@ unset __sg_r __sg_w
 # verbose are switched off here (silently, stderr is /dev/null) and back on by __sg_pre.
 __sg_done() {
   local __sg_s=$? __sg_f=$-
+  # A step's own PROMPT_COMMAND ran before this one: the step's status was kept by __sg_hook.
+  if [ -n "$__sg_last" ]; then __sg_s=$__sg_last; __sg_last=; fi
   __sg_flags=
   case $__sg_f in *x*) __sg_flags+=x; set +x ;; esac
   case $__sg_f in *v*) __sg_flags+=v; set +v ;; esac
@@ -159,6 +172,15 @@ __sg_done() {
   __sg_save
   ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty 2>/dev/null || ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >&2
   return 0
+}
+# Runs right after each step, on the same command line: a step may assign or unset
+# PROMPT_COMMAND (or source a file that does), which would silence the status report and leave
+# the step running until its timeout. Put the report back, after the step's own, keeping the
+# step's status for it.
+__sg_hook() {
+  __sg_last=$?
+  case "\${PROMPT_COMMAND-}" in *'{ __sg_done; }'*) ;; *) PROMPT_COMMAND="\${PROMPT_COMMAND:+\${PROMPT_COMMAND}; }{ __sg_done; } 2>/dev/null" ;; esac
+  return "$__sg_last"
 }
 __sg_pre() {
   case $__sg_flags in *v*) set -v ;; esac
@@ -325,13 +347,13 @@ function looksSecretName(name: string): boolean {
 /**
  * The saved exports a new shell takes over (it evaluates them). Each must be one whole
  * declaration, as bash writes it, of the name it claims;
- * secret-looking names, `skip` (the session environment, which stepgate types afresh) and PWD
- * (the `cd` that follows sets it) are dropped.
+ * secret-looking names, `skip` (the session environment, which stepgate types afresh), PWD
+ * (the `cd` that follows sets it) and the shell's plumbing (`SHELL_PLUMBING`) are dropped.
  */
 export function restorableExports(exports: readonly SavedExport[], skip: readonly string[] = []): SavedExport[] {
-  const skipped = new Set(['PWD', ...skip]);
+  const skipped = new Set(['PWD', ...SHELL_PLUMBING, ...skip]);
   return exports.filter(
-    (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name && declarationShape(e.declaration) === 'whole',
+    (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !e.name.startsWith('__sg_') && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name && declarationShape(e.declaration) === 'whole',
   );
 }
 
@@ -368,5 +390,5 @@ export function stepFile(script: string): string {
 /** The command line sent on the FIFO to run one step file. */
 export function stepCommand(id: number, file: string, opts: { cwd?: string; env?: Record<string, string> }): string {
   const cd = opts.cwd ? `__sg_ret=$PWD; builtin cd -- ${shellPath(opts.cwd)} && ` : '';
-  return `__sg_id=${id}; ${cd}${envAssignments(opts.env)}. ${shQuote(file)} </dev/tty\n`;
+  return `__sg_id=${id}; ${cd}${envAssignments(opts.env)}. ${shQuote(file)} </dev/tty; { __sg_hook; } 2>/dev/null\n`;
 }

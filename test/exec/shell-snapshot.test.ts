@@ -94,6 +94,30 @@ describe('openShell({ restore })', () => {
     expect(second.restored).toEqual({ cwd: target, exported: snap.exports.length });
   });
 
+  it("never takes over the shell's own plumbing: a kept PROMPT_COMMAND or PS1 would stop it reporting (a resume that never starts)", async () => {
+    const first = await open();
+    // Exported as they are (still stepgate's): live, the shell goes on reporting.
+    await first.run({ script: 'export PROMPT_COMMAND PS1 RELEASE=abc' });
+    const snap = (await first.snapshot?.()) as ShellSnapshot;
+    await first.close();
+    expect(snap.exports.map((e) => e.name)).toEqual(['RELEASE']);
+
+    // A state kept by an older stepgate, or a step that replaced them before the shell died.
+    const kept: ShellSnapshot = {
+      ...snap,
+      exports: [
+        ...snap.exports,
+        { name: 'PROMPT_COMMAND', declaration: 'declare -x PROMPT_COMMAND="true"' },
+        { name: 'PS1', declaration: 'declare -x PS1="prompt> "' },
+      ],
+    };
+    const second = await open({ restore: kept });
+    const result = await second.run({ script: 'echo "release=$RELEASE"' });
+    expect(result.exitCode).toBe(0);
+    expect(lastLine(second)).toBe('release=abc');
+    expect(second.restored?.exported).toBe(1);
+  });
+
   it('keeps the session env stepgate gives over a saved value, and falls back to cwd when the saved directory is gone', async () => {
     const snap: ShellSnapshot = {
       user: os.userInfo().username,

@@ -30,7 +30,7 @@ describe('bootstrap text', () => {
 
   it('builds the FIFO command line with cwd and env, and rejects bad names', () => {
     expect(stepCommand(3, '/tmp/d/step-x', { cwd: '/srv/app', env: { A: "it's" } })).toBe(
-      `__sg_id=3; __sg_ret=$PWD; builtin cd -- '/srv/app' && A='it'\\''s' . '/tmp/d/step-x' </dev/tty\n`,
+      `__sg_id=3; __sg_ret=$PWD; builtin cd -- '/srv/app' && A='it'\\''s' . '/tmp/d/step-x' </dev/tty; { __sg_hook; } 2>/dev/null\n`,
     );
     expect(() => envAssignments({ 'BAD-NAME': 'x' })).toThrow(/invalid environment variable name "BAD-NAME"/);
   });

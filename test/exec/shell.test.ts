@@ -233,6 +233,19 @@ describe('openShell: steps that end the shell', () => {
     expect(sh.screen().lines).toContain('at=/tmp A=1');
   });
 
+  it('keeps reporting after a step assigns or unsets PROMPT_COMMAND, with the step\'s own status', async () => {
+    const sh = await open();
+    expect((await sh.run({ script: 'PROMPT_COMMAND="echo from-prompt-command"; (exit 3)' })).exitCode).toBe(3);
+    await sh.run({ script: 'echo next' });
+    expect(sh.screen().lines).toContain('next');
+    expect(sh.screen().lines).toContain('from-prompt-command'); // the step asked for it: it runs, as bash would
+    expect((await sh.run({ script: 'unset PROMPT_COMMAND' })).exitCode).toBe(0);
+    expect((await sh.run({ script: 'set -x; PROMPT_COMMAND=; false' })).exitCode).toBe(1);
+    expect((await sh.run({ script: 'set +x; echo "still $PWD"' })).exitCode).toBe(0);
+    expect(sh.screen().lines).toContain(`still ${dir}`);
+    expect(sh.screen().lines.join('\n')).not.toContain('__sg_');
+  });
+
   it('treats `exit 0` as a pass', async () => {
     const sh = await open();
     expect(await sh.run({ script: 'exit 0' })).toMatchObject({ exitCode: 0, shellExited: true });

@@ -185,7 +185,8 @@ describe('stepgate resume in a real terminal', () => {
     let s = await tui.waitFor('BLOCKED at migrate (attempt 1)');
     s = await tui.waitFor(/^migrating 2\/3\s*$/m);
     expect(s.replace(/\n\s*/g, ' ')).toContain('[!] stepgate stopped while this step ran (killed, hung up or crashed); its outcome is unknown');
-    const transcript = readdirSync(join(stateDir, 'sessions')).find((f) => !f.endsWith('.jsonl') && !f.endsWith('.lock'));
+    // The session's transcript directory (beside it: the journal, the lock, the kept shell state).
+    const transcript = readdirSync(join(stateDir, 'sessions'), { withFileTypes: true }).find((f) => f.isDirectory())?.name;
     expect(s.replace(/\n\s*/g, '')).toMatch(new RegExp(`its output until then \\(t shows it\\): ${join(stateDir, 'sessions', transcript ?? '?').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\d+-migrate-1\\.log`));
 
     tui.press('s');

@@ -113,7 +113,7 @@ export function attemptText(a: CheckAttempt, named = false): string {
   const error = a.error ?? 'failed';
   const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
   const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}${a.output !== undefined ? `: ${a.output}` : ''}`;
-  return `  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`;
+  return printable(`  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`);
 }
 
 /** Cuts `text` into rows of `width`; rows after the first are indented by `indent`. */
@@ -151,13 +151,25 @@ export function attemptLines(attempts: readonly CheckAttempt[], width: number, r
 }
 
 /**
+ * `text` without what a terminal would obey rather than show: CSI and OSC sequences, any other
+ * escape (charset switches like tput's ESC ( B, ESC c, ESC 7), then the control characters left
+ * (shift-out, bell, backspace, C1). Tabs, newlines and carriage returns stay. Lines from a
+ * transcript or a response body are written to the operator's terminal as they are.
+ */
+export function printable(text: string): string {
+  return text
+    .replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[ -/]*[0-~]/g, '')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, '');
+}
+
+/**
  * A transcript for the viewer: every line whole, long ones (a JSON body on one line) wrapped
  * at `width`. Carriage-return redraws (progress bars) keep their last state, and terminal
  * escapes are dropped: the viewer shows text, not a terminal.
  */
 export function transcriptLines(text: string, width: number): string[] {
   const out: string[] = [];
-  const plain = text.replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_]/g, '');
+  const plain = printable(text);
   const lines = plain.replace(/\r\n/g, '\n').split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   for (const raw of lines) {

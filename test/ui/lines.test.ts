@@ -57,6 +57,20 @@ describe('transcriptLines', () => {
   it('says so when there is nothing', () => {
     expect(transcriptLines('', 80)).toEqual(['(the transcript is empty)']);
   });
+
+  // The lines go to the operator's terminal as they are: a shift-out, a charset switch (tput
+  // sgr0 writes ESC ( B), a full reset (ESC c) or a keypad mode would garble or reset the TUI.
+  it('leaves no control character or escape that the terminal would obey', () => {
+    const text = 'bold\u001B(B\u001B[m off\nbin\u000Eary\u000F\u0007\u0008!\n\u001Bcreset \u001B7saved\u001B8 \u001B=keypad\u001B>\n\u001B(0lqk\u001B(B box\n\u009B31mC1\u007F\n\u001B]0;title\u0007osc\n';
+    const lines = transcriptLines(text, 80);
+    expect(lines).toEqual(['bold off', 'binary!', 'reset saved keypad', 'lqk box', '31mC1', 'osc']);
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001F\u007F-\u009F]/);
+  });
+
+  it('and neither does an attempt row quoting a response body', () => {
+    const row = attemptLines([{ ...attempt(1, 'bad status 500'), output: 'oops \u001B(0\u000Egarbled\u001Bc' }], 80);
+    expect(row.map((l) => l.text)).toEqual(['  1/3 bad status 500: oops garbled (2ms)']);
+  });
 });
 
 describe('hardWrap', () => {

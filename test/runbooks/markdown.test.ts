@@ -89,6 +89,7 @@ const block = fc.constantFrom(
   '> quote\nlazy continuation', '> ```\n> fenced in quote', '> - [ ] task in quote', '>',
   '<!-- comment\n# not a heading\n-->', '<div>\n# inside html\n\n', '<custom-tag>', '<pre>\n\n# still pre\n</pre>', '<?php echo 1; ?>',
   '[ref]: https://example.com', '[Ref Two]:\n  /url\n  "title on the next line"', '[ref]', '[text][REF]', '[Ref  two][]', '[missing]',
+  '[a\\]b]: /escaped', '[a\\]b]', '[&amp;]: /entity', '[x][&AMP;]',
   '---\ntitle: not front matter here\n---', '\tTabbed line', 'line with trailing spaces   ', '\\# escaped', '&amp; entity', '',
 );
 const ending = fc.constantFrom('\n', '\n\n', '\n\n\n', '\r\n', '\r\n\r\n', '\r');

@@ -6,6 +6,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import { parseLinkTarget } from './links.js';
 import type { Position, StepAttributes } from './model.js';
+import { nearMiss } from './near-miss.js';
 
 const BOOLEAN_KEYS = ['confirm', 'interactive', 'optional', 'isolated', 'rollback'] as const;
 const KNOWN_KEYS = new Set<string>([
@@ -126,10 +127,11 @@ export function parseAttributes(
   for (const { key, value, offset } of readRaw(meta, sink, metaAt)) {
     const at = metaAt(offset);
     if (!KNOWN_KEYS.has(key)) {
+      const near = nearMiss(key, KNOWN_KEYS);
       sink.error(
         'unknown-attribute',
         at,
-        `unknown attribute "${key}" (known: ${[...KNOWN_KEYS].join(', ')})`,
+        near !== undefined ? `unknown attribute "${key}": did you mean "${near}"?` : `unknown attribute "${key}" (known: ${[...KNOWN_KEYS].join(', ')})`,
       );
       continue;
     }
@@ -147,8 +149,8 @@ export function parseAttributes(
       case 'timeout':
       case 'backoff': {
         const ms = parseDuration(value);
-        if (ms === undefined || (key === 'timeout' && ms === 0))
-          sink.error('bad-duration', at, `${key}=${String(value)} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`);
+        if (ms === undefined) sink.error('bad-duration', at, `${key}=${String(value)} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`);
+        else if (key === 'timeout' && ms === 0) sink.error('bad-duration', at, `timeout=${String(value)}: a timeout must be longer than 0 (leave timeout= out for none)`);
         else if (key === 'timeout') attrs.timeoutMs = ms;
         else attrs.backoffMs = ms;
         break;

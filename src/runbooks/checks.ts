@@ -4,6 +4,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
+import { nearMiss } from './near-miss.js';
 import {
   DEFAULT_CHECK_ATTEMPTS,
   DEFAULT_CHECK_BACKOFF_MS,
@@ -99,7 +100,12 @@ function readCheck(
   let ok = true;
   for (const key of Object.keys(raw)) {
     if (!OPTION_KEYS.has(key) && !TARGET_KEYS.includes(key as CheckKind)) {
-      sink.error('unknown-attribute', keyAt(key), `unknown check field "${key}" (known: http, tcp, run, ${[...OPTION_KEYS].join(', ')})`);
+      const near = nearMiss(key, [...TARGET_KEYS, ...OPTION_KEYS]);
+      sink.error(
+        'unknown-attribute',
+        keyAt(key),
+        near !== undefined ? `unknown check field "${key}": did you mean "${near}"?` : `unknown check field "${key}" (known: http, tcp, run, ${[...OPTION_KEYS].join(', ')})`,
+      );
       ok = false;
     }
   }
@@ -115,6 +121,11 @@ function readCheck(
   const kind = kinds[0] as CheckKind;
   const targetValue = raw[kind];
   const target = typeof targetValue === 'string' || typeof targetValue === 'number' ? String(targetValue).trim() : '';
+  if (typeof targetValue === 'boolean') {
+    // `run: true` or `run: false`: YAML reads the command as a boolean.
+    sink.error('check-no-target', keyAt(kind), `${kind}: ${String(targetValue)} is a YAML boolean, not a ${kind === 'run' ? 'command' : 'target'}: quote it (${kind}: "${String(targetValue)}")`);
+    return undefined;
+  }
   if (target === '') {
     sink.error('check-no-target', keyAt(kind), `${kind}: needs a value`);
     return undefined;
@@ -152,7 +163,11 @@ function readCheck(
     if (raw[key] === undefined) continue;
     const ms = parseDuration(raw[key]);
     if (ms === undefined || (key === 'timeout' && ms === 0)) {
-      sink.error('bad-duration', keyAt(key), `${key}: ${String(raw[key])} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`);
+      sink.error(
+        'bad-duration',
+        keyAt(key),
+        ms === undefined ? `${key}: ${String(raw[key])} is not a duration (use 500ms, 2s, 3m, 1h or seconds)` : `timeout: ${String(raw[key])}: a check's timeout must be longer than 0`,
+      );
       ok = false;
     } else if (key === 'timeout') spec.timeoutMs = ms;
     else spec.backoffMs = ms;

@@ -4,6 +4,7 @@
 import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseLinkTarget } from './links.js';
+import { nearMiss } from './near-miss.js';
 import { SECRET_NAME } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
@@ -48,7 +49,7 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     if (KNOWN.includes(key)) continue;
     // Other tools' keys (weight, menu, tags) are fine; a near miss of ours (befor:, recovry:)
     // would silently drop a checklist or a recovery path, so it stops the run.
-    const near = KNOWN.find((known) => editDistance(key.toLowerCase(), known) <= (known.length > 5 ? 2 : 1));
+    const near = nearMiss(key, KNOWN);
     if (near !== undefined) sink.error('unknown-attribute', keyAt(key), `front matter key "${key}" is not known: did you mean "${near}"?`);
     else sink.warn('unknown-attribute', keyAt(key), `front matter key "${key}" is not used by stepgate (known: ${KNOWN.join(', ')})`);
   }
@@ -147,17 +148,4 @@ function readTargets(value: unknown, key: string, at: Position, sink: Diagnostic
     else sink.error('bad-front-matter', at, `${key}: ${JSON.stringify(item)}: want a link such as checklists.md#pre-deploy`);
   }
   return out;
-}
-
-/** Levenshtein distance, for "did you mean" on short keys. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

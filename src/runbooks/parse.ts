@@ -12,6 +12,7 @@ import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
 import { emptyFrontMatter, parseFrontMatter } from './front-matter.js';
 import { isMarkdownFileName, parseLinkTarget } from './links.js';
 import { parseMarkdown } from './markdown.js';
+import { nearMiss } from './near-miss.js';
 import type {
   CrossRef,
   FrontMatter,
@@ -29,6 +30,8 @@ export const MAX_RUNBOOK_CHARS = 4 * 1024 * 1024;
 
 export const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell', 'zsh', 'console', 'shell-session', 'shellsession']);
 export const CHECK_LANGUAGES = new Set(['check', 'health']);
+/** Real languages one letter from a runnable one (`ash` ~ `sh`): shown, and not a typo. */
+const OTHER_SHELLS = new Set(['ash', 'csh', 'dash', 'fish', 'ksh', 'mksh', 'rsh', 'ssh', 'tcsh']);
 
 function basename(file: string): string {
   const name = file.split('/').pop() ?? file;
@@ -267,7 +270,11 @@ class Walker {
     const metaColumn = Math.max(fenceLine.indexOf(meta, fence.index + (fence[1]?.length ?? 0)), 0) + 1;
     const metaAt = (offset: number): Position => ({ line: at.line, column: metaColumn + offset });
     if (!runnable) {
-      if (hasAttributes(meta) || lang.startsWith('{'))
+      // ```chek or ```bsh reads as a gate or a step but would only be shown: stop the run.
+      const meant = lang.length >= 3 && !OTHER_SHELLS.has(lang) ? nearMiss(lang, [...SHELL_LANGUAGES, ...CHECK_LANGUAGES]) : undefined;
+      if (meant !== undefined)
+        this.sink.error('unknown-language', at, `a "${lang}" block is shown, never run: did you mean "${meant}"?`);
+      else if (hasAttributes(meta) || lang.startsWith('{'))
         this.sink.warn(
           'unknown-language',
           at,

@@ -20,7 +20,8 @@ export type Overlay =
   | { kind: 'reason'; purpose: ReasonPurpose; index: number; optional: boolean }
   | { kind: 'confirm-quit' }
   | { kind: 'refs'; refs: RefChoice[]; index: number }
-  | { kind: 'viewer'; title: string; lines: string[]; scroll: number };
+  /** A scrolling text page; `rewrap` lays its text out again when the terminal's width changes. */
+  | { kind: 'viewer'; title: string; lines: string[]; scroll: number; rewrap?: (width: number) => string[] };
 
 export interface ViewState {
   /** The engine position last followed (`depth:cursor:blocked`); see `syncView`. */

@@ -129,6 +129,29 @@ describe('a session resumed in the TUI', () => {
     await r.waitForFrame('1. [r] retry the step');
   });
 
+  it('an open transcript is laid out again when the terminal narrows, nothing cut off', async () => {
+    const journal = new PathJournal();
+    const before = session(journal);
+    before.probes.script(HEALTH_URL, bad);
+    await before.actions.start({ file: DEPLOY_FILE });
+    await before.actions.runToNextBlock();
+    const after = session(new PathJournal());
+    await after.actions.resume(journal.events);
+    const r = await show(after, journal);
+    await r.waitForFrame('BLOCKED at healthz');
+    r.press('t');
+    await r.waitForFrame('transcript of healthz (esc closes)');
+    r.resize(50, 24);
+    // The body, wrapped at 50 columns, still reads whole once the rows are joined (a page kept
+    // at its 80-column layout would show each row cut short with an ellipsis instead).
+    const rewrapped = (frame: string): boolean => frame.split('\n').every((line) => line.length <= 50) && frame.replace(/\n/g, '').includes(BODY.slice(0, 90));
+    const until = Date.now() + 5000;
+    while (!rewrapped(r.frame()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+    const f = r.frame();
+    expect(f.replace(/\n/g, '')).toContain(BODY.slice(0, 90));
+    expect(f).toMatch(/^.{41,50}$/m); // the text fills the new width rather than keeping 80-column breaks cut short
+  });
+
   it('the gate of a step a crash cut short points to its transcript and shows how it ended', async () => {
     const journal = new PathJournal();
     const before = session(journal);

@@ -202,6 +202,19 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     dispatch({ type: 'open', overlay: { kind: 'viewer', title: RESUME_TITLE, lines, scroll: showing ? Math.min(open.scroll, lines.length) : 0 } });
   }, [store, dispatch, layout.cols]);
 
+  // A transcript or runbook page open across a resize is laid out again at the new width,
+  // keeping the reader near the same place.
+  const laidOutAt = useRef(layout.cols);
+  useEffect(() => {
+    if (laidOutAt.current === layout.cols) return;
+    laidOutAt.current = layout.cols;
+    const open = viewRef.current.overlay;
+    if (open?.kind !== 'viewer' || !open.rewrap) return;
+    const lines = open.rewrap(layout.cols);
+    const scroll = open.lines.length > 0 ? Math.round((open.scroll / open.lines.length) * lines.length) : 0;
+    dispatch({ type: 'open', overlay: { ...open, lines, scroll: Math.min(scroll, Math.max(0, lines.length - 1)) } });
+  }, [dispatch, layout.cols]);
+
   const items = frame?.init.items ?? [];
   const selectedItem = items[view.selected] ?? current;
   const selectedStep = frame?.steps[view.selected] ?? frame?.steps[cursor];

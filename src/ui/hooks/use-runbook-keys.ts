@@ -85,8 +85,9 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
       if (!services.loadRunbook) return notice('opening runbooks is not available here');
       try {
         const book = await services.loadRunbook(ref.file);
-        const { title, lines } = runbookLines(book, ref.anchor, width);
-        dispatch({ type: 'open', overlay: { kind: 'viewer', title, lines: lines.map((l) => l.text), scroll: 0 } });
+        const layOut = (w: number): string[] => runbookLines(book, ref.anchor, w).lines.map((l) => l.text);
+        const { title } = runbookLines(book, ref.anchor, width);
+        dispatch({ type: 'open', overlay: { kind: 'viewer', title, lines: layOut(width), scroll: 0, rewrap: layOut } });
       } catch (error) {
         notice(`cannot open ${ref.label}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -99,8 +100,11 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
       if (!services.readTranscript) return notice(`the transcript is ${path}`);
       try {
         const text = await services.readTranscript(path);
-        const lines = transcriptLines(text, latest.current.width);
-        dispatch({ type: 'open', overlay: { kind: 'viewer', title: `transcript of ${stepId} (esc closes): ${displayFile(path)}`, lines, scroll: 0 } });
+        const layOut = (w: number): string[] => transcriptLines(text, w);
+        dispatch({
+          type: 'open',
+          overlay: { kind: 'viewer', title: `transcript of ${stepId} (esc closes): ${displayFile(path)}`, lines: layOut(latest.current.width), scroll: 0, rewrap: layOut },
+        });
       } catch (error) {
         notice(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -26,6 +26,9 @@ export const SECRET_NAME_WORDS: readonly string[] = ['TOKEN', 'SECRET', 'PASS', 
  */
 export const SHELL_PLUMBING: readonly string[] = ['PROMPT_COMMAND', 'PS0', 'PS1', 'PS2'];
 
+/** The shell's state directory in the temp directory: `stepgate-state-<stepgate pid>-XXXXXXXX`. */
+export const STATE_DIR_PREFIX = 'stepgate-state-';
+
 /** Throws on an environment name bash could not assign. */
 export function checkEnvName(name: string): void {
   if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name "${name}"`);
@@ -57,6 +60,11 @@ export interface BootstrapOptions {
   restoreTyped?: boolean;
   /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
   sessionEnvNames?: string[];
+  /**
+   * The stepgate process the shell belongs to: its state directory is named after it, so a
+   * later stepgate can remove what a killed one left. Default: a name without it.
+   */
+  ownerPid?: number;
 }
 
 
@@ -119,14 +127,15 @@ while IFS= read -r __sg_l </dev/tty; do
 done
 stty echo </dev/tty 2>/dev/null
 unset __sg_l __sg_k __sg_n __sg_v
-__sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/stepgate-state.XXXXXXXX" 2>/dev/null) || __sg_state=
+__sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/${STATE_DIR_PREFIX}${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? `${opts.ownerPid}-` : ''}XXXXXXXX" 2>/dev/null) || __sg_state=
 
 # Keeps cwd and exports where a replacement shell can restore them.
 __sg_save() {
   if [ -n "$__sg_state" ]; then
     local __sg_to=\${1:-state}
     {
-      # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it), so
+      # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it:
+      # see ownerPid), so
       # secret-looking names and the session's own environment stay out of it: a replacement
       # shell gets the session environment from stepgate again, typed over the terminal.
       # Exported names come from compgen written straight to a file and read back with mapfile:

@@ -58,6 +58,12 @@ export class ShellStartError extends Error {
 
 const PRE_READY_LIMIT = 8192;
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * Given to every shell before the session env (which may set them otherwise): steps run on a
+ * terminal, where git, systemctl, journalctl and the AWS CLI would open a pager and wait for a
+ * key in the middle of a step. `cat` (empty for AWS) is each tool's way of saying no pager.
+ */
+const NO_PAGERS: Readonly<Record<string, string>> = { PAGER: 'cat', GIT_PAGER: 'cat', SYSTEMD_PAGER: 'cat', AWS_PAGER: '' };
 
 /** Session directories are named after the stepgate process that owns them. */
 const DIR_PREFIX = 'stepgate-sh-';
@@ -80,7 +86,8 @@ function sweepStaleDirs(): void {
     return;
   }
   for (const name of names) {
-    const pid = Number(/^stepgate-sh-(\d+)-/.exec(name)?.[1]);
+    // Its shells' state directories too (cwd and exports: a copy of a secret under another name).
+    const pid = Number(/^(?:stepgate-sh-|stepgate-state-)(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
     try {
       rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
@@ -159,6 +166,7 @@ export class ShellProcess {
       restoreFrom: this.opts.restoreFrom,
       restoreTyped: this.opts.restore !== undefined,
       sessionEnvNames: Object.keys(this.opts.env ?? {}),
+      ownerPid: process.pid,
     });
     // Through sudo the target user cannot be given ownership: files it must read are then
     // world-readable inside a directory nobody can list. They hold no secrets: the session
@@ -224,7 +232,7 @@ export class ShellProcess {
     switch (marker.kind) {
       case 'c':
         // The shell waits, echo off, for its FIFO path and environment.
-        this.term?.write(configLines(this.fifoPath, this.opts.env, this.opts.restore));
+        this.term?.write(configLines(this.fifoPath, { ...NO_PAGERS, ...this.opts.env }, this.opts.restore));
         this.configSent = true;
         break;
       case 'r':

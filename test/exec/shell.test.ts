@@ -196,7 +196,7 @@ describe('openShell: steps that end the shell', () => {
       script: 'export API_TOKEN=tok-zz9 PLAIN=keep-me DB_PASSWORD=pw-xx1 SMTP_PASS=pass-aa1 gh_auth=auth-bb2 SSH_PRIVATE=priv-cc3; GIVEN_BY_STEPGATE=changed-qq8',
     });
     const saved = readdirSync(os.tmpdir())
-      .filter((n) => n.startsWith('stepgate-state.'))
+      .filter((n) => n.startsWith(`stepgate-state-${process.pid}-`))
       .map((n) => path.join(os.tmpdir(), n, 'state'))
       .filter((f) => existsSync(f))
       .map((f) => readFileSync(f, 'utf8'));

@@ -31,6 +31,14 @@ export function checkTarget(from: Runbook, target: LinkTarget, ctx: LintContext)
 /** `sudo -i`, `sudo su`, `su -`: stepgate already runs the step as the right user. */
 const USER_SWITCH = /(^|[\s;&|(])(sudo\s+(-\S+\s+)*(-i|--login|su)\b|su\s+(-|-l|--login)(\s|$))/m;
 const LOOP = /(^|[\s;&|(])(for|while|until)\s/m;
+/**
+ * A job left running in the background: a lone `&` (not `&&`, `2>&1`, `&>`) at the end of a
+ * line or before `;`, `)` or `disown`, or `nohup`. Neither survives the session: stepgate ends
+ * everything started in its shell when it quits or its connection drops.
+ */
+const BACKGROUND = /(?<![&>|<])&(?![&>])\s*(?:$|;|\)|disown\b)|(^|[\s;&|(])nohup\s/m;
+/** Ways out of the shell's session, or a script that waits for its own jobs. */
+const DETACHED = /(^|[\s;&|(])(setsid|systemd-run|wait)(\s|$)/m;
 
 export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   const sink = new DiagnosticSink(runbook.file);
@@ -67,6 +75,8 @@ function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) =>
       sink.warn('sudo-in-step', step.position, 'this step switches user itself (sudo -i / su -); stepgate already runs steps as the runbook\'s user: set user: in front matter or user= on the step instead');
     if (LOOP.test(step.script) && /\bcurl\b/.test(step.script) && /\bsleep\b/.test(step.script))
       sink.warn('curl-retry-loop', step.position, 'a curl retry loop reads better as a check block (```check with http: URL), which retries with backoff and gates progress');
+    if (BACKGROUND.test(step.script) && !DETACHED.test(step.script))
+      sink.warn('background-job', step.position, 'a background job (cmd &, nohup) ends with the stepgate session, when it quits or the connection drops: start services with systemctl, pm2 or docker, or detach with setsid -f');
     return;
   }
   for (const check of step.checks) {

@@ -28,6 +28,7 @@ export type DiagnosticCode =
   | 'unresolved-link'
   | 'sudo-in-step'
   | 'curl-retry-loop'
+  | 'background-job'
   | 'no-description'
   | 'unknown-variable'
   | 'unclosed-fence'

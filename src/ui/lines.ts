@@ -90,7 +90,7 @@ export function describeStep(item: FlowItem, width: number): Line[] {
     for (const check of step.checks) {
       const what = `${check.kind} ${check.target}${check.contains !== undefined ? ` contains ${JSON.stringify(check.contains)}` : ''}`;
       lines.push({ text: `  ${check.name ? `${check.name}: ` : ''}${what}`, tone: 'code' });
-      lines.push({ text: `    ${check.attempts} attempts, backoff from ${formatDuration(check.backoffMs)}, ${formatDuration(check.timeoutMs)} each`, tone: 'dim' });
+      lines.push({ text: `    ${check.attempts} attempts, backoff from ${formatDuration(check.backoffMs)}, timeout ${formatDuration(check.timeoutMs)} each`, tone: 'dim' });
     }
   }
   return lines;

@@ -144,7 +144,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
             }
             break;
           case 'recover':
-            line(`== recovery for ${label}: ${displayPath(d.path.file, cwd)}${d.path.anchor ? `#${d.path.anchor}` : ''} (${d.frame.items.length} steps) ==`);
+            line(`== recovery for ${label}: ${displayPath(d.path.file, cwd)}${d.path.anchor ? `#${d.path.anchor}` : ''} (${d.frame.items.length} ${d.frame.items.length === 1 ? 'step' : 'steps'}) ==`);
             break;
           case 'skip':
             line(`-- ${label} skipped by ${event.who.user}: ${d.reason || 'optional step'}`);

@@ -108,7 +108,7 @@ describe('stepgate run (plain mode)', () => {
     ws.write('deploy.md', runbook());
     const r = await ws.run(['run', 'deploy.md', '--recover', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('== recovery for health: ');
+    expect(r.stdout).toMatch(/== recovery for health: \S+#restart-the-service \(1 step\) ==/);
     expect(r.stdout).toContain('restart (bash)');
     expect(r.stdout).toMatch(/-- \[2\/2\] main · health \(check\) \(attempt 2\) --/);
     expect(r.stdout).toContain('== completed ==');

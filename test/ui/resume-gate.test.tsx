@@ -14,7 +14,7 @@ import { fail, pass } from '../fakes/fake-probe.js';
 import { MemoryJournal } from '../fakes/memory-journal.js';
 import { fakeSession, type FakeSession } from '../fakes/session.js';
 import { drive, escape, type Driver } from './helpers.js';
-import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
+import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL, OPS } from './runbooks.js';
 
 afterEach(() => cleanup());
 
@@ -228,5 +228,25 @@ describe('a session resumed in the TUI', () => {
     f = await r.waitForNoFrame('read this first');
     expect(f).toContain('READY 1/3 pull');
     expect(f).toContain('git pull --ff-only');
+  });
+
+  it('what resume found closes with esc when a secret var is asked again under it', async () => {
+    const file = '/rb/ops.md';
+    const journal = new PathJournal();
+    const before = fakeSession({ [file]: OPS }, { journal });
+    await before.actions.start({ file });
+    await before.actions.answerVar('');
+    await before.actions.answerVar('tok-3f9a7c-secret');
+    await before.actions.runStep();
+    await before.actions.idle();
+    // The crash left a torn line; secrets are not journaled, so the resume asks for the token again.
+    const after = fakeSession({ [file]: OPS }, { journal: new PathJournal() });
+    await after.actions.resume(journal.events, { torn: { line: 5, bytes: 12 } });
+    expect(after.state().status.kind).toBe('vars');
+    const r = await show(after, journal);
+    await r.waitForFrame('resumed: read this first (esc closes)');
+    r.press(escape);
+    const f = await r.waitForFrame('variable API_TOKEN');
+    expect(f).not.toContain('read this first');
   });
 });

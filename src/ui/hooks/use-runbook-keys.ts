@@ -44,8 +44,13 @@ export function keyMode(view: ViewState, session: SessionState): KeyMode {
   return 'checklist';
 }
 
-/** Prompts and attach take the keys themselves; the view's keys wait. */
+/**
+ * Prompts and attach take the keys themselves; the view's keys wait. A help, refs or viewer
+ * overlay stands in for the prompt (what resume found opens over a var prompt): its keys are
+ * the view's, or nothing would close it.
+ */
 export function keysHeld(view: ViewState, session: SessionState): boolean {
+  if (!view.attached && keyMode(view, session) === 'overlay') return false;
   const kind = session.status.kind;
   return view.attached || kind === 'vars' || kind === 'confirm' || view.overlay?.kind === 'reason' || view.overlay?.kind === 'confirm-quit';
 }

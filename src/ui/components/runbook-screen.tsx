@@ -75,11 +75,16 @@ function hintsFor(session: SessionState, view: ViewState, compact: boolean, tran
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
   if (view.overlay) return ['esc close', '? help'];
   const status = session.status;
+  const frame = session.frames[session.frames.length - 1];
+  const kind = frame?.init.items[frame.cursor]?.step.kind;
   switch (status.kind) {
     case 'ready':
-      return ['enter run', 'a all', 's skip', '? help', 'q quit'];
+      // A manual item is ticked, not run.
+      return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
     case 'running':
-      return view.attached ? ['keys go to the step'] : ['i attach', 'ctrl-c interrupt', '? help'];
+      if (view.attached) return ['keys go to the step'];
+      // A check reads no keys: there is nothing to attach to.
+      return kind === 'check' ? ['ctrl-c interrupt', '? help'] : ['i attach', 'ctrl-c interrupt', '? help'];
     case 'blocked': {
       const letters = [...gateHints(status.choices), ...(transcript ? ['t output'] : [])];
       return view.focus === 'gate' ? ['↑↓ enter', ...letters, '? help', 'esc list'] : ['enter gate', ...letters, '? help'];

@@ -1,0 +1,40 @@
+/**
+ * The status line's key hints say what the keys do for the selected step: a manual item is
+ * ticked, not run; a running check reads no keys, so there is nothing to attach to.
+ */
+import { cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fail, pass } from '../fakes/fake-probe.js';
+import { renderSession } from './helpers.js';
+import { DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
+
+afterEach(() => cleanup());
+
+const lastLine = (frame: string): string => frame.split('\n').at(-1) ?? '';
+
+describe('status line hints', () => {
+  it('offers space to tick a manual item, enter to run a command', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE);
+    await r.waitForFrame('enter run');
+    expect(lastLine(r.frame())).toMatch(/^READY 1\/3 pull +enter run · a all/);
+    r.press('a');
+    await r.waitForFrame('MANUAL 3/3');
+    expect(lastLine(r.frame())).toMatch(/^MANUAL 3\/3 +space tick · a all · s skip/);
+    expect(lastLine(r.frame())).not.toContain('enter run');
+  });
+
+  it('does not offer to attach to a running check', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE, {
+      before: (t) => {
+        t.clock.auto = false;
+        t.probes.script(HEALTH_URL, fail('connection refused'), pass());
+      },
+    });
+    await r.waitForFrame('enter run');
+    r.press('a');
+    await r.waitForFrame('next attempt (2/3)');
+    expect(lastLine(r.frame())).toMatch(/^RUNNING healthz +ctrl-c interrupt · \? help$/);
+    r.t.clock.advance(1000);
+    await r.waitForFrame('[x] check healthz');
+  });
+});

@@ -165,6 +165,14 @@ export class FileJournal implements Journal {
       await handle.close();
     }
     await rename(temp, path);
+    // The rename must survive a power loss too: the journal (fsync'd) may already say later
+    // steps finished, and a resume would restore the state from before them.
+    const parent = await open(this.dir, 'r');
+    try {
+      await parent.sync();
+    } finally {
+      await parent.close();
+    }
   }
 
   async loadShell(): Promise<ShellSnapshot | undefined> {

@@ -198,7 +198,12 @@ export async function main(argv: string[]): Promise<number> {
   if (extra !== undefined) return usageError(`one runbook or directory at a time (got ${extra} too)`, USAGE);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
-  if (!existsSync(target)) return usageError(`${target}: no such file or directory`, USAGE);
+  if (!existsSync(target)) {
+    // Bare `stepgate` looks for ./runbooks: say where it looked and what else to give.
+    if (parsed.positionals.length === 0)
+      return usageError(`no runbooks directory in ${process.cwd()}: give a runbook or a directory of runbooks (stepgate FILE|DIR), or start stepgate where runbooks/ is`, USAGE);
+    return usageError(`${target}: no such file or directory`, USAGE);
+  }
   const as = parsed.values.as;
   const isDir = statSync(target).isDirectory();
   // Ink and React load while the runbook is read and the session starts.

@@ -231,7 +231,9 @@ export class ShellProcess {
     const [a = '', b = '', c = '', d = ''] = marker.fields;
     switch (marker.kind) {
       case 'c':
-        // The shell waits, echo off, for its FIFO path and environment.
+        // The shell waits, echo off, for its FIFO path and environment: once. Asked again, it is
+        // a step that forged the marker, and the lines would be typed, echoed, at that step.
+        if (this.configSent || this.ready) break;
         this.term?.write(configLines(this.fifoPath, { ...NO_PAGERS, ...this.opts.env }, this.opts.restore));
         this.configSent = true;
         break;

@@ -72,3 +72,24 @@ describe.skipIf(!root)('the saved state read through runuser', () => {
     expect(existsSync(path.join(precious, 'keep'))).toBe(true);
   });
 });
+
+describe('the setup markers', () => {
+  it('are answered once: a step that forges the config request gets no session environment typed at it', async () => {
+    const secret = 'sess-9a8b7c6d5e';
+    const sh = await openShell({ cwd: '/tmp', env: { DEPLOY_KEY_VALUE: secret } });
+    try {
+      // Forged, stepgate would type the FIFO path and the environment (hex) at the step, echoed.
+      const forge = [
+        `n=$(declare -f __sg_done | grep -o '${MARKER_OSC};[0-9a-f]*;' | head -n 1)`,
+        `printf '\\033]%sc;\\007' "$n" >/dev/tty`,
+        'sleep 1',
+      ].join('; ');
+      expect((await sh.run({ script: forge })).exitCode).toBe(0);
+      const screen = sh.screen().lines.join('\n');
+      expect(screen).not.toMatch(/^f \//m);
+      expect(screen).not.toContain(Buffer.from(secret).toString('hex').slice(0, 8).replace(/(..)/g, '\\x$1'));
+    } finally {
+      await sh.close();
+    }
+  });
+});

@@ -172,7 +172,7 @@ export const FRESH_SHELL_NOTICE =
   '[stepgate] resumed in a fresh shell: directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again';
 
 /** Longest brief notice: an 80-column status line keeps room for its keys (`? help`). */
-const BRIEF_WIDTH = 66;
+const BRIEF_WIDTH = 70;
 
 /**
  * Said on every resume: the shell of the earlier process is gone with it; what the new one got

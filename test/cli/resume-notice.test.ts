@@ -5,7 +5,7 @@ describe('the TUI notice after a resume', () => {
   it('fits the status line at 80 columns next to its keys, keeping the end of a long directory', () => {
     const cwd = '/home/trial-svc/releases/2026-11-29/app/scripts';
     const brief = resumedShellNotice({ shell: { cwd, exported: 2 } } as Parameters<typeof resumedShellNotice>[0], { brief: true });
-    expect(brief.length).toBeLessThanOrEqual(66);
+    expect(brief.length).toBeLessThanOrEqual(70);
     expect(brief).toMatch(/^\[stepgate\] new shell: cwd …\S+\/app\/scripts, 2 exports restored$/);
   });
   it('shows a short directory whole, and counts one export as one', () => {

@@ -32,6 +32,9 @@ export function describeState(state: SessionState): { state: string; at?: string
       // Only a crashed session's journal ends mid-step.
       return { state: 'interrupted', at, finished: false };
     default:
+      // A resume asks for secret vars again before anything runs; until they are answered the
+      // session is still where it stopped.
+      if (cur?.step.status === 'failed') return { state: cur.step.interrupted ? 'interrupted' : 'blocked', at, finished: false };
       return at === undefined ? { state: 'in progress', finished: false } : { state: 'in progress', at, finished: false };
   }
 }

@@ -7,6 +7,7 @@ import {
   type Plan,
   type PlannedStep,
 } from '../runbooks/index.js';
+import { SECRET_NAME } from '../runbooks/vars.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { positionalsAndJson, usageError } from './usage.js';
 
@@ -43,10 +44,13 @@ export async function main(argv: string[]): Promise<number> {
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
   out.push(`${plan.title}  (${plan.file})`);
-  if (plan.description) out.push(plan.description);
+  if (plan.description) out.push(...wrapText(plan.description, 80));
   out.push(`run as: ${plan.user ?? '(current user)'}   cwd: ${plan.cwd ?? '(current directory)'}`);
   if (plan.vars.length > 0)
     out.push(`vars: ${plan.vars.map((v) => `${v.name}${v.secret ? ' (secret)' : v.default !== undefined ? `=${v.default}` : ''}`).join(', ')}`);
+  // Given to every step; a secret-looking name's value stays out of tickets.
+  const env = Object.entries(plan.env);
+  if (env.length > 0) out.push(`env: ${env.map(([name, value]) => `${name}=${SECRET_NAME.test(name) ? '(secret)' : value}`).join(', ')}`);
   let n = 0;
   for (const part of plan.parts) {
     out.push('');
@@ -59,7 +63,7 @@ export function renderPlan(plan: Plan): string {
       for (const step of section.steps) out.push(...renderStep(++n, step));
     }
   }
-  if (plan.recoveryOnly.length > 0) out.push('', `Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`);
+  if (plan.recoveryOnly.length > 0) out.push('', ...wrapText(`Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`, 80));
   if (plan.crossRefs.length > 0) {
     out.push('', 'Cross-references:');
     for (const ref of plan.crossRefs) out.push(`  ${ref.text === ref.target ? ref.target : `${ref.text} -> ${ref.target}`}`);
@@ -71,7 +75,8 @@ function renderStep(n: number, step: PlannedStep): string[] {
   const lines: string[] = [];
   const pad = '     ';
   if (step.kind === 'manual') {
-    lines.push(`  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] ${step.text}`);
+    const head = `  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] `;
+    wrapText(step.text, Math.max(20, 80 - head.length)).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
     return lines;
   }
   const a = step.attrs;
@@ -86,7 +91,8 @@ function renderStep(n: number, step: PlannedStep): string[] {
     a.rollback ? 'rollback' : '',
   ].filter(Boolean);
   lines.push(`  ${String(n).padStart(2)}. ${step.kind} ${step.id}${flags.length ? `  (${flags.join(', ')})` : ''}`);
-  if (step.description) lines.push(`${pad}${oneLine(step.description)}`);
+  // Whole, wrapped: a plan pasted into a change request must not lose the end of a sentence.
+  if (step.description) lines.push(...wrapText(step.description, 80 - pad.length).map((l) => `${pad}${l}`));
   if (step.kind === 'command') {
     for (const line of step.script.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
   } else {
@@ -98,11 +104,25 @@ function renderStep(n: number, step: PlannedStep): string[] {
       lines.push(`${pad}  ${c.attempts} attempts, backoff from ${formatDuration(c.backoffMs)}, timeout ${formatDuration(c.timeoutMs)} each`);
     }
   }
-  if (step.recovery.length > 0) lines.push(`${pad}recover: ${step.recovery.join(' | ')}`);
+  if (step.recovery.length > 0) {
+    const one = `${pad}recover: ${step.recovery.join(' | ')}`;
+    // Most specific first; one per line when they do not fit on one.
+    if (one.length <= 80) lines.push(one);
+    else step.recovery.forEach((r, i) => lines.push(`${pad}${i === 0 ? 'recover: ' : '       | '}${r}`));
+  }
   return lines;
 }
 
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 72 ? `${flat.slice(0, 71)}…` : flat;
+/** Words on lines of at most `width` characters (a longer word gets a line of its own). */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { renderPlan } from '../../src/commands/plan.js';
+import { parseRunbook, planRunbook, type Runbook } from '../../src/runbooks/index.js';
+
+const plan = (text: string): string => {
+  const rb = parseRunbook(text, '/rb/deploy.md');
+  const books = new Map<string, Runbook>([[rb.file, rb]]);
+  return renderPlan(planRunbook(rb, (file) => books.get(file)));
+};
+
+describe('plan text', () => {
+  it('keeps a long description whole, wrapped within 80 columns', () => {
+    const sentence = 'Restart the service: stop the old http server and start a new one on APP_PORT, then wait until it listens again.';
+    const out = plan(`# D\n\nThe redeploy.\n\n## Restart\n\n${sentence}\n\n\`\`\`bash {name=restart}\n./restart.sh\n\`\`\`\n`);
+    const lines = out.split('\n');
+    const first = lines.findIndex((l) => l.includes('Restart the service'));
+    expect(lines.slice(first, first + 2).map((l) => l.trim()).join(' ')).toBe(sentence);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(out).not.toContain('…');
+  });
+  it('wraps manual items under their text and puts long recovery lists one per line', () => {
+    const item = 'The change is merged to main, with its docs in the same commit, and CI is green on every job.';
+    const out = plan(`---\nrecovery: "#roll-back-to-the-previous-commit-of-both-services"\n---\n# D\n\n## Pull\n\n- [ ] ${item}\n\nPull.\n\n\`\`\`bash {recover=#scripts-not-executable-after-the-pull-of-the-release}\ngit pull\n\`\`\`\n\n## Scripts not executable after the pull of the release\n\nFix.\n\n\`\`\`bash\nchmod +x s\n\`\`\`\n\n## Roll back to the previous commit of both services\n\nBack.\n\n\`\`\`bash\ngit checkout -\n\`\`\`\n`);
+    for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(out).toMatch(/ {3}1\. \[ \] The change is merged .*\n {10}\S.*green on every job\./);
+    expect(out).toMatch(/recover: \S+#scripts-not-executable-after-the-pull-of-the-release\n {5} {7}\| \S+#roll-back-to-the-previous-commit-of-both-services/);
+  });
+  it('lists the front matter env, without the value of a secret-looking name', () => {
+    const out = plan('---\nenv:\n  APP_PORT: "18931"\n  API_TOKEN: abc123\n---\n# D\n\nGo.\n\n```bash\ntrue\n```\n');
+    expect(out).toContain('env: APP_PORT=18931, API_TOKEN=(secret)');
+    expect(out).not.toContain('abc123');
+  });
+});

@@ -3,6 +3,7 @@
  * in words. Used by `sessions`, `log` and `resume`.
  */
 import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwner } from './journal.js';
+import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { SessionEvent, SessionState, ShellRestored } from './types.js';
 
@@ -167,7 +168,8 @@ export function auditTrail(events: SessionEvent[]): string[] {
   for (const event of events) {
     // Indices in an event refer to the frames as they were before it (a pop may follow).
     const before = event.type === 'session-started' ? reduce(state, event).state : state;
-    lines.push(describeEvent(event, before));
+    // Journaled text comes from steps and servers (a cwd, a check's error and body): shown, never obeyed.
+    lines.push(printable(describeEvent(event, before)).replace(/\r/g, ''));
     state = reduce(state, event).state;
   }
   // How it ended is derived from the events, not an event itself: say it, so the trail ends

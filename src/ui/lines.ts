@@ -3,6 +3,7 @@
  * of them, so every pane is bounded by its height and scrolls the same way.
  */
 import { basename, dirname, relative } from 'node:path';
+import { printable } from '../session/printable.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
@@ -151,18 +152,6 @@ export function attemptLines(attempts: readonly CheckAttempt[], width: number, r
 }
 
 /**
- * `text` without what a terminal would obey rather than show: CSI and OSC sequences, any other
- * escape (charset switches like tput's ESC ( B, ESC c, ESC 7), then the control characters left
- * (shift-out, bell, backspace, C1). Tabs, newlines and carriage returns stay. Lines from a
- * transcript or a response body are written to the operator's terminal as they are.
- */
-export function printable(text: string): string {
-  return text
-    .replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[ -/]*[0-~]/g, '')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, '');
-}
-
-/**
  * A transcript for the viewer: every line whole, long ones (a JSON body on one line) wrapped
  * at `width`. Carriage-return redraws (progress bars) keep their last state, and terminal
  * escapes are dropped: the viewer shows text, not a terminal.
@@ -263,3 +252,5 @@ export function choiceKey(choice: Choice): string {
       return '';
   }
 }
+
+export { printable };

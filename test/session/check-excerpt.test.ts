@@ -57,4 +57,18 @@ describe('outputExcerpt', () => {
     expect(dump).not.toContain('two spaced');
     expect(dump).not.toContain('secret words');
   });
+
+  it('stepgate log shows what a server sent without letting it drive the terminal', async () => {
+    const t = fakeSession({
+      '/rb/ready.md': '# Ready\n\n## Ready\n\n```check {name=ready}\nhttp: http://127.0.0.1:8081/ready\ncontains: ready\nretries: 1\n```\n',
+    });
+    // A body that would clear the screen, retitle the window, ring the bell and overwrite the line.
+    const hostile = '\u001Bc\u001B]0;owned\u0007\u001B[2Jstarting\u0007\rfine\u001B(B';
+    t.probes.script('http://127.0.0.1:8081/ready', fail(`bad status 503 (expected 200-299): ${hostile}`, { status: 503, output: hostile }));
+    await t.actions.start({ file: '/rb/ready.md' });
+    await t.actions.runToNextBlock();
+    const trail = auditTrail(t.journal.events).join('\n');
+    expect(trail).toContain('bad status 503 (expected 200-299): startingfine');
+    expect(trail).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);
+  });
 });

@@ -35,7 +35,7 @@ const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VAL
 export const wallClock: Clock = systemClock;
 
 /** exec's single-attempt probe; the session retries on its clock so each attempt is journaled first. */
-const execProbe: ProbeRunner = (spec, signal) => runProbe(spec, signal ? { signal } : {});
+const execProbe: ProbeRunner = (spec, signal, redact) => runProbe(spec, { ...(signal ? { signal } : {}), ...(redact ? { redact } : {}) });
 
 /** Everything a session needs from the host, shared with `resume`. */
 export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {

@@ -19,17 +19,24 @@ const MAX_BODY = 1 << 20;
 
 export interface ProbeOptions {
   signal?: AbortSignal;
+  /**
+   * Hides secrets in what the result keeps (body, output, the error's quote of the body). It
+   * runs before anything is cut or its spaces collapsed: a secret cut in two, or with its
+   * spaces changed, would no longer be recognised by the journal's redaction, and its head
+   * would reach disk. `contains` is still matched against the body as received.
+   */
+  redact?: (text: string) => string;
 }
 
 export async function runProbe(spec: ProbeSpec, opts: ProbeOptions = {}): Promise<ProbeResult> {
   if (!(spec.timeoutMs > 0)) throw new RangeError(`probe: timeoutMs must be > 0, got ${spec.timeoutMs}`);
   switch (spec.kind) {
     case 'http':
-      return httpProbe(spec, opts.signal);
+      return httpProbe(spec, opts.signal, opts.redact);
     case 'tcp':
       return tcpProbe(spec, opts.signal);
     case 'run':
-      return runCommandProbe(spec, opts.signal);
+      return runCommandProbe(spec, opts.signal, opts.redact);
   }
 }
 
@@ -98,7 +105,9 @@ async function readBody(res: Response, limit: number): Promise<string> {
   return text + decoder.decode();
 }
 
-async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: AbortSignal): Promise<ProbeResult> {
+const asIs = (text: string): string => text;
+
+async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: AbortSignal, redact: (text: string) => string = asIs): Promise<ProbeResult> {
   const start = performance.now();
   let url: URL;
   try {
@@ -117,9 +126,10 @@ async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: Abo
     const needWholeBody = spec.contains !== undefined;
     const body = await readBody(res, needWholeBody ? MAX_BODY : KEPT_OUTPUT);
     const latencyMs = since(start);
-    const output = body.slice(0, KEPT_OUTPUT);
+    const shown = redact(body);
+    const output = shown.slice(0, KEPT_OUTPUT);
     if (!statusExpected(res.status, spec.expect)) {
-      const head = body.slice(0, ERROR_BODY_BYTES).replace(/\s+/g, ' ').trim();
+      const head = shown.slice(0, ERROR_BODY_BYTES).replace(/\s+/g, ' ').trim();
       return {
         ok: false,
         latencyMs,
@@ -192,7 +202,7 @@ function stdinScript(env: Record<string, string>, script: string): string {
   return `${exports.join('')}exec /bin/bash -c ${shQuote(script)} </dev/null\n`;
 }
 
-async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?: AbortSignal): Promise<ProbeResult> {
+async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?: AbortSignal, redact: (text: string) => string = asIs): Promise<ProbeResult> {
   const start = performance.now();
   let runAs: RunAs;
   try {
@@ -225,7 +235,7 @@ async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?
         : {}),
   });
   const latencyMs = since(start);
-  const all = typeof result.all === 'string' ? result.all : '';
+  const all = redact(typeof result.all === 'string' ? result.all : '');
   const output = all.length > KEPT_OUTPUT ? all.slice(-KEPT_OUTPUT) : all;
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
   const withCode = exitCode !== undefined ? { exitCode } : {};

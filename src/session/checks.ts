@@ -49,7 +49,7 @@ export function outputExcerpt(result: ProbeResult, redact: (text: string) => str
 export type AttemptFields = Omit<Extract<SessionEvent, { type: 'check-attempt' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
 
 export interface CheckContext {
-  probe: (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+  probe: (spec: ProbeSpec, signal?: AbortSignal, redact?: (text: string) => string) => Promise<ProbeResult>;
   clock: Clock;
   backoff: (attempt: number, policy: { attempts: number; baseMs: number }) => number;
   /** `${NAME}` values: vars, front-matter env, process env. */
@@ -117,7 +117,7 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
     let last: ProbeResult | undefined;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       if (ctx.signal.aborted) return INTERRUPTED;
-      last = await ctx.probe(spec, ctx.signal);
+      last = await ctx.probe(spec, ctx.signal, ctx.redact);
       const nextDelayMs = !last.ok && attempt < attempts ? ctx.backoff(attempt, { attempts, baseMs }) : undefined;
       const fields: AttemptFields = { check: i, target, attempt, of: attempts, ok: last.ok, latencyMs: last.latencyMs };
       if (check.name !== undefined) fields.name = check.name;

@@ -42,7 +42,8 @@ import type {
 export type ShellFactory = (options: ShellOptions) => Promise<Shell>;
 
 /** One probe attempt (exec's probes); retries and backoff are the session's, on its clock. */
-export type ProbeRunner = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+/** `redact` hides the session's secrets in what the result keeps, before it is cut (see exec's ProbeOptions). */
+export type ProbeRunner = (spec: ProbeSpec, signal?: AbortSignal, redact?: (text: string) => string) => Promise<ProbeResult>;
 
 /** Host facts for the journal; injectable so tests are deterministic. */
 export interface HostFacts {

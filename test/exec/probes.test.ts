@@ -24,6 +24,11 @@ beforeAll(async () => {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('database down: connection pool exhausted after 30s; retry later '.repeat(10));
         return;
+      case '/leaky':
+        // A secret straddling the 200 characters the error quotes, and one holding spaces.
+        res.writeHead(503);
+        res.end(`${'x'.repeat(190)}tok-5c1d9e77a0b24f3e8d6c then two  spaced\nsecret words`);
+        return;
       case '/slow':
         pendingSlow.add(res);
         setTimeout(() => res.end('late'), 5000).unref();
@@ -65,6 +70,26 @@ describe('http probe', () => {
     expect(res.status).toBe(500);
     expect(res.error).toMatch(/^bad status 500 \(expected 200-299\): database down: connection pool exhausted/);
     expect(res.error!.length).toBeLessThan(300);
+  });
+
+  it('hides secrets before cutting or collapsing what it keeps, so no piece of one survives', async () => {
+    const secrets = ['tok-5c1d9e77a0b24f3e8d6c', 'two  spaced\nsecret words'];
+    const redact = (text: string): string => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
+    const http = await runProbe({ kind: 'http', url: `${base}/leaky`, timeoutMs: 2000 }, { redact });
+    // The run probe keeps the output's tail: the secret straddles where that tail begins.
+    const run = await runProbe({ kind: 'run', command: `printf '%s' 'tok-5c1d9e77a0b24f3e8d6c'; head -c 4090 /dev/zero | tr '\\0' y; exit 3`, timeoutMs: 5000 }, { redact });
+    const keptHttp = `${http.error ?? ''}\n${http.output ?? ''}`;
+    expect(keptHttp).not.toContain('tok-5c1d');
+    expect(keptHttp).not.toContain('two spaced');
+    expect(keptHttp).not.toContain('secret words');
+    expect(http.error).toMatch(/^bad status 503 \(expected 200-299\): x+\*\*\*/);
+    expect(run).toMatchObject({ ok: false, exitCode: 3 });
+    expect(run.output).not.toContain('8d6c');
+    // Without it the error's 200-character quote holds the secret's head, the run's tail its end.
+    const plain = await runProbe({ kind: 'http', url: `${base}/leaky`, timeoutMs: 2000 });
+    expect(plain.error).toContain('tok-5c1d');
+    const plainRun = await runProbe({ kind: 'run', command: `printf '%s' 'tok-5c1d9e77a0b24f3e8d6c'; head -c 4090 /dev/zero | tr '\\0' y; exit 3`, timeoutMs: 5000 });
+    expect(plainRun.output).toContain('8d6c');
   });
 
   it('honours expected status ranges and contains', async () => {

@@ -154,10 +154,13 @@ describe('stepgate FILE in a real terminal', () => {
     tui.press('\r');
     await tui.waitFor('[x] build');
     await tui.waitFor('>[ ] check healthz');
+    // The output of the step that just ran shows under the next one's code.
+    s = await tui.waitFor('output of build:');
+    expect(s).toMatch(/^built release 7\s*$/m);
     tui.press('k');
+    s = await tui.waitFor('build · bash · deploy.md:10 · ok');
     // The step's output line itself, not the `echo "built release 7"` of its code.
-    s = await tui.waitFor(/^built release 7\s*$/m);
-    expect(s).toContain('build · bash · deploy.md:10 · ok');
+    expect(s).toMatch(/^built release 7\s*$/m);
 
     tui.press('j');
     await tui.waitFor('>[ ] check healthz');
@@ -228,8 +231,10 @@ describe('stepgate FILE, more', () => {
     // 60x20: 19 rows for the frame, 11 for the detail pane, 10 of them for the output.
     await tui.waitFor('ENDED: completed');
     tui.press('k');
+    // The step's own output pane (the summary shows the same output underneath it).
+    const review = await tui.waitFor('size · bash · size.md:7 · ok');
     // The TUI loads React's production build but leaves NODE_ENV alone for the steps.
-    await tui.waitFor('size 10 60 NODE_ENV=unset');
+    expect(review).toContain('size 10 60 NODE_ENV=unset');
     tui.press('q');
     expect(await tui.exited).toBe(0);
   });

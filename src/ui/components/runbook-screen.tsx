@@ -12,7 +12,7 @@ import { useRunbookKeys } from '../hooks/use-runbook-keys.js';
 import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { runbookLayout } from '../layout.js';
-import { resumeReportLines } from '../lines.js';
+import { resumeReportLines, type Line } from '../lines.js';
 import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from '../view-state.js';
 import type { Choice, SessionState } from '../../session/types.js';
 import { AskText } from './ask-text.js';
@@ -354,16 +354,26 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       />
     );
   } else if (pane === null && status.kind === 'ended' && (view.selected >= items.length || view.selected === cursor)) {
+    const ended: Line[] = [
+      { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
+      { text: `Audit trail: stepgate log ${session.id}` },
+      { text: '' },
+      { text: '↑↓ select a step to review it; q quits.', tone: 'dim' },
+    ];
+    // The last step's output (often the check that ended it all) stays in view.
+    const last = screen ? items.find((i) => `${depth}:${i.key}` === outputKey) : undefined;
+    const out = screen ? screen.lines.slice() : [];
+    while (out.length > 0 && (out[out.length - 1] ?? '').trim() === '') out.pop();
+    const room = paneHeight - 1 - ended.length - 2;
+    if (last && out.length > 0 && room > 0) {
+      ended.push({ text: '' }, { text: `output of ${last.step.id}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
+      for (const text of out.slice(-room)) ended.push({ text });
+    }
     pane = (
       <Box flexDirection="column" height={paneHeight}>
         <Rule text={`session ${status.outcome}`} width={width} />
         <Pane
-          lines={[
-            { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
-            { text: `Audit trail: stepgate log ${session.id}` },
-            { text: '' },
-            { text: '↑↓ select a step to review it; q quits.', tone: 'dim' },
-          ]}
+          lines={ended}
           height={paneHeight - 1}
           width={width}
           top={0}
@@ -374,7 +384,9 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     const key = `${depth}:${selectedItem.key}`;
     const previous = items[selectedIndex - 1];
     const before =
-      selectedItem.step.kind === 'manual' && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
+      // The step that just ran stays in view under the next one (a manual item that asks to
+      // check it, or the next step before it runs): enter, enter, enter still shows each output.
+      (selectedItem.step.kind === 'manual' || selectedStep.status === 'pending') && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
         ? { id: previous.step.id, screen }
         : undefined;
     pane = (

@@ -23,8 +23,8 @@ export interface StepDetailProps {
   width: number;
   scroll: number;
   /**
-   * For a manual item: the step just before it and the screen showing its run, so the output
-   * the item asks the operator to check stays in view under the item's text.
+   * For a manual item or a step not run yet: the step just before it and the screen showing
+   * its run, so that output stays in view (in the rows the item's own text leaves).
    */
   before?: { id: string; screen: ScreenSnapshot };
 }
@@ -50,7 +50,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     }
     if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
     if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });
-    if (beforeId !== undefined && beforeScreen && item.step.kind === 'manual') {
+    if (beforeId !== undefined && beforeScreen && (item.step.kind === 'manual' || step.status === 'pending')) {
       // The end of the previous step's output, in the rows the item's text leaves.
       const out = beforeScreen.lines.slice();
       while (out.length > 0 && (out[out.length - 1] ?? '').trim() === '') out.pop();

@@ -68,6 +68,20 @@ export function keyName(input: string, key: KeyFlags): string | undefined {
   return undefined;
 }
 
+/** Longest run of keys taken apart; anything longer is a paste, which binds to nothing. */
+const MAX_BURST = 8;
+
+/**
+ * The key presses in one read of the terminal. Over a slow SSM link keys typed in quick
+ * succession arrive together (`jj`, `j` then enter) and Ink hands them over as one input,
+ * which matched no binding: each is taken in turn, as if typed apart. Escape sequences
+ * (arrows) come apart in Ink already; a longer printable run is a paste and stays whole.
+ */
+export function keyBurst(input: string, key: KeyFlags): string[] {
+  if (key.ctrl || input.length < 2 || input.length > MAX_BURST || !/^[ -~\r]+$/.test(input)) return [input];
+  return [...input];
+}
+
 export interface Binding {
   /** Key names as `keyName` returns them; the first is the one shown in hints. */
   keys: string[];

@@ -8,7 +8,7 @@ import { useInput } from 'ink';
 import type { SessionStore } from '../../session/store.js';
 import type { Choice, SessionState } from '../../session/types.js';
 import type { UiServices } from '../context.js';
-import { commandFor, digitIndex, keyName, type KeyMode, type UiCommand } from '../keymap.js';
+import { commandFor, digitIndex, keyBurst, keyName, type KeyMode, type UiCommand } from '../keymap.js';
 import { helpLines } from '../components/help-overlay.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
 import { displayFile, transcriptLines } from '../lines.js';
@@ -309,11 +309,15 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
 
   const onInput = useCallback(
     (input: string, key: Parameters<typeof keyName>[1]) => {
-      const session = store.getState().session;
-      const view = syncView(latest.current.viewRef.current, session);
-      if (keysHeld(view, session)) return;
-      const name = keyName(input, key);
-      handle(commandFor(keyMode(view, session), name), name);
+      const keys = keyBurst(input, key);
+      for (const one of keys) {
+        // Each key sees the state the one before it left (a prompt it opened holds the rest).
+        const session = store.getState().session;
+        const view = syncView(latest.current.viewRef.current, session);
+        if (keysHeld(view, session)) return;
+        const name = keyName(one, keys.length > 1 ? {} : key);
+        handle(commandFor(keyMode(view, session), name), name);
+      }
     },
     [store, handle],
   );

@@ -61,7 +61,14 @@ export function parseChecks(
     return { line: bodyLine + p.line - 1, column: p.col + bodyColumn - 1 };
   };
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) sink.error('bad-yaml', posOf(e.pos[0]), `check block: ${firstLine(e.message)}`);
+    // One error per line: the parser follows a slip with its consequences at the same place.
+    const seen = new Set<number>();
+    for (const e of doc.errors) {
+      const at = posOf(e.pos[0]);
+      if (seen.has(at.line)) continue;
+      seen.add(at.line);
+      sink.error('bad-yaml', at, `check block: ${firstLine(e.message)}`);
+    }
     return [];
   }
   const root = doc.contents;

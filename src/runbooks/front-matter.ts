@@ -24,8 +24,14 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     return { line: startLine + p.line, column: p.col };
   };
   if (doc.errors.length > 0) {
-    for (const e of doc.errors)
-      sink.error('bad-yaml', posOf(e.pos[0]), `front matter: ${e.message.split('\n')[0] ?? ''}`);
+    // One error per line: the parser follows a slip with its consequences at the same place.
+    const seen = new Set<number>();
+    for (const e of doc.errors) {
+      const at = posOf(e.pos[0]);
+      if (seen.has(at.line)) continue;
+      seen.add(at.line);
+      sink.error('bad-yaml', at, `front matter: ${e.message.split('\n')[0] ?? ''}`);
+    }
     return fm;
   }
   if (doc.contents === null) return fm;

@@ -63,3 +63,13 @@ describe('lint: values that read wrong', () => {
     expect(found('Do.\n\n```bash {timeout=soon}\ntrue\n```\n')).toEqual(['error bad-duration 3:10 timeout=soon is not a duration (use 500ms, 2s, 3m, 1h or seconds)']);
   });
 });
+
+describe('lint: YAML slips', () => {
+  it('reports one error per line of a check body, not the cascade after it', () => {
+    const errors = found('Gate.\n\n```check\nhttp: http://localhost/healthz\n  expect: 200\n - tcp: x\n```\n');
+    expect(errors.length).toBeGreaterThan(0);
+    const lines = errors.map((e) => e.split(' ')[2]?.split(':')[0]);
+    expect(new Set(lines).size).toBe(lines.length);
+    for (const e of errors) expect(e).toMatch(/^error bad-yaml \d+:\d+ check block: /);
+  });
+});

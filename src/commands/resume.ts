@@ -22,9 +22,11 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, trapSignals, undeclaredVarWarnings } from './run.js';
+import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
+import type { SessionState } from '../session/types.js';
+import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
 import { plainModeReason } from './interactive.js';
 
@@ -122,6 +124,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stepgate: ${path} does not start with a session-started event; cannot resume\n`);
       return EXIT.usage;
     }
+    // Secret vars were never journaled and a resume asks for them again. With no terminal to
+    // ask on, one not given now would stop the walk after the resume began (a shell opened as
+    // the run-as user, a resume journaled): stop before anything.
+    if (terminalAsk() === undefined) {
+      const missing = varsToGiveAgain(replay(read.events)).find(
+        (v) => v.default === undefined && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
+      );
+      if (missing) {
+        process.stderr.write(`stepgate: var ${missing.name} (${missing.prompt}) needs a value: pass --var ${missing.name}=VALUE or set STEPGATE_VAR_${missing.name}\n`);
+        return EXIT.usage;
+      }
+    }
     const startedAs = parsed.values.as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(startedAs);
     if (refusal !== undefined) {
@@ -165,6 +179,11 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await unlock();
   }
+}
+
+/** The vars a resume asks for: the secret ones (never journaled) and any never answered. */
+function varsToGiveAgain(state: SessionState): VarSpec[] {
+  return state.vars.filter((v) => !(v.name in state.answers) || state.answers[v.name]?.secret === true);
 }
 
 /** Said on resume when no shell state was kept (a session from before it was, or none ran). */

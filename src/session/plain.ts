@@ -256,7 +256,9 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   const state = (): SessionState => store.getState().session;
   let recovered = false;
   const skips = new Map(Object.entries(opts.skips ?? {}));
-  const startSeq = state().seq;
+  // Where the walk starts, once the vars are answered (a resume asks for secret ones again):
+  // --retry takes the block the session was resumed at, not a later one.
+  let startSeq: number | undefined;
   const keys: { stop?: () => void } = {};
   const detach = (): void => {
     keys.stop?.();
@@ -274,6 +276,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
     if (missing) return finish(EXIT.usage, `stepgate: ${missing}`);
     await actions.idle();
     if (opts.interrupted()) return finish(EXIT.interrupted, `stepgate: interrupted; continue with: stepgate resume ${state().id}`);
+    startSeq ??= state().seq;
     const s = state();
     const cur = currentItem(s);
     const before = s.seq;

@@ -357,10 +357,13 @@ function looksSecretName(name: string): boolean {
  * The saved exports a new shell takes over (it evaluates them). Each must be one whole
  * declaration, as bash writes it, of the name it claims;
  * secret-looking names, `skip` (the session environment, which stepgate types afresh), PWD
- * (the `cd` that follows sets it) and the shell's plumbing (`SHELL_PLUMBING`) are dropped.
+ * (the `cd` that follows sets it), OLDPWD (bash's, not a step's) and the shell's plumbing
+ * (`SHELL_PLUMBING`) are dropped.
  */
 export function restorableExports(exports: readonly SavedExport[], skip: readonly string[] = []): SavedExport[] {
-  const skipped = new Set(['PWD', ...SHELL_PLUMBING, ...skip]);
+  // OLDPWD too: bash sets it on a `cd`, no step exported it, and counting it told the operator
+  // "2 exported variables restored" after a step exported one.
+  const skipped = new Set(['PWD', 'OLDPWD', ...SHELL_PLUMBING, ...skip]);
   return exports.filter(
     (e) => ENV_NAME.test(e.name) && !skipped.has(e.name) && !e.name.startsWith('__sg_') && !looksSecretName(e.name) && DECLARATION_START.exec(e.declaration)?.[1] === e.name && declarationShape(e.declaration) === 'whole',
   );

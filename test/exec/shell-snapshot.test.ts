@@ -170,9 +170,9 @@ describe('openShell({ restore })', () => {
     await sh.run({ script: 'true' });
     const reset = events.find((e) => e.type === 'shell-reset');
     expect(reset?.type === 'shell-reset' && reset.restored?.cwd).toBe('/usr/share');
-    // ONE, and OLDPWD (cd set it).
-    expect(reset?.type === 'shell-reset' && reset.restored?.exported).toBe(2);
-    expect(reset?.type === 'shell-reset' && reset.reason).toContain('in /usr/share with 2 exported variables restored');
+    // ONE; not OLDPWD, which cd set (bash's own, like PWD).
+    expect(reset?.type === 'shell-reset' && reset.restored?.exported).toBe(1);
+    expect(reset?.type === 'shell-reset' && reset.reason).toContain('in /usr/share with 1 exported variable restored');
   });
 });
 

@@ -6,9 +6,8 @@
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import xterm from '@xterm/headless';
-import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTui, type Tui } from './tui-harness.js';
 import { CLI } from '../helpers/paths.js';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
 
@@ -143,52 +142,22 @@ describe('the shell state across stepgate resume', () => {
   });
 });
 
-/** The TUI in a real pty at 80x24; `waitFor` polls what a terminal would show. */
-function startTui(args: string[]): { waitFor(text: string): Promise<string>; press(keys: string): void; kill(): void; exited: Promise<number> } {
-  const term = new xterm.Terminal({ cols: 80, rows: 24, allowProposedApi: true });
-  const { NODE_ENV: _nodeEnv, ...env } = process.env;
-  const child = pty.spawn(process.execPath, [CLI, ...args], {
-    name: 'xterm-256color',
-    cols: 80,
-    rows: 24,
-    cwd: ws.dir,
-    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: ws.state } as Record<string, string>,
-  });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  const screen = (): string => {
-    const buffer = term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < 24; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  };
-  return {
-    async waitFor(text) {
-      const until = Date.now() + 20_000;
-      for (;;) {
-        const s = screen();
-        if (s.includes(text)) return s;
-        if (Date.now() > until) throw new Error(`no ${text} on the screen:\n${s}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    },
-    press: (keys) => child.write(keys),
-    kill: () => child.kill('SIGKILL'),
-    exited,
-  };
+/** The TUI in a real pty at 80x24 in the workspace. */
+function startWsTui(args: string[]): Tui {
+  return startTui(args, ws.dir, ws.state);
 }
 
 describe('the shell state across a TUI killed at a gate', () => {
   it('SIGKILL at a gate in the TUI, then stepgate resume: the retried step and the next see the cwd and exports', async () => {
     const target = join(ws.dir, 'x');
     ws.write('release.md', release(target, join(ws.dir, 'flag'), 'fail'));
-    const tui = startTui(['release.md']);
+    const tui = startWsTui(['release.md']);
     await tui.waitFor('enter run');
     tui.press('\r');
     await tui.waitFor('[x] prepare');
     tui.press('\r');
     await tui.waitFor('BLOCKED at ship');
-    tui.kill();
+    tui.kill('SIGKILL');
     await tui.exited;
     const [id] = ws.sessionIds();
     if (!id) throw new Error('no session');

@@ -10,14 +10,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTui as startTuiArgs, type Tui } from './tui-harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 const COLS = 80;
-const ROWS = 24;
 
 function runbook(port: number, flag: string): string {
   return `---
@@ -55,59 +53,8 @@ touch '${flag}' && echo "healed the app"
 `;
 }
 
-interface Tui {
-  resize(cols: number, rows: number): void;
-  screen(): string;
-  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
-  press(keys: string): void;
-  kill(signal: string): void;
-  exited: Promise<number>;
-}
-
 function startTui(file: string, cwd: string, stateDir: string): Tui {
   return startTuiArgs([file], cwd, stateDir);
-}
-
-function startTuiArgs(args: string[], cwd: string, stateDir: string): Tui {
-  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  let rows = ROWS;
-  // As an operator's shell would have it: no NODE_ENV (vitest sets one).
-  const { NODE_ENV: _nodeEnv, ...env } = process.env;
-  const child = pty.spawn(process.execPath, [cli, ...args], {
-    name: 'xterm-256color',
-    cols: COLS,
-    rows: ROWS,
-    cwd,
-    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
-  });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  const screen = (): string => {
-    const buffer = term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < rows; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  };
-  return {
-    resize(c, r) {
-      rows = r;
-      term.resize(c, r);
-      child.resize(c, r);
-    },
-    screen,
-    async waitFor(text, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const s = screen();
-        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
-        if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    },
-    press: (keys) => child.write(keys),
-    kill: (signal) => child.kill(signal),
-    exited,
-  };
 }
 
 let server: Server | undefined;

@@ -8,58 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTui } from './tui-harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 const COLS = 80;
-const ROWS = 24;
-
-interface Tui {
-  screen(): string;
-  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
-  press(keys: string): void;
-  kill(signal: string): void;
-  exited: Promise<number>;
-}
-
-/** The CLI in a pty, its output read through a headless terminal (the operator's screen). */
-function startCli(args: string[], cwd: string, stateDir: string): Tui {
-  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  const { NODE_ENV: _nodeEnv, ...env } = process.env;
-  const child = pty.spawn(process.execPath, [cli, ...args], {
-    name: 'xterm-256color',
-    cols: COLS,
-    rows: ROWS,
-    cwd,
-    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
-  });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  const screen = (): string => {
-    const buffer = term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < ROWS; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  };
-  return {
-    screen,
-    async waitFor(text, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const s = screen();
-        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
-        if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    },
-    press: (keys) => child.write(keys),
-    kill: (signal) => child.kill(signal),
-    exited,
-  };
-}
 
 function journalEvents(stateDir: string): Array<Record<string, unknown> & { type: string }> {
   const sessions = join(stateDir, 'sessions');
@@ -119,7 +73,7 @@ describe('stepgate resume in a real terminal', () => {
     );
     const stateDir = join(dir, 'state');
 
-    const first = startCli([file], dir, stateDir);
+    const first = startTui([file], dir, stateDir);
     await first.waitFor('enter run');
     first.press('a');
     await first.waitFor('BLOCKED at healthz (attempt 1)');
@@ -127,7 +81,7 @@ describe('stepgate resume in a real terminal', () => {
     first.kill('SIGKILL');
     await first.exited;
 
-    const tui = startCli(['resume'], dir, stateDir);
+    const tui = startTui(['resume'], dir, stateDir);
     let s = await tui.waitFor('BLOCKED at healthz (attempt 1)');
     s = await tui.waitFor('1. [r] retry the step');
     expect(s).toContain('[x] build');
@@ -177,14 +131,14 @@ describe('stepgate resume in a real terminal', () => {
       `# Migrate\n\n## Migrate\n\n\`\`\`bash {name=migrate}\necho "migrating 1/3"; echo "migrating 2/3"\nsleep 60 & echo $! > '${pidFile}'; wait\n\`\`\`\n\n## Tell\n\n\`\`\`bash {name=tell}\necho "told the team"\n\`\`\`\n`,
     );
     const stateDir = join(dir, 'state');
-    const first = startCli([file], dir, stateDir);
+    const first = startTui([file], dir, stateDir);
     await first.waitFor('enter run');
     first.press('\r');
     await first.waitFor(/^migrating 2\/3\s*$/m);
     first.kill('SIGKILL');
     await first.exited;
 
-    const tui = startCli(['resume'], dir, stateDir);
+    const tui = startTui(['resume'], dir, stateDir);
     let s = await tui.waitFor('BLOCKED at migrate (attempt 1)');
     s = await tui.waitFor(/^migrating 2\/3\s*$/m);
     expect(s.replace(/\n\s*/g, ' ')).toContain('[!] stepgate stopped while this step ran (killed, hung up or crashed); its outcome is unknown');

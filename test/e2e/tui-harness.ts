@@ -1,0 +1,64 @@
+/**
+ * The built CLI in a real pseudo-terminal, its output read back through a headless terminal:
+ * what an operator's screen would show. 80x24 unless resized; `CI=false` (CI sets it, and the
+ * TUI would fall back to plain mode), no colour, no NODE_ENV (vitest sets one; an operator's
+ * shell has none).
+ */
+import { join } from 'node:path';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+
+export interface Tui {
+  resize(cols: number, rows: number): void;
+  /** The visible rows, joined with newlines. */
+  screen(): string;
+  /** Polls the screen until it holds `text` (or matches it); throws with the screen after `timeoutMs` (20 s). */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  press(keys: string): void;
+  kill(signal: string): void;
+  exited: Promise<number>;
+}
+
+export function startTui(args: string[], cwd: string, stateDir: string): Tui {
+  const cols = 80;
+  let rows = 24;
+  const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
+  const { NODE_ENV: _nodeEnv, ...env } = process.env;
+  const child = pty.spawn(process.execPath, [CLI, ...args], {
+    name: 'xterm-256color',
+    cols,
+    rows,
+    cwd,
+    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
+  });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  const screen = (): string => {
+    const buffer = term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < rows; i += 1) lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  };
+  return {
+    resize(c, r) {
+      rows = r;
+      term.resize(c, r);
+      child.resize(c, r);
+    },
+    screen,
+    async waitFor(text, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const s = screen();
+        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+        if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    press: (keys) => child.write(keys),
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
+}

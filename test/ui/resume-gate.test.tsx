@@ -67,6 +67,20 @@ async function show(t: FakeSession, journal: PathJournal, services: Partial<UiSe
 const BODY = '{"status":"degraded","checks":{"db":"connection refused by 10.0.3.7:5432","queue":"ok","cache":"ok"},"release":"2025.01.02-7","hint":"see /var/log/app/db.log"}';
 const bad = fail(`bad status 503 (expected 200-399): ${BODY}`, { status: 503, output: `${BODY}\n` });
 
+/** A run blocked at healthz by three 503s, resumed in a new session and shown at the gate. */
+async function resumedAtFailingHealthz(): Promise<Driver> {
+  const journal = new PathJournal();
+  const before = session(journal);
+  before.probes.script(HEALTH_URL, bad);
+  await before.actions.start({ file: DEPLOY_FILE });
+  await before.actions.runToNextBlock();
+  const after = session(new PathJournal());
+  await after.actions.resume(journal.events);
+  const r = await show(after, journal);
+  await r.waitForFrame('BLOCKED at healthz');
+  return r;
+}
+
 describe('a session resumed in the TUI', () => {
   it('shows the gate with the attempts recorded in the journal, the last one whole, and retry passes it', async () => {
     const journal = new PathJournal();
@@ -111,15 +125,7 @@ describe('a session resumed in the TUI', () => {
   });
 
   it('t shows the whole transcript of the blocked check: each attempt with the response body', async () => {
-    const journal = new PathJournal();
-    const before = session(journal);
-    before.probes.script(HEALTH_URL, bad);
-    await before.actions.start({ file: DEPLOY_FILE });
-    await before.actions.runToNextBlock();
-    const after = session(new PathJournal());
-    await after.actions.resume(journal.events);
-    const r = await show(after, journal);
-    await r.waitForFrame('BLOCKED at healthz');
+    const r = await resumedAtFailingHealthz();
     r.press('t');
     const f = await r.waitForFrame('transcript of healthz (esc closes)');
     expect(f).toContain('attempt 3/3: bad status 503');
@@ -130,15 +136,7 @@ describe('a session resumed in the TUI', () => {
   });
 
   it('an open transcript is laid out again when the terminal narrows, nothing cut off', async () => {
-    const journal = new PathJournal();
-    const before = session(journal);
-    before.probes.script(HEALTH_URL, bad);
-    await before.actions.start({ file: DEPLOY_FILE });
-    await before.actions.runToNextBlock();
-    const after = session(new PathJournal());
-    await after.actions.resume(journal.events);
-    const r = await show(after, journal);
-    await r.waitForFrame('BLOCKED at healthz');
+    const r = await resumedAtFailingHealthz();
     r.press('t');
     await r.waitForFrame('transcript of healthz (esc closes)');
     r.resize(50, 24);

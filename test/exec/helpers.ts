@@ -1,9 +1,13 @@
 /** Helpers for the execution tests: polling waits, throwaway users, sudoers entries. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Shell } from '../../src/exec/types.js';
+import { afterEach, beforeEach } from 'vitest';
+import { openShell } from '../../src/exec/shell.js';
+import type { Shell, ShellOptions } from '../../src/exec/types.js';
 
 /** Poll until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
@@ -107,4 +111,30 @@ export async function scanWhile<T>(pending: Promise<T>, needles: string[]): Prom
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return { result: await settled, found };
+}
+
+/**
+ * A temporary directory per test and the shells opened in it (`cwd` there unless given), closed
+ * and removed after each test. Call at the top of a test file.
+ */
+export function shellFixture(prefix: string, defaults: ShellOptions = {}): { readonly dir: string; open(opts?: ShellOptions): Promise<Shell> } {
+  let dir = '';
+  const shells: Shell[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const sh of shells.splice(0)) await sh.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async open(opts: ShellOptions = {}) {
+      const sh = await openShell({ cwd: dir, ...defaults, ...opts });
+      shells.push(sh);
+      return sh;
+    },
+  };
 }

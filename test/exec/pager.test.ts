@@ -3,38 +3,19 @@
  * there and wait for a key nobody is looking to press. Real pty, real git, real less.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openShell } from '../../src/exec/shell.js';
-import type { Shell } from '../../src/exec/types.js';
-import { hasCommand } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { hasCommand, shellFixture } from './helpers.js';
 
-let dir: string;
-const shells: Shell[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-pager-test-'));
-});
-
-afterEach(async () => {
-  for (const sh of shells.splice(0)) await sh.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function open(opts: Parameters<typeof openShell>[0] = {}): Promise<Shell> {
-  const sh = await openShell({ cwd: dir, cols: 80, rows: 24, ...opts });
-  shells.push(sh);
-  return sh;
-}
+const fx = shellFixture('stepgate-pager-test-', { cols: 80, rows: 24 });
+const open = fx.open;
 
 const havePager = hasCommand('git') && hasCommand('less');
 if (!havePager) console.log('pager.test: git or less is missing on this machine; the git log case is not run');
 
 describe('pagers in steps', () => {
   it.runIf(havePager)('git log longer than the screen prints and ends instead of waiting in less', async () => {
-    const repo = path.join(dir, 'repo');
+    const repo = path.join(fx.dir, 'repo');
     execFileSync('git', ['init', '-q', repo]);
     for (let i = 1; i <= 40; i++) {
       execFileSync('git', ['-C', repo, '-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '--allow-empty', '-m', `commit ${i}`]);

@@ -3,31 +3,16 @@
  * one: what a resumed session gets from the shell of a stepgate that died. Real ptys.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { changedExports, configLines, parseSavedExports, restorableExports, restoreScript } from '../../src/exec/bootstrap.js';
-import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellEvent, ShellSnapshot } from '../../src/exec/types.js';
+import { shellFixture } from './helpers.js';
 
-let dir: string;
-const shells: Shell[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'stepgate-snapshot-test-'));
-});
-
-afterEach(async () => {
-  for (const sh of shells.splice(0)) await sh.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function open(opts: Parameters<typeof openShell>[0] = {}): Promise<Shell> {
-  const sh = await openShell({ cwd: dir, ...opts });
-  shells.push(sh);
-  return sh;
-}
+const fx = shellFixture('stepgate-snapshot-test-');
+const open = fx.open;
 
 function lastLine(sh: Shell): string {
   return sh.screen().lines.at(-1) ?? '';
@@ -35,7 +20,7 @@ function lastLine(sh: Shell): string {
 
 describe('Shell.snapshot', () => {
   it('holds the cwd as it is and the exports a new shell may take, never secret-looking names or the session env', async () => {
-    const odd = path.join(dir, "a b'c $x");
+    const odd = path.join(fx.dir, "a b'c $x");
     mkdirSync(odd);
     const sh = await open({ env: { GIVEN: 'from-stepgate' } });
     const res = await sh.run({
@@ -81,7 +66,7 @@ describe('Shell.snapshot', () => {
 
 describe('openShell({ restore })', () => {
   it('starts a new shell in the saved directory with the saved exports, values exactly as they were', async () => {
-    const target = path.join(dir, 'x');
+    const target = path.join(fx.dir, 'x');
     mkdirSync(target);
     const first = await open();
     await first.run({ script: `cd ${target} && export RELEASE=abc SECRET_TOKEN=zzz MULTI=$'one\\ntwo "q" $HOME \\\\'` });
@@ -121,7 +106,7 @@ describe('openShell({ restore })', () => {
   it('keeps the session env stepgate gives over a saved value, and falls back to cwd when the saved directory is gone', async () => {
     const snap: ShellSnapshot = {
       user: os.userInfo().username,
-      cwd: path.join(dir, 'removed-since'),
+      cwd: path.join(fx.dir, 'removed-since'),
       exports: [
         { name: 'GIVEN', declaration: 'declare -x GIVEN="stale"' },
         { name: 'KEPT', declaration: 'declare -x KEPT="yes"' },
@@ -131,7 +116,7 @@ describe('openShell({ restore })', () => {
     };
     const sh = await open({ restore: snap, env: { GIVEN: 'fresh' } });
     await sh.run({ script: 'echo "$PWD $GIVEN ${KEPT-} ${OTHER-none}"' });
-    expect(lastLine(sh)).toBe(`${dir} fresh yes none`);
+    expect(lastLine(sh)).toBe(`${fx.dir} fresh yes none`);
     // KEPT only; and no cwd: the kept directory was not entered.
     expect(sh.restored).toEqual({ exported: 1 });
   });
@@ -158,7 +143,7 @@ describe('openShell({ restore })', () => {
     const snap: ShellSnapshot = { user: 'somebody-else-sg', cwd: '/usr', exports: [{ name: 'FOREIGN', declaration: 'declare -x FOREIGN="1"' }] };
     const sh = await open({ restore: snap });
     await sh.run({ script: 'echo "$PWD ${FOREIGN-unset}"' });
-    expect(lastLine(sh)).toBe(`${dir} unset`);
+    expect(lastLine(sh)).toBe(`${fx.dir} unset`);
     expect(sh.restored).toBeUndefined();
   });
 

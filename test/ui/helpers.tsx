@@ -6,7 +6,9 @@
 import { render } from 'ink-testing-library';
 import { App, type AppProps } from '../../src/ui/app.js';
 import type { UiServices } from '../../src/ui/context.js';
+import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession, type FakeSession } from '../fakes/session.js';
+import { DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
 
 export const arrowUp = '\u001B[A';
 export const arrowDown = '\u001B[B';
@@ -92,4 +94,20 @@ export async function renderSession(
   const d = drive(ink, exits);
   d.resize(options.cols ?? 80, options.rows ?? 24);
   return { ...d, t };
+}
+
+/**
+ * The deploy runbook walked with `a` until its health check is retrying: the first attempt
+ * refused, the second (which will pass) due in 1 s on a clock that only moves when told.
+ */
+export async function renderRetryingHealthz(): Promise<SessionRender> {
+  const r = await renderSession(FILES, DEPLOY_FILE, {
+    before: (t) => {
+      t.clock.auto = false;
+      t.probes.script(HEALTH_URL, fail('connection refused'), pass());
+    },
+  });
+  await r.waitForFrame('enter run');
+  r.press('a');
+  return r;
 }

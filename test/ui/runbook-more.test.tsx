@@ -3,8 +3,8 @@ import chalk from 'chalk';
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { colorEnabled } from '../../src/ui/theme.js';
-import { fail, pass } from '../fakes/fake-probe.js';
-import { enter, pageDown, pageUp, renderSession } from './helpers.js';
+import { fail } from '../fakes/fake-probe.js';
+import { enter, pageDown, pageUp, renderRetryingHealthz, renderSession } from './helpers.js';
 import { DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
 
 afterEach(() => cleanup());
@@ -63,14 +63,7 @@ describe('scrolling', () => {
 
 describe('gate details', () => {
   it('counts down to the next attempt while a check retries', async () => {
-    const r = await renderSession(FILES, DEPLOY_FILE, {
-      before: (t) => {
-        t.clock.auto = false;
-        t.probes.script(HEALTH_URL, fail('connection refused'), pass());
-      },
-    });
-    await r.waitForFrame('enter run');
-    r.press('a');
+    const r = await renderRetryingHealthz();
     await r.waitForFrame('1/3 connection refused');
     await r.waitForFrame('next attempt (2/3) in 1.0s');
     expect(r.frame()).toContain('RUNNING healthz');

@@ -4,9 +4,8 @@
  */
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fail, pass } from '../fakes/fake-probe.js';
-import { renderSession } from './helpers.js';
-import { DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
+import { renderRetryingHealthz, renderSession } from './helpers.js';
+import { DEPLOY_FILE, FILES } from './runbooks.js';
 
 afterEach(() => cleanup());
 
@@ -24,14 +23,7 @@ describe('status line hints', () => {
   });
 
   it('does not offer to attach to a running check', async () => {
-    const r = await renderSession(FILES, DEPLOY_FILE, {
-      before: (t) => {
-        t.clock.auto = false;
-        t.probes.script(HEALTH_URL, fail('connection refused'), pass());
-      },
-    });
-    await r.waitForFrame('enter run');
-    r.press('a');
+    const r = await renderRetryingHealthz();
     await r.waitForFrame('next attempt (2/3)');
     expect(lastLine(r.frame())).toMatch(/^RUNNING healthz +ctrl-c interrupt · \? help$/);
     r.t.clock.advance(1000);

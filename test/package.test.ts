@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { spawn as spawnPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from './helpers/test-users.js';
 
 const root = join(import.meta.dirname, '..');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -230,8 +231,7 @@ describe('the packaged tarball', () => {
     chmodSync(tmp, 0o1777);
     let argv = [join(host, 'stepgate')];
     if (process.getuid?.() === 0) {
-      demoUser = `sgpkg${process.pid}`;
-      execFileSync('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', demoUser]);
+      demoUser = createUser('sgpkg', { home });
       const uid = Number(execFileSync('id', ['-u', demoUser], { encoding: 'utf8' }).trim());
       const gid = Number(execFileSync('id', ['-g', demoUser], { encoding: 'utf8' }).trim());
       chownSync(home, uid, gid);

@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, GUIDE, ROOT } from '../helpers/paths.js';
+import { CLI, FIXTURES, ROOT } from '../helpers/paths.js';
+
+/** An unannotated ops guide of our own, written like the reference guide. */
+const OPS_NOTES = join(FIXTURES, 'ops-notes.md');
 
 /** Runs the built CLI (npm test builds before vitest runs). */
 function stepgate(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
@@ -79,12 +82,12 @@ describe('stepgate plan', () => {
     expect(steps).toEqual(['before:manual:pre-1', 'main:command:pull', 'main:check:pull-2']);
   });
 
-  it('plans the reference guide: its shell steps, curl loop warning and cross-references', () => {
-    const r = stepgate(['plan', GUIDE]);
+  it('plans an unannotated ops guide: its shell steps, curl loop warning and cross-references', () => {
+    const r = stepgate(['plan', OPS_NOTES]);
     expect(r.code).toBe(0);
-    expect((r.stdout.match(/^\s+\d+\. command /gm) ?? []).length).toBe(5);
+    expect((r.stdout.match(/^\s+\d+\. command /gm) ?? []).length).toBe(4);
     expect(r.stdout).toContain('warning curl-retry-loop');
-    for (const ref of ['OPS.md', 'CHECKLISTS.md', 'RUNBOOK.md', 'OBSERVABILITY.md']) expect(r.stdout).toContain(`  ${ref} -> `);
+    for (const ref of ['ONCALL.md', 'SHIP-CHECKLIST.md', 'ROLLBACK.md']) expect(r.stdout).toContain(`  ${ref} -> `);
   });
 
   it('exits 2 with a usage line when the file is missing or extra', () => {
@@ -103,7 +106,7 @@ describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
     const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
     writeFileSync(trace, '');
-    for (const args of [['plan', GUIDE], ['lint', GUIDE]]) {
+    for (const args of [['plan', OPS_NOTES], ['lint', OPS_NOTES]]) {
       execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, ...args], {
         env: { ...process.env, TRACE_IMPORTS_FILE: trace },
       });
@@ -121,7 +124,7 @@ describe('start-up', () => {
     const missing = stepgate(['plan', join(dir, 'nope.md')]);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toContain('nope.md:1:1: error read-error');
-    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint "${GUIDE}" "${GUIDE}" "${GUIDE}" | head -c 10`], { encoding: 'utf8' });
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint "${OPS_NOTES}" "${OPS_NOTES}" "${OPS_NOTES}" | head -c 10`], { encoding: 'utf8' });
     expect(piped.stderr).not.toContain('EPIPE');
   });
 

@@ -1,7 +1,6 @@
 /** Helpers for the execution tests: polling waits, throwaway users, sudoers entries. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +9,7 @@ import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellOptions } from '../../src/exec/types.js';
 
 /** Poll until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -21,7 +20,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** Wait until the shell's screen shows `text`. */
-export function waitForScreen(shell: Shell, text: string, timeoutMs = 10_000): Promise<string[]> {
+export function waitForScreen(shell: Shell, text: string, timeoutMs = 20_000): Promise<string[]> {
   return waitFor(`screen to show ${JSON.stringify(text)}`, () => {
     const lines = shell.screen().lines;
     return lines.some((l) => l.includes(text)) ? lines : undefined;
@@ -36,44 +35,7 @@ export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** useradd/userdel take a lock on /etc/passwd; other test files may hold it for a moment. */
-function retrying(cmd: string, args: string[]): void {
-  for (let attempt = 0; ; attempt++) {
-    const res = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (res.status === 0) return;
-    if (attempt >= 20 || !/lock|try again/i.test(res.stderr)) {
-      throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
-    }
-    execFileSync('sleep', ['0.2']);
-  }
-}
-
-/** Create a throwaway user with a home and bash; returns its name. */
-export function createUser(prefix: string): string {
-  const name = `${prefix}${randomBytes(3).toString('hex')}`;
-  retrying('useradd', ['-m', '-s', '/bin/bash', name]);
-  return name;
-}
-
-export function removeUser(name: string): void {
-  retrying('userdel', ['-r', '-f', name]);
-}
-
-/** Add a sudoers.d entry; returns its path (remove with removeSudoers). */
-export function addSudoers(name: string, line: string): string {
-  const file = `/etc/sudoers.d/${name}`;
-  writeFileSync(file, `${line}\n`, { mode: 0o440 });
-  const check = spawnSync('visudo', ['-c', '-f', file], { encoding: 'utf8' });
-  if (check.status !== 0) {
-    rmSync(file, { force: true });
-    throw new Error(`bad sudoers line ${line}: ${check.stdout}${check.stderr}`);
-  }
-  return file;
-}
-
-export function removeSudoers(file: string): void {
-  rmSync(file, { force: true });
-}
+export { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
 
 export function processAlive(pid: number): boolean {
   if (!existsSync(`/proc/${pid}`)) return false;

@@ -442,16 +442,21 @@ describe('openShell: close', () => {
     await new Promise((resolve) => gone.once('exit', resolve));
     const deadPid = gone.pid ?? 0;
     expect(processAlive(deadPid)).toBe(false);
+    // A temporary directory of its own: any other stepgate starting on this machine (another
+    // test file, another clone's suite) sweeps the shared one and would remove the planted second
+    // directory too.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'stepgate-sweep-'));
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, [path.resolve('test/exec/fixtures/sweep-once.mjs'), dist, String(deadPid)], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, TMPDIR: tmp },
       });
       let text = '';
       child.stdout.on('data', (d) => (text += d));
       child.once('error', reject);
       child.once('exit', () => resolve(text));
     });
-    rmSync(path.join(os.tmpdir(), `stepgate-sh-${deadPid}-second`), { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
     // The first shell's start removed the stale directory; the second start did not look again.
     expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ first: false, second: true });
   });

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lintRunbook, parseRunbook, planRunbook, type CommandStep } from '../../src/runbooks/index.js';
-import { GUIDE } from '../helpers/paths.js';
+import { join } from 'node:path';
+import { FIXTURES, GUIDE, skipNote } from '../helpers/paths.js';
 
-describe('the reference guide (deploy-ops.md), unannotated', () => {
-  const runbook = parseRunbook(readFileSync(GUIDE, 'utf8'), GUIDE);
+if (!GUIDE) skipNote('the reference guide tests', 'STEPGATE_REFERENCE_DIR');
+
+describe.skipIf(!GUIDE)('the reference guide (deploy-ops.md), unannotated', () => {
+  const runbook = parseRunbook(GUIDE ? readFileSync(GUIDE, 'utf8') : '# (no guide)\n', GUIDE ?? 'deploy-ops.md');
   const diagnostics = lintRunbook(runbook, { load: () => undefined, env: {} });
 
   it('parses with zero errors', () => {
@@ -33,5 +36,36 @@ describe('the reference guide (deploy-ops.md), unannotated', () => {
     expect(runbook.crossRefs.map((r) => r.target.file)).toEqual(['OPS.md', 'CHECKLISTS.md', 'RUNBOOK.md', 'OBSERVABILITY.md']);
     const section = runbook.sections.find((s) => s.anchor === '5-cross-references');
     expect(section?.crossRefs).toHaveLength(4);
+  });
+});
+
+describe('an unannotated ops guide of our own (test/fixtures/runbooks/ops-notes.md)', () => {
+  const file = join(FIXTURES, 'ops-notes.md');
+  const runbook = parseRunbook(readFileSync(file, 'utf8'), file);
+  const diagnostics = lintRunbook(runbook, { load: () => undefined, env: {} });
+
+  it('parses with zero errors', () => {
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+
+  it('lists its shell blocks as steps under their sections', () => {
+    const main = planRunbook(runbook, () => undefined).parts.find((p) => p.role === 'main')!;
+    const listing = main.sections.map((s) => [s.title, s.steps.map((st) => (st as CommandStep).script.split('\n')[0])]);
+    expect(listing).toEqual([
+      ['2. Shipping a new build', ['sudo -i -u worker']],
+      ['3. Is it healthy?', ['for n in 1 2 3 4 5; do']],
+      ['4. Getting there over SSM', ['aws ssm start-session --region eu-west-1 --target i-0123456789abcdef0', 'sudo -i -u worker']],
+    ]);
+  });
+
+  it('warns about its curl retry loop and its user switches', () => {
+    const warnings = diagnostics.map((d) => `${d.line} ${d.code}`);
+    expect(warnings).toContain('34 curl-retry-loop');
+    expect(warnings).toContain('20 sudo-in-step');
+    expect(warnings).toContain('51 sudo-in-step');
+  });
+
+  it('finds its three cross-references', () => {
+    expect(runbook.crossRefs.map((r) => r.target.file)).toEqual(['ONCALL.md', 'SHIP-CHECKLIST.md', 'ROLLBACK.md']);
   });
 });

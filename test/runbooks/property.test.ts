@@ -1,9 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintRunbook, parseRunbook, planRunbook, type Runbook } from '../../src/runbooks/index.js';
-import { CORPUS, GUIDE } from '../helpers/paths.js';
+import { GUIDE, corpusFiles, fixtureFiles } from '../helpers/paths.js';
 
 /** The parser's promise: no throw, and every diagnostic points inside the input. */
 function assertSound(text: string): Runbook {
@@ -51,7 +50,8 @@ const frontMatter = fc.oneof(
 );
 const markdown = fc.tuple(frontMatter, fc.array(block, { maxLength: 12 })).map(([fm, blocks]) => fm + blocks.join('\n\n'));
 
-const seeds = [readFileSync(GUIDE, 'utf8'), ...readdirSync(CORPUS).filter((f) => f.endsWith('.md')).map((f) => readFileSync(join(CORPUS, f), 'utf8'))];
+/** Our own fixtures always; the guide and the corpus too when their variables name them. */
+const seeds = [...fixtureFiles(), ...(GUIDE ? [GUIDE] : []), ...corpusFiles()].map((f) => readFileSync(f, 'utf8'));
 /** Real runbooks cut, spliced and sprinkled with fence and YAML characters. */
 const mutated = fc
   .tuple(fc.constantFrom(...seeds), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.nat(200), fc.constantFrom('```', '\n', '---\n', '{', '}', '- [ ] ', '#', ':', '\u0000', '\r\n', '~~~', '`', '[', '](', '"', '')), { maxLength: 8 }))

@@ -57,8 +57,8 @@ export function drive(ink: Rendered, exits: number[]): Driver {
     type: (text) => {
       for (const ch of text) ink.stdin.write(ch);
     },
-    waitForFrame: (text, timeoutMs = 5000) => poll((f) => has(f, text), `no frame with ${String(text)}`, timeoutMs),
-    waitForNoFrame: (text, timeoutMs = 5000) => poll((f) => !has(f, text), `frame still has ${String(text)}`, timeoutMs),
+    waitForFrame: (text, timeoutMs = 15_000) => poll((f) => has(f, text), `no frame with ${String(text)}`, timeoutMs),
+    waitForNoFrame: (text, timeoutMs = 15_000) => poll((f) => !has(f, text), `frame still has ${String(text)}`, timeoutMs),
     resize(cols, rows) {
       Object.defineProperty(ink.stdout, 'columns', { configurable: true, get: () => cols });
       Object.defineProperty(ink.stdout, 'rows', { configurable: true, get: () => rows });

@@ -366,7 +366,7 @@ describe('prompts', () => {
   });
 });
 
-async function waitFor(ok: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(ok: () => boolean, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!ok()) {
     if (Date.now() > until) throw new Error('condition not met in time');

@@ -97,6 +97,13 @@ dispatch(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // An error with an exit code is the operator's to fix and says how: its message is enough.
+    const code = (error as { exitCode?: unknown } | undefined)?.exitCode;
+    if (error instanceof Error && typeof code === 'number') {
+      process.stderr.write(`${error.message.startsWith('stepgate: ') ? '' : 'stepgate: '}${error.message}\n`);
+      process.exitCode = code;
+      return;
+    }
     process.stderr.write(`stepgate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 2;
   },

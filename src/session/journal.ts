@@ -4,12 +4,13 @@
  * (redacted) transcript per step run in `sessions/<id>/`. Directories 0700, files 0600.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { closeSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
+import { open, readFile, readdir, rename, rm, lstat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ShellSnapshot } from '../exec/types.js';
+import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
 import { parseSnapshot } from './shell-state.js';
 import type { SessionEvent } from './types.js';
 
@@ -76,17 +77,20 @@ export function isSessionId(text: string): boolean {
   return SESSION_ID.test(text);
 }
 
-/** mkdir -p with 0700 on every directory this creates, and on the leaf even if it existed. */
-async function privateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+/**
+ * mkdir -p with 0700 on every directory this creates; an existing one must already be private
+ * (see `private-files.ts`: nothing that existed is chmod'ed).
+ */
+async function privateDir(dir: string, root?: string): Promise<void> {
+  ensurePrivateDir(dir, root);
+  return Promise.resolve();
 }
 
 class FileTranscript implements TranscriptSink {
   private fd: number | undefined;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openPrivateAppend(path);
   }
 
   write(text: string): void {
@@ -119,8 +123,7 @@ export class FileJournal implements Journal {
     if (!isSessionId(id)) throw new Error(`not a session id: ${id}`);
     await privateDir(dir);
     const journal = new FileJournal(id, dir, journalPath(dir, id));
-    journal.handle = await open(journal.path, 'a', 0o600);
-    await chmod(journal.path, 0o600);
+    journal.handle = await openPrivateAppendHandle(journal.path);
     // The new file's directory entry must survive a crash too, not only its contents.
     const parent = await open(dir, 'r');
     try {
@@ -145,7 +148,7 @@ export class FileJournal implements Journal {
 
   async openTranscript(name: string): Promise<TranscriptSink> {
     const dir = join(this.dir, this.id);
-    await privateDir(dir);
+    await privateDir(dir, this.dir);
     return new FileTranscript(join(dir, `${name.replace(/[^\w.-]+/g, '_')}.log`));
   }
 
@@ -156,9 +159,10 @@ export class FileJournal implements Journal {
   async saveShell(snapshot: ShellSnapshot): Promise<void> {
     const path = shellStatePath(this.dir, this.id);
     const temp = `${path}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
+    // A temporary left by a crash is removed (unlink removes a planted link, not its target).
+    await rm(temp, { force: true });
+    const handle = await createPrivateHandle(temp);
     try {
-      await handle.chmod(0o600);
       await handle.write(`${JSON.stringify(snapshot)}\n`);
       await handle.sync();
     } finally {
@@ -178,7 +182,12 @@ export class FileJournal implements Journal {
   async loadShell(): Promise<ShellSnapshot | undefined> {
     let text: string;
     try {
-      text = await readFile(shellStatePath(this.dir, this.id), 'utf8');
+      const handle = await openPrivateReadHandle(shellStatePath(this.dir, this.id));
+      try {
+        text = await handle.readFile('utf8');
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -250,7 +259,7 @@ export async function dropTornTail(path: string): Promise<TornLine | undefined> 
   if (!read.torn) {
     if (text !== '' && !text.endsWith('\n')) {
       // A complete event that lost only its newline: keep it, add the newline.
-      const handle = await open(path, 'a');
+      const handle = await openPrivateAppendHandle(path);
       await handle.write('\n');
       await handle.sync();
       await handle.close();
@@ -275,7 +284,7 @@ export async function listSessionIds(dir: string): Promise<string[]> {
   for (const name of names) {
     if (!name.endsWith('.jsonl')) continue;
     const id = name.slice(0, -'.jsonl'.length);
-    if (isSessionId(id) && (await stat(join(dir, name))).isFile()) ids.push(id);
+    if (isSessionId(id) && (await lstat(join(dir, name))).isFile()) ids.push(id);
   }
   return ids.sort();
 }

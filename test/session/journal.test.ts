@@ -53,14 +53,6 @@ describe('FileJournal', () => {
     await expect(journal.append(resumed(4))).rejects.toThrow(/closed/);
   });
 
-  it('tightens an existing state dir to 0700', async () => {
-    const sessions = join(dir, 'loose');
-    mkdirSync(sessions, { mode: 0o755 });
-    const j = await FileJournal.open(sessions, newSessionId(0));
-    await j.close();
-    expect(statSync(sessions).mode & 0o777).toBe(0o700);
-  });
-
   it('reports a torn last line and cuts it off before appending', async () => {
     const j = await FileJournal.open(dir, newSessionId(0));
     await j.append(resumed(1));

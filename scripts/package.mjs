@@ -23,7 +23,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundle } from './build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: options } = parseArgs({
@@ -47,33 +47,8 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 
 step(`bundling src/cli.ts for node20 (${target})`);
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
-  outdir: join(stage, 'dist'),
-  bundle: true,
-  // One chunk per subcommand, as in dist/: `lint` and `plan` still start without Ink and React.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // node-pty: native, loaded from the node_modules copy below. react-devtools-core: Ink imports
-  // it only when DEV=true, and it is not a dependency; Ink reports its absence itself.
-  external: ['node-pty', 'react-devtools-core'],
-  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: {
-    js: "import { createRequire as __stepgateCreateRequire } from 'node:module';\nconst require = __stepgateCreateRequire(import.meta.url);",
-  },
-  // React's production build, fixed at bundle time. src/commands/tui.ts sets NODE_ENV around
-  // loading React for the unbundled CLI; in the bundle that toggle folds into dead code, which
-  // esbuild reports as an assignment to a defined constant.
-  define: { 'process.env.NODE_ENV': '"production"' },
-  logOverride: { 'assign-to-define': 'silent' },
-  legalComments: 'linked',
-  metafile: true,
-  logLevel: 'warning',
-});
+// The same bundle as `npm run build` (scripts/build.mjs), without source maps.
+const metafile = await bundle({ outdir: join(stage, 'dist'), sourcemap: false });
 writeFileSync(join(stage, 'dist', 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
 
 step('copying node-pty (loader, compiled addon, package.json)');
@@ -185,9 +160,9 @@ rmSync(tarball, { force: true });
 execFileSync('tar', ['-czf', tarball, '-C', outDir, name], { stdio: 'inherit' });
 if (!options['keep-stage']) rmSync(stage, { recursive: true, force: true });
 
-const bundleBytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+const bundleBytes = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 const tarBytes = statSync(tarball).size;
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-step(`bundle ${mb(bundleBytes)} in ${Object.keys(result.metafile.outputs).length} files; tarball ${mb(tarBytes)}`);
+step(`bundle ${mb(bundleBytes)} in ${Object.keys(metafile.outputs).length} files; tarball ${mb(tarBytes)}`);
 const shown = relative(process.cwd(), tarball);
 process.stdout.write(`${shown.startsWith('..') ? tarball : shown}\n`);

@@ -1,5 +1,6 @@
-// Preloaded with `node --import`: records every package the process resolves, so a test can
-// prove that `lint` and `plan` never load Ink or React.
+// Preloaded with `node --import`: records the URL of every module the process loads, so a test
+// can prove that `lint` and `plan` never load Ink or React (dist/ is bundled: the test maps each
+// loaded file of dist/ to the sources in it with dist/bundle-inputs.json).
 import { register } from 'node:module';
 
 register(
@@ -7,8 +8,9 @@ register(
     encodeURIComponent(`
       import { appendFileSync } from 'node:fs';
       export async function resolve(specifier, context, next) {
-        if (process.env.TRACE_IMPORTS_FILE) appendFileSync(process.env.TRACE_IMPORTS_FILE, specifier + '\\n');
-        return next(specifier, context);
+        const resolved = await next(specifier, context);
+        if (process.env.TRACE_IMPORTS_FILE) appendFileSync(process.env.TRACE_IMPORTS_FILE, resolved.url + '\\n');
+        return resolved;
       }
     `),
 );

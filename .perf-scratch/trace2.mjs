@@ -1,0 +1,20 @@
+import pty from 'node-pty';
+const origSpawn = pty.spawn;
+const T0 = performance.now();
+const log = (...a) => console.error((performance.now() - T0).toFixed(1), ...a);
+pty.spawn = (...args) => {
+  log('spawn', args[0], args[1].join(' ').slice(0, 80));
+  const t = origSpawn(...args);
+  t.onData((d) => log('data', JSON.stringify(d.slice(0, 60))));
+  const w = t.write.bind(t);
+  t.write = (d) => { log('write', JSON.stringify(d.slice(0, 60))); return w(d); };
+  return t;
+};
+const { openShell } = await import('/work/wt-perf/dist/exec/index.js');
+log('import done');
+const sh = await openShell({user: process.env.SGU});
+log('open');
+await sh.run({ script: 'true' });
+log('ran');
+await sh.close();
+log('closed');

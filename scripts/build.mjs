@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: dist/ as esbuild bundles it (type checking is `npm run typecheck`, part of
+ * `npm test`). `npm run package` ships the same bundle (`bundle()` below).
+ *
+ *   dist/cli.js            the CLI (`bin`): argument parsing only; every command is a chunk
+ *   dist/chunks/*.js       code split by what each command loads: `lint` and `plan` load the
+ *                          markdown and YAML code and never Ink, React, xterm or node-pty
+ *   dist/lint-worker.js    parses and lints one file on a worker thread (`lint` of several)
+ *   dist/exec/shell.js     exec's shell and probes as modules of their own, for the test
+ *   dist/exec/probes.js    fixtures that run them in a child process as another user
+ *   dist/bundle-inputs.json  which sources went into which output, for the start-up test
+ *
+ * Why a bundle: node resolves, reads and compiles one file per command instead of about 150
+ * ESM modules, which halves the start-up of `plan` and `lint` (docs/performance.md).
+ *
+ * Options: --out DIR (default ./dist), --no-sourcemap.
+ */
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Output name (without .js) -> source, relative to the repository. */
+export const ENTRY_POINTS = {
+  cli: 'src/cli.ts',
+  'exec/shell': 'src/exec/shell.ts',
+  'exec/probes': 'src/exec/probes.ts',
+};
+
+/**
+ * Bundle the CLI into `outdir` (emptied first). Returns esbuild's metafile.
+ * @param {{ outdir: string, sourcemap?: boolean }} options
+ */
+export async function bundle({ outdir, sourcemap = true }) {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ENTRY_POINTS,
+    outdir,
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // node-pty: a native addon whose loader finds pty.node relative to itself, so it stays a
+    // package. react-devtools-core: Ink imports it only when DEV=true; it is not a dependency.
+    external: ['node-pty', 'react-devtools-core'],
+    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+    banner: {
+      js: "import { createRequire as __stepgateCreateRequire } from 'node:module';\nconst require = __stepgateCreateRequire(import.meta.url);",
+    },
+    // React's production build, fixed at bundle time (the development build checks every
+    // render). The NODE_ENV toggle in src/commands/tui.ts folds into dead code here, which
+    // esbuild reports as an assignment to a defined constant.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logOverride: { 'assign-to-define': 'silent' },
+    sourcemap: sourcemap ? 'linked' : false,
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = {};
+  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+    if (!out.endsWith('.js')) continue;
+    inputs[relative(outdir, resolve(root, out))] = Object.keys(meta.inputs).sort();
+  }
+  writeFileSync(join(outdir, 'bundle-inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
+  chmodSync(join(outdir, 'cli.js'), 0o755);
+  return result.metafile;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, 'dist') }, 'no-sourcemap': { type: 'boolean', default: false } } });
+  await bundle({ outdir: resolve(values.out), sourcemap: !values['no-sourcemap'] });
+}

@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   resume: () => import('./commands/resume.js'),
   sessions: () => import('./commands/sessions.js'),
   log: () => import('./commands/log.js'),
+  discard: () => import('./commands/discard.js'),
+  report: () => import('./commands/report.js'),
   tui: () => import('./commands/tui.js'),
 };
 
@@ -36,8 +38,12 @@ usage:
         in plain mode
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
-  stepgate sessions [--json]       list sessions: id, started, who, state, runbook
+  stepgate sessions [--all] [--json]
+        list sessions: id, started, who, state, runbook (--all: also those where nothing ran)
   stepgate log ID [--json]         a session's audit trail
+  stepgate report [ID]             a Markdown record of a session for the change ticket
+                                   (default: the newest session in which something ran)
+  stepgate discard ID REASON...    end a session not needed any more (the reason is journaled)
 
 options:
   -h, --help       this help

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { unfinishedSessions } from '../session/history.js';
+import { summarize, unfinishedSessions } from '../session/history.js';
 import {
   FileJournal,
   SessionBusyError,
@@ -98,6 +98,13 @@ export async function main(argv: string[]): Promise<number> {
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
+    return EXIT.usage;
+  }
+  const summary = await summarize(dir, id);
+  if (summary.empty && !summary.finished) {
+    process.stderr.write(
+      `stepgate: nothing ran in session ${id} (${displayPath(summary.runbook, process.cwd())}): there is nothing to resume; open the runbook again (stepgate ${displayPath(summary.runbook, process.cwd())}), or set the session aside with stepgate discard ${id} REASON\n`,
+    );
     return EXIT.usage;
   }
   // The operator whose SSM session dropped gets back the TUI they were in.

@@ -1,28 +1,34 @@
-/** `stepgate sessions [--json]`: every journaled session, newest first, with its state and who ran it. */
+/**
+ * `stepgate sessions [--all] [--json]`: journaled sessions, newest first, with their state and
+ * who ran them. Sessions in which nothing ran (a runbook opened to read, then quit) are left
+ * out unless `--all`: they are not resumable and would bury the ones that are.
+ */
 import { parseArgs } from 'node:util';
 import { sessionsDir } from '../session/journal.js';
 import { listSessions } from '../session/history.js';
 import { displayPath } from '../session/plain.js';
 import { usageError } from './usage.js';
 
-const USAGE = 'stepgate sessions [--json]';
+const USAGE = 'stepgate sessions [--all] [--json]';
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });
+    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, all: { type: 'boolean' } } });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
   }
   const dir = sessionsDir();
   // Newest first: the session to resume is at the top.
-  const sessions = (await listSessions(dir)).reverse();
+  const every = (await listSessions(dir)).reverse();
+  const sessions = parsed.values.all ? every : every.filter((s) => !s.empty);
+  const hidden = every.length - sessions.length;
   if (parsed.values.json) {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
     return 0;
   }
   if (sessions.length === 0) {
-    process.stdout.write(`no sessions in ${dir}\n`);
+    process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n`);
     return 0;
   }
   // The runbook path goes last: it is the one cell that may be long, and a long last cell
@@ -35,5 +41,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
   return 0;
 }

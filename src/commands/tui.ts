@@ -12,7 +12,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { osUser, hostName } from '../session/host.js';
-import { listSessions } from '../session/history.js';
+import { listSessions, worthResuming } from '../session/history.js';
 import {
   FileJournal,
   SessionBusyError,
@@ -151,7 +151,8 @@ async function listEntries(dir: string): Promise<PickerEntry[]> {
       // An unreadable file is not a runbook; lint reports it.
     }
   }
-  const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter((s) => !s.finished && !s.state.startsWith('unreadable'));
+  // Only sessions worth resuming: unfinished, and something ran in them. Newest first.
+  const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter(worthResuming);
   const resumable: PickerEntry[] = sessions.reverse().map((s) => {
     const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state: s.state };
     if (s.at !== undefined) entry.at = s.at;

@@ -19,6 +19,16 @@ export interface SessionSummary {
   who: string;
   finished: boolean;
   torn: boolean;
+  /**
+   * Nothing ran and nobody decided anything (the runbook was opened to read it, then quit):
+   * such a session is not resumable and `sessions` lists it only with `--all`.
+   */
+  empty: boolean;
+}
+
+/** A step ran or an operator decided something (a tick, a skip, a discard): a session worth keeping in view. */
+export function somethingHappened(events: readonly SessionEvent[]): boolean {
+  return events.some((e) => e.type === 'step-started' || e.type === 'decision' || e.type === 'session-discarded');
 }
 
 export function describeState(state: SessionState): { state: string; at?: string; finished: boolean } {
@@ -46,23 +56,25 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
   try {
     read = await readJournal(path);
   } catch (error) {
-    return { id, path, runbook: '?', state: `unreadable: ${(error as Error).message}`, who: '?', finished: false, torn: false };
+    return { id, path, runbook: '?', state: `unreadable: ${(error as Error).message}`, who: '?', finished: false, torn: false, empty: false };
   }
   const first = read.events[0];
   if (!first || first.type !== 'session-started') {
-    return { id, path, runbook: '?', state: 'unreadable: no session-started event', who: '?', finished: false, torn: read.torn !== undefined };
+    return { id, path, runbook: '?', state: 'unreadable: no session-started event', who: '?', finished: false, torn: read.torn !== undefined, empty: false };
   }
   const state = replay(read.events, id);
   const d = describeState(state);
+  const empty = !somethingHappened(read.events);
   const summary: SessionSummary = {
     id,
     path,
     runbook: first.frame.source.file,
     startedAt: first.at,
-    state: d.state,
+    state: empty && !d.finished ? 'nothing run' : d.state,
     who: first.who.ssmSessionId ? `${first.who.user} (ssm ${first.who.ssmSessionId})` : first.who.user,
     finished: d.finished,
     torn: read.torn !== undefined,
+    empty,
   };
   if (d.at !== undefined) summary.at = d.at;
   return summary;
@@ -73,10 +85,11 @@ export async function listSessions(dir: string): Promise<SessionSummary[]> {
   return Promise.all(ids.map((id) => summarize(dir, id)));
 }
 
-/**
- * The newest session that has not ended and that no live stepgate holds, for `resume`
- * without an id (a session still running in another terminal is not the one to pick up).
- */
+/** Sessions an operator may want to pick up: unfinished, readable, and something ran in them. */
+export function worthResuming(session: SessionSummary): boolean {
+  return !session.finished && !session.empty && !session.state.startsWith('unreadable');
+}
+
 /**
  * The newest unfinished session no live process holds, and the ones that are held (newest
  * first) with the holder's pid: after a dropped SSM session the old stepgate may take a few
@@ -84,7 +97,8 @@ export async function listSessions(dir: string): Promise<SessionSummary[]> {
  */
 export async function unfinishedSessions(dir: string): Promise<{ free?: SessionSummary; held: { session: SessionSummary; pid: number }[] }> {
   const all = await listSessions(dir);
-  const open = all.filter((s) => !s.finished && !s.state.startsWith('unreadable')).reverse();
+  // A session still running in another terminal is not the one to pick up, nor one where nothing ran.
+  const open = all.filter(worthResuming).reverse();
   const held: { session: SessionSummary; pid: number }[] = [];
   for (const session of open) {
     const pid = await sessionOwner(dir, session.id);
@@ -156,6 +170,8 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}`;
     case 'shell-reset':
       return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
+    case 'session-discarded':
+      return `${head}DISCARDED by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}: ${event.reason}`;
     case 'plan-replaced':
       return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
   }

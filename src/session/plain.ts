@@ -172,6 +172,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         break;
       case 'var-answered':
       case 'confirm-requested':
+      // Written by `stepgate discard` in another process, never in a live walk.
+      case 'session-discarded':
       case 'plan-replaced':
       // Said as it happens: by the shell's own line mid-session, by resume's notice on resume.
       case 'shell-reset':

@@ -10,6 +10,7 @@ import type {
   FlowItem,
   Frame,
   FrameInit,
+  Outcome,
   Reduction,
   SessionEvent,
   SessionState,
@@ -121,7 +122,7 @@ function settle(state: SessionState): Status {
   }
 }
 
-function end(state: SessionState, outcome: 'completed' | 'rolled-back' | 'aborted', at: number, reason?: string): Command[] {
+function end(state: SessionState, outcome: Outcome, at: number, reason?: string): Command[] {
   state.status = reason === undefined ? { kind: 'ended', outcome } : { kind: 'ended', outcome, reason };
   state.endedAt = at;
   return [{ type: 'ended', outcome }];
@@ -422,6 +423,18 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       state.frames[event.depth] = carryOver(old, event.frame);
       state.runbooks = event.runbooks;
       return { state, commands: [] };
+    }
+    case 'session-discarded': {
+      if (state.status.kind === 'ended') return refuse(state, `the session has already ended (${state.status.outcome})`);
+      const cur = currentItem(state);
+      // A step journaled as running was cut short by a crash: its outcome stays unknown.
+      if (cur && cur.step.status === 'running') {
+        cur.step.status = 'failed';
+        cur.step.interrupted = true;
+        cur.step.exitCode = null;
+      }
+      if (cur) cur.frame.confirming = false;
+      return { state, commands: end(state, 'discarded', event.at, event.reason) };
     }
     case 'shell-reset':
       // Only the shell changed: the walk, its steps and the decisions stay as they were.

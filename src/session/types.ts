@@ -109,7 +109,8 @@ export type Choice =
   | { kind: 'override' }
   | { kind: 'abort' };
 
-export type Outcome = 'completed' | 'rolled-back' | 'aborted';
+/** How a session ended. `discarded`: set aside by an operator (`stepgate discard`), not walked to an end. */
+export type Outcome = 'completed' | 'rolled-back' | 'aborted' | 'discarded';
 
 /** The status union the reducer switches on. */
 export type Status =
@@ -249,6 +250,16 @@ export type SessionEvent =
       tornLine?: { line: number; bytes: number };
       /** `--as USER` given to resume, when it differs from the session's. */
       as?: string;
+    }
+  | {
+      /**
+       * `stepgate discard ID REASON`: the session is not needed any more and ends, from any
+       * state, without anything run. Written by the discarding process, never by a live one.
+       */
+      type: 'session-discarded';
+      at: number;
+      who: Who;
+      reason: string;
     }
   | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] }
   | {

@@ -35,7 +35,9 @@ export class Workspace {
   }
 
   spawn(args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
-    return spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: this.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: a session of its own, so no controlling terminal either (/dev/tty cannot be
+    // opened), whatever terminal the test runner has: plain mode as in CI or cron.
+    return spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: this.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   }
 
   run(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {

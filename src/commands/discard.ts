@@ -1,0 +1,73 @@
+/**
+ * `stepgate discard ID REASON...`: ends a session that is not needed any more (a deploy
+ * abandoned for another, a runbook opened by mistake), from any state, so it leaves the
+ * picker and `resume` for good. Nothing runs: the session's journal gets a `session-discarded`
+ * event with who and why, and its kept shell state is removed. A session a live stepgate
+ * holds is refused: that operator is still in it.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { currentWho } from '../session/host.js';
+import { describeState } from '../session/history.js';
+import { FileJournal, SessionBusyError, dropTornTail, isSessionId, journalPath, lockSession, readJournal, sessionsDir } from '../session/journal.js';
+import { replay } from '../session/reducer.js';
+import { EXIT } from '../session/plain.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate discard ID REASON...   (the reason is journaled)';
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [id, ...words] = parsed.positionals;
+  if (id === undefined) return usageError('which session? (stepgate sessions --all lists them)', USAGE);
+  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions --all)`, USAGE);
+  const reason = (parsed.values.reason ?? words.join(' ')).trim();
+  if (reason === '') return usageError('say why the session is discarded: the reason goes into its journal', USAGE);
+  const dir = sessionsDir();
+  const path = journalPath(dir, id);
+  if (!existsSync(path)) {
+    process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
+    return EXIT.usage;
+  }
+  let unlock;
+  try {
+    unlock = await lockSession(dir, id);
+  } catch (error) {
+    if (error instanceof SessionBusyError) {
+      process.stderr.write(`stepgate: ${error.message}: an operator is still in it; quit that stepgate first\n`);
+      return EXIT.blocked;
+    }
+    throw error;
+  }
+  try {
+    await dropTornTail(path);
+    const read = await readJournal(path);
+    const first = read.events[0];
+    if (!first || first.type !== 'session-started') {
+      process.stderr.write(`stepgate: ${path} does not start with a session-started event; not a session to discard\n`);
+      return EXIT.usage;
+    }
+    const before = replay(read.events, id);
+    if (before.status.kind === 'ended') {
+      process.stderr.write(`stepgate: session ${id} already ended (${before.status.outcome}); nothing to discard\n`);
+      return EXIT.blocked;
+    }
+    const was = describeState(before);
+    const journal = await FileJournal.open(dir, id);
+    try {
+      await journal.append({ type: 'session-discarded', at: Date.now(), who: currentWho(), reason });
+      await journal.removeShell();
+    } finally {
+      await journal.close();
+    }
+    process.stdout.write(`session ${id} discarded (it was ${was.state}${was.at ? ` at ${was.at}` : ''}): ${reason}\n`);
+    return EXIT.completed;
+  } finally {
+    await unlock();
+  }
+}

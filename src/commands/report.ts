@@ -1,0 +1,50 @@
+/**
+ * `stepgate report [ID]`: a session as Markdown for the change ticket (see session/report.ts).
+ * Without ID: the newest session in which something ran.
+ */
+import { existsSync } from 'node:fs';
+import { listSessions } from '../session/history.js';
+import { isSessionId, journalPath, readJournal, sessionsDir } from '../session/journal.js';
+import { sessionReport } from '../session/report.js';
+import { runbookUser } from './preflight.js';
+import { usageError } from './usage.js';
+
+const USAGE = 'stepgate report [ID]';
+
+export async function main(argv: string[]): Promise<number> {
+  const [given, extra] = argv;
+  if (given?.startsWith('-')) return usageError(`unknown option ${given}`, USAGE);
+  if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
+  const dir = sessionsDir();
+  let id = given;
+  if (id === undefined) {
+    const newest = (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop();
+    if (!newest) {
+      process.stderr.write(`stepgate: no session in ${dir} in which anything ran\n`);
+      return 2;
+    }
+    id = newest.id;
+  }
+  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
+  const path = journalPath(dir, id);
+  if (!existsSync(path)) {
+    process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
+    return 2;
+  }
+  const read = await readJournal(path);
+  const first = read.events[0];
+  if (!first || first.type !== 'session-started') {
+    process.stderr.write(`stepgate: ${path} does not start with a session-started event\n`);
+    return 2;
+  }
+  let runAs: string | undefined;
+  try {
+    runAs = first.options.as ?? runbookUser(first);
+  } catch {
+    // The runbook moved or went: the report says the login user instead.
+  }
+  process.stdout.write(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
+  for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
+  if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  return 0;
+}

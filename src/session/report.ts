@@ -1,0 +1,290 @@
+/**
+ * `stepgate report`: a session as a Markdown record for the change ticket, built from the
+ * journal alone (the runbook may have changed since). Every step of every frame walked (the
+ * runbook, its checklists, each recovery path taken, in the order they were entered) with its
+ * last status, attempts, time, and who decided what; each failed check's last attempts; where
+ * the transcripts are. Pure: the command reads the journal and passes what it cannot know.
+ */
+import { dirname, relative } from 'node:path';
+import { cell, code, table } from './markdown-text.js';
+import { describeState } from './history.js';
+import { reduce, initialState } from './reducer.js';
+import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
+
+/** Attempts shown per failed check: the end of its run, where the answer is. */
+export const REPORT_ATTEMPTS = 5;
+
+export interface ReportContext {
+  /** The journal's path, for the reader who wants the raw events. */
+  journal: string;
+  /** Who the steps ran as when the journal does not say (`--as` absent): the runbook's `user:`. */
+  runAs?: string;
+}
+
+type CheckAttempt = Extract<SessionEvent, { type: 'check-attempt' }>;
+
+interface Row {
+  frame: number;
+  label: string;
+  section: string;
+  status: string;
+  attempts: number;
+  durationMs: number;
+  decided: string[];
+  transcripts: { attempt: number; path: string }[];
+  /** The attempts of the latest run, and of the latest run that failed. */
+  run: CheckAttempt[];
+  failedRun?: CheckAttempt[];
+  failedAttempt?: number;
+}
+
+interface FrameRecord {
+  title: string;
+  kind: string;
+  rows: Map<string, Row>;
+}
+
+function by(who: Who): string {
+  return `${who.user}${who.ssmSessionId ? ` (ssm ${who.ssmSessionId})` : ''}`;
+}
+
+function utc(at: number | undefined): string {
+  if (at === undefined) return '';
+  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function stepLabel(init: FrameInit, index: number): string {
+  const step = init.items[index]?.step;
+  if (!step) return `#${index + 1}`;
+  return step.kind === 'manual' ? `[ ] ${step.text}` : step.id;
+}
+
+/** The Markdown record of the session the events describe. */
+export function sessionReport(events: readonly SessionEvent[], context: ReportContext): string {
+  const started = events[0];
+  if (!started || started.type !== 'session-started') throw new Error('the journal does not start with session-started');
+  let state: SessionState = initialState(started.id);
+  const frames: FrameRecord[] = [];
+  /** frames[] index of each frame on the session's stack. */
+  const stack: number[] = [];
+  const resumes: string[] = [];
+  let discarded: string | undefined;
+
+  // Recovery paths as the runbook links them: relative to the runbook's directory.
+  const where = (path: { file: string; anchor?: string }): string => `${relative(dirname(started.frame.source.file), path.file) || path.file}${path.anchor ? `#${path.anchor}` : ''}`;
+  const open = (init: FrameInit, kind: string): void => {
+    const rows = new Map<string, Row>();
+    init.items.forEach((item, i) => {
+      rows.set(item.key, {
+        frame: frames.length,
+        label: stepLabel(init, i),
+        section: item.phase === 'main' || item.phase === 'recovery' ? (item.sectionTitle ?? '') : `${item.phase}: ${item.sectionTitle ?? ''}`,
+        status: item.step.kind === 'manual' && item.step.done ? 'passed (ticked in the runbook)' : 'not run',
+        attempts: 0,
+        durationMs: 0,
+        decided: [],
+        transcripts: [],
+        run: [],
+      });
+    });
+    stack.push(frames.length);
+    frames.push({ title: init.title, kind, rows });
+  };
+  const rowOf = (before: SessionState, event: { depth: number; index: number; key: string }): Row | undefined => {
+    const record = frames[stack[event.depth] ?? -1];
+    if (!record) return undefined;
+    const known = record.rows.get(event.key);
+    if (known) return known;
+    // A step added by an edit seen on resume: it joins its frame's table where it first acts.
+    const init = before.frames[event.depth]?.init;
+    const row: Row = { frame: stack[event.depth] ?? 0, label: init ? stepLabel(init, event.index) : event.key, section: '', status: 'not run', attempts: 0, durationMs: 0, decided: [], transcripts: [], run: [] };
+    record.rows.set(event.key, row);
+    return row;
+  };
+
+  for (const event of events) {
+    const before = state;
+    state = reduce(state, event).state;
+    switch (event.type) {
+      case 'session-started':
+        open(event.frame, 'runbook');
+        break;
+      case 'step-started': {
+        const row = rowOf(before, event);
+        if (!row) break;
+        row.status = 'running';
+        row.attempts += 1;
+        row.run = [];
+        break;
+      }
+      case 'check-attempt':
+        rowOf(before, event)?.run.push(event);
+        break;
+      case 'step-finished': {
+        const row = rowOf(before, event);
+        if (!row) break;
+        row.durationMs += event.durationMs;
+        // A check step's exit status is stepgate's own (1 when a check failed): not worth saying.
+        const command = before.frames[event.depth]?.init.items[event.index]?.step.kind === 'command';
+        row.status = event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : `failed${command && event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
+        if (event.transcript !== undefined) row.transcripts.push({ attempt: row.attempts, path: event.transcript });
+        if (!event.ok && row.run.length > 0) {
+          row.failedRun = row.run;
+          row.failedAttempt = row.attempts;
+        }
+        break;
+      }
+      case 'decision': {
+        const row = rowOf(before, event);
+        const d = event.decision;
+        const who = by(event.who);
+        switch (d.kind) {
+          case 'confirm':
+            if (row) {
+              const manual = before.frames[event.depth]?.init.items[event.index]?.step.kind === 'manual';
+              if (manual) row.status = d.auto ? 'ticked by --yes' : 'ticked';
+              row.decided.push(d.auto ? `confirmed by --yes, run by ${who}` : `confirmed by ${who}`);
+            }
+            break;
+          case 'skip':
+            if (row) {
+              row.status = 'skipped';
+              row.decided.push(`skipped by ${who}: ${d.reason || '(optional step)'}`);
+            }
+            break;
+          case 'override':
+            if (row) {
+              row.status = 'overridden';
+              row.decided.push(`overridden by ${who}: ${d.reason}`);
+            }
+            break;
+          case 'retry':
+            row?.decided.push(`retried by ${who}`);
+            break;
+          case 'decline':
+            row?.decided.push(`declined by ${who}`);
+            break;
+          case 'abort':
+            row?.decided.push(`session aborted by ${who}${d.reason ? `: ${d.reason}` : ''}`);
+            break;
+          case 'recover':
+            row?.decided.push(`recovery ${where(d.path)} chosen by ${who}`);
+            break;
+          case 'jump': {
+            const target = before.frames[event.depth]?.init.items[d.index]?.key;
+            const jumped = target === undefined ? undefined : frames[stack[event.depth] ?? -1]?.rows.get(target);
+            (jumped ?? row)?.decided.push(`run out of order by ${who}: ${d.reason}`);
+            break;
+          }
+          default: {
+            const never: never = d;
+            throw new Error(`unknown decision ${JSON.stringify(never)}`);
+          }
+        }
+        break;
+      }
+      case 'session-resumed':
+        resumes.push(`${utc(event.at)} by ${by(event.who)} on ${event.host}${event.as !== undefined ? `, steps as ${event.as}` : ''}`);
+        break;
+      case 'session-discarded':
+        discarded = `${by(event.who)}: ${event.reason}`;
+        break;
+      case 'plan-replaced':
+      case 'var-answered':
+      case 'confirm-requested':
+      case 'shell-reset':
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`unknown event ${JSON.stringify(never)}`);
+      }
+    }
+    // Frames pushed (a recovery path entered) or popped (it finished) by this event.
+    while (stack.length > state.frames.length) stack.pop();
+    while (stack.length < state.frames.length) {
+      const init = state.frames[stack.length]?.init;
+      if (!init) break;
+      open(init, init.rollback ? 'roll back' : 'recovery');
+    }
+  }
+
+  const outcome = describeState(state);
+  const runAs = state.as ?? context.runAs ?? started.who.user;
+  const lines: string[] = [];
+  lines.push(`# stepgate session ${started.id}: ${cell(started.frame.title)}`, '');
+  const summary: string[][] = [
+    ['Outcome', `**${outcome.finished ? outcome.state : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
+    ...started.runbooks.map((r, i) => [i === 0 ? 'Runbook' : 'Also read', `${code(r.path)}<br>sha256 ${code(r.sha256)}`]),
+    ['Host', cell(started.host)],
+    ['Login user', cell(by(started.who))],
+    ['Steps ran as', cell(runAs)],
+    ['Started', `${utc(started.at)}`],
+    ['Ended', state.endedAt !== undefined ? utc(state.endedAt) : 'not yet'],
+    ['stepgate', cell(started.version)],
+  ];
+  if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatMs(state.endedAt - state.startedAt)]);
+  if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
+  if (discarded !== undefined) summary.push(['Discarded by', cell(discarded)]);
+  const answered = Object.entries(state.answers);
+  if (answered.length > 0) summary.push(['Vars', answered.map(([name, a]) => `${code(name)} = ${a.secret ? '(secret)' : code(a.value ?? '')}`).join('<br>')]);
+  lines.push(...table(['', ''], summary.map(([k, v]) => [`**${k}**`, v ?? ''])), '');
+
+  lines.push('## Steps', '');
+  frames.forEach((record, n) => {
+    if (n > 0) lines.push(`### ${record.kind === 'runbook' ? '' : `${record.kind}: `}${cell(record.title)}`, '');
+    const rows = [...record.rows.values()].map((row, i) => [
+      String(i + 1),
+      row.label.startsWith('[ ] ') ? cell(row.label.slice(4)) : code(row.label),
+      cell(row.section),
+      row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : 'running (journal ends here)') : row.status,
+      String(row.attempts),
+      row.durationMs > 0 ? formatMs(row.durationMs) : '',
+      cell(row.decided.join('; ')),
+    ]);
+    lines.push(...table(['#', 'Step', 'Section', 'Status', 'Attempts', 'Time', 'Decided'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'l']), '');
+  });
+
+  const failed = frames.flatMap((record) => [...record.rows.values()].filter((row) => row.failedRun !== undefined));
+  if (failed.length > 0) {
+    lines.push('## Failed checks', '');
+    for (const row of failed) {
+      const run = row.failedRun ?? [];
+      const checks = [...new Set(run.map((a) => a.check))];
+      for (const check of checks) {
+        const attempts = run.filter((a) => a.check === check);
+        const last = attempts[attempts.length - 1];
+        if (!last || last.ok) continue;
+        lines.push(`### ${code(row.label, false)}: ${code(last.name ?? last.target, false)} (run ${row.failedAttempt ?? 1})`, '');
+        const shown = attempts.slice(-REPORT_ATTEMPTS);
+        lines.push(
+          ...table(
+            ['Attempt', 'At (UTC)', 'Result', 'Latency'],
+            shown.map((a) => [
+              `${a.attempt}/${a.of}`,
+              utc(a.at).slice(11),
+              a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : cell(`${a.status !== undefined && !(a.error ?? '').includes(String(a.status)) ? `status ${a.status}: ` : ''}${a.error ?? 'failed'}${a.output !== undefined ? `: ${a.output}` : ''}`),
+              formatMs(a.latencyMs),
+            ]),
+            ['r', 'l', 'l', 'r'],
+          ),
+          '',
+        );
+        if (attempts.length > shown.length) lines.push(`(${attempts.length - shown.length} earlier attempts in the journal)`, '');
+      }
+    }
+  }
+
+  const transcripts = frames.flatMap((record) => [...record.rows.values()].flatMap((row) => row.transcripts.map((t) => ({ row, ...t }))));
+  lines.push('## Transcripts', '');
+  if (transcripts.length === 0) lines.push('No step wrote a transcript.');
+  for (const t of transcripts) lines.push(`- ${code(t.row.label, false)} run ${t.attempt}: ${code(t.path, false)}`);
+  lines.push('', `Journal: ${code(context.journal, false)} (\`stepgate log ${started.id}\` reads it).`, '');
+  return lines.join('\n');
+}

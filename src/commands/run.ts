@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { backoffDelay, openShell, runProbe, systemClock } from '../exec/index.js';
+import { openShell, runProbe, systemClock } from '../exec/index.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import type { VarSpec } from '../runbooks/model.js';
@@ -42,7 +42,6 @@ export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
   return {
     openShell,
     probe: execProbe,
-    backoff: (attempt, policy, random) => backoffDelay(attempt, policy, random),
     clock: wallClock,
     journal,
     loadRunbook: loadRunbookFile,

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { execa } from 'execa';
-import { shellPath, shQuote } from './bootstrap.js';
+import { shellPath, shQuote } from './shell-quote.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 import type { ProbeResult, ProbeSpec } from './types.js';

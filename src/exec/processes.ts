@@ -4,7 +4,13 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { RunAs } from './run-as.js';
+
+/** The name of signal number `n` (`SIGTERM` for 15), if there is one. */
+export function signalName(n: number): string | undefined {
+  return Object.entries(os.constants.signals).find(([, value]) => value === n)?.[0];
+}
 
 export interface ProcStat {
   pid: number;

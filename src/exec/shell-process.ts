@@ -12,11 +12,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { configLines, parseSavedExports, rcScript, stepCommand, stepFile } from './bootstrap.js';
-import type { SavedExport, TypedRestore } from './bootstrap.js';
+import { configLines, rcScript, stepCommand, stepFile } from './rc-script.js';
+import type { TypedRestore } from './rc-script.js';
+import { parseSavedExports } from './saved-exports.js';
+import type { SavedExport } from './saved-exports.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
-import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
+import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, signalName, sleep, sleepSync } from './processes.js';
 import { asUser, loginDoneByWrapper, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 
@@ -50,6 +52,14 @@ export interface ShellExit {
 
 /** How a step ended, as seen from the shell. */
 export type StepEnd = { kind: 'done'; status: number } | { kind: 'exited'; exit: ShellExit };
+
+/** A step being stopped by `ShellProcess.stopStep`. */
+export interface StepStop {
+  /** Stop escalating (the step ended). */
+  cancel(): void;
+  /** Whether the last resort, killing the shell, was taken. */
+  shellKilled(): boolean;
+}
 
 /** Raised when the shell cannot be started (the text it printed is part of the message). */
 export class ShellStartError extends Error {
@@ -289,7 +299,7 @@ export class ShellProcess {
       // No exit report from the shell: it was killed, or a step replaced our EXIT trap.
       const sig = signal || (code > 128 && code < 128 + 65 ? code - 128 : 0);
       if (sig) {
-        const name = Object.entries(os.constants.signals).find(([, n]) => n === sig)?.[0] ?? `signal ${sig}`;
+        const name = signalName(sig) ?? `signal ${sig}`;
         exit.reason = `the shell was killed from outside (${name})`;
       } else {
         exit.status = code;
@@ -370,6 +380,38 @@ export class ShellProcess {
 
   async signalShell(signal: NodeJS.Signals): Promise<void> {
     if (this.bashPid && this.alive) await signalAll([this.bashPid], signal, this.runAs);
+  }
+
+  /**
+   * Stop the running step as an operator would, then harder: Ctrl-C now; after `graceMs`
+   * SIGTERM to the terminal's foreground group (and SIGINT to bash, so a sourced loop stops);
+   * after another `graceMs` SIGKILL to that group; after a third, SIGKILL to the shell itself
+   * (the next step then gets a fresh one). `cancel()` when the step has ended.
+   */
+  stopStep(graceMs: number): StepStop {
+    this.write('\u0003');
+    let shellKilled = false;
+    const rounds: Array<() => Promise<void>> = [
+      async () => {
+        await this.signalForeground('SIGTERM');
+        await this.signalShell('SIGINT');
+      },
+      async () => {
+        await this.signalForeground('SIGKILL');
+        await this.signalShell('SIGINT');
+      },
+      async () => {
+        shellKilled = true;
+        await this.signalShell('SIGKILL');
+      },
+    ];
+    const timers = rounds.map((round, i) => setTimeout(() => void round().catch(() => undefined), graceMs * (i + 1)));
+    return {
+      cancel: () => {
+        for (const t of timers) clearTimeout(t);
+      },
+      shellKilled: () => shellKilled,
+    };
   }
 
   private sessions(): number[] {

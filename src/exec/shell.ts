@@ -4,14 +4,15 @@
  * shell of their own. All output goes through one headless screen and to the `output`
  * listeners (the session writes its per-step transcripts from those).
  */
-import os from 'node:os';
+import { signalName } from './processes.js';
 import { resolveRunAs } from './run-as.js';
 import type { RunAs } from './run-as.js';
 import { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
-import type { ShellExit, StepEnd } from './shell-process.js';
-import { changedExports, restorableExports, restoreScript } from './bootstrap.js';
-import type { SavedExport, TypedRestore } from './bootstrap.js';
+import type { ShellExit, StepEnd, StepStop } from './shell-process.js';
+import { changedExports, restorableExports, restoreScript } from './saved-exports.js';
+import type { SavedExport } from './saved-exports.js';
+import type { TypedRestore } from './rc-script.js';
 import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
 
 const DEFAULT_COLS = 80;
@@ -32,9 +33,10 @@ export async function openShell(opts: ShellOptions = {}): Promise<Shell> {
   return shell;
 }
 
-function signalName(status: number): string | undefined {
+/** The signal a status above 128 says killed the step. */
+function statusSignal(status: number): string | undefined {
   if (status <= 128 || status > 128 + 64) return undefined;
-  return Object.entries(os.constants.signals).find(([, n]) => n === status - 128)?.[0];
+  return signalName(status - 128);
 }
 
 function describeExit(exit: ShellExit): string {
@@ -197,42 +199,17 @@ class SessionShell implements Shell {
     this.active = proc;
     this.activeStep = step;
     const grace = this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    const timers: NodeJS.Timeout[] = [];
-    let escalating = false;
-    let shellKilled = false;
-
-    // Ctrl-C first, as an operator would; then the step's process group is terminated, then
-    // killed; as a last resort the shell itself (the next step then gets a fresh one).
+    let stopping: StepStop | undefined;
     const escalate = (): void => {
-      if (escalating) return;
-      escalating = true;
-      proc.write('\u0003');
-      const rounds: Array<() => Promise<void>> = [
-        async () => {
-          await proc.signalForeground('SIGTERM');
-          await proc.signalShell('SIGINT');
-        },
-        async () => {
-          await proc.signalForeground('SIGKILL');
-          await proc.signalShell('SIGINT');
-        },
-        async () => {
-          shellKilled = true;
-          await proc.signalShell('SIGKILL');
-        },
-      ];
-      rounds.forEach((round, i) => {
-        timers.push(setTimeout(() => void round().catch(() => undefined), grace * (i + 1)));
-      });
+      stopping ??= proc.stopStep(grace);
     };
-    if (req.timeoutMs !== undefined) {
-      timers.push(
-        setTimeout(() => {
-          timedOut = true;
-          escalate();
-        }, req.timeoutMs),
-      );
-    }
+    const timer =
+      req.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            escalate();
+          }, req.timeoutMs);
     const onAbort = (): void => {
       step.interrupted = true;
       escalate();
@@ -243,7 +220,8 @@ class SessionShell implements Shell {
     try {
       end = await proc.run(id, req.script, { cwd: req.cwd, env: req.env });
     } finally {
-      for (const t of timers) clearTimeout(t);
+      clearTimeout(timer);
+      stopping?.cancel();
       req.signal?.removeEventListener('abort', onAbort);
       this.active = undefined;
       this.activeStep = undefined;
@@ -253,7 +231,7 @@ class SessionShell implements Shell {
     const base = { durationMs, timedOut, interrupted: step.interrupted };
     const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;
     if (end.kind === 'done') {
-      const signal = signalName(end.status);
+      const signal = statusSignal(end.status);
       return {
         ...base,
         exitCode: end.status,
@@ -262,10 +240,11 @@ class SessionShell implements Shell {
         ...(timeoutNote ? { reason: timeoutNote } : {}),
       };
     }
+    const shellKilled = stopping?.shellKilled() ?? false;
     const exitReason = shellKilled
       ? 'the step kept running through Ctrl-C, SIGTERM and SIGKILL of its processes, so its shell was killed'
       : describeExit(end.exit);
-    const signal = end.exit.status !== null ? signalName(end.exit.status) : undefined;
+    const signal = end.exit.status !== null ? statusSignal(end.exit.status) : undefined;
     return {
       ...base,
       exitCode: end.exit.status,

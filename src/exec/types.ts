@@ -13,12 +13,6 @@ export interface ShellOptions {
   /** Terminal size. Default 80x24. */
   cols?: number;
   rows?: number;
-  /**
-   * @deprecated Ignored. The shell no longer writes a transcript of its own (the session
-   * writes per-step transcripts from `output` events and redacts them itself); kept only so
-   * existing callers compile.
-   */
-  redact?: (text: string) => string;
   /** Scrollback lines kept by the headless terminal. Default 1000. */
   scrollback?: number;
   /**
@@ -166,14 +160,6 @@ export interface RetryPolicy {
   baseMs: number;
   /** Cap on a single delay. Default 30s. */
   maxMs?: number;
-}
-
-export interface AttemptReport {
-  attempt: number;
-  of: number;
-  result: ProbeResult;
-  /** Delay before the next attempt; undefined after the last or a pass. */
-  nextDelayMs?: number;
 }
 
 export interface Clock {

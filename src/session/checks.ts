@@ -9,12 +9,6 @@ import type { CheckSpec, CheckStep } from '../runbooks/model.js';
 import type { SessionEvent } from './types.js';
 import { expandVars } from '../runbooks/vars.js';
 
-/** Exponential backoff from `baseMs`, capped (default 30 s), with +-20% jitter. */
-export function backoffDelay(attempt: number, baseMs: number, random: () => number, maxMs = 30_000): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(raw * (0.8 + 0.4 * random()));
-}
-
 /** `host:port` or `[v6]:port`. */
 export function hostPort(target: string): { host: string; port: number } | undefined {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);

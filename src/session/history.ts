@@ -5,7 +5,8 @@
 import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwner } from './journal.js';
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
-import type { SessionEvent, SessionState, ShellRestored } from './types.js';
+import type { RestoredShell } from '../exec/types.js';
+import type { SessionEvent, SessionState } from './types.js';
 
 export interface SessionSummary {
   id: string;
@@ -113,7 +114,7 @@ function time(at: number): string {
 }
 
 /** `cwd /srv/app and 3 exported variables`, for the operator and the audit trail. */
-export function restoredText(restored: ShellRestored): string {
+export function restoredText(restored: RestoredShell): string {
   const vars = `${restored.exported} exported variable${restored.exported === 1 ? '' : 's'}`;
   return restored.cwd === undefined ? vars : `cwd ${restored.cwd} and ${vars}`;
 }

@@ -6,7 +6,7 @@
  */
 import type { ShellSnapshot } from '../exec/types.js';
 import type { SecretSet } from './redact.js';
-import type { ShellRestored } from './types.js';
+import type { RestoredShell } from '../exec/types.js';
 
 /**
  * How a value appears in a `declare -x N="..."` line: bash escapes `\`, `"`, `$` and `` ` ``
@@ -97,7 +97,7 @@ export function withoutSecrets(snapshot: ShellSnapshot, secrets: SecretSet): She
 }
 
 /** What a shell started from `snapshot` gets back, for the journal and the operator. */
-export function restoredFrom(snapshot: ShellSnapshot): ShellRestored {
+export function restoredFrom(snapshot: ShellSnapshot): RestoredShell {
   return snapshot.cwd === undefined ? { exported: snapshot.exports.length } : { cwd: snapshot.cwd, exported: snapshot.exports.length };
 }
 

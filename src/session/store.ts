@@ -12,13 +12,15 @@ import type {
   ProbeSpec,
   RunResult,
   ScreenSnapshot,
+  RestoredShell,
   Shell,
   ShellOptions,
   ShellSnapshot,
   Clock,
 } from '../exec/types.js';
 import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
-import { backoffDelay, runCheckStep, type ChecksOutcome } from './checks.js';
+import { backoffDelay } from './backoff.js';
+import { runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TornLine, TranscriptSink } from './journal.js';
 import { collectRunbooks, collectVars, diffPlans, journaledVars, planMain, planRecovery, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
@@ -33,7 +35,6 @@ import type {
   RunbookDigest,
   SessionEvent,
   SessionState,
-  ShellRestored,
   VarSource,
   Who,
 } from './types.js';
@@ -65,12 +66,6 @@ export interface SessionDeps {
   env?: Record<string, string | undefined>;
   /** Jitter source for check backoff, [0, 1). Default Math.random. */
   random?: () => number;
-  /**
-   * Wait after failed attempt `attempt` (1-based). Default: exponential from `baseMs`, capped
-   * at 30 s, +-20% jitter. The commands pass exec's `backoffDelay` (the same bounded jitter,
-   * capped after it), so every check waits at least 80% of its documented delay.
-   */
-  backoff?: (attempt: number, policy: { attempts: number; baseMs: number; maxMs?: number }, random: () => number) => number;
   /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
   screenIntervalMs?: number;
   /** Terminal size for the shell. Default 80x24. */
@@ -105,7 +100,7 @@ export interface ResumeReport {
    * variables, kept on disk after every step); absent when nothing was kept (a session from
    * before this was kept, or one that had run no step).
    */
-  shell?: ShellRestored;
+  shell?: RestoredShell;
   /** Why a kept shell state is not used (steps now run as another user). */
   shellNotRestored?: string;
   /** Each step's latest run as journaled (check attempts, transcript), for the TUI's gate. */
@@ -170,7 +165,6 @@ const NO_TRANSCRIPT: TranscriptSink = { write: () => undefined, close: async () 
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
   const random = deps.random ?? Math.random;
-  const backoff = deps.backoff ?? ((attempt: number, policy: { baseMs: number; maxMs?: number }, rnd: () => number) => backoffDelay(attempt, policy.baseMs, rnd, policy.maxMs));
 
   const screenInterval = deps.screenIntervalMs ?? 50;
   const secrets = new SecretSet();
@@ -364,7 +358,6 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       env: { ...(main?.frontMatter.env ?? {}), ...Object.fromEntries(varValues) },
       cols: size.cols,
       rows: size.rows,
-      redact: secrets.redact,
       ...(restoreShell ? { restore: restoreShell } : {}),
     });
     restoreShell = undefined;
@@ -653,7 +646,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     return runCheckStep(step, {
       probe: deps.probe,
       clock: deps.clock,
-      backoff: (attempt, policy) => backoff(attempt, policy, random),
+      backoff: (attempt, policy) => backoffDelay(attempt, policy, random),
       lookup: lookup(item),
       env: stepEnv(item),
       ...(user !== undefined ? { user } : {}),

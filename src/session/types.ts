@@ -3,6 +3,7 @@
  * journal line) and the commands it hands back to the driver. Plain JSON throughout, so a
  * journal replayed through `reduce` rebuilds the same state.
  */
+import type { RestoredShell } from '../exec/types.js';
 import type { Step, VarSpec } from '../runbooks/model.js';
 
 /** Recovery frames that may be stacked above the main runbook before a choice is refused. */
@@ -270,18 +271,11 @@ export type SessionEvent =
       cause: ShellResetCause;
       reason: string;
       /** What the new shell starts from; absent when nothing was restored. */
-      restored?: ShellRestored;
+      restored?: RestoredShell;
     };
 
 export type ShellResetCause = 'shell-ended' | 'resumed';
 
-/** What a new session shell took over from the one before it. */
-export interface ShellRestored {
-  /** Its starting directory; absent when it kept the default one. */
-  cwd?: string;
-  /** Exported variables it took over (secret-looking names are never kept). */
-  exported: number;
-}
 
 export type SessionEventType = SessionEvent['type'];
 

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { changedExports, configLines, parseSavedExports, restorableExports, restoreScript } from '../../src/exec/bootstrap.js';
+import { configLines } from '../../src/exec/rc-script.js';
+import { changedExports, parseSavedExports, restorableExports, restoreScript } from '../../src/exec/saved-exports.js';
 import type { Shell, ShellEvent, ShellSnapshot } from '../../src/exec/types.js';
 import { shellFixture } from './helpers.js';
 

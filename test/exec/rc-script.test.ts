@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { configLines, envAssignments, SECRET_NAME_WORDS, shQuote, stepCommand, stepFile } from '../../src/exec/bootstrap.js';
+import { configLines, stepCommand, stepFile } from '../../src/exec/rc-script.js';
+import { SECRET_NAME_WORDS } from '../../src/exec/saved-exports.js';
+import { envAssignments, shQuote } from '../../src/exec/shell-quote.js';
 import { looksSecret, SECRET_NAME } from '../../src/session/redact.js';
 import { asUser, loginDoneByWrapper } from '../../src/exec/run-as.js';
 import type { RunAs } from '../../src/exec/run-as.js';

@@ -1,9 +1,10 @@
 /**
  * Health-check backoff: how long to wait after a failed attempt. Exponential from the
  * policy's base with +-20% jitter, capped. The session makes the attempts itself (each one is
- * journaled before the wait for the next), on its own clock, and asks this for the waits.
+ * journaled before the wait for the next), on its own clock, and asks this for the waits:
+ * the one formula, in tests and in production alike.
  */
-import type { RetryPolicy } from './types.js';
+import type { RetryPolicy } from '../exec/types.js';
 
 /** The longest single wait when the policy sets no `maxMs`: 30 s, as the reference guide says. */
 export const DEFAULT_MAX_BACKOFF_MS = 30_000;

@@ -1,29 +1,36 @@
 #!/usr/bin/env node
 /**
- * `npm run package`: a self-contained tarball for the build platform that runs with only `node`
- * (20 or newer) on the target host: no npm, no node_modules to install, no compiler.
+ * `npm run package`: a self-contained tarball for the build platform that runs on a host with
+ * nothing but glibc: no Node.js, no npm, no node_modules to install, no compiler.
  *
  *   stepgate-<version>-<platform>-<arch>/
- *     stepgate                 launcher (sh): finds node, checks its version, runs dist/cli.js
- *     dist/                    the CLI bundled by esbuild (ESM, one chunk per subcommand)
+ *     stepgate                 launcher (sh): checks the host's glibc, runs runtime/node dist/cli.js
+ *     runtime/node             the Node.js runtime this script runs on, copied byte for byte
+ *     dist/                    the CLI bundled by esbuild, as `npm run build` bundles it
  *     node_modules/node-pty/   the only file esbuild cannot bundle: the compiled pty addon,
  *                              with the JavaScript that loads it and its package.json
  *     runbooks/  docs/  README.md  BUILD-INFO.json
  *
+ * Why the runtime sits beside the bundle rather than a single executable (SEA + postject):
+ * docs/package.md, with the measurements. In short: the same size, no faster, and a byte-exact
+ * copy of a released node is simpler to verify than a binary rewritten by postject.
+ *
  * Why node-pty stays outside the bundle: its loader (`lib/utils.js`) requires
  * `../build/Release/pty.node` relative to its own directory, so the addon and its loader must
- * keep their layout. The addon is built against N-API, so it loads in any Node.js >= the one
- * it was built for, but it links the build machine's libc: build on the same OS family as the
- * hosts (for example the Ubuntu LTS they run).
+ * keep their layout. The addon links the build machine's libc: BUILD-INFO.json states the
+ * oldest glibc every shipped binary accepts (measured from their ELF symbol versions, see
+ * scripts/elf.mjs), and the launcher refuses an older host in one line.
  *
  * Options: --out DIR (default ./pkg), --keep-stage (leave the unpacked tree beside the tarball).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle } from './build.mjs';
+import { highestVersion, readElfNeeds } from './elf.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: options } = parseArgs({
@@ -89,10 +96,43 @@ for (const file of ['README.md', 'LICENSE']) {
   if (existsSync(join(root, file))) cpSync(join(root, file), join(stage, file));
 }
 
-step('writing the launcher and BUILD-INFO.json');
+step(`copying the Node.js runtime (${process.version}, ${process.execPath})`);
+// The runtime is the node running this script, byte for byte: nothing is downloaded, and
+// BUILD-INFO.json's sha256 can be checked against the build machine's node (and its package).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) throw new Error(`package: stepgate needs Node.js 20 or newer; this build runs ${process.version} (${process.execPath})`);
+mkdirSync(join(stage, 'runtime'));
+const runtime = join(stage, 'runtime', 'node');
+cpSync(process.execPath, runtime);
+chmodSync(runtime, 0o755);
+const nodeLicense = [
+  join(dirname(process.execPath), '..', 'LICENSE'), // an official nodejs.org tarball
+  join(dirname(process.execPath), '..', 'share', 'doc', 'nodejs', 'LICENSE'), // distribution packages
+  join(dirname(process.execPath), '..', 'share', 'doc', 'node', 'LICENSE'),
+].find((file) => existsSync(file));
+if (nodeLicense) cpSync(nodeLicense, join(stage, 'runtime', 'LICENSE'));
+
+step('measuring what the shipped binaries need from the host (ELF symbol versions)');
+const binaries = [
+  'runtime/node',
+  ...addonDirs.map((dir) => `node_modules/node-pty/${dir}/pty.node`),
+].filter((file) => existsSync(join(stage, file)));
+const needs = Object.fromEntries(binaries.map((file) => [file, readElfNeeds(join(stage, file))]));
+const describe = (need) => ({
+  glibc: highestVersion([need], 'GLIBC_'),
+  glibcxx: highestVersion([need], 'GLIBCXX_'),
+  libraries: need.libraries,
+});
+const glibc = highestVersion(Object.values(needs), 'GLIBC_');
+const interpreter = needs['runtime/node']?.interpreter ?? null;
+if (!glibc || !interpreter) throw new Error(`package: ${runtime} does not look like a glibc binary (no GLIBC_ symbol versions or no interpreter)`);
+const libraries = [...new Set(Object.values(needs).flatMap((need) => need.libraries))];
+
+step(`writing the launcher (needs glibc ${glibc}) and BUILD-INFO.json`);
 const launcher = `#!/bin/sh
-# stepgate ${pkg.version} (${target}): runs the bundled CLI with the node on PATH, or $STEPGATE_NODE.
-# Needs Node.js 20 or newer and nothing else.
+# stepgate ${pkg.version} (${target}): runs the bundled CLI with the Node.js runtime shipped
+# beside it (runtime/node, ${process.version}), never a node from PATH. The host needs only
+# glibc ${glibc} or newer and the libraries every glibc system has (BUILD-INFO.json lists them).
 self=$0
 # Follow symlinks (/usr/local/bin/stepgate -> /opt/stepgate/stepgate) to find the bundle.
 while [ -L "$self" ]; do
@@ -103,23 +143,30 @@ while [ -L "$self" ]; do
   esac
 done
 root=$(cd "$(dirname "$self")" && pwd)
-node=\${STEPGATE_NODE:-node}
-if ! command -v "$node" >/dev/null 2>&1; then
-  echo "stepgate: cannot find node on PATH; install Node.js 20 or newer, or set STEPGATE_NODE" >&2
+need=${glibc}
+# Without the dynamic loader the runtime cannot start at all, and the shell would only say
+# "not found" (Alpine and other musl hosts).
+if [ ! -e ${interpreter} ]; then
+  echo "stepgate: this host has no GNU C library (${interpreter} is missing); this package needs glibc $need or newer" >&2
   exit 2
 fi
-# \`node --version\` answers in milliseconds; \`node -e\` would boot a whole runtime first.
-version=$("$node" --version 2>/dev/null) || version=unknown
-major=\${version#v}
-major=\${major%%.*}
-case $major in
-  '' | *[!0-9]*) major=0 ;;
+# The loader's own complaint would be a page of "version GLIBC_2.xx not found" lines.
+have=$(getconf GNU_LIBC_VERSION 2>/dev/null) || have=
+have=\${have#glibc }
+case $have in
+  [0-9]*.[0-9]*)
+    have_major=\${have%%.*}
+    have_minor=\${have#*.}
+    have_minor=\${have_minor%%[!0-9]*}
+    need_major=\${need%%.*}
+    need_minor=\${need#*.}
+    if [ "$have_major" -lt "$need_major" ] || { [ "$have_major" -eq "$need_major" ] && [ "$have_minor" -lt "$need_minor" ]; }; then
+      echo "stepgate: this host has glibc $have; this package needs glibc $need or newer (build it on an older system, see BUILD-INFO.json)" >&2
+      exit 2
+    fi
+    ;;
 esac
-if [ "$major" -lt 20 ]; then
-  echo "stepgate: needs Node.js 20 or newer; $node is $version" >&2
-  exit 2
-fi
-exec "$node" "$root/dist/cli.js" "$@"
+exec "$root/runtime/node" "$root/dist/cli.js" "$@"
 `;
 writeFileSync(join(stage, 'stepgate'), launcher);
 chmodSync(join(stage, 'stepgate'), 0o755);
@@ -131,7 +178,6 @@ function gitCommit() {
     return undefined;
   }
 }
-const libc = process.report?.getReport?.().header?.glibcVersionRuntime;
 writeFileSync(
   join(stage, 'BUILD-INFO.json'),
   `${JSON.stringify(
@@ -140,12 +186,20 @@ writeFileSync(
       version: pkg.version,
       platform: process.platform,
       arch: process.arch,
-      builtWithNode: process.version,
-      napiVersion: process.versions.napi,
-      glibc: libc ?? null,
-      nodePty: ptyPkg.version,
       commit: gitCommit() ?? null,
       builtAt: new Date().toISOString(),
+      // What the host must have: measured from the symbol versions of the binaries below.
+      requires: { glibc, glibcxx: highestVersion(Object.values(needs), 'GLIBCXX_'), interpreter, libraries },
+      runtime: {
+        path: 'runtime/node',
+        node: process.version,
+        napiVersion: process.versions.napi,
+        sha256: createHash('sha256').update(readFileSync(runtime)).digest('hex'),
+        copiedFrom: process.execPath,
+      },
+      nodePty: ptyPkg.version,
+      binaries: Object.fromEntries(Object.entries(needs).map(([file, need]) => [file, describe(need)])),
+      builtOn: { glibc: process.report?.getReport?.().header?.glibcVersionRuntime ?? null },
     },
     null,
     2,

@@ -64,7 +64,9 @@ async function dispatch(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === '-v' || first === '--version') {
-    process.stdout.write(`${VERSION}\n`);
+    // The runtime's path says which node runs stepgate: the package's own runtime/node, never
+    // one found on PATH (docs/package.md).
+    process.stdout.write(`stepgate ${VERSION}\nNode.js ${process.version} (${process.execPath})\n`);
     return 0;
   }
   if (argv.includes('--help') || argv.includes('-h')) {

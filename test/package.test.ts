@@ -1,11 +1,13 @@
 /**
  * `npm run package` must give an operator something that runs on a production host that has
- * Node.js and nothing else: the tarball is unpacked into an empty directory outside the
- * repository (no node_modules anywhere above it), with a PATH that holds no compiler, no npm
- * and no node-gyp, and then lints, plans and runs a small runbook in a real pty with a real
- * HTTP health check.
+ * no Node.js: the tarball is unpacked into an empty directory outside the repository (no
+ * node_modules anywhere above it), with a PATH that holds no compiler, no npm, no node-gyp and
+ * no real node (only a decoy that records being run), and then lints, plans and runs a small
+ * runbook in a real pty with a real HTTP health check. test/bare-host/ goes further: the same
+ * tarball in a debootstrapped root filesystem where no node exists at all.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -25,10 +27,18 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { spawn as spawnPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { highestVersion, readElfNeeds } from '../scripts/elf.mjs';
 import { createUser } from './helpers/test-users.js';
 
 const root = join(import.meta.dirname, '..');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface BuildInfo {
+  version: string;
+  requires: { glibc: string; libraries: string[] };
+  runtime: { path: string; node: string; sha256: string; copiedFrom: string };
+  binaries: Record<string, { glibc: string | null }>;
+}
 
 /** Programs that could build a native addon or install one: kept off the host's PATH. */
 const BUILD_TOOL = /^(cc|c\+\+|cpp|gcc|g\+\+|clang|clang\+\+|ld|ld\.\w+|as|make|gmake|cmake|ninja|npm|npx|node-gyp|yarn|pnpm|corepack|python[\d.]*)$|^(gcc|g\+\+|cpp|clang|c\+\+)-[\d.]+$|-linux-gnu-/;
@@ -36,12 +46,17 @@ const BUILD_TOOL = /^(cc|c\+\+|cpp|gcc|g\+\+|clang|clang\+\+|ld|ld\.\w+|as|make|
 let work: string;
 let host: string;
 let bin: string;
+/** The decoy `node` on the host's PATH writes here if anything runs it. */
+let decoyRan: string;
 let server: Server;
 let port: number;
 /** A throwaway unprivileged user, when the tests run as root. */
 let demoUser: string | undefined;
 
-/** A PATH of symlinks to the system's programs minus every build tool, plus node itself. */
+/**
+ * A PATH of symlinks to the system's programs minus every build tool and node, plus a decoy
+ * `node` that records that it ran and fails: the launcher must use the runtime it ships.
+ */
 function hostPath(): string {
   mkdirSync(bin);
   const seen = new Set<string>();
@@ -59,7 +74,7 @@ function hostPath(): string {
       symlinkSync(join(dir, name), join(bin, name));
     }
   }
-  symlinkSync(process.execPath, join(bin, 'node'));
+  writeFileSync(join(bin, 'node'), `#!/bin/sh\necho "$0 $*" >> ${decoyRan}\necho "decoy node from PATH" >&2\nexit 99\n`, { mode: 0o755 });
   return bin;
 }
 
@@ -94,6 +109,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'stepgate-package-'));
   mkdirSync(join(work, 'tmp'));
   bin = join(work, 'bin');
+  decoyRan = join(work, 'decoy-node-ran');
   hostPath();
   execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', join(work, 'out')], {
     cwd: root,
@@ -114,6 +130,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // Every test ran with the decoy first on PATH: nothing may have picked it up.
+  expect(existsSync(decoyRan) ? readFileSync(decoyRan, 'utf8') : '').toBe('');
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   if (demoUser) {
     // userdel refuses while a process of the user runs; the service got SIGTERM a moment ago.
@@ -141,23 +159,48 @@ describe('the packaged tarball', () => {
       reject: false,
     });
     expect(probe.stdout.trim().split('\n')).toEqual([join(bin, 'node')]);
-    const info = JSON.parse(readFileSync(join(host, 'BUILD-INFO.json'), 'utf8')) as Record<string, unknown>;
+    const info = JSON.parse(readFileSync(join(host, 'BUILD-INFO.json'), 'utf8')) as BuildInfo;
     expect(info).toMatchObject({ version, platform: process.platform, arch: process.arch });
+    // The runtime is this machine's node, byte for byte.
+    const runtime = readFileSync(join(host, 'runtime', 'node'));
+    expect(runtime.equals(readFileSync(process.execPath))).toBe(true);
+    expect(info.runtime).toMatchObject({ path: 'runtime/node', node: process.version, copiedFrom: process.execPath });
+    expect(info.runtime.sha256).toBe(createHash('sha256').update(runtime).digest('hex'));
+    // The glibc it asks for is the highest any shipped binary needs, and both binaries are listed.
+    const shipped = ['runtime/node', 'node_modules/node-pty/build/Release/pty.node'];
+    expect(Object.keys(info.binaries).sort()).toEqual(shipped.sort());
+    const needs = shipped.map((file) => readElfNeeds(join(host, file)));
+    expect(info.requires.glibc).toBe(highestVersion(needs, 'GLIBC_'));
+    expect(info.requires.glibc).toMatch(/^2\.\d+$/);
+    expect(info.requires.libraries).toContain('libc.so.6');
+    expect(readFileSync(join(host, 'stepgate'), 'utf8')).toContain(`need=${info.requires.glibc}\n`);
   });
 
-  it('reports its version through the launcher', async () => {
+  it('reports its version and its own runtime through the launcher', async () => {
     const result = await stepgate(['--version']);
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe(version);
+    expect(result.stdout).toBe(`stepgate ${version}\nNode.js ${process.version} (${join(host, 'runtime', 'node')})`);
     expect(result.exitCode).toBe(0);
   });
 
-  it('refuses a Node.js older than 20 with a clear message, before loading anything', async () => {
-    const oldNode = join(work, 'old-node');
-    writeFileSync(oldNode, '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
-    const result = await stepgate(['--version'], { STEPGATE_NODE: oldNode });
+  it('refuses a host whose glibc is older than the binaries need, in one line, before starting the runtime', async () => {
+    const info = JSON.parse(readFileSync(join(host, 'BUILD-INFO.json'), 'utf8')) as BuildInfo;
+    // getconf is how the launcher asks the C library its version: this one answers for a
+    // CentOS 7 host.
+    const oldHost = join(work, 'old-glibc-bin');
+    mkdirSync(oldHost);
+    writeFileSync(join(oldHost, 'getconf'), '#!/bin/sh\necho "glibc 2.17"\n', { mode: 0o755 });
+    const result = await stepgate(['--version'], { PATH: `${oldHost}:${bin}` });
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `stepgate: this host has glibc 2.17; this package needs glibc ${info.requires.glibc} or newer (build it on an older system, see BUILD-INFO.json)`,
+    );
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe(`stepgate: needs Node.js 20 or newer; ${oldNode} is v18.19.0`);
+    // Same major, higher minor than needed: accepted.
+    writeFileSync(join(oldHost, 'getconf'), '#!/bin/sh\necho "glibc 2.99"\n', { mode: 0o755 });
+    const newer = await stepgate(['--version'], { PATH: `${oldHost}:${bin}` });
+    expect(newer.stdout).toContain(`stepgate ${version}`);
+    expect(newer.exitCode).toBe(0);
   });
 
   it('lints the shipped runbooks clean', async () => {
@@ -240,6 +283,11 @@ describe('the packaged tarball', () => {
       argv = ['runuser', '-u', demoUser, '--', ...argv];
     }
     const user = demoUser ?? execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    // The demo's stand-in service is itself a node program (its start script runs `node`), so
+    // this host gets one on PATH, ahead of the decoy; stepgate still runs on runtime/node.
+    const serviceNode = join(work, 'service-node');
+    mkdirSync(serviceNode);
+    symlinkSync(process.execPath, join(serviceNode, 'node'));
     const demoHost = join(tmp, `stepgate-demo-${user}-${demoPort}`);
     const [file, ...args] = argv;
     const result = await execa(file ?? '', [...args, 'run', 'runbooks/demo/deploy.md', '--yes'], {
@@ -251,6 +299,7 @@ describe('the packaged tarball', () => {
         TMPDIR: tmp,
         STEPGATE_STATE_DIR: join(home, 'state'),
         STEPGATE_VAR_DEMO_PORT: String(demoPort),
+        PATH: `${serviceNode}:${bin}`,
       }),
       extendEnv: false,
       reject: false,

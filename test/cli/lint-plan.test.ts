@@ -139,6 +139,6 @@ describe('start-up', () => {
   it('prints --help and --version', () => {
     expect(stepgate(['--help']).stdout).toContain('stepgate lint PATH...');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    expect(stepgate(['--version']).stdout.trim()).toBe(pkg.version);
+    expect(stepgate(['--version']).stdout).toBe(`stepgate ${pkg.version}\nNode.js ${process.version} (${process.execPath})\n`);
   });
 });

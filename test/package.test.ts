@@ -111,15 +111,14 @@ beforeAll(async () => {
   bin = join(work, 'bin');
   decoyRan = join(work, 'decoy-node-ran');
   hostPath();
-  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', join(work, 'out')], {
-    cwd: root,
-    stdio: 'pipe',
-  });
+  // Asynchronously: packing the 95 MB runtime takes long enough under load that a blocked
+  // worker misses vitest's RPC deadline.
+  await execa(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', join(work, 'out')], { cwd: root });
   const tarballs = readdirSync(join(work, 'out')).filter((f) => f.endsWith('.tar.gz'));
   expect(tarballs).toEqual([`stepgate-${version}-${process.platform}-${process.arch}.tar.gz`]);
   const unpack = join(work, 'host');
   mkdirSync(unpack);
-  execFileSync('tar', ['-xzf', join(work, 'out', tarballs[0] ?? ''), '-C', unpack, '--no-same-owner']);
+  await execa('tar', ['-xzf', join(work, 'out', tarballs[0] ?? ''), '-C', unpack, '--no-same-owner']);
   host = join(unpack, `stepgate-${version}-${process.platform}-${process.arch}`);
   server = createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
@@ -127,7 +126,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   // Every test ran with the decoy first on PATH: nothing may have picked it up.

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   discard: () => import('./commands/discard.js'),
   report: () => import('./commands/report.js'),
   tui: () => import('./commands/tui.js'),
+  export: () => import('./commands/export.js'),
 };
 
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists
@@ -44,6 +45,8 @@ usage:
   stepgate report [ID]             a Markdown record of a session for the change ticket
                                    (default: the newest session in which something ran)
   stepgate discard ID REASON...    end a session not needed any more (the reason is journaled)
+  stepgate export --ssm command|automation FILE [-o OUT.json|.yaml] [--approvers ARN,...]
+                  [--param-store-prefix /PATH]   the runbook as an SSM document (docs/fleet.md)
 
 options:
   -h, --help       this help

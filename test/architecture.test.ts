@@ -59,6 +59,25 @@ describe('layers', () => {
     for (const { file, spec } of importsOf('session')) expect(spec, `${file} imports ${spec}`).not.toMatch(/(^|\/)(ui|commands)(\/|$)|^ink|^react/);
   });
 
+  it('src/fleet is pure like src/runbooks: no host modules, no process globals, no AWS SDK; it reads only the runbook model', () => {
+    const found = importsOf('fleet');
+    expect(found.length).toBeGreaterThan(5);
+    for (const { file, spec } of found) expect(spec, `${file} imports ${spec}`).not.toMatch(HOST_MODULES);
+    for (const { file, spec } of found) expect(spec, `${file} imports ${spec}`).not.toMatch(/^@aws-sdk\/|^\.\.\/(?!runbooks\/)/);
+    for (const file of files(join(ROOT, 'src', 'fleet'))) {
+      expect(readFileSync(file, 'utf8'), file).not.toMatch(/\bprocess\.(env|cwd|argv|exit|stdout|stderr|stdin)\b/);
+    }
+  });
+
+  it('only src/commands and the SSM client in src/exec load the AWS SDK', () => {
+    for (const layer of ['runbooks', 'session', 'ui', 'fleet', 'exec']) {
+      for (const { file, spec } of importsOf(layer)) {
+        if (file === join('src', 'exec', 'ssm-client.ts')) continue;
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^@aws-sdk\/|(^|\/)exec\/ssm-client(\.js)?$/);
+      }
+    }
+  });
+
   it('src/exec never reaches src/session, src/ui or src/commands', () => {
     for (const { file, spec } of importsOf('exec')) expect(spec, `${file} imports ${spec}`).not.toMatch(/(^|\/)(session|ui|commands)(\/|$)|^ink|^react/);
   });

@@ -1,0 +1,103 @@
+/**
+ * `stepgate export --ssm command|automation FILE [-o OUT.json|OUT.yaml]`: the runbook as an
+ * SSM document, validated, on stdout or in a file. Nothing touches AWS.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
+import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { usageError } from './usage.js';
+
+const USAGE = `stepgate export --ssm command|automation FILE [-o OUT.json|OUT.yaml]
+       [--param-store-prefix /PATH] [--param-store-type SecureString|String]
+       [--approvers ARN[,ARN...]] [--as USER]`;
+
+export interface ExportArgs {
+  kind: 'command' | 'automation';
+  file: string;
+  out?: string;
+  options: ExportOptions;
+}
+
+/** The flags export and fleet run share (fleet run exports a Command document first). */
+export const EXPORT_FLAGS = {
+  'param-store-prefix': { type: 'string' },
+  'param-store-type': { type: 'string' },
+  approvers: { type: 'string' },
+  as: { type: 'string' },
+} as const;
+
+export function exportOptions(values: { 'param-store-prefix'?: string; 'param-store-type'?: string; approvers?: string; as?: string }): ExportOptions | string {
+  const options: ExportOptions = {};
+  const prefix = values['param-store-prefix'];
+  if (prefix !== undefined) {
+    if (!/^\/?[A-Za-z0-9_.\-/]+$/.test(prefix)) return `--param-store-prefix ${prefix}: a Parameter Store path is letters, digits, _ . - and /`;
+    options.paramStorePrefix = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  }
+  const type = values['param-store-type'];
+  if (type !== undefined) {
+    if (type !== 'SecureString' && type !== 'String') return `--param-store-type is SecureString or String, not ${type}`;
+    options.paramStoreType = type;
+  }
+  if (values.approvers !== undefined) options.approvers = values.approvers.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (values.as !== undefined) options.user = values.as;
+  return options;
+}
+
+/** Reads, lints and exports; problems go to stderr as file:line:col lines. */
+export function exportFile(kind: 'command' | 'automation', file: string, options: ExportOptions): { document?: SsmDocument; sha256: string; code: number } {
+  const loaded = readRunbookFileSync(file);
+  const load = createRunbookCache();
+  const errors = lintRunbook(loaded.runbook, { load, env: process.env }).filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    process.stderr.write(`stepgate: ${file} has errors (see above); fix them before exporting\n`);
+    return { sha256: loaded.sha256, code: 2 };
+  }
+  const result: ExportResult = kind === 'command' ? exportCommandDocument(loaded.runbook, load, options) : exportAutomationDocument(loaded.runbook, load, options);
+  if (!result.ok) {
+    for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    process.stderr.write(`stepgate: cannot export ${file} as an SSM ${kind} document (see above)\n`);
+    return { sha256: loaded.sha256, code: 2 };
+  }
+  return { document: result.document, sha256: loaded.sha256, code: 0 };
+}
+
+export function serialize(document: SsmDocument, format: 'json' | 'yaml'): string {
+  return format === 'yaml' ? stringify(document, { lineWidth: 0 }) : `${JSON.stringify(document, null, 2)}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ssm: { type: 'string' }, out: { type: 'string', short: 'o' }, ...EXPORT_FLAGS } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const kind = parsed.values.ssm;
+  if (kind !== 'command' && kind !== 'automation') return usageError(kind === undefined ? 'which document? --ssm command or --ssm automation' : `--ssm is command or automation, not ${kind}`, USAGE);
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) return usageError('export takes exactly one runbook file', USAGE);
+  const options = exportOptions(parsed.values);
+  if (typeof options === 'string') return usageError(options, USAGE);
+  const out = parsed.values.out;
+  const format = out !== undefined && /\.ya?ml$/i.test(out) ? 'yaml' : 'json';
+  if (out !== undefined && !/\.(json|ya?ml)$/i.test(out)) return usageError(`-o ${out}: name the file .json, .yaml or .yml (the format follows the name)`, USAGE);
+  const exported = exportFile(kind, file, options);
+  if (!exported.document) return exported.code;
+  const text = serialize(exported.document, format);
+  // The 64 KB limit is on the content as uploaded, in its format.
+  const errors = validateDocument(exported.document, kind, text);
+  if (errors.length > 0) {
+    for (const e of errors) process.stderr.write(`stepgate: ${file}: ${e}\n`);
+    return 2;
+  }
+  if (out === undefined) process.stdout.write(text);
+  else {
+    writeFileSync(out, text);
+    process.stderr.write(`stepgate: wrote the ${kind} document for ${file} to ${out} (${Buffer.byteLength(text)} bytes, ${exported.document.mainSteps.length} steps)\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,228 @@
+/**
+ * Runbook -> SSM documents: a Command document (schema 2.2, one `aws:runShellScript` step per
+ * runbook step, fail early) and an Automation document (schema 0.3, one `aws:runCommand` of
+ * `AWS-RunShellScript` per step on `{{ InstanceId }}`, recovery paths unrolled forward).
+ * Pure: the caller reads files and writes the result.
+ */
+import type { Runbook, Step } from '../runbooks/model.js';
+import { buildFlow, refusals, StepNames, type ExportProblem, type FlowStep, type GatedStep } from './flow.js';
+import { seconds } from './shell-text.js';
+import { checkStepBash, checkWorstCaseMs, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
+import { validateDocument } from './validate.js';
+
+export type DocumentKind = 'command' | 'automation';
+
+export interface ExportOptions {
+  /** Parameter Store path under which secret vars live (`/stepgate/deploy` -> `/stepgate/deploy/TOKEN`). */
+  paramStorePrefix?: string;
+  /** `SecureString` (default) references `{{ssm-secure:...}}`; `String` references `{{ssm:...}}`. */
+  paramStoreType?: 'SecureString' | 'String';
+  /** IAM principals for `aws:approve` steps (Automation only); without them manual items are refused. */
+  approvers?: string[];
+  /** `--as USER`: replaces the front matter's `user` (a step's `user=` still wins). */
+  user?: string;
+}
+
+export type SsmDocument = Record<string, unknown> & { schemaVersion: string; mainSteps: Array<Record<string, unknown>> };
+
+export type ExportResult = { ok: true; document: SsmDocument } | { ok: false; problems: ExportProblem[] };
+
+/** Default when a step sets no timeout: Run Command's own default for AWS-RunShellScript. */
+export const DEFAULT_EXECUTION_TIMEOUT_S = 3600;
+/** Run Command's largest execution timeout (48 h). */
+export const MAX_EXECUTION_TIMEOUT_S = 172_800;
+/** A value of a document parameter is one line: it travels inside a here-document. */
+export const ONE_LINE = '^[^\\r\\n]*$';
+
+interface Bindings {
+  vars: VarBinding[];
+  parameters: Record<string, Record<string, unknown>>;
+  problems: ExportProblem[];
+}
+
+function bindVars(runbook: Runbook, opts: ExportOptions): Bindings {
+  const out: Bindings = { vars: [], parameters: {}, problems: [] };
+  const prefix = opts.paramStorePrefix?.replace(/\/+$/, '');
+  const scheme = opts.paramStoreType === 'String' ? 'ssm' : 'ssm-secure';
+  for (const v of runbook.frontMatter.vars) {
+    if (v.secret) {
+      if (prefix === undefined) {
+        out.problems.push({ file: runbook.file, line: v.position.line, column: v.position.column, message: `var ${v.name} is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/${v.name}; a document never carries a secret` });
+        continue;
+      }
+      out.vars.push({ name: v.name, reference: `{{${scheme}:${prefix}/${v.name}}}` });
+      continue;
+    }
+    const parameter: Record<string, unknown> = { type: 'String', description: v.prompt.replace(/\{\{|\}\}/g, ''), allowedPattern: ONE_LINE };
+    if (v.default !== undefined) parameter.default = v.default;
+    out.parameters[v.name] = parameter;
+    out.vars.push({ name: v.name, reference: `{{ ${v.name} }}` });
+  }
+  return out;
+}
+
+function header(f: FlowStep): string {
+  return `stepgate step ${f.step.id} from ${f.file}:${f.step.position.line}${f.context.user ? `, run as ${f.context.user}` : ''}`;
+}
+
+/** The runCommand lines and the execution timeout (seconds) of a command or check step. */
+function shellOf(f: FlowStep, vars: VarBinding[]): { lines: string[]; timeoutS?: number } {
+  const step = f.step;
+  if (step.kind === 'command') {
+    const lines = wrapperLines(header(f), commandStepBash(step, f.context), f.context.user, vars);
+    return step.attrs.timeoutMs === undefined ? { lines } : { lines, timeoutS: seconds(step.attrs.timeoutMs) };
+  }
+  if (step.kind === 'check') {
+    const lines = wrapperLines(header(f), checkStepBash(step, f.context), f.context.user, vars);
+    // The document's timeout must never cut the poll loop short: its worst case, plus a minute.
+    return { lines, timeoutS: seconds(checkWorstCaseMs(step)) + 60 };
+  }
+  throw new Error(`step ${step.id} is a manual item: it has no shell`);
+}
+
+function describe(step: Step): string {
+  const text = step.kind === 'manual' ? step.text : step.description || step.id;
+  return text.replace(/\{\{|\}\}/g, '').replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions, kind: DocumentKind) {
+  const names = new StepNames();
+  const { flow, problems } = buildFlow(runbook, load, names, opts.user);
+  const bindings = bindVars(runbook, opts);
+  problems.push(...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
+  return { flow, bindings, problems, names };
+}
+
+/** `stepgate export --ssm command`: a Command document (schema 2.2). */
+export function exportCommandDocument(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions = {}): ExportResult {
+  const { flow, bindings, problems } = prepare(runbook, load, opts, 'command');
+  if (problems.length > 0) return { ok: false, problems };
+  const mainSteps = flow.steps
+    .filter((g) => g.step.kind !== 'manual')
+    .map((g) => {
+      const { lines, timeoutS } = shellOf(g, bindings.vars);
+      const inputs: Record<string, unknown> = { runCommand: lines, onFailure: 'exit' };
+      if (timeoutS !== undefined) inputs.timeoutSeconds = timeoutS;
+      return { action: 'aws:runShellScript', name: g.name, precondition: { StringEquals: ['platformType', 'Linux'] }, inputs };
+    });
+  const document: SsmDocument = {
+    schemaVersion: '2.2',
+    description: `${flow.title} (exported by stepgate from ${runbook.file}; fails at the first failing step)`.replace(/\{\{|\}\}/g, ''),
+    parameters: bindings.parameters,
+    mainSteps,
+  };
+  return checked(document, 'command', runbook.file);
+}
+
+/** `stepgate export --ssm automation`: an Automation document (schema 0.3) for one instance. */
+export function exportAutomationDocument(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions = {}): ExportResult {
+  const { flow, bindings, problems, names } = prepare(runbook, load, opts, 'automation');
+  if (problems.length > 0) return { ok: false, problems };
+  const parameters: Record<string, Record<string, unknown>> = {
+    InstanceId: { type: 'String', description: 'The managed instance this execution runs on (--target-parameter-name InstanceId).', allowedPattern: '^(i|mi)-[0-9a-f]{8,17}$' },
+    AutomationAssumeRole: { type: 'String', description: '(Optional) The role Automation assumes to send the commands.', default: '' },
+    ...bindings.parameters,
+  };
+  const steps: Array<Record<string, unknown>> = [];
+  const gated = flow.steps.filter((g) => !(g.step.kind === 'manual' && g.step.done));
+  // Each gate's first attempt is its own name: the step after a gate goes there on success.
+  const firstOf = (g: GatedStep): string => g.name;
+  gated.forEach((g, i) => {
+    const next = gated[i + 1];
+    const onSuccess = (s: Record<string, unknown>): void => {
+      if (next) s.nextStep = firstOf(next);
+      else s.isEnd = true;
+    };
+    if (g.step.kind === 'manual') {
+      const s = approveStep(g.name, g.step, opts.approvers ?? []);
+      onSuccess(s);
+      steps.push(s);
+      return;
+    }
+    // A rollback path ends the run (as in stepgate): the paths after it are never offered.
+    const firstRollback = g.recovery.findIndex((r) => r.rollback);
+    const recoveries = firstRollback < 0 ? g.recovery : g.recovery.slice(0, firstRollback + 1);
+    const attempts = recoveries.length + 1 - (firstRollback < 0 ? 0 : 1);
+    // Every name is taken before any step points at it, so a clash renames both ends alike.
+    const attemptNames = [g.name, ...recoveries.slice(0, attempts - 1).map((_, k) => names.name(`${g.name}_attempt_${k + 2}`))];
+    const rolledBackNames = recoveries.map((r, k) => (r.rollback ? names.name(`${g.name}_rolled_back_${k + 1}`) : ''));
+    for (let k = 1; k <= attempts; k++) {
+      const s = runCommandStep(attemptNames[k - 1] ?? g.name, g, bindings.vars);
+      const recovery = recoveries[k - 1];
+      if (recovery && recovery.steps.length > 0) {
+        s.onFailure = `step:${recovery.steps[0]?.name ?? ''}`;
+        s.isCritical = false;
+      }
+      onSuccess(s);
+      steps.push(s);
+      if (!recovery || recovery.steps.length === 0) continue;
+      const afterRecovery = recovery.rollback ? (rolledBackNames[k - 1] ?? '') : (attemptNames[k] ?? '');
+      recovery.steps.forEach((r, j) => {
+        const rs = r.step.kind === 'manual' ? approveStep(r.name, r.step, opts.approvers ?? []) : runCommandStep(r.name, r, bindings.vars);
+        rs.nextStep = recovery.steps[j + 1]?.name ?? afterRecovery;
+        steps.push(rs);
+      });
+      if (recovery.rollback) steps.push(rolledBackStep(rolledBackNames[k - 1] ?? '', g, recovery.label));
+    }
+  });
+  const document: SsmDocument = {
+    schemaVersion: '0.3',
+    description: `${flow.title} (exported by stepgate from ${runbook.file}; one instance per execution: --target-parameter-name InstanceId)`.replace(/\{\{|\}\}/g, ''),
+    assumeRole: '{{ AutomationAssumeRole }}',
+    parameters,
+    mainSteps: steps,
+  };
+  return checked(document, 'automation', runbook.file);
+}
+
+function runCommandStep(name: string, f: FlowStep, vars: VarBinding[]): Record<string, unknown> {
+  const { lines, timeoutS } = shellOf(f, vars);
+  const execution = timeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S;
+  return {
+    name,
+    action: 'aws:runCommand',
+    description: describe(f.step),
+    // Run Command's own timeout is the step's; Automation waits a minute longer for delivery.
+    timeoutSeconds: execution + 60,
+    onFailure: 'Abort',
+    inputs: {
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ['{{ InstanceId }}'],
+      Parameters: { commands: lines, executionTimeout: String(execution) },
+    },
+  };
+}
+
+function approveStep(name: string, step: Step, approvers: string[]): Record<string, unknown> {
+  return {
+    name,
+    action: 'aws:approve',
+    description: describe(step),
+    onFailure: 'Abort',
+    inputs: { Approvers: approvers, MinRequiredApprovals: 1, Message: `stepgate: ${describe(step)} (on {{ InstanceId }})`.slice(0, 4096) },
+  };
+}
+
+/** After a rollback path the execution must not report success: this step fails it, on purpose. */
+function rolledBackStep(name: string, g: GatedStep, label: string): Record<string, unknown> {
+  const text = `stepgate: step ${g.step.id} failed; rolled back by ${label}`.replace(/'/g, '');
+  return {
+    name,
+    action: 'aws:runCommand',
+    description: `Marks the execution failed: ${label} rolled back after ${g.step.id} failed.`.replace(/\{\{|\}\}/g, ''),
+    timeoutSeconds: 120,
+    onFailure: 'Abort',
+    isEnd: true,
+    inputs: {
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ['{{ InstanceId }}'],
+      Parameters: { commands: [`echo '${text}' >&2`, 'exit 1'], executionTimeout: '60' },
+    },
+  };
+}
+
+function checked(document: SsmDocument, kind: DocumentKind, file: string): ExportResult {
+  const errors = validateDocument(document, kind);
+  if (errors.length > 0) return { ok: false, problems: errors.map((message) => ({ file, line: 1, column: 1, message: `exported ${kind} document is invalid: ${message}` })) };
+  return { ok: true, document };
+}

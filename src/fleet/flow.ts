@@ -1,0 +1,151 @@
+/**
+ * What an export carries: the steps `stepgate run` would walk (before checklists, the main
+ * flow, after checklists), each with its SSM step name, where it runs, and the recovery paths
+ * a gate would offer, resolved to their steps. Pure: other runbooks come through `load`.
+ */
+import { planRunbook } from '../runbooks/plan.js';
+import { resolveTarget, describeTarget } from '../runbooks/links.js';
+import { findSection, mainFlowSteps, recoveryPaths, stepsInSection } from '../runbooks/sections.js';
+import type { Runbook, Step } from '../runbooks/model.js';
+import type { StepContext } from './step-shell.js';
+
+/** A problem that stops an export, with the place in the runbook that causes it. */
+export interface ExportProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export function formatProblem(p: ExportProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+export interface FlowStep {
+  /** SSM step name: `[A-Za-z0-9_]{1,128}`, unique in the document. */
+  name: string;
+  step: Step;
+  file: string;
+  context: StepContext;
+}
+
+export interface RecoveryFlow {
+  /** `file#anchor`, as a gate shows it. */
+  label: string;
+  steps: FlowStep[];
+  /** Walking it to the end ends the run as rolled back (front matter `rollback`, or a rollback step). */
+  rollback: boolean;
+}
+
+export interface GatedStep extends FlowStep {
+  recovery: RecoveryFlow[];
+}
+
+export interface Flow {
+  title: string;
+  steps: GatedStep[];
+  vars: Runbook['frontMatter']['vars'];
+}
+
+/** Step ids to SSM names: `-` and other characters become `_`; a clash gets a number. */
+export class StepNames {
+  private readonly taken = new Set<string>();
+
+  name(wanted: string): string {
+    let base = wanted.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'step';
+    base = base.slice(0, 120);
+    let name = base;
+    for (let n = 2; this.taken.has(name); n++) name = `${base}_${n}`;
+    this.taken.add(name);
+    return name;
+  }
+}
+
+function contextOf(runbook: Runbook, step: Step, user?: string): StepContext {
+  const fm = runbook.frontMatter;
+  const ctx: StepContext = { env: { ...fm.env } };
+  const u = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? user ?? fm.user;
+  const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
+  if (u !== undefined) ctx.user = u;
+  if (cwd !== undefined) ctx.cwd = cwd;
+  return ctx;
+}
+
+/**
+ * The flow of `runbook` as an export sees it. `user` is `--as`: it replaces the front matter's
+ * user (a step's own `user=` still wins), as in `stepgate run`.
+ */
+export function buildFlow(runbook: Runbook, load: (file: string) => Runbook | undefined, names: StepNames, user?: string): { flow: Flow; problems: ExportProblem[] } {
+  const problems: ExportProblem[] = [];
+  const plan = planRunbook(runbook, load);
+  const byFile = (file: string): Runbook | undefined => (file === runbook.file ? runbook : load(file));
+  const steps: GatedStep[] = [];
+  for (const part of plan.parts) {
+    if (part.error) {
+      problems.push({ file: runbook.file, line: 1, column: 1, message: `${part.role} ${part.title}: ${part.error}` });
+      continue;
+    }
+    const owner = byFile(part.file);
+    if (!owner) continue;
+    for (const section of part.sections)
+      for (const planned of section.steps) {
+        const step = owner.steps.find((s) => s.id === planned.id) ?? planned;
+        const recovery = step.kind === 'manual' ? [] : recoveryFlows(owner, step, byFile, names, problems, user);
+        steps.push({ name: names.name(step.id), step, file: owner.file, context: contextOf(owner, step, user), recovery });
+      }
+  }
+  return { flow: { title: runbook.title, steps, vars: runbook.frontMatter.vars }, problems };
+}
+
+function recoveryFlows(
+  owner: Runbook,
+  gate: Step,
+  byFile: (file: string) => Runbook | undefined,
+  names: StepNames,
+  problems: ExportProblem[],
+  user?: string,
+): RecoveryFlow[] {
+  const flows: RecoveryFlow[] = [];
+  for (const target of recoveryPaths(owner, gate)) {
+    const resolved = resolveTarget(owner.file, target);
+    const label = describeTarget(resolved);
+    const other = byFile(resolved.file);
+    if (!other || (resolved.anchor !== undefined && !findSection(other, resolved.anchor))) {
+      problems.push({ file: owner.file, line: target.position.line, column: target.position.column, message: `recovery path ${label} of step ${gate.id} does not resolve (see stepgate lint)` });
+      continue;
+    }
+    // An item already ticked (`- [x]`) is not asked again; an empty path has nothing to walk.
+    const steps = (resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor)).filter((s) => !(s.kind === 'manual' && s.done));
+    if (steps.length === 0) continue;
+    const rollback = (resolved.anchor === undefined && other.frontMatter.rollback) || steps.some((s) => s.kind !== 'manual' && s.attrs.rollback);
+    flows.push({
+      label,
+      rollback,
+      steps: steps.map((step) => ({ name: names.name(`${gate.id}_recover_${flows.length + 1}_${step.id}`), step, file: other.file, context: contextOf(other, step, user) })),
+    });
+  }
+  return flows;
+}
+
+/** Steps no unattended run can carry: interactive ones always; manual items without approvers. */
+export function refusals(flow: Flow, opts: { approvals: boolean; kind: 'command' | 'automation' }): ExportProblem[] {
+  const out: ExportProblem[] = [];
+  // A Command document carries no recovery paths (it fails early), so only the flow counts there.
+  const all = opts.kind === 'command' ? flow.steps : flow.steps.flatMap((g) => [g, ...g.recovery.flatMap((r) => r.steps)]);
+  const seen = new Set<Step>();
+  for (const { step, file } of all) {
+    if (seen.has(step)) continue;
+    seen.add(step);
+    const at = { file, line: step.position.line, column: step.position.column };
+    if (step.kind === 'command' && step.attrs.interactive)
+      out.push({ ...at, message: `step ${step.id} is interactive: it needs an operator at a terminal, and an SSM document runs unattended; run it with stepgate on the host, or drop interactive=` });
+    const human = (step.kind === 'manual' && !step.done) || (step.kind !== 'manual' && step.attrs.confirm);
+    if (!human) continue;
+    const what = step.kind === 'manual' ? `manual item "${step.text.replace(/\s+/g, ' ')}"` : `step ${step.id} (confirm=)`;
+    if (opts.kind === 'command')
+      out.push({ ...at, message: `${what} needs a person, and a Command document cannot wait for one: export --ssm automation --approvers ARN,... (an aws:approve step), or walk it with stepgate` });
+    else if (!opts.approvals)
+      out.push({ ...at, message: `${what} needs a person: give --approvers ARN,... to make it an aws:approve step (an unattended fleet run must not skip a human check)` });
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+/**
+ * The shell an exported step runs on an instance. The SSM agent runs `runCommand` as root
+ * with `sh`; the outer wrapper (POSIX sh) turns the document's parameters into environment
+ * variables, decodes the step's own bash (carried in base64) and runs it as the runbook's
+ * user in a login shell, in the runbook's cwd, with its env, as stepgate would on that host.
+ */
+import type { CheckSpec, CheckStep, CommandStep } from '../runbooks/model.js';
+import { base64, cdLine, sq, wordWithVars } from './shell-text.js';
+
+/** The wait after failed attempt n, as stepgate's backoff without its jitter (30 s cap). */
+export function pollDelayMs(attempt: number, baseMs: number): number {
+  return Math.min(30_000, baseMs * 2 ** (attempt - 1));
+}
+
+/** Longest a check step's poll loop can take: every attempt timing out, every wait. */
+export function checkWorstCaseMs(step: CheckStep): number {
+  let total = 0;
+  for (const check of step.checks) {
+    const attempts = Math.max(1, check.attempts);
+    // curl/timeout overshoot their limit a little; 2 s of slack per attempt.
+    total += attempts * (check.timeoutMs + 2000);
+    for (let n = 1; n < attempts; n++) total += pollDelayMs(n, check.backoffMs);
+  }
+  return total;
+}
+
+/** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */
+export interface StepContext {
+  user?: string;
+  cwd?: string;
+  env: Record<string, string>;
+}
+
+function prologue(ctx: StepContext): string[] {
+  const lines: string[] = [];
+  if (ctx.cwd !== undefined) lines.push(cdLine(ctx.cwd));
+  for (const [name, value] of Object.entries(ctx.env)) lines.push(`export ${name}=${sq(value)}`);
+  return lines;
+}
+
+/** The bash a command step runs as its user: the prologue, then the author's script as is. */
+export function commandStepBash(step: CommandStep, ctx: StepContext): string {
+  return [...prologue(ctx), step.script.replace(/\n+$/, '')].join('\n') + '\n';
+}
+
+function seconds3(ms: number): string {
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
+/** One attempt of one check as a bash function body: returns 0 or sets sg_err and returns 1. */
+function probeBody(check: CheckSpec): string[] {
+  const t = seconds3(check.timeoutMs);
+  switch (check.kind) {
+    case 'http': {
+      const ranges = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }])
+        .map((r) => `(sg_status >= ${r.min} && sg_status <= ${r.max})`)
+        .join(' || ');
+      const expectText = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }]).map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
+      const lines = [
+        `  local url; url=${wordWithVars(check.target)}`,
+        `  sg_status=$(curl -sS -L -o "$sg_body" -w '%{http_code}' --max-time ${t} -A stepgate-health-check -- "$url" 2>"$sg_errf")`,
+        `  if [ $? -ne 0 ]; then sg_err="$(head -c 300 "$sg_errf")"; return 1; fi`,
+        `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText}): $(head -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
+      ];
+      if (check.contains !== undefined)
+        lines.push(`  local want; want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$want" "$sg_body"; then sg_err="response does not contain \\"$want\\""; return 1; fi`);
+      lines.push('  return 0');
+      return lines;
+    }
+    case 'tcp':
+      return [
+        `  local target; target=${wordWithVars(check.target)}`,
+        `  local host="\${target%:*}" port="\${target##*:}"`,
+        `  host="\${host#[}"; host="\${host%]}"`,
+        `  if timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$host" "$port" 2>"$sg_errf"; then return 0; fi`,
+        `  sg_err="cannot connect to $target: $(head -c 200 "$sg_errf")"; return 1`,
+      ];
+    case 'run': {
+      const lines = [
+        `  timeout -k 2 ${t} bash -c ${sq(check.target)} >"$sg_body" 2>&1 </dev/null`,
+        `  local code=$?`,
+        `  if [ $code -eq 124 ]; then sg_err="timeout after ${check.timeoutMs}ms"; return 1; fi`,
+        `  if [ $code -ne 0 ]; then sg_err="exit status $code: $(tail -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
+      ];
+      if (check.contains !== undefined)
+        lines.push(`  local want; want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$want" "$sg_body"; then sg_err="output does not contain \\"$want\\""; return 1; fi`);
+      lines.push('  return 0');
+      return lines;
+    }
+  }
+}
+
+/**
+ * The bash a check step runs: each check polled in order with its attempts, per-attempt
+ * timeout and backoff; the first still failing after its last attempt exits 1, so the
+ * document fails early on that host (the guide's "fail early").
+ */
+export function checkStepBash(step: CheckStep, ctx: StepContext): string {
+  const lines = [...prologue(ctx), 'sg_body=$(mktemp) && sg_errf=$(mktemp) || exit 1', `trap 'rm -f "$sg_body" "$sg_errf"' EXIT`];
+  step.checks.forEach((check, i) => {
+    const attempts = Math.max(1, check.attempts);
+    const what = check.name ?? `${check.kind} ${check.target}`;
+    lines.push(`sg_probe_${i}() {`, ...probeBody(check), '}');
+    lines.push(`sg_what=${sq(what)}`);
+    lines.push(`for sg_n in $(seq 1 ${attempts}); do`);
+    lines.push(`  sg_err=''`);
+    lines.push(`  if sg_probe_${i}; then echo "check $sg_what: ok (attempt $sg_n/${attempts})"; break; fi`);
+    lines.push(`  echo "check $sg_what: attempt $sg_n/${attempts} failed: $sg_err"`);
+    lines.push(`  if [ "$sg_n" -ge ${attempts} ]; then echo "check $sg_what failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: $sg_err" >&2; exit 1; fi`);
+    const waits = Array.from({ length: attempts - 1 }, (_, k) => seconds3(pollDelayMs(k + 1, check.backoffMs)));
+    lines.push(`  sg_waits=(${waits.join(' ')}); sleep "\${sg_waits[$((sg_n - 1))]}"`);
+    lines.push('done');
+  });
+  if (step.checks.length === 0) lines.push(`echo 'stepgate: this check step has no valid check to run (see stepgate lint)' >&2`, 'exit 1');
+  return `${lines.join('\n')}\n`;
+}
+
+/** A document parameter or Parameter Store reference that becomes an environment variable. */
+export interface VarBinding {
+  name: string;
+  /** What SSM interpolates: `{{ NAME }}`, `{{ssm-secure:/prefix/NAME}}`. */
+  reference: string;
+}
+
+/** The end marker of the quoted here-documents that carry parameter values. */
+export const VALUE_END = 'STEPGATE_VALUE_END';
+
+/**
+ * The `runCommand` lines of one step (POSIX sh, run by the agent as root).
+ *
+ * A value reaches the step as data: SSM writes it inside a quoted here-document (no expansion
+ * happens there) and parameters forbid newlines, so it cannot end the here-document early.
+ * Then it is exported, and `runuser` (which keeps the environment) hands it to the user's
+ * login shell. The step's own bash is decoded from base64 and given to `bash -c`.
+ */
+export function wrapperLines(header: string, bash: string, user: string | undefined, vars: VarBinding[]): string[] {
+  const lines = ['#!/bin/sh', `# ${header.replace(/[\r\n]+/g, ' ').replace(/\{\{|\}\}/g, '')}`];
+  for (const v of vars) lines.push(`${v.name}=$(cat <<'${VALUE_END}'`, v.reference, VALUE_END, ')', `export ${v.name}`);
+  lines.push(`sg_script=$(printf '%s' '${base64(bash)}' | base64 -d) || { echo 'stepgate: cannot decode the step script' >&2; exit 1; }`);
+  if (user === undefined) lines.push('exec bash -l -c "$sg_script" stepgate-step </dev/null');
+  else
+    lines.push(
+      `if [ "$(id -un)" = ${sq(user)} ]; then exec bash -l -c "$sg_script" stepgate-step </dev/null; fi`,
+      `exec runuser -u ${sq(user)} -- bash -l -c "$sg_script" stepgate-step </dev/null`,
+    );
+  return lines;
+}

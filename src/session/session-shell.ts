@@ -1,0 +1,261 @@
+/**
+ * The session's shell as the engine keeps it: opened on first use (from a resumed session's
+ * kept state when there is one), its output redacted and routed to the step's transcript and
+ * the listeners, its screen pushed to the store at a bounded rate, its state kept on disk
+ * after every step for a resume, and closed when the session ends.
+ */
+import { userInfo } from 'node:os';
+import type { Clock, ScreenSnapshot, Shell, ShellOptions, ShellSnapshot } from '../exec/types.js';
+import { describeError } from '../errors.js';
+import type { Journal } from './journal.js';
+import { StreamRedactor, type SecretSet } from './redact.js';
+import { restoredFrom, withoutSecrets } from './shell-state.js';
+import type { ResumeReport } from './resume.js';
+import type { SessionEvent } from './types.js';
+
+/** Opens the session's persistent shell (exec's `openShell`). */
+export type ShellFactory = (options: ShellOptions) => Promise<Shell>;
+
+export interface SessionShellDeps {
+  openShell: ShellFactory;
+  journal: Journal;
+  clock: Clock;
+  secrets: SecretSet;
+  /** Minimum ms between screen snapshots pushed to the store. */
+  screenIntervalMs: number;
+  cols: number;
+  rows: number;
+  /** Journal and fold an event (the store's dispatch). */
+  dispatch(event: SessionEvent): Promise<void>;
+  setScreen(screen: ScreenSnapshot): void;
+  /** Show a line as the store's error, as it is. */
+  setError(line: string): void;
+  /** Show a failure as the store's error, redacted. */
+  fail(message: string): void;
+}
+
+type ShellReset = Extract<SessionEvent, { type: 'shell-reset' }>;
+
+export class SessionShell {
+  private readonly deps: SessionShellDeps;
+  private shell: Shell | undefined;
+  private shellOff: (() => void) | undefined;
+  /** The terminal size the UI last asked for; a shell opened later starts at it. */
+  private size: { cols: number; rows: number };
+  private screenTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastScreenAt = 0;
+  private readonly outputListeners = new Set<(text: string) => void>();
+  private currentSink: { write(text: string): void } | undefined;
+  private lineRedactor: StreamRedactor | undefined;
+  /** A resumed session's kept shell state, for the first shell this process opens. */
+  private restoreShell: ShellSnapshot | undefined;
+  /** Journaled when that first shell opens: the earlier process's shell was replaced. */
+  private resumedReset: ShellReset | undefined;
+  /** The shell state last kept on disk (JSON), so an unchanged one is not written again. */
+  private keptShell = '';
+  private shellStateWarned = false;
+  /** The kept shell state being removed because the session ended; close() waits for it. */
+  private forgetting: Promise<void> = Promise.resolve();
+
+  constructor(deps: SessionShellDeps) {
+    this.deps = deps;
+    this.size = { cols: deps.cols, rows: deps.rows };
+  }
+
+  /** The open shell, if any. */
+  get current(): Shell | undefined {
+    return this.shell;
+  }
+
+  /** The shell, opened at `place` when there is none. */
+  async ensure(place: { user: string | undefined; cwd: string | undefined; env: Record<string, string> }): Promise<Shell> {
+    if (this.shell) return this.shell;
+    const { deps } = this;
+    const opened = await deps.openShell({
+      user: place.user,
+      cwd: place.cwd,
+      env: place.env,
+      cols: this.size.cols,
+      rows: this.size.rows,
+      ...(this.restoreShell ? { restore: this.restoreShell } : {}),
+    });
+    this.restoreShell = undefined;
+    this.shell = opened;
+    if (this.resumedReset) {
+      const reset = { ...this.resumedReset, at: deps.clock.now() };
+      this.resumedReset = undefined;
+      // What the shell really took over: the kept directory may be gone since the crash.
+      if (reset.restored && opened.restored) {
+        const wanted = reset.restored.cwd;
+        reset.restored = opened.restored;
+        if (wanted !== undefined && opened.restored.cwd === undefined) {
+          const note = `the kept directory ${wanted} cannot be entered any more, so the shell starts in its default directory`;
+          reset.reason += `; ${note}`;
+          this.emit(`[stepgate] ${deps.secrets.redact(note)}\r\n`);
+        }
+      }
+      await deps.dispatch(reset);
+    }
+    this.shellOff = opened.onEvent((event) => {
+      if (event.type === 'shell-reset') {
+        // The operator must know that cd/export/functions from earlier steps may be gone.
+        const line = `[stepgate] ${deps.secrets.redact(event.reason)}`;
+        this.emit(`${line}\r\n`);
+        deps.setError(line);
+        const reset: SessionEvent = { type: 'shell-reset', at: deps.clock.now(), cause: 'shell-ended', reason: event.reason };
+        if (event.restored) reset.restored = event.restored;
+        void deps.dispatch(reset).catch((error: unknown) => deps.fail(`cannot journal the shell reset: ${String(error)}`));
+        return;
+      }
+      const clean = this.lineRedactor ? this.lineRedactor.push(event.data) : deps.secrets.redact(event.data);
+      if (clean !== '') this.emit(clean);
+      this.scheduleScreen();
+    });
+    return opened;
+  }
+
+  /** Output for the running step's transcript and the listeners (already redacted). */
+  emit(text: string): void {
+    this.currentSink?.write(text);
+    for (const listener of this.outputListeners) listener(text);
+  }
+
+  /** A line for the listeners only (not a step's transcript). */
+  tell(text: string): void {
+    for (const listener of this.outputListeners) listener(text);
+  }
+
+  onOutput(listener: (text: string) => void): () => void {
+    this.outputListeners.add(listener);
+    return () => this.outputListeners.delete(listener);
+  }
+
+  /** A step's output goes to `sink` from now on, redacted line by line. */
+  beginStep(sink: { write(text: string): void }): void {
+    this.currentSink = sink;
+    this.lineRedactor = new StreamRedactor(this.deps.secrets);
+  }
+
+  /** The step ended: what the line redactor held back goes out (when `flush`), then nowhere. */
+  endStep(flush = true): void {
+    const rest = flush ? (this.lineRedactor?.flush() ?? '') : '';
+    if (rest !== '') this.emit(rest);
+    this.currentSink = undefined;
+    this.lineRedactor = undefined;
+  }
+
+  /** Push the screen to the store now. */
+  refreshScreen(): void {
+    if (this.shell) this.deps.setScreen(this.shell.screen());
+  }
+
+  /**
+   * At most one snapshot per interval, plus one trailing snapshot after the output stops: the
+   * headless terminal parses writes asynchronously, so a snapshot taken right after the last
+   * chunk (a `read -p` prompt with no newline) can miss it, and no later output would fix that.
+   */
+  private scheduleScreen(trailing = false): void {
+    if (this.screenTimer !== undefined || !this.shell) return;
+    const interval = this.deps.screenIntervalMs;
+    const wait = Math.max(trailing ? Math.max(16, interval) : 0, this.lastScreenAt + interval - Date.now());
+    this.screenTimer = setTimeout(() => {
+      this.screenTimer = undefined;
+      this.lastScreenAt = Date.now();
+      this.refreshScreen();
+      if (!trailing) this.scheduleScreen(true);
+    }, wait);
+  }
+
+  interrupt(): void {
+    this.shell?.interrupt();
+  }
+
+  write(data: string): void {
+    this.shell?.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.size = { cols, rows };
+    this.shell?.resize(cols, rows);
+  }
+
+  async close(): Promise<void> {
+    const s = this.shell;
+    this.shell = undefined;
+    this.shellOff?.();
+    this.shellOff = undefined;
+    if (this.screenTimer !== undefined) clearTimeout(this.screenTimer);
+    this.screenTimer = undefined;
+    await s?.close();
+  }
+
+  /**
+   * Keeps the shell's cwd and exports on disk for a resume after a crash. Trouble here is a
+   * warning (once): it costs a resume its shell state, never a step.
+   */
+  async keepState(): Promise<void> {
+    const { deps } = this;
+    if (!this.shell?.snapshot || !deps.journal.saveShell) return;
+    try {
+      const snapshot = await this.shell.snapshot();
+      if (!snapshot) return;
+      const kept = withoutSecrets(snapshot, deps.secrets);
+      const text = JSON.stringify(kept);
+      if (text === this.keptShell) return;
+      await deps.journal.saveShell(kept);
+      this.keptShell = text;
+    } catch (error) {
+      if (this.shellStateWarned) return;
+      this.shellStateWarned = true;
+      const line = `[stepgate] warning: the shell's state cannot be kept for a resume (${describeError(error)}); a resume would start from a fresh shell`;
+      this.emit(`${deps.secrets.redact(line)}\r\n`);
+    }
+  }
+
+  /** The session ended: nothing will resume it, so its kept shell state goes. */
+  forgetState(): Promise<void> {
+    this.keptShell = '';
+    this.forgetting = (async () => {
+      await this.deps.journal.removeShell?.().catch((error: unknown) => this.deps.fail(`cannot remove the kept shell state: ${String(error)}`));
+    })();
+    return this.forgetting;
+  }
+
+  /** Resolves once a kept state being removed is gone. */
+  forgotten(): Promise<void> {
+    return this.forgetting;
+  }
+
+  /**
+   * On resume the earlier process's shell is gone: the next one starts from the state kept
+   * after its last step, when steps still run as the user that state belongs to. Journaled as
+   * a `shell-reset` when that shell opens (a resumed session that runs nothing replaces none).
+   */
+  async takeOver(ended: boolean, shellUser: string | undefined, report: ResumeReport): Promise<void> {
+    if (ended) {
+      await this.forgetState();
+      return;
+    }
+    const kept = await this.deps.journal.loadShell?.().catch(() => undefined);
+    let user = shellUser;
+    if (user === undefined) {
+      try {
+        user = userInfo().username;
+      } catch {
+        user = undefined;
+      }
+    }
+    const end = 'stepgate was resumed: the shell of the earlier process ended with it';
+    if (kept && kept.user === user) {
+      this.restoreShell = kept;
+      this.keptShell = JSON.stringify(kept);
+      report.shell = restoredFrom(kept);
+      this.resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${end}; a new shell starts from the state kept after the last step`, restored: report.shell };
+    } else if (kept) {
+      report.shellNotRestored = `the kept shell state is ${kept.user}'s and steps now run as ${user ?? 'another user'}`;
+      this.resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${end}; ${report.shellNotRestored}, so nothing was restored` };
+    } else {
+      this.resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${end}; no shell state was kept, so nothing was restored` };
+    }
+  }
+}

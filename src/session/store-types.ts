@@ -1,0 +1,105 @@
+/**
+ * The session store's contract: what it is given (`SessionDeps`, every effect behind an
+ * interface) and what it offers the faces (`SessionActions`, `SessionStoreState`).
+ */
+import type { StoreApi } from 'zustand/vanilla';
+import type { Clock, ScreenSnapshot } from '../exec/types.js';
+import type { Journal, TornLine } from './journal.js';
+import type { LoadedRunbook } from './plan.js';
+import type { ResumeReport } from './resume.js';
+import type { ShellFactory } from './session-shell.js';
+import type { ProbeRunner } from './step-runner.js';
+import type { SessionEvent, SessionState, VarSource, Who } from './types.js';
+
+export type { ResumeReport, ShellFactory, ProbeRunner };
+
+/** Host facts for the journal; injectable so tests are deterministic. */
+export interface HostFacts {
+  who(): Who;
+  host: string;
+  pid: number;
+  cwd: string;
+  version: string;
+}
+
+export interface SessionDeps {
+  openShell: ShellFactory;
+  probe: ProbeRunner;
+  clock: Clock;
+  journal: Journal;
+  loadRunbook(file: string): Promise<LoadedRunbook>;
+  host: HostFacts;
+  /** Process environment: `${NAME}` in checks and secret-looking values to redact. Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Jitter source for check backoff, [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
+  screenIntervalMs?: number;
+  /** Terminal size for the shell. Default 80x24. */
+  cols?: number;
+  rows?: number;
+  /**
+   * Where the transcript of run `attempt` of step `stepId` is, for a run a crash cut short
+   * (no `step-finished` names it). Without it, `resume` cannot point to that output.
+   */
+  findTranscript?: (stepId: string, attempt: number) => Promise<string | undefined>;
+}
+
+export interface StartOptions {
+  file: string;
+  /** `--as USER`: run-as user for steps that do not name their own. */
+  as?: string;
+  yes?: boolean;
+}
+
+export interface SessionActions {
+  /** Starts a new session on a runbook (loads linked runbooks, journals `session-started`). */
+  start(options: StartOptions): Promise<void>;
+  /** Rebuilds a session from its journal and continues it. */
+  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string }): Promise<ResumeReport>;
+  /** Answers the var being asked for; '' takes the default. */
+  answerVar(value: string, source?: VarSource): Promise<void>;
+  /** Starts the cursor step (a `confirm` step asks first). */
+  runStep(): Promise<void>;
+  /** Runs step `index` of the top frame out of order (or again); the reason is journaled. */
+  runStepAt(index: number, reason: string): Promise<void>;
+  /**
+   * Runs steps in order until something needs the operator: a gate, a var, a manual item or
+   * confirmation (unless `yes`), or the end.
+   */
+  runToNextBlock(options?: { yes?: boolean }): Promise<void>;
+  /** Confirms a manual item or accepts a `confirm` step. */
+  /** `auto`: confirmed by `--yes` rather than by the operator; journaled as such. */
+  confirm(options?: { auto?: boolean }): Promise<void>;
+  decline(): Promise<void>;
+  retry(): Promise<void>;
+  /** Takes recovery path `index` of the gate's list. */
+  chooseRecovery(index: number): Promise<void>;
+  skip(reason: string): Promise<void>;
+  override(reason: string): Promise<void>;
+  abort(reason?: string): Promise<void>;
+  /** Ctrl-C to the running step (or stops its checks). */
+  interrupt(): void;
+  /** Keys to the running step. */
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Resolves when no step is running and no event is being processed. */
+  idle(): Promise<void>;
+  /** Listens to a step's (redacted) output as it arrives: plain mode prints it. */
+  onOutput(listener: (text: string) => void): () => void;
+  /** Listens to every event after it is journaled and folded. */
+  onEvent(listener: (event: SessionEvent, state: SessionState) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface SessionStoreState {
+  session: SessionState;
+  /** The shell's screen, refreshed at most every `screenIntervalMs`. */
+  screen: ScreenSnapshot | null;
+  /** Why the last intent or effect failed (load error, refused decision ...). */
+  error?: string;
+  resume?: ResumeReport;
+  actions: SessionActions;
+}
+
+export type SessionStore = StoreApi<SessionStoreState>;

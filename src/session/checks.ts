@@ -8,6 +8,7 @@ import type { Clock, ProbeResult, ProbeSpec } from '../exec/types.js';
 import type { CheckSpec, CheckStep } from '../runbooks/model.js';
 import type { SessionEvent } from './types.js';
 import { expandVars } from '../runbooks/vars.js';
+import { checkWhy } from './check-why.js';
 
 /** `host:port` or `[v6]:port`. */
 export function hostPort(target: string): { host: string; port: number } | undefined {
@@ -97,45 +98,88 @@ export function probeSpec(check: CheckSpec, target: string, ctx: Pick<CheckConte
 
 const INTERRUPTED: ChecksOutcome = { ok: false, interrupted: true, reason: 'interrupted by the operator' };
 
-/** Runs the checks of a step in order; the first one still failing after its attempts fails the step. */
+interface CheckRun {
+  index: number;
+  check: CheckSpec;
+  target: string;
+  spec: ProbeSpec;
+  attempts: number;
+  baseMs: number;
+  done: number;
+  last?: ProbeResult;
+}
+
+/** What a failed check says in the step's reason: its name, then why (the service's words first). */
+function failedText(run: CheckRun): string {
+  const what = run.check.name ?? `${run.check.kind} ${run.target}`;
+  const why = checkWhy(run.last?.output);
+  const error = run.last?.error ?? 'no result';
+  // With an explanation, the error's own quote of the body would say it twice: its head is enough.
+  const cause = why !== undefined && !error.startsWith(why) ? `${why} (${error.split(': ')[0] ?? error})` : error;
+  return `${what} failed after ${run.done} attempt${run.done === 1 ? '' : 's'}: ${cause}`;
+}
+
+/**
+ * Runs the checks of a step in rounds: each round probes every check that has not passed yet
+ * and has attempts left (all at once), reports each attempt in check order, then waits the
+ * longest of their backoffs. So every check of a block is probed on each attempt and the gate
+ * shows each one's state, instead of only the first failing one. The step passes when every
+ * check has passed; a check that passed is not probed again.
+ */
 export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<ChecksOutcome> {
   // A check block whose checks were all invalid must not pass the gate by having none.
   if (step.checks.length === 0) return { ok: false, interrupted: false, reason: 'this check step has no valid check to run (see stepgate lint)' };
-  for (const [i, check] of step.checks.entries()) {
+  const runs: CheckRun[] = [];
+  for (const [index, check] of step.checks.entries()) {
     // A `run:` command is shell text: splicing a value into it would let the value run as
     // code. Its vars are in its environment, so bash expands `${NAME}` itself, as data.
     const target = check.kind === 'run' ? check.target : expandVars(check.target, ctx.lookup).text;
     const spec = probeSpec(check, target, ctx);
     if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
     const { attempts, baseMs } = checkPolicy(step, check);
-    let last: ProbeResult | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      if (ctx.signal.aborted) return INTERRUPTED;
-      last = await ctx.probe(spec, ctx.signal, ctx.redact);
-      const nextDelayMs = !last.ok && attempt < attempts ? ctx.backoff(attempt, { attempts, baseMs }) : undefined;
-      const fields: AttemptFields = { check: i, target, attempt, of: attempts, ok: last.ok, latencyMs: last.latencyMs };
-      if (check.name !== undefined) fields.name = check.name;
+    runs.push({ index, check, target, spec, attempts, baseMs, done: 0 });
+  }
+  for (;;) {
+    const due = runs.filter((run) => !run.last?.ok && run.done < run.attempts);
+    if (due.length === 0) break;
+    if (ctx.signal.aborted) return INTERRUPTED;
+    const results = await Promise.all(due.map((run) => ctx.probe(run.spec, ctx.signal, ctx.redact)));
+    if (ctx.signal.aborted) return INTERRUPTED;
+    due.forEach((run, i) => {
+      run.last = results[i];
+      run.done += 1;
+    });
+    // One wait per round: the longest backoff of the checks that will be tried again, so each
+    // waits at least its own documented delay.
+    const delays = due.filter((run) => !run.last?.ok && run.done < run.attempts).map((run) => ctx.backoff(run.done, { attempts: run.attempts, baseMs: run.baseMs }));
+    const wait = delays.length > 0 ? Math.max(...delays) : undefined;
+    for (const run of due) {
+      const last = run.last as ProbeResult;
+      const fields: AttemptFields = { check: run.index, target: run.target, attempt: run.done, of: run.attempts, ok: last.ok, latencyMs: last.latencyMs };
+      if (run.check.name !== undefined) fields.name = run.check.name;
       if (last.status !== undefined) fields.status = last.status;
       if (last.exitCode !== undefined) fields.exitCode = last.exitCode;
       if (last.error !== undefined) fields.error = last.error;
+      if (!last.ok) {
+        const why = checkWhy(last.output === undefined ? undefined : (ctx.redact ?? ((t: string) => t))(last.output));
+        if (why !== undefined) fields.why = why;
+      }
       const excerpt = outputExcerpt(last, ctx.redact);
       if (excerpt !== undefined) fields.output = excerpt;
-      if (nextDelayMs !== undefined) fields.nextDelayMs = nextDelayMs;
-      ctx.transcript(`${check.kind} ${target} attempt ${attempt}/${attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);
+      if (!last.ok && run.done < run.attempts && wait !== undefined) fields.nextDelayMs = wait;
+      ctx.transcript(`${run.check.kind} ${run.target} attempt ${run.done}/${run.attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);
       await ctx.report(fields);
-      if (last.ok) break;
-      if (nextDelayMs !== undefined) {
-        try {
-          await ctx.clock.sleep(nextDelayMs, ctx.signal);
-        } catch {
-          return INTERRUPTED;
-        }
+    }
+    if (wait !== undefined) {
+      try {
+        await ctx.clock.sleep(wait, ctx.signal);
+      } catch {
+        return INTERRUPTED;
       }
     }
-    if (!last?.ok) {
-      const what = check.name ?? `${check.kind} ${target}`;
-      return { ok: false, interrupted: false, reason: `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last?.error ?? 'no result'}` };
-    }
   }
-  return { ok: true, interrupted: false };
+  const failed = runs.filter((run) => !run.last?.ok);
+  if (failed.length === 0) return { ok: true, interrupted: false };
+  const head = failed.length > 1 ? `${failed.length} of ${runs.length} checks failed: ` : '';
+  return { ok: false, interrupted: false, reason: `${head}${failed.map(failedText).join('; ')}` };
 }

@@ -6,8 +6,13 @@
 import { relative } from 'node:path';
 import type { VarSpec } from '../runbooks/model.js';
 import { currentItem, gateChoices } from './reducer.js';
+import { printable } from './printable.js';
+import { wordWrap } from './word-wrap.js';
 import type { SessionStore } from './store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from './types.js';
+
+/** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
+const PLAIN_WIDTH = 80;
 
 /** Exit codes shared by `run` and `resume`. */
 export const EXIT = { completed: 0, blocked: 1, usage: 2, interrupted: 130 } as const;
@@ -116,10 +121,13 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         break;
       }
       case 'check-attempt': {
+        // What explains a failure leads (the body's reason, or its first line); the rest wraps
+        // at word boundaries within 80 columns, as an SSM terminal shows it.
+        const why = event.why !== undefined && !(event.error ?? '').startsWith(event.why) ? `${event.why} · ` : '';
         const result = event.ok
           ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${fmtMs(event.latencyMs)}`
-          : `failed: ${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
-        line(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`);
+          : `failed: ${why}${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
+        line(wordWrap(printable(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`), PLAIN_WIDTH, 6).join('\n'));
         break;
       }
       case 'step-finished': {
@@ -130,7 +138,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
             : event.timedOut
               ? 'timed out'
               : `failed${event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
-        line(`   => ${how} in ${fmtMs(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`);
+        line(wordWrap(printable(`   => ${how} in ${fmtMs(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`), PLAIN_WIDTH, 6).join('\n'));
         break;
       }
       case 'decision': {
@@ -217,7 +225,15 @@ export function summaryTable(state: SessionState): string {
 export function describeBlock(state: SessionState, cwd: string): string {
   const cur = currentItem(state);
   if (!cur) return 'blocked';
-  const lines = [`BLOCKED at step ${cur.item.step.id} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`];
+  const lines = wordWrap(`BLOCKED at step ${cur.item.step.id} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`, PLAIN_WIDTH, 2);
+  // A block of several checks: each one's last state, so the operator sees which ones failed.
+  if (cur.item.step.kind === 'check' && cur.step.checks !== undefined && cur.step.checks.length > 1) {
+    for (const c of cur.step.checks) {
+      if (!c) continue;
+      const state = c.ok ? 'ok' : `${c.why !== undefined && !(c.error ?? '').startsWith(c.why) ? `${c.why} · ` : ''}${c.error ?? 'failed'}`;
+      lines.push(...wordWrap(printable(`  [${c.ok ? 'x' : '!'}] ${c.name ?? c.target} ${c.attempt}/${c.of}: ${state}`), PLAIN_WIDTH, 8));
+    }
+  }
   const recoveries = gateChoices(state).filter((c) => c.kind === 'recover');
   if (recoveries.length === 0) lines.push('no recovery path is declared for this step');
   else {

@@ -390,6 +390,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       if (event.name !== undefined) progress.name = event.name;
       if (event.status !== undefined) progress.status = event.status;
       if (event.error !== undefined) progress.error = event.error;
+      if (event.why !== undefined) progress.why = event.why;
       if (event.nextDelayMs !== undefined) {
         progress.nextDelayMs = event.nextDelayMs;
         progress.nextAt = event.at + event.nextDelayMs;

@@ -66,6 +66,8 @@ export interface CheckProgress {
   latencyMs?: number;
   status?: number;
   error?: string;
+  /** What explains a failure, from the body or output (see `check-attempt`). */
+  why?: string;
   /** Delay before the next attempt, and when it fires (clock ms). */
   nextDelayMs?: number;
   nextAt?: number;
@@ -221,6 +223,11 @@ export type SessionEvent =
        * whole of it (as the probe kept it) is in the step's transcript.
        */
       output?: string;
+      /**
+       * What explains a failed attempt, from its body or output (`checkWhy`): a JSON body's
+       * status/error/message/reason/detail values, or the first non-empty line of text.
+       */
+      why?: string;
       nextDelayMs?: number;
     }
   | {

@@ -4,6 +4,7 @@
  */
 import { basename, dirname, relative } from 'node:path';
 import { printable } from '../session/printable.js';
+import { wordWrap } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
@@ -106,14 +107,16 @@ export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Lin
 }
 
 /**
- * One check attempt as text: `n/of result (latency)`. The result is the probe's error, which
- * for a bad HTTP status quotes the head of the response body. `named` prefixes the check's
- * name (or target) for a step with several checks.
+ * One check attempt as text: `n/of result (latency)`. A failed attempt leads with what explains
+ * it (`why`: the body's status/error/message/reason/detail, or its first line), then the
+ * probe's error, which for a bad HTTP status quotes the head of the response body. `named`
+ * prefixes the check's name (or target) for a step with several checks.
  */
 export function attemptText(a: CheckAttempt, named = false): string {
   const error = a.error ?? 'failed';
   const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
-  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${status}${error}${a.output !== undefined ? `: ${a.output}` : ''}`;
+  const why = a.why !== undefined && !error.startsWith(a.why) ? `${a.why} · ` : '';
+  const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${why}${status}${error}${a.output !== undefined ? `: ${a.output}` : ''}`;
   return printable(`  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`);
 }
 
@@ -127,28 +130,42 @@ export function hardWrap(text: string, width: number, indent: number): string[] 
 }
 
 /**
- * Check attempts in at most `room` rows of `width`: the newest attempts that fit, one row each,
- * and the rows left over spent on the newest ones' whole text (an error quoting a response body
- * wraps instead of being cut). Without a `room` every attempt is shown whole.
+ * Check attempts in at most `room` rows of `width`. The latest attempt of each check comes
+ * last, one row each, so every check's state shows; the rows left go first to those latest
+ * attempts' whole text (failed ones first, wrapped at word boundaries), then to earlier
+ * attempts, newest first, one row each (cut with an ellipsis). Without a `room` every attempt
+ * is shown whole.
  */
 export function attemptLines(attempts: readonly CheckAttempt[], width: number, room = Infinity): Line[] {
   if (room <= 0 || attempts.length === 0) return [];
   const named = new Set(attempts.map((a) => a.check)).size > 1;
-  const shown = attempts.slice(-Math.min(attempts.length, room));
-  let spare = room - shown.length;
-  const blocks: Line[][] = [];
-  for (let i = shown.length - 1; i >= 0; i -= 1) {
-    const a = shown[i] as CheckAttempt;
-    const tone: Tone = a.ok ? 'ok' : 'error';
-    const rows = hardWrap(attemptText(a, named), width, 6);
-    const take = Math.min(rows.length, 1 + spare);
-    spare -= take - 1;
-    const kept = rows.slice(0, take);
-    // A cut block ends with the ellipsis that `fit` would have put on a single row.
-    if (take < rows.length) kept[take - 1] = `${(kept[take - 1] ?? '').slice(0, Math.max(0, width - 1))}…`;
-    blocks.unshift(kept.map((text) => ({ text, tone })));
+  const latestOf = new Map<number, CheckAttempt>();
+  for (const a of attempts) latestOf.set(a.check, a);
+  const latest = [...latestOf.values()].sort((x, y) => x.check - y.check).slice(-room);
+  const older = attempts.filter((a) => latestOf.get(a.check) !== a);
+  const wrapped = latest.map((a) => wordWrap(attemptText(a, named), width, 6));
+  const take = latest.map(() => 1);
+  let spare = room - latest.length;
+  for (const failedFirst of [true, false]) {
+    latest.forEach((a, i) => {
+      if (a.ok === failedFirst) return;
+      const more = Math.min(spare, (wrapped[i]?.length ?? 1) - 1);
+      take[i] = 1 + more;
+      spare -= more;
+    });
   }
-  return blocks.flat();
+  const rowsOf = (text: string): string => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
+  const shownOlder = spare > 0 ? older.slice(-spare) : [];
+  const out: Line[] = shownOlder.map((a) => ({ text: rowsOf(attemptText(a, named)), tone: a.ok ? 'ok' : 'error' }));
+  latest.forEach((a, i) => {
+    const rows = wrapped[i] ?? [];
+    const n = take[i] ?? 1;
+    const kept = rows.slice(0, n);
+    // A cut block ends with the ellipsis that a single cut row would have.
+    if (n < rows.length) kept[n - 1] = `${(kept[n - 1] ?? '').slice(0, Math.max(0, width - 1))}…`;
+    for (const text of kept) out.push({ text, tone: a.ok ? 'ok' : 'error' });
+  });
+  return out;
 }
 
 /**
@@ -253,4 +270,4 @@ export function choiceKey(choice: Choice): string {
   }
 }
 
-export { printable };
+export { printable, wordWrap };

@@ -33,13 +33,33 @@ describe('attemptLines', () => {
     expect(rows.every((r) => r.length <= 60)).toBe(true);
   });
 
-  it('cuts with an ellipsis when the rows run out, and drops the oldest attempts first', () => {
+  it('gives the latest attempt its whole text first, then earlier attempts one row each, cut with an ellipsis', () => {
     const rows = attemptLines([attempt(1, long), attempt(2, long), attempt(3, long)], 60, 3).map((l) => l.text);
     expect(rows).toHaveLength(3);
-    expect(rows.map((r) => r.slice(0, 5))).toEqual(['  1/3', '  2/3', '  3/3']);
-    for (const r of rows) expect(r.endsWith('…')).toBe(true);
+    expect(rows.map((r) => r.slice(0, 6))).toEqual(['  3/3 ', '      ', '      ']);
+    expect(rows[2]?.endsWith('…')).toBe(true);
+    const five = attemptLines([attempt(1, long), attempt(2, long), attempt(3, long)], 60, 6).map((l) => l.text);
+    expect(five.map((r) => r.slice(0, 5))).toEqual(['  1/3', '  2/3', '  3/3', '     ', '     ', '     ']);
+    expect(five[0]?.endsWith('…')).toBe(true);
+    expect(five.slice(2).join(' ')).toContain('END (2ms)');
     expect(attemptLines([attempt(1, long), attempt(2, long)], 60, 1).map((l) => l.text.slice(0, 5))).toEqual(['  2/3']);
     expect(attemptLines([attempt(1, long)], 60, 0)).toEqual([]);
+  });
+
+  it('leads a failed row with what explains it and wraps the rest at word boundaries within 80 columns', () => {
+    const body = '{"status":"failing","version":"1.1.0","reason":"database unreachable (simulated: DEMO_UNHEALTHY=1)"}';
+    const a: CheckAttempt = { ...attempt(5, `bad status 503 (expected 200-299): ${body}`), of: 5, name: 'demo /healthz', why: 'failing: database unreachable (simulated: DEMO_UNHEALTHY=1)' };
+    const rows = attemptLines([a], 80, 8).map((l) => l.text);
+    expect(rows[0]).toBe('  5/5 failing: database unreachable (simulated: DEMO_UNHEALTHY=1) · bad status');
+    expect(rows.slice(1).every((r) => r.startsWith('      ') && r.length <= 80)).toBe(true);
+    // No word is cut: joined back, the text is whole.
+    expect(rows.map((r) => r.trim()).join(' ')).toBe(`5/5 failing: database unreachable (simulated: DEMO_UNHEALTHY=1) · bad status 503 (expected 200-299): ${body} (2ms)`);
+  });
+
+  it('shows every check of a block: the latest attempt of each, after the earlier ones', () => {
+    const a = (n: number, check: number, ok: boolean): CheckAttempt => ({ ...attempt(n, 'refused', check), ok, ...(ok ? { status: 200 } : {}) });
+    const rows = attemptLines([a(1, 0, false), a(1, 1, true), a(1, 2, false), a(2, 0, false), a(2, 2, false)], 80, 3).map((l) => l.text);
+    expect(rows).toEqual(['  2/3 http://127.0.0.1/0: refused (2ms)', '  1/3 http://127.0.0.1/1: ok 200 (2ms)', '  2/3 http://127.0.0.1/2: refused (2ms)']);
   });
 
   it('names the check when the step has several', () => {

@@ -107,12 +107,14 @@ interface CheckRun {
   baseMs: number;
   done: number;
   last?: ProbeResult;
+  /** The last failed attempt's explanation, from its output with the session's secrets hidden. */
+  why?: string;
 }
 
 /** What a failed check says in the step's reason: its name, then why (the service's words first). */
 function failedText(run: CheckRun): string {
   const what = run.check.name ?? `${run.check.kind} ${run.target}`;
-  const why = checkWhy(run.last?.output);
+  const why = run.why;
   const error = run.last?.error ?? 'no result';
   // With an explanation, the error's own quote of the body would say it twice: its head is enough.
   const cause = why !== undefined && !error.startsWith(why) ? `${why} (${error.split(': ')[0] ?? error})` : error;
@@ -161,8 +163,10 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
       if (last.exitCode !== undefined) fields.exitCode = last.exitCode;
       if (last.error !== undefined) fields.error = last.error;
       if (!last.ok) {
+        // Secrets hidden before it is read: the explanation reaches the journal and the reason.
         const why = checkWhy(last.output === undefined ? undefined : (ctx.redact ?? ((t: string) => t))(last.output));
         if (why !== undefined) fields.why = why;
+        run.why = why;
       }
       const excerpt = outputExcerpt(last, ctx.redact);
       if (excerpt !== undefined) fields.output = excerpt;

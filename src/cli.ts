@@ -22,13 +22,16 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: () => import('./commands/report.js'),
   tui: () => import('./commands/tui.js'),
   export: () => import('./commands/export.js'),
+  attach: () => import('./commands/attach.js'),
 };
 
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists
 
 usage:
-  stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...
-        the TUI (a picker for a directory; default ./runbooks); plain mode without a terminal
+  stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach]
+        the TUI (a picker for a directory; default ./runbooks); plain mode without a terminal.
+        With tmux installed it runs in a detachable terminal of its own: a dropped SSM session
+        does not stop the running step (ctrl-\\ detaches on purpose; --no-detach runs in place)
   stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...
         plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items
         and confirm= steps; --recover walks the first recovery path once, then retries)
@@ -37,6 +40,8 @@ usage:
         continue a session after a crash or a dropped SSM session (default: the newest
         unfinished one) in the TUI on a terminal; --plain, or any flag after it, continues
         in plain mode
+  stepgate attach [ID] [--watch]
+        back to a TUI that kept running after its terminal went away; --watch: read-only
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
   stepgate sessions [--all] [--json]
@@ -103,7 +108,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-dispatch(process.argv.slice(2)).then(
+/** The TUI inside its detachable terminal takes its arguments from the stepgate that started it. */
+async function argvOfThisProcess(): Promise<string[]> {
+  if (process.env['STEPGATE_DETACH_CHILD'] === undefined) return process.argv.slice(2);
+  return (await import('./commands/detach.js')).becomeChild() ?? process.argv.slice(2);
+}
+
+argvOfThisProcess().then(dispatch).then(
   (code) => {
     process.exitCode = code;
   },

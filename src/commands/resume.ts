@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { summarize, unfinishedSessions } from '../session/history.js';
+import { lastDrop, summarize, unfinishedSessions } from '../session/history.js';
 import {
   FileJournal,
   SessionBusyError,
@@ -25,10 +25,12 @@ import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
-import type { SessionState } from '../session/types.js';
+import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
 import { plainModeReason } from './interactive.js';
+import { CannotWrap, launch, placement } from './detach.js';
+import { offerAttach } from './attach.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
 const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
@@ -38,10 +40,12 @@ function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>
   return given === undefined ? undefined : `--${given} given`;
 }
 
-const USAGE = 'stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]...';
+const USAGE = 'stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach]';
 
-function printReport(report: ResumeReport, path: string, cwd: string): void {
+function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[]): void {
   const out = process.stdout;
+  const drop = lastDrop(events);
+  if (drop) out.write(`the terminal closed (${drop.signal}) at ${new Date(drop.at).toISOString().slice(11, 19)} UTC${drop.terminal ? ` (${drop.terminal.who.user})` : ''}: stepgate stopped then\n`);
   if (report.torn) {
     out.write(`note: ${path}:${report.torn.line} was a torn last line (${report.torn.bytes} bytes, cut off by a crash mid-write); it was dropped and the session rebuilt from the events before it\n`);
   }
@@ -65,7 +69,14 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...PLAIN_FLAGS, 'rerun-interrupted': { type: 'boolean' }, retry: { type: 'boolean' }, plain: { type: 'boolean' } },
+      options: {
+        ...PLAIN_FLAGS,
+        'rerun-interrupted': { type: 'boolean' },
+        retry: { type: 'boolean' },
+        plain: { type: 'boolean' },
+        detach: { type: 'boolean' },
+        'no-detach': { type: 'boolean' },
+      },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
@@ -78,6 +89,14 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof skips === 'string') return usageError(skips, USAGE);
   const dir = sessionsDir();
   let id = given;
+  const inTui = plainModeReason() === undefined && plainFlag(parsed.values) === undefined;
+  const where = inTui ? placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true }) : undefined;
+  if (where?.kind === 'error') return usageError(where.message, USAGE);
+  if (where?.kind === 'wrap') {
+    // The session to resume may be running still, detached: going back to it is the resume.
+    const attached = await offerAttach((tui) => tui.session !== undefined && (given === undefined || tui.session.id === given));
+    if (attached !== undefined) return attached;
+  }
   if (id === undefined) {
     const { free: newest, held } = await unfinishedSessions(dir);
     if (!newest) {
@@ -109,7 +128,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The operator whose SSM session dropped gets back the TUI they were in.
   const plainWhy = plainModeReason() ?? plainFlag(parsed.values);
-  if (plainWhy === undefined) return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars);
+  if (plainWhy === undefined) {
+    if (where?.kind === 'wrap') {
+      try {
+        return await launch(where.tmux, ['resume', id, ...argv.filter((arg) => arg !== given)]);
+      } catch (error) {
+        if (!(error instanceof CannotWrap)) throw error;
+      }
+    }
+    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars);
+  }
   if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
 
   let unlock;
@@ -165,7 +193,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`stepgate: cannot resume ${id}: ${error.message}\n`);
         return EXIT.usage;
       }
-      printReport(report, path, process.cwd());
+      printReport(report, path, process.cwd(), read.events);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       process.stdout.write(`${resumedShellNotice(report)}\n`);
       const status = store.getState().session.status;

@@ -100,7 +100,13 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
     }
     hit = true;
     process.stderr.write(`\nstepgate: ${signal}: interrupting the running step\n`);
-    store.getState().actions.interrupt();
+    const actions = store.getState().actions;
+    if (signal === 'SIGHUP') {
+      // A dropped terminal, journaled as such: not the operator's Ctrl-C (issue 11, item 9).
+      void actions.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
+      actions.interrupt('the terminal closed (SIGHUP) while it ran: stepgate stopped it');
+    } else if (signal === 'SIGTERM') actions.interrupt('stepgate got SIGTERM while it ran and stopped it');
+    else actions.interrupt();
     if (signal !== 'SIGINT') {
       setTimeout(() => {
         process.stderr.write(`stepgate: the step did not end within ${SIGNAL_GRACE_MS / 1000}s of ${signal}; leaving, the journal is intact\n`);

@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
-import { osUser, hostName } from '../session/host.js';
+import { currentWho, osUser, hostName } from '../session/host.js';
 import { listSessions, worthResuming } from '../session/history.js';
 import {
   FileJournal,
@@ -37,8 +37,10 @@ import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
+import { CannotWrap, Presence, detachedChild, launch, placement } from './detach.js';
+import { offerAttach, sameRunbook } from './attach.js';
 
-const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]...';
+const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach]';
 
 /** Switch to the alternate screen (the operator's scrollback is left as it was). */
 const ALT_ON = '\u001B[?1049h\u001B[H';
@@ -115,17 +117,20 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     if (as !== undefined) options.as = as;
     const report = await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
-    // Shown on the status line for a few seconds, then the line says where the session is again.
-    const notice = resumedShellNotice(report, { brief: true });
-    store.setState({ error: notice });
-    setTimeout(() => {
-      if (store.getState().error === notice) store.setState({ error: undefined });
-    }, 6000).unref();
+    showBriefly(store, resumedShellNotice(report, { brief: true }));
     return { store, runAs: runAs ?? osUser(), host: hostName(), release: unlock };
   } catch (error) {
     await unlock();
     throw error;
   }
+}
+
+/** Shown on the status line for a few seconds, then the line says where the session is again. */
+function showBriefly(store: SessionStore, notice: string): void {
+  store.setState({ error: notice });
+  setTimeout(() => {
+    if (store.getState().error === notice) store.setState({ error: undefined });
+  }, 6000).unref();
 }
 
 async function listEntries(dir: string): Promise<PickerEntry[]> {
@@ -191,7 +196,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { as: { type: 'string' }, var: { type: 'string', multiple: true } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' } },
+    });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
   }
@@ -207,6 +216,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const as = parsed.values.as;
   const isDir = statSync(target).isDirectory();
+  const where = placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true });
+  if (where.kind === 'error') return usageError(where.message, USAGE);
+  let note = where.kind === 'in-place' ? where.note : undefined;
+  if (where.kind === 'wrap') {
+    // The same runbook already running detached: going back to it beats a second session.
+    const attached = await offerAttach(sameRunbook(target, isDir));
+    if (attached !== undefined) return attached;
+    try {
+      return await launch(where.tmux, argv);
+    } catch (error) {
+      if (!(error instanceof CannotWrap)) throw error;
+      note = error.message;
+    }
+  }
   // Ink and React load while the runbook is read and the session starts.
   const ui = loadUi();
   ui.catch(() => undefined);
@@ -229,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
         refresh: () => listEntries(dir),
       }
     : undefined;
-  return showTui(ui, opened, picker);
+  return showTui(ui, opened, picker, note);
 }
 
 /**
@@ -270,17 +293,29 @@ interface PickerOpener {
 }
 
 /** Renders the TUI on the alternate screen until the operator quits (or a signal); the exit code. */
-async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined): Promise<number> {
+async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined, note?: string): Promise<number> {
   const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
+  let lastStore: SessionStore | undefined = opened?.store;
+  // Inside the private tmux server: who comes and goes is journaled, `attach` finds the session.
+  const child = detachedChild();
+  const presence = child ? new Presence(child.server, () => lastStore) : undefined;
+  const hold = (store: SessionStore): void => {
+    const session = store.getState().session;
+    const runbook = session.frames[0]?.init.source.file;
+    if (child && session.id && runbook !== undefined) child.hold({ id: session.id, runbook });
+  };
+  if (opened) hold(opened.store);
+  await presence?.start();
+  if (note !== undefined && opened) showBriefly(opened.store, note);
   const services: UiServices = {
     now: () => wallClock.now(),
     color: colorEnabled(),
     loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
     readTranscript: (path) => readTranscript(path),
+    ...(presence ? { attended: () => presence.attended() } : {}),
   };
   const { createElement, render, App } = await ui;
   let exitCode = 1;
-  let lastStore: SessionStore | undefined = opened?.store;
   process.stdout.write(ALT_ON);
   const app = render(
     createElement(App, {
@@ -294,6 +329,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
                 const handle = await picker.open(entry);
                 releases.push(handle.release);
                 lastStore = handle.store;
+                hold(handle.store);
                 return handle;
               },
             },
@@ -311,12 +347,17 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   // resumable, and exit 130 like plain mode.
   const onSignal = (signal: NodeJS.Signals): void => {
     exitCode = 130;
+    const actions = lastStore?.getState().actions;
+    let cause = `stepgate got ${signal} while it ran and stopped it`;
     if (signal === 'SIGHUP') {
       // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
       process.stdout.on('error', () => undefined);
       process.stderr.on('error', () => undefined);
+      cause = 'the terminal closed (SIGHUP) while it ran: stepgate stopped it';
+      // Journaled as a drop, not as the operator's Ctrl-C (issue 11, item 9).
+      void actions?.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
     }
-    void (lastStore?.getState().actions.close() ?? Promise.resolve()).finally(() => app.unmount());
+    void (actions?.close(cause) ?? Promise.resolve()).finally(() => app.unmount());
   };
   for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(s, onSignal);
   // Keys fire intents without awaiting them. If one fails (the journal's disk is full), say so
@@ -333,6 +374,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   } finally {
     for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
     process.off('unhandledRejection', onRejection);
+    presence?.stop();
     process.stdout.write(ALT_OFF);
     await lastStore?.getState().actions.close().catch(() => undefined);
     for (const release of releases) await release().catch(() => undefined);

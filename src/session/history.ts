@@ -6,7 +6,7 @@ import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwne
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
-import type { SessionEvent, SessionState } from './types.js';
+import type { SessionEvent, SessionState, Who } from './types.js';
 
 export interface SessionSummary {
   id: string;
@@ -66,6 +66,8 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
   const state = replay(read.events, id);
   const d = describeState(state);
   const empty = !somethingHappened(read.events);
+  const drop = lastDrop(read.events);
+  if (drop && !d.finished) d.state = `${d.state} (terminal closed, ${drop.signal})`;
   const summary: SessionSummary = {
     id,
     path,
@@ -117,6 +119,24 @@ function time(at: number): string {
 export function restoredText(restored: RestoredShell): string {
   const vars = `${restored.exported} exported variable${restored.exported === 1 ? '' : 's'}`;
   return restored.cwd === undefined ? vars : `cwd ${restored.cwd} and ${vars}`;
+}
+
+function whoText(who: Who): string {
+  return `${who.user}${who.ssmSessionId ? ` (ssm ${who.ssmSessionId})` : ''}`;
+}
+
+/**
+ * The terminal drop that stopped the session's last run, if that is what stopped it: said in
+ * words by `sessions` and `resume` instead of a bare "interrupted".
+ */
+export function lastDrop(events: readonly SessionEvent[]): Extract<SessionEvent, { type: 'terminal-closed' }> | undefined {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i];
+    if (!event) continue;
+    if (event.type === 'terminal-closed') return event.kept ? undefined : event;
+    if (event.type === 'step-started' || event.type === 'session-resumed' || event.type === 'decision') return undefined;
+  }
+  return undefined;
 }
 
 /** One event as a line of the audit trail. */
@@ -173,6 +193,12 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
     case 'session-discarded':
       return `${head}DISCARDED by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}: ${event.reason}`;
+    case 'terminal-closed':
+      return `${head}TERMINAL CLOSED (${event.signal})${event.terminal ? `: ${whoText(event.terminal.who)}${event.terminal.tty ? ` on ${event.terminal.tty}` : ''}` : ''}; ${event.kept ? 'stepgate kept running in its detachable terminal: a running step went on, nothing after it starts until someone attaches' : 'the running step was stopped'}`;
+    case 'terminal-attached':
+      return `${head}ATTACHED ${whoText(event.terminal.who)}${event.terminal.readOnly ? ', watching (read-only)' : ''}${event.terminal.tty ? ` on ${event.terminal.tty}` : ''}`;
+    case 'terminal-detached':
+      return `${head}DETACHED ${whoText(event.terminal.who)}${event.terminal.readOnly ? ' (a watcher)' : ''}: the session keeps running`;
     case 'plan-replaced':
       return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
   }

@@ -438,7 +438,10 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       return { state, commands: end(state, 'discarded', event.at, event.reason) };
     }
     case 'shell-reset':
-      // Only the shell changed: the walk, its steps and the decisions stay as they were.
+    case 'terminal-closed':
+    case 'terminal-attached':
+    case 'terminal-detached':
+      // Only the shell or the operator's terminal changed: the walk, its steps and the decisions stay as they were.
       return { state, commands: [] };
     default:
       return assertNever(event, 'event');

@@ -75,6 +75,8 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   /** frames[] index of each frame on the session's stack. */
   const stack: number[] = [];
   const resumes: string[] = [];
+  /** The operator's terminal: dropped, attached, detached (issue 12). */
+  const terminals: string[] = [];
   let discarded: string | undefined;
 
   // Recovery paths as the runbook links them: relative to the runbook's directory.
@@ -196,6 +198,17 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       case 'session-discarded':
         discarded = `${by(event.who)}: ${event.reason}`;
         break;
+      case 'terminal-closed':
+        terminals.push(
+          `${utc(event.at)} terminal closed (${event.signal})${event.terminal ? `, ${by(event.terminal.who)}` : ''}: ${event.kept ? 'stepgate kept running detached' : 'the running step was stopped'}`,
+        );
+        break;
+      case 'terminal-attached':
+        terminals.push(`${utc(event.at)} attached${event.terminal.readOnly ? ' to watch' : ''}: ${by(event.terminal.who)}`);
+        break;
+      case 'terminal-detached':
+        terminals.push(`${utc(event.at)} detached: ${by(event.terminal.who)}`);
+        break;
       case 'plan-replaced':
       case 'var-answered':
       case 'confirm-requested':
@@ -231,6 +244,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   ];
   if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatMs(state.endedAt - state.startedAt)]);
   if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
+  if (terminals.length > 0) summary.push(['Terminal', terminals.map(cell).join('<br>')]);
   if (discarded !== undefined) summary.push(['Discarded by', cell(discarded)]);
   const answered = Object.entries(state.answers);
   if (answered.length > 0) summary.push(['Vars', answered.map(([name, a]) => `${code(name)} = ${a.secret ? '(secret)' : code(a.value ?? '')}`).join('<br>')]);

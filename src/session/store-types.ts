@@ -9,7 +9,7 @@ import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';
 import type { ProbeRunner } from './step-runner.js';
-import type { SessionEvent, SessionState, VarSource, Who } from './types.js';
+import type { SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
 
 export type { ResumeReport, ShellFactory, ProbeRunner };
 
@@ -78,8 +78,13 @@ export interface SessionActions {
   skip(reason: string): Promise<void>;
   override(reason: string): Promise<void>;
   abort(reason?: string): Promise<void>;
-  /** Ctrl-C to the running step (or stops its checks). */
-  interrupt(): void;
+  /**
+   * Ctrl-C to the running step (or stops its checks). `cause`: why, when it is not the
+   * operator's Ctrl-C (`the terminal closed (SIGHUP) ...`); it becomes the step's journaled reason.
+   */
+  interrupt(cause?: string): void;
+  /** Journals what happened to the operator's terminal (dropped, attached, detached). */
+  record(event: TerminalEventInput): Promise<void>;
   /** Keys to the running step. */
   write(data: string): void;
   resize(cols: number, rows: number): void;
@@ -89,8 +94,12 @@ export interface SessionActions {
   onOutput(listener: (text: string) => void): () => void;
   /** Listens to every event after it is journaled and folded. */
   onEvent(listener: (event: SessionEvent, state: SessionState) => void): () => void;
-  close(): Promise<void>;
+  /** Stops a running step (`cause` as for `interrupt`), closes the shell and the journal. */
+  close(cause?: string): Promise<void>;
 }
+
+/** A terminal event as `record` takes it: the store stamps the time. */
+export type TerminalEventInput = TerminalEvent extends infer E ? (E extends TerminalEvent ? Omit<E, 'at'> : never) : never;
 
 export interface SessionStoreState {
   session: SessionState;

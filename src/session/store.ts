@@ -19,7 +19,7 @@ import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
 import { StepRunner } from './step-runner.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
-import type { Command, Decision, SessionEvent, SessionState } from './types.js';
+import type { Command, Decision, SessionEvent, SessionState, TerminalEvent } from './types.js';
 
 export type * from './store-types.js';
 
@@ -34,6 +34,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   let books = new Map<string, Runbook>();
   let options: StartOptions = { file: '' };
   let running: { abort: AbortController; done: Promise<void> } | undefined;
+  /** Why the running step is being stopped, when not by the operator's Ctrl-C. */
+  let stopCause: string | undefined;
   let queue: Promise<void> = Promise.resolve();
   const eventListeners = new Set<(event: SessionEvent, state: SessionState) => void>();
 
@@ -173,9 +175,11 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
 
   function launch(command: Extract<Command, { type: 'execute' }>): void {
     const abort = new AbortController();
+    stopCause = undefined;
     const done = runner
       .run(command, abort.signal)
-      .then((finished) => dispatch(finished))
+      // Stopped by a dropped terminal or a signal, not by the operator: the reason says which.
+      .then((finished) => dispatch(finished.interrupted && stopCause !== undefined ? { ...finished, reason: stopCause } : finished))
       .catch((error: unknown) => fail(describeError(error)));
     running = { abort, done };
     void done.finally(() => {
@@ -343,8 +347,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     override: (reason) => decide({ kind: 'override', reason }),
     abort: (reason) => decide(reason === undefined ? { kind: 'abort' } : { kind: 'abort', reason }),
 
-    interrupt() {
+    interrupt(cause) {
       if (!running) return;
+      stopCause = cause;
       shell.interrupt();
       running.abort.abort();
     },
@@ -376,7 +381,12 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       return () => eventListeners.delete(listener);
     },
 
-    async close() {
+    async record(input) {
+      await dispatch({ ...input, at: deps.clock.now() } as TerminalEvent);
+    },
+
+    async close(cause) {
+      if (running && cause !== undefined) stopCause = cause;
       running?.abort.abort();
       await running?.done;
       await queue;

@@ -279,10 +279,45 @@ export type SessionEvent =
       reason: string;
       /** What the new shell starts from; absent when nothing was restored. */
       restored?: RestoredShell;
-    };
+    }
+  | TerminalEvent;
 
 export type ShellResetCause = 'shell-ended' | 'resumed';
 
+/**
+ * Who was at a terminal that came or went (issue 12): the login user behind it (`SUDO_USER`
+ * first, as for decisions) and its SSM session, plus the terminal itself.
+ */
+export interface TerminalFacts {
+  who: Who;
+  /** `/dev/pts/3`, when known. */
+  tty?: string;
+  /** A watcher (`stepgate attach --watch`): it sees the screen and cannot act. */
+  readOnly?: boolean;
+}
+
+/**
+ * The operator's terminal and the session, journaled as their own events: the audit trail says
+ * when a terminal dropped (distinct from an operator's Ctrl-C) and who came back. The engine
+ * folds them as nothing: they change no step.
+ */
+export type TerminalEvent =
+  | {
+      /**
+       * The terminal went away (a dropped SSM session: SIGHUP). `kept`: stepgate ran in its
+       * detachable terminal, so the TUI and the running step went on; otherwise the running
+       * step was stopped.
+       */
+      type: 'terminal-closed';
+      at: number;
+      signal: string;
+      kept: boolean;
+      terminal?: TerminalFacts;
+    }
+  /** Someone attached to the detached TUI (`stepgate attach`). */
+  | { type: 'terminal-attached'; at: number; terminal: TerminalFacts }
+  /** Someone detached on purpose (the detach key). */
+  | { type: 'terminal-detached'; at: number; terminal: TerminalFacts };
 
 export type SessionEventType = SessionEvent['type'];
 

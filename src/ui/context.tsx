@@ -24,6 +24,12 @@ export interface UiServices {
    * gate of a step a crash cut short; without it `t` says it cannot.
    */
   readTranscript?(path: string): Promise<string>;
+  /**
+   * Someone who can act is at a terminal. False only in the detachable terminal after the
+   * operator's terminal went away: then `a` stops after the running step, so nothing runs
+   * that nobody is there to watch (issue 12). Default: always attended.
+   */
+  attended?(): boolean;
 }
 
 /** A live session as the runbook view needs it. */

@@ -19,19 +19,40 @@ export interface Tui {
   press(keys: string): void;
   kill(signal: string): void;
   exited: Promise<number>;
+  /** The pid of the process started in the pty (the launcher, when detaching). */
+  pid: number;
 }
 
-export function startTui(args: string[], cwd: string, stateDir: string): Tui {
+export interface TuiOptions {
+  /**
+   * Let stepgate start its detachable terminal (a private tmux server) as it does for an
+   * operator: the terminal of the test is then outside any tmux ($TMUX and $STY removed).
+   * Default: in place (STEPGATE_DETACH=0), the TUI itself in the pty.
+   */
+  detach?: boolean;
+  /** Replaces PATH (a PATH without tmux). */
+  path?: string;
+}
+
+export function startTui(args: string[], cwd: string, stateDir: string, options: TuiOptions = {}): Tui {
   const cols = 80;
   let rows = 24;
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
-  const { NODE_ENV: _nodeEnv, ...env } = process.env;
+  const { NODE_ENV: _nodeEnv, TMUX: _tmux, TMUX_PANE: _pane, STY: _sty, ...env } = process.env;
   const child = pty.spawn(process.execPath, [CLI, ...args], {
     name: 'xterm-256color',
     cols,
     rows,
     cwd,
-    env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: stateDir } as Record<string, string>,
+    env: {
+      ...env,
+      CI: 'false',
+      NO_COLOR: '1',
+      TERM: 'xterm-256color',
+      STEPGATE_STATE_DIR: stateDir,
+      ...(options.detach ? {} : { STEPGATE_DETACH: '0' }),
+      ...(options.path !== undefined ? { PATH: options.path } : {}),
+    } as Record<string, string>,
   });
   child.onData((data) => term.write(data));
   const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
@@ -60,5 +81,6 @@ export function startTui(args: string[], cwd: string, stateDir: string): Tui {
     press: (keys) => child.write(keys),
     kill: (signal) => child.kill(signal),
     exited,
+    pid: child.pid,
   };
 }

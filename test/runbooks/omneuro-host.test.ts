@@ -248,7 +248,8 @@ function openTui(host: Host, file: string) {
     cols: 80,
     rows: 24,
     cwd: host.runbooks,
-    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: host.state } as Record<string, string>,
+    // In place: this test walks the runbooks, not the detachable terminal (test/e2e/detach.test.ts).
+    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: host.state, STEPGATE_DETACH: '0' } as Record<string, string>,
   });
   child.onData((data) => term.write(data));
   const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));

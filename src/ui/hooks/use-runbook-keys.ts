@@ -68,16 +68,21 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
   const runAll = useCallback(async () => {
     const gen = ++walk.current;
     const actions = store.getState().actions;
-    for (;;) {
+    for (let first = true; ; first = false) {
       const s = store.getState().session;
       const frame = topFrame(s);
       const item = frame?.init.items[frame.cursor];
       if (walk.current !== gen || s.status.kind !== 'ready' || !item || item.step.kind === 'manual') return;
+      // The operator's terminal went away: the step that ran has finished, the next waits for them.
+      if (!first && services.attended?.() === false) {
+        dispatch({ type: 'notice', text: `the walk stopped at ${item.step.id}: nobody was attached when the last step finished` });
+        return;
+      }
       await actions.runStep();
       await actions.idle();
       if (store.getState().session.seq === s.seq) return;
     }
-  }, [store]);
+  }, [store, services, dispatch]);
 
   const notice = useCallback((text: string) => dispatch({ type: 'notice', text }), [dispatch]);
   const askReason = useCallback(

@@ -1,0 +1,381 @@
+/**
+ * Surviving a dropped terminal (issue 12): the TUI starts itself inside a private tmux server
+ * (src/exec/tmux.ts) so that an SSM session that drops takes only the tmux client with it. The
+ * engine does not know: it never moves past a decision nobody made, and the TUI's `a` walk
+ * stops after the running step while nobody is attached (`Presence.attended`).
+ *
+ * Three sides live here: the launcher (the `stepgate` the operator typed: starts the server
+ * attached to its terminal, then says how it came back), the child (the TUI inside the pane:
+ * takes its arguments and exact environment from the launcher, journals who comes and goes)
+ * and the registry that `stepgate attach` reads (`<state>/detach/<token>/`, 0700: the socket,
+ * the config, `session.json` naming the stepgate session the TUI holds, `result.json`).
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, readFileSync, readdirSync, rmSync, writeSync, unlinkSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GONE_OPTION, TMUX_SESSION, TmuxServer, findTmux, processEnv, runClient, tmuxConfig, type ClientEnd, type TmuxClient } from '../exec/tmux.js';
+import { SSM_ENV_NAMES, osUser, ssmSessionId } from '../session/host.js';
+import { stateDir } from '../session/journal.js';
+import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
+import type { SessionStore, TerminalEventInput } from '../session/store.js';
+import type { TerminalFacts, Who } from '../session/types.js';
+
+/** The detach key as the docs and the TUI name it (tmux's name is in exec/tmux.ts). */
+export const DETACH_KEY_NAME = 'ctrl-\\';
+
+/** Set in the pane's environment by the launcher: the registry directory of this TUI. */
+const CHILD_ENV = 'STEPGATE_DETACH_CHILD';
+
+/** Said once on the first screen when there is no tmux to keep a dropped session's step running. */
+export const NO_TMUX_NOTE = 'no tmux: a dropped terminal stops the running step (install tmux)';
+
+/** The longest socket path a Unix socket takes (108 bytes with its NUL on Linux), with room. */
+const MAX_SOCKET_PATH = 100;
+
+export function detachRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'detach');
+}
+
+/** Where the TUI runs: in a private tmux server, in place (with a note for the status line), or not at all. */
+export type Placement = { kind: 'wrap'; tmux: string } | { kind: 'in-place'; note?: string } | { kind: 'error'; message: string };
+
+/**
+ * The one decision: wrap when on a terminal, outside tmux and screen, with tmux installed, and
+ * not told otherwise (`--no-detach`, `STEPGATE_DETACH=0`). Plain mode never gets here.
+ */
+export function placement(flags: { detach?: boolean; noDetach?: boolean }, env: NodeJS.ProcessEnv = process.env): Placement {
+  if (flags.detach && flags.noDetach) return { kind: 'error', message: '--detach and --no-detach contradict each other' };
+  if (env[CHILD_ENV] !== undefined || child !== undefined) return { kind: 'in-place' };
+  const off = env['STEPGATE_DETACH'];
+  if (flags.noDetach || (!flags.detach && (off === '0' || off === 'off' || off === 'false'))) return { kind: 'in-place' };
+  // The operator's own multiplexer already keeps the TUI alive: no tmux inside it.
+  if (env['TMUX'] || env['STY']) return { kind: 'in-place' };
+  const tmux = findTmux(env);
+  if (tmux === undefined) {
+    if (flags.detach) {
+      return {
+        kind: 'error',
+        message: '--detach needs tmux, which is not on PATH: install it (Ubuntu/Debian: sudo apt-get install tmux; Amazon Linux/RHEL: sudo dnf install tmux), or run without --detach',
+      };
+    }
+    return { kind: 'in-place', note: NO_TMUX_NOTE };
+  }
+  return { kind: 'wrap', tmux };
+}
+
+/** What the launcher hands the TUI inside the pane: its arguments and its exact environment. */
+interface LaunchFile {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  tmux: string;
+}
+
+/** What the TUI leaves for whoever ran the last client: its exit code and what it said on stderr. */
+interface ResultFile {
+  code: number;
+  stderr: string;
+}
+
+/** The stepgate session a detached TUI holds, for `attach` and for the offer to attach. */
+export interface HeldSession {
+  id: string;
+  runbook: string;
+  pid: number;
+  who: Who;
+  since: number;
+}
+
+/** A detached TUI that is still there. */
+export interface LiveTui {
+  dir: string;
+  server: TmuxServer;
+  session?: HeldSession;
+}
+
+function writePrivate(path: string, text: string): void {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = createPrivateFile(tmp);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function readPrivate(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openPrivateRead(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readJson<T>(path: string): T | undefined {
+  const text = readPrivate(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every registry directory whose server still answers; the rest (a TUI that is gone) are removed. */
+export async function liveTuis(env: NodeJS.ProcessEnv = process.env): Promise<LiveTui[]> {
+  const root = detachRoot(env);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const tmux = findTmux(env) ?? 'tmux';
+  const out: LiveTui[] = [];
+  for (const name of names) {
+    if (!/^[0-9a-f]{12}$/.test(name)) continue;
+    const dir = join(root, name);
+    const server = new TmuxServer(tmux, join(dir, 'sock'));
+    if (!(await server.alive())) {
+      // A result not yet read by anyone is kept a little: the launcher reads it as the TUI exits.
+      const result = readPrivate(join(dir, 'result.json'));
+      if (result === undefined || Date.now() - (readJson<{ at?: number }>(join(dir, 'result.json'))?.at ?? 0) > 60_000) rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    const session = readJson<HeldSession>(join(dir, 'session.json'));
+    out.push(session ? { dir, server, session } : { dir, server });
+  }
+  return out;
+}
+
+/** The TUI cannot be wrapped after all (a socket path too long): it runs in place, saying why. */
+export class CannotWrap extends Error {}
+
+/**
+ * The launcher: starts the private server with the TUI in it, attached to this terminal, and
+ * waits for the client to end. Returns the exit code to give the operator's shell.
+ */
+export async function launch(tmux: string, argv: string[]): Promise<number> {
+  const base = stateDir();
+  const token = randomBytes(6).toString('hex');
+  const dir = join(detachRoot(), token);
+  ensurePrivateDir(dir, base);
+  const socket = join(dir, 'sock');
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new CannotWrap(`the state directory's path is too long for a tmux socket (${socket}): a dropped terminal stops the running step; set STEPGATE_STATE_DIR to a shorter path`);
+  }
+  const conf = join(dir, 'tmux.conf');
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  writePrivate(conf, tmuxConfig({ notify: 'kill -USR2 #{pane_pid}', ...(process.env['TERM'] ? { term: process.env['TERM'] } : {}) }));
+  const launchFile: LaunchFile = { argv, cwd: process.cwd(), env, tmux };
+  writePrivate(join(dir, 'launch.json'), JSON.stringify(launchFile));
+  const server = new TmuxServer(tmux, socket);
+  const self = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+  const clientEnv: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: dir };
+  delete clientEnv['TMUX'];
+  const size = [`-x`, String(process.stdout.columns || 80), `-y`, String(process.stdout.rows || 24)];
+  const { end } = await runClient(server, ['-f', conf, 'new-session', '-s', TMUX_SESSION, ...size, '--', ...self], clientEnv);
+  return cameBack(dir, end);
+}
+
+/** After a client ended: what the operator reads, and the exit code. */
+function cameBack(dir: string, end: ClientEnd): number {
+  if (end === 'hangup') return 130; // nobody is there to read anything
+  if (end === 'detached') {
+    const session = readJson<HeldSession>(join(dir, 'session.json'));
+    const id = session?.id;
+    process.stderr.write(
+      id !== undefined
+        ? `stepgate: detached; session ${id} keeps running (a running step finishes, nothing after it starts)\n  come back with: stepgate attach ${id}\n`
+        : 'stepgate: detached; stepgate keeps running\n  come back with: stepgate attach\n',
+    );
+    return 0;
+  }
+  const result = readJson<ResultFile>(join(dir, 'result.json'));
+  rmSync(dir, { recursive: true, force: true });
+  if (!result) {
+    process.stderr.write('stepgate: the TUI ended without saying how (see stepgate sessions)\n');
+    return 1;
+  }
+  process.stderr.write(result.stderr);
+  return result.code;
+}
+
+/** Runs a client attached to a live TUI until it ends; for `attach`. */
+export async function attachTo(tui: LiveTui, watch: boolean): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['TMUX'];
+  const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size'] : [])];
+  const { end } = await runClient(tui.server, args, env);
+  return cameBack(tui.dir, end);
+}
+
+/** The TUI inside the pane: its registry directory and the private server it runs in. */
+export interface DetachedChild {
+  dir: string;
+  server: TmuxServer;
+  /** Names the stepgate session this TUI holds, for `attach`. */
+  hold(session: { id: string; runbook: string }): void;
+}
+
+let child: DetachedChild | undefined;
+
+/** The detached context when this process is the TUI inside the pane. */
+export function detachedChild(): DetachedChild | undefined {
+  return child;
+}
+
+/**
+ * In the pane: takes the launcher's arguments and restores its exact environment (tmux adds
+ * TMUX, TMUX_PANE, TERM_PROGRAM... which the steps must not see), and arranges for the exit
+ * code and the last words on stderr to reach whoever runs the last client. Undefined when
+ * this process is not a detached child.
+ */
+export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const dir = env[CHILD_ENV];
+  if (dir === undefined) return undefined;
+  const path = join(dir, 'launch.json');
+  const launched = readJson<LaunchFile>(path);
+  try {
+    unlinkSync(path);
+  } catch {
+    // already taken
+  }
+  if (!launched) throw new Error(`${path}: the launcher's arguments are missing; run stepgate again`);
+  for (const name of Object.keys(process.env)) if (!(name in launched.env)) delete process.env[name];
+  Object.assign(process.env, launched.env);
+  process.chdir(launched.cwd);
+  const server = new TmuxServer(launched.tmux, join(dir, 'sock'));
+  child = {
+    dir,
+    server,
+    hold(session) {
+      const held: HeldSession = { id: session.id, runbook: resolve(session.runbook), pid: process.pid, who: { user: osUser() }, since: Date.now() };
+      writePrivate(join(dir, 'session.json'), JSON.stringify(held));
+    },
+  };
+  // What the TUI says as it exits goes to stderr, which is the pane: gone with it. Keep it for
+  // the launcher (or the attach) that sees the client end.
+  let said = '';
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    said = (said + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).slice(-8192);
+    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  process.on('exit', (code) => {
+    try {
+      writePrivate(join(dir, 'result.json'), JSON.stringify({ code: process.exitCode ?? code, stderr: said, at: Date.now() }));
+      rmSync(join(dir, 'session.json'), { force: true });
+    } catch {
+      // the directory is gone: nobody will read it
+    }
+  });
+  return launched.argv;
+}
+
+/** Who is at a client's terminal, from the client's environment (it runs as us) and its ancestors. */
+function clientWho(pid: number): Who {
+  const env = processEnv(pid, ['SUDO_USER', 'USER', 'LOGNAME', ...SSM_ENV_NAMES]);
+  const who: Who = { user: osUser(env) };
+  const ssm = ssmSessionId(env, '/proc', pid);
+  if (ssm !== undefined) who.ssmSessionId = ssm;
+  return who;
+}
+
+/**
+ * Who is attached to the detached TUI, journaled as they come and go (the tmux hooks signal
+ * SIGUSR2). A client that left is journaled once the stepgate that ran it said how (detach key
+ * or hang-up, `GONE_OPTION`), or after 2 s without a word (a bare `tmux attach`).
+ */
+export class Presence {
+  private known = new Map<number, TerminalFacts & { readOnly: boolean }>();
+  private refreshing: Promise<void> = Promise.resolve();
+  private readonly onSignal = (): void => {
+    this.refreshing = this.refreshing.then(() => this.refresh(true)).catch(() => undefined);
+  };
+  private listeners = new Set<() => void>();
+
+  constructor(
+    private readonly server: TmuxServer,
+    private readonly store: () => SessionStore | undefined,
+  ) {}
+
+  /** Takes the clients there now (the launcher's) without journaling them, then listens. */
+  async start(): Promise<void> {
+    process.on('SIGUSR2', this.onSignal);
+    await this.refresh(false).catch(() => undefined);
+  }
+
+  stop(): void {
+    process.off('SIGUSR2', this.onSignal);
+  }
+
+  /** Someone who can act is attached (watchers do not count). */
+  attended(): boolean {
+    return [...this.known.values()].some((c) => !c.readOnly);
+  }
+
+  /** Watchers attached now. */
+  watchers(): number {
+    return [...this.known.values()].filter((c) => c.readOnly).length;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async refresh(journal: boolean): Promise<void> {
+    const now = await this.server.clients();
+    const seen = new Set(now.map((c) => c.pid));
+    for (const client of now) {
+      if (this.known.has(client.pid)) continue;
+      const facts = this.facts(client);
+      this.known.set(client.pid, facts);
+      if (journal) await this.record({ type: 'terminal-attached', terminal: facts });
+    }
+    const gone = [...this.known.keys()].filter((pid) => !seen.has(pid));
+    for (const pid of gone) {
+      const facts = this.known.get(pid);
+      this.known.delete(pid);
+      if (!facts) continue;
+      const how = await this.howGone(pid);
+      if (how === 'hangup') await this.record({ type: 'terminal-closed', signal: 'SIGHUP', kept: true, terminal: facts });
+      else await this.record({ type: 'terminal-detached', terminal: facts });
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  private facts(client: TmuxClient): TerminalFacts & { readOnly: boolean } {
+    return { who: clientWho(client.pid), tty: client.tty, readOnly: client.readOnly };
+  }
+
+  private async howGone(pid: number): Promise<string | undefined> {
+    const name = `${GONE_OPTION}${pid}`;
+    for (let waited = 0; waited < 2000; waited += 100) {
+      const how = await this.server.option(name);
+      if (how !== undefined && how !== '') {
+        await this.server.unsetOption(name);
+        return how;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
+  }
+
+  private async record(event: TerminalEventInput): Promise<void> {
+    const store = this.store();
+    if (!store) return;
+    if (store.getState().session.status.kind === 'ended') return;
+    await store.getState().actions.record(event).catch(() => undefined);
+  }
+}

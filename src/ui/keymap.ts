@@ -117,6 +117,8 @@ export const BINDINGS: readonly Binding[] = [
 /** Keys that belong to modes other than the binding table (attached, text prompts). */
 export const MODAL_KEYS: ReadonlyArray<{ keys: string; help: string }> = [
   { keys: 'ctrl-]', help: 'detach from the running step (while attached)' },
+  // Taken by tmux, never by the TUI (src/exec/tmux.ts): listed so `?` shows it.
+  { keys: 'ctrl-\\', help: 'leave stepgate running detached; stepgate attach returns' },
   { keys: 'y / n', help: 'answer a yes/no question (enter = yes, esc = no)' },
   { keys: 'enter / esc', help: 'submit / cancel a typed answer (a reason, a variable)' },
   { keys: '1-9', help: 'take that numbered choice at a gate' },

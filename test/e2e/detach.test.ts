@@ -1,0 +1,217 @@
+/**
+ * A dropped terminal never stops a running step (issue 12): the built CLI in a real pty at
+ * 80x24 starts itself in its private tmux server; the pty's process group gets SIGHUP, as
+ * when an SSM session drops; the step finishes, nothing after it starts; `stepgate attach`
+ * from a new pty shows that state and takes keys, `attach --watch` sees it and cannot act.
+ * Without tmux on PATH and inside $TMUX the TUI runs in place, and a hang-up is journaled as
+ * a closed terminal, not as the operator's Ctrl-C (issue 11, item 9).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startTui, type Tui } from './tui-harness.js';
+
+type Event = Record<string, unknown> & { type: string };
+
+const TMUX = (process.env['PATH'] ?? '')
+  .split(delimiter)
+  .map((d) => join(d, 'tmux'))
+  .find((p) => existsSync(p));
+
+const dirs: string[] = [];
+const tuis: Tui[] = [];
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`build first (npm run build): ${CLI} is missing`);
+});
+
+afterEach(() => {
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (const dir of dirs.splice(0)) {
+    // The private servers this test's TUIs started, and an outer one.
+    const detach = join(dir, 'state', 'detach');
+    const sockets = existsSync(detach) ? readdirSync(detach).map((d) => join(detach, d, 'sock')) : [];
+    for (const sock of [...sockets, join(dir, 'outer.sock')]) {
+      if (TMUX && existsSync(sock)) {
+        try {
+          execFileSync(TMUX, ['-S', sock, 'kill-server'], { stdio: 'ignore' });
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function workspace(): { dir: string; file: string; state: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-detach-'));
+  dirs.push(dir);
+  const file = join(dir, 'walk.md');
+  writeFileSync(
+    file,
+    [
+      '# Sleepy walk',
+      '',
+      '## Steps',
+      '',
+      'Sleep, then write a file.',
+      '',
+      '```bash {name=slow}',
+      `sleep 5; echo done > ${join(dir, 'slow.txt')}`,
+      '```',
+      '',
+      'The next step.',
+      '',
+      '```bash {name=next}',
+      `echo next > ${join(dir, 'next.txt')}`,
+      '```',
+      '',
+    ].join('\n'),
+  );
+  return { dir, file, state: join(dir, 'state') };
+}
+
+function events(state: string): Event[] {
+  const sessions = join(state, 'sessions');
+  const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl'));
+  if (journal === undefined) return [];
+  return readFileSync(join(sessions, journal), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line) => JSON.parse(line) as Event);
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function started(list: Event[], step: string): Event[] {
+  return list.filter((e) => e.type === 'step-started' && String(e['key']).endsWith(`#${step}`));
+}
+
+describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on PATH)', () => {
+  it('survives SIGHUP to its terminal mid-step: the step finishes, nothing next starts; attach shows it and runs the next step; --watch cannot act', async () => {
+    const { dir, file, state } = workspace();
+    const first = startTui([file], dir, state, { detach: true });
+    tuis.push(first);
+    await first.waitFor('READY 1/2 slow', 60_000);
+    // It is the TUI in a tmux server of its own, on a socket in a 0700 directory.
+    const [token] = readdirSync(join(state, 'detach'));
+    expect(token).toMatch(/^[0-9a-f]{12}$/);
+    const tuiDir = join(state, 'detach', token ?? '');
+    expect(readdirSync(tuiDir)).toContain('sock');
+    first.press('\r');
+    await first.waitFor('RUNNING slow');
+    await until('step-started slow in the journal', () => started(events(state), 'slow').length === 1);
+
+    // The SSM session drops: the kernel hangs up the terminal's foreground process group.
+    process.kill(-first.pid, 'SIGHUP');
+    await first.exited;
+
+    await until('slow.txt written by the step', () => existsSync(join(dir, 'slow.txt')));
+    const finished = await until('slow finished in the journal', () => events(state).find((e) => e.type === 'step-finished'));
+    expect(finished['ok']).toBe(true);
+    const closed = await until('terminal-closed in the journal', () => events(state).find((e) => e.type === 'terminal-closed'));
+    expect(closed['signal']).toBe('SIGHUP');
+    expect(closed['kept']).toBe(true);
+
+    // A new SSM session: attach shows where it is, at its own size.
+    const back = startTui(['attach'], dir, state, { detach: true });
+    tuis.push(back);
+    const screen = await back.waitFor('READY 2/2 next', 60_000);
+    expect(screen).toMatch(/\[x\] slow/);
+    expect(started(events(state), 'next')).toHaveLength(0);
+    const id = String(events(state)[0]?.['id']);
+
+    // A second operator watches: sees the same screen, and q (quit) does nothing there.
+    const watcher = startTui(['attach', '--watch', id], dir, state, { detach: true });
+    tuis.push(watcher);
+    await watcher.waitFor('READY 2/2 next', 60_000);
+    await until('the watcher journaled as attached', () => events(state).some((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly === true));
+    watcher.press('q');
+    watcher.press('\r');
+
+    back.press('\r');
+    await back.waitFor('ENDED: completed', 30_000);
+    expect(readFileSync(join(dir, 'next.txt'), 'utf8')).toBe('next\n');
+    expect(started(events(state), 'next')).toHaveLength(1);
+    await watcher.waitFor(/\[x\] next/);
+
+    // ctrl-\ detaches the watcher; q quits the TUI and the attach says how the session ended.
+    watcher.press('\u001C');
+    await watcher.waitFor('come back with: stepgate attach');
+    expect(await watcher.exited).toBe(0);
+    back.press('q');
+    await back.waitFor(`session ${id} completed`);
+    expect(await back.exited).toBe(0);
+    const log = execFileSync(process.execPath, [CLI, 'log', id], { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' });
+    expect(log).toMatch(/TERMINAL CLOSED \(SIGHUP\).*kept running/);
+    expect(log).toMatch(/ATTACHED root|ATTACHED \S+ on \/dev\//);
+    expect(log).toMatch(/ATTACHED .*watching \(read-only\)/);
+    await until('the private server gone with the TUI', () => !existsSync(join(tuiDir, 'sock')) || !existsSync(tuiDir));
+  }, 240_000);
+
+  it('inside $TMUX the TUI runs in place: no second tmux inside the first', async () => {
+    const { dir, file, state } = workspace();
+    const outer = join(dir, 'outer.sock');
+    const { TMUX: _t, TMUX_PANE: _p, NODE_ENV: _n, ...env } = process.env;
+    execFileSync(TMUX ?? 'tmux', ['-S', outer, '-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '24', '--', process.execPath, CLI, file], {
+      env: { ...env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: state },
+      cwd: dir,
+    });
+    const pane = (): string => execFileSync(TMUX ?? 'tmux', ['-S', outer, 'capture-pane', '-p'], { encoding: 'utf8' });
+    await until('the TUI in the outer tmux', () => pane().includes('READY 1/2 slow'), 60_000);
+    expect(existsSync(join(state, 'detach'))).toBe(false);
+  }, 120_000);
+});
+
+describe('the TUI without tmux on PATH', () => {
+  it('runs in place, says once that a drop stops the running step; a hang-up is journaled as a closed terminal', async () => {
+    const { dir, file, state } = workspace();
+    // PATH without tmux: every other command of /usr/bin and /bin, linked.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const from of ['/usr/local/bin', '/usr/bin', '/bin']) {
+      if (!existsSync(from)) continue;
+      for (const name of readdirSync(from)) {
+        if (name === 'tmux' || existsSync(join(bin, name))) continue;
+        symlinkSync(join(from, name), join(bin, name));
+      }
+    }
+    const tui = startTui([file], dir, state, { detach: true, path: bin });
+    tuis.push(tui);
+    await tui.waitFor('no tmux: a dropped terminal stops the running step', 60_000);
+    expect(existsSync(join(state, 'detach'))).toBe(false);
+    tui.press('\r');
+    await tui.waitFor('RUNNING slow');
+    await until('step-started slow in the journal', () => started(events(state), 'slow').length === 1);
+    tui.kill('SIGHUP');
+    await tui.exited;
+    const list = events(state);
+    const closed = list.find((e) => e.type === 'terminal-closed');
+    expect(closed?.['kept']).toBe(false);
+    const finished = list.find((e) => e.type === 'step-finished');
+    expect(finished?.['interrupted']).toBe(true);
+    expect(String(finished?.['reason'])).toMatch(/terminal closed \(SIGHUP\)/);
+    expect(list.indexOf(closed as Event)).toBeLessThan(list.indexOf(finished as Event));
+    const sessions = execFileSync(process.execPath, [CLI, 'sessions'], { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' });
+    expect(sessions).toMatch(/interrupted \(terminal closed, SIGHUP\)/);
+    expect(existsSync(join(dir, 'slow.txt'))).toBe(false);
+  }, 120_000);
+});

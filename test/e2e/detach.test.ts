@@ -66,7 +66,7 @@ function workspace(): { dir: string; file: string; state: string } {
       'Sleep, then write a file.',
       '',
       '```bash {name=slow}',
-      `sleep 5; echo done > ${join(dir, 'slow.txt')}`,
+      `env > ${join(dir, 'env.txt')}; sleep 5; echo done > ${join(dir, 'slow.txt')}`,
       '```',
       '',
       'The next step.',
@@ -108,7 +108,7 @@ function started(list: Event[], step: string): Event[] {
 describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on PATH)', () => {
   it('survives SIGHUP to its terminal mid-step: the step finishes, nothing next starts; attach shows it and runs the next step; --watch cannot act', async () => {
     const { dir, file, state } = workspace();
-    const first = startTui([file], dir, state, { detach: true });
+    const first = startTui([file], dir, state, { detach: true, env: { SG_OPERATOR_MARK: 'kept as is' } });
     tuis.push(first);
     await first.waitFor('READY 1/2 slow', 60_000);
     // It is the TUI in a tmux server of its own, on a socket in a 0700 directory.
@@ -125,6 +125,12 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     await first.exited;
 
     await until('slow.txt written by the step', () => existsSync(join(dir, 'slow.txt')));
+    // The steps saw the operator's environment, and nothing of tmux's.
+    const stepEnv = readFileSync(join(dir, 'env.txt'), 'utf8');
+    expect(stepEnv).toMatch(/^SG_OPERATOR_MARK=kept as is$/m);
+    expect(stepEnv).toMatch(/^NO_COLOR=1$/m);
+    expect(stepEnv).toMatch(/^TERM=xterm-256color$/m);
+    expect(stepEnv).not.toMatch(/^(TMUX|TMUX_PANE|TERM_PROGRAM|TERM_PROGRAM_VERSION|STEPGATE_DETACH_CHILD)=/m);
     const finished = await until('slow finished in the journal', () => events(state).find((e) => e.type === 'step-finished'));
     expect(finished['ok']).toBe(true);
     const closed = await until('terminal-closed in the journal', () => events(state).find((e) => e.type === 'terminal-closed'));

@@ -32,6 +32,8 @@ export interface TuiOptions {
   detach?: boolean;
   /** Replaces PATH (a PATH without tmux). */
   path?: string;
+  /** More environment for stepgate (an operator's own variables). */
+  env?: Record<string, string>;
 }
 
 export function startTui(args: string[], cwd: string, stateDir: string, options: TuiOptions = {}): Tui {
@@ -52,6 +54,7 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
       STEPGATE_STATE_DIR: stateDir,
       ...(options.detach ? {} : { STEPGATE_DETACH: '0' }),
       ...(options.path !== undefined ? { PATH: options.path } : {}),
+      ...options.env,
     } as Record<string, string>,
   });
   child.onData((data) => term.write(data));

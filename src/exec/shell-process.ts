@@ -18,7 +18,7 @@ import { parseSavedExports } from './saved-exports.js';
 import type { SavedExport } from './saved-exports.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
-import { killOnExit, processesInSessions, readProcStat, signalAll, signalAllSync, signalName, sleep, sleepSync } from './processes.js';
+import { killOnExit, readProcStat, signalAll, signalAllSync, signalName, sleep, sleepSync } from './processes.js';
 import { asUser, loginDoneByWrapper, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 
@@ -134,7 +134,6 @@ export class ShellProcess {
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private exitWaiters: Array<() => void> = [];
   private unregisterExitKill: (() => void) | undefined;
-  private bashSession = 0;
   private closing = false;
   private cwdFailed = false;
   private configSent = false;
@@ -254,7 +253,6 @@ export class ShellProcess {
         if (!this.configSent || this.ready || this.stateDir !== '') break;
         this.bashPid = Number(a);
         this.stateDir = b;
-        this.bashSession = readProcStat(this.bashPid)?.session ?? 0;
         this.cwdFailed = c === '1';
         this.restoredCwdFailed = d === '1';
         break;
@@ -414,18 +412,23 @@ export class ShellProcess {
     };
   }
 
-  private sessions(): number[] {
-    return [this.term?.pid ?? 0, this.bashSession];
-  }
-
+  /**
+   * stepgate is exiting without closing: what a terminal hang-up does, synchronously. The
+   * foreground step is stopped; the shell gets SIGHUP, and its trap passes it on to its jobs
+   * (not to disowned ones); nohup'd and setsid'd processes keep running.
+   */
   private killSync(): void {
-    // A moment of SIGHUP first: the shell's trap hangs up its jobs and removes its saved
-    // state (which through sudo we could not remove ourselves).
+    const group = this.foregroundGroup();
+    if (group) {
+      signalAllSync([-group], 'SIGTERM', this.runAs);
+      sleepSync(100);
+      signalAllSync([-group], 'SIGKILL', this.runAs);
+    }
     if (this.bashPid && this.alive) {
       signalAllSync([this.bashPid], 'SIGHUP', this.runAs);
-      sleepSync(150);
+      for (let waited = 0; waited < 300 && this.bashAlive(); waited += 25) sleepSync(25);
+      if (this.bashAlive()) signalAllSync([this.bashPid], 'SIGKILL', this.runAs);
     }
-    signalAllSync(processesInSessions(this.sessions()), 'SIGKILL', this.runAs);
     // The state directory may hold exported secrets; through sudo it is not ours to remove.
     for (const dir of [this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']) {
       if (!dir) continue;
@@ -435,6 +438,12 @@ export class ShellProcess {
         // Exiting anyway.
       }
     }
+  }
+
+  /** bash itself, read from /proc (the pty's exit event cannot arrive in a synchronous wait). */
+  private bashAlive(): boolean {
+    const stat = this.bashPid ? readProcStat(this.bashPid) : undefined;
+    return stat !== undefined && stat.state !== 'Z';
   }
 
   waitExit(timeoutMs: number): Promise<boolean> {
@@ -449,29 +458,34 @@ export class ShellProcess {
   }
 
   /**
-   * End the shell and everything started in its sessions: SIGHUP and SIGTERM first, SIGKILL
-   * for whatever is left after `graceMs`.
+   * End the shell the way a terminal hang-up ends a login shell: a step still running in the
+   * foreground is stopped (SIGTERM, SIGKILL after `graceMs`); then the shell gets SIGHUP, and
+   * its trap hangs up its jobs as bash does (`cmd &` ends, unless it ignores SIGHUP); `nohup`,
+   * `disown`ed and `setsid` processes keep running, which is what redeploy scripts rely on.
    */
   async close(graceMs = 1000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     if (this.term) {
-      let pids = processesInSessions(this.sessions());
-      await signalAll(pids, 'SIGHUP', this.runAs);
-      await signalAll(pids, 'SIGTERM', this.runAs);
-      const deadline = Date.now() + graceMs;
-      while (pids.length > 0 && Date.now() < deadline) {
-        await sleep(25);
-        pids = processesInSessions(this.sessions());
+      const group = this.foregroundGroup();
+      if (group) {
+        await signalAll([-group], 'SIGTERM', this.runAs);
+        const deadline = Date.now() + graceMs;
+        while (this.foregroundGroup() === group && Date.now() < deadline) await sleep(25);
+        await signalAll([-group], 'SIGKILL', this.runAs);
       }
-      if (pids.length > 0) await signalAll(pids, 'SIGKILL', this.runAs);
-      if (!(await this.waitExit(2000))) {
-        try {
-          this.term.kill('SIGKILL');
-        } catch {
-          // Already gone.
+      await this.signalShell('SIGHUP');
+      if (!(await this.waitExit(Math.max(graceMs, 500) + 1500))) {
+        // The shell ignores the hang-up (its trap is stuck): only the shell is killed, never its jobs.
+        if (this.bashPid) await signalAll([this.bashPid], 'SIGKILL', this.runAs);
+        if (!(await this.waitExit(1000))) {
+          try {
+            this.term.kill('SIGKILL');
+          } catch {
+            // Already gone.
+          }
+          await this.waitExit(1000);
         }
-        await this.waitExit(1000);
       }
     }
     this.unregisterExitKill?.();

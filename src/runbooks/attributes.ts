@@ -17,6 +17,7 @@ const KNOWN_KEYS = new Set<string>([
   'retries',
   'backoff',
   'recover',
+  'capture',
   ...BOOLEAN_KEYS,
 ]);
 
@@ -160,6 +161,13 @@ export function parseAttributes(
         if (!Number.isInteger(n) || n < 1 || n > 100)
           sink.error('bad-attribute', at, `retries=${String(value)}: want the total number of attempts, 1 to 100`);
         else attrs.retries = n;
+        break;
+      }
+      case 'capture': {
+        const text = typeof value === 'string' ? value.trim() : '';
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
+          sink.error('bad-attribute', at, `capture=${String(value)}: want the name of a shell variable, e.g. capture=PREVIOUS_COMMIT`);
+        else attrs.capture = text;
         break;
       }
       case 'recover': {

@@ -6,7 +6,7 @@ import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
 import { resolveTarget } from './links.js';
 import type { Diagnostic, LinkTarget, Runbook, Step } from './model.js';
 import { findSection } from './sections.js';
-import { referencedNames } from './vars.js';
+import { SECRET_NAME, referencedNames } from './vars.js';
 
 export interface LintContext {
   /** The parsed runbook at a resolved path, or undefined when there is no such file. */
@@ -33,12 +33,13 @@ const USER_SWITCH = /(^|[\s;&|(])(sudo\s+(-\S+\s+)*(-i|--login|su)\b|su\s+(-|-l|
 const LOOP = /(^|[\s;&|(])(for|while|until)\s/m;
 /**
  * A job left running in the background: a lone `&` (not `&&`, `2>&1`, `&>`) at the end of a
- * line or before `;`, `)` or `disown`, or `nohup`. Neither survives the session: stepgate ends
- * everything started in its shell when it quits or its connection drops.
+ * line or before `;`. (`(cmd &)` is not one: the subshell's child is no job of the shell, and a
+ * hang-up leaves it running, as in a terminal.) When stepgate's shell ends (the session ends, stepgate quits, the
+ * terminal drops) it is hung up as a terminal would: the shell's jobs get SIGHUP and end.
  */
-const BACKGROUND = /(?<![&>|<])&(?![&>])\s*(?:$|;|\)|disown\b)|(^|[\s;&|(])nohup\s/m;
-/** Ways out of the shell's session, or a script that waits for its own jobs. */
-const DETACHED = /(^|[\s;&|(])(setsid|systemd-run|wait)(\s|$)/m;
+const BACKGROUND = /(?<![&>|<])&(?![&>])\s*(?:$|;)/m;
+/** What keeps a job past the hang-up (nohup, disown, setsid, systemd-run), or a step that waits for it. */
+const OUTLIVES = /(^|[\s;&|(])(nohup|disown|setsid|systemd-run|wait)(\s|$|;)/m;
 
 export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   const sink = new DiagnosticSink(runbook.file);
@@ -60,8 +61,34 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   }
 
   const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
+  lintCaptures(runbook, sink, known);
+  for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) known.add(step.attrs.capture);
   for (const step of runbook.steps) lintStep(step, sink, (name) => known.has(name) || ctx.env[name] !== undefined);
   return [...runbook.diagnostics, ...sink.items].sort(compareDiagnostics);
+}
+
+/**
+ * `capture=NAME`: only a command prints something to keep; the value is journaled in clear, so
+ * a secret-looking name is refused; a var or env entry of the same name would be shadowed.
+ */
+function lintCaptures(runbook: Runbook, sink: DiagnosticSink, declared: Set<string>): void {
+  const seen = new Map<string, string>();
+  for (const step of runbook.steps) {
+    if (step.kind === 'manual' || step.attrs.capture === undefined) continue;
+    const name = step.attrs.capture;
+    if (step.kind === 'check') {
+      sink.error('bad-attribute', step.position, `capture=${name}: only a command step prints a value to capture; checks keep none`);
+      continue;
+    }
+    if (SECRET_NAME.test(name))
+      sink.error('bad-attribute', step.position, `capture=${name}: a captured value is journaled in clear, and ${name} looks like a secret's name; capture something that is not a secret, or use a secret var`);
+    if (declared.has(name))
+      sink.error('bad-attribute', step.position, `capture=${name}: ${name} is already a var or an env entry of the front matter; pick another name`);
+    const first = seen.get(name);
+    if (first !== undefined)
+      sink.warn('bad-attribute', step.position, `capture=${name} is also captured by step ${first}; a capture is written once per session, so whichever passes first wins`);
+    else seen.set(name, step.id);
+  }
 }
 
 function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) => boolean): void {
@@ -75,8 +102,8 @@ function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) =>
       sink.warn('sudo-in-step', step.position, 'this step switches user itself (sudo -i / su -); stepgate already runs steps as the runbook\'s user: set user: in front matter or user= on the step instead');
     if (LOOP.test(step.script) && /\bcurl\b/.test(step.script) && /\bsleep\b/.test(step.script))
       sink.warn('curl-retry-loop', step.position, 'a curl retry loop reads better as a check block (```check with http: URL), which retries with backoff and gates progress');
-    if (BACKGROUND.test(step.script) && !DETACHED.test(step.script))
-      sink.warn('background-job', step.position, 'a background job (cmd &, nohup) ends with the stepgate session, when it quits or the connection drops: start services with systemctl, pm2 or docker, or detach with setsid -f');
+    if (BACKGROUND.test(step.script) && !OUTLIVES.test(step.script))
+      sink.warn('background-job', step.position, 'a background job (cmd &) gets SIGHUP and ends when stepgate\'s shell ends (the session ends, stepgate quits, the connection drops), as in a terminal: start it with nohup (or disown it, or setsid -f) to keep it running, or through the host\'s service manager');
     return;
   }
   for (const check of step.checks) {

@@ -113,6 +113,12 @@ export interface StepAttributes {
   retries?: number;
   backoffMs?: number;
   recover?: LinkTarget;
+  /**
+   * Command steps: what the step prints (escapes stripped, trimmed) becomes the session
+   * variable NAME, journaled, restored on resume and passed to every later step and check.
+   * Written once per session: a re-run keeps the first value.
+   */
+  capture?: string;
   confirm: boolean;
   interactive: boolean;
   optional: boolean;

@@ -149,6 +149,8 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       return `${head}session ${event.id} started by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host}, stepgate ${event.version}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
     case 'var-answered':
       return `${head}var ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} [${event.source}]`;
+    case 'var-captured':
+      return `${head}step ${step} captured ${event.name} = ${JSON.stringify(event.value)}`;
     case 'step-started':
       return `${head}step ${step} started (attempt ${event.attempt})`;
     case 'check-attempt':

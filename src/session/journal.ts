@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
-import { open, readFile, readdir, rename, rm, lstat, truncate } from 'node:fs/promises';
+import { open, readFile, readdir, realpath, rename, rm, lstat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { HostLock, lockHolder } from '../exec/lock.js';
 import type { ShellSnapshot } from '../exec/types.js';
 import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
 import { parseSnapshot } from './shell-state.js';
@@ -291,58 +292,43 @@ export async function listSessionIds(dir: string): Promise<string[]> {
 
 export class SessionBusyError extends Error {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !zombie(pid);
+/**
+ * The host lock that keeps one process at a time on a session (see `exec/lock.ts`): the kernel
+ * releases it when that process dies, so a resume after a SIGKILL finds it free and two
+ * resumes never both take it. Named by the journal's real path, so it is the same for every
+ * way of naming the state directory.
+ */
+async function sessionLockName(dir: string, id: string): Promise<string> {
+  const real = await realpath(dir).catch(() => dir);
+  return `session:${join(real, id)}`;
 }
 
-/**
- * A process killed with its parent (an SSM agent's shell, a tmux server) stays a zombie until
- * init reaps it; signal 0 still reaches it, but it holds nothing. Linux only: elsewhere, alive.
- */
-function zombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // `pid (comm) S ...`: comm may hold spaces and parentheses, the state follows the last `)`.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * One process at a time per session: `<id>.lock` holds the owner's pid. A lock left by a dead
- * process (SIGKILL, crash) is taken over. Returns the release function.
- */
 /** The pid of a live process holding the session's lock, if any. */
 export async function sessionOwner(dir: string, id: string): Promise<number | undefined> {
-  const owner = Number((await readFile(join(dir, `${id}.lock`), 'utf8').catch(() => '')).trim());
-  return Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner) ? owner : undefined;
+  const holder = await lockHolder(await sessionLockName(dir, id));
+  return holder && holder.pid !== process.pid ? holder.pid : undefined;
 }
 
+/** Takes the session's lock, or throws `SessionBusyError` naming the holder. Returns the release. */
 export async function lockSession(dir: string, id: string): Promise<() => Promise<void>> {
   await privateDir(dir);
-  const path = join(dir, `${id}.lock`);
-  for (let tries = 0; tries < 2; tries += 1) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.write(`${process.pid}\n`);
-      await handle.close();
-      return async () => {
-        await rm(path, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new SessionBusyError(`session ${id} is in use by process ${owner}`);
-      }
-      await rm(path, { force: true });
-    }
+  const name = await sessionLockName(dir, id);
+  const since = Date.now();
+  const lock = await HostLock.tryAcquire(name, () => ({ pid: process.pid, user: loginName(), host: hostname(), since, session: id }));
+  if (!lock) {
+    const holder = await lockHolder(name);
+    throw new SessionBusyError(holder ? `session ${id} is in use by process ${holder.pid} (${holder.user})` : `session ${id} is in use by another process`);
   }
-  throw new SessionBusyError(`could not lock session ${id}`);
+  return async () => lock.release();
+}
+
+/** Who is at the keyboard: the login behind sudo, else the OS user. */
+function loginName(): string {
+  const viaSudo = process.env.SUDO_USER;
+  if (viaSudo) return viaSudo;
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '?');
+  }
 }

@@ -175,6 +175,9 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         }
         break;
       }
+      case 'var-captured':
+        line(`   captured ${event.name} = ${event.value.includes('\n') ? JSON.stringify(event.value) : event.value}`);
+        break;
       case 'session-resumed':
         line(`== resumed by ${event.who.user} (pid ${event.pid}) ==`);
         break;

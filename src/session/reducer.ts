@@ -27,7 +27,7 @@ export function assertNever(value: never, what = 'value'): never {
 
 /** The state before `session-started`. */
 export function initialState(id = ''): SessionState {
-  return { id, status: { kind: 'new' }, frames: [], vars: [], answers: {}, runbooks: [], seq: 0 };
+  return { id, status: { kind: 'new' }, frames: [], vars: [], answers: {}, captured: {}, runbooks: [], seq: 0 };
 }
 
 /** Fold a whole journal (in order). Commands are dropped: replay performs no effects. */
@@ -314,6 +314,8 @@ function copyState(s: SessionState): SessionState {
       steps: f.steps.map((step) => (step.checks ? { ...step, checks: step.checks.map((c) => ({ ...c })) } : { ...step })),
     })),
     answers: Object.fromEntries(Object.entries(s.answers).map(([k, v]) => [k, { ...v }])),
+    // Journals from before captures existed fold into a state without them.
+    captured: { ...(s.captured ?? {}) },
     runbooks: [...s.runbooks],
   };
   if (s.who) copy.who = { ...s.who };
@@ -346,6 +348,11 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       if (frame && frame.cursor >= frame.steps.length && state.vars.every((v) => v.name in state.answers)) {
         return { state, commands: end(state, 'completed', event.at) };
       }
+      return { state, commands: [] };
+    }
+    case 'var-captured': {
+      // Written once: a re-run of the step (a retry, a recovery that returned) cannot replace it.
+      if (!(event.name in state.captured)) state.captured[event.name] = { value: event.value, key: event.key, at: event.at };
       return { state, commands: [] };
     }
     case 'confirm-requested': {

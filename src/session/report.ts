@@ -129,6 +129,9 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       case 'check-attempt':
         rowOf(before, event)?.run.push(event);
         break;
+      case 'var-captured':
+        rowOf(before, event)?.decided.push(`captured ${event.name} = ${event.value}`);
+        break;
       case 'step-finished': {
         const row = rowOf(before, event);
         if (!row) break;

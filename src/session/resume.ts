@@ -55,6 +55,10 @@ export function rebuild(events: readonly SessionEvent[], as: string | undefined)
   for (const [name, answer] of Object.entries(state.answers)) {
     if (!answer.secret && answer.value !== undefined) vars.set(name, answer.value);
   }
+  // What capture= steps kept: passed to the steps again, never captured anew.
+  for (const [name, kept] of Object.entries(state.captured)) {
+    vars.set(name, kept.value);
+  }
   const rebuilt: Rebuilt = { state, file: first.frame.source.file, vars };
   const latest = as ?? state.as;
   if (latest !== undefined) rebuilt.as = latest;

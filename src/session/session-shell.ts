@@ -13,6 +13,9 @@ import { restoredFrom, withoutSecrets } from './shell-state.js';
 import type { ResumeReport } from './resume.js';
 import type { SessionEvent } from './types.js';
 
+/** The longest value `capture=` keeps (characters, after trimming). */
+export const MAX_CAPTURE = 4096;
+
 /** Opens the session's persistent shell (exec's `openShell`). */
 export type ShellFactory = (options: ShellOptions) => Promise<Shell>;
 
@@ -47,6 +50,8 @@ export class SessionShell {
   private readonly outputListeners = new Set<(text: string) => void>();
   private currentSink: { write(text: string): void } | undefined;
   private lineRedactor: StreamRedactor | undefined;
+  /** What the running `capture=` step printed so far (redacted), bounded. */
+  private captured: string | undefined;
   /** A resumed session's kept shell state, for the first shell this process opens. */
   private restoreShell: ShellSnapshot | undefined;
   /** Journaled when that first shell opens: the earlier process's shell was replaced. */
@@ -109,6 +114,7 @@ export class SessionShell {
       }
       const clean = this.lineRedactor ? this.lineRedactor.push(event.data) : deps.secrets.redact(event.data);
       if (clean !== '') this.emit(clean);
+      this.keep(clean);
       this.scheduleScreen();
     });
     return opened;
@@ -130,18 +136,34 @@ export class SessionShell {
     return () => this.outputListeners.delete(listener);
   }
 
-  /** A step's output goes to `sink` from now on, redacted line by line. */
-  beginStep(sink: { write(text: string): void }): void {
+  /**
+   * A step's output goes to `sink` from now on, redacted line by line; with `capture`, it is
+   * also kept (up to a bound) for `endStep` to return.
+   */
+  beginStep(sink: { write(text: string): void }, capture = false): void {
     this.currentSink = sink;
     this.lineRedactor = new StreamRedactor(this.deps.secrets);
+    this.captured = capture ? '' : undefined;
   }
 
-  /** The step ended: what the line redactor held back goes out (when `flush`), then nowhere. */
-  endStep(flush = true): void {
+  /**
+   * The step ended: what the line redactor held back goes out (when `flush`), then nowhere.
+   * Returns what a capturing step printed.
+   */
+  endStep(flush = true): string | undefined {
     const rest = flush ? (this.lineRedactor?.flush() ?? '') : '';
     if (rest !== '') this.emit(rest);
+    this.keep(rest);
+    const printed = this.captured;
     this.currentSink = undefined;
     this.lineRedactor = undefined;
+    this.captured = undefined;
+    return printed;
+  }
+
+  private keep(text: string): void {
+    // Four times the longest value: enough to say how long it was, never unbounded.
+    if (this.captured !== undefined && this.captured.length <= MAX_CAPTURE * 4) this.captured += text;
   }
 
   /** Push the screen to the store now. */

@@ -10,9 +10,10 @@ import { backoffDelay } from './backoff.js';
 import { runCheckStep, type ChecksOutcome } from './checks.js';
 import type { Journal, TranscriptSink } from './journal.js';
 import type { SecretSet } from './redact.js';
-import type { SessionShell } from './session-shell.js';
+import { MAX_CAPTURE, type SessionShell } from './session-shell.js';
 import { checkCwd, lookupVar, runnableStep, shellPlace, stepCwd, stepEnv, stepUser, type StepContext } from './step-context.js';
-import type { Command, FlowItem, SessionEvent } from './types.js';
+import type { CapturedValue, Command, FlowItem, SessionEvent } from './types.js';
+import { printable } from './printable.js';
 
 /** One probe attempt (exec's probes); retries and backoff are the session's, on its clock. */
 /** `redact` hides the session's secrets in what the result keeps, before it is cut (see exec's ProbeOptions). */
@@ -39,6 +40,15 @@ export interface StepRunnerDeps {
   report(attempt: CheckAttempt): Promise<void>;
   /** Show a failure as the store's error. */
   fail(message: string): void;
+  /** The value a `capture=` step kept for `name` earlier in the session, if any. */
+  captured(name: string): CapturedValue | undefined;
+  /** Journal and fold a first capture (the store also passes it to later steps). */
+  keepCapture(event: Extract<SessionEvent, { type: 'var-captured' }>): Promise<void>;
+}
+
+/** What a step printed, as a value: escapes and carriage returns gone, trimmed. */
+export function capturedValue(raw: string): string {
+  return printable(raw.replace(/\r\n/g, '\n')).replace(/\r/g, '').trim();
 }
 
 /** Where output goes when no transcript could be opened. */
@@ -85,13 +95,18 @@ export class StepRunner {
     const { deps } = this;
     const { item, depth, index } = command;
     if (step.kind === 'command') {
-      const result = await this.runCommand(item, step, signal, sink, started);
+      const { result, printed } = await this.runCommand(item, step, signal, sink, started);
       deps.shell.refreshScreen();
       // Before step-finished: the state kept on disk is never older than what the journal says ran.
       await deps.shell.keepState();
       // A shell that ended is replaced by exec on the next run, with cwd and exports restored
       // (and a shell-reset event): closing it here would lose that state.
-      const ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
+      let ok = result.exitCode === 0 && !result.timedOut && !result.interrupted;
+      let captureFailure: string | undefined;
+      if (ok && step.attrs.capture !== undefined && printed !== undefined) {
+        captureFailure = await this.capture(step.attrs.capture, capturedValue(printed), { depth, index, key: item.key });
+        if (captureFailure !== undefined) ok = false;
+      }
       const fields: FinishFields = {
         ok,
         exitCode: result.exitCode,
@@ -101,7 +116,7 @@ export class StepRunner {
       };
       if (result.signal !== undefined) fields.signal = result.signal;
       if (result.shellExited) fields.shellExited = true;
-      const reason = result.reason ?? (result.timedOut ? `timed out after ${step.attrs.timeoutMs ?? '?'} ms` : undefined);
+      const reason = captureFailure ?? result.reason ?? (result.timedOut ? `timed out after ${step.attrs.timeoutMs ?? '?'} ms` : undefined);
       if (reason !== undefined) fields.reason = reason;
       return fields;
     }
@@ -119,15 +134,44 @@ export class StepRunner {
     return { ok: false, exitCode: null, durationMs: 0, timedOut: false, interrupted: false, reason: 'a manual item is confirmed, not run' };
   }
 
+  /**
+   * Keeps what a `capture=NAME` step printed as a session variable, once: a name captured
+   * before keeps its value (a re-run after a change must not replace what was recorded before
+   * it), and the operator is told. Returns why the step fails instead, if it does.
+   */
+  private async capture(name: string, value: string, base: { depth: number; index: number; key: string }): Promise<string | undefined> {
+    const { deps } = this;
+    if (value === '') return `capture=${name}: the step printed nothing to capture`;
+    if (value.length > MAX_CAPTURE) return `capture=${name}: the step printed ${value.length} characters; a captured value holds at most ${MAX_CAPTURE}`;
+    const kept = deps.captured(name);
+    if (kept) {
+      const note =
+        kept.value === value
+          ? `[stepgate] ${name} is still ${kept.value}`
+          : `[stepgate] ${name} keeps the value captured at ${kept.key.slice(kept.key.lastIndexOf('#') + 1)}: ${kept.value} (this run printed ${value}; a capture is written once per session)`;
+      deps.shell.tell(`${deps.secrets.redact(note)}\r\n`);
+      return undefined;
+    }
+    await deps.keepCapture({ type: 'var-captured', at: deps.clock.now(), ...base, name, value });
+    return undefined;
+  }
+
   /** The command in the session shell; a shell that cannot start or run fails the step with why. */
-  private async runCommand(item: FlowItem, step: Extract<Step, { kind: 'command' }>, signal: AbortSignal, sink: TranscriptSink, started: number): Promise<RunResult> {
+  private async runCommand(
+    item: FlowItem,
+    step: Extract<Step, { kind: 'command' }>,
+    signal: AbortSignal,
+    sink: TranscriptSink,
+    started: number,
+  ): Promise<{ result: RunResult; printed: string | undefined }> {
     const { deps } = this;
     const ctx = deps.context();
-    deps.shell.beginStep(sink);
+    deps.shell.beginStep(sink, step.attrs.capture !== undefined);
+    let result: RunResult;
     try {
       const sh = await deps.shell.ensure(shellPlace(ctx));
       sh.clearScreen();
-      return await sh.run({
+      result = await sh.run({
         script: step.script,
         timeoutMs: step.attrs.timeoutMs,
         cwd: stepCwd(ctx, item, step),
@@ -137,7 +181,7 @@ export class StepRunner {
         signal,
       });
     } catch (error) {
-      return {
+      result = {
         exitCode: null,
         durationMs: deps.clock.now() - started,
         timedOut: false,
@@ -145,9 +189,9 @@ export class StepRunner {
         shellExited: false,
         reason: describeError(error),
       };
-    } finally {
-      deps.shell.endStep();
     }
+    const printed = deps.shell.endStep();
+    return { result, printed };
   }
 
   private runChecks(

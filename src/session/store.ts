@@ -72,6 +72,11 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     seq: () => state().seq,
     report: (attempt) => dispatch(attempt),
     fail,
+    captured: (name) => state().captured[name],
+    keepCapture: async (event) => {
+      varValues.set(event.name, event.value);
+      await dispatch(event);
+    },
   });
 
   function learnSecrets(book: Runbook): void {

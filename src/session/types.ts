@@ -141,12 +141,24 @@ export interface SessionState {
   endedAt?: number;
   runbooks: RunbookDigest[];
   who?: Who;
+  /**
+   * Values steps captured (`capture=NAME`), the first one per name: passed to later steps and
+   * checks as variables, restored on resume.
+   */
+  captured: Record<string, CapturedValue>;
   /** Run-as user for steps that name none: `--as` of the start, replaced by each resume's `--as`. */
   as?: string;
   /** A refusal or warning the operator should read (depth limit, missing reason ...). */
   notice?: string;
   /** Journal events folded so far. */
   seq: number;
+}
+
+export interface CapturedValue {
+  value: string;
+  /** The step (`file#id`) whose output it is, and when. */
+  key: string;
+  at: number;
 }
 
 export interface RunbookDigest {
@@ -200,6 +212,11 @@ export type SessionEvent =
       options: { as?: string; yes?: boolean };
     }
   | { type: 'var-answered'; at: number; name: string; secret: boolean; value?: string; source: VarSource }
+  /**
+   * A step with `capture=NAME` passed: what it printed, kept as a session variable. Journaled
+   * before its `step-finished`. A name already captured keeps its first value (not journaled again).
+   */
+  | { type: 'var-captured'; at: number; depth: number; index: number; key: string; name: string; value: string }
   | { type: 'step-started'; at: number; depth: number; index: number; key: string; attempt: number }
   | {
       type: 'check-attempt';

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthServer, Workspace, collect, waitForOutput } from './plain-harness.js';
+import { lockSession } from '../../src/session/journal.js';
 
 let ws: Workspace;
 
@@ -97,21 +98,30 @@ describe('stepgate resume', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100)); // session ids carry the second
     expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
     const [older, newer] = ws.sessionIds();
-    writeFileSync(join(ws.sessionsDir(), `${newer}.lock`), '1\n'); // pid 1 is alive: in use elsewhere
-    const r = await ws.run(['resume', '--yes']);
-    expect(r.stderr).toContain(`resuming session ${older} (`);
-    expect(r.code).toBe(1);
+    // This test process holds the newer one, as a live stepgate elsewhere would.
+    const release = await lockSession(ws.sessionsDir(), newer ?? '');
+    try {
+      const r = await ws.run(['resume', '--yes']);
+      expect(r.stderr).toContain(`resuming session ${older} (`);
+      expect(r.code).toBe(1);
+    } finally {
+      await release();
+    }
   });
 
   it('resume without an id, when the only unfinished session is still held, names the holder instead of "no session"', async () => {
     ws.write('gate.md', '# Gate\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
     expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
     const [id] = ws.sessionIds();
-    writeFileSync(join(ws.sessionsDir(), `${id}.lock`), '1\n'); // pid 1 is alive: a stepgate still exiting
-    const r = await ws.run(['resume', '--yes']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`session ${id} \\(\\S*gate\\.md, blocked\\) is still held by process 1 `));
-    expect(r.stderr).not.toContain('no unfinished session');
+    const release = await lockSession(ws.sessionsDir(), id ?? ''); // a stepgate still exiting
+    try {
+      const r = await ws.run(['resume', '--yes']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`session ${id} \\(\\S*gate\\.md, blocked\\) is still held by process ${process.pid} `));
+      expect(r.stderr).not.toContain('no unfinished session');
+    } finally {
+      await release();
+    }
   });
 
   it('run and resume warn about a --var the runbook does not declare, naming the ones it does', async () => {

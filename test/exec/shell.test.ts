@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openShell } from '../../src/exec/shell.js';
@@ -390,6 +390,36 @@ describe('openShell: close', () => {
     await sh.close();
     shell = undefined;
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh1));
+  });
+
+  it('closes like a terminal hang-up: jobs end; nohup, disowned and setsid processes keep running; a running step is stopped', async () => {
+    const sh = await open();
+    await sh.run({
+      script: [
+        'sleep 310 & echo "job=$!"',
+        'nohup sleep 311 >/dev/null 2>&1 & echo "nohup=$!"',
+        'sleep 312 & echo "disowned=$!"; disown',
+        'setsid -f sleep 313 >/dev/null 2>&1',
+      ].join('\n'),
+    });
+    const text = sh.screen().lines.join('\n');
+    const pid = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(text)?.[1]);
+    const setsid = Number(execFileSync('pgrep', ['-f', '^sleep 313$'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const survivors = [pid('nohup'), pid('disowned'), setsid];
+    try {
+      expect(survivors.every((p) => p > 0 && processAlive(p))).toBe(true);
+      // A step still in the foreground when the session closes is stopped.
+      const running = sh.run({ script: 'echo "fg=$$"; sleep 314' });
+      await waitForScreen(sh, 'fg=');
+      const fg = Number(execFileSync('pgrep', ['-f', '^sleep 314$'], { encoding: 'utf8' }).trim().split('\n')[0]);
+      await sh.close();
+      shell = undefined;
+      await running.catch(() => undefined);
+      await waitFor('the job and the foreground step to end', () => !processAlive(pid('job')) && !processAlive(fg));
+      for (const p of survivors) expect(processAlive(p), `pid ${p}`).toBe(true);
+    } finally {
+      for (const p of survivors) if (p > 0) process.kill(p, 'SIGKILL');
+    }
   });
 
   /** Start the fixture in a child node; resolves with the pids it reports and the child. */

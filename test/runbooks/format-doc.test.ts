@@ -18,7 +18,7 @@ describe('docs/runbook-format.md stays current', () => {
   it('documents every fence attribute the parser accepts', () => {
     const rb = parseRunbook('```bash {nonsense}\ntrue\n```\n', 'x.md');
     const known = /known: ([a-z, ]+)\)/.exec(rb.diagnostics[0]?.message ?? '')?.[1]?.split(', ') ?? [];
-    expect(known.length).toBe(12);
+    expect(known.length).toBe(13);
     for (const key of known) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 });

@@ -86,4 +86,18 @@ describe('the main flow', () => {
     expect([...recoveryOnlyAnchors(rb)]).toEqual(['roll-back', 'verify']);
     expect(mainFlowSteps(rb).map((s) => s.id)).toEqual(['go', 'after']);
   });
+
+  it('capture=: a shell variable name on a command step, not a secret, not a var; a second capture of a name warns', () => {
+    const lint = workspace({
+      'c.md':
+        '---\nvars:\n  REGION: { prompt: Region }\n---\n## A\n\nOne.\n\n```bash {capture=PREVIOUS}\ngit rev-parse HEAD\n```\n\nTwo.\n\n```bash {capture=PREVIOUS}\ngit rev-parse HEAD\n```\n\nThree.\n\n```bash {capture=API_TOKEN}\ncat token\n```\n\nFour.\n\n```bash {capture=REGION}\necho x\n```\n\nFive.\n\n```check {capture=X}\nhttp: http://h/${PREVIOUS}\n```\n\nSix.\n\n```bash {capture=1bad}\necho\n```\n',
+    });
+    expect(lint('c.md')).toEqual([
+      'c.md:15:1 warning bad-attribute',
+      'c.md:21:1 error bad-attribute',
+      'c.md:27:1 error bad-attribute',
+      'c.md:33:1 error bad-attribute',
+      'c.md:39:10 error bad-attribute',
+    ]);
+  });
 });

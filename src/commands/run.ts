@@ -19,6 +19,7 @@ import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionSto
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { runAsRefusal } from './preflight.js';
 import { usageError } from './usage.js';
+import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
 export const PLAIN_FLAGS = {
@@ -53,28 +54,62 @@ export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
   };
 }
 
-/** Asks for a var on the terminal; secret answers are not echoed. Undefined without a TTY. */
-export function terminalAsk(): ((spec: VarSpec) => Promise<string>) | undefined {
-  if (!process.stdin.isTTY) return undefined;
+/** Where questions are written: stderr on a terminal (stdout stays the run's), else the terminal itself. */
+function questionOutput(term: Terminal): NodeJS.WriteStream {
+  return term.input === process.stdin && process.stderr.isTTY ? process.stderr : term.output;
+}
+
+/**
+ * Asks for a var on the operator's terminal (stdin, or /dev/tty when stdin or stdout is not
+ * it); secret answers are not echoed. Undefined without any terminal.
+ */
+export function terminalAsk(term: Terminal | undefined = sharedTerminal()): ((spec: VarSpec) => Promise<string>) | undefined {
+  if (term === undefined) return undefined;
+  const out = questionOutput(term);
   return (spec) =>
-    new Promise((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-      // A secret's default is never shown: enter takes it, but it does not go on the screen.
-      const shown = spec.default !== undefined && !spec.secret ? ` [${spec.default}]` : spec.default !== undefined ? ' [enter keeps the default]' : '';
-      const question = `${spec.prompt}${shown}: `;
-      if (spec.secret) {
-        // Echo nothing of what is typed: readline writes through this function.
-        const writer = rl as unknown as { _writeToOutput: (s: string) => void };
-        writer._writeToOutput = (s: string) => {
-          if (s.startsWith(question)) process.stderr.write(question);
-          else if (s.includes('\n') || s.includes('\r')) process.stderr.write('\n');
-        };
-      }
-      rl.question(question, (answer) => {
-        rl.close();
-        resolve(answer);
-      });
-    });
+    reading(
+      term,
+      () =>
+        new Promise((resolve) => {
+          const rl = createInterface({ input: term.input, output: out, terminal: true });
+          // A secret's default is never shown: enter takes it, but it does not go on the screen.
+          const shown = spec.default !== undefined && !spec.secret ? ` [${spec.default}]` : spec.default !== undefined ? ' [enter keeps the default]' : '';
+          const question = `${spec.prompt}${shown}: `;
+          if (spec.secret) {
+            // Echo nothing of what is typed: readline writes through this function.
+            const writer = rl as unknown as { _writeToOutput: (s: string) => void };
+            writer._writeToOutput = (s: string) => {
+              if (s.startsWith(question)) out.write(question);
+              else if (s.includes('\n') || s.includes('\r')) out.write('\n');
+            };
+          }
+          rl.question(question, (answer) => {
+            rl.close();
+            resolve(answer);
+          });
+        }),
+    );
+}
+
+/**
+ * Asks a yes/no question on the operator's terminal: a manual item ("done?") or a `confirm=`
+ * step ("run it?"). Undefined without any terminal. Only `y` or `yes` says yes.
+ */
+export function terminalConfirm(term: Terminal | undefined = sharedTerminal()): ((question: string) => Promise<boolean>) | undefined {
+  if (term === undefined) return undefined;
+  const out = questionOutput(term);
+  return (question) =>
+    reading(
+      term,
+      () =>
+        new Promise((resolve) => {
+          const rl = createInterface({ input: term.input, output: out, terminal: true });
+          rl.question(`${question} [y/N] `, (answer) => {
+            rl.close();
+            resolve(/^\s*y(es)?\s*$/i.test(answer));
+          });
+        }),
+    );
 }
 
 /** How long a step gets to end after Ctrl-C before stepgate leaves anyway on SIGHUP/SIGTERM. */
@@ -125,10 +160,12 @@ export function plainOptions(
   signals: { interrupted: () => boolean; interrupt: () => void },
 ): PlainOptions {
   const ask = terminalAsk();
+  const confirm = terminalConfirm();
   return {
     ...flags,
     env: process.env,
     ...(ask ? { ask } : {}),
+    ...(confirm ? { confirm } : {}),
     out: process.stdout,
     cwd: process.cwd(),
     interrupted: signals.interrupted,
@@ -136,9 +173,13 @@ export function plainOptions(
   };
 }
 
-/** Keys typed on a terminal reach the running step; Ctrl-C interrupts it as SIGINT would. */
+/**
+ * Keys typed on the operator's terminal (stdin, or /dev/tty when stdin or stdout is not it)
+ * reach the running step; Ctrl-C interrupts it as SIGINT would.
+ */
 export function terminalInput(onCtrlC: () => void): { input?: NodeJS.ReadStream; onCtrlC?: () => void } {
-  return process.stdin.isTTY ? { input: process.stdin, onCtrlC } : {};
+  const term = sharedTerminal();
+  return term ? { input: term.input, onCtrlC } : {};
 }
 
 /** `--var NAME=VALUE` flags to a map, or an error message. */

@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import type { VarSpec } from '../runbooks/model.js';
 import { currentItem, gateChoices } from './reducer.js';
 import { printable } from './printable.js';
+import { EscapeFilter } from './escape-filter.js';
 import { wordWrap } from './word-wrap.js';
 import type { SessionStore } from './store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from './types.js';
@@ -26,8 +27,13 @@ export interface PlainOptions {
   vars: Record<string, string>;
   /** Process environment (`STEPGATE_VAR_NAME` supplies var NAME). */
   env: Record<string, string | undefined>;
-  /** Asks the operator for a var when stdin is a terminal; undefined otherwise. */
+  /** Asks the operator for a var when there is a terminal; undefined otherwise. */
   ask?: (spec: VarSpec) => Promise<string>;
+  /**
+   * Asks the operator yes/no on their terminal (a manual item done? a `confirm=` step run?);
+   * undefined without any terminal, where the walk stops at them unless `yes`.
+   */
+  confirm?: (question: string) => Promise<boolean>;
   out: NodeJS.WritableStream;
   /** For paths in messages. */
   cwd: string;
@@ -104,7 +110,9 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
     if (!atLineStart) write('\n');
     write(`${text}\n`);
   };
-  const offOutput = actions.onOutput((text) => write(text.replace(/\r\n/g, '\n')));
+  // A file or a pipe gets text: no colours or control sequences (a terminal gets them as is).
+  const filter = (out as { isTTY?: boolean }).isTTY === true ? undefined : new EscapeFilter();
+  const offOutput = actions.onOutput((text) => write(filter ? filter.feed(text) : text.replace(/\r\n/g, '\n')));
   const offEvent = actions.onEvent((event: SessionEvent, state: SessionState) => {
     const frame = state.frames[Math.min('depth' in event ? event.depth : 0, state.frames.length - 1)];
     const item = 'index' in event ? frame?.init.items[event.index] : undefined;
@@ -194,6 +202,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
   return () => {
     offOutput();
     offEvent();
+    if (filter) write(filter.flush());
   };
 }
 
@@ -352,12 +361,26 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
         }
         interruptedStep = 'gate';
         if (cur?.item.step.kind === 'manual' || s.status.kind === 'confirm') {
-          if (!opts.yes) {
-            const what = cur?.item.step.kind === 'manual' ? `manual item "${cur.item.step.text}"` : `step ${cur?.item.step.id} asks for confirmation`;
-            return finish(EXIT.blocked, `STOPPED: ${what}; rerun with --yes to confirm it, or continue with: stepgate resume ${s.id}`);
+          const manual = cur?.item.step.kind === 'manual' ? cur.item.step.text : undefined;
+          if (opts.yes) {
+            await actions.confirm({ auto: true });
+            break;
           }
-          await actions.confirm({ auto: true });
-          break;
+          if (opts.confirm) {
+            // The operator's terminal, even when stdout goes to a pipe: ask, as the TUI would.
+            detach();
+            const question = manual !== undefined ? `[ ] ${manual}\n    done?` : `step ${cur?.item.step.id} asks for confirmation: run it?`;
+            if (await opts.confirm(question)) {
+              await actions.confirm();
+              break;
+            }
+            return finish(EXIT.blocked, `STOPPED: ${manual !== undefined ? `manual item "${manual}" not ticked` : `step ${cur?.item.step.id} not confirmed`}; continue with: stepgate resume ${s.id}`);
+          }
+          const what = manual !== undefined ? `manual item "${manual}"` : `step ${cur?.item.step.id} asks for confirmation`;
+          return finish(
+            EXIT.blocked,
+            `STOPPED: ${what}, and there is no terminal to ask on; --yes ticks manual items and confirms steps (journaled as by --yes): stepgate resume ${s.id} --yes`,
+          );
         }
         await actions.runStep();
         break;

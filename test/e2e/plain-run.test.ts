@@ -93,7 +93,8 @@ describe('stepgate run (plain mode)', () => {
     ws.write('deploy.md', runbook());
     const r = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/check http:\/\/127\.0\.0\.1:\d+\/healthz attempt 1\/2: failed: .*503.*; next attempt in \d+ms/);
+    // Check lines wrap within 80 columns, continuation rows indented by 6.
+    expect(r.stdout.replace(/\n {6}/g, ' ')).toMatch(/check http:\/\/127\.0\.0\.1:\d+\/healthz attempt 1\/2: failed: not ready · .*503.*; next attempt in \d+ms/);
     expect(r.stdout).toContain('BLOCKED at step health (deploy.md:');
     expect(r.stdout).toContain('1. deploy.md#restart-the-service (front-matter)');
     expect(r.stdout).toMatch(/2\s+health\s+main\s+failed\s+1/);
@@ -276,7 +277,8 @@ timeout: 2s
     ws.write('manual.md', '# M\n\n- [ ] tell the channel\n');
     const stop = await ws.run(['run', 'manual.md']);
     expect(stop.code).toBe(1);
-    expect(stop.stdout).toContain('STOPPED: manual item "tell the channel"; rerun with --yes');
+    // No terminal at all (the harness's children have none): --yes is the way to tick it.
+    expect(stop.stdout).toContain('STOPPED: manual item "tell the channel", and there is no terminal to ask on; --yes ticks manual items');
     const [stopped] = ws.sessionIds();
     const yes = await ws.run(['run', 'manual.md', '--yes']);
     expect(yes.code).toBe(0);

@@ -11,7 +11,7 @@
  * the config, `session.json` naming the stepgate session the TUI holds, `result.json`).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, readFileSync, readdirSync, rmSync, writeSync, unlinkSync, renameSync } from 'node:fs';
+import { closeSync, readFileSync, readdirSync, rmSync, statSync, writeSync, unlinkSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GONE_OPTION, TMUX_SESSION, TmuxServer, findTmux, processEnv, runClient, tmuxConfig, type ClientEnd, type TmuxClient } from '../exec/tmux.js';
 import { SSM_ENV_NAMES, osUser, ssmSessionId } from '../session/host.js';
@@ -144,9 +144,14 @@ export async function liveTuis(env: NodeJS.ProcessEnv = process.env): Promise<Li
     const dir = join(root, name);
     const server = new TmuxServer(tmux, join(dir, 'sock'));
     if (!(await server.alive())) {
-      // A result not yet read by anyone is kept a little: the launcher reads it as the TUI exits.
-      const result = readPrivate(join(dir, 'result.json'));
-      if (result === undefined || Date.now() - (readJson<{ at?: number }>(join(dir, 'result.json'))?.at ?? 0) > 60_000) rmSync(dir, { recursive: true, force: true });
+      // Kept a minute: a launcher may be starting its server there, or about to read the result.
+      let age = 0;
+      try {
+        age = Date.now() - statSync(dir).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (age > 60_000) rmSync(dir, { recursive: true, force: true });
       continue;
     }
     const session = readJson<HeldSession>(join(dir, 'session.json'));
@@ -255,6 +260,9 @@ export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | un
   Object.assign(process.env, launched.env);
   process.chdir(launched.cwd);
   const server = new TmuxServer(launched.tmux, join(dir, 'sock'));
+  // The server's hooks signal SIGUSR2 when a client comes or goes; until `Presence` listens,
+  // the default action (terminate) must not take the TUI down.
+  process.on('SIGUSR2', () => undefined);
   child = {
     dir,
     server,

@@ -37,7 +37,7 @@ import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
-import { CannotWrap, Presence, detachedChild, launch, placement } from './detach.js';
+import { CannotWrap, Presence, detachedChild, launch, liveTuis, placement } from './detach.js';
 import { offerAttach, sameRunbook } from './attach.js';
 
 const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach]';
@@ -133,6 +133,12 @@ function showBriefly(store: SessionStore, notice: string): void {
   }, 6000).unref();
 }
 
+/** Sessions held by a TUI that runs detached (not this one). */
+async function detachedSessionIds(): Promise<Set<string>> {
+  const own = detachedChild()?.dir;
+  return new Set((await liveTuis().catch(() => [])).filter((t) => t.dir !== own).flatMap((t) => (t.session ? [t.session.id] : [])));
+}
+
 async function listEntries(dir: string): Promise<PickerEntry[]> {
   const entries: PickerEntry[] = [];
   const titles = new Map<string, string>();
@@ -158,8 +164,11 @@ async function listEntries(dir: string): Promise<PickerEntry[]> {
   }
   // Only sessions worth resuming: unfinished, and something ran in them. Newest first.
   const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter(worthResuming);
+  // A session whose TUI kept running after its terminal went away is attached to, not resumed.
+  const detached = await detachedSessionIds();
   const resumable: PickerEntry[] = sessions.reverse().map((s) => {
-    const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state: s.state };
+    const state = detached.has(s.id) ? `running detached (stepgate attach ${s.id})` : s.state;
+    const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state };
     if (s.at !== undefined) entry.at = s.at;
     if (s.startedAt !== undefined) entry.startedAt = s.startedAt;
     return entry;
@@ -248,7 +257,11 @@ export async function main(argv: string[]): Promise<number> {
     ? {
         dir,
         entries: await listEntries(dir),
-        open: (entry: PickerEntry): Promise<Opened> => (entry.kind === 'session' ? resumeSession(entry.id, as, vars) : startSession(entry.file, as, vars)),
+        open: async (entry: PickerEntry): Promise<Opened> => {
+          if (entry.kind === 'runbook') return startSession(entry.file, as, vars);
+          if ((await detachedSessionIds()).has(entry.id)) throw new Error(`it runs detached: quit, then stepgate attach ${entry.id}`);
+          return resumeSession(entry.id, as, vars);
+        },
         refresh: () => listEntries(dir),
       }
     : undefined;

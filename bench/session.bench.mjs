@@ -8,10 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { FileJournal, newSessionId, readJournal } = await import(join(root, 'dist/session/journal.js'));
-const { replay } = await import(join(root, 'dist/session/reducer.js'));
-const { createSessionStore } = await import(join(root, 'dist/session/store.js'));
-const { parseRunbook } = await import(join(root, 'dist/runbooks/parse.js'));
+// From the sources (bench/run.mjs runs this file under tsx); dist/ is bundled.
+const { FileJournal, newSessionId, readJournal } = await import(join(root, 'src/session/journal.ts'));
+const { replay } = await import(join(root, 'src/session/reducer.ts'));
+const { createSessionStore } = await import(join(root, 'src/session/store.ts'));
+const { parseRunbook } = await import(join(root, 'src/runbooks/parse.ts'));
 
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const p95 = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.95)];

@@ -1,6 +1,7 @@
 /** `stepgate lint PATH... [--json]`: compiler-style diagnostics; exit 0 without errors, 2 with. */
 import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/index.js';
 import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
+import { parseFiles } from './parse-files.js';
 import { positionalsAndJson } from './usage.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -8,12 +9,14 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : ['runbooks'];
   const { files, missing } = collectMarkdownFiles(paths);
-  const load = createRunbookCache();
+  const runbooks = await parseFiles(files);
+  // A file linked from another is one of these more often than not: parsed once.
+  const load = createRunbookCache(runbooks);
   const diagnostics: Diagnostic[] = missing.map((path) => ({
     file: path, line: 1, column: 1, severity: 'error', code: 'read-error', message: `${path}: no such file or directory`,
   }));
   for (const file of files) {
-    diagnostics.push(...lintRunbook(readRunbookFileSync(file).runbook, { load, env: process.env }));
+    diagnostics.push(...lintRunbook((runbooks.get(file) ?? readRunbookFileSync(file)).runbook, { load, env: process.env }));
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;

@@ -44,9 +44,13 @@ export async function loadRunbookFile(file: string): Promise<LoadedRunbook> {
 /**
  * A memoising loader for lint and plan: each linked file is read and parsed once.
  * Returns undefined when the file does not exist or cannot be read.
+ * @param parsed files already read and parsed, by the path a link resolves to (lint's own files)
  */
-export function createRunbookCache(): (file: string) => Runbook | undefined {
+export function createRunbookCache(parsed?: ReadonlyMap<string, LoadedRunbook>): (file: string) => Runbook | undefined {
   const cache = new Map<string, Runbook | undefined>();
+  for (const [file, loaded] of parsed ?? []) {
+    cache.set(file, loaded.runbook.diagnostics.some((d) => d.code === 'read-error') ? undefined : loaded.runbook);
+  }
   return (file) => {
     if (!cache.has(file)) {
       const loaded = readRunbookFileSync(file);

@@ -3,7 +3,7 @@
  * is told how to fix it before anything runs or is journaled.
  */
 import { resolve } from 'node:path';
-import { RunAsError, resolveRunAs } from '../exec/index.js';
+import { RunAsError, resolveRunAs } from '../exec/run-as.js';
 import { readRunbookFileSync } from './load.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */

@@ -22,7 +22,7 @@ import {
 import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
-import { hostDeps, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import type { SessionEvent, SessionState } from '../session/types.js';
@@ -139,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars);
   }
   if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
+  loadExec().catch(() => undefined);
 
   let unlock;
   try {
@@ -178,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const journal = await FileJournal.open(dir, id);
-    const store = createSessionStore(await hostDeps(journal));
+    const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);
     try {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { openShell, runProbe, systemClock } from '../exec/index.js';
+import { systemClock } from '../exec/clock.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import type { VarSpec } from '../runbooks/model.js';
@@ -15,7 +15,7 @@ import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/
 import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
 import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain.js';
-import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore } from '../session/store.js';
+import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { runAsRefusal } from './preflight.js';
 import { usageError } from './usage.js';
@@ -35,8 +35,22 @@ const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VAL
 /** The real clock (exec's). */
 export const wallClock: Clock = systemClock;
 
+let execModules: Promise<[typeof import('../exec/shell.js'), typeof import('../exec/probes.js')]> | undefined;
+
+/**
+ * exec's shell and probes (node-pty, xterm, execa), loaded once. The TUI asks for them after
+ * its first paint, plain mode at once; a step or check waits for them if it comes first.
+ */
+export function loadExec(): Promise<[typeof import('../exec/shell.js'), typeof import('../exec/probes.js')]> {
+  execModules ??= Promise.all([import('../exec/shell.js'), import('../exec/probes.js')]);
+  return execModules;
+}
+
 /** exec's single-attempt probe; the session retries on its clock so each attempt is journaled first. */
-const execProbe: ProbeRunner = (spec, signal, redact) => runProbe(spec, { ...(signal ? { signal } : {}), ...(redact ? { redact } : {}) });
+const execProbe: ProbeRunner = async (spec, signal, redact) =>
+  (await loadExec())[1].runProbe(spec, { ...(signal ? { signal } : {}), ...(redact ? { redact } : {}) });
+
+const openShell: ShellFactory = async (options) => (await loadExec())[0].openShell(options);
 
 /** Everything a session needs from the host, shared with `resume`. */
 export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
@@ -227,6 +241,8 @@ export async function main(argv: string[]): Promise<number> {
   if (file === undefined) return usageError('which runbook? give a .md file', USAGE);
   if (extra !== undefined) return usageError(`one runbook at a time (got ${extra} too)`, USAGE);
   if (parsed.values.as === '') return usageError('--as wants a user name', USAGE);
+  // Loading while the runbook is read and linted: the first step needs it anyway.
+  loadExec().catch(() => undefined);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
   const skips = parseSkipFlags(parsed.values.skip);
@@ -254,7 +270,8 @@ export async function main(argv: string[]): Promise<number> {
   const id = newSessionId(Date.now());
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
-  const store = createSessionStore(await hostDeps(journal));
+  // Plain mode prints the output itself: no terminal emulator behind it.
+  const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);
   try {

@@ -31,7 +31,7 @@ import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
-import { hostDeps, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
+import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
@@ -355,6 +355,10 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     }),
     { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );
+  // The shell and probes load behind the first frame (they are not needed to draw it).
+  setImmediate(() => {
+    loadExec().catch(() => undefined);
+  });
   // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
   // in raw mode): close the session so the running step's end is journaled, leave it
   // resumable, and exit 130 like plain mode.

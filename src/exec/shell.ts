@@ -7,7 +7,7 @@
 import { signalName } from './processes.js';
 import { resolveRunAs } from './run-as.js';
 import type { RunAs } from './run-as.js';
-import { TerminalScreen } from './screen.js';
+import type { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
 import type { ShellExit, StepEnd, StepStop } from './shell-process.js';
 import { changedExports, restorableExports, restoreScript } from './saved-exports.js';
@@ -48,7 +48,8 @@ class SessionShell implements Shell {
   restored: RestoredShell | undefined;
   private readonly runAs: RunAs;
   private readonly opts: ShellOptions;
-  private readonly screenView: TerminalScreen;
+  /** Undefined without a screen (`ShellOptions.screen: false`). */
+  private screenView: TerminalScreen | undefined;
   private readonly listeners = new Set<(event: ShellEvent) => void>();
   private size: { cols: number; rows: number };
   private main: ShellProcess | undefined;
@@ -70,10 +71,14 @@ class SessionShell implements Shell {
     const rows = opts.rows ?? DEFAULT_ROWS;
     if (!(cols > 0 && rows > 0)) throw new RangeError(`openShell: bad terminal size ${cols}x${rows}`);
     this.size = { cols, rows };
-    this.screenView = new TerminalScreen({ cols, rows, scrollback: opts.scrollback ?? DEFAULT_SCROLLBACK });
   }
 
   async start(): Promise<void> {
+    if (this.opts.screen !== false) {
+      // Loaded with the first screen: plain mode never parses xterm's code.
+      const { TerminalScreen } = await import('./screen.js');
+      this.screenView = new TerminalScreen({ ...this.size, scrollback: this.opts.scrollback ?? DEFAULT_SCROLLBACK });
+    }
     const restore = this.opts.restore?.user === this.user ? this.typedRestore(this.opts.restore) : undefined;
     this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore: restore.typed } : {}) });
     if (restore) {
@@ -121,13 +126,14 @@ class SessionShell implements Shell {
   }
 
   private output(proc: ShellProcess, text: string): void {
-    const screenOk = this.screenView.write(text);
+    const screen = this.screenView;
+    const screenOk = screen?.write(text) ?? true;
     for (const listener of this.listeners) listener({ type: 'output', data: text });
-    if (!screenOk && !this.paused.has(proc)) {
+    if (screen && !screenOk && !this.paused.has(proc)) {
       // Backpressure: stop reading the pty until the emulator catches up.
       this.paused.add(proc);
       proc.pause();
-      void this.screenView.drained().then(() => {
+      void screen.drained().then(() => {
         this.paused.delete(proc);
         proc.resume();
       });
@@ -226,7 +232,7 @@ class SessionShell implements Shell {
       this.active = undefined;
       this.activeStep = undefined;
     }
-    await this.screenView.settled();
+    await this.screenView?.settled();
     const durationMs = performance.now() - startedAt;
     const base = { durationMs, timedOut, interrupted: step.interrupted };
     const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;
@@ -267,7 +273,7 @@ class SessionShell implements Shell {
   resize(cols: number, rows: number): void {
     if (!(cols > 0 && rows > 0)) throw new RangeError(`resize: bad size ${cols}x${rows}`);
     this.size = { cols, rows };
-    this.screenView.resize(cols, rows);
+    this.screenView?.resize(cols, rows);
     for (const proc of this.started) proc.resize(cols, rows);
   }
 
@@ -277,11 +283,11 @@ class SessionShell implements Shell {
   }
 
   screen(): ScreenSnapshot {
-    return this.screenView.snapshot();
+    return this.screenView?.snapshot() ?? { lines: [], ...this.size };
   }
 
   clearScreen(): void {
-    this.screenView.clear();
+    this.screenView?.clear();
   }
 
   async close(): Promise<void> {
@@ -292,7 +298,7 @@ class SessionShell implements Shell {
       await proc.removeState();
     }
     this.listeners.clear();
-    this.screenView.dispose();
+    this.screenView?.dispose();
   }
 }
 

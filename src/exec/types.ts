@@ -16,6 +16,12 @@ export interface ShellOptions {
   /** Scrollback lines kept by the headless terminal. Default 1000. */
   scrollback?: number;
   /**
+   * Keep a headless terminal of the output (what `screen()` returns). Default true. Plain mode
+   * shows no screen: without one, output goes only to the `onEvent` listeners, as it arrives,
+   * @xterm/headless is never loaded, and `screen()` has no lines.
+   */
+  screen?: boolean;
+  /**
    * After a timeout's Ctrl-C, how long to wait before SIGTERM, then SIGKILL, to the step's
    * process group (and finally the shell). Default 2000 ms.
    */

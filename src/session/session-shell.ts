@@ -26,6 +26,8 @@ export interface SessionShellDeps {
   secrets: SecretSet;
   /** Minimum ms between screen snapshots pushed to the store. */
   screenIntervalMs: number;
+  /** Whether a face shows the screen (false: the shell keeps no emulator, nothing is pushed). */
+  screen: boolean;
   cols: number;
   rows: number;
   /** Journal and fold an event (the store's dispatch). */
@@ -82,6 +84,7 @@ export class SessionShell {
       env: place.env,
       cols: this.size.cols,
       rows: this.size.rows,
+      ...(this.deps.screen ? {} : { screen: false }),
       ...(this.restoreShell ? { restore: this.restoreShell } : {}),
     });
     this.restoreShell = undefined;
@@ -168,7 +171,7 @@ export class SessionShell {
 
   /** Push the screen to the store now. */
   refreshScreen(): void {
-    if (this.shell) this.deps.setScreen(this.shell.screen());
+    if (this.shell && this.deps.screen) this.deps.setScreen(this.shell.screen());
   }
 
   /**
@@ -177,7 +180,7 @@ export class SessionShell {
    * chunk (a `read -p` prompt with no newline) can miss it, and no later output would fix that.
    */
   private scheduleScreen(trailing = false): void {
-    if (this.screenTimer !== undefined || !this.shell) return;
+    if (this.screenTimer !== undefined || !this.shell || !this.deps.screen) return;
     const interval = this.deps.screenIntervalMs;
     const wait = Math.max(trailing ? Math.max(16, interval) : 0, this.lastScreenAt + interval - Date.now());
     this.screenTimer = setTimeout(() => {

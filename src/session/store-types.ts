@@ -35,6 +35,11 @@ export interface SessionDeps {
   random?: () => number;
   /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
   screenIntervalMs?: number;
+  /**
+   * Whether a face shows the shell's screen (the TUI does). Default true. Plain mode passes
+   * false: the shell then keeps no terminal emulator and `screen` stays null.
+   */
+  screen?: boolean;
   /** Terminal size for the shell. Default 80x24. */
   cols?: number;
   rows?: number;

@@ -54,6 +54,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     clock: deps.clock,
     secrets,
     screenIntervalMs: deps.screenIntervalMs ?? 50,
+    screen: deps.screen !== false,
     cols: deps.cols ?? 80,
     rows: deps.rows ?? 24,
     dispatch: (event) => dispatch(event),

@@ -1,0 +1,156 @@
+// The CLI as operators run it, whole processes of dist/cli.js, each against its baseline in the
+// same run (medians of 5 unless said; the machine is shared: read ratios, and the load printed
+// with each row). Rows of issue 14's table:
+//  1. `stepgate run --yes` of a one-step runbook (`true`) as a clean login user vs `node -e 0`
+//  2. that session's step-started -> step-finished vs the login shell's own start
+//  3. a 2,000,000-line step in plain mode, stdout to a file, vs `script -qc 'seq ...'`
+//  4. `stepgate plan runbooks/deploy.md` vs `node -e 0`
+//  7. `stepgate lint` of the corpus runbooks together (STEPGATE_CORPUS_DIR), wall and memory
+//  8. a cold `stepgate lint` of a 10,002-line runbook
+// As root the runs are made as a throwaway user with default dotfiles (removed at the end);
+// otherwise as the invoking user, whose own dotfiles then count.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bigRunbook, cli, goal, load, mb, measure, median, ms, repeat, root, throwawayUser } from './lib.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const dir = mkdtempSync(join(tmpdir(), 'stepgate-cli-bench-'));
+chmodSync(dir, 0o755);
+const file = (name, text) => {
+  const path = join(dir, name);
+  writeFileSync(path, text, { mode: 0o644 });
+  return path;
+};
+const one = file('one.md', '# One\n\nDoes nothing.\n\n```bash\ntrue\n```\n');
+const flood = file('flood.md', '# Flood\n\nPrints two million lines.\n\n```bash\nseq 1 2000000\n```\n');
+const big = file('big.md', bigRunbook(10_000));
+
+const user = throwawayUser();
+const who = user ? `as ${user.name}, a fresh login user with default dotfiles` : `as ${process.env.USER ?? 'the invoking user'} (not root: no throwaway user)`;
+const as = (argv) => (user ? user.as(argv) : [argv[0], argv.slice(1)]);
+const run = (argv, opts = {}) => {
+  const [cmd, args] = as(argv);
+  return measure(cmd, args, { cwd: dir, ...opts });
+};
+console.log(`cli: load ${load()} at the start; runs ${who}`);
+
+try {
+  // Warm the page cache (node, dist, the shell's dotfiles) once, untimed.
+  run([process.execPath, cli, 'run', one, '--yes']);
+
+  // 1 and 2, interleaved with their baselines so that load changes hit both alike.
+  const nodeRuns = [];
+  const oneRuns = [];
+  const loginRuns = [];
+  const windows = [];
+  const stateDir = user ? join(user.home, '.local/state/stepgate/sessions') : undefined;
+  for (let i = 0; i < RUNS; i++) {
+    nodeRuns.push(run([process.execPath, '-e', '0']));
+    loginRuns.push(user ? measure('runuser', ['-l', user.name, '-c', 'true']) : measure('bash', ['-l', '-c', 'true']));
+    const before = new Set(stateDir ? readdirSync(stateDir) : []);
+    oneRuns.push(run([process.execPath, cli, 'run', one, '--yes']));
+    if (stateDir) {
+      const journal = readdirSync(stateDir).find((n) => n.endsWith('.jsonl') && !before.has(n));
+      const events = readFileSync(join(stateDir, journal), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const at = (type) => events.find((e) => e.type === type)?.at;
+      windows.push(at('step-finished') - at('step-started'));
+    }
+  }
+  const node = median(nodeRuns.map((m) => m.wallMs));
+  const oneWall = median(oneRuns.map((m) => m.wallMs));
+  const oneCpu = median(oneRuns.map((m) => m.cpuMs));
+  const login = median(loginRuns.map((m) => m.wallMs));
+  goal({
+    what: '`stepgate run --yes` of a one-step runbook (`true`)',
+    ours: `${ms(oneWall)} wall, ${ms(oneCpu)} CPU, ${mb(median(oneRuns.map((m) => m.rssMb)))}`,
+    baseline: `node -e 0 ${ms(node)}; runuser -l USER -c true ${ms(login)}`,
+    ratio: `${(oneWall / node).toFixed(2)}x node`,
+    target: '<= 3x node',
+    met: oneWall <= 3 * node,
+  });
+  if (windows.length > 0) {
+    const window = median(windows);
+    goal({
+      what: 'that session, step-started to step-finished of `true` (journal times)',
+      ours: ms(window),
+      baseline: `the login shell's own start (runuser -l USER -c true) ${ms(login)}`,
+      ratio: `+${ms(window - login)}`,
+      target: '<= 60 ms over the login shell',
+      met: window - login <= 60,
+    });
+  } else console.log('cli: step window not measured (not root: the journal is the invoking user\'s)');
+
+  // 3. The flood, plain mode, stdout to a file; raw pty baseline alternating with it.
+  const outDir = join(dir, 'out');
+  mkdirSync(outDir, { mode: 0o1777 });
+  chmodSync(outDir, 0o1777);
+  const out = join(outDir, 'flood.out');
+  const raw = [];
+  const ours = [];
+  for (let i = 0; i < 3; i++) {
+    raw.push(run(['sh', '-c', `script -qc 'seq 1 2000000' /dev/null > ${out}`]));
+    ours.push(run(['sh', '-c', `exec ${process.execPath} ${cli} run ${flood} --yes > ${out}`]));
+    const text = readFileSync(out, 'utf8');
+    if (!text.includes('\n2000000\n') || !text.includes('== completed ==')) throw new Error('the flood run lost output');
+  }
+  const rawMs = median(raw.map((m) => m.wallMs));
+  const floodMs = median(ours.map((m) => m.wallMs));
+  const peak = Math.max(...ours.map((m) => m.rssMb));
+  goal({
+    what: 'a step printing 2,000,000 lines, plain mode, stdout to a file (median of 3)',
+    ours: `${ms(floodMs)}, ${ms(median(ours.map((m) => m.cpuMs)))} CPU, peak ${mb(peak)}`,
+    baseline: `script -qc 'seq 1 2000000' /dev/null > file ${ms(rawMs)}`,
+    ratio: `${(floodMs / rawMs).toFixed(2)}x`,
+    target: '<= 1.5x, peak <= 100 MB',
+    met: floodMs <= 1.5 * rawMs && peak <= 100,
+  });
+
+  // 4. plan, whole process, against node -e 0 (as the invoking user: no shell involved).
+  const deploy = join(root, 'runbooks', 'deploy.md');
+  const planNode = [];
+  const plans = [];
+  for (let i = 0; i < RUNS * 2 + 1; i++) {
+    planNode.push(measure(process.execPath, ['-e', '0']));
+    plans.push(measure(process.execPath, [cli, 'plan', deploy]));
+  }
+  const nodeAgain = median(planNode.map((m) => m.wallMs));
+  const planMs = median(plans.map((m) => m.wallMs));
+  goal({
+    what: '`stepgate plan runbooks/deploy.md` (median of 11)',
+    ours: `${ms(planMs)}, ${ms(median(plans.map((m) => m.cpuMs)))} CPU`,
+    baseline: `node -e 0 ${ms(nodeAgain)}`,
+    ratio: `${(planMs / nodeAgain).toFixed(2)}x node`,
+    target: '<= 2x node',
+    met: planMs <= 2 * nodeAgain,
+  });
+
+  // 7. lint of many real runbooks in one process.
+  const corpus = process.env.STEPGATE_CORPUS_DIR;
+  const lintSet = corpus ? readdirSync(corpus).filter((n) => n.endsWith('.md')).map((n) => join(corpus, n)) : [join(root, 'runbooks')];
+  const lintWhat = corpus ? `${lintSet.length} corpus runbooks (STEPGATE_CORPUS_DIR)` : 'runbooks/ (set STEPGATE_CORPUS_DIR for the corpus)';
+  const lints = repeat(RUNS, () => measure(process.execPath, [cli, 'lint', ...lintSet], { allowFail: true }));
+  goal({
+    what: `\`stepgate lint\` of ${lintWhat} together`,
+    ours: `${ms(lints.wallMs)}, ${ms(lints.cpuMs)} CPU, peak ${mb(lints.maxRssMb)}`,
+    baseline: `node -e 0 ${ms(nodeAgain)}`,
+    ratio: `${(lints.wallMs / nodeAgain).toFixed(2)}x node`,
+    target: '<= 800 ms',
+    met: lints.wallMs <= 800,
+  });
+
+  // 8. A cold lint of the 10,002-line runbook.
+  const bigLints = repeat(RUNS, () => measure(process.execPath, [cli, 'lint', big]));
+  goal({
+    what: 'cold `stepgate lint` of a 10,002-line runbook',
+    ours: `${ms(bigLints.wallMs)}, ${ms(bigLints.cpuMs)} CPU, peak ${mb(bigLints.maxRssMb)}`,
+    baseline: `node -e 0 ${ms(nodeAgain)}`,
+    ratio: `${(bigLints.wallMs / nodeAgain).toFixed(2)}x node`,
+    target: '<= 700 ms',
+    met: bigLints.wallMs <= 700,
+  });
+} finally {
+  user?.remove();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`cli: load ${load()} at the end`);
+}

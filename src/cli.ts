@@ -37,11 +37,17 @@ usage:
         and confirm= steps; --recover walks the first recovery path once, then retries)
   stepgate resume [ID] [--as USER] [--var NAME=VALUE]... [--plain] [--yes]
                   [--rerun-interrupted] [--retry] [--recover] [--skip STEP=REASON]...
+                  [--accept-edited-journal]
         continue a session after a crash or a dropped SSM session (default: the newest
         unfinished one) in the TUI on a terminal; --plain, or any flag after it, continues
+<<<<<<< HEAD
         in plain mode
   stepgate attach [ID] [--watch]
         back to a TUI that kept running after its terminal went away; --watch: read-only
+=======
+        in plain mode; a journal changed after it was written is refused unless
+        --accept-edited-journal (recorded)
+>>>>>>> e5557f7 (Journal hash chain: each line carries an HMAC (per-session random key, 0600) of the previous mac and its own text; resume (plain and TUI) refuses an edited, reordered or middle-truncated journal naming file:line unless --accept-edited-journal, recorded in session-resumed; log warns; old unchained journals read as before with a note)
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
   stepgate sessions [--all] [--json]

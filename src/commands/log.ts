@@ -1,7 +1,7 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
-import { journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
+import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
 import { positionalsAndJson, usageError } from './usage.js';
 
 const USAGE = 'stepgate log ID [--json]';
@@ -27,5 +27,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  const edits = chainProblems(read, path);
+  for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
+  if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of session ${id} was changed after stepgate wrote it; the trail above may not be what happened\n`);
+  if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${path} is from before journals were chained; it cannot be checked for edits\n`);
   return 0;
 }

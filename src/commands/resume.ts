@@ -13,6 +13,7 @@ import {
   FileJournal,
   SessionBusyError,
   dropTornTail,
+  chainProblems,
   isSessionId,
   journalPath,
   lockSession,
@@ -31,6 +32,7 @@ import { usageError } from './usage.js';
 import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
+import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
 const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
@@ -40,7 +42,7 @@ function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>
   return given === undefined ? undefined : `--${given} given`;
 }
 
-const USAGE = 'stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach]';
+const USAGE = `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] [${ACCEPT_FLAG}]`;
 
 function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[]): void {
   const out = process.stdout;
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         plain: { type: 'boolean' },
         detach: { type: 'boolean' },
         'no-detach': { type: 'boolean' },
+        'accept-edited-journal': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -119,6 +122,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
     return EXIT.usage;
   }
+  // An edited journal is refused before anything else, in either face.
+  const accept = parsed.values['accept-edited-journal'] === true;
+  const edits = chainProblems(await readJournal(path), path);
+  if (edits.length > 0 && !accept) {
+    process.stderr.write(editedJournalRefusal(path, id, edits));
+    return EXIT.usage;
+  }
   const summary = await summarize(dir, id);
   if (summary.empty && !summary.finished) {
     process.stderr.write(
@@ -136,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!(error instanceof CannotWrap)) throw error;
       }
     }
-    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars);
+    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars, accept);
   }
   if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
   loadExec().catch(() => undefined);
@@ -183,9 +193,14 @@ export async function main(argv: string[]): Promise<number> {
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);
     try {
-      const options: { torn?: typeof torn; as?: string } = {};
+      const options: { torn?: typeof torn; as?: string; acceptedEdits?: typeof edits } = {};
       if (torn) options.torn = torn;
       if (parsed.values.as !== undefined) options.as = parsed.values.as;
+      const accepted = chainProblems(read, path);
+      if (accepted.length > 0) {
+        options.acceptedEdits = accepted;
+        process.stderr.write(`stepgate: ${ACCEPT_FLAG}: resuming from a journal with ${accepted.length} line${accepted.length === 1 ? '' : 's'} that do not verify (recorded)\n`);
+      }
       let report: ResumeReport;
       try {
         report = await store.getState().actions.resume(read.events, options);

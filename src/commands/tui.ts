@@ -21,6 +21,7 @@ import {
   lockSession,
   newSessionId,
   readJournal,
+  chainProblems,
   sessionsDir,
 } from '../session/journal.js';
 import { PlanError } from '../session/plan.js';
@@ -33,6 +34,7 @@ import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
+import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
@@ -98,13 +100,15 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release: unlock };
 }
 
-async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>): Promise<Opened> {
+async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>, acceptEdits = false): Promise<Opened> {
   const dir = sessionsDir();
   const path = journalPath(dir, id);
   const unlock = await lockSession(dir, id);
   try {
     const torn = await dropTornTail(path);
     const read = await readJournal(path);
+    const edits = chainProblems(read, path);
+    if (edits.length > 0 && !acceptEdits) throw new Error(editedJournalRefusal(path, id, edits).replace(/^stepgate: /, '').trimEnd());
     const first = read.events[0];
     if (!first || first.type !== 'session-started') throw new Error(`${path} does not start with session-started`);
     const runAs = as ?? replay(read.events).as ?? runbookUser(first);
@@ -112,9 +116,10 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     if (refusal !== undefined) throw new Error(refusal);
     const journal = await FileJournal.open(dir, id);
     const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
-    const options: { torn?: typeof torn; as?: string } = {};
+    const options: { torn?: typeof torn; as?: string; acceptedEdits?: typeof edits } = {};
     if (torn) options.torn = torn;
     if (as !== undefined) options.as = as;
+    if (edits.length > 0) options.acceptedEdits = edits;
     const report = await store.getState().actions.resume(read.events, options);
     await answerGivenVars(store, vars);
     showBriefly(store, resumedShellNotice(report, { brief: true }));
@@ -273,12 +278,12 @@ export async function main(argv: string[]): Promise<number> {
  * the step (or gate) where it stopped. Exit codes as `resume` in plain mode: 2 for a journal
  * that cannot be resumed or a refused run-as user, 1 when another live stepgate holds it.
  */
-export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>): Promise<number> {
+export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, acceptEdits = false): Promise<number> {
   const ui = loadUi();
   ui.catch(() => undefined);
   let opened: Opened;
   try {
-    opened = await resumeSession(id, as, vars);
+    opened = await resumeSession(id, as, vars, acceptEdits);
   } catch (error) {
     if (error instanceof SessionBusyError) {
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);

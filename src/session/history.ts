@@ -190,7 +190,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       }
     }
     case 'session-resumed':
-      return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}`;
+      return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
     case 'shell-reset':
       return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
     case 'session-discarded':

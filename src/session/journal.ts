@@ -8,9 +8,10 @@ import { closeSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
 import { open, readFile, readdir, realpath, rename, rm, lstat, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir, hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { HostLock, lockHolder } from '../exec/lock.js';
 import type { ShellSnapshot } from '../exec/types.js';
+import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
 import { parseSnapshot } from './shell-state.js';
 import type { SessionEvent } from './types.js';
@@ -65,6 +66,50 @@ export function shellStatePath(dir: string, id: string): string {
   return join(dir, `${id}.shell.json`);
 }
 
+/** The session's chain key (see `journal-chain.ts`), 0600 beside the journal. */
+export function chainKeyPath(dir: string, id: string): string {
+  return join(dir, `${id}.key`);
+}
+
+async function readKey(path: string): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await openPrivateReadHandle(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const text = (await handle.readFile('utf8')).trim();
+    return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates the key of a new session; one left by a crash before the first event is kept. */
+async function createKey(path: string): Promise<Buffer> {
+  const key = newChainKey();
+  let handle;
+  try {
+    handle = await createPrivateHandle(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      const existing = await readKey(path);
+      if (existing) return existing;
+      await rm(path, { force: true });
+      handle = await createPrivateHandle(path);
+    } else throw err;
+  }
+  try {
+    await handle.write(`${key.toString('hex')}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return key;
+}
+
 /** Sortable and unguessable enough to not collide: `20250101-120000-a1b2c3`. */
 export function newSessionId(now: number): string {
   const iso = new Date(now).toISOString();
@@ -112,6 +157,10 @@ class FileTranscript implements TranscriptSink {
 export class FileJournal implements Journal {
   private handle: FileHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** The chain key; undefined for a journal from before the chain, continued as it was. */
+  private key: Buffer | undefined;
+  /** The mac the next line chains from. */
+  private prev = '';
 
   private constructor(
     readonly id: string,
@@ -125,6 +174,11 @@ export class FileJournal implements Journal {
     await privateDir(dir);
     const journal = new FileJournal(id, dir, journalPath(dir, id));
     journal.handle = await openPrivateAppendHandle(journal.path);
+    const text = await readFile(journal.path, 'utf8');
+    const lines = completeLines(text).filter((l) => l.trim() !== '');
+    const keyPath = chainKeyPath(dir, id);
+    journal.key = (await readKey(keyPath)) ?? (lines.length === 0 ? await createKey(keyPath) : undefined);
+    if (journal.key) journal.prev = nextPrev(journal.key, lines.at(-1), chainSeed(journal.key, id));
     // The new file's directory entry must survive a crash too, not only its contents.
     const parent = await open(dir, 'r');
     try {
@@ -136,11 +190,14 @@ export class FileJournal implements Journal {
   }
 
   append(event: SessionEvent): Promise<void> {
-    const line = `${JSON.stringify(event)}\n`;
     const next = this.chain.then(async () => {
       if (!this.handle) throw new Error(`journal ${this.path} is closed`);
-      await this.handle.write(line);
+      const json = JSON.stringify(event);
+      const chained = this.key ? chainLine(this.key, this.prev, json) : undefined;
+      await this.handle.write(`${chained ? chained.line : json}\n`);
       await this.handle.sync();
+      // Only a line that reached the file moves the chain on.
+      if (chained) this.prev = chained.mac;
     });
     // A failed append must not wedge later ones; the caller still sees the failure.
     this.chain = next.catch(() => undefined);
@@ -219,9 +276,23 @@ export interface TornLine {
 
 export interface JournalRead {
   events: SessionEvent[];
+  /** The 1-based line of each event in `events`. */
+  lines: number[];
   torn?: TornLine;
   /** Lines that are not JSON events, other than a torn last line (never expected). */
   bad: Array<{ line: number; error: string }>;
+  /**
+   * Whether the hash chain holds (`journal-chain.ts`); breaks a later resume accepted with
+   * --accept-edited-journal are left out. `unchained` for a text parsed without its key.
+   */
+  chain: ChainStatus;
+}
+
+/** The lines of a journal that end in a newline (a last line without one may be torn). */
+function completeLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines;
 }
 
 function isEvent(value: unknown): value is SessionEvent {
@@ -233,14 +304,15 @@ export function parseJournal(text: string): JournalRead {
   const lines = text.split('\n');
   const endsClean = text.endsWith('\n') || text === '';
   if (endsClean) lines.pop();
-  const out: JournalRead = { events: [], bad: [] };
+  const out: JournalRead = { events: [], lines: [], bad: [], chain: { kind: 'unchained' } };
   lines.forEach((line, i) => {
     const last = i === lines.length - 1;
     if (line.trim() === '') return;
     try {
-      const value: unknown = JSON.parse(line);
+      const value: unknown = JSON.parse(splitChained(line)?.body ?? line);
       if (!isEvent(value)) throw new Error('not an event object');
       out.events.push(value);
+      out.lines.push(i + 1);
     } catch (err) {
       if (last && !endsClean) out.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
       else out.bad.push({ line: i + 1, error: err instanceof Error ? err.message : String(err) });
@@ -249,8 +321,39 @@ export function parseJournal(text: string): JournalRead {
   return out;
 }
 
+/** The journal at `path` with its chain verified against the session's key beside it. */
 export async function readJournal(path: string): Promise<JournalRead> {
-  return parseJournal(await readFile(path, 'utf8'));
+  const text = await readFile(path, 'utf8');
+  const read = parseJournal(text);
+  const id = basename(path, '.jsonl');
+  const key = await readKey(chainKeyPath(dirname(path), id));
+  const lines = completeLines(text).map((l) => (l.trim() === '' ? undefined : l));
+  const chain = verifyChain(lines.filter((l): l is string => l !== undefined), key, id);
+  read.chain = chain.kind === 'broken' ? withoutAccepted(chain.breaks, read, lines) : chain;
+  return read;
+}
+
+/**
+ * Breaks that a later `session-resumed` accepted (--accept-edited-journal) are settled: that
+ * event is itself chained, so what was accepted cannot be widened afterwards.
+ */
+function withoutAccepted(breaks: ChainBreak[], read: JournalRead, lines: Array<string | undefined>): ChainStatus {
+  // verifyChain numbered the non-empty lines; map back to file lines.
+  const fileLine: number[] = [];
+  lines.forEach((l, i) => {
+    if (l !== undefined) fileLine.push(i + 1);
+  });
+  const inFile = breaks.map((b) => ({ ...b, line: fileLine[b.line - 1] ?? b.line }));
+  const accepted = new Set<number>();
+  read.events.forEach((event, i) => {
+    if (event.type !== 'session-resumed' || !event.acceptedEdits) return;
+    const at = read.lines[i] ?? 0;
+    // Only an acceptance that itself verifies counts.
+    if (inFile.some((b) => b.line === at)) return;
+    for (const edit of event.acceptedEdits) if (edit.line < at) accepted.add(edit.line);
+  });
+  const left = inFile.filter((b) => !accepted.has(b.line));
+  return left.length === 0 ? { kind: 'intact' } : { kind: 'broken', breaks: left };
 }
 
 /** Cuts a torn last line off so appends start on a fresh line. Returns what was cut. */
@@ -330,5 +433,21 @@ function loginName(): string {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? '?');
+  }
+}
+
+/**
+ * The chain's breaks as the operator should hear them, or [] when it holds (or the journal is
+ * from before the chain). A journal whose key is gone counts as broken at its first line.
+ */
+export function chainProblems(read: JournalRead, path: string): ChainBreak[] {
+  switch (read.chain.kind) {
+    case 'intact':
+    case 'unchained':
+      return [];
+    case 'no-key':
+      return [{ line: 1, what: `cannot be verified: the session key ${path.replace(/\.jsonl$/, '.key')} is missing` }];
+    case 'broken':
+      return read.chain.breaks;
   }
 }

@@ -91,7 +91,7 @@ export function digests(found: ReadonlyMap<string, string>): RunbookDigest[] {
 export async function resumption(
   events: readonly SessionEvent[],
   rebuilt: Rebuilt,
-  options: { torn?: TornLine; as?: string },
+  options: { torn?: TornLine; as?: string; acceptedEdits?: Array<{ line: number; what: string }> },
   deps: ResumeDeps,
 ): Promise<Resumption> {
   const { state } = rebuilt;
@@ -114,6 +114,7 @@ export async function resumption(
   const books = collected.books;
   const resumed: SessionEvent = { type: 'session-resumed', at: deps.now(), who: deps.who(), pid: deps.host.pid, host: deps.host.host };
   if (options.torn) resumed.tornLine = options.torn;
+  if (options.acceptedEdits?.length) resumed.acceptedEdits = options.acceptedEdits;
   if (options.as !== undefined && options.as !== state.as) resumed.as = options.as;
   const moves: ResumeMove[] = [{ event: resumed }];
   // `session-resumed` changes neither the runbooks' digests nor a frame's plan.

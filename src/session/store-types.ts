@@ -61,7 +61,8 @@ export interface SessionActions {
   /** Starts a new session on a runbook (loads linked runbooks, journals `session-started`). */
   start(options: StartOptions): Promise<void>;
   /** Rebuilds a session from its journal and continues it. */
-  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string }): Promise<ResumeReport>;
+  /** `acceptedEdits`: journal lines whose chain did not verify, accepted by the operator (journaled). */
+  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string; acceptedEdits?: Array<{ line: number; what: string }> }): Promise<ResumeReport>;
   /** Answers the var being asked for; '' takes the default. */
   answerVar(value: string, source?: VarSource): Promise<void>;
   /** Starts the cursor step (a `confirm` step asks first). */

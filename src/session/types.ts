@@ -275,6 +275,11 @@ export type SessionEvent =
       tornLine?: { line: number; bytes: number };
       /** `--as USER` given to resume, when it differs from the session's. */
       as?: string;
+      /**
+       * Journal lines whose hash chain did not verify, accepted by the operator with
+       * --accept-edited-journal (see `journal-chain.ts`).
+       */
+      acceptedEdits?: Array<{ line: number; what: string }>;
     }
   | {
       /**

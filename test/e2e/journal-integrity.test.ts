@@ -1,0 +1,60 @@
+/**
+ * A hand-edited journal end to end (issue 13, item 6): flipping a failed gate's `"ok":false`
+ * to true used to let `resume --yes` walk past it. Now resume refuses and says where, unless
+ * --accept-edited-journal, which the journal records; `log` warns.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Workspace } from './plain-harness.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+const RUNBOOK = `# Gate
+
+\`\`\`bash {name=gate}
+echo gate-ran; exit 1
+\`\`\`
+
+\`\`\`bash {name=after}
+echo after-ran
+\`\`\`
+`;
+
+describe('an edited journal', () => {
+  it('resume refuses it with file:line, and runs past the gate only with --accept-edited-journal (journaled)', { timeout: 120_000 }, async () => {
+    ws.write('gate.md', RUNBOOK);
+    const first = await ws.run(['run', 'gate.md', '--yes']);
+    expect(first.code).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    const path = ws.journalPath(id);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.includes('"type":"step-finished"') && l.includes('"ok":false'));
+    expect(at).toBeGreaterThan(0);
+    writeFileSync(path, `${lines.map((l, i) => (i === at ? l.replace('"ok":false', '"ok":true').replace('"exitCode":1', '"exitCode":0') : l)).join('\n')}\n`);
+
+    const refused = await ws.run(['resume', id, '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${path}:${at + 1}: does not verify`);
+    expect(refused.stderr).toContain('--accept-edited-journal');
+    expect(refused.stdout).not.toContain('after-ran');
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n')).toHaveLength(lines.length);
+
+    const log = await ws.run(['log', id]);
+    expect(log.stderr).toContain(`${path}:${at + 1}: does not verify`);
+
+    const accepted = await ws.run(['resume', id, '--yes', '--accept-edited-journal']);
+    expect(accepted.stdout).toContain('after-ran');
+    expect(accepted.code).toBe(0);
+    const resumed = ws.events(id).find((e) => e.type === 'session-resumed');
+    expect(resumed).toMatchObject({ acceptedEdits: [{ line: at + 1 }] });
+    // Accepted once, the journal verifies again for the next reader.
+    const after = await ws.run(['log', id]);
+    expect(after.stderr).not.toContain('does not verify');
+    expect(after.stdout).toMatch(/accepted an edited journal: line \d+ did not verify/);
+  });
+});

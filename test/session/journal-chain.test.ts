@@ -1,0 +1,114 @@
+/**
+ * The journal's hash chain (issue 13, item 6) on real files: an edited, reordered or
+ * middle-truncated journal is detected and located; an old unchained one is told apart.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileJournal, chainKeyPath, chainProblems, newSessionId, readJournal } from '../../src/session/journal.js';
+import type { SessionEvent } from '../../src/session/types.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stepgate-chain-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const finished = (n: number, ok: boolean): SessionEvent => ({
+  type: 'step-finished', at: n, depth: 0, index: n, key: `k${n}`, ok, exitCode: ok ? 0 : 1, durationMs: 1, timedOut: false, interrupted: false,
+});
+
+async function journalOf(events: SessionEvent[]): Promise<{ path: string; id: string }> {
+  const id = newSessionId(0);
+  const j = await FileJournal.open(dir, id);
+  for (const e of events) await j.append(e);
+  await j.close();
+  return { path: j.path, id };
+}
+
+function edit(path: string, change: (lines: string[]) => string[]): void {
+  const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+  writeFileSync(path, `${change(lines).join('\n')}\n`);
+}
+
+const five = [1, 2, 3, 4, 5].map((n) => finished(n, n !== 3));
+
+describe('journal hash chain', () => {
+  it('keeps a random 0600 key and verifies an untouched journal, also after a reopen', async () => {
+    const { path, id } = await journalOf(five.slice(0, 3));
+    expect(statSync(chainKeyPath(dir, id)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(chainKeyPath(dir, id), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    const again = await FileJournal.open(dir, id);
+    await again.append(finished(4, true));
+    await again.close();
+    const read = await readJournal(path);
+    expect(read.chain).toEqual({ kind: 'intact' });
+    expect(read.events.map((e) => e.at)).toEqual([1, 2, 3, 4]);
+    expect(read.events[0]).not.toHaveProperty('mac');
+  });
+
+  it('finds a flipped "ok":false and says which line', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
+    const read = await readJournal(path);
+    expect(chainProblems(read, path)).toEqual([{ line: 3, what: expect.stringMatching(/edited/) }]);
+  });
+
+  it('finds the last line edited', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => lines.map((l, i) => (i === 4 ? l.replace('"exitCode":0', '"exitCode":7') : l)));
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([5]);
+  });
+
+  it('finds two lines swapped', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => [lines[0], lines[2], lines[1], lines[3], lines[4]] as string[]);
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([2, 3, 4]);
+  });
+
+  it('finds a line removed from the middle', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => lines.filter((_, i) => i !== 2));
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([3]);
+  });
+
+  it('finds a line added by hand without a mac', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => [...lines.slice(0, 2), JSON.stringify(finished(9, true)), ...lines.slice(2)]);
+    const breaks = chainProblems(await readJournal(path), path);
+    expect(breaks.map((b) => b.line)).toEqual([3, 4]);
+    expect(breaks[0]?.what).toMatch(/no chain mac/);
+  });
+
+  it('reports a journal whose key is gone', async () => {
+    const { path, id } = await journalOf(five);
+    unlinkSync(chainKeyPath(dir, id));
+    expect(chainProblems(await readJournal(path), path)).toEqual([{ line: 1, what: expect.stringMatching(/key .* is missing/) }]);
+  });
+
+  it('accepts an old unchained journal (from before the chain) as unchained, and keeps it so when continued', async () => {
+    const id = newSessionId(0);
+    const path = join(dir, `${id}.jsonl`);
+    writeFileSync(path, `${five.map((e) => JSON.stringify(e)).join('\n')}\n`, { mode: 0o600 });
+    expect((await readJournal(path)).chain).toEqual({ kind: 'unchained' });
+    const j = await FileJournal.open(dir, id);
+    await j.append(finished(6, true));
+    await j.close();
+    const read = await readJournal(path);
+    expect(read.chain).toEqual({ kind: 'unchained' });
+    expect(read.events).toHaveLength(6);
+  });
+
+  it('an acceptance journaled by a later resume settles the lines it names, and only those', async () => {
+    const { path, id } = await journalOf(five);
+    edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
+    const j = await FileJournal.open(dir, id);
+    await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: [{ line: 3, what: 'x' }] });
+    await j.append(finished(7, true));
+    await j.close();
+    expect((await readJournal(path)).chain).toEqual({ kind: 'intact' });
+    edit(path, (lines) => lines.map((l, i) => (i === 0 ? l.replace('"exitCode":0', '"exitCode":5') : l)));
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([1]);
+  });
+});

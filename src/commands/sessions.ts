@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { sessionsDir } from '../session/journal.js';
 import { listSessions } from '../session/history.js';
 import { displayPath } from '../session/plain.js';
+import { printable } from '../session/printable.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate sessions [--all] [--json]';
@@ -36,8 +37,10 @@ export async function main(argv: string[]): Promise<number> {
   const rows = [['id', 'started (UTC)', 'who', 'state', 'runbook']];
   for (const s of sessions) {
     const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 16).replace('T', ' ');
-    const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}`;
-    rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())]);
+    const bad = s.bad ? ` (${s.bad} bad line${s.bad === 1 ? '' : 's'}: stepgate log ${s.id})` : '';
+    const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}${bad}`;
+    // Journals are files another tool (or hand) may have written: nothing in them reaches the terminal raw.
+    rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())].map((cell) => printable(cell).replace(/[\t\r\n]/g, ' ')));
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);

@@ -25,6 +25,8 @@ export interface SessionSummary {
    * such a session is not resumable and `sessions` lists it only with `--all`.
    */
   empty: boolean;
+  /** Lines left out as not valid events (reported by `log` with file:line). */
+  bad?: number;
 }
 
 /** A step ran or an operator decided something (a tick, a skip, a discard): a session worth keeping in view. */
@@ -60,10 +62,22 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
     return { id, path, runbook: '?', state: `unreadable: ${(error as Error).message}`, who: '?', finished: false, torn: false, empty: false };
   }
   const first = read.events[0];
-  if (!first || first.type !== 'session-started') {
-    return { id, path, runbook: '?', state: 'unreadable: no session-started event', who: '?', finished: false, torn: read.torn !== undefined, empty: false };
+  if (!first && read.bad.length === 0) {
+    // Killed while the journal was being created: nothing ran, nothing to resume.
+    return { id, path, runbook: '?', state: 'never started', who: '?', finished: true, torn: read.torn !== undefined, empty: true };
   }
-  const state = replay(read.events, id);
+  const badLines = read.bad.length > 0 ? { bad: read.bad.length } : {};
+  if (!first || first.type !== 'session-started') {
+    const why = read.bad[0] ? `line ${read.bad[0].line}: ${read.bad[0].error}` : 'no session-started event';
+    return { id, path, runbook: '?', state: `unreadable: ${why}`, who: '?', finished: false, torn: read.torn !== undefined, empty: false, ...badLines };
+  }
+  let state: SessionState;
+  try {
+    state = replay(read.events, id);
+  } catch (error) {
+    // The schema covers what the reducer reads; this keeps one odd journal from hiding the rest.
+    return { id, path, runbook: first.frame.source.file, state: `unreadable: ${(error as Error).message}`, who: first.who.user, finished: false, torn: read.torn !== undefined, empty: false, ...badLines };
+  }
   const d = describeState(state);
   const empty = !somethingHappened(read.events);
   const drop = lastDrop(read.events);
@@ -78,6 +92,7 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
     finished: d.finished,
     torn: read.torn !== undefined,
     empty,
+    ...badLines,
   };
   if (d.at !== undefined) summary.at = d.at;
   return summary;

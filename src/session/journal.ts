@@ -11,6 +11,7 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { HostLock, lockHolder } from '../exec/lock.js';
 import type { ShellSnapshot } from '../exec/types.js';
+import { eventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
 import { parseSnapshot } from './shell-state.js';
@@ -279,7 +280,7 @@ export interface JournalRead {
   /** The 1-based line of each event in `events`. */
   lines: number[];
   torn?: TornLine;
-  /** Lines that are not JSON events, other than a torn last line (never expected). */
+  /** Lines that are not valid events (`event-schema.ts`), other than a torn last line. */
   bad: Array<{ line: number; error: string }>;
   /**
    * Whether the hash chain holds (`journal-chain.ts`); breaks a later resume accepted with
@@ -295,10 +296,6 @@ function completeLines(text: string): string[] {
   return lines;
 }
 
-function isEvent(value: unknown): value is SessionEvent {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
-}
-
 /** Parses a journal's text. A last line without its newline that does not parse is torn. */
 export function parseJournal(text: string): JournalRead {
   const lines = text.split('\n');
@@ -310,8 +307,12 @@ export function parseJournal(text: string): JournalRead {
     if (line.trim() === '') return;
     try {
       const value: unknown = JSON.parse(splitChained(line)?.body ?? line);
-      if (!isEvent(value)) throw new Error('not an event object');
-      out.events.push(value);
+      const problem = eventProblem(value);
+      if (problem !== undefined) {
+        out.bad.push({ line: i + 1, error: problem });
+        return;
+      }
+      out.events.push(value as SessionEvent);
       out.lines.push(i + 1);
     } catch (err) {
       if (last && !endsClean) out.torn = { line: i + 1, bytes: Buffer.byteLength(line) };

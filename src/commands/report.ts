@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { listSessions } from '../session/history.js';
-import { isSessionId, journalPath, readJournal, sessionsDir } from '../session/journal.js';
+import { chainProblems, isSessionId, journalPath, readJournal, sessionsDir } from '../session/journal.js';
 import { sessionReport } from '../session/report.js';
 import { runbookUser } from './preflight.js';
 import { usageError } from './usage.js';
@@ -42,6 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     runAs = first.options.as ?? runbookUser(first);
   } catch {
     // The runbook moved or went: the report says the login user instead.
+  }
+  // A report goes into a change ticket: an edited journal is said in the report itself.
+  const edits = chainProblems(read, path);
+  if (edits.length > 0) {
+    process.stdout.write(`> **Warning: this session's journal was changed after stepgate wrote it (line${edits.length === 1 ? '' : 's'} ${edits.map((e) => e.line).join(', ')} do not verify); what follows may not be what happened.**\n\n`);
+    for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
   }
   process.stdout.write(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
   for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);

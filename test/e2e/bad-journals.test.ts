@@ -69,9 +69,12 @@ describe('bad journals', () => {
     const logUnknown = await ws.run(['log', '29991231-000001-aaaaaa']);
     expect(logUnknown.stderr).toContain(`${unknownType}:2: not an event (unknown event type "from-the-future")`);
 
-    // A bare resume picks the newest unfinished readable session, not the empty or broken ones.
+    // A bare resume picks an unfinished readable session (bad lines and all), never the empty
+    // or the unreadable one, and says what it skipped.
     const resume = await ws.run(['resume', '--yes']);
-    expect(resume.stderr).toMatch(/resuming session 29991231-000003-cccccc/);
-    expect(resume.stderr).toContain(`${noAt}:2: not an event`);
+    const picked = /resuming session (29991231-00000[13]-[a-f]+)/.exec(resume.stderr)?.[1];
+    expect(picked).toBeDefined();
+    expect(resume.stderr).toContain(`${picked}.jsonl:2: not an event`);
+    expect(resume.stdout).toMatch(/BLOCKED at (step )?gate/);
   });
 });

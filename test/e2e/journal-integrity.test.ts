@@ -46,6 +46,8 @@ describe('an edited journal', () => {
 
     const log = await ws.run(['log', id]);
     expect(log.stderr).toContain(`${path}:${at + 1}: does not verify`);
+    const report = await ws.run(['report', id]);
+    expect(report.stdout).toMatch(new RegExp(`^> \\*\\*Warning: this session's journal was changed after stepgate wrote it \\(line ${at + 1} do`));
 
     const accepted = await ws.run(['resume', id, '--yes', '--accept-edited-journal']);
     expect(accepted.stdout).toContain('after-ran');

@@ -108,6 +108,9 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   decision: object({ ...place, who, decision }),
   'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str })) }),
   'session-discarded': object({ at: time, who, reason: str }),
+  'terminal-closed': object({ at: time, signal: str, kept: bool, 'terminal?': object({ who, 'tty?': str, 'readOnly?': bool }) }),
+  'terminal-attached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),
+  'terminal-detached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),
   'plan-replaced': object({ at: time, depth: int, frame, diff: object({ added: array(str), removed: array(str), edited: array(str) }), runbooks: array(digest) }),
   'shell-reset': object({ at: time, cause: oneOf('shell-ended', 'resumed'), reason: str, 'restored?': object({ 'cwd?': str, exported: int }) }),
 };

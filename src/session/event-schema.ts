@@ -101,6 +101,7 @@ const decision: Check = (v) => {
 const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'session-started': object({ at: time, v: int, id: str, version: str, who, host: str, pid: int, cwd: str, runbooks: array(digest), frame, vars: array(object({ name: str })), options: object({ 'as?': str, 'yes?': bool }) }),
   'var-answered': object({ at: time, name: str, secret: bool, 'value?': str, source: oneOf('prompt', 'flag', 'env', 'default', 'resume') }),
+  'var-captured': object({ ...place, name: str, value: str }),
   'step-started': object({ ...place, attempt: int }),
   'check-attempt': object({ ...place, check: int, target: str, 'name?': str, attempt: int, of: int, ok: bool, latencyMs: num, 'status?': int, 'exitCode?': num, 'error?': str, 'output?': str, 'nextDelayMs?': num }),
   'step-finished': object({ ...place, ok: bool, exitCode: nullableInt, 'signal?': str, durationMs: num, timedOut: bool, interrupted: bool, 'shellExited?': bool, 'reason?': str, 'transcript?': str }),

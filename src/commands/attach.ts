@@ -74,11 +74,11 @@ export async function main(argv: string[]): Promise<number> {
  * (the same runbook, or the session being resumed). Asks whether to attach to it instead; the
  * exit code of the attach, or undefined to go on as asked.
  */
-export async function offerAttach(match: (tui: LiveTui) => boolean): Promise<number | undefined> {
+export async function offerAttach(match: (tui: LiveTui) => boolean, instead = 'starting another'): Promise<number | undefined> {
   const tui = (await liveTuis()).find(match);
   if (!tui?.session) return undefined;
   process.stderr.write(`stepgate: session ${describeTui(tui, process.cwd())} is running detached\n`);
-  const answer = await ask('attach to it instead of starting another? [Y/n] ');
+  const answer = await ask(`attach to it instead of ${instead}? [Y/n] `);
   if (/^n/i.test(answer)) return undefined;
   return attachTo(tui, false);
 }

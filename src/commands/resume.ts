@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
   if (where?.kind === 'error') return usageError(where.message, USAGE);
   if (where?.kind === 'wrap') {
     // The session to resume may be running still, detached: going back to it is the resume.
-    const attached = await offerAttach((tui) => tui.session !== undefined && (given === undefined || tui.session.id === given));
+    const attached = await offerAttach((tui) => tui.session !== undefined && (given === undefined || tui.session.id === given), 'resuming a session');
     if (attached !== undefined) return attached;
   }
   if (id === undefined) {

@@ -9,6 +9,7 @@ import { listSessions } from '../session/history.js';
 import { displayPath } from '../session/plain.js';
 import { printable } from '../session/printable.js';
 import { usageError } from './usage.js';
+import { liveTuis } from './detach.js';
 
 const USAGE = 'stepgate sessions [--all] [--json]';
 
@@ -21,7 +22,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const dir = sessionsDir();
   // Newest first: the session to resume is at the top.
-  const every = (await listSessions(dir)).reverse();
+  // A session whose TUI kept running after its terminal went away is live, not interrupted.
+  const detached = new Set((await liveTuis().catch(() => [])).flatMap((t) => (t.session ? [t.session.id] : [])));
+  const every = (await listSessions(dir)).reverse().map((s) => (detached.has(s.id) ? { ...s, state: 'running detached', detached: true } : s));
   const sessions = parsed.values.all ? every : every.filter((s) => !s.empty);
   const hidden = every.length - sessions.length;
   if (parsed.values.json) {

@@ -20,6 +20,9 @@ const TMUX = (process.env['PATH'] ?? '')
   .map((d) => join(d, 'tmux'))
   .find((p) => existsSync(p));
 
+// Said, not silent: without tmux the real-tmux tests below are skipped.
+if (TMUX === undefined) process.stderr.write(`${import.meta.filename}: tmux is not on PATH; the real-tmux tests are skipped\n`);
+
 const dirs: string[] = [];
 const tuis: Tui[] = [];
 

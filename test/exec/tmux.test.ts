@@ -12,6 +12,9 @@ import { TMUX_SESSION, TmuxServer, findTmux, tmuxConfig } from '../../src/exec/t
 import { NO_TMUX_NOTE, placement } from '../../src/commands/detach.js';
 
 const TMUX = findTmux();
+// Said, not silent: without tmux the real-tmux tests below are skipped.
+if (TMUX === undefined) process.stderr.write(`${import.meta.filename}: tmux is not on PATH; the real-tmux tests are skipped\n`);
+
 const dirs: string[] = [];
 
 afterEach(() => {

@@ -211,7 +211,7 @@ describe('the packaged tarball', () => {
   it('plans the omneuro redeploy', async () => {
     const result = await stepgate(['plan', 'runbooks/deploy.md']);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('http://localhost:8092/api/tech/health');
+    expect(result.stdout).toContain('/api/tech/health');
     expect(result.stdout).toMatch(/run as: ubuntu/);
   });
 

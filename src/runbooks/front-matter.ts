@@ -1,5 +1,5 @@
 /**
- * YAML front matter: title, description, user, cwd, env, vars, recovery, before, after, rollback.
+ * YAML front matter: title, description, user, cwd, env, vars, recovery, before, after, rollback, lock.
  */
 import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
@@ -8,7 +8,7 @@ import { nearMiss } from './near-miss.js';
 import { SECRET_NAME } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
-const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback'];
+const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
 
 export function emptyFrontMatter(): FrontMatter {
   return { env: {}, vars: [], before: [], after: [], rollback: false };
@@ -67,6 +67,11 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
   if (user !== undefined) fm.user = user;
   const cwd = text('cwd');
   if (cwd !== undefined) fm.cwd = cwd;
+  const lock = text('lock');
+  if (lock !== undefined) {
+    if (!/^[\w.:/-]{1,200}$/.test(lock)) sink.error('bad-front-matter', keyAt('lock'), `lock: ${lock}: want a name of letters, digits and . _ : / - such as omneuro-deploy`);
+    else fm.lock = lock;
+  }
   if (raw.rollback !== undefined) {
     if (typeof raw.rollback !== 'boolean') sink.error('bad-front-matter', keyAt('rollback'), 'rollback: want true or false');
     else fm.rollback = raw.rollback;

@@ -87,6 +87,11 @@ export interface FrontMatter {
   after: LinkTarget[];
   /** Walking this runbook to the end (as a recovery path) ends the session as rolled back. */
   rollback: boolean;
+  /**
+   * The host-wide lock a session of this runbook holds while it runs (default: the runbook's
+   * own path), so two operators cannot run it at once.
+   */
+  lock?: string;
 }
 
 export interface Section {

@@ -34,7 +34,7 @@ describe('stepgate lint', () => {
     expect(r.code).toBe(2);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toEqual([
-      `${join(dir, 'bad.md')}:5:17: error unknown-attribute: unknown attribute "colour" (known: name, timeout, cwd, user, retries, backoff, recover, confirm, interactive, optional, isolated, rollback)`,
+      `${join(dir, 'bad.md')}:5:17: error unknown-attribute: unknown attribute "colour" (known: name, timeout, cwd, user, retries, backoff, recover, capture, confirm, interactive, optional, isolated, rollback)`,
       `${join(dir, 'bad.md')}:11:10: error duplicate-step-name: step name "x" is already used at line 5`,
       `${join(dir, 'bad.md')}:11:17: error bad-duration: timeout=soon is not a duration (use 500ms, 2s, 3m, 1h or seconds)`,
       '1 file checked: 3 errors, 0 warnings',

@@ -27,7 +27,7 @@ describe('lint: did you mean', () => {
     expect(found('Do.\n\n```bash {name=a timeuot=30s confrim colour=red}\ntrue\n```\n')).toEqual([
       'error unknown-attribute 3:17 unknown attribute "timeuot": did you mean "timeout"?',
       'error unknown-attribute 3:29 unknown attribute "confrim": did you mean "confirm"?',
-      'error unknown-attribute 3:37 unknown attribute "colour" (known: name, timeout, cwd, user, retries, backoff, recover, confirm, interactive, optional, isolated, rollback)',
+      'error unknown-attribute 3:37 unknown attribute "colour" (known: name, timeout, cwd, user, retries, backoff, recover, capture, confirm, interactive, optional, isolated, rollback)',
     ]);
   });
   it('names the check field a typo was meant to be', () => {

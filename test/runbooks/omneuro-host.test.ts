@@ -1,463 +1,334 @@
 /**
- * The shipped omneuro runbooks, walked for real on a stand-in omneuro host: a throwaway user
- * plays `ubuntu`, with a git checkout that pulls from a bare origin, two Node services built
- * with npm and answering on the real ports (8081, 8092), and a small stand-in for PM2 (the one
- * fake: the process manager). The runbooks are used verbatim: their `cwd: ~/omneuro` is the
- * throwaway user's checkout, since `~` is the run-as user's home; the user comes from `--as`,
- * as an operator would override it.
+ * The shipped omneuro runbooks, walked for real on a host built the way the operations guide
+ * describes: a throwaway user plays `ubuntu`, its `~/omneuro` is cloned from a bare origin,
+ * the scripts are committed without their executable bit, and the repository's own
+ * `scripts/04-redeploy.sh` (pull, chmod +x, stop, start with nohup, a health check with
+ * retries) runs two small HTTP services on ports this test picked, given to the runbooks
+ * through their vars. Nothing is faked: the runbooks are used verbatim, as root with `--as`.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import xterm from '@xterm/headless';
 import { execa } from 'execa';
-import pty from 'node-pty';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../helpers/test-users.js';
+import { hostDeps } from '../../src/commands/run.js';
+import { FileJournal, newSessionId } from '../../src/session/journal.js';
+import { createSessionStore, type SessionStore } from '../../src/session/store.js';
+import { createUser, isRoot, removeUser } from '../exec/helpers.js';
+import { CLI, ROOT } from '../helpers/paths.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'dist', 'cli.js');
-const PORTS = { 'brain-api': 8081, 'tech-gateway': 8092 } as const;
+type Next = 'healthy' | 'broken-health' | 'broken-start' | 'broken-chmod';
 
-/** A stand-in for the PM2 commands the runbooks use, driven by ./ecosystem.config.cjs. */
-const FAKE_PM2 = String.raw`#!/usr/bin/env node
-// Test stand-in for PM2: start, stop, restart, delete, status, logs, describe, save.
-const { spawn } = require('node:child_process');
+const SERVER = `const http = require('node:http');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const state = path.join(os.homedir(), '.pm2-test');
-fs.mkdirSync(state, { recursive: true });
-const [cmd, ...args] = process.argv.slice(2);
-const pidFile = (name) => path.join(state, name + '.pid');
-const logFile = (name, kind) => path.join(state, name + '-' + kind + '.log');
-function alive(pid) {
-  try {
-    return !/^\S+ \(.*\) Z/.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'));
-  } catch {
-    return false;
-  }
-}
-function pidOf(name) {
-  try {
-    const pid = Number(fs.readFileSync(pidFile(name), 'utf8'));
-    return alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-function ecosystem() {
-  return require(path.resolve('ecosystem.config.cjs')).apps;
-}
-function selected() {
-  const at = args.indexOf('--only');
-  if (at >= 0) return ecosystem().filter((a) => args[at + 1].split(',').includes(a.name));
-  const names = args.filter((a) => !a.startsWith('-') && !a.endsWith('.cjs'));
-  if (names.length > 0) return names.map((name) => ({ name }));
-  return ecosystem();
-}
-function stop(name) {
-  const pid = pidOf(name);
-  if (pid === undefined) return console.log('[PM2] ' + name + ' not running');
-  process.kill(pid, 'SIGINT');
-  const deadline = Date.now() + 5000;
-  while (alive(pid) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  console.log('[PM2] stopped ' + name);
-}
-function start(app) {
-  if (pidOf(app.name) !== undefined) return console.log('[PM2] ' + app.name + ' already online');
-  const out = fs.openSync(logFile(app.name, 'out'), 'a');
-  const err = fs.openSync(logFile(app.name, 'error'), 'a');
-  const child = spawn(process.execPath, [path.resolve(app.script)], {
-    detached: true,
-    stdio: ['ignore', out, err],
-    env: { ...process.env, ...app.env },
-  });
-  child.unref();
-  fs.writeFileSync(pidFile(app.name), String(child.pid));
-  console.log('[PM2] started ' + app.name + ' (pid ' + child.pid + ')');
-}
-function tail(file, lines) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-const lines = Number(args[args.indexOf('--lines') + 1]) || 15;
-switch (cmd) {
-  case 'start':
-    for (const app of selected()) start(app);
-    break;
-  case 'stop':
-    for (const app of selected()) stop(app.name);
-    break;
-  case 'restart':
-    for (const app of selected()) {
-      stop(app.name);
-      start(app);
-    }
-    break;
-  case 'delete':
-    for (const app of selected()) {
-      stop(app.name);
-      fs.rmSync(pidFile(app.name), { force: true });
-    }
-    break;
-  case 'save':
-    console.log('[PM2] process list saved');
-    break;
-  case 'status':
-  case 'ls':
-    for (const app of ecosystem()) console.log(app.name + '  ' + (pidOf(app.name) ? 'online pid ' + pidOf(app.name) : 'stopped'));
-    break;
-  case 'describe':
-    console.log(args[0] + ': ' + (pidOf(args[0]) ? 'online' : 'stopped'));
-    break;
-  case 'logs':
-    if (!args.includes('--err')) console.log(tail(logFile(args[0], 'out'), lines));
-    console.log(tail(logFile(args[0], 'error'), lines));
-    break;
-  default:
-    console.error('pm2 stand-in: unknown command ' + cmd);
-    process.exit(1);
-}
+const [name, port] = process.argv.slice(2);
+const routes = JSON.parse(fs.readFileSync(path.join(__dirname, name + '.json'), 'utf8'));
+if (routes.crash) { console.error(name + ': ' + routes.crash); process.exit(1); }
+http.createServer((req, res) => {
+  const r = routes[req.url];
+  if (!r) return res.writeHead(404).end();
+  res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
+}).listen(Number(port), '127.0.0.1', () => console.log(name + ' listening on ' + port));
 `;
 
-function serverSource(name: string, version: string, routes: Record<string, number>): string {
-  return `import { createServer } from 'node:http';
-const routes = ${JSON.stringify(routes)};
-const server = createServer((req, res) => {
-  const status = routes[req.url] ?? 404;
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ service: '${name}', version: '${version}', status }) + '\\n');
-});
-server.listen(Number(process.env.PORT), () => console.log('${name} listening on ' + process.env.PORT));
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+/** The guide's canonical script, as a repository would have it (committed without +x). */
+const REDEPLOY = `#!/bin/bash
+# The canonical redeploy: pull, chmod +x, stop, start, health check with retries.
+set -e
+cd "$(dirname "$0")/.."
+git pull --ff-only
+chmod +x scripts/*.sh
+mkdir -p run
+for name in brain-api tech-gateway; do
+  if [ -f "run/$name.pid" ]; then
+    pid=$(cat "run/$name.pid")
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+done
+nohup ${process.execPath} apps/server.js brain-api "$BRAIN_API_PORT" > run/brain-api.log 2>&1 &
+echo $! > run/brain-api.pid
+nohup ${process.execPath} apps/server.js tech-gateway "$TECH_GATEWAY_PORT" > run/tech-gateway.log 2>&1 &
+echo $! > run/tech-gateway.pid
+for i in 1 2 3 4 5; do
+  if curl -fsS "http://localhost:$TECH_GATEWAY_PORT/healthz"; then echo; echo OK; exit 0; fi
+  echo "Retry $i failed, sleeping..."
+  sleep "0.$i"
+done
+exit 1
 `;
-}
-
-function writeApp(repo: string, name: string, version: string, routes: Record<string, number>): void {
-  const dir = join(repo, 'apps', name);
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'src', 'server.mjs'), serverSource(name, version, routes));
-  writeFileSync(join(dir, 'build.mjs'), "import { cpSync } from 'node:fs';\ncpSync('src', 'dist', { recursive: true });\n");
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', private: true, scripts: { build: 'node build.mjs' } }, null, 2)}\n`);
-  writeFileSync(
-    join(dir, 'package-lock.json'),
-    `${JSON.stringify({ name, version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name, version: '1.0.0' } } }, null, 2)}\n`,
-  );
-}
 
 interface Host {
   user: string;
   home: string;
   checkout: string;
-  origin: string;
+  ports: { brain: number; gateway: number };
   runbooks: string;
   state: string;
+  v1: string;
+  v2: string;
 }
 
-let work: string;
-const users: string[] = [];
+let work = '';
+const hosts: Host[] = [];
 
 function git(cwd: string, ...args: string[]): string {
-  // The checkout belongs to the throwaway user; the test reads it as root.
   return execFileSync('git', ['-c', 'safe.directory=*', ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 't@example.com' },
+    env: { ...process.env, GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
   }).trim();
 }
 
-/**
- * A host whose checkout is at commit A while origin has A then `next` (healthy or broken
- * tech-gateway /api/tech/health). Returns the host and the two commits.
- */
-function makeHost(next: 'healthy' | 'broken'): { host: Host; before: string; after: string } {
-  const home = mkdtempSync(join(work, 'home-'));
-  const user = createUser('sgomn', { home });
-  users.push(user);
-  mkdirSync(join(home, 'bin'));
-  writeFileSync(join(home, 'bin', 'pm2'), FAKE_PM2, { mode: 0o755 });
-  writeFileSync(join(home, '.profile'), 'PATH="$HOME/bin:$PATH"\n');
-  writeFileSync(join(home, '.npmrc'), 'audit=false\nfund=false\nupdate-notifier=false\n');
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
+function routes(version: string, gateway: 'ok' | 'failing' | 'crash'): { brain: object; gateway: object } {
+  const ok = { status: 200, body: { status: 'ok', version } };
+  return {
+    brain: { '/healthz': ok },
+    gateway:
+      gateway === 'crash'
+        ? { crash: 'cannot read config' }
+        : { '/healthz': ok, '/api/tech/health': gateway === 'ok' ? ok : { status: 503, body: { status: 'failing', version, reason: 'database unreachable' } } },
+  };
+}
+
+function writeRelease(repo: string, version: string, gateway: 'ok' | 'failing' | 'crash'): void {
+  const r = routes(version, gateway);
+  writeFileSync(join(repo, 'apps', 'brain-api.json'), `${JSON.stringify(r.brain)}\n`);
+  writeFileSync(join(repo, 'apps', 'tech-gateway.json'), `${JSON.stringify(r.gateway)}\n`);
+}
+
+/** A host serving v1 while origin has v1 then a v2 of the kind asked for. */
+async function makeHost(next: Next): Promise<Host> {
+  const user = createUser('sgomn');
+  const home = `/home/${user}`;
   const seed = join(work, `${user}-seed`);
   mkdirSync(join(seed, 'scripts'), { recursive: true });
+  mkdirSync(join(seed, 'apps'));
   git(seed, 'init', '-q', '-b', 'main');
-  writeFileSync(join(seed, 'scripts', '04-redeploy.sh'), '#!/bin/bash\necho "the old way"\n', { mode: 0o755 });
-  writeFileSync(join(seed, '.gitignore'), 'node_modules/\ndist/\n');
-  writeFileSync(
-    join(seed, 'ecosystem.config.cjs'),
-    `module.exports = { apps: [\n  { name: 'brain-api', script: 'apps/brain-api/dist/server.mjs', env: { PORT: '${PORTS['brain-api']}' } },\n  { name: 'tech-gateway', script: 'apps/tech-gateway/dist/server.mjs', env: { PORT: '${PORTS['tech-gateway']}' } },\n] };\n`,
-  );
-  writeApp(seed, 'brain-api', '1.0.0', { '/healthz': 200 });
-  writeApp(seed, 'tech-gateway', '1.0.0', { '/healthz': 200, '/api/tech/health': 200 });
+  // Committed without the executable bit, as the guide warns.
+  writeFileSync(join(seed, 'scripts', '04-redeploy.sh'), REDEPLOY, { mode: 0o644 });
+  writeFileSync(join(seed, 'apps', 'server.js'), SERVER);
+  writeFileSync(join(seed, '.gitignore'), 'run/\n');
+  writeRelease(seed, '1.0.0', 'ok');
   git(seed, 'add', '-A');
-  git(seed, 'commit', '-qm', 'A: both services');
-  const before = git(seed, 'rev-parse', 'HEAD');
-
+  git(seed, 'commit', '-qm', 'v1');
+  const v1 = git(seed, 'rev-parse', 'HEAD');
   const origin = join(home, 'origin.git');
   git(work, 'clone', '-q', '--bare', seed, origin);
   const checkout = join(home, 'omneuro');
   git(work, 'clone', '-q', origin, checkout);
-
-  writeApp(seed, 'tech-gateway', '1.1.0', { '/healthz': 200, '/api/tech/health': next === 'healthy' ? 200 : 500 });
-  git(seed, 'commit', '-qam', next === 'healthy' ? 'B: tech-gateway, still healthy' : 'C: tech-gateway health route broken');
-  const after = git(seed, 'rev-parse', 'HEAD');
-  git(seed, 'push', '-q', origin, 'main');
   execFileSync('chown', ['-R', `${user}:${user}`, home]);
-
+  const ports = { brain: await freePort(), gateway: await freePort() };
   const runbooks = join(work, `${user}-runbooks`);
   mkdirSync(runbooks);
   for (const file of ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md', 'ssm.md']) {
-    writeFileSync(join(runbooks, file), readFileSync(join(root, 'runbooks', file), 'utf8'));
+    writeFileSync(join(runbooks, file), readFileSync(join(ROOT, 'runbooks', file), 'utf8'));
   }
-  // The host runs commit A, as a production host would before a redeploy.
-  execFileSync(
-    'runuser',
-    [
-      '-u', user, '--', 'bash', '-lc',
-      'cd ~/omneuro && for app in brain-api tech-gateway; do npm --prefix apps/$app ci --silent && npm --prefix apps/$app run build --silent || exit 1; done && pm2 start ecosystem.config.cjs',
-    ],
-    { stdio: 'pipe', env: { ...process.env, HOME: home } },
-  );
-  const state = join(work, `${user}-state`);
-  return { host: { user, home, checkout, origin, runbooks, state }, before, after };
+  const host: Host = { user, home, checkout, ports, runbooks, state: join(work, `${user}-state`), v1, v2: '' };
+  hosts.push(host);
+  // The host serves v1, started by its own script (which needs +x once, as on a real host).
+  execFileSync('runuser', ['-u', user, '--', 'bash', '-c', 'cd ~/omneuro && chmod +x scripts/*.sh && ./scripts/04-redeploy.sh'], {
+    stdio: 'pipe',
+    env: { ...process.env, HOME: home, BRAIN_API_PORT: String(ports.brain), TECH_GATEWAY_PORT: String(ports.gateway) },
+  });
+  // Then the change to deploy reaches origin.
+  writeRelease(seed, '2.0.0', next === 'broken-health' ? 'failing' : next === 'broken-start' ? 'crash' : 'ok');
+  if (next === 'broken-chmod') symlinkSync('missing-target', join(seed, 'scripts', 'zz-helper.sh'));
+  git(seed, 'add', '-A');
+  git(seed, 'commit', '-qm', `v2 (${next})`);
+  host.v2 = git(seed, 'rev-parse', 'HEAD');
+  // Pushed as the owner of the bare repository would (root's git refuses a foreign one).
+  execFileSync('chown', ['-R', 'root:root', origin]);
+  git(seed, 'push', '-q', origin, 'main');
+  execFileSync('chown', ['-R', `${user}:${user}`, origin]);
+  return host;
 }
 
-async function deploy(host: Host, extra: string[] = [], runbook = 'deploy.md') {
-  return execa(process.execPath, [cli, 'run', join(host.runbooks, runbook), '--yes', '--as', host.user, ...extra], {
-    cwd: host.runbooks,
-    env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1' },
-    reject: false,
-    stdin: 'ignore',
-    timeout: 240_000,
+function varFlags(host: Host): string[] {
+  return ['--var', `BRAIN_API_PORT=${host.ports.brain}`, '--var', `TECH_GATEWAY_PORT=${host.ports.gateway}`];
+}
+
+async function get(url: string): Promise<{ status: number | 'refused'; body: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 'refused', body: '' };
+  }
+}
+
+function servicePids(host: Host): number[] {
+  return ['brain-api', 'tech-gateway'].flatMap((name) => {
+    const file = join(host.checkout, 'run', `${name}.pid`);
+    return existsSync(file) ? [Number(readFileSync(file, 'utf8'))] : [];
   });
 }
 
-/** The TUI in a real pty at 80x24, rendered by a headless terminal so tests read the screen. */
-function openTui(host: Host, file: string) {
-  const term = new xterm.Terminal({ cols: 80, rows: 24, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, [cli, join(host.runbooks, file), '--as', host.user], {
-    name: 'xterm-256color',
-    cols: 80,
-    rows: 24,
-    cwd: host.runbooks,
-    // In place: this test walks the runbooks, not the detachable terminal (test/e2e/detach.test.ts).
-    env: { ...process.env, CI: 'false', NO_COLOR: '1', TERM: 'xterm-256color', STEPGATE_STATE_DIR: host.state, STEPGATE_DETACH: '0' } as Record<string, string>,
-  });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  const screen = (): string[] => {
-    const buffer = term.buffer.active;
-    return Array.from({ length: 24 }, (_, i) => buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? '');
-  };
-  return { screen, press: (keys: string) => child.write(keys), exited, kill: () => child.kill() };
+/** The engine in this process over the real exec layer, as `run` builds it. */
+async function openSession(host: Host): Promise<{ store: SessionStore; close(): Promise<void> }> {
+  const dir = join(host.state, 'sessions');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const journal = await FileJournal.open(dir, newSessionId(Date.now()));
+  const store = createSessionStore(await hostDeps(journal));
+  await store.getState().actions.start({ file: join(host.runbooks, 'deploy.md'), as: host.user });
+  return { store, close: () => store.getState().actions.close() };
 }
 
-/** The key-hint bar: the last line with text (the layout does not always fill the terminal). */
-function statusBar(rows: string[]): string {
-  return [...rows].reverse().find((row) => row.trim() !== '') ?? '';
-}
+type Choice = { recover: RegExp } | 'abort' | 'skip';
 
-/** The screen once it has not changed (header clock aside) for 800 ms. */
-async function settled(screen: () => string[]): Promise<string[]> {
-  let last = '';
-  let since = Date.now();
-  for (;;) {
-    const rows = screen();
-    const body = rows.slice(1).join('\n');
-    if (body !== last) {
-      last = body;
-      since = Date.now();
-    } else if (Date.now() - since >= 800) {
-      return rows;
+/**
+ * Walks a session, answering the vars with the host's ports; at each gate `decide` picks a
+ * way out from the offered recovery labels. Returns the outcome and every gate seen.
+ */
+async function walk(host: Host, store: SessionStore, decide: (step: string, offered: string[]) => Choice): Promise<{ outcome: string; gates: Array<{ step: string; offered: string[] }> }> {
+  const gates: Array<{ step: string; offered: string[] }> = [];
+  const { actions } = store.getState();
+  for (let turn = 0; turn < 60; turn += 1) {
+    await actions.runToNextBlock({ yes: true });
+    const s = store.getState().session;
+    if (s.status.kind === 'ended') return { outcome: s.status.outcome, gates };
+    if (s.status.kind === 'vars') {
+      const name = s.status.spec.name;
+      await actions.answerVar(name === 'BRAIN_API_PORT' ? String(host.ports.brain) : name === 'TECH_GATEWAY_PORT' ? String(host.ports.gateway) : '', 'flag');
+      continue;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function status(url: string): Promise<number | 'refused'> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status;
-  } catch {
-    return 'refused';
-  }
-}
-
-function stopServices(host: Host): void {
-  const dir = join(host.home, '.pm2-test');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.pid'));
-  } catch {
-    return;
-  }
-  for (const file of files) {
-    try {
-      process.kill(Number(readFileSync(join(dir, file), 'utf8')), 'SIGKILL');
-    } catch {
-      // Already stopped.
+    if (s.status.kind !== 'blocked') continue;
+    const frame = s.frames[s.frames.length - 1];
+    const item = frame?.init.items[frame.cursor];
+    const offered = item?.recoveries.map((r) => r.label.slice(r.label.lastIndexOf('/') + 1)) ?? [];
+    const step = item?.step.id ?? '?';
+    gates.push({ step, offered });
+    const choice = decide(step, offered);
+    if (choice === 'abort') {
+      await actions.abort('test: operator gives up');
+      continue;
     }
+    if (choice === 'skip') {
+      await actions.skip(`test: ${step} cannot pass on this host`);
+      continue;
+    }
+    const index = offered.findIndex((label) => choice.recover.test(label));
+    if (index < 0) throw new Error(`no recovery matching ${String(choice.recover)} at ${step}: ${offered.join(', ')}`);
+    await actions.chooseRecovery(index);
   }
+  throw new Error('the walk did not end');
 }
 
-const hosts: Host[] = [];
-
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) {
-  process.stderr.write('omneuro-host.test.ts: skipped, it creates throwaway users and needs root (CI runs as root)\n');
-}
-
-/** The real ports the omneuro runbooks check; on a machine that already serves them the test cannot run. */
-async function busyPorts(): Promise<string[]> {
-  const busy: string[] = [];
-  for (const [name, port] of Object.entries(PORTS)) {
-    const probe = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      probe.once('error', () => resolve(false));
-      probe.listen(port, () => resolve(true));
-    });
-    if (free) await new Promise<void>((resolve) => probe.close(() => resolve()));
-    else busy.push(`${port} (${name})`);
-  }
-  return busy;
-}
-const taken = isRoot ? await busyPorts() : [];
-if (taken.length > 0) {
-  process.stderr.write(`omneuro-host.test.ts: skipped, port ${taken.join(' and ')} is already in use on this machine and the shipped runbooks check those exact ports\n`);
-}
-const canRun = isRoot && taken.length === 0;
+const ROLL_BACK = /roll-back-to-the-previous-commit$/;
 
 beforeAll(() => {
-  if (!canRun) return;
+  if (!isRoot()) return;
   work = mkdtempSync(join(tmpdir(), 'stepgate-omneuro-'));
   chmodSync(work, 0o755);
 });
 
 afterEach(async () => {
-  if (!canRun) return;
-  for (const host of hosts.splice(0)) stopServices(host);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  for (const user of users.splice(0)) {
-    // userdel refuses while a process of the user still runs (a service that is being killed).
-    for (let attempt = 0; attempt < 50; attempt++) {
+  for (const host of hosts.splice(0)) {
+    for (const pid of servicePids(host)) {
       try {
-        execFileSync('userdel', [user], { stdio: 'ignore' });
-        break;
+        process.kill(pid, 'SIGKILL');
       } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Already stopped.
       }
     }
+    try {
+      execFileSync('pkill', ['-KILL', '-u', host.user], { stdio: 'ignore' });
+    } catch {
+      // Nothing of that user was left.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    removeUser(host.user);
   }
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { mode: 0o755 });
 });
 
-describe.skipIf(!canRun)('the omneuro redeploy on a stand-in host', () => {
-  it('pulls, builds, restarts, passes the health checks and both checklists; observability runs clean', async () => {
-    const { host, before, after } = makeHost('healthy');
-    hosts.push(host);
-    const result = await deploy(host);
-    const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.exitCode, why).toBe(0);
-    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(after);
-    expect(readFileSync(join(host.home, '.omneuro-previous-commit'), 'utf8').trim()).toBe(before);
-    expect(result.stdout).toMatch(/pre-service-status[\s\S]*tech-gateway {2}online/);
-    expect(result.stdout).toContain('[PM2] stopped tech-gateway');
-    expect(result.stdout).toMatch(/\[PM2\] started tech-gateway \(pid \d+\)/);
-    for (const url of ['http://localhost:8092/healthz', 'http://localhost:8092/api/tech/health', 'http://localhost:8081/healthz']) {
-      expect(await status(url), url).toBe(200);
+if (!isRoot()) process.stderr.write('omneuro-host.test.ts: skipped, it creates throwaway users and needs root (CI runs as root)\n');
+
+describe.skipIf(!isRoot())('the omneuro redeploy on a guide-style host', () => {
+  it('plain mode: pulls, sets +x, restarts through 04-redeploy.sh, passes the three checks; the nohup services outlive stepgate', async () => {
+    const host = await makeHost('healthy');
+    const run = await execa(process.execPath, [CLI, 'run', join(host.runbooks, 'deploy.md'), '--yes', '--as', host.user, ...varFlags(host)], {
+      cwd: host.runbooks,
+      env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1', CI: 'false' },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 240_000,
+    });
+    const why = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    expect(run.exitCode, why).toBe(0);
+    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
+    expect(run.stdout, why).toContain(`captured ROLLBACK_COMMIT = ${host.v1}`);
+    expect(run.stdout, why).toMatch(/-rwx.*scripts\/04-redeploy\.sh/);
+    expect(readFileSync(join(host.home, '.omneuro-last-good-commit'), 'utf8').trim()).toBe(host.v2);
+    // stepgate has exited: the services the script started with nohup still answer, on v2.
+    for (const url of [`http://localhost:${host.ports.gateway}/healthz`, `http://localhost:${host.ports.gateway}/api/tech/health`, `http://localhost:${host.ports.brain}/healthz`]) {
+      const answer = await get(url);
+      expect(answer.status, url).toBe(200);
+      expect(answer.body, url).toContain('2.0.0');
     }
-    // What to look at afterwards: every step of observability.md works on the deployed host.
-    const look = await deploy(host, [], 'observability.md');
-    expect(look.exitCode, `stdout:\n${look.stdout}\nstderr:\n${look.stderr}`).toBe(0);
-    expect(look.stdout).toMatch(/tech-gateway: \d+/);
   }, 300_000);
 
-  it('blocks on a broken health route and walks the failing-health recovery with --recover', async () => {
-    const { host, after } = makeHost('broken');
-    hosts.push(host);
-    const result = await deploy(host, ['--recover']);
-    const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.exitCode, why).toBe(1);
-    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(after);
-    // The recovery section ran (status, logs, permissions, restart), then the check failed again.
-    expect(result.stdout, why).toContain('recovery.md#health-check-failing-after-deploy');
-    expect(result.stdout, why).toMatch(/health-restart[\s\S]*\[PM2\] started tech-gateway/);
-    expect(result.stdout, why).toMatch(/BLOCKED at step tech-gateway-health/);
-    expect(result.stdout, why).toContain('recovery.md#roll-back-to-the-previous-commit');
-    expect(await status('http://localhost:8092/api/tech/health')).toBe(500);
-    expect(await status('http://localhost:8081/healthz')).toBe(200);
-  }, 300_000);
-
-  it('in the TUI, rolls back to the previous commit from the health gate', async () => {
-    const { host, before, after } = makeHost('broken');
-    hosts.push(host);
-    const tui = openTui(host, 'deploy.md');
-    const seen: string[] = [];
-    try {
-      // Walk it as an operator would: tick manual items, run the rest, and at the first gate
-      // pick "roll back" by its number in the menu.
-      let choseRollback = false;
-      const deadline = Date.now() + 240_000;
-      for (;;) {
-        if (Date.now() > deadline) throw new Error(`the TUI got stuck:\n${tui.screen().join('\n')}`);
-        // Act only on a settled screen: between two steps of "run all" the bar shows READY for
-        // a moment, and a key pressed then would land on the next running step.
-        const rows = await settled(tui.screen);
-        const bar = statusBar(rows);
-        if (bar.startsWith('ENDED')) break;
-        let key: string | undefined;
-        if (bar.startsWith('MANUAL')) key = ' ';
-        else if (bar.startsWith('READY')) key = 'a';
-        else if (bar.startsWith('BLOCKED') && !choseRollback) {
-          const line = rows.find((row) => row.includes('recover: recovery.md#roll-back-to-the-previous-commit'));
-          const number = line && /(\d)\. /.exec(line)?.[1];
-          if (number) {
-            seen.push(rows.join('\n'));
-            key = number;
-            choseRollback = true;
+  for (const next of ['broken-chmod', 'broken-start', 'broken-health'] as const) {
+    it(`${next}: every other recovery path offered is walked, then the roll back lands on v1 and verifies it`, async () => {
+      const host = await makeHost(next);
+      const session = await openSession(host);
+      const tried = new Set<string>();
+      try {
+        const { outcome, gates } = await walk(host, session.store, (_step, offered) => {
+          // A recovery step that fails for the same reason (no way out offered there) is skipped.
+          if (offered.length === 0) return 'skip';
+          const other = offered.find((label) => !ROLL_BACK.test(label) && !tried.has(label));
+          if (other) {
+            tried.add(other);
+            return { recover: new RegExp(`${other.replace(/[.#]/g, '\\$&')}$`) };
           }
-        } else if (bar.startsWith('BLOCKED')) {
-          throw new Error(`blocked again during the roll back:\n${rows.join('\n')}`);
-        }
-        if (key === undefined) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          continue;
-        }
-        tui.press(key);
-        // Wait for the key to take effect before reading the bar again.
-        const pressedAt = Date.now();
-        while (statusBar(tui.screen()) === bar && Date.now() - pressedAt < 10_000) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+          return { recover: ROLL_BACK };
+        });
+        expect(outcome, JSON.stringify(gates)).toBe('rolled-back');
+        const expectedGate = { 'broken-chmod': 'chmod', 'broken-start': 'restart', 'broken-health': 'health' }[next];
+        expect(gates[0]?.step, JSON.stringify(gates)).toBe(expectedGate);
+        expect(gates[0]?.offered.some((label) => ROLL_BACK.test(label))).toBe(true);
+        expect(tried.size).toBeGreaterThan(0);
+      } finally {
+        await session.close();
       }
-      const end = tui.screen().join('\n');
-      expect(choseRollback, end).toBe(true);
-      expect(seen[0]).toMatch(/BLOCKED at tech-gateway-health/);
-      expect(end).toMatch(/rolled-back/);
-      expect(end).toMatch(/depth 1/);
-      tui.press('q');
-      await tui.exited;
+      expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v1);
+      const health = await get(`http://localhost:${host.ports.gateway}/api/tech/health`);
+      expect(health).toMatchObject({ status: 200 });
+      expect(health.body).toContain('1.0.0');
+    }, 400_000);
+  }
+
+  it('a second deploy after an aborted one still rolls back to v1, not to the code the first one left', async () => {
+    const host = await makeHost('broken-health');
+    const first = await openSession(host);
+    try {
+      const { outcome } = await walk(host, first.store, () => 'abort');
+      expect(outcome).toBe('aborted');
     } finally {
-      tui.kill();
+      await first.close();
     }
-    // The checkout is back on the commit recorded before the pull, rebuilt and serving.
-    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(before);
-    expect(before).not.toBe(after);
-    expect(await status('http://localhost:8092/api/tech/health')).toBe(200);
-    const journal = readdirSync(join(host.state, 'sessions')).find((f) => f.endsWith('.jsonl')) ?? '';
-    const decisions = readFileSync(join(host.state, 'sessions', journal), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { type: string; decision?: { kind: string; path?: { label: string } } })
-      .filter((e) => e.type === 'decision' && e.decision?.kind === 'recover');
-    expect(decisions.map((e) => e.decision?.path?.label)).toEqual([expect.stringMatching(/roll-back-to-the-previous-commit$/)]);
-  }, 300_000);
+    // The aborted deploy left v2 checked out and serving.
+    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
+    const second = await openSession(host);
+    try {
+      const { outcome } = await walk(host, second.store, () => ({ recover: ROLL_BACK }));
+      expect(outcome).toBe('rolled-back');
+      expect(second.store.getState().session.captured.ROLLBACK_COMMIT?.value).toBe(host.v1);
+    } finally {
+      await second.close();
+    }
+    expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v1);
+    expect((await get(`http://localhost:${host.ports.gateway}/api/tech/health`)).body).toContain('1.0.0');
+  }, 400_000);
 });

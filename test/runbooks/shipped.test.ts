@@ -96,7 +96,11 @@ describe('the omneuro redeploy', () => {
     }
   });
 
-  it('pulls, makes the scripts executable right after, stops, starts, then checks health', () => {
+  /** A check's target with `${VAR}` replaced by the default of the runbook's var. */
+  const expand = (runbook: Runbook, target: string): string =>
+    target.replace(/\$\{(\w+)\}/g, (whole, name: string) => runbook.frontMatter.vars.find((v) => v.name === name)?.default ?? whole);
+
+  it("pulls, makes the scripts executable at once, restarts through the guide's 04-redeploy.sh (a var), then checks health; nothing the guide does not say", () => {
     const commands = deploy.steps.filter((s) => s.kind === 'command');
     const order = deploy.steps.map((s) => s.id);
     const at = (id: string): number => order.indexOf(id);
@@ -104,18 +108,23 @@ describe('the omneuro redeploy', () => {
       const step = commands.find((s) => s.id === id);
       return step?.kind === 'command' ? step.script : '';
     };
-    expect(script('pull')).toMatch(/\bgit pull\b/);
+    expect(script('pull')).toMatch(/\bgit (-c \S+ )*pull\b/);
     expect(at('chmod')).toBe(at('pull') + 1);
     expect(script('chmod')).toMatch(/\bchmod \+x scripts\/\*\.sh/);
-    expect(script('stop')).toMatch(/\bpm2 stop\b/);
-    expect(script('start')).toMatch(/\bpm2 start\b/);
-    expect(at('pull')).toBeLessThan(at('stop'));
-    expect(at('stop')).toBeLessThan(at('start'));
-    for (const check of checkSteps(deploy)) expect(at(check.id)).toBeGreaterThan(at('start'));
+    expect(script('restart')).toBe('"$REDEPLOY_SCRIPT"');
+    expect(deploy.frontMatter.vars.find((v) => v.name === 'REDEPLOY_SCRIPT')?.default).toBe('./scripts/04-redeploy.sh');
+    expect(at('chmod')).toBeLessThan(at('restart'));
+    for (const check of checkSteps(deploy)) expect(at(check.id)).toBeGreaterThan(at('restart'));
+    // No PM2, no builds in the default path: the guide names neither.
+    for (const file of OMNEURO) {
+      for (const step of load(file).steps) {
+        if (step.kind === 'command') expect(step.script, `${file}: ${step.id}`).not.toMatch(/\bpm2\b|\bnpm\b|ecosystem\.config/);
+      }
+    }
   });
 
-  it('checks exactly the three health routes, each with 5 attempts and backoff', () => {
-    const targets = checkSteps(deploy).flatMap((s) => s.checks.map((c) => c.target));
+  it('checks exactly the three health routes, each with 5 attempts and backoff; the ports are vars defaulting to the guide', () => {
+    const targets = checkSteps(deploy).flatMap((s) => s.checks.map((c) => expand(deploy, c.target)));
     expect([...targets].sort()).toEqual([...HEALTH_URLS].sort());
     for (const check of checkSteps(deploy).flatMap((s) => s.checks)) {
       expect(check.kind).toBe('http');
@@ -126,11 +135,22 @@ describe('the omneuro redeploy', () => {
 
   it('tests no phantom endpoints anywhere in the omneuro runbooks', () => {
     for (const file of OMNEURO) {
-      for (const check of checkSteps(load(file)).flatMap((s) => s.checks)) {
-        expect(HEALTH_URLS, `${file}:${check.position.line}`).toContain(check.target);
+      const runbook = load(file);
+      for (const check of checkSteps(runbook).flatMap((s) => s.checks)) {
+        if (check.kind !== 'http') continue;
+        expect(HEALTH_URLS, `${file}:${check.position.line}`).toContain(expand(runbook, check.target));
         expect(check.attempts, `${file}:${check.position.line}`).toBe(5);
       }
     }
+  });
+
+  it('records the roll back target once per deploy (capture=) before the pull, and the roll back verifies it reached it', () => {
+    const checklists = load('checklists.md');
+    const record = checklists.steps.find((s) => s.id === 'pre-rollback-target');
+    expect(record?.kind === 'command' && record.attrs.capture).toBe('ROLLBACK_COMMIT');
+    const recovery = load('recovery.md');
+    const verify = recovery.steps.find((s) => s.id === 'rollback-verify');
+    expect(verify?.kind === 'command' && verify.script).toMatch(/\$ROLLBACK_COMMIT/);
   });
 
   it('wires every check and every deploy step to a recovery section', () => {
@@ -150,7 +170,8 @@ describe('the omneuro redeploy', () => {
       for (const step of load(file).steps) {
         if (step.kind !== 'command') continue;
         expect(step.script, `${file}: ${step.id}`).not.toMatch(/sudo\s+(-\S+\s+)*-i\b|\bsu\s+-/);
-        expect(step.script, `${file}: ${step.id}`).not.toMatch(/\bcurl\b/);
+        // One look at each route is fine; a retry loop is a check block's job.
+        if (/\bcurl\b/.test(step.script)) expect(step.script, `${file}: ${step.id}`).not.toMatch(/\bsleep\b/);
       }
     }
   });

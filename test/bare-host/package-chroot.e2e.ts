@@ -139,7 +139,7 @@ describe.skipIf(!isRoot)('the package on a bare Debian root filesystem with no N
     expect(lint.exitCode).toBe(0);
     const plan = await asUser('./stepgate plan runbooks/deploy.md');
     expect(plan.stderr).toBe('');
-    expect(plan.stdout).toContain('http://localhost:8092/api/tech/health');
+    expect(plan.stdout).toContain('/api/tech/health'); // the port is the var TECH_GATEWAY_PORT (default 8092)
     expect(plan.exitCode).toBe(0);
   });
 

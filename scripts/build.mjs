@@ -10,13 +10,16 @@
  *   dist/exec/shell.js     exec's shell and probes as modules of their own, for the test
  *   dist/exec/probes.js    fixtures that run them in a child process as another user
  *   dist/bundle-inputs.json  which sources went into which output, for the start-up test
+ *   dist/wasm/*.wasm       the bash grammar preflight reads scripts with (tree-sitter), which
+ *                          esbuild cannot inline; src/exec/bash-words.ts looks here first
  *
  * Why a bundle: node resolves, reads and compiles one file per command instead of about 150
  * ESM modules, which halves the start-up of `plan` and `lint` (docs/performance.md).
  *
  * Options: --out DIR (default ./dist), --no-sourcemap.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -72,6 +75,11 @@ export async function bundle({ outdir, sourcemap = true }) {
   }
   writeFileSync(join(outdir, 'bundle-inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
   chmodSync(join(outdir, 'cli.js'), 0o755);
+  const resolveFrom = createRequire(join(root, 'package.json')).resolve;
+  mkdirSync(join(outdir, 'wasm'));
+  for (const file of ['web-tree-sitter/web-tree-sitter.wasm', 'tree-sitter-bash/tree-sitter-bash.wasm']) {
+    copyFileSync(resolveFrom(file), join(outdir, 'wasm', file.split('/')[1]));
+  }
   return result.metafile;
 }
 

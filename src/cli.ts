@@ -14,6 +14,7 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   lint: () => import('./commands/lint.js'),
   plan: () => import('./commands/plan.js'),
+  preflight: () => import('./commands/preflight.js'),
   run: () => import('./commands/run.js'),
   resume: () => import('./commands/resume.js'),
   sessions: () => import('./commands/sessions.js'),
@@ -50,6 +51,10 @@ usage:
 >>>>>>> e5557f7 (Journal hash chain: each line carries an HMAC (per-session random key, 0600) of the previous mac and its own text; resume (plain and TUI) refuses an edited, reordered or middle-truncated journal naming file:line unless --accept-edited-journal, recorded in session-resumed; log warns; old unchained journals read as before with a note)
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
+  stepgate preflight FILE [--as USER] [--var NAME=VALUE]... [--json]
+        check on this host, as the run-as user, that every step parses and every command,
+        script, directory and check host it needs is there; runs before every session too
+        (--skip-preflight REASON on run or the TUI starts despite its errors, journaled)
   stepgate sessions [--all] [--json]
         list sessions: id, started, who, state, runbook (--all: also those where nothing ran)
   stepgate log ID [--json]         a session's audit trail

@@ -3,8 +3,17 @@
  * is told how to fix it before anything runs or is journaled.
  */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scriptWords } from '../exec/bash-words.js';
+import { askHost } from '../exec/host-check.js';
 import { RunAsError, resolveRunAs } from '../exec/run-as.js';
-import { readRunbookFileSync } from './load.js';
+import type { HostAnswers, ScriptWords } from '../exec/types.js';
+import { formatDiagnostic } from '../runbooks/index.js';
+import { reachableSteps } from '../runbooks/reach.js';
+import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, stepKey, type Finding } from '../session/preflight.js';
+import { printable } from '../session/printable.js';
+import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { usageError } from './usage.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
 export async function runAsRefusal(user: string | undefined): Promise<string | undefined> {
@@ -20,4 +29,116 @@ export async function runAsRefusal(user: string | undefined): Promise<string | u
 /** The run-as user a journaled session's main runbook names, read afresh (undefined = the invoking user). */
 export function runbookUser(started: { cwd: string; frame: { source: { file: string } } }): string | undefined {
   return readRunbookFileSync(resolve(started.cwd, started.frame.source.file)).runbook.frontMatter.user;
+}
+
+/**
+ * The host-aware half of checking a runbook (lint is the host-free half): everything the session
+ * may run (main flow, checklists, every reachable recovery section) parsed with the run-as
+ * user's bash, its commands resolved as that user, its scripts, directories and check hosts
+ * looked at, the free space measured. Run by `stepgate preflight` and before every session.
+ */
+export interface PreflightResult {
+  findings: Finding[];
+  ms: number;
+}
+
+export async function runPreflight(file: string, opts: { as?: string; vars?: Record<string, string> } = {}): Promise<PreflightResult> {
+  const started = performance.now();
+  const main = readRunbookFileSync(file).runbook;
+  const load = createRunbookCache();
+  const reached = reachableSteps(main, load);
+  // Values the host's shell and the check targets see: the front matter's env, then the vars
+  // (given with --var, else their defaults); prompted vars without a default stay unknown.
+  const values: Record<string, string> = { ...main.frontMatter.env };
+  for (const v of main.frontMatter.vars) {
+    const given = opts.vars?.[v.name] ?? process.env[`STEPGATE_VAR_${v.name}`] ?? v.default;
+    if (given !== undefined) values[v.name] = given;
+  }
+  const words = new Map<string, ScriptWords>();
+  for (const r of reached) {
+    if (r.step.kind === 'command') words.set(stepKey(r), await scriptWords(r.step.script));
+    if (r.step.kind === 'check') {
+      for (const [i, check] of r.step.checks.entries()) {
+        // A run: check reads its vars from the environment, as the shell does: never spliced in.
+        if (check.kind === 'run') words.set(stepKey(r, i), await scriptWords(check.target));
+      }
+    }
+  }
+  const input = { reached, words, values, minFreeKiB: DEFAULT_MIN_FREE_KIB, mainFile: main.file, ...(opts.as !== undefined ? { as: opts.as } : {}) };
+  const planned = planPreflight(input);
+  const answers = new Map<string | undefined, HostAnswers>();
+  for (const [user, query] of planned.queries) answers.set(user, await askHost(query));
+  const empty: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
+  const findings = preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file);
+  return { findings, ms: Math.round(performance.now() - started) };
+}
+
+/** The findings for the operator, and the way out when there are errors. */
+export function describePreflight(result: PreflightResult, file: string): string {
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  const warnings = result.findings.filter((f) => f.severity === 'warning').length;
+  const lines = result.findings.map((f) => printable(formatFinding(f)));
+  lines.push(`preflight: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${result.ms} ms)`);
+  if (errors > 0) lines.push(`nothing has run: fix the errors and start again, or pass --skip-preflight REASON to start anyway (the reason is journaled); stepgate preflight ${file} checks again`);
+  return `${lines.join('\n')}\n`;
+}
+
+const USAGE = 'stepgate preflight FILE [--as USER] [--var NAME=VALUE]... [--json]';
+
+/** `stepgate preflight FILE`: exit 0 when nothing blocks, 1 when an error would, 2 on bad input. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [file, extra] = parsed.positionals;
+  if (file === undefined || extra !== undefined) return usageError('preflight takes exactly one runbook file', USAGE);
+  const vars: Record<string, string> = {};
+  for (const pair of parsed.values.var ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return usageError(`--var wants NAME=VALUE, got ${JSON.stringify(pair)}`, USAGE);
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const loaded = readRunbookFileSync(file);
+  const invalid = loaded.runbook.diagnostics.filter((d) => d.severity === 'error');
+  if (invalid.length > 0) {
+    for (const d of invalid) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return 2;
+  }
+  const as = parsed.values.as ?? loaded.runbook.frontMatter.user;
+  const refusal = await runAsRefusal(as);
+  if (refusal !== undefined) {
+    process.stderr.write(`stepgate: ${refusal}\n`);
+    return 2;
+  }
+  const result = await runPreflight(file, { ...(parsed.values.as !== undefined ? { as: parsed.values.as } : {}), vars });
+  if (parsed.values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(describePreflight(result, file));
+  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+/** Preflight found errors and nobody passed --skip-preflight: nothing was started. */
+export class PreflightBlocked extends Error {}
+
+/**
+ * Preflight before a session starts (run, the TUI): errors stop it here, before a session or a
+ * journal exists, unless `skip` gives a reason; the record returned is journaled by the session.
+ * Warnings and skipped errors are written to `report` (stderr in plain mode).
+ */
+export async function preflightBeforeStart(
+  file: string,
+  opts: { as?: string; vars: Record<string, string>; skip?: string },
+  report: (text: string) => void,
+): Promise<{ findings: Finding[]; ms: number; skipped?: string }> {
+  const result = await runPreflight(file, { vars: opts.vars, ...(opts.as !== undefined ? { as: opts.as } : {}) });
+  const shown = { ...result, findings: result.findings.filter((f) => f.severity !== 'note') };
+  const blocked = shown.findings.some((f) => f.severity === 'error');
+  if (blocked && opts.skip === undefined) throw new PreflightBlocked(describePreflight(shown, file).trimEnd());
+  if (shown.findings.length > 0) {
+    const text = describePreflight(shown, file).split('\n').filter((l) => !l.startsWith('nothing has run')).join('\n');
+    report(blocked ? `${text}stepgate: starting despite preflight errors (--skip-preflight: ${opts.skip})\n` : text);
+  }
+  return { ...shown, ...(blocked && opts.skip !== undefined ? { skipped: opts.skip } : {}) };
 }

@@ -15,9 +15,9 @@ import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/
 import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
 import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain.js';
-import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory } from '../session/store.js';
+import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
-import { runAsRefusal } from './preflight.js';
+import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { usageError } from './usage.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
@@ -30,7 +30,7 @@ export const PLAIN_FLAGS = {
   skip: { type: 'string', multiple: true },
 } as const;
 
-const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]...';
+const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON]';
 
 /** The real clock (exec's). */
 export const wallClock: Clock = systemClock;
@@ -232,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: PLAIN_FLAGS,
+      options: { ...PLAIN_FLAGS, 'skip-preflight': { type: 'string' } },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
@@ -266,6 +266,19 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
+  // The host-aware half: a missing program or script is named now, before anything runs.
+  const skipPreflight = parsed.values['skip-preflight'];
+  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError('--skip-preflight wants a reason (it is journaled)', USAGE);
+  let preflight;
+  try {
+    const as = parsed.values.as;
+    preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, (text) => process.stderr.write(text));
+  } catch (error) {
+    if (!(error instanceof PreflightBlocked)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.blocked;
+  }
+
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
   const unlock = await lockSession(dir, id);
@@ -275,7 +288,7 @@ export async function main(argv: string[]): Promise<number> {
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);
   try {
-    const options: { file: string; as?: string; yes?: boolean } = { file, yes: parsed.values.yes === true };
+    const options: StartOptions = { file, yes: parsed.values.yes === true, preflight };
     if (parsed.values.as !== undefined) options.as = parsed.values.as;
     try {
       await store.getState().actions.start(options);

@@ -33,7 +33,7 @@ import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
-import { runAsRefusal, runbookUser } from './preflight.js';
+import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
@@ -76,7 +76,7 @@ function paneSize(): { cols: number; rows: number } {
   return { cols: layout.cols, rows: Math.max(4, layout.detail - 1) };
 }
 
-async function startSession(file: string, as: string | undefined, vars: Record<string, string>): Promise<Opened> {
+async function startSession(file: string, as: string | undefined, vars: Record<string, string>, skipPreflight?: string): Promise<Opened> {
   const loaded = await loadRunbookFile(file);
   const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env }).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
@@ -84,13 +84,15 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   }
   const refusal = await runAsRefusal(as ?? loaded.runbook.frontMatter.user);
   if (refusal !== undefined) throw new Error(refusal);
+  // Before the TUI takes the screen: what it finds (warnings, skipped errors) stays above it.
+  const preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, (text) => process.stderr.write(text));
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
   try {
-    await store.getState().actions.start(as === undefined ? { file } : { file, as });
+    await store.getState().actions.start({ file, preflight, ...(as !== undefined ? { as } : {}) });
     await answerGivenVars(store, vars);
   } catch (error) {
     await store.getState().actions.close();
@@ -213,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' } },
+      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' } },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
@@ -229,6 +231,8 @@ export async function main(argv: string[]): Promise<number> {
     return usageError(`${target}: no such file or directory`, USAGE);
   }
   const as = parsed.values.as;
+  const skipPreflight = parsed.values['skip-preflight'];
+  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError('--skip-preflight wants a reason (it is journaled)', USAGE);
   const isDir = statSync(target).isDirectory();
   const where = placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true });
   if (where.kind === 'error') return usageError(where.message, USAGE);
@@ -251,8 +255,12 @@ export async function main(argv: string[]): Promise<number> {
   let opened: Opened | undefined;
   if (!isDir) {
     try {
-      opened = await startSession(target, as, vars);
+      opened = await startSession(target, as, vars, skipPreflight);
     } catch (error) {
+      if (error instanceof PreflightBlocked) {
+        process.stderr.write(`${error.message}\n`);
+        return 1;
+      }
       process.stderr.write(`stepgate: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
     }
@@ -263,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
         dir,
         entries: await listEntries(dir),
         open: async (entry: PickerEntry): Promise<Opened> => {
-          if (entry.kind === 'runbook') return startSession(entry.file, as, vars);
+          if (entry.kind === 'runbook') return startSession(entry.file, as, vars, skipPreflight);
           if ((await detachedSessionIds()).has(entry.id)) throw new Error(`it runs detached: quit, then stepgate attach ${entry.id}`);
           return resumeSession(entry.id, as, vars);
         },

@@ -172,3 +172,66 @@ export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
+
+// Preflight: what a script runs (bash-words.ts) and what the host says about it (host-check.ts).
+
+/** One command a script runs, by the word that names it. */
+export interface CommandWord {
+  /** The literal name (`git`, `./scripts/04-redeploy.sh`), or the source text when it is not literal. */
+  name: string;
+  /** 1-based line within the script. */
+  line: number;
+  /** How it is named: a literal word, through an expansion (`$CMD`), or inside `eval`'s string. */
+  how: 'literal' | 'dynamic' | 'eval';
+  /** Offset in the script, to order it against `cd`s on the same line. */
+  at: number;
+}
+
+/** A `cd` the script makes: its literal target (undefined when it expands at run time). */
+export interface ChangeDir {
+  dir: string | undefined;
+  at: number;
+}
+
+export interface ScriptWords {
+  commands: CommandWord[];
+  /** Names the script defines as functions or aliases, in order. */
+  defines: string[];
+  /** The `cd`s, in order. */
+  cds: ChangeDir[];
+}
+
+export interface HostQuery {
+  /** Run-as user (undefined = whoever runs stepgate). */
+  user?: string;
+  env: Record<string, string>;
+  /** Scripts for `bash -n`, by key. */
+  scripts: Record<string, string>;
+  /** Command names for `command -v`. */
+  names: string[];
+  /** Paths to stat, by key: relative ones against `dir` (`~` is the user's home). */
+  paths: Record<string, { path: string; dir?: string }>;
+  /** Directories the user must be able to enter. */
+  dirs: string[];
+  hosts: string[];
+  /** Directories whose filesystem's free space is wanted. */
+  space: string[];
+}
+
+export interface PathAnswer {
+  exists: boolean;
+  readable: boolean;
+  executable: boolean;
+}
+
+export interface HostAnswers {
+  /** Per script key: undefined when it parses, else bash's message. */
+  syntax: Record<string, string | undefined>;
+  names: Record<string, boolean>;
+  paths: Record<string, PathAnswer>;
+  dirs: Record<string, boolean>;
+  hosts: Record<string, boolean>;
+  /** Free KiB, undefined when df could not say. */
+  space: Record<string, number | undefined>;
+}
+

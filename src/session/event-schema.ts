@@ -109,6 +109,12 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   decision: object({ ...place, who, decision }),
   'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str })) }),
   'session-discarded': object({ at: time, who, reason: str }),
+  preflight: object({
+    at: time,
+    findings: array(object({ severity: oneOf('error', 'warning', 'note'), code: str, file: str, line: int, 'step?': str, message: str })),
+    ms: num,
+    'skipped?': object({ reason: str, who }),
+  }),
   'terminal-closed': object({ at: time, signal: str, kept: bool, 'terminal?': object({ who, 'tty?': str, 'readOnly?': bool }) }),
   'terminal-attached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),
   'terminal-detached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),

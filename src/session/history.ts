@@ -206,6 +206,14 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     }
     case 'session-resumed':
       return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
+    case 'preflight': {
+      const count = (severity: string) => event.findings.filter((f) => f.severity === severity).length;
+      const summary = `${head}preflight: ${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)`;
+      const skipped = event.skipped ? ` — errors passed by ${event.skipped.who.user} with --skip-preflight: ${event.skipped.reason}` : '';
+      const pad = ' '.repeat(head.length);
+      const lines = event.findings.filter((f) => f.severity !== 'note').map((f) => `${pad}${f.severity} ${f.file}:${f.line}: ${f.message}`);
+      return [summary + skipped, ...lines].join('\n');
+    }
     case 'shell-reset':
       return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
     case 'session-discarded':

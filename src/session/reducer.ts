@@ -444,6 +444,9 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       if (cur) cur.frame.confirming = false;
       return { state, commands: end(state, 'discarded', event.at, event.reason) };
     }
+    case 'preflight':
+      // A record for the audit trail: preflight decides before the walk, not in it.
+      return { state, commands: [] };
     case 'shell-reset':
     case 'terminal-closed':
     case 'terminal-attached':

@@ -78,6 +78,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   /** The operator's terminal: dropped, attached, detached (issue 12). */
   const terminals: string[] = [];
   let discarded: string | undefined;
+  let preflight: string | undefined;
 
   // Recovery paths as the runbook links them: relative to the runbook's directory.
   const where = (path: { file: string; anchor?: string }): string => `${relative(dirname(started.frame.source.file), path.file) || path.file}${path.anchor ? `#${path.anchor}` : ''}`;
@@ -212,6 +213,11 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       case 'terminal-detached':
         terminals.push(`${utc(event.at)} detached: ${by(event.terminal.who)}`);
         break;
+      case 'preflight': {
+        const count = (severity: string): number => event.findings.filter((f) => f.severity === severity).length;
+        preflight = `${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)${event.skipped ? `; errors passed by ${by(event.skipped.who)} with --skip-preflight: ${event.skipped.reason}` : ''}`;
+        break;
+      }
       case 'plan-replaced':
       case 'var-answered':
       case 'confirm-requested':
@@ -249,6 +255,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
   if (terminals.length > 0) summary.push(['Terminal', terminals.map(cell).join('<br>')]);
   if (discarded !== undefined) summary.push(['Discarded by', cell(discarded)]);
+  if (preflight !== undefined) summary.push(['Preflight', cell(preflight)]);
   const answered = Object.entries(state.answers);
   if (answered.length > 0) summary.push(['Vars', answered.map(([name, a]) => `${code(name)} = ${a.secret ? '(secret)' : code(a.value ?? '')}`).join('<br>')]);
   lines.push(...table(['', ''], summary.map(([k, v]) => [`**${k}**`, v ?? ''])), '');

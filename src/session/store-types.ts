@@ -2,6 +2,7 @@
  * The session store's contract: what it is given (`SessionDeps`, every effect behind an
  * interface) and what it offers the faces (`SessionActions`, `SessionStoreState`).
  */
+import type { Finding } from './preflight.js';
 import type { StoreApi } from 'zustand/vanilla';
 import type { Clock, ScreenSnapshot } from '../exec/types.js';
 import type { Journal, TornLine } from './journal.js';
@@ -55,6 +56,8 @@ export interface StartOptions {
   /** `--as USER`: run-as user for steps that do not name their own. */
   as?: string;
   yes?: boolean;
+  /** What preflight found before the session started, journaled right after its start. */
+  preflight?: { findings: Finding[]; ms: number; skipped?: string };
 }
 
 export interface SessionActions {

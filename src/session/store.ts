@@ -220,6 +220,10 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         vars: journaledVars(vars),
         options: startOptions,
       });
+      if (opts.preflight) {
+        const { findings, ms, skipped } = opts.preflight;
+        await dispatch({ type: 'preflight', at: deps.clock.now(), findings, ms, ...(skipped !== undefined ? { skipped: { reason: skipped, who: deps.host.who() } } : {}) });
+      }
     },
 
     async resume(events, resumeOptions = {}) {

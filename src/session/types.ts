@@ -5,6 +5,7 @@
  */
 import type { RestoredShell } from '../exec/types.js';
 import type { Step, VarSpec } from '../runbooks/model.js';
+import type { Finding } from './preflight.js';
 
 /** Recovery frames that may be stacked above the main runbook before a choice is refused. */
 export const MAX_RECOVERY_DEPTH = 3;
@@ -292,6 +293,16 @@ export type SessionEvent =
       reason: string;
     }
   | { type: 'plan-replaced'; at: number; depth: number; frame: FrameInit; diff: PlanDiff; runbooks: RunbookDigest[] }
+  | {
+      /** What preflight found on the host before the first step (warnings, or errors passed by --skip-preflight). */
+      type: 'preflight';
+      at: number;
+      findings: Finding[];
+      /** How long it took, ms. */
+      ms: number;
+      /** `--skip-preflight REASON`: the errors did not block, and who said so. */
+      skipped?: { reason: string; who: Who };
+    }
   | {
       /** The session shell was replaced: what was in it (functions, unexported variables) is gone. */
       type: 'shell-reset';

@@ -81,7 +81,7 @@ describe('stepgate run (plain mode)', () => {
     const [id] = ws.sessionIds();
     if (!id) throw new Error('no session journaled');
     const types = ws.events(id).map((e) => e.type);
-    expect(types).toEqual(['session-started', 'var-answered', 'var-answered', 'step-started', 'step-finished', 'step-started', 'check-attempt', 'step-finished']);
+    expect(types).toEqual(['session-started', 'preflight', 'var-answered', 'var-answered', 'step-started', 'step-finished', 'step-started', 'check-attempt', 'step-finished']);
     const started = ws.events(id)[0];
     expect(started).toMatchObject({ type: 'session-started', version: expect.any(String), runbooks: [{ path: join(ws.dir, 'deploy.md'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
     for (const f of ws.stateFiles()) expect([f.path, f.mode]).toEqual([f.path, f.dir ? 0o700 : 0o600]);

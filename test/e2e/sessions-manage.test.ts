@@ -70,7 +70,7 @@ describe('sessions where nothing ran', () => {
     expect(stopped.code).toBe(1);
     const [id] = ws.sessionIds();
     if (!id) throw new Error('no session');
-    expect(ws.events(id).map((e) => e.type)).toEqual(['session-started']);
+    expect(ws.events(id).map((e) => e.type)).toEqual(['session-started', 'preflight']);
 
     const list = await ws.run(['sessions']);
     expect(list.stdout).not.toContain(id);
@@ -85,7 +85,7 @@ describe('sessions where nothing ran', () => {
     expect(byId.code).toBe(2);
     expect(byId.stderr).toContain(`nothing ran in session ${id}`);
     expect(byId.stderr).toContain(`stepgate discard ${id} REASON`);
-    expect(ws.events(id)).toHaveLength(1);
+    expect(ws.events(id)).toHaveLength(2);
 
     const discarded = await ws.run(['discard', id, 'opened', 'to', 'read', 'it']);
     expect(discarded.code).toBe(0);

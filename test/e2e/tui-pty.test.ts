@@ -203,7 +203,7 @@ describe('stepgate FILE, more', () => {
     const events = readFileSync(join(sessions, journal), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; interrupted?: boolean });
     // The step never passes on its own: either its interrupted end is journaled, or the journal
     // stops at step-started, which resume reads as interrupted. Either way it is resumable.
-    expect(events.map((e) => e.type).slice(0, 2)).toEqual(['session-started', 'step-started']);
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual(['session-started', 'preflight', 'step-started']);
     expect(events.filter((e) => e.type === 'step-finished').every((e) => e.interrupted === true)).toBe(true);
     const resumed = await execa(process.execPath, [cli, 'resume', '--yes'], { cwd: dir, reject: false, env: { STEPGATE_STATE_DIR: join(dir, 'state'), CI: 'true' } });
     expect(resumed.stdout + resumed.stderr).toMatch(/interrupted/);

@@ -1,0 +1,137 @@
+/**
+ * Preflight on a real host: the built CLI, a throwaway service user (when root) with its own
+ * checkout directory, its own bash and PATH. What it finds must stop a run before any step
+ * runs, name the step and its line, and be journaled when passed with --skip-preflight.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, removeUser } from '../helpers/test-users.js';
+import { Workspace } from './plain-harness.js';
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.log('preflight e2e: not root, so the steps run as this user instead of a throwaway service user');
+
+let ws: Workspace;
+let user: string | undefined;
+/** `--as USER` when a throwaway user exists, else nothing (steps run as whoever runs the test). */
+let asFlag: string[] = [];
+let home = '';
+
+beforeAll(() => {
+  ws = new Workspace();
+  if (isRoot) {
+    user = createUser('sgpre');
+    asFlag = ['--as', user];
+    home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+  } else {
+    home = join(ws.dir, 'home');
+    mkdirSync(home);
+  }
+  const app = join(home, 'app');
+  mkdirSync(join(app, 'scripts'), { recursive: true });
+  writeFileSync(join(app, 'scripts', 'ready.sh'), '#!/bin/sh\necho ready\n', { mode: 0o755 });
+  if (user) execFileSync('chown', ['-R', `${user}:${user}`, app]);
+});
+
+afterAll(() => {
+  if (user) removeUser(user);
+  ws.remove();
+});
+
+/** A runbook whose cwd is the service user's checkout. */
+function runbook(name: string, body: string): string {
+  const cwd = user ? '~/app' : join(home, 'app');
+  return ws.write(name, `---\ncwd: ${cwd}\n---\n# ${name}\n\n${body}`);
+}
+
+// Each case starts stepgate and a shell as the service user: minutes under a loaded machine.
+describe('preflight before a run', { timeout: 120_000 }, () => {
+  it('stops before any step runs when a step needs a program the host lacks, naming the step and line', async () => {
+    const file = runbook('missing.md', '## Go\n\nMark that we started.\n\n```bash {name=mark}\ntouch started.flag\n```\n\nRestart with the process manager.\n\n```bash {name=restart}\npm2-not-installed restart all\n```\n');
+    const r = await ws.run(['run', file, '--yes', ...asFlag]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:17: error preflight-missing-command: restart runs "pm2-not-installed", which is not found`);
+    expect(r.stderr).toContain('--skip-preflight REASON');
+    // Nothing ran and no session was journaled.
+    expect(ws.sessionIds()).toEqual([]);
+    expect(() => execFileSync('test', ['-e', join(home, 'app', 'started.flag')])).toThrow();
+  });
+
+  it('names the line of a syntax error, as the run-as user\'s bash reads it', async () => {
+    const file = runbook('syntax.md', '## Go\n\nCheck the mood.\n\n```bash {name=broken}\necho one\nif true; then\n  echo two\n```\n');
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: error preflight-syntax: step broken does not parse`));
+    // The error is on or after the `if` (line 7 of the file), never on the fence.
+    const line = Number(/:(\d+): error preflight-syntax/.exec(r.stdout)?.[1]);
+    expect(line).toBeGreaterThanOrEqual(7);
+  });
+
+  it('counts a function defined by an earlier step as found, and a script a pull may bring as a warning', async () => {
+    const file = runbook(
+      'functions.md',
+      [
+        '## Prepare',
+        '',
+        'Define a helper the later steps use.',
+        '',
+        '```bash {name=define}',
+        'say() { echo "[deploy] $*"; }',
+        '```',
+        '',
+        'Bring the new release.',
+        '',
+        '```bash {name=pull}',
+        'git pull --ff-only || true',
+        '```',
+        '',
+        'Use the helper, an existing script, and one the pull brings.',
+        '',
+        '```bash {name=use}',
+        'say starting',
+        './scripts/ready.sh',
+        './scripts/04-redeploy.sh',
+        '```',
+        '',
+      ].join('\n'),
+    );
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    expect(r.stdout).not.toContain('"say"');
+    expect(r.stdout).not.toContain('ready.sh');
+    expect(r.stdout).toMatch(/warning preflight-missing-script: \.\/scripts\/04-redeploy\.sh \(in .*app\) does not exist yet; an earlier step may bring it/);
+    expect(r.stdout).toContain('preflight: 0 errors, 1 warning');
+    expect(r.code).toBe(0);
+  });
+
+  it('checks recovery-only sections too', async () => {
+    const file = runbook(
+      'recover.md',
+      '## Deploy\n\nSay hello.\n\n```bash {name=hello recover=#roll-back}\necho hello\n```\n\n## Roll back\n\nRestore with a tool this host lacks.\n\n```bash {name=restore}\nrestore-tool-missing --last\n```\n',
+    );
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('error preflight-missing-command: restore runs "restore-tool-missing"');
+  });
+
+  it('starts anyway with --skip-preflight REASON, and the journal and log say who passed which errors', async () => {
+    const file = runbook('skip.md', '## Go\n\nTry a missing program, knowing it is missing.\n\n```bash {name=try optional}\nnot-a-program-here || echo "tolerated"\n```\n');
+    const r = await ws.run(['run', file, '--yes', ...asFlag, '--skip-preflight', 'the step tolerates it']);
+    expect(r.stderr).toContain('starting despite preflight errors (--skip-preflight: the step tolerates it)');
+    expect(r.code).toBe(0);
+    const [id] = ws.sessionIds();
+    const event = ws.events(id ?? '').find((e) => e.type === 'preflight');
+    expect(event).toMatchObject({ type: 'preflight', skipped: { reason: 'the step tolerates it' } });
+    expect(event && event.type === 'preflight' ? event.findings.map((f) => f.code) : []).toEqual(['missing-command']);
+    const log = await ws.run(['log', id ?? '']);
+    expect(log.stdout).toMatch(/preflight: 1 errors, 0 warnings \(\d+ ms\) — errors passed by \S+ with --skip-preflight: the step tolerates it/);
+  });
+
+  it('refuses an empty --skip-preflight reason', async () => {
+    const file = runbook('empty-reason.md', '## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
+    const r = await ws.run(['run', file, '--yes', '--skip-preflight', ' ']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--skip-preflight wants a reason');
+  });
+});

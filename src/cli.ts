@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tui: () => import('./commands/tui.js'),
   export: () => import('./commands/export.js'),
   attach: () => import('./commands/attach.js'),
+  fleet: () => import('./commands/fleet.js'),
 };
 
 const HELP = `stepgate ${VERSION} - markdown runbooks as gated, journaled checklists
@@ -63,6 +64,10 @@ usage:
   stepgate discard ID REASON...    end a session not needed any more (the reason is journaled)
   stepgate export --ssm command|automation FILE [-o OUT.json|.yaml] [--approvers ARN,...]
                   [--param-store-prefix /PATH]   the runbook as an SSM document (docs/fleet.md)
+  stepgate fleet run FILE (--targets tag:KEY=VALUE | --instance-ids ID,...) [--max-concurrency N]
+                 [--max-errors N] [--region R] [--var NAME=VALUE]...
+  stepgate fleet status ID | fleet cancel ID
+        roll the runbook out with SSM Run Command and watch every instance (docs/fleet.md)
 
 options:
   -h, --help       this help

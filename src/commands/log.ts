@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
 import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
+import { rolloutTrail } from '../fleet/rollout.js';
+import { readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
 import { positionalsAndJson, usageError } from './usage.js';
 
 const USAGE = 'stepgate log ID [--json]';
@@ -12,6 +14,8 @@ export async function main(argv: string[]): Promise<number> {
   const [id, extra] = parsed.positionals;
   if (id === undefined) return usageError('which session? (see stepgate sessions)', USAGE);
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
+  // A fleet rollout is journaled beside the sessions and read the same way.
+  if (ROLLOUT_ID.test(id)) return logRollout(id, parsed.json);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
@@ -31,5 +35,19 @@ export async function main(argv: string[]): Promise<number> {
   for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
   if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of session ${id} was changed after stepgate wrote it; the trail above may not be what happened\n`);
   if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${path} is from before journals were chained; it cannot be checked for edits\n`);
+  return 0;
+}
+
+function logRollout(id: string, json: boolean): number {
+  const events = readRollout(id);
+  if (!events) {
+    process.stderr.write(`stepgate: no rollout ${id} (${rolloutPath(id)})\n`);
+    return 2;
+  }
+  if (json) for (const event of events) process.stdout.write(`${JSON.stringify(event)}\n`);
+  else {
+    process.stdout.write(`rollout ${id} (${rolloutPath(id)})\n`);
+    for (const line of rolloutTrail(events)) process.stdout.write(`${line}\n`);
+  }
   return 0;
 }

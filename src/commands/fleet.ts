@@ -1,0 +1,270 @@
+/**
+ * `stepgate fleet run|status|cancel`: a runbook rolled out with Run Command. `run` exports
+ * the Command document, creates or updates it in SSM, sends it with rate control, watches
+ * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
+ */
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
+import { currentWho, hostName } from '../session/host.js';
+import { parseDuration } from '../runbooks/index.js';
+import { EXPORT_FLAGS, exportFile, exportOptions, serialize } from './export.js';
+import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
+import { parseVarFlags } from './run.js';
+import { usageError } from './usage.js';
+
+const USAGE = `stepgate fleet run FILE (--targets tag:KEY=VALUE | --instance-ids ID[,ID...])
+                 [--max-concurrency 1] [--max-errors 0] [--region R] [--var NAME=VALUE]...
+                 [--param-store-prefix /PATH] [--as USER] [--poll 5s] [--no-wait]
+       stepgate fleet status ID [--no-wait]
+       stepgate fleet cancel ID`;
+
+export interface FleetDeps {
+  ssm: (region?: string) => FleetSsm | Promise<FleetSsm>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  env: NodeJS.ProcessEnv;
+}
+
+const realDeps: FleetDeps = {
+  ssm: async (region) => (await import('../exec/ssm-client.js')).createSsmClient(region ? { region } : {}),
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  env: process.env,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  return runFleet(argv, realDeps);
+}
+
+/** AWS errors in an operator's words: what failed and what to do. */
+export function describeAwsError(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  const name = e.name ?? 'Error';
+  if (name === 'CredentialsProviderError' || /credential/i.test(e.message ?? ''))
+    return `no usable AWS credentials (${e.message}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role applies`;
+  if (/UnrecognizedClient|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken/.test(name)) return `AWS rejected the credentials (${name}: ${e.message}): check the profile or keys in use`;
+  if (name === 'AccessDeniedException') return `access denied (${e.message}): docs/fleet.md lists the IAM permissions stepgate fleet needs`;
+  if (name === 'InvalidDocumentContent' || name === 'InvalidDocument') return `SSM rejected the document (${name}: ${e.message})`;
+  if (/region/i.test(e.message ?? '') && /missing|configured/i.test(e.message ?? '')) return `no AWS region: pass --region or set AWS_REGION`;
+  return `${name}: ${e.message ?? String(error)}`;
+}
+
+export async function runFleet(argv: string[], deps: FleetDeps): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'run') return await fleetRun(rest, deps);
+    if (sub === 'status') return await fleetStatus(rest, deps);
+    if (sub === 'cancel') return await fleetCancel(rest, deps);
+  } catch (error) {
+    deps.err(`stepgate: fleet ${sub}: ${describeAwsError(error)}\n`);
+    return 2;
+  }
+  return usageError(sub === undefined ? 'fleet what? run, status or cancel' : `fleet ${sub}? (run, status or cancel)`, USAGE);
+}
+
+function parseTargets(targets: string | undefined, ids: string | undefined): FleetTargets | string {
+  if ((targets === undefined) === (ids === undefined)) return 'give one of --targets tag:KEY=VALUE or --instance-ids ID[,ID...]';
+  if (ids !== undefined) {
+    const list = ids.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const bad = list.find((id) => !/^(i|mi)-[0-9a-f]{8,17}$/.test(id));
+    if (list.length === 0 || bad !== undefined) return `--instance-ids: ${bad ?? '(none)'} is not an instance id like i-0123456789abcdef0`;
+    if (list.length > 50) return `--instance-ids: ${list.length} ids; Run Command takes at most 50 (use --targets tag:KEY=VALUE)`;
+    return { instanceIds: list };
+  }
+  const m = /^tag:([^=]+)=(.+)$/.exec(targets ?? '');
+  if (!m) return `--targets ${targets}: write tag:KEY=VALUE (e.g. tag:service=omneuro)`;
+  return { tag: { key: m[1] ?? '', value: m[2] ?? '' } };
+}
+
+/** Run Command's rate control: a count or a percentage. */
+const RATE = /^(\d+%?)$/;
+
+/** The SSM document name for a runbook: stepgate- and its file name; a changed runbook is a new version of it. */
+export function documentName(file: string): string {
+  const stem = basename(file).replace(/\.md$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
+  return `stepgate-${stem}`.slice(0, 128);
+}
+
+async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        targets: { type: 'string' },
+        'instance-ids': { type: 'string' },
+        'max-concurrency': { type: 'string', default: '1' },
+        'max-errors': { type: 'string', default: '0' },
+        region: { type: 'string' },
+        var: { type: 'string', multiple: true },
+        poll: { type: 'string', default: '5s' },
+        'no-wait': { type: 'boolean' },
+        ...EXPORT_FLAGS,
+      },
+    });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const v = parsed.values;
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) return usageError('fleet run takes exactly one runbook file', USAGE);
+  const targets = parseTargets(v.targets, v['instance-ids']);
+  if (typeof targets === 'string') return usageError(targets, USAGE);
+  for (const [flag, value] of [['--max-concurrency', v['max-concurrency']], ['--max-errors', v['max-errors']]] as const)
+    if (!RATE.test(value)) return usageError(`${flag} ${value}: a number or a percentage (10%)`, USAGE);
+  const pollMs = parseDuration(v.poll);
+  if (pollMs === undefined || pollMs < 100) return usageError(`--poll ${v.poll}: a duration like 5s`, USAGE);
+  if (v.approvers !== undefined) return usageError('--approvers is for Automation documents (export --ssm automation); fleet run sends a Command document', USAGE);
+  const options = exportOptions(v);
+  if (typeof options === 'string') return usageError(options, USAGE);
+  const vars = parseVarFlags(v.var);
+  if (typeof vars === 'string') return usageError(vars, USAGE);
+
+  const exported = exportFile('command', file, options);
+  if (!exported.document) return exported.code;
+  const document = exported.document;
+  const parameters: Record<string, string[]> = {};
+  for (const [name, spec] of Object.entries((document.parameters ?? {}) as Record<string, { default?: string }>)) {
+    const value = vars[name] ?? deps.env[`STEPGATE_VAR_${name}`];
+    if (value === undefined && spec.default === undefined) return usageError(`var ${name} has no default: pass --var ${name}=VALUE (or STEPGATE_VAR_${name})`, USAGE);
+    if (value !== undefined && /[\r\n]/.test(value)) return usageError(`--var ${name}: a value sent to SSM is one line`, USAGE);
+    if (value !== undefined) parameters[name] = [value];
+  }
+  const content = serialize(document, 'json');
+  const ssm = await deps.ssm(v.region);
+  const name = documentName(file);
+  const put = await ssm.putDocument(name, content, 'JSON');
+  const id = newRolloutId(deps.now());
+  const who = currentWho(deps.env);
+  const started: RolloutEvent = {
+    type: 'rollout-started',
+    at: deps.now(),
+    id,
+    who,
+    host: hostName(),
+    runbook: { file, sha256: exported.sha256 },
+    document: { name, ...put },
+    targets,
+    maxConcurrency: v['max-concurrency'],
+    maxErrors: v['max-errors'],
+  };
+  if (v.region !== undefined) started.region = v.region;
+  appendRolloutEvent(id, started, deps.env);
+  deps.out(`rollout ${id}: ${file} as ${name} version ${put.version}${put.unchanged ? ' (unchanged)' : put.created ? ' (created)' : ' (updated)'}\n`);
+  const sent = await ssm.sendCommand({
+    documentName: name,
+    documentVersion: put.version,
+    targets,
+    maxConcurrency: v['max-concurrency'],
+    maxErrors: v['max-errors'],
+    comment: `stepgate ${id}`,
+    parameters,
+  });
+  appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
+  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${v['max-concurrency']}, max errors ${v['max-errors']})\n`);
+  return watch(id, deps, ssm, { pollMs, wait: v['no-wait'] !== true });
+}
+
+function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: string[]; region?: string } {
+  const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
+  const sent = events.find((e): e is Extract<RolloutEvent, { type: 'command-sent' }> => e.type === 'command-sent');
+  const out: { commandId?: string; instanceIds: string[]; region?: string } = { instanceIds: start?.targets.instanceIds ?? [] };
+  if (sent) out.commandId = sent.commandId;
+  if (start?.region !== undefined) out.region = start.region;
+  return out;
+}
+
+/** Polls until every instance is final (or once, without wait); journals each changed row. */
+async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs: number; wait: boolean }): Promise<number> {
+  const events = readRollout(id, deps.env) ?? [];
+  const { commandId, instanceIds } = commandOf(events);
+  if (commandId === undefined) {
+    deps.err(`stepgate: rollout ${id} never sent its command (see stepgate log ${id})\n`);
+    return 1;
+  }
+  const seen = new Map<string, string>();
+  for (const e of events) if (e.type === 'instance-changed') seen.set(e.row.instanceId, JSON.stringify(e.row));
+  for (;;) {
+    const command = await ssm.getCommand(commandId);
+    const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
+    const reports = await ssm.listInvocations(commandId, known);
+    const now = deps.now();
+    const rows = reports.map((r) => rowOf(r, now));
+    for (const row of rows) {
+      const key = JSON.stringify({ ...row, durationMs: undefined });
+      if (seen.get(row.instanceId) === key) continue;
+      seen.set(row.instanceId, key);
+      appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
+      deps.out(`${rowLine(row)}\n`);
+    }
+    const result = outcome(command?.status ?? 'Unknown', rows);
+    if (result.done || !opts.wait) {
+      deps.out(`\n${renderTable(rows).join('\n')}\n`);
+      if (!result.done) {
+        deps.out(`rollout ${id} is still running (command ${command?.status ?? 'Unknown'}): stepgate fleet status ${id}\n`);
+        return 1;
+      }
+      appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status: command?.status ?? 'Unknown', ok: result.ok, failed: result.failed }, deps.env);
+      if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
+      else {
+        deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${command?.status ?? 'Unknown'}):\n`);
+        for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
+      }
+      deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id})\n`);
+      return result.ok ? 0 : 1;
+    }
+    await deps.sleep(opts.pollMs);
+  }
+}
+
+function rolloutArg(argv: string[], extra: Record<string, { type: 'boolean' }>): { id: string; values: Record<string, unknown> } | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...extra, poll: { type: 'string', default: '5s' } } });
+  } catch (error) {
+    return usageError((error as Error).message, USAGE);
+  }
+  const [id, more] = parsed.positionals;
+  if (id === undefined || more !== undefined) return usageError('which rollout? (the id fleet run printed, like fleet-20260101-120000-a1b2c3)', USAGE);
+  if (!ROLLOUT_ID.test(id)) return usageError(`${id} is not a rollout id (like fleet-20260101-120000-a1b2c3)`, USAGE);
+  return { id, values: parsed.values };
+}
+
+async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
+  const arg = rolloutArg(argv, { 'no-wait': { type: 'boolean' } });
+  if (typeof arg === 'number') return arg;
+  const events = readRollout(arg.id, deps.env);
+  if (!events) {
+    deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
+    return 2;
+  }
+  const pollMs = parseDuration(String(arg.values.poll)) ?? 5000;
+  return watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true });
+}
+
+async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
+  const arg = rolloutArg(argv, {});
+  if (typeof arg === 'number') return arg;
+  const events = readRollout(arg.id, deps.env);
+  if (!events) {
+    deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
+    return 2;
+  }
+  const { commandId, region } = commandOf(events);
+  if (commandId === undefined) {
+    deps.err(`stepgate: rollout ${arg.id} never sent its command; nothing to cancel\n`);
+    return 1;
+  }
+  const ssm = await deps.ssm(region);
+  appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
+  await ssm.cancel(commandId);
+  deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
+  return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+}

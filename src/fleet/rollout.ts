@@ -1,0 +1,129 @@
+/**
+ * A rollout as data: what SSM says about each instance, folded into one row per instance
+ * (step reached, status, duration, the failing step's output tail), the journal's events,
+ * and the words and exit code at the end. Pure: the command polls and writes.
+ */
+
+/** What the SSM client reports for one instance (the shape of exec/ssm-client's InvocationState). */
+export interface InstanceReport {
+  instanceId: string;
+  status: string;
+  statusDetails?: string;
+  plugins: Array<{ name: string; status: string; responseCode?: number; output?: string; startMs?: number; endMs?: number }>;
+  responseCode?: number;
+  output?: string;
+  error?: string;
+  startMs?: number;
+  endMs?: number;
+}
+
+export interface InstanceRow {
+  instanceId: string;
+  /** The last step that started (the failing one, on failure). */
+  step?: string;
+  status: string;
+  durationMs?: number;
+  /** The last lines of the failing step's output. */
+  tail?: string;
+}
+
+/** Terminal invocation statuses (SSM's words). */
+const FINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut', 'Undeliverable', 'Terminated', 'Delivery Timed Out', 'Execution Timed Out', 'Incomplete', 'Rate Exceeded', 'Access Denied', 'No Instances In Tag']);
+
+export function isFinal(status: string): boolean {
+  return FINAL.has(status);
+}
+
+export function tailLines(text: string, lines = 5): string {
+  return text.replace(/\s+$/, '').split('\n').slice(-lines).join('\n');
+}
+
+export function rowOf(report: InstanceReport, now: number): InstanceRow {
+  const row: InstanceRow = { instanceId: report.instanceId, status: report.statusDetails && report.statusDetails !== report.status ? report.statusDetails : report.status };
+  const started = report.plugins.filter((p) => p.status !== 'Pending' && p.status !== 'NotStarted');
+  const failed = report.plugins.find((p) => p.status === 'Failed' || p.status === 'TimedOut');
+  const reached = failed ?? started.at(-1);
+  if (reached) row.step = reached.name;
+  const output = failed?.output ?? (report.status === 'Success' ? undefined : report.output);
+  if (output && report.status !== 'Success') row.tail = tailLines(output);
+  if (report.error) row.tail = report.error;
+  const start = report.startMs ?? report.plugins.find((p) => p.startMs !== undefined)?.startMs;
+  const end = report.endMs ?? [...report.plugins].reverse().find((p) => p.endMs !== undefined)?.endMs;
+  if (start !== undefined) row.durationMs = Math.max(0, (end ?? (isFinal(report.status) ? start : now)) - start);
+  return row;
+}
+
+export function formatDurationShort(msValue: number | undefined): string {
+  if (msValue === undefined) return '-';
+  const s = Math.round(msValue / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** The table, 80 columns: instance, step reached, status, duration. */
+export function renderTable(rows: InstanceRow[]): string[] {
+  const lines = [`${'INSTANCE'.padEnd(21)} ${'STEP'.padEnd(28)} ${'STATUS'.padEnd(20)} TIME`];
+  for (const r of [...rows].sort((a, b) => a.instanceId.localeCompare(b.instanceId)))
+    lines.push(`${r.instanceId.padEnd(21).slice(0, 21)} ${(r.step ?? '-').padEnd(28).slice(0, 28)} ${r.status.padEnd(20).slice(0, 20)} ${formatDurationShort(r.durationMs)}`);
+  return lines;
+}
+
+/** One line for a changed row, for logs and pipes. */
+export function rowLine(r: InstanceRow): string {
+  return `${r.instanceId}  ${r.status}${r.step ? ` at ${r.step}` : ''}  ${formatDurationShort(r.durationMs)}`;
+}
+
+export interface RolloutOutcome {
+  done: boolean;
+  ok: boolean;
+  failed: InstanceRow[];
+}
+
+export function outcome(commandStatus: string, rows: InstanceRow[]): RolloutOutcome {
+  const done = isFinal(commandStatus) && rows.every((r) => isFinal(r.status));
+  const failed = rows.filter((r) => isFinal(r.status) && r.status !== 'Success');
+  return { done, ok: done && commandStatus === 'Success' && failed.length === 0 && rows.length > 0, failed };
+}
+
+/** The rollout journal, one JSON object a line, appended and fsync'd like a session's. */
+export type RolloutEvent =
+  | {
+      type: 'rollout-started';
+      at: number;
+      id: string;
+      who: { user: string; ssmSessionId?: string };
+      host: string;
+      runbook: { file: string; sha256: string };
+      document: { name: string; version: string; created: boolean; unchanged: boolean };
+      targets: { instanceIds?: string[]; tag?: { key: string; value: string } };
+      maxConcurrency: string;
+      maxErrors: string;
+      region?: string;
+    }
+  | { type: 'command-sent'; at: number; commandId: string; status: string }
+  | { type: 'instance-changed'; at: number; row: InstanceRow }
+  | { type: 'cancel-requested'; at: number; who: { user: string } }
+  | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[] }
+  | { type: 'rollout-error'; at: number; message: string };
+
+/** The audit trail of a rollout, for `stepgate log`. */
+export function rolloutTrail(events: RolloutEvent[]): string[] {
+  const when = (at: number): string => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+  return events.map((e) => {
+    switch (e.type) {
+      case 'rollout-started': {
+        const t = e.targets.instanceIds ? `instances ${e.targets.instanceIds.join(',')}` : `tag ${e.targets.tag?.key}=${e.targets.tag?.value}`;
+        return `${when(e.at)}  rollout ${e.id} by ${e.who.user} on ${e.host}: ${e.runbook.file} (sha256 ${e.runbook.sha256.slice(0, 12)}) as ${e.document.name} v${e.document.version} to ${t}, max concurrency ${e.maxConcurrency}, max errors ${e.maxErrors}`;
+      }
+      case 'command-sent':
+        return `${when(e.at)}  command ${e.commandId} sent (${e.status})`;
+      case 'instance-changed':
+        return `${when(e.at)}  ${rowLine(e.row)}${e.row.tail ? `\n${e.row.tail.replace(/^/gm, '      | ')}` : ''}`;
+      case 'cancel-requested':
+        return `${when(e.at)}  cancel requested by ${e.who.user}`;
+      case 'rollout-finished':
+        return `${when(e.at)}  finished: ${e.status}, ${e.ok ? 'every instance succeeded' : `${e.failed.length} instance${e.failed.length === 1 ? '' : 's'} failed: ${e.failed.map((f) => `${f.instanceId} at ${f.step ?? '?'}`).join(', ')}`}`;
+      case 'rollout-error':
+        return `${when(e.at)}  error: ${e.message}`;
+    }
+  });
+}

@@ -85,7 +85,8 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   const refusal = await runAsRefusal(as ?? loaded.runbook.frontMatter.user);
   if (refusal !== undefined) throw new Error(refusal);
   // Before the TUI takes the screen: what it finds (warnings, skipped errors) stays above it.
-  const preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, (text) => process.stderr.write(text));
+  // stderr would be drawn over by the TUI: what preflight found is said on the status line.
+  const preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, () => undefined);
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
   const unlock = await lockSession(dir, id);
@@ -94,6 +95,11 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   try {
     await store.getState().actions.start({ file, preflight, ...(as !== undefined ? { as } : {}) });
     await answerGivenVars(store, vars);
+    const found = preflight.findings.length;
+    if (found > 0) {
+      const errors = preflight.findings.filter((f) => f.severity === 'error').length;
+      store.setState({ error: `preflight: ${errors > 0 ? `${errors} errors passed (--skip-preflight)` : `${found} warning${found === 1 ? '' : 's'}`}; stepgate preflight lists them` });
+    }
   } catch (error) {
     await store.getState().actions.close();
     await unlock();

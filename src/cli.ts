@@ -73,6 +73,8 @@ options:
   -h, --help       this help
   -v, --version    print the version
 
+--allow-untrusted (run, resume, the TUI): run a runbook, or follow a file it links to, that
+  another user owns or that is writable by group or others (refused otherwise; journaled).
 vars can also come from the environment as STEPGATE_VAR_<NAME>.
 exit codes: 0 completed, 1 blocked, aborted or rolled back, 2 usage error, invalid runbook or
   a run-as user stepgate cannot become, 130 interrupted

@@ -1,6 +1,7 @@
 /** `stepgate lint PATH... [--json]`: compiler-style diagnostics; exit 0 without errors, 2 with. */
 import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/index.js';
 import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
+import { setTrustPolicy } from './trust.js';
 import { parseFiles } from './parse-files.js';
 import { positionalsAndJson } from './usage.js';
 
@@ -8,6 +9,8 @@ export async function main(argv: string[]): Promise<number> {
   const parsed = positionalsAndJson(argv, 'stepgate lint PATH... [--json]');
   if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : ['runbooks'];
+  // lint reports untrusted files (another owner, group/other-writable, a link out of the tree) as warnings.
+  setTrustPolicy('warn');
   const { files, missing } = collectMarkdownFiles(paths);
   const runbooks = await parseFiles(files);
   // A file linked from another is one of these more often than not: parsed once.

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_RUNBOOK_CHARS, parseRunbook, type Runbook } from '../runbooks/index.js';
+import { trustVerdict } from './trust.js';
 
 export interface LoadedRunbook {
   runbook: Runbook;
@@ -13,7 +14,7 @@ export interface LoadedRunbook {
   sha256: string;
 }
 
-function failed(file: string, code: 'read-error' | 'file-too-large', message: string): LoadedRunbook {
+function failed(file: string, code: 'read-error' | 'file-too-large' | 'untrusted-file', message: string): LoadedRunbook {
   const runbook = parseRunbook('', file);
   runbook.diagnostics = [{ file, line: 1, column: 1, severity: 'error', code, message }];
   return { runbook, text: '', sha256: '' };
@@ -21,6 +22,8 @@ function failed(file: string, code: 'read-error' | 'file-too-large', message: st
 
 export function readRunbookFileSync(file: string): LoadedRunbook {
   let bytes: Buffer;
+  const trust = trustVerdict(file);
+  if (trust?.refuse !== undefined) return failed(file, 'untrusted-file', trust.refuse);
   try {
     const stat = statSync(file);
     if (stat.isDirectory()) return failed(file, 'read-error', `${file} is a directory; give a .md file`);
@@ -34,7 +37,9 @@ export function readRunbookFileSync(file: string): LoadedRunbook {
     return failed(file, 'read-error', `cannot read ${file}: ${why}`);
   }
   const text = bytes.toString('utf8');
-  return { runbook: parseRunbook(text, file), text, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const runbook = parseRunbook(text, file);
+  if (trust?.warn !== undefined) runbook.diagnostics.unshift({ file, line: 1, column: 1, severity: 'warning', code: 'untrusted-file', message: trust.warn });
+  return { runbook, text, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export async function loadRunbookFile(file: string): Promise<LoadedRunbook> {
@@ -49,12 +54,12 @@ export async function loadRunbookFile(file: string): Promise<LoadedRunbook> {
 export function createRunbookCache(parsed?: ReadonlyMap<string, LoadedRunbook>): (file: string) => Runbook | undefined {
   const cache = new Map<string, Runbook | undefined>();
   for (const [file, loaded] of parsed ?? []) {
-    cache.set(file, loaded.runbook.diagnostics.some((d) => d.code === 'read-error') ? undefined : loaded.runbook);
+    cache.set(file, loaded.runbook.diagnostics.some((d) => d.code === 'read-error' || (d.code === 'untrusted-file' && d.severity === 'error')) ? undefined : loaded.runbook);
   }
   return (file) => {
     if (!cache.has(file)) {
       const loaded = readRunbookFileSync(file);
-      const unreadable = loaded.runbook.diagnostics.some((d) => d.code === 'read-error');
+      const unreadable = loaded.runbook.diagnostics.some((d) => d.code === 'read-error' || (d.code === 'untrusted-file' && d.severity === 'error'));
       cache.set(file, unreadable ? undefined : loaded.runbook);
     }
     return cache.get(file);

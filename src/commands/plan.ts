@@ -9,6 +9,7 @@ import {
 } from '../runbooks/index.js';
 import { SECRET_NAME } from '../runbooks/vars.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { positionalsAndJson, usageError } from './usage.js';
 
 const USAGE = 'stepgate plan FILE [--json]';
@@ -18,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
+  setTrustPolicy('warn');
+  setRunbookTree(file);
   const { runbook } = readRunbookFileSync(file);
   const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large');
   if (unreadable) {

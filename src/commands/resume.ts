@@ -33,6 +33,7 @@ import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
+import { setTrustPolicy } from './trust.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
 const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
@@ -84,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return usageError((error as Error).message, USAGE);
   }
+  setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   const vars = parseVarFlags(parsed.values.var);

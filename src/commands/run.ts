@@ -18,6 +18,7 @@ import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
+import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
@@ -28,6 +29,7 @@ export const PLAIN_FLAGS = {
   recover: { type: 'boolean' },
   var: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
+  'allow-untrusted': { type: 'boolean' },
 } as const;
 
 const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON]';
@@ -65,6 +67,7 @@ export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
     cols: process.stdout.columns ?? 80,
     rows: process.stdout.rows ?? 24,
     findTranscript: (stepId, attempt) => findTranscript(join(journal.dir, journal.id), stepId, attempt),
+    allowedUntrusted,
   };
 }
 
@@ -249,8 +252,11 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof skips === 'string') return usageError(skips, USAGE);
 
   // An invalid runbook never starts a session.
+  setRunbookTree(file);
+  setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const loaded = await loadRunbookFile(file);
   const diagnostics = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env });
+  if (untrustedRefusal()) return EXIT.usage;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
@@ -308,4 +314,11 @@ export async function main(argv: string[]): Promise<number> {
     await store.getState().actions.close();
     await unlock();
   }
+}
+
+/** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */
+export function untrustedRefusal(): boolean {
+  const refused = refusedUntrusted();
+  for (const message of refused) process.stderr.write(`stepgate: ${message}\n`);
+  return refused.length > 0;
 }

@@ -35,6 +35,7 @@ import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './loa
 import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
+import { setTrustPolicy } from './trust.js';
 import { resumedShellNotice } from './resume.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
@@ -221,8 +222,9 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' } },
+      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' } },
     });
+    setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   } catch (error) {
     return usageError((error as Error).message, USAGE);
   }

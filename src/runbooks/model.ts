@@ -36,6 +36,7 @@ export type DiagnosticCode =
   | 'binary-file'
   | 'empty-file'
   | 'file-too-large'
+  | 'untrusted-file'
   | 'read-error';
 
 export interface Diagnostic {

@@ -99,7 +99,7 @@ const decision: Check = (v) => {
 };
 
 const SCHEMAS: Record<SessionEvent['type'], Check> = {
-  'session-started': object({ at: time, v: int, id: str, version: str, who, host: str, pid: int, cwd: str, runbooks: array(digest), frame, vars: array(object({ name: str })), options: object({ 'as?': str, 'yes?': bool }) }),
+  'session-started': object({ at: time, v: int, id: str, version: str, who, host: str, pid: int, cwd: str, runbooks: array(digest), frame, vars: array(object({ name: str })), options: object({ 'as?': str, 'yes?': bool, 'allowedUntrusted?': array(str) }) }),
   'var-answered': object({ at: time, name: str, secret: bool, 'value?': str, source: oneOf('prompt', 'flag', 'env', 'default', 'resume') }),
   'var-captured': object({ ...place, name: str, value: str }),
   'step-started': object({ ...place, attempt: int }),

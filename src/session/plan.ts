@@ -219,7 +219,7 @@ export async function collectRunbooks(
   const failures = new Map<string, string>();
   const queue = [posix.normalize(mainFile)];
   const main = await load(queue[0] ?? mainFile);
-  const unreadable = main.runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'file-too-large');
+  const unreadable = main.runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'file-too-large' || (d.code === 'untrusted-file' && d.severity === 'error'));
   if (unreadable) throw new PlanError(unreadable.message);
   books.set(main.runbook.file, main.runbook);
   digests.set(main.runbook.file, main.sha256);
@@ -229,7 +229,7 @@ export async function collectRunbooks(
     if (books.has(file) || failures.has(file)) continue;
     try {
       const loaded = await load(file);
-      const unreadable = loaded.runbook.diagnostics.find((d) => d.code === 'read-error');
+      const unreadable = loaded.runbook.diagnostics.find((d) => d.code === 'read-error' || (d.code === 'untrusted-file' && d.severity === 'error'));
       if (unreadable) throw new Error(unreadable.message);
       books.set(file, loaded.runbook);
       digests.set(file, loaded.sha256);

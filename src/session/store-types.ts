@@ -49,6 +49,11 @@ export interface SessionDeps {
    * (no `step-finished` names it). Without it, `resume` cannot point to that output.
    */
   findTranscript?: (stepId: string, attempt: number) => Promise<string | undefined>;
+  /**
+   * Runbook files let in by `--allow-untrusted` (owned by another user, or writable by group
+   * or others), as `file: why` lines: journaled in `session-started` and `session-resumed`.
+   */
+  allowedUntrusted?: () => string[];
 }
 
 export interface StartOptions {

@@ -202,8 +202,10 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const frame = planMain(books.get(options.file) as Runbook, books);
       const vars = collectVars(books, options.file);
       learnVars(vars);
-      const startOptions: { as?: string; yes?: boolean } = {};
+      const startOptions: { as?: string; yes?: boolean; allowedUntrusted?: string[] } = {};
       if (opts.as !== undefined) startOptions.as = opts.as;
+      const untrusted = deps.allowedUntrusted?.() ?? [];
+      if (untrusted.length > 0) startOptions.allowedUntrusted = untrusted;
       if (opts.yes !== undefined) startOptions.yes = opts.yes;
       await dispatch({
         type: 'session-started',

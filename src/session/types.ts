@@ -210,7 +210,8 @@ export type SessionEvent =
       runbooks: RunbookDigest[];
       frame: FrameInit;
       vars: VarSpec[];
-      options: { as?: string; yes?: boolean };
+      /** `allowedUntrusted`: runbook files let in by --allow-untrusted, `file: why`. */
+      options: { as?: string; yes?: boolean; allowedUntrusted?: string[] };
     }
   | { type: 'var-answered'; at: number; name: string; secret: boolean; value?: string; source: VarSource }
   /**

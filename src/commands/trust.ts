@@ -1,0 +1,97 @@
+/**
+ * Whose runbook is this (issue 13, item 4)? stepgate often runs as root; a runbook another
+ * user can write is that user's code run as root. As sshd's StrictModes does for
+ * authorized_keys: a runbook file (and every file it links to: before:, after:, recover=,
+ * links) must be owned by the invoking user or root and not writable by group or others. A
+ * symbolic link is judged by what it points to, and one leading out of the runbook's
+ * directory tree is reported. `--allow-untrusted` lets such files run; the session journals
+ * which ones.
+ */
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+
+/** What the commands do with an untrusted file: refuse it (run, resume, TUI), allow it (--allow-untrusted), or warn (lint, plan). */
+export type TrustPolicy = 'refuse' | 'allow' | 'warn';
+
+let policy: TrustPolicy = 'refuse';
+/** Files allowed in by `--allow-untrusted`, with why they are untrusted: journaled. */
+const allowed = new Map<string, string>();
+/** Files refused under the `refuse` policy, with the message. */
+const refused = new Map<string, string>();
+/** The directory tree links must stay in: the main runbook's. */
+let treeRoot: string | undefined;
+
+export function setTrustPolicy(next: TrustPolicy): void {
+  policy = next;
+}
+
+export function trustPolicy(): TrustPolicy {
+  return policy;
+}
+
+/** Sets the tree a symbolic link must not lead out of (the main runbook's directory). */
+export function setRunbookTree(mainFile: string): void {
+  try {
+    treeRoot = realpathSync(dirname(resolve(mainFile)));
+  } catch {
+    treeRoot = dirname(resolve(mainFile));
+  }
+}
+
+/** The messages for untrusted files refused so far (the main runbook or one it links to). */
+export function refusedUntrusted(): string[] {
+  return [...refused.values()];
+}
+
+/** The untrusted files `--allow-untrusted` let in so far, as `file: why` lines for the journal. */
+export function allowedUntrusted(): string[] {
+  return [...allowed].map(([file, why]) => `${file}: ${why}`);
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Why `file` is not to be trusted, naming its mode, its owner and the fix; undefined when it is fine or missing. */
+export function untrustedReason(file: string): string | undefined {
+  let link;
+  let st;
+  try {
+    link = lstatSync(file);
+    st = statSync(file);
+  } catch {
+    return undefined; // missing or unreadable: the reader says so
+  }
+  const me = process.geteuid?.() ?? 0;
+  const problems: string[] = [];
+  if (st.uid !== me && st.uid !== 0) problems.push(`is owned by uid ${st.uid}, not by you (uid ${me}) or root`);
+  if ((st.mode & 0o022) !== 0) problems.push(`is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`);
+  if (link.isSymbolicLink() && treeRoot !== undefined) {
+    try {
+      const target = realpathSync(file);
+      const rel = relative(treeRoot, target);
+      if (rel.startsWith('..') || resolve(treeRoot, rel) !== target) problems.push(`is a symbolic link out of the runbook's directory ${treeRoot} (to ${target})`);
+    } catch {
+      // A dangling link fails at read time with its own message.
+    }
+  }
+  if (problems.length === 0) return undefined;
+  return `${file} ${problems.join(' and ')}; another user could change what runs: chown root ${file} && chmod go-w ${file} (or pass --allow-untrusted, which is journaled)`;
+}
+
+/** For the loader: what to do with `file`. `undefined`: read it as usual. */
+export function trustVerdict(file: string): { refuse?: string; warn?: string } | undefined {
+  const why = untrustedReason(file);
+  if (why === undefined) return undefined;
+  switch (policy) {
+    case 'refuse':
+      refused.set(resolve(file), `untrusted runbook: ${why}`);
+      return { refuse: `untrusted runbook: ${why}` };
+    case 'warn':
+      return { warn: `untrusted runbook: ${why}` };
+    case 'allow':
+      // The same file is loaded by the name the operator gave and by its resolved path.
+      allowed.set(resolve(file), why.slice(file.length + 1, why.indexOf(';')));
+      return undefined;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A runbook someone else can write runs as root (issue 13, item 4): a group/other-writable
+ * runbook, or one it links to (before:, recover=), is refused, naming the file, its mode,
+ * owner and the fix; --allow-untrusted runs it and the journal says which files; lint warns.
+ */
+import { chmodSync, chownSync, symlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Workspace } from './plain-harness.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+const isRoot = process.getuid?.() === 0;
+
+describe('untrusted runbooks', () => {
+  it('refuses a group/other-writable runbook, runs it with --allow-untrusted (journaled), lint warns', { timeout: 120_000 }, async () => {
+    const file = ws.write('open.md', '# Open\n\n```bash {name=hello}\necho ran-it\n```\n');
+    chmodSync(file, 0o666);
+    const refused = await ws.run(['run', 'open.md', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/untrusted runbook: open\.md is writable by group and others \(mode 0666\).*chmod go-w open\.md.*--allow-untrusted/);
+    expect(refused.stdout).not.toContain('ran-it');
+    expect(ws.sessionIds()).toEqual([]);
+
+    const allowed = await ws.run(['run', 'open.md', '--yes', '--allow-untrusted']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('ran-it');
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    expect(ws.events(id)[0]).toMatchObject({ type: 'session-started', options: { allowedUntrusted: [expect.stringMatching(/\/open\.md: is writable by group and others \(mode 0666\)/)] } });
+
+    const lint = await ws.run(['lint', 'open.md']);
+    expect(lint.code).toBe(0);
+    expect(lint.stdout + lint.stderr).toMatch(/open\.md:1:1: warning.*untrusted runbook/);
+  });
+
+  it('refuses a before: checklist writable by others, naming that file', { timeout: 120_000 }, async () => {
+    const checklist = ws.write('checks.md', '# Checks\n\n## Pre\n\n- [ ] looked\n');
+    chmodSync(checklist, 0o646);
+    ws.write('main.md', '---\nbefore: checks.md#pre\n---\n# Main\n\n```bash {name=hello}\necho ran-it\n```\n');
+    const refused = await ws.run(['run', 'main.md', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/untrusted runbook: checks\.md is writable by others \(mode 0646\)/);
+    expect(refused.stdout).not.toContain('ran-it');
+  });
+
+  it.skipIf(!isRoot)('refuses a runbook owned by another user, and lint reports a link out of the tree', { timeout: 120_000 }, async () => {
+    const file = ws.write('theirs.md', '# Theirs\n\n```bash {name=hello}\necho ran-it\n```\n');
+    chownSync(file, 65534, 65534);
+    const refused = await ws.run(['run', 'theirs.md', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/theirs\.md is owned by uid 65534, not by you \(uid 0\) or root/);
+    const outside = mkdtempSync(join(tmpdir(), 'stepgate-outside-'));
+    try {
+      writeFileSync(join(outside, 'far.md'), '# Far\n\n- [ ] x\n');
+      symlinkSync(join(outside, 'far.md'), join(ws.dir, 'near.md'));
+      const plan = await ws.run(['plan', 'near.md']);
+      expect(plan.stdout + plan.stderr).toMatch(/near\.md is a symbolic link out of the runbook's directory/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});

@@ -43,6 +43,9 @@ function describeExit(exit: ShellExit): string {
   return exit.reason ?? `the shell exited with status ${exit.status ?? exit.code}`;
 }
 
+/** Keys held for a step whose shell is still starting: a paste, not a file. */
+const MAX_PENDING_INPUT = 64 * 1024;
+
 class SessionShell implements Shell {
   readonly user: string;
   restored: RestoredShell | undefined;
@@ -60,6 +63,11 @@ class SessionShell implements Shell {
   private resetReason: string | undefined;
   private stepId = 0;
   private busy = false;
+  /**
+   * Keys written while a run is starting (its shell still opening) and not yet attached to a
+   * process: they go to the step once it has one. An operator types as soon as a prompt shows.
+   */
+  private pendingInput = '';
   private closed = false;
   private readonly paused = new Set<ShellProcess>();
 
@@ -195,6 +203,7 @@ class SessionShell implements Shell {
       return await this.execute(await this.mainShell(), req, startedAt);
     } finally {
       this.busy = false;
+      this.pendingInput = '';
     }
   }
 
@@ -204,6 +213,10 @@ class SessionShell implements Shell {
     let timedOut = false;
     this.active = proc;
     this.activeStep = step;
+    if (this.pendingInput !== '') {
+      proc.write(this.pendingInput);
+      this.pendingInput = '';
+    }
     const grace = this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     let stopping: StepStop | undefined;
     const escalate = (): void => {
@@ -262,6 +275,7 @@ class SessionShell implements Shell {
 
   write(data: string): void {
     if (this.active) this.active.write(data);
+    else if (this.busy && this.pendingInput.length < MAX_PENDING_INPUT) this.pendingInput += data;
   }
 
   interrupt(): void {
@@ -284,6 +298,10 @@ class SessionShell implements Shell {
 
   screen(): ScreenSnapshot {
     return this.screenView?.snapshot() ?? { lines: [], ...this.size };
+  }
+
+  screenSettled(): Promise<void> {
+    return this.screenView.settled();
   }
 
   clearScreen(): void {

@@ -117,6 +117,11 @@ export interface Shell {
   /** Output with plumbing stripped, as it arrives. Returns an unsubscribe function. */
   onEvent(listener: (event: ShellEvent) => void): () => void;
   screen(): ScreenSnapshot;
+  /**
+   * Resolves once the emulator has interpreted all output so far (it holds and parses output
+   * asynchronously). Optional: a fake screen is always current.
+   */
+  screenSettled?(): Promise<void>;
   /** Clear the emulator screen before a new step (transcript is untouched). */
   clearScreen(): void;
   /**

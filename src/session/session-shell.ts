@@ -51,6 +51,13 @@ export class SessionShell {
   private lastScreenAt = 0;
   private readonly outputListeners = new Set<(text: string) => void>();
   private currentSink: { write(text: string): void } | undefined;
+  /**
+   * Keys typed for a step before its shell runs it (the operator types as soon as they see the
+   * prompt, or in the same burst as the key that started the step): held, then given to the
+   * step's shell the moment its run begins. Dropped when the step ends.
+   */
+  private typedAhead = '';
+  private holdInput = false;
   private lineRedactor: StreamRedactor | undefined;
   /** What the running `capture=` step printed so far (redacted), bounded. */
   private captured: string | undefined;
@@ -145,6 +152,7 @@ export class SessionShell {
    */
   beginStep(sink: { write(text: string): void }, capture = false): void {
     this.currentSink = sink;
+    this.holdInput = true;
     this.lineRedactor = new StreamRedactor(this.deps.secrets);
     this.captured = capture ? '' : undefined;
   }
@@ -158,6 +166,8 @@ export class SessionShell {
     if (rest !== '') this.emit(rest);
     this.keep(rest);
     const printed = this.captured;
+    this.holdInput = false;
+    this.typedAhead = '';
     this.currentSink = undefined;
     this.lineRedactor = undefined;
     this.captured = undefined;
@@ -188,6 +198,10 @@ export class SessionShell {
       this.lastScreenAt = Date.now();
       this.refreshScreen();
       if (!trailing) this.scheduleScreen(true);
+      // The trailing snapshot is the last one until more output comes: taken once the emulator
+      // has caught up, or a prompt without a newline (`read -p`) held or still being parsed
+      // under load would never show (seen: "(no output yet)" for a minute at a `read -p`).
+      else void this.shell?.screenSettled?.().then(() => this.refreshScreen());
     }, wait);
   }
 
@@ -196,7 +210,20 @@ export class SessionShell {
   }
 
   write(data: string): void {
-    this.shell?.write(data);
+    if (this.holdInput) this.typeAhead(data);
+    else this.shell?.write(data);
+  }
+
+  /** Keys for the step about to run (see `typedAhead`); bounded like a paste. */
+  typeAhead(data: string): void {
+    if (this.typedAhead.length < 64 * 1024) this.typedAhead += data;
+  }
+
+  /** The step's run has begun in `sh` (its shell holds keys until it has a process): the held keys go to it. */
+  releaseInput(sh: Shell): void {
+    this.holdInput = false;
+    if (this.typedAhead !== '') sh.write(this.typedAhead);
+    this.typedAhead = '';
   }
 
   resize(cols: number, rows: number): void {

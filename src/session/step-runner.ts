@@ -171,7 +171,7 @@ export class StepRunner {
     try {
       const sh = await deps.shell.ensure(shellPlace(ctx));
       sh.clearScreen();
-      result = await sh.run({
+      const running = sh.run({
         script: step.script,
         timeoutMs: step.attrs.timeoutMs,
         cwd: stepCwd(ctx, item, step),
@@ -180,6 +180,9 @@ export class StepRunner {
         env: stepEnv(ctx, item),
         signal,
       });
+      // run() has taken the shell (synchronously): keys typed until now reach the step.
+      deps.shell.releaseInput(sh);
+      result = await running;
     } catch (error) {
       result = {
         exitCode: null,

@@ -101,6 +101,11 @@ export interface SessionActions {
   record(event: TerminalEventInput): Promise<void>;
   /** Keys to the running step. */
   write(data: string): void;
+  /**
+   * Keys for the step being started (typed in the same burst as the key that started it, or
+   * before it runs): held and given to it as soon as its shell runs it.
+   */
+  typeAhead(data: string): void;
   resize(cols: number, rows: number): void;
   /** Resolves when no step is running and no event is being processed. */
   idle(): Promise<void>;

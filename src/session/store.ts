@@ -366,6 +366,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       running.abort.abort();
     },
 
+    typeAhead(data) {
+      shell.typeAhead(data);
+    },
     write(data) {
       shell.write(data);
     },

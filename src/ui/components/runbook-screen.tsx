@@ -14,7 +14,7 @@ import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { runbookLayout } from '../layout.js';
 import { resumeReportLines, type Line } from '../lines.js';
 import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from '../view-state.js';
-import type { Choice, SessionState } from '../../session/types.js';
+import type { Choice, FlowItem, SessionState, StepState } from '../../session/types.js';
 import { AskText } from './ask-text.js';
 import { Checklist } from './checklist.js';
 import { GatePanel } from './gate-panel.js';
@@ -39,6 +39,24 @@ export interface RunbookScreenProps {
 
 function exitCode(session: SessionState): number {
   return session.status.kind === 'ended' && session.status.outcome === 'completed' ? 0 : 1;
+}
+
+/** How long keys are held for an interactive step that was started but has not begun to run. */
+const STARTING_MS = 5000;
+
+/** The engine's cursor step of the top frame. */
+function currentItem(session: SessionState): { item: FlowItem; step: StepState; depth: number; index: number } | undefined {
+  const depth = session.frames.length - 1;
+  const frame = session.frames[depth];
+  const item = frame?.init.items[frame.cursor];
+  const step = frame?.steps[frame.cursor];
+  return frame && item && step ? { item, step, depth, index: frame.cursor } : undefined;
+}
+
+/** One run of the cursor step: which step, which attempt. */
+function runKey(session: SessionState): string {
+  const cur = currentItem(session);
+  return cur ? `${cur.depth}:${cur.index}:${cur.step.attempts}` : '';
 }
 
 function stateText(session: SessionState, attached: boolean): string {
@@ -139,6 +157,14 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     if (status.kind === 'running' && current?.step.kind === 'command' && current.step.attrs.interactive) dispatch({ type: 'attach' });
     if (status.kind !== 'running' && viewRef.current.attached) dispatch({ type: 'detach' });
   }, [status.kind, current, dispatch]);
+  // The key that started an interactive step is followed at once by the operator's answer:
+  // until the step runs, what they type is held for it (see `attached`).
+  const starting = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    starting.current = undefined;
+  }, [status.kind]);
+  /** The run the operator detached from with ctrl-]: it is not attached again by itself. */
+  const detachedRun = useRef<string | undefined>(undefined);
 
   // The step's terminal is as wide as the pane and as tall as its body.
   useEffect(() => {
@@ -165,12 +191,32 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
       .finally(() => onBack());
   }, [store, onBack]);
 
-  const write = useCallback((data: string) => store.getState().actions.write(data), [store]);
-  const detach = useCallback(() => dispatch({ type: 'detach' }), [dispatch]);
-  const attached = useCallback(
-    () => syncView(viewRef.current, store.getState().session).attached && store.getState().session.status.kind === 'running',
-    [store],
-  );
+  // Keys before the step's run has begun are typed ahead (held for it), never lost.
+  const write = useCallback((data: string) => {
+    const actions = store.getState().actions;
+    if (store.getState().session.status.kind === 'running') actions.write(data);
+    else actions.typeAhead(data);
+  }, [store]);
+  const detach = useCallback(() => {
+    detachedRun.current = runKey(store.getState().session);
+    dispatch({ type: 'detach' });
+  }, [store, dispatch]);
+  // Attached from the moment an interactive step is started, not from the render that shows
+  // it: keys that arrive before the attach effect has run go to the step, not to the checklist.
+  const attached = useCallback((): boolean => {
+    const session = store.getState().session;
+    // A prompt the key opened instead (a reason for running out of order) has the keys.
+    if (starting.current !== undefined && session.status.kind !== 'running') return !viewRef.current.overlay && Date.now() - starting.current < STARTING_MS;
+    if (session.status.kind !== 'running') return false;
+    if (syncView(viewRef.current, session).attached) return true;
+    const cur = currentItem(session);
+    return cur?.item.step.kind === 'command' && cur.item.step.attrs.interactive && detachedRun.current !== runKey(session);
+  }, [store]);
+  const startInteractive = useCallback(() => {
+    starting.current = Date.now();
+  }, []);
+  // Subscribed before the view's keys (useRunbookKeys): on one input the step's keys are
+  // forwarded first, and the view's handler then sees them as attached and leaves them.
   useAttach(attached, write, detach);
 
   const overlay = view.overlay;
@@ -189,6 +235,8 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     quit,
     ...(onBack ? { back } : {}),
     isActive: isRawModeSupported,
+    attached,
+    startInteractive,
   });
   // Keys typed before useInput subscribed would be lost: the hints appear once it has.
   useEffect(() => setReady(true), []);

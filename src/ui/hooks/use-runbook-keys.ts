@@ -31,6 +31,10 @@ export interface RunbookKeysOptions {
   /** Back to the picker, when the view was opened from one. */
   back?: () => void;
   isActive: boolean;
+  /** Keys go to the running (or starting) interactive step: the view leaves them alone. */
+  attached?: () => boolean;
+  /** An interactive step was just started by a key: what follows is for it. */
+  startInteractive?: () => void;
 }
 
 function topFrame(s: SessionState) {
@@ -315,13 +319,24 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
   const onInput = useCallback(
     (input: string, key: Parameters<typeof keyName>[1]) => {
       const keys = keyBurst(input, key);
-      for (const one of keys) {
+      for (const [i, one] of keys.entries()) {
         // Each key sees the state the one before it left (a prompt it opened holds the rest).
         const session = store.getState().session;
         const view = syncView(latest.current.viewRef.current, session);
-        if (keysHeld(view, session)) return;
+        if (keysHeld(view, session) || latest.current.attached?.() === true) {
+          // Keys after the one that started an interactive step, in the same burst: the attach
+          // listener saw this input before the step started, so they are handed over here.
+          if (i > 0 && latest.current.attached?.() === true) store.getState().actions.typeAhead(keys.slice(i).join(''));
+          return;
+        }
         const name = keyName(one, keys.length > 1 ? {} : key);
-        handle(commandFor(keyMode(view, session), name), name);
+        const command = commandFor(keyMode(view, session), name);
+        const cur = topFrame(session)?.init.items[topFrame(session)?.cursor ?? -1];
+        const starts = command === 'run' || command === 'retry' || command === 'run-all' || (command === 'pick' && keyMode(view, session) === 'gate');
+        handle(command, name);
+        if (starts && cur?.step.kind === 'command' && cur.step.attrs.interactive && !cur.step.attrs.confirm && store.getState().session.status.kind !== 'running') {
+          latest.current.startInteractive?.();
+        }
       }
     },
     [store, handle],

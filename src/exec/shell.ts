@@ -301,7 +301,7 @@ class SessionShell implements Shell {
   }
 
   screenSettled(): Promise<void> {
-    return this.screenView.settled();
+    return this.screenView?.settled() ?? Promise.resolve();
   }
 
   clearScreen(): void {

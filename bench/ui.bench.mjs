@@ -7,13 +7,11 @@
 //   stepgate's resident memory after the flood.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'cli.js');
+import { cli, goal, load } from './lib.mjs';
 const dir = mkdtempSync(join(tmpdir(), 'stepgate-ui-bench-'));
 const COLS = 80;
 const ROWS = 24;
@@ -70,7 +68,8 @@ function runbook(steps) {
 const file = join(dir, 'bench.md');
 writeFileSync(file, runbook(40));
 
-const startRuns = 5;
+const startRuns = Number(process.env.BENCH_RUNS ?? 5);
+console.log(`ui: load ${load()} at the start`);
 const hello = [];
 const first = [];
 for (let i = 0; i < startRuns; i++) {
@@ -135,3 +134,20 @@ console.log(`start to first full frame, 80x24 pty, median of ${startRuns}: stepg
 console.log(`key-to-frame (j/k) while a step prints 5,000,000 lines: median ${ms(median(latencies))}, p95 ${ms(p95(latencies))}, max ${ms(Math.max(...latencies))} over ${latencies.length} keys${floodEnded ? ' (the flood ended during the measurement)' : ''}`);
 console.log(`the 5,000,000-line step (~270 MB) in the TUI: ${ms(tuiFloodMs)} (keys pressed throughout) vs the whole plain \`stepgate run\` of the same runbook: ${ms(plainMs)}`);
 console.log(`TUI resident memory during the flood (every 250 ms): median ${median(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB`);
+
+goal({
+  what: 'TUI: start to first full frame (80x24 pty, median of 5)',
+  ours: ms(median(first)),
+  baseline: `a bare Ink <Text>hello</Text> in the same pty ${ms(median(hello))}`,
+  ratio: `${(median(first) / median(hello)).toFixed(2)}x`,
+  target: '<= 1.2x',
+  met: median(first) <= 1.2 * median(hello),
+});
+goal({
+  what: 'TUI: the 5,000,000-line step, keys pressed throughout',
+  ours: `${ms(tuiFloodMs)}, RSS median ${median(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB`,
+  baseline: `the plain run of the same runbook ${ms(plainMs)}`,
+  ratio: `${(tuiFloodMs / plainMs).toFixed(2)}x`,
+  target: '<= 1.1x plain; RSS <= 120 MB',
+  met: tuiFloodMs <= 1.1 * plainMs && median(rss) <= 120,
+});

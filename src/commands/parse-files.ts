@@ -8,7 +8,7 @@
  * The worker is this very module, started again on a worker thread (its own URL, so it works
  * bundled and from the sources alike): the code at the bottom runs only there.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { statSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { readRunbookFileSync, type LoadedRunbook } from './load.js';
@@ -63,12 +63,25 @@ function parseInWorker(files: string[]): Promise<Parsed> {
   });
 }
 
+/**
+ * Threads to parse on: one per core, but only when a core is free (a busy machine gives a
+ * worker no core of its own: it would only add its start-up). `STEPGATE_LINT_THREADS` fixes
+ * the number (tests compare 1 and 2).
+ */
+function threadCount(env: NodeJS.ProcessEnv): number {
+  const fixed = Number(env['STEPGATE_LINT_THREADS']);
+  if (Number.isInteger(fixed) && fixed >= 1) return fixed;
+  const cores = availableParallelism();
+  return loadavg()[0]! < cores - 0.5 ? cores : 1;
+}
+
 /** Every file read and parsed (a missing or unreadable one carries its read-error diagnostic), by file. */
-export async function parseFiles(files: readonly string[]): Promise<Map<string, LoadedRunbook>> {
+export async function parseFiles(files: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Map<string, LoadedRunbook>> {
   const sizes = files.map(sizeOf);
   const total = sizes.reduce((a, b) => a + b, 0);
-  const threads = Math.min(availableParallelism(), files.length);
-  if (threads < 2 || total < WORKER_MIN_BYTES) return new Map(parseHere(files));
+  const forced = env['STEPGATE_LINT_THREADS'] !== undefined;
+  const threads = Math.min(threadCount(env), files.length);
+  if (threads < 2 || (total < WORKER_MIN_BYTES && !forced)) return new Map(parseHere(files));
   const [mine = [], ...theirs] = splitBySize(files, sizes, threads);
   const pending = theirs.map((group) => parseInWorker(group).catch(() => parseHere(group)));
   const results = [parseHere(mine), ...(await Promise.all(pending))];

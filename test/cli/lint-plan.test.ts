@@ -59,6 +59,15 @@ describe('stepgate lint', () => {
     expect(r.code).toBe(2);
   });
 
+  it('gives the same diagnostics parsing on worker threads as on one thread (several files, linked ones among them)', () => {
+    const paths = [join(ROOT, 'runbooks'), dir, ...(process.env.STEPGATE_CORPUS_DIR ? [process.env.STEPGATE_CORPUS_DIR] : [])];
+    const one = stepgate(['lint', '--json', ...paths], { env: { STEPGATE_LINT_THREADS: '1' } });
+    const two = stepgate(['lint', '--json', ...paths], { env: { STEPGATE_LINT_THREADS: '2' } });
+    expect(JSON.parse(one.stdout).files).toBeGreaterThan(10);
+    expect(two.stdout).toBe(one.stdout);
+    expect([one.code, two.code]).toEqual([2, 2]);
+  }, 90_000);
+
   it('reports a missing path as an error', () => {
     const r = stepgate(['lint', join(dir, 'nope.md')]);
     expect(r.stdout).toContain('nope.md:1:1: error read-error');

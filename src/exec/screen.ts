@@ -24,7 +24,7 @@ const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
 /** Largest single write handed to xterm. */
 const MAX_BATCH = 256 * 1024;
-/** How long plain output may wait for more before it is parsed. */
+/** How long plain output may wait for more before it is parsed, while output streams. */
 const HOLD_MS = 25;
 /** Anything that can change terminal state beyond cursor and cells: ESC, SO/SI, C1 controls. */
 const STATEFUL = /[\u001b\u000e\u000f\u0080-\u009f]/;
@@ -68,6 +68,8 @@ export class TerminalScreen {
   droppedChunks = 0;
   private disposed = false;
   private holdTimer: NodeJS.Timeout | undefined;
+  /** When xterm last finished interpreting a batch (performance.now()). */
+  private lastWriteEnd = Number.NEGATIVE_INFINITY;
   private cached: ScreenSnapshot | undefined;
 
   constructor(opts: TerminalScreenOptions) {
@@ -139,7 +141,10 @@ export class TerminalScreen {
       this.afterProgress();
       return;
     }
-    const hold = !force && this.queuedBytes < MAX_BATCH && this.queuedStateful === 0;
+    // Only while output streams (xterm finished its last batch less than HOLD_MS ago): a line
+    // after a quiet spell (a prompt, a progress update) has nothing to be batched with.
+    const streaming = performance.now() - this.lastWriteEnd < HOLD_MS;
+    const hold = !force && streaming && this.queuedBytes < MAX_BATCH && this.queuedStateful === 0;
     if (hold) {
       this.holdTimer ??= setTimeout(() => {
         this.holdTimer = undefined;
@@ -162,6 +167,7 @@ export class TerminalScreen {
     this.inflight = batch.length;
     this.term.write(batch, () => {
       this.inflight = 0;
+      this.lastWriteEnd = performance.now();
       this.cached = undefined;
       this.afterProgress();
       this.pump(this.settleWaiters.length > 0);

@@ -20,6 +20,8 @@ import { createRunbookCache, loadRunbookFile } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
+import { takeRunbookLock } from './runbook-lock.js';
+import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
@@ -32,7 +34,13 @@ export const PLAIN_FLAGS = {
   'allow-untrusted': { type: 'boolean' },
 } as const;
 
-const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON]';
+const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] [--wait-lock | --steal-lock REASON]';
+
+/** The deploy lock's flags (see runbook-lock.ts). */
+export const LOCK_FLAGS = {
+  'wait-lock': { type: 'boolean' },
+  'steal-lock': { type: 'string' },
+} as const;
 
 /** The real clock (exec's). */
 export const wallClock: Clock = systemClock;
@@ -235,12 +243,14 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...PLAIN_FLAGS, 'skip-preflight': { type: 'string' } },
+      options: { ...PLAIN_FLAGS, ...LOCK_FLAGS, 'skip-preflight': { type: 'string' } },
     });
   } catch (error) {
     return usageError((error as Error).message, USAGE);
   }
   const [file, extra] = parsed.positionals;
+  const stealReason = parsed.values['steal-lock'];
+  if (stealReason !== undefined && stealReason.trim() === '') return usageError('--steal-lock wants a reason (it is journaled)', USAGE);
   if (file === undefined) return usageError('which runbook? give a .md file', USAGE);
   if (extra !== undefined) return usageError(`one runbook at a time (got ${extra} too)`, USAGE);
   if (parsed.values.as === '') return usageError('--as wants a user name', USAGE);
@@ -287,10 +297,34 @@ export async function main(argv: string[]): Promise<number> {
 
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
+  let storeRef: SessionStore | undefined;
+  // One session of this runbook on the host at a time: the second operator is told who holds it.
+  const held = await takeRunbookLock(file, loaded.runbook, {
+    wait: parsed.values['wait-lock'] === true,
+    ...(stealReason !== undefined ? { steal: stealReason } : {}),
+    describe: () => {
+      const cur = storeRef ? currentItem(storeRef.getState().session) : undefined;
+      return cur ? { session: id, step: cur.item.step.id } : { session: id };
+    },
+    err: process.stderr,
+    onStolen: (request) => {
+      process.stderr.write(`\nstepgate: the lock of this runbook was taken over by ${request.user} (pid ${request.pid}): ${request.reason}; stopping (resume this session later with stepgate resume ${id})\n`);
+      // As a hang-up would: the running step is interrupted, the journal says so, stepgate exits.
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
+  if ('refused' in held) {
+    process.stderr.write(`stepgate: ${held.refused}\n`);
+    return EXIT.blocked;
+  }
+  if (held.stolenFrom) {
+    process.stderr.write(`stepgate: took the lock over from ${held.stolenFrom.user} (pid ${held.stolenFrom.pid}${held.stolenFrom.session ? `, session ${held.stolenFrom.session}` : ''}): ${stealReason ?? ''}\n`);
+  }
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.
   const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
+  storeRef = store;
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);
   try {
@@ -313,6 +347,7 @@ export async function main(argv: string[]): Promise<number> {
     stopPrinting();
     await store.getState().actions.close();
     await unlock();
+    held.lock.release();
   }
 }
 

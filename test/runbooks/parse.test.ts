@@ -297,8 +297,8 @@ describe('bad input becomes diagnostics', () => {
       'error 2 front matter key "befor" is not known: did you mean "before"?',
       'error 3 front matter key "recovry" is not known: did you mean "recovery"?',
       'error 4 front matter key "User" is not known: did you mean "user"?',
-      'warning 5 front matter key "weight" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback)',
-      'warning 6 front matter key "tags" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback)',
+      'warning 5 front matter key "weight" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback, lock)',
+      'warning 6 front matter key "tags" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback, lock)',
     ]);
   });
 

@@ -86,9 +86,10 @@ describe('stepgate resume in a real terminal', () => {
     s = await tui.waitFor('1. [r] retry the step');
     expect(s).toContain('[x] build');
     expect(s).toMatch(/>\[!\] check healthz/);
-    expect(s).toContain('[!] app healthz failed after 2 attempts: bad status 503');
-    expect(s).toMatch(/1\/2 bad status 503 \(expected 200-299\): \{"status":"degraded"/);
-    expect(s).toMatch(/2\/2 bad status 503/);
+    // Each row leads with why (the body's status), then the probe's error.
+    expect(s).toContain('[!] app healthz failed after 2 attempts: degraded (bad status 503');
+    expect(s).toMatch(/1\/2 degraded · bad status 503 \(expected 200-299\): \{"status":"degraded"/);
+    expect(s).toMatch(/2\/2 degraded · bad status 503/);
     // The newest attempt's body is wrapped, not cut: its end is on the screen.
     expect(s.replace(/\n\s*/g, '')).toContain('"hint":"see /var/log/app/db.log"}');
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(COLS);

@@ -38,7 +38,7 @@ export function fixtureFiles(): string[] {
 
 /** Says once, in the test log, why a group of tests does not run here. */
 export function skipNote(what: string, variable: string): string {
-  const note = `skipping ${what}: set ${variable} to run them (.ci/run does when ../shared exists)`;
+  const note = `skipping ${what}: set ${variable} to run them (.ci/run sets it when the shared folder sits beside the clone)`;
   console.log(note);
   return note;
 }

@@ -133,7 +133,10 @@ async function makeHost(next: Next): Promise<Host> {
   const runbooks = join(work, `${user}-runbooks`);
   mkdirSync(runbooks);
   for (const file of ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md', 'ssm.md']) {
-    writeFileSync(join(runbooks, file), readFileSync(join(ROOT, 'runbooks', file), 'utf8'));
+    // Verbatim but for the deploy lock's name: locks are host-wide on purpose, and another test
+    // run on this machine (a second clone's suite) walking the same runbook would hold it.
+    const text = readFileSync(join(ROOT, 'runbooks', file), 'utf8');
+    writeFileSync(join(runbooks, file), text.replace(/^lock: omneuro-deploy$/m, `lock: omneuro-deploy-${user}`));
   }
   const host: Host = { user, home, checkout, ports, runbooks, state: join(work, `${user}-state`), v1, v2: '' };
   hosts.push(host);

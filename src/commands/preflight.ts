@@ -14,6 +14,7 @@ import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, 
 import { printable } from '../session/printable.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
+import { parseVarFlags } from './var-flags.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
 export async function runAsRefusal(user: string | undefined): Promise<string | undefined> {
@@ -95,12 +96,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const [file, extra] = parsed.positionals;
   if (file === undefined || extra !== undefined) return usageError('preflight takes exactly one runbook file', USAGE);
-  const vars: Record<string, string> = {};
-  for (const pair of parsed.values.var ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) return usageError(`--var wants NAME=VALUE, got ${JSON.stringify(pair)}`, USAGE);
-    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const vars = parseVarFlags(parsed.values.var);
+  if (typeof vars === 'string') return usageError(vars, USAGE);
   const loaded = readRunbookFileSync(file);
   const invalid = loaded.runbook.diagnostics.filter((d) => d.severity === 'error');
   if (invalid.length > 0) {

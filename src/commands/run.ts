@@ -20,6 +20,7 @@ import { createRunbookCache, loadRunbookFile } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
+import { parseVarFlags } from './var-flags.js';
 import { takeRunbookLock } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
@@ -207,16 +208,7 @@ export function terminalInput(onCtrlC: () => void): { input?: NodeJS.ReadStream;
   return term ? { input: term.input, onCtrlC } : {};
 }
 
-/** `--var NAME=VALUE` flags to a map, or an error message. */
-export function parseVarFlags(values: string[] | undefined): Record<string, string> | string {
-  const vars: Record<string, string> = {};
-  for (const pair of values ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) return `--var wants NAME=VALUE, got ${JSON.stringify(pair)}`;
-    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return vars;
-}
+export { parseVarFlags };
 
 /** One warning per `--var` the session's runbooks do not declare (a typo would otherwise be silently ignored). */
 export function undeclaredVarWarnings(store: SessionStore, vars: Record<string, string>): string[] {

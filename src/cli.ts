@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
+import { EXIT } from './commands/exit-codes.js';
 
 interface Command {
   main(argv: string[]): Promise<number>;
@@ -87,23 +88,23 @@ async function dispatch(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help' || first === 'help') {
     process.stdout.write(HELP);
-    return 0;
+    return EXIT.completed;
   }
   if (first === '-v' || first === '--version') {
     // The runtime's path says which node runs stepgate: the package's own runtime/node, never
     // one found on PATH (docs/package.md).
     process.stdout.write(`stepgate ${VERSION}\nNode.js ${process.version} (${process.execPath})\n`);
-    return 0;
+    return EXIT.completed;
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(HELP);
-    return 0;
+    return EXIT.completed;
   }
   if (first !== undefined && COMMANDS[first]) return (await COMMANDS[first]()).main(rest);
   // A word that is neither a command nor a path is a mistyped command, not a missing runbook.
   if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
     process.stderr.write(`stepgate: unknown command "${first}" (commands: ${Object.keys(COMMANDS).filter((c) => c !== 'tui').join(', ')}; or give a runbook FILE or DIR)\n`);
-    return 2;
+    return EXIT.usage;
   }
   // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron).
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !argv.includes('--yes');
@@ -111,7 +112,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const command = COMMANDS[mode];
   if (!command) {
     process.stderr.write(`stepgate: this build has no "${mode}" command\n`);
-    return 2;
+    return EXIT.usage;
   }
   if (mode === 'run' && interactive === false && process.stdout.isTTY !== true && COMMANDS.tui)
     process.stderr.write('stepgate: no terminal on stdin/stdout, running in plain mode\n');
@@ -145,6 +146,6 @@ argvOfThisProcess().then(dispatch).then(
       return;
     }
     process.stderr.write(`stepgate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.usage;
   },
 );

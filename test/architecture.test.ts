@@ -4,7 +4,7 @@
  * never reaches ui or commands, exec never reaches session or ui.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/paths.js';
 
@@ -80,5 +80,73 @@ describe('layers', () => {
 
   it('src/exec never reaches src/session, src/ui or src/commands', () => {
     for (const { file, spec } of importsOf('exec')) expect(spec, `${file} imports ${spec}`).not.toMatch(/(^|\/)(session|ui|commands)(\/|$)|^ink|^react/);
+  });
+
+  it('src/plain is a face beside src/ui: it renders the store and sends intents, never reaching exec, ui or commands', () => {
+    const found = importsOf('plain');
+    expect(found.length).toBeGreaterThan(3);
+    for (const { file, spec } of found) expect(spec, `${file} imports ${spec}`).not.toMatch(/(^|\/)(exec|ui|commands)(\/|$)|^ink|^react|child_process|node-pty|execa/);
+  });
+
+  it('src/session never reaches src/plain, and src/ui never reaches src/plain', () => {
+    for (const layer of ['session', 'ui']) {
+      for (const { file, spec } of importsOf(layer)) expect(spec, `${file} imports ${spec}`).not.toMatch(/(^|\/)plain(\/|$)/);
+    }
+  });
+});
+
+/** The text without its type-only imports and re-exports (erased at compile time: no circle at run time). */
+function withoutTypeImports(text: string): string {
+  return text.replace(/\b(?:import|export)\s+type\s[^;]*?\sfrom\s*(['"])[^'"]+\1/g, '');
+}
+
+/** Every relative import of every file under src that remains at run time, resolved to a file under src. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files(join(ROOT, 'src'))) {
+    const targets = specifiers(withoutTypeImports(readFileSync(file, 'utf8')))
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => relative(ROOT, resolve(dirname(file), spec)).replace(/\.js$/, ''))
+      .map((base) => [`${base}.ts`, `${base}.tsx`].find((candidate) => statSync(join(ROOT, candidate), { throwIfNoEntry: false })?.isFile()) ?? base);
+    graph.set(relative(ROOT, file), targets);
+  }
+  return graph;
+}
+
+/** One import circle in `graph` (a list of files, the first repeated at the end), if any. */
+export function findCircle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node];
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      const circle = visit(next);
+      if (circle) return circle;
+    }
+    path.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of graph.keys()) {
+    const circle = visit(node);
+    if (circle) return circle;
+  }
+  return undefined;
+}
+
+describe('import circles', () => {
+  it('finds a circle when there is one, and none in a tree', () => {
+    expect(findCircle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(findCircle(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]]))).toBeUndefined();
+    expect(specifiers(withoutTypeImports(`import type { A } from './a.js';\nimport { b } from './b.js';\nexport type { C } from './c.js';`))).toEqual(['./b.js']);
+  });
+
+  it('no module under src imports itself back through others at run time (dynamic imports included)', () => {
+    const graph = importGraph();
+    expect(graph.size).toBeGreaterThan(50);
+    expect(findCircle(graph)).toBeUndefined();
   });
 });

@@ -8,9 +8,10 @@
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { displayPath } from '../session/plain.js';
+import { displayPath } from '../plain/print-events.js';
 import { attachTo, liveTuis, type LiveTui } from './detach.js';
 import { usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate attach [ID] [--watch]';
 
@@ -48,13 +49,13 @@ export async function main(argv: string[]): Promise<number> {
     const tui = tuis.find((t) => t.session?.id === id);
     if (!tui) {
       process.stderr.write(`stepgate: no detached TUI holds session ${id}${tuis.length > 0 ? ` (detached now: ${tuis.map((t) => t.session?.id ?? 'picker').join(', ')})` : ''}; an unfinished session nobody runs is continued with: stepgate resume ${id}\n`);
-      return 2;
+      return EXIT.usage;
     }
     return attachTo(tui, watch);
   }
   if (tuis.length === 0) {
     process.stderr.write('stepgate: no detached TUI is running (stepgate sessions lists every session; continue one with stepgate resume)\n');
-    return 2;
+    return EXIT.usage;
   }
   const [only] = tuis;
   if (tuis.length === 1 && only) return attachTo(only, watch);
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   const chosen = /^\d+$/.test(answer) ? tuis[Number(answer) - 1] : undefined;
   if (!chosen) {
     process.stderr.write('stepgate: nothing attached\n');
-    return answer === '' ? 0 : 2;
+    return answer === '' ? EXIT.completed : EXIT.usage;
   }
   return attachTo(chosen, watch);
 }

@@ -19,6 +19,7 @@ import { stateDir } from '../session/journal.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
 import type { SessionStore, TerminalEventInput } from '../session/store.js';
 import type { TerminalFacts, Who } from '../session/types.js';
+import { EXIT } from './exit-codes.js';
 
 /** The detach key as the docs and the TUI name it (tmux's name is in exec/tmux.ts). */
 export const DETACH_KEY_NAME = 'ctrl-\\';
@@ -194,7 +195,7 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
 
 /** After a client ended: what the operator reads, and the exit code. */
 function cameBack(dir: string, end: ClientEnd): number {
-  if (end === 'hangup') return 130; // nobody is there to read anything
+  if (end === 'hangup') return EXIT.interrupted; // nobody is there to read anything
   if (end === 'detached') {
     const session = readJson<HeldSession>(join(dir, 'session.json'));
     const id = session?.id;
@@ -203,13 +204,13 @@ function cameBack(dir: string, end: ClientEnd): number {
         ? `stepgate: detached; session ${id} keeps running (a running step finishes, nothing after it starts)\n  come back with: stepgate attach ${id}\n`
         : 'stepgate: detached; stepgate keeps running\n  come back with: stepgate attach\n',
     );
-    return 0;
+    return EXIT.completed;
   }
   const result = readJson<ResultFile>(join(dir, 'result.json'));
   rmSync(dir, { recursive: true, force: true });
   if (!result) {
     process.stderr.write('stepgate: the TUI ended without saying how (see stepgate sessions)\n');
-    return 1;
+    return EXIT.blocked;
   }
   process.stderr.write(result.stderr);
   return result.code;

@@ -11,7 +11,7 @@ import { currentWho } from '../session/host.js';
 import { describeState } from '../session/history.js';
 import { FileJournal, SessionBusyError, dropTornTail, isSessionId, journalPath, lockSession, readJournal, sessionsDir } from '../session/journal.js';
 import { replay } from '../session/reducer.js';
-import { EXIT } from '../session/plain.js';
+import { EXIT } from './exit-codes.js';
 import { usageError } from './usage.js';
 
 const USAGE = 'stepgate discard ID REASON...   (the reason is journaled)';

@@ -9,6 +9,7 @@ import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = `stepgate export --ssm command|automation FILE [-o OUT.json|OUT.yaml]
        [--param-store-prefix /PATH] [--param-store-type SecureString|String]
@@ -92,12 +93,12 @@ export async function main(argv: string[]): Promise<number> {
   const errors = validateDocument(exported.document, kind, text);
   if (errors.length > 0) {
     for (const e of errors) process.stderr.write(`stepgate: ${file}: ${e}\n`);
-    return 2;
+    return EXIT.usage;
   }
   if (out === undefined) process.stdout.write(text);
   else {
     writeFileSync(out, text);
     process.stderr.write(`stepgate: wrote the ${kind} document for ${file} to ${out} (${Buffer.byteLength(text)} bytes, ${exported.document.mainSteps.length} steps)\n`);
   }
-  return 0;
+  return EXIT.completed;
 }

@@ -13,6 +13,7 @@ import { EXPORT_FLAGS, exportFile, exportOptions, serialize } from './export.js'
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = `stepgate fleet run FILE (--targets tag:KEY=VALUE | --instance-ids ID[,ID...])
                  [--max-concurrency 1] [--max-errors 0] [--region R] [--var NAME=VALUE]...
@@ -63,7 +64,7 @@ export async function runFleet(argv: string[], deps: FleetDeps): Promise<number>
     if (sub === 'cancel') return await fleetCancel(rest, deps);
   } catch (error) {
     deps.err(`stepgate: fleet ${sub}: ${describeAwsError(error)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   return usageError(sub === undefined ? 'fleet what? run, status or cancel' : `fleet ${sub}? (run, status or cancel)`, USAGE);
 }
@@ -187,7 +188,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const { commandId, instanceIds } = commandOf(events);
   if (commandId === undefined) {
     deps.err(`stepgate: rollout ${id} never sent its command (see stepgate log ${id})\n`);
-    return 1;
+    return EXIT.blocked;
   }
   const seen = new Map<string, string>();
   for (const e of events) if (e.type === 'instance-changed') seen.set(e.row.instanceId, JSON.stringify(e.row));
@@ -209,7 +210,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       deps.out(`\n${renderTable(rows).join('\n')}\n`);
       if (!result.done) {
         deps.out(`rollout ${id} is still running (command ${command?.status ?? 'Unknown'}): stepgate fleet status ${id}\n`);
-        return 1;
+        return EXIT.blocked;
       }
       appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status: command?.status ?? 'Unknown', ok: result.ok, failed: result.failed }, deps.env);
       if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
@@ -218,7 +219,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
       }
       deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id})\n`);
-      return result.ok ? 0 : 1;
+      return result.ok ? EXIT.completed : EXIT.blocked;
     }
     await deps.sleep(opts.pollMs);
   }
@@ -243,7 +244,7 @@ async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
   const events = readRollout(arg.id, deps.env);
   if (!events) {
     deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const pollMs = parseDuration(String(arg.values.poll)) ?? 5000;
   return watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true });
@@ -255,12 +256,12 @@ async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
   const events = readRollout(arg.id, deps.env);
   if (!events) {
     deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const { commandId, region } = commandOf(events);
   if (commandId === undefined) {
     deps.err(`stepgate: rollout ${arg.id} never sent its command; nothing to cancel\n`);
-    return 1;
+    return EXIT.blocked;
   }
   const ssm = await deps.ssm(region);
   appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);

@@ -4,6 +4,7 @@ import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from '.
 import { setTrustPolicy } from './trust.js';
 import { parseFiles } from './parse-files.js';
 import { positionalsAndJson } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = positionalsAndJson(argv, 'stepgate lint PATH... [--json]');
@@ -30,5 +31,5 @@ export async function main(argv: string[]): Promise<number> {
     const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     process.stdout.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
   }
-  return errors > 0 ? 2 : 0;
+  return errors > 0 ? EXIT.usage : EXIT.completed;
 }

@@ -5,6 +5,7 @@ import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } fro
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
 import { positionalsAndJson, usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate log ID [--json]';
 
@@ -20,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
     process.stderr.write(`stepgate: no session ${id} in ${sessionsDir()}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const read = await readJournal(path);
   if (parsed.json) {
@@ -35,19 +36,19 @@ export async function main(argv: string[]): Promise<number> {
   for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
   if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of session ${id} was changed after stepgate wrote it; the trail above may not be what happened\n`);
   if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${path} is from before journals were chained; it cannot be checked for edits\n`);
-  return 0;
+  return EXIT.completed;
 }
 
 function logRollout(id: string, json: boolean): number {
   const events = readRollout(id);
   if (!events) {
     process.stderr.write(`stepgate: no rollout ${id} (${rolloutPath(id)})\n`);
-    return 2;
+    return EXIT.usage;
   }
   if (json) for (const event of events) process.stdout.write(`${JSON.stringify(event)}\n`);
   else {
     process.stdout.write(`rollout ${id} (${rolloutPath(id)})\n`);
     for (const line of rolloutTrail(events)) process.stdout.write(`${line}\n`);
   }
-  return 0;
+  return EXIT.completed;
 }

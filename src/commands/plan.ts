@@ -11,6 +11,7 @@ import { SECRET_NAME } from '../runbooks/vars.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { positionalsAndJson, usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate plan FILE [--json]';
 
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large');
   if (unreadable) {
     process.stderr.write(`${formatDiagnostic(unreadable)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const load = createRunbookCache();
   const diagnostics = lintRunbook(runbook, { load, env: process.env });
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const d of diagnostics) process.stdout.write(`  ${formatDiagnostic(d)}\n`);
     }
   }
-  return errors > 0 ? 2 : 0;
+  return errors > 0 ? EXIT.usage : EXIT.completed;
 }
 
 /** Plain text, 80 columns, no colour: plans get pasted into tickets and change requests. */

@@ -15,6 +15,7 @@ import { printable } from '../session/printable.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
 import { parseVarFlags } from './var-flags.js';
+import { EXIT } from './exit-codes.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
 export async function runAsRefusal(user: string | undefined): Promise<string | undefined> {
@@ -102,18 +103,18 @@ export async function main(argv: string[]): Promise<number> {
   const invalid = loaded.runbook.diagnostics.filter((d) => d.severity === 'error');
   if (invalid.length > 0) {
     for (const d of invalid) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const as = parsed.values.as ?? loaded.runbook.frontMatter.user;
   const refusal = await runAsRefusal(as);
   if (refusal !== undefined) {
     process.stderr.write(`stepgate: ${refusal}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const result = await runPreflight(file, { ...(parsed.values.as !== undefined ? { as: parsed.values.as } : {}), vars });
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(describePreflight(result, file));
-  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  return result.findings.some((f) => f.severity === 'error') ? EXIT.blocked : EXIT.completed;
 }
 
 /** Preflight found errors and nobody passed --skip-preflight: nothing was started. */

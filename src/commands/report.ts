@@ -8,6 +8,7 @@ import { chainProblems, isSessionId, journalPath, readJournal, sessionsDir } fro
 import { sessionReport } from '../session/report.js';
 import { runbookUser } from './preflight.js';
 import { usageError } from './usage.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate report [ID]';
 
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     const newest = (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop();
     if (!newest) {
       process.stderr.write(`stepgate: no session in ${dir} in which anything ran\n`);
-      return 2;
+      return EXIT.usage;
     }
     id = newest.id;
   }
@@ -29,13 +30,13 @@ export async function main(argv: string[]): Promise<number> {
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const read = await readJournal(path);
   const first = read.events[0];
   if (!first || first.type !== 'session-started') {
     process.stderr.write(`stepgate: ${path} does not start with a session-started event\n`);
-    return 2;
+    return EXIT.usage;
   }
   let runAs: string | undefined;
   try {
@@ -52,5 +53,5 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
   for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
-  return 0;
+  return EXIT.completed;
 }

@@ -20,7 +20,10 @@ import {
   readJournal,
   sessionsDir,
 } from '../session/journal.js';
-import { EXIT, displayPath, printEvents, runPlain } from '../session/plain.js';
+import { displayPath, printEvents } from '../plain/print-events.js';
+import { runPlain } from '../plain/run-plain.js';
+import { EXIT } from './exit-codes.js';
+import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport } from '../session/store.js';
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
@@ -223,7 +226,7 @@ export async function main(argv: string[]): Promise<number> {
         { yes: parsed.values.yes === true, recover: parsed.values.recover === true, retryBlocked: parsed.values.retry === true, vars, skips },
         signals,
       );
-      return await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop');
+      return EXIT[await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop')];
     } finally {
       signals.off();
       stopPrinting();
@@ -237,37 +240,4 @@ export async function main(argv: string[]): Promise<number> {
 /** The vars a resume asks for: the secret ones (never journaled) and any never answered. */
 function varsToGiveAgain(state: SessionState): VarSpec[] {
   return state.vars.filter((v) => !(v.name in state.answers) || state.answers[v.name]?.secret === true);
-}
-
-/** Said on resume when no shell state was kept (a session from before it was, or none ran). */
-export const FRESH_SHELL_NOTICE =
-  '[stepgate] resumed in a fresh shell: directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again';
-
-/** Longest brief notice: an 80-column status line keeps room for its keys (`? help`). */
-const BRIEF_WIDTH = 70;
-
-/**
- * Said on every resume: the shell of the earlier process is gone with it; what the new one got
- * back. `brief`: for the TUI's status line at 80 columns, what was restored comes first and the
- * rest is left to the log.
- */
-export function resumedShellNotice(report: ResumeReport | undefined, options: { brief?: boolean } = {}): string {
-  if (report?.shell) {
-    const { cwd, exported } = report.shell;
-    const vars = `${exported} exported variable${exported === 1 ? '' : 's'}`;
-    if (options.brief) {
-      // The status line keeps its keys at the right: the notice fits in BRIEF_WIDTH, the
-      // directory giving up its start (its end says where the shell is).
-      const tail = `${exported} export${exported === 1 ? '' : 's'} restored`;
-      if (cwd === undefined) return `[stepgate] new shell: ${tail}`;
-      const head = '[stepgate] new shell: cwd ';
-      const room = Math.max(12, BRIEF_WIDTH - head.length - tail.length - 2);
-      return `${head}${cwd.length > room ? `…${cwd.slice(-(room - 1))}` : cwd}, ${tail}`;
-    }
-    return `[stepgate] resumed in a new shell: restored ${cwd === undefined ? vars : `cwd ${cwd} and ${vars}`}; functions, aliases and unexported variables are gone`;
-  }
-  if (report?.shellNotRestored) {
-    return `[stepgate] resumed in a fresh shell: ${report.shellNotRestored}, so directories and variables that earlier steps set with cd or export are gone; steps that depend on them need them again`;
-  }
-  return FRESH_SHELL_NOTICE;
 }

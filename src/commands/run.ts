@@ -14,7 +14,9 @@ import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal, lockSession, newSessionId, sessionsDir } from '../session/journal.js';
 import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
-import { EXIT, printEvents, runPlain, type PlainOptions } from '../session/plain.js';
+import { printEvents } from '../plain/print-events.js';
+import { runPlain, type PlainOptions } from '../plain/run-plain.js';
+import { EXIT } from './exit-codes.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
@@ -333,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    return await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals));
+    return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
   } finally {
     signals.off();
     stopPrinting();

@@ -6,10 +6,11 @@
 import { parseArgs } from 'node:util';
 import { sessionsDir } from '../session/journal.js';
 import { listSessions } from '../session/history.js';
-import { displayPath } from '../session/plain.js';
+import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';
 import { usageError } from './usage.js';
 import { liveTuis } from './detach.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate sessions [--all] [--json]';
 
@@ -29,11 +30,11 @@ export async function main(argv: string[]): Promise<number> {
   const hidden = every.length - sessions.length;
   if (parsed.values.json) {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-    return 0;
+    return EXIT.completed;
   }
   if (sessions.length === 0) {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n`);
-    return 0;
+    return EXIT.completed;
   }
   // The runbook path goes last: it is the one cell that may be long, and a long last cell
   // wraps without breaking the columns before it in an 80-column SSM terminal.
@@ -48,5 +49,5 @@ export async function main(argv: string[]): Promise<number> {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
   if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
-  return 0;
+  return EXIT.completed;
 }

@@ -36,12 +36,13 @@ import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } f
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
-import { resumedShellNotice } from './resume.js';
+import { resumedShellNotice } from './open-session.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 import { CannotWrap, Presence, detachedChild, launch, liveTuis, placement } from './detach.js';
 import { offerAttach, sameRunbook } from './attach.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach]';
 
@@ -267,10 +268,10 @@ export async function main(argv: string[]): Promise<number> {
     } catch (error) {
       if (error instanceof PreflightBlocked) {
         process.stderr.write(`${error.message}\n`);
-        return 1;
+        return EXIT.blocked;
       }
       process.stderr.write(`stepgate: ${error instanceof Error ? error.message : String(error)}\n`);
-      return 2;
+      return EXIT.usage;
     }
   }
   const dir = resolve(target);
@@ -303,18 +304,18 @@ export async function resumeInTui(id: string, as: string | undefined, vars: Reco
   } catch (error) {
     if (error instanceof SessionBusyError) {
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
-      return 1;
+      return EXIT.blocked;
     }
     const why = error instanceof Error ? error.message : String(error);
     process.stderr.write(`stepgate: ${error instanceof PlanError ? `cannot resume ${id}: ${why}` : why}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const status = opened.store.getState().session.status;
   if (status.kind === 'ended') {
     await opened.store.getState().actions.close();
     await opened.release();
     process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);
-    return status.outcome === 'completed' ? 0 : 1;
+    return status.outcome === 'completed' ? EXIT.completed : EXIT.blocked;
   }
   return showTui(ui, opened, undefined);
 }
@@ -349,7 +350,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     ...(presence ? { attended: () => presence.attended() } : {}),
   };
   const { createElement, render, App } = await ui;
-  let exitCode = 1;
+  let exitCode: number = EXIT.blocked;
   process.stdout.write(ALT_ON);
   const app = render(
     createElement(App, {
@@ -384,7 +385,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   // in raw mode): close the session so the running step's end is journaled, leave it
   // resumable, and exit 130 like plain mode.
   const onSignal = (signal: NodeJS.Signals): void => {
-    exitCode = 130;
+    exitCode = EXIT.interrupted;
     const actions = lastStore?.getState().actions;
     let cause = `stepgate got ${signal} while it ran and stopped it`;
     if (signal === 'SIGHUP') {

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { EXIT } from './exit-codes.js';
 
 /** One way to report a usage error: a line on stderr naming the fix, exit code 2. */
 export function usageError(message: string, usage: string): number {
   process.stderr.write(`stepgate: ${message}\nusage: ${usage}\n`);
-  return 2;
+  return EXIT.usage;
 }
 
 /** Positionals and `--json`, the arguments of lint, plan and log; a usage error as an exit code. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resumedShellNotice } from '../../src/commands/resume.js';
+import { resumedShellNotice } from '../../src/commands/open-session.js';
 
 describe('the TUI notice after a resume', () => {
   it('fits the status line at 80 columns next to its keys, keeping the end of a long directory', () => {

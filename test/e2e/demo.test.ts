@@ -43,7 +43,7 @@ async function runDemo(args: string[], extraEnv: Record<string, string> = {}): P
   const port = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
-    // Plain mode answers a runbook var from STEPGATE_VAR_<NAME> (see src/session/plain.ts).
+    // Plain mode answers a runbook var from STEPGATE_VAR_<NAME> (see src/plain/run-plain.ts).
     STEPGATE_VAR_DEMO_PORT: String(port),
     DEMO_PORT: undefined,
     DEMO_UNHEALTHY: undefined,

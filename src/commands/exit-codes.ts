@@ -1,0 +1,7 @@
+/**
+ * stepgate's exit codes, owned by the commands: 0 completed, 1 blocked or aborted, 2 usage or
+ * an invalid runbook, 130 interrupted (a signal).
+ */
+export const EXIT = { completed: 0, blocked: 1, usage: 2, interrupted: 130 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

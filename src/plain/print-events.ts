@@ -1,0 +1,200 @@
+/**
+ * Plain mode's printing: the events of a session as lines (step headers, the step's own
+ * output, one line per check attempt, the decisions taken), the summary table at the end,
+ * and what blocks a session.
+ */
+import { relative } from 'node:path';
+import { EscapeFilter } from '../session/escape-filter.js';
+import { printable } from '../session/printable.js';
+import { currentItem, gateChoices } from '../session/reducer.js';
+import type { SessionStore } from '../session/store.js';
+import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
+import { wordWrap } from '../session/word-wrap.js';
+
+/** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
+const PLAIN_WIDTH = 80;
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+function stepKind(item: FlowItem): string {
+  return item.step.kind === 'command' ? item.step.lang : item.step.kind;
+}
+
+/** The description's first sentence on one line, at most `max` characters. */
+export function firstSentence(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const end = flat.search(/[.!?](\s|$)/);
+  const sentence = end === -1 ? flat : flat.slice(0, end + 1);
+  return sentence.length <= max ? sentence : `${sentence.slice(0, max - 3).trimEnd()}...`;
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') || rel === '' ? file : rel;
+}
+
+/** Prints the events of a session as they happen. Returns the unsubscribe. */
+export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd: string): () => void {
+  const actions = store.getState().actions;
+  let atLineStart = true;
+  const write = (text: string): void => {
+    if (text === '') return;
+    out.write(text);
+    atLineStart = text.endsWith('\n');
+  };
+  const line = (text: string): void => {
+    if (!atLineStart) write('\n');
+    write(`${text}\n`);
+  };
+  // A file or a pipe gets text: no colours or control sequences (a terminal gets them as is).
+  const filter = (out as { isTTY?: boolean }).isTTY === true ? undefined : new EscapeFilter();
+  const offOutput = actions.onOutput((text) => write(filter ? filter.feed(text) : text.replace(/\r\n/g, '\n')));
+  const offEvent = actions.onEvent((event: SessionEvent, state: SessionState) => {
+    const frame = state.frames[Math.min('depth' in event ? event.depth : 0, state.frames.length - 1)];
+    const item = 'index' in event ? frame?.init.items[event.index] : undefined;
+    switch (event.type) {
+      case 'session-started':
+        line(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)}) · session ${event.id} ==`);
+        break;
+      case 'step-started': {
+        if (!item || !frame) break;
+        const where = state.frames.length > 1 ? `recovery ${frame.init.title} · ` : `${item.phase} · `;
+        const retry = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+        line(`-- [${event.index + 1}/${frame.init.items.length}] ${where}${item.step.id} (${stepKind(item)})${retry} --`);
+        if (item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${firstSentence(item.step.description)}`);
+        break;
+      }
+      case 'check-attempt': {
+        // What explains a failure leads (the body's reason, or its first line); the rest wraps
+        // at word boundaries within 80 columns, as an SSM terminal shows it.
+        const why = event.why !== undefined && !(event.error ?? '').startsWith(event.why) ? `${event.why} · ` : '';
+        const result = event.ok
+          ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${fmtMs(event.latencyMs)}`
+          : `failed: ${why}${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
+        line(wordWrap(printable(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`), PLAIN_WIDTH, 6).join('\n'));
+        break;
+      }
+      case 'step-finished': {
+        const how = event.ok
+          ? 'passed'
+          : event.interrupted
+            ? 'interrupted'
+            : event.timedOut
+              ? 'timed out'
+              : `failed${event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
+        line(wordWrap(printable(`   => ${how} in ${fmtMs(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`), PLAIN_WIDTH, 6).join('\n'));
+        break;
+      }
+      case 'decision': {
+        const d = event.decision;
+        const label = item ? item.step.id : event.key;
+        switch (d.kind) {
+          case 'confirm':
+            {
+              const by = d.auto ? `--yes, run by ${event.who.user}` : event.who.user;
+              line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${by})` : `   confirmed by ${by}`);
+            }
+            break;
+          case 'recover':
+            line(`== recovery for ${label}: ${displayPath(d.path.file, cwd)}${d.path.anchor ? `#${d.path.anchor}` : ''} (${d.frame.items.length} ${d.frame.items.length === 1 ? 'step' : 'steps'}) ==`);
+            break;
+          case 'skip':
+            line(`-- ${label} skipped by ${event.who.user}: ${d.reason || 'optional step'}`);
+            break;
+          case 'override':
+            line(`-- ${label} overridden by ${event.who.user}: ${d.reason}`);
+            break;
+          case 'retry':
+            line(`-- retrying ${label}`);
+            break;
+          case 'abort':
+            line(`-- aborted by ${event.who.user}${d.reason ? `: ${d.reason}` : ''}`);
+            break;
+          case 'decline':
+            line(`-- ${label} declined`);
+            break;
+          case 'jump':
+            line(`-- step ${d.index + 1} run out of order by ${event.who.user}: ${d.reason}`);
+            break;
+        }
+        break;
+      }
+      case 'var-captured':
+        line(`   captured ${event.name} = ${event.value.includes('\n') ? JSON.stringify(event.value) : event.value}`);
+        break;
+      case 'session-resumed':
+        line(`== resumed by ${event.who.user} (pid ${event.pid}) ==`);
+        break;
+      case 'var-answered':
+      case 'confirm-requested':
+      // Written by `stepgate discard` in another process, never in a live walk.
+      case 'session-discarded':
+      case 'plan-replaced':
+      // Said as it happens: by the shell's own line mid-session, by resume's notice on resume.
+      case 'shell-reset':
+        break;
+    }
+  });
+  return () => {
+    offOutput();
+    offEvent();
+    if (filter) write(filter.flush());
+  };
+}
+
+function statusCell(step: StepState): string {
+  if (step.interrupted && step.status === 'failed') return 'interrupted';
+  return step.status;
+}
+
+/** The final table: every step of the main flow (and any recovery frame still open). */
+export function summaryTable(state: SessionState): string {
+  const rows: string[][] = [['#', 'step', 'phase', 'status', 'tries', 'time', 'note']];
+  state.frames.forEach((frame, depth) => {
+    frame.init.items.forEach((item, i) => {
+      const s = frame.steps[i];
+      if (!s) return;
+      rows.push([
+        depth === 0 ? String(i + 1) : `r${depth}.${i + 1}`,
+        item.step.id,
+        depth === 0 ? item.phase : 'recovery',
+        statusCell(s),
+        String(s.attempts),
+        fmtMs(s.durationMs),
+        (s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '',
+      ]);
+    });
+  });
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** What blocks the session, and the ways out, for the operator or the CI log. */
+export function describeBlock(state: SessionState, cwd: string): string {
+  const cur = currentItem(state);
+  if (!cur) return 'blocked';
+  const lines = wordWrap(`BLOCKED at step ${cur.item.step.id} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`, PLAIN_WIDTH, 2);
+  // A block of several checks: each one's last state, so the operator sees which ones failed.
+  if (cur.item.step.kind === 'check' && cur.step.checks !== undefined && cur.step.checks.length > 1) {
+    for (const c of cur.step.checks) {
+      if (!c) continue;
+      const state = c.ok ? 'ok' : `${c.why !== undefined && !(c.error ?? '').startsWith(c.why) ? `${c.why} · ` : ''}${c.error ?? 'failed'}`;
+      lines.push(...wordWrap(printable(`  [${c.ok ? 'x' : '!'}] ${c.name ?? c.target} ${c.attempt}/${c.of}: ${state}`), PLAIN_WIDTH, 8));
+    }
+  }
+  const recoveries = gateChoices(state).filter((c) => c.kind === 'recover');
+  if (recoveries.length === 0) lines.push('no recovery path is declared for this step');
+  else {
+    lines.push('recovery paths:');
+    for (const c of recoveries) {
+      if (c.kind !== 'recover') continue;
+      lines.push(`  ${c.index + 1}. ${displayPath(c.path.file, cwd)}${c.path.anchor ? `#${c.path.anchor}` : ''} (${c.path.origin})${c.disabled ? ` - ${c.disabled}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}

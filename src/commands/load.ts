@@ -37,9 +37,30 @@ export function readRunbookFileSync(file: string): LoadedRunbook {
     return failed(file, 'read-error', `cannot read ${file}: ${why}`);
   }
   const text = bytes.toString('utf8');
-  const runbook = parseRunbook(text, file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const runbook = parsedOnce(text, file, sha256);
   if (trust?.warn !== undefined) runbook.diagnostics.unshift({ file, line: 1, column: 1, severity: 'warning', code: 'untrusted-file', message: trust.warn });
-  return { runbook, text, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { runbook, text, sha256 };
+}
+
+/**
+ * A command reads the same files several times on its way to the first step (its own checks,
+ * lint's links, preflight's reach, the session's load) and a cold markdown parse is the slowest
+ * part of that. The same bytes at the same path parse to the same runbook, so each is parsed
+ * once per process; every caller gets its own diagnostics list to add to.
+ */
+const parsed = new Map<string, Runbook>();
+const PARSED_KEPT = 64;
+
+function parsedOnce(text: string, file: string, sha256: string): Runbook {
+  const key = `${file}\0${sha256}`;
+  let runbook = parsed.get(key);
+  if (!runbook) {
+    runbook = parseRunbook(text, file);
+    if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(key, runbook);
+  }
+  return { ...runbook, diagnostics: [...runbook.diagnostics] };
 }
 
 export async function loadRunbookFile(file: string): Promise<LoadedRunbook> {

@@ -2,6 +2,7 @@
  * Checks made before a session starts, so that an operator who cannot become the run-as user
  * is told how to fix it before anything runs or is journaled.
  */
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scriptWords } from '../exec/bash-words.js';
@@ -11,6 +12,7 @@ import type { HostAnswers, ScriptWords } from '../exec/types.js';
 import { formatDiagnostic } from '../runbooks/index.js';
 import { reachableSteps } from '../runbooks/reach.js';
 import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, stepKey, type Finding } from '../session/preflight.js';
+import { openPreflightCache } from '../session/preflight-cache.js';
 import { printable } from '../session/printable.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
@@ -56,20 +58,39 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
     const given = opts.vars?.[v.name] ?? process.env[`STEPGATE_VAR_${v.name}`] ?? v.default;
     if (given !== undefined) values[v.name] = given;
   }
+  const cache = openPreflightCache();
+  const wordsOf = async (script: string): Promise<ScriptWords> => {
+    const known = cache.words(script);
+    if (known) return known;
+    const found = await scriptWords(script);
+    cache.rememberWords(script, found);
+    return found;
+  };
   const words = new Map<string, ScriptWords>();
   for (const r of reached) {
-    if (r.step.kind === 'command') words.set(stepKey(r), await scriptWords(r.step.script));
+    if (r.step.kind === 'command') words.set(stepKey(r), await wordsOf(r.step.script));
     if (r.step.kind === 'check') {
       for (const [i, check] of r.step.checks.entries()) {
         // A run: check reads its vars from the environment, as the shell does: never spliced in.
-        if (check.kind === 'run') words.set(stepKey(r, i), await scriptWords(check.target));
+        if (check.kind === 'run') words.set(stepKey(r, i), await wordsOf(check.target));
       }
     }
   }
   const input = { reached, words, values, minFreeKiB: DEFAULT_MIN_FREE_KIB, mainFile: main.file, ...(opts.as !== undefined ? { as: opts.as } : {}) };
   const planned = planPreflight(input);
   const answers = new Map<string | undefined, HostAnswers>();
-  for (const [user, query] of planned.queries) answers.set(user, await askHost(query));
+  for (const [user, query] of planned.queries) {
+    const who = user ?? userInfo().username;
+    const bash = cache.lastBash(who);
+    if (bash !== undefined) query.parsedBefore = { bash, keys: Object.keys(query.scripts).filter((key) => cache.parsedBy(bash, query.scripts[key] ?? '')) };
+    const said = await askHost(query);
+    answers.set(user, said);
+    if (said.bash !== undefined) {
+      cache.rememberBash(who, said.bash);
+      for (const [key, script] of Object.entries(query.scripts)) if (key in said.syntax && said.syntax[key] === undefined) cache.rememberParsed(said.bash, script);
+    }
+  }
+  cache.save();
   const empty: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
   const findings = preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file);
   return { findings, ms: Math.round(performance.now() - started) };

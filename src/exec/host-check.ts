@@ -13,25 +13,50 @@ import type { HostAnswers, HostQuery } from './types.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The one script that answers everything, one `@@SG kind index value` line per answer. */
+/** Background `bash -n`s at a time: enough to use both cores, few enough not to flood the host. */
+const PARSE_BATCH = 8;
+
+/** A heredoc fence that the script does not contain. */
+function fenceFor(script: string): string {
+  let fence = `__SG_END_${randomBytes(8).toString('hex')}`;
+  while (script.includes(fence)) fence = `__SG_END_${randomBytes(8).toString('hex')}`;
+  return fence;
+}
+
+/**
+ * The one script that answers everything, one `@@SG kind index value` line per answer. Forks
+ * are what cost here (several ms each on a small host), so the answers come from builtins where
+ * a builtin can say (`command -v`, `test`), the `bash -n`s run a batch at a time in the
+ * background, and a failing parse is the only one whose message is read back.
+ */
 export function hostCheckScript(query: HostQuery): string {
-  const lines: string[] = ['set +e', "__sg_say() { printf '@@SG %s %s %s\\n' \"$1\" \"$2\" \"$3\"; }"];
+  const lines: string[] = ['set +e', "__sg_say() { printf '@@SG %s %s %s\\n' \"$1\" \"$2\" \"$3\"; }", '__sg_bash="$BASH $BASH_VERSION"', '__sg_say bash 0 "$__sg_bash"'];
   for (const [name, value] of Object.entries(query.env)) if (ENV_NAME.test(name)) lines.push(`export ${name}=${shQuote(value)}`);
-  const scripts = Object.values(query.scripts);
-  scripts.forEach((script, i) => {
-    let fence = `__SG_END_${randomBytes(8).toString('hex')}`;
-    while (script.includes(fence)) fence = `__SG_END_${randomBytes(8).toString('hex')}`;
-    lines.push(`__sg_out=$(bash -n 2>&1 <<'${fence}'`, script, fence, ')', `__sg_say syntax ${i} "$? $(printf %s "$__sg_out" | base64 | tr -d '\\n')"`);
-  });
+  const known = new Set(query.parsedBefore?.keys ?? []);
+  const scripts = Object.entries(query.scripts);
+  if (scripts.length > 0) {
+    lines.push('__sg_d=$(mktemp -d "${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX") || __sg_d=/nonexistent', '__sg_p=()');
+    const collect = ['for __sg_i in "${!__sg_p[@]}"; do', '  wait "${__sg_p[$__sg_i]}"; __sg_s=$?', '  if [ "$__sg_s" = 0 ]; then __sg_say syntax "$__sg_i" 0', '  else __sg_say syntax "$__sg_i" "$__sg_s $(base64 -w0 < "$__sg_d/$__sg_i" 2>/dev/null)"; fi', 'done', '__sg_p=()'];
+    let launched = 0;
+    scripts.forEach(([key, script], i) => {
+      const fence = fenceFor(script);
+      const body = [`"$BASH" -n 2>"$__sg_d/${i}" <<'${fence}' &`, script, fence, `__sg_p[${i}]=$!`].join('\n');
+      lines.push(known.has(key) ? `if [ "$__sg_bash" = ${shQuote(query.parsedBefore?.bash ?? '')} ]; then __sg_say syntax ${i} 0; else\n${body}\nfi` : body);
+      launched += 1;
+      if (launched % PARSE_BATCH === 0) lines.push(...collect);
+    });
+    lines.push(...collect, 'rm -rf -- "$__sg_d"');
+  }
   query.names.forEach((name, i) => lines.push(`command -v -- ${shQuote(name)} >/dev/null 2>&1; __sg_say name ${i} $?`));
   Object.values(query.paths).forEach(({ path, dir }, i) => {
-    const target = path.startsWith('/') || path.startsWith('~') ? shellPath(path) : shQuote(path);
-    const enter = dir !== undefined && !path.startsWith('/') && !path.startsWith('~') ? `builtin cd -- ${shellPath(dir)} 2>/dev/null || exit 9; ` : '';
-    lines.push(`(${enter}p=${target}; e=1; r=1; x=1; [ -e "$p" ] && e=0; [ -r "$p" ] && r=0; [ -x "$p" ] && [ -f "$p" ] && x=0; echo "$e$r$x") | { read -r a; __sg_say path ${i} "\${a:-999}"; }`);
+    const relative = !path.startsWith('/') && !path.startsWith('~');
+    const target = relative ? (dir !== undefined ? `${shellPath(dir)}/${shQuote(path)}` : shQuote(path)) : shellPath(path);
+    lines.push(`__sg_f=${target}; __sg_e=1; __sg_r=1; __sg_x=1; [ -e "$__sg_f" ] && __sg_e=0; [ -r "$__sg_f" ] && __sg_r=0; [ -x "$__sg_f" ] && [ -f "$__sg_f" ] && __sg_x=0; __sg_say path ${i} "$__sg_e$__sg_r$__sg_x"`);
   });
-  query.dirs.forEach((dir, i) => lines.push(`(builtin cd -- ${shellPath(dir)}) >/dev/null 2>&1; __sg_say dir ${i} $?`));
+  // `cd` needs search permission on the directory and every one above it; so does `test -x`.
+  query.dirs.forEach((dir, i) => lines.push(`[ -d ${shellPath(dir)} ] && [ -x ${shellPath(dir)} ]; __sg_say dir ${i} $?`));
   query.hosts.forEach((host, i) => lines.push(`getent hosts ${shQuote(host)} >/dev/null 2>&1; __sg_say host ${i} $?`));
-  query.space.forEach((dir, i) => lines.push(`__sg_say space ${i} "$(df -Pk -- ${shellPath(dir)} 2>/dev/null | awk 'NR==2 {print $4}')"`));
+  query.space.forEach((dir, i) => lines.push(`__sg_free=; { read -r _; read -r _ _ _ __sg_free _; } < <(df -Pk -- ${shellPath(dir)} 2>/dev/null); __sg_say space ${i} "$__sg_free"`));
   lines.push('exit 0');
   return `${lines.join('\n')}\n`;
 }
@@ -44,6 +69,8 @@ export function readHostAnswers(query: HostQuery, stdout: string): HostAnswers {
     if (m) said.set(`${m[1]} ${m[2]}`, m[3] ?? '');
   }
   const answers: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
+  const bash = said.get('bash 0');
+  if (bash) answers.bash = bash;
   Object.keys(query.scripts).forEach((key, i) => {
     const [status, b64] = (said.get(`syntax ${i}`) ?? '1 ').split(' ');
     answers.syntax[key] = status === '0' ? undefined : Buffer.from(b64 ?? '', 'base64').toString('utf8').trim() || 'bash -n could not check it';

@@ -212,6 +212,11 @@ export interface HostQuery {
   env: Record<string, string>;
   /** Scripts for `bash -n`, by key. */
   scripts: Record<string, string>;
+  /**
+   * Scripts (by key) that `bash` (its "$BASH $BASH_VERSION") parsed before, unchanged since:
+   * when the user's bash is still that one, they are not parsed again.
+   */
+  parsedBefore?: { bash: string; keys: string[] };
   /** Command names for `command -v`. */
   names: string[];
   /** Paths to stat, by key: relative ones against `dir` (`~` is the user's home). */
@@ -230,6 +235,8 @@ export interface PathAnswer {
 }
 
 export interface HostAnswers {
+  /** The bash that answered ("$BASH $BASH_VERSION"), when it said. */
+  bash?: string;
   /** Per script key: undefined when it parses, else bash's message. */
   syntax: Record<string, string | undefined>;
   names: Record<string, boolean>;

@@ -4,9 +4,12 @@
  * runs, name the step and its line, and be journaled when passed with --skip-preflight.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbooks/index.js';
+import { openPreflightCache } from '../../src/session/preflight-cache.js';
 import { createUser, removeUser } from '../helpers/test-users.js';
 import { Workspace } from './plain-harness.js';
 
@@ -126,6 +129,44 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(event && event.type === 'preflight' ? event.findings.map((f) => f.code) : []).toEqual(['missing-command']);
     const log = await ws.run(['log', id ?? '']);
     expect(log.stdout).toMatch(/preflight: 1 errors, 0 warnings \(\d+ ms\) — errors passed by \S+ with --skip-preflight: the step tolerates it/);
+  });
+
+  it('names exactly the broken steps among many (the parses run in batches in the background)', async () => {
+    const steps = Array.from({ length: 19 }, (_, i) => `Step ${i}.\n\n\`\`\`bash {name=s${i}}\n${i === 9 || i === 17 ? 'case x in' : `echo ${i}`}\n\`\`\`\n`);
+    const file = runbook('many.md', `## Go\n\n${steps.join('\n')}`);
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    const broken = [...r.stdout.matchAll(/error preflight-syntax: step (\S+) does not parse/g)].map((m) => m[1]);
+    expect(broken).toEqual(['s9', 's17']);
+  });
+
+  it('parses a script again unless this very bash parsed the very same text before', async () => {
+    const file = runbook('cached.md', '## Go\n\nCheck the mood.\n\n```bash {name=broken}\necho one\nif true; then\n  echo two\n```\n');
+    const step = parseRunbook(readFileSync(file, 'utf8'), file).steps[0];
+    const script = step?.kind === 'command' ? step.script : '';
+    expect(script).toContain('if true');
+    const who = user ?? userInfo().username;
+    const env = { STEPGATE_STATE_DIR: ws.state };
+    const first = await ws.run(['preflight', file, ...asFlag]);
+    expect(first.stdout).toContain('error preflight-syntax: step broken does not parse');
+    const bash = openPreflightCache(env).lastBash(who);
+    expect(bash).toMatch(/bash \d/);
+
+    // Recorded as parsed by some other bash: not trusted, parsed again.
+    const other = openPreflightCache(env);
+    other.rememberParsed('/opt/other/bash 9.9', script);
+    other.save();
+    expect((await ws.run(['preflight', file, ...asFlag])).stdout).toContain('error preflight-syntax');
+
+    // Recorded as parsed by this bash (a record only stepgate writes, in private state): believed.
+    const planted = openPreflightCache(env);
+    planted.rememberParsed(bash ?? '', script);
+    planted.save();
+    const believed = await ws.run(['preflight', file, ...asFlag]);
+    expect(believed.stdout).not.toContain('preflight-syntax');
+
+    // One character changed: parsed again.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('echo two', 'echo 2'));
+    expect((await ws.run(['preflight', file, ...asFlag])).stdout).toContain('error preflight-syntax: step broken does not parse');
   });
 
   it('refuses an empty --skip-preflight reason', async () => {

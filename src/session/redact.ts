@@ -2,6 +2,7 @@
  * Secrets never reach disk: values of secret vars, and of environment variables whose names
  * look like secrets, are replaced before anything is journaled or written to a transcript.
  */
+import { secretForms } from './secret-forms.js';
 
 /** Names like these hold secrets (`GITHUB_TOKEN`, `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`). */
 export const SECRET_NAME = /TOKEN|SECRET|PASS(WORD|WD)?|KEY|CREDENTIAL|PRIVATE|AUTH/i;
@@ -19,17 +20,23 @@ export function looksSecret(name: string): boolean {
 export type Redactor = (text: string) => string;
 
 /**
- * A redactor for a growing set of secret values. Longest first, so a secret that contains
- * another is replaced whole.
+ * A redactor for a growing set of secret values, each in every form it may take in output
+ * (see `secretForms`: line by line, shell-quoted, base64, percent-encoded). Longest first, so a
+ * secret that contains another is replaced whole.
  */
 export class SecretSet {
   private values = new Set<string>();
+  private forms = new Set<string>();
   private sorted: string[] = [];
+  /** Any form, for the common case of a chunk holding none: one scan instead of one per form. */
+  private anyForm: RegExp | undefined;
 
   add(value: string | undefined): void {
     if (value === undefined || value.length < MIN_SECRET_LENGTH || this.values.has(value)) return;
     this.values.add(value);
-    this.sorted = [...this.values].sort((a, b) => b.length - a.length);
+    for (const form of secretForms(value)) if (form.length >= MIN_SECRET_LENGTH) this.forms.add(form);
+    this.sorted = [...this.forms].sort((a, b) => b.length - a.length);
+    this.anyForm = new RegExp(this.sorted.map((f) => f.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'));
   }
 
   /** Adds the values of every variable whose name looks secret. */
@@ -39,6 +46,11 @@ export class SecretSet {
 
   get size(): number {
     return this.values.size;
+  }
+
+  /** Every text that is hidden: each value's forms, longest first. */
+  get hidden(): readonly string[] {
+    return this.sorted;
   }
 
   /**
@@ -70,11 +82,39 @@ export class SecretSet {
     return this.sorted.some((secret) => text.includes(secret) || forms(secret).some((form) => text.includes(form)));
   }
 
-  readonly redact: Redactor = (text: string): string => {
-    let out = text;
-    for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    return out;
-  };
+  /**
+   * Where the forms occur in `text`, sorted, overlapping occurrences merged into one span:
+   * replacing one form after another would leave the part of a form that overlaps one replaced
+   * before it (a line of a key next to its whole, two secrets that share an end).
+   */
+  spans(text: string): Array<[number, number]> {
+    if (!this.anyForm?.test(text)) return [];
+    const found: Array<[number, number]> = [];
+    for (const form of this.sorted) {
+      for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) found.push([at, at + form.length]);
+    }
+    found.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [start, end] of found) {
+      const last = merged[merged.length - 1];
+      if (last && start < last[1]) last[1] = Math.max(last[1], end);
+      else merged.push([start, end]);
+    }
+    return merged;
+  }
+
+  readonly redact: Redactor = (text: string): string => replaceSpans(text, this.spans(text));
+}
+
+function replaceSpans(text: string, spans: ReadonlyArray<[number, number]>): string {
+  if (spans.length === 0) return text;
+  let out = '';
+  let done = 0;
+  for (const [start, end] of spans) {
+    out += text.slice(done, start) + REDACTED;
+    done = end;
+  }
+  return out + text.slice(done);
 }
 
 /** Redacts every string inside a JSON-like value (keys included), returning a copy. */
@@ -93,6 +133,9 @@ export function redactDeep<T>(value: T, redact: Redactor): T {
  * Redacts a stream chunk by chunk. A secret can straddle two chunks, so the end of a chunk that
  * could be the start of a secret is held back until the next chunk (or `flush`) decides; all
  * other text passes at once, so a prompt without a newline ("proceed? ") shows immediately.
+ * The tail is judged on the text as it came: a short form (one line of a key) complete in this
+ * chunk must not be replaced while a longer one that holds it (the key percent-encoded) may
+ * still complete in the next, or the longer one would never match and the rest of it leak.
  */
 export class StreamRedactor {
   private held = '';
@@ -100,10 +143,13 @@ export class StreamRedactor {
   constructor(private readonly secrets: SecretSet) {}
 
   push(chunk: string): string {
-    const text = this.secrets.redact(this.held + chunk);
-    const keep = this.secrets.partialSuffix(text);
-    this.held = keep === 0 ? '' : text.slice(-keep);
-    return keep === 0 ? text : text.slice(0, -keep);
+    const text = this.held + chunk;
+    const spans = this.secrets.spans(text);
+    let cut = text.length - this.secrets.partialSuffix(text);
+    // A form found whole that reaches into the held tail is held with it.
+    for (const [start, end] of spans) if (start < cut && end > cut) cut = start;
+    this.held = text.slice(cut);
+    return replaceSpans(text.slice(0, cut), spans.filter(([, end]) => end <= cut));
   }
 
   flush(): string {

@@ -17,7 +17,8 @@ describe('secret redaction in a stream', () => {
       fc.property(fc.array(fc.string({ unit: alphabet, minLength: 4, maxLength: 8 }), { minLength: 1, maxLength: 3 }), fc.string({ unit: alphabet, maxLength: 20 }), (secrets, text) => {
         const set = new SecretSet();
         for (const s of secrets) set.add(s);
-        expect(set.partialSuffix(text)).toBe(naivePartialSuffix(text, secrets.filter((s) => s.length >= 4)));
+        // Every form of every value (its base64 and other encodings too) may start in the tail.
+        expect(set.partialSuffix(text)).toBe(naivePartialSuffix(text, [...set.hidden]));
       }),
       { numRuns: 2000 },
     );

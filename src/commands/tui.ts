@@ -100,7 +100,7 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
     const found = preflight.findings.length;
     if (found > 0) {
       const errors = preflight.findings.filter((f) => f.severity === 'error').length;
-      store.setState({ error: `preflight: ${errors > 0 ? `${errors} errors passed (--skip-preflight)` : `${found} warning${found === 1 ? '' : 's'}`}; stepgate preflight lists them` });
+      store.setState({ error: `preflight: ${errors > 0 ? `${errors} errors passed (--skip-preflight)` : `${found} warning${found === 1 ? '' : 's'}`}; the first row lists them` });
     }
   } catch (error) {
     await store.getState().actions.close();

@@ -445,8 +445,8 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       return { state, commands: end(state, 'discarded', event.at, event.reason) };
     }
     case 'preflight':
-      // A record for the audit trail: preflight decides before the walk, not in it.
-      return { state, commands: [] };
+      // Preflight decides before the walk, not in it: kept only to be shown.
+      return { state: { ...state, preflight: { findings: event.findings, ms: event.ms, ...(event.skipped ? { skipped: event.skipped } : {}) } }, commands: [] };
     case 'shell-reset':
     case 'terminal-closed':
     case 'terminal-attached':

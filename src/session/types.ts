@@ -151,6 +151,8 @@ export interface SessionState {
   as?: string;
   /** A refusal or warning the operator should read (depth limit, missing reason ...). */
   notice?: string;
+  /** What preflight found before the first step (the TUI's first row), once journaled. */
+  preflight?: { findings: Finding[]; ms: number; skipped?: { reason: string; who: Who } };
   /** Journal events folded so far. */
   seq: number;
 }

@@ -47,7 +47,8 @@ export interface ViewState {
 export type ViewAction =
   /** The engine's cursor moved (a step passed, a frame opened or closed, a gate appeared). */
   | { type: 'follow'; depth: number; cursor: number; blocked: boolean }
-  | { type: 'move'; delta: number; count: number }
+  /** `min` is -1 when the preflight row sits above the first step. */
+  | { type: 'move'; delta: number; count: number; min?: number }
   | { type: 'scroll'; delta: number }
   | { type: 'focus'; focus: 'list' | 'gate' }
   | { type: 'gate-move'; delta: number; count: number }
@@ -88,7 +89,7 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       };
     }
     case 'move': {
-      const selected = clamp(state.selected + action.delta, 0, action.count - 1);
+      const selected = clamp(state.selected + action.delta, action.min ?? 0, action.count - 1);
       const { notice: _n, ...rest } = state;
       return { ...rest, selected, detailScroll: selected === state.selected ? state.detailScroll : 0 };
     }

@@ -192,7 +192,8 @@ describe('stepgate FILE, more', () => {
     const file = join(dir, 'hup.md');
     writeFileSync(file, '# Hang-up\n\n## Wait\n\nWait for a long time.\n\n```bash {name=wait}\necho waiting; sleep 60\n```\n');
     const tui = startTui(file, dir, join(dir, 'state'));
-    await tui.waitFor('enter run');
+    // Preflight looked at the host before the first step, and says so on the first row.
+    expect(await tui.waitFor('enter run')).toMatch(/\[x\] preflight: the host can run every step +\d+ ms/);
     tui.press('\r');
     // The code pane shows `echo waiting` before the step runs: wait for the running mark.
     await tui.waitFor('[>] wait');

@@ -3,6 +3,7 @@
  * operator: `press(key)` writes to Ink's stdin, `waitForFrame(text)` polls the last frame (no
  * sleeps). Frames are asserted before unmount (Ink writes a bare newline as its last frame).
  */
+import type { Finding } from '../../src/session/preflight.js';
 import { render } from 'ink-testing-library';
 import { App, type AppProps } from '../../src/ui/app.js';
 import type { UiServices } from '../../src/ui/context.js';
@@ -68,6 +69,9 @@ export function drive(ink: Rendered, exits: number[]): Driver {
   };
 }
 
+/** What preflight found, as a session start is given it. */
+export type StartPreflight = { findings: Finding[]; ms: number; skipped?: string };
+
 export interface SessionRender extends Driver {
   t: FakeSession;
 }
@@ -79,11 +83,11 @@ export interface SessionRender extends Driver {
 export async function renderSession(
   files: Record<string, string>,
   file: string,
-  options: { cols?: number; rows?: number; services?: Partial<UiServices>; before?: (t: FakeSession) => void } = {},
+  options: { cols?: number; rows?: number; services?: Partial<UiServices>; before?: (t: FakeSession) => void; preflight?: StartPreflight } = {},
 ): Promise<SessionRender> {
   const t = fakeSession(files);
   options.before?.(t);
-  await t.actions.start({ file });
+  await t.actions.start({ file, ...(options.preflight ? { preflight: options.preflight } : {}) });
   const exits: number[] = [];
   const props: AppProps = {
     services: { now: () => t.clock.now(), color: false, loadRunbook: async (f) => (await t.runbooks.load(f)).runbook, ...options.services },

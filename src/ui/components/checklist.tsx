@@ -7,7 +7,7 @@ import { memo, useMemo, useRef } from 'react';
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import type { StepStatus } from '../../session/types.js';
-import { checklistRows, rowOfStep, stepLabel } from '../checklist-rows.js';
+import { PREFLIGHT_ROW, checklistRows, preflightLabel, rowOfStep, stepLabel } from '../checklist-rows.js';
 import { useColor, useSession } from '../context.js';
 import { fit, scrollWindow } from '../layout.js';
 import { statusColor, statusMark, statusNote } from '../marks.js';
@@ -42,19 +42,25 @@ const Row = memo(function Row(props: {
 });
 
 export function Checklist({ height, width, selected, notes }: ChecklistProps) {
-  const { items, steps, cursor } = useSession(
+  const { items, steps, cursor, preflight } = useSession(
     useShallow((s) => {
       const frame = s.session.frames[s.session.frames.length - 1];
-      return { items: frame?.init.items, steps: frame?.steps, cursor: frame?.cursor ?? 0 };
+      // The preflight belongs to the main runbook: a recovery frame's list starts at its steps.
+      return { items: frame?.init.items, steps: frame?.steps, cursor: frame?.cursor ?? 0, preflight: s.session.frames.length === 1 ? s.session.preflight : undefined };
     }),
   );
-  const rows = useMemo(() => checklistRows(items ?? []), [items]);
+  const rows = useMemo(() => checklistRows(items ?? [], preflight !== undefined), [items, preflight]);
   const top = useRef(0);
   top.current = scrollWindow(rows.length, rowOfStep(rows, selected), height, top.current);
   const shown = rows.slice(top.current, top.current + height);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       {shown.map((row, i) => {
+        if (row.kind === 'preflight') {
+          if (!preflight) return null;
+          const { label, note, status } = preflightLabel(preflight);
+          return <Row key="preflight" label={label} status={status} note={notes ? note : ''} selected={selected === PREFLIGHT_ROW} current={false} width={width} />;
+        }
         if (row.kind === 'heading') {
           return (
             <Text key={`h${top.current + i}`} wrap="truncate" bold>

@@ -20,7 +20,9 @@ import { Checklist } from './checklist.js';
 import { GatePanel } from './gate-panel.js';
 import { Header } from './header.js';
 import { HelpOverlay } from './help-overlay.js';
+import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { Pane, Rule } from './pane.js';
+import { PreflightDetail } from './preflight-detail.js';
 import { Question } from './question.js';
 import { StatusBar } from './status-bar.js';
 import { StepDetail } from './step-detail.js';
@@ -273,7 +275,8 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const selectedStep = frame?.steps[view.selected] ?? frame?.steps[cursor];
   const width = layout.cols;
   const paneHeight = layout.detail;
-  const selectedIndex = items[view.selected] ? view.selected : cursor;
+  const preflightShown = view.selected === PREFLIGHT_ROW && session.frames.length === 1 ? session.preflight : undefined;
+  const selectedIndex = items[view.selected] ? view.selected : preflightShown ? PREFLIGHT_ROW : cursor;
 
   // The gate of a command step whose run is no longer on the shell's screen (resumed after a
   // crash): the end of its transcript stands in for the screen.
@@ -428,6 +431,8 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
         />
       </Box>
     );
+  } else if (pane === null && preflightShown) {
+    pane = <PreflightDetail preflight={preflightShown} runAs={runAs} height={paneHeight} width={width} scroll={view.detailScroll} />;
   } else if (pane === null && selectedItem && selectedStep) {
     const key = `${depth}:${selectedItem.key}`;
     const previous = items[selectedIndex - 1];

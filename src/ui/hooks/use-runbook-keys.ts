@@ -10,6 +10,7 @@ import type { Choice, SessionState } from '../../session/types.js';
 import type { UiServices } from '../context.js';
 import { commandFor, digitIndex, keyBurst, keyName, type KeyMode, type UiCommand } from '../keymap.js';
 import { helpLines } from '../components/help-overlay.js';
+import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
 import { displayFile, transcriptLines } from '../lines.js';
 import { isDoubleInterrupt, syncView, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from '../view-state.js';
@@ -187,7 +188,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
             const total = overlay?.kind === 'viewer' ? overlay.lines.length : helpLines(latest.current.width).length;
             return dispatch({ type: 'overlay-move', delta, count: Math.max(0, total - latest.current.overlayRows) });
           }
-          return dispatch({ type: 'move', delta, count });
+          return dispatch({ type: 'move', delta, count, min: session.frames.length === 1 && session.preflight ? PREFLIGHT_ROW : 0 });
         }
         case 'page-up':
         case 'page-down': {
@@ -200,6 +201,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           return dispatch({ type: 'scroll', delta });
         }
         case 'run': {
+          if (selected === PREFLIGHT_ROW) return notice('preflight ran before the first step; its findings are below');
           if (!item) return;
           switch (status.kind) {
             case 'running':

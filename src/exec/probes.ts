@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { execa } from 'execa';
 import { shellPath, shQuote } from './shell-quote.js';
+import { fetchFollowing, RedirectError, type Whereabouts } from './redirects.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
 import type { RunAs } from './run-as.js';
 import type { ProbeResult, ProbeSpec } from './types.js';
@@ -120,9 +121,11 @@ async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: Abo
   }
   const timeout = AbortSignal.timeout(spec.timeoutMs);
   const signal = outer ? AbortSignal.any([timeout, outer]) : timeout;
-  const target = url.host;
+  const where: Whereabouts = { url };
+  // After a redirect the error names the URL that failed and the one that sent us there.
+  const at = (): string => (where.from ? `${where.url.host} (${where.url.href}, redirected from ${where.from.href})` : where.url.host);
   try {
-    const res = await fetch(url, { signal, redirect: 'follow', headers: { 'user-agent': 'stepgate-health-check' } });
+    const { res } = await fetchFollowing(url, { signal, headers: { 'user-agent': 'stepgate-health-check' } }, spec.follow ?? 'same-origin', where);
     const needWholeBody = spec.contains !== undefined;
     const body = await readBody(res, needWholeBody ? MAX_BODY : KEPT_OUTPUT);
     const latencyMs = since(start);
@@ -145,8 +148,9 @@ async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: Abo
   } catch (err) {
     const latencyMs = since(start);
     if (outer?.aborted) return { ok: false, latencyMs, error: 'cancelled' };
-    if (timeout.aborted) return { ok: false, latencyMs, error: `timeout after ${spec.timeoutMs}ms waiting for ${target}` };
-    return { ok: false, latencyMs, error: describeNetworkError(err, target) };
+    if (timeout.aborted) return { ok: false, latencyMs, error: `timeout after ${spec.timeoutMs}ms waiting for ${at()}` };
+    if (err instanceof RedirectError) return { ok: false, latencyMs, error: err.message };
+    return { ok: false, latencyMs, error: describeNetworkError(err, at()) };
   }
 }
 

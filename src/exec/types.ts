@@ -141,6 +141,8 @@ export type ProbeSpec =
       expect?: Array<{ min: number; max: number }>;
       contains?: string;
       timeoutMs: number;
+      /** Redirects to another origin fail the check unless 'any'. Default 'same-origin'. */
+      follow?: 'same-origin' | 'any';
     }
   | { kind: 'tcp'; host: string; port: number; timeoutMs: number }
   | {

@@ -16,7 +16,7 @@ import {
 } from './model.js';
 
 const TARGET_KEYS: CheckKind[] = ['http', 'tcp', 'run'];
-const OPTION_KEYS = new Set(['expect', 'contains', 'timeout', 'retries', 'backoff', 'name']);
+const OPTION_KEYS = new Set(['expect', 'contains', 'timeout', 'retries', 'backoff', 'name', 'follow']);
 
 export const DEFAULT_EXPECT: StatusRange[] = [{ min: 200, max: 299 }];
 
@@ -156,6 +156,13 @@ function readCheck(
   };
   if (raw.name !== undefined) spec.name = String(raw.name);
   if (raw.contains !== undefined) spec.contains = String(raw.contains);
+  if (raw.follow !== undefined) {
+    if (raw.follow !== 'any' && raw.follow !== 'same-origin') {
+      sink.error('bad-check', keyAt('follow'), `follow: ${String(raw.follow)}: want any (follow redirects to other hosts too) or same-origin (the default)`);
+      ok = false;
+    } else if (kind !== 'http') sink.warn('bad-check', keyAt('follow'), 'follow applies to http checks only');
+    else spec.follow = raw.follow;
+  }
   if (raw.expect !== undefined) {
     const expect = parseExpect(raw.expect);
     if (!expect) {

@@ -149,6 +149,8 @@ export interface CheckSpec {
   /** HTTP only; default 200-299. */
   expect: StatusRange[];
   contains?: string;
+  /** HTTP only: `any` follows redirects to other origins too (default: the check's own origin only). */
+  follow?: 'same-origin' | 'any';
   /** Per attempt. */
   timeoutMs: number;
   /** Total attempts. */

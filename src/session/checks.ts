@@ -75,6 +75,7 @@ export function probeSpec(check: CheckSpec, target: string, ctx: Pick<CheckConte
     case 'http': {
       const spec: ProbeSpec = { kind: 'http', url: target, expect: check.expect, timeoutMs: check.timeoutMs };
       if (contains !== undefined) spec.contains = contains;
+      if (check.follow !== undefined) spec.follow = check.follow;
       return spec;
     }
     case 'tcp': {

@@ -5,12 +5,14 @@
 //  2. that session's step-started -> step-finished vs the login shell's own start
 //  3. a 2,000,000-line step in plain mode, stdout to a file, vs `script -qc 'seq ...'`
 //  4. `stepgate plan runbooks/deploy.md` vs `node -e 0`
+//  issue 18: preflight of the shipped runbooks (deploy.md, its checklists and recovery), cold
+//     and with its cache, against the cost of one step (row 2's window)
 //  7. `stepgate lint` of the corpus runbooks together (STEPGATE_CORPUS_DIR), wall and memory
 //  8. a cold `stepgate lint` of a 10,002-line runbook
 // As root the runs are made as a throwaway user with default dotfiles (removed at the end);
 // otherwise as the invoking user, whose own dotfiles then count.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { bigRunbook, cli, goal, load, mb, measure, median, ms, repeat, root, throwawayUser } from './lib.mjs';
 
@@ -80,6 +82,40 @@ try {
       met: window - login <= 60,
     });
   } else console.log('cli: step window not measured (not root: the journal is the invoking user\'s)');
+
+  // Preflight of the shipped deploy (with the checklists and the recovery runbook it reaches),
+  // as the service user: its own time (the `ms` it reports) and the whole process, cold (no
+  // cache: grammar loaded, every step parsed) and warm (the second start of the same runbook).
+  const shipped = join(dir, 'shipped');
+  mkdirSync(shipped, { mode: 0o755 });
+  for (const name of readdirSync(join(root, 'runbooks')).filter((n) => n.endsWith('.md'))) {
+    writeFileSync(join(shipped, name), readFileSync(join(root, 'runbooks', name)), { mode: 0o644 });
+  }
+  const cacheFile = user ? join(user.home, '.local/state/stepgate/preflight-cache.json') : undefined;
+  const preflights = { cold: [], warm: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const kind of ['cold', 'warm']) {
+      if (kind === 'cold' && cacheFile) rmSync(cacheFile, { force: true });
+      // The runbooks name `ubuntu`; the bench's user stands in for it.
+      const m = run([process.execPath, cli, 'preflight', join(shipped, 'deploy.md'), '--json', '--as', user?.name ?? userInfo().username], { stdout: 'pipe', allowFail: true });
+      if (m.stdout === '') throw new Error(`preflight said nothing (exit ${m.status}): ${m.stderr}`);
+      preflights[kind].push({ ...m, ownMs: JSON.parse(m.stdout).ms });
+    }
+  }
+  if (windows.length > 0) {
+    const step = median(windows);
+    for (const kind of ['cold', 'warm']) {
+      const own = median(preflights[kind].map((m) => m.ownMs));
+      goal({
+        what: `preflight of runbooks/deploy.md with its checklists and recovery, ${kind === 'cold' ? 'cold (no cache)' : 'warm (unchanged runbook)'}`,
+        ours: `${ms(own)} its own time; whole process ${ms(median(preflights[kind].map((m) => m.wallMs)))} wall, ${ms(median(preflights[kind].map((m) => m.cpuMs)))} CPU`,
+        baseline: `one step (row 2's window) ${ms(step)}`,
+        ratio: `${(own / step).toFixed(2)}x a step`,
+        target: kind === 'warm' ? '<= 2x a step' : '(cold: no goal)',
+        met: kind === 'warm' ? own <= 2 * step : true,
+      });
+    }
+  }
 
   // 3. The flood, plain mode, stdout to a file; raw pty baseline alternating with it.
   const outDir = join(dir, 'out');

@@ -49,7 +49,7 @@ export function measure(cmd, args, { cwd, env, stdout = 'ignore', allowFail = fa
   }
   rmSync(dir, { recursive: true, force: true });
   if (res.status !== 0 && !allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
-  return { wallMs, cpuMs, rssMb, status: res.status, stderr: res.stderr };
+  return { wallMs, cpuMs, rssMb, status: res.status, stderr: res.stderr, stdout: res.stdout ?? '' };
 }
 
 /** `runs` measurements of `fn`, and their medians. */

@@ -43,14 +43,10 @@ usage:
                   [--accept-edited-journal]
         continue a session after a crash or a dropped SSM session (default: the newest
         unfinished one) in the TUI on a terminal; --plain, or any flag after it, continues
-<<<<<<< HEAD
-        in plain mode
-  stepgate attach [ID] [--watch]
-        back to a TUI that kept running after its terminal went away; --watch: read-only
-=======
         in plain mode; a journal changed after it was written is refused unless
         --accept-edited-journal (recorded)
->>>>>>> e5557f7 (Journal hash chain: each line carries an HMAC (per-session random key, 0600) of the previous mac and its own text; resume (plain and TUI) refuses an edited, reordered or middle-truncated journal naming file:line unless --accept-edited-journal, recorded in session-resumed; log warns; old unchained journals read as before with a note)
+  stepgate attach [ID] [--watch]
+        back to a TUI that kept running after its terminal went away; --watch: read-only
   stepgate lint PATH... [--json]   check runbooks like a compiler; exit 2 on errors
   stepgate plan FILE [--json]      what would run, in order, without running it
   stepgate preflight FILE [--as USER] [--var NAME=VALUE]... [--json]
@@ -74,6 +70,9 @@ options:
   -h, --help       this help
   -v, --version    print the version
 
+--wait-lock | --steal-lock REASON (run, resume, the TUI): a runbook's deploy lock (front matter
+  lock:, default its path) lets one session of it run on the host; a second is refused naming
+  the holder, unless it waits for it or takes it over (the reason journaled in both sessions).
 --allow-untrusted (run, resume, the TUI): run a runbook, or follow a file it links to, that
   another user owns or that is writable by group or others (refused otherwise; journaled).
 vars can also come from the environment as STEPGATE_VAR_<NAME>.

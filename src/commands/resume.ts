@@ -25,7 +25,7 @@ import { runPlain } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
-import { createSessionStore, type ResumeReport } from '../session/store.js';
+import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
@@ -37,6 +37,7 @@ import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
+import { LOCK_FLAGS, LOCK_USAGE, holdSessionRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
 const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
@@ -46,7 +47,7 @@ function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>
   return given === undefined ? undefined : `--${given} given`;
 }
 
-const USAGE = `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] [${ACCEPT_FLAG}]`;
+const USAGE = `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] ${LOCK_USAGE} [${ACCEPT_FLAG}]`;
 
 function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[]): void {
   const out = process.stdout;
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         detach: { type: 'boolean' },
         'no-detach': { type: 'boolean' },
         'accept-edited-journal': { type: 'boolean' },
+        ...LOCK_FLAGS,
       },
     });
   } catch (error) {
@@ -95,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof vars === 'string') return usageError(vars, USAGE);
   const skips = parseSkipFlags(parsed.values.skip);
   if (typeof skips === 'string') return usageError(skips, USAGE);
+  const locking = lockFlags(parsed.values);
+  if (typeof locking === 'string') return usageError(locking, USAGE);
   const dir = sessionsDir();
   let id = given;
   const inTui = plainModeReason() === undefined && plainFlag(parsed.values) === undefined;
@@ -151,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!(error instanceof CannotWrap)) throw error;
       }
     }
-    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars, accept);
+    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars, locking, accept);
   }
   if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
   loadExec().catch(() => undefined);
@@ -193,8 +197,26 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stepgate: ${refusal}\n`);
       return EXIT.usage;
     }
+    let storeRef: SessionStore | undefined;
+    const held = await holdSessionRunbookLock(first, {
+      ...locking,
+      session: id,
+      store: () => storeRef,
+      err: process.stderr,
+      stop: (request) => {
+        process.stderr.write(`\n${lostLockText(request, id)}\n`);
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    if ('refused' in held) {
+      process.stderr.write(`stepgate: ${held.refused}\n`);
+      return EXIT.blocked;
+    }
+    const took = tookOverText(held, locking.steal);
+    if (took !== undefined) process.stderr.write(`${took}\n`);
     const journal = await FileJournal.open(dir, id);
     const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
+    storeRef = store;
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);
     try {
@@ -214,6 +236,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`stepgate: cannot resume ${id}: ${error.message}\n`);
         return EXIT.usage;
       }
+      await held.journalTaken();
       printReport(report, path, process.cwd(), read.events);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       process.stdout.write(`${resumedShellNotice(report)}\n`);
@@ -231,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       signals.off();
       stopPrinting();
       await store.getState().actions.close();
+      held.release();
     }
   } finally {
     await unlock();

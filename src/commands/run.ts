@@ -23,7 +23,7 @@ import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './prefligh
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
 import { parseVarFlags } from './var-flags.js';
-import { takeRunbookLock } from './runbook-lock.js';
+import { LOCK_FLAGS, holdRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
@@ -39,11 +39,6 @@ export const PLAIN_FLAGS = {
 
 const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] [--wait-lock | --steal-lock REASON]';
 
-/** The deploy lock's flags (see runbook-lock.ts). */
-export const LOCK_FLAGS = {
-  'wait-lock': { type: 'boolean' },
-  'steal-lock': { type: 'string' },
-} as const;
 
 /** The real clock (exec's). */
 export const wallClock: Clock = systemClock;
@@ -243,8 +238,8 @@ export async function main(argv: string[]): Promise<number> {
     return usageError((error as Error).message, USAGE);
   }
   const [file, extra] = parsed.positionals;
-  const stealReason = parsed.values['steal-lock'];
-  if (stealReason !== undefined && stealReason.trim() === '') return usageError('--steal-lock wants a reason (it is journaled)', USAGE);
+  const locking = lockFlags(parsed.values);
+  if (typeof locking === 'string') return usageError(locking, USAGE);
   if (file === undefined) return usageError('which runbook? give a .md file', USAGE);
   if (extra !== undefined) return usageError(`one runbook at a time (got ${extra} too)`, USAGE);
   if (parsed.values.as === '') return usageError('--as wants a user name', USAGE);
@@ -293,16 +288,13 @@ export async function main(argv: string[]): Promise<number> {
   const id = newSessionId(Date.now());
   let storeRef: SessionStore | undefined;
   // One session of this runbook on the host at a time: the second operator is told who holds it.
-  const held = await takeRunbookLock(file, loaded.runbook, {
-    wait: parsed.values['wait-lock'] === true,
-    ...(stealReason !== undefined ? { steal: stealReason } : {}),
-    describe: () => {
-      const cur = storeRef ? currentItem(storeRef.getState().session) : undefined;
-      return cur ? { session: id, step: cur.item.step.id } : { session: id };
-    },
+  const held = await holdRunbookLock(file, loaded.runbook, {
+    ...locking,
+    session: id,
+    store: () => storeRef,
     err: process.stderr,
-    onStolen: (request) => {
-      process.stderr.write(`\nstepgate: the lock of this runbook was taken over by ${request.user} (pid ${request.pid}): ${request.reason}; stopping (resume this session later with stepgate resume ${id})\n`);
+    stop: (request) => {
+      process.stderr.write(`\n${lostLockText(request, id)}\n`);
       // As a hang-up would: the running step is interrupted, the journal says so, stepgate exits.
       process.kill(process.pid, 'SIGTERM');
     },
@@ -311,9 +303,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: ${held.refused}\n`);
     return EXIT.blocked;
   }
-  if (held.stolenFrom) {
-    process.stderr.write(`stepgate: took the lock over from ${held.stolenFrom.user} (pid ${held.stolenFrom.pid}${held.stolenFrom.session ? `, session ${held.stolenFrom.session}` : ''}): ${stealReason ?? ''}\n`);
-  }
+  const took = tookOverText(held, locking.steal);
+  if (took !== undefined) process.stderr.write(`${took}\n`);
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.
@@ -334,6 +325,7 @@ export async function main(argv: string[]): Promise<number> {
       throw error;
     }
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
+    await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
     return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
   } finally {
@@ -341,7 +333,7 @@ export async function main(argv: string[]): Promise<number> {
     stopPrinting();
     await store.getState().actions.close();
     await unlock();
-    held.lock.release();
+    held.release();
   }
 }
 

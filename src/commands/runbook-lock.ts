@@ -1,30 +1,54 @@
 /**
  * The runbook's deploy lock (front matter `lock: NAME`, default: the runbook's real path): one
- * unfinished session of it per host at a time, across users, through `exec/lock.ts`. A second
- * operator is told who holds it (session, login, since when, current step) and may wait
+ * running session of it per host at a time, across users, through `exec/lock.ts`. Held by a
+ * plain run, the TUI and `resume` alike (issue 11). A second operator is told who holds it
+ * (session, login, since when, current step, and how to watch a detached TUI) and may wait
  * (`--wait-lock`, watching the holder's step change) or take it over (`--steal-lock REASON`:
- * the holder hears the reason, stops its step and exits, its session left to resume).
+ * journaled in both sessions; the holder stops its step and exits, its session left to resume).
  */
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { hostname, userInfo } from 'node:os';
-import { HostLock, describeHolder, stealLock, waitForLock, type LockHolder, type StealRequest } from '../exec/lock.js';
+import { HostLock, describeHolder, lockHolder, stealLock, waitForLock, type LockHolder, type StealRequest } from '../exec/lock.js';
 import type { Runbook } from '../runbooks/model.js';
+import { currentItem } from '../session/reducer.js';
+import type { SessionStore } from '../session/store.js';
+import type { LockParty, SessionEvent } from '../session/types.js';
+import { loadRunbookFile } from './load.js';
 
-export interface RunbookLockOptions {
+/** The command-line flags every command that runs a session takes. */
+export const LOCK_FLAGS = {
+  'wait-lock': { type: 'boolean' },
+  'steal-lock': { type: 'string' },
+} as const;
+
+/** Say on usage lines. */
+export const LOCK_USAGE = '[--wait-lock | --steal-lock REASON]';
+
+export interface LockFlags {
   wait: boolean;
   steal?: string;
-  /** The holder's details as they are now (session id, current step). */
-  describe(): { session?: string; step?: string };
-  /** Where the waiting operator watches the holder. */
-  err: NodeJS.WritableStream;
-  /** The lock was taken over by someone else. */
-  onStolen(request: StealRequest): void;
 }
 
-export type RunbookLockResult = { lock: HostLock; stolenFrom?: LockHolder } | { refused: string };
+/** The flags as parsed, or a usage error's message. */
+export function lockFlags(values: { 'wait-lock'?: boolean; 'steal-lock'?: string }): LockFlags | string {
+  const steal = values['steal-lock'];
+  if (steal !== undefined && steal.trim() === '') return '--steal-lock wants a reason (it is journaled)';
+  if (steal !== undefined && values['wait-lock'] === true) return '--wait-lock and --steal-lock contradict each other';
+  return steal !== undefined ? { wait: values['wait-lock'] === true, steal } : { wait: values['wait-lock'] === true };
+}
 
-export function runbookLockName(file: string, runbook: Runbook): string {
-  if (runbook.frontMatter.lock !== undefined) return runbook.frontMatter.lock;
+/** The lock is refused: who holds it and what to do (exit 1, as a blocked run). */
+export class LockRefused extends Error {}
+
+/** For the picker's one-line message: who holds the lock, without the flags it cannot take. */
+export function shortLockRefusal(error: unknown): never {
+  if (error instanceof LockRefused) throw new LockRefused(error.message.split('\n')[0] ?? error.message);
+  throw error;
+}
+
+export function runbookLockName(file: string, runbook: Runbook | undefined): string {
+  if (runbook?.frontMatter.lock !== undefined) return runbook.frontMatter.lock;
   try {
     return realpathSync(file);
   } catch {
@@ -41,33 +65,118 @@ function login(): string {
   }
 }
 
-export async function takeRunbookLock(file: string, runbook: Runbook, options: RunbookLockOptions): Promise<RunbookLockResult> {
+export interface SessionLockOptions extends LockFlags {
+  /** The session this process runs (new or resumed). */
+  session: string;
+  /** The session's store once it exists: the current step for whoever asks, the journal for a take-over. */
+  store(): SessionStore | undefined;
+  /** This TUI runs detached: a refused operator is told how to watch it. */
+  detached?: boolean;
+  /** Where a waiting operator watches the holder. */
+  err: NodeJS.WritableStream;
+  /** The lock was taken over and the loss is journaled: stop the running step and leave. */
+  stop(request: StealRequest): void;
+}
+
+/** A held deploy lock: release it when the session's process is done with it. */
+export interface HeldRunbookLock {
+  name: string;
+  lock: HostLock;
+  /** Who held it before a `--steal-lock`. */
+  stolenFrom?: LockHolder;
+  /** Journals the take-over in this session (once its journal has begun); nothing when nothing was taken over. */
+  journalTaken(): Promise<void>;
+  release(): void;
+}
+
+export type SessionLockResult = HeldRunbookLock | { refused: string };
+
+function party(user: string, pid: number, session: string | undefined): LockParty {
+  return session !== undefined ? { user, pid, session } : { user, pid };
+}
+
+/** Takes the runbook's deploy lock for a session, or says who holds it and what the operator can do. */
+export async function holdRunbookLock(file: string, runbook: Runbook | undefined, options: SessionLockOptions): Promise<SessionLockResult> {
   const name = runbookLockName(file, runbook);
   const address = `runbook:${name}`;
   const since = Date.now();
   const describe = (): LockHolder => {
-    const now = options.describe();
-    const holder: LockHolder = { pid: process.pid, user: login(), host: hostname(), since, runbook: file };
-    if (now.session !== undefined) holder.session = now.session;
-    if (now.step !== undefined) holder.step = now.step;
+    const store = options.store();
+    const cur = store ? currentItem(store.getState().session) : undefined;
+    const holder: LockHolder = { pid: process.pid, user: login(), host: hostname(), since, runbook: file, session: options.session };
+    if (cur) holder.step = cur.item.step.id;
+    if (options.detached) holder.detached = true;
     return holder;
   };
+  const onStolen = (request: StealRequest): void => {
+    const store = options.store();
+    const lost = store
+      ? store
+          .getState()
+          .actions.record({ type: 'lock-taken-over', lock: name, side: 'lost', by: party(request.user, request.pid, request.session), reason: request.reason })
+          .catch(() => undefined)
+      : Promise.resolve();
+    void lost.then(() => options.stop(request));
+  };
+  const held = (lock: HostLock, stolenFrom?: LockHolder): HeldRunbookLock => ({
+    name,
+    lock,
+    ...(stolenFrom ? { stolenFrom } : {}),
+    async journalTaken() {
+      if (options.steal === undefined || !stolenFrom) return;
+      const store = options.store();
+      await store?.getState().actions.record({
+        type: 'lock-taken-over',
+        lock: name,
+        side: 'took',
+        by: party(login(), process.pid, options.session),
+        from: party(stolenFrom.user, stolenFrom.pid, stolenFrom.session),
+        reason: options.steal,
+      });
+    },
+    release: () => lock.release(),
+  });
   if (options.steal !== undefined) {
-    const taken = await stealLock(address, { user: login(), pid: process.pid, reason: options.steal }, describe, options.onStolen);
-    if (taken.lock) return taken.from ? { lock: taken.lock, stolenFrom: taken.from } : { lock: taken.lock };
+    const taken = await stealLock(address, { user: login(), pid: process.pid, session: options.session, reason: options.steal }, describe, onStolen);
+    if (taken.lock) return held(taken.lock, taken.from);
     return { refused: `${describeHolder(name, taken.from)}; it did not let go within 5 s (stop that process, then try again)` };
   }
-  const lock = await HostLock.tryAcquire(address, describe, options.onStolen);
-  if (lock) return { lock };
+  const lock = await HostLock.tryAcquire(address, describe, onStolen);
+  if (lock) return held(lock);
   if (!options.wait) {
-    const { lockHolder } = await import('../exec/lock.js');
     const holder = await lockHolder(address);
-    return { refused: `${describeHolder(name, holder)}\n  wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled)` };
+    const watch = holder?.detached && holder.session !== undefined ? `; it runs detached: watch it with stepgate attach --watch ${holder.session}` : '';
+    return { refused: `${describeHolder(name, holder)}${watch}\n  wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)` };
   }
   const waited = await waitForLock(address, describe, {
-    onSteal: options.onStolen,
+    onSteal: onStolen,
     onHolder: (holder) => options.err.write(`stepgate: waiting: ${describeHolder(name, holder)}\n`),
   });
   if (!waited) return { refused: `gave up waiting for the lock ${name}` };
-  return { lock: waited };
+  return held(waited);
+}
+
+/** What the thief says on stderr after a take-over. */
+export function tookOverText(held: HeldRunbookLock, reason: string | undefined): string | undefined {
+  const from = held.stolenFrom;
+  if (!from) return undefined;
+  return `stepgate: took the lock over from ${from.user} (pid ${from.pid}${from.session ? `, session ${from.session}` : ''}): ${reason ?? ''}`;
+}
+
+/** What the holder says when its lock was taken over. */
+export function lostLockText(request: StealRequest, session: string): string {
+  return `stepgate: the lock of this runbook was taken over by ${request.user} (pid ${request.pid}${request.session ? `, session ${request.session}` : ''}): ${request.reason}; stopping (resume this session later with stepgate resume ${session})`;
+}
+
+/**
+ * The deploy lock for a session being resumed: its runbook as it is on disk now (the name a new
+ * session of it takes); a runbook that cannot be read any more locks its path.
+ */
+export async function holdSessionRunbookLock(started: Extract<SessionEvent, { type: 'session-started' }>, options: SessionLockOptions): Promise<SessionLockResult> {
+  const file = resolve(started.cwd, started.frame.source.file);
+  const runbook = await loadRunbookFile(file).then(
+    (loaded) => loaded.runbook,
+    () => undefined,
+  );
+  return holdRunbookLock(file, runbook, options);
 }

@@ -8,11 +8,10 @@
  * session store; the components under src/ui see only the store.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { currentWho, osUser, hostName } from '../session/host.js';
-import { listSessions, worthResuming } from '../session/history.js';
 import {
   FileJournal,
   SessionBusyError,
@@ -31,7 +30,7 @@ import { colorEnabled } from '../ui/theme.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
-import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
+import { createRunbookCache, loadRunbookFile } from './load.js';
 import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
@@ -40,11 +39,14 @@ import { resumedShellNotice } from './open-session.js';
 import { plainModeReason } from './interactive.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
-import { CannotWrap, Presence, detachedChild, launch, liveTuis, placement } from './detach.js';
+import { CannotWrap, Presence, detachedChild, launch, placement } from './detach.js';
+import { detachedSessionIds, listEntries } from './picker-entries.js';
 import { offerAttach, sameRunbook } from './attach.js';
 import { EXIT } from './exit-codes.js';
+import { LOCK_FLAGS, LOCK_USAGE, LockRefused, holdRunbookLock, holdSessionRunbookLock, lockFlags, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
+import type { HeldRunbookLock, LockFlags, SessionLockOptions } from './runbook-lock.js';
 
-const USAGE = 'stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach]';
+const USAGE = `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach] ${LOCK_USAGE}`;
 
 /** Switch to the alternate screen (the operator's scrollback is left as it was). */
 const ALT_ON = '\u001B[?1049h\u001B[H';
@@ -78,7 +80,25 @@ function paneSize(): { cols: number; rows: number } {
   return { cols: layout.cols, rows: Math.max(4, layout.detail - 1) };
 }
 
-async function startSession(file: string, as: string | undefined, vars: Record<string, string>, skipPreflight?: string): Promise<Opened> {
+/** Set when this TUI's deploy lock was taken over: why it stops (the step's reason, the last words). */
+let lockLost: string | undefined;
+
+/** The deploy lock as a TUI holds it: a take-over stops it as a signal would, saying why. */
+function lockOptions(id: string, locking: LockFlags, store: () => SessionStore | undefined): SessionLockOptions {
+  return {
+    ...locking,
+    session: id,
+    store,
+    detached: detachedChild() !== undefined,
+    err: process.stderr,
+    stop: (request) => {
+      lockLost = lostLockText(request, id);
+      process.kill(process.pid, 'SIGTERM');
+    },
+  };
+}
+
+async function startSession(file: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, skipPreflight?: string): Promise<Opened> {
   const loaded = await loadRunbookFile(file);
   const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env }).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
@@ -91,11 +111,25 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   const preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, () => undefined);
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
-  const unlock = await lockSession(dir, id);
+  let storeRef: SessionStore | undefined;
+  const held = await holdRunbookLock(file, loaded.runbook, lockOptions(id, locking, () => storeRef));
+  if ('refused' in held) throw new LockRefused(held.refused);
+  const unlock = await lockSession(dir, id).catch((error: unknown) => {
+    held.release();
+    throw error;
+  });
   const journal = await FileJournal.open(dir, id);
   const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+  storeRef = store;
+  const release = async (): Promise<void> => {
+    await unlock();
+    held.release();
+  };
   try {
     await store.getState().actions.start({ file, preflight, ...(as !== undefined ? { as } : {}) });
+    await held.journalTaken();
+    const took = tookOverText(held, locking.steal);
+    if (took !== undefined) showBriefly(store, took.replace(/^stepgate: /, ''));
     await answerGivenVars(store, vars);
     const found = preflight.findings.length;
     if (found > 0) {
@@ -104,16 +138,17 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
     }
   } catch (error) {
     await store.getState().actions.close();
-    await unlock();
+    await release();
     throw error;
   }
-  return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release: unlock };
+  return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release };
 }
 
-async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>, acceptEdits = false): Promise<Opened> {
+async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false): Promise<Opened> {
   const dir = sessionsDir();
   const path = journalPath(dir, id);
   const unlock = await lockSession(dir, id);
+  let held: HeldRunbookLock | undefined;
   try {
     const torn = await dropTornTail(path);
     const read = await readJournal(path);
@@ -124,18 +159,33 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const runAs = as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(runAs);
     if (refusal !== undefined) throw new Error(refusal);
+    let storeRef: SessionStore | undefined;
+    const taken = await holdSessionRunbookLock(first, lockOptions(id, locking, () => storeRef));
+    if ('refused' in taken) throw new LockRefused(taken.refused);
+    held = taken;
     const journal = await FileJournal.open(dir, id);
     const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+    storeRef = store;
     const options: { torn?: typeof torn; as?: string; acceptedEdits?: typeof edits } = {};
     if (torn) options.torn = torn;
     if (as !== undefined) options.as = as;
     if (edits.length > 0) options.acceptedEdits = edits;
     const report = await store.getState().actions.resume(read.events, options);
+    await taken.journalTaken();
     await answerGivenVars(store, vars);
-    showBriefly(store, resumedShellNotice(report, { brief: true }));
-    return { store, runAs: runAs ?? osUser(), host: hostName(), release: unlock };
+    showBriefly(store, tookOverText(taken, locking.steal)?.replace(/^stepgate: /, '') ?? resumedShellNotice(report, { brief: true }));
+    return {
+      store,
+      runAs: runAs ?? osUser(),
+      host: hostName(),
+      release: async () => {
+        await unlock();
+        taken.release();
+      },
+    };
   } catch (error) {
     await unlock();
+    held?.release();
     throw error;
   }
 }
@@ -146,49 +196,6 @@ function showBriefly(store: SessionStore, notice: string): void {
   setTimeout(() => {
     if (store.getState().error === notice) store.setState({ error: undefined });
   }, 6000).unref();
-}
-
-/** Sessions held by a TUI that runs detached (not this one). */
-async function detachedSessionIds(): Promise<Set<string>> {
-  const own = detachedChild()?.dir;
-  return new Set((await liveTuis().catch(() => [])).filter((t) => t.dir !== own).flatMap((t) => (t.session ? [t.session.id] : [])));
-}
-
-async function listEntries(dir: string): Promise<PickerEntry[]> {
-  const entries: PickerEntry[] = [];
-  const titles = new Map<string, string>();
-  const cache = createRunbookCache();
-  for (const file of collectMarkdownFiles([dir]).files) {
-    try {
-      const { runbook } = await loadRunbookFile(file);
-      const errors = lintRunbook(runbook, { load: cache, env: process.env }).filter((d) => d.severity === 'error').length;
-      const entry: PickerEntry = {
-        kind: 'runbook',
-        file: resolve(file),
-        title: runbook.title || basename(file),
-        steps: runbook.steps.length,
-        checks: runbook.steps.filter((s) => s.kind === 'check').length,
-        errors,
-      };
-      if (runbook.description !== undefined) entry.description = runbook.description;
-      titles.set(resolve(file), entry.title);
-      entries.push(entry);
-    } catch {
-      // An unreadable file is not a runbook; lint reports it.
-    }
-  }
-  // Only sessions worth resuming: unfinished, and something ran in them. Newest first.
-  const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter(worthResuming);
-  // A session whose TUI kept running after its terminal went away is attached to, not resumed.
-  const detached = await detachedSessionIds();
-  const resumable: PickerEntry[] = sessions.reverse().map((s) => {
-    const state = detached.has(s.id) ? `running detached (stepgate attach ${s.id})` : s.state;
-    const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state };
-    if (s.at !== undefined) entry.at = s.at;
-    if (s.startedAt !== undefined) entry.startedAt = s.startedAt;
-    return entry;
-  });
-  return [...resumable, ...entries];
 }
 
 /**
@@ -223,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' } },
+      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' }, ...LOCK_FLAGS },
     });
     setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   } catch (error) {
@@ -233,6 +240,8 @@ export async function main(argv: string[]): Promise<number> {
   if (extra !== undefined) return usageError(`one runbook or directory at a time (got ${extra} too)`, USAGE);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
+  const locking = lockFlags(parsed.values);
+  if (typeof locking === 'string') return usageError(locking, USAGE);
   if (!existsSync(target)) {
     // Bare `stepgate` looks for ./runbooks: say where it looked and what else to give.
     if (parsed.positionals.length === 0)
@@ -264,9 +273,9 @@ export async function main(argv: string[]): Promise<number> {
   let opened: Opened | undefined;
   if (!isDir) {
     try {
-      opened = await startSession(target, as, vars, skipPreflight);
+      opened = await startSession(target, as, vars, locking, skipPreflight);
     } catch (error) {
-      if (error instanceof PreflightBlocked) {
+      if (error instanceof PreflightBlocked || error instanceof LockRefused) {
         process.stderr.write(`${error.message}\n`);
         return EXIT.blocked;
       }
@@ -280,9 +289,10 @@ export async function main(argv: string[]): Promise<number> {
         dir,
         entries: await listEntries(dir),
         open: async (entry: PickerEntry): Promise<Opened> => {
-          if (entry.kind === 'runbook') return startSession(entry.file, as, vars, skipPreflight);
+          // The picker does not wait for a deploy lock: the first line of who holds it is said there.
+          if (entry.kind === 'runbook') return startSession(entry.file, as, vars, { wait: false }, skipPreflight).catch(shortLockRefusal);
           if ((await detachedSessionIds()).has(entry.id)) throw new Error(`it runs detached: quit, then stepgate attach ${entry.id}`);
-          return resumeSession(entry.id, as, vars);
+          return resumeSession(entry.id, as, vars, { wait: false }).catch(shortLockRefusal);
         },
         refresh: () => listEntries(dir),
       }
@@ -295,13 +305,17 @@ export async function main(argv: string[]): Promise<number> {
  * the step (or gate) where it stopped. Exit codes as `resume` in plain mode: 2 for a journal
  * that cannot be resumed or a refused run-as user, 1 when another live stepgate holds it.
  */
-export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, acceptEdits = false): Promise<number> {
+export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false): Promise<number> {
   const ui = loadUi();
   ui.catch(() => undefined);
   let opened: Opened;
   try {
-    opened = await resumeSession(id, as, vars, acceptEdits);
+    opened = await resumeSession(id, as, vars, locking, acceptEdits);
   } catch (error) {
+    if (error instanceof LockRefused) {
+      process.stderr.write(`stepgate: ${error.message}\n`);
+      return EXIT.blocked;
+    }
     if (error instanceof SessionBusyError) {
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
       return EXIT.blocked;
@@ -387,7 +401,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   const onSignal = (signal: NodeJS.Signals): void => {
     exitCode = EXIT.interrupted;
     const actions = lastStore?.getState().actions;
-    let cause = `stepgate got ${signal} while it ran and stopped it`;
+    let cause = lockLost ?? `stepgate got ${signal} while it ran and stopped it`;
     if (signal === 'SIGHUP') {
       // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
       process.stdout.on('error', () => undefined);
@@ -418,6 +432,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     await lastStore?.getState().actions.close().catch(() => undefined);
     for (const release of releases) await release().catch(() => undefined);
   }
+  if (lockLost !== undefined) process.stderr.write(`${lockLost}\n`);
   const session = lastStore?.getState().session;
   if (session && session.id) {
     const status = session.status;

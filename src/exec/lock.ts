@@ -35,6 +35,8 @@ export interface LockHolder {
   runbook?: string;
   /** The step it is on, as the operator would name it. */
   step?: string;
+  /** A TUI in its detachable terminal: it can be watched (`stepgate attach --watch`). */
+  detached?: boolean;
 }
 
 /** Who asks a holder to let go, and why (journaled by both sides). */
@@ -211,6 +213,7 @@ function parseHolder(value: unknown): LockHolder | undefined {
     const field = v[key];
     if (typeof field === 'string') holder[key] = field;
   }
+  if (v.detached === true) holder.detached = true;
   return holder;
 }
 

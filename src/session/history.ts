@@ -6,7 +6,7 @@ import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwne
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
-import type { SessionEvent, SessionState, Who } from './types.js';
+import type { LockParty, SessionEvent, SessionState, Who } from './types.js';
 
 export interface SessionSummary {
   id: string;
@@ -154,6 +154,10 @@ export function lastDrop(events: readonly SessionEvent[]): Extract<SessionEvent,
   return undefined;
 }
 
+function partyText(party: LockParty): string {
+  return `${party.user} (pid ${party.pid}${party.session !== undefined ? `, session ${party.session}` : ''})`;
+}
+
 /** One event as a line of the audit trail. */
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
@@ -224,6 +228,10 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       return `${head}ATTACHED ${whoText(event.terminal.who)}${event.terminal.readOnly ? ', watching (read-only)' : ''}${event.terminal.tty ? ` on ${event.terminal.tty}` : ''}`;
     case 'terminal-detached':
       return `${head}DETACHED ${whoText(event.terminal.who)}${event.terminal.readOnly ? ' (a watcher)' : ''}: the session keeps running`;
+    case 'lock-taken-over':
+      return event.side === 'took'
+        ? `${head}LOCK ${event.lock} TAKEN OVER by ${event.by.user} (pid ${event.by.pid})${event.from ? ` from ${partyText(event.from)}` : ''}: ${event.reason}`
+        : `${head}LOCK ${event.lock} LOST to ${partyText(event.by)}: ${event.reason}; the running step was stopped`;
     case 'plan-replaced':
       return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
   }

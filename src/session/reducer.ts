@@ -451,6 +451,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
     case 'terminal-closed':
     case 'terminal-attached':
     case 'terminal-detached':
+    case 'lock-taken-over':
       // Only the shell or the operator's terminal changed: the walk, its steps and the decisions stay as they were.
       return { state, commands: [] };
     default:

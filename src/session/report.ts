@@ -77,6 +77,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const resumes: string[] = [];
   /** The operator's terminal: dropped, attached, detached (issue 12). */
   const terminals: string[] = [];
+  const locks: string[] = [];
   let discarded: string | undefined;
   let preflight: string | undefined;
 
@@ -213,6 +214,14 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       case 'terminal-detached':
         terminals.push(`${utc(event.at)} detached: ${by(event.terminal.who)}`);
         break;
+      case 'lock-taken-over': {
+        const rest =
+          event.side === 'took'
+            ? `taken over by ${event.by.user}${event.from ? ` from ${event.from.user}${event.from.session !== undefined ? ` (session ${event.from.session})` : ''}` : ''}: ${event.reason}`
+            : `lost to ${event.by.user}${event.by.session !== undefined ? ` (session ${event.by.session})` : ''}: ${event.reason}`;
+        locks.push(`${utc(event.at)} ${code(event.lock)} ${cell(rest)}`);
+        break;
+      }
       case 'preflight': {
         const count = (severity: string): number => event.findings.filter((f) => f.severity === severity).length;
         preflight = `${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)${event.skipped ? `; errors passed by ${by(event.skipped.who)} with --skip-preflight: ${event.skipped.reason}` : ''}`;
@@ -254,6 +263,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatMs(state.endedAt - state.startedAt)]);
   if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
   if (terminals.length > 0) summary.push(['Terminal', terminals.map(cell).join('<br>')]);
+  if (locks.length > 0) summary.push(['Deploy lock', locks.join('<br>')]);
   if (discarded !== undefined) summary.push(['Discarded by', cell(discarded)]);
   if (preflight !== undefined) summary.push(['Preflight', cell(preflight)]);
   const answered = Object.entries(state.answers);

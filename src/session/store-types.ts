@@ -10,7 +10,7 @@ import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';
 import type { ProbeRunner } from './step-runner.js';
-import type { SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
+import type { LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
 
 export type { ResumeReport, ShellFactory, ProbeRunner };
 
@@ -97,8 +97,8 @@ export interface SessionActions {
    * operator's Ctrl-C (`the terminal closed (SIGHUP) ...`); it becomes the step's journaled reason.
    */
   interrupt(cause?: string): void;
-  /** Journals what happened to the operator's terminal (dropped, attached, detached). */
-  record(event: TerminalEventInput): Promise<void>;
+  /** Journals what happened to the operator's terminal (dropped, attached, detached) or to the deploy lock. */
+  record(event: RecordInput): Promise<void>;
   /** Keys to the running step. */
   write(data: string): void;
   /**
@@ -119,6 +119,9 @@ export interface SessionActions {
 
 /** A terminal event as `record` takes it: the store stamps the time. */
 export type TerminalEventInput = TerminalEvent extends infer E ? (E extends TerminalEvent ? Omit<E, 'at'> : never) : never;
+
+/** What `record` journals: a terminal event or a take-over of the deploy lock, without its time. */
+export type RecordInput = TerminalEventInput | Omit<LockEvent, 'at'>;
 
 export interface SessionStoreState {
   session: SessionState;

@@ -19,7 +19,7 @@ import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
 import { StepRunner } from './step-runner.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
-import type { Command, Decision, SessionEvent, SessionState, TerminalEvent } from './types.js';
+import type { Command, Decision, LockEvent, SessionEvent, SessionState, TerminalEvent } from './types.js';
 
 export type * from './store-types.js';
 
@@ -397,7 +397,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     },
 
     async record(input) {
-      await dispatch({ ...input, at: deps.clock.now() } as TerminalEvent);
+      await dispatch({ ...input, at: deps.clock.now() } as TerminalEvent | LockEvent);
     },
 
     async close(cause) {

@@ -316,7 +316,8 @@ export type SessionEvent =
       /** What the new shell starts from; absent when nothing was restored. */
       restored?: RestoredShell;
     }
-  | TerminalEvent;
+  | TerminalEvent
+  | LockEvent;
 
 export type ShellResetCause = 'shell-ended' | 'resumed';
 
@@ -354,6 +355,29 @@ export type TerminalEvent =
   | { type: 'terminal-attached'; at: number; terminal: TerminalFacts }
   /** Someone detached on purpose (the detach key). */
   | { type: 'terminal-detached'; at: number; terminal: TerminalFacts };
+
+/** One side of a take-over of the runbook's deploy lock: the login user, its stepgate and session. */
+export interface LockParty {
+  user: string;
+  pid: number;
+  session?: string;
+}
+
+/**
+ * The runbook's deploy lock (`lock:` front matter) changed hands by `--steal-lock REASON`
+ * (issue 11), journaled in both sessions: the thief's (`side: 'took'`, `from` the holder when it
+ * answered) and the holder's (`side: 'lost'`, just before its running step is stopped). The
+ * engine folds it as nothing.
+ */
+export interface LockEvent {
+  type: 'lock-taken-over';
+  at: number;
+  lock: string;
+  side: 'took' | 'lost';
+  by: LockParty;
+  from?: LockParty;
+  reason: string;
+}
 
 export type SessionEventType = SessionEvent['type'];
 

@@ -8,12 +8,38 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
+import { startTui, type Tui } from './tui-harness.js';
+import type { SessionEvent } from '../../src/session/types.js';
 
 let ws: Workspace;
+const tuis: Tui[] = [];
 beforeEach(() => {
   ws = new Workspace();
 });
-afterEach(() => ws.remove());
+afterEach(() => {
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  ws.remove();
+});
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function lockEvents(id: string): Array<Extract<SessionEvent, { type: 'lock-taken-over' }>> {
+  return ws.events(id).flatMap((e) => (e.type === 'lock-taken-over' ? [e] : []));
+}
 
 function runbook(lock: string): string {
   return `---\ntitle: Locked deploy\nlock: ${lock}\n---\n# Locked deploy\n\n## Wait\n\nWait until the test says go.\n\n\`\`\`bash {name=hold}\necho holding; while [ ! -f go ]; do sleep 0.1; done; echo released\n\`\`\`\n`;
@@ -61,5 +87,62 @@ describe('the deploy lock', () => {
     const took = await takerDone;
     expect(took.code, took.stderr).toBe(0);
     expect(took.stderr).toMatch(/took the lock over from \S+ \(pid \d+, session \S+\): the first operator lost their connection/);
+  }, 240_000);
+
+  it("is held by the TUI and by resume; a take-over is journaled in the thief's session and the holder's", async () => {
+    const lock = `test-deploy-${randomBytes(4).toString('hex')}`;
+    ws.write('deploy.md', runbook(lock));
+    const tui = startTui(['deploy.md'], ws.dir, ws.state);
+    tuis.push(tui);
+    await tui.waitFor('READY 1/1 hold', 60_000);
+    tui.press('\r');
+    await tui.waitFor('RUNNING hold');
+    const [tuiId] = ws.sessionIds();
+    expect(tuiId).toBeDefined();
+
+    // A plain run beside the TUI is refused, naming the TUI's session and step.
+    const refused = await ws.run(['run', 'deploy.md', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the lock ${lock} is held by`);
+    expect(refused.stderr).toMatch(new RegExp(`session ${tuiId}, since .*, at hold`));
+
+    // Taken over: the TUI stops its step and leaves, both journals say who, from whom and why.
+    const thief = ws.spawn(['run', 'deploy.md', '--yes', '--steal-lock', 'the TUI operator went home']);
+    const thiefDone = collect(thief);
+    await waitForOutput(thief, 'holding');
+    expect(await tui.exited).not.toBe(0);
+    const ids = ws.sessionIds();
+    const thiefId = ids.find((id) => id !== tuiId) ?? '';
+    const lost = await until('the holder journaled the loss', () => lockEvents(tuiId ?? '').find((e) => e.side === 'lost'));
+    expect(lost).toMatchObject({ lock, reason: 'the TUI operator went home', by: { session: thiefId, pid: thief.pid } });
+    const tuiFinished = ws.events(tuiId ?? '').find((e) => e.type === 'step-finished');
+    expect(tuiFinished).toMatchObject({ interrupted: true });
+    expect(String((tuiFinished as { reason?: string }).reason)).toContain('taken over by');
+    const took = lockEvents(thiefId).find((e) => e.side === 'took');
+    expect(took).toMatchObject({ lock, reason: 'the TUI operator went home', from: { session: tuiId }, by: { session: thiefId } });
+    const log = await ws.run(['log', tuiId ?? '']);
+    expect(log.stdout).toMatch(new RegExp(`LOCK ${lock} LOST to \\S+ \\(pid ${thief.pid}, session ${thiefId}\\): the TUI operator went home`));
+    const report = await ws.run(['report', thiefId]);
+    expect(report.stdout).toMatch(/\*\*Deploy lock\*\* \| .*taken over by \S+ from \S+ \(session \S+\): the TUI operator went home/);
+
+    // While the thief holds it, resuming the TUI's session is refused as well, in plain mode and in the TUI.
+    const plainResume = await ws.run(['resume', tuiId ?? '', '--yes', '--rerun-interrupted']);
+    expect(plainResume.code, plainResume.stderr).toBe(1);
+    expect(plainResume.stderr).toMatch(new RegExp(`the lock ${lock} is held by .*session ${thiefId}`));
+    const tuiResume = startTui(['resume', tuiId ?? ''], ws.dir, ws.state);
+    tuis.push(tuiResume);
+    expect(await tuiResume.exited).toBe(1);
+    expect(tuiResume.screen()).toContain(`the lock ${lock} is held by`);
+    writeFileSync(join(ws.dir, 'go'), '');
+    expect((await thiefDone).code).toBe(0);
+
+    // Free again: the resumed TUI holds it, and a plain run beside it is refused.
+    const resumed = startTui(['resume', tuiId ?? ''], ws.dir, ws.state);
+    tuis.push(resumed);
+    // The TUI takes the lock before its first frame.
+    await resumed.waitFor(/hold/, 60_000);
+    const beside = await ws.run(['run', 'deploy.md', '--yes']);
+    expect(beside.code).toBe(1);
+    expect(beside.stderr).toMatch(new RegExp(`session ${tuiId}`));
   }, 240_000);
 });

@@ -79,11 +79,23 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
   const input = { reached, words, values, minFreeKiB: DEFAULT_MIN_FREE_KIB, mainFile: main.file, ...(opts.as !== undefined ? { as: opts.as } : {}) };
   const planned = planPreflight(input);
   const answers = new Map<string | undefined, HostAnswers>();
+  const refused: Finding[] = [];
   for (const [user, query] of planned.queries) {
     const who = user ?? userInfo().username;
     const bash = cache.lastBash(who);
     if (bash !== undefined) query.parsedBefore = { bash, keys: Object.keys(query.scripts).filter((key) => cache.parsedBy(bash, query.scripts[key] ?? '')) };
-    const said = await askHost(query);
+    let said: HostAnswers;
+    try {
+      said = await askHost(query);
+    } catch (error) {
+      if (!(error instanceof RunAsError)) throw error;
+      // A step's own user= that this host lacks (or sudo refuses): one error where that user's
+      // steps begin, and nothing guessed about what they would find.
+      const first = planned.firstStep.get(user);
+      refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.step} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
+      answers.set(user, { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} });
+      continue;
+    }
     answers.set(user, said);
     if (said.bash !== undefined) {
       cache.rememberBash(who, said.bash);
@@ -92,7 +104,7 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
   }
   cache.save();
   const empty: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
-  const findings = preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file);
+  const findings = [...refused, ...preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file)];
   return { findings, ms: Math.round(performance.now() - started) };
 }
 

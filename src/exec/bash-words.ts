@@ -12,8 +12,29 @@ import { fileURLToPath } from 'node:url';
 import type { Node as SyntaxNode, Parser as ParserType } from 'web-tree-sitter';
 import type { ScriptWords } from './types.js';
 
-/** Commands whose first non-option argument is itself a command to check. */
-const WRAPPERS = new Set(['nohup', 'exec', 'setsid', 'time', 'nice', 'env', 'builtin', 'stdbuf']);
+/**
+ * Commands that run another command given as their arguments: which of their options take a
+ * value (the next word, when not glued to the option), and how many plain arguments come
+ * before the command (`timeout 30 cmd`, `flock /run/x.lock cmd`).
+ */
+const WRAPPERS = new Map<string, { valued: RegExp; before: number }>([
+  ['nohup', { valued: /^$/, before: 0 }],
+  ['exec', { valued: /^-a$/, before: 0 }],
+  ['setsid', { valued: /^$/, before: 0 }],
+  ['time', { valued: /^-[fo]$/, before: 0 }],
+  ['nice', { valued: /^-n$/, before: 0 }],
+  ['env', { valued: /^-[uCS]$/, before: 0 }],
+  ['builtin', { valued: /^$/, before: 0 }],
+  ['command', { valued: /^$/, before: 0 }],
+  ['stdbuf', { valued: /^-[ioe]$/, before: 0 }],
+  ['sudo', { valued: /^-[ugCDhprtTU]$/, before: 0 }],
+  ['xargs', { valued: /^-[nILPsdEa]$/, before: 0 }],
+  ['timeout', { valued: /^-[sk]$/, before: 1 }],
+  ['flock', { valued: /^-[wEc]$/, before: 1 }],
+  ['ionice', { valued: /^-[cnp]$/, before: 0 }],
+  ['chrt', { valued: /^$/, before: 1 }],
+  ['taskset', { valued: /^$/, before: 1 }],
+]);
 
 let parser: Promise<ParserType> | undefined;
 
@@ -50,6 +71,8 @@ function literal(node: SyntaxNode): string | undefined {
   switch (node.type) {
     case 'word':
       return node.text.replace(/\\(.)/g, '$1');
+    case 'number':
+      return node.text;
     case 'raw_string':
       return node.text.slice(1, -1);
     case 'string':
@@ -72,15 +95,27 @@ function argumentsOf(command: SyntaxNode): SyntaxNode[] {
 
 /** Index of the wrapped command's word after options (and `env`'s NAME=value), or -1. */
 function wrappedIndex(name: string, args: SyntaxNode[], from: number): number {
+  const wrapper = WRAPPERS.get(name);
+  if (!wrapper) return -1;
   let i = from;
+  let before = wrapper.before;
   while (i < args.length) {
     const text = literal(args[i]!) ?? '';
-    if (text.startsWith('-')) {
-      // nice -n 10 cmd, stdbuf -o L cmd: the option's value is the next word
-      i += /^-[nioe]$/.test(text) ? 2 : 1;
+    if (text === '--') {
+      i += 1;
       continue;
     }
-    if (name === 'env' && /^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) {
+    if (text.startsWith('-')) {
+      // nice -n 10 cmd, sudo -u ubuntu cmd: the option's value is the next word
+      i += wrapper.valued.test(text) ? 2 : 1;
+      continue;
+    }
+    if ((name === 'env' || name === 'sudo') && /^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) {
+      i += 1;
+      continue;
+    }
+    if (before > 0) {
+      before -= 1;
       i += 1;
       continue;
     }

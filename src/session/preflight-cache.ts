@@ -15,7 +15,7 @@ import { stateDir } from './journal.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateRead } from './private-files.js';
 
 /** Bump when what `scriptWords` extracts changes, so old entries are not trusted. */
-const WORDS_FORMAT = 1;
+const WORDS_FORMAT = 2;
 /** Enough for many runbooks; the oldest entries go first beyond it. */
 const MAX_ENTRIES = 4000;
 /** A cache file larger than this is not ours to trust with a parse (it is rebuilt). */

@@ -22,6 +22,7 @@ export interface Finding {
     | 'unresolved-host'
     | 'bad-target'
     | 'low-disk'
+    | 'cannot-run-as'
     | 'not-checked';
   file: string;
   line: number;
@@ -89,6 +90,8 @@ interface Planned {
   /** Filled in as the queries are planned; turned into findings once the answers come. */
   pending: Array<(answers: (user: string | undefined) => HostAnswers) => Finding[]>;
   immediate: Finding[];
+  /** The first step each run-as user runs, where a user stepgate cannot become is reported. */
+  firstStep: Map<string | undefined, { file: string; line: number; step: string }>;
 }
 
 /** The questions per run-as user, and how to read their answers. */
@@ -108,6 +111,7 @@ export function planPreflight(input: PreflightInput): Planned {
   };
   const pending: Planned['pending'] = [];
   const immediate: Finding[] = [];
+  const firstStep: Planned['firstStep'] = new Map();
   const defined = new Set<string>();
   let brought = false;
   let chmodded = false;
@@ -121,6 +125,7 @@ export function planPreflight(input: PreflightInput): Planned {
     if (step.kind === 'manual') continue;
     const user = userOf(reached, input.as);
     const q = queryFor(user);
+    if (!firstStep.has(user)) firstStep.set(user, { file, line: step.position.line, step: step.id });
     const at = (line: number, message: string, severity: FindingSeverity, code: Finding['code']): Finding => ({ severity, code, file, line, step: step.id, message });
     // As the session does: a step of a linked file (a checklist, a recovery runbook) and a step
     // with its own cwd= start in their directory; the main runbook's steps share one shell, so
@@ -252,7 +257,7 @@ export function planPreflight(input: PreflightInput): Planned {
     }
   }
 
-  return { queries, pending, immediate };
+  return { queries, pending, immediate, firstStep };
 }
 
 /** The findings, once every user's answers are in; errors first, then by file and line. */

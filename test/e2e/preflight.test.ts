@@ -169,6 +169,24 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect((await ws.run(['preflight', file, ...asFlag])).stdout).toContain('error preflight-syntax: step broken does not parse');
   });
 
+  it.skipIf(!isRoot)('asks the host as each step\'s own user= and names a user it cannot become', async () => {
+    const other = createUser('sgpre2');
+    try {
+      const file = runbook(
+        'users.md',
+        `## Go\n\nAs the service user.\n\n\`\`\`bash {name=mine}\ntrue\n\`\`\`\n\nAs the other user, whose home has no app.\n\n\`\`\`bash {name=theirs user=${other}}\ntrue\n\`\`\`\n\nAs nobody that exists.\n\n\`\`\`bash {name=ghost user=sgnosuchuser}\ntrue\n\`\`\`\n`,
+      );
+      const r = await ws.run(['preflight', file, ...asFlag]);
+      expect(r.code).toBe(1);
+      // ~/app is the other user's home: preflight looked as that user, not as --as.
+      expect(r.stdout).toContain(`error preflight-missing-cwd: ${other} cannot enter ~/app, where theirs and the steps after it run`);
+      expect(r.stdout).not.toContain(`${user} cannot enter`);
+      expect(r.stdout).toMatch(/error preflight-cannot-run-as: ghost and the steps after it that run as sgnosuchuser cannot start: cannot run as "sgnosuchuser": no such user/);
+    } finally {
+      removeUser(other);
+    }
+  });
+
   it('refuses an empty --skip-preflight reason', async () => {
     const file = runbook('empty-reason.md', '## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['run', file, '--yes', '--skip-preflight', ' ']);

@@ -281,6 +281,30 @@ describe.skipIf(!isRoot())('the omneuro redeploy on a guide-style host', () => {
     }
   }, 300_000);
 
+  it('preflight finds the host ready for every shipped runbook (no error, no warning) but the SSM one, whose step runs as ubuntu', async () => {
+    const host = await makeHost('healthy');
+    const ssm = await execa(process.execPath, [CLI, 'preflight', join(host.runbooks, 'ssm.md'), '--as', host.user, ...varFlags(host)], {
+      cwd: host.runbooks,
+      env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1' },
+      reject: false,
+    });
+    // A step's own user= outlives --as; this host has no ubuntu: said once, where it starts.
+    expect(ssm.exitCode, ssm.stdout + ssm.stderr).toBe(1);
+    expect(ssm.stdout).toMatch(/ssm\.md:\d+: error preflight-cannot-run-as: ssm-checkout and the steps after it that run as ubuntu cannot start: cannot run as "ubuntu": no such user/);
+    expect(ssm.stdout).toContain('preflight: 1 error, 0 warnings');
+    for (const name of ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md']) {
+      const r = await execa(process.execPath, [CLI, 'preflight', join(host.runbooks, name), '--json', '--as', host.user, ...varFlags(host)], {
+        cwd: host.runbooks,
+        env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1' },
+        reject: false,
+      });
+      const found = (JSON.parse(r.stdout || '{"findings":[]}') as { findings: Array<{ severity: string; code: string; message: string }> }).findings;
+      const why = `${name}: exit ${r.exitCode}\n${r.stderr}\n${found.map((f) => `${f.severity} ${f.code}: ${f.message}`).join('\n')}`;
+      expect(r.exitCode, why).toBe(0);
+      expect(found.filter((f) => f.severity !== 'note'), why).toEqual([]);
+    }
+  }, 120_000);
+
   for (const next of ['broken-chmod', 'broken-start', 'broken-health'] as const) {
     it(`${next}: every other recovery path offered is walked, then the roll back lands on v1 and verifies it`, async () => {
       const host = await makeHost(next);

@@ -37,6 +37,7 @@ import { editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
 import { resumedShellNotice } from './open-session.js';
 import { plainModeReason } from './interactive.js';
+import { answerVars } from '../session/answer-vars.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 import { CannotWrap, Presence, detachedChild, launch, placement } from './detach.js';
@@ -63,15 +64,7 @@ interface Opened extends SessionHandle {
 async function answerGivenVars(store: SessionStore, vars: Record<string, string>): Promise<void> {
   const [warning] = undeclaredVarWarnings(store, vars);
   if (warning !== undefined) store.setState({ error: warning });
-  for (;;) {
-    const status = store.getState().session.status;
-    if (status.kind !== 'vars') return;
-    const flag = vars[status.spec.name];
-    const fromEnv = process.env[`STEPGATE_VAR_${status.spec.name}`];
-    if (flag !== undefined) await store.getState().actions.answerVar(flag, 'flag');
-    else if (fromEnv !== undefined) await store.getState().actions.answerVar(fromEnv, 'env');
-    else return;
-  }
+  await answerVars(store, { vars, env: process.env, otherwise: 'leave' });
 }
 
 /** The session's shell is as wide as the output pane and as tall as its body. */

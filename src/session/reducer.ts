@@ -168,11 +168,43 @@ function targetsCursor(state: SessionState, depth: number, index: number): boole
 
 /** Why a decision cannot be taken now, or undefined when it can. */
 export function refusal(state: SessionState, decision: Decision): string | undefined {
+  const why = refusalFor(state, decision.kind);
+  if (why !== undefined) return why;
+  const cur = currentItem(state);
+  if (!cur) return 'there is no step to decide on';
+  switch (decision.kind) {
+    case 'skip':
+      return !isOptional(cur.item) && decision.reason.trim() === '' ? 'skipping a required step needs a reason' : undefined;
+    case 'override':
+      return decision.reason.trim() === '' ? 'an override needs a reason' : undefined;
+    case 'jump': {
+      const target = cur.frame.init.items[decision.index];
+      if (!target) return `there is no step ${decision.index + 1}`;
+      if (target.step.kind === 'manual') return `${target.step.id} is a manual item: confirm it when the cursor reaches it`;
+      if (decision.index === cur.index) return `${target.step.id} is already the next step: just run it`;
+      return decision.reason.trim() === '' ? 'running a step out of order needs a reason' : undefined;
+    }
+    case 'retry':
+    case 'recover':
+    case 'abort':
+    case 'confirm':
+    case 'decline':
+      return undefined;
+    default:
+      return assertNever(decision, 'decision');
+  }
+}
+
+/**
+ * Why a decision of this kind cannot be made now, whatever its details (a reason, a path);
+ * undefined when it can. The UI asks this before it offers or asks for anything.
+ */
+export function refusalFor(state: SessionState, kind: Decision['kind']): string | undefined {
   const status = state.status.kind;
   const cur = currentItem(state);
   if (status === 'ended') return 'the session has ended';
   if (!cur) return 'there is no step to decide on';
-  switch (decision.kind) {
+  switch (kind) {
     case 'retry':
       return status === 'blocked' ? undefined : 'retry is offered only at a gate';
     case 'recover':
@@ -182,12 +214,9 @@ export function refusal(state: SessionState, decision: Decision): string | undef
       }
       return undefined;
     case 'skip':
-      if (status !== 'blocked' && status !== 'ready' && status !== 'confirm') return 'nothing to skip now';
-      if (!isOptional(cur.item) && decision.reason.trim() === '') return 'skipping a required step needs a reason';
-      return undefined;
+      return status !== 'blocked' && status !== 'ready' && status !== 'confirm' ? 'nothing to skip now' : undefined;
     case 'override':
-      if (status !== 'blocked') return 'override is offered only at a gate';
-      return decision.reason.trim() === '' ? 'an override needs a reason' : undefined;
+      return status !== 'blocked' ? 'override is offered only at a gate' : undefined;
     case 'abort':
       return status === 'running' ? 'abort is not possible while a step runs; interrupt it first' : undefined;
     case 'confirm':
@@ -196,17 +225,12 @@ export function refusal(state: SessionState, decision: Decision): string | undef
       return 'nothing to confirm';
     case 'decline':
       return status === 'confirm' ? undefined : 'nothing to decline';
-    case 'jump': {
+    case 'jump':
       if (status === 'blocked') return `nothing past a gate can run: decide on ${cur.item.step.id} first`;
       if (status !== 'ready' && status !== 'confirm') return 'a step can be run out of order only when none is running';
-      const target = cur.frame.init.items[decision.index];
-      if (!target) return `there is no step ${decision.index + 1}`;
-      if (target.step.kind === 'manual') return `${target.step.id} is a manual item: confirm it when the cursor reaches it`;
-      if (decision.index === cur.index) return `${target.step.id} is already the next step: just run it`;
-      return decision.reason.trim() === '' ? 'running a step out of order needs a reason' : undefined;
-    }
+      return undefined;
     default:
-      return assertNever(decision, 'decision');
+      return assertNever(kind, 'decision kind');
   }
 }
 

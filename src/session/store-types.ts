@@ -77,13 +77,7 @@ export interface SessionActions {
   runStep(): Promise<void>;
   /** Runs step `index` of the top frame out of order (or again); the reason is journaled. */
   runStepAt(index: number, reason: string): Promise<void>;
-  /**
-   * Runs steps in order until something needs the operator: a gate, a var, a manual item or
-   * confirmation (unless `yes`), or the end.
-   */
-  runToNextBlock(options?: { yes?: boolean }): Promise<void>;
-  /** Confirms a manual item or accepts a `confirm` step. */
-  /** `auto`: confirmed by `--yes` rather than by the operator; journaled as such. */
+  /** Confirms a manual item or accepts a `confirm` step. `auto`: confirmed by `--yes` rather than by the operator; journaled as such. */
   confirm(options?: { auto?: boolean }): Promise<void>;
   decline(): Promise<void>;
   retry(): Promise<void>;

@@ -281,48 +281,6 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     runStep: () => startStep(false),
     runStepAt: (index, reason) => decide({ kind: 'jump', index, reason }),
 
-    async runToNextBlock(opts = {}) {
-      const depth = state().frames.length;
-      for (;;) {
-        await actions.idle();
-        const s = state();
-        // A recovery path chosen (or finished) meanwhile is a different checklist: the
-        // operator starts that walk, this one does not wander into it.
-        if (s.frames.length !== depth) return;
-        const cur = currentItem(s);
-        const before = s.seq;
-        switch (s.status.kind) {
-          case 'ready':
-            if (!cur) return;
-            if (cur.item.step.kind === 'manual') {
-              if (!opts.yes) return;
-              await actions.confirm();
-            } else {
-              await startStep(false);
-            }
-            break;
-          case 'confirm':
-            if (!opts.yes) return;
-            await actions.confirm();
-            break;
-          case 'running':
-            break;
-          case 'new':
-          case 'vars':
-          case 'blocked':
-          case 'ended':
-            return;
-          default: {
-            const never: never = s.status;
-            throw new Error(`unknown status ${JSON.stringify(never)}`);
-          }
-        }
-        await actions.idle();
-        // Nothing moved (an intent was refused): stop rather than spin.
-        if (state().seq === before && !running) return;
-      }
-    },
-
     confirm: (opts = {}) => decide(opts.auto ? { kind: 'confirm', auto: true } : { kind: 'confirm' }),
     decline: () => decide({ kind: 'decline' }),
     retry: () => decide({ kind: 'retry' }),

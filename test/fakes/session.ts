@@ -4,7 +4,7 @@
  *   const t = fakeSession({ '/rb/deploy.md': markdown });
  *   t.shell.reply({ exitCode: 1 });
  *   await t.actions.start({ file: '/rb/deploy.md' });
- *   await t.actions.runToNextBlock();
+ *   await runToNextBlock(t.store);
  *   expect(t.state().status.kind).toBe('blocked');
  */
 import { createSessionStore, type HostFacts, type SessionActions, type SessionDeps, type SessionStore } from '../../src/session/store.js';

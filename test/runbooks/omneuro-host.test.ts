@@ -18,6 +18,7 @@ import { FileJournal, newSessionId } from '../../src/session/journal.js';
 import { createSessionStore, type SessionStore } from '../../src/session/store.js';
 import { createUser, isRoot, removeUser } from '../exec/helpers.js';
 import { CLI, ROOT } from '../helpers/paths.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 type Next = 'healthy' | 'broken-health' | 'broken-start' | 'broken-chmod';
 
@@ -198,7 +199,7 @@ async function walk(host: Host, store: SessionStore, decide: (step: string, offe
   const gates: Array<{ step: string; offered: string[] }> = [];
   const { actions } = store.getState();
   for (let turn = 0; turn < 60; turn += 1) {
-    await actions.runToNextBlock({ yes: true });
+    await runToNextBlock(store, { yes: true });
     const s = store.getState().session;
     if (s.status.kind === 'ended') return { outcome: s.status.outcome, gates };
     if (s.status.kind === 'vars') {

@@ -7,6 +7,7 @@ import { replay } from '../../src/session/reducer.js';
 import { capturedValue } from '../../src/session/step-runner.js';
 import { fail } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 const FILE = '/rb/deploy.md';
 const DEPLOY = `---
@@ -55,7 +56,7 @@ describe('capture=', () => {
     t.shell.reply({ output: ['\u001b[32mv1-commit\u001b[0m\r\n'], exitCode: 0 });
     t.shell.reply({ output: ['pulled\r\n'], exitCode: 0 });
     t.probes.script('http://127.0.0.1:1/healthz?was=v1-commit', fail('503'));
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     expect(t.state().captured).toEqual({ PREVIOUS: { value: 'v1-commit', key: `${FILE}#record`, at: expect.any(Number) } });
     expect(t.shell.requests[1]?.env).toMatchObject({ PREVIOUS: 'v1-commit' });
@@ -66,7 +67,7 @@ describe('capture=', () => {
     await u.actions.resume(t.journal.events);
     await u.actions.chooseRecovery(0);
     u.shell.reply({ output: ['HEAD is now at v1\r\n'], exitCode: 0 });
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.shell.requests[0]).toMatchObject({ script: 'git reset --hard "$PREVIOUS"', env: { PREVIOUS: 'v1-commit' } });
     expect(u.state().captured.PREVIOUS?.value).toBe('v1-commit');
     expect(replay(t.journal.events).captured).toEqual(t.state().captured);
@@ -77,7 +78,7 @@ describe('capture=', () => {
     await t.actions.start({ file: 'deploy.md' });
     t.shell.reply({ output: ['v1-commit\r\n'], exitCode: 0 });
     t.shell.reply({ output: ['no network\r\n'], exitCode: 1 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     // Run the record step again out of order: it now prints another commit.
     await t.actions.skip('pull by hand');
@@ -95,7 +96,7 @@ describe('capture=', () => {
     const t = fakeSession({ [FILE]: DEPLOY });
     await t.actions.start({ file: 'deploy.md' });
     t.shell.reply({ output: ['\r\n'], exitCode: 0 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', reason: 'capture=PREVIOUS: the step printed nothing to capture' });
     expect(t.state().captured).toEqual({});

@@ -7,6 +7,7 @@ import { OUTPUT_EXCERPT, outputExcerpt } from '../../src/session/checks.js';
 import { auditTrail } from '../../src/session/history.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 describe('outputExcerpt', () => {
   it('keeps the head of what a failed attempt received, whitespace collapsed and bounded', () => {
@@ -29,7 +30,7 @@ describe('outputExcerpt', () => {
     });
     t.probes.script('http://127.0.0.1:8081/ready', fail('response does not contain "ready"', { status: 200, output: '{"status":"starting"}' }));
     await t.actions.start({ file: '/rb/ready.md' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const attempt = t.journal.events.find((e) => e.type === 'check-attempt');
     expect(attempt).toMatchObject({ ok: false, error: 'response does not contain "ready"', output: '{"status":"starting"}' });
     // The audit trail says it too.
@@ -49,7 +50,7 @@ describe('outputExcerpt', () => {
     await t.actions.start({ file: '/rb/ready.md' });
     await t.actions.answerVar(secret);
     await t.actions.answerVar(spaced);
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const attempt = t.journal.events.find((e) => e.type === 'check-attempt');
     expect(attempt).toMatchObject({ ok: false });
     const dump = t.journal.dump();
@@ -66,7 +67,7 @@ describe('outputExcerpt', () => {
     const hostile = '\u001Bc\u001B]0;owned\u0007\u001B[2Jstarting\u0007\rfine\u001B(B';
     t.probes.script('http://127.0.0.1:8081/ready', fail(`bad status 503 (expected 200-299): ${hostile}`, { status: 503, output: hostile }));
     await t.actions.start({ file: '/rb/ready.md' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const trail = auditTrail(t.journal.events).join('\n');
     expect(trail).toContain('bad status 503 (expected 200-299): startingfine');
     expect(trail).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
 import type { SessionEvent } from '../../src/session/types.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 const BOOK = `# Deploy
 
@@ -36,7 +37,7 @@ describe('a block of several checks', () => {
     t.probes.script('http://127.0.0.1:8092/healthz', fail(`bad status 503 (expected 200-299): ${body}`, { status: 503, output: body }));
     t.probes.script('http://127.0.0.1:8092/api/tech/health', pass());
     await t.actions.start({ file: '/rb/deploy.md' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const attempts = t.journal.events.filter((e): e is Attempt => e.type === 'check-attempt');
     expect(attempts.map((a) => `${a.name} ${a.attempt}/${a.of} ${a.ok ? 'ok' : 'fail'}`)).toEqual([
       'brain-api 1/3 fail',
@@ -64,7 +65,7 @@ describe('a block of several checks', () => {
     const t = fakeSession({ '/rb/deploy.md': BOOK });
     t.probes.script('http://127.0.0.1:8092/healthz', fail('connection refused'), fail('connection refused'), pass());
     await t.actions.start({ file: '/rb/deploy.md' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.store.getState().session.status.kind).toBe('ended');
     expect(t.probes.calls.map((c) => (c.kind === 'http' ? c.url.replace('http://127.0.0.1:', '') : ''))).toEqual(['8081/healthz', '8092/healthz', '8092/api/tech/health', '8092/healthz', '8092/healthz']);
   });

@@ -13,6 +13,7 @@ import { SecretSet } from '../../src/session/redact.js';
 import { declaredValues, withoutSecrets } from '../../src/session/shell-state.js';
 import type { SessionEvent } from '../../src/session/types.js';
 import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 const FILE = '/rb/release.md';
 const RELEASE = `---
@@ -99,7 +100,7 @@ describe('the kept shell state', () => {
     await u.actions.answerVar('tok-9f8e7d-secret');
     u.shell.saved = snapshot();
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     expect(u.shell.opened).toHaveLength(1);
     expect(u.shell.opened[0]?.restore).toEqual(snapshot());
@@ -122,7 +123,7 @@ describe('the kept shell state', () => {
     await u.actions.answerVar('x');
     u.shell.restored = { exported: 1 };
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     const reset = u.journal.events.find((e) => e.type === 'shell-reset');
     expect(reset).toMatchObject({ restored: { exported: 1 }, reason: expect.stringContaining('the kept directory /tmp/x cannot be entered any more') });
     expect(said.join('')).toContain('[stepgate] the kept directory /tmp/x cannot be entered any more, so the shell starts in its default directory');
@@ -137,7 +138,7 @@ describe('the kept shell state', () => {
     expect(report.shellNotRestored).toBe(`the kept shell state is somebody-else-sg's and steps now run as ${me}`);
     await u.actions.answerVar('x');
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.shell.opened[0]?.restore).toBeUndefined();
     const reset = u.journal.events.find((e) => e.type === 'shell-reset');
     expect(reset).toMatchObject({ cause: 'resumed', reason: expect.stringContaining('so nothing was restored') });

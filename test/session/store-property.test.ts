@@ -9,6 +9,7 @@ import { replay } from '../../src/session/reducer.js';
 import type { SessionEvent } from '../../src/session/types.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 const FILE = '/rb/deploy.md';
 const RUNBOOK = `---
@@ -95,7 +96,7 @@ describe('session store under random operators', () => {
             const a = t.actions;
             switch (intent.kind) {
               case 'run': await a.runStep(); break;
-              case 'all': await a.runToNextBlock({ yes: true }); break;
+              case 'all': await runToNextBlock(t.store, { yes: true }); break;
               case 'retry': await a.retry(); break;
               case 'recover': await a.chooseRecovery(0); break;
               case 'skip': await a.skip(intent.reason); break;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { currentItem, replay } from '../../src/session/reducer.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 const DEPLOY = `---
 title: Deploy
@@ -65,7 +66,7 @@ describe('session store', () => {
     await t.actions.answerVar('');
     await t.actions.answerVar('s3cr3t-token-value');
     t.shell.reply({ output: ['Already up to date.\n'], exitCode: 0 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     expect(t.state().frames[0]?.steps.map((s) => s.status)).toEqual(['passed', 'passed']);
     // Vars reach the step as environment, never in the script text.
@@ -85,7 +86,7 @@ describe('session store', () => {
     await t.actions.answerVar('eu-west-1');
     await t.actions.answerVar('tok-tok-tok');
     t.probes.script('http://127.0.0.1:8092/healthz?region=eu-west-1', fail('connection refused'));
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const s = t.state();
     expect(s.status.kind).toBe('blocked');
     const attempts = t.journal.events.filter((e) => e.type === 'check-attempt');
@@ -98,7 +99,7 @@ describe('session store', () => {
     expect(s.frames[0]?.steps[1]).toMatchObject({ status: 'failed', reason: 'http http://127.0.0.1:8092/healthz?region=eu-west-1 failed after 3 attempts: connection refused' });
     expect(s.frames[0]?.steps[1]?.checks?.[0]).toMatchObject({ attempt: 3, of: 3, ok: false });
     // Nothing past the gate runs.
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.probes.calls).toHaveLength(3);
   });
 
@@ -107,12 +108,12 @@ describe('session store', () => {
     await t.actions.answerVar('');
     await t.actions.answerVar('tok-tok-tok');
     t.probes.script('http://127.0.0.1:8092/healthz?region=us-east-2', fail('503'), fail('503'), fail('503'), pass());
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     await t.actions.chooseRecovery(0);
     expect(t.state().frames).toHaveLength(2);
     expect(t.state().frames[1]?.init.title).toBe('Restart it');
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', 'pm2 restart all']);
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     const decision = t.journal.events.find((e) => e.type === 'decision');
@@ -125,7 +126,7 @@ describe('session store', () => {
     await t.actions.answerVar('');
     await t.actions.answerVar('tok-tok-tok');
     t.shell.reply({ exitCode: 1, output: 'fatal: not a git repository\n' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     await t.actions.skip('');
     expect(t.store.getState().error).toBe('skipping a required step needs a reason');
@@ -140,7 +141,7 @@ describe('session store', () => {
     await t.actions.answerVar('hunter2-very-secret');
     t.shell.reply({ output: ['token is hunter2-very-', 'secret and ghp_processsecret\n'] });
     t.probes.unknown = fail('401 for hunter2-very-secret');
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     const disk = t.journal.dump();
     expect(disk).not.toContain('hunter2-very-secret');
     expect(disk).not.toContain('ghp_processsecret');
@@ -196,7 +197,7 @@ true
     await u.actions.answerVar('');
     await u.actions.answerVar('');
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.shell.requests[0]?.env).toMatchObject({ API_KEY: 'key-default-5678', DB_PASSWORD: 'pw-default-1234', REGION: 'us-east-2' });
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     leaks(u.journal.dump(), u.state());
@@ -243,7 +244,7 @@ true
     expect(u.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', interrupted: true });
     expect(u.state().status.kind).toBe('blocked');
     await u.actions.retry();
-    await u.actions.runToNextBlock({ yes: true });
+    await runToNextBlock(u.store, { yes: true });
     expect(u.shell.requests.map((r) => r.script)).toEqual(['git pull --ff-only']);
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     expect(u.journal.events.map((e) => e.type).slice(0, 3)).toEqual(['session-resumed', 'plan-replaced', 'var-answered']);
@@ -262,7 +263,7 @@ true
     await u.actions.resume(t.journal.events);
     await u.actions.answerVar('tok-tok-tok');
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.shell.opened[0]?.env).toMatchObject({ REGION: 'eu-west-1', DEPLOY_TOKEN: 'tok-tok-tok' });
     expect(u.shell.requests[0]?.env).toMatchObject({ REGION: 'eu-west-1', DEPLOY_TOKEN: 'tok-tok-tok' });
     // The check's \${REGION} is expanded from the answer given before the crash.
@@ -276,7 +277,7 @@ true
     const t = fakeSession({ [file]: before });
     await t.actions.start({ file });
     t.shell.reply({ exitCode: 0 }, { exitCode: 0 }, { exitCode: 1 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'passed', 'failed']);
     const keys = t.state().frames[0]?.init.items.map((i) => i.key) ?? [];
 
@@ -288,7 +289,7 @@ true
     expect(fresh.map((i) => i.key)).toEqual([...keys, `${file}#work-4`]);
     expect(report.changed).toEqual([{ file, diff: { added: [fresh[0]?.key], removed: [], edited: [] } }]);
     expect(u.state().frames[0]?.steps.map((x) => x.status)).toEqual(['pending', 'passed', 'passed', 'failed']);
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     // Only the new step ran; the failed one is still a gate, not run again by itself.
     expect(u.shell.requests.map((r) => r.script)).toEqual(['echo zero']);
     expect(u.state().status.kind).toBe('blocked');
@@ -303,14 +304,14 @@ true
     const t = fakeSession({ [file]: `# Swap\n\n## Work\n\n${block('echo A')}${block('echo B')}` });
     await t.actions.start({ file });
     t.shell.reply({ exitCode: 0 }, { exitCode: 1 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'failed']);
     const u = fakeSession({ [file]: `# Swap\n\n## Work\n\n${block('echo B')}${block('echo A')}` });
     await u.actions.resume(t.journal.events);
     expect(u.journal.events.map((e) => e.type)).toEqual(['session-resumed', 'plan-replaced']);
     expect(u.state().frames[0]?.steps.map((x) => x.status)).toEqual(['failed', 'passed']);
     await u.actions.retry();
-    await u.actions.runToNextBlock();
+    await runToNextBlock(u.store);
     expect(u.shell.requests.map((r) => r.script)).toEqual(['echo B']);
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
   });
@@ -337,7 +338,7 @@ true
     const t = await begin({
       [FILE]: '# R\n\n```bash {name=drop confirm}\ndropdb x\n```\n\n- [ ] check the graphs\n',
     });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('confirm');
     expect(t.shell.requests).toHaveLength(0);
     await t.actions.decline();
@@ -346,9 +347,9 @@ true
     await t.actions.confirm();
     await t.actions.idle();
     expect(t.shell.requests.map((r) => r.script)).toEqual(['dropdb x']);
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('ready');
-    await t.actions.runToNextBlock({ yes: true });
+    await runToNextBlock(t.store, { yes: true });
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
   });
 
@@ -378,7 +379,7 @@ true
   it('runs steps as --as, except steps that name their own user', async () => {
     const t = fakeSession({ [FILE]: '---\nuser: ubuntu\n---\n# R\n\n```bash {name=a}\nid\n```\n\n```bash {name=b user=postgres}\nid\n```\n' });
     await t.actions.start({ file: FILE, as: 'deploy' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.shell.opened[0]?.user).toBe('deploy');
     expect(t.shell.requests.map((r) => r.user)).toEqual(['deploy', 'postgres']);
   });
@@ -386,7 +387,7 @@ true
   it('a failing shell (sudo refused) fails the step with the reason instead of crashing', async () => {
     const t = await begin({ [FILE]: '# R\n\n```bash {name=a}\nid\n```\n' });
     t.shell.reply({ throws: 'sudo: a password is required' });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     expect(t.state().frames[0]?.steps[0]).toMatchObject({ status: 'failed', exitCode: null, reason: 'sudo: a password is required' });
   });
@@ -398,7 +399,7 @@ describe('failures around a step never leave it running', () => {
   it('a probe that throws fails the check step with the reason, and the gate holds', async () => {
     const t = fakeSession({ [FILE]: RB }, { probe: async () => Promise.reject(new Error('probe exploded')) });
     await t.actions.start({ file: FILE });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     expect(t.state().frames[0]?.steps[1]).toMatchObject({ status: 'failed', reason: 'stepgate could not run this step: probe exploded' });
     expect(t.journal.events.at(-1)).toMatchObject({ type: 'step-finished', ok: false, key: `${FILE}#probe` });
@@ -419,7 +420,7 @@ describe('failures around a step never leave it running', () => {
     t.actions.onOutput((text) => seen.push(text));
     t.shell.reply({ output: 'one\n' });
     await t.actions.start({ file: FILE });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'passed']);
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     expect(seen.join('')).toContain('one');
@@ -434,7 +435,7 @@ describe('starts the reducer asks for', () => {
     const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\nfalse\n```\n\n```bash {name=b confirm}\nrm -rf /srv/old\n```\n' });
     await t.actions.start({ file: FILE });
     t.shell.reply({ exitCode: 1 });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.state().status.kind).toBe('blocked');
     // Both intents are taken before the retry's start runs: the skip moves the cursor to b.
     await Promise.all([t.actions.retry(), t.actions.skip('not needed')]);
@@ -471,7 +472,7 @@ tcp: no-port-here
 `,
     });
     await t.actions.start({ file: FILE });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.probes.calls).toEqual([
       { kind: 'tcp', host: 'db.internal', port: 5432, timeoutMs: 5000 },
       { kind: 'tcp', host: '::1', port: 6379, timeoutMs: 5000 },
@@ -504,7 +505,7 @@ describe('working directory', () => {
       '/rb/checks.md': '---\ncwd: /opt\n---\n# C\n\n## Pre\n\n```bash {name=pre}\ndf -h\n```\n',
     });
     await t.actions.start({ file: FILE });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     expect(t.shell.opened[0]?.cwd).toBe('/srv/app');
     expect(t.shell.requests.map((r) => [r.script, r.cwd])).toEqual([
       ['df -h', '/opt'],
@@ -519,7 +520,7 @@ describe('the gate holds', () => {
     const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\nfalse\n```\n' });
     t.shell.fallback = () => ({ exitCode: 1 });
     await t.actions.start({ file: FILE });
-    await t.actions.runToNextBlock();
+    await runToNextBlock(t.store);
     await t.actions.runStep();
     expect(t.store.getState().error).toBe('a is blocked: retry, recover, skip, override or abort');
     expect(t.shell.requests).toHaveLength(1);

@@ -15,6 +15,7 @@ import { MemoryJournal } from '../fakes/memory-journal.js';
 import { fakeSession, type FakeSession } from '../fakes/session.js';
 import { drive, escape, type Driver } from './helpers.js';
 import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL, OPS } from './runbooks.js';
+import { runToNextBlock } from '../fakes/walk.js';
 
 afterEach(() => cleanup());
 
@@ -73,7 +74,7 @@ async function resumedAtFailingHealthz(): Promise<Driver> {
   const before = session(journal);
   before.probes.script(HEALTH_URL, bad);
   await before.actions.start({ file: DEPLOY_FILE });
-  await before.actions.runToNextBlock();
+  await runToNextBlock(before.store);
   const after = session(new PathJournal());
   await after.actions.resume(journal.events);
   const r = await show(after, journal);
@@ -87,7 +88,7 @@ describe('a session resumed in the TUI', () => {
     const before = session(journal);
     before.probes.script(HEALTH_URL, fail('connection refused'), fail('connection refused'), bad);
     await before.actions.start({ file: DEPLOY_FILE });
-    await before.actions.runToNextBlock();
+    await runToNextBlock(before.store);
     expect(before.state().status.kind).toBe('blocked');
     // The crash: the process is gone; its journal stays.
     const events = journal.events;
@@ -118,7 +119,7 @@ describe('a session resumed in the TUI', () => {
     const before = session(journal);
     before.probes.script(HEALTH_URL, fail('response does not contain "ok"', { status: 200, output: '{\n  "status": "starting",\n  "migrations": "3 pending"\n}\n' }));
     await before.actions.start({ file: DEPLOY_FILE });
-    await before.actions.runToNextBlock();
+    await runToNextBlock(before.store);
     const after = session(new PathJournal());
     await after.actions.resume(journal.events);
     const r = await show(after, journal);
@@ -212,7 +213,7 @@ describe('a session resumed in the TUI', () => {
     const before = session(journal);
     before.probes.script(HEALTH_URL, fail('connection refused'));
     await before.actions.start({ file: DEPLOY_FILE });
-    await before.actions.runToNextBlock();
+    await runToNextBlock(before.store);
     const after = session(new PathJournal());
     after.runbooks.files.set(DEPLOY_FILE, DEPLOY.replace('git pull\n', 'git pull --ff-only\n'));
     await after.actions.resume(journal.events, { torn: { line: 9, bytes: 37 } });

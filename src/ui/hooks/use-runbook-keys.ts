@@ -7,6 +7,9 @@ import { useCallback, useRef } from 'react';
 import { useInput } from 'ink';
 import type { SessionStore } from '../../session/store.js';
 import type { Choice, SessionState } from '../../session/types.js';
+import { DEFAULT_POLICY } from '../../session/next-move.js';
+import { currentItem, refusalFor } from '../../session/reducer.js';
+import { walk as walkSession } from '../../session/walk.js';
 import type { UiServices } from '../context.js';
 import { commandFor, digitIndex, keyBurst, keyName, type KeyMode, type UiCommand } from '../keymap.js';
 import { helpLines } from '../components/help-overlay.js';
@@ -72,21 +75,17 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
   const walk = useRef(0);
   const runAll = useCallback(async () => {
     const gen = ++walk.current;
-    const actions = store.getState().actions;
-    for (let first = true; ; first = false) {
-      const s = store.getState().session;
-      const frame = topFrame(s);
-      const item = frame?.init.items[frame.cursor];
-      if (walk.current !== gen || s.status.kind !== 'ready' || !item || item.step.kind === 'manual') return;
-      // The operator's terminal went away: the step that ran has finished, the next waits for them.
-      if (!first && services.attended?.() === false) {
-        dispatch({ type: 'notice', text: `the walk stopped at ${item.step.id}: nobody was attached when the last step finished` });
-        return;
-      }
-      await actions.runStep();
-      await actions.idle();
-      if (store.getState().session.seq === s.seq) return;
-    }
+    await walkSession(store, DEFAULT_POLICY, {
+      halt(moves, next) {
+        if (walk.current !== gen) return 'another intent';
+        // The operator's terminal went away: the step that ran has finished, the next waits for them.
+        if (moves > 0 && next.kind === 'run' && services.attended?.() === false) {
+          dispatch({ type: 'notice', text: `the walk stopped at ${currentItem(store.getState().session)?.item.step.id}: nobody was attached when the last step finished` });
+          return 'unattended';
+        }
+        return undefined;
+      },
+    });
   }, [store, services, dispatch]);
 
   const notice = useCallback((text: string) => dispatch({ type: 'notice', text }), [dispatch]);
@@ -231,19 +230,23 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
         case 'run-all':
           if (status.kind !== 'ready') return notice(status.kind === 'blocked' ? 'blocked: resolve the gate first' : `cannot run all while ${status.kind}`);
           return void runAll();
-        case 'retry':
-          if (status.kind !== 'blocked') return notice('retry is offered at a gate');
+        case 'retry': {
+          const why = refusalFor(session, 'retry');
+          if (why !== undefined) return notice(why);
           return void actions.retry();
+        }
         case 'skip': {
           if (status.kind === 'running') return notice('a step is running: interrupt it first (ctrl-c)');
-          if (status.kind !== 'ready' && status.kind !== 'blocked') return notice('nothing to skip now');
+          const why = refusalFor(session, 'skip');
+          if (why !== undefined) return notice(why);
           const current = frame?.init.items[cursor];
           if (selected !== cursor) return notice(`only the current step (${current?.step.id}) can be skipped`);
           const optional = current !== undefined && current.step.kind !== 'manual' && current.step.attrs.optional;
           return askReason('skip', cursor, optional);
         }
         case 'recover': {
-          if (status.kind !== 'blocked') return notice('recovery paths are offered at a gate');
+          const why = refusalFor(session, 'recover');
+          if (why !== undefined) return notice(why);
           const paths = choices.map((c, i) => ({ c, i })).filter(({ c }) => c.kind === 'recover');
           if (paths.length === 0) return notice('no recovery path is declared for this step; skip or abort');
           const open = paths.filter(({ c }) => c.kind === 'recover' && c.disabled === undefined);

@@ -1,0 +1,39 @@
+/**
+ * Answers the vars a session asks for from what was given before it asked: `--var NAME=VALUE`,
+ * then `STEPGATE_VAR_NAME`, then (plain mode) a prompt on a terminal. Both faces answer
+ * through here; the TUI leaves what is not given to its own prompt.
+ */
+import type { VarSpec } from '../runbooks/model.js';
+import type { SessionStore } from './store-types.js';
+
+export interface GivenVars {
+  /** `--var NAME=VALUE`. */
+  vars: Record<string, string>;
+  /** The environment (`STEPGATE_VAR_NAME` supplies var NAME). */
+  env: Record<string, string | undefined>;
+  /** Asks the operator (plain mode on a terminal). */
+  ask?: (spec: VarSpec) => Promise<string>;
+  /**
+   * A var neither given nor asked: `leave` it asked (the TUI prompts), or take its `default`
+   * (plain mode; without a default that is a message saying how to give it).
+   */
+  otherwise: 'leave' | 'default';
+}
+
+/** Answers while a var is asked; a message when one cannot be (plain mode), else undefined. */
+export async function answerVars(store: SessionStore, given: GivenVars): Promise<string | undefined> {
+  const actions = store.getState().actions;
+  for (;;) {
+    const status = store.getState().session.status;
+    if (status.kind !== 'vars') return undefined;
+    const spec = status.spec;
+    const flag = given.vars[spec.name];
+    const fromEnv = given.env[`STEPGATE_VAR_${spec.name}`];
+    if (flag !== undefined) await actions.answerVar(flag, 'flag');
+    else if (fromEnv !== undefined) await actions.answerVar(fromEnv, 'env');
+    else if (given.otherwise === 'leave') return undefined;
+    else if (given.ask) await actions.answerVar(await given.ask(spec), 'prompt');
+    else if (spec.default !== undefined) await actions.answerVar('', 'prompt');
+    else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
+  }
+}

@@ -80,6 +80,21 @@ function currentUserName(): string {
  * Throws RunAsError naming the user and the fix when it cannot.
  */
 export async function resolveRunAs(user?: string): Promise<RunAs> {
+  // The start of a session asks this three times over (the command's own check, preflight,
+  // the shell), each a getent and perhaps a sudo -n: a yes is good for a little while.
+  const key = `${currentUserName()}\0${user ?? ''}`;
+  const known = resolved.get(key);
+  if (known && Date.now() - known.at < RESOLVED_FOR_MS) return known.runAs;
+  const runAs = await resolveAfresh(user);
+  resolved.set(key, { runAs, at: Date.now() });
+  return runAs;
+}
+
+/** How long a successful resolution is reused (a refusal is never reused). */
+const RESOLVED_FOR_MS = 30_000;
+const resolved = new Map<string, { runAs: RunAs; at: number }>();
+
+async function resolveAfresh(user?: string): Promise<RunAs> {
   const invoker = currentUserName();
   const target = user ?? invoker;
   if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(target)) {

@@ -8,6 +8,12 @@ import { MARKER_OSC } from './marker.js';
 import { SECRET_NAME_WORDS, SHELL_PLUMBING } from './saved-exports.js';
 import { checkEnvName, envAssignments, shellPath, shQuote } from './shell-quote.js';
 
+/**
+ * A secret's value is told in pieces of this many characters (its `printf %q` text), each in a
+ * marker of its own: the scanner takes a marker of at most 4096 characters.
+ */
+export const SECRET_PIECE = 1800;
+
 /** The shell's state directory in the temp directory: `stepgate-state-<stepgate pid>-XXXXXXXX`. */
 export const STATE_DIR_PREFIX = 'stepgate-state-';
 
@@ -26,6 +32,11 @@ export interface BootstrapOptions {
   restoreTyped?: boolean;
   /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
   sessionEnvNames?: string[];
+  /**
+   * Names of the session env whose values are secrets (secret vars, secret-looking env): with
+   * the values of every exported secret-looking name, no saved variable may hold them.
+   */
+  secretEnvNames?: string[];
   /**
    * The stepgate process the shell belongs to: its state directory is named after it, so a
    * later stepgate can remove what a killed one left. Default: a name without it.
@@ -54,6 +65,7 @@ export function rcScript(opts: BootstrapOptions): string {
     .concat(['*" __SG_"*'])
     .join('|');
   const secretPatterns = SECRET_NAME_WORDS.map((w) => `*${w}*`).join('|');
+  const secretEnv = (opts.secretEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
   const toCwd = opts.cwd ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1` : ':';
   const place = opts.restoreFrom
     ? `if [ -r ${shQuote(`${opts.restoreFrom}/state`)} ]; then . ${shQuote(`${opts.restoreFrom}/state`)}; fi 2>/dev/null`
@@ -72,7 +84,7 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_seen=
+__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0
 # The command FIFO's path and the session environment arrive on the terminal, typed by
 # stepgate with echo off: secrets never touch a file or a command line.
 stty -echo </dev/tty 2>/dev/null
@@ -94,38 +106,66 @@ done
 stty echo </dev/tty 2>/dev/null
 unset __sg_l __sg_k __sg_n __sg_v
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/${STATE_DIR_PREFIX}${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? `${opts.ownerPid}-` : ''}XXXXXXXX" 2>/dev/null) || __sg_state=
+# The files are made once, 0600 whatever the user's umask (truncating keeps the mode).
+if [ -n "$__sg_state" ]; then (builtin umask 077 && : >|"$__sg_state/names" && : >|"$__sg_state/next" && : >|"$__sg_state/state" && : >|"$__sg_state/base" && : >|"$__sg_state/cwd") 2>/dev/null || __sg_state=; fi
 
-# Keeps cwd and exports where a replacement shell can restore them.
+# Keeps cwd and exports where a replacement shell can restore them, and tells stepgate the
+# values of exported secret-looking names (a token a step exported) so it hides them from then on.
 __sg_save() {
   if [ -n "$__sg_state" ]; then
     local __sg_to=\${1:-state}
-    {
-      # The file is on disk (a SIGKILLed stepgate leaves it until the next start sweeps it:
-      # see ownerPid), so
-      # secret-looking names and the session's own environment stay out of it: a replacement
-      # shell gets the session environment from stepgate again, typed over the terminal.
-      # Exported names come from compgen written straight to a file and read back with mapfile:
-      # both builtins, so no subshell is forked on this per-step path.
-      # An empty array (BASH_REMATCH) is 'unbound' to a step's set -u: options stay local here.
-      local - __sg_n __sg_names __sg_keep=() IFS=$' \\t\\n'
-      set +u
-      builtin compgen -e >|"$__sg_state/names" 2>/dev/null || :
-      builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
+    # The files are on disk (a SIGKILLed stepgate leaves them until the next start sweeps it:
+    # see ownerPid), so secret-looking names, the session's own environment and any variable
+    # holding a secret's value stay out of them: a replacement shell gets the session
+    # environment from stepgate again, typed over the terminal.
+    # Exported names come from compgen written straight to a file and read back with mapfile:
+    # both builtins, so no subshell is forked on this per-step path.
+    # An empty array (BASH_REMATCH) is 'unbound' to a step's set -u: options stay local here.
+    local - __sg_n __sg_v __sg_s __sg_q __sg_i __sg_names __sg_keep=() __sg_secret=(${secretEnv.join(' ')}) __sg_values=() __sg_now=() __sg_was=() IFS=$' \\t\\n'
+    set +u
+    builtin compgen -e >|"$__sg_state/names" 2>/dev/null || :
+    builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
+    for __sg_n in "\${__sg_names[@]}"; do
+      case " \${__sg_n^^} " in ${secretPatterns}) __sg_secret+=("$__sg_n") ;; ${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
+    done
+    for __sg_n in "\${__sg_secret[@]}"; do
+      __sg_v=\${!__sg_n-}
+      if ((\${#__sg_v} >= 4)); then __sg_values+=("$__sg_v"); fi
+    done
+    if ((\${#__sg_values[@]})); then
+      __sg_names=("\${__sg_keep[@]}") __sg_keep=()
       for __sg_n in "\${__sg_names[@]}"; do
-        case " \${__sg_n^^} " in ${secretPatterns}|${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
+        __sg_v=\${!__sg_n-}
+        for __sg_s in "\${__sg_values[@]}"; do [[ $__sg_v == *"$__sg_s"* ]] && continue 2; done
+        __sg_keep+=("$__sg_n")
       done
+    fi
+    {
       if ((\${#__sg_keep[@]})); then builtin declare -p -- "\${__sg_keep[@]}"; fi
       builtin printf 'builtin cd -- %q\\n' "$PWD"
-    } >|"$__sg_state/$__sg_to" 2>/dev/null || :
-    # The directory as it is, NUL-terminated, for stepgate to keep across a resume.
+    } >|"$__sg_state/\${__sg_to/#state/next}" 2>/dev/null || :
     if [ "$__sg_to" = state ]; then
+      # The directory as it is, NUL-terminated, for stepgate to keep across a resume.
       builtin printf '%s\\0' "$PWD" >|"$__sg_state/cwd" 2>/dev/null || :
       # A version that moves only when the saved text changed, reported with each status:
-      # stepgate reads the files (through sudo, a process start) only when it moved.
-      local __sg_now=()
-      builtin mapfile -t __sg_now <"$__sg_state/state" 2>/dev/null || :
+      # stepgate reads the files (through sudo, a process start) only when it moved. The text
+      # before is the file, not a variable: \`set\` in a step would print a variable.
+      builtin mapfile -t __sg_now <"$__sg_state/next" 2>/dev/null || :
+      builtin mapfile -t __sg_was <"$__sg_state/state" 2>/dev/null || :
       IFS=$'\\n'
-      if [ "\${__sg_now[*]}" != "$__sg_seen" ]; then __sg_seen="\${__sg_now[*]}"; __sg_ver=$((__sg_ver + 1)); fi
+      if [ "\${__sg_now[*]}" != "\${__sg_was[*]}" ]; then
+        builtin printf '%s\\n' "\${__sg_now[@]}" >|"$__sg_state/state" 2>/dev/null || :
+        __sg_ver=$((__sg_ver + 1))
+      fi
+      IFS=$' \\t\\n'
+      for __sg_n in "\${__sg_secret[@]}"; do
+        __sg_v=\${!__sg_n-}
+        ((\${#__sg_v} >= 4 && \${#__sg_v} <= 65536)) || continue
+        builtin printf -v __sg_q '%q' "$__sg_v"
+        for ((__sg_i = 0; __sg_i < \${#__sg_q}; __sg_i += ${SECRET_PIECE})); do
+          ${marker('k', ['"$__sg_n"', `"$((__sg_i + ${SECRET_PIECE} < \${#__sg_q}))"`, `"\${__sg_q:__sg_i:${SECRET_PIECE}}"`])} >/dev/tty 2>/dev/null || :
+        done
+      done
     fi
   fi
 }

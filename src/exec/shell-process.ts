@@ -15,6 +15,7 @@ import type { IPty } from 'node-pty';
 import { configLines, rcScript, stepCommand, stepFile } from './rc-script.js';
 import type { TypedRestore } from './rc-script.js';
 import { parseSavedExports } from './saved-exports.js';
+import { unquoteShell } from './shell-quote.js';
 import type { SavedExport } from './saved-exports.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
@@ -34,8 +35,15 @@ export interface ShellProcessOptions {
   restoreFrom?: string;
   /** A snapshot (possibly of a shell of a dead stepgate) typed to the new shell and restored. */
   restore?: TypedRestore;
+  /** Names of `env` whose values are secret: the shell's state files never hold those values. */
+  secretEnvNames?: string[];
   /** Visible output (markers removed), in order. */
   onText: (text: string, shell: ShellProcess) => void;
+  /**
+   * An exported secret-looking variable, as the shell tells it before each status report
+   * (before the step's end is reported, so what follows is hidden with it).
+   */
+  onSecret?: (name: string, value: string) => void;
   /** The shell ended (after its output was drained). */
   onExit?: (info: ShellExit, shell: ShellProcess) => void;
 }
@@ -141,6 +149,8 @@ export class ShellProcess {
   /** Moves when the shell's saved state changed (reported with each status marker). */
   private savedVersion = 0;
   private lastRead: { version: number; saved: { cwd?: string; exports: SavedExport[]; base: SavedExport[] } } | undefined;
+  /** A secret's value told so far, in pieces (see SECRET_PIECE), by name. */
+  private secretPieces = new Map<string, string>();
 
   private constructor(opts: ShellProcessOptions) {
     this.opts = opts;
@@ -175,6 +185,7 @@ export class ShellProcess {
       restoreFrom: this.opts.restoreFrom,
       restoreTyped: this.opts.restore !== undefined,
       sessionEnvNames: Object.keys(this.opts.env ?? {}),
+      secretEnvNames: this.opts.secretEnvNames ?? [],
       ownerPid: process.pid,
     });
     // Through sudo the target user cannot be given ownership: files it must read are then
@@ -276,6 +287,17 @@ export class ShellProcess {
           const waiting = this.waitingStep;
           this.waitingStep = undefined;
           waiting.resolve({ kind: 'done', status });
+        }
+        break;
+      }
+      case 'k': {
+        // Forged, it only hides more: a step can already print anything.
+        if (!this.configSent || this.closing) break;
+        const text = (this.secretPieces.get(a) ?? '') + marker.fields.slice(2).join(';');
+        if (b === '1' && text.length < 256 * 1024) this.secretPieces.set(a, text);
+        else {
+          this.secretPieces.delete(a);
+          this.opts.onSecret?.(a, unquoteShell(text));
         }
         break;
       }

@@ -124,7 +124,9 @@ class SessionShell implements Shell {
       cols: this.size.cols,
       rows: this.size.rows,
       ...where,
+      ...(this.opts.secretEnvNames ? { secretEnvNames: this.opts.secretEnvNames } : {}),
       onText: (text, from) => this.output(from, text),
+      ...(this.opts.onSecret ? { onSecret: this.opts.onSecret } : {}),
       onExit: (exit, from) => {
         if (from === this.main && !this.closed && !this.resetReason) this.resetReason = describeExit(exit);
       },
@@ -133,7 +135,9 @@ class SessionShell implements Shell {
     return proc;
   }
 
-  private output(proc: ShellProcess, text: string): void {
+  private output(proc: ShellProcess, raw: string, filter = true): void {
+    const text = filter && this.opts.outputFilter ? this.opts.outputFilter.push(raw) : raw;
+    if (text === '') return;
     const screen = this.screenView;
     const screenOk = screen?.write(text) ?? true;
     for (const listener of this.listeners) listener({ type: 'output', data: text });
@@ -245,6 +249,9 @@ class SessionShell implements Shell {
       this.active = undefined;
       this.activeStep = undefined;
     }
+    // What the filter held back (it might have begun a secret) belongs to this step.
+    const held = this.opts.outputFilter?.flush() ?? '';
+    if (held !== '') this.output(proc, held, false);
     await this.screenView?.settled();
     const durationMs = performance.now() - startedAt;
     const base = { durationMs, timedOut, interrupted: step.interrupted };

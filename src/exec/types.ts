@@ -32,6 +32,30 @@ export interface ShellOptions {
    * is gone). Ignored when the snapshot's user is not this shell's user. Default: none.
    */
   restore?: ShellSnapshot;
+  /**
+   * Names of `env` whose values are secret (secret vars, secret-looking env): the shell's state
+   * files keep no variable holding one of them, nor one of an exported secret-looking name.
+   */
+  secretEnvNames?: string[];
+  /**
+   * Applied to all output, in order, before the screen and the `onEvent` listeners see it (the
+   * session's redactor: what the TUI shows is then redacted too). It may hold back the end of a
+   * chunk (a secret may go on in the next); what it holds is flushed when a step ends.
+   */
+  outputFilter?: OutputFilter;
+  /**
+   * The shell has an exported variable whose name looks secret (`*TOKEN*`, `*PASS*`, ...), told
+   * before each status report whoever set it (a step, the user's profile, the environment), in
+   * order with the output: before the filter sees anything printed after it. Also while the
+   * shell starts, before `openShell` resolves.
+   */
+  onSecret?: (name: string, value: string) => void;
+}
+
+/** A stream transform of the shell's output (see `ShellOptions.outputFilter`). */
+export interface OutputFilter {
+  push(chunk: string): string;
+  flush(): string;
 }
 
 /**
@@ -94,6 +118,7 @@ export interface ScreenSnapshot {
 
 export type ShellEvent =
   | { type: 'output'; data: string }
+
   | {
       type: 'shell-reset';
       reason: string;

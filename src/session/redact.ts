@@ -44,6 +44,11 @@ export class SecretSet {
     for (const [name, value] of Object.entries(env)) if (looksSecret(name)) this.add(value);
   }
 
+  /** Whether `value` is one of the secrets (as given, not a form of one). */
+  has(value: string | undefined): boolean {
+    return value !== undefined && this.values.has(value);
+  }
+
   get size(): number {
     return this.values.size;
   }

@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import type { Clock, ScreenSnapshot, Shell, ShellOptions, ShellSnapshot } from '../exec/types.js';
 import { describeError } from '../errors.js';
 import type { Journal } from './journal.js';
-import { StreamRedactor, type SecretSet } from './redact.js';
+import { MIN_SECRET_LENGTH, StreamRedactor, type SecretSet } from './redact.js';
 import { restoredFrom, withoutSecrets } from './shell-state.js';
 import type { ResumeReport } from './resume.js';
 import type { SessionEvent } from './types.js';
@@ -93,6 +93,10 @@ export class SessionShell {
       rows: this.size.rows,
       ...(this.deps.screen ? {} : { screen: false }),
       ...(this.restoreShell ? { restore: this.restoreShell } : {}),
+      secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
+      // The screen (the TUI's output pane, the attached view) is fed redacted output.
+      outputFilter: new StreamRedactor(deps.secrets),
+      onSecret: (name, value) => this.learnSecret(name, value),
     });
     this.restoreShell = undefined;
     this.shell = opened;
@@ -122,12 +126,25 @@ export class SessionShell {
         void deps.dispatch(reset).catch((error: unknown) => deps.fail(`cannot journal the shell reset: ${String(error)}`));
         return;
       }
+
       const clean = this.lineRedactor ? this.lineRedactor.push(event.data) : deps.secrets.redact(event.data);
       if (clean !== '') this.emit(clean);
       this.keep(clean);
       this.scheduleScreen();
     });
     return opened;
+  }
+
+  /**
+   * A value the shell exports under a secret-looking name joins the secrets: from this status
+   * report on it is hidden on the screen, in transcripts, the journal and stdout. Said once per
+   * new value, so the operator knows why it shows as [REDACTED].
+   */
+  private learnSecret(name: string, value: string): void {
+    const { secrets } = this.deps;
+    if (secrets.has(value) || value.length < MIN_SECRET_LENGTH) return;
+    secrets.add(value);
+    this.emit(`[stepgate] ${name} looks secret: its value is redacted from here on\r\n`);
   }
 
   /** Output for the running step's transcript and the listeners (already redacted). */

@@ -4,7 +4,7 @@
  * forms bash and the common encoders give it, a token a step exports, and the shell's own
  * temporary state files.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from './plain-harness.js';
@@ -79,5 +79,87 @@ retries: 1
     const files = stateText();
     expect(files.some((f) => f.path.endsWith('.log') && f.text.includes('raw: [REDACTED]'))).toBe(true);
     for (const f of files) expect(leaks(f.text, KEY), f.path).toEqual([]);
+  });
+});
+
+describe('a value a step exports under a secret-looking name', () => {
+  it('is hidden from the next status report on: stdout, transcripts, journal, the kept shell state', async () => {
+    // The value is made by the step: nothing in the runbook or the environment names it.
+    ws.write(
+      'export.md',
+      `# Exported token
+
+\`\`\`bash {name=mint}
+export DEPLOY_TOKEN="tk-$(printf '%s' 5c1d)-77e2-minted"
+\`\`\`
+
+\`\`\`bash {name=use}
+echo "token=$DEPLOY_TOKEN"; printf '%s' "$DEPLOY_TOKEN" | base64
+export DEPLOY_NOTE="uses $DEPLOY_TOKEN"
+\`\`\`
+
+\`\`\`bash {name=fail}
+echo "still $DEPLOY_NOTE"; exit 3
+\`\`\`
+`,
+    );
+    const minted = 'tk-5c1d-77e2-minted';
+    const r = await ws.run(['run', 'export.md', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('[stepgate] DEPLOY_TOKEN looks secret: its value is redacted from here on');
+    expect(r.stdout).toContain('token=[REDACTED]');
+    expect(r.stdout).toContain('still uses [REDACTED]');
+    expect(r.stdout).not.toContain(minted);
+    expect(r.stdout).not.toContain(Buffer.from(minted).toString('base64'));
+    const files = stateText();
+    // The journal, two transcripts and the shell state kept for a resume (the session is blocked).
+    expect(files.some((f) => f.path.endsWith('.shell.json'))).toBe(true);
+    for (const f of files) expect(f.text, f.path).not.toContain(minted);
+  });
+});
+
+describe("the shell's own temporary state", () => {
+  it('is 0600 and holds no secret value, and set in a step does not show a copy of the environment', async () => {
+    const tmp = join(ws.dir, 'tmp');
+    mkdirSync(tmp);
+    // The step copies the shell's state files (and what set prints) where the test can read them
+    // without the redactor: the files must hold nothing to hide in the first place.
+    ws.write(
+      'state.md',
+      `---
+title: Shell state
+vars:
+  DB_PASSWORD: { prompt: Database password, secret: true }
+  SIGNING: { prompt: Signing key, secret: true }
+---
+# Shell state
+
+\`\`\`bash {name=copy}
+export DATABASE_URL="postgres://app:$DB_PASSWORD@db/app" KEY_COPY="$SIGNING" API_KEY=ak-0b9c-learned-88 PLAIN=visible-value
+\`\`\`
+
+\`\`\`bash {name=look}
+export LEARNED_COPY="$API_KEY"
+set > "${ws.dir}/set.txt"
+cd "$TMPDIR"/stepgate-state-*/ && stat -c '%a %n' * > "${ws.dir}/modes.txt" && cat * > "${ws.dir}/state.txt"
+\`\`\`
+`,
+    );
+    const r = await ws.run(['run', 'state.md', '--yes'], { TMPDIR: tmp, STEPGATE_VAR_DB_PASSWORD: 'pw-4471-horse', STEPGATE_VAR_SIGNING: KEY, SG_ENV_PROBE: 'probe-value-5521' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const modes = readFileSync(join(ws.dir, 'modes.txt'), 'utf8').trim().split('\n');
+    expect(modes.length).toBeGreaterThanOrEqual(3);
+    for (const line of modes) expect(line).toMatch(/^600 /);
+    const state = readFileSync(join(ws.dir, 'state.txt'), 'utf8');
+    expect(state).toContain('PLAIN="visible-value"');
+    for (const secret of ['pw-4471-horse', 'ak-0b9c-learned-88']) expect(state).not.toContain(secret);
+    expect(leaks(state, KEY)).toEqual([]);
+    // Their names are listed (the names file); their declarations are left out.
+    expect(state.match(/declare -x (?:DATABASE_URL|KEY_COPY|LEARNED_COPY)=.*/g)).toBeNull();
+    // The environment shows once, as the step's own variable; no copy of the saved declarations.
+    const set = readFileSync(join(ws.dir, 'set.txt'), 'utf8');
+    expect(set.split('probe-value-5521').length - 1).toBe(1);
+    expect(set).not.toMatch(/declare -x [A-Za-z_]+=/);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('stepgate-state-'))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { configLines, stepCommand, stepFile } from '../../src/exec/rc-script.js';
 import { SECRET_NAME_WORDS } from '../../src/exec/saved-exports.js';
-import { envAssignments, shQuote } from '../../src/exec/shell-quote.js';
+import { envAssignments, shQuote, unquoteShell } from '../../src/exec/shell-quote.js';
 import { looksSecret, SECRET_NAME } from '../../src/session/redact.js';
 import { asUser, loginDoneByWrapper } from '../../src/exec/run-as.js';
 import type { RunAs } from '../../src/exec/run-as.js';
@@ -51,6 +51,20 @@ describe('bootstrap text', () => {
 
   it('prefixes the step with the xtrace restore on its first line, keeping line numbers', () => {
     expect(stepFile('echo $LINENO\necho two')).toBe('__sg_pre;echo $LINENO\necho two\n');
+  });
+});
+
+describe('reading back what bash quoted', () => {
+  it('unquoteShell gives back any value from printf %q and ${X@Q}, in a UTF-8 and in the C locale', () => {
+    const values = ['plain-token', `it's "q" $x \`y\` \\ !*?;&|<>(){}[]#~=,`, 'two\nlines\tand\u001b[1m esc é ✓', ' lead and trail ', '\u0001\u007f'];
+    for (const locale of ['C.UTF-8', 'C']) {
+      for (const value of values) {
+        const out = execFileSync('bash', ['--norc', '-c', 'printf "%q\\n" "$X"; printf "%s\\n" "${X@Q}"'], { env: { X: value, LC_ALL: locale, PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+        const [q = '', at = ''] = out.split('\n');
+        expect(unquoteShell(q), `${locale} %q ${q}`).toBe(value);
+        expect(unquoteShell(at), `${locale} @Q ${at}`).toBe(value);
+      }
+    }
   });
 });
 

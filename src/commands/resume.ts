@@ -38,6 +38,7 @@ import { offerAttach } from './attach.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
 import { LOCK_FLAGS, LOCK_USAGE, holdSessionRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
+import { sharedTerminal } from './controlling-tty.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
 const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
@@ -215,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
     const took = tookOverText(held, locking.steal);
     if (took !== undefined) process.stderr.write(`${took}\n`);
     const journal = await FileJournal.open(dir, id);
-    const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
+    const store = createSessionStore({ ...(await hostDeps(journal)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
     storeRef = store;
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);

@@ -308,7 +308,7 @@ export async function main(argv: string[]): Promise<number> {
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.
-  const store = createSessionStore({ ...(await hostDeps(journal)), screen: false });
+  const store = createSessionStore({ ...(await hostDeps(journal)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
   storeRef = store;
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);

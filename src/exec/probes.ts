@@ -4,19 +4,13 @@
  * interactive). Each returns a ProbeResult whose `error` says plainly what went wrong.
  */
 import net from 'node:net';
-import { execa } from 'execa';
-import { shellPath, shQuote } from './shell-quote.js';
 import { fetchFollowing, RedirectError, type Whereabouts } from './redirects.js';
-import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
-import type { RunAs } from './run-as.js';
+import { asIs, innermostMessage, KEPT_OUTPUT, MAX_BODY, since } from './probe-common.js';
+import { runCommandProbe } from './run-probe.js';
 import type { ProbeResult, ProbeSpec } from './types.js';
 
-/** How much of a body or command output is kept for the operator. */
-const KEPT_OUTPUT = 4096;
 /** How much of a failing response's body the error quotes. */
 const ERROR_BODY_BYTES = 200;
-/** Largest body read when looking for `contains`. */
-const MAX_BODY = 1 << 20;
 
 export interface ProbeOptions {
   signal?: AbortSignal;
@@ -41,10 +35,6 @@ export async function runProbe(spec: ProbeSpec, opts: ProbeOptions = {}): Promis
   }
 }
 
-function since(start: number): number {
-  return Math.round(performance.now() - start);
-}
-
 function errorCode(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
@@ -53,16 +43,6 @@ function errorCode(err: unknown): string {
     e = (e as { cause?: unknown }).cause;
   }
   return '';
-}
-
-function innermostMessage(err: unknown): string {
-  let e: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  for (let depth = 0; depth < 4 && e instanceof Error; depth++) {
-    message = e.message;
-    e = e.cause;
-  }
-  return message;
 }
 
 /** Network failures in the words an operator would use. */
@@ -105,8 +85,6 @@ async function readBody(res: Response, limit: number): Promise<string> {
   }
   return text + decoder.decode();
 }
-
-const asIs = (text: string): string => text;
 
 async function httpProbe(spec: Extract<ProbeSpec, { kind: 'http' }>, outer?: AbortSignal, redact: (text: string) => string = asIs): Promise<ProbeResult> {
   const start = performance.now();
@@ -181,76 +159,4 @@ function tcpProbe(spec: Extract<ProbeSpec, { kind: 'tcp' }>, outer?: AbortSignal
     socket.once('connect', () => finish({ ok: true, latencyMs: since(start) }));
     socket.once('error', (err) => finish({ ok: false, latencyMs: since(start), error: describeNetworkError(err, target) }));
   });
-}
-
-/** Resolved users are remembered: the sudo check need not run before every attempt. */
-const runAsCache = new Map<string, Promise<RunAs>>();
-
-function runAsFor(user: string | undefined): Promise<RunAs> {
-  const key = user ?? '';
-  let cached = runAsCache.get(key);
-  if (!cached) {
-    cached = resolveRunAs(user);
-    runAsCache.set(key, cached);
-    cached.catch(() => runAsCache.delete(key));
-  }
-  return cached;
-}
-
-/**
- * What `bash -s` reads under sudo: the exports, then the command run by a fresh bash whose
- * stdin is /dev/null, so a command that reads input neither waits nor eats the script.
- */
-function stdinScript(env: Record<string, string>, script: string): string {
-  const exports = Object.entries(env).map(([name, value]) => `export ${name}=${shQuote(value)}\n`);
-  return `${exports.join('')}exec /bin/bash -c ${shQuote(script)} </dev/null\n`;
-}
-
-async function runCommandProbe(spec: Extract<ProbeSpec, { kind: 'run' }>, outer?: AbortSignal, redact: (text: string) => string = asIs): Promise<ProbeResult> {
-  const start = performance.now();
-  let runAs: RunAs;
-  try {
-    runAs = await runAsFor(spec.user);
-  } catch (err) {
-    return { ok: false, latencyMs: since(start), error: (err as Error).message };
-  }
-  const script = spec.cwd ? `builtin cd -- ${shellPath(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
-  for (const name of Object.keys(spec.env ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { ok: false, latencyMs: 0, error: `invalid environment variable name "${name}"` };
-  }
-  // Env values (secrets among them) never go on a command line: argv is world-readable in
-  // /proc and sudo logs it. Same user and runuser keep the environment we hand them; sudo
-  // resets it, so there the values travel on stdin, in a script `bash -s` reads.
-  const env = spec.env ?? {};
-  const viaStdin = runAs.mode === 'sudo';
-  const command = asUser(runAs, viaStdin ? ['/bin/bash', '-s'] : ['/bin/bash', '-c', script]);
-  const result = await execa(command.file, command.args, {
-    all: true,
-    reject: false,
-    ...(viaStdin ? { input: stdinScript(env, script) } : { stdin: 'ignore' as const }),
-    timeout: spec.timeoutMs,
-    ...(outer ? { cancelSignal: outer } : {}),
-    forceKillAfterDelay: 2000,
-    maxBuffer: MAX_BODY,
-    ...(runAs.mode === 'runuser'
-      ? { env: { ...targetUserEnv(runAs, process.env), ...env }, extendEnv: false }
-      : runAs.mode === 'self'
-        ? { env }
-        : {}),
-  });
-  const latencyMs = since(start);
-  const all = redact(typeof result.all === 'string' ? result.all : '');
-  const output = all.length > KEPT_OUTPUT ? all.slice(-KEPT_OUTPUT) : all;
-  const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
-  const withCode = exitCode !== undefined ? { exitCode } : {};
-  if (result.isCanceled) return { ok: false, latencyMs, output, ...withCode, error: 'cancelled' };
-  if (result.timedOut) return { ok: false, latencyMs, output, ...withCode, error: `timeout after ${spec.timeoutMs}ms running \`${spec.command}\`` };
-  if (result.failed && exitCode === undefined) {
-    return { ok: false, latencyMs, output, error: result.signal ? `killed by ${result.signal}` : innermostMessage(result.cause ?? result.message) };
-  }
-  if (exitCode !== 0) return { ok: false, latencyMs, output, ...withCode, error: `exit status ${exitCode}` };
-  if (spec.contains !== undefined && !all.includes(spec.contains)) {
-    return { ok: false, latencyMs, output, ...withCode, error: `output does not contain "${spec.contains}"` };
-  }
-  return { ok: true, latencyMs, output, ...withCode };
 }

@@ -275,7 +275,8 @@ export function stepFile(script: string): string {
 }
 
 /** The command line sent on the FIFO to run one step file. */
-export function stepCommand(id: number, file: string, opts: { cwd?: string; env?: Record<string, string> }): string {
+export function stepCommand(id: number, file: string, opts: { cwd?: string; env?: Record<string, string>; stdin?: 'terminal' | 'none' }): string {
   const cd = opts.cwd ? `__sg_ret=$PWD; builtin cd -- ${shellPath(opts.cwd)} && ` : '';
-  return `__sg_id=${id}; ${cd}${envAssignments(opts.env)}. ${shQuote(file)} </dev/tty; { __sg_hook; } 2>/dev/null\n`;
+  const stdin = opts.stdin === 'none' ? '/dev/null' : '/dev/tty';
+  return `__sg_id=${id}; ${cd}${envAssignments(opts.env)}. ${shQuote(file)} <${stdin}; { __sg_hook; } 2>/dev/null\n`;
 }

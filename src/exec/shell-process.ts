@@ -351,7 +351,7 @@ export class ShellProcess {
   }
 
   /** Run one step; resolves when its marker arrives or the shell ends. */
-  async run(id: number, script: string, opts: { cwd?: string; env?: Record<string, string> }): Promise<StepEnd> {
+  async run(id: number, script: string, opts: { cwd?: string; env?: Record<string, string>; stdin?: 'terminal' | 'none' }): Promise<StepEnd> {
     if (this.exited) return { kind: 'exited', exit: this.exited };
     if (this.waitingStep) throw new Error('a step is already running in this shell');
     const file = path.join(this.dir, `step-${randomName()}`);

@@ -241,7 +241,7 @@ class SessionShell implements Shell {
 
     let end: StepEnd;
     try {
-      end = await proc.run(id, req.script, { cwd: req.cwd, env: req.env });
+      end = await proc.run(id, req.script, { cwd: req.cwd, env: req.env, stdin: this.opts.stepStdin ?? 'terminal' });
     } finally {
       clearTimeout(timer);
       stopping?.cancel();

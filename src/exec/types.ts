@@ -27,6 +27,12 @@ export interface ShellOptions {
    */
   killGraceMs?: number;
   /**
+   * What a step reads as stdin. 'terminal' (default): the pty, where the operator's keys arrive.
+   * 'none': /dev/null, for plain mode without any terminal (cron, CI, a pipe): a step that reads
+   * stdin gets end-of-file at once instead of waiting for keys nobody can type.
+   */
+  stepStdin?: 'terminal' | 'none';
+  /**
    * Start from this snapshot of an earlier shell (`Shell.snapshot()`, possibly of a stepgate
    * process that died): its exported variables, then its directory (`cwd` when that directory
    * is gone). Ignored when the snapshot's user is not this shell's user. Default: none.

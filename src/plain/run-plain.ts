@@ -78,6 +78,7 @@ export function plainPolicy(opts: PlainOptions, interruptedStep: WalkPolicy['int
     skips: new Map(Object.entries(opts.skips ?? {})),
     retryBlocked: opts.retryBlocked === true,
     interruptedStep,
+    unattended: opts.input === undefined,
   };
 }
 
@@ -112,6 +113,11 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       const what = reason.manual !== undefined ? `manual item "${reason.manual}"` : `step ${reason.step} asks for confirmation`;
       return { end: 'blocked', message: `STOPPED: ${what}, and there is no terminal to ask on; --yes ticks manual items and confirms steps (journaled as by --yes): stepgate resume ${s.id} --yes` };
     }
+    case 'needs-terminal':
+      return {
+        end: 'blocked',
+        message: `STOPPED: step ${reason.step} is interactive (it needs a person typing at a terminal) and stepgate has no terminal here (stdin and /dev/tty are not one); it was not started. Run it from a terminal: stepgate resume ${s.id}`,
+      };
     case 'face':
       if (declined) {
         const what = declined.manual !== undefined ? `manual item "${declined.manual}" not ticked` : `step ${declined.step} not confirmed`;

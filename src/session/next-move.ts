@@ -30,6 +30,11 @@ export interface WalkPolicy {
    * as any gate (`gate`, which the walk returns to after its first move).
    */
   interruptedStep: 'stop' | 'rerun' | 'gate';
+  /**
+   * Nobody can type into a running step (plain mode without any terminal): an `interactive`
+   * step is not started, since it would wait for keys until killed.
+   */
+  unattended?: boolean;
   /** Stay in the checklist this deep: a recovery path chosen or finished meanwhile ends the walk. */
   depth?: number;
 }
@@ -46,6 +51,8 @@ export type StopReason =
   | { kind: 'interrupted-step'; step: string }
   /** A manual item or a `confirm=` step the policy does not answer. */
   | { kind: 'needs-operator'; step: string; manual?: string }
+  /** An `interactive` step, and nobody to type into it (`unattended`). */
+  | { kind: 'needs-terminal'; step: string }
   | { kind: 'vars' }
   /** A recovery path was chosen or finished: a different checklist (`depth`). */
   | { kind: 'left-checklist' }
@@ -118,6 +125,7 @@ export function nextMove(state: SessionState, policy: WalkPolicy): Move {
       }
     }
   }
+  if (policy.unattended && cur.item.step.kind === 'command' && cur.item.step.attrs.interactive) return stop({ kind: 'needs-terminal', step });
   return { kind: 'run' };
 }
 

@@ -28,6 +28,8 @@ export interface SessionShellDeps {
   screenIntervalMs: number;
   /** Whether a face shows the screen (false: the shell keeps no emulator, nothing is pushed). */
   screen: boolean;
+  /** What steps read as stdin (ShellOptions.stepStdin). */
+  stepStdin: 'terminal' | 'none';
   cols: number;
   rows: number;
   /** Journal and fold an event (the store's dispatch). */
@@ -92,6 +94,7 @@ export class SessionShell {
       cols: this.size.cols,
       rows: this.size.rows,
       ...(this.deps.screen ? {} : { screen: false }),
+      ...(this.deps.stepStdin === 'none' ? { stepStdin: 'none' as const } : {}),
       ...(this.restoreShell ? { restore: this.restoreShell } : {}),
       secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
       // The screen (the TUI's output pane, the attached view) is fed redacted output.

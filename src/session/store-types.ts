@@ -41,6 +41,11 @@ export interface SessionDeps {
    * false: the shell then keeps no terminal emulator and `screen` stays null.
    */
   screen?: boolean;
+  /**
+   * What a step reads as stdin. Default 'terminal' (the pty). Plain mode without any terminal
+   * passes 'none': a step reading stdin gets end-of-file instead of waiting forever.
+   */
+  stepStdin?: 'terminal' | 'none';
   /** Terminal size for the shell. Default 80x24. */
   cols?: number;
   rows?: number;

@@ -55,6 +55,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     secrets,
     screenIntervalMs: deps.screenIntervalMs ?? 50,
     screen: deps.screen !== false,
+    stepStdin: deps.stepStdin ?? 'terminal',
     cols: deps.cols ?? 80,
     rows: deps.rows ?? 24,
     dispatch: (event) => dispatch(event),

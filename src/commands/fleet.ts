@@ -10,7 +10,7 @@ import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { currentWho, hostName } from '../session/host.js';
 import { parseDuration } from '../runbooks/index.js';
 import { EXPORT_FLAGS, exportFile, exportOptions, serialize } from './export.js';
-import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
+import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
 import { EXIT } from './exit-codes.js';

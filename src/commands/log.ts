@@ -1,9 +1,10 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
+import { printable } from '../session/printable.js';
 import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
 import { rolloutTrail } from '../fleet/rollout.js';
-import { readRollout, ROLLOUT_ID, rolloutPath } from './fleet-journal.js';
+import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
 import { positionalsAndJson, usageError } from './usage.js';
 import { EXIT } from './exit-codes.js';
 
@@ -40,15 +41,26 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function logRollout(id: string, json: boolean): number {
-  const events = readRollout(id);
-  if (!events) {
+  const read = readRolloutJournal(id);
+  if (!read) {
     process.stderr.write(`stepgate: no rollout ${id} (${rolloutPath(id)})\n`);
     return EXIT.usage;
   }
-  if (json) for (const event of events) process.stdout.write(`${JSON.stringify(event)}\n`);
+  if (json) for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
   else {
-    process.stdout.write(`rollout ${id} (${rolloutPath(id)})\n`);
-    for (const line of rolloutTrail(events)) process.stdout.write(`${line}\n`);
+    process.stdout.write(`rollout ${id} (${read.path})\n`);
+    for (const line of rolloutTrail(read.events)) process.stdout.write(`${printable(line)}\n`);
   }
+  warnRollout(read, id);
   return EXIT.completed;
+}
+
+/** What `log` and `report` say on stderr about a rollout journal that is not as written. */
+export function warnRollout(read: RolloutRead, id: string): void {
+  for (const bad of read.bad) process.stderr.write(`stepgate: ${read.path}:${bad.line}: not a rollout event (${bad.error}); skipped\n`);
+  if (read.torn) process.stderr.write(`stepgate: ${read.path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  const edits = rolloutChainProblems(read);
+  for (const edit of edits) process.stderr.write(`stepgate: ${read.path}:${edit.line}: ${edit.what}\n`);
+  if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened\n`);
+  if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${read.path} is from before rollout journals were chained; it cannot be checked for edits\n`);
 }

@@ -7,10 +7,13 @@ import { listSessions } from '../session/history.js';
 import { chainProblems, isSessionId, journalPath, readJournal, sessionsDir } from '../session/journal.js';
 import { sessionReport } from '../session/report.js';
 import { runbookUser } from './preflight.js';
+import { readRolloutJournal, ROLLOUT_ID, rolloutChainProblems } from '../session/rollout-journal.js';
+import { rolloutReport } from '../session/rollout-report.js';
+import { warnRollout } from './log.js';
 import { usageError } from './usage.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate report [ID]';
+const USAGE = 'stepgate report [ID]   (a session id, or a fleet rollout id)';
 
 export async function main(argv: string[]): Promise<number> {
   const [given, extra] = argv;
@@ -26,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     id = newest.id;
   }
+  if (ROLLOUT_ID.test(id)) return reportRollout(id);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
@@ -53,5 +57,24 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
   for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  return EXIT.completed;
+}
+
+function reportRollout(id: string): number {
+  const read = readRolloutJournal(id);
+  if (!read) {
+    process.stderr.write(`stepgate: no rollout ${id} (see stepgate log ${id})\n`);
+    return EXIT.usage;
+  }
+  if (!read.events.some((e) => e.type === 'rollout-started')) {
+    process.stderr.write(`stepgate: ${read.path} has no rollout-started event\n`);
+    warnRollout(read, id);
+    return EXIT.usage;
+  }
+  const edits = rolloutChainProblems(read);
+  if (edits.length > 0)
+    process.stdout.write(`> **Warning: this rollout's journal was changed after stepgate wrote it (line${edits.length === 1 ? '' : 's'} ${edits.map((e) => e.line).join(', ')} do not verify); what follows may not be what happened.**\n\n`);
+  process.stdout.write(rolloutReport(read.events, read.path));
+  warnRollout(read, id);
   return EXIT.completed;
 }

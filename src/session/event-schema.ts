@@ -9,6 +9,7 @@
  * reducer, `log` and `sessions` dereference, no more, so a journal written by an older
  * stepgate (fewer optional fields) still reads.
  */
+import type { RolloutEvent } from '../fleet/rollout.js';
 import type { SessionEvent } from './types.js';
 
 /** Returns a problem in words, or undefined when `value` fits. */
@@ -123,15 +124,46 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'shell-reset': object({ at: time, cause: oneOf('shell-ended', 'resumed'), reason: str, 'restored?': object({ 'cwd?': str, exported: int }) }),
 };
 
-/** What is wrong with `value` as a journal event, or undefined when it is one. */
-export function eventProblem(value: unknown): string | undefined {
+/** A fleet rollout's journal (`rollouts/ID.jsonl`): its own events, checked the same way. */
+const instanceRow = object({ instanceId: str, 'step?': str, status: str, 'durationMs?': num, 'tail?': str });
+const ROLLOUT_SCHEMAS: Record<RolloutEvent['type'], Check> = {
+  'rollout-started': object({
+    at: time,
+    id: str,
+    who,
+    host: str,
+    runbook: object({ file: str, sha256: str }),
+    document: object({ name: str, version: str, created: bool, unchanged: bool }),
+    targets: object({ 'instanceIds?': array(str), 'tag?': object({ key: str, value: str }) }),
+    maxConcurrency: str,
+    maxErrors: str,
+    'region?': str,
+  }),
+  'command-sent': object({ at: time, commandId: str, status: str }),
+  'instance-changed': object({ at: time, row: instanceRow }),
+  'cancel-requested': object({ at: time, who: object({ user: str }) }),
+  'rollout-finished': object({ at: time, status: str, ok: bool, failed: array(instanceRow) }),
+  'rollout-error': object({ at: time, message: str }),
+};
+
+function problemIn(table: Record<string, Check>, value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an event object';
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string') return 'no event type';
-  const schema = (SCHEMAS as Record<string, Check | undefined>)[type];
+  const schema = table[type];
   if (!schema) return `unknown event type ${JSON.stringify(type.slice(0, 40))}`;
   const problem = schema(value);
   return problem === undefined ? undefined : `${type}: ${problem}`;
+}
+
+/** What is wrong with `value` as a journal event, or undefined when it is one. */
+export function eventProblem(value: unknown): string | undefined {
+  return problemIn(SCHEMAS, value);
+}
+
+/** What is wrong with `value` as a rollout journal event, or undefined when it is one. */
+export function rolloutEventProblem(value: unknown): string | undefined {
+  return problemIn(ROLLOUT_SCHEMAS, value);
 }
 
 export function isValidEvent(value: unknown): value is SessionEvent {

@@ -20,7 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
 import { createSsmClient } from '../../src/exec/ssm-client.js';
-import { readRollout } from '../../src/commands/fleet-journal.js';
+import { readRollout } from '../../src/session/rollout-journal.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ssmMock = mockClient(SSMClient);

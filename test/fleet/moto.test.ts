@@ -97,6 +97,12 @@ describe.skipIf(!motoPath)('fleet against moto_server', () => {
     expect(log.stdout).toMatch(/rollout fleet-.* as stepgate-redeploy v1 to instances i-0123456789abcdef0,i-0123456789abcdef1, max concurrency 1, max errors 0/);
     expect(log.stdout).toContain('i-0123456789abcdef1  Success');
     expect(log.stdout).toContain('finished: Success, every instance succeeded');
+    expect(log.stderr).toBe('');
+    const report = await ws.run(['report', id], awsEnv());
+    expect(report.code).toBe(0);
+    expect(report.stderr).toBe('');
+    expect(report.stdout).toContain('- Outcome: **every instance succeeded** (command Success)');
+    expect(report.stdout).toMatch(/\| `i-0123456789abcdef1` \| `[^`]+` \| Success \| \d+m?\d+s \|/);
 
     const status = await ws.run(['fleet', 'status', id], awsEnv());
     expect(status.code).toBe(0);

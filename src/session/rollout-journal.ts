@@ -1,0 +1,164 @@
+/**
+ * Rollout journals: `rollouts/<id>.jsonl` under stepgate's state directory, kept as a session's
+ * journal is. Each line is fsync'd before the command moves on, carries the hash chain of
+ * `journal-chain.ts` (an HMAC under the rollout's own key, `<id>.key`, 0600, beside it) and is
+ * schema-checked as read (`rolloutEventProblem`), so an edited rollout record (a failed
+ * instance turned into a success) is said by `log` and `report` with file:line.
+ *
+ * Appends are stateless (the last line is read back each time): `fleet run` and a `fleet
+ * cancel` in another process both append to the same journal, and each must chain from what
+ * the file holds, not from what it wrote last.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RolloutEvent } from '../fleet/rollout.js';
+import { rolloutEventProblem } from './event-schema.js';
+import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { stateDir } from './journal.js';
+import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
+
+export const ROLLOUT_ID = /^fleet-\d{8}-\d{6}-[0-9a-f]{6}$/;
+
+export function rolloutsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'rollouts');
+}
+
+export function newRolloutId(now: number): string {
+  const d = new Date(now).toISOString();
+  return `fleet-${d.slice(0, 10).replace(/-/g, '')}-${d.slice(11, 19).replace(/:/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function rolloutPath(id: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(rolloutsDir(env), `${id}.jsonl`);
+}
+
+function keyPath(id: string, env: NodeJS.ProcessEnv): string {
+  return join(rolloutsDir(env), `${id}.key`);
+}
+
+function readText(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openPrivateRead(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const buffer = Buffer.alloc(fstatSync(fd).size);
+    let got = 0;
+    while (got < buffer.length) {
+      const n = readSync(fd, buffer, got, buffer.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buffer.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readKey(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
+  const text = readText(keyPath(id, env))?.trim();
+  return text !== undefined && /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : undefined;
+}
+
+/** The rollout's key: read, or created with its first event. */
+function keyFor(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
+  const existing = readKey(id, env);
+  if (existing) return existing;
+  // A journal with lines but no key is from before the chain (or lost its key): go on unchained.
+  if (existsSync(rolloutPath(id, env))) return undefined;
+  const key = newChainKey();
+  const fd = createPrivateFile(keyPath(id, env));
+  try {
+    writeSync(fd, `${key.toString('hex')}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return key;
+}
+
+export function appendRolloutEvent(id: string, event: RolloutEvent, env: NodeJS.ProcessEnv = process.env): void {
+  if (!ROLLOUT_ID.test(id)) throw new Error(`${id} is not a rollout id`);
+  ensurePrivateDir(rolloutsDir(env), stateDir(env));
+  const key = keyFor(id, env);
+  const json = JSON.stringify(event);
+  let line = json;
+  if (key) {
+    const last = (readText(rolloutPath(id, env)) ?? '').split('\n').filter((l) => l.trim() !== '').at(-1);
+    line = chainLine(key, nextPrev(key, last, chainSeed(key, id)), json).line;
+  }
+  const fd = openPrivateAppend(rolloutPath(id, env));
+  try {
+    writeSync(fd, `${line}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface RolloutRead {
+  path: string;
+  events: RolloutEvent[];
+  /** Lines that are not rollout events, with why (file:line for the operator). */
+  bad: Array<{ line: number; error: string }>;
+  /** A last line without its newline that does not parse: a crash mid-write. */
+  torn?: { line: number; bytes: number };
+  chain: ChainStatus;
+}
+
+/** The rollout's journal, schema-checked and its chain verified; undefined when there is none. */
+export function readRolloutJournal(id: string, env: NodeJS.ProcessEnv = process.env): RolloutRead | undefined {
+  const path = rolloutPath(id, env);
+  const text = readText(path);
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  const endsClean = text.endsWith('\n') || text === '';
+  if (endsClean) lines.pop();
+  const read: RolloutRead = { path, events: [], bad: [], chain: { kind: 'unchained' } };
+  const complete: string[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const last = i === lines.length - 1 && !endsClean;
+    let value: unknown;
+    try {
+      value = JSON.parse(splitChained(line)?.body ?? line);
+    } catch (err) {
+      if (last) read.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
+      else read.bad.push({ line: i + 1, error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    complete.push(line);
+    const problem = rolloutEventProblem(value);
+    if (problem !== undefined) read.bad.push({ line: i + 1, error: problem });
+    else read.events.push(value as RolloutEvent);
+  });
+  const chain = verifyChain(complete, readKey(id, env), id);
+  if (chain.kind === 'broken') {
+    // verifyChain counts the lines it was given; say the file's line numbers.
+    const fileLines = lines.flatMap((l, i) => (l.trim() !== '' && !(read.torn && read.torn.line === i + 1) ? [i + 1] : []));
+    read.chain = { kind: 'broken', breaks: chain.breaks.map((b) => ({ ...b, line: fileLines[b.line - 1] ?? b.line })) };
+  } else read.chain = chain;
+  return read;
+}
+
+/** The events alone (for the commands that only need what happened). */
+export function readRollout(id: string, env: NodeJS.ProcessEnv = process.env): RolloutEvent[] | undefined {
+  return readRolloutJournal(id, env)?.events;
+}
+
+/** The chain's breaks as the operator should hear them; [] when it holds or predates the chain. */
+export function rolloutChainProblems(read: RolloutRead): ChainBreak[] {
+  switch (read.chain.kind) {
+    case 'intact':
+    case 'unchained':
+      return [];
+    case 'no-key':
+      return [{ line: 1, what: `cannot be verified: the rollout key ${read.path.replace(/\.jsonl$/, '.key')} is missing` }];
+    case 'broken':
+      return read.chain.breaks;
+  }
+}

@@ -55,8 +55,8 @@ usage:
         (--skip-preflight REASON on run or the TUI starts despite its errors, journaled)
   stepgate sessions [--all] [--json]
         list sessions: id, started, who, state, runbook (--all: also those where nothing ran)
-  stepgate log ID [--json]         a session's audit trail
-  stepgate report [ID]             a Markdown record of a session for the change ticket
+  stepgate log ID [--json]         a session's (or fleet rollout's) audit trail
+  stepgate report [ID]             a Markdown record of a session or rollout for the change ticket
                                    (default: the newest session in which something ran)
   stepgate discard ID REASON...    end a session not needed any more (the reason is journaled)
   stepgate export --ssm command|automation FILE [-o OUT.json|.yaml] [--approvers ARN,...]

@@ -7,13 +7,14 @@
  */
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { displayPath } from '../plain/print-events.js';
 import { attachTo, liveTuis, type LiveTui } from './detach.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { ATTACH } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate attach [ID] [--watch]';
+const USAGE = ATTACH.usage;
 
 function ask(question: string): Promise<string> {
   return new Promise((done) => {
@@ -34,12 +35,8 @@ function describeTui(tui: LiveTui, cwd: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { watch: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(ATTACH, argv);
+  if (typeof parsed === 'number') return parsed;
   const [id, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   if (!process.stdin.isTTY || !process.stdout.isTTY) return usageError('attach needs a terminal on stdin and stdout', USAGE);

@@ -6,23 +6,20 @@
  * holds is refused: that operator is still in it.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { currentWho } from '../session/host.js';
 import { describeState } from '../session/history.js';
 import { FileJournal, SessionBusyError, dropTornTail, isSessionId, journalPath, lockSession, readJournal, sessionsDir } from '../session/journal.js';
 import { replay } from '../session/reducer.js';
 import { EXIT } from './exit-codes.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { DISCARD } from './specs.js';
 
-const USAGE = 'stepgate discard ID REASON...   (the reason is journaled)';
+const USAGE = DISCARD.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(DISCARD, argv);
+  if (typeof parsed === 'number') return parsed;
   const [id, ...words] = parsed.positionals;
   if (id === undefined) return usageError('which session? (stepgate sessions --all lists them)', USAGE);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions --all)`, USAGE);

@@ -3,17 +3,16 @@
  * SSM document, validated, on stdout or in a file. Nothing touches AWS.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { EXPORT } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = `stepgate export --ssm command|automation FILE [-o OUT.json|OUT.yaml]
-       [--param-store-prefix /PATH] [--param-store-type SecureString|String]
-       [--approvers ARN[,ARN...]] [--as USER]`;
+const USAGE = EXPORT.usage;
 
 export interface ExportArgs {
   kind: 'command' | 'automation';
@@ -22,13 +21,6 @@ export interface ExportArgs {
   options: ExportOptions;
 }
 
-/** The flags export and fleet run share (fleet run exports a Command document first). */
-export const EXPORT_FLAGS = {
-  'param-store-prefix': { type: 'string' },
-  'param-store-type': { type: 'string' },
-  approvers: { type: 'string' },
-  as: { type: 'string' },
-} as const;
 
 export function exportOptions(values: { 'param-store-prefix'?: string; 'param-store-type'?: string; approvers?: string; as?: string }): ExportOptions | string {
   const options: ExportOptions = {};
@@ -71,12 +63,8 @@ export function serialize(document: SsmDocument, format: 'json' | 'yaml'): strin
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ssm: { type: 'string' }, out: { type: 'string', short: 'o' }, ...EXPORT_FLAGS } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(EXPORT, argv);
+  if (typeof parsed === 'number') return parsed;
   const kind = parsed.values.ssm;
   if (kind !== 'command' && kind !== 'automation') return usageError(kind === undefined ? 'which document? --ssm command or --ssm automation' : `--ssm is command or automation, not ${kind}`, USAGE);
   const [file, ...extra] = parsed.positionals;

@@ -4,22 +4,19 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { currentWho, hostName } from '../session/host.js';
 import { parseDuration } from '../runbooks/index.js';
-import { EXPORT_FLAGS, exportFile, exportOptions, serialize } from './export.js';
+import { exportFile, exportOptions, serialize } from './export.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = `stepgate fleet run FILE (--targets tag:KEY=VALUE | --instance-ids ID[,ID...])
-                 [--max-concurrency 1] [--max-errors 0] [--region R] [--var NAME=VALUE]...
-                 [--param-store-prefix /PATH] [--as USER] [--poll 5s] [--no-wait]
-       stepgate fleet status ID [--no-wait]
-       stepgate fleet cancel ID`;
+const USAGE = COMMAND_SPECS.fleet.usage;
 
 export interface FleetDeps {
   ssm: (region?: string) => FleetSsm | Promise<FleetSsm>;
@@ -93,26 +90,8 @@ export function documentName(file: string): string {
 }
 
 async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        targets: { type: 'string' },
-        'instance-ids': { type: 'string' },
-        'max-concurrency': { type: 'string', default: '1' },
-        'max-errors': { type: 'string', default: '0' },
-        region: { type: 'string' },
-        var: { type: 'string', multiple: true },
-        poll: { type: 'string', default: '5s' },
-        'no-wait': { type: 'boolean' },
-        ...EXPORT_FLAGS,
-      },
-    });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(FLEET_RUN, argv);
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('fleet run takes exactly one runbook file', USAGE);
@@ -225,13 +204,9 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   }
 }
 
-function rolloutArg(argv: string[], extra: Record<string, { type: 'boolean' }>): { id: string; values: Record<string, unknown> } | number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...extra, poll: { type: 'string', default: '5s' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CANCEL): { id: string; values: Record<string, unknown> } | number {
+  const parsed = parseCommand(spec, argv);
+  if (typeof parsed === 'number') return parsed;
   const [id, more] = parsed.positionals;
   if (id === undefined || more !== undefined) return usageError('which rollout? (the id fleet run printed, like fleet-20260101-120000-a1b2c3)', USAGE);
   if (!ROLLOUT_ID.test(id)) return usageError(`${id} is not a rollout id (like fleet-20260101-120000-a1b2c3)`, USAGE);
@@ -239,7 +214,7 @@ function rolloutArg(argv: string[], extra: Record<string, { type: 'boolean' }>):
 }
 
 async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
-  const arg = rolloutArg(argv, { 'no-wait': { type: 'boolean' } });
+  const arg = rolloutArg(argv, FLEET_STATUS);
   if (typeof arg === 'number') return arg;
   const events = readRollout(arg.id, deps.env);
   if (!events) {
@@ -251,7 +226,7 @@ async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
 }
 
 async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
-  const arg = rolloutArg(argv, {});
+  const arg = rolloutArg(argv, FLEET_CANCEL);
   if (typeof arg === 'number') return arg;
   const events = readRollout(arg.id, deps.env);
   if (!events) {

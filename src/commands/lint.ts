@@ -3,11 +3,12 @@ import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/inde
 import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
 import { setTrustPolicy } from './trust.js';
 import { parseFiles } from './parse-files.js';
-import { positionalsAndJson } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { LINT } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = positionalsAndJson(argv, 'stepgate lint PATH... [--json]');
+  const parsed = parseCommand(LINT, argv);
   if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : ['runbooks'];
   // lint reports untrusted files (another owner, group/other-writable, a link out of the tree) as warnings.
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
-  if (parsed.json) {
+  if (parsed.values.json === true) {
     process.stdout.write(`${JSON.stringify({ files: files.length, errors, warnings, diagnostics }, null, 2)}\n`);
   } else {
     for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);

@@ -5,19 +5,21 @@ import { printable } from '../session/printable.js';
 import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
-import { positionalsAndJson, usageError } from './usage.js';
+import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { LOG } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate log ID [--json]';
+const USAGE = LOG.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = positionalsAndJson(argv, USAGE);
+  const parsed = parseCommand(LOG, argv);
   if (typeof parsed === 'number') return parsed;
   const [id, extra] = parsed.positionals;
   if (id === undefined) return usageError('which session? (see stepgate sessions)', USAGE);
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   // A fleet rollout is journaled beside the sessions and read the same way.
-  if (ROLLOUT_ID.test(id)) return logRollout(id, parsed.json);
+  if (ROLLOUT_ID.test(id)) return logRollout(id, parsed.values.json === true);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const read = await readJournal(path);
-  if (parsed.json) {
+  if (parsed.values.json === true) {
     for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
   } else {
     process.stdout.write(`session ${id} (${path})\n`);

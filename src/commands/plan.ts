@@ -10,13 +10,15 @@ import {
 import { SECRET_NAME } from '../runbooks/vars.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { setRunbookTree, setTrustPolicy } from './trust.js';
-import { positionalsAndJson, usageError } from './usage.js';
+import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { PLAN } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate plan FILE [--json]';
+const USAGE = PLAN.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = positionalsAndJson(argv, USAGE);
+  const parsed = parseCommand(PLAN, argv);
   if (typeof parsed === 'number') return parsed;
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
@@ -32,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   const diagnostics = lintRunbook(runbook, { load, env: process.env });
   const plan = planRunbook(runbook, load);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  if (parsed.json) {
+  if (parsed.values.json === true) {
     process.stdout.write(`${JSON.stringify({ plan, diagnostics }, null, 2)}\n`);
   } else {
     process.stdout.write(renderPlan(plan));

@@ -4,7 +4,6 @@
  */
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { scriptWords } from '../exec/bash-words.js';
 import { askHost } from '../exec/host-check.js';
 import { RunAsError, resolveRunAs } from '../exec/run-as.js';
@@ -16,6 +15,8 @@ import { openPreflightCache } from '../session/preflight-cache.js';
 import { printable } from '../session/printable.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { PREFLIGHT } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
 import { EXIT } from './exit-codes.js';
 
@@ -118,16 +119,12 @@ export function describePreflight(result: PreflightResult, file: string): string
   return `${lines.join('\n')}\n`;
 }
 
-const USAGE = 'stepgate preflight FILE [--as USER] [--var NAME=VALUE]... [--json]';
+const USAGE = PREFLIGHT.usage;
 
 /** `stepgate preflight FILE`: exit 0 when nothing blocks, 1 when an error would, 2 on bad input. */
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(PREFLIGHT, argv);
+  if (typeof parsed === 'number') return parsed;
   const [file, extra] = parsed.positionals;
   if (file === undefined || extra !== undefined) return usageError('preflight takes exactly one runbook file', USAGE);
   const vars = parseVarFlags(parsed.values.var);

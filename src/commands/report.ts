@@ -11,13 +11,16 @@ import { readRolloutJournal, ROLLOUT_ID, rolloutChainProblems } from '../session
 import { rolloutReport } from '../session/rollout-report.js';
 import { warnRollout } from './log.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { REPORT } from './specs.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate report [ID]   (a session id, or a fleet rollout id)';
+const USAGE = REPORT.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  const [given, extra] = argv;
-  if (given?.startsWith('-')) return usageError(`unknown option ${given}`, USAGE);
+  const parsed = parseCommand(REPORT, argv);
+  if (typeof parsed === 'number') return parsed;
+  const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   const dir = sessionsDir();
   let id = given;

@@ -7,7 +7,6 @@
  * that has not ended.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { lastDrop, summarize, unfinishedSessions } from '../session/history.js';
 import {
   FileJournal,
@@ -26,18 +25,20 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, PLAIN_FLAGS, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { RESUME } from './specs.js';
 import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
-import { LOCK_FLAGS, LOCK_USAGE, holdSessionRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
+import { holdSessionRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
 import { sharedTerminal } from './controlling-tty.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
@@ -48,7 +49,7 @@ function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>
   return given === undefined ? undefined : `--${given} given`;
 }
 
-const USAGE = `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] ${LOCK_USAGE} [${ACCEPT_FLAG}]`;
+const USAGE = RESUME.usage;
 
 function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[]): void {
   const out = process.stdout;
@@ -72,25 +73,8 @@ function printReport(report: ResumeReport, path: string, cwd: string, events: Se
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        ...PLAIN_FLAGS,
-        'rerun-interrupted': { type: 'boolean' },
-        retry: { type: 'boolean' },
-        plain: { type: 'boolean' },
-        detach: { type: 'boolean' },
-        'no-detach': { type: 'boolean' },
-        'accept-edited-journal': { type: 'boolean' },
-        ...LOCK_FLAGS,
-      },
-    });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(RESUME, argv);
+  if (typeof parsed === 'number') return parsed;
   setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);

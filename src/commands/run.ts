@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../exec/clock.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
@@ -22,22 +21,16 @@ import { createRunbookCache, loadRunbookFile } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { RUN } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
-import { LOCK_FLAGS, holdRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
+import { holdRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
-export const PLAIN_FLAGS = {
-  as: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  recover: { type: 'boolean' },
-  var: { type: 'string', multiple: true },
-  skip: { type: 'string', multiple: true },
-  'allow-untrusted': { type: 'boolean' },
-} as const;
 
-const USAGE = 'stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] [--wait-lock | --steal-lock REASON]';
+const USAGE = RUN.usage;
 
 
 /** The real clock (exec's). */
@@ -227,16 +220,8 @@ export function parseSkipFlags(values: string[] | undefined): Record<string, str
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...PLAIN_FLAGS, ...LOCK_FLAGS, 'skip-preflight': { type: 'string' } },
-    });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(RUN, argv);
+  if (typeof parsed === 'number') return parsed;
   const [file, extra] = parsed.positionals;
   const locking = lockFlags(parsed.values);
   if (typeof locking === 'string') return usageError(locking, USAGE);

@@ -17,13 +17,6 @@ import type { LockParty, SessionEvent } from '../session/types.js';
 import { loadRunbookFile } from './load.js';
 
 /** The command-line flags every command that runs a session takes. */
-export const LOCK_FLAGS = {
-  'wait-lock': { type: 'boolean' },
-  'steal-lock': { type: 'string' },
-} as const;
-
-/** Say on usage lines. */
-export const LOCK_USAGE = '[--wait-lock | --steal-lock REASON]';
 
 export interface LockFlags {
   wait: boolean;

@@ -3,24 +3,21 @@
  * who ran them. Sessions in which nothing ran (a runbook opened to read, then quit) are left
  * out unless `--all`: they are not resumable and would bury the ones that are.
  */
-import { parseArgs } from 'node:util';
 import { sessionsDir } from '../session/journal.js';
 import { listSessions } from '../session/history.js';
 import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { SESSIONS } from './specs.js';
 import { liveTuis } from './detach.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = 'stepgate sessions [--all] [--json]';
+const USAGE = SESSIONS.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, all: { type: 'boolean' } } });
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(SESSIONS, argv);
+  if (typeof parsed === 'number') return parsed;
   const dir = sessionsDir();
   // Newest first: the session to resume is at the top.
   // A session whose TUI kept running after its terminal went away is live, not interrupted.

@@ -9,7 +9,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { currentWho, osUser, hostName } from '../session/host.js';
 import {
@@ -40,14 +39,16 @@ import { plainModeReason } from './interactive.js';
 import { answerVars } from '../session/answer-vars.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
+import { parseCommand } from './parse-command.js';
+import { TUI } from './specs.js';
 import { CannotWrap, Presence, detachedChild, launch, placement } from './detach.js';
 import { detachedSessionIds, listEntries } from './picker-entries.js';
 import { offerAttach, sameRunbook } from './attach.js';
 import { EXIT } from './exit-codes.js';
-import { LOCK_FLAGS, LOCK_USAGE, LockRefused, holdRunbookLock, holdSessionRunbookLock, lockFlags, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
+import { LockRefused, holdRunbookLock, holdSessionRunbookLock, lockFlags, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
 import type { HeldRunbookLock, LockFlags, SessionLockOptions } from './runbook-lock.js';
 
-const USAGE = `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach] ${LOCK_USAGE}`;
+const USAGE = TUI.usage;
 
 /** Switch to the alternate screen (the operator's scrollback is left as it was). */
 const ALT_ON = '\u001B[?1049h\u001B[H';
@@ -218,17 +219,9 @@ export async function main(argv: string[]): Promise<number> {
     const run = await import('./run.js');
     return run.main(argv);
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' }, ...LOCK_FLAGS },
-    });
-    setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
-  } catch (error) {
-    return usageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommand(TUI, argv);
+  if (typeof parsed === 'number') return parsed;
+  setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const [target = 'runbooks', extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one runbook or directory at a time (got ${extra} too)`, USAGE);
   const vars = parseVarFlags(parsed.values.var);

@@ -1,0 +1,57 @@
+/**
+ * Commands as data: each command's spec gives its usage error lines, `--help` and the options
+ * parseArgs reads; a wrong flag is said in stepgate's words, not Node's.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { commandHelp, fullHelp } from '../../src/commands/help.js';
+import { parseCommand, whyNot } from '../../src/commands/parse-command.js';
+import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS, RUN, SESSIONS } from '../../src/commands/specs.js';
+import { CLI, ROOT } from '../helpers/paths.js';
+
+function stepgate(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('parseCommand', () => {
+  it('reads values and positionals as the spec declares them', () => {
+    const parsed = parseCommand(RUN, ['deploy.md', '--yes', '--var', 'A=1', '--var', 'B=2', '--as', 'svc']);
+    expect(parsed).toMatchObject({ positionals: ['deploy.md'], values: { yes: true, var: ['A=1', 'B=2'], as: 'svc' } });
+  });
+
+  it('names the wrong argument, what the command takes, and never quotes Node', () => {
+    expect(whyNot(RUN, ['deploy.md', '--bogus'])).toBe(`unknown option --bogus for stepgate run (it takes ${Object.keys(RUN.options).map((n) => (n === 'yes' ? '--yes/-y' : `--${n}`)).join(', ')})`);
+    expect(whyNot(RUN, ['deploy.md', '--as'])).toBe('--as needs a value');
+    expect(whyNot(RUN, ['deploy.md', '--yes=no'])).toBe('--yes takes no value (got --yes=no)');
+    expect(whyNot(SESSIONS, ['extra'])).toBe('stepgate sessions takes no arguments (got extra)');
+    expect(whyNot(COMMAND_SPECS.report, ['-x'])).toBe('unknown option -x for stepgate report (it takes no options)');
+  });
+});
+
+describe('help', () => {
+  it('is generated from every spec: each usage line once in stepgate --help', () => {
+    // Long usage lines are wrapped for the terminal: compare the words.
+    const words = (text: string): string => text.replace(/\s+/g, ' ');
+    const help = words(fullHelp('9.9.9'));
+    for (const spec of [...Object.values(COMMAND_SPECS), FLEET_RUN, FLEET_STATUS, FLEET_CANCEL]) {
+      for (const line of spec.usage.split('\n')) expect(help).toContain(words(line.trim()));
+    }
+    for (const line of fullHelp('9.9.9').split('\n')) expect(line.length).toBeLessThanOrEqual(96);
+    expect(help).toContain('exit codes: 0 completed');
+    expect(commandHelp(RUN)).toContain('--skip VALUE (repeatable)');
+  });
+
+  it('the CLI: a command --help is that command, an unknown flag is a usage error in our words (exit 2)', () => {
+    const help = stepgate(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.startsWith(`usage: ${RUN.usage}\n`)).toBe(true);
+    const wrong = stepgate(['run', 'x.md', '--bogus']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('stepgate: unknown option --bogus for stepgate run');
+    expect(wrong.stderr).toContain(`usage: ${RUN.usage}`);
+    expect(wrong.stderr).not.toContain('To specify a positional argument');
+    const all = stepgate(['--help']);
+    expect(all.stdout).toContain('stepgate lint PATH...');
+  });
+});

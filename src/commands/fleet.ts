@@ -4,8 +4,9 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { formatDurationShort, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
+import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
 import { parseDuration } from '../runbooks/index.js';
 import { exportFile, exportOptions, serialize } from './export.js';
@@ -25,6 +26,8 @@ export interface FleetDeps {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   env: NodeJS.ProcessEnv;
+  /** On a terminal: the live table fed from `store` (ui/fleet); without it, lines. */
+  liveTable?: (store: RolloutStore) => Promise<{ close(): Promise<void> }>;
 }
 
 const realDeps: FleetDeps = {
@@ -34,6 +37,8 @@ const realDeps: FleetDeps = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   env: process.env,
+  // Ink draws only on a terminal (and renders just its last frame under CI): lines elsewhere.
+  ...(process.stdout.isTTY && process.env['CI'] !== 'true' ? { liveTable: async (store: RolloutStore) => (await import('../ui/fleet/rollout-live.js')).mountRolloutTable(store) } : {}),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -170,37 +175,53 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     return EXIT.blocked;
   }
   const seen = new Map<string, string>();
-  for (const e of events) if (e.type === 'instance-changed') seen.set(e.row.instanceId, JSON.stringify(e.row));
-  for (;;) {
-    const command = await ssm.getCommand(commandId);
-    const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
-    const reports = await ssm.listInvocations(commandId, known);
-    const now = deps.now();
-    const rows = reports.map((r) => rowOf(r, now));
-    for (const row of rows) {
-      const key = JSON.stringify({ ...row, durationMs: undefined });
-      if (seen.get(row.instanceId) === key) continue;
-      seen.set(row.instanceId, key);
-      appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
-      deps.out(`${rowLine(row)}\n`);
-    }
-    const result = outcome(command?.status ?? 'Unknown', rows);
-    if (result.done || !opts.wait) {
-      deps.out(`\n${renderTable(rows).join('\n')}\n`);
-      if (!result.done) {
-        deps.out(`rollout ${id} is still running (command ${command?.status ?? 'Unknown'}): stepgate fleet status ${id}\n`);
-        return EXIT.blocked;
+  for (const e of events) if (e.type === 'instance-changed') seen.set(e.row.instanceId, JSON.stringify({ ...e.row, durationMs: undefined }));
+  const store = createRolloutStore(id);
+  if (deps.liveTable) deps.out(`watching every ${formatDurationShort(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
+  const live = deps.liveTable ? await deps.liveTable(store) : undefined;
+  let ended = false;
+  const end = async (): Promise<void> => {
+    if (ended) return;
+    ended = true;
+    await live?.close();
+  };
+  try {
+    for (;;) {
+      const command = await ssm.getCommand(commandId);
+      const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
+      const reports = await ssm.listInvocations(commandId, known);
+      const now = deps.now();
+      const rows = reports.map((r) => rowOf(r, now));
+      for (const row of rows) {
+        const key = JSON.stringify({ ...row, durationMs: undefined });
+        if (seen.get(row.instanceId) === key) continue;
+        seen.set(row.instanceId, key);
+        appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
+        if (!live) deps.out(`${rowLine(row)}\n`);
       }
-      appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status: command?.status ?? 'Unknown', ok: result.ok, failed: result.failed }, deps.env);
-      if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
-      else {
-        deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${command?.status ?? 'Unknown'}):\n`);
-        for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
+      const status = command?.status ?? 'Unknown';
+      const result = outcome(status, rows);
+      store.setState({ commandStatus: status, rows, polledAt: now, done: result.done });
+      if (result.done || !opts.wait) {
+        await end();
+        if (!live) deps.out(`\n${renderTable(rows).join('\n')}\n`);
+        if (!result.done) {
+          deps.out(`rollout ${id} is still running (command ${status}): stepgate fleet status ${id}\n`);
+          return EXIT.blocked;
+        }
+        appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: result.ok, failed: result.failed }, deps.env);
+        if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
+        else {
+          deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${status}):\n`);
+          for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
+        }
+        deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id}, stepgate report ${id})\n`);
+        return result.ok ? EXIT.completed : EXIT.blocked;
       }
-      deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id})\n`);
-      return result.ok ? EXIT.completed : EXIT.blocked;
+      await deps.sleep(opts.pollMs);
     }
-    await deps.sleep(opts.pollMs);
+  } finally {
+    await end();
   }
 }
 

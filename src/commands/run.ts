@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../exec/clock.js';
+import type * as ProbesModule from '../exec/probes.js';
+import type * as ShellModule from '../exec/shell.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import type { VarSpec } from '../runbooks/model.js';
@@ -36,13 +38,13 @@ const USAGE = RUN.usage;
 /** The real clock (exec's). */
 export const wallClock: Clock = systemClock;
 
-let execModules: Promise<[typeof import('../exec/shell.js'), typeof import('../exec/probes.js')]> | undefined;
+let execModules: Promise<[typeof ShellModule, typeof ProbesModule]> | undefined;
 
 /**
  * exec's shell and probes (node-pty, xterm, execa), loaded once. The TUI asks for them after
  * its first paint, plain mode at once; a step or check waits for them if it comes first.
  */
-export function loadExec(): Promise<[typeof import('../exec/shell.js'), typeof import('../exec/probes.js')]> {
+export function loadExec(): Promise<[typeof ShellModule, typeof ProbesModule]> {
   execModules ??= Promise.all([import('../exec/shell.js'), import('../exec/probes.js')]);
   return execModules;
 }

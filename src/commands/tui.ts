@@ -47,6 +47,7 @@ import { offerAttach, sameRunbook } from './attach.js';
 import { EXIT } from './exit-codes.js';
 import { LockRefused, holdRunbookLock, holdSessionRunbookLock, lockFlags, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
 import type { HeldRunbookLock, LockFlags, SessionLockOptions } from './runbook-lock.js';
+import { describeError } from '../errors.js';
 
 const USAGE = TUI.usage;
 
@@ -265,7 +266,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${error.message}\n`);
         return EXIT.blocked;
       }
-      process.stderr.write(`stepgate: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`stepgate: ${describeError(error)}\n`);
       return EXIT.usage;
     }
   }
@@ -306,7 +307,7 @@ export async function resumeInTui(id: string, as: string | undefined, vars: Reco
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
       return EXIT.blocked;
     }
-    const why = error instanceof Error ? error.message : String(error);
+    const why = describeError(error);
     process.stderr.write(`stepgate: ${error instanceof PlanError ? `cannot resume ${id}: ${why}` : why}\n`);
     return EXIT.usage;
   }
@@ -403,7 +404,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   // on the status line instead of letting Node kill the process with the terminal still in
   // raw mode on the alternate screen.
   const onRejection = (reason: unknown): void => {
-    const message = reason instanceof Error ? reason.message : String(reason);
+    const message = describeError(reason);
     if (lastStore) lastStore.setState({ error: `stepgate error: ${message}` });
     else process.stderr.write(`stepgate: ${message}\n`);
   };

@@ -137,6 +137,13 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
       case 'plan-replaced':
       // Said as it happens: by the shell's own line mid-session, by resume's notice on resume.
       case 'shell-reset':
+      // Said by the command before the walk (preflight's findings, a lock taken over) or by
+      // the TUI's terminal (attach, detach, close): nothing of a plain walk's own.
+      case 'preflight':
+      case 'lock-taken-over':
+      case 'terminal-attached':
+      case 'terminal-detached':
+      case 'terminal-closed':
         break;
     }
   });

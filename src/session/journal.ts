@@ -16,6 +16,7 @@ import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain,
 import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
 import { parseSnapshot } from './shell-state.js';
 import type { SessionEvent } from './types.js';
+import { describeError } from '../errors.js';
 
 /** Receives a step's output as it arrives. */
 export interface TranscriptSink {
@@ -316,7 +317,7 @@ export function parseJournal(text: string): JournalRead {
       out.lines.push(i + 1);
     } catch (err) {
       if (last && !endsClean) out.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
-      else out.bad.push({ line: i + 1, error: err instanceof Error ? err.message : String(err) });
+      else out.bad.push({ line: i + 1, error: describeError(err) });
     }
   });
   return out;

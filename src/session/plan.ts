@@ -18,6 +18,7 @@ import {
 import { matchPlans } from './match.js';
 import { REDACTED, looksSecret } from './redact.js';
 import type { FlowItem, FrameInit, Phase, PlanDiff, RecoveryPath, RecoveryOrigin } from './types.js';
+import { describeError } from '../errors.js';
 
 /** Loaded runbooks by resolved path. */
 export type RunbookSet = ReadonlyMap<string, Runbook>;
@@ -235,7 +236,7 @@ export async function collectRunbooks(
       digests.set(file, loaded.sha256);
       queue.push(...linkedFiles(loaded.runbook));
     } catch (err) {
-      failures.set(file, err instanceof Error ? err.message : String(err));
+      failures.set(file, describeError(err));
     }
   }
   return { books, digests, failures };

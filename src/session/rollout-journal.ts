@@ -17,6 +17,7 @@ import { rolloutEventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { stateDir } from './journal.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
+import { describeError } from '../errors.js';
 
 export const ROLLOUT_ID = /^fleet-\d{8}-\d{6}-[0-9a-f]{6}$/;
 
@@ -128,7 +129,7 @@ export function readRolloutJournal(id: string, env: NodeJS.ProcessEnv = process.
       value = JSON.parse(splitChained(line)?.body ?? line);
     } catch (err) {
       if (last) read.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
-      else read.bad.push({ line: i + 1, error: err instanceof Error ? err.message : String(err) });
+      else read.bad.push({ line: i + 1, error: describeError(err) });
       return;
     }
     complete.push(line);

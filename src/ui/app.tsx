@@ -8,6 +8,7 @@ import { ServicesProvider, StoreProvider, type SessionHandle, type UiServices } 
 import type { PickerEntry } from './picker-model.js';
 import { Picker } from './components/picker.js';
 import { RunbookScreen } from './components/runbook-screen.js';
+import { describeError } from '../errors.js';
 
 export interface PickerSource {
   dir: string;
@@ -47,7 +48,7 @@ export function App({ services, session: initial, picker, onExit }: AppProps) {
         },
         (error: unknown) => {
           setOpening(false);
-          setMessage(`cannot open ${entry.title}: ${error instanceof Error ? error.message : String(error)}`);
+          setMessage(`cannot open ${entry.title}: ${describeError(error)}`);
         },
       );
     },

@@ -175,7 +175,8 @@ true
     for (let i = 0; i < 3; i += 1) await t.actions.answerVar('');
     t.shell.reply({ output: 'key-default-5678 pw-default-1234\n', hold: true });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => t.shell.requests.length > 0);
     expect(t.shell.opened[0]?.env).toMatchObject({ API_KEY: 'key-default-5678', DB_PASSWORD: 'pw-default-1234', REGION: 'us-east-2' });
     expect(t.journal.events.filter((e) => e.type === 'var-answered').map((e) => e.type === 'var-answered' && [e.name, e.secret, e.value])).toEqual([
       ['API_KEY', true, undefined],
@@ -227,7 +228,8 @@ true
     await t.actions.answerVar('tok-tok-tok');
     t.shell.reply({ hold: true });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => t.shell.requests.length > 0);
     const journal = t.journal.events;
     expect(journal.at(-1)?.type).toBe('step-started');
 
@@ -258,7 +260,8 @@ true
     await t.actions.answerVar('tok-tok-tok');
     t.shell.reply({ hold: true });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => t.shell.requests.length > 0);
     const u = fakeSession({ [FILE]: DEPLOY });
     await u.actions.resume(t.journal.events);
     await u.actions.answerVar('tok-tok-tok');
@@ -322,7 +325,8 @@ true
     await t.actions.answerVar('tok-tok-tok');
     t.shell.reply({ hold: true });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => t.shell.requests.length > 0);
     const u = fakeSession({ [FILE]: DEPLOY });
     const report = await u.actions.resume(t.journal.events);
     expect(report.changed).toEqual([]);
@@ -359,13 +363,15 @@ true
     await t.actions.start({ file: FILE, as: 'deploy' });
     t.shell.reply({ hold: true });
     await t.actions.runStep();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => t.shell.requests.length > 0);
     // Crash; the first resume switches to ops and crashes again mid-step.
     const u = fakeSession({ [FILE]: rb });
     await u.actions.resume(t.journal.events, { as: 'ops' });
     u.shell.reply({ hold: true });
     await u.actions.retry();
-    await new Promise((r) => setTimeout(r, 10));
+    // The held step is running once its shell has the request.
+    await until(() => u.shell.requests.length > 0);
     expect(u.shell.requests.map((r) => r.user)).toEqual(['ops']);
     const v = fakeSession({ [FILE]: rb });
     await v.actions.resume([...t.journal.events, ...u.journal.events]);

@@ -17,6 +17,7 @@ import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
 import { displayFile, transcriptLines } from '../lines.js';
 import { isDoubleInterrupt, syncView, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from '../view-state.js';
+import { describeError } from '../../errors.js';
 
 export interface RunbookKeysOptions {
   store: SessionStore;
@@ -103,7 +104,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
         const { title } = runbookLines(book, ref.anchor, width);
         dispatch({ type: 'open', overlay: { kind: 'viewer', title, lines: layOut(width), scroll: 0, rewrap: layOut } });
       } catch (error) {
-        notice(`cannot open ${ref.label}: ${error instanceof Error ? error.message : String(error)}`);
+        notice(`cannot open ${ref.label}: ${describeError(error)}`);
       }
     },
     [services, width, dispatch, notice],
@@ -120,7 +121,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           overlay: { kind: 'viewer', title: `transcript of ${stepId} (esc closes): ${displayFile(path)}`, lines: layOut(latest.current.width), scroll: 0, rewrap: layOut },
         });
       } catch (error) {
-        notice(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        notice(`cannot read ${path}: ${describeError(error)}`);
       }
     },
     [services, dispatch, notice],
@@ -292,7 +293,7 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
               if (refs.length === 1 && refs[0]) return void openRef(refs[0]);
               dispatch({ type: 'open', overlay: { kind: 'refs', refs, index: 0 } });
             },
-            (error: unknown) => notice(`cannot read ${item.file}: ${error instanceof Error ? error.message : String(error)}`),
+            (error: unknown) => notice(`cannot read ${item.file}: ${describeError(error)}`),
           );
           return;
         }
@@ -316,6 +317,13 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
           return quit();
         case 'filter':
           return;
+        // Bound to no key: the gate offers them (a digit, or enter on the choice), which asks the reason.
+        case 'override':
+        case 'abort': {
+          const why = refusalFor(session, command);
+          if (why !== undefined) return notice(why);
+          return askReason(command, cursor, command === 'abort');
+        }
       }
     },
     [store, services, dispatch, take, notice, askReason, openRef, runAll, showTranscript],

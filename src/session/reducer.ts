@@ -3,27 +3,13 @@
  * and returns the new state plus the effects the driver must perform. Nothing here touches a
  * clock, a shell or a file, so the live session and a journal replay go through the same code.
  */
-import type {
-  Choice,
-  Command,
-  Decision,
-  FlowItem,
-  Frame,
-  FrameInit,
-  Outcome,
-  Reduction,
-  SessionEvent,
-  SessionState,
-  Status,
-  StepState,
-} from './types.js';
-import { MAX_RECOVERY_DEPTH } from './types.js';
+import type { Command, FlowItem, Frame, FrameInit, Outcome, Reduction, SessionEvent, SessionState, Status, StepState } from './types.js';
 import { matchPlans } from './match.js';
 import { looksSecret } from './redact.js';
+import { assertNever, currentItem, gateChoices, refusal, topFrame } from './decisions.js';
 
-export function assertNever(value: never, what = 'value'): never {
-  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
-}
+// Its callers read these beside the reducer.
+export { assertNever, currentItem, gateChoices, refusal, refusalFor, topFrame } from './decisions.js';
 
 /** The state before `session-started`. */
 export function initialState(id = ''): SessionState {
@@ -35,20 +21,6 @@ export function replay(events: readonly SessionEvent[], id = ''): SessionState {
   let state = initialState(id);
   for (const event of events) state = reduce(state, event).state;
   return state;
-}
-
-export function topFrame(state: SessionState): Frame | undefined {
-  return state.frames[state.frames.length - 1];
-}
-
-/** The step under the cursor of the top frame. */
-export function currentItem(state: SessionState): { frame: Frame; item: FlowItem; step: StepState; depth: number; index: number } | undefined {
-  const frame = topFrame(state);
-  if (!frame) return undefined;
-  const item = frame.init.items[frame.cursor];
-  const step = frame.steps[frame.cursor];
-  if (!item || !step) return undefined;
-  return { frame, item, step, depth: state.frames.length - 1, index: frame.cursor };
 }
 
 function initialStepState(item: FlowItem): StepState {
@@ -72,27 +44,6 @@ function isDone(step: StepState): boolean {
 function nextOpen(frame: Frame): number {
   const index = frame.steps.findIndex((s) => !isDone(s));
   return index === -1 ? frame.steps.length : index;
-}
-
-function isOptional(item: FlowItem): boolean {
-  return item.step.kind !== 'manual' && item.step.attrs.optional;
-}
-
-/** What a gate offers, in the order the UI lists them. */
-export function gateChoices(state: SessionState): Choice[] {
-  const cur = currentItem(state);
-  if (!cur) return [];
-  const choices: Choice[] = [{ kind: 'retry' }];
-  const atLimit = state.frames.length - 1 >= MAX_RECOVERY_DEPTH;
-  cur.item.recoveries.forEach((path, index) => {
-    const choice: Choice = { kind: 'recover', index, path };
-    if (atLimit) choice.disabled = `recovery depth limit (${MAX_RECOVERY_DEPTH}) reached`;
-    choices.push(choice);
-  });
-  choices.push({ kind: 'skip', reasonRequired: !isOptional(cur.item) });
-  choices.push({ kind: 'override' });
-  choices.push({ kind: 'abort' });
-  return choices;
 }
 
 /**
@@ -164,74 +115,6 @@ function refuse(state: SessionState, notice: string): Reduction {
 function targetsCursor(state: SessionState, depth: number, index: number): boolean {
   const frame = topFrame(state);
   return state.frames.length - 1 === depth && frame !== undefined && frame.cursor === index;
-}
-
-/** Why a decision cannot be taken now, or undefined when it can. */
-export function refusal(state: SessionState, decision: Decision): string | undefined {
-  const why = refusalFor(state, decision.kind);
-  if (why !== undefined) return why;
-  const cur = currentItem(state);
-  if (!cur) return 'there is no step to decide on';
-  switch (decision.kind) {
-    case 'skip':
-      return !isOptional(cur.item) && decision.reason.trim() === '' ? 'skipping a required step needs a reason' : undefined;
-    case 'override':
-      return decision.reason.trim() === '' ? 'an override needs a reason' : undefined;
-    case 'jump': {
-      const target = cur.frame.init.items[decision.index];
-      if (!target) return `there is no step ${decision.index + 1}`;
-      if (target.step.kind === 'manual') return `${target.step.id} is a manual item: confirm it when the cursor reaches it`;
-      if (decision.index === cur.index) return `${target.step.id} is already the next step: just run it`;
-      return decision.reason.trim() === '' ? 'running a step out of order needs a reason' : undefined;
-    }
-    case 'retry':
-    case 'recover':
-    case 'abort':
-    case 'confirm':
-    case 'decline':
-      return undefined;
-    default:
-      return assertNever(decision, 'decision');
-  }
-}
-
-/**
- * Why a decision of this kind cannot be made now, whatever its details (a reason, a path);
- * undefined when it can. The UI asks this before it offers or asks for anything.
- */
-export function refusalFor(state: SessionState, kind: Decision['kind']): string | undefined {
-  const status = state.status.kind;
-  const cur = currentItem(state);
-  if (status === 'ended') return 'the session has ended';
-  if (!cur) return 'there is no step to decide on';
-  switch (kind) {
-    case 'retry':
-      return status === 'blocked' ? undefined : 'retry is offered only at a gate';
-    case 'recover':
-      if (status !== 'blocked') return 'a recovery path is offered only at a gate';
-      if (state.frames.length - 1 >= MAX_RECOVERY_DEPTH) {
-        return `recovery depth limit reached: ${MAX_RECOVERY_DEPTH} recovery procedures are already stacked; finish, skip or abort one first`;
-      }
-      return undefined;
-    case 'skip':
-      return status !== 'blocked' && status !== 'ready' && status !== 'confirm' ? 'nothing to skip now' : undefined;
-    case 'override':
-      return status !== 'blocked' ? 'override is offered only at a gate' : undefined;
-    case 'abort':
-      return status === 'running' ? 'abort is not possible while a step runs; interrupt it first' : undefined;
-    case 'confirm':
-      if (status === 'confirm') return undefined;
-      if (status === 'ready' && cur.item.step.kind === 'manual') return undefined;
-      return 'nothing to confirm';
-    case 'decline':
-      return status === 'confirm' ? undefined : 'nothing to decline';
-    case 'jump':
-      if (status === 'blocked') return `nothing past a gate can run: decide on ${cur.item.step.id} first`;
-      if (status !== 'ready' && status !== 'confirm') return 'a step can be run out of order only when none is running';
-      return undefined;
-    default:
-      return assertNever(kind, 'decision kind');
-  }
 }
 
 function applyDecision(state: SessionState, event: Extract<SessionEvent, { type: 'decision' }>): Reduction {

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
-import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
+import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, MAX_DOCUMENT_BYTES, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
 import { createRunbookCache, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -59,7 +59,11 @@ export function exportFile(kind: 'command' | 'automation', file: string, options
 }
 
 export function serialize(document: SsmDocument, format: 'json' | 'yaml'): string {
-  return format === 'yaml' ? stringify(document, { lineWidth: 0 }) : `${JSON.stringify(document, null, 2)}\n`;
+  if (format === 'yaml') return stringify(document, { lineWidth: 0 });
+  // Indented for a reader when it fits; SSM's 64 KB count includes the indentation, so a large
+  // document goes compact rather than refused.
+  const pretty = `${JSON.stringify(document, null, 2)}\n`;
+  return Buffer.byteLength(pretty) <= MAX_DOCUMENT_BYTES ? pretty : `${JSON.stringify(document)}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ import { buildFlow, refusals, StepNames, type ExportProblem, type FlowStep, type
 import { seconds } from './shell-text.js';
 import { checkStepBash, checkWorstCaseMs, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
+import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
 
 export type DocumentKind = 'command' | 'automation';
 
@@ -21,6 +22,8 @@ export interface ExportOptions {
   approvers?: string[];
   /** `--as USER`: replaces the front matter's `user` (a step's `user=` still wins). */
   user?: string;
+  /** Automation: where the first step installs the step scripts on the instance (default /var/lib/stepgate/ssm). */
+  installRoot?: string;
 }
 
 export type SsmDocument = Record<string, unknown> & { schemaVersion: string; mainSteps: Array<Record<string, unknown>> };
@@ -65,24 +68,31 @@ function header(f: FlowStep): string {
   return `stepgate step ${f.step.id} from ${f.file}:${f.step.position.line}${f.context.user ? `, run as ${f.context.user}` : ''}`;
 }
 
-/** The runCommand lines and the execution timeout (seconds) of a command or check step. */
-function shellOf(f: FlowStep, vars: VarBinding[]): { lines: string[]; timeoutS?: number } {
+/** The bash of a command or check step (as its user, in its cwd) and its execution timeout (seconds). */
+function bashOf(f: FlowStep): { bash: string; timeoutS?: number } {
   const step = f.step;
   if (step.kind === 'command') {
-    const lines = wrapperLines(header(f), commandStepBash(step, f.context), f.context.user, vars);
-    return step.attrs.timeoutMs === undefined ? { lines } : { lines, timeoutS: seconds(step.attrs.timeoutMs) };
+    const bash = commandStepBash(step, f.context);
+    return step.attrs.timeoutMs === undefined ? { bash } : { bash, timeoutS: seconds(step.attrs.timeoutMs) };
   }
   if (step.kind === 'check') {
-    const lines = wrapperLines(header(f), checkStepBash(step, f.context), f.context.user, vars);
     // The document's timeout must never cut the poll loop short: its worst case, plus a minute.
-    return { lines, timeoutS: seconds(checkWorstCaseMs(step)) + 60 };
+    return { bash: checkStepBash(step, f.context), timeoutS: seconds(checkWorstCaseMs(step)) + 60 };
   }
   throw new Error(`step ${step.id} is a manual item: it has no shell`);
 }
 
-function describe(step: Step): string {
+/** The runCommand lines and the execution timeout (seconds) of a command or check step. */
+function shellOf(f: FlowStep, vars: VarBinding[]): { lines: string[]; timeoutS?: number } {
+  const { bash, timeoutS } = bashOf(f);
+  const lines = wrapperLines(header(f), bash, f.context.user, vars);
+  return timeoutS === undefined ? { lines } : { lines, timeoutS };
+}
+
+function describe(step: Step, max = 500): string {
   const text = step.kind === 'manual' ? step.text : step.description || step.id;
-  return text.replace(/\{\{|\}\}/g, '').replace(/\s+/g, ' ').trim().slice(0, 500);
+  const flat = text.replace(/\{\{|\}\}/g, '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
 
 function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions, kind: DocumentKind) {
@@ -124,6 +134,26 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
     ...bindings.parameters,
   };
   const steps: Array<Record<string, unknown>> = [];
+  const table = new ScriptTable(opts.installRoot);
+  const calls: Array<{ step: Record<string, unknown>; script: number; user?: string }> = [];
+  const runCommandStep = (name: string, f: FlowStep): Record<string, unknown> => {
+    const { bash, timeoutS } = bashOf(f);
+    const known = table.size();
+    const script = table.add(`# ${header(f).replace(/[\r\n]+/g, ' ')}\n${bash}`);
+    const execution = timeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S;
+    const s: Record<string, unknown> = {
+      name,
+      action: 'aws:runCommand',
+      // A copy of a step (another attempt, a recovery path linked from another gate) says which step it repeats by its name.
+      ...(script > known ? { description: describe(f.step, 120) } : {}),
+      // Run Command's own timeout is the step's; Automation waits a minute longer for delivery.
+      timeoutSeconds: execution + 60,
+      onFailure: 'Abort',
+      inputs: { DocumentName: 'AWS-RunShellScript', InstanceIds: ['{{ InstanceId }}'], Parameters: { commands: [] as string[], executionTimeout: String(execution) } },
+    };
+    calls.push({ step: s, script, ...(f.context.user !== undefined ? { user: f.context.user } : {}) });
+    return s;
+  };
   const gated = flow.steps.filter((g) => !(g.step.kind === 'manual' && g.step.done));
   // Each gate's first attempt is its own name: the step after a gate goes there on success.
   const firstOf = (g: GatedStep): string => g.name;
@@ -147,7 +177,7 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
     const attemptNames = [g.name, ...recoveries.slice(0, attempts - 1).map((_, k) => names.name(`${g.name}_attempt_${k + 2}`))];
     const rolledBackNames = recoveries.map((r, k) => (r.rollback ? names.name(`${g.name}_rolled_back_${k + 1}`) : ''));
     for (let k = 1; k <= attempts; k++) {
-      const s = runCommandStep(attemptNames[k - 1] ?? g.name, g, bindings.vars);
+      const s = runCommandStep(attemptNames[k - 1] ?? g.name, g);
       const recovery = recoveries[k - 1];
       if (recovery && recovery.steps.length > 0) {
         s.onFailure = `step:${recovery.steps[0]?.name ?? ''}`;
@@ -158,12 +188,24 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
       if (!recovery || recovery.steps.length === 0) continue;
       const afterRecovery = recovery.rollback ? (rolledBackNames[k - 1] ?? '') : (attemptNames[k] ?? '');
       recovery.steps.forEach((r, j) => {
-        const rs = r.step.kind === 'manual' ? approveStep(r.name, r.step, opts.approvers ?? []) : runCommandStep(r.name, r, bindings.vars);
+        const rs = r.step.kind === 'manual' ? approveStep(r.name, r.step, opts.approvers ?? []) : runCommandStep(r.name, r);
         rs.nextStep = recovery.steps[j + 1]?.name ?? afterRecovery;
         steps.push(rs);
       });
       if (recovery.rollback) steps.push(rolledBackStep(rolledBackNames[k - 1] ?? '', g, recovery.label));
     }
+  });
+  // The scripts are known only now: the steps call them from where the first step installs them.
+  const dir = table.dir();
+  for (const c of calls) ((c.step.inputs as { Parameters: { commands: string[] } }).Parameters.commands = callLines(dir, c.script, c.user, bindings.vars));
+  if (table.size() > 0) steps.unshift({
+    name: names.name(INSTALL_STEP),
+    action: 'aws:runCommand',
+    description: `Installs the ${table.size()} step scripts this document runs (each carried once) in ${dir}.`,
+    timeoutSeconds: 180,
+    onFailure: 'Abort',
+    nextStep: String(steps[0]?.name ?? ''),
+    inputs: { DocumentName: 'AWS-RunShellScript', InstanceIds: ['{{ InstanceId }}'], Parameters: { commands: table.installLines(), executionTimeout: '120' } },
   });
   const document: SsmDocument = {
     schemaVersion: '0.3',
@@ -173,24 +215,6 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
     mainSteps: steps,
   };
   return checked(document, 'automation', runbook.file);
-}
-
-function runCommandStep(name: string, f: FlowStep, vars: VarBinding[]): Record<string, unknown> {
-  const { lines, timeoutS } = shellOf(f, vars);
-  const execution = timeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S;
-  return {
-    name,
-    action: 'aws:runCommand',
-    description: describe(f.step),
-    // Run Command's own timeout is the step's; Automation waits a minute longer for delivery.
-    timeoutSeconds: execution + 60,
-    onFailure: 'Abort',
-    inputs: {
-      DocumentName: 'AWS-RunShellScript',
-      InstanceIds: ['{{ InstanceId }}'],
-      Parameters: { commands: lines, executionTimeout: String(execution) },
-    },
-  };
 }
 
 function approveStep(name: string, step: Step, approvers: string[]): Record<string, unknown> {

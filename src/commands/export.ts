@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, MAX_DOCUMENT_BYTES, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
-import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { createRunbookCache, readRunbookFileSync, whyUnreadable } from './load.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { EXPORT } from './specs.js';
@@ -43,7 +43,7 @@ export function exportOptions(values: { 'param-store-prefix'?: string; 'param-st
 export function exportFile(kind: 'command' | 'automation', file: string, options: ExportOptions): { document?: SsmDocument; sha256: string; code: number } {
   const loaded = readRunbookFileSync(file);
   const load = createRunbookCache();
-  const errors = lintRunbook(loaded.runbook, { load, env: process.env }).filter((d) => d.severity === 'error');
+  const errors = lintRunbook(loaded.runbook, { load, env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     process.stderr.write(`stepgate: ${file} has errors (see above); fix them before exporting\n`);

@@ -1,6 +1,6 @@
 /** `stepgate lint PATH... [--json]`: compiler-style diagnostics; exit 0 without errors, 2 with. */
 import { formatDiagnostic, lintRunbook, type Diagnostic } from '../runbooks/index.js';
-import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from './load.js';
+import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync, whyUnreadable } from './load.js';
 import { setTrustPolicy } from './trust.js';
 import { parseFiles } from './parse-files.js';
 import { parseCommand } from './parse-command.js';
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     file: path, line: 1, column: 1, severity: 'error', code: 'read-error', message: `${path}: no such file or directory`,
   }));
   for (const file of files) {
-    diagnostics.push(...lintRunbook((runbooks.get(file) ?? readRunbookFileSync(file)).runbook, { load, env: process.env }));
+    diagnostics.push(...lintRunbook((runbooks.get(file) ?? readRunbookFileSync(file)).runbook, { load, env: process.env, whyUnreadable }));
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;

@@ -3,10 +3,22 @@
  * the file system, size limits and content hashes live.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_RUNBOOK_CHARS, parseRunbook, type Runbook } from '../runbooks/index.js';
+import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
+
+/** Why `file` is refused for what it is (a FIFO, a device, a directory), without opening it. */
+function specialFile(file: string): string | undefined {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return undefined; // missing, a link loop, no permission: the read says which
+  }
+  return st.isFile() ? undefined : `${file} is ${fileKind(st)}, not a regular file; give a${st.isDirectory() ? '' : ' regular'} .md file`;
+}
 
 export interface LoadedRunbook {
   runbook: Runbook;
@@ -20,21 +32,34 @@ function failed(file: string, code: 'read-error' | 'file-too-large' | 'untrusted
   return { runbook, text: '', sha256: '' };
 }
 
+/** Bytes read at most: the character limit in UTF-8's widest form. */
+const MAX_RUNBOOK_BYTES = MAX_RUNBOOK_CHARS * 4;
+
+/** Files that could not be read, by path, and why (other than missing): for link diagnostics. */
+const unreadable = new Map<string, string>();
+
+/** Why `file` could not be read when it exists (a FIFO, a device, a link loop, no permission). */
+export function whyUnreadable(file: string): string | undefined {
+  return unreadable.get(file);
+}
+
 export function readRunbookFileSync(file: string): LoadedRunbook {
-  let bytes: Buffer;
+  const loaded = readRunbookFileOnce(file);
+  const error = loaded.runbook.diagnostics.find((d) => d.code === 'read-error');
+  if (error && !error.message.endsWith(': no such file')) unreadable.set(file, error.message);
+  return loaded;
+}
+
+function readRunbookFileOnce(file: string): LoadedRunbook {
+  // What the file is comes first: a FIFO or a device is refused as such, whoever owns it.
+  const special = specialFile(file);
+  if (special !== undefined) return failed(file, 'read-error', special);
   const trust = trustVerdict(file);
   if (trust?.refuse !== undefined) return failed(file, 'untrusted-file', trust.refuse);
-  try {
-    const stat = statSync(file);
-    if (stat.isDirectory()) return failed(file, 'read-error', `${file} is a directory; give a .md file`);
-    // Refuse before reading: a 2 GB log mistaken for a runbook must not be pulled into memory.
-    if (stat.size > MAX_RUNBOOK_CHARS * 4)
-      return failed(file, 'file-too-large', `runbook is ${stat.size} bytes; the limit is ${MAX_RUNBOOK_CHARS} characters: split it into linked runbooks`);
-    bytes = readFileSync(file);
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    return failed(file, 'read-error', `cannot read ${file}: ${why}`);
+  const bytes = readRegularFile(file, MAX_RUNBOOK_BYTES);
+  if (!Buffer.isBuffer(bytes)) {
+    if (bytes.kind === 'too-large') return failed(file, 'file-too-large', `runbook ${bytes.message} (${MAX_RUNBOOK_CHARS} characters): split it into linked runbooks`);
+    return failed(file, 'read-error', bytes.message);
   }
   const text = bytes.toString('utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -8,7 +8,7 @@ import { listSessions, worthResuming } from '../session/history.js';
 import { sessionsDir } from '../session/journal.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { detachedChild, liveTuis } from './detach.js';
-import { collectMarkdownFiles, createRunbookCache, loadRunbookFile } from './load.js';
+import { collectMarkdownFiles, createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 
 /** Sessions held by a TUI that runs detached (not this one). */
 export async function detachedSessionIds(): Promise<Set<string>> {
@@ -23,7 +23,7 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
   for (const file of collectMarkdownFiles([dir]).files) {
     try {
       const { runbook } = await loadRunbookFile(file);
-      const errors = lintRunbook(runbook, { load: cache, env: process.env }).filter((d) => d.severity === 'error').length;
+      const errors = lintRunbook(runbook, { load: cache, env: process.env, whyUnreadable }).filter((d) => d.severity === 'error').length;
       const entry: PickerEntry = {
         kind: 'runbook',
         file: resolve(file),

@@ -8,7 +8,7 @@ import {
   type PlannedStep,
 } from '../runbooks/index.js';
 import { SECRET_NAME } from '../runbooks/vars.js';
-import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { createRunbookCache, readRunbookFileSync, whyUnreadable } from './load.js';
 import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const load = createRunbookCache();
-  const diagnostics = lintRunbook(runbook, { load, env: process.env });
+  const diagnostics = lintRunbook(runbook, { load, env: process.env, whyUnreadable });
   const plan = planRunbook(runbook, load);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (parsed.values.json === true) {

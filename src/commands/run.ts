@@ -19,7 +19,7 @@ import { printEvents } from '../plain/print-events.js';
 import { runPlain, type PlainOptions } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
-import { createRunbookCache, loadRunbookFile } from './load.js';
+import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
   setRunbookTree(file);
   setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const loaded = await loadRunbookFile(file);
-  const diagnostics = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env });
+  const diagnostics = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env, whyUnreadable });
   if (untrustedRefusal()) return EXIT.usage;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

@@ -29,7 +29,7 @@ import { colorEnabled } from '../ui/theme.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
-import { createRunbookCache, loadRunbookFile } from './load.js';
+import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { hostDeps, loadExec, parseVarFlags, undeclaredVarWarnings, wallClock } from './run.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
@@ -95,7 +95,7 @@ function lockOptions(id: string, locking: LockFlags, store: () => SessionStore |
 
 async function startSession(file: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, skipPreflight?: string): Promise<Opened> {
   const loaded = await loadRunbookFile(file);
-  const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env }).filter((d) => d.severity === 'error');
+  const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new Error(`${file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
   }

@@ -13,6 +13,8 @@ export interface LintContext {
   load(file: string): Runbook | undefined;
   /** The process environment, for `${NAME}` in checks. */
   env: Record<string, string | undefined>;
+  /** Why a file `load` gave nothing for could not be read (a FIFO, a device, a link loop), if known. */
+  whyUnreadable?: (file: string) => string | undefined;
 }
 
 type Resolution = { ok: true } | { ok: false; why: string };
@@ -20,7 +22,7 @@ type Resolution = { ok: true } | { ok: false; why: string };
 export function checkTarget(from: Runbook, target: LinkTarget, ctx: LintContext): Resolution {
   const resolved = resolveTarget(from.file, target);
   const runbook = target.file === undefined ? from : ctx.load(resolved.file);
-  if (!runbook) return { ok: false, why: `file ${resolved.file} not found` };
+  if (!runbook) return { ok: false, why: ctx.whyUnreadable?.(resolved.file) ?? `file ${resolved.file} not found` };
   if (resolved.anchor !== undefined && !findSection(runbook, resolved.anchor)) {
     const known = runbook.sections.map((s) => `#${s.anchor}`).slice(0, 8).join(', ');
     return { ok: false, why: `no heading #${resolved.anchor} in ${resolved.file}${known ? ` (headings: ${known})` : ''}` };

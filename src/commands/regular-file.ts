@@ -1,0 +1,84 @@
+/**
+ * Reading a file the operator named (a runbook, a file it links to) without trusting what it
+ * is: a FIFO would block the read forever, /dev/zero would fill memory, and `stat`'s size says
+ * nothing about a device or a /proc file. So the file is opened without blocking, judged by
+ * `fstat` of what was opened (not of a path that could be swapped meanwhile), and read only up
+ * to the limit, whatever its size claims.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+
+export type ReadRefusal =
+  /** Not there, not readable, or not a regular file: `message` says which. */
+  | { kind: 'unreadable'; message: string }
+  /** More than `limit` bytes. */
+  | { kind: 'too-large'; message: string };
+
+/** What a file that is not a regular file is, in the words of `ls -l`/`stat`. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * The bytes of `file` when it is a regular file of at most `limit` bytes; otherwise why not,
+ * naming the file and what it is. Never blocks on a FIFO and never reads more than `limit + 1`
+ * bytes.
+ */
+export function readRegularFile(file: string, limit: number): Buffer | ReadRefusal {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    return { kind: 'unreadable', message: `cannot read ${file}: ${openError(error)}` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const fix = st.isDirectory() ? 'give a .md file' : 'give a regular .md file';
+      return { kind: 'unreadable', message: `${file} is ${fileKind(st)}, not a regular file; ${fix}` };
+    }
+    // Refuse before reading: a 2 GB log mistaken for a runbook must not be pulled into memory.
+    if (st.size > limit) return { kind: 'too-large', message: `${file} is ${st.size} bytes; the limit is ${limit} bytes` };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // The size stat gave is a hint only: read until end of file or one byte past the limit.
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (total > limit) return { kind: 'too-large', message: `${file} holds more than ${limit} bytes (its size said ${st.size}); the limit is ${limit} bytes` };
+    }
+    return Buffer.concat(chunks, total);
+  } catch (error) {
+    return { kind: 'unreadable', message: `cannot read ${file}: ${openError(error)}` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'a loop of symbolic links';
+    case 'ENXIO':
+      return 'a socket or a device with nothing behind it, not a regular file';
+    case 'EISDIR':
+      return 'a directory; give a .md file';
+    default:
+      return e.message;
+  }
+}

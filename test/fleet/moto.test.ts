@@ -12,6 +12,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSsmClient } from '../../src/exec/ssm-client.js';
 import { describeAwsError } from '../../src/commands/fleet.js';
 import { Workspace } from '../e2e/plain-harness.js';
+import { startTui } from '../e2e/tui-harness.js';
 
 const motoPath = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).stdout.trim();
 if (!motoPath) console.log('fleet moto tests skipped: moto_server is not on PATH (pip install "moto[server]"); .ci/run fails without it');
@@ -107,6 +108,19 @@ describe.skipIf(!motoPath)('fleet against moto_server', () => {
     const status = await ws.run(['fleet', 'status', id], awsEnv());
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/i-0123456789abcdef0\s+\S+\s+Success/);
+  });
+
+  it('on a terminal: the live table per instance, left on screen when every instance is done', { timeout: 60_000 }, async () => {
+    const file = ws.write('pty.md', RUNBOOK('pty'));
+    const tui = startTui(['fleet', 'run', file, '--instance-ids', 'i-0123456789abcdef0,i-0123456789abcdef1', '--poll', '200ms'], ws.dir, ws.state, { env: awsEnv() });
+    const screen = await tui.waitFor('every instance succeeded (2)', 45_000);
+    expect(await tui.exited).toBe(0);
+    expect(screen).toMatch(/^rollout fleet-\S+: command Success, 2\/2 instances done$/m);
+    expect(screen).toMatch(/^ {4}INSTANCE {13}STEP {23}STATUS {11}TIME$/m);
+    expect(screen).toMatch(/^\[x\] i-0123456789abcdef0 +\S+ +Success +\d+m?\d+s$/m);
+    expect(screen).toMatch(/^\[x\] i-0123456789abcdef1 +\S+ +Success +\d+m?\d+s$/m);
+    // The table replaces the per-change lines of a pipe.
+    expect(screen).not.toMatch(/^i-0123456789abcdef0 {2}Success/m);
   });
 
   it('keeps the version for the same runbook and makes a new one when it changes', { timeout: 60_000 }, async () => {

@@ -6,6 +6,7 @@ import { parseFiles } from './parse-files.js';
 import { parseCommand } from './parse-command.js';
 import { LINT } from './specs.js';
 import { EXIT } from './exit-codes.js';
+import { displayText, terminalJson } from '../session/printable.js';
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(LINT, argv);
@@ -26,9 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   if (parsed.values.json === true) {
-    process.stdout.write(`${JSON.stringify({ files: files.length, errors, warnings, diagnostics }, null, 2)}\n`);
+    process.stdout.write(`${terminalJson({ files: files.length, errors, warnings, diagnostics }, 2)}\n`);
   } else {
-    for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+    // A diagnostic quotes the runbook (a YAML error, a name): printable only.
+    for (const d of diagnostics) process.stdout.write(`${displayText(formatDiagnostic(d))}\n`);
     const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     process.stdout.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
   }

@@ -1,7 +1,6 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
-import { printable } from '../session/printable.js';
 import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
@@ -9,6 +8,11 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { LOG } from './specs.js';
 import { EXIT } from './exit-codes.js';
+import { displayText, terminalJson } from '../session/printable.js';
+
+/** Journals hold text from runbooks, steps and servers: what reaches the terminal is printable. */
+const out = (text: string): boolean => process.stdout.write(displayText(text));
+const err = (text: string): boolean => process.stderr.write(displayText(text));
 
 const USAGE = LOG.usage;
 
@@ -23,35 +27,35 @@ export async function main(argv: string[]): Promise<number> {
   if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
-    process.stderr.write(`stepgate: no session ${id} in ${sessionsDir()}\n`);
+    err(`stepgate: no session ${id} in ${sessionsDir()}\n`);
     return EXIT.usage;
   }
   const read = await readJournal(path);
   if (parsed.values.json === true) {
-    for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+    for (const event of read.events) out(`${terminalJson(event)}\n`);
   } else {
-    process.stdout.write(`session ${id} (${path})\n`);
-    for (const line of auditTrail(read.events)) process.stdout.write(`${line}\n`);
+    out(`session ${id} (${path})\n`);
+    for (const line of auditTrail(read.events)) out(`${line}\n`);
   }
-  for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
-  if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  for (const bad of read.bad) err(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
+  if (read.torn) err(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
   const edits = chainProblems(read, path);
-  for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
-  if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of session ${id} was changed after stepgate wrote it; the trail above may not be what happened\n`);
-  if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${path} is from before journals were chained; it cannot be checked for edits\n`);
+  for (const edit of edits) err(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
+  if (edits.length > 0) err(`stepgate: warning: the journal of session ${id} was changed after stepgate wrote it; the trail above may not be what happened\n`);
+  if (read.chain.kind === 'unchained' && read.events.length > 0) err(`stepgate: note: ${path} is from before journals were chained; it cannot be checked for edits\n`);
   return EXIT.completed;
 }
 
 function logRollout(id: string, json: boolean): number {
   const read = readRolloutJournal(id);
   if (!read) {
-    process.stderr.write(`stepgate: no rollout ${id} (${rolloutPath(id)})\n`);
+    err(`stepgate: no rollout ${id} (${rolloutPath(id)})\n`);
     return EXIT.usage;
   }
-  if (json) for (const event of read.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+  if (json) for (const event of read.events) out(`${terminalJson(event)}\n`);
   else {
-    process.stdout.write(`rollout ${id} (${read.path})\n`);
-    for (const line of rolloutTrail(read.events)) process.stdout.write(`${printable(line)}\n`);
+    out(`rollout ${id} (${read.path})\n`);
+    for (const line of rolloutTrail(read.events)) out(`${line}\n`);
   }
   warnRollout(read, id);
   return EXIT.completed;
@@ -59,10 +63,10 @@ function logRollout(id: string, json: boolean): number {
 
 /** What `log` and `report` say on stderr about a rollout journal that is not as written. */
 export function warnRollout(read: RolloutRead, id: string): void {
-  for (const bad of read.bad) process.stderr.write(`stepgate: ${read.path}:${bad.line}: not a rollout event (${bad.error}); skipped\n`);
-  if (read.torn) process.stderr.write(`stepgate: ${read.path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  for (const bad of read.bad) err(`stepgate: ${read.path}:${bad.line}: not a rollout event (${bad.error}); skipped\n`);
+  if (read.torn) err(`stepgate: ${read.path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
   const edits = rolloutChainProblems(read);
-  for (const edit of edits) process.stderr.write(`stepgate: ${read.path}:${edit.line}: ${edit.what}\n`);
-  if (edits.length > 0) process.stderr.write(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened\n`);
-  if (read.chain.kind === 'unchained' && read.events.length > 0) process.stderr.write(`stepgate: note: ${read.path} is from before rollout journals were chained; it cannot be checked for edits\n`);
+  for (const edit of edits) err(`stepgate: ${read.path}:${edit.line}: ${edit.what}\n`);
+  if (edits.length > 0) err(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened\n`);
+  if (read.chain.kind === 'unchained' && read.events.length > 0) err(`stepgate: note: ${read.path} is from before rollout journals were chained; it cannot be checked for edits\n`);
 }

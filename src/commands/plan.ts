@@ -14,6 +14,7 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { PLAN } from './specs.js';
 import { EXIT } from './exit-codes.js';
+import { displayText, terminalJson } from '../session/printable.js';
 
 const USAGE = PLAN.usage;
 
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   const { runbook } = readRunbookFileSync(file);
   const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large');
   if (unreadable) {
-    process.stderr.write(`${formatDiagnostic(unreadable)}\n`);
+    process.stderr.write(`${displayText(formatDiagnostic(unreadable))}\n`);
     return EXIT.usage;
   }
   const load = createRunbookCache();
@@ -35,12 +36,13 @@ export async function main(argv: string[]): Promise<number> {
   const plan = planRunbook(runbook, load);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (parsed.values.json === true) {
-    process.stdout.write(`${JSON.stringify({ plan, diagnostics }, null, 2)}\n`);
+    process.stdout.write(`${terminalJson({ plan, diagnostics }, 2)}\n`);
   } else {
-    process.stdout.write(renderPlan(plan));
+    // Titles, headings, prose, check names and code come from the runbook: printable only.
+    process.stdout.write(displayText(renderPlan(plan)));
     if (diagnostics.length > 0) {
       process.stdout.write('\nDiagnostics:\n');
-      for (const d of diagnostics) process.stdout.write(`  ${formatDiagnostic(d)}\n`);
+      for (const d of diagnostics) process.stdout.write(`  ${displayText(formatDiagnostic(d))}\n`);
     }
   }
   return errors > 0 ? EXIT.usage : EXIT.completed;

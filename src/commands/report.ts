@@ -14,6 +14,11 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { REPORT } from './specs.js';
 import { EXIT } from './exit-codes.js';
+import { displayText } from '../session/printable.js';
+
+/** Journals hold text from runbooks, steps and servers: what reaches the terminal is printable. */
+const out = (text: string): boolean => process.stdout.write(displayText(text));
+const err = (text: string): boolean => process.stderr.write(displayText(text));
 
 const USAGE = REPORT.usage;
 
@@ -27,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   if (id === undefined) {
     const newest = (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop();
     if (!newest) {
-      process.stderr.write(`stepgate: no session in ${dir} in which anything ran\n`);
+      err(`stepgate: no session in ${dir} in which anything ran\n`);
       return EXIT.usage;
     }
     id = newest.id;
@@ -36,13 +41,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
-    process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
+    err(`stepgate: no session ${id} in ${dir}\n`);
     return EXIT.usage;
   }
   const read = await readJournal(path);
   const first = read.events[0];
   if (!first || first.type !== 'session-started') {
-    process.stderr.write(`stepgate: ${path} does not start with a session-started event\n`);
+    err(`stepgate: ${path} does not start with a session-started event\n`);
     return EXIT.usage;
   }
   let runAs: string | undefined;
@@ -54,12 +59,12 @@ export async function main(argv: string[]): Promise<number> {
   // A report goes into a change ticket: an edited journal is said in the report itself.
   const edits = chainProblems(read, path);
   if (edits.length > 0) {
-    process.stdout.write(`> **Warning: this session's journal was changed after stepgate wrote it (line${edits.length === 1 ? '' : 's'} ${edits.map((e) => e.line).join(', ')} do not verify); what follows may not be what happened.**\n\n`);
-    for (const edit of edits) process.stderr.write(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
+    out(`> **Warning: this session's journal was changed after stepgate wrote it (line${edits.length === 1 ? '' : 's'} ${edits.map((e) => e.line).join(', ')} do not verify); what follows may not be what happened.**\n\n`);
+    for (const edit of edits) err(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
   }
-  process.stdout.write(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
-  for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
-  if (read.torn) process.stderr.write(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
+  out(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
+  for (const bad of read.bad) err(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
+  if (read.torn) err(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
   return EXIT.completed;
 }
 

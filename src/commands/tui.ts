@@ -25,6 +25,7 @@ import {
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type SessionStore } from '../session/store.js';
 import { readTranscript } from '../session/transcripts.js';
+import { TerminalFilter } from '../session/terminal-filter.js';
 import { colorEnabled } from '../ui/theme.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
@@ -53,6 +54,17 @@ const USAGE = TUI.usage;
 
 /** Switch to the alternate screen (the operator's scrollback is left as it was). */
 const ALT_ON = '\u001B[?1049h\u001B[H';
+
+/**
+ * Everything the TUI writes passes a terminal filter: Ink draws with CSI only, so an OSC (a
+ * window title, a clipboard write), a DCS or ESC c can only come from a runbook's or a
+ * server's text that reached a frame unsanitized, and is dropped before the terminal sees it.
+ */
+function guardTerminal(stream: NodeJS.WriteStream): void {
+  const filter = new TerminalFilter();
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? filter.feed(chunk) : chunk, ...rest)) as typeof stream.write;
+}
 const ALT_OFF = '\u001B[?1049l';
 
 interface Opened extends SessionHandle {
@@ -352,6 +364,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   };
   const { createElement, render, App } = await ui;
   let exitCode: number = EXIT.blocked;
+  guardTerminal(process.stdout);
   process.stdout.write(ALT_ON);
   const app = render(
     createElement(App, {

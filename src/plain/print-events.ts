@@ -5,7 +5,8 @@
  */
 import { relative } from 'node:path';
 import { EscapeFilter } from '../session/escape-filter.js';
-import { printable } from '../session/printable.js';
+import { displayText, printable } from '../session/printable.js';
+import { TerminalFilter } from '../session/terminal-filter.js';
 import { currentItem, gateChoices } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
@@ -47,13 +48,17 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
     out.write(text);
     atLineStart = text.endsWith('\n');
   };
+  // stepgate's own lines quote the runbook (titles, headings, prose, check names) and servers
+  // (error bodies): printable only, on a terminal too.
   const line = (text: string): void => {
     if (!atLineStart) write('\n');
-    write(`${text}\n`);
+    write(`${displayText(text)}\n`);
   };
-  // A file or a pipe gets text: no colours or control sequences (a terminal gets them as is).
-  const filter = (out as { isTTY?: boolean }).isTTY === true ? undefined : new EscapeFilter();
-  const offOutput = actions.onOutput((text) => write(filter ? filter.feed(text) : text.replace(/\r\n/g, '\n')));
+  // A file or a pipe gets text: no colours or control sequences. A terminal gets the step's
+  // output as a terminal shows it, without what would act beyond the screen (title, clipboard, reset).
+  const filter = (out as { isTTY?: boolean }).isTTY === true ? new TerminalFilter() : new EscapeFilter();
+  const tty = filter instanceof TerminalFilter;
+  const offOutput = actions.onOutput((text) => write(tty ? filter.feed(text).replace(/\r\n/g, '\n') : filter.feed(text)));
   const offEvent = actions.onEvent((event: SessionEvent, state: SessionState) => {
     const frame = state.frames[Math.min('depth' in event ? event.depth : 0, state.frames.length - 1)];
     const item = 'index' in event ? frame?.init.items[event.index] : undefined;
@@ -150,7 +155,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
   return () => {
     offOutput();
     offEvent();
-    if (filter) write(filter.flush());
+    write(filter.flush());
   };
 }
 

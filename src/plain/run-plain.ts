@@ -10,6 +10,7 @@ import type { SessionStore } from '../session/store.js';
 import type { SessionState } from '../session/types.js';
 import { walk, type WalkEnd } from '../session/walk.js';
 import { describeBlock, summaryTable } from './print-events.js';
+import { displayText } from '../session/printable.js';
 
 /** How a plain walk ended; the commands turn it into an exit code (`commands/exit-codes.ts`). */
 export type PlainEnd = 'completed' | 'blocked' | 'usage' | 'interrupted';
@@ -157,12 +158,13 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   });
   const s = store.getState().session;
   const { end, message } = ending(reason, s, opts, declined);
-  out.write(`${message}\n`);
-  out.write(`\n${summaryTable(s)}\n`);
+  // The block's reason and the table's notes quote check names and error bodies.
+  out.write(`${displayText(message)}\n`);
+  out.write(`\n${displayText(summaryTable(s))}\n`);
   return end;
 }
 
 /** The operator's terminal, even when stdout goes to a pipe: ask, as the TUI would. */
 function askOn(confirm: (question: string) => Promise<boolean>): (move: Extract<Move, { kind: 'ask' }>) => Promise<boolean> {
-  return (move) => confirm(move.manual !== undefined ? `[ ] ${move.manual}\n    done?` : `step ${move.step} asks for confirmation: run it?`);
+  return (move) => confirm(displayText(move.manual !== undefined ? `[ ] ${move.manual}\n    done?` : `step ${move.step} asks for confirmation: run it?`));
 }

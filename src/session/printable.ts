@@ -1,3 +1,5 @@
+import { TerminalFilter } from './terminal-filter.js';
+
 /**
  * `text` without what a terminal would obey rather than show: CSI and OSC sequences, any other
  * escape (charset switches like tput's ESC ( B, ESC c, ESC 7), then the control characters left
@@ -6,7 +8,30 @@
  * operator's terminal as they are: the TUI and `stepgate log` pass them through this first.
  */
 export function printable(text: string): string {
-  return text
+  // OSC, DCS and the like first, as a terminal reads them (they may hold ESC, or be cut off).
+  const filter = new TerminalFilter();
+  return (filter.feed(text) + filter.flush())
     .replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[ -/]*[0-~]/g, '')
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, '');
+}
+
+/** Bidirectional overrides and isolates: they reorder what is shown (a name that reads backwards). */
+const BIDI_CONTROLS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a runbook, a journal or a server in stepgate's own lines (a title, a heading, a
+ * check's name, an error body): `printable`, and without carriage returns (a lone CR lets the
+ * text overwrite its own line on the screen) or bidirectional controls.
+ */
+export function displayText(text: string): string {
+  return printable(text).replace(/\r\n/g, '\n').replace(/\r/g, '').replace(BIDI_CONTROLS, '');
+}
+
+/**
+ * JSON for a terminal: JSON.stringify escapes C0 controls (ESC too) but writes DEL, C1
+ * controls (U+009B is a CSI, U+009D an OSC to some terminals) and bidirectional controls as
+ * they are; these become `\uXXXX` too. Still the same JSON to a parser.
+ */
+export function terminalJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -3,6 +3,7 @@
  * terminal's height: Ink clears the screen and redraws everything (flicker) once its output
  * is as tall as the terminal.
  */
+import { displayText } from '../session/printable.js';
 
 /** Below either limit the compact layout is used. */
 export const COMPACT_COLS = 60;
@@ -51,7 +52,8 @@ export function scrollWindow(total: number, selected: number, height: number, pr
 /** Fits text into `width` cells: cut with an ellipsis, or padded with spaces. */
 export function fit(text: string, width: number, pad = false): string {
   if (width <= 0) return '';
-  const flat = text.replace(/\t/g, '  ');
+  // Most of what is fitted comes from a runbook or a server: printable only.
+  const flat = displayText(text).replace(/\t/g, '  ');
   const out = flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
   return pad ? out.padEnd(width) : out;
 }

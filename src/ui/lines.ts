@@ -3,7 +3,7 @@
  * of them, so every pane is bounded by its height and scrolls the same way.
  */
 import { basename, dirname, relative } from 'node:path';
-import { printable } from '../session/printable.js';
+import { displayText, printable } from '../session/printable.js';
 import { wordWrap } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
@@ -23,7 +23,7 @@ export function wrapText(text: string, width: number): string[] {
   const w = Math.max(8, width);
   const out: string[] = [];
   // Markdown prose: one newline is a soft break, a blank line ends a paragraph.
-  const paragraphs = text.split(/\n[ \t]*\n/).map((p) => p.replace(/\s*\n\s*/g, ' '));
+  const paragraphs = displayText(text).split(/\n[ \t]*\n/).map((p) => p.replace(/\s*\n\s*/g, ' '));
   paragraphs.forEach((paragraph, n) => {
     if (n > 0) out.push('');
     let line = '';

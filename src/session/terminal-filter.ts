@@ -1,0 +1,110 @@
+/**
+ * A step's own output for the operator's terminal (plain mode with stdout on a terminal): what
+ * the terminal would show passes as it is, colours and cursor moves included, but what would
+ * act on the terminal beyond its screen is dropped: every OSC but hyperlinks (OSC 0/1/2 set the
+ * window title, OSC 52 writes the clipboard, others recolour the palette or ask for replies
+ * that land as typed input), DCS, SOS, PM and APC strings (tmux passes an OSC 52 wrapped in a
+ * DCS to the outer terminal), ESC c (a full reset), CSI ... t (window moves and title reports)
+ * and C1 controls written as characters (U+0080 to U+009F; U+009D starts an OSC on some
+ * terminals).
+ *
+ * A state machine over the stream rather than a pattern over each chunk: a sequence can be cut
+ * anywhere between chunks, and a string to drop (an OSC 52 carrying a file) can be any length;
+ * a sequence is never let through because it was long or unfinished.
+ */
+
+type State =
+  | { kind: 'ground' }
+  | { kind: 'escape'; text: string }
+  | { kind: 'csi'; text: string }
+  /** OSC, DCS, SOS, PM or APC: `keep` for a hyperlink, whose text is passed on whole. */
+  | { kind: 'string'; text: string; keep: boolean; escaped: boolean };
+
+/** A kept sequence longer than this is not one a terminal would act on as we expect: dropped. */
+const MAX_KEPT = 4096;
+
+export class TerminalFilter {
+  private state: State = { kind: 'ground' };
+
+  feed(chunk: string): string {
+    // Most output has no escape at all: pass it whole.
+    if (this.state.kind === 'ground' && !/[\u001b\u0080-\u009f]/.test(chunk)) return chunk;
+    let out = '';
+    for (const ch of chunk) out += this.step(ch);
+    return out;
+  }
+
+  /** The end of the output: an unfinished sequence is dropped. */
+  flush(): string {
+    this.state = { kind: 'ground' };
+    return '';
+  }
+
+  private step(ch: string): string {
+    const s = this.state;
+    const code = ch.codePointAt(0) ?? 0;
+    switch (s.kind) {
+      case 'ground':
+        if (ch === '\u001b') {
+          this.state = { kind: 'escape', text: ch };
+          return '';
+        }
+        if (code < 0x80 || code > 0x9f) return ch;
+        // C1 as a character: a terminal that obeys it reads a CSI, an OSC or a device string.
+        if (code === 0x9b) this.state = { kind: 'csi', text: '' };
+        else if (code === 0x90 || code === 0x98 || code === 0x9d || code === 0x9e || code === 0x9f) this.state = { kind: 'string', text: '', keep: false, escaped: false };
+        return '';
+      case 'escape': {
+        const text = s.text + ch;
+        // ESC ESC: the second one starts the sequence (tmux doubles ESC inside its DCS).
+        if (ch === '\u001b') this.state = { kind: 'escape', text: ch };
+        else if (ch === '[') this.state = { kind: 'csi', text };
+        else if (ch === ']') this.state = { kind: 'string', text, keep: true, escaped: false };
+        else if (ch === 'P' || ch === 'X' || ch === '^' || ch === '_') this.state = { kind: 'string', text: '', keep: false, escaped: false };
+        else if (code >= 0x20 && code <= 0x2f) this.state = { kind: 'escape', text };
+        else {
+          this.state = { kind: 'ground' };
+          // ESC c resets the terminal (clears its scrollback on some); a stray ST ends nothing;
+          // other short escapes (ESC 7, ESC ( B) stay.
+          if (code < 0x20) return ch; // a control inside an escape still acts (a newline stays)
+          if (ch === 'c' || ch === '\\' || code > 0x7e) return '';
+          return text;
+        }
+        return '';
+      }
+      case 'csi': {
+        const text = s.text + ch;
+        if (code >= 0x40 && code <= 0x7e) {
+          this.state = { kind: 'ground' };
+          // Window manipulation (move, resize, iconify, report the title as typed input).
+          // A C1 CSI (no ESC [ before it) is dropped whole: a terminal may not read it as one.
+          if (ch === 't' || !text.startsWith('\u001b[')) return '';
+          return text;
+        }
+        if (code < 0x20 || code > 0x7e || text.length > MAX_KEPT) this.state = { kind: 'ground' };
+        else this.state = { kind: 'csi', text };
+        return '';
+      }
+      case 'string': {
+        // Ends at BEL or ST (ESC \); ESC followed by anything else also ends it, as terminals do.
+        if (s.escaped && ch !== '\\') {
+          // ESC then anything but a backslash: the string ended unfinished, a new escape starts.
+          this.state = { kind: 'escape', text: '\u001b' };
+          return this.step(ch);
+        }
+        if (s.escaped || ch === '\u0007' || ch === '\u009c') {
+          this.state = { kind: 'ground' };
+          const text = s.text + ch;
+          return s.keep && /^\u001b\]8;/.test(text) ? text : '';
+        }
+        if (ch === '\u001b') {
+          this.state = { ...s, text: s.text + ch, escaped: true };
+          return '';
+        }
+        const text = s.keep && s.text.length < MAX_KEPT ? s.text + ch : '';
+        this.state = { kind: 'string', text, keep: s.keep && text !== '', escaped: false };
+        return '';
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TerminalFilter } from '../../src/session/terminal-filter.js';
+import { displayText, terminalJson } from '../../src/session/printable.js';
+
+const ESC = '\u001b';
+const HOSTILE = [
+  `${ESC}]0;title\u0007`,
+  `${ESC}]2;title${ESC}\\`,
+  `${ESC}]52;c;${'QUJD'.repeat(3000)}\u0007`,
+  `${ESC}c`,
+  `${ESC}Ptmux;${ESC}${ESC}]52;c;Zm9v\u0007${ESC}\\`,
+  `${ESC}[21t`,
+  `${ESC}[8;100;200t`,
+  '\u009d0;c1 title\u009c',
+  `${ESC}]4;1;rgb:ff/00/00\u0007`,
+];
+
+function through(filter: TerminalFilter, text: string, size: number): string {
+  let out = '';
+  for (let at = 0; at < text.length; at += size) out += filter.feed(text.slice(at, at + size));
+  return out + filter.flush();
+}
+
+describe('a step\'s output on the operator\'s terminal', () => {
+  it('keeps colours, cursor moves and hyperlinks, drops titles, clipboard, resets, device strings and C1', () => {
+    const kept = `${ESC}[32mgreen${ESC}[0m ${ESC}[2K${ESC}[1A ${ESC}]8;;https://example.com${ESC}\\link${ESC}]8;;${ESC}\\ ${ESC}7${ESC}8\r\n`;
+    const text = `a${HOSTILE.join('b')}c ${kept}`;
+    const expected = `a${'b'.repeat(HOSTILE.length - 1)}c ${kept}`;
+    for (const size of [1, 2, 3, 7, 64, 4096, text.length]) expect(through(new TerminalFilter(), text, size), `chunks of ${size}`).toBe(expected);
+  });
+
+  it('never lets an OSC, DCS or ESC c through, however the output is cut', () => {
+    const pieces = fc.constantFrom(...HOSTILE, 'plain text ', `${ESC}[31m`, '\r\n', ESC, `${ESC}]`, '\u0007', `${ESC}\\`);
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), fc.integer({ min: 1, max: 50 }), (parts, size) => {
+        const out = through(new TerminalFilter(), parts.join(''), size);
+        expect(out).not.toMatch(/\u001b[\]PX^_c]|[\u0080-\u009f]|\u001b\[[0-9;]*t/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('text from a runbook or a server in stepgate\'s own lines', () => {
+  it('displayText keeps words, tabs and newlines and drops sequences, controls, lone CRs and bidi overrides', () => {
+    expect(displayText(`Deploy ${HOSTILE.join('')}now\r\nnext\rover\tab \u202eevil\u202c`)).toBe('Deploy now\nnextover\tab evil');
+  });
+
+  it('terminalJson escapes what JSON.stringify leaves raw (DEL, C1, bidi) and parses back the same', () => {
+    const value = { title: `a\u009b2Jb\u009d0;x\u0007\u202e${ESC}c` };
+    const text = terminalJson(value, 2);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});

@@ -3,7 +3,9 @@
  * away (or was detached with ctrl-\), from a new terminal; `--watch` attaches read-only, for a
  * second operator (keys do nothing there but the detach key). Without ID: the only detached
  * TUI, or a list to choose from. Also the offer that `stepgate FILE|DIR` and `resume` make
- * when the session they would start or resume is already running detached.
+ * when the session they would start or resume is already running detached. Another login
+ * user's detached TUI is listed too (its beacon) and reached by becoming that user
+ * (attach-other.ts).
  */
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -12,6 +14,8 @@ import { attachTo, liveTuis, type LiveTui } from './detach.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { ATTACH } from './specs.js';
+import { attachAsOwner, othersTuis, ownRegistry } from './attach-other.js';
+import type { BeaconInfo } from '../exec/beacon.js';
 import { EXIT } from './exit-codes.js';
 
 const USAGE = ATTACH.usage;
@@ -34,37 +38,68 @@ function describeTui(tui: LiveTui, cwd: string): string {
   return `${s.id}  ${displayPath(s.runbook, cwd)}  (${s.who.user}, since ${since} UTC)`;
 }
 
+/** A detached TUI this login user may try to reach: its own, or another user's (through that user). */
+type Target = { kind: 'own'; tui: LiveTui } | { kind: 'other'; info: BeaconInfo };
+
+function targetId(target: Target): string | undefined {
+  return target.kind === 'own' ? target.tui.session?.id : target.info.session?.id;
+}
+
+function describeTarget(target: Target, cwd: string): string {
+  if (target.kind === 'own') return describeTui(target.tui, cwd);
+  const s = target.info.session;
+  if (!s) return `${target.info.user}'s TUI with no session open (the picker)`;
+  const since = new Date(s.since).toISOString().slice(11, 16);
+  return `${s.id}  ${displayPath(s.runbook, cwd)}  (${target.info.user}'s, since ${since} UTC)`;
+}
+
+function attachTarget(target: Target, watch: boolean): Promise<number> {
+  return target.kind === 'own' ? attachTo(target.tui, watch) : attachAsOwner(target.info, watch);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(ATTACH, argv);
   if (typeof parsed === 'number') return parsed;
   const [id, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   if (!process.stdin.isTTY || !process.stdout.isTTY) return usageError('attach needs a terminal on stdin and stdout', USAGE);
-  const tuis = await liveTuis();
   const watch = parsed.values.watch === true;
-  if (id !== undefined) {
-    const tui = tuis.find((t) => t.session?.id === id);
-    if (!tui) {
-      process.stderr.write(`stepgate: no detached TUI holds session ${id}${tuis.length > 0 ? ` (detached now: ${tuis.map((t) => t.session?.id ?? 'picker').join(', ')})` : ''}; an unfinished session nobody runs is continued with: stepgate resume ${id}\n`);
+  const registry = parsed.values.registry;
+  if (registry !== undefined) {
+    // Another login user became us to attach to our TUI (attach-other.ts).
+    const tui = await ownRegistry(registry);
+    if (typeof tui === 'string') {
+      process.stderr.write(`stepgate: ${tui}\n`);
       return EXIT.usage;
     }
     return attachTo(tui, watch);
   }
-  if (tuis.length === 0) {
+  const [own, others] = await Promise.all([liveTuis(), othersTuis()]);
+  const targets: Target[] = [...own.map((tui): Target => ({ kind: 'own', tui })), ...others.map((info): Target => ({ kind: 'other', info }))];
+  if (id !== undefined) {
+    const target = targets.find((t) => targetId(t) === id);
+    if (!target) {
+      const now = targets.map((t) => targetId(t) ?? 'picker');
+      process.stderr.write(`stepgate: no detached TUI holds session ${id}${now.length > 0 ? ` (detached now: ${now.join(', ')})` : ''}; an unfinished session nobody runs is continued with: stepgate resume ${id}\n`);
+      return EXIT.usage;
+    }
+    return attachTarget(target, watch);
+  }
+  if (targets.length === 0) {
     process.stderr.write('stepgate: no detached TUI is running (stepgate sessions lists every session; continue one with stepgate resume)\n');
     return EXIT.usage;
   }
-  const [only] = tuis;
-  if (tuis.length === 1 && only) return attachTo(only, watch);
+  const [only] = targets;
+  if (targets.length === 1 && only) return attachTarget(only, watch);
   process.stderr.write('detached TUIs:\n');
-  tuis.forEach((t, i) => process.stderr.write(`  ${i + 1}. ${describeTui(t, process.cwd())}\n`));
-  const answer = await ask(`attach to which (1-${tuis.length}, enter cancels)? `);
-  const chosen = /^\d+$/.test(answer) ? tuis[Number(answer) - 1] : undefined;
+  targets.forEach((t, i) => process.stderr.write(`  ${i + 1}. ${describeTarget(t, process.cwd())}\n`));
+  const answer = await ask(`attach to which (1-${targets.length}, enter cancels)? `);
+  const chosen = /^\d+$/.test(answer) ? targets[Number(answer) - 1] : undefined;
   if (!chosen) {
     process.stderr.write('stepgate: nothing attached\n');
     return answer === '' ? EXIT.completed : EXIT.usage;
   }
-  return attachTo(chosen, watch);
+  return attachTarget(chosen, watch);
 }
 
 /**

@@ -12,13 +12,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, readFileSync, readdirSync, rmSync, statSync, writeSync, unlinkSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { GONE_OPTION, TMUX_SESSION, TmuxServer, findTmux, processEnv, runClient, tmuxConfig, type ClientEnd, type TmuxClient } from '../exec/tmux.js';
-import { SSM_ENV_NAMES, osUser, ssmSessionId } from '../session/host.js';
+import { userInfo } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { announce } from '../exec/beacon.js';
+import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientEnd } from '../exec/tmux.js';
+import { osUser } from '../session/host.js';
 import { stateDir } from '../session/journal.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
-import type { SessionStore, TerminalEventInput } from '../session/store.js';
-import type { TerminalFacts, Who } from '../session/types.js';
+import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';
 
 /** The detach key as the docs and the TUI name it (tmux's name is in exec/tmux.ts). */
@@ -155,10 +156,20 @@ export async function liveTuis(env: NodeJS.ProcessEnv = process.env): Promise<Li
       if (age > 60_000) rmSync(dir, { recursive: true, force: true });
       continue;
     }
-    const session = readJson<HeldSession>(join(dir, 'session.json'));
-    out.push(session ? { dir, server, session } : { dir, server });
+    out.push(heldBy(dir, server));
   }
   return out;
+}
+
+function heldBy(dir: string, server: TmuxServer): LiveTui {
+  const session = readJson<HeldSession>(join(dir, 'session.json'));
+  return session ? { dir, server, session } : { dir, server };
+}
+
+/** The detached TUI whose registry directory is `dir`, when its server answers. */
+export async function liveTuiAt(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<LiveTui | undefined> {
+  const server = new TmuxServer(findTmux(env) ?? 'tmux', join(dir, 'sock'));
+  return (await server.alive()) ? heldBy(dir, server) : undefined;
 }
 
 /** The TUI cannot be wrapped after all (a socket path too long): it runs in place, saying why. */
@@ -193,8 +204,13 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
   return cameBack(dir, end);
 }
 
-/** After a client ended: what the operator reads, and the exit code. */
-function cameBack(dir: string, end: ClientEnd): number {
+/**
+ * After a client ended: what the operator reads, and the exit code. Detaching leaves the
+ * session unfinished, so it exits 1 as `q` on an unfinished session does (a script's
+ * `stepgate FILE && next` must not go on as if the deploy had completed); a watcher owns no
+ * outcome and exits 0, as does a detach from the picker, where no session is open.
+ */
+function cameBack(dir: string, end: ClientEnd, watch = false): number {
   if (end === 'hangup') return EXIT.interrupted; // nobody is there to read anything
   if (end === 'detached') {
     const session = readJson<HeldSession>(join(dir, 'session.json'));
@@ -204,7 +220,7 @@ function cameBack(dir: string, end: ClientEnd): number {
         ? `stepgate: detached; session ${id} keeps running (a running step finishes, nothing after it starts)\n  come back with: stepgate attach ${id}\n`
         : 'stepgate: detached; stepgate keeps running\n  come back with: stepgate attach\n',
     );
-    return EXIT.completed;
+    return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
   const result = readJson<ResultFile>(join(dir, 'result.json'));
   rmSync(dir, { recursive: true, force: true });
@@ -222,7 +238,7 @@ export async function attachTo(tui: LiveTui, watch: boolean): Promise<number> {
   delete env['TMUX'];
   const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size'] : [])];
   const { end } = await runClient(tui.server, args, env);
-  return cameBack(tui.dir, end);
+  return cameBack(tui.dir, end, watch);
 }
 
 /** The TUI inside the pane: its registry directory and the private server it runs in. */
@@ -264,14 +280,24 @@ export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | un
   // The server's hooks signal SIGUSR2 when a client comes or goes; until `Presence` listens,
   // the default action (terminate) must not take the TUI down.
   process.on('SIGUSR2', () => undefined);
+  let held: HeldSession | undefined;
   child = {
     dir,
     server,
     hold(session) {
-      const held: HeldSession = { id: session.id, runbook: resolve(session.runbook), pid: process.pid, who: { user: osUser() }, since: Date.now() };
+      held = { id: session.id, runbook: resolve(session.runbook), pid: process.pid, who: { user: osUser() }, since: Date.now() };
       writePrivate(join(dir, 'session.json'), JSON.stringify(held));
     },
   };
+  // Other login users find this TUI by its beacon; they reach it only by becoming its owner.
+  const owner = userInfo();
+  void announce(basename(dir), () => ({
+    user: owner.username,
+    uid: owner.uid,
+    pid: process.pid,
+    registry: dir,
+    ...(held ? { session: { id: held.id, runbook: held.runbook, since: held.since } } : {}),
+  })).catch(() => undefined);
   // What the TUI says as it exits goes to stderr, which is the pane: gone with it. Keep it for
   // the launcher (or the attach) that sees the client end.
   let said = '';
@@ -289,102 +315,4 @@ export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | un
     }
   });
   return launched.argv;
-}
-
-/** Who is at a client's terminal, from the client's environment (it runs as us) and its ancestors. */
-function clientWho(pid: number): Who {
-  const env = processEnv(pid, ['SUDO_USER', 'USER', 'LOGNAME', ...SSM_ENV_NAMES]);
-  const who: Who = { user: osUser(env) };
-  const ssm = ssmSessionId(env, '/proc', pid);
-  if (ssm !== undefined) who.ssmSessionId = ssm;
-  return who;
-}
-
-/**
- * Who is attached to the detached TUI, journaled as they come and go (the tmux hooks signal
- * SIGUSR2). A client that left is journaled once the stepgate that ran it said how (detach key
- * or hang-up, `GONE_OPTION`), or after 2 s without a word (a bare `tmux attach`).
- */
-export class Presence {
-  private known = new Map<number, TerminalFacts & { readOnly: boolean }>();
-  private refreshing: Promise<void> = Promise.resolve();
-  private readonly onSignal = (): void => {
-    this.refreshing = this.refreshing.then(() => this.refresh(true)).catch(() => undefined);
-  };
-  private listeners = new Set<() => void>();
-
-  constructor(
-    private readonly server: TmuxServer,
-    private readonly store: () => SessionStore | undefined,
-  ) {}
-
-  /** Takes the clients there now (the launcher's) without journaling them, then listens. */
-  async start(): Promise<void> {
-    process.on('SIGUSR2', this.onSignal);
-    await this.refresh(false).catch(() => undefined);
-  }
-
-  stop(): void {
-    process.off('SIGUSR2', this.onSignal);
-  }
-
-  /** Someone who can act is attached (watchers do not count). */
-  attended(): boolean {
-    return [...this.known.values()].some((c) => !c.readOnly);
-  }
-
-  /** Watchers attached now. */
-  watchers(): number {
-    return [...this.known.values()].filter((c) => c.readOnly).length;
-  }
-
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private async refresh(journal: boolean): Promise<void> {
-    const now = await this.server.clients();
-    const seen = new Set(now.map((c) => c.pid));
-    for (const client of now) {
-      if (this.known.has(client.pid)) continue;
-      const facts = this.facts(client);
-      this.known.set(client.pid, facts);
-      if (journal) await this.record({ type: 'terminal-attached', terminal: facts });
-    }
-    const gone = [...this.known.keys()].filter((pid) => !seen.has(pid));
-    for (const pid of gone) {
-      const facts = this.known.get(pid);
-      this.known.delete(pid);
-      if (!facts) continue;
-      const how = await this.howGone(pid);
-      if (how === 'hangup') await this.record({ type: 'terminal-closed', signal: 'SIGHUP', kept: true, terminal: facts });
-      else await this.record({ type: 'terminal-detached', terminal: facts });
-    }
-    for (const listener of this.listeners) listener();
-  }
-
-  private facts(client: TmuxClient): TerminalFacts & { readOnly: boolean } {
-    return { who: clientWho(client.pid), tty: client.tty, readOnly: client.readOnly };
-  }
-
-  private async howGone(pid: number): Promise<string | undefined> {
-    const name = `${GONE_OPTION}${pid}`;
-    for (let waited = 0; waited < 2000; waited += 100) {
-      const how = await this.server.option(name);
-      if (how !== undefined && how !== '') {
-        await this.server.unsetOption(name);
-        return how;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return undefined;
-  }
-
-  private async record(event: TerminalEventInput): Promise<void> {
-    const store = this.store();
-    if (!store) return;
-    if (store.getState().session.status.kind === 'ended') return;
-    await store.getState().actions.record(event).catch(() => undefined);
-  }
 }

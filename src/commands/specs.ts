@@ -62,8 +62,10 @@ export const RESUME = spec({
 export const ATTACH = spec({
   name: 'attach',
   usage: 'stepgate attach [ID] [--watch]',
-  summary: 'back to a TUI that kept running after its terminal went away; --watch: read-only',
-  options: { watch: { type: 'boolean' } },
+  summary:
+    "back to a TUI that kept running after its terminal went away, yours or (by becoming its owner: sudo -n -u OWNER) another login user's; --watch: read-only",
+  // --registry DIR: the attach run as the owner for another login user (attach-other.ts).
+  options: { watch: { type: 'boolean' }, registry: { type: 'string' } },
   positionals: true,
 });
 

@@ -34,6 +34,8 @@ export interface TuiOptions {
   path?: string;
   /** More environment for stepgate (an operator's own variables). */
   env?: Record<string, string>;
+  /** Run stepgate as this login user (through runuser; the test runs as root), with its HOME. */
+  as?: { user: string; home: string };
 }
 
 export function startTui(args: string[], cwd: string, stateDir: string, options: TuiOptions = {}): Tui {
@@ -41,13 +43,17 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
   let rows = 24;
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
   const { NODE_ENV: _nodeEnv, TMUX: _tmux, TMUX_PANE: _pane, STY: _sty, ...env } = process.env;
-  const child = pty.spawn(process.execPath, [CLI, ...args], {
+  const login = options.as ? { HOME: options.as.home, USER: options.as.user, LOGNAME: options.as.user } : {};
+  if (options.as) delete env['SUDO_USER'];
+  const [file, argv] = options.as ? ['runuser', ['-u', options.as.user, '--', process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+  const child = pty.spawn(file, argv, {
     name: 'xterm-256color',
     cols,
     rows,
     cwd,
     env: {
       ...env,
+      ...login,
       CI: 'false',
       NO_COLOR: '1',
       TERM: 'xterm-256color',

@@ -1,0 +1,91 @@
+/**
+ * Attaching to a detached TUI that another login user started (issue 12). Its tmux socket stays
+ * in its owner's 0700 directory: nobody else ever connects to it. Whoever attaches becomes the
+ * owner first, by the same rule stepgate uses to run steps as a user (`sudo -n -u OWNER`, or
+ * `runuser` as root: src/exec/run-as.ts), and runs `stepgate attach --registry DIR` as the
+ * owner; a login user who may not become the owner is refused with that rule and its fix.
+ *
+ * Attaching drives a process that runs as its owner, so the rule is "may become the owner", not
+ * "may become the runbook's run-as user": with the usual setup (every operator arrives as
+ * ssm-user, or may sudo to any user) the two agree.
+ */
+import { spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, isAbsolute, join } from 'node:path';
+import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
+import { RunAsError, asUser, resolveRunAs } from '../exec/run-as.js';
+import { osUser } from '../session/host.js';
+import { liveTuiAt, type LiveTui } from './detach.js';
+import { EXIT } from './exit-codes.js';
+
+/** The detached TUIs of other login users on this host, each with the session it holds. */
+export async function othersTuis(): Promise<BeaconInfo[]> {
+  const uid = process.getuid?.();
+  return (await listBeacons().catch(() => [])).filter((b) => b.uid !== uid).sort((a, b) => (b.session?.since ?? 0) - (a.session?.since ?? 0));
+}
+
+/** The stepgate this process runs as: the same node and script, for the owner to run. */
+function selfCommand(): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+}
+
+/**
+ * Runs `stepgate attach --registry DIR` as the TUI's owner on this terminal until it ends; its
+ * exit code. Refused (exit 2, as a run-as user stepgate cannot become) naming the rule.
+ */
+export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<number> {
+  let runAs;
+  try {
+    runAs = await resolveRunAs(info.user);
+  } catch (error) {
+    if (!(error instanceof RunAsError)) throw error;
+    const what = info.session ? `session ${info.session.id}` : 'that TUI';
+    process.stderr.write(
+      `stepgate: ${what} runs detached as ${info.user}; attaching to it means becoming ${info.user}, by the rule stepgate uses to run steps as a user, and ${error.message}\n`,
+    );
+    return EXIT.usage;
+  }
+  const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])]);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['TMUX'];
+  // runuser keeps the environment: the TUI's journal names who attached (SUDO_USER first), not the owner.
+  if (runAs.mode === 'runuser' && env['SUDO_USER'] === undefined) env['SUDO_USER'] = osUser();
+  const child = spawn(command.file, command.args, { stdio: 'inherit', env });
+  // The attach as the owner tells the TUI how its client ended; this process only waits for it.
+  const ignore = (): void => undefined;
+  process.on('SIGHUP', ignore);
+  process.on('SIGINT', ignore);
+  try {
+    return await new Promise<number>((resolve) => {
+      child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? EXIT.interrupted : EXIT.blocked)));
+      child.on('error', (error) => {
+        process.stderr.write(`stepgate: cannot run ${command.file}: ${error.message}\n`);
+        resolve(EXIT.usage);
+      });
+    });
+  } finally {
+    process.off('SIGHUP', ignore);
+    process.off('SIGINT', ignore);
+  }
+}
+
+/**
+ * The owner's side: the registry directory a beacon named, accepted only when it is this user's
+ * own private one (a false beacon could name any directory: another user's tmux server must
+ * never get a client of ours). The TUI, or why not.
+ */
+export async function ownRegistry(dir: string): Promise<LiveTui | string> {
+  const uid = process.getuid?.();
+  const me = userInfo().username;
+  if (!isAbsolute(dir) || !/^[0-9a-f]{12}$/.test(basename(dir))) return `${dir} is not a detached TUI's directory`;
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return `${dir} is not a private directory of ${me} (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
+    const sock = lstatSync(join(dir, 'sock'));
+    if (!sock.isSocket() || sock.uid !== uid) return `${join(dir, 'sock')} is not ${me}'s tmux socket`;
+  } catch {
+    return `no detached TUI in ${dir} (it ended)`;
+  }
+  return (await liveTuiAt(dir)) ?? `the TUI of ${dir} has ended`;
+}

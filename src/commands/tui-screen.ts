@@ -1,0 +1,182 @@
+/**
+ * The TUI on the operator's screen: Ink and React loaded behind the first frame, the alternate
+ * screen, signals (a hang-up closes the session so the running step's end is journaled), who
+ * is attached when it runs detached, and the last words on stderr when it ends.
+ */
+import { currentWho } from '../session/host.js';
+import type { SessionStore } from '../session/store.js';
+import { readTranscript } from '../session/transcripts.js';
+import { TerminalFilter } from '../session/terminal-filter.js';
+import { colorEnabled } from '../ui/theme.js';
+import type { SessionHandle, UiServices } from '../ui/context.js';
+import type { PickerEntry } from '../ui/picker-model.js';
+import { loadRunbookFile } from './load.js';
+import { loadExec, wallClock } from './run.js';
+import { detachedChild } from './detach.js';
+import { Presence } from './presence.js';
+import { EXIT } from './exit-codes.js';
+import { describeError } from '../errors.js';
+
+/** Switch to the alternate screen (the operator's scrollback is left as it was). */
+const ALT_ON = '\u001B[?1049h\u001B[H';
+const ALT_OFF = '\u001B[?1049l';
+
+/**
+ * Everything the TUI writes passes a terminal filter: Ink draws with CSI only, so an OSC (a
+ * window title, a clipboard write), a DCS or ESC c can only come from a runbook's or a
+ * server's text that reached a frame unsanitized, and is dropped before the terminal sees it.
+ */
+function guardTerminal(stream: NodeJS.WriteStream): void {
+  const filter = new TerminalFilter();
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? filter.feed(chunk) : chunk, ...rest)) as typeof stream.write;
+}
+
+export interface Opened extends SessionHandle {
+  release(): Promise<void>;
+}
+
+/** Set when this TUI's deploy lock was taken over: why it stops (the step's reason, the last words). */
+let lockLost: string | undefined;
+
+/** This TUI's deploy lock was taken over: it stops saying why. */
+export function markLockLost(text: string): void {
+  lockLost = text;
+}
+
+export /** Shown on the status line for a few seconds, then the line says where the session is again. */
+function showBriefly(store: SessionStore, notice: string): void {
+  store.setState({ error: notice });
+  setTimeout(() => {
+    if (store.getState().error === notice) store.setState({ error: undefined });
+  }, 6000).unref();
+}
+
+export /**
+ * React's development build checks every render; an operator's terminal wants the lean one.
+ * React picks its build when first loaded; the variable is put back right after, so the steps'
+ * shell never sees it (NODE_ENV=production would change what `npm install` in a step does).
+ */
+async function loadUi() {
+  const nodeEnv = process.env['NODE_ENV'];
+  if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
+  try {
+    const [react, { render }, { App }] = await Promise.all([import('react'), import('ink'), import('../ui/app.js')]);
+    // React is CommonJS: a bundler may hand its exports over as `default` only.
+    const lib = react as unknown as { createElement?: typeof react.createElement; default?: { createElement?: typeof react.createElement } };
+    const createElement = typeof lib.createElement === 'function' ? lib.createElement : lib.default?.createElement;
+    if (createElement === undefined) throw new Error('React has no createElement (a broken bundle?)');
+    return { createElement, render, App };
+  } finally {
+    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+  }
+}
+
+export interface PickerOpener {
+  dir: string;
+  entries: PickerEntry[];
+  open(entry: PickerEntry): Promise<Opened>;
+  refresh(): Promise<PickerEntry[]>;
+}
+
+export /** Renders the TUI on the alternate screen until the operator quits (or a signal); the exit code. */
+async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined, note?: string): Promise<number> {
+  const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
+  let lastStore: SessionStore | undefined = opened?.store;
+  // Inside the private tmux server: who comes and goes is journaled, `attach` finds the session.
+  const child = detachedChild();
+  const presence = child ? new Presence(child.server, () => lastStore) : undefined;
+  const hold = (store: SessionStore): void => {
+    const session = store.getState().session;
+    const runbook = session.frames[0]?.init.source.file;
+    if (child && session.id && runbook !== undefined) child.hold({ id: session.id, runbook });
+  };
+  if (opened) hold(opened.store);
+  await presence?.start();
+  if (note !== undefined && opened) showBriefly(opened.store, note);
+  const services: UiServices = {
+    now: () => wallClock.now(),
+    color: colorEnabled(),
+    loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
+    readTranscript: (path) => readTranscript(path),
+    ...(presence ? { attended: () => presence.attended() } : {}),
+  };
+  const { createElement, render, App } = await ui;
+  let exitCode: number = EXIT.blocked;
+  guardTerminal(process.stdout);
+  process.stdout.write(ALT_ON);
+  const app = render(
+    createElement(App, {
+      services,
+      ...(opened ? { session: opened } : {}),
+      ...(picker
+        ? {
+            picker: {
+              ...picker,
+              open: async (entry: PickerEntry) => {
+                const handle = await picker.open(entry);
+                releases.push(handle.release);
+                lastStore = handle.store;
+                hold(handle.store);
+                return handle;
+              },
+            },
+          }
+        : {}),
+      onExit: (code: number) => {
+        exitCode = code;
+        app.unmount();
+      },
+    }),
+    { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
+  );
+  // The shell and probes load behind the first frame (they are not needed to draw it).
+  setImmediate(() => {
+    loadExec().catch(() => undefined);
+  });
+  // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
+  // in raw mode): close the session so the running step's end is journaled, leave it
+  // resumable, and exit 130 like plain mode.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    exitCode = EXIT.interrupted;
+    const actions = lastStore?.getState().actions;
+    let cause = lockLost ?? `stepgate got ${signal} while it ran and stopped it`;
+    if (signal === 'SIGHUP') {
+      // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+      cause = 'the terminal closed (SIGHUP) while it ran: stepgate stopped it';
+      // Journaled as a drop, not as the operator's Ctrl-C (issue 11, item 9).
+      void actions?.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
+    }
+    void (actions?.close(cause) ?? Promise.resolve()).finally(() => app.unmount());
+  };
+  for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(s, onSignal);
+  // Keys fire intents without awaiting them. If one fails (the journal's disk is full), say so
+  // on the status line instead of letting Node kill the process with the terminal still in
+  // raw mode on the alternate screen.
+  const onRejection = (reason: unknown): void => {
+    const message = describeError(reason);
+    if (lastStore) lastStore.setState({ error: `stepgate error: ${message}` });
+    else process.stderr.write(`stepgate: ${message}\n`);
+  };
+  process.on('unhandledRejection', onRejection);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
+    process.off('unhandledRejection', onRejection);
+    presence?.stop();
+    process.stdout.write(ALT_OFF);
+    await lastStore?.getState().actions.close().catch(() => undefined);
+    for (const release of releases) await release().catch(() => undefined);
+  }
+  if (lockLost !== undefined) process.stderr.write(`${lockLost}\n`);
+  const session = lastStore?.getState().session;
+  if (session && session.id) {
+    const status = session.status;
+    const how = status.kind === 'ended' ? status.outcome : `is unfinished (${status.kind}); continue with: stepgate resume ${session.id}`;
+    process.stderr.write(`stepgate: session ${session.id} ${how}\n`);
+  }
+  return exitCode;
+}

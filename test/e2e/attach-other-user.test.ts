@@ -1,0 +1,178 @@
+/**
+ * `stepgate attach` as another login user (issue 12): real users, a real sudoers rule, real
+ * tmux. The owner's TUI loses its terminal mid-step; a user with a NOPASSWD rule for the owner
+ * attaches through `sudo -n -u OWNER` (detaches with ctrl-\, exit 1: unfinished, and comes back)
+ * and takes the session on, journaled as themself; a user
+ * without one is refused naming the rule and its fix. The socket never leaves the owner's 0700
+ * directory: the attaching user cannot even see it.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
+import { CLI, startTui, type Tui } from './tui-harness.js';
+
+type Event = Record<string, unknown> & { type: string };
+
+const TMUX = (process.env['PATH'] ?? '')
+  .split(delimiter)
+  .map((d) => join(d, 'tmux'))
+  .find((p) => existsSync(p));
+const ROOT = process.getuid?.() === 0;
+const why = !ROOT ? 'not root (throwaway users need root)' : TMUX === undefined ? 'tmux is not on PATH' : undefined;
+if (why !== undefined) process.stderr.write(`${import.meta.filename}: skipped: ${why}\n`);
+
+const users: string[] = [];
+const sudoers: string[] = [];
+const tuis: Tui[] = [];
+let dir = '';
+let owner = '';
+let attacher = '';
+let stranger = '';
+
+const home = (user: string): string => `/home/${user}`;
+const stateOf = (user: string): string => join(home(user), 'sg-state');
+
+beforeAll(() => {
+  if (why !== undefined) return;
+  if (!existsSync(CLI)) throw new Error(`build first (npm run build): ${CLI} is missing`);
+  owner = createUser('sgown');
+  attacher = createUser('sgatt');
+  stranger = createUser('sgstr');
+  users.push(owner, attacher, stranger);
+  sudoers.push(addSudoers(`${attacher}-attach`, `${attacher} ALL=(${owner}) NOPASSWD: ALL`));
+  dir = mkdtempSync(join(tmpdir(), 'sg-attach-other-'));
+  const file = join(dir, 'walk.md');
+  writeFileSync(
+    file,
+    ['# Sleepy walk', '', '## Steps', '', '```bash {name=slow}', `sleep 5; echo done > ${join(dir, 'slow.txt')}`, '```', '', '```bash {name=next}', `echo next > ${join(dir, 'next.txt')}`, '```', ''].join('\n'),
+  );
+  // The owner's workspace: the runbook is theirs (trusted), the steps write beside it.
+  const uid = Number(execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim());
+  chownSync(dir, uid, uid);
+  chownSync(file, uid, uid);
+  chmodSync(dir, 0o755);
+});
+
+afterAll(() => {
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  if (owner !== '') {
+    // The owner's private server, if a failed test left it.
+    spawnSync('pkill', ['-KILL', '-u', owner], { stdio: 'ignore' });
+  }
+  for (const file of sudoers.splice(0)) removeSudoers(file);
+  for (const user of users.splice(0)) {
+    try {
+      removeUser(user);
+    } catch {
+      // a process of it still ending: the next run's sweep removes it
+    }
+  }
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+function events(): Event[] {
+  const sessions = join(stateOf(owner), 'sessions');
+  if (!existsSync(sessions)) return [];
+  const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl'));
+  if (journal === undefined) return [];
+  return readFileSync(join(sessions, journal), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line) => JSON.parse(line) as Event);
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(why !== undefined)('attach as another login user', () => {
+  it('goes through sudo -n -u OWNER for a user with the rule, refuses one without it, and never shows the socket to either', async () => {
+    const as = (user: string) => ({ user, home: home(user) });
+    const first = startTui(['walk.md'], dir, stateOf(owner), { detach: true, as: as(owner) });
+    tuis.push(first);
+    await first.waitFor('READY 1/2 slow', 60_000);
+    first.press('\r');
+    await first.waitFor('RUNNING slow');
+    // The owner's SSM session drops mid-step.
+    process.kill(-first.pid, 'SIGHUP');
+    await first.exited;
+    await until('slow.txt written by the step', () => existsSync(join(dir, 'slow.txt')));
+    const id = String(events()[0]?.['id']);
+    expect(id).toMatch(/^\d{8}-\d{6}-/);
+
+    // The socket is in the owner's 0700 directory; the other users cannot see into it.
+    const detach = join(stateOf(owner), 'detach');
+    const [token = ''] = readdirSync(detach);
+    const registry = join(detach, token);
+    expect(statSync(registry).mode & 0o777).toBe(0o700);
+    expect(statSync(registry).uid).toBe(Number(execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim()));
+    for (const user of [attacher, stranger]) expect(spawnSync('runuser', ['-u', user, '--', 'test', '-e', join(registry, 'sock')]).status).toBe(1);
+
+    // Wrapped at 80 columns, mid-word: compared without white space.
+    const flat = (text: string): string => text.replace(/\s+/g, '');
+
+    // A false beacon could name any directory: as the owner, attach takes only its own private one.
+    const parent = mkdtempSync(join(tmpdir(), 'sg-planted-'));
+    chmodSync(parent, 0o755);
+    const planted = join(parent, 'abcdefabcdef');
+    execFileSync('install', ['-d', '-m', '700', '-o', attacher, planted]);
+    const forged = startTui(['attach', '--registry', planted], dir, stateOf(owner), { detach: true, as: as(owner) });
+    tuis.push(forged);
+    expect(await forged.exited).toBe(2);
+    expect(flat(forged.screen())).toContain(flat(`is not a private directory of ${owner}`));
+    rmSync(parent, { recursive: true, force: true });
+
+    // Without a rule for the owner: refused, naming the rule and the fix.
+    const refused = startTui(['attach', id], dir, stateOf(stranger), { detach: true, as: as(stranger) });
+    tuis.push(refused);
+    expect(await refused.exited).toBe(2);
+    const said = flat(refused.screen());
+    expect(said).toContain(flat(`session ${id} runs detached as ${owner}; attaching to it means becoming ${owner}`));
+    expect(said).toContain(flat(`${stranger} may not use sudo without a password`));
+    expect(said).toContain(flat(`${stranger} ALL=(${owner}) NOPASSWD: ALL`));
+
+    // With the rule: the attacher sees where the session waits and runs the next step.
+    const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
+    tuis.push(back);
+    await back.waitFor('READY 2/2 next', 60_000);
+    const attached = await until('terminal-attached in the journal', () => events().find((e) => e.type === 'terminal-attached'));
+    expect((attached['terminal'] as { who: { user: string } }).who.user).toBe(attacher);
+    // ctrl-\ detaches through sudo too; the session is unfinished, so the status is 1.
+    back.press('\u001C');
+    await back.waitFor(`come back with: stepgate attach ${id}`);
+    expect(await back.exited).toBe(1);
+    await until('terminal-detached in the journal', () => events().find((e) => e.type === 'terminal-detached'));
+    expect(events().some((e) => e.type === 'step-started' && String(e['key']).endsWith('#next'))).toBe(false);
+
+    const again = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
+    tuis.push(again);
+    await again.waitFor('READY 2/2 next', 60_000);
+    again.press('\r');
+    await again.waitFor('ENDED: completed', 30_000);
+    expect(readFileSync(join(dir, 'next.txt'), 'utf8')).toBe('next\n');
+    again.press('q');
+    await again.waitFor(`session ${id} completed`);
+    expect(await again.exited).toBe(0);
+    const log = execFileSync('runuser', ['-u', owner, '--', process.execPath, CLI, 'log', id], {
+      env: { ...process.env, HOME: home(owner), STEPGATE_STATE_DIR: stateOf(owner) },
+      encoding: 'utf8',
+    });
+    expect(log).toContain(`ATTACHED ${attacher}`);
+  }, 240_000);
+});

@@ -89,8 +89,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('stepgate: no detached TUI is running (stepgate sessions lists every session; continue one with stepgate resume)\n');
     return EXIT.usage;
   }
-  const [only] = targets;
-  if (targets.length === 1 && only) return attachTarget(only, watch);
+  // After your own drop, your own TUI is the one you mean: the only one of yours, else the only one.
+  const mine = targets.filter((t) => t.kind === 'own');
+  const [only] = mine.length > 0 ? mine : targets;
+  if ((mine.length === 1 || targets.length === 1) && only) return attachTarget(only, watch);
   process.stderr.write('detached TUIs:\n');
   targets.forEach((t, i) => process.stderr.write(`  ${i + 1}. ${describeTarget(t, process.cwd())}\n`));
   const answer = await ask(`attach to which (1-${targets.length}, enter cancels)? `);

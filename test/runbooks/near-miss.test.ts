@@ -33,7 +33,7 @@ describe('lint: did you mean', () => {
   it('names the check field a typo was meant to be', () => {
     expect(found('Gate.\n\n```check\nhttp: http://a/healthz\nexpcet: 200\nmethod: GET\n```\n')).toEqual([
       'error unknown-attribute 5:1 unknown check field "expcet": did you mean "expect"?',
-      'error unknown-attribute 6:1 unknown check field "method" (known: http, tcp, run, expect, contains, timeout, retries, backoff, name)',
+      'error unknown-attribute 6:1 unknown check field "method" (known: http, tcp, run, expect, contains, timeout, retries, backoff, name, follow)',
     ]);
   });
   it('stops on a fence language one typo from a runnable one: the gate or step would only be shown', () => {

@@ -2,6 +2,8 @@
 // - journal append + fsync per event (the price of "durable before the engine moves on");
 // - replaying a long journal through the reducer (what `resume`, `sessions` and `log` pay);
 // - a 300-step session driven through the store with an instant in-memory shell.
+import { DEFAULT_POLICY } from '../src/session/next-move.ts';
+import { walk } from '../src/session/walk.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,7 +56,8 @@ async function driveSession(steps) {
   });
   const t0 = performance.now();
   await store.getState().actions.start({ file: 'bench.md' });
-  await store.getState().actions.runToNextBlock({ yes: true });
+  // The one driver both faces use, under --yes's policy.
+  await walk(store, { ...DEFAULT_POLICY, confirm: 'auto', depth: 1 });
   const ms = performance.now() - t0;
   await store.getState().actions.close();
   const status = store.getState().session.status.kind;

@@ -3,6 +3,7 @@
  * stepgate's entry point: picks the subcommand, owns the exit code. Each command is loaded on
  * demand so `lint` and `plan` never load Ink or React (start-up stays fast).
  */
+import { plainArgv } from './commands/plain-fallback.js';
 import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
 import { EXIT } from './commands/exit-codes.js';
@@ -57,8 +58,14 @@ async function dispatch(argv: string[]): Promise<number> {
   // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron).
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !argv.includes('--yes');
   const mode = interactive ? 'tui' : 'run';
-  if (mode === 'run' && process.stdout.isTTY !== true) process.stderr.write('stepgate: no terminal on stdin/stdout, running in plain mode\n');
-  return (await COMMANDS[mode]()).main(argv);
+  if (mode === 'tui') return (await COMMANDS.tui()).main(argv);
+  if (process.stdout.isTTY !== true) process.stderr.write('stepgate: no terminal on stdin/stdout, running in plain mode\n');
+  const plain = plainArgv(argv);
+  if ('refused' in plain) {
+    process.stderr.write(`stepgate: ${plain.refused}\n`);
+    return EXIT.usage;
+  }
+  return (await COMMANDS.run()).main(plain);
 }
 
 // `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.

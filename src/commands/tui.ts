@@ -7,6 +7,7 @@
  * This command wires the real host (exec's shell and probes, the file journal) into the
  * session store; the components under src/ui see only the store.
  */
+import { plainArgv } from './plain-fallback.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
@@ -176,8 +177,10 @@ export async function main(argv: string[]): Promise<number> {
   const plainWhy = plainModeReason();
   if (plainWhy !== undefined) {
     process.stderr.write(`stepgate: ${plainWhy}; running in plain mode (stepgate run)\n`);
+    const plain = plainArgv(argv);
+    if ('refused' in plain) return usageError(plain.refused, USAGE);
     const run = await import('./run.js');
-    return run.main(argv);
+    return run.main(plain);
   }
   const parsed = parseCommand(TUI, argv);
   if (typeof parsed === 'number') return parsed;

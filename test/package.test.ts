@@ -231,7 +231,8 @@ describe('the packaged tarball', () => {
         '',
         '```bash {name=export}',
         'export SMOKE_GREETING="hello from the bundle"',
-        'test -t 0 && echo "stdin is a terminal"',
+        // The step's output goes to the session's pty; its stdin is /dev/null in plain mode without a terminal.
+        'test -t 1 && echo "stdout is a terminal"',
         '```',
         '',
         'Print it, with the user the step runs as.',
@@ -254,7 +255,7 @@ describe('the packaged tarball', () => {
     const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
     const result = await stepgate(['run', 'smoke.md', '--yes'], { STEPGATE_VAR_SMOKE_PORT: String(port) });
     const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.stdout, why).toContain('stdin is a terminal');
+    expect(result.stdout, why).toContain('stdout is a terminal');
     expect(result.stdout, why).toContain(`hello from the bundle as ${user}`);
     expect(result.exitCode, why).toBe(0);
     const sessions = readdirSync(join(work, 'state', 'sessions')).filter((f) => f.endsWith('.jsonl'));

@@ -161,7 +161,7 @@ describe.skipIf(!isRoot)('the package on a bare Debian root filesystem with no N
         '',
         '```bash {name=export}',
         'export GREETING="hello from a host without node"',
-        'test -t 0 && echo "stdin is a terminal, stdout is $(readlink /proc/$$/fd/1)"',
+        'test -t 1 && echo "stdout is a terminal, $(readlink /proc/$$/fd/1)"',
         '```',
         '',
         'Print it, with who runs it.',
@@ -182,7 +182,7 @@ describe.skipIf(!isRoot)('the package on a bare Debian root filesystem with no N
     chownSync(join(home, 'smoke.md'), uid, gid);
     const result = await asUser(`./stepgate run ~/smoke.md --yes`, { STEPGATE_VAR_PORT: String(port) });
     const why = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.stdout, why).toMatch(/stdin is a terminal, stdout is \/dev\/pts\/\d+/);
+    expect(result.stdout, why).toMatch(/stdout is a terminal, \/dev\/pts\/\d+/);
     expect(result.stdout, why).toContain(`hello from a host without node as ${USER}`);
     expect(result.exitCode, why).toBe(0);
     const sessions = readdirSync(join(home, '.local', 'state', 'stepgate', 'sessions')).filter((f) => f.endsWith('.jsonl'));

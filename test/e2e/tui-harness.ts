@@ -63,8 +63,26 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
       ...options.env,
     } as Record<string, string>,
   });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  // xterm parses what it is given later, and node-pty may report the exit before the last
+  // output: `exited` waits for output to stop and the screen to hold all of it, so a test can
+  // read the last words of a process that has ended.
+  let parsed = Promise.resolve();
+  let lastData = Date.now();
+  child.onData((data) => {
+    lastData = Date.now();
+    parsed = new Promise<void>((resolve) => term.write(data, resolve));
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.onExit(({ exitCode }) => {
+      const settle = async (): Promise<void> => {
+        const deadline = Date.now() + 2_000;
+        while (Date.now() - lastData < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await parsed;
+        resolve(exitCode);
+      };
+      void settle();
+    }),
+  );
   const screen = (): string => {
     const buffer = term.buffer.active;
     const lines: string[] = [];

@@ -37,7 +37,13 @@ export function shellPath(path: string): string {
 
 const ANSI_C_BYTES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
 
-/** The bytes of the body of a `$'…'` string, as bash reads it. */
+/** The bytes of the body of a `$'…'` string (without its quotes), as bash reads it. */
+export function ansiCBytes(body: string): number[] {
+  const bytes: number[] = [];
+  ansiCBody(body, bytes);
+  return bytes;
+}
+
 function ansiCBody(body: string, bytes: number[]): void {
   const text = (t: string): void => {
     bytes.push(...Buffer.from(t, 'utf8'));

@@ -4,6 +4,7 @@
  * whose value holds a secret the session knows (a step may copy a secret var into another
  * name). The file journal keeps the result on disk, 0600, next to the journal.
  */
+import { ansiCBytes } from '../exec/shell-quote.js';
 import type { ShellSnapshot } from '../exec/types.js';
 import type { SecretSet } from './redact.js';
 import type { RestoredShell } from '../exec/types.js';
@@ -14,42 +15,6 @@ import type { RestoredShell } from '../exec/types.js';
  */
 function declaredForms(secret: string): string[] {
   return [secret.replace(/[\\"$`]/g, (c) => `\\${c}`)];
-}
-
-const ANSI_C_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
-
-/** The bytes of `$'...'` text (without its quotes) as bash reads it. */
-function ansiCBytes(body: string): number[] {
-  const bytes: number[] = [];
-  const text = (t: string): void => {
-    bytes.push(...Buffer.from(t, 'utf8'));
-  };
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] ?? '';
-    if (c !== '\\' || i + 1 >= body.length) {
-      text(c);
-      continue;
-    }
-    const e = body[++i] ?? '';
-    const octal = /^[0-7]{1,3}/.exec(body.slice(i));
-    const hex = /^x([0-9A-Fa-f]{1,2})/.exec(body.slice(i));
-    const unicode = /^(?:u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8}))/.exec(body.slice(i));
-    if (ANSI_C_ESCAPES[e] !== undefined) bytes.push(ANSI_C_ESCAPES[e]);
-    else if (octal) {
-      bytes.push(parseInt(octal[0], 8) & 0xff);
-      i += octal[0].length - 1;
-    } else if (hex) {
-      bytes.push(parseInt(hex[1] ?? '0', 16));
-      i += hex[0].length - 1;
-    } else if (unicode) {
-      const point = parseInt(unicode[1] ?? unicode[2] ?? '0', 16);
-      text(point <= 0x10ffff ? String.fromCodePoint(point) : '');
-      i += unicode[0].length - 1;
-    } else if (e === 'c' && i + 1 < body.length) bytes.push((body.charCodeAt(++i) & 0x1f) >>> 0);
-    else if (e === '\\' || e === "'" || e === '"' || e === '?') text(e);
-    else text(`\\${e}`);
-  }
-  return bytes;
 }
 
 /**

@@ -6,7 +6,7 @@
  * The environment (secrets among it) travels on stdin, never on a command line.
  */
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { shellPath, shQuote } from './shell-quote.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
 import type { HostAnswers, HostQuery } from './types.js';
@@ -95,13 +95,38 @@ export async function askHost(query: HostQuery, timeoutMs = 30_000): Promise<Hos
   // A login shell for another user (its profile's PATH is what its steps see), this shell's
   // environment for the same user: as the session's shell starts.
   const command = asUser(runAs, runAs.mode === 'self' ? ['bash', '-s'] : ['bash', '-l', '-s'], { login: true });
-  const result = await execa(command.file, command.args, {
-    input: hostCheckScript(query),
-    reject: false,
-    timeout: timeoutMs,
-    forceKillAfterDelay: 2000,
-    ...(runAs.mode === 'runuser' ? { env: targetUserEnv(runAs, process.env), extendEnv: false } : {}),
+  const env = runAs.mode === 'runuser' ? targetUserEnv(runAs, process.env) : process.env;
+  const { stdout, timedOut } = await readChild(command.file, command.args, hostCheckScript(query), env, timeoutMs);
+  if (timedOut) throw new Error(`preflight: the host did not answer within ${timeoutMs / 1000}s`);
+  return readHostAnswers(query, stdout);
+}
+
+/**
+ * Runs a program with `input` on stdin and returns its stdout. node:child_process, not execa:
+ * this runs before every session's first step, and execa's module graph costs more to load
+ * than the one spawn it would make here. SIGTERM at the deadline, SIGKILL 2 s later.
+ */
+function readChild(file: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    let hard: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      hard = setTimeout(() => child.kill('SIGKILL'), 2000);
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A shell that exits before reading all of its script closes the pipe: not our error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    const finish = (): void => {
+      clearTimeout(timer);
+      clearTimeout(hard);
+      resolve({ stdout: Buffer.concat(chunks).toString('utf8'), timedOut });
+    };
+    child.on('error', finish);
+    child.on('close', finish);
   });
-  if (result.timedOut) throw new Error(`preflight: the host did not answer within ${timeoutMs / 1000}s`);
-  return readHostAnswers(query, typeof result.stdout === 'string' ? result.stdout : '');
 }

@@ -5,7 +5,6 @@
  * sleep, which would outlive a signal to bash and hold the output pipe open (the timeout then
  * waited for it).
  */
-import { execa } from 'execa';
 import { asIs, innermostMessage, KEPT_OUTPUT, MAX_BODY, since } from './probe-common.js';
 import { killOnExit, signalAllSync, sleepSync } from './processes.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
@@ -89,6 +88,8 @@ export async function runCommandProbe(
   const env = spec.env ?? {};
   const viaStdin = runAs.mode === 'sudo';
   const command = asUser(runAs, viaStdin ? ['/bin/bash', '-s'] : ['/bin/bash', '-c', script]);
+  // Loaded with the first `run:` check, not at start-up: most sessions never need it.
+  const { execa } = await import('execa');
   const child = execa(command.file, command.args, {
     all: true,
     reject: false,

@@ -133,6 +133,26 @@ describe('start-up', () => {
     expect(sources.filter((s) => /node_modules\/(ink|react|ink-[^/]*|@xterm\/[^/]*|node-pty)\//.test(s))).toEqual([]);
   });
 
+  it('a run without run: checks never loads execa (preflight spawns its one shell itself)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'stepgate-noexeca-'));
+    const runbook = join(work, 'one.md');
+    writeFileSync(runbook, '# One\n\n```bash\necho ran-one\n```\n');
+    const trace = join(work, 'imports.txt');
+    writeFileSync(trace, '');
+    const out = execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, 'run', runbook, '--yes'], {
+      env: { ...process.env, TRACE_IMPORTS_FILE: trace, XDG_STATE_HOME: join(work, 'state') },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toContain('ran-one');
+    const bundled = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-inputs.json'), 'utf8')) as Record<string, string[]>;
+    const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
+    const loaded = readFileSync(trace, 'utf8').split('\n').filter((url) => url.startsWith(distUrl));
+    expect(loaded.length).toBeGreaterThan(1);
+    const sources = loaded.flatMap((url) => bundled[url.slice(distUrl.length)] ?? []);
+    expect(sources.filter((s) => s.includes('node_modules/execa/'))).toEqual([]);
+  });
+
   it('says a mistyped command is unknown, answers --help after any command, and leaves quietly on a closed pipe', () => {
     const typo = stepgate(['frobnicate']);
     expect(typo.stderr).toContain('unknown command "frobnicate"');

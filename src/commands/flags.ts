@@ -19,6 +19,11 @@ export const LOCK_FLAGS = {
   'steal-lock': { type: 'string' },
 } as const;
 
+/** The TUI's bell and notification when a gate blocks, a manual item waits or a long step ends (the TUI, resume in it). */
+export const QUIET_FLAG = {
+  quiet: { type: 'boolean' },
+} as const;
+
 /** Say on usage lines. */
 export const LOCK_USAGE = '[--wait-lock | --steal-lock REASON]';
 

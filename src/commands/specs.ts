@@ -5,7 +5,7 @@
  * each name to its module (loaded on demand). Data only: nothing here loads a command.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { EXPORT_FLAGS, LOCK_FLAGS, LOCK_USAGE, PLAIN_FLAGS } from './flags.js';
+import { EXPORT_FLAGS, LOCK_FLAGS, LOCK_USAGE, PLAIN_FLAGS, QUIET_FLAG } from './flags.js';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -25,10 +25,10 @@ const spec = <const O extends OptionsConfig>(s: CommandSpec<O>): CommandSpec<O> 
 
 export const TUI = spec({
   name: '',
-  usage: `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach] [--skip-preflight REASON] ${LOCK_USAGE} [--allow-untrusted]`,
+  usage: `stepgate [FILE|DIR] [--as USER] [--var NAME=VALUE]... [--detach|--no-detach] [--skip-preflight REASON] ${LOCK_USAGE} [--quiet] [--allow-untrusted]`,
   summary:
-    'the TUI (a picker for a directory; default ./runbooks); plain mode without a terminal. With tmux installed it runs in a detachable terminal of its own: a dropped SSM session does not stop the running step (ctrl-\\ detaches on purpose; --no-detach runs in place)',
-  options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' }, ...LOCK_FLAGS },
+    'the TUI (a picker for a directory; default ./runbooks); plain mode without a terminal. With tmux installed it runs in a detachable terminal of its own: a dropped SSM session does not stop the running step (ctrl-\\ detaches on purpose; --no-detach runs in place). It rings the terminal bell when a gate blocks, a manual item waits or a step longer than 10 s ends (and sends an OSC 9 notification where the terminal declares it reads one); --quiet: never',
+  options: { as: { type: 'string' }, var: { type: 'string', multiple: true }, detach: { type: 'boolean' }, 'no-detach': { type: 'boolean' }, 'skip-preflight': { type: 'string' }, 'allow-untrusted': { type: 'boolean' }, ...LOCK_FLAGS, ...QUIET_FLAG },
   positionals: true,
 });
 
@@ -43,9 +43,9 @@ export const RUN = spec({
 
 export const RESUME = spec({
   name: 'resume',
-  usage: `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] ${LOCK_USAGE} [--accept-edited-journal]`,
+  usage: `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] [--quiet] ${LOCK_USAGE} [--accept-edited-journal]`,
   summary:
-    'continue a session after a crash or a dropped SSM session (default: the newest unfinished one) in the TUI on a terminal; --plain, or any flag after it, continues in plain mode; a journal changed after it was written is refused unless --accept-edited-journal (recorded)',
+    'continue a session after a crash or a dropped SSM session (default: the newest unfinished one) in the TUI on a terminal (--quiet: without its bell); --plain, or any flag after it, continues in plain mode; a journal changed after it was written is refused unless --accept-edited-journal (recorded)',
   options: {
     ...PLAIN_FLAGS,
     'rerun-interrupted': { type: 'boolean' },
@@ -55,6 +55,7 @@ export const RESUME = spec({
     'no-detach': { type: 'boolean' },
     'accept-edited-journal': { type: 'boolean' },
     ...LOCK_FLAGS,
+    ...QUIET_FLAG,
   },
   positionals: true,
 });

@@ -8,6 +8,8 @@ import type { SessionStore } from '../session/store.js';
 import { readTranscript } from '../session/transcripts.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { colorEnabled } from '../ui/theme.js';
+import { attentionAfter } from '../session/attention.js';
+import { attentionBytes, notifySupport } from '../ui/attention.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { loadRunbookFile } from './load.js';
@@ -26,10 +28,31 @@ const ALT_OFF = '\u001B[?1049l';
  * window title, a clipboard write), a DCS or ESC c can only come from a runbook's or a
  * server's text that reached a frame unsanitized, and is dropped before the terminal sees it.
  */
-function guardTerminal(stream: NodeJS.WriteStream): void {
+function guardTerminal(stream: NodeJS.WriteStream): (bytes: string) => void {
   const filter = new TerminalFilter();
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? filter.feed(chunk) : chunk, ...rest)) as typeof stream.write;
+  // stepgate's own sequences (the attention notification), which the filter would drop.
+  return (bytes) => {
+    write(bytes);
+  };
+}
+
+/**
+ * Rings for the operator when the session asks for attention (a gate blocks, a manual item
+ * waits, a long step ends): the bell, and OSC 9 where the terminal declares it. `--quiet`: never.
+ */
+function ringer(write: (bytes: string) => void, quiet: boolean): (store: SessionStore) => void {
+  const support = notifySupport(process.env, detachedChild() !== undefined);
+  const watched = new WeakSet<SessionStore>();
+  return (store) => {
+    if (quiet || watched.has(store)) return;
+    watched.add(store);
+    store.getState().actions.onEvent((event, state) => {
+      const attention = attentionAfter(event, state);
+      if (attention !== undefined) write(attentionBytes(attention, support));
+    });
+  };
 }
 
 export interface Opened extends SessionHandle {
@@ -80,7 +103,8 @@ export interface PickerOpener {
 }
 
 export /** Renders the TUI on the alternate screen until the operator quits (or a signal); the exit code. */
-async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined, note?: string): Promise<number> {
+async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined, options: { note?: string; quiet?: boolean } = {}): Promise<number> {
+  const { note } = options;
   const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
   let lastStore: SessionStore | undefined = opened?.store;
   // Inside the private tmux server: who comes and goes is journaled, `attach` finds the session.
@@ -103,7 +127,8 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   };
   const { createElement, render, App } = await ui;
   let exitCode: number = EXIT.blocked;
-  guardTerminal(process.stdout);
+  const ring = ringer(guardTerminal(process.stdout), options.quiet === true);
+  if (opened) ring(opened.store);
   process.stdout.write(ALT_ON);
   const app = render(
     createElement(App, {
@@ -118,6 +143,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
                 releases.push(handle.release);
                 lastStore = handle.store;
                 hold(handle.store);
+                ring(handle.store);
                 return handle;
               },
             },

@@ -246,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
         refresh: () => listEntries(dir),
       }
     : undefined;
-  return showTui(ui, opened, picker, note);
+  return showTui(ui, opened, picker, { ...(note !== undefined ? { note } : {}), quiet: parsed.values.quiet === true });
 }
 
 /**
@@ -254,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
  * the step (or gate) where it stopped. Exit codes as `resume` in plain mode: 2 for a journal
  * that cannot be resumed or a refused run-as user, 1 when another live stepgate holds it.
  */
-export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false): Promise<number> {
+export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false, quiet = false): Promise<number> {
   const ui = loadUi();
   ui.catch(() => undefined);
   let opened: Opened;
@@ -280,5 +280,5 @@ export async function resumeInTui(id: string, as: string | undefined, vars: Reco
     process.stdout.write(`session ${id} already ${status.outcome}; nothing to resume\n`);
     return status.outcome === 'completed' ? EXIT.completed : EXIT.blocked;
   }
-  return showTui(ui, opened, undefined);
+  return showTui(ui, opened, undefined, { quiet });
 }

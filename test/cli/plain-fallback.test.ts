@@ -31,6 +31,13 @@ describe('the plain fallback of stepgate FILE', { timeout: 60_000 }, () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('runs it with --quiet too: plain mode rings no bell, so the flag asks for nothing it lacks', async () => {
+    const r = await run([file, '--quiet', '--yes']);
+    expect(r.stderr).not.toContain('unknown option');
+    expect(r.stdout).toContain('hello-from-step');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('refuses --detach, saying why, before anything runs', async () => {
     const r = await run([file, '--detach', '--yes']);
     expect(r.exitCode).toBe(2);

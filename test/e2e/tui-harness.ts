@@ -19,6 +19,10 @@ export interface Tui {
   press(keys: string): void;
   kill(signal: string): void;
   exited: Promise<number>;
+  /** How many times the terminal's bell rang (a BEL outside any sequence, as xterm reads it). */
+  bells(): number;
+  /** Every byte the process wrote, as text: for sequences the screen does not show (OSC 9). */
+  output(): string;
   /** The pid of the process started in the pty (the launcher, when detaching). */
   pid: number;
 }
@@ -68,8 +72,14 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
   // read the last words of a process that has ended.
   let parsed = Promise.resolve();
   let lastData = Date.now();
+  let bells = 0;
+  let raw = '';
+  term.onBell(() => {
+    bells += 1;
+  });
   child.onData((data) => {
     lastData = Date.now();
+    raw += data;
     parsed = new Promise<void>((resolve) => term.write(data, resolve));
   });
   const exited = new Promise<number>((resolve) =>
@@ -108,6 +118,8 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
     press: (keys) => child.write(keys),
     kill: (signal) => child.kill(signal),
     exited,
+    bells: () => bells,
+    output: () => raw,
     pid: child.pid,
   };
 }

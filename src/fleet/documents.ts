@@ -5,11 +5,12 @@
  * Pure: the caller reads files and writes the result.
  */
 import type { Runbook, Step } from '../runbooks/model.js';
-import { buildFlow, refusals, StepNames, type ExportProblem, type FlowStep, type GatedStep } from './flow.js';
+import { buildFlow, refusals, StepNames, type ExportProblem, type FlowStep } from './flow.js';
 import { seconds } from './shell-text.js';
 import { checkStepBash, checkWorstCaseMs, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
 import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
+import { unroll, type Run } from './unroll.js';
 
 export type DocumentKind = 'command' | 'automation';
 
@@ -154,47 +155,28 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
     calls.push({ step: s, script, ...(f.context.user !== undefined ? { user: f.context.user } : {}) });
     return s;
   };
-  const gated = flow.steps.filter((g) => !(g.step.kind === 'manual' && g.step.done));
-  // Each gate's first attempt is its own name: the step after a gate goes there on success.
-  const firstOf = (g: GatedStep): string => g.name;
-  gated.forEach((g, i) => {
-    const next = gated[i + 1];
-    const onSuccess = (s: Record<string, unknown>): void => {
-      if (next) s.nextStep = firstOf(next);
-      else s.isEnd = true;
+  for (const plan of unroll(flow.steps, names)) {
+    const emit = (run: Run, after: string | undefined): Record<string, unknown> => {
+      if (run.confirm !== undefined) steps.push(approveStep(run.confirm, run.f, opts.approvers ?? [], run.name));
+      const s = run.f.step.kind === 'manual' ? approveStep(run.name, run.f, opts.approvers ?? []) : runCommandStep(run.name, run.f);
+      if (after === undefined) s.isEnd = true;
+      else s.nextStep = after;
+      steps.push(s);
+      return s;
     };
-    if (g.step.kind === 'manual') {
-      const s = approveStep(g.name, g.step, opts.approvers ?? []);
-      onSuccess(s);
-      steps.push(s);
-      return;
-    }
-    // A rollback path ends the run (as in stepgate): the paths after it are never offered.
-    const firstRollback = g.recovery.findIndex((r) => r.rollback);
-    const recoveries = firstRollback < 0 ? g.recovery : g.recovery.slice(0, firstRollback + 1);
-    const attempts = recoveries.length + 1 - (firstRollback < 0 ? 0 : 1);
-    // Every name is taken before any step points at it, so a clash renames both ends alike.
-    const attemptNames = [g.name, ...recoveries.slice(0, attempts - 1).map((_, k) => names.name(`${g.name}_attempt_${k + 2}`))];
-    const rolledBackNames = recoveries.map((r, k) => (r.rollback ? names.name(`${g.name}_rolled_back_${k + 1}`) : ''));
-    for (let k = 1; k <= attempts; k++) {
-      const s = runCommandStep(attemptNames[k - 1] ?? g.name, g);
-      const recovery = recoveries[k - 1];
-      if (recovery && recovery.steps.length > 0) {
-        s.onFailure = `step:${recovery.steps[0]?.name ?? ''}`;
-        s.isCritical = false;
-      }
-      onSuccess(s);
-      steps.push(s);
-      if (!recovery || recovery.steps.length === 0) continue;
-      const afterRecovery = recovery.rollback ? (rolledBackNames[k - 1] ?? '') : (attemptNames[k] ?? '');
-      recovery.steps.forEach((r, j) => {
-        const rs = r.step.kind === 'manual' ? approveStep(r.name, r.step, opts.approvers ?? []) : runCommandStep(r.name, r);
-        rs.nextStep = recovery.steps[j + 1]?.name ?? afterRecovery;
-        steps.push(rs);
-      });
-      if (recovery.rollback) steps.push(rolledBackStep(rolledBackNames[k - 1] ?? '', g, recovery.label));
-    }
-  });
+    plan.attempts.forEach((attempt, k) => {
+      // A rollback step that passes ends the run as rolled back, as in stepgate.
+      const s = emit(attempt, plan.rolledBack ?? plan.next);
+      const path = plan.paths[k];
+      if (!path) return;
+      const afterPath = path.rolledBack ?? plan.attempts[k + 1]?.entry ?? '';
+      s.onFailure = `step:${path.steps[0]?.entry ?? afterPath}`;
+      s.isCritical = false;
+      path.steps.forEach((r, j) => emit(r, path.steps[j + 1]?.entry ?? afterPath));
+      if (path.rolledBack !== undefined) steps.push(rolledBackStep(path.rolledBack, `step ${plan.gate.step.id} failed; rolled back by ${path.label}`));
+    });
+    if (plan.rolledBack !== undefined) steps.push(rolledBackStep(plan.rolledBack, `rollback step ${plan.gate.step.id} passed`));
+  }
   // The scripts are known only now: the steps call them from where the first step installs them.
   const dir = table.dir();
   for (const c of calls) ((c.step.inputs as { Parameters: { commands: string[] } }).Parameters.commands = callLines(dir, c.script, c.user, bindings.vars));
@@ -217,23 +199,28 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
   return checked(document, 'automation', runbook.file);
 }
 
-function approveStep(name: string, step: Step, approvers: string[]): Record<string, unknown> {
+/** An aws:approve step: a manual item, or (`confirms`: the step it lets run) a `confirm=` step's question. */
+function approveStep(name: string, f: FlowStep, approvers: string[], confirms?: string): Record<string, unknown> {
+  // The approver is told which step of which runbook asks (file#step), then what it says.
+  const where = `${f.file.slice(f.file.lastIndexOf('/') + 1)}#${f.step.id}`.replace(/\{\{|\}\}/g, '');
+  const what = confirms === undefined ? describe(f.step) : `confirm before it runs: ${describe(f.step)}`;
   return {
     name,
     action: 'aws:approve',
-    description: describe(step),
+    description: what.slice(0, 500),
     onFailure: 'Abort',
-    inputs: { Approvers: approvers, MinRequiredApprovals: 1, Message: `stepgate: ${describe(step)} (on {{ InstanceId }})`.slice(0, 4096) },
+    ...(confirms === undefined ? {} : { nextStep: confirms }),
+    inputs: { Approvers: approvers, MinRequiredApprovals: 1, Message: `stepgate: ${where}: ${what} (on {{ InstanceId }})`.slice(0, 4096) },
   };
 }
 
-/** After a rollback path the execution must not report success: this step fails it, on purpose. */
-function rolledBackStep(name: string, g: GatedStep, label: string): Record<string, unknown> {
-  const text = `stepgate: step ${g.step.id} failed; rolled back by ${label}`.replace(/'/g, '');
+/** After a rollback the execution must not report success: this step fails it, on purpose. */
+function rolledBackStep(name: string, why: string): Record<string, unknown> {
+  const text = `stepgate: ${why}`.replace(/'/g, '');
   return {
     name,
     action: 'aws:runCommand',
-    description: `Marks the execution failed: ${label} rolled back after ${g.step.id} failed.`.replace(/\{\{|\}\}/g, ''),
+    description: `Marks the execution failed: ${why}.`.replace(/\{\{|\}\}/g, ''),
     timeoutSeconds: 120,
     onFailure: 'Abort',
     isEnd: true,

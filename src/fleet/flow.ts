@@ -106,18 +106,26 @@ function recoveryFlows(
   user?: string,
 ): RecoveryFlow[] {
   const flows: RecoveryFlow[] = [];
+  const labels = new Set<string>();
   for (const target of recoveryPaths(owner, gate)) {
     const resolved = resolveTarget(owner.file, target);
     const label = describeTarget(resolved);
+    // Two links to one place (`#fix` and `deploy.md#fix`) are one path, as a gate lists them.
+    if (labels.has(label)) continue;
+    labels.add(label);
     const other = byFile(resolved.file);
     if (!other || (resolved.anchor !== undefined && !findSection(other, resolved.anchor))) {
       problems.push({ file: owner.file, line: target.position.line, column: target.position.column, message: `recovery path ${label} of step ${gate.id} does not resolve (see stepgate lint)` });
       continue;
     }
-    // An item already ticked (`- [x]`) is not asked again; an empty path has nothing to walk.
-    const steps = (resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor)).filter((s) => !(s.kind === 'manual' && s.done));
-    if (steps.length === 0) continue;
-    const rollback = (resolved.anchor === undefined && other.frontMatter.rollback) || steps.some((s) => s.kind !== 'manual' && s.attrs.rollback);
+    // An item already ticked (`- [x]`) is not asked again. An empty path is kept: walking it
+    // returns to the step at once (a retry), or ends the run when its runbook is a rollback.
+    let steps = (resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor)).filter((s) => !(s.kind === 'manual' && s.done));
+    // A rollback step that passes ends the run: what follows it in the path never runs.
+    const stop = steps.findIndex((s) => s.kind !== 'manual' && s.attrs.rollback);
+    if (stop >= 0) steps = steps.slice(0, stop + 1);
+    // As stepgate walks it: any path into a `rollback: true` runbook, a whole file or a section.
+    const rollback = other.frontMatter.rollback || stop >= 0;
     flows.push({
       label,
       rollback,

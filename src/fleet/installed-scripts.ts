@@ -1,6 +1,6 @@
 /**
  * Automation documents carry each distinct step script once. Unrolled recovery paths repeat
- * the same steps once per gate and attempt (the omneuro deploy: 90 steps, 20 distinct
+ * the same steps once per gate and attempt (the omneuro deploy: 93 steps, 20 distinct
  * scripts), and a document is at most 64 KB; so the execution's first step installs every
  * script, gzip'd and base64-encoded, under /var/lib/stepgate/ssm/<hash>/ (root, 0700,
  * written to a temporary directory and renamed into place, so a reader never sees half of

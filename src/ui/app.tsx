@@ -7,7 +7,7 @@ import { Text } from 'ink';
 import { ServicesProvider, StoreProvider, type SessionHandle, type UiServices } from './context.js';
 import type { PickerEntry } from './picker-model.js';
 import { Picker } from './components/picker.js';
-import { RunbookScreen } from './components/runbook-screen.js';
+import { RunbookScreen } from './runbook/runbook-screen.js';
 import { describeError } from '../errors.js';
 
 export interface PickerSource {

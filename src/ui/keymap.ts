@@ -85,34 +85,45 @@ export function keyBurst(input: string, key: KeyFlags): string[] {
 export interface Binding {
   /** Key names as `keyName` returns them; the first is the one shown in hints. */
   keys: string[];
-  command: UiCommand;
   modes: KeyMode[];
   /** For the help overlay and docs/keys.md. */
   help: string;
 }
 
-/** Every binding. Order is the help overlay's order. */
-export const BINDINGS: readonly Binding[] = [
-  { keys: ['up', 'k'], command: 'up', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move up (in the checklist, the gate menu, the picker)' },
-  { keys: ['down', 'j'], command: 'down', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move down' },
-  { keys: ['pageup'], command: 'page-up', modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane up' },
-  { keys: ['pagedown'], command: 'page-down', modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane down' },
-  { keys: ['enter'], command: 'run', modes: ['checklist'], help: 'run the selected step, or confirm a manual item' },
-  { keys: ['enter'], command: 'pick', modes: ['gate', 'picker', 'overlay'], help: 'take the highlighted choice / open the highlighted runbook' },
-  { keys: ['space'], command: 'toggle', modes: ['checklist'], help: 'tick a manual item (- [ ] ...) as done' },
-  { keys: ['a'], command: 'run-all', modes: ['checklist'], help: 'run all remaining steps up to the next gate, manual item or confirmation' },
-  { keys: ['r'], command: 'retry', modes: ['checklist', 'gate'], help: 'retry the blocked step' },
-  { keys: ['s'], command: 'skip', modes: ['checklist', 'gate'], help: 'skip the current step (asks a reason; free for optional steps)' },
-  { keys: ['c'], command: 'recover', modes: ['checklist', 'gate'], help: 'choose a recovery path at a gate' },
-  { keys: ['i'], command: 'attach', modes: ['checklist', 'gate'], help: 'attach: keys go to the running step until it ends or ctrl-]' },
-  { keys: ['ctrl-c'], command: 'interrupt', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'interrupt the running step (twice within 2s: quit)' },
-  { keys: ['t'], command: 'transcript', modes: ['checklist', 'gate'], help: "show the selected step's transcript: its whole output, each check attempt with the response body" },
-  { keys: ['o'], command: 'open-ref', modes: ['checklist', 'gate'], help: 'open a runbook the selected step or its section links to' },
-  { keys: ['/'], command: 'filter', modes: ['picker'], help: 'filter the runbook list (picker)' },
-  { keys: ['esc'], command: 'back', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' },
-  { keys: ['q'], command: 'quit', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable)' },
-  { keys: ['?'], command: 'help', modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'this help' },
-];
+/**
+ * Every command's bindings, keyed by command so that a command added to `UiCommand` without
+ * a binding fails to compile (one bound to no key says so with `[]`). Order is the help
+ * overlay's order.
+ */
+export const KEYS: Readonly<Record<UiCommand, readonly Binding[]>> = {
+  up: [{ keys: ['up', 'k'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move up (in the checklist, the gate menu, the picker)' }],
+  down: [{ keys: ['down', 'j'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'move down' }],
+  'page-up': [{ keys: ['pageup'], modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane up' }],
+  'page-down': [{ keys: ['pagedown'], modes: ['checklist', 'gate', 'overlay'], help: 'scroll the detail/output pane down' }],
+  run: [{ keys: ['enter'], modes: ['checklist'], help: 'run the selected step, or confirm a manual item' }],
+  pick: [{ keys: ['enter'], modes: ['gate', 'picker', 'overlay'], help: 'take the highlighted choice / open the highlighted runbook' }],
+  toggle: [{ keys: ['space'], modes: ['checklist'], help: 'tick a manual item (- [ ] ...) as done' }],
+  'run-all': [{ keys: ['a'], modes: ['checklist'], help: 'run all remaining steps up to the next gate, manual item or confirmation' }],
+  retry: [{ keys: ['r'], modes: ['checklist', 'gate'], help: 'retry the blocked step' }],
+  skip: [{ keys: ['s'], modes: ['checklist', 'gate'], help: 'skip the current step (asks a reason; free for optional steps)' }],
+  recover: [{ keys: ['c'], modes: ['checklist', 'gate'], help: 'choose a recovery path at a gate' }],
+  // The gate offers these as choices (a digit, or enter on the choice): no letter of their own.
+  override: [],
+  abort: [],
+  attach: [{ keys: ['i'], modes: ['checklist', 'gate'], help: 'attach: keys go to the running step until it ends or ctrl-]' }],
+  interrupt: [{ keys: ['ctrl-c'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'interrupt the running step (twice within 2s: quit)' }],
+  transcript: [{ keys: ['t'], modes: ['checklist', 'gate'], help: "show the selected step's transcript: its whole output, each check attempt with the response body" }],
+  'open-ref': [{ keys: ['o'], modes: ['checklist', 'gate'], help: 'open a runbook the selected step or its section links to' }],
+  filter: [{ keys: ['/'], modes: ['picker'], help: 'filter the runbook list (picker)' }],
+  back: [{ keys: ['esc'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' }],
+  quit: [{ keys: ['q'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable)' }],
+  help: [{ keys: ['?'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'this help' }],
+};
+
+/** Every binding with its command, in the help overlay's order. */
+export const BINDINGS: ReadonlyArray<Binding & { command: UiCommand }> = (Object.entries(KEYS) as Array<[UiCommand, readonly Binding[]]>).flatMap(
+  ([command, bindings]) => bindings.map((b) => ({ ...b, command })),
+);
 
 /** Keys that belong to modes other than the binding table (attached, text prompts). */
 export const MODAL_KEYS: ReadonlyArray<{ keys: string; help: string }> = [

@@ -7,7 +7,7 @@ import { describeTarget, resolveTarget } from '../runbooks/links.js';
 import { stepsInSection } from '../runbooks/sections.js';
 import type { FlowItem } from '../session/types.js';
 import { shortPath, wrapText, type Line } from './lines.js';
-import type { RefChoice } from './view-state.js';
+import type { RefChoice } from './runbook/view-state.js';
 
 /** Links of the step first, then of its section, then of the whole runbook; no duplicates. */
 export function crossRefChoices(item: FlowItem, runbook: Runbook | undefined): RefChoice[] {

@@ -6,7 +6,7 @@ import { wrapText } from '../../src/ui/lines.js';
 import { formatDuration, formatElapsed, statusMark } from '../../src/ui/marks.js';
 import { filterEntries, type PickerEntry } from '../../src/ui/picker-model.js';
 import { textInputReducer } from '../../src/ui/widgets/use-text-input-state.js';
-import { initialViewState, isDoubleInterrupt, viewReducer } from '../../src/ui/view-state.js';
+import { initialViewState, isDoubleInterrupt, viewReducer } from '../../src/ui/runbook/view-state.js';
 import type { FlowItem } from '../../src/session/types.js';
 
 describe('marks', () => {

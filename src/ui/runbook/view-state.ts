@@ -1,4 +1,4 @@
-import type { SessionState } from '../session/types.js';
+import type { SessionState } from '../../session/types.js';
 
 /**
  * The runbook view's own state (what is selected, what is open), apart from the session's.

@@ -1,0 +1,58 @@
+/** The status bar's words for the runbook view: the state on the left, key hints on the right. */
+import type { Choice, SessionState } from '../../session/types.js';
+import type { ViewState } from './view-state.js';
+
+export function stateText(session: SessionState, attached: boolean): string {
+  const frame = session.frames[session.frames.length - 1];
+  const item = frame?.init.items[frame.cursor];
+  const where = frame ? `${Math.min(frame.cursor + 1, frame.init.items.length)}/${frame.init.items.length}` : '';
+  const status = session.status;
+  switch (status.kind) {
+    case 'new':
+      return 'STARTING';
+    case 'vars':
+      return `VARS: ${status.spec.name}`;
+    case 'ready':
+      return item?.step.kind === 'manual' ? `MANUAL ${where}` : `READY ${where} ${item?.step.id ?? ''}`;
+    case 'confirm':
+      return `CONFIRM ${item?.step.id ?? ''}`;
+    case 'running':
+      return attached ? `ATTACHED to ${item?.step.id ?? ''}: ctrl-] detaches` : `RUNNING ${item?.step.id ?? ''}`;
+    case 'blocked':
+      return `BLOCKED at ${item?.step.id ?? ''}`;
+    case 'ended':
+      return `ENDED: ${status.outcome}`;
+  }
+}
+
+/** The gate's letter keys, for the choices this gate offers (a recovery key only with a path). */
+function gateHints(choices: readonly Choice[]): string[] {
+  const has = (kind: Choice['kind']) => choices.some((c) => c.kind === kind && !(c.kind === 'recover' && c.disabled !== undefined));
+  return [has('retry') ? 'r retry' : '', has('recover') ? 'c recover' : '', has('skip') ? 's skip' : ''].filter(Boolean);
+}
+
+/** Key hints, most important first (the status bar drops from the end to fit). */
+export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean): string[] {
+  if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
+  if (view.overlay) return ['esc close', '? help'];
+  const status = session.status;
+  const frame = session.frames[session.frames.length - 1];
+  const kind = frame?.init.items[frame.cursor]?.step.kind;
+  switch (status.kind) {
+    case 'ready':
+      // A manual item is ticked, not run.
+      return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
+    case 'running':
+      if (view.attached) return ['keys go to the step'];
+      // A check reads no keys: there is nothing to attach to.
+      return kind === 'check' ? ['ctrl-c interrupt', '? help'] : ['i attach', 'ctrl-c interrupt', '? help'];
+    case 'blocked': {
+      const letters = [...gateHints(status.choices), ...(transcript ? ['t output'] : [])];
+      return view.focus === 'gate' ? ['↑↓ enter', ...letters, '? help', 'esc list'] : ['enter gate', ...letters, '? help'];
+    }
+    case 'ended':
+      return ['↑↓ review', 'q quit'];
+    default:
+      return ['? help', 'q quit'];
+  }
+}

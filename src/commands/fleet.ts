@@ -141,7 +141,7 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
     maxErrors: v['max-errors'],
   };
   if (v.region !== undefined) started.region = v.region;
-  appendRolloutEvent(id, started, deps.env);
+  await appendRolloutEvent(id, started, deps.env);
   deps.out(`rollout ${id}: ${file} as ${name} version ${put.version}${put.unchanged ? ' (unchanged)' : put.created ? ' (created)' : ' (updated)'}\n`);
   const sent = await ssm.sendCommand({
     documentName: name,
@@ -152,7 +152,7 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
     comment: `stepgate ${id}`,
     parameters,
   });
-  appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
+  await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
   deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${v['max-concurrency']}, max errors ${v['max-errors']})\n`);
   return watch(id, deps, ssm, { pollMs, wait: v['no-wait'] !== true });
 }
@@ -196,7 +196,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         const key = JSON.stringify({ ...row, durationMs: undefined });
         if (seen.get(row.instanceId) === key) continue;
         seen.set(row.instanceId, key);
-        appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
+        await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
         if (!live) deps.out(`${rowLine(row)}\n`);
       }
       const status = command?.status ?? 'Unknown';
@@ -209,7 +209,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
           deps.out(`rollout ${id} is still running (command ${status}): stepgate fleet status ${id}\n`);
           return EXIT.blocked;
         }
-        appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: result.ok, failed: result.failed }, deps.env);
+        await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: result.ok, failed: result.failed }, deps.env);
         if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
         else {
           deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${status}):\n`);
@@ -260,7 +260,7 @@ async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
     return EXIT.blocked;
   }
   const ssm = await deps.ssm(region);
-  appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
+  await appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
   await ssm.cancel(commandId);
   deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
   return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });

@@ -5,12 +5,13 @@
  * schema-checked as read (`rolloutEventProblem`), so an edited rollout record (a failed
  * instance turned into a success) is said by `log` and `report` with file:line.
  *
- * Appends are stateless (the last line is read back each time): `fleet run` and a `fleet
- * cancel` in another process both append to the same journal, and each must chain from what
- * the file holds, not from what it wrote last.
+ * Appends are stateless (the last line is read back each time, under the journal's lock):
+ * `fleet run` and a `fleet status` or `fleet cancel` in another process all append to the
+ * same journal, and each must chain from what the file holds, not from what it wrote last.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
 import { rolloutEventProblem } from './event-schema.js';
@@ -18,6 +19,7 @@ import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain,
 import { stateDir } from './journal.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { describeError } from '../errors.js';
+import { describeHolder, HostLock, lockHolder, type LockHolder } from '../exec/lock.js';
 
 export const ROLLOUT_ID = /^fleet-\d{8}-\d{6}-[0-9a-f]{6}$/;
 
@@ -82,22 +84,58 @@ function keyFor(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
   return key;
 }
 
-export function appendRolloutEvent(id: string, event: RolloutEvent, env: NodeJS.ProcessEnv = process.env): void {
+/** How long an append waits for another process's append (each is one read and one write). */
+const APPEND_WAIT_MS = 15_000;
+
+/**
+ * The journal's append lock (`exec/lock.ts`: an abstract socket the kernel frees when its
+ * holder dies, SIGKILL included, so a crashed appender never leaves it held). Named by the
+ * journal's real path, so every way of naming the state directory meets the same lock.
+ */
+async function appendLock(id: string, env: NodeJS.ProcessEnv): Promise<HostLock> {
+  const path = join(realpathSync(rolloutsDir(env)), `${id}.jsonl`);
+  const name = `rollout-journal:${path}`;
+  const since = Date.now();
+  const me = (): LockHolder => ({ pid: process.pid, user: env['SUDO_USER'] ?? env['USER'] ?? String(process.getuid?.() ?? '?'), host: hostname(), since });
+  for (let tries = 0; ; tries++) {
+    const lock = await HostLock.tryAcquire(name, me);
+    if (lock) return lock;
+    if (Date.now() - since > APPEND_WAIT_MS) {
+      throw new Error(`cannot append to ${path}: ${describeHolder(name, await lockHolder(name))}, for over ${APPEND_WAIT_MS / 1000} s; stop that process if it is stuck, then run the command again`);
+    }
+    // Another append is one read and one fsync'd write: a few ms, so retry soon, spread out.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(40, 2 + tries * 2) + Math.random() * 5));
+  }
+}
+
+/**
+ * Appends one event, chained from the line the file ends with. `fleet run`, `fleet status` and
+ * `fleet cancel` in other processes append to the same journal: the read of the last line and
+ * the write of the next happen under the journal's lock, or two appenders would both chain
+ * from the same line and break the chain (test/fleet/rollout-journal-race.test.ts).
+ */
+export async function appendRolloutEvent(id: string, event: RolloutEvent, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!ROLLOUT_ID.test(id)) throw new Error(`${id} is not a rollout id`);
   ensurePrivateDir(rolloutsDir(env), stateDir(env));
-  const key = keyFor(id, env);
-  const json = JSON.stringify(event);
-  let line = json;
-  if (key) {
-    const last = (readText(rolloutPath(id, env)) ?? '').split('\n').filter((l) => l.trim() !== '').at(-1);
-    line = chainLine(key, nextPrev(key, last, chainSeed(key, id)), json).line;
-  }
-  const fd = openPrivateAppend(rolloutPath(id, env));
+  const lock = await appendLock(id, env);
   try {
-    writeSync(fd, `${line}\n`);
-    fsyncSync(fd);
+    const key = keyFor(id, env);
+    const json = JSON.stringify(event);
+    let line = json;
+    if (key) {
+      const last = (readText(rolloutPath(id, env)) ?? '').split('\n').filter((l) => l.trim() !== '').at(-1);
+      line = chainLine(key, nextPrev(key, last, chainSeed(key, id)), json).line;
+    }
+    const fd = openPrivateAppend(rolloutPath(id, env));
+    try {
+      // One write of the whole line (O_APPEND): a reader never sees half of two lines mixed.
+      writeSync(fd, `${line}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } finally {
-    closeSync(fd);
+    lock.release();
   }
 }
 

@@ -106,9 +106,12 @@ function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, 
 
 /** `stepgate export --ssm command`: a Command document (schema 2.2). */
 export function exportCommandDocument(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions = {}): ExportResult {
-  const { flow, bindings, problems } = prepare(runbook, load, opts, 'command');
+  const { flow, bindings, problems, names } = prepare(runbook, load, opts, 'command');
   if (problems.length > 0) return { ok: false, problems };
-  const mainSteps = flow.steps
+  // A rollback step that passes ends the run rolled back (as in stepgate): nothing after it runs.
+  const stop = flow.steps.findIndex((g) => g.step.kind !== 'manual' && g.step.attrs.rollback);
+  const carried = stop < 0 ? flow.steps : flow.steps.slice(0, stop + 1);
+  const mainSteps: Array<Record<string, unknown>> = carried
     .filter((g) => g.step.kind !== 'manual')
     .map((g) => {
       const { lines, timeoutS } = shellOf(g, bindings.vars);
@@ -116,6 +119,13 @@ export function exportCommandDocument(runbook: Runbook, load: (file: string) => 
       if (timeoutS !== undefined) inputs.timeoutSeconds = timeoutS;
       return { action: 'aws:runShellScript', name: g.name, precondition: { StringEquals: ['platformType', 'Linux'] }, inputs };
     });
+  if (stop >= 0) {
+    // ... and the host must not report success: this step fails the command, on purpose.
+    const why = `rollback step ${flow.steps[stop]?.step.id ?? ''} passed: the run ends rolled back`;
+    const marker = rolledBackStep(names.name('stepgate_rolled_back'), why);
+    const { commands } = (marker.inputs as { Parameters: { commands: string[] } }).Parameters;
+    mainSteps.push({ action: 'aws:runShellScript', name: marker.name, precondition: { StringEquals: ['platformType', 'Linux'] }, inputs: { runCommand: commands, onFailure: 'exit', timeoutSeconds: 60 } });
+  }
   const document: SsmDocument = {
     schemaVersion: '2.2',
     description: `${flow.title} (exported by stepgate from ${runbook.file}; fails at the first failing step)`.replace(/\{\{|\}\}/g, ''),
@@ -175,7 +185,7 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
       path.steps.forEach((r, j) => emit(r, path.steps[j + 1]?.entry ?? afterPath));
       if (path.rolledBack !== undefined) steps.push(rolledBackStep(path.rolledBack, `step ${plan.gate.step.id} failed; rolled back by ${path.label}`));
     });
-    if (plan.rolledBack !== undefined) steps.push(rolledBackStep(plan.rolledBack, `rollback step ${plan.gate.step.id} passed`));
+    if (plan.rolledBack !== undefined) steps.push(rolledBackStep(plan.rolledBack, `rollback step ${plan.gate.step.id} passed: the run ends rolled back`));
   }
   // The scripts are known only now: the steps call them from where the first step installs them.
   const dir = table.dir();

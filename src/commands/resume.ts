@@ -38,7 +38,7 @@ import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
-import { holdSessionRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
+import { holdSessionRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { sharedTerminal } from './controlling-tty.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
@@ -183,22 +183,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     let storeRef: SessionStore | undefined;
-    const held = await holdSessionRunbookLock(first, {
-      ...locking,
-      session: id,
-      store: () => storeRef,
-      err: process.stderr,
-      stop: (request) => {
-        process.stderr.write(`\n${lostLockText(request, id)}\n`);
-        process.kill(process.pid, 'SIGTERM');
-      },
-    });
-    if ('refused' in held) {
-      process.stderr.write(`stepgate: ${held.refused}\n`);
-      return EXIT.blocked;
-    }
-    const took = tookOverText(held, locking.steal);
-    if (took !== undefined) process.stderr.write(`${took}\n`);
+    const held = plainLockHeld(await holdSessionRunbookLock(first, plainLockOptions(id, locking, () => storeRef)), locking);
+    if (!held) return EXIT.blocked;
     const journal = await FileJournal.open(dir, id);
     const store = createSessionStore({ ...(await hostDeps(journal)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
     storeRef = store;

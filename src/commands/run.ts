@@ -26,7 +26,7 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { RUN } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
-import { holdRunbookLock, lockFlags, lostLockText, tookOverText } from './runbook-lock.js';
+import { holdRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 
@@ -275,23 +275,8 @@ export async function main(argv: string[]): Promise<number> {
   const id = newSessionId(Date.now());
   let storeRef: SessionStore | undefined;
   // One session of this runbook on the host at a time: the second operator is told who holds it.
-  const held = await holdRunbookLock(file, loaded.runbook, {
-    ...locking,
-    session: id,
-    store: () => storeRef,
-    err: process.stderr,
-    stop: (request) => {
-      process.stderr.write(`\n${lostLockText(request, id)}\n`);
-      // As a hang-up would: the running step is interrupted, the journal says so, stepgate exits.
-      process.kill(process.pid, 'SIGTERM');
-    },
-  });
-  if ('refused' in held) {
-    process.stderr.write(`stepgate: ${held.refused}\n`);
-    return EXIT.blocked;
-  }
-  const took = tookOverText(held, locking.steal);
-  if (took !== undefined) process.stderr.write(`${took}\n`);
+  const held = plainLockHeld(await holdRunbookLock(file, loaded.runbook, plainLockOptions(id, locking, () => storeRef)), locking);
+  if (!held) return EXIT.blocked;
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.

@@ -156,6 +156,35 @@ export function tookOverText(held: HeldRunbookLock, reason: string | undefined):
   return `stepgate: took the lock over from ${from.user} (pid ${from.pid}${from.session ? `, session ${from.session}` : ''}): ${reason ?? ''}`;
 }
 
+/**
+ * The lock as plain mode (`run`, `resume`) holds it: a waiting operator watches on stderr, and
+ * losing it to a take-over says so there and stops as a hang-up would (the running step is
+ * interrupted, the journal says so, stepgate exits).
+ */
+export function plainLockOptions(session: string, flags: LockFlags, store: () => SessionStore | undefined): SessionLockOptions {
+  return {
+    ...flags,
+    session,
+    store,
+    err: process.stderr,
+    stop: (request) => {
+      process.stderr.write(`\n${lostLockText(request, session)}\n`);
+      process.kill(process.pid, 'SIGTERM');
+    },
+  };
+}
+
+/** Plain mode's words on the lock's outcome (refused, or taken over): the held lock, or undefined when refused. */
+export function plainLockHeld(held: SessionLockResult, flags: LockFlags): HeldRunbookLock | undefined {
+  if ('refused' in held) {
+    process.stderr.write(`stepgate: ${held.refused}\n`);
+    return undefined;
+  }
+  const took = tookOverText(held, flags.steal);
+  if (took !== undefined) process.stderr.write(`${took}\n`);
+  return held;
+}
+
 /** What the holder says when its lock was taken over. */
 export function lostLockText(request: StealRequest, session: string): string {
   return `stepgate: the lock of this runbook was taken over by ${request.user} (pid ${request.pid}${request.session ? `, session ${request.session}` : ''}): ${request.reason}; stopping (resume this session later with stepgate resume ${session})`;

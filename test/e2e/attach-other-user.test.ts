@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
-import { CLI, startTui, type Tui } from './tui-harness.js';
+import { CLI, journalEvents, startTui, type Tui } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -80,15 +80,7 @@ afterAll(() => {
 });
 
 function events(): Event[] {
-  const sessions = join(stateOf(owner), 'sessions');
-  if (!existsSync(sessions)) return [];
-  const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl'));
-  if (journal === undefined) return [];
-  return readFileSync(join(sessions, journal), 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((line) => JSON.parse(line) as Event);
+  return journalEvents(stateOf(owner));
 }
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {

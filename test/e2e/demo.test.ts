@@ -3,10 +3,11 @@
  * pty shell, the real demo service on 127.0.0.1, real HTTP health checks. Each run gets its own
  * port, temporary directory and state directory, so parallel runs cannot clash.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { journalEvents } from './tui-harness.js';
 import { execa } from 'execa';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -74,16 +75,6 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
   }
 }
 
-function journalEvents(stateDir: string): Array<Record<string, unknown>> {
-  const dir = join(stateDir, 'sessions');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
-  expect(files).toHaveLength(1);
-  return readFileSync(join(dir, files[0] ?? ''), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 function explain(run: DemoRun): string {
   return `exit ${String(run.exitCode)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
@@ -116,7 +107,7 @@ describe('the demo, in plain mode', () => {
     // The clean-up checklist stopped the service and removed the demo host.
     expect(existsSync(run.demoHome)).toBe(false);
     expect(await get(run.port, '/healthz')).toBe('refused');
-    const events = journalEvents(run.stateDir);
+    const events = journalEvents(run.stateDir, { only: true });
     expect(events[0]?.type).toBe('session-started');
     const finished = events.filter((e) => e.type === 'step-finished');
     expect(finished.length).toBeGreaterThanOrEqual(14);
@@ -144,7 +135,7 @@ describe('the demo, in plain mode', () => {
     const health = await get(run.port, '/healthz');
     expect(health !== 'refused' && health.status, explain(run)).toBe(200);
     expect(health !== 'refused' && JSON.parse(health.body)).toMatchObject({ status: 'ok', version: '1.0.0' });
-    const events = journalEvents(run.stateDir);
+    const events = journalEvents(run.stateDir, { only: true });
     const decisions = events.filter((e) => e.type === 'decision').map((e) => e.decision as { kind: string; path?: { label: string } });
     expect(decisions.some((d) => d.kind === 'recover' && /roll-back-to-the-previous-release/.test(d.path?.label ?? ''))).toBe(true);
     // The post-deploy and clean-up checklists never ran: the session ended at the roll back.

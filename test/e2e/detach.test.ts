@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startTui, type Tui } from './tui-harness.js';
+import { CLI, journalEvents, startTui, type Tui } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -83,17 +83,6 @@ function workspace(): { dir: string; file: string; state: string } {
   return { dir, file, state: join(dir, 'state') };
 }
 
-function events(state: string): Event[] {
-  const sessions = join(state, 'sessions');
-  const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl'));
-  if (journal === undefined) return [];
-  return readFileSync(join(sessions, journal), 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((line) => JSON.parse(line) as Event);
-}
-
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -121,7 +110,7 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     expect(readdirSync(tuiDir)).toContain('sock');
     first.press('\r');
     await first.waitFor('RUNNING slow');
-    await until('step-started slow in the journal', () => started(events(state), 'slow').length === 1);
+    await until('step-started slow in the journal', () => started(journalEvents(state), 'slow').length === 1);
 
     // The SSM session drops: the kernel hangs up the terminal's foreground process group.
     process.kill(-first.pid, 'SIGHUP');
@@ -134,9 +123,9 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     expect(stepEnv).toMatch(/^NO_COLOR=1$/m);
     expect(stepEnv).toMatch(/^TERM=xterm-256color$/m);
     expect(stepEnv).not.toMatch(/^(TMUX|TMUX_PANE|TERM_PROGRAM|TERM_PROGRAM_VERSION|STEPGATE_DETACH_CHILD)=/m);
-    const finished = await until('slow finished in the journal', () => events(state).find((e) => e.type === 'step-finished'));
+    const finished = await until('slow finished in the journal', () => journalEvents(state).find((e) => e.type === 'step-finished'));
     expect(finished['ok']).toBe(true);
-    const closed = await until('terminal-closed in the journal', () => events(state).find((e) => e.type === 'terminal-closed'));
+    const closed = await until('terminal-closed in the journal', () => journalEvents(state).find((e) => e.type === 'terminal-closed'));
     expect(closed['signal']).toBe('SIGHUP');
     expect(closed['kept']).toBe(true);
 
@@ -145,21 +134,21 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     tuis.push(back);
     const screen = await back.waitFor('READY 2/2 next', 60_000);
     expect(screen).toMatch(/\[x\] slow/);
-    expect(started(events(state), 'next')).toHaveLength(0);
-    const id = String(events(state)[0]?.['id']);
+    expect(started(journalEvents(state), 'next')).toHaveLength(0);
+    const id = String(journalEvents(state)[0]?.['id']);
 
     // A second operator watches: sees the same screen, and q (quit) does nothing there.
     const watcher = startTui(['attach', '--watch', id], dir, state, { detach: true });
     tuis.push(watcher);
     await watcher.waitFor('READY 2/2 next', 60_000);
-    await until('the watcher journaled as attached', () => events(state).some((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly === true));
+    await until('the watcher journaled as attached', () => journalEvents(state).some((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly === true));
     watcher.press('q');
     watcher.press('\r');
 
     back.press('\r');
     await back.waitFor('ENDED: completed', 30_000);
     expect(readFileSync(join(dir, 'next.txt'), 'utf8')).toBe('next\n');
-    expect(started(events(state), 'next')).toHaveLength(1);
+    expect(started(journalEvents(state), 'next')).toHaveLength(1);
     await watcher.waitFor(/\[x\] next/);
 
     // ctrl-\ detaches the watcher; q quits the TUI and the attach says how the session ended.
@@ -209,10 +198,10 @@ describe('the TUI without tmux on PATH', () => {
     expect(existsSync(join(state, 'detach'))).toBe(false);
     tui.press('\r');
     await tui.waitFor('RUNNING slow');
-    await until('step-started slow in the journal', () => started(events(state), 'slow').length === 1);
+    await until('step-started slow in the journal', () => started(journalEvents(state), 'slow').length === 1);
     tui.kill('SIGHUP');
     await tui.exited;
-    const list = events(state);
+    const list = journalEvents(state);
     const closed = list.find((e) => e.type === 'terminal-closed');
     expect(closed?.['kept']).toBe(false);
     const finished = list.find((e) => e.type === 'step-finished');

@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTui, type Tui } from './tui-harness.js';
+import { journalEvents, startTui, type Tui } from './tui-harness.js';
 import type { SessionEvent } from '../../src/session/types.js';
-import { readFileSync, readdirSync } from 'node:fs';
 
 let dir: string;
 let tui: Tui | undefined;
@@ -38,10 +37,7 @@ afterEach(async () => {
 });
 
 function events(): SessionEvent[] {
-  const sessions = join(dir, 'state', 'sessions');
-  const file = readdirSync(sessions).find((n) => n.endsWith('.jsonl'));
-  if (!file) return [];
-  return readFileSync(join(sessions, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SessionEvent);
+  return journalEvents<SessionEvent>(join(dir, 'state'));
 }
 
 describe('an interactive step gets every key', () => {

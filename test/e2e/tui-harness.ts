@@ -4,11 +4,30 @@
  * TUI would fall back to plain mode), no colour, no NODE_ENV (vitest sets one; an operator's
  * shell has none).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+
+export type JournalEvent = Record<string, unknown> & { type: string };
+
+/**
+ * The events of the session journal in `stateDir/sessions`, [] before one exists (tests poll
+ * it). `only` insists that exactly one journal is there.
+ */
+export function journalEvents<T = JournalEvent>(stateDir: string, options: { only?: boolean } = {}): T[] {
+  const sessions = join(stateDir, 'sessions');
+  const journals = existsSync(sessions) ? readdirSync(sessions).filter((f) => f.endsWith('.jsonl')) : [];
+  if (options.only === true && journals.length !== 1) throw new Error(`expected one journal in ${sessions}, found ${journals.length}`);
+  const journal = journals[0];
+  if (journal === undefined) return [];
+  return readFileSync(join(sessions, journal), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
 
 export interface Tui {
   resize(cols: number, rows: number): void;

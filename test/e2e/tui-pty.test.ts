@@ -5,13 +5,13 @@
  * a headless terminal, so the assertions read the screen the operator would see; then the
  * journal on disk is checked.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTui as startTuiArgs, type Tui } from './tui-harness.js';
+import { journalEvents, startTui as startTuiArgs, type Tui } from './tui-harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -134,13 +134,7 @@ describe('stepgate FILE in a real terminal', () => {
     tui.press('q');
     expect(await tui.exited).toBe(0);
 
-    const sessions = join(stateDir, 'sessions');
-    const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
-    expect(journals).toHaveLength(1);
-    const events = readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+    const events = journalEvents(stateDir, { only: true });
     const finished = events.filter((e) => e.type === 'step-finished').map((e) => [String(e.key).split('#')[1], e.ok]);
     expect(finished).toEqual([
       ['build', true],
@@ -199,9 +193,7 @@ describe('stepgate FILE, more', () => {
     await tui.waitFor('[>] wait');
     tui.kill('SIGHUP');
     expect(await tui.exited).toBe(130);
-    const sessions = join(dir, 'state', 'sessions');
-    const journal = readdirSync(sessions).find((f) => f.endsWith('.jsonl')) ?? '';
-    const events = readFileSync(join(sessions, journal), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; interrupted?: boolean });
+    const events = journalEvents<{ type: string; interrupted?: boolean }>(join(dir, 'state'));
     // The step never passes on its own: either its interrupted end is journaled, or the journal
     // stops at step-started, which resume reads as interrupted. Either way it is resumable.
     expect(events.map((e) => e.type).slice(0, 3)).toEqual(['session-started', 'preflight', 'step-started']);
@@ -266,13 +258,7 @@ describe('stepgate DIR in a real terminal', () => {
     tui.press('q');
     expect(await tui.exited).toBe(0);
 
-    const sessions = join(stateDir, 'sessions');
-    const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
-    expect(journals).toHaveLength(1);
-    const types = readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line) as { type: string }).type);
+    const types = journalEvents(stateDir, { only: true }).map((e) => e.type);
     expect(types.filter((t) => t === 'session-resumed')).toHaveLength(1);
     expect(types.filter((t) => t === 'step-finished')).toHaveLength(2);
   });

@@ -9,21 +9,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTui } from './tui-harness.js';
+import { journalEvents, startTui } from './tui-harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 const COLS = 80;
-
-function journalEvents(stateDir: string): Array<Record<string, unknown> & { type: string }> {
-  const sessions = join(stateDir, 'sessions');
-  const journals = readdirSync(sessions).filter((f) => f.endsWith('.jsonl'));
-  expect(journals).toHaveLength(1);
-  return readFileSync(join(sessions, journals[0] ?? ''), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
-}
 
 /** What an unhealthy app answers: the body says why, and its end is what the operator needs. */
 const BODY = JSON.stringify({ status: 'degraded', db: 'connection refused by 10.0.3.7:5432', hint: 'see /var/log/app/db.log' });
@@ -107,7 +97,7 @@ describe('stepgate resume in a real terminal', () => {
     tui.press('q');
     expect(await tui.exited).toBe(0);
 
-    const events = journalEvents(stateDir);
+    const events = journalEvents(stateDir, { only: true });
     expect(events.filter((e) => e.type === 'session-resumed')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'decision').map((e) => (e['decision'] as { kind: string }).kind)).toEqual(['retry']);
     expect(events.filter((e) => e.type === 'check-attempt').map((e) => [e['attempt'], e['ok'], e['status']])).toEqual([
@@ -157,7 +147,7 @@ describe('stepgate resume in a real terminal', () => {
     await tui.waitFor('ENDED: completed');
     tui.press('q');
     expect(await tui.exited).toBe(0);
-    const skip = journalEvents(stateDir).find((e) => e.type === 'decision');
+    const skip = journalEvents(stateDir, { only: true }).find((e) => e.type === 'decision');
     expect(skip?.['decision']).toMatchObject({ kind: 'skip', reason: 'ran the rest by hand' });
   });
 });

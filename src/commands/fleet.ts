@@ -4,11 +4,11 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { formatDurationShort, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
-import { parseDuration } from '../runbooks/index.js';
+import { durationLiteral, parseDuration } from '../runbooks/index.js';
 import { exportFile, exportOptions, serialize } from './export.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
@@ -177,7 +177,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const seen = new Map<string, string>();
   for (const e of events) if (e.type === 'instance-changed') seen.set(e.row.instanceId, JSON.stringify({ ...e.row, durationMs: undefined }));
   const store = createRolloutStore(id);
-  if (deps.liveTable) deps.out(`watching every ${formatDurationShort(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
+  if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
   let ended = false;
   const end = async (): Promise<void> => {

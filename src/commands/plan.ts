@@ -1,7 +1,7 @@
 /** `stepgate plan FILE [--json]`: what would run, in order, without running anything. */
 import {
   formatDiagnostic,
-  formatDuration,
+  durationLiteral,
   lintRunbook,
   planRunbook,
   type Plan,
@@ -15,6 +15,7 @@ import { parseCommand } from './parse-command.js';
 import { PLAN } from './specs.js';
 import { EXIT } from './exit-codes.js';
 import { displayText, terminalJson } from '../session/printable.js';
+import { wrapText } from '../session/word-wrap.js';
 
 const USAGE = PLAN.usage;
 
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
   out.push(`${plan.title}  (${plan.file})`);
-  if (plan.description) out.push(...wrapText(plan.description, 80));
+  if (plan.description) out.push(...wrapText(plan.description, 80, { keepWords: true }));
   out.push(`run as: ${plan.user ?? '(current user)'}   cwd: ${plan.cwd ?? '(current directory)'}`);
   if (plan.vars.length > 0)
     out.push(`vars: ${plan.vars.map((v) => `${v.name}${v.secret ? ' (secret)' : v.default !== undefined ? `=${v.default}` : ''}`).join(', ')}`);
@@ -71,7 +72,7 @@ export function renderPlan(plan: Plan): string {
       for (const step of section.steps) out.push(...renderStep(++n, step));
     }
   }
-  if (plan.recoveryOnly.length > 0) out.push('', ...wrapText(`Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`, 80));
+  if (plan.recoveryOnly.length > 0) out.push('', ...wrapText(`Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`, 80, { keepWords: true }));
   if (plan.crossRefs.length > 0) {
     out.push('', 'Cross-references:');
     for (const ref of plan.crossRefs) out.push(`  ${ref.text === ref.target ? ref.target : `${ref.text} -> ${ref.target}`}`);
@@ -84,14 +85,14 @@ function renderStep(n: number, step: PlannedStep): string[] {
   const pad = '     ';
   if (step.kind === 'manual') {
     const head = `  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] `;
-    wrapText(step.text, Math.max(20, 80 - head.length)).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
+    wrapText(step.text, Math.max(20, 80 - head.length), { keepWords: true }).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
     return lines;
   }
   const a = step.attrs;
   const flags = [
     step.user ? `as ${step.user}` : '',
     step.cwd ? `in ${step.cwd}` : '',
-    a.timeoutMs !== undefined ? `timeout ${formatDuration(a.timeoutMs)}` : '',
+    a.timeoutMs !== undefined ? `timeout ${durationLiteral(a.timeoutMs)}` : '',
     a.optional ? 'optional' : '',
     a.confirm ? 'confirm' : '',
     a.interactive ? 'interactive' : '',
@@ -100,7 +101,7 @@ function renderStep(n: number, step: PlannedStep): string[] {
   ].filter(Boolean);
   lines.push(`  ${String(n).padStart(2)}. ${step.kind} ${step.id}${flags.length ? `  (${flags.join(', ')})` : ''}`);
   // Whole, wrapped: a plan pasted into a change request must not lose the end of a sentence.
-  if (step.description) lines.push(...wrapText(step.description, 80 - pad.length).map((l) => `${pad}${l}`));
+  if (step.description) lines.push(...wrapText(step.description, 80 - pad.length, { keepWords: true }).map((l) => `${pad}${l}`));
   if (step.kind === 'command') {
     for (const line of step.script.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
   } else {
@@ -109,7 +110,7 @@ function renderStep(n: number, step: PlannedStep): string[] {
         ? ` expect ${c.expect.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(',')}` : '';
       const contains = c.contains !== undefined ? ` contains "${c.contains}"` : '';
       lines.push(`${pad}${c.name ? `${c.name}: ` : ''}${c.kind} ${c.target}${expect}${contains}`);
-      lines.push(`${pad}  ${c.attempts} attempts, backoff from ${formatDuration(c.backoffMs)}, timeout ${formatDuration(c.timeoutMs)} each`);
+      lines.push(`${pad}  ${c.attempts} attempts, backoff from ${durationLiteral(c.backoffMs)}, timeout ${durationLiteral(c.timeoutMs)} each`);
     }
   }
   if (step.recovery.length > 0) {
@@ -118,19 +119,5 @@ function renderStep(n: number, step: PlannedStep): string[] {
     if (one.length <= 80) lines.push(one);
     else step.recovery.forEach((r, i) => lines.push(`${pad}${i === 0 ? 'recover: ' : '       | '}${r}`));
   }
-  return lines;
-}
-
-/** Words on lines of at most `width` characters (a longer word gets a line of its own). */
-function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
   return lines;
 }

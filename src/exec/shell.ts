@@ -14,6 +14,7 @@ import { changedExports, restorableExports, restoreScript } from './saved-export
 import type { SavedExport } from './saved-exports.js';
 import type { TypedRestore } from './rc-script.js';
 import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
+import { durationLiteral } from '../runbooks/duration.js';
 
 const DEFAULT_COLS = 80;
 const DEFAULT_ROWS = 24;
@@ -255,7 +256,7 @@ class SessionShell implements Shell {
     await this.screenView?.settled();
     const durationMs = performance.now() - startedAt;
     const base = { durationMs, timedOut, interrupted: step.interrupted };
-    const timeoutNote = timedOut ? `timed out after ${formatMs(req.timeoutMs ?? 0)}` : undefined;
+    const timeoutNote = timedOut ? `timed out after ${durationLiteral(req.timeoutMs ?? 0)}` : undefined;
     if (end.kind === 'done') {
       const signal = statusSignal(end.status);
       return {
@@ -325,8 +326,4 @@ class SessionShell implements Shell {
     this.listeners.clear();
     this.screenView?.dispose();
   }
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

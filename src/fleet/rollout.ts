@@ -3,6 +3,7 @@
  * (step reached, status, duration, the failing step's output tail), the journal's events,
  * and the words and exit code at the end. Pure: the command polls and writes.
  */
+import { formatDuration } from '../runbooks/duration.js';
 
 /** What the SSM client reports for one instance (the shape of exec/ssm-client's InvocationState). */
 export interface InstanceReport {
@@ -53,23 +54,22 @@ export function rowOf(report: InstanceReport, now: number): InstanceRow {
   return row;
 }
 
-export function formatDurationShort(msValue: number | undefined): string {
-  if (msValue === undefined) return '-';
-  const s = Math.round(msValue / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+/** A row's time in the table: whole seconds, '-' before it started. */
+export function rowDuration(ms: number | undefined): string {
+  return ms === undefined ? '-' : formatDuration(ms, 's');
 }
 
 /** The table, 80 columns: instance, step reached, status, duration. */
 export function renderTable(rows: InstanceRow[]): string[] {
   const lines = [`${'INSTANCE'.padEnd(21)} ${'STEP'.padEnd(28)} ${'STATUS'.padEnd(20)} TIME`];
   for (const r of [...rows].sort((a, b) => a.instanceId.localeCompare(b.instanceId)))
-    lines.push(`${r.instanceId.padEnd(21).slice(0, 21)} ${(r.step ?? '-').padEnd(28).slice(0, 28)} ${r.status.padEnd(20).slice(0, 20)} ${formatDurationShort(r.durationMs)}`);
+    lines.push(`${r.instanceId.padEnd(21).slice(0, 21)} ${(r.step ?? '-').padEnd(28).slice(0, 28)} ${r.status.padEnd(20).slice(0, 20)} ${rowDuration(r.durationMs)}`);
   return lines;
 }
 
 /** One line for a changed row, for logs and pipes. */
 export function rowLine(r: InstanceRow): string {
-  return `${r.instanceId}  ${r.status}${r.step ? ` at ${r.step}` : ''}  ${formatDurationShort(r.durationMs)}`;
+  return `${r.instanceId}  ${r.status}${r.step ? ` at ${r.step}` : ''}  ${rowDuration(r.durationMs)}`;
 }
 
 export interface RolloutOutcome {

@@ -11,16 +11,10 @@ import { currentItem, gateChoices } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
 import { wordWrap } from '../session/word-wrap.js';
+import { formatDuration } from '../runbooks/duration.js';
 
 /** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
 const PLAIN_WIDTH = 80;
-
-function fmtMs(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
 
 function stepKind(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
@@ -79,8 +73,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         // at word boundaries within 80 columns, as an SSM terminal shows it.
         const why = event.why !== undefined && !(event.error ?? '').startsWith(event.why) ? `${event.why} · ` : '';
         const result = event.ok
-          ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${fmtMs(event.latencyMs)}`
-          : `failed: ${why}${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${fmtMs(event.nextDelayMs)}` : ''}`;
+          ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${formatDuration(event.latencyMs)}`
+          : `failed: ${why}${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${formatDuration(event.nextDelayMs)}` : ''}`;
         line(wordWrap(printable(`   check ${event.name ?? event.target} attempt ${event.attempt}/${event.of}: ${result}`), PLAIN_WIDTH, 6).join('\n'));
         break;
       }
@@ -92,7 +86,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
             : event.timedOut
               ? 'timed out'
               : `failed${event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
-        line(wordWrap(printable(`   => ${how} in ${fmtMs(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`), PLAIN_WIDTH, 6).join('\n'));
+        line(wordWrap(printable(`   => ${how} in ${formatDuration(event.durationMs)}${!event.ok && event.reason ? `: ${event.reason}` : ''}`), PLAIN_WIDTH, 6).join('\n'));
         break;
       }
       case 'decision': {
@@ -177,7 +171,7 @@ export function summaryTable(state: SessionState): string {
         depth === 0 ? item.phase : 'recovery',
         statusCell(s),
         String(s.attempts),
-        fmtMs(s.durationMs),
+        s.durationMs === undefined ? '' : formatDuration(s.durationMs),
         (s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '',
       ]);
     });

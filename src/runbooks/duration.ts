@@ -15,10 +15,26 @@ export function parseDuration(value: unknown): number | undefined {
   return Math.round(amount * factor);
 }
 
-/** The shortest exact spelling of a duration, for plan output: 2000 -> `2s`. */
-export function formatDuration(ms: number): string {
+/**
+ * The shortest exact spelling of a duration, as a runbook writes it (`parseDuration`'s
+ * inverse), for configured values: 2000 -> `2s`, 300000 -> `5m`, 250 -> `250ms`.
+ */
+export function durationLiteral(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/**
+ * The one formatter of a measured time, for people (the TUI, plain mode, reports, fleet):
+ * 850ms, 2.4s, 3m05s, 1h02m; to the whole second (`'s'`, a table column): 0s, 4s, 1m15s.
+ */
+export function formatDuration(ms: number, precision: 'ms' | 's' = 'ms'): string {
+  const t = precision === 's' ? Math.round(Math.max(0, ms) / 1000) * 1000 : ms;
+  if (precision === 'ms' && t < 1000) return `${Math.max(0, Math.round(t))}ms`;
+  if (t < 60_000) return precision === 's' ? `${t / 1000}s` : `${(t / 1000).toFixed(1)}s`;
+  const s = Math.floor(t / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -3,7 +3,7 @@ export * from './model.js';
 export { parseRunbook, SHELL_LANGUAGES, CHECK_LANGUAGES, MAX_RUNBOOK_CHARS } from './parse.js';
 export { lintRunbook, checkTarget, type LintContext } from './lint.js';
 export { planRunbook, type Plan, type PlanPart, type PlannedSection, type PlannedStep } from './plan.js';
-export { parseDuration, formatDuration } from './duration.js';
+export { parseDuration, durationLiteral, formatDuration } from './duration.js';
 export { resolveTarget, describeTarget, parseLinkTarget } from './links.js';
 export { expandVars, referencedNames } from './vars.js';
 export { formatDiagnostic, compareDiagnostics } from './diagnostics.js';

@@ -10,6 +10,7 @@ import { cell, code, table } from './markdown-text.js';
 import { describeState } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
+import { formatDuration } from '../runbooks/duration.js';
 
 /** Attempts shown per failed check: the end of its run, where the answer is. */
 export const REPORT_ATTEMPTS = 5;
@@ -51,13 +52,6 @@ function by(who: Who): string {
 function utc(at: number | undefined): string {
   if (at === undefined) return '';
   return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 function stepLabel(init: FrameInit, index: number): string {
@@ -260,7 +254,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
     ['Ended', state.endedAt !== undefined ? utc(state.endedAt) : 'not yet'],
     ['stepgate', cell(started.version)],
   ];
-  if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatMs(state.endedAt - state.startedAt)]);
+  if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatDuration(state.endedAt - state.startedAt)]);
   if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
   if (terminals.length > 0) summary.push(['Terminal', terminals.map(cell).join('<br>')]);
   if (locks.length > 0) summary.push(['Deploy lock', locks.join('<br>')]);
@@ -279,7 +273,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       cell(row.section),
       row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : 'running (journal ends here)') : row.status,
       String(row.attempts),
-      row.durationMs > 0 ? formatMs(row.durationMs) : '',
+      row.durationMs > 0 ? formatDuration(row.durationMs) : '',
       cell(row.decided.join('; ')),
     ]);
     lines.push(...table(['#', 'Step', 'Section', 'Status', 'Attempts', 'Time', 'Decided'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'l']), '');
@@ -304,7 +298,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
               `${a.attempt}/${a.of}`,
               utc(a.at).slice(11),
               a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : cell(`${a.status !== undefined && !(a.error ?? '').includes(String(a.status)) ? `status ${a.status}: ` : ''}${a.error ?? 'failed'}${a.output !== undefined ? `: ${a.output}` : ''}`),
-              formatMs(a.latencyMs),
+              formatDuration(a.latencyMs),
             ]),
             ['r', 'l', 'l', 'r'],
           ),

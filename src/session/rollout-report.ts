@@ -4,7 +4,7 @@
  * rate control), one row per instance (step reached, status, duration as last seen), and for
  * each instance that did not succeed its failing step and the tail of that step's output.
  */
-import { formatDurationShort, isFinal, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { rowDuration, isFinal, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import { cell, code, table } from './markdown-text.js';
 import { printable } from './printable.js';
 
@@ -56,7 +56,7 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
   ];
   const sorted = [...rows.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   if (sorted.length === 0) out.push('No instance reported yet.');
-  else out.push(...table(['Instance', 'Step reached', 'Status', 'Duration'], sorted.map((r) => [code(r.instanceId), r.step ? code(r.step) : '', cell(r.status), formatDurationShort(r.durationMs)]), ['l', 'l', 'l', 'r']));
+  else out.push(...table(['Instance', 'Step reached', 'Status', 'Duration'], sorted.map((r) => [code(r.instanceId), r.step ? code(r.step) : '', cell(r.status), rowDuration(r.durationMs)]), ['l', 'l', 'l', 'r']));
   const failed = sorted.filter((r) => isFinal(r.status) && r.status !== 'Success');
   if (failed.length > 0) {
     out.push('', '## Failed instances');

@@ -1,4 +1,5 @@
-/** Word wrapping for rows of a fixed width, shared by the TUI and plain mode. Pure. */
+/** Word wrapping for rows of a fixed width, shared by the TUI, plain mode and plan. Pure. */
+import { displayText } from './printable.js';
 
 /**
  * Wraps `text` into rows of `width` at word boundaries (a word longer than a row is cut);
@@ -28,3 +29,40 @@ export function wordWrap(text: string, width: number, indent: number): string[] 
   return rows.length > 0 ? rows : [''];
 }
 
+
+/**
+ * Word-wraps Markdown prose to `width` (at least 8), made printable: one newline is a soft
+ * break, a blank line ends a paragraph. A word longer than a line is cut, or with `keepWords`
+ * left whole on a line of its own (a plan pasted into a change request keeps a URL one word).
+ */
+export function wrapText(text: string, width: number, options: { keepWords?: boolean } = {}): string[] {
+  const w = Math.max(8, width);
+  const out: string[] = [];
+  const paragraphs = displayText(text)
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' '));
+  paragraphs.forEach((paragraph, n) => {
+    if (n > 0) out.push('');
+    let line = '';
+    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+      let rest = word;
+      while (rest.length > w && options.keepWords !== true) {
+        if (line !== '') {
+          out.push(line);
+          line = '';
+        }
+        out.push(rest.slice(0, w));
+        rest = rest.slice(w);
+      }
+      if (line === '') line = rest;
+      else if (line.length + 1 + rest.length <= w) line += ` ${rest}`;
+      else {
+        out.push(line);
+        line = rest;
+      }
+    }
+    out.push(line);
+  });
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}

@@ -4,11 +4,11 @@
  */
 import { basename, dirname, relative } from 'node:path';
 import { displayText, printable } from '../session/printable.js';
-import { wordWrap } from '../session/word-wrap.js';
+import { wordWrap, wrapText } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
-import { formatDuration } from './marks.js';
+import { formatDuration } from '../runbooks/duration.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
@@ -16,38 +16,6 @@ export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selecte
 export interface Line {
   text: string;
   tone?: Tone;
-}
-
-/** Word-wraps prose to `width`; long words are cut. */
-export function wrapText(text: string, width: number): string[] {
-  const w = Math.max(8, width);
-  const out: string[] = [];
-  // Markdown prose: one newline is a soft break, a blank line ends a paragraph.
-  const paragraphs = displayText(text).split(/\n[ \t]*\n/).map((p) => p.replace(/\s*\n\s*/g, ' '));
-  paragraphs.forEach((paragraph, n) => {
-    if (n > 0) out.push('');
-    let line = '';
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      let rest = word;
-      while (rest.length > w) {
-        if (line !== '') {
-          out.push(line);
-          line = '';
-        }
-        out.push(rest.slice(0, w));
-        rest = rest.slice(w);
-      }
-      if (line === '') line = rest;
-      else if (line.length + 1 + rest.length <= w) line += ` ${rest}`;
-      else {
-        out.push(line);
-        line = rest;
-      }
-    }
-    out.push(line);
-  });
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out;
 }
 
 /** A path as the operator typed it: relative to the working directory when inside it. */
@@ -270,4 +238,4 @@ export function choiceKey(choice: Choice): string {
   }
 }
 
-export { printable, wordWrap };
+export { printable, wordWrap, wrapText };

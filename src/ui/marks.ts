@@ -2,6 +2,7 @@
  * Step states as text that does not depend on colour: an 80x24 SSM terminal without colour
  * must still tell running from failed at a glance.
  */
+import { formatDuration } from '../runbooks/duration.js';
 import type { StepState, StepStatus } from '../session/types.js';
 
 const MARKS: Record<StepStatus, string> = {
@@ -52,15 +53,6 @@ export function statusNote(step: StepState): string {
     case 'overridden':
       return 'overridden';
   }
-}
-
-/** 850ms, 2.4s, 3m05s, 1h02m. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.floor(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Elapsed time for the header: 00:42, 12:05, 1:02:09. */

@@ -6,7 +6,7 @@
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
-import { formatDurationShort, isFinal, type InstanceRow } from '../../fleet/rollout.js';
+import { rowDuration, isFinal, type InstanceRow } from '../../fleet/rollout.js';
 import type { RolloutStore } from '../../fleet/rollout-store.js';
 
 /** A mark that says the state without colour (colour is only a hint). */
@@ -41,7 +41,7 @@ export function RolloutTable({ store, color }: { store: RolloutStore; color: boo
       {sorted.length === 0 ? <Text dimColor>    waiting for the first instance to report</Text> : null}
       {sorted.map((r) => (
         <Text key={r.instanceId} {...(color && colour(r) ? { color: colour(r) } : {})}>
-          {`${mark(r)} ${cut(r.instanceId, 20)} ${cut(r.step ?? '-', 26)} ${cut(r.status, 16)} ${formatDurationShort(r.durationMs)}`}
+          {`${mark(r)} ${cut(r.instanceId, 20)} ${cut(r.step ?? '-', 26)} ${cut(r.status, 16)} ${rowDuration(r.durationMs)}`}
         </Text>
       ))}
     </Box>

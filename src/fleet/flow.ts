@@ -135,11 +135,20 @@ function recoveryFlows(
   return flows;
 }
 
+const isRollbackStep = (step: Step): boolean => step.kind !== 'manual' && step.attrs.rollback;
+
 /** Steps no unattended run can carry: interactive ones always; manual items without approvers. */
 export function refusals(flow: Flow, opts: { approvals: boolean; kind: 'command' | 'automation' }): ExportProblem[] {
   const out: ExportProblem[] = [];
-  // A Command document carries no recovery paths (it fails early), so only the flow counts there.
-  const all = opts.kind === 'command' ? flow.steps : flow.steps.flatMap((g) => [g, ...g.recovery.flatMap((r) => r.steps)]);
+  // Only what a document carries counts: nothing after a rollback step (the run ends there),
+  // no path after a rollback path; a Command document carries no recovery paths (it fails early).
+  const stop = flow.steps.findIndex((g) => isRollbackStep(g.step));
+  const carried = stop < 0 ? flow.steps : flow.steps.slice(0, stop + 1);
+  const pathsOf = (g: GatedStep): RecoveryFlow[] => {
+    const last = g.recovery.findIndex((r) => r.rollback);
+    return last < 0 ? g.recovery : g.recovery.slice(0, last + 1);
+  };
+  const all = opts.kind === 'command' ? carried : carried.flatMap((g) => [g, ...pathsOf(g).flatMap((r) => r.steps)]);
   const seen = new Set<Step>();
   for (const { step, file } of all) {
     if (seen.has(step)) continue;

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportCommandDocument, formatProblem, validateDocument } from '../../src/fleet/index.js';
+import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument } from '../../src/fleet/index.js';
 import { parseRunbook } from '../../src/runbooks/index.js';
 import { replay } from '../../src/session/reducer.js';
 import { Workspace } from '../e2e/plain-harness.js';
@@ -64,5 +64,48 @@ describe('a rollback step in a Command document', () => {
     expect(stepgateOrder).toBe('stop\nprevious\n');
     expect(run.code).not.toBe(0);
     expect(existsSync(log)).toBe(true);
+  });
+});
+
+describe('what is never carried is never refused', () => {
+  it('a manual item after a rollback step, and an interactive step in a path after a rollback path, ask for nothing', () => {
+    const text = `---
+title: After the end
+---
+# After the end
+
+## Steps
+
+\`\`\`bash {name=fix recover=#put-back}
+make
+\`\`\`
+
+If that fails, [roll back](#put-back) or [the console](#console).
+
+\`\`\`bash {name=previous rollback}
+git checkout -
+\`\`\`
+
+- [ ] tell the channel
+
+## Put back
+
+\`\`\`bash {name=undo rollback}
+git checkout -
+\`\`\`
+
+## Console
+
+\`\`\`bash {name=console interactive}
+psql
+\`\`\`
+`;
+    const runbook = parseRunbook(text, '/rb/after.md');
+    const command = exportCommandDocument(runbook, () => undefined);
+    expect(command.ok ? [] : command.problems.map(formatProblem)).toEqual([]);
+    const automation = exportAutomationDocument(runbook, () => undefined);
+    expect(automation.ok ? [] : automation.problems.map(formatProblem)).toEqual([]);
+    if (!automation.ok) return;
+    expect(automation.document.mainSteps.map((s) => s.name)).toEqual(['stepgate_install_scripts', 'fix', 'fix_recover_1_undo', 'fix_rolled_back_1', 'previous', 'previous_recover_1_undo', 'previous_rolled_back_1', 'previous_rolled_back']);
   });
 });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_RUNBOOK_CHARS, parseRunbook, type Runbook } from '../runbooks/index.js';
+import { parseRunbookBounded } from './parse-bounded.js';
 import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
 
@@ -81,7 +82,7 @@ function parsedOnce(text: string, file: string, sha256: string): Runbook {
   const key = `${file}\0${sha256}`;
   let runbook = parsed.get(key);
   if (!runbook) {
-    runbook = parseRunbook(text, file);
+    runbook = parseRunbookBounded(text, file);
     if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
     parsed.set(key, runbook);
   }

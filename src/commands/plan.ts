@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   setTrustPolicy('warn');
   setRunbookTree(file);
   const { runbook } = readRunbookFileSync(file);
-  const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large');
+  const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large' || d.code === 'too-complex');
   if (unreadable) {
     process.stderr.write(`${displayText(formatDiagnostic(unreadable))}\n`);
     return EXIT.usage;

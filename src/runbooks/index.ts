@@ -6,6 +6,7 @@ export { planRunbook, type Plan, type PlanPart, type PlannedSection, type Planne
 export { parseDuration, durationLiteral, formatDuration } from './duration.js';
 export { resolveTarget, describeTarget, parseLinkTarget } from './links.js';
 export { expandVars, referencedNames } from './vars.js';
+export { MAX_NESTING, MAX_LINE_CHARS } from './bounds.js';
 export { formatDiagnostic, compareDiagnostics } from './diagnostics.js';
 export {
   stepsInSection,

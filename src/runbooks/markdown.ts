@@ -61,6 +61,23 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+/** Whether `node` (of a piece whose text is `text`) is indented code rather than fenced. */
+function indentedCode(node: RootContent, text: string): boolean {
+  if (node.type !== 'code') return false;
+  const at = node.position?.start.offset ?? 0;
+  return !/^ {0,3}(?:`{3}|~{3})/.test(text.slice(at, at + 8));
+}
+
+/** Whether line `index` (0-based) of `text` holds only spaces and tabs. */
+function isBlank(text: string, starts: number[], index: number): boolean {
+  const end = index + 1 < starts.length ? starts[index + 1]! : text.length;
+  for (let i = starts[index]!; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code !== 32 && code !== 9 && code !== 10 && code !== 13) return false;
+  }
+  return true;
+}
+
 interface Piece {
   /** Index of the piece's first line in the file (0-based). */
   line: number;
@@ -105,16 +122,24 @@ export function parseMarkdown(text: string, pieceLines = PIECE_LINES): Root {
 }
 
 /**
- * Line (in the piece) of the last top-level ATX heading that has a node before it.
- * Only an ATX heading starts a piece: a line that starts any other block can be read
- * differently when it follows an unfinished block (micromark reads `2. x` after indented code
- * as a paragraph, but as a list at the top of a file), while `# Title` is a heading wherever it
- * stands and leaves nothing open behind it. A setext heading spans two lines; skip those.
+ * Line (in the piece) of the last top-level node, other than the first, that a new piece can
+ * start at: a one-line (ATX) heading, or any node that starts in column 1 after a blank line.
+ * A line that starts a block can be read differently when it follows an unfinished block
+ * (micromark reads `2. x` right after indented code as a paragraph, but as a list at the top of
+ * a file), and a setext heading or a table needs the line before it; but `# Title` is a heading
+ * wherever it stands, and after a blank line nothing is left open at the top level (a lazy
+ * paragraph line or a list item's continuation would not be a top-level node of its own), so
+ * the node is read as it would be at the top of a file. Except around indented code: micromark
+ * still reads `- ` after it as a paragraph, blank lines or not, and indented code after an empty
+ * list item as something else (both found by the property test in test/runbooks/markdown.test.ts). Without this, a long runbook with few
+ * headings (all prose, or thousands of steps under one heading) was parsed in one go.
  */
-function lastHeadingLine(nodes: RootContent[]): number | undefined {
+function lastCutLine(nodes: RootContent[], text: string, blankBefore: (line: number) => boolean): number | undefined {
   for (let i = nodes.length - 1; i > 0; i--) {
     const position = nodes[i]!.position;
-    if (nodes[i]!.type === 'heading' && position && position.start.line === position.end.line) return position.start.line;
+    if (!position) continue;
+    if (nodes[i]!.type === 'heading' && position.start.line === position.end.line) return position.start.line;
+    if (position.start.column === 1 && position.start.line > 1 && blankBefore(position.start.line) && !indentedCode(nodes[i]!, text) && !indentedCode(nodes[i - 1]!, text)) return position.start.line;
   }
   return undefined;
 }
@@ -133,10 +158,10 @@ function cutIntoPieces(text: string, starts: number[], pieceLines: number): Piec
       pieces.push({ line, offset, text: pieceText, nodes });
       break;
     }
-    // The next piece starts at the last heading: one node (or none) before it means the cut
+    // The next piece starts at the last node it can start at: one node (or none) before it means the cut
     // fell too early, so try a longer piece. So does a thematic break on the first line: it may
     // be front matter whose closing `---` lies past the cut.
-    const next = lastHeadingLine(nodes);
+    const next = lastCutLine(nodes, pieceText, (pieceLine) => isBlank(text, starts, line + pieceLine - 2));
     const maybeFrontMatter = line === 0 && nodes[0]?.type === 'thematicBreak' && nodes[0].position?.start.line === 1;
     if (next === undefined || maybeFrontMatter) {
       size *= 2;

@@ -36,6 +36,7 @@ export type DiagnosticCode =
   | 'binary-file'
   | 'empty-file'
   | 'file-too-large'
+  | 'too-complex'
   | 'untrusted-file'
   | 'read-error';
 

@@ -7,6 +7,7 @@ import GithubSlugger from 'github-slugger';
 import type { Code, Definition, Heading, Html, ListItem, Nodes, Paragraph, Root } from 'mdast';
 import { toString } from 'mdast-util-to-string';
 import { emptyAttributes, hasAttributes, parseAttributes } from './attributes.js';
+import { findBoundsViolation } from './bounds.js';
 import { parseChecks } from './checks.js';
 import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
 import { emptyFrontMatter, parseFrontMatter } from './front-matter.js';
@@ -54,6 +55,7 @@ function emptyRunbook(file: string, frontMatter: FrontMatter = emptyFrontMatter(
 export function parseRunbook(text: string, file: string): Runbook {
   const sink = new DiagnosticSink(file);
   let runbook: Runbook;
+  let bound: ReturnType<typeof findBoundsViolation>;
   if (text.includes('\u0000')) {
     runbook = emptyRunbook(file);
     sink.error('binary-file', { line: 1, column: 1 }, 'this is a binary file, not a markdown runbook');
@@ -63,6 +65,9 @@ export function parseRunbook(text: string, file: string): Runbook {
   } else if (text.trim() === '') {
     runbook = emptyRunbook(file);
     sink.warn('empty-file', { line: 1, column: 1 }, 'runbook is empty');
+  } else if ((bound = findBoundsViolation(text)) !== undefined) {
+    runbook = emptyRunbook(file);
+    sink.error(bound.code, bound.at, bound.message);
   } else {
     try {
       runbook = new Walker(text, file, sink).walk();

@@ -220,7 +220,7 @@ export async function collectRunbooks(
   const failures = new Map<string, string>();
   const queue = [posix.normalize(mainFile)];
   const main = await load(queue[0] ?? mainFile);
-  const unreadable = main.runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'file-too-large' || (d.code === 'untrusted-file' && d.severity === 'error'));
+  const unreadable = main.runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'file-too-large' || d.code === 'too-complex' || (d.code === 'untrusted-file' && d.severity === 'error'));
   if (unreadable) throw new PlanError(unreadable.message);
   books.set(main.runbook.file, main.runbook);
   digests.set(main.runbook.file, main.sha256);

@@ -4,6 +4,7 @@
  * demand so `lint` and `plan` never load Ink or React (start-up stays fast).
  */
 import { plainArgv } from './commands/plain-fallback.js';
+import { plainModeReason } from './commands/interactive.js';
 import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
 import { EXIT } from './commands/exit-codes.js';
@@ -55,11 +56,13 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: unknown command "${first}" (commands: ${Object.keys(COMMANDS).filter((c) => c !== 'tui').join(', ')}; or give a runbook FILE or DIR)\n`);
     return EXIT.usage;
   }
-  // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron).
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !argv.includes('--yes');
-  const mode = interactive ? 'tui' : 'run';
-  if (mode === 'tui') return (await COMMANDS.tui()).main(argv);
+  // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron, --yes).
+  const yes = argv.includes('--yes');
+  const plainWhy = plainModeReason({ plainFlag: yes ? '--yes given' : undefined });
+  if (plainWhy === undefined) return (await COMMANDS.tui()).main(argv);
   if (process.stdout.isTTY !== true) process.stderr.write('stepgate: no terminal on stdin/stdout, running in plain mode\n');
+  // On a terminal under CI; --yes asked for plain mode itself and is told nothing.
+  else if (process.stdin.isTTY === true && !yes) process.stderr.write(`stepgate: ${plainWhy}; running in plain mode (stepgate run)\n`);
   const plain = plainArgv(argv);
   if ('refused' in plain) {
     process.stderr.write(`stepgate: ${plain.refused}\n`);

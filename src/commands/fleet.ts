@@ -16,6 +16,7 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
+import { plainModeReason } from './interactive.js';
 
 const USAGE = COMMAND_SPECS.fleet.usage;
 
@@ -38,7 +39,7 @@ const realDeps: FleetDeps = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   env: process.env,
   // Ink draws only on a terminal (and renders just its last frame under CI): lines elsewhere.
-  ...(process.stdout.isTTY && process.env['CI'] !== 'true' ? { liveTable: async (store: RolloutStore) => (await import('../ui/fleet/rollout-live.js')).mountRolloutTable(store) } : {}),
+  ...(plainModeReason({ stdin: null }) === undefined ? { liveTable: async (store: RolloutStore) => (await import('../ui/fleet/rollout-live.js')).mountRolloutTable(store) } : {}),
 };
 
 export async function main(argv: string[]): Promise<number> {

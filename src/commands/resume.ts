@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof locking === 'string') return usageError(locking, USAGE);
   const dir = sessionsDir();
   let id = given;
-  const inTui = plainModeReason() === undefined && plainFlag(parsed.values) === undefined;
+  const inTui = plainModeReason({ plainFlag: plainFlag(parsed.values) }) === undefined;
   const where = inTui ? placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true }) : undefined;
   if (where?.kind === 'error') return usageError(where.message, USAGE);
   if (where?.kind === 'wrap') {
@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   // The operator whose SSM session dropped gets back the TUI they were in.
-  const plainWhy = plainModeReason() ?? plainFlag(parsed.values);
+  const plainWhy = plainModeReason({ plainFlag: plainFlag(parsed.values) });
   if (plainWhy === undefined) {
     if (where?.kind === 'wrap') {
       try {

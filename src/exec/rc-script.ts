@@ -246,6 +246,13 @@ export interface TypedRestore {
 }
 
 /**
+ * Given to every shell before the session env (which may set them otherwise): steps run on a
+ * terminal, where git, systemctl, journalctl and the AWS CLI would open a pager and wait for a
+ * key in the middle of a step. `cat` (empty for AWS) is each tool's way of saying no pager.
+ */
+export const NO_PAGERS: Readonly<Record<string, string>> = { PAGER: 'cat', GIT_PAGER: 'cat', SYSTEMD_PAGER: 'cat', AWS_PAGER: '' };
+
+/**
  * The lines typed to the shell's setup loop: FIFO path, session environment, the snapshot to
  * restore (if any), end. A snapshot goes this way rather than through a file because through
  * sudo the target user could only read a file that everybody can.

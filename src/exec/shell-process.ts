@@ -3,121 +3,29 @@
  * echoed); the step's stdin, stdout and stderr are the pty. Each step ends with a marker
  * carrying its status; the marker is cut out of the output before anyone sees it.
  */
-import { execFile } from 'node:child_process';
+import { chownSync, closeSync, writeFileSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { chmod, chown, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { configLines, rcScript, stepCommand, stepFile } from './rc-script.js';
-import type { TypedRestore } from './rc-script.js';
-import { parseSavedExports } from './saved-exports.js';
+import { NO_PAGERS, configLines, rcScript, stepCommand, stepFile } from './rc-script.js';
+import { SavedStateReader, newShellDir, prepareShellDir, randomFileName, removeDirsSync, removeUserDir, type SavedState } from './shell-dirs.js';
+import { ShellStartError, shellExit } from './shell-process-types.js';
+import type { ShellExit, ShellProcessOptions, StepEnd, StepStop } from './shell-process-types.js';
 import { unquoteShell } from './shell-quote.js';
-import type { SavedExport } from './saved-exports.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
-import { killOnExit, readProcStat, signalAll, signalAllSync, signalName, sleep, sleepSync } from './processes.js';
-import { asUser, loginDoneByWrapper, targetUserEnv } from './run-as.js';
+import { killOnExit, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
+import { spawnLoginBash } from './login-bash.js';
+import { loginDoneByWrapper } from './run-as.js';
 import type { RunAs } from './run-as.js';
 
-const execFileAsync = promisify(execFile);
-
-export interface ShellProcessOptions {
-  runAs: RunAs;
-  cwd?: string;
-  env?: Record<string, string>;
-  cols: number;
-  rows: number;
-  /** State directory of an earlier shell of the same user whose cwd and exports to restore. */
-  restoreFrom?: string;
-  /** A snapshot (possibly of a shell of a dead stepgate) typed to the new shell and restored. */
-  restore?: TypedRestore;
-  /** Names of `env` whose values are secret: the shell's state files never hold those values. */
-  secretEnvNames?: string[];
-  /** Visible output (markers removed), in order. */
-  onText: (text: string, shell: ShellProcess) => void;
-  /**
-   * An exported secret-looking variable, as the shell tells it before each status report
-   * (before the step's end is reported, so what follows is hidden with it).
-   */
-  onSecret?: (name: string, value: string) => void;
-  /** The shell ended (after its output was drained). */
-  onExit?: (info: ShellExit, shell: ShellProcess) => void;
-}
-
-export interface ShellExit {
-  /** Status from the shell's own exit (`exit N`, `set -e`), when it reported one. */
-  status: number | null;
-  /** Raw pty exit. */
-  code: number;
-  signal?: number;
-  /** Set when the shell did not end by itself. */
-  reason?: string;
-}
-
-/** How a step ended, as seen from the shell. */
-export type StepEnd = { kind: 'done'; status: number } | { kind: 'exited'; exit: ShellExit };
-
-/** A step being stopped by `ShellProcess.stopStep`. */
-export interface StepStop {
-  /** Stop escalating (the step ended). */
-  cancel(): void;
-  /** Whether the last resort, killing the shell, was taken. */
-  shellKilled(): boolean;
-}
-
-/** Raised when the shell cannot be started (the text it printed is part of the message). */
-export class ShellStartError extends Error {
-  override name = 'ShellStartError';
-}
+// The types are exec's to import from here as before; they live in shell-process-types.ts.
+export { ShellStartError, removeUserDir };
+export type { ShellExit, ShellProcessOptions, StepEnd, StepStop };
 
 const PRE_READY_LIMIT = 8192;
 const READY_TIMEOUT_MS = 30_000;
-/**
- * Given to every shell before the session env (which may set them otherwise): steps run on a
- * terminal, where git, systemctl, journalctl and the AWS CLI would open a pager and wait for a
- * key in the middle of a step. `cat` (empty for AWS) is each tool's way of saying no pager.
- */
-const NO_PAGERS: Readonly<Record<string, string>> = { PAGER: 'cat', GIT_PAGER: 'cat', SYSTEMD_PAGER: 'cat', AWS_PAGER: '' };
-
-/** Session directories are named after the stepgate process that owns them. */
-const DIR_PREFIX = 'stepgate-sh-';
-
-/** Set once the sweep has run: leftovers predate this process, so one look at start-up is enough. */
-let swept = false;
-
-/**
- * Remove session directories left by a stepgate that was killed outright (no exit hook ran):
- * those whose owner pid is gone. Directories of other users fail to remove and stay. Runs
- * once per process (reading all of the temp directory on every shell start would be waste).
- */
-function sweepStaleDirs(): void {
-  if (swept) return;
-  swept = true;
-  let names: string[];
-  try {
-    names = readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    // Its shells' state directories too (cwd and exports: a copy of a secret under another name).
-    const pid = Number(/^(?:stepgate-sh-|stepgate-state-)(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
-    try {
-      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-    } catch {
-      // Not ours to remove.
-    }
-  }
-}
-
-function randomName(): string {
-  return randomBytes(12).toString('hex');
-}
 
 export class ShellProcess {
   readonly runAs: RunAs;
@@ -145,18 +53,17 @@ export class ShellProcess {
   private closing = false;
   private cwdFailed = false;
   private configSent = false;
-  private baseline: SavedExport[] | undefined;
   /** Moves when the shell's saved state changed (reported with each status marker). */
   private savedVersion = 0;
-  private lastRead: { version: number; saved: { cwd?: string; exports: SavedExport[]; base: SavedExport[] } } | undefined;
+  private readonly saved: SavedStateReader;
   /** A secret's value told so far, in pieces (see SECRET_PIECE), by name. */
   private secretPieces = new Map<string, string>();
 
   private constructor(opts: ShellProcessOptions) {
     this.opts = opts;
     this.runAs = opts.runAs;
-    sweepStaleDirs();
-    this.dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    this.dir = newShellDir();
+    this.saved = new SavedStateReader(opts.runAs);
   }
 
   /** Start the shell and wait until it is ready for its first step. */
@@ -174,10 +81,6 @@ export class ShellProcess {
 
   private async boot(): Promise<void> {
     const { runAs } = this.opts;
-    const shared = runAs.mode === 'sudo';
-    // Names are random: through sudo the directory is traversable by others (not listable).
-    const rcPath = path.join(this.dir, `rc-${randomName()}`);
-    this.fifoPath = path.join(this.dir, `cmd-${randomName()}`);
     const rc = rcScript({
       nonce: this.nonce,
       login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
@@ -188,31 +91,11 @@ export class ShellProcess {
       secretEnvNames: this.opts.secretEnvNames ?? [],
       ownerPid: process.pid,
     });
-    // Through sudo the target user cannot be given ownership: files it must read are then
-    // world-readable inside a directory nobody can list. They hold no secrets: the session
-    // environment is typed to the shell over the terminal (see configLines).
-    await writeFile(rcPath, rc, { mode: shared ? 0o644 : 0o600 });
-    await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', this.fifoPath]);
-    if (runAs.mode === 'runuser') {
-      for (const p of [this.dir, rcPath, this.fifoPath]) await chown(p, runAs.uid, runAs.gid);
-    }
-    if (shared) await chmod(this.dir, 0o711);
-    // O_RDWR keeps the FIFO open on both ends, so neither side ever blocks on open.
-    this.fifoFd = openSync(this.fifoPath, constants.O_RDWR);
+    const { rcPath, fifoPath, fifoFd } = await prepareShellDir(this.dir, runAs, rc);
+    this.fifoPath = fifoPath;
+    this.fifoFd = fifoFd;
 
-    const command = asUser(runAs, ['/bin/bash', '--noediting', '--rcfile', rcPath, '-i'], { login: true });
-    const env =
-      runAs.mode === 'runuser'
-        ? targetUserEnv(runAs, process.env)
-        : (Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>);
-    env.TERM = 'xterm-256color';
-    const term = pty.spawn(command.file, command.args, {
-      name: 'xterm-256color',
-      cols: this.opts.cols,
-      rows: this.opts.rows,
-      cwd: runAs.mode === 'self' ? process.cwd() : '/',
-      env,
-    });
+    const term = spawnLoginBash(runAs, rcPath, this.opts.cols, this.opts.rows);
     this.term = term;
     this.unregisterExitKill = killOnExit(() => this.killSync());
     term.onData((data) => this.handleData(data));
@@ -314,17 +197,7 @@ export class ShellProcess {
     // node-pty waits for the pty to drain before reporting the exit; flush what the scanner held.
     const rest = this.scanner.flush();
     if (rest && this.ready && !this.closing) this.opts.onText(rest, this);
-    const exit: ShellExit = { status: this.exitMarkerStatus, code, ...(signal ? { signal } : {}) };
-    if (exit.status === null) {
-      // No exit report from the shell: it was killed, or a step replaced our EXIT trap.
-      const sig = signal || (code > 128 && code < 128 + 65 ? code - 128 : 0);
-      if (sig) {
-        const name = signalName(sig) ?? `signal ${sig}`;
-        exit.reason = `the shell was killed from outside (${name})`;
-      } else {
-        exit.status = code;
-      }
-    }
+    const exit = shellExit(code, signal, this.exitMarkerStatus);
     this.exited = exit;
     this.unregisterExitKill?.();
     if (this.readyWaiter) {
@@ -354,7 +227,7 @@ export class ShellProcess {
   async run(id: number, script: string, opts: { cwd?: string; env?: Record<string, string>; stdin?: 'terminal' | 'none' }): Promise<StepEnd> {
     if (this.exited) return { kind: 'exited', exit: this.exited };
     if (this.waitingStep) throw new Error('a step is already running in this shell');
-    const file = path.join(this.dir, `step-${randomName()}`);
+    const file = path.join(this.dir, randomFileName('step'));
     writeFileSync(file, stepFile(script), { mode: this.runAs.mode === 'sudo' ? 0o644 : 0o600 });
     if (this.runAs.mode === 'runuser') chownSync(file, this.runAs.uid, this.runAs.gid);
     const line = stepCommand(id, file, opts);
@@ -452,14 +325,7 @@ export class ShellProcess {
       if (this.bashAlive()) signalAllSync([this.bashPid], 'SIGKILL', this.runAs);
     }
     // The state directory may hold exported secrets; through sudo it is not ours to remove.
-    for (const dir of [this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']) {
-      if (!dir) continue;
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // Exiting anyway.
-      }
-    }
+    removeDirsSync([this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']);
   }
 
   /** bash itself, read from /proc (the pty's exit event cannot arrive in a synchronous wait). */
@@ -520,76 +386,15 @@ export class ShellProcess {
    * The cwd and exports this shell saved after its last step (also after it ended, until
    * `removeState`). Through sudo the files are the target user's, so they are read as that user.
    */
-  async readSaved(): Promise<{ cwd?: string; exports: SavedExport[]; base: SavedExport[] } | undefined> {
+  async readSaved(): Promise<SavedState | undefined> {
     if (!this.stateDir.startsWith('/')) return undefined;
-    // Unchanged since the last read (most steps change neither cwd nor exports): no file read, no sudo.
-    const version = this.savedVersion;
-    if (this.lastRead && this.lastRead.version === version) return this.lastRead.saved;
-    let both: string;
-    try {
-      // The exports the shell started with never change: read once.
-      this.baseline ??= parseSavedExports(await this.readOwnFiles(['base']));
-      both = await this.readOwnFiles(['cwd', 'state']);
-    } catch {
-      return undefined;
-    }
-    // The cwd file ends with a NUL: a directory name cannot contain one.
-    const cut = both.indexOf('\0');
-    if (cut < 0) return undefined;
-    const saved = { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)), base: this.baseline };
-    if (version > 0) this.lastRead = { version, saved };
-    return saved;
-  }
-
-  /** Files of the state directory, concatenated; through sudo they are the target user's to read. */
-  private async readOwnFiles(names: string[]): Promise<string> {
-    const files = names.map((name) => path.join(this.stateDir, name));
-    if (this.runAs.mode === 'self') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
-    if (this.runAs.mode === 'runuser') return (await Promise.all(files.map((f) => readUserFile(f, this.runAs.uid)))).join('');
-    const { stdout } = await execFileAsync('sudo', ['-n', '-u', this.runAs.user, 'cat', '--', ...files], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-      // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
-      timeout: 10_000,
-    });
-    return stdout;
+    return this.saved.read(this.stateDir, this.savedVersion);
   }
 
   /** Remove this shell's state directory (owned by the target user). */
   async removeState(): Promise<void> {
     if (!this.stateDir.startsWith('/')) return;
     await removeUserDir(this.stateDir, this.runAs);
-  }
-}
-
-/**
- * A file in a directory the target user owns, read by root: only a regular file of that user,
- * never through a symlink, so a step cannot have root read a file the user could not.
- */
-async function readUserFile(file: string, uid: number): Promise<string> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.uid !== uid) throw new Error(`${file} is not a file of uid ${uid}`);
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Remove a directory owned by the target user, through sudo when we may not. */
-export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
-  // As root (runuser), only a directory of that user itself: never through a link, never root's.
-  if (runAs.mode === 'runuser') {
-    const st = await lstat(dir).catch(() => undefined);
-    if (!st?.isDirectory() || st.uid !== runAs.uid) return;
-  }
-  try {
-    await rm(dir, { recursive: true, force: true });
-  } catch {
-    if (runAs.mode === 'sudo') {
-      await execFileAsync('sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
-    }
   }
 }
 

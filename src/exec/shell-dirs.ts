@@ -1,0 +1,177 @@
+/**
+ * The private directories of a session's shells: one per shell for its rcfile, command FIFO
+ * and step files (named after the stepgate process, swept when that process is gone), and the
+ * state directory each shell keeps its cwd and exports in, owned by the target user.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { chmod, chown, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { RunAs } from './run-as.js';
+import { parseSavedExports, type SavedExport } from './saved-exports.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Session directories are named after the stepgate process that owns them. */
+const DIR_PREFIX = 'stepgate-sh-';
+
+/** Set once the sweep has run: leftovers predate this process, so one look at start-up is enough. */
+let swept = false;
+
+/**
+ * Remove session directories left by a stepgate that was killed outright (no exit hook ran):
+ * those whose owner pid is gone. Directories of other users fail to remove and stay. Runs
+ * once per process (reading all of the temp directory on every shell start would be waste).
+ */
+function sweepStaleDirs(): void {
+  if (swept) return;
+  swept = true;
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    // Its shells' state directories too (cwd and exports: a copy of a secret under another name).
+    const pid = Number(/^(?:stepgate-sh-|stepgate-state-)(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      // Not ours to remove.
+    }
+  }
+}
+
+function randomName(): string {
+  return randomBytes(12).toString('hex');
+}
+
+/** A new private directory for one shell of this process (stale ones of dead processes swept first). */
+export function newShellDir(): string {
+  sweepStaleDirs();
+  return mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+}
+
+/** A random file name: through sudo the directory is traversable by others (not listable). */
+export function randomFileName(prefix: string): string {
+  return `${prefix}-${randomName()}`;
+}
+
+/**
+ * The shell's rcfile and its command FIFO in `dir`, readable by the target user; the FIFO open
+ * O_RDWR, which keeps it open on both ends, so neither side ever blocks on open.
+ */
+export async function prepareShellDir(dir: string, runAs: RunAs, rc: string): Promise<{ rcPath: string; fifoPath: string; fifoFd: number }> {
+  const shared = runAs.mode === 'sudo';
+  const rcPath = path.join(dir, randomFileName('rc'));
+  const fifoPath = path.join(dir, randomFileName('cmd'));
+  // Through sudo the target user cannot be given ownership: files it must read are then
+  // world-readable inside a directory nobody can list. They hold no secrets: the session
+  // environment is typed to the shell over the terminal (see configLines).
+  await writeFile(rcPath, rc, { mode: shared ? 0o644 : 0o600 });
+  await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
+  if (runAs.mode === 'runuser') {
+    for (const p of [dir, rcPath, fifoPath]) await chown(p, runAs.uid, runAs.gid);
+  }
+  if (shared) await chmod(dir, 0o711);
+  return { rcPath, fifoPath, fifoFd: openSync(fifoPath, constants.O_RDWR) };
+}
+
+/** Files of a state directory, concatenated; through sudo they are the target user's to read. */
+export async function readStateFiles(stateDir: string, runAs: RunAs, names: string[]): Promise<string> {
+  const files = names.map((name) => path.join(stateDir, name));
+  if (runAs.mode === 'self') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
+  if (runAs.mode === 'runuser') return (await Promise.all(files.map((f) => readUserFile(f, runAs.uid)))).join('');
+  const { stdout } = await execFileAsync('sudo', ['-n', '-u', runAs.user, 'cat', '--', ...files], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
+    timeout: 10_000,
+  });
+  return stdout;
+}
+
+/** What a shell saved after its last step: its cwd, its exports, and those it started with. */
+export interface SavedState {
+  cwd?: string;
+  exports: SavedExport[];
+  base: SavedExport[];
+}
+
+/**
+ * Reads a shell's saved state (through sudo as the target user), once per version the shell
+ * reports: most steps change neither cwd nor exports, and then no file is read, no sudo run.
+ */
+export class SavedStateReader {
+  /** The exports the shell started with never change: read once. */
+  private baseline: SavedExport[] | undefined;
+  private last: { version: number; saved: SavedState } | undefined;
+
+  constructor(private readonly runAs: RunAs) {}
+
+  async read(stateDir: string, version: number): Promise<SavedState | undefined> {
+    if (this.last && this.last.version === version) return this.last.saved;
+    let both: string;
+    try {
+      this.baseline ??= parseSavedExports(await readStateFiles(stateDir, this.runAs, ['base']));
+      both = await readStateFiles(stateDir, this.runAs, ['cwd', 'state']);
+    } catch {
+      return undefined;
+    }
+    // The cwd file ends with a NUL: a directory name cannot contain one.
+    const cut = both.indexOf('\0');
+    if (cut < 0) return undefined;
+    const saved = { cwd: both.slice(0, cut), exports: parseSavedExports(both.slice(cut + 1)), base: this.baseline };
+    if (version > 0) this.last = { version, saved };
+    return saved;
+  }
+}
+
+/** Directories removed while stepgate exits (synchronously); what is not ours stays. */
+export function removeDirsSync(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    if (!dir) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Exiting anyway.
+    }
+  }
+}
+
+/**
+ * A file in a directory the target user owns, read by root: only a regular file of that user,
+ * never through a symlink, so a step cannot have root read a file the user could not.
+ */
+async function readUserFile(file: string, uid: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.uid !== uid) throw new Error(`${file} is not a file of uid ${uid}`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Remove a directory owned by the target user, through sudo when we may not. */
+export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
+  // As root (runuser), only a directory of that user itself: never through a link, never root's.
+  if (runAs.mode === 'runuser') {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory() || st.uid !== runAs.uid) return;
+  }
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    if (runAs.mode === 'sudo') {
+      await execFileAsync('sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
+    }
+  }
+}
+

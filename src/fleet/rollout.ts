@@ -56,7 +56,7 @@ export function rowOf(report: InstanceReport, now: number): InstanceRow {
 
 /** A row's time in the table: whole seconds, '-' before it started. */
 export function rowDuration(ms: number | undefined): string {
-  return ms === undefined ? '-' : formatDuration(ms, 's');
+  return ms === undefined ? '-' : formatDuration(ms, { precision: 's' });
 }
 
 /** The table, 80 columns: instance, step reached, status, duration. */

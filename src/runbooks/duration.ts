@@ -27,14 +27,17 @@ export function durationLiteral(ms: number): string {
 }
 
 /**
- * The one formatter of a measured time, for people (the TUI, plain mode, reports, fleet):
- * 850ms, 2.4s, 3m05s, 1h02m; to the whole second (`'s'`, a table column): 0s, 4s, 1m15s.
+ * The one formatter of a measured time, for people: 850ms, 2.4s, 3m05s, 1h02m. To the whole
+ * second (`precision: 's'`, a table column): 0s, 4s, 1m15s. `spaced` for prose (the Markdown
+ * report): 850 ms, 2.4 s, 3 min 05 s, 1 h 02 min.
  */
-export function formatDuration(ms: number, precision: 'ms' | 's' = 'ms'): string {
-  const t = precision === 's' ? Math.round(Math.max(0, ms) / 1000) * 1000 : ms;
-  if (precision === 'ms' && t < 1000) return `${Math.max(0, Math.round(t))}ms`;
-  if (t < 60_000) return precision === 's' ? `${t / 1000}s` : `${(t / 1000).toFixed(1)}s`;
+export function formatDuration(ms: number, options: { precision?: 'ms' | 's'; spaced?: boolean } = {}): string {
+  const whole = options.precision === 's';
+  const [sp, min] = options.spaced === true ? [' ', ' min'] : ['', 'm'];
+  const t = whole ? Math.round(Math.max(0, ms) / 1000) * 1000 : ms;
+  if (!whole && t < 1000) return `${Math.max(0, Math.round(t))}${sp}ms`;
+  if (t < 60_000) return `${whole ? t / 1000 : (t / 1000).toFixed(1)}${sp}s`;
   const s = Math.floor(t / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s < 3600) return `${Math.floor(s / 60)}${min}${sp}${String(s % 60).padStart(2, '0')}${sp}s`;
+  return `${Math.floor(s / 3600)}${sp}h${sp}${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}${min}`;
 }

@@ -12,6 +12,9 @@ import { reduce, initialState } from './reducer.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
 
+/** The report is prose: durations spelled with spaces (2.4 s). */
+const SPACED = { spaced: true } as const;
+
 /** Attempts shown per failed check: the end of its run, where the answer is. */
 export const REPORT_ATTEMPTS = 5;
 
@@ -254,7 +257,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
     ['Ended', state.endedAt !== undefined ? utc(state.endedAt) : 'not yet'],
     ['stepgate', cell(started.version)],
   ];
-  if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatDuration(state.endedAt - state.startedAt)]);
+  if (state.startedAt !== undefined && state.endedAt !== undefined) summary.push(['Took', formatDuration(state.endedAt - state.startedAt, SPACED)]);
   if (resumes.length > 0) summary.push(['Resumed', resumes.map(cell).join('<br>')]);
   if (terminals.length > 0) summary.push(['Terminal', terminals.map(cell).join('<br>')]);
   if (locks.length > 0) summary.push(['Deploy lock', locks.join('<br>')]);
@@ -273,7 +276,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       cell(row.section),
       row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : 'running (journal ends here)') : row.status,
       String(row.attempts),
-      row.durationMs > 0 ? formatDuration(row.durationMs) : '',
+      row.durationMs > 0 ? formatDuration(row.durationMs, SPACED) : '',
       cell(row.decided.join('; ')),
     ]);
     lines.push(...table(['#', 'Step', 'Section', 'Status', 'Attempts', 'Time', 'Decided'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'l']), '');
@@ -298,7 +301,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
               `${a.attempt}/${a.of}`,
               utc(a.at).slice(11),
               a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : cell(`${a.status !== undefined && !(a.error ?? '').includes(String(a.status)) ? `status ${a.status}: ` : ''}${a.error ?? 'failed'}${a.output !== undefined ? `: ${a.output}` : ''}`),
-              formatDuration(a.latencyMs),
+              formatDuration(a.latencyMs, SPACED),
             ]),
             ['r', 'l', 'l', 'r'],
           ),

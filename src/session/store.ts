@@ -10,11 +10,12 @@
 import { resolve as resolvePath } from 'node:path';
 import { createStore } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
-import type { Runbook, VarSpec } from '../runbooks/model.js';
-import { collectRunbooks, collectVars, journaledVars, planMain, planRecovery } from './plan.js';
+import { collectVars } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
-import { REDACTED, SecretSet, looksSecret, redactDeep } from './redact.js';
-import { digests, rebuild, resumption } from './resume.js';
+import { redactDeep } from './redact.js';
+import { SessionMemory } from './session-memory.js';
+import { startedEvent } from './session-start.js';
+import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
 import { StepRunner } from './step-runner.js';
@@ -25,13 +26,8 @@ export type * from './store-types.js';
 
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
-  const secrets = new SecretSet();
-  secrets.addEnv(env);
-  /** Var values, secret ones included; never in the store's state. */
-  const varValues = new Map<string, string>();
-  /** Declared defaults, secret ones included (the journal and the state hold `[REDACTED]` for those). */
-  let varDefaults = new Map<string, string>();
-  let books = new Map<string, Runbook>();
+  const memory = new SessionMemory(env);
+  const { secrets } = memory;
   let options: StartOptions = { file: '' };
   let running: { abort: AbortController; done: Promise<void> } | undefined;
   /** Why the running step is being stopped, when not by the operator's Ctrl-C. */
@@ -46,7 +42,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   }));
   const state = (): SessionState => store.getState().session;
   const fail = (message: string): void => store.setState({ error: secrets.redact(message) });
-  const context = (): StepContext => ({ books, file: options.file, as: options.as, vars: varValues, env });
+  const context = (): StepContext => ({ books: memory.books, file: options.file, as: options.as, vars: memory.varValues, env });
 
   const shell = new SessionShell({
     openShell: deps.openShell,
@@ -76,24 +72,10 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     fail,
     captured: (name) => state().captured[name],
     keepCapture: async (event) => {
-      varValues.set(event.name, event.value);
+      memory.varValues.set(event.name, event.value);
       await dispatch(event);
     },
   });
-
-  function learnSecrets(book: Runbook): void {
-    secrets.addEnv(book.frontMatter.env);
-  }
-
-  /** Remembers the declared defaults; a secret var's default is redacted like its value. */
-  function learnVars(vars: readonly VarSpec[]): void {
-    varDefaults = new Map();
-    for (const v of vars) {
-      if (v.default === undefined) continue;
-      varDefaults.set(v.name, v.default);
-      if (v.secret) secrets.add(v.default);
-    }
-  }
 
   /**
    * Journal, fold, perform. Events are processed strictly one after another. The redacted
@@ -197,32 +179,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
   const actions: SessionActions = {
     async start(opts) {
       options = { ...opts, file: resolvePath(deps.host.cwd, opts.file) };
-      const collected = await collectRunbooks(options.file, deps.loadRunbook);
-      books = collected.books;
-      for (const book of books.values()) learnSecrets(book);
-      const frame = planMain(books.get(options.file) as Runbook, books);
-      const vars = collectVars(books, options.file);
-      learnVars(vars);
-      const startOptions: { as?: string; yes?: boolean; allowedUntrusted?: string[] } = {};
-      if (opts.as !== undefined) startOptions.as = opts.as;
-      const untrusted = deps.allowedUntrusted?.() ?? [];
-      if (untrusted.length > 0) startOptions.allowedUntrusted = untrusted;
-      if (opts.yes !== undefined) startOptions.yes = opts.yes;
-      await dispatch({
-        type: 'session-started',
-        at: deps.clock.now(),
-        v: 1,
-        id: deps.journal.id,
-        version: deps.host.version,
-        who: deps.host.who(),
-        host: deps.host.host,
-        pid: deps.host.pid,
-        cwd: deps.host.cwd,
-        runbooks: digests(collected.digests),
-        frame,
-        vars: journaledVars(vars),
-        options: startOptions,
-      });
+      await dispatch(await startedEvent(options, deps, memory));
       if (opts.preflight) {
         const { findings, ms, skipped } = opts.preflight;
         await dispatch({ type: 'preflight', at: deps.clock.now(), findings, ms, ...(skipped !== undefined ? { skipped: { reason: skipped, who: deps.host.who() } } : {}) });
@@ -232,7 +189,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     async resume(events, resumeOptions = {}) {
       const rebuilt = rebuild(events, resumeOptions.as);
       store.setState({ session: rebuilt.state });
-      for (const [name, value] of rebuilt.vars) varValues.set(name, value);
+      for (const [name, value] of rebuilt.vars) memory.varValues.set(name, value);
       options = { file: rebuilt.file };
       if (rebuilt.as !== undefined) options.as = rebuilt.as;
       const found = await resumption(events, rebuilt, resumeOptions, {
@@ -242,9 +199,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         who: () => deps.host.who(),
         host: deps.host,
       });
-      books = found.books;
-      for (const book of books.values()) learnSecrets(book);
-      learnVars(collectVars(books, options.file));
+      memory.learnBooks(found.books);
+      memory.learnVars(collectVars(found.books, options.file));
       for (const move of found.moves) {
         if ('error' in move) fail(move.error);
         else await dispatch(move.event);
@@ -261,22 +217,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         fail('no variable is being asked for');
         return;
       }
-      const spec = s.status.spec;
-      // The state's spec of a secret var says `[REDACTED]`; the real default is in memory.
-      const fallback = varDefaults.get(spec.name) ?? (spec.default === REDACTED ? undefined : spec.default);
-      const chosen = value === '' && fallback !== undefined ? fallback : value;
-      const secret = spec.secret || looksSecret(spec.name);
-      varValues.set(spec.name, chosen);
-      if (secret) secrets.add(chosen);
-      const event: SessionEvent = {
-        type: 'var-answered',
-        at: deps.clock.now(),
-        name: spec.name,
-        secret,
-        source: value === '' && fallback !== undefined && source === 'prompt' ? 'default' : source,
-      };
-      if (!secret) event.value = chosen;
-      await dispatch(event);
+      await dispatch(memory.answer(s.status.spec, value, source, deps.clock.now()));
     },
 
     runStep: () => startStep(false),
@@ -294,21 +235,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         fail(`there is no recovery path ${index + 1} here`);
         return;
       }
-      if (!books.has(path.file)) {
-        try {
-          const loaded = await deps.loadRunbook(path.file);
-          books.set(path.file, loaded.runbook);
-          learnSecrets(loaded.runbook);
-        } catch (error) {
-          fail(`cannot load ${path.label}: ${describeError(error)}`);
-          return;
-        }
-      }
-      let frame;
-      try {
-        frame = planRecovery(path, books);
-      } catch (error) {
-        fail(describeError(error));
+      const frame = await memory.recoveryFrame(path, deps.loadRunbook);
+      if ('error' in frame) {
+        fail(frame.error);
         return;
       }
       await decide({ kind: 'recover', path, frame });
@@ -325,16 +254,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       running.abort.abort();
     },
 
-    typeAhead(data) {
-      shell.typeAhead(data);
-    },
-    write(data) {
-      shell.write(data);
-    },
-
-    resize(cols, rows) {
-      shell.resize(cols, rows);
-    },
+    typeAhead: (data) => shell.typeAhead(data),
+    write: (data) => shell.write(data),
+    resize: (cols, rows) => shell.resize(cols, rows),
 
     async idle() {
       for (;;) {

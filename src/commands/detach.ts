@@ -17,7 +17,7 @@ import { basename, join, resolve } from 'node:path';
 import { announce } from '../exec/beacon.js';
 import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientEnd } from '../exec/tmux.js';
 import { osUser } from '../session/host.js';
-import { stateDir } from '../session/journal.js';
+import { stateDir } from '../session/session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
 import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';

@@ -8,7 +8,10 @@
 import { existsSync } from 'node:fs';
 import { currentWho } from '../session/host.js';
 import { describeState } from '../session/history.js';
-import { FileJournal, SessionBusyError, dropTornTail, isSessionId, journalPath, lockSession, readJournal, sessionsDir } from '../session/journal.js';
+import { FileJournal } from '../session/journal.js';
+import { SessionBusyError, lockSession } from '../session/session-lock.js';
+import { dropTornTail, readJournal } from '../session/journal-read.js';
+import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
 import { replay } from '../session/reducer.js';
 import { EXIT } from './exit-codes.js';
 import { usageError } from './usage.js';

@@ -1,7 +1,8 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
-import { chainProblems, journalPath, isSessionId, readJournal, sessionsDir } from '../session/journal.js';
+import { chainProblems, readJournal } from '../session/journal-read.js';
+import { journalPath, isSessionId, sessionsDir } from '../session/session-paths.js';
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
 import { usageError } from './usage.js';

@@ -5,7 +5,7 @@
 import { basename, resolve } from 'node:path';
 import { lintRunbook } from '../runbooks/index.js';
 import { listSessions, worthResuming } from '../session/history.js';
-import { sessionsDir } from '../session/journal.js';
+import { sessionsDir } from '../session/session-paths.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { detachedChild, liveTuis } from './detach.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { listSessions } from '../session/history.js';
-import { chainProblems, isSessionId, journalPath, readJournal, sessionsDir } from '../session/journal.js';
+import { chainProblems, readJournal } from '../session/journal-read.js';
+import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
 import { sessionReport } from '../session/report.js';
 import { runbookUser } from './preflight.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutChainProblems } from '../session/rollout-journal.js';

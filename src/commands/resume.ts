@@ -8,17 +8,10 @@
  */
 import { existsSync } from 'node:fs';
 import { lastDrop, summarize, unfinishedSessions } from '../session/history.js';
-import {
-  FileJournal,
-  SessionBusyError,
-  dropTornTail,
-  chainProblems,
-  isSessionId,
-  journalPath,
-  lockSession,
-  readJournal,
-  sessionsDir,
-} from '../session/journal.js';
+import { FileJournal } from '../session/journal.js';
+import { SessionBusyError, lockSession } from '../session/session-lock.js';
+import { dropTornTail, chainProblems, readJournal } from '../session/journal-read.js';
+import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
 import { displayPath, printEvents } from '../plain/print-events.js';
 import { runPlain } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';

@@ -3,7 +3,7 @@
  * who ran them. Sessions in which nothing ran (a runbook opened to read, then quit) are left
  * out unless `--all`: they are not resumable and would bury the ones that are.
  */
-import { sessionsDir } from '../session/journal.js';
+import { sessionsDir } from '../session/session-paths.js';
 import { listSessions } from '../session/history.js';
 import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';

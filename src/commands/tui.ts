@@ -12,17 +12,10 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { osUser, hostName } from '../session/host.js';
-import {
-  FileJournal,
-  SessionBusyError,
-  dropTornTail,
-  journalPath,
-  lockSession,
-  newSessionId,
-  readJournal,
-  chainProblems,
-  sessionsDir,
-} from '../session/journal.js';
+import { FileJournal } from '../session/journal.js';
+import { SessionBusyError, lockSession } from '../session/session-lock.js';
+import { dropTornTail, readJournal, chainProblems } from '../session/journal-read.js';
+import { journalPath, newSessionId, sessionsDir } from '../session/session-paths.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type SessionStore } from '../session/store.js';
 import type { PickerEntry } from '../ui/picker-model.js';

@@ -2,7 +2,9 @@
  * Reading sessions back: which ones exist, what state each is in, and the audit trail of one
  * in words. Used by `sessions`, `log` and `resume`.
  */
-import { journalPath, listSessionIds, readJournal, type JournalRead, sessionOwner } from './journal.js';
+import { journalPath, listSessionIds } from './session-paths.js';
+import { readJournal, type JournalRead } from './journal-read.js';
+import { sessionOwner } from './session-lock.js';
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';

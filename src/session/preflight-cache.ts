@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScriptWords } from '../exec/types.js';
-import { stateDir } from './journal.js';
+import { stateDir } from './session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateRead } from './private-files.js';
 
 /** Bump when what `scriptWords` extracts changes, so old entries are not trusted. */

@@ -7,7 +7,7 @@
 import type { RestoredShell } from '../exec/types.js';
 import { describeError } from '../errors.js';
 import type { Runbook } from '../runbooks/model.js';
-import type { TornLine } from './journal.js';
+import type { TornLine } from './journal-read.js';
 import { collectRunbooks, diffPlans, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, replay } from './reducer.js';
 import { runLogOf, withTranscript, type RunLog } from './run-log.js';

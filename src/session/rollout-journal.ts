@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
 import { rolloutEventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
-import { stateDir } from './journal.js';
+import { stateDir } from './session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { describeError } from '../errors.js';
 import { describeHolder, HostLock, lockHolder, type LockHolder } from '../exec/lock.js';

@@ -5,7 +5,8 @@
 import type { Finding } from './preflight.js';
 import type { StoreApi } from 'zustand/vanilla';
 import type { Clock, ScreenSnapshot } from '../exec/types.js';
-import type { Journal, TornLine } from './journal.js';
+import type { Journal } from './journal.js';
+import type { TornLine } from './journal-read.js';
 import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';

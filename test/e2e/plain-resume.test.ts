@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthServer, Workspace, collect, waitForOutput } from './plain-harness.js';
-import { lockSession } from '../../src/session/journal.js';
+import { lockSession } from '../../src/session/session-lock.js';
 
 let ws: Workspace;
 

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, unlinkSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileJournal, chainKeyPath, chainProblems, newSessionId, readJournal } from '../../src/session/journal.js';
+import { FileJournal } from '../../src/session/journal.js';
+import { chainKeyPath, newSessionId } from '../../src/session/session-paths.js';
+import { chainProblems, readJournal } from '../../src/session/journal-read.js';
 import type { SessionEvent } from '../../src/session/types.js';
 
 let dir: string;

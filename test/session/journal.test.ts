@@ -8,18 +8,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { osUser, ssmSessionId } from '../../src/session/host.js';
-import {
-  FileJournal,
-  SessionBusyError,
-  dropTornTail,
-  listSessionIds,
-  lockSession,
-  newSessionId,
-  parseJournal,
-  readJournal,
-  sessionOwner,
-  stateDir,
-} from '../../src/session/journal.js';
+import { FileJournal } from '../../src/session/journal.js';
+import { SessionBusyError, lockSession, sessionOwner } from '../../src/session/session-lock.js';
+import { dropTornTail, parseJournal, readJournal } from '../../src/session/journal-read.js';
+import { listSessionIds, newSessionId, stateDir } from '../../src/session/session-paths.js';
 import { SecretSet, StreamRedactor, redactDeep } from '../../src/session/redact.js';
 import type { SessionEvent } from '../../src/session/types.js';
 
@@ -88,7 +80,7 @@ describe('FileJournal', () => {
     await release();
     // Another process holds it (through the same primitive), then is killed: free at once.
     const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
-      const { lockSession } = await import(${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'session', 'journal.ts'))});
+      const { lockSession } = await import(${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'session', 'session-lock.ts'))});
       await lockSession(${JSON.stringify(dir)}, ${JSON.stringify(id)});
       console.log('held');
       setInterval(() => {}, 1000);

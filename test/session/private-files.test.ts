@@ -6,7 +6,8 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileJournal, newSessionId, shellStatePath } from '../../src/session/journal.js';
+import { FileJournal } from '../../src/session/journal.js';
+import { newSessionId, shellStatePath } from '../../src/session/session-paths.js';
 import { UnsafeStateError, ensurePrivateDir } from '../../src/session/private-files.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,0 +1,63 @@
+/** Where a session's files live, and the ids that name them. */
+import { randomBytes } from 'node:crypto';
+import { lstat, readdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * `$STEPGATE_STATE_DIR`, else `$XDG_STATE_HOME/stepgate`, else `~/.local/state/stepgate`.
+ */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['STEPGATE_STATE_DIR']) return env['STEPGATE_STATE_DIR'];
+  const xdg = env['XDG_STATE_HOME'];
+  return join(xdg ? xdg : join(env['HOME'] || homedir(), '.local', 'state'), 'stepgate');
+}
+
+export function sessionsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'sessions');
+}
+
+export function journalPath(dir: string, id: string): string {
+  return join(dir, `${id}.jsonl`);
+}
+
+/** The session shell's last known cwd and exports, kept for a resume (see `Journal.saveShell`). */
+export function shellStatePath(dir: string, id: string): string {
+  return join(dir, `${id}.shell.json`);
+}
+
+/** The session's chain key (see `journal-chain.ts`), 0600 beside the journal. */
+export function chainKeyPath(dir: string, id: string): string {
+  return join(dir, `${id}.key`);
+}
+
+/** Sortable and unguessable enough to not collide: `20250101-120000-a1b2c3`. */
+export function newSessionId(now: number): string {
+  const iso = new Date(now).toISOString();
+  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
+
+export function isSessionId(text: string): boolean {
+  return SESSION_ID.test(text);
+}
+
+/** Session ids under `dir`, oldest first (ids sort by start time). */
+export async function listSessionIds(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const ids: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.jsonl')) continue;
+    const id = name.slice(0, -'.jsonl'.length);
+    if (isSessionId(id) && (await lstat(join(dir, name))).isFile()) ids.push(id);
+  }
+  return ids.sort();
+}

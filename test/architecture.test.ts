@@ -150,3 +150,14 @@ describe('import circles', () => {
     expect(findCircle(graph)).toBeUndefined();
   });
 });
+
+describe('docs/architecture.md', () => {
+  it('names every source file in its table, once, and no file that is gone', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+    const named = [...doc.matchAll(/^\| `([^`]+\.tsx?)` \|/gm)].map((m) => m[1] ?? '');
+    const sources = files(join(ROOT, 'src')).map((file) => relative(join(ROOT, 'src'), file).split('\\').join('/'));
+    expect(sources.length).toBeGreaterThan(100);
+    for (const file of sources) expect(named.filter((n) => n === file), `${file} in docs/architecture.md`).toHaveLength(1);
+    for (const name of named) expect(sources, `docs/architecture.md names ${name}`).toContain(name);
+  });
+});

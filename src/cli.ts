@@ -97,6 +97,14 @@ argvOfThisProcess().then(dispatch).then(
       process.exitCode = code;
       return;
     }
+    // A full disk is the host's to fix, not a bug: say where, not the stack.
+    const errno = (error as { code?: unknown } | undefined)?.code;
+    if (error instanceof Error && (errno === 'ENOSPC' || errno === 'EDQUOT')) {
+      const where = process.env['STEPGATE_STATE_DIR'] ?? '~/.local/state/stepgate (or $XDG_STATE_HOME/stepgate)';
+      process.stderr.write(`stepgate: ${error.message}: the disk that holds the state directory ${where} is full; free space there, or set STEPGATE_STATE_DIR to a directory on another disk, then run again\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
     process.stderr.write(`stepgate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = EXIT.usage;
   },

@@ -118,8 +118,20 @@ export class FileJournal implements Journal {
       if (!this.handle) throw new Error(`journal ${this.path} is closed`);
       const json = JSON.stringify(event);
       const chained = this.key ? chainLine(this.key, this.prev, json) : undefined;
-      await this.handle.write(`${chained ? chained.line : json}\n`);
-      await this.handle.sync();
+      const handle = this.handle;
+      const before = (await handle.stat()).size;
+      try {
+        const bytes = Buffer.from(`${chained ? chained.line : json}\n`);
+        // One write(2), which a full disk may cut short without an error.
+        const { bytesWritten } = await handle.write(bytes);
+        if (bytesWritten !== bytes.length) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        await handle.sync();
+      } catch (error) {
+        // A full disk may have taken part of the line: cut it off, so the journal ends with the last
+        // whole event (a torn line reads as an edit of the chain) and the failure is the caller's.
+        await handle.truncate(before).catch(() => undefined);
+        throw error;
+      }
       // Only a line that reached the file moves the chain on.
       if (chained) this.prev = chained.mac;
     });

@@ -14,7 +14,7 @@ import { printFigures, record } from './tally.js';
 const COMMANDS = ['s0', 's2', 's4'];
 const POINTS = Number(process.env.POINTS ?? 50);
 /** Kill times spread over the whole run: start-up, the journal's creation, every step and check. */
-const killAt = (point: number): number => Number(process.env.KILL_FROM ?? 60) + point * 45;
+const killAt = (point: number): number => Number(process.env.KILL_FROM ?? 40) + point * 28;
 
 function runbook(log: string, checks: string): string {
   const step = (name: string): string => `Step ${name}.\n\n\`\`\`bash {name=${name}}\necho ${name} >> ${log}; sleep 0.15\n\`\`\`\n`;

@@ -1,8 +1,10 @@
 /**
  * Parsing a runbook within a deadline and a heap limit. micromark parses a few hundred KB a
  * second here and some shapes cost far more than their size, so a large file (one that may be
- * slow) is parsed on a worker thread with `resourceLimits`, and the caller waits for it at most
- * the deadline: past it, or when the worker runs out of heap and dies, the worker is ended and
+ * slow) is parsed on a worker thread with `resourceLimits`, and the caller waits until the
+ * process has used the deadline in CPU time (five times it in wall time at most, so a loaded
+ * machine slows a parse without failing it): past it, or when the worker runs out of heap and
+ * dies, the worker is ended and
  * the runbook carries a `too-complex` diagnostic instead of a parse. The shapes known to be
  * slow in a small file (deep nesting, long lines) are refused by the parser itself
  * (src/runbooks/bounds.ts), so a small file is parsed here, without a thread's start-up.
@@ -18,7 +20,7 @@
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { parseRunbook, type Runbook } from '../runbooks/index.js';
 
-/** Wall-clock time a parse may take, start-up of the worker included (issue 13: 2 s on 2 cores). */
+/** CPU time a parse may take, the worker's start-up included (issue 13: 2 s on 2 cores). */
 export const PARSE_DEADLINE_MS = 2_000;
 /** The worker's old-generation heap: with the main thread's, the process stays under 300 MB. */
 export const PARSE_HEAP_MB = 128;
@@ -26,6 +28,15 @@ export const PARSE_HEAP_MB = 128;
 export const INLINE_MAX_CHARS = 8 * 1024;
 
 const TAG = 'stepgate-parse-bounded';
+/** How often the caller looks at the parser's CPU time while it waits. */
+const CHECK_EVERY_MS = 50;
+/** Wall time allowed, as a multiple of the deadline, however little CPU the parser got. */
+const WALL_BACKSTOP = 5;
+/** CPU time (user + system) of the whole process, all threads (the parser's and V8's helpers). */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 interface Parser {
   worker: Worker;
@@ -64,7 +75,7 @@ function tooComplex(file: string, ms: number): Runbook {
       column: 1,
       severity: 'error',
       code: 'too-complex',
-      message: `runbook could not be parsed within ${ms} ms and ${PARSE_HEAP_MB} MB of heap (it is large, or built to be slow to parse): split it into linked runbooks`,
+      message: `runbook could not be parsed within ${ms} ms of CPU time and ${PARSE_HEAP_MB} MB of heap (it is large, or built to be slow to parse): split it into linked runbooks`,
     },
   ];
   return runbook;
@@ -83,15 +94,19 @@ export function parseRunbookBounded(text: string, file: string, env: NodeJS.Proc
     return parseRunbook(text, file); // no threads here: unbounded, as before
   }
   const ms = deadlineFrom(env);
-  const end = Date.now() + ms;
+  const started = Date.now();
+  const cpuBefore = processCpuMs();
   Atomics.store(current.flag, 0, 0);
   current.port.postMessage({ text, file });
   for (;;) {
     const answer = receiveMessageOnPort(current.port) as { message: Runbook } | undefined;
     if (answer) return answer.message;
-    const left = end - Date.now();
-    if (left <= 0) break;
-    Atomics.wait(current.flag, 0, 0, left);
+    // The deadline is CPU time spent meanwhile (this thread only waits): on an idle machine that
+    // is the wall time, and a busy one (load 10 on 2 cores) slows a parse without failing it.
+    const wall = Date.now() - started;
+    const spent = processCpuMs() - cpuBefore;
+    if (spent >= ms || wall >= ms * WALL_BACKSTOP) break;
+    Atomics.wait(current.flag, 0, 0, Math.min(CHECK_EVERY_MS, Math.max(1, ms - spent)));
   }
   parser = undefined;
   void current.worker.terminate();

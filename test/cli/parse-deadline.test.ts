@@ -26,7 +26,7 @@ describe('parse deadline', () => {
   it('refuses a runbook not parsed within the deadline, naming the file and the fix', () => {
     const r = plan({ STEPGATE_PARSE_DEADLINE_MS: '1' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/big\.md:1:1: error too-complex: runbook could not be parsed within 1 ms and \d+ MB of heap .*split it into linked runbooks/);
+    expect(r.stderr).toMatch(/big\.md:1:1: error too-complex: runbook could not be parsed within 1 ms of CPU time and \d+ MB of heap .*split it into linked runbooks/);
   });
 
   it('parses the same runbook on the worker when there is time', () => {

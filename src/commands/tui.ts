@@ -27,7 +27,7 @@ import { editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
 import { resumedShellNotice } from './open-session.js';
 import { plainModeReason } from './interactive.js';
-import { answerVars } from '../session/answer-vars.js';
+import { answerGivenWhenAsked, answerVars } from '../session/answer-vars.js';
 import { replay } from '../session/reducer.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -51,6 +51,8 @@ async function answerGivenVars(store: SessionStore, vars: Record<string, string>
   const [warning] = undeclaredVarWarnings(store, vars);
   if (warning !== undefined) store.setState({ error: warning });
   await answerVars(store, { vars, env: process.env, otherwise: 'leave' });
+  // A given var after one the TUI prompts for is answered when it comes to be asked.
+  answerGivenWhenAsked(store, { vars, env: process.env });
 }
 
 /** The session's shell is as wide as the output pane and as tall as its body. */

@@ -37,3 +37,30 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
     else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
   }
 }
+
+/**
+ * The TUI's side: every var given (`--var`, `STEPGATE_VAR_NAME`) is answered whenever it comes
+ * to be asked, also after the operator answered one that was not given before it in the
+ * runbook's order (without this, a `--var` after the first prompted var was asked again, and
+ * enter took its default). Returns the unsubscribe.
+ */
+export function answerGivenWhenAsked(store: SessionStore, given: Omit<GivenVars, 'ask' | 'otherwise'>): () => void {
+  let busy = false;
+  const check = (): void => {
+    if (busy) return;
+    const status = store.getState().session.status;
+    if (status.kind !== 'vars') return;
+    const name = status.spec.name;
+    if (given.vars[name] === undefined && given.env[`STEPGATE_VAR_${name}`] === undefined) return;
+    busy = true;
+    void answerVars(store, { ...given, otherwise: 'leave' })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+        check();
+      });
+  };
+  const unsubscribe = store.subscribe(check);
+  check();
+  return unsubscribe;
+}

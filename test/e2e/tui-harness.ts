@@ -33,8 +33,8 @@ export interface Tui {
   resize(cols: number, rows: number): void;
   /** The visible rows, joined with newlines. */
   screen(): string;
-  /** Polls the screen until it holds `text` (or matches it); throws with the screen after `timeoutMs` (20 s). */
-  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Polls the screen until it holds `text` (or matches it, or the predicate holds); throws with the screen after `timeoutMs` (20 s). */
+  waitFor(text: string | RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
   press(keys: string): void;
   kill(signal: string): void;
   exited: Promise<number>;
@@ -129,7 +129,7 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
       const until = Date.now() + timeoutMs;
       for (;;) {
         const s = screen();
-        if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+        if (typeof text === 'string' ? s.includes(text) : typeof text === 'function' ? text(s) : text.test(s)) return s;
         if (Date.now() > until) throw new Error(`no ${String(text)} on the screen:\n${s}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

@@ -107,7 +107,7 @@ describe.skipIf(!isRoot())('the shipped omneuro deploy in the TUI on a guide-sty
     await reportAgrees(host, 'completed');
   }, 400_000);
 
-  for (const next of ['broken-health'] as const) {
+  for (const next of ['broken-health', 'broken-start', 'broken-chmod'] as const) {
     it(`${next}: the gate offers its recovery paths, each is walked, then the roll back lands on v1; the report agrees with the journal`, async () => {
       const host = await makeHost(next);
       const tui = open(host);

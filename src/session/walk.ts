@@ -71,6 +71,8 @@ export async function walk(store: SessionStore, start: WalkPolicy, hooks: WalkHo
     let done: (() => void) | undefined;
     if (move.kind === 'ask') {
       if (!hooks.ask || !(await hooks.ask(move))) return { reason: { kind: 'face', why: 'declined' }, declined: move };
+      // A yes to a confirm= step starts it: the terminal's keys go to it as to any step run.
+      done = hooks.acting?.(move);
       await actions.confirm();
     } else {
       done = hooks.acting?.(move);

@@ -54,6 +54,18 @@ describe('stepgate run on a terminal', () => {
     expect(t.output()).toContain('== completed ==');
   });
 
+  it('forwards keys to a confirm= step once the operator said yes (the question and the step share the terminal)', async () => {
+    ws.write('ask.md', '# Ask\n\nAsk the operator.\n\n```bash {name=ask confirm}\nread -r -p "proceed? " answer; echo "got:$answer"\n```\n');
+    const t = spawnTerm(['run', 'ask.md']);
+    await t.waitFor('[y/N]');
+    t.write('y\r');
+    await t.waitFor('proceed? ');
+    t.write('yes\r');
+    expect(await t.exit).toBe(0);
+    expect(t.output()).toContain('got:yes');
+    expect(t.output()).toContain('== completed ==');
+  });
+
   it('Ctrl-C typed on the terminal interrupts the step, journals it, and exits 130', async () => {
     ws.write('slow.md', '# Slow\n\n```bash {name=slow}\necho sleeping; sleep 20\n```\n');
     const t = spawnTerm(['run', 'slow.md']);

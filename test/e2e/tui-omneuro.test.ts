@@ -3,12 +3,16 @@
  * guide describes (test/helpers/omneuro-host.ts): the built CLI in a real pty, keys as an
  * operator presses them, the screen read back. Healthy; unhealthy with every recovery path the
  * gate offers walked, then the roll back landing on the old commit; then `stepgate report` of
- * that session checked against its journal. Root only (throwaway users).
+ * that session checked against its journal; and the SSM case, the TUI started as an
+ * ssm-user-like login running the deploy as the ubuntu-like user through sudo. Root only
+ * (throwaway users, a sudoers rule).
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { isRoot } from '../exec/helpers.js';
+import { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
 import { type Host, type JournalEvent, get, git, hostJournals, makeHost, removeHosts, varFlags } from '../helpers/omneuro-host.js';
 import { CLI, startTui, type Tui } from './tui-harness.js';
 
@@ -27,8 +31,11 @@ function stateOf(screen: string): string | undefined {
   return m?.[0];
 }
 
-function open(host: Host): Tui {
-  const tui = startTui([join(host.runbooks, 'deploy.md'), '--as', host.user, ...varFlags(host)], host.runbooks, host.state, { env: { STEPGATE_OSC9: '0' } });
+function open(host: Host, login?: { user: string; home: string; state: string }): Tui {
+  const tui = startTui([join(host.runbooks, 'deploy.md'), '--as', host.user, ...varFlags(host)], host.runbooks, login?.state ?? host.state, {
+    env: { STEPGATE_OSC9: '0', ...(login ? { XDG_STATE_HOME: '' } : {}) },
+    ...(login ? { as: { user: login.user, home: login.home } } : {}),
+  });
   tuis.push(tui);
   tui.resize(120, 40);
   return tui;
@@ -105,6 +112,36 @@ describe.skipIf(!isRoot())('the shipped omneuro deploy in the TUI on a guide-sty
     expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
     expect((await get(`http://localhost:${host.ports.gateway}/api/tech/health`)).body).toContain('2.0.0');
     await reportAgrees(host, 'completed');
+  }, 400_000);
+
+  it('from an SSM session: the TUI started as an ssm-user-like login runs the deploy as the ubuntu-like user through a NOPASSWD sudo rule; completed on v2', async () => {
+    const host = await makeHost('healthy');
+    const user = createUser('sgssm');
+    const rule = addSudoers(`stepgate-test-${user}`, `${user} ALL=(${host.user}) NOPASSWD: ALL`);
+    try {
+      const home = `/home/${user}`;
+      const tui = open(host, { user, home, state: join(home, 'stepgate-state') });
+      const { outcome, states } = await operate(tui, (gate) => {
+        throw new Error(`unexpected gate at ${gate.step}:\n${tui.screen()}`);
+      });
+      expect(outcome, states.join(' → ')).toBe('completed');
+      // The header names who the steps run as.
+      expect(tui.screen()).toContain(`${host.user}@`);
+      tui.press('q');
+      expect(await tui.exited).toBe(0);
+      expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
+      expect((await get(`http://localhost:${host.ports.gateway}/api/tech/health`)).body).toContain('2.0.0');
+      const [journal] = hostJournals(host, join(home, 'stepgate-state'));
+      expect(journal?.events[0]).toMatchObject({ type: 'session-started', who: { user }, options: { as: host.user } });
+    } finally {
+      removeSudoers(rule);
+      try {
+        execFileSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' });
+      } catch {
+        // Nothing of that user was left.
+      }
+      removeUser(user);
+    }
   }, 400_000);
 
   for (const next of ['broken-health', 'broken-start', 'broken-chmod'] as const) {

@@ -116,7 +116,8 @@ describe('session store under random operators', () => {
           expect(t.state().frames.length).toBeGreaterThanOrEqual(1);
         },
       ),
-      { numRuns: 150 },
+      // 300 runs: at 150, "a recovery was taken in more than 3 runs" failed once in a fresh clone (chance, not a bug).
+      { numRuns: 300 },
     );
     expect(seen.blocked).toBeGreaterThan(10);
     expect(seen.recovered).toBeGreaterThan(3);

@@ -4,7 +4,7 @@
  * port, temporary directory and state directory, so parallel runs cannot clash.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { journalEvents } from './tui-harness.js';
@@ -27,14 +27,6 @@ interface DemoRun {
 const workDirs: string[] = [];
 const demoHomes: string[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function runDemo(args: string[], extraEnv: Record<string, string> = {}): Promise<DemoRun> {
   const work = mkdtempSync(join(tmpdir(), 'stepgate-demo-test-'));

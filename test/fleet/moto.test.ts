@@ -6,7 +6,8 @@
  * fleet-mock.test.ts. Where moto_server is missing the tests say so and skip; CI fails then.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSsmClient } from '../../src/exec/ssm-client.js';
@@ -21,13 +22,6 @@ let moto: ChildProcess | undefined;
 let port = 0;
 let ws: Workspace;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const p = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return p;
-}
 
 async function until(ok: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;

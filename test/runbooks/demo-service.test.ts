@@ -5,6 +5,7 @@
  */
 import { cpSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,14 +14,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 const service = join(import.meta.dirname, '..', '..', 'runbooks', 'demo', 'service');
 const homes: string[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A demo host with one release installed the way the runbook installs it. */
 function install(version: string): { home: string; release: string } {

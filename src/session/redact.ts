@@ -32,16 +32,27 @@ export class SecretSet {
   private anyForm: RegExp | undefined;
 
   add(value: string | undefined): void {
-    if (value === undefined || value.length < MIN_SECRET_LENGTH || this.values.has(value)) return;
-    this.values.add(value);
-    for (const form of secretForms(value)) if (form.length >= MIN_SECRET_LENGTH) this.forms.add(form);
-    this.sorted = [...this.forms].sort((a, b) => b.length - a.length);
-    this.anyForm = new RegExp(this.sorted.map((f) => f.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'));
+    if (this.remember(value)) this.rebuild();
   }
 
-  /** Adds the values of every variable whose name looks secret. */
+  /** Adds the values of every variable whose name looks secret (one rebuild for all of them). */
   addEnv(env: Record<string, string | undefined>): void {
-    for (const [name, value] of Object.entries(env)) if (looksSecret(name)) this.add(value);
+    let added = false;
+    for (const [name, value] of Object.entries(env)) if (looksSecret(name) && this.remember(value)) added = true;
+    if (added) this.rebuild();
+  }
+
+  private remember(value: string | undefined): boolean {
+    if (value === undefined || value.length < MIN_SECRET_LENGTH || this.values.has(value)) return false;
+    this.values.add(value);
+    for (const form of secretForms(value)) if (form.length >= MIN_SECRET_LENGTH) this.forms.add(form);
+    return true;
+  }
+
+  /** The sort and the one big alternation are rebuilt once per batch of new values, not per value. */
+  private rebuild(): void {
+    this.sorted = [...this.forms].sort((a, b) => b.length - a.length);
+    this.anyForm = new RegExp(this.sorted.map((f) => f.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'));
   }
 
   /** Whether `value` is one of the secrets (as given, not a form of one). */

@@ -8,10 +8,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './paths.js';
+import { execa, type Result } from 'execa';
+import { freePort } from './free-port.js';
+import { CLI, ROOT } from './paths.js';
 import { createUser, removeUser } from './test-users.js';
 
 let work = '';
@@ -158,6 +159,17 @@ export async function makeHost(next: Next): Promise<Host> {
 
 export function varFlags(host: Host): string[] {
   return ['--var', `BRAIN_API_PORT=${host.ports.brain}`, '--var', `TECH_GATEWAY_PORT=${host.ports.gateway}`];
+}
+
+/**
+ * The shipped deploy in plain mode, `--yes`, run as the host's user. `login` starts stepgate
+ * itself as that login user (runuser, as an SSM session's ssm-user), with exactly `env`.
+ */
+export async function runShippedDeploy(host: Host, start: { env: NodeJS.ProcessEnv; login?: string }): Promise<{ run: Result; why: string }> {
+  const args = [CLI, 'run', join(host.runbooks, 'deploy.md'), '--yes', '--as', host.user, ...varFlags(host)];
+  const [file, argv] = start.login === undefined ? [process.execPath, args] : ['runuser', ['-u', start.login, '--', process.execPath, ...args]];
+  const run = await execa(file, argv, { cwd: host.runbooks, env: start.env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 240_000 });
+  return { run, why: `stdout:\n${String(run.stdout)}\nstderr:\n${String(run.stderr)}` };
 }
 
 export async function get(url: string): Promise<{ status: number | 'refused'; body: string }> {

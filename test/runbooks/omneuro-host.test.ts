@@ -15,7 +15,7 @@ import { newSessionId } from '../../src/session/session-paths.js';
 import { createSessionStore, type SessionStore } from '../../src/session/store.js';
 import { isRoot } from '../exec/helpers.js';
 import { CLI } from '../helpers/paths.js';
-import { type Host, get, git, makeHost, removeHosts, varFlags } from '../helpers/omneuro-host.js';
+import { type Host, get, git, makeHost, removeHosts, runShippedDeploy, varFlags } from '../helpers/omneuro-host.js';
 import { runToNextBlock } from '../fakes/walk.js';
 
 /** The engine in this process over the real exec layer, as `run` builds it. */
@@ -77,14 +77,7 @@ if (!isRoot()) process.stderr.write('omneuro-host.test.ts: skipped, it creates t
 describe.skipIf(!isRoot())('the omneuro redeploy on a guide-style host', () => {
   it('plain mode: pulls, sets +x, restarts through 04-redeploy.sh, passes the three checks; the nohup services outlive stepgate', async () => {
     const host = await makeHost('healthy');
-    const run = await execa(process.execPath, [CLI, 'run', join(host.runbooks, 'deploy.md'), '--yes', '--as', host.user, ...varFlags(host)], {
-      cwd: host.runbooks,
-      env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1', CI: 'false' },
-      reject: false,
-      stdin: 'ignore',
-      timeout: 240_000,
-    });
-    const why = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    const { run, why } = await runShippedDeploy(host, { env: { ...process.env, STEPGATE_STATE_DIR: host.state, NO_COLOR: '1', CI: 'false' } });
     expect(run.exitCode, why).toBe(0);
     expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
     expect(run.stdout, why).toContain(`captured ROLLBACK_COMMIT = ${host.v1}`);

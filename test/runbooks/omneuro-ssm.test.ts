@@ -7,12 +7,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRoot } from '../exec/helpers.js';
 import { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
-import { CLI } from '../helpers/paths.js';
-import { get, git, hostJournals, makeHost, removeHosts, varFlags } from '../helpers/omneuro-host.js';
+import { get, git, hostJournals, makeHost, removeHosts, runShippedDeploy } from '../helpers/omneuro-host.js';
 
 const cleanups: Array<() => void> = [];
 
@@ -44,15 +42,7 @@ describe.skipIf(!isRoot())('the omneuro redeploy from an SSM session: ssm-user r
     const host = await makeHost('healthy');
     const ssm = ssmUser(host.user);
     const { SUDO_USER: _sudoUser, SUDO_UID: _sudoUid, SUDO_GID: _sudoGid, SUDO_COMMAND: _sudoCommand, STEPGATE_STATE_DIR: _state, XDG_STATE_HOME: _xdg, ...env } = process.env;
-    const run = await execa('runuser', ['-u', ssm.user, '--', process.execPath, CLI, 'run', join(host.runbooks, 'deploy.md'), '--yes', '--as', host.user, ...varFlags(host)], {
-      cwd: host.runbooks,
-      env: { ...env, HOME: ssm.home, USER: ssm.user, LOGNAME: ssm.user, NO_COLOR: '1', CI: 'false' },
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-      timeout: 240_000,
-    });
-    const why = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    const { run, why } = await runShippedDeploy(host, { login: ssm.user, env: { ...env, HOME: ssm.home, USER: ssm.user, LOGNAME: ssm.user, NO_COLOR: '1', CI: 'false' } });
     expect(run.exitCode, why).toBe(0);
     expect(git(host.checkout, 'rev-parse', 'HEAD')).toBe(host.v2);
     expect(run.stdout, why).toContain(`captured ROLLBACK_COMMIT = ${host.v1}`);

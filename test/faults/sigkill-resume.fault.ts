@@ -14,7 +14,7 @@ import { printFigures, record } from './tally.js';
 const COMMANDS = ['s0', 's2', 's4'];
 const POINTS = Number(process.env.POINTS ?? 50);
 /** Kill times spread over the whole run: start-up, the journal's creation, every step and check. */
-const killAt = (point: number): number => Number(process.env.KILL_FROM ?? 40) + point * 28;
+const killAt = (point: number): number => Number(process.env.KILL_FROM ?? 40) + point * Number(process.env.KILL_STEP ?? 28);
 
 function runbook(log: string, checks: string): string {
   const step = (name: string): string => `Step ${name}.\n\n\`\`\`bash {name=${name}}\necho ${name} >> ${log}; sleep 0.15\n\`\`\`\n`;
@@ -52,6 +52,19 @@ describe('SIGKILL, then resume', () => {
           // Killed before the journal was created: nothing to resume, nothing ran.
           record('SIGKILL then resume: killed before the session existed (nothing ran)', lines().length === 0);
           expect(lines()).toEqual([]);
+          return;
+        }
+        if (!ws.events(id).some((e) => e.type === 'step-started')) {
+          // Killed after the journal was created but before the first step started: no step ran,
+          // and resume says so (a session where nothing ran is not resumable, by design: see
+          // sessions-manage.test.ts). Opening the runbook again must then run it through.
+          const refused = await ws.run(['resume', id, '--yes', '--rerun-interrupted'], home);
+          expect(refused.stderr).toContain(`nothing ran in session ${id}`);
+          expect(lines()).toEqual([]);
+          const again = await ws.run(['run', file, '--yes'], home);
+          expect(again.code, again.stdout + again.stderr).toBe(0);
+          record('SIGKILL then resume: killed before the first step (nothing ran; a new run completes)', lines().join(',') === COMMANDS.join(','));
+          expect(lines()).toEqual(COMMANDS);
           return;
         }
         const finished = new Set(ws.events(id).flatMap((e) => (e.type === 'step-finished' && e.ok ? [/(s\d)$/.exec(e.key)?.[1] ?? e.key] : [])));

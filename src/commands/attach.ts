@@ -8,7 +8,6 @@
  * (attach-other.ts).
  */
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { displayPath } from '../plain/print-events.js';
 import { attachTo, liveTuis, type LiveTui } from './detach.js';
 import { usageError } from './usage.js';
@@ -116,10 +115,4 @@ export async function offerAttach(match: (tui: LiveTui) => boolean, instead = 's
   const answer = await ask(`attach to it instead of ${instead}? [Y/n] `);
   if (/^n/i.test(answer)) return undefined;
   return attachTo(tui, false);
-}
-
-/** A detached TUI holding a session of this runbook file (or of any runbook under this directory). */
-export function sameRunbook(target: string, isDir: boolean): (tui: LiveTui) => boolean {
-  const path = resolve(target);
-  return (tui) => tui.session !== undefined && (isDir ? tui.session.runbook.startsWith(`${path}/`) : tui.session.runbook === path);
 }

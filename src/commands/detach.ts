@@ -166,6 +166,12 @@ function heldBy(dir: string, server: TmuxServer): LiveTui {
   return session ? { dir, server, session } : { dir, server };
 }
 
+/** A detached TUI holding a session of this runbook file (or of any runbook under this directory). */
+export function sameRunbook(target: string, isDir: boolean): (tui: LiveTui) => boolean {
+  const path = resolve(target);
+  return (tui) => tui.session !== undefined && (isDir ? tui.session.runbook.startsWith(`${path}/`) : tui.session.runbook === path);
+}
+
 /** The detached TUI whose registry directory is `dir`, when its server answers. */
 export async function liveTuiAt(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<LiveTui | undefined> {
   const server = new TmuxServer(findTmux(env) ?? 'tmux', join(dir, 'sock'));

@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!(error instanceof CannotWrap)) throw error;
       }
     }
-    return (await import('./tui.js')).resumeInTui(id, parsed.values.as, vars, locking, accept, parsed.values.quiet === true);
+    return (await import('./tui-session.js')).resumeInTui(id, parsed.values.as, vars, locking, accept, parsed.values.quiet === true);
   }
   if (process.stdin.isTTY && process.stdout.isTTY) process.stderr.write(`stepgate: ${plainWhy}: continuing in plain mode\n`);
   loadExec().catch(() => undefined);

@@ -16,20 +16,9 @@ import type { SessionStore } from '../session/store.js';
 import type { LockParty, SessionEvent } from '../session/types.js';
 import { loadRunbookFile } from './load.js';
 
-/** The command-line flags every command that runs a session takes. */
-
-export interface LockFlags {
-  wait: boolean;
-  steal?: string;
-}
-
-/** The flags as parsed, or a usage error's message. */
-export function lockFlags(values: { 'wait-lock'?: boolean; 'steal-lock'?: string }): LockFlags | string {
-  const steal = values['steal-lock'];
-  if (steal !== undefined && steal.trim() === '') return '--steal-lock wants a reason (it is journaled)';
-  if (steal !== undefined && values['wait-lock'] === true) return '--wait-lock and --steal-lock contradict each other';
-  return steal !== undefined ? { wait: values['wait-lock'] === true, steal } : { wait: values['wait-lock'] === true };
-}
+// The command-line flags every command that runs a session takes (a module of their own: the TUI's launcher checks them without loading the lock).
+import type { LockFlags } from './lock-flags.js';
+export { lockFlags, type LockFlags } from './lock-flags.js';
 
 /** The lock is refused: who holds it and what to do (exit 1, as a blocked run). */
 export class LockRefused extends Error {}

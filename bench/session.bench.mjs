@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // From the sources (bench/run.mjs runs this file under tsx); dist/ is bundled.
-const { FileJournal, newSessionId, readJournal } = await import(join(root, 'src/session/journal.ts'));
+const { FileJournal } = await import(join(root, 'src/session/journal.ts'));
+const { newSessionId } = await import(join(root, 'src/session/session-paths.ts'));
+const { readJournal } = await import(join(root, 'src/session/journal-read.ts'));
 const { replay } = await import(join(root, 'src/session/reducer.ts'));
 const { createSessionStore } = await import(join(root, 'src/session/store.ts'));
 const { parseRunbook } = await import(join(root, 'src/runbooks/parse.ts'));

@@ -18,7 +18,8 @@
  *
  * Options: --out DIR (default ./dist), --no-sourcemap.
  */
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +34,15 @@ export const ENTRY_POINTS = {
   'exec/shell': 'src/exec/shell.ts',
   'exec/probes': 'src/exec/probes.ts',
 };
+
+/** A hash of what decides a parse: the parser's sources and the locked dependency versions. */
+function parserId() {
+  const hash = createHash('sha256');
+  const dir = join(root, 'src/runbooks');
+  for (const name of readdirSync(dir).sort()) hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 32);
+}
 
 /**
  * Bundle the CLI into `outdir` (emptied first). Returns esbuild's metafile.
@@ -61,7 +71,8 @@ export async function bundle({ outdir, sourcemap = true }) {
     // React's production build, fixed at bundle time (the development build checks every
     // render). The NODE_ENV toggle in src/commands/tui.ts folds into dead code here, which
     // esbuild reports as an assignment to a defined constant.
-    define: { 'process.env.NODE_ENV': '"production"' },
+    // The parse cache (src/commands/parse-cache.ts) trusts only entries of this very parser.
+    define: { 'process.env.NODE_ENV': '"production"', __STEPGATE_PARSER_ID__: JSON.stringify(parserId()) },
     logOverride: { 'assign-to-define': 'silent' },
     sourcemap: sourcemap ? 'linked' : false,
     legalComments: 'linked',

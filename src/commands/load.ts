@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_RUNBOOK_CHARS, parseRunbook, type Runbook } from '../runbooks/index.js';
 import { parseRunbookBounded } from './parse-bounded.js';
+import { cachedParse, rememberParse } from './parse-cache.js';
 import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
 
@@ -73,7 +74,8 @@ function readRunbookFileOnce(file: string): LoadedRunbook {
  * A command reads the same files several times on its way to the first step (its own checks,
  * lint's links, preflight's reach, the session's load) and a cold markdown parse is the slowest
  * part of that. The same bytes at the same path parse to the same runbook, so each is parsed
- * once per process; every caller gets its own diagnostics list to add to.
+ * once per process, and kept for the next process (parse-cache.ts); every caller gets its own
+ * diagnostics list to add to.
  */
 const parsed = new Map<string, Runbook>();
 const PARSED_KEPT = 64;
@@ -82,7 +84,12 @@ function parsedOnce(text: string, file: string, sha256: string): Runbook {
   const key = `${file}\0${sha256}`;
   let runbook = parsed.get(key);
   if (!runbook) {
-    runbook = parseRunbookBounded(text, file);
+    runbook = cachedParse(file, sha256);
+    if (!runbook) {
+      runbook = parseRunbookBounded(text, file);
+      // A refusal for time is this machine's, this moment's: the next process tries again.
+      if (!runbook.diagnostics.some((d) => d.code === 'too-complex')) rememberParse(file, sha256, runbook);
+    }
     if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
     parsed.set(key, runbook);
   }

@@ -2,7 +2,7 @@
  * A large runbook is parsed on a worker thread within a deadline and a heap limit (issue 13
  * item 8): past the deadline the command ends with a too-complex diagnostic naming the file and
  * the fix, and no parse. The deadline is forced to 1 ms here (no thread starts that fast), so
- * the test is about behaviour, not speed.
+ * the test is about behaviour, not speed. The parse cache is off: a kept parse needs no deadline.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const plan = (env: Record<string, string>) =>
-  spawnSync(process.execPath, [CLI, 'plan', 'big.md'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true', ...env }, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [CLI, 'plan', 'big.md'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true', STEPGATE_STATE_DIR: join(dir, 'state'), STEPGATE_PARSE_CACHE: 'off', ...env }, encoding: 'utf8', timeout: 60_000 });
 
 describe('parse deadline', () => {
   it('refuses a runbook not parsed within the deadline, naming the file and the fix', () => {
@@ -34,5 +34,34 @@ describe('parse deadline', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('s399');
+  });
+});
+
+describe("the parser's CPU time", () => {
+  it('counts one thread, not the whole process: a busy thread beside an idle one', async () => {
+    const { ownThreadId, threadCpuMs } = await import('../../src/commands/parse-bounded.js');
+    const { Worker } = await import('node:worker_threads');
+    // An idle worker says its kernel thread id, then waits; this thread burns 400 ms of CPU.
+    const idle = new Worker(`const { parentPort } = require('node:worker_threads'); const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()); parentPort.postMessage(tid); setInterval(() => {}, 1000);`, { eval: true });
+    try {
+      const tid = await new Promise<number>((resolve) => idle.once('message', resolve));
+      const mine = ownThreadId();
+      expect(mine).toBeGreaterThan(0);
+      expect(mine).not.toBe(tid);
+      const idleBefore = threadCpuMs(tid)!;
+      const mineBefore = threadCpuMs(mine!)!;
+      const until = process.cpuUsage().user + 400_000;
+      while (process.cpuUsage().user < until) Math.sqrt(Math.random());
+      // /proc counts in 10 ms ticks; the idle thread gets none of this thread's work.
+      expect(threadCpuMs(mine!)! - mineBefore).toBeGreaterThanOrEqual(300);
+      expect(threadCpuMs(tid)! - idleBefore).toBeLessThan(100);
+    } finally {
+      await idle.terminate();
+    }
+  });
+
+  it('is undefined for a thread that is not there', async () => {
+    const { threadCpuMs } = await import('../../src/commands/parse-bounded.js');
+    expect(threadCpuMs(2 ** 30)).toBeUndefined();
   });
 });

@@ -35,7 +35,7 @@ const INPUTS: Array<[string, () => void]> = [
 
 function cli(args: string[], ms: number): Promise<{ code: number | null; signal: string | null; out: string; hung: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true', STEPGATE_PARSE_CACHE: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let hung = false;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

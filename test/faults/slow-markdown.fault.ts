@@ -32,7 +32,7 @@ function lint(file: string): Promise<{ code: number | null; out: string; hung: b
   const [cmd, args] = timed ? [GNU_TIME, ['-o', report, '-f', '%e %M', process.execPath, CLI, 'lint', file]] : [process.execPath, [CLI, 'lint', file]];
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: 'true', STEPGATE_PARSE_CACHE: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let hung = false;
     child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));

@@ -43,6 +43,18 @@ export interface SessionShellDeps {
 
 type ShellReset = Extract<SessionEvent, { type: 'shell-reset' }>;
 
+/**
+ * A flood: output without a pause of FLOOD_QUIET_MS for FLOOD_AFTER_MS, FLOOD_BYTES of it at
+ * least. Its screen is pushed FLOOD_SLOWER times less often: nobody reads lines that scroll
+ * by at thirty frames a second, and each frame costs a snapshot of the scrollback and a
+ * render of the pane (issue 14: a third of the TUI's CPU in a 5,000,000-line step). Typed
+ * keys' echo and progress lines are never a flood (too few bytes).
+ */
+const FLOOD_QUIET_MS = 100;
+const FLOOD_AFTER_MS = 500;
+const FLOOD_BYTES = 256 * 1024;
+const FLOOD_SLOWER = 3;
+
 export class SessionShell {
   private readonly deps: SessionShellDeps;
   private shell: Shell | undefined;
@@ -51,6 +63,8 @@ export class SessionShell {
   private size: { cols: number; rows: number };
   private screenTimer: ReturnType<typeof setTimeout> | undefined;
   private lastScreenAt = 0;
+  /** The current run of output without a pause (FLOOD_QUIET_MS): when it began, when its last chunk came, its size. */
+  private burst = { since: 0, last: Number.NEGATIVE_INFINITY, bytes: 0 };
   private readonly outputListeners = new Set<(text: string) => void>();
   private currentSink: { write(text: string): void } | undefined;
   /**
@@ -133,6 +147,7 @@ export class SessionShell {
       const clean = this.lineRedactor ? this.lineRedactor.push(event.data) : deps.secrets.redact(event.data);
       if (clean !== '') this.emit(clean);
       this.keep(clean);
+      this.noteOutput(event.data.length);
       this.scheduleScreen();
     });
     return opened;
@@ -199,6 +214,20 @@ export class SessionShell {
     if (this.captured !== undefined && this.captured.length <= MAX_CAPTURE * 4) this.captured += text;
   }
 
+  private noteOutput(bytes: number): void {
+    const now = Date.now();
+    if (now - this.burst.last > FLOOD_QUIET_MS) this.burst = { since: now, last: now, bytes: 0 };
+    this.burst.last = now;
+    this.burst.bytes += bytes;
+  }
+
+  /** The least time between two screens: longer while a flood goes on. */
+  private screenInterval(): number {
+    const { since, last, bytes } = this.burst;
+    const flood = Date.now() - last <= FLOOD_QUIET_MS && last - since >= FLOOD_AFTER_MS && bytes >= FLOOD_BYTES;
+    return flood ? this.deps.screenIntervalMs * FLOOD_SLOWER : this.deps.screenIntervalMs;
+  }
+
   /** Push the screen to the store now. */
   refreshScreen(): void {
     if (this.shell && this.deps.screen) this.deps.setScreen(this.shell.screen());
@@ -211,7 +240,7 @@ export class SessionShell {
    */
   private scheduleScreen(trailing = false): void {
     if (this.screenTimer !== undefined || !this.shell || !this.deps.screen) return;
-    const interval = this.deps.screenIntervalMs;
+    const interval = this.screenInterval();
     const wait = Math.max(trailing ? Math.max(16, interval) : 0, this.lastScreenAt + interval - Date.now());
     this.screenTimer = setTimeout(() => {
       this.screenTimer = undefined;

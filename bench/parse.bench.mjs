@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // In-process figures from the sources (bench/run.mjs runs this file under tsx); dist/ is bundled.
-const { parseRunbook, lintRunbook, planRunbook } = await import(join(root, 'src/runbooks/index.ts'));
+const { lintRunbook, planRunbook } = await import(join(root, 'src/runbooks/index.ts'));
+const { parseRunbook } = await import(join(root, 'src/runbooks/parse.ts'));
 const { fromMarkdown } = await import('mdast-util-from-markdown');
 const { parseMarkdown } = await import(join(root, 'src/runbooks/markdown.ts'));
 const { bigRunbook } = await import('./lib.mjs');

@@ -10,6 +10,7 @@ import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js
 import { currentWho, hostName } from '../session/host.js';
 import { durationLiteral, parseDuration } from '../runbooks/index.js';
 import { exportFile, exportOptions, serialize } from './export.js';
+import { primeRunbooks } from './load.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
@@ -113,6 +114,7 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   const vars = parseVarFlags(v.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
 
+  await primeRunbooks([file]);
   const exported = exportFile('command', file, options);
   if (!exported.document) return exported.code;
   const document = exported.document;

@@ -5,8 +5,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_RUNBOOK_CHARS, parseRunbook, type Runbook } from '../runbooks/index.js';
-import { parseRunbookBounded } from './parse-bounded.js';
+import { MAX_RUNBOOK_CHARS } from '../runbooks/bounds.js';
+import { emptyRunbook } from '../runbooks/empty.js';
+import { resolveTarget } from '../runbooks/links.js';
+import type { LinkTarget, Runbook } from '../runbooks/model.js';
+import { loadParser, parseRunbookBounded } from './parse-bounded.js';
 import { cachedParse, rememberParse } from './parse-cache.js';
 import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
@@ -29,7 +32,7 @@ export interface LoadedRunbook {
 }
 
 function failed(file: string, code: 'read-error' | 'file-too-large' | 'untrusted-file', message: string): LoadedRunbook {
-  const runbook = parseRunbook('', file);
+  const runbook = emptyRunbook(file);
   runbook.diagnostics = [{ file, line: 1, column: 1, severity: 'error', code, message }];
   return { runbook, text: '', sha256: '' };
 }
@@ -80,6 +83,27 @@ function readRunbookFileOnce(file: string): LoadedRunbook {
 const parsed = new Map<string, Runbook>();
 const PARSED_KEPT = 64;
 
+/**
+ * Whether `file` can be read without the parser: it cannot be read at all (the read says why),
+ * or its parse is this process's or the cache's (kept in this process for the read to come).
+ */
+function readyToRead(file: string): boolean {
+  if (specialFile(file) !== undefined) return true;
+  const bytes = readRegularFile(file, MAX_RUNBOOK_BYTES);
+  if (!Buffer.isBuffer(bytes)) return true;
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const key = `${file}\0${sha256}`;
+  if (parsed.has(key)) return true;
+  const cached = cachedParse(file, sha256);
+  if (cached) keep(key, cached);
+  return cached !== undefined;
+}
+
+function keep(key: string, runbook: Runbook): void {
+  if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(key, runbook);
+}
+
 function parsedOnce(text: string, file: string, sha256: string): Runbook {
   const key = `${file}\0${sha256}`;
   let runbook = parsed.get(key);
@@ -90,14 +114,48 @@ function parsedOnce(text: string, file: string, sha256: string): Runbook {
       // A refusal for time is this machine's, this moment's: the next process tries again.
       if (!runbook.diagnostics.some((d) => d.code === 'too-complex')) rememberParse(file, sha256, runbook);
     }
-    if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
-    parsed.set(key, runbook);
+    keep(key, runbook);
   }
   return { ...runbook, diagnostics: [...runbook.diagnostics] };
 }
 
 export async function loadRunbookFile(file: string): Promise<LoadedRunbook> {
+  await primeRunbooks([file]);
   return readRunbookFileSync(file);
+}
+
+/** Where a runbook's links point: the files a lint, a plan or a session may read next. */
+function linkedFiles(runbook: Runbook): string[] {
+  const targets: Array<LinkTarget | undefined> = [
+    ...runbook.crossRefs.map((r) => r.target),
+    ...runbook.sections.flatMap((s) => [s.recover, ...s.crossRefs.map((r) => r.target)]),
+    runbook.frontMatter.recovery,
+    ...runbook.frontMatter.before,
+    ...runbook.frontMatter.after,
+    ...runbook.steps.map((step) => ('attrs' in step ? step.attrs.recover : undefined)),
+  ];
+  return targets.flatMap((t) => (t?.file === undefined ? [] : [resolveTarget(runbook.file, t).file]));
+}
+
+/** Files followed through links at most, from the files a command names. */
+const PRIME_MAX_FILES = 64;
+
+/**
+ * Makes the runbooks a command is about to read (and, with `links`, those they link to) ready
+ * to read synchronously: each comes from this process's parses, the parse cache, or the parser,
+ * which is loaded only when some file is not in the cache. A file this missed (a link reached
+ * another way) is still read correctly later, on the parse worker.
+ */
+export async function primeRunbooks(files: readonly string[], { links = true }: { links?: boolean } = {}): Promise<void> {
+  const queue = [...files];
+  const seen = new Set<string>();
+  while (queue.length > 0 && seen.size < PRIME_MAX_FILES) {
+    const file = queue.shift() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!readyToRead(file)) await loadParser();
+    if (links) queue.push(...linkedFiles(readRunbookFileSync(file).runbook));
+  }
 }
 
 /**

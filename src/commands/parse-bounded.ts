@@ -25,7 +25,11 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { parseRunbook, type Runbook } from '../runbooks/index.js';
+import { emptyRunbook } from '../runbooks/empty.js';
+import type { Runbook } from '../runbooks/model.js';
+
+type Parse = (text: string, file: string) => Runbook;
+const loadParse = async (): Promise<Parse> => (await import('../runbooks/parse.js')).parseRunbook;
 
 /** CPU time a parse may take, the worker's start-up included (issue 13: 2 s on 2 cores). */
 export const PARSE_DEADLINE_MS = 2_000;
@@ -104,7 +108,7 @@ function deadlineFrom(env: NodeJS.ProcessEnv): number {
 }
 
 function tooComplex(file: string, ms: number): Runbook {
-  const runbook = parseRunbook('', file);
+  const runbook = emptyRunbook(file);
   runbook.diagnostics = [
     {
       file,
@@ -120,15 +124,29 @@ function tooComplex(file: string, ms: number): Runbook {
 
 const fromSources = import.meta.url.endsWith('.ts');
 
+/**
+ * The parser on this thread, once loaded. The markdown and YAML code is a third of the bundle
+ * and a command whose runbooks all come from the parse cache never needs it, so it is loaded
+ * by `loadParser` when a command is about to parse; a parse before that goes to the worker.
+ * From the sources there is no worker, so it is loaded at once.
+ */
+let here: Parse | undefined = fromSources ? await loadParse() : undefined;
+
+/** Loads the parser on this thread (small files are then parsed here, without a worker). */
+export async function loadParser(): Promise<void> {
+  here ??= await loadParse();
+}
+
 /** `parseRunbook`, bounded in time and memory for files large enough to need it. */
 export function parseRunbookBounded(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
   const forced = env['STEPGATE_PARSE_DEADLINE_MS'] !== undefined;
-  if (fromSources || (text.length <= INLINE_MAX_CHARS && !forced)) return parseRunbook(text, file);
+  if (here && (fromSources || (text.length <= INLINE_MAX_CHARS && !forced))) return here(text, file);
   let current: Parser;
   try {
     current = parser ??= startParser();
   } catch {
-    return parseRunbook(text, file); // no threads here: unbounded, as before
+    if (here) return here(text, file); // no threads here: unbounded, as before
+    throw new Error('stepgate: cannot start a thread to parse the runbook, and the parser was not loaded');
   }
   const ms = deadlineFrom(env);
   const started = Date.now();
@@ -163,9 +181,12 @@ if (!isMainThread && (workerData as { tag?: unknown } | null)?.tag === TAG) {
   const { port, shared } = workerData as { port: MessagePort; shared: SharedArrayBuffer };
   const flag = new Int32Array(shared);
   port.postMessage({ tid: ownThreadId() } satisfies FromWorker);
+  const parse = loadParse();
   port.on('message', ({ text, file }: { text: string; file: string }) => {
-    port.postMessage({ runbook: parseRunbook(text, file) } satisfies FromWorker);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
+    void parse.then((parseRunbook) => {
+      port.postMessage({ runbook: parseRunbook(text, file) } satisfies FromWorker);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+    });
   });
 }

@@ -11,7 +11,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { statSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { readRunbookFileSync, type LoadedRunbook } from './load.js';
+import { primeRunbooks, readRunbookFileSync, type LoadedRunbook } from './load.js';
 
 /** Below this many bytes in all, a worker's start-up costs more than it saves (measured: docs/performance.md). */
 export const WORKER_MIN_BYTES = 48 * 1024;
@@ -81,13 +81,19 @@ export async function parseFiles(files: readonly string[], env: NodeJS.ProcessEn
   const total = sizes.reduce((a, b) => a + b, 0);
   const forced = env['STEPGATE_LINT_THREADS'] !== undefined;
   const threads = Math.min(threadCount(env), files.length);
-  if (threads < 2 || (total < WORKER_MIN_BYTES && !forced)) return new Map(parseHere(files));
+  if (threads < 2 || (total < WORKER_MIN_BYTES && !forced)) {
+    await primeRunbooks(files);
+    return new Map(parseHere(files));
+  }
   const [mine = [], ...theirs] = splitBySize(files, sizes, threads);
   const pending = theirs.map((group) => parseInWorker(group).catch(() => parseHere(group)));
+  await primeRunbooks(mine);
   const results = [parseHere(mine), ...(await Promise.all(pending))];
   return new Map(results.flat());
 }
 
 if (!isMainThread && (workerData as { tag?: unknown } | null)?.tag === TAG) {
-  parentPort?.postMessage(parseHere((workerData as { files: string[] }).files));
+  const { files } = workerData as { files: string[] };
+  await primeRunbooks(files, { links: false });
+  parentPort?.postMessage(parseHere(files));
 }

@@ -8,7 +8,7 @@ import {
   type PlannedStep,
 } from '../runbooks/index.js';
 import { SECRET_NAME } from '../runbooks/vars.js';
-import { createRunbookCache, readRunbookFileSync, whyUnreadable } from './load.js';
+import { createRunbookCache, primeRunbooks, readRunbookFileSync, whyUnreadable } from './load.js';
 import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -26,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   if (file === undefined || extra.length > 0) return usageError('plan takes exactly one runbook file', USAGE);
   setTrustPolicy('warn');
   setRunbookTree(file);
+  await primeRunbooks([file]);
   const { runbook } = readRunbookFileSync(file);
   const unreadable = runbook.diagnostics.find((d) => d.code === 'read-error' || d.code === 'binary-file' || d.code === 'file-too-large' || d.code === 'too-complex');
   if (unreadable) {

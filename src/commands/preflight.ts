@@ -13,7 +13,7 @@ import { reachableSteps } from '../runbooks/reach.js';
 import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, stepKey, type Finding } from '../session/preflight.js';
 import { openPreflightCache } from '../session/preflight-cache.js';
 import { printable } from '../session/printable.js';
-import { createRunbookCache, readRunbookFileSync } from './load.js';
+import { createRunbookCache, primeRunbooks, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { PREFLIGHT } from './specs.js';
@@ -49,6 +49,7 @@ export interface PreflightResult {
 
 export async function runPreflight(file: string, opts: { as?: string; vars?: Record<string, string> } = {}): Promise<PreflightResult> {
   const started = performance.now();
+  await primeRunbooks([file]);
   const main = readRunbookFileSync(file).runbook;
   const load = createRunbookCache();
   const reached = reachableSteps(main, load);
@@ -129,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   if (file === undefined || extra !== undefined) return usageError('preflight takes exactly one runbook file', USAGE);
   const vars = parseVarFlags(parsed.values.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
+  await primeRunbooks([file]);
   const loaded = readRunbookFileSync(file);
   const invalid = loaded.runbook.diagnostics.filter((d) => d.severity === 'error');
   if (invalid.length > 0) {

@@ -12,6 +12,9 @@
 import type { DiagnosticCode, Position } from './model.js';
 
 /** Block quotes and list items open at once. Runbooks nest a few; micromark slows past a hundred. */
+/** Inputs past this size are refused with a diagnostic rather than parsed. */
+export const MAX_RUNBOOK_CHARS = 4 * 1024 * 1024;
+
 export const MAX_NESTING = 16;
 /** Characters in one line outside fenced code. */
 export const MAX_LINE_CHARS = 10_000;

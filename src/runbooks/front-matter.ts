@@ -3,6 +3,7 @@
  */
 import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
+import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
 import { SECRET_NAME } from './vars.js';
@@ -10,9 +11,6 @@ import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
 
-export function emptyFrontMatter(): FrontMatter {
-  return { env: {}, vars: [], before: [], after: [], rollback: false };
-}
 
 /** `startLine` is the line of the opening `---`. */
 export function parseFrontMatter(yamlText: string, startLine: number, sink: DiagnosticSink): FrontMatter {

@@ -7,10 +7,11 @@ import GithubSlugger from 'github-slugger';
 import type { Code, Definition, Heading, Html, ListItem, Nodes, Paragraph, Root } from 'mdast';
 import { toString } from 'mdast-util-to-string';
 import { emptyAttributes, hasAttributes, parseAttributes } from './attributes.js';
-import { findBoundsViolation } from './bounds.js';
+import { findBoundsViolation, MAX_RUNBOOK_CHARS } from './bounds.js';
 import { parseChecks } from './checks.js';
 import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
-import { emptyFrontMatter, parseFrontMatter } from './front-matter.js';
+import { emptyFrontMatter, emptyRunbook, titleFromFile } from './empty.js';
+import { parseFrontMatter } from './front-matter.js';
 import { isMarkdownFileName, parseLinkTarget } from './links.js';
 import { parseMarkdown } from './markdown.js';
 import { nearMiss } from './near-miss.js';
@@ -26,31 +27,12 @@ import type {
   StepAttributes,
 } from './model.js';
 
-/** Inputs past this size are refused with a diagnostic rather than parsed. */
-export const MAX_RUNBOOK_CHARS = 4 * 1024 * 1024;
+export { MAX_RUNBOOK_CHARS } from './bounds.js';
 
 export const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell', 'zsh', 'console', 'shell-session', 'shellsession']);
 export const CHECK_LANGUAGES = new Set(['check', 'health']);
 /** Real languages one letter from a runnable one (`ash` ~ `sh`): shown, and not a typo. */
 const OTHER_SHELLS = new Set(['ash', 'csh', 'dash', 'fish', 'ksh', 'mksh', 'rsh', 'ssh', 'tcsh']);
-
-function basename(file: string): string {
-  const name = file.split('/').pop() ?? file;
-  return name.replace(/\.md$/i, '');
-}
-
-function emptyRunbook(file: string, frontMatter: FrontMatter = emptyFrontMatter()): Runbook {
-  return {
-    file,
-    title: frontMatter.title ?? basename(file),
-    frontMatter,
-    sections: [],
-    steps: [],
-    snippets: [],
-    crossRefs: [],
-    diagnostics: [],
-  };
-}
 
 export function parseRunbook(text: string, file: string): Runbook {
   const sink = new DiagnosticSink(file);
@@ -113,7 +95,7 @@ class Walker {
     this.collectDefinitions(tree);
     for (const node of tree.children) this.visit(node, undefined, 0);
     const fm = this.runbook.frontMatter;
-    this.runbook.title = fm.title ?? this.firstH1 ?? basename(this.file);
+    this.runbook.title = fm.title ?? this.firstH1 ?? titleFromFile(this.file);
     const description = fm.description ?? this.leadParagraph;
     if (description !== undefined) this.runbook.description = description;
     return this.runbook;

@@ -112,25 +112,40 @@ describe('stepgate plan', () => {
   });
 });
 
+/** Every source the processes ran (a file of dist/ stands for the sources bundled into it). */
+function tracedSources(runs: string[][], stateHome: string): string[] {
+  const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
+  writeFileSync(trace, '');
+  for (const args of runs) {
+    execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, ...args], {
+      env: { ...process.env, TRACE_IMPORTS_FILE: trace, XDG_STATE_HOME: stateHome, STEPGATE_STATE_DIR: '' },
+    });
+  }
+  const bundled = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-inputs.json'), 'utf8')) as Record<string, string[]>;
+  const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
+  return readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+    .flatMap((url) => (url.startsWith(distUrl) ? (bundled[url.slice(distUrl.length)] ?? [`unmapped ${url}`]) : [fileURLToPath(url)]));
+}
+
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
-    const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
-    writeFileSync(trace, '');
-    for (const args of [['plan', OPS_NOTES], ['lint', OPS_NOTES]]) {
-      execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, ...args], {
-        env: { ...process.env, TRACE_IMPORTS_FILE: trace },
-      });
-    }
-    // Every source the process ran: a file of dist/ stands for the sources bundled into it.
-    const bundled = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-inputs.json'), 'utf8')) as Record<string, string[]>;
-    const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
-    const sources = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter((url) => url.startsWith('file:'))
-      .flatMap((url) => (url.startsWith(distUrl) ? (bundled[url.slice(distUrl.length)] ?? [`unmapped ${url}`]) : [fileURLToPath(url)]));
+    // A state directory of its own: the parse cache is empty, so the parser is loaded.
+    const sources = tracedSources([['plan', OPS_NOTES], ['lint', OPS_NOTES]], mkdtempSync(join(tmpdir(), 'stepgate-trace-state-')));
     expect(sources.filter((s) => s.startsWith('unmapped'))).toEqual([]);
     expect(sources.some((s) => s.includes('node_modules/mdast-util-from-markdown/'))).toBe(true);
     expect(sources.filter((s) => /node_modules\/(ink|react|ink-[^/]*|@xterm\/[^/]*|node-pty)\//.test(s))).toEqual([]);
+  });
+
+  it('a plan of a runbook in the parse cache loads neither the markdown nor the YAML parser', () => {
+    const state = mkdtempSync(join(tmpdir(), 'stepgate-trace-state-'));
+    const first = tracedSources([['plan', OPS_NOTES]], state);
+    expect(first.some((s) => s.includes('node_modules/micromark/'))).toBe(true);
+    const again = tracedSources([['plan', OPS_NOTES]], state);
+    expect(again.filter((s) => s.startsWith('unmapped'))).toEqual([]);
+    expect(again.some((s) => s.endsWith('src/commands/plan.ts'))).toBe(true);
+    expect(again.filter((s) => /node_modules\/(micromark[^/]*|mdast-util-from-markdown|yaml)\/|src\/runbooks\/parse\.ts/.test(s))).toEqual([]);
   });
 
   it('a run without run: checks never loads execa (preflight spawns its one shell itself)', () => {

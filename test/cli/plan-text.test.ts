@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderPlan } from '../../src/commands/plan.js';
-import { parseRunbook, planRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { planRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 
 const plan = (text: string): string => {
   const rb = parseRunbook(text, '/rb/deploy.md');

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { openPreflightCache } from '../../src/session/preflight-cache.js';
 import { createUser, removeUser } from '../helpers/test-users.js';
 import { Workspace } from './plain-harness.js';

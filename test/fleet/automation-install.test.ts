@@ -15,7 +15,7 @@ import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, formatProblem, validateDocument, MAX_DOCUMENT_BYTES, type SsmDocument } from '../../src/fleet/index.js';
 import { serialize } from '../../src/commands/export.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { ROOT } from '../helpers/paths.js';
 
 const require = createRequire(import.meta.url);

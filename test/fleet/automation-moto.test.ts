@@ -18,7 +18,7 @@ import { CreateDocumentCommand, GetDocumentCommand, ListCommandsCommand, SendCom
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialize } from '../../src/commands/export.js';
 import { exportAutomationDocument, formatProblem, type SsmDocument } from '../../src/fleet/index.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { createUser, removeUser } from '../helpers/test-users.js';
 import { interpolate } from './agent-sim.js';
 

@@ -19,7 +19,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { exportAutomationDocument, formatProblem, type SsmDocument } from '../../src/fleet/index.js';
 import { walkAutomation } from '../../src/fleet/automation-walk.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { currentItem } from '../../src/session/decisions.js';
 import { DEFAULT_POLICY, nextMove, type WalkPolicy } from '../../src/session/next-move.js';
 import type { LoadedRunbook } from '../../src/session/plan.js';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument } from '../../src/fleet/index.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { replay } from '../../src/session/reducer.js';
 import { Workspace } from '../e2e/plain-harness.js';
 import { runCommandDocument } from './agent-sim.js';

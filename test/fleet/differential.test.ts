@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCommandDocument } from '../../src/fleet/index.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { HealthServer, Workspace } from '../e2e/plain-harness.js';
 import { runCommandDocument } from './agent-sim.js';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type SsmDocument } from '../../src/fleet/index.js';
-import { parseRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { type Runbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { ROOT } from '../helpers/paths.js';
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lintRunbook, parseRunbook } from '../../src/runbooks/index.js';
+import { lintRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 
 /** The background-job warnings of a one-step runbook holding `script`. */
 const warned = (script: string): string[] =>

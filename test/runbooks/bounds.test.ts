@@ -3,7 +3,8 @@
  * diagnostic naming the line, the limit and what to do; what runbooks really contain is not.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_CHARS, MAX_NESTING, parseRunbook } from '../../src/runbooks/index.js';
+import { MAX_LINE_CHARS, MAX_NESTING } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { bracketLines, nestedList, nestedListOneLine, quoteListMix } from '../faults/hostile-markdown.js';
 
 const tooComplex = (text: string) => parseRunbook(text, 'r.md').diagnostics.filter((d) => d.code === 'too-complex');

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintRunbook, parseRunbook, type CommandStep } from '../../src/runbooks/index.js';
+import { lintRunbook, type CommandStep } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { CORPUS, corpusFiles, fixtureFiles, skipNote } from '../helpers/paths.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { ROOT } from '../helpers/paths.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'runbook-format.md'), 'utf8');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lintRunbook, parseRunbook, planRunbook, type CommandStep } from '../../src/runbooks/index.js';
+import { lintRunbook, planRunbook, type CommandStep } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { join } from 'node:path';
 import { FIXTURES, GUIDE, skipNote } from '../helpers/paths.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lintRunbook, parseRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { lintRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 
 /** A set of runbook files in memory: the lint context's `load` boundary. */
 function workspace(files: Record<string, string>, env: Record<string, string> = {}) {

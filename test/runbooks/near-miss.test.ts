@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { editDistance, nearMiss } from '../../src/runbooks/near-miss.js';
 
 const found = (text: string): string[] => parseRunbook(text, 'r.md').diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import type { CheckStep, CommandStep, ManualStep } from '../../src/runbooks/index.js';
 
 const md = (strings: TemplateStringsArray, ...values: unknown[]): string =>

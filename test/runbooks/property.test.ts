@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lintRunbook, parseRunbook, planRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { lintRunbook, planRunbook, type Runbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { GUIDE, corpusFiles, fixtureFiles } from '../helpers/paths.js';
 
 /** The parser's promise: no throw, and every diagnostic points inside the input. */

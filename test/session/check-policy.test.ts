@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook, type CheckStep } from '../../src/runbooks/index.js';
+import { type CheckStep } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { checkPolicy } from '../../src/session/checks.js';
 
 describe('check retry policy', () => {

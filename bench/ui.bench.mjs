@@ -5,7 +5,7 @@
 // - key-to-frame latency while a step floods output: j/k move the selection while the running
 //   step prints millions of lines; time from the key to the frame that shows the move; and
 //   stepgate's resident memory after the flood.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
@@ -94,13 +94,27 @@ const rssOf = (pid) => {
     return NaN;
   }
 };
+// The TUI's own process: with tmux on PATH the pty holds the launcher, and the TUI runs in
+// the private tmux server, which names its pid in the registry (src/commands/detach.ts).
+const tuiPid = (launcher) => {
+  const registry = join(dir, 'state', 'detach');
+  for (const token of existsSync(registry) ? readdirSync(registry) : []) {
+    try {
+      return JSON.parse(readFileSync(join(registry, token, 'session.json'), 'utf8')).pid;
+    } catch {
+      // not this one, or not written yet
+    }
+  }
+  return launcher;
+};
 const t = spawn([cli, file]);
 await t.until((s) => s.includes('enter run'));
 const floodStart = performance.now();
 t.child.write('\r');
 await t.until((s) => s.includes('RUNNING flood') && s.includes('flood line'));
 const rss = [];
-const sampler = setInterval(() => rss.push(rssOf(t.child.pid)), 250);
+const measured = tuiPid(t.child.pid);
+const sampler = setInterval(() => rss.push(rssOf(measured)), 250);
 const latencies = [];
 let floodEnded = false;
 for (let i = 0; i < 40; i++) {
@@ -133,7 +147,7 @@ console.log('');
 console.log(`start to first full frame, 80x24 pty, median of ${startRuns}: stepgate FILE ${ms(median(first))} (min ${ms(Math.min(...first))}); bare Ink "hello" ${ms(median(hello))} (min ${ms(Math.min(...hello))}); stepgate costs ${ms(median(first) - median(hello))} more`);
 console.log(`key-to-frame (j/k) while a step prints 5,000,000 lines: median ${ms(median(latencies))}, p95 ${ms(p95(latencies))}, max ${ms(Math.max(...latencies))} over ${latencies.length} keys${floodEnded ? ' (the flood ended during the measurement)' : ''}`);
 console.log(`the 5,000,000-line step (~270 MB) in the TUI: ${ms(tuiFloodMs)} (keys pressed throughout) vs the whole plain \`stepgate run\` of the same runbook: ${ms(plainMs)}`);
-console.log(`TUI resident memory during the flood (every 250 ms): median ${median(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB`);
+console.log(`TUI resident memory during the flood (every 250 ms, ${measured === t.child.pid ? 'the process in the pty' : 'the TUI inside tmux, not its launcher'}): median ${median(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB`);
 
 goal({
   what: 'TUI: start to first full frame (80x24 pty, median of 5)',

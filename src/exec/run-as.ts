@@ -71,6 +71,20 @@ export async function lookupUser(name: string): Promise<PasswdEntry | undefined>
   return undefined;
 }
 
+/**
+ * The invoking user's own passwd entry, from libc (getpwuid, through NSS as getent goes): the
+ * usual case, a runbook run as whoever started it, then costs no `getent` process.
+ */
+function invokerEntry(): PasswdEntry | undefined {
+  try {
+    const info = os.userInfo();
+    if (info.shell === null) return undefined;
+    return { user: info.username, uid: info.uid, gid: info.gid, home: info.homedir, shell: info.shell };
+  } catch {
+    return undefined;
+  }
+}
+
 function currentUserName(): string {
   return os.userInfo().username;
 }
@@ -100,7 +114,7 @@ async function resolveAfresh(user?: string): Promise<RunAs> {
   if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(target)) {
     throw new RunAsError(target, `cannot run as "${target}": not a valid user name`);
   }
-  const entry = await lookupUser(target);
+  const entry = (target === invoker ? invokerEntry() : undefined) ?? (await lookupUser(target));
   if (!entry) {
     throw new RunAsError(
       target,

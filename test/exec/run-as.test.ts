@@ -179,3 +179,22 @@ describe.skipIf(!root || !sudo)('the SSM case: a login user reaches the service 
     expect(result.message).toContain('/etc/sudoers.d/');
   });
 });
+
+describe('run as the invoking user', () => {
+  it('resolves from libc to what getent says, without asking getent', async () => {
+    const me = os.userInfo().username;
+    const [user, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', me], { encoding: 'utf8' }).trim().split(':');
+    // A getent on PATH that would lie: the invoker's entry does not come from it.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'stepgate-getent-'));
+    writeFileSync(path.join(bin, 'getent'), `#!/bin/sh\necho "${me}:x:${uid}:${gid}::/wrong-home:/bin/false"\n`, { mode: 0o755 });
+    const savedPath = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${savedPath}`;
+    try {
+      const runAs = await resolveRunAs(`${me}`);
+      expect(runAs).toMatchObject({ user, uid: Number(uid), gid: Number(gid), home, shell, mode: 'self', invoker: me });
+    } finally {
+      process.env['PATH'] = savedPath;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});

@@ -35,10 +35,23 @@ export class Presence {
     private readonly store: () => SessionStore | undefined,
   ) {}
 
-  /** Takes the clients there now (the launcher's) without journaling them, then listens. */
-  async start(): Promise<void> {
+  /** The first list of clients has come (or failed). */
+  private listed = false;
+
+  /**
+   * Listens, and takes the clients there now (the launcher's) without journaling them; resolves
+   * once it has them. The TUI draws meanwhile (asking tmux is a process and a round trip): a
+   * signal that comes first is handled after that list, so the launcher's client is never
+   * journaled as a newcomer.
+   */
+  start(): Promise<void> {
     process.on('SIGUSR2', this.onSignal);
-    await this.refresh(false).catch(() => undefined);
+    this.refreshing = this.refresh(false)
+      .catch(() => undefined)
+      .finally(() => {
+        this.listed = true;
+      });
+    return this.refreshing;
   }
 
   stop(): void {
@@ -47,6 +60,8 @@ export class Presence {
 
   /** Someone who can act is attached (watchers do not count). */
   attended(): boolean {
+    // Before the first list: the launcher's own client, which tmux attached to start this TUI.
+    if (!this.listed) return true;
     return [...this.known.values()].some((c) => !c.readOnly);
   }
 

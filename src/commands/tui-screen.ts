@@ -116,7 +116,8 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     if (child && session.id && runbook !== undefined) child.hold({ id: session.id, runbook });
   };
   if (opened) hold(opened.store);
-  await presence?.start();
+  // Who is attached is asked of tmux while the first frame is drawn, not before it.
+  void presence?.start();
   if (note !== undefined && opened) showBriefly(opened.store, note);
   const services: UiServices = {
     now: () => wallClock.now(),

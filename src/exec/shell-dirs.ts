@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, chown, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,23 +63,27 @@ export function randomFileName(prefix: string): string {
 }
 
 /**
- * The shell's rcfile and its command FIFO in `dir`, readable by the target user; the FIFO open
- * O_RDWR, which keeps it open on both ends, so neither side ever blocks on open.
+ * The shell's rcfile in `dir`, readable by the target user, at once; its command FIFO as a
+ * promise of the FIFO open O_RDWR (which keeps it open on both ends, so neither side ever blocks
+ * on open). `mkfifo` is a process of its own, so it is made while the shell starts: the shell
+ * needs the FIFO only once it has been told its path, after its startup files (see configLines).
  */
-export async function prepareShellDir(dir: string, runAs: RunAs, rc: string): Promise<{ rcPath: string; fifoPath: string; fifoFd: number }> {
+export function prepareShellDir(dir: string, runAs: RunAs, rc: string): { rcPath: string; fifoPath: string; fifoFd: Promise<number> } {
   const shared = runAs.mode === 'sudo';
   const rcPath = path.join(dir, randomFileName('rc'));
   const fifoPath = path.join(dir, randomFileName('cmd'));
   // Through sudo the target user cannot be given ownership: files it must read are then
   // world-readable inside a directory nobody can list. They hold no secrets: the session
   // environment is typed to the shell over the terminal (see configLines).
-  await writeFile(rcPath, rc, { mode: shared ? 0o644 : 0o600 });
-  await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
-  if (runAs.mode === 'runuser') {
-    for (const p of [dir, rcPath, fifoPath]) await chown(p, runAs.uid, runAs.gid);
-  }
-  if (shared) await chmod(dir, 0o711);
-  return { rcPath, fifoPath, fifoFd: openSync(fifoPath, constants.O_RDWR) };
+  writeFileSync(rcPath, rc, { mode: shared ? 0o644 : 0o600, flag: 'wx' });
+  if (runAs.mode === 'runuser') for (const p of [dir, rcPath]) chownSync(p, runAs.uid, runAs.gid);
+  if (shared) chmodSync(dir, 0o711);
+  const fifoFd = (async () => {
+    await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
+    if (runAs.mode === 'runuser') await chown(fifoPath, runAs.uid, runAs.gid);
+    return openSync(fifoPath, constants.O_RDWR);
+  })();
+  return { rcPath, fifoPath, fifoFd };
 }
 
 /** Files of a state directory, concatenated; through sudo they are the target user's to read. */

@@ -41,6 +41,7 @@ export class ShellProcess {
   private readonly scanner = new MarkerScanner(this.nonce);
   private readonly dir: string;
   private fifoFd = -1;
+  private fifoOpen: Promise<number> | undefined;
   private fifoPath = '';
   private term: IPty | undefined;
   private ready = false;
@@ -91,9 +92,10 @@ export class ShellProcess {
       secretEnvNames: this.opts.secretEnvNames ?? [],
       ownerPid: process.pid,
     });
-    const { rcPath, fifoPath, fifoFd } = await prepareShellDir(this.dir, runAs, rc);
+    const { rcPath, fifoPath, fifoFd } = prepareShellDir(this.dir, runAs, rc);
     this.fifoPath = fifoPath;
-    this.fifoFd = fifoFd;
+    this.fifoOpen = fifoFd.then((fd) => (this.fifoFd = fd));
+    this.fifoOpen.catch(() => undefined); // handled where the shell asks for its setup
 
     const term = spawnLoginBash(runAs, rcPath, this.opts.cols, this.opts.rows);
     this.term = term;
@@ -102,19 +104,9 @@ export class ShellProcess {
     term.onExit(({ exitCode, signal }) => this.handleExit(exitCode, signal));
 
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new ShellStartError(`the shell as ${runAs.user} did not become ready within ${READY_TIMEOUT_MS / 1000}s`));
-      }, READY_TIMEOUT_MS);
-      this.readyWaiter = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
+      const late = new ShellStartError(`the shell as ${runAs.user} did not become ready within ${READY_TIMEOUT_MS / 1000}s`);
+      const timer = setTimeout(() => reject(late), READY_TIMEOUT_MS);
+      this.readyWaiter = { resolve: () => { clearTimeout(timer); resolve(); }, reject: (err) => { clearTimeout(timer); reject(err); } };
     });
   }
 
@@ -137,8 +129,12 @@ export class ShellProcess {
         // The shell waits, echo off, for its FIFO path and environment: once. Asked again, it is
         // a step that forged the marker, and the lines would be typed, echoed, at that step.
         if (this.configSent || this.ready) break;
-        this.term?.write(configLines(this.fifoPath, { ...NO_PAGERS, ...this.opts.env }, this.opts.restore));
         this.configSent = true;
+        // The FIFO is made while the shell starts; the setup lines lead the shell to open it.
+        void this.fifoOpen?.then(
+          () => this.term?.write(configLines(this.fifoPath, { ...NO_PAGERS, ...this.opts.env }, this.opts.restore)),
+          (err: Error & { stderr?: string }) => this.readyWaiter?.reject(new ShellStartError(`cannot make the shell's command FIFO: ${err.stderr?.trim() || err.message}`)),
+        );
         break;
       case 'r':
         // Said once, after the setup lines and before the first status. Any other is forged
@@ -377,6 +373,7 @@ export class ShellProcess {
       }
     }
     this.unregisterExitKill?.();
+    await this.fifoOpen?.catch(() => undefined);
     if (this.fifoFd >= 0) closeSync(this.fifoFd);
     this.fifoFd = -1;
     await rm(this.dir, { recursive: true, force: true });

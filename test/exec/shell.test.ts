@@ -493,3 +493,21 @@ describe('openShell: close', () => {
     expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ first: false, second: true });
   });
 });
+
+describe('the command FIFO, made while the shell starts', () => {
+  it('a FIFO that cannot be made fails the start, naming it, and leaves no shell directory', async () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'stepgate-nofifo-'));
+    execFileSync('sh', ['-c', `printf '#!/bin/sh\\necho "mkfifo: no room here" >&2\\nexit 1\\n' > ${bin}/mkfifo && chmod 755 ${bin}/mkfifo`]);
+    const savedPath = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${savedPath}`;
+    const before = new Set(readdirSync(os.tmpdir()).filter((n) => n.startsWith(`stepgate-sh-${process.pid}-`)));
+    try {
+      await expect(openShell({ screen: false })).rejects.toThrow(/cannot make the shell's command FIFO: .*mkfifo: no room here/);
+    } finally {
+      process.env['PATH'] = savedPath;
+      rmSync(bin, { recursive: true, force: true });
+    }
+    const left = readdirSync(os.tmpdir()).filter((n) => n.startsWith(`stepgate-sh-${process.pid}-`) && !before.has(n));
+    expect(left).toEqual([]);
+  });
+});

@@ -35,17 +35,19 @@ export function hostCheckScript(query: HostQuery): string {
   const known = new Set(query.parsedBefore?.keys ?? []);
   const scripts = Object.entries(query.scripts);
   if (scripts.length > 0) {
-    lines.push('__sg_d=$(mktemp -d "${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX") || __sg_d=/nonexistent', '__sg_p=()');
+    // The directory for parse messages is made with the first script bash must parse: a start
+    // whose scripts this bash parsed before (the usual second start) forks no mktemp and no rm.
+    lines.push('__sg_d=', '__sg_mkd() { [ -n "$__sg_d" ] || __sg_d=$(mktemp -d "${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX") || __sg_d=/nonexistent; }', '__sg_p=()');
     const collect = ['for __sg_i in "${!__sg_p[@]}"; do', '  wait "${__sg_p[$__sg_i]}"; __sg_s=$?', '  if [ "$__sg_s" = 0 ]; then __sg_say syntax "$__sg_i" 0', '  else __sg_say syntax "$__sg_i" "$__sg_s $(base64 -w0 < "$__sg_d/$__sg_i" 2>/dev/null)"; fi', 'done', '__sg_p=()'];
     let launched = 0;
     scripts.forEach(([key, script], i) => {
       const fence = fenceFor(script);
-      const body = [`"$BASH" -n 2>"$__sg_d/${i}" <<'${fence}' &`, script, fence, `__sg_p[${i}]=$!`].join('\n');
+      const body = ['__sg_mkd', `"$BASH" -n 2>"$__sg_d/${i}" <<'${fence}' &`, script, fence, `__sg_p[${i}]=$!`].join('\n');
       lines.push(known.has(key) ? `if [ "$__sg_bash" = ${shQuote(query.parsedBefore?.bash ?? '')} ]; then __sg_say syntax ${i} 0; else\n${body}\nfi` : body);
       launched += 1;
       if (launched % PARSE_BATCH === 0) lines.push(...collect);
     });
-    lines.push(...collect, 'rm -rf -- "$__sg_d"');
+    lines.push(...collect, 'if [ -n "$__sg_d" ]; then rm -rf -- "$__sg_d"; fi');
   }
   query.names.forEach((name, i) => lines.push(`command -v -- ${shQuote(name)} >/dev/null 2>&1; __sg_say name ${i} $?`));
   Object.values(query.paths).forEach(({ path, dir }, i) => {

@@ -11,14 +11,14 @@
  * the config, `session.json` naming the stepgate session the TUI holds, `result.json`).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, readFileSync, readdirSync, rmSync, statSync, writeSync, unlinkSync, renameSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { announce } from '../exec/beacon.js';
 import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientEnd } from '../exec/tmux.js';
 import { osUser } from '../session/host.js';
 import { stateDir } from '../session/session-paths.js';
-import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
+import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from '../session/private-files.js';
 import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';
 
@@ -95,33 +95,9 @@ export interface LiveTui {
   session?: HeldSession;
 }
 
-function writePrivate(path: string, text: string): void {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = createPrivateFile(tmp);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-function readPrivate(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openPrivateRead(path);
-  } catch {
-    return undefined;
-  }
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function readJson<T>(path: string): T | undefined {
-  const text = readPrivate(path);
+  const text = readPrivateFile(path)?.toString('utf8');
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
@@ -198,9 +174,9 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
   const conf = join(dir, 'tmux.conf');
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
-  writePrivate(conf, tmuxConfig({ notify: 'kill -USR2 #{pane_pid}', ...(process.env['TERM'] ? { term: process.env['TERM'] } : {}) }));
+  replacePrivateFile(conf, tmuxConfig({ notify: 'kill -USR2 #{pane_pid}', ...(process.env['TERM'] ? { term: process.env['TERM'] } : {}) }));
   const launchFile: LaunchFile = { argv, cwd: process.cwd(), env, tmux };
-  writePrivate(join(dir, 'launch.json'), JSON.stringify(launchFile));
+  replacePrivateFile(join(dir, 'launch.json'), JSON.stringify(launchFile));
   const server = new TmuxServer(tmux, socket);
   const self = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: dir };
@@ -292,7 +268,7 @@ export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | un
     server,
     hold(session) {
       held = { id: session.id, runbook: resolve(session.runbook), pid: process.pid, who: { user: osUser() }, since: Date.now() };
-      writePrivate(join(dir, 'session.json'), JSON.stringify(held));
+      replacePrivateFile(join(dir, 'session.json'), JSON.stringify(held));
     },
   };
   // Other login users find this TUI by its beacon; they reach it only by becoming its owner.
@@ -314,7 +290,7 @@ export function becomeChild(env: NodeJS.ProcessEnv = process.env): string[] | un
   }) as typeof process.stderr.write;
   process.on('exit', (code) => {
     try {
-      writePrivate(join(dir, 'result.json'), JSON.stringify({ code: process.exitCode ?? code, stderr: said, at: Date.now() }));
+      replacePrivateFile(join(dir, 'result.json'), JSON.stringify({ code: process.exitCode ?? code, stderr: said, at: Date.now() }));
       rmSync(join(dir, 'session.json'), { force: true });
     } catch {
       // the directory is gone: nobody will read it

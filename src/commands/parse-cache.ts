@@ -15,12 +15,12 @@
  * From the TypeScript sources (tests in-process) there is no parser build id and no cache.
  * `STEPGATE_PARSE_CACHE=off` turns it off (the benchmarks' cold rows).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Runbook } from '../runbooks/index.js';
-import { createPrivateFile, ensurePrivateDir, openPrivateRead } from '../session/private-files.js';
+import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from '../session/private-files.js';
 import { stateDir } from '../session/session-paths.js';
 
 /** Set by scripts/build.mjs: a hash of the parser's sources and the locked dependencies. */
@@ -53,23 +53,11 @@ function entryName(file: string, sha256: string): string {
 }
 
 function readEntry(path: string): Entry | undefined {
-  let fd: number;
+  const bytes = readPrivateFile(path, { maxBytes: MAX_ENTRY_BYTES, sealed: true });
   try {
-    fd = openPrivateRead(path);
+    return bytes === undefined ? undefined : (deserialize(bytes) as Entry);
   } catch {
     return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if ((st.mode & 0o022) !== 0 || st.size > MAX_ENTRY_BYTES) return undefined;
-    const buf = Buffer.alloc(st.size);
-    let size = 0;
-    for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
-    return deserialize(buf.subarray(0, size)) as Entry;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -86,21 +74,13 @@ export function cachedParse(file: string, sha256: string, env: NodeJS.ProcessEnv
 export function rememberParse(file: string, sha256: string, runbook: Runbook, env: NodeJS.ProcessEnv = process.env): void {
   if (!enabled(env)) return;
   const dir = cacheDir(env);
-  const path = join(dir, entryName(file, sha256));
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     ensurePrivateDir(dir, stateDir(env));
     const entry: Entry = { parser: PARSER_ID as string, node: process.version, file, sha256, runbook };
-    const fd = createPrivateFile(tmp);
-    try {
-      writeSync(fd, serialize(entry));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    replacePrivateFile(join(dir, entryName(file, sha256)), serialize(entry));
     prune(dir);
   } catch {
-    rmSync(tmp, { force: true });
+    // Only work for the next process was lost.
   }
 }
 

@@ -7,12 +7,11 @@
  * state directory under the same rules as the journals. A cache that cannot be read is ignored:
  * it only ever saves work, it never decides anything.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ScriptWords } from '../exec/types.js';
 import { stateDir } from './session-paths.js';
-import { createPrivateFile, ensurePrivateDir, openPrivateRead } from './private-files.js';
+import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from './private-files.js';
 
 /** Bump when what `scriptWords` extracts changes, so old entries are not trusted. */
 const WORDS_FORMAT = 2;
@@ -54,25 +53,14 @@ function cacheFileOf(env: NodeJS.ProcessEnv): string {
 
 function readCache(path: string): CacheFile {
   const empty: CacheFile = { version: 1, words: {}, parsed: {}, bash: {} };
-  let fd: number;
+  const bytes = readPrivateFile(path, { maxBytes: MAX_BYTES });
+  if (bytes === undefined) return empty;
   try {
-    fd = openPrivateRead(path);
-  } catch {
-    return empty;
-  }
-  try {
-    const buf = Buffer.alloc(Math.min(fstatSync(fd).size, MAX_BYTES) + 1);
-    let size = 0;
-    // Bounded read: a file that keeps growing (or lies in stat) is cut at the limit.
-    for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
-    if (size > MAX_BYTES || size === buf.length) return empty;
-    const data = JSON.parse(buf.subarray(0, size).toString('utf8')) as Partial<CacheFile>;
+    const data = JSON.parse(bytes.toString('utf8')) as Partial<CacheFile>;
     if (data.version !== 1 || typeof data.words !== 'object' || typeof data.parsed !== 'object' || typeof data.bash !== 'object') return empty;
     return { version: 1, words: data.words ?? {}, parsed: data.parsed ?? {}, bash: data.bash ?? {} };
   } catch {
     return empty;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -105,20 +93,12 @@ export function openPreflightCache(env: NodeJS.ProcessEnv = process.env): Prefli
     save: () => {
       if (!changed) return;
       const out: CacheFile = { version: 1, words: trimmed(data.words, MAX_ENTRIES), parsed: trimmed(data.parsed, MAX_ENTRIES), bash: trimmed(data.bash, 200) };
-      const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
         ensurePrivateDir(stateDir(env));
-        const fd = createPrivateFile(tmp);
-        try {
-          writeSync(fd, JSON.stringify(out));
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, path);
+        replacePrivateFile(path, JSON.stringify(out));
         changed = false;
       } catch {
         // Only a saving of work was lost; the next preflight looks again.
-        rmSync(tmp, { force: true });
       }
     },
   };

@@ -11,7 +11,8 @@
  * that already existed is ever chmod'ed: a directory or file stepgate did not just create is
  * either acceptable as it is or refused with the fix.
  */
-import { constants, fstatSync, lstatSync, mkdirSync, openSync, closeSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, fstatSync, lstatSync, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -178,6 +179,52 @@ export function openPrivateRead(path: string): number {
     return checkOpened(openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK), path);
   } catch (err) {
     throw symlinkError(err, path);
+  }
+}
+
+/**
+ * A state file's bytes (opened as `openPrivateRead` does), read to at most `maxBytes`:
+ * undefined when it is missing, not ours, larger (a file that grows while read is cut, not
+ * trusted), or, with `sealed`, writable by group or others.
+ */
+export function readPrivateFile(path: string, { maxBytes = 64 * 1024 * 1024, sealed = false }: { maxBytes?: number; sealed?: boolean } = {}): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openPrivateRead(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if ((sealed && (st.mode & 0o022) !== 0) || st.size > maxBytes) return undefined;
+    const buf = Buffer.alloc(st.size + 1);
+    let size = 0;
+    for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
+    return size > st.size ? undefined : buf.subarray(0, size);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` with `data` whole: written to a new private temporary file beside it, then
+ * renamed over it, so a reader sees the old file or the new one, never part of either.
+ */
+export function replacePrivateFile(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fd = createPrivateFile(tmp);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }
 

@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, ROOT } from '../helpers/paths.js';
+import { tracedSources } from '../helpers/traced-sources.js';
 
 /** An unannotated ops guide of our own, written like the reference guide. */
 const OPS_NOTES = join(FIXTURES, 'ops-notes.md');
@@ -113,7 +114,7 @@ describe('stepgate plan', () => {
 });
 
 /** Every source the processes ran (a file of dist/ stands for the sources bundled into it). */
-function tracedSources(runs: string[][], stateHome: string): string[] {
+function sourcesOfRuns(runs: string[][], stateHome: string): string[] {
   const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
   writeFileSync(trace, '');
   for (const args of runs) {
@@ -121,18 +122,13 @@ function tracedSources(runs: string[][], stateHome: string): string[] {
       env: { ...process.env, TRACE_IMPORTS_FILE: trace, XDG_STATE_HOME: stateHome, STEPGATE_STATE_DIR: '' },
     });
   }
-  const bundled = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-inputs.json'), 'utf8')) as Record<string, string[]>;
-  const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
-  return readFileSync(trace, 'utf8')
-    .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .flatMap((url) => (url.startsWith(distUrl) ? (bundled[url.slice(distUrl.length)] ?? [`unmapped ${url}`]) : [fileURLToPath(url)]));
+  return tracedSources(trace);
 }
 
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
     // A state directory of its own: the parse cache is empty, so the parser is loaded.
-    const sources = tracedSources([['plan', OPS_NOTES], ['lint', OPS_NOTES]], mkdtempSync(join(tmpdir(), 'stepgate-trace-state-')));
+    const sources = sourcesOfRuns([['plan', OPS_NOTES], ['lint', OPS_NOTES]], mkdtempSync(join(tmpdir(), 'stepgate-trace-state-')));
     expect(sources.filter((s) => s.startsWith('unmapped'))).toEqual([]);
     expect(sources.some((s) => s.includes('node_modules/mdast-util-from-markdown/'))).toBe(true);
     expect(sources.filter((s) => /node_modules\/(ink|react|ink-[^/]*|@xterm\/[^/]*|node-pty)\//.test(s))).toEqual([]);
@@ -140,9 +136,9 @@ describe('start-up', () => {
 
   it('a plan of a runbook in the parse cache loads neither the markdown nor the YAML parser', () => {
     const state = mkdtempSync(join(tmpdir(), 'stepgate-trace-state-'));
-    const first = tracedSources([['plan', OPS_NOTES]], state);
+    const first = sourcesOfRuns([['plan', OPS_NOTES]], state);
     expect(first.some((s) => s.includes('node_modules/micromark/'))).toBe(true);
-    const again = tracedSources([['plan', OPS_NOTES]], state);
+    const again = sourcesOfRuns([['plan', OPS_NOTES]], state);
     expect(again.filter((s) => s.startsWith('unmapped'))).toEqual([]);
     expect(again.some((s) => s.endsWith('src/commands/plan.ts'))).toBe(true);
     expect(again.filter((s) => /node_modules\/(micromark[^/]*|mdast-util-from-markdown|yaml)\/|src\/runbooks\/parse\.ts/.test(s))).toEqual([]);

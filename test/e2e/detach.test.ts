@@ -7,18 +7,14 @@
  * a closed terminal, not as the operator's Ctrl-C (issue 11, item 9).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, journalEvents, startTui, type Tui } from './tui-harness.js';
+import { CLI, TMUX, endDetached, journalEvents, startTui, type Tui } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
 
-const TMUX = (process.env['PATH'] ?? '')
-  .split(delimiter)
-  .map((d) => join(d, 'tmux'))
-  .find((p) => existsSync(p));
 
 // Said, not silent: without tmux the real-tmux tests below are skipped.
 if (TMUX === undefined) process.stderr.write(`${import.meta.filename}: tmux is not on PATH; the real-tmux tests are skipped\n`);
@@ -30,30 +26,7 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`build first (npm run build): ${CLI} is missing`);
 });
 
-afterEach(() => {
-  for (const tui of tuis.splice(0)) {
-    try {
-      tui.kill('SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  for (const dir of dirs.splice(0)) {
-    // The private servers this test's TUIs started, and an outer one.
-    const detach = join(dir, 'state', 'detach');
-    const sockets = existsSync(detach) ? readdirSync(detach).map((d) => join(detach, d, 'sock')) : [];
-    for (const sock of [...sockets, join(dir, 'outer.sock')]) {
-      if (TMUX && existsSync(sock)) {
-        try {
-          execFileSync(TMUX, ['-S', sock, 'kill-server'], { stdio: 'ignore' });
-        } catch {
-          // already gone
-        }
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterEach(() => endDetached(tuis, dirs, (dir) => [join(dir, 'outer.sock')]));
 
 function workspace(): { dir: string; file: string; state: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sg-detach-'));

@@ -4,12 +4,46 @@
  * TUI would fall back to plain mode), no colour, no NODE_ENV (vitest sets one; an operator's
  * shell has none).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+
+/** tmux on PATH, or undefined (the tests that need it skip, and say so). */
+export const TMUX = (process.env['PATH'] ?? '')
+  .split(delimiter)
+  .map((d) => join(d, 'tmux'))
+  .find((p) => existsSync(p));
+
+/**
+ * Ends what detached-TUI tests started: the TUIs, then every private tmux server under each
+ * workspace's `state/detach` (and the other sockets `more` names for it), then the workspaces.
+ */
+export function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => string[] = () => []): void {
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (const dir of dirs.splice(0)) {
+    const detach = join(dir, 'state', 'detach');
+    const sockets = existsSync(detach) ? readdirSync(detach).map((d) => join(detach, d, 'sock')) : [];
+    for (const sock of [...sockets, ...more(dir)]) {
+      if (TMUX === undefined || !existsSync(sock)) continue;
+      try {
+        execFileSync(TMUX, ['-S', sock, 'kill-server'], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export type JournalEvent = Record<string, unknown> & { type: string };
 

@@ -5,53 +5,21 @@
  * both). Proved on the real path: the built CLI in a real pty, tmux, every module each process
  * loaded recorded by test/helpers/trace-imports.mjs (one file per pid).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, startTui, type Tui } from './tui-harness.js';
+import { tracedSources } from '../helpers/traced-sources.js';
+import { CLI, TMUX, endDetached, startTui, type Tui } from './tui-harness.js';
 import { ROOT } from '../helpers/paths.js';
 
-const TMUX = (process.env['PATH'] ?? '')
-  .split(delimiter)
-  .map((d) => join(d, 'tmux'))
-  .find((p) => existsSync(p));
 if (TMUX === undefined) process.stderr.write(`${import.meta.filename}: tmux is not on PATH; the launcher test is skipped\n`);
 
 const dirs: string[] = [];
 const tuis: Tui[] = [];
-afterEach(() => {
-  for (const tui of tuis.splice(0)) {
-    try {
-      tui.kill('SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  for (const dir of dirs.splice(0)) {
-    const detach = join(dir, 'state', 'detach');
-    for (const d of existsSync(detach) ? readdirSync(detach) : []) {
-      try {
-        execFileSync(TMUX ?? 'tmux', ['-S', join(detach, d, 'sock'), 'kill-server'], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterEach(() => endDetached(tuis, dirs));
 
-/** The sources a process ran, from its trace: a file of dist/ stands for what was bundled into it. */
-function sourcesOf(trace: string): string[] {
-  const bundled = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-inputs.json'), 'utf8')) as Record<string, string[]>;
-  const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/';
-  return readFileSync(trace, 'utf8')
-    .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .flatMap((url) => (url.startsWith(distUrl) ? (bundled[url.slice(distUrl.length)] ?? [`unmapped ${url}`]) : [fileURLToPath(url)]));
-}
 
 const HEAVY = /node_modules\/(ink|react|mdast-util-from-markdown|micromark|@xterm\/[^/]*|node-pty)\/|src\/session\/store\.ts|src\/runbooks\/parse\.ts/;
 
@@ -71,12 +39,12 @@ describe.skipIf(TMUX === undefined)('the TUI launcher', () => {
     await tui.waitFor((s) => s.includes('Launcher walk') && s.includes('enter run'), 60_000);
     tui.press('q');
     await tui.exited;
-    const launcher = sourcesOf(join(traces, `${tui.pid}.txt`));
+    const launcher = tracedSources(join(traces, `${tui.pid}.txt`));
     expect(launcher.filter((s) => s.startsWith('unmapped'))).toEqual([]);
     expect(launcher.some((s) => s.endsWith('src/commands/detach.ts'))).toBe(true);
     expect(launcher.filter((s) => HEAVY.test(s))).toEqual([]);
     // The stepgate inside tmux (another pid) is the one that loaded them.
     const inside = readdirSync(traces).filter((name) => name !== `${tui.pid}.txt`);
-    expect(inside.flatMap((name) => sourcesOf(join(traces, name))).some((s) => /node_modules\/ink\//.test(s))).toBe(true);
+    expect(inside.flatMap((name) => tracedSources(join(traces, name))).some((s) => /node_modules\/ink\//.test(s))).toBe(true);
   }, 120_000);
 });

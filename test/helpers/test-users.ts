@@ -5,7 +5,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const STAMP = 'stepgate-test';
 const SUDOERS_DIR = '/etc/sudoers.d';
@@ -110,4 +111,20 @@ export function sweepStaleTestUsers(): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * Why a throwaway login user cannot run this checkout's built CLI, if it cannot: every
+ * directory from `/` down to the checkout must let others through (`x` for others). A clone in
+ * a private directory (root's home, a `mktemp -d`) keeps them out, and the tests that start
+ * stepgate as such a user are then skipped with this reason instead of failing.
+ */
+export function checkoutUnreachable(root: string = resolve(import.meta.dirname, '..', '..')): string | undefined {
+  for (let dir = root; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      return `other users cannot enter ${dir} (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}), on the way to this checkout: clone it where they can (for example under /srv or /tmp), or chmod o+x that directory`;
+    }
+    if (dir === dirname(dir)) return undefined;
+  }
 }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRoot } from '../exec/helpers.js';
-import { addSudoers, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
+import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
 import { get, git, hostJournals, makeHost, removeHosts, runShippedDeploy } from '../helpers/omneuro-host.js';
 
 const cleanups: Array<() => void> = [];
@@ -35,9 +35,11 @@ function ssmUser(target: string): { user: string; home: string } {
   return { user, home: `/home/${user}` };
 }
 
+const unreachable = isRoot() ? checkoutUnreachable() : undefined;
 if (!isRoot()) process.stderr.write('omneuro-ssm.test.ts: skipped, it creates throwaway users and a sudoers rule and needs root (CI runs as root)\n');
+else if (unreachable !== undefined) process.stderr.write(`omneuro-ssm.test.ts: skipped, it runs stepgate as a login user: ${unreachable}\n`);
 
-describe.skipIf(!isRoot())('the omneuro redeploy from an SSM session: ssm-user runs it as ubuntu through sudo', () => {
+describe.skipIf(!isRoot() || unreachable !== undefined)('the omneuro redeploy from an SSM session: ssm-user runs it as ubuntu through sudo', () => {
   it('plain mode as the ssm-user-like login: every step runs as the ubuntu-like user, completed on v2, the services outlive stepgate; the journal names both', async () => {
     const host = await makeHost('healthy');
     const ssm = ssmUser(host.user);

@@ -117,6 +117,13 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const summary = await summarize(dir, id);
+  if (summary.state === 'never started') {
+    // Killed while its journal was being created: not even the session's start was written.
+    process.stderr.write(
+      `stepgate: nothing ran in session ${id}: it was stopped while its journal was being created, so there is nothing to resume; open the runbook again (stepgate sessions --all lists it as never started)\n`,
+    );
+    return EXIT.usage;
+  }
   if (summary.empty && !summary.finished) {
     process.stderr.write(
       `stepgate: nothing ran in session ${id} (${displayPath(summary.runbook, process.cwd())}): there is nothing to resume; open the runbook again (stepgate ${displayPath(summary.runbook, process.cwd())}), or set the session aside with stepgate discard ${id} REASON\n`,

@@ -55,6 +55,10 @@ describe('bad journals', () => {
     expect(list.code).toBe(0);
     expect(list.stderr).toBe('');
     expect(list.stdout).toMatch(/29991231-000004-dddddd .*never started/);
+    // Killed while its journal was being created: resume says nothing ran, not "cannot resume".
+    const neverStarted = await ws.run(['resume', '29991231-000004-dddddd', '--yes']);
+    expect(neverStarted.code).toBe(2);
+    expect(neverStarted.stderr).toContain('nothing ran in session 29991231-000004-dddddd: it was stopped while its journal was being created');
     expect(list.stdout).toMatch(/29991231-000002-bbbbbb .*unreadable: line 1: session-started: frame must be an object/);
     expect(list.stdout).toMatch(/29991231-000001-aaaaaa .*blocked at gate \(1 bad line: stepgate log 29991231-000001-aaaaaa\)/);
     expect(list.stdout).toMatch(new RegExp(`${good} .*blocked at gate`));

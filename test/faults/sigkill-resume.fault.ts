@@ -55,9 +55,10 @@ describe('SIGKILL, then resume', () => {
           return;
         }
         if (!ws.events(id).some((e) => e.type === 'step-started')) {
-          // Killed after the journal was created but before the first step started: no step ran,
-          // and resume says so (a session where nothing ran is not resumable, by design: see
-          // sessions-manage.test.ts). Opening the runbook again must then run it through.
+          // Killed after the journal was created (maybe before its first event was written) but
+          // before the first step started: no step ran, and resume says so (a session where
+          // nothing ran is not resumable, by design: see sessions-manage.test.ts and
+          // bad-journals.test.ts). Opening the runbook again must then run it through.
           const refused = await ws.run(['resume', id, '--yes', '--rerun-interrupted'], home);
           expect(refused.stderr).toContain(`nothing ran in session ${id}`);
           expect(lines()).toEqual([]);

@@ -5,6 +5,7 @@
  */
 import { relative } from 'node:path';
 import { EscapeFilter } from '../session/escape-filter.js';
+import { WriteBatch } from '../session/write-batch.js';
 import { displayText, printable } from '../session/printable.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { currentItem, gateChoices } from '../session/reducer.js';
@@ -37,9 +38,20 @@ export function displayPath(file: string, cwd: string): string {
 export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd: string): () => void {
   const actions = store.getState().actions;
   let atLineStart = true;
+  // A step's output to a file or pipe is written a loop turn at a time (a flood is thousands
+  // of reads); stepgate's own lines flush it first, so the order stays. A terminal gets each
+  // read as it comes: the operator may be answering the step.
+  const batch = (out as { isTTY?: boolean }).isTTY === true ? undefined : new WriteBatch((text) => out.write(text));
   const write = (text: string): void => {
     if (text === '') return;
+    batch?.flush();
     out.write(text);
+    atLineStart = text.endsWith('\n');
+  };
+  const writeOutput = (text: string): void => {
+    if (text === '') return;
+    if (batch) batch.write(text);
+    else out.write(text);
     atLineStart = text.endsWith('\n');
   };
   // stepgate's own lines quote the runbook (titles, headings, prose, check names) and servers
@@ -52,7 +64,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
   // output as a terminal shows it, without what would act beyond the screen (title, clipboard, reset).
   const filter = (out as { isTTY?: boolean }).isTTY === true ? new TerminalFilter() : new EscapeFilter();
   const tty = filter instanceof TerminalFilter;
-  const offOutput = actions.onOutput((text) => write(tty ? filter.feed(text).replace(/\r\n/g, '\n') : filter.feed(text)));
+  const offOutput = actions.onOutput((text) => writeOutput(tty ? filter.feed(text).replace(/\r\n/g, '\n') : filter.feed(text)));
   const offEvent = actions.onEvent((event: SessionEvent, state: SessionState) => {
     const frame = state.frames[Math.min('depth' in event ? event.depth : 0, state.frames.length - 1)];
     const item = 'index' in event ? frame?.init.items[event.index] : undefined;
@@ -149,7 +161,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
   return () => {
     offOutput();
     offEvent();
-    write(filter.flush());
+    writeOutput(filter.flush());
+    batch?.flush();
   };
 }
 

@@ -17,6 +17,9 @@ function complete(text: string): boolean {
   return /^\u001B[ -/]*[0-~]/.test(text);
 }
 
+/** What `printable` and the line-end rules would change, CR LF aside: escapes, controls, a lone CR. */
+const NEEDS_FILTERING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\r(?!\n)/;
+
 export class EscapeFilter {
   private held = '';
 
@@ -34,6 +37,8 @@ export class EscapeFilter {
       this.held = `\r${this.held}`;
       text = text.slice(0, -1);
     }
+    // Most output (a build log, `seq`) is text and CR LF line ends: one scan instead of five.
+    if (!NEEDS_FILTERING.test(text)) return text.includes('\r') ? text.replaceAll('\r\n', '\n') : text;
     return printable(text).replace(/\r\n/g, '\n').replace(/\r+/g, '\n');
   }
 

@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShellSnapshot } from '../exec/types.js';
 import { createKey, readKey } from './chain-key.js';
+import { WriteBatch } from './write-batch.js';
 import { chainLine, chainSeed, nextPrev } from './journal-chain.js';
 import { completeLines } from './journal-read.js';
 import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
@@ -58,19 +59,23 @@ async function privateDir(dir: string, root?: string): Promise<void> {
 
 class FileTranscript implements TranscriptSink {
   private fd: number | undefined;
+  private readonly batch: WriteBatch;
 
   constructor(readonly path: string) {
-    this.fd = openPrivateAppend(path);
+    const fd = openPrivateAppend(path);
+    this.fd = fd;
+    this.batch = new WriteBatch((text) => writeSync(fd, text));
   }
 
   write(text: string): void {
-    if (this.fd === undefined || text === '') return;
-    writeSync(this.fd, text);
+    if (this.fd === undefined) return;
+    this.batch.write(text);
   }
 
   async close(): Promise<void> {
     if (this.fd === undefined) return;
     const fd = this.fd;
+    this.batch.flush();
     this.fd = undefined;
     fsyncSync(fd);
     closeSync(fd);

@@ -9,7 +9,7 @@ import { MAX_RUNBOOK_CHARS } from '../runbooks/bounds.js';
 import { emptyRunbook } from '../runbooks/empty.js';
 import { resolveTarget } from '../runbooks/links.js';
 import type { LinkTarget, Runbook } from '../runbooks/model.js';
-import { loadParser, parseRunbookBounded } from './parse-bounded.js';
+import { INLINE_MAX_CHARS, loadParser, parseRunbookBounded, warmParser } from './parse-bounded.js';
 import { cachedParse, rememberParse } from './parse-cache.js';
 import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
@@ -86,8 +86,9 @@ const PARSED_KEPT = 64;
 /**
  * Whether `file` can be read without the parser: it cannot be read at all (the read says why),
  * or its parse is this process's or the cache's (kept in this process for the read to come).
+ * Otherwise, how many bytes it holds.
  */
-function readyToRead(file: string): boolean {
+function readyToRead(file: string): true | number {
   if (specialFile(file) !== undefined) return true;
   const bytes = readRegularFile(file, MAX_RUNBOOK_BYTES);
   if (!Buffer.isBuffer(bytes)) return true;
@@ -96,7 +97,7 @@ function readyToRead(file: string): boolean {
   if (parsed.has(key)) return true;
   const cached = cachedParse(file, sha256);
   if (cached) keep(key, cached);
-  return cached !== undefined;
+  return cached !== undefined || bytes.length;
 }
 
 function keep(key: string, runbook: Runbook): void {
@@ -143,7 +144,8 @@ const PRIME_MAX_FILES = 64;
 /**
  * Makes the runbooks a command is about to read (and, with `links`, those they link to) ready
  * to read synchronously: each comes from this process's parses, the parse cache, or the parser,
- * which is loaded only when some file is not in the cache. A file this missed (a link reached
+ * which is loaded only when some file is not in the cache (on this thread for a small file, on
+ * the parse worker for a large one). A file this missed (a link reached
  * another way) is still read correctly later, on the parse worker.
  */
 export async function primeRunbooks(files: readonly string[], { links = true }: { links?: boolean } = {}): Promise<void> {
@@ -153,7 +155,10 @@ export async function primeRunbooks(files: readonly string[], { links = true }: 
     const file = queue.shift() as string;
     if (seen.has(file)) continue;
     seen.add(file);
-    if (!readyToRead(file)) await loadParser();
+    const ready = readyToRead(file);
+    // A large file is parsed on the worker, which starts now; a small one here.
+    if (ready !== true && ready > INLINE_MAX_CHARS) warmParser(ready);
+    else if (ready !== true) await loadParser();
     if (links) queue.push(...linkedFiles(readRunbookFileSync(file).runbook));
   }
 }

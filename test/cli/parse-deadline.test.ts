@@ -65,3 +65,27 @@ describe("the parser's CPU time", () => {
     expect(threadCpuMs(2 ** 30)).toBeUndefined();
   });
 });
+
+describe('the deadline in wall time', () => {
+  it('refuses at the deadline in CPU time, however soon in wall time', async () => {
+    const { pastDeadline } = await import('../../src/commands/parse-bounded.js');
+    expect(pastDeadline(2_000, 2_000, 2_000)).toBe(true);
+    expect(pastDeadline(1_999, 1_999, 2_000)).toBe(false);
+  });
+
+  it('refuses at the deadline in wall time a parser that had a good share of a core', async () => {
+    const { WALL_CAP_FLOOR, pastDeadline } = await import('../../src/commands/parse-bounded.js');
+    // Load 2 on 2 cores: two thirds of a core, 1.3 s of CPU time in 2 s.
+    expect(pastDeadline(1_300, 2_000, 2_000)).toBe(true);
+    expect(pastDeadline(1_300, 1_999, 2_000)).toBe(false);
+    expect(pastDeadline(2_000 * WALL_CAP_FLOOR, 2_000, 2_000)).toBe(true);
+  });
+
+  it('gives a starved parser its whole deadline in CPU time, up to five times it in wall time', async () => {
+    const { WALL_CAP_FLOOR, pastDeadline } = await import('../../src/commands/parse-bounded.js');
+    // Load 10: a tenth of a core. The 10,000-line runbook's parse needs well under the floor.
+    expect(pastDeadline(2_000 * WALL_CAP_FLOOR - 10, 9_000, 2_000)).toBe(false);
+    expect(pastDeadline(900, 9_999, 2_000)).toBe(false);
+    expect(pastDeadline(900, 10_000, 2_000)).toBe(true);
+  });
+});

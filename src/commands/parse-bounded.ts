@@ -96,6 +96,8 @@ interface Parser {
   flag: Int32Array;
   /** The worker's kernel thread id, once it has said it. */
   tid?: number;
+  /** When it was started, while it has had no parse: its start-up is its first parse's, in wall time as in CPU time. */
+  startedAt?: number;
 }
 
 type FromWorker = { tid: number | undefined } | { runbook: Runbook };
@@ -114,7 +116,7 @@ function startParser(): Parser {
   worker.on('error', () => undefined);
   worker.unref();
   port1.unref();
-  return { worker, port: port1, flag: new Int32Array(shared) };
+  return { worker, port: port1, flag: new Int32Array(shared), startedAt: Date.now() };
 }
 
 /** Starts the worker for a file of `chars` characters when it will be parsed there (the parser loads meanwhile). */
@@ -184,7 +186,8 @@ export function parseRunbookBounded(text: string, file: string, env: NodeJS.Proc
     throw new Error('stepgate: cannot start a thread to parse the runbook, and the parser was not loaded');
   }
   const ms = deadlineFrom(env);
-  const started = Date.now();
+  const started = current.startedAt ?? Date.now();
+  current.startedAt = undefined;
   // The parser's CPU time: its thread's once known, else the process's (this thread only waits).
   const cpu = (): number => (current.tid !== undefined ? threadCpuMs(current.tid) : undefined) ?? processCpuMs();
   let cpuBefore = cpu();

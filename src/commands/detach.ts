@@ -34,6 +34,14 @@ export const NO_TMUX_NOTE = 'no tmux: a dropped terminal stops the running step 
 /** The longest socket path a Unix socket takes (108 bytes with its NUL on Linux), with room. */
 const MAX_SOCKET_PATH = 100;
 
+/**
+ * Node flags for the TUI the launcher starts in the pane. A young generation of at most 2 x 4 MB
+ * instead of V8's 2 x 16 MB: a step that floods output keeps the new space full, and those
+ * 24 MB were resident for the whole flood (issue 14: the TUI's RSS in a 5,000,000-line step).
+ * The operator's own flags come after these, so theirs win.
+ */
+export const TUI_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 export function detachRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'detach');
 }
@@ -178,7 +186,7 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
   const launchFile: LaunchFile = { argv, cwd: process.cwd(), env, tmux };
   replacePrivateFile(join(dir, 'launch.json'), JSON.stringify(launchFile));
   const server = new TmuxServer(tmux, socket);
-  const self = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+  const self = [process.execPath, ...TUI_NODE_FLAGS, ...process.execArgv, process.argv[1] ?? ''];
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: dir };
   delete clientEnv['TMUX'];
   const size = [`-x`, String(process.stdout.columns || 80), `-y`, String(process.stdout.rows || 24)];

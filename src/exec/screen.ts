@@ -20,8 +20,8 @@ export interface TerminalScreenOptions {
 }
 
 /** Queued bytes above which the producer should pause, and below which it may resume. */
-const HIGH_WATER = 4 << 20;
-const LOW_WATER = 1 << 20;
+const HIGH_WATER = 512 * 1024;
+const LOW_WATER = 128 * 1024;
 /** Largest single write handed to xterm. */
 const MAX_BATCH = 256 * 1024;
 /** How long plain output may wait for more before it is parsed, while output streams. */
@@ -71,6 +71,8 @@ export class TerminalScreen {
   /** When xterm last finished interpreting a batch (performance.now()). */
   private lastWriteEnd = Number.NEGATIVE_INFINITY;
   private cached: ScreenSnapshot | undefined;
+  /** `cached` holds every line, not a tail. */
+  private cachedWhole = false;
 
   constructor(opts: TerminalScreenOptions) {
     this.scrollback = opts.scrollback;
@@ -203,14 +205,27 @@ export class TerminalScreen {
     this.cached = undefined;
   }
 
-  /** Scrollback then viewport; rebuilt only after the terminal changed (the UI polls it). */
-  snapshot(): ScreenSnapshot {
-    if (this.cached) return this.cached;
+  /**
+   * Scrollback then viewport, trailing blank lines trimmed; with `tail`, only the last `tail`
+   * of those lines. Rebuilt only after the terminal changed (the UI polls it). A flood asks for
+   * a tail: the whole scrollback as fresh strings each frame was most of what the TUI allocated
+   * in a 5,000,000-line step, and it lived a frame, long enough to be promoted (issue 14).
+   */
+  snapshot(tail = Number.POSITIVE_INFINITY): ScreenSnapshot {
+    const cached = this.cached;
+    if (cached && (this.cachedWhole || tail <= cached.lines.length)) {
+      return cached.lines.length <= tail ? cached : { ...cached, lines: cached.lines.slice(cached.lines.length - tail) };
+    }
     const buffer = this.term.buffer.active;
     const lines: string[] = [];
-    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
-    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    // From the bottom up: trailing blank lines are skipped, then at most `tail` lines kept.
+    for (let i = buffer.length - 1; i >= 0 && lines.length < tail; i--) {
+      const text = buffer.getLine(i)?.translateToString(true) ?? '';
+      if (text !== '' || lines.length > 0) lines.push(text);
+    }
+    lines.reverse();
     this.cached = { lines, cols: this.term.cols, rows: this.term.rows };
+    this.cachedWhole = !Number.isFinite(tail);
     return this.cached;
   }
 

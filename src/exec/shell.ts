@@ -304,8 +304,8 @@ class SessionShell implements Shell {
     return () => this.listeners.delete(listener);
   }
 
-  screen(): ScreenSnapshot {
-    return this.screenView?.snapshot() ?? { lines: [], ...this.size };
+  screen(tail?: number): ScreenSnapshot {
+    return this.screenView?.snapshot(tail) ?? { lines: [], ...this.size };
   }
 
   screenSettled(): Promise<void> {

@@ -147,7 +147,8 @@ export interface Shell {
   resize(cols: number, rows: number): void;
   /** Output with plumbing stripped, as it arrives. Returns an unsubscribe function. */
   onEvent(listener: (event: ShellEvent) => void): () => void;
-  screen(): ScreenSnapshot;
+  /** The screen; with `tail`, only its last `tail` lines (cheaper: a flood's frames). */
+  screen(tail?: number): ScreenSnapshot;
   /**
    * Resolves once the emulator has interpreted all output so far (it holds and parses output
    * asynchronously). Optional: a fake screen is always current.

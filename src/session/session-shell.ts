@@ -54,6 +54,8 @@ const FLOOD_QUIET_MS = 100;
 const FLOOD_AFTER_MS = 500;
 const FLOOD_BYTES = 256 * 1024;
 const FLOOD_SLOWER = 3;
+/** Screenfuls a flood's frames keep (see `refreshScreen`). */
+const FLOOD_TAIL_SCREENS = 2;
 
 export class SessionShell {
   private readonly deps: SessionShellDeps;
@@ -62,6 +64,7 @@ export class SessionShell {
   /** The terminal size the UI last asked for; a shell opened later starts at it. */
   private size: { cols: number; rows: number };
   private screenTimer: ReturnType<typeof setTimeout> | undefined;
+  private wholeTimer: ReturnType<typeof setTimeout> | undefined;
   private lastScreenAt = 0;
   /** The current run of output without a pause (FLOOD_QUIET_MS): when it began, when its last chunk came, its size. */
   private burst = { since: 0, last: Number.NEGATIVE_INFINITY, bytes: 0 };
@@ -221,16 +224,37 @@ export class SessionShell {
     this.burst.bytes += bytes;
   }
 
-  /** The least time between two screens: longer while a flood goes on. */
-  private screenInterval(): number {
+  private flooding(): boolean {
     const { since, last, bytes } = this.burst;
-    const flood = Date.now() - last <= FLOOD_QUIET_MS && last - since >= FLOOD_AFTER_MS && bytes >= FLOOD_BYTES;
-    return flood ? this.deps.screenIntervalMs * FLOOD_SLOWER : this.deps.screenIntervalMs;
+    return Date.now() - last <= FLOOD_QUIET_MS && last - since >= FLOOD_AFTER_MS && bytes >= FLOOD_BYTES;
   }
 
-  /** Push the screen to the store now. */
-  refreshScreen(): void {
-    if (this.shell && this.deps.screen) this.deps.setScreen(this.shell.screen());
+  /** The least time between two screens: longer while a flood goes on. */
+  private screenInterval(): number {
+    return this.flooding() ? this.deps.screenIntervalMs * FLOOD_SLOWER : this.deps.screenIntervalMs;
+  }
+
+  /**
+   * Push the screen to the store now. The frames of a flood (`whole` false) carry only the
+   * last FLOOD_TAIL_SCREENS screenfuls: the pane shows the tail, lines that scroll by at that
+   * rate are not read, and building the whole scrollback as strings every frame was most of
+   * the TUI's memory in a flood (issue 14). The whole screen follows once the output pauses.
+   */
+  refreshScreen(whole = true): void {
+    if (!this.shell || !this.deps.screen) return;
+    const tail = whole || !this.flooding() ? undefined : this.size.rows * FLOOD_TAIL_SCREENS;
+    this.deps.setScreen(this.shell.screen(tail));
+    if (tail !== undefined) this.wholeAfterFlood();
+  }
+
+  /** After a flood's tail-only frames: the whole screen, once the output paused and the emulator caught up. */
+  private wholeAfterFlood(): void {
+    if (this.wholeTimer !== undefined) return;
+    this.wholeTimer = setTimeout(() => {
+      this.wholeTimer = undefined;
+      if (this.flooding()) return this.wholeAfterFlood();
+      void this.shell?.screenSettled?.().then(() => this.refreshScreen());
+    }, FLOOD_QUIET_MS * 2);
   }
 
   /**
@@ -245,12 +269,12 @@ export class SessionShell {
     this.screenTimer = setTimeout(() => {
       this.screenTimer = undefined;
       this.lastScreenAt = Date.now();
-      this.refreshScreen();
+      this.refreshScreen(false);
       if (!trailing) this.scheduleScreen(true);
       // The trailing snapshot is the last one until more output comes: taken once the emulator
       // has caught up, or a prompt without a newline (`read -p`) held or still being parsed
       // under load would never show (seen: "(no output yet)" for a minute at a `read -p`).
-      else void this.shell?.screenSettled?.().then(() => this.refreshScreen());
+      else void this.shell?.screenSettled?.().then(() => this.refreshScreen(false));
     }, wait);
   }
 
@@ -287,6 +311,8 @@ export class SessionShell {
     this.shellOff = undefined;
     if (this.screenTimer !== undefined) clearTimeout(this.screenTimer);
     this.screenTimer = undefined;
+    if (this.wholeTimer !== undefined) clearTimeout(this.wholeTimer);
+    this.wholeTimer = undefined;
     await s?.close();
   }
 

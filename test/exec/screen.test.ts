@@ -117,3 +117,18 @@ describe('TerminalScreen', () => {
     screen.dispose();
   });
 });
+
+describe('TerminalScreen snapshot tail (a flood frame)', () => {
+  it('keeps the last lines of the whole snapshot, and the whole one after it', async () => {
+    const screen = new TerminalScreen({ cols: 40, rows: 5, scrollback: 100 });
+    const printed = Array.from({ length: 60 }, (_, i) => `line ${i}`);
+    screen.write(`${printed.join('\r\n')}\r\n`);
+    await screen.settled();
+    const tail = screen.snapshot(10);
+    expect(tail.lines).toEqual(printed.slice(-10));
+    const whole = screen.snapshot();
+    expect(whole.lines).toEqual(printed);
+    expect(screen.snapshot(3).lines).toEqual(printed.slice(-3));
+    screen.dispose();
+  });
+});

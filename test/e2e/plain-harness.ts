@@ -54,6 +54,16 @@ export class Workspace {
     return readdirSync(this.sessionsDir()).filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -6)).sort();
   }
 
+  /**
+   * The one session that is not among `before`: session ids carry only the second, so two runs
+   * in the same second do not sort in the order they ran.
+   */
+  newSessionId(before: readonly string[]): string {
+    const made = this.sessionIds().filter((id) => !before.includes(id));
+    if (made.length !== 1) throw new Error(`expected one new session, found ${made.length}: ${made.join(', ')}`);
+    return made[0] ?? '';
+  }
+
   journalPath(id: string): string {
     return join(this.sessionsDir(), `${id}.jsonl`);
   }

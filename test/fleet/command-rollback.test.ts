@@ -50,8 +50,9 @@ describe('a rollback step in a Command document', () => {
     expect(exported.document.mainSteps.map((s) => s.name)).toEqual(['stop', 'previous', 'stepgate_rolled_back']);
 
     const log = join(ws.dir, 'order.log');
+    const before = ws.sessionIds();
     const run = await ws.run(['run', file, '--yes']);
-    const id = ws.sessionIds().at(-1) ?? '';
+    const id = ws.newSessionId(before);
     const finished = ws.events(id).flatMap((e) => (e.type === 'step-finished' ? [e.key.split('#').at(-1)] : []));
     expect(replay(ws.events(id)).status).toMatchObject({ kind: 'ended', outcome: 'rolled-back' });
     const stepgateOrder = readFileSync(log, 'utf8');

@@ -114,8 +114,9 @@ describe('exported Command document vs stepgate run', () => {
       const vars = { PORT: String(server.port), GREETING };
 
       reset(pattern.files);
+      const before = ws.sessionIds();
       const run = await ws.run(['run', file, '--yes', '--var', `PORT=${vars.PORT}`, '--var', `GREETING=${GREETING}`]);
-      const id = ws.sessionIds().at(-1) ?? '';
+      const id = ws.newSessionId(before);
       const finished = ws.events(id).flatMap((e) => (e.type === 'step-finished' ? [{ step: e.key.split(/[#/:]/).at(-1) ?? e.key, ok: e.ok }] : []));
       const stepgateTraces = traces();
 

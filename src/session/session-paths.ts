@@ -31,11 +31,17 @@ export function chainKeyPath(dir: string, id: string): string {
   return join(dir, `${id}.key`);
 }
 
-/** Sortable and unguessable enough to not collide: `20250101-120000-a1b2c3`. */
+/**
+ * `20250101-120000-1f4a1b`: the second, then the millisecond as three hex digits, then three
+ * random ones. The millisecond keeps two sessions started in one second in the order they
+ * started (`resume` without an id takes the newest); the random digits keep two in one
+ * millisecond apart.
+ */
 export function newSessionId(now: number): string {
   const iso = new Date(now).toISOString();
   const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  const ms = (((now % 1000) + 1000) % 1000).toString(16).padStart(3, '0');
+  return `${stamp}-${ms}${randomBytes(2).toString('hex').slice(0, 3)}`;
 }
 
 const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;

@@ -152,6 +152,9 @@ describe('status bar', () => {
     r.press('c');
     await r.waitForFrame('choose a recovery path, then enter');
     expect(r.frame()).toContain('> 2. [c] recover: recovery.md#roll-back-to-the-previous-release');
+    // c went to the first path; the second carries no [c] of its own.
+    expect(r.frame()).toMatch(/ 3\. {5}recover: recovery\.md#health-check-failing/);
+    expect(r.frame().match(/\[c\]/g)).toHaveLength(1);
     r.press('2');
     await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
     await r.waitForFrame('enter run');

@@ -40,8 +40,12 @@ function tail(text: string, count: number, width: number): string[] {
 
 export function GatePanel({ item, step, choices, index, focused, screen, attempts, transcript, transcriptText, height, width }: GatePanelProps) {
   const color = useColor();
+  // A key is shown once, on the choice it goes to: with two recovery paths `c` moves to the
+  // first and asks which, so a `[c]` on every path row would promise what it does not do.
+  const shown = new Set<string>();
   const menu = choices.map((choice, i) => {
-    const key = choiceKey(choice);
+    const key = shown.has(choiceKey(choice)) ? '' : choiceKey(choice);
+    shown.add(key);
     return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file)}`;
   });
   // The menu always shows; what failed gets the rows that are left.

@@ -58,7 +58,7 @@ export async function signalAll(targets: number[], signal: NodeJS.Signals, runAs
   const denied = signalDirect(targets, signal);
   if (denied.length === 0 || !runAs || runAs.mode !== 'sudo') return;
   await new Promise<void>((resolve) => {
-    execFile('sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], () =>
+    execFile(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], () =>
       resolve(),
     );
   });
@@ -68,7 +68,7 @@ export async function signalAll(targets: number[], signal: NodeJS.Signals, runAs
 export function signalAllSync(targets: number[], signal: NodeJS.Signals, runAs?: RunAs): void {
   const denied = signalDirect(targets, signal);
   if (denied.length === 0 || !runAs || runAs.mode !== 'sudo') return;
-  spawnSync('sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], {
+  spawnSync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], {
     stdio: 'ignore',
     timeout: 5000,
   });

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { notFoundIn, systemProgram } from './system-programs.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,6 +25,8 @@ export interface RunAs {
   mode: RunAsMode;
   /** The user stepgate runs as. */
   invoker: string;
+  /** runuser's or sudo's absolute path (system-programs.ts); the bare name when unset. */
+  via?: string;
 }
 
 /** Raised before anything runs when the target user cannot be reached. */
@@ -58,7 +61,9 @@ function parsePasswdLine(line: string): PasswdEntry | undefined {
 /** The passwd entry for a user name, through NSS (`getent`) with /etc/passwd as fallback. */
 export async function lookupUser(name: string): Promise<PasswdEntry | undefined> {
   try {
-    const { stdout } = await execFileAsync('getent', ['passwd', '--', name]);
+    const getent = systemProgram('getent');
+    if (getent === undefined) throw Object.assign(new Error(notFoundIn('getent')), { code: 'ENOENT' });
+    const { stdout } = await execFileAsync(getent, ['passwd', '--', name]);
     return parsePasswdLine(stdout.trim());
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
@@ -124,23 +129,26 @@ async function resolveAfresh(user?: string): Promise<RunAs> {
   }
   const base = { user: entry.user, uid: entry.uid, gid: entry.gid, home: entry.home, shell: entry.shell, invoker };
   if (entry.uid === process.getuid?.()) return { ...base, mode: 'self' };
-  if (process.getuid?.() === 0) return { ...base, mode: 'runuser' };
-  await checkSudo(target, invoker);
-  return { ...base, mode: 'sudo' };
+  if (process.getuid?.() === 0) {
+    const runuser = systemProgram('runuser');
+    if (runuser === undefined) throw new RunAsError(target, `cannot run as "${target}" from root: ${notFoundIn('runuser')}. Install util-linux, or start stepgate as ${target}.`);
+    return { ...base, mode: 'runuser', via: runuser };
+  }
+  return { ...base, mode: 'sudo', via: await checkSudo(target, invoker) };
 }
 
-async function checkSudo(target: string, invoker: string): Promise<void> {
+/** sudo's path, once `sudo -n -u target true` has worked through it. */
+async function checkSudo(target: string, invoker: string): Promise<string> {
   const fix = `add a sudoers rule, for example in /etc/sudoers.d/stepgate (edit with visudo -f): ${invoker} ALL=(${target}) NOPASSWD: ALL`;
+  const sudo = systemProgram('sudo');
+  const missing = `cannot run as "${target}" from ${invoker}: ${notFoundIn('sudo')}. Install sudo and ${fix}, or start stepgate as ${target} or as root.`;
+  if (sudo === undefined) throw new RunAsError(target, missing);
   try {
-    await execFileAsync('sudo', ['-n', '-u', target, 'true'], { timeout: 15_000 });
+    await execFileAsync(sudo, ['-n', '-u', target, 'true'], { timeout: 15_000 });
+    return sudo;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') {
-      throw new RunAsError(
-        target,
-        `cannot run as "${target}" from ${invoker}: sudo is not installed. Install sudo and ${fix}, or start stepgate as ${target} or as root.`,
-      );
-    }
+    if (e.code === 'ENOENT') throw new RunAsError(target, missing);
     const said = (e.stderr ?? '').trim().split('\n')[0] ?? '';
     throw new RunAsError(
       target,
@@ -172,12 +180,12 @@ export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean } =
     case 'self':
       return { file, args };
     case 'runuser':
-      return { file: 'runuser', args: ['-u', runAs.user, '--', ...argv] };
+      return { file: runAs.via ?? 'runuser', args: ['-u', runAs.user, '--', ...argv] };
     case 'sudo':
       if (opts.login && hasUsableLoginShell(runAs)) {
-        return { file: 'sudo', args: ['-n', '-u', runAs.user, '-i', '--', ...argv] };
+        return { file: runAs.via ?? 'sudo', args: ['-n', '-u', runAs.user, '-i', '--', ...argv] };
       }
-      return { file: 'sudo', args: ['-n', '-u', runAs.user, '-H', '--', ...argv] };
+      return { file: runAs.via ?? 'sudo', args: ['-n', '-u', runAs.user, '-H', '--', ...argv] };
   }
 }
 

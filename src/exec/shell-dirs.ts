@@ -91,7 +91,7 @@ export async function readStateFiles(stateDir: string, runAs: RunAs, names: stri
   const files = names.map((name) => path.join(stateDir, name));
   if (runAs.mode === 'self') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
   if (runAs.mode === 'runuser') return (await Promise.all(files.map((f) => readUserFile(f, runAs.uid)))).join('');
-  const { stdout } = await execFileAsync('sudo', ['-n', '-u', runAs.user, 'cat', '--', ...files], {
+  const { stdout } = await execFileAsync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'cat', '--', ...files], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
     // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
@@ -174,7 +174,7 @@ export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   } catch {
     if (runAs.mode === 'sudo') {
-      await execFileAsync('sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
+      await execFileAsync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
     }
   }
 }

@@ -59,6 +59,39 @@ describe.skipIf(!root)('run as another user (root: runuser)', () => {
     }
   });
 
+  it('switches user with runuser and getent from the system directories, never from PATH', async () => {
+    // A directory early in PATH holding a runuser and a getent that would leave a mark.
+    const planted = mkdtempSync(path.join(os.tmpdir(), 'sg-path-'));
+    const mark = path.join(planted, 'ran');
+    for (const name of ['runuser', 'getent']) {
+      writeFileSync(path.join(planted, name), `#!/bin/sh\necho ${name} >> ${mark}\nexit 1\n`);
+      chmodSync(path.join(planted, name), 0o755);
+    }
+    const before = process.env.PATH;
+    process.env.PATH = `${planted}:${before ?? ''}`;
+    try {
+      const other = createUser('sgpath');
+      try {
+        const runAs = await resolveRunAs(other);
+        expect(runAs.mode).toBe('runuser');
+        expect(runAs.via).toMatch(/^\/(usr\/)?(s)?bin\/runuser$/);
+        const shell = await openShell({ user: other });
+        try {
+          await shell.run({ script: 'echo "as=$(id -un)"' });
+          expect(shell.screen().lines).toContain(`as=${other}`);
+        } finally {
+          await shell.close();
+        }
+      } finally {
+        removeUser(other);
+      }
+      expect(existsSync(mark)).toBe(false);
+    } finally {
+      process.env.PATH = before;
+      rmSync(planted, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a user that does not exist, naming it', async () => {
     await expect(openShell({ user: 'no-such-user-sg' })).rejects.toThrow(/"no-such-user-sg": no such user/);
     await expect(resolveRunAs('no-such-user-sg')).rejects.toBeInstanceOf(RunAsError);

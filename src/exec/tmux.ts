@@ -70,6 +70,10 @@ export function tmuxConfig(options: TmuxConfigOptions): string {
     'unbind -a -T root',
     'set -g mouse off',
     'set -s escape-time 0',
+    // Keys that arrive within a millisecond of each other are a paste to tmux, and a paste runs
+    // no binding: a SSM link that delivers `q` and ctrl-\ in one packet would leave the detach
+    // key to the TUI (and a watcher, read-only, could then not leave at all).
+    'set -g assume-paste-time 0',
     'set -s exit-empty on',
     'set -s exit-unattached off',
     'set -s focus-events off',

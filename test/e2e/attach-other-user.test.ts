@@ -139,11 +139,30 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     expect(said).toContain(flat(`${stranger} may not use sudo without a password`));
     expect(said).toContain(flat(`${stranger} ALL=(${owner}) NOPASSWD: ALL`));
 
+    // With the rule, --watch first: the attacher sees where the session waits, read-only, as
+    // themself in the journal; enter and q there run and quit nothing.
+    const watcher = startTui(['attach', '--watch', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
+    tuis.push(watcher);
+    await watcher.waitFor('READY 2/2 next', 60_000);
+    const watching = await until('a read-only terminal-attached in the journal', () =>
+      events().find((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly === true),
+    );
+    expect((watching['terminal'] as { who: { user: string } }).who.user).toBe(attacher);
+    watcher.press('\r');
+    watcher.press('q');
+    watcher.press('\u001C');
+    await watcher.waitFor(`come back with: stepgate attach ${id}`);
+    expect(await watcher.exited).toBe(0);
+    expect(existsSync(join(dir, 'next.txt'))).toBe(false);
+    expect(events().some((e) => e.type === 'step-started' && String(e['key']).endsWith('#next'))).toBe(false);
+
     // With the rule: the attacher sees where the session waits and runs the next step.
     const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(back);
     await back.waitFor('READY 2/2 next', 60_000);
-    const attached = await until('terminal-attached in the journal', () => events().find((e) => e.type === 'terminal-attached'));
+    const attached = await until('terminal-attached in the journal', () =>
+      events().find((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly !== true),
+    );
     expect((attached['terminal'] as { who: { user: string } }).who.user).toBe(attacher);
     // ctrl-\ detaches through sudo too; the session is unfinished, so the status is 1.
     back.press('\u001C');

@@ -46,6 +46,7 @@ describe.skipIf(TMUX === undefined)('the private tmux server (real tmux)', () =>
     expect(show('show', '-gv', 'prefix')).toBe('None');
     expect(show('show', '-gv', 'mouse')).toBe('off');
     expect(show('show', '-sv', 'escape-time')).toBe('0');
+    expect(show('show', '-gv', 'assume-paste-time')).toBe('0');
     expect(show('show', '-gv', 'default-terminal')).toBe('xterm-256color');
     expect(show('show', '-gv', 'destroy-unattached')).toBe('off');
     const root = show('list-keys', '-T', 'root').split('\n');

@@ -9,14 +9,13 @@
  * `fleet run` and a `fleet status` or `fleet cancel` in another process all append to the
  * same journal, and each must chain from what the file holds, not from what it wrote last.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, fsyncSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
 import { rolloutEventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
-import { stateDir } from './session-paths.js';
+import { newSessionId, stateDir } from './session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { describeError } from '../errors.js';
 import { describeHolder, HostLock, lockHolder, type LockHolder } from '../exec/lock.js';
@@ -27,9 +26,9 @@ export function rolloutsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'rollouts');
 }
 
+/** A session id's shape (start time to the millisecond, then random) behind `fleet-`. */
 export function newRolloutId(now: number): string {
-  const d = new Date(now).toISOString();
-  return `fleet-${d.slice(0, 10).replace(/-/g, '')}-${d.slice(11, 19).replace(/:/g, '')}-${randomBytes(3).toString('hex')}`;
+  return `fleet-${newSessionId(now)}`;
 }
 
 export function rolloutPath(id: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -52,7 +52,7 @@ interface Gate {
 function gateOn(screen: string): Gate | undefined {
   const m = /BLOCKED at (\S+) \(attempt (\d+)\)/.exec(screen);
   if (!m) return undefined;
-  const offered = [...screen.matchAll(/(\d)\. (?:\[c\] )?recover: (\S+)/g)].map((r) => ({ key: r[1] ?? '', path: r[2] ?? '' }));
+  const offered = [...screen.matchAll(/(\d)\. +(?:\[c\] )?recover: (\S+)/g)].map((r) => ({ key: r[1] ?? '', path: r[2] ?? '' }));
   return { step: m[1] ?? '', attempt: Number(m[2]), offered };
 }
 

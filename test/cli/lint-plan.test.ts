@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, ROOT } from '../helpers/paths.js';
 import { tracedSources } from '../helpers/traced-sources.js';
 
@@ -20,9 +20,20 @@ function stepgate(args: string[], options: { cwd?: string; env?: Record<string, 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Every directory this file makes in /tmp, removed when it is done. */
+const made: string[] = [];
+function tempDir(prefix: string): string {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  made.push(path);
+  return path;
+}
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'stepgate-cli-'));
+  dir = tempDir('stepgate-cli-');
   mkdirSync(join(dir, 'nested'));
   writeFileSync(join(dir, 'good.md'), '---\nbefore: nested/list.md#pre\n---\n# Good\n\n## Pull\n\nPull the code.\n\n```bash {name=pull timeout=2m}\ngit pull\n```\n\nCheck it.\n\n```check\nhttp: http://localhost:8092/healthz\n```\n');
   writeFileSync(join(dir, 'nested', 'list.md'), '# List\n\n## Pre\n\n- [ ] Announce the deploy\n');
@@ -43,7 +54,7 @@ describe('stepgate lint', () => {
   });
 
   it('walks directories recursively and exits 0 when there are only clean files', () => {
-    const clean = mkdtempSync(join(tmpdir(), 'stepgate-clean-'));
+    const clean = tempDir('stepgate-clean-');
     writeFileSync(join(clean, 'a.md'), readFileSync(join(dir, 'good.md'), 'utf8').replace('nested/list.md#pre', 'b.md#pre'));
     writeFileSync(join(clean, 'b.md'), '## Pre\n\n- [ ] ok\n');
     const r = stepgate(['lint', clean]);
@@ -115,7 +126,7 @@ describe('stepgate plan', () => {
 
 /** Every source the processes ran (a file of dist/ stands for the sources bundled into it). */
 function sourcesOfRuns(runs: string[][], stateHome: string): string[] {
-  const trace = join(mkdtempSync(join(tmpdir(), 'stepgate-trace-')), 'imports.txt');
+  const trace = join(tempDir('stepgate-trace-'), 'imports.txt');
   writeFileSync(trace, '');
   for (const args of runs) {
     execFileSync(process.execPath, ['--import', resolve(ROOT, 'test/helpers/trace-imports.mjs'), CLI, ...args], {
@@ -128,14 +139,14 @@ function sourcesOfRuns(runs: string[][], stateHome: string): string[] {
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
     // A state directory of its own: the parse cache is empty, so the parser is loaded.
-    const sources = sourcesOfRuns([['plan', OPS_NOTES], ['lint', OPS_NOTES]], mkdtempSync(join(tmpdir(), 'stepgate-trace-state-')));
+    const sources = sourcesOfRuns([['plan', OPS_NOTES], ['lint', OPS_NOTES]], tempDir('stepgate-trace-state-'));
     expect(sources.filter((s) => s.startsWith('unmapped'))).toEqual([]);
     expect(sources.some((s) => s.includes('node_modules/mdast-util-from-markdown/'))).toBe(true);
     expect(sources.filter((s) => /node_modules\/(ink|react|ink-[^/]*|@xterm\/[^/]*|node-pty)\//.test(s))).toEqual([]);
   });
 
   it('a plan of a runbook in the parse cache loads neither the markdown nor the YAML parser', () => {
-    const state = mkdtempSync(join(tmpdir(), 'stepgate-trace-state-'));
+    const state = tempDir('stepgate-trace-state-');
     const first = sourcesOfRuns([['plan', OPS_NOTES]], state);
     expect(first.some((s) => s.includes('node_modules/micromark/'))).toBe(true);
     const again = sourcesOfRuns([['plan', OPS_NOTES]], state);
@@ -145,7 +156,7 @@ describe('start-up', () => {
   });
 
   it('a run without run: checks never loads execa (preflight spawns its one shell itself)', () => {
-    const work = mkdtempSync(join(tmpdir(), 'stepgate-noexeca-'));
+    const work = tempDir('stepgate-noexeca-');
     const runbook = join(work, 'one.md');
     writeFileSync(runbook, '# One\n\n```bash\necho ran-one\n```\n');
     const trace = join(work, 'imports.txt');

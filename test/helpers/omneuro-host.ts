@@ -205,7 +205,12 @@ export async function removeHosts(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     removeUser(host.user);
-    rmSync(join(workDir(), `${host.user}-seed`), { recursive: true, force: true });
+    for (const dir of [`${host.user}-seed`, `${host.user}-runbooks`, `${host.user}-state`]) rmSync(join(workDir(), dir), { recursive: true, force: true });
+  }
+  // The last host gone, nothing of this test file stays in /tmp.
+  if (hosts.length === 0 && work !== '') {
+    rmSync(work, { recursive: true, force: true });
+    work = '';
   }
 }
 

@@ -20,8 +20,12 @@ export async function readKey(path: string): Promise<Buffer | undefined> {
   }
 }
 
-/** Creates the key of a new session; one left by a crash before the first event is kept. */
-export async function createKey(path: string): Promise<Buffer> {
+/**
+ * Creates the key of a new session; one left by a crash before the first event is kept.
+ * `alongside` (the directory's fsync) runs while the key's own fsync does: a new file's first
+ * fsync waits for a commit of the file system's journal, and both can ride the same one.
+ */
+export async function createKey(path: string, alongside: () => Promise<void> = () => Promise.resolve()): Promise<Buffer> {
   const key = newChainKey();
   let handle;
   try {
@@ -36,7 +40,7 @@ export async function createKey(path: string): Promise<Buffer> {
   }
   try {
     await handle.write(`${key.toString('hex')}\n`);
-    await handle.sync();
+    await Promise.all([handle.sync(), alongside()]);
   } finally {
     await handle.close();
   }

@@ -14,7 +14,7 @@ import { createKey, readKey } from './chain-key.js';
 import { WriteBatch } from './write-batch.js';
 import { chainLine, chainSeed, nextPrev } from './journal-chain.js';
 import { completeLines } from './journal-read.js';
-import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle } from './private-files.js';
+import { createPrivateHandle, ensurePrivateDir, openPrivateAppend, openPrivateAppendHandle, openPrivateReadHandle, syncDirectory } from './private-files.js';
 import { chainKeyPath, isSessionId, journalPath, shellStatePath } from './session-paths.js';
 import { parseSnapshot } from './shell-state.js';
 import type { SessionEvent } from './types.js';
@@ -103,18 +103,18 @@ export class FileJournal implements Journal {
     await privateDir(dir);
     const journal = new FileJournal(id, dir, journalPath(dir, id));
     journal.handle = await openPrivateAppendHandle(journal.path);
-    const text = await readFile(journal.path, 'utf8');
+    // A new session's journal is empty: nothing to read back.
+    const text = (await journal.handle.stat()).size === 0 ? '' : await readFile(journal.path, 'utf8');
     const lines = completeLines(text).filter((l) => l.trim() !== '');
     const keyPath = chainKeyPath(dir, id);
-    journal.key = (await readKey(keyPath)) ?? (lines.length === 0 ? await createKey(keyPath) : undefined);
-    if (journal.key) journal.prev = nextPrev(journal.key, lines.at(-1), chainSeed(journal.key, id));
-    // The new file's directory entry must survive a crash too, not only its contents.
-    const parent = await open(dir, 'r');
-    try {
-      await parent.sync();
-    } finally {
-      await parent.close();
+    // The new files' directory entries must survive a crash too, not only their contents.
+    const syncDir = () => syncDirectory(dir);
+    if (lines.length === 0) journal.key = await createKey(keyPath, syncDir);
+    else {
+      journal.key = await readKey(keyPath);
+      await syncDir();
     }
+    if (journal.key) journal.prev = nextPrev(journal.key, lines.at(-1), chainSeed(journal.key, id));
     return journal;
   }
 
@@ -170,12 +170,7 @@ export class FileJournal implements Journal {
     await rename(temp, path);
     // The rename must survive a power loss too: the journal (fsync'd) may already say later
     // steps finished, and a resume would restore the state from before them.
-    const parent = await open(this.dir, 'r');
-    try {
-      await parent.sync();
-    } finally {
-      await parent.close();
-    }
+    await syncDirectory(this.dir);
   }
 
   async loadShell(): Promise<ShellSnapshot | undefined> {

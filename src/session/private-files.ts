@@ -280,3 +280,13 @@ async function checkedHandle(path: string, flags: number): Promise<FileHandle> {
   }
   return handle;
 }
+
+/** fsyncs a directory, so the entries made or renamed in it survive a crash too. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -50,6 +50,19 @@ describe('journal hash chain', () => {
     expect(read.events[0]).not.toHaveProperty('mac');
   });
 
+  it('keeps the key of a session that crashed before its first event', async () => {
+    const id = newSessionId(0);
+    const first = await FileJournal.open(dir, id);
+    await first.close();
+    const key = readFileSync(chainKeyPath(dir, id), 'utf8');
+    // Reopened with the journal still empty: the key on disk is the one the chain uses.
+    const again = await FileJournal.open(dir, id);
+    await again.append(finished(1, true));
+    await again.close();
+    expect(readFileSync(chainKeyPath(dir, id), 'utf8')).toBe(key);
+    expect((await readJournal(again.path)).chain).toEqual({ kind: 'intact' });
+  });
+
   it('finds a flipped "ok":false and says which line', async () => {
     const { path } = await journalOf(five);
     edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));

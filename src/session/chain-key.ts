@@ -22,10 +22,12 @@ export async function readKey(path: string): Promise<Buffer | undefined> {
 
 /**
  * Creates the key of a new session; one left by a crash before the first event is kept.
- * `alongside` (the directory's fsync) runs while the key's own fsync does: a new file's first
- * fsync waits for a commit of the file system's journal, and both can ride the same one.
+ * Returns as soon as the key is written: `durable` settles when it has been fsync'd, with
+ * `alongside` (the directory's fsync) beside it, since a new file's first fsync waits for a
+ * commit of the file system's journal and both can ride the same one. The journal waits for
+ * `durable` before it writes its first line, so no line is ever on disk without its key.
  */
-export async function createKey(path: string, alongside: () => Promise<void> = () => Promise.resolve()): Promise<Buffer> {
+export async function createKey(path: string, alongside: () => Promise<void>): Promise<{ key: Buffer; durable: Promise<void> }> {
   const key = newChainKey();
   let handle;
   try {
@@ -33,16 +35,24 @@ export async function createKey(path: string, alongside: () => Promise<void> = (
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       const existing = await readKey(path);
-      if (existing) return existing;
+      if (existing) return { key: existing, durable: alongside() };
       await rm(path, { force: true });
       handle = await createPrivateHandle(path);
     } else throw err;
   }
   try {
     await handle.write(`${key.toString('hex')}\n`);
-    await Promise.all([handle.sync(), alongside()]);
-  } finally {
+  } catch (err) {
     await handle.close();
+    throw err;
   }
-  return key;
+  const written = handle;
+  const durable = Promise.all([written.sync(), alongside()]).then(
+    () => written.close(),
+    async (err: unknown) => {
+      await written.close().catch(() => undefined);
+      throw err;
+    },
+  );
+  return { key, durable };
 }

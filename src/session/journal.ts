@@ -86,6 +86,8 @@ class FileTranscript implements TranscriptSink {
 export class FileJournal implements Journal {
   private handle: FileHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Settles when the chain key and the directory entries are on disk; every append waits for it. */
+  private keyDurable: Promise<void> = Promise.resolve();
   /** The chain key; undefined for a journal from before the chain, continued as it was. */
   private key: Buffer | undefined;
   /** The mac the next line chains from. */
@@ -109,8 +111,13 @@ export class FileJournal implements Journal {
     const keyPath = chainKeyPath(dir, id);
     // The new files' directory entries must survive a crash too, not only their contents.
     const syncDir = () => syncDirectory(dir);
-    if (lines.length === 0) journal.key = await createKey(keyPath, syncDir);
-    else {
+    if (lines.length === 0) {
+      const created = await createKey(keyPath, syncDir);
+      journal.key = created.key;
+      // The fsyncs go on while the session starts; the first append waits for them.
+      journal.keyDurable = created.durable;
+      journal.keyDurable.catch(() => undefined);
+    } else {
       journal.key = await readKey(keyPath);
       await syncDir();
     }
@@ -121,6 +128,7 @@ export class FileJournal implements Journal {
   append(event: SessionEvent): Promise<void> {
     const next = this.chain.then(async () => {
       if (!this.handle) throw new Error(`journal ${this.path} is closed`);
+      await this.keyDurable;
       const json = JSON.stringify(event);
       const chained = this.key ? chainLine(this.key, this.prev, json) : undefined;
       const handle = this.handle;
@@ -197,6 +205,7 @@ export class FileJournal implements Journal {
 
   async close(): Promise<void> {
     await this.chain;
+    await this.keyDurable.catch(() => undefined);
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close();

@@ -5,7 +5,7 @@
  * Where these live is `session-paths.ts`; reading a journal back `journal-read.ts`; the
  * one-process-per-session lock `session-lock.ts`.
  */
-import { closeSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, readFileSync, writeSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,14 +57,36 @@ async function privateDir(dir: string, root?: string): Promise<void> {
   return Promise.resolve();
 }
 
+/**
+ * Written since the last fsync, past which the transcript is fsync'd in the background while
+ * the step goes on: the fsync at its end then has only the tail to write. A flood of 250 MB
+ * otherwise left it all to that last fsync, about 100 ms with the event loop blocked.
+ */
+const SYNC_EVERY_CHARS = 16 * 1024 * 1024;
+
 class FileTranscript implements TranscriptSink {
   private fd: number | undefined;
   private readonly batch: WriteBatch;
+  private unsynced = 0;
+  /** The background fsync under way; the file is not closed under it. */
+  private syncing: Promise<void> | undefined;
 
   constructor(readonly path: string) {
     const fd = openPrivateAppend(path);
     this.fd = fd;
-    this.batch = new WriteBatch((text) => writeSync(fd, text));
+    this.batch = new WriteBatch((text) => {
+      writeSync(fd, text);
+      this.unsynced += text.length;
+      if (this.unsynced >= SYNC_EVERY_CHARS && this.syncing === undefined) this.syncInBackground(fd);
+    });
+  }
+
+  private syncInBackground(fd: number): void {
+    this.unsynced = 0;
+    // Only to get ahead of the closing fsync, which still decides: an error here is its to report.
+    this.syncing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).then(() => {
+      this.syncing = undefined;
+    });
   }
 
   write(text: string): void {
@@ -77,6 +99,7 @@ class FileTranscript implements TranscriptSink {
     const fd = this.fd;
     this.batch.flush();
     this.fd = undefined;
+    await this.syncing;
     fsyncSync(fd);
     closeSync(fd);
   }

@@ -45,6 +45,24 @@ describe('FileJournal', () => {
     await expect(journal.append(resumed(4))).rejects.toThrow(/closed/);
   });
 
+  it('keeps every byte of a transcript that was fsync\'d in the background as it grew', async () => {
+    const journal = await FileJournal.open(dir, newSessionId(0));
+    const t = await journal.openTranscript('flood');
+    // 40 MB in 4 KB reads, as a flooding step's pty delivers it, over several loop turns.
+    const chunk = `${'0123456789abcdef'.repeat(255)}\r\n`.padEnd(4096, '.');
+    for (let turn = 0; turn < 40; turn++) {
+      for (let i = 0; i < 256; i++) t.write(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    t.write('last line\r\n');
+    await t.close();
+    t.write('after close\r\n');
+    await journal.close();
+    const size = statSync(t.path ?? '').size;
+    expect(size).toBe(40 * 256 * 4096 + 'last line\r\n'.length);
+    expect(readFileSync(t.path ?? '', 'utf8').endsWith('.last line\r\n')).toBe(true);
+  });
+
   it('reports a torn last line and cuts it off before appending', async () => {
     const j = await FileJournal.open(dir, newSessionId(0));
     await j.append(resumed(1));

@@ -8,6 +8,7 @@ import { plainModeReason } from './commands/interactive.js';
 import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
 import { EXIT } from './commands/exit-codes.js';
+import { outputLoss, outputLossClaimed } from './commands/output-loss.js';
 import { commandHelp, fullHelp } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 
@@ -72,10 +73,12 @@ async function dispatch(argv: string[]): Promise<number> {
 }
 
 // `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.
+// A closed terminal (EIO) leaves nothing to say either. While a session runs, the session
+// handles both (commands/output-loss.ts): its running step must be stopped and journaled.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    if (outputLoss(error) === undefined) throw error;
+    if (!outputLossClaimed()) process.exit(process.exitCode ?? 0);
   });
 }
 

@@ -31,6 +31,7 @@ import { parseVarFlags } from './var-flags.js';
 import { holdRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
+import { claimOutputLoss, forgetDeadTerminalOnExit, type OutputLoss } from './output-loss.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
 
@@ -135,43 +136,69 @@ export function terminalConfirm(term: Terminal | undefined = sharedTerminal()): 
 /** How long a step gets to end after Ctrl-C before stepgate leaves anyway on SIGHUP/SIGTERM. */
 const SIGNAL_GRACE_MS = 5000;
 
+/** What interrupts a plain walk: a signal, or its output going away (commands/output-loss.ts). */
+type Interruption = NodeJS.Signals | OutputLoss;
+
+/** The journaled reason a running step was stopped when the operator's output went away. */
+export function droppedReason(cause: Interruption): string {
+  if (cause === 'EPIPE') return 'stepgate\'s output was closed (EPIPE: whatever read it went away) while it ran: stepgate stopped it';
+  if (cause === 'EIO') return 'the terminal closed (EIO on a write) while it ran: stepgate stopped it';
+  return `the terminal closed (${cause}) while it ran: stepgate stopped it`;
+}
+
 /**
- * Interrupts the running step on SIGINT/SIGTERM/SIGHUP so its end is journaled, then lets
- * the run return 130. A hang-up (a dropped SSM session) or SIGTERM does not wait forever for a
- * step that ignores Ctrl-C: after a grace period stepgate leaves, the journal intact, and
- * `resume` shows the step as interrupted. Returns a getter for "was interrupted" and the uninstaller.
+ * Interrupts the running step on SIGINT/SIGTERM/SIGHUP, or when stdout or stderr is lost
+ * (EPIPE, EIO), so its end is journaled, then lets the run return 130. A hang-up (a dropped
+ * SSM session), a lost output or SIGTERM does not wait forever for a step that ignores Ctrl-C:
+ * after a grace period stepgate leaves, the journal intact, and `resume` shows the step as
+ * interrupted. Returns a getter for "was interrupted" and the uninstaller.
  */
 export function trapSignals(store: SessionStore): { interrupted: () => boolean; interrupt: () => void; off: () => void } {
   let hit = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (signal === 'SIGHUP') {
-      // The terminal is gone: writing to it would fail with EIO and must not crash the run.
+  let dropped = false;
+  const handler = (cause: Interruption): void => {
+    const drop = cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO';
+    if (drop) {
+      // One drop: SIGHUP and the failed writes of a closed terminal come together, and each
+      // later write fails again; none of them is a second Ctrl-C.
+      if (dropped) return;
+      dropped = true;
+      // Writing to a gone terminal or pipe fails again and again: it must not crash the run.
       process.stdout.on('error', () => undefined);
       process.stderr.on('error', () => undefined);
+      forgetDeadTerminalOnExit();
     }
     if (hit) {
-      process.stderr.write(`stepgate: ${signal} again, leaving now; the journal is intact\n`);
+      process.stderr.write(`stepgate: ${cause} again, leaving now; the journal is intact\n`);
       process.exit(EXIT.interrupted);
     }
     hit = true;
-    process.stderr.write(`\nstepgate: ${signal}: interrupting the running step\n`);
+    process.stderr.write(`\nstepgate: ${cause}: interrupting the running step\n`);
     const actions = store.getState().actions;
-    if (signal === 'SIGHUP') {
+    if (drop) {
       // A dropped terminal, journaled as such: not the operator's Ctrl-C (issue 11, item 9).
-      void actions.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
-      actions.interrupt('the terminal closed (SIGHUP) while it ran: stepgate stopped it');
-    } else if (signal === 'SIGTERM') actions.interrupt('stepgate got SIGTERM while it ran and stopped it');
+      void actions.record({ type: 'terminal-closed', signal: cause, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
+      actions.interrupt(droppedReason(cause));
+    } else if (cause === 'SIGTERM') actions.interrupt('stepgate got SIGTERM while it ran and stopped it');
     else actions.interrupt();
-    if (signal !== 'SIGINT') {
+    if (cause !== 'SIGINT') {
       setTimeout(() => {
-        process.stderr.write(`stepgate: the step did not end within ${SIGNAL_GRACE_MS / 1000}s of ${signal}; leaving, the journal is intact\n`);
+        process.stderr.write(`stepgate: the step did not end within ${SIGNAL_GRACE_MS / 1000}s of ${cause}; leaving, the journal is intact\n`);
         process.exit(EXIT.interrupted);
       }, SIGNAL_GRACE_MS).unref();
     }
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
-  return { interrupted: () => hit, interrupt: () => handler('SIGINT'), off: () => signals.forEach((s) => process.off(s, handler)) };
+  const releaseOutput = claimOutputLoss(handler);
+  return {
+    interrupted: () => hit,
+    interrupt: () => handler('SIGINT'),
+    off: () => {
+      signals.forEach((s) => process.off(s, handler));
+      releaseOutput();
+    },
+  };
 }
 
 /** Plain mode on this process's terminal: the flags given, plus stdin/stdout, env, signals. */

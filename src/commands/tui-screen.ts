@@ -13,7 +13,8 @@ import { attentionBytes, notifySupport } from '../ui/attention.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { loadRunbookFile } from './load.js';
-import { loadExec, wallClock } from './run.js';
+import { droppedReason, loadExec, wallClock } from './run.js';
+import { claimOutputLoss, forgetDeadTerminalOnExit, type OutputLoss } from './output-loss.js';
 import { detachedChild } from './detach.js';
 import { Presence } from './presence.js';
 import { EXIT } from './exit-codes.js';
@@ -164,21 +165,28 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
   // in raw mode): close the session so the running step's end is journaled, leave it
   // resumable, and exit 130 like plain mode.
-  const onSignal = (signal: NodeJS.Signals): void => {
+  let dropped = false;
+  const onSignal = (signal: NodeJS.Signals | OutputLoss): void => {
+    const drop = signal === 'SIGHUP' || signal === 'EIO' || signal === 'EPIPE';
+    // SIGHUP and the failed writes of the closed terminal come together: one drop, journaled once.
+    if (drop && dropped) return;
     exitCode = EXIT.interrupted;
     const actions = lastStore?.getState().actions;
     let cause = lockLost ?? `stepgate got ${signal} while it ran and stopped it`;
-    if (signal === 'SIGHUP') {
-      // The terminal is gone: Ink's last writes would fail with EIO and must not crash the close.
+    if (drop) {
+      dropped = true;
+      // The terminal is gone: Ink's last writes fail with EIO and must not crash the close.
       process.stdout.on('error', () => undefined);
       process.stderr.on('error', () => undefined);
-      cause = 'the terminal closed (SIGHUP) while it ran: stepgate stopped it';
+      forgetDeadTerminalOnExit();
+      cause = droppedReason(signal);
       // Journaled as a drop, not as the operator's Ctrl-C (issue 11, item 9).
       void actions?.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);
     }
     void (actions?.close(cause) ?? Promise.resolve()).finally(() => app.unmount());
   };
   for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(s, onSignal);
+  const releaseOutput = claimOutputLoss(onSignal);
   // Keys fire intents without awaiting them. If one fails (the journal's disk is full), say so
   // on the status line instead of letting Node kill the process with the terminal still in
   // raw mode on the alternate screen.
@@ -192,6 +200,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     await app.waitUntilExit();
   } finally {
     for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
+    releaseOutput();
     process.off('unhandledRejection', onRejection);
     presence?.stop();
     process.stdout.write(ALT_OFF);

@@ -1,0 +1,76 @@
+/**
+ * stepgate's output going away while a session runs: the operator's terminal closed (a write
+ * fails with EIO, often before SIGHUP arrives, sometimes instead of it) or the reader of a pipe
+ * left (`stepgate run x.md | head`: EPIPE). Outside a session, cli.ts leaves quietly, as
+ * `sessions | head` should. Inside one, leaving would strand the running step: its shell goes
+ * on unsupervised and the journal never says how the step ended. A command that runs a session
+ * claims the loss instead, stops the step and journals it as a dropped terminal.
+ */
+import { closeSync, fstatSync } from 'node:fs';
+import { isatty } from 'node:tty';
+
+export type OutputLoss = 'EPIPE' | 'EIO';
+
+const claims = new Set<(loss: OutputLoss) => void>();
+let claimedOnce = false;
+
+/** EPIPE or EIO when `error` is a write to a closed pipe or terminal, else undefined. */
+export function outputLoss(error: unknown): OutputLoss | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EPIPE' || code === 'EIO' ? code : undefined;
+}
+
+/**
+ * True when a session owns lost output: one is claiming it now, or a claimed loss already
+ * happened (the writes after the session closed fail too, and must not end the process with
+ * exit 0 before the command returns its own code).
+ */
+export function outputLossClaimed(): boolean {
+  return claims.size > 0 || claimedOnce;
+}
+
+/**
+ * Calls `onLost` for each failed write of stdout or stderr that is a lost output, while the
+ * claim lasts; other stream errors are left to cli.ts. Returns the release.
+ */
+export function claimOutputLoss(onLost: (loss: OutputLoss) => void): () => void {
+  const claim = (loss: OutputLoss): void => {
+    claimedOnce = true;
+    onLost(loss);
+  };
+  const listener = (error: unknown): void => {
+    const loss = outputLoss(error);
+    if (loss !== undefined) claim(loss);
+  };
+  claims.add(claim);
+  process.stdout.on('error', listener);
+  process.stderr.on('error', listener);
+  return () => {
+    claims.delete(claim);
+    process.stdout.off('error', listener);
+    process.stderr.off('error', listener);
+  };
+}
+
+let exitHooked = false;
+
+/**
+ * Called once the operator's terminal is gone. Node restores the terminal's modes as it exits
+ * and aborts (SIGABRT, "Assertion failed ... ResetStdio") when that fails with EIO on a hung-up
+ * terminal (nodejs/node#51519, fixed after Node 20); it skips a descriptor the program closed.
+ * So as the process exits, stdin, stdout and stderr are closed where they are character
+ * devices that are no longer terminals: the dead terminal (or /dev/null, which loses nothing).
+ */
+export function forgetDeadTerminalOnExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const fd of [0, 1, 2]) {
+      try {
+        if (!isatty(fd) && fstatSync(fd).isCharacterDevice()) closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+    }
+  });
+}

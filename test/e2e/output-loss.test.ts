@@ -1,0 +1,114 @@
+/**
+ * stepgate's output going away mid-step: the reader of a pipe leaves (EPIPE), or the terminal
+ * really closes (a pty whose other side is gone: writes fail with EIO beside the SIGHUP). The
+ * running step is stopped and journaled as a dropped terminal, the exit code says interrupted,
+ * and nothing of the step runs on after stepgate has gone.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pty from 'node-pty';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/paths.js';
+import { processAlive, waitFor } from '../exec/helpers.js';
+import { collect, Workspace } from './plain-harness.js';
+import type { SessionEvent } from '../../src/session/types.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+/** A step that says which shell runs it, then prints forever; and a step after it. */
+const ENDLESS = `# Endless
+
+\`\`\`bash {name=endless}
+echo $$ > shell.pid
+seq 1 50
+while true; do echo tick; sleep 0.05; done
+\`\`\`
+
+\`\`\`bash {name=after}
+touch after-ran
+\`\`\`
+`;
+
+function onlySession(): SessionEvent[] {
+  const [id, ...more] = ws.sessionIds();
+  expect(more).toEqual([]);
+  return ws.events(id ?? '');
+}
+
+/** The journal says the terminal closed (by `cause`), once, and the step was stopped for it. */
+function expectDropJournaled(cause: string): void {
+  const events = onlySession();
+  const closed = events.filter((e) => e.type === 'terminal-closed');
+  expect(closed).toHaveLength(1);
+  expect(closed[0]).toMatchObject({ signal: cause, kept: false });
+  const finished = events.filter((e) => e.type === 'step-finished');
+  expect(finished).toHaveLength(1);
+  expect(finished[0]).toMatchObject({ interrupted: true });
+  expect(String((finished[0] as { reason?: string }).reason)).toContain(cause);
+  expect(events.some((e) => e.type === 'step-started' && (e as { key?: string }).key?.endsWith('#after'))).toBe(false);
+}
+
+/** The step's shell is gone soon after stepgate: the rest of the step does not run unsupervised. */
+async function expectStepShellGone(): Promise<void> {
+  const pid = Number(readFileSync(join(ws.dir, 'shell.pid'), 'utf8'));
+  expect(pid).toBeGreaterThan(1);
+  await waitFor(`the step's shell ${pid} to end`, () => !processAlive(pid), 20_000);
+}
+
+describe('output lost mid-step', () => {
+  it('a pipe whose reader leaves (EPIPE): the step is stopped and journaled, exit 130, nothing after it runs', async () => {
+    const file = ws.write('endless.md', ENDLESS);
+    const child = ws.spawn(['run', file, '--yes']);
+    const result = collect(child);
+    // Read until the step prints, then go away as `| head -3` would.
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('tick')) {
+          child.stdout?.destroy();
+          resolve();
+        }
+      });
+    });
+    const { code, stderr } = await result;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('EPIPE: interrupting the running step');
+    expectDropJournaled('EPIPE');
+    await expectStepShellGone();
+  }, 60_000);
+
+  it('a terminal that closes (EIO and SIGHUP together): journaled once, exit 130, and node does not abort resetting the dead terminal', async () => {
+    const file = ws.write('endless.md', ENDLESS);
+    const errors = join(ws.dir, 'stderr.txt');
+    // stderr to a file: the terminal it would go to is the one that closes.
+    const term = pty.spawn('/bin/sh', ['-c', `exec "${process.execPath}" "${CLI}" run "${file}" --yes 2>"${errors}"`], {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      cwd: ws.dir,
+      env: ws.env() as Record<string, string>,
+    });
+    const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => term.onExit(resolve));
+    let seen = '';
+    term.onData((d) => (seen += d));
+    await waitFor('the step printing', () => seen.includes('tick'), 30_000);
+    // What an SSH or SSM client's end does to the pty: its other side is closed.
+    term.destroy();
+    const end = await exited;
+    const text = readFileSync(errors, 'utf8');
+    expect(text).not.toMatch(/Assertion failed|ResetStdio|Error: write/);
+    expect(end.signal ?? 0, text).toBe(0);
+    expect(end.exitCode, text).toBe(130);
+    const events = onlySession();
+    const cause = String(events.find((e) => e.type === 'terminal-closed')?.signal);
+    // Which one the process sees first is the kernel's choice.
+    expect(['SIGHUP', 'EIO']).toContain(cause);
+    expectDropJournaled(cause);
+    await expectStepShellGone();
+  }, 60_000);
+});

@@ -124,16 +124,20 @@ describe('stepgate run (plain mode)', () => {
     const blocked = await ws.run(['run', 'deploy.md', '--var', `PORT=${server.port}`]);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toContain('failed (exit 3)');
-    const [blockedId] = ws.sessionIds();
     const noReason = await ws.run(['run', 'deploy.md', '--skip', 'flaky=', '--var', `PORT=${server.port}`]);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--skip wants STEP=REASON');
+    // A mistyped step name is not silently ignored: the walk stops at flaky and says why.
+    const typo = await ws.run(['run', 'deploy.md', '--skip', 'flakey=known broken', '--var', `PORT=${server.port}`]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/warning: --skip flakey names no step of this runbook or its recovery paths \(steps: [^)]*flaky[^)]*\); ignored/);
+    const before = ws.sessionIds();
     const r = await ws.run(['run', 'deploy.md', '--skip', 'flaky=known broken, ticket OPS-12', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('names no step');
     expect(r.stdout).toContain('flaky skipped by');
     expect(r.stdout).toMatch(/flaky\s+main\s+skipped\s+0\s+known broken, ticket OPS-12/);
-    // Not "the last id": two runs in one second sort by their random part.
-    const id = ws.sessionIds().find((s) => s !== blockedId) ?? '';
+    const id = ws.newSessionId(before);
     const skip = ws.events(id).find((e) => e.type === 'decision');
     expect(skip).toMatchObject({ decision: { kind: 'skip', reason: 'known broken, ticket OPS-12' }, who: { user: expect.any(String) } });
     const log = await ws.run(['log', id]);

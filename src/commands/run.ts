@@ -3,7 +3,7 @@
  * Walks the runbook in order with line-oriented output and stops at the first gate.
  * Exit codes: 0 completed, 1 blocked/aborted/rolled back, 2 usage or invalid runbook, 130 interrupted.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../exec/clock.js';
 import type * as ProbesModule from '../exec/probes.js';
@@ -17,6 +17,7 @@ import { lockSession } from '../session/session-lock.js';
 import { newSessionId, sessionsDir } from '../session/session-paths.js';
 import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
+import { unfinishedSessionOf } from '../session/history.js';
 import { printEvents } from '../plain/print-events.js';
 import { runPlain, type PlainOptions } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
@@ -310,6 +311,10 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
+  // An unfinished session of this runbook: said before anything runs, as a new session restarts
+  // the runbook from its first step (read while preflight runs).
+  const earlier = unfinishedSessionOf(sessionsDir(), resolve(file)).catch(() => undefined);
+
   // The SSM case: ssm-user without a sudoers rule for the service user is told the fix now,
   // before a session or a journal exists.
   const refusal = await runAsRefusal(parsed.values.as ?? loaded.runbook.frontMatter.user);
@@ -331,6 +336,12 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.blocked;
   }
 
+  const previous = await earlier;
+  if (previous) {
+    process.stderr.write(
+      `stepgate: note: session ${previous.id} of this runbook is unfinished (${previous.state}${previous.at ? ` at ${previous.at}` : ''}); this run starts a new session from the first step; \`stepgate resume ${previous.id}\` continues that one instead\n`,
+    );
+  }
   const dir = sessionsDir();
   const id = newSessionId(Date.now());
   let storeRef: SessionStore | undefined;

@@ -5,6 +5,7 @@
 import { journalPath, listSessionIds } from './session-paths.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
+import { openPrivateReadHandle } from './private-files.js';
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
@@ -126,6 +127,43 @@ export async function unfinishedSessions(dir: string): Promise<{ free?: SessionS
     held.push({ session, pid });
   }
   return { held };
+}
+
+/** How many of the newest sessions `unfinishedSessionOf` looks through. */
+const RECENT_SESSIONS = 50;
+
+/**
+ * The newest unfinished session of the runbook at `file` (an absolute path) among the last
+ * few sessions, that something ran in and no live process holds: what an operator who opens
+ * the same runbook again most likely means to continue. Only journals whose first line names
+ * the file are read whole, so a host with years of sessions stays quick to start.
+ */
+export async function unfinishedSessionOf(dir: string, file: string): Promise<SessionSummary | undefined> {
+  const named = JSON.stringify(file);
+  const ids = (await listSessionIds(dir)).slice(-RECENT_SESSIONS).reverse();
+  for (const id of ids) {
+    if (!(await headMentions(journalPath(dir, id), named))) continue;
+    const session = await summarize(dir, id);
+    if (session.runbook !== file || !worthResuming(session)) continue;
+    if ((await sessionOwner(dir, id)) !== undefined) continue;
+    return session;
+  }
+  return undefined;
+}
+
+/** The first 16 KB of the file (its session-started line, or most of it) holds `text`. */
+async function headMentions(path: string, text: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await openPrivateReadHandle(path);
+    const buffer = Buffer.alloc(16 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').includes(text);
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
 }
 
 function time(at: number): string {

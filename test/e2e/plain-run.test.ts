@@ -118,6 +118,20 @@ describe('stepgate run (plain mode)', () => {
     expect(ws.events(id ?? '').find((e) => e.type === 'decision')).toMatchObject({ decision: { kind: 'recover', path: { anchor: 'restart-the-service' } } });
   });
 
+  it('names an unfinished session of the same runbook before a new run starts it again', async () => {
+    ws.write('stuck.md', '# Stuck\n\nFails.\n\n```bash {name=boom}\nexit 3\n```\n');
+    ws.write('other.md', '# Other\n\nFine.\n\n```bash {name=fine}\ntrue\n```\n');
+    const first = await ws.run(['run', 'stuck.md', '--yes']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).not.toContain('note: session');
+    const [stuckId] = ws.sessionIds();
+    const other = await ws.run(['run', 'other.md', '--yes']);
+    expect(other.stderr).not.toContain('note: session');
+    const again = await ws.run(['run', 'stuck.md', '--yes']);
+    expect(again.stderr).toContain(`note: session ${stuckId} of this runbook is unfinished (blocked at boom)`);
+    expect(again.stderr).toContain(`stepgate resume ${stuckId}`);
+  });
+
   it('records a skip with its reason (journal and log)', async () => {
     ws.write('healthy', '');
     ws.write('deploy.md', runbook('\nThis one fails.\n\n```bash {name=flaky}\n(exit 3)\n```\n'));

@@ -11,8 +11,33 @@ import { isatty } from 'node:tty';
 
 export type OutputLoss = 'EPIPE' | 'EIO';
 
-const claims = new Set<(loss: OutputLoss) => void>();
+/** What interrupts a running session: a signal, or its output going away. */
+export type Interruption = NodeJS.Signals | OutputLoss;
+
+let claiming = 0;
 let claimedOnce = false;
+
+/** The operator's side is gone (a hang-up or a lost output), as opposed to a Ctrl-C or a kill. */
+export function isDrop(cause: Interruption): boolean {
+  return cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO';
+}
+
+/** The journaled reason a running step was stopped when the operator's side went away. */
+export function droppedReason(cause: Interruption): string {
+  if (cause === 'EPIPE') return 'stepgate\'s output was closed (EPIPE: whatever read it went away) while it ran: stepgate stopped it';
+  if (cause === 'EIO') return 'the terminal closed (EIO on a write) while it ran: stepgate stopped it';
+  return `the terminal closed (${cause}) while it ran: stepgate stopped it`;
+}
+
+/**
+ * Once the operator's side is gone: writes to it fail again and again and must not crash the
+ * close that journals the step's end, and Node must not abort resetting the dead terminal.
+ */
+export function outputGone(): void {
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  forgetDeadTerminalOnExit();
+}
 
 /** EPIPE or EIO when `error` is a write to a closed pipe or terminal, else undefined. */
 export function outputLoss(error: unknown): OutputLoss | undefined {
@@ -26,7 +51,7 @@ export function outputLoss(error: unknown): OutputLoss | undefined {
  * exit 0 before the command returns its own code).
  */
 export function outputLossClaimed(): boolean {
-  return claims.size > 0 || claimedOnce;
+  return claiming > 0 || claimedOnce;
 }
 
 /**
@@ -42,11 +67,14 @@ export function claimOutputLoss(onLost: (loss: OutputLoss) => void): () => void 
     const loss = outputLoss(error);
     if (loss !== undefined) claim(loss);
   };
-  claims.add(claim);
+  claiming += 1;
   process.stdout.on('error', listener);
   process.stderr.on('error', listener);
+  let released = false;
   return () => {
-    claims.delete(claim);
+    if (released) return;
+    released = true;
+    claiming -= 1;
     process.stdout.off('error', listener);
     process.stderr.off('error', listener);
   };
@@ -55,13 +83,13 @@ export function claimOutputLoss(onLost: (loss: OutputLoss) => void): () => void 
 let exitHooked = false;
 
 /**
- * Called once the operator's terminal is gone. Node restores the terminal's modes as it exits
+ * Node restores the terminal's modes as it exits
  * and aborts (SIGABRT, "Assertion failed ... ResetStdio") when that fails with EIO on a hung-up
  * terminal (nodejs/node#51519, fixed after Node 20); it skips a descriptor the program closed.
  * So as the process exits, stdin, stdout and stderr are closed where they are character
  * devices that are no longer terminals: the dead terminal (or /dev/null, which loses nothing).
  */
-export function forgetDeadTerminalOnExit(): void {
+function forgetDeadTerminalOnExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {

@@ -32,7 +32,7 @@ import { parseVarFlags } from './var-flags.js';
 import { holdRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
-import { claimOutputLoss, forgetDeadTerminalOnExit, type OutputLoss } from './output-loss.js';
+import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
 
@@ -137,16 +137,6 @@ export function terminalConfirm(term: Terminal | undefined = sharedTerminal()): 
 /** How long a step gets to end after Ctrl-C before stepgate leaves anyway on SIGHUP/SIGTERM. */
 const SIGNAL_GRACE_MS = 5000;
 
-/** What interrupts a plain walk: a signal, or its output going away (commands/output-loss.ts). */
-type Interruption = NodeJS.Signals | OutputLoss;
-
-/** The journaled reason a running step was stopped when the operator's output went away. */
-export function droppedReason(cause: Interruption): string {
-  if (cause === 'EPIPE') return 'stepgate\'s output was closed (EPIPE: whatever read it went away) while it ran: stepgate stopped it';
-  if (cause === 'EIO') return 'the terminal closed (EIO on a write) while it ran: stepgate stopped it';
-  return `the terminal closed (${cause}) while it ran: stepgate stopped it`;
-}
-
 /**
  * Interrupts the running step on SIGINT/SIGTERM/SIGHUP, or when stdout or stderr is lost
  * (EPIPE, EIO), so its end is journaled, then lets the run return 130. A hang-up (a dropped
@@ -158,16 +148,13 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
   let hit = false;
   let dropped = false;
   const handler = (cause: Interruption): void => {
-    const drop = cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO';
+    const drop = isDrop(cause);
     if (drop) {
       // One drop: SIGHUP and the failed writes of a closed terminal come together, and each
       // later write fails again; none of them is a second Ctrl-C.
       if (dropped) return;
       dropped = true;
-      // Writing to a gone terminal or pipe fails again and again: it must not crash the run.
-      process.stdout.on('error', () => undefined);
-      process.stderr.on('error', () => undefined);
-      forgetDeadTerminalOnExit();
+      outputGone();
     }
     if (hit) {
       process.stderr.write(`stepgate: ${cause} again, leaving now; the journal is intact\n`);

@@ -13,8 +13,8 @@ import { attentionBytes, notifySupport } from '../ui/attention.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { loadRunbookFile } from './load.js';
-import { droppedReason, loadExec, wallClock } from './run.js';
-import { claimOutputLoss, forgetDeadTerminalOnExit, type OutputLoss } from './output-loss.js';
+import { loadExec, wallClock } from './run.js';
+import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
 import { detachedChild } from './detach.js';
 import { Presence } from './presence.js';
 import { EXIT } from './exit-codes.js';
@@ -166,8 +166,8 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   // in raw mode): close the session so the running step's end is journaled, leave it
   // resumable, and exit 130 like plain mode.
   let dropped = false;
-  const onSignal = (signal: NodeJS.Signals | OutputLoss): void => {
-    const drop = signal === 'SIGHUP' || signal === 'EIO' || signal === 'EPIPE';
+  const onSignal = (signal: Interruption): void => {
+    const drop = isDrop(signal);
     // SIGHUP and the failed writes of the closed terminal come together: one drop, journaled once.
     if (drop && dropped) return;
     exitCode = EXIT.interrupted;
@@ -176,9 +176,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     if (drop) {
       dropped = true;
       // The terminal is gone: Ink's last writes fail with EIO and must not crash the close.
-      process.stdout.on('error', () => undefined);
-      process.stderr.on('error', () => undefined);
-      forgetDeadTerminalOnExit();
+      outputGone();
       cause = droppedReason(signal);
       // Journaled as a drop, not as the operator's Ctrl-C (issue 11, item 9).
       void actions?.record({ type: 'terminal-closed', signal, kept: false, terminal: { who: currentWho() } }).catch(() => undefined);

@@ -6,7 +6,7 @@
  * one-process-per-session lock `session-lock.ts`.
  */
 import { closeSync, fdatasync, fsyncSync, readFileSync, writeSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShellSnapshot } from '../exec/types.js';

@@ -151,3 +151,15 @@ describe('picker filter', () => {
     expect(filterEntries(entries, 'nothing')).toEqual([]);
   });
 });
+
+describe('notices follow the walk', () => {
+  it('a notice stays while the engine stays put, and goes when the step it was about ends or blocks', () => {
+    const running = viewReducer(initialViewState, { type: 'follow', depth: 0, cursor: 2, blocked: false });
+    const told = viewReducer(running, { type: 'notice', text: 'cannot run all while running' });
+    expect(viewReducer(told, { type: 'follow', depth: 0, cursor: 2, blocked: false }).notice).toBe('cannot run all while running');
+    // The step failed: the gate's own words replace it, not a note about a run that is over.
+    expect(viewReducer(told, { type: 'follow', depth: 0, cursor: 2, blocked: true }).notice).toBeUndefined();
+    expect(viewReducer(told, { type: 'follow', depth: 0, cursor: 3, blocked: false }).notice).toBeUndefined();
+    expect(viewReducer(told, { type: 'follow', depth: 1, cursor: 0, blocked: false }).notice).toBeUndefined();
+  });
+});

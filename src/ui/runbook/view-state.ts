@@ -74,13 +74,15 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
   switch (action.type) {
     case 'follow': {
       const moved = action.depth !== state.depth || action.cursor !== state.selected;
-      // A notice belongs to the frame it was given in ("choose a recovery path"): a frame that
-      // opens or closes makes it stale.
+      const engine = engineKey(action.depth, action.cursor, action.blocked);
+      // A notice belongs to where the walk was when it was given ("choose a recovery path",
+      // "cannot run all while running"): a frame that opens or closes, a step that ends or
+      // blocks makes it stale.
       const { notice, ...rest } = state;
       return {
         ...rest,
-        ...(notice !== undefined && action.depth === state.depth ? { notice } : {}),
-        engine: engineKey(action.depth, action.cursor, action.blocked),
+        ...(notice !== undefined && engine === state.engine ? { notice } : {}),
+        engine,
         depth: action.depth,
         selected: action.cursor,
         detailScroll: moved ? 0 : state.detailScroll,

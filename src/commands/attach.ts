@@ -7,7 +7,6 @@
  * user's detached TUI is listed too (its beacon) and reached by becoming that user
  * (attach-other.ts).
  */
-import { createInterface } from 'node:readline';
 import { displayPath } from '../plain/print-events.js';
 import { attachTo, liveTuis, type LiveTui } from './detach.js';
 import { usageError } from './usage.js';
@@ -16,18 +15,9 @@ import { ATTACH } from './specs.js';
 import { attachAsOwner, othersTuis, ownRegistry } from './attach-other.js';
 import type { BeaconInfo } from '../exec/beacon.js';
 import { EXIT } from './exit-codes.js';
+import { ask } from './ask.js';
 
 const USAGE = ATTACH.usage;
-
-function ask(question: string): Promise<string> {
-  return new Promise((done) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    rl.question(question, (answer) => {
-      rl.close();
-      done(answer.trim());
-    });
-  });
-}
 
 /** One line per detached TUI: the session, its runbook, who started it and since when. */
 function describeTui(tui: LiveTui, cwd: string): string {

@@ -54,6 +54,11 @@ export function detachRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'detach');
 }
 
+/** This process is the TUI that a launcher started inside the private tmux server (its questions were asked there). */
+export function isDetachedChild(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[CHILD_ENV] !== undefined || child !== undefined;
+}
+
 /** Where the TUI runs: in a private tmux server, in place (with a note for the status line), or not at all. */
 export type Placement = { kind: 'wrap'; tmux: string } | { kind: 'in-place'; note?: string } | { kind: 'error'; message: string };
 
@@ -63,7 +68,7 @@ export type Placement = { kind: 'wrap'; tmux: string } | { kind: 'in-place'; not
  */
 export function placement(flags: { detach?: boolean; noDetach?: boolean }, env: NodeJS.ProcessEnv = process.env): Placement {
   if (flags.detach && flags.noDetach) return { kind: 'error', message: '--detach and --no-detach contradict each other' };
-  if (env[CHILD_ENV] !== undefined || child !== undefined) return { kind: 'in-place' };
+  if (isDetachedChild(env)) return { kind: 'in-place' };
   const off = env['STEPGATE_DETACH'];
   if (flags.noDetach || (!flags.detach && (off === '0' || off === 'off' || off === 'false'))) return { kind: 'in-place' };
   // The operator's own multiplexer already keeps the TUI alive: no tmux inside it.

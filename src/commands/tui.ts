@@ -17,7 +17,7 @@ import { setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { TUI } from './specs.js';
-import { CannotWrap, launch, liveTuis, placement, sameRunbook } from './detach.js';
+import { CannotWrap, isDetachedChild, launch, liveTuis, placement, sameRunbook } from './detach.js';
 import { lockFlags } from './lock-flags.js';
 
 const USAGE = TUI.usage;
@@ -60,6 +60,13 @@ export async function main(argv: string[]): Promise<number> {
       const attached = await (await import('./attach.js')).offerAttach(same);
       if (attached !== undefined) return attached;
     }
+  }
+  // A new session starts the runbook from its first step: an unfinished one is offered first.
+  if (!isDir && !isDetachedChild()) {
+    const resumeArgs = await (await import('./offer-resume.js')).offerResume(target, parsed.values);
+    if (resumeArgs !== undefined) return (await import('./resume.js')).main(resumeArgs);
+  }
+  if (where.kind === 'wrap') {
     try {
       return await launch(where.tmux, argv);
     } catch (error) {

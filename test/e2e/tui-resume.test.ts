@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { journalEvents, startTui } from './tui-harness.js';
 
@@ -149,5 +150,48 @@ describe('stepgate resume in a real terminal', () => {
     expect(await tui.exited).toBe(0);
     const skip = journalEvents(stateDir, { only: true }).find((e) => e.type === 'decision');
     expect(skip?.['decision']).toMatchObject({ kind: 'skip', reason: 'ran the rest by hand' });
+  });
+
+  it('opening a runbook whose last session is unfinished asks to resume it: enter resumes that session, n starts a new one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'fix.md');
+    const flag = join(dir, 'fixed');
+    writeFileSync(file, `# Fix\n\n## Try\n\n\`\`\`bash {name=try}\ntest -e '${flag}' && echo "it works now"\n\`\`\`\n`);
+    const stateDir = join(dir, 'state');
+    // The plain run blocks at the failing step and leaves its session unfinished.
+    const plain = spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(plain.status).not.toBe(0);
+    const sessions = (): string[] => readdirSync(join(stateDir, 'sessions')).filter((f) => f.endsWith('.jsonl'));
+    expect(sessions()).toHaveLength(1);
+    const blocked = sessions()[0]!.replace(/\.jsonl$/, '');
+
+    const tui = startTui([file], dir, stateDir);
+    let s = await tui.waitFor('resume it instead of starting again from the first step? [Y/n]');
+    expect(s.replace(/\n/g, "")).toContain(`session ${blocked} of this runbook is unfinished (blocked at try, started `);
+    writeFileSync(flag, '');
+    tui.press('\r');
+    s = await tui.waitFor('BLOCKED at try (attempt 1)');
+    tui.press('r');
+    await tui.waitFor('ENDED: completed');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+    // The same session went on: no second journal, and its journal says it was resumed.
+    expect(sessions()).toEqual([`${blocked}.jsonl`]);
+    expect(journalEvents(stateDir).map((e) => e.type)).toContain('session-resumed');
+
+    // Finished now: nothing to offer; a new unfinished one is offered, and n declines it.
+    rmSync(flag);
+    spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(sessions()).toHaveLength(2);
+    const again = startTui([file], dir, stateDir);
+    await again.waitFor('[Y/n]');
+    again.press('n\r');
+    await again.waitFor('enter run');
+    again.press('\r');
+    await again.waitFor('BLOCKED at try (attempt 1)');
+    again.press('q');
+    await again.exited;
+    expect(sessions()).toHaveLength(3);
   });
 });

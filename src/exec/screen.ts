@@ -31,19 +31,24 @@ const STATEFUL = /[\u001b\u000e\u000f\u0080-\u009f]/;
 
 interface Chunk {
   text: string;
+  /** `\r\n`s written before this chunk (a running count over all writes). */
+  lfStart: number;
   /**
    * Line feeds in text that come right after a carriage return (`\r\n`, what a pty with
    * onlcr sends). Only these count towards dropping: each one also resets the cursor column,
-   * which a bare `\n` keeps, so text before it cannot decide where later text starts.
+   * which a bare `\n` keeps, so text before it cannot decide where later text starts. In a
+   * chunk that is not plain, only those before its first stateful character: after it, a
+   * scroll region, the alternate screen or a cursor move may keep line feeds from scrolling.
    */
   lf: number;
   /** Only printable text and cursor-only controls (\r, \n, \t, \b). */
   plain: boolean;
 }
 
-function countCrLf(text: string, afterCr: boolean): number {
+/** `\r\n`s in text before `end`. */
+function countCrLf(text: string, afterCr: boolean, end: number): number {
   let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
     if (i > 0 ? text.charCodeAt(i - 1) === 13 : afterCr) n++;
   }
   return n;
@@ -54,13 +59,18 @@ export class TerminalScreen {
   private readonly scrollback: number;
   private queue: Chunk[] = [];
   private queuedBytes = 0;
-  private queuedLf = 0;
+  /** `\r\n`s written so far (see `Chunk.lf`). */
+  private writtenLf = 0;
   /** The last character written was a carriage return (a `\r\n` may span two chunks). */
   private endedWithCr = false;
-  /** Queued chunks that are not plain; while there are none, plain output may be held. */
-  private queuedStateful = 0;
+  /** Queued chunks that are not plain, oldest first; while there are none, plain output may be held. */
+  private stateful: Chunk[] = [];
   private inflight = 0;
-  /** A scroll region (DECSTBM) is in effect: line feeds may not scroll into the scrollback. */
+  /**
+   * A scroll region (DECSTBM) is in effect on the normal buffer: line feeds may not scroll into
+   * the scrollback. The alternate buffer has its own region (reset when it is left), which
+   * does not matter: nothing is dropped while it is active.
+   */
   private scrollRegion = false;
   private drainWaiters: Array<() => void> = [];
   private settleWaiters: Array<() => void> = [];
@@ -84,6 +94,7 @@ export class TerminalScreen {
     });
     // Observe (not replace: return false) the sequences that make dropping unsafe.
     this.term.parser.registerCsiHandler({ final: 'r' }, (params) => {
+      if (this.term.buffer.active.type !== 'normal') return false;
       const [top = 0, bottom = 0] = params.map((p) => (Array.isArray(p) ? (p[0] ?? 0) : p));
       this.scrollRegion = !(top <= 1 && (bottom === 0 || bottom >= this.term.rows));
       return false;
@@ -97,30 +108,41 @@ export class TerminalScreen {
   /** Queue output for the emulator; false when the producer should pause until `drained()`. */
   write(text: string): boolean {
     if (this.disposed || text.length === 0) return true;
-    const chunk = { text, lf: countCrLf(text, this.endedWithCr), plain: !STATEFUL.test(text) };
+    const stateAt = text.search(STATEFUL);
+    const plain = stateAt === -1;
+    const chunk = { text, lfStart: this.writtenLf, lf: countCrLf(text, this.endedWithCr, plain ? text.length : stateAt), plain };
     this.endedWithCr = text.charCodeAt(text.length - 1) === 13;
     this.queue.push(chunk);
     this.queuedBytes += text.length;
-    this.queuedLf += chunk.lf;
-    if (!chunk.plain) this.queuedStateful++;
+    this.writtenLf += chunk.lf;
+    if (!plain) this.stateful.push(chunk);
     this.pump(false);
     return this.queuedBytes + this.inflight < HIGH_WATER;
   }
 
   /**
-   * A plain chunk can be skipped when enough `\r\n`s are queued behind it to push every
-   * row it could touch out of viewport and scrollback (at most `rows` of them only move the
-   * cursor down; one may lose its `\r` to the drop itself), and nothing confines scrolling:
-   * no scroll region, normal buffer. The first intact `\r\n` after it resets the column, so
-   * nothing of the chunk outlives those rows.
+   * The queue's head, a plain chunk, can be skipped when enough `\r\n`s are queued behind it
+   * to push every row it could touch out of viewport and scrollback (at most `rows` of them
+   * only move the cursor down; one may lose its `\r` to the drop itself), and nothing
+   * confines scrolling: no scroll region, normal buffer, and only line feeds before the next
+   * stateful character count (it may set a region, switch buffers or move the cursor up). The
+   * first intact `\r\n` after it resets the column, so nothing of the chunk outlives those
+   * rows. The parser must be between sequences, or the chunk may end one (`ESC` + `[2J`).
    */
-  private droppable(chunk: Chunk, lfBehind: number): boolean {
-    return (
-      chunk.plain &&
-      !this.scrollRegion &&
-      this.term.buffer.active.type === 'normal' &&
-      lfBehind > this.scrollback + 2 * this.term.rows
-    );
+  private droppable(head: Chunk): boolean {
+    if (!head.plain || this.scrollRegion || this.term.buffer.active.type !== 'normal') return false;
+    const next = this.stateful[0];
+    const lfBehind = (next ? next.lfStart + next.lf : this.writtenLf) - (head.lfStart + head.lf);
+    return lfBehind > this.scrollback + 2 * this.term.rows && this.parserInGround();
+  }
+
+  /**
+   * xterm has no public parser state; read its VT parser's (0: ground). Anything unexpected (a
+   * new xterm) reads as mid-sequence, which only turns the fast path off.
+   */
+  private parserInGround(): boolean {
+    const core = (this.term as unknown as { _core?: { _inputHandler?: { _parser?: { currentState?: unknown } } } })._core;
+    return core?._inputHandler?._parser?.currentState === 0;
   }
 
   /**
@@ -133,10 +155,9 @@ export class TerminalScreen {
     // xterm's state is current here (nothing in flight), so drop decisions are sound.
     while (this.queue.length > 0) {
       const head = this.queue[0] as Chunk;
-      if (!this.droppable(head, this.queuedLf - head.lf)) break;
+      if (!this.droppable(head)) break;
       this.queue.shift();
       this.queuedBytes -= head.text.length;
-      this.queuedLf -= head.lf;
       this.droppedChunks++;
     }
     if (this.queue.length === 0) {
@@ -146,7 +167,7 @@ export class TerminalScreen {
     // Only while output streams (xterm finished its last batch less than HOLD_MS ago): a line
     // after a quiet spell (a prompt, a progress update) has nothing to be batched with.
     const streaming = performance.now() - this.lastWriteEnd < HOLD_MS;
-    const hold = !force && streaming && this.queuedBytes < MAX_BATCH && this.queuedStateful === 0;
+    const hold = !force && streaming && this.queuedBytes < MAX_BATCH && this.stateful.length === 0;
     if (hold) {
       this.holdTimer ??= setTimeout(() => {
         this.holdTimer = undefined;
@@ -163,8 +184,7 @@ export class TerminalScreen {
       const chunk = this.queue.shift() as Chunk;
       batch += chunk.text;
       this.queuedBytes -= chunk.text.length;
-      this.queuedLf -= chunk.lf;
-      if (!chunk.plain) this.queuedStateful--;
+      if (!chunk.plain) this.stateful.shift();
     }
     this.inflight = batch.length;
     this.term.write(batch, () => {
@@ -234,7 +254,7 @@ export class TerminalScreen {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     for (const fn of [...this.drainWaiters.splice(0), ...this.settleWaiters.splice(0)]) fn();
     this.queue = [];
-    this.queuedStateful = 0;
+    this.stateful = [];
     this.term.dispose();
   }
 }

@@ -146,7 +146,7 @@ describe('TerminalScreen flood fast path', () => {
     ['plain line feeds behind a scroll region do not count', ['x', 'top\r\n', `\u001b[2;${ROWS}r`, '\r\n'.repeat(40)]],
     ['a scroll region left behind on the normal screen while the alternate one reset its own', [`\u001b[2;${ROWS}r\u001b[?1049h\u001b[r\u001b[?1049l`, 'top', '\r\n'.repeat(40)]],
     ['a plain chunk inside an unfinished OSC string', ['x\u001b]0;', 'title\u0007top', '\r\n'.repeat(40)]],
-    ['a plain chunk that finishes a split CSI', ['x\u001b[', `${ROWS}Htop`, '\r\n'.repeat(40)]],
+    ['a plain chunk that continues a split CSI', ['top\r\n\u001b', '[', `2;${ROWS}r${'\r\n'.repeat(40)}`]],
   ];
   for (const [name, chunks] of cases) {
     it(name, async () => {

@@ -203,8 +203,8 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: dir };
   delete clientEnv['TMUX'];
   const size = [`-x`, String(process.stdout.columns || 80), `-y`, String(process.stdout.rows || 24)];
-  const { end } = await runClient(server, ['-f', conf, 'new-session', '-s', TMUX_SESSION, ...size, '--', ...self], clientEnv);
-  return cameBack(dir, end);
+  const { end, hungUp } = await runClient(server, ['-f', conf, 'new-session', '-s', TMUX_SESSION, ...size, '--', ...self], clientEnv);
+  return cameBack(dir, end, hungUp);
 }
 
 /**
@@ -213,16 +213,20 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
  * `stepgate FILE && next` must not go on as if the deploy had completed); a watcher owns no
  * outcome and exits 0, as does a detach from the picker, where no session is open.
  */
-function cameBack(dir: string, end: ClientEnd, watch = false): number {
-  if (end === 'hangup') return EXIT.interrupted; // nobody is there to read anything
-  if (end === 'detached') {
-    const session = readJson<HeldSession>(join(dir, 'session.json'));
-    const id = session?.id;
-    process.stderr.write(
-      id !== undefined
-        ? `stepgate: detached; session ${id} keeps running (a running step finishes, nothing after it starts)\n  come back with: stepgate attach ${id}\n`
-        : 'stepgate: detached; stepgate keeps running\n  come back with: stepgate attach\n',
-    );
+function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): number {
+  // This terminal hung up: nobody is there to read anything.
+  if (end === 'hangup' && hungUp) return EXIT.interrupted;
+  if (end !== 'exited') {
+    const id = readJson<HeldSession>(join(dir, 'session.json'))?.id;
+    const back = `  come back with: stepgate attach${id !== undefined ? ` ${id}` : ''}\n`;
+    const running = id !== undefined ? `session ${id} keeps running` : 'stepgate keeps running';
+    if (end === 'hangup') {
+      // The client alone ended (killed, or it lost its tty while this process kept its own):
+      // tmux printed only `[exited]` or `[lost tty]`, and someone may still be reading.
+      process.stderr.write(`stepgate: the tmux client ended (killed or lost its terminal); ${running}\n${back}`);
+      return EXIT.interrupted;
+    }
+    process.stderr.write(`stepgate: detached; ${running}${id !== undefined ? ' (a running step finishes, nothing after it starts)' : ''}\n${back}`);
     return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
   const result = readJson<ResultFile>(join(dir, 'result.json'));
@@ -240,8 +244,8 @@ export async function attachTo(tui: LiveTui, watch: boolean): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['TMUX'];
   const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size'] : [])];
-  const { end } = await runClient(tui.server, args, env);
-  return cameBack(tui.dir, end, watch);
+  const { end, hungUp } = await runClient(tui.server, args, env);
+  return cameBack(tui.dir, end, hungUp, watch);
 }
 
 /** The TUI inside the pane: its registry directory and the private server it runs in. */

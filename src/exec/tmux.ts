@@ -182,9 +182,10 @@ export type ClientEnd = 'detached' | 'hangup' | 'exited';
  * detached (exit 0 with the session still there), the terminal went away (SIGHUP here, or the
  * client lost its tty: exit 1), or the session ended (the TUI exited). A hang-up does not stop
  * this process before it has told the TUI (`GONE_OPTION`), so the journal can say the
- * terminal was lost rather than detached.
+ * terminal was lost rather than detached. `hungUp`: this process got the SIGHUP (its terminal
+ * is gone), rather than the client ending on its own (killed, or its tty lost).
  */
-export async function runClient(server: TmuxServer, args: string[], env: NodeJS.ProcessEnv): Promise<{ end: ClientEnd; pid?: number }> {
+export async function runClient(server: TmuxServer, args: string[], env: NodeJS.ProcessEnv): Promise<{ end: ClientEnd; pid?: number; hungUp: boolean }> {
   let hungUp = false;
   const onHup = (): void => {
     hungUp = true;
@@ -199,7 +200,7 @@ export async function runClient(server: TmuxServer, args: string[], env: NodeJS.
     const alive = await server.alive();
     const end: ClientEnd = !alive ? 'exited' : hungUp || code !== 0 ? 'hangup' : 'detached';
     if (alive && child.pid !== undefined) await server.setOption(`${GONE_OPTION}${child.pid}`, end).catch(() => undefined);
-    return child.pid === undefined ? { end } : { end, pid: child.pid };
+    return child.pid === undefined ? { end, hungUp } : { end, pid: child.pid, hungUp };
   } finally {
     process.off('SIGHUP', onHup);
   }

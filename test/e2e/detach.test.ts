@@ -138,6 +138,23 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     await until('the private server gone with the TUI', () => !existsSync(join(tuiDir, 'sock')) || !existsSync(tuiDir));
   }, 240_000);
 
+  it('a tmux client killed while its terminal stays says how to come back (tmux alone prints only [exited])', async () => {
+    const { dir, file, state } = workspace();
+    const first = startTui([file], dir, state, { detach: true });
+    tuis.push(first);
+    await first.waitFor('READY 1/2 slow', 60_000);
+    const client = Number(execFileSync('pgrep', ['-P', String(first.pid), 'tmux'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(client).toBeGreaterThan(0);
+    process.kill(client, 'SIGTERM');
+    const s = await first.waitFor('come back with: stepgate attach');
+    expect(s.replace(/\n/g, '')).toMatch(/the tmux client ended \(killed or lost its terminal\); (session \S+|stepgate) keeps running/);
+    expect(await first.exited).toBe(130);
+    // And it did keep running: attach finds it where it was.
+    const back = startTui(['attach'], dir, state, { detach: true });
+    tuis.push(back);
+    await back.waitFor('READY 1/2 slow', 60_000);
+  }, 120_000);
+
   it('inside $TMUX the TUI runs in place: no second tmux inside the first', async () => {
     const { dir, file, state } = workspace();
     const outer = join(dir, 'outer.sock');

@@ -6,9 +6,9 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { scriptWords } from '../exec/bash-words.js';
 import { askHost } from '../exec/host-check.js';
-import { RunAsError, resolveRunAs } from '../exec/run-as.js';
+import { NO_SUCH_USER_FIX, RunAsError, resolveRunAs } from '../exec/run-as.js';
 import type { HostAnswers, ScriptWords } from '../exec/types.js';
-import { formatDiagnostic } from '../runbooks/index.js';
+import { formatDiagnostic, type Runbook } from '../runbooks/index.js';
 import { reachableSteps } from '../runbooks/reach.js';
 import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, stepKey, type Finding } from '../session/preflight.js';
 import { openPreflightCache } from '../session/preflight-cache.js';
@@ -94,7 +94,9 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
       // A step's own user= that this host lacks (or sudo refuses): one error where that user's
       // steps begin, and nothing guessed about what they would find.
       const first = planned.firstStep.get(user);
-      refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.step} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
+      const named = first && opts.as === undefined ? frontMatterUser(first, user, main, load) : undefined;
+      if (named) refused.push(userLineFinding(named.file, named.line, user ?? who, error.message, first?.step));
+      else refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.step} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
       answers.set(user, { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} });
       continue;
     }
@@ -108,6 +110,37 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
   const empty: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
   const findings = [...refused, ...preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file)];
   return { findings, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Where a refused user is named when the first step that runs as it takes it from its file's
+ * front matter (no `user=` of its own): the `user:` line, which is what the operator changes.
+ */
+function frontMatterUser(
+  first: { file: string; step: string },
+  user: string | undefined,
+  main: Runbook,
+  load: (file: string) => Runbook | undefined,
+): { file: string; line: number } | undefined {
+  const book = first.file === main.file ? main : load(first.file);
+  const step = book?.steps.find((s) => s.id === first.step);
+  if (!book || !step || (step.kind !== 'manual' && step.attrs.user !== undefined)) return undefined;
+  const at = book.frontMatter.userPosition;
+  return at && book.frontMatter.user === user ? { file: book.file, line: at.line } : undefined;
+}
+
+/** A front matter `user:` stepgate cannot become here, at its line, with the two ways out. */
+function userLineFinding(file: string, line: number, user: string, why: string, step?: string): Finding {
+  const runs = step === undefined ? 'the session\'s shell runs as' : `${step} and the steps after it run as`;
+  return {
+    severity: 'error',
+    code: 'cannot-run-as',
+    file,
+    line,
+    ...(step !== undefined ? { step } : {}),
+    // The general way out ("check the runbook's user") said for this very line.
+    message: `user: ${user}, which ${runs}, cannot be used here: ${why.endsWith(NO_SUCH_USER_FIX) ? `${why.slice(0, -NO_SUCH_USER_FIX.length)}Create the user on this host (useradd), or change user: here (or pass --as USER).` : why}`,
+  };
 }
 
 /** The findings for the operator, and the way out when there are errors. */
@@ -137,13 +170,22 @@ export async function main(argv: string[]): Promise<number> {
     for (const d of invalid) process.stderr.write(`${formatDiagnostic(d)}\n`);
     return EXIT.usage;
   }
-  const as = parsed.values.as ?? loaded.runbook.frontMatter.user;
-  const refusal = await runAsRefusal(as);
-  if (refusal !== undefined) {
-    process.stderr.write(`stepgate: ${refusal}\n`);
-    return EXIT.usage;
+  // --as naming a user this host lacks is a bad invocation; the runbook's own user: is a
+  // finding at its line, reported (and in --json) like any other.
+  if (parsed.values.as !== undefined) {
+    const refusal = await runAsRefusal(parsed.values.as);
+    if (refusal !== undefined) {
+      process.stderr.write(`stepgate: ${refusal}\n`);
+      return EXIT.usage;
+    }
   }
   const result = await runPreflight(file, { ...(parsed.values.as !== undefined ? { as: parsed.values.as } : {}), vars });
+  const fm = loaded.runbook.frontMatter;
+  if (parsed.values.as === undefined && fm.user !== undefined && !result.findings.some((f) => f.code === 'cannot-run-as' && f.file === loaded.runbook.file && f.line === fm.userPosition?.line)) {
+    // No step runs as it (a runbook of manual steps): a session still starts its shell as it.
+    const refusal = await runAsRefusal(fm.user);
+    if (refusal !== undefined) result.findings.unshift(userLineFinding(loaded.runbook.file, fm.userPosition?.line ?? 1, fm.user, refusal));
+  }
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(describePreflight(result, file));
   return result.findings.some((f) => f.severity === 'error') ? EXIT.blocked : EXIT.completed;

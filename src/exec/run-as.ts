@@ -30,6 +30,9 @@ export interface RunAs {
 }
 
 /** Raised before anything runs when the target user cannot be reached. */
+/** The way out a refusal for a missing user ends with, wherever the user was named. */
+export const NO_SUCH_USER_FIX = "Check the runbook's user / --as, or create the user.";
+
 export class RunAsError extends Error {
   constructor(
     readonly user: string,
@@ -123,8 +126,7 @@ async function resolveAfresh(user?: string): Promise<RunAs> {
   if (!entry) {
     throw new RunAsError(
       target,
-      `cannot run as "${target}": no such user on this host (getent passwd ${target} found nothing). ` +
-        `Check the runbook's user / --as, or create the user.`,
+      `cannot run as "${target}": no such user on this host (getent passwd ${target} found nothing). ${NO_SUCH_USER_FIX}`,
     );
   }
   const base = { user: entry.user, uid: entry.uid, gid: entry.gid, home: entry.home, shell: entry.shell, invoker };

@@ -62,7 +62,10 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
   const description = text('description');
   if (description !== undefined) fm.description = description;
   const user = text('user');
-  if (user !== undefined) fm.user = user;
+  if (user !== undefined) {
+    fm.user = user;
+    fm.userPosition = keyAt('user');
+  }
   const cwd = text('cwd');
   if (cwd !== undefined) fm.cwd = cwd;
   const lock = text('lock');

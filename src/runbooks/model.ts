@@ -80,6 +80,8 @@ export interface FrontMatter {
   description?: string;
   /** Run-as user for every step; overridden by a step's `user=` or `--as`. */
   user?: string;
+  /** Where `user:` is written, for what is said about it (a user this host lacks). */
+  userPosition?: Position;
   cwd?: string;
   env: Record<string, string>;
   vars: VarSpec[];

@@ -187,6 +187,23 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     }
   });
 
+  it('names the front matter line of a user this host lacks, in words and in --json, with the way out', async () => {
+    const file = ws.write('ghost-user.md', '---\ntitle: Ghost\nuser: sgnosuchuser\n---\n# Ghost\n\n## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
+    const r = await ws.run(['preflight', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${file}:3: error preflight-cannot-run-as: user: sgnosuchuser, which hi and the steps after it run as, cannot be used here: cannot run as "sgnosuchuser": no such user`);
+    expect(r.stdout).toContain('Create the user on this host (useradd), or change user: here (or pass --as USER).');
+    const j = await ws.run(['preflight', file, '--json']);
+    expect(j.code).toBe(1);
+    const doc = JSON.parse(j.stdout) as { findings: Array<{ severity: string; code: string; file: string; line: number; step?: string }> };
+    expect(doc.findings).toEqual([expect.objectContaining({ severity: 'error', code: 'cannot-run-as', file, line: 3, step: 'hi' })]);
+    // A runbook with no command step still starts its shell as that user: said at the same line.
+    const manual = ws.write('ghost-manual.md', '---\nuser: sgnosuchuser\n---\n# Ghost\n\n- [ ] look around\n');
+    const m = await ws.run(['preflight', manual]);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toContain(`${manual}:2: error preflight-cannot-run-as: user: sgnosuchuser, which the session's shell runs as, cannot be used here`);
+  });
+
   it('refuses an empty --skip-preflight reason', async () => {
     const file = runbook('empty-reason.md', '## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['run', file, '--yes', '--skip-preflight', ' ']);

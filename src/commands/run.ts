@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../exec/clock.js';
+import { shQuote } from '../exec/shell-quote.js';
 import type * as ProbesModule from '../exec/probes.js';
 import type * as ShellModule from '../exec/shell.js';
 import type { Clock } from '../exec/types.js';
@@ -25,7 +26,7 @@ import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionSto
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
-import { usageError } from './usage.js';
+import { SKIP_PREFLIGHT_NO_REASON, usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { RUN } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
@@ -263,7 +264,11 @@ export function parseSkipFlags(values: string[] | undefined): Record<string, str
   const skips: Record<string, string> = {};
   for (const pair of values ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0 || pair.slice(eq + 1).trim() === '') return `--skip wants STEP=REASON (the reason is journaled), got ${JSON.stringify(pair)}`;
+    if (eq <= 0) return `--skip wants STEP=REASON (the reason is journaled), got ${JSON.stringify(pair)}; for example --skip ${shQuote(`${eq < 0 && pair !== '' ? pair : 'STEP'}=known flaky, ticket OPS-12`)}`;
+    if (pair.slice(eq + 1).trim() === '') {
+      const step = pair.slice(0, eq);
+      return `--skip wants STEP=REASON, and ${JSON.stringify(pair)} has no reason: a reason is required (it is journaled), for example --skip ${shQuote(`${step}=known flaky, ticket OPS-12`)}`;
+    }
     skips[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return skips;
@@ -312,7 +317,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // The host-aware half: a missing program or script is named now, before anything runs.
   const skipPreflight = parsed.values['skip-preflight'];
-  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError('--skip-preflight wants a reason (it is journaled)', USAGE);
+  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError(SKIP_PREFLIGHT_NO_REASON, USAGE);
   let preflight;
   try {
     const as = parsed.values.as;

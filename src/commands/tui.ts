@@ -14,7 +14,7 @@ import { plainArgv } from './plain-fallback.js';
 import { plainModeReason } from './interactive.js';
 import { parseVarFlags } from './var-flags.js';
 import { setTrustPolicy } from './trust.js';
-import { usageError } from './usage.js';
+import { SKIP_PREFLIGHT_NO_REASON, usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { TUI } from './specs.js';
 import { CannotWrap, isDetachedChild, launch, liveTuis, placement, sameRunbook } from './detach.js';
@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const as = parsed.values.as;
   const skipPreflight = parsed.values['skip-preflight'];
-  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError('--skip-preflight wants a reason (it is journaled)', USAGE);
+  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError(SKIP_PREFLIGHT_NO_REASON, USAGE);
   const isDir = statSync(target).isDirectory();
   const where = placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true });
   if (where.kind === 'error') return usageError(where.message, USAGE);

@@ -3,6 +3,9 @@
  * parseArgs reads; a wrong flag is said in stepgate's words, not Node's.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandHelp, fullHelp } from '../../src/commands/help.js';
 import { parseCommand, whyNot } from '../../src/commands/parse-command.js';
@@ -53,5 +56,28 @@ describe('help', () => {
     expect(wrong.stderr).not.toContain('To specify a positional argument');
     const all = stepgate(['--help']);
     expect(all.stdout).toContain('stepgate lint PATH...');
+  });
+
+  it('an empty skip reason says a reason is required, with an example to copy', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-reason-'));
+    try {
+      const file = join(dir, 'go.md');
+      writeFileSync(file, '# Go\n\n## Now\n\n```bash {name=hi}\necho hi\n```\n');
+      const yes = ['--yes'];
+      const empty = stepgate(['run', file, ...yes, '--skip', 'hi=']);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toContain(`stepgate: --skip wants STEP=REASON, and "hi=" has no reason: a reason is required (it is journaled), for example --skip 'hi=known flaky, ticket OPS-12'`);
+      const blank = stepgate(['run', file, ...yes, '--skip', 'hi=  ']);
+      expect(blank.stderr).toContain('"hi=  " has no reason: a reason is required');
+      const noEq = stepgate(['run', file, ...yes, '--skip', 'hi']);
+      expect(noEq.stderr).toContain(`--skip wants STEP=REASON (the reason is journaled), got "hi"; for example --skip 'hi=known flaky, ticket OPS-12'`);
+      for (const argv of [['run', file, ...yes], [file]]) {
+        const r = stepgate([...argv, '--skip-preflight', ' ']);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`stepgate: --skip-preflight wants a reason (it is journaled), for example --skip-preflight 'pm2 is installed by the first step'`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

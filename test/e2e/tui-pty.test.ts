@@ -220,6 +220,27 @@ describe('stepgate FILE, more', () => {
     expect(result.stdout).toContain('hello from plain mode');
     expect(result.stdout).not.toContain('\u001B[?1049h');
   });
+
+  it('an empty reason to skip a blocked step says a reason is required, with an example', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'gate.md');
+    writeFileSync(file, '# Gate\n\n## Go\n\nFails.\n\n```bash {name=boom}\nexit 3\n```\n\nAfter it.\n\n```bash {name=after}\necho after\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('BLOCKED at boom');
+    tui.press('s');
+    await tui.waitFor('It is required: type why it is safe to skip it.');
+    tui.press('\r');
+    const s = await tui.waitFor('a reason is required');
+    expect(s).toContain('a reason is required, e.g. "restarted by hand, OPS-12" (esc cancels)');
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(COLS);
+    tui.press('\x1b');
+    await tui.waitFor((screen) => !screen.includes('reason:'));
+    tui.press('q');
+    expect(await tui.exited).toBe(1);
+  });
 });
 
 describe('stepgate DIR in a real terminal', () => {

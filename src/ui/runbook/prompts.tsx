@@ -80,7 +80,8 @@ export function reasonPrompt({
       onSubmit={(value) => {
         const reason = value.trim();
         if (reason === '' && !overlay.optional) {
-          dispatch({ type: 'notice', text: 'a reason is required (esc cancels)' });
+          // What is wanted, with an example, and short enough for the status bar at 80 columns.
+          dispatch({ type: 'notice', text: 'a reason is required, e.g. "restarted by hand, OPS-12" (esc cancels)' });
           return;
         }
         dispatch({ type: 'close' });

@@ -33,8 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n`);
     return EXIT.completed;
   }
-  // The runbook path goes last: it is the one cell that may be long, and a long last cell
-  // wraps without breaking the columns before it in an 80-column SSM terminal.
+  // The runbook path goes last: it is the one cell that may be long (cut to fit a terminal, whole in a file or pipe).
   const rows = [['id', 'started (UTC)', 'who', 'state', 'runbook']];
   for (const s of sessions) {
     const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 16).replace('T', ' ');
@@ -43,8 +42,50 @@ export async function main(argv: string[]): Promise<number> {
     // Journals are files another tool (or hand) may have written: nothing in them reaches the terminal raw.
     rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())].map((cell) => printable(cell).replace(/[\t\r\n]/g, ' ')));
   }
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  // On a terminal the table fits its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  for (const line of tableLines(rows, columns)) process.stdout.write(`${line}\n`);
   if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
   return EXIT.completed;
+}
+
+const GAP = '  ';
+/**
+ * How a table too wide for the terminal is made to fit, in order, until it does: the runbook cut
+ * (keeping its file name), then the start time dropped (the id begins with it), then the
+ * runbook cut further and the state cut (keeping its start), each with an ellipsis.
+ */
+const FIT: Array<{ cut: number; min: number; keep: 'head' | 'tail' } | { drop: number }> = [
+  { cut: 4, min: 24, keep: 'tail' },
+  { drop: 1 },
+  { cut: 4, min: 16, keep: 'tail' },
+  { cut: 3, min: 12, keep: 'head' },
+];
+
+function cut(cell: string, width: number, keep: 'head' | 'tail'): string {
+  if (cell.length <= width) return cell;
+  return keep === 'head' ? `${cell.slice(0, width - 1)}…` : `…${cell.slice(cell.length - (width - 1))}`;
+}
+
+/** The table's lines, each within `columns` when given (a terminal's width); every cell whole without it. */
+export function tableLines(rows: string[][], columns: number | undefined): string[] {
+  // Cells by column name, so that a dropped column does not move the ones after it.
+  let names = rows[0]?.map((_, c) => c) ?? [];
+  let table = rows;
+  const widthOf = (c: number): number => Math.max(...table.map((r) => (r[c] ?? '').length));
+  const total = (): number => names.reduce((sum, c) => sum + widthOf(c), 0) + GAP.length * (names.length - 1);
+  const fits = (): boolean => columns === undefined || columns <= 0 || total() <= columns;
+  for (const step of FIT) {
+    if (fits()) break;
+    if ('drop' in step) {
+      names = names.filter((c) => c !== step.drop);
+      continue;
+    }
+    const to = Math.max(step.min, widthOf(step.cut) - (total() - (columns ?? 0)));
+    table = table.map((row, i) => (i === 0 ? row : row.map((cell, c) => (c === step.cut ? cut(cell, to, step.keep) : cell))));
+  }
+  return table.map((row) => {
+    const line = names.map((c) => (row[c] ?? '').padEnd(widthOf(c))).join(GAP).trimEnd();
+    return columns !== undefined && columns > 0 && line.length > columns ? `${line.slice(0, columns - 1)}…` : line;
+  });
 }

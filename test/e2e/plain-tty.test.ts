@@ -2,6 +2,7 @@
  * `stepgate run` on a real terminal (node-pty): keys typed reach the running step with the
  * step's own echo, and Ctrl-C interrupts the step and ends the run with 130.
  */
+import { mkdirSync } from 'node:fs';
 import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/paths.js';
@@ -20,9 +21,9 @@ interface Term {
   exit: Promise<number>;
 }
 
-function spawnTerm(args: string[]): Term {
+function spawnTerm(args: string[], cols = 100): Term {
   const env = Object.fromEntries(Object.entries(ws.env()).filter((e): e is [string, string] => e[1] !== undefined));
-  const p = pty.spawn(process.execPath, [CLI, ...args], { cols: 100, rows: 30, cwd: ws.dir, env });
+  const p = pty.spawn(process.execPath, [CLI, ...args], { cols, rows: 30, cwd: ws.dir, env });
   let out = '';
   p.onData((d) => (out += d));
   const exit = new Promise<number>((resolve) => p.onExit(({ exitCode }) => resolve(exitCode)));
@@ -74,5 +75,32 @@ describe('stepgate run on a terminal', () => {
     expect(await t.exit).toBe(130);
     const [id] = ws.sessionIds();
     expect(ws.events(id ?? '').at(-1)).toMatchObject({ type: 'step-finished', interrupted: true, ok: false });
+  });
+});
+
+/** The lines a terminal got (CRLF), without the last empty one. */
+function termLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((line, i, all) => i < all.length - 1 || line !== '');
+}
+
+describe('tables on an 80-column terminal', () => {
+  it('stepgate sessions fits 80 columns on a terminal (cells cut with an ellipsis) and is whole in a pipe', async () => {
+    mkdirSync(`${ws.dir}/a-rather-long-directory-of-runbooks-for-the-service`);
+    const file = 'a-rather-long-directory-of-runbooks-for-the-service/redeploy-the-production-service.md';
+    ws.write(file, '# Redeploy\n\n## Go\n\nDeploy it.\n\n```bash {name=deploy-the-application-release-now}\nexit 4\n```\n');
+    expect((await ws.run(['run', file, '--yes'])).code).toBe(1);
+    const piped = await ws.run(['sessions']);
+    const row = piped.stdout.split('\n')[1] ?? '';
+    expect(row).toContain('blocked at deploy-the-application-release-now');
+    expect(row).toContain(file);
+    expect(row.length).toBeGreaterThan(80);
+
+    const t = spawnTerm(['sessions'], 80);
+    expect(await t.exit).toBe(0);
+    const lines = termLines(t.output());
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(lines[0]).toMatch(/^id +.*state +runbook$/);
+    expect(lines[1]).toMatch(/^\d{8}-\d{6}-\w+ +\S+ +blocked at deploy-the-applicati\S*… +…\S*service\.md$/);
   });
 });

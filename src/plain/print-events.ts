@@ -15,7 +15,7 @@ import { wordWrap } from '../session/word-wrap.js';
 import { formatDuration } from '../runbooks/duration.js';
 
 /** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
-const PLAIN_WIDTH = 80;
+export const PLAIN_WIDTH = 80;
 
 function stepKind(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
@@ -171,8 +171,15 @@ function statusCell(step: StepState): string {
   return step.status;
 }
 
-/** The final table: every step of the main flow (and any recovery frame still open). */
-export function summaryTable(state: SessionState): string {
+/** A note wrapped on a terminal takes at most this many rows. */
+const NOTE_ROWS = 3;
+
+/**
+ * The final table: every step of the main flow (and any recovery frame still open). With
+ * `width` (stdout is a terminal), a long note is wrapped at word boundaries under the note
+ * column instead of cut at 60 characters, so that no row is wider than `width`.
+ */
+export function summaryTable(state: SessionState, width?: number): string {
   const rows: string[][] = [['#', 'step', 'phase', 'status', 'tries', 'time', 'note']];
   state.frames.forEach((frame, depth) => {
     frame.init.items.forEach((item, i) => {
@@ -185,12 +192,36 @@ export function summaryTable(state: SessionState): string {
         statusCell(s),
         String(s.attempts),
         s.durationMs === undefined ? '' : formatDuration(s.durationMs),
-        (s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '',
+        width === undefined ? ((s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '') : displayText((s.reason ?? '').split('\n')[0] ?? ''),
       ]);
     });
   });
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  if (width === undefined) {
+    const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+    return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  }
+  const cells = rows.map((r) => r.map((cell) => displayText(cell)));
+  const widths = cells[0]?.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length))) ?? [];
+  const noteAt = widths.slice(0, 6).reduce((sum, w) => sum + w + 2, 0);
+  // Too little room beside the other columns: the note goes under its row, indented.
+  const beside = width - noteAt >= 24;
+  const indent = beside ? noteAt : 4;
+  const pad = ' '.repeat(indent);
+  return cells
+    .flatMap((r, i) => {
+      const head = r.slice(0, 6).map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ');
+      const note = r[6] ?? '';
+      if (i === 0 || note === '') return [`${head}  ${note}`.trimEnd()];
+      const room = width - indent;
+      let parts = wordWrap(note, room, 0);
+      if (parts.length > NOTE_ROWS) {
+        const last = parts[NOTE_ROWS - 1] ?? '';
+        parts = [...parts.slice(0, NOTE_ROWS - 1), last.length < room ? `${last}…` : `${last.slice(0, room - 1)}…`];
+      }
+      const [first = '', ...rest] = parts;
+      return [...(beside ? [`${head}  ${first}`] : [head.trimEnd(), `${pad}${first}`]), ...rest.map((part) => `${pad}${part}`)];
+    })
+    .join('\n');
 }
 
 /** What blocks the session, and the ways out, for the operator or the CI log. */

@@ -9,7 +9,7 @@ import { currentItem } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { SessionState } from '../session/types.js';
 import { walk, type WalkEnd } from '../session/walk.js';
-import { describeBlock, summaryTable } from './print-events.js';
+import { PLAIN_WIDTH, describeBlock, summaryTable } from './print-events.js';
 import { displayText } from '../session/printable.js';
 
 /** How a plain walk ended; the commands turn it into an exit code (`commands/exit-codes.ts`). */
@@ -160,7 +160,9 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   const { end, message } = ending(reason, s, opts, declined);
   // The block's reason and the table's notes quote check names and error bodies.
   out.write(`${displayText(message)}\n`);
-  out.write(`\n${displayText(summaryTable(s))}\n`);
+  // On a terminal long notes wrap within plain mode's width; a file or pipe keeps one row per step.
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  out.write(`\n${displayText(summaryTable(s, tty ? PLAIN_WIDTH : undefined))}\n`);
   return end;
 }
 

@@ -103,4 +103,28 @@ describe('tables on an 80-column terminal', () => {
     expect(lines[0]).toMatch(/^id +.*state +runbook$/);
     expect(lines[1]).toMatch(/^\d{8}-\d{6}-\w+ +\S+ +blocked at deploy-the-applicati\S*… +…\S*service\.md$/);
   });
+
+  it('the end-of-run summary wraps a long note at word boundaries under its column, within 80 columns', async () => {
+    const said = 'the app answered with a complaint about its config';
+    ws.write('note.md', `# Note\n\n## Go\n\nPrepare.\n\n\`\`\`bash {name=prep}\necho ok\n\`\`\`\n\nCheck it.\n\n\`\`\`check {name=health}\nname: app\nrun: echo "${said}"; exit 1\nretries: 1\n\`\`\`\n`);
+    const t = spawnTerm(['run', 'note.md', '--yes'], 80);
+    expect(await t.exit).toBe(1);
+    const lines = termLines(t.output());
+    const top = lines.findIndex((line) => /^# +step +phase +status +tries +time +note$/.test(line));
+    expect(top).toBeGreaterThan(0);
+    const table = lines.slice(top);
+    for (const line of table) expect(line.length).toBeLessThanOrEqual(80);
+    const row = table.findIndex((line) => line.startsWith('2  health'));
+    const column = (table[0] ?? '').indexOf('note');
+    expect(table[row]?.slice(column)).toMatch(/^app failed after 1 attempt: /);
+    const rest = table.slice(row + 1);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const line of rest) expect(line).toMatch(new RegExp(`^ {${column}}\\S`));
+    // Cut only between words: the rows read back as the note.
+    expect([table[row]?.slice(column), ...rest.map((line) => line.trim())].join(' ')).toBe(`app failed after 1 attempt: ${said} (exit status 1)`);
+
+    // In a pipe the table keeps one row per step.
+    const piped = await ws.run(['run', 'note.md', '--yes']);
+    expect(piped.stdout.split('\n').filter((line) => line.startsWith('2  health'))).toHaveLength(1);
+  });
 });

@@ -241,6 +241,36 @@ describe('stepgate FILE, more', () => {
     tui.press('q');
     expect(await tui.exited).toBe(1);
   });
+  it('offers enter gate only on the blocked step\'s row, where enter opens the gate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'gate.md');
+    writeFileSync(file, '# Gate\n\n## Go\n\nFails.\n\n```bash {name=boom}\nexit 3\n```\n\nAfter it.\n\n```bash {name=after}\necho after\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('BLOCKED at boom');
+    const footer = (screen: string): string => screen.split('\n').filter((line) => line.trim() !== '').at(-1) ?? '';
+    tui.press('\x1b');
+    expect(footer(await tui.waitFor((s) => footer(s).includes('enter gate')))).toMatch(/^BLOCKED at boom +enter gate · r retry · s skip/);
+    // The row past the gate: enter there only says to resolve the gate first.
+    tui.press('\x1b[B');
+    await tui.waitFor('>[ ] after');
+    const past = await tui.waitFor((screen) => !footer(screen).includes('enter gate'));
+    expect(footer(past)).toMatch(/^BLOCKED at boom +r retry · s skip/);
+    tui.press('\r');
+    await tui.waitFor('resolve the gate first');
+    // Back on the blocked row, enter opens the gate.
+    tui.press('\x1b[A');
+    await tui.waitFor('>[!] boom');
+    expect(footer(await tui.waitFor((screen) => footer(screen).includes('enter gate')))).toContain('enter gate · r retry');
+    tui.press('\r');
+    expect(footer(await tui.waitFor('esc list'))).toContain('↑↓ enter');
+    tui.press('\x1b');
+    await tui.waitFor('enter gate');
+    tui.press('q');
+    expect(await tui.exited).toBe(1);
+  });
 });
 
 describe('stepgate DIR in a real terminal', () => {

@@ -48,7 +48,10 @@ export function hintsFor(session: SessionState, view: ViewState, compact: boolea
       return kind === 'check' ? ['ctrl-c interrupt', '? help'] : ['i attach', 'ctrl-c interrupt', '? help'];
     case 'blocked': {
       const letters = [...gateHints(status.choices), ...(transcript ? ['t output'] : [])];
-      return view.focus === 'gate' ? ['↑↓ enter', ...letters, '? help', 'esc list'] : ['enter gate', ...letters, '? help'];
+      if (view.focus === 'gate') return ['↑↓ enter', ...letters, '? help', 'esc list'];
+      // Enter opens the gate from the blocked step's row only; on any other row it just says
+      // to resolve the gate first, so it is not offered there.
+      return view.selected === frame?.cursor ? ['enter gate', ...letters, '? help'] : [...letters, '? help'];
     }
     case 'ended':
       return ['↑↓ review', 'q quit'];

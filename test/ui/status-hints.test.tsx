@@ -22,6 +22,21 @@ describe('status line hints', () => {
     expect(lastLine(r.frame())).not.toContain('enter run');
   });
 
+  it('on a row past the current step, offers enter to run it out of order (not for a manual item) and no skip', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE);
+    await r.waitForFrame('enter run');
+    r.press('j');
+    await r.waitForFrame('enter run out of order');
+    expect(lastLine(r.frame())).toMatch(/^READY 1\/3 pull +enter run out of order · a all · \? help/);
+    r.press('j');
+    await r.waitForFrame(/READY 1\/3 pull +a all/);
+    expect(lastLine(r.frame())).toMatch(/^READY 1\/3 pull +a all · \? help · q quit$/);
+    expect(lastLine(r.frame())).not.toContain('s skip');
+    r.press('k');
+    r.press('k');
+    await r.waitForFrame(/pull +enter run · a all · s skip/);
+  });
+
   it('does not offer to attach to a running check', async () => {
     const r = await renderRetryingHealthz();
     await r.waitForFrame('next attempt (2/3)');

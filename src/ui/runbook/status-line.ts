@@ -39,9 +39,14 @@ export function hintsFor(session: SessionState, view: ViewState, compact: boolea
   const frame = session.frames[session.frames.length - 1];
   const kind = frame?.init.items[frame.cursor]?.step.kind;
   switch (status.kind) {
-    case 'ready':
-      // A manual item is ticked, not run.
-      return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
+    case 'ready': {
+      // A manual item is ticked, not run. On another row than the current step, enter runs
+      // that step out of order (after asking why), a manual item there is not ticked, and only
+      // the current step can be skipped.
+      if (view.selected === frame?.cursor) return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
+      const selected = frame?.init.items[view.selected]?.step.kind;
+      return [...(selected === undefined || selected === 'manual' ? [] : ['enter run out of order']), 'a all', '? help', 'q quit'];
+    }
     case 'running':
       if (view.attached) return ['keys go to the step'];
       // A check reads no keys: there is nothing to attach to.

@@ -1,16 +1,51 @@
 /**
- * One question on the terminal before the TUI starts (attach to a detached TUI, resume an
- * unfinished session): asked on stderr so that stdout stays the command's own.
+ * One yes/no question on the terminal before the TUI starts (attach to a detached TUI, resume
+ * an unfinished session). Asked on stderr so that stdout stays the command's own, or on
+ * stdout when stderr is not the terminal (`2>err.log`): the operator must see what they are
+ * waiting on.
  */
 import { createInterface } from 'node:readline';
 
-/** The operator's answer, trimmed; an empty line is the default the question names. */
-export function ask(question: string): Promise<string> {
+/** The operator's choice; `cancelled` after ctrl-C or end of input (ctrl-D). */
+export type Answer = 'yes' | 'no' | 'cancelled';
+
+/** How many unclear answers are asked again before the question counts as cancelled. */
+const TRIES = 3;
+
+/**
+ * Asks `question` (which names its default, `[Y/n]` or `[y/N]`) until the answer is y, yes,
+ * n, no or empty (the default); anything else is asked again, as a stray `q` must not say yes.
+ */
+export async function askYesNo(question: string, byDefault: 'yes' | 'no'): Promise<Answer> {
+  const output = process.stderr.isTTY ? process.stderr : process.stdout;
+  for (let i = 0; i < TRIES; i++) {
+    const line = await askLine(question, output);
+    if (line === undefined) {
+      output.write('\n');
+      return 'cancelled';
+    }
+    const answer = line.trim().toLowerCase();
+    if (answer === '') return byDefault;
+    if (answer === 'y' || answer === 'yes') return 'yes';
+    if (answer === 'n' || answer === 'no') return 'no';
+    output.write('please answer y or n (ctrl-c cancels)\n');
+  }
+  return 'cancelled';
+}
+
+/** One line, or undefined on ctrl-C or end of input. */
+export function askLine(question: string, output: NodeJS.WritableStream = process.stderr.isTTY ? process.stderr : process.stdout): Promise<string | undefined> {
   return new Promise((done) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    rl.question(question, (answer) => {
+    const rl = createInterface({ input: process.stdin, output, terminal: true });
+    let answered = false;
+    rl.on('SIGINT', () => rl.close());
+    rl.on('close', () => {
+      if (!answered) done(undefined);
+    });
+    rl.question(question, (line) => {
+      answered = true;
       rl.close();
-      done(answer.trim());
+      done(line);
     });
   });
 }

@@ -15,7 +15,7 @@ import { ATTACH } from './specs.js';
 import { attachAsOwner, othersTuis, ownRegistry } from './attach-other.js';
 import type { BeaconInfo } from '../exec/beacon.js';
 import { EXIT } from './exit-codes.js';
-import { ask } from './ask.js';
+import { askLine, askYesNo } from './ask.js';
 
 const USAGE = ATTACH.usage;
 
@@ -84,10 +84,11 @@ export async function main(argv: string[]): Promise<number> {
   if ((mine.length === 1 || targets.length === 1) && only) return attachTarget(only, watch);
   process.stderr.write('detached TUIs:\n');
   targets.forEach((t, i) => process.stderr.write(`  ${i + 1}. ${describeTarget(t, process.cwd())}\n`));
-  const answer = await ask(`attach to which (1-${targets.length}, enter cancels)? `);
-  const chosen = /^\d+$/.test(answer) ? targets[Number(answer) - 1] : undefined;
+  const answer = (await askLine(`attach to which (1-${targets.length}, enter cancels)? `))?.trim();
+  const chosen = answer !== undefined && /^\d+$/.test(answer) ? targets[Number(answer) - 1] : undefined;
   if (!chosen) {
     process.stderr.write('stepgate: nothing attached\n');
+    if (answer === undefined) return EXIT.interrupted;
     return answer === '' ? EXIT.completed : EXIT.usage;
   }
   return attachTarget(chosen, watch);
@@ -102,7 +103,10 @@ export async function offerAttach(match: (tui: LiveTui) => boolean, instead = 's
   const tui = (await liveTuis()).find(match);
   if (!tui?.session) return undefined;
   process.stderr.write(`stepgate: session ${describeTui(tui, process.cwd())} is running detached\n`);
-  const answer = await ask(`attach to it instead of ${instead}? [Y/n] `);
-  if (/^n/i.test(answer)) return undefined;
-  return attachTo(tui, false);
+  const answer = await askYesNo(`attach to it instead of ${instead}? [Y/n] `, 'yes');
+  if (answer === 'cancelled') {
+    process.stderr.write('stepgate: cancelled; nothing started\n');
+    return EXIT.interrupted;
+  }
+  return answer === 'no' ? undefined : attachTo(tui, false);
 }

@@ -21,6 +21,7 @@ import { createSessionStore, type ResumeReport, type SessionStore } from '../ses
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, unknownSkipWarnings } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
+import { varConflicts } from '../session/answer-vars.js';
 import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
@@ -127,6 +128,16 @@ export async function main(argv: string[]): Promise<number> {
   if (summary.empty && !summary.finished) {
     process.stderr.write(
       `stepgate: nothing ran in session ${id} (${displayPath(summary.runbook, process.cwd())}): there is nothing to resume; open the runbook again (stepgate ${displayPath(summary.runbook, process.cwd())}), or set the session aside with stepgate discard ${id} REASON\n`,
+    );
+    return EXIT.usage;
+  }
+  // A session keeps the vars it answered (the steps that ran used them): a --var that would
+  // change one is refused rather than ignored, or RELEASE=v2 would quietly go on with v1.
+  const conflicts = varConflicts(summary.answers ?? {}, vars);
+  if (conflicts.length > 0) {
+    const which = conflicts.map((c) => `${c.name}=${c.answered} (you gave --var ${c.name}=${c.given})`).join(', ');
+    process.stderr.write(
+      `stepgate: session ${id} answered ${which}, and a session keeps its answers: resume it without that --var, or start a new session with it (stepgate ${displayPath(summary.runbook, process.cwd())} --var ...)\n`,
     );
     return EXIT.usage;
   }

@@ -19,6 +19,7 @@ import { newSessionId, sessionsDir } from '../session/session-paths.js';
 import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
 import { unfinishedSessionOf } from '../session/history.js';
+import { describeUnfinished } from './offer-resume.js';
 import { printEvents } from '../plain/print-events.js';
 import { runPlain, type PlainOptions } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
@@ -331,7 +332,7 @@ export async function main(argv: string[]): Promise<number> {
   const previous = await earlier;
   if (previous) {
     process.stderr.write(
-      `stepgate: note: session ${previous.id} of this runbook is unfinished (${previous.state}${previous.at ? ` at ${previous.at}` : ''}); this run starts a new session from the first step; \`stepgate resume ${previous.id}\` continues that one instead\n`,
+      `stepgate: note: session ${previous.id} of this runbook is unfinished (${describeUnfinished(previous)}); this run starts a new session from the first step; \`stepgate resume ${previous.id}\` continues that one instead\n`,
     );
   }
   const dir = sessionsDir();

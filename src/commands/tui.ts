@@ -19,6 +19,7 @@ import { parseCommand } from './parse-command.js';
 import { TUI } from './specs.js';
 import { CannotWrap, isDetachedChild, launch, liveTuis, placement, sameRunbook } from './detach.js';
 import { lockFlags } from './lock-flags.js';
+import { EXIT } from './exit-codes.js';
 
 const USAGE = TUI.usage;
 
@@ -63,8 +64,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   // A new session starts the runbook from its first step: an unfinished one is offered first.
   if (!isDir && !isDetachedChild()) {
-    const resumeArgs = await (await import('./offer-resume.js')).offerResume(target, parsed.values);
-    if (resumeArgs !== undefined) return (await import('./resume.js')).main(resumeArgs);
+    const offer = await (await import('./offer-resume.js')).offerResume(target, parsed.values, vars);
+    if ('cancelled' in offer) {
+      process.stderr.write('stepgate: cancelled; nothing started\n');
+      return EXIT.interrupted;
+    }
+    if ('resume' in offer) return (await import('./resume.js')).main(offer.resume);
   }
   if (where.kind === 'wrap') {
     try {

@@ -64,3 +64,25 @@ export function answerGivenWhenAsked(store: SessionStore, given: Omit<GivenVars,
   check();
   return unsubscribe;
 }
+
+/** A `--var` given to a session that had answered that var otherwise. */
+export interface VarConflict {
+  name: string;
+  answered: string;
+  given: string;
+}
+
+/**
+ * The `--var`s that would change a var the session has answered: a session keeps its answers
+ * (the steps that ran used them), so such a flag would be ignored, and a `RELEASE=v2` given to
+ * resume a session that answered `v1` would quietly go on with v1. Secrets are not compared:
+ * their values are never kept, so a resume asks for them again.
+ */
+export function varConflicts(answered: Record<string, string | undefined>, given: Record<string, string>): VarConflict[] {
+  const conflicts: VarConflict[] = [];
+  for (const [name, value] of Object.entries(given)) {
+    const before = answered[name];
+    if (before !== undefined && before !== value) conflicts.push({ name, answered: before, given: value });
+  }
+  return conflicts;
+}

@@ -2,6 +2,8 @@
  * Reading sessions back: which ones exist, what state each is in, and the audit trail of one
  * in words. Used by `sessions`, `log` and `resume`.
  */
+import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import { journalPath, listSessionIds } from './session-paths.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
@@ -30,6 +32,10 @@ export interface SessionSummary {
   empty: boolean;
   /** Lines left out as not valid events (reported by `log` with file:line). */
   bad?: number;
+  /** The vars it answered, by name; a secret's value is never held (undefined). */
+  answers?: Record<string, string | undefined>;
+  /** The run-as user its steps take when they name none (`--as`), if one was given. */
+  as?: string;
 }
 
 /** A step ran or an operator decided something (a tick, a skip, a discard): a session worth keeping in view. */
@@ -95,6 +101,8 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
     finished: d.finished,
     torn: read.torn !== undefined,
     empty,
+    answers: Object.fromEntries(Object.entries(state.answers).map(([name, answer]) => [name, answer.secret ? undefined : answer.value])),
+    ...(state.as !== undefined ? { as: state.as } : {}),
     ...badLines,
   };
   if (d.at !== undefined) summary.at = d.at;
@@ -132,33 +140,49 @@ export async function unfinishedSessions(dir: string): Promise<{ free?: SessionS
 /** How many of the newest sessions `unfinishedSessionOf` looks through. */
 const RECENT_SESSIONS = 50;
 
+/** The file's real path (symlinks resolved), or the path as given when it cannot be resolved (gone). */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /**
- * The newest unfinished session of the runbook at `file` (an absolute path) among the last
- * few sessions, that something ran in and no live process holds: what an operator who opens
- * the same runbook again most likely means to continue. Only journals whose first line names
- * the file are read whole, so a host with years of sessions stays quick to start.
+ * The session of the runbook at `file` to continue, if its newest session (among the last
+ * few, leaving out those where nothing ran) is unfinished and no live process holds it: what
+ * an operator who opens the same runbook again most likely means to continue. An unfinished
+ * session that a later one of the same runbook followed is history, not work in progress (the
+ * later one re-ran the steps). The runbook is matched by real path, so a release symlink
+ * (`/srv/app/current/...`) and the path it points to are one runbook. Only journals whose
+ * first 16 KB name a file of that name are read whole, so a host with years of sessions stays
+ * quick to start.
  */
 export async function unfinishedSessionOf(dir: string, file: string): Promise<SessionSummary | undefined> {
-  const named = JSON.stringify(file);
+  const real = realPath(file);
+  const names = [...new Set([basename(file), basename(real)])].map((name) => JSON.stringify(`/${name}`).slice(1));
   const ids = (await listSessionIds(dir)).slice(-RECENT_SESSIONS).reverse();
   for (const id of ids) {
-    if (!(await headMentions(journalPath(dir, id), named))) continue;
+    if (!(await headMentions(journalPath(dir, id), names))) continue;
     const session = await summarize(dir, id);
-    if (session.runbook !== file || !worthResuming(session)) continue;
-    if ((await sessionOwner(dir, id)) !== undefined) continue;
+    if (session.runbook === '?' || realPath(session.runbook) !== real || session.empty) continue;
+    // The newest session of this runbook in which something ran decides.
+    if (!worthResuming(session) || (await sessionOwner(dir, id)) !== undefined) return undefined;
     return session;
   }
   return undefined;
 }
 
-/** The first 16 KB of the file (its session-started line, or most of it) holds `text`. */
-async function headMentions(path: string, text: string): Promise<boolean> {
+/** The first 16 KB of the file (its session-started line, or most of it) holds one of `texts`. */
+async function headMentions(path: string, texts: readonly string[]): Promise<boolean> {
   let handle;
   try {
     handle = await openPrivateReadHandle(path);
     const buffer = Buffer.alloc(16 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').includes(text);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
+    return texts.some((text) => head.includes(text));
   } catch {
     return false;
   } finally {

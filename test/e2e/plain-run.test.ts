@@ -2,7 +2,7 @@
  * `stepgate run` end to end: the built CLI, the real shell in a pty, a real HTTP server on
  * 127.0.0.1, journals in a temp state dir.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUser, hasCommand, isRoot, removeUser } from '../exec/helpers.js';
@@ -128,8 +128,22 @@ describe('stepgate run (plain mode)', () => {
     const other = await ws.run(['run', 'other.md', '--yes']);
     expect(other.stderr).not.toContain('note: session');
     const again = await ws.run(['run', 'stuck.md', '--yes']);
-    expect(again.stderr).toContain(`note: session ${stuckId} of this runbook is unfinished (blocked at boom)`);
+    expect(again.stderr).toContain(`note: session ${stuckId} of this runbook is unfinished (blocked at boom; started `);
     expect(again.stderr).toContain(`stepgate resume ${stuckId}`);
+    // Reached through a symlinked directory, it is the same runbook.
+    symlinkSync(ws.dir, `${ws.dir}-link`);
+    try {
+      const linked = await ws.run(['run', `${ws.dir}-link/stuck.md`, '--yes']);
+      expect(linked.stderr).toMatch(/note: session \S+ of this runbook is unfinished \(blocked at boom; started /);
+    } finally {
+      rmSync(`${ws.dir}-link`);
+    }
+    // Once a newer session of it completes, the older unfinished ones are history: no note.
+    ws.write('stuck.md', '# Stuck\n\nFails.\n\n```bash {name=boom}\ntrue\n```\n');
+    expect((await ws.run(['run', 'stuck.md', '--yes'])).code).toBe(0);
+    const after = await ws.run(['run', 'stuck.md', '--yes']);
+    expect(after.code).toBe(0);
+    expect(after.stderr).not.toContain('note: session');
   });
 
   it('records a skip with its reason (journal and log)', async () => {

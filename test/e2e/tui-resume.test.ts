@@ -168,7 +168,7 @@ describe('stepgate resume in a real terminal', () => {
 
     const tui = startTui([file], dir, stateDir);
     let s = await tui.waitFor('resume it instead of starting again from the first step? [Y/n]');
-    expect(s.replace(/\n/g, "")).toContain(`session ${blocked} of this runbook is unfinished (blocked at try, started `);
+    expect(s.replace(/\n/g, "")).toContain(`session ${blocked} of this runbook is unfinished (blocked at try; started `);
     writeFileSync(flag, '');
     tui.press('\r');
     s = await tui.waitFor('BLOCKED at try (attempt 1)');
@@ -193,5 +193,39 @@ describe('stepgate resume in a real terminal', () => {
     again.press('q');
     await again.exited;
     expect(sessions()).toHaveLength(3);
+  });
+
+  it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise starts a new session instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'color.md');
+    writeFileSync(file, `---\nvars:\n  COLOR: {prompt: "Color", default: red}\n---\n# Color\n\n## Try\n\n\`\`\`bash {name=try}\necho "color=$COLOR"; exit 3\n\`\`\`\n`);
+    const stateDir = join(dir, 'state');
+    const env = { ...process.env, STEPGATE_STATE_DIR: stateDir };
+    expect(spawnSync(process.execPath, [cli, 'run', file, '--yes', '--var', 'COLOR=blue'], { cwd: dir, env, encoding: 'utf8' }).status).toBe(1);
+    const sessions = (): string[] => readdirSync(join(stateDir, 'sessions')).filter((f) => f.endsWith('.jsonl'));
+    const blocked = sessions()[0]!.replace(/\.jsonl$/, '');
+
+    const tui = startTui([file], dir, stateDir);
+    await tui.waitFor('[Y/n]');
+    tui.press('q\r');
+    await tui.waitFor('please answer y or n');
+    tui.press('\u0003');
+    await tui.waitFor('cancelled; nothing started');
+    expect(await tui.exited).toBe(130);
+    expect(sessions()).toHaveLength(1);
+
+    // resume with a var that would change an answer is refused, not ignored.
+    const refused = spawnSync(process.execPath, [cli, 'resume', blocked, '--plain', '--var', 'COLOR=green'], { cwd: dir, env, encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`session ${blocked} answered COLOR=blue (you gave --var COLOR=green), and a session keeps its answers`);
+
+    // The TUI given another value does not offer that session: it says so and starts anew.
+    const other = startTui([file, '--var', 'COLOR=green'], dir, stateDir);
+    const s = await other.waitFor('enter run');
+    expect(other.output().replace(/\r?\n/g, '')).toContain(`but it answered COLOR=blue (you gave green); starting a new session with your values`);
+    expect(s).not.toContain('[Y/n]');
+    other.press('q');
+    await other.exited;
   });
 });

@@ -191,11 +191,13 @@ __sg_done() {
 # Runs right after each step, on the same command line: a step may assign or unset
 # PROMPT_COMMAND (or source a file that does), which would silence the status report and leave
 # the step running until its timeout. Put the report back, after the step's own, keeping the
-# step's status for it.
+# step's status for it. It returns 0: a failing return would fire an ERR trap a step set once
+# more for the same failure (bash fires it for the failing command and for the \`.\` that ran
+# it, as it does for an operator who sources a script by hand, and no more).
 __sg_hook() {
   __sg_last=$?
   case "\${PROMPT_COMMAND-}" in *'{ __sg_done; }'*) ;; *) PROMPT_COMMAND="\${PROMPT_COMMAND:+\${PROMPT_COMMAND}; }{ __sg_done; } 2>/dev/null" ;; esac
-  return "$__sg_last"
+  return 0
 }
 __sg_pre() {
   case $__sg_flags in *v*) set -v ;; esac

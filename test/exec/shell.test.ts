@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
@@ -246,6 +246,20 @@ describe('openShell: steps that end the shell', () => {
     expect((await sh.run({ script: 'set +x; echo "still $PWD"' })).exitCode).toBe(0);
     expect(sh.screen().lines).toContain(`still ${dir}`);
     expect(sh.screen().lines.join('\n')).not.toContain('__sg_');
+  });
+
+  it('a failing step fires an ERR trap a step set as often as bash does for a script sourced by hand', async () => {
+    const sh = await open();
+    expect((await sh.run({ script: "trap 'echo ERR-fired' ERR" })).exitCode).toBe(0);
+    expect((await sh.run({ script: 'false' })).exitCode).toBe(1);
+    await sh.run({ script: 'echo next' });
+    const fired = sh.screen().lines.filter((line) => line === 'ERR-fired').length;
+    // bash itself: the failing command, and the `.` that ran it.
+    const script = path.join(dir, 'fails.sh');
+    writeFileSync(script, 'false\n');
+    const native = execFileSync('bash', ['-c', `trap 'echo ERR-fired' ERR; . ${script}; true`], { encoding: 'utf8' }).split('\n').filter((line) => line === 'ERR-fired').length;
+    expect(native).toBe(2);
+    expect(fired).toBe(native);
   });
 
   it('treats `exit 0` as a pass', async () => {

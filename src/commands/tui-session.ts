@@ -17,7 +17,7 @@ import { createSessionStore, type SessionStore } from '../session/store.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
-import { hostDeps, undeclaredVarWarnings } from './run.js';
+import { hostDeps, resumeLintRefusal, undeclaredVarWarnings } from './run.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
@@ -110,6 +110,16 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release };
 }
 
+/** A resume refused for the runbook's lint errors: `lines` (each error, then what to do) for stderr, the message for the picker. */
+class LintRefused extends Error {
+  constructor(
+    message: string,
+    readonly lines: string[],
+  ) {
+    super(message);
+  }
+}
+
 async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false): Promise<Opened> {
   const dir = sessionsDir();
   const path = journalPath(dir, id);
@@ -125,6 +135,9 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const runAs = as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(runAs);
     if (refusal !== undefined) throw new Error(refusal);
+    // The runbook as it is now runs from here: one a new session would refuse is refused too.
+    const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    if (lintRefusal !== undefined) throw new LintRefused(lintRefusal.short, lintRefusal.lines);
     let storeRef: SessionStore | undefined;
     const taken = await holdSessionRunbookLock(first, lockOptions(id, locking, () => storeRef));
     if ('refused' in taken) throw new LockRefused(taken.refused);
@@ -225,6 +238,10 @@ export async function resumeInTui(id: string, as: string | undefined, vars: Reco
     if (error instanceof SessionBusyError) {
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
       return EXIT.blocked;
+    }
+    if (error instanceof LintRefused) {
+      process.stderr.write(`${error.lines.join('\n')}\n`);
+      return EXIT.usage;
     }
     const why = describeError(error);
     process.stderr.write(`stepgate: ${error instanceof PlanError ? `cannot resume ${id}: ${why}` : why}\n`);

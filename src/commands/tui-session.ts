@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { osUser, hostName } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
-import { SessionBusyError, lockSession } from '../session/session-lock.js';
+import { SessionBusyError, lockSession, sessionOwner } from '../session/session-lock.js';
 import { dropTornTail, readJournal, chainProblems } from '../session/journal-read.js';
 import { journalPath, newSessionId, sessionsDir } from '../session/session-paths.js';
 import { PlanError } from '../session/plan.js';
@@ -210,6 +210,9 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
           // The picker does not wait for a deploy lock: the first line of who holds it is said there.
           if (entry.kind === 'runbook') return startSession(entry.file, as, vars, { wait: false }, skipPreflight).catch(shortLockRefusal);
           if ((await detachedSessionIds()).has(entry.id)) throw new Error(`it runs detached: quit, then stepgate attach ${entry.id}`);
+          // Another live stepgate has it (a plain run, a TUI in another terminal): said short, pid first.
+          const owner = await sessionOwner(sessionsDir(), entry.id).catch(() => undefined);
+          if (owner !== undefined) throw new Error(`it is running in process ${owner}; resume it once that process has ended`);
           return resumeSession(entry.id, as, vars, { wait: false }).catch(shortLockRefusal);
         },
         refresh: () => listEntries(dir),

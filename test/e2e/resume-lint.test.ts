@@ -8,17 +8,31 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from './plain-harness.js';
-import { startTui } from './tui-harness.js';
+import { startTui, type Tui } from './tui-harness.js';
 
 let ws: Workspace;
+const tuis: Tui[] = [];
 
 beforeEach(() => {
   ws = new Workspace();
 });
 
 afterEach(() => {
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
   ws.remove();
 });
+
+function tuiIn(args: string[]): Tui {
+  const tui = startTui(args, ws.dir, ws.state);
+  tuis.push(tui);
+  return tui;
+}
 
 const RUNBOOK = `---
 title: Try
@@ -103,16 +117,24 @@ describe('resume lints the runbook as it is now', () => {
     const id = await blockedSession();
     const lines = readFileSync(ws.journalPath(id), 'utf8');
     edit('{name=try}\nfalse', '{name=try timeout=2x}\nsleep 4');
-    const tui = startTui(['resume', id], ws.dir, ws.state);
+    const tui = tuiIn(['resume', id]);
     expect(await tui.exited).toBe(2);
     const out = tui.output().replace(/\r/g, '');
     expect(out).toContain('rb.md:10:19: error bad-duration: timeout=2x is not a duration');
     expect(out).toContain(`stepgate: rb.md has 1 lint error; fix it (stepgate lint rb.md), then resume again (stepgate resume ${id}); nothing was resumed`);
     expect(readFileSync(ws.journalPath(id), 'utf8')).toBe(lines);
+    // Picked in the picker (stepgate DIR): refused there too, on its status line.
+    const picker = tuiIn([ws.dir]);
+    await picker.waitFor('> resume Try · blocked at try');
+    picker.press('\r');
+    await picker.waitFor('cannot open Try: rb.md has 1 lint error (stepgate lint rb.md)');
+    picker.press('q');
+    await picker.exited;
+    expect(readFileSync(ws.journalPath(id), 'utf8')).toBe(lines);
 
     // Fixed: the same resume opens the TUI at the gate.
     edit('timeout=2x', 'timeout=2s');
-    const again = startTui(['resume', id], ws.dir, ws.state);
+    const again = tuiIn(['resume', id]);
     await again.waitFor('BLOCKED at try (attempt 1)');
     again.press('q');
     await again.exited;

@@ -1,11 +1,13 @@
 /**
- * What the TUI's picker lists: the sessions worth resuming (newest first, a detached one said
- * as such) and the runbooks of a directory with their step counts and lint errors.
+ * What the TUI's picker lists: the sessions worth resuming (newest first, a detached one or one
+ * another live stepgate holds said as running) and the runbooks of a directory with their step
+ * counts and lint errors.
  */
 import { basename, resolve } from 'node:path';
 import { lintRunbook } from '../runbooks/index.js';
 import { listSessions, worthResuming } from '../session/history.js';
 import { sessionsDir } from '../session/session-paths.js';
+import { sessionOwner } from '../session/session-lock.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { detachedChild, liveTuis } from './detach.js';
 import { collectMarkdownFiles, createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
@@ -43,8 +45,13 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
   const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter(worthResuming);
   // A session whose TUI kept running after its terminal went away is attached to, not resumed.
   const detached = await detachedSessionIds();
+  // Nor is one another live stepgate holds (a plain run, a TUI in another terminal): it is
+  // running, not stopped where its journal ends (enter says which process has it).
+  const held = await Promise.all(sessions.map((s) => sessionOwner(sessionsDir(), s.id).catch(() => undefined)));
+  const owners = new Map(sessions.map((s, i) => [s.id, held[i]] as const));
   const resumable: PickerEntry[] = sessions.reverse().map((s) => {
-    const state = detached.has(s.id) ? `running detached (stepgate attach ${s.id})` : s.state;
+    const pid = owners.get(s.id);
+    const state = detached.has(s.id) ? `running detached (stepgate attach ${s.id})` : pid !== undefined ? `running (pid ${pid})` : s.state;
     const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state };
     if (s.at !== undefined) entry.at = s.at;
     if (s.startedAt !== undefined) entry.startedAt = s.startedAt;

@@ -19,6 +19,7 @@ import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, unknownSkipWarnings } from './run.js';
+import { resumeLintRefusal } from './run.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { replay } from '../session/reducer.js';
 import { varConflicts } from '../session/answer-vars.js';
@@ -191,6 +192,12 @@ export async function main(argv: string[]): Promise<number> {
     const refusal = await runAsRefusal(startedAs);
     if (refusal !== undefined) {
       process.stderr.write(`stepgate: ${refusal}\n`);
+      return EXIT.usage;
+    }
+    // The runbook as it is now runs from here: one a new session would refuse is refused too.
+    const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    if (lintRefusal !== undefined) {
+      process.stderr.write(`${lintRefusal.lines.join('\n')}\n`);
       return EXIT.usage;
     }
     let storeRef: SessionStore | undefined;

@@ -11,7 +11,7 @@ import type * as ProbesModule from '../exec/probes.js';
 import type * as ShellModule from '../exec/shell.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
-import type { VarSpec } from '../runbooks/model.js';
+import type { Diagnostic, Runbook, VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
 import { lockSession } from '../session/session-lock.js';
@@ -20,7 +20,7 @@ import { PlanError } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
 import { unfinishedSessionOf } from '../session/history.js';
 import { describeUnfinished } from './offer-resume.js';
-import { printEvents } from '../plain/print-events.js';
+import { displayPath, printEvents } from '../plain/print-events.js';
 import { runPlain, type PlainOptions } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
@@ -295,9 +295,8 @@ export async function main(argv: string[]): Promise<number> {
   setRunbookTree(file);
   setTrustPolicy(parsed.values['allow-untrusted'] === true ? 'allow' : 'refuse');
   const loaded = await loadRunbookFile(file);
-  const diagnostics = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env, whyUnreadable });
+  const errors = lintErrors(loaded.runbook);
   if (untrustedRefusal()) return EXIT.usage;
-  const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     process.stderr.write(`stepgate: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix them (stepgate lint ${file}) before running\n`);
@@ -372,6 +371,32 @@ export async function main(argv: string[]): Promise<number> {
     await unlock();
     held.release();
   }
+}
+
+/**
+ * The lint errors that keep a runbook from running: a new session (run, the TUI) and a resume
+ * refuse it on these. The links it makes (checklists, recovery paths) must resolve; warnings
+ * never refuse.
+ */
+export function lintErrors(runbook: Runbook): Diagnostic[] {
+  return lintRunbook(runbook, { load: createRunbookCache(), env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
+}
+
+/**
+ * Why a session cannot be resumed with its runbook as it is now: lint errors, as a new session
+ * of it would be refused (each error at its file:line, then what to do), or undefined. An
+ * unreadable runbook is not this refusal's to word: the resume says it cannot load it.
+ */
+export async function resumeLintRefusal(file: string, id: string, cwd: string): Promise<{ lines: string[]; short: string } | undefined> {
+  const loaded = await loadRunbookFile(file);
+  if (loaded.runbook.diagnostics.some((d) => d.code === 'read-error')) return undefined;
+  const errors = lintErrors(loaded.runbook);
+  if (errors.length === 0) return undefined;
+  const shown = displayPath(file, cwd);
+  const count = `${errors.length} lint error${errors.length === 1 ? '' : 's'}`;
+  const lines = errors.map((d) => formatDiagnostic({ ...d, file: displayPath(d.file, cwd) }));
+  lines.push(`stepgate: ${shown} has ${count}; fix ${errors.length === 1 ? 'it' : 'them'} (stepgate lint ${shown}), then resume again (stepgate resume ${id}); nothing was resumed`);
+  return { lines, short: `${shown} has ${count} (stepgate lint ${shown}): ${lines[0] ?? ''}` };
 }
 
 /** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */

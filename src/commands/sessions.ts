@@ -1,10 +1,13 @@
 /**
  * `stepgate sessions [--all] [--json]`: journaled sessions, newest first, with their state and
  * who ran them. Sessions in which nothing ran (a runbook opened to read, then quit) are left
- * out unless `--all`: they are not resumable and would bury the ones that are.
+ * out unless `--all`: they are not resumable and would bury the ones that are. A session a live
+ * stepgate holds is `running (pid N)` (`runningPid` in `--json`), one in a detached TUI
+ * `running detached`: neither is to be resumed.
  */
 import { sessionsDir } from '../session/session-paths.js';
 import { listSessions } from '../session/history.js';
+import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';
 import { usageError } from './usage.js';
@@ -22,7 +25,16 @@ export async function main(argv: string[]): Promise<number> {
   // Newest first: the session to resume is at the top.
   // A session whose TUI kept running after its terminal went away is live, not interrupted.
   const detached = new Set((await liveTuis().catch(() => [])).flatMap((t) => (t.session ? [t.session.id] : [])));
-  const every = (await listSessions(dir)).reverse().map((s) => (detached.has(s.id) ? { ...s, state: 'running detached', detached: true } : s));
+  const listed = (await listSessions(dir)).reverse();
+  // Nor is one a live stepgate holds (a plain run mid-step, a TUI in place at a gate): its
+  // journal stops where that process is now.
+  const owners = await runningPids(dir, listed.filter((s) => !s.finished).map((s) => s.id));
+  const every = listed.map((s) => {
+    const pid = owners.get(s.id);
+    const running = pid === undefined ? {} : { runningPid: pid };
+    if (detached.has(s.id)) return { ...s, state: 'running detached', detached: true, ...running };
+    return pid === undefined ? s : { ...s, state: `running (pid ${pid})`, ...running };
+  });
   const sessions = parsed.values.all ? every : every.filter((s) => !s.empty);
   const hidden = every.length - sessions.length;
   if (parsed.values.json) {
@@ -47,6 +59,12 @@ export async function main(argv: string[]): Promise<number> {
   for (const line of tableLines(rows, columns)) process.stdout.write(`${line}\n`);
   if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
   return EXIT.completed;
+}
+
+/** The pid of the live process that holds each of these sessions (not this one), for those held. */
+async function runningPids(dir: string, ids: string[]): Promise<Map<string, number>> {
+  const held = await Promise.all(ids.map(async (id) => [id, await sessionOwner(dir, id).catch(() => undefined)] as const));
+  return new Map(held.flatMap(([id, pid]) => (pid === undefined ? [] : [[id, pid] as const])));
 }
 
 const GAP = '  ';

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { osUser, hostName } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
-import { SessionBusyError, lockSession } from '../session/session-lock.js';
+import { SessionBusyError, lockSession, sessionOwner } from '../session/session-lock.js';
 import { dropTornTail, readJournal, chainProblems } from '../session/journal-read.js';
 import { journalPath, newSessionId, sessionsDir } from '../session/session-paths.js';
 import { PlanError } from '../session/plan.js';
@@ -17,7 +17,7 @@ import { createSessionStore, type SessionStore } from '../session/store.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
-import { hostDeps, undeclaredVarWarnings } from './run.js';
+import { hostDeps, resumeLintRefusal, undeclaredVarWarnings } from './run.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
@@ -110,6 +110,16 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
   return { store, runAs: as ?? loaded.runbook.frontMatter.user ?? osUser(), host: hostName(), release };
 }
 
+/** A resume refused for the runbook's lint errors: `lines` (each error, then what to do) for stderr, the message for the picker. */
+class LintRefused extends Error {
+  constructor(
+    message: string,
+    readonly lines: string[],
+  ) {
+    super(message);
+  }
+}
+
 async function resumeSession(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false): Promise<Opened> {
   const dir = sessionsDir();
   const path = journalPath(dir, id);
@@ -125,6 +135,9 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     const runAs = as ?? replay(read.events).as ?? runbookUser(first);
     const refusal = await runAsRefusal(runAs);
     if (refusal !== undefined) throw new Error(refusal);
+    // The runbook as it is now runs from here: one a new session would refuse is refused too.
+    const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    if (lintRefusal !== undefined) throw new LintRefused(lintRefusal.short, lintRefusal.lines);
     let storeRef: SessionStore | undefined;
     const taken = await holdSessionRunbookLock(first, lockOptions(id, locking, () => storeRef));
     if ('refused' in taken) throw new LockRefused(taken.refused);
@@ -197,6 +210,9 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
           // The picker does not wait for a deploy lock: the first line of who holds it is said there.
           if (entry.kind === 'runbook') return startSession(entry.file, as, vars, { wait: false }, skipPreflight).catch(shortLockRefusal);
           if ((await detachedSessionIds()).has(entry.id)) throw new Error(`it runs detached: quit, then stepgate attach ${entry.id}`);
+          // Another live stepgate has it (a plain run, a TUI in another terminal): said short, pid first.
+          const owner = await sessionOwner(sessionsDir(), entry.id).catch(() => undefined);
+          if (owner !== undefined) throw new Error(`it is running in process ${owner}; resume it once that process has ended`);
           return resumeSession(entry.id, as, vars, { wait: false }).catch(shortLockRefusal);
         },
         refresh: () => listEntries(dir),
@@ -225,6 +241,10 @@ export async function resumeInTui(id: string, as: string | undefined, vars: Reco
     if (error instanceof SessionBusyError) {
       process.stderr.write(`stepgate: ${error.message}; it is still running\n`);
       return EXIT.blocked;
+    }
+    if (error instanceof LintRefused) {
+      process.stderr.write(`${error.lines.join('\n')}\n`);
+      return EXIT.usage;
     }
     const why = describeError(error);
     process.stderr.write(`stepgate: ${error instanceof PlanError ? `cannot resume ${id}: ${why}` : why}\n`);

@@ -1,0 +1,143 @@
+/**
+ * A session a live stepgate is running right now is `running (pid N)`, not the state its
+ * journal stops at: a plain run mid-step read as "interrupted at STEP", a TUI in place at a gate
+ * as "blocked". `sessions` (text within 80 columns on a terminal, `runningPid` in --json) and
+ * the TUI's picker say so; once that process is gone, the journal's state is shown again.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Workspace, collect, waitForOutput } from './plain-harness.js';
+import { startTui, type Tui } from './tui-harness.js';
+
+let ws: Workspace;
+const tuis: Tui[] = [];
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  ws = new Workspace();
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const tui of tuis.splice(0)) {
+    try {
+      tui.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  ws.remove();
+});
+
+const SLOW = `---
+title: Slow
+---
+# Slow
+
+## Wait
+
+Waits long enough to be looked at.
+
+\`\`\`bash {name=wait}
+echo waiting; sleep 30
+\`\`\`
+`;
+
+const FAILS = `---
+title: Fails
+---
+# Fails
+
+## Try
+
+Fails, so the session stops at its gate.
+
+\`\`\`bash {name=try}
+false
+\`\`\`
+`;
+
+interface Listed {
+  id: string;
+  state: string;
+  at?: string;
+  runningPid?: number;
+}
+
+async function listed(): Promise<Listed[]> {
+  const r = await ws.run(['sessions', '--json']);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Listed[];
+}
+
+/** `stepgate sessions` on an 80-column terminal: the lines it wrote (not wrapped by the terminal). */
+async function sessionsOnTerminal(): Promise<string[]> {
+  const tui = startTui(['sessions'], ws.dir, ws.state);
+  tuis.push(tui);
+  expect(await tui.exited).toBe(0);
+  return tui.output().split(/\r?\n/);
+}
+
+describe('a session a live stepgate holds', () => {
+  it('a plain run mid-step is running (pid N) in sessions and --json, within 80 columns; interrupted once it is killed', async () => {
+    ws.write('slow.md', SLOW);
+    const child = ws.spawn(['run', 'slow.md']);
+    children.push(child);
+    const done = collect(child);
+    await waitForOutput(child, 'waiting');
+    const [id] = ws.sessionIds();
+    if (id === undefined || child.pid === undefined) throw new Error('no session');
+
+    expect(await listed()).toEqual([expect.objectContaining({ id, state: `running (pid ${child.pid})`, at: 'wait', runningPid: child.pid })]);
+    const text = await ws.run(['sessions']);
+    expect(text.stdout).toMatch(new RegExp(`${id}\\s+.*running \\(pid ${child.pid}\\) at wait\\s+slow\\.md`));
+    expect(text.stdout).not.toContain('interrupted');
+    const lines = await sessionsOnTerminal();
+    expect(lines.join('\n')).toContain(`running (pid ${child.pid}) at wait`);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+
+    child.kill('SIGKILL');
+    await done;
+    const after = await listed();
+    expect(after).toEqual([expect.objectContaining({ id, state: 'interrupted', at: 'wait' })]);
+    expect(after[0]).not.toHaveProperty('runningPid');
+  });
+
+  it('a TUI in place at a gate is running (pid N), in sessions and in the picker; blocked once it quits', async () => {
+    const books = join(ws.dir, 'books');
+    mkdirSync(books);
+    const file = ws.write('books/fails.md', FAILS);
+    const tui = startTui([file], ws.dir, ws.state);
+    tuis.push(tui);
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('BLOCKED at try (attempt 1)');
+    const [id] = ws.sessionIds();
+    if (id === undefined) throw new Error('no session');
+
+    expect(await listed()).toEqual([expect.objectContaining({ id, state: `running (pid ${tui.pid})`, runningPid: tui.pid })]);
+    expect((await ws.run(['sessions'])).stdout).toMatch(new RegExp(`${id}\\s+.*running \\(pid ${tui.pid}\\) at try`));
+
+    // The picker says it runs, and enter does not resume it: the process that has it is named.
+    const picker = startTui([books], ws.dir, ws.state);
+    tuis.push(picker);
+    let s = await picker.waitFor('enter open');
+    expect(s).toContain(`> resume Fails · running (pid ${tui.pid}) at try`);
+    picker.press('\r');
+    s = await picker.waitFor(`cannot open Fails: it is running in process ${tui.pid}`);
+    picker.press('q');
+    await picker.exited;
+
+    tui.press('q');
+    await tui.exited;
+    expect(await listed()).toEqual([expect.objectContaining({ id, state: 'blocked', at: 'try' })]);
+    const again = startTui([books], ws.dir, ws.state);
+    tuis.push(again);
+    s = await again.waitFor('enter open');
+    expect(s).toContain('> resume Fails · blocked at try');
+    again.press('q');
+    await again.exited;
+  });
+});

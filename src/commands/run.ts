@@ -10,7 +10,8 @@ import { shQuote } from '../exec/shell-quote.js';
 import type * as ProbesModule from '../exec/probes.js';
 import type * as ShellModule from '../exec/shell.js';
 import type { Clock } from '../exec/types.js';
-import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import { formatDiagnostic } from '../runbooks/index.js';
+import { lintErrorCount, lintErrors } from './lint-gate.js';
 import type { Diagnostic, Runbook, VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
@@ -299,7 +300,7 @@ export async function main(argv: string[]): Promise<number> {
   if (untrustedRefusal()) return EXIT.usage;
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    process.stderr.write(`stepgate: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix them (stepgate lint ${file}) before running\n`);
+    process.stderr.write(`stepgate: ${file} has ${lintErrorCount(file, errors, process.cwd())}; fix them (stepgate lint ${file}) before running\n`);
     return EXIT.usage;
   }
 
@@ -371,32 +372,6 @@ export async function main(argv: string[]): Promise<number> {
     await unlock();
     held.release();
   }
-}
-
-/**
- * The lint errors that keep a runbook from running: a new session (run, the TUI) and a resume
- * refuse it on these. The links it makes (checklists, recovery paths) must resolve; warnings
- * never refuse.
- */
-export function lintErrors(runbook: Runbook): Diagnostic[] {
-  return lintRunbook(runbook, { load: createRunbookCache(), env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
-}
-
-/**
- * Why a session cannot be resumed with its runbook as it is now: lint errors, as a new session
- * of it would be refused (each error at its file:line, then what to do), or undefined. An
- * unreadable runbook is not this refusal's to word: the resume says it cannot load it.
- */
-export async function resumeLintRefusal(file: string, id: string, cwd: string): Promise<{ lines: string[]; short: string } | undefined> {
-  const loaded = await loadRunbookFile(file);
-  if (loaded.runbook.diagnostics.some((d) => d.code === 'read-error')) return undefined;
-  const errors = lintErrors(loaded.runbook);
-  if (errors.length === 0) return undefined;
-  const shown = displayPath(file, cwd);
-  const count = `${errors.length} lint error${errors.length === 1 ? '' : 's'}`;
-  const lines = errors.map((d) => formatDiagnostic({ ...d, file: displayPath(d.file, cwd) }));
-  lines.push(`stepgate: ${shown} has ${count}; fix ${errors.length === 1 ? 'it' : 'them'} (stepgate lint ${shown}), then resume again (stepgate resume ${id}); nothing was resumed`);
-  return { lines, short: `${shown} has ${count} (stepgate lint ${shown}): ${lines[0] ?? ''}` };
 }
 
 /** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */

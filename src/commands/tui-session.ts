@@ -17,7 +17,8 @@ import { createSessionStore, type SessionStore } from '../session/store.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
-import { hostDeps, resumeLintRefusal, undeclaredVarWarnings } from './run.js';
+import { hostDeps, undeclaredVarWarnings } from './run.js';
+import { lintErrorCount, lintErrors, resumeLintRefusal } from './lint-gate.js';
 import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
@@ -66,9 +67,9 @@ function lockOptions(id: string, locking: LockFlags, store: () => SessionStore |
 
 async function startSession(file: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, skipPreflight?: string): Promise<Opened> {
   const loaded = await loadRunbookFile(file);
-  const errors = lintRunbook(loaded.runbook, { load: createRunbookCache(), env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
+  const errors = lintErrors(loaded.runbook);
   if (errors.length > 0) {
-    throw new Error(`${file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
+    throw new Error(`${file} has ${lintErrorCount(file, errors, process.cwd())} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
   }
   const refusal = await runAsRefusal(as ?? loaded.runbook.frontMatter.user);
   if (refusal !== undefined) throw new Error(refusal);

@@ -146,6 +146,18 @@ describe('stepgate run (plain mode)', () => {
     expect(after.stderr).not.toContain('note: session');
   });
 
+  it('refuses to start when a runbook it can reach (a recovery path) has lint errors: found before the deploy, not when the path is needed', async () => {
+    ws.write('main.md', '# Main\n\nDeploys.\n\n```bash {name=deploy recover=rec.md#undo}\ntrue\n```\n');
+    ws.write('rec.md', '# Rec\n\n## Undo\n\nUndoes.\n\n```bash {name=undo timeout=2x}\ntrue\n```\n');
+    const r = await ws.run(['run', 'main.md', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rec\.md:7:\d+: error bad-duration/);
+    expect(r.stderr).toContain('main.md has 1 lint error (in the runbooks it links to: rec.md); fix them');
+    expect(ws.sessionIds()).toHaveLength(0);
+    ws.write('rec.md', '# Rec\n\n## Undo\n\nUndoes.\n\n```bash {name=undo timeout=2m}\ntrue\n```\n');
+    expect((await ws.run(['run', 'main.md', '--yes'])).code).toBe(0);
+  });
+
   it('records a skip with its reason (journal and log)', async () => {
     ws.write('healthy', '');
     ws.write('deploy.md', runbook('\nThis one fails.\n\n```bash {name=flaky}\n(exit 3)\n```\n'));

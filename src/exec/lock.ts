@@ -19,8 +19,8 @@
  * Who asks for a take-over. An abstract socket has no file mode: every local user can connect
  * and write anything, so what a request says about its sender is a claim. Node has no
  * SO_PEERCRED, so the holder learns the requester's uid from the kernel another way, a
- * challenge (`proveSteal`, `checkProof`): it answers a `steal` with 128 random bits; the
- * requester creates `/tmp/stepgate-steal-<nonce>` (O_CREAT|O_EXCL|O_NOFOLLOW, so never through
+ * challenge (`askToLetGo` and `writeProof` on the requester's side, `checkProof` on the
+ * holder's): it answers a `steal` with 128 random bits; the requester creates `/tmp/stepgate-steal-<nonce>` (O_CREAT|O_EXCL|O_NOFOLLOW, so never through
  * a link or into a file that was there) holding the lock's name and the nonce, and says so on
  * the same connection; the holder opens that path itself (O_NOFOLLOW, never a path the requester
  * names), requires a regular file with one link and exactly those bytes, and takes its owner

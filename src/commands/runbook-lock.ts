@@ -5,12 +5,15 @@
  * (session, login, since when, current step, and how to watch a detached TUI) and may wait
  * (`--wait-lock`, watching the holder's step change) or take it over (`--steal-lock REASON`:
  * journaled in both sessions; the holder stops its step and exits, its session left to resume).
+ * A take-over is honoured only from the holder's own uid or root, proved to the holder (not
+ * claimed: see `exec/lock.ts`); anyone else is told who can take it over.
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname, userInfo } from 'node:os';
-import { HostLock, describeHolder, lockHolder, stealLock, waitForLock, type LockHolder, type StealRequest } from '../exec/lock.js';
+import { HostLock, describeHolder, lockHolder, stealLock, waitForLock, type LockHolder, type VerifiedSteal } from '../exec/lock.js';
 import type { Runbook } from '../runbooks/model.js';
+import { displayText } from '../session/printable.js';
 import { currentItem } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { LockParty, SessionEvent } from '../session/types.js';
@@ -56,8 +59,8 @@ export interface SessionLockOptions extends LockFlags {
   detached?: boolean;
   /** Where a waiting operator watches the holder. */
   err: NodeJS.WritableStream;
-  /** The lock was taken over and the loss is journaled: stop the running step and leave. */
-  stop(request: StealRequest): void;
+  /** The lock was taken over (by this uid or root, verified) and the loss is journaled: stop the running step and leave. */
+  stop(steal: VerifiedSteal): void;
 }
 
 /** A held deploy lock: release it when the session's process is done with it. */
@@ -77,6 +80,16 @@ function party(user: string, pid: number, session: string | undefined): LockPart
   return session !== undefined ? { user, pid, session } : { user, pid };
 }
 
+/** Who took the lock, as the holder journals it: the verified user and uid, the rest as claimed. */
+function verifiedParty(steal: VerifiedSteal): LockParty {
+  const { claim } = steal;
+  return {
+    ...party(steal.user, claim.pid, claim.session),
+    uid: steal.uid,
+    ...(claim.user !== steal.user ? { claimedUser: claim.user } : {}),
+  };
+}
+
 /** Takes the runbook's deploy lock for a session, or says who holds it and what the operator can do. */
 export async function holdRunbookLock(file: string, runbook: Runbook | undefined, options: SessionLockOptions): Promise<SessionLockResult> {
   const name = runbookLockName(file, runbook);
@@ -90,15 +103,15 @@ export async function holdRunbookLock(file: string, runbook: Runbook | undefined
     if (options.detached) holder.detached = true;
     return holder;
   };
-  const onStolen = (request: StealRequest): void => {
+  const onStolen = (steal: VerifiedSteal): void => {
     const store = options.store();
     const lost = store
       ? store
           .getState()
-          .actions.record({ type: 'lock-taken-over', lock: name, side: 'lost', by: party(request.user, request.pid, request.session), reason: request.reason })
+          .actions.record({ type: 'lock-taken-over', lock: name, side: 'lost', by: verifiedParty(steal), reason: steal.claim.reason })
           .catch(() => undefined)
       : Promise.resolve();
-    void lost.then(() => options.stop(request));
+    void lost.then(() => options.stop(steal));
   };
   const held = (lock: HostLock, stolenFrom?: LockHolder): HeldRunbookLock => ({
     name,
@@ -121,7 +134,9 @@ export async function holdRunbookLock(file: string, runbook: Runbook | undefined
   if (options.steal !== undefined) {
     const taken = await stealLock(address, { user: login(), pid: process.pid, session: options.session, reason: options.steal }, describe, onStolen);
     if (taken.lock) return held(taken.lock, taken.from);
-    return { refused: `${describeHolder(name, taken.from)}; it did not let go within 5 s (stop that process, then try again)` };
+    // The holder's words (its description, its refusal) come from another process: printable only.
+    if (taken.refused !== undefined) return { refused: displayText(`${describeHolder(name, taken.from)}; ${taken.refused}`) };
+    return { refused: displayText(`${describeHolder(name, taken.from)}; it did not let go within 5 s (stop that process, then try again)`) };
   }
   const lock = await HostLock.tryAcquire(address, describe, onStolen);
   if (lock) return held(lock);
@@ -156,8 +171,8 @@ export function plainLockOptions(session: string, flags: LockFlags, store: () =>
     session,
     store,
     err: process.stderr,
-    stop: (request) => {
-      process.stderr.write(`\n${lostLockText(request, session)}\n`);
+    stop: (steal) => {
+      process.stderr.write(`\n${lostLockText(steal, session)}\n`);
       process.kill(process.pid, 'SIGTERM');
     },
   };
@@ -174,9 +189,11 @@ export function plainLockHeld(held: SessionLockResult, flags: LockFlags): HeldRu
   return held;
 }
 
-/** What the holder says when its lock was taken over. */
-export function lostLockText(request: StealRequest, session: string): string {
-  return `stepgate: the lock of this runbook was taken over by ${request.user} (pid ${request.pid}${request.session ? `, session ${request.session}` : ''}): ${request.reason}; stopping (resume this session later with stepgate resume ${session})`;
+/** What the holder says when its lock was taken over: the verified user, then what the requester claimed. */
+export function lostLockText(steal: VerifiedSteal, session: string): string {
+  const { claim } = steal;
+  const login = claim.user !== steal.user ? `, login ${claim.user}` : '';
+  return displayText(`stepgate: the lock of this runbook was taken over by ${steal.user} (uid ${steal.uid}; claimed: pid ${claim.pid}${claim.session ? `, session ${claim.session}` : ''}${login}): ${claim.reason}; stopping (resume this session later with stepgate resume ${session})`);
 }
 
 /**

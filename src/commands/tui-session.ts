@@ -58,8 +58,8 @@ function lockOptions(id: string, locking: LockFlags, store: () => SessionStore |
     store,
     detached: detachedChild() !== undefined,
     err: process.stderr,
-    stop: (request) => {
-      markLockLost(lostLockText(request, id));
+    stop: (steal) => {
+      markLockLost(lostLockText(steal, id));
       process.kill(process.pid, 'SIGTERM');
     },
   };

@@ -119,7 +119,7 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'terminal-closed': object({ at: time, signal: str, kept: bool, 'terminal?': object({ who, 'tty?': str, 'readOnly?': bool }) }),
   'terminal-attached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),
   'terminal-detached': object({ at: time, terminal: object({ who, 'tty?': str, 'readOnly?': bool }) }),
-  'lock-taken-over': object({ at: time, lock: str, side: oneOf('took', 'lost'), by: object({ user: str, pid: int, 'session?': str }), 'from?': object({ user: str, pid: int, 'session?': str }), reason: str }),
+  'lock-taken-over': object({ at: time, lock: str, side: oneOf('took', 'lost'), by: object({ user: str, pid: int, 'session?': str, 'uid?': int, 'claimedUser?': str }), 'from?': object({ user: str, pid: int, 'session?': str }), reason: str }),
   'plan-replaced': object({ at: time, depth: int, frame, diff: object({ added: array(str), removed: array(str), edited: array(str) }), runbooks: array(digest) }),
   'shell-reset': object({ at: time, cause: oneOf('shell-ended', 'resumed'), reason: str, 'restored?': object({ 'cwd?': str, exported: int }) }),
 };

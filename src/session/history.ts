@@ -219,7 +219,10 @@ export function lastDrop(events: readonly SessionEvent[]): Extract<SessionEvent,
 }
 
 function partyText(party: LockParty): string {
-  return `${party.user} (pid ${party.pid}${party.session !== undefined ? `, session ${party.session}` : ''})`;
+  const rest = `pid ${party.pid}${party.session !== undefined ? `, session ${party.session}` : ''}`;
+  // A holder's verified requester: the uid is the kernel's, the rest is what the requester said.
+  if (party.uid !== undefined) return `${party.user} (uid ${party.uid}; claimed: ${rest}${party.claimedUser !== undefined ? `, login ${party.claimedUser}` : ''})`;
+  return `${party.user} (${rest})`;
 }
 
 /** One event as a line of the audit trail. */

@@ -356,11 +356,20 @@ export type TerminalEvent =
   /** Someone detached on purpose (the detach key). */
   | { type: 'terminal-detached'; at: number; terminal: TerminalFacts };
 
-/** One side of a take-over of the runbook's deploy lock: the login user, its stepgate and session. */
+/**
+ * One side of a take-over of the runbook's deploy lock: the login user, its stepgate and session.
+ * In the holder's `lost` event, `by` has `uid`: `user` is then the name of the uid the kernel
+ * showed (the requester's proof file, `exec/lock.ts`), verified; `pid`, `session` and
+ * `claimedUser` (the login it said, when it is not `user`) are the requester's claims.
+ */
 export interface LockParty {
   user: string;
   pid: number;
   session?: string;
+  /** The verified uid behind `user` (a `lost` event's `by`). */
+  uid?: number;
+  /** The login the requester claimed (SUDO_USER behind root, say), when it differs from the verified `user`. */
+  claimedUser?: string;
 }
 
 /**

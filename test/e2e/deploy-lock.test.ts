@@ -3,10 +3,15 @@
  * of the same runbook is refused at once in plain mode, naming the holder; `--wait-lock` waits
  * for it; `--steal-lock REASON` takes it over and the holder stops, resumable.
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/paths.js';
+import { removeRequesterScript, requesterScript, runRequester } from '../helpers/lock-requester.js';
+import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
 import { startTui, type Tui } from './tui-harness.js';
 import type { SessionEvent } from '../../src/session/types.js';
@@ -114,14 +119,15 @@ describe('the deploy lock', () => {
     const ids = ws.sessionIds();
     const thiefId = ids.find((id) => id !== tuiId) ?? '';
     const lost = await until('the holder journaled the loss', () => lockEvents(tuiId ?? '').find((e) => e.side === 'lost'));
-    expect(lost).toMatchObject({ lock, reason: 'the TUI operator went home', by: { session: thiefId, pid: thief.pid } });
+    // The holder journals the thief's user as its uid proved it; pid and session as claimed.
+    expect(lost).toMatchObject({ lock, reason: 'the TUI operator went home', by: { session: thiefId, pid: thief.pid, uid: process.getuid?.(), user: userInfo().username } });
     const tuiFinished = ws.events(tuiId ?? '').find((e) => e.type === 'step-finished');
     expect(tuiFinished).toMatchObject({ interrupted: true });
     expect(String((tuiFinished as { reason?: string }).reason)).toContain('taken over by');
     const took = lockEvents(thiefId).find((e) => e.side === 'took');
     expect(took).toMatchObject({ lock, reason: 'the TUI operator went home', from: { session: tuiId }, by: { session: thiefId } });
     const log = await ws.run(['log', tuiId ?? '']);
-    expect(log.stdout).toMatch(new RegExp(`LOCK ${lock} LOST to \\S+ \\(pid ${thief.pid}, session ${thiefId}\\): the TUI operator went home`));
+    expect(log.stdout).toMatch(new RegExp(`LOCK ${lock} LOST to ${userInfo().username} \\(uid ${process.getuid?.()}; claimed: pid ${thief.pid}, session ${thiefId}(, login \\S+)?\\): the TUI operator went home`));
     const report = await ws.run(['report', thiefId]);
     expect(report.stdout).toMatch(/\*\*Deploy lock\*\* \| .*taken over by \S+ from \S+ \(session \S+\): the TUI operator went home/);
 
@@ -145,4 +151,52 @@ describe('the deploy lock', () => {
     expect(beside.code).toBe(1);
     expect(beside.stderr).toMatch(new RegExp(`session ${tuiId}`));
   }, 240_000);
+
+  it.skipIf(process.getuid?.() !== 0)('is not taken over by another local user, whatever it claims: the run goes on and nothing is journaled as lost', async () => {
+    const lock = `test-deploy-${randomBytes(4).toString('hex')}`;
+    ws.write('deploy.md', runbook(lock));
+    const holder = ws.spawn(['run', 'deploy.md', '--yes']);
+    const holderDone = collect(holder);
+    await waitForOutput(holder, 'holding');
+    const [id] = ws.sessionIds();
+    const user = createUser('sglk');
+    const { dir, script } = requesterScript();
+    try {
+      // The reported attack: the socket written to directly, claiming root, the challenge answered.
+      const forged = runRequester(script, 'own', `runbook:${lock}`, { user });
+      await forged.done;
+      expect(String(forged.got.at(-1)?.refused)).toMatch(new RegExp(`^only root can take it over: its process runs as root \\(uid 0\\), you are ${user} \\(uid \\d+\\)$`));
+      const raw = runRequester(script, 'raw', `runbook:${lock}`, { user });
+      await raw.done;
+
+      // stepgate itself, run by that user with --steal-lock, is told who can take it over.
+      if (checkoutUnreachable() === undefined) {
+        const mine = join(dir, 'mine');
+        mkdirSync(mine);
+        writeFileSync(join(mine, 'deploy.md'), runbook(lock));
+        execFileSync('chown', ['-R', `${user}:`, mine]);
+        chmodSync(mine, 0o755);
+        const thief = await collect(
+          spawnAs(user, [CLI, 'run', join(mine, 'deploy.md'), '--yes', '--steal-lock', 'forged'], { STEPGATE_STATE_DIR: join(mine, 'state') }, mine),
+        );
+        expect(thief.code, thief.stderr).toBe(1);
+        expect(thief.stderr).toMatch(new RegExp(`the lock ${lock} is held by \\S+ \\(pid ${holder.pid} on \\S+\\).*; only root can take it over: its process runs as root \\(uid 0\\), you are ${user}`));
+      }
+
+      writeFileSync(join(ws.dir, 'go'), '');
+      const done = await holderDone;
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stderr).not.toContain('taken over');
+      expect(lockEvents(id ?? '')).toEqual([]);
+    } finally {
+      removeRequesterScript(dir);
+      removeUser(user);
+    }
+  }, 240_000);
 });
+
+/** The built CLI as another user (runuser), without a terminal: plain mode, as in plain-harness. */
+function spawnAs(user: string, args: string[], env: Record<string, string>, cwd: string): ChildProcess {
+  const vars = Object.entries({ CI: 'false', NO_COLOR: '1', ...env }).map(([k, v]) => `${k}=${v}`);
+  return spawn('runuser', ['-u', user, '--', 'env', ...vars, process.execPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+}

@@ -118,7 +118,10 @@ const tuiPid = (launcher) => {
   }
   return launcher;
 };
-const t = spawn([cli, file]);
+// BENCH_TUI_IN_PLACE=1: the flood in a TUI that runs in place (no private tmux: the operator's
+// own tmux or screen, or no tmux installed), which starts without the TUI's node flags.
+const inPlace = process.env.BENCH_TUI_IN_PLACE === '1';
+const t = spawn([cli, file], inPlace ? { STEPGATE_DETACH: '0' } : {});
 await t.until((s) => s.includes('enter run'));
 const floodStart = performance.now();
 t.child.write('\r');

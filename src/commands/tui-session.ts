@@ -185,6 +185,7 @@ export interface InPlaceOptions {
 /** The TUI in this process: the runbook's session (or the picker) on this terminal until the operator quits; the exit code. */
 export async function openInPlace(options: InPlaceOptions): Promise<number> {
   const { target, isDir, as, vars, locking, skipPreflight, note } = options;
+  if (process.env['SG_EXP_HG'] === '1') (await import('node:v8')).setFlagsFromString('--heap-growing-percent=10');
   // Ink and React load while the runbook is read and the session starts.
   const ui = loadUi();
   ui.catch(() => undefined);

@@ -102,9 +102,16 @@ function proofPath(nonce: string): string {
   return `${PROOF_DIR}/stepgate-steal-${nonce}`;
 }
 
-/** The bytes a proof file holds: the lock's name binds it to this lock, the nonce to this request. */
-function proofText(name: string, nonce: string): string {
-  return `stepgate lock take-over proof\nlock: ${name}\nnonce: ${nonce}\n`;
+/**
+ * The bytes a proof file holds: the lock's name binds it to this lock, the nonce to this
+ * request, the holder's pid and start to the holder the requester was shown, and a digest of
+ * the requester's claim to what it asked. A squatter that relays another holder's challenge to
+ * a root requester (and that root's proof back) can then only make that holder let go to that
+ * requester, with that requester's own reason: what the requester asked for, shown as it is.
+ */
+export function proofText(name: string, nonce: string, holder: { pid: number; since: number }, claim: StealRequest): string {
+  const digest = createHash('sha256').update(JSON.stringify([claim.user, claim.pid, claim.session ?? null, claim.reason])).digest('hex');
+  return `stepgate lock take-over proof\nlock: ${name}\nnonce: ${nonce}\nholder: ${holder.pid} ${holder.since}\nclaim: ${digest}\n`;
 }
 
 /** The user name of a uid: our own from libc, another from /etc/passwd (root, a requester). */
@@ -136,7 +143,7 @@ function isStealRequest(value: unknown): value is StealRequest {
  * The holder's side of the challenge: the uid that wrote `nonce` for lock `name` in its proof
  * file, or why there is none. Opens only `proofPath(nonce)`, never a path the requester names.
  */
-function checkProof(name: string, nonce: string): { uid: number } | { error: string } {
+function checkProof(name: string, nonce: string, holder: { pid: number; since: number }, claim: StealRequest): { uid: number } | { error: string } {
   const path = proofPath(nonce);
   try {
     const dir = statSync(PROOF_DIR);
@@ -146,7 +153,7 @@ function checkProof(name: string, nonce: string): { uid: number } | { error: str
   } catch {
     return { error: `cannot tell who asks: ${PROOF_DIR} is missing` };
   }
-  const expected = Buffer.from(proofText(name, nonce));
+  const expected = Buffer.from(proofText(name, nonce, holder, claim));
   let fd: number;
   try {
     // O_NOFOLLOW: a symlink at the name is refused; O_NONBLOCK: a FIFO there cannot hold us up.
@@ -192,6 +199,22 @@ const NOT_STEALABLE = 'this lock cannot be taken over: stop the process that hol
 
 /** How long a question to a holder may take: a holder whose event loop is stuck does not answer. */
 const ASK_TIMEOUT_MS = 2000;
+/** The longest line either side reads: every message is a few hundred bytes. */
+const MAX_LINE = 4096;
+/** Connections a holder serves at once (more are refused by the kernel's accept): askers are few. */
+const MAX_CONNECTIONS = 32;
+
+function parseRequest(line: string): Request | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const op = (value as Record<string, unknown>).op;
+  return op === 'who' || op === 'steal' || op === 'proof' ? (value as Request) : undefined;
+}
 
 /** The abstract socket name for a lock name (a leading NUL; hashed to stay under 108 bytes). */
 export function lockAddress(name: string): string {
@@ -219,8 +242,9 @@ export class HostLock {
     });
     if (!bound) return undefined;
     const lock = new HostLock(name, server);
-    // The lock must never keep stepgate alive by itself.
+    // The lock must never keep stepgate alive by itself, nor take all of its descriptors.
     server.unref();
+    server.maxConnections = MAX_CONNECTIONS;
     server.on('connection', (socket) => lock.answer(socket, describe, onSteal));
     return lock;
   }
@@ -236,19 +260,24 @@ export class HostLock {
    */
   private answer(socket: Socket, describe: () => LockHolder, onSteal?: (steal: VerifiedSteal) => void): void {
     socket.unref();
+    // A whole question and its proof within a bound, not only between bytes: a requester that
+    // trickles a byte a second would otherwise keep its descriptor for an hour.
     socket.setTimeout(ASK_TIMEOUT_MS, () => socket.destroy());
+    const deadline = setTimeout(() => socket.destroy(), 2 * ASK_TIMEOUT_MS);
+    deadline.unref();
+    socket.on('close', () => clearTimeout(deadline));
     socket.on('error', () => undefined);
     let text = '';
-    let challenge: { nonce: string; claim: StealRequest } | undefined;
+    let challenge: { nonce: string; claim: StealRequest; holder: { pid: number; since: number } } | undefined;
     const reply = (value: object, more = false): void => {
       if (more) socket.write(`${JSON.stringify(value)}\n`);
       else socket.end(`${JSON.stringify(value)}\n`);
     };
     const onLine = (line: string): boolean => {
-      let request: Request;
-      try {
-        request = JSON.parse(line) as Request;
-      } catch {
+      // Anyone on the host can connect and send anything (`null`, `[]`, `"x"`): only an object
+      // with a known op is a request.
+      const request = parseRequest(line);
+      if (!request) {
         socket.destroy();
         return false;
       }
@@ -265,15 +294,16 @@ export class HostLock {
           reply({ ...describe(), refused: NOT_STEALABLE });
           return false;
         }
-        challenge = { nonce: randomBytes(16).toString('hex'), claim: request.steal };
-        reply({ ...describe(), challenge: challenge.nonce }, true);
+        const shown = describe();
+        challenge = { nonce: randomBytes(16).toString('hex'), claim: request.steal, holder: { pid: shown.pid, since: shown.since } };
+        reply({ ...shown, challenge: challenge.nonce }, true);
         return true;
       }
       if (request.op !== 'proof') {
         socket.destroy();
         return false;
       }
-      const proof = checkProof(this.name, challenge.nonce);
+      const proof = checkProof(this.name, challenge.nonce, challenge.holder, challenge.claim);
       if ('error' in proof) {
         reply({ refused: proof.error });
         return false;
@@ -294,13 +324,19 @@ export class HostLock {
     let open = true;
     socket.on('data', (chunk) => {
       if (!open) return;
-      text += chunk.toString('utf8');
-      for (let end = text.indexOf('\n'); open && end >= 0; end = text.indexOf('\n')) {
-        const line = text.slice(0, end);
-        text = text.slice(end + 1);
-        open = onLine(line);
-      }
-      if (open && text.length > 4096) {
+      try {
+        text += chunk.toString('utf8');
+        for (let end = text.indexOf('\n'); open && end >= 0; end = text.indexOf('\n')) {
+          const line = text.slice(0, end);
+          text = text.slice(end + 1);
+          open = onLine(line);
+        }
+        if (open && text.length > MAX_LINE) {
+          open = false;
+          socket.destroy();
+        }
+      } catch {
+        // Nothing a stranger sends may take the holder (a deploy mid-step) down with it.
         open = false;
         socket.destroy();
       }
@@ -368,11 +404,18 @@ function askToLetGo(name: string, request: StealRequest): Promise<{ holder?: Loc
       resolve({ ...(holder ? { holder } : {}), ...(refused !== undefined ? { refused } : {}) });
     };
     socket.setTimeout(ASK_TIMEOUT_MS, () => done());
+    // Within a bound as a whole: a holder (or a squatter) that trickles bytes must not hold us.
+    const deadline = setTimeout(() => done(), 2 * ASK_TIMEOUT_MS);
+    socket.on('close', () => clearTimeout(deadline));
     socket.on('error', () => done());
     socket.on('end', () => done());
     socket.on('connect', () => socket.write(`${JSON.stringify({ op: 'steal', steal: request } satisfies Request)}\n`));
     socket.on('data', (chunk) => {
       text += chunk.toString('utf8');
+      if (text.length > MAX_LINE && text.indexOf('\n') < 0) {
+        done();
+        return;
+      }
       for (let end = text.indexOf('\n'); !settled && end >= 0; end = text.indexOf('\n')) {
         const line = text.slice(0, end);
         text = text.slice(end + 1);
@@ -390,8 +433,12 @@ function askToLetGo(name: string, request: StealRequest): Promise<{ holder?: Loc
           done();
         } else if (proof === undefined && typeof value.challenge === 'string' && NONCE.test(value.challenge)) {
           holder = parseHolder(value);
+          if (!holder) {
+            done('the holder did not say who it is; nothing was proved');
+            return;
+          }
           try {
-            proof = writeProof(name, value.challenge);
+            proof = writeProof(name, value.challenge, holder, request);
           } catch (error) {
             done(`cannot prove who asks: ${(error as Error).message}`);
             return;
@@ -408,13 +455,13 @@ function askToLetGo(name: string, request: StealRequest): Promise<{ holder?: Loc
 }
 
 /** Creates the proof file for `nonce` (never an existing file or a link), readable by a holder of another uid. */
-function writeProof(name: string, nonce: string): string {
+function writeProof(name: string, nonce: string, holder: { pid: number; since: number }, claim: StealRequest): string {
   const path = proofPath(nonce);
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
     // Whatever the umask: a non-root holder must read a root requester's proof.
     fchmodSync(fd, 0o644);
-    writeSync(fd, proofText(name, nonce));
+    writeSync(fd, proofText(name, nonce, holder, claim));
   } catch (error) {
     closeSync(fd);
     removeProof(path);
@@ -465,12 +512,19 @@ function ask(name: string, request: Request): Promise<LockHolder | undefined> {
       resolve(holder);
     };
     socket.setTimeout(ASK_TIMEOUT_MS, () => done(undefined));
+    // Within a bound as a whole, and a line of a bounded length: a squatter that trickles
+    // spaces would otherwise hold a plain run (told who holds the lock) and grow its memory.
+    const deadline = setTimeout(() => done(undefined), 2 * ASK_TIMEOUT_MS);
+    socket.on('close', () => clearTimeout(deadline));
     socket.on('error', () => done(undefined));
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('data', (chunk) => {
       text += chunk.toString('utf8');
       const end = text.indexOf('\n');
-      if (end < 0) return;
+      if (end < 0) {
+        if (text.length > MAX_LINE) done(undefined);
+        return;
+      }
       try {
         done(parseHolder(JSON.parse(text.slice(0, end))));
       } catch {
@@ -481,14 +535,23 @@ function ask(name: string, request: Request): Promise<LockHolder | undefined> {
   });
 }
 
+/**
+ * What a holder says of itself is another process's text, printed on the operator's terminal:
+ * control characters (an escape sequence that retitles the window, clears the screen or hides
+ * text) are shown as `?`, and a field is cut at 200 characters.
+ */
+function plainField(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 200);
+}
+
 function parseHolder(value: unknown): LockHolder | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  if (typeof v.pid !== 'number' || typeof v.user !== 'string' || typeof v.since !== 'number') return undefined;
-  const holder: LockHolder = { pid: v.pid, user: v.user, host: typeof v.host === 'string' ? v.host : '?', since: v.since };
+  if (typeof v.pid !== 'number' || typeof v.user !== 'string' || typeof v.since !== 'number' || !Number.isFinite(v.since)) return undefined;
+  const holder: LockHolder = { pid: v.pid, user: plainField(v.user), host: typeof v.host === 'string' ? plainField(v.host) : '?', since: v.since };
   for (const key of ['session', 'runbook', 'step'] as const) {
     const field = v[key];
-    if (typeof field === 'string') holder[key] = field;
+    if (typeof field === 'string') holder[key] = plainField(field);
   }
   if (v.detached === true) holder.detached = true;
   return holder;

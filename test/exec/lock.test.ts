@@ -11,10 +11,18 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HostLock, lockHolder, stealLock, type LockHolder, type VerifiedSteal } from '../../src/exec/lock.js';
+import { HostLock, describeHolder, lockAddress, lockHolder, proofText, stealLock, type LockHolder, type VerifiedSteal } from '../../src/exec/lock.js';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { lockSession } from '../../src/session/session-lock.js';
 import { ROOT } from '../helpers/paths.js';
-import { removeRequesterScript, requesterScript, runRequester } from '../helpers/lock-requester.js';
+import { REQUESTER_CLAIM, removeRequesterScript, requesterScript, runRequester, type RequesterRun } from '../helpers/lock-requester.js';
+
+/** The holder as its challenge showed it to the requester (pid and start). */
+function shownBy(run: RequesterRun): { pid: number; since: number } {
+  const first = run.got[0] ?? {};
+  if (typeof first['pid'] !== 'number' || typeof first['since'] !== 'number') throw new Error(`no holder in the challenge: ${JSON.stringify(first)}`);
+  return { pid: first['pid'], since: first['since'] };
+}
 import { createUser, removeUser } from '../helpers/test-users.js';
 
 const root = process.getuid?.() === 0;
@@ -109,7 +117,7 @@ describe.skipIf(!root)('a take-over request from another local user', () => {
     const run = runRequester(script, 'wait', name, { user, target });
     const nonce = await run.challenge();
     planted.push(`/tmp/stepgate-steal-${nonce}`);
-    writeFileSync(target, `stepgate lock take-over proof\nlock: ${name}\nnonce: ${nonce}\n`, { mode: 0o644 });
+    writeFileSync(target, proofText(name, nonce, shownBy(run), REQUESTER_CLAIM), { mode: 0o644 });
     run.proceed();
     await run.done;
     expect(String(run.got.at(-1)?.refused)).toMatch(/^cannot tell who asks: no readable proof at \/tmp\/stepgate-steal-[0-9a-f]{32} \(ELOOP\)/);
@@ -129,12 +137,38 @@ describe.skipIf(!root)('a take-over request from another local user', () => {
     const other = lockName();
     const proof = `/tmp/stepgate-steal-${nonce}`;
     planted.push(proof);
-    writeFileSync(proof, `stepgate lock take-over proof\nlock: ${other}\nnonce: ${nonce}\n`, { mode: 0o644, flag: 'wx' });
+    writeFileSync(proof, proofText(other, nonce, shownBy(run), REQUESTER_CLAIM), { mode: 0o644, flag: 'wx' });
     run.proceed();
     await run.done;
     expect(run.got.at(-1)?.refused).toBe(`cannot tell who asks: ${proof} does not hold this request's nonce`);
     expect(heard).toEqual([]);
     expect(await stillHeld(name)).toBe(true);
+  });
+
+  it("root's proof for this lock but another holder, or another claim, does not pass (a squatter relaying a root take-over to a real holder)", async () => {
+    for (const variant of ['holder', 'claim'] as const) {
+      const name = lockName();
+      const heard: VerifiedSteal[] = [];
+      const lock = await HostLock.tryAcquire(name, me, (steal) => heard.push(steal));
+      if (!lock) throw new Error('lock not taken');
+      held.push(lock);
+      const run = runRequester(script, 'wait', name, { user });
+      const nonce = await run.challenge();
+      const proof = `/tmp/stepgate-steal-${nonce}`;
+      planted.push(proof);
+      // What a root requester shown the squatter (another pid), or asking with its own reason, writes.
+      const shown = shownBy(run);
+      const text =
+        variant === 'holder'
+          ? proofText(name, nonce, { pid: shown.pid + 1, since: shown.since }, REQUESTER_CLAIM)
+          : proofText(name, nonce, shown, { ...REQUESTER_CLAIM, reason: 'evict the squatter' });
+      writeFileSync(proof, text, { mode: 0o644, flag: 'wx' });
+      run.proceed();
+      await run.done;
+      expect(run.got.at(-1)?.refused).toBe(`cannot tell who asks: ${proof} does not hold this request's nonce`);
+      expect(heard).toEqual([]);
+      expect(await stillHeld(name)).toBe(true);
+    }
   });
 
   it('a lock without a take-over handler refuses everyone, root included, and stays held', async () => {
@@ -286,3 +320,85 @@ describe.skipIf(!root)('a holder that is not root', () => {
     await holder.exited;
   });
 });
+
+/** Opens a raw connection to the lock's socket, as any local user can. */
+function connect(name: string): Socket {
+  const socket = createConnection(lockAddress(name));
+  socket.on('error', () => undefined);
+  // Read (and drop) what the holder says, so that its end is seen.
+  socket.resume();
+  return socket;
+}
+
+describe('what a stranger sends a holder, or a squatter answers', () => {
+  it('a holder is not taken down by lines that are JSON but not requests (null, [], "x", 7, a missing op)', async () => {
+    const name = lockName();
+    const lock = await HostLock.tryAcquire(name, me, () => undefined);
+    if (!lock) throw new Error('lock not taken');
+    held.push(lock);
+    for (const line of ['null', '[]', '"x"', '7', 'true', '{}', '{"op":null}', '{"op":"proof"}']) {
+      const socket = connect(name);
+      socket.write(`${line}\n`);
+      await new Promise((resolve) => socket.on('close', resolve));
+    }
+    expect(await stillHeld(name)).toBe(true);
+  });
+
+  it('a holder drops a connection that trickles bytes, however slowly it keeps it busy', async () => {
+    const name = lockName();
+    const lock = await HostLock.tryAcquire(name, me, () => undefined);
+    if (!lock) throw new Error('lock not taken');
+    held.push(lock);
+    const socket = connect(name);
+    socket.write('{"op":"who"');
+    const trickle = setInterval(() => socket.write(' '), 500);
+    const closed = await new Promise<boolean>((resolve) => {
+      socket.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 20_000);
+    });
+    clearInterval(trickle);
+    expect(closed).toBe(true);
+    expect(await stillHeld(name)).toBe(true);
+  });
+
+  it('asking a squatter that trickles spaces, or floods them, ends with "does not answer", not a hang', async () => {
+    for (const how of ['trickle', 'flood'] as const) {
+      const name = lockName();
+      const squatter = createServer((socket) => {
+        socket.on('error', () => undefined);
+        socket.resume();
+        if (how === 'flood') socket.write(' '.repeat(1 << 20));
+        else {
+          const timer = setInterval(() => socket.write(' '), 100);
+          socket.on('close', () => clearInterval(timer));
+        }
+      });
+      await new Promise<void>((resolve) => squatter.listen(lockAddress(name), resolve));
+      try {
+        const asked = await Promise.race([lockHolder(name), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+        expect(asked).toBeUndefined();
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
+    }
+  });
+
+  it("a holder's description is another process's text: its control characters are not passed to the operator's terminal", async () => {
+    const name = lockName();
+    const squatter = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.end(`${JSON.stringify({ pid: 4242, user: 'ops\u001b]0;PWNED\u0007\u001b[2J', host: 'h\u009bx', since: Date.now(), step: 'deploy\r\nstepgate: lock free' })}\n`);
+    });
+    await new Promise<void>((resolve) => squatter.listen(lockAddress(name), resolve));
+    try {
+      const holder = await lockHolder(name);
+      expect(holder).toMatchObject({ pid: 4242, user: 'ops?]0;PWNED??[2J', host: 'h?x', step: 'deploy??stepgate: lock free' });
+      // eslint-disable-next-line no-control-regex
+      expect(describeHolder(name, holder)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
+

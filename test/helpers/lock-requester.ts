@@ -27,7 +27,8 @@ const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
 const stdinLine = new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
 const address = '\\0stepgate-lock-' + createHash('sha256').update(name).digest('hex').slice(0, 40);
 const socket = createConnection(address);
-socket.on('connect', () => socket.write(JSON.stringify({ op: 'steal', steal: { user: 'root', pid: 1, reason: 'forged' } }) + '\\n'));
+const CLAIM = { user: 'root', pid: 1, reason: 'forged' };
+socket.on('connect', () => socket.write(JSON.stringify({ op: 'steal', steal: CLAIM }) + '\\n'));
 let text = '';
 socket.on('data', async (chunk) => {
   text += chunk.toString('utf8');
@@ -39,7 +40,8 @@ socket.on('data', async (chunk) => {
     const path = '/tmp/stepgate-steal-' + value.challenge;
     if (mode === 'own') {
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      writeSync(fd, 'stepgate lock take-over proof\\nlock: ' + name + '\\nnonce: ' + value.challenge + '\\n');
+      const claim = createHash('sha256').update(JSON.stringify([CLAIM.user, CLAIM.pid, null, CLAIM.reason])).digest('hex');
+      writeSync(fd, 'stepgate lock take-over proof\\nlock: ' + name + '\\nnonce: ' + value.challenge + '\\nholder: ' + value.pid + ' ' + value.since + '\\nclaim: ' + claim + '\\n');
       closeSync(fd);
     } else {
       await stdinLine;
@@ -51,6 +53,9 @@ socket.on('data', async (chunk) => {
 socket.on('close', () => { out({ closed: true }); process.exit(0); });
 socket.on('error', (error) => { out({ error: error.message }); process.exit(0); });
 `;
+
+/** What the requester script claims to be when it asks for a take-over. */
+export const REQUESTER_CLAIM = { user: 'root', pid: 1, reason: 'forged' };
 
 /** A directory every user can read, holding the requester script; remove it with `rmSync(dir, { recursive: true })`. */
 export function requesterScript(): { dir: string; script: string } {

@@ -20,8 +20,10 @@
  * and write anything, so what a request says about its sender is a claim. Node has no
  * SO_PEERCRED, so the holder learns the requester's uid from the kernel another way, a
  * challenge (`askToLetGo` and `writeProof` on the requester's side, `checkProof` on the
- * holder's): it answers a `steal` with 128 random bits; the requester creates `/tmp/stepgate-steal-<nonce>` (O_CREAT|O_EXCL|O_NOFOLLOW, so never through
- * a link or into a file that was there) holding the lock's name and the nonce, and says so on
+ * holder's): it answers a `steal` with 128 random bits; the requester creates
+ * `/tmp/stepgate-steal-<nonce>` (O_CREAT|O_EXCL|O_NOFOLLOW, so never through a link or into a
+ * file that was there) holding the lock's name, the nonce, the holder it was shown (pid and
+ * start) and a digest of its own claim (`proofText`), and says so on
  * the same connection; the holder opens that path itself (O_NOFOLLOW, never a path the requester
  * names), requires a regular file with one link and exactly those bytes, and takes its owner
  * (`st_uid`, set by the kernel from the creator's fsuid; only root can chown) as the
@@ -33,7 +35,12 @@
  * - a hard link to another user's file is refused by its link count (and by
  *   `fs.protected_hardlinks`), so a file owned by root can pass only if root wrote the nonce;
  * - the content names the lock, so a root stepgate taking over lock A from a squatter cannot be
- *   used to prove root to the holder of lock B (the squatter relaying B's nonce).
+ *   used to prove root to the holder of lock B (the squatter relaying B's nonce); it names the
+ *   holder shown and the requester's claim, so a squatter of this lock that relays a real
+ *   holder's challenge to a root requester gets that holder to let go only to that requester,
+ *   for its own reason, as it asked (and both journals say so).
+ * Strangers: every connection is bounded in total time (4 s) and line length, a holder serves
+ * 32 at once, and a line that is not a request (`null`, `[]`) only closes its connection.
  * The file is world-readable (0644) because a non-root holder must read a root requester's
  * proof; it holds nothing secret (the nonce is worth something only on its own connection).
  * Policy: the holder honours a take-over only from its own uid or root, and answers anyone

@@ -138,6 +138,26 @@ describe('status bar', () => {
     expect(long.left.length + 1 + long.hints.length).toBeLessThanOrEqual(80);
   });
 
+  it('c from another row brings the blocked step and its menu on screen: a recovery path is never chosen from a hidden menu', async () => {
+    const r = await ready(
+      await renderSession({ '/rb/two.md': `${TWO_PATHS}\n## Tell\n\n- [ ] Tell the team the deploy is done.\n`, '/rb/recovery.md': TWO_PATHS_RECOVERY }, '/rb/two.md', {
+        before: (t) => t.probes.script(HEALTH_URL, fail('status 503', { status: 503 })),
+      }),
+    );
+    r.press('a');
+    await r.waitForFrame('BLOCKED at healthz');
+    r.press(escape);
+    await r.waitForFrame('enter gate · r retry');
+    r.press('j');
+    await r.waitForFrame(/>\[ \] Tell the team/);
+    expect(r.frame()).not.toContain('1. [r] retry the step');
+    r.press('c');
+    await r.waitForFrame('choose a recovery path, then enter');
+    const f = r.frame();
+    expect(f).toMatch(/>\[!\] check healthz/);
+    expect(f).toContain('> 2. [c] recover: recovery.md#roll-back-to-the-previous-release');
+  });
+
   it('drops the stale "choose a recovery path" in the recovery frame a digit opened; a nested gate fits 80 columns', async () => {
     const r = await ready(
       await renderSession({ '/rb/two.md': TWO_PATHS, '/rb/recovery.md': TWO_PATHS_RECOVERY }, '/rb/two.md', {

@@ -214,7 +214,7 @@ class Step {
         if (paths.length === 0) return this.notice('no recovery path is declared for this step; skip or abort');
         const open = paths.filter(({ c }) => c.kind === 'recover' && c.disabled === undefined);
         if (paths.length === 1 && open.length === 1) return this.take(open[0]?.c, cursor);
-        this.apply({ type: 'gate-set', index: paths[0]?.i ?? 0 });
+        this.apply({ type: 'gate-set', index: paths[0]?.i ?? 0, selected: cursor });
         return this.notice('choose a recovery path, then enter');
       }
       case 'attach':

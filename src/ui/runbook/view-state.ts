@@ -52,7 +52,8 @@ export type ViewAction =
   | { type: 'scroll'; delta: number }
   | { type: 'focus'; focus: 'list' | 'gate' }
   | { type: 'gate-move'; delta: number; count: number }
-  | { type: 'gate-set'; index: number }
+  /** Puts the gate's menu on `index`, focused, with the blocked step (row `selected`) on screen. */
+  | { type: 'gate-set'; index: number; selected: number }
   | { type: 'open'; overlay: Overlay }
   | { type: 'close' }
   | { type: 'overlay-move'; delta: number; count: number }
@@ -102,7 +103,15 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case 'gate-move':
       return { ...state, gateIndex: clamp(state.gateIndex + action.delta, 0, action.count - 1) };
     case 'gate-set':
-      return { ...state, gateIndex: Math.max(0, action.index), focus: 'gate' };
+      // The menu takes keys only where it is seen: with the cursor on another row, `c` would
+      // otherwise leave a hidden menu that enter takes (a recovery path chosen blind).
+      return {
+        ...state,
+        gateIndex: Math.max(0, action.index),
+        focus: 'gate',
+        selected: action.selected,
+        detailScroll: action.selected === state.selected ? state.detailScroll : 0,
+      };
     case 'open':
       return { ...state, overlay: action.overlay };
     case 'close': {

@@ -149,7 +149,13 @@ export function describePreflight(result: PreflightResult, file: string): string
   const warnings = result.findings.filter((f) => f.severity === 'warning').length;
   const lines = result.findings.map((f) => printable(formatFinding(f)));
   lines.push(`preflight: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${result.ms} ms)`);
-  if (errors > 0) lines.push(`nothing has run: fix the errors and start again, or pass --skip-preflight REASON to start anyway (the reason is journaled); stepgate preflight ${file} checks again`);
+  // --skip-preflight does not get past a run-as user stepgate cannot become: not offered then.
+  const runAs = result.findings.filter((f) => f.severity === 'error' && f.code === 'cannot-run-as').length;
+  if (errors > 0 && runAs === errors) lines.push(`nothing has run: stepgate cannot become the run-as user above; fix that first (--skip-preflight does not get past it); stepgate preflight ${file} checks again`);
+  else if (errors > 0) {
+    const but = runAs > 0 ? ' (except the run-as user above, which must be fixed)' : '';
+    lines.push(`nothing has run: fix the errors and start again, or pass --skip-preflight REASON to start anyway${but} (the reason is journaled); stepgate preflight ${file} checks again`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

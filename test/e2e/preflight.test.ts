@@ -193,6 +193,9 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${file}:3: error preflight-cannot-run-as: user: sgnosuchuser, which hi and the steps after it run as, cannot be used here: cannot run as "sgnosuchuser": no such user`);
     expect(r.stdout).toContain('Create the user on this host (useradd), or change user: here (or pass --as USER).');
+    // --skip-preflight would not get past it: not offered as the way out.
+    expect(r.stdout).toContain('stepgate cannot become the run-as user above; fix that first (--skip-preflight does not get past it)');
+    expect(r.stdout).not.toContain('pass --skip-preflight REASON to start anyway');
     const j = await ws.run(['preflight', file, '--json']);
     expect(j.code).toBe(1);
     const doc = JSON.parse(j.stdout) as { findings: Array<{ severity: string; code: string; file: string; line: number; step?: string }> };

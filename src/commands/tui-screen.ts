@@ -9,6 +9,7 @@ import { readTranscript } from '../session/transcripts.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { colorEnabled } from '../ui/theme.js';
 import { attentionAfter } from '../session/attention.js';
+import { nothingRan } from '../session/decisions.js';
 import { attentionBytes, notifySupport } from '../ui/attention.js';
 import type { SessionHandle, UiServices } from '../ui/context.js';
 import type { PickerEntry } from '../ui/picker-model.js';
@@ -209,7 +210,12 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
   const session = lastStore?.getState().session;
   if (session && session.id) {
     const status = session.status;
-    const how = status.kind === 'ended' ? status.outcome : `is unfinished (${status.kind}); continue with: stepgate resume ${session.id}`;
+    const how =
+      status.kind === 'ended'
+        ? status.outcome
+        : nothingRan(session)
+          ? 'closed before anything ran (nothing to resume: open the runbook again to start)'
+          : `is unfinished (${status.kind}); continue with: stepgate resume ${session.id}`;
     process.stderr.write(`stepgate: session ${session.id} ${how}\n`);
   }
   return exitCode;

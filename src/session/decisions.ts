@@ -16,6 +16,14 @@ export function topFrame(state: SessionState): Frame | undefined {
   return state.frames[state.frames.length - 1];
 }
 
+/**
+ * Nothing ran and nobody decided anything yet (vars answered at most): such a session is not
+ * resumable (`resume` says "nothing ran"), so quitting it must not point there.
+ */
+export function nothingRan(state: SessionState): boolean {
+  return state.frames.length <= 1 && state.frames.every((frame) => frame.steps.every((step) => step.status === 'pending' && step.attempts === 0));
+}
+
 /** The step under the cursor of the top frame. */
 export function currentItem(state: SessionState): { frame: Frame; item: FlowItem; step: StepState; depth: number; index: number } | undefined {
   const frame = topFrame(state);

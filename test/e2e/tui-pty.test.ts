@@ -274,6 +274,26 @@ describe('stepgate FILE, more', () => {
 });
 
 describe('stepgate DIR in a real terminal', () => {
+  it('quitting before anything ran does not point to a resume that would refuse; after a step it does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'two.md');
+    writeFileSync(file, '# Two\n\n## Go\n\n```bash {name=one}\necho one\n```\n\n```bash {name=two}\necho two\n```\n');
+    let tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('q');
+    await tui.exited;
+    expect(tui.output()).toMatch(/session \S+ closed before anything ran \(nothing to resume: open the runbook again to start\)/);
+    expect(tui.output()).not.toContain('continue with: stepgate resume');
+    tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('READY 2/2 two');
+    tui.press('q');
+    await tui.exited;
+    expect(tui.output()).toMatch(/session \S+ is unfinished \(ready\); continue with: stepgate resume \S+/);
+  });
+
   it('lists an unfinished session in the picker and resumes it where it stopped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
     dirs.push(dir);

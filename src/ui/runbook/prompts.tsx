@@ -6,6 +6,7 @@
 import type { VarSpec } from '../../runbooks/model.js';
 import type { SessionActions } from '../../session/store-types.js';
 import type { FlowItem, SessionState } from '../../session/types.js';
+import { nothingRan } from '../../session/decisions.js';
 import { AskText } from '../components/ask-text.js';
 import { Question } from '../components/question.js';
 import type { Overlay, ViewAction } from './view-state.js';
@@ -38,7 +39,9 @@ export function quitQuestion({ session, current, quit, dispatch, ...box }: Room 
       text={
         session.status.kind === 'running'
           ? `${current?.step.id ?? 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).`
-          : `Quit now? The session stays resumable (stepgate resume ${session.id}).`
+          : nothingRan(session)
+            ? 'Quit now? Nothing has run in this session yet: open the runbook again to start it.'
+            : `Quit now? The session stays resumable (stepgate resume ${session.id}).`
       }
       onYes={quit}
       onNo={() => dispatch({ type: 'close' })}

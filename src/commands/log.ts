@@ -1,6 +1,7 @@
 /** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
 import { existsSync } from 'node:fs';
 import { auditTrail } from '../session/history.js';
+import { sessionOwner } from '../session/session-lock.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { journalPath, isSessionId, sessionsDir } from '../session/session-paths.js';
 import { rolloutTrail } from '../fleet/rollout.js';
@@ -36,7 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     for (const event of read.events) out(`${terminalJson(event)}\n`);
   } else {
     out(`session ${id} (${path})\n`);
-    for (const line of auditTrail(read.events)) out(`${line}\n`);
+    const running = await sessionOwner(sessionsDir(), id).catch(() => undefined);
+    for (const line of auditTrail(read.events, running)) out(`${line}\n`);
   }
   for (const bad of read.bad) err(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) err(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);

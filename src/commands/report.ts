@@ -7,6 +7,7 @@ import { listSessions } from '../session/history.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
 import { sessionReport } from '../session/report.js';
+import { sessionOwner } from '../session/session-lock.js';
 import { runbookUser } from './preflight.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutChainProblems } from '../session/rollout-journal.js';
 import { rolloutReport } from '../session/rollout-report.js';
@@ -63,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     out(`> **Warning: this session's journal was changed after stepgate wrote it (line${edits.length === 1 ? '' : 's'} ${edits.map((e) => e.line).join(', ')} do not verify); what follows may not be what happened.**\n\n`);
     for (const edit of edits) err(`stepgate: ${path}:${edit.line}: ${edit.what}\n`);
   }
-  out(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}) }));
+  const runningPid = await sessionOwner(sessionsDir(), id).catch(() => undefined);
+  out(sessionReport(read.events, { journal: path, ...(runAs !== undefined ? { runAs } : {}), ...(runningPid !== undefined ? { runningPid } : {}) }));
   for (const bad of read.bad) err(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) err(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
   return EXIT.completed;

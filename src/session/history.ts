@@ -304,8 +304,13 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
   }
 }
 
-/** The audit trail of a session, one line (or a few) per event. */
-export function auditTrail(events: SessionEvent[]): string[] {
+/**
+ * The audit trail of a session, one line (or a few) per event. `runningPid`: a live stepgate
+ * holds the session (it runs on, detached or in another terminal), so the trail ends with
+ * that rather than with the state the journal has reached so far ("interrupted" for a step that
+ * is still running).
+ */
+export function auditTrail(events: SessionEvent[], runningPid?: number): string[] {
   const lines: string[] = [];
   let state = initialState();
   for (const event of events) {
@@ -318,6 +323,9 @@ export function auditTrail(events: SessionEvent[]): string[] {
   // How it ended is derived from the events, not an event itself: say it, so the trail ends
   // with the outcome an auditor is looking for.
   const outcome = describeState(state);
-  if (events.length > 0) lines.push(outcome.finished ? `session ended: ${outcome.state}` : `session unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`);
+  if (events.length === 0) return lines;
+  if (outcome.finished) lines.push(`session ended: ${outcome.state}`);
+  else if (runningPid !== undefined) lines.push(`session running in process ${runningPid}${outcome.at ? ` at ${outcome.at}` : ''}: the trail so far (it goes on)`);
+  else lines.push(`session unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`);
   return lines;
 }

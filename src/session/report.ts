@@ -23,6 +23,8 @@ export interface ReportContext {
   journal: string;
   /** Who the steps ran as when the journal does not say (`--as` absent): the runbook's `user:`. */
   runAs?: string;
+  /** A live stepgate holds the session: it runs on, and the journal so far is not its end. */
+  runningPid?: number;
 }
 
 type CheckAttempt = Extract<SessionEvent, { type: 'check-attempt' }>;
@@ -248,7 +250,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const lines: string[] = [];
   lines.push(`# stepgate session ${started.id}: ${cell(started.frame.title)}`, '');
   const summary: string[][] = [
-    ['Outcome', `**${outcome.finished ? outcome.state : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
+    ['Outcome', `**${outcome.finished ? outcome.state : context.runningPid !== undefined ? `running in process ${context.runningPid}${outcome.at ? ` at ${outcome.at}` : ''} (this report is the journal so far)` : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
     ...started.runbooks.map((r, i) => [i === 0 ? 'Runbook' : 'Also read', `${code(r.path)}<br>sha256 ${code(r.sha256)}`]),
     ['Host', cell(started.host)],
     ['Login user', cell(by(started.who))],
@@ -274,7 +276,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       String(i + 1),
       row.label.startsWith('[ ] ') ? cell(row.label.slice(4)) : code(row.label),
       cell(row.section),
-      row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : 'running (journal ends here)') : row.status,
+      row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : context.runningPid !== undefined ? 'running' : 'running (journal ends here)') : row.status,
       String(row.attempts),
       row.durationMs > 0 ? formatDuration(row.durationMs, SPACED) : '',
       cell(row.decided.join('; ')),

@@ -97,9 +97,17 @@ describe('a session a live stepgate holds', () => {
     const lines = await sessionsOnTerminal();
     expect(lines.join('\n')).toContain(`running (pid ${child.pid}) at wait`);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    // log and report say it runs on, not that it was interrupted.
+    const log = await ws.run(['log', id]);
+    expect(log.stdout).toContain(`session running in process ${child.pid} at wait: the trail so far (it goes on)`);
+    expect(log.stdout).not.toContain('session unfinished');
+    const report = await ws.run(['report', id]);
+    expect(report.stdout).toContain(`running in process ${child.pid} at wait (this report is the journal so far)`);
+    expect(report.stdout).not.toContain('journal ends here');
 
     child.kill('SIGKILL');
     await done;
+    expect((await ws.run(['log', id])).stdout).toContain('session unfinished: interrupted at wait');
     const after = await listed();
     expect(after).toEqual([expect.objectContaining({ id, state: 'interrupted', at: 'wait' })]);
     expect(after[0]).not.toHaveProperty('runningPid');

@@ -5,7 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { lintRunbook } from '../runbooks/index.js';
-import { listSessions, worthResuming } from '../session/history.js';
+import { listSessions, superseded, worthResuming } from '../session/history.js';
 import { sessionsDir } from '../session/session-paths.js';
 import { sessionOwner } from '../session/session-lock.js';
 import type { PickerEntry } from '../ui/picker-model.js';
@@ -42,7 +42,9 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
     }
   }
   // Only sessions worth resuming: unfinished, and something ran in them. Newest first.
-  const sessions = (await listSessions(sessionsDir()).catch(() => [])).filter(worthResuming);
+  const listed = await listSessions(sessionsDir()).catch(() => []);
+  const old = superseded(listed);
+  const sessions = listed.filter((session) => worthResuming(session) && !old.has(session.id));
   // A session whose TUI kept running after its terminal went away is attached to, not resumed.
   const detached = await detachedSessionIds();
   // Nor is one another live stepgate holds (a plain run, a TUI in another terminal): it is

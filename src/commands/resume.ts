@@ -102,8 +102,12 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     id = newest.id;
-    // Several sessions may be unfinished: say which one this is before anything runs.
+    // Several sessions may be unfinished: say which one this is before anything runs, and
+    // which newer ones it passed over because a stepgate runs them now.
     process.stderr.write(`stepgate: resuming session ${id} (${newest.runbook}, ${newest.state}, started by ${newest.who})\n`);
+    for (const busy of held) {
+      process.stderr.write(`stepgate: note: session ${busy.session.id} (${busy.session.runbook}) is running in process ${busy.pid}: not this one (stepgate attach ${busy.session.id} if it runs detached)\n`);
+    }
   }
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
   const path = journalPath(dir, id);

@@ -120,14 +120,35 @@ export function worthResuming(session: SessionSummary): boolean {
 }
 
 /**
+ * Unfinished sessions that a later session of the same runbook (by real path) in which
+ * something ran has followed: that one re-ran the steps, so these are history, not work in
+ * progress to pick up (`sessions` still lists them). `sessions` is in the order listed
+ * (oldest first).
+ */
+export function superseded(sessions: readonly SessionSummary[]): Set<string> {
+  const out = new Set<string>();
+  const newer = new Set<string>();
+  for (let i = sessions.length - 1; i >= 0; i--) {
+    const session = sessions[i]!;
+    if (session.empty || session.runbook === '?') continue;
+    const book = realPath(session.runbook);
+    if (newer.has(book) && !session.finished) out.add(session.id);
+    newer.add(book);
+  }
+  return out;
+}
+
+/**
  * The newest unfinished session no live process holds, and the ones that are held (newest
  * first) with the holder's pid: after a dropped SSM session the old stepgate may take a few
  * seconds to exit, and the operator should hear that rather than "no unfinished session".
  */
 export async function unfinishedSessions(dir: string): Promise<{ free?: SessionSummary; held: { session: SessionSummary; pid: number }[] }> {
   const all = await listSessions(dir);
-  // A session still running in another terminal is not the one to pick up, nor one where nothing ran.
-  const open = all.filter(worthResuming).reverse();
+  // A session still running in another terminal is not the one to pick up, nor one where
+  // nothing ran, nor one a later session of its runbook followed.
+  const old = superseded(all);
+  const open = all.filter((session) => worthResuming(session) && !old.has(session.id)).reverse();
   const held: { session: SessionSummary; pid: number }[] = [];
   for (const session of open) {
     const pid = await sessionOwner(dir, session.id);

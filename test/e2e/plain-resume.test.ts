@@ -94,15 +94,18 @@ describe('stepgate resume', () => {
 
   it('resume without an id names the session it picks, and passes over one a live stepgate holds', async () => {
     ws.write('gate.md', '# Gate\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
+    ws.write('gate2.md', '# Gate 2\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
     expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
-    // No pause: two sessions in one second still sort in the order they started.
-    expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
+    // No pause: two sessions in one second still sort in the order they started. (Another
+    // runbook: a later session of the same one would make the first history.)
+    expect((await ws.run(['run', 'gate2.md'])).code).toBe(1);
     const [older, newer] = ws.sessionIds();
     // This test process holds the newer one, as a live stepgate elsewhere would.
     const release = await lockSession(ws.sessionsDir(), newer ?? '');
     try {
       const r = await ws.run(['resume', '--yes']);
       expect(r.stderr).toContain(`resuming session ${older} (`);
+      expect(r.stderr).toContain(`note: session ${newer} (${join(ws.dir, 'gate2.md')}) is running in process ${process.pid}: not this one`);
       expect(r.code).toBe(1);
     } finally {
       await release();

@@ -4,7 +4,7 @@
  */
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createUser, hasCommand, isRoot, removeUser } from '../exec/helpers.js';
 import { HealthServer, Workspace } from './plain-harness.js';
 
@@ -132,18 +132,19 @@ describe('stepgate run (plain mode)', () => {
     expect(again.stderr).toContain(`stepgate resume ${stuckId}`);
     // Reached through a symlinked directory, it is the same runbook.
     symlinkSync(ws.dir, `${ws.dir}-link`);
-    try {
-      const linked = await ws.run(['run', `${ws.dir}-link/stuck.md`, '--yes']);
-      expect(linked.stderr).toMatch(/note: session \S+ of this runbook is unfinished \(blocked at boom; started /);
-    } finally {
-      rmSync(`${ws.dir}-link`);
-    }
+    onTestFinished(() => rmSync(`${ws.dir}-link`, { force: true }));
+    const linked = await ws.run(['run', `${ws.dir}-link/stuck.md`, '--yes']);
+    expect(linked.stderr).toMatch(/note: session \S+ of this runbook is unfinished \(blocked at boom; started /);
     // Once a newer session of it completes, the older unfinished ones are history: no note.
     ws.write('stuck.md', '# Stuck\n\nFails.\n\n```bash {name=boom}\ntrue\n```\n');
     expect((await ws.run(['run', 'stuck.md', '--yes'])).code).toBe(0);
     const after = await ws.run(['run', 'stuck.md', '--yes']);
     expect(after.code).toBe(0);
     expect(after.stderr).not.toContain('note: session');
+    // Nor does a bare resume pick them up: every unfinished one was followed by a completed run.
+    const bare = await ws.run(['resume', '--plain']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('no unfinished session');
   });
 
   it('refuses to start when a runbook it can reach (a recovery path) has lint errors: found before the deploy, not when the path is needed', async () => {

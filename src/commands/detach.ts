@@ -72,6 +72,9 @@ export function isDetachedChild(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[CHILD_ENV] !== undefined || child !== undefined;
 }
 
+/** Said on the status line when --detach was asked for inside the operator's own tmux or screen. */
+const IN_MULTIPLEXER_NOTE = 'inside tmux/screen stepgate runs in place: yours keeps it running (its detach key, not ctrl-\\)';
+
 /** Where the TUI runs: in a private tmux server, in place (with a note for the status line), or not at all. */
 export type Placement = { kind: 'wrap'; tmux: string } | { kind: 'in-place'; note?: string } | { kind: 'error'; message: string };
 
@@ -85,7 +88,7 @@ export function placement(flags: { detach?: boolean; noDetach?: boolean }, env: 
   const off = env['STEPGATE_DETACH'];
   if (flags.noDetach || (!flags.detach && (off === '0' || off === 'off' || off === 'false'))) return { kind: 'in-place' };
   // The operator's own multiplexer already keeps the TUI alive: no tmux inside it.
-  if (env['TMUX'] || env['STY']) return { kind: 'in-place' };
+  if (env['TMUX'] || env['STY']) return flags.detach ? { kind: 'in-place', note: IN_MULTIPLEXER_NOTE } : { kind: 'in-place' };
   const tmux = findTmux(env);
   if (tmux === undefined) {
     if (flags.detach) {

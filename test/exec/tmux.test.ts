@@ -78,6 +78,10 @@ describe('where the TUI runs', () => {
   it('runs in place inside tmux or screen, with --no-detach or STEPGATE_DETACH=0', () => {
     expect(placement({}, { ...withTmux, TMUX: '/tmp/tmux-0/default,1,0' })).toEqual({ kind: 'in-place' });
     expect(placement({}, { ...withTmux, STY: '123.pts-0.host' })).toEqual({ kind: 'in-place' });
+    // --detach inside the operator's own multiplexer: in place, and said (it does not insist there).
+    const inside = placement({ detach: true }, { ...withTmux, TMUX: '/tmp/tmux-0/default,1,0' });
+    expect(inside.kind).toBe('in-place');
+    expect(inside.kind === 'in-place' ? inside.note : undefined).toMatch(/^inside tmux\/screen stepgate runs in place: yours keeps it running/);
     expect(placement({ noDetach: true }, withTmux)).toEqual({ kind: 'in-place' });
     expect(placement({}, { ...withTmux, STEPGATE_DETACH: '0' })).toEqual({ kind: 'in-place' });
   });

@@ -55,11 +55,13 @@ export async function offerResume(file: string, values: Record<string, unknown>,
   if (!earlier) return { start: true };
   const conflicts = varConflicts(earlier.answers ?? {}, vars);
   if (conflicts.length > 0) {
+    // Asked, not only said: a note printed here would be gone under the TUI a moment later.
     const which = conflicts.map((c) => `${c.name}=${c.answered} (you gave ${c.given})`).join(', ');
     process.stderr.write(
-      `stepgate: note: session ${earlier.id} of this runbook is unfinished (${describeUnfinished(earlier)}), but it answered ${which}; starting a new session with your values (stepgate resume ${earlier.id} continues that one with its own)\n`,
+      `stepgate: session ${earlier.id} of this runbook is unfinished (${describeUnfinished(earlier)}), but it answered ${which}: resuming it would go on with its values (stepgate resume ${earlier.id})\n`,
     );
-    return { start: true };
+    const fresh = await askYesNo('start a new session with your values instead? [Y/n] ', 'yes');
+    return fresh === 'yes' ? { start: true } : { cancelled: true };
   }
   process.stderr.write(`stepgate: session ${earlier.id} of this runbook is unfinished (${describeUnfinished(earlier)})\n`);
   const answer = await askYesNo('resume it instead of starting again from the first step? [Y/n] ', 'yes');

@@ -195,7 +195,7 @@ describe('stepgate resume in a real terminal', () => {
     expect(sessions()).toHaveLength(3);
   });
 
-  it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise starts a new session instead', async () => {
+  it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise asks to start a new session instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
     dirs.push(dir);
     const file = join(dir, 'color.md');
@@ -222,9 +222,11 @@ describe('stepgate resume in a real terminal', () => {
 
     // The TUI given another value does not offer that session: it says so and starts anew.
     const other = startTui([file, '--var', 'COLOR=green'], dir, stateDir);
-    const s = await other.waitFor('enter run');
-    expect(other.output().replace(/\r?\n/g, '')).toContain(`but it answered COLOR=blue (you gave green); starting a new session with your values`);
-    expect(s).not.toContain('[Y/n]');
+    const asked = await other.waitFor('start a new session with your values instead? [Y/n]');
+    expect(asked.replace(/\n/g, '')).toContain('but it answered COLOR=blue (you gave green): resuming it would go on with its values');
+    expect(asked).not.toContain('resume it instead of starting again');
+    other.press('\r');
+    await other.waitFor('enter run');
     other.press('q');
     await other.exited;
   });

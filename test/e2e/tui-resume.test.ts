@@ -157,7 +157,7 @@ describe('stepgate resume in a real terminal', () => {
     dirs.push(dir);
     const file = join(dir, 'fix.md');
     const flag = join(dir, 'fixed');
-    writeFileSync(file, `# Fix\n\n## Try\n\n\`\`\`bash {name=try}\ntest -e '${flag}' && echo "it works now"\n\`\`\`\n`);
+    writeFileSync(file, `# Fix\n\n## Try\n\n\`\`\`bash {name=try}\necho "checking for the fix"; test -e '${flag}' || { echo "not fixed: no flag file"; exit 1; }; echo "it works now"\n\`\`\`\n`);
     const stateDir = join(dir, 'state');
     // The plain run blocks at the failing step and leaves its session unfinished.
     const plain = spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: stateDir }, encoding: 'utf8' });
@@ -172,6 +172,9 @@ describe('stepgate resume in a real terminal', () => {
     writeFileSync(flag, '');
     tui.press('\r');
     s = await tui.waitFor('BLOCKED at try (attempt 1)');
+    // The failed run's output is not on this new shell's screen: its transcript's end stands in.
+    s = await tui.waitFor('not fixed: no flag file');
+    expect(s).toContain('checking for the fix');
     tui.press('r');
     await tui.waitFor('ENDED: completed');
     tui.press('q');

@@ -130,11 +130,11 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const selectedIndex = items[view.selected] ? view.selected : preflightShown ? PREFLIGHT_ROW : cursor;
 
   // The gate of a command step whose run is no longer on the shell's screen (resumed after a
-  // crash): the end of its transcript stands in for the screen.
-  const gateStep = status.kind === 'blocked' ? frame?.steps[cursor] : undefined;
+  // crash, a drop or a quit; failed or cut short): the end of its transcript stands in for the
+  // screen, so why it failed is on the gate, not behind `t`.
   const gateScreen = current && outputKey === `${depth}:${current.key}` ? screen : null;
   const gateTranscript = status.kind === 'blocked' && current ? runLog.transcripts.get(current.key) : undefined;
-  const gateTranscriptText = useTranscript(gateStep?.interrupted && gateScreen === null && current?.step.kind === 'command' ? gateTranscript : undefined);
+  const gateTranscriptText = useTranscript(gateScreen === null && current?.step.kind === 'command' ? gateTranscript : undefined);
 
   const pane = detailPane({
     session,

@@ -29,7 +29,9 @@ export async function lockSession(dir: string, id: string): Promise<() => Promis
   ensurePrivateDir(dir);
   const name = await sessionLockName(dir, id);
   const since = Date.now();
-  const lock = await HostLock.tryAcquire(name, () => ({ pid: process.pid, user: loginName(), host: hostname(), since, session: id }));
+  // What it says of itself to any local user who asks is only what a second resume needs to
+  // name the holder (its pid and login): the session id and runbook stay out of it.
+  const lock = await HostLock.tryAcquire(name, () => ({ pid: process.pid, user: loginName(), host: hostname(), since }));
   if (!lock) {
     const holder = await lockHolder(name);
     throw new SessionBusyError(holder ? `session ${id} is in use by process ${holder.pid} (${holder.user})` : `session ${id} is in use by another process`);

@@ -294,6 +294,8 @@ describe('prompts', () => {
   it('asks vars at the start, the default on enter, a secret masked and never journaled', async () => {
     const r = await ops();
     expect(r.frame()).toContain('REGION [us-east-2]:');
+    // The prompt holds the keys: the status line offers what they do there (q would be typed).
+    expect(r.frame().split('\n').at(-1)).toMatch(/^VARS: REGION +enter submits · esc quit$/);
     r.press(enter);
     await r.waitForFrame('variable API_TOKEN (secret, not shown)');
     await r.waitForFrame('enter submits');
@@ -319,6 +321,7 @@ describe('prompts', () => {
     r.press(enter);
     await r.waitForFrame('drop asks for confirmation before it runs');
     await r.waitForFrame('[y] yes');
+    expect(r.frame().split('\n').at(-1)).toMatch(/^CONFIRM drop +y yes · n no$/);
     r.press('n');
     await r.waitForFrame('READY 2/4 drop');
     expect(r.t.shell.requests).toHaveLength(1);

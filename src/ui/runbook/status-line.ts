@@ -60,6 +60,11 @@ export function hintsFor(session: SessionState, view: ViewState, compact: boolea
     }
     case 'ended':
       return ['↑↓ review', 'q quit'];
+    // The prompt holds the keys: q and ? are typed into a var's value, y/n answer a confirm.
+    case 'vars':
+      return ['enter submits', 'esc quit'];
+    case 'confirm':
+      return ['y yes', 'n no'];
     default:
       return ['? help', 'q quit'];
   }

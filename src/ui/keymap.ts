@@ -26,7 +26,8 @@ export type UiCommand =
   | 'quit'
   | 'help'
   | 'filter'
-  | 'pick';
+  | 'pick'
+  | 'detach';
 
 /**
  * Where the keyboard is: the checklist, the gate's menu (a blocked step), the picker, or an
@@ -62,6 +63,8 @@ export function keyName(input: string, key: KeyFlags): string | undefined {
   if (key.escape) return 'esc';
   if (key.tab) return 'tab';
   if (key.backspace || key.delete) return 'backspace';
+  // ctrl-\ (file separator) is no letter: terminals send it as such.
+  if (input === '\u001C') return 'ctrl-\\';
   if (key.ctrl) return input === '' ? undefined : `ctrl-${input.toLowerCase()}`;
   if (input === ' ') return 'space';
   if (input.length === 1) return input;
@@ -118,6 +121,9 @@ export const KEYS: Readonly<Record<UiCommand, readonly Binding[]>> = {
   back: [{ keys: ['esc'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' }],
   quit: [{ keys: ['q'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable)' }],
   help: [{ keys: ['?'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'this help' }],
+  // In stepgate's own tmux the key never reaches the TUI (tmux detaches on it, exec/tmux.ts):
+  // it arrives only where the TUI runs in place, which then says why nothing happens.
+  detach: [{ keys: ['ctrl-\\'], modes: ['checklist', 'gate'], help: 'leave stepgate running detached (in its own tmux); stepgate attach returns' }],
 };
 
 /** Every binding with its command, in the help overlay's order. */
@@ -128,8 +134,6 @@ export const BINDINGS: ReadonlyArray<Binding & { command: UiCommand }> = (Object
 /** Keys that belong to modes other than the binding table (attached, text prompts). */
 export const MODAL_KEYS: ReadonlyArray<{ keys: string; help: string }> = [
   { keys: 'ctrl-]', help: 'detach from the running step (while attached)' },
-  // Taken by tmux, never by the TUI (src/exec/tmux.ts): listed so `?` shows it.
-  { keys: 'ctrl-\\', help: 'leave stepgate running detached; stepgate attach returns' },
   { keys: 'y / n', help: 'answer a yes/no question (enter = yes, esc = no)' },
   { keys: 'enter / esc', help: 'submit / cancel a typed answer (a reason, a variable)' },
   { keys: '1-9', help: 'take that numbered choice at a gate' },

@@ -294,6 +294,19 @@ describe('stepgate DIR in a real terminal', () => {
     expect(tui.output()).toMatch(/session \S+ is unfinished \(ready\); continue with: stepgate resume \S+/);
   });
 
+  it('ctrl-\\ in a TUI in place says it cannot detach there (in stepgate\'s own tmux the key never reaches the TUI)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'one.md');
+    writeFileSync(file, '# One\n\n## Go\n\n```bash {name=one}\necho one\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\u001C');
+    await tui.waitFor('in place here (your tmux/screen, or no tmux): ctrl-\\ does not detach');
+    tui.press('q');
+    await tui.exited;
+  });
+
   it('lists an unfinished session in the picker and resumes it where it stopped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
     dirs.push(dir);

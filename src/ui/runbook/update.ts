@@ -270,6 +270,8 @@ class Step {
         return;
       case 'filter':
         return;
+      case 'detach':
+        return this.notice('in place here (your tmux/screen, or no tmux): ctrl-\\ does not detach');
       // Bound to no key: the gate offers them (a digit, or enter on the choice), which asks the reason.
       case 'override':
       case 'abort': {

@@ -211,6 +211,18 @@ const MAX_LINE = 4096;
 /** Connections a holder serves at once (more are refused by the kernel's accept): askers are few. */
 const MAX_CONNECTIONS = 32;
 
+/**
+ * Ends a conversation on the lock's socket, either side, that goes quiet for ASK_TIMEOUT_MS or
+ * lasts twice that in all: an idle timeout alone lets a peer that sends a byte a second hold it
+ * for an hour.
+ */
+function bound(socket: Socket, expire: () => void): void {
+  socket.setTimeout(ASK_TIMEOUT_MS, expire);
+  const deadline = setTimeout(expire, 2 * ASK_TIMEOUT_MS);
+  deadline.unref();
+  socket.on('close', () => clearTimeout(deadline));
+}
+
 function parseRequest(line: string): Request | undefined {
   let value: unknown;
   try {
@@ -269,10 +281,7 @@ export class HostLock {
     socket.unref();
     // A whole question and its proof within a bound, not only between bytes: a requester that
     // trickles a byte a second would otherwise keep its descriptor for an hour.
-    socket.setTimeout(ASK_TIMEOUT_MS, () => socket.destroy());
-    const deadline = setTimeout(() => socket.destroy(), 2 * ASK_TIMEOUT_MS);
-    deadline.unref();
-    socket.on('close', () => clearTimeout(deadline));
+    bound(socket, () => socket.destroy());
     socket.on('error', () => undefined);
     let text = '';
     let challenge: { nonce: string; claim: StealRequest; holder: { pid: number; since: number } } | undefined;
@@ -410,10 +419,8 @@ function askToLetGo(name: string, request: StealRequest): Promise<{ holder?: Loc
       if (proof !== undefined) removeProof(proof);
       resolve({ ...(holder ? { holder } : {}), ...(refused !== undefined ? { refused } : {}) });
     };
-    socket.setTimeout(ASK_TIMEOUT_MS, () => done());
-    // Within a bound as a whole: a holder (or a squatter) that trickles bytes must not hold us.
-    const deadline = setTimeout(() => done(), 2 * ASK_TIMEOUT_MS);
-    socket.on('close', () => clearTimeout(deadline));
+    // A holder (or a squatter) that trickles bytes must not hold us.
+    bound(socket, () => done());
     socket.on('error', () => done());
     socket.on('end', () => done());
     socket.on('connect', () => socket.write(`${JSON.stringify({ op: 'steal', steal: request } satisfies Request)}\n`));
@@ -518,11 +525,9 @@ function ask(name: string, request: Request): Promise<LockHolder | undefined> {
       socket.destroy();
       resolve(holder);
     };
-    socket.setTimeout(ASK_TIMEOUT_MS, () => done(undefined));
-    // Within a bound as a whole, and a line of a bounded length: a squatter that trickles
-    // spaces would otherwise hold a plain run (told who holds the lock) and grow its memory.
-    const deadline = setTimeout(() => done(undefined), 2 * ASK_TIMEOUT_MS);
-    socket.on('close', () => clearTimeout(deadline));
+    // Bounded, and a line of a bounded length: a squatter that trickles spaces would otherwise
+    // hold a plain run (told who holds the lock) and grow its memory.
+    bound(socket, () => done(undefined));
     socket.on('error', () => done(undefined));
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('data', (chunk) => {

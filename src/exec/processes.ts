@@ -110,6 +110,16 @@ export function killOnExit(kill: () => void): () => void {
   return () => exitKills.delete(kill);
 }
 
+/** Whether any process of the group lives (one of another user's answers EPERM: it lives). */
+export function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Block the thread (exit handlers cannot await). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

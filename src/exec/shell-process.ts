@@ -15,7 +15,7 @@ import type { ShellExit, ShellProcessOptions, StepEnd, StepStop } from './shell-
 import { unquoteShell } from './shell-quote.js';
 import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
-import { killOnExit, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
+import { groupAlive, killOnExit, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
 import { spawnLoginBash } from './login-bash.js';
 import { loginDoneByWrapper } from './run-as.js';
 import type { RunAs } from './run-as.js';
@@ -312,12 +312,13 @@ export class ShellProcess {
     const group = this.foregroundGroup();
     if (group) {
       signalAllSync([-group], 'SIGTERM', this.runAs);
-      sleepSync(100);
+      // Polled, not slept: most steps end at once, and stepgate's exit waits on this.
+      for (let waited = 0; waited < 100 && groupAlive(group); waited += 5) sleepSync(5);
       signalAllSync([-group], 'SIGKILL', this.runAs);
     }
     if (this.bashPid && this.alive) {
       signalAllSync([this.bashPid], 'SIGHUP', this.runAs);
-      for (let waited = 0; waited < 300 && this.bashAlive(); waited += 25) sleepSync(25);
+      for (let waited = 0; waited < 300 && this.bashAlive(); waited += 5) sleepSync(5);
       if (this.bashAlive()) signalAllSync([this.bashPid], 'SIGKILL', this.runAs);
     }
     // The state directory may hold exported secrets; through sudo it is not ours to remove.

@@ -89,6 +89,12 @@ export class SessionShell {
   private shellStateWarned = false;
   /** The kept shell state being removed because the session ended; close() waits for it. */
   private forgetting: Promise<void> = Promise.resolve();
+  /**
+   * Shells being closed. The session's end closes its shell without waiting (the summary comes
+   * first); the store's close() must still wait for it, or stepgate exits with the shell in its
+   * hang-up trap and the exit handler kills it the slow, synchronous way.
+   */
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(deps: SessionShellDeps) {
     this.deps = deps;
@@ -313,7 +319,12 @@ export class SessionShell {
     this.screenTimer = undefined;
     if (this.wholeTimer !== undefined) clearTimeout(this.wholeTimer);
     this.wholeTimer = undefined;
-    await s?.close();
+    if (s) {
+      const done = s.close();
+      this.closing = Promise.all([this.closing, done.catch(() => undefined)]).then(() => undefined);
+      await done;
+    }
+    await this.closing;
   }
 
   /**

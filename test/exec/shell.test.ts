@@ -461,6 +461,21 @@ describe('openShell: close', () => {
     await waitFor('processes to end', () => !processAlive(bg) && !processAlive(sh));
   });
 
+  it('ends a foreground step that ignores SIGTERM and SIGHUP when stepgate exits without close()', async () => {
+    const child = spawn(process.execPath, [path.resolve('test/exec/fixtures/exit-without-close.mjs'), path.resolve('dist'), 'exit-running'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const { sh } = JSON.parse(out) as { sh: number };
+    const { fg } = JSON.parse(err) as { fg: number };
+    expect(fg).toBeGreaterThan(0);
+    await waitFor('the step and the shell to end', () => !processAlive(fg) && !processAlive(sh));
+  });
+
   it('ends the shell and its jobs when stepgate is killed with SIGKILL', async () => {
     const { bg, sh, child } = await fixture('hang');
     expect(processAlive(bg)).toBe(true);

@@ -39,6 +39,9 @@ export class FakeShell implements Shell {
   readonly input: string[] = [];
   interrupts = 0;
   closed = 0;
+  /** Closes that have finished: a close waits for `closing` (a real shell waits for bash to exit). */
+  closesDone = 0;
+  closing: Promise<void> = Promise.resolve();
   cleared = 0;
   size = { cols: 80, rows: 24 };
   /** What the shell says it took over from `ShellOptions.restore`. Default: nothing said. */
@@ -138,6 +141,8 @@ export class FakeShell implements Shell {
 
   async close(): Promise<void> {
     this.closed += 1;
+    await this.closing;
+    this.closesDone += 1;
   }
 
   private finish(interrupted: boolean): void {

@@ -491,6 +491,26 @@ tcp: no-port-here
   });
 });
 
+describe('closing', () => {
+  it('close() waits for the shell that the end of the session began to close', async () => {
+    const t = fakeSession({ '/rb/one.md': '# One\n\n```bash\ntrue\n```\n' });
+    let letGo = (): void => undefined;
+    t.shell.closing = new Promise((resolve) => (letGo = resolve));
+    await t.actions.start({ file: 'one.md' });
+    await runToNextBlock(t.store);
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    // The end began closing the shell without waiting (its summary comes first).
+    expect(t.shell.closed).toBe(1);
+    let closed = false;
+    const closing = t.actions.close().then(() => (closed = true));
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((r) => setTimeout(r, 1));
+    expect(closed).toBe(false);
+    letGo();
+    await closing;
+    expect(t.shell.closesDone).toBe(1);
+  });
+});
+
 describe('terminal size', () => {
   it('opens the shell at the size asked for before it existed, and resizes it after', async () => {
     const t = fakeSession({ [FILE]: '# R\n\n```bash {name=a}\ntrue\n```\n\n```bash {name=b}\ntrue\n```\n' });

@@ -192,7 +192,9 @@ export async function runClient(server: TmuxServer, args: string[], env: NodeJS.
   };
   process.on('SIGHUP', onHup);
   try {
-    const child = spawn(server.tmux, ['-S', server.socket, ...args], { stdio: 'inherit', env });
+    // -u: the operator's terminal takes UTF-8 (the TUI in place writes it too) even when the
+    // locale names no charset, as in many SSM sessions; tmux would draw · as ~ and arrows as _.
+    const child = spawn(server.tmux, ['-u', '-S', server.socket, ...args], { stdio: 'inherit', env });
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', (status) => resolve(status));
       child.on('error', () => resolve(null));

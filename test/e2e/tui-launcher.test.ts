@@ -47,4 +47,31 @@ describe.skipIf(TMUX === undefined)('the TUI launcher', () => {
     const inside = readdirSync(traces).filter((name) => name !== `${tui.pid}.txt`);
     expect(inside.flatMap((name) => tracedSources(join(traces, name))).some((s) => /node_modules\/ink\//.test(s))).toBe(true);
   }, 120_000);
+
+  it('draws UTF-8 in its tmux when the locale names none (SSM sessions often set no LANG)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-launcher-'));
+    dirs.push(dir);
+    execFileSync('chmod', ['755', dir]);
+    const file = join(dir, 'walk.md');
+    writeFileSync(file, '# Locale walk\n\n## Steps\n\nSay hello.\n\n```bash {name=hello}\necho hello\n```\n');
+    // The operator's terminal is itself a tmux pane here (as in the trial that found it): a
+    // tmux client there, with no locale, drew · as ~ and arrows as _ unless told -u.
+    const socket = join(dir, 'outer.sock');
+    const { LANG: _l, LC_ALL: _a, LC_CTYPE: _c, LANGUAGE: _g, TMUX: _t, TMUX_PANE: _p, ...env } = process.env;
+    // TMUX unset: in the operator's own tmux stepgate runs in place; this pane plays a plain terminal.
+    const inner = `env -u TMUX CI=false NO_COLOR=1 STEPGATE_STATE_DIR=${join(dir, 'state')} ${process.execPath} ${CLI} ${file}; sleep 60`;
+    const tmux = (...args: string[]): string => execFileSync(TMUX ?? 'tmux', ['-S', socket, ...args], { env, encoding: 'utf8' });
+    tmux('-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '24', inner);
+    try {
+      let screen = '';
+      for (let turn = 0; turn < 300 && !screen.includes('enter run'); turn += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = tmux('capture-pane', '-p');
+      }
+      expect(screen).toMatch(/stepgate · Locale walk/);
+      tmux('send-keys', 'q');
+    } finally {
+      execFileSync(TMUX ?? 'tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
+    }
+  }, 120_000);
 });

@@ -126,6 +126,10 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       }
       if (reason.why === INTERRUPTED) return { end: 'interrupted', message: `stepgate: interrupted; continue with: stepgate resume ${s.id}` };
       return { end: 'usage', message: `stepgate: ${reason.why}` };
+    case 'returned':
+      // Plain mode walks on after a recovery path (it printed each step's output); kept for a
+      // policy that asks to stop there.
+      return { end: 'blocked', message: `STOPPED: recovery ${reason.title} finished; ${reason.step} runs again with: stepgate resume ${s.id} --yes` };
     case 'vars':
     case 'left-checklist':
     case 'no-progress':

@@ -4,7 +4,8 @@
  * state it left.
  *
  * Only the results of work the operator may have stopped watching call for attention: a step
- * or its checks finishing. What follows the operator's own key (a decision, a confirm, a
+ * or its checks finishing (a gate, a manual item or a recovery path's return that waits for
+ * them). What follows the operator's own key (a decision, a confirm, a
  * Ctrl-C) never does, nor does opening or resuming a session: the operator is looking.
  */
 import { currentItem } from './decisions.js';
@@ -13,7 +14,7 @@ import type { SessionEvent, SessionState } from './types.js';
 /** A step that ran longer than this and finished is worth a bell: the operator has looked away. */
 export const LONG_STEP_MS = 10_000;
 
-export type AttentionWhy = 'gate-blocked' | 'manual-waits' | 'long-step-finished';
+export type AttentionWhy = 'gate-blocked' | 'manual-waits' | 'recovery-returned' | 'long-step-finished';
 
 export interface Attention {
   why: AttentionWhy;
@@ -32,6 +33,11 @@ export function attentionAfter(event: SessionEvent, state: SessionState): Attent
   }
   if ((state.status.kind === 'ready' || state.status.kind === 'confirm') && cur?.item.step.kind === 'manual') {
     return { why: 'manual-waits', step: cur.item.step.id, text: `${title}: a manual item waits: ${cur.item.step.text}` };
+  }
+  // The last step of a recovery path passed: the blocked step waits to be run again.
+  const back = cur?.frame.returned;
+  if (state.status.kind === 'ready' && cur && back?.seq === state.seq) {
+    return { why: 'recovery-returned', step: cur.item.step.id, text: `${title}: recovery ${back.frame.init.title} finished; ${cur.item.step.id} waits to run again` };
   }
   if (event.durationMs > LONG_STEP_MS) {
     const finished = findStep(state, event.depth, event.index) ?? event.key;

@@ -37,6 +37,13 @@ export interface WalkPolicy {
   unattended?: boolean;
   /** Stay in the checklist this deep: a recovery path chosen or finished meanwhile ends the walk. */
   depth?: number;
+  /**
+   * A recovery path this walk ran returned to the blocked step: stop there (`returned`) before
+   * the step runs again, so the operator reads what the path's steps printed first (the TUI,
+   * whose screen shows one step's output at a time). Plain mode has printed every line already
+   * and goes on. A walk started at the return runs the step.
+   */
+  stopOnReturn?: boolean;
 }
 
 export const DEFAULT_POLICY: WalkPolicy = { confirm: 'stop', recover: false, recovered: false, skips: new Map(), retryBlocked: false, interruptedStep: 'gate' };
@@ -56,6 +63,8 @@ export type StopReason =
   | { kind: 'vars' }
   /** A recovery path was chosen or finished: a different checklist (`depth`). */
   | { kind: 'left-checklist' }
+  /** A recovery path (`title`) this walk ran returned to the blocked step (`stopOnReturn`). */
+  | { kind: 'returned'; step: string; title: string }
   /** Stopped by the face (its own reasons: declined, unattended, interrupted, missing vars...). */
   | { kind: 'face'; why: string }
   /** The move was refused and nothing moved; `error` is the store's word for why. */
@@ -109,6 +118,10 @@ export function nextMove(state: SessionState, policy: WalkPolicy): Move {
     const first = gateChoices(state).find((c) => c.kind === 'recover' && c.disabled === undefined);
     if (policy.recover && !policy.recovered && first?.kind === 'recover') return { kind: 'recover', index: first.index };
     return stop({ kind: 'blocked', recoverable: first !== undefined });
+  }
+  const back = cur.frame.returned;
+  if (policy.stopOnReturn && back !== undefined && back.index === cur.index && policy.startSeq !== undefined && back.seq > policy.startSeq) {
+    return stop({ kind: 'returned', step, title: back.frame.init.title });
   }
   const manual = cur.item.step.kind === 'manual' ? cur.item.step.text : undefined;
   if (manual !== undefined || status.kind === 'confirm') {

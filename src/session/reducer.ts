@@ -80,8 +80,10 @@ function end(state: SessionState, outcome: Outcome, at: number, reason?: string)
 }
 
 /**
- * Moves past a finished cursor step. A finished recovery frame pops and re-runs the step it
- * was entered from; a finished rollback frame or main frame ends the session.
+ * Moves past a finished cursor step. A finished recovery frame pops and returns to the step it
+ * was entered from, which waits to run again (pending): the operator reads what the recovery
+ * did first, and `enter` (or a walk) runs it. A finished rollback frame or main frame ends the
+ * session.
  */
 function advance(state: SessionState, at: number): Command[] {
   for (;;) {
@@ -94,13 +96,16 @@ function advance(state: SessionState, at: number): Command[] {
       return end(state, 'rolled-back', at, `recovery ${frame.init.title} completed`);
     }
     if (state.frames.length === 1) return end(state, 'completed', at);
-    state.frames.pop();
+    const done = state.frames.pop();
     const parent = topFrame(state);
     const blocked = parent?.steps[parent.cursor];
-    if (!parent || !blocked) return [];
+    if (!done || !parent || !blocked) return [];
     if (blocked.status === 'failed') {
       blocked.status = 'pending';
-      return [{ type: 'start-step', depth: state.frames.length - 1, index: parent.cursor, confirmed: false }];
+      // Only the path that returned here is kept, not the ones it returned from in turn.
+      const { returned: _nested, ...finished } = done;
+      parent.returned = { frame: finished, depth: state.frames.length, index: parent.cursor, seq: state.seq };
+      return [];
     }
     // The parent step was settled some other way meanwhile: keep unwinding.
   }
@@ -204,6 +209,10 @@ export function reduce(previous: SessionState, event: SessionEvent): Reduction {
   state.seq += 1;
   delete state.notice;
   const result = fold(state, event);
+  for (const frame of result.state.frames) {
+    // What a recovery path did stays in view until the operator moves on from its step.
+    if (frame.returned && frame.cursor !== frame.returned.index) delete frame.returned;
+  }
   result.state.status = settle(result.state);
   return result;
 }

@@ -98,6 +98,25 @@ export interface Frame {
   cursor: number;
   /** The cursor step is a `confirm` step and the question is on screen. */
   confirming?: boolean;
+  /**
+   * The recovery path that last finished and returned to this frame's cursor step (the one
+   * that was blocked), kept after it left the stack: the faces still show what its steps did,
+   * and a walk that ran it stops here instead of running the step again unseen. Dropped when
+   * the cursor leaves that step (it passed, was skipped or overridden, another step ran).
+   */
+  returned?: ReturnedFrame;
+}
+
+/** A recovery frame that finished and returned to the step it was entered from. */
+export interface ReturnedFrame {
+  /** The frame as it finished: its steps with their states (never mutated again). */
+  frame: Frame;
+  /** Its depth on the stack while it ran (runs are told apart by depth and step key). */
+  depth: number;
+  /** The step of the frame below that it returned to. */
+  index: number;
+  /** `seq` of the event that finished it: a walk started before it stops at the return. */
+  seq: number;
 }
 
 /** Who made a decision: the OS user behind sudo, and the SSM session when there is one. */
@@ -392,7 +411,7 @@ export type SessionEventType = SessionEvent['type'];
 
 /** Effects the reducer asks for; the driver performs them and feeds events back. */
 export type Command =
-  /** Begin the cursor step of the top frame (after a recovery returns, or a retry). */
+  /** Begin the cursor step of the top frame (a retry, a confirmed step, a step run out of order). */
   | { type: 'start-step'; depth: number; index: number; confirmed: boolean }
   /** Run the step now: a command in the shell, or its checks. */
   | { type: 'execute'; depth: number; index: number; attempt: number; item: FlowItem }

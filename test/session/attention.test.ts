@@ -98,3 +98,24 @@ describe('attentionAfter', () => {
     expect(rung.map((a) => a.why)).toEqual(['gate-blocked']);
   });
 });
+
+describe('attentionAfter a recovery path', () => {
+  it('the last step of a recovery path passes: the blocked step waits to run again, and that rings', async () => {
+    const t = fakeSession({
+      [FILE]: `---\ntitle: Deploy\nrecovery: "#fix"\n---\n# Deploy\n\n## Run\n\n\`\`\`bash {name=migrate}\n./migrate\n\`\`\`\n\n## Fix\n\n\`\`\`bash {name=fix}\n./fix\n\`\`\`\n`,
+    });
+    const rung: Attention[] = [];
+    t.actions.onEvent((event, state) => {
+      const a = attentionAfter(event, state);
+      if (a) rung.push(a);
+    });
+    await t.actions.start({ file: FILE });
+    t.shell.reply({ exitCode: 1 }, { exitCode: 0 });
+    await step(t, () => t.actions.runStep());
+    await step(t, () => t.actions.chooseRecovery(0));
+    await step(t, () => t.actions.runStep());
+    expect(t.state().status.kind).toBe('ready');
+    expect(rung.map((a) => a.why)).toEqual(['gate-blocked', 'recovery-returned']);
+    expect(rung[1]).toEqual({ why: 'recovery-returned', step: 'migrate', text: 'Deploy: recovery Fix finished; migrate waits to run again' });
+  });
+});

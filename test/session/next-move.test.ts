@@ -130,5 +130,23 @@ describe('walk', () => {
     const end = await walk(t.store, policy({ confirm: 'auto', recover: true }));
     expect(end.reason).toEqual({ kind: 'blocked', recoverable: true });
     expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', './migrate', './rollback']);
+    // The check ran again after the path returned: its 5 attempts before it, 5 after.
+    expect(t.probes.calls).toHaveLength(10);
+  });
+
+  it("stopOnReturn (the TUI's a): a recovery path the walk ran returns to the blocked step, and the walk stops before it runs again", async () => {
+    const t = await started();
+    await walk(t.store, policy({ confirm: 'auto' }));
+    expect(t.state().status.kind).toBe('blocked');
+    await t.actions.chooseRecovery(0);
+    const end = await walk(t.store, policy({ stopOnReturn: true }));
+    expect(end.reason).toEqual({ kind: 'returned', step: 'health', title: 'Roll back' });
+    expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', './migrate', './rollback']);
+    expect(t.probes.calls).toHaveLength(5);
+    expect(t.state().status.kind).toBe('ready');
+    // A walk started there (a again) runs the step.
+    expect(nextMove(t.state(), policy({ stopOnReturn: true, startSeq: t.state().seq }))).toEqual({ kind: 'run' });
+    await walk(t.store, policy({ stopOnReturn: true }));
+    expect(t.probes.calls).toHaveLength(10);
   });
 });

@@ -190,7 +190,7 @@ describe('reduce', () => {
     expect(r.commands).toEqual([{ type: 'ended', outcome: 'completed' }]);
   });
 
-  it('recovery pushes a frame; completing it pops and re-runs the blocked step', () => {
+  it('recovery pushes a frame; completing it pops and returns to the blocked step, which waits to run again', () => {
     let s = readyAtPull();
     s = run([startStep(s)], s).state;
     s = reduce(s, finish(s, false)).state;
@@ -204,7 +204,18 @@ describe('reduce', () => {
     const r = reduce(s, finish(s, true));
     expect(r.state.frames).toHaveLength(1);
     expect(r.state.frames[0]?.steps[0]?.status).toBe('pending');
-    expect(r.commands).toEqual([{ type: 'start-step', depth: 0, index: 0, confirmed: false }]);
+    // Nothing starts by itself: the operator reads what the recovery did, then runs the step.
+    expect(r.commands).toEqual([]);
+    expect(r.state.status).toEqual({ kind: 'ready' });
+    // The finished path is kept under the step it returned to, with its steps' states.
+    const back = r.state.frames[0]?.returned;
+    expect(back).toMatchObject({ depth: 1, index: 0, seq: r.state.seq, frame: { init: { title: frame.title } } });
+    expect(back?.frame.steps.map((st) => st.status)).toEqual(['passed']);
+    // Until the operator moves on: the step runs again and passes, and the path is dropped.
+    s = reduce(r.state, startStep(r.state)).state;
+    expect(s.frames[0]?.returned).toBeDefined();
+    s = reduce(s, finish(s, true)).state;
+    expect(s.frames[0]?.returned).toBeUndefined();
   });
 
   it('refuses recursion past the depth limit with a clear message', () => {

@@ -103,7 +103,7 @@ describe('session store', () => {
     expect(t.probes.calls).toHaveLength(3);
   });
 
-  it('walks a recovery section then re-runs the blocked step, which passes', async () => {
+  it('walks a recovery section, returns to the blocked step, which waits, then re-runs it, and it passes', async () => {
     const t = await begin();
     await t.actions.answerVar('');
     await t.actions.answerVar('tok-tok-tok');
@@ -115,6 +115,12 @@ describe('session store', () => {
     expect(t.state().frames[1]?.init.title).toBe('Restart it');
     await runToNextBlock(t.store);
     expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', 'pm2 restart all']);
+    // Back at the blocked check, which has not run again: the recovery's steps are kept.
+    expect(t.state().frames).toHaveLength(1);
+    expect(t.state().status).toEqual({ kind: 'ready' });
+    expect(t.probes.calls).toHaveLength(3);
+    expect(t.state().frames[0]?.returned?.frame.init.title).toBe('Restart it');
+    await runToNextBlock(t.store);
     expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
     const decision = t.journal.events.find((e) => e.type === 'decision');
     expect(decision).toMatchObject({ who: { user: 'alice' }, decision: { kind: 'recover', path: { label: '/rb/deploy.md#restart-it', origin: 'front-matter' } } });

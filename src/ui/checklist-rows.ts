@@ -8,10 +8,33 @@ import type { FlowItem, SessionState } from '../session/types.js';
 export type ChecklistRow =
   | { kind: 'preflight' }
   | { kind: 'heading'; text: string }
-  | { kind: 'step'; index: number };
+  | { kind: 'step'; index: number }
+  /** Above the steps of the recovery path that returned to the step just above. */
+  | { kind: 'returned-heading'; text: string }
+  /** Step `index` of that recovery path (done: it ran, it is not run again from here). */
+  | { kind: 'returned'; index: number };
 
 /** The selection index of the preflight row (steps count from 0). */
 export const PREFLIGHT_ROW = -1;
+
+/** A selectable row: a step of the frame (or the preflight), or with `aside` a returned path's step. */
+export interface Selection {
+  selected: number;
+  /** A step of the recovery path that returned to step `selected`. */
+  aside?: number;
+}
+
+/** The recovery path that returned to step `index`, as the checklist lists it under that step. */
+export interface ReturnedRows {
+  index: number;
+  title: string;
+  count: number;
+}
+
+/** The heading over a returned path's steps: they ran, and they stay until the operator moves on. */
+export function returnedHeading(title: string): string {
+  return `recovery done: ${title}`;
+}
 
 function groupOf(item: FlowItem): string {
   return `${item.phase}|${item.file}|${item.step.section}`;
@@ -22,7 +45,7 @@ function headingText(item: FlowItem): string {
   return item.phase === 'before' || item.phase === 'after' ? `${item.phase}: ${title}` : title;
 }
 
-export function checklistRows(items: readonly FlowItem[], preflight = false): ChecklistRow[] {
+export function checklistRows(items: readonly FlowItem[], preflight = false, returned?: ReturnedRows): ChecklistRow[] {
   const rows: ChecklistRow[] = preflight ? [{ kind: 'preflight' }] : [];
   let group: string | undefined;
   items.forEach((item, index) => {
@@ -32,14 +55,39 @@ export function checklistRows(items: readonly FlowItem[], preflight = false): Ch
       group = g;
     }
     rows.push({ kind: 'step', index });
+    if (returned?.index === index && returned.count > 0) {
+      rows.push({ kind: 'returned-heading', text: returnedHeading(returned.title) });
+      for (let j = 0; j < returned.count; j += 1) rows.push({ kind: 'returned', index: j });
+    }
   });
   return rows;
 }
 
-/** The row that shows step `index` (or the preflight, PREFLIGHT_ROW). */
-export function rowOfStep(rows: readonly ChecklistRow[], index: number): number {
+/** The row that shows step `index` (or the preflight, PREFLIGHT_ROW), or step `aside` of the path returned to it. */
+export function rowOfStep(rows: readonly ChecklistRow[], index: number, aside?: number): number {
+  if (aside !== undefined) {
+    const at = rows.findIndex((r) => r.kind === 'returned' && r.index === aside);
+    if (at !== -1) return at;
+  }
   const at = rows.findIndex((r) => (index === PREFLIGHT_ROW ? r.kind === 'preflight' : r.kind === 'step' && r.index === index));
   return at === -1 ? 0 : at;
+}
+
+/**
+ * The selection `delta` selectable rows away from `from` (headings are passed over), kept
+ * within the list. A returned path's step is selected with `aside`, `selected` staying the
+ * step it returned to.
+ */
+export function moveSelection(rows: readonly ChecklistRow[], from: Selection, delta: number, returnedTo: number): Selection {
+  const selectable: Selection[] = [];
+  for (const row of rows) {
+    if (row.kind === 'preflight') selectable.push({ selected: PREFLIGHT_ROW });
+    else if (row.kind === 'step') selectable.push({ selected: row.index });
+    else if (row.kind === 'returned') selectable.push({ selected: returnedTo, aside: row.index });
+  }
+  const at = selectable.findIndex((s) => s.selected === from.selected && s.aside === from.aside);
+  const to = Math.min(Math.max((at === -1 ? 0 : at) + delta, 0), selectable.length - 1);
+  return selectable[to] ?? from;
 }
 
 /** How a step is named in the checklist: a manual item by its text, others by name and prose. */

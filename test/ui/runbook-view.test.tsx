@@ -117,7 +117,7 @@ describe('runbook view', () => {
     expect(r.frame()).toContain('recovery 1: Restart the app (blocked at healthz)');
   });
 
-  it('chooses the recovery path, walks it, returns to the blocked check and passes it', async () => {
+  it('chooses the recovery path, walks it, returns to the blocked check, which runs again on enter and passes', async () => {
     const r = await deploy((t) => {
       t.probes.script(HEALTH_URL, fail(), fail(), fail(), pass());
       t.shell.reply({ output: 'pulled\n' }, { output: 'app restarted\n' });
@@ -133,9 +133,16 @@ describe('runbook view', () => {
     expect(f).toContain('  ./restart.sh');
     r.press(enter);
     await r.waitForFrame('depth 0');
-    await r.waitForFrame('[x] check healthz');
+    // Back at the blocked check, which waits: the path's output first, then enter runs it again.
+    await r.waitForFrame('RECOVERY DONE');
+    await r.waitForFrame('app restarted');
     f = r.frame();
     expect(f).not.toContain('recovery 1:');
+    expect(f).toContain('recovery done: Restart the app');
+    r.press(enter);
+    await r.waitForFrame('[x] check healthz');
+    f = r.frame();
+    expect(f).not.toContain('recovery done:');
     expect(f).toContain('>[ ] Tell the team');
     const recover = decisions(r).find((d) => (d as { kind: string }).kind === 'recover') as { path: { label: string } };
     expect(recover.path.label).toContain('recovery.md#restart-the-app');

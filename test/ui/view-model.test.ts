@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checklistRows, rowOfStep } from '../../src/ui/checklist-rows.js';
+import { PREFLIGHT_ROW, checklistRows, moveSelection, rowOfStep } from '../../src/ui/checklist-rows.js';
 import { fit, runbookLayout, scrollWindow } from '../../src/ui/layout.js';
 import { wrapText } from '../../src/ui/lines.js';
 import { formatDuration } from '../../src/runbooks/duration.js';
@@ -96,6 +96,29 @@ describe('checklist rows', () => {
       { kind: 'step', index: 2 },
     ]);
     expect(rowOfStep(rows, 2)).toBe(4);
+  });
+
+  it('lists a recovery path that returned under the step it returned to, and moves through its rows', () => {
+    const items = [item('a', 'pull'), item('b', 'health'), item('c', 'health')];
+    const rows = checklistRows(items, true, { index: 1, title: 'Restart', count: 2 });
+    expect(rows).toEqual([
+      { kind: 'preflight' },
+      { kind: 'heading', text: 'pull' },
+      { kind: 'step', index: 0 },
+      { kind: 'heading', text: 'health' },
+      { kind: 'step', index: 1 },
+      { kind: 'returned-heading', text: 'recovery done: Restart' },
+      { kind: 'returned', index: 0 },
+      { kind: 'returned', index: 1 },
+      { kind: 'step', index: 2 },
+    ]);
+    expect(rowOfStep(rows, 1, 1)).toBe(7);
+    // Down from the step it returned to: its rows (selected stays that step, aside names the row), then on.
+    expect(moveSelection(rows, { selected: 1 }, 1, 1)).toEqual({ selected: 1, aside: 0 });
+    expect(moveSelection(rows, { selected: 1, aside: 1 }, 1, 1)).toEqual({ selected: 2 });
+    expect(moveSelection(rows, { selected: 1, aside: 0 }, -1, 1)).toEqual({ selected: 1 });
+    expect(moveSelection(rows, { selected: 0 }, -5, 1)).toEqual({ selected: PREFLIGHT_ROW });
+    expect(moveSelection(rows, { selected: 2 }, 5, 1)).toEqual({ selected: 2 });
   });
 });
 

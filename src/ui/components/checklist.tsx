@@ -1,6 +1,7 @@
 /**
  * The top frame's steps grouped under their headings, each with a state mark that reads
- * without colour; the selected row carries `>` and is highlighted; the window scrolls to keep
+ * without colour (and under the step a recovery path returned to, that path's steps, indented
+ * and dimmed); the selected row carries `>` and is highlighted; the window scrolls to keep
  * it in view.
  */
 import { memo, useMemo, useRef } from 'react';
@@ -16,9 +17,14 @@ export interface ChecklistProps {
   height: number;
   width: number;
   selected: number;
+  /** A step of the recovery path that returned to step `selected` is selected instead. */
+  aside?: number | undefined;
   /** Show the right-hand notes (off in the compact layout). */
   notes: boolean;
 }
+
+/** Rows of a recovery path that returned are indented under the step they returned to. */
+const ASIDE_INDENT = '  ';
 
 const Row = memo(function Row(props: {
   label: string;
@@ -27,31 +33,47 @@ const Row = memo(function Row(props: {
   selected: boolean;
   current: boolean;
   width: number;
+  /** A step of a recovery path that returned: indented and dimmed (it ran; it does not run from here). */
+  aside?: boolean;
 }) {
   const color = useColor();
   const note = props.note === '' ? '' : ` ${props.note}`;
-  const lead = `${props.selected ? '>' : ' '}${statusMark(props.status)} `;
+  const indent = props.aside ? ASIDE_INDENT : '';
+  const lead = `${props.selected ? '>' : ' '}${indent}${statusMark(props.status)} `;
   const label = fit(props.label, Math.max(1, props.width - lead.length - note.length), true);
   return (
-    <Text wrap="truncate" inverse={props.selected} bold={props.current}>
+    <Text wrap="truncate" inverse={props.selected} bold={props.current} dimColor={props.aside === true && !props.selected}>
       {props.selected ? '>' : ' '}
-      <Text color={color(statusColor(props.status))}>{statusMark(props.status)}</Text> {label}
+      {indent}
+      <Text color={props.aside ? undefined : color(statusColor(props.status))}>{statusMark(props.status)}</Text> {label}
       {note}
     </Text>
   );
 });
 
-export function Checklist({ height, width, selected, notes }: ChecklistProps) {
-  const { items, steps, cursor, preflight } = useSession(
+export function Checklist({ height, width, selected, aside, notes }: ChecklistProps) {
+  const { items, steps, cursor, preflight, returned } = useSession(
     useShallow((s) => {
       const frame = s.session.frames[s.session.frames.length - 1];
       // The preflight belongs to the main runbook: a recovery frame's list starts at its steps.
-      return { items: frame?.init.items, steps: frame?.steps, cursor: frame?.cursor ?? 0, preflight: s.session.frames.length === 1 ? s.session.preflight : undefined };
+      return {
+        items: frame?.init.items,
+        steps: frame?.steps,
+        cursor: frame?.cursor ?? 0,
+        preflight: s.session.frames.length === 1 ? s.session.preflight : undefined,
+        returned: frame?.returned,
+      };
     }),
   );
-  const rows = useMemo(() => checklistRows(items ?? [], preflight !== undefined), [items, preflight]);
+  const rows = useMemo(
+    () => checklistRows(items ?? [], preflight !== undefined, returned ? { index: returned.index, title: returned.frame.init.title, count: returned.frame.init.items.length } : undefined),
+    [items, preflight, returned],
+  );
   const top = useRef(0);
-  top.current = scrollWindow(rows.length, rowOfStep(rows, selected), height, top.current);
+  // Back from a recovery path, its rows are brought into view with the step they returned to.
+  const lastReturned = returned && selected === returned.index ? rowOfStep(rows, selected, returned.frame.init.items.length - 1) : undefined;
+  if (lastReturned !== undefined) top.current = scrollWindow(rows.length, lastReturned, height, top.current);
+  top.current = scrollWindow(rows.length, rowOfStep(rows, selected, aside), height, top.current);
   const shown = rows.slice(top.current, top.current + height);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
@@ -68,6 +90,19 @@ export function Checklist({ height, width, selected, notes }: ChecklistProps) {
             </Text>
           );
         }
+        if (row.kind === 'returned-heading') {
+          return (
+            <Text key={`rh${top.current + i}`} wrap="truncate" dimColor>
+              {fit(` ${ASIDE_INDENT}${row.text}`, width)}
+            </Text>
+          );
+        }
+        if (row.kind === 'returned') {
+          const item = returned?.frame.init.items[row.index];
+          const step = returned?.frame.steps[row.index];
+          if (!item || !step) return null;
+          return <Row key={`r:${item.key}`} label={stepLabel(item)} status={step.status} note={notes ? statusNote(step) : ''} selected={aside === row.index} current={false} width={width} aside />;
+        }
         const item = items?.[row.index];
         const step = steps?.[row.index];
         if (!item || !step) return null;
@@ -77,7 +112,7 @@ export function Checklist({ height, width, selected, notes }: ChecklistProps) {
             label={stepLabel(item)}
             status={step.status}
             note={notes ? (item.step.kind === 'check' && step.status === 'failed' && !step.interrupted ? 'failed' : statusNote(step)) : ''}
-            selected={row.index === selected}
+            selected={row.index === selected && aside === undefined}
             current={row.index === cursor}
             width={width}
           />

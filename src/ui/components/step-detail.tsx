@@ -9,7 +9,7 @@ import type { ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
-import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, type Line } from '../lines.js';
+import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
 import { statusMark, statusNote } from '../marks.js';
 import { Pane, Rule } from './pane.js';
 
@@ -27,22 +27,37 @@ export interface StepDetailProps {
    * its run, so that output stays in view (in the rows the item's own text leaves).
    */
   before?: { id: string; screen: ScreenSnapshot };
+  /**
+   * The end of the step's transcript, for a finished command step whose run is no longer on
+   * the shell's screen (an earlier step of a recovery path that returned).
+   */
+  transcriptText?: string | undefined;
+  /**
+   * A recovery path returned to this step, which waits to run again: this line leads, and the
+   * previous output (`before`, the path's last step) follows instead of the step's text.
+   */
+  returned?: string | undefined;
 }
 
-export function StepDetail({ item, step, screen, attempts, height, width, scroll, before }: StepDetailProps) {
+export function StepDetail({ item, step, screen, attempts, height, width, scroll, before, transcriptText, returned }: StepDetailProps) {
   // Two values, not the object: a new object each render would redo the lines each render.
   const beforeId = before?.id;
   const beforeScreen = before?.screen;
   const now = useNow(250, step.status === 'running' && item.step.kind === 'check');
-  const showOutput = screen !== null && item.step.kind === 'command' && step.status !== 'pending';
+  const finishedCommand = item.step.kind === 'command' && step.status !== 'pending' && step.status !== 'running';
+  const fromTranscript = screen === null && finishedCommand && transcriptText !== undefined;
+  const showOutput = (screen !== null && item.step.kind === 'command' && step.status !== 'pending') || fromTranscript;
   const lines = useMemo((): Line[] => {
     if (showOutput) {
-      const out = outputLines(screen, height + scroll);
+      const out = fromTranscript ? transcriptLines(transcriptText ?? '', width).map((text): Line => ({ text })) : outputLines(screen, height + scroll);
       if (step.status === 'failed') out.push({ text: failureLine(item, step), tone: 'error' });
       return out;
     }
-    const body = describeStep(item, width);
-    if (item.step.kind === 'check' && attempts && attempts.length > 0) {
+    // Back from a recovery path: what it printed last matters more here than the step's text.
+    const body: Line[] = returned !== undefined ? wrapText(returned, width).map((text): Line => ({ text, tone: 'warn' })) : [];
+    if (returned === undefined || !beforeScreen) body.push(...describeStep(item, width));
+    // The attempts of the run before the recovery path are not this step's news any more.
+    if (item.step.kind === 'check' && attempts && attempts.length > 0 && returned === undefined) {
       body.push({ text: '' });
       body.push(...attemptLines(attempts, width));
       const countdown = step.status === 'running' ? countdownLine(attempts[attempts.length - 1], now) : undefined;
@@ -62,7 +77,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
       }
     }
     return body;
-  }, [showOutput, screen, item, step, width, attempts, now, height, scroll, beforeId, beforeScreen]);
+  }, [showOutput, fromTranscript, transcriptText, returned, screen, item, step, width, attempts, now, height, scroll, beforeId, beforeScreen]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;

@@ -7,7 +7,7 @@ import type { ReactNode } from 'react';
 import { Box } from 'ink';
 import type { RunLog } from '../../session/run-log.js';
 import type { SessionActions } from '../../session/store-types.js';
-import type { SessionState } from '../../session/types.js';
+import type { FlowItem, SessionState } from '../../session/types.js';
 import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { GatePanel } from '../components/gate-panel.js';
 import { HelpOverlay } from '../components/help-overlay.js';
@@ -17,7 +17,7 @@ import { StepDetail } from '../components/step-detail.js';
 import type { ScreenSnapshot } from '../context.js';
 import type { Line } from '../lines.js';
 import { confirmQuestion, quitQuestion, reasonPrompt, varPrompt } from './prompts.js';
-import type { ViewAction, ViewState } from './view-state.js';
+import { asideOf, type ViewAction, type ViewState } from './view-state.js';
 
 export interface DetailPaneProps {
   session: SessionState;
@@ -32,6 +32,8 @@ export interface DetailPaneProps {
   runLog: RunLog;
   /** The end of the gate step's transcript, standing in for a screen that is gone. */
   gateTranscriptText: string | undefined;
+  /** The transcript of the selected step of a recovery path that returned (`view.aside`), once read. */
+  asideTranscriptText: string | undefined;
   /** Rows of the pane; of a full-height overlay (help, a page) and of its text under the title. */
   height: number;
   overlayHeight: number;
@@ -84,6 +86,23 @@ export function detailPane(props: DetailPaneProps): ReactNode {
   if (status.kind === 'confirm' && current) return confirmQuestion({ current, actions, ...room });
   if (status.kind === 'vars') return varPrompt({ spec: status.spec, actions, dispatch, height, width, isActive });
   const { screen, outputKey, runLog } = props;
+  const aside = asideOf(view, session);
+  if (aside) {
+    // A step of the recovery path that returned: its output, from the screen while it is the
+    // last run there, else from its transcript.
+    return (
+      <StepDetail
+        item={aside.item}
+        step={aside.step}
+        screen={outputKey === `${aside.returned.depth}:${aside.item.key}` ? screen : null}
+        transcriptText={props.asideTranscriptText}
+        attempts={runLog.attempts.get(aside.item.key)}
+        height={height}
+        width={width}
+        scroll={view.detailScroll}
+      />
+    );
+  }
   if (status.kind === 'blocked' && current && frame && view.selected === cursor) {
     return (
       <GatePanel
@@ -111,15 +130,24 @@ export function detailPane(props: DetailPaneProps): ReactNode {
   if (!selectedItem || !selectedStep) return null;
   const selectedIndex = items[view.selected] ? view.selected : cursor;
   const previous = items[selectedIndex - 1];
+  const back = frame?.returned?.index === selectedIndex && selectedStep.status === 'pending' ? frame.returned : undefined;
+  // Back from a recovery path, the step that ran last is that path's last command step.
+  const lastRun = back ? back.frame.init.items.findLast((it, j) => it.step.kind === 'command' && back.frame.steps[j]?.status !== 'pending') : undefined;
   const before =
-    // The step that just ran stays in view under the next one (a manual item that asks to
-    // check it, or the next step before it runs): enter, enter, enter still shows each output.
-    (selectedItem.step.kind === 'manual' || selectedStep.status === 'pending') && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
-      ? { id: previous.step.id, screen }
-      : undefined;
+    back !== undefined
+      ? lastRun && screen && outputKey === `${back.depth}:${lastRun.key}`
+        ? { id: lastRun.step.id, screen }
+        : undefined
+      : // The step that just ran stays in view under the next one (a manual item that asks to
+        // check it, or the next step before it runs): enter, enter, enter still shows each output.
+        (selectedItem.step.kind === 'manual' || selectedStep.status === 'pending') && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
+        ? { id: previous.step.id, screen }
+        : undefined;
+  const returned = back ? returnedLine(back.frame.init.title, selectedItem) : undefined;
   return (
     <StepDetail
       {...(before ? { before } : {})}
+      {...(returned ? { returned } : {})}
       item={selectedItem}
       step={selectedStep}
       screen={outputKey === `${depth}:${selectedItem.key}` ? screen : null}
@@ -129,6 +157,12 @@ export function detailPane(props: DetailPaneProps): ReactNode {
       scroll={view.detailScroll}
     />
   );
+}
+
+/** What the pane says under a step a recovery path returned to, which waits to run again. */
+function returnedLine(title: string, item: FlowItem): string {
+  const what = item.step.kind === 'check' ? 'the check' : item.step.id;
+  return `recovery ${title} finished. Read what it printed (↓ selects its steps above, t shows one's whole output), then enter runs ${what} again.`;
 }
 
 /** The session's end, with the last step's output (often the check that ended it all) in view. */

@@ -82,7 +82,9 @@ export class IntentPerformer {
   private async runAll(): Promise<void> {
     const gen = ++this.walks;
     const { store, services } = this.latest();
-    await walk(store, DEFAULT_POLICY, {
+    // A recovery path that returns stops the walk before the blocked step runs again: its
+    // steps' output is on this screen one at a time, and the operator reads it first.
+    await walk(store, { ...DEFAULT_POLICY, stopOnReturn: true }, {
       halt: (moves, next) => {
         if (this.walks !== gen) return 'another intent';
         // The operator's terminal went away: the step that ran has finished, the next waits for them.

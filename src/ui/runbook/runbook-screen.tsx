@@ -20,7 +20,7 @@ import { hintsFor, stateText } from './status-line.js';
 import { useRunbookKeys } from './use-runbook-keys.js';
 import { useStepAttach } from './use-step-attach.js';
 import { useViewerPages } from './use-viewer-pages.js';
-import { initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from './view-state.js';
+import { asideOf, initialViewState, syncView, viewReducer, type ViewAction, type ViewState } from './view-state.js';
 
 export interface RunbookScreenProps {
   runAs: string;
@@ -136,6 +136,12 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const gateTranscript = status.kind === 'blocked' && current ? runLog.transcripts.get(current.key) : undefined;
   const gateTranscriptText = useTranscript(gateScreen === null && current?.step.kind === 'command' ? gateTranscript : undefined);
 
+  // A step of a recovery path that returned, selected under the step it returned to: its
+  // output is on the shell's screen only while it is the last run there.
+  const aside = asideOf(view, session);
+  const asideOnScreen = aside !== undefined && outputKey === `${aside.returned.depth}:${aside.item.key}`;
+  const asideTranscriptText = useTranscript(aside && !asideOnScreen && aside.item.step.kind === 'command' ? runLog.transcripts.get(aside.item.key) : undefined);
+
   const pane = detailPane({
     session,
     view,
@@ -147,6 +153,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     outputKey,
     runLog,
     gateTranscriptText,
+    asideTranscriptText,
     height: paneHeight,
     overlayHeight,
     overlayRows,
@@ -158,9 +165,9 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   return (
     <Box flexDirection="column" width={width} height={layout.height}>
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
-      {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} notes={!layout.compact} />}
+      {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} aside={aside ? view.aside : undefined} notes={!layout.compact} />}
       {pane ?? <Box height={paneHeight} />}
-      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined) : []} width={width} />
+      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined, aside !== undefined) : []} width={width} />
     </Box>
   );
 }

@@ -13,7 +13,9 @@ export function stateText(session: SessionState, attached: boolean): string {
     case 'vars':
       return `VARS: ${status.spec.name}`;
     case 'ready':
-      return item?.step.kind === 'manual' ? `MANUAL ${where}` : `READY ${where} ${item?.step.id ?? ''}`;
+      if (item?.step.kind === 'manual') return `MANUAL ${where}`;
+      // A recovery path returned here: the step waits to run again.
+      return frame?.returned?.index === frame?.cursor ? `RECOVERY DONE ${where} ${item?.step.id ?? ''}` : `READY ${where} ${item?.step.id ?? ''}`;
     case 'confirm':
       return `CONFIRM ${item?.step.id ?? ''}`;
     case 'running':
@@ -32,17 +34,22 @@ function gateHints(choices: readonly Choice[]): string[] {
 }
 
 /** Key hints, most important first (the status bar drops from the end to fit). */
-export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean): string[] {
+export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean, aside = false): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
   if (view.overlay) return ['esc close', '? help'];
   const status = session.status;
   const frame = session.frames[session.frames.length - 1];
   const kind = frame?.init.items[frame.cursor]?.step.kind;
+  // A step of a recovery path that returned is read here, not run.
+  if (aside && status.kind !== 'running') return ['t output', '↑↓ select', '? help', 'q quit'];
   switch (status.kind) {
     case 'ready': {
       // A manual item is ticked, not run. On another row than the current step, enter runs
       // that step out of order (after asking why), a manual item there is not ticked, and only
       // the current step can be skipped.
+      if (view.selected === frame?.cursor && frame.returned?.index === frame.cursor) {
+        return [kind === 'check' ? 'enter re-run the check' : 'enter re-run it', '↓ recovery output', 'a all', '? help', 'q quit'];
+      }
       if (view.selected === frame?.cursor) return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
       const selected = frame?.init.items[view.selected]?.step.kind;
       return [...(selected === undefined || selected === 'manual' ? [] : ['enter run out of order']), 'a all', '? help', 'q quit'];

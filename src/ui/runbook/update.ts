@@ -5,11 +5,11 @@
  */
 import { refusalFor } from '../../session/decisions.js';
 import type { Choice, FlowItem, SessionState } from '../../session/types.js';
-import { PREFLIGHT_ROW } from '../checklist-rows.js';
+import { PREFLIGHT_ROW, checklistRows, moveSelection } from '../checklist-rows.js';
 import { helpLines } from '../components/help-overlay.js';
 import type { UiCommand } from '../keymap.js';
 import { keyMode } from './key-mode.js';
-import { isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
+import { asideOf, isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
 
 /** What the view asks of the session and the screen once its own state is updated. */
 export type RunbookIntent =
@@ -81,7 +81,7 @@ export function update(before: ViewState, session: SessionState, input: RunbookI
     step.command(command);
   }
   // Keys the operator types right after starting an interactive step are its answer.
-  const starts = command === 'run' || command === 'retry' || command === 'run-all' || (command === 'pick' && mode === 'gate');
+  const starts = (command === 'run' && asideOf(before, session) === undefined) || command === 'retry' || command === 'run-all' || (command === 'pick' && mode === 'gate');
   if (starts && cursorItem?.step.kind === 'command' && cursorItem.step.attrs.interactive && !cursorItem.step.attrs.confirm) intents.push({ kind: 'hold-keys' });
   return { view, intents };
 }
@@ -133,8 +133,12 @@ class Step {
     const status = session.status;
     const cursor = frame?.cursor ?? 0;
     const selected = view.selected;
-    const item = frame?.init.items[selected];
+    // A step of the recovery path that returned here: it can be read (t, o), not run from here.
+    const aside = asideOf(view, session);
+    const item = aside ? aside.item : frame?.init.items[selected];
     const mode = keyMode(view, session);
+    const ranInRecovery = (what: string): void =>
+      this.notice(`${aside?.item.step.id} ran in recovery ${aside?.returned.frame.init.title}: t shows its output; ${what}`);
     const choices = status.kind === 'blocked' ? status.choices : [];
     const overlayPages = (): number => {
       const overlay = view.overlay;
@@ -151,6 +155,17 @@ class Step {
           if (overlay?.kind === 'refs') return this.apply({ type: 'overlay-move', delta, count: overlay.refs.length });
           return this.apply({ type: 'overlay-move', delta, count: overlayPages() });
         }
+        const returned = frame?.returned;
+        if (returned) {
+          // The returned path's rows sit under its step: the selection moves by rows.
+          const rows = checklistRows(frame.init.items, session.frames.length === 1 && session.preflight !== undefined, {
+            index: returned.index,
+            title: returned.frame.init.title,
+            count: returned.frame.init.items.length,
+          });
+          const from = view.aside !== undefined && aside ? { selected, aside: view.aside } : { selected };
+          return this.apply({ type: 'select', ...moveSelection(rows, from, delta, returned.index) });
+        }
         return this.apply({ type: 'move', delta, count, min: session.frames.length === 1 && session.preflight ? PREFLIGHT_ROW : 0 });
       }
       case 'page-up':
@@ -160,6 +175,7 @@ class Step {
         return this.apply({ type: 'scroll', delta });
       }
       case 'run': {
+        if (aside) return ranInRecovery(`enter on ${frame?.init.items[cursor]?.step.id} runs that step again`);
         if (selected === PREFLIGHT_ROW) return this.notice('preflight ran before the first step; its findings are below');
         if (!item) return;
         switch (status.kind) {
@@ -182,6 +198,7 @@ class Step {
         }
       }
       case 'toggle':
+        if (aside) return ranInRecovery('space ticks manual items of this checklist');
         if (item?.step.kind !== 'manual') return this.notice('space ticks manual items; enter runs a step');
         if (status.kind !== 'ready' || selected !== cursor) {
           return this.notice(frame?.steps[selected]?.status === 'passed' ? 'already ticked' : 'manual items are ticked in order');
@@ -203,7 +220,7 @@ class Step {
         const why = refusalFor(session, 'skip');
         if (why !== undefined) return this.notice(why);
         const current = frame?.init.items[cursor];
-        if (selected !== cursor) return this.notice(`only the current step (${current?.step.id}) can be skipped`);
+        if (selected !== cursor || aside) return this.notice(`only the current step (${current?.step.id}) can be skipped`);
         const optional = current !== undefined && current.step.kind !== 'manual' && current.step.attrs.optional;
         return this.askReason('skip', cursor, optional);
       }
@@ -237,7 +254,7 @@ class Step {
         if (!item) return;
         const path = env.transcripts.get(item.key);
         if (path === undefined) {
-          const state = frame?.steps[selected]?.status;
+          const state = aside ? aside.step.status : frame?.steps[selected]?.status;
           return this.notice(
             state === 'running'
               ? `${item.step.id} is running: its output is on screen, its transcript is written when it ends`

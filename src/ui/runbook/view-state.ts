@@ -1,4 +1,4 @@
-import type { SessionState } from '../../session/types.js';
+import type { FlowItem, ReturnedFrame, SessionState, StepState } from '../../session/types.js';
 
 /**
  * The runbook view's own state (what is selected, what is open), apart from the session's.
@@ -30,6 +30,11 @@ export interface ViewState {
   depth: number;
   /** Selected step of the top frame. */
   selected: number;
+  /**
+   * A step of the recovery path that returned to step `selected` is selected instead (its row
+   * under that step, kept until the operator moves on): the index in that path.
+   */
+  aside?: number;
   /** Lines the detail pane is scrolled away from its anchor (top for text, bottom for output). */
   detailScroll: number;
   /** At a gate: the menu has the keys ('gate') or the checklist has them ('list'). */
@@ -49,6 +54,8 @@ export type ViewAction =
   | { type: 'follow'; depth: number; cursor: number; blocked: boolean }
   /** `min` is -1 when the preflight row sits above the first step. */
   | { type: 'move'; delta: number; count: number; min?: number }
+  /** Selects a row by what it shows (a list with a returned recovery path's rows moves by rows). */
+  | { type: 'select'; selected: number; aside?: number }
   | { type: 'scroll'; delta: number }
   | { type: 'focus'; focus: 'list' | 'gate' }
   | { type: 'gate-move'; delta: number; count: number }
@@ -79,7 +86,7 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       // A notice belongs to where the walk was when it was given ("choose a recovery path",
       // "cannot run all while running"): a frame that opens or closes, a step that ends or
       // blocks makes it stale.
-      const { notice, ...rest } = state;
+      const { notice, aside: _aside, ...rest } = state;
       return {
         ...rest,
         ...(notice !== undefined && engine === state.engine ? { notice } : {}),
@@ -93,8 +100,13 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     }
     case 'move': {
       const selected = clamp(state.selected + action.delta, action.min ?? 0, action.count - 1);
-      const { notice: _n, ...rest } = state;
-      return { ...rest, selected, detailScroll: selected === state.selected ? state.detailScroll : 0 };
+      const { notice: _n, aside: _a, ...rest } = state;
+      return { ...rest, selected, detailScroll: selected === state.selected && state.aside === undefined ? state.detailScroll : 0 };
+    }
+    case 'select': {
+      const { notice: _n, aside: _a, ...rest } = state;
+      const same = action.selected === state.selected && action.aside === state.aside;
+      return { ...rest, selected: action.selected, ...(action.aside !== undefined ? { aside: action.aside } : {}), detailScroll: same ? state.detailScroll : 0 };
     }
     case 'scroll':
       return { ...state, detailScroll: Math.max(0, state.detailScroll + action.delta) };
@@ -102,16 +114,18 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       return { ...state, focus: action.focus };
     case 'gate-move':
       return { ...state, gateIndex: clamp(state.gateIndex + action.delta, 0, action.count - 1) };
-    case 'gate-set':
+    case 'gate-set': {
       // The menu takes keys only where it is seen: with the cursor on another row, `c` would
       // otherwise leave a hidden menu that enter takes (a recovery path chosen blind).
+      const { aside: _a, ...rest } = state;
       return {
-        ...state,
+        ...rest,
         gateIndex: Math.max(0, action.index),
         focus: 'gate',
         selected: action.selected,
-        detailScroll: action.selected === state.selected ? state.detailScroll : 0,
+        detailScroll: action.selected === state.selected && state.aside === undefined ? state.detailScroll : 0,
       };
+    }
     case 'open':
       return { ...state, overlay: action.overlay };
     case 'close': {
@@ -151,6 +165,15 @@ export function isDoubleInterrupt(state: ViewState, at: number): boolean {
 
 function engineKey(depth: number, cursor: number, blocked: boolean): string {
   return `${depth}:${cursor}:${blocked ? 'b' : ''}`;
+}
+
+/** The recovery path that returned to the top frame's cursor step and the step selected in it (`view.aside`), if any. */
+export function asideOf(view: ViewState, session: SessionState): { item: FlowItem; step: StepState; returned: ReturnedFrame } | undefined {
+  const returned = session.frames[session.frames.length - 1]?.returned;
+  if (view.aside === undefined || !returned || returned.index !== view.selected) return undefined;
+  const item = returned.frame.init.items[view.aside];
+  const step = returned.frame.steps[view.aside];
+  return item && step ? { item, step, returned } : undefined;
 }
 
 /** Where the engine is, as `follow` wants it. */

@@ -93,7 +93,8 @@ export function moveSelection(rows: readonly ChecklistRow[], from: Selection, de
 /** How a step is named in the checklist: a manual item by its text, others by name and prose. */
 export function stepLabel(item: FlowItem): string {
   const step = item.step;
-  if (step.kind === 'manual') return step.text;
+  // A row is one line: a task item's text wrapped in the markdown source is joined.
+  if (step.kind === 'manual') return step.text.replace(/\s*\n\s*/g, ' ');
   const prose = step.description.trim().split('\n')[0] ?? '';
   const kind = step.kind === 'check' ? 'check ' : '';
   return prose === '' ? `${kind}${step.id}` : `${kind}${step.id}: ${prose}`;

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** What the status bar says the session is doing (`MANUAL 2/14`, `BLOCKED at health`, ...). */
-const STATE = /(STARTING|VARS: \S+|MANUAL \d+\/\d+|READY \d+\/\d+ \S*|CONFIRM \S+|RUNNING \S+|ATTACHED to \S+|ENDED: \S+)|BLOCKED at \S+ \(attempt \d+\)/;
+const STATE = /(STARTING|VARS: \S+|MANUAL \d+\/\d+|READY \d+\/\d+ \S*|RECOVERY DONE \d+\/\d+ \S*|CONFIRM \S+|RUNNING \S+|ATTACHED to \S+|ENDED: \S+)|BLOCKED at \S+ \(attempt \d+\)/;
 
 function stateOf(screen: string): string | undefined {
   const m = STATE.exec(screen);
@@ -58,7 +58,7 @@ function gateOn(screen: string): Gate | undefined {
 
 /**
  * Walks the session as an operator would: ticks manual items, `a` runs the steps up to the
- * next stop, `y` accepts a confirm step, and at a gate `decide` picks the key. Returns every
+ * next stop (and on from a recovery path's return), `y` accepts a confirm step, and at a gate `decide` picks the key. Returns every
  * gate met and the outcome the screen ends on.
  */
 async function operate(tui: Tui, decide: (gate: Gate) => string): Promise<{ outcome: string; gates: Gate[]; states: string[] }> {
@@ -81,7 +81,10 @@ async function operate(tui: Tui, decide: (gate: Gate) => string): Promise<{ outc
     states.push(state);
     last = state;
     if (state.startsWith('ENDED: ')) return { outcome: state.slice('ENDED: '.length), gates, states };
-    walking = state.startsWith('READY');
+    // Back from a recovery path, the blocked step waits (its path listed under it): a runs on.
+    const returned = state.startsWith('RECOVERY DONE');
+    if (returned && !screen.includes('recovery done:')) throw new Error(`the recovery path is not listed:\n${screen}`);
+    walking = state.startsWith('READY') || returned;
     if (state === 'VARS: REDEPLOY_SCRIPT') tui.press('\r');
     else if (state.startsWith('MANUAL')) tui.press(' ');
     else if (walking) tui.press('a');

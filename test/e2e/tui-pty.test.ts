@@ -124,6 +124,12 @@ describe('stepgate FILE in a real terminal', () => {
     expect(s).toContain('recovery 1: Bring it back (blocked at healthz)');
     expect(s).toContain('>[ ] heal: Heal the app');
     tui.press('\r');
+    // Back at the blocked check, which waits for enter; the path's step stays listed under it.
+    s = await tui.waitFor('RECOVERY DONE');
+    expect(s).toContain('depth 0');
+    expect(s).toContain('recovery done: Bring it back');
+    expect(s).toMatch(/^ {3}\[x\] heal: Heal the app/m);
+    tui.press('\r');
     s = await tui.waitFor('ENDED: completed');
     expect(s).toContain('depth 0');
     expect(s).toContain('[x] build');

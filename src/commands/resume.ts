@@ -31,6 +31,8 @@ import { RESUME } from './specs.js';
 import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
+import { askYesNo } from './ask.js';
+import { describeUnfinished } from './offer-resume.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
 import { setTrustPolicy } from './trust.js';
 import { holdSessionRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
@@ -107,6 +109,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: resuming session ${id} (${newest.runbook}, ${newest.state}, started by ${newest.who})\n`);
     for (const busy of held) {
       process.stderr.write(`stepgate: note: session ${busy.session.id} (${busy.session.runbook}) is running in process ${busy.pid}: not this one (stepgate attach ${busy.session.id} if it runs detached)\n`);
+    }
+    // The operator likely meant the session that runs now (declined attaching to it, or did not
+    // know it runs): an older one, perhaps last week's abandoned deploy, is not taken on their
+    // behalf. The TUI would cover the lines above at once.
+    if (inTui && held.length > 0) {
+      const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})? [y/N] `, 'no');
+      if (answer !== 'yes') {
+        process.stderr.write('stepgate: nothing resumed\n');
+        return answer === 'cancelled' ? EXIT.interrupted : EXIT.completed;
+      }
     }
   }
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);

@@ -6,7 +6,7 @@
  * Without tmux on PATH and inside $TMUX the TUI runs in place, and a hang-up is journaled as
  * a closed terminal, not as the operator's Ctrl-C (issue 11, item 9).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +153,35 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     const back = startTui(['attach'], dir, state, { detach: true });
     tuis.push(back);
     await back.waitFor('READY 1/2 slow', 60_000);
+  }, 120_000);
+
+  it('a bare resume that passes over a running detached session asks before taking an older one (trial: n to attach resumed last week\'s deploy)', async () => {
+    const { dir, file, state } = workspace();
+    // An older session of another runbook, blocked at a failed step.
+    const old = join(dir, 'old.md');
+    writeFileSync(old, '# Old deploy\n\n```bash {name=broken}\nfalse\n```\n');
+    const blocked = spawnSync(process.execPath, [CLI, 'run', old, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: state }, stdio: 'ignore' });
+    expect(blocked.status).toBe(1);
+    const oldJournal = readdirSync(join(state, 'sessions')).find((n) => n.endsWith('.jsonl')) ?? '';
+    const oldId = oldJournal.replace(/\.jsonl$/, '');
+    // The session the operator means runs now, detached.
+    const live = startTui([file], dir, state, { detach: true });
+    tuis.push(live);
+    await live.waitFor('READY 1/2 slow', 60_000);
+    live.press('\r');
+    await live.waitFor('RUNNING slow');
+    const back = startTui(['resume'], dir, state, { detach: true });
+    tuis.push(back);
+    await back.waitFor('attach to it instead of resuming a session? [Y/n]', 60_000);
+    back.press('n\r');
+    const asked = await back.waitFor(/resume session \S+ instead/);
+    expect(asked.replace(/\n/g, '')).toContain(`resume session ${oldId} instead`);
+    expect(asked.replace(/\n/g, '')).toMatch(/blocked at broken; started \d{4}-\d\d-\d\d/);
+    back.press('\r');
+    await back.waitFor('nothing resumed');
+    expect(await back.exited).toBe(0);
+    const oldEvents = readFileSync(join(state, 'sessions', oldJournal), 'utf8');
+    expect(oldEvents).not.toContain('session-resumed');
   }, 120_000);
 
   it('inside $TMUX the TUI runs in place: no second tmux inside the first', async () => {

@@ -119,7 +119,7 @@ export const KEYS: Readonly<Record<UiCommand, readonly Binding[]>> = {
   'open-ref': [{ keys: ['o'], modes: ['checklist', 'gate'], help: 'open a runbook the selected step or its section links to' }],
   filter: [{ keys: ['/'], modes: ['picker'], help: 'filter the runbook list (picker)' }],
   back: [{ keys: ['esc'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'back: close a prompt or overlay, leave the gate menu, back to the picker' }],
-  quit: [{ keys: ['q'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable)' }],
+  quit: [{ keys: ['q'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'quit (asks when a step runs; the session stays resumable); in an overlay: close it' }],
   help: [{ keys: ['?'], modes: ['checklist', 'gate', 'picker', 'overlay'], help: 'this help' }],
   // In stepgate's own tmux the key never reaches the TUI (tmux detaches on it, exec/tmux.ts):
   // it arrives only where the TUI runs in place, which then says why nothing happens.

@@ -86,7 +86,7 @@ describe('stepgate resume in a real terminal', () => {
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(COLS);
 
     tui.press('t');
-    s = await tui.waitFor('transcript of healthz (esc closes)');
+    s = await tui.waitFor('transcript of healthz (esc or q closes)');
     expect(s).toContain('attempt 2/2: bad status 503');
     tui.press('\u001B');
     await tui.waitFor('1. [r] retry the step');

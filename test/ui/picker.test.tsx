@@ -95,7 +95,7 @@ describe('picker help at 80x24', () => {
     const r = setup();
     await r.waitForFrame('enter open');
     r.press('?');
-    await r.waitForFrame('↑↓ scroll · esc close');
+    await r.waitForFrame('↑↓ scroll · esc/q close');
     expect(r.frame()).not.toContain('1-9');
     for (let i = 0; i < 40; i++) r.press('j');
     await r.waitForFrame('marks: [ ] pending');

@@ -130,7 +130,7 @@ describe('a session resumed in the TUI', () => {
   it('t shows the whole transcript of the blocked check: each attempt with the response body', async () => {
     const r = await resumedAtFailingHealthz();
     r.press('t');
-    const f = await r.waitForFrame('transcript of healthz (esc closes)');
+    const f = await r.waitForFrame('transcript of healthz (esc or q closes)');
     expect(f).toContain('attempt 3/3: bad status 503');
     // The body as the probe kept it, on lines of its own, wrapped at the width.
     expect(f.replace(/\n/g, '')).toContain(BODY);
@@ -141,7 +141,7 @@ describe('a session resumed in the TUI', () => {
   it('an open transcript is laid out again when the terminal narrows, nothing cut off', async () => {
     const r = await resumedAtFailingHealthz();
     r.press('t');
-    await r.waitForFrame('transcript of healthz (esc closes)');
+    await r.waitForFrame('transcript of healthz (esc or q closes)');
     r.resize(50, 24);
     // The body, wrapped at 50 columns, still reads whole once the rows are joined (a page kept
     // at its 80-column layout would show each row cut short with an ellipsis instead).
@@ -178,7 +178,7 @@ describe('a session resumed in the TUI', () => {
     expect(f).toContain('remote: Counting objects');
 
     r.press('t');
-    f = await r.waitForFrame('transcript of pull (esc closes)');
+    f = await r.waitForFrame('transcript of pull (esc or q closes)');
     expect(f).toContain('Fetching origin');
     r.press(escape);
     await r.waitForFrame('1. [r] retry the step');
@@ -218,7 +218,7 @@ describe('a session resumed in the TUI', () => {
     after.runbooks.files.set(DEPLOY_FILE, DEPLOY.replace('git pull\n', 'git pull --ff-only\n'));
     await after.actions.resume(journal.events, { torn: { line: 9, bytes: 37 } });
     const r = await show(after, journal);
-    await r.waitForFrame('resumed: read this first (esc closes)');
+    await r.waitForFrame('resumed: read this first (esc or q closes)');
     // Wrapped at the pane's width: the words may sit on two rows, but none is cut.
     let f = await r.waitForFrame(/torn line\s+\(line\s+9,\s+37\s+bytes,\s+cut\s+off\s+by\s+a\s+crash\s+mid-write\)/);
     expect(f).not.toContain('…');
@@ -245,7 +245,7 @@ describe('a session resumed in the TUI', () => {
     await after.actions.resume(journal.events, { torn: { line: 5, bytes: 12 } });
     expect(after.state().status.kind).toBe('vars');
     const r = await show(after, journal);
-    await r.waitForFrame('resumed: read this first (esc closes)');
+    await r.waitForFrame('resumed: read this first (esc or q closes)');
     r.press(escape);
     const f = await r.waitForFrame('variable API_TOKEN');
     expect(f).not.toContain('read this first');

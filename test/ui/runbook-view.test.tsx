@@ -208,6 +208,18 @@ describe('runbook view', () => {
     expect(r.exits).toEqual([1]);
   });
 
+  it('q in the help closes it, as in a pager, and does not quit; q then quits', async () => {
+    const r = await deploy();
+    r.press('?');
+    await r.waitForFrame('esc/q close');
+    r.press('q');
+    await r.waitForFrame(/q quit$/m);
+    expect(r.exits).toEqual([]);
+    r.press('q');
+    await waitFor(() => r.exits.length === 1);
+    expect(r.exits).toEqual([1]);
+  });
+
   it('a second ctrl-c within 2s asks to quit', async () => {
     const r = await deploy();
     r.press(ctrlC);

@@ -88,6 +88,9 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
           if (now.filter !== '') return dispatch({ type: 'end-filter', keep: false });
           return;
         case 'quit':
+          // q closes the help as it closes a pager; the picker itself quits.
+          if (helping) return setHelp(false);
+          return quit();
         case 'interrupt':
           return quit();
         default:
@@ -131,7 +134,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
       ) : (
         <Pane lines={lines} height={listHeight} width={width} top={top} />
       )}
-      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : help ? '↑↓ scroll · esc close' : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
+      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : help ? '↑↓ scroll · esc/q close' : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
     </Box>
   );
 }

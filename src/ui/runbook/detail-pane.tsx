@@ -64,7 +64,7 @@ export function detailPane(props: DetailPaneProps): ReactNode {
     case 'refs':
       return (
         <Box flexDirection="column" height={height}>
-          <Rule text="open which runbook? (enter opens, esc closes)" width={width} />
+          <Rule text="open which runbook? (enter opens, esc or q closes)" width={width} />
           <Pane
             lines={overlay.refs.map((r, i) => ({ text: `${i === overlay.index ? '>' : ' '} ${r.label}`, ...(i === overlay.index ? { tone: 'selected' as const } : {}) }))}
             height={height - 1}

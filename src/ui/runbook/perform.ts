@@ -130,7 +130,7 @@ export class IntentPerformer {
     try {
       const text = await services.readTranscript(path);
       const layOut = (w: number): string[] => transcriptLines(text, w);
-      const title = `transcript of ${stepId} (esc closes): ${displayFile(path)}`;
+      const title = `transcript of ${stepId} (esc or q closes): ${displayFile(path)}`;
       dispatch({ type: 'open', overlay: { kind: 'viewer', title, lines: layOut(this.latest().width), scroll: 0, rewrap: layOut } });
     } catch (error) {
       this.notice(`cannot read ${path}: ${describeError(error)}`);

@@ -36,7 +36,7 @@ function gateHints(choices: readonly Choice[]): string[] {
 /** Key hints, most important first (the status bar drops from the end to fit). */
 export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean, aside = false): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
-  if (view.overlay) return ['esc close', '? help'];
+  if (view.overlay) return ['esc/q close', '? help'];
   const status = session.status;
   const frame = session.frames[session.frames.length - 1];
   const kind = frame?.init.items[frame.cursor]?.step.kind;

@@ -282,6 +282,9 @@ class Step {
         if (view.overlay?.kind === 'help') return this.apply({ type: 'close' });
         return this.apply({ type: 'open', overlay: { kind: 'help', scroll: 0 } });
       case 'quit':
+        // In a transcript, the help or a list of links, q closes it as it does in less: one
+        // key must not end the TUI (a detached one included) for an operator reading output.
+        if (mode === 'overlay') return this.apply({ type: 'close' });
         if (status.kind === 'running') return this.apply({ type: 'open', overlay: { kind: 'confirm-quit' } });
         this.intents.push({ kind: 'quit' });
         return;

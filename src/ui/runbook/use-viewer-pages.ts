@@ -8,7 +8,7 @@ import { resumeReportLines } from '../lines.js';
 import type { ViewAction, ViewState } from './view-state.js';
 
 /** The title of what resume found, shown first when a resumed session opens. */
-const RESUME_TITLE = 'resumed: read this first (esc closes)';
+const RESUME_TITLE = 'resumed: read this first (esc or q closes)';
 
 export function useViewerPages(store: SessionStore, viewRef: { readonly current: ViewState }, dispatch: (action: ViewAction) => void, cols: number): void {
   // A resume that found a torn journal line or changed runbooks says so before anything else;

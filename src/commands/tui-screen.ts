@@ -127,6 +127,7 @@ async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined
     loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
     readTranscript: (path) => readTranscript(path),
     ...(presence ? { attended: () => presence.attended() } : {}),
+    detachable: child !== undefined,
   };
   const { createElement, render, App } = await ui;
   let exitCode: number = EXIT.blocked;

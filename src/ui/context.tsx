@@ -30,6 +30,8 @@ export interface UiServices {
    * that nobody is there to watch (issue 12). Default: always attended.
    */
   attended?(): boolean;
+  /** The TUI runs in stepgate's own tmux: ctrl-\ leaves it running detached. Default: in place. */
+  detachable?: boolean;
 }
 
 /** A live session as the runbook view needs it. */

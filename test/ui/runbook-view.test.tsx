@@ -201,6 +201,27 @@ describe('runbook view', () => {
     expect(r.t.journal.closed).toBe(true);
   });
 
+  it('in stepgate\'s own tmux, quitting while a step runs says how to leave it running instead (ctrl-\\)', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE, { before: (t) => t.shell.reply({ output: 'working\n', hold: true }), services: { detachable: true } });
+    await r.waitForFrame('enter run');
+    r.press(enter);
+    await r.waitForFrame('RUNNING pull');
+    r.press('q');
+    const f = await r.waitForFrame('Quit interrupts it');
+    expect(f.replace(/\s+/g, ' ')).toContain('To leave it running instead, n then ctrl-\\ (stepgate attach returns).');
+    r.press('n');
+    await r.waitForNoFrame('Quit interrupts it');
+  });
+
+  it('in place, the quit question does not offer ctrl-\\ (it does not detach there)', async () => {
+    const r = await deploy((t) => t.shell.reply({ output: 'working\n', hold: true }));
+    r.press(enter);
+    await r.waitForFrame('RUNNING pull');
+    r.press('q');
+    const f = await r.waitForFrame('Quit interrupts it');
+    expect(f).not.toContain('ctrl-\\');
+  });
+
   it('quits at once with q when nothing runs', async () => {
     const r = await deploy();
     r.press('q');

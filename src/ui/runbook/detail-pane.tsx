@@ -41,6 +41,8 @@ export interface DetailPaneProps {
   width: number;
   /** Prompts take keys (not in a test renderer without raw mode). */
   isActive: boolean;
+  /** In stepgate's own tmux: ctrl-\ leaves the TUI (and a running step) running detached. */
+  detachable?: boolean;
 }
 
 export function detailPane(props: DetailPaneProps): ReactNode {
@@ -56,7 +58,7 @@ export function detailPane(props: DetailPaneProps): ReactNode {
 
   switch (overlay?.kind) {
     case 'confirm-quit':
-      return quitQuestion({ session, current, quit: props.quit, dispatch, ...room });
+      return quitQuestion({ session, current, quit: props.quit, dispatch, detachable: props.detachable === true, ...room });
     case 'reason':
       return reasonPrompt({ overlay, items, cursor, actions, dispatch, ...room });
     case 'help':

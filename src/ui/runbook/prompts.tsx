@@ -32,13 +32,22 @@ export function varPrompt({ spec, actions, dispatch, ...box }: Room & { spec: Va
   );
 }
 
-export function quitQuestion({ session, current, quit, dispatch, ...box }: Room & { session: SessionState; current: FlowItem | undefined; quit: () => void; dispatch: (action: ViewAction) => void }) {
+export function quitQuestion({
+  session,
+  current,
+  quit,
+  dispatch,
+  detachable,
+  ...box
+}: Room & { session: SessionState; current: FlowItem | undefined; quit: () => void; dispatch: (action: ViewAction) => void; detachable: boolean }) {
+  // Leaving for the night should not kill a migration: where the TUI can detach, say so here.
+  const detach = detachable ? ' To leave it running instead, n then ctrl-\\ (stepgate attach returns).' : '';
   return (
     <Question
       title="quit?"
       text={
         session.status.kind === 'running'
-          ? `${current?.step.id ?? 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).`
+          ? `${current?.step.id ?? 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).${detach}`
           : nothingRan(session)
             ? 'Quit now? Nothing has run in this session yet: open the runbook again to start it.'
             : `Quit now? The session stays resumable (stepgate resume ${session.id}).`

@@ -143,6 +143,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const asideTranscriptText = useTranscript(aside && !asideOnScreen && aside.item.step.kind === 'command' ? runLog.transcripts.get(aside.item.key) : undefined);
 
   const pane = detailPane({
+    detachable: services.detachable === true,
     session,
     view,
     runAs,

@@ -6,7 +6,7 @@
  * `--rerun-interrupted`, `--retry`, `--recover`, `--skip`). Without ID: the newest session
  * that has not ended.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { lastDrop, summarize, unfinishedSessions } from '../session/history.js';
 import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
@@ -21,11 +21,12 @@ import { createSessionStore, type ResumeReport, type SessionStore } from '../ses
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, unknownSkipWarnings } from './run.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
-import { replay } from '../session/reducer.js';
+import { currentItem, replay } from '../session/reducer.js';
 import { varConflicts } from '../session/answer-vars.js';
 import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
+import { displayText } from '../session/printable.js';
 import { parseCommand } from './parse-command.js';
 import { RESUME } from './specs.js';
 import { plainModeReason } from './interactive.js';
@@ -48,7 +49,7 @@ function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>
 
 const USAGE = RESUME.usage;
 
-function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[]): void {
+function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[], state: SessionState): void {
   const out = process.stdout;
   const drop = lastDrop(events);
   if (drop) out.write(`the terminal closed (${drop.signal}) at ${new Date(drop.at).toISOString().slice(11, 19)} UTC${drop.terminal ? ` (${drop.terminal.who.user})` : ''}: stepgate stopped then\n`);
@@ -65,8 +66,41 @@ function printReport(report: ResumeReport, path: string, cwd: string, events: Se
   }
   if (report.interrupted) {
     out.write(`interrupted: step ${report.interrupted.title} was running when stepgate stopped; its outcome is unknown: re-run it or skip it with a reason\n`);
-    if (report.interrupted.transcript !== undefined) out.write(`  what it printed until then: ${report.interrupted.transcript}\n`);
+    if (report.interrupted.transcript !== undefined) {
+      out.write(`  what it printed until then: ${report.interrupted.transcript}\n`);
+      printTail(report.interrupted.transcript);
+    }
+    return;
   }
+  // A step cut short before this resume (ctrl-c, a dropped terminal): how far it got decides
+  // between running it again and skipping it, so its last lines are shown, as the TUI does.
+  const cur = currentItem(state);
+  const transcript = cur?.step.interrupted ? report.runs?.transcripts.get(cur.item.key) : undefined;
+  if (cur && transcript !== undefined) {
+    out.write(`interrupted: step ${cur.item.step.id} was cut short; what it printed: ${transcript}\n`);
+    printTail(transcript);
+  }
+}
+
+/** The last lines of a transcript, printable, indented under the line that names it. */
+function printTail(path: string, lines = 5): void {
+  let text: string;
+  try {
+    const handle = openSync(path, 'r');
+    try {
+      const size = fstatSync(handle).size;
+      const from = Math.max(0, size - 4096);
+      const buffer = Buffer.alloc(size - from);
+      readSync(handle, buffer, 0, buffer.length, from);
+      text = buffer.toString('utf8');
+    } finally {
+      closeSync(handle);
+    }
+  } catch {
+    return;
+  }
+  const tail = text.split(/\r?\n/).filter((line) => line.trim() !== '').slice(-lines);
+  for (const line of tail) process.stdout.write(`  | ${displayText(line)}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -242,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
       }
       await held.journalTaken();
-      printReport(report, path, process.cwd(), read.events);
+      printReport(report, path, process.cwd(), read.events, store.getState().session);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       for (const warning of await unknownSkipWarnings(store, skips)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       process.stdout.write(`${resumedShellNotice(report)}\n`);

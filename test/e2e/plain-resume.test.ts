@@ -72,6 +72,7 @@ describe('stepgate resume', () => {
     const stop = await ws.run(['resume', '--yes']);
     expect(stop.code).toBe(1);
     expect(stop.stdout).toContain('interrupted: step migrate was running when stepgate stopped');
+    expect(stop.stdout).toMatch(/what it printed until then: \S+\n {2}\| migration started\n/);
     expect(stop.stdout).toContain('BLOCKED at step migrate');
     expect(stop.stdout).toContain(`stepgate resume ${id} --yes --rerun-interrupted`);
     expect(stop.stdout).toMatch(/2\s+migrate\s+main\s+interrupted\s+1/);
@@ -90,6 +91,21 @@ describe('stepgate resume', () => {
     expect(log.stdout).toMatch(/DECISION retry migrate by/);
     const done = await ws.run(['sessions']);
     expect(done.stdout).toMatch(new RegExp(`${id}\\s+.*completed\\s+crashy.md`));
+  });
+
+  it('after ctrl-c mid-step, a plain resume names the cut-short run\'s transcript and shows how far it got (trial)', async () => {
+    ws.write('crashy.md', crashy(join(ws.dir, 'flag')));
+    const child = ws.spawn(['run', 'crashy.md']);
+    const done = collect(child);
+    await waitForOutput(child, 'migration started');
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const [id] = ws.sessionIds();
+    expect(ws.events(id ?? '').find((e) => e.type === 'step-finished' && e['interrupted'] === true)).toBeDefined();
+    const stop = await ws.run(['resume', '--yes']);
+    expect(stop.code).toBe(1);
+    expect(stop.stdout).toMatch(/interrupted: step migrate was cut short; what it printed: \S+migrate\S*\n {2}\| migration started\n/);
+    expect(stop.stdout).toContain('BLOCKED at step migrate');
   });
 
   it('resume without an id names the session it picks, and passes over one a live stepgate holds', async () => {

@@ -141,6 +141,9 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
         const command = before.frames[event.depth]?.init.items[event.index]?.step.kind === 'command';
         row.status = event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : `failed${command && event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
         if (event.transcript !== undefined) row.transcripts.push({ attempt: row.attempts, path: event.transcript });
+        // A run cut short may have done part of its work (a migration): the ticket must show
+        // each such run and why, even when a later run passed.
+        if (event.interrupted) row.decided.push(`run ${row.attempts} cut short${event.reason ? `: ${event.reason}` : ''}`);
         if (!event.ok && row.run.length > 0) {
           row.failedRun = row.run;
           row.failedAttempt = row.attempts;

@@ -249,7 +249,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
 
     interrupt(cause) {
       if (!running) return;
-      stopCause = cause;
+      // The journal says who stopped a run and how: the log and the report show it.
+      stopCause = cause ?? `ctrl-c by ${deps.host.who().user}`;
       shell.interrupt();
       running.abort.abort();
     },
@@ -283,6 +284,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
 
     async close(cause) {
       if (running && cause !== undefined) stopCause = cause;
+      else if (running) stopCause ??= `stepgate was closed while it ran (by ${deps.host.who().user})`;
       running?.abort.abort();
       await running?.done;
       await queue;

@@ -106,6 +106,13 @@ describe('stepgate resume', () => {
     expect(stop.code).toBe(1);
     expect(stop.stdout).toMatch(/interrupted: step migrate was cut short; what it printed: \S+migrate\S*\n {2}\| migration started\n/);
     expect(stop.stdout).toContain('BLOCKED at step migrate');
+    // Who cut it short, and how, is journaled: the log and the ticket's report say it (trial).
+    const go = await ws.run(['resume', id ?? '', '--yes', '--rerun-interrupted']);
+    expect(go.code).toBe(0);
+    const log = await ws.run(['log', id ?? '']);
+    expect(log.stdout).toMatch(/step migrate interrupted exit \S+ in \d+ms: ctrl-c by \S+/);
+    const report = await ws.run(['report', id ?? '']);
+    expect(report.stdout).toMatch(/\| `migrate` \|.*\| passed \| 2 \|.*run 1 cut short: ctrl-c by \S+; retried by/);
   });
 
   it('resume without an id names the session it picks, and passes over one a live stepgate holds', async () => {

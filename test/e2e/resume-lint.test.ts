@@ -136,6 +136,10 @@ describe('resume lints the runbook as it is now', () => {
     edit('timeout=2x', 'timeout=2s');
     const again = tuiIn(['resume', id]);
     await again.waitFor('BLOCKED at try (attempt 1)');
+    // The first q closes the page listing what changed in the runbook (as in a pager).
+    await again.waitFor('resumed: read this first');
+    again.press('q');
+    await again.waitFor((s) => !s.includes('resumed: read this first'));
     again.press('q');
     await again.exited;
   });

@@ -25,6 +25,17 @@ export async function othersTuis(): Promise<BeaconInfo[]> {
   return (await listBeacons().catch(() => [])).filter((b) => b.uid !== uid).sort((a, b) => (b.session?.since ?? 0) - (a.session?.since ?? 0));
 }
 
+/**
+ * One line per session another login user runs detached: `sessions` and `resume` look only at
+ * this user's own journals, and a second operator told "nothing to resume" might start the
+ * deploy again while the first one's still runs.
+ */
+export async function othersNotes(): Promise<string[]> {
+  return (await othersTuis()).flatMap((b) =>
+    b.session ? [`note: ${b.user} runs session ${b.session.id} (${b.session.runbook}) detached on this host: stepgate attach ${b.session.id} (or --watch)`] : [],
+  );
+}
+
 /** The stepgate this process runs as: the same node and script, for the owner to run. */
 function selfCommand(): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];

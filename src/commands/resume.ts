@@ -32,6 +32,7 @@ import { RESUME } from './specs.js';
 import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
+import { othersNotes } from './attach-other.js';
 import { askYesNo } from './ask.js';
 import { describeUnfinished } from './offer-resume.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
@@ -134,7 +135,10 @@ export async function main(argv: string[]): Promise<number> {
           `stepgate: session ${busy.session.id} (${busy.session.runbook}, ${busy.session.state}) is still held by process ${busy.pid}` +
             ` (a stepgate that has not exited yet: after a hang-up it stops within 5 s); try again in a moment, or stop that process first\n`,
         );
-      } else process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
+      } else {
+        process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
+        for (const line of await othersNotes().catch(() => [])) process.stderr.write(`stepgate: ${displayText(line)}\n`);
+      }
       return EXIT.usage;
     }
     id = newest.id;

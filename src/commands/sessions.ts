@@ -14,6 +14,7 @@ import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { SESSIONS } from './specs.js';
 import { liveTuis } from './detach.js';
+import { othersNotes } from './attach-other.js';
 import { EXIT } from './exit-codes.js';
 
 const USAGE = SESSIONS.usage;
@@ -41,8 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
     return EXIT.completed;
   }
+  const others = (await othersNotes().catch(() => [])).map((line) => `${printable(line)}\n`).join('');
   if (sessions.length === 0) {
-    process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n`);
+    process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n${others}`);
     return EXIT.completed;
   }
   // The runbook path goes last: it is the one cell that may be long (cut to fit a terminal, whole in a file or pipe).
@@ -58,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   for (const line of tableLines(rows, columns)) process.stdout.write(`${line}\n`);
   if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
+  process.stdout.write(others);
   return EXIT.completed;
 }
 

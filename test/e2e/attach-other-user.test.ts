@@ -108,6 +108,17 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     const id = String(events()[0]?.['id']);
     expect(id).toMatch(/^\d{8}-\d{6}-/);
 
+    // Another login user, whose own journals are empty, is told the deploy runs (trial: told
+    // only "nothing to resume", they might have started it again).
+    const asStranger = (args: string[]) =>
+      spawnSync('runuser', ['-u', stranger, '--', process.execPath, CLI, ...args], { cwd: dir, env: { ...process.env, HOME: home(stranger), STEPGATE_STATE_DIR: stateOf(stranger) }, encoding: 'utf8' });
+    const listed = asStranger(['sessions']);
+    expect(listed.stdout).toContain(`note: ${owner} runs session ${id} (`);
+    expect(listed.stdout).toContain(`detached on this host: stepgate attach ${id}`);
+    const resumed = asStranger(['resume', '--plain']);
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain(`stepgate: note: ${owner} runs session ${id} (`);
+
     // The socket is in the owner's 0700 directory; the other users cannot see into it.
     const detach = join(stateOf(owner), 'detach');
     const [token = ''] = readdirSync(detach);

@@ -9,6 +9,7 @@ import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { LOG } from './specs.js';
+import { wordWrap } from '../session/word-wrap.js';
 import { EXIT } from './exit-codes.js';
 import { displayText, terminalJson } from '../session/printable.js';
 
@@ -36,9 +37,10 @@ export async function main(argv: string[]): Promise<number> {
   if (parsed.values.json === true) {
     for (const event of read.events) out(`${terminalJson(event)}\n`);
   } else {
-    out(`session ${id} (${path})\n`);
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    for (const row of fit(`session ${id} (${path})`, columns)) out(`${row}\n`);
     const running = await sessionOwner(sessionsDir(), id).catch(() => undefined);
-    for (const line of auditTrail(read.events, running)) out(`${line}\n`);
+    for (const line of auditTrail(read.events, running)) for (const row of fit(line, columns)) out(`${row}\n`);
   }
   for (const bad of read.bad) err(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
   if (read.torn) err(`stepgate: ${path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
@@ -72,4 +74,19 @@ export function warnRollout(read: RolloutRead, id: string): void {
   for (const edit of edits) err(`stepgate: ${read.path}:${edit.line}: ${edit.what}\n`);
   if (edits.length > 0) err(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened\n`);
   if (read.chain.kind === 'unchained' && read.events.length > 0) err(`stepgate: note: ${read.path} is from before rollout journals were chained; it cannot be checked for edits\n`);
+}
+
+/**
+ * On a terminal, a trail line wrapped at words with its rows under its text (after the time),
+ * rather than split mid-word by the terminal under the time column. A file or a pipe gets each
+ * line whole.
+ */
+function fit(line: string, columns: number | undefined): string[] {
+  if (columns === undefined || columns < 40) return [line];
+  return line.split('\n').flatMap((piece) => {
+    const lead = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+|^\s+/.exec(piece)?.[0].length ?? 0;
+    // A nested line (a check attempt) keeps its own indent under the text.
+    const indent = lead + (/^\s*check /.test(piece.slice(lead)) ? 2 : 0);
+    return wordWrap(piece, columns, Math.min(indent, columns / 2));
+  });
 }

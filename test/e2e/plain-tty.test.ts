@@ -104,6 +104,24 @@ describe('tables on an 80-column terminal', () => {
     expect(lines[1]).toMatch(/^\d{8}-\d{6}-\w+ +\S+ +blocked at deploy-the-applicati\S*… +…\S*service\.md$/);
   });
 
+  it('stepgate log wraps its lines at words within 80 columns on a terminal, under the text after the time; a pipe gets them whole', async () => {
+    const said = 'the application answered with a long complaint about its configuration file and the port it wants';
+    ws.write('long.md', `# Long\n\n## Go\n\nCheck it.\n\n\`\`\`check {name=health}\nname: app\nrun: echo "${said}"; exit 1\nretries: 1\n\`\`\`\n`);
+    expect((await ws.run(['run', 'long.md', '--yes'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    const piped = await ws.run(['log', id ?? '']);
+    expect(piped.stdout.split('\n').some((line) => line.length > 80 && line.includes(said))).toBe(true);
+    const t = spawnTerm(['log', id ?? ''], 80);
+    expect(await t.exit).toBe(0);
+    const lines = termLines(t.output());
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    const first = lines.findIndex((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}\s*check app 1\/1: failed/.test(line));
+    expect(first).toBeGreaterThan(0);
+    // Its next row is the same line wrapped under the text, not a new entry.
+    expect(lines[first + 1]).toMatch(/^ {22,}\S/);
+    expect(lines.join(' ').replace(/\s+/g, ' ')).toContain(said);
+  });
+
   it('the end-of-run summary wraps a long note at word boundaries under its column, within 80 columns', async () => {
     const said = 'the app answered with a complaint about its config';
     ws.write('note.md', `# Note\n\n## Go\n\nPrepare.\n\n\`\`\`bash {name=prep}\necho ok\n\`\`\`\n\nCheck it.\n\n\`\`\`check {name=health}\nname: app\nrun: echo "${said}"; exit 1\nretries: 1\n\`\`\`\n`);

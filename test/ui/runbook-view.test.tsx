@@ -222,6 +222,30 @@ describe('runbook view', () => {
     expect(f).not.toContain('ctrl-\\');
   });
 
+  it('an i in the middle of typing does not attach (the TUI taken for a shell); i again, or an i on its own, does', async () => {
+    const r = await deploy((t) => t.shell.reply({ output: 'working\n', hold: true }));
+    r.press(enter);
+    await r.waitForFrame('RUNNING pull');
+    // "ping" typed as into a shell: p, then i.
+    for (const key of ['p', 'i']) r.press(key);
+    await r.waitForFrame('this is not a shell: i again attaches');
+    r.type('ng -c1 db');
+    expect(r.t.shell.input.join('')).toBe('');
+    r.press('i');
+    await r.waitForFrame('this is not a shell');
+    r.press('i');
+    await r.waitForFrame('ATTACHED to pull');
+    r.type('y');
+    await waitFor(() => r.t.shell.input.join('') === 'y');
+    r.press(ctrlBracket);
+    await r.waitForFrame('RUNNING pull');
+    // A deliberate i, a moment after the last key, attaches at once.
+    r.press('l');
+    r.t.clock.advance(1500);
+    r.press('i');
+    await r.waitForFrame('ATTACHED to pull');
+  });
+
   it('quits at once with q when nothing runs', async () => {
     const r = await deploy();
     r.press('q');

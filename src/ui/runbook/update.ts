@@ -9,7 +9,7 @@ import { PREFLIGHT_ROW, checklistRows, moveSelection } from '../checklist-rows.j
 import { helpLines } from '../components/help-overlay.js';
 import type { UiCommand } from '../keymap.js';
 import { keyMode } from './key-mode.js';
-import { asideOf, isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
+import { TYPING_MS, asideOf, isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
 
 /** What the view asks of the session and the screen once its own state is updated. */
 export type RunbookIntent =
@@ -46,6 +46,8 @@ export interface UpdateEnv {
   now: number;
   /** The view was opened from the picker, and esc goes back to it. */
   canGoBack: boolean;
+  /** The key is a printable character (what typing into a shell sends), not ctrl-x or an arrow. */
+  printable?: boolean;
 }
 
 export interface Update {
@@ -80,6 +82,9 @@ export function update(before: ViewState, session: SessionState, input: RunbookI
     if (!NAVIGATION.has(command)) intents.push({ kind: 'halt-walk' });
     step.command(command);
   }
+  // While a step runs, every printable key is remembered (bound or not): see TYPING_MS.
+  if (session.status.kind === 'running' && !view.attached && env.printable === true) apply({ type: 'key-pressed', at: env.now, attach: command === 'attach' });
+  else if (session.status.kind !== 'running' && view.lastKey !== undefined) apply({ type: 'key-pressed', at: Number.NEGATIVE_INFINITY, attach: false });
   // Keys the operator types right after starting an interactive step are its answer.
   const starts = (command === 'run' && asideOf(before, session) === undefined) || command === 'retry' || command === 'run-all' || (command === 'pick' && mode === 'gate');
   if (starts && cursorItem?.step.kind === 'command' && cursorItem.step.attrs.interactive && !cursorItem.step.attrs.confirm) intents.push({ kind: 'hold-keys' });
@@ -234,10 +239,14 @@ class Step {
         this.apply({ type: 'gate-set', index: paths[0]?.i ?? 0, selected: cursor });
         return this.notice('choose a recovery path, then enter');
       }
-      case 'attach':
+      case 'attach': {
         if (status.kind !== 'running') return this.notice('nothing is running to attach to');
         if (frame?.init.items[cursor]?.step.kind !== 'command') return this.notice('checks take no input');
+        const last = this.start.lastKey;
+        const typing = last !== undefined && !last.attach && env.now - last.at < TYPING_MS;
+        if (typing) return this.notice('this is not a shell: i again attaches (then keys go to the step), ctrl-c interrupts it');
         return this.apply({ type: 'attach' });
+      }
       case 'interrupt': {
         if (isDoubleInterrupt(view, env.now)) {
           this.apply({ type: 'interrupt-pressed', at: 0 });

@@ -44,7 +44,8 @@ export function useRunbookKeys(options: RunbookKeysOptions): void {
         const name = keyName(one, keys.length > 1 ? {} : key);
         const digit = digitIndex(name);
         const command = commandFor(keyMode(view, session), name) ?? (digit !== undefined ? { choice: digit } : undefined);
-        const next = update(view, session, command, { ...latest.current, now: services.now(), canGoBack: back !== undefined });
+        const printable = /^[\x20-\x7e]$/.test(one) && !(keys.length === 1 && key.ctrl === true);
+        const next = update(view, session, command, { ...latest.current, now: services.now(), canGoBack: back !== undefined, printable });
         setView(next.view);
         performer.current?.perform(next.intents);
       }

@@ -47,6 +47,8 @@ export interface ViewState {
   notice?: string;
   /** When ctrl-c was last pressed (services clock), for "twice within 2s asks to quit". */
   lastInterruptAt?: number;
+  /** The last key while a step ran, and when: an `i` in the middle of typing does not attach. */
+  lastKey?: { at: number; attach: boolean };
 }
 
 export type ViewAction =
@@ -67,7 +69,8 @@ export type ViewAction =
   | { type: 'attach' }
   | { type: 'detach' }
   | { type: 'notice'; text: string | undefined }
-  | { type: 'interrupt-pressed'; at: number };
+  | { type: 'interrupt-pressed'; at: number }
+  | { type: 'key-pressed'; at: number; attach: boolean };
 
 /** Two ctrl-c within this many ms ask to quit. */
 export const DOUBLE_INTERRUPT_MS = 2000;
@@ -155,8 +158,16 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     }
     case 'interrupt-pressed':
       return { ...state, lastInterruptAt: action.at };
+    case 'key-pressed':
+      return { ...state, lastKey: { at: action.at, attach: action.attach } };
   }
 }
+
+/**
+ * Keys this close together are typing: an operator who takes the TUI for a shell types
+ * `tail -f service.log`, and its `i` must not hand the rest to a step waiting at a prompt.
+ */
+export const TYPING_MS = 1000;
 
 /** Is this ctrl-c the second within the window? */
 export function isDoubleInterrupt(state: ViewState, at: number): boolean {

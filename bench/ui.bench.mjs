@@ -108,8 +108,8 @@ const statusMb = (pid, field) => {
 const rssOf = (pid) => statusMb(pid, 'VmRSS');
 // The TUI's own process: with tmux on PATH the pty holds the launcher, and the TUI runs in
 // the private tmux server, which names its pid in the registry (src/commands/detach.ts).
-const tuiPid = (launcher) => {
-  const registry = join(dir, 'state', 'detach');
+const tuiPid = (launcher, stateDir) => {
+  const registry = join(stateDir, 'detach');
   for (const token of existsSync(registry) ? readdirSync(registry) : []) {
     try {
       // An earlier run's entry may linger: only a live process is this run's TUI.
@@ -126,14 +126,20 @@ const tuiPid = (launcher) => {
 const inPlace = process.env.BENCH_TUI_IN_PLACE === '1';
 
 /** The flood in the TUI, keys pressed throughout: its time, key latencies and memory. */
+// Each flood gets its own state directory: a TUI quit after the flood leaves a resumable session
+// behind, and the next run would meet a resume offer (or the runbook's lock) instead of the flood.
+let floodRuns = 0;
+const freshState = () => join(dir, `state-flood-${++floodRuns}`);
+
 async function tuiFlood() {
-  const t = spawn([cli, file], inPlace ? { STEPGATE_DETACH: '0' } : {});
+  const stateDir = freshState();
+  const t = spawn([cli, file], { STEPGATE_STATE_DIR: stateDir, ...(inPlace ? { STEPGATE_DETACH: '0' } : {}) });
   await t.until((s) => s.includes('enter run'));
   const floodStart = performance.now();
   t.child.write('\r');
   await t.until((s) => s.includes('RUNNING flood') && s.includes('flood line'));
   const rss = [];
-  const measured = tuiPid(t.child.pid);
+  const measured = tuiPid(t.child.pid, stateDir);
   const sampler = setInterval(() => rss.push(rssOf(measured)), 250);
   const latencies = [];
   let floodEnded = false;
@@ -164,8 +170,11 @@ async function tuiFlood() {
 async function plainFlood() {
   const { execa } = await import('execa');
   const plainStart = performance.now();
-  await execa(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: join(dir, 'state') }, stdin: 'ignore', stdout: 'ignore', reject: false });
-  return performance.now() - plainStart;
+  const run = await execa(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: freshState() }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false });
+  const took = performance.now() - plainStart;
+  // A plain run that stopped early would make the TUI look slow by comparison: no figure then.
+  if (run.exitCode !== 0) throw new Error(`the plain flood run failed (exit ${run.exitCode}): ${run.stderr}`);
+  return took;
 }
 
 // One pair cannot tell 1.0x from 1.2x on this machine (single pairs ranged 0.76x to 1.81x for

@@ -44,6 +44,28 @@ function parserId() {
   return hash.digest('hex').slice(0, 32);
 }
 
+/** yoga-layout's loader (Ink's layout engine), whose grammar of WebAssembly is inlined as base64. */
+export const YOGA_LOADER = /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/;
+
+/**
+ * Emscripten's loader fetches its inlined WebAssembly (a data: URL) with `fetch` wherever
+ * `fetch` is a function, and in Node.js the first call of `fetch` loads undici, Node's whole
+ * HTTP client: 40 to 70 ms of CPU before the TUI's first frame, for bytes already in memory
+ * (issue 14). Told there is no `fetch`, the loader decodes the base64 itself. The count makes
+ * a yoga-layout that reads differently fail the build instead of silently fetching again.
+ */
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({ filter: YOGA_LOADER }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const asks = /"function"\s*!=\s*typeof fetch/g;
+      if (!asks.test(text)) throw new Error(`${args.path}: no \`"function" != typeof fetch\` to turn off; see yogaWithoutFetch in scripts/build.mjs`);
+      return { contents: text.replace(asks, 'true'), loader: 'js' };
+    });
+  },
+};
+
 /**
  * Bundle the CLI into `outdir` (emptied first). Returns esbuild's metafile.
  * @param {{ outdir: string, sourcemap?: boolean }} options
@@ -77,6 +99,7 @@ export async function bundle({ outdir, sourcemap = true }) {
     sourcemap: sourcemap ? 'linked' : false,
     legalComments: 'linked',
     metafile: true,
+    plugins: [yogaWithoutFetch],
     logLevel: 'warning',
   });
   const inputs = {};

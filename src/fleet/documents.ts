@@ -5,9 +5,8 @@
  * Pure: the caller reads files and writes the result.
  */
 import type { Runbook, Step } from '../runbooks/model.js';
-import { buildFlow, refusals, StepNames, type ExportProblem, type FlowStep } from './flow.js';
-import { seconds } from './shell-text.js';
-import { checkStepBash, checkWorstCaseMs, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
+import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type FlowStep } from './flow.js';
+import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
 import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
 import { unroll, type Run } from './unroll.js';
@@ -72,15 +71,10 @@ function header(f: FlowStep): string {
 /** The bash of a command or check step (as its user, in its cwd) and its execution timeout (seconds). */
 function bashOf(f: FlowStep): { bash: string; timeoutS?: number } {
   const step = f.step;
-  if (step.kind === 'command') {
-    const bash = commandStepBash(step, f.context);
-    return step.attrs.timeoutMs === undefined ? { bash } : { bash, timeoutS: seconds(step.attrs.timeoutMs) };
-  }
-  if (step.kind === 'check') {
-    // The document's timeout must never cut the poll loop short: its worst case, plus a minute.
-    return { bash: checkStepBash(step, f.context), timeoutS: seconds(checkWorstCaseMs(step)) + 60 };
-  }
-  throw new Error(`step ${step.id} is a manual item: it has no shell`);
+  if (step.kind === 'manual') throw new Error(`step ${step.id} is a manual item: it has no shell`);
+  const bash = step.kind === 'command' ? commandStepBash(step, f.context) : checkStepBash(step, f.context);
+  const timeoutS = executionTimeoutS(step);
+  return timeoutS === undefined ? { bash } : { bash, timeoutS };
 }
 
 /** The runCommand lines and the execution timeout (seconds) of a command or check step. */
@@ -157,8 +151,9 @@ export function exportAutomationDocument(runbook: Runbook, load: (file: string) 
       action: 'aws:runCommand',
       // A copy of a step (another attempt, a recovery path linked from another gate) says which step it repeats by its name.
       ...(script > known ? { description: describe(f.step, 120) } : {}),
-      // Run Command's own timeout is the step's; Automation waits a minute longer for delivery.
-      timeoutSeconds: execution + 60,
+      // Run Command's own timeout is the step's; Automation waits a minute longer for delivery,
+      // within the 48 h it allows a step (refusals() keeps the command itself within it).
+      timeoutSeconds: Math.min(execution + 60, MAX_EXECUTION_TIMEOUT_S),
       onFailure: 'Abort',
       inputs: { DocumentName: 'AWS-RunShellScript', InstanceIds: ['{{ InstanceId }}'], Parameters: { commands: [] as string[], executionTimeout: String(execution) } },
     };

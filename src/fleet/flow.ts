@@ -7,7 +7,9 @@ import { planRunbook } from '../runbooks/plan.js';
 import { resolveTarget, describeTarget } from '../runbooks/links.js';
 import { findSection, mainFlowSteps, recoveryPaths, stepsInSection } from '../runbooks/sections.js';
 import type { Runbook, Step } from '../runbooks/model.js';
-import type { StepContext } from './step-shell.js';
+import { checkWorstCaseMs, type StepContext } from './step-shell.js';
+import { seconds } from './shell-text.js';
+import { MAX_TIMEOUT_S } from './validate.js';
 
 /** A problem that stops an export, with the place in the runbook that causes it. */
 export interface ExportProblem {
@@ -135,6 +137,26 @@ function recoveryFlows(
   return flows;
 }
 
+/**
+ * The execution timeout (whole seconds) a document gives a step: its `timeout=`, or for a check
+ * the worst case of its poll loop plus a minute, so the document never cuts the loop short.
+ * Undefined: no timeout of its own (Run Command's default applies).
+ */
+export function executionTimeoutS(step: Step): number | undefined {
+  if (step.kind === 'check') return seconds(checkWorstCaseMs(step)) + 60;
+  if (step.kind === 'command' && step.attrs.timeoutMs !== undefined) return seconds(step.attrs.timeoutMs);
+  return undefined;
+}
+
+/** A step whose timeout SSM would refuse (or cap), said at the step: where the author can fix it. */
+function timeoutProblem(step: Step): string | undefined {
+  const s = executionTimeoutS(step);
+  if (s === undefined || s <= MAX_TIMEOUT_S) return undefined;
+  if (step.kind === 'check')
+    return `check step ${step.id} can poll for ${s} s (every attempt timing out, every backoff wait, and a minute), longer than SSM runs a command (${MAX_TIMEOUT_S} s, 48 h): lower retries:, timeout: or backoff:`;
+  return `step ${step.id} has timeout=${s}s, longer than SSM runs a command (${MAX_TIMEOUT_S} s, 48 h, aws:runShellScript's largest executionTimeout): give a timeout of at most 48h, or split the step`;
+}
+
 const isRollbackStep = (step: Step): boolean => step.kind !== 'manual' && step.attrs.rollback;
 
 /** Steps no unattended run can carry: interactive ones always; manual items without approvers. */
@@ -154,6 +176,8 @@ export function refusals(flow: Flow, opts: { approvals: boolean; kind: 'command'
     if (seen.has(step)) continue;
     seen.add(step);
     const at = { file, line: step.position.line, column: step.position.column };
+    const tooLong = timeoutProblem(step);
+    if (tooLong !== undefined) out.push({ ...at, message: tooLong });
     if (step.kind === 'command' && step.attrs.interactive)
       out.push({ ...at, message: `step ${step.id} is interactive: it needs an operator at a terminal, and an SSM document runs unattended; run it with stepgate on the host, or drop interactive=` });
     const human = (step.kind === 'manual' && !step.done) || (step.kind !== 'manual' && step.attrs.confirm);

@@ -8,7 +8,8 @@ import type { DocumentKind, SsmDocument } from './documents.js';
 export const STEP_NAME = /^[A-Za-z0-9_]{1,128}$/;
 /** SSM's limit on a document's content. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
-const MAX_TIMEOUT_S = 172_800;
+/** Run Command's largest executionTimeout for aws:runShellScript (48 h); Automation's steps are held to it too. */
+export const MAX_TIMEOUT_S = 172_800;
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

@@ -211,6 +211,8 @@ describe('runbook view', () => {
     r.press('q');
     const f = await r.waitForFrame('Quit interrupts it');
     expect(f.replace(/\s+/g, ' ')).toContain('To leave it running instead, n then ctrl-\\ (stepgate attach returns).');
+    // The question shows its keys once it listens: an n before that was lost.
+    await r.waitForFrame('[y] yes');
     r.press('n');
     await r.waitForNoFrame('Quit interrupts it');
   });

@@ -14,6 +14,12 @@ import { dirname, relative, resolve } from 'node:path';
 export type TrustPolicy = 'refuse' | 'allow' | 'warn';
 
 let policy: TrustPolicy = 'refuse';
+/**
+ * Whether the command running takes `--allow-untrusted` (run, resume, the TUI; lint and plan
+ * name it for those). export and fleet run do not: a document leaves the host and runs as root
+ * on every instance, so their advice is the fix alone.
+ */
+let overridable = true;
 /** Files allowed in by `--allow-untrusted`, with why they are untrusted: journaled. */
 const allowed = new Map<string, string>();
 /** Files refused under the `refuse` policy, with the message. */
@@ -21,8 +27,9 @@ const refused = new Map<string, string>();
 /** The directory tree links must stay in: the main runbook's. */
 let treeRoot: string | undefined;
 
-export function setTrustPolicy(next: TrustPolicy): void {
+export function setTrustPolicy(next: TrustPolicy, opts: { overridable?: boolean } = {}): void {
   policy = next;
+  overridable = opts.overridable ?? true;
 }
 
 export function trustPolicy(): TrustPolicy {
@@ -76,7 +83,8 @@ export function untrustedReason(file: string): string | undefined {
     }
   }
   if (problems.length === 0) return undefined;
-  return `${file} ${problems.join(' and ')}; another user could change what runs: chown root ${file} && chmod go-w ${file} (or pass --allow-untrusted, which is journaled)`;
+  const instead = overridable ? ' (or pass --allow-untrusted, which is journaled)' : ' (export and fleet run take no --allow-untrusted: what they send runs as root on every instance)';
+  return `${file} ${problems.join(' and ')}; another user could change what runs: chown root ${file} && chmod go-w ${file}${instead}`;
 }
 
 /** For the loader: what to do with `file`. `undefined`: read it as usual. */

@@ -63,11 +63,17 @@ export class StepNames {
   }
 }
 
-function contextOf(runbook: Runbook, step: Step, user?: string): StepContext {
+/**
+ * As a local session runs a step of a linked runbook (a checklist, a recovery path): its own
+ * `user=`/`cwd=`, then `--as` for the user, then its runbook's front matter, then the main
+ * runbook's (the session shell it runs in was started there). Env: the main runbook's, its
+ * runbook's entries over it. Without the main runbook's fallback a linked step ran as root.
+ */
+function contextOf(main: Runbook, runbook: Runbook, step: Step, user?: string): StepContext {
   const fm = runbook.frontMatter;
-  const ctx: StepContext = { env: { ...fm.env } };
-  const u = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? user ?? fm.user;
-  const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
+  const ctx: StepContext = { env: { ...main.frontMatter.env, ...fm.env } };
+  const u = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? user ?? fm.user ?? main.frontMatter.user;
+  const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd ?? main.frontMatter.cwd;
   if (u !== undefined) ctx.user = u;
   if (cwd !== undefined) ctx.cwd = cwd;
   return ctx;
@@ -92,14 +98,15 @@ export function buildFlow(runbook: Runbook, load: (file: string) => Runbook | un
     for (const section of part.sections)
       for (const planned of section.steps) {
         const step = owner.steps.find((s) => s.id === planned.id) ?? planned;
-        const recovery = step.kind === 'manual' ? [] : recoveryFlows(owner, step, byFile, names, problems, user);
-        steps.push({ name: names.name(step.id), step, file: owner.file, context: contextOf(owner, step, user), recovery });
+        const recovery = step.kind === 'manual' ? [] : recoveryFlows(runbook, owner, step, byFile, names, problems, user);
+        steps.push({ name: names.name(step.id), step, file: owner.file, context: contextOf(runbook, owner, step, user), recovery });
       }
   }
   return { flow: { title: runbook.title, steps, vars: runbook.frontMatter.vars }, problems };
 }
 
 function recoveryFlows(
+  main: Runbook,
   owner: Runbook,
   gate: Step,
   byFile: (file: string) => Runbook | undefined,
@@ -131,7 +138,7 @@ function recoveryFlows(
     flows.push({
       label,
       rollback,
-      steps: steps.map((step) => ({ name: names.name(`${gate.id}_recover_${flows.length + 1}_${step.id}`), step, file: other.file, context: contextOf(other, step, user) })),
+      steps: steps.map((step) => ({ name: names.name(`${gate.id}_recover_${flows.length + 1}_${step.id}`), step, file: other.file, context: contextOf(main, other, step, user) })),
     });
   }
   return flows;

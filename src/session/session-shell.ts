@@ -284,10 +284,6 @@ export class SessionShell {
     }, wait);
   }
 
-  interrupt(): void {
-    this.shell?.interrupt();
-  }
-
   write(data: string): void {
     if (this.holdInput) this.typeAhead(data);
     else this.shell?.write(data);

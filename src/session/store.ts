@@ -251,7 +251,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       if (!running) return;
       // The journal says who stopped a run and how: the log and the report show it.
       stopCause = cause ?? `ctrl-c by ${deps.host.who().user}`;
-      shell.interrupt();
+      // The abort alone sends the step its ctrl-c (then escalates): a ctrl-c written here as
+      // well reached the pty twice, and the terminal echoed ^C twice in the step's output.
       running.abort.abort();
     },
 

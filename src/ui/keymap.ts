@@ -109,7 +109,7 @@ export const KEYS: Readonly<Record<UiCommand, readonly Binding[]>> = {
   'run-all': [{ keys: ['a'], modes: ['checklist'], help: 'run all remaining steps up to the next gate, manual item or confirmation' }],
   retry: [{ keys: ['r'], modes: ['checklist', 'gate'], help: 'retry the blocked step' }],
   skip: [{ keys: ['s'], modes: ['checklist', 'gate'], help: 'skip the current step (asks a reason; free for optional steps)' }],
-  recover: [{ keys: ['c'], modes: ['checklist', 'gate'], help: 'choose a recovery path at a gate' }],
+  recover: [{ keys: ['c'], modes: ['checklist', 'gate'], help: 'take the recovery path marked [c] at a gate (others: their number)' }],
   // The gate offers these as choices (a digit, or enter on the choice): no letter of their own.
   override: [],
   abort: [],

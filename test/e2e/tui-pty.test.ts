@@ -190,7 +190,7 @@ describe('stepgate FILE, more', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
     dirs.push(dir);
     const file = join(dir, 'hup.md');
-    writeFileSync(file, '# Hang-up\n\n## Wait\n\nWait for a long time.\n\n```bash {name=wait}\necho waiting; sleep 60\n```\n');
+    writeFileSync(file, '# Hang-up\n\n## Wait\n\nWait for a long time.\n\n```bash {name=wait}\necho waiting-$((6*7)); sleep 60\n```\n');
     const tui = startTui(file, dir, join(dir, 'state'));
     // Preflight looked at the host before the first step, and says so on the first row.
     expect(await tui.waitFor('enter run')).toMatch(/\[x\] preflight: the host can run every step +\d+ ms/);
@@ -298,6 +298,24 @@ describe('stepgate DIR in a real terminal', () => {
     tui.press('q');
     await tui.exited;
     expect(tui.output()).toMatch(/session \S+ is unfinished \(ready\); continue with: stepgate resume \S+/);
+  });
+
+  it('ctrl-c on a running step: its output shows ^C once (the terminal echoes each ctrl-c the pty gets)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'wait.md');
+    writeFileSync(file, '# Wait\n\n## Go\n\nWait.\n\n```bash {name=wait}\necho waiting-$((6*7)); sleep 60\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    // The output, not the code (which reads waiting-$((6*7))).
+    await tui.waitFor('waiting-42');
+    tui.press('\u0003');
+    const s = await tui.waitFor('BLOCKED at wait');
+    expect(s).toContain('waiting-42');
+    expect(s.match(/\^C/g)).toHaveLength(1);
+    tui.press('q');
+    await tui.exited;
   });
 
   it('ctrl-\\ in a TUI in place says it cannot detach there (in stepgate\'s own tmux the key never reaches the TUI)', async () => {

@@ -39,6 +39,18 @@ describe('untrusted runbooks', () => {
     expect(lint.stdout + lint.stderr).toMatch(/open\.md:1:1: warning.*untrusted runbook/);
   });
 
+  it('export and fleet run refuse it too, without advising --allow-untrusted (a flag they do not take)', { timeout: 120_000 }, async () => {
+    const file = ws.write('open.md', '# Open\n\n## S\n\n```bash {name=hello}\necho ran-it\n```\n');
+    chmodSync(file, 0o666);
+    for (const args of [['export', '--ssm', 'command', 'open.md'], ['fleet', 'run', 'open.md', '--instance-ids', 'i-0123456789abcdef0']]) {
+      const refused = await ws.run(args, { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' });
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr).toMatch(/untrusted runbook: open\.md is writable by group and others \(mode 0666\).*chmod go-w open\.md \(export and fleet run take no --allow-untrusted/);
+      expect(refused.stderr).not.toMatch(/pass --allow-untrusted/);
+      expect(refused.stdout).toBe('');
+    }
+  });
+
   it('refuses a before: checklist writable by others, naming that file', { timeout: 120_000 }, async () => {
     const checklist = ws.write('checks.md', '# Checks\n\n## Pre\n\n- [ ] looked\n');
     chmodSync(checklist, 0o646);

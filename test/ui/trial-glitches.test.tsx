@@ -152,15 +152,34 @@ describe('status bar', () => {
     await r.waitForFrame(/>\[ \] Tell the team/);
     expect(r.frame()).not.toContain('1. [r] retry the step');
     r.press('c');
-    await r.waitForFrame('choose a recovery path, then enter');
+    await r.waitForFrame('c again takes the [c] path');
     const f = r.frame();
     expect(f).toMatch(/>\[!\] check healthz/);
     expect(f).toContain('> 2. [c] recover: recovery.md#roll-back-to-the-previous-release');
+    r.press('c');
+    await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
   });
 
-  it('drops the stale "choose a recovery path" in the recovery frame a digit opened; a nested gate fits 80 columns', async () => {
+  it('c at a gate with two recovery paths takes the one the menu marks [c], as the hint c recover says', async () => {
     const r = await ready(
       await renderSession({ '/rb/two.md': TWO_PATHS, '/rb/recovery.md': TWO_PATHS_RECOVERY }, '/rb/two.md', {
+        before: (t) => t.probes.script(HEALTH_URL, fail('status 503', { status: 503 })),
+      }),
+    );
+    r.press('a');
+    let f = await r.waitForFrame('BLOCKED at healthz');
+    expect(lastLine(f)).toContain('c recover');
+    expect(f).toContain('2. [c] recover: recovery.md#roll-back-to-the-previous-release');
+    r.press('c');
+    f = await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
+    expect(f).not.toContain('c again');
+    const decision = r.t.journal.events.find((e) => e.type === 'decision');
+    expect(decision).toMatchObject({ decision: { kind: 'recover' } });
+  });
+
+  it('drops the stale "c again takes the [c] path" in the recovery frame a digit opened; a nested gate fits 80 columns', async () => {
+    const r = await ready(
+      await renderSession({ '/rb/two.md': `${TWO_PATHS}\n## Tell\n\n- [ ] Tell the team.\n`, '/rb/recovery.md': TWO_PATHS_RECOVERY }, '/rb/two.md', {
         before: (t) => {
           t.probes.script(HEALTH_URL, fail('status 503', { status: 503 }));
           t.probes.script('http://127.0.0.1:8081/ready', fail('connection refused'));
@@ -169,17 +188,21 @@ describe('status bar', () => {
     );
     r.press('a');
     await r.waitForFrame('BLOCKED at healthz');
+    r.press(escape);
+    await r.waitForFrame('enter gate');
+    r.press('j');
+    await r.waitForFrame(/>\[ \] Tell the team/);
     r.press('c');
-    await r.waitForFrame('choose a recovery path, then enter');
+    await r.waitForFrame('c again takes the [c] path');
     expect(r.frame()).toContain('> 2. [c] recover: recovery.md#roll-back-to-the-previous-release');
-    // c went to the first path; the second carries no [c] of its own.
+    // c takes the first path; the second carries no [c] of its own.
     expect(r.frame()).toMatch(/ 3\. {5}recover: recovery\.md#health-check-failing/);
-    expect(r.frame().match(/\[c\]/g)).toHaveLength(1);
+    expect(r.frame().match(/\d\. \[c\]/g)).toHaveLength(1);
     r.press('2');
     await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
     await r.waitForFrame('enter run');
     let f = r.frame();
-    expect(f).not.toContain('choose a recovery path');
+    expect(f).not.toContain('c again');
     expect(lastLine(f)).toMatch(/^READY 1\/1 rollback-health-of-the-previous-release +enter run · a all · s skip/);
     expect(lastLine(f)).not.toContain('…');
     // The recovery's own check fails: its gate's hints fit beside the long step id, whole.

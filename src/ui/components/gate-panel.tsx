@@ -40,8 +40,8 @@ function tail(text: string, count: number, width: number): string[] {
 
 export function GatePanel({ item, step, choices, index, focused, screen, attempts, transcript, transcriptText, height, width }: GatePanelProps) {
   const color = useColor();
-  // A key is shown once, on the choice it goes to: with two recovery paths `c` moves to the
-  // first and asks which, so a `[c]` on every path row would promise what it does not do.
+  // A key is shown once, on the choice it takes: with two recovery paths `c` takes the first,
+  // so a `[c]` on every path row would promise what it does not do.
   const shown = new Set<string>();
   const menu = choices.map((choice, i) => {
     const key = shown.has(choiceKey(choice)) ? '' : choiceKey(choice);

@@ -109,7 +109,7 @@ class Step {
     this.apply({ type: 'open', overlay: { kind: 'reason', purpose, index, optional } });
   }
 
-  /** A gate choice taken (a digit, enter on the menu, or `c` with one open path). */
+  /** A gate choice taken (a digit, enter on the menu, or `c`: the first open recovery path). */
   take(choice: Choice | undefined, index: number): void {
     if (!choice) return;
     switch (choice.kind) {
@@ -234,10 +234,17 @@ class Step {
         if (why !== undefined) return this.notice(why);
         const paths = choices.map((c, i) => ({ c, i })).filter(({ c }) => c.kind === 'recover');
         if (paths.length === 0) return this.notice('no recovery path is declared for this step; skip or abort');
-        const open = paths.filter(({ c }) => c.kind === 'recover' && c.disabled === undefined);
-        if (paths.length === 1 && open.length === 1) return this.take(open[0]?.c, cursor);
-        this.apply({ type: 'gate-set', index: paths[0]?.i ?? 0, selected: cursor });
-        return this.notice('choose a recovery path, then enter');
+        // The hint says `c recover` and the menu marks the first open path `[c]`: c takes it
+        // (the most specific: the step's own recover=, then its section's), the others by
+        // number. It used to only move the menu there, which the hint never said.
+        const first = paths.find(({ c }) => c.kind === 'recover' && c.disabled === undefined) ?? paths[0];
+        // From another row the menu is not on screen: which path `[c]` is must be seen before
+        // it is taken, so the first c brings the menu back with it highlighted.
+        if (paths.length > 1 && (selected !== cursor || aside)) {
+          this.apply({ type: 'gate-set', index: first?.i ?? 0, selected: cursor });
+          return this.notice('c again takes the [c] path; another path: its number');
+        }
+        return this.take(first?.c, cursor);
       }
       case 'attach': {
         if (status.kind !== 'running') return this.notice('nothing is running to attach to');

@@ -19,6 +19,7 @@ import { parseCommand } from './parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
 import { plainModeReason } from './interactive.js';
+import { displayText } from '../session/printable.js';
 
 const USAGE = COMMAND_SPECS.fleet.usage;
 
@@ -61,7 +62,22 @@ export function describeAwsError(error: unknown): string {
   return `${name}: ${e.message ?? String(error)}`;
 }
 
-export async function runFleet(argv: string[], deps: FleetDeps): Promise<number> {
+/**
+ * A row as shown: instance ids, step names, statuses and output come back from AWS, and an
+ * instance's output can hold escapes that would rewrite the operator's screen. The journal
+ * keeps what AWS said; every face shows this.
+ */
+export function displayRow(row: InstanceRow): InstanceRow {
+  const line = (t: string): string => displayText(t).replace(/\s+/g, ' ').trim();
+  const shown: InstanceRow = { ...row, instanceId: line(row.instanceId), status: line(row.status) };
+  if (row.step !== undefined) shown.step = line(row.step);
+  if (row.tail !== undefined) shown.tail = displayText(row.tail);
+  return shown;
+}
+
+export async function runFleet(argv: string[], given: FleetDeps): Promise<number> {
+  // Everything fleet prints may carry text from AWS (ids, statuses, output, error messages).
+  const deps: FleetDeps = { ...given, out: (t) => given.out(displayText(t)), err: (t) => given.err(displayText(t)) };
   const [sub, ...rest] = argv;
   try {
     if (sub === 'run') return await fleetRun(rest, deps);
@@ -197,19 +213,20 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const reports = await ssm.listInvocations(commandId, known);
       const now = deps.now();
       const rows = reports.map((r) => rowOf(r, now));
+      const shown = rows.map(displayRow);
       for (const row of rows) {
         const key = JSON.stringify({ ...row, durationMs: undefined });
         if (seen.get(row.instanceId) === key) continue;
         seen.set(row.instanceId, key);
         await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
-        if (!live) deps.out(`${rowLine(row)}\n`);
+        if (!live) deps.out(`${rowLine(displayRow(row))}\n`);
       }
       const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
-      store.setState({ commandStatus: status, rows, polledAt: now, done: result.done });
+      store.setState({ commandStatus: displayText(status).replace(/\s+/g, ' '), rows: shown, polledAt: now, done: result.done });
       if (result.done || !opts.wait) {
         await end();
-        if (!live) deps.out(`\n${renderTable(rows).join('\n')}\n`);
+        if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);
         if (!result.done) {
           deps.out(`rollout ${id} is still running (command ${status}): stepgate fleet status ${id}\n`);
           return EXIT.blocked;
@@ -218,7 +235,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
         else {
           deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${status}):\n`);
-          for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
+          for (const f of result.failed.map(displayRow)) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
         }
         deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id}, stepgate report ${id})\n`);
         return result.ok ? EXIT.completed : EXIT.blocked;

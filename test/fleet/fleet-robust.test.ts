@@ -1,0 +1,120 @@
+/**
+ * `fleet run`/`status` against what AWS can send back and how it can fail, at the SDK boundary
+ * (aws-sdk-client-mock replaces SSMClient's send; stepgate above it is real): hostile text in
+ * an instance's output, errors mid-rollout, throttling, targets that match nothing, an
+ * instance SSM never reports on, and vars that must not come from the command line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createElement } from 'react';
+import { render } from 'ink-testing-library';
+import {
+  type Command,
+  type CommandStatus,
+  CreateDocumentCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
+import { createSsmClient } from '../../src/exec/ssm-client.js';
+import { readRollout } from '../../src/session/rollout-journal.js';
+import { rolloutReport } from '../../src/session/rollout-report.js';
+import { RolloutTable } from '../../src/ui/fleet/rollout-table.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const ssmMock = mockClient(SSMClient);
+let dir: string;
+let out: string;
+let err: string;
+let sleeps: number[];
+
+function deps(extra: Partial<FleetDeps> = {}): FleetDeps {
+  return {
+    ssm: () => createSsmClient({ client: new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }), sleep: () => Promise.resolve() }),
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+    sleep: (ms) => {
+      sleeps.push(ms);
+      // A watch that never ends fails the test instead of filling the heap.
+      return sleeps.length > 200 ? Promise.reject(new Error('still polling after 200 polls')) : Promise.resolve();
+    },
+    env: { STEPGATE_STATE_DIR: dir, USER: 'ops' },
+    ...extra,
+  };
+}
+
+const RUNBOOK = `# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
+const ID = 'c0ffee00-0000-4000-8000-000000000001';
+
+beforeEach(() => {
+  ssmMock.reset();
+  dir = mkdtempSync(join(tmpdir(), 'stepgate-fleet-robust-'));
+  out = '';
+  err = '';
+  sleeps = [];
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function command(status: CommandStatus, extra: Partial<Command> = {}): Command {
+  return { CommandId: ID, Status: status, TargetCount: 1, CompletedCount: 0, ErrorCount: 0, InstanceIds: [], ...extra };
+}
+
+function runbook(text = RUNBOOK): string {
+  const file = join(dir, 'fleet.md');
+  writeFileSync(file, text);
+  return file;
+}
+
+const rolloutId = (): string => /rollout (fleet-\S+):/.exec(out)?.[1] ?? '';
+const ESC = '\u001B';
+const HOSTILE = `${ESC}]0;owned${ESC}\\${ESC}[2J${ESC}[31mred\u009B1;1H\rline`;
+
+describe('text from AWS is shown, never obeyed', () => {
+  it('strips escapes from ids, statuses, step names and output in lines, the table, the live table and the report', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed')] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        {
+          InstanceId: `i-0aaaaaaaaaaaaaaa1${ESC}[2J`,
+          Status: 'Failed',
+          CommandPlugins: [{ Name: `build${ESC}[1A`, Status: 'Failed', ResponseCode: 1, Output: `compiling\n${HOSTILE}\n` }],
+        },
+      ],
+    });
+    let frame = '';
+    const liveTable: FleetDeps['liveTable'] = async (store) => {
+      const app = render(createElement(RolloutTable, { store, color: false }));
+      return {
+        close: async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          frame = app.lastFrame() ?? '';
+          app.unmount();
+        },
+      };
+    };
+    expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps())).toBe(1);
+    const pipe = out;
+    const id = rolloutId();
+    out = '';
+    expect(await runFleet(['status', id], deps({ liveTable }))).toBe(1);
+    for (const text of [pipe, out, frame]) {
+      expect(text).not.toMatch(/[\u001B\u009B\r]/);
+      expect(text).toContain('i-0aaaaaaaaaaaaaaa1');
+    }
+    expect(pipe).toContain('    | compiling\n    | redline\n');
+    expect(frame).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Failed/);
+    const events = readRollout(id, { STEPGATE_STATE_DIR: dir }) ?? [];
+    // The journal keeps what AWS said; only what is shown is cleaned.
+    expect(JSON.stringify(events)).toContain('\\u001b[2J');
+    expect(rolloutReport(events, 'x.jsonl')).not.toMatch(/[\u001B\u009B]/);
+  });
+});

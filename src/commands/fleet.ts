@@ -4,7 +4,7 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { NO_INVOCATION, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
@@ -187,6 +187,15 @@ function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: s
   return out;
 }
 
+/**
+ * How long an instance may go without an invocation before it counts as NO_INVOCATION: both
+ * this many polls in a row and this much time, so a fast --poll does not give up in seconds.
+ * Run Command creates an instance's invocation when it sends the command (Pending while it
+ * waits for rate control), so a minute without one is not a slow start.
+ */
+const NO_INVOCATION_POLLS = 12;
+const NO_INVOCATION_MS = 60_000;
+
 /** Polls until every instance is final (or once, without wait); journals each changed row. */
 async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs: number; wait: boolean }): Promise<number> {
   const events = readRollout(id, deps.env) ?? [];
@@ -200,6 +209,25 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const store = createRolloutStore(id);
   if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
+  /** Instances SSM has given no invocation for: since when, and for how many polls in a row. */
+  const missing = new Map<string, { since: number; polls: number }>();
+  const withoutInvocation = (report: InstanceReport, now: number): InstanceRow => {
+    const row = rowOf(report, now);
+    if (report.status !== 'Unknown' || report.error === undefined) {
+      missing.delete(report.instanceId);
+      return row;
+    }
+    const m = missing.get(report.instanceId) ?? { since: now, polls: 0 };
+    m.polls += 1;
+    missing.set(report.instanceId, m);
+    if (m.polls < NO_INVOCATION_POLLS || now - m.since < NO_INVOCATION_MS) return row;
+    const waited = durationLiteral(now - m.since);
+    return {
+      ...row,
+      status: NO_INVOCATION,
+      tail: `SSM gave no invocation for this instance in ${m.polls} polls over ${waited} (${report.error}): the command never reached it. Check that it is managed by SSM in this region and its agent is online (aws ssm describe-instance-information), then roll out to it again`,
+    };
+  };
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -210,9 +238,11 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     for (;;) {
       const command = await ssm.getCommand(commandId);
       const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
-      const reports = await ssm.listInvocations(commandId, known);
+      const reports: InstanceReport[] = await ssm.listInvocations(commandId, known);
+      const listed = new Set(reports.map((r) => r.instanceId));
+      for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
       const now = deps.now();
-      const rows = reports.map((r) => rowOf(r, now));
+      const rows = reports.map((r) => withoutInvocation(r, now));
       const shown = rows.map(displayRow);
       for (const row of rows) {
         const key = JSON.stringify({ ...row, durationMs: undefined });

@@ -80,7 +80,7 @@ describe('text from AWS is shown, never obeyed', () => {
   it('strips escapes from ids, statuses, step names and output in lines, the table, the live table and the report', async () => {
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
     ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
-    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed')] });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed', { InstanceIds: [`i-0aaaaaaaaaaaaaaa1${ESC}[2J`] })] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({
       CommandInvocations: [
         {
@@ -116,5 +116,30 @@ describe('text from AWS is shown, never obeyed', () => {
     // The journal keeps what AWS said; only what is shown is cleaned.
     expect(JSON.stringify(events)).toContain('\\u001b[2J');
     expect(rolloutReport(events, 'x.jsonl')).not.toMatch(/[\u001B\u009B]/);
+  });
+});
+
+describe('an instance SSM never gives an invocation for', () => {
+  it('is given up on after a bounded wait as "No Invocation", and the rollout ends failed instead of polling forever', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', { InstanceIds: ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'] }) });
+    // SSM keeps the command open: one of its instances never reports.
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress', { InstanceIds: ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'] })] });
+    ssmMock.on(ListCommandInvocationsCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 400 } }));
+    ssmMock.on(GetCommandInvocationCommand, { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }).resolves({ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', PluginName: 'build' });
+    ssmMock
+      .on(GetCommandInvocationCommand, { InstanceId: 'i-0aaaaaaaaaaaaaaa2' })
+      .rejects(Object.assign(new Error('An error occurred (InvocationDoesNotExist)'), { name: 'InvocationDoesNotExist', $metadata: { httpStatusCode: 400 } }));
+    let t = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const code = await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1,i-0aaaaaaaaaaaaaaa2'], deps({ now: () => (t += 5_000) }));
+    expect(err).toBe('');
+    expect(code).toBe(1);
+    expect(sleeps.length).toBeGreaterThanOrEqual(11);
+    expect(sleeps.length).toBeLessThan(30);
+    expect(out).toContain('1 of 2 instances failed (command InProgress):');
+    expect(out).toMatch(/ {2}i-0aaaaaaaaaaaaaaa2: No Invocation at step \?\n {4}\| SSM gave no invocation for this instance in \d+ polls over .*InvocationDoesNotExist.*aws ssm describe-instance-information/);
+    const events = readRollout(rolloutId(), { STEPGATE_STATE_DIR: dir }) ?? [];
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-finished', ok: false, failed: [{ instanceId: 'i-0aaaaaaaaaaaaaaa2', status: 'No Invocation' }] });
+    expect(rolloutReport(events, 'x.jsonl')).toContain('### i-0aaaaaaaaaaaaaaa2: No Invocation at an unknown step');
   });
 });

@@ -90,6 +90,25 @@ export async function runFleet(argv: string[], given: FleetDeps): Promise<number
   return usageError(sub === undefined ? 'fleet what? run, status or cancel' : `fleet ${sub}? (run, status or cancel)`, USAGE);
 }
 
+/**
+ * Runs `fn` for rollout `id`; an error (an AWS call failing mid-rollout) is journaled before it
+ * is reported, so `fleet status`, `log` and `report` say it later, not only this terminal once.
+ */
+async function journalingErrors<T>(id: string, deps: FleetDeps, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: describeAwsError(error) }, deps.env).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The errors journaled so far, for whoever watches the rollout again. */
+function earlierErrors(events: RolloutEvent[], deps: FleetDeps): void {
+  for (const e of events)
+    if (e.type === 'rollout-error') deps.out(`earlier error (${new Date(e.at).toISOString().replace('T', ' ').slice(0, 19)} UTC): ${e.message}\n`);
+}
+
 function parseTargets(targets: string | undefined, ids: string | undefined): FleetTargets | string {
   if ((targets === undefined) === (ids === undefined)) return 'give one of --targets tag:KEY=VALUE or --instance-ids ID[,ID...]';
   if (ids !== undefined) {
@@ -164,18 +183,28 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   if (v.region !== undefined) started.region = v.region;
   await appendRolloutEvent(id, started, deps.env);
   deps.out(`rollout ${id}: ${file} as ${name} version ${put.version}${put.unchanged ? ' (unchanged)' : put.created ? ' (created)' : ' (updated)'}\n`);
+  return journalingErrors(id, deps, () => sendAndWatch(id, deps, ssm, { name, version: put.version, targets, maxConcurrency: v['max-concurrency'], maxErrors: v['max-errors'], parameters, pollMs, wait: v['no-wait'] !== true }));
+}
+
+async function sendAndWatch(
+  id: string,
+  deps: FleetDeps,
+  ssm: FleetSsm,
+  o: { name: string; version: string; targets: FleetTargets; maxConcurrency: string; maxErrors: string; parameters: Record<string, string[]>; pollMs: number; wait: boolean },
+): Promise<number> {
+  const { name, targets, parameters } = o;
   const sent = await ssm.sendCommand({
     documentName: name,
-    documentVersion: put.version,
+    documentVersion: o.version,
     targets,
-    maxConcurrency: v['max-concurrency'],
-    maxErrors: v['max-errors'],
+    maxConcurrency: o.maxConcurrency,
+    maxErrors: o.maxErrors,
     comment: `stepgate ${id}`,
     parameters,
   });
   await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
-  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${v['max-concurrency']}, max errors ${v['max-errors']})\n`);
-  return watch(id, deps, ssm, { pollMs, wait: v['no-wait'] !== true });
+  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
+  return watch(id, deps, ssm, { pollMs: o.pollMs, wait: o.wait });
 }
 
 function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: string[]; region?: string } {
@@ -295,7 +324,8 @@ async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
     return EXIT.usage;
   }
   const pollMs = parseDuration(String(arg.values.poll)) ?? 5000;
-  return watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true });
+  earlierErrors(events, deps);
+  return journalingErrors(arg.id, deps, async () => watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true }));
 }
 
 async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
@@ -313,7 +343,9 @@ async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
   }
   const ssm = await deps.ssm(region);
   await appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
-  await ssm.cancel(commandId);
-  deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
-  return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+  return journalingErrors(arg.id, deps, async () => {
+    await ssm.cancel(commandId);
+    deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
+    return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+  });
 }

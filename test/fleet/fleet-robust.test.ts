@@ -25,6 +25,7 @@ import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
 import { createSsmClient } from '../../src/exec/ssm-client.js';
 import { readRollout } from '../../src/session/rollout-journal.js';
 import { rolloutReport } from '../../src/session/rollout-report.js';
+import { rolloutTrail } from '../../src/fleet/rollout.js';
 import { RolloutTable } from '../../src/ui/fleet/rollout-table.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -141,5 +142,27 @@ describe('an instance SSM never gives an invocation for', () => {
     const events = readRollout(rolloutId(), { STEPGATE_STATE_DIR: dir }) ?? [];
     expect(events.at(-1)).toMatchObject({ type: 'rollout-finished', ok: false, failed: [{ instanceId: 'i-0aaaaaaaaaaaaaaa2', status: 'No Invocation' }] });
     expect(rolloutReport(events, 'x.jsonl')).toContain('### i-0aaaaaaaaaaaaaaa2: No Invocation at an unknown step');
+  });
+});
+
+describe('an AWS error mid-rollout', () => {
+  it('is journaled, and fleet status, log and report say it afterwards', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).rejectsOnce(Object.assign(new Error('User: ops is not authorized to perform: ssm:ListCommands'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps())).toBe(2);
+    expect(err).toMatch(/^stepgate: fleet run: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
+    const id = rolloutId();
+    const events = readRollout(id, { STEPGATE_STATE_DIR: dir }) ?? [];
+    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
+    expect(rolloutTrail(events).at(-1)).toMatch(/error: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
+    expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- 2026-01-02 03:04:05Z: error: access denied/);
+
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    out = '';
+    expect(await runFleet(['status', id], deps())).toBe(0);
+    expect(out).toMatch(/^earlier error \(2026-01-02 03:04:05 UTC\): access denied \(User: ops/m);
+    expect(out).toContain('every instance succeeded (1)');
   });
 });

@@ -225,6 +225,16 @@ function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: s
 const NO_INVOCATION_POLLS = 12;
 const NO_INVOCATION_MS = 60_000;
 
+/** A call SSM refused for its rate (after the client's own retries): the poll slows down rather than stops. */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return /Throttl|TooManyRequests|RequestLimitExceeded|TooManyUpdates/.test(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
+}
+
+/** Throttled polls double the interval up to this, and after this many in a row the watch stops. */
+const MAX_POLL_MS = 60_000;
+const MAX_THROTTLES = 10;
+
 /** Polls until every instance is final (or once, without wait); journals each changed row. */
 async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs: number; wait: boolean }): Promise<number> {
   const events = readRollout(id, deps.env) ?? [];
@@ -263,11 +273,35 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     ended = true;
     await live?.close();
   };
+  let interval = opts.pollMs;
+  let throttles = 0;
+  /** Stops watching (the rollout goes on in AWS), journaled, saying how to watch again. */
+  const stopWatching = async (why: string): Promise<number> => {
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: `stopped watching: ${why}` }, deps.env);
+    await end();
+    deps.err(`stepgate: stopped watching rollout ${id}: ${why}\nthe rollout goes on in AWS: stepgate fleet status ${id} watches it again (stepgate fleet cancel ${id} stops it)\n`);
+    return EXIT.usage;
+  };
   try {
     for (;;) {
-      const command = await ssm.getCommand(commandId);
-      const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
-      const reports: InstanceReport[] = await ssm.listInvocations(commandId, known);
+      let command: Awaited<ReturnType<FleetSsm['getCommand']>>;
+      let reports: InstanceReport[];
+      let known: string[];
+      try {
+        command = await ssm.getCommand(commandId);
+        known = command?.instanceIds.length ? command.instanceIds : instanceIds;
+        reports = await ssm.listInvocations(commandId, known);
+      } catch (error) {
+        if (!isThrottling(error)) return await stopWatching(describeAwsError(error));
+        throttles += 1;
+        if (throttles >= MAX_THROTTLES)
+          return await stopWatching(`SSM throttled ${throttles} polls in a row (${describeAwsError(error)}); other callers share the account's SSM rate, so watch again later or with a longer --poll`);
+        interval = Math.min(interval * 2, MAX_POLL_MS);
+        await deps.sleep(interval);
+        continue;
+      }
+      throttles = 0;
+      interval = opts.pollMs;
       const listed = new Set(reports.map((r) => r.instanceId));
       for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
       const now = deps.now();
@@ -299,7 +333,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id}, stepgate report ${id})\n`);
         return result.ok ? EXIT.completed : EXIT.blocked;
       }
-      await deps.sleep(opts.pollMs);
+      await deps.sleep(interval);
     }
   } finally {
     await end();

@@ -151,18 +151,54 @@ describe('an AWS error mid-rollout', () => {
     ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
     ssmMock.on(ListCommandsCommand).rejectsOnce(Object.assign(new Error('User: ops is not authorized to perform: ssm:ListCommands'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
     expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps())).toBe(2);
-    expect(err).toMatch(/^stepgate: fleet run: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
+    expect(err).toMatch(/^stepgate: stopped watching rollout fleet-\S+: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
+    expect(err).toMatch(/the rollout goes on in AWS: stepgate fleet status fleet-\S+ watches it again/);
     const id = rolloutId();
     const events = readRollout(id, { STEPGATE_STATE_DIR: dir }) ?? [];
     expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
-    expect(rolloutTrail(events).at(-1)).toMatch(/error: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
-    expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- 2026-01-02 03:04:05Z: error: access denied/);
+    expect(rolloutTrail(events).at(-1)).toMatch(/error: stopped watching: access denied \(User: ops is not authorized to perform: ssm:ListCommands\)/);
+    expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- 2026-01-02 03:04:05Z: error: stopped watching: access denied/);
 
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
     out = '';
     expect(await runFleet(['status', id], deps())).toBe(0);
-    expect(out).toMatch(/^earlier error \(2026-01-02 03:04:05 UTC\): access denied \(User: ops/m);
+    expect(out).toMatch(/^earlier error \(2026-01-02 03:04:05 UTC\): stopped watching: access denied \(User: ops/m);
     expect(out).toContain('every instance succeeded (1)');
+  });
+});
+
+describe('polling under throttling', () => {
+  const throttled = (name = 'ThrottlingException', status = 400) => Object.assign(new Error('Rate exceeded'), { name, $metadata: { httpStatusCode: status } });
+
+  it('doubles the poll interval on a throttled poll (a 429 too), and goes back to it once a poll passes', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    // Five throttled calls are one throttled poll (the client retries 5 times); a 429 under a name the client does not retry is one at once.
+    const calls = ssmMock.on(ListCommandsCommand);
+    for (let n = 0; n < 5; n++) calls.rejectsOnce(throttled());
+    calls
+      .rejectsOnce(throttled('HttpError', 429))
+      .resolvesOnce({ Commands: [command('InProgress')] })
+      .resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    ssmMock
+      .on(ListCommandInvocationsCommand)
+      .resolvesOnce({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'InProgress', CommandPlugins: [{ Name: 'build', Status: 'InProgress' }] }] })
+      .resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--poll', '20s'], deps())).toBe(0);
+    expect(err).toBe('');
+    // The SDK client's own retries wait through the client's sleep; the watch's waits are these.
+    expect(sleeps.filter((ms) => ms >= 20_000)).toEqual([40_000, 60_000, 20_000]);
+  });
+
+  it('gives up after 10 throttled polls in a row, journaled, saying how to watch again (exit 2)', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).rejects(throttled());
+    expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps())).toBe(2);
+    expect(sleeps).toEqual([10_000, 20_000, 40_000, 60_000, 60_000, 60_000, 60_000, 60_000, 60_000]);
+    expect(err).toMatch(/^stepgate: stopped watching rollout (fleet-\S+): SSM throttled 10 polls in a row \(ThrottlingException: Rate exceeded\).*\nthe rollout goes on in AWS: stepgate fleet status \1 watches it again/);
+    const events = readRollout(rolloutId(), { STEPGATE_STATE_DIR: dir }) ?? [];
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-error', message: expect.stringMatching(/^stopped watching: SSM throttled 10 polls in a row/) });
   });
 });

@@ -4,7 +4,7 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { outcome, renderTable, rowLine, rowOf, tailLines, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { NO_INVOCATION, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
@@ -19,6 +19,7 @@ import { parseCommand } from './parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
 import { plainModeReason } from './interactive.js';
+import { displayText } from '../session/printable.js';
 
 const USAGE = COMMAND_SPECS.fleet.usage;
 
@@ -61,7 +62,22 @@ export function describeAwsError(error: unknown): string {
   return `${name}: ${e.message ?? String(error)}`;
 }
 
-export async function runFleet(argv: string[], deps: FleetDeps): Promise<number> {
+/**
+ * A row as shown: instance ids, step names, statuses and output come back from AWS, and an
+ * instance's output can hold escapes that would rewrite the operator's screen. The journal
+ * keeps what AWS said; every face shows this.
+ */
+export function displayRow(row: InstanceRow): InstanceRow {
+  const line = (t: string): string => displayText(t).replace(/\s+/g, ' ').trim();
+  const shown: InstanceRow = { ...row, instanceId: line(row.instanceId), status: line(row.status) };
+  if (row.step !== undefined) shown.step = line(row.step);
+  if (row.tail !== undefined) shown.tail = displayText(row.tail);
+  return shown;
+}
+
+export async function runFleet(argv: string[], given: FleetDeps): Promise<number> {
+  // Everything fleet prints may carry text from AWS (ids, statuses, output, error messages).
+  const deps: FleetDeps = { ...given, out: (t) => given.out(displayText(t)), err: (t) => given.err(displayText(t)) };
   const [sub, ...rest] = argv;
   try {
     if (sub === 'run') return await fleetRun(rest, deps);
@@ -72,6 +88,25 @@ export async function runFleet(argv: string[], deps: FleetDeps): Promise<number>
     return EXIT.usage;
   }
   return usageError(sub === undefined ? 'fleet what? run, status or cancel' : `fleet ${sub}? (run, status or cancel)`, USAGE);
+}
+
+/**
+ * Runs `fn` for rollout `id`; an error (an AWS call failing mid-rollout) is journaled before it
+ * is reported, so `fleet status`, `log` and `report` say it later, not only this terminal once.
+ */
+async function journalingErrors<T>(id: string, deps: FleetDeps, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: describeAwsError(error) }, deps.env).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The errors journaled so far, for whoever watches the rollout again. */
+function earlierErrors(events: RolloutEvent[], deps: FleetDeps): void {
+  for (const e of events)
+    if (e.type === 'rollout-error') deps.out(`earlier error (${new Date(e.at).toISOString().replace('T', ' ').slice(0, 19)} UTC): ${e.message}\n`);
 }
 
 function parseTargets(targets: string | undefined, ids: string | undefined): FleetTargets | string {
@@ -148,18 +183,28 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   if (v.region !== undefined) started.region = v.region;
   await appendRolloutEvent(id, started, deps.env);
   deps.out(`rollout ${id}: ${file} as ${name} version ${put.version}${put.unchanged ? ' (unchanged)' : put.created ? ' (created)' : ' (updated)'}\n`);
+  return journalingErrors(id, deps, () => sendAndWatch(id, deps, ssm, { name, version: put.version, targets, maxConcurrency: v['max-concurrency'], maxErrors: v['max-errors'], parameters, pollMs, wait: v['no-wait'] !== true }));
+}
+
+async function sendAndWatch(
+  id: string,
+  deps: FleetDeps,
+  ssm: FleetSsm,
+  o: { name: string; version: string; targets: FleetTargets; maxConcurrency: string; maxErrors: string; parameters: Record<string, string[]>; pollMs: number; wait: boolean },
+): Promise<number> {
+  const { name, targets, parameters } = o;
   const sent = await ssm.sendCommand({
     documentName: name,
-    documentVersion: put.version,
+    documentVersion: o.version,
     targets,
-    maxConcurrency: v['max-concurrency'],
-    maxErrors: v['max-errors'],
+    maxConcurrency: o.maxConcurrency,
+    maxErrors: o.maxErrors,
     comment: `stepgate ${id}`,
     parameters,
   });
   await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
-  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${v['max-concurrency']}, max errors ${v['max-errors']})\n`);
-  return watch(id, deps, ssm, { pollMs, wait: v['no-wait'] !== true });
+  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
+  return watch(id, deps, ssm, { pollMs: o.pollMs, wait: o.wait });
 }
 
 function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: string[]; region?: string } {
@@ -170,6 +215,25 @@ function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: s
   if (start?.region !== undefined) out.region = start.region;
   return out;
 }
+
+/**
+ * How long an instance may go without an invocation before it counts as NO_INVOCATION: both
+ * this many polls in a row and this much time, so a fast --poll does not give up in seconds.
+ * Run Command creates an instance's invocation when it sends the command (Pending while it
+ * waits for rate control), so a minute without one is not a slow start.
+ */
+const NO_INVOCATION_POLLS = 12;
+const NO_INVOCATION_MS = 60_000;
+
+/** A call SSM refused for its rate (after the client's own retries): the poll slows down rather than stops. */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return /Throttl|TooManyRequests|RequestLimitExceeded|TooManyUpdates/.test(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
+}
+
+/** Throttled polls double the interval up to this, and after this many in a row the watch stops. */
+const MAX_POLL_MS = 60_000;
+const MAX_THROTTLES = 10;
 
 /** Polls until every instance is final (or once, without wait); journals each changed row. */
 async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs: number; wait: boolean }): Promise<number> {
@@ -184,32 +248,78 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const store = createRolloutStore(id);
   if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
+  /** Instances SSM has given no invocation for: since when, and for how many polls in a row. */
+  const missing = new Map<string, { since: number; polls: number }>();
+  const withoutInvocation = (report: InstanceReport, now: number): InstanceRow => {
+    const row = rowOf(report, now);
+    if (report.status !== 'Unknown' || report.error === undefined) {
+      missing.delete(report.instanceId);
+      return row;
+    }
+    const m = missing.get(report.instanceId) ?? { since: now, polls: 0 };
+    m.polls += 1;
+    missing.set(report.instanceId, m);
+    if (m.polls < NO_INVOCATION_POLLS || now - m.since < NO_INVOCATION_MS) return row;
+    const waited = durationLiteral(now - m.since);
+    return {
+      ...row,
+      status: NO_INVOCATION,
+      tail: `SSM gave no invocation for this instance in ${m.polls} polls over ${waited} (${report.error}): the command never reached it. Check that it is managed by SSM in this region and its agent is online (aws ssm describe-instance-information), then roll out to it again`,
+    };
+  };
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;
     ended = true;
     await live?.close();
   };
+  let interval = opts.pollMs;
+  let throttles = 0;
+  /** Stops watching (the rollout goes on in AWS), journaled, saying how to watch again. */
+  const stopWatching = async (why: string): Promise<number> => {
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: `stopped watching: ${why}` }, deps.env);
+    await end();
+    deps.err(`stepgate: stopped watching rollout ${id}: ${why}\nthe rollout goes on in AWS: stepgate fleet status ${id} watches it again (stepgate fleet cancel ${id} stops it)\n`);
+    return EXIT.usage;
+  };
   try {
     for (;;) {
-      const command = await ssm.getCommand(commandId);
-      const known = command?.instanceIds.length ? command.instanceIds : instanceIds;
-      const reports = await ssm.listInvocations(commandId, known);
+      let command: Awaited<ReturnType<FleetSsm['getCommand']>>;
+      let reports: InstanceReport[];
+      let known: string[];
+      try {
+        command = await ssm.getCommand(commandId);
+        known = command?.instanceIds.length ? command.instanceIds : instanceIds;
+        reports = await ssm.listInvocations(commandId, known);
+      } catch (error) {
+        if (!isThrottling(error)) return await stopWatching(describeAwsError(error));
+        throttles += 1;
+        if (throttles >= MAX_THROTTLES)
+          return await stopWatching(`SSM throttled ${throttles} polls in a row (${describeAwsError(error)}); other callers share the account's SSM rate, so watch again later or with a longer --poll`);
+        interval = Math.min(interval * 2, MAX_POLL_MS);
+        await deps.sleep(interval);
+        continue;
+      }
+      throttles = 0;
+      interval = opts.pollMs;
+      const listed = new Set(reports.map((r) => r.instanceId));
+      for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
       const now = deps.now();
-      const rows = reports.map((r) => rowOf(r, now));
+      const rows = reports.map((r) => withoutInvocation(r, now));
+      const shown = rows.map(displayRow);
       for (const row of rows) {
         const key = JSON.stringify({ ...row, durationMs: undefined });
         if (seen.get(row.instanceId) === key) continue;
         seen.set(row.instanceId, key);
         await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
-        if (!live) deps.out(`${rowLine(row)}\n`);
+        if (!live) deps.out(`${rowLine(displayRow(row))}\n`);
       }
       const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
-      store.setState({ commandStatus: status, rows, polledAt: now, done: result.done });
+      store.setState({ commandStatus: displayText(status).replace(/\s+/g, ' '), rows: shown, polledAt: now, done: result.done });
       if (result.done || !opts.wait) {
         await end();
-        if (!live) deps.out(`\n${renderTable(rows).join('\n')}\n`);
+        if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);
         if (!result.done) {
           deps.out(`rollout ${id} is still running (command ${status}): stepgate fleet status ${id}\n`);
           return EXIT.blocked;
@@ -218,12 +328,12 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
         else {
           deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${status}):\n`);
-          for (const f of result.failed) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
+          for (const f of result.failed.map(displayRow)) deps.out(`  ${f.instanceId}: ${f.status} at step ${f.step ?? '?'}\n${f.tail ? `${tailLines(f.tail).replace(/^/gm, '    | ')}\n` : ''}`);
         }
         deps.out(`journal: ${rolloutPath(id, deps.env)} (stepgate log ${id}, stepgate report ${id})\n`);
         return result.ok ? EXIT.completed : EXIT.blocked;
       }
-      await deps.sleep(opts.pollMs);
+      await deps.sleep(interval);
     }
   } finally {
     await end();
@@ -248,7 +358,8 @@ async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
     return EXIT.usage;
   }
   const pollMs = parseDuration(String(arg.values.poll)) ?? 5000;
-  return watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true });
+  earlierErrors(events, deps);
+  return journalingErrors(arg.id, deps, async () => watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true }));
 }
 
 async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
@@ -266,7 +377,9 @@ async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
   }
   const ssm = await deps.ssm(region);
   await appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
-  await ssm.cancel(commandId);
-  deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
-  return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+  return journalingErrors(arg.id, deps, async () => {
+    await ssm.cancel(commandId);
+    deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
+    return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+  });
 }

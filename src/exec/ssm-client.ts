@@ -114,13 +114,20 @@ function invocationState(inv: CommandInvocation): InvocationState {
   return state;
 }
 
-export function createSsmClient(options: { region?: string; client?: SSMClient } = {}): FleetSsm {
+export interface SsmClientOptions {
+  region?: string;
+  client?: SSMClient;
+  /** Waits between retries of a throttled call (default: real time); tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createSsmClient(options: SsmClientOptions = {}): FleetSsm {
   // The SDK warns on Node 20 that *later* SDK releases will need Node 22; the version pinned in
   // package.json supports Node 20, and the warning would land in the middle of an operator's
   // output. Whoever sets the variable themselves keeps their choice.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = options.client ?? new SSMClient(options.region ? { region: options.region } : {});
-  const send = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn);
+  const send = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, 5, options.sleep);
   const commandState = (c: { CommandId?: string; Status?: string; TargetCount?: number; CompletedCount?: number; ErrorCount?: number; InstanceIds?: string[] }): CommandState => ({
     commandId: c.CommandId ?? '',
     status: c.Status ?? 'Unknown',

@@ -28,8 +28,15 @@ export interface InstanceRow {
   tail?: string;
 }
 
-/** Terminal invocation statuses (SSM's words). */
-const FINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut', 'Undeliverable', 'Terminated', 'Delivery Timed Out', 'Execution Timed Out', 'Incomplete', 'Rate Exceeded', 'Access Denied', 'No Instances In Tag']);
+/**
+ * Our own status for an instance SSM gave no invocation for within a bounded wait (the watch
+ * decides when): final, and a failure, so the rollout ends and says so rather than polling
+ * an `Unknown` forever.
+ */
+export const NO_INVOCATION = 'No Invocation';
+
+/** Terminal invocation statuses (SSM's words, and NO_INVOCATION). */
+const FINAL = new Set([NO_INVOCATION, 'Success', 'Failed', 'Cancelled', 'TimedOut', 'Undeliverable', 'Terminated', 'Delivery Timed Out', 'Execution Timed Out', 'Incomplete', 'Rate Exceeded', 'Access Denied', 'No Instances In Tag']);
 
 export function isFinal(status: string): boolean {
   return FINAL.has(status);
@@ -79,7 +86,10 @@ export interface RolloutOutcome {
 }
 
 export function outcome(commandStatus: string, rows: InstanceRow[]): RolloutOutcome {
-  const done = isFinal(commandStatus) && rows.every((r) => isFinal(r.status));
+  // SSM keeps a command open while an instance it never reports on is pending; once every
+  // instance is decided, one given up on (NO_INVOCATION) ends the watch too.
+  const decided = rows.every((r) => isFinal(r.status));
+  const done = decided && (isFinal(commandStatus) || rows.some((r) => r.status === NO_INVOCATION));
   const failed = rows.filter((r) => isFinal(r.status) && r.status !== 'Success');
   return { done, ok: done && commandStatus === 'Success' && failed.length === 0 && rows.length > 0, failed };
 }

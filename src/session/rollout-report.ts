@@ -61,7 +61,7 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
   if (failed.length > 0) {
     out.push('', '## Failed instances');
     for (const r of failed) {
-      out.push('', `### ${r.instanceId}: ${cell(r.status)} at ${r.step ? code(r.step, false) : 'an unknown step'}`);
+      out.push('', `### ${cell(r.instanceId)}: ${cell(r.status)} at ${r.step ? code(r.step, false) : 'an unknown step'}`);
       if (r.tail) out.push('', ...fenced(r.tail));
     }
   }

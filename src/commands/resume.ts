@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     // know it runs): an older one, perhaps last week's abandoned deploy, is not taken on their
     // behalf. The TUI would cover the lines above at once.
     if (inTui && held.length > 0) {
-      const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})? [y/N] `, 'no');
+      const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})?`, 'no');
       if (answer !== 'yes') {
         process.stderr.write('stepgate: nothing resumed\n');
         return answer === 'cancelled' ? EXIT.interrupted : EXIT.completed;

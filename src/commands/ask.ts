@@ -13,13 +13,16 @@ export type Answer = 'yes' | 'no' | 'cancelled';
 const TRIES = 3;
 
 /**
- * Asks `question` (which names its default, `[Y/n]` or `[y/N]`) until the answer is y, yes,
+ * Asks `question` (its default shown after it, `[Y/n]` or `[y/N]`) until the answer is y, yes,
  * n, no or empty (the default); anything else is asked again, as a stray `q` must not say yes.
+ * A line is read, not a key: the prompt says enter is needed, as in the TUI y and n act at once
+ * (an enter typed out of habit after a single-key answer would reach the TUI and run a step).
  */
 export async function askYesNo(question: string, byDefault: 'yes' | 'no'): Promise<Answer> {
   const output = process.stderr.isTTY ? process.stderr : process.stdout;
+  const prompt = `${question} ${byDefault === 'yes' ? '[Y/n]' : '[y/N]'} then enter: `;
   for (let i = 0; i < TRIES; i++) {
-    const line = await askLine(question, output);
+    const line = await askLine(prompt, output);
     if (line === undefined) {
       output.write('\n');
       return 'cancelled';
@@ -28,7 +31,7 @@ export async function askYesNo(question: string, byDefault: 'yes' | 'no'): Promi
     if (answer === '') return byDefault;
     if (answer === 'y' || answer === 'yes') return 'yes';
     if (answer === 'n' || answer === 'no') return 'no';
-    output.write('please answer y or n (ctrl-c cancels)\n');
+    output.write('please answer y or n, then enter (ctrl-c cancels)\n');
   }
   return 'cancelled';
 }

@@ -103,7 +103,7 @@ export async function offerAttach(match: (tui: LiveTui) => boolean, instead = 's
   const tui = (await liveTuis()).find(match);
   if (!tui?.session) return undefined;
   process.stderr.write(`stepgate: session ${describeTui(tui, process.cwd())} is running detached\n`);
-  const answer = await askYesNo(`attach to it instead of ${instead}? [Y/n] `, 'yes');
+  const answer = await askYesNo(`attach to it instead of ${instead}?`, 'yes');
   if (answer === 'cancelled') {
     process.stderr.write('stepgate: cancelled; nothing started\n');
     return EXIT.interrupted;

@@ -60,11 +60,11 @@ export async function offerResume(file: string, values: Record<string, unknown>,
     process.stderr.write(
       `stepgate: session ${earlier.id} of this runbook is unfinished (${describeUnfinished(earlier)}), but it answered ${which}: resuming it would go on with its values (stepgate resume ${earlier.id})\n`,
     );
-    const fresh = await askYesNo('start a new session with your values instead? [Y/n] ', 'yes');
+    const fresh = await askYesNo('start a new session with your values instead?', 'yes');
     return fresh === 'yes' ? { start: true } : { cancelled: true };
   }
   process.stderr.write(`stepgate: session ${earlier.id} of this runbook is unfinished (${describeUnfinished(earlier)})\n`);
-  const answer = await askYesNo('resume it instead of starting again from the first step? [Y/n] ', 'yes');
+  const answer = await askYesNo('resume it instead of starting again from the first step?', 'yes');
   if (answer === 'cancelled') return { cancelled: true };
   return answer === 'no' ? { start: true } : { resume: [earlier.id, ...resumeFlags(values)] };
 }

@@ -12,6 +12,7 @@ import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
 import { dropTornTail, chainProblems, readJournal } from '../session/journal-read.js';
 import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
+import { varsStillRead } from '../session/decisions.js';
 import { displayPath, printEvents } from '../plain/print-events.js';
 import { runPlain } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
@@ -152,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     // know it runs): an older one, perhaps last week's abandoned deploy, is not taken on their
     // behalf. The TUI would cover the lines above at once.
     if (inTui && held.length > 0) {
-      const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})? [y/N] `, 'no');
+      const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})?`, 'no');
       if (answer !== 'yes') {
         process.stderr.write('stepgate: nothing resumed\n');
         return answer === 'cancelled' ? EXIT.interrupted : EXIT.completed;
@@ -305,7 +306,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The vars a resume asks for: the secret ones (never journaled) and any never answered. */
+/** The vars a resume asks for: the secret ones (never journaled) and any never answered, while a step that reads them is left. */
 function varsToGiveAgain(state: SessionState): VarSpec[] {
+  if (!varsStillRead(state)) return [];
   return state.vars.filter((v) => !(v.name in state.answers) || state.answers[v.name]?.secret === true);
 }

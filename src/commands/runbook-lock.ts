@@ -2,7 +2,7 @@
  * The runbook's deploy lock (front matter `lock: NAME`, default: the runbook's real path): one
  * running session of it per host at a time, across users, through `exec/lock.ts`. Held by a
  * plain run, the TUI and `resume` alike (issue 11). A second operator is told who holds it
- * (session, login, since when, current step, and how to watch a detached TUI) and may wait
+ * (session, login, since when, current step, and how to attach to or watch a detached TUI) and may wait
  * (`--wait-lock`, watching the holder's step change) or take it over (`--steal-lock REASON`:
  * journaled in both sessions; the holder stops its step and exits, its session left to resume).
  * A take-over is honoured only from the holder's own uid or root, proved to the holder (not
@@ -55,7 +55,7 @@ export interface SessionLockOptions extends LockFlags {
   session: string;
   /** The session's store once it exists: the current step for whoever asks, the journal for a take-over. */
   store(): SessionStore | undefined;
-  /** This TUI runs detached: a refused operator is told how to watch it. */
+  /** This TUI runs detached: a refused operator is told how to attach to it or watch it. */
   detached?: boolean;
   /** Where a waiting operator watches the holder. */
   err: NodeJS.WritableStream;
@@ -142,8 +142,12 @@ export async function holdRunbookLock(file: string, runbook: Runbook | undefined
   if (lock) return held(lock);
   if (!options.wait) {
     const holder = await lockHolder(address);
-    const watch = holder?.detached && holder.session !== undefined ? `; it runs detached: watch it with stepgate attach --watch ${holder.session}` : '';
-    return { refused: `${describeHolder(name, holder)}${watch}\n  wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)` };
+    // A detached holder can be joined (its keys act: its operator may be gone), not only
+    // watched (--watch, read-only). Said on the first line, which the picker shows too.
+    const id = holder?.detached ? holder.session : undefined;
+    const join = id !== undefined ? `; it runs detached: stepgate attach ${id} joins it, stepgate attach --watch ${id} only watches` : '';
+    const or = id !== undefined ? 'or ' : '';
+    return { refused: `${describeHolder(name, holder)}${join}\n  ${or}wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)` };
   }
   const waited = await waitForLock(address, describe, {
     onSteal: onStolen,

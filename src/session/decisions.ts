@@ -5,6 +5,7 @@
  */
 import type { Choice, Decision, FlowItem, Frame, SessionState, StepState } from './types.js';
 import { MAX_RECOVERY_DEPTH } from './types.js';
+import type { VarSpec } from '../runbooks/model.js';
 
 /** For the `default` of an exhaustive switch: a member the switch missed fails loudly. */
 export function assertNever(value: never, what = 'value'): never {
@@ -32,6 +33,25 @@ export function currentItem(state: SessionState): { frame: Frame; item: FlowItem
   const step = frame.steps[frame.cursor];
   if (!item || !step) return undefined;
   return { frame, item, step, depth: state.frames.length - 1, index: frame.cursor };
+}
+
+/**
+ * Whether a step that reads vars (a command or a check, in any frame) is still to run, or to
+ * run again: a manual item reads none.
+ */
+export function varsStillRead(state: SessionState): boolean {
+  const open = (step: StepState | undefined): boolean => step?.status !== 'passed' && step?.status !== 'skipped' && step?.status !== 'overridden';
+  return state.frames.some((frame) => frame.init.items.some((item, i) => item.step.kind !== 'manual' && open(frame.steps[i])));
+}
+
+/**
+ * The var to ask for now: the first unanswered one, while a step that could read it is left.
+ * A resume drops secret answers (never journaled); with only manual items left, asking again
+ * would hold the operator for a value nothing uses.
+ */
+export function owedVar(state: SessionState): VarSpec | undefined {
+  const missing = state.vars.find((v) => !(v.name in state.answers));
+  return missing !== undefined && varsStillRead(state) ? missing : undefined;
 }
 
 export function isOptional(item: FlowItem): boolean {

@@ -86,7 +86,7 @@ const decision: Check = (v) => {
     case 'confirm':
       return object({ 'auto?': bool })(v);
     case 'recover':
-      return object({ path: recoveryPath, frame })(v);
+      return object({ path: recoveryPath, frame, 'auto?': bool })(v);
     case 'skip':
     case 'override':
       return object({ reason: str })(v);

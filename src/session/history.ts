@@ -274,7 +274,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       switch (d.kind) {
         case 'recover':
-          return `${head}DECISION recover ${step} via ${d.path.label} ${by}`;
+          return `${head}DECISION recover ${step} via ${d.path.label} ${d.auto ? `by --recover, run ${by}` : by}`;
         case 'skip':
           return `${head}DECISION skip ${step} ${by}: ${d.reason || '(optional)'}`;
         case 'override':

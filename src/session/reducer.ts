@@ -6,7 +6,7 @@
 import type { Command, FlowItem, Frame, FrameInit, Outcome, Reduction, SessionEvent, SessionState, Status, StepState } from './types.js';
 import { matchPlans } from './match.js';
 import { looksSecret } from './redact.js';
-import { assertNever, currentItem, gateChoices, refusal, topFrame } from './decisions.js';
+import { assertNever, currentItem, gateChoices, owedVar, refusal, topFrame } from './decisions.js';
 
 // Its callers read these beside the reducer.
 export { assertNever, currentItem, gateChoices, refusal, refusalFor, topFrame } from './decisions.js';
@@ -52,7 +52,7 @@ function nextOpen(frame: Frame): number {
  */
 function settle(state: SessionState): Status {
   if (state.status.kind === 'ended') return state.status;
-  const missing = state.vars.find((v) => !(v.name in state.answers));
+  const missing = owedVar(state);
   if (missing) return { kind: 'vars', spec: missing };
   const cur = currentItem(state);
   if (!cur) return state.status;
@@ -172,7 +172,9 @@ function applyDecision(state: SessionState, event: Extract<SessionEvent, { type:
       const target = frame.steps[decision.index];
       if (target) target.status = 'pending';
       frame.cursor = decision.index;
-      commands = [{ type: 'start-step', depth: event.depth, index: decision.index, confirmed: false }];
+      // A secret dropped by a resume and not asked again (only manual items were left) is
+      // owed now that this step is to run: it is asked first, and enter then runs the step.
+      commands = owedVar(state) ? [] : [{ type: 'start-step', depth: event.depth, index: decision.index, confirmed: false }];
       break;
     }
     default:

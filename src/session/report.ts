@@ -184,7 +184,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
             row?.decided.push(`session aborted by ${who}${d.reason ? `: ${d.reason}` : ''}`);
             break;
           case 'recover':
-            row?.decided.push(`recovery ${where(d.path)} chosen by ${who}`);
+            row?.decided.push(d.auto ? `recovery ${where(d.path)} chosen by --recover, run by ${who}` : `recovery ${where(d.path)} chosen by ${who}`);
             break;
           case 'jump': {
             const target = before.frames[event.depth]?.init.items[d.index]?.key;

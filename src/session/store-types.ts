@@ -87,8 +87,8 @@ export interface SessionActions {
   confirm(options?: { auto?: boolean }): Promise<void>;
   decline(): Promise<void>;
   retry(): Promise<void>;
-  /** Takes recovery path `index` of the gate's list. */
-  chooseRecovery(index: number): Promise<void>;
+  /** Takes recovery path `index` of the gate's list. `auto`: by `--recover` rather than by the operator; journaled as such. */
+  chooseRecovery(index: number, options?: { auto?: boolean }): Promise<void>;
   skip(reason: string): Promise<void>;
   override(reason: string): Promise<void>;
   abort(reason?: string): Promise<void>;

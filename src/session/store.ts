@@ -227,7 +227,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     decline: () => decide({ kind: 'decline' }),
     retry: () => decide({ kind: 'retry' }),
 
-    async chooseRecovery(index) {
+    async chooseRecovery(index, opts = {}) {
       await queue;
       const cur = currentItem(state());
       const path = cur?.item.recoveries[index];
@@ -240,7 +240,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         fail(frame.error);
         return;
       }
-      await decide({ kind: 'recover', path, frame });
+      await decide(opts.auto ? { kind: 'recover', path, frame, auto: true } : { kind: 'recover', path, frame });
     },
 
     skip: (reason) => decide({ kind: 'skip', reason }),

@@ -192,7 +192,8 @@ export type VarSource = 'prompt' | 'flag' | 'env' | 'default' | 'resume';
 
 export type Decision =
   | { kind: 'retry' }
-  | { kind: 'recover'; path: RecoveryPath; frame: FrameInit }
+  /** A recovery path taken. `auto`: by `--recover` (plain mode), not by a person at the gate. */
+  | { kind: 'recover'; path: RecoveryPath; frame: FrameInit; auto?: true }
   | { kind: 'skip'; reason: string }
   | { kind: 'override'; reason: string }
   | { kind: 'abort'; reason?: string }

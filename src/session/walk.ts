@@ -40,7 +40,8 @@ async function perform(store: SessionStore, move: Exclude<Move, { kind: 'stop' |
     case 'retry':
       return actions.retry();
     case 'recover':
-      return actions.chooseRecovery(move.index);
+      // Only --recover walks into a recovery path: journaled as by it, as --yes is for a tick.
+      return actions.chooseRecovery(move.index, { auto: true });
     case 'wait':
       return;
     default: {

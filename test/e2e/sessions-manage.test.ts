@@ -149,7 +149,10 @@ describe('stepgate report', () => {
     expect(md).toMatch(new RegExp(`\\| 1 \\| \`announce\` \\| Steps \\| passed \\| ${starts('announce')} \\|`));
     // --skip takes the step when it is reached: it never ran.
     expect(md).toContain(`| 2 | \`flaky\` | Steps | skipped | 0 |   | skipped by ${started.who.user}: known broken \\| OPS-12 |`);
-    expect(md).toMatch(/\| 3 \| `health` \| Steps \| failed \| 2 \| [\d.]+ m?s \| recovery deploy\.md#restart-the-service chosen by \S+ \|/);
+    // Taken by --recover, not by someone at the gate: said as a tick by --yes is.
+    expect(md).toMatch(/\| 3 \| `health` \| Steps \| failed \| 2 \| [\d.]+ m?s \| recovery deploy\.md#restart-the-service chosen by --recover, run by \S+ \|/);
+    expect(events.find((e) => e.type === 'decision' && e.decision.kind === 'recover')).toMatchObject({ decision: { auto: true } });
+    expect((await ws.run(['log', id])).stdout).toMatch(/DECISION recover health via .* by --recover, run by \S+/);
     expect(md).toContain('### recovery: Restart the service');
     expect(md).toMatch(/\| 1 \| `restart` \| Restart the service \| passed \| 1 \|/);
     // The failed check's last attempts: the last five of seven, in the journal's words.

@@ -169,6 +169,8 @@ describe('stepgate resume in a real terminal', () => {
     const tui = startTui([file], dir, stateDir);
     let s = await tui.waitFor('resume it instead of starting again from the first step? [Y/n]');
     expect(s.replace(/\n/g, "")).toContain(`session ${blocked} of this runbook is unfinished (blocked at try; started `);
+    // A line is read here, unlike the TUI's y/n keys: the prompt says enter is needed.
+    expect(s.replace(/\n/g, '')).toContain('from the first step? [Y/n] then enter:');
     writeFileSync(flag, '');
     tui.press('\r');
     s = await tui.waitFor('BLOCKED at try (attempt 1)');
@@ -188,8 +190,12 @@ describe('stepgate resume in a real terminal', () => {
     spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: stateDir }, encoding: 'utf8' });
     expect(sessions()).toHaveLength(2);
     const again = startTui([file], dir, stateDir);
-    await again.waitFor('[Y/n]');
-    again.press('n\r');
+    await again.waitFor('[Y/n] then enter:');
+    // n alone answers nothing yet (it waits for enter, as the prompt says); n then enter does.
+    again.press('n');
+    await again.waitFor('[Y/n] then enter: n');
+    expect(again.screen()).not.toContain('enter run');
+    again.press('\r');
     await again.waitFor('enter run');
     again.press('\r');
     await again.waitFor('BLOCKED at try (attempt 1)');

@@ -231,6 +231,45 @@ describe('a session resumed in the TUI', () => {
     expect(f).toContain('git pull --ff-only');
   });
 
+  it('does not ask a secret again when only a manual item is left; a step run again out of order asks it first', async () => {
+    const file = '/rb/tell.md';
+    const book = `---
+title: Token then tell
+vars:
+  API_TOKEN: { prompt: API token, secret: true }
+---
+# Token then tell
+
+## Work
+
+Use the token.
+
+\`\`\`bash {name=use-token}
+echo using it
+\`\`\`
+
+- [ ] Tell the team the token was rotated.
+`;
+    const journal = new PathJournal();
+    const before = fakeSession({ [file]: book }, { journal });
+    await before.actions.start({ file });
+    await before.actions.answerVar('tok-3f9a7c-secret');
+    await before.actions.runStep();
+    await before.actions.idle();
+    expect(before.state().status.kind).toBe('ready');
+    const after = fakeSession({ [file]: book }, { journal: new PathJournal() });
+    await after.actions.resume(journal.events);
+    expect(after.state().status.kind).toBe('ready');
+    const r = await show(after, journal);
+    const f = await r.waitForFrame('MANUAL 2/2');
+    expect(f).toContain('>[ ] Tell the team the token was rotated.');
+    expect(f).not.toContain('API_TOKEN');
+    // The step that read the token, run again: the token is owed again, and asked before it runs.
+    await after.actions.runStepAt(0, 'check the new token');
+    await r.waitForFrame('variable API_TOKEN');
+    expect(after.shell.requests).toHaveLength(0);
+  });
+
   it('what resume found closes with esc when a secret var is asked again under it', async () => {
     const file = '/rb/ops.md';
     const journal = new PathJournal();

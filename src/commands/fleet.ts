@@ -67,8 +67,9 @@ export function describeAwsError(error: unknown): string {
  * instance's output can hold escapes that would rewrite the operator's screen. The journal
  * keeps what AWS said; every face shows this.
  */
+const line = (t: string): string => displayText(t).replace(/\s+/g, ' ').trim();
+
 export function displayRow(row: InstanceRow): InstanceRow {
-  const line = (t: string): string => displayText(t).replace(/\s+/g, ' ').trim();
   const shown: InstanceRow = { ...row, instanceId: line(row.instanceId), status: line(row.status) };
   if (row.step !== undefined) shown.step = line(row.step);
   if (row.tail !== undefined) shown.tail = displayText(row.tail);
@@ -307,16 +308,16 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const now = deps.now();
       const rows = reports.map((r) => withoutInvocation(r, now));
       const shown = rows.map(displayRow);
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
         const key = JSON.stringify({ ...row, durationMs: undefined });
         if (seen.get(row.instanceId) === key) continue;
         seen.set(row.instanceId, key);
         await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
-        if (!live) deps.out(`${rowLine(displayRow(row))}\n`);
+        if (!live) deps.out(`${rowLine(shown[i] ?? displayRow(row))}\n`);
       }
       const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
-      store.setState({ commandStatus: displayText(status).replace(/\s+/g, ' '), rows: shown, polledAt: now, done: result.done });
+      store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
       if (result.done || !opts.wait) {
         await end();
         if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);

@@ -5,7 +5,7 @@
  * Pure: the caller reads files and writes the result.
  */
 import type { Runbook, Step } from '../runbooks/model.js';
-import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type FlowStep } from './flow.js';
+import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type Flow, type FlowStep } from './flow.js';
 import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
 import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
@@ -43,11 +43,29 @@ interface Bindings {
   problems: ExportProblem[];
 }
 
-function bindVars(runbook: Runbook, opts: ExportOptions): Bindings {
+/**
+ * Every runbook whose steps the flow carries, the main one first, then in the order their steps
+ * come (checklists, recovery runbooks; a Command document's too, though it carries no recovery
+ * path: what a local session would prompt for is what the document binds).
+ */
+function runbooksOf(runbook: Runbook, flow: Flow, load: (file: string) => Runbook | undefined): Runbook[] {
+  const files = new Set([runbook.file]);
+  for (const g of flow.steps) {
+    files.add(g.file);
+    for (const r of g.recovery) for (const s of r.steps) files.add(s.file);
+  }
+  return [...files].map((f) => (f === runbook.file ? runbook : load(f))).filter((b): b is Runbook => b !== undefined);
+}
+
+/** The vars of every runbook the document runs steps of, bound as a local session would: the first declaration of a name wins. */
+function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
   const out: Bindings = { vars: [], parameters: {}, problems: [] };
   const prefix = opts.paramStorePrefix?.replace(/\/+$/, '');
   const scheme = opts.paramStoreType === 'String' ? 'ssm' : 'ssm-secure';
-  for (const v of runbook.frontMatter.vars) {
+  const seen = new Set<string>();
+  for (const runbook of runbooks) for (const v of runbook.frontMatter.vars) {
+    if (seen.has(v.name)) continue;
+    seen.add(v.name);
     if (v.secret) {
       if (prefix === undefined) {
         out.problems.push({ file: runbook.file, line: v.position.line, column: v.position.column, message: `var ${v.name} is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/${v.name}; a document never carries a secret` });
@@ -93,7 +111,7 @@ function describe(step: Step, max = 500): string {
 function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions, kind: DocumentKind) {
   const names = new StepNames();
   const { flow, problems } = buildFlow(runbook, load, names, opts.user);
-  const bindings = bindVars(runbook, opts);
+  const bindings = bindVars(runbooksOf(runbook, flow, load), opts);
   problems.push(...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
   return { flow, bindings, problems, names };
 }

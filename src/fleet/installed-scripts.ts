@@ -12,22 +12,20 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { sq } from './shell-text.js';
-import { VALUE_END, type VarBinding } from './step-shell.js';
+import { READ_VALUES, VALUE_END, valueLines, type VarBinding } from './step-shell.js';
 
 export const INSTALL_ROOT = '/var/lib/stepgate/ssm';
 export const INSTALL_STEP = 'stepgate_install_scripts';
 
 /**
- * run.sh USER N NAME...: reads one line per NAME from stdin (the step's parameters, as data)
- * and exports it, then runs script N.bash as USER (empty: as root) in a login shell, stdin closed.
+ * run.sh USER N NAME...: reads the values of the NAMEs from stdin (valueLines: the step's
+ * parameters, as data) and exports them, then runs script N.bash as USER (empty: as root) in a login shell, stdin closed.
  */
 const RUN_SH = `#!/bin/sh
 # stepgate: runs step script $2 of this document as user $1 in a login shell
 sg_user=$1 sg_file="$(dirname "$0")/$2.bash"
 shift 2
-for sg_name in "$@"; do IFS= read -r sg_value || sg_value=''; export "$sg_name=$sg_value"; done
-unset sg_name sg_value
-sg_script=$(cat "$sg_file") || { echo "stepgate: cannot read $sg_file: this execution's first step (${INSTALL_STEP}) installs it" >&2; exit 1; }
+${READ_VALUES}sg_script=$(cat "$sg_file") || { echo "stepgate: cannot read $sg_file: this execution's first step (${INSTALL_STEP}) installs it" >&2; exit 1; }
 if [ -z "$sg_user" ] || [ "$(id -un)" = "$sg_user" ]; then exec bash -l -c "$sg_script" stepgate-step </dev/null; fi
 exec runuser -u "$sg_user" -- bash -l -c "$sg_script" stepgate-step </dev/null
 `;
@@ -95,12 +93,13 @@ export class ScriptTable {
 }
 
 /**
- * The commands of one step: run.sh with the step's script, and the document's parameters in a
- * quoted here-document on its stdin (SSM writes the values there, one line each; nothing in
- * them is expanded), which run.sh reads line by line and exports.
+ * The commands of one step: run.sh with the step's script, exec'd, and the document's values
+ * in a quoted here-document on its stdin (valueLines: SSM writes them there, nothing in them is
+ * expanded), which run.sh reads and exports. Nothing follows the exec, so a value that ends
+ * the here-document early leaves nothing the root shell would run.
  */
 export function callLines(dir: string, script: number, user: string | undefined, vars: VarBinding[]): string[] {
   const call = `exec sh ${dir}/run.sh ${sq(user ?? '')} ${script}`;
   if (vars.length === 0) return [`${call} </dev/null`];
-  return [`${call} ${vars.map((v) => v.name).join(' ')} <<'${VALUE_END}'`, ...vars.map((v) => v.reference), VALUE_END];
+  return [`${call} ${vars.map((v) => v.name).join(' ')} <<'${VALUE_END}'`, ...valueLines(vars)];
 }

@@ -126,22 +126,52 @@ export interface VarBinding {
 export const VALUE_END = 'STEPGATE_VALUE_END';
 
 /**
+ * The here-document of a step's values and its end marker. SSM writes each value into the
+ * script as text, so a value decides its own lines: each value is written between a `=` and a
+ * `=`, so the line SSM writes for a one-line value is never VALUE_END, and a value of several
+ * lines (a secret: parameters are one line) shows as lines without one of them. A value that
+ * holds the line VALUE_END ends the here-document early, but the here-document feeds an
+ * `exec`: the shell that would read the rest is gone by then.
+ */
+export function valueLines(vars: VarBinding[]): string[] {
+  return [...vars.map((v) => `=${v.reference}=`), VALUE_END];
+}
+
+/**
+ * POSIX sh: reads the values of the names in "$@" from stdin (valueLines) and exports them;
+ * exits 1 with what to do unless stdin is exactly one `=VALUE=` line per name.
+ */
+export const READ_VALUES = `sg_bad="stepgate: a var value is not one line (a secret with several lines, or the line ${VALUE_END}): keep it base64-encoded (base64 -w0) in Parameter Store and decode it in the step"
+for sg_name in "$@"; do
+  IFS= read -r sg_line || sg_line=''
+  case $sg_line in =*=) ;; *) echo "$sg_bad (read up to $sg_name)" >&2; exit 1 ;; esac
+  sg_line=\${sg_line#=}
+  export "$sg_name=\${sg_line%=}"
+done
+if IFS= read -r sg_line; then echo "$sg_bad" >&2; exit 1; fi
+unset sg_bad sg_name sg_line
+`;
+
+/** sh -c program: $1 the user (empty: as is), $2 the step's bash in base64, then the value names. */
+const WRAPPER = `sg_user=$1 sg_b64=$2
+shift 2
+${READ_VALUES}sg_script=$(printf '%s' "$sg_b64" | base64 -d) || { echo 'stepgate: cannot decode the step script' >&2; exit 1; }
+if [ -z "$sg_user" ] || [ "$(id -un)" = "$sg_user" ]; then exec bash -l -c "$sg_script" stepgate-step </dev/null; fi
+exec runuser -u "$sg_user" -- bash -l -c "$sg_script" stepgate-step </dev/null
+`;
+
+/**
  * The `runCommand` lines of one step (POSIX sh, run by the agent as root).
  *
- * A value reaches the step as data: SSM writes it inside a quoted here-document (no expansion
- * happens there) and parameters forbid newlines, so it cannot end the here-document early.
- * Then it is exported, and `runuser` (which keeps the environment) hands it to the user's
- * login shell. The step's own bash is decoded from base64 and given to `bash -c`.
+ * Values reach the step as data on stdin (valueLines: nothing in a quoted here-document is
+ * expanded) of an exec'd reader, which exports them; `runuser` (which keeps the environment)
+ * hands them to the user's login shell. The step's own bash is decoded from base64 and given
+ * to `bash -c`. Nothing follows the `exec`: whatever a value puts after the here-document is
+ * never read as shell.
  */
 export function wrapperLines(header: string, bash: string, user: string | undefined, vars: VarBinding[]): string[] {
   const lines = ['#!/bin/sh', `# ${header.replace(/[\r\n]+/g, ' ').replace(/\{\{|\}\}/g, '')}`];
-  for (const v of vars) lines.push(`${v.name}=$(cat <<'${VALUE_END}'`, v.reference, VALUE_END, ')', `export ${v.name}`);
-  lines.push(`sg_script=$(printf '%s' '${base64(bash)}' | base64 -d) || { echo 'stepgate: cannot decode the step script' >&2; exit 1; }`);
-  if (user === undefined) lines.push('exec bash -l -c "$sg_script" stepgate-step </dev/null');
-  else
-    lines.push(
-      `if [ "$(id -un)" = ${sq(user)} ]; then exec bash -l -c "$sg_script" stepgate-step </dev/null; fi`,
-      `exec runuser -u ${sq(user)} -- bash -l -c "$sg_script" stepgate-step </dev/null`,
-    );
-  return lines;
+  const call = `exec sh -c ${sq(WRAPPER)} stepgate-values ${sq(user ?? '')} '${base64(bash)}'`;
+  if (vars.length === 0) return [...lines, `${call} </dev/null`];
+  return [...lines, `${call} ${vars.map((v) => v.name).join(' ')} <<'${VALUE_END}'`, ...valueLines(vars)];
 }

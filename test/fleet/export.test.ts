@@ -28,7 +28,7 @@ function books(files: Record<string, string>): { main: Runbook; load: (f: string
 
 function decodedScripts(document: SsmDocument): string[] {
   const all = JSON.stringify(document);
-  return [...all.matchAll(/printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
+  return [...all.matchAll(/stepgate-values '[^']*' '([A-Za-z0-9+/=]+)'/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
 }
 
 const DEPLOY = `---
@@ -110,14 +110,15 @@ describe('Command document (schema 2.2)', () => {
 
   it('runs as the runbook user through runuser, in a login shell', () => {
     const lines = (doc.mainSteps[0]?.inputs as { runCommand: string[] }).runCommand;
-    expect(lines.join('\n')).toContain(`exec runuser -u 'ubuntu' -- bash -l -c "$sg_script" stepgate-step </dev/null`);
+    expect(lines.join('\n')).toContain(`exec runuser -u "$sg_user" -- bash -l -c "$sg_script" stepgate-step </dev/null`);
+    expect(lines.join('\n')).toContain(`stepgate-values 'ubuntu' '`);
   });
 
   it('turns vars into parameters, and secret vars into Parameter Store references, never values', () => {
     expect(doc.parameters).toEqual({ RELEASE: { type: 'String', description: 'Release to deploy', default: '1.2.0', allowedPattern: '^[^\\r\\n]*$' } });
     const lines = (doc.mainSteps[0]?.inputs as { runCommand: string[] }).runCommand;
-    expect(lines).toContain('{{ RELEASE }}');
-    expect(lines).toContain('{{ssm-secure:/stepgate/deploy/API_TOKEN}}');
+    expect(lines).toContain('={{ RELEASE }}=');
+    expect(lines).toContain('={{ssm-secure:/stepgate/deploy/API_TOKEN}}=');
   });
 
   it('refuses a secret var without --param-store-prefix, at the var', () => {

@@ -122,3 +122,85 @@ describe.skipIf(!root)('linked runbooks run as a local session runs them', () =>
     expect(seen('fix')).toBe(`${user}|${dir}/recovery|main|main|unset\n`);
   });
 });
+
+describe('vars of linked runbooks are bound like the main runbook\'s', () => {
+  const files = (dir: string, secret: boolean): Record<string, string> => ({
+    'deploy.md': `---
+title: Deploy
+vars:
+  RELEASE: { prompt: Release, default: main-default }
+before: checklists.md#pre-deploy
+---
+# Deploy
+
+## Steps
+
+\`\`\`bash {name=deploy recover=recovery.md#fix}
+exit 1
+\`\`\`
+`,
+    'checklists.md': `---
+title: Checklists
+vars:
+  RELEASE: { prompt: Release again, default: checklist-default }
+  CHECK_PORT: { prompt: Port, default: "8080" }
+${secret ? '  SIGNING_TOKEN: { prompt: Token, secret: true }\n' : ''}---
+# Checklists
+
+## Pre-deploy
+
+\`\`\`bash {name=pre}
+printf '%s|%s' "$RELEASE" "$CHECK_PORT" > ${dir}/pre.txt
+\`\`\`
+`,
+    'recovery.md': `---
+title: Recovery
+vars:
+  FIX_MODE: { prompt: Mode, default: soft }
+---
+# Recovery
+
+## Fix
+
+\`\`\`bash {name=fix}
+echo "$FIX_MODE"
+\`\`\`
+`,
+  });
+  const load = (dir: string, secret: boolean): { main: Runbook; load: (f: string) => Runbook | undefined } => {
+    const parsed = new Map(Object.entries(files(dir, secret)).map(([name, text]) => [join(dir, name), parseRunbook(text, join(dir, name))]));
+    const main = parsed.get(join(dir, 'deploy.md'));
+    if (!main) throw new Error('no runbook');
+    return { main, load: (f) => parsed.get(f) };
+  };
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stepgate-linked-vars-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a checklist\'s and a recovery runbook\'s vars are parameters of the Command document (the first declaration wins), and reach the checklist\'s step', { timeout: 30_000 }, async () => {
+    const books = load(dir, false);
+    const doc = ok(exportCommandDocument(books.main, books.load));
+    const parameters = doc.parameters as Record<string, { default?: string }>;
+    expect(Object.keys(parameters)).toEqual(['RELEASE', 'CHECK_PORT', 'FIX_MODE']);
+    expect(parameters.RELEASE?.default).toBe('main-default');
+    const steps = await runCommandDocument(doc, { CHECK_PORT: '9090' });
+    expect(steps.map((s) => [s.name, s.exitCode])).toEqual([['pre', 0], ['deploy', 1]]);
+    expect(readFileSync(join(dir, 'pre.txt'), 'utf8')).toBe('main-default|9090');
+  });
+
+  it('a secret var of a checklist without --param-store-prefix is refused at its file:line, saying what to do; with it, a Parameter Store reference', () => {
+    const books = load(dir, true);
+    for (const exported of [exportCommandDocument(books.main, books.load), exportAutomationDocument(books.main, books.load)]) {
+      expect(exported.ok).toBe(false);
+      const problems = exported.ok ? [] : exported.problems.map(formatProblem);
+      expect(problems).toEqual([`${join(dir, 'checklists.md')}:3:1: var SIGNING_TOKEN is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/SIGNING_TOKEN; a document never carries a secret`]);
+    }
+    const doc = ok(exportCommandDocument(books.main, books.load, { paramStorePrefix: '/sg' }));
+    expect(JSON.stringify(doc)).toContain('={{ssm-secure:/sg/SIGNING_TOKEN}}=');
+    expect(Object.keys(doc.parameters as object)).not.toContain('SIGNING_TOKEN');
+  });
+});

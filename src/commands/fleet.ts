@@ -9,7 +9,9 @@ import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
 import { durationLiteral, parseDuration } from '../runbooks/index.js';
-import { exportFile, exportOptions, serialize } from './export.js';
+import { exportLinted, exportOptions, lintForExport, serialize } from './export.js';
+import { declaredVars, givenVarProblems } from '../fleet/given-vars.js';
+import { formatProblem } from '../fleet/index.js';
 import { primeRunbooks } from './load.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
@@ -153,7 +155,17 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
 
   setTrustPolicy('refuse', { overridable: false });
   await primeRunbooks([file]);
-  const exported = exportFile('command', file, options);
+  const linted = lintForExport(file);
+  if (!linted) return EXIT.usage;
+  // Before any AWS call: a misspelt --var would be dropped and a secret sent in clear.
+  const given = givenVarProblems(file, declaredVars(linted.runbook, linted.load, options.user), { flags: vars, env: deps.env, ...(options.paramStorePrefix !== undefined ? { paramStorePrefix: options.paramStorePrefix } : {}) });
+  for (const p of given.secrets) deps.err(`${formatProblem(p)}\n`);
+  for (const u of given.undeclared) deps.err(`stepgate: ${u}\n`);
+  if (given.secrets.length > 0 || given.undeclared.length > 0) {
+    deps.err(`stepgate: fleet run sent nothing: fix the vars above\n`);
+    return EXIT.usage;
+  }
+  const exported = exportLinted('command', linted, options);
   if (!exported.document) return exported.code;
   const document = exported.document;
   const parameters: Record<string, string[]> = {};

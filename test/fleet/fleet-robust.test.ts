@@ -4,6 +4,8 @@
  * an instance's output, errors mid-rollout, throttling, targets that match nothing, an
  * instance SSM never reports on, and vars that must not come from the command line.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createElement } from 'react';
 import { render } from 'ink-testing-library';
 import { CreateDocumentCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
@@ -146,5 +148,51 @@ describe('polling under throttling', () => {
     expect(h.err).toMatch(/^stepgate: stopped watching rollout (fleet-\S+): SSM throttled 10 polls in a row \(ThrottlingException: Rate exceeded\).*\nthe rollout goes on in AWS: stepgate fleet status \1 watches it again/);
     const events = h.events();
     expect(events.at(-1)).toMatchObject({ type: 'rollout-error', message: expect.stringMatching(/^stopped watching: SSM throttled 10 polls in a row/) });
+  });
+});
+
+describe('vars given to fleet run', () => {
+  // A secret (by its name) and a plain var in the runbook, a third in the checklist it walks first.
+  const MAIN = `---\nbefore: checks.md#pre\nvars:\n  PORT: {prompt: Port, default: "8092"}\n  DB_PASSWORD: {prompt: Database password}\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
+  const CHECKS = `---\nvars:\n  ZONE: {prompt: Zone, default: a}\n---\n# Checks\n\n## Pre\n\n\`\`\`bash {name=precheck}\ntrue\n\`\`\`\n`;
+  const files = (): string => {
+    writeFileSync(join(h.dir, 'checks.md'), CHECKS);
+    return runbook(MAIN);
+  };
+
+  it('refuses a --var no runbook declares before any AWS call, naming the declared ones (linked runbooks included)', async () => {
+    const code = await runFleet(['run', files(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'PROT=8093', '--param-store-prefix', '/stepgate/fleet'], deps());
+    expect(code).toBe(2);
+    expect(h.err).toMatch(/^stepgate: --var PROT: \S+fleet\.md declares no var PROT, nor does a runbook it links to \(declared: PORT, DB_PASSWORD \(secret\), ZONE\); fix the name or drop the flag\n/);
+    expect(h.err).toContain('fleet run sent nothing');
+    expect(ssmMock.calls()).toHaveLength(0);
+    expect(h.out).toBe('');
+  });
+
+  it('refuses a secret var given with --var or STEPGATE_VAR_, at the line declaring it, advising Parameter Store', async () => {
+    const file = files();
+    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'DB_PASSWORD=hunter2'], deps())).toBe(2);
+    expect(h.err).toMatch(/^\S+fleet\.md:3:1: --var DB_PASSWORD: var DB_PASSWORD is secret, and fleet run sends no secret \(a command's parameters stay in clear in SSM's command history and CloudTrail\); keep it in Parameter Store as a SecureString \/PATH\/DB_PASSWORD and pass --param-store-prefix \/PATH: each instance reads it there; drop --var DB_PASSWORD\n/);
+    expect(h.err).not.toContain('hunter2');
+
+    h.err = '';
+    const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2', STEPGATE_VAR_SOMETHING_ELSE: 'x' };
+    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(2);
+    expect(h.err).toMatch(/fleet\.md:3:1: STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
+    // Undeclared STEPGATE_VAR_ names are another runbook's business.
+    expect(h.err).not.toContain('SOMETHING_ELSE');
+    expect(h.err).not.toContain('hunter2');
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+
+  it('sends declared vars, a linked runbook\'s included, and leaves the secret to Parameter Store', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_ZONE: 'b' };
+    expect(await runFleet(['run', files(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'PORT=8093', '--param-store-prefix', '/stepgate/fleet'], deps({ env }))).toBe(0);
+    expect(h.err).toBe('');
+    expect(ssmMock.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters).toEqual({ PORT: ['8093'], ZONE: ['b'] });
   });
 });

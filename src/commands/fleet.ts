@@ -216,8 +216,13 @@ async function sendAndWatch(
     parameters,
   });
   await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
-  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
+  deps.out(`command ${sent.commandId} sent to ${targetText(targets)} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
   return watch(id, deps, ssm, { pollMs: o.pollMs, wait: o.wait });
+}
+
+/** The targets as the operator gave them, in words. */
+function targetText(targets: { instanceIds?: string[]; tag?: { key: string; value: string } }): string {
+  return targets.instanceIds ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag?.key ?? '?'}=${targets.tag?.value ?? '?'}`;
 }
 
 function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: string[]; region?: string } {
@@ -295,6 +300,22 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     deps.err(`stepgate: stopped watching rollout ${id}: ${why}\nthe rollout goes on in AWS: stepgate fleet status ${id} watches it again (stepgate fleet cancel ${id} stops it)\n`);
     return EXIT.usage;
   };
+  /**
+   * SSM ended the command without one invocation: the tag matched no managed instance. Said as
+   * such (it read "0 of 0 instances failed"), journaled, exit 2 like the other rollout errors.
+   */
+  const noInstance = async (status: string): Promise<number> => {
+    const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
+    const tag = start?.targets.tag;
+    const why = `no instance matched the target, ${start ? targetText(start.targets) : 'as given'}: SSM ran the command nowhere (command ${status})`;
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
+    await end();
+    const check = tag
+      ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and that those instances are online in SSM in this region (aws ssm describe-instance-information)`
+      : 'check that the instances are online in SSM in this region (aws ssm describe-instance-information)';
+    deps.err(`stepgate: rollout ${id}: ${why}\n${check}, then run fleet run again\n`);
+    return EXIT.usage;
+  };
   try {
     for (;;) {
       let command: Awaited<ReturnType<FleetSsm['getCommand']>>;
@@ -330,6 +351,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
       store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
+      if (result.done && rows.length === 0) return await noInstance(status);
       if (result.done || !opts.wait) {
         await end();
         if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);

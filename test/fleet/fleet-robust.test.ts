@@ -196,3 +196,27 @@ describe('vars given to fleet run', () => {
     expect(ssmMock.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters).toEqual({ PORT: ['8093'], ZONE: ['b'] });
   });
 });
+
+describe('a target that matches no instance', () => {
+  it('says so, naming the tag, journals it as a rollout error and exits 2 (it read "0 of 0 instances failed")', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', { TargetCount: 0 }) });
+    // While SSM resolves the tag the command is open and lists nobody: not decided yet.
+    ssmMock
+      .on(ListCommandsCommand)
+      .resolvesOnce({ Commands: [command('Pending', { TargetCount: 0 })] })
+      .resolves({ Commands: [command('Success', { TargetCount: 0 })] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    const code = await runFleet(['run', runbook(), '--targets', 'tag:service=omneuro'], deps());
+    expect(code).toBe(2);
+    expect(h.sleeps).toHaveLength(1);
+    expect(h.out).not.toMatch(/0 of 0|instances failed|every instance succeeded/);
+    expect(h.err).toMatch(
+      /^stepgate: rollout (fleet-\S+): no instance matched the target, instances tagged service=omneuro: SSM ran the command nowhere \(command Success\)\ncheck the tag's key and value \(aws ec2 describe-instances --filters 'Name=tag:service,Values=omneuro'\).*describe-instance-information\), then run fleet run again\n$/,
+    );
+    const events = h.events();
+    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
+    expect(rolloutTrail(events).at(-1)).toMatch(/error: no instance matched the target, instances tagged service=omneuro/);
+    expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- .*: error: no instance matched the target/);
+  });
+});

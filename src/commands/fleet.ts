@@ -4,7 +4,8 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { NO_INVOCATION, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { outcome, renderTable, rowLine, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { GiveUp } from '../fleet/give-up.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
@@ -234,15 +235,6 @@ function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: s
   return out;
 }
 
-/**
- * How long an instance may go without an invocation before it counts as NO_INVOCATION: both
- * this many polls in a row and this much time, so a fast --poll does not give up in seconds.
- * Run Command creates an instance's invocation when it sends the command (Pending while it
- * waits for rate control), so a minute without one is not a slow start.
- */
-const NO_INVOCATION_POLLS = 12;
-const NO_INVOCATION_MS = 60_000;
-
 /** A call SSM refused for its rate (after the client's own retries): the poll slows down rather than stops. */
 export function isThrottling(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -266,25 +258,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const store = createRolloutStore(id);
   if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
-  /** Instances SSM has given no invocation for: since when, and for how many polls in a row. */
-  const missing = new Map<string, { since: number; polls: number }>();
-  const withoutInvocation = (report: InstanceReport, now: number): InstanceRow => {
-    const row = rowOf(report, now);
-    if (report.status !== 'Unknown' || report.error === undefined) {
-      missing.delete(report.instanceId);
-      return row;
-    }
-    const m = missing.get(report.instanceId) ?? { since: now, polls: 0 };
-    m.polls += 1;
-    missing.set(report.instanceId, m);
-    if (m.polls < NO_INVOCATION_POLLS || now - m.since < NO_INVOCATION_MS) return row;
-    const waited = durationLiteral(now - m.since);
-    return {
-      ...row,
-      status: NO_INVOCATION,
-      tail: `SSM gave no invocation for this instance in ${m.polls} polls over ${waited} (${report.error}): the command never reached it. Check that it is managed by SSM in this region and its agent is online (aws ssm describe-instance-information), then roll out to it again`,
-    };
-  };
+  const giveUp = new GiveUp(commandId);
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -339,7 +313,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const listed = new Set(reports.map((r) => r.instanceId));
       for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
       const now = deps.now();
-      const rows = reports.map((r) => withoutInvocation(r, now));
+      const status = command?.status ?? 'Unknown';
+      const rows = reports.map((r) => giveUp.row(r, now, status));
       const shown = rows.map(displayRow);
       for (const [i, row] of rows.entries()) {
         const key = JSON.stringify({ ...row, durationMs: undefined });
@@ -348,7 +323,6 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
         if (!live) deps.out(`${rowLine(shown[i] ?? displayRow(row))}\n`);
       }
-      const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
       store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
       if (result.done && rows.length === 0) return await noInstance(status);

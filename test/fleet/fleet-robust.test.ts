@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createElement } from 'react';
 import { render } from 'ink-testing-library';
-import { CreateDocumentCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { type CommandInvocationStatus, type CommandPluginStatus, CreateDocumentCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
 import { rolloutReport } from '../../src/session/rollout-report.js';
@@ -218,5 +218,82 @@ describe('a target that matches no instance', () => {
     expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
     expect(rolloutTrail(events).at(-1)).toMatch(/error: no instance matched the target, instances tagged service=omneuro/);
     expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- .*: error: no instance matched the target/);
+  });
+});
+
+describe('statuses stepgate does not know', () => {
+  const I1 = 'i-0aaaaaaaaaaaaaaa1';
+  // The SDK's types list the statuses it knows; SSM may send others, which is what is tested.
+  const invocation = (Status: string, StatusDetails: string, plugin = Status) => ({
+    CommandInvocations: [{ InstanceId: I1, Status: Status as CommandInvocationStatus, StatusDetails, CommandPlugins: [{ Name: 'build', Status: plugin as CommandPluginStatus }] }],
+  });
+  const send = (): void => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+  };
+
+  it('ends on every final StatusDetails SSM documents, in either spelling (Invalid Platform never ended the watch, nor AccessDenied, DeliveryTimedOut or Canceled as spelt without spaces)', async () => {
+    for (const details of ['InvalidPlatform', 'Invalid Platform', 'AccessDenied', 'Access Denied', 'DeliveryTimedOut', 'Canceled', 'Terminated', 'Undeliverable']) {
+      send();
+      ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed')] });
+      ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Failed', details));
+      h.out = '';
+      expect(await runFleet(['run', runbook(), '--instance-ids', I1], deps()), details).toBe(1);
+      expect(h.out, details).toContain(`1 of 1 instance failed (command Failed):\n  ${I1}: ${details} at step build\n`);
+    }
+  });
+
+  it('decides an unknown StatusDetails at once when SSM\'s own Status is final, showing it as SSM wrote it, never as a success', async () => {
+    send();
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Success')] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Success', 'Quarantined'));
+    expect(await runFleet(['run', runbook(), '--instance-ids', I1], deps())).toBe(1);
+    expect(h.sleeps).toEqual([]);
+    expect(h.out).toContain(`  ${I1}: Quarantined at step build\n`);
+    expect(h.events().at(-1)).toMatchObject({ type: 'rollout-finished', ok: false, failed: [{ instanceId: I1, status: 'Quarantined', final: true }] });
+    expect(rolloutReport(h.events(), 'x.jsonl')).toContain(`### ${I1}: Quarantined at \`build\``);
+  });
+
+  it('decides an unknown status that has not changed for 12 polls and a minute, with the raw status and how to look at it', async () => {
+    send();
+    // SSM holds the command open; the instance's status is a word neither list has.
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress')] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Hibernating', 'Hibernating'));
+    let t = T0;
+    let frame = '';
+    const liveTable: FleetDeps['liveTable'] = async (store) => {
+      const app = render(createElement(RolloutTable, { store, color: false }));
+      return {
+        close: async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          frame = app.lastFrame() ?? '';
+          app.unmount();
+        },
+      };
+    };
+    expect(await runFleet(['run', runbook(), '--instance-ids', I1], deps({ now: () => (t += 5_000), liveTable }))).toBe(1);
+    expect(h.sleeps.length).toBeGreaterThanOrEqual(11);
+    expect(h.sleeps.length).toBeLessThan(30);
+    expect(h.out).toMatch(
+      new RegExp(`  ${I1}: Hibernating at step build\\n    \\| SSM reports status "Hibernating", which stepgate does not know, unchanged in \\d+ polls over 1m\\d*s?: counted as failed, not as a success\\. See what SSM says with aws ssm get-command-invocation --command-id c0ffee00-\\S+ --instance-id ${I1}\\n`),
+    );
+    expect(frame).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Hibernating/);
+    expect(frame).toContain('1/1 instance done, 1 failed');
+  });
+
+  it('waits without bound on unknown details while SSM says the invocation is in progress and the command is open', async () => {
+    send();
+    const polls = ssmMock.on(ListCommandsCommand);
+    const invocations = ssmMock.on(ListCommandInvocationsCommand);
+    for (let n = 0; n < 40; n++) {
+      polls.resolvesOnce({ Commands: [command('InProgress')] });
+      invocations.resolvesOnce(invocation('InProgress', 'Warming Up'));
+    }
+    polls.resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    invocations.resolves(invocation('Success', 'Success'));
+    let t = T0;
+    expect(await runFleet(['run', runbook(), '--instance-ids', I1], deps({ now: () => (t += 5_000) }))).toBe(0);
+    expect(h.sleeps).toHaveLength(40);
+    expect(h.out).toContain('every instance succeeded (1)');
   });
 });

@@ -2,7 +2,8 @@
  * `fleet run`/`status` against what AWS can send back and how it can fail, at the SDK boundary
  * (aws-sdk-client-mock replaces SSMClient's send; stepgate above it is real): hostile text in
  * an instance's output, errors mid-rollout, throttling, targets that match nothing, an
- * instance SSM never reports on, and vars that must not come from the command line.
+ * instance SSM never reports on, statuses stepgate does not know, and vars that must not come
+ * from the command line.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

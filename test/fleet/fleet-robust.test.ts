@@ -171,15 +171,16 @@ describe('vars given to fleet run', () => {
   });
 
   it('refuses a secret var given with --var or STEPGATE_VAR_, at the line declaring it, advising Parameter Store', async () => {
+    // The front matter positions vars at the vars: key (3:1); once each var has its own position, at DB_PASSWORD (5:3).
     const file = files();
     expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'DB_PASSWORD=hunter2'], deps())).toBe(2);
-    expect(h.err).toMatch(/^\S+fleet\.md:3:1: --var DB_PASSWORD: var DB_PASSWORD is secret, and fleet run sends no secret \(a command's parameters stay in clear in SSM's command history and CloudTrail\); keep it in Parameter Store as a SecureString \/PATH\/DB_PASSWORD and pass --param-store-prefix \/PATH: each instance reads it there; drop --var DB_PASSWORD\n/);
+    expect(h.err).toMatch(/^\S+fleet\.md:(?:3:1|5:3): --var DB_PASSWORD: var DB_PASSWORD is secret, and fleet run sends no secret \(a command's parameters stay in clear in SSM's command history and CloudTrail\); keep it in Parameter Store as a SecureString \/PATH\/DB_PASSWORD and pass --param-store-prefix \/PATH: each instance reads it there; drop --var DB_PASSWORD\n/);
     expect(h.err).not.toContain('hunter2');
 
     h.err = '';
     const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2', STEPGATE_VAR_SOMETHING_ELSE: 'x' };
     expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(2);
-    expect(h.err).toMatch(/fleet\.md:3:1: STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
+    expect(h.err).toMatch(/fleet\.md:(?:3:1|5:3): STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
     // Undeclared STEPGATE_VAR_ names are another runbook's business.
     expect(h.err).not.toContain('SOMETHING_ELSE');
     expect(h.err).not.toContain('hunter2');

@@ -259,6 +259,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
   const giveUp = new GiveUp(commandId);
+  for (const e of events) if (e.type === 'instance-changed') giveUp.remember(e.row);
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;

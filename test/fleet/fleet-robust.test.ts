@@ -281,6 +281,15 @@ describe('statuses stepgate does not know', () => {
     );
     expect(frame).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Hibernating/);
     expect(frame).toContain('1/1 instance done, 1 failed');
+
+    // Watching again while SSM still says the same keeps it decided: no second minute, no row journaled undecided.
+    const journaled = h.events().length;
+    const polled = h.sleeps.length;
+    const id = h.rolloutId();
+    h.out = '';
+    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(1);
+    expect(h.sleeps.length).toBe(polled);
+    expect(h.events(id).slice(journaled).map((e) => e.type)).toEqual(['rollout-finished']);
   });
 
   it('waits without bound on unknown details while SSM says the invocation is in progress and the command is open', async () => {

@@ -2,7 +2,8 @@
  * The instances a watch would otherwise wait on forever, decided after a bounded wait: one SSM
  * gives no invocation for (NO_INVOCATION), and one whose status stepgate does not know and
  * that has not changed (SSM adds StatusDetails over time; such a row was never final, so the
- * watch never ended). Pure: the watch gives each poll's reports and the time.
+ * watch never ended). A watch again (`fleet status`) is given the journaled rows, so what an
+ * earlier watch decided stays decided. Pure: the watch gives each poll's reports and the time.
  */
 import { durationLiteral } from '../runbooks/duration.js';
 import { isFinal, isGoing, isKnownStatus, NO_INVOCATION, rowOf, type InstanceReport, type InstanceRow } from './rollout.js';

@@ -283,7 +283,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
     const tag = start?.targets.tag;
     const why = `no instance matched the target, ${start ? targetText(start.targets) : 'as given'}: SSM ran the command nowhere (command ${status})`;
-    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
+    // Watched again (fleet status), the same finding is said again but journaled once.
+    if (!events.some((e) => e.type === 'rollout-error' && e.message === why)) await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
     await end();
     const check = tag
       ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and that those instances are online in SSM in this region (aws ssm describe-instance-information)`

@@ -220,6 +220,12 @@ describe('a target that matches no instance', () => {
     expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
     expect(rolloutTrail(events).at(-1)).toMatch(/error: no instance matched the target, instances tagged service=omneuro/);
     expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- .*: error: no instance matched the target/);
+    // Watched again: said again, journaled once (a second identical error read as a second failure).
+    const id = /rollout (fleet-\S+):/.exec(h.err)?.[1] ?? 'missing';
+    h.err = '';
+    expect(await runFleet(['status', id], deps())).toBe(2);
+    expect(h.err).toContain('no instance matched the target');
+    expect(h.events().filter((e) => e.type === 'rollout-error')).toHaveLength(1);
   });
 });
 

@@ -6,7 +6,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
-import { SECRET_NAME } from './vars.js';
+import { looksSecretName } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
@@ -124,7 +124,7 @@ function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[]
       continue;
     }
     if (v === null || typeof v === 'string') {
-      vars.push({ name, prompt: v ?? name, secret: SECRET_NAME.test(name), position: at });
+      vars.push({ name, prompt: v ?? name, secret: looksSecretName(name), position: at });
       continue;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
@@ -141,7 +141,7 @@ function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[]
       prompt: spec.prompt === undefined ? name : String(spec.prompt),
       // A name that looks secret is secret, whatever the runbook says: masking and redaction
       // must not depend on an author remembering `secret: true`.
-      secret: spec.secret === true || SECRET_NAME.test(name),
+      secret: spec.secret === true || looksSecretName(name),
       position: at,
     };
     if (spec.default !== undefined && spec.default !== null) entry.default = String(spec.default);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbooks/parse.js';
+import { looksSecretName } from '../../src/runbooks/vars.js';
+import { NOT_SECRET_NAMES, SECRET_NAMES } from '../helpers/secret-names.js';
 import type { CheckStep, CommandStep, ManualStep } from '../../src/runbooks/index.js';
 
 const md = (strings: TemplateStringsArray, ...values: unknown[]): string =>
@@ -249,12 +251,14 @@ rollback: false
     expect(fm.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
   });
 
-  it('treats vars with secret-looking names as secret, as the session redacts them', async () => {
-    const rb = parseRunbook('---\nvars:\n  DB_PASS: Password\n  GITHUB_AUTH: {prompt: Auth}\n  REGION: Region\n  API_KEY: {prompt: Key, secret: false}\n---\n', 'v.md');
-    expect(rb.frontMatter.vars.map((v) => [v.name, v.secret])).toEqual([['DB_PASS', true], ['GITHUB_AUTH', true], ['REGION', false], ['API_KEY', true]]);
-    const { SECRET_NAME } = await import('../../src/session/redact.js');
-    const { SECRET_NAME: parserRule } = await import('../../src/runbooks/vars.js');
-    expect(parserRule.source).toBe(SECRET_NAME.source);
+  it('treats vars with secret-looking names as secret, and only those', () => {
+    const rb = parseRunbook('---\nvars:\n  DB_PASS: Password\n  GITHUB_AUTH: {prompt: Auth}\n  REGION: Region\n  API_KEY: {prompt: Key, secret: false}\n  AUTHOR: Author\n  MONKEY: {prompt: Monkey}\n  SSH_AUTH_SOCK: Socket\n---\n', 'v.md');
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.secret])).toEqual([['DB_PASS', true], ['GITHUB_AUTH', true], ['REGION', false], ['API_KEY', true], ['AUTHOR', false], ['MONKEY', false], ['SSH_AUTH_SOCK', false]]);
+  });
+
+  it('decides secret names by the documented rule: long words anywhere, short words as whole parts, not a socket', () => {
+    for (const name of SECRET_NAMES) expect([name, looksSecretName(name)]).toEqual([name, true]);
+    for (const name of NOT_SECRET_NAMES) expect([name, looksSecretName(name)]).toEqual([name, false]);
   });
 
   it('reads a section recover directive from an HTML comment', () => {

@@ -124,7 +124,7 @@ describe('Command document (schema 2.2)', () => {
   it('refuses a secret var without --param-store-prefix, at the var', () => {
     const r = exportCommandDocument(main, load, {});
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems.map(formatProblem)).toEqual([expect.stringMatching(/^deploy\.md:\d+:\d+: var API_TOKEN is secret: give --param-store-prefix/)]);
+    if (!r.ok) expect(r.problems.map(formatProblem)).toEqual([expect.stringMatching(/^deploy\.md:8:3: var API_TOKEN is secret: give --param-store-prefix/)]);
   });
 
   it('uses {{ssm:...}} with --param-store-type String', () => {

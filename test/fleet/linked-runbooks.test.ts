@@ -197,7 +197,7 @@ echo "$FIX_MODE"
     for (const exported of [exportCommandDocument(books.main, books.load), exportAutomationDocument(books.main, books.load)]) {
       expect(exported.ok).toBe(false);
       const problems = exported.ok ? [] : exported.problems.map(formatProblem);
-      expect(problems).toEqual([`${join(dir, 'checklists.md')}:3:1: var SIGNING_TOKEN is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/SIGNING_TOKEN; a document never carries a secret`]);
+      expect(problems).toEqual([`${join(dir, 'checklists.md')}:6:3: var SIGNING_TOKEN is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/SIGNING_TOKEN; a document never carries a secret`]);
     }
     const doc = ok(exportCommandDocument(books.main, books.load, { paramStorePrefix: '/sg' }));
     expect(JSON.stringify(doc)).toContain('={{ssm-secure:/sg/SIGNING_TOKEN}}=');

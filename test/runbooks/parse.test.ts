@@ -296,6 +296,17 @@ describe('bad input becomes diagnostics', () => {
       'warning unknown-attribute 4:1',
     ]);
   });
+  it("positions each var and env entry, and what is wrong with one, at the entry's own line", () => {
+    const rb = parseRunbook('---\ntitle: T\nvars:\n  RELEASE: Release\n  PORT: { prompt: Port, colour: red }\n  1BAD: x\nenv:\n  MODE: prod\n  2BAD: y\n  NESTED: { a: 1 }\n---\n', 'p.md');
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.position])).toEqual([['RELEASE', { line: 4, column: 3 }], ['PORT', { line: 5, column: 3 }]]);
+    expect(rb.frontMatter.envPositions).toEqual({ MODE: { line: 8, column: 3 } });
+    expect(rb.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
+      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret)',
+      '6:3 vars: "1BAD" is not a valid variable name',
+      '9:3 env: "2BAD" is not a valid variable name',
+      '10:3 env: NESTED: want a plain value',
+    ]);
+  });
   it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {
     expect(parseRunbook('---\nbefor: a.md\nrecovry: b.md\nUser: x\nweight: 20\ntags: [a]\n---\n', 'f.md').diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([
       'error 2 front matter key "befor" is not known: did you mean "before"?',

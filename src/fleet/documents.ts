@@ -8,6 +8,7 @@ import type { Runbook, Step } from '../runbooks/model.js';
 import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type Flow, type FlowStep } from './flow.js';
 import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
+import { nameProblems } from './names.js';
 import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
 import { unroll, type Run } from './unroll.js';
 
@@ -111,8 +112,9 @@ function describe(step: Step, max = 500): string {
 function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions, kind: DocumentKind) {
   const names = new StepNames();
   const { flow, problems } = buildFlow(runbook, load, names, opts.user);
-  const bindings = bindVars(runbooksOf(runbook, flow, load), opts);
-  problems.push(...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
+  const runbooks = runbooksOf(runbook, flow, load);
+  const bindings = bindVars(runbooks, opts);
+  problems.push(...nameProblems(runbooks), ...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
   return { flow, bindings, problems, names };
 }
 

@@ -5,7 +5,7 @@
  * Pure: the caller reads files and writes the result.
  */
 import type { Runbook, Step } from '../runbooks/model.js';
-import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type Flow, type FlowStep } from './flow.js';
+import { buildFlow, executionTimeoutS, refusals, StepNames, userProblem, type ExportProblem, type Flow, type FlowStep } from './flow.js';
 import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
 import { nameProblems } from './names.js';
@@ -114,6 +114,8 @@ function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, 
   const { flow, problems } = buildFlow(runbook, load, names, opts.user);
   const runbooks = runbooksOf(runbook, flow, load);
   const bindings = bindVars(runbooks, opts);
+  const noUser = userProblem(runbook, flow, kind);
+  if (noUser) problems.push(noUser);
   problems.push(...nameProblems(runbooks), ...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
   return { flow, bindings, problems, names };
 }

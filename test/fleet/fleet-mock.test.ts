@@ -39,7 +39,7 @@ function deps(): FleetDeps {
   };
 }
 
-const RUNBOOK = `# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\nStart it.\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
+const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\nStart it.\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
 
 beforeEach(() => {
   ssmMock.reset();

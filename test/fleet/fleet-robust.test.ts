@@ -51,7 +51,7 @@ function deps(extra: Partial<FleetDeps> = {}): FleetDeps {
   };
 }
 
-const RUNBOOK = `# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
+const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
 const ID = 'c0ffee00-0000-4000-8000-000000000001';
 
 beforeEach(() => {

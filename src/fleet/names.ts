@@ -13,8 +13,12 @@ function reserved(kind: 'env' | 'var', name: string): string {
   return `${kind} ${name}: names starting ${SHELL_PREFIX} belong to the exported shell (sg_user picks the run-as user, a check keeps its URL in sg_url), so its value would clobber them or be clobbered: rename it`;
 }
 
-/** The problems of the `env:` and `vars:` entries of `runbooks` (every runbook whose steps a document carries). */
-export function nameProblems(runbooks: readonly Runbook[]): ExportProblem[] {
+/**
+ * The problems of the `env:` and `vars:` entries of `runbooks` (every runbook whose steps a
+ * document carries). `varNames`: the vars every runbook declares; an env: entry of such a name
+ * never reaches the document (the var wins, as in a local session), so its value is no leak.
+ */
+export function nameProblems(runbooks: readonly Runbook[], varNames: ReadonlySet<string>): ExportProblem[] {
   const out: ExportProblem[] = [];
   for (const runbook of runbooks) {
     const fm = runbook.frontMatter;
@@ -22,7 +26,7 @@ export function nameProblems(runbooks: readonly Runbook[]): ExportProblem[] {
       const at = { file: runbook.file, ...(fm.envPositions?.[name] ?? { line: 1, column: 1 }) };
       if (name.startsWith(SHELL_PREFIX)) out.push({ ...at, message: reserved('env', name) });
       // An empty value gives nothing away (it clears the variable).
-      else if (value !== '' && looksSecretName(name))
+      else if (value !== '' && looksSecretName(name) && !varNames.has(name))
         out.push({
           ...at,
           message: `env ${name} looks secret, and an env: value is written in clear into the SSM document, which anyone allowed ssm:GetDocument reads: declare it under vars: instead (a secret var, by its name) and export with --param-store-prefix /PATH, keeping the value in Parameter Store as /PATH/${name}`,

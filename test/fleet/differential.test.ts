@@ -149,4 +149,42 @@ describe('exported Command document vs stepgate run', () => {
     expect(health?.stderr).toContain('check healthz failed after 3 attempts');
     expect(readFileSync(join(ws.dir, 'greeting.txt'), 'utf8')).toBe('hello\n');
   });
+
+  it('a var and an env: entry of one name: the var wins, in stepgate run and in the document (steps and checks)', { timeout: 120_000 }, async () => {
+    const shadow = ws.write(
+      'shadow.md',
+      `---
+title: Shadow
+cwd: ${ws.dir}
+vars:
+  MODE: { prompt: Mode }
+env:
+  MODE: from-env
+  KEPT: kept-env
+---
+# Shadow
+
+## Steps
+
+\`\`\`bash {name=record}
+printf '%s %s\\n' "$MODE" "$KEPT" > mode.txt
+\`\`\`
+
+\`\`\`check {name=mode}
+run: test "$MODE" = from-var
+retries: 1
+\`\`\`
+`,
+    );
+    const mode = (): string => readFileSync(join(ws.dir, 'mode.txt'), 'utf8');
+    const run = await ws.run(['run', shadow, '--yes', '--var', 'MODE=from-var']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(mode()).toBe('from-var kept-env\n');
+    rmSync(join(ws.dir, 'mode.txt'));
+    const exported = exportCommandDocument(parseRunbook(readFileSync(shadow, 'utf8'), shadow), () => undefined, { user: USER });
+    if (!exported.ok) throw new Error(exported.problems.map((p) => p.message).join('\n'));
+    const simulated = await runCommandDocument(exported.document, { MODE: 'from-var' });
+    expect(simulated.map((s) => [s.name, s.exitCode])).toEqual([['record', 0], ['mode', 0]]);
+    expect(mode()).toBe('from-var kept-env\n');
+  });
 });

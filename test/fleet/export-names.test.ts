@@ -76,7 +76,7 @@ echo pre
     }
   });
 
-  it('as a secret var instead, the document carries a Parameter Store reference and not the value; empty and not-secret entries stay in env:', () => {
+  it('as a secret var instead, the document carries a Parameter Store reference and not the value (an env: entry of the var\'s name never reaches it); empty and not-secret entries stay in env:', () => {
     const fixed = books({
       'deploy.md': `---
 title: Deploy
@@ -87,6 +87,7 @@ env:
   AUTHOR: Jane
   SSH_AUTH_SOCK: /tmp/agent.sock
   API_KEY: ""
+  DB_PASSWORD: local-only-value
 ---
 # Deploy
 
@@ -97,8 +98,12 @@ echo go
 \`\`\`
 `,
     });
-    const text = JSON.stringify(ok(exportCommandDocument(fixed.main, fixed.load, { paramStorePrefix: '/sg' })));
+    const doc = ok(exportCommandDocument(fixed.main, fixed.load, { paramStorePrefix: '/sg' }));
+    const text = JSON.stringify(doc);
     expect(text).toContain('={{ssm-secure:/sg/DB_PASSWORD}}=');
+    const script = Buffer.from(/'([A-Za-z0-9+/=]{20,})'/.exec(text)?.[1] ?? '', 'base64').toString('utf8');
+    expect(script).toContain("export AUTHOR='Jane'");
+    expect(script).not.toContain('local-only-value');
   });
 });
 

@@ -10,7 +10,7 @@
  * and the registry that `stepgate attach` reads (`<state>/detach/<token>/`, 0700: the socket,
  * the config, `session.json` naming the stepgate session the TUI holds, `result.json`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../session/random-hex.js';
 import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -200,7 +200,7 @@ export class CannotWrap extends Error {}
  */
 export async function launch(tmux: string, argv: string[]): Promise<number> {
   const base = stateDir();
-  const token = randomBytes(6).toString('hex');
+  const token = randomHex(6);
   const dir = join(detachRoot(), token);
   ensurePrivateDir(dir, base);
   const socket = join(dir, 'sock');

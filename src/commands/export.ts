@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import type { Runbook } from '../runbooks/model.js';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, MAX_DOCUMENT_BYTES, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
 import { createRunbookCache, primeRunbooks, readRunbookFileSync, whyUnreadable } from './load.js';
 import { usageError } from './usage.js';
@@ -40,23 +41,44 @@ export function exportOptions(values: { 'param-store-prefix'?: string; 'param-st
   return options;
 }
 
-/** Reads, lints and exports; problems go to stderr as file:line:col lines. */
-export function exportFile(kind: 'command' | 'automation', file: string, options: ExportOptions): { document?: SsmDocument; sha256: string; code: number } {
+/** A runbook read and linted for export, with the loader for the runbooks it links to. */
+export interface LintedRunbook {
+  /** As the operator named it. */
+  file: string;
+  runbook: Runbook;
+  load: (file: string) => Runbook | undefined;
+  sha256: string;
+}
+
+/** Reads and lints; errors go to stderr as file:line:col lines and give undefined. */
+export function lintForExport(file: string): LintedRunbook | undefined {
   const loaded = readRunbookFileSync(file);
   const load = createRunbookCache();
   const errors = lintRunbook(loaded.runbook, { load, env: process.env, whyUnreadable }).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
     process.stderr.write(`stepgate: ${file} has errors (see above); fix them before exporting\n`);
-    return { sha256: loaded.sha256, code: 2 };
+    return undefined;
   }
-  const result: ExportResult = kind === 'command' ? exportCommandDocument(loaded.runbook, load, options) : exportAutomationDocument(loaded.runbook, load, options);
+  return { file, runbook: loaded.runbook, load, sha256: loaded.sha256 };
+}
+
+/** Exports a linted runbook; problems go to stderr as file:line:col lines. */
+export function exportLinted(kind: 'command' | 'automation', linted: LintedRunbook, options: ExportOptions): { document?: SsmDocument; sha256: string; code: number } {
+  const { file, runbook, load, sha256 } = linted;
+  const result: ExportResult = kind === 'command' ? exportCommandDocument(runbook, load, options) : exportAutomationDocument(runbook, load, options);
   if (!result.ok) {
     for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
     process.stderr.write(`stepgate: cannot export ${file} as an SSM ${kind} document (see above)\n`);
-    return { sha256: loaded.sha256, code: 2 };
+    return { sha256, code: EXIT.usage };
   }
-  return { document: result.document, sha256: loaded.sha256, code: 0 };
+  return { document: result.document, sha256, code: EXIT.completed };
+}
+
+/** Reads, lints and exports; problems go to stderr as file:line:col lines. */
+export function exportFile(kind: 'command' | 'automation', file: string, options: ExportOptions): { document?: SsmDocument; sha256: string; code: number } {
+  const linted = lintForExport(file);
+  return linted ? exportLinted(kind, linted, options) : { sha256: '', code: EXIT.usage };
 }
 
 export function serialize(document: SsmDocument, format: 'json' | 'yaml'): string {

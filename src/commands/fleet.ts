@@ -4,12 +4,15 @@
  * every instance and journals the rollout; `status ID` watches it again; `cancel ID` stops it.
  */
 import { basename } from 'node:path';
-import { NO_INVOCATION, outcome, renderTable, rowLine, rowOf, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { outcome, renderTable, rowLine, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { GiveUp } from '../fleet/give-up.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
 import { durationLiteral, parseDuration } from '../runbooks/index.js';
-import { exportFile, exportOptions, serialize } from './export.js';
+import { exportLinted, exportOptions, lintForExport, serialize } from './export.js';
+import { declaredVars, givenVarProblems } from '../fleet/given-vars.js';
+import { formatProblem } from '../fleet/index.js';
 import { primeRunbooks } from './load.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
@@ -153,7 +156,17 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
 
   setTrustPolicy('refuse', { overridable: false });
   await primeRunbooks([file]);
-  const exported = exportFile('command', file, options);
+  const linted = lintForExport(file);
+  if (!linted) return EXIT.usage;
+  // Before any AWS call: a misspelt --var would be dropped and a secret sent in clear.
+  const given = givenVarProblems(file, declaredVars(linted.runbook, linted.load, options.user), { flags: vars, env: deps.env, ...(options.paramStorePrefix !== undefined ? { paramStorePrefix: options.paramStorePrefix } : {}) });
+  for (const p of given.secrets) deps.err(`${formatProblem(p)}\n`);
+  for (const u of given.undeclared) deps.err(`stepgate: ${u}\n`);
+  if (given.secrets.length > 0 || given.undeclared.length > 0) {
+    deps.err(`stepgate: fleet run sent nothing: fix the vars above\n`);
+    return EXIT.usage;
+  }
+  const exported = exportLinted('command', linted, options);
   if (!exported.document) return exported.code;
   const document = exported.document;
   const parameters: Record<string, string[]> = {};
@@ -204,8 +217,13 @@ async function sendAndWatch(
     parameters,
   });
   await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
-  deps.out(`command ${sent.commandId} sent to ${'instanceIds' in targets ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag.key}=${targets.tag.value}`} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
+  deps.out(`command ${sent.commandId} sent to ${targetText(targets)} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
   return watch(id, deps, ssm, { pollMs: o.pollMs, wait: o.wait });
+}
+
+/** The targets as the operator gave them, in words. */
+function targetText(targets: { instanceIds?: string[]; tag?: { key: string; value: string } }): string {
+  return targets.instanceIds ? targets.instanceIds.join(', ') : `instances tagged ${targets.tag?.key ?? '?'}=${targets.tag?.value ?? '?'}`;
 }
 
 function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: string[]; region?: string } {
@@ -216,15 +234,6 @@ function commandOf(events: RolloutEvent[]): { commandId?: string; instanceIds: s
   if (start?.region !== undefined) out.region = start.region;
   return out;
 }
-
-/**
- * How long an instance may go without an invocation before it counts as NO_INVOCATION: both
- * this many polls in a row and this much time, so a fast --poll does not give up in seconds.
- * Run Command creates an instance's invocation when it sends the command (Pending while it
- * waits for rate control), so a minute without one is not a slow start.
- */
-const NO_INVOCATION_POLLS = 12;
-const NO_INVOCATION_MS = 60_000;
 
 /** A call SSM refused for its rate (after the client's own retries): the poll slows down rather than stops. */
 export function isThrottling(error: unknown): boolean {
@@ -249,25 +258,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const store = createRolloutStore(id);
   if (deps.liveTable) deps.out(`watching every ${durationLiteral(opts.pollMs)}; ctrl-c stops watching, not the rollout (stepgate fleet status ${id})\n`);
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
-  /** Instances SSM has given no invocation for: since when, and for how many polls in a row. */
-  const missing = new Map<string, { since: number; polls: number }>();
-  const withoutInvocation = (report: InstanceReport, now: number): InstanceRow => {
-    const row = rowOf(report, now);
-    if (report.status !== 'Unknown' || report.error === undefined) {
-      missing.delete(report.instanceId);
-      return row;
-    }
-    const m = missing.get(report.instanceId) ?? { since: now, polls: 0 };
-    m.polls += 1;
-    missing.set(report.instanceId, m);
-    if (m.polls < NO_INVOCATION_POLLS || now - m.since < NO_INVOCATION_MS) return row;
-    const waited = durationLiteral(now - m.since);
-    return {
-      ...row,
-      status: NO_INVOCATION,
-      tail: `SSM gave no invocation for this instance in ${m.polls} polls over ${waited} (${report.error}): the command never reached it. Check that it is managed by SSM in this region and its agent is online (aws ssm describe-instance-information), then roll out to it again`,
-    };
-  };
+  const giveUp = new GiveUp(commandId);
+  for (const e of events) if (e.type === 'instance-changed') giveUp.remember(e.row);
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -281,6 +273,22 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: `stopped watching: ${why}` }, deps.env);
     await end();
     deps.err(`stepgate: stopped watching rollout ${id}: ${why}\nthe rollout goes on in AWS: stepgate fleet status ${id} watches it again (stepgate fleet cancel ${id} stops it)\n`);
+    return EXIT.usage;
+  };
+  /**
+   * SSM ended the command without one invocation: the tag matched no managed instance. Said as
+   * such (it read "0 of 0 instances failed"), journaled, exit 2 like the other rollout errors.
+   */
+  const noInstance = async (status: string): Promise<number> => {
+    const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
+    const tag = start?.targets.tag;
+    const why = `no instance matched the target, ${start ? targetText(start.targets) : 'as given'}: SSM ran the command nowhere (command ${status})`;
+    await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
+    await end();
+    const check = tag
+      ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and that those instances are online in SSM in this region (aws ssm describe-instance-information)`
+      : 'check that the instances are online in SSM in this region (aws ssm describe-instance-information)';
+    deps.err(`stepgate: rollout ${id}: ${why}\n${check}, then run fleet run again\n`);
     return EXIT.usage;
   };
   try {
@@ -306,7 +314,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const listed = new Set(reports.map((r) => r.instanceId));
       for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
       const now = deps.now();
-      const rows = reports.map((r) => withoutInvocation(r, now));
+      const status = command?.status ?? 'Unknown';
+      const rows = reports.map((r) => giveUp.row(r, now, status));
       const shown = rows.map(displayRow);
       for (const [i, row] of rows.entries()) {
         const key = JSON.stringify({ ...row, durationMs: undefined });
@@ -315,9 +324,9 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
         await appendRolloutEvent(id, { type: 'instance-changed', at: now, row }, deps.env);
         if (!live) deps.out(`${rowLine(shown[i] ?? displayRow(row))}\n`);
       }
-      const status = command?.status ?? 'Unknown';
       const result = outcome(status, rows);
       store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
+      if (result.done && rows.length === 0) return await noInstance(status);
       if (result.done || !opts.wait) {
         await end();
         if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);

@@ -34,8 +34,9 @@ const TAIL = `options:
 --allow-untrusted (run, resume, the TUI): run a runbook, or follow a file it links to, that
   another user owns or that is writable by group or others (refused otherwise; journaled).
 vars can also come from the environment as STEPGATE_VAR_<NAME>.
-exit codes: 0 completed, 1 blocked, aborted or rolled back, 2 usage error, invalid runbook or
-  a run-as user stepgate cannot become, 130 interrupted
+exit codes: 0 completed, 1 blocked, aborted or rolled back, 2 usage error, invalid runbook,
+  a run-as user stepgate cannot become, an AWS error or a fleet target that matched no
+  instance, 130 interrupted
 environment: NO_COLOR disables colour; STEPGATE_STATE_DIR moves journals
   (default \${XDG_STATE_HOME:-~/.local/state}/stepgate)
 docs: docs/operator-guide.md, docs/runbook-format.md, docs/keys.md

@@ -110,8 +110,15 @@ function renderStep(n: number, step: PlannedStep): string[] {
       const expect = c.kind === 'http' && !(c.expect.length === 1 && c.expect[0]?.min === 200 && c.expect[0]?.max === 299)
         ? ` expect ${c.expect.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(',')}` : '';
       const contains = c.contains !== undefined ? ` contains "${c.contains}"` : '';
-      lines.push(`${pad}${c.name ? `${c.name}: ` : ''}${c.kind} ${c.target}${expect}${contains}`);
-      lines.push(`${pad}  ${c.attempts} attempts, backoff from ${durationLiteral(c.backoffMs)}, timeout ${durationLiteral(c.timeoutMs)} each`);
+      const label = `${pad}${c.name ? `${c.name}: ` : ''}${c.kind}`;
+      // A multi-line `run` check prints like a command step's script: its lines kept under the step.
+      if (c.target.includes('\n')) {
+        lines.push(`${label}${expect}${contains}`);
+        for (const line of c.target.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
+      } else lines.push(`${label} ${c.target}${expect}${contains}`);
+      lines.push(c.attempts === 1
+        ? `${pad}  1 attempt, timeout ${durationLiteral(c.timeoutMs)}`
+        : `${pad}  ${c.attempts} attempts, backoff from ${durationLiteral(c.backoffMs)}, timeout ${durationLiteral(c.timeoutMs)} each`);
     }
   }
   if (step.recovery.length > 0) {

@@ -15,9 +15,10 @@ export type TrustPolicy = 'refuse' | 'allow' | 'warn';
 
 let policy: TrustPolicy = 'refuse';
 /**
- * Whether the command running takes `--allow-untrusted` (run, resume, the TUI; lint and plan
- * name it for those). export and fleet run do not: a document leaves the host and runs as root
- * on every instance, so their advice is the fix alone.
+ * Whether the command running takes `--allow-untrusted` (run, resume, the TUI). export and
+ * fleet run do not: a document leaves the host and runs as root on every instance, so their
+ * advice is the fix alone. lint and plan (the `warn` policy) take no such flag either: they
+ * say which commands will refuse the file.
  */
 let overridable = true;
 /** Files allowed in by `--allow-untrusted`, with why they are untrusted: journaled. */
@@ -83,7 +84,13 @@ export function untrustedReason(file: string): string | undefined {
     }
   }
   if (problems.length === 0) return undefined;
-  const instead = overridable ? ' (or pass --allow-untrusted, which is journaled)' : ' (export and fleet run take no --allow-untrusted: what they send runs as root on every instance)';
+  // Advice names only what the command running takes: lint and plan took the run's flag for their own.
+  const instead =
+    policy === 'warn'
+      ? ' (stepgate run, resume and the TUI refuse it until then)'
+      : overridable
+        ? ' (or pass --allow-untrusted, which is journaled)'
+        : ' (export and fleet run take no --allow-untrusted: what they send runs as root on every instance)';
   return `${file} ${problems.join(' and ')}; another user could change what runs: chown root ${file} && chmod go-w ${file}${instead}`;
 }
 

@@ -10,6 +10,9 @@
  * session, Ink): that would only delay the second start. tui-session.ts runs the TUI in place.
  */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { recentSessionsNaming } from '../session/session-heads.js';
+import { sessionsDir } from '../session/session-paths.js';
 import { plainArgv } from './plain-fallback.js';
 import { plainModeReason } from './interactive.js';
 import { parseVarFlags } from './var-flags.js';
@@ -63,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   // A new session starts the runbook from its first step: an unfinished one is offered first.
-  if (!isDir && !isDetachedChild()) {
+  // Only a runbook that a recent journal names can have one: the offer's modules (the journal
+  // reader, the reducer) are not loaded for the others.
+  if (!isDir && !isDetachedChild() && (await recentSessionsNaming(sessionsDir(), resolve(target))).length > 0) {
     const offer = await (await import('./offer-resume.js')).offerResume(target, parsed.values, vars);
     if ('cancelled' in offer) {
       process.stderr.write('stepgate: cancelled; nothing started\n');

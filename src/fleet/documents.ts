@@ -49,7 +49,7 @@ interface Bindings {
  * come (checklists, recovery runbooks; a Command document's too, though it carries no recovery
  * path: what a local session would prompt for is what the document binds).
  */
-function runbooksOf(runbook: Runbook, flow: Flow, load: (file: string) => Runbook | undefined): Runbook[] {
+export function runbooksOf(runbook: Runbook, flow: Flow, load: (file: string) => Runbook | undefined): Runbook[] {
   const files = new Set([runbook.file]);
   for (const g of flow.steps) {
     files.add(g.file);

@@ -22,10 +22,17 @@ export interface InstanceRow {
   instanceId: string;
   /** The last step that started (the failing one, on failure). */
   step?: string;
+  /** As SSM said it (its StatusDetails when they say more), or NO_INVOCATION. */
   status: string;
   durationMs?: number;
   /** The last lines of the failing step's output. */
   tail?: string;
+  /**
+   * Decided by stepgate though `status` is not one it knows as final: SSM's own invocation
+   * status was final, or the unknown status stayed unchanged for a bounded wait. Never a
+   * success. Absent for a status known either way.
+   */
+  final?: boolean;
 }
 
 /**
@@ -35,11 +42,52 @@ export interface InstanceRow {
  */
 export const NO_INVOCATION = 'No Invocation';
 
-/** Terminal invocation statuses (SSM's words, and NO_INVOCATION). */
-const FINAL = new Set([NO_INVOCATION, 'Success', 'Failed', 'Cancelled', 'TimedOut', 'Undeliverable', 'Terminated', 'Delivery Timed Out', 'Execution Timed Out', 'Incomplete', 'Rate Exceeded', 'Access Denied', 'No Instances In Tag']);
+/**
+ * SSM writes a status two ways (`Status` is `DeliveryTimedOut` where `StatusDetails` is
+ * `Delivery Timed Out`; older documents spell `Canceled`): compared without spaces or case.
+ */
+function statusKey(status: string): string {
+  const key = status.replace(/[\s_-]+/g, '').toLowerCase();
+  return key === 'canceled' ? 'cancelled' : key;
+}
+
+/**
+ * Final statuses: SSM's, from "Understanding command statuses" in the Systems Manager user
+ * guide (invocations and plugins: Success, Delivery Timed Out, Execution Timed Out, Failed,
+ * Cancelled, Undeliverable, Terminated, Invalid Platform, Access Denied; commands add
+ * Incomplete, Rate Exceeded, No Instances In Tag; the Status enum adds TimedOut), and ours.
+ */
+const FINAL = new Set(
+  [NO_INVOCATION, 'Success', 'Failed', 'Cancelled', 'TimedOut', 'Delivery Timed Out', 'Execution Timed Out', 'Undeliverable', 'Terminated', 'Invalid Platform', 'Access Denied', 'Incomplete', 'Rate Exceeded', 'No Instances In Tag'].map(statusKey),
+);
+/** Statuses SSM moves on from by itself: Pending, In Progress, Delayed (it retries), Cancelling. */
+const GOING = new Set(['Pending', 'In Progress', 'Delayed', 'Cancelling'].map(statusKey));
 
 export function isFinal(status: string): boolean {
-  return FINAL.has(status);
+  return FINAL.has(statusKey(status));
+}
+
+/** A status stepgate knows, final or not; any other is decided by the watch after a bounded wait. */
+export function isKnownStatus(status: string): boolean {
+  return FINAL.has(statusKey(status)) || GOING.has(statusKey(status));
+}
+
+/** Whether SSM says this status moves on by itself (so an unknown detail under it is waited for). */
+export function isGoing(status: string): boolean {
+  return GOING.has(statusKey(status));
+}
+
+export function rowIsFinal(row: InstanceRow): boolean {
+  return row.final === true || isFinal(row.status);
+}
+
+export function rowSucceeded(row: InstanceRow): boolean {
+  return row.final !== true && statusKey(row.status) === 'success';
+}
+
+/** Decided, and not a success: what the rollout reports as failed. */
+export function rowFailed(row: InstanceRow): boolean {
+  return rowIsFinal(row) && !rowSucceeded(row);
 }
 
 export function tailLines(text: string, lines = 5): string {
@@ -58,6 +106,9 @@ export function rowOf(report: InstanceReport, now: number): InstanceRow {
   const start = report.startMs ?? report.plugins.find((p) => p.startMs !== undefined)?.startMs;
   const end = report.endMs ?? [...report.plugins].reverse().find((p) => p.endMs !== undefined)?.endMs;
   if (start !== undefined) row.durationMs = Math.max(0, (end ?? (isFinal(report.status) ? start : now)) - start);
+  // SSM's Status is one of a few words; its StatusDetails grow. A final Status decides the row
+  // whatever words the details use.
+  if (!isKnownStatus(row.status) && isFinal(report.status)) row.final = true;
   return row;
 }
 
@@ -87,11 +138,11 @@ export interface RolloutOutcome {
 
 export function outcome(commandStatus: string, rows: InstanceRow[]): RolloutOutcome {
   // SSM keeps a command open while an instance it never reports on is pending; once every
-  // instance is decided, one given up on (NO_INVOCATION) ends the watch too.
-  const decided = rows.every((r) => isFinal(r.status));
-  const done = decided && (isFinal(commandStatus) || rows.some((r) => r.status === NO_INVOCATION));
-  const failed = rows.filter((r) => isFinal(r.status) && r.status !== 'Success');
-  return { done, ok: done && commandStatus === 'Success' && failed.length === 0 && rows.length > 0, failed };
+  // instance is decided, one given up on (NO_INVOCATION, or an unknown status) ends the watch too.
+  const decided = rows.every(rowIsFinal);
+  const done = decided && (isFinal(commandStatus) || rows.some((r) => r.status === NO_INVOCATION || r.final === true));
+  const failed = rows.filter(rowFailed);
+  return { done, ok: done && statusKey(commandStatus) === 'success' && failed.length === 0 && rows.length > 0, failed };
 }
 
 /** The rollout journal, one JSON object a line, appended and fsync'd like a session's. */

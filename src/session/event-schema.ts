@@ -125,7 +125,7 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
 };
 
 /** A fleet rollout's journal (`rollouts/ID.jsonl`): its own events, checked the same way. */
-const instanceRow = object({ instanceId: str, 'step?': str, status: str, 'durationMs?': num, 'tail?': str });
+const instanceRow = object({ instanceId: str, 'step?': str, status: str, 'durationMs?': num, 'tail?': str, 'final?': bool });
 const ROLLOUT_SCHEMAS: Record<RolloutEvent['type'], Check> = {
   'rollout-started': object({
     at: time,

@@ -2,12 +2,10 @@
  * Reading sessions back: which ones exist, what state each is in, and the audit trail of one
  * in words. Used by `sessions`, `log` and `resume`.
  */
-import { realpathSync } from 'node:fs';
-import { basename } from 'node:path';
 import { journalPath, listSessionIds } from './session-paths.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
-import { openPrivateReadHandle } from './private-files.js';
+import { realPath, recentSessionsNaming } from './session-heads.js';
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
@@ -158,18 +156,6 @@ export async function unfinishedSessions(dir: string): Promise<{ free?: SessionS
   return { held };
 }
 
-/** How many of the newest sessions `unfinishedSessionOf` looks through. */
-const RECENT_SESSIONS = 50;
-
-/** The file's real path (symlinks resolved), or the path as given when it cannot be resolved (gone). */
-function realPath(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
-}
-
 /**
  * The session of the runbook at `file` to continue, if its newest session (among the last
  * few, leaving out those where nothing ran) is unfinished and no live process holds it: what
@@ -182,10 +168,7 @@ function realPath(file: string): string {
  */
 export async function unfinishedSessionOf(dir: string, file: string): Promise<SessionSummary | undefined> {
   const real = realPath(file);
-  const names = [...new Set([basename(file), basename(real)])].map((name) => JSON.stringify(`/${name}`).slice(1));
-  const ids = (await listSessionIds(dir)).slice(-RECENT_SESSIONS).reverse();
-  for (const id of ids) {
-    if (!(await headMentions(journalPath(dir, id), names))) continue;
+  for (const id of await recentSessionsNaming(dir, file)) {
     const session = await summarize(dir, id);
     if (session.runbook === '?' || realPath(session.runbook) !== real || session.empty) continue;
     // The newest session of this runbook in which something ran decides.
@@ -193,22 +176,6 @@ export async function unfinishedSessionOf(dir: string, file: string): Promise<Se
     return session;
   }
   return undefined;
-}
-
-/** The first 16 KB of the file (its session-started line, or most of it) holds one of `texts`. */
-async function headMentions(path: string, texts: readonly string[]): Promise<boolean> {
-  let handle;
-  try {
-    handle = await openPrivateReadHandle(path);
-    const buffer = Buffer.alloc(16 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8');
-    return texts.some((text) => head.includes(text));
-  } catch {
-    return false;
-  } finally {
-    await handle?.close();
-  }
 }
 
 function time(at: number): string {

@@ -11,7 +11,7 @@
  * that already existed is ever chmod'ed: a directory or file stepgate did not just create is
  * either acceptable as it is or refused with the fix.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { constants, fstatSync, lstatSync, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -213,7 +213,7 @@ export function readPrivateFile(path: string, { maxBytes = 64 * 1024 * 1024, sea
  * renamed over it, so a reader sees the old file or the new one, never part of either.
  */
 export function replacePrivateFile(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomHex(4)}.tmp`;
   try {
     const fd = createPrivateFile(tmp);
     try {

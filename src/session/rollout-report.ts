@@ -4,7 +4,7 @@
  * rate control), one row per instance (step reached, status, duration as last seen), and for
  * each instance that did not succeed its failing step and the tail of that step's output.
  */
-import { rowDuration, isFinal, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { rowDuration, rowFailed, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import { cell, code, table } from './markdown-text.js';
 import { printable } from './printable.js';
 
@@ -57,7 +57,7 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
   const sorted = [...rows.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   if (sorted.length === 0) out.push('No instance reported yet.');
   else out.push(...table(['Instance', 'Step reached', 'Status', 'Duration'], sorted.map((r) => [code(r.instanceId), r.step ? code(r.step) : '', cell(r.status), rowDuration(r.durationMs)]), ['l', 'l', 'l', 'r']));
-  const failed = sorted.filter((r) => isFinal(r.status) && r.status !== 'Success');
+  const failed = sorted.filter(rowFailed);
   if (failed.length > 0) {
     out.push('', '## Failed instances');
     for (const r of failed) {

@@ -1,5 +1,5 @@
 /** Where a session's files live, and the ids that name them. */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { lstat, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export function newSessionId(now: number): string {
   const iso = new Date(now).toISOString();
   const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
   const ms = (((now % 1000) + 1000) % 1000).toString(16).padStart(3, '0');
-  return `${stamp}-${ms}${randomBytes(2).toString('hex').slice(0, 3)}`;
+  return `${stamp}-${ms}${randomHex(2).slice(0, 3)}`;
 }
 
 const SESSION_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;

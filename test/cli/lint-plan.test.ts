@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -135,6 +135,22 @@ function sourcesOfRuns(runs: string[][], stateHome: string): string[] {
   }
   return tracedSources(trace);
 }
+
+describe('advice on an untrusted runbook', () => {
+  it('lint and plan warn without naming --allow-untrusted, a flag neither takes', () => {
+    const here = tempDir('stepgate-untrusted-');
+    const file = join(here, 'open.md');
+    writeFileSync(file, '# Open\n\n## S\n\n```bash {name=hello}\necho hi\n```\n');
+    chmodSync(file, 0o666);
+    for (const args of [['lint', 'open.md'], ['lint', '--json', 'open.md'], ['plan', 'open.md']]) {
+      const r = stepgate(args, { cwd: here });
+      const text = r.stdout + r.stderr;
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(text, args.join(' ')).toMatch(/untrusted runbook: open\.md is writable by group and others \(mode 0666\).*chmod go-w open\.md \(stepgate run, resume and the TUI refuse it until then\)/);
+      expect(text, args.join(' ')).not.toContain('--allow-untrusted');
+    }
+  });
+});
 
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {

@@ -17,33 +17,30 @@ function lockedBook(): Runbook {
   return { frontMatter: { lock: `stepgate-test-advice-${randomBytes(6).toString('hex')}` } } as unknown as Runbook;
 }
 
+/** What a second session is told while a first one (detached or in place) holds the runbook's lock. */
+async function refusalWhileHeld(firstDetached: boolean, first: string, second: string): Promise<string> {
+  const book = lockedBook();
+  const held = await holdRunbookLock('/rb/deploy.md', book, options(first, firstDetached));
+  if ('refused' in held) throw new Error(held.refused);
+  try {
+    const other = await holdRunbookLock('/rb/deploy.md', book, options(second, false));
+    if (!('refused' in other)) throw new Error('the second session took a held lock');
+    return other.refused;
+  } finally {
+    held.release();
+  }
+}
+
 describe('the lock refusal', () => {
   it('names attach, attach --watch, --wait-lock and --steal-lock when the holder runs detached', async () => {
-    const book = lockedBook();
-    const first = await holdRunbookLock('/rb/deploy.md', book, options('20261206-120000-aaaaaa', true));
-    if ('refused' in first) throw new Error(first.refused);
-    try {
-      const second = await holdRunbookLock('/rb/deploy.md', book, options('20261206-120100-bbbbbb', false));
-      if (!('refused' in second)) throw new Error('the second session took a held lock');
-      const [line, advice] = second.refused.split('\n');
-      expect(line).toContain('it runs detached: stepgate attach 20261206-120000-aaaaaa joins it, stepgate attach --watch 20261206-120000-aaaaaa only watches');
-      expect(advice).toBe('  or wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)');
-    } finally {
-      first.release();
-    }
+    const [line, advice] = (await refusalWhileHeld(true, '20261206-120000-aaaaaa', '20261206-120100-bbbbbb')).split('\n');
+    expect(line).toContain('it runs detached: stepgate attach 20261206-120000-aaaaaa joins it, stepgate attach --watch 20261206-120000-aaaaaa only watches');
+    expect(advice).toBe('  or wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)');
   });
 
   it('offers no attach when the holder runs in place (nothing to attach to)', async () => {
-    const book = lockedBook();
-    const first = await holdRunbookLock('/rb/deploy.md', book, options('20261206-120000-cccccc', false));
-    if ('refused' in first) throw new Error(first.refused);
-    try {
-      const second = await holdRunbookLock('/rb/deploy.md', book, options('20261206-120100-dddddd', false));
-      if (!('refused' in second)) throw new Error('the second session took a held lock');
-      expect(second.refused).not.toContain('attach');
-      expect(second.refused.split('\n')[1]).toBe('  wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)');
-    } finally {
-      first.release();
-    }
+    const refused = await refusalWhileHeld(false, '20261206-120000-cccccc', '20261206-120100-dddddd');
+    expect(refused).not.toContain('attach');
+    expect(refused.split('\n')[1]).toBe('  wait for it with --wait-lock, or take it over with --steal-lock REASON (journaled in both sessions)');
   });
 });

@@ -31,4 +31,8 @@ describe('plan text', () => {
     expect(out).toContain('env: APP_PORT=18931, API_TOKEN=(secret)');
     expect(out).not.toContain('abc123');
   });
+  it('prints a multi-line run check under its step, one $ line each, like a command script', () => {
+    const out = plan('# D\n\nGo.\n\n```check {name=clean}\nname: no edits\nretries: 1\nrun: |\n  edited=$(git status --porcelain)\n  [ -z "$edited" ] || exit 1\n```\n');
+    expect(out).toContain('     no edits: run\n     $ edited=$(git status --porcelain)\n     $ [ -z "$edited" ] || exit 1\n       1 attempt, timeout 5s\n');
+  });
 });

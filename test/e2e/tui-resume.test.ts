@@ -202,7 +202,8 @@ describe('stepgate resume in a real terminal', () => {
     again.press('q');
     await again.exited;
     expect(sessions()).toHaveLength(3);
-  });
+    // Two plain runs and two TUIs, one after the other: 15 s alone, past 30 s beside other suites.
+  }, 60_000);
 
   it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise asks to start a new session instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));

@@ -3,64 +3,24 @@
  * send; everything of stepgate's above it is real): tag targets, ListCommandInvocations with
  * a failed instance's step and output, throttling with retry, cancel.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  CancelCommandCommand,
-  type Command,
-  type CommandStatus,
-  CreateDocumentCommand,
-  ListCommandInvocationsCommand,
-  ListCommandsCommand,
-  SendCommandCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
-import { createSsmClient } from '../../src/exec/ssm-client.js';
-import { readRollout } from '../../src/session/rollout-journal.js';
+import { CancelCommandCommand, CreateDocumentCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { runFleet } from '../../src/commands/fleet.js';
+import { awsError, COMMAND_ID, command, useFleetHarness } from './sdk-mock-harness.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const ssmMock = mockClient(SSMClient);
-let dir: string;
-let out: string;
-let err: string;
-
-function deps(): FleetDeps {
-  return {
-    ssm: () => createSsmClient({ client: new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }) }),
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
-    sleep: () => Promise.resolve(),
-    env: { STEPGATE_STATE_DIR: dir, USER: 'ops' },
-  };
-}
+const h = useFleetHarness('stepgate-fleet-mock-');
+const { ssmMock } = h;
 
 const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\nStart it.\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
-
-beforeEach(() => {
-  ssmMock.reset();
-  dir = mkdtempSync(join(tmpdir(), 'stepgate-fleet-mock-'));
-  out = '';
-  err = '';
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function command(status: CommandStatus, extra: Partial<Command> = {}): Command {
-  return { CommandId: 'c0ffee00-0000-4000-8000-000000000001', Status: status, TargetCount: 2, CompletedCount: 2, ErrorCount: 1, InstanceIds: [], ...extra };
-}
+/** Two instances targeted, both done, one failed. */
+const twoDone = { TargetCount: 2, CompletedCount: 2, ErrorCount: 1 };
 
 describe('fleet run at the SDK boundary', () => {
   it('targets by tag, reports the failed instance with its failing step and output tail, exits 1', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const file = join(dir, 'fleet.md');
-    writeFileSync(file, RUNBOOK);
+    const file = h.runbook(RUNBOOK);
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
-    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
-    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed')] });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', twoDone) });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Failed', twoDone)] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({
       CommandInvocations: [
         { InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }, { Name: 'start', Status: 'Success' }] },
@@ -74,50 +34,46 @@ describe('fleet run at the SDK boundary', () => {
         },
       ],
     });
-    const code = await runFleet(['run', file, '--targets', 'tag:service=omneuro', '--max-concurrency', '10%', '--max-errors', '1'], deps());
-    expect(err).toBe('');
+    const code = await runFleet(['run', file, '--targets', 'tag:service=omneuro', '--max-concurrency', '10%', '--max-errors', '1'], h.deps());
+    expect(h.err).toBe('');
     expect(code).toBe(1);
     const sent = ssmMock.commandCalls(SendCommandCommand)[0]?.args[0].input;
     expect(sent).toMatchObject({ DocumentName: 'stepgate-fleet', DocumentVersion: '1', Targets: [{ Key: 'tag:service', Values: ['omneuro'] }], MaxConcurrency: '10%', MaxErrors: '1' });
-    expect(out).toContain('1 of 2 instances failed (command Failed):');
-    expect(out).toContain('  i-0aaaaaaaaaaaaaaa2: Failed at step build\n');
-    expect(out).toContain('    | main.c:3: error: expected ;\n    | make: *** [all] Error 2\n');
-    expect(out).not.toContain('cc -c main.c');
-    const events = readRollout(/rollout (\S+):/.exec(out)?.[1] ?? '', { STEPGATE_STATE_DIR: dir }) ?? [];
+    expect(h.out).toContain('1 of 2 instances failed (command Failed):');
+    expect(h.out).toContain('  i-0aaaaaaaaaaaaaaa2: Failed at step build\n');
+    expect(h.out).toContain('    | main.c:3: error: expected ;\n    | make: *** [all] Error 2\n');
+    expect(h.out).not.toContain('cc -c main.c');
+    const events = h.events();
     expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'instance-changed', 'instance-changed', 'rollout-finished']);
     expect(events.at(-1)).toMatchObject({ ok: false, failed: [{ instanceId: 'i-0aaaaaaaaaaaaaaa2', step: 'build' }] });
   });
 
   it('retries a throttled call and goes on', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const file = join(dir, 'fleet.md');
-    writeFileSync(file, RUNBOOK);
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    const file = h.runbook(RUNBOOK);
+    const throttled = awsError('ThrottlingException', 'Rate exceeded');
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '3' } });
-    ssmMock.on(SendCommandCommand).rejectsOnce(throttled).resolves({ Command: command('Pending') });
-    ssmMock.on(ListCommandsCommand).rejectsOnce(throttled).resolves({ Commands: [command('Success', { ErrorCount: 0 })] });
+    ssmMock.on(SendCommandCommand).rejectsOnce(throttled).resolves({ Command: command('Pending', twoDone) });
+    ssmMock.on(ListCommandsCommand).rejectsOnce(throttled).resolves({ Commands: [command('Success', { ...twoDone, ErrorCount: 0 })] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'start', Status: 'Success' }] }] });
-    const code = await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps());
-    expect(err).toBe('');
+    const code = await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], h.deps());
+    expect(h.err).toBe('');
     expect(code).toBe(0);
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(2);
-    expect(out).toContain('every instance succeeded (1)');
+    expect(h.out).toContain('every instance succeeded (1)');
   }, 20_000);
 
   it('cancels a rollout by its id and journals who asked', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const file = join(dir, 'fleet.md');
-    writeFileSync(file, RUNBOOK);
+    const file = h.runbook(RUNBOOK);
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
-    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
-    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress')] });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', twoDone) });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress', twoDone)] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'InProgress', CommandPlugins: [{ Name: 'build', Status: 'InProgress' }] }] });
-    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--no-wait'], deps())).toBe(1);
-    expect(out).toContain('is still running (command InProgress): stepgate fleet status');
-    const id = /rollout (\S+):/.exec(out)?.[1] ?? '';
+    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--no-wait'], h.deps())).toBe(1);
+    expect(h.out).toContain('is still running (command InProgress): stepgate fleet status');
+    const id = h.rolloutId();
     ssmMock.on(CancelCommandCommand).resolves({});
-    expect(await runFleet(['cancel', id], deps())).toBe(1);
-    expect(ssmMock.commandCalls(CancelCommandCommand)[0]?.args[0].input).toEqual({ CommandId: 'c0ffee00-0000-4000-8000-000000000001' });
-    expect(readRollout(id, { STEPGATE_STATE_DIR: dir })?.map((e) => e.type)).toContain('cancel-requested');
+    expect(await runFleet(['cancel', id], h.deps())).toBe(1);
+    expect(ssmMock.commandCalls(CancelCommandCommand)[0]?.args[0].input).toEqual({ CommandId: COMMAND_ID });
+    expect(h.events(id).map((e) => e.type)).toContain('cancel-requested');
   });
 });

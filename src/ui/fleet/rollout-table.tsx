@@ -6,19 +6,19 @@
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
-import { rowDuration, isFinal, type InstanceRow } from '../../fleet/rollout.js';
+import { rowDuration, rowFailed, rowIsFinal, rowSucceeded, type InstanceRow } from '../../fleet/rollout.js';
 import type { RolloutStore } from '../../fleet/rollout-store.js';
 
 /** A mark that says the state without colour (colour is only a hint). */
 function mark(row: InstanceRow): string {
-  if (row.status === 'Success') return '[x]';
-  if (isFinal(row.status)) return '[!]';
+  if (rowSucceeded(row)) return '[x]';
+  if (rowIsFinal(row)) return '[!]';
   return row.status === 'Pending' ? '[ ]' : '[>]';
 }
 
 function colour(row: InstanceRow): string | undefined {
-  if (row.status === 'Success') return 'green';
-  if (isFinal(row.status)) return 'red';
+  if (rowSucceeded(row)) return 'green';
+  if (rowIsFinal(row)) return 'red';
   return row.status === 'Pending' ? undefined : 'yellow';
 }
 
@@ -30,8 +30,8 @@ export function RolloutTable({ store, color }: { store: RolloutStore; color: boo
   const rows = useStore(store, (s) => s.rows);
   const done = useStore(store, (s) => s.done);
   const sorted = [...rows].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
-  const final = sorted.filter((r) => isFinal(r.status));
-  const failed = final.filter((r) => r.status !== 'Success').length;
+  const final = sorted.filter(rowIsFinal);
+  const failed = final.filter(rowFailed).length;
   return (
     <Box flexDirection="column">
       <Text bold>

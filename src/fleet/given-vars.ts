@@ -1,0 +1,75 @@
+/**
+ * The vars `fleet run` is given (`--var NAME=VALUE`, `STEPGATE_VAR_NAME`) against the vars its
+ * document binds. A `--var` no runbook declares is a typo that would otherwise be dropped
+ * without a word while every instance runs with the default. A secret is never taken from
+ * here: a value sent with SendCommand is a command parameter, which SSM keeps in clear in the
+ * command's history (ListCommands) and CloudTrail logs for anyone with read access to them.
+ * Pure: the command reads the runbooks, the flags and the environment.
+ */
+import type { Runbook } from '../runbooks/model.js';
+import { runbooksOf } from './documents.js';
+import { buildFlow, StepNames, type ExportProblem } from './flow.js';
+
+/** A var the document binds, where it is declared. */
+export interface DeclaredVar {
+  name: string;
+  secret: boolean;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * The vars of `runbook` and of every runbook whose steps its documents run (checklists,
+ * recovery runbooks), the first declaration of a name winning, as export binds them.
+ */
+export function declaredVars(runbook: Runbook, load: (file: string) => Runbook | undefined, user?: string): DeclaredVar[] {
+  const { flow } = buildFlow(runbook, load, new StepNames(), user);
+  const out = new Map<string, DeclaredVar>();
+  for (const r of runbooksOf(runbook, flow, load))
+    for (const v of r.frontMatter.vars)
+      if (!out.has(v.name)) out.set(v.name, { name: v.name, secret: v.secret, file: r.file, line: v.position.line, column: v.position.column });
+  return [...out.values()];
+}
+
+/** Where a secret var lives instead, for the advice: the prefix given, or a placeholder. */
+function parameterPath(name: string, prefix: string | undefined): string {
+  return `${prefix?.replace(/\/+$/, '') ?? '/PATH'}/${name}`;
+}
+
+/**
+ * What stops `fleet run` before it calls AWS: each `--var` that no runbook declares (naming
+ * the ones declared), and each secret var given by `--var` or `STEPGATE_VAR_NAME`, at the
+ * line that declares it. A `STEPGATE_VAR_` a runbook does not declare is left alone: the
+ * environment may carry values for other runbooks.
+ */
+export function givenVarProblems(
+  file: string,
+  declared: readonly DeclaredVar[],
+  given: { flags: Record<string, string>; env: Record<string, string | undefined>; paramStorePrefix?: string },
+): { undeclared: string[]; secrets: ExportProblem[] } {
+  const byName = new Map(declared.map((v) => [v.name, v]));
+  const names = declared.map((v) => (v.secret ? `${v.name} (secret)` : v.name));
+  const undeclared = Object.keys(given.flags)
+    .filter((name) => !byName.has(name))
+    .map((name) => `--var ${name}: ${file} declares no var ${name}, nor does a runbook it links to (${names.length > 0 ? `declared: ${names.join(', ')}` : 'they declare none'}); fix the name or drop the flag`);
+  const secrets: ExportProblem[] = [];
+  for (const v of declared) {
+    if (!v.secret) continue;
+    const via = given.flags[v.name] !== undefined ? `--var ${v.name}` : given.env[`STEPGATE_VAR_${v.name}`] !== undefined ? `STEPGATE_VAR_${v.name}` : undefined;
+    if (via === undefined) continue;
+    const path = parameterPath(v.name, given.paramStorePrefix);
+    const where =
+      given.paramStorePrefix === undefined
+        ? `keep it in Parameter Store as a SecureString ${path} and pass --param-store-prefix /PATH: each instance reads it there`
+        : `with --param-store-prefix ${given.paramStorePrefix} each instance reads it from Parameter Store as ${path}`;
+    const drop = via.startsWith('--var') ? `drop ${via}` : `unset ${via}`;
+    secrets.push({
+      file: v.file,
+      line: v.line,
+      column: v.column,
+      message: `${via}: var ${v.name} is secret, and fleet run sends no secret (a command's parameters stay in clear in SSM's command history and CloudTrail); ${where}; ${drop}`,
+    });
+  }
+  return { undeclared, secrets };
+}

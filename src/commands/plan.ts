@@ -7,7 +7,7 @@ import {
   type Plan,
   type PlannedStep,
 } from '../runbooks/index.js';
-import { SECRET_NAME } from '../runbooks/vars.js';
+import { looksSecretName } from '../runbooks/vars.js';
 import { createRunbookCache, primeRunbooks, readRunbookFileSync, whyUnreadable } from './load.js';
 import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { usageError } from './usage.js';
@@ -60,7 +60,7 @@ export function renderPlan(plan: Plan): string {
     out.push(`vars: ${plan.vars.map((v) => `${v.name}${v.secret ? ' (secret)' : v.default !== undefined ? `=${v.default}` : ''}`).join(', ')}`);
   // Given to every step; a secret-looking name's value stays out of tickets.
   const env = Object.entries(plan.env);
-  if (env.length > 0) out.push(`env: ${env.map(([name, value]) => `${name}=${SECRET_NAME.test(name) ? '(secret)' : value}`).join(', ')}`);
+  if (env.length > 0) out.push(`env: ${env.map(([name, value]) => `${name}=${looksSecretName(name) ? '(secret)' : value}`).join(', ')}`);
   let n = 0;
   for (const part of plan.parts) {
     out.push('');

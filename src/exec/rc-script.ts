@@ -4,8 +4,9 @@
  * stdin is the pty, exactly as when typed. These are the generated scripts that set it up:
  * the rcfile, the configuration typed to it, the step file and the FIFO command line.
  */
+import { NOT_SECRET_LAST_PARTS, SECRET_PARTS, SECRET_WORDS } from '../runbooks/vars.js';
 import { MARKER_OSC } from './marker.js';
-import { SECRET_NAME_WORDS, SHELL_PLUMBING } from './saved-exports.js';
+import { SHELL_PLUMBING } from './saved-exports.js';
 import { checkEnvName, envAssignments, shellPath, shQuote } from './shell-quote.js';
 
 /**
@@ -13,6 +14,19 @@ import { checkEnvName, envAssignments, shellPath, shQuote } from './shell-quote.
  * marker of its own: the scanner takes a marker of at most 4096 characters.
  */
 export const SECRET_PIECE = 1800;
+
+/**
+ * A bash `case` that runs `then` when the variable named in `$nameVar` looks secret, as
+ * `looksSecretName` (src/runbooks/vars.ts) decides: test/exec/rc-script.test.ts runs it in bash
+ * against that function. The upper-cased name is framed with `_`, so a whole part is
+ * `*_KEY_*` whether it starts the name, ends it or is all of it.
+ */
+export function secretNameCase(nameVar: string, then: string): string {
+  const words = SECRET_WORDS.map((w) => `*${w}*`).join('|');
+  const notSecret = NOT_SECRET_LAST_PARTS.map((w) => `*_${w}_`).join('|');
+  const parts = SECRET_PARTS.map((w) => `*_${w}_*`).join('|');
+  return `case _\${${nameVar}^^}_ in ${words}) ${then} ;; ${notSecret}) ;; ${parts}) ${then} ;; esac`;
+}
 
 /** The shell's state directory in the temp directory: `stepgate-state-<stepgate pid>-XXXXXXXX`. */
 export const STATE_DIR_PREFIX = 'stepgate-state-';
@@ -64,7 +78,6 @@ export function rcScript(opts: BootstrapOptions): string {
     .map((n) => `*" ${n.toUpperCase()} "*`)
     .concat(['*" __SG_"*'])
     .join('|');
-  const secretPatterns = SECRET_NAME_WORDS.map((w) => `*${w}*`).join('|');
   const secretEnv = (opts.secretEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
   const toCwd = opts.cwd ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1` : ':';
   const place = opts.restoreFrom
@@ -126,7 +139,8 @@ __sg_save() {
     builtin compgen -e >|"$__sg_state/names" 2>/dev/null || :
     builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
     for __sg_n in "\${__sg_names[@]}"; do
-      case " \${__sg_n^^} " in ${secretPatterns}) __sg_secret+=("$__sg_n") ;; ${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
+      ${secretNameCase('__sg_n', '__sg_secret+=("$__sg_n"); continue')}
+      case " \${__sg_n^^} " in ${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
     done
     for __sg_n in "\${__sg_secret[@]}"; do
       __sg_v=\${!__sg_n-}

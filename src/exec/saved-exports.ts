@@ -2,14 +2,8 @@
  * The exports a shell saves after every step (`declare -p` text in its state file): parsing
  * them back, and choosing which of them a new shell may take over.
  */
+import { looksSecretName } from '../runbooks/vars.js';
 import { ENV_NAME } from './shell-quote.js';
-
-/**
- * Words that make an environment name secret-looking (matched anywhere in the upper-cased
- * name); such exports stay out of the on-disk restore file. Kept equal to the session's
- * SECRET_NAME in src/session/redact.ts (exec may not import session; a test compares them).
- */
-export const SECRET_NAME_WORDS: readonly string[] = ['TOKEN', 'SECRET', 'PASS', 'KEY', 'CREDENTIAL', 'PRIVATE', 'AUTH'];
 
 /**
  * Variables this setup sets for itself: a step may export them (`export PS1`), but a new shell
@@ -101,11 +95,6 @@ export function parseSavedExports(text: string): SavedExport[] {
     else if (last) last.declaration += `\n${line}`;
   }
   return out;
-}
-
-function looksSecretName(name: string): boolean {
-  const upper = name.toUpperCase();
-  return SECRET_NAME_WORDS.some((word) => upper.includes(word));
 }
 
 /**

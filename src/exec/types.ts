@@ -50,10 +50,10 @@ export interface ShellOptions {
    */
   outputFilter?: OutputFilter;
   /**
-   * The shell has an exported variable whose name looks secret (`*TOKEN*`, `*PASS*`, ...), told
-   * before each status report whoever set it (a step, the user's profile, the environment), in
-   * order with the output: before the filter sees anything printed after it. Also while the
-   * shell starts, before `openShell` resolves.
+   * The shell has an exported variable whose name looks secret (`GITHUB_TOKEN`, `DB_PASS`:
+   * `looksSecretName` in src/runbooks/vars.ts), told before each status report whoever set it
+   * (a step, the user's profile, the environment), in order with the output: before the filter
+   * sees anything printed after it. Also while the shell starts, before `openShell` resolves.
    */
   onSecret?: (name: string, value: string) => void;
 }

@@ -5,9 +5,10 @@
  * Pure: the caller reads files and writes the result.
  */
 import type { Runbook, Step } from '../runbooks/model.js';
-import { buildFlow, executionTimeoutS, refusals, StepNames, type ExportProblem, type Flow, type FlowStep } from './flow.js';
+import { buildFlow, executionTimeoutS, refusals, StepNames, userProblem, type ExportProblem, type Flow, type FlowStep } from './flow.js';
 import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
+import { nameProblems } from './names.js';
 import { callLines, INSTALL_STEP, ScriptTable } from './installed-scripts.js';
 import { unroll, type Run } from './unroll.js';
 
@@ -82,6 +83,23 @@ function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
   return out;
 }
 
+/**
+ * A local session gives a step the front matter's env: with the vars over it (session
+ * step-context.ts), for checks too. In a document the vars arrive before the step's own bash,
+ * whose prologue exports env:, so an env: entry of a var's name is left out of it: it would
+ * win over the var.
+ */
+function varsOverEnv(flow: Flow, vars: VarBinding[]): void {
+  const bound = new Set(vars.map((v) => v.name));
+  const without = (f: FlowStep): void => {
+    f.context = { ...f.context, env: Object.fromEntries(Object.entries(f.context.env).filter(([name]) => !bound.has(name))) };
+  };
+  for (const g of flow.steps) {
+    without(g);
+    for (const r of g.recovery) r.steps.forEach(without);
+  }
+}
+
 function header(f: FlowStep): string {
   return `stepgate step ${f.step.id} from ${f.file}:${f.step.position.line}${f.context.user ? `, run as ${f.context.user}` : ''}`;
 }
@@ -111,8 +129,12 @@ function describe(step: Step, max = 500): string {
 function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, opts: ExportOptions, kind: DocumentKind) {
   const names = new StepNames();
   const { flow, problems } = buildFlow(runbook, load, names, opts.user);
-  const bindings = bindVars(runbooksOf(runbook, flow, load), opts);
-  problems.push(...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
+  const runbooks = runbooksOf(runbook, flow, load);
+  const bindings = bindVars(runbooks, opts);
+  varsOverEnv(flow, bindings.vars);
+  const noUser = userProblem(runbook, flow, kind);
+  if (noUser) problems.push(noUser);
+  problems.push(...nameProblems(runbooks, new Set(runbooks.flatMap((b) => b.frontMatter.vars.map((v) => v.name)))), ...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));
   return { flow, bindings, problems, names };
 }
 

@@ -166,18 +166,40 @@ function timeoutProblem(step: Step): string | undefined {
 
 const isRollbackStep = (step: Step): boolean => step.kind !== 'manual' && step.attrs.rollback;
 
-/** Steps no unattended run can carry: interactive ones always; manual items without approvers. */
-export function refusals(flow: Flow, opts: { approvals: boolean; kind: 'command' | 'automation' }): ExportProblem[] {
-  const out: ExportProblem[] = [];
-  // Only what a document carries counts: nothing after a rollback step (the run ends there),
-  // no path after a rollback path; a Command document carries no recovery paths (it fails early).
+/**
+ * The steps a document of `kind` carries: nothing after a rollback step (the run ends there),
+ * no path after a rollback path; a Command document carries no recovery paths (it fails early).
+ */
+function carriedSteps(flow: Flow, kind: 'command' | 'automation'): FlowStep[] {
   const stop = flow.steps.findIndex((g) => isRollbackStep(g.step));
   const carried = stop < 0 ? flow.steps : flow.steps.slice(0, stop + 1);
   const pathsOf = (g: GatedStep): RecoveryFlow[] => {
     const last = g.recovery.findIndex((r) => r.rollback);
     return last < 0 ? g.recovery : g.recovery.slice(0, last + 1);
   };
-  const all = opts.kind === 'command' ? carried : carried.flatMap((g) => [g, ...pathsOf(g).flatMap((r) => r.steps)]);
+  return kind === 'command' ? carried : carried.flatMap((g) => [g, ...pathsOf(g).flatMap((r) => r.steps)]);
+}
+
+/**
+ * A runbook that names no user (no `user:`, no `--as`, a step without `user=`): stepgate on a
+ * host runs it as whoever starts stepgate, an SSM document as root. Said once, at the main
+ * runbook's front matter (line 1, where `user:` goes), naming the first such step.
+ */
+export function userProblem(runbook: Runbook, flow: Flow, kind: 'command' | 'automation'): ExportProblem | undefined {
+  const rootStep = carriedSteps(flow, kind).find((f) => f.step.kind !== 'manual' && f.context.user === undefined);
+  if (!rootStep) return undefined;
+  return {
+    file: runbook.file,
+    line: 1,
+    column: 1,
+    message: `no user to run as: without user: in the front matter or --as, SSM runs step ${rootStep.step.id}${rootStep.file === runbook.file ? '' : ` of ${rootStep.file}`} (and every step without user=) as root, where stepgate on a host runs it as whoever starts stepgate; add user: ubuntu (the service user) to the front matter, or pass --as USER (user: root if root is meant)`,
+  };
+}
+
+/** Steps no unattended run can carry: interactive ones always; manual items without approvers. */
+export function refusals(flow: Flow, opts: { approvals: boolean; kind: 'command' | 'automation' }): ExportProblem[] {
+  const out: ExportProblem[] = [];
+  const all = carriedSteps(flow, opts.kind);
   const seen = new Set<Step>();
   for (const { step, file } of all) {
     if (seen.has(step)) continue;

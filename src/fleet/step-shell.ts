@@ -24,6 +24,14 @@ export function checkWorstCaseMs(step: CheckStep): number {
   return total;
 }
 
+/**
+ * Every variable and function the exported shell makes for itself starts with this (the
+ * wrapper's `sg_user`, a check's `sg_url`), so export refuses a var or env entry named so: it
+ * would clobber them (a var `sg_user` would pick the run-as user) or be clobbered by them.
+ * Names are case-sensitive in sh: `SG_ID` (a security group) is the runbook's own.
+ */
+export const SHELL_PREFIX = 'sg_';
+
 /** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */
 export interface StepContext {
   user?: string;
@@ -57,33 +65,33 @@ function probeBody(check: CheckSpec): string[] {
         .join(' || ');
       const expectText = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }]).map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
       const lines = [
-        `  local url; url=${wordWithVars(check.target)}`,
-        `  sg_status=$(curl -sS -L -o "$sg_body" -w '%{http_code}' --max-time ${t} -A stepgate-health-check -- "$url" 2>"$sg_errf")`,
+        `  local sg_url; sg_url=${wordWithVars(check.target)}`,
+        `  sg_status=$(curl -sS -L -o "$sg_body" -w '%{http_code}' --max-time ${t} -A stepgate-health-check -- "$sg_url" 2>"$sg_errf")`,
         `  if [ $? -ne 0 ]; then sg_err="$(head -c 300 "$sg_errf")"; return 1; fi`,
         `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText}): $(head -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
       ];
       if (check.contains !== undefined)
-        lines.push(`  local want; want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$want" "$sg_body"; then sg_err="response does not contain \\"$want\\""; return 1; fi`);
+        lines.push(`  local sg_want; sg_want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$sg_want" "$sg_body"; then sg_err="response does not contain \\"$sg_want\\""; return 1; fi`);
       lines.push('  return 0');
       return lines;
     }
     case 'tcp':
       return [
-        `  local target; target=${wordWithVars(check.target)}`,
-        `  local host="\${target%:*}" port="\${target##*:}"`,
-        `  host="\${host#[}"; host="\${host%]}"`,
-        `  if timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$host" "$port" 2>"$sg_errf"; then return 0; fi`,
-        `  sg_err="cannot connect to $target: $(head -c 200 "$sg_errf")"; return 1`,
+        `  local sg_target; sg_target=${wordWithVars(check.target)}`,
+        `  local sg_host="\${sg_target%:*}" sg_port="\${sg_target##*:}"`,
+        `  sg_host="\${sg_host#[}"; sg_host="\${sg_host%]}"`,
+        `  if timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$sg_host" "$sg_port" 2>"$sg_errf"; then return 0; fi`,
+        `  sg_err="cannot connect to $sg_target: $(head -c 200 "$sg_errf")"; return 1`,
       ];
     case 'run': {
       const lines = [
         `  timeout -k 2 ${t} bash -c ${sq(check.target)} >"$sg_body" 2>&1 </dev/null`,
-        `  local code=$?`,
-        `  if [ $code -eq 124 ]; then sg_err="timeout after ${check.timeoutMs}ms"; return 1; fi`,
-        `  if [ $code -ne 0 ]; then sg_err="exit status $code: $(tail -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
+        `  local sg_code=$?`,
+        `  if [ $sg_code -eq 124 ]; then sg_err="timeout after ${check.timeoutMs}ms"; return 1; fi`,
+        `  if [ $sg_code -ne 0 ]; then sg_err="exit status $sg_code: $(tail -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
       ];
       if (check.contains !== undefined)
-        lines.push(`  local want; want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$want" "$sg_body"; then sg_err="output does not contain \\"$want\\""; return 1; fi`);
+        lines.push(`  local sg_want; sg_want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$sg_want" "$sg_body"; then sg_err="output does not contain \\"$sg_want\\""; return 1; fi`);
       lines.push('  return 0');
       return lines;
     }

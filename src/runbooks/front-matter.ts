@@ -6,7 +6,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
-import { SECRET_NAME } from './vars.js';
+import { looksSecretName } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
@@ -77,8 +77,20 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     if (typeof raw.rollback !== 'boolean') sink.error('bad-front-matter', keyAt('rollback'), 'rollback: want true or false');
     else fm.rollback = raw.rollback;
   }
-  fm.env = readEnv(raw.env, keyAt('env'), sink);
-  fm.vars = readVars(raw.vars, keyAt('vars'), sink);
+  // Each entry of env: and vars: is said at its own line, where the author fixes it; the
+  // mapping's key when the entry's own place is unknown.
+  const entryAt = (key: string): ((name: string) => Position) => {
+    const pair = isMap(doc.contents) ? doc.contents.items.find((p) => String((p.key as YamlNode | null)?.toString()) === key) : undefined;
+    const entries = isMap(pair?.value) ? pair.value.items : [];
+    return (name) => {
+      const entry = entries.find((p) => String((p.key as YamlNode | null)?.toString()) === name);
+      return entry ? posOf((entry.key as YamlNode | undefined)?.range?.[0]) : keyAt(key);
+    };
+  };
+  const env = readEnv(raw.env, keyAt('env'), entryAt('env'), sink);
+  fm.env = env.values;
+  if (Object.keys(env.positions).length > 0) fm.envPositions = env.positions;
+  fm.vars = readVars(raw.vars, keyAt('vars'), entryAt('vars'), sink);
   const recovery = text('recovery');
   if (recovery !== undefined) {
     const target = parseLinkTarget(recovery, keyAt('recovery'));
@@ -90,28 +102,30 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
   return fm;
 }
 
-function readEnv(value: unknown, at: Position, sink: DiagnosticSink): Record<string, string> {
-  if (value === undefined || value === null) return {};
+function readEnv(value: unknown, at: Position, entryAt: (name: string) => Position, sink: DiagnosticSink): { values: Record<string, string>; positions: Record<string, Position> } {
+  const out = { values: {} as Record<string, string>, positions: {} as Record<string, Position> };
+  if (value === undefined || value === null) return out;
   if (typeof value !== 'object' || Array.isArray(value)) {
     sink.error('bad-front-matter', at, 'env: want a mapping NAME: value');
-    return {};
+    return out;
   }
-  const env: Record<string, string> = {};
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    const here = entryAt(name);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      sink.error('bad-front-matter', at, `env: "${name}" is not a valid variable name`);
+      sink.error('bad-front-matter', here, `env: "${name}" is not a valid variable name`);
       continue;
     }
     if (v !== null && typeof v === 'object') {
-      sink.error('bad-front-matter', at, `env: ${name}: want a plain value`);
+      sink.error('bad-front-matter', here, `env: ${name}: want a plain value`);
       continue;
     }
-    env[name] = v === null ? '' : String(v);
+    out.values[name] = v === null ? '' : String(v);
+    out.positions[name] = here;
   }
-  return env;
+  return out;
 }
 
-function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[] {
+function readVars(value: unknown, at: Position, entryAt: (name: string) => Position, sink: DiagnosticSink): VarSpec[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== 'object' || Array.isArray(value)) {
     sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret}');
@@ -119,30 +133,31 @@ function readVars(value: unknown, at: Position, sink: DiagnosticSink): VarSpec[]
   }
   const vars: VarSpec[] = [];
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    const here = entryAt(name);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      sink.error('bad-front-matter', at, `vars: "${name}" is not a valid variable name`);
+      sink.error('bad-front-matter', here, `vars: "${name}" is not a valid variable name`);
       continue;
     }
     if (v === null || typeof v === 'string') {
-      vars.push({ name, prompt: v ?? name, secret: SECRET_NAME.test(name), position: at });
+      vars.push({ name, prompt: v ?? name, secret: looksSecretName(name), position: here });
       continue;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
-      sink.error('bad-front-matter', at, `vars: ${name}: want a prompt string or {prompt, default, secret}`);
+      sink.error('bad-front-matter', here, `vars: ${name}: want a prompt string or {prompt, default, secret}`);
       continue;
     }
     const spec = v as Record<string, unknown>;
     for (const key of Object.keys(spec)) {
       if (!['prompt', 'default', 'secret'].includes(key))
-        sink.error('unknown-attribute', at, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret)`);
+        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret)`);
     }
     const entry: VarSpec = {
       name,
       prompt: spec.prompt === undefined ? name : String(spec.prompt),
       // A name that looks secret is secret, whatever the runbook says: masking and redaction
       // must not depend on an author remembering `secret: true`.
-      secret: spec.secret === true || SECRET_NAME.test(name),
-      position: at,
+      secret: spec.secret === true || looksSecretName(name),
+      position: here,
     };
     if (spec.default !== undefined && spec.default !== null) entry.default = String(spec.default);
     vars.push(entry);

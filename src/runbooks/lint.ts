@@ -6,7 +6,7 @@ import { DiagnosticSink, compareDiagnostics } from './diagnostics.js';
 import { resolveTarget } from './links.js';
 import type { Diagnostic, LinkTarget, Runbook, Step } from './model.js';
 import { findSection } from './sections.js';
-import { SECRET_NAME, referencedNames } from './vars.js';
+import { looksSecretName, referencedNames } from './vars.js';
 
 export interface LintContext {
   /** The parsed runbook at a resolved path, or undefined when there is no such file. */
@@ -82,7 +82,7 @@ function lintCaptures(runbook: Runbook, sink: DiagnosticSink, declared: Set<stri
       sink.error('bad-attribute', step.position, `capture=${name}: only a command step prints a value to capture; checks keep none`);
       continue;
     }
-    if (SECRET_NAME.test(name))
+    if (looksSecretName(name))
       sink.error('bad-attribute', step.position, `capture=${name}: a captured value is journaled in clear, and ${name} looks like a secret's name; capture something that is not a secret, or use a secret var`);
     if (declared.has(name))
       sink.error('bad-attribute', step.position, `capture=${name}: ${name} is already a var or an env entry of the front matter; pick another name`);

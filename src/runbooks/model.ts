@@ -84,6 +84,8 @@ export interface FrontMatter {
   userPosition?: Position;
   cwd?: string;
   env: Record<string, string>;
+  /** Where each `env:` entry is written; absent when there is none. */
+  envPositions?: Record<string, Position>;
   vars: VarSpec[];
   /** Default recovery path for every gate in this runbook. */
   recovery?: LinkTarget;

@@ -28,8 +28,35 @@ export function expandVars(text: string, lookup: (name: string) => string | unde
 }
 
 /**
- * Names whose values are treated as secrets wherever they appear (vars, env): masked when
- * typed, redacted in journal, transcripts and output. Kept equal to the session's redaction
- * rule by test/runbooks/parse.test.ts.
+ * Which variable names hold secrets (vars, env, exports): their values are masked when typed,
+ * redacted in journal, transcripts and output, kept out of the shell's state files, and an
+ * export refuses them as literal `env:` values. The one definition: the session's redaction
+ * (src/session/redact.ts) and the shell's state files (src/exec) use it, the shell's through
+ * `secretNameCase` in src/exec/rc-script.ts, which a test holds to `looksSecretName`.
+ *
+ * Case-insensitive. Long words count anywhere in a name (GITHUB_TOKEN, DB_PASSWORD,
+ * AWS_SECRET_ACCESS_KEY, GPG_PASSPHRASE, DATADOG_APIKEY, HTTP_AUTHORIZATION).
  */
-export const SECRET_NAME = /TOKEN|SECRET|PASS(WORD|WD)?|KEY|CREDENTIAL|PRIVATE|AUTH/i;
+export const SECRET_WORDS: readonly string[] = ['TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'CREDENTIAL', 'PRIVATE', 'APIKEY', 'AUTHORIZATION'];
+
+/**
+ * Short words count only as a whole `_`-separated part (API_KEY, DB_PASS, AUTH_HEADER, KEY):
+ * anywhere, they made AUTHOR, MONKEY, COMPASS and KEYBOARD_LAYOUT secret, and redacting such
+ * values garbled ordinary output.
+ */
+export const SECRET_PARTS: readonly string[] = ['KEY', 'PASS', 'AUTH'];
+
+/**
+ * A name whose last part is one of these names a socket, not a secret (SSH_AUTH_SOCK is the
+ * agent's socket path, which ssh itself prints): it outweighs SECRET_PARTS, not SECRET_WORDS.
+ */
+export const NOT_SECRET_LAST_PARTS: readonly string[] = ['SOCK'];
+
+/** Whether values under `name` are secrets (see SECRET_WORDS, SECRET_PARTS, NOT_SECRET_LAST_PARTS). */
+export function looksSecretName(name: string): boolean {
+  const upper = name.toUpperCase();
+  if (SECRET_WORDS.some((word) => upper.includes(word))) return true;
+  const parts = upper.split('_');
+  if (NOT_SECRET_LAST_PARTS.includes(parts[parts.length - 1] ?? '')) return false;
+  return parts.some((part) => SECRET_PARTS.includes(part));
+}

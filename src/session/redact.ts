@@ -2,10 +2,8 @@
  * Secrets never reach disk: values of secret vars, and of environment variables whose names
  * look like secrets, are replaced before anything is journaled or written to a transcript.
  */
+import { looksSecretName } from '../runbooks/vars.js';
 import { secretForms } from './secret-forms.js';
-
-/** Names like these hold secrets (`GITHUB_TOKEN`, `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`). */
-export const SECRET_NAME = /TOKEN|SECRET|PASS(WORD|WD)?|KEY|CREDENTIAL|PRIVATE|AUTH/i;
 
 /** What a redacted value is replaced with. */
 export const REDACTED = '[REDACTED]';
@@ -13,8 +11,9 @@ export const REDACTED = '[REDACTED]';
 /** Values shorter than this are not redacted: replacing every "1" or "on" would garble output. */
 export const MIN_SECRET_LENGTH = 4;
 
+/** Names like `GITHUB_TOKEN`, `DB_PASSWORD`, `API_KEY` hold secrets: the rule is the runbooks' (`looksSecretName`). */
 export function looksSecret(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return looksSecretName(name);
 }
 
 export type Redactor = (text: string) => string;

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { configLines, stepCommand, stepFile } from '../../src/exec/rc-script.js';
-import { SECRET_NAME_WORDS } from '../../src/exec/saved-exports.js';
+import { configLines, secretNameCase, stepCommand, stepFile } from '../../src/exec/rc-script.js';
 import { envAssignments, shQuote, unquoteShell } from '../../src/exec/shell-quote.js';
-import { looksSecret, SECRET_NAME } from '../../src/session/redact.js';
+import { looksSecretName } from '../../src/runbooks/vars.js';
+import { SECRET_NAMES, NOT_SECRET_NAMES } from '../helpers/secret-names.js';
 import { asUser, loginDoneByWrapper } from '../../src/exec/run-as.js';
 import type { RunAs } from '../../src/exec/run-as.js';
 
@@ -69,14 +69,12 @@ describe('reading back what bash quoted', () => {
 });
 
 describe('secret-looking names', () => {
-  it('the restore file leaves out the same words the session redacts (src/session/redact.ts SECRET_NAME)', () => {
-    // Each top-level alternative of the session's pattern, optional suffixes dropped, is the
-    // shortest name it matches; exec's word list must be exactly those words.
-    const sessionWords = SECRET_NAME.source.replace(/\([^()]*\)[?*]?/g, '').split('|').map((w) => w.toUpperCase());
-    expect(sessionWords.every((w) => /^[A-Z]+$/.test(w))).toBe(true);
-    expect([...SECRET_NAME_WORDS].sort()).toEqual([...new Set(sessionWords)].sort());
-    const execLooksSecret = (name: string): boolean => SECRET_NAME_WORDS.some((w) => name.toUpperCase().includes(w));
-    const names = ['GITHUB_TOKEN', 'DB_PASSWORD', 'SMTP_PASS', 'PASSWD', 'AWS_SECRET_ACCESS_KEY', 'gh_auth', 'SSH_PRIVATE', 'CREDENTIALS', 'PLAIN', 'HOME', 'PATH', 'LANG', 'keyring', 'oauth'];
-    for (const name of names) expect([name, execLooksSecret(name)]).toEqual([name, looksSecret(name)]);
+  it("the shell's state files leave out exactly the names the session redacts (bash's case against looksSecretName)", () => {
+    const names = [...SECRET_NAMES, ...NOT_SECRET_NAMES, 'gh_auth', 'Api_Key', 'oauth', 'keyring', '__SG_X', 'X_SOCK_KEY'];
+    const script = `for __sg_n in ${names.join(' ')}; do\n  ${secretNameCase('__sg_n', 'echo "$__sg_n"; continue')}\ndone`;
+    const inBash = execFileSync('bash', ['--norc', '-c', script], { encoding: 'utf8' }).split('\n').filter((n) => n !== '');
+    expect(inBash).toEqual(names.filter(looksSecretName));
+    expect(inBash).toContain('API_KEY');
+    expect(inBash).not.toContain('SSH_AUTH_SOCK');
   });
 });

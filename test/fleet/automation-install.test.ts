@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,9 @@ import { exportAutomationDocument, formatProblem, validateDocument, MAX_DOCUMENT
 import { serialize } from '../../src/commands/export.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import { ROOT } from '../helpers/paths.js';
+
+/** The user the test runs as: what `--as` gives a runbook that names none, as `stepgate run` runs it. */
+const USER = userInfo().username;
 
 const require = createRequire(import.meta.url);
 const validateAutomation = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(
@@ -80,7 +83,7 @@ describe('Automation step scripts, installed once', () => {
   const root = mkdtempSync(join(tmpdir(), 'stepgate-ssm-install-'));
   roots.push(root);
   const runbook = parseRunbook(RUNBOOK, 'install.md');
-  const result = exportAutomationDocument(runbook, () => undefined, { installRoot: join(root, 'ssm') });
+  const result = exportAutomationDocument(runbook, () => undefined, { user: USER, installRoot: join(root, 'ssm') });
   if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
   const doc = result.document;
   const step = (name: string): Record<string, unknown> | undefined => doc.mainSteps.find((s) => s.name === name);
@@ -110,7 +113,7 @@ describe('Automation step scripts, installed once', () => {
   });
 
   it('a repeated step (the next attempt, a recovery path linked from two gates) calls the same script and carries no copy', () => {
-    const calls = doc.mainSteps.slice(1).map((s) => /run\.sh '' (\d+)/.exec(commandsOf(s).join('\n'))?.[1]);
+    const calls = doc.mainSteps.slice(1).map((s) => /run\.sh '[^']*' (\d+)/.exec(commandsOf(s).join('\n'))?.[1]);
     expect(doc.mainSteps.map((s) => s.name)).toEqual(['stepgate_install_scripts', 'first', 'first_recover_1_fix', 'first_attempt_2', 'second', 'second_recover_1_fix', 'second_attempt_2']);
     expect(calls).toEqual(['1', '2', '1', '3', '2', '3']);
     expect(step('first_attempt_2')?.description).toBeUndefined();
@@ -132,7 +135,7 @@ describe('the shipped omneuro deploy as Automation', () => {
   it('exports within 64 KB (154 KB and refused before scripts were carried once), every call names a script the first step installs', async () => {
     const { readRunbookFileSync, createRunbookCache } = await import('../../src/commands/load.js');
     const file = join(ROOT, 'runbooks', 'deploy.md');
-    const r = exportAutomationDocument(readRunbookFileSync(file).runbook, createRunbookCache(), { approvers: ['arn:aws:iam::111122223333:role/Approver'] });
+    const r = exportAutomationDocument(readRunbookFileSync(file).runbook, createRunbookCache(), { user: USER, approvers: ['arn:aws:iam::111122223333:role/Approver'] });
     if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
     for (const format of ['json', 'yaml'] as const) {
       const text = serialize(r.document, format);

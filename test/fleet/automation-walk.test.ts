@@ -277,7 +277,7 @@ describe('exported Automation graph vs the engine, every pattern of at most N fa
       const load = (p: string) => (files[p] === undefined ? undefined : parseRunbook(files[p], p));
       const main = load(file);
       if (!main) throw new Error(`cannot read ${file}`);
-      const exported = exportAutomationDocument(main, load, { approvers: APPROVERS, paramStorePrefix: '/stepgate/test' });
+      const exported = exportAutomationDocument(main, load, { user: 'ubuntu', approvers: APPROVERS, paramStorePrefix: '/stepgate/test' });
       if (!exported.ok) throw new Error(exported.problems.map(formatProblem).join('\n'));
       const seen = new Set<Outcome>();
       const patterns = await everyPattern(async (failing) => {

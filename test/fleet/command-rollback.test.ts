@@ -5,6 +5,7 @@
  * rolled-back host never reports success. The document's shell runs here in sh, as the
  * agent would run it, beside `stepgate run` of the same runbook.
  */
+import { userInfo } from 'node:os';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,9 @@ import { parseRunbook } from '../../src/runbooks/parse.js';
 import { replay } from '../../src/session/reducer.js';
 import { Workspace } from '../e2e/plain-harness.js';
 import { runCommandDocument } from './agent-sim.js';
+
+/** The user the test runs as: what `--as` gives a runbook that names none, as `stepgate run` runs it. */
+const USER = userInfo().username;
 
 let ws: Workspace;
 beforeAll(() => {
@@ -44,7 +48,7 @@ echo start >> order.log
 describe('a rollback step in a Command document', () => {
   it('ends the command there, failed, as stepgate run ends rolled back', { timeout: 120_000 }, async () => {
     const file = ws.write('put-back.md', RUNBOOK(ws.dir));
-    const exported = exportCommandDocument(parseRunbook(readFileSync(file, 'utf8'), file), () => undefined);
+    const exported = exportCommandDocument(parseRunbook(readFileSync(file, 'utf8'), file), () => undefined, { user: USER });
     if (!exported.ok) throw new Error(exported.problems.map(formatProblem).join('\n'));
     expect(validateDocument(exported.document, 'command')).toEqual([]);
     expect(exported.document.mainSteps.map((s) => s.name)).toEqual(['stop', 'previous', 'stepgate_rolled_back']);
@@ -102,9 +106,9 @@ psql
 \`\`\`
 `;
     const runbook = parseRunbook(text, '/rb/after.md');
-    const command = exportCommandDocument(runbook, () => undefined);
+    const command = exportCommandDocument(runbook, () => undefined, { user: USER });
     expect(command.ok ? [] : command.problems.map(formatProblem)).toEqual([]);
-    const automation = exportAutomationDocument(runbook, () => undefined);
+    const automation = exportAutomationDocument(runbook, () => undefined, { user: USER });
     expect(automation.ok ? [] : automation.problems.map(formatProblem)).toEqual([]);
     if (!automation.ok) return;
     expect(automation.document.mainSteps.map((s) => s.name)).toEqual(['stepgate_install_scripts', 'fix', 'fix_recover_1_undo', 'fix_rolled_back_1', 'previous', 'previous_recover_1_undo', 'previous_rolled_back_1', 'previous_rolled_back']);

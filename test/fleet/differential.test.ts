@@ -4,6 +4,7 @@
  * shell runs in sh/bash here as the agent would run it on a host; both must reach the same
  * steps, in the same order, with the same outcome, and leave the same traces.
  */
+import { userInfo } from 'node:os';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import { exportCommandDocument } from '../../src/fleet/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import { HealthServer, Workspace } from '../e2e/plain-harness.js';
 import { runCommandDocument } from './agent-sim.js';
+
+/** The user the test runs as: what `--as` gives a runbook that names none, as `stepgate run` runs it. */
+const USER = userInfo().username;
 
 let ws: Workspace;
 let server: HealthServer;
@@ -109,7 +113,7 @@ describe('exported Command document vs stepgate run', () => {
   for (const pattern of PATTERNS) {
     it(`same steps, order, outcome and traces: ${pattern.name}`, { timeout: 120_000 }, async () => {
       const runbook = parseRunbook(readFileSync(file, 'utf8'), file);
-      const exported = exportCommandDocument(runbook, () => undefined);
+      const exported = exportCommandDocument(runbook, () => undefined, { user: USER });
       if (!exported.ok) throw new Error(exported.problems.map((p) => p.message).join('\n'));
       const vars = { PORT: String(server.port), GREETING };
 
@@ -134,7 +138,7 @@ describe('exported Command document vs stepgate run', () => {
 
   it('reports a failing check with its attempts, and exits non-zero on the last one', async () => {
     const runbook = parseRunbook(readFileSync(file, 'utf8'), file);
-    const exported = exportCommandDocument(runbook, () => undefined);
+    const exported = exportCommandDocument(runbook, () => undefined, { user: USER });
     if (!exported.ok) throw new Error('export failed');
     reset([]);
     const simulated = await runCommandDocument(exported.document, { PORT: String(server.port) });
@@ -144,5 +148,43 @@ describe('exported Command document vs stepgate run', () => {
     expect(health?.stdout).toContain('check healthz: attempt 3/3 failed: bad status 503 (expected 200-299): not ready');
     expect(health?.stderr).toContain('check healthz failed after 3 attempts');
     expect(readFileSync(join(ws.dir, 'greeting.txt'), 'utf8')).toBe('hello\n');
+  });
+
+  it('a var and an env: entry of one name: the var wins, in stepgate run and in the document (steps and checks)', { timeout: 120_000 }, async () => {
+    const shadow = ws.write(
+      'shadow.md',
+      `---
+title: Shadow
+cwd: ${ws.dir}
+vars:
+  MODE: { prompt: Mode }
+env:
+  MODE: from-env
+  KEPT: kept-env
+---
+# Shadow
+
+## Steps
+
+\`\`\`bash {name=record}
+printf '%s %s\\n' "$MODE" "$KEPT" > mode.txt
+\`\`\`
+
+\`\`\`check {name=mode}
+run: test "$MODE" = from-var
+retries: 1
+\`\`\`
+`,
+    );
+    const mode = (): string => readFileSync(join(ws.dir, 'mode.txt'), 'utf8');
+    const run = await ws.run(['run', shadow, '--yes', '--var', 'MODE=from-var']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(mode()).toBe('from-var kept-env\n');
+    rmSync(join(ws.dir, 'mode.txt'));
+    const exported = exportCommandDocument(parseRunbook(readFileSync(shadow, 'utf8'), shadow), () => undefined, { user: USER });
+    if (!exported.ok) throw new Error(exported.problems.map((p) => p.message).join('\n'));
+    const simulated = await runCommandDocument(exported.document, { MODE: 'from-var' });
+    expect(simulated.map((s) => [s.name, s.exitCode])).toEqual([['record', 0], ['mode', 0]]);
+    expect(mode()).toBe('from-var kept-env\n');
   });
 });

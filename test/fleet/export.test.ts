@@ -3,15 +3,17 @@
  * says so), and our validation of the result. Automation documents are also checked against
  * the JSON schema of aws-ssm-document-language-service (a cross-check: it predates some keys).
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, type SsmDocument } from '../../src/fleet/index.js';
 import { type Runbook } from '../../src/runbooks/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
-import { ROOT } from '../helpers/paths.js';
+import { CLI, ROOT } from '../helpers/paths.js';
 
 const require = createRequire(import.meta.url);
 const schema = JSON.parse(readFileSync(require.resolve('aws-ssm-document-language-service/dist/schema.json'), 'utf8')) as object;
@@ -124,7 +126,7 @@ describe('Command document (schema 2.2)', () => {
   it('refuses a secret var without --param-store-prefix, at the var', () => {
     const r = exportCommandDocument(main, load, {});
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems.map(formatProblem)).toEqual([expect.stringMatching(/^deploy\.md:\d+:\d+: var API_TOKEN is secret: give --param-store-prefix/)]);
+    if (!r.ok) expect(r.problems.map(formatProblem)).toEqual([expect.stringMatching(/^deploy\.md:8:3: var API_TOKEN is secret: give --param-store-prefix/)]);
   });
 
   it('uses {{ssm:...}} with --param-store-type String', () => {
@@ -147,7 +149,7 @@ vi /etc/app.conf
 `;
   it('refuses interactive steps and unticked manual items, naming each with file:line', () => {
     const { main, load } = books({ 'ops.md': text });
-    const r = exportAutomationDocument(main, load, {});
+    const r = exportAutomationDocument(main, load, { user: 'ubuntu' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const lines = r.problems.map(formatProblem);
@@ -158,12 +160,12 @@ vi /etc/app.conf
 
   it('makes a manual item an aws:approve step with --approvers (Automation), still refuses it in a Command document', () => {
     const { main, load } = books({ 'ops.md': text.replace(' interactive', '') });
-    const auto = exportAutomationDocument(main, load, { approvers: ['arn:aws:iam::111122223333:role/Approver'] });
+    const auto = exportAutomationDocument(main, load, { user: 'ubuntu', approvers: ['arn:aws:iam::111122223333:role/Approver'] });
     if (!auto.ok) throw new Error(auto.problems.map(formatProblem).join('\n'));
     const approve = auto.document.mainSteps.find((s) => s.action === 'aws:approve');
     expect(approve?.inputs).toMatchObject({ Approvers: ['arn:aws:iam::111122223333:role/Approver'], MinRequiredApprovals: 1 });
     expect(auto.document.mainSteps.filter((s) => s.action === 'aws:approve')).toHaveLength(1);
-    const cmd = exportCommandDocument(main, load, { approvers: ['x'] });
+    const cmd = exportCommandDocument(main, load, { user: 'ubuntu', approvers: ['x'] });
     expect(!cmd.ok && cmd.problems.map(formatProblem)[0]).toMatch(/^ops\.md:9:1: manual item .* a Command document cannot wait for one/);
   });
 });
@@ -204,11 +206,53 @@ describe('Automation document (schema 0.3)', () => {
   it('exports the shipped demo runbook within the schema and 64 KB', async () => {
     const { readRunbookFileSync, createRunbookCache } = await import('../../src/commands/load.js');
     const file = join(ROOT, 'runbooks', 'demo', 'deploy.md');
-    const r = exportAutomationDocument(readRunbookFileSync(file).runbook, createRunbookCache(), { approvers: ['arn:aws:iam::111122223333:role/Approver'] });
+    const r = exportAutomationDocument(readRunbookFileSync(file).runbook, createRunbookCache(), { user: 'ubuntu', approvers: ['arn:aws:iam::111122223333:role/Approver'] });
     if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
     expect(validateDocument(r.document, 'automation')).toEqual([]);
     expect(validateAutomation(r.document), JSON.stringify(validateAutomation.errors, null, 1)).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(r.document))).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('the user steps run as', () => {
+  const NO_USER = '---\ntitle: Who\n---\n# Who\n\n## Steps\n\n```bash {name=whoami}\nid -un\n```\n\n```bash {name=as-app user=app}\nid -un\n```\n';
+
+  it('without user: or --as, is refused at the front matter, naming a step that would run as root and what to add', () => {
+    const { main, load } = books({ 'who.md': NO_USER });
+    for (const r of [exportCommandDocument(main, load), exportAutomationDocument(main, load)]) {
+      expect(r.ok).toBe(false);
+      expect(r.ok ? [] : r.problems.map(formatProblem)).toEqual([
+        'who.md:1:1: no user to run as: without user: in the front matter or --as, SSM runs step whoami (and every step without user=) as root, where stepgate on a host runs it as whoever starts stepgate; add user: ubuntu (the service user) to the front matter, or pass --as USER (user: root if root is meant)',
+      ]);
+    }
+  });
+
+  it('is the front matter user:, or --as over it; every step with its own user= needs neither', () => {
+    const runAs = (r: ReturnType<typeof exportCommandDocument>): string[] => (r.ok ? r.document.mainSteps.map((s) => /stepgate-values '([^']*)'/.exec(JSON.stringify(s))?.[1] ?? '?') : ['refused']);
+    const { main, load } = books({ 'who.md': NO_USER.replace('title: Who', 'title: Who\nuser: ubuntu') });
+    expect(runAs(exportCommandDocument(main, load))).toEqual(['ubuntu', 'app']);
+    expect(runAs(exportCommandDocument(books({ 'who.md': NO_USER }).main, load, { user: 'deploy' }))).toEqual(['deploy', 'app']);
+    const everyStep = books({ 'who.md': NO_USER.replace('{name=whoami}', '{name=whoami user=root}') });
+    expect(runAs(exportCommandDocument(everyStep.main, everyStep.load))).toEqual(['root', 'app']);
+  });
+
+  it('stepgate export says it on stderr with exit 2 and writes nothing; --as USER exports', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-export-user-'));
+    try {
+      const file = join(dir, 'who.md');
+      writeFileSync(file, NO_USER);
+      const env = { ...process.env, STEPGATE_STATE_DIR: join(dir, 'state'), NO_COLOR: '1' };
+      const refused = spawnSync(process.execPath, [CLI, 'export', '--ssm', 'command', file], { env, encoding: 'utf8' });
+      expect(refused.status).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain(`${file}:1:1: no user to run as:`);
+      expect(refused.stderr).toContain('add user: ubuntu (the service user) to the front matter, or pass --as USER');
+      const given = spawnSync(process.execPath, [CLI, 'export', '--ssm', 'command', file, '--as', 'ubuntu'], { env, encoding: 'utf8' });
+      expect(given.status, given.stderr).toBe(0);
+      expect((JSON.parse(given.stdout) as SsmDocument).mainSteps).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

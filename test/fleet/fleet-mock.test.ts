@@ -11,7 +11,7 @@ import { awsError, COMMAND_ID, command, useFleetHarness } from './sdk-mock-harne
 const h = useFleetHarness('stepgate-fleet-mock-');
 const { ssmMock } = h;
 
-const RUNBOOK = `# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\nStart it.\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
+const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\nStart it.\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
 /** Two instances targeted, both done, one failed. */
 const twoDone = { TargetCount: 2, CompletedCount: 2, ErrorCount: 1 };
 

@@ -154,7 +154,7 @@ describe('polling under throttling', () => {
 
 describe('vars given to fleet run', () => {
   // A secret (by its name) and a plain var in the runbook, a third in the checklist it walks first.
-  const MAIN = `---\nbefore: checks.md#pre\nvars:\n  PORT: {prompt: Port, default: "8092"}\n  DB_PASSWORD: {prompt: Database password}\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
+  const MAIN = `---\nuser: ubuntu\nbefore: checks.md#pre\nvars:\n  PORT: {prompt: Port, default: "8092"}\n  DB_PASSWORD: {prompt: Database password}\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
   const CHECKS = `---\nvars:\n  ZONE: {prompt: Zone, default: a}\n---\n# Checks\n\n## Pre\n\n\`\`\`bash {name=precheck}\ntrue\n\`\`\`\n`;
   const files = (): string => {
     writeFileSync(join(h.dir, 'checks.md'), CHECKS);
@@ -171,16 +171,16 @@ describe('vars given to fleet run', () => {
   });
 
   it('refuses a secret var given with --var or STEPGATE_VAR_, at the line declaring it, advising Parameter Store', async () => {
-    // The front matter positions vars at the vars: key (3:1); once each var has its own position, at DB_PASSWORD (5:3).
+    // At DB_PASSWORD's own line (6:3), not the vars: key.
     const file = files();
     expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'DB_PASSWORD=hunter2'], deps())).toBe(2);
-    expect(h.err).toMatch(/^\S+fleet\.md:(?:3:1|5:3): --var DB_PASSWORD: var DB_PASSWORD is secret, and fleet run sends no secret \(a command's parameters stay in clear in SSM's command history and CloudTrail\); keep it in Parameter Store as a SecureString \/PATH\/DB_PASSWORD and pass --param-store-prefix \/PATH: each instance reads it there; drop --var DB_PASSWORD\n/);
+    expect(h.err).toMatch(/^\S+fleet\.md:6:3: --var DB_PASSWORD: var DB_PASSWORD is secret, and fleet run sends no secret \(a command's parameters stay in clear in SSM's command history and CloudTrail\); keep it in Parameter Store as a SecureString \/PATH\/DB_PASSWORD and pass --param-store-prefix \/PATH: each instance reads it there; drop --var DB_PASSWORD\n/);
     expect(h.err).not.toContain('hunter2');
 
     h.err = '';
     const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2', STEPGATE_VAR_SOMETHING_ELSE: 'x' };
     expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(2);
-    expect(h.err).toMatch(/fleet\.md:(?:3:1|5:3): STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
+    expect(h.err).toMatch(/fleet\.md:6:3: STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
     // Undeclared STEPGATE_VAR_ names are another runbook's business.
     expect(h.err).not.toContain('SOMETHING_ELSE');
     expect(h.err).not.toContain('hunter2');

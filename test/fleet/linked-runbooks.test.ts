@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, type SsmDocument } from '../../src/fleet/index.js';
@@ -14,6 +14,9 @@ import type { Runbook } from '../../src/runbooks/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import { createUser, removeUser } from '../helpers/test-users.js';
 import { runCommandDocument, runLines } from './agent-sim.js';
+
+/** The user the test runs as: what `--as` gives a runbook that names none, as `stepgate run` runs it. */
+const USER = userInfo().username;
 
 const root = process.getuid?.() === 0;
 
@@ -183,7 +186,7 @@ echo "$FIX_MODE"
 
   it('a checklist\'s and a recovery runbook\'s vars are parameters of the Command document (the first declaration wins), and reach the checklist\'s step', { timeout: 30_000 }, async () => {
     const books = load(dir, false);
-    const doc = ok(exportCommandDocument(books.main, books.load));
+    const doc = ok(exportCommandDocument(books.main, books.load, { user: USER }));
     const parameters = doc.parameters as Record<string, { default?: string }>;
     expect(Object.keys(parameters)).toEqual(['RELEASE', 'CHECK_PORT', 'FIX_MODE']);
     expect(parameters.RELEASE?.default).toBe('main-default');
@@ -194,12 +197,12 @@ echo "$FIX_MODE"
 
   it('a secret var of a checklist without --param-store-prefix is refused at its file:line, saying what to do; with it, a Parameter Store reference', () => {
     const books = load(dir, true);
-    for (const exported of [exportCommandDocument(books.main, books.load), exportAutomationDocument(books.main, books.load)]) {
+    for (const exported of [exportCommandDocument(books.main, books.load, { user: USER }), exportAutomationDocument(books.main, books.load, { user: USER })]) {
       expect(exported.ok).toBe(false);
       const problems = exported.ok ? [] : exported.problems.map(formatProblem);
-      expect(problems).toEqual([`${join(dir, 'checklists.md')}:3:1: var SIGNING_TOKEN is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/SIGNING_TOKEN; a document never carries a secret`]);
+      expect(problems).toEqual([`${join(dir, 'checklists.md')}:6:3: var SIGNING_TOKEN is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/SIGNING_TOKEN; a document never carries a secret`]);
     }
-    const doc = ok(exportCommandDocument(books.main, books.load, { paramStorePrefix: '/sg' }));
+    const doc = ok(exportCommandDocument(books.main, books.load, { user: USER, paramStorePrefix: '/sg' }));
     expect(JSON.stringify(doc)).toContain('={{ssm-secure:/sg/SIGNING_TOKEN}}=');
     expect(Object.keys(doc.parameters as object)).not.toContain('SIGNING_TOKEN');
   });

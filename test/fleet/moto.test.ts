@@ -37,6 +37,7 @@ function awsEnv(): Record<string, string> {
 
 const RUNBOOK = (greeting: string): string => `---
 title: Fleet redeploy
+user: ubuntu
 vars:
   PORT: { prompt: Port, default: "8080" }
 ---

@@ -22,7 +22,7 @@ const ssmMock = mockClient(SSMClient);
 let dir: string;
 let out: string;
 
-const RUNBOOK = `# Fleet\n\n## Steps\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
+const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
 const COMMAND_ID = 'c0ffee00-0000-4000-8000-000000000002';
 
 function deps(): FleetDeps {

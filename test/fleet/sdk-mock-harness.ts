@@ -21,7 +21,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 /** The command id every mocked SendCommand answers with. */
 export const COMMAND_ID = 'c0ffee00-0000-4000-8000-000000000001';
 /** A one-step runbook: enough for a document with one `aws:runShellScript`. */
-export const ONE_STEP = `# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
+export const ONE_STEP = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\nBuild it.\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n`;
 /** The mocked clock's start; `deps({ now })` moves it. */
 export const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 const ssmStub = () => mockClient(SSMClient);

@@ -5,12 +5,15 @@
  * (sh, as root), with hostile values written where SSM would write them.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, type ExportResult, type SsmDocument } from '../../src/fleet/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import { runLines } from './agent-sim.js';
+
+/** The user the test runs as: what `--as` gives a runbook that names none, as `stepgate run` runs it. */
+const USER = userInfo().username;
 
 const RUNBOOK = (dir: string): string => `---
 title: Values
@@ -52,11 +55,11 @@ describe('a value cannot end the values here-document and run as shell', () => {
 
   const kinds = {
     command: async (secrets: Record<string, string>, plain: string) => {
-      const doc = ok(exportCommandDocument(parseRunbook(RUNBOOK(dir), join(dir, 'values.md')), () => undefined, { paramStorePrefix: '/sg' }));
+      const doc = ok(exportCommandDocument(parseRunbook(RUNBOOK(dir), join(dir, 'values.md')), () => undefined, { user: USER, paramStorePrefix: '/sg' }));
       return runLines(resolved(doc, 'show', secrets), { PLAIN: plain });
     },
     automation: async (secrets: Record<string, string>, plain: string) => {
-      const doc = ok(exportAutomationDocument(parseRunbook(RUNBOOK(dir), join(dir, 'values.md')), () => undefined, { paramStorePrefix: '/sg', installRoot: join(dir, 'ssm') }));
+      const doc = ok(exportAutomationDocument(parseRunbook(RUNBOOK(dir), join(dir, 'values.md')), () => undefined, { user: USER, paramStorePrefix: '/sg', installRoot: join(dir, 'ssm') }));
       const install = await runLines(resolved(doc, 'stepgate_install_scripts', {}), {});
       expect(install.exitCode, install.stderr).toBe(0);
       return runLines(resolved(doc, 'show', secrets), { PLAIN: plain, InstanceId: 'i-0123456789abcdef0' });

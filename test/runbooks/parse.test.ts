@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbooks/parse.js';
+import { looksSecretName } from '../../src/runbooks/vars.js';
+import { NOT_SECRET_NAMES, SECRET_NAMES } from '../helpers/secret-names.js';
 import type { CheckStep, CommandStep, ManualStep } from '../../src/runbooks/index.js';
 
 const md = (strings: TemplateStringsArray, ...values: unknown[]): string =>
@@ -249,12 +251,14 @@ rollback: false
     expect(fm.after.map((t) => t.raw)).toEqual(['checklists.md#post-deploy']);
   });
 
-  it('treats vars with secret-looking names as secret, as the session redacts them', async () => {
-    const rb = parseRunbook('---\nvars:\n  DB_PASS: Password\n  GITHUB_AUTH: {prompt: Auth}\n  REGION: Region\n  API_KEY: {prompt: Key, secret: false}\n---\n', 'v.md');
-    expect(rb.frontMatter.vars.map((v) => [v.name, v.secret])).toEqual([['DB_PASS', true], ['GITHUB_AUTH', true], ['REGION', false], ['API_KEY', true]]);
-    const { SECRET_NAME } = await import('../../src/session/redact.js');
-    const { SECRET_NAME: parserRule } = await import('../../src/runbooks/vars.js');
-    expect(parserRule.source).toBe(SECRET_NAME.source);
+  it('treats vars with secret-looking names as secret, and only those', () => {
+    const rb = parseRunbook('---\nvars:\n  DB_PASS: Password\n  GITHUB_AUTH: {prompt: Auth}\n  REGION: Region\n  API_KEY: {prompt: Key, secret: false}\n  AUTHOR: Author\n  MONKEY: {prompt: Monkey}\n  SSH_AUTH_SOCK: Socket\n---\n', 'v.md');
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.secret])).toEqual([['DB_PASS', true], ['GITHUB_AUTH', true], ['REGION', false], ['API_KEY', true], ['AUTHOR', false], ['MONKEY', false], ['SSH_AUTH_SOCK', false]]);
+  });
+
+  it('decides secret names by the documented rule: long words anywhere, short words as whole parts, not a socket', () => {
+    for (const name of SECRET_NAMES) expect([name, looksSecretName(name)]).toEqual([name, true]);
+    for (const name of NOT_SECRET_NAMES) expect([name, looksSecretName(name)]).toEqual([name, false]);
   });
 
   it('reads a section recover directive from an HTML comment', () => {
@@ -290,6 +294,17 @@ describe('bad input becomes diagnostics', () => {
       'error bad-front-matter 2:1',
       'error bad-front-matter 3:1',
       'warning unknown-attribute 4:1',
+    ]);
+  });
+  it("positions each var and env entry, and what is wrong with one, at the entry's own line", () => {
+    const rb = parseRunbook('---\ntitle: T\nvars:\n  RELEASE: Release\n  PORT: { prompt: Port, colour: red }\n  1BAD: x\nenv:\n  MODE: prod\n  2BAD: y\n  NESTED: { a: 1 }\n---\n', 'p.md');
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.position])).toEqual([['RELEASE', { line: 4, column: 3 }], ['PORT', { line: 5, column: 3 }]]);
+    expect(rb.frontMatter.envPositions).toEqual({ MODE: { line: 8, column: 3 } });
+    expect(rb.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
+      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret)',
+      '6:3 vars: "1BAD" is not a valid variable name',
+      '9:3 env: "2BAD" is not a valid variable name',
+      '10:3 env: NESTED: want a plain value',
     ]);
   });
   it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {

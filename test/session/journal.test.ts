@@ -127,9 +127,11 @@ describe('FileJournal', () => {
 describe('redaction', () => {
   it('redacts secret values, longest first, and secret-looking env names only', () => {
     const set = new SecretSet();
-    set.addEnv({ GITHUB_TOKEN: 'ghp_abc123', DB_PASSWORD: 'pw-pw-pw', HOME: '/root', API_KEY: 'ab' });
+    set.addEnv({ GITHUB_TOKEN: 'ghp_abc123', DB_PASSWORD: 'pw-pw-pw', HOME: '/root', API_KEY: 'ab', AUTHOR: 'Jane Doe', SSH_AUTH_SOCK: '/tmp/ssh-x/agent.7', DB_PASS: 'dbpass-9' });
     set.add('ghp_abc123-long');
     expect(set.redact('t=ghp_abc123-long p=pw-pw-pw home=/root k=ab')).toBe('t=[REDACTED] p=[REDACTED] home=/root k=ab');
+    // A short word counts as a whole part only, and a socket's path is not a secret.
+    expect(set.redact('by Jane Doe via /tmp/ssh-x/agent.7 with dbpass-9')).toBe('by Jane Doe via /tmp/ssh-x/agent.7 with [REDACTED]');
     expect(redactDeep({ a: ['pw-pw-pw', 3], 'pw-pw-pw': true }, set.redact)).toEqual({ a: ['[REDACTED]', 3], '[REDACTED]': true });
   });
 

@@ -348,7 +348,9 @@ describe('openShell: interaction', () => {
   it('cancels through the AbortSignal', async () => {
     const sh = await open();
     const ac = new AbortController();
-    const running = sh.run({ script: 'echo go; sleep 300', signal: ac.signal });
+    // `go` comes half a second after `sleep 300` went to the foreground: a Ctrl-C sent between
+    // `echo go` and sleep's start met bash itself, and only the SIGTERM 2 s later stopped the step (143).
+    const running = sh.run({ script: '(sleep 0.5; echo go) & sleep 300', signal: ac.signal });
     await waitForScreen(sh, 'go');
     ac.abort();
     expect(await running).toMatchObject({ exitCode: 130, interrupted: true });

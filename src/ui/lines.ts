@@ -9,6 +9,8 @@ import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from '../runbooks/duration.js';
+import { isNamed, stepTitle } from '../runbooks/step-title.js';
+import { clip } from '../session/word-wrap.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
@@ -28,6 +30,17 @@ export function shortPath(file: string, cwd = process.cwd()): string {
 export function displayFile(file: string, home = process.env['HOME']): string {
   if (home && home !== '/' && file.startsWith(`${home}/`)) return `~${file.slice(home.length)}`;
   return file;
+}
+
+/**
+ * A step named in a sentence (a notice, a prompt, the status line): its author's name as it
+ * is, else its title cut to `max` at a word, in quotes where it sits inside a sentence.
+ */
+export function stepName(item: FlowItem | undefined, max = 40, quote = true): string {
+  if (!item) return 'the step';
+  if (isNamed(item.step)) return item.step.id;
+  const title = clip(displayText(stepTitle(item.step, item.sectionTitle)), max);
+  return quote ? `"${title}"` : title;
 }
 
 export function stepKindLabel(item: FlowItem): string {

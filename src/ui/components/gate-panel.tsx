@@ -10,7 +10,7 @@ import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { fit } from '../layout.js';
-import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
+import { attemptLines, stepName, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
 export interface GatePanelProps {
@@ -73,7 +73,7 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   const menuTop = Math.max(0, Math.min(index - menuHeight + 1, menu.length - menuHeight));
   return (
     <Box flexDirection="column" height={height}>
-      <Rule text={`BLOCKED at ${item.step.id} (attempt ${step.attempts})`} width={width} />
+      <Rule text={`BLOCKED at ${stepName(item, Math.max(12, width - 30))} (attempt ${step.attempts})`} width={width} />
       <Text wrap="truncate" color={color('red')}>
         {wrapFailure ? failure[0] : fit(`[!] ${failureLine(item, step)}`, width)}
       </Text>

@@ -13,21 +13,11 @@ import type { SessionStore } from '../session/store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
 import { clip, wordWrap } from '../session/word-wrap.js';
 import { formatDuration } from '../runbooks/duration.js';
-import { isNamed, leadSentence, stepTitle } from '../runbooks/step-title.js';
+import { isNamed, leadSentence } from '../runbooks/step-title.js';
+import { stepName } from '../session/step-name.js';
 
 /** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
 export const PLAIN_WIDTH = 80;
-
-/**
- * A step named in a line: its author's name as is (a handle `--skip` takes), else its own words
- * in quotes, cut at a word to `max`: an id the parser made up (`pre-deploy-1`) says nothing.
- */
-export function stepName(item: FlowItem | undefined, max = 50, quote = true): string {
-  if (!item) return 'the step';
-  if (isNamed(item.step)) return item.step.id;
-  const title = clip(displayText(stepTitle(item.step, item.sectionTitle)), max);
-  return quote ? `"${title}"` : title;
-}
 
 /** The summary table's step column is cut to this: the table stays readable at 80 columns. */
 const TABLE_STEP = 36;

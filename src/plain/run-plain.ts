@@ -9,7 +9,8 @@ import { currentItem } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { SessionState } from '../session/types.js';
 import { walk, type WalkEnd } from '../session/walk.js';
-import { PLAIN_WIDTH, describeBlock, stepName, summaryTable } from './print-events.js';
+import { PLAIN_WIDTH, describeBlock, summaryTable } from './print-events.js';
+import { stepName } from '../session/step-name.js';
 import { displayText } from '../session/printable.js';
 
 /** How a plain walk ended; the commands turn it into an exit code (`commands/exit-codes.ts`). */

@@ -7,6 +7,7 @@ import type { Command, FlowItem, Frame, FrameInit, Outcome, Reduction, SessionEv
 import { matchPlans } from './match.js';
 import { looksSecret } from './redact.js';
 import { assertNever, currentItem, gateChoices, owedVar, refusal, topFrame } from './decisions.js';
+import { stepName } from './step-name.js';
 
 // Its callers read these beside the reducer.
 export { assertNever, currentItem, gateChoices, refusal, refusalFor, topFrame } from './decisions.js';
@@ -200,7 +201,7 @@ function applyFinished(state: SessionState, event: Extract<SessionEvent, { type:
   else delete step.reason;
   if (!event.ok) return { state, commands: [] };
   if (item.step.kind !== 'manual' && item.step.attrs.rollback) {
-    return { state, commands: end(state, 'rolled-back', event.at, `rollback step ${item.step.id} passed`) };
+    return { state, commands: end(state, 'rolled-back', event.at, `rollback step ${stepName(item)} passed`) };
   }
   return { state, commands: advance(state, event.at) };
 }

@@ -9,8 +9,7 @@ import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from '../runbooks/duration.js';
-import { isNamed, stepTitle } from '../runbooks/step-title.js';
-import { clip } from '../session/word-wrap.js';
+import { stepName as sessionStepName } from '../session/step-name.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
@@ -32,15 +31,9 @@ export function displayFile(file: string, home = process.env['HOME']): string {
   return file;
 }
 
-/**
- * A step named in a sentence (a notice, a prompt, the status line): its author's name as it
- * is, else its title cut to `max` at a word, in quotes where it sits inside a sentence.
- */
+/** A step named in a sentence (a notice, a prompt, the status line); 40 columns by default, a third of the line at most. */
 export function stepName(item: FlowItem | undefined, max = 40, quote = true): string {
-  if (!item) return 'the step';
-  if (isNamed(item.step)) return item.step.id;
-  const title = clip(displayText(stepTitle(item.step, item.sectionTitle)), max);
-  return quote ? `"${title}"` : title;
+  return sessionStepName(item, max, quote);
 }
 
 export function stepKindLabel(item: FlowItem): string {

@@ -18,7 +18,7 @@ import { startedEvent } from './session-start.js';
 import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
-import { StepRunner } from './step-runner.js';
+import { NOT_STARTED, StepRunner } from './step-runner.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
 import type { Command, Decision, LockEvent, SessionEvent, SessionState, TerminalEvent } from './types.js';
 
@@ -168,7 +168,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     const done = runner
       .run(command, abort.signal)
       // Stopped by a dropped terminal or a signal, not by the operator: the reason says which.
-      .then((finished) => dispatch(finished.interrupted && stopCause !== undefined ? { ...finished, reason: stopCause } : finished))
+      .then((finished) => dispatch(finished.interrupted && stopCause !== undefined ? { ...finished, reason: finished.reason === NOT_STARTED ? `${stopCause}, ${NOT_STARTED}` : stopCause } : finished))
       .catch((error: unknown) => fail(describeError(error)));
     running = { abort, done };
     void done.finally(() => {

@@ -9,6 +9,7 @@ import type { ScreenSnapshot } from '../context.js';
 import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
+import { NOT_STARTED } from '../../session/step-runner.js';
 import { fit } from '../layout.js';
 import { attemptLines, stepName, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
@@ -57,7 +58,9 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   if (wrapFailure) what.push({ text: fit(`    ${failure.slice(1).join(' ')}`, width), tone: 'error' });
   // A run cut short (Ctrl-C, or a crash seen on resume): its outcome is unknown, and the
   // transcript is where to read what it did before the operator re-runs or skips it.
-  if (step.interrupted && transcript !== undefined && room > what.length) {
+  // Stopped before its script ran (the session's shell was still starting): there is no output to point to.
+  const ran = !(step.reason ?? '').endsWith(NOT_STARTED);
+  if (step.interrupted && ran && transcript !== undefined && room > what.length) {
     // The whole path, wrapped: a path cut short points nowhere.
     for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room - what.length)) what.push({ text, tone: 'warn' });
   }

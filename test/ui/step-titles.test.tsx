@@ -72,8 +72,8 @@ describe('step titles at 80 columns', () => {
     expectFits(f);
     expect(f).not.toMatch(/work-2|work-3|pre-deploy-1/);
     expect(f).toMatch(/^>\[ \] Stop the payments service and wait until its last worker has drained the…$/m);
-    // The file and line give way to the title (it would keep less than 40 columns with them).
-    expect(rule(f)).toMatch(/^── \[ \] Stop the payments service and wait until its last worker… · bash · Work ─+$/);
+    // The path gives way to the file's name, which leaves the title its 40 columns.
+    expect(rule(f)).toMatch(/^── \[ \] Stop the payments service and wait until… · bash · Work · unnamed\.md:11 ─$/);
     // The title gives way to the keys, cut at a word.
     expect(lastLine(f)).toMatch(/^READY 2\/3 Stop the payments… +enter run · a all · s skip · \? help · q quit$/);
     // A step with no prose at all is known by its command.

@@ -3,6 +3,7 @@
  * the headless terminal screen (anchored to the bottom, like a terminal; PgUp scrolls back).
  * A check step shows each attempt and the countdown to the next one.
  */
+import { basename } from 'node:path';
 import { useMemo } from 'react';
 import { Box } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
@@ -108,12 +109,14 @@ export function detailTitle(item: FlowItem, step: StepState, room: number, outpu
   const mark = `${statusMark(step.status)} `;
   const kind = ` · ${stepKindLabel(item)}`;
   const section = item.sectionTitle !== undefined || item.phase === 'before' || item.phase === 'after' ? ` · ${fitWords(headingText(item), MAX_SECTION)}` : '';
-  const where = ` · ${shortPath(item.file)}:${item.step.position.line}`;
+  const line = `:${item.step.position.line}`;
+  // The path as typed, else the file's name alone (the checklist says which runbook), else nothing.
+  const places = [` · ${shortPath(item.file)}${line}`, ` · ${basename(item.file)}${line}`];
   const note = statusNote(step);
   const tail = `${note ? ` · ${note}` : ''}${output ? ' · output' : ''}`;
   const title = isNamed(item.step) ? item.step.id : stepTitle(item.step, item.sectionTitle);
   const left = room - mark.length - kind.length - section.length - tail.length;
-  if (title.length + where.length <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
-  if (left - where.length >= MIN_TITLE) return `${mark}${fitWords(title, left - where.length)}${kind}${section}${where}${tail}`;
+  for (const where of places) if (title.length + where.length <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
+  for (const where of places) if (left - where.length >= MIN_TITLE) return `${mark}${fitWords(title, left - where.length)}${kind}${section}${where}${tail}`;
   return `${mark}${fitWords(title, Math.max(MIN_TITLE / 2, left))}${kind}${section}${tail}`;
 }

@@ -79,5 +79,5 @@ export function clip(text: string, width: number): string {
   // A space right after the room still ends a whole word inside it.
   const space = text.lastIndexOf(' ', width - 1);
   const head = space >= Math.floor(width / 2) ? text.slice(0, space) : text.slice(0, width - 1);
-  return `${head.replace(/[\s,;:·-]+$/, '')}…`;
+  return `${head.replace(/[\s,;:.·-]+$/, '')}…`;
 }

@@ -10,7 +10,7 @@ import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { NOT_STARTED } from '../../session/step-runner.js';
-import { fit } from '../layout.js';
+import { fit, fitWords } from '../layout.js';
 import { attemptLines, stepName, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
@@ -78,7 +78,7 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
     <Box flexDirection="column" height={height}>
       <Rule text={`BLOCKED at ${stepName(item, Math.max(12, width - 30))} (attempt ${step.attempts})`} width={width} />
       <Text wrap="truncate" color={color('red')}>
-        {wrapFailure ? failure[0] : fit(`[!] ${failureLine(item, step)}`, width)}
+        {wrapFailure ? failure[0] : fitWords(`[!] ${failureLine(item, step)}`, width)}
       </Text>
       <Pane lines={what} height={Math.max(0, height - 2 - menuHeight)} width={width} top={0} />
       <Box flexDirection="column" height={menuHeight}>

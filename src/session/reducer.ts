@@ -289,7 +289,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       }
       // A failed step runs again only through a journaled decision (retry) that makes it pending.
       if (cur.step.status !== 'pending') {
-        return refuse(state, `step ${cur.item.step.id} is ${cur.step.status}`);
+        return refuse(state, `step ${stepName(cur.item, 30)} is ${cur.step.status}`);
       }
       cur.frame.confirming = false;
       const step: StepState = { status: 'running', attempts: event.attempt, startedAt: event.at };

@@ -19,6 +19,7 @@ import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
 import { NOT_STARTED, StepRunner } from './step-runner.js';
+import { stepName } from './step-name.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
 import type { Command, Decision, LockEvent, SessionEvent, SessionState, TerminalEvent } from './types.js';
 
@@ -145,14 +146,14 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         s.status.kind === 'vars'
           ? `answer ${s.status.spec.name} first`
           : s.status.kind === 'blocked'
-            ? `${cur?.item.step.id ?? 'the step'} is blocked: retry, recover, skip, override or abort`
+            ? `${stepName(cur?.item, 30)} is blocked: retry, recover, skip, override or abort`
             : `cannot start a step while ${s.status.kind}`;
       fail(why);
       return;
     }
     const { item, depth, index } = cur;
     if (item.step.kind === 'manual') {
-      fail(`${item.step.id} is a manual item: confirm it when done`);
+      fail(`${stepName(item, 30)} is a manual item: confirm it when done`);
       return;
     }
     if (item.step.attrs.confirm && !confirmed) {

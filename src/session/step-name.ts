@@ -12,7 +12,7 @@ import { clip } from './word-wrap.js';
  * to `max`, in quotes when `quote` (they sit inside a sentence): an id the parser made up
  * (`pre-deploy-1`) says nothing to an operator.
  */
-export function stepName(item: FlowItem | undefined, max = 50, quote = true): string {
+export function stepName(item: Pick<FlowItem, 'step' | 'sectionTitle'> | undefined, max = 50, quote = true): string {
   if (!item) return 'the step';
   if (isNamed(item.step)) return item.step.id;
   const title = clip(displayText(stepTitle(item.step, item.sectionTitle)), max);

@@ -104,9 +104,10 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       // Each way out spelled as a command for this session: "rerun" would read as starting
       // the runbook again, and a bare resume would only stop here again.
       const ways = [
-        `  retry it:             stepgate resume ${s.id} --retry`,
-        ...(reason.recoverable ? [`  walk recovery path 1: stepgate resume ${s.id} --recover`] : []),
-        `  skip it with reason:  stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
+        // Short labels: a command wrapped at 80 columns is not one an operator can paste.
+        `  retry:    stepgate resume ${s.id} --retry`,
+        ...(reason.recoverable ? [`  recover:  stepgate resume ${s.id} --recover  (recovery path 1)`] : []),
+        `  skip:     stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
         `  or decide in the TUI: stepgate (the picker lists this session)`,
       ];
       return { end: 'blocked', message: `${describeBlock(s, opts.cwd)}\nwhat next:\n${ways.join('\n')}` };

@@ -10,7 +10,6 @@ import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from '../runbooks/duration.js';
 import { stepName as sessionStepName } from '../session/step-name.js';
-import { clip } from '../session/word-wrap.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
@@ -129,7 +128,8 @@ export function attemptLines(attempts: readonly CheckAttempt[], width: number, r
       spare -= more;
     });
   }
-  const rowsOf = (text: string): string => clip(text, width);
+  // Cut where the row ends, not at a word: a response body is one long word whose head is the news.
+  const rowsOf = (text: string): string => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
   const shownOlder = spare > 0 ? older.slice(-spare) : [];
   const out: Line[] = shownOlder.map((a) => ({ text: rowsOf(attemptText(a, named)), tone: a.ok ? 'ok' : 'error' }));
   latest.forEach((a, i) => {

@@ -31,7 +31,7 @@ export function displayFile(file: string, home = process.env['HOME']): string {
   return file;
 }
 
-/** A step named in a sentence (a notice, a prompt, the status line); 40 columns by default, a third of the line at most. */
+/** A step named in a sentence (a notice, a prompt, the status line): 40 columns by default, half a row, so the sentence around it still reads. */
 export function stepName(item: FlowItem | undefined, max = 40, quote = true): string {
   return sessionStepName(item, max, quote);
 }

@@ -96,7 +96,7 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
       const first = planned.firstStep.get(user);
       const named = first && opts.as === undefined ? frontMatterUser(first, user, main, load) : undefined;
       if (named) refused.push(userLineFinding(named.file, named.line, user ?? who, error.message, first?.step));
-      else refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.step} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
+      else refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.name} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
       answers.set(user, { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} });
       continue;
     }

@@ -11,22 +11,24 @@ import { TerminalFilter } from '../session/terminal-filter.js';
 import { currentItem, gateChoices } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
 import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
-import { wordWrap } from '../session/word-wrap.js';
+import { clip, wordWrap } from '../session/word-wrap.js';
 import { formatDuration } from '../runbooks/duration.js';
+import { isNamed, leadSentence } from '../runbooks/step-title.js';
+import { stepName } from '../session/step-name.js';
 
 /** Plain mode wraps what it says about checks and gates to this width (SSM's terminal). */
 export const PLAIN_WIDTH = 80;
+
+/** The summary table's step column is cut to this: the table stays readable at 80 columns. */
+const TABLE_STEP = 36;
 
 function stepKind(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
 }
 
-/** The description's first sentence on one line, at most `max` characters. */
-export function firstSentence(text: string, max = 100): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const end = flat.search(/[.!?](\s|$)/);
-  const sentence = end === -1 ? flat : flat.slice(0, end + 1);
-  return sentence.length <= max ? sentence : `${sentence.slice(0, max - 3).trimEnd()}...`;
+/** The description's first sentence on one line, cut at a word to `max` characters (it follows a 3-space indent). */
+export function firstSentence(text: string, max = PLAIN_WIDTH - 3): string {
+  return clip(leadSentence(text), max);
 }
 
 export function displayPath(file: string, cwd: string): string {
@@ -70,14 +72,18 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
     const item = 'index' in event ? frame?.init.items[event.index] : undefined;
     switch (event.type) {
       case 'session-started':
-        line(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)}) · session ${event.id} ==`);
+        line(wordWrap(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)}) · session ${event.id} ==`, PLAIN_WIDTH, 3).join('\n'));
         break;
       case 'step-started': {
         if (!item || !frame) break;
         const where = state.frames.length > 1 ? `recovery ${frame.init.title} · ` : `${item.phase} · `;
         const retry = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
-        line(`-- [${event.index + 1}/${frame.init.items.length}] ${where}${item.step.id} (${stepKind(item)})${retry} --`);
-        if (item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${firstSentence(item.step.description)}`);
+        const head = `-- [${event.index + 1}/${frame.init.items.length}] ${where}`;
+        const tail = ` (${stepKind(item)})${retry} --`;
+        // An unnamed step's title is its prose's first sentence: the line below would repeat it.
+        const named = isNamed(item.step);
+        line(`${head}${stepName(item, Math.max(20, PLAIN_WIDTH - head.length - tail.length), false)}${tail}`);
+        if (named && item.step.description.trim() !== '' && item.step.kind !== 'manual') line(`   ${firstSentence(item.step.description)}`);
         break;
       }
       case 'check-attempt': {
@@ -103,12 +109,12 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
       }
       case 'decision': {
         const d = event.decision;
-        const label = item ? item.step.id : event.key;
+        const label = item ? stepName(item) : event.key;
         switch (d.kind) {
           case 'confirm':
             {
               const by = d.auto ? `--yes, run by ${event.who.user}` : event.who.user;
-              line(item?.step.kind === 'manual' ? `-- [x] ${item.step.text} (confirmed by ${by})` : `   confirmed by ${by}`);
+              line(item?.step.kind === 'manual' ? wordWrap(`-- [x] ${item.step.text.replace(/\s+/g, ' ')} (confirmed by ${by})`, PLAIN_WIDTH, 7).join('\n') : `   confirmed by ${by}`);
             }
             break;
           case 'recover':
@@ -187,7 +193,7 @@ export function summaryTable(state: SessionState, width?: number): string {
       if (!s) return;
       rows.push([
         depth === 0 ? String(i + 1) : `r${depth}.${i + 1}`,
-        item.step.id,
+        stepName(item, TABLE_STEP, false),
         depth === 0 ? item.phase : 'recovery',
         statusCell(s),
         String(s.attempts),
@@ -228,7 +234,7 @@ export function summaryTable(state: SessionState, width?: number): string {
 export function describeBlock(state: SessionState, cwd: string): string {
   const cur = currentItem(state);
   if (!cur) return 'blocked';
-  const lines = wordWrap(`BLOCKED at step ${cur.item.step.id} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`, PLAIN_WIDTH, 2);
+  const lines = wordWrap(`BLOCKED at step ${stepName(cur.item)} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`, PLAIN_WIDTH, 2);
   // A block of several checks: each one's last state, so the operator sees which ones failed.
   if (cur.item.step.kind === 'check' && cur.step.checks !== undefined && cur.step.checks.length > 1) {
     for (const c of cur.step.checks) {

@@ -10,6 +10,7 @@ import type { SessionStore } from '../session/store.js';
 import type { SessionState } from '../session/types.js';
 import { walk, type WalkEnd } from '../session/walk.js';
 import { PLAIN_WIDTH, describeBlock, summaryTable } from './print-events.js';
+import { stepName } from '../session/step-name.js';
 import { displayText } from '../session/printable.js';
 
 /** How a plain walk ended; the commands turn it into an exit code (`commands/exit-codes.ts`). */
@@ -103,25 +104,26 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       // Each way out spelled as a command for this session: "rerun" would read as starting
       // the runbook again, and a bare resume would only stop here again.
       const ways = [
-        `  retry it:             stepgate resume ${s.id} --retry`,
-        ...(reason.recoverable ? [`  walk recovery path 1: stepgate resume ${s.id} --recover`] : []),
-        `  skip it with reason:  stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
+        // Short labels: a command wrapped at 80 columns is not one an operator can paste.
+        `  retry:    stepgate resume ${s.id} --retry`,
+        ...(reason.recoverable ? [`  recover:  stepgate resume ${s.id} --recover  (recovery path 1)`] : []),
+        `  skip:     stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
         `  or decide in the TUI: stepgate (the picker lists this session)`,
       ];
       return { end: 'blocked', message: `${describeBlock(s, opts.cwd)}\nwhat next:\n${ways.join('\n')}` };
     }
     case 'needs-operator': {
-      const what = reason.manual !== undefined ? `manual item "${reason.manual}"` : `step ${reason.step} asks for confirmation`;
+      const what = reason.manual !== undefined ? `manual item "${reason.manual}"` : `step ${stepName(currentItem(s)?.item)} asks for confirmation`;
       return { end: 'blocked', message: `STOPPED: ${what}, and there is no terminal to ask on; --yes ticks manual items and confirms steps (journaled as by --yes): stepgate resume ${s.id} --yes` };
     }
     case 'needs-terminal':
       return {
         end: 'blocked',
-        message: `STOPPED: step ${reason.step} is interactive (it needs a person typing at a terminal) and stepgate has no terminal here (stdin and /dev/tty are not one); it was not started. Run it from a terminal: stepgate resume ${s.id}`,
+        message: `STOPPED: step ${stepName(currentItem(s)?.item)} is interactive (it needs a person typing at a terminal) and stepgate has no terminal here (stdin and /dev/tty are not one); it was not started. Run it from a terminal: stepgate resume ${s.id}`,
       };
     case 'face':
       if (declined) {
-        const what = declined.manual !== undefined ? `manual item "${declined.manual}" not ticked` : `step ${declined.step} not confirmed`;
+        const what = declined.manual !== undefined ? `manual item "${declined.manual}" not ticked` : `step ${stepName(currentItem(s)?.item)} not confirmed`;
         return { end: 'blocked', message: `STOPPED: ${what}; continue with: stepgate resume ${s.id}` };
       }
       if (reason.why === INTERRUPTED) return { end: 'interrupted', message: `stepgate: interrupted; continue with: stepgate resume ${s.id}` };
@@ -129,7 +131,7 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
     case 'returned':
       // Plain mode walks on after a recovery path (it printed each step's output); kept for a
       // policy that asks to stop there.
-      return { end: 'blocked', message: `STOPPED: recovery ${reason.title} finished; ${reason.step} runs again with: stepgate resume ${s.id} --yes` };
+      return { end: 'blocked', message: `STOPPED: recovery ${reason.title} finished; ${stepName(currentItem(s)?.item)} runs again with: stepgate resume ${s.id} --yes` };
     case 'vars':
     case 'left-checklist':
     case 'no-progress':
@@ -155,9 +157,12 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
     answerVars: () => answerVars(store, { vars: opts.vars, env: opts.env, ...(opts.ask ? { ask: opts.ask } : {}), otherwise: 'default' }),
     halt: () => (opts.interrupted() ? INTERRUPTED : undefined),
     ...(input ? { acting: () => forwardInput(store, input, opts.onCtrlC) } : {}),
-    ...(opts.confirm ? { ask: askOn(opts.confirm) } : {}),
+    ...(opts.confirm ? { ask: askOn(opts.confirm, store) } : {}),
     taking(move) {
-      if (move.kind === 'retry') out.write(move.why === 'interrupted' ? `re-running interrupted step ${move.step}\n` : `retrying blocked step ${move.step}\n`);
+      if (move.kind === 'retry') {
+        const name = stepName(currentItem(store.getState().session)?.item);
+        out.write(move.why === 'interrupted' ? `re-running interrupted step ${name}\n` : `retrying blocked step ${name}\n`);
+      }
     },
   });
   const s = store.getState().session;
@@ -171,6 +176,6 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
 }
 
 /** The operator's terminal, even when stdout goes to a pipe: ask, as the TUI would. */
-function askOn(confirm: (question: string) => Promise<boolean>): (move: Extract<Move, { kind: 'ask' }>) => Promise<boolean> {
-  return (move) => confirm(displayText(move.manual !== undefined ? `[ ] ${move.manual}\n    done?` : `step ${move.step} asks for confirmation: run it?`));
+function askOn(confirm: (question: string) => Promise<boolean>, store: SessionStore): (move: Extract<Move, { kind: 'ask' }>) => Promise<boolean> {
+  return (move) => confirm(displayText(move.manual !== undefined ? `[ ] ${move.manual}\n    done?` : `step ${stepName(currentItem(store.getState().session)?.item)} asks for confirmation: run it?`));
 }

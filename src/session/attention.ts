@@ -10,6 +10,7 @@
  */
 import { currentItem } from './decisions.js';
 import type { SessionEvent, SessionState } from './types.js';
+import { stepName } from './step-name.js';
 
 /** A step that ran longer than this and finished is worth a bell: the operator has looked away. */
 export const LONG_STEP_MS = 10_000;
@@ -29,7 +30,7 @@ export function attentionAfter(event: SessionEvent, state: SessionState): Attent
   const cur = currentItem(state);
   const title = state.frames[0]?.init.title ?? 'stepgate';
   if (state.status.kind === 'blocked' && cur) {
-    return { why: 'gate-blocked', step: cur.item.step.id, text: `${title}: ${cur.item.step.id} is blocked at a gate` };
+    return { why: 'gate-blocked', step: cur.item.step.id, text: `${title}: ${stepName(cur.item)} is blocked at a gate` };
   }
   if ((state.status.kind === 'ready' || state.status.kind === 'confirm') && cur?.item.step.kind === 'manual') {
     return { why: 'manual-waits', step: cur.item.step.id, text: `${title}: a manual item waits: ${cur.item.step.text}` };
@@ -37,12 +38,13 @@ export function attentionAfter(event: SessionEvent, state: SessionState): Attent
   // The last step of a recovery path passed: the blocked step waits to be run again.
   const back = cur?.frame.returned;
   if (state.status.kind === 'ready' && cur && back?.seq === state.seq) {
-    return { why: 'recovery-returned', step: cur.item.step.id, text: `${title}: recovery ${back.frame.init.title} finished; ${cur.item.step.id} waits to run again` };
+    return { why: 'recovery-returned', step: cur.item.step.id, text: `${title}: recovery ${back.frame.init.title} finished; ${stepName(cur.item)} waits to run again` };
   }
   if (event.durationMs > LONG_STEP_MS) {
     const finished = findStep(state, event.depth, event.index) ?? event.key;
+    const item = state.frames[event.depth]?.init.items[event.index];
     const seconds = Math.round(event.durationMs / 1000);
-    return { why: 'long-step-finished', step: finished, text: `${title}: ${finished} ${event.ok ? 'passed' : 'failed'} after ${seconds} s` };
+    return { why: 'long-step-finished', step: finished, text: `${title}: ${item ? stepName(item) : finished} ${event.ok ? 'passed' : 'failed'} after ${seconds} s` };
   }
   return undefined;
 }

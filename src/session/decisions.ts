@@ -5,6 +5,7 @@
  */
 import type { Choice, Decision, FlowItem, Frame, SessionState, StepState } from './types.js';
 import { MAX_RECOVERY_DEPTH } from './types.js';
+import { stepName } from './step-name.js';
 import type { VarSpec } from '../runbooks/model.js';
 
 /** For the `default` of an exhaustive switch: a member the switch missed fails loudly. */
@@ -89,8 +90,8 @@ export function refusal(state: SessionState, decision: Decision): string | undef
     case 'jump': {
       const target = cur.frame.init.items[decision.index];
       if (!target) return `there is no step ${decision.index + 1}`;
-      if (target.step.kind === 'manual') return `${target.step.id} is a manual item: confirm it when the cursor reaches it`;
-      if (decision.index === cur.index) return `${target.step.id} is already the next step: just run it`;
+      if (target.step.kind === 'manual') return `${stepName(target, 30)} is a manual item: confirm it when the cursor reaches it`;
+      if (decision.index === cur.index) return `${stepName(target, 30)} is already the next step: just run it`;
       return decision.reason.trim() === '' ? 'running a step out of order needs a reason' : undefined;
     }
     case 'retry':
@@ -135,7 +136,7 @@ export function refusalFor(state: SessionState, kind: Decision['kind']): string 
     case 'decline':
       return status === 'confirm' ? undefined : 'nothing to decline';
     case 'jump':
-      if (status === 'blocked') return `nothing past a gate can run: decide on ${cur.item.step.id} first`;
+      if (status === 'blocked') return `nothing past a gate can run: decide on ${stepName(cur.item, 30)} first`;
       if (status !== 'ready' && status !== 'confirm') return 'a step can be run out of order only when none is running';
       return undefined;
     default:

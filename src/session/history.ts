@@ -10,6 +10,7 @@ import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
 import type { LockParty, SessionEvent, SessionState, Who } from './types.js';
+import { stepName } from './step-name.js';
 
 export interface SessionSummary {
   id: string;
@@ -43,7 +44,8 @@ export function somethingHappened(events: readonly SessionEvent[]): boolean {
 
 export function describeState(state: SessionState): { state: string; at?: string; finished: boolean } {
   const cur = currentItem(state);
-  const at = cur?.item.step.id;
+  // Said in one-line lists (sessions, the picker, a lock's holder): a title is cut short.
+  const at = cur ? stepName(cur.item, 40) : undefined;
   switch (state.status.kind) {
     case 'ended':
       return { state: state.status.outcome, finished: true };
@@ -216,7 +218,7 @@ function partyText(party: LockParty): string {
 /** One event as a line of the audit trail. */
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
-  const step = item?.step.id ?? ('key' in event ? event.key : '');
+  const step = item ? stepName(item, 60) : 'key' in event ? event.key : '';
   const head = `${time(event.at)}  `;
   switch (event.type) {
     case 'session-started':
@@ -249,7 +251,8 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
         case 'abort':
           return `${head}DECISION abort at ${step} ${by}${d.reason ? `: ${d.reason}` : ''}`;
         case 'jump': {
-          const target = state.frames[event.depth]?.init.items[d.index]?.step.id ?? `#${d.index + 1}`;
+          const targetItem = state.frames[event.depth]?.init.items[d.index];
+          const target = targetItem ? stepName(targetItem, 60) : `#${d.index + 1}`;
           return `${head}DECISION run ${target} out of order ${by}: ${d.reason}`;
         }
         case 'confirm':

@@ -5,6 +5,7 @@
  * scripts with a bash grammar, asking the host) happen in exec, called by the commands.
  */
 import { posix } from 'node:path';
+import { stepName } from './step-name.js';
 import type { ReachedStep } from '../runbooks/reach.js';
 import { expandVars } from '../runbooks/vars.js';
 import type { HostAnswers, HostQuery, ScriptWords } from '../exec/types.js';
@@ -91,7 +92,7 @@ interface Planned {
   pending: Array<(answers: (user: string | undefined) => HostAnswers) => Finding[]>;
   immediate: Finding[];
   /** The first step each run-as user runs, where a user stepgate cannot become is reported. */
-  firstStep: Map<string | undefined, { file: string; line: number; step: string }>;
+  firstStep: Map<string | undefined, { file: string; line: number; step: string; name: string }>;
 }
 
 /** The questions per run-as user, and how to read their answers. */
@@ -125,7 +126,9 @@ export function planPreflight(input: PreflightInput): Planned {
     if (step.kind === 'manual') continue;
     const user = userOf(reached, input.as);
     const q = queryFor(user);
-    if (!firstStep.has(user)) firstStep.set(user, { file, line: step.position.line, step: step.id });
+    // Findings keep the id (a handle to find the step again); their words say its name.
+    const named = stepName({ step }, 40);
+    if (!firstStep.has(user)) firstStep.set(user, { file, line: step.position.line, step: step.id, name: named });
     const at = (line: number, message: string, severity: FindingSeverity, code: Finding['code']): Finding => ({ severity, code, file, line, step: step.id, message });
     // As the session does: a step of a linked file (a checklist, a recovery runbook) and a step
     // with its own cwd= start in their directory; the main runbook's steps share one shell, so
@@ -138,7 +141,7 @@ export function planPreflight(input: PreflightInput): Planned {
       if (reached.role === 'main') addUnique(q.space, cwd);
       pending.push((answers) =>
         answers(user).dirs[cwd] === false
-          ? [at(step.position.line, `${user ?? 'this user'} cannot enter ${cwd}, where ${step.id} and the steps after it run: create it or fix its permissions`, 'error', 'missing-cwd')]
+          ? [at(step.position.line, `${user ?? 'this user'} cannot enter ${cwd}, where ${named} and the steps after it run: create it or fix its permissions`, 'error', 'missing-cwd')]
           : [],
       );
     }
@@ -155,10 +158,10 @@ export function planPreflight(input: PreflightInput): Planned {
           if (message === undefined) return [];
           const m = /line (\d+):/.exec(message);
           const line = exact && m ? fenceLine + Number(m[1]) : fenceLine;
-          return [at(line, `step ${step.id} does not parse with ${user ?? 'this user'}'s bash: ${message.replace(/^bash: (line \d+: )?/, '')}`, 'error', 'syntax')];
+          return [at(line, `step ${named} does not parse with ${user ?? 'this user'}'s bash: ${message.replace(/^bash: (line \d+: )?/, '')}`, 'error', 'syntax')];
         });
       } else {
-        immediate.push(at(step.position.line, `step ${step.id} is ${step.lang}, not checked (preflight reads bash)`, 'note', 'not-checked'));
+        immediate.push(at(step.position.line, `step ${named} is ${step.lang}, not checked (preflight reads bash)`, 'note', 'not-checked'));
       }
       scriptsToCheck.push({ key, line: step.position.line + (step.lang === 'console' ? 0 : 1), runs: input.words.get(key) });
     } else {
@@ -171,7 +174,7 @@ export function planPreflight(input: PreflightInput): Planned {
         }
         const { text, unknown } = expandVars(check.target, (name) => input.values[name]);
         if (unknown.length > 0) {
-          immediate.push(at(line, `check ${check.name ?? step.id}: ${check.target} has no value yet for ${unknown.join(', ')}; not checked`, 'note', 'not-checked'));
+          immediate.push(at(line, `check ${check.name ?? named}: ${check.target} has no value yet for ${unknown.join(', ')}; not checked`, 'note', 'not-checked'));
           return;
         }
         let host: string | undefined;
@@ -181,14 +184,14 @@ export function planPreflight(input: PreflightInput): Planned {
             if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
             host = url.hostname.replace(/^\[|\]$/g, '');
           } catch {
-            immediate.push(at(line, `check ${check.name ?? step.id}: "${text}" is not an http(s) URL`, 'error', 'bad-target'));
+            immediate.push(at(line, `check ${check.name ?? named}: "${text}" is not an http(s) URL`, 'error', 'bad-target'));
             return;
           }
         } else {
           const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
           const port = m ? Number(m[2]) : NaN;
           if (!m || !(port >= 1 && port <= 65535)) {
-            immediate.push(at(line, `check ${check.name ?? step.id}: "${text}" is not host:port`, 'error', 'bad-target'));
+            immediate.push(at(line, `check ${check.name ?? named}: "${text}" is not host:port`, 'error', 'bad-target'));
             return;
           }
           host = m[1]!.replace(/^\[|\]$/g, '');
@@ -197,7 +200,7 @@ export function planPreflight(input: PreflightInput): Planned {
           const name = host;
           addUnique(q.hosts, name);
           pending.push((answers) =>
-            answers(user).hosts[name] === false ? [at(line, `check ${check.name ?? step.id}: the host ${name} does not resolve on this host`, 'error', 'unresolved-host')] : [],
+            answers(user).hosts[name] === false ? [at(line, `check ${check.name ?? named}: the host ${name} does not resolve on this host`, 'error', 'unresolved-host')] : [],
           );
         }
       });
@@ -212,7 +215,7 @@ export function planPreflight(input: PreflightInput): Planned {
         while (cds.length > 0 && cds[0]!.at < command.at) dir = changeDir(dir, cds.shift()!.dir);
         const line = base + command.line - 1;
         if (command.how !== 'literal') {
-          immediate.push(at(line, `${command.how === 'eval' ? 'eval' : 'a command named by an expansion'} (${command.name}) in ${step.id} is not checked`, 'note', 'not-checked'));
+          immediate.push(at(line, `${command.how === 'eval' ? 'eval' : 'a command named by an expansion'} (${command.name}) in ${named} is not checked`, 'note', 'not-checked'));
           continue;
         }
         const name = command.name;
@@ -221,7 +224,7 @@ export function planPreflight(input: PreflightInput): Planned {
         if (isPath(name)) {
           const relative = !name.startsWith('/') && !name.startsWith('~');
           if (relative && dir === undefined) {
-            immediate.push(at(line, `${name} in ${step.id}: the directory it runs in is not known before the run; not checked`, 'note', 'not-checked'));
+            immediate.push(at(line, `${name} in ${named}: the directory it runs in is not known before the run; not checked`, 'note', 'not-checked'));
             continue;
           }
           const pathKey = `${key}@${command.at}`;
@@ -246,7 +249,7 @@ export function planPreflight(input: PreflightInput): Planned {
           addUnique(q.names, name);
           pending.push((answers) =>
             answers(user).names[name] === false
-              ? [at(line, `${step.id} runs "${name}", which is not found for ${user ?? 'this user'}${dir ? ` in ${dir}` : ''}: install it, fix PATH, or define it in an earlier step`, 'error', 'missing-command')]
+              ? [at(line, `${named} runs "${name}", which is not found for ${user ?? 'this user'}${dir ? ` in ${dir}` : ''}: install it, fix PATH, or define it in an earlier step`, 'error', 'missing-command')]
               : [],
           );
         }

@@ -7,6 +7,7 @@ import type { Command, FlowItem, Frame, FrameInit, Outcome, Reduction, SessionEv
 import { matchPlans } from './match.js';
 import { looksSecret } from './redact.js';
 import { assertNever, currentItem, gateChoices, owedVar, refusal, topFrame } from './decisions.js';
+import { stepName } from './step-name.js';
 
 // Its callers read these beside the reducer.
 export { assertNever, currentItem, gateChoices, refusal, refusalFor, topFrame } from './decisions.js';
@@ -200,7 +201,7 @@ function applyFinished(state: SessionState, event: Extract<SessionEvent, { type:
   else delete step.reason;
   if (!event.ok) return { state, commands: [] };
   if (item.step.kind !== 'manual' && item.step.attrs.rollback) {
-    return { state, commands: end(state, 'rolled-back', event.at, `rollback step ${item.step.id} passed`) };
+    return { state, commands: end(state, 'rolled-back', event.at, `rollback step ${stepName(item)} passed`) };
   }
   return { state, commands: advance(state, event.at) };
 }
@@ -288,7 +289,7 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       }
       // A failed step runs again only through a journaled decision (retry) that makes it pending.
       if (cur.step.status !== 'pending') {
-        return refuse(state, `step ${cur.item.step.id} is ${cur.step.status}`);
+        return refuse(state, `step ${stepName(cur.item, 30)} is ${cur.step.status}`);
       }
       cur.frame.confirming = false;
       const step: StepState = { status: 'running', attempts: event.attempt, startedAt: event.at };

@@ -11,6 +11,8 @@ import { describeState } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
+import { isNamed } from '../runbooks/step-title.js';
+import { stepName } from './step-name.js';
 
 /** The report is prose: durations spelled with spaces (2.4 s). */
 const SPACED = { spaced: true } as const;
@@ -31,7 +33,9 @@ type CheckAttempt = Extract<SessionEvent, { type: 'check-attempt' }>;
 
 interface Row {
   frame: number;
+  /** The step's name (an author's, shown as code) or its own words (shown as text). */
   label: string;
+  named: boolean;
   section: string;
   status: string;
   attempts: number;
@@ -59,10 +63,19 @@ function utc(at: number | undefined): string {
   return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function stepLabel(init: FrameInit, index: number): string {
-  const step = init.items[index]?.step;
-  if (!step) return `#${index + 1}`;
-  return step.kind === 'manual' ? `[ ] ${step.text}` : step.id;
+/** Titles in the report are cut here: a cell is one line of a table read in a ticket. */
+const REPORT_TITLE = 80;
+
+/** A step as the report names it: its author's name, else its own words (never a made-up id). */
+function stepLabel(init: FrameInit, index: number): { label: string; named: boolean } {
+  const item = init.items[index];
+  if (!item) return { label: `#${index + 1}`, named: false };
+  return isNamed(item.step) ? { label: item.step.id, named: true } : { label: stepName(item, REPORT_TITLE, false), named: false };
+}
+
+/** A row's step in running text (a heading, a list item) or in a table cell. */
+function labelText(row: Row, inTable: boolean): string {
+  return row.named ? code(row.label, inTable) : inTable ? cell(row.label) : `"${cell(row.label)}"`;
 }
 
 /** The Markdown record of the session the events describe. */
@@ -87,7 +100,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
     init.items.forEach((item, i) => {
       rows.set(item.key, {
         frame: frames.length,
-        label: stepLabel(init, i),
+        ...stepLabel(init, i),
         section: item.phase === 'main' || item.phase === 'recovery' ? (item.sectionTitle ?? '') : `${item.phase}: ${item.sectionTitle ?? ''}`,
         status: item.step.kind === 'manual' && item.step.done ? 'passed (ticked in the runbook)' : 'not run',
         attempts: 0,
@@ -107,7 +120,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
     if (known) return known;
     // A step added by an edit seen on resume: it joins its frame's table where it first acts.
     const init = before.frames[event.depth]?.init;
-    const row: Row = { frame: stack[event.depth] ?? 0, label: init ? stepLabel(init, event.index) : event.key, section: '', status: 'not run', attempts: 0, durationMs: 0, decided: [], transcripts: [], run: [] };
+    const row: Row = { frame: stack[event.depth] ?? 0, ...(init ? stepLabel(init, event.index) : { label: event.key, named: true }), section: '', status: 'not run', attempts: 0, durationMs: 0, decided: [], transcripts: [], run: [] };
     record.rows.set(event.key, row);
     return row;
   };
@@ -277,7 +290,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
     if (n > 0) lines.push(`### ${record.kind === 'runbook' ? '' : `${record.kind}: `}${cell(record.title)}`, '');
     const rows = [...record.rows.values()].map((row, i) => [
       String(i + 1),
-      row.label.startsWith('[ ] ') ? cell(row.label.slice(4)) : code(row.label),
+      labelText(row, true),
       cell(row.section),
       row.status === 'running' ? (state.status.kind === 'ended' ? 'interrupted' : context.runningPid !== undefined ? 'running' : 'running (journal ends here)') : row.status,
       String(row.attempts),
@@ -297,7 +310,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
         const attempts = run.filter((a) => a.check === check);
         const last = attempts[attempts.length - 1];
         if (!last || last.ok) continue;
-        lines.push(`### ${code(row.label, false)}: ${code(last.name ?? last.target, false)} (run ${row.failedAttempt ?? 1})`, '');
+        lines.push(`### ${labelText(row, false)}: ${code(last.name ?? last.target, false)} (run ${row.failedAttempt ?? 1})`, '');
         const shown = attempts.slice(-REPORT_ATTEMPTS);
         lines.push(
           ...table(
@@ -320,7 +333,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const transcripts = frames.flatMap((record) => [...record.rows.values()].flatMap((row) => row.transcripts.map((t) => ({ row, ...t }))));
   lines.push('## Transcripts', '');
   if (transcripts.length === 0) lines.push('No step wrote a transcript.');
-  for (const t of transcripts) lines.push(`- ${code(t.row.label, false)} run ${t.attempt}: ${code(t.path, false)}`);
+  for (const t of transcripts) lines.push(`- ${labelText(t.row, false)} run ${t.attempt}: ${code(t.path, false)}`);
   lines.push('', `Journal: ${code(context.journal, false)} (\`stepgate log ${started.id}\` reads it).`, '');
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import { collectRunbooks, diffPlans, replanFrame, type LoadedRunbook } from './p
 import { currentItem, replay } from './reducer.js';
 import { runLogOf, withTranscript, type RunLog } from './run-log.js';
 import type { PlanDiff, RunbookDigest, SessionEvent, SessionState, Who } from './types.js';
+import { stepName } from './step-name.js';
 
 /** What `resume` found and did, for the operator. */
 export interface ResumeReport {
@@ -99,7 +100,7 @@ export async function resumption(
   const report: ResumeReport = { changed: [] };
   if (options.torn) report.torn = options.torn;
   let runs = runLogOf(events);
-  if (running0 && running0.step.status === 'running') report.interrupted = { key: running0.item.key, title: running0.item.step.id };
+  if (running0 && running0.step.status === 'running') report.interrupted = { key: running0.item.key, title: stepName(running0.item) };
   // A crash cut this run short (now, or before an earlier resume): no step-finished names
   // its transcript, so it is found by name.
   if (running0 && (running0.step.status === 'running' || running0.step.interrupted) && !runs.transcripts.has(running0.item.key)) {

@@ -51,6 +51,13 @@ export function capturedValue(raw: string): string {
   return printable(raw.replace(/\r\n/g, '\n')).replace(/\r/g, '').trim();
 }
 
+/**
+ * Why a step stopped by ctrl-c (or a hang-up) printed nothing: the stop came while the
+ * session's shell was still starting (the first step of a session waits a second or two for
+ * it), so its script never ran. The store puts who stopped it in front.
+ */
+export const NOT_STARTED = 'before the step started (its shell was still starting): nothing ran';
+
 /** Where output goes when no transcript could be opened. */
 const NO_TRANSCRIPT: TranscriptSink = { write: () => undefined, close: async () => undefined };
 
@@ -170,6 +177,12 @@ export class StepRunner {
     let result: RunResult;
     try {
       const sh = await deps.shell.ensure(shellPlace(ctx));
+      if (signal.aborted) {
+        // An empty transcript would read as a run that printed nothing: it says what happened.
+        sink.write(`[stepgate] stopped ${NOT_STARTED}\n`);
+        deps.shell.endStep(false);
+        return { result: { exitCode: null, durationMs: deps.clock.now() - started, timedOut: false, interrupted: true, shellExited: false, reason: NOT_STARTED }, printed: undefined };
+      }
       sh.clearScreen();
       const running = sh.run({
         script: step.script,

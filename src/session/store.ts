@@ -18,7 +18,8 @@ import { startedEvent } from './session-start.js';
 import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
 import { shellUser, type StepContext } from './step-context.js';
-import { StepRunner } from './step-runner.js';
+import { NOT_STARTED, StepRunner } from './step-runner.js';
+import { stepName } from './step-name.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
 import type { Command, Decision, LockEvent, SessionEvent, SessionState, TerminalEvent } from './types.js';
 
@@ -145,14 +146,14 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         s.status.kind === 'vars'
           ? `answer ${s.status.spec.name} first`
           : s.status.kind === 'blocked'
-            ? `${cur?.item.step.id ?? 'the step'} is blocked: retry, recover, skip, override or abort`
+            ? `${stepName(cur?.item, 30)} is blocked: retry, recover, skip, override or abort`
             : `cannot start a step while ${s.status.kind}`;
       fail(why);
       return;
     }
     const { item, depth, index } = cur;
     if (item.step.kind === 'manual') {
-      fail(`${item.step.id} is a manual item: confirm it when done`);
+      fail(`${stepName(item, 30)} is a manual item: confirm it when done`);
       return;
     }
     if (item.step.attrs.confirm && !confirmed) {
@@ -168,7 +169,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     const done = runner
       .run(command, abort.signal)
       // Stopped by a dropped terminal or a signal, not by the operator: the reason says which.
-      .then((finished) => dispatch(finished.interrupted && stopCause !== undefined ? { ...finished, reason: stopCause } : finished))
+      .then((finished) => dispatch(finished.interrupted && stopCause !== undefined ? { ...finished, reason: finished.reason === NOT_STARTED ? `${stopCause}, ${NOT_STARTED}` : stopCause } : finished))
       .catch((error: unknown) => fail(describeError(error)));
     running = { abort, done };
     void done.finally(() => {

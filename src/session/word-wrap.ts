@@ -66,3 +66,18 @@ export function wrapText(text: string, width: number, options: { keepWords?: boo
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
   return out;
 }
+
+/**
+ * `text` in at most `width` cells, cut at a word boundary with an ellipsis: a title cut
+ * mid-word ("a roll back kno…") reads as a typo. A word boundary too far back (past the
+ * first half) would waste the row, so a long word is cut where it stands.
+ */
+export function clip(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length <= width) return text;
+  if (width === 1) return '…';
+  // A space right after the room still ends a whole word inside it.
+  const space = text.lastIndexOf(' ', width - 1);
+  const head = space >= Math.floor(width / 2) ? text.slice(0, space) : text.slice(0, width - 1);
+  return `${head.replace(/[\s,;:.·-]+$/, '')}…`;
+}

@@ -4,6 +4,7 @@
  * scrolling and selection are tested without Ink.
  */
 import type { FlowItem, SessionState } from '../session/types.js';
+import { isNamed, stepTitle } from '../runbooks/step-title.js';
 
 export type ChecklistRow =
   | { kind: 'preflight' }
@@ -40,7 +41,8 @@ function groupOf(item: FlowItem): string {
   return `${item.phase}|${item.file}|${item.step.section}`;
 }
 
-function headingText(item: FlowItem): string {
+/** The checklist (section) a step is listed under, as its heading row says it. */
+export function headingText(item: FlowItem): string {
   const title = item.sectionTitle ?? (item.step.section === '' ? 'Steps' : item.step.section);
   return item.phase === 'before' || item.phase === 'after' ? `${item.phase}: ${title}` : title;
 }
@@ -90,13 +92,17 @@ export function moveSelection(rows: readonly ChecklistRow[], from: Selection, de
   return selectable[to] ?? from;
 }
 
-/** How a step is named in the checklist: a manual item by its text, others by name and prose. */
+/**
+ * How a step is named in the checklist: a manual item by its text; a step by its author's name
+ * and its prose; an unnamed step by its prose alone (its made-up id says nothing).
+ */
 export function stepLabel(item: FlowItem): string {
   const step = item.step;
   // A row is one line: a task item's text wrapped in the markdown source is joined.
   if (step.kind === 'manual') return step.text.replace(/\s*\n\s*/g, ' ');
-  const prose = step.description.trim().split('\n')[0] ?? '';
+  const prose = (step.description.trim().split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ');
   const kind = step.kind === 'check' ? 'check ' : '';
+  if (!isNamed(step)) return `${kind}${prose === '' ? stepTitle(step, item.sectionTitle) : prose}`;
   return prose === '' ? `${kind}${step.id}` : `${kind}${step.id}: ${prose}`;
 }
 

@@ -4,6 +4,7 @@
  * is as tall as the terminal.
  */
 import { displayText } from '../session/printable.js';
+import { clip } from '../session/word-wrap.js';
 
 /** Below either limit the compact layout is used. */
 export const COMPACT_COLS = 60;
@@ -55,5 +56,15 @@ export function fit(text: string, width: number, pad = false): string {
   // Most of what is fitted comes from a runbook or a server: printable only.
   const flat = displayText(text).replace(/\t/g, '  ');
   const out = flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
+  return pad ? out.padEnd(width) : out;
+}
+
+/**
+ * Fits words into `width` cells: a label or title cut at a word boundary with an ellipsis (or
+ * padded). Output lines of a step are cut by `fit` instead: they are not prose.
+ */
+export function fitWords(text: string, width: number, pad = false): string {
+  if (width <= 0) return '';
+  const out = clip(displayText(text).replace(/\s*\n\s*/g, ' ').replace(/\t/g, '  '), width);
   return pad ? out.padEnd(width) : out;
 }

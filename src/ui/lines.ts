@@ -9,6 +9,7 @@ import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from '../runbooks/duration.js';
+import { stepName as sessionStepName } from '../session/step-name.js';
 import type { CheckAttempt } from './hooks/use-run-log.js';
 
 export type Tone = 'title' | 'dim' | 'error' | 'ok' | 'warn' | 'code' | 'selected';
@@ -28,6 +29,11 @@ export function shortPath(file: string, cwd = process.cwd()): string {
 export function displayFile(file: string, home = process.env['HOME']): string {
   if (home && home !== '/' && file.startsWith(`${home}/`)) return `~${file.slice(home.length)}`;
   return file;
+}
+
+/** A step named in a sentence (a notice, a prompt, the status line): 40 columns by default, half a row, so the sentence around it still reads. */
+export function stepName(item: FlowItem | undefined, max = 40, quote = true): string {
+  return sessionStepName(item, max, quote);
 }
 
 export function stepKindLabel(item: FlowItem): string {
@@ -122,6 +128,7 @@ export function attemptLines(attempts: readonly CheckAttempt[], width: number, r
       spare -= more;
     });
   }
+  // Cut where the row ends, not at a word: a response body is one long word whose head is the news.
   const rowsOf = (text: string): string => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
   const shownOlder = spare > 0 ? older.slice(-spare) : [];
   const out: Line[] = shownOlder.map((a) => ({ text: rowsOf(attemptText(a, named)), tone: a.ok ? 'ok' : 'error' }));

@@ -72,6 +72,14 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(line).toBeGreaterThanOrEqual(7);
   });
 
+  it('names an unnamed step by its words, not by the id the parser made up for it', async () => {
+    const file = runbook('unnamed.md', '## Go\n\nCheck the mood.\n\n```bash\necho one\nif true; then\n  echo two\n```\n');
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('error preflight-syntax: step "Check the mood." does not parse');
+    expect(r.stdout).not.toContain('go-1');
+  });
+
   it('counts a function defined by an earlier step as found, and a script a pull may bring as a warning', async () => {
     const file = runbook(
       'functions.md',

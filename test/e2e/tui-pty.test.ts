@@ -105,7 +105,7 @@ describe('stepgate FILE in a real terminal', () => {
     s = await tui.waitFor('output of build:');
     expect(s).toMatch(/^built release 7\s*$/m);
     tui.press('k');
-    s = await tui.waitFor('build · bash · deploy.md:10 · ok');
+    s = await tui.waitFor('build · bash · Build · deploy.md:10 · ok');
     // The step's output line itself, not the `echo "built release 7"` of its code.
     expect(s).toMatch(/^built release 7\s*$/m);
 
@@ -179,7 +179,7 @@ describe('stepgate FILE, more', () => {
     await tui.waitFor('ENDED: completed');
     tui.press('k');
     // The step's own output pane (the summary shows the same output underneath it).
-    const review = await tui.waitFor('size · bash · size.md:7 · ok');
+    const review = await tui.waitFor('size · bash · Size · size.md:7 · ok');
     // The TUI loads React's production build but leaves NODE_ENV alone for the steps.
     expect(review).toContain('size 10 60 NODE_ENV=unset');
     tui.press('q');

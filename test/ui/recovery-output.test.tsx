@@ -156,7 +156,7 @@ describe('a recovery path walked with a', () => {
     await r.waitForFrame('db: connection refused by 10.0.3.7:5432');
     f = r.frame();
     expect(f).toMatch(/> {2}\[x\] failing-log/);
-    expect(f).toContain('failing-log · bash · /rb/recovery.md');
+    expect(f).toContain('[x] failing-log · bash · Health check failing · ok 5ms · output');
     expect(f).toContain('t output');
     // enter there runs nothing: the step ran in the path.
     r.press(enter);

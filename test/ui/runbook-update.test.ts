@@ -91,7 +91,7 @@ describe('update, at a ready step', () => {
   it('asks for a transcript it knows, and for the refs of the selected step', async () => {
     const session = await ready();
     const transcripts = new Map([[session.frames[0]?.init.items[0]?.key ?? '', '/tmp/pull.log']]);
-    expect(press(session, ['transcript'], { transcripts }).intents).toEqual([{ kind: 'halt-walk' }, { kind: 'show-transcript', stepId: 'pull', path: '/tmp/pull.log' }]);
+    expect(press(session, ['transcript'], { transcripts }).intents).toEqual([{ kind: 'halt-walk' }, { kind: 'show-transcript', name: 'pull', path: '/tmp/pull.log' }]);
     const refs = press(session, ['open-ref']).intents;
     expect(refs[1]).toMatchObject({ kind: 'find-refs', item: { step: { id: 'pull' } } });
   });

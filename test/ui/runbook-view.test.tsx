@@ -66,7 +66,7 @@ describe('runbook view', () => {
     expect(r.frame()).toMatch(/READY 2\/3 healthz/);
     r.press(arrowUp);
     // The pull's own pane (its output was on screen already before the cursor moved on).
-    await r.waitForFrame('pull · bash · /rb/deploy.md:13 · ok 5ms · output');
+    await r.waitForFrame('pull · bash · Pull · /rb/deploy.md:13 · ok 5ms · output');
     expect(r.frame()).toContain('Already up to date.');
   });
 

@@ -10,7 +10,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { StepStatus } from '../../session/types.js';
 import { PREFLIGHT_ROW, checklistRows, preflightLabel, rowOfStep, stepLabel } from '../checklist-rows.js';
 import { useColor, useSession } from '../context.js';
-import { fit, scrollWindow } from '../layout.js';
+import { fitWords, scrollWindow } from '../layout.js';
 import { statusColor, statusMark, statusNote } from '../marks.js';
 
 export interface ChecklistProps {
@@ -40,7 +40,7 @@ const Row = memo(function Row(props: {
   const note = props.note === '' ? '' : ` ${props.note}`;
   const indent = props.aside ? ASIDE_INDENT : '';
   const lead = `${props.selected ? '>' : ' '}${indent}${statusMark(props.status)} `;
-  const label = fit(props.label, Math.max(1, props.width - lead.length - note.length), true);
+  const label = fitWords(props.label, Math.max(1, props.width - lead.length - note.length), true);
   return (
     <Text wrap="truncate" inverse={props.selected} bold={props.current} dimColor={props.aside === true && !props.selected}>
       {props.selected ? '>' : ' '}
@@ -86,14 +86,14 @@ export function Checklist({ height, width, selected, aside, notes }: ChecklistPr
         if (row.kind === 'heading') {
           return (
             <Text key={`h${top.current + i}`} wrap="truncate" bold>
-              {fit(`## ${row.text}`, width)}
+              {fitWords(`## ${row.text}`, width)}
             </Text>
           );
         }
         if (row.kind === 'returned-heading') {
           return (
             <Text key={`rh${top.current + i}`} wrap="truncate" dimColor>
-              {fit(` ${ASIDE_INDENT}${row.text}`, width)}
+              {fitWords(` ${ASIDE_INDENT}${row.text}`, width)}
             </Text>
           );
         }

@@ -9,8 +9,9 @@ import type { ScreenSnapshot } from '../context.js';
 import type { Choice, FlowItem, StepState } from '../../session/types.js';
 import { useColor } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
-import { fit } from '../layout.js';
-import { attemptLines, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
+import { NOT_STARTED } from '../../session/step-runner.js';
+import { fit, fitWords } from '../layout.js';
+import { attemptLines, stepName, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
 import { Pane, Rule } from './pane.js';
 
 export interface GatePanelProps {
@@ -57,7 +58,9 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   if (wrapFailure) what.push({ text: fit(`    ${failure.slice(1).join(' ')}`, width), tone: 'error' });
   // A run cut short (Ctrl-C, or a crash seen on resume): its outcome is unknown, and the
   // transcript is where to read what it did before the operator re-runs or skips it.
-  if (step.interrupted && transcript !== undefined && room > what.length) {
+  // Stopped before its script ran (the session's shell was still starting): there is no output to point to.
+  const ran = !(step.reason ?? '').endsWith(NOT_STARTED);
+  if (step.interrupted && ran && transcript !== undefined && room > what.length) {
     // The whole path, wrapped: a path cut short points nowhere.
     for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room - what.length)) what.push({ text, tone: 'warn' });
   }
@@ -73,9 +76,9 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   const menuTop = Math.max(0, Math.min(index - menuHeight + 1, menu.length - menuHeight));
   return (
     <Box flexDirection="column" height={height}>
-      <Rule text={`BLOCKED at ${item.step.id} (attempt ${step.attempts})`} width={width} />
+      <Rule text={`BLOCKED at ${stepName(item, Math.max(12, width - 30))} (attempt ${step.attempts})`} width={width} />
       <Text wrap="truncate" color={color('red')}>
-        {wrapFailure ? failure[0] : fit(`[!] ${failureLine(item, step)}`, width)}
+        {wrapFailure ? failure[0] : fitWords(`[!] ${failureLine(item, step)}`, width)}
       </Text>
       <Pane lines={what} height={Math.max(0, height - 2 - menuHeight)} width={width} top={0} />
       <Box flexDirection="column" height={menuHeight}>

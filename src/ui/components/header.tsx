@@ -3,7 +3,8 @@ import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useSession } from '../context.js';
 import { useNow } from '../hooks/use-now.js';
-import { fit } from '../layout.js';
+import { fit, fitWords } from '../layout.js';
+import { stepName } from '../lines.js';
 import { formatElapsed } from '../marks.js';
 
 export interface HeaderProps {
@@ -25,7 +26,7 @@ export function Header({ width, runAs, host, crumb }: HeaderProps) {
         endedAt: s.session.endedAt,
         depth: Math.max(0, frames.length - 1),
         frameTitle: frames[frames.length - 1]?.init.title ?? '',
-        from: parent?.init.items[parent.cursor]?.step.id ?? '',
+        from: stepName(parent?.init.items[parent.cursor], 30),
       };
     }),
   );
@@ -41,7 +42,7 @@ export function Header({ width, runAs, host, crumb }: HeaderProps) {
         {side}
       </Text>
       {crumb && depth > 0 ? (
-        <Text wrap="truncate">{fit(`recovery ${depth}: ${frameTitle} (blocked at ${from})`, width)}</Text>
+        <Text wrap="truncate">{fitWords(`recovery ${depth}: ${frameTitle} (blocked at ${from})`, width)}</Text>
       ) : null}
     </Box>
   );

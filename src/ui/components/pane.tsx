@@ -53,9 +53,12 @@ export function Pane({ lines, height, width, top }: PaneProps) {
   );
 }
 
+/** What a rule takes around its text: `── ` before, ` ─` after at the least. */
+export const RULE_CHROME = 5;
+
 /** A title rule: `── text ───────`. */
 export function Rule({ text, width }: { text: string; width: number }) {
-  const label = text === '' ? '' : `── ${fit(text, Math.max(1, width - 5))} `;
+  const label = text === '' ? '' : `── ${fit(text, Math.max(1, width - RULE_CHROME))} `;
   return (
     <Text wrap="truncate" bold>
       {label}

@@ -3,6 +3,7 @@
  * the headless terminal screen (anchored to the bottom, like a terminal; PgUp scrolls back).
  * A check step shows each attempt and the countdown to the next one.
  */
+import { basename } from 'node:path';
 import { useMemo } from 'react';
 import { Box } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
@@ -10,8 +11,11 @@ import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
+import { headingText } from '../checklist-rows.js';
+import { isNamed, stepTitle } from '../../runbooks/step-title.js';
+import { fitWords } from '../layout.js';
 import { statusMark, statusNote } from '../marks.js';
-import { Pane, Rule } from './pane.js';
+import { Pane, RULE_CHROME, Rule } from './pane.js';
 
 export interface StepDetailProps {
   item: FlowItem;
@@ -26,7 +30,7 @@ export interface StepDetailProps {
    * For a manual item or a step not run yet: the step just before it and the screen showing
    * its run, so that output stays in view (in the rows the item's own text leaves).
    */
-  before?: { id: string; screen: ScreenSnapshot };
+  before?: { name: string; screen: ScreenSnapshot };
   /**
    * The end of the step's transcript, for a finished command step whose run is no longer on
    * the shell's screen (an earlier step of a recovery path that returned).
@@ -41,7 +45,7 @@ export interface StepDetailProps {
 
 export function StepDetail({ item, step, screen, attempts, height, width, scroll, before, transcriptText, returned }: StepDetailProps) {
   // Two values, not the object: a new object each render would redo the lines each render.
-  const beforeId = before?.id;
+  const beforeName = before?.name;
   const beforeScreen = before?.screen;
   const now = useNow(250, step.status === 'running' && item.step.kind === 'check');
   const finishedCommand = item.step.kind === 'command' && step.status !== 'pending' && step.status !== 'running';
@@ -65,27 +69,54 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     }
     if (step.status === 'skipped' || step.status === 'overridden') body.push({ text: `${step.status}: ${step.reason ?? ''}`, tone: 'warn' });
     if (step.status === 'failed') body.push({ text: failureLine(item, step), tone: 'error' });
-    if (beforeId !== undefined && beforeScreen && (item.step.kind === 'manual' || step.status === 'pending')) {
+    if (beforeName !== undefined && beforeScreen && (item.step.kind === 'manual' || step.status === 'pending')) {
       // The end of the previous step's output, in the rows the item's text leaves.
       const out = beforeScreen.lines.slice();
       while (out.length > 0 && (out[out.length - 1] ?? '').trim() === '') out.pop();
       const room = Math.max(0, height - 1 - body.length - 2);
       if (out.length > 0 && room > 0) {
         body.push({ text: '' });
-        body.push({ text: `output of ${beforeId}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
+        body.push({ text: `output of ${beforeName}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
         for (const text of out.slice(-room)) body.push({ text });
       }
     }
     return body;
-  }, [showOutput, fromTranscript, transcriptText, returned, screen, item, step, width, attempts, now, height, scroll, beforeId, beforeScreen]);
+  }, [showOutput, fromTranscript, transcriptText, returned, screen, item, step, width, attempts, now, height, scroll, beforeName, beforeScreen]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;
-  const title = `${statusMark(step.status)} ${item.step.id} · ${stepKindLabel(item)} · ${shortPath(item.file)}:${item.step.position.line}${statusNote(step) ? ` · ${statusNote(step)}` : ''}${showOutput ? ' · output' : ''}`;
+  const title = detailTitle(item, step, width - RULE_CHROME, showOutput);
   return (
     <Box flexDirection="column" height={height}>
       <Rule text={title} width={width} />
       <Pane lines={lines} height={bodyHeight} width={width} top={top} />
     </Box>
   );
+}
+
+/** A title gets at least this much of the rule before the file and line give way to it. */
+const MIN_TITLE = 40;
+/** The checklist's name is cut to this much: it repeats the heading row above the step. */
+const MAX_SECTION = 24;
+
+/**
+ * The pane's rule for a step, in `room` cells: its mark, its title (its name, or the item's own
+ * words: a made-up id such as `pre-deploy-1` means nothing to an operator), its kind, the
+ * checklist it belongs to, and where it is written; the title is cut at a word to fit, and the
+ * file and line go first when keeping them would leave the title less than MIN_TITLE cells.
+ */
+export function detailTitle(item: FlowItem, step: StepState, room: number, output: boolean): string {
+  const mark = `${statusMark(step.status)} `;
+  const kind = ` · ${stepKindLabel(item)}`;
+  const section = item.sectionTitle !== undefined || item.phase === 'before' || item.phase === 'after' ? ` · ${fitWords(headingText(item), MAX_SECTION)}` : '';
+  const line = `:${item.step.position.line}`;
+  // The path as typed, else the file's name alone (the checklist says which runbook), else nothing.
+  const places = [` · ${shortPath(item.file)}${line}`, ` · ${basename(item.file)}${line}`];
+  const note = statusNote(step);
+  const tail = `${note ? ` · ${note}` : ''}${output ? ' · output' : ''}`;
+  const title = isNamed(item.step) ? item.step.id : stepTitle(item.step, item.sectionTitle);
+  const left = room - mark.length - kind.length - section.length - tail.length;
+  for (const where of places) if (title.length + where.length <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
+  for (const where of places) if (left - where.length >= MIN_TITLE) return `${mark}${fitWords(title, left - where.length)}${kind}${section}${where}${tail}`;
+  return `${mark}${fitWords(title, Math.max(MIN_TITLE / 2, left))}${kind}${section}${tail}`;
 }

@@ -15,7 +15,7 @@ import { Pane, Rule } from '../components/pane.js';
 import { PreflightDetail } from '../components/preflight-detail.js';
 import { StepDetail } from '../components/step-detail.js';
 import type { ScreenSnapshot } from '../context.js';
-import type { Line } from '../lines.js';
+import { stepName, type Line } from '../lines.js';
 import { confirmQuestion, quitQuestion, reasonPrompt, varPrompt } from './prompts.js';
 import { asideOf, type ViewAction, type ViewState } from './view-state.js';
 
@@ -123,7 +123,7 @@ export function detailPane(props: DetailPaneProps): ReactNode {
     );
   }
   if (status.kind === 'ended' && (view.selected >= items.length || view.selected === cursor)) {
-    return endedPane(session, status, screen, items.find((i) => `${depth}:${i.key}` === outputKey)?.step.id, height, width);
+    return endedPane(session, status, screen, stepNameOf(items.find((i) => `${depth}:${i.key}` === outputKey)), height, width);
   }
   const preflight = view.selected === PREFLIGHT_ROW && session.frames.length === 1 ? session.preflight : undefined;
   if (preflight) return <PreflightDetail preflight={preflight} runAs={props.runAs} height={height} width={width} scroll={view.detailScroll} />;
@@ -138,12 +138,12 @@ export function detailPane(props: DetailPaneProps): ReactNode {
   const before =
     back !== undefined
       ? lastRun && screen && outputKey === `${back.depth}:${lastRun.key}`
-        ? { id: lastRun.step.id, screen }
+        ? { name: stepName(lastRun), screen }
         : undefined
       : // The step that just ran stays in view under the next one (a manual item that asks to
         // check it, or the next step before it runs): enter, enter, enter still shows each output.
         (selectedItem.step.kind === 'manual' || selectedStep.status === 'pending') && previous?.step.kind === 'command' && screen && outputKey === `${depth}:${previous.key}`
-        ? { id: previous.step.id, screen }
+        ? { name: stepName(previous), screen }
         : undefined;
   const returned = back ? returnedLine(back.frame.init.title, selectedItem) : undefined;
   return (
@@ -161,14 +161,18 @@ export function detailPane(props: DetailPaneProps): ReactNode {
   );
 }
 
+function stepNameOf(item: FlowItem | undefined): string | undefined {
+  return item ? stepName(item) : undefined;
+}
+
 /** What the pane says under a step a recovery path returned to, which waits to run again. */
 function returnedLine(title: string, item: FlowItem): string {
-  const what = item.step.kind === 'check' ? 'the check' : item.step.id;
+  const what = item.step.kind === 'check' ? 'the check' : stepName(item);
   return `recovery ${title} finished. Read what it printed (↓ selects its steps above, t shows one's whole output), then enter runs ${what} again.`;
 }
 
 /** The session's end, with the last step's output (often the check that ended it all) in view. */
-function endedPane(session: SessionState, status: Extract<SessionState['status'], { kind: 'ended' }>, screen: ScreenSnapshot | null, lastId: string | undefined, height: number, width: number): ReactNode {
+function endedPane(session: SessionState, status: Extract<SessionState['status'], { kind: 'ended' }>, screen: ScreenSnapshot | null, lastName: string | undefined, height: number, width: number): ReactNode {
   const ended: Line[] = [
     { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
     { text: `Audit trail: stepgate log ${session.id}` },
@@ -178,8 +182,8 @@ function endedPane(session: SessionState, status: Extract<SessionState['status']
   const out = screen ? screen.lines.slice() : [];
   while (out.length > 0 && (out[out.length - 1] ?? '').trim() === '') out.pop();
   const room = height - 1 - ended.length - 2;
-  if (screen && lastId !== undefined && out.length > 0 && room > 0) {
-    ended.push({ text: '' }, { text: `output of ${lastId}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
+  if (screen && lastName !== undefined && out.length > 0 && room > 0) {
+    ended.push({ text: '' }, { text: `output of ${lastName}${out.length > room ? ` (last ${room} lines)` : ''}:`, tone: 'dim' });
     for (const text of out.slice(-room)) ended.push({ text });
   }
   return (

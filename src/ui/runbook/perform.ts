@@ -8,7 +8,7 @@ import { DEFAULT_POLICY } from '../../session/next-move.js';
 import type { SessionStore } from '../../session/store.js';
 import { walk } from '../../session/walk.js';
 import type { UiServices } from '../context.js';
-import { displayFile, transcriptLines } from '../lines.js';
+import { displayFile, stepName, transcriptLines } from '../lines.js';
 import { crossRefChoices, runbookLines } from '../refs.js';
 import type { RunbookIntent } from './update.js';
 import type { RefChoice, ViewAction } from './view-state.js';
@@ -59,7 +59,7 @@ export class IntentPerformer {
       case 'interrupt':
         return actions.interrupt();
       case 'show-transcript':
-        return void this.showTranscript(intent.stepId, intent.path);
+        return void this.showTranscript(intent.name, intent.path);
       case 'find-refs':
         return this.findRefs(intent.item);
       case 'open-ref':
@@ -89,7 +89,7 @@ export class IntentPerformer {
         if (this.walks !== gen) return 'another intent';
         // The operator's terminal went away: the step that ran has finished, the next waits for them.
         if (moves > 0 && next.kind === 'run' && services.attended?.() === false) {
-          this.notice(`the walk stopped at ${currentItem(store.getState().session)?.item.step.id}: nobody was attached when the last step finished`);
+          this.notice(`the walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: nobody was attached when the last step finished`);
           return 'unattended';
         }
         return undefined;
@@ -103,7 +103,7 @@ export class IntentPerformer {
     void load(item.file).then(
       (book) => {
         const refs = crossRefChoices(item, book);
-        if (refs.length === 0) return this.notice(`${item.step.id} and its section link to no runbook`);
+        if (refs.length === 0) return this.notice(`${stepName(item, 30)} and its section link to no runbook`);
         if (refs.length === 1 && refs[0]) return void this.openRef(refs[0]);
         this.latest().dispatch({ type: 'open', overlay: { kind: 'refs', refs, index: 0 } });
       },
@@ -124,13 +124,13 @@ export class IntentPerformer {
     }
   }
 
-  private async showTranscript(stepId: string, path: string): Promise<void> {
+  private async showTranscript(name: string, path: string): Promise<void> {
     const { services, dispatch } = this.latest();
     if (!services.readTranscript) return this.notice(`the transcript is ${path}`);
     try {
       const text = await services.readTranscript(path);
       const layOut = (w: number): string[] => transcriptLines(text, w);
-      const title = `transcript of ${stepId} (esc or q closes): ${displayFile(path)}`;
+      const title = `transcript of ${name} (esc or q closes): ${displayFile(path)}`;
       dispatch({ type: 'open', overlay: { kind: 'viewer', title, lines: layOut(this.latest().width), scroll: 0, rewrap: layOut } });
     } catch (error) {
       this.notice(`cannot read ${path}: ${describeError(error)}`);

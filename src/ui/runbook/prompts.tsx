@@ -9,6 +9,7 @@ import type { FlowItem, SessionState } from '../../session/types.js';
 import { nothingRan } from '../../session/decisions.js';
 import { AskText } from '../components/ask-text.js';
 import { Question } from '../components/question.js';
+import { stepName } from '../lines.js';
 import type { Overlay, ViewAction } from './view-state.js';
 
 interface Room {
@@ -47,7 +48,7 @@ export function quitQuestion({
       title="quit?"
       text={
         session.status.kind === 'running'
-          ? `${current?.step.id ?? 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).${detach}`
+          ? `${current ? stepName(current) : 'A step'} is running. Quit interrupts it; the session stays resumable (stepgate resume ${session.id}).${detach}`
           : nothingRan(session)
             ? 'Quit now? Nothing has run in this session yet: open the runbook again to start it.'
             : `Quit now? The session stays resumable (stepgate resume ${session.id}).`
@@ -64,13 +65,13 @@ type ReasonOverlay = Extract<Overlay, { kind: 'reason' }>;
 function reasonText(overlay: ReasonOverlay, target: FlowItem | undefined, cursor: number, current: FlowItem | undefined): string {
   switch (overlay.purpose) {
     case 'skip':
-      return `Skip ${target?.step.id}? ${overlay.optional ? 'It is optional: a reason is welcome, not required.' : 'It is required: type why it is safe to skip it.'} The reason is journaled.`;
+      return `Skip ${stepName(target)}? ${overlay.optional ? 'It is optional: a reason is welcome, not required.' : 'It is required: type why it is safe to skip it.'} The reason is journaled.`;
     case 'override':
-      return `Count ${target?.step.id} as passed although it failed? Type why. The reason is journaled.`;
+      return `Count ${stepName(target)} as passed although it failed? Type why. The reason is journaled.`;
     case 'abort':
       return 'Abort the session? It ends as aborted (exit 1). A reason is optional.';
     case 'out-of-order':
-      return `Run ${target?.step.id} out of order${overlay.index < cursor ? ' (again)' : ''}? Steps run in order; type why this one runs now. The reason is journaled, and the checklist returns to ${current?.step.id ?? 'the next step'} afterwards.`;
+      return `Run ${stepName(target)} out of order${overlay.index < cursor ? ' (again)' : ''}? Steps run in order; type why this one runs now. The reason is journaled, and the checklist returns to ${current ? stepName(current) : 'the next step'} afterwards.`;
   }
 }
 
@@ -111,8 +112,8 @@ export function reasonPrompt({
 export function confirmQuestion({ current, actions, ...box }: Room & { current: FlowItem; actions: SessionActions }) {
   return (
     <Question
-      title={`confirm ${current.step.id}`}
-      text={`${current.step.id} asks for confirmation before it runs. Run it now?${current.step.kind === 'command' && current.step.attrs.user !== undefined ? ` (as ${current.step.attrs.user})` : ''}`}
+      title={`confirm ${stepName(current, 40, false)}`}
+      text={`${stepName(current)} asks for confirmation before it runs. Run it now?${current.step.kind === 'command' && current.step.attrs.user !== undefined ? ` (as ${current.step.attrs.user})` : ''}`}
       code={current.step.kind === 'command' ? current.step.script.replace(/\n$/, '').split('\n') : []}
       onYes={() => void actions.confirm()}
       onNo={() => void actions.decline()}

@@ -163,12 +163,13 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   });
   const fullHeightOverlay = view.overlay?.kind === 'help' || view.overlay?.kind === 'viewer';
   const notice = view.notice ?? error ?? session.notice;
+  const state = stateText(session, view.attached);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
       {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} aside={aside ? view.aside : undefined} notes={!layout.compact} />}
       {pane ?? <Box height={paneHeight} />}
-      <StatusBar state={stateText(session, view.attached)} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined, aside !== undefined) : []} width={width} />
+      <StatusBar state={state.text} keep={state.keep} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined, aside !== undefined) : []} width={width} />
     </Box>
   );
 }

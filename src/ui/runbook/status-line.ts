@@ -1,29 +1,48 @@
 /** The status bar's words for the runbook view: the state on the left, key hints on the right. */
-import type { Choice, SessionState } from '../../session/types.js';
+import type { Choice, FlowItem, SessionState } from '../../session/types.js';
 import type { ViewState } from './view-state.js';
+import { isNamed } from '../../runbooks/step-title.js';
+import { stepName } from '../lines.js';
 
-export function stateText(session: SessionState, attached: boolean): string {
+/** The state's words, and how many of them stay when the status bar needs room for the keys. */
+export interface StateText {
+  text: string;
+  keep: number;
+}
+
+/** Of a title, at least this much stays beside the keys: enough to tell it from its neighbours. */
+const TITLE_KEEP = 16;
+
+export function stateText(session: SessionState, attached: boolean): StateText {
+  const whole = (text: string): StateText => ({ text, keep: text.length });
+  // A step's name is a handle (`--skip NAME=...`), kept whole; a title gives way to the keys.
+  const about = (lead: string, item: FlowItem | undefined): StateText => {
+    if (!item || isNamed(item.step)) return whole(`${lead}${item?.step.id ?? ''}`);
+    const title = stepName(item, Infinity, false);
+    return { text: `${lead}${title}`, keep: lead.length + Math.min(title.length, TITLE_KEEP) };
+  };
   const frame = session.frames[session.frames.length - 1];
   const item = frame?.init.items[frame.cursor];
   const where = frame ? `${Math.min(frame.cursor + 1, frame.init.items.length)}/${frame.init.items.length}` : '';
   const status = session.status;
   switch (status.kind) {
     case 'new':
-      return 'STARTING';
+      return whole('STARTING');
     case 'vars':
-      return `VARS: ${status.spec.name}`;
+      return whole(`VARS: ${status.spec.name}`);
     case 'ready':
-      if (item?.step.kind === 'manual') return `MANUAL ${where}`;
+      if (item?.step.kind === 'manual') return whole(`MANUAL ${where}`);
       // A recovery path returned here: the step waits to run again.
-      return frame?.returned?.index === frame?.cursor ? `RECOVERY DONE ${where} ${item?.step.id ?? ''}` : `READY ${where} ${item?.step.id ?? ''}`;
+      return about(frame?.returned?.index === frame?.cursor ? `RECOVERY DONE ${where} ` : `READY ${where} `, item);
     case 'confirm':
-      return `CONFIRM ${item?.step.id ?? ''}`;
+      return about('CONFIRM ', item);
     case 'running':
-      return attached ? `ATTACHED to ${item?.step.id ?? ''}: ctrl-] detaches` : `RUNNING ${item?.step.id ?? ''}`;
+      // How to detach is the point of the attached line: the name before it is kept short.
+      return attached ? whole(`ATTACHED to ${stepName(item, 24, false)}: ctrl-] detaches`) : about('RUNNING ', item);
     case 'blocked':
-      return `BLOCKED at ${item?.step.id ?? ''}`;
+      return about('BLOCKED at ', item);
     case 'ended':
-      return `ENDED: ${status.outcome}`;
+      return whole(`ENDED: ${status.outcome}`);
   }
 }
 

@@ -8,7 +8,11 @@ import type { Choice, FlowItem, SessionState } from '../../session/types.js';
 import { PREFLIGHT_ROW, checklistRows, moveSelection } from '../checklist-rows.js';
 import { helpLines } from '../components/help-overlay.js';
 import type { UiCommand } from '../keymap.js';
+import { stepName } from '../lines.js';
 import { keyMode } from './key-mode.js';
+
+/** A notice is one status line at 80 columns: a step named in one leaves room for the rest. */
+const NOTICE_NAME = 30;
 import { TYPING_MS, asideOf, isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
 
 /** What the view asks of the session and the screen once its own state is updated. */
@@ -21,7 +25,7 @@ export type RunbookIntent =
   | { kind: 'choose-recovery'; index: number }
   | { kind: 'run-all' }
   | { kind: 'interrupt' }
-  | { kind: 'show-transcript'; stepId: string; path: string }
+  | { kind: 'show-transcript'; name: string; path: string }
   /** Find the runbooks the item or its section links to (one opens, several are listed). */
   | { kind: 'find-refs'; item: FlowItem }
   | { kind: 'open-ref'; ref: RefChoice }
@@ -143,7 +147,7 @@ class Step {
     const item = aside ? aside.item : frame?.init.items[selected];
     const mode = keyMode(view, session);
     const ranInRecovery = (what: string): void =>
-      this.notice(`${aside?.item.step.id} ran in recovery ${aside?.returned.frame.init.title}: t shows its output; ${what}`);
+      this.notice(`${stepName(aside?.item, NOTICE_NAME)} ran in recovery ${aside?.returned.frame.init.title}: t shows its output; ${what}`);
     const choices = status.kind === 'blocked' ? status.choices : [];
     const overlayPages = (): number => {
       const overlay = view.overlay;
@@ -180,7 +184,7 @@ class Step {
         return this.apply({ type: 'scroll', delta });
       }
       case 'run': {
-        if (aside) return ranInRecovery(`enter on ${frame?.init.items[cursor]?.step.id} runs that step again`);
+        if (aside) return ranInRecovery(`enter on ${stepName(frame?.init.items[cursor], NOTICE_NAME)} runs that step again`);
         if (selected === PREFLIGHT_ROW) return this.notice('preflight ran before the first step; its findings are below');
         if (!item) return;
         switch (status.kind) {
@@ -188,7 +192,7 @@ class Step {
             return this.notice('a step is running: i attaches, ctrl-c interrupts');
           case 'blocked':
             if (selected === cursor) return this.apply({ type: 'focus', focus: 'gate' });
-            return this.notice(`blocked at ${frame?.init.items[cursor]?.step.id}: resolve the gate first (r retry, c recover, s skip)`);
+            return this.notice(`blocked at ${stepName(frame?.init.items[cursor], NOTICE_NAME)}: resolve the gate first (r retry, c recover, s skip)`);
           case 'ended':
             return this.notice(`the session has ended (${status.outcome}): q quits`);
           case 'ready':
@@ -225,7 +229,7 @@ class Step {
         const why = refusalFor(session, 'skip');
         if (why !== undefined) return this.notice(why);
         const current = frame?.init.items[cursor];
-        if (selected !== cursor || aside) return this.notice(`only the current step (${current?.step.id}) can be skipped`);
+        if (selected !== cursor || aside) return this.notice(`only the current step (${stepName(current, NOTICE_NAME)}) can be skipped`);
         const optional = current !== undefined && current.step.kind !== 'manual' && current.step.attrs.optional;
         return this.askReason('skip', cursor, optional);
       }
@@ -273,11 +277,11 @@ class Step {
           const state = aside ? aside.step.status : frame?.steps[selected]?.status;
           return this.notice(
             state === 'running'
-              ? `${item.step.id} is running: its output is on screen, its transcript is written when it ends`
-              : `${item.step.id} has no transcript: it has not run${state === 'pending' ? ' yet' : ' in this session'}`,
+              ? `${stepName(item, NOTICE_NAME)} is running: its output is on screen, its transcript is written when it ends`
+              : `${stepName(item, NOTICE_NAME)} has no transcript: it has not run${state === 'pending' ? ' yet' : ' in this session'}`,
           );
         }
-        this.intents.push({ kind: 'show-transcript', stepId: item.step.id, path });
+        this.intents.push({ kind: 'show-transcript', name: stepName(item), path });
         return;
       }
       case 'open-ref':

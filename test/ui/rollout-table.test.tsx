@@ -66,7 +66,7 @@ describe('rollout table', () => {
     const ssmMock = mockClient(SSMClient);
     try {
       const file = join(dir, 'fleet.md');
-      writeFileSync(file, '# Fleet\n\n## Steps\n\n```bash {name=build}\nmake\n```\n\n```bash {name=start}\nmake start\n```\n');
+      writeFileSync(file, '---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\n```bash {name=build}\nmake\n```\n\n```bash {name=start}\nmake start\n```\n');
       const commandId = 'c0ffee00-0000-4000-8000-000000000003';
       ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
       ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: commandId, Status: 'Pending' } });

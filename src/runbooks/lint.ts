@@ -62,11 +62,34 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
     if (!r.ok) sink.warn('unresolved-link', ref.target.position, `cross-reference ${ref.target.raw}: ${r.why}`);
   }
 
+  lintNames(runbook, sink);
   const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
   lintCaptures(runbook, sink, known);
   for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) known.add(step.attrs.capture);
   for (const step of runbook.steps) lintStep(step, sink, (name) => known.has(name) || ctx.env[name] !== undefined);
   return [...runbook.diagnostics, ...sink.items].sort(compareDiagnostics);
+}
+
+/** The prefix of stepgate's own variables in the step's shell (src/exec/rc-script.ts). */
+const OWN_SHELL_PREFIX = '__sg_';
+
+/**
+ * Front-matter names: one that starts like stepgate's own shell variables would overwrite them
+ * (or be overwritten) in every step; a secret-looking `env:` entry with a value puts the secret
+ * in the runbook file, and in every clone and review of its repository.
+ */
+function lintNames(runbook: Runbook, sink: DiagnosticSink): void {
+  const fm = runbook.frontMatter;
+  const at = { line: 1, column: 1 };
+  for (const v of fm.vars)
+    if (v.name.startsWith(OWN_SHELL_PREFIX)) sink.error('reserved-name', v.position, `var ${v.name}: names starting ${OWN_SHELL_PREFIX} are stepgate's own variables in the step's shell; rename it`);
+  for (const [name, value] of Object.entries(fm.env)) {
+    const position = fm.envPositions?.[name] ?? at;
+    if (name.startsWith(OWN_SHELL_PREFIX)) sink.error('reserved-name', position, `env ${name}: names starting ${OWN_SHELL_PREFIX} are stepgate's own variables in the step's shell; rename it`);
+    // A var of the same name wins over the entry in every step, so its value is a local default.
+    if (looksSecretName(name) && value !== '' && !fm.vars.some((v) => v.name === name))
+      sink.warn('secret-in-runbook', position, `env ${name} looks like a secret's name and its value is written in the runbook, for anyone who reads the file or its repository: declare it under vars: instead (${name}: {prompt: ..., secret: true}), which stepgate asks for or reads from STEPGATE_VAR_${name}`);
+  }
 }
 
 /**

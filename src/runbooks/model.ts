@@ -31,6 +31,8 @@ export type DiagnosticCode =
   | 'background-job'
   | 'no-description'
   | 'unknown-variable'
+  | 'reserved-name'
+  | 'secret-in-runbook'
   | 'unclosed-fence'
   | 'unknown-language'
   | 'binary-file'

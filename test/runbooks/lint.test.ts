@@ -101,4 +101,18 @@ describe('the main flow', () => {
       'c.md:39:10 error bad-attribute',
     ]);
   });
+  it('errors on var and env names that start like stepgate\'s own shell variables (__sg_), at each entry', () => {
+    const lint = workspace({ 'a.md': '---\nvars:\n  __sg_id: The id\n  RELEASE: Release\nenv:\n  MODE: x\n  __sg_l: y\n---\n## A\n\nGo.\n\n```bash\ntrue\n```\n' });
+    expect(lint('a.md')).toEqual(['a.md:3:3 error reserved-name', 'a.md:7:3 error reserved-name']);
+  });
+
+  it('warns on a secret-looking env entry whose value is written in the runbook, not on an empty one, one a var overrides, or a name that only looks alike', () => {
+    const text = '---\nvars:\n  DB_PASSWORD: {prompt: Password, secret: true}\nenv:\n  GITHUB_TOKEN: ghp_in_clear\n  API_KEY: ""\n  DB_PASSWORD: local-default\n  AUTHOR: Jane\n  SSH_AUTH_SOCK: /tmp/agent.sock\n---\n## A\n\nGo.\n\n```bash\ntrue\n```\n';
+    const rb = parseRunbook(text, 'a.md');
+    const found = lintRunbook(rb, { load: () => rb, env: {} }).filter((d) => d.code === 'secret-in-runbook');
+    expect(found.map((d) => `${d.line}:${d.column} ${d.severity}`)).toEqual(['5:3 warning']);
+    expect(found[0]?.message).toContain('env GITHUB_TOKEN looks like a secret\'s name');
+    expect(found[0]?.message).toContain('GITHUB_TOKEN: {prompt: ..., secret: true}');
+    expect(found[0]?.message).not.toContain('ghp_in_clear');
+  });
 });

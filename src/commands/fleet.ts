@@ -266,6 +266,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     ended = true;
     await live?.close();
   };
+  /** A finished command stays finished: a rollout watched again (fleet status) journals its end once. */
+  const finishedBefore = (status: string): boolean => events.some((e) => e.type === 'rollout-finished' && e.status === status);
   let interval = opts.pollMs;
   let throttles = 0;
   /** Stops watching (the rollout goes on in AWS), journaled, saying how to watch again. */
@@ -285,6 +287,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     const why = `no instance matched the target, ${start ? targetText(start.targets) : 'as given'}: SSM ran the command nowhere (command ${status})`;
     // Watched again (fleet status), the same finding is said again but journaled once.
     if (!events.some((e) => e.type === 'rollout-error' && e.message === why)) await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
+    if (!finishedBefore(status)) await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: false, failed: [], noInstance: true }, deps.env);
     await end();
     const check = tag
       ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and that those instances are online in SSM in this region (aws ssm describe-instance-information)`
@@ -335,7 +338,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
           deps.out(`rollout ${id} is still running (command ${status}): stepgate fleet status ${id}\n`);
           return EXIT.blocked;
         }
-        await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: result.ok, failed: result.failed }, deps.env);
+        if (!finishedBefore(status)) await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: result.ok, failed: result.failed }, deps.env);
         if (result.ok) deps.out(`every instance succeeded (${rows.length})\n`);
         else {
           deps.out(`${result.failed.length} of ${rows.length} instance${rows.length === 1 ? '' : 's'} failed (command ${status}):\n`);

@@ -163,7 +163,8 @@ export type RolloutEvent =
   | { type: 'command-sent'; at: number; commandId: string; status: string }
   | { type: 'instance-changed'; at: number; row: InstanceRow }
   | { type: 'cancel-requested'; at: number; who: { user: string } }
-  | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[] }
+  /** `noInstance`: SSM ended the command without one invocation (the target matched no instance). */
+  | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[]; noInstance?: boolean }
   | { type: 'rollout-error'; at: number; message: string };
 
 /** The audit trail of a rollout, for `stepgate log`. */
@@ -182,6 +183,7 @@ export function rolloutTrail(events: RolloutEvent[]): string[] {
       case 'cancel-requested':
         return `${when(e.at)}  cancel requested by ${e.who.user}`;
       case 'rollout-finished':
+        if (e.noInstance) return `${when(e.at)}  finished: ${e.status}, no instance matched the target`;
         return `${when(e.at)}  finished: ${e.status}, ${e.ok ? 'every instance succeeded' : `${e.failed.length} instance${e.failed.length === 1 ? '' : 's'} failed: ${e.failed.map((f) => `${f.instanceId} at ${f.step ?? '?'}`).join(', ')}`}`;
       case 'rollout-error':
         return `${when(e.at)}  error: ${e.message}`;

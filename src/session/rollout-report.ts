@@ -37,7 +37,9 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
   const t = started.targets;
   const target = t.instanceIds ? `instances ${t.instanceIds.map((i) => code(i)).join(', ')}` : `instances tagged ${code(`${t.tag?.key ?? '?'}=${t.tag?.value ?? '?'}`)}`;
   const outcomeText = finished
-    ? finished.ok
+    ? finished.noInstance
+      ? `**no instance matched the target** (command ${cell(finished.status)}: SSM ran it nowhere)`
+      : finished.ok
       ? `**every instance succeeded** (command ${cell(finished.status)})`
       : `**${finished.failed.length} instance${finished.failed.length === 1 ? '' : 's'} failed** (command ${cell(finished.status)})`
     : '**not finished when last watched** (`stepgate fleet status` watches it again)';

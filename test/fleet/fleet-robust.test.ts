@@ -217,15 +217,21 @@ describe('a target that matches no instance', () => {
       /^stepgate: rollout (fleet-\S+): no instance matched the target, instances tagged service=omneuro: SSM ran the command nowhere \(command Success\)\ncheck the tag's key and value \(aws ec2 describe-instances --filters 'Name=tag:service,Values=omneuro'\).*describe-instance-information\), then run fleet run again\n$/,
     );
     const events = h.events();
-    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error']);
-    expect(rolloutTrail(events).at(-1)).toMatch(/error: no instance matched the target, instances tagged service=omneuro/);
-    expect(rolloutReport(events, 'x.jsonl')).toMatch(/## Events\n\n- .*: error: no instance matched the target/);
+    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error', 'rollout-finished']);
+    expect(rolloutTrail(events).at(-2)).toMatch(/error: no instance matched the target, instances tagged service=omneuro/);
+    expect(rolloutTrail(events).at(-1)).toMatch(/finished: Success, no instance matched the target$/);
+    const report = rolloutReport(events, 'x.jsonl');
+    expect(report).toMatch(/## Events\n\n- .*: error: no instance matched the target/);
+    // It ended: the report says how, not "not finished when last watched".
+    expect(report).toContain('**no instance matched the target** (command Success: SSM ran it nowhere)');
+    expect(report).not.toContain('not finished');
     // Watched again: said again, journaled once (a second identical error read as a second failure).
     const id = /rollout (fleet-\S+):/.exec(h.err)?.[1] ?? 'missing';
     h.err = '';
     expect(await runFleet(['status', id], deps())).toBe(2);
     expect(h.err).toContain('no instance matched the target');
     expect(h.events().filter((e) => e.type === 'rollout-error')).toHaveLength(1);
+    expect(h.events().filter((e) => e.type === 'rollout-finished')).toHaveLength(1);
   });
 });
 
@@ -295,7 +301,8 @@ describe('statuses stepgate does not know', () => {
     h.out = '';
     expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(1);
     expect(h.sleeps.length).toBe(polled);
-    expect(h.events(id).slice(journaled).map((e) => e.type)).toEqual(['rollout-finished']);
+    // Its end is journaled once: a watch again journals nothing new.
+    expect(h.events(id).slice(journaled).map((e) => e.type)).toEqual([]);
   });
 
   it('waits without bound on unknown details while SSM says the invocation is in progress and the command is open', async () => {

@@ -26,6 +26,23 @@ const rolloutId = h.rolloutId;
 const ESC = '\u001B';
 const HOSTILE = `${ESC}]0;owned${ESC}\\${ESC}[2J${ESC}[31mred\u009B1;1H\rline`;
 
+
+/** The fleet's live table, rendered in Ink, and its last frame once the watch closed it. */
+function liveTableCatcher(): { liveTable: FleetDeps['liveTable']; frame: () => string } {
+  let last = '';
+  const liveTable: FleetDeps['liveTable'] = async (store) => {
+    const app = render(createElement(RolloutTable, { store, color: false }));
+    return {
+      close: async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        last = app.lastFrame() ?? '';
+        app.unmount();
+      },
+    };
+  };
+  return { liveTable, frame: () => last };
+}
+
 describe('text from AWS is shown, never obeyed', () => {
   it('strips escapes from ids, statuses, step names and output in lines, the table, the live table and the report', async () => {
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
@@ -40,28 +57,18 @@ describe('text from AWS is shown, never obeyed', () => {
         },
       ],
     });
-    let frame = '';
-    const liveTable: FleetDeps['liveTable'] = async (store) => {
-      const app = render(createElement(RolloutTable, { store, color: false }));
-      return {
-        close: async () => {
-          await new Promise((r) => setTimeout(r, 50));
-          frame = app.lastFrame() ?? '';
-          app.unmount();
-        },
-      };
-    };
+    const { liveTable, frame } = liveTableCatcher();
     expect(await runFleet(['run', runbook(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps())).toBe(1);
     const pipe = h.out;
     const id = rolloutId();
     h.out = '';
     expect(await runFleet(['status', id], deps({ liveTable }))).toBe(1);
-    for (const text of [pipe, h.out, frame]) {
+    for (const text of [pipe, h.out, frame()]) {
       expect(text).not.toMatch(/[\u001B\u009B\r]/);
       expect(text).toContain('i-0aaaaaaaaaaaaaaa1');
     }
     expect(pipe).toContain('    | compiling\n    | redline\n');
-    expect(frame).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Failed/);
+    expect(frame()).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Failed/);
     const events = h.events(id);
     // The journal keeps what AWS said; only what is shown is cleaned.
     expect(JSON.stringify(events)).toContain('\\u001b[2J');
@@ -274,25 +281,15 @@ describe('statuses stepgate does not know', () => {
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress')] });
     ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Hibernating', 'Hibernating'));
     let t = T0;
-    let frame = '';
-    const liveTable: FleetDeps['liveTable'] = async (store) => {
-      const app = render(createElement(RolloutTable, { store, color: false }));
-      return {
-        close: async () => {
-          await new Promise((r) => setTimeout(r, 50));
-          frame = app.lastFrame() ?? '';
-          app.unmount();
-        },
-      };
-    };
+    const { liveTable, frame } = liveTableCatcher();
     expect(await runFleet(['run', runbook(), '--instance-ids', I1], deps({ now: () => (t += 5_000), liveTable }))).toBe(1);
     expect(h.sleeps.length).toBeGreaterThanOrEqual(11);
     expect(h.sleeps.length).toBeLessThan(30);
     expect(h.out).toMatch(
       new RegExp(`  ${I1}: Hibernating at step build\\n    \\| SSM reports status "Hibernating", which stepgate does not know, unchanged in \\d+ polls over 1m\\d*s?: counted as failed, not as a success\\. See what SSM says with aws ssm get-command-invocation --command-id c0ffee00-\\S+ --instance-id ${I1}\\n`),
     );
-    expect(frame).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Hibernating/);
-    expect(frame).toContain('1/1 instance done, 1 failed');
+    expect(frame()).toMatch(/\[!\] i-0aaaaaaaaaaaaaaa1 +build +Hibernating/);
+    expect(frame()).toContain('1/1 instance done, 1 failed');
 
     // Watching again while SSM still says the same keeps it decided: no second minute, no row journaled undecided.
     const journaled = h.events().length;

@@ -50,8 +50,8 @@ export type ResumeOffer = { resume: string[] } | { start: true } | { cancelled: 
  * start a new one, or neither (the operator cancelled). A session that answered a var
  * otherwise than a `--var` given now is not offered: resuming it would go on with its value.
  */
-export async function offerResume(file: string, values: Record<string, unknown>, vars: Record<string, string>): Promise<ResumeOffer> {
-  const earlier = await unfinishedSessionOf(sessionsDir(), resolve(file)).catch(() => undefined);
+export async function offerResume(file: string, values: Record<string, unknown>, vars: Record<string, string>, candidates?: readonly string[]): Promise<ResumeOffer> {
+  const earlier = await unfinishedSessionOf(sessionsDir(), resolve(file), candidates).catch(() => undefined);
   if (!earlier) return { start: true };
   const conflicts = varConflicts(earlier.answers ?? {}, vars);
   if (conflicts.length > 0) {

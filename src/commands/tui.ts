@@ -68,8 +68,9 @@ export async function main(argv: string[]): Promise<number> {
   // A new session starts the runbook from its first step: an unfinished one is offered first.
   // Only a runbook that a recent journal names can have one: the offer's modules (the journal
   // reader, the reducer) are not loaded for the others.
-  if (!isDir && !isDetachedChild() && (await recentSessionsNaming(sessionsDir(), resolve(target))).length > 0) {
-    const offer = await (await import('./offer-resume.js')).offerResume(target, parsed.values, vars);
+  const candidates = isDir || isDetachedChild() ? [] : await recentSessionsNaming(sessionsDir(), resolve(target));
+  if (candidates.length > 0) {
+    const offer = await (await import('./offer-resume.js')).offerResume(target, parsed.values, vars, candidates);
     if ('cancelled' in offer) {
       process.stderr.write('stepgate: cancelled; nothing started\n');
       return EXIT.interrupted;

@@ -168,9 +168,10 @@ export async function unfinishedSessions(dir: string): Promise<{ free?: SessionS
  * first 16 KB name a file of that name are read whole, so a host with years of sessions stays
  * quick to start.
  */
-export async function unfinishedSessionOf(dir: string, file: string): Promise<SessionSummary | undefined> {
+export async function unfinishedSessionOf(dir: string, file: string, candidates?: readonly string[]): Promise<SessionSummary | undefined> {
   const real = realPath(file);
-  for (const id of await recentSessionsNaming(dir, file)) {
+  // `candidates`: what recentSessionsNaming already found, when the caller asked it first.
+  for (const id of candidates ?? (await recentSessionsNaming(dir, file))) {
     const session = await summarize(dir, id);
     if (session.runbook === '?' || realPath(session.runbook) !== real || session.empty) continue;
     // The newest session of this runbook in which something ran decides.

@@ -12,7 +12,7 @@ import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
 import { headingText } from '../checklist-rows.js';
-import { isNamed, stepTitle } from '../../runbooks/step-title.js';
+import { stepTitle } from '../../runbooks/step-title.js';
 import { fitWords } from '../layout.js';
 import { statusMark, statusNote } from '../marks.js';
 import { Pane, RULE_CHROME, Rule } from './pane.js';
@@ -114,7 +114,7 @@ export function detailTitle(item: FlowItem, step: StepState, room: number, outpu
   const places = [` · ${shortPath(item.file)}${line}`, ` · ${basename(item.file)}${line}`];
   const note = statusNote(step);
   const tail = `${note ? ` · ${note}` : ''}${output ? ' · output' : ''}`;
-  const title = isNamed(item.step) ? item.step.id : stepTitle(item.step, item.sectionTitle);
+  const title = stepTitle(item.step, item.sectionTitle);
   const left = room - mark.length - kind.length - section.length - tail.length;
   for (const where of places) if (title.length + where.length <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
   for (const where of places) if (left - where.length >= MIN_TITLE) return `${mark}${fitWords(title, left - where.length)}${kind}${section}${where}${tail}`;

@@ -4,7 +4,7 @@
  * `AWS-RunShellScript` per step on `{{ InstanceId }}`, recovery paths unrolled forward).
  * Pure: the caller reads files and writes the result.
  */
-import type { Runbook, Step } from '../runbooks/model.js';
+import type { Runbook, Step, VarSpec } from '../runbooks/model.js';
 import { buildFlow, executionTimeoutS, refusals, StepNames, userProblem, type ExportProblem, type Flow, type FlowStep } from './flow.js';
 import { checkStepBash, commandStepBash, wrapperLines, type VarBinding } from './step-shell.js';
 import { validateDocument } from './validate.js';
@@ -58,18 +58,22 @@ export function runbooksOf(runbook: Runbook, flow: Flow, load: (file: string) =>
   return [...files].map((f) => (f === runbook.file ? runbook : load(f))).filter((b): b is Runbook => b !== undefined);
 }
 
-/** The vars of every runbook the document runs steps of, bound as a local session would: the first declaration of a name wins. */
+/** Each var name's first declaration among these runbooks, with its file: the one a local session binds. */
+export function firstDeclarations(runbooks: readonly Runbook[]): { file: string; spec: VarSpec }[] {
+  const out = new Map<string, { file: string; spec: VarSpec }>();
+  for (const runbook of runbooks) for (const spec of runbook.frontMatter.vars) if (!out.has(spec.name)) out.set(spec.name, { file: runbook.file, spec });
+  return [...out.values()];
+}
+
+/** The vars of every runbook the document runs steps of, bound as a local session would (firstDeclarations). */
 function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
   const out: Bindings = { vars: [], parameters: {}, problems: [] };
   const prefix = opts.paramStorePrefix?.replace(/\/+$/, '');
   const scheme = opts.paramStoreType === 'String' ? 'ssm' : 'ssm-secure';
-  const seen = new Set<string>();
-  for (const runbook of runbooks) for (const v of runbook.frontMatter.vars) {
-    if (seen.has(v.name)) continue;
-    seen.add(v.name);
+  for (const { file, spec: v } of firstDeclarations(runbooks)) {
     if (v.secret) {
       if (prefix === undefined) {
-        out.problems.push({ file: runbook.file, line: v.position.line, column: v.position.column, message: `var ${v.name} is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/${v.name}; a document never carries a secret` });
+        out.problems.push({ file, line: v.position.line, column: v.position.column, message: `var ${v.name} is secret: give --param-store-prefix /PATH and keep its value in Parameter Store as /PATH/${v.name}; a document never carries a secret` });
         continue;
       }
       out.vars.push({ name: v.name, reference: `{{${scheme}:${prefix}/${v.name}}}` });

@@ -7,7 +7,7 @@
  * Pure: the command reads the runbooks, the flags and the environment.
  */
 import type { Runbook } from '../runbooks/model.js';
-import { runbooksOf } from './documents.js';
+import { firstDeclarations, runbooksOf } from './documents.js';
 import { buildFlow, StepNames, type ExportProblem } from './flow.js';
 
 /** A var the document binds, where it is declared. */
@@ -25,11 +25,7 @@ export interface DeclaredVar {
  */
 export function declaredVars(runbook: Runbook, load: (file: string) => Runbook | undefined, user?: string): DeclaredVar[] {
   const { flow } = buildFlow(runbook, load, new StepNames(), user);
-  const out = new Map<string, DeclaredVar>();
-  for (const r of runbooksOf(runbook, flow, load))
-    for (const v of r.frontMatter.vars)
-      if (!out.has(v.name)) out.set(v.name, { name: v.name, secret: v.secret, file: r.file, line: v.position.line, column: v.position.column });
-  return [...out.values()];
+  return firstDeclarations(runbooksOf(runbook, flow, load)).map(({ file, spec }) => ({ name: spec.name, secret: spec.secret, file, line: spec.position.line, column: spec.position.column }));
 }
 
 /** Where a secret var lives instead, for the advice: the prefix given, or a placeholder. */

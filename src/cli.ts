@@ -85,7 +85,13 @@ for (const stream of [process.stdout, process.stderr]) {
 /** The TUI inside its detachable terminal takes its arguments from the stepgate that started it. */
 async function argvOfThisProcess(): Promise<string[]> {
   if (process.env['STEPGATE_DETACH_CHILD'] === undefined) return process.argv.slice(2);
-  return (await import('./commands/detach.js')).becomeChild() ?? process.argv.slice(2);
+  const argv = (await import('./commands/detach.js')).becomeChild() ?? process.argv.slice(2);
+  // This process draws the TUI in the pane: Ink and the session's modules start loading now,
+  // beside the command's own. Not before becomeChild: Ink's colour support reads the
+  // environment it restores (the pane's own says tmux, not the operator's terminal).
+  import('./commands/tui-screen.js').then((screen) => screen.loadUi()).catch(() => undefined);
+  import('./commands/tui-session.js').catch(() => undefined);
+  return argv;
 }
 
 argvOfThisProcess().then(dispatch).then(

@@ -3,6 +3,9 @@
  * screen, signals (a hang-up closes the session so the running step's end is journaled), who
  * is attached when it runs detached, and the last words on stderr when it ends.
  */
+import type * as ReactModule from 'react';
+import type * as InkModule from 'ink';
+import type * as AppModule from '../ui/app.js';
 import { currentWho } from '../session/host.js';
 import type { SessionStore } from '../session/store.js';
 import { readTranscript } from '../session/transcripts.js';
@@ -77,12 +80,27 @@ function showBriefly(store: SessionStore, notice: string): void {
   }, 6000).unref();
 }
 
+/** What the TUI draws with: React's createElement, Ink's render and the root component. */
+export interface UiModules {
+  createElement: typeof ReactModule.createElement;
+  render: typeof InkModule.render;
+  App: typeof AppModule.App;
+}
+
 export /**
  * React's development build checks every render; an operator's terminal wants the lean one.
  * React picks its build when first loaded; the variable is put back right after, so the steps'
  * shell never sees it (NODE_ENV=production would change what `npm install` in a step does).
  */
-async function loadUi() {
+function loadUi(): Promise<UiModules> {
+  // Once per process: whoever asks first (a preload, the session) starts it, the rest share it.
+  uiLoading ??= importUi();
+  return uiLoading;
+}
+
+let uiLoading: Promise<UiModules> | undefined;
+
+async function importUi(): Promise<UiModules> {
   const nodeEnv = process.env['NODE_ENV'];
   if (nodeEnv === undefined) process.env['NODE_ENV'] = 'production';
   try {
@@ -105,7 +123,7 @@ export interface PickerOpener {
 }
 
 export /** Renders the TUI on the alternate screen until the operator quits (or a signal); the exit code. */
-async function showTui(ui: ReturnType<typeof loadUi>, opened: Opened | undefined, picker: PickerOpener | undefined, options: { note?: string; quiet?: boolean } = {}): Promise<number> {
+async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picker: PickerOpener | undefined, options: { note?: string; quiet?: boolean } = {}): Promise<number> {
   const { note } = options;
   const releases: Array<() => Promise<void>> = opened ? [opened.release] : [];
   let lastStore: SessionStore | undefined = opened?.store;

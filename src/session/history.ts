@@ -5,7 +5,7 @@
 import { journalPath, listSessionIds } from './session-paths.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
-import { realPath, recentSessionsNaming } from './session-heads.js';
+import { HAPPENED_TYPES, realPath, recentSessionsNaming } from './session-heads.js';
 import { printable } from './printable.js';
 import { currentItem, initialState, reduce, replay } from './reducer.js';
 import type { RestoredShell } from '../exec/types.js';
@@ -39,7 +39,7 @@ export interface SessionSummary {
 
 /** A step ran or an operator decided something (a tick, a skip, a discard): a session worth keeping in view. */
 export function somethingHappened(events: readonly SessionEvent[]): boolean {
-  return events.some((e) => e.type === 'step-started' || e.type === 'decision' || e.type === 'session-discarded');
+  return events.some((e) => HAPPENED_TYPES.includes(e.type));
 }
 
 export function describeState(state: SessionState): { state: string; at?: string; finished: boolean } {

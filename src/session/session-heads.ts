@@ -1,16 +1,18 @@
 /**
  * Which of the newest sessions may be of a given runbook, from the first 16 KB of each journal
  * (its session-started line names the runbook's path): the cheap first pass before a journal is
- * read whole. A journal that fits in those 16 KB and holds no event after which a session is
- * worth resuming (a TUI opened and quit before anything ran) is no candidate: every start of the
- * TUI leaves one, and each used to be read whole, verified and replayed before the first frame. Kept apart from history.ts so that the TUI's launcher can ask it without loading
- * the reducer and the journal reader (issue 14: the launcher sits on the path to the first
- * frame, and a runbook never run before has no session to offer).
+ * read whole. A journal of up to 1 MB without any event after which a session is worth
+ * resuming (a TUI opened and quit before anything ran, which every such start leaves) is no
+ * candidate: each used to be read whole, verified and replayed before the first frame.
+ *
+ * Kept apart from history.ts so that the TUI's launcher can ask it without loading the reducer
+ * and the journal reader (issue 14: the launcher sits on the path to the first frame, and a
+ * runbook never run before has no session to offer).
  */
-import { realpathSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { journalPath, listSessionIds } from './session-paths.js';
-import { openPrivateReadHandle } from './private-files.js';
+import { openPrivateRead } from './private-files.js';
 
 /**
  * The events after which a session is worth keeping in view (a step ran, an operator decided,
@@ -42,29 +44,44 @@ export async function recentSessionsNaming(dir: string, file: string): Promise<s
   const names = [...new Set([basename(file), basename(realPath(file))])].map((name) => JSON.stringify(`/${name}`).slice(1));
   const ids = (await listSessionIds(dir)).slice(-RECENT_SESSIONS).reverse();
   const out: string[] = [];
-  for (const id of ids) if (await mayBeCandidate(journalPath(dir, id), names)) out.push(id);
+  for (const id of ids) if (mayBeCandidate(journalPath(dir, id), names)) out.push(id);
   return out;
 }
 
 const HEAD_BYTES = 16 * 1024;
 
 /**
- * The first 16 KB of the file (its session-started line, or most of it) holds one of `texts`,
- * and the file is longer than that or names one of HAPPENED_TYPES. A marker found inside some
- * value only costs a whole read; a journal without any cannot hold such an event.
+ * How much of a journal is searched for HAPPENED_TYPES. Its session-started line alone holds
+ * the whole plan (21 KB for a 41-step runbook), so the head is not enough; a longer journal is
+ * a candidate unread (the caller's whole read decides).
  */
-async function mayBeCandidate(path: string, texts: readonly string[]): Promise<boolean> {
-  let handle;
+const SEARCHED_BYTES = 1024 * 1024;
+
+/**
+ * The first 16 KB of the file (its session-started line, or most of it) holds one of `texts`,
+ * and the file names one of HAPPENED_TYPES or is too long to search. A marker found inside
+ * some value only costs the caller's whole read; a journal without any cannot hold such an event.
+ *
+ * Synchronous: the caller waits for the answer with nothing else to do, and on a loaded
+ * machine each asynchronous read waited for a thread-pool turn (50 journals: 25 ms idle).
+ */
+function mayBeCandidate(path: string, texts: readonly string[]): boolean {
+  let fd: number | undefined;
   try {
-    handle = await openPrivateReadHandle(path);
-    const buffer = Buffer.alloc(HEAD_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, Math.min(bytesRead, HEAD_BYTES)).toString('utf8');
-    if (!texts.some((text) => head.includes(text))) return false;
-    return bytesRead > HEAD_BYTES || HAPPENED_MARKERS.some((marker) => head.includes(marker));
+    fd = openPrivateRead(path);
+    const head = Buffer.alloc(HEAD_BYTES);
+    const headRead = readSync(fd, head, 0, head.length, 0);
+    if (!texts.some((text) => head.subarray(0, headRead).toString('utf8').includes(text))) return false;
+    const { size } = fstatSync(fd);
+    if (size > SEARCHED_BYTES) return true;
+    const whole = Buffer.alloc(size);
+    const read = readSync(fd, whole, 0, size, 0);
+    const text = whole.subarray(0, read).toString('utf8');
+    // Grown since the stat (a live session): what was read may lack its latest events.
+    return read < size || HAPPENED_MARKERS.some((marker) => text.includes(marker)) || fstatSync(fd).size !== size;
   } catch {
     return false;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -70,9 +70,16 @@ describe('recentSessionsNaming', () => {
     expect(await recentSessionsNaming(dir, '/elsewhere/other.md')).toEqual([]);
   });
 
-  it('keeps a journal longer than the head it reads, whatever its head holds', async () => {
-    // A long answer pushes the file past 16 KB with no step in it: not proven empty, so read whole.
-    const long = await write(() => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(17 * 1024), secret: false, source: 'prompt' }]);
+  it('searches past the head: a plan larger than 16 KB still leaves a quit session out', async () => {
+    const big = await write(() => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(40 * 1024), secret: false, source: 'prompt' }]);
+    expect(await recentSessionsNaming(dir, FILE)).toEqual([]);
+    const ran = await write((events) => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(40 * 1024), secret: false, source: 'prompt' }, ...blocked(events)]);
+    expect(await recentSessionsNaming(dir, FILE)).toEqual([ran]);
+    expect(big).not.toBe(ran);
+  });
+
+  it('keeps a journal too long to search, whatever it holds', async () => {
+    const long = await write(() => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(1100 * 1024), secret: false, source: 'prompt' }]);
     expect(await recentSessionsNaming(dir, FILE)).toEqual([long]);
   });
 

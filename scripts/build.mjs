@@ -25,6 +25,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { narrowWidthPlugin } from './narrow-width.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -99,7 +100,7 @@ export async function bundle({ outdir, sourcemap = true }) {
     sourcemap: sourcemap ? 'linked' : false,
     legalComments: 'linked',
     metafile: true,
-    plugins: [yogaWithoutFetch],
+    plugins: [yogaWithoutFetch, narrowWidthPlugin(root)],
     logLevel: 'warning',
   });
   const inputs = {};

@@ -136,8 +136,6 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
     if (child && session.id && runbook !== undefined) child.hold({ id: session.id, runbook });
   };
   if (opened) hold(opened.store);
-  // Who is attached is asked of tmux while the first frame is drawn, not before it.
-  void presence?.start();
   if (note !== undefined && opened) showBriefly(opened.store, note);
   const services: UiServices = {
     now: () => wallClock.now(),
@@ -178,6 +176,9 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
     }),
     { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );
+  // Who is attached is asked of tmux once the first frame is drawn: starting that tmux client
+  // takes the main thread 10 ms or more (until it answers, the launcher's client counts).
+  void presence?.start();
   // The shell and probes load behind the first frame (they are not needed to draw it).
   setImmediate(() => {
     loadExec().catch(() => undefined);

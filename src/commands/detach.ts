@@ -39,24 +39,26 @@ const MAX_SOCKET_PATH = 100;
  * Node flags for the TUI the launcher starts in the pane (issue 14: the TUI's RSS in a
  * 5,000,000-line step). The operator's own flags come after these, so theirs win.
  *
- * - A young generation of at most 2 x 4 MB instead of V8's 2 x 16 MB: a step that floods output
- *   keeps the new space full, and those 24 MB were resident for the whole flood.
- * - The old generation collected once it has grown by 10% (or V8's least step, 8 MB) since the
- *   last full collection. That small young generation is scavenged every 20 ms or so in a
- *   flood, so whatever lives a little longer (an Ink frame being built, xterm's scrollback
- *   lines, the screen's snapshot) is promoted and dies in old space. V8's own factor, up to 4x
- *   for a heap that collects as fast as this one, let 13 MB of live objects grow to 26-40 MB of
- *   committed old space before the first full collection: the flood's peak RSS, 119-150 MB.
- *   With a live heap this small a full collection takes about 5 ms, a dozen a flood.
+ * A young generation of at most 2 x 4 MB instead of V8's 2 x 16 MB: a step that floods output
+ * keeps the new space full, and those 24 MB were resident for the whole flood. It costs the
+ * start about 30 ms (more scavenges while the modules load), and it cannot be set later.
  */
-export const TUI_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=10'];
+export const TUI_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /**
- * A TUI that runs in place (inside the operator's own tmux or screen, or with no tmux installed)
- * was started by the operator's `node`, without TUI_NODE_FLAGS. The heap's growing factor is
- * read each time V8 sets its next limit, so it is set here, at run time; the young
- * generation's size is fixed when the heap is made and stays V8's. In the bench's flood in
- * place: peak RSS (VmHWM) 140-141 MB without, 124-126 MB with it (two runs each).
+ * The old generation collected once it has grown by 10% (or V8's least step, 8 MB) since the
+ * last full collection. The small young generation above is scavenged every 20 ms or so in a
+ * flood, so whatever lives a little longer (an Ink frame being built, xterm's scrollback lines,
+ * the screen's snapshot) is promoted and dies in old space. V8's own factor, up to 4x for a
+ * heap that collects as fast as this one, let 13 MB of live objects grow to 26-40 MB of
+ * committed old space before the first full collection: the flood's peak RSS, 119-150 MB. With
+ * a live heap this small a full collection takes about 5 ms, a dozen a flood.
+ *
+ * V8 reads the factor each time it sets its next limit, so it is set at run time, once the
+ * first frame is drawn (in the pane and in place alike): from the start, the heap growing from
+ * nothing while the modules load was fully collected every few megabytes, 30 to 45 ms more
+ * before the first frame (load 3). In the bench's flood in place: peak RSS (VmHWM) 140-141 MB
+ * without the factor, 124-126 MB with it (two runs each).
  */
 export function applyTuiHeapFlags(execArgv: readonly string[] = process.execArgv): void {
   if (execArgv.some((flag) => flag.startsWith('--heap-growing-percent'))) return;

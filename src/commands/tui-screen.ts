@@ -19,7 +19,7 @@ import type { PickerEntry } from '../ui/picker-model.js';
 import { loadRunbookFile } from './load.js';
 import { loadExec, wallClock } from './run.js';
 import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
-import { detachedChild } from './detach.js';
+import { applyTuiHeapFlags, detachedChild } from './detach.js';
 import { Presence } from './presence.js';
 import { EXIT } from './exit-codes.js';
 import { describeError } from '../errors.js';
@@ -176,6 +176,7 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
     }),
     { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );
+  applyTuiHeapFlags();
   // Who is attached is asked of tmux once the first frame is drawn: starting that tmux client
   // takes the main thread 10 ms or more (until it answers, the launcher's client counts).
   void presence?.start();

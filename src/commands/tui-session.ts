@@ -24,7 +24,7 @@ import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
 import { answerGivenWhenAsked, answerVars } from '../session/answer-vars.js';
 import { replay } from '../session/reducer.js';
-import { applyTuiHeapFlags, detachedChild } from './detach.js';
+import { detachedChild } from './detach.js';
 import { type Opened, type UiModules, loadUi, markLockLost, showBriefly, showTui } from './tui-screen.js';
 import { detachedSessionIds, listEntries } from './picker-entries.js';
 import { EXIT } from './exit-codes.js';
@@ -187,7 +187,6 @@ export interface InPlaceOptions {
 /** The TUI in this process: the runbook's session (or the picker) on this terminal until the operator quits; the exit code. */
 export async function openInPlace(options: InPlaceOptions): Promise<number> {
   const { target, isDir, as, vars, locking, skipPreflight, note } = options;
-  applyTuiHeapFlags();
   // Ink and React load while the runbook is read and the session starts.
   const ui = options.ui ?? loadUi();
   ui.catch(() => undefined);
@@ -232,7 +231,6 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
  * that cannot be resumed or a refused run-as user, 1 when another live stepgate holds it.
  */
 export async function resumeInTui(id: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, acceptEdits = false, quiet = false): Promise<number> {
-  applyTuiHeapFlags();
   const ui = loadUi();
   ui.catch(() => undefined);
   let opened: Opened;

@@ -40,8 +40,9 @@ const MAX_SOCKET_PATH = 100;
  * 5,000,000-line step). The operator's own flags come after these, so theirs win.
  *
  * A young generation of at most 2 x 4 MB instead of V8's 2 x 16 MB: a step that floods output
- * keeps the new space full, and those 24 MB were resident for the whole flood. It costs the
- * start about 30 ms (more scavenges while the modules load), and it cannot be set later.
+ * keeps the new space full, and those 24 MB were resident for the whole flood. It can only be
+ * set when the heap is made; before the first frame its scavenges paused the TUI about as long
+ * as V8's default size did (28 to 31 ms against 25 to 33, --trace-gc, three runs each).
  */
 export const TUI_NODE_FLAGS = ['--max-semi-space-size=4'];
 
@@ -55,9 +56,9 @@ export const TUI_NODE_FLAGS = ['--max-semi-space-size=4'];
  * a live heap this small a full collection takes about 5 ms, a dozen a flood.
  *
  * V8 reads the factor each time it sets its next limit, so it is set at run time, once the
- * first frame is drawn (in the pane and in place alike): from the start, the heap growing from
- * nothing while the modules load was fully collected every few megabytes, 30 to 45 ms more
- * before the first frame (load 3). In the bench's flood in place: peak RSS (VmHWM) 140-141 MB
+ * first frame is drawn (in the pane and in place alike): from the start, it added a full
+ * collection while the modules loaded, 40 ms of pauses before the first frame instead of 29 to
+ * 31 (--trace-gc, three runs each). In the bench's flood in place: peak RSS (VmHWM) 140-141 MB
  * without the factor, 124-126 MB with it (two runs each).
  */
 export function applyTuiHeapFlags(execArgv: readonly string[] = process.execArgv): void {

@@ -57,8 +57,8 @@ export const TUI_NODE_FLAGS = ['--max-semi-space-size=4'];
  *
  * V8 reads the factor each time it sets its next limit, so it is set at run time, once the
  * first frame is drawn (in the pane and in place alike): from the start, it added a full
- * collection while the modules loaded, 40 ms of pauses before the first frame instead of 29 to
- * 31 (--trace-gc, three runs each). In the bench's flood in place: peak RSS (VmHWM) 140-141 MB
+ * collection while the modules loaded in two runs of three, 40 and 41 ms of pauses before the
+ * first frame against 29 to 31 without it (--trace-gc). In the bench's flood in place: peak RSS (VmHWM) 140-141 MB
  * without the factor, 124-126 MB with it (two runs each).
  */
 export function applyTuiHeapFlags(execArgv: readonly string[] = process.execArgv): void {

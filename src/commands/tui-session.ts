@@ -25,7 +25,7 @@ import { resumedShellNotice } from './open-session.js';
 import { answerGivenWhenAsked, answerVars } from '../session/answer-vars.js';
 import { replay } from '../session/reducer.js';
 import { detachedChild } from './detach.js';
-import { type Opened, type UiModules, loadUi, markLockLost, showBriefly, showTui } from './tui-screen.js';
+import { type Opened, loadUi, markLockLost, showBriefly, showTui } from './tui-screen.js';
 import { detachedSessionIds, listEntries } from './picker-entries.js';
 import { EXIT } from './exit-codes.js';
 import { LockRefused, holdRunbookLock, holdSessionRunbookLock, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
@@ -180,15 +180,13 @@ export interface InPlaceOptions {
   skipPreflight: string | undefined;
   note: string | undefined;
   quiet: boolean;
-  /** Ink and the TUI's modules, when the caller started loading them already. */
-  ui?: Promise<UiModules>;
 }
 
 /** The TUI in this process: the runbook's session (or the picker) on this terminal until the operator quits; the exit code. */
 export async function openInPlace(options: InPlaceOptions): Promise<number> {
   const { target, isDir, as, vars, locking, skipPreflight, note } = options;
   // Ink and React load while the runbook is read and the session starts.
-  const ui = options.ui ?? loadUi();
+  const ui = loadUi();
   ui.catch(() => undefined);
 
   let opened: Opened | undefined;

@@ -23,8 +23,6 @@ import { TUI } from './specs.js';
 import { CannotWrap, isDetachedChild, launch, liveTuis, placement, sameRunbook } from './detach.js';
 import { lockFlags } from './lock-flags.js';
 import { EXIT } from './exit-codes.js';
-import type { UiModules } from './tui-screen.js';
-import type * as TuiSession from './tui-session.js';
 
 const USAGE = TUI.usage;
 
@@ -59,9 +57,6 @@ export async function main(argv: string[]): Promise<number> {
   const where = placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true });
   if (where.kind === 'error') return usageError(where.message, USAGE);
   let note = where.kind === 'in-place' ? where.note : undefined;
-  // In place (in the private tmux server's pane, or no private tmux), this process draws the TUI:
-  // its modules and Ink load while the rest is checked and any resume offer is read from disk.
-  const preloaded = where.kind === 'in-place' ? preloadInPlace() : undefined;
   if (where.kind === 'wrap') {
     // The same runbook already running detached: going back to it beats a second session.
     const same = sameRunbook(target, isDir);
@@ -90,15 +85,6 @@ export async function main(argv: string[]): Promise<number> {
       note = error.message;
     }
   }
-  const { openInPlace } = await (preloaded?.session ?? import('./tui-session.js'));
-  return openInPlace({ target, isDir, as, vars, locking, skipPreflight, note, quiet: parsed.values.quiet === true, ...(preloaded ? { ui: preloaded.ui } : {}) });
-}
-
-/** The in-place TUI's session module and Ink, started loading; a failure surfaces where they are awaited. */
-function preloadInPlace(): { session: Promise<typeof TuiSession>; ui: Promise<UiModules> } {
-  const session = import('./tui-session.js');
-  const ui = import('./tui-screen.js').then((screen) => screen.loadUi());
-  session.catch(() => undefined);
-  ui.catch(() => undefined);
-  return { session, ui };
+  const { openInPlace } = await import('./tui-session.js');
+  return openInPlace({ target, isDir, as, vars, locking, skipPreflight, note, quiet: parsed.values.quiet === true });
 }

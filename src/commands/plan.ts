@@ -15,7 +15,7 @@ import { parseCommand } from './parse-command.js';
 import { PLAN } from './specs.js';
 import { EXIT } from './exit-codes.js';
 import { displayText, terminalJson } from '../session/printable.js';
-import { wrapText } from '../session/word-wrap.js';
+import { clip, wrapText } from '../session/word-wrap.js';
 
 const USAGE = PLAN.usage;
 
@@ -61,6 +61,8 @@ export function renderPlan(plan: Plan): string {
   // Given to every step; a secret-looking name's value stays out of tickets.
   const env = Object.entries(plan.env);
   if (env.length > 0) out.push(`env: ${env.map(([name, value]) => `${name}=${looksSecretName(name) ? '(secret)' : value}`).join(', ')}`);
+  // An unnamed step's id is made up (`work-3`) and shown nowhere else: say what it is for.
+  out.push('Each step id (after its number) is what --skip ID=REASON takes.');
   let n = 0;
   for (const part of plan.parts) {
     out.push('');
@@ -81,12 +83,15 @@ export function renderPlan(plan: Plan): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Fewer cells than this beside a step's id and flags: its title is left to the description. */
+const MIN_TITLE = 12;
+
 function renderStep(n: number, step: PlannedStep): string[] {
   const lines: string[] = [];
   const pad = '     ';
   if (step.kind === 'manual') {
     const head = `  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] `;
-    wrapText(step.text, Math.max(20, 80 - head.length), { keepWords: true }).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
+    wrapText(`${step.id}: ${step.text}`, Math.max(20, 80 - head.length), { keepWords: true }).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
     return lines;
   }
   const a = step.attrs;
@@ -100,7 +105,12 @@ function renderStep(n: number, step: PlannedStep): string[] {
     a.isolated ? 'isolated' : '',
     a.rollback ? 'rollback' : '',
   ].filter(Boolean);
-  lines.push(`  ${String(n).padStart(2)}. ${step.kind} ${step.id}${flags.length ? `  (${flags.join(', ')})` : ''}`);
+  const head = `  ${String(n).padStart(2)}. ${step.kind} ${step.id}`;
+  const tail = flags.length ? `  (${flags.join(', ')})` : '';
+  // The title as the TUI shows it, beside the id it goes by here; a name is its own title.
+  const room = 80 - head.length - tail.length - 2;
+  const title = step.title !== step.id && room >= MIN_TITLE ? `: ${clip(step.title, room)}` : '';
+  lines.push(`${head}${title}${tail}`);
   // Whole, wrapped: a plan pasted into a change request must not lose the end of a sentence.
   if (step.description) lines.push(...wrapText(step.description, 80 - pad.length, { keepWords: true }).map((l) => `${pad}${l}`));
   if (step.kind === 'command') {

@@ -19,7 +19,8 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, unknownSkipWarnings } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
+import { unknownSkipWarnings } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
@@ -283,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       await held.journalTaken();
       printReport(report, path, process.cwd(), read.events, store.getState().session);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-      for (const warning of await unknownSkipWarnings(store, skips)) process.stderr.write(`stepgate: warning: ${warning}\n`);
+      for (const line of await unknownSkipWarnings(store, skips)) process.stderr.write(`${line}\n`);
       process.stdout.write(`${resumedShellNotice(report)}\n`);
       const status = store.getState().session.status;
       if (status.kind === 'ended') {

@@ -35,6 +35,7 @@ import { parseVarFlags } from './var-flags.js';
 import { holdRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
+import { unknownSkipWarnings } from './unknown-skip.js';
 import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
@@ -230,37 +231,6 @@ export function undeclaredVarWarnings(store: SessionStore, vars: Record<string, 
     .map((name) => `--var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored`);
 }
 
-/**
- * One warning per `--skip` that names no step the session can reach: not a step (name or
- * `file#name` key) of the runbook, its checklists or the runbooks its recovery paths lead to.
- * A typo would otherwise be ignored without a word, and the walk would stop where the operator
- * meant to skip.
- */
-export async function unknownSkipWarnings(store: SessionStore, skips: Record<string, string>): Promise<string[]> {
-  const names = Object.keys(skips);
-  if (names.length === 0) return [];
-  const known = new Set<string>();
-  const shown: string[] = [];
-  const recoveryFiles = new Set<string>();
-  for (const frame of store.getState().session.frames) {
-    for (const item of frame.init.items) {
-      known.add(item.step.id).add(item.key);
-      shown.push(item.step.id);
-      for (const path of item.recoveries) recoveryFiles.add(path.file);
-    }
-  }
-  for (const file of recoveryFiles) {
-    try {
-      for (const step of (await loadRunbookFile(file)).runbook.steps) known.add(step.id).add(`${file}#${step.id}`);
-    } catch {
-      // An unreadable recovery runbook is lint's to report; it names no step here.
-    }
-  }
-  const list = [...new Set(shown)];
-  const steps = list.length > 8 ? `${list.slice(0, 8).join(', ')}, ...` : list.join(', ') || 'none';
-  return names.filter((name) => !known.has(name)).map((name) => `--skip ${name} names no step of this runbook or its recovery paths (steps: ${steps}); ignored`);
-}
-
 /** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
 export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
   const skips: Record<string, string> = {};
@@ -363,7 +333,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    for (const warning of await unknownSkipWarnings(store, skips)) process.stderr.write(`stepgate: warning: ${warning}\n`);
+    for (const line of await unknownSkipWarnings(store, skips)) process.stderr.write(`${line}\n`);
     return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
   } finally {
     signals.off();

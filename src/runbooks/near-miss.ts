@@ -32,5 +32,10 @@ export function nearMiss(word: string, known: Iterable<string>): string | undefi
   const lower = word.toLowerCase();
   const words = [...known];
   if (words.includes(word)) return undefined;
-  return words.find((k) => editDistance(lower, k.toLowerCase()) <= (k.length > 5 ? 2 : 1));
+  return words.find((k) => editDistance(lower, k.toLowerCase()) <= typoEdits(k));
+}
+
+/** The edits a typo of `known` makes at most: one in a word of up to 5 letters, two in a longer one. */
+export function typoEdits(known: string): number {
+  return known.length > 5 ? 2 : 1;
 }

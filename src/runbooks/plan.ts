@@ -5,8 +5,14 @@
 import { describeTarget, resolveTarget } from './links.js';
 import type { CrossRef, LinkTarget, Runbook, Section, Step } from './model.js';
 import { findSection, mainFlowSteps, recoveryOnlyAnchors, recoveryPaths, stepsInSection } from './sections.js';
+import { stepTitle } from './step-title.js';
 
 export type PlannedStep = Step & {
+  /**
+   * What the TUI calls the step (`stepTitle`): its name, else its own words. Printed beside
+   * its id, which is what `--skip ID=REASON` takes and which an unnamed step only has here.
+   */
+  title: string;
   /** Effective run-as user (`undefined` = whoever runs stepgate) and directory. */
   user?: string;
   cwd?: string;
@@ -80,22 +86,24 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
 
 function groupBySection(runbook: Runbook, steps: Step[]): PlannedSection[] {
   const out: PlannedSection[] = [];
+  let section: Section | undefined;
   for (const step of steps) {
     let group = out[out.length - 1];
     if (!group || group.anchor !== step.section) {
-      const section: Section | undefined = findSection(runbook, step.section);
+      section = findSection(runbook, step.section);
       group = { anchor: step.section, title: section?.title ?? '(top)', depth: section?.depth ?? 0, steps: [] };
       out.push(group);
     }
-    group.steps.push(planStep(runbook, step));
+    group.steps.push(planStep(runbook, step, section?.title));
   }
   return out;
 }
 
-function planStep(runbook: Runbook, step: Step): PlannedStep {
+function planStep(runbook: Runbook, step: Step, sectionTitle: string | undefined): PlannedStep {
   const fm = runbook.frontMatter;
   const planned: PlannedStep = {
     ...step,
+    title: stepTitle(step, sectionTitle),
     recovery: recoveryPaths(runbook, step).map((t) => describeTarget(resolveTarget(runbook.file, t))),
   };
   const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? fm.user;

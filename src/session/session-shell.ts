@@ -35,6 +35,8 @@ export interface SessionShellDeps {
   /** Journal and fold an event (the store's dispatch). */
   dispatch(event: SessionEvent): Promise<void>;
   setScreen(screen: ScreenSnapshot): void;
+  /** Whom the shell is starting as while it starts (undefined once it is up or failed to start). */
+  setStarting(user: string | undefined): void;
   /** Show a line as the store's error, as it is. */
   setError(line: string): void;
   /** Show a failure as the store's error, redacted. */
@@ -110,20 +112,28 @@ export class SessionShell {
   async ensure(place: { user: string | undefined; cwd: string | undefined; env: Record<string, string> }): Promise<Shell> {
     if (this.shell) return this.shell;
     const { deps } = this;
-    const opened = await deps.openShell({
-      user: place.user,
-      cwd: place.cwd,
-      env: place.env,
-      cols: this.size.cols,
-      rows: this.size.rows,
-      ...(this.deps.screen ? {} : { screen: false }),
-      ...(this.deps.stepStdin === 'none' ? { stepStdin: 'none' as const } : {}),
-      ...(this.restoreShell ? { restore: this.restoreShell } : {}),
-      secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
-      // The screen (the TUI's output pane, the attached view) is fed redacted output.
-      outputFilter: new StreamRedactor(deps.secrets),
-      onSecret: (name, value) => this.learnSecret(name, value),
-    });
+    // A step waits for this (bash, or sudo -i as another user: a second or two on a real host):
+    // the faces say the shell is starting, not that the step runs.
+    deps.setStarting(place.user ?? currentUser() ?? 'you');
+    let opened: Shell;
+    try {
+      opened = await deps.openShell({
+        user: place.user,
+        cwd: place.cwd,
+        env: place.env,
+        cols: this.size.cols,
+        rows: this.size.rows,
+        ...(this.deps.screen ? {} : { screen: false }),
+        ...(this.deps.stepStdin === 'none' ? { stepStdin: 'none' as const } : {}),
+        ...(this.restoreShell ? { restore: this.restoreShell } : {}),
+        secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
+        // The screen (the TUI's output pane, the attached view) is fed redacted output.
+        outputFilter: new StreamRedactor(deps.secrets),
+        onSecret: (name, value) => this.learnSecret(name, value),
+      });
+    } finally {
+      deps.setStarting(undefined);
+    }
     this.restoreShell = undefined;
     this.shell = opened;
     if (this.resumedReset) {
@@ -371,14 +381,7 @@ export class SessionShell {
       return;
     }
     const kept = await this.deps.journal.loadShell?.().catch(() => undefined);
-    let user = shellUser;
-    if (user === undefined) {
-      try {
-        user = userInfo().username;
-      } catch {
-        user = undefined;
-      }
-    }
+    const user = shellUser ?? currentUser();
     const end = 'stepgate was resumed: the shell of the earlier process ended with it';
     if (kept && kept.user === user) {
       this.restoreShell = kept;
@@ -391,5 +394,14 @@ export class SessionShell {
     } else {
       this.resumedReset = { type: 'shell-reset', at: 0, cause: 'resumed', reason: `${end}; no shell state was kept, so nothing was restored` };
     }
+  }
+}
+
+/** The OS user stepgate runs as, if it has a name (a uid without a passwd entry has none). */
+function currentUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
   }
 }

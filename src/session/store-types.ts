@@ -127,6 +127,11 @@ export interface SessionStoreState {
   session: SessionState;
   /** The shell's screen, refreshed at most every `screenIntervalMs`. */
   screen: ScreenSnapshot | null;
+  /**
+   * While the session's shell starts (the first step waits for it), whom it starts as: the
+   * step is running but its command has not started yet.
+   */
+  shellStarting?: string | undefined;
   /** Why the last intent or effect failed (load error, refused decision ...). */
   error?: string;
   resume?: ResumeReport;

@@ -57,6 +57,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     rows: deps.rows ?? 24,
     dispatch: (event) => dispatch(event),
     setScreen: (screen) => store.setState({ screen }),
+    setStarting: (user) => store.setState({ shellStarting: user }),
     setError: (line) => store.setState({ error: line }),
     fail,
   });

@@ -29,6 +29,33 @@ export function wordWrap(text: string, width: number, indent: number): string[] 
   return rows.length > 0 ? rows : [''];
 }
 
+/**
+ * Cuts one line into rows of at most `width` (at least 1) without losing a character: the
+ * rows joined give the line back, so a transcript read in the viewer is the transcript
+ * (`wordWrap` trims the spaces it breaks at). A row ends after the spaces before its next
+ * word; only a word longer than a row is cut inside it.
+ */
+export function wrapKeepingText(line: string, width: number): string[] {
+  const w = Math.max(1, Math.floor(width));
+  const rows: string[] = [];
+  let rest = line;
+  while (rest.length > w) {
+    const cut = breakAt(rest, w);
+    rows.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  rows.push(rest);
+  return rows;
+}
+
+/** Where the first row of `text` (longer than `w`) ends: see `wrapKeepingText`. */
+function breakAt(text: string, w: number): number {
+  // The next row starts on a word; the spaces before it stay at the end of this one.
+  for (let at = w; at > 0; at--) if (text[at - 1] === ' ' && text[at] !== ' ') return at;
+  // Spaces run past the row's end: the row ends on its last word, the spaces start the next.
+  for (let at = w; at > 0; at--) if (text[at] === ' ' && text[at - 1] !== ' ') return at;
+  return w;
+}
 
 /**
  * Word-wraps Markdown prose to `width` (at least 8), made printable: one newline is a soft

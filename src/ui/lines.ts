@@ -4,7 +4,7 @@
  */
 import { basename, dirname, relative } from 'node:path';
 import { displayText, printable } from '../session/printable.js';
-import { wordWrap, wrapText } from '../session/word-wrap.js';
+import { wordWrap, wrapKeepingText, wrapText } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
@@ -145,7 +145,7 @@ export function attemptLines(attempts: readonly CheckAttempt[], width: number, r
 
 /**
  * A transcript for the viewer: every line whole, long ones (a JSON body on one line) wrapped
- * at `width`. Carriage-return redraws (progress bars) keep their last state, and terminal
+ * at `width`, at spaces where a line has them and with every character kept. Carriage-return redraws (progress bars) keep their last state, and terminal
  * escapes are dropped: the viewer shows text, not a terminal.
  */
 export function transcriptLines(text: string, width: number): string[] {
@@ -156,7 +156,7 @@ export function transcriptLines(text: string, width: number): string[] {
   for (const raw of lines) {
     const line = (raw.split('\r').filter((part) => part !== '').pop() ?? '').replace(/\t/g, '  ');
     if (line === '') out.push('');
-    else out.push(...hardWrap(line, width, 0));
+    else out.push(...wrapKeepingText(line, width));
   }
   return out.length > 0 ? out : ['(the transcript is empty)'];
 }

@@ -63,3 +63,10 @@ export function formatElapsed(ms: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return hh > 0 ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
 }
+
+/** Elapsed time to the minute, for a header that is not redrawn every second: <1 min, 12 min, 1 h 02 min. */
+export function formatElapsedMinutes(ms: number): string {
+  const m = Math.max(0, Math.floor(ms / 60_000));
+  if (m === 0) return '<1 min';
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}

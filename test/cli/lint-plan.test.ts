@@ -92,9 +92,9 @@ describe('stepgate plan', () => {
     const r = stepgate(['plan', join(dir, 'good.md')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`BEFORE: Pre  ${join(dir, 'nested/list.md')}#pre`);
-    expect(r.stdout).toMatch(/1\. \[ \] Announce the deploy/);
+    expect(r.stdout).toMatch(/1\. \[ \] pre-1: Announce the deploy/);
     expect(r.stdout).toMatch(/2\. command pull {2}\(timeout 2m\)\n\s+Pull the code\.\n\s+\$ git pull/);
-    expect(r.stdout).toMatch(/3\. check pull-2\n\s+Check it\.\n\s+http http:\/\/localhost:8092\/healthz\n\s+5 attempts, backoff from 2s, timeout 5s each/);
+    expect(r.stdout).toMatch(/3\. check pull-2: Check it\.\n\s+Check it\.\n\s+http http:\/\/localhost:8092\/healthz\n\s+5 attempts, backoff from 2s, timeout 5s each/);
   });
 
   it('prints the resolved model as JSON, every step with its kind', () => {

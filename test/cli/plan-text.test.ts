@@ -23,7 +23,7 @@ describe('plan text', () => {
     const item = 'The change is merged to main, with its docs in the same commit, and CI is green on every job.';
     const out = plan(`---\nrecovery: "#roll-back-to-the-previous-commit-of-both-services"\n---\n# D\n\n## Pull\n\n- [ ] ${item}\n\nPull.\n\n\`\`\`bash {recover=#scripts-not-executable-after-the-pull-of-the-release}\ngit pull\n\`\`\`\n\n## Scripts not executable after the pull of the release\n\nFix.\n\n\`\`\`bash\nchmod +x s\n\`\`\`\n\n## Roll back to the previous commit of both services\n\nBack.\n\n\`\`\`bash\ngit checkout -\n\`\`\`\n`);
     for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
-    expect(out).toMatch(/ {3}1\. \[ \] The change is merged .*\n {10}\S.*green on every job\./);
+    expect(out).toMatch(/ {3}1\. \[ \] pull-1: The change is merged .*\n {10}\S.*green on every job\./);
     expect(out).toMatch(/recover: \S+#scripts-not-executable-after-the-pull-of-the-release\n {5} {7}\| \S+#roll-back-to-the-previous-commit-of-both-services/);
   });
   it('lists the front matter env, without the value of a secret-looking name', () => {
@@ -35,4 +35,19 @@ describe('plan text', () => {
     const out = plan('# D\n\nGo.\n\n```check {name=clean}\nname: no edits\nretries: 1\nrun: |\n  edited=$(git status --porcelain)\n  [ -z "$edited" ] || exit 1\n```\n');
     expect(out).toContain('     no edits: run\n     $ edited=$(git status --porcelain)\n     $ [ -z "$edited" ] || exit 1\n       1 attempt, timeout 5s\n');
   });
+  it('prints each step id (what --skip takes) beside its title, a manual item and an unnamed step too, within 80 columns', () => {
+    const out = plan(
+      '# D\n\n## Work\n\n- [ ] Tell the team the deploy of the app to every web host of the fleet starts now.\n\n' +
+        'Restart the service so that the new configuration is read by every worker, then wait.\n\n```bash {timeout=2m}\nsystemctl restart app\n```\n\n' +
+        '```bash\necho hi\n```\n\nThe app answers.\n\n```check {name=healthz}\nhttp: http://127.0.0.1:1/healthz\n```\n',
+    );
+    expect(out).toContain('Each step id (after its number) is what --skip ID=REASON takes.');
+    expect(out).toMatch(/^ {3}1\. \[ \] work-1: Tell the team the deploy of the app to every web host of the$/m);
+    expect(out).toMatch(/^ {3}2\. command work-2: Restart the service so that the new…  \(timeout 2m\)$/m);
+    expect(out).toMatch(/^ {3}3\. command work-3: echo hi$/m);
+    // A name is the step's title: it is not said twice.
+    expect(out).toMatch(/^ {3}4\. check healthz$/m);
+    for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
 });
+

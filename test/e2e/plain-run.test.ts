@@ -171,7 +171,7 @@ describe('stepgate run (plain mode)', () => {
     // A mistyped step name is not silently ignored: the walk stops at flaky and says why.
     const typo = await ws.run(['run', 'deploy.md', '--skip', 'flakey=known broken', '--var', `PORT=${server.port}`]);
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toMatch(/warning: --skip flakey names no step of this runbook or its recovery paths \(steps: [^)]*flaky[^)]*\); ignored/);
+    expect(typo.stderr).toMatch(/warning: --skip flakey names no step of this runbook or its recovery\n {2}paths, so it is ignored\. Did you mean:\n {4}flaky  This one fails\.\n/);
     const before = ws.sessionIds();
     const r = await ws.run(['run', 'deploy.md', '--skip', 'flaky=known broken, ticket OPS-12', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(0);

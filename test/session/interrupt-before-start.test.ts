@@ -57,4 +57,23 @@ describe('ctrl-c while the first step waits for its shell', () => {
     expect(t.state().frames[0]?.steps[0]?.reason).toBe('ctrl-c by alice');
     expect([...t.journal.transcripts.values()].join('')).toContain('line 1');
   });
+
+  it('the store says whom the shell starts as while the step waits for it, and not once it failed to start', async () => {
+    let refuse: (() => void) | undefined;
+    const failingOpen = (): Promise<Shell> =>
+      new Promise((_resolve, reject) => {
+        refuse = () => reject(new Error('sudo: a password is required'));
+      });
+    const t = fakeSession({ [FILE]: RUNBOOK }, { openShell: failingOpen });
+    await t.actions.start({ file: FILE, as: 'ubuntu' });
+    expect(t.store.getState().shellStarting).toBeUndefined();
+    void t.actions.runStep();
+    await until(() => refuse !== undefined);
+    expect(t.store.getState().shellStarting).toBe('ubuntu');
+    refuse?.();
+    await t.actions.idle();
+    expect(t.state().status.kind).toBe('blocked');
+    expect(t.store.getState().shellStarting).toBeUndefined();
+  });
 });
+

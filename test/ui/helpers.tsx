@@ -4,6 +4,7 @@
  * sleeps). Frames are asserted before unmount (Ink writes a bare newline as its last frame).
  */
 import type { Finding } from '../../src/session/preflight.js';
+import type { SessionDeps } from '../../src/session/store-types.js';
 import { render } from 'ink-testing-library';
 import { App, type AppProps } from '../../src/ui/app.js';
 import type { UiServices } from '../../src/ui/context.js';
@@ -83,9 +84,9 @@ export interface SessionRender extends Driver {
 export async function renderSession(
   files: Record<string, string>,
   file: string,
-  options: { cols?: number; rows?: number; services?: Partial<UiServices>; before?: (t: FakeSession) => void; preflight?: StartPreflight } = {},
+  options: { cols?: number; rows?: number; services?: Partial<UiServices>; before?: (t: FakeSession) => void; preflight?: StartPreflight; deps?: Partial<SessionDeps> } = {},
 ): Promise<SessionRender> {
-  const t = fakeSession(files);
+  const t = fakeSession(files, options.deps);
   options.before?.(t);
   await t.actions.start({ file, ...(options.preflight ? { preflight: options.preflight } : {}) });
   const exits: number[] = [];

@@ -71,7 +71,14 @@ describe('attemptLines', () => {
 describe('transcriptLines', () => {
   it('drops terminal escapes, keeps the last state of a redrawn line, and wraps long lines', () => {
     const text = '\u001B[32mgreen\u001B[0m done\r\nprogress 10%\rprogress 100%\n' + 'y'.repeat(25) + '\n\n';
-    expect(transcriptLines(text, 10)).toEqual(['green done', 'progress 1', '00%', 'yyyyyyyyyy', 'yyyyyyyyyy', 'yyyyy', '']);
+    expect(transcriptLines(text, 10)).toEqual(['green done', 'progress ', '100%', 'yyyyyyyyyy', 'yyyyyyyyyy', 'yyyyy', '']);
+  });
+
+  it('wraps a long line at its spaces, and its rows joined are the line', () => {
+    const line = 'failing: database unreachable (simulated: DEMO_UNHEALTHY=1) · bad status 503 (expected 200-299): {"status":"failing","version":"1.1.0"}';
+    const rows = transcriptLines(`${line}\n`, 30);
+    expect(rows.join('')).toBe(line);
+    expect(rows).toEqual(['failing: database unreachable ', '(simulated: DEMO_UNHEALTHY=1) ', '· bad status 503 (expected ', '200-299): ', '{"status":"failing","version":', '"1.1.0"}']);
   });
 
   it('says so when there is nothing', () => {

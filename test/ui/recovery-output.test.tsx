@@ -148,7 +148,7 @@ describe('a recovery path walked with a', () => {
     expect(f).toMatch(/ {3}\[x\] failing-restart/);
     expect(f).toContain('recovery Health check failing finished.');
     expect(f).toContain('output of failing-restart:');
-    expect(f).toContain('enter re-run the check');
+    expect(f).toContain('enter re-run');
     for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
 
     // The log the path exists for: its step selected, its output from the transcript.

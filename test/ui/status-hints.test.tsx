@@ -4,8 +4,9 @@
  */
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderRetryingHealthz, renderSession } from './helpers.js';
-import { DEPLOY_FILE, FILES } from './runbooks.js';
+import { fail } from '../fakes/fake-probe.js';
+import { enter, renderRetryingHealthz, renderSession } from './helpers.js';
+import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
 
 afterEach(() => cleanup());
 
@@ -44,4 +45,23 @@ describe('status line hints', () => {
     r.t.clock.advance(1000);
     await r.waitForFrame('[x] check healthz');
   });
+
+  it('back from a recovery path, keeps ? help and q quit beside a 15-character step name, within 80 columns', async () => {
+    // The demo's longest check name: the hints of this line used to push help and quit off.
+    const deploy = DEPLOY.replace('{name=healthz}', '{name=rollback-health}');
+    const r = await renderSession({ ...FILES, [DEPLOY_FILE]: deploy }, DEPLOY_FILE, {
+      before: (t) => t.probes.script(HEALTH_URL, fail(), fail(), fail()),
+    });
+    await r.waitForFrame('enter run');
+    r.press('a');
+    await r.waitForFrame('BLOCKED at rollback-health');
+    r.press('c');
+    await r.waitForFrame('depth 1');
+    r.press(enter);
+    await r.waitForFrame('RECOVERY DONE');
+    const line = lastLine(r.frame());
+    expect(line).toMatch(/^RECOVERY DONE 2\/3 rollback-health +enter re-run · ↓ path output · \? help · q quit$/);
+    expect(line.length).toBeLessThanOrEqual(80);
+  });
 });
+

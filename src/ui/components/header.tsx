@@ -2,10 +2,9 @@
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useSession } from '../context.js';
-import { useNow } from '../hooks/use-now.js';
+import { useElapsed } from '../hooks/use-elapsed.js';
 import { fit, fitWords } from '../layout.js';
 import { stepName } from '../lines.js';
-import { formatElapsed } from '../marks.js';
 
 export interface HeaderProps {
   width: number;
@@ -16,7 +15,7 @@ export interface HeaderProps {
 }
 
 export function Header({ width, runAs, host, crumb }: HeaderProps) {
-  const { title, startedAt, endedAt, depth, frameTitle, from } = useSession(
+  const { title, startedAt, endedAt, running, depth, frameTitle, from } = useSession(
     useShallow((s) => {
       const frames = s.session.frames;
       const parent = frames[frames.length - 2];
@@ -24,14 +23,14 @@ export function Header({ width, runAs, host, crumb }: HeaderProps) {
         title: frames[0]?.init.title ?? '',
         startedAt: s.session.startedAt,
         endedAt: s.session.endedAt,
+        running: s.session.status.kind === 'running',
         depth: Math.max(0, frames.length - 1),
         frameTitle: frames[frames.length - 1]?.init.title ?? '',
         from: stepName(parent?.init.items[parent.cursor], 30),
       };
     }),
   );
-  const now = useNow(1000, endedAt === undefined);
-  const elapsed = startedAt === undefined ? '--:--' : formatElapsed((endedAt ?? now) - startedAt);
+  const elapsed = useElapsed(startedAt, endedAt, running);
   const right = ` ${runAs}@${host} · ${elapsed} · depth ${depth}`;
   const shortRight = ` ${elapsed} d${depth}`;
   const side = width - right.length >= 24 ? right : shortRight;

@@ -41,13 +41,17 @@ export interface StepDetailProps {
    * previous output (`before`, the path's last step) follows instead of the step's text.
    */
   returned?: string | undefined;
+  /** Whom the session's shell is starting as: the step runs, but its command has not started. */
+  starting?: string | undefined;
 }
 
-export function StepDetail({ item, step, screen, attempts, height, width, scroll, before, transcriptText, returned }: StepDetailProps) {
+export function StepDetail({ item, step, screen, attempts, height, width, scroll, before, transcriptText, returned, starting }: StepDetailProps) {
   // Two values, not the object: a new object each render would redo the lines each render.
   const beforeName = before?.name;
   const beforeScreen = before?.screen;
   const now = useNow(250, step.status === 'running' && item.step.kind === 'check');
+  // Said instead of "running" until the shell is up: the command has not started.
+  const waiting = starting !== undefined && step.status === 'running' ? `starting the shell as ${starting}…` : undefined;
   const finishedCommand = item.step.kind === 'command' && step.status !== 'pending' && step.status !== 'running';
   const fromTranscript = screen === null && finishedCommand && transcriptText !== undefined;
   const showOutput = (screen !== null && item.step.kind === 'command' && step.status !== 'pending') || fromTranscript;
@@ -58,7 +62,8 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
       return out;
     }
     // Back from a recovery path: what it printed last matters more here than the step's text.
-    const body: Line[] = returned !== undefined ? wrapText(returned, width).map((text): Line => ({ text, tone: 'warn' })) : [];
+    const lead = returned ?? (waiting !== undefined ? `${waiting} (the step runs once it is up)` : undefined);
+    const body: Line[] = lead !== undefined ? wrapText(lead, width).map((text): Line => ({ text, tone: 'warn' })) : [];
     if (returned === undefined || !beforeScreen) body.push(...describeStep(item, width));
     // The attempts of the run before the recovery path are not this step's news any more.
     if (item.step.kind === 'check' && attempts && attempts.length > 0 && returned === undefined) {
@@ -81,11 +86,11 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
       }
     }
     return body;
-  }, [showOutput, fromTranscript, transcriptText, returned, screen, item, step, width, attempts, now, height, scroll, beforeName, beforeScreen]);
+  }, [showOutput, fromTranscript, transcriptText, returned, waiting, screen, item, step, width, attempts, now, height, scroll, beforeName, beforeScreen]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;
-  const title = detailTitle(item, step, width - RULE_CHROME, showOutput);
+  const title = detailTitle(item, step, width - RULE_CHROME, showOutput, waiting === undefined ? undefined : 'starting the shell');
   return (
     <Box flexDirection="column" height={height}>
       <Rule text={title} width={width} />
@@ -102,17 +107,17 @@ const MAX_SECTION = 24;
 /**
  * The pane's rule for a step, in `room` cells: its mark, its title (its name, or the item's own
  * words: a made-up id such as `pre-deploy-1` means nothing to an operator), its kind, the
- * checklist it belongs to, and where it is written; the title is cut at a word to fit, and the
- * file and line go first when keeping them would leave the title less than MIN_TITLE cells.
+ * checklist it belongs to, where it is written, and its state (`note`, when its state's word
+ * would mislead); the title is cut at a word to fit, and the file and line go first when
+ * keeping them would leave the title less than MIN_TITLE cells.
  */
-export function detailTitle(item: FlowItem, step: StepState, room: number, output: boolean): string {
+export function detailTitle(item: FlowItem, step: StepState, room: number, output: boolean, note = statusNote(step)): string {
   const mark = `${statusMark(step.status)} `;
   const kind = ` · ${stepKindLabel(item)}`;
   const section = item.sectionTitle !== undefined || item.phase === 'before' || item.phase === 'after' ? ` · ${fitWords(headingText(item), MAX_SECTION)}` : '';
   const line = `:${item.step.position.line}`;
   // The path as typed, else the file's name alone (the checklist says which runbook), else nothing.
   const places = [` · ${shortPath(item.file)}${line}`, ` · ${basename(item.file)}${line}`];
-  const note = statusNote(step);
   const tail = `${note ? ` · ${note}` : ''}${output ? ' · output' : ''}`;
   const title = stepTitle(item.step, item.sectionTitle);
   const left = room - mark.length - kind.length - section.length - tail.length;

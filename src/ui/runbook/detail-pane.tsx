@@ -29,6 +29,8 @@ export interface DetailPaneProps {
   /** The shell's screen, and which run it shows (`depth:key`). */
   screen: ScreenSnapshot | null;
   outputKey: string | undefined;
+  /** Whom the session's shell is starting as, while the running step waits for it. */
+  shellStarting: string | undefined;
   runLog: RunLog;
   /** The end of the gate step's transcript, standing in for a screen that is gone. */
   gateTranscriptText: string | undefined;
@@ -146,10 +148,12 @@ export function detailPane(props: DetailPaneProps): ReactNode {
         ? { name: stepName(previous), screen }
         : undefined;
   const returned = back ? returnedLine(back.frame.init.title, selectedItem) : undefined;
+  const starting = status.kind === 'running' && selectedIndex === cursor ? props.shellStarting : undefined;
   return (
     <StepDetail
       {...(before ? { before } : {})}
       {...(returned ? { returned } : {})}
+      {...(starting !== undefined ? { starting } : {})}
       item={selectedItem}
       step={selectedStep}
       screen={outputKey === `${depth}:${selectedItem.key}` ? screen : null}

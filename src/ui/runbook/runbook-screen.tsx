@@ -58,6 +58,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   // would re-render the whole view on every snapshot.
   const error = useSession((s) => s.error);
   const screen = useScreen();
+  const shellStarting = useSession((s) => s.shellStarting);
   const runLog = useRunLog();
   const depth = session.frames.length - 1;
   const frame = session.frames[depth];
@@ -152,6 +153,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     quit,
     screen,
     outputKey,
+    shellStarting,
     runLog,
     gateTranscriptText,
     asideTranscriptText,

@@ -242,6 +242,57 @@ describe('a target that matches no instance', () => {
   });
 });
 
+describe('a command SSM never starts', () => {
+  it('is given up on after 12 polls and a minute with no invocation, said as such, journaled once, exit 2 (it was watched without end)', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Pending')] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    let t = T0;
+    const code = await runFleet(['run', runbook(), '--targets', 'tag:service=omneuro'], deps({ now: () => (t += 5_000) }));
+    expect(code).toBe(2);
+    expect(h.sleeps.length).toBeGreaterThanOrEqual(11);
+    expect(h.sleeps.length).toBeLessThan(30);
+    expect(h.out).not.toMatch(/instances? failed|every instance succeeded|still running/);
+    expect(h.err).toMatch(
+      /^stepgate: rollout (fleet-\S+): SSM never started the command on any instance: command c0ffee00-\S+ is still Pending with no invocation for instances tagged service=omneuro after \d+ polls over 1m\d*s?\nstepgate fleet cancel \1 cancels it .*aws ssm describe-instance-information.*, then run fleet run again\n$/,
+    );
+    const id = h.rolloutId();
+    const events = h.events(id);
+    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error', 'rollout-finished']);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-finished', status: 'Pending', ok: false, neverStarted: true });
+    expect(rolloutTrail(events).at(-1)).toMatch(/finished: given up while Pending, SSM never started the command on any instance$/);
+    const report = rolloutReport(events, 'x.jsonl');
+    expect(report).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
+    expect(report).not.toContain('not finished');
+
+    // Watched again while SSM still says the same: decided at once, said again, journaled nothing new.
+    const polled = h.sleeps.length;
+    h.err = '';
+    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(2);
+    expect(h.sleeps.length).toBe(polled);
+    expect(h.err).toContain('SSM never started the command on any instance');
+    expect(h.events(id)).toHaveLength(events.length);
+  });
+
+  it('is watched on as usual once SSM lists an invocation within the bound', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    const polls = ssmMock.on(ListCommandsCommand);
+    const invocations = ssmMock.on(ListCommandInvocationsCommand);
+    for (let n = 0; n < 10; n++) {
+      polls.resolvesOnce({ Commands: [command('Pending')] });
+      invocations.resolvesOnce({ CommandInvocations: [] });
+    }
+    polls.resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    invocations.resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    let t = T0;
+    expect(await runFleet(['run', runbook(), '--targets', 'tag:service=omneuro'], deps({ now: () => (t += 10_000) }))).toBe(0);
+    expect(h.err).toBe('');
+    expect(h.out).toContain('every instance succeeded (1)');
+  });
+});
+
 describe('statuses stepgate does not know', () => {
   const I1 = 'i-0aaaaaaaaaaaaaaa1';
   // The SDK's types list the statuses it knows; SSM may send others, which is what is tested.

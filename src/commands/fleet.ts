@@ -160,6 +160,7 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   if (!linted) return EXIT.usage;
   // Before any AWS call: a misspelt --var would be dropped and a secret sent in clear.
   const given = givenVarProblems(file, declaredVars(linted.runbook, linted.load, options.user), { flags: vars, env: deps.env, ...(options.paramStorePrefix !== undefined ? { paramStorePrefix: options.paramStorePrefix } : {}) });
+  for (const p of given.ignored) deps.err(`${formatProblem(p)}\n`);
   for (const p of given.secrets) deps.err(`${formatProblem(p)}\n`);
   for (const u of given.undeclared) deps.err(`stepgate: ${u}\n`);
   if (given.secrets.length > 0 || given.undeclared.length > 0) {

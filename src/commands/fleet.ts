@@ -17,7 +17,7 @@ import { primeRunbooks } from './load.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
-import { setTrustPolicy } from './trust.js';
+import { refuseUntrustedToSend } from './trust.js';
 import { parseCommand } from './parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
@@ -154,7 +154,7 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   const vars = parseVarFlags(v.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
 
-  setTrustPolicy('refuse', { overridable: false });
+  refuseUntrustedToSend('fleet run', file);
   await primeRunbooks([file]);
   const linted = lintForExport(file);
   if (!linted) return EXIT.usage;

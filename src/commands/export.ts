@@ -9,7 +9,7 @@ import type { Runbook } from '../runbooks/model.js';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, validateDocument, MAX_DOCUMENT_BYTES, type ExportOptions, type ExportResult, type SsmDocument } from '../fleet/index.js';
 import { createRunbookCache, primeRunbooks, readRunbookFileSync, whyUnreadable } from './load.js';
 import { usageError } from './usage.js';
-import { setTrustPolicy } from './trust.js';
+import { refuseUntrustedToSend } from './trust.js';
 import { parseCommand } from './parse-command.js';
 import { EXPORT } from './specs.js';
 import { EXIT } from './exit-codes.js';
@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = parsed.values.out;
   const format = out !== undefined && /\.ya?ml$/i.test(out) ? 'yaml' : 'json';
   if (out !== undefined && !/\.(json|ya?ml)$/i.test(out)) return usageError(`-o ${out}: name the file .json, .yaml or .yml (the format follows the name)`, USAGE);
-  setTrustPolicy('refuse', { overridable: false });
+  refuseUntrustedToSend('export', file);
   await primeRunbooks([file]);
   const exported = exportFile(kind, file, options);
   if (!exported.document) return exported.code;

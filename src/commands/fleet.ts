@@ -17,7 +17,7 @@ import { primeRunbooks } from './load.js';
 import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
-import { setTrustPolicy } from './trust.js';
+import { refuseUntrustedToSend } from './trust.js';
 import { parseCommand } from './parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS } from './specs.js';
 import { EXIT } from './exit-codes.js';
@@ -154,12 +154,13 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   const vars = parseVarFlags(v.var);
   if (typeof vars === 'string') return usageError(vars, USAGE);
 
-  setTrustPolicy('refuse', { overridable: false });
+  refuseUntrustedToSend('fleet run', file);
   await primeRunbooks([file]);
   const linted = lintForExport(file);
   if (!linted) return EXIT.usage;
   // Before any AWS call: a misspelt --var would be dropped and a secret sent in clear.
   const given = givenVarProblems(file, declaredVars(linted.runbook, linted.load, options.user), { flags: vars, env: deps.env, ...(options.paramStorePrefix !== undefined ? { paramStorePrefix: options.paramStorePrefix } : {}) });
+  for (const p of given.ignored) deps.err(`${formatProblem(p)}\n`);
   for (const p of given.secrets) deps.err(`${formatProblem(p)}\n`);
   for (const u of given.undeclared) deps.err(`stepgate: ${u}\n`);
   if (given.secrets.length > 0 || given.undeclared.length > 0) {
@@ -260,6 +261,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
   const live = deps.liveTable ? await deps.liveTable(store) : undefined;
   const giveUp = new GiveUp(commandId);
   for (const e of events) if (e.type === 'instance-changed') giveUp.remember(e.row);
+  if (events.some((e) => e.type === 'rollout-finished' && e.neverStarted === true)) giveUp.rememberNeverStarted();
   let ended = false;
   const end = async (): Promise<void> => {
     if (ended) return;
@@ -278,23 +280,37 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     return EXIT.usage;
   };
   /**
-   * SSM ended the command without one invocation: the tag matched no managed instance. Said as
-   * such (it read "0 of 0 instances failed"), journaled, exit 2 like the other rollout errors.
+   * The command ran nowhere: said, journaled once (`already`: an earlier watch journaled its
+   * end; a watch again says it again), and exit 2 like the other rollout errors.
    */
-  const noInstance = async (status: string): Promise<number> => {
-    const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
-    const tag = start?.targets.tag;
-    const why = `no instance matched the target, ${start ? targetText(start.targets) : 'as given'}: SSM ran the command nowhere (command ${status})`;
-    // Watched again (fleet status), the same finding is said again but journaled once.
-    if (!events.some((e) => e.type === 'rollout-error' && e.message === why)) await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
-    if (!finishedBefore(status)) await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: false, failed: [], noInstance: true }, deps.env);
+  const endedNowhere = async (status: string, why: string, what: string, mark: { noInstance: true } | { neverStarted: true }, already: boolean): Promise<number> => {
+    if (!already) {
+      await appendRolloutEvent(id, { type: 'rollout-error', at: deps.now(), message: why }, deps.env);
+      await appendRolloutEvent(id, { type: 'rollout-finished', at: deps.now(), status, ok: false, failed: [], ...mark }, deps.env);
+    }
+    store.setState({ done: true });
     await end();
-    const check = tag
-      ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and that those instances are online in SSM in this region (aws ssm describe-instance-information)`
-      : 'check that the instances are online in SSM in this region (aws ssm describe-instance-information)';
-    deps.err(`stepgate: rollout ${id}: ${why}\n${check}, then run fleet run again\n`);
+    deps.err(`stepgate: rollout ${id}: ${why}\n${what}\n`);
     return EXIT.usage;
   };
+  const start = events.find((e): e is Extract<RolloutEvent, { type: 'rollout-started' }> => e.type === 'rollout-started');
+  const targets = start ? targetText(start.targets) : 'as given';
+  const online = 'that those instances are online in SSM in this region (aws ssm describe-instance-information)';
+  /** SSM ended the command without one invocation: the tag matched no managed instance (it read "0 of 0 instances failed"). */
+  const noInstance = async (status: string): Promise<number> => {
+    const tag = start?.targets.tag;
+    const check = tag ? `check the tag's key and value (aws ec2 describe-instances --filters 'Name=tag:${tag.key},Values=${tag.value}') and ${online}` : `check ${online}`;
+    return endedNowhere(status, `no instance matched the target, ${targets}: SSM ran the command nowhere (command ${status})`, `${check}, then run fleet run again`, { noInstance: true }, finishedBefore(status));
+  };
+  /** SSM holds the command open and lists no invocation, past the bound: it was watched without end. */
+  const neverStarted = async (status: string, waited: string): Promise<number> =>
+    endedNowhere(
+      status,
+      `SSM never started the command on any instance: command ${commandId} is still ${status} with no invocation for ${targets} after ${waited}`,
+      `stepgate fleet cancel ${id} cancels it (else SSM may still start it later, unwatched); check ${online} and what SSM says of the command (aws ssm list-commands --command-id ${commandId}), then run fleet run again`,
+      { neverStarted: true },
+      events.some((e) => e.type === 'rollout-finished' && e.neverStarted === true),
+    );
   try {
     for (;;) {
       let command: Awaited<ReturnType<FleetSsm['getCommand']>>;
@@ -331,6 +347,8 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const result = outcome(status, rows);
       store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
       if (result.done && rows.length === 0) return await noInstance(status);
+      const waited = giveUp.neverStarted(status, rows.length, now);
+      if (waited !== undefined) return await neverStarted(status, waited);
       if (result.done || !opts.wait) {
         await end();
         if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);

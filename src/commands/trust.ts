@@ -15,12 +15,13 @@ export type TrustPolicy = 'refuse' | 'allow' | 'warn';
 
 let policy: TrustPolicy = 'refuse';
 /**
- * Whether the command running takes `--allow-untrusted` (run, resume, the TUI). export and
- * fleet run do not: a document leaves the host and runs as root on every instance, so their
- * advice is the fix alone. lint and plan (the `warn` policy) take no such flag either: they
- * say which commands will refuse the file.
+ * The command that sends the runbook off the host (`export`, `fleet run`), which takes no
+ * `--allow-untrusted`: a document runs as root on every instance, so its advice is the fix and
+ * running it again. Undefined: the command running takes the flag (run, resume, the TUI).
+ * lint and plan (the `warn` policy) take no such flag either: they say which commands will
+ * refuse the file.
  */
-let overridable = true;
+let sender: string | undefined;
 /** Files allowed in by `--allow-untrusted`, with why they are untrusted: journaled. */
 const allowed = new Map<string, string>();
 /** Files refused under the `refuse` policy, with the message. */
@@ -28,13 +29,22 @@ const refused = new Map<string, string>();
 /** The directory tree links must stay in: the main runbook's. */
 let treeRoot: string | undefined;
 
-export function setTrustPolicy(next: TrustPolicy, opts: { overridable?: boolean } = {}): void {
+export function setTrustPolicy(next: TrustPolicy, opts: { sender?: string } = {}): void {
   policy = next;
-  overridable = opts.overridable ?? true;
+  sender = opts.sender;
 }
 
 export function trustPolicy(): TrustPolicy {
   return policy;
+}
+
+/**
+ * For a command that sends `mainFile` off the host (export, fleet run): untrusted files are
+ * refused with no override, a link out of the runbook's directory among them.
+ */
+export function refuseUntrustedToSend(sender: string, mainFile: string): void {
+  setTrustPolicy('refuse', { sender });
+  setRunbookTree(mainFile);
 }
 
 /** Sets the tree a symbolic link must not lead out of (the main runbook's directory). */
@@ -72,13 +82,24 @@ export function untrustedReason(file: string): string | undefined {
   }
   const me = process.geteuid?.() ?? 0;
   const problems: string[] = [];
-  if (st.uid !== me && st.uid !== 0) problems.push(`is owned by uid ${st.uid}, not by you (uid ${me}) or root`);
-  if ((st.mode & 0o022) !== 0) problems.push(`is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`);
+  // Each problem's own fix: a link out of the tree is not mended by chown or chmod.
+  const fixes: string[] = [];
+  if (st.uid !== me && st.uid !== 0) {
+    problems.push(`is owned by uid ${st.uid}, not by you (uid ${me}) or root`);
+    fixes.push(`chown root ${file}`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    problems.push(`is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`);
+    fixes.push(`chmod go-w ${file}`);
+  }
   if (link.isSymbolicLink() && treeRoot !== undefined) {
     try {
       const target = realpathSync(file);
       const rel = relative(treeRoot, target);
-      if (rel.startsWith('..') || resolve(treeRoot, rel) !== target) problems.push(`is a symbolic link out of the runbook's directory ${treeRoot} (to ${target})`);
+      if (rel.startsWith('..') || resolve(treeRoot, rel) !== target) {
+        problems.push(`is a symbolic link out of the runbook's directory ${treeRoot} (to ${target})`);
+        fixes.unshift(`cp --remove-destination ${target} ${file}`);
+      }
     } catch {
       // A dangling link fails at read time with its own message.
     }
@@ -88,10 +109,10 @@ export function untrustedReason(file: string): string | undefined {
   const instead =
     policy === 'warn'
       ? ' (stepgate run, resume and the TUI refuse it until then)'
-      : overridable
+      : sender === undefined
         ? ' (or pass --allow-untrusted, which is journaled)'
-        : ' (export and fleet run take no --allow-untrusted: what they send runs as root on every instance)';
-  return `${file} ${problems.join(' and ')}; another user could change what runs: chown root ${file} && chmod go-w ${file}${instead}`;
+        : `, then run stepgate ${sender} again (nothing overrides this for ${sender}: what it sends runs as root on every instance; if the file is not yours to fix, copy the runbook and the files it links to into a directory of your own, read them, and give ${sender} the copy)`;
+  return `${file} ${problems.join(' and ')}; another user could change what runs: ${fixes.join(' && ')}${instead}`;
 }
 
 /** For the loader: what to do with `file`. `undefined`: read it as usual. */

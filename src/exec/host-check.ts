@@ -37,7 +37,17 @@ export function hostCheckScript(query: HostQuery): string {
   if (scripts.length > 0) {
     // The directory for parse messages is made with the first script bash must parse: a start
     // whose scripts this bash parsed before (the usual second start) forks no mktemp and no rm.
-    lines.push('__sg_d=', '__sg_mkd() { [ -n "$__sg_d" ] || __sg_d=$(mktemp -d "${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX") || __sg_d=/nonexistent; }', '__sg_p=()');
+    // A probe ended mid-way removes it too (stepgate's deadline sends TERM, a dropped session
+    // HUP, ctrl-c INT or QUIT, stepgate gone PIPE): the traps are set before mktemp, each signal
+    // exits through the EXIT trap, and the parses still running are ended first so that none
+    // writes into the directory as it goes. Only SIGKILL, 2 s after an unanswered TERM, leaves
+    // it; while it exists bash waits in `wait`, which a trapped signal interrupts at once.
+    lines.push(
+      '__sg_d=',
+      '__sg_rmd() { if [ -n "$__sg_d" ]; then kill -- $(jobs -p) 2>/dev/null; wait; [ "$__sg_d" = /nonexistent ] || rm -rf -- "$__sg_d"; __sg_d=; fi; }',
+      "__sg_mkd() { [ -n \"$__sg_d\" ] || { trap __sg_rmd EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 131' QUIT; trap 'exit 141' PIPE; trap 'exit 143' TERM; __sg_d=$(mktemp -d \"${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX\") || __sg_d=/nonexistent; }; }",
+      '__sg_p=()',
+    );
     const collect = ['for __sg_i in "${!__sg_p[@]}"; do', '  wait "${__sg_p[$__sg_i]}"; __sg_s=$?', '  if [ "$__sg_s" = 0 ]; then __sg_say syntax "$__sg_i" 0', '  else __sg_say syntax "$__sg_i" "$__sg_s $(base64 -w0 < "$__sg_d/$__sg_i" 2>/dev/null)"; fi', 'done', '__sg_p=()'];
     let launched = 0;
     scripts.forEach(([key, script], i) => {
@@ -47,7 +57,8 @@ export function hostCheckScript(query: HostQuery): string {
       launched += 1;
       if (launched % PARSE_BATCH === 0) lines.push(...collect);
     });
-    lines.push(...collect, 'if [ -n "$__sg_d" ]; then rm -rf -- "$__sg_d"; fi');
+    // Every parse has been waited for: nothing to end, only the directory to remove.
+    lines.push(...collect, 'if [ -n "$__sg_d" ] && [ "$__sg_d" != /nonexistent ]; then rm -rf -- "$__sg_d"; fi; __sg_d=');
   }
   query.names.forEach((name, i) => lines.push(`command -v -- ${shQuote(name)} >/dev/null 2>&1; __sg_say name ${i} $?`));
   Object.values(query.paths).forEach(({ path, dir }, i) => {

@@ -213,7 +213,11 @@ __sg_hook() {
   case "\${PROMPT_COMMAND-}" in *'{ __sg_done; }'*) ;; *) PROMPT_COMMAND="\${PROMPT_COMMAND:+\${PROMPT_COMMAND}; }{ __sg_done; } 2>/dev/null" ;; esac
   return 0
 }
+# Begins each step file: says the step began (until then a ctrl-c would meet bash reading the
+# step's command line and throw the line away: stepgate holds it back till this marker), and
+# turns xtrace and verbose back on, after the marker so that neither shows it.
 __sg_pre() {
+  ${marker('s', ['"$__sg_id"'])} >/dev/tty 2>/dev/null || :
   case $__sg_flags in *v*) set -v ;; esac
   case $__sg_flags in *x*) set -x ;; esac
 }

@@ -18,6 +18,7 @@ import type { Marker } from './marker.js';
 import { groupAlive, killOnExit, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
 import { spawnLoginBash } from './login-bash.js';
 import { loginDoneByWrapper } from './run-as.js';
+import { watchMissedInterrupt, type MissedInterruptWatch } from './missed-interrupt.js';
 import type { RunAs } from './run-as.js';
 
 // The types are exec's to import from here as before; they live in shell-process-types.ts.
@@ -26,6 +27,8 @@ export type { ShellExit, ShellProcessOptions, StepEnd, StepStop };
 
 const PRE_READY_LIMIT = 8192;
 const READY_TIMEOUT_MS = 30_000;
+/** How often, after a ctrl-c, the terminal's foreground is looked at for a command that missed it (a /proc read or two). */
+const MISSED_INTERRUPT_POLL_MS = 20;
 
 export class ShellProcess {
   readonly runAs: RunAs;
@@ -47,7 +50,8 @@ export class ShellProcess {
   private ready = false;
   private preReady = '';
   private exitMarkerStatus: number | null = null;
-  private waitingStep: { id: number; resolve: (end: StepEnd) => void } | undefined;
+  /** The step sent to bash: `started` once its file began (its `s` marker), `onStart` then run once. */
+  private waitingStep: { id: number; resolve: (end: StepEnd) => void; started: boolean; onStart?: () => void } | undefined;
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private exitWaiters: Array<() => void> = [];
   private unregisterExitKill: (() => void) | undefined;
@@ -169,6 +173,15 @@ export class ShellProcess {
         }
         break;
       }
+      case 's': {
+        const step = this.waitingStep;
+        if (!step || step.id !== Number(a) || step.started) break;
+        step.started = true;
+        const onStart = step.onStart;
+        step.onStart = undefined;
+        onStart?.();
+        break;
+      }
       case 'k': {
         // Forged, it only hides more: a step can already print anything.
         if (!this.configSent || this.closing) break;
@@ -228,7 +241,7 @@ export class ShellProcess {
     if (this.runAs.mode === 'runuser') chownSync(file, this.runAs.uid, this.runAs.gid);
     const line = stepCommand(id, file, opts);
     const end = new Promise<StepEnd>((resolve) => {
-      this.waitingStep = { id, resolve };
+      this.waitingStep = { id, resolve, started: false };
     });
     writeSync(this.fifoFd, line);
     try {
@@ -272,13 +285,43 @@ export class ShellProcess {
   }
 
   /**
-   * Stop the running step as an operator would, then harder: Ctrl-C now; after `graceMs`
-   * SIGTERM to the terminal's foreground group (and SIGINT to bash, so a sourced loop stops);
-   * after another `graceMs` SIGKILL to that group; after a third, SIGKILL to the shell itself
-   * (the next step then gets a fresh one). `cancel()` when the step has ended.
+   * Ctrl-C to the running step, wherever it is: the ^C goes to the command holding the
+   * terminal, as typed, and for `forMs` a command that takes the terminal without having got
+   * the SIGINT that would have ended it is sent it (a ^C landing between two commands is lost:
+   * see missed-interrupt.ts). bash itself is not signalled: a SIGINT that met it while it
+   * printed the step's status would end the step with no status at all. Before bash has begun
+   * the step (its `s` marker), the ctrl-c waits: at bash's prompt it throws away the step's
+   * command line, and the step neither ran nor reported. `cancel()` when the step has ended.
+   */
+  interrupt(forMs: number): MissedInterruptWatch {
+    const step = this.waitingStep;
+    if (step === undefined || step.started) return this.interruptNow(forMs);
+    let watch: MissedInterruptWatch | undefined;
+    let cancelled = false;
+    step.onStart = () => {
+      if (!cancelled) watch = this.interruptNow(forMs);
+    };
+    return {
+      cancel: () => {
+        cancelled = true;
+        watch?.cancel();
+      },
+    };
+  }
+
+  private interruptNow(forMs: number): MissedInterruptWatch {
+    this.write('\u0003');
+    return watchMissedInterrupt({ foreground: () => this.foregroundGroup(), send: (group) => signalAll([-group], 'SIGINT', this.runAs), everyMs: MISSED_INTERRUPT_POLL_MS, forMs });
+  }
+
+  /**
+   * Stop the running step as an operator would, then harder: Ctrl-C now (`interrupt`); after
+   * `graceMs` SIGTERM to the terminal's foreground group (and SIGINT to bash, so a sourced
+   * loop stops); after another `graceMs` SIGKILL to that group; after a third, SIGKILL to the
+   * shell itself (the next step then gets a fresh one). `cancel()` when the step has ended.
    */
   stopStep(graceMs: number): StepStop {
-    this.write('\u0003');
+    const interrupting = this.interrupt(graceMs);
     let shellKilled = false;
     const rounds: Array<() => Promise<void>> = [
       async () => {
@@ -297,6 +340,7 @@ export class ShellProcess {
     const timers = rounds.map((round, i) => setTimeout(() => void round().catch(() => undefined), graceMs * (i + 1)));
     return {
       cancel: () => {
+        interrupting.cancel();
         for (const t of timers) clearTimeout(t);
       },
       shellKilled: () => shellKilled,

@@ -13,6 +13,7 @@ import type { ShellExit, StepEnd, StepStop } from './shell-process.js';
 import { changedExports, restorableExports, restoreScript } from './saved-exports.js';
 import type { SavedExport } from './saved-exports.js';
 import type { TypedRestore } from './rc-script.js';
+import type { MissedInterruptWatch } from './missed-interrupt.js';
 import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
 import { durationLiteral } from '../runbooks/duration.js';
 
@@ -47,6 +48,17 @@ function describeExit(exit: ShellExit): string {
 /** Keys held for a step whose shell is still starting: a paste, not a file. */
 const MAX_PENDING_INPUT = 64 * 1024;
 
+/** A step stopped before its command line was sent: nothing ran. */
+function notStarted(durationMs: number): RunResult {
+  return { exitCode: null, durationMs, timedOut: false, interrupted: true, shellExited: false, reason: 'cancelled before it started' };
+}
+
+/** The running step: whether it was interrupted, and that interrupt's follow-up, ended with the step. */
+interface ActiveStep {
+  interrupted: boolean;
+  interrupting?: MissedInterruptWatch;
+}
+
 class SessionShell implements Shell {
   readonly user: string;
   restored: RestoredShell | undefined;
@@ -60,7 +72,9 @@ class SessionShell implements Shell {
   /** Every shell started in this session; all are ended, with their children, by close(). */
   private readonly started: ShellProcess[] = [];
   private active: ShellProcess | undefined;
-  private activeStep: { interrupted: boolean } | undefined;
+  private activeStep: ActiveStep | undefined;
+  /** `interrupt()` came while the running step's shell was being made ready: the step is not sent. */
+  private interruptedEarly = false;
   private resetReason: string | undefined;
   private stepId = 0;
   private busy = false;
@@ -189,9 +203,7 @@ class SessionShell implements Shell {
     this.busy = true;
     const startedAt = performance.now();
     try {
-      if (req.signal?.aborted) {
-        return { exitCode: null, durationMs: 0, timedOut: false, interrupted: true, shellExited: false, reason: 'cancelled before it started' };
-      }
+      if (req.signal?.aborted) return notStarted(0);
       const otherUser = req.user !== undefined && req.user !== this.user;
       if (otherUser || req.isolated) {
         const runAs = otherUser ? await resolveRunAs(req.user) : this.runAs;
@@ -208,13 +220,16 @@ class SessionShell implements Shell {
       return await this.execute(await this.mainShell(), req, startedAt);
     } finally {
       this.busy = false;
+      this.interruptedEarly = false;
       this.pendingInput = '';
     }
   }
 
   private async execute(proc: ShellProcess, req: RunRequest, startedAt: number): Promise<RunResult> {
+    // Stopped while its shell was made ready (an abort then found no listener): nothing is sent.
+    if (req.signal?.aborted || this.interruptedEarly) return notStarted(performance.now() - startedAt);
     const id = ++this.stepId;
-    const step = { interrupted: false };
+    const step: ActiveStep = { interrupted: false };
     let timedOut = false;
     this.active = proc;
     this.activeStep = step;
@@ -246,6 +261,7 @@ class SessionShell implements Shell {
     } finally {
       clearTimeout(timer);
       stopping?.cancel();
+      step.interrupting?.cancel();
       req.signal?.removeEventListener('abort', onAbort);
       this.active = undefined;
       this.activeStep = undefined;
@@ -287,9 +303,11 @@ class SessionShell implements Shell {
   }
 
   interrupt(): void {
+    if (this.busy && !this.active) this.interruptedEarly = true;
     if (!this.active || !this.activeStep) return;
     this.activeStep.interrupted = true;
-    this.active.write('\u0003');
+    this.activeStep.interrupting?.cancel();
+    this.activeStep.interrupting = this.active.interrupt(this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
   }
 
   resize(cols: number, rows: number): void {

@@ -1,9 +1,10 @@
 /**
- * The instances a watch would otherwise wait on forever, decided after a bounded wait: one SSM
- * gives no invocation for (NO_INVOCATION), and one whose status stepgate does not know and
- * that has not changed (SSM adds StatusDetails over time; such a row was never final, so the
- * watch never ended). A watch again (`fleet status`) is given the journaled rows, so what an
- * earlier watch decided stays decided. Pure: the watch gives each poll's reports and the time.
+ * What a watch would otherwise wait on forever, decided after a bounded wait: an instance SSM
+ * gives no invocation for (NO_INVOCATION), one whose status stepgate does not know and that
+ * has not changed (SSM adds StatusDetails over time; such a row was never final, so the watch
+ * never ended), and a command SSM holds open without one invocation (it never started
+ * anywhere). A watch again (`fleet status`) is given what the journal says, so what an earlier
+ * watch decided stays decided. Pure: the watch gives each poll's reports and the time.
  */
 import { durationLiteral } from '../runbooks/duration.js';
 import { isFinal, isGoing, isKnownStatus, NO_INVOCATION, rowOf, type InstanceReport, type InstanceRow } from './rollout.js';
@@ -26,7 +27,36 @@ export class GiveUp {
   /** Rows decided here earlier (by this watch or, from the journal, an earlier one), by instance. */
   private readonly decided = new Map<string, InstanceRow>();
 
+  /** Since when, and for how many polls, the open command has listed no invocation at all. */
+  private empty: { since: number; polls: number } | undefined;
+
+  /** An earlier watch decided the command never started (journaled), so the next decides at once. */
+  private neverStartedBefore = false;
+
   constructor(private readonly commandId: string) {}
+
+  rememberNeverStarted(): void {
+    this.neverStartedBefore = true;
+  }
+
+  /**
+   * Whether to stop waiting on a command that is open (Pending) with no invocation listed: once
+   * it has been so for the bound below, the words saying how long ("12 polls over 1m"); else
+   * undefined. A tag's instances show up within seconds of SendCommand, so a minute of none
+   * is SSM not starting the command, not a slow start; any invocation starts the wait again.
+   */
+  neverStarted(commandStatus: string, invocations: number, now: number): string | undefined {
+    if (invocations > 0 || isFinal(commandStatus)) {
+      this.empty = undefined;
+      this.neverStartedBefore = false;
+      return undefined;
+    }
+    this.empty ??= { since: now, polls: 0 };
+    this.empty.polls += 1;
+    const waited = `${this.empty.polls} poll${this.empty.polls === 1 ? '' : 's'} over ${durationLiteral(now - this.empty.since)}`;
+    if (this.neverStartedBefore) return waited;
+    return this.empty.polls < GIVE_UP_POLLS || now - this.empty.since < GIVE_UP_MS ? undefined : waited;
+  }
 
   /**
    * A row an earlier watch journaled: if it was decided here and SSM still says the same, a

@@ -163,8 +163,11 @@ export type RolloutEvent =
   | { type: 'command-sent'; at: number; commandId: string; status: string }
   | { type: 'instance-changed'; at: number; row: InstanceRow }
   | { type: 'cancel-requested'; at: number; who: { user: string } }
-  /** `noInstance`: SSM ended the command without one invocation (the target matched no instance). */
-  | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[]; noInstance?: boolean }
+  /**
+   * `noInstance`: SSM ended the command without one invocation (the target matched no
+   * instance). `neverStarted`: SSM held it open without one invocation past the watch's bound.
+   */
+  | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[]; noInstance?: boolean; neverStarted?: boolean }
   | { type: 'rollout-error'; at: number; message: string };
 
 /** The audit trail of a rollout, for `stepgate log`. */
@@ -184,6 +187,7 @@ export function rolloutTrail(events: RolloutEvent[]): string[] {
         return `${when(e.at)}  cancel requested by ${e.who.user}`;
       case 'rollout-finished':
         if (e.noInstance) return `${when(e.at)}  finished: ${e.status}, no instance matched the target`;
+        if (e.neverStarted) return `${when(e.at)}  finished: given up while ${e.status}, SSM never started the command on any instance`;
         return `${when(e.at)}  finished: ${e.status}, ${e.ok ? 'every instance succeeded' : `${e.failed.length} instance${e.failed.length === 1 ? '' : 's'} failed: ${e.failed.map((f) => `${f.instanceId} at ${f.step ?? '?'}`).join(', ')}`}`;
       case 'rollout-error':
         return `${when(e.at)}  error: ${e.message}`;

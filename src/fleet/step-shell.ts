@@ -25,12 +25,41 @@ export function checkWorstCaseMs(step: CheckStep): number {
 }
 
 /**
- * Every variable and function the exported shell makes for itself starts with this (the
- * wrapper's `sg_user`, a check's `sg_url`), so export refuses a var or env entry named so: it
- * would clobber them (a var `sg_user` would pick the run-as user) or be clobbered by them.
- * Names are case-sensitive in sh: `SG_ID` (a security group) is the runbook's own.
+ * The variables the exported shell sets for itself where a runbook's vars and env: meet them:
+ * the value reader (READ_VALUES) and the Command wrapper or the Automation helper run.sh
+ * (installed-scripts.ts), which export the vars, and a check step's bash, which exports env:
+ * first. Export refuses a var or env entry of exactly these names: it would clobber them (a
+ * var `sg_user` picks the run-as user) or be clobbered by them (`sg_script` becomes the
+ * step's text). Each starts `sg_` so that few runbooks meet one; a name the shell does not use
+ * (`sg_region`) clashes with nothing. Names are case-sensitive in sh and none is upper-case:
+ * `SG_ID` (a security group) is the runbook's own. test/fleet/export-names.test.ts reads the
+ * names off the generated shells and checks this list against them.
  */
-export const SHELL_PREFIX = 'sg_';
+export const SHELL_NAMES: ReadonlySet<string> = new Set([
+  // The wrapper and run.sh.
+  'sg_user',
+  'sg_b64',
+  'sg_file',
+  'sg_script',
+  // READ_VALUES.
+  'sg_bad',
+  'sg_name',
+  'sg_line',
+  // A check step.
+  'sg_body',
+  'sg_errf',
+  'sg_what',
+  'sg_n',
+  'sg_err',
+  'sg_waits',
+  'sg_url',
+  'sg_status',
+  'sg_want',
+  'sg_target',
+  'sg_host',
+  'sg_port',
+  'sg_code',
+]);
 
 /** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */
 export interface StepContext {

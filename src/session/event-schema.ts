@@ -142,7 +142,7 @@ const ROLLOUT_SCHEMAS: Record<RolloutEvent['type'], Check> = {
   'command-sent': object({ at: time, commandId: str, status: str }),
   'instance-changed': object({ at: time, row: instanceRow }),
   'cancel-requested': object({ at: time, who: object({ user: str }) }),
-  'rollout-finished': object({ at: time, status: str, ok: bool, failed: array(instanceRow), 'noInstance?': bool }),
+  'rollout-finished': object({ at: time, status: str, ok: bool, failed: array(instanceRow), 'noInstance?': bool, 'neverStarted?': bool }),
   'rollout-error': object({ at: time, message: str }),
 };
 

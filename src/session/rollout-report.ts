@@ -39,6 +39,8 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
   const outcomeText = finished
     ? finished.noInstance
       ? `**no instance matched the target** (command ${cell(finished.status)}: SSM ran it nowhere)`
+      : finished.neverStarted
+      ? `**SSM never started the command on any instance** (command still ${cell(finished.status)} when the watch gave up)`
       : finished.ok
       ? `**every instance succeeded** (command ${cell(finished.status)})`
       : `**${finished.failed.length} instance${finished.failed.length === 1 ? '' : 's'} failed** (command ${cell(finished.status)})`

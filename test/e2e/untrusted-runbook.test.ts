@@ -39,15 +39,32 @@ describe('untrusted runbooks', () => {
     expect(lint.stdout + lint.stderr).toMatch(/open\.md:1:1: warning.*untrusted runbook/);
   });
 
-  it('export and fleet run refuse it too, without advising --allow-untrusted (a flag they do not take)', { timeout: 120_000 }, async () => {
+  it('export and fleet run refuse it too, saying what to do and naming no flag they do not take', { timeout: 120_000 }, async () => {
     const file = ws.write('open.md', '# Open\n\n## S\n\n```bash {name=hello}\necho ran-it\n```\n');
     chmodSync(file, 0o666);
-    for (const args of [['export', '--ssm', 'command', 'open.md'], ['fleet', 'run', 'open.md', '--instance-ids', 'i-0123456789abcdef0']]) {
-      const refused = await ws.run(args, { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' });
-      expect(refused.code, args.join(' ')).toBe(2);
-      expect(refused.stderr).toMatch(/untrusted runbook: open\.md is writable by group and others \(mode 0666\).*chmod go-w open\.md \(export and fleet run take no --allow-untrusted/);
-      expect(refused.stderr).not.toMatch(/pass --allow-untrusted/);
+    for (const [command, ...args] of [['export', '--ssm', 'command', 'open.md'], ['fleet run', 'open.md', '--instance-ids', 'i-0123456789abcdef0']] as const) {
+      const refused = await ws.run([...command.split(' '), ...args], { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' });
+      expect(refused.code, command).toBe(2);
+      expect(refused.stderr).toContain(
+        `untrusted runbook: open.md is writable by group and others (mode 0666); another user could change what runs: chmod go-w open.md, then run stepgate ${command} again (nothing overrides this for ${command}: what it sends runs as root on every instance; if the file is not yours to fix, copy the runbook and the files it links to into a directory of your own, read them, and give ${command} the copy)`,
+      );
+      expect(refused.stderr).not.toMatch(/allow-untrusted/);
       expect(refused.stdout).toBe('');
+    }
+  });
+
+  it('export advises replacing a link out of the runbook\'s directory with a copy, not chown or chmod (which leave the link)', { timeout: 120_000 }, async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'stepgate-outside-'));
+    try {
+      writeFileSync(join(outside, 'far.md'), '# Far\n\n```bash {name=hello}\necho ran-it\n```\n');
+      symlinkSync(join(outside, 'far.md'), join(ws.dir, 'near.md'));
+      const refused = await ws.run(['export', '--ssm', 'command', 'near.md']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`near.md is a symbolic link out of the runbook's directory`);
+      expect(refused.stderr).toMatch(/another user could change what runs: cp --remove-destination \S+far\.md near\.md, then run stepgate export again/);
+      expect(refused.stderr).not.toMatch(/chown|chmod|allow-untrusted/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 

@@ -2,14 +2,14 @@
  * The host-check script (what preflight asks the run-as user's bash) run by a real bash: a
  * script this bash parsed before is not parsed again, and then no temporary directory is made
  * (mktemp and rm are processes: the usual second start forks neither); a new one is parsed and
- * a syntax error read back.
+ * a syntax error read back; a probe ended by a signal mid-parse leaves no directory behind.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hostCheckScript, readHostAnswers } from '../../src/exec/host-check.js';
+import { askHost, hostCheckScript, readHostAnswers } from '../../src/exec/host-check.js';
 import type { HostQuery } from '../../src/exec/types.js';
 
 let bin: string;
@@ -51,5 +51,55 @@ describe('host check: parsing scripts', () => {
     const { answers } = ask({ ...base, scripts: { bad: 'if then fi\n' }, parsedBefore: { bash: '/bin/bash 1.0', keys: ['bad'] } });
     expect(answers.syntax['bad']).toMatch(/syntax error/);
     expect(calls()).toEqual(['mktemp', 'rm']);
+  });
+});
+
+describe('host check: a probe ended mid-way', () => {
+  const SCRIPTS = { one: 'echo one\n', two: 'echo two\n', three: 'if then fi\n' };
+  let tmp: string;
+
+  beforeEach(() => {
+    // The probe's TMPDIR, and a mktemp that makes the parse-message files FIFOs: each `bash -n`
+    // blocks opening its stderr, so the probe stays in its parse phase, the directory made,
+    // until a signal ends it. It says on stderr when the directory exists.
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'stepgate-hostcheck-tmp-'));
+    const real = execFileSync('sh', ['-c', 'command -v mktemp'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(bin, 'mktemp'), `#!/bin/sh\nd=$(${real} "$@") || exit 1\nfor i in 0 1 2; do mkfifo "$d/$i"; done\necho "made $d" >&2\necho "$d"\n`, { mode: 0o755 });
+  });
+
+  afterEach(() => {
+    // Without the traps the FIFOs stay, and a parse blocked on one with them: opening each
+    // for reading lets it go.
+    for (const dir of readdirSync(tmp)) for (const fifo of readdirSync(path.join(tmp, dir))) closeSync(openSync(path.join(tmp, dir, fifo), constants.O_RDONLY | constants.O_NONBLOCK));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${bin}:${process.env['PATH']}`, TMPDIR: tmp });
+
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const) {
+    it(`removes its directory when it gets ${signal} while parsing`, async () => {
+      const probe = spawn('bash', ['-s'], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+      probe.stdin.end(hostCheckScript({ ...base, scripts: SCRIPTS }));
+      let said = '';
+      await new Promise<void>((made) => probe.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()).includes('made ') && made()));
+      const dir = /made (\S+)/.exec(said)?.[1] ?? '';
+      expect(existsSync(dir)).toBe(true);
+      const ended = new Promise<number | null>((r) => probe.on('close', (code) => r(code)));
+      probe.kill(signal);
+      expect(await ended).toBe(128 + os.constants.signals[signal]);
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+  }
+
+  it('removes it when askHost\'s deadline ends the probe (TERM), whose parses were still blocked', async () => {
+    const saved = { PATH: process.env['PATH'], TMPDIR: process.env['TMPDIR'] };
+    Object.assign(process.env, { PATH: env()['PATH'], TMPDIR: tmp });
+    try {
+      await expect(askHost({ ...base, scripts: SCRIPTS }, 1_000)).rejects.toThrow(/did not answer within 1s/);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

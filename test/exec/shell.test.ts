@@ -318,6 +318,66 @@ describe('openShell: interaction', () => {
     expect((await sh.run({ script: 'test "$KEPT" = 1' })).exitCode).toBe(0);
   });
 
+  it('a Ctrl-C landing between two commands of a step ends it with the interrupt\'s own outcome, not the escalation\'s', { timeout: 240_000 }, async () => {
+    // The escalation is put out of reach: a lost ctrl-c shows as the step running on to exit 0
+    // (or 143 at the SIGTERM), never as 130. The waits only choose different moments to
+    // interrupt at: before the first command, during it, between the two, during the second.
+    const sh = await open({ killGraceMs: 120_000 });
+    const seen: string[] = [];
+    const steps = ['sleep 0.2; sleep 5', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 0.02; done; sleep 5'];
+    for (const [n, script] of steps.entries()) {
+      for (let k = 0; k < 14; k++) {
+        const ac = new AbortController();
+        // Both ways a step is interrupted: the session's abort (ctrl-c, then the escalation) and Shell.interrupt.
+        const byAbort = k % 2 === 0;
+        const running = sh.run(byAbort ? { script, signal: ac.signal } : { script });
+        await new Promise((r) => setTimeout(r, k * (n === 0 ? 19 : 31)));
+        if (byAbort) ac.abort();
+        else sh.interrupt();
+        const res = await running;
+        seen.push(`${script.slice(0, 10)} #${k}: ${res.exitCode} ${res.signal ?? ''} ${res.interrupted}`);
+      }
+    }
+    expect(seen.filter((line) => !line.endsWith(': 130 SIGINT true'))).toEqual([]);
+    expect((await sh.run({ script: 'echo still-here' })).exitCode).toBe(0);
+  });
+
+  it('a Ctrl-C sent as a step is handed to bash waits for the step to begin (at bash\'s prompt it threw the step\'s command line away: no status, the shell killed)', { timeout: 120_000 }, async () => {
+    const sh = await open({ killGraceMs: 120_000 });
+    for (let k = 0; k < 10; k++) {
+      const ac = new AbortController();
+      const running = sh.run(k % 2 === 0 ? { script: 'sleep 5', signal: ac.signal } : { script: 'sleep 5' });
+      // The step is given to bash on the next turn of the event loop; the ctrl-c follows at once.
+      await new Promise((r) => setImmediate(r));
+      if (k % 2 === 0) ac.abort();
+      else sh.interrupt();
+      expect(await running, `#${k}`).toMatchObject({ exitCode: 130, signal: 'SIGINT', interrupted: true, shellExited: false });
+    }
+    // Stopped in the same turn as it was asked for: it never reaches bash.
+    const ac = new AbortController();
+    const never = sh.run({ script: `touch ${path.join(dir, 'ran')}`, signal: ac.signal });
+    ac.abort();
+    expect(await never).toMatchObject({ exitCode: null, interrupted: true, reason: 'cancelled before it started' });
+    expect(existsSync(path.join(dir, 'ran'))).toBe(false);
+  });
+
+  it('a command that catches Ctrl-C is sent it once: what it does with it is its own', async () => {
+    const sh = await open({ killGraceMs: 120_000 });
+    const count = path.join(dir, 'caught');
+    // Counts the SIGINTs it gets and goes on for ten more short sleeps after the first (new
+    // commands taking the terminal meanwhile), then ends by itself.
+    writeFileSync(
+      path.join(dir, 'catcher.sh'),
+      `left=-1\ntrap 'echo int >> ${count}; left=10' INT\necho waiting\nwhile [ "$left" -ne 0 ]; do sleep 0.05; if [ "$left" -gt 0 ]; then left=$((left - 1)); fi; done\nexit 3\n`,
+    );
+    const running = sh.run({ script: 'bash catcher.sh' });
+    await waitForScreen(sh, 'waiting');
+    sh.interrupt();
+    const res = await running;
+    expect(res).toMatchObject({ exitCode: 3, interrupted: true });
+    expect(readFileSync(count, 'utf8')).toBe('int\n');
+  });
+
   it('times out: Ctrl-C first', async () => {
     const sh = await open();
     const res = await sh.run({ script: 'sleep 300; echo not-reached', timeoutMs: 300 });

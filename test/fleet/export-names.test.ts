@@ -1,16 +1,19 @@
 /**
  * Names an export refuses in env: and vars:, at the entry (a secret-looking env entry would
- * be in clear in the document; the exported shell's own sg_ names), and a runbook whose vars
+ * be in clear in the document; the exported shell's own sg_ names, read off the generated
+ * shells, run.sh included), and a runbook whose vars
  * share a name with a check's former locals (url, want, target, host, port, code), run as
  * the agent runs the document against a real HTTP server and a real listening socket.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { userInfo } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, formatProblem, type ExportResult, type SsmDocument } from '../../src/fleet/index.js';
 import type { Runbook } from '../../src/runbooks/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
+import { SHELL_NAMES } from '../../src/fleet/step-shell.js';
 import { runCommandDocument } from './agent-sim.js';
 
 const USER = userInfo().username;
@@ -107,17 +110,33 @@ echo go
   });
 });
 
-describe("the exported shell's own names (sg_)", () => {
-  it('a var or env entry starting sg_ is refused at the entry; SG_ID is the runbook\'s own', () => {
-    const { main, load } = books({
-      'deploy.md': `---
+/** The Automation install step's archive, by file name (run.sh and each N.bash). */
+function installedFiles(doc: SsmDocument): Map<string, string> {
+  const install = ((doc.mainSteps[0]?.inputs as { Parameters?: { commands?: string[] } }).Parameters?.commands ?? []).join('\n');
+  const packed = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d \| gzip -dc/.exec(install)?.[1] ?? '';
+  const files = new Map<string, string>();
+  for (const m of gunzipSync(Buffer.from(packed, 'base64')).toString('utf8').matchAll(/^cat > "\$1\/([^"]+)" <<'(STEPGATE_FILE_END_*)'\n([\s\S]*?)^\2\n/gm)) files.set(m[1] ?? '', m[3] ?? '');
+  return files;
+}
+
+/** The variables a shell text sets (assignments, local, for, read) and the functions it defines. */
+function namesMade(shell: string): { variables: Set<string>; functions: Set<string> } {
+  const variables = new Set<string>();
+  for (const m of shell.matchAll(/(?:^|[\s;(])(?:local\s+|export\s+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)) variables.add(m[1] ?? '');
+  for (const m of shell.matchAll(/\b(?:local|for|read -r)\s+([A-Za-z_][A-Za-z0-9_]*)/g)) variables.add(m[1] ?? '');
+  // IFS= read is a setting for the one read, not a name of ours.
+  variables.delete('IFS');
+  const functions = new Set<string>();
+  for (const m of shell.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\) \{/gm)) functions.add(m[1] ?? '');
+  return { variables, functions };
+}
+
+describe("the exported shell's own names", () => {
+  const CHECKS = `---
 title: Deploy
 user: ${USER}
 vars:
-  sg_user: Who
-  SG_ID: Security group
-env:
-  sg_body: x
+  RELEASE: Release
 ---
 # Deploy
 
@@ -126,24 +145,6 @@ env:
 \`\`\`bash {name=go}
 echo go
 \`\`\`
-`,
-    });
-    for (const exported of [exportCommandDocument(main, load), exportAutomationDocument(main, load)]) {
-      const said = problems(exported);
-      expect(said.map((p) => p.slice(0, p.indexOf(': names')))).toEqual(['deploy.md:8:3: env sg_body', 'deploy.md:5:3: var sg_user']);
-      expect(said[1]).toContain('belong to the exported shell (sg_user picks the run-as user');
-    }
-  });
-
-  it('every variable and function the Command document\'s shell makes starts sg_ (checks of every kind, the wrapper, the value reader)', () => {
-    const { main, load } = books({
-      'deploy.md': `---
-title: Deploy
-user: ${USER}
-vars:
-  RELEASE: Release
----
-# Deploy
 
 ## Checks
 
@@ -154,18 +155,56 @@ vars:
 - run: "true"
   contains: y
 \`\`\`
+`;
+
+  it('are exactly the variables the generated shells set: the Command wrapper, run.sh and the value reader, and checks of every kind', () => {
+    const { main, load } = books({ 'deploy.md': CHECKS });
+    const command = ok(exportCommandDocument(main, load));
+    const lines = command.mainSteps.flatMap((s) => (s.inputs as { runCommand: string[] }).runCommand);
+    const decoded = [...lines.join('\n').matchAll(/'([A-Za-z0-9+/=]{40,})'/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
+    const commandShell = namesMade([...lines, ...decoded].join('\n'));
+    const installed = installedFiles(ok(exportAutomationDocument(main, load)));
+    const runSh = installed.get('run.sh') ?? '';
+    expect(runSh).toContain('exec runuser -u "$sg_user"');
+    const automationShell = namesMade([...installed.values()].join('\n'));
+    const made = new Set([...commandShell.variables, ...automationShell.variables]);
+    // run.sh's own (sg_file) is among them: only the Automation helper sets it.
+    expect(namesMade(runSh).variables).toEqual(new Set(['sg_user', 'sg_file', 'sg_script', 'sg_bad', 'sg_name', 'sg_line']));
+    expect([...made].sort()).toEqual([...SHELL_NAMES].sort());
+    // Functions live apart from variables in bash, and keep out of the runbook's way by their prefix.
+    expect([...commandShell.functions, ...automationShell.functions].filter((f) => !f.startsWith('sg_'))).toEqual([]);
+  });
+
+  it('refuse a var or env entry of one of them at the entry, for both documents; SG_ names (sh is case-sensitive) and sg_ names the shell does not set are the runbook\'s own', () => {
+    const { main, load } = books({
+      'deploy.md': `---
+title: Deploy
+user: ${USER}
+vars:
+  sg_user: Who
+  sg_file: File
+  SG_ID: Security group
+  SG_USER: Another user
+  sg_region: Region
+env:
+  sg_body: x
+  SG_BODY: y
+---
+# Deploy
+
+## Steps
+
+\`\`\`bash {name=go}
+echo "$SG_ID $SG_USER $sg_region $SG_BODY"
+\`\`\`
 `,
     });
-    const lines = (ok(exportCommandDocument(main, load)).mainSteps[0]?.inputs as { runCommand: string[] }).runCommand;
-    const encoded = /'([A-Za-z0-9+/=]{40,})'/.exec(lines.join('\n'))?.[1] ?? '';
-    const shell = `${lines.join('\n')}\n${Buffer.from(encoded, 'base64').toString('utf8')}`;
-    const made = new Set<string>();
-    for (const m of shell.matchAll(/(?:^|[\s;(])(?:local\s+|export\s+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)) made.add(m[1] ?? '');
-    for (const m of shell.matchAll(/\b(?:local|for|read -r)\s+([A-Za-z_][A-Za-z0-9_]*)/g)) made.add(m[1] ?? '');
-    for (const m of shell.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\) \{/gm)) made.add(m[1] ?? '');
-    expect(made.size).toBeGreaterThan(10);
-    // IFS= read is a setting for the one read, not a name of ours.
-    expect([...made].filter((n) => !n.startsWith('sg_') && n !== 'IFS')).toEqual([]);
+    for (const exported of [exportCommandDocument(main, load), exportAutomationDocument(main, load)]) {
+      const said = problems(exported);
+      expect(said.map((p) => p.slice(0, p.indexOf(': the exported shell')))).toEqual(['deploy.md:11:3: env sg_body', 'deploy.md:5:3: var sg_user', 'deploy.md:6:3: var sg_file']);
+      expect(said[1]).toContain('the exported shell sets sg_user for itself (sg_user picks the run-as user');
+      expect(said[1]).toMatch(/rename it \(a name without the lower-case sg_ never meets the shell's own\)$/);
+    }
   });
 
   describe('vars named as a check used to name its locals', () => {

@@ -177,7 +177,7 @@ describe('vars given to fleet run', () => {
     expect(h.out).toBe('');
   });
 
-  it('refuses a secret var given with --var or STEPGATE_VAR_, at the line declaring it, advising Parameter Store', async () => {
+  it('refuses a secret var given with --var, or with STEPGATE_VAR_ and no --param-store-prefix, at the line declaring it, advising Parameter Store', async () => {
     // At DB_PASSWORD's own line (6:3), not the vars: key.
     const file = files();
     expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'DB_PASSWORD=hunter2'], deps())).toBe(2);
@@ -185,13 +185,33 @@ describe('vars given to fleet run', () => {
     expect(h.err).not.toContain('hunter2');
 
     h.err = '';
-    const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2', STEPGATE_VAR_SOMETHING_ELSE: 'x' };
-    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(2);
-    expect(h.err).toMatch(/fleet\.md:6:3: STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/? each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; unset STEPGATE_VAR_DB_PASSWORD\n/);
-    // Undeclared STEPGATE_VAR_ names are another runbook's business.
-    expect(h.err).not.toContain('SOMETHING_ELSE');
+    const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2' };
+    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1'], deps({ env }))).toBe(2);
+    expect(h.err).toMatch(/fleet\.md:6:3: STEPGATE_VAR_DB_PASSWORD: var DB_PASSWORD is secret.*pass --param-store-prefix \/PATH: each instance reads it there; unset STEPGATE_VAR_DB_PASSWORD\n/);
+
+    // With the prefix a typed --var is still refused: it was meant to be sent, and would not be.
+    h.err = '';
+    expect(await runFleet(['run', file, '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--var', 'DB_PASSWORD=hunter2', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(2);
+    expect(h.err).toMatch(/fleet\.md:6:3: --var DB_PASSWORD: var DB_PASSWORD is secret.*with --param-store-prefix \/stepgate\/fleet\/ each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD; drop --var DB_PASSWORD\n/);
     expect(h.err).not.toContain('hunter2');
     expect(ssmMock.calls()).toHaveLength(0);
+  });
+
+  it('with --param-store-prefix leaves a secret\'s STEPGATE_VAR_ out with a one-line note, and never sends its value', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    const env = { STEPGATE_STATE_DIR: h.dir, USER: 'ops', STEPGATE_VAR_DB_PASSWORD: 'hunter2', STEPGATE_VAR_SOMETHING_ELSE: 'x' };
+    expect(await runFleet(['run', files(), '--instance-ids', 'i-0aaaaaaaaaaaaaaa1', '--param-store-prefix', '/stepgate/fleet/'], deps({ env }))).toBe(0);
+    expect(h.err).toMatch(/^\S+fleet\.md:6:3: STEPGATE_VAR_DB_PASSWORD ignored: var DB_PASSWORD is secret and fleet run sends no secret .*; each instance reads it from Parameter Store as \/stepgate\/fleet\/DB_PASSWORD \(--param-store-prefix \/stepgate\/fleet\/\)\n$/);
+    // Undeclared STEPGATE_VAR_ names are another runbook's business.
+    expect(h.err).not.toContain('SOMETHING_ELSE');
+    expect(h.out).toContain('every instance succeeded (1)');
+    const sent = JSON.stringify(ssmMock.calls().map((c) => c.args[0].input));
+    expect(sent).not.toContain('hunter2');
+    expect(ssmMock.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters).toEqual({});
+    expect(ssmMock.commandCalls(CreateDocumentCommand)[0]?.args[0].input.Content).toContain('{{ssm-secure:/stepgate/fleet/DB_PASSWORD}}');
   });
 
   it('sends declared vars, a linked runbook\'s included, and leaves the secret to Parameter Store', async () => {
@@ -239,6 +259,57 @@ describe('a target that matches no instance', () => {
     expect(h.err).toContain('no instance matched the target');
     expect(h.events().filter((e) => e.type === 'rollout-error')).toHaveLength(1);
     expect(h.events().filter((e) => e.type === 'rollout-finished')).toHaveLength(1);
+  });
+});
+
+describe('a command SSM never starts', () => {
+  it('is given up on after 12 polls and a minute with no invocation, said as such, journaled once, exit 2 (it was watched without end)', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Pending')] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    let t = T0;
+    const code = await runFleet(['run', runbook(), '--targets', 'tag:service=omneuro'], deps({ now: () => (t += 5_000) }));
+    expect(code).toBe(2);
+    expect(h.sleeps.length).toBeGreaterThanOrEqual(11);
+    expect(h.sleeps.length).toBeLessThan(30);
+    expect(h.out).not.toMatch(/instances? failed|every instance succeeded|still running/);
+    expect(h.err).toMatch(
+      /^stepgate: rollout (fleet-\S+): SSM never started the command on any instance: command c0ffee00-\S+ is still Pending with no invocation for instances tagged service=omneuro after \d+ polls over 1m\d*s?\nstepgate fleet cancel \1 cancels it .*aws ssm describe-instance-information.*, then run fleet run again\n$/,
+    );
+    const id = h.rolloutId();
+    const events = h.events(id);
+    expect(events.map((e) => e.type)).toEqual(['rollout-started', 'command-sent', 'rollout-error', 'rollout-finished']);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-finished', status: 'Pending', ok: false, neverStarted: true });
+    expect(rolloutTrail(events).at(-1)).toMatch(/finished: given up while Pending, SSM never started the command on any instance$/);
+    const report = rolloutReport(events, 'x.jsonl');
+    expect(report).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
+    expect(report).not.toContain('not finished');
+
+    // Watched again while SSM still says the same: decided at once, said again, journaled nothing new.
+    const polled = h.sleeps.length;
+    h.err = '';
+    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(2);
+    expect(h.sleeps.length).toBe(polled);
+    expect(h.err).toContain('SSM never started the command on any instance');
+    expect(h.events(id)).toHaveLength(events.length);
+  });
+
+  it('is watched on as usual once SSM lists an invocation within the bound', async () => {
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
+    const polls = ssmMock.on(ListCommandsCommand);
+    const invocations = ssmMock.on(ListCommandInvocationsCommand);
+    for (let n = 0; n < 10; n++) {
+      polls.resolvesOnce({ Commands: [command('Pending')] });
+      invocations.resolvesOnce({ CommandInvocations: [] });
+    }
+    polls.resolves({ Commands: [command('Success', { CompletedCount: 1 })] });
+    invocations.resolves({ CommandInvocations: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', Status: 'Success', CommandPlugins: [{ Name: 'build', Status: 'Success' }] }] });
+    let t = T0;
+    expect(await runFleet(['run', runbook(), '--targets', 'tag:service=omneuro'], deps({ now: () => (t += 10_000) }))).toBe(0);
+    expect(h.err).toBe('');
+    expect(h.out).toContain('every instance succeeded (1)');
   });
 });
 

@@ -46,4 +46,21 @@ describe('GiveUp', () => {
     for (let t = 10_000; !rowIsFinal(row); t += 10_000) row = g.row(report('Hibernating'), t, 'InProgress');
     expect(row).toMatchObject({ status: 'Hibernating', final: true, tail: expect.stringContaining('aws ssm get-command-invocation --command-id c0ffee --instance-id i-0aaaaaaaaaaaaaaa1') });
   });
+
+  it('gives up on an open command with no invocation after 12 polls and a minute, and starts over when one shows up', () => {
+    const g = new GiveUp('c');
+    const firstGivenUp = (n: number, every: number, invocations: (i: number) => number, status = 'Pending'): number | undefined => {
+      for (let i = 1; i <= n; i++) if (g.neverStarted(status, invocations(i), i * every) !== undefined) return i;
+      return undefined;
+    };
+    expect(firstGivenUp(100, 1_000, () => 0)).toBe(GIVE_UP_MS / 1_000 + 1);
+    const h = new GiveUp('c');
+    // One invocation on the 10th poll: the count starts again from the next empty one.
+    let decidedAt: number | undefined;
+    for (let i = 1; i <= 40 && decidedAt === undefined; i++) if (h.neverStarted('Pending', i === 10 ? 1 : 0, i * 10_000) !== undefined) decidedAt = i;
+    expect(decidedAt).toBe(10 + GIVE_UP_POLLS);
+    // A final command is never "not started": it ended, and the watch says how.
+    const f = new GiveUp('c');
+    for (let i = 1; i <= 40; i++) expect(f.neverStarted('Success', 0, i * 10_000)).toBeUndefined();
+  });
 });

@@ -48,14 +48,12 @@ export const PARSE_DEADLINE_MS = 2_000;
 /** The worker's old-generation heap: with its young generation and the main thread's heap, the process stays under 300 MB. */
 export const PARSE_HEAP_MB = 128;
 /**
- * The worker's young generation. micromark allocates an event list per piece that lives until
- * the piece is compiled, so a small young generation copies it around and promotes it: the
- * cold 10,002-line parse took 53 to 54 collections and 717 to 881 ms of pauses with 16 MB, 27
- * to 28 and 294 to 397 ms with 64 MB (--trace-gc, three runs each, on a machine with no free
- * core: the parse itself 2.7 to 3.2 s against 2.0 to 2.4 s). The hostile 3.9 MB file of `[`
- * lines, refused at the heap limit, peaked at 270 MB with it (test/faults/slow-markdown).
+ * The worker's young generation. 64 MB halved the collections of a cold 10,002-line parse (53
+ * to 27) and, with no free core, its GC pauses; at load 2 the lint took as long (1.37 s against
+ * 1.31 s, median of 9, interleaved) and peaked 43 MB higher (153 against 110 MB): V8's parallel
+ * scavenge has the other core then. Kept at 16.
  */
-export const PARSE_YOUNG_MB = 64;
+export const PARSE_YOUNG_MB = 16;
 /** Files up to this size are parsed in place (a thread costs about 50 ms and 12 MB): bounds.ts refuses the shapes that are slow in a file this small, and unclosed emphasis, the worst left, takes 0.1 s here. */
 export const INLINE_MAX_CHARS = 8 * 1024;
 

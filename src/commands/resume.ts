@@ -19,7 +19,7 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal } from './run.js';
 import { unknownSkipWarnings } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
@@ -38,7 +38,7 @@ import { othersNotes } from './attach-other.js';
 import { askYesNo } from './ask.js';
 import { describeUnfinished } from './offer-resume.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
-import { setTrustPolicy } from './trust.js';
+import { setRunbookTree, setTrustPolicy } from './trust.js';
 import { holdSessionRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { sharedTerminal } from './controlling-tty.js';
 
@@ -250,8 +250,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stepgate: ${refusal}\n`);
       return EXIT.usage;
     }
+    // A link out of the session's runbook directory is untrusted, as when the session started.
+    setRunbookTree(first.frame.source.file);
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
     const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    // Said as run says it: in lint's words a refused linked file reads as a missing one.
+    if (untrustedRefusal()) return EXIT.usage;
     if (lintRefusal !== undefined) {
       process.stderr.write(`${lintRefusal.lines.join('\n')}\n`);
       return EXIT.usage;

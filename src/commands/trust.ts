@@ -61,6 +61,11 @@ export function refusedUntrusted(): string[] {
   return [...refused.values()];
 }
 
+/** Starts the list of refused files again: the TUI's picker opens one runbook after another. */
+export function forgetRefused(): void {
+  refused.clear();
+}
+
 /** The untrusted files `--allow-untrusted` let in so far, as `file: why` lines for the journal. */
 export function allowedUntrusted(): string[] {
   return [...allowed].map(([file, why]) => `${file}: ${why}`);

@@ -3,11 +3,12 @@
  * runbook, or one it links to (before:, recover=), is refused, naming the file, its mode,
  * owner and the fix; --allow-untrusted runs it and the journal says which files; lint warns.
  */
-import { chmodSync, chownSync, symlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, symlinkSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from './plain-harness.js';
+import { startTui } from './tui-harness.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -93,5 +94,45 @@ describe('untrusted runbooks', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  describe('a link out of the runbook\'s directory, in the TUI and on resume (as run refuses it)', () => {
+    let outside: string;
+    beforeEach(() => {
+      outside = mkdtempSync(join(tmpdir(), 'stepgate-outside-'));
+      writeFileSync(join(outside, 'far.md'), '# Far\n\n## Pre\n\n- [ ] told the team\n');
+    });
+    afterEach(() => rmSync(outside, { recursive: true, force: true }));
+    const MAIN = '---\nbefore: checks.md#pre\n---\n# Main\n\n```bash {name=boom}\necho ran-it; false\n```\n';
+
+    it('the TUI refuses a runbook whose checklist is a link out of its directory, in run\'s words', { timeout: 120_000 }, async () => {
+      ws.write('main.md', MAIN);
+      symlinkSync(join(outside, 'far.md'), join(ws.dir, 'checks.md'));
+      const tui = startTui(['main.md'], ws.dir, ws.state);
+      const screen = await tui.waitFor('allow-untrusted');
+      expect(screen.replace(/\n/g, '')).toContain("checks.md is a symbolic link out of the runbook's directory");
+      expect(screen).not.toContain('not found');
+      expect(await tui.exited).toBe(2);
+      expect(ws.sessionIds()).toEqual([]);
+    });
+
+    it('resume refuses a session whose checklist became such a link since; --allow-untrusted resumes it', { timeout: 120_000 }, async () => {
+      ws.write('main.md', MAIN);
+      ws.write('checks.md', '# Checks\n\n## Pre\n\n- [ ] told the team\n');
+      const first = await ws.run(['run', 'main.md', '--yes']);
+      expect(first.code).toBe(1);
+      const [id] = ws.sessionIds();
+      if (!id) throw new Error('no session');
+      unlinkSync(join(ws.dir, 'checks.md'));
+      symlinkSync(join(outside, 'far.md'), join(ws.dir, 'checks.md'));
+      const refused = await ws.run(['resume', id, '--plain', '--yes']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/untrusted runbook: \S*checks\.md is a symbolic link out of the runbook's directory .*--allow-untrusted/);
+      expect(refused.stderr).not.toContain('not found');
+      expect(ws.events(id).filter((e) => e.type === 'session-resumed')).toEqual([]);
+      const allowed = await ws.run(['resume', id, '--plain', '--yes', '--allow-untrusted']);
+      expect(allowed.stdout).toContain('resumed');
+      expect(ws.events(id).filter((e) => e.type === 'session-resumed')).toHaveLength(1);
+    });
   });
 });

@@ -20,7 +20,7 @@ import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
 import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal } from './run.js';
-import { unknownSkipWarnings } from './unknown-skip.js';
+import { unknownSkipRefusal } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
@@ -288,7 +288,12 @@ export async function main(argv: string[]): Promise<number> {
       await held.journalTaken();
       printReport(report, path, process.cwd(), read.events, store.getState().session);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-      for (const line of await unknownSkipWarnings(store, skips)) process.stderr.write(`${line}\n`);
+      // A skip the operator meant, mistyped, must not run the step it was to skip.
+      const unknownSkips = await unknownSkipRefusal(store, skips);
+      if (unknownSkips.length > 0) {
+        process.stderr.write(`${unknownSkips.join('\n')}\n`);
+        return EXIT.usage;
+      }
       process.stdout.write(`${resumedShellNotice(report)}\n`);
       const status = store.getState().session.status;
       if (status.kind === 'ended') {

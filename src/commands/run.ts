@@ -35,7 +35,7 @@ import { parseVarFlags } from './var-flags.js';
 import { holdRunbookLock, lockFlags, plainLockHeld, plainLockOptions } from './runbook-lock.js';
 import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
-import { unknownSkipWarnings } from './unknown-skip.js';
+import { unknownSkipRefusal } from './unknown-skip.js';
 import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
@@ -333,7 +333,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    for (const line of await unknownSkipWarnings(store, skips)) process.stderr.write(`${line}\n`);
+    // A skip the operator meant, mistyped, must not run the step it was to skip.
+    const unknownSkips = await unknownSkipRefusal(store, skips);
+    if (unknownSkips.length > 0) {
+      process.stderr.write(`${unknownSkips.join('\n')}\n`);
+      return EXIT.usage;
+    }
     return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
   } finally {
     signals.off();

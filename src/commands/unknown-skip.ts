@@ -1,9 +1,10 @@
 /**
- * What `run` and `resume` say about a `--skip ID` that names no step the session can reach:
- * not a step (id or `file#id` key) of the runbook, its checklists or the runbooks its recovery
- * paths lead to. A typo would otherwise be ignored without a word, and the walk would stop
- * where the operator meant to skip. An unnamed step's id is made up (`work-3`) and the TUI
- * never shows it, so the warning gives the nearest id, or every id, with the step's words.
+ * Why `run` and `resume` refuse a `--skip ID` that names no step the session can reach: not a
+ * step (id or `file#id` key) of the runbook, its checklists or the runbooks its recovery paths
+ * lead to. Ignored with a warning, a typo ran the very step the operator had said not to run
+ * (unless it failed first), so nothing runs. An unnamed step's id is made up (`work-3`) and
+ * the TUI never shows it, so the refusal gives the nearest id, or every id, with the step's
+ * words.
  */
 import { findSection } from '../runbooks/sections.js';
 import { editDistance, typoEdits } from '../runbooks/near-miss.js';
@@ -25,8 +26,8 @@ const MAX_LISTED = 30;
 /** Ids are padded to a column this wide at most. */
 const MAX_ID_COLUMN = 24;
 
-/** The lines (stderr, `width` columns) for each `--skip` name that is no step of the session. */
-export async function unknownSkipWarnings(store: SessionStore, skips: Record<string, string>, width = 80): Promise<string[]> {
+/** The lines (stderr, `width` columns) for each `--skip` name that is no step of the session; none when all are. */
+export async function unknownSkipRefusal(store: SessionStore, skips: Record<string, string>, width = 80): Promise<string[]> {
   const names = Object.keys(skips);
   if (names.length === 0) return [];
   const known = new Set<string>();
@@ -56,12 +57,12 @@ export async function unknownSkipWarnings(store: SessionStore, skips: Record<str
   return names.filter((name) => !known.has(name)).flatMap((name) => unknownSkipLines(name, [...steps.values()], width));
 }
 
-/** The warning for one unknown `--skip` name: the nearest id if one is a typo away, else the ids. */
+/** The refusal of one unknown `--skip` name: the nearest id if one is a typo away, else the ids. */
 export function unknownSkipLines(name: string, steps: readonly SkippableStep[], width = 80): string[] {
   const near = nearest(name, steps);
   const shown = near.length > 0 ? near : steps.slice(0, MAX_LISTED);
   const then = near.length > 0 ? 'Did you mean:' : steps.length === 0 ? 'It has no steps.' : 'Its steps:';
-  const lines = wordWrap(`stepgate: warning: --skip ${displayText(name)} names no step of this runbook or its recovery paths, so it is ignored. ${then}`, width, 2);
+  const lines = wordWrap(`stepgate: --skip ${displayText(name)} names no step of this runbook or its recovery paths, so nothing was run. ${then}`, width, 2);
   const column = Math.min(MAX_ID_COLUMN, Math.max(0, ...shown.map((s) => s.id.length)));
   for (const step of shown) {
     // An id is typed: never cut. The title gives way.

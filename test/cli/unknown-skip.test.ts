@@ -21,8 +21,8 @@ describe('an unknown --skip id', () => {
   it('gives the nearest ids with their titles when it is a typo away', () => {
     const lines = unknownSkipLines('helthz', STEPS);
     expect(lines).toEqual([
-      'stepgate: warning: --skip helthz names no step of this runbook or its recovery',
-      '  paths, so it is ignored. Did you mean:',
+      'stepgate: --skip helthz names no step of this runbook or its recovery paths, so',
+      '  nothing was run. Did you mean:',
       '    healthz  The new release must answer on /healthz, with the release it was…',
     ]);
     fits(lines);
@@ -34,7 +34,7 @@ describe('an unknown --skip id', () => {
   it('lists every id with its title when none is near, and says where the rest are past thirty', () => {
     const lines = unknownSkipLines('restart', STEPS);
     expect(lines.slice(1)).toEqual([
-      '  paths, so it is ignored. Its steps:',
+      '  nothing was run. Its steps:',
       '    work-1   Tell the team.',
       '    work-2   Restart the service so the new config is read.',
       '    work-3   echo hi',

@@ -210,6 +210,20 @@ printf 'target=<%s>\\n' "$TARGET"
     expect(ws.events(id).find((e) => e.type === 'session-resumed')).toMatchObject({ tornLine: { bytes: Buffer.byteLength(fragment) } });
   });
 
+  it('refuses a --skip that names no step, running nothing, and resumes once it names the step', async () => {
+    const id = await crashMidStep();
+    const ran = (): number => ws.events(id).filter((e) => e.type === 'step-started' || e.type === 'decision').length;
+    const before = ran();
+    const typo = await ws.run(['resume', id, '--yes', '--rerun-interrupted', '--skip', 'migrat=ran it by hand']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/stepgate: --skip migrat names no step of this runbook or its recovery paths, so\n {2}nothing was run\. Did you mean:\n {4}migrate/);
+    expect(typo.stdout).not.toContain('second run');
+    expect(ran()).toBe(before);
+    const r = await ws.run(['resume', id, '--yes', '--skip', 'migrate=ran it by hand']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('migrate skipped by');
+  });
+
   it('says what changed when the runbook was edited between crash and resume', async () => {
     const id = await crashMidStep();
     const path = join(ws.dir, 'crashy.md');

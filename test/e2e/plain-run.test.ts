@@ -168,10 +168,11 @@ describe('stepgate run (plain mode)', () => {
     const noReason = await ws.run(['run', 'deploy.md', '--skip', 'flaky=', '--var', `PORT=${server.port}`]);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--skip wants STEP=REASON');
-    // A mistyped step name is not silently ignored: the walk stops at flaky and says why.
+    // A mistyped step name runs nothing (ignored, it would run the step meant to be skipped).
     const typo = await ws.run(['run', 'deploy.md', '--skip', 'flakey=known broken', '--var', `PORT=${server.port}`]);
-    expect(typo.code).toBe(1);
-    expect(typo.stderr).toMatch(/warning: --skip flakey names no step of this runbook or its recovery\n {2}paths, so it is ignored\. Did you mean:\n {4}flaky  This one fails\.\n/);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/stepgate: --skip flakey names no step of this runbook or its recovery paths, so\n {2}nothing was run\. Did you mean:\n {4}flaky  This one fails\.\n/);
+    expect(typo.stdout).not.toMatch(/flaky|\[1\//);
     const before = ws.sessionIds();
     const r = await ws.run(['run', 'deploy.md', '--skip', 'flaky=known broken, ticket OPS-12', '--var', `PORT=${server.port}`]);
     expect(r.code).toBe(0);

@@ -40,11 +40,15 @@ export function hostCheckScript(query: HostQuery): string {
     // A probe ended mid-way removes it too (stepgate's deadline sends TERM, a dropped session
     // HUP, ctrl-c INT or QUIT, stepgate gone PIPE): the traps are set before mktemp, each signal
     // exits through the EXIT trap, and the parses still running are ended first so that none
-    // writes into the directory as it goes. Only SIGKILL, 2 s after an unanswered TERM, leaves
-    // it; while it exists bash waits in `wait`, which a trapped signal interrupts at once.
+    // writes into the directory as it goes. They are ended with KILL: a `bash -n` has nothing to
+    // clean up, and one that outlived a TERM (a parse forked an instant before the signal, not yet
+    // rid of the probe's traps, is the guess) would keep the cleanup's `wait` from returning: a
+    // probe that never ended was seen once in a test whose parses block on FIFOs, under load.
+    // Only SIGKILL, 2 s after an unanswered TERM,
+    // leaves it; while it exists bash waits in `wait`, which a trapped signal interrupts at once.
     lines.push(
       '__sg_d=',
-      '__sg_rmd() { if [ -n "$__sg_d" ]; then kill -- $(jobs -p) 2>/dev/null; wait; [ "$__sg_d" = /nonexistent ] || rm -rf -- "$__sg_d"; __sg_d=; fi; }',
+      '__sg_rmd() { if [ -n "$__sg_d" ]; then kill -KILL -- $(jobs -p) 2>/dev/null; wait; [ "$__sg_d" = /nonexistent ] || rm -rf -- "$__sg_d"; __sg_d=; fi; }',
       "__sg_mkd() { [ -n \"$__sg_d\" ] || { trap __sg_rmd EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 131' QUIT; trap 'exit 141' PIPE; trap 'exit 143' TERM; __sg_d=$(mktemp -d \"${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX\") || __sg_d=/nonexistent; }; }",
       '__sg_p=()',
     );

@@ -66,15 +66,19 @@ function lockOptions(id: string, locking: LockFlags, store: () => SessionStore |
   };
 }
 
+/** Said as run says it: a refused linked file would otherwise read as a missing one in lint's words. */
+function throwIfUntrusted(): void {
+  const untrusted = refusedUntrusted();
+  if (untrusted.length > 0) throw new Error(untrusted.join('\nstepgate: '));
+}
+
 async function startSession(file: string, as: string | undefined, vars: Record<string, string>, locking: LockFlags, skipPreflight?: string): Promise<Opened> {
   // A link out of this runbook's directory is untrusted (as for run): the tree is this runbook's,
   // the picker's next one included.
   setRunbookTree(file);
   forgetRefused();
   const loaded = await loadRunbookFile(file);
-  // Said as run says it: a refused linked file would otherwise read as a missing one in lint's words.
-  const untrusted = refusedUntrusted();
-  if (untrusted.length > 0) throw new Error(untrusted.join('\nstepgate: '));
+  throwIfUntrusted();
   const errors = lintErrors(loaded.runbook);
   if (errors.length > 0) {
     throw new Error(`${file} has ${lintErrorCount(file, errors, process.cwd())} (stepgate lint ${file}): ${formatDiagnostic(errors[0] as (typeof errors)[number])}`);
@@ -148,8 +152,7 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     forgetRefused();
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
     const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
-    const untrusted = refusedUntrusted();
-    if (untrusted.length > 0) throw new Error(untrusted.join('\nstepgate: '));
+    throwIfUntrusted();
     if (lintRefusal !== undefined) throw new LintRefused(lintRefusal.short, lintRefusal.lines);
     let storeRef: SessionStore | undefined;
     const taken = await holdSessionRunbookLock(first, lockOptions(id, locking, () => storeRef));

@@ -1,8 +1,9 @@
 /**
- * The session's shell as the engine keeps it: opened on first use (from a resumed session's
- * kept state when there is one), its output redacted and routed to the step's transcript and
- * the listeners, its screen pushed to the store at a bounded rate, its state kept on disk
- * after every step for a resume, and closed when the session ends.
+ * The session's shell as the engine keeps it: started ahead of the first step that needs it, or
+ * by that step (from a resumed session's kept state when there is one), its output redacted
+ * and routed to the step's transcript and the listeners, its screen pushed to the store at a
+ * bounded rate, its state kept on disk after every step for a resume, and closed when the
+ * session ends.
  */
 import { userInfo } from 'node:os';
 import type { Clock, ScreenSnapshot, Shell, ShellOptions, ShellSnapshot } from '../exec/types.js';
@@ -44,6 +45,8 @@ export interface SessionShellDeps {
 }
 
 type ShellReset = Extract<SessionEvent, { type: 'shell-reset' }>;
+/** Where, as whom and with what environment the shell starts (step-context's `shellPlace`). */
+type ShellPlace = { user: string | undefined; cwd: string | undefined; env: Record<string, string> };
 
 /**
  * A flood: output without a pause of FLOOD_QUIET_MS for FLOOD_AFTER_MS, FLOOD_BYTES of it at
@@ -62,6 +65,8 @@ const FLOOD_TAIL_SCREENS = 2;
 export class SessionShell {
   private readonly deps: SessionShellDeps;
   private shell: Shell | undefined;
+  /** The shell being started (ahead of a step, or for one), until it is up or has failed. */
+  private opening: Promise<Shell> | undefined;
   private shellOff: (() => void) | undefined;
   /** The terminal size the UI last asked for; a shell opened later starts at it. */
   private size: { cols: number; rows: number };
@@ -108,34 +113,42 @@ export class SessionShell {
     return this.shell;
   }
 
-  /** The shell, opened at `place` when there is none. */
-  async ensure(place: { user: string | undefined; cwd: string | undefined; env: Record<string, string> }): Promise<Shell> {
-    if (this.shell) return this.shell;
+  /**
+   * Starts the shell at `place` ahead of the step that will need it, when none is open or
+   * opening: bash (or `sudo -i` as another user, a second or two on a real host) starts while
+   * the operator reads the step, so that the step runs at once. Nothing is said while it
+   * starts; a failure is kept for the step that waits for this shell, which fails with it as
+   * it would have without the head start.
+   */
+  prepare(place: ShellPlace): void {
+    if (this.shell || this.opening) return;
+    this.opening = this.open(place);
+    this.opening.catch(() => undefined);
+  }
+
+  /** The shell, opened at `place` when there is none (or the one opening, once it is up). */
+  async ensure(place: ShellPlace): Promise<Shell> {
+    if (this.shell) return await this.useOpened(this.shell);
     const { deps } = this;
-    // A step waits for this (bash, or sudo -i as another user: a second or two on a real host):
-    // the faces say the shell is starting, not that the step runs.
+    // A step waits for this: the faces say the shell is starting, not that the step runs.
     deps.setStarting(place.user ?? currentUser() ?? 'you');
-    let opened: Shell;
     try {
-      opened = await deps.openShell({
-        user: place.user,
-        cwd: place.cwd,
-        env: place.env,
-        cols: this.size.cols,
-        rows: this.size.rows,
-        ...(this.deps.screen ? {} : { screen: false }),
-        ...(this.deps.stepStdin === 'none' ? { stepStdin: 'none' as const } : {}),
-        ...(this.restoreShell ? { restore: this.restoreShell } : {}),
-        secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
-        // The screen (the TUI's output pane, the attached view) is fed redacted output.
-        outputFilter: new StreamRedactor(deps.secrets),
-        onSecret: (name, value) => this.learnSecret(name, value),
-      });
+      this.opening ??= this.open(place);
+      return await this.useOpened(await this.opening);
     } finally {
+      // Failed: the next step (a retry) opens a new one.
+      this.opening = undefined;
       deps.setStarting(undefined);
     }
-    this.restoreShell = undefined;
-    this.shell = opened;
+  }
+
+  /**
+   * A step is about to use `opened`: a resumed session's earlier shell is journaled as
+   * replaced now, when a step first runs in the new one (a resumed session that runs
+   * nothing replaced nothing), even if the new one was started ahead.
+   */
+  private async useOpened(opened: Shell): Promise<Shell> {
+    const { deps } = this;
     if (this.resumedReset) {
       const reset = { ...this.resumedReset, at: deps.clock.now() };
       this.resumedReset = undefined;
@@ -151,6 +164,30 @@ export class SessionShell {
       }
       await deps.dispatch(reset);
     }
+    return opened;
+  }
+
+  private async open(place: ShellPlace): Promise<Shell> {
+    const { deps } = this;
+    const size = this.size;
+    const opened = await deps.openShell({
+      user: place.user,
+      cwd: place.cwd,
+      env: place.env,
+      cols: size.cols,
+      rows: size.rows,
+      ...(this.deps.screen ? {} : { screen: false }),
+      ...(this.deps.stepStdin === 'none' ? { stepStdin: 'none' as const } : {}),
+      ...(this.restoreShell ? { restore: this.restoreShell } : {}),
+      secretEnvNames: Object.keys(place.env).filter((name) => deps.secrets.has(place.env[name])),
+      // The screen (the TUI's output pane, the attached view) is fed redacted output.
+      outputFilter: new StreamRedactor(deps.secrets),
+      onSecret: (name, value) => this.learnSecret(name, value),
+    });
+    this.restoreShell = undefined;
+    this.shell = opened;
+    // The size the faces asked for while it started.
+    if (this.size !== size) opened.resize(this.size.cols, this.size.rows);
     this.shellOff = opened.onEvent((event) => {
       if (event.type === 'shell-reset') {
         // The operator must know that cd/export/functions from earlier steps may be gone.
@@ -317,6 +354,10 @@ export class SessionShell {
   }
 
   async close(): Promise<void> {
+    // One started ahead of a step is closed like any other, once it is up.
+    const opening = this.opening;
+    this.opening = undefined;
+    if (opening) await opening.catch(() => undefined);
     const s = this.shell;
     this.shell = undefined;
     this.shellOff?.();
@@ -373,7 +414,8 @@ export class SessionShell {
   /**
    * On resume the earlier process's shell is gone: the next one starts from the state kept
    * after its last step, when steps still run as the user that state belongs to. Journaled as
-   * a `shell-reset` when that shell opens (a resumed session that runs nothing replaces none).
+   * a `shell-reset` when a step first uses that shell (a resumed session that runs nothing
+   * replaces none).
    */
   async takeOver(ended: boolean, shellUser: string | undefined, report: ResumeReport): Promise<void> {
     if (ended) {

@@ -17,7 +17,7 @@ import { SessionMemory } from './session-memory.js';
 import { startedEvent } from './session-start.js';
 import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
-import { shellUser, type StepContext } from './step-context.js';
+import { shellPlace, shellUser, type StepContext } from './step-context.js';
 import { NOT_STARTED, StepRunner } from './step-runner.js';
 import { stepName } from './step-name.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
@@ -178,6 +178,19 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     });
   }
 
+  /**
+   * Once every var has its value, the session's shell starts while the operator reads the
+   * step before them (`SessionShell.prepare`): on a real host `sudo -i` takes a second or two,
+   * which the first step waited for. Only while a step that runs in it is still to come: a
+   * checklist of manual items never starts one.
+   */
+  function prepareShell(): void {
+    const s = state();
+    if (s.status.kind !== 'ready' && s.status.kind !== 'confirm' && s.status.kind !== 'blocked') return;
+    if (!s.frames.some((frame) => frame.init.items.some((item, i) => item.step.kind === 'command' && frame.steps[i]?.status === 'pending'))) return;
+    shell.prepare(shellPlace(context()));
+  }
+
   const actions: SessionActions = {
     async start(opts) {
       options = { ...opts, file: resolvePath(deps.host.cwd, opts.file) };
@@ -186,6 +199,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         const { findings, ms, skipped } = opts.preflight;
         await dispatch({ type: 'preflight', at: deps.clock.now(), findings, ms, ...(skipped !== undefined ? { skipped: { reason: skipped, who: deps.host.who() } } : {}) });
       }
+      prepareShell();
     },
 
     async resume(events, resumeOptions = {}) {
@@ -209,6 +223,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       }
       await shell.takeOver(state().status.kind === 'ended', shellUser(context()), found.report);
       store.setState({ resume: found.report });
+      prepareShell();
       return found.report;
     },
 
@@ -220,6 +235,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         return;
       }
       await dispatch(memory.answer(s.status.spec, value, source, deps.clock.now()));
+      prepareShell();
     },
 
     runStep: () => startStep(false),

@@ -28,9 +28,10 @@ describe('ctrl-c while the first step waits for its shell', () => {
       });
     const t = fakeSession({ [FILE]: RUNBOOK }, { openShell: slowOpen });
     await t.actions.start({ file: FILE });
+    // The shell started ahead of the step (SessionShell.prepare) and is still starting.
+    expect(open).toBeDefined();
     void t.actions.runStep();
-    await until(() => open !== undefined);
-    expect(t.state().status.kind).toBe('running');
+    await until(() => t.state().status.kind === 'running');
     t.actions.interrupt();
     open?.();
     await t.actions.idle();
@@ -66,9 +67,11 @@ describe('ctrl-c while the first step waits for its shell', () => {
       });
     const t = fakeSession({ [FILE]: RUNBOOK }, { openShell: failingOpen });
     await t.actions.start({ file: FILE, as: 'ubuntu' });
+    // Started ahead of the step, said by nobody: no step waits for it yet.
+    expect(refuse).toBeDefined();
     expect(t.store.getState().shellStarting).toBeUndefined();
     void t.actions.runStep();
-    await until(() => refuse !== undefined);
+    await until(() => t.store.getState().shellStarting !== undefined);
     expect(t.store.getState().shellStarting).toBe('ubuntu');
     refuse?.();
     await t.actions.idle();

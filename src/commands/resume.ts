@@ -289,7 +289,7 @@ export async function main(argv: string[]): Promise<number> {
       printReport(report, path, process.cwd(), read.events, store.getState().session);
       for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       // A skip the operator meant, mistyped, must not run the step it was to skip.
-      const unknownSkips = await unknownSkipRefusal(store, skips);
+      const unknownSkips = await unknownSkipRefusal(store.getState().session.frames.map((frame) => frame.init), skips);
       if (unknownSkips.length > 0) {
         process.stderr.write(`${unknownSkips.join('\n')}\n`);
         return EXIT.usage;

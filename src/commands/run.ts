@@ -17,7 +17,7 @@ import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
 import { lockSession } from '../session/session-lock.js';
 import { newSessionId, sessionsDir } from '../session/session-paths.js';
-import { PlanError } from '../session/plan.js';
+import { PlanError, collectRunbooks, planMain } from '../session/plan.js';
 import { findTranscript } from '../session/transcripts.js';
 import { unfinishedSessionOf } from '../session/history.js';
 import { describeUnfinished } from './offer-resume.js';
@@ -274,6 +274,14 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
+  // A skip the operator meant, mistyped, must not run the step it was to skip: refused before
+  // a session (or its journal) exists.
+  const unknownSkips = await unknownSkipsOf(file, skips);
+  if (unknownSkips.length > 0) {
+    process.stderr.write(`${unknownSkips.join('\n')}\n`);
+    return EXIT.usage;
+  }
+
   // An unfinished session of this runbook: said before anything runs, as a new session restarts
   // the runbook from its first step (read while preflight runs).
   const earlier = unfinishedSessionOf(sessionsDir(), resolve(file)).catch(() => undefined);
@@ -333,12 +341,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    // A skip the operator meant, mistyped, must not run the step it was to skip.
-    const unknownSkips = await unknownSkipRefusal(store, skips);
-    if (unknownSkips.length > 0) {
-      process.stderr.write(`${unknownSkips.join('\n')}\n`);
-      return EXIT.usage;
-    }
     return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
   } finally {
     signals.off();
@@ -347,6 +349,26 @@ export async function main(argv: string[]): Promise<number> {
     await unlock();
     held.release();
   }
+}
+
+/**
+ * The refusal of `--skip` names that are no step of the session `file` would start (its plan:
+ * the runbook and its checklists) or of its recovery paths. A runbook that cannot be planned
+ * names none here: the session's start says why.
+ */
+async function unknownSkipsOf(file: string, skips: Record<string, string>): Promise<string[]> {
+  if (Object.keys(skips).length === 0) return [];
+  let frame;
+  try {
+    const { books } = await collectRunbooks(resolve(file), loadRunbookFile);
+    const main = books.get(resolve(file));
+    if (!main) return [];
+    frame = planMain(main, books);
+  } catch (error) {
+    if (error instanceof PlanError) return [];
+    throw error;
+  }
+  return await unknownSkipRefusal([frame], skips);
 }
 
 /** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */

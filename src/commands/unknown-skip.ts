@@ -11,7 +11,7 @@ import { editDistance, typoEdits } from '../runbooks/near-miss.js';
 import { isNamed, leadSentence, stepTitle } from '../runbooks/step-title.js';
 import type { Step } from '../runbooks/model.js';
 import { displayText } from '../session/printable.js';
-import type { SessionStore } from '../session/store.js';
+import type { FrameInit } from '../session/types.js';
 import { clip, wordWrap } from '../session/word-wrap.js';
 import { loadRunbookFile } from './load.js';
 
@@ -26,8 +26,12 @@ const MAX_LISTED = 30;
 /** Ids are padded to a column this wide at most. */
 const MAX_ID_COLUMN = 24;
 
-/** The lines (stderr, `width` columns) for each `--skip` name that is no step of the session; none when all are. */
-export async function unknownSkipRefusal(store: SessionStore, skips: Record<string, string>, width = 80): Promise<string[]> {
+/**
+ * The lines (stderr, `width` columns) for each `--skip` name that is no step of `frames` (a
+ * new session's plan, or a resumed session's frames) or of their recovery paths; none when
+ * all are.
+ */
+export async function unknownSkipRefusal(frames: readonly FrameInit[], skips: Record<string, string>, width = 80): Promise<string[]> {
   const names = Object.keys(skips);
   if (names.length === 0) return [];
   const known = new Set<string>();
@@ -36,8 +40,8 @@ export async function unknownSkipRefusal(store: SessionStore, skips: Record<stri
     if (!steps.has(step.id)) steps.set(step.id, { id: step.id, title: skipTitle(step, sectionTitle) });
   };
   const recoveryFiles = new Set<string>();
-  for (const frame of store.getState().session.frames) {
-    for (const item of frame.init.items) {
+  for (const frame of frames) {
+    for (const item of frame.items) {
       known.add(item.step.id).add(item.key);
       add(item.step, item.sectionTitle);
       for (const path of item.recoveries) recoveryFiles.add(path.file);

@@ -168,9 +168,13 @@ describe('stepgate run (plain mode)', () => {
     const noReason = await ws.run(['run', 'deploy.md', '--skip', 'flaky=', '--var', `PORT=${server.port}`]);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--skip wants STEP=REASON');
-    // A mistyped step name runs nothing (ignored, it would run the step meant to be skipped).
+    // A mistyped step name runs nothing (ignored, it would run the step meant to be skipped),
+    // and starts no session: there is nothing to resume or list.
+    const sessionsBefore = ws.sessionIds();
     const typo = await ws.run(['run', 'deploy.md', '--skip', 'flakey=known broken', '--var', `PORT=${server.port}`]);
     expect(typo.code).toBe(2);
+    expect(ws.sessionIds()).toEqual(sessionsBefore);
+    expect(typo.stderr).not.toContain('journal');
     expect(typo.stderr).toMatch(/stepgate: --skip flakey names no step of this runbook or its recovery paths, so\n {2}nothing was run\. Did you mean:\n {4}flaky  This one fails\.\n/);
     expect(typo.stdout).not.toMatch(/flaky|\[1\//);
     const before = ws.sessionIds();

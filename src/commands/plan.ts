@@ -1,4 +1,5 @@
-/** `stepgate plan FILE [--json]`: what would run, in order, without running anything. */
+/** `stepgate plan FILE [--as USER] [--json]`: what would run, in order, without running anything. */
+import { userInfo } from 'node:os';
 import {
   formatDiagnostic,
   durationLiteral,
@@ -35,13 +36,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = createRunbookCache();
   const diagnostics = lintRunbook(runbook, { load, env: process.env, whyUnreadable });
-  const plan = planRunbook(runbook, load);
+  const as = parsed.values.as;
+  if (as === '') return usageError('--as wants a user name', USAGE);
+  const plan = planRunbook(runbook, load, as !== undefined ? { as } : {});
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (parsed.values.json === true) {
     process.stdout.write(`${terminalJson({ plan, diagnostics }, 2)}\n`);
   } else {
     // Titles, headings, prose, check names and code come from the runbook: printable only.
-    process.stdout.write(displayText(renderPlan(plan)));
+    process.stdout.write(displayText(renderPlan(plan, currentUser())));
     if (diagnostics.length > 0) {
       process.stdout.write('\nDiagnostics:\n');
       for (const d of diagnostics) process.stdout.write(`  ${displayText(formatDiagnostic(d))}\n`);
@@ -50,12 +53,32 @@ export async function main(argv: string[]): Promise<number> {
   return errors > 0 ? EXIT.usage : EXIT.completed;
 }
 
-/** Plain text, 80 columns, no colour: plans get pasted into tickets and change requests. */
-export function renderPlan(plan: Plan): string {
+/** The user stepgate runs as here, if it has a name. */
+function currentUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the steps start when the runbook names no `cwd:`: as another user, in that user's home
+ * (a login shell, as `sudo -iu` gives); as yourself, where you start stepgate.
+ */
+function defaultCwd(user: string | undefined, me: string | undefined): string {
+  return user !== undefined && user !== me ? `~${user} (its home: a login shell)` : '(current directory)';
+}
+
+/**
+ * Plain text, 80 columns, no colour: plans get pasted into tickets and change requests.
+ * @param me the user who runs stepgate (steps as another user start in that user's home)
+ */
+export function renderPlan(plan: Plan, me?: string): string {
   const out: string[] = [];
   out.push(`${plan.title}  (${plan.file})`);
   if (plan.description) out.push(...wrapText(plan.description, 80, { keepWords: true }));
-  out.push(`run as: ${plan.user ?? '(current user)'}   cwd: ${plan.cwd ?? '(current directory)'}`);
+  out.push(`run as: ${plan.user ?? '(current user)'}   cwd: ${plan.cwd ?? defaultCwd(plan.user, me)}`);
   if (plan.vars.length > 0)
     out.push(`vars: ${plan.vars.map((v) => `${v.name}${v.secret ? ' (secret)' : v.default !== undefined ? `=${v.default}` : ''}`).join(', ')}`);
   // Given to every step; a secret-looking name's value stays out of tickets.

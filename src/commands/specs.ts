@@ -80,9 +80,9 @@ export const LINT = spec({
 
 export const PLAN = spec({
   name: 'plan',
-  usage: 'stepgate plan FILE [--json]',
+  usage: 'stepgate plan FILE [--as USER] [--json]',
   summary: 'what would run, in order, without running it',
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, as: { type: 'string' } },
   positionals: true,
 });
 

@@ -51,8 +51,13 @@ export interface Plan {
   crossRefs: Array<{ text: string; target: string; via: CrossRef['via'] }>;
 }
 
-export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | undefined): Plan {
+/**
+ * @param options.as `--as USER`: the user of every step that names none of its own, as a
+ *   session started with it runs them (front matter `user:` gives way).
+ */
+export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | undefined, options: { as?: string } = {}): Plan {
   const fm = runbook.frontMatter;
+  const as = options.as;
   const part = (role: PlanPart['role'], target: LinkTarget): PlanPart => {
     const resolved = resolveTarget(runbook.file, target);
     const other = target.file === undefined ? runbook : load(resolved.file);
@@ -63,7 +68,7 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
       return { ...base, error: `no heading #${resolved.anchor} in ${resolved.file}` };
     const steps = resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor);
     const title = resolved.anchor === undefined ? other.title : (findSection(other, resolved.anchor)?.title ?? other.title);
-    return { ...base, title, sections: groupBySection(other, steps) };
+    return { ...base, title, sections: groupBySection(other, steps, as) };
   };
   const plan: Plan = {
     file: runbook.file,
@@ -72,19 +77,20 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
     env: fm.env,
     parts: [
       ...fm.before.map((t) => part('before', t)),
-      { role: 'main', file: runbook.file, title: runbook.title, sections: groupBySection(runbook, mainFlowSteps(runbook)) },
+      { role: 'main', file: runbook.file, title: runbook.title, sections: groupBySection(runbook, mainFlowSteps(runbook), as) },
       ...fm.after.map((t) => part('after', t)),
     ],
     recoveryOnly: [...recoveryOnlyAnchors(runbook)],
     crossRefs: runbook.crossRefs.map((r) => ({ text: r.text, target: describeTarget(resolveTarget(runbook.file, r.target)), via: r.via })),
   };
   if (runbook.description !== undefined) plan.description = runbook.description;
-  if (fm.user !== undefined) plan.user = fm.user;
+  const user = as ?? fm.user;
+  if (user !== undefined) plan.user = user;
   if (fm.cwd !== undefined) plan.cwd = fm.cwd;
   return plan;
 }
 
-function groupBySection(runbook: Runbook, steps: Step[]): PlannedSection[] {
+function groupBySection(runbook: Runbook, steps: Step[], as: string | undefined): PlannedSection[] {
   const out: PlannedSection[] = [];
   let section: Section | undefined;
   for (const step of steps) {
@@ -94,19 +100,19 @@ function groupBySection(runbook: Runbook, steps: Step[]): PlannedSection[] {
       group = { anchor: step.section, title: section?.title ?? '(top)', depth: section?.depth ?? 0, steps: [] };
       out.push(group);
     }
-    group.steps.push(planStep(runbook, step, section?.title));
+    group.steps.push(planStep(runbook, step, section?.title, as));
   }
   return out;
 }
 
-function planStep(runbook: Runbook, step: Step, sectionTitle: string | undefined): PlannedStep {
+function planStep(runbook: Runbook, step: Step, sectionTitle: string | undefined, as: string | undefined): PlannedStep {
   const fm = runbook.frontMatter;
   const planned: PlannedStep = {
     ...step,
     title: stepTitle(step, sectionTitle),
     recovery: recoveryPaths(runbook, step).map((t) => describeTarget(resolveTarget(runbook.file, t))),
   };
-  const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? fm.user;
+  const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? as ?? fm.user;
   const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
   if (user !== undefined) planned.user = user;
   if (cwd !== undefined) planned.cwd = cwd;

@@ -115,8 +115,18 @@ describe('stepgate plan', () => {
   it('exits 2 with a usage line when the file is missing or extra', () => {
     expect(stepgate(['plan']).code).toBe(2);
     const r = stepgate(['plan', 'a.md', 'b.md']);
-    expect(r.stderr).toContain('usage: stepgate plan FILE [--json]');
+    expect(r.stderr).toContain('usage: stepgate plan FILE [--as USER] [--json]');
     expect(r.code).toBe(2);
+  });
+
+  it('previews --as as run takes it: every step that names no user runs as it', () => {
+    const r = stepgate(['plan', join(dir, 'good.md'), '--as', 'deploy-bot']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('run as: deploy-bot   cwd: ~deploy-bot (its home: a login shell)');
+    expect(r.stdout).toMatch(/command pull.*\(as deploy-bot, timeout 2m\)/);
+    const empty = stepgate(['plan', join(dir, 'good.md'), '--as', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--as wants a user name');
   });
 
   it('exits 2 on an invalid runbook', () => {

@@ -10,6 +10,20 @@ const plan = (text: string): string => {
 };
 
 describe('plan text', () => {
+  it('says where the steps start: as another user in its home, as yourself where you start stepgate, else the cwd: given', () => {
+    const rb = parseRunbook('---\nuser: ubuntu\n---\n# D\n\nGo.\n\n```bash {name=go}\npwd\n```\n', '/rb/deploy.md');
+    const books = new Map<string, Runbook>([[rb.file, rb]]);
+    const load = (file: string): Runbook | undefined => books.get(file);
+    expect(renderPlan(planRunbook(rb, load), 'ssm-user')).toContain('run as: ubuntu   cwd: ~ubuntu (its home: a login shell)\n');
+    expect(renderPlan(planRunbook(rb, load), 'ubuntu')).toContain('run as: ubuntu   cwd: (current directory)\n');
+    // --as: every step that names no user of its own runs as it, whatever the front matter says.
+    const asMe = planRunbook(rb, load, { as: 'ssm-user' });
+    expect(asMe.user).toBe('ssm-user');
+    expect(renderPlan(asMe, 'ssm-user')).toContain('run as: ssm-user   cwd: (current directory)\n');
+    expect(renderPlan(asMe, 'ssm-user')).toContain('command go  (as ssm-user)');
+    const withCwd = parseRunbook('---\nuser: ubuntu\ncwd: /srv/app\n---\n# D\n\nGo.\n\n```bash\npwd\n```\n', '/rb/deploy.md');
+    expect(renderPlan(planRunbook(withCwd, load), 'ssm-user')).toContain('cwd: /srv/app\n');
+  });
   it('keeps a long description whole, wrapped within 80 columns', () => {
     const sentence = 'Restart the service: stop the old http server and start a new one on APP_PORT, then wait until it listens again.';
     const out = plan(`# D\n\nThe redeploy.\n\n## Restart\n\n${sentence}\n\n\`\`\`bash {name=restart}\n./restart.sh\n\`\`\`\n`);

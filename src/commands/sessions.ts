@@ -47,9 +47,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n${others}`);
     return EXIT.completed;
   }
+  // On a terminal the newest sessions fit its height: the one to resume is at the top, and a
+  // long history scrolled it away (an SSM terminal keeps little scrollback). A file, a pipe or
+  // --all gets every one.
+  const height = process.stdout.isTTY && !parsed.values.all ? process.stdout.rows : undefined;
+  const shown = sessions.slice(0, rowsThatFit(sessions.length, height, (hidden > 0 ? 1 : 0) + others.split('\n').length - 1));
+  const older = sessions.slice(shown.length);
   // The runbook path goes last: it is the one cell that may be long (cut to fit a terminal, whole in a file or pipe).
   const rows = [['id', 'started (UTC)', 'who', 'state', 'runbook']];
-  for (const s of sessions) {
+  for (const s of shown) {
     const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 16).replace('T', ' ');
     const bad = s.bad ? ` (${s.bad} bad line${s.bad === 1 ? '' : 's'}: stepgate log ${s.id})` : '';
     const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}${bad}`;
@@ -59,9 +65,24 @@ export async function main(argv: string[]): Promise<number> {
   // On a terminal the table fits its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   for (const line of tableLines(rows, columns)) process.stdout.write(`${line}\n`);
+  if (older.length > 0) {
+    const unfinished = older.filter((s) => !s.finished).length;
+    process.stdout.write(`(${older.length} older session${older.length === 1 ? '' : 's'} not shown${unfinished > 0 ? `, ${unfinished} of them unfinished` : ''}: stepgate sessions | less)\n`);
+  }
   if (hidden > 0) process.stdout.write(`(${hidden} session${hidden === 1 ? '' : 's'} in which nothing ran not shown: stepgate sessions --all)\n`);
   process.stdout.write(others);
   return EXIT.completed;
+}
+
+/**
+ * How many of `count` sessions a terminal `height` rows high shows with the header, the
+ * "not shown" line, `notes` more lines and the prompt after it; all without a height (not a
+ * terminal). Never fewer than five.
+ */
+export function rowsThatFit(count: number, height: number | undefined, notes: number): number {
+  if (height === undefined || height <= 0) return count;
+  const room = height - 3 - notes;
+  return count <= room + 1 ? count : Math.min(count, Math.max(5, room));
 }
 
 /** The pid of the live process that holds each of these sessions (not this one), for those held. */

@@ -21,9 +21,9 @@ interface Term {
   exit: Promise<number>;
 }
 
-function spawnTerm(args: string[], cols = 100): Term {
+function spawnTerm(args: string[], cols = 100, rows = 30): Term {
   const env = Object.fromEntries(Object.entries(ws.env()).filter((e): e is [string, string] => e[1] !== undefined));
-  const p = pty.spawn(process.execPath, [CLI, ...args], { cols, rows: 30, cwd: ws.dir, env });
+  const p = pty.spawn(process.execPath, [CLI, ...args], { cols, rows, cwd: ws.dir, env });
   let out = '';
   p.onData((d) => (out += d));
   const exit = new Promise<number>((resolve) => p.onExit(({ exitCode }) => resolve(exitCode)));
@@ -102,6 +102,26 @@ describe('tables on an 80-column terminal', () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(lines[0]).toMatch(/^id +.*state +runbook$/);
     expect(lines[1]).toMatch(/^\d{8}-\d{6}-\w+ +\S+ +blocked at deploy-the-applicati\S*… +…\S*service\.md$/);
+  });
+
+  it('stepgate sessions shows the newest sessions that fit the terminal\'s height and counts the rest; a pipe and --all get every one', async () => {
+    ws.write('stuck.md', '# Stuck\n\n## Go\n\nFails.\n\n```bash {name=boom}\nexit 4\n```\n');
+    ws.write('fine.md', '# Fine\n\n## Go\n\nPasses.\n\n```bash {name=fine}\ntrue\n```\n');
+    expect((await ws.run(['run', 'stuck.md', '--yes'])).code).toBe(1);
+    for (let i = 0; i < 6; i++) expect((await ws.run(['run', 'fine.md', '--yes'])).code).toBe(0);
+    const newest = ws.sessionIds().at(-1);
+    // 8 rows: the header, 5 sessions, the line that counts the rest, the prompt.
+    const t = spawnTerm(['sessions'], 80, 8);
+    expect(await t.exit).toBe(0);
+    const lines = termLines(t.output());
+    expect(lines).toHaveLength(7);
+    expect(lines[1]).toContain(newest);
+    expect(lines.slice(1, 6).every((line) => line.includes('completed'))).toBe(true);
+    expect(lines[6]).toBe('(2 older sessions not shown, 1 of them unfinished: stepgate sessions | less)');
+    const all = spawnTerm(['sessions', '--all'], 80, 8);
+    expect(await all.exit).toBe(0);
+    expect(termLines(all.output())).toHaveLength(8);
+    expect((await ws.run(['sessions'])).stdout.trim().split('\n')).toHaveLength(8);
   });
 
   it('stepgate log wraps its lines at words within 80 columns on a terminal, under the text after the time; a pipe gets them whole', async () => {

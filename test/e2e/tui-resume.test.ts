@@ -136,7 +136,7 @@ describe('stepgate resume in a real terminal', () => {
     expect(s.replace(/\n\s*/g, ' ')).toContain('[!] stepgate stopped while this step ran (killed, hung up or crashed); its outcome is unknown');
     // The session's transcript directory (beside it: the journal, the lock, the kept shell state).
     const transcript = readdirSync(join(stateDir, 'sessions'), { withFileTypes: true }).find((f) => f.isDirectory())?.name;
-    expect(s.replace(/\n\s*/g, '')).toMatch(new RegExp(`its output until then \\(t shows it\\): ${join(stateDir, 'sessions', transcript ?? '?').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\d+-migrate-1\\.log`));
+    expect(s.replace(/\n\s*/g, '')).toMatch(new RegExp(`its output until then \\(t shows it\\): ?${join(stateDir, 'sessions', transcript ?? '?').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\d+-migrate-1\\.log`));
 
     tui.press('s');
     await tui.waitFor('reason:');

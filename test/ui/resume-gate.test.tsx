@@ -8,6 +8,7 @@
 import { render, cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/app.js';
+import { transcriptPathLines } from '../../src/ui/components/gate-panel.js';
 import type { TranscriptSink } from '../../src/session/journal.js';
 import type { UiServices } from '../../src/ui/context.js';
 import { fail, pass } from '../fakes/fake-probe.js';
@@ -177,7 +178,8 @@ describe('a session resumed in the TUI', () => {
     const r = await show(after, journal);
     let f = await r.waitForFrame('BLOCKED at pull');
     expect(f).toContain('[!] stepgate stopped while this step ran');
-    expect(f.replace(/\n\s*/g, '')).toContain(`its output until then (t shows it): ~/.local/state/stepgate/sessions/20250101-120000-abcdef/00002-pull-1.log`);
+    // The path is on one row, whole: a path broken across rows copies as two pieces.
+    expect(f).toMatch(/its output until then \(t shows it\):\n {2}~\/\.local\/state\/stepgate\/sessions\/20250101-120000-abcdef\/00002-pull-1\.log\n/);
     f = await r.waitForFrame('Updating 1a2b3c..4d5e6f');
     expect(f).toContain('remote: Counting objects');
 
@@ -209,7 +211,7 @@ describe('a session resumed in the TUI', () => {
     expect(report.interrupted).toBeUndefined();
     const r = await show(again, journal);
     const f = await r.waitForFrame('Fetching origin');
-    expect(f.replace(/\n\s*/g, '')).toContain('its output until then (t shows it): ~/.local/state/stepgate/sessions/20250101-120000-abcdef/00002-pull-1.log');
+    expect(f).toMatch(/its output until then \(t shows it\):\n {2}~\/\.local\/state\/stepgate\/sessions\/20250101-120000-abcdef\/00002-pull-1\.log\n/);
   });
 
   it('says first what resume found: a torn last line and a runbook changed since the crash', async () => {
@@ -292,5 +294,19 @@ echo using it
     r.press(escape);
     const f = await r.waitForFrame('variable API_TOKEN');
     expect(f).not.toContain('read this first');
+  });
+});
+
+describe('where an interrupted run\'s output is, in the gate', () => {
+  const path = '~/.local/state/stepgate/sessions/20261207-031540-1df017/00012-slow-1.log';
+  it('keeps the path on one row: after the words when it fits, else on a row of its own', () => {
+    expect(transcriptPathLines('~/x/1.log', 80)).toEqual(['its output until then (t shows it): ~/x/1.log']);
+    expect(transcriptPathLines(path, 80)).toEqual(['its output until then (t shows it):', `  ${path}`]);
+  });
+  it('breaks it only when it is wider than the pane, and loses nothing', () => {
+    const rows = transcriptPathLines(path, 40);
+    expect(rows[0]).toBe('its output until then (t shows it):');
+    expect(rows.slice(1).join('')).toBe(path);
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(40);
   });
 });

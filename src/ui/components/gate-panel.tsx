@@ -61,8 +61,7 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   // Stopped before its script ran (the session's shell was still starting): there is no output to point to.
   const ran = !(step.reason ?? '').endsWith(NOT_STARTED);
   if (step.interrupted && ran && transcript !== undefined && room > what.length) {
-    // The whole path, wrapped: a path cut short points nowhere.
-    for (const text of hardWrap(`its output until then (t shows it): ${displayFile(transcript)}`, width, 2).slice(0, room - what.length)) what.push({ text, tone: 'warn' });
+    for (const text of transcriptPathLines(displayFile(transcript), width).slice(0, room - what.length)) what.push({ text, tone: 'warn' });
   }
   const left = room - what.length;
   if (item.step.kind === 'check') {
@@ -90,4 +89,16 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
       </Box>
     </Box>
   );
+}
+
+/**
+ * Where the interrupted run's output is: the whole path, on a row of its own when it does not
+ * fit after the words (a path broken across rows copies as two pieces), broken only when it is
+ * wider than the pane; a path cut short points nowhere.
+ */
+export function transcriptPathLines(path: string, width: number): string[] {
+  const head = 'its output until then (t shows it):';
+  if (head.length + 1 + path.length <= width) return [`${head} ${path}`];
+  if (2 + path.length <= width) return [head, `  ${path}`];
+  return [head, ...hardWrap(path, width, 0)];
 }

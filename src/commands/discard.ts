@@ -21,7 +21,7 @@ import { DISCARD } from './specs.js';
 const USAGE = DISCARD.usage;
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommand(DISCARD, argv);
+  const parsed = parseCommand(DISCARD, reasonAsWords(argv));
   if (typeof parsed === 'number') return parsed;
   const [id, ...words] = parsed.positionals;
   if (id === undefined) return usageError('which session? (stepgate sessions --all lists them)', USAGE);
@@ -70,4 +70,20 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await unlock();
   }
+}
+
+/**
+ * The reason is free text after the id: a word of it that reads like an option (`trial of
+ * --as on demo`) is a word, not an unknown option. `--reason TEXT` keeps working before or
+ * right after the id.
+ */
+export function reasonAsWords(argv: readonly string[]): string[] {
+  let i = 0;
+  // Options (and --reason's value) before the id.
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') i += argv[i] === '--reason' ? 2 : 1;
+  if (i >= argv.length || argv[i] === '--') return [...argv];
+  let rest = i + 1;
+  while (rest < argv.length && (argv[rest] === '--reason' || argv[rest]!.startsWith('--reason='))) rest += argv[rest] === '--reason' ? 2 : 1;
+  if (rest >= argv.length || argv.slice(rest).includes('--')) return [...argv];
+  return [...argv.slice(0, rest), '--', ...argv.slice(rest)];
 }

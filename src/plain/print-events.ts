@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { EscapeFilter } from '../session/escape-filter.js';
 import { WriteBatch } from '../session/write-batch.js';
 import { displayText, printable } from '../session/printable.js';
+import { whyLead } from '../session/check-why.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { currentItem, gateChoices } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
@@ -89,7 +90,7 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
       case 'check-attempt': {
         // What explains a failure leads (the body's reason, or its first line); the rest wraps
         // at word boundaries within 80 columns, as an SSM terminal shows it.
-        const why = event.why !== undefined && !(event.error ?? '').startsWith(event.why) ? `${event.why} · ` : '';
+        const why = whyLead(event.why, event.error, event.output);
         const result = event.ok
           ? `ok${event.status !== undefined ? ` (${event.status})` : ''} in ${formatDuration(event.latencyMs)}`
           : `failed: ${why}${event.error ?? 'no detail'}${event.output !== undefined ? `: ${event.output}` : ''}${event.nextDelayMs !== undefined ? `; next attempt in ${formatDuration(event.nextDelayMs)}` : ''}`;
@@ -239,7 +240,7 @@ export function describeBlock(state: SessionState, cwd: string): string {
   if (cur.item.step.kind === 'check' && cur.step.checks !== undefined && cur.step.checks.length > 1) {
     for (const c of cur.step.checks) {
       if (!c) continue;
-      const state = c.ok ? 'ok' : `${c.why !== undefined && !(c.error ?? '').startsWith(c.why) ? `${c.why} · ` : ''}${c.error ?? 'failed'}`;
+      const state = c.ok ? 'ok' : `${whyLead(c.why, c.error)}${c.error ?? 'failed'}`;
       lines.push(...wordWrap(printable(`  [${c.ok ? 'x' : '!'}] ${c.name ?? c.target} ${c.attempt}/${c.of}: ${state}`), PLAIN_WIDTH, 8));
     }
   }

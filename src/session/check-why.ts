@@ -57,3 +57,14 @@ export function checkWhy(output: string | undefined): string | undefined {
   const flat = why.replace(/\s+/g, ' ');
   return flat.length <= WHY_MAX ? flat : `${flat.slice(0, WHY_MAX - 1)}…`;
 }
+
+/**
+ * The explanation that leads a failed attempt's line (`why · `), or nothing when the rest of
+ * the line says it already: the probe's error starts with it, or the output the line quotes
+ * starts with it (its first line) (a `run:` check's `cat: ready: No such file` was said twice).
+ */
+export function whyLead(why: string | undefined, error: string | undefined, output?: string): string {
+  if (why === undefined || (error ?? '').startsWith(why)) return '';
+  if (output !== undefined && output.trim().replace(/\s+/g, ' ').startsWith(why)) return '';
+  return `${why} · `;
+}

@@ -4,6 +4,7 @@
  */
 import { basename, dirname, relative } from 'node:path';
 import { displayText, printable } from '../session/printable.js';
+import { whyLead } from '../session/check-why.js';
 import { wordWrap, wrapKeepingText, wrapText } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
@@ -89,7 +90,7 @@ export function outputLines(screen: ScreenSnapshot | null, tail = Infinity): Lin
 export function attemptText(a: CheckAttempt, named = false): string {
   const error = a.error ?? 'failed';
   const status = a.status !== undefined && !error.includes(String(a.status)) ? `status ${a.status}: ` : '';
-  const why = a.why !== undefined && !error.startsWith(a.why) ? `${a.why} · ` : '';
+  const why = whyLead(a.why, error, a.output);
   const result = a.ok ? `ok${a.status !== undefined ? ` ${a.status}` : ''}` : `${why}${status}${error}${a.output !== undefined ? `: ${a.output}` : ''}`;
   return printable(`  ${a.attempt}/${a.of} ${named ? `${a.name ?? a.target}: ` : ''}${result} (${formatDuration(a.latencyMs)})`);
 }

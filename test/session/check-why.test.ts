@@ -1,6 +1,6 @@
 /** What explains a failed check, read from its body or output, and word wrapping of the rest. */
 import { describe, expect, it } from 'vitest';
-import { checkWhy, WHY_MAX } from '../../src/session/check-why.js';
+import { checkWhy, whyLead, WHY_MAX } from '../../src/session/check-why.js';
 import { wordWrap } from '../../src/session/word-wrap.js';
 
 describe('checkWhy', () => {
@@ -33,5 +33,20 @@ describe('wordWrap', () => {
     expect(wordWrap('abcdefghijklmnopqrstuvwxyz', 10, 2)).toEqual(['abcdefghij', '  klmnopqr', '  stuvwxyz']);
     expect(wordWrap('   check x: a b', 12, 6)).toEqual(['   check x:', '      a b']);
     for (const row of wordWrap('the quick brown fox jumps over the lazy dog '.repeat(5), 20, 4)) expect(row.length).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('whyLead', () => {
+  it('leads with what explains the failure when the rest of the line does not say it', () => {
+    const body = '{"status":"failing","reason":"database unreachable"}';
+    expect(whyLead(checkWhy(body), 'bad status 503 (expected 200-299)', body)).toBe('failing: database unreachable · ');
+  });
+  it('says nothing when the error starts with it or the quoted output holds it (a run: check\'s first line of stderr)', () => {
+    const output = 'cat: /tmp/w/ready: No such file or directory';
+    expect(whyLead(checkWhy(output), 'exit status 1', output)).toBe('');
+    expect(whyLead('connection refused', 'connection refused (ECONNREFUSED)')).toBe('');
+    expect(whyLead(undefined, 'exit status 1', output)).toBe('');
+    // A JSON body holds the value it was read from, but not at its start: it still leads.
+    expect(whyLead('starting', 'response does not contain "ok"', '{ "status": "starting" }')).toBe('starting · ');
   });
 });

@@ -13,7 +13,12 @@ export interface StateText {
 /** Of a title, at least this much stays beside the keys: enough to tell it from its neighbours. */
 const TITLE_KEEP = 16;
 
-export function stateText(session: SessionState, attached: boolean): StateText {
+/**
+ * `starting`: whom the session's shell is starting as (the store's `shellStarting`): the
+ * running step waits for it (bash, or `sudo -i` as the service user: a second or two on a
+ * real host), so the status line says so rather than RUNNING while nothing of the step runs.
+ */
+export function stateText(session: SessionState, attached: boolean, starting?: string): StateText {
   const whole = (text: string): StateText => ({ text, keep: text.length });
   // A step's name is a handle (`--skip NAME=...`), kept whole; a title gives way to the keys.
   const about = (lead: string, item: FlowItem | undefined): StateText => {
@@ -38,7 +43,8 @@ export function stateText(session: SessionState, attached: boolean): StateText {
       return about('CONFIRM ', item);
     case 'running':
       // How to detach is the point of the attached line: the name before it is kept short.
-      return attached ? whole(`ATTACHED to ${stepName(item, 24, false)}: ctrl-] detaches`) : about('RUNNING ', item);
+      if (attached) return whole(`ATTACHED to ${stepName(item, 24, false)}: ctrl-] detaches`);
+      return about(starting !== undefined ? `STARTING SHELL as ${starting} for ` : 'RUNNING ', item);
     case 'blocked':
       return about('BLOCKED at ', item);
     case 'ended':

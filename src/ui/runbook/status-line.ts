@@ -72,9 +72,9 @@ export function hintsFor(session: SessionState, view: ViewState, compact: boolea
       // A manual item is ticked, not run. On another row than the current step, enter runs
       // that step out of order (after asking why), a manual item there is not ticked, and only
       // the current step can be skipped.
-      // Back from a recovery path: short words, so that help and quit still fit beside a
-      // step name of 15 characters at 80 columns (a all still works; help lists it).
-      if (view.selected === frame?.cursor && frame.returned?.index === frame.cursor) return ['enter re-run', '↓ path output', '? help', 'q quit'];
+      // Back from a recovery path: short words, so that a all (it runs the step again and goes
+      // on), help and quit all fit beside a step name of 15 characters at 80 columns.
+      if (view.selected === frame?.cursor && frame.returned?.index === frame.cursor) return ['enter rerun', 'a all', '↓ path', '? help', 'q quit'];
       if (view.selected === frame?.cursor) return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
       const selected = frame?.init.items[view.selected]?.step.kind;
       return [...(selected === undefined || selected === 'manual' ? [] : ['enter run out of order']), 'a all', '? help', 'q quit'];

@@ -263,6 +263,16 @@ describe('a target that matches no instance', () => {
 });
 
 describe('a command SSM never starts', () => {
+  /** Watched again while SSM still says the same: decided at once, said again, journaled nothing new. */
+  async function watchedAgain(id: string, journaled: number, now: () => number): Promise<void> {
+    const polled = h.sleeps.length;
+    h.err = '';
+    expect(await runFleet(['status', id], deps({ now }))).toBe(2);
+    expect(h.sleeps.length).toBe(polled);
+    expect(h.err).toContain('SSM never started the command on any instance');
+    expect(h.events(id)).toHaveLength(journaled);
+  }
+
   it('is given up on after 12 polls and a minute with no invocation, said as such, journaled once, exit 2 (it was watched without end)', async () => {
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
     ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
@@ -286,13 +296,7 @@ describe('a command SSM never starts', () => {
     expect(report).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
     expect(report).not.toContain('not finished');
 
-    // Watched again while SSM still says the same: decided at once, said again, journaled nothing new.
-    const polled = h.sleeps.length;
-    h.err = '';
-    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(2);
-    expect(h.sleeps.length).toBe(polled);
-    expect(h.err).toContain('SSM never started the command on any instance');
-    expect(h.events(id)).toHaveLength(events.length);
+    await watchedAgain(id, events.length, () => (t += 5_000));
   });
 
   it('given --instance-ids, none of which SSM ever gives an invocation for, says it never started there rather than "2 of 2 failed", exit 2', async () => {
@@ -319,13 +323,7 @@ describe('a command SSM never starts', () => {
     expect(rolloutTrail(events).at(-1)).toMatch(/finished: given up while Pending, SSM never started the command on any instance$/);
     expect(rolloutReport(events, 'x.jsonl')).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
 
-    // Watched again while SSM still says the same: decided at once, said again, journaled nothing new.
-    const polled = h.sleeps.length;
-    h.err = '';
-    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(2);
-    expect(h.sleeps.length).toBe(polled);
-    expect(h.err).toContain('SSM never started the command on any instance');
-    expect(h.events(id)).toHaveLength(events.length);
+    await watchedAgain(id, events.length, () => (t += 5_000));
   });
 
   it('given --instance-ids where SSM cannot list invocations and has none for any of them, says so with what SSM said', async () => {

@@ -90,7 +90,7 @@ export function renderPlan(plan: Plan, columns?: number): string {
     for (const ref of plan.crossRefs) out.push(`  ${ref.text === ref.target ? ref.target : `${ref.text} -> ${ref.target}`}`);
   }
   // A wrapped row copied from the terminal is a broken command: say where each line is whole.
-  if (wrapped.any) out.splice(note, 0, 'Long code lines wrap here, rows indented under their $ (| cat: each whole).');
+  if (wrapped.any) out.splice(note, 0, 'Long code lines wrap, indented under their $; piped (| cat) each is one line.');
   return `${out.join('\n')}\n`;
 }
 

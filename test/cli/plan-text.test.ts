@@ -78,7 +78,7 @@ describe('plan text on a terminal', () => {
     // The multi-line run check's lines too, above its attempts line.
     expect(out).toMatch(/ {5}\$ curl -fsS .*(\n {11}\S.*)+\n {5}\$ true\n {7}1 attempt/);
     expect(out).toContain('     $ cd /srv/app\n');
-    expect(out.match(/Long code lines wrap here, rows indented under their \$ \(\| cat: each whole\)\./g)).toHaveLength(1);
+    expect(out.match(/Long code lines wrap, indented under their \$; piped \(\| cat\) each is one line\./g)).toHaveLength(1);
   });
 
   it('fits a wider terminal without wrapping what fits, and a narrow one with rows of at least 20', () => {

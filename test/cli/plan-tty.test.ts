@@ -39,7 +39,7 @@ describe('stepgate plan', () => {
     expect(at).toBeGreaterThan(0);
     expect(`${lines[at]?.slice(7)}${lines[at + 1]?.slice(11)}`).toBe(LONG);
     expect(lines[at + 1]).toMatch(/^ {11}\S/);
-    expect(out).toContain('Long code lines wrap here');
+    expect(out).toContain('Long code lines wrap, indented under their $');
   });
 
   it('through a pipe, and with --json, keeps the line whole', () => {

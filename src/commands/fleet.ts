@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { outcome, renderTable, rowLine, tailLines, type InstanceReport, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
-import { GiveUp } from '../fleet/give-up.js';
+import { GiveUp, hasInvocation } from '../fleet/give-up.js';
 import type { FleetSsm, FleetTargets } from '../exec/ssm-client.js';
 import { createRolloutStore, type RolloutStore } from '../fleet/rollout-store.js';
 import { currentWho, hostName } from '../session/host.js';
@@ -242,6 +242,9 @@ export function isThrottling(error: unknown): boolean {
   return /Throttl|TooManyRequests|RequestLimitExceeded|TooManyUpdates/.test(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
 }
 
+/** An instance of the command that SSM lists no invocation for, in the row's words. */
+const NOT_LISTED = 'SSM does not list it among the invocations';
+
 /** Throttled polls double the interval up to this, and after this many in a row the watch stops. */
 const MAX_POLL_MS = 60_000;
 const MAX_THROTTLES = 10;
@@ -303,10 +306,10 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
     return endedNowhere(status, `no instance matched the target, ${targets}: SSM ran the command nowhere (command ${status})`, `${check}, then run fleet run again`, { noInstance: true }, finishedBefore(status));
   };
   /** SSM holds the command open and lists no invocation, past the bound: it was watched without end. */
-  const neverStarted = async (status: string, waited: string): Promise<number> =>
+  const neverStarted = async (status: string, waited: string, said: string[]): Promise<number> =>
     endedNowhere(
       status,
-      `SSM never started the command on any instance: command ${commandId} is still ${status} with no invocation for ${targets} after ${waited}`,
+      `SSM never started the command on any instance: command ${commandId} is still ${status} with no invocation for ${targets} after ${waited}${said.length > 0 ? ` (SSM: ${said.join('; ')})` : ''}`,
       `stepgate fleet cancel ${id} cancels it (else SSM may still start it later, unwatched); check ${online} and what SSM says of the command (aws ssm list-commands --command-id ${commandId}), then run fleet run again`,
       { neverStarted: true },
       events.some((e) => e.type === 'rollout-finished' && e.neverStarted === true),
@@ -332,7 +335,7 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       throttles = 0;
       interval = opts.pollMs;
       const listed = new Set(reports.map((r) => r.instanceId));
-      for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: 'SSM does not list it among the invocations' });
+      for (const instanceId of known) if (!listed.has(instanceId)) reports.push({ instanceId, status: 'Unknown', plugins: [], error: NOT_LISTED });
       const now = deps.now();
       const status = command?.status ?? 'Unknown';
       const rows = reports.map((r) => giveUp.row(r, now, status));
@@ -347,8 +350,12 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs:
       const result = outcome(status, rows);
       store.setState({ commandStatus: line(status), rows: shown, polledAt: now, done: result.done });
       if (result.done && rows.length === 0) return await noInstance(status);
-      const waited = giveUp.neverStarted(status, rows.length, now);
-      if (waited !== undefined) return await neverStarted(status, waited);
+      // Given --instance-ids, each instance has a row from the first poll, invoked or not: the
+      // command started nowhere when none of them has an invocation (it read "2 of 2 failed").
+      const waited = giveUp.neverStarted(status, reports.filter(hasInvocation).length, now);
+      // What SSM said when asked for an instance's invocation (an error other than none listed), in its words.
+      const said = [...new Set(reports.flatMap((r) => (r.error !== undefined && r.error !== NOT_LISTED ? [displayText(r.error).replace(/\s+/g, ' ')] : [])))];
+      if (waited !== undefined) return await neverStarted(status, waited, said);
       if (result.done || !opts.wait) {
         await end();
         if (!live) deps.out(`\n${renderTable(shown).join('\n')}\n`);

@@ -16,7 +16,7 @@ import { parseCommand } from './parse-command.js';
 import { PLAN } from './specs.js';
 import { EXIT } from './exit-codes.js';
 import { displayText, terminalJson } from '../session/printable.js';
-import { clip, wrapText } from '../session/word-wrap.js';
+import { clip, wrapKeepingText, wrapText } from '../session/word-wrap.js';
 
 const USAGE = PLAN.usage;
 
@@ -43,8 +43,10 @@ export async function main(argv: string[]): Promise<number> {
   if (parsed.values.json === true) {
     process.stdout.write(`${terminalJson({ plan, diagnostics }, 2)}\n`);
   } else {
-    // Titles, headings, prose, check names and code come from the runbook: printable only.
-    process.stdout.write(displayText(renderPlan(plan, currentUser())));
+    // Titles, headings, prose, check names and code come from the runbook: printable only. On
+    // a terminal, command lines fit its width; a file or a pipe gets each of them whole.
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    process.stdout.write(displayText(renderPlan(plan, columns, currentUser())));
     if (diagnostics.length > 0) {
       process.stdout.write('\nDiagnostics:\n');
       for (const d of diagnostics) process.stdout.write(`  ${displayText(formatDiagnostic(d))}\n`);
@@ -71,10 +73,12 @@ function defaultCwd(user: string | undefined, me: string | undefined): string {
 }
 
 /**
- * Plain text, 80 columns, no colour: plans get pasted into tickets and change requests.
+ * Plain text, 80 columns, no colour: plans get pasted into tickets and change requests. Each
+ * line of a step's code is whole, however long; with `columns` (a terminal's width) a longer
+ * one is wrapped instead, its rows under its `$` indented further, and the plan says so.
  * @param me the user who runs stepgate (steps as another user start in that user's home)
  */
-export function renderPlan(plan: Plan, me?: string): string {
+export function renderPlan(plan: Plan, columns?: number, me?: string): string {
   const out: string[] = [];
   out.push(`${plan.title}  (${plan.file})`);
   if (plan.description) out.push(...wrapText(plan.description, 80, { keepWords: true }));
@@ -86,6 +90,9 @@ export function renderPlan(plan: Plan, me?: string): string {
   if (env.length > 0) out.push(`env: ${env.map(([name, value]) => `${name}=${looksSecretName(name) ? '(secret)' : value}`).join(', ')}`);
   // An unnamed step's id is made up (`work-3`) and shown nowhere else: say what it is for.
   out.push('Each step id (after its number) is what --skip ID=REASON takes.');
+  const wrapped = { any: false };
+  const code = codeLines(columns, wrapped);
+  const note = out.length;
   let n = 0;
   for (const part of plan.parts) {
     out.push('');
@@ -95,7 +102,7 @@ export function renderPlan(plan: Plan, me?: string): string {
     if (!part.error && part.sections.length === 0) out.push('  (no steps)');
     for (const section of part.sections) {
       out.push(`  ${'#'.repeat(Math.max(1, section.depth))} ${section.title}`);
-      for (const step of section.steps) out.push(...renderStep(++n, step));
+      for (const step of section.steps) out.push(...renderStep(++n, step, code));
     }
   }
   if (plan.recoveryOnly.length > 0) out.push('', ...wrapText(`Recovery-only sections (run only from a gate): ${plan.recoveryOnly.map((a) => `#${a}`).join(', ')}`, 80, { keepWords: true }));
@@ -103,15 +110,55 @@ export function renderPlan(plan: Plan, me?: string): string {
     out.push('', 'Cross-references:');
     for (const ref of plan.crossRefs) out.push(`  ${ref.text === ref.target ? ref.target : `${ref.text} -> ${ref.target}`}`);
   }
+  // A wrapped row copied from the terminal is a broken command: say where each line is whole.
+  if (wrapped.any) out.splice(note, 0, 'Long code lines wrap, indented under their $; piped (| cat) each is one line.');
   return `${out.join('\n')}\n`;
+}
+
+/** The `$` lines of a script, a command step's or a multi-line `run` check's. */
+type CodeLines = (script: string) => string[];
+
+const PAD = '     ';
+/** How much further than its `$` a wrapped line's next rows start. */
+const HANG = '    ';
+/** A terminal narrower than this still gets rows of this much code. */
+const MIN_CODE = 20;
+
+/**
+ * Each line of `script` as `$ line` under a step; with `columns`, a line longer than the
+ * terminal is cut into rows that fit it (at spaces when it can, no character lost), the rows
+ * after the first hanging under it, and `wrapped.any` is set.
+ */
+function codeLines(columns: number | undefined, wrapped: { any: boolean }): CodeLines {
+  return (script) => {
+    const lines = script.replace(/\n$/, '').split('\n');
+    if (columns === undefined || columns <= 0) return lines.map((line) => `${PAD}$ ${line}`);
+    const first = Math.max(MIN_CODE, columns - PAD.length - 2);
+    const rest = Math.max(MIN_CODE, columns - PAD.length - 2 - HANG.length);
+    return lines.flatMap((line) => {
+      // What the terminal shows: tabs to their stops, controls gone (each still counted once).
+      const shown = expandTabs(displayText(line), PAD.length + 2);
+      if (shown.length <= first) return [`${PAD}$ ${line}`];
+      wrapped.any = true;
+      const head = wrapKeepingText(shown, first)[0] ?? '';
+      return [`${PAD}$ ${head}`, ...wrapKeepingText(shown.slice(head.length), rest).map((row) => `${PAD}  ${HANG}${row}`)];
+    });
+  };
+}
+
+/** `text` with its tabs as the spaces a terminal shows for them, starting at column `from`. */
+function expandTabs(text: string, from: number): string {
+  let out = '';
+  for (const c of text) out += c === '\t' ? ' '.repeat(8 - ((from + out.length) % 8)) : c;
+  return out;
 }
 
 /** Fewer cells than this beside a step's id and flags: its title is left to the description. */
 const MIN_TITLE = 12;
 
-function renderStep(n: number, step: PlannedStep): string[] {
+function renderStep(n: number, step: PlannedStep, code: CodeLines): string[] {
   const lines: string[] = [];
-  const pad = '     ';
+  const pad = PAD;
   if (step.kind === 'manual') {
     const head = `  ${String(n).padStart(2)}. ${'  '.repeat(step.depth)}[${step.done ? 'x' : ' '}] `;
     wrapText(`${step.id}: ${step.text}`, Math.max(20, 80 - head.length), { keepWords: true }).forEach((l, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}${l}`));
@@ -137,7 +184,7 @@ function renderStep(n: number, step: PlannedStep): string[] {
   // Whole, wrapped: a plan pasted into a change request must not lose the end of a sentence.
   if (step.description) lines.push(...wrapText(step.description, 80 - pad.length, { keepWords: true }).map((l) => `${pad}${l}`));
   if (step.kind === 'command') {
-    for (const line of step.script.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
+    lines.push(...code(step.script));
   } else {
     for (const c of step.checks) {
       const expect = c.kind === 'http' && !(c.expect.length === 1 && c.expect[0]?.min === 200 && c.expect[0]?.max === 299)
@@ -147,7 +194,7 @@ function renderStep(n: number, step: PlannedStep): string[] {
       // A multi-line `run` check prints like a command step's script: its lines kept under the step.
       if (c.target.includes('\n')) {
         lines.push(`${label}${expect}${contains}`);
-        for (const line of c.target.replace(/\n$/, '').split('\n')) lines.push(`${pad}$ ${line}`);
+        lines.push(...code(c.target));
       } else lines.push(`${label} ${c.target}${expect}${contains}`);
       lines.push(c.attempts === 1
         ? `${pad}  1 attempt, timeout ${durationLiteral(c.timeoutMs)}`

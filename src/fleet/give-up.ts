@@ -20,6 +20,14 @@ export const GIVE_UP_MS = 60_000;
 
 type Waiting = 'no-invocation' | 'unknown-status';
 
+/**
+ * Whether SSM gave an invocation for this report's instance: the SSM client says why not (and
+ * the watch, for an instance SSM does not list) in `error`, with the status `Unknown`.
+ */
+export function hasInvocation(report: InstanceReport): boolean {
+  return !(report.status === 'Unknown' && report.error !== undefined);
+}
+
 export class GiveUp {
   /** Per instance: what it is stuck on (and the row's words, for "unchanged"), since when, for how many polls. */
   private readonly stuck = new Map<string, { key: string; since: number; polls: number }>();
@@ -108,7 +116,7 @@ export class GiveUp {
   }
 
   private waiting(report: InstanceReport, row: InstanceRow, commandStatus: string): Waiting | undefined {
-    if (report.status === 'Unknown' && report.error !== undefined) return 'no-invocation';
+    if (!hasInvocation(report)) return 'no-invocation';
     if (row.final === true || isKnownStatus(row.status)) return undefined;
     // SSM's Status says the invocation moves on (In Progress, Delayed...) while the command is
     // open: a long step under new detail words is not stuck. Once the command is final, it is.

@@ -61,6 +61,7 @@ const SEARCHED_BYTES = 1024 * 1024;
  * The first 16 KB of the file (its session-started line, or most of it) holds one of `texts`,
  * and the file names one of HAPPENED_TYPES or is too long to search. A marker found inside
  * some value only costs the caller's whole read; a journal without any cannot hold such an event.
+ * One read: the whole file when it is short enough to search, else its head alone.
  *
  * Synchronous: the caller waits for the answer with nothing else to do, and on a loaded
  * machine each asynchronous read waited for a thread-pool turn (50 journals: 25 ms idle).
@@ -69,16 +70,19 @@ function mayBeCandidate(path: string, texts: readonly string[]): boolean {
   let fd: number | undefined;
   try {
     fd = openPrivateRead(path);
-    const head = Buffer.alloc(HEAD_BYTES);
-    const headRead = readSync(fd, head, 0, head.length, 0);
-    if (!texts.some((text) => head.subarray(0, headRead).toString('utf8').includes(text))) return false;
     const { size } = fstatSync(fd);
-    if (size > SEARCHED_BYTES) return true;
-    const whole = Buffer.alloc(size);
-    const read = readSync(fd, whole, 0, size, 0);
-    const text = whole.subarray(0, read).toString('utf8');
-    // Grown since the stat (a live session): what was read may lack its latest events.
-    return read < size || HAPPENED_MARKERS.some((marker) => text.includes(marker)) || fstatSync(fd).size !== size;
+    const searched = size <= SEARCHED_BYTES;
+    // A live session's journal may grow after the stat: a short one is read past its size too,
+    // so that the head is never less than HEAD_BYTES of what is there, and growth is seen.
+    const buffer = Buffer.alloc(searched ? Math.max(size + 1, HEAD_BYTES) : HEAD_BYTES);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, Math.min(read, HEAD_BYTES)).toString('utf8');
+    if (!texts.some((text) => head.includes(text))) return false;
+    if (!searched) return true;
+    // Grown since the stat: what was read may lack its latest events.
+    if (read !== size || fstatSync(fd).size !== size) return true;
+    const text = buffer.subarray(0, read).toString('utf8');
+    return HAPPENED_MARKERS.some((marker) => text.includes(marker));
   } catch {
     return false;
   } finally {

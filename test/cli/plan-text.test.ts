@@ -3,10 +3,10 @@ import { renderPlan } from '../../src/commands/plan.js';
 import { planRunbook, type Runbook } from '../../src/runbooks/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 
-const plan = (text: string): string => {
+const plan = (text: string, columns?: number): string => {
   const rb = parseRunbook(text, '/rb/deploy.md');
   const books = new Map<string, Runbook>([[rb.file, rb]]);
-  return renderPlan(planRunbook(rb, (file) => books.get(file)));
+  return renderPlan(planRunbook(rb, (file) => books.get(file)), columns);
 };
 
 describe('plan text', () => {
@@ -14,15 +14,15 @@ describe('plan text', () => {
     const rb = parseRunbook('---\nuser: ubuntu\n---\n# D\n\nGo.\n\n```bash {name=go}\npwd\n```\n', '/rb/deploy.md');
     const books = new Map<string, Runbook>([[rb.file, rb]]);
     const load = (file: string): Runbook | undefined => books.get(file);
-    expect(renderPlan(planRunbook(rb, load), 'ssm-user')).toContain('run as: ubuntu   cwd: ~ubuntu (its home: a login shell)\n');
-    expect(renderPlan(planRunbook(rb, load), 'ubuntu')).toContain('run as: ubuntu   cwd: (current directory)\n');
+    expect(renderPlan(planRunbook(rb, load), undefined, 'ssm-user')).toContain('run as: ubuntu   cwd: ~ubuntu (its home: a login shell)\n');
+    expect(renderPlan(planRunbook(rb, load), undefined, 'ubuntu')).toContain('run as: ubuntu   cwd: (current directory)\n');
     // --as: every step that names no user of its own runs as it, whatever the front matter says.
     const asMe = planRunbook(rb, load, { as: 'ssm-user' });
     expect(asMe.user).toBe('ssm-user');
-    expect(renderPlan(asMe, 'ssm-user')).toContain('run as: ssm-user   cwd: (current directory)\n');
-    expect(renderPlan(asMe, 'ssm-user')).toContain('command go  (as ssm-user)');
+    expect(renderPlan(asMe, undefined, 'ssm-user')).toContain('run as: ssm-user   cwd: (current directory)\n');
+    expect(renderPlan(asMe, undefined, 'ssm-user')).toContain('command go  (as ssm-user)');
     const withCwd = parseRunbook('---\nuser: ubuntu\ncwd: /srv/app\n---\n# D\n\nGo.\n\n```bash\npwd\n```\n', '/rb/deploy.md');
-    expect(renderPlan(planRunbook(withCwd, load), 'ssm-user')).toContain('cwd: /srv/app\n');
+    expect(renderPlan(planRunbook(withCwd, load), undefined, 'ssm-user')).toContain('cwd: /srv/app\n');
   });
   it('keeps a long description whole, wrapped within 80 columns', () => {
     const sentence = 'Restart the service: stop the old http server and start a new one on APP_PORT, then wait until it listens again.';
@@ -65,3 +65,58 @@ describe('plan text', () => {
   });
 });
 
+describe('plan text on a terminal', () => {
+  const LONG = 'curl -fsS --retry 5 --retry-delay 2 -H "Authorization: Bearer $TOKEN" https://deploy.example.internal/api/v2/releases/current?include=checksums';
+  const URL_ONLY = `https://deploy.example.internal/${'x'.repeat(150)}`;
+  const RUNBOOK = `# D\n\n## Pull\n\nFetch.\n\n\`\`\`bash {name=fetch}\ncd /srv/app\n${LONG}\n${URL_ONLY}\n\`\`\`\n\nClean.\n\n\`\`\`check {name=clean}\nretries: 1\nrun: |\n  ${LONG}\n  true\n\`\`\`\n`;
+  /** The rows of the code line that starts with `start`: its $ row and the hanging rows under it. */
+  const rowsOf = (out: string, start: string): string[] => {
+    const lines = out.split('\n');
+    const at = lines.findIndex((l) => l.startsWith(`     $ ${start}`));
+    const rows = [lines[at] ?? ''];
+    for (const l of lines.slice(at + 1)) if (l.startsWith(' '.repeat(11)) && !l.startsWith(`${' '.repeat(11)}1 attempt`)) rows.push(l); else break;
+    return rows;
+  };
+  const joined = (rows: string[]): string => rows.map((r, i) => (i === 0 ? r.slice(7) : r.slice(11))).join('');
+
+  it('wraps a code line longer than the terminal, rows hanging under its $, nothing lost, and says so once', () => {
+    const out = plan(RUNBOOK, 80);
+    for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    for (const start of ['curl', 'https']) {
+      const rows = rowsOf(out, start);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(joined(rows)).toBe(start === 'curl' ? LONG : URL_ONLY);
+    }
+    // At a space when there is one: a word is not cut in two.
+    expect(rowsOf(out, 'curl')[0]).toMatch(/ $/);
+    // The multi-line run check's lines too, above its attempts line.
+    expect(out).toMatch(/ {5}\$ curl -fsS .*(\n {11}\S.*)+\n {5}\$ true\n {7}1 attempt/);
+    expect(out).toContain('     $ cd /srv/app\n');
+    expect(out.match(/Long code lines wrap, indented under their \$; piped \(\| cat\) each is one line\./g)).toHaveLength(1);
+  });
+
+  it('fits a wider terminal without wrapping what fits, and a narrow one with rows of at least 20', () => {
+    const wide = plan(RUNBOOK, 200);
+    expect(wide).toContain(`     $ ${LONG}\n`);
+    expect(rowsOf(wide, 'https')).toHaveLength(1);
+    expect(wide).not.toContain('Long code lines wrap');
+    const narrow = plan(RUNBOOK, 24);
+    const rows = rowsOf(narrow, 'curl');
+    expect(joined(rows)).toBe(LONG);
+    for (const row of rows) expect(row.trimStart().length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('measures a tab as the terminal shows it', () => {
+    const out = plan(`# D\n\nGo.\n\n\`\`\`bash\nprintf '%s\\n'\t${'a'.repeat(60)}\t${'b'.repeat(20)}\n\`\`\`\n`, 80);
+    for (const line of out.split('\n')) expect(line.replace(/\t/g, ' '.repeat(8)).length, line).toBeLessThanOrEqual(80);
+    expect(out).toContain('Long code lines wrap');
+  });
+
+  it('without a terminal (a pipe, a file, a ticket) keeps every code line whole and unchanged', () => {
+    const out = plan(RUNBOOK);
+    expect(out).toContain(`     $ ${LONG}\n`);
+    expect(out).toContain(`     $ ${URL_ONLY}\n`);
+    expect(out).toContain(`     $ ${LONG}\n     $ true\n`);
+    expect(out).not.toContain('Long code lines wrap');
+  });
+});

@@ -263,6 +263,16 @@ describe('a target that matches no instance', () => {
 });
 
 describe('a command SSM never starts', () => {
+  /** Watched again while SSM still says the same: decided at once, said again, journaled nothing new. */
+  async function watchedAgain(id: string, journaled: number, now: () => number): Promise<void> {
+    const polled = h.sleeps.length;
+    h.err = '';
+    expect(await runFleet(['status', id], deps({ now }))).toBe(2);
+    expect(h.sleeps.length).toBe(polled);
+    expect(h.err).toContain('SSM never started the command on any instance');
+    expect(h.events(id)).toHaveLength(journaled);
+  }
+
   it('is given up on after 12 polls and a minute with no invocation, said as such, journaled once, exit 2 (it was watched without end)', async () => {
     ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
     ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending') });
@@ -286,13 +296,48 @@ describe('a command SSM never starts', () => {
     expect(report).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
     expect(report).not.toContain('not finished');
 
-    // Watched again while SSM still says the same: decided at once, said again, journaled nothing new.
-    const polled = h.sleeps.length;
-    h.err = '';
-    expect(await runFleet(['status', id], deps({ now: () => (t += 5_000) }))).toBe(2);
-    expect(h.sleeps.length).toBe(polled);
-    expect(h.err).toContain('SSM never started the command on any instance');
-    expect(h.events(id)).toHaveLength(events.length);
+    await watchedAgain(id, events.length, () => (t += 5_000));
+  });
+
+  it('given --instance-ids, none of which SSM ever gives an invocation for, says it never started there rather than "2 of 2 failed", exit 2', async () => {
+    const ids = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'];
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', { InstanceIds: ids }) });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('Pending', { InstanceIds: ids })] });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    let t = T0;
+    const code = await runFleet(['run', runbook(), '--instance-ids', ids.join(',')], deps({ now: () => (t += 5_000) }));
+    expect(code).toBe(2);
+    expect(h.sleeps.length).toBeGreaterThanOrEqual(11);
+    expect(h.sleeps.length).toBeLessThan(30);
+    expect(h.out).not.toMatch(/instances? failed|every instance succeeded|still running/);
+    expect(h.err).toMatch(
+      /^stepgate: rollout (fleet-\S+): SSM never started the command on any instance: command c0ffee00-\S+ is still Pending with no invocation for i-0aaaaaaaaaaaaaaa1, i-0aaaaaaaaaaaaaaa2 after \d+ polls over 1m\d*s?\nstepgate fleet cancel \1 cancels it .*, then run fleet run again\n$/,
+    );
+    const id = h.rolloutId();
+    const events = h.events(id);
+    // Each instance's row is journaled as SSM left it; the rollout's end says why.
+    expect(events.filter((e) => e.type === 'instance-changed').map((e) => e.type === 'instance-changed' && [e.row.instanceId, e.row.status]).slice(-2)).toEqual(ids.map((i) => [i, 'No Invocation']));
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['rollout-error', 'rollout-finished']);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-finished', status: 'Pending', ok: false, neverStarted: true });
+    expect(rolloutTrail(events).at(-1)).toMatch(/finished: given up while Pending, SSM never started the command on any instance$/);
+    expect(rolloutReport(events, 'x.jsonl')).toContain('**SSM never started the command on any instance** (command still Pending when the watch gave up)');
+
+    await watchedAgain(id, events.length, () => (t += 5_000));
+  });
+
+  it('given --instance-ids where SSM cannot list invocations and has none for any of them, says so with what SSM said', async () => {
+    const ids = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'];
+    ssmMock.on(CreateDocumentCommand).resolves({ DocumentDescription: { DocumentVersion: '1' } });
+    ssmMock.on(SendCommandCommand).resolves({ Command: command('Pending', { InstanceIds: ids }) });
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [command('InProgress', { InstanceIds: ids })] });
+    ssmMock.on(ListCommandInvocationsCommand).rejects(awsError('NotImplemented', 'not implemented'));
+    ssmMock.on(GetCommandInvocationCommand).rejects(awsError('InvocationDoesNotExist', `An error occurred (InvocationDoesNotExist)${ESC}[2J`));
+    let t = T0;
+    expect(await runFleet(['run', runbook(), '--instance-ids', ids.join(',')], deps({ now: () => (t += 5_000) }))).toBe(2);
+    expect(h.out).not.toMatch(/instances? failed/);
+    expect(h.err).toMatch(/SSM never started the command on any instance: command \S+ is still InProgress with no invocation for i-0aaaaaaaaaaaaaaa1, i-0aaaaaaaaaaaaaaa2 after \d+ polls over 1m\d*s? \(SSM: An error occurred \(InvocationDoesNotExist\)\)\n/);
+    expect(h.err).not.toContain(ESC);
   });
 
   it('is watched on as usual once SSM lists an invocation within the bound', async () => {

@@ -4,10 +4,11 @@
  * every session in which a step ran, a decision was made or that was discarded still is, and
  * the whole offer (unfinishedSessionOf) decides as it did when it read every journal whole.
  */
+import * as fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import { unfinishedSessionOf, somethingHappened } from '../../src/session/history.js';
 import { FileJournal } from '../../src/session/journal.js';
@@ -16,6 +17,12 @@ import { currentItem, replay } from '../../src/session/reducer.js';
 import { HAPPENED_TYPES, recentSessionsNaming } from '../../src/session/session-heads.js';
 import { newSessionId } from '../../src/session/session-paths.js';
 import type { SessionEvent } from '../../src/session/types.js';
+
+// readSync counted: the first pass reads each journal once.
+vi.mock('node:fs', async (original) => {
+  const real = await original<typeof import('node:fs')>();
+  return { ...real, readSync: vi.fn(real.readSync) };
+});
 
 let dir: string;
 beforeEach(() => {
@@ -81,6 +88,18 @@ describe('recentSessionsNaming', () => {
   it('keeps a journal too long to search, whatever it holds', async () => {
     const long = await write(() => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(1100 * 1024), secret: false, source: 'prompt' }]);
     expect(await recentSessionsNaming(dir, FILE)).toEqual([long]);
+  });
+
+  it('reads each journal once, a short one whole and a long one only its head', async () => {
+    const ran = await write(blocked);
+    await write();
+    const long = await write(() => [{ type: 'var-answered', at: at(), name: 'NOTE', value: 'x'.repeat(1100 * 1024), secret: false, source: 'prompt' }]);
+    const reads = vi.mocked(fs.readSync);
+    reads.mockClear();
+    expect(await recentSessionsNaming(dir, FILE)).toEqual([long, ran]);
+    expect(reads).toHaveBeenCalledTimes(3);
+    const sizes = reads.mock.calls.map((call) => (call[1] as Buffer).length).sort((a, b) => a - b);
+    expect(sizes.at(-1)).toBe(16 * 1024);
   });
 
   it('uses the very event types that make a session worth keeping in view', () => {

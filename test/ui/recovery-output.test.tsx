@@ -115,7 +115,7 @@ async function show(t: FakeSession, journal: PathJournal): Promise<Driver> {
   d.resize(80, 24);
   // The first frame is drawn at the testing library's 100 columns: wait for the resized one with
   // its key hints (the keys are listened to; a notice may leave room for the first hint only).
-  while (!d.frame().split('\n').every((line) => line.length <= 80) || !/\? help|enter re-run/.test(d.frame())) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!d.frame().split('\n').every((line) => line.length <= 80) || !/\? help|enter rerun/.test(d.frame())) await new Promise((resolve) => setTimeout(resolve, 5));
   return d;
 }
 
@@ -148,7 +148,7 @@ describe('a recovery path walked with a', () => {
     expect(f).toMatch(/ {3}\[x\] failing-restart/);
     expect(f).toContain('recovery Health check failing finished.');
     expect(f).toContain('output of failing-restart:');
-    expect(f).toContain('enter re-run');
+    expect(f).toContain('enter rerun');
     for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
 
     // The log the path exists for: its step selected, its output from the transcript.

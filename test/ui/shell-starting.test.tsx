@@ -12,11 +12,13 @@ import { DEPLOY, DEPLOY_FILE, FILES } from './runbooks.js';
 
 afterEach(() => cleanup());
 
+const statusLine = (frame: string): string => frame.split('\n').at(-1) ?? '';
+
 /** The pane's rule for the step `pull` (the checklist row above it says "running" on its own). */
 const pullRule = (frame: string): string => frame.split('\n').find((line) => line.startsWith('── [>] pull')) ?? '';
 
 describe('the first step while its shell starts', () => {
-  it('says the shell is starting as the run-as user, then running once the command runs', async () => {
+  it('says the shell is starting as the run-as user, on the pane and the status line, then running once the command runs', async () => {
     const shell = new FakeShell();
     shell.reply({ hold: true, output: 'Already up to date.\n' });
     let open: (() => void) | undefined;
@@ -32,10 +34,13 @@ describe('the first step while its shell starts', () => {
     let f = await r.waitForFrame("starting the shell as ubuntu… (the step runs once it is up)");
     expect(pullRule(f)).toMatch(/ · starting the shell ─+$/);
     expect(pullRule(f)).not.toContain('running');
+    // The status line too: RUNNING only once the step runs (ctrl-c still stops it before).
+    expect(statusLine(f)).toMatch(/^STARTING SHELL as ubuntu for pull +i attach · ctrl-c interrupt · \? help$/);
 
     open?.();
     f = await r.waitForFrame(/── \[>\] pull .* · running/);
     expect(f).not.toContain('starting the shell');
+    expect(statusLine(f)).toMatch(/^RUNNING pull +i attach/);
     await r.waitForFrame('Already up to date.');
     shell.release();
     await r.waitForFrame('[x] pull');

@@ -4,7 +4,7 @@
  */
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fail } from '../fakes/fake-probe.js';
+import { fail, pass } from '../fakes/fake-probe.js';
 import { enter, renderRetryingHealthz, renderSession } from './helpers.js';
 import { DEPLOY, DEPLOY_FILE, FILES, HEALTH_URL } from './runbooks.js';
 
@@ -46,11 +46,11 @@ describe('status line hints', () => {
     await r.waitForFrame('[x] check healthz');
   });
 
-  it('back from a recovery path, keeps ? help and q quit beside a 15-character step name, within 80 columns', async () => {
+  it('back from a recovery path, offers a all beside ? help and q quit next to a 15-character step name, within 80 columns; a runs the step again and goes on', async () => {
     // The demo's longest check name: the hints of this line used to push help and quit off.
     const deploy = DEPLOY.replace('{name=healthz}', '{name=rollback-health}');
     const r = await renderSession({ ...FILES, [DEPLOY_FILE]: deploy }, DEPLOY_FILE, {
-      before: (t) => t.probes.script(HEALTH_URL, fail(), fail(), fail()),
+      before: (t) => t.probes.script(HEALTH_URL, fail(), fail(), fail(), pass()),
     });
     await r.waitForFrame('enter run');
     r.press('a');
@@ -60,8 +60,12 @@ describe('status line hints', () => {
     r.press(enter);
     await r.waitForFrame('RECOVERY DONE');
     const line = lastLine(r.frame());
-    expect(line).toMatch(/^RECOVERY DONE 2\/3 rollback-health +enter re-run · ↓ path output · \? help · q quit$/);
+    expect(line).toMatch(/^RECOVERY DONE 2\/3 rollback-health +enter rerun · a all · ↓ path · \? help · q quit$/);
     expect(line.length).toBeLessThanOrEqual(80);
+    // The key it offers works there: the check runs again (it passes now) and the walk goes on.
+    r.press('a');
+    await r.waitForFrame('[x] check rollback-health');
+    await r.waitForFrame('MANUAL 3/3');
   });
 });
 

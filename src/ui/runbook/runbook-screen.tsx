@@ -165,7 +165,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   });
   const fullHeightOverlay = view.overlay?.kind === 'help' || view.overlay?.kind === 'viewer';
   const notice = view.notice ?? error ?? session.notice;
-  const state = stateText(session, view.attached);
+  const state = stateText(session, view.attached, shellStarting);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />

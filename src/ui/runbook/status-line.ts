@@ -13,7 +13,12 @@ export interface StateText {
 /** Of a title, at least this much stays beside the keys: enough to tell it from its neighbours. */
 const TITLE_KEEP = 16;
 
-export function stateText(session: SessionState, attached: boolean): StateText {
+/**
+ * `starting`: whom the session's shell is starting as (the store's `shellStarting`): the
+ * running step waits for it (bash, or `sudo -i` as the service user: a second or two on a
+ * real host), so the status line says so rather than RUNNING while nothing of the step runs.
+ */
+export function stateText(session: SessionState, attached: boolean, starting?: string): StateText {
   const whole = (text: string): StateText => ({ text, keep: text.length });
   // A step's name is a handle (`--skip NAME=...`), kept whole; a title gives way to the keys.
   const about = (lead: string, item: FlowItem | undefined): StateText => {
@@ -38,7 +43,8 @@ export function stateText(session: SessionState, attached: boolean): StateText {
       return about('CONFIRM ', item);
     case 'running':
       // How to detach is the point of the attached line: the name before it is kept short.
-      return attached ? whole(`ATTACHED to ${stepName(item, 24, false)}: ctrl-] detaches`) : about('RUNNING ', item);
+      if (attached) return whole(`ATTACHED to ${stepName(item, 24, false)}: ctrl-] detaches`);
+      return about(starting !== undefined ? `STARTING SHELL as ${starting} for ` : 'RUNNING ', item);
     case 'blocked':
       return about('BLOCKED at ', item);
     case 'ended':
@@ -66,9 +72,9 @@ export function hintsFor(session: SessionState, view: ViewState, compact: boolea
       // A manual item is ticked, not run. On another row than the current step, enter runs
       // that step out of order (after asking why), a manual item there is not ticked, and only
       // the current step can be skipped.
-      // Back from a recovery path: short words, so that help and quit still fit beside a
-      // step name of 15 characters at 80 columns (a all still works; help lists it).
-      if (view.selected === frame?.cursor && frame.returned?.index === frame.cursor) return ['enter re-run', '↓ path output', '? help', 'q quit'];
+      // Back from a recovery path: short words, so that a all (it runs the step again and goes
+      // on), help and quit all fit beside a step name of 15 characters at 80 columns.
+      if (view.selected === frame?.cursor && frame.returned?.index === frame.cursor) return ['enter rerun', 'a all', '↓ path', '? help', 'q quit'];
       if (view.selected === frame?.cursor) return [kind === 'manual' ? 'space tick' : 'enter run', 'a all', 's skip', '? help', 'q quit'];
       const selected = frame?.init.items[view.selected]?.step.kind;
       return [...(selected === undefined || selected === 'manual' ? [] : ['enter run out of order']), 'a all', '? help', 'q quit'];

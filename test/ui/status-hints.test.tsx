@@ -13,6 +13,14 @@ afterEach(() => cleanup());
 const lastLine = (frame: string): string => frame.split('\n').at(-1) ?? '';
 
 describe('status line hints', () => {
+  it('in a typed reason, says enter and esc, not esc/q close: q and ? are letters of the reason', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE);
+    await r.waitForFrame('enter run');
+    r.press('s');
+    await r.waitForFrame('It is required: type why it is safe to skip it.');
+    await r.waitForFrame(/READY 1\/3 pull +enter submits · esc cancels$/);
+    expect(lastLine(r.frame())).not.toContain('esc/q close');
+  });
   it('offers space to tick a manual item, enter to run a command', async () => {
     const r = await renderSession(FILES, DEPLOY_FILE);
     await r.waitForFrame('enter run');

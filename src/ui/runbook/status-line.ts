@@ -61,6 +61,9 @@ function gateHints(choices: readonly Choice[]): string[] {
 /** Key hints, most important first (the status bar drops from the end to fit). */
 export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean, aside = false): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
+  // A typed reason takes every letter (q is a letter of it) and `?` too; a yes/no question its y and n.
+  if (view.overlay?.kind === 'reason') return ['enter submits', 'esc cancels'];
+  if (view.overlay?.kind === 'confirm-quit') return ['y quit', 'n stay'];
   if (view.overlay) return ['esc/q close', '? help'];
   const status = session.status;
   const frame = session.frames[session.frames.length - 1];

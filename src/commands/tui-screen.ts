@@ -8,6 +8,8 @@ import type * as InkModule from 'ink';
 import type * as AppModule from '../ui/app.js';
 import { currentWho } from '../session/host.js';
 import type { SessionStore } from '../session/store.js';
+import { describeState } from '../session/history.js';
+import type { SessionState } from '../session/types.js';
 import { readTranscript } from '../session/transcripts.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { colorEnabled } from '../ui/theme.js';
@@ -236,8 +238,14 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
         ? status.outcome
         : nothingRan(session)
           ? 'closed before anything ran (nothing to resume: open the runbook again to start)'
-          : `is unfinished (${status.kind}); continue with: stepgate resume ${session.id}`;
+          : `is unfinished (${unfinishedWords(session)}); continue with: stepgate resume ${session.id}`;
     process.stderr.write(`stepgate: session ${session.id} ${how}\n`);
   }
   return exitCode;
+}
+
+/** What `stepgate sessions` says of it (`interrupted at slow`), not the engine's word for its state. */
+function unfinishedWords(session: SessionState): string {
+  const { state, at } = describeState(session);
+  return at === undefined ? state : `${state} at ${at}`;
 }

@@ -297,7 +297,7 @@ describe('stepgate DIR in a real terminal', () => {
     await tui.waitFor('READY 2/2 two');
     tui.press('q');
     await tui.exited;
-    expect(tui.output()).toMatch(/session \S+ is unfinished \(ready\); continue with: stepgate resume \S+/);
+    expect(tui.output()).toMatch(/session \S+ is unfinished \(in progress at two\); continue with: stepgate resume \S+/);
   });
 
   it('ctrl-c on a running step: its output shows ^C once (the terminal echoes each ctrl-c the pty gets)', async () => {

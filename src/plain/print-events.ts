@@ -187,7 +187,7 @@ const NOTE_ROWS = 3;
  * column instead of cut at 60 characters, so that no row is wider than `width`.
  */
 export function summaryTable(state: SessionState, width?: number): string {
-  const rows: string[][] = [['#', 'step', 'phase', 'status', 'tries', 'time', 'note']];
+  const rows: string[][] = [['#', 'step', 'phase', 'status', 'runs', 'time', 'note']];
   state.frames.forEach((frame, depth) => {
     frame.init.items.forEach((item, i) => {
       const s = frame.steps[i];

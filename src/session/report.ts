@@ -297,7 +297,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       row.durationMs > 0 ? formatDuration(row.durationMs, SPACED) : '',
       cell(row.decided.join('; ')),
     ]);
-    lines.push(...table(['#', 'Step', 'Section', 'Status', 'Attempts', 'Time', 'Decided'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'l']), '');
+    lines.push(...table(['#', 'Step', 'Section', 'Status', 'Runs', 'Time', 'Decided'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'l']), '');
   });
 
   const failed = frames.flatMap((record) => [...record.rows.values()].filter((row) => row.failedRun !== undefined));

@@ -148,7 +148,7 @@ describe('tables on an 80-column terminal', () => {
     const t = spawnTerm(['run', 'note.md', '--yes'], 80);
     expect(await t.exit).toBe(1);
     const lines = termLines(t.output());
-    const top = lines.findIndex((line) => /^# +step +phase +status +tries +time +note$/.test(line));
+    const top = lines.findIndex((line) => /^# +step +phase +status +runs +time +note$/.test(line));
     expect(top).toBeGreaterThan(0);
     const table = lines.slice(top);
     for (const line of table) expect(line.length).toBeLessThanOrEqual(80);

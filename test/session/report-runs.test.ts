@@ -1,0 +1,32 @@
+/**
+ * A step's runs (how often it was started: a retry at its gate starts it again) are not its
+ * checks' attempts (a check retries within one run). The report and the plain summary count
+ * runs and say so: a check that passed on its second attempt ran once.
+ */
+import { describe, expect, it } from 'vitest';
+import { summaryTable } from '../../src/plain/print-events.js';
+import { sessionReport } from '../../src/session/report.js';
+import { fail, pass } from '../fakes/fake-probe.js';
+import { fakeSession } from '../fakes/session.js';
+import { runToNextBlock } from '../fakes/walk.js';
+
+const FILE = '/rb/health.md';
+const URL = 'http://127.0.0.1:8081/healthz';
+const RUNBOOK = `# Health\n\n## Check\n\nThe app answers.\n\n\`\`\`check {name=healthz}\nhttp: ${URL}\nretries: 3\n\`\`\`\n`;
+
+describe('runs, not attempts', () => {
+  it('a check that passed on its second attempt ran once: Runs 1 in the report, runs 1 in the summary', async () => {
+    const t = fakeSession({ [FILE]: RUNBOOK });
+    t.probes.script(URL, fail(), pass());
+    await t.actions.start({ file: FILE });
+    await runToNextBlock(t.store);
+    expect(t.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    expect(t.journal.events.filter((e) => e.type === 'check-attempt').map((e) => e.type === 'check-attempt' && e.ok)).toEqual([false, true]);
+    const report = sessionReport(t.journal.events, { journal: '/state/x.jsonl' });
+    expect(report).toMatch(/^\| # \| Step \| Section \| Status \| Runs \| Time \| Decided \|$/m);
+    expect(report).toMatch(/^\| 1 \| `healthz` \| Check \| passed \| 1 \|/m);
+    const summary = summaryTable(t.state());
+    expect(summary.split('\n')[0]).toMatch(/^# +step +phase +status +runs +time +note$/);
+    expect(summary.split('\n')[1]).toMatch(/^1 +healthz +main +passed +1 /);
+  });
+});

@@ -184,7 +184,7 @@ const NOTE_ROWS = 3;
 /**
  * The final table: every step of the main flow (and any recovery frame still open). With
  * `width` (stdout is a terminal), a long note is wrapped at word boundaries under the note
- * column instead of cut at 60 characters, so that no row is wider than `width`.
+ * column, so that no row is wider than `width`; without, each note is whole on its row.
  */
 export function summaryTable(state: SessionState, width?: number): string {
   const rows: string[][] = [['#', 'step', 'phase', 'status', 'runs', 'time', 'note']];
@@ -199,7 +199,8 @@ export function summaryTable(state: SessionState, width?: number): string {
         statusCell(s),
         String(s.attempts),
         s.durationMs === undefined ? '' : formatDuration(s.durationMs),
-        width === undefined ? ((s.reason ?? '').split('\n')[0]?.slice(0, 60) ?? '') : displayText((s.reason ?? '').split('\n')[0] ?? ''),
+        // A file or a pipe gets the note whole (cut at 60 characters it ended mid-word: "database unr").
+        width === undefined ? ((s.reason ?? '').split('\n')[0] ?? '') : displayText((s.reason ?? '').split('\n')[0] ?? ''),
       ]);
     });
   });

@@ -29,4 +29,16 @@ describe('runs, not attempts', () => {
     expect(summary.split('\n')[0]).toMatch(/^# +step +phase +status +runs +time +note$/);
     expect(summary.split('\n')[1]).toMatch(/^1 +healthz +main +passed +1 /);
   });
+
+  it('the summary for a file or a pipe keeps a long note whole (it was cut mid-word at 60 characters)', async () => {
+    const t = fakeSession({ [FILE]: RUNBOOK });
+    const said = 'failing: database unreachable (simulated: DEMO_UNHEALTHY=1) and the cache is cold';
+    t.probes.script(URL, fail(said), fail(said), fail(said));
+    await t.actions.start({ file: FILE });
+    await runToNextBlock(t.store);
+    expect(t.state().status.kind).toBe('blocked');
+    const row = summaryTable(t.state()).split('\n')[1] ?? '';
+    expect(row).toContain('cache is cold');
+    expect(row.length).toBeGreaterThan(80);
+  });
 });

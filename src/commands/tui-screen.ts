@@ -162,6 +162,8 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
               ...picker,
               open: async (entry: PickerEntry) => {
                 const handle = await picker.open(entry);
+                // The TUI is on the screen already: its shell may start at once.
+                handle.store.getState().actions.prepareShell();
                 releases.push(handle.release);
                 lastStore = handle.store;
                 hold(handle.store);
@@ -182,9 +184,13 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
   // Who is attached is asked of tmux once the first frame is drawn: starting that tmux client
   // takes the main thread 10 ms or more (until it answers, the launcher's client counts).
   void presence?.start();
-  // The shell and probes load behind the first frame (they are not needed to draw it).
+  // The shell and probes load behind the first frame (they are not needed to draw it); then the
+  // session's shell starts while the operator reads the first step (its fork, and the modules
+  // it needs, would have delayed that frame).
   setImmediate(() => {
-    loadExec().catch(() => undefined);
+    loadExec()
+      .then(() => opened?.store.getState().actions.prepareShell())
+      .catch(() => undefined);
   });
   // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
   // in raw mode): close the session so the running step's end is journaled, leave it

@@ -98,7 +98,7 @@ async function startSession(file: string, as: string | undefined, vars: Record<s
     throw error;
   });
   const journal = await FileJournal.open(dir, id);
-  const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+  const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize(), shellAtStart: false });
   storeRef = store;
   const release = async (): Promise<void> => {
     await unlock();
@@ -159,7 +159,7 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     if ('refused' in taken) throw new LockRefused(taken.refused);
     held = taken;
     const journal = await FileJournal.open(dir, id);
-    const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize() });
+    const store = createSessionStore({ ...(await hostDeps(journal)), screenIntervalMs: 33, ...paneSize(), shellAtStart: false });
     storeRef = store;
     const options: { torn?: typeof torn; as?: string; acceptedEdits?: typeof edits } = {};
     if (torn) options.torn = torn;

@@ -38,6 +38,12 @@ export interface SessionDeps {
   /** Minimum ms between screen snapshots pushed into the store. Default 50 (20 Hz). */
   screenIntervalMs?: number;
   /**
+   * Whether `start` and `resume` start the session's shell ahead of the first step (default
+   * true). The TUI passes false and calls `prepareShell` once its first frame is drawn: the
+   * shell's modules and its fork would delay that frame.
+   */
+  shellAtStart?: boolean;
+  /**
    * Whether a face shows the shell's screen (the TUI does). Default true. Plain mode passes
    * false: the shell then keeps no terminal emulator and `screen` stays null.
    */
@@ -81,6 +87,11 @@ export interface SessionActions {
   answerVar(value: string, source?: VarSource): Promise<void>;
   /** Starts the cursor step (a `confirm` step asks first). */
   runStep(): Promise<void>;
+  /**
+   * Starts the session's shell now, ahead of the step that will run in it, once every var has
+   * its value and such a step is still to come (see `shellAtStart`); otherwise nothing.
+   */
+  prepareShell(): void;
   /** Runs step `index` of the top frame out of order (or again); the reason is journaled. */
   runStepAt(index: number, reason: string): Promise<void>;
   /** Confirms a manual item or accepts a `confirm` step. `auto`: confirmed by `--yes` rather than by the operator; journaled as such. */

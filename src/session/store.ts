@@ -184,6 +184,8 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
    * which the first step waited for. Only while a step that runs in it is still to come: a
    * checklist of manual items never starts one.
    */
+  /** Whether the shell may start ahead of a step now (`shellAtStart`, or once a face asked). */
+  let shellAhead = deps.shellAtStart !== false;
   function prepareShell(): void {
     const s = state();
     if (s.status.kind !== 'ready' && s.status.kind !== 'confirm' && s.status.kind !== 'blocked') return;
@@ -199,7 +201,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         const { findings, ms, skipped } = opts.preflight;
         await dispatch({ type: 'preflight', at: deps.clock.now(), findings, ms, ...(skipped !== undefined ? { skipped: { reason: skipped, who: deps.host.who() } } : {}) });
       }
-      prepareShell();
+      if (shellAhead) prepareShell();
     },
 
     async resume(events, resumeOptions = {}) {
@@ -223,7 +225,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       }
       await shell.takeOver(state().status.kind === 'ended', shellUser(context()), found.report);
       store.setState({ resume: found.report });
-      prepareShell();
+      if (shellAhead) prepareShell();
       return found.report;
     },
 
@@ -235,10 +237,14 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         return;
       }
       await dispatch(memory.answer(s.status.spec, value, source, deps.clock.now()));
-      prepareShell();
+      if (shellAhead) prepareShell();
     },
 
     runStep: () => startStep(false),
+    prepareShell() {
+      shellAhead = true;
+      prepareShell();
+    },
     runStepAt: (index, reason) => decide({ kind: 'jump', index, reason }),
 
     confirm: (opts = {}) => decide(opts.auto ? { kind: 'confirm', auto: true } : { kind: 'confirm' }),

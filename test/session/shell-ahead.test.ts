@@ -146,4 +146,24 @@ describe('the session shell starts ahead of the first step', () => {
     expect(shell.closed).toBe(1);
     expect(shell.requests).toHaveLength(0);
   });
+
+  it('with shellAtStart false (the TUI, whose first frame comes first), starts when a face asks, and from then on after a var', async () => {
+    const t = fakeSession({ [FILE]: WITH_VAR }, { shellAtStart: false });
+    await t.actions.start({ file: FILE });
+    await t.actions.answerVar('1.4.2');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(t.shell.opened).toHaveLength(0);
+    t.actions.prepareShell();
+    await until(() => t.shell.opened.length === 1);
+
+    const u = fakeSession({ [FILE]: WITH_VAR }, { shellAtStart: false });
+    await u.actions.start({ file: FILE });
+    // Asked while a var is still to answer: the shell waits for it, then starts.
+    u.actions.prepareShell();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(u.shell.opened).toHaveLength(0);
+    await u.actions.answerVar('1.4.3');
+    await until(() => u.shell.opened.length === 1);
+    expect(u.shell.opened[0]?.env).toMatchObject({ RELEASE: '1.4.3' });
+  });
 });

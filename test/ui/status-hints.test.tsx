@@ -18,7 +18,7 @@ describe('status line hints', () => {
     await r.waitForFrame('enter run');
     r.press('s');
     await r.waitForFrame('It is required: type why it is safe to skip it.');
-    await r.waitForFrame(/READY 1\/3 pull +enter submit · esc cancel$/);
+    await r.waitForFrame(/READY 1\/3 pull +esc cancel · enter submit$/);
     expect(lastLine(r.frame())).not.toContain('esc/q close');
   });
   it('offers space to tick a manual item, enter to run a command', async () => {

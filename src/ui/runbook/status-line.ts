@@ -62,7 +62,7 @@ function gateHints(choices: readonly Choice[]): string[] {
 export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean, aside = false): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];
   // A typed reason takes every letter (q is a letter of it) and `?` too; a yes/no question its y and n.
-  if (view.overlay?.kind === 'reason') return ['enter submit', 'esc cancel'];
+  if (view.overlay?.kind === 'reason') return ['esc cancel', 'enter submit'];
   if (view.overlay?.kind === 'confirm-quit') return ['y quit', 'n stay'];
   if (view.overlay) return ['esc/q close', '? help'];
   const status = session.status;

@@ -240,4 +240,33 @@ describe('stepgate resume in a real terminal', () => {
     other.press('q');
     await other.exited;
   });
+
+  it('the resume offer reads keys typed ahead of its asking again: q enter ctrl-c cancels, x enter n enter starts anew', async () => {
+    // Regression: each asking had its own reader, and the keys that came in the same read as
+    // the stray answer reached none (and in between, a ctrl-c met a cooked terminal: SIGINT).
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'again.md');
+    writeFileSync(file, `# Again\n\n## Try\n\n\`\`\`bash {name=try}\necho "trying"; exit 3\n\`\`\`\n`);
+    const stateDir = join(dir, 'state');
+    const env = { ...process.env, STEPGATE_STATE_DIR: stateDir };
+    expect(spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env, encoding: 'utf8' }).status).toBe(1);
+    const sessions = (): string[] => readdirSync(join(stateDir, 'sessions')).filter((f) => f.endsWith('.jsonl'));
+
+    const cancelled = startTui([file], dir, stateDir);
+    await cancelled.waitFor('[Y/n] then enter:');
+    cancelled.press('q\r\u0003');
+    await cancelled.waitFor('cancelled; nothing started');
+    expect(cancelled.screen()).toContain('please answer y or n');
+    expect(await cancelled.exited).toBe(130);
+    expect(sessions()).toHaveLength(1);
+
+    const fresh = startTui([file], dir, stateDir);
+    await fresh.waitFor('[Y/n] then enter:');
+    fresh.press('x\rn\r');
+    await fresh.waitFor('enter run');
+    fresh.press('q');
+    await fresh.exited;
+    expect(sessions()).toHaveLength(2);
+  });
 });

@@ -38,10 +38,11 @@ title: Slow
 
 ## Wait
 
-Waits long enough to be looked at.
+Waits long enough to be looked at: the test runs eight stepgate commands meanwhile, each a
+new node process (seconds each on a loaded machine), and kills the run itself.
 
 \`\`\`bash {name=wait}
-echo waiting; sleep 30
+echo waiting; sleep 150
 \`\`\`
 `;
 
@@ -111,7 +112,8 @@ describe('a session a live stepgate holds', () => {
     const after = await listed();
     expect(after).toEqual([expect.objectContaining({ id, state: 'interrupted', at: 'wait' })]);
     expect(after[0]).not.toHaveProperty('runningPid');
-  });
+    // Nine node processes one after the other (the run and eight commands): 5 s alone, past 30 s under load.
+  }, 120_000);
 
   it('a TUI in place at a gate is running (pid N), in sessions and in the picker; blocked once it quits', async () => {
     const books = join(ws.dir, 'books');
@@ -147,5 +149,6 @@ describe('a session a live stepgate holds', () => {
     expect(s).toContain('> resume Fails · blocked at try');
     again.press('q');
     await again.exited;
-  });
+    // Three TUIs and two commands one after the other: 6 s alone, 34 s under load.
+  }, 120_000);
 });

@@ -5,7 +5,7 @@
  * the TUI's picker say so; once that process is gone, the journal's state is shown again.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
@@ -21,6 +21,15 @@ beforeEach(() => {
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
+  // The step's sleep outlives the killed run (its shell is left behind too): ended by the pid it wrote.
+  const stray = join(ws.dir, 'wait.pid');
+  if (existsSync(stray)) {
+    try {
+      process.kill(Number(readFileSync(stray, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   for (const tui of tuis.splice(0)) {
     try {
       tui.kill('SIGKILL');
@@ -42,7 +51,7 @@ Waits long enough to be looked at: the test runs eight stepgate commands meanwhi
 new node process (seconds each on a loaded machine), and kills the run itself.
 
 \`\`\`bash {name=wait}
-echo waiting; sleep 150
+echo waiting; sleep 150 & echo $! > wait.pid; wait
 \`\`\`
 `;
 

@@ -60,8 +60,10 @@ describe('stepgate resume in a real terminal', () => {
     const file = join(dir, 'deploy.md');
     writeFileSync(
       file,
-      `# Resume e2e\n\n## Build\n\n\`\`\`bash {name=build}\necho "built release 7"\n\`\`\`\n\n## Health\n\n\`\`\`check {name=healthz}\nname: app healthz\nhttp: http://127.0.0.1:${address.port}/healthz\nretries: 2\nbackoff: 200ms\ntimeout: 2s\n\`\`\`\n`,
+      `# Resume e2e\n\n## Build\n\n\`\`\`bash {name=build}\necho "built release 7"\n\`\`\`\n\n## Health\n\n\`\`\`check {name=healthz}\nname: app healthz\nhttp: http://127.0.0.1:${address.port}/healthz\nretries: 2\nbackoff: 200ms\ntimeout: 10s\n\`\`\`\n`,
     );
+    // 10 s per attempt: the server is this test's own process, and under load both attempts
+    // of 2 s timed out before it answered (the 503s the test reads come back at once).
     const stateDir = join(dir, 'state');
 
     const first = startTui([file], dir, stateDir);
@@ -202,8 +204,9 @@ describe('stepgate resume in a real terminal', () => {
     again.press('q');
     await again.exited;
     expect(sessions()).toHaveLength(3);
-    // Two plain runs and two TUIs, one after the other: 15 s alone, past 30 s beside other suites.
-  }, 60_000);
+    // Two plain runs and two TUIs, one after the other: 15 s alone, past 30 s beside other
+    // suites, past 60 s at a load of 13.
+  }, 180_000);
 
   it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise asks to start a new session instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));

@@ -18,10 +18,11 @@ import { CLI, startTui, type Tui } from './tui-harness.js';
 
 const tuis: Tui[] = [];
 
+// Removing a host waits for its user's processes to end and for userdel: past the 30 s default under load.
 afterEach(async () => {
   for (const tui of tuis.splice(0)) tui.kill('SIGKILL');
   await removeHosts();
-});
+}, 120_000);
 
 /** What the status bar says the session is doing (`MANUAL 2/14`, `BLOCKED at health`, ...). */
 const STATE = /(STARTING|VARS: \S+|MANUAL \d+\/\d+|READY \d+\/\d+ \S*|RECOVERY DONE \d+\/\d+ \S*|CONFIRM \S+|RUNNING \S+|ATTACHED to \S+|ENDED: \S+)|BLOCKED at \S+ \(attempt \d+\)/;

@@ -10,6 +10,7 @@ import { listSessions } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';
+import { wordWrap } from '../session/word-wrap.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { SESSIONS } from './specs.js';
@@ -42,7 +43,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
     return EXIT.completed;
   }
-  const others = (await othersNotes().catch(() => [])).map((line) => `${printable(line)}\n`).join('');
+  // On a terminal the table and the notes fit its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  const others = noteLines(await othersNotes().catch(() => []), columns)
+    .map((line) => `${line}\n`)
+    .join('');
   if (sessions.length === 0) {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n${others}`);
     return EXIT.completed;
@@ -62,8 +67,6 @@ export async function main(argv: string[]): Promise<number> {
     // Journals are files another tool (or hand) may have written: nothing in them reaches the terminal raw.
     rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())].map((cell) => printable(cell).replace(/[\t\r\n]/g, ' ')));
   }
-  // On a terminal the table fits its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
-  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   for (const line of tableLines(rows, columns)) process.stdout.write(`${line}\n`);
   if (older.length > 0) {
     const unfinished = older.filter((s) => !s.finished).length;
@@ -89,6 +92,18 @@ export function rowsThatFit(count: number, height: number | undefined, notes: nu
 async function runningPids(dir: string, ids: string[]): Promise<Map<string, number>> {
   const held = await Promise.all(ids.map(async (id) => [id, await sessionOwner(dir, id).catch(() => undefined)] as const));
   return new Map(held.flatMap(([id, pid]) => (pid === undefined ? [] : [[id, pid] as const])));
+}
+
+/**
+ * The notes about other login users' detached sessions, made printable: on a terminal (given its
+ * `columns`) each is wrapped at words within it, its later rows indented, as the table is made
+ * to fit; whole lines without it (a file or a pipe, where a script may look for one).
+ */
+export function noteLines(notes: readonly string[], columns: number | undefined): string[] {
+  return notes.flatMap((note) => {
+    const line = printable(note).replace(/[\t\r\n]/g, ' ');
+    return columns !== undefined && columns > 0 ? wordWrap(line, columns, 2) : [line];
+  });
 }
 
 const GAP = '  ';

@@ -53,7 +53,9 @@ async function runDemo(args: string[], extraEnv: Record<string, string> = {}): P
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
-    timeout: 90_000,
+    // About 20 s alone; a loaded machine (other suites beside this one) made it pass 90 s, and
+    // this limit killed the run (exit undefined) before it could end.
+    timeout: 240_000,
   });
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, port, demoHome, stateDir: join(work, 'state') };
 }
@@ -104,7 +106,7 @@ describe('the demo, in plain mode', () => {
     const finished = events.filter((e) => e.type === 'step-finished');
     expect(finished.length).toBeGreaterThanOrEqual(14);
     expect(finished.every((e) => e.ok === true)).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('blocks at the health gate when the new release is unhealthy, and exits 1 naming the roll back', async () => {
     const run = await runDemo([], { DEMO_UNHEALTHY: '1' });
@@ -117,7 +119,7 @@ describe('the demo, in plain mode', () => {
     expect(health).not.toBe('refused');
     expect(health !== 'refused' && health.status).toBe(503);
     expect(existsSync(run.demoHome)).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('with --recover, rolls back to 1.0.0 and ends the session as rolled back', async () => {
     const run = await runDemo(['--recover'], { DEMO_UNHEALTHY: '1' });
@@ -132,5 +134,5 @@ describe('the demo, in plain mode', () => {
     expect(decisions.some((d) => d.kind === 'recover' && /roll-back-to-the-previous-release/.test(d.path?.label ?? ''))).toBe(true);
     // The post-deploy and clean-up checklists never ran: the session ended at the roll back.
     expect(run.stdout).not.toContain(`removed ${run.demoHome}`);
-  }, 120_000);
+  }, 300_000);
 });

@@ -5,7 +5,7 @@
  * the TUI's picker say so; once that process is gone, the journal's state is shown again.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
@@ -21,6 +21,15 @@ beforeEach(() => {
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
+  // The step's sleep outlives the killed run (its shell is left behind too): ended by the pid it wrote.
+  const stray = join(ws.dir, 'wait.pid');
+  if (existsSync(stray)) {
+    try {
+      process.kill(Number(readFileSync(stray, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   for (const tui of tuis.splice(0)) {
     try {
       tui.kill('SIGKILL');
@@ -38,10 +47,11 @@ title: Slow
 
 ## Wait
 
-Waits long enough to be looked at.
+Waits long enough to be looked at: the test runs eight stepgate commands meanwhile, each a
+new node process (seconds each on a loaded machine), and kills the run itself.
 
 \`\`\`bash {name=wait}
-echo waiting; sleep 30
+echo waiting; sleep 150 & echo $! > wait.pid; wait
 \`\`\`
 `;
 
@@ -111,7 +121,8 @@ describe('a session a live stepgate holds', () => {
     const after = await listed();
     expect(after).toEqual([expect.objectContaining({ id, state: 'interrupted', at: 'wait' })]);
     expect(after[0]).not.toHaveProperty('runningPid');
-  });
+    // Nine node processes one after the other (the run and eight commands): 5 s alone, past 30 s under load.
+  }, 120_000);
 
   it('a TUI in place at a gate is running (pid N), in sessions and in the picker; blocked once it quits', async () => {
     const books = join(ws.dir, 'books');
@@ -147,5 +158,6 @@ describe('a session a live stepgate holds', () => {
     expect(s).toContain('> resume Fails · blocked at try');
     again.press('q');
     await again.exited;
-  });
+    // Three TUIs and two commands one after the other: 6 s alone, 34 s under load.
+  }, 120_000);
 });

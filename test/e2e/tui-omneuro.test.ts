@@ -18,10 +18,11 @@ import { CLI, startTui, type Tui } from './tui-harness.js';
 
 const tuis: Tui[] = [];
 
+// Removing a host waits for its user's processes to end and for userdel: past the 30 s default under load.
 afterEach(async () => {
   for (const tui of tuis.splice(0)) tui.kill('SIGKILL');
   await removeHosts();
-});
+}, 120_000);
 
 /** What the status bar says the session is doing (`MANUAL 2/14`, `BLOCKED at health`, ...). */
 const STATE = /(STARTING|VARS: \S+|MANUAL \d+\/\d+|READY \d+\/\d+ \S*|RECOVERY DONE \d+\/\d+ \S*|CONFIRM \S+|RUNNING \S+|ATTACHED to \S+|ENDED: \S+)|BLOCKED at \S+ \(attempt \d+\)/;
@@ -48,10 +49,16 @@ interface Gate {
   offered: Array<{ key: string; path: string }>;
 }
 
-/** The gate on screen: its step, attempt, and the recovery paths of its menu. */
+/**
+ * The gate on screen: its step, attempt, and the recovery paths of its menu; undefined until
+ * the whole menu is there. The gate's rule (`BLOCKED at STEP (attempt N)`) is drawn above its
+ * menu, and the screen can be read while a frame is only partly drawn (the harness's terminal
+ * parses a frame in slices, later under load): a gate read before its menu rows showed no
+ * recovery paths, and `s` was pressed at a gate that offered them. Every menu ends with abort.
+ */
 function gateOn(screen: string): Gate | undefined {
   const m = /BLOCKED at (\S+) \(attempt (\d+)\)/.exec(screen);
-  if (!m) return undefined;
+  if (!m || !/\d+\. +abort the session/.test(screen.slice(m.index))) return undefined;
   const offered = [...screen.matchAll(/(\d)\. +(?:\[c\] )?recover: (\S+)/g)].map((r) => ({ key: r[1] ?? '', path: r[2] ?? '' }));
   return { step: m[1] ?? '', attempt: Number(m[2]), offered };
 }
@@ -72,10 +79,12 @@ async function operate(tui: Tui, decide: (gate: Gate) => string): Promise<{ outc
     // Any other VARS state only flashes by while the given vars are answered.
     // Each key changes what the status bar says; wait for that before the next (steps and
     // five-attempt checks take a while under load). After `a`, wait for the walk to stop: a
-    // key pressed while it goes from step to step would stop it.
+    // key pressed while it goes from step to step would stop it. A gate counts once its menu
+    // is on the screen: the key pressed there is chosen from it.
     const screen = await tui.waitFor((s: string) => {
       const now = stateOf(s);
-      return now !== undefined && now !== last && !/^(STARTING|VARS: (?!REDEPLOY_SCRIPT)|RUNNING|ATTACHED)/.test(now) && !(walking && now.startsWith('READY'));
+      if (now === undefined || now === last || /^(STARTING|VARS: (?!REDEPLOY_SCRIPT)|RUNNING|ATTACHED)/.test(now) || (walking && now.startsWith('READY'))) return false;
+      return !now.startsWith('BLOCKED') || gateOn(s) !== undefined;
     }, 240_000);
     const state = stateOf(screen) ?? '';
     states.push(state);

@@ -60,8 +60,10 @@ describe('stepgate resume in a real terminal', () => {
     const file = join(dir, 'deploy.md');
     writeFileSync(
       file,
-      `# Resume e2e\n\n## Build\n\n\`\`\`bash {name=build}\necho "built release 7"\n\`\`\`\n\n## Health\n\n\`\`\`check {name=healthz}\nname: app healthz\nhttp: http://127.0.0.1:${address.port}/healthz\nretries: 2\nbackoff: 200ms\ntimeout: 2s\n\`\`\`\n`,
+      `# Resume e2e\n\n## Build\n\n\`\`\`bash {name=build}\necho "built release 7"\n\`\`\`\n\n## Health\n\n\`\`\`check {name=healthz}\nname: app healthz\nhttp: http://127.0.0.1:${address.port}/healthz\nretries: 2\nbackoff: 200ms\ntimeout: 10s\n\`\`\`\n`,
     );
+    // 10 s per attempt: the server is this test's own process, and under load both attempts
+    // of 2 s timed out before it answered (the 503s the test reads come back at once).
     const stateDir = join(dir, 'state');
 
     const first = startTui([file], dir, stateDir);
@@ -202,8 +204,9 @@ describe('stepgate resume in a real terminal', () => {
     again.press('q');
     await again.exited;
     expect(sessions()).toHaveLength(3);
-    // Two plain runs and two TUIs, one after the other: 15 s alone, past 30 s beside other suites.
-  }, 60_000);
+    // Two plain runs and two TUIs, one after the other: 15 s alone, past 30 s beside other
+    // suites, past 60 s at a load of 13.
+  }, 180_000);
 
   it('the resume offer: a stray answer is asked again, ctrl-c cancels (exit 130), and a --var the session answered otherwise asks to start a new session instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
@@ -239,5 +242,34 @@ describe('stepgate resume in a real terminal', () => {
     await other.waitFor('enter run');
     other.press('q');
     await other.exited;
+  });
+
+  it('the resume offer reads keys typed ahead of its asking again: q enter ctrl-c cancels, x enter n enter starts anew', async () => {
+    // Regression: each asking had its own reader, and the keys that came in the same read as
+    // the stray answer reached none (and in between, a ctrl-c met a cooked terminal: SIGINT).
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'again.md');
+    writeFileSync(file, `# Again\n\n## Try\n\n\`\`\`bash {name=try}\necho "trying"; exit 3\n\`\`\`\n`);
+    const stateDir = join(dir, 'state');
+    const env = { ...process.env, STEPGATE_STATE_DIR: stateDir };
+    expect(spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env, encoding: 'utf8' }).status).toBe(1);
+    const sessions = (): string[] => readdirSync(join(stateDir, 'sessions')).filter((f) => f.endsWith('.jsonl'));
+
+    const cancelled = startTui([file], dir, stateDir);
+    await cancelled.waitFor('[Y/n] then enter:');
+    cancelled.press('q\r\u0003');
+    await cancelled.waitFor('cancelled; nothing started');
+    expect(cancelled.screen()).toContain('please answer y or n');
+    expect(await cancelled.exited).toBe(130);
+    expect(sessions()).toHaveLength(1);
+
+    const fresh = startTui([file], dir, stateDir);
+    await fresh.waitFor('[Y/n] then enter:');
+    fresh.press('x\rn\r');
+    await fresh.waitFor('enter run');
+    fresh.press('q');
+    await fresh.exited;
+    expect(sessions()).toHaveLength(2);
   });
 });

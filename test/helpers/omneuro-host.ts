@@ -172,9 +172,15 @@ export async function runShippedDeploy(host: Host, start: { env: NodeJS.ProcessE
   return { run, why: `stdout:\n${String(run.stdout)}\nstderr:\n${String(run.stderr)}` };
 }
 
+/**
+ * One GET to a host's service, `refused` when it does not answer. Every caller expects an
+ * answer from a live service: 15 s, as the gateway proxies to brain-api, two node processes
+ * that a loaded machine (a suite beside this one) kept past 3 s, the healthy TUI deploy's
+ * last check then reading `refused` after stepgate's own checks had passed.
+ */
 export async function get(url: string): Promise<{ status: number | 'refused'; body: string }> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
     return { status: res.status, body: await res.text() };
   } catch {
     return { status: 'refused', body: '' };

@@ -29,6 +29,8 @@ import { describeError } from '../errors.js';
 /** Switch to the alternate screen (the operator's scrollback is left as it was). */
 const ALT_ON = '\u001B[?1049h\u001B[H';
 const ALT_OFF = '\u001B[?1049l';
+/** How long after the first render the session's shell starts (see `showTui`). */
+const SHELL_AHEAD_AFTER_MS = 300;
 
 /**
  * Everything the TUI writes passes a terminal filter: Ink draws with CSI only, so an OSC (a
@@ -184,14 +186,15 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
   // Who is attached is asked of tmux once the first frame is drawn: starting that tmux client
   // takes the main thread 10 ms or more (until it answers, the launcher's client counts).
   void presence?.start();
-  // The shell and probes load behind the first frame (they are not needed to draw it); then the
-  // session's shell starts while the operator reads the first step (its fork, and the modules
-  // it needs, would have delayed that frame).
+  // The shell and probes load behind the first frame (they are not needed to draw it).
   setImmediate(() => {
-    loadExec()
-      .then(() => opened?.store.getState().actions.prepareShell())
-      .catch(() => undefined);
+    loadExec().catch(() => undefined);
   });
+  // Then the session's shell starts while the operator reads the first step, once the first
+  // frames are on the screen: started at once, its fork and bash's start-up on the other core
+  // made the first full frame 40 ms later (bench/ui.bench.mjs, three interleaved batches). A
+  // step started before then opens the shell itself.
+  const shellAhead = setTimeout(() => opened?.store.getState().actions.prepareShell(), SHELL_AHEAD_AFTER_MS);
   // A hang-up (SSM session dropped), a kill or an outside SIGINT (the TUI's own Ctrl-C is a key
   // in raw mode): close the session so the running step's end is journaled, leave it
   // resumable, and exit 130 like plain mode.
@@ -227,6 +230,7 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
   try {
     await app.waitUntilExit();
   } finally {
+    clearTimeout(shellAhead);
     for (const s of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(s, onSignal);
     releaseOutput();
     process.off('unhandledRejection', onRejection);

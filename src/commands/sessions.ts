@@ -45,9 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // On a terminal the table and the notes fit its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  const others = noteLines(await othersNotes().catch(() => []), columns)
-    .map((line) => `${line}\n`)
-    .join('');
+  const otherLines = noteLines(await othersNotes().catch(() => []), columns);
+  const others = otherLines.map((line) => `${line}\n`).join('');
   if (sessions.length === 0) {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n${others}`);
     return EXIT.completed;
@@ -56,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   // long history scrolled it away (an SSM terminal keeps little scrollback). A file, a pipe or
   // --all gets every one.
   const height = process.stdout.isTTY && !parsed.values.all ? process.stdout.rows : undefined;
-  const shown = sessions.slice(0, rowsThatFit(sessions.length, height, (hidden > 0 ? 1 : 0) + others.split('\n').length - 1));
+  const shown = sessions.slice(0, rowsThatFit(sessions.length, height, (hidden > 0 ? 1 : 0) + otherLines.length));
   const older = sessions.slice(shown.length);
   // The runbook path goes last: it is the one cell that may be long (cut to fit a terminal, whole in a file or pipe).
   const rows = [['id', 'started (UTC)', 'who', 'state', 'runbook']];

@@ -192,6 +192,8 @@ export function summaryTable(state: SessionState, width?: number): string {
     frame.init.items.forEach((item, i) => {
       const s = frame.steps[i];
       if (!s) return;
+      // A file or a pipe gets the note whole (cut at 60 characters it ended mid-word: "database unr").
+      const note = (s.reason ?? '').split('\n')[0] ?? '';
       rows.push([
         depth === 0 ? String(i + 1) : `r${depth}.${i + 1}`,
         stepName(item, TABLE_STEP, false),
@@ -199,8 +201,7 @@ export function summaryTable(state: SessionState, width?: number): string {
         statusCell(s),
         String(s.attempts),
         s.durationMs === undefined ? '' : formatDuration(s.durationMs),
-        // A file or a pipe gets the note whole (cut at 60 characters it ended mid-word: "database unr").
-        width === undefined ? ((s.reason ?? '').split('\n')[0] ?? '') : displayText((s.reason ?? '').split('\n')[0] ?? ''),
+        width === undefined ? note : displayText(note),
       ]);
     });
   });

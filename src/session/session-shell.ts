@@ -12,6 +12,7 @@ import type { Journal } from './journal.js';
 import { MIN_SECRET_LENGTH, StreamRedactor, type SecretSet } from './redact.js';
 import { restoredFrom, withoutSecrets } from './shell-state.js';
 import type { ResumeReport } from './resume.js';
+import type { ShellPlace } from './step-context.js';
 import type { SessionEvent } from './types.js';
 
 /** The longest value `capture=` keeps (characters, after trimming). */
@@ -45,8 +46,6 @@ export interface SessionShellDeps {
 }
 
 type ShellReset = Extract<SessionEvent, { type: 'shell-reset' }>;
-/** Where, as whom and with what environment the shell starts (step-context's `shellPlace`). */
-type ShellPlace = { user: string | undefined; cwd: string | undefined; env: Record<string, string> };
 
 /**
  * A flood: output without a pause of FLOOD_QUIET_MS for FLOOD_AFTER_MS, FLOOD_BYTES of it at

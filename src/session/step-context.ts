@@ -61,7 +61,14 @@ export function shellUser(ctx: StepContext): string | undefined {
 }
 
 /** Where and as whom the session shell starts, with what environment. */
-export function shellPlace(ctx: StepContext): { user: string | undefined; cwd: string | undefined; env: Record<string, string> } {
+/** Where, as whom and with what environment the session shell starts. */
+export interface ShellPlace {
+  user: string | undefined;
+  cwd: string | undefined;
+  env: Record<string, string>;
+}
+
+export function shellPlace(ctx: StepContext): ShellPlace {
   const main = ctx.books.get(ctx.file);
   return { user: shellUser(ctx), cwd: main?.frontMatter.cwd, env: { ...(main?.frontMatter.env ?? {}), ...Object.fromEntries(ctx.vars) } };
 }

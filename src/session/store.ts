@@ -178,15 +178,16 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     });
   }
 
+  /** Whether the shell may start ahead of a step now (`shellAtStart`, or once a face asked). */
+  let shellAhead = deps.shellAtStart !== false;
   /**
    * Once every var has its value, the session's shell starts while the operator reads the
    * step before them (`SessionShell.prepare`): on a real host `sudo -i` takes a second or two,
    * which the first step waited for. Only while a step that runs in it is still to come: a
    * checklist of manual items never starts one.
    */
-  /** Whether the shell may start ahead of a step now (`shellAtStart`, or once a face asked). */
-  let shellAhead = deps.shellAtStart !== false;
   function prepareShell(): void {
+    if (!shellAhead) return;
     const s = state();
     if (s.status.kind !== 'ready' && s.status.kind !== 'confirm' && s.status.kind !== 'blocked') return;
     if (!s.frames.some((frame) => frame.init.items.some((item, i) => item.step.kind === 'command' && frame.steps[i]?.status === 'pending'))) return;
@@ -201,7 +202,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         const { findings, ms, skipped } = opts.preflight;
         await dispatch({ type: 'preflight', at: deps.clock.now(), findings, ms, ...(skipped !== undefined ? { skipped: { reason: skipped, who: deps.host.who() } } : {}) });
       }
-      if (shellAhead) prepareShell();
+      prepareShell();
     },
 
     async resume(events, resumeOptions = {}) {
@@ -225,7 +226,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       }
       await shell.takeOver(state().status.kind === 'ended', shellUser(context()), found.report);
       store.setState({ resume: found.report });
-      if (shellAhead) prepareShell();
+      prepareShell();
       return found.report;
     },
 
@@ -237,7 +238,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         return;
       }
       await dispatch(memory.answer(s.status.spec, value, source, deps.clock.now()));
-      if (shellAhead) prepareShell();
+      prepareShell();
     },
 
     runStep: () => startStep(false),

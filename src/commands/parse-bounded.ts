@@ -147,6 +147,11 @@ export function warmParser(chars: number, env: NodeJS.ProcessEnv = process.env):
   }
 }
 
+/** Whether a worker parses for this process (then a small file goes to it too, while this thread has not loaded the parser). */
+export function parserThreadStarted(): boolean {
+  return parser !== undefined;
+}
+
 function deadlineFrom(env: NodeJS.ProcessEnv): number {
   const ms = Number(env['STEPGATE_PARSE_DEADLINE_MS']);
   return Number.isFinite(ms) && ms > 0 ? ms : PARSE_DEADLINE_MS;

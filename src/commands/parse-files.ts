@@ -1,14 +1,13 @@
 /**
- * Reading and parsing several runbook files at once (`stepgate lint` of a directory): a worker
- * thread parses part of them while the main thread parses the rest. Parsing is nearly all of
- * lint's time (micromark), and a fresh thread costs its own start-up (loading the markdown and
- * YAML code, a cold JIT), so a worker is started only when there is enough to parse; otherwise,
- * or when a worker cannot start, everything is parsed here, with the same result.
+ * Reading and parsing several runbook files at once (`stepgate lint` of a directory). The
+ * files are parsed on one thread by default (the bounded parse worker takes the large ones, and
+ * the small ones too when there is a large one); `STEPGATE_LINT_THREADS=N` splits them by size
+ * into N groups, N - 1 of them on threads of their own, with the same result. That used to be
+ * the default when a core was free, until it measured slower (see threadCount).
  *
  * The worker is this very module, started again on a worker thread (its own URL, so it works
  * bundled and from the sources alike): the code at the bottom runs only there.
  */
-import { availableParallelism, loadavg } from 'node:os';
 import { statSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { primeRunbooks, readRunbookFileSync, type LoadedRunbook } from './load.js';
@@ -64,15 +63,15 @@ function parseInWorker(files: string[]): Promise<Parsed> {
 }
 
 /**
- * Threads to parse on: one per core, but only when a core is free (a busy machine gives a
- * worker no core of its own: it would only add its start-up). `STEPGATE_LINT_THREADS` fixes
- * the number (tests compare 1 and 2).
+ * Threads to parse on: one, unless `STEPGATE_LINT_THREADS` says (tests compare 1 and 2). Since
+ * the main thread hands its files to the bounded parse worker (parse-bounded.ts), a second group
+ * on a thread of its own only adds a cold parser: the 29 corpus runbooks took 1.00 to 1.17 s on
+ * two threads against 0.91 to 1.10 on one, four copies of them 1.89 to 2.06 s against 1.72 to
+ * 1.82 (at load 1.3 to 2, session 17).
  */
 function threadCount(env: NodeJS.ProcessEnv): number {
   const fixed = Number(env['STEPGATE_LINT_THREADS']);
-  if (Number.isInteger(fixed) && fixed >= 1) return fixed;
-  const cores = availableParallelism();
-  return loadavg()[0]! < cores - 0.5 ? cores : 1;
+  return Number.isInteger(fixed) && fixed >= 1 ? fixed : 1;
 }
 
 /** Every file read and parsed (a missing or unreadable one carries its read-error diagnostic), by file. */

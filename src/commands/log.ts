@@ -1,6 +1,9 @@
-/** `stepgate log ID [--json]`: a session's audit trail, in words or as the raw JSONL events. */
+/**
+ * `stepgate log [ID] [--json]`: a session's audit trail, in words or as the raw JSONL events.
+ * Without ID: the newest session in which something ran (as `report`).
+ */
 import { existsSync } from 'node:fs';
-import { auditTrail } from '../session/history.js';
+import { auditTrail, newestRanSession } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { journalPath, isSessionId, sessionsDir } from '../session/session-paths.js';
@@ -22,9 +25,13 @@ const USAGE = LOG.usage;
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(LOG, argv);
   if (typeof parsed === 'number') return parsed;
-  const [id, extra] = parsed.positionals;
-  if (id === undefined) return usageError('which session? (see stepgate sessions)', USAGE);
+  const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
+  const id = given ?? (await newestRanSession(sessionsDir()));
+  if (id === undefined) {
+    err(`stepgate: no session in ${sessionsDir()} in which anything ran\n`);
+    return EXIT.usage;
+  }
   // A fleet rollout is journaled beside the sessions and read the same way.
   if (ROLLOUT_ID.test(id)) return logRollout(id, parsed.values.json === true);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);

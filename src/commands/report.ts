@@ -3,7 +3,7 @@
  * Without ID: the newest session in which something ran.
  */
 import { existsSync } from 'node:fs';
-import { listSessions } from '../session/history.js';
+import { newestRanSession } from '../session/history.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
 import { sessionReport } from '../session/report.js';
@@ -32,12 +32,11 @@ export async function main(argv: string[]): Promise<number> {
   const dir = sessionsDir();
   let id = given;
   if (id === undefined) {
-    const newest = (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop();
-    if (!newest) {
+    id = await newestRanSession(dir);
+    if (id === undefined) {
       err(`stepgate: no session in ${dir} in which anything ran\n`);
       return EXIT.usage;
     }
-    id = newest.id;
   }
   if (ROLLOUT_ID.test(id)) return reportRollout(id);
   if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);

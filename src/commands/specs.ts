@@ -105,8 +105,8 @@ export const SESSIONS = spec({
 
 export const LOG = spec({
   name: 'log',
-  usage: 'stepgate log ID [--json]',
-  summary: "a session's (or fleet rollout's) audit trail",
+  usage: 'stepgate log [ID] [--json]   (a session id, or a fleet rollout id)',
+  summary: "a session's (or fleet rollout's) audit trail (default: the newest session in which something ran)",
   options: { json: { type: 'boolean' } },
   positionals: true,
 });

@@ -109,6 +109,11 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
   return summary;
 }
 
+/** The newest session in `dir` in which something ran (what `report` and `log` read without an id). */
+export async function newestRanSession(dir: string): Promise<string | undefined> {
+  return (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop()?.id;
+}
+
 export async function listSessions(dir: string): Promise<SessionSummary[]> {
   const ids = await listSessionIds(dir);
   return Promise.all(ids.map((id) => summarize(dir, id)));

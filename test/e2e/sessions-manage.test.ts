@@ -86,6 +86,10 @@ describe('sessions where nothing ran', () => {
     expect(byId.stderr).toContain(`nothing ran in session ${id}`);
     expect(byId.stderr).toContain(`stepgate discard ${id} REASON`);
     expect(ws.events(id)).toHaveLength(2);
+    // log without an id reads the newest session in which something ran: there is none.
+    const noLog = await ws.run(['log']);
+    expect(noLog.code).toBe(2);
+    expect(noLog.stderr).toContain('in which anything ran');
 
     const discarded = await ws.run(['discard', id, 'opened', 'to', 'read', 'it']);
     expect(discarded.code).toBe(0);
@@ -172,5 +176,8 @@ describe('stepgate report', () => {
     }
     // Without an id: the newest session in which something ran.
     expect((await ws.run(['report'])).stdout).toBe(md);
+    const trail = (await ws.run(['log', id])).stdout;
+    expect(trail).toContain(`session ${id} (`);
+    expect((await ws.run(['log'])).stdout).toBe(trail);
   });
 });

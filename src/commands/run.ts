@@ -37,6 +37,8 @@ import { currentItem } from '../session/reducer.js';
 import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
+import { displayText } from '../session/printable.js';
+import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
 
@@ -89,10 +91,10 @@ function questionOutput(term: Terminal): NodeJS.WriteStream {
  * Asks for a var on the operator's terminal (stdin, or /dev/tty when stdin or stdout is not
  * it); secret answers are not echoed. Undefined without any terminal.
  */
-export function terminalAsk(term: Terminal | undefined = sharedTerminal()): ((spec: VarSpec) => Promise<string>) | undefined {
+export function terminalAsk(term: Terminal | undefined = sharedTerminal()): ((spec: VarSpec, refused?: string) => Promise<string>) | undefined {
   if (term === undefined) return undefined;
   const out = questionOutput(term);
-  return (spec) =>
+  return (spec, refused) =>
     reading(
       term,
       () =>
@@ -101,6 +103,7 @@ export function terminalAsk(term: Terminal | undefined = sharedTerminal()): ((sp
           // A secret's default is never shown: enter takes it, but it does not go on the screen.
           const shown = spec.default !== undefined && !spec.secret ? ` [${spec.default}]` : spec.default !== undefined ? ' [enter keeps the default]' : '';
           const question = `${spec.prompt}${shown}: `;
+          if (refused !== undefined) out.write(`stepgate: ${displayText(refused)}; try again\n`);
           if (spec.secret) {
             // Echo nothing of what is typed: readline writes through this function.
             const writer = rl as unknown as { _writeToOutput: (s: string) => void };
@@ -282,6 +285,14 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
+  // A given var value the runbook's pattern refuses: refused before a session exists, at the
+  // var's declaration (preflight would only trip over what the value breaks, a URL or a path).
+  const badValues = await refusedVarValues(file, vars, process.env);
+  if (badValues.length > 0) {
+    process.stderr.write(`${badValues.join('\n')}\n`);
+    return EXIT.usage;
+  }
+
   // An unfinished session of this runbook: said before anything runs, as a new session restarts
   // the runbook from its first step (read while preflight runs).
   const earlier = unfinishedSessionOf(sessionsDir(), resolve(file)).catch(() => undefined);
@@ -369,6 +380,35 @@ async function unknownSkipsOf(file: string, skips: Record<string, string>): Prom
     throw error;
   }
   return await unknownSkipRefusal([frame], skips);
+}
+
+/**
+ * `FILE:LINE: --var NAME: ...` for each value given (`--var`, else `STEPGATE_VAR_NAME`) that
+ * the session's var would refuse: the var as the session asks it, its first declaration in the
+ * runbook, then in the runbooks it links to.
+ */
+async function refusedVarValues(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const main = resolve(file);
+  let books;
+  try {
+    ({ books } = await collectRunbooks(main, loadRunbookFile));
+  } catch (error) {
+    if (error instanceof PlanError) return [];
+    throw error;
+  }
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const [path, book] of [...books.entries()].sort(([a], [b]) => Number(b === main) - Number(a === main))) {
+    for (const spec of book.frontMatter.vars) {
+      if (seen.has(spec.name)) continue;
+      seen.add(spec.name);
+      const flag = given[spec.name];
+      const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
+      const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);
+      if (problem !== undefined) lines.push(`${path}:${spec.position.line}: error: ${flag !== undefined ? `--var ${problem}` : `STEPGATE_VAR_${problem}`}`);
+    }
+  }
+  return lines;
 }
 
 /** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */

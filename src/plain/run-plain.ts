@@ -26,7 +26,7 @@ export interface PlainOptions {
   /** Process environment (`STEPGATE_VAR_NAME` supplies var NAME). */
   env: Record<string, string | undefined>;
   /** Asks the operator for a var when there is a terminal; undefined otherwise. */
-  ask?: (spec: VarSpec) => Promise<string>;
+  ask?: (spec: VarSpec, refused?: string) => Promise<string>;
   /**
    * Asks the operator yes/no on their terminal (a manual item done? a `confirm=` step run?);
    * undefined without any terminal, where the walk stops at them unless `yes`.

@@ -6,7 +6,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
-import { looksSecretName } from './vars.js';
+import { looksSecretName, varPattern } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
@@ -128,7 +128,7 @@ function readEnv(value: unknown, at: Position, entryAt: (name: string) => Positi
 function readVars(value: unknown, at: Position, entryAt: (name: string) => Position, sink: DiagnosticSink): VarSpec[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== 'object' || Array.isArray(value)) {
-    sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret}');
+    sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret, pattern}');
     return [];
   }
   const vars: VarSpec[] = [];
@@ -143,13 +143,13 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
       continue;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
-      sink.error('bad-front-matter', here, `vars: ${name}: want a prompt string or {prompt, default, secret}`);
+      sink.error('bad-front-matter', here, `vars: ${name}: want a prompt string or {prompt, default, secret, pattern}`);
       continue;
     }
     const spec = v as Record<string, unknown>;
     for (const key of Object.keys(spec)) {
-      if (!['prompt', 'default', 'secret'].includes(key))
-        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret)`);
+      if (!['prompt', 'default', 'secret', 'pattern'].includes(key))
+        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret, pattern)`);
     }
     const entry: VarSpec = {
       name,
@@ -160,6 +160,19 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
       position: here,
     };
     if (spec.default !== undefined && spec.default !== null) entry.default = String(spec.default);
+    if (spec.pattern !== undefined && spec.pattern !== null) {
+      const pattern = typeof spec.pattern === 'string' || typeof spec.pattern === 'number' ? String(spec.pattern) : undefined;
+      const test = pattern === undefined ? { error: 'not a string' } : varPattern(pattern);
+      if (pattern === undefined || !(test instanceof RegExp)) {
+        const why = test instanceof RegExp ? '' : test.error;
+        sink.error('bad-front-matter', here, `vars: ${name}: pattern: ${why}: want a regular expression the whole value must match, such as '[0-9]+'`);
+      } else {
+        entry.pattern = pattern;
+        // A default the pattern refuses would be refused at every run that takes it.
+        if (entry.default !== undefined && !test.test(entry.default))
+          sink.error('bad-front-matter', here, `vars: ${name}: the default ${entry.secret ? '' : `${JSON.stringify(entry.default)} `}does not match the pattern ${pattern}`);
+      }
+    }
     vars.push(entry);
   }
   return vars;

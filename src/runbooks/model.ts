@@ -74,6 +74,8 @@ export interface VarSpec {
   prompt: string;
   default?: string;
   secret: boolean;
+  /** A regular expression the whole value must match (`[0-9]+` refuses `8080x`), as written. */
+  pattern?: string;
   position: Position;
 }
 

@@ -1,3 +1,4 @@
+import type { VarSpec } from './model.js';
 /**
  * `${NAME}` in check fields is expanded by stepgate itself, never by a shell, so a value can
  * never turn into shell syntax.
@@ -59,4 +60,26 @@ export function looksSecretName(name: string): boolean {
   const parts = upper.split('_');
   if (NOT_SECRET_LAST_PARTS.includes(parts[parts.length - 1] ?? '')) return false;
   return parts.some((part) => SECRET_PARTS.includes(part));
+}
+
+/** A var's `pattern:` as the test its whole value must pass, or why it is no regular expression. */
+export function varPattern(source: string): RegExp | { error: string } {
+  try {
+    return new RegExp(`^(?:${source})$`, 'u');
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/**
+ * Why `value` cannot be var `spec`'s value (it does not match the var's `pattern:`), or
+ * undefined. A secret's value is not repeated.
+ */
+export function varValueProblem(spec: Pick<VarSpec, 'name' | 'pattern' | 'secret'>, value: string): string | undefined {
+  if (spec.pattern === undefined) return undefined;
+  const test = varPattern(spec.pattern);
+  if (!(test instanceof RegExp)) return `${spec.name}: its pattern ${spec.pattern} is not a regular expression (${test.error})`;
+  if (test.test(value)) return undefined;
+  const what = spec.secret ? 'the value given' : JSON.stringify(value);
+  return `${spec.name}: ${what} does not match its pattern ${spec.pattern}`;
 }

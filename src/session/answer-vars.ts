@@ -11,8 +11,8 @@ export interface GivenVars {
   vars: Record<string, string>;
   /** The environment (`STEPGATE_VAR_NAME` supplies var NAME). */
   env: Record<string, string | undefined>;
-  /** Asks the operator (plain mode on a terminal). */
-  ask?: (spec: VarSpec) => Promise<string>;
+  /** Asks the operator (plain mode on a terminal), saying why the last answer was refused. */
+  ask?: (spec: VarSpec, refused?: string) => Promise<string>;
   /**
    * A var neither given nor asked: `leave` it asked (the TUI prompts), or take its `default`
    * (plain mode; without a default that is a message saying how to give it).
@@ -23,18 +23,27 @@ export interface GivenVars {
 /** Answers while a var is asked; a message when one cannot be (plain mode), else undefined. */
 export async function answerVars(store: SessionStore, given: GivenVars): Promise<string | undefined> {
   const actions = store.getState().actions;
+  let refused: string | undefined;
   for (;;) {
     const status = store.getState().session.status;
     if (status.kind !== 'vars') return undefined;
     const spec = status.spec;
     const flag = given.vars[spec.name];
     const fromEnv = given.env[`STEPGATE_VAR_${spec.name}`];
-    if (flag !== undefined) await actions.answerVar(flag, 'flag');
-    else if (fromEnv !== undefined) await actions.answerVar(fromEnv, 'env');
-    else if (given.otherwise === 'leave') return undefined;
-    else if (given.ask) await actions.answerVar(await given.ask(spec), 'prompt');
-    else if (spec.default !== undefined) await actions.answerVar('', 'prompt');
-    else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
+    // A given value the var's pattern refuses is refused as given: asked again, it would be
+    // refused again.
+    if (flag !== undefined) {
+      const problem = await actions.answerVar(flag, 'flag');
+      if (problem !== undefined) return `--var ${problem}`;
+    } else if (fromEnv !== undefined) {
+      const problem = await actions.answerVar(fromEnv, 'env');
+      if (problem !== undefined) return `STEPGATE_VAR_${problem}`;
+    } else if (given.otherwise === 'leave') return undefined;
+    else if (given.ask) refused = await actions.answerVar(await given.ask(spec, refused), 'prompt');
+    else if (spec.default !== undefined) {
+      const problem = await actions.answerVar('', 'prompt');
+      if (problem !== undefined) return problem;
+    } else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
   }
 }
 
@@ -46,14 +55,25 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
  */
 export function answerGivenWhenAsked(store: SessionStore, given: Omit<GivenVars, 'ask' | 'otherwise'>): () => void {
   let busy = false;
+  // Vars whose given value was refused (their pattern): the operator answers them at the prompt,
+  // which shows why (the store's error).
+  const refused = new Set<string>();
   const check = (): void => {
     if (busy) return;
     const status = store.getState().session.status;
     if (status.kind !== 'vars') return;
     const name = status.spec.name;
-    if (given.vars[name] === undefined && given.env[`STEPGATE_VAR_${name}`] === undefined) return;
+    if (refused.has(name) || (given.vars[name] === undefined && given.env[`STEPGATE_VAR_${name}`] === undefined)) return;
     busy = true;
     void answerVars(store, { ...given, otherwise: 'leave' })
+      .then((problem) => {
+        const asked = store.getState().session.status;
+        if (problem !== undefined && asked.kind === 'vars') {
+          refused.add(asked.spec.name);
+          // The store said the refusal without saying where the value came from.
+          store.setState({ error: problem });
+        }
+      })
       .catch(() => undefined)
       .finally(() => {
         busy = false;

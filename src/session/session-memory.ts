@@ -6,6 +6,7 @@
 import { describeError } from '../errors.js';
 import type { Runbook, VarSpec } from '../runbooks/model.js';
 import { planRecovery, type LoadedRunbook } from './plan.js';
+import { varValueProblem } from '../runbooks/vars.js';
 import { REDACTED, SecretSet, looksSecret } from './redact.js';
 import type { FrameInit, RecoveryPath, SessionEvent } from './types.js';
 
@@ -44,9 +45,7 @@ export class SessionMemory {
    * journal carries the value only when it is not secret.
    */
   answer(spec: VarSpec, value: string, source: VarAnswered['source'], at: number): VarAnswered {
-    // The state's spec of a secret var says `[REDACTED]`; the real default is in memory.
-    const fallback = this.varDefaults.get(spec.name) ?? (spec.default === REDACTED ? undefined : spec.default);
-    const chosen = value === '' && fallback !== undefined ? fallback : value;
+    const { fallback, chosen } = this.chosen(spec, value);
     const secret = spec.secret || looksSecret(spec.name);
     this.varValues.set(spec.name, chosen);
     if (secret) this.secrets.add(chosen);
@@ -59,6 +58,17 @@ export class SessionMemory {
     };
     if (!secret) event.value = chosen;
     return event;
+  }
+
+  /** Why `value` (an empty one takes the default) cannot be the value of `spec`, or undefined. */
+  problem(spec: VarSpec, value: string): string | undefined {
+    return varValueProblem({ ...spec, secret: spec.secret || looksSecret(spec.name) }, this.chosen(spec, value).chosen);
+  }
+
+  private chosen(spec: VarSpec, value: string): { fallback: string | undefined; chosen: string } {
+    // The state's spec of a secret var says `[REDACTED]`; the real default is in memory.
+    const fallback = this.varDefaults.get(spec.name) ?? (spec.default === REDACTED ? undefined : spec.default);
+    return { fallback, chosen: value === '' && fallback !== undefined ? fallback : value };
   }
 
   /** The frame of a recovery path, its runbook loaded first when new; or why it cannot be had. */

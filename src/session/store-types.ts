@@ -83,8 +83,11 @@ export interface SessionActions {
   /** Rebuilds a session from its journal and continues it. */
   /** `acceptedEdits`: journal lines whose chain did not verify, accepted by the operator (journaled). */
   resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string; acceptedEdits?: Array<{ line: number; what: string }> }): Promise<ResumeReport>;
-  /** Answers the var being asked for; '' takes the default. */
-  answerVar(value: string, source?: VarSource): Promise<void>;
+  /**
+   * Answers the var being asked for; '' takes the default. A value its `pattern:` refuses is
+   * not taken (the var is still asked): the store's error and the result say why.
+   */
+  answerVar(value: string, source?: VarSource): Promise<string | undefined>;
   /** Starts the cursor step (a `confirm` step asks first). */
   runStep(): Promise<void>;
   /**

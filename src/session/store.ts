@@ -235,10 +235,16 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const s = state();
       if (s.status.kind !== 'vars') {
         fail('no variable is being asked for');
-        return;
+        return undefined;
+      }
+      const problem = memory.problem(s.status.spec, value);
+      if (problem !== undefined) {
+        fail(problem);
+        return problem;
       }
       await dispatch(memory.answer(s.status.spec, value, source, deps.clock.now()));
       prepareShell();
+      return undefined;
     },
 
     runStep: () => startStep(false),

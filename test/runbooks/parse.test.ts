@@ -301,11 +301,22 @@ describe('bad input becomes diagnostics', () => {
     expect(rb.frontMatter.vars.map((v) => [v.name, v.position])).toEqual([['RELEASE', { line: 4, column: 3 }], ['PORT', { line: 5, column: 3 }]]);
     expect(rb.frontMatter.envPositions).toEqual({ MODE: { line: 8, column: 3 } });
     expect(rb.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
-      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret)',
+      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern)',
       '6:3 vars: "1BAD" is not a valid variable name',
       '9:3 env: "2BAD" is not a valid variable name',
       '10:3 env: NESTED: want a plain value',
     ]);
+  });
+  it("reads a var's pattern, and refuses one that is no regular expression or that its default does not match", () => {
+    const rb = parseRunbook(
+      "---\nvars:\n  PORT: { prompt: Port, default: '8080', pattern: '[0-9]+' }\n  TAG: { pattern: 'v(' }\n  MODE: { default: fast, pattern: 'slow|safe' }\n  PIN: { default: '1234', pattern: '[0-9]{6}', secret: true }\n---\n# T\n",
+      'p.md',
+    );
+    expect(rb.frontMatter.vars.map((v) => [v.name, v.pattern])).toEqual([['PORT', '[0-9]+'], ['TAG', undefined], ['MODE', 'slow|safe'], ['PIN', '[0-9]{6}']]);
+    const said = rb.diagnostics.map((d) => `${d.severity} ${d.line}:${d.column} ${d.message}`);
+    expect(said[0]).toMatch(/^error 4:3 vars: TAG: pattern: .*: want a regular expression the whole value must match, such as '\[0-9\]\+'$/);
+    // The whole default must match (the pattern is anchored at both ends), and a secret's is not repeated.
+    expect(said.slice(1)).toEqual(['error 5:3 vars: MODE: the default "fast" does not match the pattern slow|safe', 'error 6:3 vars: PIN: the default does not match the pattern [0-9]{6}']);
   });
   it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {
     expect(parseRunbook('---\nbefor: a.md\nrecovry: b.md\nUser: x\nweight: 20\ntags: [a]\n---\n', 'f.md').diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([

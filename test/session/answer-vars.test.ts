@@ -42,3 +42,70 @@ describe('vars given to the TUI', () => {
     expect(t.state().answers).toMatchObject({ SCRIPT: { value: './deploy.sh', source: 'default' }, PORT: { value: '35571', source: 'flag' }, HOST: { value: 'db-1', source: 'env' } });
   });
 });
+
+const PATTERNED = `---
+title: Deploy
+vars:
+  PORT: { prompt: the port, default: "8081", pattern: "[0-9]+" }
+  PIN: { prompt: the pin, pattern: "[0-9]{4}", secret: true }
+---
+# Deploy
+
+## Go
+
+Go.
+
+\`\`\`bash {name=go}
+echo "$PORT"
+\`\`\`
+`;
+
+describe("a var's pattern", () => {
+  it('refuses a --var value it does not match, saying which flag, and journals no answer', async () => {
+    const t = fakeSession({ [FILE]: PATTERNED });
+    await t.actions.start({ file: FILE });
+    const said = await answerVars(t.store, { vars: { PORT: 'n' }, env: {}, otherwise: 'default' });
+    expect(said).toBe('--var PORT: "n" does not match its pattern [0-9]+');
+    expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PORT' } });
+    expect(t.state().answers).toEqual({});
+    // Part of a value does not do: the pattern holds for the whole value.
+    expect(await t.actions.answerVar('80x', 'prompt')).toBe('PORT: "80x" does not match its pattern [0-9]+');
+    expect(t.store.getState().error).toBe('PORT: "80x" does not match its pattern [0-9]+');
+    expect(await t.actions.answerVar('', 'prompt')).toBeUndefined();
+    expect(t.state().answers).toMatchObject({ PORT: { value: '8081', source: 'default' } });
+  });
+
+  it('asks again at a prompt, saying why, and never repeats a secret', async () => {
+    const t = fakeSession({ [FILE]: PATTERNED });
+    await t.actions.start({ file: FILE });
+    const answers = ['', '12', '1234'];
+    const asked: Array<[string, string | undefined]> = [];
+    const said = await answerVars(t.store, {
+      vars: {},
+      env: {},
+      otherwise: 'default',
+      ask: (spec, refused) => {
+        asked.push([spec.name, refused]);
+        return Promise.resolve(answers.shift() ?? '');
+      },
+    });
+    expect(said).toBeUndefined();
+    expect(asked).toEqual([
+      ['PORT', undefined],
+      ['PIN', undefined],
+      ['PIN', 'PIN: the value given does not match its pattern [0-9]{4}'],
+    ]);
+    expect(t.state().status.kind).toBe('ready');
+  });
+
+  it('in the TUI, leaves a refused --var to the prompt, which shows why, instead of trying it again', async () => {
+    const t = fakeSession({ [FILE]: PATTERNED });
+    await t.actions.start({ file: FILE });
+    answerGivenWhenAsked(t.store, { vars: { PORT: 'eighty' }, env: {} });
+    for (let i = 0; i < 200 && t.store.getState().error === undefined; i += 1) await new Promise((r) => setTimeout(r, 5));
+    expect(t.store.getState().error).toBe('--var PORT: "eighty" does not match its pattern [0-9]+');
+    expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PORT' } });
+    expect(await t.actions.answerVar('9090', 'prompt')).toBeUndefined();
+    expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PIN' } });
+  });
+});

@@ -17,7 +17,7 @@ import { createRunbookCache, primeRunbooks, readRunbookFileSync } from './load.j
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { PREFLIGHT } from './specs.js';
-import { parseVarFlags } from './var-flags.js';
+import { parseVarFlags, refusedVarValues } from './var-flags.js';
 import { EXIT } from './exit-codes.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
@@ -199,6 +199,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Preflight found errors and nobody passed --skip-preflight: nothing was started. */
 export class PreflightBlocked extends Error {}
+/** A var given a value its pattern refuses: bad input (exit 2), not a host that is not ready. */
+export class VarValueRefused extends PreflightBlocked {}
 
 /**
  * Preflight before a session starts (run, the TUI): errors stop it here, before a session or a
@@ -210,6 +212,11 @@ export async function preflightBeforeStart(
   opts: { as?: string; vars: Record<string, string>; skip?: string },
   report: (text: string) => void,
 ): Promise<{ findings: Finding[]; ms: number; skipped?: string }> {
+  // A given var value the runbook's pattern refuses: said at the var's declaration, whatever
+  // --skip-preflight says (the session would refuse it), before the host is asked about what
+  // the value breaks (a URL, a path).
+  const refused = await refusedVarValues(file, opts.vars, process.env);
+  if (refused.length > 0) throw new VarValueRefused(`${refused.join('\n')}\nnothing has run: give each var a value its pattern takes`);
   const result = await runPreflight(file, { vars: opts.vars, ...(opts.as !== undefined ? { as: opts.as } : {}) });
   const shown = { ...result, findings: result.findings.filter((f) => f.severity !== 'note') };
   const blocked = shown.findings.some((f) => f.severity === 'error');

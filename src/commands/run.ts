@@ -26,7 +26,7 @@ import { runPlain, type PlainOptions } from '../plain/run-plain.js';
 import { EXIT } from './exit-codes.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
-import { PreflightBlocked, preflightBeforeStart, runAsRefusal } from './preflight.js';
+import { PreflightBlocked, VarValueRefused, preflightBeforeStart, runAsRefusal } from './preflight.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { SKIP_PREFLIGHT_NO_REASON, usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -38,7 +38,6 @@ import { reading, sharedTerminal, type Terminal } from './controlling-tty.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { claimOutputLoss, droppedReason, isDrop, outputGone, type Interruption } from './output-loss.js';
 import { displayText } from '../session/printable.js';
-import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
 
 /** The flags of a plain walk, shared by `run` and `resume` (which adds its own). */
 
@@ -285,14 +284,6 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
-  // A given var value the runbook's pattern refuses: refused before a session exists, at the
-  // var's declaration (preflight would only trip over what the value breaks, a URL or a path).
-  const badValues = await refusedVarValues(file, vars, process.env);
-  if (badValues.length > 0) {
-    process.stderr.write(`${badValues.join('\n')}\n`);
-    return EXIT.usage;
-  }
-
   // An unfinished session of this runbook: said before anything runs, as a new session restarts
   // the runbook from its first step (read while preflight runs).
   const earlier = unfinishedSessionOf(sessionsDir(), resolve(file)).catch(() => undefined);
@@ -315,7 +306,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof PreflightBlocked)) throw error;
     process.stderr.write(`${error.message}\n`);
-    return EXIT.blocked;
+    return error instanceof VarValueRefused ? EXIT.usage : EXIT.blocked;
   }
 
   const previous = await earlier;
@@ -380,35 +371,6 @@ async function unknownSkipsOf(file: string, skips: Record<string, string>): Prom
     throw error;
   }
   return await unknownSkipRefusal([frame], skips);
-}
-
-/**
- * `FILE:LINE: --var NAME: ...` for each value given (`--var`, else `STEPGATE_VAR_NAME`) that
- * the session's var would refuse: the var as the session asks it, its first declaration in the
- * runbook, then in the runbooks it links to.
- */
-async function refusedVarValues(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const main = resolve(file);
-  let books;
-  try {
-    ({ books } = await collectRunbooks(main, loadRunbookFile));
-  } catch (error) {
-    if (error instanceof PlanError) return [];
-    throw error;
-  }
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const [path, book] of [...books.entries()].sort(([a], [b]) => Number(b === main) - Number(a === main))) {
-    for (const spec of book.frontMatter.vars) {
-      if (seen.has(spec.name)) continue;
-      seen.add(spec.name);
-      const flag = given[spec.name];
-      const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
-      const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);
-      if (problem !== undefined) lines.push(`${path}:${spec.position.line}: error: ${flag !== undefined ? `--var ${problem}` : `STEPGATE_VAR_${problem}`}`);
-    }
-  }
-  return lines;
 }
 
 /** Says why a runbook (or one it links to) is refused as untrusted; true when one was. */

@@ -19,7 +19,7 @@ import { runbookLayout } from '../ui/layout.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { hostDeps, undeclaredVarWarnings } from './run.js';
 import { lintErrorCount, lintErrors, resumeLintRefusal } from './lint-gate.js';
-import { PreflightBlocked, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
+import { PreflightBlocked, VarValueRefused, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
 import { answerGivenWhenAsked, answerVars } from '../session/answer-vars.js';
@@ -211,7 +211,7 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
     } catch (error) {
       if (error instanceof PreflightBlocked || error instanceof LockRefused) {
         process.stderr.write(`${error.message}\n`);
-        return EXIT.blocked;
+        return error instanceof VarValueRefused ? EXIT.usage : EXIT.blocked;
       }
       process.stderr.write(`stepgate: ${describeError(error)}\n`);
       return EXIT.usage;

@@ -17,7 +17,8 @@ import { createRunbookCache, primeRunbooks, readRunbookFileSync } from './load.j
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
 import { PREFLIGHT } from './specs.js';
-import { parseVarFlags, refusedVarValues } from './var-flags.js';
+import { parseVarFlags } from './var-flags.js';
+import { refusedVarValues } from './var-values.js';
 import { EXIT } from './exit-codes.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */

@@ -1,8 +1,4 @@
 /** `--var` parsing, shared by run, resume, the TUI, fleet and preflight (preflight cannot import run.ts: run imports it). */
-import { resolve } from 'node:path';
-import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
-import { PlanError, collectRunbooks } from '../session/plan.js';
-import { loadRunbookFile } from './load.js';
 
 /** `--var NAME=VALUE` flags to a map, or an error message. */
 export function parseVarFlags(values: string[] | undefined): Record<string, string> | string {
@@ -13,33 +9,4 @@ export function parseVarFlags(values: string[] | undefined): Record<string, stri
     vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return vars;
-}
-
-/**
- * `FILE:LINE: --var NAME: ...` for each value given (`--var`, else `STEPGATE_VAR_NAME`) that
- * the session's var would refuse: the var as the session asks it, its first declaration in the
- * runbook, then in the runbooks it links to.
- */
-export async function refusedVarValues(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const main = resolve(file);
-  let books;
-  try {
-    ({ books } = await collectRunbooks(main, loadRunbookFile));
-  } catch (error) {
-    if (error instanceof PlanError) return [];
-    throw error;
-  }
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const [path, book] of [...books.entries()].sort(([a], [b]) => Number(b === main) - Number(a === main))) {
-    for (const spec of book.frontMatter.vars) {
-      if (seen.has(spec.name)) continue;
-      seen.add(spec.name);
-      const flag = given[spec.name];
-      const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
-      const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);
-      if (problem !== undefined) lines.push(`${path}:${spec.position.line}: error: ${flag !== undefined ? `--var ${problem}` : `STEPGATE_VAR_${problem}`}`);
-    }
-  }
-  return lines;
 }

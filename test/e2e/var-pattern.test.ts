@@ -30,13 +30,13 @@ echo "port=$PORT"
 
 describe("a var's pattern in plain mode", () => {
   it('refuses a --var or STEPGATE_VAR_ value it does not match before any session, and runs one it matches', async () => {
-    const file = ws.write('ported.md', PORTED);
+    ws.write('ported.md', PORTED);
     const flag = await ws.run(['run', 'ported.md', '--var', 'PORT=n', '--yes']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain(`${file}:4: error: --var PORT: "n" does not match its pattern [0-9]{1,5}`);
+    expect(flag.stderr).toContain(`ported.md:4: error: --var PORT: "n" does not match its pattern [0-9]{1,5}`);
     const fromEnv = await ws.run(['run', 'ported.md', '--yes'], { STEPGATE_VAR_PORT: '80 80' });
     expect(fromEnv.code).toBe(2);
-    expect(fromEnv.stderr).toContain(`${file}:4: error: STEPGATE_VAR_PORT: "80 80" does not match its pattern [0-9]{1,5}`);
+    expect(fromEnv.stderr).toContain(`ported.md:4: error: STEPGATE_VAR_PORT: "80 80" does not match its pattern [0-9]{1,5}`);
     expect(ws.sessionIds()).toEqual([]);
 
     const good = await ws.run(['run', 'ported.md', '--var', 'PORT=9090', '--yes']);

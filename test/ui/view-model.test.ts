@@ -156,6 +156,10 @@ describe('text input', () => {
     s = textInputReducer(s, { type: 'insert', text: 'a\u0007b\nc' });
     expect(s.value).toBe('helab co');
     expect(textInputReducer(s, { type: 'clear' })).toEqual({ value: '', cursor: 0 });
+    // Keys that arrive in one chunk (typed fast over SSM): backspaces and ctrl-u still edit.
+    expect(textInputReducer({ value: 'abc', cursor: 3 }, { type: 'insert', text: '\u007F\u007F\u007F18099' })).toEqual({ value: '18099', cursor: 5 });
+    expect(textInputReducer({ value: 'abc', cursor: 3 }, { type: 'insert', text: 'd\b\bx' })).toEqual({ value: 'abx', cursor: 3 });
+    expect(textInputReducer({ value: 'abc', cursor: 1 }, { type: 'insert', text: 'zz\u0015v1' })).toEqual({ value: 'v1', cursor: 2 });
   });
 });
 

@@ -19,11 +19,25 @@ export const MAX_INPUT = 500;
 export function textInputReducer(state: TextInputState, action: TextInputAction): TextInputState {
   switch (action.type) {
     case 'insert': {
-      // Pasted text arrives in one piece; line breaks would end a one-line answer early.
-      const text = action.text.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001F\u007F]/g, '');
-      if (text === '') return state;
-      const value = (state.value.slice(0, state.cursor) + text + state.value.slice(state.cursor)).slice(0, MAX_INPUT);
-      return { value, cursor: Math.min(value.length, state.cursor + text.length) };
+      // Pasted text arrives in one piece; line breaks would end a one-line answer early. Keys
+      // typed fast arrive in one piece too (an SSM session sends them in batches): a backspace
+      // or ctrl-u among them edits as it would alone, other control characters are dropped.
+      let next = state;
+      let run = '';
+      const flush = (): void => {
+        if (run === '') return;
+        const value = (next.value.slice(0, next.cursor) + run + next.value.slice(next.cursor)).slice(0, MAX_INPUT);
+        next = { value, cursor: Math.min(value.length, next.cursor + run.length) };
+        run = '';
+      };
+      for (const char of action.text.replace(/[\r\n]+/g, ' ')) {
+        if (char === '\u007F' || char === '\b' || char === '\u0015') {
+          flush();
+          next = textInputReducer(next, { type: char === '\u0015' ? 'clear' : 'backspace' });
+        } else if (!/[\u0000-\u001F]/.test(char)) run += char;
+      }
+      flush();
+      return next;
     }
     case 'backspace':
       if (state.cursor === 0) return state;

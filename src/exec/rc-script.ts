@@ -198,6 +198,7 @@ __sg_done() {
   case $__sg_f in *x*) __sg_flags+=x; set +x ;; esac
   case $__sg_f in *v*) __sg_flags+=v; set +v ;; esac
   if [ -n "$__sg_ret" ]; then builtin cd -- "$__sg_ret" || :; __sg_ret=; fi
+  trap '{ __sg_hup; } 2>/dev/null; exit 129' HUP
   __sg_save
   ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty 2>/dev/null || ${marker('d', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >&2
   return 0
@@ -216,7 +217,12 @@ __sg_hook() {
 # Begins each step file: says the step began (until then a ctrl-c would meet bash reading the
 # step's command line and throw the line away: stepgate holds it back till this marker), and
 # turns xtrace and verbose back on, after the marker so that neither shows it.
+# While a step runs, a hang-up does what it does to a login shell's command: bash hangs up its
+# jobs, the step first, and exits. A trap would wait for the step to end: stepgate killed (or
+# out of memory) left the step running, with nobody to see it end and a journal that a resume
+# reads as interrupted, to run it again beside it. __sg_done puts the trap back.
 __sg_pre() {
+  trap - HUP
   ${marker('s', ['"$__sg_id"'])} >/dev/tty 2>/dev/null || :
   case $__sg_flags in *v*) set -v ;; esac
   case $__sg_flags in *x*) set -x ;; esac
@@ -224,7 +230,11 @@ __sg_pre() {
 __sg_exit() {
   local __sg_s=$?
   __sg_save
-  ${marker('x', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty 2>/dev/null || :
+  # No terminal to say it on: stepgate is gone (a hang-up during a step) and nobody will read
+  # the saved state, which may hold exported secrets.
+  if ! { ${marker('x', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty; } 2>/dev/null && [ -n "$__sg_state" ]; then
+    command rm -rf -- "$__sg_state"
+  fi
 }
 trap '{ __sg_exit; } 2>/dev/null' EXIT
 # A hang-up ends the session (stepgate closed or died): pass it on to the jobs as bash would,

@@ -1,0 +1,67 @@
+/**
+ * `stepgate run` killed with SIGKILL (or by the kernel out of memory) while a step runs: the
+ * step must not go on by itself. Nobody would see it end, and the journal, which says the
+ * step started and never finished, is what `resume` offers to run again, beside it. The
+ * session's shell gets the terminal's hang-up and passes it to the step as a login shell
+ * does, and removes its saved state (it may hold exported secrets) since nobody will read it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STATE_DIR_PREFIX } from '../../src/exec/rc-script.js';
+import { collect, Workspace } from './plain-harness.js';
+
+let ws: Workspace;
+
+beforeEach(() => {
+  ws = new Workspace();
+});
+
+afterEach(() => {
+  ws.remove();
+});
+
+/** Pids of the processes whose command line holds `word`. */
+function processesWith(word: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(word)) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+async function until(test: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (test()) return true;
+  return test();
+}
+
+describe('stepgate run killed during a step', () => {
+  it('takes the running step down with it and leaves no saved shell state behind', async () => {
+    // A sleep no other process on the machine runs, to find this step's.
+    const nap = `${30 + Math.random()}`.slice(0, 9);
+    const started = join(ws.dir, 'started');
+    const finished = join(ws.dir, 'finished');
+    ws.write('long.md', `# Long\n\n\`\`\`bash {name=long}\ntouch ${started}; sleep ${nap}; touch ${finished}\n\`\`\`\n`);
+    const child = ws.spawn(['run', 'long.md', '--yes'], { HOME: ws.dir });
+    const done = collect(child);
+    expect(await until(() => existsSync(started) && processesWith(`sleep\0${nap}`).length > 0, 20_000)).toBe(true);
+    const stateDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`${STATE_DIR_PREFIX}${child.pid}-`));
+    expect(stateDirs()).toHaveLength(1);
+
+    child.kill('SIGKILL');
+    await done;
+    expect(await until(() => processesWith(`sleep\0${nap}`).length === 0, 5_000)).toBe(true);
+    expect(await until(() => stateDirs().length === 0, 5_000)).toBe(true);
+    expect(existsSync(finished)).toBe(false);
+    // The journal says what resume will offer: the step started and did not finish.
+    const [id] = ws.sessionIds();
+    expect(ws.events(id ?? '').map((e) => e.type)).toContain('step-started');
+    expect(ws.events(id ?? '').map((e) => e.type)).not.toContain('step-finished');
+  }, 40_000);
+});

@@ -20,6 +20,8 @@ export interface ProcStat {
   /** Foreground process group of the process's controlling terminal (-1 without one). */
   tpgid: number;
   state: string;
+  /** When it started (clock ticks since boot, as /proc says it): a pid and this name one process, reused pids aside. */
+  startTime: string;
 }
 
 export function readProcStat(pid: number): ProcStat | undefined {
@@ -32,7 +34,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
   // The command name is in parentheses and may itself contain spaces or parentheses.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const num = (i: number): number => Number(rest[i]);
-  return { pid, state: rest[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), tpgid: num(5) };
+  return { pid, state: rest[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), tpgid: num(5), startTime: rest[19] ?? '' };
 }
 
 /** Live processes (zombies excluded) whose session id is one of `sessions`. */

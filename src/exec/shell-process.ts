@@ -17,6 +17,7 @@ import { MarkerScanner } from './marker.js';
 import type { Marker } from './marker.js';
 import { groupAlive, killOnExit, readProcStat, signalAll, signalAllSync, sleep, sleepSync } from './processes.js';
 import { spawnLoginBash } from './login-bash.js';
+import { guardShell, type OrphanGuard } from './orphan-guard.js';
 import { loginDoneByWrapper } from './run-as.js';
 import { watchMissedInterrupt, type MissedInterruptWatch } from './missed-interrupt.js';
 import type { RunAs } from './run-as.js';
@@ -56,6 +57,8 @@ export class ShellProcess {
   private exitWaiters: Array<() => void> = [];
   private unregisterExitKill: (() => void) | undefined;
   private closing = false;
+  /** Through runuser: hangs the shell up if this process dies (orphan-guard.ts). */
+  private guard: OrphanGuard | undefined;
   private cwdFailed = false;
   private configSent = false;
   /** Moves when the shell's saved state changed (reported with each status marker). */
@@ -146,6 +149,7 @@ export class ShellProcess {
         // this directory is read and removed by root.
         if (!this.configSent || this.ready || this.stateDir !== '') break;
         this.bashPid = Number(a);
+        if (this.runAs.mode === 'runuser') this.guard = guardShell(this.bashPid);
         this.stateDir = b;
         this.cwdFailed = c === '1';
         this.restoredCwdFailed = d === '1';
@@ -208,6 +212,7 @@ export class ShellProcess {
     if (rest && this.ready && !this.closing) this.opts.onText(rest, this);
     const exit = shellExit(code, signal, this.exitMarkerStatus);
     this.exited = exit;
+    this.guard?.release();
     this.unregisterExitKill?.();
     if (this.readyWaiter) {
       const said = this.preReady.replace(/\s+$/, '');
@@ -395,6 +400,7 @@ export class ShellProcess {
   async close(graceMs = 1000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.guard?.release();
     if (this.term) {
       const group = this.foregroundGroup();
       if (group) {

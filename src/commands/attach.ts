@@ -99,11 +99,12 @@ export async function main(argv: string[]): Promise<number> {
  * (the same runbook, or the session being resumed). Asks whether to attach to it instead; the
  * exit code of the attach, or undefined to go on as asked.
  */
-export async function offerAttach(match: (tui: LiveTui) => boolean, instead = 'starting another'): Promise<number | undefined> {
+export async function offerAttach(match: (tui: LiveTui) => boolean, instead: string | undefined = 'starting another'): Promise<number | undefined> {
   const tui = (await liveTuis()).find(match);
   if (!tui?.session) return undefined;
-  process.stderr.write(`stepgate: session ${describeTui(tui, process.cwd())} is running detached\n`);
-  const answer = await askYesNo(`attach to it instead of ${instead}?`, 'yes');
+  // Without `instead`: the session asked for is that one, which cannot be resumed while it runs.
+  process.stderr.write(`stepgate: session ${describeTui(tui, process.cwd())} is running detached${instead === undefined ? ' (a running session cannot be resumed)' : ''}\n`);
+  const answer = await askYesNo(instead === undefined ? 'attach to it?' : `attach to it instead of ${instead}?`, 'yes');
   if (answer === 'cancelled') {
     process.stderr.write('stepgate: cancelled; nothing started\n');
     return EXIT.interrupted;

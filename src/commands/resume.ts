@@ -125,7 +125,11 @@ export async function main(argv: string[]): Promise<number> {
   if (where?.kind === 'error') return usageError(where.message, USAGE);
   if (where?.kind === 'wrap') {
     // The session to resume may be running still, detached: going back to it is the resume.
-    const attached = await offerAttach((tui) => tui.session !== undefined && (given === undefined || tui.session.id === given), 'resuming a session');
+    // Named by its id, it cannot be resumed while it runs; a bare resume would take an older one.
+    const attached = await offerAttach(
+      (tui) => tui.session !== undefined && (given === undefined || tui.session.id === given),
+      given === undefined ? 'resuming an older session' : undefined,
+    );
     if (attached !== undefined) return attached;
   }
   if (id === undefined) {

@@ -172,7 +172,7 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     await live.waitFor('RUNNING slow');
     const back = startTui(['resume'], dir, state, { detach: true });
     tuis.push(back);
-    await back.waitFor('attach to it instead of resuming a session? [Y/n]', 60_000);
+    await back.waitFor('attach to it instead of resuming an older session? [Y/n]', 60_000);
     back.press('n\r');
     const asked = await back.waitFor(/resume session \S+ instead/);
     expect(asked.replace(/\n/g, '')).toContain(`resume session ${oldId} instead`);

@@ -136,6 +136,17 @@ export function planPreflight(input: PreflightInput): Planned {
     if (file !== input.mainFile || file !== lastFile || step.attrs.cwd !== undefined) dir = startDir(reached, fileCwd.get(file));
     lastFile = file;
     const cwd = reached.cwd === undefined ? undefined : (startDir(reached, fileCwd.get(file)) ?? reached.cwd);
+    // Another user's steps without a cwd start in that user's home (a login shell), and in /
+    // when it has none (a service user such as www-data, home /nonexistent): said, not found
+    // out by a relative rm.
+    if (cwd === undefined && user !== undefined && !q.dirs.includes('~')) {
+      q.dirs.push('~');
+      pending.push((answers) =>
+        answers(user).dirs['~'] === false
+          ? [at(step.position.line, `${user} has no home directory it can enter, where ${named} and the steps after it would start: they would run in /. Give the runbook a cwd: (or the step a cwd=), or create the home`, 'error', 'missing-cwd')]
+          : [],
+      );
+    }
     if (cwd !== undefined && !q.dirs.includes(cwd)) {
       q.dirs.push(cwd);
       if (reached.role === 'main') addUnique(q.space, cwd);

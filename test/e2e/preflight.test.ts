@@ -195,6 +195,22 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     }
   });
 
+  it.skipIf(!isRoot)('refuses to start steps as a user without a home when they have no cwd: they would run in /', async () => {
+    // A service user as useradd -r makes them: home /nonexistent.
+    const service = createUser('sgnohome', { home: '/nonexistent' });
+    try {
+      const file = ws.write('homeless.md', '# Homeless\n\n## Go\n\nWhere am I?\n\n```bash {name=where}\npwd\n```\n');
+      const r = await ws.run(['preflight', file, '--as', service]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`error preflight-missing-cwd: ${service} has no home directory it can enter, where where and the steps after it would start: they would run in /.`);
+      // With a cwd of its own the home does not matter.
+      const placed = ws.write('placed.md', '---\ncwd: /tmp\n---\n# Placed\n\n## Go\n\nWhere am I?\n\n```bash {name=where}\npwd\n```\n');
+      expect((await ws.run(['preflight', placed, '--as', service])).stdout).not.toContain('preflight-missing-cwd');
+    } finally {
+      removeUser(service);
+    }
+  });
+
   it('names the front matter line of a user this host lacks, in words and in --json, with the way out', async () => {
     const file = ws.write('ghost-user.md', '---\ntitle: Ghost\nuser: sgnosuchuser\n---\n# Ghost\n\n## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['preflight', file]);

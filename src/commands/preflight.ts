@@ -186,6 +186,12 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
   }
+  // A value the var's pattern refuses: as run and the TUI refuse it, before the host is asked.
+  const refused = await refusedVarValues(file, vars, process.env);
+  if (refused.length > 0) {
+    process.stderr.write(`${refused.join('\n')}\n`);
+    return EXIT.usage;
+  }
   const result = await runPreflight(file, { ...(parsed.values.as !== undefined ? { as: parsed.values.as } : {}), vars });
   const fm = loaded.runbook.frontMatter;
   if (parsed.values.as === undefined && fm.user !== undefined && !result.findings.some((f) => f.code === 'cannot-run-as' && f.file === loaded.runbook.file && f.line === fm.userPosition?.line)) {

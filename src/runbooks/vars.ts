@@ -62,14 +62,91 @@ export function looksSecretName(name: string): boolean {
   return parts.some((part) => SECRET_PARTS.includes(part));
 }
 
-/** A var's `pattern:` as the test its whole value must pass, or why it is no regular expression. */
+/** A var's `pattern:` as the test its whole value must pass, or why it cannot be one. */
 export function varPattern(source: string): RegExp | { error: string } {
+  let test: RegExp;
   try {
-    return new RegExp(`^(?:${source})$`, 'u');
+    test = new RegExp(`^(?:${source})$`, 'u');
   } catch (error) {
     return { error: (error as Error).message };
   }
+  const nested = nestedRepeat(source);
+  if (nested !== undefined)
+    return { error: `${nested} repeats a group made of repeats, which can take minutes on a value that almost matches (the session would hang at its prompt): give each repetition a part that must appear, as ([a-z0-9]+-)*[a-z0-9]+ does` };
+  return test;
 }
+
+/** The atoms of a regular expression's source at its top level: each with the quantifier after it (or ''). */
+function atoms(source: string): Array<{ text: string; quantifier: string }> {
+  const out: Array<{ text: string; quantifier: string }> = [];
+  let i = 0;
+  while (i < source.length) {
+    const from = i;
+    const char = source[i];
+    if (char === '\\') i += 2;
+    else if (char === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+      i++;
+    } else if (char === '(') {
+      for (let depth = 0; i < source.length; i++) {
+        if (source[i] === '\\') {
+          i++;
+        } else if (source[i] === '[') {
+          for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+        } else if (source[i] === '(') {
+          depth++;
+        } else if (source[i] === ')' && --depth === 0) {
+          break;
+        }
+      }
+      i++;
+    } else i++;
+    const quantifier = /^(?:[+*?]|\{\d*(?:,\d*)?\})\??/.exec(source.slice(i))?.[0] ?? '';
+    out.push({ text: source.slice(from, i), quantifier });
+    i += quantifier.length;
+  }
+  return out;
+}
+
+const unbounded = (quantifier: string): boolean => /^(?:[+*]|\{\d*,\})/.test(quantifier);
+
+/** The branches of a source at its top level (split at `|` outside groups and classes). */
+function branches(source: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (const atom of atoms(source)) {
+    if (atom.text === '|' && atom.quantifier === '') {
+      parts.push(current);
+      current = '';
+    } else current += atom.text + atom.quantifier;
+  }
+  parts.push(current);
+  return parts;
+}
+
+/**
+ * The first group, as written, that repeats without bound (`+`, `*`, `{n,}`) and has a branch
+ * made of repeats and optional parts only, one of them unbounded (`(a+)+`, `([a-z0-9]+-?)+`):
+ * JavaScript's backtracking matcher takes exponential time on a value that almost matches.
+ * A branch with a part that must appear once (`([a-z0-9]+-)*`, `(\.[0-9]+)*`) is fine.
+ */
+function nestedRepeat(source: string): string | undefined {
+  for (const atom of atoms(source)) {
+    if (!atom.text.startsWith('(')) continue;
+    const inner = atom.text.slice(1, -1).replace(/^\?(?:[:=!]|<[=!]|<[A-Za-z_][A-Za-z0-9_]*>)/, '');
+    if (unbounded(atom.quantifier)) {
+      const risky = branches(inner).some((branch) => {
+        const parts = atoms(branch);
+        return parts.some((p) => unbounded(p.quantifier) || (p.text.startsWith('(') && nestedRepeat(`${p.text}+`) !== undefined)) && parts.every((p) => p.quantifier !== '' && !/^\{[1-9]/.test(p.quantifier) || unbounded(p.quantifier));
+      });
+      if (risky) return atom.text + atom.quantifier;
+    }
+    const deeper = nestedRepeat(inner);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
+}
+
 
 /**
  * Why `value` cannot be var `spec`'s value (it does not match the var's `pattern:`), or

@@ -38,6 +38,10 @@ describe("a var's pattern in plain mode", () => {
     expect(fromEnv.code).toBe(2);
     expect(fromEnv.stderr).toContain(`ported.md:4: error: STEPGATE_VAR_PORT: "80 80" does not match its pattern [0-9]{1,5}`);
     expect(ws.sessionIds()).toEqual([]);
+    // preflight refuses it as run does.
+    const checked = await ws.run(['preflight', 'ported.md', '--var', 'PORT=n']);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain('ported.md:4: error: --var PORT: "n" does not match its pattern [0-9]{1,5}');
 
     const good = await ws.run(['run', 'ported.md', '--var', 'PORT=9090', '--yes']);
     expect(good.code).toBe(0);

@@ -318,6 +318,14 @@ describe('bad input becomes diagnostics', () => {
     // The whole default must match (the pattern is anchored at both ends), and a secret's is not repeated.
     expect(said.slice(1)).toEqual(['error 5:3 vars: MODE: the default "fast" does not match the pattern slow|safe', 'error 6:3 vars: PIN: the default does not match the pattern [0-9]{6}']);
   });
+  it('refuses a pattern that repeats a group made of repeats (exponential time on a near match), not one whose repetitions have a fixed part', () => {
+    const patterns = (p: string): string[] => parseRunbook(`---\nvars:\n  HOST: { pattern: '${p}' }\n---\n# T\n`, 'p.md').diagnostics.map((d) => d.message);
+    expect(patterns('([a-z0-9]+-?)+')).toEqual([
+      "vars: HOST: pattern: ([a-z0-9]+-?)+ repeats a group made of repeats, which can take minutes on a value that almost matches (the session would hang at its prompt): give each repetition a part that must appear, as ([a-z0-9]+-)*[a-z0-9]+ does: want a regular expression the whole value must match, such as '[0-9]+'",
+    ]);
+    for (const bad of ['(a+)+', '(?:a*)*', '(a+|b)+', 'x(y(a+)+)', '(a{2,})*']) expect(patterns(bad), bad).toHaveLength(1);
+    for (const fine of ['([a-z0-9]+-)*[a-z0-9]+', 'v[0-9]+(\\.[0-9]+)*', '(ab)+', '(a{2,3})*', '\\(a+\\)+', '[(]a+[)]+']) expect(patterns(fine), fine).toEqual([]);
+  });
   it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {
     expect(parseRunbook('---\nbefor: a.md\nrecovry: b.md\nUser: x\nweight: 20\ntags: [a]\n---\n', 'f.md').diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([
       'error 2 front matter key "befor" is not known: did you mean "before"?',

@@ -79,7 +79,9 @@ function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
       out.vars.push({ name: v.name, reference: `{{${scheme}:${prefix}/${v.name}}}` });
       continue;
     }
-    const parameter: Record<string, unknown> = { type: 'String', description: v.prompt.replace(/\{\{|\}\}/g, ''), allowedPattern: ONE_LINE };
+    // The var's own pattern holds in SSM too (a fleet run cannot pass PORT=abc), on one line.
+    const allowedPattern = v.pattern === undefined ? ONE_LINE : `^(?=[^\\r\\n]*$)(?:${v.pattern})$`;
+    const parameter: Record<string, unknown> = { type: 'String', description: v.prompt.replace(/\{\{|\}\}/g, ''), allowedPattern };
     if (v.default !== undefined) parameter.default = v.default;
     out.parameters[v.name] = parameter;
     out.vars.push({ name: v.name, reference: `{{ ${v.name} }}` });

@@ -123,6 +123,17 @@ describe('Command document (schema 2.2)', () => {
     expect(lines).toContain('={{ssm-secure:/stepgate/deploy/API_TOKEN}}=');
   });
 
+  it("carries a var's pattern into its parameter's allowedPattern, on one line", () => {
+    const patterned = books({ 'p.md': '---\nuser: ubuntu\nvars:\n  PORT: { prompt: Port, default: "8081", pattern: "[0-9]{1,5}" }\n---\n# P\n\n```bash {name=p}\necho "$PORT"\n```\n' });
+    const made = exportCommandDocument(patterned.main, patterned.load, {});
+    if (!made.ok) throw new Error(made.problems.map(formatProblem).join('\n'));
+    const allowed = (made.document.parameters as Record<string, { allowedPattern: string }>)['PORT']?.allowedPattern ?? '';
+    expect(allowed).toBe('^(?=[^\\r\\n]*$)(?:[0-9]{1,5})$');
+    const test = new RegExp(allowed);
+    expect(['8081', '0'].map((v) => test.test(v))).toEqual([true, true]);
+    expect(['80x', '', '123456', '80\n81'].map((v) => test.test(v))).toEqual([false, false, false, false]);
+  });
+
   it('refuses a secret var without --param-store-prefix, at the var', () => {
     const r = exportCommandDocument(main, load, {});
     expect(r.ok).toBe(false);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { shellPath, shQuote } from './shell-quote.js';
-import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
+import { RunAsError, asUser, resolveRunAs, targetUserEnv } from './run-as.js';
 import type { HostAnswers, HostQuery } from './types.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -113,9 +113,22 @@ export async function askHost(query: HostQuery, timeoutMs = 30_000): Promise<Hos
   // environment for the same user: as the session's shell starts.
   const command = asUser(runAs, runAs.mode === 'self' ? ['bash', '-s'] : ['bash', '-l', '-s'], { login: true });
   const env = runAs.mode === 'runuser' ? targetUserEnv(runAs, process.env) : process.env;
-  const { stdout, timedOut } = await readChild(command.file, command.args, hostCheckScript(query), env, timeoutMs);
+  const { stdout, stderr, timedOut } = await readChild(command.file, command.args, hostCheckScript(query), env, timeoutMs);
   if (timedOut) throw new Error(`preflight: the host did not answer within ${timeoutMs / 1000}s`);
+  // The script's first line never came: the shell did not start (sudo allows this user other
+  // commands only, a login shell that exits). Said once, in the refuser's words, instead of
+  // every directory and command read as missing.
+  if (runAs.mode !== 'self' && !/^@@SG bash 0 /m.test(stdout)) {
+    const said = stderr.trim().split('\n').filter(Boolean).pop() ?? 'no word on stderr';
+    throw new RunAsError(runAs.user, `a login shell as ${runAs.user} did not start through ${command.file.split('/').pop() ?? command.file} (${printableLine(said)}): the sudoers rule must let this user run a login shell as ${runAs.user}, not named commands only (sudo -n -u ${runAs.user} -i true must work), and ${runAs.user}'s login shell must start`);
+  }
   return readHostAnswers(query, stdout);
+}
+
+/** A line of another program's stderr, without control characters, at most 200 characters. */
+function printableLine(text: string): string {
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  return clean.length > 200 ? `${clean.slice(0, 199)}…` : clean;
 }
 
 /**
@@ -123,10 +136,13 @@ export async function askHost(query: HostQuery, timeoutMs = 30_000): Promise<Hos
  * this runs before every session's first step, and execa's module graph costs more to load
  * than the one spawn it would make here. SIGTERM at the deadline, SIGKILL 2 s later.
  */
-function readChild(file: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; timedOut: boolean }> {
+function readChild(file: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
+    // Only its end is kept: it says why a shell did not start (a login shell's rc may be chatty).
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2048)));
     let timedOut = false;
     let hard: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
@@ -141,7 +157,7 @@ function readChild(file: string, args: readonly string[], input: string, env: No
     const finish = (): void => {
       clearTimeout(timer);
       clearTimeout(hard);
-      resolve({ stdout: Buffer.concat(chunks).toString('utf8'), timedOut });
+      resolve({ stdout: Buffer.concat(chunks).toString('utf8'), stderr, timedOut });
     };
     child.on('error', finish);
     child.on('close', finish);

@@ -161,6 +161,20 @@ describe.skipIf(!root || !sudo || unreachable !== undefined)('the SSM case: a lo
     expect(refused.out).toContain(`${login} ALL=(${service}) NOPASSWD: ALL`);
   });
 
+  it('a sudoers entry for named commands only: one error in sudo\'s words, not every directory and command read as missing', () => {
+    const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: /usr/bin/true`);
+    try {
+      const refused = cliAsLogin();
+      expect(refused.status).toBe(1);
+      expect(refused.out).toContain(`a login shell as ${service} did not start through sudo (sudo: a password is required)`);
+      expect(refused.out).toContain('preflight: 1 error');
+      expect(refused.out).not.toContain('preflight-missing-command');
+      expect(refused.out).not.toContain(`step ran as ${service}`);
+    } finally {
+      removeSudoers(entry);
+    }
+  });
+
   it('with a NOPASSWD sudoers entry, steps run as the service user', async () => {
     const entry = addSudoers(`stepgate-test-${login}`, `${login} ALL=(${service}) NOPASSWD: ALL`);
     try {

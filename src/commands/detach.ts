@@ -258,11 +258,17 @@ function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): 
   return result.code;
 }
 
+/** How long a watcher's client shows that it is read-only. */
+const WATCH_NOTICE_MS = 6000;
+
 /** Runs a client attached to a live TUI until it ends; for `attach`. */
 export async function attachTo(tui: LiveTui, watch: boolean): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['TMUX'];
-  const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size'] : [])];
+  // A watcher sees the owner's screen, status line and key hints included: told once, on its
+  // own client, that its keys do nothing there (a trial pressed r and ctrl-c, believing it had).
+  const told = ['display-message', '-d', String(WATCH_NOTICE_MS), 'watching read-only: your keys do nothing here (ctrl-\\ leaves)'];
+  const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size', ';', ...told] : [])];
   const { end, hungUp } = await runClient(tui.server, args, env);
   return cameBack(tui.dir, end, hungUp, watch);
 }

@@ -150,14 +150,20 @@ export async function main(argv: string[]): Promise<number> {
     id = newest.id;
     // Several sessions may be unfinished: say which one this is before anything runs, and
     // which newer ones it passed over because a stepgate runs them now.
-    process.stderr.write(`stepgate: resuming session ${id} (${newest.runbook}, ${newest.state}, started by ${newest.who})\n`);
+    const nobodyToAsk = held.length > 0 && !inTui && sharedTerminal() === undefined;
+    process.stderr.write(`stepgate: ${nobodyToAsk ? 'the newest unfinished session not running is' : 'resuming session'} ${id} (${newest.runbook}, ${newest.state}, started by ${newest.who})\n`);
     for (const busy of held) {
       process.stderr.write(`stepgate: note: session ${busy.session.id} (${busy.session.runbook}) is running in process ${busy.pid}: not this one (stepgate attach ${busy.session.id} if it runs detached)\n`);
     }
+    if (nobodyToAsk) {
+      process.stderr.write(`stepgate: nothing resumed: a newer session is running, and there is no terminal to ask whether ${id} is the one meant; name it: stepgate resume ${id}\n`);
+      return EXIT.usage;
+    }
     // The operator likely meant the session that runs now (declined attaching to it, or did not
     // know it runs): an older one, perhaps last week's abandoned deploy, is not taken on their
-    // behalf. The TUI would cover the lines above at once.
-    if (inTui && held.length > 0) {
+    // behalf. The TUI would cover the lines above at once. With nobody to ask (a script, cron),
+    // it is not taken at all: the id says which.
+    if (held.length > 0) {
       const answer = await askYesNo(`resume session ${id} instead (${displayPath(newest.runbook, process.cwd())}, ${describeUnfinished(newest)})?`, 'no');
       if (answer !== 'yes') {
         process.stderr.write('stepgate: nothing resumed\n');

@@ -115,7 +115,7 @@ describe('stepgate resume', () => {
     expect(report.stdout).toMatch(/\| `migrate` \|.*\| passed \| 2 \|.*run 1 cut short: ctrl-c by \S+; retried by/);
   });
 
-  it('resume without an id names the session it picks, and passes over one a live stepgate holds', async () => {
+  it('resume without an id names the session it would pick, passes over one a live stepgate holds, and with nobody to ask takes it only by its id', async () => {
     ws.write('gate.md', '# Gate\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
     ws.write('gate2.md', '# Gate 2\n\n## Fail\n\nThis fails.\n\n```bash {name=fails}\nfalse\n```\n');
     expect((await ws.run(['run', 'gate.md'])).code).toBe(1);
@@ -127,9 +127,15 @@ describe('stepgate resume', () => {
     const release = await lockSession(ws.sessionsDir(), newer ?? '');
     try {
       const r = await ws.run(['resume', '--yes']);
-      expect(r.stderr).toContain(`resuming session ${older} (`);
+      expect(r.stderr).toContain(`the newest unfinished session not running is ${older} (`);
       expect(r.stderr).toContain(`note: session ${newer} (${join(ws.dir, 'gate2.md')}) is running in process ${process.pid}: not this one`);
-      expect(r.code).toBe(1);
+      // No terminal to ask whether the older one is meant (a trial's script resumed last week's): refused.
+      expect(r.stderr).toContain(`nothing resumed: a newer session is running, and there is no terminal to ask whether ${older} is the one meant; name it: stepgate resume ${older}`);
+      expect(r.code).toBe(2);
+      expect(ws.events(older ?? '').map((e) => e.type)).not.toContain('session-resumed');
+      const named = await ws.run(['resume', older ?? '', '--yes']);
+      expect(named.code).toBe(1);
+      expect(ws.events(older ?? '').map((e) => e.type)).toContain('session-resumed');
     } finally {
       await release();
     }

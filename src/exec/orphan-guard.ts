@@ -17,16 +17,23 @@ export interface OrphanGuard {
   release(): void;
 }
 
-const GUARD_SCRIPT = `read -r _ && exit 0
-now=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20)
-[ -n "$now" ] && [ "$now" = "$2" ] && kill -HUP "$1"`;
+/**
+ * bash, with builtins only (a minimal PATH must not silence it). It first closes every
+ * descriptor it inherited past stderr: stepgate's pty masters are not close-on-exec, and a
+ * master held open here would keep the terminal up after stepgate's death.
+ */
+const GUARD_SCRIPT = `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+read -r _ && exit 0
+{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null || exit 0
+set -- "$1" "$2" \${stat##*) }
+[ "\${22}" = "$2" ] && kill -HUP "$1"`;
 
 /** Guards the shell `bashPid` (another user's, this process root) against this process's death; undefined when it cannot. */
 export function guardShell(bashPid: number): OrphanGuard | undefined {
   const started = readProcStat(bashPid)?.startTime;
   if (!started) return undefined;
   try {
-    const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'stepgate-guard', String(bashPid), started], {
+    const guard = spawn('/bin/bash', ['-c', GUARD_SCRIPT, 'stepgate-guard', String(bashPid), started], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
     });

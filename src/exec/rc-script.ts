@@ -118,6 +118,7 @@ while IFS= read -r __sg_l </dev/tty; do
 done
 stty echo </dev/tty 2>/dev/null
 unset __sg_l __sg_k __sg_n __sg_v
+__sg_owner=${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? opts.ownerPid : ''}
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/${STATE_DIR_PREFIX}${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? `${opts.ownerPid}-` : ''}XXXXXXXX" 2>/dev/null) || __sg_state=
 # The files are made once, 0600 whatever the user's umask (truncating keeps the mode).
 if [ -n "$__sg_state" ]; then (builtin umask 077 && : >|"$__sg_state/names" && : >|"$__sg_state/next" && : >|"$__sg_state/state" && : >|"$__sg_state/base" && : >|"$__sg_state/cwd") 2>/dev/null || __sg_state=; fi
@@ -192,6 +193,7 @@ unset __sg_r __sg_w
 # verbose are switched off here (silently, stderr is /dev/null) and back on by __sg_pre.
 __sg_done() {
   local __sg_s=$? __sg_f=$-
+  __sg_in_step=
   # A step's own PROMPT_COMMAND ran before this one: the step's status was kept by __sg_hook.
   if [ -n "$__sg_last" ]; then __sg_s=$__sg_last; __sg_last=; fi
   __sg_flags=
@@ -217,23 +219,35 @@ __sg_hook() {
 # Begins each step file: says the step began (until then a ctrl-c would meet bash reading the
 # step's command line and throw the line away: stepgate holds it back till this marker), and
 # turns xtrace and verbose back on, after the marker so that neither shows it.
-# While a step runs, a hang-up does what it does to a login shell's command: bash hangs up its
-# jobs, the step first, and exits. A trap would wait for the step to end: stepgate killed (or
-# out of memory) left the step running, with nobody to see it end and a journal that a resume
-# reads as interrupted, to run it again beside it. __sg_done puts the trap back.
+# While a step runs, a hang-up ends bash at once (__sg_exit then hangs up the step's jobs). A
+# trap would wait for the step to end: stepgate killed (or out of memory) left the step
+# running, with nobody to see it end and a journal that a resume reads as interrupted, to run
+# it again beside it. __sg_done puts the trap back.
 __sg_pre() {
+  __sg_in_step=1
   trap - HUP
   ${marker('s', ['"$__sg_id"'])} >/dev/tty 2>/dev/null || :
   case $__sg_flags in *v*) set -v ;; esac
   case $__sg_flags in *x*) set -x ;; esac
 }
+# Whether the stepgate that started this shell has ended (a zombie has: its parent has not
+# reaped it yet). Unknown, or hidden by /proc's hidepid, counts as ended: the terminal decides.
+__sg_owner_gone() {
+  local __sg_l
+  { IFS= read -r __sg_l <"/proc/\${__sg_owner:-0}/stat"; } 2>/dev/null || return 0
+  case \${__sg_l##*) } in Z* | X*) return 0 ;; esac
+  return 1
+}
 __sg_exit() {
-  local __sg_s=$?
+  local __sg_s=$? __sg_j IFS=$' \t\n'
   __sg_save
-  # No terminal to say it on: stepgate is gone (a hang-up during a step) and nobody will read
-  # the saved state, which may hold exported secrets.
-  if ! { ${marker('x', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty; } 2>/dev/null && [ -n "$__sg_state" ]; then
-    command rm -rf -- "$__sg_state"
+  # Ended during a step with no terminal to say it on and no stepgate left (a hang-up, or its
+  # guard's): bash, inside a sourced step, hangs up none of its jobs itself, so the step's are
+  # hung up here, and the saved state, which may hold exported secrets and which nobody will
+  # read, is removed. A step's own exit while stepgate runs leaves both alone.
+  if ! { ${marker('x', ['"$__sg_id"', '"$__sg_s"', '"$__sg_ver"'])} >/dev/tty; } 2>/dev/null && [ -n "$__sg_in_step" ] && __sg_owner_gone; then
+    for __sg_j in $(builtin jobs -p); do builtin kill -HUP -- -"$__sg_j"; done
+    if [ -n "$__sg_state" ]; then command rm -rf -- "$__sg_state"; fi
   fi
 }
 trap '{ __sg_exit; } 2>/dev/null' EXIT

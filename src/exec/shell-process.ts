@@ -400,7 +400,6 @@ export class ShellProcess {
   async close(graceMs = 1000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.guard?.release();
     if (this.term) {
       const group = this.foregroundGroup();
       if (group) {

@@ -68,11 +68,8 @@ export function answerGivenWhenAsked(store: SessionStore, given: Omit<GivenVars,
     void answerVars(store, { ...given, otherwise: 'leave' })
       .then((problem) => {
         const asked = store.getState().session.status;
-        if (problem !== undefined && asked.kind === 'vars') {
-          refused.add(asked.spec.name);
-          // The store said the refusal without saying where the value came from.
-          store.setState({ error: problem });
-        }
+        // The store's error says why (redacted); the prompt is the operator's now.
+        if (problem !== undefined && asked.kind === 'vars') refused.add(asked.spec.name);
       })
       .catch(() => undefined)
       .finally(() => {

@@ -52,7 +52,9 @@ async function killDuringStep(dir: string, as?: string): Promise<void> {
   const nap = `${30 + Math.random()}`.slice(0, 9);
   const started = join(dir, 'started');
   const finished = join(dir, 'finished');
-  ws.write('long.md', `# Long\n\n\`\`\`bash {name=long}\ntouch ${started}; sleep ${nap}; touch ${finished}\n\`\`\`\n`);
+  // A job in the background too (not nohup'd): a hang-up ends it, as it would at a terminal.
+  const behind = `${nap}1`;
+  ws.write('long.md', `# Long\n\n\`\`\`bash {name=long}\nsleep ${behind} &\ntouch ${started}; sleep ${nap}; touch ${finished}\n\`\`\`\n`);
   const child = ws.spawn(['run', 'long.md', '--yes', ...(as !== undefined ? ['--as', as] : [])], { HOME: ws.dir });
   const done = collect(child);
   expect(await until(() => existsSync(started) && processesWith(`sleep\0${nap}`).length > 0, 20_000)).toBe(true);
@@ -66,6 +68,7 @@ async function killDuringStep(dir: string, as?: string): Promise<void> {
   child.kill('SIGKILL');
   await done;
   expect(await until(() => processesWith(`sleep\0${nap}`).length === 0, 5_000)).toBe(true);
+  expect(await until(() => processesWith(`sleep\0${behind}`).length === 0, 5_000)).toBe(true);
   expect(await until(() => stateDirs().length === 0, 5_000)).toBe(true);
   expect(existsSync(finished)).toBe(false);
   // The journal says what resume will offer: the step started and did not finish.

@@ -102,8 +102,8 @@ describe("a var's pattern", () => {
     const t = fakeSession({ [FILE]: PATTERNED });
     await t.actions.start({ file: FILE });
     answerGivenWhenAsked(t.store, { vars: { PORT: 'eighty' }, env: {} });
-    for (let i = 0; i < 200 && t.store.getState().error === undefined; i += 1) await new Promise((r) => setTimeout(r, 5));
-    expect(t.store.getState().error).toBe('--var PORT: "eighty" does not match its pattern [0-9]+');
+    for (let i = 0; i < 1000 && t.store.getState().error === undefined; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(t.store.getState().error).toBe('PORT: "eighty" does not match its pattern [0-9]+');
     expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PORT' } });
     expect(await t.actions.answerVar('9090', 'prompt')).toBeUndefined();
     expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PIN' } });

@@ -15,9 +15,11 @@ export interface AskTextProps {
   height: number;
   width: number;
   isActive: boolean;
+  /** What esc does, as the status line says it (a var's prompt: esc asks to quit the session). */
+  escape?: string;
 }
 
-export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive }: AskTextProps) {
+export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive, escape = 'cancels' }: AskTextProps) {
   // Shown once the field listens: a key typed before that would be lost.
   const [ready, setReady] = useState(false);
   useEffect(() => setReady(true), []);
@@ -32,7 +34,7 @@ export function AskText({ title, text, label, mask = false, onSubmit, onCancel, 
       ))}
       <TextInput label={label} mask={mask} width={width} onSubmit={onSubmit} onCancel={onCancel} isActive={isActive} />
       <Text wrap="truncate" dimColor>
-        {ready ? 'enter submits · esc cancels' : ' '}
+        {ready ? `enter submits · esc ${escape}` : ' '}
       </Text>
     </Box>
   );

@@ -28,6 +28,7 @@ export function varPrompt({ spec, actions, dispatch, ...box }: Room & { spec: Va
       mask={spec.secret}
       onSubmit={(value) => void actions.answerVar(value)}
       onCancel={() => dispatch({ type: 'open', overlay: { kind: 'confirm-quit' } })}
+      escape="quit"
       {...box}
     />
   );

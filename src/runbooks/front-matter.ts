@@ -6,7 +6,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
-import { looksSecretName, varPattern } from './vars.js';
+import { PATTERN_MS, looksSecretName, matchWithin, varPattern } from './vars.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
@@ -169,8 +169,9 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
       } else {
         entry.pattern = pattern;
         // A default the pattern refuses would be refused at every run that takes it.
-        if (entry.default !== undefined && !test.test(entry.default))
-          sink.error('bad-front-matter', here, `vars: ${name}: the default ${entry.secret ? '' : `${JSON.stringify(entry.default)} `}does not match the pattern ${pattern}`);
+        const matched = entry.default === undefined ? true : matchWithin(test, entry.default);
+        if (matched !== true)
+          sink.error('bad-front-matter', here, `vars: ${name}: the default ${entry.secret ? '' : `${JSON.stringify(entry.default)} `}${matched === 'slow' ? `took more than ${PATTERN_MS} ms to test against` : 'does not match'} the pattern ${pattern}`);
       }
     }
     vars.push(entry);

@@ -1,3 +1,4 @@
+import { createContext, runInContext, type Context } from 'node:vm';
 import type { VarSpec } from './model.js';
 /**
  * `${NAME}` in check fields is expanded by stepgate itself, never by a shell, so a value can
@@ -156,7 +157,34 @@ export function varValueProblem(spec: Pick<VarSpec, 'name' | 'pattern' | 'secret
   if (spec.pattern === undefined) return undefined;
   const test = varPattern(spec.pattern);
   if (!(test instanceof RegExp)) return `${spec.name}: its pattern ${spec.pattern} is not a regular expression (${test.error})`;
-  if (test.test(value)) return undefined;
+  const matched = matchWithin(test, value);
+  if (matched === true) return undefined;
   const what = spec.secret ? 'the value given' : JSON.stringify(value);
+  if (matched === 'slow') return `${spec.name}: its pattern ${spec.pattern} took more than ${PATTERN_MS} ms to test ${what}, which is refused: the runbook's pattern needs simplifying`;
   return `${spec.name}: ${what} does not match its pattern ${spec.pattern}`;
+}
+
+/** How long testing a value against a var's pattern may take. */
+export const PATTERN_MS = 250;
+
+let sandbox: Context | undefined;
+
+/**
+ * `test.test(value)`, given up after PATTERN_MS: JavaScript's backtracking matcher takes
+ * exponential time on some patterns (overlapping alternatives, `[0-9]*[0-9]*...`) that lint
+ * cannot all tell, and a test on the main thread would freeze the session, ctrl-c included.
+ * A script's timeout stops a match in progress.
+ */
+export function matchWithin(test: RegExp, value: string): boolean | 'slow' {
+  sandbox ??= createContext({ test: undefined, value: undefined });
+  sandbox['test'] = test;
+  sandbox['value'] = value;
+  try {
+    return runInContext('test.test(value)', sandbox, { timeout: PATTERN_MS }) === true;
+  } catch {
+    return 'slow';
+  } finally {
+    sandbox['test'] = undefined;
+    sandbox['value'] = undefined;
+  }
 }

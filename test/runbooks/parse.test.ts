@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbooks/parse.js';
-import { looksSecretName } from '../../src/runbooks/vars.js';
+import { PATTERN_MS, looksSecretName, varValueProblem } from '../../src/runbooks/vars.js';
 import { NOT_SECRET_NAMES, SECRET_NAMES } from '../helpers/secret-names.js';
 import type { CheckStep, CommandStep, ManualStep } from '../../src/runbooks/index.js';
 
@@ -325,6 +325,15 @@ describe('bad input becomes diagnostics', () => {
     ]);
     for (const bad of ['(a+)+', '(?:a*)*', '(a+|b)+', 'x(y(a+)+)', '(a{2,})*']) expect(patterns(bad), bad).toHaveLength(1);
     for (const fine of ['([a-z0-9]+-)*[a-z0-9]+', 'v[0-9]+(\\.[0-9]+)*', '(ab)+', '(a{2,3})*', '\\(a+\\)+', '[(]a+[)]+']) expect(patterns(fine), fine).toEqual([]);
+  });
+  it('gives up testing a value against a pattern after a while, refusing it, instead of hanging (overlapping alternatives lint cannot tell)', () => {
+    const slow = '([a-z]|[a-z0-9])+';
+    const value = `${'a'.repeat(34)}!`;
+    expect(varValueProblem({ name: 'HOST', pattern: slow, secret: false }, value)).toBe(`HOST: its pattern ${slow} took more than ${PATTERN_MS} ms to test "${value}", which is refused: the runbook's pattern needs simplifying`);
+    expect(varValueProblem({ name: 'HOST', pattern: slow, secret: false }, 'db-1')).toBe(`HOST: "db-1" does not match its pattern ${slow}`);
+    expect(varValueProblem({ name: 'HOST', pattern: slow, secret: false }, 'db1')).toBeUndefined();
+    const rb = parseRunbook(`---\nvars:\n  HOST: { default: '${value}', pattern: '${slow}' }\n---\n# T\n`, 'p.md');
+    expect(rb.diagnostics.map((d) => d.message)).toEqual([`vars: HOST: the default "${value}" took more than ${PATTERN_MS} ms to test against the pattern ${slow}`]);
   });
   it('stops on a front-matter key that is a near miss of a known one, warns on others', () => {
     expect(parseRunbook('---\nbefor: a.md\nrecovry: b.md\nUser: x\nweight: 20\ntags: [a]\n---\n', 'f.md').diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([

@@ -73,7 +73,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
     const item = 'index' in event ? frame?.init.items[event.index] : undefined;
     switch (event.type) {
       case 'session-started':
-        line(wordWrap(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)}) · session ${event.id} ==`, PLAIN_WIDTH, 3).join('\n'));
+        // --as: whom the steps run as, said once at the top (a trial looked for it in vain).
+        line(wordWrap(`== ${event.frame.title} (${displayPath(event.frame.source.file, cwd)})${event.options.as !== undefined ? ` · steps as ${event.options.as}` : ''} · session ${event.id} ==`, PLAIN_WIDTH, 3).join('\n'));
         break;
       case 'step-started': {
         if (!item || !frame) break;

@@ -350,6 +350,7 @@ timeout: 2s
       const r = await ws.run(['run', 'as.md', '--as', user]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain(`I am ${user} home=/home/${user}`);
+      expect(r.stdout).toContain(`(as.md) · steps as ${user} · session `);
       const [id] = ws.sessionIds();
       expect(ws.events(id ?? '')[0]).toMatchObject({ type: 'session-started', options: { as: user } });
     } finally {

@@ -98,7 +98,8 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
     case 'interrupted-step':
       return {
         end: 'blocked',
-        message: `${describeBlock(s, opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON`,
+        // --recover acts at a failed gate; an interrupted step has not failed (a trial's --recover went unremarked).
+        message: `${describeBlock(s, opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON${opts.recover ? ' (--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted, and --recover acts if it fails again)' : ''}`,
       };
     case 'blocked': {
       // Each way out spelled as a command for this session: "rerun" would read as starting

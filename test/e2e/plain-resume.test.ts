@@ -106,6 +106,11 @@ describe('stepgate resume', () => {
     expect(stop.code).toBe(1);
     expect(stop.stdout).toMatch(/interrupted: step migrate was cut short; what it printed: \S+migrate\S*\n {2}\| migration started\n/);
     expect(stop.stdout).toContain('BLOCKED at step migrate');
+    expect(stop.stdout).not.toContain('--recover takes');
+    // --recover acts at a failed gate; an interrupted step has not failed: said, not ignored.
+    const recover = await ws.run(['resume', id ?? '', '--yes', '--recover']);
+    expect(recover.code).toBe(1);
+    expect(`${recover.stdout}${recover.stderr}`).toContain('(--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted');
     // Who cut it short, and how, is journaled: the log and the ticket's report say it (trial).
     const go = await ws.run(['resume', id ?? '', '--yes', '--rerun-interrupted']);
     expect(go.code).toBe(0);

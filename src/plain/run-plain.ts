@@ -6,6 +6,7 @@ import type { VarSpec } from '../runbooks/model.js';
 import { answerVars } from '../session/answer-vars.js';
 import type { Move, StopReason, WalkPolicy } from '../session/next-move.js';
 import { currentItem } from '../session/reducer.js';
+import { passedOver } from '../session/history.js';
 import type { SessionStore } from '../session/store.js';
 import type { SessionState } from '../session/types.js';
 import { walk, type WalkEnd } from '../session/walk.js';
@@ -90,7 +91,10 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
     case 'ended': {
       if (s.status.kind !== 'ended') return { end: 'blocked', message: 'stepgate: the session did not end' };
       const { outcome, reason: why } = s.status;
-      if (outcome === 'completed') return { end: 'completed', message: '== completed ==' };
+      if (outcome === 'completed') {
+        const over = passedOver(s);
+        return { end: 'completed', message: `== completed${over ? ` (${over})` : ''} ==` };
+      }
       return { end: 'blocked', message: `== ${outcome}${why ? `: ${why}` : ''} ==` };
     }
     case 'not-started':

@@ -42,6 +42,22 @@ export function somethingHappened(events: readonly SessionEvent[]): boolean {
   return events.some((e) => HAPPENED_TYPES.includes(e.type));
 }
 
+/**
+ * What a completed session passed over in its main runbook: `2 steps skipped, 1 gate
+ * overridden`, or '' when nothing. "completed" alone read, on a change ticket, as every step
+ * having run (a trial skipped a required step and saw only that).
+ */
+export function passedOver(state: SessionState): string {
+  const steps = state.frames[0]?.steps ?? [];
+  const count = (status: string): number => steps.filter((step) => step.status === status).length;
+  const skipped = count('skipped');
+  const overridden = count('overridden');
+  return [
+    ...(skipped > 0 ? [`${skipped} step${skipped === 1 ? '' : 's'} skipped`] : []),
+    ...(overridden > 0 ? [`${overridden} gate${overridden === 1 ? '' : 's'} overridden`] : []),
+  ].join(', ');
+}
+
 export function describeState(state: SessionState): { state: string; at?: string; finished: boolean } {
   const cur = currentItem(state);
   // Said in one-line lists (sessions, the picker, a lock's holder): a title is cut short.

@@ -7,7 +7,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { cell, code, table } from './markdown-text.js';
-import { describeState } from './history.js';
+import { describeState, passedOver } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
@@ -266,7 +266,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const lines: string[] = [];
   lines.push(`# stepgate session ${started.id}: ${cell(started.frame.title)}`, '');
   const summary: string[][] = [
-    ['Outcome', `**${outcome.finished ? outcome.state : context.runningPid !== undefined ? `running in process ${context.runningPid}${outcome.at ? ` at ${outcome.at}` : ''} (this report is the journal so far)` : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
+    ['Outcome', `**${outcome.finished ? `${outcome.state}${state.status.kind === 'ended' && state.status.outcome === 'completed' && passedOver(state) ? ` (${passedOver(state)})` : ''}` : context.runningPid !== undefined ? `running in process ${context.runningPid}${outcome.at ? ` at ${outcome.at}` : ''} (this report is the journal so far)` : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
     ...started.runbooks.map((r, i) => [i === 0 ? 'Runbook' : 'Also read', `${code(r.path)}<br>sha256 ${code(r.sha256)}`]),
     ['Host', cell(started.host)],
     ['Login user', cell(by(started.who))],

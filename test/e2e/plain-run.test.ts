@@ -183,7 +183,10 @@ describe('stepgate run (plain mode)', () => {
     expect(r.stderr).not.toContain('names no step');
     expect(r.stdout).toContain('flaky skipped by');
     expect(r.stdout).toMatch(/flaky\s+main\s+skipped\s+0\s+known broken, ticket OPS-12/);
+    // Completed, and not every step ran: said where the outcome is (the ticket's report too).
+    expect(r.stdout).toContain('== completed (1 step skipped) ==');
     const id = ws.newSessionId(before);
+    expect((await ws.run(['report', id])).stdout).toContain('| **Outcome** | **completed (1 step skipped)** |');
     const skip = ws.events(id).find((e) => e.type === 'decision');
     expect(skip).toMatchObject({ decision: { kind: 'skip', reason: 'known broken, ticket OPS-12' }, who: { user: expect.any(String) } });
     const log = await ws.run(['log', id]);

@@ -8,6 +8,7 @@ import { Box } from 'ink';
 import type { RunLog } from '../../session/run-log.js';
 import type { SessionActions } from '../../session/store-types.js';
 import type { FlowItem, SessionState } from '../../session/types.js';
+import { passedOver } from '../../session/history.js';
 import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { GatePanel } from '../components/gate-panel.js';
 import { HelpOverlay } from '../components/help-overlay.js';
@@ -178,7 +179,7 @@ function returnedLine(title: string, item: FlowItem): string {
 /** The session's end, with the last step's output (often the check that ended it all) in view. */
 function endedPane(session: SessionState, status: Extract<SessionState['status'], { kind: 'ended' }>, screen: ScreenSnapshot | null, lastName: string | undefined, height: number, width: number): ReactNode {
   const ended: Line[] = [
-    { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}.` },
+    { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}${status.outcome === 'completed' && passedOver(session) ? ` (${passedOver(session)})` : ''}.` },
     { text: `Audit trail: stepgate log ${session.id}` },
     { text: '' },
     { text: '↑↓ select a step to review it; q quits.', tone: 'dim' },

@@ -20,6 +20,7 @@ import { PREFLIGHT } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
 import { refusedVarValues } from './var-values.js';
 import { EXIT } from './exit-codes.js';
+import { lintErrorCount, lintErrors } from './lint-gate.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
 export async function runAsRefusal(user: string | undefined): Promise<string | undefined> {
@@ -172,9 +173,12 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof vars === 'string') return usageError(vars, USAGE);
   await primeRunbooks([file]);
   const loaded = readRunbookFileSync(file);
-  const invalid = loaded.runbook.diagnostics.filter((d) => d.severity === 'error');
+  // A runbook run and the TUI would refuse (lint errors, here or in a runbook it reaches)
+  // must not pass preflight: the operator would learn it only when starting the session.
+  const invalid = lintErrors(loaded.runbook);
   if (invalid.length > 0) {
     for (const d of invalid) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    process.stderr.write(`stepgate: ${file} has ${lintErrorCount(file, invalid, process.cwd())}; a session of it would not start: fix them (stepgate lint ${file}), then preflight again\n`);
     return EXIT.usage;
   }
   // --as naming a user this host lacks is a bad invocation; the runbook's own user: is a

@@ -231,6 +231,19 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(m.stdout).toContain(`${manual}:2: error preflight-cannot-run-as: user: sgnosuchuser, which the session's shell runs as, cannot be used here`);
   });
 
+  it('refuses, as run does, a runbook whose recovery runbook it names is missing (a lint error, not a parse error)', async () => {
+    const file = runbook('no-recovery.md', '## Go\n\nSay hi.\n\n```bash {name=hi recover=gone.md#rollback}\necho hi\n```\n');
+    const line = `${file}:10:`;
+    const pre = await ws.run(['preflight', file, ...asFlag]);
+    expect(pre.code).toBe(2);
+    expect(pre.stderr).toContain(line);
+    expect(pre.stderr).toContain('unresolved-target');
+    expect(pre.stderr).toContain('a session of it would not start');
+    const run = await ws.run(['run', file, '--yes', ...asFlag]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(line);
+  });
+
   it('refuses an empty --skip-preflight reason', async () => {
     const file = runbook('empty-reason.md', '## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['run', file, '--yes', '--skip-preflight', ' ']);

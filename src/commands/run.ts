@@ -27,6 +27,7 @@ import { EXIT } from './exit-codes.js';
 import { createSessionStore, type ProbeRunner, type SessionDeps, type SessionStore, type ShellFactory, type StartOptions } from '../session/store.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { PreflightBlocked, VarValueRefused, preflightBeforeStart, runAsRefusal } from './preflight.js';
+import { unansweredVars } from './var-values.js';
 import { allowedUntrusted, refusedUntrusted, setRunbookTree, setTrustPolicy } from './trust.js';
 import { SKIP_PREFLIGHT_NO_REASON, usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -294,6 +295,17 @@ export async function main(argv: string[]): Promise<number> {
   if (refusal !== undefined) {
     process.stderr.write(`stepgate: ${refusal}\n`);
     return EXIT.usage;
+  }
+
+  // Without a terminal nobody can be asked: a var with no value given and no default would stop
+  // the session at its first question, after its journal was made (an unfinished session to
+  // explain at the next run). Refused now, each at its declaration.
+  if (sharedTerminal() === undefined) {
+    const unanswered = await unansweredVars(file, vars, process.env);
+    if (unanswered.length > 0) {
+      process.stderr.write(`${unanswered.join('\n')}\nstepgate: nothing has run and no session was started: there is no terminal to ask on\n`);
+      return EXIT.usage;
+    }
   }
 
   // The host-aware half: a missing program or script is named now, before anything runs.

@@ -3,6 +3,7 @@
  * `pattern:`, for preflight to refuse before anything starts.
  */
 import { relative, resolve } from 'node:path';
+import type { VarSpec } from '../runbooks/model.js';
 import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
 import { PlanError, collectRunbooks } from '../session/plan.js';
 import { loadRunbookFile } from './load.js';
@@ -19,6 +20,28 @@ function shown(path: string): string {
  * runbook, then in the runbooks it links to.
  */
 export async function refusedVarValues(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const lines: string[] = [];
+  for (const { path, spec } of await declaredVars(file)) {
+    const flag = given[spec.name];
+    const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
+    const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);
+    if (problem !== undefined) lines.push(`${shown(path)}:${spec.position.line}: error: ${flag !== undefined ? `--var ${problem}` : `STEPGATE_VAR_${problem}`}`);
+  }
+  return lines;
+}
+
+/**
+ * `FILE:LINE: error: var NAME (...) needs a value...` for each var with no value given and no
+ * default: what a session without a terminal to ask on would stop at, after its journal was made.
+ */
+export async function unansweredVars(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  return (await declaredVars(file))
+    .filter(({ spec }) => given[spec.name] === undefined && env[`STEPGATE_VAR_${spec.name}`] === undefined && spec.default === undefined)
+    .map(({ path, spec }) => `${shown(path)}:${spec.position.line}: error: var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`);
+}
+
+/** Each var a session of `file` asks for, at its first declaration: the runbook's own first, then the runbooks it links to. */
+async function declaredVars(file: string): Promise<Array<{ path: string; spec: VarSpec }>> {
   const main = resolve(file);
   let books;
   try {
@@ -28,16 +51,13 @@ export async function refusedVarValues(file: string, given: Record<string, strin
     throw error;
   }
   const seen = new Set<string>();
-  const lines: string[] = [];
+  const out: Array<{ path: string; spec: VarSpec }> = [];
   for (const [path, book] of [...books.entries()].sort(([a], [b]) => Number(b === main) - Number(a === main))) {
     for (const spec of book.frontMatter.vars) {
       if (seen.has(spec.name)) continue;
       seen.add(spec.name);
-      const flag = given[spec.name];
-      const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
-      const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);
-      if (problem !== undefined) lines.push(`${shown(path)}:${spec.position.line}: error: ${flag !== undefined ? `--var ${problem}` : `STEPGATE_VAR_${problem}`}`);
+      out.push({ path, spec });
     }
   }
-  return lines;
+  return out;
 }

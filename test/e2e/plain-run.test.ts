@@ -312,7 +312,11 @@ timeout: 2s
     ws.write('vars.md', '---\nvars:\n  REGION: { prompt: Region }\n---\n# V\n\n```bash\necho "$REGION"\n```\n');
     const missing = await ws.run(['run', 'vars.md']);
     expect(missing.code).toBe(2);
-    expect(missing.stdout).toContain('var REGION (Region) needs a value: pass --var REGION=VALUE');
+    // No terminal to ask on: refused at the var's declaration before a session (and its
+    // journal) exists, not left as an unfinished session to explain at the next run.
+    expect(missing.stderr).toContain('vars.md:3: error: var REGION (Region) needs a value: pass --var REGION=VALUE');
+    expect(missing.stderr).toContain('no session was started');
+    expect(ws.sessionIds()).toEqual([]);
     const nobody = await ws.run(['run', 'vars.md', '--var', 'REGION=x', '--as', 'no-such-user-sg']);
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain('cannot run as "no-such-user-sg": no such user on this host');

@@ -9,6 +9,7 @@ import { systemClock } from '../exec/clock.js';
 import { shQuote } from '../exec/shell-quote.js';
 import type * as ProbesModule from '../exec/probes.js';
 import type * as ShellModule from '../exec/shell.js';
+import type { WarmShell } from '../exec/warm-shell.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic } from '../runbooks/index.js';
 import { lintErrorCount, lintErrors } from './lint-gate.js';
@@ -64,6 +65,24 @@ const execProbe: ProbeRunner = async (spec, signal, redact) =>
   (await loadExec())[1].runProbe(spec, { ...(signal ? { signal } : {}), ...(redact ? { redact } : {}) });
 
 const openShell: ShellFactory = async (options) => (await loadExec())[0].openShell(options);
+
+/**
+ * The session's shell as `user`, started now (exec's WarmShell): the user's login runs while
+ * preflight, the journal and the locks are made. Undefined when it cannot start; the session
+ * then starts its shell as always, and says why if that fails too.
+ */
+export async function prewarmShell(user: string | undefined): Promise<WarmShell | undefined> {
+  try {
+    return await (await loadExec())[0].WarmShell.start(user, process.stdout.columns ?? 80, process.stdout.rows ?? 24);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `factory`, giving the shells it opens `warm` (the first that runs as its user takes it). */
+export function withWarmShell(factory: ShellFactory, warm: WarmShell | undefined): ShellFactory {
+  return warm ? async (options) => await factory({ ...options, warm }) : factory;
+}
 
 /** Everything a session needs from the host, shared with `resume`. */
 export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
@@ -308,12 +327,31 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  if (parsed.values['skip-preflight']?.trim() === '') return usageError(SKIP_PREFLIGHT_NO_REASON, USAGE);
+
+  // From here on the session's shell starts as the user, while the rest is checked and made.
+  const warm = prewarmShell(parsed.values.as ?? loaded.runbook.frontMatter.user);
+  try {
+    const flags = { as: parsed.values.as, skipPreflight: parsed.values['skip-preflight'], yes: parsed.values.yes === true, recover: parsed.values.recover === true };
+    return await checkAndRun(file, loaded, flags, { vars, skips, locking, earlier }, warm);
+  } finally {
+    await (await warm)?.close();
+  }
+}
+
+async function checkAndRun(
+  file: string,
+  loaded: Awaited<ReturnType<typeof loadRunbookFile>>,
+  flags: { as: string | undefined; skipPreflight: string | undefined; yes: boolean; recover: boolean },
+  given: { vars: Record<string, string>; skips: Record<string, string>; locking: Exclude<ReturnType<typeof lockFlags>, string>; earlier: Promise<Awaited<ReturnType<typeof unfinishedSessionOf>> | undefined> },
+  warm: Promise<WarmShell | undefined>,
+): Promise<number> {
+  const { vars, skips, locking, earlier } = given;
   // The host-aware half: a missing program or script is named now, before anything runs.
-  const skipPreflight = parsed.values['skip-preflight'];
-  if (skipPreflight !== undefined && skipPreflight.trim() === '') return usageError(SKIP_PREFLIGHT_NO_REASON, USAGE);
+  const skipPreflight = flags.skipPreflight;
   let preflight;
   try {
-    const as = parsed.values.as;
+    const as = flags.as;
     preflight = await preflightBeforeStart(file, { vars, ...(as !== undefined ? { as } : {}), ...(skipPreflight !== undefined ? { skip: skipPreflight } : {}) }, (text) => process.stderr.write(text));
   } catch (error) {
     if (!(error instanceof PreflightBlocked)) throw error;
@@ -336,13 +374,14 @@ export async function main(argv: string[]): Promise<number> {
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.
-  const store = createSessionStore({ ...(await hostDeps(journal)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
+  const deps = await hostDeps(journal);
+  const store = createSessionStore({ ...deps, openShell: withWarmShell(deps.openShell, await warm), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
   storeRef = store;
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);
   try {
-    const options: StartOptions = { file, yes: parsed.values.yes === true, preflight };
-    if (parsed.values.as !== undefined) options.as = parsed.values.as;
+    const options: StartOptions = { file, yes: flags.yes, preflight };
+    if (flags.as !== undefined) options.as = flags.as;
     try {
       await store.getState().actions.start(options);
     } catch (error) {
@@ -355,7 +394,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    return EXIT[await runPlain(store, plainOptions({ yes: parsed.values.yes === true, recover: parsed.values.recover === true, vars, skips }, signals))];
+    return EXIT[await runPlain(store, plainOptions({ yes: flags.yes, recover: flags.recover, vars, skips }, signals))];
   } finally {
     signals.off();
     stopPrinting();

@@ -31,26 +31,20 @@ export function secretNameCase(nameVar: string, then: string): string {
 /** The shell's state directory in the temp directory: `stepgate-state-<stepgate pid>-XXXXXXXX`. */
 export const STATE_DIR_PREFIX = 'stepgate-state-';
 
+/**
+ * What the rcfile itself says. Nothing of a session is in it: the directory, the environment
+ * and which of its names are secret are typed to the shell (`configLines`), so that a shell can
+ * start, and run the user's startup files, before its session is known (`ShellProcess.prewarm`).
+ */
 export interface BootstrapOptions {
   nonce: string;
   /** Source /etc/profile and the user's profile (a login), else only ~/.bashrc. */
   login: boolean;
-  cwd?: string;
-  /** State directory of a previous shell of this user: its exports and cwd are restored. */
+  /**
+   * State directory of a previous shell of this user (a replacement shell): its exports and cwd
+   * are restored from it instead of a typed snapshot or the typed directory.
+   */
   restoreFrom?: string;
-  /**
-   * The shell takes a snapshot typed over the terminal (see `configLines`' `restore`): its
-   * declarations, then its directory, falling back to `cwd` when that directory is gone.
-   * Ignored when `restoreFrom` is set. Default false.
-   */
-  restoreTyped?: boolean;
-  /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
-  sessionEnvNames?: string[];
-  /**
-   * Names of the session env whose values are secrets (secret vars, secret-looking env): with
-   * the values of every exported secret-looking name, no saved variable may hold them.
-   */
-  secretEnvNames?: string[];
   /**
    * The stepgate process the shell belongs to: its state directory is named after it, so a
    * later stepgate can remove what a killed one left. Default: a name without it.
@@ -71,22 +65,19 @@ export function rcScript(opts: BootstrapOptions): string {
   elif [ -r ~/.profile ]; then . ~/.profile; fi
   builtin cd ~ 2>/dev/null`
     : `if [ -r ~/.bashrc ]; then . ~/.bashrc; fi`;
-  // Upper-cased, space-delimited patterns for the `case` in __sg_save; names are validated by
-  // envAssignments' rules, so they cannot carry shell syntax.
-  const keepOut = [...(opts.sessionEnvNames ?? []), ...SHELL_PLUMBING]
-    .filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+  // Upper-cased, space-delimited patterns for the `case` in __sg_save (the session's own names
+  // are typed: __sg_sess).
+  const keepOut = SHELL_PLUMBING.filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
     .map((n) => `*" ${n.toUpperCase()} "*`)
     .concat(['*" __SG_"*'])
     .join('|');
-  const secretEnv = (opts.secretEnvNames ?? []).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
-  const toCwd = opts.cwd ? `builtin cd -- ${shellPath(opts.cwd)} || __sg_cwd_failed=1` : ':';
+  // The typed directory: `~` and `~/...` are the user's home, as in the runbook's cwd:.
+  const toCwd = `if [ -n "$__sg_cwd" ]; then case $__sg_cwd in '~') __sg_t=$HOME ;; '~/'*) __sg_t=$HOME/\${__sg_cwd:2} ;; *) __sg_t=$__sg_cwd ;; esac; builtin cd -- "$__sg_t" || __sg_cwd_failed=1; unset __sg_t; fi`;
   const place = opts.restoreFrom
     ? `if [ -r ${shQuote(`${opts.restoreFrom}/state`)} ]; then . ${shQuote(`${opts.restoreFrom}/state`)}; fi 2>/dev/null`
-    : opts.restoreTyped
-      ? // Top level, not a function: the declarations must make globals.
-        `if [ -n "$__sg_r" ]; then { builtin eval "$__sg_r"; } 2>/dev/null; fi
-if [ -z "$__sg_w" ]; then ${toCwd}; elif ! builtin cd -- "$__sg_w" 2>/dev/null; then __sg_w_failed=1; ${toCwd}; fi`
-      : toCwd;
+    : // Top level, not a function: the declarations must make globals.
+      `if [ -n "$__sg_r" ]; then { builtin eval "$__sg_r"; } 2>/dev/null; fi
+if [ -z "$__sg_w" ]; then ${toCwd}; elif ! builtin cd -- "$__sg_w" 2>/dev/null; then __sg_w_failed=1; ${toCwd}; fi`;
   return `# stepgate session shell setup (generated, removed when the session ends)
 {
   ${startupFiles}
@@ -97,11 +88,13 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0
-# The command FIFO's path and the session environment arrive on the terminal, typed by
-# stepgate with echo off: secrets never touch a file or a command line.
+__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_cwd= __sg_senv=()
+builtin declare -A __sg_sess
+# The command FIFO's path, the session environment, its directory and which of its names are
+# secret arrive on the terminal, typed by stepgate with echo off: secrets never touch a file or
+# a command line.
 stty -echo </dev/tty 2>/dev/null
-${marker('c', [])} >/dev/tty 2>/dev/null
+${marker('c', ['"$$"'])} >/dev/tty 2>/dev/null
 while IFS= read -r __sg_l </dev/tty; do
   case $__sg_l in
     .) break ;;
@@ -113,6 +106,9 @@ while IFS= read -r __sg_l </dev/tty; do
       if [ "$__sg_k" = a ]; then __sg_v=\${!__sg_n-}$__sg_v; fi
       builtin export "$__sg_n=$__sg_v" ;;
     's '*) builtin printf -v __sg_v '%b' "\${__sg_l#s }"; __sg_r+=$__sg_v ;;
+    'd '*) builtin printf -v __sg_v '%b' "\${__sg_l#d }"; __sg_cwd+=$__sg_v ;;
+    'n '*) __sg_sess[\${__sg_l#n }]=1 ;;
+    'x '*) __sg_senv+=("\${__sg_l#x }") ;;
     'w '*) builtin printf -v __sg_v '%b' "\${__sg_l#w }"; __sg_w+=$__sg_v ;;
   esac
 done
@@ -135,13 +131,13 @@ __sg_save() {
     # Exported names come from compgen written straight to a file and read back with mapfile:
     # both builtins, so no subshell is forked on this per-step path.
     # An empty array (BASH_REMATCH) is 'unbound' to a step's set -u: options stay local here.
-    local - __sg_n __sg_v __sg_s __sg_q __sg_i __sg_names __sg_keep=() __sg_secret=(${secretEnv.join(' ')}) __sg_values=() __sg_now=() __sg_was=() IFS=$' \\t\\n'
+    local - __sg_n __sg_v __sg_s __sg_q __sg_i __sg_names __sg_keep=() __sg_secret=("\${__sg_senv[@]}") __sg_values=() __sg_now=() __sg_was=() IFS=$' \\t\\n'
     set +u
     builtin compgen -e >|"$__sg_state/names" 2>/dev/null || :
     builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
     for __sg_n in "\${__sg_names[@]}"; do
       ${secretNameCase('__sg_n', '__sg_secret+=("$__sg_n"); continue')}
-      case " \${__sg_n^^} " in ${keepOut}) ;; *) __sg_keep+=("$__sg_n") ;; esac
+      case " \${__sg_n^^} " in ${keepOut}) ;; *) [ -n "\${__sg_sess[\${__sg_n^^}]-}" ] || __sg_keep+=("$__sg_n") ;; esac
     done
     for __sg_n in "\${__sg_secret[@]}"; do
       __sg_v=\${!__sg_n-}
@@ -283,10 +279,23 @@ function hexPieces(prefix: string, text: string): string[] {
   return lines;
 }
 
-/** Typed to a new shell with `restoreTyped`: declarations it evaluates, then the directory it enters. */
+/** A snapshot typed to a new shell: declarations it evaluates, then the directory it enters. */
 export interface TypedRestore {
   script: string;
   cwd?: string;
+}
+
+/** The session's part of a shell's setup, typed after its startup files ran. */
+export interface TypedPlace {
+  /** The directory steps start in (`~` and `~/...`: the user's home); a failure ends the start. */
+  cwd?: string;
+  /** Names stepgate sets itself (the session env): never saved, always sent afresh. */
+  sessionEnvNames?: string[];
+  /**
+   * Names of the session env whose values are secrets (secret vars, secret-looking env): with
+   * the values of every exported secret-looking name, no saved variable may hold them.
+   */
+  secretEnvNames?: string[];
 }
 
 /**
@@ -301,9 +310,19 @@ export const NO_PAGERS: Readonly<Record<string, string>> = { PAGER: 'cat', GIT_P
  * restore (if any), end. A snapshot goes this way rather than through a file because through
  * sudo the target user could only read a file that everybody can.
  */
-export function configLines(fifoPath: string, env: Record<string, string> | undefined, restore?: TypedRestore): string {
+export function configLines(fifoPath: string, env: Record<string, string> | undefined, restore?: TypedRestore, place: TypedPlace = {}): string {
   if (/[\n\r]/.test(fifoPath)) throw new Error(`unusable FIFO path ${JSON.stringify(fifoPath)}`);
   const lines = [`f ${fifoPath}`];
+  if (place.cwd) lines.push(...hexPieces('d', place.cwd));
+  // Names only (never values), checked as env names are, so they carry no shell syntax.
+  for (const name of place.sessionEnvNames ?? []) {
+    checkEnvName(name);
+    lines.push(`n ${name.toUpperCase()}`);
+  }
+  for (const name of place.secretEnvNames ?? []) {
+    checkEnvName(name);
+    lines.push(`x ${name}`);
+  }
   for (const [name, value] of Object.entries(env ?? {})) {
     checkEnvName(name);
     const bytes = Buffer.from(value, 'utf8');

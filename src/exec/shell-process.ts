@@ -40,7 +40,7 @@ export class ShellProcess {
   /** The directory of a typed `restore` could not be entered (gone since); the shell went to `cwd`. */
   restoredCwdFailed = false;
 
-  private readonly opts: ShellProcessOptions;
+  private opts: ShellProcessOptions;
   private readonly nonce = randomBytes(16).toString('hex');
   private readonly scanner = new MarkerScanner(this.nonce);
   private readonly dir: string;
@@ -61,6 +61,10 @@ export class ShellProcess {
   private guard: OrphanGuard | undefined;
   private cwdFailed = false;
   private configSent = false;
+  /** The shell asked for its setup (its `c` marker) before it had a session to be set up for. */
+  private configAsked = false;
+  /** Started by `prewarm`, not yet given its session (`adopt`). */
+  private waitingForSession = false;
   /** Moves when the shell's saved state changed (reported with each status marker). */
   private savedVersion = 0;
   private readonly saved: SavedStateReader;
@@ -78,7 +82,8 @@ export class ShellProcess {
   static async start(opts: ShellProcessOptions): Promise<ShellProcess> {
     const shell = new ShellProcess(opts);
     try {
-      await shell.boot();
+      shell.spawnBash();
+      await shell.untilReady();
     } catch (err) {
       await shell.close(0);
       await shell.removeState();
@@ -87,16 +92,61 @@ export class ShellProcess {
     return shell;
   }
 
-  private async boot(): Promise<void> {
+  /**
+   * Starts a shell before its session is known: bash and the user's startup files (the slow
+   * part of a login) run while stepgate does its own work, up to where the shell waits for its
+   * setup, typed with `adopt`. Its rcfile holds nothing of a session (see BootstrapOptions).
+   * Close it if it is not adopted. Nothing it prints before is shown: a session's faces get
+   * what the shell says once ready, as with `start`.
+   */
+  static prewarm(base: Pick<ShellProcessOptions, 'runAs' | 'cols' | 'rows'>): ShellProcess {
+    const shell = new ShellProcess({ ...base, onText: () => undefined });
+    shell.waitingForSession = true;
+    try {
+      shell.spawnBash();
+    } catch (err) {
+      void shell.close(0).then(() => shell.removeState());
+      throw err;
+    }
+    return shell;
+  }
+
+  /**
+   * Gives a prewarmed shell its session (every option but the user, which it was started as)
+   * and waits until it is ready, as `start` would. On failure the shell is closed and removed.
+   */
+  async adopt(opts: ShellProcessOptions): Promise<ShellProcess> {
+    if (!this.waitingForSession) throw new Error('adopt: this shell is not waiting for a session');
+    if (opts.runAs.user !== this.runAs.user || opts.runAs.mode !== this.runAs.mode) throw new Error(`adopt: the shell runs as ${this.runAs.user}, not ${opts.runAs.user}`);
+    this.waitingForSession = false;
+    this.opts = { ...opts, runAs: this.runAs };
+    try {
+      if (this.exited) throw new ShellStartError(`the shell as ${this.runAs.user} ended before it was ready (status ${this.exited.code})${this.preReady.trim() ? `: ${this.preReady.trim()}` : ''}`);
+      if (opts.cols !== this.startSize.cols || opts.rows !== this.startSize.rows) this.resize(opts.cols, opts.rows);
+      const ready = this.untilReady();
+      if (this.configAsked) this.sendConfig();
+      await ready;
+    } catch (err) {
+      await this.close(0);
+      await this.removeState();
+      throw err;
+    }
+    return this;
+  }
+
+  /** Whether this shell was prewarmed and still waits for its session (and has not ended). */
+  get waiting(): boolean {
+    return this.waitingForSession && this.exited === undefined;
+  }
+
+  private readonly startSize = { cols: 0, rows: 0 };
+
+  private spawnBash(): void {
     const { runAs } = this.opts;
     const rc = rcScript({
       nonce: this.nonce,
       login: runAs.mode !== 'self' && !loginDoneByWrapper(runAs),
-      cwd: this.opts.cwd,
-      restoreFrom: this.opts.restoreFrom,
-      restoreTyped: this.opts.restore !== undefined,
-      sessionEnvNames: Object.keys(this.opts.env ?? {}),
-      secretEnvNames: this.opts.secretEnvNames ?? [],
+      ...(this.opts.restoreFrom !== undefined ? { restoreFrom: this.opts.restoreFrom } : {}),
       ownerPid: process.pid,
     });
     const { rcPath, fifoPath, fifoFd } = prepareShellDir(this.dir, runAs, rc);
@@ -105,16 +155,37 @@ export class ShellProcess {
     this.fifoOpen.catch(() => undefined); // handled where the shell asks for its setup
 
     const term = spawnLoginBash(runAs, rcPath, this.opts.cols, this.opts.rows);
+    this.startSize.cols = this.opts.cols;
+    this.startSize.rows = this.opts.rows;
     this.term = term;
     this.unregisterExitKill = killOnExit(() => this.killSync());
     term.onData((data) => this.handleData(data));
     term.onExit(({ exitCode, signal }) => this.handleExit(exitCode, signal));
+  }
 
-    await new Promise<void>((resolve, reject) => {
-      const late = new ShellStartError(`the shell as ${runAs.user} did not become ready within ${READY_TIMEOUT_MS / 1000}s`);
+  private untilReady(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const late = new ShellStartError(`the shell as ${this.runAs.user} did not become ready within ${READY_TIMEOUT_MS / 1000}s`);
       const timer = setTimeout(() => reject(late), READY_TIMEOUT_MS);
       this.readyWaiter = { resolve: () => { clearTimeout(timer); resolve(); }, reject: (err) => { clearTimeout(timer); reject(err); } };
     });
+  }
+
+  /** Types the shell's setup: its FIFO, once made, then the session's directory, environment and secret names. */
+  private sendConfig(): void {
+    this.configSent = true;
+    const { opts } = this;
+    void this.fifoOpen?.then(
+      () =>
+        this.term?.write(
+          configLines(this.fifoPath, { ...NO_PAGERS, ...opts.env }, opts.restore, {
+            ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+            sessionEnvNames: Object.keys(opts.env ?? {}),
+            secretEnvNames: opts.secretEnvNames ?? [],
+          }),
+        ),
+      (err: Error & { stderr?: string }) => this.readyWaiter?.reject(new ShellStartError(`cannot make the shell's command FIFO: ${err.stderr?.trim() || err.message}`)),
+    );
   }
 
   private handleData(data: string): void {
@@ -135,13 +206,14 @@ export class ShellProcess {
       case 'c':
         // The shell waits, echo off, for its FIFO path and environment: once. Asked again, it is
         // a step that forged the marker, and the lines would be typed, echoed, at that step.
-        if (this.configSent || this.ready) break;
-        this.configSent = true;
-        // The FIFO is made while the shell starts; the setup lines lead the shell to open it.
-        void this.fifoOpen?.then(
-          () => this.term?.write(configLines(this.fifoPath, { ...NO_PAGERS, ...this.opts.env }, this.opts.restore)),
-          (err: Error & { stderr?: string }) => this.readyWaiter?.reject(new ShellStartError(`cannot make the shell's command FIFO: ${err.stderr?.trim() || err.message}`)),
-        );
+        if (this.configSent || this.configAsked || this.ready) break;
+        // Its pid, so that a shell closed before it is set up is hung up at once (the 'r' marker
+        // says it again): through runuser the pty's own process is runuser, which takes seconds.
+        if (Number.isSafeInteger(Number(a)) && Number(a) > 0) this.bashPid = Number(a);
+        // The FIFO is made while the shell starts; the setup lines lead the shell to open it. A
+        // prewarmed shell waits, echo off, until it is adopted.
+        if (this.waitingForSession) this.configAsked = true;
+        else this.sendConfig();
         break;
       case 'r':
         // Said once, after the setup lines and before the first status. Any other is forged

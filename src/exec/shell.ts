@@ -9,13 +9,16 @@ import { resolveRunAs } from './run-as.js';
 import type { RunAs } from './run-as.js';
 import type { TerminalScreen } from './screen.js';
 import { ShellProcess } from './shell-process.js';
-import type { ShellExit, StepEnd, StepStop } from './shell-process.js';
+import type { ShellExit, ShellProcessOptions, StepEnd, StepStop } from './shell-process.js';
 import { changedExports, restorableExports, restoreScript } from './saved-exports.js';
 import type { SavedExport } from './saved-exports.js';
 import type { TypedRestore } from './rc-script.js';
 import type { MissedInterruptWatch } from './missed-interrupt.js';
 import type { RestoredShell, RunRequest, RunResult, ScreenSnapshot, Shell, ShellEvent, ShellOptions, ShellSnapshot } from './types.js';
 import { durationLiteral } from '../runbooks/duration.js';
+
+// Started before a session exists by the commands that start one (see warm-shell.ts).
+export { WarmShell } from './warm-shell.js';
 
 const DEFAULT_COLS = 80;
 const DEFAULT_ROWS = 24;
@@ -103,7 +106,7 @@ class SessionShell implements Shell {
       this.screenView = new TerminalScreen({ ...this.size, scrollback: this.opts.scrollback ?? DEFAULT_SCROLLBACK });
     }
     const restore = this.opts.restore?.user === this.user ? this.typedRestore(this.opts.restore) : undefined;
-    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore: restore.typed } : {}) });
+    this.main = await this.spawn(this.runAs, { cwd: this.opts.cwd, env: this.opts.env, ...(restore ? { restore: restore.typed } : {}) }, true);
     if (restore) {
       const entered = restore.typed.cwd !== undefined && !this.main.restoredCwdFailed;
       this.restored = entered ? { cwd: restore.typed.cwd as string, exported: restore.count } : { exported: restore.count };
@@ -130,11 +133,14 @@ class SessionShell implements Shell {
     return snap;
   }
 
+  /** A shell as `runAs` at `where`; the session's first may be the prewarmed one (`ShellOptions.warm`). */
   private async spawn(
     runAs: RunAs,
     where: { cwd?: string; env?: Record<string, string>; restoreFrom?: string; restore?: TypedRestore },
+    first = false,
   ): Promise<ShellProcess> {
-    const proc = await ShellProcess.start({
+    const warm = first ? this.opts.warm?.take(runAs) : undefined;
+    const procOpts: ShellProcessOptions = {
       runAs,
       cols: this.size.cols,
       rows: this.size.rows,
@@ -145,7 +151,8 @@ class SessionShell implements Shell {
       onExit: (exit, from) => {
         if (from === this.main && !this.closed && !this.resetReason) this.resetReason = describeExit(exit);
       },
-    });
+    };
+    const proc = warm ? await warm.adopt(procOpts) : await ShellProcess.start(procOpts);
     this.started.push(proc);
     return proc;
   }

@@ -3,6 +3,8 @@
  * interfaces only; real implementations live beside this file, scripted fakes in tests.
  */
 
+import type { WarmShell } from './warm-shell.js';
+
 export interface ShellOptions {
   /** Target user; undefined = the current user. */
   user?: string;
@@ -56,6 +58,11 @@ export interface ShellOptions {
    * sees anything printed after it. Also while the shell starts, before `openShell` resolves.
    */
   onSecret?: (name: string, value: string) => void;
+  /**
+   * A shell started ahead (`WarmShell.start`) for the first shell to take, when it runs as the
+   * same user: its startup files have run already. Default: none.
+   */
+  warm?: WarmShell;
 }
 
 /** A stream transform of the shell's output (see `ShellOptions.outputFilter`). */

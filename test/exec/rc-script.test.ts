@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { configLines, secretNameCase, stepCommand, stepFile } from '../../src/exec/rc-script.js';
+import { configLines, rcScript, secretNameCase, stepCommand, stepFile } from '../../src/exec/rc-script.js';
 import { envAssignments, shQuote, unquoteShell } from '../../src/exec/shell-quote.js';
 import { looksSecretName } from '../../src/runbooks/vars.js';
 import { SECRET_NAMES, NOT_SECRET_NAMES } from '../helpers/secret-names.js';
@@ -47,6 +47,25 @@ describe('bootstrap text', () => {
       expect(line.length).toBeLessThan(4095);
       expect(line).toMatch(/^[ -~]*$/);
     }
+  });
+
+  it('writes an rcfile bash parses, for a login and not, fresh or replacing a shell', () => {
+    for (const opts of [{ login: false }, { login: true, ownerPid: 42 }, { login: true, restoreFrom: "/tmp/stepgate-state-1-it's" }]) {
+      const rc = rcScript({ nonce: '0123abcd', ...opts });
+      expect(() => execFileSync('bash', ['-n'], { input: rc, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })).not.toThrow();
+    }
+  });
+
+  it('holds nothing of a session in the rcfile: directory, session names and secret names are typed', () => {
+    const rc = rcScript({ nonce: '0123abcd', login: false });
+    const text = configLines('/tmp/d/cmd-x', { API_TOKEN: 'v', PORT: '1' }, undefined, { cwd: '~/app dir', sessionEnvNames: ['API_TOKEN', 'port'], secretEnvNames: ['API_TOKEN'] });
+    for (const word of ['app dir', 'API_TOKEN', 'PORT']) expect(rc).not.toContain(word);
+    const lines = text.split('\n');
+    expect(lines).toContain('n API_TOKEN');
+    expect(lines).toContain('n PORT');
+    expect(lines).toContain('x API_TOKEN');
+    expect(lines.filter((l) => l.startsWith('d '))).toHaveLength(1);
+    expect(() => configLines('/tmp/d/cmd-x', {}, undefined, { secretEnvNames: ['A;rm'] })).toThrow(/invalid environment variable name/);
   });
 
   it('prefixes the step with the xtrace restore on its first line, keeping line numbers', () => {

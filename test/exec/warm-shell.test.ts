@@ -1,0 +1,84 @@
+/**
+ * A shell started before its session (WarmShell): the user's login runs ahead, the session's
+ * directory, environment and secret names are given when it is taken, and a shell nobody
+ * takes, or one for another user, is closed. Real users, real ptys.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openShell } from '../../src/exec/shell.js';
+import { WarmShell } from '../../src/exec/warm-shell.js';
+import { createUser, isRoot, processAlive, removeUser, waitFor } from './helpers.js';
+
+const root = isRoot();
+if (!root) console.warn('warm shell tests skipped: they create a throwaway user and need root');
+
+describe.skipIf(!root)('a shell started before its session', () => {
+  let user = '';
+  let home = '';
+  /** The pids of the login shells that ran the user's profile, in order. */
+  const logins = (): number[] => (existsSync(`${home}/logins`) ? readFileSync(`${home}/logins`, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+
+  beforeAll(() => {
+    user = createUser('sgwarm');
+    home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+    writeFileSync(`${home}/.profile`, 'echo "$$" >> ~/logins\necho "profile says hi"\n');
+    mkdirSync(`${home}/app dir`);
+    execFileSync('chown', ['-R', `${user}:${user}`, home]);
+  });
+  afterAll(() => {
+    if (user) removeUser(user);
+  });
+
+  it('runs the login before it is taken, then is the session shell, with the directory and environment given then', async () => {
+    const before = logins().length;
+    const warm = await WarmShell.start(user, 80, 24);
+    // The profile ran with no session asking for a shell yet.
+    const [pid] = await waitFor('the login to run ahead', () => (logins().length > before ? logins().slice(before) : undefined));
+    const shell = await openShell({ user, cwd: '~/app dir', env: { GREETING: 'hi there', API_TOKEN: 'tok-secret-1234' }, secretEnvNames: ['API_TOKEN'], warm });
+    try {
+      await shell.run({ script: 'echo "got=$GREETING in=$PWD bash=$$"; export KEPT=1' });
+      const lines = shell.screen().lines;
+      expect(lines).toContain(`got=hi there in=${home}/app dir bash=${pid}`);
+      // What the shell printed before its session is not the session's output.
+      expect(lines.join('\n')).not.toContain('profile says hi');
+      // Only the one login: the session did not start a second shell.
+      expect(logins().length).toBe(before + 1);
+      // The typed names are the session's: kept out of the state a replacement shell restores.
+      const names = (await shell.snapshot?.())?.exports.map((e) => e.name) ?? [];
+      expect(names).toContain('KEPT');
+      expect(names).not.toContain('GREETING');
+      expect(names).not.toContain('API_TOKEN');
+    } finally {
+      await shell.close();
+      await warm.close();
+    }
+    expect(processAlive(pid ?? 0)).toBe(false);
+  });
+
+  it('is not taken by a shell for another user, and is closed then', async () => {
+    const before = logins().length;
+    const warm = await WarmShell.start(user, 80, 24);
+    const [pid] = await waitFor('the login to run ahead', () => (logins().length > before ? logins().slice(before) : undefined));
+    const shell = await openShell({ warm });
+    try {
+      await shell.run({ script: 'echo "me=$(id -un)"' });
+      expect(shell.screen().lines).toContain(`me=${process.env.USER ?? 'root'}`);
+      await waitFor('the unused shell to end', () => !processAlive(pid ?? 0));
+    } finally {
+      await shell.close();
+      await warm.close();
+    }
+  });
+
+  it('ends, with what it left in the temp directory, when nobody takes it', async () => {
+    const before = logins().length;
+    const warm = await WarmShell.start(user, 80, 24);
+    const [pid] = await waitFor('the login to run ahead', () => (logins().length > before ? logins().slice(before) : undefined));
+    const dirs = (): string[] => execFileSync('sh', ['-c', `ls -d /tmp/stepgate-sh-${process.pid}-* 2>/dev/null || true`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(dirs().length).toBeGreaterThan(0);
+    await warm.close();
+    expect(processAlive(pid ?? 0)).toBe(false);
+    expect(dirs()).toEqual([]);
+  });
+});

@@ -121,7 +121,7 @@ describe('stepgate FILE in a real terminal', () => {
 
     tui.press('c');
     s = await tui.waitFor('depth 1');
-    expect(s).toContain('recovery 1: Bring it back (blocked at healthz)');
+    expect(s).toContain('in recovery: Bring it back (blocked at healthz)');
     expect(s).toContain('>[ ] heal: Heal the app');
     tui.press('\r');
     // Back at the blocked check, which waits for enter; the path's step stays listed under it.

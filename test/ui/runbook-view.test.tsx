@@ -116,7 +116,7 @@ describe('runbook view', () => {
     await r.waitForFrame('> 2. [c] recover');
     r.press(enter);
     await r.waitForFrame('depth 1');
-    expect(r.frame()).toContain('recovery 1: Restart the app (blocked at healthz)');
+    expect(r.frame()).toContain('in recovery: Restart the app (blocked at healthz)');
   });
 
   it('chooses the recovery path, walks it, returns to the blocked check, which runs again on enter and passes', async () => {
@@ -129,7 +129,7 @@ describe('runbook view', () => {
     r.press('c');
     await r.waitForFrame('depth 1');
     let f = r.frame();
-    expect(f).toContain('recovery 1: Restart the app (blocked at healthz)');
+    expect(f).toContain('in recovery: Restart the app (blocked at healthz)');
     expect(f).toContain('## Restart the app');
     expect(f).toContain('>[ ] fix: Restart it; stepgate then runs the blocked check again.');
     expect(f).toContain('  ./restart.sh');
@@ -139,7 +139,7 @@ describe('runbook view', () => {
     await r.waitForFrame('RECOVERY DONE');
     await r.waitForFrame('app restarted');
     f = r.frame();
-    expect(f).not.toContain('recovery 1:');
+    expect(f).not.toContain('in recovery:');
     expect(f).toContain('recovery done: Restart the app');
     r.press(enter);
     await r.waitForFrame('[x] check healthz');

@@ -111,14 +111,14 @@ describe('help overlay at 80x24', () => {
     r.press('a');
     await r.waitForFrame('BLOCKED at healthz');
     r.press('c');
-    await r.waitForFrame('recovery 1: Restart the app');
+    await r.waitForFrame('in recovery: Restart the app');
     await r.waitForFrame('enter run');
     r.press('?');
     await r.waitForFrame('keys (esc or ? closes');
     for (let i = 0; i < 40; i++) r.press('j');
     await r.waitForFrame('marks: [ ] pending');
     const f = r.frame();
-    expect(f).toContain('recovery 1: Restart the app');
+    expect(f).toContain('in recovery: Restart the app');
     expect(f).toContain('1-9         take that numbered choice at a gate');
     expectFits(f);
   });
@@ -157,7 +157,7 @@ describe('status bar', () => {
     expect(f).toMatch(/>\[!\] check healthz/);
     expect(f).toContain('> 2. [c] recover: recovery.md#roll-back-to-the-previous-release');
     r.press('c');
-    await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
+    await r.waitForFrame('in recovery: Roll back to the previous release (blocked at healthz)');
   });
 
   it('c at a gate with two recovery paths takes the one the menu marks [c], as the hint c recover says', async () => {
@@ -171,7 +171,7 @@ describe('status bar', () => {
     expect(lastLine(f)).toContain('c recover');
     expect(f).toContain('2. [c] recover: recovery.md#roll-back-to-the-previous-release');
     r.press('c');
-    f = await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
+    f = await r.waitForFrame('in recovery: Roll back to the previous release (blocked at healthz)');
     expect(f).not.toContain('c again');
     const decision = r.t.journal.events.find((e) => e.type === 'decision');
     expect(decision).toMatchObject({ decision: { kind: 'recover' } });
@@ -199,7 +199,7 @@ describe('status bar', () => {
     expect(r.frame()).toMatch(/ 3\. {5}recover: recovery\.md#health-check-failing/);
     expect(r.frame().match(/\d\. \[c\]/g)).toHaveLength(1);
     r.press('2');
-    await r.waitForFrame('recovery 1: Roll back to the previous release (blocked at healthz)');
+    await r.waitForFrame('in recovery: Roll back to the previous release (blocked at healthz)');
     await r.waitForFrame('enter run');
     let f = r.frame();
     expect(f).not.toContain('c again');

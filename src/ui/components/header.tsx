@@ -41,7 +41,8 @@ export function Header({ width, runAs, host, crumb }: HeaderProps) {
         {side}
       </Text>
       {crumb && depth > 0 ? (
-        <Text wrap="truncate">{fitWords(`recovery ${depth}: ${frameTitle} (blocked at ${from})`, width)}</Text>
+        // Not "recovery 1": a trial read it as the first recovery taken, when it was the second.
+        <Text wrap="truncate">{fitWords(`in recovery${depth > 1 ? ` (${depth} deep)` : ''}: ${frameTitle} (blocked at ${from})`, width)}</Text>
       ) : null}
     </Box>
   );

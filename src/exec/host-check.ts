@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { shellPath, shQuote } from './shell-quote.js';
 import { RunAsError, asUser, resolveRunAs, targetUserEnv } from './run-as.js';
+import { CLOSE_INHERITED_MASTERS } from './rc-script.js';
 import type { HostAnswers, HostQuery } from './types.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -30,7 +31,7 @@ function fenceFor(script: string): string {
  * background, and a failing parse is the only one whose message is read back.
  */
 export function hostCheckScript(query: HostQuery): string {
-  const lines: string[] = ['set +e', "__sg_say() { printf '@@SG %s %s %s\\n' \"$1\" \"$2\" \"$3\"; }", '__sg_bash="$BASH $BASH_VERSION"', '__sg_say bash 0 "$__sg_bash"'];
+  const lines: string[] = ['set +e', CLOSE_INHERITED_MASTERS, "__sg_say() { printf '@@SG %s %s %s\\n' \"$1\" \"$2\" \"$3\"; }", '__sg_bash="$BASH $BASH_VERSION"', '__sg_say bash 0 "$__sg_bash"'];
   for (const [name, value] of Object.entries(query.env)) if (ENV_NAME.test(name)) lines.push(`export ${name}=${shQuote(value)}`);
   const known = new Set(query.parsedBefore?.keys ?? []);
   const scripts = Object.entries(query.scripts);

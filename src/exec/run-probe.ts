@@ -8,6 +8,7 @@
 import { asIs, innermostMessage, KEPT_OUTPUT, MAX_BODY, since } from './probe-common.js';
 import { killOnExit, signalAllSync, sleepSync } from './processes.js';
 import { asUser, resolveRunAs, targetUserEnv } from './run-as.js';
+import { CLOSE_INHERITED_MASTERS } from './rc-script.js';
 import type { RunAs } from './run-as.js';
 import { shellPath, shQuote } from './shell-quote.js';
 import type { ProbeResult, ProbeSpec } from './types.js';
@@ -77,7 +78,7 @@ export async function runCommandProbe(
   } catch (err) {
     return { ok: false, latencyMs: since(start), error: (err as Error).message };
   }
-  const script = spec.cwd ? `builtin cd -- ${shellPath(spec.cwd)} || exit 1\n${spec.command}` : spec.command;
+  const script = `${CLOSE_INHERITED_MASTERS}\n${spec.cwd ? `builtin cd -- ${shellPath(spec.cwd)} || exit 1\n${spec.command}` : spec.command}`;
   for (const name of Object.keys(spec.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { ok: false, latencyMs: 0, error: `invalid environment variable name "${name}"` };
   }

@@ -1,0 +1,51 @@
+/**
+ * node-pty leaves a terminal's master open across exec, so every process stepgate starts after
+ * a shell would hold that shell's terminal. A later shell's steps and a `run:` check must not:
+ * they could read another shell's output or type into it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProbe } from '../../src/exec/probes.js';
+import { openShell } from '../../src/exec/shell.js';
+import type { Shell } from '../../src/exec/types.js';
+
+/** Counts this bash's open descriptors on a pty master, and names them. */
+const COUNT_MASTERS = 'n=0; for f in /proc/$$/fd/*; do [[ $f -ef /dev/ptmx ]] && n=$((n+1)); done; echo "masters=$n"';
+
+describe('pty masters stepgate holds', () => {
+  let first: Shell;
+  beforeAll(async () => {
+    first = await openShell({ screen: true });
+  });
+  afterAll(async () => {
+    await first.close();
+  });
+
+  it('are open in stepgate itself (so the case is real)', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const ptmx = statSync('/dev/ptmx');
+    const held = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        const s = statSync(`/proc/self/fd/${fd}`);
+        return s.ino === ptmx.ino && s.dev === ptmx.dev;
+      } catch {
+        return false;
+      }
+    });
+    expect(held.length).toBeGreaterThan(0);
+  });
+
+  it('are closed in a later shell before its startup files and steps run', async () => {
+    const second = await openShell({ screen: true });
+    try {
+      await second.run({ script: COUNT_MASTERS });
+      expect(second.screen().lines).toContain('masters=0');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('are closed in a run: check', async () => {
+    const res = await runProbe({ kind: 'run', command: COUNT_MASTERS, timeoutMs: 10_000 });
+    expect(res).toMatchObject({ ok: true, output: 'masters=0' });
+  });
+});

@@ -4,7 +4,8 @@
  * counts and lint errors.
  */
 import { basename, resolve } from 'node:path';
-import { lintRunbook } from '../runbooks/index.js';
+import { lintRunbook, type Runbook } from '../runbooks/index.js';
+import { reachableSteps } from '../runbooks/reach.js';
 import { listSessions, superseded, worthResuming } from '../session/history.js';
 import { sessionsDir } from '../session/session-paths.js';
 import { sessionOwner } from '../session/session-lock.js';
@@ -22,6 +23,7 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
   const entries: PickerEntry[] = [];
   const titles = new Map<string, string>();
   const cache = createRunbookCache();
+  const books = new Map<string, Runbook>();
   for (const file of collectMarkdownFiles([dir]).files) {
     try {
       const { runbook } = await loadRunbookFile(file);
@@ -36,6 +38,7 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
       };
       if (runbook.description !== undefined) entry.description = runbook.description;
       titles.set(resolve(file), entry.title);
+      books.set(resolve(file), runbook);
       entries.push(entry);
     } catch {
       // An unreadable file is not a runbook; lint reports it.
@@ -59,5 +62,31 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
     if (s.startedAt !== undefined) entry.startedAt = s.startedAt;
     return entry;
   });
-  return [...resumable, ...entries];
+  // A checklist or recovery runbook is listed as part of the runbook that reaches it (a trial
+  // took recovery.md for a procedure to start on its own), after the runbooks that are not.
+  const parts = partsOf(books, cache);
+  for (const entry of entries) {
+    if (entry.kind !== 'runbook') continue;
+    const of = parts.get(entry.file);
+    if (of !== undefined) entry.partOf = of;
+  }
+  const own = entries.filter((e) => e.kind !== 'runbook' || e.partOf === undefined);
+  const reached = entries.filter((e) => e.kind === 'runbook' && e.partOf !== undefined);
+  return [...resumable, ...own, ...reached];
+}
+
+/** `checklist of deploy.md`, `recovery of deploy.md` for each listed runbook another listed one reaches. */
+function partsOf(books: ReadonlyMap<string, Runbook>, load: (file: string) => Runbook | undefined): Map<string, string> {
+  const roles = new Map<string, Set<string>>();
+  for (const [file, book] of books) {
+    for (const reached of reachableSteps(book, load)) {
+      const other = resolve(reached.file);
+      if (other === file || !books.has(other) || reached.role === 'main') continue;
+      const what = `${reached.role === 'recovery' ? 'recovery' : 'checklist'} of ${basename(file)}`;
+      const set = roles.get(other) ?? new Set<string>();
+      set.add(what);
+      roles.set(other, set);
+    }
+  }
+  return new Map([...roles].map(([file, set]) => [file, [...set].join(', ')]));
 }

@@ -10,6 +10,8 @@ export type PickerEntry =
       checks: number;
       /** Lint errors: such a runbook cannot be started. */
       errors: number;
+      /** What other listed runbook reaches it, and as what (`checklist of deploy.md`). */
+      partOf?: string;
     }
   | {
       kind: 'session';

@@ -13,7 +13,7 @@ afterEach(() => cleanup());
 const ENTRIES: PickerEntry[] = [
   { kind: 'session', id: '20250101-120000-abcdef', file: DEPLOY_FILE, title: 'Deploy the app', state: 'blocked', at: 'healthz' },
   { kind: 'runbook', file: DEPLOY_FILE, title: 'Deploy the app', description: 'The app redeploy.', steps: 3, checks: 1, errors: 0 },
-  { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0 },
+  { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0, partOf: 'recovery of deploy.md' },
 ];
 
 function setup() {
@@ -56,7 +56,7 @@ describe('picker', () => {
     expect(f).toContain('  Deploy the app');
     expect(f).toContain('3 steps, 1 check · The app redeploy.');
     expect(f).toContain('  Recovery');
-    expect(f).toContain('1 step, 0 checks');
+    expect(f).toContain('recovery of deploy.md · 1 step, 0 checks');
     expect(f.split('\n').length).toBeLessThanOrEqual(23);
   });
 

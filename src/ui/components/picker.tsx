@@ -37,7 +37,7 @@ function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[
   const counts = `${entry.steps} step${entry.steps === 1 ? '' : 's'}, ${entry.checks} check${entry.checks === 1 ? '' : 's'}${entry.errors > 0 ? `, ${entry.errors} lint error${entry.errors === 1 ? '' : 's'}` : ''}`;
   return [
     { text: `${lead} ${entry.title}`, ...(tone ? { tone } : {}) },
-    { text: `    ${fit(`${shortPath(entry.file)} · ${counts}${entry.description ? ` · ${entry.description}` : ''}`, width - 4)}`, tone: 'dim' },
+    { text: `    ${fit(`${shortPath(entry.file)} · ${entry.partOf ? `${entry.partOf} · ` : ''}${counts}${entry.description ? ` · ${entry.description}` : ''}`, width - 4)}`, tone: 'dim' },
   ];
 }
 

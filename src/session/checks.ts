@@ -40,6 +40,19 @@ export function outputExcerpt(result: ProbeResult, redact: (text: string) => str
   return head;
 }
 
+/**
+ * A failed attempt's line in the transcript, where its whole output follows: the error without
+ * the head of that output it quotes (`bad status 503 (expected 2xx): <body>`), which a trial saw
+ * twice in a row.
+ */
+export function transcriptHeadline(result: ProbeResult): string {
+  const error = result.error ?? 'failed';
+  const cut = error.indexOf(': ');
+  if (result.output === undefined || cut < 0) return error;
+  const quoted = error.slice(cut + 2);
+  return quoted !== '' && result.output.replace(/\s+/g, ' ').trim().startsWith(quoted) ? error.slice(0, cut) : error;
+}
+
 /** One attempt as the journal's `check-attempt` has it (without type, time and step). */
 export type AttemptFields = Omit<Extract<SessionEvent, { type: 'check-attempt' }>, 'type' | 'at' | 'depth' | 'index' | 'key'>;
 
@@ -172,7 +185,7 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
       const excerpt = outputExcerpt(last, ctx.redact);
       if (excerpt !== undefined) fields.output = excerpt;
       if (!last.ok && run.done < run.attempts && wait !== undefined) fields.nextDelayMs = wait;
-      ctx.transcript(`${run.check.kind} ${run.target} attempt ${run.done}/${run.attempts}: ${last.ok ? 'ok' : (last.error ?? 'failed')}\n${last.output ? `${last.output}\n` : ''}`);
+      ctx.transcript(`${run.check.kind} ${run.target} attempt ${run.done}/${run.attempts}: ${last.ok ? 'ok' : transcriptHeadline(last)}\n${last.output ? `${last.output}\n` : ''}`);
       await ctx.report(fields);
     }
     if (wait !== undefined) {

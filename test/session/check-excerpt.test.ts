@@ -3,7 +3,7 @@
  * when its error does not quote it already, so a gate rebuilt from the journal can show it.
  */
 import { describe, expect, it } from 'vitest';
-import { OUTPUT_EXCERPT, outputExcerpt } from '../../src/session/checks.js';
+import { OUTPUT_EXCERPT, outputExcerpt, transcriptHeadline } from '../../src/session/checks.js';
 import { auditTrail } from '../../src/session/history.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
@@ -71,5 +71,15 @@ describe('outputExcerpt', () => {
     const trail = auditTrail(t.journal.events).join('\n');
     expect(trail).toContain('bad status 503 (expected 200-299): startingfine');
     expect(trail).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);
+  });
+});
+
+describe('transcriptHeadline', () => {
+  it('drops the body head the error quotes, since the transcript shows the whole body under it', () => {
+    const body = 'unhealthy: release 2 cannot reach its database\n  retry later\n';
+    expect(transcriptHeadline(fail('bad status 503 (expected 2xx): unhealthy: release 2 cannot reach its database retry later', { status: 503, output: body }))).toBe('bad status 503 (expected 2xx)');
+    // An error that quotes something else, or no output, stays whole.
+    expect(transcriptHeadline(fail('timeout after 500ms waiting for http://127.0.0.1:1/x: no answer', { output: 'partial' }))).toBe('timeout after 500ms waiting for http://127.0.0.1:1/x: no answer');
+    expect(transcriptHeadline(fail('exit status 3'))).toBe('exit status 3');
   });
 });

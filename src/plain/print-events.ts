@@ -166,9 +166,18 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         break;
     }
   });
+  // A step that went quiet on a question (a password prompt, a `[y/N]`): said once per prompt,
+  // then the prompt again, where the answer is typed.
+  const offWaiting = store.subscribe((now, before) => {
+    const prompt = now.waitingForInput;
+    if (prompt === undefined || prompt === before.waitingForInput) return;
+    line(`[stepgate] the step may be waiting for input: it printed "${prompt}" and nothing since; keys typed on stepgate's terminal go to it, ctrl-c interrupts it`);
+    write(`${displayText(prompt)} `);
+  });
   return () => {
     offOutput();
     offEvent();
+    offWaiting();
     writeOutput(filter.flush());
     batch?.flush();
   };

@@ -39,6 +39,8 @@ export interface SessionShellDeps {
   setScreen(screen: ScreenSnapshot): void;
   /** Whom the shell is starting as while it starts (undefined once it is up or failed to start). */
   setStarting(user: string | undefined): void;
+  /** The prompt the running step printed before it went quiet (see PROMPT_QUIET_MS), or undefined once it goes on. */
+  setWaiting(prompt: string | undefined): void;
   /** Show a line as the store's error, as it is. */
   setError(line: string): void;
   /** Show a failure as the store's error, redacted. */
@@ -60,6 +62,15 @@ const FLOOD_BYTES = 256 * 1024;
 const FLOOD_SLOWER = 3;
 /** Screenfuls a flood's frames keep (see `refreshScreen`). */
 const FLOOD_TAIL_SCREENS = 2;
+/**
+ * A step whose output stops this long on a line that looks like a question (`[sudo] password
+ * for ubuntu:`, `Continue? [y/N]`) may wait for keys nobody knows to type: the faces say so
+ * (a trial saw a step hang at a password prompt with no word of it). A guess, said as one.
+ */
+const PROMPT_QUIET_MS = 2000;
+const PROMPT_LIKE = /(?:[:?>]|\[y\/n\]|\(y\/n\)|\(yes\/no\))\s*$/i;
+/** Escape sequences and control characters, out of a prompt as it is shown back. */
+const NOT_SHOWN = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x1f\x7f]/g;
 
 export class SessionShell {
   private readonly deps: SessionShellDeps;
@@ -84,6 +95,10 @@ export class SessionShell {
   private typedAhead = '';
   private holdInput = false;
   private lineRedactor: StreamRedactor | undefined;
+  /** The running step's output since its last line ended (bounded), and the wait after it. */
+  private promptTail = '';
+  private promptTimer: ReturnType<typeof setTimeout> | undefined;
+  private waitingSaid = false;
   /** What the running `capture=` step printed so far (redacted), bounded. */
   private captured: string | undefined;
   /** A resumed session's kept shell state, for the first shell this process opens. */
@@ -202,6 +217,7 @@ export class SessionShell {
       const clean = this.lineRedactor ? this.lineRedactor.push(event.data) : deps.secrets.redact(event.data);
       if (clean !== '') this.emit(clean);
       this.keep(clean);
+      this.notePrompt(clean);
       this.noteOutput(event.data.length);
       this.scheduleScreen();
     });
@@ -252,6 +268,8 @@ export class SessionShell {
    * Returns what a capturing step printed.
    */
   endStep(flush = true): string | undefined {
+    this.quietPrompt();
+    this.promptTail = '';
     const rest = flush ? (this.lineRedactor?.flush() ?? '') : '';
     if (rest !== '') this.emit(rest);
     this.keep(rest);
@@ -262,6 +280,34 @@ export class SessionShell {
     this.lineRedactor = undefined;
     this.captured = undefined;
     return printed;
+  }
+
+  /** Output of the running step: a line that looks like a question, then quiet, is said (PROMPT_QUIET_MS). */
+  private notePrompt(text: string): void {
+    if (this.currentSink === undefined || text === '') return;
+    this.quietPrompt();
+    const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    this.promptTail = (end >= 0 ? '' : this.promptTail) + text.slice(end + 1);
+    if (this.promptTail.length > 512) this.promptTail = this.promptTail.slice(-512);
+    const shown = this.promptTail.replace(NOT_SHOWN, '').trim();
+    if (shown === '' || !PROMPT_LIKE.test(shown)) return;
+    this.promptTimer = setTimeout(() => {
+      this.promptTimer = undefined;
+      if (this.currentSink === undefined) return;
+      this.waitingSaid = true;
+      this.deps.setWaiting(shown.length > 120 ? `…${shown.slice(-119)}` : shown);
+    }, PROMPT_QUIET_MS);
+    this.promptTimer.unref?.();
+  }
+
+  /** The step went on (output, keys) or ended: no longer said to wait. */
+  private quietPrompt(): void {
+    if (this.promptTimer !== undefined) clearTimeout(this.promptTimer);
+    this.promptTimer = undefined;
+    if (this.waitingSaid) {
+      this.waitingSaid = false;
+      this.deps.setWaiting(undefined);
+    }
   }
 
   private keep(text: string): void {
@@ -331,6 +377,8 @@ export class SessionShell {
   }
 
   write(data: string): void {
+    // Keys answer what it waits for (a password is not echoed: no output would clear it).
+    if (this.waitingSaid) this.quietPrompt();
     if (this.holdInput) this.typeAhead(data);
     else this.shell?.write(data);
   }
@@ -365,6 +413,7 @@ export class SessionShell {
     this.screenTimer = undefined;
     if (this.wholeTimer !== undefined) clearTimeout(this.wholeTimer);
     this.wholeTimer = undefined;
+    this.quietPrompt();
     if (s) {
       const done = s.close();
       this.closing = Promise.all([this.closing, done.catch(() => undefined)]).then(() => undefined);

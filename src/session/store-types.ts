@@ -146,6 +146,12 @@ export interface SessionStoreState {
    * step is running but its command has not started yet.
    */
   shellStarting?: string | undefined;
+  /**
+   * The running step printed this line, which looks like a question (a password prompt, a
+   * `[y/N]`), and nothing since for a while: it may be waiting for keys. Undefined once it
+   * prints more, is sent keys, or ends.
+   */
+  waitingForInput?: string | undefined;
   /** Why the last intent or effect failed (load error, refused decision ...). */
   error?: string;
   resume?: ResumeReport;

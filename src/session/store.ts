@@ -58,6 +58,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     dispatch: (event) => dispatch(event),
     setScreen: (screen) => store.setState({ screen }),
     setStarting: (user) => store.setState({ shellStarting: user }),
+    setWaiting: (prompt) => store.setState({ waitingForInput: prompt }),
     setError: (line) => store.setState({ error: line }),
     fail,
   });

@@ -55,6 +55,24 @@ describe('stepgate run on a terminal', () => {
     expect(t.output()).toContain('== completed ==');
   });
 
+  it('says when a step has gone quiet on a question, and the answer still reaches it', async () => {
+    ws.write('pw.md', '# Pw\n\nAsk for a password.\n\n```bash {name=pw}\nread -r -s -p "[sudo] password for ops: " pw; echo; echo "len:${#pw}"\n```\n');
+    const t = spawnTerm(['run', 'pw.md']);
+    await t.waitFor('[stepgate] the step may be waiting for input: it printed "[sudo] password for ops:" and nothing since');
+    t.write('hunter2\r');
+    expect(await t.exit).toBe(0);
+    expect(t.output()).toContain('len:7');
+    expect(t.output()).not.toContain('hunter2');
+  });
+
+  it('does not say so of a step quiet after a whole line, even one ending in a colon', async () => {
+    ws.write('lines.md', '# Lines\n\nPrint lines.\n\n```bash {name=lines}\necho "note: starting:"; sleep 3; echo done\n```\n');
+    const u = spawnTerm(['run', 'lines.md', '--yes']);
+    expect(await u.exit).toBe(0);
+    expect(u.output()).toContain('done');
+    expect(u.output()).not.toContain('may be waiting for input');
+  });
+
   it('forwards keys to a confirm= step once the operator said yes (the question and the step share the terminal)', async () => {
     ws.write('ask.md', '# Ask\n\nAsk the operator.\n\n```bash {name=ask confirm}\nread -r -p "proceed? " answer; echo "got:$answer"\n```\n');
     const t = spawnTerm(['run', 'ask.md']);

@@ -186,6 +186,25 @@ describe('stepgate FILE, more', () => {
     expect(await tui.exited).toBe(0);
   });
 
+  it('says when a running step has gone quiet on a question (a password prompt); i attaches and the answer reaches it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
+    dirs.push(dir);
+    const file = join(dir, 'pw.md');
+    writeFileSync(file, '# Pw\n\n## Ask\n\nAsk for a password.\n\n```bash {name=pw}\nread -r -s -p "[sudo] password for ops: " pw; echo; echo "len:${#pw}"\n```\n');
+    const tui = startTui(file, dir, join(dir, 'state'));
+    await tui.waitFor('enter run');
+    tui.press('\r');
+    await tui.waitFor('the step may be waiting for input: "[sudo] password for ops:"');
+    tui.press('i');
+    await tui.waitFor('ATTACHED');
+    tui.press('hunter2\r');
+    const s = await tui.waitFor('ENDED: completed');
+    expect(s).toContain('len:7');
+    expect(s).not.toContain('hunter2');
+    tui.press('q');
+    expect(await tui.exited).toBe(0);
+  });
+
   it('a hang-up while a step runs (a dropped SSM session) exits 130 and leaves the step resumable as interrupted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepgate-tui-e2e-'));
     dirs.push(dir);

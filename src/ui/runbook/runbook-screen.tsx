@@ -59,6 +59,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const error = useSession((s) => s.error);
   const screen = useScreen();
   const shellStarting = useSession((s) => s.shellStarting);
+  const waitingForInput = useSession((s) => s.waitingForInput);
   const runLog = useRunLog();
   const depth = session.frames.length - 1;
   const frame = session.frames[depth];
@@ -164,7 +165,9 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
     isActive: isRawModeSupported,
   });
   const fullHeightOverlay = view.overlay?.kind === 'help' || view.overlay?.kind === 'viewer';
-  const notice = view.notice ?? error ?? session.notice;
+  // Attached, the keys already go to the step: nothing to say.
+  const waiting = status.kind === 'running' && !view.attached ? waitingForInput : undefined;
+  const notice = view.notice ?? error ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
   const state = stateText(session, view.attached, shellStarting);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>

@@ -51,6 +51,16 @@ describe('update, at a ready step', () => {
     expect(intents).toEqual([{ kind: 'halt-walk' }]);
   });
 
+  it('says at a manual item that a stops there, instead of doing nothing', async () => {
+    const t = fakeSession({ '/rb/m.md': '# M\n\n- [ ] tell the channel\n\n```bash {name=one}\ntrue\n```\n' });
+    await t.actions.start({ file: '/rb/m.md' });
+    const atItem = press(t.state(), ['run-all']);
+    expect(atItem.view.notice).toBe('a stops at manual items: do this one, tick it with space, then a runs on');
+    expect(atItem.intents).toEqual([{ kind: 'halt-walk' }]);
+    await t.actions.confirm();
+    expect(press(t.state(), ['run-all']).intents).toEqual([{ kind: 'halt-walk' }, { kind: 'run-all' }]);
+  });
+
   it('answers a command that does not apply with a notice, which the next key retires', async () => {
     const session = await ready();
     const toggled = press(session, ['toggle']);

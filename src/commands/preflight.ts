@@ -98,7 +98,12 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
       const first = planned.firstStep.get(user);
       const named = first && opts.as === undefined ? frontMatterUser(first, user, main, load) : undefined;
       if (named) refused.push(userLineFinding(named.file, named.line, user ?? who, error.message, first?.step));
-      else refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.name} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${error.message}` });
+      else {
+        // A step's own user= is not the runbook's user, and --as does not change it: the usual
+        // advice ("the runbook's user / --as") would send the operator the wrong way.
+        const why = first?.ownUser && error.message.endsWith(NO_SUCH_USER_FIX) ? `${error.message.slice(0, -NO_SUCH_USER_FIX.length)}It is this step's own user= (--as changes only the steps without one): create the user on this host, or change the step's user=.` : error.message;
+        refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.name} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${why}` });
+      }
       answers.set(user, { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} });
       continue;
     }

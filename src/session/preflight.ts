@@ -92,7 +92,7 @@ interface Planned {
   pending: Array<(answers: (user: string | undefined) => HostAnswers) => Finding[]>;
   immediate: Finding[];
   /** The first step each run-as user runs, where a user stepgate cannot become is reported. */
-  firstStep: Map<string | undefined, { file: string; line: number; step: string; name: string }>;
+  firstStep: Map<string | undefined, { file: string; line: number; step: string; name: string; ownUser: boolean }>;
 }
 
 /** The questions per run-as user, and how to read their answers. */
@@ -128,7 +128,7 @@ export function planPreflight(input: PreflightInput): Planned {
     const q = queryFor(user);
     // Findings keep the id (a handle to find the step again); their words say its name.
     const named = stepName({ step }, 40);
-    if (!firstStep.has(user)) firstStep.set(user, { file, line: step.position.line, step: step.id, name: named });
+    if (!firstStep.has(user)) firstStep.set(user, { file, line: step.position.line, step: step.id, name: named, ownUser: step.attrs.user !== undefined });
     const at = (line: number, message: string, severity: FindingSeverity, code: Finding['code']): Finding => ({ severity, code, file, line, step: step.id, message });
     // As the session does: a step of a linked file (a checklist, a recovery runbook) and a step
     // with its own cwd= start in their directory; the main runbook's steps share one shell, so

@@ -244,6 +244,14 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(run.stderr).toContain(line);
   });
 
+  it('says of a step\'s own user= this host lacks that --as does not change it', async () => {
+    const file = runbook('own-user.md', '## Go\n\nAs someone else.\n\n```bash {name=other user=sg-no-such-user}\nid -un\n```\n');
+    const pre = await ws.run(['preflight', file, ...asFlag]);
+    expect(pre.code).toBe(1);
+    expect(pre.stdout + pre.stderr).toContain("It is this step's own user= (--as changes only the steps without one)");
+    expect(pre.stdout + pre.stderr).not.toContain("Check the runbook's user / --as");
+  });
+
   it('refuses an empty --skip-preflight reason', async () => {
     const file = runbook('empty-reason.md', '## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['run', file, '--yes', '--skip-preflight', ' ']);

@@ -19,7 +19,8 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal, withWarmShell } from './run.js';
+import type { WarmShell } from '../exec/warm-shell.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
@@ -224,6 +225,9 @@ export async function main(argv: string[]): Promise<number> {
   loadExec().catch(() => undefined);
 
   let unlock;
+  // The session's next shell, started once the run-as user is known to be reachable: its login
+  // runs while the journal is read and replayed (as in run; closed if the resume stops first).
+  let warm: Promise<WarmShell | undefined> | undefined;
   try {
     unlock = await lockSession(dir, id);
   } catch (error) {
@@ -260,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stepgate: ${refusal}\n`);
       return EXIT.usage;
     }
+    warm = prewarmShell(startedAs);
     // A link out of the session's runbook directory is untrusted, as when the session started.
     setRunbookTree(first.frame.source.file);
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
@@ -274,7 +279,8 @@ export async function main(argv: string[]): Promise<number> {
     const held = plainLockHeld(await holdSessionRunbookLock(first, plainLockOptions(id, locking, () => storeRef)), locking);
     if (!held) return EXIT.blocked;
     const journal = await FileJournal.open(dir, id);
-    const store = createSessionStore({ ...(await hostDeps(journal)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
+    const deps = await hostDeps(journal);
+    const store = createSessionStore({ ...deps, openShell: withWarmShell(deps.openShell, await warm), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
     storeRef = store;
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);
@@ -322,6 +328,7 @@ export async function main(argv: string[]): Promise<number> {
       held.release();
     }
   } finally {
+    await (await warm)?.close();
     await unlock();
   }
 }

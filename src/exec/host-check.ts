@@ -112,7 +112,10 @@ export async function askHost(query: HostQuery, timeoutMs = 30_000): Promise<Hos
   const runAs = await resolveRunAs(query.user);
   // A login shell for another user (its profile's PATH is what its steps see), this shell's
   // environment for the same user: as the session's shell starts.
-  const command = asUser(runAs, runAs.mode === 'self' ? ['bash', '-s'] : ['bash', '-l', '-s'], { login: true });
+  // Through runuser the masters stepgate holds are closed before the login's profile runs
+  // (`bash -l -s` would run it first); sudo closes every descriptor above 2 itself.
+  const argv = runAs.mode === 'self' ? ['bash', '-s'] : runAs.mode === 'runuser' ? ['bash', '-c', `${CLOSE_INHERITED_MASTERS}\nexec -l bash -s`] : ['bash', '-l', '-s'];
+  const command = asUser(runAs, argv, { login: true });
   const env = runAs.mode === 'runuser' ? targetUserEnv(runAs, process.env) : process.env;
   const { stdout, stderr, timedOut } = await readChild(command.file, command.args, hostCheckScript(query), env, timeoutMs);
   if (timedOut) throw new Error(`preflight: the host did not answer within ${timeoutMs / 1000}s`);

@@ -35,7 +35,7 @@ export function secretNameCase(nameVar: string, then: string): string {
  * or a `run:` check, could read it or type into it. Builtins only: no process is started.
  */
 export const CLOSE_INHERITED_MASTERS =
-  'for __sg_f in /proc/$$/fd/*; do __sg_n=${__sg_f##*/}; if [ "$__sg_n" -gt 2 ] 2>/dev/null && [[ $__sg_f -ef /dev/ptmx ]]; then builtin eval "exec $__sg_n>&-"; fi; done 2>/dev/null; unset __sg_f __sg_n';
+  'for __sg_f in /proc/$$/fd/*; do __sg_n=${__sg_f##*/}; if [ "$__sg_n" -gt 2 ] 2>/dev/null && [[ $__sg_f -ef /dev/ptmx || $__sg_f -ef /dev/pts/ptmx ]]; then builtin eval "exec $__sg_n>&-"; fi; done 2>/dev/null; unset __sg_f __sg_n';
 
 /** The shell's state directory in the temp directory: `stepgate-state-<stepgate pid>-XXXXXXXX`. */
 export const STATE_DIR_PREFIX = 'stepgate-state-';
@@ -98,16 +98,15 @@ set +o history +H
 PS1='' PS2='' PS0=''
 unset PROMPT_COMMAND
 PROMPT_COMMAND='{ __sg_done; } 2>/dev/null'
-__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_cwd= __sg_senv=()
-builtin declare -A __sg_sess
+__sg_id=0 __sg_ret= __sg_last= __sg_flags= __sg_cwd_failed= __sg_fifo= __sg_r= __sg_w= __sg_w_failed= __sg_ver=0 __sg_cwd= __sg_senv=() __sg_set= __sg_sess=' '
 # The command FIFO's path, the session environment, its directory and which of its names are
 # secret arrive on the terminal, typed by stepgate with echo off: secrets never touch a file or
 # a command line.
-stty -echo </dev/tty 2>/dev/null
+/bin/stty -echo </dev/tty 2>/dev/null
 ${marker('c', ['"$$"'])} >/dev/tty 2>/dev/null
 while IFS= read -r __sg_l </dev/tty; do
   case $__sg_l in
-    .) break ;;
+    .) __sg_l=; __sg_set=1; break ;;
     'f '*) __sg_fifo=\${__sg_l#f } ;;
     [ea]' '*)
       __sg_k=\${__sg_l:0:1} __sg_l=\${__sg_l:2}
@@ -117,13 +116,17 @@ while IFS= read -r __sg_l </dev/tty; do
       builtin export "$__sg_n=$__sg_v" ;;
     's '*) builtin printf -v __sg_v '%b' "\${__sg_l#s }"; __sg_r+=$__sg_v ;;
     'd '*) builtin printf -v __sg_v '%b' "\${__sg_l#d }"; __sg_cwd+=$__sg_v ;;
-    'n '*) __sg_sess[\${__sg_l#n }]=1 ;;
+    'n '*) __sg_sess+="\${__sg_l#n } " ;;
     'x '*) __sg_senv+=("\${__sg_l#x }") ;;
     'w '*) builtin printf -v __sg_v '%b' "\${__sg_l#w }"; __sg_w+=$__sg_v ;;
   esac
 done
-stty echo </dev/tty 2>/dev/null
-unset __sg_l __sg_k __sg_n __sg_v
+/bin/stty echo </dev/tty 2>/dev/null
+# The terminal went away before the setup ended (stepgate killed while it waited): nothing to set up.
+if [ -z "$__sg_set" ]; then exit 98; fi
+unset __sg_l __sg_k __sg_n __sg_v __sg_set
+# What the session said is secret or its own stays so: a step cannot unset or retype them.
+builtin readonly __sg_sess __sg_senv
 __sg_owner=${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? opts.ownerPid : ''}
 __sg_state=$(mktemp -d "\${TMPDIR:-/tmp}/${STATE_DIR_PREFIX}${opts.ownerPid !== undefined && Number.isSafeInteger(opts.ownerPid) ? `${opts.ownerPid}-` : ''}XXXXXXXX" 2>/dev/null) || __sg_state=
 # The files are made once, 0600 whatever the user's umask (truncating keeps the mode).
@@ -147,7 +150,7 @@ __sg_save() {
     builtin mapfile -t __sg_names <"$__sg_state/names" 2>/dev/null || __sg_names=()
     for __sg_n in "\${__sg_names[@]}"; do
       ${secretNameCase('__sg_n', '__sg_secret+=("$__sg_n"); continue')}
-      case " \${__sg_n^^} " in ${keepOut}) ;; *) [ -n "\${__sg_sess[\${__sg_n^^}]-}" ] || __sg_keep+=("$__sg_n") ;; esac
+      case " \${__sg_n^^} " in ${keepOut}) ;; *) case $__sg_sess in *" \${__sg_n^^} "*) ;; *) __sg_keep+=("$__sg_n") ;; esac ;; esac
     done
     for __sg_n in "\${__sg_secret[@]}"; do
       __sg_v=\${!__sg_n-}

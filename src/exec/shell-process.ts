@@ -3,7 +3,7 @@
  * echoed); the step's stdin, stdout and stderr are the pty. Each step ends with a marker
  * carrying its status; the marker is cut out of the output before anyone sees it.
  */
-import { chownSync, closeSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, lstatSync, writeFileSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -209,7 +209,7 @@ export class ShellProcess {
         if (this.configSent || this.configAsked || this.ready) break;
         // Its pid, so that a shell closed before it is set up is hung up at once (the 'r' marker
         // says it again): through runuser the pty's own process is runuser, which takes seconds.
-        if (Number.isSafeInteger(Number(a)) && Number(a) > 0) this.bashPid = Number(a);
+        if (this.startedHere(Number(a))) this.bashPid = Number(a);
         // The FIFO is made while the shell starts; the setup lines lead the shell to open it. A
         // prewarmed shell waits, echo off, until it is adopted.
         if (this.waitingForSession) this.configAsked = true;
@@ -220,6 +220,10 @@ export class ShellProcess {
         // (the nonce is in the shell's own functions, which a step can print): through runuser
         // this directory is read and removed by root.
         if (!this.configSent || this.ready || this.stateDir !== '') break;
+        // The startup files can print markers too (the nonce is in the rcfile they can read):
+        // a pid that is not this terminal's shell is not signalled (and a directory that is not
+        // the user's is not removed: see killSync).
+        if (!this.startedHere(Number(a))) break;
         this.bashPid = Number(a);
         if (this.runAs.mode === 'runuser') this.guard = guardShell(this.bashPid);
         this.stateDir = b;
@@ -276,6 +280,22 @@ export class ShellProcess {
       default:
         break;
     }
+  }
+
+  /** Whether `pid` is a process of this shell's terminal: the pty's own process or one it started. */
+  private startedHere(pid: number): boolean {
+    const top = this.term?.pid;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || top === undefined) return false;
+    let at = pid;
+    for (let hops = 0; hops < 6 && at > 1; hops++) {
+      if (at === top) return true;
+      const stat = readProcStat(at);
+      // Hidden by /proc's hidepid through sudo: not a process of ours, so it is signalled
+      // only through `sudo -u USER kill`, as that user (see signalAll).
+      if (!stat) return hops === 0 && this.runAs.mode === 'sudo';
+      at = stat.ppid;
+    }
+    return false;
   }
 
   private handleExit(code: number, signal?: number): void {
@@ -443,7 +463,7 @@ export class ShellProcess {
       if (this.bashAlive()) signalAllSync([this.bashPid], 'SIGKILL', this.runAs);
     }
     // The state directory may hold exported secrets; through sudo it is not ours to remove.
-    removeDirsSync([this.dir, this.stateDir.startsWith('/') ? this.stateDir : '']);
+    removeDirsSync([this.dir, this.stateDir.startsWith('/') && ownedBy(this.stateDir, this.runAs.uid) ? this.stateDir : '']);
   }
 
   /** bash itself, read from /proc (the pty's exit event cannot arrive in a synchronous wait). */
@@ -517,3 +537,13 @@ export class ShellProcess {
   }
 }
 
+
+/** A directory (not a link) of that uid: what the exit hook may remove as this process. */
+function ownedBy(dir: string, uid: number): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === uid;
+  } catch {
+    return false;
+  }
+}

@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import type { Clock, ScreenSnapshot, Shell, ShellOptions, ShellSnapshot } from '../exec/types.js';
 import { describeError } from '../errors.js';
 import type { Journal } from './journal.js';
+import { displayText } from './printable.js';
 import { MIN_SECRET_LENGTH, StreamRedactor, type SecretSet } from './redact.js';
 import { restoredFrom, withoutSecrets } from './shell-state.js';
 import type { ResumeReport } from './resume.js';
@@ -69,8 +70,6 @@ const FLOOD_TAIL_SCREENS = 2;
  */
 const PROMPT_QUIET_MS = 2000;
 const PROMPT_LIKE = /(?:[:?>]|\[y\/n\]|\(y\/n\)|\(yes\/no\))\s*$/i;
-/** Escape sequences and control characters, out of a prompt as it is shown back. */
-const NOT_SHOWN = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x1f\x7f]/g;
 
 export class SessionShell {
   private readonly deps: SessionShellDeps;
@@ -289,7 +288,8 @@ export class SessionShell {
     const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
     this.promptTail = (end >= 0 ? '' : this.promptTail) + text.slice(end + 1);
     if (this.promptTail.length > 512) this.promptTail = this.promptTail.slice(-512);
-    const shown = this.promptTail.replace(NOT_SHOWN, '').trim();
+    // As stepgate's own lines show a step's words: no escapes, controls (C1 too) or bidi overrides.
+    const shown = displayText(this.promptTail).replace(/[\t\n]/g, ' ').trim();
     if (shown === '' || !PROMPT_LIKE.test(shown)) return;
     this.promptTimer = setTimeout(() => {
       this.promptTimer = undefined;
@@ -378,7 +378,7 @@ export class SessionShell {
 
   write(data: string): void {
     // Keys answer what it waits for (a password is not echoed: no output would clear it).
-    if (this.waitingSaid) this.quietPrompt();
+    this.quietPrompt();
     if (this.holdInput) this.typeAhead(data);
     else this.shell?.write(data);
   }

@@ -65,6 +65,16 @@ describe('stepgate run on a terminal', () => {
     expect(t.output()).not.toContain('hunter2');
   });
 
+  it('does not say so of a prompt answered before the wait, whose step then goes on quietly (review)', async () => {
+    ws.write('pw2.md', '# Pw2\n\nAsk for a password.\n\n```bash {name=pw}\nread -r -s -p "Password: " pw; sleep 4; echo "len:${#pw}"\n```\n');
+    const t = spawnTerm(['run', 'pw2.md']);
+    await t.waitFor('Password: ');
+    t.write('hunter2\r');
+    expect(await t.exit).toBe(0);
+    expect(t.output()).toContain('len:7');
+    expect(t.output()).not.toContain('may be waiting for input');
+  });
+
   it('does not say so of a step quiet after a whole line, even one ending in a colon', async () => {
     ws.write('lines.md', '# Lines\n\nPrint lines.\n\n```bash {name=lines}\necho "note: starting:"; sleep 3; echo done\n```\n');
     const u = spawnTerm(['run', 'lines.md', '--yes']);

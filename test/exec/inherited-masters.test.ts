@@ -49,3 +49,27 @@ describe('pty masters stepgate holds', () => {
     expect(res).toMatchObject({ ok: true, output: 'masters=0' });
   });
 });
+
+/** Review: preflight's login shell as another user ran that user's profile before the script closed the masters. */
+describe('pty masters in a preflight login shell as another user', () => {
+  it('are closed before the user\'s profile runs', async () => {
+    const { isRoot } = await import('./helpers.js');
+    if (!isRoot()) return;
+    const { createUser, removeUser } = await import('./helpers.js');
+    const { askHost } = await import('../../src/exec/host-check.js');
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const user = createUser('sgrev52m');
+    const shell = await openShell({ screen: true });
+    try {
+      const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+      writeFileSync(`${home}/.profile`, 'n=0; for f in /proc/$$/fd/*; do [[ $f -ef /dev/ptmx ]] && n=$((n+1)); done; echo "masters=$n" > ~/masters\n');
+      execFileSync('chown', ['-R', `${user}:${user}`, home]);
+      await askHost({ user, env: {}, scripts: {}, names: [], paths: {}, dirs: [], hosts: [], space: [] });
+      expect(readFileSync(`${home}/masters`, 'utf8').trim()).toBe('masters=0');
+    } finally {
+      await shell.close();
+      removeUser(user);
+    }
+  });
+});

@@ -124,6 +124,19 @@ describe('openShell: state carries across steps', () => {
     expect(lines).toContain(`after=${dir} [unset]`);
   });
 
+  it('keeps the session\'s own and secret names out of the saved state after a step tries to unset or retype them (review)', async () => {
+    const sh = await open({ env: { SESSION_VAR: 'from-session', API_TOKEN: 'tok-abcdef-123456' }, secretEnvNames: ['API_TOKEN'] });
+    await sh.run({ script: 'unset __sg_sess __sg_senv 2>/dev/null; declare -a __sg_sess 2>/dev/null; export COPY="$API_TOKEN" STEP_OWN=1; true' });
+    const res = await sh.run({ script: 'echo still-reporting' });
+    expect(res.exitCode).toBe(0);
+    const names = (await sh.snapshot?.())?.exports.map((e) => e.name) ?? [];
+    expect(names).toContain('STEP_OWN');
+    expect(names).not.toContain('SESSION_VAR');
+    expect(names).not.toContain('API_TOKEN');
+    // A copy of the secret's value is kept out too: the secret names still say what to look for.
+    expect(names).not.toContain('COPY');
+  });
+
   it('runs an isolated step in a fresh shell that starts from the session cwd and exports', async () => {
     const sh = await open();
     await sh.run({ script: 'cd /usr; export KEEP=kept; hidden=1; myfn() { :; }' });

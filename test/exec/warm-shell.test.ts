@@ -82,3 +82,33 @@ describe.skipIf(!root)('a shell started before its session', () => {
     expect(dirs()).toEqual([]);
   });
 });
+
+/** Review: the startup files can read the rcfile's nonce and print a `c` (or `r`) marker of their own. */
+describe.skipIf(!root)('markers the user\'s startup files forge', () => {
+  it('never make stepgate signal a process that is not its shell\'s', async () => {
+    const { spawn } = await import('node:child_process');
+    const victim = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    victim.unref();
+    const user = createUser('sgforge');
+    try {
+      const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+      writeFileSync(
+        `${home}/.profile`,
+        [
+          `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep -A1 -- --rcfile | tail -1)`,
+          `nonce=$(grep -o '6973;[0-9a-f]\\{32\\}' "$rc" | head -1 | cut -d';' -f2)`,
+          `printf '\\033]6973;%s;c;%s\\007' "$nonce" ${victim.pid} >/dev/tty`,
+          '',
+        ].join('\n'),
+      );
+      execFileSync('chown', ['-R', `${user}:${user}`, home]);
+      const warm = await WarmShell.start(user, 80, 24);
+      await new Promise((r) => setTimeout(r, 1500));
+      await warm.close();
+      expect(processAlive(victim.pid ?? 0)).toBe(true);
+    } finally {
+      try { process.kill(victim.pid ?? 0, 'SIGKILL'); } catch { /* gone */ }
+      removeUser(user);
+    }
+  });
+});

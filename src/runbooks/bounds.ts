@@ -60,8 +60,12 @@ export function findBoundsViolation(text: string): BoundsViolation | undefined {
     let column = 0;
     let firstMarker: number | undefined;
     const contents: number[] = [];
+    // The whitespace before the line's text, after its last marker: 4 columns more than a
+    // marker's one space (or than its container's content) make indented code, not a fence.
+    let lead = 0;
     for (;;) {
       const { width, end: textStart } = indentOf(line, at);
+      lead = width;
       const rest = line.slice(textStart, textStart + 12);
       if (rest.startsWith('>')) {
         quotes++;
@@ -109,7 +113,11 @@ export function findBoundsViolation(text: string): BoundsViolation | undefined {
       };
     }
     const opened = FENCE.exec(body);
-    if (opened) fence = { char: opened[1]![0]!, length: opened[1]!.length, quotes };
+    // Not a fence (CommonMark): a backtick fence whose info string has a backtick (inline code),
+    // or a line indented as code. Taken for one, it would hide the rest of the file from the scan.
+    const inner = items.length > 0 && firstMarker === undefined && quotes === 0 ? items[items.length - 1]! : 0;
+    const indent = firstMarker !== undefined || quotes > 0 ? lead - 1 : column - inner;
+    if (opened && indent < 4 && !(opened[1]![0] === '`' && body.slice(opened[0].length).includes('`'))) fence = { char: opened[1]![0]!, length: opened[1]!.length, quotes };
   }
   return undefined;
 }

@@ -41,6 +41,21 @@ describe('nesting and line length bounds', () => {
     expect(runbook.steps.map((s) => s.kind)).toEqual([...Array(MAX_NESTING).fill('manual'), 'command']);
   });
 
+  it('is not blinded by a line that only looks like a fence: inline code, or indented code (review)', () => {
+    // A backtick "fence" with a backtick in its info string is inline code; four spaces in, a
+    // fence is indented code. Taken for fences, they hid the deep list after them: 67 s to parse.
+    for (const opener of ['```a`b', '    ```bash', '- a\n\n      ```bash']) {
+      const text = `# T\n\n${opener}\n\n${nestedList(1000)}`;
+      expect(tooComplex(text).length, JSON.stringify(opener)).toBe(1);
+    }
+    // Real fences, at the top, in a list item and in a quote, still hide what is in them.
+    const deep = Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}- k${i}`).join('\n');
+    for (const [open, close] of [['```bash', '```'], ['- step:\n\n  ```bash', '  ```'], ['> ```bash', '> ```'], ['~~~ `x`', '~~~']] as const) {
+      const text = `# T\n\n${open}\n${deep.split('\n').map((l) => (open.startsWith('>') ? `> ${l}` : open.startsWith('-') ? `  ${l}` : l)).join('\n')}\n${close}\n`;
+      expect(tooComplex(text), JSON.stringify(open)).toEqual([]);
+    }
+  });
+
   it('counts a sibling item as the same depth, not one deeper', () => {
     const siblings = Array.from({ length: 500 }, (_, i) => `- [ ] item ${i}\n  - [ ] sub ${i}`).join('\n');
     expect(tooComplex(`# T\n\n${siblings}\n`)).toEqual([]);

@@ -63,6 +63,8 @@ export class ShellProcess {
   private configSent = false;
   /** The shell asked for its setup (its `c` marker) before it had a session to be set up for. */
   private configAsked = false;
+  /** The shell reported its setup done (its `r` marker, with its pid and state directory). */
+  private setupReported = false;
   /** Started by `prewarm`, not yet given its session (`adopt`). */
   private waitingForSession = false;
   /** Moves when the shell's saved state changed (reported with each status marker). */
@@ -224,6 +226,7 @@ export class ShellProcess {
         // a pid that is not this terminal's shell is not signalled (and a directory that is not
         // the user's is not removed: see killSync).
         if (!this.startedHere(Number(a))) break;
+        this.setupReported = true;
         this.bashPid = Number(a);
         if (this.runAs.mode === 'runuser') this.guard = guardShell(this.bashPid);
         this.stateDir = b;
@@ -234,7 +237,8 @@ export class ShellProcess {
         const id = Number(a);
         const status = Number(b);
         this.savedVersion = Number(c) || this.savedVersion;
-        if (!this.ready && id === 0) {
+        // Ready only after the setup said so (`r`): a `d` the startup files print is not.
+        if (!this.ready && id === 0 && this.setupReported) {
           this.ready = true;
           if (this.cwdFailed) {
             const said = this.preReady.trim().split('\n').pop() ?? '';

@@ -111,4 +111,32 @@ describe.skipIf(!root)('markers the user\'s startup files forge', () => {
       removeUser(user);
     }
   });
+
+  it('never make the shell ready before its setup said so (a forged first status)', async () => {
+    const user = createUser('sgforged');
+    try {
+      const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+      writeFileSync(
+        `${home}/.profile`,
+        [
+          `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep -A1 -- --rcfile | tail -1)`,
+          `nonce=$(grep -o '6973;[0-9a-f]\\{32\\}' "$rc" | head -1 | cut -d';' -f2)`,
+          `printf '\\033]6973;%s;d;0;0;0\\007' "$nonce" >/dev/tty`,
+          '',
+        ].join('\n'),
+      );
+      execFileSync('chown', ['-R', `${user}:${user}`, home]);
+      const shell = await openShell({ user });
+      try {
+        await shell.run({ script: 'export KEPT_AFTER=1' });
+        // Ready only after the real setup report: its state directory is known and read.
+        const names = (await shell.snapshot?.())?.exports.map((e) => e.name) ?? [];
+        expect(names).toContain('KEPT_AFTER');
+      } finally {
+        await shell.close();
+      }
+    } finally {
+      removeUser(user);
+    }
+  });
 });

@@ -158,8 +158,10 @@ describe('TerminalScreen flood fast path', () => {
     const flood = Array.from({ length: 200 }, (_, i) => lines(5, `${i}:`));
     expect(await check(flood.map((text) => ({ text, pause: false })))).toBeGreaterThan(150);
     // Paced like a pty (decisions are made at the head of the queue, once per batch): only the
-    // few chunks right before each coloured one have too few line feeds behind them.
+    // few chunks right before each coloured one have too few line feeds behind them. How many
+    // are behind at each decision depends on when xterm's write loop runs: 100 of 200 on a
+    // machine running two suites at once (load 8), more at rest. Broken, the path drops none.
     const mixed = flood.map((text, i) => ({ text: i % 50 === 49 ? `\u001b[32m${text}\u001b[0m` : text, pause: true }));
-    expect(await check(mixed)).toBeGreaterThan(120);
+    expect(await check(mixed)).toBeGreaterThan(50);
   });
 });

@@ -83,25 +83,34 @@ describe.skipIf(!root)('a shell started before its session', () => {
   });
 });
 
+/**
+ * A throwaway user whose ~/.profile reads the nonce from its shell's rcfile and prints a marker
+ * of its own (`kind;fields`, in the terminal protocol's words). Returns the user's name.
+ */
+function forgingUser(prefix: string, marker: string): string {
+  const user = createUser(prefix);
+  const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
+  writeFileSync(
+    `${home}/.profile`,
+    [
+      `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep -A1 -- --rcfile | tail -1)`,
+      `nonce=$(grep -o '6973;[0-9a-f]\\{32\\}' "$rc" | head -1 | cut -d';' -f2)`,
+      `printf '\\033]6973;%s;${marker}\\007' "$nonce" >/dev/tty`,
+      '',
+    ].join('\n'),
+  );
+  execFileSync('chown', ['-R', `${user}:${user}`, home]);
+  return user;
+}
+
 /** Review: the startup files can read the rcfile's nonce and print a `c` (or `r`) marker of their own. */
 describe.skipIf(!root)('markers the user\'s startup files forge', () => {
   it('never make stepgate signal a process that is not its shell\'s', async () => {
     const { spawn } = await import('node:child_process');
     const victim = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
     victim.unref();
-    const user = createUser('sgforge');
+    const user = forgingUser('sgforge', `c;${victim.pid}`);
     try {
-      const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
-      writeFileSync(
-        `${home}/.profile`,
-        [
-          `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep -A1 -- --rcfile | tail -1)`,
-          `nonce=$(grep -o '6973;[0-9a-f]\\{32\\}' "$rc" | head -1 | cut -d';' -f2)`,
-          `printf '\\033]6973;%s;c;%s\\007' "$nonce" ${victim.pid} >/dev/tty`,
-          '',
-        ].join('\n'),
-      );
-      execFileSync('chown', ['-R', `${user}:${user}`, home]);
       const warm = await WarmShell.start(user, 80, 24);
       await new Promise((r) => setTimeout(r, 1500));
       await warm.close();
@@ -113,19 +122,8 @@ describe.skipIf(!root)('markers the user\'s startup files forge', () => {
   });
 
   it('never make the shell ready before its setup said so (a forged first status)', async () => {
-    const user = createUser('sgforged');
+    const user = forgingUser('sgforged', 'd;0;0;0');
     try {
-      const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5] ?? '';
-      writeFileSync(
-        `${home}/.profile`,
-        [
-          `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep -A1 -- --rcfile | tail -1)`,
-          `nonce=$(grep -o '6973;[0-9a-f]\\{32\\}' "$rc" | head -1 | cut -d';' -f2)`,
-          `printf '\\033]6973;%s;d;0;0;0\\007' "$nonce" >/dev/tty`,
-          '',
-        ].join('\n'),
-      );
-      execFileSync('chown', ['-R', `${user}:${user}`, home]);
       const shell = await openShell({ user });
       try {
         await shell.run({ script: 'export KEPT_AFTER=1' });

@@ -136,8 +136,8 @@ describe('tables on an 80-column terminal', () => {
 
     const t = spawnTerm(['sessions'], 80);
     expect(await t.exit).toBe(0);
-    const lines = termLines(t.output());
-    expect(lines).toHaveLength(2);
+    const lines = ownLines(t.output());
+    expect(lines, t.output()).toHaveLength(2);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(lines[0]).toMatch(/^id +.*state +runbook$/);
     expect(lines[1]).toMatch(/^\d{8}-\d{6}-\w+ +\S+ +blocked at deploy-the-applicati\S*… +…\S*service\.md$/);

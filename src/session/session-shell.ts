@@ -97,6 +97,8 @@ export class SessionShell {
   /** The running step's output since its last line ended (bounded), and the wait after it. */
   private promptTail = '';
   private promptTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the running step last printed. */
+  private promptAt = 0;
   private waitingSaid = false;
   /** What the running `capture=` step printed so far (redacted), bounded. */
   private captured: string | undefined;
@@ -281,22 +283,33 @@ export class SessionShell {
     return printed;
   }
 
-  /** Output of the running step: a line that looks like a question, then quiet, is said (PROMPT_QUIET_MS). */
+  /**
+   * Output of the running step: a line that looks like a question, then quiet, is said
+   * (PROMPT_QUIET_MS). On the pty's data path: a chunk only keeps the line's tail and the time;
+   * one timer, armed while a line is unfinished, judges the tail once the output is quiet.
+   */
   private notePrompt(text: string): void {
     if (this.currentSink === undefined || text === '') return;
-    this.quietPrompt();
+    if (this.waitingSaid) this.quietPrompt();
     const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
     this.promptTail = (end >= 0 ? '' : this.promptTail) + text.slice(end + 1);
     if (this.promptTail.length > 512) this.promptTail = this.promptTail.slice(-512);
-    // As stepgate's own lines show a step's words: no escapes, controls (C1 too) or bidi overrides.
-    const shown = displayText(this.promptTail).replace(/[\t\n]/g, ' ').trim();
-    if (shown === '' || !PROMPT_LIKE.test(shown)) return;
+    this.promptAt = Date.now();
+    if (this.promptTail !== '' && this.promptTimer === undefined) this.armPrompt(PROMPT_QUIET_MS);
+  }
+
+  private armPrompt(ms: number): void {
     this.promptTimer = setTimeout(() => {
       this.promptTimer = undefined;
-      if (this.currentSink === undefined) return;
+      if (this.currentSink === undefined || this.promptTail === '') return;
+      const quiet = Date.now() - this.promptAt;
+      if (quiet < PROMPT_QUIET_MS) return this.armPrompt(PROMPT_QUIET_MS - quiet);
+      // As stepgate's own lines show a step's words: no escapes, controls (C1 too) or bidi overrides.
+      const shown = displayText(this.promptTail).replace(/[\t\n]/g, ' ').trim();
+      if (shown === '' || !PROMPT_LIKE.test(shown)) return;
       this.waitingSaid = true;
       this.deps.setWaiting(shown.length > 120 ? `…${shown.slice(-119)}` : shown);
-    }, PROMPT_QUIET_MS);
+    }, ms);
     this.promptTimer.unref?.();
   }
 

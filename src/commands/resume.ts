@@ -19,13 +19,13 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal, withWarmShell } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal } from './run.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
-import { varConflicts } from '../session/answer-vars.js';
+import { needsValue, varConflicts } from '../session/answer-vars.js';
 import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
@@ -254,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
         (v) => v.default === undefined && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
       );
       if (missing) {
-        process.stderr.write(`stepgate: var ${missing.name} (${missing.prompt}) needs a value: pass --var ${missing.name}=VALUE or set STEPGATE_VAR_${missing.name}\n`);
+        process.stderr.write(`stepgate: ${needsValue(missing)}\n`);
         return EXIT.usage;
       }
     }
@@ -279,8 +279,7 @@ export async function main(argv: string[]): Promise<number> {
     const held = plainLockHeld(await holdSessionRunbookLock(first, plainLockOptions(id, locking, () => storeRef)), locking);
     if (!held) return EXIT.blocked;
     const journal = await FileJournal.open(dir, id);
-    const deps = await hostDeps(journal);
-    const store = createSessionStore({ ...deps, openShell: withWarmShell(deps.openShell, await warm), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
+    const store = createSessionStore({ ...(await hostDeps(journal, await warm)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
     storeRef = store;
     const stopPrinting = printEvents(store, process.stdout, process.cwd());
     const signals = trapSignals(store);

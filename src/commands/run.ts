@@ -80,14 +80,14 @@ export async function prewarmShell(user: string | undefined): Promise<WarmShell 
 }
 
 /** `factory`, giving the shells it opens `warm` (the first that runs as its user takes it). */
-export function withWarmShell(factory: ShellFactory, warm: WarmShell | undefined): ShellFactory {
+function withWarmShell(factory: ShellFactory, warm: WarmShell | undefined): ShellFactory {
   return warm ? async (options) => await factory({ ...options, warm }) : factory;
 }
 
 /** Everything a session needs from the host, shared with `resume`. */
-export async function hostDeps(journal: FileJournal): Promise<SessionDeps> {
+export async function hostDeps(journal: FileJournal, warm?: WarmShell): Promise<SessionDeps> {
   return {
-    openShell,
+    openShell: withWarmShell(openShell, warm),
     probe: execProbe,
     clock: wallClock,
     journal,
@@ -374,8 +374,7 @@ async function checkAndRun(
   const unlock = await lockSession(dir, id);
   const journal = await FileJournal.open(dir, id);
   // Plain mode prints the output itself: no terminal emulator behind it.
-  const deps = await hostDeps(journal);
-  const store = createSessionStore({ ...deps, openShell: withWarmShell(deps.openShell, await warm), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
+  const store = createSessionStore({ ...(await hostDeps(journal, await warm)), screen: false, stepStdin: sharedTerminal() ? 'terminal' : 'none' });
   storeRef = store;
   const stopPrinting = printEvents(store, process.stdout, process.cwd());
   const signals = trapSignals(store);

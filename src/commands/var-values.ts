@@ -5,6 +5,7 @@
 import { relative, resolve } from 'node:path';
 import type { VarSpec } from '../runbooks/model.js';
 import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
+import { needsValue } from '../session/answer-vars.js';
 import { PlanError, collectRunbooks } from '../session/plan.js';
 import { loadRunbookFile } from './load.js';
 
@@ -37,7 +38,7 @@ export async function refusedVarValues(file: string, given: Record<string, strin
 export async function unansweredVars(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
   return (await declaredVars(file))
     .filter(({ spec }) => given[spec.name] === undefined && env[`STEPGATE_VAR_${spec.name}`] === undefined && spec.default === undefined)
-    .map(({ path, spec }) => `${shown(path)}:${spec.position.line}: error: var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`);
+    .map(({ path, spec }) => `${shown(path)}:${spec.position.line}: error: ${needsValue(spec)}`);
 }
 
 /** Each var a session of `file` asks for, at its first declaration: the runbook's own first, then the runbooks it links to. */

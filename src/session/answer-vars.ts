@@ -43,7 +43,7 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
     else if (spec.default !== undefined) {
       const problem = await actions.answerVar('', 'prompt');
       if (problem !== undefined) return problem;
-    } else return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
+    } else return needsValue(spec);
   }
 }
 
@@ -102,4 +102,9 @@ export function varConflicts(answered: Record<string, string | undefined>, given
     if (before !== undefined && before !== value) conflicts.push({ name, answered: before, given: value });
   }
   return conflicts;
+}
+
+/** What to say of a var nobody gave a value and that has no default, where nobody can be asked. */
+export function needsValue(spec: Pick<VarSpec, 'name' | 'prompt'>): string {
+  return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
 }

@@ -47,6 +47,18 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** A process as a failed wait should name it: pid, state, parent and argv, read from /proc. */
+export function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return `pid ${pid} (${state}, parent ${ppid}): ${argv}`;
+  } catch {
+    return `pid ${pid} (gone)`;
+  }
+}
+
 /** Every process's argv, read from /proc, joined with spaces (processes that end mid-read are skipped). */
 export function allCommandLines(): string[] {
   const lines: string[] = [];

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openShell } from '../../src/exec/shell.js';
 import type { Shell, ShellEvent, ShellOptions } from '../../src/exec/types.js';
-import { processAlive, waitFor, waitForScreen } from './helpers.js';
+import { describeProcess, processAlive, waitFor, waitForScreen } from './helpers.js';
 
 let dir: string;
 let shell: Shell | undefined;
@@ -484,29 +484,33 @@ describe('openShell: close', () => {
   });
 
   it('closes like a terminal hang-up: jobs end; nohup, disowned and setsid processes keep running; a running step is stopped', async () => {
+    // A fraction unique to this run: pgrep must not find another run's sleeps (a concurrent suite).
+    const tag = `${process.pid}${Date.now() % 100_000}`;
     const sh = await open();
     await sh.run({
       script: [
-        'sleep 310 & echo "job=$!"',
-        'nohup sleep 311 >/dev/null 2>&1 & echo "nohup=$!"',
-        'sleep 312 & echo "disowned=$!"; disown',
-        'setsid -f sleep 313 >/dev/null 2>&1',
+        `sleep 310.${tag} & echo "job=$!"`,
+        `nohup sleep 311.${tag} >/dev/null 2>&1 & echo "nohup=$!"`,
+        `sleep 312.${tag} & echo "disowned=$!"; disown`,
+        `setsid -f sleep 313.${tag} >/dev/null 2>&1`,
       ].join('\n'),
     });
     const text = sh.screen().lines.join('\n');
     const pid = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(text)?.[1]);
-    const setsid = Number(execFileSync('pgrep', ['-f', '^sleep 313$'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const setsid = Number(execFileSync('pgrep', ['-f', `^sleep 313\\.${tag}$`], { encoding: 'utf8' }).trim().split('\n')[0]);
     const survivors = [pid('nohup'), pid('disowned'), setsid];
     try {
       expect(survivors.every((p) => p > 0 && processAlive(p))).toBe(true);
       // A step still in the foreground when the session closes is stopped.
-      const running = sh.run({ script: 'echo "fg=$$"; sleep 314' });
+      const running = sh.run({ script: `echo "fg=$$"; sleep 314.${tag}` });
       await waitForScreen(sh, 'fg=');
-      const fg = Number(execFileSync('pgrep', ['-f', '^sleep 314$'], { encoding: 'utf8' }).trim().split('\n')[0]);
+      const fg = Number(execFileSync('pgrep', ['-f', `^sleep 314\\.${tag}$`], { encoding: 'utf8' }).trim().split('\n')[0]);
       await sh.close();
       shell = undefined;
       await running.catch(() => undefined);
-      await waitFor('the job and the foreground step to end', () => !processAlive(pid('job')) && !processAlive(fg));
+      await waitFor('the job and the foreground step to end', () => !processAlive(pid('job')) && !processAlive(fg)).catch((err) => {
+        throw new Error(`${(err as Error).message}: still there: ${[pid('job'), fg].filter(processAlive).map(describeProcess).join('; ')}`);
+      });
       for (const p of survivors) expect(processAlive(p), `pid ${p}`).toBe(true);
     } finally {
       for (const p of survivors) if (p > 0) process.kill(p, 'SIGKILL');

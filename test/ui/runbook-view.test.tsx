@@ -376,6 +376,24 @@ describe('prompts', () => {
     expect(r.t.journal.events).toContainEqual(expect.objectContaining({ type: 'var-answered', name: 'REGION', value: 'us-east-2' }));
   });
 
+  it("says a refused var value whole in the prompt at 80 columns, not cut on the status line; a secret's value is not repeated", async () => {
+    const pattern = 'ghp_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}';
+    const runbook = `---\ntitle: Token\nvars:\n  GITHUB_DEPLOY_TOKEN:\n    prompt: The deploy token\n    secret: true\n    pattern: "${pattern}"\n---\n# Token\n\n\`\`\`bash\ntrue\n\`\`\`\n`;
+    const r = await renderSession({ '/rb/token.md': runbook }, '/rb/token.md');
+    await r.waitForFrame('variable GITHUB_DEPLOY_TOKEN');
+    await r.waitForFrame('enter submits');
+    r.type('not-a-token');
+    r.press(enter);
+    await r.waitForFrame('does not match');
+    const frame = r.frame();
+    const lines = frame.split('\n');
+    // Read whole across the prompt's rows, the pattern's end included.
+    expect(lines.map((l) => l.trim()).join(' ')).toContain(`GITHUB_DEPLOY_TOKEN: the value given does not match its pattern ${pattern}`);
+    expect(frame).not.toContain('not-a-token');
+    expect(lines.at(-1)).toMatch(/^VARS: GITHUB_DEPLOY_TOKEN +enter submits · esc quit$/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
   it('confirms a confirm step before running it; n declines', async () => {
     const r = await ops();
     r.press(enter);

@@ -46,6 +46,8 @@ export interface DetailPaneProps {
   isActive: boolean;
   /** In stepgate's own tmux: ctrl-\ leaves the TUI (and a running step) running detached. */
   detachable?: boolean;
+  /** Why the session refused the last action (a var's value that does not match its pattern). */
+  error?: string | undefined;
 }
 
 export function detailPane(props: DetailPaneProps): ReactNode {
@@ -89,7 +91,7 @@ export function detailPane(props: DetailPaneProps): ReactNode {
       break;
   }
   if (status.kind === 'confirm' && current) return confirmQuestion({ current, actions, ...room });
-  if (status.kind === 'vars') return varPrompt({ spec: status.spec, actions, dispatch, height, width, isActive });
+  if (status.kind === 'vars') return varPrompt({ spec: status.spec, problem: props.error, actions, dispatch, height, width, isActive });
   const { screen, outputKey, runLog } = props;
   const aside = asideOf(view, session);
   if (aside) {

@@ -18,7 +18,13 @@ interface Room {
   isActive: boolean;
 }
 
-export function varPrompt({ spec, actions, dispatch, ...box }: Room & { spec: VarSpec; actions: SessionActions; dispatch: (action: ViewAction) => void }) {
+export function varPrompt({
+  spec,
+  problem,
+  actions,
+  dispatch,
+  ...box
+}: Room & { spec: VarSpec; problem: string | undefined; actions: SessionActions; dispatch: (action: ViewAction) => void }) {
   return (
     <AskText
       key={`var-${spec.name}`}
@@ -29,6 +35,7 @@ export function varPrompt({ spec, actions, dispatch, ...box }: Room & { spec: Va
       onSubmit={(value) => void actions.answerVar(value)}
       onCancel={() => dispatch({ type: 'open', overlay: { kind: 'confirm-quit' } })}
       escape="quit"
+      problem={problem}
       {...box}
     />
   );

@@ -144,8 +144,11 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const asideOnScreen = aside !== undefined && outputKey === `${aside.returned.depth}:${aside.item.key}`;
   const asideTranscriptText = useTranscript(aside && !asideOnScreen && aside.item.step.kind === 'command' ? runLog.transcripts.get(aside.item.key) : undefined);
 
+  // A var's refused value is said in its prompt, whole (the status line would cut it).
+  const errorInPrompt = status.kind === 'vars' && view.overlay === undefined;
   const pane = detailPane({
     detachable: services.detachable === true,
+    error: errorInPrompt ? error : undefined,
     session,
     view,
     runAs,
@@ -167,7 +170,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const fullHeightOverlay = view.overlay?.kind === 'help' || view.overlay?.kind === 'viewer';
   // Attached, the keys already go to the step: nothing to say.
   const waiting = status.kind === 'running' && !view.attached ? waitingForInput : undefined;
-  const notice = view.notice ?? error ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
+  const notice = view.notice ?? (errorInPrompt ? undefined : error) ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
   const state = stateText(session, view.attached, shellStarting);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>

@@ -250,6 +250,18 @@ describe('runbook view', () => {
     await r.waitForFrame('ATTACHED to pull');
   });
 
+  it('a key that means nothing while a step runs says where keys go (a trial typed yes at a prompt, unattached, and saw nothing)', async () => {
+    const r = await deploy((t) => t.shell.reply({ output: 'Continue? [y/N] ', hold: true }));
+    r.press(enter);
+    await r.waitForFrame('RUNNING pull');
+    r.press('y');
+    await r.waitForFrame('keys go to stepgate, not the step: i attaches (then they go to it)');
+    expect(r.t.shell.input.join('')).toBe('');
+    // Moving around says nothing of the kind, and retires the notice.
+    r.press(arrowDown);
+    await r.waitForNoFrame('keys go to stepgate');
+  });
+
   it('quits at once with q when nothing runs', async () => {
     const r = await deploy();
     r.press('q');

@@ -85,6 +85,12 @@ export function update(before: ViewState, session: SessionState, input: RunbookI
   } else if (command !== undefined) {
     if (!NAVIGATION.has(command)) intents.push({ kind: 'halt-walk' });
     step.command(command);
+  } else if (env.printable === true && session.status.kind === 'running' && !view.attached && mode === 'checklist') {
+    // Typed at a step's prompt from the checklist, the answer went nowhere without a word (a trial).
+    apply({
+      type: 'notice',
+      text: cursorItem?.step.kind === 'command' ? 'keys go to stepgate, not the step: i attaches (then they go to it)' : 'a check is running; it takes no input',
+    });
   }
   // While a step runs, every printable key is remembered (bound or not): see TYPING_MS.
   if (session.status.kind === 'running' && !view.attached && env.printable === true) apply({ type: 'key-pressed', at: env.now, attach: command === 'attach' });

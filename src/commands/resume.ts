@@ -36,6 +36,7 @@ import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { othersNotes } from './attach-other.js';
+import { othersSessionNotes } from './others-sessions.js';
 import { askYesNo } from './ask.js';
 import { describeUnfinished } from './offer-resume.js';
 import { ACCEPT_FLAG, editedJournalRefusal } from './edited-journal.js';
@@ -144,7 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         );
       } else {
         process.stderr.write(`stepgate: no unfinished session in ${dir}\n`);
-        for (const line of await othersNotes().catch(() => [])) process.stderr.write(`stepgate: ${displayText(line)}\n`);
+        const [tuiNotes, sessionNotes] = await Promise.all([othersNotes().catch(() => []), othersSessionNotes().catch(() => [])]);
+        for (const line of [...tuiNotes, ...sessionNotes]) process.stderr.write(`stepgate: ${displayText(line)}\n`);
       }
       return EXIT.usage;
     }

@@ -16,6 +16,7 @@ import { parseCommand } from './parse-command.js';
 import { SESSIONS } from './specs.js';
 import { liveTuis } from './detach.js';
 import { othersNotes } from './attach-other.js';
+import { othersSessionNotes } from './others-sessions.js';
 import { EXIT } from './exit-codes.js';
 
 const USAGE = SESSIONS.usage;
@@ -45,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // On a terminal the table and the notes fit its width (an SSM terminal is 80 columns); a file or a pipe gets every cell whole.
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  const otherLines = noteLines(await othersNotes().catch(() => []), columns);
+  const [tuiNotes, sessionNotes] = await Promise.all([othersNotes().catch(() => []), othersSessionNotes().catch(() => [])]);
+  const otherLines = noteLines([...tuiNotes, ...sessionNotes], columns);
   const others = otherLines.map((line) => `${line}\n`).join('');
   if (sessions.length === 0) {
     process.stdout.write(`no sessions in ${dir}${hidden > 0 ? ` (${hidden} in which nothing ran: stepgate sessions --all)` : ''}\n${others}`);

@@ -79,6 +79,15 @@ export async function lookupUser(name: string): Promise<PasswdEntry | undefined>
   return undefined;
 }
 
+/** Every user in /etc/passwd (local users only: an NSS directory is not listed). */
+export async function localUsers(): Promise<PasswdEntry[]> {
+  const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    const entry = parsePasswdLine(line);
+    return entry && entry.user !== '' && Number.isSafeInteger(entry.uid) ? [entry] : [];
+  });
+}
+
 /**
  * The invoking user's own passwd entry, from libc (getpwuid, through NSS as getent goes): the
  * usual case, a runbook run as whoever started it, then costs no `getent` process.

@@ -1,0 +1,85 @@
+/**
+ * Other users' unfinished sessions, for root: an operator who arrived as ssm-user left a deploy
+ * blocked at its health check; a colleague who is root on the same host runs `stepgate sessions`
+ * and was told nothing of it, and might start the deploy again beside it. Journals live in their
+ * owner's home, so root lists them by running `stepgate sessions --json` as that owner (with
+ * the owner's HOME), never reading files another user controls with root's rights. Only users
+ * with the default state directory (`~/.local/state/stepgate/sessions`) are found: their
+ * environment (XDG_STATE_HOME, STEPGATE_STATE_DIR) is not known here.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PATH, asUser, localUsers } from '../exec/run-as.js';
+import { printable } from '../session/printable.js';
+
+/** What `sessions --json` says of one session, as far as a note needs it. */
+interface Listed {
+  id: string;
+  runbook: string;
+  state: string;
+  at?: string;
+  finished: boolean;
+  empty: boolean;
+  detached?: boolean;
+  runningPid?: number;
+}
+
+/** Sessions named per user at most; the rest are counted. */
+const PER_USER = 3;
+/** A listing that takes longer is given up on (a user's broken home on a network mount). */
+const LIST_MS = 10_000;
+
+/**
+ * One note line per unfinished session of another local user (newest first), and one per user
+ * whose sessions could not be listed. Empty unless root: nobody else may read other homes.
+ */
+export async function othersSessionNotes(self: string[] = selfCommand()): Promise<string[]> {
+  const uid = process.getuid?.();
+  if (uid !== 0) return [];
+  const owners = (await localUsers()).filter((u) => u.uid !== uid && u.home.startsWith('/') && u.home !== '/' && existsSync(join(u.home, '.local', 'state', 'stepgate', 'sessions')));
+  const notes = await Promise.all(owners.map((owner) => notesOf(owner.user, owner.uid, owner.gid, owner.home, self)));
+  return notes.flat();
+}
+
+async function notesOf(user: string, uid: number, gid: number, home: string, self: string[]): Promise<string[]> {
+  const command = asUser({ user, uid, gid, home, shell: '/bin/sh', mode: 'runuser', invoker: 'root' }, [...self, 'sessions', '--json']);
+  // The owner's own view of their sessions: their HOME, nothing of root's environment that moves
+  // the state directory or changes how stepgate runs.
+  const env = { PATH: process.env['PATH'] ?? DEFAULT_PATH, HOME: home, USER: user, LOGNAME: user, LANG: 'C.UTF-8' };
+  const listed = await new Promise<Listed[] | string>((resolve) => {
+    execFile(command.file, command.args, { env, cwd: '/', timeout: LIST_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) return resolve((stderr.trim().split('\n').pop() ?? '') || error.message);
+      try {
+        const parsed: unknown = JSON.parse(stdout);
+        resolve(Array.isArray(parsed) ? (parsed as Listed[]) : 'not a list');
+      } catch (e) {
+        resolve((e as Error).message);
+      }
+    });
+  });
+  const who = printable(user);
+  if (typeof listed === 'string') return [`note: cannot list ${who}'s sessions: ${printable(listed)}`];
+  // A detached TUI of theirs is said by its own note (stepgate attach); an unfinished session
+  // that a newer one of the same runbook followed is history (newest first here).
+  const newer = new Set<string>();
+  const open = listed.filter((s) => {
+    const followed = newer.has(s.runbook);
+    if (!s.empty) newer.add(s.runbook);
+    return !s.finished && !s.empty && s.detached !== true && !followed;
+  });
+  const named = open.slice(0, PER_USER).map((s) => {
+    const id = printable(s.id);
+    const book = printable(s.runbook);
+    if (s.runningPid !== undefined) return `note: ${who} is running session ${id} (${book}) on this host, pid ${s.runningPid}`;
+    const where = `${s.state}${s.at ? ` at ${s.at}` : ''}`;
+    return `note: ${who} left session ${id} (${book}) ${printable(where)}: it resumes as ${who} (sudo -u ${who} -i stepgate resume ${id})`;
+  });
+  const more = open.length - named.length;
+  return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i stepgate sessions)`] : named;
+}
+
+/** The stepgate this process runs as: the same node and script. */
+function selfCommand(): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+}

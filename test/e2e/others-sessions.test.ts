@@ -1,0 +1,81 @@
+/**
+ * Root is told of other users' unfinished sessions (a trial: a deploy that ssm-user left blocked
+ * was invisible to a colleague who was root on the same host). Real users; each one's sessions
+ * are listed by stepgate running as that user, in that user's home.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
+import { CLI } from './tui-harness.js';
+
+const ROOT = process.getuid?.() === 0;
+const why = !ROOT ? 'not root (throwaway users need root)' : checkoutUnreachable();
+if (why !== undefined) process.stderr.write(`${import.meta.filename}: skipped: ${why}\n`);
+
+let user = '';
+let dir = '';
+let rootHome = '';
+
+/** stepgate as `as`, in that user's home, no terminal; its output and exit code. */
+function stepgate(as: string, home: string, args: string[]): { out: string; err: string; status: number | null } {
+  const argv = as === 'root' ? [process.execPath, CLI, ...args] : ['runuser', '-u', as, '--', process.execPath, CLI, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1', CI: 'true' },
+  });
+  return { out: r.stdout, err: r.stderr, status: r.status };
+}
+
+beforeAll(() => {
+  if (why !== undefined) return;
+  user = createUser('sgleft');
+  dir = mkdtempSync(join(tmpdir(), 'sg-others-'));
+  chmodSync(dir, 0o755);
+  rootHome = mkdtempSync(join(tmpdir(), 'sg-others-root-'));
+  writeFileSync(join(dir, 'blocks.md'), '# Blocks\n\n```bash {name=health}\nfalse\n```\n');
+  writeFileSync(join(dir, 'passes.md'), '# Passes\n\n```bash {name=fine}\ntrue\n```\n');
+});
+
+afterAll(() => {
+  if (user !== '') {
+    spawnSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' });
+    removeUser(user);
+  }
+  for (const d of [dir, rootHome]) if (d !== '') rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", () => {
+  it('sessions and a resume with nothing to resume name the session another user left blocked, and how to resume it as them; not their finished one', () => {
+    const home = `/home/${user}`;
+    const blocked = stepgate(user, home, ['run', '--yes', join(dir, 'blocks.md')]);
+    expect(blocked.status, blocked.err).toBe(1);
+    const id = /session (\d{8}-\d{6}-[0-9a-f]+)/.exec(blocked.out)?.[1];
+    expect(id).toBeDefined();
+    const passed = stepgate(user, home, ['run', '--yes', join(dir, 'passes.md')]);
+    expect(passed.status, passed.err).toBe(0);
+    const passedId = /session (\d{8}-\d{6}-[0-9a-f]+)/.exec(passed.out)?.[1];
+
+    const listed = stepgate('root', rootHome, ['sessions']);
+    expect(listed.status, listed.err).toBe(0);
+    const notes = listed.out.split('\n').filter((line) => line.includes(user));
+    expect(notes).toEqual([
+      `note: ${user} left session ${id} (${join(dir, 'blocks.md')}) blocked at health: it resumes as ${user} (sudo -u ${user} -i stepgate resume ${id})`,
+    ]);
+    expect(listed.out).not.toContain(passedId);
+
+    const resumed = stepgate('root', rootHome, ['resume']);
+    expect(resumed.status).toBe(2);
+    expect(resumed.err).toContain(`stepgate: no unfinished session in ${rootHome}`);
+    expect(resumed.err).toContain(`stepgate: note: ${user} left session ${id}`);
+
+    // The user themself is not told of their own sessions as someone else's.
+    const own = stepgate(user, home, ['sessions']);
+    expect(own.out).not.toContain(`note: ${user} left`);
+    expect(own.out).toContain(id);
+  });
+});

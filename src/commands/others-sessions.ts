@@ -52,7 +52,7 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
       if (error) return resolve((stderr.trim().split('\n').pop() ?? '') || error.message);
       try {
         const parsed: unknown = JSON.parse(stdout);
-        resolve(Array.isArray(parsed) ? (parsed as Listed[]) : 'not a list');
+        resolve(Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list');
       } catch (e) {
         resolve((e as Error).message);
       }
@@ -77,6 +77,34 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
   });
   const more = open.length - named.length;
   return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i stepgate sessions)`] : named;
+}
+
+/**
+ * One entry of the owner's listing, checked field by field: it comes from a process that runs
+ * as that user, who can make it print anything (a debugger attached to their own process).
+ */
+function listedOf(value: unknown): Listed[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const v = value as Record<string, unknown>;
+  const text = (x: unknown): string | undefined => (typeof x === 'string' ? x.slice(0, 500) : undefined);
+  const id = text(v['id']);
+  const runbook = text(v['runbook']);
+  const state = text(v['state']);
+  if (id === undefined || runbook === undefined || state === undefined) return [];
+  const at = text(v['at']);
+  const pid = v['runningPid'];
+  return [
+    {
+      id,
+      runbook,
+      state,
+      ...(at !== undefined ? { at } : {}),
+      finished: v['finished'] === true,
+      empty: v['empty'] === true,
+      detached: v['detached'] === true,
+      ...(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0 ? { runningPid: pid } : {}),
+    },
+  ];
 }
 
 /** The stepgate this process runs as: the same node and script. */

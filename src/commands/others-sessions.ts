@@ -7,7 +7,7 @@
  * with the default state directory (`~/.local/state/stepgate/sessions`) are found: their
  * environment (XDG_STATE_HOME, STEPGATE_STATE_DIR) is not known here.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PATH, asUser, localUsers } from '../exec/run-as.js';
@@ -47,17 +47,7 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
   // The owner's own view of their sessions: their HOME, nothing of root's environment that moves
   // the state directory or changes how stepgate runs.
   const env = { PATH: process.env['PATH'] ?? DEFAULT_PATH, HOME: home, USER: user, LOGNAME: user, LANG: 'C.UTF-8' };
-  const listed = await new Promise<Listed[] | string>((resolve) => {
-    execFile(command.file, command.args, { env, cwd: '/', timeout: LIST_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) return resolve((stderr.trim().split('\n').pop() ?? '') || error.message);
-      try {
-        const parsed: unknown = JSON.parse(stdout);
-        resolve(Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list');
-      } catch (e) {
-        resolve((e as Error).message);
-      }
-    });
-  });
+  const listed = await listAs(command.file, command.args, env);
   const who = printable(user);
   if (typeof listed === 'string') return [`note: cannot list ${who}'s sessions: ${printable(listed)}`];
   // A detached TUI of theirs is said by its own note (stepgate attach); an unfinished session
@@ -78,6 +68,36 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
   const more = open.length - named.length;
   return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i stepgate sessions)`] : named;
 }
+
+/** The owner's `sessions --json`, parsed, or why not. */
+function listAs(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Listed[] | string> {
+  return new Promise((resolve) => {
+    // Its own session, away from root's terminal (as every process stepgate starts as another user).
+    const child = spawn(file, args, { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout.length < MAX_LISTING ? (stdout += d) : undefined));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2048)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), LIST_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve(error.message);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return resolve(stderr.trim().split('\n').pop() || `exit ${code ?? signal}`);
+      try {
+        const parsed: unknown = JSON.parse(stdout);
+        resolve(Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list');
+      } catch (e) {
+        resolve((e as Error).message);
+      }
+    });
+  });
+}
+
+/** More than this from one listing is not read. */
+const MAX_LISTING = 16 * 1024 * 1024;
 
 /**
  * One entry of the owner's listing, checked field by field: it comes from a process that runs

@@ -142,7 +142,10 @@ function printableLine(text: string): string {
  */
 function readChild(file: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // In a session of its own, without stepgate's terminal: the target user's profile runs here,
+    // and a process it left behind in the operator's terminal session could type into that
+    // terminal (TIOCSTI) a command the operator's shell, root's, runs once stepgate exits.
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const chunks: Buffer[] = [];
     // Only its end is kept: it says why a shell did not start (a login shell's rc may be chatty).
     let stderr = '';

@@ -85,7 +85,7 @@ function listAs(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<L
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) return resolve(stderr.trim().split('\n').pop() || `exit ${code ?? signal}`);
+      if (code !== 0) return resolve(`stepgate as that user ended with ${code ?? signal}${whyFrom(stderr)}`);
       try {
         const parsed: unknown = JSON.parse(stdout);
         resolve(Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list');
@@ -94,6 +94,16 @@ function listAs(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<L
       }
     });
   });
+}
+
+/**
+ * The line of a failed listing's stderr that says why: stepgate's own, or node's error (a
+ * stepgate installed where that user cannot read it: `Error: Cannot find module ...`).
+ */
+function whyFrom(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('Node.js v'));
+  const said = lines.find((l) => l.startsWith('stepgate:') || /^[A-Za-z]*Error\b/.test(l)) ?? lines.pop();
+  return said === undefined ? '' : `: ${said}`;
 }
 
 /** More than this from one listing is not read. */

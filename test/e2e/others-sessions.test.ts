@@ -4,11 +4,12 @@
  * are listed by stepgate running as that user, in that user's home.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
+import { othersSessionNotes } from '../../src/commands/others-sessions.js';
 import { CLI } from './tui-harness.js';
 
 const ROOT = process.getuid?.() === 0;
@@ -77,5 +78,15 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     const own = stepgate(user, home, ['sessions']);
     expect(own.out).not.toContain(`note: ${user} left`);
     expect(own.out).toContain(id);
+  });
+
+  it("says why when stepgate cannot run as that user (installed where they cannot read it)", async () => {
+    const sessions = `/home/${user}/.local/state/stepgate/sessions`;
+    mkdirSync(sessions, { recursive: true });
+    execFileSync('chown', ['-R', `${user}:`, `/home/${user}/.local`]);
+    const notes = await othersSessionNotes([process.execPath, '/nonexistent/stepgate/cli.js']);
+    expect(notes.filter((n) => n.includes(user))).toEqual([
+      `note: cannot list ${user}'s sessions: stepgate as that user ended with 1: Error: Cannot find module '/nonexistent/stepgate/cli.js'`,
+    ]);
   });
 });

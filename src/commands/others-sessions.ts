@@ -25,6 +25,9 @@ interface Listed {
   runningPid?: number;
 }
 
+/** Users whose sessions are listed at most, and how many listings run at once. */
+const MAX_USERS = 12;
+const AT_ONCE = 4;
 /** Sessions named per user at most; the rest are counted. */
 const PER_USER = 3;
 /** A listing that takes longer is given up on (a user's broken home on a network mount). */
@@ -38,8 +41,16 @@ export async function othersSessionNotes(self: string[] = selfCommand()): Promis
   const uid = process.getuid?.();
   if (uid !== 0) return [];
   const owners = (await localUsers()).filter((u) => u.uid !== uid && u.home.startsWith('/') && u.home !== '/' && existsSync(join(u.home, '.local', 'state', 'stepgate', 'sessions')));
-  const notes = await Promise.all(owners.map((owner) => notesOf(owner.user, owner.uid, owner.gid, owner.home, self)));
-  return notes.flat();
+  // A stepgate start each: a few at a time, and a host with many such users gets a count.
+  const notes: string[] = [];
+  const asked = owners.slice(0, MAX_USERS);
+  for (let i = 0; i < asked.length; i += AT_ONCE) {
+    const batch = await Promise.all(asked.slice(i, i + AT_ONCE).map((owner) => notesOf(owner.user, owner.uid, owner.gid, owner.home, self)));
+    notes.push(...batch.flat());
+  }
+  const rest = owners.length - asked.length;
+  if (rest > 0) notes.push(`note: and ${rest} more user${rest === 1 ? '' : 's'} with stepgate sessions on this host, not looked at`);
+  return notes;
 }
 
 async function notesOf(user: string, uid: number, gid: number, home: string, self: string[]): Promise<string[]> {

@@ -5,6 +5,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { OWN_SESSION, runInOwnSession } from './own-session.js';
 import type { RunAs } from './run-as.js';
 
 /** The name of signal number `n` (`SIGTERM` for 15), if there is one. */
@@ -59,11 +60,7 @@ export function processesInSessions(sessions: Iterable<number>): number[] {
 export async function signalAll(targets: number[], signal: NodeJS.Signals, runAs?: RunAs): Promise<void> {
   const denied = signalDirect(targets, signal);
   if (denied.length === 0 || !runAs || runAs.mode !== 'sudo') return;
-  await new Promise<void>((resolve) => {
-    execFile(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], () =>
-      resolve(),
-    );
-  });
+  await runInOwnSession(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], { timeoutMs: 10_000 });
 }
 
 /** Synchronous variant for process-exit handlers. */
@@ -71,6 +68,7 @@ export function signalAllSync(targets: number[], signal: NodeJS.Signals, runAs?:
   const denied = signalDirect(targets, signal);
   if (denied.length === 0 || !runAs || runAs.mode !== 'sudo') return;
   spawnSync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'kill', '-s', signal.replace(/^SIG/, ''), '--', ...denied.map(String)], {
+    ...OWN_SESSION,
     stdio: 'ignore',
     timeout: 5000,
   });

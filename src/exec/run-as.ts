@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { runInOwnSession } from './own-session.js';
 import { notFoundIn, systemProgram } from './system-programs.js';
 
 const execFileAsync = promisify(execFile);
@@ -154,13 +155,11 @@ async function checkSudo(target: string, invoker: string): Promise<string> {
   const sudo = systemProgram('sudo');
   const missing = `cannot run as "${target}" from ${invoker}: ${notFoundIn('sudo')}. Install sudo and ${fix}, or start stepgate as ${target} or as root.`;
   if (sudo === undefined) throw new RunAsError(target, missing);
-  try {
-    await execFileAsync(sudo, ['-n', '-u', target, 'true'], { timeout: 15_000 });
-    return sudo;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new RunAsError(target, missing);
-    const said = (e.stderr ?? '').trim().split('\n')[0] ?? '';
+  const ran = await runInOwnSession(sudo, ['-n', '-u', target, 'true'], { timeoutMs: 15_000 });
+  if (ran.code === 0) return sudo;
+  {
+    if (ran.error?.code === 'ENOENT') throw new RunAsError(target, missing);
+    const said = ran.stderr.trim().split('\n')[0] ?? '';
     throw new RunAsError(
       target,
       `cannot run as "${target}": ${invoker} may not use sudo without a password ` +

@@ -3,13 +3,14 @@
  * and step files (named after the stepgate process, swept when that process is gone), and the
  * state directory each shell keeps its cwd and exports in, owned by the target user.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, chown, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { OWN_SESSION, runInOwnSession } from './own-session.js';
 import type { RunAs } from './run-as.js';
 import { parseSavedExports, type SavedExport } from './saved-exports.js';
 
@@ -35,15 +36,23 @@ function sweepStaleDirs(): void {
   } catch {
     return;
   }
+  const self = process.getuid?.();
   for (const name of names) {
     // Its shells' state directories too (cwd and exports: a copy of a secret under another name).
     const pid = Number(/^(?:stepgate-sh-|stepgate-state-)(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let st;
     try {
-      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+      st = lstatSync(dir);
     } catch {
-      // Not ours to remove.
+      continue;
     }
+    if (!st.isDirectory()) continue;
+    // Anyone can make a directory of that name: another user's is removed as that user, so
+    // that what it holds (a link swapped in mid-way) can never have root remove root's files.
+    if (st.uid === self) removeDirsSync([dir]);
+    else if (self === 0) removeAsUidSync(dir, st.uid, st.gid);
   }
 }
 
@@ -69,19 +78,20 @@ export function randomFileName(prefix: string): string {
  * needs the FIFO only once it has been told its path, after its startup files (see configLines).
  */
 export function prepareShellDir(dir: string, runAs: RunAs, rc: string): { rcPath: string; fifoPath: string; fifoFd: Promise<number> } {
-  const shared = runAs.mode === 'sudo';
+  const shared = runAs.mode !== 'self';
   const rcPath = path.join(dir, randomFileName('rc'));
   const fifoPath = path.join(dir, randomFileName('cmd'));
-  // Through sudo the target user cannot be given ownership: files it must read are then
-  // world-readable inside a directory nobody can list. They hold no secrets: the session
-  // environment is typed to the shell over the terminal (see configLines).
+  // For another user the directory stays stepgate's: files that user must read are
+  // world-readable inside a directory nobody else can list or change. They hold no secrets: the
+  // session environment is typed to the shell over the terminal (see configLines). Given the
+  // directory, root's later chown of the FIFO and its writes of step files followed whatever
+  // that user had put at those names (a review: a root file chowned to the user, a file of the
+  // user's made in /etc/cron.hourly).
   writeFileSync(rcPath, rc, { mode: shared ? 0o644 : 0o600, flag: 'wx' });
-  if (runAs.mode === 'runuser') for (const p of [dir, rcPath]) chownSync(p, runAs.uid, runAs.gid);
   if (shared) chmodSync(dir, 0o711);
   const fifoFd = (async () => {
     await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
-    if (runAs.mode === 'runuser') await chown(fifoPath, runAs.uid, runAs.gid);
-    return openSync(fifoPath, constants.O_RDWR);
+    return openSync(fifoPath, constants.O_RDWR | constants.O_NOFOLLOW);
   })();
   return { rcPath, fifoPath, fifoFd };
 }
@@ -91,13 +101,10 @@ export async function readStateFiles(stateDir: string, runAs: RunAs, names: stri
   const files = names.map((name) => path.join(stateDir, name));
   if (runAs.mode === 'self') return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
   if (runAs.mode === 'runuser') return (await Promise.all(files.map((f) => readUserFile(f, runAs.uid)))).join('');
-  const { stdout } = await execFileAsync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'cat', '--', ...files], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-    // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
-    timeout: 10_000,
-  });
-  return stdout;
+  // Runs after every step: a wedged sudo (a PAM module, a slow NSS) costs the kept state, not the session.
+  const read = await runInOwnSession(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'cat', '--', ...files], { timeoutMs: 10_000 });
+  if (read.code !== 0) throw new Error(`cannot read ${files.join(' ')} as ${runAs.user}: ${read.stderr.trim() || read.error?.message || 'killed'}`);
+  return read.stdout;
 }
 
 /** What a shell saved after its last step: its cwd, its exports, and those it started with. */
@@ -136,7 +143,35 @@ export class SavedStateReader {
   }
 }
 
-/** Directories removed while stepgate exits (synchronously); what is not ours stays. */
+/**
+ * `rm -rf DIR` as that uid (root only: node's spawn sets the uid and gid and drops the
+ * supplementary groups): it can remove what that user could, nothing more, whatever they swap
+ * in while it runs. In a session of its own, and bounded: this runs while stepgate exits.
+ */
+function removeAsUidSync(dir: string, uid: number, gid: number): void {
+  spawnSync('/bin/rm', ['-rf', '--', dir], { ...OWN_SESSION, uid, gid, stdio: 'ignore', timeout: 5_000, cwd: '/' });
+}
+
+
+
+/**
+ * A directory of the target user (its shell's state directory, whose path that user's shell
+ * reported), removed as that user: never by stepgate's own rights, which through a link the
+ * user swaps in would remove stepgate's (root's, or ssm-user's journals) instead.
+ */
+export function removeUserDirSync(dir: string, runAs: RunAs): void {
+  if (!dir.startsWith('/')) return;
+  switch (runAs.mode) {
+    case 'self':
+      return removeDirsSync([dir]);
+    case 'runuser':
+      return removeAsUidSync(dir, runAs.uid, runAs.gid);
+    case 'sudo':
+      spawnSync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir], { ...OWN_SESSION, stdio: 'ignore', timeout: 5_000, cwd: '/' });
+  }
+}
+
+/** Directories of this process's own user removed while stepgate exits (synchronously); what is not ours stays. */
 export function removeDirsSync(dirs: readonly string[]): void {
   for (const dir of dirs) {
     if (!dir) continue;
@@ -163,19 +198,24 @@ async function readUserFile(file: string, uid: number): Promise<string> {
   }
 }
 
-/** Remove a directory owned by the target user, through sudo when we may not. */
+/** Remove a directory of the target user, as that user (see removeUserDirSync). */
 export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
-  // As root (runuser), only a directory of that user itself: never through a link, never root's.
-  if (runAs.mode === 'runuser') {
-    const st = await lstat(dir).catch(() => undefined);
-    if (!st?.isDirectory() || st.uid !== runAs.uid) return;
-  }
-  try {
+  if (!dir.startsWith('/')) return;
+  if (runAs.mode === 'self') {
     await rm(dir, { recursive: true, force: true });
-  } catch {
-    if (runAs.mode === 'sudo') {
-      await execFileAsync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir]).catch(() => undefined);
-    }
+    return;
   }
+  const argv = runAs.mode === 'runuser' ? ['/bin/rm', '-rf', '--', dir] : [runAs.via ?? 'sudo', '-n', '-u', runAs.user, 'rm', '-rf', '--', dir];
+  const ids = runAs.mode === 'runuser' ? { uid: runAs.uid, gid: runAs.gid } : {};
+  await new Promise<void>((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { ...ids, stdio: 'ignore', detached: true, cwd: '/' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    child.on('error', done);
+    child.on('close', done);
+  });
 }
 

@@ -3,13 +3,13 @@
  * echoed); the step's stdin, stdout and stderr are the pty. Each step ends with a marker
  * carrying its status; the marker is cut out of the output before anyone sees it.
  */
-import { chownSync, closeSync, lstatSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, writeFileSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { IPty } from 'node-pty';
 import { NO_PAGERS, configLines, rcScript, stepCommand, stepFile } from './rc-script.js';
-import { SavedStateReader, newShellDir, prepareShellDir, randomFileName, removeDirsSync, removeUserDir, type SavedState } from './shell-dirs.js';
+import { SavedStateReader, newShellDir, prepareShellDir, randomFileName, removeDirsSync, removeUserDir, removeUserDirSync, type SavedState } from './shell-dirs.js';
 import { ShellStartError, shellExit } from './shell-process-types.js';
 import type { ShellExit, ShellProcessOptions, StepEnd, StepStop } from './shell-process-types.js';
 import { unquoteShell } from './shell-quote.js';
@@ -338,8 +338,8 @@ export class ShellProcess {
     if (this.exited) return { kind: 'exited', exit: this.exited };
     if (this.waitingStep) throw new Error('a step is already running in this shell');
     const file = path.join(this.dir, randomFileName('step'));
-    writeFileSync(file, stepFile(script), { mode: this.runAs.mode === 'sudo' ? 0o644 : 0o600 });
-    if (this.runAs.mode === 'runuser') chownSync(file, this.runAs.uid, this.runAs.gid);
+    // Readable by the user in stepgate's own directory (see prepareShellDir); never an existing name.
+    writeFileSync(file, stepFile(script), { mode: this.runAs.mode === 'self' ? 0o600 : 0o644, flag: 'wx' });
     const line = stepCommand(id, file, opts);
     const end = new Promise<StepEnd>((resolve) => {
       this.waitingStep = { id, resolve, started: false };
@@ -466,8 +466,10 @@ export class ShellProcess {
       for (let waited = 0; waited < 300 && this.bashAlive(); waited += 5) sleepSync(5);
       if (this.bashAlive()) signalAllSync([this.bashPid], 'SIGKILL', this.runAs);
     }
-    // The state directory may hold exported secrets; through sudo it is not ours to remove.
-    removeDirsSync([this.dir, this.stateDir.startsWith('/') && ownedBy(this.stateDir, this.runAs.uid) ? this.stateDir : '']);
+    // The state directory may hold exported secrets: removed as its user (its path is the
+    // shell's word, which that user's startup files can bend).
+    removeDirsSync([this.dir]);
+    if (this.stateDir.startsWith('/') && ownedBy(this.stateDir, this.runAs.uid)) removeUserDirSync(this.stateDir, this.runAs);
   }
 
   /** bash itself, read from /proc (the pty's exit event cannot arrive in a synchronous wait). */

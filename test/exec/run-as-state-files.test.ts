@@ -73,6 +73,47 @@ describe.skipIf(!root)('the saved state read through runuser', () => {
   });
 });
 
+describe.skipIf(!root)("the files of a shell as another user, from root (a review: root chowned and wrote through names the user controlled)", () => {
+  it("keeps the shell's own directory root's: the step user can neither rename nor add to it", async () => {
+    const sh = await openShell({ user: service, cwd: '/tmp' });
+    try {
+      // The rcfile's path is on bash's command line, which the user can read.
+      const script = [
+        `rc=$(tr '\\0' '\\n' </proc/$$/cmdline | grep '/rc-')`,
+        'd=${rc%/*}',
+        'mv -- "$rc" "$rc.moved" 2>/dev/null; mv=$?',
+        'ln -s /etc/passwd "$d/cmd-planted" 2>/dev/null; ln=$?',
+        'echo "dir=$d owner=$(stat -c %u:%a "$d") mv=$mv ln=$ln"',
+      ].join('\n');
+      expect((await sh.run({ script })).exitCode).toBe(0);
+      const said = /dir=(\S+) owner=(\S+) mv=(\d+) ln=(\d+)/.exec(sh.screen().lines.join('\n'));
+      expect(said?.[2]).toBe('0:711');
+      expect(said?.[3]).not.toBe('0');
+      expect(said?.[4]).not.toBe('0');
+    } finally {
+      await sh.close();
+    }
+  });
+
+  it("removes the shell's state directory as its user, not as root: what the user could not remove stays", async () => {
+    const sh = await openShell({ user: service, cwd: '/tmp' });
+    let state = '';
+    try {
+      expect((await sh.run({ script: 'echo "state=$__sg_state"' })).exitCode).toBe(0);
+      state = /state=(\/\S+)/.exec(sh.screen().lines.join('\n'))?.[1] ?? '';
+      expect(state).toMatch(/stepgate-state-/);
+      // Root's own directory inside it: root would remove it, its user cannot.
+      mkdirSync(path.join(state, 'roots'), { mode: 0o755 });
+      writeFileSync(path.join(state, 'roots', 'file'), 'root\n');
+    } finally {
+      await sh.close();
+    }
+    expect(existsSync(path.join(state, 'roots', 'file'))).toBe(true);
+    expect(existsSync(path.join(state, 'state'))).toBe(false);
+    rmSync(state, { recursive: true, force: true });
+  });
+});
+
 describe('the setup markers', () => {
   it('are answered once: a step that forges the config request gets no session environment typed at it', async () => {
     const secret = 'sess-9a8b7c6d5e';

@@ -260,6 +260,13 @@ describe('runbook view', () => {
     // Moving around says nothing of the kind, and retires the notice.
     r.press(arrowDown);
     await r.waitForNoFrame('keys go to stepgate');
+    // A step that looks to be waiting for an answer says so over a stray key's notice (a trial:
+    // one x hid the prompt's hint for as long as the step waited).
+    r.t.store.setState({ waitingForInput: 'Continue? [y/N]' });
+    await r.waitForFrame('the step may be waiting for input: "Continue? [y/N]"');
+    r.press('x');
+    await r.waitForFrame('the step may be waiting for input: "Continue? [y/N]"');
+    expect(r.frame()).not.toContain('keys go to stepgate');
   });
 
   it('quits at once with q when nothing runs', async () => {
@@ -404,6 +411,13 @@ describe('prompts', () => {
     expect(frame).not.toContain('not-a-token');
     expect(lines.at(-1)).toMatch(/^VARS: GITHUB_DEPLOY_TOKEN +enter submits · esc quit$/);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    // The refused value is gone from the field: the next answer is not appended to it (a trial's
+    // right token, typed after a wrong one into a masked field, was refused without a visible reason).
+    expect(lines.find((l) => l.startsWith('GITHUB_DEPLOY_TOKEN:') && !l.includes('does not match'))).not.toContain('*');
+    r.type(`ghp_${'a'.repeat(36)}`);
+    await r.waitForFrame(`GITHUB_DEPLOY_TOKEN: ${'*'.repeat(40)}`);
+    r.press(enter);
+    await r.waitForFrame('READY 1/1');
   });
 
   it('confirms a confirm step before running it; n declines', async () => {

@@ -23,9 +23,11 @@ export interface AskTextProps {
    * cut a var's pattern off mid-way, and the pattern is what the operator needs to read.
    */
   problem?: string | undefined;
+  /** Empty the field on enter: see TextInput. */
+  clearOnSubmit?: boolean;
 }
 
-export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive, escape = 'cancels', problem }: AskTextProps) {
+export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive, escape = 'cancels', problem, clearOnSubmit = false }: AskTextProps) {
   // Shown once the field listens: a key typed before that would be lost.
   const [ready, setReady] = useState(false);
   useEffect(() => setReady(true), []);
@@ -41,7 +43,7 @@ export function AskText({ title, text, label, mask = false, onSubmit, onCancel, 
           {line}
         </Text>
       ))}
-      <TextInput label={label} mask={mask} width={width} onSubmit={onSubmit} onCancel={onCancel} isActive={isActive} />
+      <TextInput label={label} mask={mask} width={width} onSubmit={onSubmit} onCancel={onCancel} isActive={isActive} clearOnSubmit={clearOnSubmit} />
       {refused.map((line, i) => (
         <Text key={`refused-${i}`} wrap="truncate" color={color('yellow')}>
           {line}

@@ -36,6 +36,7 @@ export function varPrompt({
       onCancel={() => dispatch({ type: 'open', overlay: { kind: 'confirm-quit' } })}
       escape="quit"
       problem={problem}
+      clearOnSubmit
       {...box}
     />
   );

@@ -16,6 +16,7 @@ import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useTranscript } from '../hooks/use-transcript.js';
 import { runbookLayout } from '../layout.js';
 import { detailPane } from './detail-pane.js';
+import { KEYS_GO_TO_STEPGATE } from './update.js';
 import { hintsFor, stateText } from './status-line.js';
 import { useRunbookKeys } from './use-runbook-keys.js';
 import { useStepAttach } from './use-step-attach.js';
@@ -170,7 +171,9 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const fullHeightOverlay = view.overlay?.kind === 'help' || view.overlay?.kind === 'viewer';
   // Attached, the keys already go to the step: nothing to say.
   const waiting = status.kind === 'running' && !view.attached ? waitingForInput : undefined;
-  const notice = view.notice ?? (errorInPrompt ? undefined : error) ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
+  // A step that may be waiting for an answer says so over the stray-key notice, which says less (a trial).
+  const viewNotice = waiting !== undefined && view.notice === KEYS_GO_TO_STEPGATE ? undefined : view.notice;
+  const notice = viewNotice ?? (errorInPrompt ? undefined : error) ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
   const state = stateText(session, view.attached, shellStarting);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>

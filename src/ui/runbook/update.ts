@@ -15,6 +15,9 @@ import { keyMode } from './key-mode.js';
 const NOTICE_NAME = 30;
 import { TYPING_MS, asideOf, isDoubleInterrupt, syncView, viewReducer, type ReasonPurpose, type RefChoice, type ViewAction, type ViewState } from './view-state.js';
 
+/** Said when a key that means nothing is pressed while a step runs, unattached. */
+export const KEYS_GO_TO_STEPGATE = 'keys go to stepgate, not the step: i attaches (then they go to it)';
+
 /** What the view asks of the session and the screen once its own state is updated. */
 export type RunbookIntent =
   /** Any intent but moving around stops a walk (`a`) in progress. */
@@ -89,7 +92,7 @@ export function update(before: ViewState, session: SessionState, input: RunbookI
     // Typed at a step's prompt from the checklist, the answer went nowhere without a word (a trial).
     apply({
       type: 'notice',
-      text: cursorItem?.step.kind === 'command' ? 'keys go to stepgate, not the step: i attaches (then they go to it)' : 'a check is running; it takes no input',
+      text: cursorItem?.step.kind === 'command' ? KEYS_GO_TO_STEPGATE : 'a check is running; it takes no input',
     });
   }
   // While a step runs, every printable key is remembered (bound or not): see TYPING_MS.

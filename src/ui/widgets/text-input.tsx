@@ -18,14 +18,16 @@ export interface TextInputProps {
   isActive?: boolean;
   /** Called once the field listens to keys (keys typed before that would be lost). */
   onReady?: () => void;
+  /** Empty the field once submitted (a var's value: a refused one is said, not kept to be appended to). */
+  clearOnSubmit?: boolean;
 }
 
-export function TextInput({ label, mask = false, width, onSubmit, onCancel, onChange, isActive = true, onReady }: TextInputProps) {
+export function TextInput({ label, mask = false, width, onSubmit, onCancel, onChange, isActive = true, onReady, clearOnSubmit = false }: TextInputProps) {
   const [state, dispatch, get] = useTextInputState();
   useEffect(() => {
     onChange?.(state.value);
   }, [state.value, onChange]);
-  useTextInput({ get, dispatch, onSubmit, onCancel, isActive });
+  useTextInput({ get, dispatch, onSubmit, onCancel, isActive, clearOnSubmit });
   useEffect(() => onReady?.(), [onReady]);
   const shown = mask ? '*'.repeat(state.value.length) : state.value;
   const room = Math.max(4, width - label.length - 2);

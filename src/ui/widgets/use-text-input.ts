@@ -10,16 +10,22 @@ export interface TextInputKeys {
   onCancel: () => void;
   /** Default true. Off when raw mode is not supported. */
   isActive?: boolean;
+  /** Empty the field once submitted: a refused answer is not kept for the next one to append to. */
+  clearOnSubmit?: boolean;
 }
 
-export function useTextInput({ get, dispatch, onSubmit, onCancel, isActive = true }: TextInputKeys): void {
+export function useTextInput({ get, dispatch, onSubmit, onCancel, isActive = true, clearOnSubmit = false }: TextInputKeys): void {
+  const submit = (): void => {
+    onSubmit(get().value);
+    if (clearOnSubmit) dispatch({ type: 'clear' });
+  };
   useInput(
     (input, key) => {
-      if (key.return || input === '\n') onSubmit(get().value);
+      if (key.return || input === '\n') submit();
       else if (input.length > 1 && /[\r\n]/.test(input)) {
         // Typed ahead or pasted with its enter in one chunk: take the text, then submit.
         dispatch({ type: 'insert', text: input.split(/[\r\n]/)[0] ?? '' });
-        onSubmit(get().value);
+        submit();
       } else if (key.escape || (key.ctrl && input === 'c')) onCancel();
       else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
       else if (key.leftArrow) dispatch({ type: 'left' });

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { runInOwnSession } from './own-session.js';
+import { CLOSE_INHERITED_MASTERS } from './close-masters.js';
 import { notFoundIn, systemProgram } from './system-programs.js';
 
 const execFileAsync = promisify(execFile);
@@ -190,7 +191,10 @@ export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean } =
     case 'self':
       return { file, args };
     case 'runuser':
-      return { file: runAs.via ?? 'runuser', args: ['-u', runAs.user, '--', ...argv] };
+      // The pty masters stepgate holds (node-pty leaves them open across exec) are closed while
+      // still root: closed by the user's own bash, they were in a process of that user's, open
+      // to pidfd_getfd, from exec until bash ran (a review typed into root's steps through one).
+      return { file: '/bin/bash', args: ['-c', `${CLOSE_INHERITED_MASTERS}; exec "$@"`, 'stepgate', runAs.via ?? 'runuser', '-u', runAs.user, '--', ...argv] };
     case 'sudo':
       if (opts.login && hasUsableLoginShell(runAs)) {
         return { file: runAs.via ?? 'sudo', args: ['-n', '-u', runAs.user, '-i', '--', ...argv] };

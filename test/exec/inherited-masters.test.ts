@@ -3,6 +3,7 @@
  * a shell would hold that shell's terminal. A later shell's steps and a `run:` check must not:
  * they could read another shell's output or type into it.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe } from '../../src/exec/probes.js';
 import { openShell } from '../../src/exec/shell.js';
@@ -73,3 +74,48 @@ describe('pty masters in a preflight login shell as another user', () => {
     }
   });
 });
+
+/**
+ * Review: closed by the user's own bash, the masters were open in a process of that user's from
+ * runuser's exec until bash ran, where that user could take them (pidfd_getfd) and type into a
+ * root shell's terminal. Through runuser they are closed while still root: runuser itself, which
+ * stays the shell's parent, holds none.
+ */
+describe('pty masters in a shell as another user, through runuser', () => {
+  it('are not held by runuser, the process that becomes the user', async () => {
+    const { isRoot } = await import('./helpers.js');
+    if (!isRoot()) return;
+    const { createUser, removeUser } = await import('./helpers.js');
+    const { readdirSync, statSync } = await import('node:fs');
+    const user = createUser('sgrev53m');
+    const rootShell = await openShell({ screen: true });
+    const userShell = await openShell({ screen: true, user, cwd: '/tmp' });
+    try {
+      await userShell.run({ script: 'echo "parent=$PPID"' });
+      const parent = Number(/parent=(\d+)/.exec(userShell.screen().lines.join('\n'))?.[1]);
+      expect(readFileSyncSafe(`/proc/${parent}/comm`)).toBe('runuser');
+      const ptmx = statSync('/dev/ptmx');
+      const held = readdirSync(`/proc/${parent}/fd`).filter((fd) => {
+        try {
+          const s = statSync(`/proc/${parent}/fd/${fd}`);
+          return s.ino === ptmx.ino && s.dev === ptmx.dev;
+        } catch {
+          return false;
+        }
+      });
+      expect(held).toEqual([]);
+    } finally {
+      await userShell.close();
+      await rootShell.close();
+      removeUser(user);
+    }
+  });
+});
+
+function readFileSyncSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

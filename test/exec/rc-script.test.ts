@@ -12,7 +12,11 @@ const base: Omit<RunAs, 'mode'> = { user: 'ubuntu', uid: 1000, gid: 1000, home: 
 describe('asUser', () => {
   it('runs directly, through runuser, or through sudo -n (-i for a login)', () => {
     expect(asUser({ ...base, mode: 'self' }, ['id', '-un'])).toEqual({ file: 'id', args: ['-un'] });
-    expect(asUser({ ...base, mode: 'runuser' }, ['id'])).toEqual({ file: 'runuser', args: ['-u', 'ubuntu', '--', 'id'] });
+    // Through runuser, a root bash closes the pty masters first, then becomes runuser.
+    const viaRunuser = asUser({ ...base, mode: 'runuser' }, ['id']);
+    expect(viaRunuser.file).toBe('/bin/bash');
+    expect(viaRunuser.args.slice(3)).toEqual(['runuser', '-u', 'ubuntu', '--', 'id']);
+    expect(execFileSync(viaRunuser.file, [viaRunuser.args[0]!, viaRunuser.args[1]!, 'x', 'echo', 'ran:', 'a b'], { encoding: 'utf8' })).toBe('ran: a b\n');
     expect(asUser({ ...base, mode: 'sudo' }, ['id'], { login: true })).toEqual({ file: 'sudo', args: ['-n', '-u', 'ubuntu', '-i', '--', 'id'] });
     expect(asUser({ ...base, mode: 'sudo' }, ['id'])).toEqual({ file: 'sudo', args: ['-n', '-u', 'ubuntu', '-H', '--', 'id'] });
   });

@@ -14,15 +14,33 @@ import { lstatSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
-import { RunAsError, asUser, resolveRunAs } from '../exec/run-as.js';
+import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.js';
 import { osUser } from '../session/host.js';
+import { printable } from '../session/printable.js';
+import { isSessionId } from '../session/session-paths.js';
 import { liveTuiAt, type LiveTui } from './detach.js';
 import { EXIT } from './exit-codes.js';
 
 /** The detached TUIs of other login users on this host, each with the session it holds. */
 export async function othersTuis(): Promise<BeaconInfo[]> {
   const uid = process.getuid?.();
-  return (await listBeacons().catch(() => [])).filter((b) => b.uid !== uid).sort((a, b) => (b.session?.since ?? 0) - (a.session?.since ?? 0));
+  return (await listBeacons().catch(() => []))
+    .filter((b) => b.uid !== uid && plausibleBeacon(b))
+    .sort((a, b) => (b.session?.since ?? 0) - (a.session?.since ?? 0));
+}
+
+/**
+ * Anyone on the host can announce a beacon and say anything in it: what is printed from it
+ * must be a user name and a session id as stepgate makes them, and a runbook path without
+ * control characters (a review's beacon set the terminal's clipboard through one).
+ */
+function plausibleBeacon(b: BeaconInfo): boolean {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(b.user) || !isAbsolute(b.registry) || !isPrintable(b.registry)) return false;
+  return b.session === undefined || (isSessionId(b.session.id) && isPrintable(b.session.runbook));
+}
+
+function isPrintable(text: string): boolean {
+  return printable(text) === text && !/[\t\r\n]/.test(text);
 }
 
 /**
@@ -57,11 +75,16 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
     );
     return EXIT.usage;
   }
-  const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])]);
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Through runuser, a terminal of runuser's own between the owner's processes and this one: the
+  // owner runs the tmux server this client attaches to, and can make a client run a command
+  // (detach-client -E), which in the operator's terminal session could type into it (a review
+  // had root run `id` that way). Through sudo, sudo's use_pty does the same (its default since
+  // 1.9.14, and in Ubuntu's sudoers).
+  const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])], { ownTerminal: true });
+  // Nothing of the operator's environment reaches the owner's processes (tokens, keys): runuser
+  // would keep all of it. The TUI's journal names who attached (SUDO_USER first), not the owner.
+  const env: NodeJS.ProcessEnv = runAs.mode === 'runuser' ? { ...targetUserEnv(runAs, process.env), SUDO_USER: process.env['SUDO_USER'] ?? osUser() } : { ...process.env };
   delete env['TMUX'];
-  // runuser keeps the environment: the TUI's journal names who attached (SUDO_USER first), not the owner.
-  if (runAs.mode === 'runuser' && env['SUDO_USER'] === undefined) env['SUDO_USER'] = osUser();
   const child = spawn(command.file, command.args, { stdio: 'inherit', env });
   // The attach as the owner tells the TUI how its client ended; this process only waits for it.
   const ignore = (): void => undefined;

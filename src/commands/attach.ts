@@ -78,10 +78,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('stepgate: no detached TUI is running (stepgate sessions lists every session; continue one with stepgate resume)\n');
     return EXIT.usage;
   }
-  // After your own drop, your own TUI is the one you mean: the only one of yours, else the only one.
+  // After your own drop, your own TUI is the one you mean: the only one of yours. Another user's
+  // is listed and asked for, even alone: anyone can announce one (a review's lured root in).
   const mine = targets.filter((t) => t.kind === 'own');
-  const [only] = mine.length > 0 ? mine : targets;
-  if ((mine.length === 1 || targets.length === 1) && only) return attachTarget(only, watch);
+  const [only] = mine;
+  if (mine.length === 1 && only) return attachTarget(only, watch);
   process.stderr.write('detached TUIs:\n');
   targets.forEach((t, i) => process.stderr.write(`  ${i + 1}. ${describeTarget(t, process.cwd())}\n`));
   const answer = (await askLine(`attach to which (1-${targets.length}, enter cancels)? `))?.trim();

@@ -184,7 +184,7 @@ export interface Command {
  * Wrap argv so it runs as the target user. `login` asks for a login environment (sudo -i),
  * used by the session shell; probes run without it.
  */
-export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean } = {}): Command {
+export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean; ownTerminal?: boolean } = {}): Command {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('asUser: empty command');
   switch (runAs.mode) {
@@ -194,7 +194,12 @@ export function asUser(runAs: RunAs, argv: string[], opts: { login?: boolean } =
       // The pty masters stepgate holds (node-pty leaves them open across exec) are closed while
       // still root: closed by the user's own bash, they were in a process of that user's, open
       // to pidfd_getfd, from exec until bash ran (a review typed into root's steps through one).
-      return { file: '/bin/bash', args: ['-c', `${CLOSE_INHERITED_MASTERS}; exec "$@"`, 'stepgate', runAs.via ?? 'runuser', '-u', runAs.user, '--', ...argv] };
+      // ownTerminal: a pty of runuser's, relayed, so that the user's process never holds the
+      // operator's terminal (it could type into it: TIOCSTI).
+      return {
+        file: '/bin/bash',
+        args: ['-c', `${CLOSE_INHERITED_MASTERS}; exec "$@"`, 'stepgate', runAs.via ?? 'runuser', ...(opts.ownTerminal ? ['--pty'] : []), '-u', runAs.user, '--', ...argv],
+      };
     case 'sudo':
       if (opts.login && hasUsableLoginShell(runAs)) {
         return { file: runAs.via ?? 'sudo', args: ['-n', '-u', runAs.user, '-i', '--', ...argv] };

@@ -182,6 +182,47 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     await until('terminal-detached in the journal', () => events().find((e) => e.type === 'terminal-detached'));
     expect(events().some((e) => e.type === 'step-started' && String(e['key']).endsWith('#next'))).toBe(false);
 
+    // Root attaches through runuser: the owner's processes get a terminal of runuser's, never
+    // root's own (the owner runs the tmux server, which can make a client run a command: in
+    // root's terminal session it could type into that terminal). A bare attach lists another
+    // user's TUI and asks; it does not attach by itself.
+    if (ROOT) {
+      const rootState = mkdtempSync(join(tmpdir(), 'sg-root-attach-'));
+      try {
+        const bare = startTui(['attach'], dir, rootState, { detach: true });
+        tuis.push(bare);
+        await bare.waitFor('attach to which');
+        bare.press('\r');
+        expect(await bare.exited).toBe(0);
+        expect(flat(bare.screen())).toContain(flat(`${id}`));
+        const rooted = startTui(['attach', id], dir, rootState, { detach: true });
+        tuis.push(rooted);
+        await rooted.waitFor('READY 2/2 next', 60_000);
+        const ownerUid = Number(execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim());
+        const ttyOf = (pid: number): string => {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4] ?? '';
+        };
+        const ownerSide = readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              return statSync(`/proc/${p}`).uid === ownerUid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--registry');
+            } catch {
+              return false;
+            }
+          })
+          .map(Number);
+        expect(ownerSide.length).toBeGreaterThan(0);
+        for (const pid of ownerSide) expect(ttyOf(pid)).not.toBe(ttyOf(rooted.pid));
+        rooted.press('\u001C');
+        await rooted.waitFor(`come back with: stepgate attach ${id}`);
+        expect(await rooted.exited).toBe(1);
+      } finally {
+        rmSync(rootState, { recursive: true, force: true });
+      }
+    }
+
     const again = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(again);
     await again.waitFor('READY 2/2 next', 60_000);

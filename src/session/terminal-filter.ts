@@ -95,7 +95,9 @@ export class TerminalFilter {
         if (s.escaped || ch === '\u0007' || ch === '\u009c') {
           this.state = { kind: 'ground' };
           const text = s.text + ch;
-          return s.keep && /^\u001b\]8;/.test(text) ? text : '';
+          // A hyperlink's parameters and URI are printable ASCII: a control character inside
+          // (a review hid a C1 OSC 52 there) drops the whole sequence.
+          return s.keep && /^\u001b\]8;[\u0020-\u007e]*(?:\u0007|\u001b\\|\u009c)$/.test(text) ? text : '';
         }
         if (ch === '\u001b') {
           this.state = { ...s, text: s.text + ch, escaped: true };

@@ -14,6 +14,9 @@ const HOSTILE = [
   `${ESC}[8;100;200t`,
   '\u009d0;c1 title\u009c',
   `${ESC}]4;1;rgb:ff/00/00\u0007`,
+  // A hyperlink is kept, but not one with control characters in it (a review: a C1 OSC 52 inside).
+  `${ESC}]8;;\u0018\u009d52;c;Zm9v\u0007`,
+  `${ESC}]8;;https://example.com/\u0001x${ESC}\\`,
 ];
 
 function through(filter: TerminalFilter, text: string, size: number): string {

@@ -100,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
  * (the same runbook, or the session being resumed). Asks whether to attach to it instead; the
  * exit code of the attach, or undefined to go on as asked.
  */
-export async function offerAttach(match: (tui: LiveTui) => boolean, instead: string | undefined = 'starting another'): Promise<number | undefined> {
+export async function offerAttach(match: (tui: LiveTui) => boolean, instead: string | undefined): Promise<number | undefined> {
   const tui = (await liveTuis()).find(match);
   if (!tui?.session) return undefined;
   // Without `instead`: the session asked for is that one, which cannot be resumed while it runs.

@@ -35,6 +35,7 @@ import { RESUME } from './specs.js';
 import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
+import { liveTuis } from './detach.js';
 import { othersNotes } from './attach-other.js';
 import { othersSessionNotes } from './others-sessions.js';
 import { askYesNo } from './ask.js';
@@ -128,9 +129,11 @@ export async function main(argv: string[]): Promise<number> {
   if (where?.kind === 'wrap') {
     // The session to resume may be running still, detached: going back to it is the resume.
     // Named by its id, it cannot be resumed while it runs; a bare resume would take an older one.
+    // "Instead of an older one" only when there is one (a trial was offered a choice that did not exist).
+    const older = given === undefined ? (await unfinishedSessions(dir)).free : undefined;
     const attached = await offerAttach(
       (tui) => tui.session !== undefined && (given === undefined || tui.session.id === given),
-      given === undefined ? 'resuming an older session' : undefined,
+      older !== undefined ? 'resuming an older session' : undefined,
     );
     if (attached !== undefined) return attached;
   }
@@ -138,7 +141,13 @@ export async function main(argv: string[]): Promise<number> {
     const { free: newest, held } = await unfinishedSessions(dir);
     if (!newest) {
       const busy = held[0];
-      if (busy) {
+      const detachedTui = busy && (await liveTuis().catch(() => [])).some((tui) => tui.session?.id === busy.session.id);
+      if (busy && detachedTui) {
+        // A detached TUI does not stop by itself: waiting or killing it is not the way back.
+        process.stderr.write(
+          `stepgate: session ${busy.session.id} (${busy.session.runbook}) runs detached in a TUI (process ${busy.pid}), and no other session is unfinished: stepgate attach ${busy.session.id} goes back to it (--watch to look only)\n`,
+        );
+      } else if (busy) {
         process.stderr.write(
           `stepgate: session ${busy.session.id} (${busy.session.runbook}, ${busy.session.state}) is still held by process ${busy.pid}` +
             ` (a stepgate that has not exited yet: after a hang-up it stops within 5 s); try again in a moment, or stop that process first\n`,

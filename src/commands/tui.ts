@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     // The same runbook already running detached: going back to it beats a second session.
     const same = sameRunbook(target, isDir);
     if ((await liveTuis()).some(same)) {
-      const attached = await (await import('./attach.js')).offerAttach(same);
+      const attached = await (await import('./attach.js')).offerAttach(same, 'starting another');
       if (attached !== undefined) return attached;
     }
   }

@@ -184,6 +184,25 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     expect(oldEvents).not.toContain('session-resumed');
   }, 120_000);
 
+  it('a bare resume when the only unfinished session runs detached asks to attach, and n says how to go back to it (trial: told to wait 5 s or kill it)', async () => {
+    const { dir, file, state } = workspace();
+    const live = startTui([file], dir, state, { detach: true });
+    tuis.push(live);
+    await live.waitFor('READY 1/2 slow', 60_000);
+    live.press('\r');
+    await live.waitFor('RUNNING slow');
+    const back = startTui(['resume'], dir, state, { detach: true });
+    tuis.push(back);
+    const asked = await back.waitFor('attach to it? [Y/n]', 60_000);
+    expect(asked).not.toContain('instead of resuming an older session');
+    back.press('n\r');
+    // Wrapped at 80 columns, mid-word: compared without white space.
+    const said = (await back.waitFor(/goes back to it/)).replace(/\s+/g, '');
+    expect(said).toMatch(/\)runsdetachedinaTUI\(process\d+\),andnoothersessionisunfinished:stepgateattach\S+goesbacktoit/);
+    expect(said).not.toContain('stop that process');
+    expect(await back.exited).toBe(2);
+  }, 120_000);
+
   it('inside $TMUX the TUI runs in place: no second tmux inside the first', async () => {
     const { dir, file, state } = workspace();
     const outer = join(dir, 'outer.sock');

@@ -249,6 +249,12 @@ function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): 
     return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
   const result = readJson<ResultFile>(join(dir, 'result.json'));
+  if (watch) {
+    // The owner's client reads the result and removes the directory, maybe before this one got
+    // there: a watcher that finds nothing has not seen a crash (a trial read it as one).
+    process.stderr.write(result ? result.stderr : 'stepgate: the TUI ended (stepgate sessions says how its session stands)\n');
+    return EXIT.completed;
+  }
   rmSync(dir, { recursive: true, force: true });
   if (!result) {
     process.stderr.write('stepgate: the TUI ended without saying how (see stepgate sessions)\n');

@@ -128,9 +128,16 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     watcher.press('\u001C');
     await watcher.waitFor('come back with: stepgate attach');
     expect(await watcher.exited).toBe(0);
+    // A watcher still there when the owner quits is told the TUI ended, not that it ended
+    // "without saying how" (a trial read that as a crash), and owns no outcome.
+    const stays = startTui(['attach', '--watch', id], dir, state, { detach: true });
+    tuis.push(stays);
+    await stays.waitFor('ENDED: completed', 60_000);
     back.press('q');
     await back.waitFor(`session ${id} completed`);
     expect(await back.exited).toBe(0);
+    expect(await stays.exited).toBe(0);
+    expect(stays.screen()).not.toContain('without saying how');
     const log = execFileSync(process.execPath, [CLI, 'log', id], { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' });
     expect(log).toMatch(/TERMINAL CLOSED \(SIGHUP\).*kept running/);
     expect(log).toMatch(/ATTACHED root|ATTACHED \S+ on \/dev\//);

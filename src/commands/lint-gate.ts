@@ -25,6 +25,17 @@ export function lintErrors(runbook: Runbook): Diagnostic[] {
   return errors;
 }
 
+/**
+ * The line that ends a refusal for `errors`: a runbook that could not be read at all is not a
+ * runbook with lint errors to fix (a trial was told "1 lint error; fix them" of a mistyped path).
+ */
+export function refusalLine(file: string, errors: readonly Diagnostic[], cwd: string, then: string): string {
+  if (errors.length > 0 && errors.every((d) => d.code === 'read-error' && d.file === file)) {
+    return `stepgate: ${displayPath(file, cwd)} is not a runbook stepgate can read: check the path (stepgate DIR lists the runbooks in a directory)`;
+  }
+  return `stepgate: ${file} has ${lintErrorCount(file, errors, cwd)}; ${then}`;
+}
+
 /** `3 lint errors` for `file`, naming the linked runbooks they are in when not all are its own. */
 export function lintErrorCount(file: string, errors: readonly Diagnostic[], cwd: string): string {
   const count = `${errors.length} lint error${errors.length === 1 ? '' : 's'}`;

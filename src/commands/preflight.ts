@@ -20,7 +20,7 @@ import { PREFLIGHT } from './specs.js';
 import { parseVarFlags } from './var-flags.js';
 import { refusedVarValues } from './var-values.js';
 import { EXIT } from './exit-codes.js';
-import { lintErrorCount, lintErrors } from './lint-gate.js';
+import { lintErrors, refusalLine } from './lint-gate.js';
 
 /** Undefined when stepgate can become `user` (undefined = the current user); else why not. */
 export async function runAsRefusal(user: string | undefined): Promise<string | undefined> {
@@ -183,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
   const invalid = lintErrors(loaded.runbook);
   if (invalid.length > 0) {
     for (const d of invalid) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    process.stderr.write(`stepgate: ${file} has ${lintErrorCount(file, invalid, process.cwd())}; a session of it would not start: fix them (stepgate lint ${file}), then preflight again\n`);
+    process.stderr.write(`${refusalLine(file, invalid, process.cwd(), `a session of it would not start: fix them (stepgate lint ${file}), then preflight again`)}\n`);
     return EXIT.usage;
   }
   // --as naming a user this host lacks is a bad invocation; the runbook's own user: is a

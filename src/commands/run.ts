@@ -12,7 +12,7 @@ import type * as ShellModule from '../exec/shell.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic } from '../runbooks/index.js';
-import { lintErrorCount, lintErrors } from './lint-gate.js';
+import { lintErrors, refusalLine } from './lint-gate.js';
 import type { Diagnostic, Runbook, VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
@@ -292,7 +292,7 @@ export async function main(argv: string[]): Promise<number> {
   if (untrustedRefusal()) return EXIT.usage;
   if (errors.length > 0) {
     for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    process.stderr.write(`stepgate: ${file} has ${lintErrorCount(file, errors, process.cwd())}; fix them (stepgate lint ${file}) before running\n`);
+    process.stderr.write(`${refusalLine(file, errors, process.cwd(), `fix them (stepgate lint ${file}) before running`)}\n`);
     return EXIT.usage;
   }
 

@@ -33,6 +33,15 @@ read -r line; echo "read rc=$? line=[$line]"
 `;
 
 describe('plain mode without a terminal', () => {
+  it('a runbook path that does not exist is said as such, not as lint errors to fix (trial), by run and preflight', async () => {
+    for (const command of ['run', 'preflight']) {
+      const result = await ws.run([command, 'nothere.md', ...(command === 'run' ? ['--yes'] : [])]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('stepgate: nothere.md is not a runbook stepgate can read: check the path');
+      expect(result.stderr).not.toContain('lint error');
+    }
+  });
+
   it('a step reading stdin gets end-of-file when stdin is /dev/null', async () => {
     const file = ws.write('reader.md', READER);
     const result = await endsWithin(ws.spawn(['run', file, '--yes']), 40_000);

@@ -178,7 +178,7 @@ export function parseAttributes(
       }
       default: {
         const flag = toBoolean(value);
-        if (flag === undefined) sink.error('bad-attribute', at, `${key}=${String(value)}: want true or false (or just ${key})`);
+        if (flag === undefined) sink.error('bad-attribute', at, `${key}=${String(value)}: want true or false (yes and no too), or just ${key}`);
         else attrs[key as (typeof BOOLEAN_KEYS)[number]] = flag;
       }
     }

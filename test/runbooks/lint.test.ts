@@ -72,6 +72,12 @@ describe('lint', () => {
     ]);
   });
 
+  it("says yes and no are flags too when a flag's value is neither (a trial: confirm=yes passed, optional=maybe was told 'true or false')", () => {
+    const rb = parseRunbook('Do.\n\n```bash {confirm=yes optional=maybe}\ntrue\n```\n', 'a.md');
+    expect(rb.diagnostics.map((d) => d.message)).toContain('optional=maybe: want true or false (yes and no too), or just optional');
+    expect(rb.steps[0]?.kind === 'command' && rb.steps[0].attrs.confirm).toBe(true);
+  });
+
   it('keeps the parser errors in its output', () => {
     expect(workspace({ 'a.md': 'Do.\n\n```bash {bogus}\ntrue\n```\n' })('a.md')).toEqual(['a.md:3:10 error unknown-attribute']);
   });

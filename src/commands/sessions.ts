@@ -109,16 +109,18 @@ export function noteLines(notes: readonly string[], columns: number | undefined)
 
 const GAP = '  ';
 /**
- * How a table too wide for the terminal is made to fit, in order, until it does: the runbook cut
- * (keeping its file name), then the start time dropped (the id begins with it), then the
- * runbook cut further and the state cut (keeping its start), each with an ellipsis.
+ * How a table too wide for the terminal is made to fit. The runbook, the last column, is cut
+ * row by row (keeping its file name) to what is left of that row's line: its width moves no
+ * other column, so a long path in one row does not cut the others (a trial saw the state cut
+ * with columns to spare). The other columns give way when the runbook would get less than
+ * 24 cells: the start time is dropped (the id begins with it), then the state is cut (keeping
+ * its start, at least 12 cells) until the runbook gets room for its file name (at most 16).
  */
-const FIT: Array<{ cut: number; min: number; keep: 'head' | 'tail' } | { drop: number }> = [
-  { cut: 4, min: 24, keep: 'tail' },
-  { drop: 1 },
-  { cut: 4, min: 16, keep: 'tail' },
-  { cut: 3, min: 12, keep: 'head' },
-];
+const RUNBOOK_ROOM = 24;
+const RUNBOOK_MIN = 16;
+const STARTED = 1;
+const STATE = 3;
+const STATE_MIN = 12;
 
 function cut(cell: string, width: number, keep: 'head' | 'tail'): string {
   if (cell.length <= width) return cell;
@@ -127,23 +129,28 @@ function cut(cell: string, width: number, keep: 'head' | 'tail'): string {
 
 /** The table's lines, each within `columns` when given (a terminal's width); every cell whole without it. */
 export function tableLines(rows: string[][], columns: number | undefined): string[] {
+  const limit = columns !== undefined && columns > 0 ? columns : undefined;
   // Cells by column name, so that a dropped column does not move the ones after it.
   let names = rows[0]?.map((_, c) => c) ?? [];
   let table = rows;
   const widthOf = (c: number): number => Math.max(...table.map((r) => (r[c] ?? '').length));
-  const total = (): number => names.reduce((sum, c) => sum + widthOf(c), 0) + GAP.length * (names.length - 1);
-  const fits = (): boolean => columns === undefined || columns <= 0 || total() <= columns;
-  for (const step of FIT) {
-    if (fits()) break;
-    if ('drop' in step) {
-      names = names.filter((c) => c !== step.drop);
-      continue;
-    }
-    const to = Math.max(step.min, widthOf(step.cut) - (total() - (columns ?? 0)));
-    table = table.map((row, i) => (i === 0 ? row : row.map((cell, c) => (c === step.cut ? cut(cell, to, step.keep) : cell))));
+  const last = (): number => names[names.length - 1] ?? 0;
+  // The cells before the last column, with their gaps.
+  const lead = (): number => names.slice(0, -1).reduce((sum, c) => sum + widthOf(c) + GAP.length, 0);
+  const over = (room: number): number => (limit === undefined ? 0 : lead() + Math.min(widthOf(last()), room) - limit);
+  if (over(RUNBOOK_ROOM) > 0 && names.length > 2) names = names.filter((c) => c !== STARTED);
+  // The state is cut only for a runbook's file name (with the ellipsis), up to 16 cells of it.
+  const fileNames = table.slice(1).map((r) => (r[last()] ?? '').slice((r[last()] ?? '').lastIndexOf('/') + 1).length + 1);
+  const room = Math.min(RUNBOOK_MIN, Math.max(0, ...fileNames));
+  if (over(room) > 0 && names.includes(STATE) && STATE !== last()) {
+    const to = Math.max(STATE_MIN, widthOf(STATE) - over(room));
+    table = table.map((row, i) => (i === 0 ? row : row.map((cell, c) => (c === STATE ? cut(cell, to, 'head') : cell))));
   }
   return table.map((row) => {
-    const line = names.map((c) => (row[c] ?? '').padEnd(widthOf(c))).join(GAP).trimEnd();
-    return columns !== undefined && columns > 0 && line.length > columns ? `${line.slice(0, columns - 1)}…` : line;
+    const head = names.slice(0, -1).map((c) => (row[c] ?? '').padEnd(widthOf(c))).join(GAP);
+    const lastCell = row[last()] ?? '';
+    const room = limit === undefined ? lastCell.length : Math.max(2, limit - head.length - (head === '' ? 0 : GAP.length));
+    const line = `${head}${head === '' ? '' : GAP}${cut(lastCell, room, 'tail')}`.trimEnd();
+    return limit !== undefined && line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
   });
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { tableLines } from '../../src/commands/sessions.js';
+
+const HEADER = ['id', 'started (UTC)', 'who', 'state', 'runbook'];
+
+describe('the sessions table on an 80-column terminal', () => {
+  it("cuts each row's runbook to what that row leaves, so a long state in one row does not cut another row's path (trial)", () => {
+    const rows = [
+      HEADER,
+      ['20261207-135724-03c31d', '2026-12-07 13:57', 'root', 'completed', '/tmp/helper-trial/rb/slow.md'],
+      ['20261207-135311-3c0b91', '2026-12-07 13:53', 'root', 'interrupted (terminal closed, SIGHUP)', 'mine.md'],
+    ];
+    const lines = tableLines(rows, 80);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    // The start time gives way first; the state stays whole; each path is cut only as its row needs.
+    expect(lines[0]).toMatch(/^id +who +state +runbook$/);
+    expect(lines[2]).toContain('interrupted (terminal closed, SIGHUP)  mine.md');
+    expect(lines[1]).toMatch(/completed +…\S*slow\.md$/);
+    expect(lines[1]!.length).toBe(80);
+  });
+
+  it("cuts the state, keeping its start, only as far as the runbook's file name needs", () => {
+    const rows = [HEADER, ['20261207-135311-3c0b91', '2026-12-07 13:53', 'root', `blocked at ${'a'.repeat(60)}`, 'a/b/deploy.md']];
+    const [, row] = tableLines(rows, 80);
+    expect(row!.length).toBeLessThanOrEqual(80);
+    expect(row).toMatch(/blocked at a+… +…?\S*deploy\.md$/);
+    expect(row!.split(/ {2,}/).at(-1)).toMatch(/^…?deploy\.md$/);
+  });
+
+  it('leaves every cell whole without a width (a pipe, a file)', () => {
+    const rows = [HEADER, ['20261207-135311-3c0b91', '2026-12-07 13:53', 'root', `blocked at ${'a'.repeat(60)}`, `/${'d/'.repeat(40)}deploy.md`]];
+    expect(tableLines(rows, undefined)[1]).toContain(`/${'d/'.repeat(40)}deploy.md`);
+  });
+});

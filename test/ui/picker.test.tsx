@@ -16,7 +16,7 @@ const ENTRIES: PickerEntry[] = [
   { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0, partOf: 'recovery of deploy.md' },
 ];
 
-function setup() {
+function setup(refusal = 'no such runbook') {
   const opened: PickerEntry[] = [];
   let refreshed = 0;
   const t = fakeSession(FILES);
@@ -28,7 +28,7 @@ function setup() {
         entries: ENTRIES,
         open: async (entry): Promise<SessionHandle> => {
           opened.push(entry);
-          if (entry.file !== DEPLOY_FILE) throw new Error('no such runbook');
+          if (entry.file !== DEPLOY_FILE) throw new Error(refusal);
           await t.actions.start({ file: entry.file });
           return { store: t.store, runAs: 'ubuntu', host: 'test-host' };
         },
@@ -58,6 +58,22 @@ describe('picker', () => {
     expect(f).toContain('  Recovery');
     expect(f).toContain('recovery of deploy.md · 1 step, 0 checks');
     expect(f.split('\n').length).toBeLessThanOrEqual(23);
+  });
+
+  it("says a refusal too long for the status line whole above it, the way out included (trial: cut at 'no such user on t…')", async () => {
+    const refusal = 'cannot run as "ubuntu": no such user on this host. Check the runbook\'s user / --as, or create the user.';
+    const r = setup(refusal);
+    await r.waitForFrame('enter open');
+    r.press(arrowDown);
+    await r.waitForFrame('> Deploy the app');
+    r.press(arrowDown);
+    await r.waitForFrame('> Recovery');
+    r.press(enter);
+    await r.waitForFrame('or create the user.');
+    const lines = r.frame().split('\n');
+    expect(lines.map((l) => l.trim()).join(' ')).toContain(`cannot open Recovery: ${refusal}`);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(lines.at(-1)).toMatch(/^PICK a runbook/);
   });
 
   it('filters with / and opens the match with enter; esc returns to a refreshed list', async () => {

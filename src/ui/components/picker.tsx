@@ -6,7 +6,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdin } from 'ink';
 import { commandFor, keyName } from '../keymap.js';
 import { fit } from '../layout.js';
-import { shortPath, type Line } from '../lines.js';
+import { shortPath, wrapText, type Line } from '../lines.js';
+import { useColor } from '../context.js';
 import { filterEntries, type PickerEntry } from '../picker-model.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { usePickerState } from '../widgets/use-picker-state.js';
@@ -44,6 +45,7 @@ function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[
 export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const { cols, rows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
+  const color = useColor();
   const [state, dispatch, get] = usePickerState();
   const [help, setHelp] = useState(false);
   const [ready, setReady] = useState(false);
@@ -56,7 +58,10 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   // One subscription for the picker's lifetime: it reads the latest state, and stays quiet
   // while the filter field has the keys.
   const [helpScroll, setHelpScroll] = useState(0);
-  const listHeight = height - 3;
+  // A message too long for the status line is said whole above it (a trial's "cannot open"
+  // lost the way out, "create the user", to the cut).
+  const said = message !== undefined && message.length > width - 24 ? wrapText(message, width).slice(0, Math.max(1, height - 6)) : [];
+  const listHeight = height - 3 - said.length;
   // The help scrolls no further than its last line in the rows it has.
   const helpMax = Math.max(0, helpLines(width).length - listHeight);
   const latest = useRef({ shown: all, help, onOpen, onQuit, helpMax });
@@ -134,7 +139,12 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
       ) : (
         <Pane lines={lines} height={listHeight} width={width} top={top} />
       )}
-      <StatusBar state="PICK a runbook" {...(message ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : help ? '↑↓ scroll · esc/q close' : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
+      {said.map((line, i) => (
+        <Text key={`said-${i}`} wrap="truncate" color={color('yellow')}>
+          {line}
+        </Text>
+      ))}
+      <StatusBar state="PICK a runbook" {...(message && said.length === 0 ? { notice: message } : {})} hints={state.filtering ? (filterReady ? 'type words · enter keeps · esc clears' : '') : help ? '↑↓ scroll · esc/q close' : ready ? '↑↓ move · enter open · / filter · ? help · q quit' : ''} width={width} />
     </Box>
   );
 }

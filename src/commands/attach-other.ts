@@ -16,7 +16,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
 import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.js';
 import { osUser } from '../session/host.js';
-import { printable } from '../session/printable.js';
+import { displayText, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
 import { liveTuiAt, type LiveTui } from './detach.js';
 import { EXIT } from './exit-codes.js';
@@ -40,7 +40,7 @@ function plausibleBeacon(b: BeaconInfo): boolean {
 }
 
 function isPrintable(text: string): boolean {
-  return printable(text) === text && !/[\t\r\n]/.test(text);
+  return printable(text) === text && displayText(text) === text && !/[\t\r\n\u2028\u2029]/.test(text);
 }
 
 /**

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { OWN_SESSION, runInOwnSession } from './own-session.js';
-import type { RunAs } from './run-as.js';
+import { asUser, targetUserEnv, type RunAs } from './run-as.js';
 import { parseSavedExports, type SavedExport } from './saved-exports.js';
 
 const execFileAsync = promisify(execFile);
@@ -48,11 +48,11 @@ function sweepStaleDirs(): void {
     } catch {
       continue;
     }
-    if (!st.isDirectory()) continue;
-    // Anyone can make a directory of that name: another user's is removed as that user, so
-    // that what it holds (a link swapped in mid-way) can never have root remove root's files.
-    if (st.uid === self) removeDirsSync([dir]);
-    else if (self === 0) removeAsUidSync(dir, st.uid, st.gid);
+    // Anyone can make a directory of that name: only this user's own are removed here. Another
+    // user's (a killed session's state as the service user) is left to that user's tmp cleaning:
+    // removed as them it would be a process of theirs, started from here, that they could stop
+    // to hold stepgate's start, or read stepgate's environment from (a review did both).
+    if (st.isDirectory() && st.uid === self) removeDirsSync([dir]);
   }
 }
 
@@ -144,15 +144,16 @@ export class SavedStateReader {
 }
 
 /**
- * `rm -rf DIR` as that uid (root only: node's spawn sets the uid and gid and drops the
- * supplementary groups): it can remove what that user could, nothing more, whatever they swap
- * in while it runs. In a session of its own, and bounded: this runs while stepgate exits.
+ * `rm -rf DIR` as the target user, the way stepgate starts anything as that user (`asUser`:
+ * through runuser a root bash first closes the pty masters), with that user's environment, not
+ * stepgate's, in a session of its own, and killed (not asked: a stopped process ignores a
+ * SIGTERM) when it takes too long. As that user it removes what they could, nothing more,
+ * whatever they swap in while it runs.
  */
-function removeAsUidSync(dir: string, uid: number, gid: number): void {
-  spawnSync('/bin/rm', ['-rf', '--', dir], { ...OWN_SESSION, uid, gid, stdio: 'ignore', timeout: 5_000, cwd: '/' });
+function removeAsUser(dir: string, runAs: RunAs): { file: string; args: string[]; options: { env: NodeJS.ProcessEnv; cwd: string } } {
+  const command = asUser(runAs, ['/bin/rm', '-rf', '--', dir]);
+  return { file: command.file, args: command.args, options: { env: targetUserEnv(runAs, process.env), cwd: '/' } };
 }
-
-
 
 /**
  * A directory of the target user (its shell's state directory, whose path that user's shell
@@ -165,9 +166,10 @@ export function removeUserDirSync(dir: string, runAs: RunAs): void {
     case 'self':
       return removeDirsSync([dir]);
     case 'runuser':
-      return removeAsUidSync(dir, runAs.uid, runAs.gid);
-    case 'sudo':
-      spawnSync(runAs.via ?? 'sudo', ['-n', '-u', runAs.user, 'rm', '-rf', '--', dir], { ...OWN_SESSION, stdio: 'ignore', timeout: 5_000, cwd: '/' });
+    case 'sudo': {
+      const { file, args, options } = removeAsUser(dir, runAs);
+      spawnSync(file, args, { ...OWN_SESSION, ...options, stdio: 'ignore', timeout: 5_000, killSignal: 'SIGKILL' });
+    }
   }
 }
 
@@ -205,10 +207,9 @@ export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     return;
   }
-  const argv = runAs.mode === 'runuser' ? ['/bin/rm', '-rf', '--', dir] : [runAs.via ?? 'sudo', '-n', '-u', runAs.user, 'rm', '-rf', '--', dir];
-  const ids = runAs.mode === 'runuser' ? { uid: runAs.uid, gid: runAs.gid } : {};
+  const { file, args, options } = removeAsUser(dir, runAs);
   await new Promise<void>((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { ...ids, stdio: 'ignore', detached: true, cwd: '/' });
+    const child = spawn(file, args, { ...OWN_SESSION, ...options, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const done = (): void => {
       clearTimeout(timer);

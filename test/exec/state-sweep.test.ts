@@ -5,7 +5,7 @@
  * Its own file: the sweep runs once per process, at the first shell start.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,11 +26,20 @@ describe('a killed stepgate leaves its shell state', () => {
     writeFileSync(path.join(left, 'state'), 'declare -x COPY="tok-secret-value"\n');
     const live = path.join(os.tmpdir(), `stepgate-state-${process.pid}-notmine1`);
     mkdirSync(live, { recursive: true, mode: 0o700 });
+    // Another user's (anyone can make one of that name): left alone, not removed as root nor as
+    // them (a process of theirs started from here could hold stepgate's start, a review found).
+    const others = path.join(os.tmpdir(), `stepgate-state-${dead}-others1`);
+    const root = process.getuid?.() === 0;
+    if (root) {
+      mkdirSync(others, { recursive: true, mode: 0o700 });
+      chownSync(others, 65534, 65534);
+    }
     try {
       const sh = await openShell({ cwd: os.tmpdir() });
       shells.push(sh);
       expect(existsSync(left)).toBe(false);
       expect(existsSync(live)).toBe(true);
+      if (root) expect(existsSync(others)).toBe(true);
       // The shell's own state directory is named so that a later start can tell it is stale.
       await sh.run({ script: 'echo "dir=$__sg_state"' });
       const own = sh.screen().lines.find((l) => l.startsWith('dir='))?.slice(4) ?? '';
@@ -38,6 +47,7 @@ describe('a killed stepgate leaves its shell state', () => {
     } finally {
       rmSync(left, { recursive: true, force: true });
       rmSync(live, { recursive: true, force: true });
+      rmSync(others, { recursive: true, force: true });
     }
   });
 });

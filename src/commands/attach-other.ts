@@ -78,13 +78,27 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
   // Through runuser, a terminal of runuser's own between the owner's processes and this one: the
   // owner runs the tmux server this client attaches to, and can make a client run a command
   // (detach-client -E), which in the operator's terminal session could type into it (a review
-  // had root run `id` that way). Through sudo, sudo's use_pty does the same (its default since
-  // 1.9.14, and in Ubuntu's sudoers).
+  // had root run `id` that way). Through sudo, a pty of stepgate's own, relayed: sudo's
+  // use_pty would do it, but is not on everywhere (a re-review ran a command as ssm-user
+  // through `!use_pty`).
   const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])], { ownTerminal: true });
   // Nothing of the operator's environment reaches the owner's processes (tokens, keys): runuser
   // would keep all of it. The TUI's journal names who attached (SUDO_USER first), not the owner.
   const env: NodeJS.ProcessEnv = runAs.mode === 'runuser' ? { ...targetUserEnv(runAs, process.env), SUDO_USER: process.env['SUDO_USER'] ?? osUser() } : { ...process.env };
   delete env['TMUX'];
+  if (runAs.mode === 'sudo' && process.stdin.isTTY && process.stdout.isTTY) {
+    const ignoreSignal = (): void => undefined;
+    process.on('SIGHUP', ignoreSignal);
+    process.on('SIGINT', ignoreSignal);
+    try {
+      const { relayInPty } = await import('../exec/pty-relay.js');
+      const end = await relayInPty(command.file, command.args, env);
+      return end.signal === 1 ? EXIT.interrupted : end.code;
+    } finally {
+      process.off('SIGHUP', ignoreSignal);
+      process.off('SIGINT', ignoreSignal);
+    }
+  }
   const child = spawn(command.file, command.args, { stdio: 'inherit', env });
   // The attach as the owner tells the TUI how its client ended; this process only waits for it.
   const ignore = (): void => undefined;

@@ -43,6 +43,8 @@ beforeAll(() => {
   stranger = createUser('sgstr');
   users.push(owner, attacher, stranger);
   sudoers.push(addSudoers(`${attacher}-attach`, `${attacher} ALL=(${owner}) NOPASSWD: ALL`));
+  // As sudo before 1.9.14 without Ubuntu's sudoers: the command gets the attacher's terminal.
+  sudoers.push(addSudoers(`${attacher}-nopty`, `Defaults:${attacher} !use_pty`));
   dir = mkdtempSync(join(tmpdir(), 'sg-attach-other-'));
   const file = join(dir, 'walk.md');
   writeFileSync(
@@ -78,6 +80,27 @@ afterAll(() => {
   }
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
+
+/** A process's controlling terminal (tty_nr in /proc/PID/stat). */
+function ttyOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4] ?? '';
+}
+
+/** The owner's `stepgate attach --registry` processes: what an attach runs as the owner. */
+function ownerAttaches(user: string): number[] {
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return statSync(`/proc/${p}`).uid === uid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--registry');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 function events(): Event[] {
   return journalEvents(stateOf(owner));
@@ -171,6 +194,11 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(back);
     await back.waitFor('READY 2/2 next', 60_000);
+    // Through sudo too, the owner's processes run on a pty of stepgate's, not the attacher's
+    // terminal (sudo's use_pty is not on everywhere: a re-review ran a command as the attacher).
+    const viaSudo = ownerAttaches(owner);
+    expect(viaSudo.length).toBeGreaterThan(0);
+    for (const pid of viaSudo) expect(ttyOf(pid)).not.toBe(ttyOf(back.pid));
     const attached = await until('terminal-attached in the journal', () =>
       events().find((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly !== true),
     );
@@ -198,21 +226,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
         const rooted = startTui(['attach', id], dir, rootState, { detach: true });
         tuis.push(rooted);
         await rooted.waitFor('READY 2/2 next', 60_000);
-        const ownerUid = Number(execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim());
-        const ttyOf = (pid: number): string => {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4] ?? '';
-        };
-        const ownerSide = readdirSync('/proc')
-          .filter((p) => /^\d+$/.test(p))
-          .filter((p) => {
-            try {
-              return statSync(`/proc/${p}`).uid === ownerUid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--registry');
-            } catch {
-              return false;
-            }
-          })
-          .map(Number);
+        const ownerSide = ownerAttaches(owner);
         expect(ownerSide.length).toBeGreaterThan(0);
         for (const pid of ownerSide) expect(ttyOf(pid)).not.toBe(ttyOf(rooted.pid));
         rooted.press('\u001C');

@@ -28,6 +28,15 @@ beforeAll(() => {
 
 afterEach(() => endDetached(tuis, dirs, (dir) => [join(dir, 'outer.sock')]));
 
+/** The walk's TUI, detached-capable, running its slow first step. */
+async function runningDetached(dir: string, file: string, state: string): Promise<void> {
+  const live = startTui([file], dir, state, { detach: true });
+  tuis.push(live);
+  await live.waitFor('READY 1/2 slow', 60_000);
+  live.press('\r');
+  await live.waitFor('RUNNING slow');
+}
+
 function workspace(): { dir: string; file: string; state: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sg-detach-'));
   dirs.push(dir);
@@ -172,11 +181,7 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     const oldJournal = readdirSync(join(state, 'sessions')).find((n) => n.endsWith('.jsonl')) ?? '';
     const oldId = oldJournal.replace(/\.jsonl$/, '');
     // The session the operator means runs now, detached.
-    const live = startTui([file], dir, state, { detach: true });
-    tuis.push(live);
-    await live.waitFor('READY 1/2 slow', 60_000);
-    live.press('\r');
-    await live.waitFor('RUNNING slow');
+    await runningDetached(dir, file, state);
     const back = startTui(['resume'], dir, state, { detach: true });
     tuis.push(back);
     await back.waitFor('attach to it instead of resuming an older session? [Y/n]', 60_000);
@@ -193,11 +198,7 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
 
   it('a bare resume when the only unfinished session runs detached asks to attach, and n says how to go back to it (trial: told to wait 5 s or kill it)', async () => {
     const { dir, file, state } = workspace();
-    const live = startTui([file], dir, state, { detach: true });
-    tuis.push(live);
-    await live.waitFor('READY 1/2 slow', 60_000);
-    live.press('\r');
-    await live.waitFor('RUNNING slow');
+    await runningDetached(dir, file, state);
     const back = startTui(['resume'], dir, state, { detach: true });
     tuis.push(back);
     const asked = await back.waitFor('attach to it? [Y/n]', 60_000);

@@ -69,7 +69,10 @@ describe('the header clock', () => {
     expect(h.renders()).toBe(first + 1);
     expect(h.frame()).toContain('ubuntu@test-host · 1 min · depth 0');
     await pass(62, 60_000);
-    expect(h.renders()).toBe(first + 63);
+    // At most once a minute (a loaded machine may fold two minutes into one render: CI once saw
+    // 63 for 64); every second would be 3,720.
+    expect(h.renders() - first).toBeGreaterThan(1);
+    expect(h.renders() - first).toBeLessThanOrEqual(63);
     expect(h.frame()).toContain('ubuntu@test-host · 1 h 03 min · depth 0');
   });
 

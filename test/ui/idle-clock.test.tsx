@@ -87,7 +87,9 @@ describe('the header clock', () => {
     expect(h.frame()).toContain('ubuntu@test-host · 00:03 · depth 0');
     const running = h.renders();
     await pass(2, 1_000);
-    expect(h.renders()).toBe(running + 2);
+    // Each second (or, on a loaded machine, two folded into one render).
+    expect(h.renders() - running).toBeGreaterThanOrEqual(1);
+    expect(h.renders() - running).toBeLessThanOrEqual(2);
     expect(h.frame()).toContain('· 00:05 ·');
 
     t.shell.release();

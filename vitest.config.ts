@@ -9,6 +9,7 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, ...HOST_SUITE],
     // Removes the throwaway users and sudoers entries of an earlier run that was killed.
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/yield-between-tests.ts'],
     // pty and e2e tests spawn real processes; two cores are shared with the build.
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -54,8 +54,8 @@ export async function othersNotes(): Promise<string[]> {
   );
 }
 
-/** The stepgate this process runs as: the same node and script, for the owner to run. */
-function selfCommand(): string[] {
+/** The stepgate this process runs as: the same node and script, for another user to run. */
+export function selfCommand(): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
 }
 
@@ -86,25 +86,17 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
   // would keep all of it. The TUI's journal names who attached (SUDO_USER first), not the owner.
   const env: NodeJS.ProcessEnv = runAs.mode === 'runuser' ? { ...targetUserEnv(runAs, process.env), SUDO_USER: process.env['SUDO_USER'] ?? osUser() } : { ...process.env };
   delete env['TMUX'];
-  if (runAs.mode === 'sudo' && process.stdin.isTTY && process.stdout.isTTY) {
-    const ignoreSignal = (): void => undefined;
-    process.on('SIGHUP', ignoreSignal);
-    process.on('SIGINT', ignoreSignal);
-    try {
-      const { relayInPty } = await import('../exec/pty-relay.js');
-      const end = await relayInPty(command.file, command.args, env);
-      return end.signal === 1 ? EXIT.interrupted : end.code;
-    } finally {
-      process.off('SIGHUP', ignoreSignal);
-      process.off('SIGINT', ignoreSignal);
-    }
-  }
-  const child = spawn(command.file, command.args, { stdio: 'inherit', env });
   // The attach as the owner tells the TUI how its client ended; this process only waits for it.
   const ignore = (): void => undefined;
   process.on('SIGHUP', ignore);
   process.on('SIGINT', ignore);
   try {
+    if (runAs.mode === 'sudo' && process.stdin.isTTY && process.stdout.isTTY) {
+      const { relayInPty } = await import('../exec/pty-relay.js');
+      const end = await relayInPty(command.file, command.args, env);
+      return end.signal === 1 ? EXIT.interrupted : end.code;
+    }
+    const child = spawn(command.file, command.args, { stdio: 'inherit', env });
     return await new Promise<number>((resolve) => {
       child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGHUP' ? EXIT.interrupted : EXIT.blocked)));
       child.on('error', (error) => {

@@ -7,11 +7,12 @@
  * with the default state directory (`~/.local/state/stepgate/sessions`) are found: their
  * environment (XDG_STATE_HOME, STEPGATE_STATE_DIR) is not known here.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PATH, asUser, localUsers } from '../exec/run-as.js';
+import { runInOwnSession } from '../exec/own-session.js';
+import { asUser, localUsers, targetUserEnv, type RunAs } from '../exec/run-as.js';
 import { printable } from '../session/printable.js';
+import { selfCommand } from './attach-other.js';
 
 /** What `sessions --json` says of one session, as far as a note needs it. */
 interface Listed {
@@ -54,11 +55,11 @@ export async function othersSessionNotes(self: string[] = selfCommand()): Promis
 }
 
 async function notesOf(user: string, uid: number, gid: number, home: string, self: string[]): Promise<string[]> {
-  const command = asUser({ user, uid, gid, home, shell: '/bin/sh', mode: 'runuser', invoker: 'root' }, [...self, 'sessions', '--json']);
+  const owner: RunAs = { user, uid, gid, home, shell: '/bin/sh', mode: 'runuser', invoker: 'root' };
+  const command = asUser(owner, [...self, 'sessions', '--json']);
   // The owner's own view of their sessions: their HOME, nothing of root's environment that moves
   // the state directory or changes how stepgate runs.
-  const env = { PATH: process.env['PATH'] ?? DEFAULT_PATH, HOME: home, USER: user, LOGNAME: user, LANG: 'C.UTF-8' };
-  const listed = await listAs(command.file, command.args, env);
+  const listed = await listAs(command.file, command.args, targetUserEnv(owner, process.env));
   const who = printable(user);
   if (typeof listed === 'string') return [`note: cannot list ${who}'s sessions: ${printable(listed)}`];
   // A detached TUI of theirs is said by its own note (stepgate attach); an unfinished session
@@ -81,30 +82,16 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
 }
 
 /** The owner's `sessions --json`, parsed, or why not. */
-function listAs(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Listed[] | string> {
-  return new Promise((resolve) => {
-    // Its own session, away from root's terminal (as every process stepgate starts as another user).
-    const child = spawn(file, args, { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout.length < MAX_LISTING ? (stdout += d) : undefined));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2048)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), LIST_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve(error.message);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return resolve(`stepgate as that user ended with ${code ?? signal}${whyFrom(stderr)}`);
-      try {
-        const parsed: unknown = JSON.parse(stdout);
-        resolve(Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list');
-      } catch (e) {
-        resolve((e as Error).message);
-      }
-    });
-  });
+async function listAs(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Listed[] | string> {
+  const ran = await runInOwnSession(file, args, { timeoutMs: LIST_MS, env });
+  if (ran.error) return ran.error.message;
+  if (ran.code !== 0) return `stepgate as that user ended with ${ran.code ?? ran.signal}${whyFrom(ran.stderr)}`;
+  try {
+    const parsed: unknown = JSON.parse(ran.stdout);
+    return Array.isArray(parsed) ? parsed.flatMap(listedOf) : 'not a list';
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
@@ -116,9 +103,6 @@ function whyFrom(stderr: string): string {
   const said = lines.find((l) => l.startsWith('stepgate:') || /^[A-Za-z]*Error\b/.test(l)) ?? lines.pop();
   return said === undefined ? '' : `: ${said}`;
 }
-
-/** More than this from one listing is not read. */
-const MAX_LISTING = 16 * 1024 * 1024;
 
 /**
  * One entry of the owner's listing, checked field by field: it comes from a process that runs
@@ -146,9 +130,4 @@ function listedOf(value: unknown): Listed[] {
       ...(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0 ? { runningPid: pid } : {}),
     },
   ];
-}
-
-/** The stepgate this process runs as: the same node and script. */
-function selfCommand(): string[] {
-  return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
 }

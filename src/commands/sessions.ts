@@ -149,8 +149,8 @@ export function tableLines(rows: string[][], columns: number | undefined): strin
   return table.map((row) => {
     const head = names.slice(0, -1).map((c) => (row[c] ?? '').padEnd(widthOf(c))).join(GAP);
     const lastCell = row[last()] ?? '';
-    const room = limit === undefined ? lastCell.length : Math.max(2, limit - head.length - (head === '' ? 0 : GAP.length));
-    const line = `${head}${head === '' ? '' : GAP}${cut(lastCell, room, 'tail')}`.trimEnd();
+    const left = limit === undefined ? lastCell.length : Math.max(2, limit - head.length - (head === '' ? 0 : GAP.length));
+    const line = `${head}${head === '' ? '' : GAP}${cut(lastCell, left, 'tail')}`.trimEnd();
     return limit !== undefined && line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
   });
 }

@@ -12,8 +12,9 @@ export const OWN_SESSION: { detached: boolean } = { detached: true };
 export interface OwnSessionResult {
   stdout: string;
   stderr: string;
-  /** The exit code; null when killed (the timeout) or never started (`error`). */
+  /** The exit code; null when killed (`signal`: the timeout's SIGKILL, or another) or never started (`error`). */
   code: number | null;
+  signal?: NodeJS.Signals | null;
   error?: NodeJS.ErrnoException;
 }
 
@@ -33,9 +34,9 @@ export function runInOwnSession(file: string, args: readonly string[], opts: { t
       clearTimeout(timer);
       resolve({ stdout, stderr, code: null, error });
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout, stderr, code });
+      resolve({ stdout, stderr, code, signal });
     });
   });
 }

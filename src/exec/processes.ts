@@ -2,7 +2,7 @@
  * Process bookkeeping through /proc: which processes belong to a shell's sessions, which
  * process group holds the terminal, and signalling them even when they run as another user.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { OWN_SESSION, runInOwnSession } from './own-session.js';

@@ -158,15 +158,13 @@ async function checkSudo(target: string, invoker: string): Promise<string> {
   if (sudo === undefined) throw new RunAsError(target, missing);
   const ran = await runInOwnSession(sudo, ['-n', '-u', target, 'true'], { timeoutMs: 15_000 });
   if (ran.code === 0) return sudo;
-  {
-    if (ran.error?.code === 'ENOENT') throw new RunAsError(target, missing);
-    const said = ran.stderr.trim().split('\n')[0] ?? '';
-    throw new RunAsError(
-      target,
-      `cannot run as "${target}": ${invoker} may not use sudo without a password ` +
-        `(sudo -n -u ${target} true failed${said ? `: ${said}` : ''}). To allow it, ${fix}`,
-    );
-  }
+  if (ran.error?.code === 'ENOENT') throw new RunAsError(target, missing);
+  const said = ran.stderr.trim().split('\n')[0] ?? '';
+  throw new RunAsError(
+    target,
+    `cannot run as "${target}": ${invoker} may not use sudo without a password ` +
+      `(sudo -n -u ${target} true failed${said ? `: ${said}` : ''}). To allow it, ${fix}`,
+  );
 }
 
 /** Login shells that refuse interactive use; sudo -i through them would fail. */

@@ -3,10 +3,10 @@
  * and step files (named after the stepgate process, swept when that process is gone), and the
  * state directory each shell keeps its cwd and exports in, owned by the target user.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, lstat, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -150,9 +150,8 @@ export class SavedStateReader {
  * SIGTERM) when it takes too long. As that user it removes what they could, nothing more,
  * whatever they swap in while it runs.
  */
-function removeAsUser(dir: string, runAs: RunAs): { file: string; args: string[]; options: { env: NodeJS.ProcessEnv; cwd: string } } {
-  const command = asUser(runAs, ['/bin/rm', '-rf', '--', dir]);
-  return { file: command.file, args: command.args, options: { env: targetUserEnv(runAs, process.env), cwd: '/' } };
+function removeAsUser(dir: string, runAs: RunAs): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  return { ...asUser(runAs, ['/bin/rm', '-rf', '--', dir]), env: targetUserEnv(runAs, process.env) };
 }
 
 /**
@@ -167,8 +166,8 @@ export function removeUserDirSync(dir: string, runAs: RunAs): void {
       return removeDirsSync([dir]);
     case 'runuser':
     case 'sudo': {
-      const { file, args, options } = removeAsUser(dir, runAs);
-      spawnSync(file, args, { ...OWN_SESSION, ...options, stdio: 'ignore', timeout: 5_000, killSignal: 'SIGKILL' });
+      const { file, args, env } = removeAsUser(dir, runAs);
+      spawnSync(file, args, { ...OWN_SESSION, env, cwd: '/', stdio: 'ignore', timeout: 5_000, killSignal: 'SIGKILL' });
     }
   }
 }
@@ -207,16 +206,7 @@ export async function removeUserDir(dir: string, runAs: RunAs): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     return;
   }
-  const { file, args, options } = removeAsUser(dir, runAs);
-  await new Promise<void>((resolve) => {
-    const child = spawn(file, args, { ...OWN_SESSION, ...options, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    child.on('error', done);
-    child.on('close', done);
-  });
+  const { file, args, env } = removeAsUser(dir, runAs);
+  await runInOwnSession(file, args, { timeoutMs: 10_000, env });
 }
 

@@ -24,7 +24,10 @@ export function fileKind(st: Stats): string {
   return 'not a regular file';
 }
 
+/** What a read takes at a time once the file has proved larger than its size said. */
 const CHUNK = 1 << 20;
+/** A read after a short one: almost always only to see the end of the file. */
+const TAIL = 4096;
 
 /**
  * The bytes of `file` when it is a regular file of at most `limit` bytes; otherwise why not,
@@ -49,12 +52,17 @@ export function readRegularFile(file: string, limit: number): Buffer | ReadRefus
     const chunks: Buffer[] = [];
     let total = 0;
     // The size stat gave is a hint only: read until end of file or one byte past the limit.
+    // It sizes the first read, though (one byte over, so a file that grew shows at once): a
+    // command reads its runbook a few dozen times, and a megabyte each time for a 1 KB file
+    // was 25 MB of buffers, which cost `run` a full collection before its first step.
+    let want = st.size + 1;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(want, limit + 1 - total));
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
       total += n;
+      want = n < chunk.length ? TAIL : CHUNK;
       if (total > limit) return { kind: 'too-large', message: `${file} holds more than ${limit} bytes (its size said ${st.size}); the limit is ${limit} bytes` };
     }
     return Buffer.concat(chunks, total);

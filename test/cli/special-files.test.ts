@@ -63,6 +63,19 @@ describe('runbook files that are not regular files', () => {
     expect(refused).toMatchObject({ kind: 'too-large', message: '/proc/self/maps holds more than 64 bytes (its size said 0); the limit is 64 bytes' });
   });
 
+  it('reads every byte whether the file is smaller, as large as or larger than its first read', () => {
+    // The first read is sized from fstat; the reads after a short one are small; /proc says 0.
+    for (const size of [0, 1, 4095, 4096, 4097, 70_000, (1 << 20) + 3]) {
+      const file = join(dir, `sized-${size}.md`);
+      const text = Buffer.from(Array.from({ length: size }, (_, i) => 97 + (i % 26)));
+      writeFileSync(file, text);
+      expect(readRegularFile(file, 2 << 20), `${size} bytes`).toEqual(text);
+      expect(readRegularFile(file, size), `${size} bytes, limit ${size}`).toEqual(text);
+    }
+    const status = readRegularFile('/proc/self/status', 1 << 20);
+    expect(Buffer.isBuffer(status) && status.toString('utf8')).toMatch(/^Name:[\s\S]*\nPid:\s+\d+\n[\s\S]*\n$/);
+  });
+
   it('lint and run refuse a FIFO (as the runbook or as a before: checklist) at once', async () => {
     const lint = await cli(['lint', 'fifo.md']);
     expect(lint, 'lint hung on the FIFO').not.toBeNull();

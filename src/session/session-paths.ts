@@ -1,6 +1,7 @@
 /** Where a session's files live, and the ids that name them. */
 import { randomHex } from './random-hex.js';
-import { lstat, readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,18 +53,21 @@ export function isSessionId(text: string): boolean {
 
 /** Session ids under `dir`, oldest first (ids sort by start time). */
 export async function listSessionIds(dir: string): Promise<string[]> {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = await readdir(dir);
+    // The directory's own types (d_type), not an lstat per journal: awaited one after another,
+    // those were 140 thread-pool turns (about 45 ms) of every run's start for a user with 140
+    // journals, on the way to the first step.
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const ids: string[] = [];
-  for (const name of names) {
-    if (!name.endsWith('.jsonl')) continue;
-    const id = name.slice(0, -'.jsonl'.length);
-    if (isSessionId(id) && (await lstat(join(dir, name))).isFile()) ids.push(id);
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.jsonl') || !entry.isFile()) continue;
+    const id = entry.name.slice(0, -'.jsonl'.length);
+    if (isSessionId(id)) ids.push(id);
   }
   return ids.sort();
 }

@@ -1,7 +1,7 @@
 /**
  * The file journal, redaction and host facts, against the real file system.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -43,6 +43,18 @@ describe('FileJournal', () => {
     expect(readFileSync(t.path ?? '', 'utf8')).toBe('hello\n');
     expect(await listSessionIds(sessions)).toEqual([id]);
     await expect(journal.append(resumed(4))).rejects.toThrow(/closed/);
+  });
+
+  it('lists the journals that are files named by a session id, oldest first, and nothing else', async () => {
+    const ids = ['20261207-101010-0a0b0c', '20250101-000000-000001', '20261207-101010-0a0b0d'];
+    for (const id of ids) writeFileSync(join(dir, `${id}.jsonl`), '');
+    mkdirSync(join(dir, '20261207-111111-111111.jsonl')); // a directory named like a journal
+    symlinkSync(join(dir, `${ids[0]}.jsonl`), join(dir, '20261207-121212-121212.jsonl'));
+    writeFileSync(join(dir, '20261207-131313-131313.key'), '');
+    writeFileSync(join(dir, 'notes.jsonl'), '');
+    writeFileSync(join(dir, '20261207-1414-14.jsonl'), '');
+    expect(await listSessionIds(dir)).toEqual([...ids].sort());
+    expect(await listSessionIds(join(dir, 'none'))).toEqual([]);
   });
 
   it('keeps every byte of a transcript that was fsync\'d in the background as it grew', async () => {

@@ -339,6 +339,9 @@ export function auditTrail(events: SessionEvent[], runningPid?: number): string[
   if (events.length === 0) return lines;
   if (outcome.finished) lines.push(`session ended: ${outcome.state}`);
   else if (runningPid !== undefined) lines.push(`session running in process ${runningPid}${outcome.at ? ` at ${outcome.at}` : ''}: the trail so far (it goes on)`);
+  // A TUI opened and quit before the first step leaves such a journal: "in progress at <the
+  // first step>" read as if that step had run.
+  else if (!somethingHappened(events)) lines.push('session closed before anything ran: nothing to resume (open the runbook again to start)');
   else lines.push(`session unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`);
   return lines;
 }

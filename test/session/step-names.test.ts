@@ -55,6 +55,18 @@ describe('step names in the log, the report and the sessions list', () => {
     expect(trail).not.toMatch(/work-\d|pre-deploy-\d/);
   });
 
+  it('the audit trail of a session closed before anything ran says so, not "in progress at" its first step', async () => {
+    const t = fakeSession({ [FILE]: UNNAMED });
+    await t.actions.start({ file: FILE });
+    const trail = auditTrail(t.journal.events);
+    expect(trail.at(-1)).toBe('session closed before anything ran: nothing to resume (open the runbook again to start)');
+    expect(trail.join('\n')).not.toContain('in progress');
+    // Once a step has run, the same session is unfinished at its step.
+    t.shell.reply({ output: 'queue not drained\n', exitCode: 3 });
+    await runToNextBlock(t.store, { yes: true });
+    expect(auditTrail(t.journal.events).at(-1)).toMatch(/^session unfinished: /);
+  });
+
   it('the report lists them as text, and a named step as code', async () => {
     const t = await blockedSession();
     const report = said(sessionReport(t.journal.events, { journal: '/state/x.jsonl' }).split('\n'));

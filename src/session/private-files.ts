@@ -97,7 +97,7 @@ export function ensurePrivateDir(dir: string, root: string = dir): void {
       throw err;
     }
     const problem = ancestorProblem(p, st);
-    if (problem) throw new UnsafeStateError(`stepgate: ${problem}`);
+    if (problem) throw new UnsafeStateError(problem);
   }
   const own = [top];
   for (let p = leaf; p !== top; p = dirname(p)) own.splice(1, 0, p);
@@ -115,7 +115,7 @@ export function ensurePrivateDir(dir: string, root: string = dir): void {
       st = lstatSync(p);
     }
     const problem = ownDirProblem(p, st);
-    if (problem) throw new UnsafeStateError(`stepgate: ${problem}`);
+    if (problem) throw new UnsafeStateError(problem);
   }
 }
 
@@ -138,7 +138,7 @@ function checkOpened(fd: number, path: string): number {
       : undefined;
   if (problem) {
     closeSync(fd);
-    throw new UnsafeStateError(`stepgate: ${problem}`);
+    throw new UnsafeStateError(problem);
   }
   return fd;
 }
@@ -231,7 +231,7 @@ export function replacePrivateFile(path: string, data: string | Uint8Array): voi
 function symlinkError(err: unknown, path: string): unknown {
   // O_NOFOLLOW on a symbolic link fails with ELOOP.
   if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-    return new UnsafeStateError(`stepgate: ${path} is a symbolic link; stepgate does not follow links in its state directory: remove it`);
+    return new UnsafeStateError(`${path} is a symbolic link; stepgate does not follow links in its state directory: remove it`);
   }
   return err;
 }
@@ -276,7 +276,7 @@ async function checkedHandle(path: string, flags: number): Promise<FileHandle> {
       : undefined;
   if (problem) {
     await handle.close();
-    throw new UnsafeStateError(`stepgate: ${problem}`);
+    throw new UnsafeStateError(problem);
   }
   return handle;
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { VERSION } from './version.js';
 import { EXIT } from './commands/exit-codes.js';
 import { outputLoss, outputLossClaimed } from './commands/output-loss.js';
-import { commandHelp, fullHelp } from './commands/help.js';
+import { commandHelp, fullHelp, helpWidth } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 
 interface Command {
@@ -38,7 +38,7 @@ const isCommand = (word: string | undefined): word is CommandName => word !== un
 async function dispatch(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help' || first === 'help') {
-    process.stdout.write(fullHelp(VERSION));
+    process.stdout.write(fullHelp(VERSION, helpWidth()));
     return EXIT.completed;
   }
   if (first === '-v' || first === '--version') {
@@ -48,7 +48,7 @@ async function dispatch(argv: string[]): Promise<number> {
     return EXIT.completed;
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(isCommand(first) ? commandHelp(COMMAND_SPECS[first]) : fullHelp(VERSION));
+    process.stdout.write(isCommand(first) ? commandHelp(COMMAND_SPECS[first], helpWidth()) : fullHelp(VERSION, helpWidth()));
     return EXIT.completed;
   }
   if (isCommand(first)) return (await COMMANDS[first]()).main(rest);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandHelp, fullHelp } from '../../src/commands/help.js';
+import { commandHelp, fullHelp, helpWidth } from '../../src/commands/help.js';
 import { parseCommand, whyNot } from '../../src/commands/parse-command.js';
 import { COMMAND_SPECS, FLEET_CANCEL, FLEET_RUN, FLEET_STATUS, RUN, SESSIONS } from '../../src/commands/specs.js';
 import { CLI, ROOT } from '../helpers/paths.js';
@@ -45,10 +45,27 @@ describe('help', () => {
     expect(commandHelp(RUN)).toContain('--skip VALUE (repeatable)');
   });
 
+  it('fits an 80-column terminal with the same words, breaking between words only', () => {
+    const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
+    for (const [wide, narrow] of [
+      [fullHelp('9.9.9'), fullHelp('9.9.9', 80)],
+      ...[...Object.values(COMMAND_SPECS), FLEET_RUN].map((spec) => [commandHelp(spec), commandHelp(spec, 80)]),
+    ] as const) {
+      for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+      expect(words(narrow)).toEqual(words(wide));
+    }
+    expect(fullHelp('9.9.9', 80)).toContain('\n           [--skip-preflight REASON]');
+    // The terminal's width only where it is narrower than help and wide enough to wrap to.
+    expect(helpWidth({ isTTY: true, columns: 80 })).toBe(80);
+    expect(helpWidth({ isTTY: true, columns: 200 })).toBe(96);
+    expect(helpWidth({ isTTY: true, columns: 40 })).toBe(96);
+    expect(helpWidth({ isTTY: false, columns: 80 })).toBe(96);
+  });
+
   it('the CLI: a command --help is that command, an unknown flag is a usage error in our words (exit 2)', () => {
     const help = stepgate(['run', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout.startsWith(`usage: ${RUN.usage}\n`)).toBe(true);
+    expect(help.stdout.replace(/\s+/g, ' ').startsWith(`usage: ${RUN.usage} `)).toBe(true);
     const wrong = stepgate(['run', 'x.md', '--bogus']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('stepgate: unknown option --bogus for stepgate run');

@@ -16,7 +16,7 @@ const ENTRIES: PickerEntry[] = [
   { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0, partOf: 'recovery of deploy.md' },
 ];
 
-function setup(refusal = 'no such runbook') {
+function setup(refusal = 'no such runbook', dir = '/rb') {
   const opened: PickerEntry[] = [];
   let refreshed = 0;
   const t = fakeSession(FILES);
@@ -24,7 +24,7 @@ function setup(refusal = 'no such runbook') {
     <App
       services={{ now: () => t.clock.now(), color: false }}
       picker={{
-        dir: '/rb',
+        dir,
         entries: ENTRIES,
         open: async (entry): Promise<SessionHandle> => {
           opened.push(entry);
@@ -47,10 +47,15 @@ function setup(refusal = 'no such runbook') {
 }
 
 describe('picker', () => {
+  it('names a directory under the working directory as ./DIR/, not "runbooks in runbooks"', async () => {
+    const r = setup(undefined, `${process.cwd()}/runbooks`);
+    expect(await r.waitForFrame('enter open')).toContain('stepgate · runbooks in ./runbooks/');
+  });
+
   it('lists resumable sessions and runbooks with step and check counts', async () => {
     const r = setup();
     const f = await r.waitForFrame('enter open');
-    expect(f).toContain('stepgate · runbooks in /rb');
+    expect(f).toContain('stepgate · runbooks in /rb/');
     expect(f).toContain('> resume Deploy the app · blocked at healthz');
     expect(f).toContain('session 20250101-120000-abcdef');
     expect(f).toContain('  Deploy the app');

@@ -42,6 +42,15 @@ function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[
   ];
 }
 
+/**
+ * The directory as the header names it: relative paths start with `./`, so the default
+ * `runbooks` reads "runbooks in ./runbooks/" rather than "runbooks in runbooks".
+ */
+function dirLabel(dir: string): string {
+  const path = shortPath(dir) || dir;
+  return `${path.startsWith('/') ? path : `./${path}`}${path.endsWith('/') ? '' : '/'}`;
+}
+
 export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const { cols, rows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -113,7 +122,7 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text wrap="truncate" bold>
-        {fit(`stepgate · runbooks in ${shortPath(dir) || dir}`, width)}
+        {fit(`stepgate · runbooks in ${dirLabel(dir)}`, width)}
       </Text>
       {state.filtering ? (
         <TextInput

@@ -6,6 +6,7 @@
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectMarkdownFiles, createRunbookCache, readRunbookFileSync } from '../../src/commands/load.js';
+import { varValueProblem } from '../../src/runbooks/vars.js';
 import {
   formatDiagnostic,
   lintRunbook,
@@ -198,7 +199,12 @@ describe('the demo', () => {
   it('runs as the current user and gates on two health checks on an overridable port', () => {
     const deploy = load('demo/deploy.md');
     expect(deploy.frontMatter.user).toBeUndefined();
-    expect(deploy.frontMatter.vars.find((v) => v.name === 'DEMO_PORT')?.default).toBe('18080');
+    const port = deploy.frontMatter.vars.find((v) => v.name === 'DEMO_PORT');
+    expect(port?.default).toBe('18080');
+    // A port the demo can listen on as any user: 1024 to 65535, nothing else.
+    const takes = (value: string): boolean => port !== undefined && varValueProblem(port, value) === undefined;
+    expect(['1024', '18080', '32768', '60999', '65535'].filter(takes)).toHaveLength(5);
+    expect(['99999', '65536', '1023', '80', '0', '018080', ' 18080', '18080x'].filter(takes)).toEqual([]);
     const checks = checkSteps(deploy);
     expect(checks).toHaveLength(2);
     for (const step of checks) {

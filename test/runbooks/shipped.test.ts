@@ -205,6 +205,11 @@ describe('the demo', () => {
     const takes = (value: string): boolean => port !== undefined && varValueProblem(port, value) === undefined;
     expect(['1024', '18080', '32768', '60999', '65535'].filter(takes)).toHaveLength(5);
     expect(['99999', '65536', '1023', '80', '0', '018080', ' 18080', '18080x'].filter(takes)).toEqual([]);
+    // The linked runbooks declare it alike: whichever asks first, the same answers pass.
+    for (const linked of ['demo/checklists.md', 'demo/recovery.md']) {
+      const spec = load(linked).frontMatter.vars.find((v) => v.name === 'DEMO_PORT');
+      expect({ ...spec, line: 0 }, linked).toEqual({ ...port, line: 0 });
+    }
     const checks = checkSteps(deploy);
     expect(checks).toHaveLength(2);
     for (const step of checks) {

@@ -53,6 +53,8 @@ export function parseChecks(
   bodyColumn: number,
   sink: DiagnosticSink,
   defaults: CheckDefaults,
+  /** Checks refused for an error in a field other than their target: lint still reads their text. */
+  refused: CheckSpec[] = [],
 ): CheckSpec[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(body, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -84,11 +86,12 @@ export function parseChecks(
       sink.error('bad-check', at, 'each check is a mapping such as {http: http://localhost:8081/healthz}');
       continue;
     }
-    const spec = readCheck(node.toJSON() as Record<string, unknown>, at, sink, defaults, (key) => {
+    const read = readCheck(node.toJSON() as Record<string, unknown>, at, sink, defaults, (key) => {
       const pair = node.items.find((p) => (p.key as YamlNode | null)?.toString() === key);
       return posOf((pair?.key as YamlNode | undefined)?.range?.[0]);
     });
-    if (spec) checks.push(spec);
+    if (read?.ok) checks.push(read.spec);
+    else if (read) refused.push(read.spec);
   }
   return checks;
 }
@@ -103,7 +106,7 @@ function readCheck(
   sink: DiagnosticSink,
   defaults: CheckDefaults,
   keyAt: (key: string) => Position,
-): CheckSpec | undefined {
+): { spec: CheckSpec; ok: boolean } | undefined {
   let ok = true;
   for (const key of Object.keys(raw)) {
     if (!OPTION_KEYS.has(key) && !TARGET_KEYS.includes(key as CheckKind)) {
@@ -193,5 +196,5 @@ function readCheck(
       ok = false;
     } else spec.attempts = n;
   }
-  return ok ? spec : undefined;
+  return { spec, ok };
 }

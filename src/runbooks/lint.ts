@@ -131,7 +131,7 @@ function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) =>
       sink.warn('background-job', step.position, 'a background job (cmd &) gets SIGHUP and ends when stepgate\'s shell ends (the session ends, stepgate quits, the connection drops), as in a terminal: start it with nohup (or disown it, or setsid -f) to keep it running, or through the host\'s service manager');
     return;
   }
-  for (const check of step.checks) {
+  for (const check of [...step.checks, ...(step.refused ?? [])]) {
     for (const field of [check.target, check.contains ?? '']) {
       for (const name of referencedNames(field)) {
         if (!isDefined(name))

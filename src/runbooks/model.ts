@@ -192,6 +192,11 @@ export interface CommandStep extends StepBase {
 export interface CheckStep extends StepBase {
   kind: 'check';
   checks: CheckSpec[];
+  /**
+   * Checks of the block refused for an error in one of their fields (never run): lint still
+   * reads their target, so a mistyped `${VAR}` is said with the error, not after its fix.
+   */
+  refused?: CheckSpec[];
   attrs: StepAttributes;
 }
 

@@ -16,6 +16,7 @@ import { isMarkdownFileName, parseLinkTarget } from './links.js';
 import { parseMarkdown } from './markdown.js';
 import { nearMiss } from './near-miss.js';
 import type {
+  CheckSpec,
   CrossRef,
   FrontMatter,
   ManualStep,
@@ -289,8 +290,9 @@ class Walker {
       if (attrs.retries !== undefined) defaults.attempts = attrs.retries;
       if (attrs.backoffMs !== undefined) defaults.backoffMs = attrs.backoffMs;
       if (attrs.timeoutMs !== undefined) defaults.timeoutMs = attrs.timeoutMs;
-      const checks = parseChecks(node.value, at.line + 1, at.column, this.sink, defaults);
-      step = { ...base, kind: 'check', checks };
+      const refused: CheckSpec[] = [];
+      const checks = parseChecks(node.value, at.line + 1, at.column, this.sink, defaults, refused);
+      step = { ...base, kind: 'check', checks, ...(refused.length > 0 ? { refused } : {}) };
     } else {
       step = { ...base, kind: 'command', lang, script: lang === 'console' || lang.startsWith('shell') && lang !== 'shell' ? consoleCommands(node.value) : node.value };
     }

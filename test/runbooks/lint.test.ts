@@ -66,6 +66,17 @@ describe('lint', () => {
     expect(workspace({ 'a.md': text }, { PATH_PART: 'x', FROM_ENV: 'y' })('a.md')).toEqual([]);
   });
 
+  it('warns on ${NAME} nothing defines in a check refused for another field, with that error', () => {
+    // The trial's `${PROT}` was said only once the check's other error was fixed.
+    const text = '---\nvars: {PORT: Port}\n---\nCheck.\n\n```check\n- http: ${PROT}://localhost:${PORT}/\n  retires: 5\n- tcp: localhost:${PORTT}\n  timeout: soon\n```\n';
+    expect(workspace({ 'a.md': text })('a.md')).toEqual([
+      'a.md:7:3 warning unknown-variable',
+      'a.md:8:3 error unknown-attribute',
+      'a.md:9:3 warning unknown-variable',
+      'a.md:10:3 error bad-duration',
+    ]);
+  });
+
   it('warns that retries and backoff do nothing on a command step', () => {
     expect(workspace({ 'a.md': 'Pull.\n\n```bash {retries=3 backoff=1s}\ngit pull\n```\n\nUp.\n\n```check {retries=3}\ntcp: localhost:22\n```\n' })('a.md')).toEqual([
       'a.md:3:1 warning ignored-attribute',

@@ -11,7 +11,7 @@ import { chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
+import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser, sudoMissing } from '../helpers/test-users.js';
 import { CLI, journalEvents, startTui, type Tui } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
@@ -21,7 +21,7 @@ const TMUX = (process.env['PATH'] ?? '')
   .map((d) => join(d, 'tmux'))
   .find((p) => existsSync(p));
 const ROOT = process.getuid?.() === 0;
-const why = !ROOT ? 'not root (throwaway users need root)' : TMUX === undefined ? 'tmux is not on PATH' : checkoutUnreachable();
+const why = !ROOT ? 'not root (throwaway users need root)' : TMUX === undefined ? 'tmux is not on PATH' : (sudoMissing() ?? checkoutUnreachable());
 if (why !== undefined) process.stderr.write(`${import.meta.filename}: skipped: ${why}\n`);
 
 const users: string[] = [];

@@ -231,10 +231,14 @@ describe('the TUI without tmux on PATH', () => {
     // PATH without tmux: every other command of /usr/bin and /bin, linked.
     const bin = join(dir, 'bin');
     mkdirSync(bin);
+    // By name, not existsSync: that follows links, and a dangling one (sudoedit without sudo)
+    // was linked twice.
+    const linked = new Set<string>(['tmux']);
     for (const from of ['/usr/local/bin', '/usr/bin', '/bin']) {
       if (!existsSync(from)) continue;
       for (const name of readdirSync(from)) {
-        if (name === 'tmux' || existsSync(join(bin, name))) continue;
+        if (linked.has(name)) continue;
+        linked.add(name);
         symlinkSync(join(from, name), join(bin, name));
       }
     }

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { isRoot } from '../exec/helpers.js';
-import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
+import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser, sudoMissing } from '../helpers/test-users.js';
 import { type Host, type JournalEvent, get, git, hostJournals, makeHost, removeHosts, varFlags } from '../helpers/omneuro-host.js';
 import { CLI, startTui, type Tui } from './tui-harness.js';
 
@@ -109,7 +109,7 @@ async function operate(tui: Tui, decide: (gate: Gate) => string): Promise<{ outc
 }
 
 if (!isRoot()) process.stderr.write('tui-omneuro.test.ts: skipped, it creates throwaway users and needs root (CI runs as root)\n');
-const unreachable = isRoot() ? checkoutUnreachable() : undefined;
+const unreachable = isRoot() ? (sudoMissing() ?? checkoutUnreachable()) : undefined;
 if (unreachable !== undefined) process.stderr.write(`tui-omneuro.test.ts: the SSM-session test is skipped: ${unreachable}\n`);
 
 describe.skipIf(!isRoot())('the shipped omneuro deploy in the TUI on a guide-style host', () => {

@@ -61,6 +61,15 @@ export function removeUser(name: string): void {
   retrying('userdel', ['-r', '-f', name]);
 }
 
+/**
+ * Why the sudo tests cannot run here, or undefined when they can: a machine without sudo (a
+ * fresh container; `.ci/run` installs it) skips them, saying so, instead of failing them.
+ */
+export function sudoMissing(): string | undefined {
+  const found = ['/usr/bin/sudo', '/bin/sudo', '/usr/local/bin/sudo'].some((path) => existsSync(path));
+  return found && existsSync(SUDOERS_DIR) ? undefined : `sudo is not installed (${found ? `no ${SUDOERS_DIR}` : 'no sudo binary'}): apt-get install sudo, as .ci/run does`;
+}
+
 /** Add a sudoers.d entry; returns its path (remove with removeSudoers). */
 export function addSudoers(name: string, line: string): string {
   const file = `${SUDOERS_DIR}/${name}`;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRoot } from '../exec/helpers.js';
-import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser } from '../helpers/test-users.js';
+import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser, sudoMissing } from '../helpers/test-users.js';
 import { get, git, hostJournals, makeHost, removeHosts, runShippedDeploy } from '../helpers/omneuro-host.js';
 
 const cleanups: Array<() => void> = [];
@@ -35,7 +35,7 @@ function ssmUser(target: string): { user: string; home: string } {
   return { user, home: `/home/${user}` };
 }
 
-const unreachable = isRoot() ? checkoutUnreachable() : undefined;
+const unreachable = isRoot() ? (sudoMissing() ?? checkoutUnreachable()) : undefined;
 if (!isRoot()) process.stderr.write('omneuro-ssm.test.ts: skipped, it creates throwaway users and a sudoers rule and needs root (CI runs as root)\n');
 else if (unreachable !== undefined) process.stderr.write(`omneuro-ssm.test.ts: skipped, it runs stepgate as a login user: ${unreachable}\n`);
 

@@ -110,6 +110,16 @@ export function probeSpec(check: CheckSpec, target: string, ctx: Pick<CheckConte
   }
 }
 
+/**
+ * A check's `http`/`tcp` target or `contains` as the screen shows it: what the probe is given,
+ * so an operator reads the URL that is really tried. A name in `asWritten` keeps its `${NAME}`:
+ * a secret's value must never reach the screen, and a var not answered yet has no value the
+ * probe will use. `redact` runs last, for a value that holds a secret under a harmless name.
+ */
+export function shownCheckText(text: string, lookup: (name: string) => string | undefined, asWritten: (name: string) => boolean, redact: (text: string) => string): string {
+  return redact(expandVars(text, (name) => (asWritten(name) ? undefined : lookup(name))).text);
+}
+
 const INTERRUPTED: ChecksOutcome = { ok: false, interrupted: true, reason: 'interrupted by the operator' };
 
 interface CheckRun {

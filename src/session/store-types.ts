@@ -11,7 +11,7 @@ import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';
 import type { ProbeRunner } from './step-runner.js';
-import type { LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
+import type { FlowItem, LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
 
 export type { ResumeReport, ShellFactory, ProbeRunner };
 
@@ -113,6 +113,11 @@ export interface SessionActions {
   interrupt(cause?: string): void;
   /** Journals what happened to the operator's terminal (dropped, attached, detached) or to the deploy lock. */
   record(event: RecordInput): Promise<void>;
+  /**
+   * A check's `http`/`tcp` target or `contains` of `item` as its probe gets it, for the screen:
+   * the names of secrets, and of vars not answered yet, stay as written (`shownCheckText`).
+   */
+  shownCheckText(item: FlowItem, text: string): string;
   /** Keys to the running step. */
   write(data: string): void;
   /**

@@ -12,12 +12,13 @@ import { createStore } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
 import { collectVars } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
-import { redactDeep } from './redact.js';
+import { looksSecret, redactDeep } from './redact.js';
+import { shownCheckText } from './checks.js';
 import { SessionMemory } from './session-memory.js';
 import { startedEvent } from './session-start.js';
 import { rebuild, resumption } from './resume.js';
 import { SessionShell } from './session-shell.js';
-import { shellPlace, shellUser, type StepContext } from './step-context.js';
+import { lookupVar, shellPlace, shellUser, type StepContext } from './step-context.js';
 import { NOT_STARTED, StepRunner } from './step-runner.js';
 import { stepName } from './step-name.js';
 import type { SessionActions, SessionDeps, SessionStore, SessionStoreState, StartOptions } from './store-types.js';
@@ -289,6 +290,14 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
     },
 
     typeAhead: (data) => shell.typeAhead(data),
+    shownCheckText(item, text) {
+      const vars = state().vars;
+      const asWritten = (name: string): boolean => {
+        const declared = vars.find((v) => v.name === name);
+        return looksSecret(name) || declared?.secret === true || (declared !== undefined && !memory.varValues.has(name));
+      };
+      return shownCheckText(text, lookupVar(context(), item), asWritten, secrets.redact);
+    },
     write: (data) => shell.write(data),
     resize: (cols, rows) => shell.resize(cols, rows),
 

@@ -7,6 +7,7 @@ import { displayText, printable } from '../session/printable.js';
 import { whyLead } from '../session/check-why.js';
 import { wordWrap, wrapKeepingText, wrapText } from '../session/word-wrap.js';
 import type { ScreenSnapshot } from './context.js';
+import type { CheckStep } from '../runbooks/model.js';
 import type { Choice, FlowItem, StepState } from '../session/types.js';
 import type { ResumeReport } from '../session/store.js';
 import { formatDuration } from '../runbooks/duration.js';
@@ -41,8 +42,20 @@ export function stepKindLabel(item: FlowItem): string {
   return item.step.kind === 'command' ? item.step.lang : item.step.kind;
 }
 
-/** The step's description and what it does (code, checks, or the manual item). */
-export function describeStep(item: FlowItem, width: number): Line[] {
+/**
+ * The texts of a check step whose `${NAME}`s stepgate expands itself, in check order: each
+ * `http`/`tcp` target and each `contains`. A `run:` command is not among them: bash expands it
+ * from the check's environment, so the screen shows it as written.
+ */
+export function expandedCheckTexts(step: CheckStep): string[] {
+  return step.checks.flatMap((check) => [...(check.kind === 'run' ? [] : [check.target]), ...(check.contains === undefined ? [] : [check.contains])]);
+}
+
+/**
+ * The step's description and what it does (code, checks, or the manual item). `shown` gives a
+ * check's target or `contains` as the probe gets it (default: as written).
+ */
+export function describeStep(item: FlowItem, width: number, shown: (text: string) => string = (text) => text): Line[] {
   const step = item.step;
   const lines: Line[] = [];
   const prose = step.description.trim();
@@ -65,7 +78,8 @@ export function describeStep(item: FlowItem, width: number): Line[] {
     if (flags.length > 0) lines.push({ text: flags.join(' · '), tone: 'dim' });
   } else {
     for (const check of step.checks) {
-      const what = `${check.kind} ${check.target}${check.contains !== undefined ? ` contains ${JSON.stringify(check.contains)}` : ''}`;
+      const target = check.kind === 'run' ? check.target : shown(check.target);
+      const what = `${check.kind} ${target}${check.contains !== undefined ? ` contains ${JSON.stringify(shown(check.contains))}` : ''}`;
       lines.push({ text: `  ${check.name ? `${check.name}: ` : ''}${what}`, tone: 'code' });
       lines.push({ text: `    ${check.attempts} attempts, backoff from ${formatDuration(check.backoffMs)}, timeout ${formatDuration(check.timeoutMs)} each`, tone: 'dim' });
     }

@@ -6,11 +6,11 @@
 import { basename } from 'node:path';
 import { useMemo } from 'react';
 import { Box } from 'ink';
-import type { ScreenSnapshot } from '../context.js';
+import { useSession, type ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
-import { attemptLines, countdownLine, describeStep, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
+import { attemptLines, countdownLine, describeStep, expandedCheckTexts, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
 import { headingText } from '../checklist-rows.js';
 import { stepTitle } from '../../runbooks/step-title.js';
 import { fitWords } from '../layout.js';
@@ -55,6 +55,9 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
   const finishedCommand = item.step.kind === 'command' && step.status !== 'pending' && step.status !== 'running';
   const fromTranscript = screen === null && finishedCommand && transcriptText !== undefined;
   const showOutput = (screen !== null && item.step.kind === 'command' && step.status !== 'pending') || fromTranscript;
+  // A check's targets as probed, joined into one string: the selector returns a primitive, and
+  // the lines are redone when a var's answer changes one, not on every store update.
+  const probed = useSession((s) => (item.step.kind === 'check' ? expandedCheckTexts(item.step).map((text) => s.actions.shownCheckText(item, text)).join(PROBED_SEP) : ''));
   const lines = useMemo((): Line[] => {
     if (showOutput) {
       const out = fromTranscript ? transcriptLines(transcriptText ?? '', width).map((text): Line => ({ text })) : outputLines(screen, height + scroll);
@@ -64,7 +67,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
     // Back from a recovery path: what it printed last matters more here than the step's text.
     const lead = returned ?? (waiting !== undefined ? `${waiting} (the step runs once it is up)` : undefined);
     const body: Line[] = lead !== undefined ? wrapText(lead, width).map((text): Line => ({ text, tone: 'warn' })) : [];
-    if (returned === undefined || !beforeScreen) body.push(...describeStep(item, width));
+    if (returned === undefined || !beforeScreen) body.push(...describeStep(item, width, probedLookup(item, probed)));
     // The attempts of the run before the recovery path are not this step's news any more.
     if (item.step.kind === 'check' && attempts && attempts.length > 0 && returned === undefined) {
       body.push({ text: '' });
@@ -86,7 +89,7 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
       }
     }
     return body;
-  }, [showOutput, fromTranscript, transcriptText, returned, waiting, screen, item, step, width, attempts, now, height, scroll, beforeName, beforeScreen]);
+  }, [showOutput, fromTranscript, transcriptText, returned, waiting, screen, item, step, width, attempts, now, height, scroll, beforeName, beforeScreen, probed]);
   const bodyHeight = Math.max(1, height - 1);
   // Output follows the bottom; text starts at the top.
   const top = showOutput ? Math.max(0, lines.length - bodyHeight - scroll) : scroll;
@@ -97,6 +100,18 @@ export function StepDetail({ item, step, screen, attempts, height, width, scroll
       <Pane lines={lines} height={bodyHeight} width={width} top={top} />
     </Box>
   );
+}
+
+/** Between the probed texts of `StepDetail`'s selector: a character no target or `contains` holds. */
+const PROBED_SEP = '\u0000';
+
+/** Each text of `expandedCheckTexts` mapped to its probed form, from the selector's joined string. */
+function probedLookup(item: FlowItem, probed: string): (text: string) => string {
+  if (item.step.kind !== 'check') return (text) => text;
+  const written = expandedCheckTexts(item.step);
+  const shown = probed.split(PROBED_SEP);
+  const byText = new Map(written.map((text, i) => [text, shown[i] ?? text]));
+  return (text) => byText.get(text) ?? text;
 }
 
 /** A title gets at least this much of the rule before the file and line give way to it. */

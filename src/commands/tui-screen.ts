@@ -78,9 +78,9 @@ export function markLockLost(text: string): void {
 
 export /** Shown on the status line for a few seconds, then the line says where the session is again. */
 function showBriefly(store: SessionStore, notice: string): void {
-  store.setState({ error: notice });
+  store.setState({ briefNotice: notice });
   setTimeout(() => {
-    if (store.getState().error === notice) store.setState({ error: undefined });
+    if (store.getState().briefNotice === notice) store.setState({ briefNotice: undefined });
   }, 6000).unref();
 }
 

@@ -159,6 +159,12 @@ export interface SessionStoreState {
   waitingForInput?: string | undefined;
   /** Why the last intent or effect failed (load error, refused decision ...). */
   error?: string;
+  /**
+   * A word for the operator that is no refusal (a resume's new shell, a deploy lock taken over),
+   * shown on the status line for a while. Kept apart from `error`: a var's prompt shows `error`
+   * as the reason its last value was refused, and a trial saw the resume's shell notice there.
+   */
+  briefNotice?: string | undefined;
   resume?: ResumeReport;
   actions: SessionActions;
 }

@@ -58,6 +58,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   // The screen only through the throttled hook: subscribing to the store's screen here too
   // would re-render the whole view on every snapshot.
   const error = useSession((s) => s.error);
+  const briefNotice = useSession((s) => s.briefNotice);
   const screen = useScreen();
   const shellStarting = useSession((s) => s.shellStarting);
   const waitingForInput = useSession((s) => s.waitingForInput);
@@ -173,7 +174,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const waiting = status.kind === 'running' && !view.attached ? waitingForInput : undefined;
   // A step that may be waiting for an answer says so over the stray-key notice, which says less (a trial).
   const viewNotice = waiting !== undefined && view.notice === KEYS_GO_TO_STEPGATE ? undefined : view.notice;
-  const notice = viewNotice ?? (errorInPrompt ? undefined : error) ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
+  const notice = viewNotice ?? (errorInPrompt ? undefined : error) ?? briefNotice ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
   const state = stateText(session, view.attached, shellStarting);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>

@@ -65,6 +65,11 @@ export class Presence {
     return [...this.known.values()].some((c) => !c.readOnly);
   }
 
+  /** Watchers are attached and nobody who can act is: the TUI's key bar is theirs. */
+  watchedOnly(): boolean {
+    return !this.attended() && this.watchers() > 0;
+  }
+
   /** Watchers attached now. */
   watchers(): number {
     return [...this.known.values()].filter((c) => c.readOnly).length;

@@ -146,7 +146,7 @@ async function showTui(ui: Promise<UiModules>, opened: Opened | undefined, picke
     color: colorEnabled(),
     loadRunbook: async (file) => (await loadRunbookFile(file)).runbook,
     readTranscript: (path) => readTranscript(path),
-    ...(presence ? { attended: () => presence.attended() } : {}),
+    ...(presence ? { attended: () => presence.attended(), watchedOnly: () => presence.watchedOnly(), onAttachChange: (listener: () => void) => presence.onChange(listener) } : {}),
     detachable: child !== undefined,
   };
   const { createElement, render, App } = await ui;

@@ -30,6 +30,13 @@ export interface UiServices {
    * that nobody is there to watch (issue 12). Default: always attended.
    */
   attended?(): boolean;
+  /**
+   * Only watchers (`stepgate attach --watch`, read-only) are at a terminal: the key bar then
+   * lists the one key that works for them. Default: never.
+   */
+  watchedOnly?(): boolean;
+  /** Calls `listener` whenever a terminal attaches or leaves; returns its removal. */
+  onAttachChange?(listener: () => void): () => void;
   /** The TUI runs in stepgate's own tmux: ctrl-\ leaves it running detached. Default: in place. */
   detachable?: boolean;
 }

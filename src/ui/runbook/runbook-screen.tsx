@@ -14,10 +14,11 @@ import { useRunLog } from '../hooks/use-run-log.js';
 import { useScreen } from '../hooks/use-screen.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useTranscript } from '../hooks/use-transcript.js';
+import { useWatchedOnly } from '../hooks/use-watched-only.js';
 import { runbookLayout } from '../layout.js';
 import { detailPane } from './detail-pane.js';
 import { KEYS_GO_TO_STEPGATE } from './update.js';
-import { hintsFor, stateText } from './status-line.js';
+import { WATCHER_HINTS, hintsFor, stateText } from './status-line.js';
 import { useRunbookKeys } from './use-runbook-keys.js';
 import { useStepAttach } from './use-step-attach.js';
 import { useViewerPages } from './use-viewer-pages.js';
@@ -176,12 +177,14 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   const viewNotice = waiting !== undefined && view.notice === KEYS_GO_TO_STEPGATE ? undefined : view.notice;
   const notice = viewNotice ?? (errorInPrompt ? undefined : error) ?? briefNotice ?? (waiting !== undefined ? `the step may be waiting for input: "${waiting}"` : undefined) ?? session.notice;
   const state = stateText(session, view.attached, shellStarting);
+  const watchedOnly = useWatchedOnly();
+  const hints = !ready ? [] : watchedOnly ? WATCHER_HINTS : hintsFor(session, view, layout.compact, gateTranscript !== undefined, aside !== undefined);
   return (
     <Box flexDirection="column" width={width} height={layout.height}>
       <Header width={width} runAs={runAs} host={host} crumb={layout.header > 1} />
       {fullHeightOverlay ? null : <Checklist height={layout.list} width={width} selected={selectedIndex} aside={aside ? view.aside : undefined} notes={!layout.compact} />}
       {pane ?? <Box height={paneHeight} />}
-      <StatusBar state={state.text} keep={state.keep} {...(notice ? { notice } : {})} hints={ready ? hintsFor(session, view, layout.compact, gateTranscript !== undefined, aside !== undefined) : []} width={width} />
+      <StatusBar state={state.text} keep={state.keep} {...(notice ? { notice } : {})} hints={hints} width={width} />
     </Box>
   );
 }

@@ -58,6 +58,12 @@ function gateHints(choices: readonly Choice[]): string[] {
   return [has('retry') ? 'r retry' : '', has('recover') ? 'c recover' : '', has('skip') ? 's skip' : ''].filter(Boolean);
 }
 
+/**
+ * The key bar while only watchers are attached: their client is read-only, so tmux drops every
+ * key but the detach key (a trial's watcher read `r retry · s skip` there and pressed r).
+ */
+export const WATCHER_HINTS: readonly string[] = ['ctrl-\\ leaves (read-only)'];
+
 /** Key hints, most important first (the status bar drops from the end to fit). */
 export function hintsFor(session: SessionState, view: ViewState, compact: boolean, transcript: boolean, aside = false): string[] {
   if (compact) return [view.attached ? 'ctrl-] detach' : '? help'];

@@ -161,7 +161,7 @@ export interface SessionStoreState {
   error?: string;
   /**
    * A word for the operator that is no refusal (a resume's new shell, a deploy lock taken over),
-   * shown on the status line for a while. Kept apart from `error`: a var's prompt shows `error`
+   * shown on the status line for six seconds or until the next event. Kept apart from `error`: a var's prompt shows `error`
    * as the reason its last value was refused, and a trial saw the resume's shell notice there.
    */
   briefNotice?: string | undefined;

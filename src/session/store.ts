@@ -91,7 +91,9 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       const event = redactDeep(raw, secrets.redact);
       await deps.journal.append(event);
       const { state: folded, commands } = reduce(state(), event);
-      store.setState({ session: folded, error: folded.notice });
+      // A brief notice is news until the session moves on: left up, it hid a step's RUNNING
+      // for its whole six seconds.
+      store.setState({ session: folded, error: folded.notice, briefNotice: undefined });
       for (const listener of eventListeners) listener(event, folded);
       for (const command of commands) perform(command);
     });

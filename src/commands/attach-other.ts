@@ -18,6 +18,7 @@ import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.
 import { osUser } from '../session/host.js';
 import { displayText, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
+import { TerminalFilter } from '../session/terminal-filter.js';
 import { liveTuiAt, type LiveTui } from './detach.js';
 import { EXIT } from './exit-codes.js';
 
@@ -75,12 +76,12 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
     );
     return EXIT.usage;
   }
-  // Through runuser, a terminal of runuser's own between the owner's processes and this one: the
-  // owner runs the tmux server this client attaches to, and can make a client run a command
+  // A pty of stepgate's own between the owner's processes and this terminal, relayed: the owner
+  // runs the tmux server this client attaches to, and can make a client run a command
   // (detach-client -E), which in the operator's terminal session could type into it (a review
-  // had root run `id` that way). Through sudo, a pty of stepgate's own, relayed: sudo's
-  // use_pty would do it, but is not on everywhere (a re-review ran a command as ssm-user
-  // through `!use_pty`).
+  // had root run `id` that way). sudo's use_pty would keep them apart but is not on everywhere
+  // (a re-review ran a command as ssm-user through `!use_pty`), and runuser's --pty (kept, for
+  // an attach without a terminal) relays what the owner's tmux prints unread.
   const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])], { ownTerminal: true });
   // Nothing of the operator's environment reaches the owner's processes (tokens, keys): runuser
   // would keep all of it. The TUI's journal names who attached (SUDO_USER first), not the owner.
@@ -91,9 +92,13 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
   process.on('SIGHUP', ignore);
   process.on('SIGINT', ignore);
   try {
-    if (runAs.mode === 'sudo' && process.stdin.isTTY && process.stdout.isTTY) {
+    if (process.stdin.isTTY && process.stdout.isTTY) {
       const { relayInPty } = await import('../exec/pty-relay.js');
-      const end = await relayInPty(command.file, command.args, env);
+      // The owner's tmux writes to this terminal: it may pass on a clipboard write (OSC 52, its
+      // set-clipboard) or anything else the owner prints into the pane, which the operator's
+      // terminal would obey. Only what draws the screen gets through.
+      const filter = new TerminalFilter();
+      const end = await relayInPty(command.file, command.args, env, (data) => filter.feed(data));
       return end.signal === 1 ? EXIT.interrupted : end.code;
     }
     const child = spawn(command.file, command.args, { stdio: 'inherit', env });

@@ -2,12 +2,17 @@
  * Runs a program on a pty of stepgate's own, relaying this terminal's keys to it and its output
  * back, so that the program (and what it starts) never has the operator's terminal as its
  * controlling terminal: a process there could type into it (TIOCSTI). For attaching, through
- * sudo, to another user's TUI, whose tmux server that user runs (`runuser --pty` does the same
- * through runuser; sudo's `use_pty` is not on everywhere).
+ * sudo or runuser, to another user's TUI, whose tmux server that user runs (sudo's `use_pty` is
+ * not on everywhere, and neither it nor `runuser --pty` lets stepgate read what is relayed).
  */
 import pty from 'node-pty';
 
-export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; signal?: number }> {
+/**
+ * `output` sees what the program writes before this terminal does: for another user's tmux,
+ * what would act on the terminal beyond its screen (a clipboard write, a title report typed
+ * back as input) is dropped there (the caller's filter; exec does not decide what is safe).
+ */
+export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv, output: (data: string) => string = (data) => data): Promise<{ code: number; signal?: number }> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   const term = pty.spawn(file, args, {
@@ -27,10 +32,13 @@ export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv)
   stdin.on('end', onEnd);
   stdout.on('resize', onResize);
   stdin.resume();
-  const output = term.onData((data) => stdout.write(data));
+  const relayed = term.onData((data) => {
+    const shown = output(data);
+    if (shown !== '') stdout.write(shown);
+  });
   return new Promise((resolve) => {
     term.onExit(({ exitCode, signal }) => {
-      output.dispose();
+      relayed.dispose();
       stdin.off('data', onKeys);
       stdin.off('end', onEnd);
       stdout.off('resize', onResize);

@@ -102,6 +102,19 @@ function ownerAttaches(user: string): number[] {
     .map(Number);
 }
 
+/**
+ * The owner makes their tmux pass a clipboard write to every attached client (set-clipboard on,
+ * an OSC 52 printed into the TUI's pane), with a visible marker beside it; then waits until
+ * `tui` has been sent the marker. What the attacher's terminal got is then `tui.output()`.
+ */
+async function ownerWritesClipboard(registry: string, tui: Tui, marker: string): Promise<void> {
+  const tmux = (...args: string[]): string => execFileSync('runuser', ['-u', owner, '--', TMUX ?? 'tmux', '-S', join(registry, 'sock'), ...args], { encoding: 'utf8' }).trim();
+  tmux('set', '-s', 'set-clipboard', 'on');
+  const pane = tmux('display', '-p', '#{pane_tty}');
+  execFileSync('runuser', ['-u', owner, '--', 'sh', '-c', `printf '\\033]52;c;cGF5bG9hZA==\\007${marker}' > ${pane}`]);
+  await until(`${marker} relayed to the attached terminal`, () => tui.output().includes(marker));
+}
+
 function events(): Event[] {
   return journalEvents(stateOf(owner));
 }
@@ -199,6 +212,10 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     const viaSudo = ownerAttaches(owner);
     expect(viaSudo.length).toBeGreaterThan(0);
     for (const pid of viaSudo) expect(ttyOf(pid)).not.toBe(ttyOf(back.pid));
+    // What the owner's tmux prints reaches the attacher's terminal drawn, never obeyed: a
+    // clipboard write (OSC 52) from the owner's pane is dropped on the way (it arrived before).
+    await ownerWritesClipboard(registry, back, 'SUDO-MARK');
+    expect(back.output()).not.toContain('\u001b]52;');
     const attached = await until('terminal-attached in the journal', () =>
       events().find((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly !== true),
     );
@@ -229,6 +246,8 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
         const ownerSide = ownerAttaches(owner);
         expect(ownerSide.length).toBeGreaterThan(0);
         for (const pid of ownerSide) expect(ttyOf(pid)).not.toBe(ttyOf(rooted.pid));
+        await ownerWritesClipboard(registry, rooted, 'ROOT-MARK');
+        expect(rooted.output()).not.toContain('\u001b]52;');
         rooted.press('\u001C');
         await rooted.waitFor(`come back with: stepgate attach ${id}`);
         expect(await rooted.exited).toBe(1);

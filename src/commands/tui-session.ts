@@ -27,6 +27,9 @@ import { replay } from '../session/reducer.js';
 import { detachedChild } from './detach.js';
 import { type Opened, loadUi, markLockLost, showBriefly, showTui } from './tui-screen.js';
 import { detachedSessionIds, listEntries } from './picker-entries.js';
+import { othersNotes } from './attach-other.js';
+import { othersSessionNotes } from './others-sessions.js';
+import { noteLines } from './sessions.js';
 import { EXIT } from './exit-codes.js';
 import { forgetRefused, refusedUntrusted, setRunbookTree } from './trust.js';
 import { LockRefused, holdRunbookLock, holdSessionRunbookLock, lostLockText, shortLockRefusal, tookOverText } from './runbook-lock.js';
@@ -232,6 +235,12 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
           return resumeSession(entry.id, as, vars, { wait: false }).catch(shortLockRefusal);
         },
         refresh: () => listEntries(dir),
+        // As root, what `sessions` notes: other users' unfinished sessions and detached TUIs
+        // (a colleague's deploy left blocked as ssm-user was not in root's picker).
+        notes: async () => {
+          const [tuis, sessions] = await Promise.all([othersNotes().catch(() => []), othersSessionNotes().catch(() => [])]);
+          return noteLines([...tuis, ...sessions], undefined);
+        },
       }
     : undefined;
   return showTui(ui, opened, picker, { ...(note !== undefined ? { note } : {}), quiet: options.quiet });

@@ -2,7 +2,7 @@
  * The TUI's root: the picker (for a directory) or a runbook view (for a file, or once an entry
  * is picked). Owns nothing but which screen shows; the `tui` command owns the exit.
  */
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Text } from 'ink';
 import { ServicesProvider, StoreProvider, type SessionHandle, type UiServices } from './context.js';
 import type { PickerEntry } from './picker-model.js';
@@ -17,6 +17,11 @@ export interface PickerSource {
   open(entry: PickerEntry): Promise<SessionHandle>;
   /** Lists again (after a session closes, to show it as resumable). */
   refresh(): Promise<readonly PickerEntry[]>;
+  /**
+   * Lines under the list, asked for once the picker is on the screen (as root: other users'
+   * unfinished sessions, which take a stepgate start per user to list).
+   */
+  notes?(): Promise<readonly string[]>;
 }
 
 export interface AppProps {
@@ -34,6 +39,20 @@ export function App({ services, session: initial, picker, onExit }: AppProps) {
   const [entries, setEntries] = useState<readonly PickerEntry[]>(picker?.entries ?? []);
   const [message, setMessage] = useState<string | undefined>();
   const [opening, setOpening] = useState(false);
+  const [notes, setNotes] = useState<readonly string[]>([]);
+
+  // After the first frame: the list is there at once, the notes when they are known.
+  useEffect(() => {
+    if (!picker?.notes) return;
+    let live = true;
+    picker.notes().then(
+      (lines) => live && setNotes(lines),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [picker]);
 
   const open = useCallback(
     (entry: PickerEntry) => {
@@ -69,7 +88,7 @@ export function App({ services, session: initial, picker, onExit }: AppProps) {
       </StoreProvider>
     );
   } else if (picker) {
-    body = <Picker dir={picker.dir} entries={entries} onOpen={open} onQuit={() => onExit(0)} {...(message ? { message } : {})} />;
+    body = <Picker dir={picker.dir} entries={entries} notes={notes} onOpen={open} onQuit={() => onExit(0)} {...(message ? { message } : {})} />;
   } else {
     body = <Text>nothing to show</Text>;
   }

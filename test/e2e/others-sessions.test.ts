@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
 import { othersSessionNotes } from '../../src/commands/others-sessions.js';
-import { CLI } from './tui-harness.js';
+import { CLI, startTui } from './tui-harness.js';
 
 const ROOT = process.getuid?.() === 0;
 const why = !ROOT ? 'not root (throwaway users need root)' : checkoutUnreachable();
@@ -51,7 +51,7 @@ afterAll(() => {
 });
 
 describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", () => {
-  it('sessions and a resume with nothing to resume name the session another user left blocked, and how to resume it as them; not their finished one', () => {
+  it('sessions, a resume with nothing to resume and the picker name the session another user left blocked, and how to resume it as them; not their finished one', async () => {
     const home = `/home/${user}`;
     const blocked = stepgate(user, home, ['run', '--yes', join(dir, 'blocks.md')]);
     expect(blocked.status, blocked.err).toBe(1);
@@ -78,6 +78,19 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     const own = stepgate(user, home, ['sessions']);
     expect(own.out).not.toContain(`note: ${user} left`);
     expect(own.out).toContain(id);
+
+    // Root's picker says it too, under its runbooks (it was only in `sessions` and `resume`).
+    const picker = startTui([dir], dir, join(rootHome, 'state'), { env: { HOME: rootHome } });
+    try {
+      const flat = (text: string): string => text.replace(/\s+/g, '');
+      const screen = await picker.waitFor((text) => flat(text).includes(flat(`note: ${user} left session ${id}`)), 30_000);
+      expect(screen).toContain('Blocks');
+      expect(flat(screen)).toContain(flat(`sudo -u ${user} -i stepgate resume ${id}`));
+      picker.press('q');
+      expect(await picker.exited).toBe(0);
+    } finally {
+      picker.kill('SIGKILL');
+    }
   });
 
   it("says why when stepgate cannot run as that user (installed where they cannot read it)", async () => {

@@ -16,7 +16,7 @@ const ENTRIES: PickerEntry[] = [
   { kind: 'runbook', file: '/rb/recovery.md', title: 'Recovery', steps: 1, checks: 0, errors: 0, partOf: 'recovery of deploy.md' },
 ];
 
-function setup(refusal = 'no such runbook', dir = '/rb') {
+function setup(refusal = 'no such runbook', dir = '/rb', notes?: () => Promise<readonly string[]>) {
   const opened: PickerEntry[] = [];
   let refreshed = 0;
   const t = fakeSession(FILES);
@@ -36,6 +36,7 @@ function setup(refusal = 'no such runbook', dir = '/rb') {
           refreshed += 1;
           return ENTRIES.slice(1);
         },
+        ...(notes ? { notes } : {}),
       }}
       onExit={(code) => exits.push(code)}
     />,
@@ -47,6 +48,26 @@ function setup(refusal = 'no such runbook', dir = '/rb') {
 }
 
 describe('picker', () => {
+  it('shows the notes it is given under the entries once they come, wrapped, never selectable', async () => {
+    let give: (lines: readonly string[]) => void = () => undefined;
+    const r = setup(undefined, '/rb', () => new Promise((resolve) => (give = resolve)));
+    expect(await r.waitForFrame('enter open')).not.toContain('note:');
+    const note = 'note: ssm-user left session 20261207-101010-abcdef (/srv/runbooks/deploy.md) blocked at health: it resumes as ssm-user (sudo -u ssm-user -i stepgate resume 20261207-101010-abcdef)';
+    give([note]);
+    const f = await r.waitForFrame('ssm-user left session');
+    const rows = f.split('\n');
+    const at = rows.findIndex((row) => row.startsWith('note: ssm-user left'));
+    expect(at).toBeGreaterThan(rows.findIndex((row) => row.includes('Recovery')));
+    expect(rows.slice(at, at + 3).join(' ').replace(/\s+/g, ' ')).toContain(note);
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(80);
+    // Moving past the last entry stays on it: the note is not an entry.
+    for (let i = 0; i < 5; i++) r.press(arrowDown);
+    await r.waitForFrame('> Recovery');
+    r.press(enter);
+    await r.waitForFrame('cannot open Recovery');
+    expect(r.opened.map((e) => e.file)).toEqual(['/rb/recovery.md']);
+  });
+
   it('names a directory under the working directory as ./DIR/, not "runbooks in runbooks"', async () => {
     const r = setup(undefined, `${process.cwd()}/runbooks`);
     expect(await r.waitForFrame('enter open')).toContain('stepgate · runbooks in ./runbooks/');

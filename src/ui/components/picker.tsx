@@ -23,6 +23,8 @@ export interface PickerProps {
   onQuit: () => void;
   /** Shown in the status bar (an error opening an entry, ...). */
   message?: string;
+  /** Lines under the list, each wrapped (other users' unfinished sessions, for root). */
+  notes?: readonly string[];
 }
 
 function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[] {
@@ -51,7 +53,7 @@ function dirLabel(dir: string): string {
   return `${path.startsWith('/') ? path : `./${path}`}${path.endsWith('/') ? '' : '/'}`;
 }
 
-export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
+export function Picker({ dir, entries, onOpen, onQuit, message, notes = [] }: PickerProps) {
   const { cols, rows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
   const color = useColor();
@@ -118,6 +120,9 @@ export function Picker({ dir, entries, onOpen, onQuit, message }: PickerProps) {
   const onFilter = useCallback((filter: string) => dispatch({ type: 'set-filter', filter }), [dispatch]);
   const lines = shown.flatMap((e, i) => entryLines(e, i === state.index, width));
   if (shown.length === 0) lines.push({ text: entries.length === 0 ? `no runbooks (*.md) in ${dir}` : 'nothing matches the filter (esc clears it)', tone: 'dim' });
+  // Under the entries, after a blank row: read, never picked (another user's session resumes as
+  // that user, as the note says).
+  if (notes.length > 0) lines.push({ text: '' }, ...notes.flatMap((note) => wrapText(note, width).map((text): Line => ({ text, tone: 'dim' }))));
   const top = Math.max(0, state.index * 2 + 2 - listHeight);
   return (
     <Box flexDirection="column" height={height} width={width}>

@@ -91,7 +91,7 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     } finally {
       picker.kill('SIGKILL');
     }
-  });
+  }, 90_000);
 
   it("says why when stepgate cannot run as that user (installed where they cannot read it)", async () => {
     const sessions = `/home/${user}/.local/state/stepgate/sessions`;

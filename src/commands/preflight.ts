@@ -232,7 +232,7 @@ export async function preflightBeforeStart(
   // --skip-preflight says (the session would refuse it), before the host is asked about what
   // the value breaks (a URL, a path).
   const refused = await refusedVarValues(file, opts.vars, process.env);
-  if (refused.length > 0) throw new VarValueRefused(`${refused.join('\n')}\nnothing has run: give each var a value its pattern takes`);
+  if (refused.length > 0) throw new VarValueRefused(`${refused.join('\n')}\nnothing has run: give each var by its name, a value its pattern takes`);
   const result = await runPreflight(file, { vars: opts.vars, ...(opts.as !== undefined ? { as: opts.as } : {}) });
   const shown = { ...result, findings: result.findings.filter((f) => f.severity !== 'note') };
   const blocked = shown.findings.some((f) => f.severity === 'error');

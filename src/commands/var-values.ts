@@ -4,6 +4,7 @@
  */
 import { relative, resolve } from 'node:path';
 import type { VarSpec } from '../runbooks/model.js';
+import { nearMiss } from '../runbooks/near-miss.js';
 import { looksSecretName, varValueProblem } from '../runbooks/vars.js';
 import { needsValue } from '../session/answer-vars.js';
 import { PlanError, collectRunbooks } from '../session/plan.js';
@@ -16,13 +17,24 @@ function shown(path: string): string {
 }
 
 /**
+ * `FILE: --var NAME is not a var ...` for each --var no runbook of the session declares, then
  * `FILE:LINE: --var NAME: ...` for each value given (`--var`, else `STEPGATE_VAR_NAME`) that
  * the session's var would refuse: the var as the session asks it, its first declaration in the
  * runbook, then in the runbooks it links to.
  */
 export async function refusedVarValues(file: string, given: Record<string, string>, env: NodeJS.ProcessEnv): Promise<string[]> {
   const lines: string[] = [];
-  for (const { path, spec } of await declaredVars(file)) {
+  const declared = await declaredVars(file);
+  // A mistyped name went unnoticed: the session took the default (a trial's `--var NOPE=1` ran
+  // every step with only a warning), where a mistyped --skip is refused. The environment's
+  // STEPGATE_VAR_ names are not checked: a shell may export them for other runbooks.
+  const names = declared.map(({ spec }) => spec.name);
+  for (const name of Object.keys(given)) {
+    if (names.includes(name)) continue;
+    const near = nearMiss(name, names);
+    lines.push(`${shown(file)}: error: --var ${name} is not a var of this runbook or of the runbooks it links to (${names.length > 0 ? `declared: ${names.join(', ')}` : 'they declare none'})${near !== undefined ? `: did you mean --var ${near}=...?` : ': check the name'}`);
+  }
+  for (const { path, spec } of declared) {
     const flag = given[spec.name];
     const value = flag ?? env[`STEPGATE_VAR_${spec.name}`];
     const problem = value === undefined ? undefined : varValueProblem({ ...spec, secret: spec.secret || looksSecretName(spec.name) }, value);

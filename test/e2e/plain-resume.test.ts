@@ -161,12 +161,16 @@ describe('stepgate resume', () => {
     }
   });
 
-  it('run and resume warn about a --var the runbook does not declare, naming the ones it does', async () => {
+  it('run refuses a --var no runbook of it declares before anything runs (a trial ran every step with a warning); resume warns', async () => {
     ws.write('v.md', '---\ntitle: V\nvars:\n  RELEASE: { prompt: Release }\n---\n# V\n\n```bash {name=fails}\nfalse\n```\n');
-    const run = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2', '--var', 'RELESE=1.2']);
+    const refused = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2', '--var', 'RELESE=1.2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('v.md: error: --var RELESE is not a var of this runbook or of the runbooks it links to (declared: RELEASE): did you mean --var RELEASE=...?');
+    expect(refused.stderr).toContain('nothing has run');
+    expect(refused.stderr).not.toContain('--var RELEASE is not');
+    expect(ws.sessionIds()).toEqual([]);
+    const run = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('warning: --var RELESE is not a var of this runbook (declared: RELEASE); ignored');
-    expect(run.stderr).not.toContain('--var RELEASE is not');
     const resumed = await ws.run(['resume', '--yes', '--var', 'RELAESE=1.3']);
     expect(resumed.stderr).toContain('warning: --var RELAESE is not a var of this runbook (declared: RELEASE); ignored');
   });

@@ -159,7 +159,15 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
   for (const [index, check] of step.checks.entries()) {
     // A `run:` command is shell text: splicing a value into it would let the value run as
     // code. Its vars are in its environment, so bash expands `${NAME}` itself, as data.
-    const target = check.kind === 'run' ? check.target : expandVars(check.target, ctx.lookup).text;
+    const expanded = check.kind === 'run' ? undefined : expandVars(check.target, ctx.lookup);
+    // A name with no value can never become a URL or a host: retried, it cost a trial 30 s of
+    // "invalid URL" before the gate said what was wrong.
+    if (expanded !== undefined && expanded.unknown.length > 0) {
+      const unknown = [...new Set(expanded.unknown)];
+      const names = unknown.map((name) => `\${${name}}`).join(', ');
+      return { ok: false, interrupted: false, reason: `${check.kind}: ${check.target}: ${names} ${unknown.length === 1 ? 'has' : 'have'} no value (not a var, an env entry of the front matter, or set in stepgate's environment); not tried` };
+    }
+    const target = expanded?.text ?? check.target;
     const spec = probeSpec(check, target, ctx);
     if (typeof spec === 'string') return { ok: false, interrupted: false, reason: spec };
     const { attempts, baseMs } = checkPolicy(step, check);

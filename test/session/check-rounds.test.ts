@@ -61,6 +61,18 @@ describe('a block of several checks', () => {
     expect(step?.checks?.[1]?.why).toBe('failing: database unreachable');
   });
 
+  it('fails a check whose target names a ${NAME} with no value at once, saying which, without probing or waiting', async () => {
+    const book = '# Deploy\n\nHealth.\n\n```check {name=health retries=5}\nhttp: http://127.0.0.1:${SERVICE_PORT}/healthz\n```\n';
+    const t = fakeSession({ '/rb/deploy.md': book });
+    await t.actions.start({ file: '/rb/deploy.md' });
+    await runToNextBlock(t.store);
+    const s = t.store.getState().session;
+    expect(s.status.kind).toBe('blocked');
+    expect(s.frames[0]?.steps[0]?.reason).toContain('http: http://127.0.0.1:${SERVICE_PORT}/healthz: ${SERVICE_PORT} has no value');
+    expect(t.probes.calls).toEqual([]);
+    expect(t.clock.sleeps).toEqual([]);
+  });
+
   it('passes when every check has passed, without probing a passed check again', async () => {
     const t = fakeSession({ '/rb/deploy.md': BOOK });
     t.probes.script('http://127.0.0.1:8092/healthz', fail('connection refused'), fail('connection refused'), pass());

@@ -10,11 +10,12 @@
  * ssm-user, or may sudo to any user) the two agree.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
 import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.js';
+import { shQuote } from '../exec/shell-quote.js';
 import { osUser } from '../session/host.js';
 import { displayText, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
@@ -58,6 +59,21 @@ export async function othersNotes(): Promise<string[]> {
 /** The stepgate this process runs as: the same node and script, for another user to run. */
 export function selfCommand(): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+}
+
+/**
+ * This stepgate as a command line for an operator to type as another user, whose PATH may
+ * lack `stepgate` (a trial's `sudo -u ssm-user -i stepgate resume ID` said "command not
+ * found"): the package's launcher when this is the package (runtime/node running dist/cli.js
+ * beside it), else node and the script, shell-quoted.
+ */
+export function selfInvocation(command: readonly string[] = selfCommand()): string {
+  const [node = '', script = ''] = command;
+  const root = dirname(dirname(script));
+  const launcher = join(root, 'stepgate');
+  const word = (text: string): string => (/^[\w/.,:@%+=-]+$/.test(text) ? text : shQuote(text));
+  if (command.length === 2 && basename(script) === 'cli.js' && node === join(root, 'runtime', 'node') && existsSync(launcher)) return word(launcher);
+  return command.map(word).join(' ');
 }
 
 /**

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runInOwnSession } from '../exec/own-session.js';
 import { asUser, localUsers, targetUserEnv, type RunAs } from '../exec/run-as.js';
 import { printable } from '../session/printable.js';
-import { selfCommand } from './attach-other.js';
+import { selfCommand, selfInvocation } from './attach-other.js';
 
 /** What `sessions --json` says of one session, as far as a note needs it. */
 interface Listed {
@@ -38,7 +38,7 @@ const LIST_MS = 10_000;
  * One note line per unfinished session of another local user (newest first), and one per user
  * whose sessions could not be listed. Empty unless root: nobody else may read other homes.
  */
-export async function othersSessionNotes(self: string[] = selfCommand()): Promise<string[]> {
+export async function othersSessionNotes(self: string[] = selfCommand(), invocation = selfInvocation(self)): Promise<string[]> {
   const uid = process.getuid?.();
   if (uid !== 0) return [];
   const owners = (await localUsers()).filter((u) => u.uid !== uid && u.home.startsWith('/') && u.home !== '/' && existsSync(join(u.home, '.local', 'state', 'stepgate', 'sessions')));
@@ -46,7 +46,7 @@ export async function othersSessionNotes(self: string[] = selfCommand()): Promis
   const notes: string[] = [];
   const asked = owners.slice(0, MAX_USERS);
   for (let i = 0; i < asked.length; i += AT_ONCE) {
-    const batch = await Promise.all(asked.slice(i, i + AT_ONCE).map((owner) => notesOf(owner.user, owner.uid, owner.gid, owner.home, self)));
+    const batch = await Promise.all(asked.slice(i, i + AT_ONCE).map((owner) => notesOf(owner.user, owner.uid, owner.gid, owner.home, self, invocation)));
     notes.push(...batch.flat());
   }
   const rest = owners.length - asked.length;
@@ -54,13 +54,16 @@ export async function othersSessionNotes(self: string[] = selfCommand()): Promis
   return notes;
 }
 
-async function notesOf(user: string, uid: number, gid: number, home: string, self: string[]): Promise<string[]> {
+async function notesOf(user: string, uid: number, gid: number, home: string, self: string[], invocation: string): Promise<string[]> {
   const owner: RunAs = { user, uid, gid, home, shell: '/bin/sh', mode: 'runuser', invoker: 'root' };
   const command = asUser(owner, [...self, 'sessions', '--json']);
   // The owner's own view of their sessions: their HOME, nothing of root's environment that moves
   // the state directory or changes how stepgate runs.
   const listed = await listAs(command.file, command.args, targetUserEnv(owner, process.env));
   const who = printable(user);
+  // What listed their sessions just now runs as them: the notes name it, not a `stepgate` their
+  // PATH may not have.
+  const stepgate = printable(invocation);
   if (typeof listed === 'string') return [`note: cannot list ${who}'s sessions: ${printable(listed)}`];
   // A detached TUI of theirs is said by its own note (stepgate attach); an unfinished session
   // that a newer one of the same runbook followed is history (newest first here).
@@ -75,10 +78,10 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
     const book = printable(s.runbook);
     if (s.runningPid !== undefined) return `note: ${who} is running session ${id} (${book}) on this host, pid ${s.runningPid}`;
     const where = `${s.state}${s.at ? ` at ${s.at}` : ''}`;
-    return `note: ${who} left session ${id} (${book}) ${printable(where)}: it resumes as ${who} (sudo -u ${who} -i stepgate resume ${id})`;
+    return `note: ${who} left session ${id} (${book}) ${printable(where)}: it resumes as ${who} (sudo -u ${who} -i ${stepgate} resume ${id})`;
   });
   const more = open.length - named.length;
-  return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i stepgate sessions)`] : named;
+  return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i ${stepgate} sessions)`] : named;
 }
 
 /** The owner's `sessions --json`, parsed, or why not. */

@@ -5,7 +5,11 @@
  * to fit, and kept whole for a file or a pipe. Seen when another user's detached TUI was on the
  * host (the attach-other-user e2e of a test run beside this one).
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { selfInvocation } from '../../src/commands/attach-other.js';
 import { noteLines } from '../../src/commands/sessions.js';
 
 const id = '20261207-030214-ab12cd';
@@ -30,5 +34,22 @@ describe('the notes of sessions about other users\' detached sessions', () => {
   it('say nothing a terminal would obey, nor break a line where the beacon put a newline', () => {
     const rows = noteLines(['note: x runs session 1 (/tmp/a\nb\u001b[2J.md) detached'], undefined);
     expect(rows).toEqual(['note: x runs session 1 (/tmp/a b.md) detached']);
+  });
+});
+
+describe('the command a note gives for another user', () => {
+  it('is the package launcher when this stepgate is the package, else node and the script, quoted only where needed', () => {
+    const root = mkdtempSync(join(tmpdir(), 'stepgate-pkg-'));
+    try {
+      mkdirSync(join(root, 'runtime'));
+      mkdirSync(join(root, 'dist'));
+      writeFileSync(join(root, 'stepgate'), '#!/bin/sh\n');
+      expect(selfInvocation([join(root, 'runtime', 'node'), join(root, 'dist', 'cli.js')])).toBe(join(root, 'stepgate'));
+      // A node of the host running a checkout: both paths, as the listing ran them.
+      expect(selfInvocation(['/usr/bin/node', join(root, 'dist', 'cli.js')])).toBe(`/usr/bin/node ${join(root, 'dist', 'cli.js')}`);
+      expect(selfInvocation(['/usr/bin/node', '/srv/my tools/cli.js'])).toBe(`/usr/bin/node '/srv/my tools/cli.js'`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
+import { checkoutUnreachable, createUser, removeUser, sudoMissing } from '../helpers/test-users.js';
 import { othersSessionNotes } from '../../src/commands/others-sessions.js';
 import { CLI, startTui } from './tui-harness.js';
 
@@ -64,10 +64,18 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     const listed = stepgate('root', rootHome, ['sessions']);
     expect(listed.status, listed.err).toBe(0);
     const notes = listed.out.split('\n').filter((line) => line.includes(user));
+    // The command is this very stepgate, not a `stepgate` their PATH may lack (a trial's said
+    // "command not found"): root can run it as written.
+    const self = `${process.execPath} ${CLI}`;
     expect(notes).toEqual([
-      `note: ${user} left session ${id} (${join(dir, 'blocks.md')}) blocked at health: it resumes as ${user} (sudo -u ${user} -i stepgate resume ${id})`,
+      `note: ${user} left session ${id} (${join(dir, 'blocks.md')}) blocked at health: it resumes as ${user} (sudo -u ${user} -i ${self} resume ${id})`,
     ]);
     expect(listed.out).not.toContain(passedId);
+    if (sudoMissing() === undefined) {
+      const asSaid = spawnSync('bash', ['-c', `sudo -u ${user} -i ${self} sessions`], { encoding: 'utf8', cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: rootHome } });
+      expect(asSaid.status, asSaid.stderr).toBe(0);
+      expect(asSaid.stdout).toContain(id);
+    }
 
     const resumed = stepgate('root', rootHome, ['resume']);
     expect(resumed.status).toBe(2);
@@ -85,7 +93,7 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
       const flat = (text: string): string => text.replace(/\s+/g, '');
       const screen = await picker.waitFor((text) => flat(text).includes(flat(`note: ${user} left session ${id}`)), 30_000);
       expect(screen).toContain('Blocks');
-      expect(flat(screen)).toContain(flat(`sudo -u ${user} -i stepgate resume ${id}`));
+      expect(flat(screen)).toContain(flat(`sudo -u ${user} -i ${self} resume ${id}`));
       picker.press('q');
       expect(await picker.exited).toBe(0);
     } finally {

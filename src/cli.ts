@@ -11,6 +11,7 @@ import { EXIT } from './commands/exit-codes.js';
 import { outputLoss, outputLossClaimed } from './commands/output-loss.js';
 import { commandHelp, fullHelp, helpWidth } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
+import { parseCommand } from './commands/parse-command.js';
 
 interface Command {
   main(argv: string[]): Promise<number>;
@@ -57,7 +58,11 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: unknown command "${first}" (commands: ${Object.keys(COMMANDS).filter((c) => c !== 'tui').join(', ')}; or give a runbook FILE or DIR)\n`);
     return EXIT.usage;
   }
-  // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron, --yes).
+  // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron, --yes). A
+  // mistyped option is said first, as the TUI's: not "for stepgate run" after a line about
+  // plain mode (a trial's `stepgate --versoin`).
+  // Either mode's options: plain mode takes run's (--yes, --recover, --skip) here too.
+  if (typeof parseCommand({ ...COMMAND_SPECS.tui, options: { ...COMMAND_SPECS.tui.options, ...COMMAND_SPECS.run.options } }, argv) === 'number') return EXIT.usage;
   const yes = argv.includes('--yes');
   const plainWhy = plainModeReason({ plainFlag: yes ? '--yes given' : undefined });
   if (plainWhy === undefined) return (await COMMANDS.tui()).main(argv);

@@ -4,6 +4,7 @@
  * Node's raw text.
  */
 import { parseArgs } from 'node:util';
+import { nearMiss } from '../runbooks/near-miss.js';
 import type { CommandSpec, OptionsConfig } from './specs.js';
 import { usageError } from './usage.js';
 
@@ -27,7 +28,10 @@ export function whyNot(spec: CommandSpec, argv: string[]): string {
     if (token.kind === 'positional' && !spec.positionals) return `${commandLabel(spec)} takes no arguments (got ${token.value})`;
     if (token.kind !== 'option') continue;
     const option = spec.options[token.name];
-    if (!option) return `unknown option ${token.rawName} for ${commandLabel(spec)} (it takes ${optionNames(spec.options)})`;
+    if (!option) {
+      const near = nearMiss(token.name, [...Object.keys(spec.options), ...(spec.name === '' ? ['help', 'version'] : ['help'])]);
+      return `unknown option ${token.rawName} for ${commandLabel(spec)}${near !== undefined ? `: did you mean --${near}?` : ''} (it takes ${optionNames(spec.options)})`;
+    }
     if (option.type === 'string' && token.value === undefined) return `${token.rawName} needs a value`;
     if (option.type === 'boolean' && token.value !== undefined) return `${token.rawName} takes no value (got ${token.rawName}=${token.value})`;
   }

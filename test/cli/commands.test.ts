@@ -73,6 +73,13 @@ describe('help', () => {
     expect(wrong.stderr).not.toContain('To specify a positional argument');
     const all = stepgate(['--help']);
     expect(all.stdout).toContain('stepgate lint PATH...');
+    // Without a command, a mistyped option is said as stepgate's, nearest name first, before
+    // any word of plain mode (a trial's --versoin was "unknown option for stepgate run").
+    const typo = stepgate(['--versoin']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.split('\n')[0]).toMatch(/^stepgate: unknown option --versoin for stepgate: did you mean --version\? /);
+    expect(typo.stderr).not.toContain('plain mode');
+    expect(stepgate(['runbooks/demo/deploy.md', '--yse']).stderr).toContain('unknown option --yse for stepgate: did you mean --yes?');
   });
 
   it('an empty skip reason says a reason is required, with an example to copy', () => {

@@ -18,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { announce } from '../exec/beacon.js';
 import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientEnd } from '../exec/tmux.js';
 import { osUser } from '../session/host.js';
-import { stateDir } from '../session/session-paths.js';
+import { sessionsDir, stateDir } from '../session/session-paths.js';
 import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from '../session/private-files.js';
 import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';
@@ -227,12 +227,31 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
 }
 
 /**
+ * How the session of a TUI that ended stands, from its journal, when its result file was
+ * already taken: two terminals attached when one quits, the other's client finds the directory
+ * gone (a trial's "ended without saying how", exit 1, after a completed session).
+ */
+async function outcomeOf(id: string | undefined): Promise<{ code: number; said: string } | undefined> {
+  if (id === undefined) return undefined;
+  try {
+    const { summarize } = await import('../session/history.js');
+    const session = await summarize(sessionsDir(), id);
+    if (session.state.startsWith('unreadable')) return undefined;
+    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${session.state}${session.at ? ` at ${session.at}` : ''}`;
+    if (session.finished) return { code: session.state === 'completed' ? EXIT.completed : EXIT.blocked, said: `${said}\n` };
+    return { code: EXIT.blocked, said: `${said}; continue with: stepgate resume ${id}\n` };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * After a client ended: what the operator reads, and the exit code. Detaching leaves the
  * session unfinished, so it exits 1 as `q` on an unfinished session does (a script's
  * `stepgate FILE && next` must not go on as if the deploy had completed); a watcher owns no
  * outcome and exits 0, as does a detach from the picker, where no session is open.
  */
-function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): number {
+export async function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false, knownId?: string): Promise<number> {
   // This terminal hung up: nobody is there to read anything.
   if (end === 'hangup' && hungUp) return EXIT.interrupted;
   if (end !== 'exited') {
@@ -248,6 +267,8 @@ function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): 
     process.stderr.write(`stepgate: detached; ${running}${id !== undefined ? ' (a running step finishes, nothing after it starts)' : ''}\n${back}`);
     return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
+  // Read before the result: whoever removes the directory first takes both.
+  const held = knownId ?? readJson<HeldSession>(join(dir, 'session.json'))?.id;
   const result = readJson<ResultFile>(join(dir, 'result.json'));
   if (watch) {
     // The owner's client reads the result and removes the directory, maybe before this one got
@@ -257,6 +278,11 @@ function cameBack(dir: string, end: ClientEnd, hungUp: boolean, watch = false): 
   }
   rmSync(dir, { recursive: true, force: true });
   if (!result) {
+    const outcome = await outcomeOf(held);
+    if (outcome) {
+      process.stderr.write(outcome.said);
+      return outcome.code;
+    }
     process.stderr.write('stepgate: the TUI ended without saying how (see stepgate sessions)\n');
     return EXIT.blocked;
   }
@@ -276,7 +302,7 @@ export async function attachTo(tui: LiveTui, watch: boolean): Promise<number> {
   const told = ['display-message', '-d', String(WATCH_NOTICE_MS), 'watching read-only: your keys do nothing here (ctrl-\\ leaves)'];
   const args = ['attach-session', '-t', TMUX_SESSION, ...(watch ? ['-r', '-f', 'ignore-size', ';', ...told] : [])];
   const { end, hungUp } = await runClient(tui.server, args, env);
-  return cameBack(tui.dir, end, hungUp, watch);
+  return cameBack(tui.dir, end, hungUp, watch, tui.session?.id);
 }
 
 /** The TUI inside the pane: its registry directory and the private server it runs in. */

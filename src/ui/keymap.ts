@@ -106,7 +106,8 @@ export const KEYS: Readonly<Record<UiCommand, readonly Binding[]>> = {
   run: [{ keys: ['enter'], modes: ['checklist'], help: 'run the selected step, or confirm a manual item' }],
   pick: [{ keys: ['enter'], modes: ['gate', 'picker', 'overlay'], help: 'take the highlighted choice / open the highlighted runbook' }],
   toggle: [{ keys: ['space'], modes: ['checklist'], help: 'tick a manual item (- [ ] ...) as done' }],
-  'run-all': [{ keys: ['a'], modes: ['checklist'], help: 'run all remaining steps up to the next gate, manual item or confirmation' }],
+  // At a gate too, where it refuses saying why (a trial pressed it there and heard nothing).
+  'run-all': [{ keys: ['a'], modes: ['checklist', 'gate'], help: 'run all remaining steps up to the next gate, manual item or confirmation' }],
   retry: [{ keys: ['r'], modes: ['checklist', 'gate'], help: 'retry the blocked step' }],
   skip: [{ keys: ['s'], modes: ['checklist', 'gate'], help: 'skip the current step (asks a reason; free for optional steps)' }],
   recover: [{ keys: ['c'], modes: ['checklist', 'gate'], help: 'take the recovery path marked [c] at a gate (others: their number)' }],

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionState } from '../../src/session/types.js';
 import { update, type RunbookInput, type UpdateEnv } from '../../src/ui/runbook/update.js';
+import { commandFor } from '../../src/ui/keymap.js';
 import { initialViewState, syncView, type ViewState } from '../../src/ui/runbook/view-state.js';
 import { fail } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
@@ -132,7 +133,10 @@ describe('update, at a gate', () => {
     expect(press(session, ['recover']).intents).toEqual([{ kind: 'halt-walk' }, { kind: 'choose-recovery', index: 0 }]);
     expect(press(session, ['back']).view.focus).toBe('list');
     expect(press(session, ['back', 'run']).view.focus).toBe('gate');
-    expect(press(session, ['back', 'run-all']).view.notice).toBe('blocked: resolve the gate first');
+    expect(press(session, ['back', 'run-all']).view.notice).toMatch(/^blocked at .+: a runs on once the gate is passed \(r retry, c recover, s skip\)$/);
+    // On the gate's menu too (a trial pressed a there and heard nothing).
+    expect(commandFor('gate', 'a')).toBe('run-all');
+    expect(press(session, ['run-all']).view.notice).toMatch(/^blocked at .+: a runs on once the gate is passed/);
   });
 });
 

@@ -119,28 +119,31 @@ function readCheck(
       ok = false;
     }
   }
+  // A check without a usable target is still read to its end: its other fields' errors are
+  // said with that one, not one fix at a time (a trial's `retries: five` showed up only after
+  // `htp:` was fixed).
+  let targetless = false;
   const kinds = TARGET_KEYS.filter((k) => k in raw);
   if (kinds.length === 0) {
     sink.error('check-no-target', at, 'check has no target: add http: URL, tcp: host:port or run: command');
-    return undefined;
-  }
-  if (kinds.length > 1) {
+    targetless = true;
+  } else if (kinds.length > 1) {
     sink.error('bad-check', at, `a check has one target, this one has ${kinds.join(' and ')}: split it into a list`);
-    return undefined;
+    targetless = true;
   }
-  const kind = kinds[0] as CheckKind;
+  const kind = (kinds[0] ?? 'http') as CheckKind;
   const targetValue = raw[kind];
   const target = typeof targetValue === 'string' || typeof targetValue === 'number' ? String(targetValue).trim() : '';
-  if (typeof targetValue === 'boolean') {
+  if (!targetless && typeof targetValue === 'boolean') {
     // `run: true` or `run: false`: YAML reads the command as a boolean.
     sink.error('check-no-target', keyAt(kind), `${kind}: ${String(targetValue)} is a YAML boolean, not a ${kind === 'run' ? 'command' : 'target'}: quote it (${kind}: "${String(targetValue)}")`);
-    return undefined;
-  }
-  if (target === '') {
+    targetless = true;
+  } else if (!targetless && target === '') {
     sink.error('check-no-target', keyAt(kind), `${kind}: needs a value`);
-    return undefined;
+    targetless = true;
   }
-  if (kind === 'http' && !target.startsWith('${') && !/^https?:\/\//i.test(target)) {
+  if (targetless) ok = false;
+  else if (kind === 'http' && !target.startsWith('${') && !/^https?:\/\//i.test(target)) {
     sink.error('bad-check', keyAt(kind), `http: ${target}: want a URL starting with http:// or https://`);
     ok = false;
   }
@@ -163,7 +166,9 @@ function readCheck(
     if (raw.follow !== 'any' && raw.follow !== 'same-origin') {
       sink.error('bad-check', keyAt('follow'), `follow: ${String(raw.follow)}: want any (follow redirects to other hosts too) or same-origin (the default)`);
       ok = false;
-    } else if (kind !== 'http') sink.warn('bad-check', keyAt('follow'), 'follow applies to http checks only');
+    } else if (kind !== 'http') {
+      if (!targetless) sink.warn('bad-check', keyAt('follow'), 'follow applies to http checks only');
+    }
     else spec.follow = raw.follow;
   }
   if (raw.expect !== undefined) {
@@ -172,7 +177,7 @@ function readCheck(
       sink.error('bad-expect', keyAt('expect'), `expect: ${JSON.stringify(raw.expect)}: want status codes or ranges such as 200, 2xx, 200-299`);
       ok = false;
     } else {
-      if (kind !== 'http') sink.warn('bad-check', keyAt('expect'), `expect applies to http checks only`);
+      if (kind !== 'http' && !targetless) sink.warn('bad-check', keyAt('expect'), `expect applies to http checks only`);
       spec.expect = expect;
     }
   }
@@ -196,5 +201,6 @@ function readCheck(
       ok = false;
     } else spec.attempts = n;
   }
-  return { spec, ok };
+  // Without a target there is nothing to run, nor a target for lint to read.
+  return targetless ? undefined : { spec, ok };
 }

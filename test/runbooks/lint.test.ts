@@ -77,6 +77,18 @@ describe('lint', () => {
     ]);
   });
 
+  it('says every field error of a check without a usable target at once (a trial saw retries: five only after fixing htp:)', () => {
+    const text = 'Check.\n\n```check\n- htp: http://localhost/\n  retries: five\n  timeout: soon\n- run: true\n  backoff: never\n```\n';
+    expect(workspace({ 'a.md': text })('a.md')).toEqual([
+      'a.md:4:3 error unknown-attribute',
+      'a.md:4:3 error check-no-target',
+      'a.md:5:3 error bad-check',
+      'a.md:6:3 error bad-duration',
+      'a.md:7:3 error check-no-target',
+      'a.md:8:3 error bad-duration',
+    ]);
+  });
+
   it('warns that retries and backoff do nothing on a command step', () => {
     expect(workspace({ 'a.md': 'Pull.\n\n```bash {retries=3 backoff=1s}\ngit pull\n```\n\nUp.\n\n```check {retries=3}\ntcp: localhost:22\n```\n' })('a.md')).toEqual([
       'a.md:3:1 warning ignored-attribute',

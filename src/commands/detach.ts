@@ -234,10 +234,10 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
 async function outcomeOf(id: string | undefined): Promise<{ code: number; said: string } | undefined> {
   if (id === undefined) return undefined;
   try {
-    const { summarize } = await import('../session/history.js');
+    const { stateAt, summarize } = await import('../session/history.js');
     const session = await summarize(sessionsDir(), id);
     if (session.state.startsWith('unreadable')) return undefined;
-    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${session.state}${session.at ? ` at ${session.at}` : ''}`;
+    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${stateAt(session.state, session.at)}`;
     if (session.finished) return { code: session.state === 'completed' ? EXIT.completed : EXIT.blocked, said: `${said}\n` };
     return { code: EXIT.blocked, said: `${said}; continue with: stepgate resume ${id}\n` };
   } catch {

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { currentWho } from '../session/host.js';
-import { describeState } from '../session/history.js';
+import { describeState, stateAt } from '../session/history.js';
 import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
 import { dropTornTail, readJournal } from '../session/journal-read.js';
@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       await journal.close();
     }
-    process.stdout.write(`session ${id} discarded (it was ${was.state}${was.at ? ` at ${was.at}` : ''}): ${reason}\n`);
+    process.stdout.write(`session ${id} discarded (it was ${stateAt(was.state, was.at)}): ${reason}\n`);
     return EXIT.completed;
   } finally {
     await unlock();

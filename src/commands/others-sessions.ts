@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInOwnSession } from '../exec/own-session.js';
 import { asUser, localUsers, targetUserEnv, type RunAs } from '../exec/run-as.js';
+import { stateAt } from '../session/history.js';
 import { printable } from '../session/printable.js';
 import { selfCommand, selfInvocation } from './attach-other.js';
 
@@ -77,7 +78,7 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
     const id = printable(s.id);
     const book = printable(s.runbook);
     if (s.runningPid !== undefined) return `note: ${who} is running session ${id} (${book}) on this host, pid ${s.runningPid}`;
-    const where = `${s.state}${s.at ? ` at ${s.at}` : ''}`;
+    const where = stateAt(s.state, s.at);
     return `note: ${who} left session ${id} (${book}) ${printable(where)}: it resumes as ${who} (sudo -u ${who} -i ${stepgate} resume ${id})`;
   });
   const more = open.length - named.length;

@@ -6,7 +6,7 @@
  * `running detached`: neither is to be resumed.
  */
 import { sessionsDir } from '../session/session-paths.js';
-import { listSessions } from '../session/history.js';
+import { listSessions, stateAt } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
 import { printable } from '../session/printable.js';
@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const s of shown) {
     const started = s.startedAt === undefined ? '?' : new Date(s.startedAt).toISOString().slice(0, 16).replace('T', ' ');
     const bad = s.bad ? ` (${s.bad} bad line${s.bad === 1 ? '' : 's'}: stepgate log ${s.id})` : '';
-    const state = `${s.state}${s.at ? ` at ${s.at}` : ''}${s.torn ? ' (torn last line)' : ''}${bad}`;
+    const state = `${stateAt(s.state, s.at)}${s.torn ? ' (torn last line)' : ''}${bad}`;
     // Journals are files another tool (or hand) may have written: nothing in them reaches the terminal raw.
     rows.push([s.id, started, s.who, state, displayPath(s.runbook, process.cwd())].map((cell) => printable(cell).replace(/[\t\r\n]/g, ' ')));
   }

@@ -125,6 +125,17 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
   return summary;
 }
 
+/**
+ * A session's state and the step it is at, as one phrase: "blocked at health", and with what
+ * the state says in parentheses kept last, "interrupted at migrate (terminal closed, SIGHUP)":
+ * an 80-column table cuts the end, and cut the step (a trial).
+ */
+export function stateAt(state: string, at: string | undefined): string {
+  if (at === undefined || at === '') return state;
+  const aside = / \([^()]*\)$/.exec(state);
+  return aside ? `${state.slice(0, aside.index)} at ${at}${aside[0]}` : `${state} at ${at}`;
+}
+
 /** The newest session in `dir` in which something ran (what `report` and `log` read without an id). */
 export async function newestRanSession(dir: string): Promise<string | undefined> {
   return (await listSessions(dir)).filter((s) => !s.empty && !s.state.startsWith('unreadable')).pop()?.id;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tableLines } from '../../src/commands/sessions.js';
+import { stateAt } from '../../src/session/history.js';
 
 const HEADER = ['id', 'started (UTC)', 'who', 'state', 'runbook'];
 
@@ -30,5 +31,20 @@ describe('the sessions table on an 80-column terminal', () => {
   it('leaves every cell whole without a width (a pipe, a file)', () => {
     const rows = [HEADER, ['20261207-135311-3c0b91', '2026-12-07 13:53', 'root', `blocked at ${'a'.repeat(60)}`, `/${'d/'.repeat(40)}deploy.md`]];
     expect(tableLines(rows, undefined)[1]).toContain(`/${'d/'.repeat(40)}deploy.md`);
+  });
+});
+
+describe('a state with a step and an aside', () => {
+  it('names the step before the aside, so a cut at 80 columns keeps it (trial: "at migrate" was cut)', () => {
+    expect(stateAt('interrupted (terminal closed, SIGHUP)', 'migrate')).toBe('interrupted at migrate (terminal closed, SIGHUP)');
+    expect(stateAt('blocked', 'health')).toBe('blocked at health');
+    expect(stateAt('completed', undefined)).toBe('completed');
+    const rows = [
+      ['id', 'started', 'who', 'state', 'runbook'],
+      ['20261207-135311-3c0b91', '2026-12-07 13:53', 'sgh2ssm', stateAt('interrupted (terminal closed, SIGHUP)', 'migrate'), '/home/sgh2ssm/work/runbooks/service-redeploy.md'],
+    ];
+    const [, line] = tableLines(rows, 80);
+    expect(line).toContain('interrupted at migrate');
+    expect(line?.length).toBeLessThanOrEqual(80);
   });
 });

@@ -259,7 +259,7 @@ describe('the TUI without tmux on PATH', () => {
     expect(String(finished?.['reason'])).toMatch(/terminal closed \(SIGHUP\)/);
     expect(list.indexOf(closed as Event)).toBeLessThan(list.indexOf(finished as Event));
     const sessions = execFileSync(process.execPath, [CLI, 'sessions'], { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' });
-    expect(sessions).toMatch(/interrupted \(terminal closed, SIGHUP\)/);
+    expect(sessions).toMatch(/interrupted at \S+ \(terminal closed, SIGHUP\)/);
     expect(existsSync(join(dir, 'slow.txt'))).toBe(false);
   }, 120_000);
 });

@@ -36,6 +36,8 @@ describe('check targets in the pane', () => {
   it('shows the expanded target the probe uses, a secret var as written, and the text as written before the var is answered', async () => {
     const r = await renderSession({ [FILE]: PROBE }, FILE, { cols: 110, rows: 30 });
     await r.waitForFrame('variable DEMO_PORT');
+    // The keys are said once, on the status line (a trial read them twice).
+    expect((await r.waitForFrame('enter submits')).split('enter submits')).toHaveLength(2);
     // While the vars are asked the pane is their prompt: the store says what it would show.
     const item = r.t.store.getState().session.frames[0]?.init.items[0];
     if (!item) throw new Error('no step');

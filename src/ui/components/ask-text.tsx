@@ -25,9 +25,11 @@ export interface AskTextProps {
   problem?: string | undefined;
   /** Empty the field on enter: see TextInput. */
   clearOnSubmit?: boolean;
+  /** Say its keys under the field; off where the status line says them (a var's prompt said them twice). */
+  hint?: boolean;
 }
 
-export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive, escape = 'cancels', problem, clearOnSubmit = false }: AskTextProps) {
+export function AskText({ title, text, label, mask = false, onSubmit, onCancel, height, width, isActive, escape = 'cancels', problem, clearOnSubmit = false, hint = true }: AskTextProps) {
   // Shown once the field listens: a key typed before that would be lost.
   const [ready, setReady] = useState(false);
   useEffect(() => setReady(true), []);
@@ -49,9 +51,11 @@ export function AskText({ title, text, label, mask = false, onSubmit, onCancel, 
           {line}
         </Text>
       ))}
-      <Text wrap="truncate" dimColor>
-        {ready ? `enter submits · esc ${escape}` : ' '}
-      </Text>
+      {hint ? (
+        <Text wrap="truncate" dimColor>
+          {ready ? `enter submits · esc ${escape}` : ' '}
+        </Text>
+      ) : null}
     </Box>
   );
 }

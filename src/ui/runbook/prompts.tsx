@@ -37,6 +37,7 @@ export function varPrompt({
       escape="quit"
       problem={problem}
       clearOnSubmit
+      hint={false}
       {...box}
     />
   );

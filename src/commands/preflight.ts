@@ -102,7 +102,7 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
         // A step's own user= is not the runbook's user, and --as does not change it: the usual
         // advice ("the runbook's user / --as") would send the operator the wrong way.
         const why = first?.ownUser && error.message.endsWith(NO_SUCH_USER_FIX) ? `${error.message.slice(0, -NO_SUCH_USER_FIX.length)}It is this step's own user= (--as changes only the steps without one): create the user on this host, or change the step's user=.` : error.message;
-        refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `${first.name} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${why}` });
+        refused.push({ severity: 'error', code: 'cannot-run-as', file: first?.file ?? main.file, line: first?.line ?? 1, ...(first ? { step: first.step } : {}), message: `${first ? `step ${first.name} and the steps after it that run as ${user ?? who}` : `steps that run as ${user ?? who}`} cannot start: ${why}` });
       }
       answers.set(user, { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} });
       continue;
@@ -138,7 +138,8 @@ function frontMatterUser(
 
 /** A front matter `user:` stepgate cannot become here, at its line, with the two ways out. */
 function userLineFinding(file: string, line: number, user: string, why: string, step?: string): Finding {
-  const runs = step === undefined ? 'the session\'s shell runs as' : `${step} and the steps after it run as`;
+  // The step named apart from the sentence: a step called `who` read as a word of it (a trial).
+  const runs = step === undefined ? 'the session\'s shell runs as it' : `step "${step}" and the steps after it run as it`;
   return {
     severity: 'error',
     code: 'cannot-run-as',
@@ -146,7 +147,7 @@ function userLineFinding(file: string, line: number, user: string, why: string, 
     line,
     ...(step !== undefined ? { step } : {}),
     // The general way out ("check the runbook's user") said for this very line.
-    message: `user: ${user}, which ${runs}, cannot be used here: ${why.endsWith(NO_SUCH_USER_FIX) ? `${why.slice(0, -NO_SUCH_USER_FIX.length)}Create the user on this host (useradd), or change user: here (or pass --as USER).` : why}`,
+    message: `user: ${user} cannot be used here (${runs}): ${why.endsWith(NO_SUCH_USER_FIX) ? `${why.slice(0, -NO_SUCH_USER_FIX.length)}Create the user on this host (useradd), or change user: here (or pass --as USER).` : why}`,
   };
 }
 
@@ -210,6 +211,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(describePreflight(result, file));
+  // A run-as user stepgate cannot become is exit 2 here as in run and the TUI (stepgate --help's
+  // exit codes); other errors are a host not ready yet.
+  if (result.findings.some((f) => f.severity === 'error' && f.code === 'cannot-run-as')) return EXIT.usage;
   return result.findings.some((f) => f.severity === 'error') ? EXIT.blocked : EXIT.completed;
 }
 

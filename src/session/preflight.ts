@@ -143,7 +143,7 @@ export function planPreflight(input: PreflightInput): Planned {
       q.dirs.push('~');
       pending.push((answers) =>
         answers(user).dirs['~'] === false
-          ? [at(step.position.line, `${user} has no home directory it can enter, where ${named} and the steps after it would start: they would run in /. Give the runbook a cwd: (or the step a cwd=), or create the home`, 'error', 'missing-cwd')]
+          ? [at(step.position.line, `${user} has no home directory it can enter, where step ${named} and the steps after it would start: they would run in /. Give the runbook a cwd: (or the step a cwd=), or create the home`, 'error', 'missing-cwd')]
           : [],
       );
     }
@@ -152,7 +152,7 @@ export function planPreflight(input: PreflightInput): Planned {
       if (reached.role === 'main') addUnique(q.space, cwd);
       pending.push((answers) =>
         answers(user).dirs[cwd] === false
-          ? [at(step.position.line, `${user ?? 'this user'} cannot enter ${cwd}, where ${named} and the steps after it run: create it or fix its permissions`, 'error', 'missing-cwd')]
+          ? [at(step.position.line, `${user ?? 'this user'} cannot enter ${cwd}, where step ${named} and the steps after it run: create it or fix its permissions`, 'error', 'missing-cwd')]
           : [],
       );
     }

@@ -185,11 +185,11 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
         `## Go\n\nAs the service user.\n\n\`\`\`bash {name=mine}\ntrue\n\`\`\`\n\nAs the other user, whose home has no app.\n\n\`\`\`bash {name=theirs user=${other}}\ntrue\n\`\`\`\n\nAs nobody that exists.\n\n\`\`\`bash {name=ghost user=sgnosuchuser}\ntrue\n\`\`\`\n`,
       );
       const r = await ws.run(['preflight', file, ...asFlag]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2); // a user it cannot become, as run says it
       // ~/app is the other user's home: preflight looked as that user, not as --as.
-      expect(r.stdout).toContain(`error preflight-missing-cwd: ${other} cannot enter ~/app, where theirs and the steps after it run`);
+      expect(r.stdout).toContain(`error preflight-missing-cwd: ${other} cannot enter ~/app, where step theirs and the steps after it run`);
       expect(r.stdout).not.toContain(`${user} cannot enter`);
-      expect(r.stdout).toMatch(/error preflight-cannot-run-as: ghost and the steps after it that run as sgnosuchuser cannot start: cannot run as "sgnosuchuser": no such user/);
+      expect(r.stdout).toMatch(/error preflight-cannot-run-as: step ghost and the steps after it that run as sgnosuchuser cannot start: cannot run as "sgnosuchuser": no such user/);
     } finally {
       removeUser(other);
     }
@@ -202,7 +202,7 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
       const file = ws.write('homeless.md', '# Homeless\n\n## Go\n\nWhere am I?\n\n```bash {name=where}\npwd\n```\n');
       const r = await ws.run(['preflight', file, '--as', service]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain(`error preflight-missing-cwd: ${service} has no home directory it can enter, where where and the steps after it would start: they would run in /.`);
+      expect(r.stdout).toContain(`error preflight-missing-cwd: ${service} has no home directory it can enter, where step where and the steps after it would start: they would run in /.`);
       // With a cwd of its own the home does not matter.
       const placed = ws.write('placed.md', '---\ncwd: /tmp\n---\n# Placed\n\n## Go\n\nWhere am I?\n\n```bash {name=where}\npwd\n```\n');
       expect((await ws.run(['preflight', placed, '--as', service])).stdout).not.toContain('preflight-missing-cwd');
@@ -214,21 +214,23 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
   it('names the front matter line of a user this host lacks, in words and in --json, with the way out', async () => {
     const file = ws.write('ghost-user.md', '---\ntitle: Ghost\nuser: sgnosuchuser\n---\n# Ghost\n\n## Go\n\nSay hi.\n\n```bash {name=hi}\necho hi\n```\n');
     const r = await ws.run(['preflight', file]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`${file}:3: error preflight-cannot-run-as: user: sgnosuchuser, which hi and the steps after it run as, cannot be used here: cannot run as "sgnosuchuser": no such user`);
+    // Exit 2, as run and the TUI for a run-as user stepgate cannot become (it was 1 here).
+    expect(r.code).toBe(2);
+    // The step named apart from the sentence (a trial's step `who` read as a word of it).
+    expect(r.stdout).toContain(`${file}:3: error preflight-cannot-run-as: user: sgnosuchuser cannot be used here (step "hi" and the steps after it run as it): cannot run as "sgnosuchuser": no such user`);
     expect(r.stdout).toContain('Create the user on this host (useradd), or change user: here (or pass --as USER).');
     // --skip-preflight would not get past it: not offered as the way out.
     expect(r.stdout).toContain('stepgate cannot become the run-as user above; fix that first (--skip-preflight does not get past it)');
     expect(r.stdout).not.toContain('pass --skip-preflight REASON to start anyway');
     const j = await ws.run(['preflight', file, '--json']);
-    expect(j.code).toBe(1);
+    expect(j.code).toBe(2);
     const doc = JSON.parse(j.stdout) as { findings: Array<{ severity: string; code: string; file: string; line: number; step?: string }> };
     expect(doc.findings).toEqual([expect.objectContaining({ severity: 'error', code: 'cannot-run-as', file, line: 3, step: 'hi' })]);
     // A runbook with no command step still starts its shell as that user: said at the same line.
     const manual = ws.write('ghost-manual.md', '---\nuser: sgnosuchuser\n---\n# Ghost\n\n- [ ] look around\n');
     const m = await ws.run(['preflight', manual]);
-    expect(m.code).toBe(1);
-    expect(m.stdout).toContain(`${manual}:2: error preflight-cannot-run-as: user: sgnosuchuser, which the session's shell runs as, cannot be used here`);
+    expect(m.code).toBe(2);
+    expect(m.stdout).toContain(`${manual}:2: error preflight-cannot-run-as: user: sgnosuchuser cannot be used here (the session's shell runs as it)`);
   });
 
   it('refuses, as run does, a runbook whose recovery runbook it names is missing (a lint error, not a parse error)', async () => {
@@ -247,7 +249,7 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
   it('says of a step\'s own user= this host lacks that --as does not change it', async () => {
     const file = runbook('own-user.md', '## Go\n\nAs someone else.\n\n```bash {name=other user=sg-no-such-user}\nid -un\n```\n');
     const pre = await ws.run(['preflight', file, ...asFlag]);
-    expect(pre.code).toBe(1);
+    expect(pre.code).toBe(2);
     expect(pre.stdout + pre.stderr).toContain("It is this step's own user= (--as changes only the steps without one)");
     expect(pre.stdout + pre.stderr).not.toContain("Check the runbook's user / --as");
   });

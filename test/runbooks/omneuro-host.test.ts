@@ -99,7 +99,7 @@ describe.skipIf(!isRoot())('the omneuro redeploy on a guide-style host', () => {
       reject: false,
     });
     // A step's own user= outlives --as; this host has no ubuntu: said once, where it starts.
-    expect(ssm.exitCode, ssm.stdout + ssm.stderr).toBe(1);
+    expect(ssm.exitCode, ssm.stdout + ssm.stderr).toBe(2); // a run-as user stepgate cannot become, as run
     expect(ssm.stdout).toMatch(/ssm\.md:\d+: error preflight-cannot-run-as: step ssm-checkout and the steps after it that run as ubuntu cannot start: cannot run as "ubuntu": no such user/);
     expect(ssm.stdout).toContain('preflight: 1 error, 0 warnings');
     for (const name of ['deploy.md', 'checklists.md', 'recovery.md', 'observability.md']) {

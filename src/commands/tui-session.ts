@@ -213,7 +213,9 @@ export async function openInPlace(options: InPlaceOptions): Promise<number> {
       opened = await startSession(target, as, vars, locking, skipPreflight);
     } catch (error) {
       if (error instanceof PreflightBlocked || error instanceof LockRefused) {
-        process.stderr.write(`${error.message}\n`);
+        // A lock's refusal is a sentence of stepgate's, as plain run says it; preflight's are
+        // file:line findings.
+        process.stderr.write(`${error instanceof LockRefused ? 'stepgate: ' : ''}${error.message}\n`);
         return error instanceof VarValueRefused ? EXIT.usage : EXIT.blocked;
       }
       process.stderr.write(`stepgate: ${describeError(error)}\n`);

@@ -110,6 +110,11 @@ describe('the deploy lock', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`the lock ${lock} is held by`);
     expect(refused.stderr).toMatch(new RegExp(`session ${tuiId}, since .*, at hold`));
+    // So is a second TUI, in stepgate's words as plain run's (a trial's lacked `stepgate: `).
+    const second = startTui(['deploy.md'], ws.dir, ws.state);
+    tuis.push(second);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`stepgate: the lock ${lock} is held by`);
 
     // Taken over: the TUI stops its step and leaves, both journals say who, from whom and why.
     const thief = ws.spawn(['run', 'deploy.md', '--yes', '--steal-lock', 'the TUI operator went home']);

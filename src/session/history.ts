@@ -3,6 +3,7 @@
  * in words. Used by `sessions`, `log` and `resume`.
  */
 import { journalPath, listSessionIds } from './session-paths.js';
+export { stateAt } from './state-phrase.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
 import { HAPPENED_TYPES, realPath, recentSessionsNaming } from './session-heads.js';
@@ -123,17 +124,6 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
   };
   if (d.at !== undefined) summary.at = d.at;
   return summary;
-}
-
-/**
- * A session's state and the step it is at, as one phrase: "blocked at health", and with what
- * the state says in parentheses kept last, "interrupted at migrate (terminal closed, SIGHUP)":
- * an 80-column table cuts the end, and cut the step (a trial).
- */
-export function stateAt(state: string, at: string | undefined): string {
-  if (at === undefined || at === '') return state;
-  const aside = / \([^()]*\)$/.exec(state);
-  return aside ? `${state.slice(0, aside.index)} at ${at}${aside[0]}` : `${state} at ${at}`;
 }
 
 /** The newest session in `dir` in which something ran (what `report` and `log` read without an id). */

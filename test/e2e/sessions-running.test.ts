@@ -102,10 +102,10 @@ describe('a session a live stepgate holds', () => {
 
     expect(await listed()).toEqual([expect.objectContaining({ id, state: `running (pid ${child.pid})`, at: 'wait', runningPid: child.pid })]);
     const text = await ws.run(['sessions']);
-    expect(text.stdout).toMatch(new RegExp(`${id}\\s+.*running \\(pid ${child.pid}\\) at wait\\s+slow\\.md`));
+    expect(text.stdout).toMatch(new RegExp(`${id}\\s+.*running at wait \\(pid ${child.pid}\\)\\s+slow\\.md`));
     expect(text.stdout).not.toContain('interrupted');
     const lines = await sessionsOnTerminal();
-    expect(lines.join('\n')).toContain(`running (pid ${child.pid}) at wait`);
+    expect(lines.join('\n')).toContain(`running at wait (pid ${child.pid})`);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     // log and report say it runs on, not that it was interrupted.
     const log = await ws.run(['log', id]);
@@ -137,13 +137,13 @@ describe('a session a live stepgate holds', () => {
     if (id === undefined) throw new Error('no session');
 
     expect(await listed()).toEqual([expect.objectContaining({ id, state: `running (pid ${tui.pid})`, runningPid: tui.pid })]);
-    expect((await ws.run(['sessions'])).stdout).toMatch(new RegExp(`${id}\\s+.*running \\(pid ${tui.pid}\\) at try`));
+    expect((await ws.run(['sessions'])).stdout).toMatch(new RegExp(`${id}\\s+.*running at try \\(pid ${tui.pid}\\)`));
 
     // The picker says it runs, and enter does not resume it: the process that has it is named.
     const picker = startTui([books], ws.dir, ws.state);
     tuis.push(picker);
     let s = await picker.waitFor('enter open');
-    expect(s).toContain(`> resume Fails · running (pid ${tui.pid}) at try`);
+    expect(s).toContain(`> resume Fails · running at try (pid ${tui.pid})`);
     picker.press('\r');
     s = await picker.waitFor(`cannot open Fails: it is running in process ${tui.pid}`);
     picker.press('q');

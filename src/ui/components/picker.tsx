@@ -8,6 +8,7 @@ import { commandFor, keyName } from '../keymap.js';
 import { fit } from '../layout.js';
 import { shortPath, wrapText, type Line } from '../lines.js';
 import { useColor } from '../context.js';
+import { stateAt } from '../../session/state-phrase.js';
 import { filterEntries, type PickerEntry } from '../picker-model.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { usePickerState } from '../widgets/use-picker-state.js';
@@ -31,7 +32,7 @@ function entryLines(entry: PickerEntry, selected: boolean, width: number): Line[
   const tone = selected ? ('selected' as const) : undefined;
   const lead = selected ? '>' : ' ';
   if (entry.kind === 'session') {
-    const head = `${lead} resume ${entry.title} · ${entry.state}${entry.at ? ` at ${entry.at}` : ''}`;
+    const head = `${lead} resume ${entry.title} · ${stateAt(entry.state, entry.at)}`;
     return [
       { text: head, ...(tone ? { tone } : {}) },
       { text: `    session ${entry.id} · ${shortPath(entry.file)}`, tone: 'dim' },

@@ -13,6 +13,7 @@ import { INLINE_MAX_CHARS, loadParser, parseRunbookBounded, parserThreadStarted,
 import { cachedParse, rememberParse } from './parse-cache.js';
 import { fileKind, readRegularFile } from './regular-file.js';
 import { trustVerdict } from './trust.js';
+import { compareText } from '../runbooks/text-order.js';
 
 /** Why `file` is refused for what it is (a FIFO, a device, a directory), without opening it. */
 function specialFile(file: string): string | undefined {
@@ -194,7 +195,7 @@ export function collectMarkdownFiles(paths: string[]): { files: string[]; missin
   const files: string[] = [];
   const missing: string[] = [];
   const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name))) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);

@@ -4,6 +4,7 @@
  * and the words and exit code at the end. Pure: the command polls and writes.
  */
 import { formatDuration } from '../runbooks/duration.js';
+import { compareText } from '../runbooks/text-order.js';
 
 /** What the SSM client reports for one instance (the shape of exec/ssm-client's InvocationState). */
 export interface InstanceReport {
@@ -120,7 +121,7 @@ export function rowDuration(ms: number | undefined): string {
 /** The table, 80 columns: instance, step reached, status, duration. */
 export function renderTable(rows: InstanceRow[]): string[] {
   const lines = [`${'INSTANCE'.padEnd(21)} ${'STEP'.padEnd(28)} ${'STATUS'.padEnd(20)} TIME`];
-  for (const r of [...rows].sort((a, b) => a.instanceId.localeCompare(b.instanceId)))
+  for (const r of [...rows].sort((a, b) => compareText(a.instanceId, b.instanceId)))
     lines.push(`${r.instanceId.padEnd(21).slice(0, 21)} ${(r.step ?? '-').padEnd(28).slice(0, 28)} ${r.status.padEnd(20).slice(0, 20)} ${rowDuration(r.durationMs)}`);
   return lines;
 }

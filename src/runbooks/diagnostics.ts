@@ -1,4 +1,5 @@
 import type { Diagnostic, DiagnosticCode, Position, Severity } from './model.js';
+import { compareText } from './text-order.js';
 
 /** Collects diagnostics for one file; positions are 1-based. */
 export class DiagnosticSink {
@@ -24,7 +25,7 @@ export class DiagnosticSink {
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
+  return compareText(a.file, b.file) || a.line - b.line || a.column - b.column;
 }
 
 /** `file:line:col: severity code: message`, like a compiler. */

@@ -9,6 +9,7 @@ import { stepName } from './step-name.js';
 import type { ReachedStep } from '../runbooks/reach.js';
 import { expandVars } from '../runbooks/vars.js';
 import type { HostAnswers, HostQuery, ScriptWords } from '../exec/types.js';
+import { compareText } from '../runbooks/text-order.js';
 
 export type FindingSeverity = 'error' | 'warning' | 'note';
 
@@ -286,7 +287,7 @@ export function preflightFindings(planned: Planned, answers: (user: string | und
     }
   }
   const rank: Record<FindingSeverity, number> = { error: 0, warning: 1, note: 2 };
-  return findings.sort((a, b) => rank[a.severity] - rank[b.severity] || a.file.localeCompare(b.file) || a.line - b.line);
+  return findings.sort((a, b) => rank[a.severity] - rank[b.severity] || compareText(a.file, b.file) || a.line - b.line);
 }
 
 export function formatFinding(f: Finding): string {

@@ -7,6 +7,7 @@
 import { rowDuration, rowFailed, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import { cell, code, table } from './markdown-text.js';
 import { printable } from './printable.js';
+import { compareText } from '../runbooks/text-order.js';
 
 function utc(at: number): string {
   return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -58,7 +59,7 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
     '## Instances',
     '',
   ];
-  const sorted = [...rows.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  const sorted = [...rows.values()].sort((a, b) => compareText(a.instanceId, b.instanceId));
   if (sorted.length === 0) out.push('No instance reported yet.');
   else out.push(...table(['Instance', 'Step reached', 'Status', 'Duration'], sorted.map((r) => [code(r.instanceId), r.step ? code(r.step) : '', cell(r.status), rowDuration(r.durationMs)]), ['l', 'l', 'l', 'r']));
   const failed = sorted.filter(rowFailed);

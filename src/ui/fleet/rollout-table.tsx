@@ -8,6 +8,7 @@ import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
 import { rowDuration, rowFailed, rowIsFinal, rowSucceeded, type InstanceRow } from '../../fleet/rollout.js';
 import type { RolloutStore } from '../../fleet/rollout-store.js';
+import { compareText } from '../../runbooks/text-order.js';
 
 /** A mark that says the state without colour (colour is only a hint). */
 function mark(row: InstanceRow): string {
@@ -29,7 +30,7 @@ export function RolloutTable({ store, color }: { store: RolloutStore; color: boo
   const commandStatus = useStore(store, (s) => s.commandStatus);
   const rows = useStore(store, (s) => s.rows);
   const done = useStore(store, (s) => s.done);
-  const sorted = [...rows].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  const sorted = [...rows].sort((a, b) => compareText(a.instanceId, b.instanceId));
   const final = sorted.filter(rowIsFinal);
   const failed = final.filter(rowFailed).length;
   return (

@@ -224,7 +224,7 @@ class Step {
         this.intents.push({ kind: 'confirm' });
         return;
       case 'run-all':
-        if (status.kind !== 'ready') return this.notice(status.kind === 'blocked' ? `blocked at ${stepName(frame?.init.items[cursor], NOTICE_NAME)}: a runs on once the gate is passed (r retry, c recover, s skip)` : `cannot run all while ${status.kind}`);
+        if (status.kind !== 'ready') return this.notice(status.kind === 'blocked' ? 'a waits for the gate: r retry, c recover, s skip' : `cannot run all while ${status.kind}`);
         // `a` stops at a manual item: at one, it would stop before it started, saying nothing.
         if (frame?.init.items[cursor]?.step.kind === 'manual') return this.notice('a stops at manual items: do this one, tick it with space, then a runs on');
         this.intents.push({ kind: 'run-all' });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSudoers, checkoutUnreachable, createUser, removeSudoers, removeUser, sudoMissing } from '../helpers/test-users.js';
-import { CLI, journalEvents, startTui, type Tui } from './tui-harness.js';
+import { CLI, journalEvents, startTui, type Tui, until } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -117,16 +117,6 @@ async function ownerWritesClipboard(registry: string, tui: Tui, marker: string):
 
 function events(): Event[] {
   return journalEvents(stateOf(owner));
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.skipIf(why !== undefined)('attach as another login user', () => {

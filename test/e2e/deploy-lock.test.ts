@@ -13,7 +13,7 @@ import { CLI } from '../helpers/paths.js';
 import { removeRequesterScript, requesterScript, runRequester } from '../helpers/lock-requester.js';
 import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
 import { Workspace, collect, waitForOutput } from './plain-harness.js';
-import { startTui, type Tui } from './tui-harness.js';
+import { startTui, type Tui, until } from './tui-harness.js';
 import type { SessionEvent } from '../../src/session/types.js';
 
 let ws: Workspace;
@@ -31,16 +31,6 @@ afterEach(() => {
   }
   ws.remove();
 });
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function lockEvents(id: string): Array<Extract<SessionEvent, { type: 'lock-taken-over' }>> {
   return ws.events(id).flatMap((e) => (e.type === 'lock-taken-over' ? [e] : []));

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, TMUX, endDetached, journalEvents, startTui, type Tui } from './tui-harness.js';
+import { CLI, TMUX, endDetached, journalEvents, startTui, type Tui, until } from './tui-harness.js';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -63,16 +63,6 @@ function workspace(): { dir: string; file: string; state: string } {
     ].join('\n'),
   );
   return { dir, file, state: join(dir, 'state') };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function started(list: Event[], step: string): Event[] {

@@ -176,3 +176,14 @@ export function startTui(args: string[], cwd: string, stateDir: string, options:
     pid: child.pid,
   };
 }
+
+/** Polls `probe` every 50 ms until it gives a value (not undefined or false); throws after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, TMUX, endDetached, journalEvents, startTui, type Tui } from './tui-harness.js';
+import { CLI, TMUX, endDetached, journalEvents, startTui, type Tui, until } from './tui-harness.js';
 
 if (TMUX === undefined) process.stderr.write(`${import.meta.filename}: tmux is not on PATH; the real-tmux test is skipped\n`);
 
@@ -24,16 +24,6 @@ afterEach(() => endDetached(tuis, dirs));
 
 /** The TUI's key bar: the last row of its frame, which ends one row above the terminal's. */
 const keyBar = (screen: string): string => (screen.split('\n')[22] ?? '').trimEnd();
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(TMUX === undefined)('a watcher in stepgate\'s own tmux', () => {
   it('lists only ctrl-\\ while watchers alone are attached, and the gate keys again once the owner is back', async () => {

@@ -17,7 +17,7 @@ import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
 import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.js';
 import { shQuote } from '../exec/shell-quote.js';
 import { osUser } from '../session/host.js';
-import { displayText, printable } from '../session/printable.js';
+import { displayText, displayWord, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { liveTuiAt, type LiveTui } from './detach.js';
@@ -52,7 +52,7 @@ function isPrintable(text: string): boolean {
  */
 export async function othersNotes(): Promise<string[]> {
   return (await othersTuis()).flatMap((b) =>
-    b.session ? [`note: ${b.user} runs session ${b.session.id} (${b.session.runbook}) detached on this host: stepgate attach ${b.session.id} (or --watch)`] : [],
+    b.session ? [`note: ${b.user} runs session ${b.session.id} (${displayWord(b.session.runbook)}) detached on this host: stepgate attach ${b.session.id} (or --watch)`] : [],
   );
 }
 

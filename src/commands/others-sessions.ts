@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { runInOwnSession } from '../exec/own-session.js';
 import { asUser, localUsers, targetUserEnv, type RunAs } from '../exec/run-as.js';
 import { stateAt } from '../session/history.js';
-import { printable } from '../session/printable.js';
+import { displayWord, printable } from '../session/printable.js';
+import { isSessionId } from '../session/session-paths.js';
 import { selfCommand, selfInvocation } from './attach-other.js';
 
 /** What `sessions --json` says of one session, as far as a note needs it. */
@@ -26,6 +27,12 @@ interface Listed {
   detached?: boolean;
   runningPid?: number;
 }
+
+/**
+ * A state as `sessions` words it (blocked, interrupted (terminal closed, SIGHUP), in progress,
+ * running (pid 123)...): shown bare; anything else the listing says is quoted.
+ */
+const KNOWN_STATE = /^[a-z][a-z -]{0,40}(?: \([a-zA-Z0-9 ,]{1,60}\))?$/;
 
 /** Users whose sessions are listed at most, and how many listings run at once. */
 const MAX_USERS = 12;
@@ -75,11 +82,14 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
     return !s.finished && !s.empty && s.detached !== true && !followed;
   });
   const named = open.slice(0, PER_USER).map((s) => {
-    const id = printable(s.id);
-    const book = printable(s.runbook);
+    // The id goes into a command to copy: a session id or nothing. The path, state and step are
+    // the user's words: each shown as one unit (displayWord), never as stepgate's sentence.
+    const id = s.id;
+    const book = displayWord(s.runbook);
     if (s.runningPid !== undefined) return `note: ${who} is running session ${id} (${book}) on this host, pid ${s.runningPid}`;
-    const where = stateAt(s.state, s.at);
-    return `note: ${who} left session ${id} (${book}) ${printable(where)}: it resumes as ${who} (sudo -u ${who} -i ${stepgate} resume ${id})`;
+    const state = KNOWN_STATE.test(s.state) ? s.state : displayWord(s.state);
+    const where = stateAt(state, s.at === undefined ? undefined : displayWord(s.at));
+    return `note: ${who} left session ${id} (${book}) ${where}: it resumes as ${who} (sudo -u ${who} -i ${stepgate} resume ${id})`;
   });
   const more = open.length - named.length;
   return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i ${stepgate} sessions)`] : named;
@@ -119,7 +129,7 @@ function listedOf(value: unknown): Listed[] {
   const id = text(v['id']);
   const runbook = text(v['runbook']);
   const state = text(v['state']);
-  if (id === undefined || runbook === undefined || state === undefined) return [];
+  if (id === undefined || !isSessionId(id) || runbook === undefined || state === undefined) return [];
   const at = text(v['at']);
   const pid = v['runningPid'];
   return [

@@ -9,7 +9,7 @@ import { sessionsDir } from '../session/session-paths.js';
 import { listSessions, stateAt } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
-import { printable } from '../session/printable.js';
+import { displayText, printable } from '../session/printable.js';
 import { wordWrap } from '../session/word-wrap.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -102,7 +102,7 @@ async function runningPids(dir: string, ids: string[]): Promise<Map<string, numb
  */
 export function noteLines(notes: readonly string[], columns: number | undefined): string[] {
   return notes.flatMap((note) => {
-    const line = printable(note).replace(/[\t\r\n]/g, ' ');
+    const line = displayText(note).replace(/[\t\n]/g, ' ');
     return columns !== undefined && columns > 0 ? wordWrap(line, columns, 2) : [line];
   });
 }

@@ -35,3 +35,14 @@ export function displayText(text: string): string {
 export function terminalJson(value: unknown, space?: number): string {
   return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Text another user controls (a runbook's path, a step's name in their session), as one unit
+ * in a sentence of stepgate's: bare when it is a plain word or path, else in double quotes,
+ * JSON-escaped. A path holding `) ... it resumes as X (sudo ... | sh)` read as stepgate's own
+ * words, a command to copy (a review's finding): quoted, it reads as the string it is.
+ */
+export function displayWord(text: string): string {
+  const shown = displayText(text).replace(/[\t\n]/g, ' ');
+  return /^[\w./@:+,=~-]+$/.test(shown) ? shown : JSON.stringify(shown);
+}

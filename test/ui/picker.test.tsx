@@ -52,7 +52,7 @@ describe('picker', () => {
     let give: (lines: readonly string[]) => void = () => undefined;
     const r = setup(undefined, '/rb', () => new Promise((resolve) => (give = resolve)));
     expect(await r.waitForFrame('enter open')).not.toContain('note:');
-    const note = 'note: ssm-user left session 20261207-101010-abcdef (/srv/runbooks/deploy.md) blocked at health: it resumes as ssm-user (sudo -u ssm-user -i stepgate resume 20261207-101010-abcdef)';
+    const note = 'note: ssm-user left session 20261207-101010-abcdef (/srv/runbooks/deploy.md) blocked at health: it resumes as ssm-user: log in as ssm-user and run stepgate resume 20261207-101010-abcdef';
     give([note]);
     const f = await r.waitForFrame('ssm-user left session');
     const rows = f.split('\n');

@@ -7,24 +7,58 @@
  */
 import pty from 'node-pty';
 
-/**
- * `output` sees what the program writes before this terminal does: for another user's tmux,
- * what would act on the terminal beyond its screen (a clipboard write, a title report typed
- * back as input) is dropped there (the caller's filter; exec does not decide what is safe).
- */
-export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv, output: (data: string) => string = (data) => data): Promise<{ code: number; signal?: number }> {
+/** How long a program has to end by itself once the leave key was pressed. */
+const LEAVE_GRACE_MS = 2000;
+
+export interface RelayOptions {
+  /**
+   * Sees what the program writes before this terminal does: for another user's tmux, what
+   * would act on the terminal beyond its screen (a clipboard write, a title report typed back
+   * as input) is dropped there (the caller's filter; exec does not decide what is safe).
+   */
+  output?: (data: string) => string;
+  /**
+   * A key that leaves: sent on once, so the program can end cleanly (tmux detaches), and no
+   * key after it is. The relay ends when the program does, or LEAVE_GRACE_MS later: the other
+   * user's tmux decides what the key does there, and a look-alike of stepgate's detach screen
+   * captured what the operator typed next (a review).
+   */
+  leaveKey?: string;
+  /** The program's working directory (default `/`: not one the operator's rights reach). */
+  cwd?: string;
+}
+
+export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv, options: RelayOptions = {}): Promise<{ code: number; signal?: number; left: boolean }> {
+  const { output = (data: string) => data, leaveKey, cwd = '/' } = options;
   const stdin = process.stdin;
   const stdout = process.stdout;
   const term = pty.spawn(file, args, {
     name: env['TERM'] ?? 'xterm-256color',
     cols: stdout.columns || 80,
     rows: stdout.rows || 24,
-    cwd: process.cwd(),
+    cwd,
     env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
   });
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (stdin.isTTY) stdin.setRawMode(true);
-  const onKeys = (data: Buffer): void => term.write(data.toString('utf8'));
+  let left = false;
+  let grace: NodeJS.Timeout | undefined;
+  const onKeys = (data: Buffer): void => {
+    if (left) return;
+    const text = data.toString('utf8');
+    const at = leaveKey === undefined ? -1 : text.indexOf(leaveKey);
+    if (at < 0) {
+      term.write(text);
+      return;
+    }
+    term.write(text.slice(0, at + (leaveKey?.length ?? 0)));
+    left = true;
+    // SIGTERM, not SIGHUP: `runuser --pty` passes a hang-up on to its child and stays (measured).
+    grace = setTimeout(() => {
+      term.kill('SIGTERM');
+      grace = setTimeout(() => term.kill('SIGKILL'), LEAVE_GRACE_MS).unref();
+    }, LEAVE_GRACE_MS);
+  };
   // This terminal gone (a dropped SSM session): the relayed program hears a hang-up too.
   const onEnd = (): void => term.kill('SIGHUP');
   const onResize = (): void => term.resize(stdout.columns || 80, stdout.rows || 24);
@@ -38,13 +72,14 @@ export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv,
   });
   return new Promise((resolve) => {
     term.onExit(({ exitCode, signal }) => {
+      clearTimeout(grace);
       relayed.dispose();
       stdin.off('data', onKeys);
       stdin.off('end', onEnd);
       stdout.off('resize', onResize);
       if (stdin.isTTY) stdin.setRawMode(wasRaw);
       stdin.pause();
-      resolve(signal ? { code: exitCode, signal } : { code: exitCode });
+      resolve(signal ? { code: exitCode, signal, left } : { code: exitCode, left });
     });
   });
 }

@@ -238,9 +238,26 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
         for (const pid of ownerSide) expect(ttyOf(pid)).not.toBe(ttyOf(rooted.pid));
         await ownerWritesClipboard(registry, rooted, 'ROOT-MARK');
         expect(rooted.output()).not.toContain('\u001b]52;');
-        rooted.press('\u001C');
-        await rooted.waitFor(`come back with: stepgate attach ${id}`);
-        expect(await rooted.exited).toBe(1);
+        // The owner decides what ctrl-\ does in their tmux: here it switches to a look-alike
+        // that records what is typed next (a review captured a secret so). stepgate sends the
+        // key on, then nothing more, and ends the relay itself, in its own words.
+        const sock = join(registry, 'sock');
+        const captured = join(home(owner), 'captured');
+        const asOwner = (...args: string[]): void => void execFileSync('runuser', ['-u', owner, '--', TMUX ?? 'tmux', '-S', sock, ...args]);
+        asOwner('new-session', '-d', '-s', 'fake', `cat > ${captured}`);
+        asOwner('bind', '-n', 'C-\\', 'switch-client', '-t', 'fake');
+        try {
+          rooted.press('\u001C');
+          rooted.press('typed-after-leaving\r');
+          await rooted.waitFor(`come back with: stepgate attach ${id}`);
+          expect(rooted.output()).toContain(`stepgate: back from ${owner}'s TUI; session ${id} keeps running as ${owner}`);
+          expect(await rooted.exited).toBe(1);
+          expect(existsSync(captured) ? readFileSync(captured, 'utf8') : '').not.toContain('typed-after-leaving');
+        } finally {
+          // Gone with its last client where the server destroys unattached sessions.
+          spawnSync('runuser', ['-u', owner, '--', TMUX ?? 'tmux', '-S', sock, 'kill-session', '-t', 'fake'], { stdio: 'ignore' });
+          asOwner('bind', '-n', 'C-\\', 'detach-client');
+        }
       } finally {
         rmSync(rootState, { recursive: true, force: true });
       }

@@ -18,7 +18,8 @@ import { setFlagsFromString } from 'node:v8';
 import { announce } from '../exec/beacon.js';
 import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientEnd } from '../exec/tmux.js';
 import { osUser } from '../session/host.js';
-import { sessionsDir, stateDir } from '../session/session-paths.js';
+import { isSessionId, sessionsDir, stateDir } from '../session/session-paths.js';
+import { displayText } from '../session/printable.js';
 import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from '../session/private-files.js';
 import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';
@@ -232,12 +233,12 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
  * gone (a trial's "ended without saying how", exit 1, after a completed session).
  */
 async function outcomeOf(id: string | undefined): Promise<{ code: number; said: string } | undefined> {
-  if (id === undefined) return undefined;
+  if (id === undefined || !isSessionId(id)) return undefined;
   try {
     const { stateAt, summarize } = await import('../session/history.js');
     const session = await summarize(sessionsDir(), id);
     if (session.state.startsWith('unreadable')) return undefined;
-    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${stateAt(session.state, session.at)}`;
+    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${displayText(stateAt(session.state, session.at))}`;
     if (session.finished) return { code: session.state === 'completed' ? EXIT.completed : EXIT.blocked, said: `${said}\n` };
     return { code: EXIT.blocked, said: `${said}; continue with: stepgate resume ${id}\n` };
   } catch {

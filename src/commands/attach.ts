@@ -16,6 +16,8 @@ import { attachAsOwner, othersTuis, ownRegistry } from './attach-other.js';
 import type { BeaconInfo } from '../exec/beacon.js';
 import { EXIT } from './exit-codes.js';
 import { askLine, askYesNo } from './ask.js';
+import { existsSync } from 'node:fs';
+import { journalPath, sessionsDir } from '../session/session-paths.js';
 
 const USAGE = ATTACH.usage;
 
@@ -71,6 +73,20 @@ export async function main(argv: string[]): Promise<number> {
       const now = targets.map((t) => targetId(t) ?? 'picker');
       process.stderr.write(`stepgate: no detached TUI holds session ${id}${now.length > 0 ? ` (detached now: ${now.join(', ')})` : ''}; an unfinished session nobody runs is continued with: stepgate resume ${id}\n`);
       return EXIT.usage;
+    }
+    if (target.kind === 'other') {
+      // Anyone can announce a TUI under any session id: one of the caller's own ids in another
+      // user's beacon is a look-alike (a review lured root into one after root's TUI ended),
+      // and going to another user's TUI is asked, as from the list.
+      if (existsSync(journalPath(sessionsDir(), id))) {
+        process.stderr.write(`stepgate: session ${id} is yours, but the detached TUI that claims it runs as ${target.info.user}: not attaching (continue it with: stepgate resume ${id})\n`);
+        return EXIT.usage;
+      }
+      const answer = await askYesNo(`session ${id} runs detached as ${target.info.user}; attach to it as ${target.info.user}${watch ? ', watching' : ''}?`, 'no');
+      if (answer !== 'yes') {
+        process.stderr.write('stepgate: nothing attached\n');
+        return answer === 'cancelled' ? EXIT.interrupted : EXIT.completed;
+      }
     }
     return attachTarget(target, watch);
   }

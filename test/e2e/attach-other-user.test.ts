@@ -7,7 +7,8 @@
  * directory: the attaching user cannot even see it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { announce } from '../../src/exec/beacon.js';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,12 @@ async function ownerWritesClipboard(registry: string, tui: Tui, marker: string):
   await until(`${marker} relayed to the attached terminal`, () => tui.output().includes(marker));
 }
 
+/** `attach ID` to another user's TUI asks first (anyone can announce one): yes. */
+async function confirmAttach(tui: Tui): Promise<void> {
+  await tui.waitFor('attach to it as');
+  tui.press('y\r');
+}
+
 function events(): Event[] {
   return journalEvents(stateOf(owner));
 }
@@ -170,6 +177,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     // Without a rule for the owner: refused, naming the rule and the fix.
     const refused = startTui(['attach', id], dir, stateOf(stranger), { detach: true, as: as(stranger) });
     tuis.push(refused);
+    await confirmAttach(refused);
     expect(await refused.exited).toBe(2);
     const said = flat(refused.screen());
     expect(said).toContain(flat(`session ${id} runs detached as ${owner}; attaching to it means becoming ${owner}`));
@@ -180,6 +188,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     // themself in the journal; enter and q there run and quit nothing.
     const watcher = startTui(['attach', '--watch', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(watcher);
+    await confirmAttach(watcher);
     await watcher.waitFor('READY 2/2 next', 60_000);
     const watching = await until('a read-only terminal-attached in the journal', () =>
       events().find((e) => e.type === 'terminal-attached' && (e['terminal'] as { readOnly?: boolean }).readOnly === true),
@@ -196,6 +205,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     // With the rule: the attacher sees where the session waits and runs the next step.
     const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(back);
+    await confirmAttach(back);
     await back.waitFor('READY 2/2 next', 60_000);
     // Through sudo too, the owner's processes run on a pty of stepgate's, not the attacher's
     // terminal (sudo's use_pty is not on everywhere: a re-review ran a command as the attacher).
@@ -230,8 +240,23 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
         bare.press('\r');
         expect(await bare.exited).toBe(0);
         expect(flat(bare.screen())).toContain(flat(`${id}`));
+        // One of root's own session ids in another user's beacon is a look-alike: refused.
+        const mineId = '20261207-000000-abcdef';
+        mkdirSync(join(rootState, 'sessions'), { recursive: true });
+        writeFileSync(join(rootState, 'sessions', `${mineId}.jsonl`), '');
+        const uid = Number(execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim());
+        const fake = await announce('0123456789ab', () => ({ user: owner, uid, pid: process.pid, registry, session: { id: mineId, runbook: '/root/deploy.md', since: Date.now() } }));
+        try {
+          const lured = startTui(['attach', mineId], dir, rootState, { detach: true });
+          tuis.push(lured);
+          expect(await lured.exited).toBe(2);
+          expect(flat(lured.output())).toContain(flat(`session ${mineId} is yours, but the detached TUI that claims it runs as ${owner}: not attaching`));
+        } finally {
+          fake?.close();
+        }
         const rooted = startTui(['attach', id], dir, rootState, { detach: true });
         tuis.push(rooted);
+        await confirmAttach(rooted);
         await rooted.waitFor('READY 2/2 next', 60_000);
         const ownerSide = ownerAttaches(owner);
         expect(ownerSide.length).toBeGreaterThan(0);
@@ -265,6 +290,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
 
     const again = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
     tuis.push(again);
+    await confirmAttach(again);
     await again.waitFor('READY 2/2 next', 60_000);
     again.press('\r');
     await again.waitFor('ENDED: completed', 30_000);

@@ -506,6 +506,12 @@ export class ShellProcess {
         while (this.foregroundGroup() === group && Date.now() < deadline) await sleep(25);
         await signalAll([-group], 'SIGKILL', this.runAs);
       }
+      // While a step runs its shell has no hang-up trap (it must end at once then: __sg_pre), and
+      // bash's own hang-up leaves the jobs of a sourced step running. The step's end is reported
+      // once the trap is back (__sg_done): a hang-up before that left a job behind, one close in
+      // six at load 2 (shell.test.ts's hang-up test).
+      const settled = Date.now() + graceMs;
+      while (this.waitingStep !== undefined && this.bashAlive() && Date.now() < settled) await sleep(25);
       await this.signalShell('SIGHUP');
       // Killed before its trap has run, the shell's jobs outlive it (orphans of init): at load
       // 5 to 6 on two cores, 2.5 s was too short for bash to reap the stopped step and hang up

@@ -41,7 +41,10 @@ export function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => 
         // already gone
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    // A TUI whose server was just killed still journals its hang-up and closes its shell (a
+    // step's end is waited for): files may appear while the tree is removed (ENOTEMPTY, once
+    // in a CI run). rmSync retries that.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
 

@@ -20,6 +20,7 @@ import { TMUX_SESSION, TmuxServer, findTmux, runClient, tmuxConfig, type ClientE
 import { osUser } from '../session/host.js';
 import { isSessionId, sessionsDir, stateDir } from '../session/session-paths.js';
 import { displayText } from '../session/printable.js';
+import { stateAt } from '../session/state-phrase.js';
 import { ensurePrivateDir, readPrivateFile, replacePrivateFile } from '../session/private-files.js';
 import type { Who } from '../session/types.js';
 import { EXIT } from './exit-codes.js';
@@ -235,7 +236,7 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
 async function outcomeOf(id: string | undefined): Promise<{ code: number; said: string } | undefined> {
   if (id === undefined || !isSessionId(id)) return undefined;
   try {
-    const { stateAt, summarize } = await import('../session/history.js');
+    const { summarize } = await import('../session/history.js');
     const session = await summarize(sessionsDir(), id);
     if (session.state.startsWith('unreadable')) return undefined;
     const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${displayText(stateAt(session.state, session.at))}`;

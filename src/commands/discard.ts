@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { currentWho } from '../session/host.js';
-import { describeState, stateAt } from '../session/history.js';
+import { describeState } from '../session/history.js';
+import { stateAt } from '../session/state-phrase.js';
 import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
 import { dropTornTail, readJournal } from '../session/journal-read.js';

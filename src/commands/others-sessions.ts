@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInOwnSession } from '../exec/own-session.js';
 import { asUser, localUsers, targetUserEnv, type RunAs } from '../exec/run-as.js';
-import { stateAt } from '../session/history.js';
+import { stateAt } from '../session/state-phrase.js';
 import { displayWord, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
 import { selfCommand, selfInvocation } from './attach-other.js';

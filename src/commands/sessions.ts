@@ -6,7 +6,8 @@
  * `running detached`: neither is to be resumed.
  */
 import { sessionsDir } from '../session/session-paths.js';
-import { listSessions, stateAt } from '../session/history.js';
+import { listSessions } from '../session/history.js';
+import { stateAt } from '../session/state-phrase.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
 import { displayText, printable } from '../session/printable.js';

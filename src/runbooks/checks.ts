@@ -166,10 +166,8 @@ function readCheck(
     if (raw.follow !== 'any' && raw.follow !== 'same-origin') {
       sink.error('bad-check', keyAt('follow'), `follow: ${String(raw.follow)}: want any (follow redirects to other hosts too) or same-origin (the default)`);
       ok = false;
-    } else if (kind !== 'http') {
-      if (!targetless) sink.warn('bad-check', keyAt('follow'), 'follow applies to http checks only');
-    }
-    else spec.follow = raw.follow;
+    } else if (kind === 'http') spec.follow = raw.follow;
+    else if (!targetless) sink.warn('bad-check', keyAt('follow'), 'follow applies to http checks only');
   }
   if (raw.expect !== undefined) {
     const expect = parseExpect(raw.expect);

@@ -3,7 +3,6 @@
  * in words. Used by `sessions`, `log` and `resume`.
  */
 import { journalPath, listSessionIds } from './session-paths.js';
-export { stateAt } from './state-phrase.js';
 import { readJournal, type JournalRead } from './journal-read.js';
 import { sessionOwner } from './session-lock.js';
 import { HAPPENED_TYPES, realPath, recentSessionsNaming } from './session-heads.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tableLines } from '../../src/commands/sessions.js';
-import { stateAt } from '../../src/session/history.js';
+import { stateAt } from '../../src/session/state-phrase.js';
 
 const HEADER = ['id', 'started (UTC)', 'who', 'state', 'runbook'];
 

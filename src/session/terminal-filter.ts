@@ -8,6 +8,13 @@
  * and C1 controls written as characters (U+0080 to U+009F; U+009D starts an OSC on some
  * terminals).
  *
+ * CSI sequences pass by an allowlist (`keptCsi`): what draws (colours, cursor moves, erasing,
+ * scrolling regions, the cursor's shape) and the few modes a full-screen program sets and
+ * `TERMINAL_RESTORE` puts back. Every query is dropped (DA, DSR and the cursor report, DECRQM,
+ * XTVERSION, kitty's keyboard query, ENQ's answerback, ESC Z): its reply arrives as typed input
+ * and tells whoever printed it which terminal the operator has. So is whatever is not known
+ * to be harmless (a keyboard lock, 132 columns, focus reports typed into the next program).
+ *
  * A state machine over the stream rather than a pattern over each chunk: a sequence can be cut
  * anywhere between chunks, and a string to drop (an OSC 52 carrying a file) can be any length;
  * a sequence is never let through because it was long or unfinished.
@@ -23,12 +30,47 @@ type State =
 /** A kept sequence longer than this is not one a terminal would act on as we expect: dropped. */
 const MAX_KEPT = 4096;
 
+/**
+ * Finals of a CSI with no private marker and no intermediate that only draw: insert and delete
+ * (@ P L M X), cursor moves (A to G, H f, a d e `, I Z tabs), erasing (J K), scrolling (S T r),
+ * colours (m), tab clears (g), repeat (b), saving the cursor (s u). Not among them: c and n
+ * (queries), t (window moves, title reports), x, q, y, p, i (media copy: to a printer).
+ */
+const DRAWING_FINALS = new Set('@ABCDEFGHIJKLMPSTXZ`abdefgmrsu');
+/** DEC private modes (CSI ? N h / l) a full-screen program may set: cursor keys, origin, wrap, blinking and shown cursor, the alternate screen, mouse reporting, bracketed paste, synchronized output. */
+const DEC_MODES = new Set([1, 6, 7, 12, 25, 47, 1000, 1002, 1003, 1005, 1006, 1015, 1047, 1048, 1049, 2004, 2026]);
+
+/**
+ * A whole CSI (ESC [ params intermediates final) as it may reach the terminal: whole, with the
+ * modes it may set only, or nothing.
+ */
+export function keptCsi(text: string): string {
+  const shape = /^\u001b\[([<=>?]?)([0-9:;]*)([ -/]*)([@-~])$/.exec(text);
+  if (!shape) return '';
+  const [, marker, params, between, final] = shape as unknown as [string, string, string, string, string];
+  if (marker === '' && between === '') {
+    if (DRAWING_FINALS.has(final)) return text;
+    // Insert mode (4) is the one ANSI mode kept: 2 locks the keyboard, 20 changes what a newline does.
+    if ((final === 'h' || final === 'l') && params === '4') return text;
+    return '';
+  }
+  if (marker === '?' && between === '') {
+    if (final === 'J' || final === 'K') return text;
+    if (final !== 'h' && final !== 'l') return '';
+    const modes = params.split(';').filter((mode) => DEC_MODES.has(Number(mode)) && mode !== '');
+    return modes.length > 0 ? `\u001b[?${modes.join(';')}${final}` : '';
+  }
+  // The cursor's shape (DECSCUSR) and a soft reset (DECSTR).
+  if (marker === '' && ((between === ' ' && final === 'q') || (between === '!' && final === 'p'))) return text;
+  return '';
+}
+
 export class TerminalFilter {
   private state: State = { kind: 'ground' };
 
   feed(chunk: string): string {
     // Most output has no escape at all: pass it whole.
-    if (this.state.kind === 'ground' && !/[\u001b\u0080-\u009f]/.test(chunk)) return chunk;
+    if (this.state.kind === 'ground' && !/[\u0005\u001b\u0080-\u009f]/.test(chunk)) return chunk;
     let out = '';
     for (const ch of chunk) out += this.step(ch);
     return out;
@@ -49,6 +91,8 @@ export class TerminalFilter {
           this.state = { kind: 'escape', text: ch };
           return '';
         }
+        // ENQ: some terminals answer with their answerback text, as typed input.
+        if (code === 0x05) return '';
         if (code < 0x80 || code > 0x9f) return ch;
         // C1 as a character: a terminal that obeys it reads a CSI, an OSC or a device string.
         if (code === 0x9b) this.state = { kind: 'csi', text: '' };
@@ -64,10 +108,10 @@ export class TerminalFilter {
         else if (code >= 0x20 && code <= 0x2f) this.state = { kind: 'escape', text };
         else {
           this.state = { kind: 'ground' };
-          // ESC c resets the terminal (clears its scrollback on some); a stray ST ends nothing;
-          // other short escapes (ESC 7, ESC ( B) stay.
-          if (code < 0x20) return ch; // a control inside an escape still acts (a newline stays)
-          if (ch === 'c' || ch === '\\' || code > 0x7e) return '';
+          // ESC c resets the terminal (clears its scrollback on some), ESC Z asks it who it is;
+          // a stray ST ends nothing; other short escapes (ESC 7, ESC ( B) stay.
+          if (code < 0x20) return this.step(ch); // a control inside an escape still acts (a newline stays)
+          if (ch === 'c' || ch === 'Z' || ch === '\\' || code > 0x7e) return '';
           return text;
         }
         return '';
@@ -76,10 +120,8 @@ export class TerminalFilter {
         const text = s.text + ch;
         if (code >= 0x40 && code <= 0x7e) {
           this.state = { kind: 'ground' };
-          // Window manipulation (move, resize, iconify, report the title as typed input).
           // A C1 CSI (no ESC [ before it) is dropped whole: a terminal may not read it as one.
-          if (ch === 't' || !text.startsWith('\u001b[')) return '';
-          return text;
+          return text.startsWith('\u001b[') ? keptCsi(text) : '';
         }
         if (code < 0x20 || code > 0x7e || text.length > MAX_KEPT) this.state = { kind: 'ground' };
         else this.state = { kind: 'csi', text };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TerminalFilter } from '../../src/session/terminal-filter.js';
+import { keptCsi, TerminalFilter } from '../../src/session/terminal-filter.js';
 import { displayText, terminalJson } from '../../src/session/printable.js';
 
 const ESC = '\u001b';
@@ -17,6 +17,23 @@ const HOSTILE = [
   // A hyperlink is kept, but not one with control characters in it (a review: a C1 OSC 52 inside).
   `${ESC}]8;;\u0018\u009d52;c;Zm9v\u0007`,
   `${ESC}]8;;https://example.com/\u0001x${ESC}\\`,
+  // Queries: the reply is typed into whatever reads the operator's keys, and names the terminal.
+  `${ESC}[c`,
+  `${ESC}[>c`,
+  `${ESC}[=c`,
+  `${ESC}[6n`,
+  `${ESC}[?6n`,
+  `${ESC}[>0q`,
+  `${ESC}[?2004$p`,
+  `${ESC}[?u`,
+  `${ESC}Z`,
+  '\u0005',
+  // Modes that outlive the output: a keyboard lock, a new line mode, 132 columns, focus reports.
+  `${ESC}[2h`,
+  `${ESC}[20h`,
+  `${ESC}[?3h`,
+  `${ESC}[?1004h`,
+  `${ESC}[5i`,
 ];
 
 function through(filter: TerminalFilter, text: string, size: number): string {
@@ -33,12 +50,21 @@ describe('a step\'s output on the operator\'s terminal', () => {
     for (const size of [1, 2, 3, 7, 64, 4096, text.length]) expect(through(new TerminalFilter(), text, size), `chunks of ${size}`).toBe(expected);
   });
 
+  it('keeps what draws and the modes a full-screen program sets, and only those of a list of modes', () => {
+    const drawing = [`${ESC}[1;31;48;5;200m`, `${ESC}[38:2::1:2:3m`, `${ESC}[12;40H`, `${ESC}[3J`, `${ESC}[?25l`, `${ESC}[?1049h`, `${ESC}[?2026h`, `${ESC}[5;20r`, `${ESC}[2 q`, `${ESC}[4h`, `${ESC}[!p`, `${ESC}[?2K`];
+    for (const csi of drawing) expect(keptCsi(csi), JSON.stringify(csi)).toBe(csi);
+    // One sequence setting allowed and refused modes keeps the allowed ones.
+    expect(keptCsi(`${ESC}[?1000;1004;1006h`)).toBe(`${ESC}[?1000;1006h`);
+    expect(keptCsi(`${ESC}[?1004;3l`)).toBe('');
+    expect(keptCsi(`${ESC}[1?h`)).toBe('');
+  });
+
   it('never lets an OSC, DCS or ESC c through, however the output is cut', () => {
     const pieces = fc.constantFrom(...HOSTILE, 'plain text ', `${ESC}[31m`, '\r\n', ESC, `${ESC}]`, '\u0007', `${ESC}\\`);
     fc.assert(
       fc.property(fc.array(pieces, { maxLength: 12 }), fc.integer({ min: 1, max: 50 }), (parts, size) => {
         const out = through(new TerminalFilter(), parts.join(''), size);
-        expect(out).not.toMatch(/\u001b[\]PX^_c]|[\u0080-\u009f]|\u001b\[[0-9;]*t/);
+        expect(out).not.toMatch(/\u001b[\]PX^_cZ]|[\u0005\u0080-\u009f]|\u001b\[[0-9;]*[tcn]|\u001b\[[>=]/);
       }),
       { numRuns: 1000 },
     );

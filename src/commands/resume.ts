@@ -19,7 +19,7 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, undeclaredVarWarnings, untrustedRefusal } from './run.js';
+import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, untrustedRefusal } from './run.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
@@ -36,6 +36,7 @@ import { plainModeReason } from './interactive.js';
 import { CannotWrap, launch, placement } from './detach.js';
 import { offerAttach } from './attach.js';
 import { liveTuis } from './detach.js';
+import { refusedVarValues } from './var-values.js';
 import { othersNotes } from './attach-other.js';
 import { othersSessionNotes } from './others-sessions.js';
 import { askYesNo } from './ask.js';
@@ -220,6 +221,14 @@ export async function main(argv: string[]): Promise<number> {
     );
     return EXIT.usage;
   }
+  // A mistyped --var (RELAESE for RELEASE) is refused as run refuses it, before the session is
+  // touched: it was a warning, and the step it was meant for ran with the answer it had. Only
+  // the flags: a STEPGATE_VAR_ in the environment may be there for another runbook.
+  const refused = Object.keys(vars).length > 0 ? await refusedVarValues(summary.runbook, vars, {}) : [];
+  if (refused.length > 0) {
+    process.stderr.write(`${refused.join('\n')}\nstepgate: session ${id} was not resumed and nothing has run: give each var by its name, a value its pattern takes\n`);
+    return EXIT.usage;
+  }
   // The operator whose SSM session dropped gets back the TUI they were in.
   const plainWhy = plainModeReason({ plainFlag: plainFlag(parsed.values) });
   if (plainWhy === undefined) {
@@ -313,7 +322,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       await held.journalTaken();
       printReport(report, path, process.cwd(), read.events, store.getState().session);
-      for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
       // A skip the operator meant, mistyped, must not run the step it was to skip.
       const unknownSkips = await unknownSkipRefusal(store.getState().session.frames.map((frame) => frame.init), skips);
       if (unknownSkips.length > 0) {

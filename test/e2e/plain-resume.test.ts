@@ -161,7 +161,7 @@ describe('stepgate resume', () => {
     }
   });
 
-  it('run refuses a --var no runbook of it declares before anything runs (a trial ran every step with a warning); resume warns', async () => {
+  it('run and resume refuse a --var no runbook of the session declares before anything runs (a trial ran every step with a warning)', async () => {
     ws.write('v.md', '---\ntitle: V\nvars:\n  RELEASE: { prompt: Release }\n---\n# V\n\n```bash {name=fails}\nfalse\n```\n');
     const refused = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2', '--var', 'RELESE=1.2']);
     expect(refused.code).toBe(2);
@@ -171,8 +171,21 @@ describe('stepgate resume', () => {
     expect(ws.sessionIds()).toEqual([]);
     const run = await ws.run(['run', 'v.md', '--var', 'RELEASE=1.2']);
     expect(run.code).toBe(1);
+    const [id] = ws.sessionIds();
+    const before = ws.events(id ?? '').length;
     const resumed = await ws.run(['resume', '--yes', '--var', 'RELAESE=1.3']);
-    expect(resumed.stderr).toContain('warning: --var RELAESE is not a var of this runbook (declared: RELEASE); ignored');
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('v.md: error: --var RELAESE is not a var of this runbook or of the runbooks it links to (declared: RELEASE): did you mean --var RELEASE=...?');
+    expect(resumed.stderr).toContain(`session ${id} was not resumed and nothing has run`);
+    expect(ws.events(id ?? '')).toHaveLength(before);
+    // A secret var is asked again on resume: its value is checked against its pattern, as run checks it.
+    ws.write('p.md', '---\ntitle: P\nvars:\n  TOKEN: { prompt: Token, secret: true, pattern: "[a-z]+" }\n---\n# P\n\n```bash {name=fails}\nfalse\n```\n');
+    expect((await ws.run(['run', 'p.md', '--var', 'TOKEN=abc'])).code).toBe(1);
+    const secretSession = ws.sessionIds().find((s) => s !== id) ?? '';
+    const bad = await ws.run(['resume', secretSession, '--yes', '--var', 'TOKEN=ABC1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/p\.md:4: error: --var TOKEN/);
+    expect(bad.stderr).not.toContain('ABC1');
   });
 
   it('after a crash, the var values given to run reach the steps of resume', async () => {

@@ -128,7 +128,7 @@ function readEnv(value: unknown, at: Position, entryAt: (name: string) => Positi
 function readVars(value: unknown, at: Position, entryAt: (name: string) => Position, sink: DiagnosticSink): VarSpec[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== 'object' || Array.isArray(value)) {
-    sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret, pattern}');
+    sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret, pattern, hint}');
     return [];
   }
   const vars: VarSpec[] = [];
@@ -143,13 +143,13 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
       continue;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
-      sink.error('bad-front-matter', here, `vars: ${name}: want a prompt string or {prompt, default, secret, pattern}`);
+      sink.error('bad-front-matter', here, `vars: ${name}: want a prompt string or {prompt, default, secret, pattern, hint}`);
       continue;
     }
     const spec = v as Record<string, unknown>;
     for (const key of Object.keys(spec)) {
-      if (!['prompt', 'default', 'secret', 'pattern'].includes(key))
-        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret, pattern)`);
+      if (!['prompt', 'default', 'secret', 'pattern', 'hint'].includes(key))
+        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret, pattern, hint)`);
     }
     const entry: VarSpec = {
       name,
@@ -173,6 +173,11 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
         if (matched !== true)
           sink.error('bad-front-matter', here, `vars: ${name}: the default ${entry.secret ? '' : `${JSON.stringify(entry.default)} `}${matched === 'slow' ? `took more than ${PATTERN_MS} ms to test against` : 'does not match'} the pattern ${pattern}`);
       }
+    }
+    if (spec.hint !== undefined && spec.hint !== null) {
+      if (typeof spec.hint !== 'string' || spec.hint.trim() === '') sink.error('bad-front-matter', here, `vars: ${name}: hint: want the words for what the pattern takes, such as 'a port from 1024 to 65535'`);
+      else if (spec.pattern === undefined || spec.pattern === null) sink.warn('bad-front-matter', here, `vars: ${name}: hint: is said when the pattern refuses a value, and ${name} has no pattern: add one, or drop the hint`);
+      else entry.hint = spec.hint.trim();
     }
     vars.push(entry);
   }

@@ -76,6 +76,8 @@ export interface VarSpec {
   secret: boolean;
   /** A regular expression the whole value must match (`[0-9]+` refuses `8080x`), as written. */
   pattern?: string;
+  /** What the pattern takes, in words, said when it refuses a value instead of the pattern itself (`a port from 1024 to 65535`). */
+  hint?: string;
   position: Position;
 }
 

@@ -153,7 +153,7 @@ function nestedRepeat(source: string): string | undefined {
  * Why `value` cannot be var `spec`'s value (it does not match the var's `pattern:`), or
  * undefined. A secret's value is not repeated.
  */
-export function varValueProblem(spec: Pick<VarSpec, 'name' | 'pattern' | 'secret'>, value: string): string | undefined {
+export function varValueProblem(spec: Pick<VarSpec, 'name' | 'pattern' | 'secret' | 'hint'>, value: string): string | undefined {
   if (spec.pattern === undefined) return undefined;
   const test = varPattern(spec.pattern);
   if (!(test instanceof RegExp)) return `${spec.name}: its pattern ${spec.pattern} is not a regular expression (${test.error})`;
@@ -161,6 +161,8 @@ export function varValueProblem(spec: Pick<VarSpec, 'name' | 'pattern' | 'secret
   if (matched === true) return undefined;
   const what = spec.secret ? 'the value given' : JSON.stringify(value);
   if (matched === 'slow') return `${spec.name}: its pattern ${spec.pattern} took more than ${PATTERN_MS} ms to test ${what}, which is refused: the runbook's pattern needs simplifying`;
+  // The author's words where there are some: a new user read a port range's whole regex.
+  if (spec.hint !== undefined) return `${spec.name}: ${what} is refused: want ${spec.hint}`;
   return `${spec.name}: ${what} does not match its pattern ${spec.pattern}`;
 }
 

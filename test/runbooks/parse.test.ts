@@ -301,7 +301,7 @@ describe('bad input becomes diagnostics', () => {
     expect(rb.frontMatter.vars.map((v) => [v.name, v.position])).toEqual([['RELEASE', { line: 4, column: 3 }], ['PORT', { line: 5, column: 3 }]]);
     expect(rb.frontMatter.envPositions).toEqual({ MODE: { line: 8, column: 3 } });
     expect(rb.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
-      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern)',
+      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern, hint)',
       '6:3 vars: "1BAD" is not a valid variable name',
       '9:3 env: "2BAD" is not a valid variable name',
       '10:3 env: NESTED: want a plain value',
@@ -317,6 +317,21 @@ describe('bad input becomes diagnostics', () => {
     expect(said[0]).toMatch(/^error 4:3 vars: TAG: pattern: .*: want a regular expression the whole value must match, such as '\[0-9\]\+'$/);
     // The whole default must match (the pattern is anchored at both ends), and a secret's is not repeated.
     expect(said.slice(1)).toEqual(['error 5:3 vars: MODE: the default "fast" does not match the pattern slow|safe', 'error 6:3 vars: PIN: the default does not match the pattern [0-9]{6}']);
+  });
+  it("says a var's hint instead of its pattern when a value is refused, and warns about a hint with no pattern to explain", () => {
+    const pattern = '(102[4-9]|10[3-9][0-9]|1[1-9][0-9]{2}|[2-9][0-9]{3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+    const rb = parseRunbook(`---\nvars:\n  PORT: { pattern: '${pattern}', hint: ' a port from 1024 to 65535 ' }\n  NAME: { hint: letters }\n  TAG: { pattern: 'v[0-9]+', hint: 3 }\n---\n# T\n`, 'h.md');
+    const [port, name, tag] = rb.frontMatter.vars;
+    expect(port?.hint).toBe('a port from 1024 to 65535');
+    expect(name?.hint).toBeUndefined();
+    expect(tag?.hint).toBeUndefined();
+    expect(rb.diagnostics.map((d) => `${d.severity} ${d.line} ${d.message}`)).toEqual([
+      'warning 4 vars: NAME: hint: is said when the pattern refuses a value, and NAME has no pattern: add one, or drop the hint',
+      "error 5 vars: TAG: hint: want the words for what the pattern takes, such as 'a port from 1024 to 65535'",
+    ]);
+    expect(varValueProblem({ ...(port as NonNullable<typeof port>) }, '99999')).toBe('PORT: "99999" is refused: want a port from 1024 to 65535');
+    expect(varValueProblem({ ...(port as NonNullable<typeof port>), secret: true }, '99999')).toBe('PORT: the value given is refused: want a port from 1024 to 65535');
+    expect(varValueProblem({ ...(port as NonNullable<typeof port>) }, '18080')).toBeUndefined();
   });
   it('refuses a pattern that repeats a group made of repeats (exponential time on a near match), not one whose repetitions have a fixed part', () => {
     const patterns = (p: string): string[] => parseRunbook(`---\nvars:\n  HOST: { pattern: '${p}' }\n---\n# T\n`, 'p.md').diagnostics.map((d) => d.message);

@@ -205,6 +205,8 @@ describe('the demo', () => {
     const takes = (value: string): boolean => port !== undefined && varValueProblem(port, value) === undefined;
     expect(['1024', '18080', '32768', '60999', '65535'].filter(takes)).toHaveLength(5);
     expect(['99999', '65536', '1023', '80', '0', '018080', ' 18080', '18080x'].filter(takes)).toEqual([]);
+    // Refused in words, not as the pattern's hundred characters (a new user's trial).
+    expect(port && varValueProblem(port, '99999')).toBe('DEMO_PORT: "99999" is refused: want a port from 1024 to 65535');
     // The linked runbooks declare it alike: whichever asks first, the same answers pass.
     for (const linked of ['demo/checklists.md', 'demo/recovery.md']) {
       const spec = load(linked).frontMatter.vars.find((v) => v.name === 'DEMO_PORT');

@@ -110,8 +110,9 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
   // an attach without a terminal) relays what the owner's tmux prints unread.
   const command = asUser(runAs, [...selfCommand(), 'attach', '--registry', info.registry, ...(watch ? ['--watch'] : [])], { ownTerminal: true });
   // Nothing of the operator's environment reaches the owner's processes (tokens, keys): runuser
-  // would keep all of it. The TUI's journal names who attached (SUDO_USER first), not the owner.
-  const env: NodeJS.ProcessEnv = runAs.mode === 'runuser' ? { ...targetUserEnv(runAs, process.env), SUDO_USER: process.env['SUDO_USER'] ?? osUser() } : { ...process.env };
+  // would keep all of it, and sudo keeps what a site's env_keep names. The TUI's journal names
+  // who attached (SUDO_USER first, which sudo sets itself), not the owner.
+  const env: NodeJS.ProcessEnv = runAs.mode === 'runuser' ? { ...targetUserEnv(runAs, process.env), SUDO_USER: process.env['SUDO_USER'] ?? osUser() } : targetUserEnv(runAs, process.env);
   delete env['TMUX'];
   // The attach as the owner tells the TUI how its client ended; this process only waits for it.
   const ignore = (): void => undefined;

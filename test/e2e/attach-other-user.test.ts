@@ -46,6 +46,8 @@ beforeAll(() => {
   sudoers.push(addSudoers(`${attacher}-attach`, `${attacher} ALL=(${owner}) NOPASSWD: ALL`));
   // As sudo before 1.9.14 without Ubuntu's sudoers: the command gets the attacher's terminal.
   sudoers.push(addSudoers(`${attacher}-nopty`, `Defaults:${attacher} !use_pty`));
+  // A site that keeps a variable through sudo (env_keep): the attacher's own must still not reach the owner.
+  sudoers.push(addSudoers(`${attacher}-keep`, `Defaults:${attacher} env_keep += "SG_OPERATOR_SECRET"`));
   dir = mkdtempSync(join(tmpdir(), 'sg-attach-other-'));
   const file = join(dir, 'walk.md');
   writeFileSync(
@@ -203,7 +205,7 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     expect(events().some((e) => e.type === 'step-started' && String(e['key']).endsWith('#next'))).toBe(false);
 
     // With the rule: the attacher sees where the session waits and runs the next step.
-    const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher) });
+    const back = startTui(['attach', id], dir, stateOf(attacher), { detach: true, as: as(attacher), env: { SG_OPERATOR_SECRET: 'hunter2-attacher' } });
     tuis.push(back);
     await confirmAttach(back);
     await back.waitFor('READY 2/2 next', 60_000);
@@ -212,6 +214,8 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
     const viaSudo = ownerAttaches(owner);
     expect(viaSudo.length).toBeGreaterThan(0);
     for (const pid of viaSudo) expect(ttyOf(pid)).not.toBe(ttyOf(back.pid));
+    // Nor the attacher's environment: sudo was handed the whole of it, and env_keep kept a token.
+    for (const pid of viaSudo) expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('hunter2-attacher');
     // What the owner's tmux prints reaches the attacher's terminal drawn, never obeyed: a
     // clipboard write (OSC 52) from the owner's pane is dropped on the way (it arrived before).
     await ownerWritesClipboard(registry, back, 'SUDO-MARK');

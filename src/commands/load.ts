@@ -11,7 +11,7 @@ import { resolveTarget } from '../runbooks/links.js';
 import type { LinkTarget, Runbook } from '../runbooks/model.js';
 import { INLINE_MAX_CHARS, loadParser, parseRunbookBounded, parserThreadStarted, warmParser } from './parse-bounded.js';
 import { cachedParse, rememberParse } from './parse-cache.js';
-import { fileKind, readRegularFile } from './regular-file.js';
+import { fileKind, readRegularFile, readRegularFileStat } from './regular-file.js';
 import { trustVerdict } from './trust.js';
 import { compareText } from '../runbooks/text-order.js';
 
@@ -60,13 +60,18 @@ function readRunbookFileOnce(file: string): LoadedRunbook {
   // What the file is comes first: a FIFO or a device is refused as such, whoever owns it.
   const special = specialFile(file);
   if (special !== undefined) return failed(file, 'read-error', special);
-  const trust = trustVerdict(file);
-  if (trust?.refuse !== undefined) return failed(file, 'untrusted-file', trust.refuse);
-  const bytes = readRegularFile(file, MAX_RUNBOOK_BYTES);
-  if (!Buffer.isBuffer(bytes)) {
-    if (bytes.kind === 'too-large') return failed(file, 'file-too-large', `runbook ${bytes.message} (${MAX_RUNBOOK_CHARS} characters): split it into linked runbooks`);
-    return failed(file, 'read-error', bytes.message);
+  // Read first, then judge what was read (its fstat): the name can point elsewhere by now.
+  const read = readRegularFileStat(file, MAX_RUNBOOK_BYTES);
+  if (!('bytes' in read)) {
+    // An untrusted file is refused as such, whatever else is wrong with it.
+    const trust = trustVerdict(file);
+    if (trust?.refuse !== undefined) return failed(file, 'untrusted-file', trust.refuse);
+    if (read.kind === 'too-large') return failed(file, 'file-too-large', `runbook ${read.message} (${MAX_RUNBOOK_CHARS} characters): split it into linked runbooks`);
+    return failed(file, 'read-error', read.message);
   }
+  const trust = trustVerdict(file, read.stat);
+  if (trust?.refuse !== undefined) return failed(file, 'untrusted-file', trust.refuse);
+  const { bytes } = read;
   const text = bytes.toString('utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const runbook = parsedOnce(text, file, sha256);

@@ -35,6 +35,12 @@ const TAIL = 4096;
  * bytes.
  */
 export function readRegularFile(file: string, limit: number): Buffer | ReadRefusal {
+  const read = readRegularFileStat(file, limit);
+  return 'bytes' in read ? read.bytes : read;
+}
+
+/** `readRegularFile`, with the `fstat` of the file it read: who owns what was read, not what the name points to now. */
+export function readRegularFileStat(file: string, limit: number): { bytes: Buffer; stat: Stats } | ReadRefusal {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -65,7 +71,7 @@ export function readRegularFile(file: string, limit: number): Buffer | ReadRefus
       want = n < chunk.length ? TAIL : CHUNK;
       if (total > limit) return { kind: 'too-large', message: `${file} holds more than ${limit} bytes (its size said ${st.size}); the limit is ${limit} bytes` };
     }
-    return Buffer.concat(chunks, total);
+    return { bytes: Buffer.concat(chunks, total), stat: st };
   } catch (error) {
     return { kind: 'unreadable', message: `cannot read ${file}: ${openError(error)}` };
   } finally {

@@ -6,8 +6,15 @@
  * symbolic link is judged by what it points to, and one leading out of the runbook's
  * directory tree is reported. `--allow-untrusted` lets such files run; the session journals
  * which ones.
+ *
+ * The file judged is the file read: the loader opens it and passes the `fstat` of what it
+ * opened (a review swapped the name between root's file and its own while stepgate judged one
+ * and read the other, and its step ran as root 4 times in 80). And, as StrictModes does, every
+ * directory above it, as named and as resolved, must be owned by the invoking user or root and
+ * not writable by group or others unless sticky: whoever can write a directory can put another
+ * file under the runbook's name, or a link to one.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 /** What the commands do with an untrusted file: refuse it (run, resume, TUI), allow it (--allow-untrusted), or warn (lint, plan). */
@@ -75,20 +82,65 @@ function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-/** Why `file` is not to be trusted, naming its mode, its owner and the fix; undefined when it is fine or missing. */
-export function untrustedReason(file: string): string | undefined {
+/** The directories above `file`, nearest first, as the path names them and as it resolves (links followed). */
+function directoriesAbove(file: string): string[] {
+  const dirs: string[] = [];
+  const climb = (path: string): void => {
+    for (let dir = dirname(path); !dirs.includes(dir); dir = dirname(dir)) {
+      dirs.push(dir);
+      if (dir === dirname(dir)) break;
+    }
+  };
+  climb(resolve(file));
+  try {
+    climb(realpathSync(file));
+  } catch {
+    // Gone or dangling: the read says so.
+  }
+  return dirs;
+}
+
+/** The first directory above `file` that someone other than `me` and root can change, and how. */
+function unsafeDirectory(file: string, me: number): { problem: string; fix?: string } | undefined {
+  for (const dir of directoriesAbove(file)) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch {
+      continue;
+    }
+    if (st.uid !== me && st.uid !== 0) return { problem: `is in ${dir}, which is owned by uid ${st.uid}, not by you (uid ${me}) or root` };
+    // Sticky (/tmp): others may add files there but not rename or remove this one.
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      return { problem: `is in ${dir}, which is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`, fix: `chmod go-w ${dir}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why `file` is not to be trusted, naming its mode, its owner and the fix; undefined when it is
+ * fine or missing. `opened`: the `fstat` of the file as the reader opened it, judged instead
+ * of what the name points to now.
+ */
+export function untrustedReason(file: string, opened?: Stats): string | undefined {
   let link;
   let st;
   try {
     link = lstatSync(file);
-    st = statSync(file);
+    st = opened ?? statSync(file);
   } catch {
-    return undefined; // missing or unreadable: the reader says so
+    if (opened === undefined) return undefined; // missing or unreadable: the reader says so
+    // Opened, then renamed away: judged by what was opened, and its name is not to be trusted.
+    link = opened;
+    st = opened;
   }
   const me = process.geteuid?.() ?? 0;
   const problems: string[] = [];
   // Each problem's own fix: a link out of the tree is not mended by chown or chmod.
   const fixes: string[] = [];
+  // A directory of another user's is not the operator's to chown: the runbook moves instead.
+  let move = false;
   if (st.uid !== me && st.uid !== 0) {
     problems.push(`is owned by uid ${st.uid}, not by you (uid ${me}) or root`);
     fixes.push(`chown root ${file}`);
@@ -109,7 +161,14 @@ export function untrustedReason(file: string): string | undefined {
       // A dangling link fails at read time with its own message.
     }
   }
+  const dir = unsafeDirectory(file, me);
+  if (dir !== undefined) {
+    problems.push(dir.problem);
+    if (dir.fix !== undefined) fixes.push(dir.fix);
+    else move = true;
+  }
   if (problems.length === 0) return undefined;
+  if (move) fixes.push('copy the runbook and the files it links to into a directory only you and root can write, and give stepgate the copy');
   // Advice names only what the command running takes: lint and plan took the run's flag for their own.
   const instead =
     policy === 'warn'
@@ -121,8 +180,8 @@ export function untrustedReason(file: string): string | undefined {
 }
 
 /** For the loader: what to do with `file`. `undefined`: read it as usual. */
-export function trustVerdict(file: string): { refuse?: string; warn?: string } | undefined {
-  const why = untrustedReason(file);
+export function trustVerdict(file: string, opened?: Stats): { refuse?: string; warn?: string } | undefined {
+  const why = untrustedReason(file, opened);
   if (why === undefined) return undefined;
   switch (policy) {
     case 'refuse':

@@ -117,7 +117,13 @@ function lintCaptures(runbook: Runbook, sink: DiagnosticSink, declared: Set<stri
 }
 
 function lintStep(step: Step, sink: DiagnosticSink, isDefined: (name: string) => boolean): void {
-  if (step.kind === 'manual') return;
+  if (step.kind === 'manual') {
+    // A trial pasted a checklist back from a closed ticket: its "backup taken" item passed
+    // unasked and the next step dropped a table. Ticked in the file means passed in every session.
+    if (step.done)
+      sink.warn('pre-ticked', step.position, `"${step.text.length > 60 ? `${step.text.slice(0, 57)}...` : step.text}" is ticked in the runbook, so every session passes it without anyone confirming it: untick it (- [ ]) to have the operator confirm it each time`);
+    return;
+  }
   if (step.description.trim() === '')
     sink.warn('no-description', step.position, `${step.kind === 'check' ? 'check' : 'step'} ${step.id} has no description: write a sentence before the block saying what it does and why`);
   if (step.kind === 'command') {

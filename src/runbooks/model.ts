@@ -30,6 +30,7 @@ export type DiagnosticCode =
   | 'curl-retry-loop'
   | 'background-job'
   | 'no-description'
+  | 'pre-ticked'
   | 'unknown-variable'
   | 'reserved-name'
   | 'secret-in-runbook'

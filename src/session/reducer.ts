@@ -24,9 +24,12 @@ export function replay(events: readonly SessionEvent[], id = ''): SessionState {
   return state;
 }
 
+/** Why a task item ticked in the file (`- [x]`) is passed: nobody confirmed it in this session. */
+export const TICKED_IN_RUNBOOK = 'ticked in the runbook';
+
 function initialStepState(item: FlowItem): StepState {
   if (item.step.kind === 'manual' && item.step.done) {
-    return { status: 'passed', reason: 'checked in the runbook', attempts: 0 };
+    return { status: 'passed', reason: TICKED_IN_RUNBOOK, attempts: 0 };
   }
   return { status: 'pending', attempts: 0 };
 }

@@ -3,6 +3,7 @@
  * must still tell running from failed at a glance.
  */
 import { formatDuration } from '../runbooks/duration.js';
+import { TICKED_IN_RUNBOOK } from '../session/reducer.js';
 import type { StepState, StepStatus } from '../session/types.js';
 
 const MARKS: Record<StepStatus, string> = {
@@ -43,6 +44,8 @@ export function statusNote(step: StepState): string {
     case 'running':
       return step.attempts > 1 ? `running, try ${step.attempts}` : 'running';
     case 'passed':
+      // Not "ok": nobody confirmed it in this session.
+      if (step.reason === TICKED_IN_RUNBOOK) return 'ticked in runbook';
       return step.durationMs !== undefined ? `ok ${formatDuration(step.durationMs)}` : 'ok';
     case 'failed':
       if (step.interrupted) return 'interrupted';

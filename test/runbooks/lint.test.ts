@@ -89,6 +89,11 @@ describe('lint', () => {
     ]);
   });
 
+  it('warns about a task item ticked in the file: every session passes it unconfirmed (a trial: a pasted checklist skipped "backup taken")', () => {
+    const lint = workspace({ 'a.md': '# A\n\n- [x] The database backup was taken and verified.\n- [ ] Announce it\n' });
+    expect(lint('a.md')).toEqual(['a.md:3:1 warning pre-ticked']);
+  });
+
   it('warns that retries and backoff do nothing on a command step', () => {
     expect(workspace({ 'a.md': 'Pull.\n\n```bash {retries=3 backoff=1s}\ngit pull\n```\n\nUp.\n\n```check {retries=3}\ntcp: localhost:22\n```\n' })('a.md')).toEqual([
       'a.md:3:1 warning ignored-attribute',

@@ -109,7 +109,7 @@ describe('reduce', () => {
     s = reduce(s, answered('API_TOKEN', true)).state;
     expect(s.status.kind).toBe('ready');
     expect(s.answers['API_TOKEN']).toEqual({ secret: true, source: 'flag' });
-    expect(s.frames[0]?.steps[4]).toMatchObject({ status: 'passed', reason: 'checked in the runbook' });
+    expect(s.frames[0]?.steps[4]).toMatchObject({ status: 'passed', reason: 'ticked in the runbook' });
   });
 
   it('runs a step: started -> execute command -> passed -> cursor moves', () => {

@@ -9,6 +9,7 @@ import { readKey } from './chain-key.js';
 import { eventProblem } from './event-schema.js';
 import { splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { openPrivateAppendHandle } from './private-files.js';
+import { displayWord } from './printable.js';
 import { chainKeyPath } from './session-paths.js';
 import type { SessionEvent } from './types.js';
 
@@ -121,17 +122,29 @@ export async function dropTornTail(path: string): Promise<TornLine | undefined> 
 }
 
 /**
- * The chain's breaks as the operator should hear them, or [] when it holds (or the journal is
- * from before the chain). A journal whose key is gone counts as broken at its first line.
+ * The chain's breaks as the operator should hear them, or [] when it holds. A journal whose key
+ * is gone counts as broken at its first line, and so does one with neither key nor macs.
  */
 export function chainProblems(read: JournalRead, path: string): ChainBreak[] {
   switch (read.chain.kind) {
     case 'intact':
-    case 'unchained':
       return [];
+    case 'unchained':
+      // Read as "from before the chain", removing the key and every mac switched the chain off
+      // (review F3). No journal can prove it predates the chain: the chain came in without a
+      // version bump (a7c0bfb; every stepgate, before and since, writes "version":"0.1.0"), and a
+      // line without a mac is anyone's to write, `version` included.
+      if (read.events.length === 0 && read.bad.length === 0) return [];
+      return [{ line: 1, what: unchainedWhat(read, path) }];
     case 'no-key':
       return [{ line: 1, what: `cannot be verified: the session key ${path.replace(/\.jsonl$/, '.key')} is missing` }];
     case 'broken':
       return read.chain.breaks;
   }
+}
+
+function unchainedWhat(read: JournalRead, path: string): string {
+  const first = read.events[0];
+  const writer = first?.type === 'session-started' ? `stepgate ${displayWord(first.version)}` : 'stepgate';
+  return `has no hash chain: no session key (${path.replace(/\.jsonl$/, '.key')}) and no line with a mac, though ${writer} chains the journals it writes; the chain was removed (or a build from before it wrote the journal), so it cannot be verified`;
 }

@@ -74,8 +74,9 @@ describe('bad journals', () => {
     expect(logUnknown.stderr).toContain(`${unknownType}:2: not an event (unknown event type "from-the-future")`);
 
     // A bare resume picks an unfinished readable session (bad lines and all), never the empty
-    // or the unreadable one, and says what it skipped.
-    const resume = await ws.run(['resume', '--yes']);
+    // or the unreadable one, and says what it skipped. Written here without a chain, the
+    // journals are edited ones to resume (review F3): the flag takes them.
+    const resume = await ws.run(['resume', '--yes', '--accept-edited-journal']);
     const picked = /resuming session (29991231-00000[13]-[a-f]+)/.exec(resume.stderr)?.[1];
     expect(picked).toBeDefined();
     expect(resume.stderr).toContain(`${picked}.jsonl:2: not an event`);

@@ -3,7 +3,7 @@
  * to true used to let `resume --yes` walk past it. Now resume refuses and says where, unless
  * --accept-edited-journal, which the journal records; `log` warns.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from './plain-harness.js';
 
@@ -58,5 +58,41 @@ describe('an edited journal', () => {
     const after = await ws.run(['log', id]);
     expect(after.stderr).not.toContain('does not verify');
     expect(after.stdout).toMatch(/accepted an edited journal: line \d+ did not verify/);
+  });
+
+  it('resume refuses a journal whose key and macs were both removed (review F3), and log says so', { timeout: 120_000 }, async () => {
+    const marker = ws.write('marker', '');
+    unlinkSync(marker);
+    ws.write(
+      'three.md',
+      `# Three\n\n\`\`\`bash {name=one}\necho one\n\`\`\`\n\n\`\`\`bash {name=two}\nexit 3\n\`\`\`\n\n\`\`\`bash {name=three}\ntouch ${marker}\n\`\`\`\n`,
+    );
+    const first = await ws.run(['run', 'three.md', '--yes']);
+    expect(first.code).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    const path = ws.journalPath(id);
+    // The review's sed: every mac off, step two's failure turned into a pass; then the key removed.
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    writeFileSync(
+      path,
+      `${lines.map((l) => l.replace(/^\{"mac":"[0-9a-f]*",/, '{')).map((l) => (/"type":"step-finished".*#two"/.test(l) ? l.replace('"ok":false', '"ok":true') : l)).join('\n')}\n`,
+    );
+    unlinkSync(path.replace(/\.jsonl$/, '.key'));
+
+    const refused = await ws.run(['resume', id, '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${path}:1: has no hash chain`);
+    expect(refused.stderr).toContain('--accept-edited-journal');
+    expect(existsSync(marker)).toBe(false);
+
+    const log = await ws.run(['log', id]);
+    expect(log.stderr).toContain(`${path}:1: has no hash chain`);
+    expect(log.stderr).toContain('was changed after stepgate wrote it');
+
+    const accepted = await ws.run(['resume', id, '--yes', '--accept-edited-journal']);
+    expect(accepted.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(ws.events(id).find((e) => e.type === 'session-resumed')).toMatchObject({ acceptedEdits: [{ line: 1, what: expect.stringContaining('no hash chain') }] });
   });
 });

@@ -34,6 +34,12 @@ function edit(path: string, change: (lines: string[]) => string[]): void {
   writeFileSync(path, `${change(lines).join('\n')}\n`);
 }
 
+/** The first line a session writes; only what the chain's checks read of it is real. */
+const started = (): SessionEvent => ({
+  type: 'session-started', at: 0, v: 1, id: 'x', version: '0.1.0', who: { user: 'u' }, host: 'h', pid: 1, cwd: '/',
+  runbooks: [], frame: { source: { file: '/r.md' }, title: 'r', items: [], rollback: false }, vars: [], options: {},
+});
+
 const five = [1, 2, 3, 4, 5].map((n) => finished(n, n !== 3));
 
 describe('journal hash chain', () => {
@@ -102,17 +108,33 @@ describe('journal hash chain', () => {
     expect(chainProblems(await readJournal(path), path)).toEqual([{ line: 1, what: expect.stringMatching(/key .* is missing/) }]);
   });
 
-  it('accepts an old unchained journal (from before the chain) as unchained, and keeps it so when continued', async () => {
-    const id = newSessionId(0);
-    const path = join(dir, `${id}.jsonl`);
-    writeFileSync(path, `${five.map((e) => JSON.stringify(e)).join('\n')}\n`, { mode: 0o600 });
-    expect((await readJournal(path)).chain).toEqual({ kind: 'unchained' });
+  it('refuses a journal with neither key nor macs (review F3: the chain switched off by removing both), and keeps refusing it once continued', async () => {
+    const { path, id } = await journalOf([started(), ...five]);
+    edit(path, (lines) => lines.map((l) => l.replace(/^\{"mac":"[0-9a-f]*",/, '{').replace('"ok":false', '"ok":true')));
+    unlinkSync(chainKeyPath(dir, id));
+    const read = await readJournal(path);
+    expect(read.chain).toEqual({ kind: 'unchained' });
+    expect(chainProblems(read, path)).toEqual([{ line: 1, what: expect.stringMatching(/^has no hash chain: .*stepgate 0\.1\.0 chains/) }]);
+    // A resume that accepted it goes on without a key: nothing it appends makes the journal verify.
     const j = await FileJournal.open(dir, id);
     await j.append(finished(6, true));
     await j.close();
-    const read = await readJournal(path);
-    expect(read.chain).toEqual({ kind: 'unchained' });
-    expect(read.events).toHaveLength(6);
+    const again = await readJournal(path);
+    expect(again.events).toHaveLength(7);
+    expect(chainProblems(again, path).map((b) => b.line)).toEqual([1]);
+  });
+
+  it('refuses a journal whose macs were removed but whose key is there, line by line', async () => {
+    const { path } = await journalOf(five);
+    edit(path, (lines) => lines.map((l) => l.replace(/^\{"mac":"[0-9a-f]*",/, '{')));
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('leaves an empty journal (killed while it was created) alone', async () => {
+    const id = newSessionId(0);
+    const path = join(dir, `${id}.jsonl`);
+    writeFileSync(path, '', { mode: 0o600 });
+    expect(chainProblems(await readJournal(path), path)).toEqual([]);
   });
 
   it('an acceptance journaled by a later resume settles the lines it names, and only those', async () => {

@@ -190,7 +190,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);
     return EXIT.usage;
   }
-  // An edited journal is refused before anything else, in either face.
+  // An edited journal is refused before anything else, in either face. Only a first answer:
+  // the journal may change until the lock is taken, and the read under it decides.
   const accept = parsed.values['accept-edited-journal'] === true;
   const edits = chainProblems(await readJournal(path), path);
   if (edits.length > 0 && !accept) {
@@ -260,6 +261,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const torn = await dropTornTail(path);
     const read = await readJournal(path);
+    // The verdict that counts: a journal edited between the check above and the lock was
+    // resumed, its edits recorded as accepted, without the flag (review F4).
+    const accepted = chainProblems(read, path);
+    if (accepted.length > 0 && !accept) {
+      process.stderr.write(editedJournalRefusal(path, id, accepted));
+      return EXIT.usage;
+    }
     for (const bad of read.bad) process.stderr.write(`stepgate: ${path}:${bad.line}: not an event (${bad.error}); skipped\n`);
     const first = read.events[0];
     if (!first || first.type !== 'session-started') {
@@ -307,7 +315,6 @@ export async function main(argv: string[]): Promise<number> {
       const options: { torn?: typeof torn; as?: string; acceptedEdits?: typeof edits } = {};
       if (torn) options.torn = torn;
       if (parsed.values.as !== undefined) options.as = parsed.values.as;
-      const accepted = chainProblems(read, path);
       if (accepted.length > 0) {
         options.acceptedEdits = accepted;
         process.stderr.write(`stepgate: ${ACCEPT_FLAG}: resuming from a journal with ${accepted.length} line${accepted.length === 1 ? '' : 's'} that do not verify (recorded)\n`);

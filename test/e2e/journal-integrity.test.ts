@@ -95,4 +95,44 @@ describe('an edited journal', () => {
     expect(existsSync(marker)).toBe(true);
     expect(ws.events(id).find((e) => e.type === 'session-resumed')).toMatchObject({ acceptedEdits: [{ line: 1, what: expect.stringContaining('no hash chain') }] });
   });
+
+  it('plain resume decides on the journal read under the lock: one edited after the first check is refused without --accept-edited-journal (review F4)', { timeout: 120_000 }, async () => {
+    const marker = ws.write('marker', '');
+    unlinkSync(marker);
+    ws.write(
+      'three.md',
+      `# Three\n\n\`\`\`bash {name=one}\necho one\n\`\`\`\n\n\`\`\`bash {name=two}\nexit 3\n\`\`\`\n\n\`\`\`bash {name=three}\ntouch ${marker}\n\`\`\`\n`,
+    );
+    expect((await ws.run(['run', 'three.md', '--yes'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    const path = ws.journalPath(id);
+    // The edit lands as resume asks for the real path of the sessions directory to name its
+    // lock: after the first check, before the read under the lock, every time.
+    const hook = ws.write(
+      'edit-at-lock.mjs',
+      `import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+const realpath = fs.promises.realpath;
+let done = false;
+fs.promises.realpath = function (p, ...rest) {
+  if (!done && p === ${JSON.stringify(ws.sessionsDir())}) {
+    done = true;
+    const journal = ${JSON.stringify(path)};
+    const text = fs.readFileSync(journal, 'utf8');
+    fs.writeFileSync(journal, text.split('\\n').map((l) => (/"type":"step-finished".*#two"/.test(l) ? l.replace('"ok":false', '"ok":true') : l)).join('\\n'));
+  }
+  return realpath.call(this, p, ...rest);
+};
+syncBuiltinESMExports();
+`,
+    );
+    const raced = await ws.run(['resume', id, '--yes'], { NODE_OPTIONS: `--import=${hook}` });
+    expect(readFileSync(path, 'utf8')).toMatch(/"type":"step-finished"[^\n]*#two"[^\n]*"ok":true/);
+    expect(raced.stderr).not.toContain('--accept-edited-journal: resuming');
+    expect(raced.stderr).toMatch(/does not verify[\s\S]*pass --accept-edited-journal/);
+    expect(raced.code).toBe(2);
+    expect(existsSync(marker)).toBe(false);
+    expect(ws.events(id).some((e) => e.type === 'session-resumed')).toBe(false);
+  });
 });

@@ -108,7 +108,7 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'step-finished': object({ ...place, ok: bool, exitCode: nullableInt, 'signal?': str, durationMs: num, timedOut: bool, interrupted: bool, 'shellExited?': bool, 'reason?': str, 'transcript?': str }),
   'confirm-requested': object(place),
   decision: object({ ...place, who, decision }),
-  'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str })) }),
+  'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str, 'sha256?': str })) }),
   'session-discarded': object({ at: time, who, reason: str }),
   preflight: object({
     at: time,

@@ -10,7 +10,7 @@
  * user who can read the key (the operator, root) can forge a chain. It catches edits by hand
  * and by tools, not an adversary with the operator's rights.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** Bytes of a session key. */
 export const KEY_BYTES = 32;
@@ -57,6 +57,17 @@ export interface ChainBreak {
   /** 1-based line number in the file. */
   line: number;
   what: string;
+  /** `lineDigest` of the line as it is: what an acceptance of this break is tied to. */
+  sha256?: string;
+}
+
+/**
+ * What an accepted break is tied to: the line's text as it was accepted. The next line chains
+ * from an edited line's stored mac, not from its text, so without this an accepted line could
+ * be rewritten again, its mac kept, and nothing after it would fail (review F5).
+ */
+export function lineDigest(line: string): string {
+  return createHash('sha256').update(line).digest('hex');
 }
 
 export type ChainStatus =
@@ -82,9 +93,9 @@ export function verifyChain(lines: string[], key: Buffer | undefined, id: string
   lines.forEach((line, i) => {
     const chained = splitChained(line);
     if (!chained) {
-      breaks.push({ line: i + 1, what: 'has no chain mac (added or rewritten by hand)' });
+      breaks.push({ line: i + 1, what: 'has no chain mac (added or rewritten by hand)', sha256: lineDigest(line) });
     } else if (mac(key, prev, chained.body) !== chained.mac) {
-      breaks.push({ line: i + 1, what: 'does not verify (edited, or lines before it removed or reordered)' });
+      breaks.push({ line: i + 1, what: 'does not verify (edited, or lines before it removed or reordered)', sha256: lineDigest(line) });
     }
     prev = nextPrev(key, line, prev);
   });

@@ -7,7 +7,7 @@ import { basename, dirname } from 'node:path';
 import { describeError } from '../errors.js';
 import { readKey } from './chain-key.js';
 import { eventProblem } from './event-schema.js';
-import { splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { lineDigest, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { openPrivateAppendHandle } from './private-files.js';
 import { displayWord } from './printable.js';
 import { chainKeyPath } from './session-paths.js';
@@ -80,8 +80,9 @@ export async function readJournal(path: string): Promise<JournalRead> {
 }
 
 /**
- * Breaks that a later `session-resumed` accepted (--accept-edited-journal) are settled: that
- * event is itself chained, so what was accepted cannot be widened afterwards.
+ * Breaks that a later `session-resumed` accepted (--accept-edited-journal) are settled, each
+ * only while its line is the text accepted (`sha256`): that event is itself chained, so what was
+ * accepted can be neither widened nor rewritten afterwards.
  */
 function withoutAccepted(breaks: ChainBreak[], read: JournalRead, lines: Array<string | undefined>): ChainStatus {
   // verifyChain numbered the non-empty lines; map back to file lines.
@@ -96,7 +97,10 @@ function withoutAccepted(breaks: ChainBreak[], read: JournalRead, lines: Array<s
     const at = read.lines[i] ?? 0;
     // Only an acceptance that itself verifies counts.
     if (inFile.some((b) => b.line === at)) return;
-    for (const edit of event.acceptedEdits) if (edit.line < at) accepted.add(edit.line);
+    for (const edit of event.acceptedEdits) {
+      const text = lines[edit.line - 1];
+      if (edit.line < at && text !== undefined && edit.sha256 === lineDigest(text)) accepted.add(edit.line);
+    }
   });
   const left = inFile.filter((b) => !accepted.has(b.line));
   return left.length === 0 ? { kind: 'intact' } : { kind: 'broken', breaks: left };

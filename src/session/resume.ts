@@ -11,7 +11,7 @@ import type { TornLine } from './journal-read.js';
 import { collectRunbooks, diffPlans, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, replay } from './reducer.js';
 import { runLogOf, withTranscript, type RunLog } from './run-log.js';
-import type { PlanDiff, RunbookDigest, SessionEvent, SessionState, Who } from './types.js';
+import type { AcceptedEdit, PlanDiff, RunbookDigest, SessionEvent, SessionState, Who } from './types.js';
 import { stepName } from './step-name.js';
 
 /** What `resume` found and did, for the operator. */
@@ -92,7 +92,7 @@ export function digests(found: ReadonlyMap<string, string>): RunbookDigest[] {
 export async function resumption(
   events: readonly SessionEvent[],
   rebuilt: Rebuilt,
-  options: { torn?: TornLine; as?: string; acceptedEdits?: Array<{ line: number; what: string }> },
+  options: { torn?: TornLine; as?: string; acceptedEdits?: AcceptedEdit[] },
   deps: ResumeDeps,
 ): Promise<Resumption> {
   const { state } = rebuilt;

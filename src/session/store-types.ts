@@ -11,7 +11,7 @@ import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';
 import type { ProbeRunner } from './step-runner.js';
-import type { FlowItem, LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
+import type { AcceptedEdit, FlowItem, LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
 
 export type { ResumeReport, ShellFactory, ProbeRunner };
 
@@ -82,7 +82,7 @@ export interface SessionActions {
   start(options: StartOptions): Promise<void>;
   /** Rebuilds a session from its journal and continues it. */
   /** `acceptedEdits`: journal lines whose chain did not verify, accepted by the operator (journaled). */
-  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string; acceptedEdits?: Array<{ line: number; what: string }> }): Promise<ResumeReport>;
+  resume(events: SessionEvent[], options?: { torn?: TornLine; as?: string; acceptedEdits?: AcceptedEdit[] }): Promise<ResumeReport>;
   /**
    * Answers the var being asked for; '' takes the default. A value its `pattern:` refuses is
    * not taken (the var is still asked): the store's error and the result say why.

@@ -10,6 +10,18 @@ import type { Finding } from './preflight.js';
 /** Recovery frames that may be stacked above the main runbook before a choice is refused. */
 export const MAX_RECOVERY_DEPTH = 3;
 
+/**
+ * A journal line accepted by `--accept-edited-journal`. `sha256` (hex) is of the line's text as
+ * it was accepted: the acceptance covers that text only, so the line rewritten again is a new
+ * break (review F5: acceptances by line number let an accepted line be edited at will).
+ * Acceptances written before it have none, and settle nothing.
+ */
+export interface AcceptedEdit {
+  line: number;
+  what: string;
+  sha256?: string;
+}
+
 /** Journal format version, written in `session-started`. */
 export const JOURNAL_VERSION = 1;
 
@@ -303,7 +315,7 @@ export type SessionEvent =
        * Journal lines whose hash chain did not verify, accepted by the operator with
        * --accept-edited-journal (see `journal-chain.ts`).
        */
-      acceptedEdits?: Array<{ line: number; what: string }>;
+      acceptedEdits?: AcceptedEdit[];
     }
   | {
       /**

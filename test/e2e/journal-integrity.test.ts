@@ -58,6 +58,15 @@ describe('an edited journal', () => {
     const after = await ws.run(['log', id]);
     expect(after.stderr).not.toContain('does not verify');
     expect(after.stdout).toMatch(/accepted an edited journal: line \d+ did not verify/);
+
+    // The accepted line rewritten again, its mac kept (review F5): a new break, not covered.
+    const now = readFileSync(path, 'utf8').trimEnd().split('\n');
+    writeFileSync(path, `${now.map((l, i) => (i === at ? l.replace('"durationMs":', '"durationMs":1') : l)).join('\n')}\n`);
+    const again = await ws.run(['log', id]);
+    expect(again.stderr).toContain(`${path}:${at + 1}: does not verify`);
+    const refusedAgain = await ws.run(['resume', id, '--yes']);
+    expect(refusedAgain.code).toBe(2);
+    expect(refusedAgain.stderr).toContain(`${path}:${at + 1}: does not verify`);
   });
 
   it('resume refuses a journal whose key and macs were both removed (review F3), and log says so', { timeout: 120_000 }, async () => {

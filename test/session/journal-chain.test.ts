@@ -73,7 +73,7 @@ describe('journal hash chain', () => {
     const { path } = await journalOf(five);
     edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
     const read = await readJournal(path);
-    expect(chainProblems(read, path)).toEqual([{ line: 3, what: expect.stringMatching(/edited/) }]);
+    expect(chainProblems(read, path)).toEqual([{ line: 3, what: expect.stringMatching(/edited/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });
 
   it('finds the last line edited', async () => {
@@ -141,11 +141,33 @@ describe('journal hash chain', () => {
     const { path, id } = await journalOf(five);
     edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
     const j = await FileJournal.open(dir, id);
-    await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: [{ line: 3, what: 'x' }] });
+    // As resume records them: the breaks as read, each with the digest of its line.
+    await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: chainProblems(await readJournal(path), path) });
     await j.append(finished(7, true));
     await j.close();
     expect((await readJournal(path)).chain).toEqual({ kind: 'intact' });
     edit(path, (lines) => lines.map((l, i) => (i === 0 ? l.replace('"exitCode":0', '"exitCode":5') : l)));
     expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([1]);
+  });
+
+  it('an accepted line rewritten again, its mac kept, is a new break (review F5)', async () => {
+    const { path, id } = await journalOf(five);
+    edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
+    const j = await FileJournal.open(dir, id);
+    await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: chainProblems(await readJournal(path), path) });
+    await j.close();
+    expect((await readJournal(path)).chain).toEqual({ kind: 'intact' });
+    // Line 4 chains from line 3's stored mac, so only the acceptance can notice.
+    edit(path, (lines) => lines.map((l, i) => (i === 2 ? l.replace('"exitCode":1', '"exitCode":0') : l)));
+    expect(chainProblems(await readJournal(path), path)).toEqual([{ line: 3, what: expect.stringMatching(/does not verify/), sha256: expect.any(String) }]);
+  });
+
+  it('an acceptance without the line\'s digest (written before F5) settles nothing', async () => {
+    const { path, id } = await journalOf(five);
+    edit(path, (lines) => lines.map((l) => l.replace('"ok":false', '"ok":true')));
+    const j = await FileJournal.open(dir, id);
+    await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: [{ line: 3, what: 'x' }] });
+    await j.close();
+    expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([3]);
   });
 });

@@ -272,4 +272,35 @@ describe('stepgate resume in a real terminal', () => {
     await fresh.exited;
     expect(sessions()).toHaveLength(2);
   });
+
+  it('refuses a journal whose key and macs were both removed (review F3) as an edited one; --accept-edited-journal opens it, recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepgate-resume-e2e-'));
+    dirs.push(dir);
+    const marker = join(dir, 'marker');
+    const file = join(dir, 'three.md');
+    writeFileSync(file, `# Three\n\n\`\`\`bash {name=one}\necho one\n\`\`\`\n\n\`\`\`bash {name=two}\nexit 3\n\`\`\`\n\n\`\`\`bash {name=three}\ntouch ${marker}\n\`\`\`\n`);
+    const stateDir = join(dir, 'state');
+    const run = spawnSync(process.execPath, [cli, 'run', file, '--yes'], { cwd: dir, env: { ...process.env, STEPGATE_STATE_DIR: stateDir, CI: 'false', NO_COLOR: '1' }, stdio: 'ignore' });
+    expect(run.status).toBe(1);
+    const sessions = join(stateDir, 'sessions');
+    const name = readdirSync(sessions).find((n) => n.endsWith('.jsonl'));
+    if (!name) throw new Error('no journal');
+    const id = name.slice(0, -'.jsonl'.length);
+    const path = join(sessions, name);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    writeFileSync(path, `${lines.map((l) => l.replace(/^\{"mac":"[0-9a-f]*",/, '{')).map((l) => (/"type":"step-finished".*#two"/.test(l) ? l.replace('"ok":false', '"ok":true') : l)).join('\n')}\n`);
+    rmSync(join(sessions, `${id}.key`));
+
+    const refused = startTui(['resume', id], dir, stateDir);
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toContain('has no hash chain');
+    expect(existsSync(marker)).toBe(false);
+
+    const tui = startTui(['resume', id, '--accept-edited-journal'], dir, stateDir);
+    await tui.waitFor('three');
+    const resumed = journalEvents<{ type: string; acceptedEdits?: Array<{ line: number; what: string }> }>(stateDir).find((e) => e.type === 'session-resumed');
+    expect(resumed?.acceptedEdits).toEqual([{ line: 1, what: expect.stringContaining('has no hash chain') }]);
+    tui.kill('SIGKILL');
+    await tui.exited;
+  });
 });

@@ -23,7 +23,8 @@ beforeAll(() => {
   if (why !== undefined) return;
   user = createUser('sgtty');
   dir = mkdtempSync(join(tmpdir(), 'sg-preflight-tty-'));
-  chmodSync(dir, 0o777);
+  // The user's login writes its probe here; sticky, as /tmp: a runbook in a directory others can write and rename in is untrusted.
+  chmodSync(dir, 0o1777);
   // What the login can reach: whether it has a controlling terminal to open, and which.
   appendFileSync(
     `/home/${user}/.profile`,

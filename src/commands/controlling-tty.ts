@@ -60,14 +60,20 @@ export function operatorTerminal(env: NodeJS.ProcessEnv = process.env): Terminal
   input.unref();
   output.unref();
   // A terminal left in raw mode by an exit mid-question would not echo the operator's shell.
-  process.once('exit', () => {
-    if (input.isRaw) input.setRawMode(false);
-  });
+  // After a hang-up the terminal is gone and setting its mode fails (EIO): nothing to restore.
+  const cooked = (): void => {
+    try {
+      if (input.isRaw) input.setRawMode(false);
+    } catch {
+      // hung up
+    }
+  };
+  process.once('exit', cooked);
   return {
     input: input as unknown as NodeJS.ReadStream,
     output: output as unknown as NodeJS.WriteStream,
     close: () => {
-      if (input.isRaw) input.setRawMode(false);
+      cooked();
       input.destroy();
       output.destroy();
     },

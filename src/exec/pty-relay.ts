@@ -77,7 +77,11 @@ export function relayInPty(file: string, args: string[], env: NodeJS.ProcessEnv,
       stdin.off('data', onKeys);
       stdin.off('end', onEnd);
       stdout.off('resize', onResize);
-      if (stdin.isTTY) stdin.setRawMode(wasRaw);
+      try {
+        if (stdin.isTTY) stdin.setRawMode(wasRaw);
+      } catch {
+        // The operator's terminal hung up meanwhile: no mode left to restore.
+      }
       stdin.pause();
       resolve(signal ? { code: exitCode, signal, left } : { code: exitCode, left });
     });

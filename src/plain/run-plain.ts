@@ -68,7 +68,11 @@ function forwardInput(store: SessionStore, input: NodeJS.ReadStream, onCtrlC: ((
   return () => {
     input.off('data', onData);
     input.pause();
-    if (raw) input.setRawMode(false);
+    try {
+      if (raw) input.setRawMode(false);
+    } catch {
+      // The terminal hung up (the SSM session dropped): there is no mode left to restore.
+    }
   };
 }
 

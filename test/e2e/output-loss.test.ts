@@ -112,4 +112,27 @@ describe('output lost mid-step', () => {
     expectDropJournaled(cause);
     await expectStepShellGone();
   }, 60_000);
+
+  it('the login shell hung up first, then its terminal closed (an SSM drop in tmux): no stack trace from restoring the dead terminal', async () => {
+    const file = ws.write('endless.md', ENDLESS);
+    const errors = join(ws.dir, 'stderr.txt');
+    // bash is the terminal's session leader and stepgate its job, as at a login prompt.
+    const term = pty.spawn('/bin/bash', ['-c', `"${process.execPath}" "${CLI}" run "${file}" --yes 2>"${errors}"; :`], {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      cwd: ws.dir,
+      env: ws.env() as Record<string, string>,
+    });
+    let seen = '';
+    term.onData((d) => (seen += d));
+    await waitFor('the step printing', () => seen.includes('tick'), 30_000);
+    const stepgate = Number(readFileSync(`/proc/${term.pid}/task/${term.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(term.pid, 'SIGHUP');
+    (term as unknown as { destroy(): void }).destroy();
+    await waitFor('stepgate to end', () => !processAlive(stepgate), 30_000);
+    const text = readFileSync(errors, 'utf8');
+    expect(text).not.toMatch(/setRawMode|Error: |\n\s+at /);
+    expect(onlySession().some((e) => e.type === 'terminal-closed')).toBe(true);
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import { outputLoss, outputLossClaimed } from './commands/output-loss.js';
 import { commandHelp, fullHelp, helpWidth } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 import { parseCommand } from './commands/parse-command.js';
+import { nearMiss } from './runbooks/near-miss.js';
 
 interface Command {
   main(argv: string[]): Promise<number>;
@@ -55,7 +56,9 @@ async function dispatch(argv: string[]): Promise<number> {
   if (isCommand(first)) return (await COMMANDS[first]()).main(rest);
   // A word that is neither a command nor a path is a mistyped command, not a missing runbook.
   if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
-    process.stderr.write(`stepgate: unknown command "${first}" (commands: ${Object.keys(COMMANDS).filter((c) => c !== 'tui').join(', ')}; or give a runbook FILE or DIR)\n`);
+    const commands = Object.keys(COMMANDS).filter((c) => c !== 'tui');
+    const near = nearMiss(first, commands);
+    process.stderr.write(`stepgate: unknown command "${first}"${near !== undefined ? `: did you mean ${near}?` : ''} (commands: ${commands.join(', ')}; or give a runbook FILE or DIR)\n`);
     return EXIT.usage;
   }
   // No subcommand: the TUI on a terminal, plain mode otherwise (CI, pipes, cron, --yes). A

@@ -203,8 +203,10 @@ describe('start-up', () => {
 
   it('says a mistyped command is unknown, answers --help after any command, and leaves quietly on a closed pipe', () => {
     const typo = stepgate(['frobnicate']);
-    expect(typo.stderr).toContain('unknown command "frobnicate"');
+    expect(typo.stderr).toContain('unknown command "frobnicate" (commands: lint,');
     expect(typo.code).toBe(2);
+    // A near miss of a command is named (a trial's `stepgate lnit`).
+    expect(stepgate(['lnit']).stderr).toContain('unknown command "lnit": did you mean lint? (commands: lint,');
     expect(stepgate(['resume', '--help']).stdout).toContain('stepgate resume [ID]');
     const missing = stepgate(['plan', join(dir, 'nope.md')]);
     expect(missing.stdout).toBe('');

@@ -8,6 +8,7 @@ import { lintRunbook, type Runbook } from '../runbooks/index.js';
 import { reachableSteps } from '../runbooks/reach.js';
 import { listSessions, superseded, worthResuming } from '../session/history.js';
 import { sessionsDir } from '../session/session-paths.js';
+import { detachedState } from '../session/state-phrase.js';
 import { sessionOwner } from '../session/session-lock.js';
 import type { PickerEntry } from '../ui/picker-model.js';
 import { detachedChild, liveTuis } from './detach.js';
@@ -56,7 +57,7 @@ export async function listEntries(dir: string): Promise<PickerEntry[]> {
   const owners = new Map(sessions.map((s, i) => [s.id, held[i]] as const));
   const resumable: PickerEntry[] = sessions.reverse().map((s) => {
     const pid = owners.get(s.id);
-    const state = detached.has(s.id) ? `running detached (stepgate attach ${s.id})` : pid !== undefined ? `running (pid ${pid})` : s.state;
+    const state = detached.has(s.id) ? detachedState(s.state, `stepgate attach ${s.id}`) : pid !== undefined ? `running (pid ${pid})` : s.state;
     const entry: PickerEntry = { kind: 'session', id: s.id, file: s.runbook, title: titles.get(resolve(s.runbook)) ?? basename(s.runbook), state };
     if (s.at !== undefined) entry.at = s.at;
     if (s.startedAt !== undefined) entry.startedAt = s.startedAt;

@@ -6,8 +6,8 @@
  * `running detached`: neither is to be resumed.
  */
 import { sessionsDir } from '../session/session-paths.js';
-import { listSessions } from '../session/history.js';
-import { stateAt } from '../session/state-phrase.js';
+import { listSessions, superseded } from '../session/history.js';
+import { detachedState, stateAt, withAside } from '../session/state-phrase.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { displayPath } from '../plain/print-events.js';
 import { displayText, printable } from '../session/printable.js';
@@ -33,11 +33,15 @@ export async function main(argv: string[]): Promise<number> {
   // Nor is one a live stepgate holds (a plain run mid-step, a TUI in place at a gate): its
   // journal stops where that process is now.
   const owners = await runningPids(dir, listed.filter((s) => !s.finished).map((s) => s.id));
+  // An unfinished session a later one of its runbook followed is history: resume and the
+  // picker pass over it, and a trial, seeing it listed as interrupted, was not told why.
+  const followed = superseded([...listed].reverse());
   const every = listed.map((s) => {
     const pid = owners.get(s.id);
     const running = pid === undefined ? {} : { runningPid: pid };
-    if (detached.has(s.id)) return { ...s, state: 'running detached', detached: true, ...running };
-    return pid === undefined ? s : { ...s, state: `running (pid ${pid})`, ...running };
+    if (detached.has(s.id)) return { ...s, state: detachedState(s.state), detached: true, ...running };
+    if (pid !== undefined) return { ...s, state: `running (pid ${pid})`, ...running };
+    return followed.has(s.id) ? { ...s, state: withAside(s.state, 'a later session of its runbook ran: resume passes over it'), superseded: true } : s;
   });
   const sessions = parsed.values.all ? every : every.filter((s) => !s.empty);
   const hidden = every.length - sessions.length;

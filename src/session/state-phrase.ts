@@ -9,3 +9,23 @@ export function stateAt(state: string, at: string | undefined): string {
   const aside = / \([^()]*\)$/.exec(state);
   return aside ? `${state.slice(0, aside.index)} at ${at}${aside[0]}` : `${state} at ${at}`;
 }
+
+/**
+ * The state of a session whose TUI runs detached (its terminal went away, it did not stop):
+ * its journal ends mid-step when a step runs, at a gate when it waits for a decision, or at a
+ * step nobody has started. "running detached" for all three told a trial's operator a blocked
+ * gate was a step in progress ("don't touch") when it waited for someone.
+ */
+export function detachedState(state: string, more?: string): string {
+  const base = state.replace(/ \([^()]*\)$/, '');
+  const aside = (why?: string): string => (why === undefined && more === undefined ? '' : ` (${[why, more].filter((w) => w !== undefined).join('; ')})`);
+  if (base === 'interrupted') return `running detached${aside()}`;
+  if (base === 'blocked') return `detached, blocked${aside('waits for a decision')}`;
+  return `detached, waiting${aside('for a key to go on')}`;
+}
+
+/** `state` with `words` added to its aside: "interrupted (terminal closed, SIGHUP; words)". */
+export function withAside(state: string, words: string): string {
+  const aside = / \(([^()]*)\)$/.exec(state);
+  return aside ? `${state.slice(0, aside.index)} (${aside[1]}; ${words})` : `${state} (${words})`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tableLines } from '../../src/commands/sessions.js';
-import { stateAt } from '../../src/session/state-phrase.js';
+import { detachedState, stateAt } from '../../src/session/state-phrase.js';
 
 const HEADER = ['id', 'started (UTC)', 'who', 'state', 'runbook'];
 
@@ -31,6 +31,17 @@ describe('the sessions table on an 80-column terminal', () => {
   it('leaves every cell whole without a width (a pipe, a file)', () => {
     const rows = [HEADER, ['20261207-135311-3c0b91', '2026-12-07 13:53', 'root', `blocked at ${'a'.repeat(60)}`, `/${'d/'.repeat(40)}deploy.md`]];
     expect(tableLines(rows, undefined)[1]).toContain(`/${'d/'.repeat(40)}deploy.md`);
+  });
+});
+
+describe('a session whose TUI runs detached', () => {
+  it('says whether a step runs, a gate waits for a decision, or nobody has pressed a key (a trial read "running detached" at a blocked gate)', () => {
+    expect(stateAt(detachedState('interrupted (terminal closed, SIGHUP)'), 'migrate')).toBe('running detached at migrate');
+    expect(stateAt(detachedState('blocked (terminal closed, SIGHUP)'), 'slowfail')).toBe('detached, blocked at slowfail (waits for a decision)');
+    expect(stateAt(detachedState('in progress'), 'after')).toBe('detached, waiting at after (for a key to go on)');
+    // The picker adds the way back inside the same aside, after the step.
+    expect(stateAt(detachedState('blocked', 'stepgate attach ID'), 'health')).toBe('detached, blocked at health (waits for a decision; stepgate attach ID)');
+    expect(stateAt(detachedState('interrupted', 'stepgate attach ID'), 'migrate')).toBe('running detached at migrate (stepgate attach ID)');
   });
 });
 

@@ -100,6 +100,23 @@ describe('sessions where nothing ran', () => {
   });
 });
 
+describe('an unfinished session a later one of its runbook followed', () => {
+  it('is listed with why resume passes over it (a trial saw it interrupted and resume took another)', async () => {
+    ws.write('twice.md', '# Twice\n\n```bash {name=fails}\nexit 3\n```\n');
+    expect((await ws.run(['run', 'twice.md', '--yes'])).code).toBe(1);
+    expect((await ws.run(['run', 'twice.md', '--yes'])).code).toBe(1);
+    const [older, newer] = ws.sessionIds();
+    const list = await ws.run(['sessions']);
+    const line = (id: string | undefined): string => list.stdout.split('\n').find((l) => id !== undefined && l.startsWith(id)) ?? '';
+    expect(line(older)).toContain('blocked at fails (a later session of its runbook ran: resume passes over it)');
+    expect(line(newer)).toContain('blocked at fails');
+    expect(line(newer)).not.toContain('passes over');
+    const json = JSON.parse((await ws.run(['sessions', '--json'])).stdout) as Array<{ id: string; superseded?: boolean }>;
+    expect(json.find((s) => s.id === older)?.superseded).toBe(true);
+    expect(json.find((s) => s.id === newer)?.superseded).toBeUndefined();
+  });
+});
+
 describe('stepgate discard', () => {
   it('ends a blocked session with its reason; it leaves resume; a second discard and a missing reason are refused', async () => {
     ws.write('deploy.md', deploy(server.port));

@@ -61,10 +61,12 @@ const DETACH_BYTE = '\u001c';
 
 /**
  * Modes a program may leave on in the terminal, turned off: mouse reporting (1000-1006, 1015),
- * bracketed paste, the alternate screen, a hidden cursor, the keyboard lock (KAM) and insert
+ * bracketed paste, a hidden cursor, the keyboard lock (KAM) and insert
  * mode, 8-bit controls (S7C1T), UTF-8 and the ASCII charset in G0, and attributes (SGR 0).
  */
-const TERMINAL_RESTORE = '\u001b[?1000l\u001b[?1002l\u001b[?1003l\u001b[?1005l\u001b[?1006l\u001b[?1015l\u001b[?2004l\u001b[?1049l\u001b[?25h\u001b[2l\u001b[4l\u001b F\u001b%G\u001b(B\u000f\u001b[0m';
+const TERMINAL_RESTORE = '\u001b[?1000l\u001b[?1002l\u001b[?1003l\u001b[?1005l\u001b[?1006l\u001b[?1015l\u001b[?2004l\u001b[?25h\u001b[2l\u001b[4l\u001b F\u001b%G\u001b(B\u000f\u001b[0m';
+/** Leaves the alternate screen: sent only when the relay left the terminal on it. */
+const ALT_SCREEN_OFF = '\u001b[?1049l';
 
 /** The stepgate this process runs as: the same node and script, for another user to run. */
 export function selfCommand(): string[] {
@@ -129,7 +131,7 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
       // The owner's tmux may have left modes on that the filter lets through (mouse reporting,
       // a keyboard lock, another charset, the alternate screen): put them back, then say in
       // stepgate's own words, from this process, where the operator is.
-      process.stdout.write(TERMINAL_RESTORE);
+      process.stdout.write(`${filter.altScreen ? ALT_SCREEN_OFF : ''}${TERMINAL_RESTORE}`);
       if (end.left) {
         const id = info.session?.id;
         process.stderr.write(`stepgate: back from ${info.user}'s TUI${id !== undefined ? `; session ${id} keeps running as ${info.user}\n  come back with: stepgate attach ${id}` : ''}\n`);

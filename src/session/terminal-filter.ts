@@ -67,6 +67,12 @@ export function keptCsi(text: string): string {
 
 export class TerminalFilter {
   private state: State = { kind: 'ground' };
+  /**
+   * Whether what passed left the terminal on its alternate screen. Leaving it when it is not
+   * on moves the cursor back to where it was saved (xterm's 1049): a relay's goodbye then
+   * overwrote tmux's own last line (a trial's garbled screen).
+   */
+  altScreen = false;
 
   feed(chunk: string): string {
     // Most output has no escape at all: pass it whole.
@@ -121,7 +127,10 @@ export class TerminalFilter {
         if (code >= 0x40 && code <= 0x7e) {
           this.state = { kind: 'ground' };
           // A C1 CSI (no ESC [ before it) is dropped whole: a terminal may not read it as one.
-          return text.startsWith('\u001b[') ? keptCsi(text) : '';
+          const kept = text.startsWith('\u001b[') ? keptCsi(text) : '';
+          const modes = /^\u001b\[\?([0-9;]+)([hl])$/.exec(kept);
+          if (modes?.[1]?.split(';').some((m) => m === '47' || m === '1047' || m === '1049')) this.altScreen = modes[2] === 'h';
+          return kept;
         }
         if (code < 0x20 || code > 0x7e || text.length > MAX_KEPT) this.state = { kind: 'ground' };
         else this.state = { kind: 'csi', text };

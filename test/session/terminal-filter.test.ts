@@ -59,6 +59,17 @@ describe('a step\'s output on the operator\'s terminal', () => {
     expect(keptCsi(`${ESC}[1?h`)).toBe('');
   });
 
+  it('knows whether what passed left the alternate screen on (leaving it when off moves the cursor back over earlier lines)', () => {
+    const filter = new TerminalFilter();
+    expect(filter.altScreen).toBe(false);
+    through(filter, `${ESC}[?1000;1049hdrawn`, 3);
+    expect(filter.altScreen).toBe(true);
+    through(filter, `${ESC}[?1049l[detached]\r\n`, 2);
+    expect(filter.altScreen).toBe(false);
+    through(filter, `${ESC}[?47h`, 1);
+    expect(filter.altScreen).toBe(true);
+  });
+
   it('never lets an OSC, DCS or ESC c through, however the output is cut', () => {
     const pieces = fc.constantFrom(...HOSTILE, 'plain text ', `${ESC}[31m`, '\r\n', ESC, `${ESC}]`, '\u0007', `${ESC}\\`);
     fc.assert(

@@ -238,6 +238,17 @@ function partyText(party: LockParty): string {
 }
 
 /** One event as a line of the audit trail. */
+/**
+ * A resume's step changes in words, each step as `file.md#step`: `~/home/u/rb/long.md#long`
+ * (an edit's mark on an absolute key) read as a path under a home directory (a trial).
+ */
+export function planChangeText(diff: { added: string[]; removed: string[]; edited: string[] }): string {
+  const short = (key: string): string => key.slice(key.lastIndexOf('/', key.indexOf('#') < 0 ? key.length : key.indexOf('#')) + 1);
+  const part = (what: string, keys: string[]): string[] => (keys.length === 0 ? [] : [`${keys.length} ${what} (${keys.map(short).join(', ')})`]);
+  const parts = [...part('edited', diff.edited), ...part('added', diff.added), ...part('removed', diff.removed)];
+  return parts.length === 0 ? 'no step changed' : parts.join(', ');
+}
+
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
   const step = item ? stepName(item, 60) : 'key' in event ? event.key : '';
@@ -313,7 +324,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
         ? `${head}LOCK ${event.lock} TAKEN OVER by ${event.by.user} (pid ${event.by.pid})${event.from ? ` from ${partyText(event.from)}` : ''}: ${event.reason}`
         : `${head}LOCK ${event.lock} LOST to ${partyText(event.by)}: ${event.reason}; the running step was stopped`;
     case 'plan-replaced':
-      return `${head}runbook changed: +${event.diff.added.length} -${event.diff.removed.length} ~${event.diff.edited.length} steps (${[...event.diff.added.map((k) => `+${k}`), ...event.diff.removed.map((k) => `-${k}`), ...event.diff.edited.map((k) => `~${k}`)].join(', ')})`;
+      return `${head}runbook changed since the session started: ${planChangeText(event.diff)}; now ${event.runbooks.map((r) => `${r.path} sha256 ${r.sha256.slice(0, 12)}`).join(', ')}`;
   }
 }
 

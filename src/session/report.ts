@@ -7,7 +7,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { cell, code, table } from './markdown-text.js';
-import { describeState, passedOver } from './history.js';
+import { describeState, passedOver, planChangeText } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
@@ -87,6 +87,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   /** frames[] index of each frame on the session's stack. */
   const stack: number[] = [];
   const resumes: string[] = [];
+  const changes: string[][] = [];
   /** The operator's terminal: dropped, attached, detached (issue 12). */
   const terminals: string[] = [];
   const locks: string[] = [];
@@ -243,6 +244,9 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
         break;
       }
       case 'plan-replaced':
+        // What ran after a resume was the edited runbook: its hash is not the one above.
+        changes.push([`Changed at ${utc(event.at)}`, `${cell(planChangeText(event.diff))}${event.runbooks.map((r) => `<br>${code(r.path)} now sha256 ${code(r.sha256)}`).join('')}`]);
+        break;
       case 'var-answered':
       case 'confirm-requested':
       case 'shell-reset':
@@ -268,6 +272,7 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const summary: string[][] = [
     ['Outcome', `**${outcome.finished ? `${outcome.state}${state.status.kind === 'ended' && state.status.outcome === 'completed' && passedOver(state) ? ` (${passedOver(state)})` : ''}` : context.runningPid !== undefined ? `running in process ${context.runningPid}${outcome.at ? ` at ${outcome.at}` : ''} (this report is the journal so far)` : `unfinished: ${outcome.state}${outcome.at ? ` at ${outcome.at}` : ''}`}**${state.status.kind === 'ended' && state.status.reason ? ` (${cell(state.status.reason)})` : ''}`],
     ...started.runbooks.map((r, i) => [i === 0 ? 'Runbook' : 'Also read', `${code(r.path)}<br>sha256 ${code(r.sha256)}`]),
+    ...changes,
     ['Host', cell(started.host)],
     ['Login user', cell(by(started.who))],
     ['Steps ran as', cell(runAs)],

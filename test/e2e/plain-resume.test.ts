@@ -2,6 +2,7 @@
  * Crash and resume end to end: SIGKILL of the CLI mid-step, a torn last journal line, a
  * runbook edited between crash and resume, and `sessions`/`log` on the result.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -267,6 +268,14 @@ printf 'target=<%s>\\n' "$TARGET"
     expect(r.stdout).toContain('notified');
     expect(r.stdout).toContain('finished again');
     expect(ws.events(id).find((e) => e.type === 'plan-replaced')).toMatchObject({ diff: { added: [expect.stringMatching(/#notify$/)], edited: [expect.stringMatching(/#finish$/)], removed: [] } });
+    // log and report say it too, with the hash of what ran after (a trial: report named only the first).
+    const now = createHash('sha256').update(edited).digest('hex');
+    const log = await ws.run(['log', id]);
+    expect(log.stdout).toContain('runbook changed since the session started: 1 edited (crashy.md#finish), 1 added (crashy.md#notify);');
+    expect(log.stdout).toContain(`sha256 ${now.slice(0, 12)}`);
+    const report = await ws.run(['report', id]);
+    expect(report.stdout).toMatch(/\| \*\*Changed at [^|]+\*\* \| 1 edited \(crashy\.md#finish\), 1 added \(crashy\.md#notify\)<br>`[^`]*crashy\.md` now sha256 `([0-9a-f]{64})` \|/);
+    expect(report.stdout).toContain(now);
   });
 
   it('refuses to resume a session another live process holds', async () => {

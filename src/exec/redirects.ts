@@ -4,12 +4,12 @@
  * nothing about the app. Redirects stay within the first URL's origin unless the check says
  * `follow: any`, and every failure names the URL it happened at.
  */
+import { MAX_REDIRECTS } from '../runbooks/model.js';
 
 /** How far a check follows redirects. */
 export type RedirectPolicy = 'same-origin' | 'any';
 
-/** Browsers and curl stop at 20 or 50; a health endpoint needs few. */
-export const MAX_REDIRECTS = 10;
+export { MAX_REDIRECTS };
 
 /** A redirect the check may not follow, or a chain that does not end. */
 export class RedirectError extends Error {
@@ -60,8 +60,8 @@ export async function fetchFollowing(first: URL, init: RequestInit, policy: Redi
     }
     if (policy !== 'any' && next.origin !== first.origin) {
       throw new RedirectError(
-        `${url.href} redirected (${res.status}) to ${next.href}: refused, another origin than ${first.origin} ` +
-          `(a check follows redirects within its own origin only; add follow: any to the check to allow it)`,
+        // Short: an exported document carries the same words in its shell (fleet/step-shell.ts).
+        `${url.href} redirected (${res.status}) to ${next.href}: refused, another origin than ${first.origin} (add follow: any to the check to allow it)`,
       );
     }
     chain.push(url);

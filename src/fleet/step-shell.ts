@@ -4,7 +4,7 @@
  * variables, decodes the step's own bash (carried in base64) and runs it as the runbook's
  * user in a login shell, in the runbook's cwd, with its env, as stepgate would on that host.
  */
-import type { CheckSpec, CheckStep, CommandStep } from '../runbooks/model.js';
+import { MAX_REDIRECTS, type CheckSpec, type CheckStep, type CommandStep } from '../runbooks/model.js';
 import { base64, cdLine, sq, wordWithVars } from './shell-text.js';
 
 /** The wait after failed attempt n, as stepgate's backoff without its jitter (30 s cap). */
@@ -59,6 +59,12 @@ export const SHELL_NAMES: ReadonlySet<string> = new Set([
   'sg_host',
   'sg_port',
   'sg_code',
+  'sg_next',
+  'sg_hops',
+  'sg_origin',
+  'sg_end',
+  'sg_left',
+  'sg_out',
 ]);
 
 /** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */
@@ -84,6 +90,39 @@ function seconds3(ms: number): string {
   return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
 }
 
+/**
+ * bash, once per check script with an http check: `sg_get URL TIMEOUT_MS FOLLOW` fetches URL
+ * into $sg_body as stepgate's own check does (exec/redirects.ts), setting sg_status, or sg_err
+ * and returning 1. No -L: curl would follow a redirect to any host (a login page elsewhere
+ * passed the check). %{redirect_url} is the Location resolved against the URL; the loop
+ * follows it within the origin unless FOLLOW is any, to http(s) only, at most MAX_REDIRECTS
+ * hops, all within one timeout as the local check (each hop gets what is left).
+ *
+ * Same origin is a prefix test on what curl will request: `scheme://host:port/` exactly as the
+ * check's URL has them (the same case too), so the authority of the next URL can be nothing else.
+ * Written another way (user info, a default port spelt out, percent-escapes) it is refused
+ * as another origin: the safe side, and short, since the omneuro deploy's Automation document
+ * is within a few hundred bytes of SSM's 64 KB.
+ */
+const HTTP_GET = [
+  'sg_get() {',
+  '  local sg_url=$1 sg_next sg_hops=0 sg_origin=${1#*://} sg_end=$(($(date +%s%3N) + $2)) sg_left sg_out',
+  '  sg_origin=${sg_origin%%[/?#]*}; sg_origin=${1%%://*}://${sg_origin##*@}',
+  '  while :; do',
+  '    sg_left=$((sg_end - $(date +%s%3N) + 99)) sg_err="timeout after $2ms"',
+  '    ((sg_left > 99)) && sg_out=$(curl -sSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -- "$sg_url" 2>"$sg_errf") ||',
+  '      { ((sg_left > 99)) && sg_err=$(head -c 300 "$sg_errf"); return 1; }',
+  '    sg_status=${sg_out%% *} sg_next=${sg_out#* }',
+  '    [[ $sg_status == 30[12378] && $sg_next ]] || return 0',
+  '    sg_err="$sg_url redirected ($sg_status) to $sg_next: refused, "',
+  '    [[ $sg_next =~ ^https?:// ]] || { sg_err+="only http and https are followed"; return 1; }',
+  '    [[ $3 == any || $sg_next == "$sg_origin"/* ]] || { sg_err+="another origin than $sg_origin (add follow: any to the check to allow it)"; return 1; }',
+  `    ((++sg_hops <= ${MAX_REDIRECTS})) || { sg_err="too many redirects (more than ${MAX_REDIRECTS}) from $1; the last one went to $sg_next"; return 1; }`,
+  '    sg_url=$sg_next',
+  '  done',
+  '}',
+];
+
 /** One attempt of one check as a bash function body: returns 0 or sets sg_err and returns 1. */
 function probeBody(check: CheckSpec): string[] {
   const t = seconds3(check.timeoutMs);
@@ -94,9 +133,7 @@ function probeBody(check: CheckSpec): string[] {
         .join(' || ');
       const expectText = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }]).map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
       const lines = [
-        `  local sg_url; sg_url=${wordWithVars(check.target)}`,
-        `  sg_status=$(curl -sS -L -o "$sg_body" -w '%{http_code}' --max-time ${t} -A stepgate-health-check -- "$sg_url" 2>"$sg_errf")`,
-        `  if [ $? -ne 0 ]; then sg_err="$(head -c 300 "$sg_errf")"; return 1; fi`,
+        `  sg_get ${wordWithVars(check.target)} ${check.timeoutMs} ${check.follow ?? 'same-origin'} || return 1`,
         `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText}): $(head -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
       ];
       if (check.contains !== undefined)
@@ -128,25 +165,40 @@ function probeBody(check: CheckSpec): string[] {
 }
 
 /**
+ * bash: `sg_poll PROBE WHAT ATTEMPTS WORD WAIT...` runs the function PROBE until it passes,
+ * ATTEMPTS times at most with the waits between them, printing each attempt; exits the script
+ * with 1 after the last failed one (WORD: attempt or attempts, for that line).
+ */
+const POLL = [
+  'sg_poll() {',
+  '  sg_what=$2 sg_waits=("${@:5}")',
+  '  for sg_n in $(seq 1 "$3"); do',
+  "    sg_err=''",
+  '    if "$1"; then echo "check $sg_what: ok (attempt $sg_n/$3)"; return 0; fi',
+  '    echo "check $sg_what: attempt $sg_n/$3 failed: $sg_err"',
+  '    if [ "$sg_n" -ge "$3" ]; then echo "check $sg_what failed after $3 $4: $sg_err" >&2; exit 1; fi',
+  '    sleep "${sg_waits[$((sg_n - 1))]}"',
+  '  done',
+  '}',
+];
+
+/**
  * The bash a check step runs: each check polled in order with its attempts, per-attempt
  * timeout and backoff; the first still failing after its last attempt exits 1, so the
  * document fails early on that host (the guide's "fail early").
  */
 export function checkStepBash(step: CheckStep, ctx: StepContext): string {
   const lines = [...prologue(ctx), 'sg_body=$(mktemp) && sg_errf=$(mktemp) || exit 1', `trap 'rm -f "$sg_body" "$sg_errf"' EXIT`];
+  if (step.checks.some((c) => c.kind === 'http')) lines.push(...HTTP_GET);
+  // The poll loop once, each check one call: the omneuro deploy's Automation document, whose
+  // scripts carry it for three checks, is within a few hundred bytes of SSM's 64 KB.
+  if (step.checks.length > 0) lines.push(...POLL);
   step.checks.forEach((check, i) => {
     const attempts = Math.max(1, check.attempts);
     const what = check.name ?? `${check.kind} ${check.target}`;
     lines.push(`sg_probe_${i}() {`, ...probeBody(check), '}');
-    lines.push(`sg_what=${sq(what)}`);
-    lines.push(`for sg_n in $(seq 1 ${attempts}); do`);
-    lines.push(`  sg_err=''`);
-    lines.push(`  if sg_probe_${i}; then echo "check $sg_what: ok (attempt $sg_n/${attempts})"; break; fi`);
-    lines.push(`  echo "check $sg_what: attempt $sg_n/${attempts} failed: $sg_err"`);
-    lines.push(`  if [ "$sg_n" -ge ${attempts} ]; then echo "check $sg_what failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: $sg_err" >&2; exit 1; fi`);
     const waits = Array.from({ length: attempts - 1 }, (_, k) => seconds3(pollDelayMs(k + 1, check.backoffMs)));
-    lines.push(`  sg_waits=(${waits.join(' ')}); sleep "\${sg_waits[$((sg_n - 1))]}"`);
-    lines.push('done');
+    lines.push(`sg_poll sg_probe_${i} ${sq(what)} ${attempts} attempt${attempts === 1 ? '' : 's'}${waits.map((w) => ` ${w}`).join('')}`);
   });
   if (step.checks.length === 0) lines.push(`echo 'stepgate: this check step has no valid check to run (see stepgate lint)' >&2`, 'exit 1');
   return `${lines.join('\n')}\n`;

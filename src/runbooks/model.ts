@@ -153,6 +153,12 @@ export interface StatusRange {
 
 export type CheckKind = 'http' | 'tcp' | 'run';
 
+/**
+ * Redirects an http check follows at most, in stepgate (exec/redirects.ts) and in an exported
+ * document's shell alike. Browsers and curl stop at 20 or 50; a health endpoint needs few.
+ */
+export const MAX_REDIRECTS = 10;
+
 export interface CheckSpec {
   kind: CheckKind;
   /** URL, host:port or command, before `${VAR}` expansion. */

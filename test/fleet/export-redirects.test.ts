@@ -1,0 +1,177 @@
+/**
+ * An exported health check follows redirects as stepgate's own does (exec/redirects.ts): within
+ * the check's origin unless it says `follow: any`, only to http and https, at most
+ * MAX_REDIRECTS hops. Before, the document ran `curl -L`, and a health route redirected to a
+ * login page on another host passed on the instance while `stepgate run` refused it. Two real
+ * servers on two loopback addresses are two origins; the document's shell runs in sh/bash as
+ * the agent would run it, and its error is held against runProbe's for the same check.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { userInfo } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportAutomationDocument, exportCommandDocument, type SsmDocument } from '../../src/fleet/index.js';
+import { runProbe } from '../../src/exec/probes.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
+import { runCommandDocument, runLines } from './agent-sim.js';
+
+const USER = userInfo().username;
+
+let app: http.Server;
+let other: http.Server;
+let appBase = '';
+let otherBase = '';
+
+function listen(server: http.Server, host: string): Promise<string> {
+  return new Promise((resolve) => server.listen(0, host, () => resolve(`http://${host}:${(server.address() as AddressInfo).port}`)));
+}
+
+beforeAll(async () => {
+  other = http.createServer((req, res) => res.end(`other origin ${req.url}`));
+  // 127.0.0.2 is loopback too on Linux: another host, as the review's repro had it.
+  otherBase = await listen(other, '127.0.0.2');
+  app = http.createServer((req, res) => {
+    const go = (status: number, location: string): void => {
+      res.writeHead(status, { location });
+      res.end('moved');
+    };
+    switch (req.url) {
+      case '/healthz':
+        res.end('ok');
+        return;
+      case '/old':
+        return go(301, '/healthz');
+      case '/absolute':
+        // The same origin written another way: upper-case host, the default port left out elsewhere.
+        return go(302, `${appBase.replace('http://', 'HTTP://')}/healthz`);
+      case '/away':
+        return go(302, `${otherBase}/login`);
+      case '/sneaky':
+        return go(302, `http://${appBase.slice('http://'.length)}@127.0.0.2:${otherBase.split(':').at(-1)}/login`);
+      case '/loop':
+        return go(302, '/loop');
+      case '/file':
+        return go(302, 'file:///etc/passwd');
+      case '/not-modified':
+        res.writeHead(304, { location: `${otherBase}/login` });
+        res.end();
+        return;
+      default:
+        res.writeHead(404);
+        res.end();
+    }
+  });
+  appBase = await listen(app, '127.0.0.1');
+});
+
+afterAll(async () => {
+  for (const s of [app, other]) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
+});
+
+function runbook(path: string, follow?: string): string {
+  return `---
+title: Redirects
+user: ${USER}
+---
+# Redirects
+
+\`\`\`check {name=health}
+- name: healthz
+  http: ${appBase}${path}
+  retries: 1
+  timeout: 3s
+${follow ? `  follow: ${follow}\n` : ''}\`\`\`
+`;
+}
+
+async function exported(path: string, follow?: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const result = exportCommandDocument(parseRunbook(runbook(path, follow), 'redirects.md'), () => undefined, {});
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const steps = await runCommandDocument(result.document, {});
+  const last = steps.at(-1);
+  if (!last) throw new Error('no step ran');
+  return last;
+}
+
+async function local(path: string, follow?: 'any' | 'same-origin') {
+  return runProbe({ kind: 'http', url: `${appBase}${path}`, timeoutMs: 3000, ...(follow ? { follow } : {}) });
+}
+
+describe('an exported http check follows redirects as stepgate does', () => {
+  it('refuses a redirect to another host by default, in the words stepgate run uses', async () => {
+    const [doc, here] = await Promise.all([exported('/away'), local('/away')]);
+    expect(here.ok).toBe(false);
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).not.toContain('ok (attempt');
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
+    expect(here.error).toContain('refused, another origin than');
+  });
+
+  it('refuses a URL whose user info names the check\'s own host', async () => {
+    const [doc, here] = await Promise.all([exported('/sneaky'), local('/sneaky')]);
+    expect(here.ok).toBe(false);
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).toContain('refused, another origin than');
+  });
+
+  it('follows a redirect within the origin (relative, or the host in upper case)', async () => {
+    for (const path of ['/old', '/absolute']) {
+      const [doc, here] = await Promise.all([exported(path), local(path)]);
+      expect(here.ok, path).toBe(true);
+      expect(doc.exitCode, path).toBe(0);
+      expect(doc.stdout, path).toContain('check healthz: ok (attempt 1/1)');
+    }
+  });
+
+  it('follows another host with follow: any', async () => {
+    const [doc, here] = await Promise.all([exported('/away', 'any'), local('/away', 'any')]);
+    expect(here.ok).toBe(true);
+    expect(doc.exitCode).toBe(0);
+    expect(doc.stdout).toContain('check healthz: ok (attempt 1/1)');
+  });
+
+  it('never follows to another scheme, even with follow: any', async () => {
+    const [doc, here] = await Promise.all([exported('/file', 'any'), local('/file', 'any')]);
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
+  });
+
+  it('stops after the same number of hops', async () => {
+    const [doc, here] = await Promise.all([exported('/loop'), local('/loop')]);
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
+    expect(here.error).toContain('too many redirects (more than 10)');
+  });
+
+  it('does not follow a status that is not a redirect, even with a Location', async () => {
+    const [doc, here] = await Promise.all([exported('/not-modified', 'any'), local('/not-modified', 'any')]);
+    expect(here.status).toBe(304);
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).toContain('bad status 304');
+  });
+
+  it('the Automation document carries the same check: its installed script refuses the other host', async () => {
+    const result = exportAutomationDocument(parseRunbook(runbook('/away'), 'redirects.md'), () => undefined, {});
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const script = [...archiveOf(result.document).values()].find((text) => text.includes('sg_probe_0'));
+    expect(script).toBeDefined();
+    expect(script).not.toMatch(/curl [^\n]*-L/);
+    // Run asynchronously: the servers live in this process's event loop.
+    const r = await runLines(["exec bash -s <<'STEPGATE_TEST_END'", ...(script ?? '').trimEnd().split('\n'), 'STEPGATE_TEST_END'], {}, 30);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('refused, another origin than');
+  });
+});
+
+function archiveOf(doc: SsmDocument): Map<string, string> {
+  const install = ((doc.mainSteps[0]?.inputs as { Parameters?: { commands?: string[] } } | undefined)?.Parameters?.commands ?? []).join('\n');
+  const b64 = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d \| gzip -dc/.exec(install)?.[1] ?? '';
+  const text = gunzipSync(Buffer.from(b64, 'base64')).toString('utf8');
+  const files = new Map<string, string>();
+  for (const m of text.matchAll(/^cat > "\$1\/([^"]+)" <<'(STEPGATE_FILE_END_*)'\n([\s\S]*?)^\2\n/gm)) files.set(m[1] ?? '', m[3] ?? '');
+  return files;
+}

@@ -95,6 +95,38 @@ function percentEncoded(value: string): string[] {
 }
 
 /**
+ * WHATWG URL's percent-encode sets (url.spec.whatwg.org, beyond the C0 control set), which
+ * Node's URL applies to each part of a URL it serialises: a secret in a check's URL reaches
+ * messages as `url.href` (a redirect refused, a request that failed, the host that does not
+ * resolve), and so does the URL a server redirected to, which may carry the secret too (a
+ * Location that keeps the query). That URL was never a runbook's text, so messages cannot all be
+ * built from the unexpanded target; the redactor has to know the forms instead. `^` is in the
+ * path set of newer versions of the standard, not in Node 20's: both are kept.
+ */
+const URL_ENCODE_SETS = [' "<>`', ' "#<>', ' "#<>\'', ' "#<>?`{}', ' "#<>?`{}^', ' "#<>?`{}/:;=@[\\]^|'];
+
+function urlEncoded(value: string, set: string): string {
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code < 0x21 || code > 0x7e || set.includes(ch)) out += [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    else out += ch;
+  }
+  return out;
+}
+
+/**
+ * The secret as a URL holds it: each part's percent-encoding, URLSearchParams' form encoding,
+ * and, in a host name, ASCII letters in lower case (the host parser folds them).
+ */
+function urlForms(value: string): string[] {
+  const out = URL_ENCODE_SETS.map((set) => urlEncoded(value, set));
+  out.push(new URLSearchParams({ v: value }).toString().slice(2));
+  out.push(value.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  return out;
+}
+
+/**
  * Every form of `value` to hide, the value itself first. A multi-line value is hidden whole (as
  * written and as a pty shows it) and line by line; a form shorter than the value's own
  * minimum length is left out by the caller.
@@ -114,6 +146,6 @@ export function secretForms(value: string): string[] {
   if (multiLine) forms.push(doubleQuotedBody(value).replace(/\r?\n/g, '\r\n'));
   if (value.includes("'")) forms.push(value.replace(/'/g, "'\\''"));
   forms.push(JSON.stringify(value).slice(1, -1));
-  forms.push(...base64Forms(value), ...percentEncoded(value));
+  forms.push(...base64Forms(value), ...percentEncoded(value), ...urlForms(value));
   return [...new Set(forms)];
 }

@@ -53,6 +53,41 @@ describe('a secret as bash quotes it', () => {
   });
 });
 
+describe('a secret in a URL, as Node serialises it (a check target, a redirect, a host)', () => {
+  // What a check's error, a refused redirect or a preflight finding quotes: url.href, url.hostname.
+  const values = ['hunter2 @home', `it's "q" <a> {b} ^c \`d\` |e| [f] é~!*()`, 'Zq9SecretValue'];
+  const placements: Array<[string, (v: string) => string]> = [
+    ['path', (v) => new URL(`http://h:8080/a/${v}/b`).href],
+    ['query', (v) => new URL(`http://h:8080/health?token=${v}&x=1`).href],
+    ['fragment', (v) => new URL(`http://h:8080/#${v}`).href],
+    ['user info', (v) => {
+      const u = new URL('http://h/');
+      u.username = v;
+      u.password = v;
+      return u.href;
+    }],
+    ['query, through searchParams', (v) => {
+      const u = new URL('http://h/');
+      u.searchParams.set('t', v);
+      return u.href;
+    }],
+  ];
+  for (const [where, place] of placements) {
+    it(`in the ${where}`, () => {
+      for (const value of values) {
+        const href = place(value);
+        expect(secretsOf(value).redact(href), href).toBe(place('PLACEHOLDER').replaceAll('PLACEHOLDER', REDACTED));
+      }
+    });
+  }
+
+  it('in a host name, which the URL parser writes in lower case', () => {
+    const url = new URL('http://t-Zq9SecretValue.invalid:5432/');
+    expect(url.hostname).toBe('t-zq9secretvalue.invalid');
+    expect(secretsOf('Zq9SecretValue').redact(`the host ${url.hostname} does not resolve`)).toBe(`the host t-${REDACTED}.invalid does not resolve`);
+  });
+});
+
 describe('a secret in its common accidental encodings', () => {
   it('base64 as coreutils writes it (wrapped at 76, with and without the newline echo adds), base64url', () => {
     for (const value of VALUES) {

@@ -13,6 +13,7 @@ import { reachableSteps } from '../runbooks/reach.js';
 import { DEFAULT_MIN_FREE_KIB, formatFinding, planPreflight, preflightFindings, stepKey, type Finding } from '../session/preflight.js';
 import { openPreflightCache } from '../session/preflight-cache.js';
 import { printable } from '../session/printable.js';
+import { looksSecret, SecretSet } from '../session/redact.js';
 import { createRunbookCache, primeRunbooks, readRunbookFileSync } from './load.js';
 import { usageError } from './usage.js';
 import { parseCommand } from './parse-command.js';
@@ -58,10 +59,17 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
   // Values the host's shell and the check targets see: the front matter's env, then the vars
   // (given with --var, else their defaults); prompted vars without a default stay unknown.
   const values: Record<string, string> = { ...main.frontMatter.env };
+  // Secret values (the session's rule: secret vars, secret-looking names) stay out of the
+  // findings, which are printed and journaled before the session has the var's value to redact.
+  const hidden = new Set(Object.keys(values).filter(looksSecret));
+  const secrets = new SecretSet();
+  secrets.addEnv(process.env);
   for (const v of main.frontMatter.vars) {
     const given = opts.vars?.[v.name] ?? process.env[`STEPGATE_VAR_${v.name}`] ?? v.default;
     if (given !== undefined) values[v.name] = given;
+    if (v.secret || looksSecret(v.name)) hidden.add(v.name);
   }
+  for (const name of hidden) secrets.add(values[name]);
   const cache = openPreflightCache();
   const wordsOf = async (script: string): Promise<ScriptWords> => {
     const known = cache.words(script);
@@ -80,7 +88,7 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
       }
     }
   }
-  const input = { reached, words, values, minFreeKiB: DEFAULT_MIN_FREE_KIB, mainFile: main.file, ...(opts.as !== undefined ? { as: opts.as } : {}) };
+  const input = { reached, words, values, hidden, minFreeKiB: DEFAULT_MIN_FREE_KIB, mainFile: main.file, ...(opts.as !== undefined ? { as: opts.as } : {}) };
   const planned = planPreflight(input);
   const answers = new Map<string | undefined, HostAnswers>();
   const refused: Finding[] = [];
@@ -115,7 +123,9 @@ export async function runPreflight(file: string, opts: { as?: string; vars?: Rec
   }
   cache.save();
   const empty: HostAnswers = { syntax: {}, names: {}, paths: {}, dirs: {}, hosts: {}, space: {} };
-  const findings = [...refused, ...preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file)];
+  // The findings name targets as written where a secret is in them; whatever else quotes a
+  // value (a host's error, a path) is redacted as the session would.
+  const findings = [...refused, ...preflightFindings(planned, (user) => answers.get(user) ?? empty, input.minFreeKiB, main.file)].map((f) => ({ ...f, message: secrets.redact(f.message) }));
   return { findings, ms: Math.round(performance.now() - started) };
 }
 

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { stepName } from './step-name.js';
 import type { ReachedStep } from '../runbooks/reach.js';
-import { expandVars } from '../runbooks/vars.js';
+import { expandVars, referencedNames } from '../runbooks/vars.js';
 import type { HostAnswers, HostQuery, ScriptWords } from '../exec/types.js';
 import { compareText } from '../runbooks/text-order.js';
 
@@ -39,6 +39,12 @@ export interface PreflightInput {
   words: ReadonlyMap<string, ScriptWords>;
   /** Values for `${NAME}` in check targets and the env of the host's shell. */
   values: Record<string, string>;
+  /**
+   * Names among `values` that hold secrets (secret vars, secret-looking names): a finding quotes
+   * a target that uses one as written, `${NAME}`, never expanded. Findings are printed and
+   * journaled before the session knows the var's value, so its redactor could not catch it.
+   */
+  hidden?: ReadonlySet<string>;
   /** `--as`: the user every step without its own `user=` runs as. */
   as?: string;
   /** Warn when the cwd's filesystem has less free space than this (KiB). */
@@ -185,6 +191,9 @@ export function planPreflight(input: PreflightInput): Planned {
           return;
         }
         const { text, unknown } = expandVars(check.target, (name) => input.values[name]);
+        const hides = referencedNames(check.target).some((name) => input.hidden?.has(name) === true);
+        // What a finding may say of the target: a secret's ${NAME} left as written.
+        const shown = hides ? expandVars(check.target, (name) => (input.hidden?.has(name) ? undefined : input.values[name])).text : text;
         if (unknown.length > 0) {
           immediate.push(at(line, `check ${check.name ?? named}: ${check.target} has no value yet for ${unknown.join(', ')}; not checked`, 'note', 'not-checked'));
           return;
@@ -196,14 +205,14 @@ export function planPreflight(input: PreflightInput): Planned {
             if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
             host = url.hostname.replace(/^\[|\]$/g, '');
           } catch {
-            immediate.push(at(line, `check ${check.name ?? named}: "${text}" is not an http(s) URL`, 'error', 'bad-target'));
+            immediate.push(at(line, `check ${check.name ?? named}: "${shown}" is not an http(s) URL`, 'error', 'bad-target'));
             return;
           }
         } else {
           const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
           const port = m ? Number(m[2]) : NaN;
           if (!m || !(port >= 1 && port <= 65535)) {
-            immediate.push(at(line, `check ${check.name ?? named}: "${text}" is not host:port`, 'error', 'bad-target'));
+            immediate.push(at(line, `check ${check.name ?? named}: "${shown}" is not host:port`, 'error', 'bad-target'));
             return;
           }
           host = m[1]!.replace(/^\[|\]$/g, '');
@@ -211,8 +220,11 @@ export function planPreflight(input: PreflightInput): Planned {
         if (host !== undefined && needsLookup(host)) {
           const name = host;
           addUnique(q.hosts, name);
+          // The host itself would show the secret (in lower case, so a redactor of the value as
+          // typed misses it): the target as written names it instead.
+          const which = hides ? `the host of ${shown}` : `the host ${name}`;
           pending.push((answers) =>
-            answers(user).hosts[name] === false ? [at(line, `check ${check.name ?? named}: the host ${name} does not resolve on this host`, 'error', 'unresolved-host')] : [],
+            answers(user).hosts[name] === false ? [at(line, `check ${check.name ?? named}: ${which} does not resolve on this host`, 'error', 'unresolved-host')] : [],
           );
         }
       });

@@ -43,7 +43,7 @@ beforeAll(async () => {
       case '/old':
         return go(301, '/healthz');
       case '/absolute':
-        // The same origin written another way: upper-case host, the default port left out elsewhere.
+        // The same origin, absolute, its scheme in upper case (curl writes it in lower case).
         return go(302, `${appBase.replace('http://', 'HTTP://')}/healthz`);
       case '/away':
         return go(302, `${otherBase}/login`);
@@ -58,6 +58,12 @@ beforeAll(async () => {
         res.end();
         return;
       default:
+        // Each hop answers after 400 ms, to a longer path: hops that each had the whole timeout
+        // would run on to the tenth.
+        if (req.url?.startsWith('/slow')) {
+          setTimeout(() => go(302, `/slow-${req.url?.length ?? 0}`), 400);
+          return;
+        }
         res.writeHead(404);
         res.end();
     }
@@ -72,7 +78,7 @@ afterAll(async () => {
   }
 });
 
-function runbook(path: string, follow?: string): string {
+function runbook(path: string, follow?: string, timeout = '3s'): string {
   return `---
 title: Redirects
 user: ${USER}
@@ -83,13 +89,13 @@ user: ${USER}
 - name: healthz
   http: ${appBase}${path}
   retries: 1
-  timeout: 3s
+  timeout: ${timeout}
 ${follow ? `  follow: ${follow}\n` : ''}\`\`\`
 `;
 }
 
-async function exported(path: string, follow?: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  const result = exportCommandDocument(parseRunbook(runbook(path, follow), 'redirects.md'), () => undefined, {});
+async function exported(path: string, follow?: string, timeout?: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const result = exportCommandDocument(parseRunbook(runbook(path, follow, timeout), 'redirects.md'), () => undefined, {});
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   const steps = await runCommandDocument(result.document, {});
   const last = steps.at(-1);
@@ -118,7 +124,7 @@ describe('an exported http check follows redirects as stepgate does', () => {
     expect(doc.stdout).toContain('refused, another origin than');
   });
 
-  it('follows a redirect within the origin (relative, or the host in upper case)', async () => {
+  it('follows a redirect within the origin (relative, or absolute with the scheme in upper case)', async () => {
     for (const path of ['/old', '/absolute']) {
       const [doc, here] = await Promise.all([exported(path), local(path)]);
       expect(here.ok, path).toBe(true);
@@ -145,6 +151,15 @@ describe('an exported http check follows redirects as stepgate does', () => {
     expect(doc.exitCode).toBe(1);
     expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
     expect(here.error).toContain('too many redirects (more than 10)');
+  });
+
+  it('spends one timeout on the whole chain, as stepgate does', async () => {
+    const started = Date.now();
+    const [doc, here] = await Promise.all([exported('/slow', undefined, '1s'), runProbe({ kind: 'http', url: `${appBase}/slow`, timeoutMs: 1000 })]);
+    expect(here.error).toContain('timeout after 1000ms');
+    expect(doc.exitCode).toBe(1);
+    expect(doc.stdout).toMatch(/attempt 1\/1 failed: (timeout after 1000ms|curl: \(28\))/);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('does not follow a status that is not a redirect, even with a Location', async () => {

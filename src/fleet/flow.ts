@@ -3,6 +3,7 @@
  * flow, after checklists), each with its SSM step name, where it runs, and the recovery paths
  * a gate would offer, resolved to their steps. Pure: other runbooks come through `load`.
  */
+import { basename, dirname, relative } from 'node:path';
 import { planRunbook } from '../runbooks/plan.js';
 import { resolveTarget, describeTarget } from '../runbooks/links.js';
 import { findSection, mainFlowSteps, recoveryPaths, stepsInSection } from '../runbooks/sections.js';
@@ -118,10 +119,13 @@ function recoveryFlows(
   const labels = new Set<string>();
   for (const target of recoveryPaths(owner, gate)) {
     const resolved = resolveTarget(owner.file, target);
-    const label = describeTarget(resolved);
     // Two links to one place (`#fix` and `deploy.md#fix`) are one path, as a gate lists them.
-    if (labels.has(label)) continue;
-    labels.add(label);
+    const place = describeTarget(resolved);
+    if (labels.has(place)) continue;
+    labels.add(place);
+    // Named from the main runbook's directory: the exporting machine's absolute path said
+    // nothing on an instance, and its length decided whether the shipped deploy fit in 64 KB.
+    const label = describeTarget({ ...resolved, file: relative(dirname(main.file), resolved.file) || basename(resolved.file) });
     const other = byFile(resolved.file);
     if (!other || (resolved.anchor !== undefined && !findSection(other, resolved.anchor))) {
       problems.push({ file: owner.file, line: target.position.line, column: target.position.column, message: `recovery path ${label} of step ${gate.id} does not resolve (see stepgate lint)` });

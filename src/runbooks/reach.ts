@@ -49,7 +49,10 @@ export function reachableSteps(main: Runbook, load: (file: string) => Runbook | 
   for (let i = 0; i < out.length; i++) {
     const from = out[i]!;
     const book = bookOf(from.file);
-    if (!book) continue;
+    // A manual item is confirmed or waits: it never blocks, so it offers no recovery path
+    // (ssm.md's "recovery.md holds the procedures" beside its last item made preflight check
+    // recovery.md and refuse to start on a bare host).
+    if (!book || from.step.kind === 'manual') continue;
     for (const target of recoveryPaths(book, from.step)) {
       const resolved = resolveTarget(book.file, target);
       const key = describeTarget(resolved);

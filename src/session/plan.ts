@@ -191,11 +191,10 @@ function linkedFiles(runbook: Runbook): string[] {
     ...runbook.frontMatter.before,
     ...runbook.frontMatter.after,
     ...(runbook.frontMatter.recovery ? [runbook.frontMatter.recovery] : []),
-    ...runbook.sections.flatMap((s) => (s.recover ? [s.recover] : [])),
-    ...runbook.steps.flatMap((s) => (s.kind !== 'manual' && s.attrs.recover ? [s.attrs.recover] : [])),
-    ...runbook.crossRefs.filter(looksLikeRecovery).map((r) => r.target),
-    ...runbook.sections.flatMap((s) => s.crossRefs.filter(looksLikeRecovery).map((r) => r.target)),
-    ...runbook.steps.flatMap((s) => s.crossRefs.filter(looksLikeRecovery).map((r) => r.target)),
+    // What a gate can offer, and only that: a recovery-looking link in prose beside no step
+    // that can block (ssm.md's closing "recovery.md holds the procedures") made the session
+    // ask recovery.md's vars and refused to start on its preflight (a trial on a bare host).
+    ...runbook.steps.flatMap((s) => (s.kind === 'manual' ? [] : recoveryPaths(runbook, s))),
   ];
   return targets.filter((t) => t.file !== undefined).map((t) => resolveTarget(runbook.file, t).file);
 }

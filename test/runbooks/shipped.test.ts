@@ -223,3 +223,19 @@ describe('the demo', () => {
     }
   });
 });
+
+describe('the SSM launch runbook', () => {
+  it('reaches only itself: its prose links to the redeploy and recovery.md offer no recovery path, so it asks no var of theirs and preflights on a host without the checkout (a trial)', async () => {
+    const { reachableSteps } = await import('../../src/runbooks/reach.js');
+    const { collectRunbooks } = await import('../../src/session/plan.js');
+    const { loadRunbookFile } = await import('../../src/commands/load.js');
+    const ssm = load('ssm.md');
+    const reached = reachableSteps(ssm, createRunbookCache());
+    expect(new Set(reached.map((r) => r.role))).toEqual(new Set(['main']));
+    expect(reached.every((r) => r.file === ssm.file)).toBe(true);
+    const { books } = await collectRunbooks(join(runbooksDir, 'ssm.md'), loadRunbookFile);
+    expect([...books.keys()].map((f) => f.split('/').pop())).toEqual(['ssm.md']);
+    // Its drop advice is the README's: attach with tmux, resume without.
+    expect(readRunbookFileSync(join(runbooksDir, 'ssm.md')).text).toContain('./stepgate attach');
+  });
+});

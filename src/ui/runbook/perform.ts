@@ -82,19 +82,34 @@ export class IntentPerformer {
   private async runAll(): Promise<void> {
     const gen = ++this.walks;
     const { store, services } = this.latest();
+    // The terminal that pressed `a` went away at some point of the walk: whoever attaches
+    // since did not ask for it, and saw only RUNNING (a trial: after a drop and an attach, the
+    // next step started with no key pressed and nothing on screen saying why).
+    let left = false;
+    const stopWatching = services.onAttachChange?.(() => {
+      if (services.attended?.() === false) left = true;
+    });
     // A recovery path that returns stops the walk before the blocked step runs again: its
     // steps' output is on this screen one at a time, and the operator reads it first.
-    await walk(store, { ...DEFAULT_POLICY, stopOnReturn: true }, {
-      halt: (moves, next) => {
-        if (this.walks !== gen) return 'another intent';
-        // The operator's terminal went away: the step that ran has finished, the next waits for them.
-        if (moves > 0 && next.kind === 'run' && services.attended?.() === false) {
-          this.notice(`the walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: nobody was attached when the last step finished`);
-          return 'unattended';
-        }
-        return undefined;
-      },
-    });
+    try {
+      await walk(store, { ...DEFAULT_POLICY, stopOnReturn: true }, {
+        halt: (moves, next) => {
+          if (this.walks !== gen) return 'another intent';
+          // The operator's terminal went away: the step that ran has finished, the next waits for them.
+          if (moves > 0 && next.kind === 'run' && services.attended?.() === false) {
+            this.notice(`the walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: nobody was attached when the last step finished`);
+            return 'unattended';
+          }
+          if (moves > 0 && next.kind === 'run' && left) {
+            this.notice(`walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: its terminal left mid-step; a goes on`);
+            return 'unattended';
+          }
+          return undefined;
+        },
+      });
+    } finally {
+      stopWatching?.();
+    }
   }
 
   private findRefs(item: Parameters<typeof crossRefChoices>[0]): void {

@@ -11,7 +11,7 @@
  * the config, `session.json` naming the stepgate session the TUI holds, `result.json`).
  */
 import { randomHex } from '../session/random-hex.js';
-import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -233,13 +233,13 @@ export async function launch(tmux: string, argv: string[]): Promise<number> {
  * already taken: two terminals attached when one quits, the other's client finds the directory
  * gone (a trial's "ended without saying how", exit 1, after a completed session).
  */
-async function outcomeOf(id: string | undefined): Promise<{ code: number; said: string } | undefined> {
+async function outcomeOf(id: string | undefined, why: string): Promise<{ code: number; said: string } | undefined> {
   if (id === undefined || !isSessionId(id)) return undefined;
   try {
     const { summarize } = await import('../session/history.js');
     const session = await summarize(sessionsDir(), id);
     if (session.state.startsWith('unreadable')) return undefined;
-    const said = `stepgate: the TUI ended (another terminal attached to it had its last words): session ${id} ${displayText(stateAt(session.state, session.at))}`;
+    const said = `stepgate: the TUI ended (${why}): session ${id} ${displayText(stateAt(session.state, session.at))}`;
     if (session.finished) return { code: session.state === 'completed' ? EXIT.completed : EXIT.blocked, said: `${said}\n` };
     return { code: EXIT.blocked, said: `${said}; continue with: stepgate resume ${id}\n` };
   } catch {
@@ -270,6 +270,7 @@ export async function cameBack(dir: string, end: ClientEnd, hungUp: boolean, wat
     return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
   // Read before the result: whoever removes the directory first takes both.
+  const there = existsSync(dir);
   const held = knownId ?? readJson<HeldSession>(join(dir, 'session.json'))?.id;
   const result = readJson<ResultFile>(join(dir, 'result.json'));
   if (watch) {
@@ -280,7 +281,9 @@ export async function cameBack(dir: string, end: ClientEnd, hungUp: boolean, wat
   }
   rmSync(dir, { recursive: true, force: true });
   if (!result) {
-    const outcome = await outcomeOf(held);
+    // The directory there without a result: the TUI never wrote one (killed, or it crashed; a
+    // trial's SIGKILL read "another terminal ... had its last words" with no other terminal).
+    const outcome = await outcomeOf(held, there ? 'it was killed or crashed before it could say how' : 'another terminal attached to it had its last words');
     if (outcome) {
       process.stderr.write(outcome.said);
       return outcome.code;

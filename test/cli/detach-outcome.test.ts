@@ -33,10 +33,10 @@ function session(name: string, script: string): string {
   return id;
 }
 
-/** What cameBack says and returns for a TUI directory another client already emptied. */
-async function lostRace(id: string | undefined): Promise<{ code: number; said: string }> {
+/** What cameBack says and returns for a TUI directory another client already removed (or, `left`, one the TUI left without a result). */
+async function lostRace(id: string | undefined, left = false): Promise<{ code: number; said: string }> {
   const gone = join(dir, `gone-${Math.random().toString(16).slice(2)}`);
-  mkdirSync(gone);
+  if (left) mkdirSync(gone);
   const writes: string[] = [];
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
     writes.push(String(chunk));
@@ -61,6 +61,14 @@ describe('a client that finds the ended TUI already cleaned up', () => {
     const blocked = await lostRace(stuck);
     expect(blocked.code).toBe(1);
     expect(blocked.said).toContain(`session ${stuck} blocked at only; continue with: stepgate resume ${stuck}`);
+  });
+
+  it('says the TUI died when its directory is there without a result (a trial killed it: no other terminal had attached)', async () => {
+    const stuck = session('killed.md', 'false');
+    const killed = await lostRace(stuck, true);
+    expect(killed.code).toBe(1);
+    expect(killed.said).toContain(`the TUI ended (it was killed or crashed before it could say how): session ${stuck} blocked at only`);
+    expect(killed.said).not.toContain('another terminal');
   });
 
   it('without a session to read (the picker, or no id), says it does not know', async () => {

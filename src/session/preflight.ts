@@ -271,9 +271,13 @@ export function planPreflight(input: PreflightInput): Planned {
           });
         } else if (!defined.has(name) && !local.has(name)) {
           addUnique(q.names, name);
+          // The directory as it is at this command: the finding is made after the whole step
+          // is read, when `dir` has followed the step's later `cd`s (a trial read "not found
+          // in /srv/nowhere" for a command that ran before the cd there).
+          const inDir = dir;
           pending.push((answers) =>
             answers(user).names[name] === false
-              ? [at(line, `${named} runs "${name}", which is not found for ${user ?? 'this user'}${dir ? ` in ${dir}` : ''}: install it, fix PATH, or define it in an earlier step`, 'error', 'missing-command')]
+              ? [at(line, `${named} runs "${name}", which is not found for ${user ?? 'this user'}${inDir ? ` in ${inDir}` : ''}: install it, fix PATH, or define it in an earlier step`, 'error', 'missing-command')]
               : [],
           );
         }

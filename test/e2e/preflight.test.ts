@@ -62,6 +62,14 @@ describe('preflight before a run', { timeout: 120_000 }, () => {
     expect(() => execFileSync('test', ['-e', join(home, 'app', 'started.flag')])).toThrow();
   });
 
+  it('names the directory a missing command would run in, not one a later step cds to (a trial read "in /srv/nowhere")', async () => {
+    const file = runbook('later-cd.md', '## Go\n\nRestart.\n\n```bash {name=restart}\nsytemctl-not-installed restart cron\n```\n\nMove on.\n\n```bash {name=move}\ncd /tmp\n```\n');
+    const r = await ws.run(['preflight', file, ...asFlag]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('restart runs "sytemctl-not-installed", which is not found');
+    expect(r.stdout).not.toContain('in /tmp:');
+  });
+
   it('names the line of a syntax error, as the run-as user\'s bash reads it', async () => {
     const file = runbook('syntax.md', '## Go\n\nCheck the mood.\n\n```bash {name=broken}\necho one\nif true; then\n  echo two\n```\n');
     const r = await ws.run(['preflight', file, ...asFlag]);

@@ -35,9 +35,29 @@ export const OUTPUT_EXCERPT = 200;
  */
 export function outputExcerpt(result: ProbeResult, redact: (text: string) => string = (text) => text): string | undefined {
   if (result.ok || result.output === undefined) return undefined;
-  const head = redact(result.output).slice(0, OUTPUT_EXCERPT * 4).replace(/\s+/g, ' ').trim().slice(0, OUTPUT_EXCERPT);
-  if (head === '' || (result.error ?? '').includes(head.slice(0, 40))) return undefined;
+  const body = redact(result.output).slice(0, OUTPUT_EXCERPT * 20);
+  const head = readable(body).slice(0, OUTPUT_EXCERPT);
+  // The error quotes the body raw: an HTML page's quote is its markup, so its words are kept.
+  if (head === '' || (!HTML_START.test(body.trim()) && (result.error ?? '').includes(head.slice(0, 40)))) return undefined;
   return head;
+}
+
+/**
+ * A body's words on one line. An HTML error page is read for its title, else its text without
+ * the markup: a trial's gate led with `<!DOCTYPE HTML>` where the page said `404 Not Found`.
+ */
+const HTML_START = /^(<!doctype html|<html|<head|<body)/i;
+
+function readable(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  if (!HTML_START.test(flat)) return flat;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(flat)?.[1]?.trim();
+  if (title) return title;
+  return flat
+    .replace(/<(script|style)[^>]*>.*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**

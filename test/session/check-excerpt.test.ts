@@ -16,6 +16,15 @@ describe('outputExcerpt', () => {
     expect(outputExcerpt(fail('exit status 1', { output: 'x'.repeat(5000) }))).toHaveLength(OUTPUT_EXCERPT);
   });
 
+  it('reads an HTML error page for its title, else its text (a trial\'s gate led with <!DOCTYPE HTML>)', () => {
+    const page = '<!DOCTYPE HTML>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found.</p></body></html>';
+    expect(outputExcerpt(fail(`bad status 404 (expected 2xx): ${page.slice(0, 200)}`, { status: 404, output: page }))).toBe('404 Not Found');
+    const untitled = '<html>\n<body><style>h1{color:red}</style><h1>Service Unavailable</h1>\n<p>Back soon.</p></body></html>';
+    expect(outputExcerpt(fail('bad status 503 (expected 2xx): <html>', { status: 503, output: untitled }))).toBe('Service Unavailable Back soon.');
+    // Not HTML: as it came.
+    expect(outputExcerpt(fail('exit status 1', { output: 'a <b>bold</b> claim' }))).toBe('a <b>bold</b> claim');
+  });
+
   it('leaves it out when the error quotes it already, when there is none, and for a pass', () => {
     const body = '{"status":"degraded","db":"down"}';
     expect(outputExcerpt(fail(`bad status 503 (expected 200-299): ${body}`, { status: 503, output: body }))).toBeUndefined();

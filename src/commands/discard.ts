@@ -40,7 +40,14 @@ export async function main(argv: string[]): Promise<number> {
     unlock = await lockSession(dir, id);
   } catch (error) {
     if (error instanceof SessionBusyError) {
-      process.stderr.write(`stepgate: ${error.message}: an operator is still in it; quit that stepgate first\n`);
+      // A detached TUI holds it with nobody in it (a trial read "an operator is still in it").
+      const { liveTuis } = await import('./detach.js');
+      const detached = (await liveTuis().catch(() => [])).some((tui) => tui.session?.id === id);
+      process.stderr.write(
+        detached
+          ? `stepgate: ${error.message}: it runs detached in a TUI; attach to it (stepgate attach ${id}) and quit it with q, then discard it\n`
+          : `stepgate: ${error.message}: an operator is still in it; quit that stepgate first\n`,
+      );
       return EXIT.blocked;
     }
     throw error;

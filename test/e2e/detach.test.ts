@@ -101,6 +101,14 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     expect(closed['signal']).toBe('SIGHUP');
     expect(closed['kept']).toBe(true);
 
+    // Listed as waiting for a key, not as a step running; discard says how to reach it.
+    const heldId = String(journalEvents(state)[0]?.['id']);
+    const asOperator = { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' as const };
+    expect(execFileSync(process.execPath, [CLI, 'sessions'], asOperator)).toContain('detached, waiting at next (for a key to go on)');
+    const discard = spawnSync(process.execPath, [CLI, 'discard', heldId, '--reason', 'testing'], asOperator);
+    expect(discard.status).toBe(1);
+    expect(discard.stderr).toContain(`it runs detached in a TUI; attach to it (stepgate attach ${heldId}) and quit it with q, then discard it`);
+
     // A new SSM session: attach shows where it is, at its own size.
     const back = startTui(['attach'], dir, state, { detach: true });
     tuis.push(back);

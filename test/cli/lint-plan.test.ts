@@ -201,6 +201,14 @@ describe('start-up', () => {
     expect(sources.filter((s) => s.includes('node_modules/execa/'))).toEqual([]);
   });
 
+  it('notes on stderr a run-as user this host does not have, and plans anyway (a plan may be for another host)', () => {
+    const missing = stepgate(['plan', OPS_NOTES, '--as', 'sg-no-such-user-21']);
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toContain('run as: sg-no-such-user-21');
+    expect(missing.stderr).toContain('stepgate: note: no user "sg-no-such-user-21" on this host');
+    expect(stepgate(['plan', OPS_NOTES, '--as', 'root']).stderr).not.toContain('no user');
+  });
+
   it('says a mistyped command is unknown, answers --help after any command, and leaves quietly on a closed pipe', () => {
     const typo = stepgate(['frobnicate']);
     expect(typo.stderr).toContain('unknown command "frobnicate" (commands: lint,');

@@ -43,8 +43,9 @@ export function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => 
     }
     // A TUI whose server was just killed still journals its hang-up and closes its shell (a
     // step's end is waited for): files may appear while the tree is removed (ENOTEMPTY, once
-    // in a CI run). rmSync retries that.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    // in a CI run). rmSync retries that, for up to 10 s: a shell's close waits up to 6 s for a
+    // step's end (2 s of retries ran out once more in session 21).
+    rmSync(dir, { recursive: true, force: true, maxRetries: 100, retryDelay: 100 });
   }
 }
 

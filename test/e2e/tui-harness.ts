@@ -22,7 +22,7 @@ export const TMUX = (process.env['PATH'] ?? '')
  * Ends what detached-TUI tests started: the TUIs, then every private tmux server under each
  * workspace's `state/detach` (and the other sockets `more` names for it), then the workspaces.
  */
-export function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => string[] = () => []): void {
+export async function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => string[] = () => []): Promise<void> {
   for (const tui of tuis.splice(0)) {
     try {
       tui.kill('SIGKILL');
@@ -42,11 +42,32 @@ export function endDetached(tuis: Tui[], dirs: string[], more: (dir: string) => 
       }
     }
     // A TUI whose server was just killed still journals its hang-up and closes its shell (a
-    // step's end is waited for): files may appear while the tree is removed (ENOTEMPTY, once
-    // in a CI run). rmSync retries that, for up to 10 s: a shell's close waits up to 6 s for a
-    // step's end (2 s of retries ran out once more in session 21).
-    rmSync(dir, { recursive: true, force: true, maxRetries: 100, retryDelay: 100 });
+    // step's end is waited for, up to 6 s): the tree is removed once no process names the
+    // workspace any more (ENOTEMPTY twice in CI runs while one still wrote), killed after 10 s.
+    for (const end = Date.now() + 10_000; processesNaming(dir).length > 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+    for (const pid of processesNaming(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
+}
+
+/** Pids of this machine's processes whose command line names `dir` (a TUI started on a runbook there). */
+function processesNaming(dir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir)) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 export type JournalEvent = Record<string, unknown> & { type: string };

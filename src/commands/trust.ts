@@ -10,12 +10,12 @@
  * The file judged is the file read: the loader opens it and passes the `fstat` of what it
  * opened (a review swapped the name between root's file and its own while stepgate judged one
  * and read the other, and its step ran as root 4 times in 80). And, as StrictModes does, every
- * directory above it, as named and as resolved, must be owned by the invoking user or root and
- * not writable by group or others unless sticky: whoever can write a directory can put another
- * file under the runbook's name, or a link to one.
+ * directory the path is looked up in, links followed hop by hop, must be owned by the invoking
+ * user or root and not writable by group or others unless sticky: whoever can write one can put
+ * another file under the runbook's name, or a link to one.
  */
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** What the commands do with an untrusted file: refuse it (run, resume, TUI), allow it (--allow-untrusted), or warn (lint, plan). */
 export type TrustPolicy = 'refuse' | 'allow' | 'warn';
@@ -82,27 +82,59 @@ function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-/** The directories above `file`, nearest first, as the path names them and as it resolves (links followed). */
-function directoriesAbove(file: string): string[] {
+/**
+ * Every directory in which a component of `file` is looked up as the kernel resolves it, links
+ * followed hop by hop, nearest first. The path as named and the path it resolves to are not
+ * enough: a link in the middle (`deploy.md -> /home/u/hop -> /opt/rb/wipe.md`) is looked up in
+ * a directory of neither, and its owner chose which of root's files ran (a review, session 21).
+ */
+function directoriesTraversed(file: string): string[] {
   const dirs: string[] = [];
-  const climb = (path: string): void => {
-    for (let dir = dirname(path); !dirs.includes(dir); dir = dirname(dir)) {
-      dirs.push(dir);
-      if (dir === dirname(dir)) break;
-    }
+  const seen = (dir: string): void => {
+    const at = dirs.indexOf(dir);
+    if (at >= 0) dirs.splice(at, 1);
+    dirs.push(dir);
   };
-  climb(resolve(file));
-  try {
-    climb(realpathSync(file));
-  } catch {
-    // Gone or dangling: the read says so.
+  let pending = resolve(file).split('/').filter((part) => part !== '');
+  let current = '/';
+  for (let hops = 0; pending.length > 0; ) {
+    const part = pending.shift() as string;
+    if (part === '.') continue;
+    if (part === '..') {
+      current = dirname(current);
+      continue;
+    }
+    seen(current);
+    const next = join(current, part);
+    let st;
+    try {
+      st = lstatSync(next);
+    } catch {
+      break; // missing: the read says so
+    }
+    if (!st.isSymbolicLink()) {
+      current = next;
+      continue;
+    }
+    if (++hops > MAX_LINK_HOPS) break; // a loop: the read fails with ELOOP
+    let target: string;
+    try {
+      target = readlinkSync(next);
+    } catch {
+      break;
+    }
+    pending = [...target.split('/').filter((p) => p !== ''), ...pending];
+    if (target.startsWith('/')) current = '/';
   }
-  return dirs;
+  return dirs.reverse();
 }
+
+/** Links followed in one path at most, as Linux's own limit. */
+const MAX_LINK_HOPS = 40;
 
 /** The first directory above `file` that someone other than `me` and root can change, and how. */
 function unsafeDirectory(file: string, me: number): { problem: string; fix?: string } | undefined {
-  for (const dir of directoriesAbove(file)) {
+  for (const dir of directoriesTraversed(file)) {
     let st;
     try {
       st = statSync(dir);

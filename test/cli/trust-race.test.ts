@@ -4,7 +4,7 @@
  * name between root's file and their own had their step run as root 4 times in 80. And a
  * runbook in a directory someone else can write is theirs to replace, whoever owns the file.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -77,6 +77,29 @@ describe.skipIf(!ROOT)('whose runbook is read', () => {
     expect(untrustedReason(join(theirs, 'deploy.md'))).toContain(
       `is in ${theirs}, which is owned by uid ${OTHER}, not by you (uid 0) or root; another user could change what runs: copy the runbook and the files it links to into a directory only you and root can write, and give stepgate the copy`,
     );
+
+    // A link in the middle of the path, in a directory of another user's: they chose which of
+    // root's files ran (a re-review: deploy.md -> their hop -> root's wipe-all.md).
+    const tree = join(dir, 'tree');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'wipe-all.md'), runbook('WIPE'), { mode: 0o644 });
+    const hops = join(dir, 'hops');
+    mkdirSync(hops);
+    symlinkSync(join(tree, 'wipe-all.md'), join(hops, 'hop'));
+    chownSync(hops, OTHER, OTHER);
+    symlinkSync(join(hops, 'hop'), join(tree, 'deploy.md'));
+    expect(untrustedReason(join(tree, 'deploy.md'))).toContain(`is in ${hops}, which is owned by uid ${OTHER}`);
+    expect(readRunbookFileSync(join(tree, 'deploy.md')).text).toBe('');
+    // The same through a directory link: tree/sub -> their dlink -> a root-owned directory.
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'wipe.md'), runbook('OTHER'), { mode: 0o644 });
+    symlinkSync(elsewhere, join(hops, 'dlink'));
+    symlinkSync(join(hops, 'dlink'), join(tree, 'sub'));
+    expect(untrustedReason(join(tree, 'sub', 'wipe.md'))).toContain(`is in ${hops}, which is owned by uid ${OTHER}`);
+    // Links through directories of root's only are fine.
+    symlinkSync(join(tree, 'wipe-all.md'), join(tree, 'alias.md'));
+    expect(untrustedReason(join(tree, 'alias.md'))).toBeUndefined();
 
     // /tmp's way: others may add files but not rename or remove this one.
     const sticky = join(dir, 'sticky');

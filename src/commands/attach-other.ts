@@ -126,7 +126,7 @@ export async function attachAsOwner(info: BeaconInfo, watch: boolean): Promise<n
       // The owner's tmux writes to this terminal: it may pass on a clipboard write (OSC 52, its
       // set-clipboard) or anything else the owner prints into the pane, which the operator's
       // terminal would obey. Only what draws the screen gets through.
-      const filter = new TerminalFilter();
+      const filter = new TerminalFilter({ mouse: true });
       const end = await relayInPty(command.file, command.args, env, { output: (data) => filter.feed(data), leaveKey: DETACH_BYTE });
       // The owner's tmux may have left modes on that the filter lets through (mouse reporting,
       // a keyboard lock, another charset, the alternate screen): put them back, then say in

@@ -33,18 +33,25 @@ const MAX_KEPT = 4096;
 /**
  * Finals of a CSI with no private marker and no intermediate that only draw: insert and delete
  * (@ P L M X), cursor moves (A to G, H f, a d e `, I Z tabs), erasing (J K), scrolling (S T r),
- * colours (m), tab clears (g), repeat (b), saving the cursor (s u). Not among them: c and n
- * (queries), t (window moves, title reports), x, q, y, p, i (media copy: to a printer).
+ * colours (m), tab clears (g), saving the cursor (s u). Not among them: c and n (queries), t
+ * (window moves, title reports), x, q, y, p, i (media copy: to a printer), b (repeat the last
+ * character: CSI 999999999 b).
  */
-const DRAWING_FINALS = new Set('@ABCDEFGHIJKLMPSTXZ`abdefgmrsu');
-/** DEC private modes (CSI ? N h / l) a full-screen program may set: cursor keys, origin, wrap, blinking and shown cursor, the alternate screen, mouse reporting, bracketed paste, synchronized output. */
-const DEC_MODES = new Set([1, 6, 7, 12, 25, 47, 1000, 1002, 1003, 1005, 1006, 1015, 1047, 1048, 1049, 2004, 2026]);
+const DRAWING_FINALS = new Set('@ABCDEFGHIJKLMPSTXZ`adefgmrsu');
+/** DEC private modes (CSI ? N h / l) a full-screen program may set: cursor keys, origin, wrap, blinking and shown cursor, the alternate screen, bracketed paste, synchronized output. */
+const DEC_MODES = new Set([1, 6, 7, 12, 25, 47, 1047, 1048, 1049, 2004, 2026]);
+/**
+ * Mouse reporting: kept only where stepgate turns it off again after (the relay to another
+ * user's TUI, `TERMINAL_RESTORE`). From a step in plain mode it outlived the run, and every
+ * mouse move typed a report into the operator's shell (a re-review).
+ */
+const MOUSE_MODES = new Set([1000, 1002, 1003, 1005, 1006, 1015]);
 
 /**
  * A whole CSI (ESC [ params intermediates final) as it may reach the terminal: whole, with the
  * modes it may set only, or nothing.
  */
-export function keptCsi(text: string): string {
+export function keptCsi(text: string, { mouse = false }: { mouse?: boolean } = {}): string {
   const shape = /^\u001b\[([<=>?]?)([0-9:;]*)([ -/]*)([@-~])$/.exec(text);
   if (!shape) return '';
   const [, marker, params, between, final] = shape as unknown as [string, string, string, string, string];
@@ -57,7 +64,7 @@ export function keptCsi(text: string): string {
   if (marker === '?' && between === '') {
     if (final === 'J' || final === 'K') return text;
     if (final !== 'h' && final !== 'l') return '';
-    const modes = params.split(';').filter((mode) => DEC_MODES.has(Number(mode)) && mode !== '');
+    const modes = params.split(';').filter((mode) => mode !== '' && (DEC_MODES.has(Number(mode)) || (mouse && MOUSE_MODES.has(Number(mode)))));
     return modes.length > 0 ? `\u001b[?${modes.join(';')}${final}` : '';
   }
   // The cursor's shape (DECSCUSR) and a soft reset (DECSTR).
@@ -67,6 +74,12 @@ export function keptCsi(text: string): string {
 
 export class TerminalFilter {
   private state: State = { kind: 'ground' };
+  private readonly mouse: boolean;
+
+  /** `mouse`: let mouse reporting through (only where the caller turns it off after). */
+  constructor({ mouse = false }: { mouse?: boolean } = {}) {
+    this.mouse = mouse;
+  }
   /**
    * Whether what passed left the terminal on its alternate screen. Leaving it when it is not
    * on moves the cursor back to where it was saved (xterm's 1049): a relay's goodbye then
@@ -114,10 +127,14 @@ export class TerminalFilter {
         else if (code >= 0x20 && code <= 0x2f) this.state = { kind: 'escape', text };
         else {
           this.state = { kind: 'ground' };
-          // ESC c resets the terminal (clears its scrollback on some), ESC Z asks it who it is;
-          // a stray ST ends nothing; other short escapes (ESC 7, ESC ( B) stay.
+          // ESC c resets the terminal (clears its scrollback on some), ESC Z asks it who it is,
+          // ESC k names a screen window; a stray ST ends nothing; other short escapes (ESC 7,
+          // ESC ( B) stay.
           if (code < 0x20) return this.step(ch); // a control inside an escape still acts (a newline stays)
-          if (ch === 'c' || ch === 'Z' || ch === '\\' || code > 0x7e) return '';
+          if (ch === 'c' || ch === 'Z' || ch === 'k' || ch === '\\' || code > 0x7e) return '';
+          // ESC % @ leaves UTF-8: the bytes of later text then read as C1 controls (U+00DB is
+          // C3 9B, a CSI), past everything above. ESC % G (back to UTF-8) is the one kept.
+          if (text.includes('%') && text !== '\u001b%G') return '';
           return text;
         }
         return '';
@@ -127,7 +144,7 @@ export class TerminalFilter {
         if (code >= 0x40 && code <= 0x7e) {
           this.state = { kind: 'ground' };
           // A C1 CSI (no ESC [ before it) is dropped whole: a terminal may not read it as one.
-          const kept = text.startsWith('\u001b[') ? keptCsi(text) : '';
+          const kept = text.startsWith('\u001b[') ? keptCsi(text, { mouse: this.mouse }) : '';
           const modes = /^\u001b\[\?([0-9;]+)([hl])$/.exec(kept);
           if (modes?.[1]?.split(';').some((m) => m === '47' || m === '1047' || m === '1049')) this.altScreen = modes[2] === 'h';
           return kept;

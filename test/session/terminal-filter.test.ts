@@ -34,6 +34,12 @@ const HOSTILE = [
   `${ESC}[?3h`,
   `${ESC}[?1004h`,
   `${ESC}[5i`,
+  // A re-review: leaving UTF-8 makes later text's bytes C1 controls; a screen window's name;
+  // a repeat count that keeps a terminal busy; mouse reports typed into the shell after the run.
+  `${ESC}%@`,
+  `${ESC}k`,
+  `${ESC}[999999999b`,
+  `${ESC}[?1003h`,
 ];
 
 function through(filter: TerminalFilter, text: string, size: number): string {
@@ -53,8 +59,12 @@ describe('a step\'s output on the operator\'s terminal', () => {
   it('keeps what draws and the modes a full-screen program sets, and only those of a list of modes', () => {
     const drawing = [`${ESC}[1;31;48;5;200m`, `${ESC}[38:2::1:2:3m`, `${ESC}[12;40H`, `${ESC}[3J`, `${ESC}[?25l`, `${ESC}[?1049h`, `${ESC}[?2026h`, `${ESC}[5;20r`, `${ESC}[2 q`, `${ESC}[4h`, `${ESC}[!p`, `${ESC}[?2K`];
     for (const csi of drawing) expect(keptCsi(csi), JSON.stringify(csi)).toBe(csi);
-    // One sequence setting allowed and refused modes keeps the allowed ones.
-    expect(keptCsi(`${ESC}[?1000;1004;1006h`)).toBe(`${ESC}[?1000;1006h`);
+    // One sequence setting allowed and refused modes keeps the allowed ones; mouse reporting
+    // only where the caller turns it off after (the relay).
+    expect(keptCsi(`${ESC}[?1000;1004;1006h`, { mouse: true })).toBe(`${ESC}[?1000;1006h`);
+    expect(keptCsi(`${ESC}[?1000;1004;1049h`)).toBe(`${ESC}[?1049h`);
+    expect(through(new TerminalFilter({ mouse: true }), `${ESC}[?1003h`, 2)).toBe(`${ESC}[?1003h`);
+    expect(through(new TerminalFilter(), `${ESC}%G`, 1)).toBe(`${ESC}%G`);
     expect(keptCsi(`${ESC}[?1004;3l`)).toBe('');
     expect(keptCsi(`${ESC}[1?h`)).toBe('');
   });

@@ -41,6 +41,24 @@ export function completeLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * The lines the chain covers: every line but a torn last one (`read.torn`). A last line without
+ * its newline that parses is verified like any other (review: left out of the chain while
+ * `parseJournal` kept it as an event, an override appended by hand without a newline or a mac
+ * showed in `log` and `report` as a plain decision, with no warning). Verified, not left out of
+ * the events: stepgate writes each line with its mac in one write, so a crash that loses only the
+ * newline leaves a line that still verifies (and `dropTornTail` keeps it and adds the newline),
+ * while a forged one is a chain break that `log` and `report` warn about and `resume` refuses.
+ * A last line that does not parse stays torn: reported, left out of events and chain, and cut
+ * off by `dropTornTail`, as before.
+ */
+export function chainedLines(text: string, read: Pick<JournalRead, 'torn'>): string[] {
+  const lines = text.split('\n');
+  if (text.endsWith('\n') || text === '') lines.pop();
+  else if (read.torn !== undefined) lines.pop();
+  return lines;
+}
+
 /** Parses a journal's text. A last line without its newline that does not parse is torn. */
 export function parseJournal(text: string): JournalRead {
   const lines = text.split('\n');
@@ -73,7 +91,7 @@ export async function readJournal(path: string): Promise<JournalRead> {
   const read = parseJournal(text);
   const id = basename(path, '.jsonl');
   const key = await readKey(chainKeyPath(dirname(path), id));
-  const lines = completeLines(text).map((l) => (l.trim() === '' ? undefined : l));
+  const lines = chainedLines(text, read).map((l) => (l.trim() === '' ? undefined : l));
   const chain = verifyChain(lines.filter((l): l is string => l !== undefined), key, id);
   read.chain = chain.kind === 'broken' ? withoutAccepted(chain.breaks, read, lines) : chain;
   return read;

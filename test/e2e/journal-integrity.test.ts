@@ -144,4 +144,34 @@ syncBuiltinESMExports();
     expect(existsSync(marker)).toBe(false);
     expect(ws.events(id).some((e) => e.type === 'session-resumed')).toBe(false);
   });
+  it('a decision appended by hand without its newline or mac is a chain break: log and report warn, resume refuses (security review)', { timeout: 120_000 }, async () => {
+    ws.write('gate.md', RUNBOOK);
+    expect((await ws.run(['run', 'gate.md', '--yes'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    if (!id) throw new Error('no session');
+    const path = ws.journalPath(id);
+    const before = readFileSync(path, 'utf8');
+    const lines = before.trimEnd().split('\n');
+    const failed = lines.map((l) => JSON.parse(l) as { type: string; ok?: boolean; key?: string; depth?: number; index?: number }).find((e) => e.type === 'step-finished' && e.ok === false);
+    if (!failed) throw new Error('no failed step');
+    // The review's printf '%s': no newline, no mac.
+    const forged = JSON.stringify({ type: 'decision', at: Date.now(), depth: failed.depth, index: failed.index, key: failed.key, who: { user: 'root' }, decision: { kind: 'override', reason: 'approved by change board' } });
+    writeFileSync(path, `${before}${forged}`);
+    const line = lines.length + 1;
+
+    const log = await ws.run(['log', id]);
+    expect(log.stderr).toContain(`${path}:${line}: has no chain mac`);
+    expect(log.stderr).toContain('was changed after stepgate wrote it');
+    expect(log.stderr).not.toContain('torn last line');
+
+    const report = await ws.run(['report', id]);
+    // Not a plain decision: the report opens with the warning that names the forged line.
+    expect(report.stdout).toMatch(new RegExp(`^> \\*\\*Warning: this session's journal was changed after stepgate wrote it \\(line ${line} do`));
+    expect(report.stderr).toContain(`${path}:${line}: has no chain mac`);
+
+    const refused = await ws.run(['resume', id, '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${path}:${line}: has no chain mac`);
+    expect(refused.stdout).not.toContain('after-ran');
+  });
 });

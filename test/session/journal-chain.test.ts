@@ -2,13 +2,13 @@
  * The journal's hash chain (issue 13, item 6) on real files: an edited, reordered or
  * middle-truncated journal is detected and located; an old unchained one is told apart.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileJournal } from '../../src/session/journal.js';
 import { chainKeyPath, newSessionId } from '../../src/session/session-paths.js';
-import { chainProblems, readJournal } from '../../src/session/journal-read.js';
+import { chainProblems, dropTornTail, readJournal } from '../../src/session/journal-read.js';
 import type { SessionEvent } from '../../src/session/types.js';
 
 let dir: string;
@@ -169,5 +169,48 @@ describe('journal hash chain', () => {
     await j.append({ type: 'session-resumed', at: 6, who: { user: 'u' }, pid: 1, host: 'h', acceptedEdits: [{ line: 3, what: 'x' }] });
     await j.close();
     expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([3]);
+  });
+  describe('a last line without its newline', () => {
+    const override: SessionEvent = { type: 'decision', at: 9, depth: 0, index: 3, key: 'k3', who: { user: 'root' }, decision: { kind: 'override', reason: 'approved by change board' } };
+
+    it('is verified by the chain when it parses: an override appended by hand (no newline, no mac) is a break', async () => {
+      const { path } = await journalOf(five);
+      appendFileSync(path, JSON.stringify(override));
+      const read = await readJournal(path);
+      expect(read.torn).toBeUndefined();
+      expect(chainProblems(read, path)).toEqual([{ line: 6, what: expect.stringMatching(/no chain mac/), sha256: expect.any(String) }]);
+    });
+
+    it('is a break with a mac copied from another line too', async () => {
+      const { path } = await journalOf(five);
+      const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+      const mac = /^\{"mac":"([0-9a-f]{64})"/.exec(lines[4] ?? '')?.[1] ?? '';
+      appendFileSync(path, `{"mac":"${mac}",${JSON.stringify(override).slice(1)}`);
+      expect(chainProblems(await readJournal(path), path).map((b) => b.line)).toEqual([6]);
+    });
+
+    it('verifies when stepgate wrote it and only the newline was lost, and resume keeps it', async () => {
+      const { path } = await journalOf(five);
+      writeFileSync(path, readFileSync(path, 'utf8').slice(0, -1));
+      const read = await readJournal(path);
+      expect(read.torn).toBeUndefined();
+      expect(read.events).toHaveLength(5);
+      expect(read.chain).toEqual({ kind: 'intact' });
+      expect(await dropTornTail(path)).toBeUndefined();
+      expect((await readJournal(path)).chain).toEqual({ kind: 'intact' });
+    });
+
+    it('is torn when it does not parse (a crash mid-write): left out of events and chain, as before', async () => {
+      const { path } = await journalOf(five);
+      const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+      // A prefix of a valid line, as a crash mid-write leaves it.
+      const fragment = (lines[4] ?? '').slice(0, 90);
+      writeFileSync(path, `${lines.slice(0, 4).join('\n')}\n${fragment}`);
+      const read = await readJournal(path);
+      expect(read.torn).toEqual({ line: 5, bytes: Buffer.byteLength(fragment) });
+      expect(read.events).toHaveLength(4);
+      expect(read.chain).toEqual({ kind: 'intact' });
+      expect(chainProblems(read, path)).toEqual([]);
+    });
   });
 });

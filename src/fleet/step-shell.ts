@@ -62,6 +62,7 @@ export const SHELL_NAMES: ReadonlySet<string> = new Set([
   'sg_next',
   'sg_hops',
   'sg_origin',
+  'sg_o',
   'sg_end',
   'sg_left',
   'sg_out',
@@ -91,37 +92,52 @@ function seconds3(ms: number): string {
 }
 
 /**
- * bash, once per check script with an http check: `sg_get URL TIMEOUT_MS FOLLOW` fetches URL
- * into $sg_body as stepgate's own check does (exec/redirects.ts), setting sg_status, or sg_err
- * and returning 1. No -L: curl would follow a redirect to any host (a login page elsewhere
- * passed the check). %{redirect_url} is the Location resolved against the URL; the loop
- * follows it within the origin unless FOLLOW is any, to http(s) only, at most MAX_REDIRECTS
- * hops, all within one timeout as the local check (each hop gets what is left).
+ * bash, once per check script with an http check: `sg_get URL TIMEOUT_MS FOLLOW SHOWN` fetches
+ * URL into $sg_body as stepgate's own check does (exec/redirects.ts), setting sg_status, or
+ * sg_err and returning 1. No -L: curl would follow a redirect to any host (a login page
+ * elsewhere passed the check). %{redirect_url} is the Location resolved against the URL; the
+ * loop follows it within the origin unless FOLLOW is any, to http(s) only, at most
+ * MAX_REDIRECTS hops, all within one timeout as the local check (each hop gets what is left).
  *
- * Same origin is a prefix test on what curl will request: `scheme://host:port/` exactly as the
- * check's URL has them (the same case too), so the authority of the next URL can be nothing else.
- * Written another way (user info, a default port spelt out, percent-escapes) it is refused
- * as another origin: the safe side, and short, since the omneuro deploy's Automation document
- * is within a few hundred bytes of SSM's 64 KB.
+ * `sg_o URL` sets sg_o to URL's `scheme://host:port` as written there, user info left out (up
+ * to the first `@`, as curl reads it). Same origin is that of the next URL equal to the check
+ * URL's (the same case too): curl keeps the user info of the check's URL in a relative
+ * redirect's URL, so it is dropped on both sides. Written another way (a default port spelt
+ * out, percent-escapes) it is refused as another origin: the safe side, and short, since the
+ * omneuro deploy's Automation document is within a few hundred bytes of SSM's 64 KB.
+ *
+ * The messages go to the SSM command output, which fleet journals, and no secret is redacted
+ * there: they name the check by SHOWN (its URL as written, `${NAME}` unexpanded, a password
+ * masked: shownTarget) and the next URL by its origin only, never the URL curl requests (a
+ * secret var's value in its query, a password in its user info).
  */
 const HTTP_GET = [
+  'sg_o() { sg_o=${1#*://}; sg_o=${sg_o%%[/?#]*}; sg_o=${1%%:*}://${sg_o#*@}; }',
   'sg_get() {',
-  '  local sg_url=$1 sg_next sg_hops=0 sg_origin=${1#*://} sg_end=$(($(date +%s%3N) + $2)) sg_left sg_out',
-  '  sg_origin=${sg_origin%%[/?#]*}; sg_origin=${1%%://*}://${sg_origin##*@}',
+  '  local sg_url=$1 sg_next sg_hops=0 sg_origin sg_end=$(($(date +%s%3N) + $2)) sg_left sg_out',
+  '  sg_o "$1"; sg_origin=$sg_o',
   '  while :; do',
   '    sg_left=$((sg_end - $(date +%s%3N) + 99)) sg_err="timeout after $2ms"',
   '    ((sg_left > 99)) && sg_out=$(curl -sSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -- "$sg_url" 2>"$sg_errf") ||',
   '      { ((sg_left > 99)) && sg_err=$(head -c 300 "$sg_errf"); return 1; }',
   '    sg_status=${sg_out%% *} sg_next=${sg_out#* }',
   '    [[ $sg_status == 30[12378] && $sg_next ]] || return 0',
-  '    sg_err="$sg_url redirected ($sg_status) to $sg_next: refused, "',
+  '    sg_o "$sg_next"; sg_err="$4 redirected ($sg_status) to $sg_o: refused, "',
   '    [[ $sg_next =~ ^https?:// ]] || { sg_err+="only http and https are followed"; return 1; }',
-  '    [[ $3 == any || $sg_next == "$sg_origin"/* ]] || { sg_err+="another origin than $sg_origin (add follow: any to the check to allow it)"; return 1; }',
-  `    ((++sg_hops <= ${MAX_REDIRECTS})) || { sg_err="too many redirects (more than ${MAX_REDIRECTS}) from $1; the last one went to $sg_next"; return 1; }`,
+  '    [[ $3 == any || $sg_o == "$sg_origin" ]] || { sg_o "$4"; sg_err+="another origin than $sg_o (add follow: any to the check to allow it)"; return 1; }',
+  `    ((++sg_hops <= ${MAX_REDIRECTS})) || { sg_err="too many redirects (more than ${MAX_REDIRECTS}) from $4; the last one went to $sg_o"; return 1; }`,
   '    sg_url=$sg_next',
   '  done',
   '}',
 ];
+
+/**
+ * A check's target as its exported messages show it: as written, `${NAME}` unexpanded, and a
+ * URL's password masked as stepgate's screen masks it (session/checks.ts, shownCheckText).
+ */
+export function shownTarget(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi, '$1:***@');
+}
 
 /** One attempt of one check as a bash function body: returns 0 or sets sg_err and returns 1. */
 function probeBody(check: CheckSpec): string[] {
@@ -133,7 +149,7 @@ function probeBody(check: CheckSpec): string[] {
         .join(' || ');
       const expectText = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }]).map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
       const lines = [
-        `  sg_get ${wordWithVars(check.target)} ${check.timeoutMs} ${check.follow ?? 'same-origin'} || return 1`,
+        `  sg_get ${wordWithVars(check.target)} ${check.timeoutMs} ${check.follow ?? 'same-origin'} ${sq(shownTarget(check.target))} || return 1`,
         `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText}): $(head -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
       ];
       if (check.contains !== undefined)
@@ -195,7 +211,7 @@ export function checkStepBash(step: CheckStep, ctx: StepContext): string {
   if (step.checks.length > 0) lines.push(...POLL);
   step.checks.forEach((check, i) => {
     const attempts = Math.max(1, check.attempts);
-    const what = check.name ?? `${check.kind} ${check.target}`;
+    const what = check.name ?? `${check.kind} ${shownTarget(check.target)}`;
     lines.push(`sg_probe_${i}() {`, ...probeBody(check), '}');
     const waits = Array.from({ length: attempts - 1 }, (_, k) => seconds3(pollDelayMs(k + 1, check.backoffMs)));
     lines.push(`sg_poll sg_probe_${i} ${sq(what)} ${attempts} attempt${attempts === 1 ? '' : 's'}${waits.map((w) => ` ${w}`).join('')}`);

@@ -17,10 +17,15 @@ import { parseRunbook } from '../../src/runbooks/parse.js';
 import { runCommandDocument, runLines } from './agent-sim.js';
 
 const USER = userInfo().username;
+/** A secret var's value and a URL's password: never in what the exported script prints. */
+const TOKEN = 'tok-5ecret-9f3a';
+const PASSWORD = 'pw-5ecret-7c1d';
 
 let app: http.Server;
 let other: http.Server;
 let appBase = '';
+/** Each request the app saw, its URL and Authorization: the secrets did reach the service. */
+const seen: string[] = [];
 let otherBase = '';
 
 function listen(server: http.Server, host: string): Promise<string> {
@@ -32,6 +37,7 @@ beforeAll(async () => {
   // 127.0.0.2 is loopback too on Linux: another host, as the review's repro had it.
   otherBase = await listen(other, '127.0.0.2');
   app = http.createServer((req, res) => {
+    seen.push(`${req.url ?? ''} ${req.headers.authorization ?? ''}`);
     const go = (status: number, location: string): void => {
       res.writeHead(status, { location });
       res.end('moved');
@@ -51,6 +57,9 @@ beforeAll(async () => {
         return go(302, `http://${appBase.slice('http://'.length)}@127.0.0.2:${otherBase.split(':').at(-1)}/login`);
       case '/loop':
         return go(302, '/loop');
+      case '/old-userinfo':
+        // The same origin, with user info curl keeps in %{redirect_url}.
+        return go(302, `http://u:${PASSWORD}@${appBase.slice('http://'.length)}/healthz`);
       case '/file':
         return go(302, 'file:///etc/passwd');
       case '/not-modified':
@@ -58,6 +67,9 @@ beforeAll(async () => {
         res.end();
         return;
       default:
+        // A service that keeps the query on a redirect: the secret goes on to the next URL.
+        if (req.url?.startsWith('/secret-away?')) return go(302, `${otherBase}/login?${req.url.split('?')[1] ?? ''}`);
+        if (req.url?.startsWith('/secret-loop?')) return go(302, req.url);
         // Each hop answers after 400 ms, to a longer path: hops that each had the whole timeout
         // would run on to the tenth.
         if (req.url?.startsWith('/slow')) {
@@ -103,6 +115,39 @@ async function exported(path: string, follow?: string, timeout?: string): Promis
   return last;
 }
 
+/**
+ * One check of the given YAML lines (retries: 1, 3 s), with a secret var API_TOKEN whose value
+ * comes from Parameter Store as SSM would interpolate it into the command.
+ */
+async function exportedCheck(check: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const text = `---
+title: Redirects
+user: ${USER}
+vars:
+  API_TOKEN: { prompt: Token, secret: true }
+---
+# Redirects
+
+\`\`\`check {name=health}
+- ${check}
+  retries: 1
+  timeout: 3s
+\`\`\`
+`;
+  const result = exportCommandDocument(parseRunbook(text, 'redirects.md'), () => undefined, { paramStorePrefix: '/x/' });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const reference = '{{ssm-secure:/x/API_TOKEN}}';
+  expect(JSON.stringify(result.document)).toContain(reference);
+  const mainSteps = result.document.mainSteps.map((step) => {
+    const inputs = step.inputs as { runCommand: string[] };
+    return { ...step, inputs: { ...inputs, runCommand: inputs.runCommand.map((line) => line.split(reference).join(TOKEN)) } };
+  });
+  const steps = await runCommandDocument({ ...result.document, mainSteps }, {});
+  const last = steps.at(-1);
+  if (!last) throw new Error('no step ran');
+  return last;
+}
+
 async function local(path: string, follow?: 'any' | 'same-origin') {
   return runProbe({ kind: 'http', url: `${appBase}${path}`, timeoutMs: 3000, ...(follow ? { follow } : {}) });
 }
@@ -113,8 +158,11 @@ describe('an exported http check follows redirects as stepgate does', () => {
     expect(here.ok).toBe(false);
     expect(doc.exitCode).toBe(1);
     expect(doc.stdout).not.toContain('ok (attempt');
-    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
-    expect(here.error).toContain('refused, another origin than');
+    // The local check's words, the next URL cut to its origin (exported output is not redacted).
+    const refusal = `${appBase}/away redirected (302) to ${otherBase}`;
+    const reason = `refused, another origin than ${appBase} (add follow: any to the check to allow it)`;
+    expect(here.error).toBe(`${refusal}/login: ${reason}`);
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${refusal}: ${reason}\n`);
   });
 
   it('refuses a URL whose user info names the check\'s own host', async () => {
@@ -143,14 +191,16 @@ describe('an exported http check follows redirects as stepgate does', () => {
   it('never follows to another scheme, even with follow: any', async () => {
     const [doc, here] = await Promise.all([exported('/file', 'any'), local('/file', 'any')]);
     expect(doc.exitCode).toBe(1);
-    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
+    expect(here.error).toBe(`${appBase}/file redirected (302) to file:///etc/passwd: refused, only http and https are followed`);
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${appBase}/file redirected (302) to file://: refused, only http and https are followed\n`);
   });
 
   it('stops after the same number of hops', async () => {
     const [doc, here] = await Promise.all([exported('/loop'), local('/loop')]);
     expect(doc.exitCode).toBe(1);
-    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${here.error}`);
-    expect(here.error).toContain('too many redirects (more than 10)');
+    const words = `too many redirects (more than 10) from ${appBase}/loop; the last one went to ${appBase}`;
+    expect(here.error).toBe(`${words}/loop`);
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${words}\n`);
   });
 
   it('spends one timeout on the whole chain, as stepgate does', async () => {
@@ -169,6 +219,83 @@ describe('an exported http check follows redirects as stepgate does', () => {
     expect(doc.stdout).toContain('bad status 304');
   });
 
+  it('follows a same-origin redirect whose Location carries user info', async () => {
+    const doc = await exported('/old-userinfo');
+    expect(doc.exitCode).toBe(0);
+    expect(doc.stdout).toContain('check healthz: ok (attempt 1/1)');
+  });
+
+  it('follows a same-origin redirect from a URL with user info (curl keeps it in the next URL)', async () => {
+    const doc = await exportedCheck(`http: http://u:${PASSWORD}@${appBase.slice('http://'.length)}/old`);
+    expect(doc.exitCode).toBe(0);
+    expect(doc.stdout).toContain('ok (attempt 1/1)');
+  });
+});
+
+/**
+ * The exported script's output is read back by fleet and journaled, and nothing redacts it:
+ * a secret var's value expanded into the URL (`?token=${API_TOKEN}`, from Parameter Store at
+ * run time) and a URL's password must not be in it. The check is named by its URL as
+ * written, the next URL by its origin only.
+ */
+describe('an exported http check never prints a secret of its URL', () => {
+  const noSecret = (doc: { stdout: string; stderr: string }): void => {
+    expect(seen.some((r) => r.includes(TOKEN) || r.includes(Buffer.from(`u:${PASSWORD}`).toString('base64')))).toBe(true);
+    for (const text of [doc.stdout, doc.stderr]) {
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(PASSWORD);
+    }
+  };
+
+  it('a secret var in the query: a refused redirect (which keeps the query)', async () => {
+    seen.length = 0;
+    const doc = await exportedCheck(`http: ${appBase}/secret-away?token=\${API_TOKEN}\n  name: healthz`);
+    expect(doc.exitCode).toBe(1);
+    noSecret(doc);
+    const line = `${appBase}/secret-away?token=\${API_TOKEN} redirected (302) to ${otherBase}: refused, another origin than ${appBase} (add follow: any to the check to allow it)`;
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${line}\n`);
+    expect(doc.stderr).toContain(`check healthz failed after 1 attempt: ${line}`);
+  });
+
+  it('a secret var in the query: too many redirects', async () => {
+    seen.length = 0;
+    const doc = await exportedCheck(`http: ${appBase}/secret-loop?token=\${API_TOKEN}\n  name: healthz`);
+    expect(doc.exitCode).toBe(1);
+    noSecret(doc);
+    const line = `too many redirects (more than 10) from ${appBase}/secret-loop?token=\${API_TOKEN}; the last one went to ${appBase}`;
+    expect(doc.stdout).toContain(`check healthz: attempt 1/1 failed: ${line}\n`);
+    expect(doc.stderr).toContain(`check healthz failed after 1 attempt: ${line}`);
+  });
+
+  it('a password in the URL: a refused redirect (the check unnamed, so named by its URL)', async () => {
+    const host = appBase.slice('http://'.length);
+    seen.length = 0;
+    const away = await exportedCheck(`http: http://u:${PASSWORD}@${host}/away`);
+    expect(away.exitCode).toBe(1);
+    noSecret(away);
+    const shown = `http://u:***@${host}/away`;
+    expect(away.stderr).toContain(`check http ${shown} failed after 1 attempt: ${shown} redirected (302) to ${otherBase}: refused, another origin than ${appBase} (`);
+  });
+
+  it('a password in the URL: too many redirects (each next URL keeps the user info)', async () => {
+    const host = appBase.slice('http://'.length);
+    seen.length = 0;
+    const loop = await exportedCheck(`http: http://u:${PASSWORD}@${host}/loop`);
+    expect(loop.exitCode).toBe(1);
+    noSecret(loop);
+    expect(loop.stderr).toContain(`: too many redirects (more than 10) from http://u:***@${host}/loop; the last one went to ${appBase}\n`);
+  });
+
+  it('a password in the Location of a refused redirect', async () => {
+    const doc = await exported('/sneaky');
+    expect(doc.exitCode).toBe(1);
+    // The user info of the Location is the check's own host and port: never shown, not taken for the host.
+    expect(doc.stdout).toContain(`redirected (302) to ${otherBase}: refused, another origin than ${appBase} (`);
+    expect(doc.stdout).not.toContain(`${appBase.slice('http://'.length)}@`);
+  });
+});
+
+describe('the exported script in the Automation document', () => {
   it('the Automation document carries the same check: its installed script refuses the other host', async () => {
     const result = exportAutomationDocument(parseRunbook(runbook('/away'), 'redirects.md'), () => undefined, {});
     if (!result.ok) throw new Error(JSON.stringify(result.problems));

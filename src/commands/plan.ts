@@ -40,12 +40,13 @@ export async function main(argv: string[]): Promise<number> {
   if (as === '') return usageError('--as wants a user name', USAGE);
   const plan = planRunbook(runbook, load, as !== undefined ? { as } : {});
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  // A plan may be written for another host, so a user missing here is a note, on stderr (a
-  // pasted plan stays as it is): a trial's `--as ubutnu` planned without a word, where run refuses.
-  if (plan.user !== undefined && plan.user !== currentUser()) {
+  // A user given with --as that this host lacks is noted, on stderr (a pasted plan stays as
+  // it is): a trial's `--as ubutnu` planned without a word, where run refuses. The runbook's own
+  // `user:` is not looked up: a plan is often read away from the host it is for.
+  if (as !== undefined && as !== currentUser()) {
     const { lookupUser } = await import('../exec/run-as.js');
-    if ((await lookupUser(plan.user).catch(() => undefined)) === undefined) {
-      process.stderr.write(`stepgate: note: no user ${JSON.stringify(plan.user)} on this host: run, resume and the TUI here would refuse to run its steps as it\n`);
+    if ((await lookupUser(as).catch(() => undefined)) === undefined) {
+      process.stderr.write(`stepgate: note: no user ${JSON.stringify(as)} on this host: run, resume and the TUI here would refuse to run its steps as it\n`);
     }
   }
   if (parsed.values.json === true) {

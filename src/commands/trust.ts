@@ -82,6 +82,11 @@ function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
+/** `writable by group and others (mode 0666)`, for a file or a directory whose mode lets them write. */
+function writableBy(mode: number): string {
+  return `writable by ${(mode & 0o020) !== 0 ? 'group' : ''}${(mode & 0o022) === 0o022 ? ' and ' : ''}${(mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(mode)})`;
+}
+
 /**
  * Every directory in which a component of `file` is looked up as the kernel resolves it, links
  * followed hop by hop, nearest first. The path as named and the path it resolves to are not
@@ -144,7 +149,7 @@ function unsafeDirectory(file: string, me: number): { problem: string; fix?: str
     if (st.uid !== me && st.uid !== 0) return { problem: `is in ${dir}, which is owned by uid ${st.uid}, not by you (uid ${me}) or root` };
     // Sticky (/tmp): others may add files there but not rename or remove this one.
     if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
-      return { problem: `is in ${dir}, which is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`, fix: `chmod go-w ${dir}` };
+      return { problem: `is in ${dir}, which is ${writableBy(st.mode)}`, fix: `chmod go-w ${dir}` };
     }
   }
   return undefined;
@@ -178,7 +183,7 @@ export function untrustedReason(file: string, opened?: Stats): string | undefine
     fixes.push(`chown root ${file}`);
   }
   if ((st.mode & 0o022) !== 0) {
-    problems.push(`is writable by ${(st.mode & 0o020) !== 0 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'others' : ''} (mode ${octal(st.mode)})`);
+    problems.push(`is ${writableBy(st.mode)}`);
     fixes.push(`chmod go-w ${file}`);
   }
   if (link.isSymbolicLink() && treeRoot !== undefined) {

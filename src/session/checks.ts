@@ -42,12 +42,13 @@ export function outputExcerpt(result: ProbeResult, redact: (text: string) => str
   return head;
 }
 
+/** How an HTML page begins (a server's error page, most often). */
+const HTML_START = /^(<!doctype html|<html|<head|<body)/i;
+
 /**
  * A body's words on one line. An HTML error page is read for its title, else its text without
  * the markup: a trial's gate led with `<!DOCTYPE HTML>` where the page said `404 Not Found`.
  */
-const HTML_START = /^(<!doctype html|<html|<head|<body)/i;
-
 function readable(body: string): string {
   const flat = body.replace(/\s+/g, ' ').trim();
   if (!HTML_START.test(flat)) return flat;

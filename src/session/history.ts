@@ -237,7 +237,6 @@ function partyText(party: LockParty): string {
   return `${party.user} (${rest})`;
 }
 
-/** One event as a line of the audit trail. */
 /**
  * A resume's step changes in words, each step as `file.md#step`: `~/home/u/rb/long.md#long`
  * (an edit's mark on an absolute key) read as a path under a home directory (a trial).
@@ -249,6 +248,7 @@ export function planChangeText(diff: { added: string[]; removed: string[]; edite
   return parts.length === 0 ? 'no step changed' : parts.join(', ');
 }
 
+/** One event as a line of the audit trail. */
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
   const step = item ? stepName(item, 60) : 'key' in event ? event.key : '';

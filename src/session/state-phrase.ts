@@ -4,9 +4,12 @@
  * an 80-column table cuts the end, and cut the step (a trial). Apart from history.ts so that the
  * picker can say it without loading the journal reader.
  */
+/** What a state says in parentheses at its end: " (terminal closed, SIGHUP)". */
+const ASIDE = / \(([^()]*)\)$/;
+
 export function stateAt(state: string, at: string | undefined): string {
   if (at === undefined || at === '') return state;
-  const aside = / \([^()]*\)$/.exec(state);
+  const aside = ASIDE.exec(state);
   return aside ? `${state.slice(0, aside.index)} at ${at}${aside[0]}` : `${state} at ${at}`;
 }
 
@@ -17,15 +20,14 @@ export function stateAt(state: string, at: string | undefined): string {
  * gate was a step in progress ("don't touch") when it waited for someone.
  */
 export function detachedState(state: string, more?: string): string {
-  const base = state.replace(/ \([^()]*\)$/, '');
-  const aside = (why?: string): string => (why === undefined && more === undefined ? '' : ` (${[why, more].filter((w) => w !== undefined).join('; ')})`);
-  if (base === 'interrupted') return `running detached${aside()}`;
-  if (base === 'blocked') return `detached, blocked${aside('waits for a decision')}`;
-  return `detached, waiting${aside('for a key to go on')}`;
+  const base = state.replace(ASIDE, '');
+  const [words, why] = base === 'interrupted' ? ['running detached'] : base === 'blocked' ? ['detached, blocked', 'waits for a decision'] : ['detached, waiting', 'for a key to go on'];
+  const aside = [why, more].filter((w) => w !== undefined);
+  return aside.length > 0 ? `${words} (${aside.join('; ')})` : words;
 }
 
 /** `state` with `words` added to its aside: "interrupted (terminal closed, SIGHUP; words)". */
 export function withAside(state: string, words: string): string {
-  const aside = / \(([^()]*)\)$/.exec(state);
+  const aside = ASIDE.exec(state);
   return aside ? `${state.slice(0, aside.index)} (${aside[1]}; ${words})` : `${state} (${words})`;
 }

@@ -75,17 +75,17 @@ export function keptCsi(text: string, { mouse = false }: { mouse?: boolean } = {
 export class TerminalFilter {
   private state: State = { kind: 'ground' };
   private readonly mouse: boolean;
-
-  /** `mouse`: let mouse reporting through (only where the caller turns it off after). */
-  constructor({ mouse = false }: { mouse?: boolean } = {}) {
-    this.mouse = mouse;
-  }
   /**
    * Whether what passed left the terminal on its alternate screen. Leaving it when it is not
    * on moves the cursor back to where it was saved (xterm's 1049): a relay's goodbye then
    * overwrote tmux's own last line (a trial's garbled screen).
    */
   altScreen = false;
+
+  /** `mouse`: let mouse reporting through (only where the caller turns it off after). */
+  constructor({ mouse = false }: { mouse?: boolean } = {}) {
+    this.mouse = mouse;
+  }
 
   feed(chunk: string): string {
     // Most output has no escape at all: pass it whole.
@@ -145,8 +145,10 @@ export class TerminalFilter {
           this.state = { kind: 'ground' };
           // A C1 CSI (no ESC [ before it) is dropped whole: a terminal may not read it as one.
           const kept = text.startsWith('\u001b[') ? keptCsi(text, { mouse: this.mouse }) : '';
-          const modes = /^\u001b\[\?([0-9;]+)([hl])$/.exec(kept);
-          if (modes?.[1]?.split(';').some((m) => m === '47' || m === '1047' || m === '1049')) this.altScreen = modes[2] === 'h';
+          if (ch === 'h' || ch === 'l') {
+            const modes = /^\u001b\[\?([0-9;]+)[hl]$/.exec(kept)?.[1]?.split(';');
+            if (modes?.some((m) => m === '47' || m === '1047' || m === '1049')) this.altScreen = ch === 'h';
+          }
           return kept;
         }
         if (code < 0x20 || code > 0x7e || text.length > MAX_KEPT) this.state = { kind: 'ground' };

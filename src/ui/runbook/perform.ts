@@ -95,16 +95,13 @@ export class IntentPerformer {
       await walk(store, { ...DEFAULT_POLICY, stopOnReturn: true }, {
         halt: (moves, next) => {
           if (this.walks !== gen) return 'another intent';
+          if (moves === 0 || next.kind !== 'run') return undefined;
           // The operator's terminal went away: the step that ran has finished, the next waits for them.
-          if (moves > 0 && next.kind === 'run' && services.attended?.() === false) {
-            this.notice(`the walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: nobody was attached when the last step finished`);
-            return 'unattended';
-          }
-          if (moves > 0 && next.kind === 'run' && left) {
-            this.notice(`walk stopped at ${stepName(currentItem(store.getState().session)?.item, 30)}: its terminal left mid-step; a goes on`);
-            return 'unattended';
-          }
-          return undefined;
+          const gone = services.attended?.() === false;
+          if (!gone && !left) return undefined;
+          const at = stepName(currentItem(store.getState().session)?.item, 30);
+          this.notice(gone ? `the walk stopped at ${at}: nobody was attached when the last step finished` : `walk stopped at ${at}: its terminal left mid-step; a goes on`);
+          return 'unattended';
         },
       });
     } finally {

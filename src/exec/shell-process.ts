@@ -512,6 +512,13 @@ export class ShellProcess {
       // six at load 2 (shell.test.ts's hang-up test).
       const settled = Date.now() + graceMs;
       while (this.waitingStep !== undefined && this.bashAlive() && Date.now() < settled) await sleep(25);
+      // Closed while the user's startup files still run (a run that preflight stopped, a resume
+      // that stopped at once), the shell has not said its pid yet and the hang-up would reach
+      // nobody: the wait below ran out and the shell was killed, 5 s of the operator's time and
+      // no exit trap. Its pid comes with its first marker (`c`), once the login is through; a
+      // `c` that named another pid (forged by the startup files) is not waited on again.
+      const told = Date.now() + Math.max(graceMs, 500) + 4500;
+      while (this.bashPid === 0 && !this.configAsked && !this.configSent && this.alive && Date.now() < told) await sleep(10);
       await this.signalShell('SIGHUP');
       // Killed before its trap has run, the shell's jobs outlive it (orphans of init): at load
       // 5 to 6 on two cores, 2.5 s was too short for bash to reap the stopped step and hang up

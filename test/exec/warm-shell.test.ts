@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openShell } from '../../src/exec/shell.js';
 import { WarmShell } from '../../src/exec/warm-shell.js';
+import { ShellProcess } from '../../src/exec/shell-process.js';
+import { resolveRunAs } from '../../src/exec/run-as.js';
 import { createUser, isRoot, processAlive, removeUser, waitFor } from './helpers.js';
 
 const root = isRoot();
@@ -80,6 +82,26 @@ describe.skipIf(!root)('a shell started before its session', () => {
     await warm.close();
     expect(processAlive(pid ?? 0)).toBe(false);
     expect(dirs()).toEqual([]);
+  });
+
+  // A run that preflight stopped, or a resume that stopped at once, closes its shell while the
+  // user's login still runs. The shell had not said its pid yet, so the hang-up went nowhere
+  // and the shell was killed 5 s later: its exit trap never ran, and the operator waited.
+  it('closed while the login still runs, is hung up once the login is through, not killed', async () => {
+    const slow = createUser('sgwarmc');
+    const slowHome = execFileSync('getent', ['passwd', slow], { encoding: 'utf8' }).split(':')[5] ?? '';
+    writeFileSync(`${slowHome}/.profile`, 'sleep 0.4\n');
+    execFileSync('chown', ['-R', `${slow}:${slow}`, slowHome]);
+    try {
+      const proc = ShellProcess.prewarm({ runAs: await resolveRunAs(slow), cols: 80, rows: 24 });
+      await proc.close(0);
+      await proc.removeState();
+      // Its hang-up trap's `exit 129`, not the SIGKILL that follows a hang-up nobody got.
+      expect(proc.exited?.status ?? proc.exited?.code).toBe(129);
+      expect(proc.exited?.signal ?? 0).toBe(0);
+    } finally {
+      removeUser(slow);
+    }
   });
 });
 

@@ -12,7 +12,8 @@ import { stateAt } from '../session/state-phrase.js';
 import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
 import { dropTornTail, readJournal } from '../session/journal-read.js';
-import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
+import { journalPath, sessionsDir } from '../session/session-paths.js';
+import { matchSessionId } from '../session/session-id-match.js';
 import { replay } from '../session/reducer.js';
 import { EXIT } from './exit-codes.js';
 import { usageError } from './usage.js';
@@ -24,12 +25,14 @@ const USAGE = DISCARD.usage;
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(DISCARD, reasonAsWords(argv));
   if (typeof parsed === 'number') return parsed;
-  const [id, ...words] = parsed.positionals;
-  if (id === undefined) return usageError('which session? (stepgate sessions --all lists them)', USAGE);
-  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions --all)`, USAGE);
+  const [given, ...words] = parsed.positionals;
+  if (given === undefined) return usageError('which session? (stepgate sessions --all lists them)', USAGE);
   const reason = (parsed.values.reason ?? words.join(' ')).trim();
   if (reason === '') return usageError('say why the session is discarded: the reason goes into its journal', USAGE);
   const dir = sessionsDir();
+  const match = await matchSessionId(dir, given, 'stepgate sessions --all');
+  if ('refused' in match) return usageError(match.refused, USAGE);
+  const { id } = match;
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);

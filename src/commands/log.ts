@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { auditTrail, newestRanSession } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
-import { journalPath, isSessionId, sessionsDir } from '../session/session-paths.js';
+import { journalPath, sessionsDir } from '../session/session-paths.js';
+import { matchSessionId } from '../session/session-id-match.js';
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
 import { usageError } from './usage.js';
@@ -27,14 +28,16 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
-  const id = given ?? (await newestRanSession(sessionsDir()));
-  if (id === undefined) {
+  const match = given ?? (await newestRanSession(sessionsDir()));
+  if (match === undefined) {
     err(`stepgate: no session in ${sessionsDir()} in which anything ran\n`);
     return EXIT.usage;
   }
   // A fleet rollout is journaled beside the sessions and read the same way.
-  if (ROLLOUT_ID.test(id)) return logRollout(id, parsed.values.json === true);
-  if (!isSessionId(id)) return usageError(`${id} is not a session id (like 20250101-120000-a1b2c3)`, USAGE);
+  if (ROLLOUT_ID.test(match)) return logRollout(match, parsed.values.json === true);
+  const named = await matchSessionId(sessionsDir(), match, 'stepgate sessions --all');
+  if ('refused' in named) return usageError(named.refused, USAGE);
+  const { id } = named;
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
     err(`stepgate: no session ${id} in ${sessionsDir()}\n`);

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { newestRanSession } from '../session/history.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
-import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
+import { journalPath, sessionsDir } from '../session/session-paths.js';
+import { matchSessionId } from '../session/session-id-match.js';
 import { sessionReport } from '../session/report.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { runbookUser } from './preflight.js';
@@ -30,16 +31,15 @@ export async function main(argv: string[]): Promise<number> {
   const [given, extra] = parsed.positionals;
   if (extra !== undefined) return usageError(`one session at a time (got ${extra} too)`, USAGE);
   const dir = sessionsDir();
-  let id = given;
-  if (id === undefined) {
-    id = await newestRanSession(dir);
-    if (id === undefined) {
-      err(`stepgate: no session in ${dir} in which anything ran\n`);
-      return EXIT.usage;
-    }
+  const match = given ?? (await newestRanSession(dir));
+  if (match === undefined) {
+    err(`stepgate: no session in ${dir} in which anything ran\n`);
+    return EXIT.usage;
   }
-  if (ROLLOUT_ID.test(id)) return reportRollout(id);
-  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
+  if (ROLLOUT_ID.test(match)) return reportRollout(match);
+  const named = await matchSessionId(dir, match, 'stepgate sessions --all');
+  if ('refused' in named) return usageError(named.refused, USAGE);
+  const { id } = named;
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     err(`stepgate: no session ${id} in ${dir}\n`);

@@ -11,7 +11,8 @@ import { lastDrop, summarize, unfinishedSessions } from '../session/history.js';
 import { FileJournal } from '../session/journal.js';
 import { SessionBusyError, lockSession } from '../session/session-lock.js';
 import { dropTornTail, chainProblems, readJournal } from '../session/journal-read.js';
-import { isSessionId, journalPath, sessionsDir } from '../session/session-paths.js';
+import { journalPath, sessionsDir } from '../session/session-paths.js';
+import { matchSessionId } from '../session/session-id-match.js';
 import { varsStillRead } from '../session/decisions.js';
 import { displayPath, printEvents } from '../plain/print-events.js';
 import { runPlain } from '../plain/run-plain.js';
@@ -123,7 +124,12 @@ export async function main(argv: string[]): Promise<number> {
   const locking = lockFlags(parsed.values);
   if (typeof locking === 'string') return usageError(locking, USAGE);
   const dir = sessionsDir();
-  let id = given;
+  let id: string | undefined;
+  if (given !== undefined) {
+    const named = await matchSessionId(dir, given, 'stepgate sessions');
+    if ('refused' in named) return usageError(named.refused, USAGE);
+    id = named.id;
+  }
   const inTui = plainModeReason({ plainFlag: plainFlag(parsed.values) }) === undefined;
   const where = inTui ? placement({ detach: parsed.values.detach === true, noDetach: parsed.values['no-detach'] === true }) : undefined;
   if (where?.kind === 'error') return usageError(where.message, USAGE);
@@ -131,9 +137,9 @@ export async function main(argv: string[]): Promise<number> {
     // The session to resume may be running still, detached: going back to it is the resume.
     // Named by its id, it cannot be resumed while it runs; a bare resume would take an older one.
     // "Instead of an older one" only when there is one (a trial was offered a choice that did not exist).
-    const older = given === undefined ? (await unfinishedSessions(dir)).free : undefined;
+    const older = id === undefined ? (await unfinishedSessions(dir)).free : undefined;
     const attached = await offerAttach(
-      (tui) => tui.session !== undefined && (given === undefined || tui.session.id === given),
+      (tui) => tui.session !== undefined && (id === undefined || tui.session.id === id),
       older !== undefined ? 'resuming an older session' : undefined,
     );
     if (attached !== undefined) return attached;
@@ -184,7 +190,6 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   }
-  if (!isSessionId(id)) return usageError(`${id} is not a session id (see stepgate sessions)`, USAGE);
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     process.stderr.write(`stepgate: no session ${id} in ${dir}\n`);

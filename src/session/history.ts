@@ -299,8 +299,16 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
         }
       }
     }
-    case 'session-resumed':
-      return `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
+    case 'session-resumed': {
+      const resumed = `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
+      // A stepgate that is hung up, interrupted or loses its terminal journals it and ends the
+      // step; one killed outright (SIGKILL, out of memory, the host going down) writes nothing,
+      // and the trail would go from the step's start straight to the resume (a trial's question).
+      const cur = currentItem(state);
+      if (cur?.step.status !== 'running') return resumed;
+      const pad = ' '.repeat(head.length);
+      return `${pad}(nothing after step ${stepName(cur.item, 60)} started: the stepgate running it ended without a word, killed or its host gone down; the step's outcome is unknown)\n${resumed}`;
+    }
     case 'preflight': {
       const count = (severity: string) => event.findings.filter((f) => f.severity === severity).length;
       const summary = `${head}preflight: ${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)`;

@@ -81,6 +81,10 @@ async function killDuringStep(dir: string, as?: string): Promise<void> {
 describe('stepgate run killed during a step', () => {
   it('takes the running step down with it and leaves no saved shell state behind', async () => {
     await killDuringStep(ws.dir);
+    // Nothing was journaled by the killed stepgate: the trail says so where it happened.
+    expect((await ws.run(['resume', '--yes', '--skip', 'long=killed by the test'], { HOME: ws.dir })).code).toBe(0);
+    const log = await ws.run(['log'], { HOME: ws.dir });
+    expect(log.stdout).toMatch(/step long started \(attempt 1\)\n +\(nothing after step long started: the stepgate running it ended without a word, killed or its host gone down; the step's outcome is unknown\)\n[^\n]+resumed by /);
   }, 40_000);
 
   // Through runuser (stepgate as root, --as USER) the terminal is runuser's, which blocks the

@@ -369,3 +369,39 @@ describe('bad input becomes diagnostics', () => {
     expect(codes('x'.repeat(5 * 1024 * 1024))).toEqual(['error file-too-large 1:1']);
   });
 });
+
+describe('a runbook saved with Windows line endings', () => {
+  const lf = `---
+title: CRLF
+vars:
+  PORT: {default: "8080"}
+---
+# Deploy
+
+Restart it.
+
+\`\`\`bash {name=restart}
+touch file
+systemctl restart app
+\`\`\`
+
+\`\`\`check {name=up}
+- http: http://127.0.0.1:\${PORT}/healthz
+  contains: ok
+\`\`\`
+`;
+
+  it('runs its commands without the CRs (bash would run `touch file\\r`) and reads checks and lines as the LF file', () => {
+    for (const ending of ['\r\n', '\r']) {
+      const crlf = parseRunbook(lf.replace(/\n/g, ending), '/rb/crlf.md');
+      const plain = parseRunbook(lf, '/rb/crlf.md');
+      expect(crlf.diagnostics).toEqual(plain.diagnostics);
+      const step = crlf.steps[0] as CommandStep;
+      expect(step.script).toBe('touch file\nsystemctl restart app');
+      expect(step.script).not.toContain('\r');
+      expect(crlf.steps.map((s) => s.position)).toEqual(plain.steps.map((s) => s.position));
+      expect((crlf.steps[1] as CheckStep).checks).toEqual((plain.steps[1] as CheckStep).checks);
+      expect(crlf.title).toBe('CRLF');
+    }
+  });
+});

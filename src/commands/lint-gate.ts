@@ -13,16 +13,23 @@ import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 
 /** The errors of `runbook` and of every other runbook a session of it can reach, each file once. */
 export function lintErrors(runbook: Runbook): Diagnostic[] {
-  const load = createRunbookCache();
+  return lintWithReached(runbook, createRunbookCache()).filter((d) => d.severity === 'error');
+}
+
+/**
+ * The diagnostics of `runbook` and of every other runbook a session of it can reach (its
+ * checklists and recovery paths), each file once: those in `done` are passed over, and the
+ * files linted are added to it (lint of several files names each once).
+ */
+export function lintWithReached(runbook: Runbook, load: (file: string) => Runbook | undefined, done = new Set<string>()): Diagnostic[] {
   const ctx = { load, env: process.env, whyUnreadable };
-  const errors = lintRunbook(runbook, ctx).filter((d) => d.severity === 'error');
-  const reached = new Set(reachableSteps(runbook, load).map((r) => r.file));
-  reached.delete(runbook.file);
-  for (const file of reached) {
-    const other = load(file);
-    if (other) errors.push(...lintRunbook(other, ctx).filter((d) => d.severity === 'error'));
+  const out: Diagnostic[] = [];
+  for (const book of [runbook, ...reachableSteps(runbook, load).map((r) => load(r.file))]) {
+    if (book === undefined || done.has(book.file)) continue;
+    done.add(book.file);
+    out.push(...lintRunbook(book, ctx));
   }
-  return errors;
+  return out;
 }
 
 /**

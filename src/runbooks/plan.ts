@@ -68,7 +68,7 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
       return { ...base, error: `no heading #${resolved.anchor} in ${resolved.file}` };
     const steps = resolved.anchor === undefined ? mainFlowSteps(other) : stepsInSection(other, resolved.anchor);
     const title = resolved.anchor === undefined ? other.title : (findSection(other, resolved.anchor)?.title ?? other.title);
-    return { ...base, title, sections: groupBySection(other, steps, as) };
+    return { ...base, title, sections: groupBySection(other, steps, as, fm.user) };
   };
   const plan: Plan = {
     file: runbook.file,
@@ -77,7 +77,7 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
     env: fm.env,
     parts: [
       ...fm.before.map((t) => part('before', t)),
-      { role: 'main', file: runbook.file, title: runbook.title, sections: groupBySection(runbook, mainFlowSteps(runbook), as) },
+      { role: 'main', file: runbook.file, title: runbook.title, sections: groupBySection(runbook, mainFlowSteps(runbook), as, fm.user) },
       ...fm.after.map((t) => part('after', t)),
     ],
     recoveryOnly: [...recoveryOnlyAnchors(runbook)],
@@ -90,7 +90,7 @@ export function planRunbook(runbook: Runbook, load: (file: string) => Runbook | 
   return plan;
 }
 
-function groupBySection(runbook: Runbook, steps: Step[], as: string | undefined): PlannedSection[] {
+function groupBySection(runbook: Runbook, steps: Step[], as: string | undefined, mainUser: string | undefined): PlannedSection[] {
   const out: PlannedSection[] = [];
   let section: Section | undefined;
   for (const step of steps) {
@@ -100,19 +100,23 @@ function groupBySection(runbook: Runbook, steps: Step[], as: string | undefined)
       group = { anchor: step.section, title: section?.title ?? '(top)', depth: section?.depth ?? 0, steps: [] };
       out.push(group);
     }
-    group.steps.push(planStep(runbook, step, section?.title, as));
+    group.steps.push(planStep(runbook, step, section?.title, as, mainUser));
   }
   return out;
 }
 
-function planStep(runbook: Runbook, step: Step, sectionTitle: string | undefined, as: string | undefined): PlannedStep {
+/**
+ * `mainUser`: the main runbook's `user:`, which a session gives the steps of a checklist or
+ * recovery runbook that names none (session/step-context.ts): the plan says who runs them.
+ */
+function planStep(runbook: Runbook, step: Step, sectionTitle: string | undefined, as: string | undefined, mainUser: string | undefined): PlannedStep {
   const fm = runbook.frontMatter;
   const planned: PlannedStep = {
     ...step,
     title: stepTitle(step, sectionTitle),
     recovery: recoveryPaths(runbook, step).map((t) => describeTarget(resolveTarget(runbook.file, t))),
   };
-  const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? as ?? fm.user;
+  const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? as ?? fm.user ?? mainUser;
   const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
   if (user !== undefined) planned.user = user;
   if (cwd !== undefined) planned.cwd = cwd;

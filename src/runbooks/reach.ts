@@ -28,7 +28,8 @@ export function reachableSteps(main: Runbook, load: (file: string) => Runbook | 
   const out: ReachedStep[] = [];
   const place = (book: Runbook, step: Step, role: ReachedStep['role'], via?: string): ReachedStep => {
     const fm = book.frontMatter;
-    const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? fm.user;
+    // As a session runs it: a checklist or recovery runbook without `user:` runs as the main one's.
+    const user = (step.kind !== 'manual' ? step.attrs.user : undefined) ?? fm.user ?? main.frontMatter.user;
     const cwd = (step.kind !== 'manual' ? step.attrs.cwd : undefined) ?? fm.cwd;
     const reached: ReachedStep = { file: book.file, step, role, env: fm.env };
     if (via !== undefined) reached.via = via;

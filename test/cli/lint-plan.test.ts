@@ -162,6 +162,35 @@ describe('advice on an untrusted runbook', () => {
   });
 });
 
+describe('the runbooks a runbook reaches', () => {
+  // `run` lints a runbook's checklists and recovery runbooks and refuses their errors, saying
+  // "stepgate lint deploy.md": a trial's lint of it said 0 errors, and plan said nothing.
+  it('lint FILE and plan FILE report their diagnostics too, and plan names the user their steps run as', () => {
+    const here = tempDir('stepgate-reached-');
+    writeFileSync(join(here, 'deploy.md'), '---\nuser: nobody\nbefore: [pre.md]\n---\n# Deploy\n\nIf it fails see [recovery](recovery.md#restart).\n\n```bash {name=go}\necho hi\n```\n');
+    writeFileSync(join(here, 'pre.md'), '# Pre\n\nWho runs it.\n\n```bash {name=who}\nid -un\n```\n');
+    writeFileSync(join(here, 'recovery.md'), '# Recovery\n\n## Restart\n\nRestart it.\n\n```bash {name=restart backof=2s}\necho r\n```\n');
+    chmodSync(join(here, 'pre.md'), 0o664);
+    const error = 'recovery.md:7:23: error unknown-attribute: unknown attribute "backof": did you mean "backoff"?';
+    const untrusted = /pre\.md:1:1: warning untrusted-file: untrusted runbook: pre\.md is writable by group \(mode 0664\)/;
+    const lint = stepgate(['lint', 'deploy.md'], { cwd: here });
+    expect(lint.code).toBe(2);
+    expect(lint.stdout).toContain(error);
+    expect(lint.stdout).toMatch(untrusted);
+    expect(lint.stdout).toContain('3 files checked: 1 error, 1 warning');
+    // Each file once, however many of the given ones reach it.
+    expect(stepgate(['lint', 'deploy.md', 'recovery.md', 'pre.md'], { cwd: here }).stdout.split(error).length).toBe(2);
+    const plan = stepgate(['plan', 'deploy.md'], { cwd: here });
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(error);
+    expect(plan.stdout).toMatch(untrusted);
+    // pre.md names no user: a session runs its steps as the main runbook's.
+    expect(plan.stdout).toMatch(/1\. command who +\(as nobody\)/);
+    const json = JSON.parse(stepgate(['plan', '--json', 'deploy.md'], { cwd: here }).stdout) as { plan: { parts: Array<{ role: string; sections: Array<{ steps: Array<{ user?: string }> }> }> } };
+    expect(json.plan.parts.find((p) => p.role === 'before')?.sections[0]?.steps[0]?.user).toBe('nobody');
+  });
+});
+
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
     // A state directory of its own: the parse cache is empty, so the parser is loaded.

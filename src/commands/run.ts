@@ -3,7 +3,7 @@
  * Walks the runbook in order with line-oriented output and stops at the first gate.
  * Exit codes: 0 completed, 1 blocked/aborted/rolled back, 2 usage or invalid runbook, 130 interrupted.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../exec/clock.js';
 import { shQuote } from '../exec/shell-quote.js';
@@ -254,6 +254,16 @@ export function undeclaredVarWarnings(store: SessionStore, vars: Record<string, 
 }
 
 /** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
+/**
+ * `FILE#ID` names a step of that file, FILE as typed (relative to here), the session's keys
+ * being absolute paths; a bare ID is any step so called.
+ */
+function skipKey(name: string): string {
+  const hash = name.lastIndexOf('#');
+  if (hash <= 0 || isAbsolute(name.slice(0, hash))) return name;
+  return `${resolve(name.slice(0, hash))}${name.slice(hash)}`;
+}
+
 export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
   const skips: Record<string, string> = {};
   for (const pair of values ?? []) {
@@ -263,7 +273,7 @@ export function parseSkipFlags(values: string[] | undefined): Record<string, str
       const step = pair.slice(0, eq);
       return `--skip wants STEP=REASON, and ${JSON.stringify(pair)} has no reason: a reason is required (it is journaled), for example --skip ${shQuote(`${step}=known flaky, ticket OPS-12`)}`;
     }
-    skips[pair.slice(0, eq)] = pair.slice(eq + 1);
+    skips[skipKey(pair.slice(0, eq))] = pair.slice(eq + 1);
   }
   return skips;
 }

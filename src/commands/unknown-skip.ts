@@ -14,6 +14,8 @@ import { displayText } from '../session/printable.js';
 import type { FrameInit } from '../session/types.js';
 import { clip, wordWrap } from '../session/word-wrap.js';
 import { loadRunbookFile } from './load.js';
+import { displayPath } from '../plain/print-events.js';
+import { shQuote } from '../exec/shell-quote.js';
 
 /** A step as the warning lists it: the id `--skip` takes and what an operator knows it by. */
 export interface SkippableStep {
@@ -39,11 +41,19 @@ export async function unknownSkipRefusal(frames: readonly FrameInit[], skips: Re
   const add = (step: Step, sectionTitle: string | undefined): void => {
     if (!steps.has(step.id)) steps.set(step.id, { id: step.id, title: skipTitle(step, sectionTitle) });
   };
+  // Where each id is, by file: an id two files use names two steps, and a skip is used once.
+  const places = new Map<string, Map<string, number>>();
+  const place = (file: string, step: Step): void => {
+    const files = places.get(step.id) ?? new Map<string, number>();
+    if (!files.has(file)) files.set(file, step.position.line);
+    places.set(step.id, files);
+  };
   const recoveryFiles = new Set<string>();
   for (const frame of frames) {
     for (const item of frame.items) {
       known.add(item.step.id).add(item.key);
       add(item.step, item.sectionTitle);
+      place(item.file, item.step);
       for (const path of item.recoveries) recoveryFiles.add(path.file);
     }
   }
@@ -53,12 +63,32 @@ export async function unknownSkipRefusal(frames: readonly FrameInit[], skips: Re
       for (const step of runbook.steps) {
         known.add(step.id).add(`${file}#${step.id}`);
         add(step, findSection(runbook, step.section)?.title);
+        place(file, step);
       }
     } catch {
       // An unreadable recovery runbook is lint's to report; it names no step here.
     }
   }
-  return names.filter((name) => !known.has(name)).flatMap((name) => unknownSkipLines(name, [...steps.values()], width));
+  return names.flatMap((name) => {
+    if (!known.has(name)) return unknownSkipLines(name, [...steps.values()], width);
+    const files = places.get(name);
+    return files !== undefined && files.size > 1 ? ambiguousSkipLines(name, files, process.cwd(), width) : [];
+  });
+}
+
+/**
+ * The refusal of a `--skip ID` that steps in several files are called (a checklist's `who` and
+ * the deploy's): the skip would be used by whichever comes first, perhaps not the one meant.
+ */
+function ambiguousSkipLines(name: string, files: ReadonlyMap<string, number>, cwd: string, width: number): string[] {
+  const lines = wordWrap(`stepgate: --skip ${displayText(name)} names a step in ${files.size} runbooks, so nothing was run: name the one to skip with its file:`, width, 2);
+  const rows = [...files].map(([file, line]) => {
+    const shown = displayText(displayPath(file, cwd));
+    return { flag: `--skip ${shQuote(`${shown}#${name}=REASON`)}`, at: `${shown}:${line}` };
+  });
+  const column = Math.max(...rows.map((r) => r.flag.length));
+  for (const row of rows) lines.push(`    ${row.flag.padEnd(column)}  (${row.at})`);
+  return lines;
 }
 
 /** The refusal of one unknown `--skip` name: the nearest id if one is a typo away, else the ids. */

@@ -9,16 +9,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../exec/helpers.js';
 import { collect, Workspace } from '../e2e/plain-harness.js';
 import { printFigures, record } from './tally.js';
+import { processesWith } from '../helpers/process-scan.js';
 
 afterAll(() => printFigures());
 
-const STEPS: Array<[string, string]> = [
+/**
+ * The daemons' `sleep`: still five minutes, its argv unique to this run so the test finds
+ * exactly the ones it started. They are meant to outlive stepgate (setsid, nohup, disown), so
+ * nothing else ends them: each suite left three running under init.
+ */
+const DAEMON = `sleep 300.${process.pid}${Date.now() % 100_000}`;
+
+/** [name, script, daemons the step leaves running after stepgate]. */
+const STEPS: Array<[string, string, number?]> = [
   ['a flood of 100 MB', 'yes | head -c 100000000'],
   ['one 50 MB line', "head -c 52428800 /dev/zero | tr '\\0' x; echo"],
   ['a step that closes stdout', 'exec >&-; echo gone'],
   ['a step that closes stdout and stderr', 'exec >&- 2>&-; true'],
-  ['daemons forked', 'setsid sleep 300 >/dev/null 2>&1 < /dev/null & nohup sleep 300 >/dev/null 2>&1 & disown -a; echo forked'],
-  ['a daemon that keeps stdout open', 'setsid sleep 300 & echo forked'],
+  ['daemons forked', `setsid ${DAEMON} >/dev/null 2>&1 < /dev/null & nohup ${DAEMON} >/dev/null 2>&1 & disown -a; echo forked`, 2],
+  ['a daemon that keeps stdout open', `setsid ${DAEMON} & echo forked`, 1],
   ['stty changed', 'stty raw -echo 2>/dev/null; stty -icanon 2>/dev/null; echo changed'],
   ['exec bash', 'exec bash'],
   ['exec bash then a command', 'exec bash -c "echo replaced"'],
@@ -29,7 +38,7 @@ function book(script: string, marker: string): string {
 }
 
 describe('hostile steps in plain mode', () => {
-  for (const [name, script] of STEPS) {
+  for (const [name, script, daemons] of STEPS) {
     it(`${name}: ends, and the session is usable`, async () => {
       const ws = new Workspace();
       try {
@@ -63,7 +72,17 @@ describe('hostile steps in plain mode', () => {
         expect(hung, `${name} hung`).toBe(false);
         expect(trace, r.stderr).toBe(false);
         expect(usable, `${name}: ${outcome}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`).toBe(true);
+        // What the guide promises redeploy scripts: setsid'd and nohup'd processes outlive stepgate.
+        if (daemons !== undefined) expect(processesWith(DAEMON).length, `${name}: daemons still running after stepgate`).toBe(daemons);
       } finally {
+        // The daemons were started by this test and nothing else ends them.
+        for (const { pid } of processesWith(DAEMON)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
         ws.remove();
       }
     }, 240_000);

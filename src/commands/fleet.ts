@@ -14,7 +14,8 @@ import { exportLinted, exportOptions, lintForExport, serialize } from './export.
 import { declaredVars, givenVarProblems } from '../fleet/given-vars.js';
 import { formatProblem } from '../fleet/index.js';
 import { primeRunbooks } from './load.js';
-import { appendRolloutEvent, newRolloutId, readRollout, ROLLOUT_ID, rolloutPath } from '../session/rollout-journal.js';
+import { appendRolloutEvent, newRolloutId, readRolloutJournal, ROLLOUT_ID, rolloutChainProblems, rolloutPath } from '../session/rollout-journal.js';
+import { ACCEPT_FLAG, editedRolloutRefusal } from './edited-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
 import { refuseUntrustedToSend } from './trust.js';
@@ -198,13 +199,14 @@ async function fleetRun(argv: string[], deps: FleetDeps): Promise<number> {
   if (v.region !== undefined) started.region = v.region;
   await appendRolloutEvent(id, started, deps.env);
   deps.out(`rollout ${id}: ${file} as ${name} version ${put.version}${put.unchanged ? ' (unchanged)' : put.created ? ' (created)' : ' (updated)'}\n`);
-  return journalingErrors(id, deps, () => sendAndWatch(id, deps, ssm, { name, version: put.version, targets, maxConcurrency: v['max-concurrency'], maxErrors: v['max-errors'], parameters, pollMs, wait: v['no-wait'] !== true }));
+  return journalingErrors(id, deps, () => sendAndWatch(id, deps, ssm, started, { name, version: put.version, targets, maxConcurrency: v['max-concurrency'], maxErrors: v['max-errors'], parameters, pollMs, wait: v['no-wait'] !== true }));
 }
 
 async function sendAndWatch(
   id: string,
   deps: FleetDeps,
   ssm: FleetSsm,
+  started: RolloutEvent,
   o: { name: string; version: string; targets: FleetTargets; maxConcurrency: string; maxErrors: string; parameters: Record<string, string[]>; pollMs: number; wait: boolean },
 ): Promise<number> {
   const { name, targets, parameters } = o;
@@ -217,9 +219,11 @@ async function sendAndWatch(
     comment: `stepgate ${id}`,
     parameters,
   });
-  await appendRolloutEvent(id, { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status }, deps.env);
+  const sentEvent: RolloutEvent = { type: 'command-sent', at: deps.now(), commandId: sent.commandId, status: sent.status };
+  await appendRolloutEvent(id, sentEvent, deps.env);
   deps.out(`command ${sent.commandId} sent to ${targetText(targets)} (max concurrency ${o.maxConcurrency}, max errors ${o.maxErrors})\n`);
-  return watch(id, deps, ssm, { pollMs: o.pollMs, wait: o.wait });
+  // What this process wrote, not the file read back: the watch acts on the command it sent.
+  return watch(id, deps, ssm, [started, sentEvent], { pollMs: o.pollMs, wait: o.wait });
 }
 
 /** The targets as the operator gave them, in words. */
@@ -249,9 +253,12 @@ const NOT_LISTED = 'SSM does not list it among the invocations';
 const MAX_POLL_MS = 60_000;
 const MAX_THROTTLES = 10;
 
-/** Polls until every instance is final (or once, without wait); journals each changed row. */
-async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, opts: { pollMs: number; wait: boolean }): Promise<number> {
-  const events = readRollout(id, deps.env) ?? [];
+/**
+ * Polls until every instance is final (or once, without wait); journals each changed row.
+ * `events` are the journal as verified by the caller (`verifiedRollout`) or as this process
+ * wrote it (`fleet run`), never read again here: a read after the check could name another command.
+ */
+async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, events: RolloutEvent[], opts: { pollMs: number; wait: boolean }): Promise<number> {
   const { commandId, instanceIds } = commandOf(events);
   if (commandId === undefined) {
     deps.err(`stepgate: rollout ${id} never sent its command (see stepgate log ${id})\n`);
@@ -388,37 +395,58 @@ function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CAN
   return { id, values: parsed.values };
 }
 
+/**
+ * The rollout's events, once its journal's chain holds (as `resume` asks of a session's): status
+ * and cancel act on the command id and region it names, before any AWS call. A journal that
+ * does not verify (an edited line, the key gone, or key and macs removed) is refused unless
+ * --accept-edited-journal, which is journaled with the lines it accepted. An exit code when refused.
+ */
+async function verifiedRollout(id: string, deps: FleetDeps, command: 'status' | 'cancel', accept: boolean): Promise<RolloutEvent[] | number> {
+  const read = readRolloutJournal(id, deps.env);
+  if (!read) {
+    deps.err(`stepgate: no rollout ${id} in ${rolloutPath(id, deps.env)}\n`);
+    return EXIT.usage;
+  }
+  for (const bad of read.bad) deps.err(`stepgate: ${read.path}:${bad.line}: not a rollout event (${bad.error}); skipped\n`);
+  const edits = rolloutChainProblems(read);
+  if (edits.length === 0) return read.events;
+  const { commandId, region } = commandOf(read.events);
+  if (!accept) {
+    deps.err(editedRolloutRefusal(read.path, id, edits, command, commandId === undefined ? undefined : `command ${commandId}${region !== undefined ? ` in ${region}` : ''}`));
+    return EXIT.usage;
+  }
+  const accepted: RolloutEvent = { type: 'edits-accepted', at: deps.now(), who: { user: currentWho(deps.env).user }, command, edits };
+  await appendRolloutEvent(id, accepted, deps.env);
+  deps.err(`stepgate: ${ACCEPT_FLAG}: fleet ${command} goes on from a rollout journal with ${edits.length} line${edits.length === 1 ? '' : 's'} that do not verify (recorded)\n`);
+  return [...read.events, accepted];
+}
+
 async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
   const arg = rolloutArg(argv, FLEET_STATUS);
   if (typeof arg === 'number') return arg;
-  const events = readRollout(arg.id, deps.env);
-  if (!events) {
-    deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
-    return EXIT.usage;
-  }
+  const events = await verifiedRollout(arg.id, deps, 'status', arg.values['accept-edited-journal'] === true);
+  if (typeof events === 'number') return events;
   const pollMs = parseDuration(String(arg.values.poll)) ?? 5000;
   earlierErrors(events, deps);
-  return journalingErrors(arg.id, deps, async () => watch(arg.id, deps, await deps.ssm(commandOf(events).region), { pollMs, wait: arg.values['no-wait'] !== true }));
+  return journalingErrors(arg.id, deps, async () => watch(arg.id, deps, await deps.ssm(commandOf(events).region), events, { pollMs, wait: arg.values['no-wait'] !== true }));
 }
 
 async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
   const arg = rolloutArg(argv, FLEET_CANCEL);
   if (typeof arg === 'number') return arg;
-  const events = readRollout(arg.id, deps.env);
-  if (!events) {
-    deps.err(`stepgate: no rollout ${arg.id} in ${rolloutPath(arg.id, deps.env)}\n`);
-    return EXIT.usage;
-  }
+  const events = await verifiedRollout(arg.id, deps, 'cancel', arg.values['accept-edited-journal'] === true);
+  if (typeof events === 'number') return events;
   const { commandId, region } = commandOf(events);
   if (commandId === undefined) {
     deps.err(`stepgate: rollout ${arg.id} never sent its command; nothing to cancel\n`);
     return EXIT.blocked;
   }
   const ssm = await deps.ssm(region);
-  await appendRolloutEvent(arg.id, { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } }, deps.env);
+  const requested: RolloutEvent = { type: 'cancel-requested', at: deps.now(), who: { user: currentWho(deps.env).user } };
+  await appendRolloutEvent(arg.id, requested, deps.env);
   return journalingErrors(arg.id, deps, async () => {
     await ssm.cancel(commandId);
     deps.out(`cancel sent for command ${commandId}; instances not yet started will not run it, running ones are stopped by their agents\n`);
-    return watch(arg.id, deps, ssm, { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
+    return watch(arg.id, deps, ssm, [...events, requested], { pollMs: parseDuration(String(arg.values.poll)) ?? 5000, wait: false });
   });
 }

@@ -11,6 +11,7 @@ import { matchSessionId } from '../session/session-id-match.js';
 import { rolloutTrail } from '../fleet/rollout.js';
 import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
 import { usageError } from './usage.js';
+import { ACCEPT_FLAG } from './edited-journal.js';
 import { parseCommand } from './parse-command.js';
 import { LOG } from './specs.js';
 import { wordWrap } from '../session/word-wrap.js';
@@ -81,8 +82,8 @@ export function warnRollout(read: RolloutRead, id: string): void {
   if (read.torn) err(`stepgate: ${read.path}:${read.torn.line}: torn last line (${read.torn.bytes} bytes, a crash mid-write); ignored\n`);
   const edits = rolloutChainProblems(read);
   for (const edit of edits) err(`stepgate: ${read.path}:${edit.line}: ${edit.what}\n`);
-  if (edits.length > 0) err(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened\n`);
-  if (read.chain.kind === 'unchained' && read.events.length > 0) err(`stepgate: note: ${read.path} is from before rollout journals were chained; it cannot be checked for edits\n`);
+  if (edits.length > 0)
+    err(`stepgate: warning: the journal of rollout ${id} was changed after stepgate wrote it; the trail may not be what happened, and fleet status and fleet cancel refuse it unless ${ACCEPT_FLAG}\n`);
 }
 
 /**

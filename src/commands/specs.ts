@@ -159,17 +159,17 @@ export const FLEET_RUN = spec({
 
 export const FLEET_STATUS = spec({
   name: 'fleet status',
-  usage: 'stepgate fleet status ID [--no-wait]',
-  summary: "a rollout's instances, watched until it ends (--no-wait: once)",
-  options: { 'no-wait': { type: 'boolean' }, poll: { type: 'string', default: '5s' } },
+  usage: 'stepgate fleet status ID [--no-wait] [--accept-edited-journal]',
+  summary: "a rollout's instances, watched until it ends (--no-wait: once); a rollout journal changed after it was written is refused unless --accept-edited-journal (recorded)",
+  options: { 'no-wait': { type: 'boolean' }, poll: { type: 'string', default: '5s' }, 'accept-edited-journal': { type: 'boolean' } },
   positionals: true,
 });
 
 export const FLEET_CANCEL = spec({
   name: 'fleet cancel',
-  usage: 'stepgate fleet cancel ID',
-  summary: 'cancel a rollout on every instance still running it',
-  options: { poll: { type: 'string', default: '5s' } },
+  usage: 'stepgate fleet cancel ID [--accept-edited-journal]',
+  summary: 'cancel a rollout on every instance still running it; a rollout journal changed after it was written is refused unless --accept-edited-journal (recorded)',
+  options: { poll: { type: 'string', default: '5s' }, 'accept-edited-journal': { type: 'boolean' } },
   positionals: true,
 });
 

@@ -169,7 +169,20 @@ export type RolloutEvent =
    * instance). `neverStarted`: SSM held it open without one invocation past the watch's bound.
    */
   | { type: 'rollout-finished'; at: number; status: string; ok: boolean; failed: InstanceRow[]; noInstance?: boolean; neverStarted?: boolean }
-  | { type: 'rollout-error'; at: number; message: string };
+  | { type: 'rollout-error'; at: number; message: string }
+  /**
+   * `fleet status` or `fleet cancel` went on from a journal whose chain did not hold
+   * (--accept-edited-journal): the lines that did not verify, each with the sha256 of its text
+   * as accepted (a session's `acceptedEdits`), so a later read settles those lines only while
+   * they keep that text.
+   */
+  | { type: 'edits-accepted'; at: number; who: { user: string }; command: 'status' | 'cancel'; edits: Array<{ line: number; what: string; sha256?: string }> };
+
+/** An `edits-accepted` in words, for the trail and the report. */
+export function acceptedText(e: Extract<RolloutEvent, { type: 'edits-accepted' }>): string {
+  const lines = e.edits.map((edit) => edit.line);
+  return `fleet ${e.command} by ${e.who.user} went on from an edited journal (--accept-edited-journal): line${lines.length === 1 ? '' : 's'} ${lines.join(', ')} did not verify`;
+}
 
 /** The audit trail of a rollout, for `stepgate log`. */
 export function rolloutTrail(events: RolloutEvent[]): string[] {
@@ -192,6 +205,8 @@ export function rolloutTrail(events: RolloutEvent[]): string[] {
         return `${when(e.at)}  finished: ${e.status}, ${e.ok ? 'every instance succeeded' : `${e.failed.length} instance${e.failed.length === 1 ? '' : 's'} failed: ${e.failed.map((f) => `${f.instanceId} at ${f.step ?? '?'}`).join(', ')}`}`;
       case 'rollout-error':
         return `${when(e.at)}  error: ${e.message}`;
+      case 'edits-accepted':
+        return `${when(e.at)}  ${acceptedText(e)}`;
     }
   });
 }

@@ -144,6 +144,7 @@ const ROLLOUT_SCHEMAS: Record<RolloutEvent['type'], Check> = {
   'cancel-requested': object({ at: time, who: object({ user: str }) }),
   'rollout-finished': object({ at: time, status: str, ok: bool, failed: array(instanceRow), 'noInstance?': bool, 'neverStarted?': bool }),
   'rollout-error': object({ at: time, message: str }),
+  'edits-accepted': object({ at: time, who: object({ user: str }), command: oneOf('status', 'cancel'), edits: array(object({ line: int, what: str, 'sha256?': str })) }),
 };
 
 function problemIn(table: Record<string, Check>, value: unknown): string | undefined {

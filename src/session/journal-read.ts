@@ -7,7 +7,8 @@ import { basename, dirname } from 'node:path';
 import { describeError } from '../errors.js';
 import { readKey } from './chain-key.js';
 import { eventProblem } from './event-schema.js';
-import { lineDigest, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { splitChained, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdict.js';
 import { openPrivateAppendHandle } from './private-files.js';
 import { displayWord } from './printable.js';
 import { chainKeyPath } from './session-paths.js';
@@ -92,36 +93,13 @@ export async function readJournal(path: string): Promise<JournalRead> {
   const id = basename(path, '.jsonl');
   const key = await readKey(chainKeyPath(dirname(path), id));
   const lines = chainedLines(text, read).map((l) => (l.trim() === '' ? undefined : l));
-  const chain = verifyChain(lines.filter((l): l is string => l !== undefined), key, id);
-  read.chain = chain.kind === 'broken' ? withoutAccepted(chain.breaks, read, lines) : chain;
+  read.chain = verifyJournalLines(lines, key, id, acceptances(read));
   return read;
 }
 
-/**
- * Breaks that a later `session-resumed` accepted (--accept-edited-journal) are settled, each
- * only while its line is the text accepted (`sha256`): that event is itself chained, so what was
- * accepted can be neither widened nor rewritten afterwards.
- */
-function withoutAccepted(breaks: ChainBreak[], read: JournalRead, lines: Array<string | undefined>): ChainStatus {
-  // verifyChain numbered the non-empty lines; map back to file lines.
-  const fileLine: number[] = [];
-  lines.forEach((l, i) => {
-    if (l !== undefined) fileLine.push(i + 1);
-  });
-  const inFile = breaks.map((b) => ({ ...b, line: fileLine[b.line - 1] ?? b.line }));
-  const accepted = new Set<number>();
-  read.events.forEach((event, i) => {
-    if (event.type !== 'session-resumed' || !event.acceptedEdits) return;
-    const at = read.lines[i] ?? 0;
-    // Only an acceptance that itself verifies counts.
-    if (inFile.some((b) => b.line === at)) return;
-    for (const edit of event.acceptedEdits) {
-      const text = lines[edit.line - 1];
-      if (edit.line < at && text !== undefined && edit.sha256 === lineDigest(text)) accepted.add(edit.line);
-    }
-  });
-  const left = inFile.filter((b) => !accepted.has(b.line));
-  return left.length === 0 ? { kind: 'intact' } : { kind: 'broken', breaks: left };
+/** Edits a later `session-resumed` accepted (--accept-edited-journal), each at its file line. */
+function acceptances(read: JournalRead): Acceptance[] {
+  return read.events.flatMap((event, i) => (event.type === 'session-resumed' && event.acceptedEdits ? [{ at: read.lines[i] ?? 0, edits: event.acceptedEdits }] : []));
 }
 
 /** Cuts a torn last line off so appends start on a fresh line. Returns what was cut. */
@@ -144,29 +122,15 @@ export async function dropTornTail(path: string): Promise<TornLine | undefined> 
 }
 
 /**
- * The chain's breaks as the operator should hear them, or [] when it holds. A journal whose key
- * is gone counts as broken at its first line, and so does one with neither key nor macs.
+ * The chain's breaks as the operator should hear them, or [] when it holds (`chain-verdict.ts`:
+ * a journal without its key, or without key and macs, is broken at line 1).
  */
 export function chainProblems(read: JournalRead, path: string): ChainBreak[] {
-  switch (read.chain.kind) {
-    case 'intact':
-      return [];
-    case 'unchained':
-      // Read as "from before the chain", removing the key and every mac switched the chain off
-      // (review F3). No journal can prove it predates the chain: the chain came in without a
-      // version bump (a7c0bfb; every stepgate, before and since, writes "version":"0.1.0"), and a
-      // line without a mac is anyone's to write, `version` included.
-      if (read.events.length === 0 && read.bad.length === 0) return [];
-      return [{ line: 1, what: unchainedWhat(read, path) }];
-    case 'no-key':
-      return [{ line: 1, what: `cannot be verified: the session key ${path.replace(/\.jsonl$/, '.key')} is missing` }];
-    case 'broken':
-      return read.chain.breaks;
-  }
-}
-
-function unchainedWhat(read: JournalRead, path: string): string {
   const first = read.events[0];
-  const writer = first?.type === 'session-started' ? `stepgate ${displayWord(first.version)}` : 'stepgate';
-  return `has no hash chain: no session key (${path.replace(/\.jsonl$/, '.key')}) and no line with a mac, though ${writer} chains the journals it writes; the chain was removed (or a build from before it wrote the journal), so it cannot be verified`;
+  return chainBreaks(read.chain, {
+    kind: 'session',
+    keyPath: path.replace(/\.jsonl$/, '.key'),
+    empty: read.events.length === 0 && read.bad.length === 0,
+    writer: first?.type === 'session-started' ? `stepgate ${displayWord(first.version)}` : 'stepgate',
+  });
 }

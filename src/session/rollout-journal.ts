@@ -3,7 +3,9 @@
  * journal is. Each line is fsync'd before the command moves on, carries the hash chain of
  * `journal-chain.ts` (an HMAC under the rollout's own key, `<id>.key`, 0600, beside it) and is
  * schema-checked as read (`rolloutEventProblem`), so an edited rollout record (a failed
- * instance turned into a success) is said by `log` and `report` with file:line.
+ * instance turned into a success) is said by `log` and `report` with file:line, and `fleet
+ * status` and `fleet cancel` refuse it (they act on the command id it names). Its verdict is
+ * the session journal's (`chain-verdict.ts`): a journal without key and macs is edited too.
  *
  * Appends are stateless (the last line is read back each time, under the journal's lock):
  * `fleet run` and a `fleet status` or `fleet cancel` in another process all append to the
@@ -14,7 +16,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
 import { rolloutEventProblem } from './event-schema.js';
-import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, verifyChain, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, type ChainBreak, type ChainStatus } from './journal-chain.js';
+import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdict.js';
 import { newSessionId, stateDir } from './session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { describeError } from '../errors.js';
@@ -70,7 +73,9 @@ function readKey(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
 function keyFor(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
   const existing = readKey(id, env);
   if (existing) return existing;
-  // A journal with lines but no key is from before the chain (or lost its key): go on unchained.
+  // A journal with lines but no key lost it (or was never chained): it goes on unchained, as a
+  // session resumed without its key does (a new key would vouch for lines nobody verified), and
+  // every fleet status or cancel of it needs --accept-edited-journal.
   if (existsSync(rolloutPath(id, env))) return undefined;
   const key = newChainKey();
   const fd = createPrivateFile(keyPath(id, env));
@@ -145,6 +150,7 @@ export interface RolloutRead {
   bad: Array<{ line: number; error: string }>;
   /** A last line without its newline that does not parse: a crash mid-write. */
   torn?: { line: number; bytes: number };
+  /** As a session journal's (`chain-verdict.ts`), breaks an `edits-accepted` settled left out. */
   chain: ChainStatus;
 }
 
@@ -157,7 +163,9 @@ export function readRolloutJournal(id: string, env: NodeJS.ProcessEnv = process.
   const endsClean = text.endsWith('\n') || text === '';
   if (endsClean) lines.pop();
   const read: RolloutRead = { path, events: [], bad: [], chain: { kind: 'unchained' } };
-  const complete: string[] = [];
+  // What the chain covers, by file line: every line that parses (blank lines and a torn last one are left out).
+  const covered: Array<string | undefined> = lines.map(() => undefined);
+  const acceptances: Acceptance[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const last = i === lines.length - 1 && !endsClean;
@@ -166,37 +174,35 @@ export function readRolloutJournal(id: string, env: NodeJS.ProcessEnv = process.
       value = JSON.parse(splitChained(line)?.body ?? line);
     } catch (err) {
       if (last) read.torn = { line: i + 1, bytes: Buffer.byteLength(line) };
-      else read.bad.push({ line: i + 1, error: describeError(err) });
+      else {
+        read.bad.push({ line: i + 1, error: describeError(err) });
+        covered[i] = line;
+      }
       return;
     }
-    complete.push(line);
+    covered[i] = line;
     const problem = rolloutEventProblem(value);
     if (problem !== undefined) read.bad.push({ line: i + 1, error: problem });
-    else read.events.push(value as RolloutEvent);
+    else {
+      const event = value as RolloutEvent;
+      read.events.push(event);
+      if (event.type === 'edits-accepted') acceptances.push({ at: i + 1, edits: event.edits });
+    }
   });
-  const chain = verifyChain(complete, readKey(id, env), id);
-  if (chain.kind === 'broken') {
-    // verifyChain counts the lines it was given; say the file's line numbers.
-    const fileLines = lines.flatMap((l, i) => (l.trim() !== '' && !(read.torn && read.torn.line === i + 1) ? [i + 1] : []));
-    read.chain = { kind: 'broken', breaks: chain.breaks.map((b) => ({ ...b, line: fileLines[b.line - 1] ?? b.line })) };
-  } else read.chain = chain;
+  read.chain = verifyJournalLines(covered, readKey(id, env), id, acceptances);
   return read;
 }
 
-/** The events alone (for the commands that only need what happened). */
+/** The events alone, unverified (for tests and readers that check nothing against AWS). */
 export function readRollout(id: string, env: NodeJS.ProcessEnv = process.env): RolloutEvent[] | undefined {
   return readRolloutJournal(id, env)?.events;
 }
 
-/** The chain's breaks as the operator should hear them; [] when it holds or predates the chain. */
+/**
+ * The chain's breaks as the operator should hear them, or [] when it holds: the session
+ * journal's verdict (`chain-verdict.ts`), so a rollout journal without its key and macs is
+ * broken at line 1, not "from before the chain".
+ */
 export function rolloutChainProblems(read: RolloutRead): ChainBreak[] {
-  switch (read.chain.kind) {
-    case 'intact':
-    case 'unchained':
-      return [];
-    case 'no-key':
-      return [{ line: 1, what: `cannot be verified: the rollout key ${read.path.replace(/\.jsonl$/, '.key')} is missing` }];
-    case 'broken':
-      return read.chain.breaks;
-  }
+  return chainBreaks(read.chain, { kind: 'rollout', keyPath: read.path.replace(/\.jsonl$/, '.key'), empty: read.events.length === 0 && read.bad.length === 0 });
 }

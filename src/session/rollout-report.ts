@@ -4,7 +4,7 @@
  * rate control), one row per instance (step reached, status, duration as last seen), and for
  * each instance that did not succeed its failing step and the tail of that step's output.
  */
-import { rowDuration, rowFailed, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
+import { acceptedText, rowDuration, rowFailed, type InstanceRow, type RolloutEvent } from '../fleet/rollout.js';
 import { cell, code, table } from './markdown-text.js';
 import { printable } from './printable.js';
 import { compareText } from '../runbooks/text-order.js';
@@ -34,6 +34,7 @@ export function rolloutReport(events: readonly RolloutEvent[], journal: string):
     else if (e.type === 'rollout-finished') finished = e;
     else if (e.type === 'cancel-requested') notes.push(`- ${utc(e.at)}: cancel requested by ${cell(e.who.user)}`);
     else if (e.type === 'rollout-error') notes.push(`- ${utc(e.at)}: error: ${cell(e.message)}`);
+    else if (e.type === 'edits-accepted') notes.push(`- ${utc(e.at)}: ${cell(acceptedText(e))}`);
   }
   const t = started.targets;
   const target = t.instanceIds ? `instances ${t.instanceIds.map((i) => code(i)).join(', ')}` : `instances tagged ${code(`${t.tag?.key ?? '?'}=${t.tag?.value ?? '?'}`)}`;

@@ -6,10 +6,10 @@
  * the built CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateDocumentCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, CreateDocumentCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFleet, type FleetDeps } from '../../src/commands/fleet.js';
@@ -24,6 +24,8 @@ let out: string;
 
 const RUNBOOK = `---\nuser: ubuntu\n---\n# Fleet\n\n## Steps\n\n\`\`\`bash {name=build}\nmake\n\`\`\`\n\n\`\`\`bash {name=start}\nmake start\n\`\`\`\n`;
 const COMMAND_ID = 'c0ffee00-0000-4000-8000-000000000002';
+/** Another rollout's command: what a forged journal names. */
+const OTHER_COMMAND = 'badc0de0-0000-4000-8000-000000000009';
 
 function deps(): FleetDeps {
   let clock = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -123,5 +125,49 @@ describe('rollout journal', () => {
     const read = readRolloutJournal(id, { STEPGATE_STATE_DIR: dir });
     expect(read?.chain).toEqual({ kind: 'intact' });
     expect(read?.events.map((e) => e.type)).toContain('cancel-requested');
+  });
+
+  it('fleet cancel refuses a journal stripped of its key and macs that names another command, and sends no cancel; --accept-edited-journal cancels it, recorded', async () => {
+    const id = await failedRollout();
+    const path = rolloutPath(id, { STEPGATE_STATE_DIR: dir });
+    const key = path.replace(/\.jsonl$/, '.key');
+    // Someone else's command in this rollout's journal, its chain switched off.
+    writeFileSync(path, readFileSync(path, 'utf8').split(COMMAND_ID).join(OTHER_COMMAND).replace(/^\{"mac":"[0-9a-f]{64}",/gm, '{'));
+    rmSync(key);
+    const forged = readFileSync(path, 'utf8');
+    ssmMock.on(CancelCommandCommand).resolves({});
+    out = '';
+    expect(await runFleet(['cancel', id], deps())).toBe(2);
+    expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0);
+    expect(out).toContain(`stepgate: ${path}:1: has no hash chain: no rollout key (${key}) and no line with a mac`);
+    expect(out).toContain(`so the command it names (command ${OTHER_COMMAND}) may not be this rollout's; fleet cancel refuses to cancel it`);
+    expect(out).not.toContain('cancel sent');
+    expect(readFileSync(path, 'utf8')).toBe(forged);
+
+    out = '';
+    await runFleet(['cancel', id, '--accept-edited-journal'], deps());
+    expect(out).toContain('stepgate: --accept-edited-journal: fleet cancel goes on from a rollout journal with 1 line that do not verify (recorded)');
+    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input.CommandId)).toEqual([OTHER_COMMAND]);
+    const events = readRolloutJournal(id, { STEPGATE_STATE_DIR: dir })?.events ?? [];
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('edits-accepted')).toBeGreaterThan(0);
+    expect(types.indexOf('cancel-requested')).toBe(types.indexOf('edits-accepted') + 1);
+    expect(events.find((e) => e.type === 'edits-accepted')).toMatchObject({ command: 'cancel', who: { user: 'ops' }, edits: [{ line: 1 }] });
+    expect(existsSync(key)).toBe(false);
+  });
+
+  it('fleet cancel refuses a journal whose command id was edited under its mac, naming the line', async () => {
+    const id = await failedRollout();
+    const path = rolloutPath(id, { STEPGATE_STATE_DIR: dir });
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"type":"command-sent"'));
+    lines[at] = (lines[at] ?? '').replace(COMMAND_ID, OTHER_COMMAND);
+    writeFileSync(path, lines.join('\n'));
+    ssmMock.on(CancelCommandCommand).resolves({});
+    out = '';
+    expect(await runFleet(['cancel', id], deps())).toBe(2);
+    expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0);
+    expect(out).toContain(`stepgate: ${path}:${at + 1}: does not verify (edited, or lines before it removed or reordered)`);
+    expect(out).toContain(`(command ${OTHER_COMMAND})`);
   });
 });

@@ -11,7 +11,7 @@
  * `fleet run` and a `fleet status` or `fleet cancel` in another process all append to the
  * same journal, and each must chain from what the file holds, not from what it wrote last.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
@@ -112,6 +112,39 @@ async function appendLock(id: string, env: NodeJS.ProcessEnv): Promise<HostLock>
   }
 }
 
+/** A last line without its newline, as the next append finds it (`torn` when it does not parse). */
+interface UnendedTail {
+  text: string;
+  /** 1-based. */
+  line: number;
+  torn: boolean;
+}
+
+/**
+ * The file's last line when it has no newline. One that parses lost only its newline (the
+ * append adds it). One that does not is a write cut short (a crash, a full disk: a write of a
+ * line can be partial) and is cut off: written onto, it and the next event became one line that
+ * neither parses nor verifies, the event lost to every reader, and fleet status and fleet cancel
+ * refused the journal from then on.
+ */
+function unendedTail(text: string): UnendedTail | undefined {
+  if (text === '' || text.endsWith('\n')) return undefined;
+  const start = text.lastIndexOf('\n') + 1;
+  const tail = text.slice(start);
+  let torn = false;
+  try {
+    JSON.parse(splitChained(tail)?.body ?? tail);
+  } catch {
+    torn = true;
+  }
+  return { text: tail, line: text.slice(0, start).split('\n').length, torn };
+}
+
+/** What is journaled about a torn line cut off, so that `log`, `report` and `fleet status` say it. */
+function tornWords(tail: UnendedTail): string {
+  return `a write cut short (a crash, a full disk) left line ${tail.line} without its end (${Buffer.byteLength(tail.text)} bytes); cut off before the next event`;
+}
+
 /**
  * Appends one event, chained from the line the file ends with. `fleet run`, `fleet status` and
  * `fleet cancel` in other processes append to the same journal: the read of the last line and
@@ -124,16 +157,25 @@ export async function appendRolloutEvent(id: string, event: RolloutEvent, env: N
   const lock = await appendLock(id, env);
   try {
     const key = keyFor(id, env);
-    const json = JSON.stringify(event);
-    let line = json;
-    if (key) {
-      const last = (readText(rolloutPath(id, env)) ?? '').split('\n').filter((l) => l.trim() !== '').at(-1);
-      line = chainLine(key, nextPrev(key, last, chainSeed(key, id)), json).line;
+    const path = rolloutPath(id, env);
+    const text = readText(path) ?? '';
+    const tail = unendedTail(text);
+    // What the file keeps, and what is added to it: the events, each chained from the line before.
+    const kept = tail?.torn ? text.slice(0, text.length - tail.text.length) : text;
+    const events: RolloutEvent[] = tail?.torn ? [{ type: 'rollout-error', at: event.at, message: tornWords(tail) }, event] : [event];
+    let add = tail && !tail.torn ? '\n' : '';
+    let last = kept.split('\n').filter((l) => l.trim() !== '').at(-1);
+    for (const e of events) {
+      const json = JSON.stringify(e);
+      const line = key ? chainLine(key, nextPrev(key, last, chainSeed(key, id)), json).line : json;
+      add += `${line}\n`;
+      last = line;
     }
-    const fd = openPrivateAppend(rolloutPath(id, env));
+    const fd = openPrivateAppend(path);
     try {
-      // One write of the whole line (O_APPEND): a reader never sees half of two lines mixed.
-      writeSync(fd, `${line}\n`);
+      if (tail?.torn) ftruncateSync(fd, Buffer.byteLength(kept));
+      // One write of what is added (O_APPEND): a reader never sees half of two lines mixed.
+      writeSync(fd, add);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

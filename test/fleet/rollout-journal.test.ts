@@ -170,4 +170,41 @@ describe('rollout journal', () => {
     expect(out).toContain(`stepgate: ${path}:${at + 1}: does not verify (edited, or lines before it removed or reordered)`);
     expect(out).toContain(`(command ${OTHER_COMMAND})`);
   });
+
+  it('an append after a write cut short (a torn last line) cuts it off and says so: the chain holds and fleet status still reads the journal', async () => {
+    const id = await failedRollout();
+    const path = rolloutPath(id, { STEPGATE_STATE_DIR: dir });
+    const intact = readFileSync(path, 'utf8');
+    const torn = '{"mac":"0123","type":"instance-ch';
+    writeFileSync(path, intact + torn);
+    ssmMock.on(CancelCommandCommand).resolves({});
+    await runFleet(['cancel', id], deps());
+    const read = readRolloutJournal(id, { STEPGATE_STATE_DIR: dir });
+    expect(read?.bad).toEqual([]);
+    expect(read?.chain).toEqual({ kind: 'intact' });
+    const text = readFileSync(path, 'utf8');
+    expect(text.startsWith(intact)).toBe(true);
+    expect(text).not.toContain(torn);
+    // Said where fleet status, log and report say errors; the cancel follows it.
+    expect(read?.events.slice(-2).map((e) => (e.type === 'rollout-error' ? e.message : e.type))).toEqual([
+      `a write cut short (a crash, a full disk) left line 6 without its end (${torn.length} bytes); cut off before the next event`,
+      'cancel-requested',
+    ]);
+    out = '';
+    expect(await runFleet(['status', id, '--no-wait'], deps())).toBe(1);
+    expect(out).not.toContain('refuses');
+  });
+
+  it('an append after a last line that lost only its newline keeps the line and adds the newline', async () => {
+    const id = await failedRollout();
+    const path = rolloutPath(id, { STEPGATE_STATE_DIR: dir });
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\n$/, ''));
+    ssmMock.on(CancelCommandCommand).resolves({});
+    await runFleet(['cancel', id], deps());
+    const read = readRolloutJournal(id, { STEPGATE_STATE_DIR: dir });
+    expect(read?.bad).toEqual([]);
+    expect(read?.chain).toEqual({ kind: 'intact' });
+    expect(read?.events.map((e) => e.type)).toContain('rollout-finished');
+    expect(read?.events.map((e) => e.type)).toContain('cancel-requested');
+  });
 });

@@ -40,6 +40,8 @@ export const ONE_LINE = '^[^\\r\\n]*$';
 
 interface Bindings {
   vars: VarBinding[];
+  /** The names among `vars` that are secret: their values come from Parameter Store. */
+  secrets: string[];
   parameters: Record<string, Record<string, unknown>>;
   problems: ExportProblem[];
 }
@@ -67,7 +69,7 @@ export function firstDeclarations(runbooks: readonly Runbook[]): { file: string;
 
 /** The vars of every runbook the document runs steps of, bound as a local session would (firstDeclarations). */
 function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
-  const out: Bindings = { vars: [], parameters: {}, problems: [] };
+  const out: Bindings = { vars: [], secrets: [], parameters: {}, problems: [] };
   const prefix = opts.paramStorePrefix?.replace(/\/+$/, '');
   const scheme = opts.paramStoreType === 'String' ? 'ssm' : 'ssm-secure';
   for (const { file, spec: v } of firstDeclarations(runbooks)) {
@@ -77,6 +79,7 @@ function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
         continue;
       }
       out.vars.push({ name: v.name, reference: `{{${scheme}:${prefix}/${v.name}}}` });
+      out.secrets.push(v.name);
       continue;
     }
     // The var's own pattern holds in SSM too (a fleet run cannot pass PORT=abc), on one line.
@@ -93,12 +96,14 @@ function bindVars(runbooks: Runbook[], opts: ExportOptions): Bindings {
  * A local session gives a step the front matter's env: with the vars over it (session
  * step-context.ts), for checks too. In a document the vars arrive before the step's own bash,
  * whose prologue exports env:, so an env: entry of a var's name is left out of it: it would
- * win over the var.
+ * win over the var. Each step is told the secret vars, whose values its checks' messages hide
+ * (they go to the SSM output and fleet's journal, where nothing redacts them).
  */
-function varsOverEnv(flow: Flow, vars: VarBinding[]): void {
+function varsOverEnv(flow: Flow, { vars, secrets }: Bindings): void {
   const bound = new Set(vars.map((v) => v.name));
   const without = (f: FlowStep): void => {
     f.context = { ...f.context, env: Object.fromEntries(Object.entries(f.context.env).filter(([name]) => !bound.has(name))) };
+    if (secrets.length > 0) f.context.secrets = secrets;
   };
   for (const g of flow.steps) {
     without(g);
@@ -137,7 +142,7 @@ function prepare(runbook: Runbook, load: (file: string) => Runbook | undefined, 
   const { flow, problems } = buildFlow(runbook, load, names, opts.user);
   const runbooks = runbooksOf(runbook, flow, load);
   const bindings = bindVars(runbooks, opts);
-  varsOverEnv(flow, bindings.vars);
+  varsOverEnv(flow, bindings);
   const noUser = userProblem(runbook, flow, kind);
   if (noUser) problems.push(noUser);
   problems.push(...nameProblems(runbooks, new Set(runbooks.flatMap((b) => b.frontMatter.vars.map((v) => v.name)))), ...bindings.problems, ...refusals(flow, { approvals: (opts.approvers?.length ?? 0) > 0, kind }));

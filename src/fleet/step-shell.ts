@@ -5,6 +5,7 @@
  * user in a login shell, in the runbook's cwd, with its env, as stepgate would on that host.
  */
 import { MAX_REDIRECTS, type CheckSpec, type CheckStep, type CommandStep } from '../runbooks/model.js';
+import { MIN_SECRET_LENGTH, REDACTED, referencedNames } from '../runbooks/vars.js';
 import { base64, cdLine, sq, wordWithVars } from './shell-text.js';
 
 /** The wait after failed attempt n, as stepgate's backoff without its jitter (30 s cap). */
@@ -66,6 +67,9 @@ export const SHELL_NAMES: ReadonlySet<string> = new Set([
   'sg_end',
   'sg_left',
   'sg_out',
+  'sg_t',
+  'sg_k',
+  'sg_v',
 ]);
 
 /** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */
@@ -73,6 +77,8 @@ export interface StepContext {
   user?: string;
   cwd?: string;
   env: Record<string, string>;
+  /** The document's secret vars: a check hides their values in its messages (none: nothing to hide). */
+  secrets?: readonly string[];
 }
 
 function prologue(ctx: StepContext): string[] {
@@ -98,6 +104,8 @@ function seconds3(ms: number): string {
  * elsewhere passed the check). %{redirect_url} is the Location resolved against the URL; the
  * loop follows it within the origin unless FOLLOW is any, to http(s) only, at most
  * MAX_REDIRECTS hops, all within one timeout as the local check (each hop gets what is left).
+ * -g: a URL is requested as written; curl's globbing made `{a,b}` in a value two requests, and
+ * its error for a `[` quoted the whole URL, values and all.
  *
  * `sg_o URL` sets sg_o to URL's `scheme://host:port` as written there, user info left out (up
  * to the first `@`, as curl reads it). Same origin is that of the next URL equal to the check
@@ -118,8 +126,8 @@ const HTTP_GET = [
   '  sg_o "$1"; sg_origin=$sg_o',
   '  while :; do',
   '    sg_left=$((sg_end - $(date +%s%3N) + 99)) sg_err="timeout after $2ms"',
-  '    ((sg_left > 99)) && sg_out=$(curl -sSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -- "$sg_url" 2>"$sg_errf") ||',
-  '      { ((sg_left > 99)) && sg_err=$(head -c 300 "$sg_errf"); return 1; }',
+  '    ((sg_left > 99)) && sg_out=$(curl -gsSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -- "$sg_url" 2>"$sg_errf") ||',
+  '      { ((sg_left > 99)) && sg_err=$(sg_cut "$sg_errf"); return 1; }',
   '    sg_status=${sg_out%% *} sg_next=${sg_out#* }',
   '    [[ $sg_status == 30[12378] && $sg_next ]] || return 0',
   '    sg_o "$sg_next"; sg_err="$4 redirected ($sg_status) to $sg_o: refused, "',
@@ -139,21 +147,63 @@ export function shownTarget(text: string): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi, '$1:***@');
 }
 
+/**
+ * bash, in a check script whose document has secret vars: `sg_hide TEXT` prints TEXT with the
+ * value of each var named in `secrets` replaced by [REDACTED], the longest value first (a
+ * secret that holds another is hidden whole), values shorter than MIN_SECRET_LENGTH left as
+ * stepgate's own redactor leaves them. The value is read by name (`${!name}`) and matched as a
+ * quoted pattern, so it is data whatever its bytes: no eval, no sed. It knows the value as it
+ * is, not the encodings stepgate's redactor also knows (base64, percent-escapes); a body that
+ * could hold one is not shown at all (probeBody).
+ */
+function hideLines(secrets: readonly string[]): string[] {
+  return [
+    'sg_hide() {',
+    '  local sg_t=$1 sg_k sg_v',
+    `  for sg_k in $(for sg_k in ${secrets.join(' ')}; do sg_v=\${!sg_k}; echo "\${#sg_v} $sg_k"; done | sort -rn | cut -d' ' -f2); do`,
+    `    sg_v=\${!sg_k}; ((\${#sg_v} >= ${MIN_SECRET_LENGTH})) && sg_t=\${sg_t//"$sg_v"/${REDACTED}}`,
+    '  done',
+    '  printf %s "$sg_t"',
+    '}',
+  ];
+}
+
+/**
+ * bash: `sg_cut FILE [tail]` prints 200 bytes of FILE from its start (its end with tail), each
+ * run of white space one space: what a message quotes of a body, an output or curl's error.
+ * With secrets, they are hidden in 8,400 bytes first and the cut taken after: cut first, a
+ * secret across the cut kept its other part (8 KB, Parameter Store's largest value, + 200).
+ */
+function cutLines(secrets: readonly string[]): string[] {
+  const text = secrets.length > 0 ? 'printf %s "$(sg_hide "$(${2:-head} -c 8400 "$1")")" | ${2:-head} -c 200' : '${2:-head} -c 200 "$1"';
+  return [`sg_cut() { ${text} | tr -s '[:space:]' ' '; }`];
+}
+
+/** `contains:` with its vars expanded, found as fixed text; the message quotes it as written. */
+function containsLines(contains: string, what: 'response' | 'output'): string[] {
+  return [`  local sg_want; sg_want=${wordWithVars(contains)}`, `  grep -qF -- "$sg_want" "$sg_body" || { sg_err=${sq(`${what} does not contain "${contains}"`)}; return 1; }`];
+}
+
 /** One attempt of one check as a bash function body: returns 0 or sets sg_err and returns 1. */
-function probeBody(check: CheckSpec): string[] {
+function probeBody(check: CheckSpec, secrets: readonly string[]): string[] {
   const t = seconds3(check.timeoutMs);
+  // Messages name the target as written (`${NAME}` unexpanded, a password masked), never its value.
+  const shown = shownTarget(check.target);
   switch (check.kind) {
     case 'http': {
       const ranges = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }])
         .map((r) => `(sg_status >= ${r.min} && sg_status <= ${r.max})`)
         .join(' || ');
       const expectText = (check.expect.length > 0 ? check.expect : [{ min: 200, max: 299 }]).map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(', ');
+      // A server may echo the URL in its body, encoded in ways sg_hide does not know (percent-
+      // escapes, JSON): with a secret var in the URL the body is not quoted.
+      const secretInUrl = referencedNames(check.target).find((name) => secrets.includes(name));
+      const body = secretInUrl === undefined ? ': $(sg_cut "$sg_body")' : `: body not shown, the URL holds secret var ${secretInUrl}`;
       const lines = [
         `  sg_get ${wordWithVars(check.target)} ${check.timeoutMs} ${check.follow ?? 'same-origin'} ${sq(shownTarget(check.target))} || return 1`,
-        `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText}): $(head -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
+        `  if ! (( ${ranges} )); then sg_err="bad status $sg_status (expected ${expectText})${body}"; return 1; fi`,
       ];
-      if (check.contains !== undefined)
-        lines.push(`  local sg_want; sg_want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$sg_want" "$sg_body"; then sg_err="response does not contain \\"$sg_want\\""; return 1; fi`);
+      if (check.contains !== undefined) lines.push(...containsLines(check.contains, 'response'));
       lines.push('  return 0');
       return lines;
     }
@@ -162,18 +212,20 @@ function probeBody(check: CheckSpec): string[] {
         `  local sg_target; sg_target=${wordWithVars(check.target)}`,
         `  local sg_host="\${sg_target%:*}" sg_port="\${sg_target##*:}"`,
         `  sg_host="\${sg_host#[}"; sg_host="\${sg_host%]}"`,
-        `  if timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$sg_host" "$sg_port" 2>"$sg_errf"; then return 0; fi`,
-        `  sg_err="cannot connect to $sg_target: $(head -c 200 "$sg_errf")"; return 1`,
+        `  timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$sg_host" "$sg_port" 2>"$sg_errf" && return 0`,
+        // bash's own words name the host and port it tried, pieces of a secret "host:port" var
+        // that sg_hide would not find: only the reason after the last ": " is kept.
+        `  [ $? = 124 ] && sg_err=${sq(`timeout after ${check.timeoutMs}ms connecting to ${shown}`)} || sg_err=${sq(`cannot connect to ${shown}: `)}"$(sed -n '1s/.*: //p' "$sg_errf")"`,
+        '  return 1',
       ];
     case 'run': {
       const lines = [
         `  timeout -k 2 ${t} bash -c ${sq(check.target)} >"$sg_body" 2>&1 </dev/null`,
         `  local sg_code=$?`,
         `  if [ $sg_code -eq 124 ]; then sg_err="timeout after ${check.timeoutMs}ms"; return 1; fi`,
-        `  if [ $sg_code -ne 0 ]; then sg_err="exit status $sg_code: $(tail -c 200 "$sg_body" | tr -s '[:space:]' ' ')"; return 1; fi`,
+        `  if [ $sg_code -ne 0 ]; then sg_err="exit status $sg_code: $(sg_cut "$sg_body" tail)"; return 1; fi`,
       ];
-      if (check.contains !== undefined)
-        lines.push(`  local sg_want; sg_want=${wordWithVars(check.contains)}`, `  if ! grep -qF -- "$sg_want" "$sg_body"; then sg_err="output does not contain \\"$sg_want\\""; return 1; fi`);
+      if (check.contains !== undefined) lines.push(...containsLines(check.contains, 'output'));
       lines.push('  return 0');
       return lines;
     }
@@ -183,20 +235,25 @@ function probeBody(check: CheckSpec): string[] {
 /**
  * bash: `sg_poll PROBE WHAT ATTEMPTS WORD WAIT...` runs the function PROBE until it passes,
  * ATTEMPTS times at most with the waits between them, printing each attempt; exits the script
- * with 1 after the last failed one (WORD: attempt or attempts, for that line).
+ * with 1 after the last failed one (WORD: attempt or attempts, for that line). The one place
+ * every message is printed, so with `hide` the one place that hides the secrets in it: what
+ * the script prints goes to the SSM output, which fleet journals, and nothing redacts it there.
  */
-const POLL = [
-  'sg_poll() {',
-  '  sg_what=$2 sg_waits=("${@:5}")',
-  '  for sg_n in $(seq 1 "$3"); do',
-  "    sg_err=''",
-  '    if "$1"; then echo "check $sg_what: ok (attempt $sg_n/$3)"; return 0; fi',
-  '    echo "check $sg_what: attempt $sg_n/$3 failed: $sg_err"',
-  '    if [ "$sg_n" -ge "$3" ]; then echo "check $sg_what failed after $3 $4: $sg_err" >&2; exit 1; fi',
-  '    sleep "${sg_waits[$((sg_n - 1))]}"',
-  '  done',
-  '}',
-];
+function pollLines(hide: boolean): string[] {
+  return [
+    'sg_poll() {',
+    '  sg_what=$2 sg_waits=("${@:5}")',
+    '  for sg_n in $(seq 1 "$3"); do',
+    "    sg_err=''",
+    '    if "$1"; then echo "check $sg_what: ok (attempt $sg_n/$3)"; return 0; fi',
+    ...(hide ? ['    sg_err=$(sg_hide "$sg_err")'] : []),
+    '    echo "check $sg_what: attempt $sg_n/$3 failed: $sg_err"',
+    '    if [ "$sg_n" -ge "$3" ]; then echo "check $sg_what failed after $3 $4: $sg_err" >&2; exit 1; fi',
+    '    sleep "${sg_waits[$((sg_n - 1))]}"',
+    '  done',
+    '}',
+  ];
+}
 
 /**
  * The bash a check step runs: each check polled in order with its attempts, per-attempt
@@ -204,15 +261,18 @@ const POLL = [
  * document fails early on that host (the guide's "fail early").
  */
 export function checkStepBash(step: CheckStep, ctx: StepContext): string {
+  const secrets = ctx.secrets ?? [];
   const lines = [...prologue(ctx), 'sg_body=$(mktemp) && sg_errf=$(mktemp) || exit 1', `trap 'rm -f "$sg_body" "$sg_errf"' EXIT`];
+  if (secrets.length > 0) lines.push(...hideLines(secrets));
+  if (step.checks.some((c) => c.kind !== 'tcp')) lines.push(...cutLines(secrets));
   if (step.checks.some((c) => c.kind === 'http')) lines.push(...HTTP_GET);
   // The poll loop once, each check one call: the omneuro deploy's Automation document, whose
   // scripts carry it for three checks, is within a few hundred bytes of SSM's 64 KB.
-  if (step.checks.length > 0) lines.push(...POLL);
+  if (step.checks.length > 0) lines.push(...pollLines(secrets.length > 0));
   step.checks.forEach((check, i) => {
     const attempts = Math.max(1, check.attempts);
     const what = check.name ?? `${check.kind} ${shownTarget(check.target)}`;
-    lines.push(`sg_probe_${i}() {`, ...probeBody(check), '}');
+    lines.push(`sg_probe_${i}() {`, ...probeBody(check, secrets), '}');
     const waits = Array.from({ length: attempts - 1 }, (_, k) => seconds3(pollDelayMs(k + 1, check.backoffMs)));
     lines.push(`sg_poll sg_probe_${i} ${sq(what)} ${attempts} attempt${attempts === 1 ? '' : 's'}${waits.map((w) => ` ${w}`).join('')}`);
   });

@@ -54,6 +54,12 @@ export const SECRET_PARTS: readonly string[] = ['KEY', 'PASS', 'AUTH'];
  */
 export const NOT_SECRET_LAST_PARTS: readonly string[] = ['SOCK'];
 
+/** What a redacted value is replaced with: in journals and transcripts, and in an exported check's messages. */
+export const REDACTED = '[REDACTED]';
+
+/** Values shorter than this are not redacted: replacing every "1" or "on" would garble output. */
+export const MIN_SECRET_LENGTH = 4;
+
 /** Whether values under `name` are secrets (see SECRET_WORDS, SECRET_PARTS, NOT_SECRET_LAST_PARTS). */
 export function looksSecretName(name: string): boolean {
   const upper = name.toUpperCase();

@@ -2,14 +2,12 @@
  * Secrets never reach disk: values of secret vars, and of environment variables whose names
  * look like secrets, are replaced before anything is journaled or written to a transcript.
  */
-import { looksSecretName } from '../runbooks/vars.js';
+import { MIN_SECRET_LENGTH, REDACTED, looksSecretName } from '../runbooks/vars.js';
 import { secretForms } from './secret-forms.js';
 
-/** What a redacted value is replaced with. */
-export const REDACTED = '[REDACTED]';
-
-/** Values shorter than this are not redacted: replacing every "1" or "on" would garble output. */
-export const MIN_SECRET_LENGTH = 4;
+// Defined with the secret-name rule, so that an exported check's own redaction (src/fleet, which
+// reads only the runbook model) says the same word and spares the same short values.
+export { MIN_SECRET_LENGTH, REDACTED };
 
 /** Names like `GITHUB_TOKEN`, `DB_PASSWORD`, `API_KEY` hold secrets: the rule is the runbooks' (`looksSecretName`). */
 export function looksSecret(name: string): boolean {

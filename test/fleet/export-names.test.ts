@@ -137,6 +137,7 @@ title: Deploy
 user: ${USER}
 vars:
   RELEASE: Release
+  API_TOKEN: { prompt: Token, secret: true }
 ---
 # Deploy
 
@@ -159,11 +160,12 @@ echo go
 
   it('are exactly the variables the generated shells set: the Command wrapper, run.sh and the value reader, and checks of every kind', () => {
     const { main, load } = books({ 'deploy.md': CHECKS });
-    const command = ok(exportCommandDocument(main, load));
+    // With a secret var, so that the checks' sg_hide is among them.
+    const command = ok(exportCommandDocument(main, load, { paramStorePrefix: '/sg' }));
     const lines = command.mainSteps.flatMap((s) => (s.inputs as { runCommand: string[] }).runCommand);
     const decoded = [...lines.join('\n').matchAll(/'([A-Za-z0-9+/=]{40,})'/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
     const commandShell = namesMade([...lines, ...decoded].join('\n'));
-    const installed = installedFiles(ok(exportAutomationDocument(main, load)));
+    const installed = installedFiles(ok(exportAutomationDocument(main, load, { paramStorePrefix: '/sg' })));
     const runSh = installed.get('run.sh') ?? '';
     expect(runSh).toContain('exec runuser -u "$sg_user"');
     const automationShell = namesMade([...installed.values()].join('\n'));

@@ -1,0 +1,179 @@
+/**
+ * An exported check never prints the value of a secret var. Its messages go to the SSM
+ * command output, which `fleet` journals, and nothing redacts them there: a review found a
+ * tcp target, a `contains:`, a body that echoes the URL and curl's own error text printing a
+ * Parameter Store secret in clear. The document runs here as the agent would run it (sh, then
+ * bash as this user), with the secret written into the command where SSM would write it, against
+ * real HTTP servers and a real closed port; each message must still say what failed.
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportAutomationDocument, exportCommandDocument, type SsmDocument } from '../../src/fleet/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
+import { runCommandDocument, runLines } from './agent-sim.js';
+
+const USER = userInfo().username;
+const TOKEN = 'tok-5ecret-9f3a';
+
+let app: http.Server;
+let base = '';
+/** A port nothing listens on: a refused connection. */
+let closed = 0;
+/** Each request's URL: the secret did reach the service, so the check really used it. */
+const seen: string[] = [];
+
+beforeAll(async () => {
+  app = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    if (req.url?.startsWith('/healthz')) {
+      res.end('ok');
+      return;
+    }
+    // As many servers do: the path asked for, query and all, in the error page.
+    res.writeHead(500);
+    res.end(`no route for ${req.url ?? ''}\n`);
+  });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  closed = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+});
+
+afterAll(async () => {
+  app.closeAllConnections();
+  await new Promise((resolve) => app.close(resolve));
+});
+
+function runbookText(checks: string, secrets: Record<string, string>): string {
+  const vars = Object.keys(secrets)
+    .map((name) => `  ${name}: { prompt: ${name}, secret: true }\n`)
+    .join('');
+  return `---
+title: Secrets
+user: ${USER}
+vars:
+${vars}---
+# Secrets
+
+\`\`\`check {name=health}
+${checks}
+\`\`\`
+`;
+}
+
+/**
+ * The checks (YAML list items, each tried once within 3 s) as a Command document, each secret
+ * written into the command where SSM writes its `{{ssm-secure:...}}` parameter's value.
+ */
+async function exported(checks: string, secrets: Record<string, string> = { API_TOKEN: TOKEN }): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const result = exportCommandDocument(parseRunbook(runbookText(checks, secrets), 'secrets.md'), () => undefined, { paramStorePrefix: '/x' });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const mainSteps = result.document.mainSteps.map((step) => {
+    const inputs = step.inputs as { runCommand: string[] };
+    let runCommand = inputs.runCommand;
+    for (const [name, value] of Object.entries(secrets)) {
+      const reference = `{{ssm-secure:/x/${name}}}`;
+      expect(runCommand.join('\n')).toContain(reference);
+      runCommand = runCommand.map((line) => line.split(reference).join(value));
+    }
+    return { ...step, inputs: { ...inputs, runCommand } };
+  });
+  const steps = await runCommandDocument({ ...result.document, mainSteps }, {});
+  const last = steps.at(-1);
+  if (!last) throw new Error('no step ran');
+  return last;
+}
+
+/**
+ * Neither the attempt's line nor the final one holds any of `secrets`; each says `message`
+ * (all of it, or a RegExp for the part after `failed: `).
+ */
+function failedSaying(doc: { exitCode: number | null; stdout: string; stderr: string }, what: string, message: string | RegExp, secrets: string[] = [TOKEN]): void {
+  expect(doc.exitCode).toBe(1);
+  for (const value of secrets) for (const text of [doc.stdout, doc.stderr]) expect(text).not.toContain(value);
+  if (typeof message === 'string') {
+    expect(doc.stdout).toContain(`check ${what}: attempt 1/1 failed: ${message}\n`);
+    expect(doc.stderr).toContain(`check ${what} failed after 1 attempt: ${message}\n`);
+    return;
+  }
+  expect(doc.stdout.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^check ${what}: attempt 1/1 failed: ${message.source}$`)));
+  expect(doc.stderr.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^check ${what} failed after 1 attempt: ${message.source}$`)));
+}
+
+const once = '\n  retries: 1\n  timeout: 3s';
+
+describe('an exported check never prints a secret var', () => {
+  it('tcp: names the target as written and says why bash could not connect (a secret host:port, a secret host)', async () => {
+    const addr = `127.0.0.1:${closed}`;
+    const refused = await exported(`- tcp: \${DB_ADDR}${once}`, { DB_ADDR: addr });
+    failedSaying(refused, 'tcp ${DB_ADDR}', 'cannot connect to ${DB_ADDR}: Connection refused', [addr, `/${closed}`]);
+    const unknown = await exported(`- tcp: \${API_TOKEN}.invalid:80\n  name: db${once}`);
+    // The resolver's words vary (Name or service not known, Temporary failure in name resolution).
+    failedSaying(unknown, 'db', /cannot connect to \$\{API_TOKEN\}\.invalid:80: [A-Z][a-z ]+/);
+  });
+
+  it('contains (http and run): quotes what the check looks for as written', async () => {
+    const web = await exported(`- http: ${base}/healthz\n  contains: "release \${API_TOKEN}"\n  name: web${once}`);
+    failedSaying(web, 'web', 'response does not contain "release ${API_TOKEN}"');
+    const run = await exported(`- run: echo ok\n  contains: \${API_TOKEN}\n  name: cli${once}`);
+    failedSaying(run, 'cli', 'output does not contain "${API_TOKEN}"');
+  });
+
+  it('bad status: a body that may echo a secret of the URL is not quoted; a body otherwise is', async () => {
+    seen.length = 0;
+    const echoed = await exported(`- http: ${base}/status?token=\${API_TOKEN}\n  name: api${once}`);
+    expect(seen).toContain(`/status?token=${TOKEN}`);
+    failedSaying(echoed, 'api', 'bad status 500 (expected 200-299): body not shown, the URL holds secret var API_TOKEN');
+    const plain = await exported(`- http: ${base}/status\n  name: api${once}`);
+    failedSaying(plain, 'api', 'bad status 500 (expected 200-299): no route for /status');
+  });
+
+  it("curl's error: a secret host is hidden, and a URL with [ or { in a value is requested, not globbed (curl's glob error quoted the URL)", async () => {
+    const host = await exported(`- http: http://\${API_TOKEN}.invalid/healthz\n  name: api${once}`);
+    failedSaying(host, 'api', 'curl: (6) Could not resolve host: [REDACTED].invalid');
+    const glob = 'tok[5e{cret}-9f3a';
+    const refused = await exported(`- http: http://127.0.0.1:${closed}/healthz?token=\${API_TOKEN}\n  name: api${once}`, { API_TOKEN: glob });
+    failedSaying(refused, 'api', new RegExp(`curl: \\(7\\) Failed to connect to 127\\.0\\.0\\.1 port ${closed} .*`), [glob]);
+    seen.length = 0;
+    const passed = await exported(`- http: ${base}/healthz?token=\${API_TOKEN}${once}`, { API_TOKEN: glob });
+    expect(passed.exitCode).toBe(0);
+    expect(seen).toEqual([`/healthz?token=${glob}`]);
+  });
+
+  it("a run: check's output is quoted with each secret hidden, whatever its bytes, the longest first", async () => {
+    const odd = `p*t?[x]\\&$(id)'"/%s ✓ ${TOKEN}`;
+    const secrets = { API_TOKEN: TOKEN, ODD_SECRET: odd, LONG_SECRET: `${TOKEN}-and-more` };
+    const doc = await exported(`- run: 'printf "%s|%s|%s|a*b?\\n" "$ODD_SECRET" "$LONG_SECRET" "$API_TOKEN"; exit 3'\n  name: cli${once}`, secrets);
+    failedSaying(doc, 'cli', 'exit status 3: [REDACTED]|[REDACTED]|[REDACTED]|a*b?', Object.values(secrets));
+  });
+
+  it('a secret across the 200-byte cut of an output is hidden whole, not cut in two', async () => {
+    const doc = await exported(`- run: 'printf "%s" "$API_TOKEN"; head -c 195 /dev/zero | tr "\\\\0" x; exit 1'\n  name: cli${once}`);
+    failedSaying(doc, 'cli', `exit status 1: CTED]${'x'.repeat(195)}`, [TOKEN, TOKEN.slice(-5)]);
+  });
+});
+
+describe('the Automation document', () => {
+  it("its installed check script hides the secret too (the same bash, run by run.sh)", async () => {
+    const text = runbookText(`- run: echo "token $API_TOKEN"; exit 2\n  name: cli${once}`, { API_TOKEN: TOKEN });
+    const result = exportAutomationDocument(parseRunbook(text, 'secrets.md'), () => undefined, { paramStorePrefix: '/x' });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const script = [...archiveOf(result.document).values()].find((file) => file.includes('sg_probe_0')) ?? '';
+    expect(script).toContain('sg_hide');
+    const r = await runLines([`export API_TOKEN='${TOKEN}'`, "exec bash -s <<'STEPGATE_TEST_END'", ...script.trimEnd().split('\n'), 'STEPGATE_TEST_END'], {}, 30);
+    failedSaying(r, 'cli', 'exit status 2: token [REDACTED]');
+  });
+});
+
+function archiveOf(doc: SsmDocument): Map<string, string> {
+  const install = ((doc.mainSteps[0]?.inputs as { Parameters?: { commands?: string[] } } | undefined)?.Parameters?.commands ?? []).join('\n');
+  const b64 = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d \| gzip -dc/.exec(install)?.[1] ?? '';
+  const files = new Map<string, string>();
+  for (const m of gunzipSync(Buffer.from(b64, 'base64')).toString('utf8').matchAll(/^cat > "\$1\/([^"]+)" <<'(STEPGATE_FILE_END_*)'\n([\s\S]*?)^\2\n/gm)) files.set(m[1] ?? '', m[3] ?? '');
+  return files;
+}

@@ -32,6 +32,8 @@ export { MAX_RUNBOOK_CHARS } from './bounds.js';
 
 export const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell', 'zsh', 'console', 'shell-session', 'shellsession']);
 export const CHECK_LANGUAGES = new Set(['check', 'health']);
+/** A check's target key at the start of a line (`http: ...`, `- tcp: ...`): a check's YAML. */
+const LOOKS_LIKE_CHECK = /^(?:- )?(?:http|tcp|run): \S/m;
 /** Real languages one letter from a runnable one (`ash` ~ `sh`): shown, and not a typo. */
 const OTHER_SHELLS = new Set(['ash', 'csh', 'dash', 'fish', 'ksh', 'mksh', 'rsh', 'ssh', 'tcsh']);
 
@@ -265,6 +267,9 @@ class Walker {
       const meant = lang.length >= 3 && !OTHER_SHELLS.has(lang) ? nearMiss(lang, [...SHELL_LANGUAGES, ...CHECK_LANGUAGES]) : undefined;
       if (meant !== undefined)
         this.sink.error('unknown-language', at, `a "${lang}" block is shown, never run: did you mean "${meant}"?`);
+      else if ((lang === 'yaml' || lang === 'yml' || lang === '') && LOOKS_LIKE_CHECK.test(node.value))
+        // A health check fenced as YAML (or fenced bare) gates nothing: the run goes on past it.
+        this.sink.warn('unknown-language', at, `this ${lang === '' ? 'fence without a language' : `"${lang}" block`} reads like a health check (http:, tcp: or run:) but is only shown, never run: fence it as \`\`\`check to gate the run on it`);
       else if (hasAttributes(meta) || lang.startsWith('{'))
         this.sink.warn(
           'unknown-language',

@@ -405,3 +405,42 @@ systemctl restart app
     }
   });
 });
+
+describe('a health check fenced as YAML', () => {
+  it('is warned about (it gates nothing), while YAML that is no check is shown without a word', () => {
+    const rb = parseRunbook(
+      md`
+# Deploy
+
+The service must answer.
+
+\`\`\`yaml
+- tcp: localhost:5432
+  timeout: 2s
+\`\`\`
+
+\`\`\`
+http: http://127.0.0.1:8080/healthz
+\`\`\`
+
+The compose file, for reference.
+
+\`\`\`yaml
+services:
+  web:
+    image: app:1.2
+jobs:
+  test:
+    steps:
+      - run: npm test
+\`\`\`
+`,
+      '/rb/yaml-check.md',
+    );
+    expect(rb.steps).toEqual([]);
+    expect(rb.diagnostics.map((d) => [d.line, d.severity, d.code, d.message])).toEqual([
+      [5, 'warning', 'unknown-language', 'this "yaml" block reads like a health check (http:, tcp: or run:) but is only shown, never run: fence it as ```check to gate the run on it'],
+      [10, 'warning', 'unknown-language', 'this fence without a language reads like a health check (http:, tcp: or run:) but is only shown, never run: fence it as ```check to gate the run on it'],
+    ]);
+  });
+});

@@ -7,6 +7,7 @@ import { resolveTarget } from './links.js';
 import type { Diagnostic, LinkTarget, Runbook, Step } from './model.js';
 import { findSection } from './sections.js';
 import { looksSecretName, referencedNames } from './vars.js';
+import { nearMiss } from './near-miss.js';
 
 export interface LintContext {
   /** The parsed runbook at a resolved path, or undefined when there is no such file. */
@@ -66,8 +67,40 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
   lintCaptures(runbook, sink, known);
   for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) known.add(step.attrs.capture);
-  for (const step of runbook.steps) lintStep(step, sink, (name) => known.has(name) || ctx.env[name] !== undefined);
+  const isDefined = (name: string): boolean => known.has(name) || ctx.env[name] !== undefined;
+  for (const step of runbook.steps) {
+    lintStep(step, sink, isDefined);
+    lintShellNames(step, sink, isDefined, known);
+  }
   return [...runbook.diagnostics, ...sink.items].sort(compareDiagnostics);
+}
+
+/** `$NAME` or `${NAME}` of an environment-style (upper-case) name in shell text. */
+const SHELL_REFERENCE = /\$\{?([A-Z_][A-Z0-9_]*)/g;
+
+/**
+ * A shell's `$NAME` one typo from a var or env entry of the runbook, and set neither there nor
+ * by the step itself (`NAME=`, `read NAME`, `for NAME in`): the step would get an empty value (a
+ * trial's `run: curl ...:$APP_PROT/healthz` passed lint and preflight, then failed three times
+ * on port 80). Only near misses: a step may use any variable of its own or of the host.
+ */
+function lintShellNames(step: Step, sink: DiagnosticSink, isDefined: (name: string) => boolean, known: ReadonlySet<string>): void {
+  const scripts = step.kind === 'command' ? [step.script] : step.kind === 'check' ? step.checks.filter((c) => c.kind === 'run').map((c) => c.target) : [];
+  const said = new Set<string>();
+  for (const script of scripts) {
+    for (const [, name = ''] of script.matchAll(SHELL_REFERENCE)) {
+      if (said.has(name) || isDefined(name) || setInScript(script, name)) continue;
+      const meant = nearMiss(name, known);
+      if (meant === undefined) continue;
+      said.add(name);
+      sink.warn('unknown-variable', step.position, `$${name} is not a var or env entry of this runbook, nor set in this ${step.kind === 'check' ? 'check' : 'step'}: did you mean $${meant}?`);
+    }
+  }
+}
+
+/** Whether the script gives `name` a value itself. */
+function setInScript(script: string, name: string): boolean {
+  return new RegExp(`(?:^|[\\s;&|(])(?:(?:export|local|declare|readonly|typeset)(?:\\s+-\\w+)*\\s+)?${name}\\+?=|\\bread\\b[^\\n;|&]*\\b${name}\\b|\\bfor\\s+${name}\\s+in\\b|\\bexport\\s+${name}\\b`, 'm').test(script);
 }
 
 /** The prefix of stepgate's own variables in the step's shell (src/exec/rc-script.ts). */

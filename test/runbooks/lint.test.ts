@@ -150,3 +150,24 @@ describe('the main flow', () => {
     expect(found[0]?.message).not.toContain('ghp_in_clear');
   });
 });
+
+describe('a shell $NAME one typo from a var of the runbook', () => {
+  const messages = (text: string, env: Record<string, string> = {}): string[] =>
+    lintRunbook(parseRunbook(text, 'a.md'), { load: () => undefined, env }).filter((d) => d.code === 'unknown-variable').map((d) => `${d.line} ${d.message}`);
+  const head = '---\nvars:\n  APP_PORT: {default: "8080"}\nenv:\n  RELEASE_DIR: /srv/app\n---\n# Deploy\n\n';
+
+  it('is warned about in a command step and a run: check, once each, with the name meant', () => {
+    expect(messages(`${head}Start it.\n\n\`\`\`bash\nserve --port "$APP_PROT" --dir \${RELEASE_DIRS} # $APP_PROT\n\`\`\`\n\nIt answers.\n\n\`\`\`check\n- run: curl -fsS http://127.0.0.1:$APP_PROT/healthz\n\`\`\`\n`)).toEqual([
+      '11 $APP_PROT is not a var or env entry of this runbook, nor set in this step: did you mean $APP_PORT?',
+      '11 $RELEASE_DIRS is not a var or env entry of this runbook, nor set in this step: did you mean $RELEASE_DIR?',
+      '17 $APP_PROT is not a var or env entry of this runbook, nor set in this check: did you mean $APP_PORT?',
+    ]);
+  });
+
+  it('is not warned about when the step sets it, the environment has it, or no var is near', () => {
+    const set = ['APP_PROT=9090; echo "$APP_PROT"', 'export APP_PROT=1\necho $APP_PROT', 'read -r APP_PROT < port.txt; echo $APP_PROT', 'for APP_PROT in 1 2; do echo $APP_PROT; done', 'local APP_PROT=3; echo $APP_PROT'];
+    for (const script of set) expect(messages(`${head}Start it.\n\n\`\`\`bash\n${script}\n\`\`\`\n`), script).toEqual([]);
+    expect(messages(`${head}Start it.\n\n\`\`\`bash\necho $APP_PROT\n\`\`\`\n`, { APP_PROT: '1' })).toEqual([]);
+    expect(messages(`${head}Start it.\n\n\`\`\`bash\necho "$HOME $PATH $APP_PORT $SOMETHING_ELSE"\n\`\`\`\n`)).toEqual([]);
+  });
+});

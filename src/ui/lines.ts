@@ -67,7 +67,17 @@ export function describeStep(item: FlowItem, width: number, shown: (text: string
   if (prose !== '') lines.push(...wrapText(prose, width).map((text) => ({ text })));
   if (lines.length > 0) lines.push({ text: '' });
   if (step.kind === 'command') {
-    for (const code of step.script.replace(/\n$/, '').split('\n')) lines.push({ text: `  ${code}`, tone: 'code' });
+    // Wrapped, not cut: the pane is where the operator reads what enter will run (a trial saw
+    // `setsid -f python3 current/ser…` and found no way to read the rest before running it).
+    for (const code of step.script.replace(/\n$/, '').split('\n')) {
+      if (code.length + 2 <= width || width < 12) {
+        lines.push({ text: `  ${code}`, tone: 'code' });
+        continue;
+      }
+      const [head = ''] = wrapKeepingText(code, width - 2);
+      lines.push({ text: `  ${head}`, tone: 'code' });
+      for (const row of wrapKeepingText(code.slice(head.length), width - 4)) lines.push({ text: `    ${row}`, tone: 'code' });
+    }
     const flags = [
       step.attrs.timeoutMs !== undefined ? `timeout ${formatDuration(step.attrs.timeoutMs)}` : '',
       step.attrs.user !== undefined ? `as ${step.attrs.user}` : '',

@@ -4,7 +4,9 @@
  * line, long lines wrapped).
  */
 import { describe, expect, it } from 'vitest';
-import { attemptLines, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import { attemptLines, describeStep, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import { planMain } from '../../src/session/plan.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import type { CheckAttempt } from '../../src/ui/hooks/use-run-log.js';
 
 const attempt = (n: number, error: string, check = 0): CheckAttempt => ({
@@ -103,5 +105,20 @@ describe('transcriptLines', () => {
 describe('hardWrap', () => {
   it('indents rows after the first', () => {
     expect(hardWrap('abcdefghijklmnop', 10, 4)).toEqual(['abcdefghij', '    klmnop']);
+  });
+});
+
+describe('describeStep', () => {
+  it('wraps a long code line under itself instead of cutting it: every character of what enter runs is shown', () => {
+    const long = 'APP_VERSION="$(basename "$(readlink current)")" setsid -f python3 current/server.py --port "$PORT" --log /var/log/app/server.log';
+    const book = parseRunbook(`# Deploy\n\nStart it.\n\n\`\`\`bash {name=start}\ncd /srv/app\n${long}\n\`\`\`\n`, '/rb/d.md');
+    const item = planMain(book, new Map([[book.file, book]])).items[0];
+    if (!item) throw new Error('no step');
+    const rows = describeStep(item, 60).filter((l) => l.tone === 'code').map((l) => l.text);
+    expect(rows[0]).toBe('  cd /srv/app');
+    expect(rows.length).toBeGreaterThan(3);
+    expect(rows.every((r) => r.length <= 60)).toBe(true);
+    expect(rows.slice(2).every((r) => r.startsWith('    '))).toBe(true);
+    expect(rows[1]?.slice(2) + rows.slice(2).map((r) => r.slice(4)).join('')).toBe(long);
   });
 });

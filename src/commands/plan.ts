@@ -156,6 +156,15 @@ function codeLines(columns: number | undefined, wrapped: { any: boolean }): Code
   };
 }
 
+/**
+ * A `contains:` text as one unambiguous word: in double quotes, in single quotes when it holds
+ * double ones (`'"status": "ok"'`, which read as `""status": "ok""` before), escaped when both.
+ */
+function quoted(text: string): string {
+  if (!text.includes('"')) return `"${text}"`;
+  return text.includes("'") ? JSON.stringify(text) : `'${text}'`;
+}
+
 /** `text` with its tabs as the spaces a terminal shows for them, starting at column `from`. */
 function expandTabs(text: string, from: number): string {
   let out = '';
@@ -199,7 +208,7 @@ function renderStep(n: number, step: PlannedStep, code: CodeLines): string[] {
     for (const c of step.checks) {
       const expect = c.kind === 'http' && !(c.expect.length === 1 && c.expect[0]?.min === 200 && c.expect[0]?.max === 299)
         ? ` expect ${c.expect.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(',')}` : '';
-      const contains = c.contains !== undefined ? ` contains "${c.contains}"` : '';
+      const contains = c.contains !== undefined ? ` contains ${quoted(c.contains)}` : '';
       const label = `${pad}${c.name ? `${c.name}: ` : ''}${c.kind}`;
       // A multi-line `run` check prints like a command step's script: its lines kept under the step.
       if (c.target.includes('\n')) {

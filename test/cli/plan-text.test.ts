@@ -24,6 +24,12 @@ describe('plan text', () => {
     const withCwd = parseRunbook('---\nuser: ubuntu\ncwd: /srv/app\n---\n# D\n\nGo.\n\n```bash\npwd\n```\n', '/rb/deploy.md');
     expect(renderPlan(planRunbook(withCwd, load), undefined, 'ssm-user')).toContain('cwd: /srv/app\n');
   });
+  it('quotes a contains: text so that its own quotes read as its own', () => {
+    const out = plan('# D\n\nUp.\n\n```check\n- http: http://127.0.0.1:8080/a\n  contains: \'"status": "ok"\'\n- http: http://127.0.0.1:8080/b\n  contains: ready\n- http: http://127.0.0.1:8080/c\n  contains: \'say "it\'\'s up"\'\n```\n');
+    expect(out).toContain('http http://127.0.0.1:8080/a contains \'"status": "ok"\'');
+    expect(out).toContain('http http://127.0.0.1:8080/b contains "ready"');
+    expect(out).toContain('http http://127.0.0.1:8080/c contains "say \\"it\'s up\\""');
+  });
   it('keeps a long description whole, wrapped within 80 columns', () => {
     const sentence = 'Restart the service: stop the old http server and start a new one on APP_PORT, then wait until it listens again.';
     const out = plan(`# D\n\nThe redeploy.\n\n## Restart\n\n${sentence}\n\n\`\`\`bash {name=restart}\n./restart.sh\n\`\`\`\n`);

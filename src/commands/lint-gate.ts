@@ -6,6 +6,7 @@
  * needed. Warnings never refuse.
  */
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
+import { sessionNames } from '../runbooks/lint.js';
 import { reachableSteps } from '../runbooks/reach.js';
 import type { Diagnostic, Runbook } from '../runbooks/model.js';
 import { displayPath } from '../plain/print-events.js';
@@ -13,23 +14,32 @@ import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 
 /** The errors of `runbook` and of every other runbook a session of it can reach, each file once. */
 export function lintErrors(runbook: Runbook): Diagnostic[] {
-  return lintWithReached(runbook, createRunbookCache()).filter((d) => d.severity === 'error');
+  return lintWithReached([runbook], createRunbookCache()).diagnostics.filter((d) => d.severity === 'error');
 }
 
 /**
- * The diagnostics of `runbook` and of every other runbook a session of it can reach (its
- * checklists and recovery paths), each file once: those in `done` are passed over, and the
- * files linted are added to it (lint of several files names each once).
+ * The diagnostics of `runbooks` and of every other runbook a session of one of them can reach
+ * (its checklists and recovery paths), each file once, in that order, and the files linted. A reached runbook is
+ * linted knowing the names the runbooks that reach it give a session (their vars, env and
+ * captures), as a session runs it: its `${PORT}` is the deploy's.
  */
-export function lintWithReached(runbook: Runbook, load: (file: string) => Runbook | undefined, done = new Set<string>()): Diagnostic[] {
-  const ctx = { load, env: process.env, whyUnreadable };
-  const out: Diagnostic[] = [];
-  for (const book of [runbook, ...reachableSteps(runbook, load).map((r) => load(r.file))]) {
-    if (book === undefined || done.has(book.file)) continue;
-    done.add(book.file);
-    out.push(...lintRunbook(book, ctx));
+export function lintWithReached(runbooks: readonly Runbook[], load: (file: string) => Runbook | undefined): { files: string[]; diagnostics: Diagnostic[] } {
+  const books = new Map<string, { book: Runbook; inherited: Set<string> }>();
+  const add = (book: Runbook, names: ReadonlySet<string>): void => {
+    const entry = books.get(book.file) ?? { book, inherited: new Set<string>() };
+    for (const name of names) entry.inherited.add(name);
+    books.set(book.file, entry);
+  };
+  for (const main of runbooks) {
+    add(main, new Set());
+    const names = sessionNames(main);
+    for (const reached of reachableSteps(main, load)) {
+      const book = reached.file === main.file ? undefined : load(reached.file);
+      if (book !== undefined) add(book, names);
+    }
   }
-  return out;
+  const diagnostics = [...books.values()].flatMap(({ book, inherited }) => lintRunbook(book, { load, env: process.env, whyUnreadable, inherited }));
+  return { files: [...books.keys()], diagnostics };
 }
 
 /**

@@ -25,12 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   // And every runbook a session of one of them can reach (its checklists and recovery paths),
   // as the gate before a run lints them: `run` refuses a deploy for an error in its recovery
   // runbook and says "stepgate lint deploy.md", which must then show it (a trial saw 0 errors).
-  const checked = new Set<string>();
-  for (const file of files) {
-    if (checked.has(file)) continue;
-    const runbook = runbooks.get(file)?.runbook ?? readRunbookFileSync(file).runbook;
-    diagnostics.push(...lintWithReached(runbook, load, checked));
-  }
+  const given = files.map((file) => runbooks.get(file)?.runbook ?? readRunbookFileSync(file).runbook);
+  const linted = lintWithReached(given, load);
+  diagnostics.push(...linted.diagnostics);
+  const checked = new Set([...files, ...linted.files]);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   if (parsed.values.json === true) {

@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = createRunbookCache();
   // Its checklists' and recovery runbooks' too: a session of it would refuse their errors.
-  const diagnostics = lintWithReached(runbook, load);
+  const { diagnostics } = lintWithReached([runbook], load);
   const as = parsed.values.as;
   if (as === '') return usageError('--as wants a user name', USAGE);
   const plan = planRunbook(runbook, load, as !== undefined ? { as } : {});

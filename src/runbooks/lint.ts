@@ -16,6 +16,18 @@ export interface LintContext {
   env: Record<string, string | undefined>;
   /** Why a file `load` gave nothing for could not be read (a FIFO, a device, a link loop), if known. */
   whyUnreadable?: (file: string) => string | undefined;
+  /**
+   * Names a session gives this runbook from the runbooks that reach it (their vars, env and
+   * captures): a checklist or recovery runbook reads the deploy's `${PORT}` without declaring it.
+   */
+  inherited?: ReadonlySet<string>;
+}
+
+/** The names a runbook gives its session: its vars, its env entries and its steps' captures. */
+export function sessionNames(runbook: Runbook): Set<string> {
+  const names = new Set<string>([...runbook.frontMatter.vars.map((v) => v.name), ...Object.keys(runbook.frontMatter.env)]);
+  for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) names.add(step.attrs.capture);
+  return names;
 }
 
 type Resolution = { ok: true } | { ok: false; why: string };
@@ -67,6 +79,7 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
   lintCaptures(runbook, sink, known);
   for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) known.add(step.attrs.capture);
+  for (const name of ctx.inherited ?? []) known.add(name);
   const isDefined = (name: string): boolean => known.has(name) || ctx.env[name] !== undefined;
   for (const step of runbook.steps) {
     lintStep(step, sink, isDefined);

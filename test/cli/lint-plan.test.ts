@@ -191,6 +191,21 @@ describe('the runbooks a runbook reaches', () => {
   });
 });
 
+describe('the names a checklist or recovery runbook reads from the runbook that reaches it', () => {
+  it('are known when it is linted with that runbook (alone, it does not say where ${PORT} comes from)', () => {
+    const here = tempDir('stepgate-inherited-');
+    writeFileSync(join(here, 'deploy.md'), '---\nvars:\n  PORT: {default: "8080"}\nrecovery: recovery.md\n---\n# Deploy\n\nUp.\n\n```check\n- http: http://127.0.0.1:${PORT}/healthz\n```\n');
+    writeFileSync(join(here, 'recovery.md'), '# Recovery\n\nUp again.\n\n```check\n- http: http://127.0.0.1:${PORT}/ready\n```\n\nRestart.\n\n```bash\nsystemctl restart app --port "$PROT"\n```\n');
+    for (const args of [['lint', 'deploy.md'], ['lint', '.'], ['lint', 'recovery.md', 'deploy.md']]) {
+      const r = stepgate(args, { cwd: here });
+      expect(r.stdout, args.join(' ')).not.toContain('${PORT} is not a var');
+      // What is declared nowhere is still said, with the name meant.
+      expect(r.stdout, args.join(' ')).toContain('$PROT is not a var or env entry of this runbook, nor set in this step: did you mean $PORT?');
+    }
+    expect(stepgate(['lint', 'recovery.md'], { cwd: here }).stdout).toContain('recovery.md:6:3: warning unknown-variable: ${PORT} is not a var');
+  });
+});
+
 describe('start-up', () => {
   it('lint and plan never load Ink or React', () => {
     // A state directory of its own: the parse cache is empty, so the parser is loaded.

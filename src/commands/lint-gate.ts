@@ -20,7 +20,7 @@ export function lintErrors(runbook: Runbook): Diagnostic[] {
 /**
  * The diagnostics of `runbooks` and of every other runbook a session of one of them can reach
  * (its checklists and recovery paths), each file once, in that order, and the files linted. A reached runbook is
- * linted knowing the names the runbooks that reach it give a session (their vars, env and
+ * linted knowing the names the runbooks that reach it give a session (their vars and
  * captures), as a session runs it: its `${PORT}` is the deploy's.
  */
 export function lintWithReached(runbooks: readonly Runbook[], load: (file: string) => Runbook | undefined): { files: string[]; diagnostics: Diagnostic[] } {

@@ -17,15 +17,18 @@ export interface LintContext {
   /** Why a file `load` gave nothing for could not be read (a FIFO, a device, a link loop), if known. */
   whyUnreadable?: (file: string) => string | undefined;
   /**
-   * Names a session gives this runbook from the runbooks that reach it (their vars, env and
+   * Names a session gives this runbook from the runbooks that reach it (their vars and
    * captures): a checklist or recovery runbook reads the deploy's `${PORT}` without declaring it.
    */
   inherited?: ReadonlySet<string>;
 }
 
-/** The names a runbook gives its session: its vars, its env entries and its steps' captures. */
+/**
+ * The names a runbook gives the whole session: its vars and its steps' captures. Not its env
+ * entries: a step gets those of its own file only (session/step-context.ts).
+ */
 export function sessionNames(runbook: Runbook): Set<string> {
-  const names = new Set<string>([...runbook.frontMatter.vars.map((v) => v.name), ...Object.keys(runbook.frontMatter.env)]);
+  const names = new Set<string>(runbook.frontMatter.vars.map((v) => v.name));
   for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) names.add(step.attrs.capture);
   return names;
 }

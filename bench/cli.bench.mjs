@@ -133,6 +133,25 @@ try {
     }
   }
 
+  // 1d. A run that preflight stops (a command this host lacks) runs nothing, so it should take
+  // no longer than a run of one step. Its early shell is closed while the user's login runs:
+  // that close once waited 5 s for a hang-up that reached nobody (a wait no other row showed).
+  const missing = file('missing.md', '# Missing\n\nNeeds a tool this host lacks.\n\n```bash\nno-such-tool-stepgate-bench --go\n```\n');
+  const stopped = [];
+  const ran = [];
+  for (let i = 0; i < RUNS; i++) {
+    stopped.push(run([process.execPath, cli, 'run', missing, '--yes'], { allowFail: true }).wallMs);
+    ran.push(run([process.execPath, cli, 'run', one, '--yes']).wallMs);
+  }
+  goal({
+    what: '`run --yes` that preflight stops (a command the host lacks)',
+    ours: `${ms(median(stopped))} wall`,
+    baseline: `a run of one step ${ms(median(ran))}`,
+    ratio: `${(median(stopped) / median(ran)).toFixed(2)}x`,
+    target: '<= 1x (it runs nothing)',
+    met: median(stopped) <= median(ran),
+  });
+
   // Preflight of the shipped deploy (with the checklists and the recovery runbook it reaches),
   // as the service user: its own time (the `ms` it reports) and the whole process, cold (no
   // cache: grammar loaded, every step parsed) and warm (the second start of the same runbook).

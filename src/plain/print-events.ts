@@ -11,7 +11,8 @@ import { whyLead } from '../session/check-why.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
 import { currentItem, gateChoices } from '../session/reducer.js';
 import type { SessionStore } from '../session/store.js';
-import type { FlowItem, SessionEvent, SessionState, StepState } from '../session/types.js';
+import type { FlowItem, RecoveryPath, SessionEvent, SessionState, StepState } from '../session/types.js';
+import { recoveryShapeText, type RecoveryShape } from '../session/recovery-shape.js';
 import { clip, wordWrap } from '../session/word-wrap.js';
 import { formatDuration } from '../runbooks/duration.js';
 import { isNamed, leadSentence } from '../runbooks/step-title.js';
@@ -244,7 +245,7 @@ export function summaryTable(state: SessionState, width?: number): string {
 }
 
 /** What blocks the session, and the ways out, for the operator or the CI log. */
-export function describeBlock(state: SessionState, cwd: string): string {
+export function describeBlock(state: SessionState, cwd: string, shapeOf: (path: RecoveryPath) => RecoveryShape | undefined = () => undefined): string {
   const cur = currentItem(state);
   if (!cur) return 'blocked';
   const lines = wordWrap(`BLOCKED at step ${stepName(cur.item)} (${displayPath(cur.item.file, cwd)}:${cur.item.step.position.line})${cur.step.reason ? `: ${cur.step.reason}` : ''}`, PLAIN_WIDTH, 2);
@@ -262,7 +263,7 @@ export function describeBlock(state: SessionState, cwd: string): string {
     lines.push('recovery paths:');
     for (const c of recoveries) {
       if (c.kind !== 'recover') continue;
-      lines.push(`  ${c.index + 1}. ${displayPath(c.path.file, cwd)}${c.path.anchor ? `#${c.path.anchor}` : ''} (${c.path.origin})${c.disabled ? ` - ${c.disabled}` : ''}`);
+      lines.push(`  ${c.index + 1}. ${displayPath(c.path.file, cwd)}${c.path.anchor ? `#${c.path.anchor}` : ''} (${c.path.origin})${recoveryShapeText(c.path, shapeOf(c.path))}${c.disabled ? ` - ${c.disabled}` : ''}`);
     }
   }
   return lines.join('\n');

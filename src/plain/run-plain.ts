@@ -8,7 +8,8 @@ import type { Move, StopReason, WalkPolicy } from '../session/next-move.js';
 import { currentItem } from '../session/reducer.js';
 import { passedOver } from '../session/history.js';
 import type { SessionStore } from '../session/store.js';
-import type { SessionState } from '../session/types.js';
+import type { RecoveryPath, SessionState } from '../session/types.js';
+import type { RecoveryShape } from '../session/recovery-shape.js';
 import { walk, type WalkEnd } from '../session/walk.js';
 import { PLAIN_WIDTH, describeBlock, summaryTable } from './print-events.js';
 import { stepName } from '../session/step-name.js';
@@ -90,7 +91,7 @@ export function plainPolicy(opts: PlainOptions, interruptedStep: WalkPolicy['int
 }
 
 /** Why a plain walk stopped, for the operator: the exit and the line that says what next. */
-function ending(reason: StopReason, s: SessionState, opts: PlainOptions, declined: WalkEnd['declined']): { end: PlainEnd; message: string } {
+function ending(reason: StopReason, s: SessionState, opts: PlainOptions, declined: WalkEnd['declined'], shapeOf: (path: RecoveryPath) => RecoveryShape | undefined): { end: PlainEnd; message: string } {
   switch (reason.kind) {
     case 'ended': {
       if (s.status.kind !== 'ended') return { end: 'blocked', message: 'stepgate: the session did not end' };
@@ -107,7 +108,7 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       return {
         end: 'blocked',
         // --recover acts at a failed gate; an interrupted step has not failed (a trial's --recover went unremarked).
-        message: `${describeBlock(s, opts.cwd)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON${opts.recover ? ' (--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted, and --recover acts if it fails again)' : ''}`,
+        message: `${describeBlock(s, opts.cwd, shapeOf)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON${opts.recover ? ' (--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted, and --recover acts if it fails again)' : ''}`,
       };
     case 'blocked': {
       // Each way out spelled as a command for this session: "rerun" would read as starting
@@ -119,7 +120,7 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
         `  skip:     stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
         `  or decide in the TUI: stepgate (the picker lists this session)`,
       ];
-      return { end: 'blocked', message: `${describeBlock(s, opts.cwd)}\nwhat next:\n${ways.join('\n')}` };
+      return { end: 'blocked', message: `${describeBlock(s, opts.cwd, shapeOf)}\nwhat next:\n${ways.join('\n')}` };
     }
     case 'needs-operator': {
       const what = reason.manual !== undefined ? `manual item "${reason.manual}"` : `step ${stepName(currentItem(s)?.item)} asks for confirmation`;
@@ -175,7 +176,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
     },
   });
   const s = store.getState().session;
-  const { end, message } = ending(reason, s, opts, declined);
+  const { end, message } = ending(reason, s, opts, declined, (path) => store.getState().actions.recoveryShape(path));
   // The block's reason and the table's notes quote check names and error bodies.
   out.write(`${displayText(message)}\n`);
   // On a terminal long notes wrap within plain mode's width; a file or pipe keeps one row per step.

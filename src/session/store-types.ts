@@ -11,7 +11,8 @@ import type { LoadedRunbook } from './plan.js';
 import type { ResumeReport } from './resume.js';
 import type { ShellFactory } from './session-shell.js';
 import type { ProbeRunner } from './step-runner.js';
-import type { AcceptedEdit, FlowItem, LockEvent, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
+import type { AcceptedEdit, FlowItem, LockEvent, RecoveryPath, SessionEvent, SessionState, TerminalEvent, VarSource, Who } from './types.js';
+import type { RecoveryShape } from './recovery-shape.js';
 
 export type { ResumeReport, ShellFactory, ProbeRunner };
 
@@ -118,6 +119,8 @@ export interface SessionActions {
    * the names of secrets, and of vars not answered yet, stay as written (`shownCheckText`).
    */
   shownCheckText(item: FlowItem, text: string): string;
+  /** How many steps a recovery path walks and whether it ends rolled back, for its menu row. */
+  recoveryShape(path: RecoveryPath): RecoveryShape | undefined;
   /** Keys to the running step. */
   write(data: string): void;
   /**

@@ -14,6 +14,7 @@ import { collectVars } from './plan.js';
 import { currentItem, reduce, refusal, replay, initialState } from './reducer.js';
 import { looksSecret, redactDeep } from './redact.js';
 import { shownCheckText } from './checks.js';
+import { recoveryShape } from './recovery-shape.js';
 import { SessionMemory } from './session-memory.js';
 import { startedEvent } from './session-start.js';
 import { rebuild, resumption } from './resume.js';
@@ -300,6 +301,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       };
       return shownCheckText(text, lookupVar(context(), item), asWritten, secrets.redact);
     },
+    recoveryShape: (path) => recoveryShape(path, memory.books),
     write: (data) => shell.write(data),
     resize: (cols, rows) => shell.resize(cols, rows),
 

@@ -235,8 +235,8 @@ export function failureLine(item: FlowItem, step: StepState): string {
   return `${exit}${took}${step.reason ? `: ${step.reason}` : ''}`;
 }
 
-/** A gate choice as a menu line (without its number). */
-export function choiceLabel(choice: Choice, fromFile?: string): string {
+/** A gate choice as a menu line (without its number); `shape`: `recoveryShapeText` of a recover choice (session/recovery-shape.ts). */
+export function choiceLabel(choice: Choice, fromFile?: string, shape = ''): string {
   switch (choice.kind) {
     case 'retry':
       return 'retry the step';
@@ -244,7 +244,7 @@ export function choiceLabel(choice: Choice, fromFile?: string): string {
       // Relative to the blocked step's runbook, as the runbook itself links it.
       const file = fromFile === undefined ? shortPath(choice.path.file) : relative(dirname(fromFile), choice.path.file) || basename(choice.path.file);
       const where = `${file}${choice.path.anchor !== undefined ? `#${choice.path.anchor}` : ''}`;
-      return `recover: ${where}${choice.disabled ? ` - ${choice.disabled}` : ''}`;
+      return `recover: ${where}${shape}${choice.disabled ? ` - ${choice.disabled}` : ''}`;
     }
     case 'skip':
       return choice.reasonRequired ? 'skip, with a reason' : 'skip (optional step)';

@@ -7,12 +7,16 @@
 import { Box, Text } from 'ink';
 import type { ScreenSnapshot } from '../context.js';
 import type { Choice, FlowItem, StepState } from '../../session/types.js';
-import { useColor } from '../context.js';
+import { useColor, useSession } from '../context.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { NOT_STARTED } from '../../session/step-runner.js';
 import { fit, fitWords } from '../layout.js';
 import { attemptLines, stepName, choiceKey, choiceLabel, displayFile, failureLine, hardWrap, transcriptLines, wrapText, type Line } from '../lines.js';
+import { recoveryShapeText } from '../../session/recovery-shape.js';
 import { Pane, Rule } from './pane.js';
+
+/** Between the recovery shapes the store selector joins (no label holds it). */
+const SHAPE_SEP = '\u0000';
 
 export interface GatePanelProps {
   item: FlowItem;
@@ -44,10 +48,13 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   // A key is shown once, on the choice it takes: with two recovery paths `c` takes the first,
   // so a `[c]` on every path row would promise what it does not do.
   const shown = new Set<string>();
+  // Joined into one string: the selector returns a primitive, and the menu is redone when a
+  // path's shape changes, not on every store update.
+  const shapes = useSession((s) => choices.map((c) => (c.kind === 'recover' ? recoveryShapeText(c.path, s.actions.recoveryShape(c.path)) : '')).join(SHAPE_SEP)).split(SHAPE_SEP);
   const menu = choices.map((choice, i) => {
     const key = shown.has(choiceKey(choice)) ? '' : choiceKey(choice);
     shown.add(key);
-    return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file)}`;
+    return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file, shapes[i])}`;
   });
   // The menu always shows; what failed gets the rows that are left.
   const room = Math.max(0, height - 2 - menu.length);

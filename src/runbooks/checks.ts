@@ -5,6 +5,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import { nearMiss } from './near-miss.js';
+import { reportYamlErrors } from './yaml-errors.js';
 import {
   DEFAULT_CHECK_ATTEMPTS,
   DEFAULT_CHECK_BACKOFF_MS,
@@ -63,14 +64,7 @@ export function parseChecks(
     return { line: bodyLine + p.line - 1, column: p.col + bodyColumn - 1 };
   };
   if (doc.errors.length > 0) {
-    // One error per line: the parser follows a slip with its consequences at the same place.
-    const seen = new Set<number>();
-    for (const e of doc.errors) {
-      const at = posOf(e.pos[0]);
-      if (seen.has(at.line)) continue;
-      seen.add(at.line);
-      sink.error('bad-yaml', at, `check block: ${firstLine(e.message)}`);
-    }
+    reportYamlErrors(doc.errors, body, lineCounter, posOf, sink, 'check block');
     return [];
   }
   const root = doc.contents;
@@ -94,10 +88,6 @@ export function parseChecks(
     else if (read) refused.push(read.spec);
   }
   return checks;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }
 
 function readCheck(

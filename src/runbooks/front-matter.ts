@@ -7,6 +7,7 @@ import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
 import { PATTERN_MS, looksSecretName, matchWithin, varPattern } from './vars.js';
+import { reportYamlErrors } from './yaml-errors.js';
 import type { FrontMatter, LinkTarget, Position, VarSpec } from './model.js';
 
 const KNOWN = ['title', 'description', 'user', 'cwd', 'env', 'vars', 'recovery', 'before', 'after', 'rollback', 'lock'];
@@ -22,14 +23,9 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     return { line: startLine + p.line, column: p.col };
   };
   if (doc.errors.length > 0) {
-    // One error per line: the parser follows a slip with its consequences at the same place.
-    const seen = new Set<number>();
-    for (const e of doc.errors) {
-      const at = posOf(e.pos[0]);
-      if (seen.has(at.line)) continue;
-      seen.add(at.line);
-      sink.error('bad-yaml', at, `front matter: ${e.message.split('\n')[0] ?? ''}`);
-    }
+    reportYamlErrors(doc.errors, yamlText, lineCounter, posOf, sink, 'front matter');
+    // Its vars and env are unknown: lint must not call the names they define undefined.
+    fm.unreadable = true;
     return fm;
   }
   if (doc.contents === null) return fm;

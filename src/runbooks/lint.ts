@@ -83,7 +83,9 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
   lintCaptures(runbook, sink, known);
   for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) known.add(step.attrs.capture);
   for (const name of ctx.inherited ?? []) known.add(name);
-  const isDefined = (name: string): boolean => known.has(name) || ctx.env[name] !== undefined;
+  // A front matter that did not parse has its own error; every ${NAME} it may define would
+  // otherwise be a warning too, pointing away from it.
+  const isDefined = (name: string): boolean => fm.unreadable === true || known.has(name) || ctx.env[name] !== undefined;
   for (const step of runbook.steps) {
     lintStep(step, sink, isDefined);
     lintShellNames(step, sink, isDefined, known);

@@ -105,6 +105,11 @@ export interface FrontMatter {
    * own path), so two operators cannot run it at once.
    */
   lock?: string;
+  /**
+   * The front matter is not valid YAML, so nothing of it was read: names its `vars:` and `env:`
+   * may define are not known to be undefined.
+   */
+  unreadable?: true;
 }
 
 export interface Section {

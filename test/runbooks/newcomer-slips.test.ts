@@ -1,0 +1,59 @@
+/**
+ * Slips a newcomer's trial made in a first runbook, and what lint says about each: the fix, at
+ * the place to make it, once (not the YAML parser's token names and their cascade).
+ */
+import { describe, expect, it } from 'vitest';
+import { lintRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
+
+const said = (text: string): string[] => parseRunbook(text, 'r.md').diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);
+const linted = (text: string): string[] => {
+  const rb = parseRunbook(text, 'r.md');
+  return lintRunbook(rb, { load: () => undefined, env: {} }).map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);
+};
+const check = (body: string): string => `Gate.\n\n\`\`\`check\n${body}\n\`\`\`\n`;
+
+describe('a check value YAML cannot read as written', () => {
+  it('says to quote a run: or contains: holding ": ", naming the field, at its value', () => {
+    expect(said(check('run: curl -fsS -H "Authorization: Bearer $T" http://x'))).toEqual([
+      `error bad-yaml 4:6 check block: run: the value holds ": ", which YAML reads as a nested key: quote the whole value, as in run: 'curl -fsS -H "Authorization: Bearer $T" http://x'`,
+    ]);
+    expect(said(check('- http: http://x/healthz\n  contains: status: ok\n- run: "true"'))).toEqual([
+      `error bad-yaml 5:13 check block: contains: the value holds ": ", which YAML reads as a nested key: quote the whole value, as in contains: 'status: ok'`,
+    ]);
+  });
+  it("says how to write a ' inside the quotes, and shortens a long value", () => {
+    const [one] = said(check(`run: echo 'a: b' | grep -q "b: c" /var/log/some/rather/long/path/to/a/file.log`));
+    expect(one).toMatch(/^error bad-yaml 4:6 check block: run: the value holds ": ", which YAML reads as a nested key: quote the whole value, as in run: '\.\.\.' \(a ' inside single quotes is written ''\)$/);
+  });
+  it('says to quote a value whose opening quote closes before its end', () => {
+    expect(said(check('run: "systemctl is-active" nginx: x'))[0]).toBe(
+      `error bad-yaml 4:6 check block: run: the value starts with a quote that closes before the value ends: quote the whole value, as in run: '"systemctl is-active" nginx: x'`,
+    );
+  });
+});
+
+describe('a tab in the indentation', () => {
+  it('is one error at the tab in a list of checks, not the parser\'s cascade', () => {
+    expect(said(check('- http: http://x/healthz\n\ttimeout: 3s\n- run: "true"\n  retries: 2'))).toEqual([
+      'error bad-yaml 5:1 check block: a tab indents this line, and YAML allows only spaces as indentation: replace the tab with spaces',
+    ]);
+  });
+  it('keeps an error on a line before the tab, and says the same in a single check and in front matter', () => {
+    expect(said(check('- run: a: b\n- http: http://x/\n  \ttimeout: 3s\n- run: "true"')).map((d) => d.split(' ').slice(0, 3).join(' '))).toEqual([
+      'error bad-yaml 4:8',
+      'error bad-yaml 6:3',
+    ]);
+    expect(said(check('http: http://x\n\ttimeout: 3s'))).toEqual([
+      'error bad-yaml 5:1 check block: a tab indents this line, and YAML allows only spaces as indentation: replace the tab with spaces',
+    ]);
+  });
+  it('in front matter is one error, and no unknown-variable warnings for the vars it could not read', () => {
+    const text = '---\ntitle: x\nvars:\n  PORT: {prompt: p}\n\tHOST: {prompt: h}\n  NAME: x\n  ZONE: y\n---\n# T\n\nGate.\n\n```check\nhttp: http://${HOST}:${PORT}/${NAME}\n```\n';
+    expect(linted(text)).toEqual([
+      'error bad-yaml 5:1 front matter: a tab indents this line, and YAML allows only spaces as indentation: replace the tab with spaces',
+    ]);
+    // The warning stays for a front matter that was read.
+    expect(linted(text.replace('\tHOST', '  HOST').replace('${NAME}', '${MISSING}')).map((d) => d.split(' ').slice(0, 2).join(' '))).toEqual(['warning unknown-variable']);
+  });
+});

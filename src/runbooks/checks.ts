@@ -2,6 +2,7 @@
  * `check` (alias `health`) fences: a YAML body with one check or a list of checks.
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { warnCommentCuts } from './comment-cut.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import { nearMiss } from './near-miss.js';
@@ -80,6 +81,7 @@ export function parseChecks(
       sink.error('bad-check', at, 'each check is a mapping such as {http: http://localhost:8081/healthz}');
       continue;
     }
+    warnCommentCuts(node, body, posOf, sink);
     const read = readCheck(node.toJSON() as Record<string, unknown>, at, sink, defaults, (key) => {
       const pair = node.items.find((p) => (p.key as YamlNode | null)?.toString() === key);
       return posOf((pair?.key as YamlNode | undefined)?.range?.[0]);

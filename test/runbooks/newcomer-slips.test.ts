@@ -33,6 +33,19 @@ describe('a check value YAML cannot read as written', () => {
   });
 });
 
+describe('a check value cut short by a YAML comment', () => {
+  it('warns when " #" ends a run: inside shell quotes, or a contains:/name: at a word', () => {
+    expect(said(check('- run: grep -q " #include" /etc/x\n- http: http://x/\n  contains: Build #42\n  name: db #1'))).toEqual([
+      `warning bad-check 4:18 run: YAML takes " #" for the start of a comment, so the command stops there, inside quotes: if the rest of the line belongs to it, quote the whole value, as in run: 'grep -q " #include" /etc/x' (a comment goes on a line of its own)`,
+      `warning bad-check 6:19 contains: YAML takes " #" for the start of a comment, so the check looks for "Build" only: if the rest of the line belongs to it, quote the whole value, as in contains: 'Build #42' (a comment goes on a line of its own)`,
+      `warning bad-check 7:12 name: YAML takes " #" for the start of a comment, so the check is named "db" only: if the rest of the line belongs to it, quote the whole value, as in name: 'db #1' (a comment goes on a line of its own)`,
+    ]);
+  });
+  it('leaves a comment that reads as one alone: the shell would drop it too, or it has a space after #', () => {
+    expect(said(check('- run: systemctl is-active nginx  # must be up\n- http: http://x/\n  contains: ok # the body says ok\n  name: web # the tier\n- run: "grep -q \' #x\' f" # quoted'))).toEqual([]);
+  });
+});
+
 describe('a tab in the indentation', () => {
   it('is one error at the tab in a list of checks, not the parser\'s cascade', () => {
     expect(said(check('- http: http://x/healthz\n\ttimeout: 3s\n- run: "true"\n  retries: 2'))).toEqual([

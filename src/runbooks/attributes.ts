@@ -4,6 +4,7 @@
  */
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
+import { longBareSeconds, misspeltDuration } from './duration-advice.js';
 import { parseLinkTarget } from './links.js';
 import type { Position, StepAttributes } from './model.js';
 import { nearMiss } from './near-miss.js';
@@ -125,8 +126,18 @@ export function parseAttributes(
   metaAt: (offset: number) => Position,
 ): StepAttributes {
   const attrs = emptyAttributes();
-  for (const { key, value, offset } of readRaw(meta, sink, metaAt)) {
+  const raw = readRaw(meta, sink, metaAt);
+  for (let i = 0; i < raw.length; i++) {
+    const { key, value, offset } = raw[i] as RawAttribute;
     const at = metaAt(offset);
+    // `timeout=30 s` reads as timeout=30 and a flag `s`: say the duration, not "unknown attribute s".
+    const unit = raw[i + 1];
+    const spaced = (key === 'timeout' || key === 'backoff') && typeof value === 'string' && unit?.value === true ? misspeltDuration(`${value} ${unit.key}`) : undefined;
+    if (spaced !== undefined) {
+      sink.error('bad-duration', at, `${key}=${String(value)} ${unit?.key ?? ''}: ${spaced.why}: write ${key}=${spaced.literal}`);
+      i++;
+      continue;
+    }
     if (!KNOWN_KEYS.has(key)) {
       const near = nearMiss(key, KNOWN_KEYS);
       sink.error(
@@ -150,10 +161,17 @@ export function parseAttributes(
       case 'timeout':
       case 'backoff': {
         const ms = parseDuration(value);
-        if (ms === undefined) sink.error('bad-duration', at, `${key}=${String(value)} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`);
+        const misspelt = typeof value === 'string' ? misspeltDuration(value) : undefined;
+        const long = longBareSeconds(value);
+        if (misspelt !== undefined) sink.error('bad-duration', at, `${key}=${String(value)}: ${misspelt.why}: write ${key}=${misspelt.literal}`);
+        else if (ms === undefined) sink.error('bad-duration', at, `${key}=${String(value)} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`);
         else if (key === 'timeout' && ms === 0) sink.error('bad-duration', at, `timeout=${String(value)}: a timeout must be longer than 0 (leave timeout= out for none)`);
-        else if (key === 'timeout') attrs.timeoutMs = ms;
-        else attrs.backoffMs = ms;
+        else {
+          if (long !== undefined)
+            sink.warn('bad-duration', at, `${key}=${String(value)} is ${long.words}, as a bare number counts seconds: write ${key}=${long.seconds} if that is meant, ${long.otherwise.map((o) => `${key}=${o}`).join(' or ')} otherwise`);
+          if (key === 'timeout') attrs.timeoutMs = ms;
+          else attrs.backoffMs = ms;
+        }
         break;
       }
       case 'retries': {

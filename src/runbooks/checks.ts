@@ -5,6 +5,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 
 import { warnCommentCuts } from './comment-cut.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseDuration } from './duration.js';
+import { longBareSeconds, misspeltDuration } from './duration-advice.js';
 import { nearMiss } from './near-miss.js';
 import { reportYamlErrors } from './yaml-errors.js';
 import {
@@ -174,15 +175,25 @@ function readCheck(
   for (const key of ['timeout', 'backoff'] as const) {
     if (raw[key] === undefined) continue;
     const ms = parseDuration(raw[key]);
+    const misspelt = typeof raw[key] === 'string' ? misspeltDuration(raw[key]) : undefined;
+    const long = longBareSeconds(raw[key]);
     if (ms === undefined || (key === 'timeout' && ms === 0)) {
       sink.error(
         'bad-duration',
         keyAt(key),
-        ms === undefined ? `${key}: ${String(raw[key])} is not a duration (use 500ms, 2s, 3m, 1h or seconds)` : `timeout: ${String(raw[key])}: a check's timeout must be longer than 0`,
+        misspelt !== undefined
+          ? `${key}: ${String(raw[key])}: ${misspelt.why}: write ${key}: ${misspelt.literal}`
+          : ms === undefined
+            ? `${key}: ${String(raw[key])} is not a duration (use 500ms, 2s, 3m, 1h or seconds)`
+            : `timeout: ${String(raw[key])}: a check's timeout must be longer than 0`,
       );
       ok = false;
-    } else if (key === 'timeout') spec.timeoutMs = ms;
-    else spec.backoffMs = ms;
+    } else {
+      if (long !== undefined)
+        sink.warn('bad-duration', keyAt(key), `${key}: ${String(raw[key])} is ${long.words}${key === 'timeout' ? ' per attempt' : ''}, as a bare number counts seconds: write ${key}: ${long.seconds} if that is meant, ${long.otherwise.join(' or ')} otherwise`);
+      if (key === 'timeout') spec.timeoutMs = ms;
+      else spec.backoffMs = ms;
+    }
   }
   if (raw.retries !== undefined) {
     const n = Number(raw.retries);

@@ -1,13 +1,15 @@
 /**
  * Durations in runbooks: `500ms`, `2s`, `3m`, `1h`, or a bare number of seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
+ * Returns milliseconds, or undefined when the text is not a duration. There is no space
+ * between the number and its unit: the unquoted fence attribute `timeout=30 s` cannot hold
+ * one, so no place takes one, and a duration is spelt the same wherever it is written.
  */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') {
     return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   }
   if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!match) return undefined;
   const amount = Number(match[1]);
   const unit = match[2] ?? 's';

@@ -3,7 +3,7 @@
  * the place to make it, once (not the YAML parser's token names and their cascade).
  */
 import { describe, expect, it } from 'vitest';
-import { lintRunbook } from '../../src/runbooks/index.js';
+import { lintRunbook, parseDuration } from '../../src/runbooks/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 
 const said = (text: string): string[] => parseRunbook(text, 'r.md').diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);
@@ -68,5 +68,36 @@ describe('a tab in the indentation', () => {
     ]);
     // The warning stays for a front matter that was read.
     expect(linted(text.replace('\tHOST', '  HOST').replace('${NAME}', '${MISSING}')).map((d) => d.split(' ').slice(0, 2).join(' '))).toEqual(['warning unknown-variable']);
+  });
+});
+
+describe('durations', () => {
+  it('says a duration has no space, for timeout=30 s, rather than "unknown attribute s"', () => {
+    expect(said('Do.\n\n```bash {timeout=30 s name=x}\ntrue\n```\n')).toEqual(['error bad-duration 3:10 timeout=30 s: a duration has no space: write timeout=30s']);
+    expect(said('Do.\n\n```bash {backoff=2 seconds}\ntrue\n```\n')[0]).toBe('error bad-duration 3:10 backoff=2 seconds: a duration is a number then ms, s, m or h, with no space: write backoff=2s');
+  });
+  it('takes a duration spelt one way wherever it is written: a space or a word is refused quoted and in a check too', () => {
+    expect(said('Do.\n\n```bash {timeout="30 s"}\ntrue\n```\n')).toEqual(['error bad-duration 3:10 timeout=30 s: a duration has no space: write timeout=30s']);
+    expect(said('Do.\n\n```bash {"timeout": "30 s"}\ntrue\n```\n')).toEqual(['error bad-duration 3:10 timeout=30 s: a duration has no space: write timeout=30s']);
+    expect(said(check('run: "true"\ntimeout: 3 s'))).toEqual(['error bad-duration 5:1 timeout: 3 s: a duration has no space: write timeout: 3s']);
+    expect(said(check('run: "true"\ntimeout: 3 seconds'))).toEqual(['error bad-duration 5:1 timeout: 3 seconds: a duration is a number then ms, s, m or h, with no space: write timeout: 3s']);
+    expect(said(check('run: "true"\nbackoff: 2secs'))).toEqual(['error bad-duration 5:1 backoff: 2secs: a duration is a number then ms, s, m or h, with no space: write backoff: 2s']);
+    expect(parseDuration('30 s')).toBeUndefined();
+    expect(parseDuration(' 30s ')).toBe(30_000);
+    expect(said('Do.\n\n```bash {timeout=30s}\ntrue\n```\n\nGate.\n\n```check\nrun: "true"\ntimeout: 1.5m\n```\n')).toEqual([]);
+  });
+  it('warns about a bare number of 300 seconds or more, naming it in words and asking for a unit', () => {
+    expect(said(check('run: "true"\ntimeout: 3000'))).toEqual([
+      'warning bad-duration 5:1 timeout: 3000 is 50 minutes per attempt, as a bare number counts seconds: write timeout: 3000s if that is meant, 3s or 3000ms otherwise',
+    ]);
+    expect(said(check('run: "true"\nbackoff: "450"'))).toEqual([
+      'warning bad-duration 5:1 backoff: 450 is 7 minutes 30 seconds, as a bare number counts seconds: write backoff: 450s if that is meant, 450ms otherwise',
+    ]);
+    expect(said('Do.\n\n```bash {timeout=3725}\ntrue\n```\n')).toEqual([
+      'warning bad-duration 3:10 timeout=3725 is 1 hour 2 minutes 5 seconds, as a bare number counts seconds: write timeout=3725s if that is meant, timeout=3725ms otherwise',
+    ]);
+    // The bare number keeps its meaning.
+    expect(parseRunbook(check('run: "true"\ntimeout: 3000'), 'r.md').steps[0]).toMatchObject({ checks: [{ timeoutMs: 3_000_000 }] });
+    for (const ok of ['299', '3000s', '3000ms', '50m']) expect(said(check(`run: "true"\ntimeout: ${ok}`)), ok).toEqual([]);
   });
 });

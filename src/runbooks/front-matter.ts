@@ -73,14 +73,16 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     if (typeof raw.rollback !== 'boolean') sink.error('bad-front-matter', keyAt('rollback'), 'rollback: want true or false');
     else fm.rollback = raw.rollback;
   }
-  // Each entry of env: and vars: is said at its own line, where the author fixes it; the
-  // mapping's key when the entry's own place is unknown.
-  const entryAt = (key: string): ((name: string) => Position) => {
+  // Each entry of env: and vars: is said at its own line, where the author fixes it, and a
+  // field of an entry at the field's own; the mapping's key when the entry's place is unknown.
+  const entryAt = (key: string): ((name: string, field?: string) => Position) => {
     const pair = isMap(doc.contents) ? doc.contents.items.find((p) => String((p.key as YamlNode | null)?.toString()) === key) : undefined;
     const entries = isMap(pair?.value) ? pair.value.items : [];
-    return (name) => {
+    return (name, field) => {
       const entry = entries.find((p) => String((p.key as YamlNode | null)?.toString()) === name);
-      return entry ? posOf((entry.key as YamlNode | undefined)?.range?.[0]) : keyAt(key);
+      const inner = field !== undefined && isMap(entry?.value) ? entry.value.items.find((p) => String((p.key as YamlNode | null)?.toString()) === field) : undefined;
+      const at = inner ?? entry;
+      return at ? posOf((at.key as YamlNode | undefined)?.range?.[0]) : keyAt(key);
     };
   };
   const env = readEnv(raw.env, keyAt('env'), entryAt('env'), sink);
@@ -121,7 +123,9 @@ function readEnv(value: unknown, at: Position, entryAt: (name: string) => Positi
   return out;
 }
 
-function readVars(value: unknown, at: Position, entryAt: (name: string) => Position, sink: DiagnosticSink): VarSpec[] {
+const VAR_FIELDS = ['prompt', 'default', 'secret', 'pattern', 'hint'];
+
+function readVars(value: unknown, at: Position, entryAt: (name: string, field?: string) => Position, sink: DiagnosticSink): VarSpec[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== 'object' || Array.isArray(value)) {
     sink.error('bad-front-matter', at, 'vars: want a mapping NAME: {prompt, default, secret, pattern, hint}');
@@ -144,8 +148,14 @@ function readVars(value: unknown, at: Position, entryAt: (name: string) => Posit
     }
     const spec = v as Record<string, unknown>;
     for (const key of Object.keys(spec)) {
-      if (!['prompt', 'default', 'secret', 'pattern', 'hint'].includes(key))
-        sink.error('unknown-attribute', here, `vars: ${name}: unknown field "${key}" (known: prompt, default, secret, pattern, hint)`);
+      if (VAR_FIELDS.includes(key)) continue;
+      // `secert: true` leaves a secret unmasked, `defualt:` a default unused: say which was meant.
+      const near = nearMiss(key, VAR_FIELDS);
+      sink.error(
+        'unknown-attribute',
+        entryAt(name, key),
+        near !== undefined ? `vars: ${name}: unknown field "${key}": did you mean "${near}"?` : `vars: ${name}: unknown field "${key}" (known: ${VAR_FIELDS.join(', ')})`,
+      );
     }
     const entry: VarSpec = {
       name,

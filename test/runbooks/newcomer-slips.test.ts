@@ -101,3 +101,14 @@ describe('durations', () => {
     for (const ok of ['299', '3000s', '3000ms', '50m']) expect(said(check(`run: "true"\ntimeout: ${ok}`)), ok).toEqual([]);
   });
 });
+
+describe('a var field typo', () => {
+  it("is said at the field's own line and column, with the field it was meant to be", () => {
+    expect(said('---\nvars:\n  TOKEN:\n    prompt: t\n    secert: true\n  PORT: {defualt: 80, patern: "[0-9]+", colour: red}\n---\n# T\n')).toEqual([
+      'error unknown-attribute 5:5 vars: TOKEN: unknown field "secert": did you mean "secret"?',
+      'error unknown-attribute 6:10 vars: PORT: unknown field "defualt": did you mean "default"?',
+      'error unknown-attribute 6:23 vars: PORT: unknown field "patern": did you mean "pattern"?',
+      'error unknown-attribute 6:41 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern, hint)',
+    ]);
+  });
+});

@@ -301,7 +301,7 @@ describe('bad input becomes diagnostics', () => {
     expect(rb.frontMatter.vars.map((v) => [v.name, v.position])).toEqual([['RELEASE', { line: 4, column: 3 }], ['PORT', { line: 5, column: 3 }]]);
     expect(rb.frontMatter.envPositions).toEqual({ MODE: { line: 8, column: 3 } });
     expect(rb.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
-      '5:3 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern, hint)',
+      '5:25 vars: PORT: unknown field "colour" (known: prompt, default, secret, pattern, hint)',
       '6:3 vars: "1BAD" is not a valid variable name',
       '9:3 env: "2BAD" is not a valid variable name',
       '10:3 env: NESTED: want a plain value',

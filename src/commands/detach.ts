@@ -269,6 +269,9 @@ export async function cameBack(dir: string, end: ClientEnd, hungUp: boolean, wat
     process.stderr.write(`stepgate: detached; ${running}${id !== undefined ? ' (a running step finishes, nothing after it starts)' : ''}\n${back}`);
     return id !== undefined && !watch ? EXIT.blocked : EXIT.completed;
   }
+  // tmux's client says `[exited]` on its own line when the session it showed ends, just above
+  // the line stepgate says how it ended with (a trial asked what had exited): taken back.
+  if (process.stdout.isTTY === true) process.stdout.write('\u001b[1A\r\u001b[2K');
   // Read before the result: whoever removes the directory first takes both.
   const there = existsSync(dir);
   const held = knownId ?? readJson<HeldSession>(join(dir, 'session.json'))?.id;

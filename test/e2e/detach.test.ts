@@ -143,6 +143,8 @@ describe.skipIf(TMUX === undefined)('the TUI in its detachable terminal (tmux on
     back.press('q');
     await back.waitFor(`session ${id} completed`);
     expect(await back.exited).toBe(0);
+    // tmux's own `[exited]` is taken back: stepgate's line says what ended.
+    expect(back.screen()).not.toContain('[exited]');
     expect(await stays.exited).toBe(0);
     expect(stays.screen()).not.toContain('without saying how');
     const log = execFileSync(process.execPath, [CLI, 'log', id], { env: { ...process.env, STEPGATE_STATE_DIR: state }, encoding: 'utf8' });

@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { longBareSeconds, misspeltDuration } from './duration-advice.js';
 import { nearMiss } from './near-miss.js';
 import { reportYamlErrors } from './yaml-errors.js';
+import { simpleCheckEntries } from './simple-checks.js';
 import {
   DEFAULT_CHECK_ATTEMPTS,
   DEFAULT_CHECK_BACKOFF_MS,
@@ -59,6 +60,25 @@ export function parseChecks(
   /** Checks refused for an error in a field other than their target: lint still reads their text. */
   refused: CheckSpec[] = [],
 ): CheckSpec[] {
+  return readChecks(body, bodyLine, bodyColumn, sink, defaults, refused, true);
+}
+
+/**
+ * `parseChecks`; `simple`: read a block of the common shape without the YAML library
+ * (simple-checks.ts). Exported for the test that holds both readings to the same result.
+ */
+export function readChecks(body: string, bodyLine: number, bodyColumn: number, sink: DiagnosticSink, defaults: CheckDefaults, refused: CheckSpec[], simple: boolean): CheckSpec[] {
+  const entries = simple ? simpleCheckEntries(body) : undefined;
+  if (entries !== undefined) {
+    const posOf = offsetPosition(body, bodyLine, bodyColumn);
+    const checks: CheckSpec[] = [];
+    for (const entry of entries) {
+      const read = readCheck(entry.raw, posOf(entry.at), sink, defaults, (key) => posOf(entry.keys.get(key) ?? entry.at));
+      if (read?.ok) checks.push(read.spec);
+      else if (read) refused.push(read.spec);
+    }
+    return checks;
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(body, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const posOf = (offset: number | undefined): Position => {
@@ -91,6 +111,16 @@ export function parseChecks(
     else if (read) refused.push(read.spec);
   }
   return checks;
+}
+
+/** A body offset as a runbook position, as YAML's LineCounter numbers it (1-based line and column). */
+function offsetPosition(body: string, bodyLine: number, bodyColumn: number): (offset: number) => Position {
+  return (offset) => {
+    const lineStart = body.lastIndexOf('\n', offset - 1) + 1;
+    let line = 1;
+    for (let i = body.indexOf('\n'); i >= 0 && i < lineStart; i = body.indexOf('\n', i + 1)) line++;
+    return { line: bodyLine + line - 1, column: offset - lineStart + 1 + bodyColumn - 1 };
+  };
 }
 
 function readCheck(

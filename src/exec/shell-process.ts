@@ -524,7 +524,9 @@ export class ShellProcess {
       // 5 to 6 on two cores, 2.5 s was too short for bash to reap the stopped step and hang up
       // its jobs (shell.test.ts's hang-up test, once in a README run beside a CI run). A shell
       // that handles the hang-up is gone in milliseconds; this is only the stuck one's wait.
-      if (!(await this.waitExit(Math.max(graceMs, 500) + 4500))) {
+      // One deadline with the wait for the pid above: a login that hangs is not waited for twice
+      // (a review's `sleep 20` profile took 12 s to close), and a shell hung up late still gets 1 s.
+      if (!(await this.waitExit(Math.max(1000, told - Date.now())))) {
         // The shell ignores the hang-up (its trap is stuck): only the shell is killed, never its jobs.
         if (this.bashPid) await signalAll([this.bashPid], 'SIGKILL', this.runAs);
         if (!(await this.waitExit(1000))) {

@@ -35,10 +35,10 @@ export function lintWithReached(runbooks: readonly Runbook[], load: (file: strin
     // Walking the flow costs 12 ms for a 10,002-line runbook (issue 14's cold lint): not for
     // one that names no other file, which reaches none.
     if (!namesOtherFiles(main)) continue;
-    const names = sessionNames(main);
+    const [beforeSteps, afterSteps] = [sessionNames(main, false), sessionNames(main, true)];
     for (const reached of reachableSteps(main, load)) {
       const book = reached.file === main.file ? undefined : load(reached.file);
-      if (book !== undefined) add(book, names);
+      if (book !== undefined) add(book, reached.role === 'before' ? beforeSteps : afterSteps);
     }
   }
   const diagnostics = [...books.values()].flatMap(({ book, inherited }) => lintRunbook(book, { load, env: process.env, whyUnreadable, inherited }));

@@ -24,12 +24,14 @@ export interface LintContext {
 }
 
 /**
- * The names a runbook gives the whole session: its vars and its steps' captures. Not its env
- * entries: a step gets those of its own file only (session/step-context.ts).
+ * The names a runbook gives the whole session: its vars (asked at the start) and, with
+ * `captures`, its steps' captures, which exist only once those steps ran: a `before:`
+ * checklist runs first and has none of them. Not its env entries: a step gets those of its own
+ * file only (session/step-context.ts).
  */
-export function sessionNames(runbook: Runbook): Set<string> {
+export function sessionNames(runbook: Runbook, captures: boolean): Set<string> {
   const names = new Set<string>(runbook.frontMatter.vars.map((v) => v.name));
-  for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) names.add(step.attrs.capture);
+  if (captures) for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.capture !== undefined) names.add(step.attrs.capture);
   return names;
 }
 
@@ -106,7 +108,12 @@ function lintShellNames(step: Step, sink: DiagnosticSink, isDefined: (name: stri
   const scripts = step.kind === 'command' ? [step.script] : step.kind === 'check' ? step.checks.filter((c) => c.kind === 'run').map((c) => c.target) : [];
   const said = new Set<string>();
   for (const script of scripts) {
+    // Each name once per script: setInScript reads the whole script (a review's step of 8,000
+    // lines naming two unknown names on each took 22 s to lint).
+    const examined = new Set<string>();
     for (const [, name = ''] of script.matchAll(SHELL_REFERENCE)) {
+      if (examined.has(name)) continue;
+      examined.add(name);
       if (said.has(name) || isDefined(name) || setInScript(script, name)) continue;
       const meant = nearMiss(name, known);
       if (meant === undefined) continue;

@@ -204,6 +204,13 @@ describe('the names a checklist or recovery runbook reads from the runbook that 
     }
     expect(stepgate(['lint', 'recovery.md'], { cwd: here }).stdout).toContain('recovery.md:6:3: warning unknown-variable: ${PORT} is not a var');
   });
+
+  it('a before: checklist is not given the captures of steps that run after it', () => {
+    const here = tempDir('stepgate-captures-');
+    writeFileSync(join(here, 'main.md'), '---\nbefore: [pre.md]\n---\n# Main\n\nRecord the version.\n\n```bash {capture=VERSION}\ncat VERSION\n```\n');
+    writeFileSync(join(here, 'pre.md'), '# Pre\n\nThe old version answers.\n\n```check\n- http: http://localhost/${VERSION}\n```\n');
+    expect(stepgate(['lint', 'main.md'], { cwd: here }).stdout).toContain('pre.md:6:3: warning unknown-variable: ${VERSION} is not a var');
+  });
 });
 
 describe('start-up', () => {

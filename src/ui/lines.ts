@@ -51,6 +51,9 @@ export function expandedCheckTexts(step: CheckStep): string[] {
   return step.checks.flatMap((check) => [...(check.kind === 'run' ? [] : [check.target]), ...(check.contains === undefined ? [] : [check.contains])]);
 }
 
+/** Leads a code row that continues the line above it (the line was wider than the pane). */
+export const CONTINUED = '\u21b3 ';
+
 /**
  * The step's description and what it does (code, checks, or the manual item). `shown` gives a
  * check's target or `contains` as the probe gets it (default: as written).
@@ -69,14 +72,17 @@ export function describeStep(item: FlowItem, width: number, shown: (text: string
   if (step.kind === 'command') {
     // Wrapped, not cut: the pane is where the operator reads what enter will run (a trial saw
     // `setsid -f python3 current/ser…` and found no way to read the rest before running it).
-    for (const code of step.script.replace(/\n$/, '').split('\n')) {
+    // Measured as the pane shows it (`fit`: printable, a tab two spaces), or a row that seemed
+    // to fit was cut again. A continued row is marked: four spaces alone read as an indented line.
+    for (const raw of step.script.replace(/\n$/, '').split('\n')) {
+      const code = displayText(raw).replace(/\t/g, '  ');
       if (code.length + 2 <= width || width < 12) {
         lines.push({ text: `  ${code}`, tone: 'code' });
         continue;
       }
       const [head = ''] = wrapKeepingText(code, width - 2);
       lines.push({ text: `  ${head}`, tone: 'code' });
-      for (const row of wrapKeepingText(code.slice(head.length), width - 4)) lines.push({ text: `    ${row}`, tone: 'code' });
+      for (const row of wrapKeepingText(code.slice(head.length), width - 4)) lines.push({ text: `  ${CONTINUED}${row}`, tone: 'code' });
     }
     const flags = [
       step.attrs.timeoutMs !== undefined ? `timeout ${formatDuration(step.attrs.timeoutMs)}` : '',

@@ -4,7 +4,8 @@
  * line, long lines wrapped).
  */
 import { describe, expect, it } from 'vitest';
-import { attemptLines, describeStep, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import { attemptLines, CONTINUED, describeStep, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import { fit } from '../../src/ui/layout.js';
 import { planMain } from '../../src/session/plan.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
 import type { CheckAttempt } from '../../src/ui/hooks/use-run-log.js';
@@ -118,7 +119,17 @@ describe('describeStep', () => {
     expect(rows[0]).toBe('  cd /srv/app');
     expect(rows.length).toBeGreaterThan(3);
     expect(rows.every((r) => r.length <= 60)).toBe(true);
-    expect(rows.slice(2).every((r) => r.startsWith('    '))).toBe(true);
+    expect(rows.slice(2).every((r) => r.startsWith(`  ${CONTINUED}`))).toBe(true);
     expect(rows[1]?.slice(2) + rows.slice(2).map((r) => r.slice(4)).join('')).toBe(long);
+  });
+
+  it('measures a tab-indented line as the pane shows it, so no row is cut again', () => {
+    const line = '\t\tsetsid -f python3 current/server.py --port 8080 --log /var/log/app/server.log';
+    const book = parseRunbook(`# Deploy\n\nStart it.\n\n\`\`\`bash {name=start}\n${line}\n\`\`\`\n`, '/rb/d.md');
+    const item = planMain(book, new Map([[book.file, book]])).items[0];
+    if (!item) throw new Error('no step');
+    const rows = describeStep(item, 40).filter((l) => l.tone === 'code').map((l) => fit(l.text, 40));
+    expect(rows.some((r) => r.endsWith('…'))).toBe(false);
+    expect(rows.map((r, i) => r.slice(i === 0 ? 2 : 4)).join('')).toBe(line.replace(/\t/g, '  '));
   });
 });

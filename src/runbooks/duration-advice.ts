@@ -24,8 +24,12 @@ export function misspeltDuration(text: string): { literal: string; why: string }
   return { literal: `${m[1]}${unit}`, why: spaceOnly ? 'a duration has no space' : 'a duration is a number then ms, s, m or h, with no space' };
 }
 
-/** From this many seconds up, a bare number is more likely milliseconds meant than seconds. */
-export const LONG_BARE_SECONDS = 300;
+/**
+ * From this many seconds up (16 minutes), a bare number is more likely milliseconds meant than
+ * seconds; below it, `timeout=600` is a ten-minute step as often as not (a review: 300 warned
+ * about ordinary timeouts).
+ */
+export const LONG_BARE_SECONDS = 1000;
 
 /**
  * For a bare number of seconds (`3000`, a number or its text) of LONG_BARE_SECONDS or more:

@@ -55,10 +55,11 @@ export function parseRunbook(text: string, file: string): Runbook {
     sink.error(bound.code, bound.at, bound.message);
   } else {
     try {
-      // A runbook saved on Windows: CommonMark reads CRLF (and a lone CR) as a line ending, but
-      // keeps it inside a code block, and bash would run `true\r` (a trial's step "passed" with
-      // `$'\r': command not found` and created `file\r`). Lines are numbered as before.
-      runbook = new Walker(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text, file, sink).walk();
+      // A runbook saved on Windows: CommonMark reads CRLF as a line ending, but keeps the CR
+      // inside a code block, and bash would run `true\r` (a trial's step "passed" with
+      // `$'\r': command not found` and created `file\r`). Lines are numbered as before. A lone
+      // CR is left as written: in an LF file it is more likely meant (`printf 'a<CR>b'`).
+      runbook = new Walker(text.includes('\r\n') ? text.replace(/\r\n/g, '\n') : text, file, sink).walk();
     } catch (error) {
       // A parser bug must not take down the operator's session: report it where it can be seen.
       runbook = emptyRunbook(file);

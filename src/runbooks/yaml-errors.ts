@@ -53,7 +53,7 @@ function indentTab(line: string): number | undefined {
 }
 
 /** `key: value` as a line of a mapping (or of a list item's), with the value's offset. */
-const PAIR = /^([ ]*(?:-[ ]+)*)([A-Za-z_][\w.-]*):[ ]+(\S.*?)[ \t]*$/;
+const PAIR = /^([ ]*(?:-[ ]+)*)([A-Za-z_][\w.-]*):[ ]+(\S.*)$/;
 
 /**
  * A plain value holding `: ` (YAML reads a nested key: `run: curl -H "Authorization: Bearer x"`)
@@ -64,7 +64,9 @@ function quotingAdvice(line: string): { offset: number; message: string } | unde
   const m = PAIR.exec(line);
   if (!m) return undefined;
   const key = m[2] ?? '';
-  const value = m[3] ?? '';
+  // Trailing blanks trimmed here, not by the pattern: a lazy `.*?` before `[ \t]*$` is
+  // quadratic on a long run of spaces (a review's 100,000 spaces took seconds).
+  const value = (m[3] ?? '').trimEnd();
   const afterColon = (m[1] ?? '').length + key.length + 1;
   const valueAt = afterColon + (/^ */.exec(line.slice(afterColon))?.[0].length ?? 0);
   let why: string;
@@ -75,13 +77,19 @@ function quotingAdvice(line: string): { offset: number; message: string } | unde
     why = 'the value starts with a quote that closes before the value ends';
   } else if (/^[{[|>&*!%@`]/.test(first)) {
     return undefined;
-  } else if (/:(?:\s|$)/.test(value.replace(/\s+#.*$/, ''))) {
+  } else if (/:(?:\s|$)/.test(withoutComment(value))) {
     why = 'the value holds ": ", which YAML reads as a nested key';
   } else return undefined;
   const quoted = `'${value.replace(/'/g, "''")}'`;
   const example = quoted.length <= 60 ? `${key}: ${quoted}` : `${key}: '...'`;
   const doubling = value.includes("'") ? ` (a ' inside single quotes is written '')` : '';
   return { offset: valueAt, message: `${key}: ${why}: quote the whole value, as in ${example}${doubling}` };
+}
+
+/** `value` before its first ` #` (a YAML comment), found without a backtracking pattern. */
+function withoutComment(value: string): string {
+  const hash = value.search(/[ \t]#/);
+  return hash === -1 ? value : value.slice(0, hash);
 }
 
 /** The offset of the quote closing the one `value` opens with, or undefined when it stays open. */

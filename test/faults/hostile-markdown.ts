@@ -109,6 +109,12 @@ export function bracketParagraph(chars = NEAR_LIMIT): string {
   return `# Brackets\n\n${Array.from({ length: Math.ceil(chars / 10_000) }, () => '['.repeat(9_999)).join('\n')}\n`;
 }
 
+/** Check blocks whose one line is 100,000 spaces between a value and a `: `: YAML refuses each, and its advice reads the line (once quadratic there). */
+export function checkSpaceLines(width = 100_000, blocks = 20): string {
+  const block = `Check.\n\n\`\`\`check\nrun: a${' '.repeat(width)}b: c\n\`\`\`\n`;
+  return `# Checks\n\n${Array.from({ length: blocks }, () => block).join('\n')}`;
+}
+
 export const HOSTILE_MARKDOWN: Array<[string, () => string]> = [
   ['plain runbook 3.9 MB', () => plainRunbook()],
   ['prose 3.9 MB', () => plainProse()],
@@ -127,4 +133,5 @@ export const HOSTILE_MARKDOWN: Array<[string, () => string]> = [
   ['[ lines under the line limit, 3.9 MB', () => bracketParagraph()],
   ['[ lines under the line limit, 32 KB', () => bracketParagraph(32 * 1024)],
   ['unclosed emphasis, 32 KB in short lines', () => emphasisRun(32 * 1024, 1).replace(/ /g, '\n')],
+  ['check lines of 100k spaces before a ": "', () => checkSpaceLines()],
 ];

@@ -392,6 +392,13 @@ function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CAN
   const [id, more] = parsed.positionals;
   if (id === undefined || more !== undefined) return usageError('which rollout? (the id fleet run printed, like fleet-20260101-120000-a1b2c3)', USAGE);
   if (!ROLLOUT_ID.test(id)) return usageError(`${id} is not a rollout id (like fleet-20260101-120000-a1b2c3)`, USAGE);
+  // A --poll that is no duration is refused, as fleet run refuses it: read as the default, a
+  // `--poll '10 s'` was dropped without a word.
+  const poll = parsed.values['poll'];
+  if (poll !== undefined) {
+    const ms = parseDuration(String(poll));
+    if (ms === undefined || ms < 100) return usageError(`--poll ${String(poll)}: a duration like 5s`, USAGE);
+  }
   return { id, values: parsed.values };
 }
 

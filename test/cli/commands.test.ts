@@ -105,3 +105,13 @@ describe('help', () => {
     }
   });
 });
+
+describe('fleet status and cancel --poll', () => {
+  it('refuse a value that is no duration, as fleet run does, instead of watching at the default', () => {
+    for (const sub of ['status', 'cancel']) {
+      const r = stepgate(['fleet', sub, 'fleet-20260101-120000-a1b2c3', '--poll', '10 s']);
+      expect(r.code, sub).toBe(2);
+      expect(r.stderr, sub).toContain('--poll 10 s: a duration like 5s');
+    }
+  });
+});

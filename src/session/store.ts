@@ -30,6 +30,8 @@ export type * from './store-types.js';
 export function createSessionStore(deps: SessionDeps): SessionStore {
   const env = deps.env ?? process.env;
   const memory = new SessionMemory(env);
+  /** Each recovery path's shape, with the runbook it was planned from (recoveryShape below). */
+  const shapes = new Map<string, { book: unknown; shape: ReturnType<typeof recoveryShape> }>();
   const { secrets } = memory;
   let options: StartOptions = { file: '' };
   let running: { abort: AbortController; done: Promise<void> } | undefined;
@@ -301,7 +303,17 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       };
       return shownCheckText(text, lookupVar(context(), item), asWritten, secrets.redact);
     },
-    recoveryShape: (path) => recoveryShape(path, memory.books),
+    recoveryShape(path) {
+      // Asked by the gate's menu on every store update while it shows: planned once per path
+      // and runbook (a review saw every step of the recovery runbook hashed on each update).
+      const key = `${path.file}#${path.anchor ?? ''}`;
+      const book = memory.books.get(path.file);
+      const known = shapes.get(key);
+      if (known !== undefined && known.book === book) return known.shape;
+      const shape = recoveryShape(path, memory.books);
+      shapes.set(key, { book, shape });
+      return shape;
+    },
     write: (data) => shell.write(data),
     resize: (cols, rows) => shell.resize(cols, rows),
 

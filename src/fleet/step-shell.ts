@@ -153,15 +153,20 @@ export function shownTarget(text: string): string {
  * secret that holds another is hidden whole), values shorter than MIN_SECRET_LENGTH left as
  * stepgate's own redactor leaves them. The value is read by name (`${!name}`) and matched as a
  * quoted pattern, so it is data whatever its bytes: no eval, no sed. It knows the value as it
- * is, not the encodings stepgate's redactor also knows (base64, percent-escapes); a body that
+ * is (and, for a value of several lines, without its trailing newlines and line by line, as
+ * stepgate's redactor does), not the encodings it also knows (base64, percent-escapes); a body that
  * could hold one is not shown at all (probeBody).
  */
 function hideLines(secrets: readonly string[]): string[] {
   return [
     'sg_hide() {',
-    '  local sg_t=$1 sg_k sg_v',
+    '  local sg_t=$1 sg_k sg_v sg_l',
     `  for sg_k in $(for sg_k in ${secrets.join(' ')}; do sg_v=\${!sg_k}; echo "\${#sg_v} $sg_k"; done | sort -rn | cut -d' ' -f2); do`,
-    `    sg_v=\${!sg_k}; ((\${#sg_v} >= ${MIN_SECRET_LENGTH})) && sg_t=\${sg_t//"$sg_v"/${REDACTED}}`,
+    // Without its trailing newlines (a key file's; $(...) took them off the text), then each of
+    // its lines (white space is squeezed to one space after).
+    `    sg_v=\${!sg_k}; while [[ $sg_v == *$'\\n' ]]; do sg_v=\${sg_v%$'\\n'}; done`,
+    `    ((\${#sg_v} >= ${MIN_SECRET_LENGTH})) && sg_t=\${sg_t//"$sg_v"/${REDACTED}}`,
+    `    [[ $sg_v == *$'\\n'* ]] && while IFS= read -r sg_l; do ((\${#sg_l} >= ${MIN_SECRET_LENGTH})) && sg_t=\${sg_t//"$sg_l"/${REDACTED}}; done <<<"$sg_v"`,
     '  done',
     '  printf %s "$sg_t"',
     '}',

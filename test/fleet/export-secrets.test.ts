@@ -10,6 +10,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { gunzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { checkStepBash } from '../../src/fleet/step-shell.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, type SsmDocument } from '../../src/fleet/index.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
@@ -150,6 +152,24 @@ describe('an exported check never prints a secret var', () => {
     const secrets = { API_TOKEN: TOKEN, ODD_SECRET: odd, LONG_SECRET: `${TOKEN}-and-more` };
     const doc = await exported(`- run: 'printf "%s|%s|%s|a*b?\\n" "$ODD_SECRET" "$LONG_SECRET" "$API_TOKEN"; exit 3'\n  name: cli${once}`, secrets);
     failedSaying(doc, 'cli', 'exit status 3: [REDACTED]|[REDACTED]|[REDACTED]|a*b?', Object.values(secrets));
+  });
+
+  // A document refuses a value of several lines (base64 it in Parameter Store); the check's own
+  // bash still hides one, as stepgate's redactor does (a review ran checkStepBash with a key file).
+  it('a secret of several lines that ends in a newline (a key file) is hidden at the end of an output, and line by line', () => {
+    const pem = 'BEGIN-KEY\nabcdefghij\nEND-KEY\n';
+    const run = (command: string): string => {
+      const step = parseRunbook(`# K\n\nKey.\n\n\`\`\`check {name=cli}\n- run: '${command}'${once}\n\`\`\`\n`, 'k.md').steps[0];
+      if (step?.kind !== 'check') throw new Error('no check');
+      const r = spawnSync('bash', ['-c', checkStepBash(step, { env: {}, secrets: ['KEY_FILE'] })], { env: { ...process.env, KEY_FILE: pem }, encoding: 'utf8' });
+      return r.stdout + r.stderr;
+    };
+    const atEnd = run('printf "%s" "$KEY_FILE"; exit 3');
+    expect(atEnd).toContain('failed: exit status 3: [REDACTED]');
+    for (const line of ['BEGIN-KEY', 'abcdefghij', 'END-KEY']) expect(atEnd).not.toContain(line);
+    const aLine = run('echo "got $(echo "$KEY_FILE" | sed -n 2p) here"; exit 3');
+    expect(aLine).toContain('failed: exit status 3: got [REDACTED] here');
+    expect(aLine).not.toContain('abcdefghij');
   });
 
   it('a secret across the 200-byte cut of an output is hidden whole, not cut in two', async () => {

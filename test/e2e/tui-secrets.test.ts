@@ -62,7 +62,8 @@ describe('the TUI shows secrets redacted', () => {
     tui = startTui(['shared.md'], dir, join(dir, 'state'), { env: { STEPGATE_VAR_API_TOKEN: TOKEN } });
     await watchUntil(tui, 'enter run');
     tui.press('\r');
-    let s = await watchUntil(tui, 'split done');
+    // Its output's own line: the step's code, wrapped whole in the pane, says `echo "split done"` too.
+    let s = await watchUntil(tui, /^split done/m);
     expect(s).toContain('split: [REDACTED]');
     await watchUntil(tui, /enter run/);
     tui.press('\r');

@@ -70,6 +70,7 @@ export const SHELL_NAMES: ReadonlySet<string> = new Set([
   'sg_t',
   'sg_k',
   'sg_v',
+  'sg_l',
 ]);
 
 /** Where and how a step runs: resolved from the step, its runbook's front matter, the options. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { ROOT } from '../helpers/paths.js';
 
 type Width = (text: string, options?: { ambiguousIsNarrow?: boolean }) => number;
@@ -38,16 +39,6 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A small deterministic generator (mulberry32), so a failure names a string that fails again. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('string-width with the narrow fast path', () => {
   it('takes the fast path for the characters a TUI row holds', () => {
@@ -71,7 +62,7 @@ describe('string-width with the narrow fast path', () => {
   });
 
   it('measures mixed strings as string-width does', () => {
-    const next = random(14);
+    const next = seededRandom(14);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const narrowChars = ranges.flatMap(([first = 0, last = -1]) => Array.from({ length: Math.min(last - first + 1, 40) }, (_, i) => String.fromCharCode(first + i)));
     const others = ['\u0301', '\u0308', '\u200d', '\ufe0f', '\u20e3', '\u1100', '\u1161', '\u11a8', '中', '가', '😀', '👍🏽', '🇫🇷', '\u00ad', '\u200b', '\u001b[31m', '\u001b[0m', '\t', '\n', '\u009b1m'];

@@ -4,21 +4,12 @@
  * over generated blocks of every shape (most of which the simple reader must pass to YAML).
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { readChecks } from '../../src/runbooks/checks.js';
 import { DiagnosticSink } from '../../src/runbooks/diagnostics.js';
 import { simpleCheckEntries } from '../../src/runbooks/simple-checks.js';
 import type { CheckSpec } from '../../src/runbooks/model.js';
 
-/** A small deterministic generator (mulberry32): the same blocks on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['http', 'tcp', 'run', 'expect', 'contains', 'timeout', 'retries', 'backoff', 'name', 'follow', 'htp', 'exepct', 'true', 'null', 'Name', 'x_y'];
 const VALUES = [
@@ -62,7 +53,7 @@ function read(body: string, simple: boolean): { checks: CheckSpec[]; refused: Ch
 
 describe('check blocks read without the YAML library', () => {
   it('give the checks, refusals and diagnostics YAML gives, field for field and place for place', () => {
-    const next = random(20261207);
+    const next = seededRandom(20261207);
     let simple = 0;
     for (let i = 0; i < 6000; i++) {
       const body = block(next);

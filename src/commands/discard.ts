@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   const reason = (parsed.values.reason ?? words.join(' ')).trim();
   if (reason === '') return usageError('say why the session is discarded: the reason goes into its journal', USAGE);
   const dir = sessionsDir();
-  const match = await matchSessionId(dir, given, 'stepgate sessions --all');
+  const match = await matchSessionId(dir, given);
   if ('refused' in match) return usageError(match.refused, USAGE);
   const { id } = match;
   const path = journalPath(dir, id);

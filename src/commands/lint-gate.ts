@@ -8,6 +8,7 @@
 import { formatDiagnostic, lintRunbook } from '../runbooks/index.js';
 import { sessionNames } from '../runbooks/lint.js';
 import { reachableSteps } from '../runbooks/reach.js';
+import { declaredRecoveryTargets } from '../runbooks/sections.js';
 import type { Diagnostic, Runbook } from '../runbooks/model.js';
 import { displayPath } from '../plain/print-events.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
@@ -47,15 +48,8 @@ export function lintWithReached(runbooks: readonly Runbook[], load: (file: strin
 
 /** Whether any link, recovery path or checklist of `runbook` names another file. */
 function namesOtherFiles(runbook: Runbook): boolean {
-  const fm = runbook.frontMatter;
-  return (
-    fm.before.length > 0 ||
-    fm.after.length > 0 ||
-    fm.recovery?.file !== undefined ||
-    runbook.sections.some((s) => s.recover?.file !== undefined) ||
-    runbook.steps.some((s) => s.kind !== 'manual' && s.attrs.recover?.file !== undefined) ||
-    runbook.crossRefs.some((r) => r.target.file !== undefined)
-  );
+  const { before, after } = runbook.frontMatter;
+  return before.length > 0 || after.length > 0 || [...declaredRecoveryTargets(runbook), ...runbook.crossRefs.map((r) => r.target)].some((t) => t.file !== undefined);
 }
 
 /**

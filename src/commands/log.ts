@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // A fleet rollout is journaled beside the sessions and read the same way.
   if (ROLLOUT_ID.test(match)) return logRollout(match, parsed.values.json === true);
-  const named = await matchSessionId(sessionsDir(), match, 'stepgate sessions --all');
+  const named = await matchSessionId(sessionsDir(), match);
   if ('refused' in named) return usageError(named.refused, USAGE);
   const { id } = named;
   const path = journalPath(sessionsDir(), id);

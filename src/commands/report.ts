@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (ROLLOUT_ID.test(match)) return reportRollout(match);
-  const named = await matchSessionId(dir, match, 'stepgate sessions --all');
+  const named = await matchSessionId(dir, match);
   if ('refused' in named) return usageError(named.refused, USAGE);
   const { id } = named;
   const path = journalPath(dir, id);

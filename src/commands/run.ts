@@ -12,6 +12,7 @@ import type * as ShellModule from '../exec/shell.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import type { Clock } from '../exec/types.js';
 import { formatDiagnostic, planRunbook } from '../runbooks/index.js';
+import { mainFlowSteps } from '../runbooks/sections.js';
 import { lintErrors, refusalLine } from './lint-gate.js';
 import type { Diagnostic, Runbook, VarSpec } from '../runbooks/model.js';
 import { currentWho, hostName, stepgateVersion } from '../session/host.js';
@@ -308,7 +309,8 @@ export async function main(argv: string[]): Promise<number> {
 
   // Nothing to run is not a completed deploy: `stepgate run deploy.md --yes && announce` of an
   // empty or truncated file said `== completed ==` and exit 0 (a trial).
-  if (planRunbook(loaded.runbook, createRunbookCache()).parts.every((part) => part.sections.length === 0)) {
+  // Planned (its checklists read) only when its own flow is empty: not on every run's start.
+  if (mainFlowSteps(loaded.runbook).length === 0 && planRunbook(loaded.runbook, createRunbookCache()).parts.every((part) => part.sections.length === 0)) {
     const empty = loaded.runbook.diagnostics.some((d) => d.code === 'empty-file');
     process.stderr.write(`stepgate: ${file} has no steps to run (${empty ? 'the file is empty' : 'no bash or check block, no - [ ] item'}): nothing was started\n`);
     return EXIT.usage;

@@ -241,8 +241,12 @@ export function failureLine(item: FlowItem, step: StepState): string {
   return `${exit}${took}${step.reason ? `: ${step.reason}` : ''}`;
 }
 
-/** A gate choice as a menu line (without its number); `shape`: `recoveryShapeText` of a recover choice (session/recovery-shape.ts). */
-export function choiceLabel(choice: Choice, fromFile?: string, shape = ''): string {
+/**
+ * A gate choice as a menu line (without its number); `shape`: `recoveryShapeText` of a recover
+ * choice (session/recovery-shape.ts). Within `room` cells a long path gives way to its shape:
+ * `(3 steps, rolls back)` says what the choice does, and the row's end is what is cut.
+ */
+export function choiceLabel(choice: Choice, fromFile?: string, shape = '', room = Infinity): string {
   switch (choice.kind) {
     case 'retry':
       return 'retry the step';
@@ -250,7 +254,9 @@ export function choiceLabel(choice: Choice, fromFile?: string, shape = ''): stri
       // Relative to the blocked step's runbook, as the runbook itself links it.
       const file = fromFile === undefined ? shortPath(choice.path.file) : relative(dirname(fromFile), choice.path.file) || basename(choice.path.file);
       const where = `${file}${choice.path.anchor !== undefined ? `#${choice.path.anchor}` : ''}`;
-      return `recover: ${where}${shape}${choice.disabled ? ` - ${choice.disabled}` : ''}`;
+      const tail = `${shape}${choice.disabled ? ` - ${choice.disabled}` : ''}`;
+      const fits = room - 'recover: '.length - tail.length;
+      return `recover: ${where.length > fits && fits >= MIN_PATH ? `${where.slice(0, fits - 1)}…` : where}${tail}`;
     }
     case 'skip':
       return choice.reasonRequired ? 'skip, with a reason' : 'skip (optional step)';
@@ -260,6 +266,9 @@ export function choiceLabel(choice: Choice, fromFile?: string, shape = ''): stri
       return 'abort the session';
   }
 }
+
+/** The fewest cells a recovery path keeps when it gives way to its shape. */
+const MIN_PATH = 16;
 
 /** Keys that take a gate choice directly. */
 export function choiceKey(choice: Choice): string {

@@ -4,7 +4,7 @@
  * line, long lines wrapped).
  */
 import { describe, expect, it } from 'vitest';
-import { attemptLines, CONTINUED, describeStep, hardWrap, transcriptLines } from '../../src/ui/lines.js';
+import { attemptLines, choiceLabel, CONTINUED, describeStep, hardWrap, transcriptLines } from '../../src/ui/lines.js';
 import { fit } from '../../src/ui/layout.js';
 import { planMain } from '../../src/session/plan.js';
 import { parseRunbook } from '../../src/runbooks/parse.js';
@@ -131,5 +131,16 @@ describe('describeStep', () => {
     const rows = describeStep(item, 40).filter((l) => l.tone === 'code').map((l) => fit(l.text, 40));
     expect(rows.some((r) => r.endsWith('…'))).toBe(false);
     expect(rows.map((r, i) => r.slice(i === 0 ? 2 : 4)).join('')).toBe(line.replace(/\t/g, '  '));
+  });
+});
+
+describe('choiceLabel', () => {
+  it('lets a long recovery path give way to what the path does, within the row', () => {
+    const choice = { kind: 'recover' as const, index: 0, path: { label: 'recovery.md#roll-back-to-the-previous-release', origin: 'step' as const, file: '/rb/recovery.md', anchor: 'roll-back-to-the-previous-release' } };
+    const label = choiceLabel(choice, '/rb/deploy.md', ' (3 steps, rolls back)', 66);
+    expect(label.length).toBeLessThanOrEqual(66);
+    expect(label).toMatch(/^recover: recovery\.md#roll-back-to-the-prev.*… \(3 steps, rolls back\)$/);
+    // With room, the path is whole.
+    expect(choiceLabel(choice, '/rb/deploy.md', ' (3 steps, rolls back)')).toBe('recover: recovery.md#roll-back-to-the-previous-release (3 steps, rolls back)');
   });
 });

@@ -54,7 +54,8 @@ export function GatePanel({ item, step, choices, index, focused, screen, attempt
   const menu = choices.map((choice, i) => {
     const key = shown.has(choiceKey(choice)) ? '' : choiceKey(choice);
     shown.add(key);
-    return `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} ${choiceLabel(choice, item.file, shapes[i])}`;
+    const head = `${i === index && focused ? '>' : ' '} ${i + 1}.${key ? ` [${key}]` : '    '} `;
+    return `${head}${choiceLabel(choice, item.file, shapes[i], width - head.length)}`;
   });
   // The menu always shows; what failed gets the rows that are left.
   const room = Math.max(0, height - 2 - menu.length);

@@ -47,9 +47,13 @@ export function hostCheckScript(query: HostQuery): string {
     // probe that never ended was seen once in a test whose parses block on FIFOs, under load.
     // Only SIGKILL, 2 s after an unanswered TERM,
     // leaves it; while it exists bash waits in `wait`, which a trapped signal interrupts at once.
+    // The cleanup itself ignores those signals: an `exit` trapped during the EXIT trap ends bash
+    // there, before the `rm`. That happened whenever stepgate died mid-parse (a test's SIGKILL):
+    // the probe's write to the closed stdout ran the PIPE trap, and bash's notice that a parse it
+    // had just killed was "Killed", written to the closed stderr, ran it again inside the cleanup.
     lines.push(
       '__sg_d=',
-      '__sg_rmd() { if [ -n "$__sg_d" ]; then kill -KILL -- $(jobs -p) 2>/dev/null; wait; [ "$__sg_d" = /nonexistent ] || rm -rf -- "$__sg_d"; __sg_d=; fi; }',
+      "__sg_rmd() { if [ -n \"$__sg_d\" ]; then trap '' HUP INT QUIT PIPE TERM; { kill -KILL -- $(jobs -p); wait; } 2>/dev/null; [ \"$__sg_d\" = /nonexistent ] || rm -rf -- \"$__sg_d\"; __sg_d=; fi; }",
       "__sg_mkd() { [ -n \"$__sg_d\" ] || { trap __sg_rmd EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 131' QUIT; trap 'exit 141' PIPE; trap 'exit 143' TERM; __sg_d=$(mktemp -d \"${TMPDIR:-/tmp}/stepgate-preflight-XXXXXX\") || __sg_d=/nonexistent; }; }",
       '__sg_p=()',
     );

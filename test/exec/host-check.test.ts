@@ -2,10 +2,12 @@
  * The host-check script (what preflight asks the run-as user's bash) run by a real bash: a
  * script this bash parsed before is not parsed again, and then no temporary directory is made
  * (mktemp and rm are processes: the usual second start forks neither); a new one is parsed and
- * a syntax error read back; a probe ended by a signal mid-parse leaves no directory behind.
+ * a syntax error read back; a probe ended by a signal mid-parse, or left by a stepgate that died
+ * mid-parse, leaves no directory behind.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,6 +92,24 @@ describe('host check: a probe ended mid-way', () => {
       expect(readdirSync(tmp)).toEqual([]);
     });
   }
+
+  it('removes it when stepgate dies mid-parse: its stdout and stderr closed, then a parse ends', async () => {
+    const probe = spawn('bash', ['-s'], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    probe.stdin.end(hostCheckScript({ ...base, scripts: SCRIPTS }));
+    let said = '';
+    await new Promise<void>((made) => probe.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()).includes('made ') && made()));
+    const dir = /made (\S+)/.exec(said)?.[1] ?? '';
+    // As a SIGKILLed stepgate leaves them: the read ends of the probe's stdout and stderr closed.
+    probe.stdout.destroy();
+    probe.stderr.destroy();
+    const ended = new Promise<void>((r) => probe.on('exit', () => r()));
+    // The first parse goes on and ends: the probe says so to the closed stdout (PIPE), and its
+    // cleanup kills the two still blocked, which bash reports on the closed stderr.
+    // Read to its end: the open waits for that parse to open its stderr, however late it starts.
+    await readFile(path.join(dir, '0'));
+    await ended;
+    expect(readdirSync(tmp)).toEqual([]);
+  });
 
   it('removes it when askHost\'s deadline ends the probe (TERM), whose parses were still blocked', async () => {
     const saved = { PATH: process.env['PATH'], TMPDIR: process.env['TMPDIR'] };

@@ -11,7 +11,7 @@
  * `fleet run` and a `fleet status` or `fleet cancel` in another process all append to the
  * same journal, and each must chain from what the file holds, not from what it wrote last.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../fleet/rollout.js';
@@ -20,6 +20,7 @@ import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, type ChainBr
 import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdict.js';
 import { newSessionId, stateDir } from './session-paths.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
+import { writeAllSync } from './write-all.js';
 import { describeError } from '../errors.js';
 import { describeHolder, HostLock, lockHolder, type LockHolder } from '../exec/lock.js';
 
@@ -80,7 +81,7 @@ function keyFor(id: string, env: NodeJS.ProcessEnv): Buffer | undefined {
   const key = newChainKey();
   const fd = createPrivateFile(keyPath(id, env));
   try {
-    writeSync(fd, `${key.toString('hex')}\n`);
+    writeAllSync(fd, `${key.toString('hex')}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -174,8 +175,10 @@ export async function appendRolloutEvent(id: string, event: RolloutEvent, env: N
     const fd = openPrivateAppend(path);
     try {
       if (tail?.torn) ftruncateSync(fd, Buffer.byteLength(kept));
-      // One write of what is added (O_APPEND): a reader never sees half of two lines mixed.
-      writeSync(fd, add);
+      // One write of what is added (O_APPEND): a reader never sees half of two lines mixed. A
+      // write the disk cuts short is finished, or fails here: the caller must not go on (a cancel
+      // sent, a rollout reported) with its event half on disk; the next append cuts that half off.
+      writeAllSync(fd, add);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -14,7 +14,7 @@ import { exportLinted, exportOptions, lintForExport, serialize } from './export.
 import { declaredVars, givenVarProblems } from '../fleet/given-vars.js';
 import { formatProblem } from '../fleet/index.js';
 import { primeRunbooks } from './load.js';
-import { appendRolloutEvent, newRolloutId, readRolloutJournal, ROLLOUT_ID, rolloutChainProblems, rolloutPath } from '../session/rollout-journal.js';
+import { appendRolloutEvent, matchRolloutId, newRolloutId, readRolloutJournal, rolloutChainProblems, rolloutPath } from '../session/rollout-journal.js';
 import { ACCEPT_FLAG, editedRolloutRefusal } from './edited-journal.js';
 import { parseVarFlags } from './run.js';
 import { usageError } from './usage.js';
@@ -386,12 +386,12 @@ async function watch(id: string, deps: FleetDeps, ssm: FleetSsm, events: Rollout
   }
 }
 
-function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CANCEL): { id: string; values: Record<string, unknown> } | number {
+/** The rollout named (whole, or by part of its id as sessions are) and the flags; an exit code when refused. */
+async function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CANCEL, env: NodeJS.ProcessEnv): Promise<{ id: string; values: Record<string, unknown> } | number> {
   const parsed = parseCommand(spec, argv);
   if (typeof parsed === 'number') return parsed;
-  const [id, more] = parsed.positionals;
-  if (id === undefined || more !== undefined) return usageError('which rollout? (the id fleet run printed, like fleet-20260101-120000-a1b2c3)', USAGE);
-  if (!ROLLOUT_ID.test(id)) return usageError(`${id} is not a rollout id (like fleet-20260101-120000-a1b2c3)`, USAGE);
+  const [given, more] = parsed.positionals;
+  if (given === undefined || more !== undefined) return usageError('which rollout? (the id fleet run printed, like fleet-20260101-120000-a1b2c3, or its last 4 to 6 characters)', USAGE);
   // A --poll that is no duration is refused, as fleet run refuses it: read as the default, a
   // `--poll '10 s'` was dropped without a word.
   const poll = parsed.values['poll'];
@@ -399,7 +399,9 @@ function rolloutArg(argv: string[], spec: typeof FLEET_STATUS | typeof FLEET_CAN
     const ms = parseDuration(String(poll));
     if (ms === undefined || ms < 100) return usageError(`--poll ${String(poll)}: a duration like 5s`, USAGE);
   }
-  return { id, values: parsed.values };
+  const named = await matchRolloutId(given, env);
+  if ('refused' in named) return usageError(named.refused, USAGE);
+  return { id: named.id, values: parsed.values };
 }
 
 /**
@@ -429,7 +431,7 @@ async function verifiedRollout(id: string, deps: FleetDeps, command: 'status' | 
 }
 
 async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
-  const arg = rolloutArg(argv, FLEET_STATUS);
+  const arg = await rolloutArg(argv, FLEET_STATUS, deps.env);
   if (typeof arg === 'number') return arg;
   const events = await verifiedRollout(arg.id, deps, 'status', arg.values['accept-edited-journal'] === true);
   if (typeof events === 'number') return events;
@@ -439,7 +441,7 @@ async function fleetStatus(argv: string[], deps: FleetDeps): Promise<number> {
 }
 
 async function fleetCancel(argv: string[], deps: FleetDeps): Promise<number> {
-  const arg = rolloutArg(argv, FLEET_CANCEL);
+  const arg = await rolloutArg(argv, FLEET_CANCEL, deps.env);
   if (typeof arg === 'number') return arg;
   const events = await verifiedRollout(arg.id, deps, 'cancel', arg.values['accept-edited-journal'] === true);
   if (typeof events === 'number') return events;

@@ -19,6 +19,7 @@ import { rolloutEventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdict.js';
 import { newSessionId, stateDir } from './session-paths.js';
+import { matchJournalId, type JournalIds, type SessionIdMatch } from './session-id-match.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { writeAllSync } from './write-all.js';
 import { describeError } from '../errors.js';
@@ -28,6 +29,13 @@ export const ROLLOUT_ID = /^fleet-\d{8}-\d{6}-[0-9a-f]{6}$/;
 
 export function rolloutsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'rollouts');
+}
+
+const ROLLOUT_IDS: JournalIds = { noun: 'rollout', example: 'fleet-20250101-120000-a1b2c3', prefix: 'fleet-', isId: (text) => ROLLOUT_ID.test(text) };
+
+/** The rollout `given` names by part of its id, as a session is named (`session-id-match.ts`). */
+export function matchRolloutId(given: string, env: NodeJS.ProcessEnv = process.env): Promise<SessionIdMatch> {
+  return matchJournalId(ROLLOUT_IDS, rolloutsDir(env), given, `ls ${rolloutsDir(env)}`);
 }
 
 /** A session id's shape (start time to the millisecond, then random) behind `fleet-`. */

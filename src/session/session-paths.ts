@@ -52,7 +52,12 @@ export function isSessionId(text: string): boolean {
 }
 
 /** Session ids under `dir`, oldest first (ids sort by start time). */
-export async function listSessionIds(dir: string): Promise<string[]> {
+export function listSessionIds(dir: string): Promise<string[]> {
+  return listJournalIds(dir, isSessionId);
+}
+
+/** The ids of the `<id>.jsonl` journals under `dir` that `isId` takes (a session's, a rollout's), sorted. */
+export async function listJournalIds(dir: string, isId: (text: string) => boolean): Promise<string[]> {
   let entries: Dirent[];
   try {
     // The directory's own types (d_type), not an lstat per journal: awaited one after another,
@@ -67,7 +72,7 @@ export async function listSessionIds(dir: string): Promise<string[]> {
   for (const entry of entries) {
     if (!entry.name.endsWith('.jsonl') || !entry.isFile()) continue;
     const id = entry.name.slice(0, -'.jsonl'.length);
-    if (isSessionId(id)) ids.push(id);
+    if (isId(id)) ids.push(id);
   }
   return ids.sort();
 }

@@ -3,6 +3,7 @@
  */
 import { LineCounter, parseDocument, isMap, type Node as YamlNode } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
+import { warnValueCuts } from './comment-cut.js';
 import { emptyFrontMatter } from './empty.js';
 import { parseLinkTarget } from './links.js';
 import { nearMiss } from './near-miss.js';
@@ -52,6 +53,11 @@ export function parseFrontMatter(yamlText: string, startLine: number, sink: Diag
     const near = nearMiss(key, KNOWN);
     if (near !== undefined) sink.error('unknown-attribute', keyAt(key), `front matter key "${key}" is not known: did you mean "${near}"?`);
     else sink.warn('unknown-attribute', keyAt(key), `front matter key "${key}" is not used by stepgate (known: ${KNOWN.join(', ')})`);
+  }
+  // Other tools' keys are theirs to read; a value of ours that YAML cut at ` #` is said.
+  for (const pair of doc.contents.items) {
+    const key = String((pair.key as YamlNode | null)?.toString());
+    if (KNOWN.includes(key)) warnValueCuts(pair.value, [key], yamlText, posOf, sink);
   }
   const title = text('title');
   if (title !== undefined) fm.title = title;

@@ -46,6 +46,24 @@ describe('a check value cut short by a YAML comment', () => {
   });
 });
 
+describe('a front matter value cut short by a YAML comment', () => {
+  const runbook = (front: string): string => `---\n${front}\n---\n# T\n\nSay which.\n\n\`\`\`bash {name=a}\necho "$TICKET $PORT"\n\`\`\`\n`;
+  it('warns at the # of a value, a var field and an env value when a word follows # at once, naming the keys and the quoted value', () => {
+    expect(linted(runbook('title: Deploy #2 of the week\nenv:\n  PORT: 8092 #http\nvars:\n  TICKET:\n    prompt: Ticket #1 of the day\n    default: CHG-1 #usual\n  ZONE: Zone #eu'))).toEqual([
+      `warning bad-front-matter 2:15 title: YAML takes " #" for the start of a comment, so the value is "Deploy" only: if the rest of the line belongs to it, quote the whole value, as in title: 'Deploy #2 of the week' (a comment goes on a line of its own)`,
+      `warning bad-front-matter 4:14 env: PORT: YAML takes " #" for the start of a comment, so the value is "8092" only: if the rest of the line belongs to it, quote the whole value, as in PORT: '8092 #http' (a comment goes on a line of its own)`,
+      `warning bad-front-matter 7:20 vars: TICKET: prompt: YAML takes " #" for the start of a comment, so the value is "Ticket" only: if the rest of the line belongs to it, quote the whole value, as in prompt: 'Ticket #1 of the day' (a comment goes on a line of its own)`,
+      `warning bad-front-matter 8:20 vars: TICKET: default: YAML takes " #" for the start of a comment, so the value is "CHG-1" only: if the rest of the line belongs to it, quote the whole value, as in default: 'CHG-1 #usual' (a comment goes on a line of its own)`,
+      `warning bad-front-matter 9:14 vars: ZONE: YAML takes " #" for the start of a comment, so the value is "Zone" only: if the rest of the line belongs to it, quote the whole value, as in ZONE: 'Zone #eu' (a comment goes on a line of its own)`,
+    ]);
+  });
+  it('leaves a comment with a space after #, a quoted value, and the keys of other tools alone', () => {
+    expect(linted(runbook("title: Deploy # the weekly one\nuser: ubuntu  # the service user\nvars:\n  TICKET: {prompt: 'Ticket #1 of the day'}\n  PORT:\n    prompt: \"Port #1\" # quoted\ntags: ops #team"))).toEqual([
+      'warning unknown-attribute 8:1 front matter key "tags" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback, lock)',
+    ]);
+  });
+});
+
 describe('a tab in the indentation', () => {
   it('is one error at the tab in a list of checks, not the parser\'s cascade', () => {
     expect(said(check('- http: http://x/healthz\n\ttimeout: 3s\n- run: "true"\n  retries: 2'))).toEqual([

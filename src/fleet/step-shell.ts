@@ -67,6 +67,7 @@ export const SHELL_NAMES: ReadonlySet<string> = new Set([
   'sg_end',
   'sg_left',
   'sg_out',
+  'sg_c',
   'sg_t',
   'sg_k',
   'sg_v',
@@ -123,11 +124,14 @@ function seconds3(ms: number): string {
 const HTTP_GET = [
   'sg_o() { sg_o=${1#*://}; sg_o=${sg_o%%[/?#]*}; sg_o=${1%%:*}://${sg_o#*@}; }',
   'sg_get() {',
-  '  local sg_url=$1 sg_next sg_hops=0 sg_origin sg_end=$(($(date +%s%3N) + $2)) sg_left sg_out',
+  '  local sg_url=$1 sg_next sg_hops=0 sg_origin sg_end=$(($(date +%s%3N) + $2)) sg_left sg_out sg_c',
   '  sg_o "$1"; sg_origin=$sg_o',
   '  while :; do',
   '    sg_left=$((sg_end - $(date +%s%3N) + 99)) sg_err="timeout after $2ms"',
-  '    ((sg_left > 99)) && sg_out=$(curl -gsSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -- "$sg_url" 2>"$sg_errf") ||',
+  // The URL reaches curl on its standard input (a config line, quoted as curl reads it), not
+  // in its arguments: /proc/PID/cmdline is readable by every user of the instance.
+  '    sg_c=${sg_url//\\\\/\\\\\\\\} sg_c=${sg_c//\\"/\\\\\\"} sg_c=${sg_c//$\'\\n\'/\\\\n}',
+  '    ((sg_left > 99)) && sg_out=$(curl -gsSo "$sg_body" -w \'%{http_code} %{redirect_url}\' -m $((sg_left / 1000)).$((sg_left / 100 % 10)) -A stepgate-health-check -K- <<<"url=\\"$sg_c\\"" 2>"$sg_errf") ||',
   '      { ((sg_left > 99)) && sg_err=$(sg_cut "$sg_errf"); return 1; }',
   '    sg_status=${sg_out%% *} sg_next=${sg_out#* }',
   '    [[ $sg_status == 30[12378] && $sg_next ]] || return 0',
@@ -187,7 +191,8 @@ function cutLines(secrets: readonly string[]): string[] {
 
 /** `contains:` with its vars expanded, found as fixed text; the message quotes it as written. */
 function containsLines(contains: string, what: 'response' | 'output'): string[] {
-  return [`  local sg_want; sg_want=${wordWithVars(contains)}`, `  grep -qF -- "$sg_want" "$sg_body" || { sg_err=${sq(`${what} does not contain "${contains}"`)}; return 1; }`];
+  // The text reaches grep on its standard input (`-f-`), not in its arguments (a secret var's value would be in /proc/PID/cmdline).
+  return [`  local sg_want; sg_want=${wordWithVars(contains)}`, `  grep -qFf- "$sg_body" <<<"$sg_want" || { sg_err=${sq(`${what} does not contain "${contains}"`)}; return 1; }`];
 }
 
 /** One attempt of one check as a bash function body: returns 0 or sets sg_err and returns 1. */
@@ -218,7 +223,8 @@ function probeBody(check: CheckSpec, secrets: readonly string[]): string[] {
         `  local sg_target; sg_target=${wordWithVars(check.target)}`,
         `  local sg_host="\${sg_target%:*}" sg_port="\${sg_target##*:}"`,
         `  sg_host="\${sg_host#[}"; sg_host="\${sg_host%]}"`,
-        `  timeout ${t} bash -c 'exec 3<>"/dev/tcp/$1/$2"' stepgate-tcp "$sg_host" "$sg_port" 2>"$sg_errf" && return 0`,
+        // Host and port in the environment of the bash that connects, not its arguments (/proc/PID/cmdline is world-readable).
+        `  sg_host=$sg_host sg_port=$sg_port timeout ${t} bash -c 'exec 3<>"/dev/tcp/$sg_host/$sg_port"' 2>"$sg_errf" && return 0`,
         // bash's own words name the host and port it tried, pieces of a secret "host:port" var
         // that sg_hide would not find: only the reason after the last ": " is kept.
         `  [ $? = 124 ] && sg_err=${sq(`timeout after ${check.timeoutMs}ms connecting to ${shown}`)} || sg_err=${sq(`cannot connect to ${shown}: `)}"$(sed -n '1s/.*: //p' "$sg_errf")"`,

@@ -10,7 +10,10 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkStepBash } from '../../src/fleet/step-shell.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAutomationDocument, exportCommandDocument, type SsmDocument } from '../../src/fleet/index.js';
@@ -175,6 +178,69 @@ describe('an exported check never prints a secret var', () => {
   it('a secret across the 200-byte cut of an output is hidden whole, not cut in two', async () => {
     const doc = await exported(`- run: 'printf "%s" "$API_TOKEN"; head -c 195 /dev/zero | tr "\\\\0" x; exit 1'\n  name: cli${once}`);
     failedSaying(doc, 'cli', `exit status 1: CTED]${'x'.repeat(195)}`, [TOKEN, TOKEN.slice(-5)]);
+  });
+});
+
+/**
+ * A check's bash run with curl, grep, timeout and bash found first in a folder of shims that
+ * write down their arguments, then run the real program: what any user of the instance could
+ * read in /proc/PID/cmdline while the check runs.
+ */
+async function argvOfCheck(checks: string, env: Record<string, string>): Promise<{ code: number | null; output: string; argv: string }> {
+  const step = parseRunbook(`# A\n\nA check.\n\n\`\`\`check {name=health}\n${checks}\n\`\`\`\n`, 'a.md').steps[0];
+  if (step?.kind !== 'check') throw new Error('no check');
+  const dir = mkdtempSync(join(tmpdir(), 'stepgate-argv-'));
+  try {
+    const log = join(dir, 'argv.log');
+    for (const program of ['curl', 'grep', 'timeout', 'bash']) {
+      const real = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
+      writeFileSync(join(dir, program), `#!/bin/sh\nprintf '%s\\n' "${program} $*" >> '${log}'\nexec '${real}' "$@"\n`);
+      chmodSync(join(dir, program), 0o755);
+    }
+    const child = spawn('bash', ['-c', checkStepBash(step, { env: {}, secrets: Object.keys(env) })], { env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, output, argv: readFileSync(log, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("an exported check keeps secrets out of its programs' arguments", () => {
+  it('http (the URL), contains (the text) and tcp (the host and port) reach curl, grep and bash another way', async () => {
+    const listener = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const addr = `127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      seen.length = 0;
+      const r = await argvOfCheck(`- http: ${base}/echo?token=\${API_TOKEN}\n  expect: 500\n  contains: \${API_TOKEN}${once}\n- tcp: \${DB_ADDR}${once}`, { API_TOKEN: TOKEN, DB_ADDR: addr });
+      // Both checks passed: curl requested the secret URL, grep found the secret in the body
+      // (the server echoes the path), bash connected to the secret address.
+      expect(r.output).toContain('ok (attempt 1/1)');
+      expect(r.code).toBe(0);
+      expect(seen).toEqual([`/echo?token=${TOKEN}`]);
+      for (const program of ['curl', 'grep', 'timeout', 'bash']) expect(r.argv).toMatch(new RegExp(`^${program} `, 'm'));
+      expect(r.argv).not.toContain(TOKEN);
+      expect(r.argv).not.toContain(addr);
+      expect(r.argv).not.toContain(addr.split(':')[1]);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
+  it('a URL with quotes, backslashes or a line break is requested as written or refused, never read as more of curl\'s options', async () => {
+    seen.length = 0;
+    const odd = 'a"b\\c';
+    const r = await argvOfCheck(`- http: ${base}/healthz?v=\${ODD}${once}`, { ODD: odd });
+    expect(r.code).toBe(0);
+    // As sent, or percent-escaped by curl: either way the value as written, not cut at the quote.
+    expect([seen[0], decodeURIComponent(seen[0] ?? '')]).toContain(`/healthz?v=${odd}`);
+    const broken = await argvOfCheck(`- http: ${base}/healthz?v=\${ODD}${once}`, { ODD: 'x\noutput = /tmp/stepgate-argv-owned' });
+    expect(broken.code).toBe(1);
+    expect(broken.output).toMatch(/curl: \(3\)/);
+    expect(spawnSync('test', ['-e', '/tmp/stepgate-argv-owned']).status).toBe(1);
   });
 });
 

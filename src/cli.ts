@@ -13,6 +13,7 @@ import { commandHelp, fullHelp, helpWidth } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 import { parseCommand } from './commands/parse-command.js';
 import { nearMiss } from './runbooks/near-miss.js';
+import { tuneTiering } from './commands/tiering.js';
 
 interface Command {
   main(argv: string[]): Promise<number>;
@@ -53,7 +54,10 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(isCommand(first) ? commandHelp(COMMAND_SPECS[first], helpWidth()) : fullHelp(VERSION, helpWidth()));
     return EXIT.completed;
   }
-  if (isCommand(first)) return (await COMMANDS[first]()).main(rest);
+  if (isCommand(first)) {
+    tuneTiering(first);
+    return (await COMMANDS[first]()).main(rest);
+  }
   // A word that is neither a command nor a path is a mistyped command, not a missing runbook.
   if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
     const commands = Object.keys(COMMANDS).filter((c) => c !== 'tui');

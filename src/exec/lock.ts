@@ -57,7 +57,8 @@
  * SUDO_USER, is the requester's claim).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { writeAllSync } from './write-all.js';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 
@@ -475,7 +476,7 @@ function writeProof(name: string, nonce: string, holder: { pid: number; since: n
   try {
     // Whatever the umask: a non-root holder must read a root requester's proof.
     fchmodSync(fd, 0o644);
-    writeSync(fd, proofText(name, nonce, holder, claim));
+    writeAllSync(fd, proofText(name, nonce, holder, claim));
   } catch (error) {
     closeSync(fd);
     removeProof(path);

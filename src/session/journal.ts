@@ -5,7 +5,8 @@
  * Where these live is `session-paths.ts`; reading a journal back `journal-read.ts`; the
  * one-process-per-session lock `session-lock.ts`.
  */
-import { closeSync, fdatasync, fsyncSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, readFileSync } from 'node:fs';
+import { writeAllSync } from '../exec/write-all.js';
 import { readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ class FileTranscript implements TranscriptSink {
     const fd = openPrivateAppend(path);
     this.fd = fd;
     this.batch = new WriteBatch((text) => {
-      writeSync(fd, text);
+      writeAllSync(fd, text);
       this.unsynced += text.length;
       if (this.unsynced >= SYNC_EVERY_CHARS && this.syncing === undefined) this.syncInBackground(fd);
     });
@@ -193,7 +194,8 @@ export class FileJournal implements Journal {
     await rm(temp, { force: true });
     const handle = await createPrivateHandle(temp);
     try {
-      await handle.write(`${JSON.stringify(snapshot)}\n`);
+      // writeFile, not write: one write(2) may take part of it (a full disk), and the rename would put the part in place.
+      await handle.writeFile(`${JSON.stringify(snapshot)}\n`);
       await handle.sync();
     } finally {
       await handle.close();

@@ -12,7 +12,8 @@
  * either acceptable as it is or refused with the fix.
  */
 import { randomHex } from './random-hex.js';
-import { constants, fstatSync, lstatSync, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { writeAllSync } from '../exec/write-all.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -217,7 +218,7 @@ export function replacePrivateFile(path: string, data: string | Uint8Array): voi
   try {
     const fd = createPrivateFile(tmp);
     try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      writeAllSync(fd, data);
     } finally {
       closeSync(fd);
     }

@@ -21,7 +21,7 @@ import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdic
 import { newSessionId, stateDir } from './session-paths.js';
 import { matchJournalId, type JournalIds, type SessionIdMatch } from './session-id-match.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
-import { writeAllSync } from './write-all.js';
+import { writeAllSync } from '../exec/write-all.js';
 import { describeError } from '../errors.js';
 import { describeHolder, HostLock, lockHolder, type LockHolder } from '../exec/lock.js';
 

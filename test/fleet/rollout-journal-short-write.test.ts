@@ -1,17 +1,15 @@
 /**
  * A rollout journal's append that the disk cuts short: write(2) takes part of the line and says
  * so only in its count. The append must finish the line or fail, not fsync half a line and let
- * `fleet cancel` or `fleet run` go on as though the event were on disk. A file-size limit
- * (RLIMIT_FSIZE, set on the appending process with prlimit) makes the kernel cut the write for
- * real: the bytes up to the limit are written, the next write fails with EFBIG.
+ * `fleet cancel` or `fleet run` go on as though the event were on disk (test/helpers/file-size-limit.ts
+ * makes the kernel cut the write for real).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendRolloutEvent, newRolloutId, readRolloutJournal, rolloutPath } from '../../src/session/rollout-journal.js';
+import { underFileSizeLimit } from '../helpers/file-size-limit.js';
 import { ROOT } from '../helpers/paths.js';
 
 let dir: string;
@@ -29,27 +27,12 @@ describe('rollout journal: a write cut short', () => {
     const path = rolloutPath(id, env);
     const before = statSync(path).size;
     const module = JSON.stringify(join(ROOT, 'src', 'session', 'rollout-journal.ts'));
-    // The limit is set once the child has loaded its modules (tsx writes its cache as it loads).
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
-      const { appendRolloutEvent } = await import(${module});
-      process.stdout.write('ready\\n');
-      process.stdin.once('data', () => appendRolloutEvent(${JSON.stringify(id)}, { type: 'rollout-error', at: 1, message: 'x'.repeat(300) }, ${JSON.stringify(env)}).then(
-        () => process.exit(0),
-        (err) => { process.stderr.write(String(err && err.message)); process.exit(3); },
-      ));
-    `], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    try {
-      await once(child.stdout, 'data');
-      execFileSync('prlimit', ['--pid', String(child.pid), `--fsize=${before + 40}`]);
-      child.stdin.write('go\n');
-      const [code] = await exited;
-      expect({ code, stderr }).toEqual({ code: 3, stderr: expect.stringMatching(/EFBIG|file too large/) });
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const result = await underFileSizeLimit(
+      before + 40,
+      `const { appendRolloutEvent } = await import(${module});`,
+      `appendRolloutEvent(${JSON.stringify(id)}, { type: 'rollout-error', at: 1, message: 'x'.repeat(300) }, ${JSON.stringify(env)})`,
+    );
+    expect(result).toEqual({ code: 3, stderr: expect.stringMatching(/EFBIG|file too large/) });
     // The kernel did cut the write: 40 bytes of the line are there, without its end.
     expect(statSync(path).size).toBe(before + 40);
     expect(readRolloutJournal(id, env)?.torn).toEqual({ line: 2, bytes: 40 });

@@ -8,6 +8,7 @@ import type { Diagnostic, LinkTarget, Runbook, Step } from './model.js';
 import { findSection } from './sections.js';
 import { looksSecretName, referencedNames } from './vars.js';
 import { nearMiss } from './near-miss.js';
+import { lintRecoveryInFlow } from './recovery-in-flow.js';
 
 export interface LintContext {
   /** The parsed runbook at a resolved path, or undefined when there is no such file. */
@@ -80,6 +81,7 @@ export function lintRunbook(runbook: Runbook, ctx: LintContext): Diagnostic[] {
     if (!r.ok) sink.warn('unresolved-link', ref.target.position, `cross-reference ${ref.target.raw}: ${r.why}`);
   }
 
+  lintRecoveryInFlow(runbook, sink);
   lintNames(runbook, sink);
   const known = new Set<string>([...fm.vars.map((v) => v.name), ...Object.keys(fm.env)]);
   lintCaptures(runbook, sink, known);

@@ -26,6 +26,7 @@ export type DiagnosticCode =
   | 'duplicate-step-name'
   | 'unresolved-target'
   | 'unresolved-link'
+  | 'recovery-in-flow'
   | 'sudo-in-step'
   | 'curl-retry-loop'
   | 'background-job'

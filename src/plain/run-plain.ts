@@ -51,6 +51,17 @@ export interface PlainOptions {
   onCtrlC?: () => void;
 }
 
+/**
+ * A read of a terminal that hung up fails with EIO, as an 'error' event that, unheard, ends the
+ * process with a stack trace before the step is stopped and journaled (a CI run saw it: the
+ * SSM drop in tmux, where the login shell's hang-up and the closed terminal race). The hang-up
+ * (SIGHUP) or the next write's EIO stops the step; there is nothing left to read. Kept on the
+ * stream for good: a read under way when forwarding stops may still fail.
+ */
+function readGone(): void {
+  // Nothing to do: see above.
+}
+
 /** Forwards a terminal's keys to the running step until the returned function is called. */
 function forwardInput(store: SessionStore, input: NodeJS.ReadStream, onCtrlC: (() => void) | undefined): () => void {
   const actions = store.getState().actions;
@@ -64,6 +75,7 @@ function forwardInput(store: SessionStore, input: NodeJS.ReadStream, onCtrlC: ((
     if (store.getState().session.status.kind === 'running') actions.write(text);
   };
   if (raw) input.setRawMode(true);
+  if (!input.listeners('error').includes(readGone)) input.on('error', readGone);
   input.on('data', onData);
   input.resume();
   return () => {

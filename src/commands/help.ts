@@ -64,7 +64,9 @@ export function fullHelp(version: string, width = HELP_WIDTH): string {
 /** One command's help: its usage, what it does, and the options it takes. */
 export function commandHelp(spec: CommandSpec, width = HELP_WIDTH): string {
   const options = Object.entries(spec.options).map(([name, o]) => `--${name}${o.short ? ` (-${o.short})` : ''}${o.type === 'string' ? ' VALUE' : ''}${o.multiple ? ' (repeatable)' : ''}`);
-  const lines = [...spec.usage.split('\n').flatMap((line, i) => wrapUsage(`${i === 0 ? 'usage: ' : '       '}${line}`, width, 7)), '', ...wordWrap(spec.summary, width, 0)];
+  // A usage's own continuation lines are indented to line up under `stepgate`: that indent is
+  // the one given here, not added to it (`fleet --help` printed its options 14 columns in).
+  const lines = [...spec.usage.split('\n').flatMap((line, i) => wrapUsage(i === 0 ? `usage: ${line}` : `       ${line.replace(/^ {1,7}/, '')}`, width, 7)), '', ...wordWrap(spec.summary, width, 0)];
   if (options.length > 0) lines.push('', ...wordWrap(`options: ${options.join(', ')}`, width, 9));
   lines.push('', 'stepgate --help lists every command, the exit codes and the environment');
   return `${lines.join('\n')}\n`;

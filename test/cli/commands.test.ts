@@ -45,6 +45,21 @@ describe('help', () => {
     expect(commandHelp(RUN)).toContain('--skip VALUE (repeatable)');
   });
 
+  it("lines a usage's continuation up under stepgate, or its own subcommand's, never further", () => {
+    const usage = (help: string): string[] => help.split('\n\n')[0]!.split('\n');
+    expect(usage(commandHelp(COMMAND_SPECS.export))).toEqual([
+      'usage: stepgate export --ssm command|automation FILE [-o OUT.json|OUT.yaml]',
+      '       [--param-store-prefix /PATH] [--param-store-type SecureString|String]',
+      '       [--approvers ARN[,ARN...]] [--as USER]',
+    ]);
+    const fleet = usage(commandHelp(COMMAND_SPECS.fleet));
+    // Each subcommand at the column of `stepgate`; fleet run's options under its FILE, unwrapped.
+    expect(fleet.filter((line) => /^ {7}stepgate fleet /.test(line))).toHaveLength(2);
+    expect(fleet.filter((line) => line.startsWith(' '.repeat(17) + '['))).toHaveLength(2);
+    expect(fleet.some((line) => line.endsWith('[--var NAME=VALUE]...'))).toBe(true);
+    for (const spec of Object.values(COMMAND_SPECS)) for (const line of usage(commandHelp(spec)).slice(1)) expect(line, spec.name).toMatch(/^ {7}(?! {11})/);
+  });
+
   it('fits an 80-column terminal with the same words, breaking between words only', () => {
     const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
     for (const [wide, narrow] of [

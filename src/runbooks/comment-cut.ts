@@ -24,9 +24,11 @@ function commentAfter(value: unknown, source: string): Cut | undefined {
   if (!isScalar(value) || value.type !== Scalar.PLAIN || !value.range) return undefined;
   const end = value.range[1];
   const eol = source.indexOf('\n', end);
-  const rest = /^[ \t]+#([^\n\r]*)/.exec(source.slice(end, eol === -1 ? undefined : eol));
+  // `key: #fff`: YAML reads no value at all (null, empty in the source) and the rest as a comment.
+  const empty = value.value === null && value.range[0] === end;
+  const rest = (empty ? /^[ \t]*#([^\n\r]*)/ : /^[ \t]+#([^\n\r]*)/).exec(source.slice(end, eol === -1 ? undefined : eol));
   if (!rest) return undefined;
-  const kept = String(value.value);
+  const kept = empty ? '' : String(value.value);
   return { kept, comment: rest[1] ?? '', whole: `${kept}${rest[0]}`, hash: end + rest[0].indexOf('#') };
 }
 
@@ -52,7 +54,7 @@ export function warnCommentCuts(check: YAMLMap, source: string, posOf: (offset: 
     if (key !== 'run' && key !== 'contains' && key !== 'name') continue;
     const cut = commentAfter(pair.value, source);
     if (!cut || !(key === 'run' ? openShellQuote(cut.kept) : /^\S/.test(cut.comment))) continue;
-    const what = key === 'run' ? 'the command stops there, inside quotes' : `the check ${key === 'name' ? 'is named' : 'looks for'} ${JSON.stringify(cut.kept)} only`;
+    const what = key === 'run' ? 'the command stops there, inside quotes' : cut.kept === '' ? `the check's ${key} is empty` : `the check ${key === 'name' ? 'is named' : 'looks for'} ${JSON.stringify(cut.kept)} only`;
     sayCut(sink, 'bad-check', posOf(cut.hash), key, what, quotedFix(key, cut.whole));
   }
 }
@@ -81,7 +83,7 @@ function warnValueCut(value: unknown, path: readonly string[], key: string | und
   }
   const cut = commentAfter(value, source);
   if (!cut || !/^\S/.test(cut.comment)) return;
-  sayCut(sink, 'bad-front-matter', posOf(cut.hash), path.join(': '), `the value is ${JSON.stringify(cut.kept)} only`, quotedFix(key, cut.whole));
+  sayCut(sink, 'bad-front-matter', posOf(cut.hash), path.join(': '), cut.kept === '' ? 'the value is empty' : `the value is ${JSON.stringify(cut.kept)} only`, quotedFix(key, cut.whole));
 }
 
 /** Whether bash would still be inside quotes at the end of `text`. */

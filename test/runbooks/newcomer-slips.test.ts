@@ -57,6 +57,18 @@ describe('a front matter value cut short by a YAML comment', () => {
       `warning bad-front-matter 9:14 vars: ZONE: YAML takes " #" for the start of a comment, so the value is "Zone" only: if the rest of the line belongs to it, quote the whole value, as in ZONE: 'Zone #eu' (a comment goes on a line of its own)`,
     ]);
   });
+  // A review: `recovery: #roll-back` (how a same-file target is written) read as no recovery at all.
+  it('warns when the whole value is taken for a comment: a same-file recovery target, a colour, a check looking for #42', () => {
+    const front = linted(runbook('title: T\nrecovery: #roll-back\nenv:\n  COLOR: #fff'));
+    expect(front).toContain(`warning bad-front-matter 3:11 recovery: YAML takes " #" for the start of a comment, so the value is empty: if the rest of the line belongs to it, quote the whole value, as in recovery: '#roll-back' (a comment goes on a line of its own)`);
+    expect(front).toContain(`warning bad-front-matter 5:10 env: COLOR: YAML takes " #" for the start of a comment, so the value is empty: if the rest of the line belongs to it, quote the whole value, as in COLOR: '#fff' (a comment goes on a line of its own)`);
+    expect(said(check('- run: echo build 42\n  contains: #42'))).toEqual([
+      `warning bad-check 5:13 contains: YAML takes " #" for the start of a comment, so the check's contains is empty: if the rest of the line belongs to it, quote the whole value, as in contains: '#42' (a comment goes on a line of its own)`,
+    ]);
+    // A comment in place of a value, with a space after #, is one.
+    expect(linted(runbook('title: T\nuser: # set per host')).filter((d) => d.includes('YAML takes'))).toEqual([]);
+  });
+
   it('leaves a comment with a space after #, a quoted value, and the keys of other tools alone', () => {
     expect(linted(runbook("title: Deploy # the weekly one\nuser: ubuntu  # the service user\nvars:\n  TICKET: {prompt: 'Ticket #1 of the day'}\n  PORT:\n    prompt: \"Port #1\" # quoted\ntags: ops #team"))).toEqual([
       'warning unknown-attribute 8:1 front matter key "tags" is not used by stepgate (known: title, description, user, cwd, env, vars, recovery, before, after, rollback, lock)',

@@ -5,17 +5,24 @@
  * `recover=#restart` at its own "Restart" section, between the build and the health check:
  * the deploy then never restarted the service, and nothing said so but a line of `plan`.
  *
- * Said only when the three signs agree: main-flow steps before and after the section (a
- * recovery runbook that opens with the recovery of its own roll back, or recovery sections
- * kept at the end, are layouts of their own), steps of its own, and a title that does not
- * read as recovery (`## Roll back`, `## If the health check fails` are meant to be skipped).
+ * Said only when the signs agree: main-flow steps before and after the section (a recovery
+ * runbook that opens with the recovery of its own roll back, or recovery sections kept at the
+ * end, are layouts of their own), steps of its own, a title that does not read as recovery
+ * (`## Roll back`, `## If the health check fails` are meant to be skipped), and not a
+ * subsection right under the step that names it.
  */
 import type { DiagnosticSink } from './diagnostics.js';
 import type { LinkTarget, Runbook, Section } from './model.js';
 import { findSection, looksLikeRecovery, mainFlowSteps, sectionTree } from './sections.js';
 
-/** A title that says the section is for when something went wrong. */
-const RECOVERY_TITLE = /recover|roll[\s-]?back|fail|broke|incident|undo|revert|fall[\s-]?back|emergenc|troubleshoot|rescue|abort|restore|\bif\b|\bwhen\b|\bin case\b/i;
+/**
+ * A title that says the section is for when something went wrong: it opens with a condition or
+ * a recovery word (`If the health check fails`, `Roll back`, `Recovery: restart`), or names a
+ * failure anywhere (`Health check failing`). Not a step that merely mentions one
+ * (`Configure recovery`, `Set the rollback window`, `Reload nginx if the config is valid`,
+ * `Failover to the standby`), which a link can take out of the flow just the same.
+ */
+const RECOVERY_TITLE = /^(?:if|when|in case|on)\b|^(?:recover|roll[\s-]?back|revert|undo|fall[\s-]?back|emergenc|troubleshoot|rescue|abort)|fail(?!over)|broke|incident/i;
 
 /** The sections of this file that recovery targets name, each with how it was first named and where. */
 function targetedSections(runbook: Runbook): Map<Section, { how: string; line: number }> {
@@ -33,10 +40,20 @@ function targetedSections(runbook: Runbook): Map<Section, { how: string; line: n
   return named;
 }
 
+/**
+ * A subsection named in its parent section, below the reference: a step's own recovery written
+ * under it (`start {recover=#port-already-in-use}`, then `### Port already in use`), which
+ * the author has put where it belongs.
+ */
+function underItsOwnStep(runbook: Runbook, section: Section, line: number): boolean {
+  const parent = section.parent === undefined ? undefined : findSection(runbook, section.parent);
+  return parent !== undefined && parent.position.line < line && line < section.position.line;
+}
+
 export function lintRecoveryInFlow(runbook: Runbook, sink: DiagnosticSink): void {
   const main = mainFlowSteps(runbook);
   for (const [section, named] of targetedSections(runbook)) {
-    if (RECOVERY_TITLE.test(section.title)) continue;
+    if (RECOVERY_TITLE.test(section.title) || underItsOwnStep(runbook, section, named.line)) continue;
     const tree = sectionTree(runbook, section.anchor);
     const own = runbook.steps.filter((step) => tree.has(step.section));
     if (own.length === 0) continue;
@@ -45,11 +62,11 @@ export function lintRecoveryInFlow(runbook: Runbook, sink: DiagnosticSink): void
     const before = main.filter((step) => step.position.line < first).at(-1);
     const after = main.find((step) => step.position.line > last);
     if (!before || !after) continue;
-    const steps = own.length === 1 ? '1 step' : `${own.length} steps`;
+    const steps = own.length === 1 ? 'step' : `${own.length} steps`;
     sink.warn(
       'recovery-in-flow',
       section.position,
-      `section "${section.title}" runs only as a recovery path (${named.how} at line ${named.line} names it), so a run from the top skips its ${steps}, between ${before.id} (line ${before.position.line}) and ${after.id} (line ${after.position.line}): if the main flow needs them, point the recovery at a section of its own; if it is meant to be skipped, a title saying so ("If ... fails", "Roll back") silences this`,
+      `section "${section.title}" runs only as a recovery path (${named.how} at line ${named.line} names it), so a run from the top skips its ${steps}, between ${before.id} (line ${before.position.line}) and ${after.id} (line ${after.position.line}): if the main flow needs ${own.length === 1 ? 'it' : 'them'}, give the recovery a section of its own (say "## If the health check fails") and point to that; if this one is meant to be skipped, a title saying so ("If ... fails", "Roll back") silences this`,
     );
   }
 }

@@ -34,7 +34,7 @@ describe('a recovery target in the middle of the main flow', () => {
     // The behaviour warned about: the two restart steps are not in the main flow.
     expect(mainFlowSteps(parseRunbook(text, 'deploy.md')).map((s) => s.id)).toEqual(['build', 'health']);
     expect(warnings(text)).toEqual([
-      '13:1 section "Restart" runs only as a recovery path (recover=#restart at line 30 names it), so a run from the top skips its 2 steps, between build (line 9) and health (line 30): if the main flow needs them, point the recovery at a section of its own; if it is meant to be skipped, a title saying so ("If ... fails", "Roll back") silences this',
+      '13:1 section "Restart" runs only as a recovery path (recover=#restart at line 30 names it), so a run from the top skips its 2 steps, between build (line 9) and health (line 30): if the main flow needs them, give the recovery a section of its own (say "## If the health check fails") and point to that; if this one is meant to be skipped, a title saying so ("If ... fails", "Roll back") silences this',
     ]);
   });
 
@@ -42,6 +42,28 @@ describe('a recovery target in the middle of the main flow', () => {
     const text = deploy('Restart').replace('Healthy.', 'Healthy, or [recover by restarting](#restart).');
     expect(warnings(text)).toHaveLength(1);
     expect(warnings(text)[0]).toContain('(the link [recover by restarting](#restart) at line 28 names it)');
+  });
+
+  // A review: titles that mention recovery words without being a recovery, and a link.
+  it.each([
+    ['Configure recovery', 'Read [how recovery settings work](#configure-recovery).'],
+    ['Set the rollback window', 'Read [the rollback window](#set-the-rollback-window).'],
+    ['Reload nginx if the config is valid', 'Healthy, or [recover by reloading](#reload-nginx-if-the-config-is-valid).'],
+    ['Failover to the standby', 'Healthy, or [recover with a failover](#failover-to-the-standby).'],
+  ])('is warned about for a step title that only mentions recovery: %s', (title, prose) => {
+    const text = deploy(title).replace('Healthy.', prose);
+    expect(warnings(text)).toHaveLength(1);
+    expect(warnings(text)[0]).toContain(`section "${title}" runs only as a recovery path`);
+  });
+
+  it("is not warned about for a step's own recovery written as a subsection right under it", () => {
+    const text = [
+      '# Deploy', '', 'Go.', '',
+      '## Start', '', 'Start it.', '', fence('start', 'systemctl start app', ' recover=#port-already-in-use'),
+      '### Port already in use', '', 'Free the port.', '', fence('free', 'fuser -k 8080/tcp'),
+      '## Verify', '', 'V.', '', check('health', ''),
+    ].join('\n');
+    expect(warnings(text)).toEqual([]);
   });
 
   it.each([

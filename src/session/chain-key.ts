@@ -41,7 +41,8 @@ export async function createKey(path: string, alongside: () => Promise<void>): P
     } else throw err;
   }
   try {
-    await handle.write(`${key.toString('hex')}\n`);
+    // writeFile: one write(2) may take part of it (a full disk), leaving a key readKey refuses.
+    await handle.writeFile(`${key.toString('hex')}\n`);
   } catch (err) {
     await handle.close();
     throw err;

@@ -71,12 +71,25 @@ class FileTranscript implements TranscriptSink {
   private unsynced = 0;
   /** The background fsync under way; the file is not closed under it. */
   private syncing: Promise<void> | undefined;
+  /**
+   * A write that failed (a full disk, a size limit) in a batch flushed on a later turn of the
+   * loop, where nothing could catch it: it ended stepgate with an uncaught exception (a review
+   * ran a 3 MB step under a 1 MB file-size limit). The next write or the close throws it, to
+   * the step runner, which warns once and goes on without the transcript.
+   */
+  private failed: unknown;
 
   constructor(readonly path: string) {
     const fd = openPrivateAppend(path);
     this.fd = fd;
     this.batch = new WriteBatch((text) => {
-      writeAllSync(fd, text);
+      if (this.failed !== undefined) return;
+      try {
+        writeAllSync(fd, text);
+      } catch (error) {
+        this.failed = error;
+        return;
+      }
       this.unsynced += text.length;
       if (this.unsynced >= SYNC_EVERY_CHARS && this.syncing === undefined) this.syncInBackground(fd);
     });
@@ -92,6 +105,7 @@ class FileTranscript implements TranscriptSink {
 
   write(text: string): void {
     if (this.fd === undefined) return;
+    if (this.failed !== undefined) throw this.failed;
     this.batch.write(text);
   }
 
@@ -101,8 +115,12 @@ class FileTranscript implements TranscriptSink {
     this.batch.flush();
     this.fd = undefined;
     await this.syncing;
-    fsyncSync(fd);
-    closeSync(fd);
+    try {
+      if (this.failed !== undefined) throw this.failed;
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 

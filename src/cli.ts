@@ -5,10 +5,10 @@
  */
 import { plainArgv } from './commands/plain-fallback.js';
 import { plainModeReason } from './commands/interactive.js';
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { VERSION } from './version.js';
 import { EXIT } from './commands/exit-codes.js';
-import { outputLoss, outputLossClaimed } from './commands/output-loss.js';
+import { isFullDisk, outputLoss, outputLossClaimed } from './commands/output-loss.js';
 import { commandHelp, fullHelp, helpWidth } from './commands/help.js';
 import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 import { parseCommand } from './commands/parse-command.js';
@@ -85,12 +85,24 @@ async function dispatch(argv: string[]): Promise<number> {
 }
 
 // `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.
-// A closed terminal (EIO) leaves nothing to say either. While a session runs, the session
+// A closed terminal (EIO) leaves nothing to say either; a full disk does (below). While a session runs, the session
 // handles both (commands/output-loss.ts): its running step must be stopped and journaled.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (outputLoss(error) === undefined) throw error;
-    if (!outputLossClaimed()) process.exit(process.exitCode ?? 0);
+    const loss = outputLoss(error);
+    if (loss === undefined) throw error;
+    if (outputLossClaimed()) return;
+    // Output cut short for want of room (`stepgate log ID > trail.txt` on a full disk) is a
+    // failure to say, where the other stream still can: not an exit 0 with half a file.
+    if (isFullDisk(loss)) {
+      try {
+        writeSync(stream === process.stdout ? 2 : 1, `stepgate: ${error.message}: the output is incomplete\n`);
+      } catch {
+        // Neither stream can take it: the exit code says it.
+      }
+      process.exit(EXIT.blocked);
+    }
+    process.exit(process.exitCode ?? 0);
   });
 }
 

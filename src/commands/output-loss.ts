@@ -1,7 +1,8 @@
 /**
  * stepgate's output going away while a session runs: the operator's terminal closed (a write
  * fails with EIO, often before SIGHUP arrives, sometimes instead of it) or the reader of a pipe
- * left (`stepgate run x.md | head`: EPIPE). Outside a session, cli.ts leaves quietly, as
+ * left (`stepgate run x.md | head`: EPIPE), or the file it goes to has no room left (ENOSPC,
+ * EFBIG). Outside a session, cli.ts leaves quietly (for want of room: with exit 1), as
  * `sessions | head` should. Inside one, leaving would strand the running step: its shell goes
  * on unsupervised and the journal never says how the step ended. A command that runs a session
  * claims the loss instead, stops the step and journals it as a dropped terminal.
@@ -9,7 +10,13 @@
 import { closeSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
-export type OutputLoss = 'EPIPE' | 'EIO';
+/** A pipe whose reader left, a terminal that closed, or a file on a full disk (or at its size limit). */
+export type OutputLoss = 'EPIPE' | 'EIO' | 'ENOSPC' | 'EFBIG';
+
+/** Output that could not be written for want of room: not a reader's choice, so never a quiet exit 0. */
+export function isFullDisk(loss: OutputLoss): boolean {
+  return loss === 'ENOSPC' || loss === 'EFBIG';
+}
 
 /** What interrupts a running session: a signal, or its output going away. */
 export type Interruption = NodeJS.Signals | OutputLoss;
@@ -19,13 +26,16 @@ let claimedOnce = false;
 
 /** The operator's side is gone (a hang-up or a lost output), as opposed to a Ctrl-C or a kill. */
 export function isDrop(cause: Interruption): boolean {
-  return cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO';
+  return cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO' || cause === 'ENOSPC' || cause === 'EFBIG';
 }
 
 /** The journaled reason a running step was stopped when the operator's side went away. */
 export function droppedReason(cause: Interruption): string {
   if (cause === 'EPIPE') return 'stepgate\'s output was closed (EPIPE: whatever read it went away) while it ran: stepgate stopped it';
   if (cause === 'EIO') return 'the terminal closed (EIO on a write) while it ran: stepgate stopped it';
+  // `run x.md --yes > deploy.log` on a full disk: what the step prints would be lost unseen.
+  if (cause === 'ENOSPC') return "stepgate's output could not be written (ENOSPC: no space left on the device it goes to) while it ran: stepgate stopped it";
+  if (cause === 'EFBIG') return "stepgate's output could not be written (EFBIG: the file it goes to is at its size limit) while it ran: stepgate stopped it";
   return `the terminal closed (${cause}) while it ran: stepgate stopped it`;
 }
 
@@ -42,7 +52,7 @@ export function outputGone(): void {
 /** EPIPE or EIO when `error` is a write to a closed pipe or terminal, else undefined. */
 export function outputLoss(error: unknown): OutputLoss | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EPIPE' || code === 'EIO' ? code : undefined;
+  return code === 'EPIPE' || code === 'EIO' || code === 'ENOSPC' || code === 'EFBIG' ? code : undefined;
 }
 
 /**

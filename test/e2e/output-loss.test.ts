@@ -4,7 +4,8 @@
  * running step is stopped and journaled as a dropped terminal, the exit code says interrupted,
  * and nothing of the step runs on after stepgate has gone.
  */
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +82,33 @@ describe('output lost mid-step', () => {
     expectDropJournaled('EPIPE');
     await expectStepShellGone();
   }, 60_000);
+
+  it('a file with no room left (`> deploy.log` on a full disk: EFBIG here): stopped and journaled, exit 130, no stack trace', async () => {
+    const file = ws.write('flood.md', ENDLESS.replace('seq 1 50', 'seq 1 100000'));
+    const log = join(ws.dir, 'deploy.log');
+    // A file-size limit makes the kernel refuse the write for real, as a full disk would.
+    const child = spawn('sh', ['-c', `exec prlimit --fsize=20000 "${process.execPath}" "${CLI}" run "${file}" --yes >"${log}"`], { cwd: ws.dir, env: ws.env(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const { code, stderr } = await collect(child);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('EFBIG: interrupting the running step');
+    expect(stderr).not.toMatch(/Error: |\n\s+at /);
+    expect(statSync(log).size).toBe(20000);
+    expectDropJournaled('EFBIG');
+    const trail = await ws.run(['log', ws.sessionIds()[0]!]);
+    expect(trail.stdout).toContain("OUTPUT LOST (EFBIG: no room left where stepgate's output goes); the running step was stopped");
+    await expectStepShellGone();
+  }, 60_000);
+
+  it('outside a session, output cut short for want of room is said, with exit 1, not a quiet exit 0', async () => {
+    const file = ws.write('one.md', '# One\n\nSay it.\n\n```bash {name=one}\necho one\n```\n');
+    expect((await ws.run(['run', file, '--yes'])).code).toBe(0);
+    const [id] = ws.sessionIds();
+    // `log` writes line by line: the line past the limit fails (a single write would be cut
+    // short without an error: Node's stdout to a file does not say so).
+    const r = spawnSync('sh', ['-c', `exec prlimit --fsize=300 "${process.execPath}" "${CLI}" log ${id} >"${join(ws.dir, 'trail.txt')}"`], { cwd: ws.dir, env: ws.env(), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^stepgate: EFBIG: file too large, write: the output is incomplete\n$/);
+  });
 
   it('a terminal that closes (EIO and SIGHUP together): journaled once, exit 130, and node does not abort resetting the dead terminal', async () => {
     const file = ws.write('endless.md', ENDLESS);

@@ -7,9 +7,8 @@ import { auditTrail, newestRanSession } from '../session/history.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { journalPath, sessionsDir } from '../session/session-paths.js';
-import { matchSessionId } from '../session/session-id-match.js';
 import { rolloutTrail } from '../fleet/rollout.js';
-import { readRolloutJournal, ROLLOUT_ID, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
+import { matchTrailId, readRolloutJournal, rolloutPath, rolloutChainProblems, type RolloutRead } from '../session/rollout-journal.js';
 import { usageError } from './usage.js';
 import { ACCEPT_FLAG } from './edited-journal.js';
 import { parseCommand } from './parse-command.js';
@@ -35,10 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   // A fleet rollout is journaled beside the sessions and read the same way.
-  if (ROLLOUT_ID.test(match)) return logRollout(match, parsed.values.json === true);
-  const named = await matchSessionId(sessionsDir(), match);
+  const named = await matchTrailId(sessionsDir(), match);
   if ('refused' in named) return usageError(named.refused, USAGE);
-  const { id } = named;
+  if ('rollout' in named) return logRollout(named.rollout, parsed.values.json === true);
+  const id = named.session;
   const path = journalPath(sessionsDir(), id);
   if (!existsSync(path)) {
     err(`stepgate: no session ${id} in ${sessionsDir()}\n`);

@@ -6,11 +6,10 @@ import { existsSync } from 'node:fs';
 import { newestRanSession } from '../session/history.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { journalPath, sessionsDir } from '../session/session-paths.js';
-import { matchSessionId } from '../session/session-id-match.js';
 import { sessionReport } from '../session/report.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { runbookUser } from './preflight.js';
-import { readRolloutJournal, ROLLOUT_ID, rolloutChainProblems } from '../session/rollout-journal.js';
+import { matchTrailId, readRolloutJournal, rolloutChainProblems } from '../session/rollout-journal.js';
 import { rolloutReport } from '../session/rollout-report.js';
 import { warnRollout } from './log.js';
 import { usageError } from './usage.js';
@@ -36,10 +35,10 @@ export async function main(argv: string[]): Promise<number> {
     err(`stepgate: no session in ${dir} in which anything ran\n`);
     return EXIT.usage;
   }
-  if (ROLLOUT_ID.test(match)) return reportRollout(match);
-  const named = await matchSessionId(dir, match);
+  const named = await matchTrailId(dir, match);
   if ('refused' in named) return usageError(named.refused, USAGE);
-  const { id } = named;
+  if ('rollout' in named) return reportRollout(named.rollout);
+  const id = named.session;
   const path = journalPath(dir, id);
   if (!existsSync(path)) {
     err(`stepgate: no session ${id} in ${dir}\n`);

@@ -18,8 +18,8 @@ import type { RolloutEvent } from '../fleet/rollout.js';
 import { rolloutEventProblem } from './event-schema.js';
 import { chainLine, chainSeed, newChainKey, nextPrev, splitChained, type ChainBreak, type ChainStatus } from './journal-chain.js';
 import { chainBreaks, verifyJournalLines, type Acceptance } from './chain-verdict.js';
-import { newSessionId, stateDir } from './session-paths.js';
-import { matchJournalId, type JournalIds, type SessionIdMatch } from './session-id-match.js';
+import { isSessionId, newSessionId, stateDir } from './session-paths.js';
+import { matchJournalId, matchSessionId, type JournalIds, type SessionIdMatch } from './session-id-match.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, openPrivateRead } from './private-files.js';
 import { writeAllSync } from '../exec/write-all.js';
 import { describeError } from '../errors.js';
@@ -36,6 +36,25 @@ const ROLLOUT_IDS: JournalIds = { noun: 'rollout', example: 'fleet-20250101-1200
 /** The rollout `given` names by part of its id, as a session is named (`session-id-match.ts`). */
 export function matchRolloutId(given: string, env: NodeJS.ProcessEnv = process.env): Promise<SessionIdMatch> {
   return matchJournalId(ROLLOUT_IDS, rolloutsDir(env), given, `ls ${rolloutsDir(env)}`);
+}
+
+/**
+ * What `log` and `report` were given: a session or a rollout, whole or by part. `fleet-...`
+ * is a rollout's; another part is a session's, or a rollout's when it names no session, and
+ * refused when it names one of each.
+ */
+export async function matchTrailId(sessions: string, given: string, env: NodeJS.ProcessEnv = process.env): Promise<{ session: string } | { rollout: string } | { refused: string }> {
+  if (given.startsWith('fleet-')) {
+    const rollout = await matchRolloutId(given, env);
+    return 'id' in rollout ? { rollout: rollout.id } : rollout;
+  }
+  const session = await matchSessionId(sessions, given);
+  if ('refused' in session && session.none !== true) return session;
+  const rollout = isSessionId(given) ? undefined : await matchRolloutId(given, env);
+  if (rollout && 'id' in rollout) {
+    return 'id' in session ? { refused: `${given} names session ${session.id} and rollout ${rollout.id}; give more of the id` } : { rollout: rollout.id };
+  }
+  return 'id' in session ? { session: session.id } : session;
 }
 
 /** A session id's shape (start time to the millisecond, then random) behind `fleet-`. */

@@ -28,7 +28,8 @@ export interface JournalIds {
 
 export const SESSION_IDS: JournalIds = { noun: 'session', example: '20250101-120000-a1b2c3', prefix: '', isId: isSessionId };
 
-export type SessionIdMatch = { id: string } | { refused: string };
+/** The id named, or why none is: `none` when no id matched at all (as opposed to several). */
+export type SessionIdMatch = { id: string } | { refused: string; none?: true };
 
 /**
  * The id `given` names among the journals in `dir`: a whole id as it is (whether it exists is
@@ -41,9 +42,10 @@ export async function matchJournalId(kind: JournalIds, dir: string, given: strin
   if (!PART.test(part) || part.length < SHORTEST_PART || part.startsWith('-') || part.endsWith('-')) {
     return { refused: `${given} is not a ${kind.noun} id (like ${kind.example}, or its last ${SHORTEST_PART} to 6 characters; ${listHint} lists them)` };
   }
-  const ids = (await listJournalIds(dir, kind.isId)).filter((id) => id.slice(kind.prefix.length).startsWith(part) || (part === given && id.endsWith(part)));
+  // `fleet-1e25ec` (the prefix, then the end as `fleet run` printed it) names its end too.
+  const ids = (await listJournalIds(dir, kind.isId)).filter((id) => id.slice(kind.prefix.length).startsWith(part) || id.endsWith(part));
   const [only, ...more] = ids;
-  if (only === undefined) return { refused: `no ${kind.noun} in ${dir} has an id starting or ending with ${given} (${listHint} lists them)` };
+  if (only === undefined) return { refused: `no ${kind.noun} in ${dir} has an id starting or ending with ${given} (${listHint} lists them)`, none: true };
   if (more.length === 0) return { id: only };
   const newest = ids.slice(-NAMED).reverse();
   const others = ids.length - newest.length;

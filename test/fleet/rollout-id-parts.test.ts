@@ -55,7 +55,7 @@ describe('a rollout named by part of its id', () => {
   it('fleet status takes the end of the id, or its start with or without fleet-', async () => {
     const id = await rollout();
     const day = id.slice('fleet-'.length, 'fleet-'.length + 13);
-    for (const part of [id.slice(-6), id.slice(-4), day, `fleet-${day}`]) {
+    for (const part of [id.slice(-6), id.slice(-4), day, `fleet-${day}`, `fleet-${id.slice(-6)}`]) {
       const status = await fleet(['status', part, '--no-wait']);
       expect({ part, code: status.code, err: status.err }).toEqual({ part, code: 1, err: '' });
       expect(status.out).toContain(`rollout ${id} is still running`);

@@ -46,7 +46,16 @@ export function droppedReason(cause: Interruption): string {
 export function outputGone(): void {
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
+  // A second hang-up (the kernel's, and the terminal emulator's own) could land after the
+  // session has let go of its signals and before the process exits: SIGHUP's default action
+  // then ended it by the signal, not with its code (a CI run's 'terminal closes' e2e).
+  if (!process.listeners('SIGHUP').includes(laterHangUp)) process.on('SIGHUP', laterHangUp);
   forgetDeadTerminalOnExit();
+}
+
+/** A hang-up after the drop already handled: the process is on its way out with its own code. */
+function laterHangUp(): void {
+  // Nothing to do: see outputGone.
 }
 
 /** EPIPE or EIO when `error` is a write to a closed pipe or terminal, else undefined. */

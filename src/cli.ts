@@ -85,8 +85,9 @@ async function dispatch(argv: string[]): Promise<number> {
 }
 
 // `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.
-// A closed terminal (EIO) leaves nothing to say either; a full disk does (below). While a session runs, the session
-// handles both (commands/output-loss.ts): its running step must be stopped and journaled.
+// A closed terminal (EIO) leaves nothing to say either; a full disk does (below). While a
+// session runs, the session handles them all (commands/output-loss.ts): its running step must
+// be stopped and journaled.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     const loss = outputLoss(error);

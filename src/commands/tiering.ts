@@ -1,13 +1,13 @@
 /**
- * V8's tiering, set before a short-lived command's code runs. V8 optimises a
- * function (TurboFan, on background threads) once it has used an interrupt budget of bytecode;
- * the default suits long-running servers. A stepgate command runs the markdown parser's
- * hundreds of functions once over one file and exits, and TurboFan compiled them at a cost
- * that never paid back: 560 ms of the 1,380 ms of CPU time of a cold 10,002-line lint went to
- * compile threads. At 600,000 (Node 20's V8 starts from 67,584: `node --v8-options`) the functions that stay hot
- * are still optimised, a little later, and the ones that do not are left to the baseline
- * compiler: the cold lint took 29% less CPU time and 13% less wall time, the 29 corpus
- * runbooks 34% and 14% (median of 15, interleaved, docs/performance.md).
+ * V8's tiering, set before a short-lived command's code runs. V8 optimises a function
+ * (TurboFan, on background threads) once it has used an interrupt budget of bytecode; the
+ * default suits long-running servers. A stepgate command runs the markdown parser's hundreds
+ * of functions once over one file and exits, and TurboFan compiled them at a cost that never
+ * paid back: 560 ms of the 1,380 ms of CPU time of a cold 10,002-line lint went to compile
+ * threads. At 600,000 (Node 20's V8 starts from 67,584: `node --v8-options`) the functions
+ * that stay hot are still optimised, a little later, and the ones that do not are left to the
+ * baseline compiler: the cold lint took 29% less CPU time and 13% less wall time, the 29
+ * corpus runbooks 34% and 14% (median of 15, interleaved, docs/performance.md).
  *
  * Only for the commands that read runbooks and exit. The TUI and a session run the same
  * code for minutes (a step's output through the screen), and the TUI's first frame measured

@@ -56,15 +56,19 @@ export async function endDetached(tuis: Tui[], dirs: string[], more: (dir: strin
   }
 }
 
-/** Pids of this machine's processes whose command line names `dir` (a TUI started on a runbook there). */
+/**
+ * Pids of this machine's processes whose command line or environment names `dir`: a TUI started
+ * on a runbook there, or a bare `stepgate resume` whose only tie to it is STEPGATE_STATE_DIR
+ * (which wrote into the sessions directory as it was removed: ENOTEMPTY in a CI run).
+ */
 function processesNaming(dir: string): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir)) found.push(Number(name));
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir) || readFileSync(`/proc/${name}/environ`, 'utf8').includes(dir)) found.push(Number(name));
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or not ours to read
     }
   }
   return found;

@@ -11,7 +11,10 @@ import { closeSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
 /** A pipe whose reader left, a terminal that closed, or a file on a full disk (or at its size limit). */
-export type OutputLoss = 'EPIPE' | 'EIO' | 'ENOSPC' | 'EFBIG';
+const LOSSES = ['EPIPE', 'EIO', 'ENOSPC', 'EFBIG'] as const;
+export type OutputLoss = (typeof LOSSES)[number];
+
+const isLoss = (code: unknown): code is OutputLoss => (LOSSES as readonly unknown[]).includes(code);
 
 /** Output that could not be written for want of room: not a reader's choice, so never a quiet exit 0. */
 export function isFullDisk(loss: OutputLoss): boolean {
@@ -26,7 +29,7 @@ let claimedOnce = false;
 
 /** The operator's side is gone (a hang-up or a lost output), as opposed to a Ctrl-C or a kill. */
 export function isDrop(cause: Interruption): boolean {
-  return cause === 'SIGHUP' || cause === 'EPIPE' || cause === 'EIO' || cause === 'ENOSPC' || cause === 'EFBIG';
+  return cause === 'SIGHUP' || isLoss(cause);
 }
 
 /** The journaled reason a running step was stopped when the operator's side went away. */
@@ -58,10 +61,10 @@ function laterHangUp(): void {
   // Nothing to do: see outputGone.
 }
 
-/** EPIPE or EIO when `error` is a write to a closed pipe or terminal, else undefined. */
+/** The loss when `error` is a write to a closed pipe or terminal or to a file with no room, else undefined. */
 export function outputLoss(error: unknown): OutputLoss | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EPIPE' || code === 'EIO' || code === 'ENOSPC' || code === 'EFBIG' ? code : undefined;
+  return isLoss(code) ? code : undefined;
 }
 
 /**

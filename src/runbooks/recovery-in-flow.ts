@@ -13,7 +13,7 @@
  */
 import type { DiagnosticSink } from './diagnostics.js';
 import type { LinkTarget, Runbook, Section } from './model.js';
-import { findSection, looksLikeRecovery, mainFlowSteps, sectionTree } from './sections.js';
+import { declaredRecoveryTargets, findSection, looksLikeRecovery, mainFlowSteps, sectionTree } from './sections.js';
 
 /**
  * A title that says the section is for when something went wrong: it opens with a condition or
@@ -32,10 +32,8 @@ function targetedSections(runbook: Runbook): Map<Section, { how: string; line: n
     const section = findSection(runbook, target.anchor);
     if (section && !named.has(section)) named.set(section, { how, line: target.position.line });
   };
-  const fm = runbook.frontMatter;
-  if (fm.recovery) name(fm.recovery, `recovery: ${fm.recovery.raw}`);
-  for (const section of runbook.sections) if (section.recover) name(section.recover, `recover=${section.recover.raw}`);
-  for (const step of runbook.steps) if (step.kind !== 'manual' && step.attrs.recover) name(step.attrs.recover, `recover=${step.attrs.recover.raw}`);
+  // The same targets, in the same order, as recoveryOnlyAnchors takes out of the main flow.
+  for (const target of declaredRecoveryTargets(runbook)) name(target, target === runbook.frontMatter.recovery ? `recovery: ${target.raw}` : `recover=${target.raw}`);
   for (const ref of runbook.crossRefs) if (looksLikeRecovery(ref)) name(ref.target, `the link [${ref.text}](${ref.target.raw})`);
   return named;
 }

@@ -14,6 +14,7 @@ import { COMMAND_SPECS, type CommandName } from './commands/specs.js';
 import { parseCommand } from './commands/parse-command.js';
 import { nearMiss } from './runbooks/near-miss.js';
 import { tuneTiering } from './commands/tiering.js';
+import { writeWholeToFiles } from './commands/whole-writes.js';
 
 interface Command {
   main(argv: string[]): Promise<number>;
@@ -83,6 +84,8 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   return (await COMMANDS.run()).main(plain);
 }
+
+writeWholeToFiles();
 
 // `stepgate sessions | head` closes the pipe early: that is the reader's choice, not an error.
 // A closed terminal (EIO) leaves nothing to say either; a full disk does (below). While a

@@ -10,15 +10,15 @@
 import { closeSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
-/** A pipe whose reader left, a terminal that closed, or a file on a full disk (or at its size limit). */
-const LOSSES = ['EPIPE', 'EIO', 'ENOSPC', 'EFBIG'] as const;
+/** A pipe whose reader left, a terminal that closed, or a file on a full disk (or at its size limit or its owner's quota). */
+const LOSSES = ['EPIPE', 'EIO', 'ENOSPC', 'EFBIG', 'EDQUOT'] as const;
 export type OutputLoss = (typeof LOSSES)[number];
 
 const isLoss = (code: unknown): code is OutputLoss => (LOSSES as readonly unknown[]).includes(code);
 
 /** Output that could not be written for want of room: not a reader's choice, so never a quiet exit 0. */
 export function isFullDisk(loss: OutputLoss): boolean {
-  return loss === 'ENOSPC' || loss === 'EFBIG';
+  return loss === 'ENOSPC' || loss === 'EFBIG' || loss === 'EDQUOT';
 }
 
 /** What interrupts a running session: a signal, or its output going away. */
@@ -39,6 +39,7 @@ export function droppedReason(cause: Interruption): string {
   // `run x.md --yes > deploy.log` on a full disk: what the step prints would be lost unseen.
   if (cause === 'ENOSPC') return "stepgate's output could not be written (ENOSPC: no space left on the device it goes to) while it ran: stepgate stopped it";
   if (cause === 'EFBIG') return "stepgate's output could not be written (EFBIG: the file it goes to is at its size limit) while it ran: stepgate stopped it";
+  if (cause === 'EDQUOT') return "stepgate's output could not be written (EDQUOT: the disk quota where it goes is used up) while it ran: stepgate stopped it";
   return `the terminal closed (${cause}) while it ran: stepgate stopped it`;
 }
 

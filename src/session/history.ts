@@ -322,8 +322,8 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'session-discarded':
       return `${head}DISCARDED by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}: ${event.reason}`;
     case 'terminal-closed':
-      // A full disk (ENOSPC, EFBIG) is journaled as a drop too: the output went nowhere either.
-      if (event.signal === 'ENOSPC' || event.signal === 'EFBIG') return `${head}OUTPUT LOST (${event.signal}: no room left where stepgate's output goes); the running step was stopped`;
+      // A full disk (ENOSPC, EFBIG, EDQUOT) is journaled as a drop too: the output went nowhere either.
+      if (event.signal === 'ENOSPC' || event.signal === 'EFBIG' || event.signal === 'EDQUOT') return `${head}OUTPUT LOST (${event.signal}: no room left where stepgate's output goes); the running step was stopped`;
       return `${head}TERMINAL CLOSED (${event.signal})${event.terminal ? `: ${whoText(event.terminal.who)}${event.terminal.tty ? ` on ${event.terminal.tty}` : ''}` : ''}; ${event.kept ? 'stepgate kept running in its detachable terminal: a running step went on, nothing after it starts until someone attaches' : 'the running step was stopped'}`;
     case 'terminal-attached':
       return `${head}ATTACHED ${whoText(event.terminal.who)}${event.terminal.readOnly ? ', watching (read-only)' : ''}${event.terminal.tty ? ` on ${event.terminal.tty}` : ''}`;

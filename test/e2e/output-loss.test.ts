@@ -103,11 +103,23 @@ describe('output lost mid-step', () => {
     const file = ws.write('one.md', '# One\n\nSay it.\n\n```bash {name=one}\necho one\n```\n');
     expect((await ws.run(['run', file, '--yes'])).code).toBe(0);
     const [id] = ws.sessionIds();
-    // `log` writes line by line: the line past the limit fails (a single write would be cut
-    // short without an error: Node's stdout to a file does not say so).
+    // `log` writes line by line: the line past the limit fails.
     const r = spawnSync('sh', ['-c', `exec prlimit --fsize=300 "${process.execPath}" "${CLI}" log ${id} >"${join(ws.dir, 'trail.txt')}"`], { cwd: ws.dir, env: ws.env(), encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^stepgate: EFBIG: file too large, write: the output is incomplete\n$/);
+  });
+
+  it('a single write cut short by the limit (`plan` writes once) is said too, not a quiet exit 0 with part of the file', () => {
+    const file = ws.write('one.md', '# One\n\nSay it.\n\n```bash {name=one}\necho one\n```\n');
+    const out = join(ws.dir, 'plan.txt');
+    const whole = spawnSync(process.execPath, [CLI, 'plan', file], { cwd: ws.dir, env: ws.env(), encoding: 'utf8' });
+    expect(whole.status).toBe(0);
+    const limit = Math.floor(whole.stdout.length / 2);
+    // Node's stdout to a file took write(2)'s count of a cut buffer as the whole of it.
+    const r = spawnSync('sh', ['-c', `exec prlimit --fsize=${limit} "${process.execPath}" "${CLI}" plan "${file}" >"${out}"`], { cwd: ws.dir, env: ws.env(), encoding: 'utf8' });
+    expect(statSync(out).size).toBe(limit);
+    expect(r.stderr).toMatch(/^stepgate: EFBIG: file too large, write: the output is incomplete\n$/);
+    expect(r.status).toBe(1);
   });
 
   it('a terminal that closes (EIO and SIGHUP together): journaled once, exit 130, and node does not abort resetting the dead terminal', async () => {

@@ -105,7 +105,7 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'var-captured': object({ ...place, name: str, value: str }),
   'step-started': object({ ...place, attempt: int }),
   'check-attempt': object({ ...place, check: int, target: str, 'name?': str, attempt: int, of: int, ok: bool, latencyMs: num, 'status?': int, 'exitCode?': num, 'error?': str, 'output?': str, 'nextDelayMs?': num }),
-  'step-finished': object({ ...place, ok: bool, exitCode: nullableInt, 'signal?': str, durationMs: num, timedOut: bool, interrupted: bool, 'shellExited?': bool, 'reason?': str, 'transcript?': str }),
+  'step-finished': object({ ...place, ok: bool, exitCode: nullableInt, 'signal?': str, durationMs: num, timedOut: bool, interrupted: bool, 'shellExited?': bool, 'reason?': str, 'transcript?': str, 'transcriptLost?': str }),
   'confirm-requested': object(place),
   decision: object({ ...place, who, decision }),
   'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str, 'sha256?': str })) }),

@@ -265,7 +265,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'check-attempt':
       return `${head}  check ${event.name ?? event.target} ${event.attempt}/${event.of}: ${event.ok ? 'ok' : `failed: ${event.error ?? ''}${event.output !== undefined ? `: ${event.output}` : ''}`}${event.status !== undefined ? ` status ${event.status}` : ''} (${event.latencyMs}ms)`;
     case 'step-finished':
-      return `${head}step ${step} ${event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : 'failed'} exit ${event.exitCode ?? '-'} in ${event.durationMs}ms${event.reason ? `: ${event.reason}` : ''}${event.transcript ? `\n${' '.repeat(head.length)}transcript ${event.transcript}` : ''}`;
+      return `${head}step ${step} ${event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : 'failed'} exit ${event.exitCode ?? '-'} in ${event.durationMs}ms${event.reason ? `: ${event.reason}` : ''}${event.transcript ? `\n${' '.repeat(head.length)}transcript ${event.transcript}` : ''}${event.transcriptLost ? `\n${' '.repeat(head.length)}transcript ${event.transcriptLost}` : ''}`;
     case 'confirm-requested':
       return `${head}step ${step} asked for confirmation`;
     case 'decision': {

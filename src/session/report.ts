@@ -41,7 +41,7 @@ interface Row {
   attempts: number;
   durationMs: number;
   decided: string[];
-  transcripts: { attempt: number; path: string }[];
+  transcripts: { attempt: number; path?: string; lost?: string }[];
   /** The attempts of the latest run, and of the latest run that failed. */
   run: CheckAttempt[];
   failedRun?: CheckAttempt[];
@@ -154,7 +154,9 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
         // A check step's exit status is stepgate's own (1 when a check failed): not worth saying.
         const command = before.frames[event.depth]?.init.items[event.index]?.step.kind === 'command';
         row.status = event.ok ? 'passed' : event.interrupted ? 'interrupted' : event.timedOut ? 'timed out' : `failed${command && event.exitCode !== null ? ` (exit ${event.exitCode})` : ''}`;
-        if (event.transcript !== undefined) row.transcripts.push({ attempt: row.attempts, path: event.transcript });
+        if (event.transcript !== undefined || event.transcriptLost !== undefined) {
+          row.transcripts.push({ attempt: row.attempts, ...(event.transcript !== undefined ? { path: event.transcript } : {}), ...(event.transcriptLost !== undefined ? { lost: event.transcriptLost } : {}) });
+        }
         // A run cut short may have done part of its work (a migration): the ticket must show
         // each such run and why, even when a later run passed.
         if (event.interrupted) row.decided.push(`run ${row.attempts} cut short${event.reason ? `: ${event.reason}` : ''}`);
@@ -338,7 +340,10 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   const transcripts = frames.flatMap((record) => [...record.rows.values()].flatMap((row) => row.transcripts.map((t) => ({ row, ...t }))));
   lines.push('## Transcripts', '');
   if (transcripts.length === 0) lines.push('No step wrote a transcript.');
-  for (const t of transcripts) lines.push(`- ${labelText(t.row, false)} run ${t.attempt}: ${code(t.path, false)}`);
+  for (const t of transcripts) {
+    const where = t.path !== undefined ? code(t.path, false) : 'none';
+    lines.push(`- ${labelText(t.row, false)} run ${t.attempt}: ${where}${t.lost !== undefined ? ` (${t.lost})` : ''}`);
+  }
   lines.push('', `Journal: ${code(context.journal, false)} (\`stepgate log ${started.id}\` reads it).`, '');
   return lines.join('\n');
 }

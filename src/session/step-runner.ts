@@ -61,6 +61,11 @@ export const NOT_STARTED = 'before the step started (its shell was still startin
 /** Where output goes when no transcript could be opened. */
 const NO_TRANSCRIPT: TranscriptSink = { write: () => undefined, close: async () => undefined };
 
+/** A step's transcript, and why it is not the step's whole output when it is not. */
+interface GuardedSink extends TranscriptSink {
+  lost(): string | undefined;
+}
+
 export class StepRunner {
   private readonly deps: StepRunnerDeps;
   private transcriptWarned = false;
@@ -75,7 +80,7 @@ export class StepRunner {
     const { item, depth, index, attempt } = command;
     const base = { depth, index, key: item.key };
     const started = deps.clock.now();
-    let sink: TranscriptSink = NO_TRANSCRIPT;
+    let sink: GuardedSink | undefined;
     let fields: FinishFields;
     try {
       const step = runnableStep(deps.context(), item);
@@ -92,9 +97,12 @@ export class StepRunner {
         reason: `stepgate could not run this step: ${describeError(error)}`,
       };
     }
-    await sink.close();
+    await sink?.close();
     const event: StepFinished = { type: 'step-finished', at: deps.clock.now(), ...base, ...fields };
-    if (sink.path !== undefined) event.transcript = sink.path;
+    if (sink?.path !== undefined) event.transcript = sink.path;
+    // An audit reads the transcript as the step's whole output unless the journal says otherwise.
+    const lost = sink?.lost();
+    if (lost !== undefined) event.transcriptLost = lost;
     return event;
   }
 
@@ -246,32 +254,37 @@ export class StepRunner {
   }
 
   /** A transcript whose failures are warnings: its write runs inside the pty's data callback. */
-  private async openTranscript(name: string): Promise<TranscriptSink> {
+  private async openTranscript(name: string): Promise<GuardedSink> {
     let sink: TranscriptSink;
     try {
       sink = await this.deps.journal.openTranscript(name);
     } catch (error) {
       this.transcriptTrouble(undefined, error);
-      return NO_TRANSCRIPT;
+      const lost = `not written: ${describeError(error)}`;
+      return { ...NO_TRANSCRIPT, lost: () => lost };
     }
-    let broken = false;
-    const safe: TranscriptSink = {
+    let lost: string | undefined;
+    const broke = (error: unknown): void => {
+      lost ??= `cut short: ${describeError(error)}`;
+      this.transcriptTrouble(sink.path, error);
+    };
+    const safe: GuardedSink = {
       write: (text) => {
-        if (broken) return;
+        if (lost !== undefined) return;
         try {
           sink.write(text);
         } catch (error) {
-          broken = true;
-          this.transcriptTrouble(sink.path, error);
+          broke(error);
         }
       },
       close: async () => {
         try {
           await sink.close();
         } catch (error) {
-          this.transcriptTrouble(sink.path, error);
+          broke(error);
         }
       },
+      lost: () => lost,
     };
     return sink.path === undefined ? safe : { ...safe, path: sink.path };
   }

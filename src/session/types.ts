@@ -298,6 +298,8 @@ export type SessionEvent =
       shellExited?: boolean;
       reason?: string;
       transcript?: string;
+      /** Why the transcript is not the step's whole output (cut short, or never opened): the disk's error. */
+      transcriptLost?: string;
     }
   | { type: 'confirm-requested'; at: number; depth: number; index: number; key: string }
   | { type: 'decision'; at: number; depth: number; index: number; key: string; who: Who; decision: Decision }

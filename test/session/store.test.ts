@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { currentItem, replay } from '../../src/session/reducer.js';
+import { auditTrail } from '../../src/session/history.js';
+import { sessionReport } from '../../src/session/report.js';
 import { fail, pass } from '../fakes/fake-probe.js';
 import { fakeSession } from '../fakes/session.js';
 import { runToNextBlock } from '../fakes/walk.js';
@@ -439,6 +441,17 @@ describe('failures around a step never leave it running', () => {
     // Warned once, though both steps had trouble.
     expect(seen.filter((x) => x.includes('cannot be written'))).toHaveLength(1);
     expect(seen.join('')).toContain('ENOSPC: no space left on device');
+    // Each step's end says its transcript is not its whole output, for whoever audits it later.
+    const finished = t.journal.events.filter((e) => e.type === 'step-finished');
+    expect(finished.map((e) => e.transcriptLost)).toEqual(['cut short: ENOSPC: no space left on device', 'not written: EMFILE: too many open files']);
+    const trail = auditTrail(t.journal.events).join('\n');
+    expect(trail).toMatch(/\n +transcript cut short: ENOSPC: no space left on device\n/);
+    expect(trail).toMatch(/\n +transcript not written: EMFILE: too many open files(\n|$)/);
+    const report = sessionReport(t.journal.events, { journal: '/state/x.jsonl' }).split('\n');
+    expect(report.filter((line) => / run 1: /.test(line))).toEqual([
+      expect.stringMatching(/ run 1: .*\(cut short: ENOSPC: no space left on device\)$/),
+      expect.stringMatching(/ run 1: none \(not written: EMFILE: too many open files\)$/),
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 /** Word wrapping for rows of a fixed width, shared by the TUI, plain mode and plan. Pure. */
+import { cellWidth, headInCells, isNarrow } from './cells.js';
 import { displayText } from './printable.js';
 
 /**
@@ -14,14 +15,15 @@ export function wordWrap(text: string, width: number, indent: number): string[] 
   while (rest !== '') {
     const lead = first ? '' : pad;
     const room = w - lead.length;
-    if (rest.length <= room) {
+    if (cellWidth(rest) <= room) {
       rows.push(`${lead}${rest}`);
       break;
     }
     // The last space that leaves the row within its width; none: the word is cut.
-    const space = rest.lastIndexOf(' ', room);
+    const fits = headInCells(rest, room, true).length;
+    const space = rest.lastIndexOf(' ', fits);
     const head = first ? rest.search(/\S/) : 0;
-    const cut = space > head ? space : room;
+    const cut = space > head ? space : fits;
     rows.push(`${lead}${rest.slice(0, cut).trimEnd()}`);
     rest = rest.slice(cut).trimStart();
     first = false;
@@ -39,8 +41,11 @@ export function wrapKeepingText(line: string, width: number): string[] {
   const w = Math.max(1, Math.floor(width));
   const rows: string[] = [];
   let rest = line;
-  while (rest.length > w) {
-    const cut = breakAt(rest, w);
+  // A narrow line stays narrow as it is cut: its length is its width, and a long one is not
+  // measured again for every row.
+  const narrow = isNarrow(line);
+  while (narrow ? rest.length > w : cellWidth(rest) > w) {
+    const cut = breakAt(rest, narrow ? w : headInCells(rest, w, true).length);
     rows.push(rest.slice(0, cut));
     rest = rest.slice(cut);
   }
@@ -73,16 +78,17 @@ export function wrapText(text: string, width: number, options: { keepWords?: boo
     let line = '';
     for (const word of paragraph.split(/\s+/).filter(Boolean)) {
       let rest = word;
-      while (rest.length > w && options.keepWords !== true) {
+      while (cellWidth(rest) > w && options.keepWords !== true) {
         if (line !== '') {
           out.push(line);
           line = '';
         }
-        out.push(rest.slice(0, w));
-        rest = rest.slice(w);
+        const head = headInCells(rest, w, true);
+        out.push(head);
+        rest = rest.slice(head.length);
       }
       if (line === '') line = rest;
-      else if (line.length + 1 + rest.length <= w) line += ` ${rest}`;
+      else if (cellWidth(line) + 1 + cellWidth(rest) <= w) line += ` ${rest}`;
       else {
         out.push(line);
         line = rest;
@@ -101,10 +107,11 @@ export function wrapText(text: string, width: number, options: { keepWords?: boo
  */
 export function clip(text: string, width: number): string {
   if (width <= 0) return '';
-  if (text.length <= width) return text;
+  if (cellWidth(text) <= width) return text;
   if (width === 1) return '…';
-  // A space right after the room still ends a whole word inside it.
-  const space = text.lastIndexOf(' ', width - 1);
-  const head = space >= Math.floor(width / 2) ? text.slice(0, space) : text.slice(0, width - 1);
+  // Room for the ellipsis; a space right after that room still ends a whole word inside it.
+  const room = headInCells(text, width - 1);
+  const space = text.lastIndexOf(' ', room.length);
+  const head = space >= 0 && cellWidth(text.slice(0, space)) >= Math.floor(width / 2) ? text.slice(0, space) : room;
   return `${head.replace(/[\s,;:.·-]+$/, '')}…`;
 }

@@ -3,6 +3,7 @@
  * terminal's height: Ink clears the screen and redraws everything (flicker) once its output
  * is as tall as the terminal.
  */
+import { cellWidth, headInCells, padCells } from '../session/cells.js';
 import { displayText } from '../session/printable.js';
 import { clip } from '../session/word-wrap.js';
 
@@ -55,8 +56,8 @@ export function fit(text: string, width: number, pad = false): string {
   if (width <= 0) return '';
   // Most of what is fitted comes from a runbook or a server: printable only.
   const flat = displayText(text).replace(/\t/g, '  ');
-  const out = flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
-  return pad ? out.padEnd(width) : out;
+  const out = cellWidth(flat) > width ? `${headInCells(flat, width - 1)}…` : flat;
+  return pad ? padCells(out, width) : out;
 }
 
 /**
@@ -66,5 +67,5 @@ export function fit(text: string, width: number, pad = false): string {
 export function fitWords(text: string, width: number, pad = false): string {
   if (width <= 0) return '';
   const out = clip(displayText(text).replace(/\s*\n\s*/g, ' ').replace(/\t/g, '  '), width);
-  return pad ? out.padEnd(width) : out;
+  return pad ? padCells(out, width) : out;
 }

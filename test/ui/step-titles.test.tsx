@@ -5,6 +5,7 @@
  */
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cellWidth } from '../../src/session/cells.js';
 import { enter, renderSession, type SessionRender } from './helpers.js';
 
 afterEach(() => cleanup());
@@ -98,5 +99,30 @@ describe('step titles at 80 columns', () => {
     await r.waitForFrame('reason:');
     expect(r.frame()).toContain('Skip "Stop the payments service and wait…"?');
     expect(r.frame()).not.toContain('work-2');
+  });
+
+  it('a title and a step with wide characters (✅, 部署) keep the columns after them on the screen', async () => {
+    const wide = `# Odd output ✅ with a very long title that goes on and on past the eighty column limit
+
+## Deploy 部署 with wide characters ✅ and a long section name that runs on and on
+
+Print wide characters and emoji ✅ 部署 in the description too, which is long enough to be cut.
+
+\`\`\`bash
+echo ✅ 部署
+\`\`\`
+`;
+    const r = await renderSession({ [FILE]: wide }, FILE);
+    await r.waitForFrame('READY 1/1');
+    // Drawn at 80 columns once the title is cut where 80 columns cut it.
+    const f = await r.waitForFrame(/^stepgate · Odd output ✅ with a very long t… ubuntu@test-host/m);
+    r.press(enter);
+    const done = await r.waitForFrame(/ ok \d+ms$/m);
+    for (const frame of [f, done]) {
+      for (const line of frame.split('\n')) expect(cellWidth(line), line).toBeLessThanOrEqual(80);
+      expect(frame.split('\n')[0]).toMatch(/^stepgate · Odd output ✅ with a very [^·]*… ubuntu@test-host · .* · depth 0$/);
+    }
+    expect(done).toMatch(/^ \[x\] Print wide characters and emoji ✅ 部署 in the description too…\s+ok \d+ms$/m);
+    expect(rule(f)).toMatch(/ ─+$/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { memo } from 'react';
 import { Box, Text } from 'ink';
+import { cellWidth } from '../../session/cells.js';
 import { useColor } from '../context.js';
 import { fit } from '../layout.js';
 import type { Line, Tone } from '../lines.js';
@@ -62,7 +63,7 @@ export function Rule({ text, width }: { text: string; width: number }) {
   return (
     <Text wrap="truncate" bold>
       {label}
-      {'─'.repeat(Math.max(0, width - label.length))}
+      {'─'.repeat(Math.max(0, width - cellWidth(label)))}
     </Text>
   );
 }

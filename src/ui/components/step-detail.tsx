@@ -8,6 +8,7 @@ import { useMemo } from 'react';
 import { Box } from 'ink';
 import { useSession, type ScreenSnapshot } from '../context.js';
 import type { FlowItem, StepState } from '../../session/types.js';
+import { cellWidth } from '../../session/cells.js';
 import { useNow } from '../hooks/use-now.js';
 import type { CheckAttempt } from '../hooks/use-run-log.js';
 import { attemptLines, countdownLine, describeStep, expandedCheckTexts, failureLine, outputLines, shortPath, stepKindLabel, transcriptLines, wrapText, type Line } from '../lines.js';
@@ -135,8 +136,8 @@ export function detailTitle(item: FlowItem, step: StepState, room: number, outpu
   const places = [` · ${shortPath(item.file)}${line}`, ` · ${basename(item.file)}${line}`];
   const tail = `${note ? ` · ${note}` : ''}${output ? ' · output' : ''}`;
   const title = stepTitle(item.step, item.sectionTitle);
-  const left = room - mark.length - kind.length - section.length - tail.length;
-  for (const where of places) if (title.length + where.length <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
-  for (const where of places) if (left - where.length >= MIN_TITLE) return `${mark}${fitWords(title, left - where.length)}${kind}${section}${where}${tail}`;
+  const left = room - cellWidth(mark) - cellWidth(kind) - cellWidth(section) - cellWidth(tail);
+  for (const where of places) if (cellWidth(title) + cellWidth(where) <= left) return `${mark}${title}${kind}${section}${where}${tail}`;
+  for (const where of places) if (left - cellWidth(where) >= MIN_TITLE) return `${mark}${fitWords(title, left - cellWidth(where))}${kind}${section}${where}${tail}`;
   return `${mark}${fitWords(title, Math.max(MIN_TITLE / 2, left))}${kind}${section}${tail}`;
 }

@@ -251,7 +251,7 @@ export function planChangeText(diff: { added: string[]; removed: string[]; edite
 /** One event as a line of the audit trail. */
 export function describeEvent(event: SessionEvent, state: SessionState): string {
   const item = 'index' in event ? state.frames[event.depth]?.init.items[event.index] : undefined;
-  const step = item ? stepName(item, 60) : 'key' in event ? event.key : '';
+  const step = oneLine(item ? stepName(item, 60) : 'key' in event ? event.key : '');
   const head = `${time(event.at)}  `;
   switch (event.type) {
     case 'session-started':
@@ -271,7 +271,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'decision': {
       const d = event.decision;
       if (d.kind === 'confirm' && item?.step.kind === 'manual') {
-        return `${head}DECISION confirm [x] ${item.step.text} by ${d.auto ? '--yes, run by ' : ''}${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+        return `${head}DECISION confirm [x] ${oneLine(item.step.text)} by ${d.auto ? '--yes, run by ' : ''}${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       }
       const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
       switch (d.kind) {
@@ -285,7 +285,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
           return `${head}DECISION abort at ${step} ${by}${d.reason ? `: ${d.reason}` : ''}`;
         case 'jump': {
           const targetItem = state.frames[event.depth]?.init.items[d.index];
-          const target = targetItem ? stepName(targetItem, 60) : `#${d.index + 1}`;
+          const target = targetItem ? oneLine(stepName(targetItem, 60)) : `#${d.index + 1}`;
           return `${head}DECISION run ${target} out of order ${by}: ${d.reason}`;
         }
         case 'confirm':
@@ -307,7 +307,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       const cur = currentItem(state);
       if (cur?.step.status !== 'running') return resumed;
       const pad = ' '.repeat(head.length);
-      return `${pad}(nothing after step ${stepName(cur.item, 60)} started: the stepgate running it ended without a word, killed or its host gone down; the step's outcome is unknown)\n${resumed}`;
+      return `${pad}(nothing after step ${oneLine(stepName(cur.item, 60))} started: the stepgate running it ended without a word, killed or its host gone down; the step's outcome is unknown)\n${resumed}`;
     }
     case 'preflight': {
       const count = (severity: string) => event.findings.filter((f) => f.severity === severity).length;
@@ -339,6 +339,19 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
 }
 
 /**
+ * Every text of an event on one line: a reason, a server's body, a path or a name with a newline
+ * in it started a line of the trail that read as stepgate's own (a review forged a `DECISION
+ * override ... by bob` line with a skip reason). The trail's own continuation lines are
+ * stepgate's, indented under the time.
+ */
+function oneLine<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\r\n|\r|\n/g, ' ⏎ ') as T;
+  if (Array.isArray(value)) return value.map(oneLine) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, oneLine(v)])) as T;
+  return value;
+}
+
+/**
  * The audit trail of a session, one line (or a few) per event. `runningPid`: a live stepgate
  * holds the session (it runs on, detached or in another terminal), so the trail ends with
  * that rather than with the state the journal has reached so far ("interrupted" for a step that
@@ -351,7 +364,7 @@ export function auditTrail(events: SessionEvent[], runningPid?: number): string[
     // Indices in an event refer to the frames as they were before it (a pop may follow).
     const before = event.type === 'session-started' ? reduce(state, event).state : state;
     // Journaled text comes from steps and servers (a cwd, a check's error and body): shown, never obeyed.
-    lines.push(printable(describeEvent(event, before)).replace(/\r/g, ''));
+    lines.push(printable(describeEvent(oneLine(event), before)).replace(/\r/g, ''));
     state = reduce(state, event).state;
   }
   // How it ended is derived from the events, not an event itself: say it, so the trail ends

@@ -345,7 +345,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
  * stepgate's, indented under the time.
  */
 function oneLine<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(/\r\n|\r|\n/g, ' ⏎ ') as T;
+  if (typeof value === 'string') return value.replace(/\r?\n/g, ' ⏎ ') as T;
   if (Array.isArray(value)) return value.map(oneLine) as T;
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, oneLine(v)])) as T;
   return value;

@@ -8,7 +8,7 @@ import type { RestoredShell } from '../exec/types.js';
 import { describeError } from '../errors.js';
 import type { Runbook } from '../runbooks/model.js';
 import type { TornLine } from './journal-read.js';
-import { collectRunbooks, diffPlans, replanFrame, type LoadedRunbook } from './plan.js';
+import { PlanError, collectRunbooks, diffPlans, replanFrame, type LoadedRunbook } from './plan.js';
 import { currentItem, replay } from './reducer.js';
 import { runLogOf, withTranscript, type RunLog } from './run-log.js';
 import type { AcceptedEdit, PlanDiff, RunbookDigest, SessionEvent, SessionState, Who } from './types.js';
@@ -74,8 +74,8 @@ export interface ResumeDeps {
   host: { host: string; pid: number };
 }
 
-/** One thing the store does, in order: journal an event, or show why a frame was not re-planned. */
-export type ResumeMove = { event: SessionEvent } | { error: string };
+/** One thing the store does, in order: journal an event. */
+export type ResumeMove = { event: SessionEvent };
 
 export interface Resumption {
   books: Map<string, Runbook>;
@@ -128,8 +128,13 @@ export async function resumption(
       try {
         fresh = replanFrame(frame.init, books, depth === 0);
       } catch (error) {
-        moves.push({ error: `cannot re-plan ${frame.init.title}: ${describeError(error)}` });
-        continue;
+        // Going on would run the steps as the journal had them, text the operator may have
+        // removed for a reason (a review: a deleted recovery section ran its old steps under
+        // --yes). Nothing is journaled yet: the session stays as it was, to restore or discard.
+        const what = depth === 0 ? `its runbook ${frame.init.source.file}` : `the recovery it is in, ${frame.init.title} (${frame.init.source.file}${frame.init.source.anchor !== undefined ? `#${frame.init.source.anchor}` : ''})`;
+        throw new PlanError(
+          `${what} changed since the session stopped and cannot be planned again: ${describeError(error)}. Put back what the session ran, or end the session with \`stepgate discard ${state.id}\` and start again`,
+        );
       }
       const diff = diffPlans(frame.init, fresh);
       // Steps that only moved change no diff, but an unnamed step's id is positional: the

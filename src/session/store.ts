@@ -227,10 +227,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       });
       memory.learnBooks(found.books);
       memory.learnVars(collectVars(found.books, options.file));
-      for (const move of found.moves) {
-        if ('error' in move) fail(move.error);
-        else await dispatch(move.event);
-      }
+      for (const move of found.moves) await dispatch(move.event);
       await shell.takeOver(state().status.kind === 'ended', shellUser(context()), found.report);
       store.setState({ resume: found.report });
       prepareShell();

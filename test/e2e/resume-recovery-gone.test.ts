@@ -1,0 +1,43 @@
+/**
+ * A session stopped inside a recovery runbook, whose recovery section was then removed (or
+ * renamed) before the resume: the resume went on with the steps as the journal had them, and
+ * under --yes ran text the operator had deleted (a review). It is refused now, before anything
+ * is journaled or run, saying what changed and what to do.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Workspace } from './plain-harness.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+const MAIN = '# Main\n\n## Deploy\n\nDeploys.\n\n```bash {name=deploy recover=recovery.md#undo}\nexit 1\n```\n';
+const RECOVERY = '# Recovery\n\n## Undo\n\nFirst.\n\n```bash {name=r1}\necho r1 >> ran.txt\n```\n\nThen this fails.\n\n```bash {name=r2}\nexit 3\n```\n\nAnd the last.\n\n```bash {name=r3}\necho r3-deleted >> ran.txt\n```\n';
+const REVERT = '# Recovery\n\n## Revert\n\nReverts.\n\n```bash {name=rv}\necho rv >> ran.txt\n```\n';
+
+describe('a resume whose recovery section is gone', () => {
+  it('is refused, exit 2, with the journal untouched and none of the deleted steps run', async () => {
+    ws.write('main.md', MAIN);
+    ws.write('recovery.md', RECOVERY);
+    const first = await ws.run(['run', 'main.md', '--yes', '--recover']);
+    expect(first.code, first.stderr).toBe(1);
+    const [id] = ws.sessionIds();
+    const journal = readFileSync(ws.journalPath(id!), 'utf8');
+    expect(readFileSync(join(ws.dir, 'ran.txt'), 'utf8')).toBe('r1\n');
+
+    ws.write('recovery.md', REVERT);
+    writeFileSync(join(ws.dir, 'main.md'), MAIN.replace('#undo', '#revert'));
+    const r = await ws.run(['resume', id!, '--yes', '--skip', 'r2=fixed by hand']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`stepgate: cannot resume ${id}: the recovery it is in, `);
+    expect(r.stderr).toContain('changed since the session stopped and cannot be planned again: ');
+    expect(r.stderr).toContain(`stepgate discard ${id}`);
+    expect(readFileSync(join(ws.dir, 'ran.txt'), 'utf8')).toBe('r1\n');
+    expect(readFileSync(ws.journalPath(id!), 'utf8')).toBe(journal);
+    expect(existsSync(join(ws.dir, 'ran.txt'))).toBe(true);
+  }, 60_000);
+});

@@ -5,7 +5,7 @@
  * not its content. Pure and deterministic: the reducer recomputes it when it folds
  * `plan-replaced`, and the diff shown to the operator comes from the same match.
  */
-import type { FrameInit } from './types.js';
+import type { FlowItem, FrameInit } from './types.js';
 
 /** How the items of a new plan relate to the old one. */
 export interface PlanMatch {
@@ -18,24 +18,28 @@ export interface PlanMatch {
 }
 
 /**
- * 1. Same file and same content hash, the n-th such step of the new plan taking the n-th of the
- *    old (a step that is unchanged keeps its identity wherever it moved);
- * 2. what is left, by step key (`file#id`): a named step whose text changed is an edit;
- * 3. the rest of the new plan is added, the rest of the old removed.
+ * 1. Same file and same content hash, in order: the longest run of such pairs that keeps both
+ *    plans' order. Matching the n-th copy of a step to the n-th copy took order for granted: with
+ *    two identical restarts around a migration and the first deleted, the restart after the
+ *    migration took the first one's "passed" and never ran (a review). Of equal matches, a step
+ *    is matched to the later of identical old ones, the one less likely to have run;
+ * 2. a step moved past others, by its content when no other step of either plan has it: an
+ *    unchanged step keeps its identity wherever it moved, a step with twins only in order;
+ * 3. what is left, by step key (`file#id`): a named step whose text changed is an edit;
+ * 4. the rest of the new plan is added, the rest of the old removed.
  */
 export function matchPlans(before: FrameInit, after: FrameInit): PlanMatch {
-  const byContent = new Map<string, number[]>();
-  before.items.forEach((item, i) => {
-    const id = `${item.file}\u0000${item.hash}`;
-    const list = byContent.get(id);
-    if (list) list.push(i);
-    else byContent.set(id, [i]);
-  });
-  const taken = new Set<number>();
-  const from: Array<number | undefined> = after.items.map((item) => {
-    const old = byContent.get(`${item.file}\u0000${item.hash}`)?.shift();
-    if (old !== undefined) taken.add(old);
-    return old;
+  const from = inOrderByContent(before, after);
+  const taken = new Set(from.filter((i): i is number => i !== undefined));
+  const olds = new Map<string, number[]>();
+  before.items.forEach((item, i) => olds.set(contentOf(item), [...(olds.get(contentOf(item)) ?? []), i]));
+  const copies = new Map<string, number>();
+  for (const item of after.items) copies.set(contentOf(item), (copies.get(contentOf(item)) ?? 0) + 1);
+  after.items.forEach((item, i) => {
+    const [old, ...twins] = olds.get(contentOf(item)) ?? [];
+    if (from[i] !== undefined || old === undefined || twins.length > 0 || copies.get(contentOf(item)) !== 1 || taken.has(old)) return;
+    from[i] = old;
+    taken.add(old);
   });
   const byKey = new Map<string, number>();
   before.items.forEach((item, i) => {
@@ -52,4 +56,35 @@ export function matchPlans(before: FrameInit, after: FrameInit): PlanMatch {
   });
   const removed = before.items.map((_, i) => i).filter((i) => !taken.has(i));
   return { from, edited, removed };
+}
+
+const contentOf = (item: FlowItem): string => `${item.file}\u0000${item.hash}`;
+
+/** For each new item, the old item of the same content it continues, by a longest common subsequence. */
+function inOrderByContent(before: FrameInit, after: FrameInit): Array<number | undefined> {
+  const a = before.items.map(contentOf);
+  const b = after.items.map(contentOf);
+  const n = a.length;
+  const m = b.length;
+  // longest[i][j]: the longest common run of a[i..] and b[j..].
+  const longest = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    const row = longest[i]!;
+    const next = longest[i + 1]!;
+    for (let j = m - 1; j >= 0; j--) row[j] = a[i] === b[j] ? next[j + 1]! + 1 : Math.max(next[j]!, row[j + 1]!);
+  }
+  const from: Array<number | undefined> = new Array<number | undefined>(m).fill(undefined);
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    const here = longest[i]![j]!;
+    // Passing over old step i loses nothing: a later old step matches instead.
+    if (longest[i + 1]![j] === here) i++;
+    else if (a[i] === b[j]) {
+      from[j] = i;
+      i++;
+      j++;
+    } else j++;
+  }
+  return from;
 }

@@ -327,6 +327,25 @@ true
     expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
   });
 
+  it('on resume after the first of two identical steps was deleted, the one after the change still runs (a review)', async () => {
+    const file = '/rb/twins.md';
+    const block = (script: string): string => `\`\`\`bash\n${script}\n\`\`\`\n\n`;
+    const t = fakeSession({ [file]: `# Twins\n\n## Work\n\n${block('systemctl restart app')}${block('./migrate')}${block('systemctl restart app')}` });
+    await t.actions.start({ file });
+    t.shell.reply({ exitCode: 0 }, { exitCode: 1 });
+    await runToNextBlock(t.store);
+    expect(t.state().frames[0]?.steps.map((x) => x.status)).toEqual(['passed', 'failed', 'pending']);
+    const u = fakeSession({ [file]: `# Twins\n\n## Work\n\n${block('./migrate')}${block('systemctl restart app')}` });
+    const report = await u.actions.resume(t.journal.events);
+    // The restart before the migration is the one that went, and the one after it has not run.
+    expect(u.state().frames[0]?.steps.map((x) => x.status)).toEqual(['failed', 'pending']);
+    expect(report.changed[0]?.diff.removed).toEqual([`${file}#work-1`]);
+    await u.actions.retry();
+    await runToNextBlock(u.store);
+    expect(u.shell.requests.map((r) => r.script)).toEqual(['./migrate', 'systemctl restart app']);
+    expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+  });
+
   it('on resume without changes, an interrupted step blocks until retried or skipped', async () => {
     const t = await begin();
     await t.actions.answerVar('');

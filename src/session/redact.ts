@@ -130,13 +130,22 @@ function replaceSpans(text: string, spans: ReadonlyArray<[number, number]>): str
   return out + text.slice(done);
 }
 
-/** Redacts every string inside a JSON-like value (keys included), returning a copy. */
+/**
+ * Fields that name things rather than say them: where a runbook, a transcript or the shell is,
+ * which step, which digest. A secret that happens to occur in one (`DB_PASSWORD=omneuro` and a
+ * runbook under `/srv/omneuro/`) turned the journaled path into `/srv/[REDACTED]/deploy.md`: the
+ * session could not be resumed, and the hole in a path anyone can list told the secret (a review).
+ * What these hold is on the filesystem or made by stepgate, not typed or printed by anyone.
+ */
+const NAMES = new Set(['file', 'path', 'key', 'anchor', 'id', 'sha256', 'hash', 'transcript', 'cwd']);
+
+/** Redacts every string inside a JSON-like value (keys included) but the names above, returning a copy. */
 export function redactDeep<T>(value: T, redact: Redactor): T {
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v, redact);
+    for (const [k, v] of Object.entries(value)) out[redact(k)] = typeof v === 'string' && NAMES.has(k) ? v : redactDeep(v, redact);
     return out as T;
   }
   return value;

@@ -145,6 +145,13 @@ describe('redaction', () => {
     // A short word counts as a whole part only, and a socket's path is not a secret.
     expect(set.redact('by Jane Doe via /tmp/ssh-x/agent.7 with dbpass-9')).toBe('by Jane Doe via /tmp/ssh-x/agent.7 with [REDACTED]');
     expect(redactDeep({ a: ['pw-pw-pw', 3], 'pw-pw-pw': true }, set.redact)).toEqual({ a: ['[REDACTED]', 3], '[REDACTED]': true });
+    // Names of things (paths, step keys, digests) are kept: a secret that occurs in one is not told by the hole.
+    expect(redactDeep({ file: '/srv/pw-pw-pw/deploy.md', key: '/srv/pw-pw-pw/deploy.md#x', title: 'pw-pw-pw', runbooks: [{ path: '/srv/pw-pw-pw/d.md', sha256: 'ab' }] }, set.redact)).toEqual({
+      file: '/srv/pw-pw-pw/deploy.md',
+      key: '/srv/pw-pw-pw/deploy.md#x',
+      title: '[REDACTED]',
+      runbooks: [{ path: '/srv/pw-pw-pw/d.md', sha256: 'ab' }],
+    });
   });
 
   it('catches a secret split across output chunks, holding back only what could start one', () => {

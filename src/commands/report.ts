@@ -7,6 +7,7 @@ import { newestRanSession } from '../session/history.js';
 import { chainProblems, readJournal } from '../session/journal-read.js';
 import { journalPath, sessionsDir } from '../session/session-paths.js';
 import { sessionReport } from '../session/report.js';
+import { journaledRunAs } from '../session/resume.js';
 import { sessionOwner } from '../session/session-lock.js';
 import { runbookUser } from './preflight.js';
 import { matchTrailId, readRolloutJournal, rolloutChainProblems } from '../session/rollout-journal.js';
@@ -51,10 +52,13 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   let runAs: string | undefined;
-  try {
-    runAs = first.options.as ?? runbookUser(first);
-  } catch {
-    // The runbook moved or went: the report says the login user instead.
+  // A journal from before the run-as user was journaled: the runbook as it is now says it.
+  if (journaledRunAs(read.events).length === 0) {
+    try {
+      runAs = first.options.as ?? runbookUser(first);
+    } catch {
+      // The runbook moved or went: the report says the login user instead.
+    }
   }
   // A report goes into a change ticket: an edited journal is said in the report itself.
   const edits = chainProblems(read, path);

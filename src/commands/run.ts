@@ -15,7 +15,7 @@ import { formatDiagnostic, planRunbook } from '../runbooks/index.js';
 import { mainFlowSteps } from '../runbooks/sections.js';
 import { lintErrors, refusalLine } from './lint-gate.js';
 import type { Diagnostic, Runbook, VarSpec } from '../runbooks/model.js';
-import { currentWho, hostName, stepgateVersion } from '../session/host.js';
+import { currentWho, hostName, processAccount, stepgateVersion } from '../session/host.js';
 import { FileJournal } from '../session/journal.js';
 import { lockSession } from '../session/session-lock.js';
 import { newSessionId, sessionsDir } from '../session/session-paths.js';
@@ -93,7 +93,7 @@ export async function hostDeps(journal: FileJournal, warm?: WarmShell): Promise<
     clock: wallClock,
     journal,
     loadRunbook: loadRunbookFile,
-    host: { who: () => currentWho(), host: hostName(), pid: process.pid, cwd: process.cwd(), version: stepgateVersion() },
+    host: { who: () => currentWho(), account: processAccount(), host: hostName(), pid: process.pid, cwd: process.cwd(), version: stepgateVersion() },
     env: process.env,
     cols: process.stdout.columns ?? 80,
     rows: process.stdout.rows ?? 24,

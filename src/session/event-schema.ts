@@ -100,7 +100,7 @@ const decision: Check = (v) => {
 };
 
 const SCHEMAS: Record<SessionEvent['type'], Check> = {
-  'session-started': object({ at: time, v: int, id: str, version: str, who, host: str, pid: int, cwd: str, runbooks: array(digest), frame, vars: array(object({ name: str })), options: object({ 'as?': str, 'yes?': bool, 'allowedUntrusted?': array(str) }) }),
+  'session-started': object({ at: time, v: int, id: str, version: str, who, host: str, pid: int, cwd: str, runbooks: array(digest), frame, vars: array(object({ name: str })), options: object({ 'as?': str, 'yes?': bool, 'allowedUntrusted?': array(str) }), 'runAs?': str }),
   'var-answered': object({ at: time, name: str, secret: bool, 'value?': str, source: oneOf('prompt', 'flag', 'env', 'default', 'resume') }),
   'var-captured': object({ ...place, name: str, value: str }),
   'step-started': object({ ...place, attempt: int }),
@@ -108,7 +108,7 @@ const SCHEMAS: Record<SessionEvent['type'], Check> = {
   'step-finished': object({ ...place, ok: bool, exitCode: nullableInt, 'signal?': str, durationMs: num, timedOut: bool, interrupted: bool, 'shellExited?': bool, 'reason?': str, 'transcript?': str, 'transcriptLost?': str }),
   'confirm-requested': object(place),
   decision: object({ ...place, who, decision }),
-  'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'acceptedEdits?': array(object({ line: int, what: str, 'sha256?': str })) }),
+  'session-resumed': object({ at: time, who, pid: int, host: str, 'tornLine?': object({ line: int, bytes: int }), 'as?': str, 'runAs?': str, 'acceptedEdits?': array(object({ line: int, what: str, 'sha256?': str })) }),
   'session-discarded': object({ at: time, who, reason: str }),
   preflight: object({
     at: time,

@@ -255,7 +255,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
   const head = `${time(event.at)}  `;
   switch (event.type) {
     case 'session-started':
-      return `${head}session ${event.id} started by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host}, stepgate ${event.version}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
+      return `${head}session ${event.id} started by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host}, stepgate ${event.version}${event.runAs !== undefined ? `, steps as ${event.runAs}` : ''}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
     case 'var-answered':
       return `${head}var ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} [${event.source}]`;
     case 'var-captured':
@@ -300,7 +300,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       }
     }
     case 'session-resumed': {
-      const resumed = `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
+      const resumed = `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.runAs !== undefined ? `, steps now as ${event.runAs}` : ''}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
       // A stepgate that is hung up, interrupted or loses its terminal journals it and ends the
       // step; one killed outright (SIGKILL, out of memory, the host going down) writes nothing,
       // and the trail would go from the step's start straight to the resume (a trial's question).

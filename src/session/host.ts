@@ -21,6 +21,15 @@ export function osUser(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
+/** The account this process runs as (its uid's name), whatever the environment says. */
+export function processAccount(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? '?'}`;
+  }
+}
+
 /** Env names under which an SSM session id is looked for, in order. */
 export const SSM_ENV_NAMES = ['AWS_SSM_SESSION_ID', 'SSM_SESSION_ID'] as const;
 

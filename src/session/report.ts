@@ -9,6 +9,7 @@ import { dirname, relative } from 'node:path';
 import { cell, code, table } from './markdown-text.js';
 import { describeState, passedOver, planChangeText } from './history.js';
 import { reduce, initialState } from './reducer.js';
+import { journaledRunAs } from './resume.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
 import { isNamed } from '../runbooks/step-title.js';
@@ -23,7 +24,7 @@ export const REPORT_ATTEMPTS = 5;
 export interface ReportContext {
   /** The journal's path, for the reader who wants the raw events. */
   journal: string;
-  /** Who the steps ran as when the journal does not say (`--as` absent): the runbook's `user:`. */
+  /** Who the steps ran as for a journal that does not say (from stepgate before it was journaled): the runbook's `user:` now. */
   runAs?: string;
   /** A live stepgate holds the session: it runs on, and the journal so far is not its end. */
   runningPid?: number;
@@ -268,7 +269,9 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
   }
 
   const outcome = describeState(state);
-  const runAs = state.as ?? context.runAs ?? started.who.user;
+  // As journaled when the journal says it; a journal from before that, by the runbook as it is now.
+  const journaled = journaledRunAs(events);
+  const runAs = journaled.length > 0 ? journaled.join(', then (after a resume) ') : (state.as ?? context.runAs ?? started.who.user);
   const lines: string[] = [];
   lines.push(`# stepgate session ${started.id}: ${cell(started.frame.title)}`, '');
   const summary: string[][] = [

@@ -68,6 +68,8 @@ export function rebuild(events: readonly SessionEvent[], as: string | undefined)
 
 export interface ResumeDeps {
   loadRunbook(file: string): Promise<LoadedRunbook>;
+  /** The account stepgate runs as now (steps run as it when nothing names another user). */
+  account: string;
   findTranscript?: (stepId: string, attempt: number) => Promise<string | undefined>;
   now(): number;
   who(): Who;
@@ -82,6 +84,15 @@ export interface Resumption {
   report: ResumeReport;
   /** `session-resumed`, then a `plan-replaced` for each frame whose runbook changed. */
   moves: ResumeMove[];
+}
+
+/** The users a session's steps ran as, in the order the journal says they changed (none in journals before it was kept). */
+export function journaledRunAs(events: readonly SessionEvent[]): string[] {
+  const users: string[] = [];
+  for (const event of events) {
+    if ((event.type === 'session-started' || event.type === 'session-resumed') && event.runAs !== undefined && event.runAs !== users.at(-1)) users.push(event.runAs);
+  }
+  return users;
 }
 
 export function digests(found: ReadonlyMap<string, string>): RunbookDigest[] {
@@ -117,6 +128,9 @@ export async function resumption(
   if (options.torn) resumed.tornLine = options.torn;
   if (options.acceptedEdits?.length) resumed.acceptedEdits = options.acceptedEdits;
   if (options.as !== undefined && options.as !== state.as) resumed.as = options.as;
+  // Who the steps run as from here: the runbook's `user:` may have been edited since.
+  const runAs = options.as ?? state.as ?? books.get(rebuilt.file)?.frontMatter.user ?? deps.account;
+  if (journaledRunAs(events).at(-1) !== runAs) resumed.runAs = runAs;
   const moves: ResumeMove[] = [{ event: resumed }];
   // `session-resumed` changes neither the runbooks' digests nor a frame's plan.
   const before = new Map(state.runbooks.map((r) => [r.path, r.sha256]));

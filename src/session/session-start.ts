@@ -16,7 +16,8 @@ type SessionStarted = Extract<SessionEvent, { type: 'session-started' }>;
 export async function startedEvent(options: StartOptions, deps: SessionDeps, memory: SessionMemory): Promise<SessionStarted> {
   const collected = await collectRunbooks(options.file, deps.loadRunbook);
   memory.learnBooks(collected.books);
-  const frame = planMain(collected.books.get(options.file) as Runbook, collected.books);
+  const main = collected.books.get(options.file) as Runbook;
+  const frame = planMain(main, collected.books);
   const vars = collectVars(collected.books, options.file);
   memory.learnVars(vars);
   const startOptions: { as?: string; yes?: boolean; allowedUntrusted?: string[] } = {};
@@ -38,5 +39,6 @@ export async function startedEvent(options: StartOptions, deps: SessionDeps, mem
     frame,
     vars: journaledVars(vars),
     options: startOptions,
+    runAs: options.as ?? main.frontMatter.user ?? deps.host.account,
   };
 }

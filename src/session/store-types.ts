@@ -19,6 +19,8 @@ export type { ResumeReport, ShellFactory, ProbeRunner };
 /** Host facts for the journal; injectable so tests are deterministic. */
 export interface HostFacts {
   who(): Who;
+  /** The account stepgate runs as: steps run as it when neither --as nor the runbook's `user:` names another. */
+  account: string;
   host: string;
   pid: number;
   cwd: string;

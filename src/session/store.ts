@@ -223,6 +223,7 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
         ...(deps.findTranscript ? { findTranscript: deps.findTranscript } : {}),
         now: () => deps.clock.now(),
         who: () => deps.host.who(),
+        account: deps.host.account,
         host: deps.host,
       });
       memory.learnBooks(found.books);

@@ -246,6 +246,12 @@ export type SessionEvent =
       vars: VarSpec[];
       /** `allowedUntrusted`: runbook files let in by --allow-untrusted, `file: why`. */
       options: { as?: string; yes?: boolean; allowedUntrusted?: string[] };
+      /**
+       * The user the session's steps run as (--as, else the runbook's `user:`, else stepgate's own
+       * account), as it was then: a report must not read it from the runbook as it is today.
+       * Absent in journals of stepgate before it was kept.
+       */
+      runAs?: string;
     }
   | { type: 'var-answered'; at: number; name: string; secret: boolean; value?: string; source: VarSource }
   /**
@@ -313,6 +319,8 @@ export type SessionEvent =
       tornLine?: { line: number; bytes: number };
       /** `--as USER` given to resume, when it differs from the session's. */
       as?: string;
+      /** The user the steps run as from now on, when it is not the one journaled before (see session-started). */
+      runAs?: string;
       /**
        * Journal lines whose hash chain did not verify, accepted by the operator with
        * --accept-edited-journal (see `journal-chain.ts`).

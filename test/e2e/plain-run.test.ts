@@ -364,4 +364,25 @@ timeout: 2s
       removeUser(user);
     }
   });
+
+  it.runIf(canSwitchUser)('the report says who the steps ran as from the journal, not from the runbook as it is later (a review)', async () => {
+    const user = createUser('sgra');
+    try {
+      ws.write('ra.md', `---\nuser: ${user}\n---\n# Ran as\n\nSays who.\n\n\`\`\`bash {name=who}\nid -un\ntest -e go\n\`\`\`\n`);
+      expect((await ws.run(['run', 'ra.md'])).code).toBe(1);
+      const [id] = ws.sessionIds();
+      expect(ws.events(id!)[0]).toMatchObject({ type: 'session-started', runAs: user });
+      // The runbook is edited after the session: the report still says who the steps ran as.
+      ws.write('ra.md', `---\nuser: root\n---\n# Ran as\n\nSays who.\n\n\`\`\`bash {name=who}\nid -un\ntest -e go\n\`\`\`\n`);
+      expect((await ws.run(['report', id!])).stdout).toContain(`| **Steps ran as** | ${user} |`);
+      // A resume under the edited runbook runs as root from then on: journaled and said.
+      ws.write('go', '');
+      expect((await ws.run(['resume', id!, '--retry'])).code).toBe(0);
+      expect(ws.events(id!).find((e) => e.type === 'session-resumed')).toMatchObject({ runAs: 'root' });
+      expect((await ws.run(['report', id!])).stdout).toContain(`| **Steps ran as** | ${user}, then (after a resume) root |`);
+      expect((await ws.run(['log', id!])).stdout).toMatch(/resumed by \S+ on \S+ pid \d+, steps now as root/);
+    } finally {
+      removeUser(user);
+    }
+  });
 });

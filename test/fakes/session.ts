@@ -17,6 +17,7 @@ import { memoryRunbooks, type MemoryRunbooks } from './runbooks.js';
 
 export const FAKE_HOST: HostFacts = {
   who: () => ({ user: 'alice', ssmSessionId: 'alice-0123456789abcdef0' }),
+  account: 'stepgate-test',
   host: 'test-host',
   pid: 4242,
   cwd: '/rb',

@@ -10,6 +10,7 @@ import { cell, code, table } from './markdown-text.js';
 import { describeState, passedOver, planChangeText } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import { journaledRunAs } from './resume.js';
+import { matchPlans } from './match.js';
 import type { FrameInit, SessionEvent, SessionState, Who } from './types.js';
 import { formatDuration } from '../runbooks/duration.js';
 import { isNamed } from '../runbooks/step-title.js';
@@ -97,23 +98,45 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
 
   // Recovery paths as the runbook links them: relative to the runbook's directory.
   const where = (path: { file: string; anchor?: string }): string => `${relative(dirname(started.frame.source.file), path.file) || path.file}${path.anchor ? `#${path.anchor}` : ''}`;
+  const place = (init: FrameInit, i: number): Pick<Row, 'label' | 'named' | 'section'> => {
+    const item = init.items[i];
+    const section = item === undefined ? '' : item.phase === 'main' || item.phase === 'recovery' ? (item.sectionTitle ?? '') : `${item.phase}: ${item.sectionTitle ?? ''}`;
+    return { ...stepLabel(init, i), section };
+  };
+  const fresh = (init: FrameInit, i: number, frame: number): Row => {
+    const item = init.items[i];
+    const ticked = item?.step.kind === 'manual' && item.step.done;
+    return { frame, ...place(init, i), status: ticked ? 'passed (ticked in the runbook)' : 'not run', attempts: 0, durationMs: 0, decided: [], transcripts: [], run: [] };
+  };
   const open = (init: FrameInit, kind: string): void => {
     const rows = new Map<string, Row>();
-    init.items.forEach((item, i) => {
-      rows.set(item.key, {
-        frame: frames.length,
-        ...stepLabel(init, i),
-        section: item.phase === 'main' || item.phase === 'recovery' ? (item.sectionTitle ?? '') : `${item.phase}: ${item.sectionTitle ?? ''}`,
-        status: item.step.kind === 'manual' && item.step.done ? 'passed (ticked in the runbook)' : 'not run',
-        attempts: 0,
-        durationMs: 0,
-        decided: [],
-        transcripts: [],
-        run: [],
-      });
-    });
+    init.items.forEach((item, i) => rows.set(item.key, fresh(init, i, frames.length)));
     stack.push(frames.length);
     frames.push({ title: init.title, kind, rows });
+  };
+  /**
+   * A frame re-planned on resume (its runbook edited): each row follows its step into the new
+   * plan as the session does (`matchPlans`), so what ran stays with the step that ran it; an
+   * unnamed step's key is its place, and read by key the new plan's steps took the old rows.
+   * Rows of removed steps stay, said removed: the ticket shows what ran.
+   */
+  const replan = (depth: number, old: FrameInit, init: FrameInit): void => {
+    const index = stack[depth];
+    const record = index === undefined ? undefined : frames[index];
+    if (!record || index === undefined) return;
+    const match = matchPlans(old, init);
+    const rows = new Map<string, Row>();
+    init.items.forEach((item, i) => {
+      const from = match.from[i];
+      const prior = from === undefined ? undefined : record.rows.get(old.items[from]?.key ?? '');
+      if (prior && match.edited[i]) prior.decided.push('edited in the runbook before a resume');
+      rows.set(item.key, prior ? { ...prior, ...place(init, i) } : fresh(init, i, index));
+    });
+    for (const j of match.removed) {
+      const prior = record.rows.get(old.items[j]?.key ?? '');
+      if (prior) rows.set(`${old.items[j]?.key ?? ''}\u0000removed`, { ...prior, status: `${prior.status}, then removed from the runbook` });
+    }
+    record.rows = rows;
   };
   const rowOf = (before: SessionState, event: { depth: number; index: number; key: string }): Row | undefined => {
     const record = frames[stack[event.depth] ?? -1];
@@ -246,10 +269,13 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
         preflight = `${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)${event.skipped ? `; errors passed by ${by(event.skipped.who)} with --skip-preflight: ${event.skipped.reason}` : ''}`;
         break;
       }
-      case 'plan-replaced':
+      case 'plan-replaced': {
+        const old = before.frames[event.depth]?.init;
+        if (old) replan(event.depth, old, event.frame);
         // What ran after a resume was the edited runbook: its hash is not the one above.
         changes.push([`Changed at ${utc(event.at)}`, `${cell(planChangeText(event.diff))}${event.runbooks.map((r) => `<br>${code(r.path)} now sha256 ${code(r.sha256)}`).join('')}`]);
         break;
+      }
       case 'var-answered':
       case 'confirm-requested':
       case 'shell-reset':

@@ -42,3 +42,26 @@ describe('runs, not attempts', () => {
     expect(row.length).toBeGreaterThan(80);
   });
 });
+
+describe('rows after the runbook was edited before a resume', () => {
+  it('each run stays on the row of the step that ran it, and a removed step is said removed (a review)', async () => {
+    const file = '/rb/twins.md';
+    const block = (text: string, script: string): string => `${text}\n\n\`\`\`bash\n${script}\n\`\`\`\n\n`;
+    const t = fakeSession({ [file]: `# Twins\n\n## Work\n\n${block('Restart first.', 'systemctl restart app')}${block('Migrate.', './migrate')}${block('Restart after.', 'systemctl restart app')}` });
+    await t.actions.start({ file });
+    t.shell.reply({ exitCode: 0 }, { exitCode: 1 });
+    await runToNextBlock(t.store);
+    const u = fakeSession({ [file]: `# Twins\n\n## Work\n\n${block('Migrate.', './migrate')}${block('Restart after.', 'systemctl restart app')}` });
+    await u.actions.resume(t.journal.events);
+    await u.actions.retry();
+    await runToNextBlock(u.store);
+    expect(u.state().status).toEqual({ kind: 'ended', outcome: 'completed' });
+    const report = sessionReport([...t.journal.events, ...u.journal.events], { journal: '/state/x.jsonl' });
+    const rows = report.split('\n').filter((line) => /^\| \d+ \| /.test(line));
+    expect(rows).toEqual([
+      expect.stringMatching(/^\| 1 \| Migrate\. \| Work \| passed \| 2 \| .* retried by /),
+      expect.stringMatching(/^\| 2 \| Restart after\. \| Work \| passed \| 1 \| /),
+      expect.stringMatching(/^\| 3 \| Restart first\. \| Work \| passed, then removed from the runbook \| 1 \| /),
+    ]);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, existsSync, fchmodSync, fchownSync, lstatSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,17 +81,26 @@ export function prepareShellDir(dir: string, runAs: RunAs, rc: string): { rcPath
   const shared = runAs.mode !== 'self';
   const rcPath = path.join(dir, randomFileName('rc'));
   const fifoPath = path.join(dir, randomFileName('cmd'));
-  // For another user the directory stays stepgate's: files that user must read are
-  // world-readable inside a directory nobody else can list or change. They hold no secrets: the
-  // session environment is typed to the shell over the terminal (see configLines). Given the
-  // directory, root's later chown of the FIFO and its writes of step files followed whatever
-  // that user had put at those names (a review: a root file chowned to the user, a file of the
-  // user's made in /etc/cron.hourly).
+  // For another user the directory stays stepgate's: files that user must read are readable
+  // inside a directory nobody else can list or change, under names nobody can guess. The rc file
+  // holds no secret (the session environment is typed to the shell over the terminal: see
+  // configLines); the FIFO carries each step's line, its env assignments too, secrets included
+  // (a review). Given the directory, root's later chown of the FIFO by its name and its writes of
+  // step files followed whatever that user had put at those names (a review: a root file chowned
+  // to the user, a file of the user's made in /etc/cron.hourly).
   writeFileSync(rcPath, rc, { mode: shared ? 0o644 : 0o600, flag: 'wx' });
   if (shared) chmodSync(dir, 0o711);
   const fifoFd = (async () => {
     await execFileAsync('mkfifo', ['-m', shared ? '604' : '600', fifoPath]);
-    return openSync(fifoPath, constants.O_RDWR | constants.O_NOFOLLOW);
+    const fd = openSync(fifoPath, constants.O_RDWR | constants.O_NOFOLLOW);
+    // As root (runuser) the FIFO becomes the target user's alone, given by the descriptor just
+    // opened: only its name kept others out. Through sudo stepgate cannot give it away, and the
+    // unguessable name in an unlistable directory is what keeps it.
+    if (runAs.mode === 'runuser' && process.getuid?.() === 0) {
+      fchownSync(fd, runAs.uid, runAs.gid);
+      fchmodSync(fd, 0o600);
+    }
+    return fd;
   })();
   return { rcPath, fifoPath, fifoFd };
 }

@@ -3,7 +3,8 @@
  * root and reads those files itself: a step of that user must not get it to read a file the
  * user could not (a symlink planted in place of a state file). Real users, real ptys.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,27 @@ afterAll(async () => {
 });
 
 describe.skipIf(!root)('the saved state read through runuser', () => {
+  it('gives the command FIFO, which carries each step\'s env (secrets too), to the step user alone (a review)', async () => {
+    const own = await openShell({ user: service, cwd: '/tmp' });
+    try {
+      const result = await own.run({ script: 'id -un', env: { DB_PASSWORD: 'Sup3rSecretPw' } });
+      expect(result.exitCode).toBe(0);
+      const fifos = readdirSync(os.tmpdir())
+        .filter((n) => n.startsWith(`stepgate-sh-${process.pid}-`))
+        .flatMap((d) => readdirSync(path.join(os.tmpdir(), d)).filter((n) => n.startsWith('cmd-')).map((n) => path.join(os.tmpdir(), d, n)));
+      expect(fifos.length).toBeGreaterThan(0);
+      const uid = Number(execFileSync('id', ['-u', service], { encoding: 'utf8' }).trim());
+      for (const fifo of fifos) {
+        const st = statSync(fifo);
+        expect(st.isFIFO()).toBe(true);
+        expect(st.uid).toBe(uid);
+        expect(st.mode & 0o777).toBe(0o600);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('is not read through a symlink the step user planted', async () => {
     shell = await openShell({ user: service, cwd: '/tmp' });
     // The user replaces its own state files: cwd by a link to root's file, state by one that

@@ -59,7 +59,7 @@ function object(fields: Record<string, Check>): Check {
   };
 }
 
-const who = object({ user: str, 'ssmSessionId?': str });
+const who = object({ user: str, 'account?': str, 'ssmSessionId?': str });
 const recoveryPath = object({ label: str, file: str, 'anchor?': str, origin: any });
 const step: Check = (v) => {
   const base = object({ id: str, kind: oneOf('command', 'check', 'manual') })(v);

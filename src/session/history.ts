@@ -113,7 +113,7 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
     runbook: first.frame.source.file,
     startedAt: first.at,
     state: empty && !d.finished ? 'nothing run' : d.state,
-    who: first.who.ssmSessionId ? `${first.who.user} (ssm ${first.who.ssmSessionId})` : first.who.user,
+    who: whoText(first.who),
     finished: d.finished,
     torn: read.torn !== undefined,
     empty,
@@ -212,8 +212,10 @@ export function restoredText(restored: RestoredShell): string {
   return restored.cwd === undefined ? vars : `cwd ${restored.cwd} and ${vars}`;
 }
 
-function whoText(who: Who): string {
-  return `${who.user}${who.ssmSessionId ? ` (ssm ${who.ssmSessionId})` : ''}`;
+/** `alice`, `alice (account root, ssm s-0abc)`: who the environment named, and the account the kernel knew. */
+export function whoText(who: Who): string {
+  const notes = [who.account !== undefined ? `account ${who.account}` : '', who.ssmSessionId ? `ssm ${who.ssmSessionId}` : ''].filter(Boolean);
+  return `${who.user}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
 
 /**
@@ -255,7 +257,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
   const head = `${time(event.at)}  `;
   switch (event.type) {
     case 'session-started':
-      return `${head}session ${event.id} started by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host}, stepgate ${event.version}${event.runAs !== undefined ? `, steps as ${event.runAs}` : ''}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
+      return `${head}session ${event.id} started by ${whoText(event.who)} on ${event.host}, stepgate ${event.version}${event.runAs !== undefined ? `, steps as ${event.runAs}` : ''}\n${event.runbooks.map((r) => `${' '.repeat(head.length)}runbook ${r.path} sha256 ${r.sha256}`).join('\n')}`;
     case 'var-answered':
       return `${head}var ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} [${event.source}]`;
     case 'var-captured':
@@ -271,9 +273,9 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'decision': {
       const d = event.decision;
       if (d.kind === 'confirm' && item?.step.kind === 'manual') {
-        return `${head}DECISION confirm [x] ${oneLine(item.step.text)} by ${d.auto ? '--yes, run by ' : ''}${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+        return `${head}DECISION confirm [x] ${oneLine(item.step.text)} by ${d.auto ? '--yes, run by ' : ''}${whoText(event.who)}`;
       }
-      const by = `by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}`;
+      const by = `by ${whoText(event.who)}`;
       switch (d.kind) {
         case 'recover':
           return `${head}DECISION recover ${step} via ${d.path.label} ${d.auto ? `by --recover, run ${by}` : by}`;
@@ -300,7 +302,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
       }
     }
     case 'session-resumed': {
-      const resumed = `${head}resumed by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''} on ${event.host} pid ${event.pid}${event.runAs !== undefined ? `, steps now as ${event.runAs}` : ''}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
+      const resumed = `${head}resumed by ${whoText(event.who)} on ${event.host} pid ${event.pid}${event.runAs !== undefined ? `, steps now as ${event.runAs}` : ''}${event.tornLine ? ` (dropped a torn last line: line ${event.tornLine.line}, ${event.tornLine.bytes} bytes)` : ''}${event.acceptedEdits?.length ? ` (accepted an edited journal: line${event.acceptedEdits.length === 1 ? '' : 's'} ${event.acceptedEdits.map((e) => e.line).join(', ')} did not verify)` : ''}`;
       // A stepgate that is hung up, interrupted or loses its terminal journals it and ends the
       // step; one killed outright (SIGKILL, out of memory, the host going down) writes nothing,
       // and the trail would go from the step's start straight to the resume (a trial's question).
@@ -312,7 +314,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'preflight': {
       const count = (severity: string) => event.findings.filter((f) => f.severity === severity).length;
       const summary = `${head}preflight: ${count('error')} errors, ${count('warning')} warnings (${event.ms} ms)`;
-      const skipped = event.skipped ? ` — errors passed by ${event.skipped.who.user} with --skip-preflight: ${event.skipped.reason}` : '';
+      const skipped = event.skipped ? ` — errors passed by ${whoText(event.skipped.who)} with --skip-preflight: ${event.skipped.reason}` : '';
       const pad = ' '.repeat(head.length);
       const lines = event.findings.filter((f) => f.severity !== 'note').map((f) => `${pad}${f.severity} ${f.file}:${f.line}: ${f.message}`);
       return [summary + skipped, ...lines].join('\n');
@@ -320,7 +322,7 @@ export function describeEvent(event: SessionEvent, state: SessionState): string 
     case 'shell-reset':
       return `${head}shell replaced (${event.cause === 'resumed' ? 'resume' : 'the shell ended'}): ${event.restored ? `restored ${restoredText(event.restored)}` : 'nothing restored'}\n${' '.repeat(head.length)}${event.reason}`;
     case 'session-discarded':
-      return `${head}DISCARDED by ${event.who.user}${event.who.ssmSessionId ? ` (ssm ${event.who.ssmSessionId})` : ''}: ${event.reason}`;
+      return `${head}DISCARDED by ${whoText(event.who)}: ${event.reason}`;
     case 'terminal-closed':
       // A full disk (ENOSPC, EFBIG, EDQUOT) is journaled as a drop too: the output went nowhere either.
       if (event.signal === 'ENOSPC' || event.signal === 'EFBIG' || event.signal === 'EDQUOT') return `${head}OUTPUT LOST (${event.signal}: no room left where stepgate's output goes); the running step was stopped`;

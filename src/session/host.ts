@@ -64,6 +64,10 @@ export function ssmSessionId(env: NodeJS.ProcessEnv = process.env, procRoot = '/
 
 export function currentWho(env: NodeJS.ProcessEnv = process.env): Who {
   const who: Who = { user: osUser(env) };
+  // SUDO_USER and USER are anyone's to set: the account beside them is the kernel's (a review
+  // made `started by` and a DECISION name a CAB approver with SUDO_USER=cab-approver).
+  const account = processAccount();
+  if (account !== who.user) who.account = account;
   const ssm = ssmSessionId(env);
   if (ssm !== undefined) who.ssmSessionId = ssm;
   return who;

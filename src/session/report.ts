@@ -7,7 +7,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { cell, code, table } from './markdown-text.js';
-import { describeState, passedOver, planChangeText } from './history.js';
+import { describeState, passedOver, planChangeText, whoText } from './history.js';
 import { reduce, initialState } from './reducer.js';
 import { journaledRunAs } from './resume.js';
 import { matchPlans } from './match.js';
@@ -57,7 +57,7 @@ interface FrameRecord {
 }
 
 function by(who: Who): string {
-  return `${who.user}${who.ssmSessionId ? ` (ssm ${who.ssmSessionId})` : ''}`;
+  return whoText(who);
 }
 
 function utc(at: number | undefined): string {

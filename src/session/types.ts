@@ -133,7 +133,10 @@ export interface ReturnedFrame {
 
 /** Who made a decision: the OS user behind sudo, and the SSM session when there is one. */
 export interface Who {
+  /** Who is at the keyboard as the environment says it (SUDO_USER, USER): a claim, unverified. */
   user: string;
+  /** The account the process really ran as (its uid's name), when it is not `user`. */
+  account?: string;
   ssmSessionId?: string;
 }
 

@@ -2,12 +2,13 @@
  * The file journal, redaction and host facts, against the real file system.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { osUser, ssmSessionId } from '../../src/session/host.js';
+import { currentWho, osUser, ssmSessionId } from '../../src/session/host.js';
+import { whoText } from '../../src/session/history.js';
 import { FileJournal } from '../../src/session/journal.js';
 import { SessionBusyError, lockSession, sessionOwner } from '../../src/session/session-lock.js';
 import { dropTornTail, parseJournal, readJournal } from '../../src/session/journal-read.js';
@@ -172,6 +173,13 @@ describe('host facts', () => {
   it('prefers SUDO_USER, then USER', () => {
     expect(osUser({ SUDO_USER: 'ssm-user', USER: 'root' })).toBe('ssm-user');
     expect(osUser({ USER: 'alice' })).toBe('alice');
+  });
+
+  it('journals the account the kernel knows beside a name the environment claims (a review forged SUDO_USER)', () => {
+    const account = userInfo().username;
+    expect(currentWho({ SUDO_USER: 'cab-approver' })).toEqual({ user: 'cab-approver', account });
+    expect(currentWho({ USER: account })).toEqual({ user: account });
+    expect(whoText({ user: 'cab-approver', account, ssmSessionId: 's-0abc' })).toBe(`cab-approver (account ${account}, ssm s-0abc)`);
   });
 
   it('finds the SSM session id in the env, else from an ssm-session-worker ancestor', () => {

@@ -113,7 +113,8 @@ export async function summarize(dir: string, id: string): Promise<SessionSummary
     runbook: first.frame.source.file,
     startedAt: first.at,
     state: empty && !d.finished ? 'nothing run' : d.state,
-    who: whoText(first.who),
+    // The list keeps to the name (narrow columns); log and report say the account beside it.
+    who: first.who.ssmSessionId ? `${first.who.user} (ssm ${first.who.ssmSessionId})` : first.who.user,
     finished: d.finished,
     torn: read.torn !== undefined,
     empty,

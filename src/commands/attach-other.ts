@@ -16,7 +16,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { listBeacons, type BeaconInfo } from '../exec/beacon.js';
 import { RunAsError, asUser, resolveRunAs, targetUserEnv } from '../exec/run-as.js';
 import { shQuote } from '../exec/shell-quote.js';
-import { osUser } from '../session/host.js';
+import { osUser, processAccount } from '../session/host.js';
 import { displayText, displayWord, printable } from '../session/printable.js';
 import { isSessionId } from '../session/session-paths.js';
 import { TerminalFilter } from '../session/terminal-filter.js';
@@ -51,9 +51,25 @@ function isPrintable(text: string): boolean {
  * deploy again while the first one's still runs.
  */
 export async function othersNotes(): Promise<string[]> {
-  return (await othersTuis()).flatMap((b) =>
-    b.session ? [`note: ${b.user} runs session ${b.session.id} (${displayWord(b.session.runbook)}) detached on this host: stepgate attach ${b.session.id} (or --watch)`] : [],
-  );
+  const notes: string[] = [];
+  for (const b of await othersTuis()) {
+    if (!b.session) continue;
+    const head = `note: ${b.user} runs session ${b.session.id} (${displayWord(b.session.runbook)}) detached on this host`;
+    // Attaching, even to watch, means becoming its owner: offered only to whoever may (a trial
+    // was offered root's session, then refused).
+    notes.push((await mayBecome(b.user)) ? `${head}: stepgate attach ${b.session.id} (or --watch)` : `${head}; attaching to it means becoming ${b.user}, which ${processAccount()} may not here`);
+  }
+  return notes;
+}
+
+async function mayBecome(user: string): Promise<boolean> {
+  try {
+    await resolveRunAs(user);
+    return true;
+  } catch (error) {
+    if (error instanceof RunAsError) return false;
+    throw error;
+  }
 }
 
 /** ctrl-\\ as the terminal sends it: stepgate's detach key (exec/tmux.ts DETACH_KEY). */

@@ -147,12 +147,16 @@ async function resolveAfresh(user?: string): Promise<RunAs> {
     if (runuser === undefined) throw new RunAsError(target, `cannot run as "${target}" from root: ${notFoundIn('runuser')}. Install util-linux, or start stepgate as ${target}.`);
     return { ...base, mode: 'runuser', via: runuser };
   }
-  return { ...base, mode: 'sudo', via: await checkSudo(target, invoker) };
+  return { ...base, mode: 'sudo', via: await checkSudo(target, invoker, entry.uid === 0) };
 }
 
 /** sudo's path, once `sudo -n -u target true` has worked through it. */
-async function checkSudo(target: string, invoker: string): Promise<string> {
-  const fix = `add a sudoers rule, for example in /etc/sudoers.d/stepgate (edit with visudo -f): ${invoker} ALL=(${target}) NOPASSWD: ALL`;
+async function checkSudo(target: string, invoker: string, superuser: boolean): Promise<string> {
+  // A rule to become root is control of the whole host: not a fix to hand out in passing (a
+  // trial was told to grant itself root to watch a session).
+  const fix = superuser
+    ? `have an administrator decide whether ${invoker} may become ${target} (that is control of this whole host), or start stepgate as ${target}`
+    : `add a sudoers rule, for example in /etc/sudoers.d/stepgate (edit with visudo -f): ${invoker} ALL=(${target}) NOPASSWD: ALL`;
   const sudo = systemProgram('sudo');
   const missing = `cannot run as "${target}" from ${invoker}: ${notFoundIn('sudo')}. Install sudo and ${fix}, or start stepgate as ${target} or as root.`;
   if (sudo === undefined) throw new RunAsError(target, missing);

@@ -149,7 +149,11 @@ describe.skipIf(why !== undefined)('attach as another login user', () => {
       spawnSync('runuser', ['-u', stranger, '--', process.execPath, CLI, ...args], { cwd: dir, env: { ...process.env, HOME: home(stranger), STEPGATE_STATE_DIR: stateOf(stranger) }, encoding: 'utf8' });
     const listed = asStranger(['sessions']);
     expect(listed.stdout).toContain(`note: ${owner} runs session ${id} (`);
-    expect(listed.stdout).toContain(`detached on this host: stepgate attach ${id}`);
+    // Attaching means becoming the owner: not offered to a user who may not (a trial was offered it, then refused).
+    expect(listed.stdout).toContain(`detached on this host; attaching to it means becoming ${owner}, which ${stranger} may not here`);
+    expect(listed.stdout).not.toContain(`stepgate attach ${id}`);
+    const asAttacher = spawnSync('runuser', ['-u', attacher, '--', process.execPath, CLI, 'sessions'], { cwd: dir, env: { ...process.env, HOME: home(attacher), STEPGATE_STATE_DIR: stateOf(attacher) }, encoding: 'utf8' });
+    expect(asAttacher.stdout).toContain(`detached on this host: stepgate attach ${id} (or --watch)`);
     const resumed = asStranger(['resume', '--plain']);
     expect(resumed.status).toBe(2);
     expect(resumed.stderr).toContain(`stepgate: note: ${owner} runs session ${id} (`);

@@ -134,8 +134,8 @@ describe.skipIf(!root || !sudo || unreachable !== undefined)('the SSM case: a lo
   }
 
   /** The built CLI, in plain mode, as the login user: `stepgate run who.md --as SERVICE --yes`. */
-  function cliAsLogin(): { status: number | null; out: string } {
-    const res = spawnSync('runuser', ['-u', login, '--', process.execPath, path.resolve('dist/cli.js'), 'run', 'who.md', '--as', service, '--yes'], {
+  function cliAsLogin(as = service): { status: number | null; out: string } {
+    const res = spawnSync('runuser', ['-u', login, '--', process.execPath, path.resolve('dist/cli.js'), 'run', 'who.md', '--as', as, '--yes'], {
       cwd: scratch,
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `/home/${login}`, LANG: 'C.UTF-8', CI: 'true' },
@@ -159,6 +159,14 @@ describe.skipIf(!root || !sudo || unreachable !== undefined)('the SSM case: a lo
     expect(refused.out).not.toContain('step ran as');
     expect(refused.out).not.toContain('session ');
     expect(refused.out).toContain(`${login} ALL=(${service}) NOPASSWD: ALL`);
+  });
+
+  it('--as root without the rule is refused without handing out a rule that gives the whole host (a trial)', () => {
+    const refused = cliAsLogin('root');
+    expect(refused.status).toBe(2);
+    expect(refused.out).toContain(`${login} may not use sudo without a password`);
+    expect(refused.out).toContain(`have an administrator decide whether ${login} may become root (that is control of this whole host)`);
+    expect(refused.out).not.toContain('NOPASSWD');
   });
 
   it('a sudoers entry for named commands only: one error in sudo\'s words, not every directory and command read as missing', () => {

@@ -114,11 +114,14 @@ export function refusalFor(state: SessionState, kind: Decision['kind']): string 
   const cur = currentItem(state);
   if (status === 'ended') return 'the session has ended';
   if (!cur) return 'there is no step to decide on';
+  // A trial pressed `c` while a check re-ran after a recovery path that had not helped (30 s
+  // of backoff) and was told only where recovery is offered: say how to get there.
+  const atGateOnly = (what: string, offered: string): string => (status === 'running' ? `a step is running: ctrl-c stops it, then its gate offers ${offered}` : `${what} offered only at a gate`);
   switch (kind) {
     case 'retry':
-      return status === 'blocked' ? undefined : 'retry is offered only at a gate';
+      return status === 'blocked' ? undefined : atGateOnly('retry is', 'retry');
     case 'recover':
-      if (status !== 'blocked') return 'a recovery path is offered only at a gate';
+      if (status !== 'blocked') return atGateOnly('a recovery path is', 'recovery');
       if (state.frames.length - 1 >= MAX_RECOVERY_DEPTH) {
         return `recovery depth limit reached: ${MAX_RECOVERY_DEPTH} recovery procedures are already stacked; finish, skip or abort one first`;
       }
@@ -126,7 +129,7 @@ export function refusalFor(state: SessionState, kind: Decision['kind']): string 
     case 'skip':
       return status !== 'blocked' && status !== 'ready' && status !== 'confirm' ? 'nothing to skip now' : undefined;
     case 'override':
-      return status !== 'blocked' ? 'override is offered only at a gate' : undefined;
+      return status !== 'blocked' ? atGateOnly('override is', 'override') : undefined;
     case 'abort':
       return status === 'running' ? 'abort is not possible while a step runs; interrupt it first' : undefined;
     case 'confirm':

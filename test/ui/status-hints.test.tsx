@@ -21,6 +21,17 @@ describe('status line hints', () => {
     await r.waitForFrame(/READY 1\/3 pull +esc cancel · enter submit$/);
     expect(lastLine(r.frame())).not.toContain('esc/q close');
   });
+  it('c, r or o while a step runs say how to reach its gate (a trial pressed c during a re-run after a recovery path)', async () => {
+    const r = await renderSession(FILES, DEPLOY_FILE, { before: (t) => t.shell.reply({ hold: true, output: 'pulling\n' }) });
+    await r.waitForFrame('enter run');
+    r.press(enter);
+    await r.waitForFrame('RUNNING');
+    r.press('c');
+    await r.waitForFrame('a step is running: ctrl-c stops it, then its gate offers recovery');
+    r.press('r');
+    await r.waitForFrame('a step is running: ctrl-c stops it, then its gate offers retry');
+  });
+
   it('offers space to tick a manual item, enter to run a command', async () => {
     const r = await renderSession(FILES, DEPLOY_FILE);
     await r.waitForFrame('enter run');

@@ -6,7 +6,7 @@ import type { VarSpec } from '../runbooks/model.js';
 import { answerVars } from '../session/answer-vars.js';
 import type { Move, StopReason, WalkPolicy } from '../session/next-move.js';
 import { currentItem } from '../session/reducer.js';
-import { passedOver } from '../session/history.js';
+import { abortedNote, passedOver } from '../session/history.js';
 import type { SessionStore } from '../session/store.js';
 import type { RecoveryPath, SessionState } from '../session/types.js';
 import type { RecoveryShape } from '../session/recovery-shape.js';
@@ -112,7 +112,8 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
         const over = passedOver(s);
         return { end: 'completed', message: `== completed${over ? ` (${over})` : ''} ==` };
       }
-      return { end: 'blocked', message: `== ${outcome}${why ? `: ${why}` : ''} ==` };
+      const after = abortedNote(s);
+      return { end: 'blocked', message: `== ${outcome}${why ? `: ${why}` : ''} ==${after !== undefined ? `\n${after}` : ''}` };
     }
     case 'not-started':
       return { end: 'blocked', message: 'stepgate: the session did not start' };

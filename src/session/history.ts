@@ -47,6 +47,17 @@ export function somethingHappened(events: readonly SessionEvent[]): boolean {
  * overridden`, or '' when nothing. "completed" alone read, on a change ticket, as every step
  * having run (a trial skipped a required step and saw only that).
  */
+/**
+ * What an abort leaves, said where the session ends: an abort undoes nothing, and a trial that
+ * aborted at a failing health gate was told only "aborted", with the failing release still live.
+ */
+export function abortedNote(state: SessionState): string | undefined {
+  if (state.status.kind !== 'ended' || state.status.outcome !== 'aborted') return undefined;
+  const cur = currentItem(state);
+  const failed = cur?.step.status === 'failed' ? `, ${stepName(cur.item, 40)} failing` : '';
+  return `Nothing was undone: the host is as the steps left it${failed}. A recovery runbook runs only when chosen.`;
+}
+
 export function passedOver(state: SessionState): string {
   const steps = state.frames[0]?.steps ?? [];
   const count = (status: string): number => steps.filter((step) => step.status === status).length;

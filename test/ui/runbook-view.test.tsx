@@ -108,6 +108,19 @@ describe('runbook view', () => {
     expect(decisions(r)).toContainEqual({ kind: 'retry' });
   });
 
+  it('an abort at a failing gate says nothing was undone (a trial read only "aborted", the failing release still live)', async () => {
+    const r = await deploy((t) => t.probes.script(HEALTH_URL, fail(), fail(), fail()));
+    r.press('a');
+    await r.waitForFrame('BLOCKED at healthz');
+    for (let i = 0; i < 5; i++) r.press(arrowDown);
+    await r.waitForFrame(/> \d\. .*abort the session/);
+    r.press(enter);
+    await r.waitForFrame('enter submits · esc cancels');
+    r.press(enter);
+    const f = await r.waitForFrame('The session ended: aborted');
+    expect(f).toMatch(/^Nothing was undone: the host is as the steps left it, healthz failing\. A\nrecovery runbook runs only when chosen\.$/m);
+  });
+
   it('takes a gate choice with the menu: down, enter', async () => {
     const r = await deploy((t) => t.probes.script(HEALTH_URL, fail(), fail(), fail(), pass()));
     r.press('a');

@@ -8,7 +8,7 @@ import { Box } from 'ink';
 import type { RunLog } from '../../session/run-log.js';
 import type { SessionActions } from '../../session/store-types.js';
 import type { FlowItem, SessionState } from '../../session/types.js';
-import { passedOver } from '../../session/history.js';
+import { abortedNote, passedOver } from '../../session/history.js';
 import { PREFLIGHT_ROW } from '../checklist-rows.js';
 import { GatePanel } from '../components/gate-panel.js';
 import { HelpOverlay } from '../components/help-overlay.js';
@@ -16,7 +16,7 @@ import { Pane, Rule } from '../components/pane.js';
 import { PreflightDetail } from '../components/preflight-detail.js';
 import { StepDetail } from '../components/step-detail.js';
 import type { ScreenSnapshot } from '../context.js';
-import { stepName, type Line } from '../lines.js';
+import { stepName, wrapText, type Line } from '../lines.js';
 import { confirmQuestion, quitQuestion, reasonPrompt, varPrompt } from './prompts.js';
 import { asideOf, type ViewAction, type ViewState } from './view-state.js';
 
@@ -182,6 +182,7 @@ function returnedLine(title: string, item: FlowItem): string {
 function endedPane(session: SessionState, status: Extract<SessionState['status'], { kind: 'ended' }>, screen: ScreenSnapshot | null, lastName: string | undefined, height: number, width: number): ReactNode {
   const ended: Line[] = [
     { text: `The session ended: ${status.outcome}${status.reason ? ` (${status.reason})` : ''}${status.outcome === 'completed' && passedOver(session) ? ` (${passedOver(session)})` : ''}.` },
+    ...wrapText(abortedNote(session) ?? '', width).filter((text) => text !== '').map((text) => ({ text, tone: 'warn' as const })),
     { text: `Audit trail: stepgate log ${session.id}` },
     { text: '' },
     { text: '↑↓ select a step to review it; q quits.', tone: 'dim' },

@@ -7,6 +7,7 @@ import { answerVars } from '../session/answer-vars.js';
 import type { Move, StopReason, WalkPolicy } from '../session/next-move.js';
 import { currentItem } from '../session/reducer.js';
 import { abortedNote, passedOver } from '../session/history.js';
+import { namesWithoutValue } from '../session/checks.js';
 import type { SessionStore } from '../session/store.js';
 import type { RecoveryPath, SessionState } from '../session/types.js';
 import type { RecoveryShape } from '../session/recovery-shape.js';
@@ -126,9 +127,12 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
     case 'blocked': {
       // Each way out spelled as a command for this session: "rerun" would read as starting
       // the runbook again, and a bare resume would only stop here again.
+      // A check whose target names a value nobody gave is retried in vain until it has one (a
+      // trial's `${NOPE}` was offered --retry alone): given in stepgate's environment, it does.
+      const unset = namesWithoutValue(currentItem(s)?.step.reason);
       const ways = [
         // Short labels: a command wrapped at 80 columns is not one an operator can paste.
-        `  retry:    stepgate resume ${s.id} --retry`,
+        `  retry:    ${unset.map((name) => `${name}=VALUE `).join('')}stepgate resume ${s.id} --retry`,
         ...(reason.recoverable ? [`  recover:  stepgate resume ${s.id} --recover  (recovery path 1)`] : []),
         `  skip:     stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
         `  or decide in the TUI: stepgate (the picker lists this session)`,

@@ -143,6 +143,20 @@ export function shownCheckText(text: string, lookup: (name: string) => string | 
   return redact(expandVars(text, (name) => (asWritten(name) ? undefined : lookup(name))).text).replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi, '$1:***@');
 }
 
+const NO_VALUE = "no value (not a var, an env entry of the front matter, or set in stepgate's environment)";
+
+/**
+ * The names a failed check's reason says have no value: a retry helps only once they have one
+ * (the plain walk's "what next" says how).
+ */
+export function namesWithoutValue(reason: string | undefined): string[] {
+  const at = reason?.indexOf(NO_VALUE) ?? -1;
+  if (reason === undefined || at < 0) return [];
+  const head = reason.slice(0, at);
+  // `http: TARGET: ${A}, ${B} have no value`: the names after the target, not the target's own.
+  return [...head.slice(head.lastIndexOf(': ') + 2).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1] ?? '').filter((name, i, all) => name !== '' && all.indexOf(name) === i);
+}
+
 const INTERRUPTED: ChecksOutcome = { ok: false, interrupted: true, reason: 'interrupted by the operator' };
 
 interface CheckRun {
@@ -188,7 +202,7 @@ export async function runCheckStep(step: CheckStep, ctx: CheckContext): Promise<
     if (expanded !== undefined && expanded.unknown.length > 0) {
       const unknown = [...new Set(expanded.unknown)];
       const names = unknown.map((name) => `\${${name}}`).join(', ');
-      return { ok: false, interrupted: false, reason: `${check.kind}: ${check.target}: ${names} ${unknown.length === 1 ? 'has' : 'have'} no value (not a var, an env entry of the front matter, or set in stepgate's environment); not tried` };
+      return { ok: false, interrupted: false, reason: `${check.kind}: ${check.target}: ${names} ${unknown.length === 1 ? 'has' : 'have'} ${NO_VALUE}; not tried` };
     }
     const target = expanded?.text ?? check.target;
     const spec = probeSpec(check, target, ctx);

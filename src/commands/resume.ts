@@ -60,7 +60,7 @@ const USAGE = RESUME.usage;
 function printReport(report: ResumeReport, path: string, cwd: string, events: SessionEvent[], state: SessionState): void {
   const out = process.stdout;
   const drop = lastDrop(events);
-  if (drop) out.write(`the terminal closed (${drop.signal}) at ${new Date(drop.at).toISOString().slice(11, 19)} UTC${drop.terminal ? ` (${drop.terminal.who.user})` : ''}: stepgate stopped then\n`);
+  if (drop) out.write(`the terminal closed (${drop.signal}) at ${new Date(drop.at).toISOString().slice(11, 19)} UTC${drop.terminal ? ` (${drop.terminal.who.user})` : ''}, and stepgate stopped.\n`);
   if (report.torn) {
     out.write(`note: ${path}:${report.torn.line} was a torn last line (${report.torn.bytes} bytes, cut off by a crash mid-write); it was dropped and the session rebuilt from the events before it\n`);
   }

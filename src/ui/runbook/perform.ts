@@ -100,7 +100,8 @@ export class IntentPerformer {
           const gone = services.attended?.() === false;
           if (!gone && !left) return undefined;
           const at = stepName(currentItem(store.getState().session)?.item, 30);
-          this.notice(gone ? `the walk stopped at ${at}: nobody was attached when the last step finished` : `walk stopped at ${at}: its terminal left mid-step; a goes on`);
+          // Short: a notice longer than the status line is cut (a trial read "...when the last step fi…").
+          this.notice(gone ? `walk stopped at ${at}: nobody was attached; a goes on` : `walk stopped at ${at}: its terminal left mid-step; a goes on`);
           return 'unattended';
         },
       });

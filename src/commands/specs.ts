@@ -36,7 +36,7 @@ export const RUN = spec({
   name: 'run',
   usage: `stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] ${LOCK_USAGE}`,
   summary:
-    'plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items and confirm= steps; --recover walks the first recovery path once, then retries)',
+    'plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items and confirm= steps and takes vars\' defaults; --recover walks the first recovery path once, then retries)',
   options: { ...PLAIN_FLAGS, ...LOCK_FLAGS, 'skip-preflight': { type: 'string' } },
   positionals: true,
 });

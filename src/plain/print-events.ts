@@ -151,6 +151,9 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         line(`== resumed by ${event.who.user} (pid ${event.pid}) ==`);
         break;
       case 'var-answered':
+        // A default taken without asking (no terminal, or --yes) is said: nobody typed it.
+        if (event.source === 'default') line(`-- ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} (its default; nobody was asked)`);
+        break;
       case 'confirm-requested':
       // Written by `stepgate discard` in another process, never in a live walk.
       case 'session-discarded':

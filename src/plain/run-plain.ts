@@ -181,7 +181,7 @@ export async function runPlain(store: SessionStore, opts: PlainOptions, interrup
   const out = opts.out;
   const input = opts.input;
   const { reason, declined } = await walk(store, plainPolicy(opts, interruptedStep), {
-    answerVars: () => answerVars(store, { vars: opts.vars, env: opts.env, ...(opts.ask ? { ask: opts.ask } : {}), otherwise: 'default' }),
+    answerVars: () => answerVars(store, { vars: opts.vars, env: opts.env, ...(opts.ask ? { ask: opts.ask } : {}), otherwise: 'default', takeDefaults: opts.yes }),
     halt: () => (opts.interrupted() ? INTERRUPTED : undefined),
     ...(input ? { acting: () => forwardInput(store, input, opts.onCtrlC) } : {}),
     ...(opts.confirm ? { ask: askOn(opts.confirm, store) } : {}),

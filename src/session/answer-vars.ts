@@ -18,6 +18,11 @@ export interface GivenVars {
    * (plain mode; without a default that is a message saying how to give it).
    */
   otherwise: 'leave' | 'default';
+  /**
+   * A var with a default takes it without asking (`--yes`: a trial's `run --yes` on a terminal
+   * sat at `widget port [18175]:`, unattended). One without a default is still asked.
+   */
+  takeDefaults?: boolean;
 }
 
 /** Answers while a var is asked; a message when one cannot be (plain mode), else undefined. */
@@ -39,7 +44,10 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
       const problem = await actions.answerVar(fromEnv, 'env');
       if (problem !== undefined) return `STEPGATE_VAR_${problem}`;
     } else if (given.otherwise === 'leave') return undefined;
-    else if (given.ask) refused = await actions.answerVar(await given.ask(spec, refused), 'prompt');
+    else if (given.takeDefaults === true && spec.default !== undefined && refused === undefined) {
+      refused = await actions.answerVar('', 'prompt');
+      if (refused !== undefined && !given.ask) return refused;
+    } else if (given.ask) refused = await actions.answerVar(await given.ask(spec, refused), 'prompt');
     else if (spec.default !== undefined) {
       const problem = await actions.answerVar('', 'prompt');
       if (problem !== undefined) return problem;

@@ -109,3 +109,23 @@ describe("a var's pattern", () => {
     expect(t.state().status).toMatchObject({ kind: 'vars', spec: { name: 'PIN' } });
   });
 });
+
+describe('plain mode with --yes (takeDefaults)', () => {
+  it('takes each default without asking, and asks only for a var without one (a trial sat at a port prompt under --yes)', async () => {
+    const t = fakeSession({ [FILE]: DEPLOY });
+    await t.actions.start({ file: FILE });
+    const asked: string[] = [];
+    const problem = await answerVars(t.store, { vars: {}, env: {}, ask: async (spec) => (asked.push(spec.name), 'db-2'), otherwise: 'default', takeDefaults: true });
+    expect(problem).toBeUndefined();
+    expect(asked).toEqual(['HOST']);
+    expect(t.state().answers).toMatchObject({ SCRIPT: { value: './deploy.sh', source: 'default' }, PORT: { value: '8081', source: 'default' }, HOST: { value: 'db-2', source: 'prompt' } });
+  });
+
+  it('without --yes, a terminal is asked for every var, defaults offered', async () => {
+    const t = fakeSession({ [FILE]: DEPLOY });
+    await t.actions.start({ file: FILE });
+    const asked: string[] = [];
+    await answerVars(t.store, { vars: {}, env: {}, ask: async (spec) => (asked.push(spec.name), spec.default === undefined ? 'db-2' : ''), otherwise: 'default' });
+    expect(asked).toEqual(['SCRIPT', 'PORT', 'HOST']);
+  });
+});

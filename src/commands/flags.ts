@@ -8,6 +8,7 @@ export const PLAIN_FLAGS = {
   as: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   recover: { type: 'boolean' },
+  'recover-path': { type: 'string' },
   var: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   'allow-untrusted': { type: 'boolean' },

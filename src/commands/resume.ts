@@ -20,7 +20,7 @@ import { EXIT } from './exit-codes.js';
 import { resumedShellNotice } from './open-session.js';
 import { PlanError } from '../session/plan.js';
 import { createSessionStore, type ResumeReport, type SessionStore } from '../session/store.js';
-import { hostDeps, loadExec, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, untrustedRefusal } from './run.js';
+import { hostDeps, loadExec, parseRecoverPath, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, untrustedRefusal } from './run.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
 import { resumeLintRefusal } from './lint-gate.js';
@@ -48,7 +48,7 @@ import { holdSessionRunbookLock, lockFlags, plainLockHeld, plainLockOptions } fr
 import { sharedTerminal } from './controlling-tty.js';
 
 /** The flags that only a plain walk obeys: given one, `resume` stays in plain mode. */
-const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'skip'] as const;
+const PLAIN_ONLY = ['plain', 'yes', 'rerun-interrupted', 'retry', 'recover', 'recover-path', 'skip'] as const;
 
 function plainFlag(values: Partial<Record<(typeof PLAIN_ONLY)[number], unknown>>): string | undefined {
   const given = PLAIN_ONLY.find((flag) => values[flag] !== undefined && values[flag] !== false);
@@ -121,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof vars === 'string') return usageError(vars, USAGE);
   const skips = parseSkipFlags(parsed.values.skip);
   if (typeof skips === 'string') return usageError(skips, USAGE);
+  const recoverPath = parseRecoverPath(parsed.values['recover-path']);
+  if (typeof recoverPath === 'string') return usageError(recoverPath, USAGE);
   const locking = lockFlags(parsed.values);
   if (typeof locking === 'string') return usageError(locking, USAGE);
   const dir = sessionsDir();
@@ -347,7 +349,7 @@ export async function main(argv: string[]): Promise<number> {
         return status.outcome === 'completed' ? EXIT.completed : EXIT.blocked;
       }
       const plain = plainOptions(
-        { yes: parsed.values.yes === true, recover: parsed.values.recover === true, retryBlocked: parsed.values.retry === true, vars, skips },
+        { yes: parsed.values.yes === true, recover: parsed.values.recover === true, ...(recoverPath !== undefined ? { recoverPath } : {}), retryBlocked: parsed.values.retry === true, vars, skips },
         signals,
       );
       return EXIT[await runPlain(store, plain, parsed.values['rerun-interrupted'] === true ? 'rerun' : 'stop')];

@@ -218,7 +218,7 @@ export function trapSignals(store: SessionStore): { interrupted: () => boolean; 
 
 /** Plain mode on this process's terminal: the flags given, plus stdin/stdout, env, signals. */
 export function plainOptions(
-  flags: Pick<PlainOptions, 'yes' | 'recover' | 'vars' | 'skips'> & { retryBlocked?: boolean },
+  flags: Pick<PlainOptions, 'yes' | 'recover' | 'recoverPath' | 'vars' | 'skips'> & { retryBlocked?: boolean },
   signals: { interrupted: () => boolean; interrupt: () => void },
 ): PlainOptions {
   const ask = terminalAsk();
@@ -265,6 +265,13 @@ function skipKey(name: string): string {
   return `${resolve(name.slice(0, hash))}${name.slice(hash)}`;
 }
 
+/** `--recover-path N`: a recovery path's number at the gate (1 is the first), or a message. */
+export function parseRecoverPath(value: string | undefined): number | undefined | string {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return /^[1-9][0-9]?$/.test(value.trim()) && Number.isInteger(n) ? n : `--recover-path wants the number of a recovery path as the gate lists them (1 is the first), got ${JSON.stringify(value)}`;
+}
+
 export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
   const skips: Record<string, string> = {};
   for (const pair of values ?? []) {
@@ -294,6 +301,8 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof vars === 'string') return usageError(vars, USAGE);
   const skips = parseSkipFlags(parsed.values.skip);
   if (typeof skips === 'string') return usageError(skips, USAGE);
+  const recoverPath = parseRecoverPath(parsed.values['recover-path']);
+  if (typeof recoverPath === 'string') return usageError(recoverPath, USAGE);
 
   // An invalid runbook never starts a session.
   setRunbookTree(file);
@@ -352,7 +361,7 @@ export async function main(argv: string[]): Promise<number> {
   // From here on the session's shell starts as the user, while the rest is checked and made.
   const warm = prewarmShell(parsed.values.as ?? loaded.runbook.frontMatter.user);
   try {
-    const flags = { as: parsed.values.as, skipPreflight: parsed.values['skip-preflight'], yes: parsed.values.yes === true, recover: parsed.values.recover === true };
+    const flags = { as: parsed.values.as, skipPreflight: parsed.values['skip-preflight'], yes: parsed.values.yes === true, recover: parsed.values.recover === true, ...(recoverPath !== undefined ? { recoverPath } : {}) };
     return await checkAndRun(file, loaded, flags, { vars, skips, locking, earlier }, warm);
   } finally {
     await (await warm)?.close();
@@ -362,7 +371,7 @@ export async function main(argv: string[]): Promise<number> {
 async function checkAndRun(
   file: string,
   loaded: Awaited<ReturnType<typeof loadRunbookFile>>,
-  flags: { as: string | undefined; skipPreflight: string | undefined; yes: boolean; recover: boolean },
+  flags: { as: string | undefined; skipPreflight: string | undefined; yes: boolean; recover: boolean; recoverPath?: number },
   given: { vars: Record<string, string>; skips: Record<string, string>; locking: Exclude<ReturnType<typeof lockFlags>, string>; earlier: Promise<Awaited<ReturnType<typeof unfinishedSessionOf>> | undefined> },
   warm: Promise<WarmShell | undefined>,
 ): Promise<number> {
@@ -413,7 +422,7 @@ async function checkAndRun(
     process.stderr.write(`stepgate: journal ${journal.path}\n`);
     await held.journalTaken();
     for (const warning of undeclaredVarWarnings(store, vars)) process.stderr.write(`stepgate: warning: ${warning}\n`);
-    return EXIT[await runPlain(store, plainOptions({ yes: flags.yes, recover: flags.recover, vars, skips }, signals))];
+    return EXIT[await runPlain(store, plainOptions({ yes: flags.yes, recover: flags.recover, ...(flags.recoverPath !== undefined ? { recoverPath: flags.recoverPath } : {}), vars, skips }, signals))];
   } finally {
     signals.off();
     stopPrinting();

@@ -34,16 +34,16 @@ export const TUI = spec({
 
 export const RUN = spec({
   name: 'run',
-  usage: `stepgate run FILE [--as USER] [--yes] [--recover] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] ${LOCK_USAGE}`,
+  usage: `stepgate run FILE [--as USER] [--yes] [--recover | --recover-path N] [--var NAME=VALUE]... [--skip STEP=REASON]... [--skip-preflight REASON] ${LOCK_USAGE}`,
   summary:
-    'plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items and confirm= steps and takes vars\' defaults; --recover walks the first recovery path once, then retries)',
+    'plain, line-oriented run; stops at the first blocked gate (--yes confirms manual items and confirm= steps and takes vars\' defaults; --recover walks the first recovery path once, then retries; --recover-path N the gate\'s N-th)',
   options: { ...PLAIN_FLAGS, ...LOCK_FLAGS, 'skip-preflight': { type: 'string' } },
   positionals: true,
 });
 
 export const RESUME = spec({
   name: 'resume',
-  usage: `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] [--quiet] ${LOCK_USAGE} [--accept-edited-journal]`,
+  usage: `stepgate resume [ID] [--plain] [--yes] [--rerun-interrupted] [--retry] [--recover | --recover-path N] [--as USER] [--var NAME=VALUE]... [--skip STEP=REASON]... [--detach|--no-detach] [--quiet] ${LOCK_USAGE} [--accept-edited-journal]`,
   summary:
     'continue a session after a crash or a dropped SSM session (default: the newest unfinished one) in the TUI on a terminal (--quiet: without its bell); --plain, or any flag after it, continues in plain mode; a journal changed after it was written is refused unless --accept-edited-journal (recorded)',
   options: {

@@ -24,6 +24,8 @@ export interface PlainOptions {
   yes: boolean;
   /** At the first gate, walk the first recovery path once, then retry. */
   recover: boolean;
+  /** `--recover-path N`: the gate's N-th recovery path instead of the first (implies `recover`). */
+  recoverPath?: number;
   /** Vars given on the command line (`--var NAME=VALUE`). */
   vars: Record<string, string>;
   /** Process environment (`STEPGATE_VAR_NAME` supplies var NAME). */
@@ -94,7 +96,8 @@ function forwardInput(store: SessionStore, input: NodeJS.ReadStream, onCtrlC: ((
 export function plainPolicy(opts: PlainOptions, interruptedStep: WalkPolicy['interruptedStep']): WalkPolicy {
   return {
     confirm: opts.yes ? 'auto' : opts.confirm ? 'ask' : 'stop',
-    recover: opts.recover,
+    recover: opts.recover || opts.recoverPath !== undefined,
+    ...(opts.recoverPath !== undefined ? { recoverPath: opts.recoverPath } : {}),
     recovered: false,
     skips: new Map(Object.entries(opts.skips ?? {})),
     retryBlocked: opts.retryBlocked === true,
@@ -134,6 +137,8 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
         // Short labels: a command wrapped at 80 columns is not one an operator can paste.
         `  retry:    ${unset.map((name) => `${name}=VALUE `).join('')}stepgate resume ${s.id} --retry`,
         ...(reason.recoverable ? [`  recover:  stepgate resume ${s.id} --recover  (recovery path 1)`] : []),
+        // Another path by its number: a trial's roll back was path 2, out of plain mode's reach.
+        ...((reason.paths ?? 0) > 1 ? [`            stepgate resume ${s.id} --recover-path N  (path N of the ${reason.paths})`] : []),
         `  skip:     stepgate resume ${s.id} --skip ${currentItem(s)?.item.step.id ?? 'STEP'}=REASON`,
         `  or decide in the TUI: stepgate (the picker lists this session)`,
       ];

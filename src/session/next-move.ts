@@ -19,6 +19,8 @@ export interface WalkPolicy {
   confirm: ConfirmPolicy;
   /** At the first gate with a recovery path, walk the first one (once: `recovered` is then set). */
   recover: boolean;
+  /** `--recover-path N`: walk the gate's N-th recovery path (1 first) instead of the first open one. */
+  recoverPath?: number;
   recovered: boolean;
   /** `--skip STEP=REASON`: skip these steps (by id or key) when reached or blocked; each once. */
   skips: ReadonlyMap<string, string>;
@@ -52,8 +54,8 @@ export const DEFAULT_POLICY: WalkPolicy = { confirm: 'stop', recover: false, rec
 export type StopReason =
   | { kind: 'ended' }
   | { kind: 'not-started' }
-  /** At a gate nobody decided for; `recoverable`: a recovery path is open. */
-  | { kind: 'blocked'; recoverable: boolean }
+  /** At a gate nobody decided for; `recoverable`: a recovery path is open; `paths`: how many it lists. */
+  | { kind: 'blocked'; recoverable: boolean; paths: number }
   /** At a step that was running when stepgate stopped (`interruptedStep: 'stop'`). */
   | { kind: 'interrupted-step'; step: string }
   /** A manual item or a `confirm=` step the policy does not answer. */
@@ -115,9 +117,16 @@ export function nextMove(state: SessionState, policy: WalkPolicy): Move {
     if (policy.interruptedStep !== 'gate' && cur.step.interrupted) {
       return policy.interruptedStep === 'stop' ? stop({ kind: 'interrupted-step', step }) : { kind: 'retry', why: 'interrupted', step };
     }
-    const first = gateChoices(state).find((c) => c.kind === 'recover' && c.disabled === undefined);
+    const paths = gateChoices(state).filter((c) => c.kind === 'recover');
+    const first = paths.find((c) => c.disabled === undefined);
+    if (policy.recover && !policy.recovered && policy.recoverPath !== undefined) {
+      const asked = paths[policy.recoverPath - 1];
+      if (asked === undefined) return stop({ kind: 'no-progress', error: `--recover-path ${policy.recoverPath}: the gate of ${step} offers ${paths.length === 0 ? 'no recovery path' : paths.length === 1 ? 'one recovery path (1)' : `recovery paths 1 to ${paths.length}`}` });
+      if (asked.disabled !== undefined) return stop({ kind: 'no-progress', error: `--recover-path ${policy.recoverPath}: ${asked.disabled}` });
+      return { kind: 'recover', index: asked.index };
+    }
     if (policy.recover && !policy.recovered && first?.kind === 'recover') return { kind: 'recover', index: first.index };
-    return stop({ kind: 'blocked', recoverable: first !== undefined });
+    return stop({ kind: 'blocked', recoverable: first !== undefined, paths: paths.length });
   }
   const back = cur.frame.returned;
   if (policy.stopOnReturn && back !== undefined && back.index === cur.index && policy.startSeq !== undefined && back.seq > policy.startSeq) {

@@ -78,10 +78,13 @@ describe('nextMove', () => {
     await t.actions.runStep();
     await t.actions.idle();
     expect(t.state().status.kind).toBe('blocked');
-    expect(nextMove(t.state(), policy())).toEqual({ kind: 'stop', reason: { kind: 'blocked', recoverable: true } });
+    expect(nextMove(t.state(), policy())).toEqual({ kind: 'stop', reason: { kind: 'blocked', recoverable: true, paths: 1 } });
     const recover = nextMove(t.state(), policy({ recover: true }));
     expect(recover).toEqual({ kind: 'recover', index: 0 });
     expect(nextMove(t.state(), policyAfter(policy({ recover: true }), recover))).toMatchObject({ kind: 'stop', reason: { kind: 'blocked' } });
+    // --recover-path N: the gate's N-th path; one it does not list stops, saying so.
+    expect(nextMove(t.state(), policy({ recover: true, recoverPath: 1 }))).toEqual({ kind: 'recover', index: 0 });
+    expect(nextMove(t.state(), policy({ recover: true, recoverPath: 2 }))).toEqual({ kind: 'stop', reason: { kind: 'no-progress', error: '--recover-path 2: the gate of health offers one recovery path (1)' } });
     // --skip names the step by id; it is used once.
     const skip = nextMove(t.state(), policy({ skips: new Map([['health', 'known down']]) }));
     expect(skip).toMatchObject({ kind: 'skip', reason: 'known down', step: 'health' });
@@ -95,7 +98,7 @@ describe('nextMove', () => {
   it('a walk that must stay in its checklist stops when a recovery path is entered', async () => {
     const t = await started();
     const end = await walk(t.store, policy({ confirm: 'auto', depth: 1 }));
-    expect(end.reason).toEqual({ kind: 'blocked', recoverable: true });
+    expect(end.reason).toEqual({ kind: 'blocked', recoverable: true, paths: 1 });
     await t.actions.chooseRecovery(0);
     await t.actions.idle();
     expect(nextMove(t.state(), policy({ depth: 1 }))).toEqual({ kind: 'stop', reason: { kind: 'left-checklist' } });
@@ -128,7 +131,7 @@ describe('walk', () => {
   it('under --yes and --recover, walks the recovery path and comes back to the gate', async () => {
     const t = await started();
     const end = await walk(t.store, policy({ confirm: 'auto', recover: true }));
-    expect(end.reason).toEqual({ kind: 'blocked', recoverable: true });
+    expect(end.reason).toEqual({ kind: 'blocked', recoverable: true, paths: 1 });
     expect(t.shell.requests.map((r) => r.script)).toEqual(['git pull', './migrate', './rollback']);
     // The check ran again after the path returned: its 5 attempts before it, 5 after.
     expect(t.probes.calls).toHaveLength(10);

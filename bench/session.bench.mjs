@@ -90,4 +90,23 @@ for (let i = 0; i < 5; i++) {
   times.push(performance.now() - t);
 }
 console.log(`replay of ${events.length} events: median ${median(times).toFixed(0)} ms (${((median(times) / events.length) * 1000).toFixed(0)} us/event)`);
+
+// 4. Cutting a long output line into rows of 80 cells (the transcript viewer, the gate's tail):
+// printable ASCII against the same line with one `é`, and a line of CJK and emoji. Measured by
+// cells since session 24; a review's 250,000-character line with one `é` took 73 s through
+// string-width before rows were measured a window at a time.
+const { wrapKeepingText } = await import(join(root, 'src/session/word-wrap.ts'));
+const ascii = '{"a":1,"b":"xyz"},'.repeat(14_000).slice(0, 250_000);
+const lines = { ascii, 'one é': `café ${ascii.slice(5)}`, 'CJK and emoji': '部署 ✅ 👩\u200d💻 e\u0301 '.repeat(18_000).slice(0, 250_000) };
+const wraps = {};
+for (const [name, text] of Object.entries(lines)) {
+  const t = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    wrapKeepingText(text, 80);
+    t.push(performance.now() - start);
+  }
+  wraps[name] = median(t);
+}
+console.log(`wrap a 250,000-character line into 80-cell rows: ${Object.entries(wraps).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')} (one é: ${(wraps['one é'] / wraps.ascii).toFixed(1)}x ASCII)`);
 rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /** Word wrapping for rows of a fixed width, shared by the TUI, plain mode and plan. Pure. */
-import { cellWidth, headInCells, isNarrow } from './cells.js';
+import { cellWidth, fitsInCells, headInCells, isNarrow } from './cells.js';
 import { displayText } from './printable.js';
 
 /**
@@ -15,7 +15,7 @@ export function wordWrap(text: string, width: number, indent: number): string[] 
   while (rest !== '') {
     const lead = first ? '' : pad;
     const room = w - lead.length;
-    if (cellWidth(rest) <= room) {
+    if (fitsInCells(rest, room)) {
       rows.push(`${lead}${rest}`);
       break;
     }
@@ -44,7 +44,7 @@ export function wrapKeepingText(line: string, width: number): string[] {
   // A narrow line stays narrow as it is cut: its length is its width, and a long one is not
   // measured again for every row.
   const narrow = isNarrow(line);
-  while (narrow ? rest.length > w : cellWidth(rest) > w) {
+  while (narrow ? rest.length > w : !fitsInCells(rest, w)) {
     const cut = breakAt(rest, narrow ? w : headInCells(rest, w, true).length);
     rows.push(rest.slice(0, cut));
     rest = rest.slice(cut);
@@ -78,7 +78,7 @@ export function wrapText(text: string, width: number, options: { keepWords?: boo
     let line = '';
     for (const word of paragraph.split(/\s+/).filter(Boolean)) {
       let rest = word;
-      while (cellWidth(rest) > w && options.keepWords !== true) {
+      while (!fitsInCells(rest, w) && options.keepWords !== true) {
         if (line !== '') {
           out.push(line);
           line = '';
@@ -107,7 +107,7 @@ export function wrapText(text: string, width: number, options: { keepWords?: boo
  */
 export function clip(text: string, width: number): string {
   if (width <= 0) return '';
-  if (cellWidth(text) <= width) return text;
+  if (fitsInCells(text, width)) return text;
   if (width === 1) return '…';
   // Room for the ellipsis; a space right after that room still ends a whole word inside it.
   const room = headInCells(text, width - 1);

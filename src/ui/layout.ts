@@ -3,7 +3,7 @@
  * terminal's height: Ink clears the screen and redraws everything (flicker) once its output
  * is as tall as the terminal.
  */
-import { cellWidth, headInCells, padCells } from '../session/cells.js';
+import { fitsInCells, headInCells, padCells } from '../session/cells.js';
 import { displayText } from '../session/printable.js';
 import { clip } from '../session/word-wrap.js';
 
@@ -56,7 +56,7 @@ export function fit(text: string, width: number, pad = false): string {
   if (width <= 0) return '';
   // Most of what is fitted comes from a runbook or a server: printable only.
   const flat = displayText(text).replace(/\t/g, '  ');
-  const out = cellWidth(flat) > width ? `${headInCells(flat, width - 1)}…` : flat;
+  const out = fitsInCells(flat, width) ? flat : `${headInCells(flat, width - 1)}…`;
   return pad ? padCells(out, width) : out;
 }
 

@@ -151,8 +151,8 @@ export function printEvents(store: SessionStore, out: NodeJS.WritableStream, cwd
         line(`== resumed by ${event.who.user} (pid ${event.pid}) ==`);
         break;
       case 'var-answered':
-        // A default taken without asking (no terminal, or --yes) is said: nobody typed it.
-        if (event.source === 'default') line(`-- ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} (its default; nobody was asked)`);
+        // A default is said: taken without asking (no terminal, --yes) nobody typed it.
+        if (event.source === 'default') line(`-- ${event.name} = ${event.secret ? '(secret)' : JSON.stringify(event.value ?? '')} (its default)`);
         break;
       case 'confirm-requested':
       // Written by `stepgate discard` in another process, never in a live walk.

@@ -5,6 +5,7 @@
  */
 import type { VarSpec } from '../runbooks/model.js';
 import type { SessionStore } from './store-types.js';
+import type { VarSource } from './types.js';
 
 export interface GivenVars {
   /** `--var NAME=VALUE`. */
@@ -44,7 +45,11 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
       const problem = await actions.answerVar(fromEnv, 'env');
       if (problem !== undefined) return `STEPGATE_VAR_${problem}`;
     } else if (given.otherwise === 'leave') return undefined;
-    else if (given.takeDefaults === true && spec.default !== undefined && refused === undefined) {
+    // A secret's value is never kept: one given before by a person or a flag is asked for (or
+    // refused) again, never replaced by its default (a review: later steps ran with another
+    // password). Nor does --yes take a secret's default: a secret is typed, never assumed.
+    else if (spec.secret && spec.default !== undefined && !given.ask && givenBefore(store, spec.name)) return secretAgain(spec, givenBefore(store, spec.name) ?? 'prompt');
+    else if (given.takeDefaults === true && spec.default !== undefined && !spec.secret && refused === undefined) {
       refused = await actions.answerVar('', 'prompt');
       if (refused !== undefined && !given.ask) return refused;
     } else if (given.ask) refused = await actions.answerVar(await given.ask(spec, refused), 'prompt');
@@ -113,6 +118,16 @@ export function varConflicts(answered: Record<string, string | undefined>, given
 }
 
 /** What to say of a var nobody gave a value and that has no default, where nobody can be asked. */
+/** How a secret the session asks again was answered before, when not by its default. */
+function givenBefore(store: SessionStore, name: string): VarSource | undefined {
+  const source = store.getState().session.secretsBefore?.[name];
+  return source === undefined || source === 'default' ? undefined : source;
+}
+
+function secretAgain(spec: Pick<VarSpec, 'name' | 'prompt'>, before: VarSource): string {
+  return `var ${spec.name} (${spec.prompt}) is a secret, never kept: it was given before (${before}), and its default would quietly replace it; pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name} again`;
+}
+
 export function needsValue(spec: Pick<VarSpec, 'name' | 'prompt'>): string {
   return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
 }

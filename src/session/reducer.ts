@@ -335,7 +335,9 @@ function fold(state: SessionState, event: SessionEvent): Reduction {
       if (event.as !== undefined) state.as = event.as;
       // Secret values were never journaled: ask for them again.
       for (const [name, answer] of Object.entries(state.answers)) {
-        if (answer.secret) delete state.answers[name];
+        if (!answer.secret) continue;
+        state.secretsBefore = { ...state.secretsBefore, [name]: answer.source };
+        delete state.answers[name];
       }
       const cur = currentItem(state);
       if (cur) cur.frame.confirming = false;

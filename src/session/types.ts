@@ -172,6 +172,11 @@ export interface SessionState {
   vars: VarSpec[];
   /** Answered vars; secret values are never held here (nor journaled). */
   answers: Record<string, { secret: boolean; value?: string; source: VarSource }>;
+  /**
+   * Secret vars a resume asks again (their values were never kept), by how they were answered
+   * before: one given by a person or a flag must not quietly become its default now.
+   */
+  secretsBefore?: Record<string, VarSource>;
   startedAt?: number;
   endedAt?: number;
   runbooks: RunbookDigest[];

@@ -128,4 +128,24 @@ describe('plain mode with --yes (takeDefaults)', () => {
     await answerVars(t.store, { vars: {}, env: {}, ask: async (spec) => (asked.push(spec.name), spec.default === undefined ? 'db-2' : ''), otherwise: 'default' });
     expect(asked).toEqual(['SCRIPT', 'PORT', 'HOST']);
   });
+
+  it('never takes a secret\'s default: --yes asks for it, and a resume without a terminal refuses one given before (a review: later steps ran with the default password)', async () => {
+    const rb = `---\ntitle: S\nvars:\n  DB_PASSWORD: { prompt: the password, default: changeme, secret: true }\n---\n# S\n\n## Go\n\nGo.\n\n\`\`\`bash {name=go}\nexit 1\n\`\`\`\n`;
+    const t = fakeSession({ '/rb/s.md': rb });
+    await t.actions.start({ file: '/rb/s.md' });
+    const asked: string[] = [];
+    await answerVars(t.store, { vars: {}, env: {}, ask: async (spec) => (asked.push(spec.name), 'typed-one'), otherwise: 'default', takeDefaults: true });
+    expect(asked).toEqual(['DB_PASSWORD']);
+    expect(t.state().answers['DB_PASSWORD']).toMatchObject({ secret: true, source: 'prompt' });
+    // A resume without a terminal: the typed password is not kept, and its default must not stand in.
+    const u = fakeSession({ '/rb/s.md': rb });
+    await u.actions.resume(t.journal.events);
+    expect(u.state().status).toMatchObject({ kind: 'vars', spec: { name: 'DB_PASSWORD' } });
+    const refused = await answerVars(u.store, { vars: {}, env: {}, otherwise: 'default', takeDefaults: true });
+    expect(refused).toContain('var DB_PASSWORD (the password) is a secret, never kept: it was given before (prompt)');
+    expect(u.state().status.kind).toBe('vars');
+    // Given again, it goes on.
+    expect(await answerVars(u.store, { vars: {}, env: { STEPGATE_VAR_DB_PASSWORD: 'typed-one' }, otherwise: 'default' })).toBeUndefined();
+    expect(u.state().answers['DB_PASSWORD']).toMatchObject({ secret: true, source: 'env' });
+  });
 });

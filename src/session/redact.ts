@@ -135,9 +135,11 @@ function replaceSpans(text: string, spans: ReadonlyArray<[number, number]>): str
  * which step, which digest. A secret that happens to occur in one (`DB_PASSWORD=omneuro` and a
  * runbook under `/srv/omneuro/`) turned the journaled path into `/srv/[REDACTED]/deploy.md`: the
  * session could not be resumed, and the hole in a path anyone can list told the secret (a review).
- * What these hold is on the filesystem or made by stepgate, not typed or printed by anyone.
+ * What these hold is on the filesystem or made by stepgate, not typed or printed by anyone. Not
+ * a `cwd`: the shell's is wherever a step went (`cd "/srv/ws-$API_TOKEN"`, a review), and it
+ * stays redacted, as stepgate's own.
  */
-const NAMES = new Set(['file', 'path', 'key', 'anchor', 'id', 'sha256', 'hash', 'transcript', 'cwd']);
+const NAMES = new Set(['file', 'path', 'key', 'anchor', 'id', 'sha256', 'hash', 'transcript']);
 
 /** Redacts every string inside a JSON-like value (keys included) but the names above, returning a copy. */
 export function redactDeep<T>(value: T, redact: Redactor): T {

@@ -42,5 +42,15 @@ describe('a secret that occurs in the runbook path', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('== completed ==');
     expect(resumed.stdout).not.toContain(`password is ${SECRET}`);
+    // Where a step went is the step's doing, not a name stepgate made: redacted in the journal
+    // (the cwd a new shell is given after a step ended the shell).
+    const cd = `# CD\n\n## Go\n\nGoes.\n\n\`\`\`bash {name=go}\nmkdir -p "ws-$DB_PASSWORD" && cd "ws-$DB_PASSWORD"\n\`\`\`\n\nEnds the shell.\n\n\`\`\`bash {name=end}\nexit 0\n\`\`\`\n\nRuns on.\n\n\`\`\`bash {name=last}\ntrue\n\`\`\`\n`;
+    writeFileSync(join(dir, 'cd.md'), RUNBOOK.slice(0, RUNBOOK.indexOf('# Deploy')) + cd);
+    expect((await ws.run(['run', join(dir, 'cd.md'), '--yes'], env)).code).toBe(0);
+    const cdId = ws.sessionIds().find((s) => s !== id)!;
+    const cdJournal = readFileSync(ws.journalPath(cdId), 'utf8');
+    expect(cdJournal).toContain('"restored":{"cwd":');
+    expect(cdJournal).toContain('ws-[REDACTED]');
+    expect(cdJournal).not.toContain(`ws-${SECRET}`);
   }, 60_000);
 });

@@ -124,6 +124,14 @@ export async function resumption(
   report.runs = runs;
   const collected = await collectRunbooks(rebuilt.file, deps.loadRunbook);
   const books = collected.books;
+  // A recovery the session is in whose link the main runbook no longer has (its step was
+  // fixed and its recover= dropped): the file is still there, and the frame still runs from it.
+  for (const frame of state.frames.slice(1)) {
+    if (books.has(frame.init.source.file)) continue;
+    const more = await collectRunbooks(frame.init.source.file, deps.loadRunbook).catch(() => undefined);
+    for (const [file, book] of more?.books ?? []) if (!books.has(file)) books.set(file, book);
+    for (const [file, sha] of more?.digests ?? []) if (!collected.digests.has(file)) collected.digests.set(file, sha);
+  }
   const resumed: SessionEvent = { type: 'session-resumed', at: deps.now(), who: deps.who(), pid: deps.host.pid, host: deps.host.host };
   if (options.torn) resumed.tornLine = options.torn;
   if (options.acceptedEdits?.length) resumed.acceptedEdits = options.acceptedEdits;

@@ -40,4 +40,17 @@ describe('a resume whose recovery section is gone', () => {
     expect(readFileSync(ws.journalPath(id!), 'utf8')).toBe(journal);
     expect(existsSync(join(ws.dir, 'ran.txt'))).toBe(true);
   }, 60_000);
+
+  it('goes on when the recovery is unchanged and only its link left the main runbook (a review: refused though nothing it runs changed)', async () => {
+    ws.write('main.md', MAIN);
+    ws.write('recovery.md', RECOVERY);
+    expect((await ws.run(['run', 'main.md', '--yes', '--recover'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    // The deploy step is fixed and its recover= dropped; recovery.md is as it was.
+    writeFileSync(join(ws.dir, 'main.md'), MAIN.replace(' recover=recovery.md#undo', '').replace('exit 1', 'true'));
+    const r = await ws.run(['resume', id!, '--yes', '--skip', 'r2=fixed by hand']);
+    expect(r.stderr).not.toContain('cannot resume');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(ws.dir, 'ran.txt'), 'utf8')).toBe('r1\nr3-deleted\n');
+  }, 60_000);
 });

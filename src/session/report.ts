@@ -136,6 +136,8 @@ export function sessionReport(events: readonly SessionEvent[], context: ReportCo
       const prior = record.rows.get(old.items[j]?.key ?? '');
       if (prior) rows.set(`${old.items[j]?.key ?? ''}\u0000removed`, { ...prior, status: `${prior.status}, then removed from the runbook` });
     }
+    // Steps removed at an earlier re-plan are in no plan any more: their rows stay as they were.
+    for (const [key, row] of record.rows) if (key.endsWith('\u0000removed') && !rows.has(key)) rows.set(key, row);
     record.rows = rows;
   };
   const rowOf = (before: SessionState, event: { depth: number; index: number; key: string }): Row | undefined => {

@@ -64,4 +64,23 @@ describe('rows after the runbook was edited before a resume', () => {
       expect.stringMatching(/^\| 3 \| Restart first\. \| Work \| passed, then removed from the runbook \| 1 \| /),
     ]);
   });
+
+  it('a removed step\'s row stays through a later resume that changes the runbook again (a review)', async () => {
+    const file = '/rb/twice.md';
+    const block = (text: string, script: string): string => `${text}\n\n\`\`\`bash\n${script}\n\`\`\`\n\n`;
+    const t = fakeSession({ [file]: `# Twice\n\n## Work\n\n${block('Migrate.', './migrate')}${block('Deploy.', './deploy')}` });
+    await t.actions.start({ file });
+    t.shell.reply({ exitCode: 0 }, { exitCode: 1 });
+    await runToNextBlock(t.store);
+    const u = fakeSession({ [file]: `# Twice\n\n## Work\n\n${block('Deploy.', './deploy')}` });
+    await u.actions.resume(t.journal.events);
+    const v = fakeSession({ [file]: `# Twice\n\n## Work\n\n${block('Deploy.', './deploy')}${block('Announce.', './announce')}` });
+    await v.actions.resume([...t.journal.events, ...u.journal.events]);
+    const report = sessionReport([...t.journal.events, ...u.journal.events, ...v.journal.events], { journal: '/state/x.jsonl' });
+    expect(report.split('\n').filter((line) => /^\| \d+ \| /.test(line))).toEqual([
+      expect.stringMatching(/^\| 1 \| Deploy\. \| Work \| failed \(exit 1\) \| 1 \| /),
+      expect.stringMatching(/^\| 2 \| Announce\. \| Work \| not run \| 0 \| /),
+      expect.stringMatching(/^\| 3 \| Migrate\. \| Work \| passed, then removed from the runbook \| 1 \| /),
+    ]);
+  });
 });

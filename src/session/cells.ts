@@ -21,10 +21,31 @@ export function isNarrow(text: string): boolean {
 }
 
 /**
+ * The graphemes of `text[from..]`, in order, until `visit` returns false. V8's segmenter slows
+ * down more than linearly over a long string, so it is given a piece at a time; a piece is read
+ * a little past its end and only graphemes that start inside it are taken, so a cluster across
+ * the cut (a ZWJ family, a keycap, a flag) comes whole with the piece it starts in.
+ */
+function eachGrapheme(text: string, from: number, piece: number, visit: (segment: string) => boolean): void {
+  for (let at = from; at < text.length; ) {
+    const end = Math.min(text.length, at + piece);
+    let next = end;
+    for (const { segment, index } of graphemes.segment(text.slice(at, Math.min(text.length, end + LOOKAHEAD)))) {
+      if (at + index >= end && end < text.length) break;
+      if (!visit(segment)) return;
+      next = at + index + segment.length;
+    }
+    at = next;
+  }
+}
+
+/** How far past a piece its last grapheme may reach: longer than any cluster text really has. */
+const LOOKAHEAD = 64;
+
+/**
  * The cells `text` takes (printable text: see printable.ts). Linear in its length: ASCII counts
- * one a character, and only the runs of other characters are segmented, a few hundred code
- * units at a time (V8's segmenter slows down more than linearly over a long string). A
- * combining mark after an ASCII letter is a run of its own, of no width, as it should be.
+ * one a character, and only runs of other characters are segmented, each with the ASCII
+ * character before it (a keycap `1️⃣`, an `e` and its accent are one character of two parts).
  */
 export function cellWidth(text: string): number {
   if (NARROW.test(text)) return text.length;
@@ -32,17 +53,16 @@ export function cellWidth(text: string): number {
   let narrow = text.length;
   for (const run of text.match(WIDE_RUNS) ?? []) {
     narrow -= run.length;
-    for (let at = 0; at < run.length; ) {
-      const end = safeCut(run, at + RUN_PIECE);
-      for (const { segment } of graphemes.segment(run.slice(at, end))) cells += segmentWidth(segment);
-      at = end;
-    }
+    eachGrapheme(run, 0, RUN_PIECE, (segment) => {
+      cells += segmentWidth(segment);
+      return true;
+    });
   }
   return cells + narrow;
 }
 
-/** Runs of characters that are not printable ASCII. */
-const WIDE_RUNS = /[^\x20-\x7e]+/g;
+/** Runs of characters that are not printable ASCII, with the one before them. */
+const WIDE_RUNS = /[\x20-\x7e]?[^\x20-\x7e]+/g;
 const RUN_PIECE = 256;
 
 /** Widths of graphemes seen: text repeats its characters, and string-width costs microseconds a call. */
@@ -59,7 +79,7 @@ function segmentWidth(segment: string): number {
   return width;
 }
 
-/** Code units read to cut or fit `width` cells: a grapheme is rarely over four of them. */
+/** Code units read at a time to cut or fit `width` cells: a grapheme is rarely over four of them. */
 const windowFor = (width: number): number => Math.max(1, width) * 4 + 16;
 
 /** Whether `text` fits in `width` cells, reading about a row of it, not all of a long line. */
@@ -77,27 +97,17 @@ export function headInCells(text: string, width: number, atLeastOne = false): st
   const prefix = text.slice(0, width);
   // Narrow up to the cut, and the cut not inside a character (a combining mark after it).
   if (NARROW.test(prefix) && (text.length <= width || NARROW.test(text.charAt(width)))) return prefix;
-  // Segmented a window at a time: a row's worth is read, however long the line.
+  // A row's worth is read, however long the line.
   let used = 0;
   let end = 0;
-  for (let from = 0; from < text.length; ) {
-    const to = safeCut(text, from + windowFor(width));
-    for (const { segment } of graphemes.segment(text.slice(from, to))) {
-      const w = segmentWidth(segment);
-      if (used + w > width && !(atLeastOne && end === 0)) return text.slice(0, end);
-      used += w;
-      end += segment.length;
-    }
-    from = to;
-  }
-  return text;
-}
-
-/** `at`, or just past it when it would split a surrogate pair; at most the text's length. */
-function safeCut(text: string, at: number): number {
-  if (at >= text.length) return text.length;
-  const code = text.charCodeAt(at);
-  return code >= 0xdc00 && code <= 0xdfff ? at + 1 : at;
+  eachGrapheme(text, 0, windowFor(width), (segment) => {
+    const w = segmentWidth(segment);
+    if (used + w > width && !(atLeastOne && end === 0)) return false;
+    used += w;
+    end += segment.length;
+    return true;
+  });
+  return text.slice(0, end);
 }
 
 function firstGrapheme(text: string): string {

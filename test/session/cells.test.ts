@@ -4,6 +4,7 @@
  * because rows were cut and padded by `.length` (a trial at 80x24).
  */
 import fc from 'fast-check';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { cellWidth, headInCells, padCells } from '../../src/session/cells.js';
 import { clip, wordWrap, wrapKeepingText, wrapText } from '../../src/session/word-wrap.js';
@@ -56,5 +57,36 @@ describe('cells', () => {
         for (const row of rows) expect(cellWidth(row)).toBeLessThanOrEqual(width);
       }),
     );
+  });
+
+  // A review: a keycap measured one cell short (its `1` counted apart from `\uFE0F\u20E3`), a
+  // cluster cut where a long line was read in pieces, a ZWJ family split across two rows.
+  const rich = fc.constantFrom('a', ' ', 'word ', '1️⃣', '#️⃣', '❤️', '✔️', '👨‍👩‍👧‍👦', '🇫🇷', '部', 'ж', 'e\u0301', '\u200b', '✅');
+  const byGraphemes = (text: string): number => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].reduce((n, g) => n + stringWidth(g.segment), 0);
+
+  it('measures as string-width does a grapheme at a time, however long the line and wherever it is read in pieces', () => {
+    expect(cellWidth('1️⃣')).toBe(2);
+    expect(cellWidth(fit('step 1️⃣ done', 12, true))).toBe(12);
+    expect(cellWidth(`${'ж'.repeat(255)}❤️`)).toBe(257);
+    expect(cellWidth('👨‍👩‍👧‍👦'.repeat(100))).toBe(200);
+    fc.assert(
+      fc.property(fc.array(rich, { maxLength: 400 }), fc.integer({ min: 1, max: 60 }), (parts, width) => {
+        const text = parts.join('');
+        expect(cellWidth(text)).toBe(byGraphemes(text));
+        const head = headInCells(text, width);
+        expect(byGraphemes(head)).toBeLessThanOrEqual(width);
+        // Never half a character: the head is a run of the text's own graphemes.
+        const whole = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((g) => g.index + g.segment.length);
+        expect(head.length === 0 || whole.includes(head.length)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not split a ZWJ family between rows', () => {
+    const family = '👨‍👩‍👧‍👦';
+    const rows = wrapKeepingText(family.repeat(12), 12);
+    expect(rows.join('')).toBe(family.repeat(12));
+    for (const row of rows) expect(row.split(family).join('')).toBe('');
   });
 });

@@ -10,10 +10,16 @@ import { sessionNames } from '../runbooks/lint.js';
 import { reachableSteps } from '../runbooks/reach.js';
 import { declaredRecoveryTargets } from '../runbooks/sections.js';
 import type { Diagnostic, Runbook } from '../runbooks/model.js';
+import type { SessionState } from '../session/types.js';
 import { displayPath } from '../plain/print-events.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 
 /** The errors of `runbook` and of every other runbook a session of it can reach, each file once. */
+/** The files of the recovery frames a session is in (the main frame's is the session's runbook). */
+export function recoveryFiles(state: SessionState): string[] {
+  return state.frames.slice(1).map((frame) => frame.init.source.file);
+}
+
 export function lintErrors(runbook: Runbook): Diagnostic[] {
   return lintWithReached([runbook], createRunbookCache()).diagnostics.filter((d) => d.severity === 'error');
 }
@@ -75,14 +81,25 @@ export function lintErrorCount(file: string, errors: readonly Diagnostic[], cwd:
  * of it would be refused (each error at its file:line, then what to do), or undefined. An
  * unreadable runbook is not this refusal's to word: the resume says it cannot load it.
  */
-export async function resumeLintRefusal(file: string, id: string, cwd: string): Promise<{ lines: string[]; short: string } | undefined> {
+export async function resumeLintRefusal(file: string, id: string, cwd: string, also: readonly string[] = []): Promise<{ lines: string[]; short: string } | undefined> {
   const loaded = await loadRunbookFile(file);
   if (loaded.runbook.diagnostics.some((d) => d.code === 'read-error')) return undefined;
-  const errors = lintErrors(loaded.runbook);
+  // The recoveries the session is in, when the runbook no longer links them: they run on from
+  // their own files, which must pass as the linked ones do (a review ran a timeout=0 step so).
+  const more = await Promise.all(also.filter((f) => f !== file).map(async (f) => (await loadRunbookFile(f)).runbook));
+  const errors = lintWithReached([loaded.runbook, ...more.filter((b) => !b.diagnostics.some((d) => d.code === 'read-error'))], createRunbookCache()).diagnostics.filter((d) => d.severity === 'error');
   if (errors.length === 0) return undefined;
   const shown = displayPath(file, cwd);
-  const count = lintErrorCount(file, errors, cwd);
+  // A recovery it no longer links is linted on its own: `stepgate lint FILE` must name it too.
+  const unlinked = more.map((b) => b.file).filter((f) => errors.some((d) => d.file === f) && !reachedFrom(loaded.runbook, f));
+  const lint = ['stepgate lint', shown, ...unlinked.map((f) => displayPath(f, cwd))].join(' ');
+  const count = lintErrorCount(file, errors, cwd).replace('(in the runbooks it links to: ', unlinked.length > 0 ? '(in the runbooks it links to or the session is in: ' : '(in the runbooks it links to: ');
   const lines = errors.map((d) => formatDiagnostic({ ...d, file: displayPath(d.file, cwd) }));
-  lines.push(`stepgate: ${shown} has ${count}; fix ${errors.length === 1 ? 'it' : 'them'} (stepgate lint ${shown}), then resume again (stepgate resume ${id}); nothing was resumed`);
-  return { lines, short: `${shown} has ${count} (stepgate lint ${shown}): ${lines[0] ?? ''}` };
+  lines.push(`stepgate: ${shown} has ${count}; fix ${errors.length === 1 ? 'it' : 'them'} (${lint}), then resume again (stepgate resume ${id}); nothing was resumed`);
+  return { lines, short: `${shown} has ${count} (${lint}): ${lines[0] ?? ''}` };
+}
+
+function reachedFrom(main: Runbook, file: string): boolean {
+  const cache = createRunbookCache();
+  return reachableSteps(main, cache).some((step) => step.file === file);
 }

@@ -23,7 +23,7 @@ import { createSessionStore, type ResumeReport, type SessionStore } from '../ses
 import { hostDeps, loadExec, parseRecoverPath, parseSkipFlags, parseVarFlags, plainOptions, prewarmShell, terminalAsk, trapSignals, untrustedRefusal } from './run.js';
 import type { WarmShell } from '../exec/warm-shell.js';
 import { unknownSkipRefusal } from './unknown-skip.js';
-import { resumeLintRefusal } from './lint-gate.js';
+import { recoveryFiles, resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
 import { needsValue, varConflicts } from '../session/answer-vars.js';
@@ -303,7 +303,8 @@ export async function main(argv: string[]): Promise<number> {
     // A link out of the session's runbook directory is untrusted, as when the session started.
     setRunbookTree(first.frame.source.file);
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
-    const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    const replayed = replay(read.events);
+    const lintRefusal = replayed.status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd(), recoveryFiles(replayed));
     // Said as run says it: in lint's words a refused linked file reads as a missing one.
     if (untrustedRefusal()) return EXIT.usage;
     if (lintRefusal !== undefined) {

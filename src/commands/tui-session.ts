@@ -18,7 +18,7 @@ import type { PickerEntry } from '../ui/picker-model.js';
 import { runbookLayout } from '../ui/layout.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 import { hostDeps, undeclaredVarWarnings } from './run.js';
-import { lintErrorCount, lintErrors, resumeLintRefusal } from './lint-gate.js';
+import { lintErrorCount, lintErrors, recoveryFiles, resumeLintRefusal } from './lint-gate.js';
 import { PreflightBlocked, VarValueRefused, preflightBeforeStart, runAsRefusal, runbookUser } from './preflight.js';
 import { editedJournalRefusal } from './edited-journal.js';
 import { resumedShellNotice } from './open-session.js';
@@ -154,7 +154,8 @@ async function resumeSession(id: string, as: string | undefined, vars: Record<st
     setRunbookTree(first.frame.source.file);
     forgetRefused();
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
-    const lintRefusal = replay(read.events).status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd());
+    const replayed = replay(read.events);
+    const lintRefusal = replayed.status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd(), recoveryFiles(replayed));
     throwIfUntrusted();
     if (lintRefusal !== undefined) throw new LintRefused(lintRefusal.short, lintRefusal.lines);
     let storeRef: SessionStore | undefined;

@@ -4,7 +4,7 @@
  * under --yes ran text the operator had deleted (a review). It is refused now, before anything
  * is journaled or run, saying what changed and what to do.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from './plain-harness.js';
@@ -52,5 +52,26 @@ describe('a resume whose recovery section is gone', () => {
     expect(r.stderr).not.toContain('cannot resume');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(readFileSync(join(ws.dir, 'ran.txt'), 'utf8')).toBe('r1\nr3-deleted\n');
+  }, 60_000);
+
+  it('an unlinked recovery is linted and trusted as a linked one would be before it runs on (a review ran its timeout=0 step)', async () => {
+    ws.write('main.md', MAIN);
+    ws.write('recovery.md', RECOVERY);
+    expect((await ws.run(['run', 'main.md', '--yes', '--recover'])).code).toBe(1);
+    const [id] = ws.sessionIds();
+    const journal = readFileSync(ws.journalPath(id!), 'utf8');
+    writeFileSync(join(ws.dir, 'main.md'), MAIN.replace(' recover=recovery.md#undo', '').replace('exit 1', 'true'));
+    writeFileSync(join(ws.dir, 'recovery.md'), RECOVERY.replace('{name=r3}', '{name=r3 timeout=0}'));
+    const linted = await ws.run(['resume', id!, '--yes', '--skip', 'r2=fixed by hand']);
+    expect(linted.code).toBe(2);
+    expect(linted.stderr).toMatch(/^recovery\.md:\d+:\d+: error bad-duration: timeout=0/m);
+    expect(linted.stderr).toContain('(stepgate lint main.md recovery.md)');
+    writeFileSync(join(ws.dir, 'recovery.md'), RECOVERY);
+    chmodSync(join(ws.dir, 'recovery.md'), 0o646);
+    const untrusted = await ws.run(['resume', id!, '--yes', '--skip', 'r2=fixed by hand']);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toContain('recovery.md is writable by others');
+    expect(readFileSync(join(ws.dir, 'ran.txt'), 'utf8')).toBe('r1\n');
+    expect(readFileSync(ws.journalPath(id!), 'utf8')).toBe(journal);
   }, 60_000);
 });

@@ -26,8 +26,8 @@ import { unknownSkipRefusal } from './unknown-skip.js';
 import { recoveryFiles, resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
-import { needsValue, varConflicts } from '../session/answer-vars.js';
-import type { SessionEvent, SessionState } from '../session/types.js';
+import { needsValue, secretAgain, varConflicts } from '../session/answer-vars.js';
+import type { SessionEvent, SessionState, VarSource } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
 import { displayText } from '../session/printable.js';
@@ -285,11 +285,18 @@ export async function main(argv: string[]): Promise<number> {
     // ask on, one not given now would stop the walk after the resume began (a shell opened as
     // the run-as user, a resume journaled): stop before anything.
     if (terminalAsk() === undefined) {
-      const missing = varsToGiveAgain(replay(read.events)).find(
-        (v) => v.default === undefined && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
+      const state = replay(read.events);
+      // A secret given before (not its default) is not replaced by its default either.
+      const givenBefore = (v: VarSpec): VarSource | undefined => {
+        const source = state.answers[v.name]?.source ?? state.secretsBefore?.[v.name];
+        return v.secret && source !== undefined && source !== 'default' ? source : undefined;
+      };
+      const missing = varsToGiveAgain(state).find(
+        (v) => (v.default === undefined || givenBefore(v) !== undefined) && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
       );
       if (missing) {
-        process.stderr.write(`stepgate: ${needsValue(missing)}\n`);
+        const before = givenBefore(missing);
+        process.stderr.write(`stepgate: ${before !== undefined && missing.default !== undefined ? secretAgain(missing, before) : needsValue(missing)}\n`);
         return EXIT.usage;
       }
     }

@@ -125,7 +125,7 @@ function ending(reason: StopReason, s: SessionState, opts: PlainOptions, decline
       return {
         end: 'blocked',
         // --recover acts at a failed gate; an interrupted step has not failed (a trial's --recover went unremarked).
-        message: `${describeBlock(s, opts.cwd, shapeOf)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON${opts.recover ? ' (--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted, and --recover acts if it fails again)' : ''}`,
+        message: `${describeBlock(s, opts.cwd, shapeOf)}\nthe step was running when stepgate stopped; re-run it with: stepgate resume ${s.id} --yes --rerun-interrupted, or skip it with --skip ${reason.step}=REASON${opts.recover || opts.recoverPath !== undefined ? ` (${opts.recoverPath !== undefined ? '--recover-path' : '--recover'} takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted, and it acts if the step fails again)` : ''}`,
       };
     case 'blocked': {
       // Each way out spelled as a command for this session: "rerun" would read as starting

@@ -124,7 +124,7 @@ function givenBefore(store: SessionStore, name: string): VarSource | undefined {
   return source === undefined || source === 'default' ? undefined : source;
 }
 
-function secretAgain(spec: Pick<VarSpec, 'name' | 'prompt'>, before: VarSource): string {
+export function secretAgain(spec: Pick<VarSpec, 'name' | 'prompt'>, before: VarSource): string {
   return `var ${spec.name} (${spec.prompt}) is a secret, never kept: it was given before (${before}), and its default would quietly replace it; pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name} again`;
 }
 

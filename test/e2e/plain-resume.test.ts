@@ -112,6 +112,9 @@ describe('stepgate resume', () => {
     const recover = await ws.run(['resume', id ?? '', '--yes', '--recover']);
     expect(recover.code).toBe(1);
     expect(`${recover.stdout}${recover.stderr}`).toContain('(--recover takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted');
+    const path = await ws.run(['resume', id ?? '', '--yes', '--recover-path', '1']);
+    expect(path.code).toBe(1);
+    expect(`${path.stdout}${path.stderr}`).toContain('(--recover-path takes a recovery path at a failed gate; this step has not failed: add --rerun-interrupted');
     // Who cut it short, and how, is journaled: the log and the ticket's report say it (trial).
     const go = await ws.run(['resume', id ?? '', '--yes', '--rerun-interrupted']);
     expect(go.code).toBe(0);

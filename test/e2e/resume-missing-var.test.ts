@@ -47,3 +47,17 @@ it('stops before resuming when a secret var is not given again, and the session 
   expect(done.stdout).toContain('retrying blocked step migrate');
   expect(done.code).toBe(0);
 });
+
+it('a secret with a default that was given before is not replaced by its default: refused before anything, until given again (a review)', async () => {
+  ws.write('deploy.md', BOOK.replace('secret: true }', 'secret: true, default: changeme }'));
+  expect((await ws.run(['run', 'deploy.md', '--var', 'DEPLOY_TOKEN=typed-token'])).code).toBe(1);
+  const [id] = ws.sessionIds();
+  const before = ws.events(id!).length;
+  const refused = await ws.run(['resume', id!, '--yes', '--retry']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('var DEPLOY_TOKEN (Deploy token) is a secret, never kept: it was given before (flag)');
+  expect(ws.events(id!).length).toBe(before);
+  ws.write('migrated', '');
+  const given = await ws.run(['resume', id!, '--yes', '--retry', '--var', 'DEPLOY_TOKEN=typed-token']);
+  expect(given.code, given.stderr).toBe(0);
+});

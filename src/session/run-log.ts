@@ -16,6 +16,8 @@ export interface RunLog {
   attempts: ReadonlyMap<string, readonly CheckAttemptEvent[]>;
   /** Step key to the transcript of its latest finished (or, after a crash, interrupted) run. */
   transcripts: ReadonlyMap<string, string>;
+  /** Step key to why the transcript of its latest run is not its whole output (`transcriptLost`). */
+  lost?: ReadonlyMap<string, string>;
 }
 
 export const EMPTY_RUN_LOG: RunLog = { attempts: new Map(), transcripts: new Map() };
@@ -36,10 +38,13 @@ export function foldRunLog(log: RunLog, event: SessionEvent): RunLog {
       return { ...log, attempts };
     }
     case 'step-finished': {
-      if (event.transcript === undefined) return log;
+      const lost = new Map(log.lost);
+      const hadLost = lost.delete(event.key);
+      if (event.transcriptLost !== undefined) lost.set(event.key, event.transcriptLost);
+      if (event.transcript === undefined) return hadLost || event.transcriptLost !== undefined ? { ...log, lost } : log;
       const transcripts = new Map(log.transcripts);
       transcripts.set(event.key, event.transcript);
-      return { ...log, transcripts };
+      return { ...log, transcripts, lost };
     }
     default:
       return log;

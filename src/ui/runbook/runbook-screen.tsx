@@ -111,6 +111,7 @@ export function RunbookScreen({ runAs, host, onQuit, onBack }: RunbookScreenProp
   useRunbookKeys({
     store,
     transcripts: runLog.transcripts,
+    ...(runLog.lost !== undefined ? { lost: runLog.lost } : {}),
     services,
     viewRef,
     setView,

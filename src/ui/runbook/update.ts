@@ -49,6 +49,8 @@ export interface UpdateEnv {
   width: number;
   /** Each step's latest transcript (step key to path), for `t`. */
   transcripts: ReadonlyMap<string, string>;
+  /** Why a step's latest transcript is not its whole output, when it is not (the journal's `transcriptLost`). */
+  lost?: ReadonlyMap<string, string>;
   /** The services clock, for ctrl-c twice. */
   now: number;
   /** The view was opened from the picker, and esc goes back to it. */
@@ -284,6 +286,9 @@ class Step {
       case 'transcript': {
         if (!item) return;
         const path = env.transcripts.get(item.key);
+        // The disk cut it short or never took it: said, so it is not read as the whole output.
+        const lost = env.lost?.get(item.key);
+        if (path === undefined && lost !== undefined) return this.notice(`${stepName(item, NOTICE_NAME)}'s transcript was ${lost}`);
         if (path === undefined) {
           const state = aside ? aside.step.status : frame?.steps[selected]?.status;
           return this.notice(
@@ -293,6 +298,7 @@ class Step {
           );
         }
         this.intents.push({ kind: 'show-transcript', name: stepName(item), path });
+        if (lost !== undefined) this.notice(`this transcript was ${lost}: not the whole output`);
         return;
       }
       case 'open-ref':

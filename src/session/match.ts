@@ -29,15 +29,17 @@ export interface PlanMatch {
  * 4. the rest of the new plan is added, the rest of the old removed.
  */
 export function matchPlans(before: FrameInit, after: FrameInit): PlanMatch {
-  const from = inOrderByContent(before, after);
+  const plans: Contents = { a: before.items.map(contentOf), b: after.items.map(contentOf) };
+  const inA = copiesOf(plans.a);
+  const inB = copiesOf(plans.b);
+  // A step once in each plan has no twin to choose between.
+  const single = (content: string): boolean => inA.get(content) === 1 && inB.get(content) === 1;
+  const from = inOrderByContent(plans, single);
   const taken = new Set(from.filter((i): i is number => i !== undefined));
-  const olds = new Map<string, number[]>();
-  before.items.forEach((item, i) => olds.set(contentOf(item), [...(olds.get(contentOf(item)) ?? []), i]));
-  const copies = new Map<string, number>();
-  for (const item of after.items) copies.set(contentOf(item), (copies.get(contentOf(item)) ?? 0) + 1);
-  after.items.forEach((item, i) => {
-    const [old, ...twins] = olds.get(contentOf(item)) ?? [];
-    if (from[i] !== undefined || old === undefined || twins.length > 0 || copies.get(contentOf(item)) !== 1 || taken.has(old)) return;
+  const onlyOld = new Map(plans.a.flatMap((content, i) => (single(content) ? [[content, i] as const] : [])));
+  plans.b.forEach((content, i) => {
+    const old = onlyOld.get(content);
+    if (from[i] !== undefined || old === undefined || taken.has(old)) return;
     from[i] = old;
     taken.add(old);
   });
@@ -60,21 +62,26 @@ export function matchPlans(before: FrameInit, after: FrameInit): PlanMatch {
 
 const contentOf = (item: FlowItem): string => `${item.file}\u0000${item.hash}`;
 
+/** Each plan's steps by content (`a` the old plan, `b` the new). */
+interface Contents {
+  a: string[];
+  b: string[];
+}
+
+function copiesOf(list: readonly string[]): Map<string, number> {
+  const copies = new Map<string, number>();
+  for (const content of list) copies.set(content, (copies.get(content) ?? 0) + 1);
+  return copies;
+}
+
 /**
  * For each new item, the old item of the same content it continues, by a longest common
  * subsequence. The ends both plans share are matched first, so the table covers only what an
  * edit changed (a full table of a 10,000-step plan was 900 MB, a review): only steps without
  * twins, which the table would match alike.
  */
-function inOrderByContent(before: FrameInit, after: FrameInit): Array<number | undefined> {
-  const a = before.items.map(contentOf);
-  const b = after.items.map(contentOf);
+function inOrderByContent({ a, b }: Contents, settled: (content: string) => boolean): Array<number | undefined> {
   const from: Array<number | undefined> = new Array<number | undefined>(b.length).fill(undefined);
-  const copies = (list: string[]): Map<string, number> => list.reduce((m, c) => m.set(c, (m.get(c) ?? 0) + 1), new Map<string, number>());
-  const inA = copies(a);
-  const inB = copies(b);
-  // A step once in each plan has no twin to choose between: ends of such are matched.
-  const settled = (content: string): boolean => inA.get(content) === 1 && inB.get(content) === 1;
   let endA = a.length;
   let endB = b.length;
   while (endA > 0 && endB > 0 && a[endA - 1] === b[endB - 1] && settled(a[endA - 1]!)) from[--endB] = --endA;

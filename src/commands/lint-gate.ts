@@ -14,12 +14,12 @@ import type { SessionState } from '../session/types.js';
 import { displayPath } from '../plain/print-events.js';
 import { createRunbookCache, loadRunbookFile, whyUnreadable } from './load.js';
 
-/** The errors of `runbook` and of every other runbook a session of it can reach, each file once. */
 /** The files of the recovery frames a session is in (the main frame's is the session's runbook). */
 export function recoveryFiles(state: SessionState): string[] {
   return state.frames.slice(1).map((frame) => frame.init.source.file);
 }
 
+/** The errors of `runbook` and of every other runbook a session of it can reach, each file once. */
 export function lintErrors(runbook: Runbook): Diagnostic[] {
   return lintWithReached([runbook], createRunbookCache()).diagnostics.filter((d) => d.severity === 'error');
 }
@@ -87,11 +87,13 @@ export async function resumeLintRefusal(file: string, id: string, cwd: string, a
   // The recoveries the session is in, when the runbook no longer links them: they run on from
   // their own files, which must pass as the linked ones do (a review ran a timeout=0 step so).
   const more = await Promise.all(also.filter((f) => f !== file).map(async (f) => (await loadRunbookFile(f)).runbook));
-  const errors = lintWithReached([loaded.runbook, ...more.filter((b) => !b.diagnostics.some((d) => d.code === 'read-error'))], createRunbookCache()).diagnostics.filter((d) => d.severity === 'error');
+  const cache = createRunbookCache();
+  const errors = lintWithReached([loaded.runbook, ...more.filter((b) => !b.diagnostics.some((d) => d.code === 'read-error'))], cache).diagnostics.filter((d) => d.severity === 'error');
   if (errors.length === 0) return undefined;
   const shown = displayPath(file, cwd);
   // A recovery it no longer links is linted on its own: `stepgate lint FILE` must name it too.
-  const unlinked = more.map((b) => b.file).filter((f) => errors.some((d) => d.file === f) && !reachedFrom(loaded.runbook, f));
+  const reached = new Set(reachableSteps(loaded.runbook, cache).map((step) => step.file));
+  const unlinked = more.map((b) => b.file).filter((f) => errors.some((d) => d.file === f) && !reached.has(f));
   const lint = ['stepgate lint', shown, ...unlinked.map((f) => displayPath(f, cwd))].join(' ');
   const count = lintErrorCount(file, errors, cwd).replace('(in the runbooks it links to: ', unlinked.length > 0 ? '(in the runbooks it links to or the session is in: ' : '(in the runbooks it links to: ');
   const lines = errors.map((d) => formatDiagnostic({ ...d, file: displayPath(d.file, cwd) }));
@@ -99,7 +101,3 @@ export async function resumeLintRefusal(file: string, id: string, cwd: string, a
   return { lines, short: `${shown} has ${count} (${lint}): ${lines[0] ?? ''}` };
 }
 
-function reachedFrom(main: Runbook, file: string): boolean {
-  const cache = createRunbookCache();
-  return reachableSteps(main, cache).some((step) => step.file === file);
-}

@@ -26,8 +26,8 @@ import { unknownSkipRefusal } from './unknown-skip.js';
 import { recoveryFiles, resumeLintRefusal } from './lint-gate.js';
 import { runAsRefusal, runbookUser } from './preflight.js';
 import { currentItem, replay } from '../session/reducer.js';
-import { needsValue, secretAgain, varConflicts } from '../session/answer-vars.js';
-import type { SessionEvent, SessionState, VarSource } from '../session/types.js';
+import { needsValue, secretAgain, secretGivenBefore, varConflicts } from '../session/answer-vars.js';
+import type { SessionEvent, SessionState } from '../session/types.js';
 import type { VarSpec } from '../runbooks/index.js';
 import { usageError } from './usage.js';
 import { displayText } from '../session/printable.js';
@@ -284,23 +284,19 @@ export async function main(argv: string[]): Promise<number> {
     // Secret vars were never journaled and a resume asks for them again. With no terminal to
     // ask on, one not given now would stop the walk after the resume began (a shell opened as
     // the run-as user, a resume journaled): stop before anything.
+    const replayed = replay(read.events);
     if (terminalAsk() === undefined) {
-      const state = replay(read.events);
       // A secret given before (not its default) is not replaced by its default either.
-      const givenBefore = (v: VarSpec): VarSource | undefined => {
-        const source = state.answers[v.name]?.source ?? state.secretsBefore?.[v.name];
-        return v.secret && source !== undefined && source !== 'default' ? source : undefined;
-      };
-      const missing = varsToGiveAgain(state).find(
-        (v) => (v.default === undefined || givenBefore(v) !== undefined) && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
+      const missing = varsToGiveAgain(replayed).find(
+        (v) => (v.default === undefined || secretGivenBefore(replayed, v) !== undefined) && vars[v.name] === undefined && process.env[`STEPGATE_VAR_${v.name}`] === undefined,
       );
       if (missing) {
-        const before = givenBefore(missing);
+        const before = secretGivenBefore(replayed, missing);
         process.stderr.write(`stepgate: ${before !== undefined && missing.default !== undefined ? secretAgain(missing, before) : needsValue(missing)}\n`);
         return EXIT.usage;
       }
     }
-    const startedAs = parsed.values.as ?? replay(read.events).as ?? runbookUser(first);
+    const startedAs = parsed.values.as ?? replayed.as ?? runbookUser(first);
     const refusal = await runAsRefusal(startedAs);
     if (refusal !== undefined) {
       process.stderr.write(`stepgate: ${refusal}\n`);
@@ -310,7 +306,6 @@ export async function main(argv: string[]): Promise<number> {
     // A link out of the session's runbook directory is untrusted, as when the session started.
     setRunbookTree(first.frame.source.file);
     // The runbook as it is now runs from here: one a new session would refuse is refused too.
-    const replayed = replay(read.events);
     const lintRefusal = replayed.status.kind === 'ended' ? undefined : await resumeLintRefusal(first.frame.source.file, id, process.cwd(), recoveryFiles(replayed));
     // Said as run says it: in lint's words a refused linked file reads as a missing one.
     if (untrustedRefusal()) return EXIT.usage;

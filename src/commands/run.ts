@@ -254,7 +254,6 @@ export function undeclaredVarWarnings(store: SessionStore, vars: Record<string, 
     .map((name) => `--var ${name} is not a var of this runbook (declared: ${[...declared].join(', ') || 'none'}); ignored`);
 }
 
-/** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
 /**
  * `FILE#ID` names a step of that file, FILE as typed (relative to here), the session's keys
  * being absolute paths; a bare ID is any step so called.
@@ -272,6 +271,7 @@ export function parseRecoverPath(value: string | undefined): number | undefined 
   return /^[1-9][0-9]?$/.test(value.trim()) && Number.isInteger(n) ? n : `--recover-path wants the number of a recovery path as the gate lists them (1 is the first), got ${JSON.stringify(value)}`;
 }
 
+/** `--skip STEP=REASON` flags to a map, or an error message. A reason is required. */
 export function parseSkipFlags(values: string[] | undefined): Record<string, string> | string {
   const skips: Record<string, string> = {};
   for (const pair of values ?? []) {

@@ -5,7 +5,7 @@
  */
 import type { VarSpec } from '../runbooks/model.js';
 import type { SessionStore } from './store-types.js';
-import type { VarSource } from './types.js';
+import type { SessionState, VarSource } from './types.js';
 
 export interface GivenVars {
   /** `--var NAME=VALUE`. */
@@ -48,7 +48,7 @@ export async function answerVars(store: SessionStore, given: GivenVars): Promise
     // A secret's value is never kept: one given before by a person or a flag is asked for (or
     // refused) again, never replaced by its default (a review: later steps ran with another
     // password). Nor does --yes take a secret's default: a secret is typed, never assumed.
-    else if (spec.secret && spec.default !== undefined && !given.ask && givenBefore(store, spec.name)) return secretAgain(spec, givenBefore(store, spec.name) ?? 'prompt');
+    else if (spec.default !== undefined && !given.ask && secretGivenBefore(store.getState().session, spec) !== undefined) return secretAgain(spec, secretGivenBefore(store.getState().session, spec) ?? 'prompt');
     else if (given.takeDefaults === true && spec.default !== undefined && !spec.secret && refused === undefined) {
       refused = await actions.answerVar('', 'prompt');
       if (refused !== undefined && !given.ask) return refused;
@@ -117,17 +117,22 @@ export function varConflicts(answered: Record<string, string | undefined>, given
   return conflicts;
 }
 
-/** What to say of a var nobody gave a value and that has no default, where nobody can be asked. */
-/** How a secret the session asks again was answered before, when not by its default. */
-function givenBefore(store: SessionStore, name: string): VarSource | undefined {
-  const source = store.getState().session.secretsBefore?.[name];
-  return source === undefined || source === 'default' ? undefined : source;
+/**
+ * How a secret var was answered before, when a person or a flag gave it (not its default): read
+ * from the session before a resume (its answers) or after one (what the resume forgot).
+ */
+export function secretGivenBefore(state: SessionState, spec: Pick<VarSpec, 'name' | 'secret'>): VarSource | undefined {
+  const answer = state.answers[spec.name];
+  const source = (answer?.secret === true ? answer.source : undefined) ?? state.secretsBefore?.[spec.name];
+  return spec.secret && source !== undefined && source !== 'default' ? source : undefined;
 }
 
+/** What to say of a secret given before that its default would replace, where nobody can be asked. */
 export function secretAgain(spec: Pick<VarSpec, 'name' | 'prompt'>, before: VarSource): string {
   return `var ${spec.name} (${spec.prompt}) is a secret, never kept: it was given before (${before}), and its default would quietly replace it; pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name} again`;
 }
 
+/** What to say of a var nobody gave a value and that has no default, where nobody can be asked. */
 export function needsValue(spec: Pick<VarSpec, 'name' | 'prompt'>): string {
   return `var ${spec.name} (${spec.prompt}) needs a value: pass --var ${spec.name}=VALUE or set STEPGATE_VAR_${spec.name}`;
 }

@@ -43,11 +43,6 @@ export function somethingHappened(events: readonly SessionEvent[]): boolean {
 }
 
 /**
- * What a completed session passed over in its main runbook: `2 steps skipped, 1 gate
- * overridden`, or '' when nothing. "completed" alone read, on a change ticket, as every step
- * having run (a trial skipped a required step and saw only that).
- */
-/**
  * What an abort leaves, said where the session ends: an abort undoes nothing, and a trial that
  * aborted at a failing health gate was told only "aborted", with the failing release still live.
  */
@@ -58,6 +53,11 @@ export function abortedNote(state: SessionState): string | undefined {
   return `Nothing was undone: the host is as the steps left it${failed}. A recovery runbook runs only when chosen.`;
 }
 
+/**
+ * What a completed session passed over in its main runbook: `2 steps skipped, 1 gate
+ * overridden`, or '' when nothing. "completed" alone read, on a change ticket, as every step
+ * having run (a trial skipped a required step and saw only that).
+ */
 export function passedOver(state: SessionState): string {
   const steps = state.frames[0]?.steps ?? [];
   const count = (status: string): number => steps.filter((step) => step.status === status).length;

@@ -56,9 +56,7 @@ interface FrameRecord {
   rows: Map<string, Row>;
 }
 
-function by(who: Who): string {
-  return whoText(who);
-}
+const by: (who: Who) => string = whoText;
 
 function utc(at: number | undefined): string {
   if (at === undefined) return '';

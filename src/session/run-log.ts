@@ -38,17 +38,24 @@ export function foldRunLog(log: RunLog, event: SessionEvent): RunLog {
       return { ...log, attempts };
     }
     case 'step-finished': {
-      const lost = new Map(log.lost);
-      const hadLost = lost.delete(event.key);
-      if (event.transcriptLost !== undefined) lost.set(event.key, event.transcriptLost);
-      if (event.transcript === undefined) return hadLost || event.transcriptLost !== undefined ? { ...log, lost } : log;
+      const lost = withLost(log.lost, event.key, event.transcriptLost);
+      if (event.transcript === undefined) return lost === log.lost ? log : { ...log, lost };
       const transcripts = new Map(log.transcripts);
       transcripts.set(event.key, event.transcript);
-      return { ...log, transcripts, lost };
+      return { ...log, transcripts, ...(lost !== undefined ? { lost } : {}) };
     }
     default:
       return log;
   }
+}
+
+/** `lost` with step `key`'s latest run said (a copy only when that changes it). */
+function withLost(lost: ReadonlyMap<string, string> | undefined, key: string, why: string | undefined): ReadonlyMap<string, string> | undefined {
+  if (lost?.get(key) === why) return lost;
+  const next = new Map(lost);
+  if (why === undefined) next.delete(key);
+  else next.set(key, why);
+  return next;
 }
 
 /** The log a journal describes. */
